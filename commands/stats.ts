@@ -1,0 +1,39 @@
+import { defineCommand } from '../src/core/command.js';
+import { compact, pct, ratio, signedPct, tokens, usd } from '../src/core/format.js';
+import { circulatingPct, volumeToMarketCap } from '../src/core/metrics.js';
+import { reply } from '../src/core/reply.js';
+import { missingNotice, readingNotices, sourceFooter } from './shared.js';
+
+export default defineCommand({
+  name: 'stats',
+  description: 'OPG price, market cap, volume, volume/market-cap ratio, supply and inferences',
+  options: {},
+  access: 'everyone',
+  menuAlias: true,
+  async run(_args, { core }) {
+    const { market } = core.snapshot();
+    const m = market.data;
+    const rank = m?.marketCapRank ? ` (rank #${m.marketCapRank})` : '';
+    const supplyLine = m
+      ? `${tokens(m.circulatingSupply)} circulating / ${compact(m.totalSupply)} total / ${compact(m.maxSupply)} max`
+      : tokens(null);
+    return reply({
+      title: 'OPG stats',
+      fields: [
+        { label: 'Price', value: `${usd(m?.priceUsd)} (${signedPct(m?.priceChange24hPct)} 24h)`, inline: true },
+        { label: 'Market cap', value: `${usd(m?.marketCapUsd)}${rank}`, inline: true },
+        { label: 'FDV', value: usd(m?.fdvUsd), inline: true },
+        { label: '24h volume', value: usd(m?.volume24hUsd), inline: true },
+        { label: 'Volume / market cap', value: ratio(volumeToMarketCap(m)), inline: true },
+        { label: 'Supply', value: `${supplyLine} (${pct(circulatingPct(m))} circulating)` },
+        { label: 'Inferences', value: 'not indexed yet: the OpenGradient inference indexer is not running' },
+      ],
+      notices: [
+        ...readingNotices(core, market, 'Market data'),
+        ...missingNotice(market, ['priceUsd', 'priceChange24hPct', 'marketCapUsd', 'fdvUsd', 'volume24hUsd', 'circulatingSupply', 'totalSupply', 'maxSupply']),
+      ],
+      footer: sourceFooter(core, [market]),
+      buttons: [{ id: 'refresh:stats', label: 'Refresh' }],
+    });
+  },
+});

@@ -1,0 +1,49 @@
+import { defineCommand } from '../src/core/command.js';
+import type { Core } from '../src/core/core.js';
+import { duration, pct, ratio, signedPct, tokens } from '../src/core/format.js';
+import { changePct, circulatingPct, fdvToMarketCap } from '../src/core/metrics.js';
+import { reply } from '../src/core/reply.js';
+import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
+
+/** Circulating change over `days`, or why it cannot be said yet. */
+function circulatingChange(core: Core, current: number | null | undefined, days: number): string {
+  const then = core.history.marketAgo(days * DAY_MS);
+  if (!then) {
+    const first = core.history.firstMarket();
+    const have = first ? duration(core.clock.now() - first.fetchedAtMs) : 'none';
+    return `not enough history yet (have ${have}, need ${days} days)`;
+  }
+  const change = changePct(then.data.circulatingSupply, current);
+  return change === null ? 'n/a' : `${signedPct(change)} (from ${tokens(then.data.circulatingSupply)})`;
+}
+
+export default defineCommand({
+  name: 'supply',
+  description: 'Circulating, total and max supply, FDV / market cap, and how circulation changed',
+  options: {},
+  access: 'everyone',
+  menuAlias: true,
+  async run(_args, { core }) {
+    const { market } = core.snapshot();
+    const m = market.data;
+    return reply({
+      title: 'OPG supply',
+      fields: [
+        { label: 'Circulating', value: tokens(m?.circulatingSupply), inline: true },
+        { label: 'Total', value: tokens(m?.totalSupply), inline: true },
+        { label: 'Max', value: tokens(m?.maxSupply), inline: true },
+        { label: '% circulating', value: pct(circulatingPct(m)), inline: true },
+        { label: 'FDV / market cap', value: ratio(fdvToMarketCap(m)), inline: true },
+        { label: 'Circulating, 7 days', value: circulatingChange(core, m?.circulatingSupply, 7) },
+        { label: 'Circulating, 30 days', value: circulatingChange(core, m?.circulatingSupply, 30) },
+        { label: 'Inference growth', value: 'not indexed yet: the OpenGradient inference indexer is not running' },
+      ],
+      notices: [
+        ...readingNotices(core, market, 'Market data'),
+        ...missingNotice(market, ['circulatingSupply', 'totalSupply', 'maxSupply', 'fdvUsd', 'marketCapUsd']),
+      ],
+      footer: sourceFooter(core, [market]),
+      buttons: [{ id: 'refresh:supply', label: 'Refresh' }],
+    });
+  },
+});

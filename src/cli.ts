@@ -1,0 +1,49 @@
+/**
+ * `npm run opg -- <words>`: one command through the console front end, then exit. `sync` runs one refresh
+ * of every source and exits. A stored reading is used when fresh, so repeated runs do not spend API calls.
+ * Exit codes: 0 an answer, 1 an error or bad configuration, 2 a usage reply.
+ */
+import { createApp } from './app.js';
+import { CONSOLE_ACTOR, CONSOLE_CHAT } from './adapters/console/console.js';
+import { renderPlain } from './adapters/console/render.js';
+import { systemClock } from './core/clock.js';
+import { ConfigError } from './core/errors.js';
+import { asOfText } from './core/format.js';
+import { configFromProcess } from './env.js';
+import { createLogger } from './logger.js';
+import { secretsOf } from './config.js';
+
+async function main(argv: string[]): Promise<number> {
+  const config = configFromProcess();
+  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: secretsOf(config) });
+  const app = createApp({ config, logger, clock: systemClock });
+  try {
+    if (argv[0] === 'sync') {
+      await app.sync();
+      const { market } = app.core.snapshot();
+      const now = systemClock.now();
+      if (market.error) {
+        process.stdout.write(`Market refresh failed: ${market.error}\n`);
+        return 1;
+      }
+      process.stdout.write(`Market: ${market.source} as of ${asOfText(market.fetchedAtMs, now)}\n`);
+      return 0;
+    }
+    if (app.core.isStale(app.core.snapshot().market)) await app.core.refresh();
+    const reply = await app.runText(argv.join(' ') || 'help', CONSOLE_CHAT, CONSOLE_ACTOR);
+    process.stdout.write(`${renderPlain(reply)}\n`);
+    return reply.kind === 'usage' ? 2 : reply.kind === 'info' ? 0 : 1;
+  } finally {
+    app.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof ConfigError ? err.message : `opg: ${(err as Error).message}`}\n`);
+    process.exitCode = 1;
+  },
+);

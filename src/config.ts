@@ -1,0 +1,203 @@
+/**
+ * Environment → a typed, frozen `Config`. Every variable is checked at once and every problem is reported
+ * in one error, so an operator fixes a deployment in one pass rather than one restart per typo.
+ * Only `src/main.ts` and `src/cli.ts` call this; everything else receives the parts it needs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseDotenv } from 'dotenv';
+import cron from 'node-cron';
+import { z } from 'zod';
+import { ConfigError } from './core/errors.js';
+
+export type CoinGeckoPlan = 'demo' | 'pro';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  readonly telegram: { readonly token: string; readonly apiRoot: string } | null;
+  readonly discord: { readonly token: string; readonly apiUrl: string; readonly guildId: string | null } | null;
+  readonly coingecko: {
+    readonly apiUrl: string;
+    readonly apiKey: string | null;
+    readonly plan: CoinGeckoPlan;
+    readonly coinId: string;
+  };
+  readonly opengradient: {
+    readonly rpcUrl: string;
+    readonly explorerApiUrl: string;
+    readonly indexFromBlock: number;
+    readonly confirmations: number;
+    readonly indexCron: string;
+  };
+  readonly alerts: { readonly defaultThresholds: readonly number[]; readonly hysteresis: number };
+  readonly databasePath: string;
+  readonly refreshCron: string;
+  /** Market figures older than this are shown as stale even if no refresh failed. */
+  readonly staleAfterMs: number;
+  readonly logLevel: LogLevel;
+}
+
+export const COINGECKO_URL_BY_PLAN: Record<CoinGeckoPlan, string> = {
+  demo: 'https://api.coingecko.com/api/v3',
+  pro: 'https://pro-api.coingecko.com/api/v3',
+};
+
+const optional = z
+  .string()
+  .transform((v) => v.trim())
+  .optional()
+  .transform((v) => (v === undefined || v === '' ? undefined : v));
+
+const httpUrl = (what: string) =>
+  optional.pipe(
+    z
+      .string()
+      .url(`expected an http(s) URL (${what})`)
+      .refine((v) => /^https?:\/\//.test(v), `expected an http(s) URL (${what})`)
+      .transform((v) => v.replace(/\/+$/, ''))
+      .optional(),
+  );
+
+const cronExpr = optional.pipe(
+  z
+    .string()
+    .refine((v) => cron.validate(v), "expected a cron expression such as '*/5 * * * *'")
+    .optional(),
+);
+
+const wholeNumber = (min: number, max: number) =>
+  optional.pipe(
+    z
+      .string()
+      .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
+      .transform(Number)
+      .pipe(z.number().int().min(min, `expected a whole number from ${min} to ${max}`).max(max, `expected a whole number from ${min} to ${max}`))
+      .optional(),
+  );
+
+const thresholdList = optional.pipe(
+  z
+    .string()
+    .transform((v, ctx) => {
+      const parts = v.split(',').map((p) => p.trim());
+      const values = parts.map(Number);
+      const bad = parts.filter((p, i) => p === '' || !Number.isFinite(values[i]) || values[i]! < 0.01 || values[i]! > 1000);
+      if (bad.length > 0 || new Set(values).size !== values.length || values.length > 10) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          message: 'expected up to 10 distinct comma-separated ratios from 0.01 to 1000, such as 1,5,10',
+        });
+        return z.NEVER;
+      }
+      return values.sort((a, b) => a - b);
+    })
+    .optional(),
+);
+
+const envSchema = z.object({
+  TELEGRAM_BOT_TOKEN: optional,
+  TELEGRAM_API_ROOT: httpUrl('the Bot API root'),
+  DISCORD_TOKEN: optional,
+  DISCORD_API_URL: httpUrl('the Discord REST root'),
+  DISCORD_GUILD_ID: optional.pipe(z.string().regex(/^\d{15,21}$/, 'expected a Discord guild id (a snowflake of digits)').optional()),
+  COINGECKO_API_URL: httpUrl('the CoinGecko API root'),
+  COINGECKO_API_KEY: optional,
+  COINGECKO_API_PLAN: optional.pipe(z.enum(['demo', 'pro'], { message: "expected 'demo' or 'pro'" }).optional()),
+  OPG_COINGECKO_ID: optional.pipe(z.string().regex(/^[a-z0-9-]+$/, 'expected a CoinGecko coin id such as opengradient').optional()),
+  OG_RPC_URL: httpUrl('the OpenGradient JSON-RPC endpoint'),
+  OG_EXPLORER_API_URL: httpUrl('the Blockscout REST root, ending in /api/v2'),
+  OG_INDEX_FROM_BLOCK: wholeNumber(0, Number.MAX_SAFE_INTEGER),
+  OG_CONFIRMATIONS: wholeNumber(0, 10_000),
+  INDEX_CRON: cronExpr,
+  ALERT_DEFAULT_THRESHOLDS: thresholdList,
+  ALERT_HYSTERESIS: optional.pipe(
+    z.coerce.number({ message: 'expected a fraction from 0 to 0.9, such as 0.1' }).min(0, 'expected a fraction from 0 to 0.9, such as 0.1').max(0.9, 'expected a fraction from 0 to 0.9, such as 0.1').optional(),
+  ),
+  DATABASE_PATH: optional,
+  REFRESH_CRON: cronExpr,
+  STALE_AFTER_MINUTES: wholeNumber(1, 10_080),
+  LOG_LEVEL: optional.pipe(
+    z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        message: 'expected one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .optional(),
+  ),
+});
+
+/** Every variable the bot reads, in the order `.env.example` lists them. */
+export const CONFIG_KEYS = Object.keys(envSchema.shape) as ReadonlyArray<keyof typeof envSchema.shape>;
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function show(value: unknown): string {
+  const text = String(value ?? '');
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Reads `.env` from `path` if it exists. Values already in the environment win, as with dotenv. */
+export function readDotenv(path = '.env'): Record<string, string> {
+  if (!existsSync(path)) return {};
+  return parseDotenv(readFileSync(path));
+}
+
+/**
+ * Builds the config from an environment (normally `process.env` merged over `.env`).
+ * @throws ConfigError listing every bad variable with the form it expects.
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const secrets = new Set(['TELEGRAM_BOT_TOKEN', 'DISCORD_TOKEN', 'COINGECKO_API_KEY']);
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0]);
+      const got = secrets.has(key) ? '' : ` (got '${show(env[key])}')`;
+      return `${key}: ${issue.message}${got}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const plan: CoinGeckoPlan = e.COINGECKO_API_PLAN ?? 'demo';
+  const config: Config = {
+    telegram: e.TELEGRAM_BOT_TOKEN
+      ? { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT ?? 'https://api.telegram.org' }
+      : null,
+    discord: e.DISCORD_TOKEN
+      ? { token: e.DISCORD_TOKEN, apiUrl: e.DISCORD_API_URL ?? 'https://discord.com/api', guildId: e.DISCORD_GUILD_ID ?? null }
+      : null,
+    coingecko: {
+      apiUrl: e.COINGECKO_API_URL ?? COINGECKO_URL_BY_PLAN[plan],
+      apiKey: e.COINGECKO_API_KEY ?? null,
+      plan,
+      coinId: e.OPG_COINGECKO_ID ?? 'opengradient',
+    },
+    opengradient: {
+      rpcUrl: e.OG_RPC_URL ?? 'https://ogevmdevnet.opengradient.ai',
+      explorerApiUrl: e.OG_EXPLORER_API_URL ?? 'https://explorer.opengradient.ai/api/v2',
+      indexFromBlock: e.OG_INDEX_FROM_BLOCK ?? 0,
+      confirmations: e.OG_CONFIRMATIONS ?? 12,
+      indexCron: e.INDEX_CRON ?? '* * * * *',
+    },
+    alerts: {
+      defaultThresholds: e.ALERT_DEFAULT_THRESHOLDS ?? [1, 5, 10],
+      hysteresis: e.ALERT_HYSTERESIS ?? 0.1,
+    },
+    databasePath: e.DATABASE_PATH ?? './data/opg-bot.sqlite',
+    refreshCron: e.REFRESH_CRON ?? '*/5 * * * *',
+    staleAfterMs: (e.STALE_AFTER_MINUTES ?? 15) * 60_000,
+    logLevel: e.LOG_LEVEL ?? 'info',
+  };
+  return deepFreeze(config);
+}
+
+/** The values that must never reach a log line, an error or a reply. */
+export function secretsOf(config: Config): string[] {
+  return [config.telegram?.token, config.discord?.token, config.coingecko.apiKey].filter(
+    (s): s is string => typeof s === 'string' && s.length > 0,
+  );
+}

@@ -1,0 +1,146 @@
+/**
+ * The metrics core: fetches once, stores, and answers from memory. Commands read `snapshot()` and the
+ * history queries and never touch the network; refreshes run on a schedule, and concurrent callers of
+ * `refresh()` (a cron tick, a cold-start burst, a Refresh button) share one upstream call.
+ */
+import type { Clock } from './clock.js';
+import { describeError } from './errors.js';
+import type { Logger } from './logger.js';
+import { emptyReading, isStale, type MarketData, type Reading, type Snapshot } from './snapshot.js';
+import type { MarketPoint, MarketStore, RatioStats, StoredMarket } from '../db/market-store.js';
+
+/** Where market figures come from: anything that can produce one validated `MarketData`. */
+export interface MarketSource {
+  readonly name: string;
+  fetchMarket(): Promise<MarketData>;
+}
+
+export interface CoreOptions {
+  market: MarketSource;
+  marketStore: MarketStore;
+  coinId: string;
+  clock: Clock;
+  logger: Logger;
+  /** A reading older than this is shown as stale even when no refresh failed. */
+  staleAfterMs: number;
+}
+
+/** Read-only history queries over stored readings, relative to the core's clock. */
+export interface History {
+  /** Volume / market cap low, high and average over the last `windowMs`. */
+  ratioStats(windowMs: number): RatioStats | null;
+  /** The stored reading closest to, and not after, `agoMs` before now. */
+  marketAgo(agoMs: number): StoredMarket | null;
+  /** The oldest stored reading. */
+  firstMarket(): StoredMarket | null;
+  /** Stored readings of the last `windowMs`, oldest first. */
+  marketSeries(windowMs: number): MarketPoint[];
+}
+
+export type RefreshListener = (snapshot: Snapshot) => void | Promise<void>;
+
+export interface Core {
+  /** The current snapshot, from memory. Never blocks, never fetches. */
+  snapshot(): Snapshot;
+  /** Resolves once there is market data to show; a cold start shares a single refresh among all callers. */
+  ready(): Promise<Snapshot>;
+  /** Fetches every source once and replaces the snapshot. Concurrent calls share one refresh. */
+  refresh(): Promise<Snapshot>;
+  /** True when a reading's last refresh failed or it is older than the stale limit. */
+  isStale(reading: Reading<unknown>): boolean;
+  readonly history: History;
+  readonly clock: Clock;
+  readonly coinId: string;
+  /** Runs after every refresh with its snapshot (alert evaluation hooks in here). Returns an unsubscribe. */
+  onRefresh(listener: RefreshListener): () => void;
+}
+
+/** After a failed cold start, commands wait this long before one of them may try again. */
+const COLD_RETRY_MS = 30_000;
+
+export function createCore(options: CoreOptions): Core {
+  const { market, marketStore, coinId, clock, logger, staleAfterMs } = options;
+  const listeners = new Set<RefreshListener>();
+
+  let current: Snapshot = { market: emptyReading<MarketData>(market.name) };
+  const stored = marketStore.latest(coinId);
+  if (stored) {
+    const failure = marketStore.loadFailure(market.name);
+    const failedSince = failure && failure.failedAtMs > stored.fetchedAtMs ? failure : null;
+    current = {
+      market: {
+        source: stored.source,
+        data: stored.data,
+        fetchedAtMs: stored.fetchedAtMs,
+        error: failedSince?.error ?? null,
+        failedAtMs: failedSince?.failedAtMs ?? null,
+      },
+    };
+  }
+
+  let inFlight: Promise<Snapshot> | null = null;
+
+  async function refreshMarket(): Promise<void> {
+    const startedAtMs = clock.now();
+    try {
+      const data = await market.fetchMarket();
+      const fetchedAtMs = clock.now();
+      marketStore.insert({ data, fetchedAtMs, source: market.name });
+      marketStore.saveFailure(market.name, null);
+      current = { ...current, market: { source: market.name, data, fetchedAtMs, error: null, failedAtMs: null } };
+      logger.debug({ source: market.name, tookMs: fetchedAtMs - startedAtMs }, 'market refreshed');
+    } catch (err) {
+      const failedAtMs = clock.now();
+      const error = describeError(err);
+      marketStore.saveFailure(market.name, { error, failedAtMs });
+      current = { ...current, market: { ...current.market, error, failedAtMs } };
+      logger.warn({ source: market.name, err }, 'market refresh failed; keeping the last good figures');
+    }
+  }
+
+  async function runRefresh(): Promise<Snapshot> {
+    await refreshMarket();
+    const snapshot = current;
+    for (const listener of listeners) {
+      try {
+        await listener(snapshot);
+      } catch (err) {
+        logger.error({ err }, 'a refresh listener failed');
+      }
+    }
+    return snapshot;
+  }
+
+  function refresh(): Promise<Snapshot> {
+    inFlight ??= runRefresh().finally(() => {
+      inFlight = null;
+    });
+    return inFlight;
+  }
+
+
+  return {
+    snapshot: () => current,
+    async ready() {
+      if (current.market.data !== null) return current;
+      // With nothing to show, a recent failure is the answer: retrying per command would hammer a down API.
+      const failedAtMs = current.market.failedAtMs;
+      if (failedAtMs !== null && clock.now() - failedAtMs < COLD_RETRY_MS && !inFlight) return current;
+      return refresh();
+    },
+    refresh,
+    isStale: (reading) => isStale(reading, clock.now(), staleAfterMs),
+    history: {
+      ratioStats: (windowMs) => marketStore.ratioStats(coinId, clock.now() - windowMs),
+      marketAgo: (agoMs) => marketStore.at(coinId, clock.now() - agoMs),
+      firstMarket: () => marketStore.first(coinId),
+      marketSeries: (windowMs) => marketStore.series(coinId, clock.now() - windowMs),
+    },
+    clock,
+    coinId,
+    onRefresh(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

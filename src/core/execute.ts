@@ -1,0 +1,43 @@
+/**
+ * Running a resolved command, and the one translation from errors to replies that every adapter's catch
+ * site uses. A person sees a short reason, never a stack trace; the log gets the cause.
+ */
+import type { CommandContext, ParsedText } from './command.js';
+import { commandPath } from './command.js';
+import { UserInputError } from './errors.js';
+import type { Core } from './core.js';
+import { age } from './format.js';
+import type { Logger } from './logger.js';
+import { reply, type Reply } from './reply.js';
+
+/** Checks access, makes sure there is a snapshot (one shared refresh on a cold start), then runs. */
+export async function execute(parsed: ParsedText, ctx: CommandContext): Promise<Reply> {
+  const { def, args } = parsed;
+  if (def.access === 'moderator' && !(await ctx.actor.isModerator())) {
+    return reply({
+      kind: 'refused',
+      title: 'Moderators only',
+      lines: [`/opg ${commandPath(def)} can only be used by ${moderatorWord(ctx.chat.platform)}.`],
+    });
+  }
+  await ctx.core.ready();
+  return def.run(args, ctx);
+}
+
+function moderatorWord(platform: string): string {
+  if (platform === 'discord') return 'members with Manage Server or Administrator';
+  if (platform === 'telegram') return "the chat's creator and administrators";
+  return 'moderators';
+}
+
+/** The reply for anything a command threw. Logs what is not the user's fault. */
+export function errorReply(err: unknown, core: Core | null, logger: Logger): Reply {
+  if (err instanceof UserInputError) {
+    return reply({ kind: 'usage', title: err.message, lines: err.usage ? [`Usage: ${err.usage}`] : [] });
+  }
+  logger.error({ err }, 'command failed');
+  const market = core?.snapshot().market;
+  const lastGood =
+    market?.fetchedAtMs != null && core ? `; last good figures from ${age(market.fetchedAtMs, core.clock.now())}` : '';
+  return reply({ kind: 'error', title: 'OPG data is unavailable right now', lines: [`Please try again shortly${lastGood}.`] });
+}

@@ -1,0 +1,124 @@
+/**
+ * The one way sources talk HTTP: undici with an injected dispatcher (so tests and operators can route it),
+ * a hard timeout, and errors sorted into the family in `core/errors`. Bodies are parsed here but validated
+ * by each source, which knows what its API promises.
+ */
+import { request, type Dispatcher } from 'undici';
+import type { Clock } from '../core/clock.js';
+import { NetworkError, RateLimitedError, UpstreamError } from '../core/errors.js';
+
+export interface HttpOptions {
+  /** undici dispatcher; the global one when omitted. */
+  dispatcher?: Dispatcher;
+  /** Whole-request deadline, headers and body together. */
+  timeoutMs: number;
+}
+
+export interface JsonRequest {
+  source: string;
+  url: string;
+  method?: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** Parses a `Retry-After` header (seconds or an HTTP date) into milliseconds from `nowMs`. */
+export function parseRetryAfter(value: string | string[] | undefined, nowMs: number): number | null {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return null;
+  if (/^\d+(\.\d+)?$/.test(text.trim())) return Math.round(Number(text) * 1000);
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
+}
+
+/** Strips the query string, which may carry keys on some APIs, from a URL before it goes in an error. */
+function safeUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.origin}${u.pathname}`;
+}
+
+export async function requestJson(http: HttpOptions, req: JsonRequest, nowMs = Date.now()): Promise<unknown> {
+  const signal = AbortSignal.timeout(http.timeoutMs);
+  let res: Dispatcher.ResponseData;
+  try {
+    res = await request(req.url, {
+      method: req.method ?? 'GET',
+      headers: { accept: 'application/json', ...req.headers },
+      body: req.body,
+      dispatcher: http.dispatcher,
+      signal,
+      headersTimeout: http.timeoutMs,
+      bodyTimeout: http.timeoutMs,
+    });
+  } catch (err) {
+    const reason = signal.aborted ? `no answer within ${http.timeoutMs} ms` : `request failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).name})`;
+    throw new NetworkError(req.source, `${reason} for ${safeUrl(req.url)}`, { cause: err });
+  }
+  let text: string;
+  try {
+    text = await res.body.text();
+  } catch (err) {
+    const reason = signal.aborted ? `body not received within ${http.timeoutMs} ms` : 'body cut off';
+    throw new NetworkError(req.source, `${reason} for ${safeUrl(req.url)}`, { cause: err });
+  }
+  if (res.statusCode === 429) {
+    throw new RateLimitedError(req.source, parseRetryAfter(res.headers['retry-after'], nowMs) ?? 60_000);
+  }
+  if (res.statusCode < 200 || res.statusCode >= 300) {
+    throw new UpstreamError(req.source, `HTTP ${res.statusCode} for ${safeUrl(req.url)}${errorHint(text)}`, res.statusCode);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    const type = String(res.headers['content-type'] ?? 'unknown type');
+    throw new UpstreamError(req.source, `answered ${type} that is not JSON for ${safeUrl(req.url)}`, res.statusCode);
+  }
+}
+
+/** A short reason from an error body, when it is JSON with an error field; never the raw body. */
+function errorHint(text: string): string {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    const status = body.status as Record<string, unknown> | undefined;
+    const msg = status?.error_message ?? body.error ?? body.message;
+    if (typeof msg === 'string' && msg.length > 0) return `: ${msg.slice(0, 120)}`;
+  } catch {
+    // not JSON: nothing worth quoting
+  }
+  return '';
+}
+
+export interface RetryPolicy {
+  /** Total attempts, the first included. */
+  attempts: number;
+  /** First backoff; doubles each time. */
+  baseDelayMs: number;
+  /** A `Retry-After` longer than this is not waited out within one call: the error goes up instead. */
+  maxWaitMs: number;
+}
+
+/**
+ * Runs `fn` until it succeeds or the policy is spent. A 429 waits what the server asked for (when that is
+ * within `maxWaitMs`); network failures and 5xx back off exponentially; a 4xx other than 429 is final.
+ */
+export async function withRetries<T>(fn: () => Promise<T>, policy: RetryPolicy, clock: Clock): Promise<T> {
+  let delayMs = policy.baseDelayMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= policy.attempts) throw err;
+      let waitMs: number;
+      if (err instanceof RateLimitedError) {
+        if (err.retryAfterMs > policy.maxWaitMs) throw err;
+        waitMs = Math.max(err.retryAfterMs, delayMs);
+      } else if (err instanceof NetworkError || (err instanceof UpstreamError && err.status !== undefined && err.status >= 500)) {
+        waitMs = delayMs;
+      } else {
+        throw err;
+      }
+      await clock.sleep(waitMs);
+      delayMs *= 2;
+    }
+  }
+}

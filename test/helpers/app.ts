@@ -1,0 +1,28 @@
+import { createApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import type { Actor, ChatRef } from '../../src/core/command.js';
+import { silentLogger } from '../../src/core/logger.js';
+import type { TestClock } from './clock.js';
+import { createTestClock } from './clock.js';
+import { tempDbPath } from './temp-dir.js';
+import { onTestFinished } from 'vitest';
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  clock?: TestClock;
+  databasePath?: string;
+  httpTimeoutMs?: number;
+}
+
+/** The real app (real SQLite file, real migrations, real sources) with a test clock, closed after the test. */
+export function createTestApp(options: TestAppOptions = {}): App & { clock: TestClock } {
+  const clock = options.clock ?? createTestClock();
+  const config = loadConfig({ DATABASE_PATH: options.databasePath ?? tempDbPath(), ...options.env });
+  const app = createApp({ config, logger: silentLogger, clock, httpTimeoutMs: options.httpTimeoutMs ?? 2_000 });
+  onTestFinished(() => app.close());
+  return Object.assign(app, { clock });
+}
+
+export const testChat: ChatRef = { platform: 'console', chatId: 'test-chat', kind: 'private' };
+export const member: Actor = { id: 'u1', name: 'member', isModerator: async () => false };
+export const moderator: Actor = { id: 'u2', name: 'moderator', isModerator: async () => true };

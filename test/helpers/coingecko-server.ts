@@ -1,0 +1,78 @@
+/**
+ * A loopback stand-in for CoinGecko that speaks its real shapes: `/coins/markets` answers an array of flat
+ * market objects, and a fault can be switched on for the next answers.
+ */
+import { onTestFinished } from 'vitest';
+import type { CoinGeckoMarketItem } from '../../src/sources/coingecko.js';
+import { sendJson, startLoopbackServer, type Handler, type LoopbackServer } from './http-server.js';
+
+/** A realistic OPG market object, as `/coins/markets?vs_currency=usd&ids=opengradient` returns it. */
+export function marketItem(overrides: Partial<Record<keyof CoinGeckoMarketItem | string, unknown>> = {}): Record<string, unknown> {
+  return {
+    id: 'opengradient',
+    symbol: 'opg',
+    name: 'OpenGradient',
+    image: 'https://coin-images.coingecko.com/coins/images/1/large/opg.png',
+    current_price: 0.04123,
+    market_cap: 41_700_000,
+    market_cap_rank: 812,
+    fully_diluted_valuation: 412_300_000,
+    total_volume: 196_000_000,
+    high_24h: 0.0451,
+    low_24h: 0.0388,
+    price_change_24h: 0.00136,
+    price_change_percentage_24h: 3.41,
+    market_cap_change_24h: 1_375_000,
+    market_cap_change_percentage_24h: 3.41,
+    circulating_supply: 1_011_400_000 * 0.1355,
+    total_supply: 1_000_000_000,
+    max_supply: 1_000_000_000,
+    ath: 0.1021,
+    ath_change_percentage: -59.6,
+    ath_date: '2026-04-28T14:05:11.000Z',
+    atl: 0.0101,
+    atl_change_percentage: 308.2,
+    atl_date: '2026-04-21T00:00:00.000Z',
+    roi: null,
+    last_updated: '2026-11-22T11:59:30.000Z',
+    ...overrides,
+  };
+}
+
+export interface CoinGeckoServer extends LoopbackServer {
+  /** What `/coins/markets` answers from now on (the array CoinGecko sends). */
+  setMarkets(items: unknown[]): void;
+  /** Answer every request with this handler until `heal()`. */
+  fail(handler: Handler): void;
+  heal(): void;
+  /** How many requests reached `/coins/markets`. */
+  marketCalls(): number;
+}
+
+export async function startCoinGeckoServer(initial: unknown[] = [marketItem()]): Promise<CoinGeckoServer> {
+  let markets = initial;
+  let fault: Handler | null = null;
+  const normal: Handler = (req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname.endsWith('/coins/markets')) {
+      const ids = (url.searchParams.get('ids') ?? '').split(',');
+      return sendJson(res, 200, markets.filter((m) => ids.includes(String((m as { id?: unknown }).id))));
+    }
+    sendJson(res, 404, { error: 'Not found' });
+  };
+  const server = await startLoopbackServer((req, res) => (fault ?? normal)(req, res));
+  onTestFinished(() => server.close());
+  return {
+    ...server,
+    setMarkets(items) {
+      markets = items;
+    },
+    fail(handler) {
+      fault = handler;
+    },
+    heal() {
+      fault = null;
+    },
+    marketCalls: () => server.requests.filter((r) => r.url.includes('/coins/markets')).length,
+  };
+}
