@@ -74,11 +74,22 @@ export interface Actor {
   isModerator(): Promise<boolean>;
 }
 
+/** What a front end can answer about its own platform, for commands that need it. */
+export interface PlatformHooks {
+  /**
+   * Whether the bot can post alerts in `channelId` (Discord: view, send, embed links, attach files).
+   * Resolves null when it can, or a short reason naming what is missing.
+   */
+  checkPostable?(channelId: string): Promise<string | null>;
+}
+
 export interface CommandContext {
   core: Core;
   services: Services;
   chat: ChatRef;
   actor: Actor;
+  /** Platform-specific checks; absent on the console. */
+  platform?: PlatformHooks;
   /** Every definition, for `help`. */
   commands: readonly AnyCommand[];
 }

@@ -1,6 +1,31 @@
 /**
- * What commands may use beyond the core's market snapshot. Each feature adds its service here and
- * `src/main.ts` provides it; commands reach it through `ctx.services`.
+ * What commands may use beyond the core's market snapshot. Each feature provides its service from
+ * `src/app.ts`; commands reach it through `ctx.services`. A field is optional while a command must still
+ * answer without it (for example `stats` before the inference indexer is configured).
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface Services {}
+import type { ChatRef } from './command.js';
+
+/** One hour of inferences, by verification mode. */
+export interface InferenceHour {
+  hourMs: number;
+  vanilla: number;
+  tee: number;
+  zkml: number;
+  unknown: number;
+}
+
+/** Read access to the indexed inference counts (the indexer implements it). */
+export interface InferenceReader {
+  /** Hourly buckets from `sinceMs` on, oldest first, hours with no inferences omitted. */
+  hourly(sinceMs: number): InferenceHour[];
+}
+
+/** Read access to a chat's alert thresholds (the alerts service implements it), for the ratio chart. */
+export interface ThresholdReader {
+  thresholdsFor(chat: ChatRef): number[];
+}
+
+export interface Services {
+  inferences?: InferenceReader;
+  thresholds?: ThresholdReader;
+}
