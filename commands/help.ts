@@ -1,4 +1,4 @@
-import { commandPath, defineCommand, usageOf } from '../src/core/command.js';
+import { defineCommand, usageOf } from '../src/core/command.js';
 import { reply } from '../src/core/reply.js';
 
 export default defineCommand({
@@ -17,7 +17,7 @@ export default defineCommand({
         ...everyone.map(line),
         ...(moderators.length > 0 ? ['', 'Moderators:', ...moderators.map(line)] : []),
       ],
-      footer: `Figures from CoinGecko and the OpenGradient chain. ${commands.length} commands; /opg ${commandPath(commands[0]!)} to start.`,
+      footer: 'Figures from CoinGecko and the OpenGradient chain; every reply says how old its figures are.',
     });
   },
 });

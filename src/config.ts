@@ -154,11 +154,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const secrets = new Set(['TELEGRAM_BOT_TOKEN', 'DISCORD_TOKEN', 'COINGECKO_API_KEY']);
-    const problems = parsed.error.issues.map((issue) => {
+    const byKey = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
       const key = String(issue.path[0]);
+      if (byKey.has(key)) continue;
       const got = secrets.has(key) ? '' : ` (got '${show(env[key])}')`;
-      return `${key}: ${issue.message}${got}`;
-    });
+      byKey.set(key, `${key}: ${issue.message}${got}`);
+    }
+    const problems = [...byKey.values()];
     throw new ConfigError(problems);
   }
   const e = parsed.data;

@@ -1,0 +1,32 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { runConsole } from '../../../src/adapters/console/console.js';
+import { renderPlain } from '../../../src/adapters/console/render.js';
+import { reply } from '../../../src/core/reply.js';
+import { createTestApp } from '../../helpers/app.js';
+import { marketItem, startCoinGeckoServer } from '../../helpers/coingecko-server.js';
+
+describe('console front end', () => {
+  it('answers /opg stats and bare words at the prompt, then exits', async () => {
+    const cg = await startCoinGeckoServer([marketItem()]);
+    const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (d: Buffer) => (text += d.toString()));
+    const done = runConsole({ runText: app.runText, input, output });
+    input.end('/opg stats\nvolume\nmoon\nexit\n');
+    await done;
+    expect(text).toContain('opg> ');
+    expect(text).toContain('OPG stats');
+    expect(text).toContain('OPG volume');
+    expect(text).toContain('Unknown command: moon');
+  });
+
+  it('renders notices, fields and footer as plain text', () => {
+    const out = renderPlain(
+      reply({ title: 'T', notices: ['Stale: x'], fields: [{ label: 'Price', value: '$1.00' }], footer: 'CoinGecko · as of now' }),
+    );
+    expect(out).toBe('T\n=\n! Stale: x\n\nPrice  $1.00\n\nCoinGecko · as of now');
+  });
+});

@@ -1,0 +1,71 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { marketItem, startCoinGeckoServer } from './helpers/coingecko-server.js';
+import { runEntry } from './helpers/spawn.js';
+import { tempDbPath, tempDir } from './helpers/temp-dir.js';
+
+describe('npm run opg (one-shot CLI)', () => {
+  it('prints stats with every figure and its as-of time, and exits 0', async () => {
+    const cg = await startCoinGeckoServer([marketItem()]);
+    const r = await runEntry('src/cli.ts', ['stats'], { COINGECKO_API_URL: cg.url, DATABASE_PATH: tempDbPath(), COINGECKO_API_KEY: 'CG-cli-secret' });
+    expect(r.code).toBe(0);
+    for (const part of ['OPG stats', 'Price', '$0.04123', '+3.41% 24h', '$41.7M', 'FDV', '$412M', '$196M', '4.7x', '137M OPG circulating', 'CoinGecko · as of']) {
+      expect(r.stdout).toContain(part);
+    }
+    expect(r.stdout + r.stderr).not.toContain('CG-cli-secret');
+    expect(cg.marketCalls()).toBe(1);
+  });
+
+  it('runs one refresh for sync, then answers from the store without another call', async () => {
+    const cg = await startCoinGeckoServer([marketItem()]);
+    const env = { COINGECKO_API_URL: cg.url, DATABASE_PATH: tempDbPath() };
+    const sync = await runEntry('src/cli.ts', ['sync'], env);
+    expect(sync.code).toBe(0);
+    expect(sync.stdout).toMatch(/Market: CoinGecko as of /);
+    const volume = await runEntry('src/cli.ts', ['volume'], env);
+    expect(volume.code).toBe(0);
+    expect(volume.stdout).toContain('Volume / market cap');
+    expect(cg.marketCalls()).toBe(1);
+  });
+
+  it('answers an unknown command with a short usage reply and exit 2', async () => {
+    const cg = await startCoinGeckoServer([marketItem()]);
+    const r = await runEntry('src/cli.ts', ['moon'], { COINGECKO_API_URL: cg.url, DATABASE_PATH: tempDbPath() });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('Unknown command: moon. Try /opg help.');
+  });
+});
+
+describe('npm start', () => {
+  it('without a token and without a terminal says which variables to set and exits 1', async () => {
+    const r = await runEntry('src/main.ts', [], { DATABASE_PATH: tempDbPath() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Set TELEGRAM_BOT_TOKEN and\/or DISCORD_TOKEN/);
+  });
+
+  it('refuses a bad configuration with one error listing every bad variable, starting nothing', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'file');
+    writeFileSync(file, 'x');
+    const r = await runEntry('src/main.ts', [], {
+      REFRESH_CRON: 'often',
+      COINGECKO_API_PLAN: 'gold',
+      TELEGRAM_BOT_TOKEN: '1234567890:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      DATABASE_PATH: join(file, 'db.sqlite'),
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^Invalid configuration:\n/);
+    expect(r.stderr).toMatch(/\n {2}- REFRESH_CRON: expected a cron expression/);
+    expect(r.stderr).toMatch(/COINGECKO_API_PLAN: expected 'demo' or 'pro'/);
+    expect(r.stderr).not.toContain('AAAAAAAA');
+  });
+
+  it('refuses an unwritable DATABASE_PATH with one clear error', async () => {
+    const file = join(tempDir(), 'file');
+    writeFileSync(file, 'x');
+    const r = await runEntry('src/main.ts', [], { TELEGRAM_BOT_TOKEN: '1:abc', TELEGRAM_API_ROOT: 'http://127.0.0.1:9', DATABASE_PATH: join(file, 'db.sqlite') });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/DATABASE_PATH: cannot create, open or migrate/);
+  });
+});
