@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { replyText } from '../../src/core/reply.js';
 import { createTestApp, member, testChat } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
-import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
+import { marketItem, marketItemWithNulls, startCoinGeckoServer } from '../helpers/coingecko-server.js';
 import { sendJson } from '../helpers/http-server.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
 
@@ -69,21 +69,7 @@ describe('core', () => {
   }
 
   it('says what is missing when every numeric field is null, without NaN or null', async () => {
-    const cg = await startCoinGeckoServer([
-      marketItem({
-        current_price: null,
-        market_cap: null,
-        fully_diluted_valuation: null,
-        total_volume: null,
-        high_24h: null,
-        low_24h: null,
-        price_change_percentage_24h: null,
-        circulating_supply: null,
-        total_supply: null,
-        max_supply: null,
-        market_cap_rank: null,
-      }),
-    ]);
+    const cg = await startCoinGeckoServer([marketItemWithNulls()]);
     const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
     for (const cmd of ['stats', 'volume', 'supply']) {
       const text = replyText(await app.runText(cmd, testChat, member));

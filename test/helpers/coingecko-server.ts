@@ -39,6 +39,16 @@ export function marketItem(overrides: Partial<Record<keyof CoinGeckoMarketItem |
   };
 }
 
+/** A market object with every numeric field null, as CoinGecko sends for a barely-tracked coin. */
+export function marketItemWithNulls(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const nulls = Object.fromEntries(
+    ['current_price', 'market_cap', 'fully_diluted_valuation', 'total_volume', 'high_24h', 'low_24h', 'price_change_24h',
+      'price_change_percentage_24h', 'market_cap_change_24h', 'market_cap_change_percentage_24h', 'circulating_supply',
+      'total_supply', 'max_supply', 'market_cap_rank', 'ath', 'atl'].map((k) => [k, null]),
+  );
+  return marketItem({ ...nulls, ...overrides });
+}
+
 export interface CoinGeckoServer extends LoopbackServer {
   /** What `/coins/markets` answers from now on (the array CoinGecko sends). */
   setMarkets(items: unknown[]): void;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NetworkError, RateLimitedError, UpstreamError } from '../../src/core/errors.js';
 import { createCoinGeckoSource, parseMarkets } from '../../src/sources/coingecko.js';
 import { createTestClock } from '../helpers/clock.js';
-import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
+import { marketItem, marketItemWithNulls, startCoinGeckoServer } from '../helpers/coingecko-server.js';
 import { sendJson } from '../helpers/http-server.js';
 
 async function setup(options: { plan?: 'demo' | 'pro'; apiKey?: string | null; timeoutMs?: number } = {}) {
@@ -103,20 +103,7 @@ describe('CoinGecko source', () => {
   });
 
   it('keeps nulls as missing, never 0, and treats a zero market cap as unknown', () => {
-    const nulls = marketItem({
-      current_price: null,
-      market_cap: 0,
-      fully_diluted_valuation: null,
-      total_volume: null,
-      high_24h: null,
-      low_24h: null,
-      price_change_percentage_24h: null,
-      circulating_supply: null,
-      total_supply: null,
-      max_supply: null,
-      market_cap_rank: null,
-      last_updated: null,
-    });
+    const nulls = marketItemWithNulls({ market_cap: 0, last_updated: null });
     const m = parseMarkets([nulls], 'opengradient');
     expect(m).toMatchObject({ priceUsd: null, marketCapUsd: null, fdvUsd: null, volume24hUsd: null, circulatingSupply: null, marketCapRank: null, sourceUpdatedAtMs: null });
   });
