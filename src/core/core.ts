@@ -4,7 +4,7 @@
  * `refresh()` (a cron tick, a cold-start burst, a Refresh button) share one upstream call.
  */
 import type { Clock } from './clock.js';
-import { describeError } from './errors.js';
+import { describeError, RateLimitedError } from './errors.js';
 import type { Logger } from './logger.js';
 import { emptyReading, isStale, type MarketData, type Reading, type Snapshot } from './snapshot.js';
 import type { MarketPoint, MarketStore, RatioStats, StoredMarket } from '../db/market-store.js';
@@ -79,9 +79,15 @@ export function createCore(options: CoreOptions): Core {
   }
 
   let inFlight: Promise<Snapshot> | null = null;
+  /** A 429's Retry-After outlives one refresh: no call to the source before this time. */
+  let marketNotBeforeMs = 0;
 
   async function refreshMarket(): Promise<void> {
     const startedAtMs = clock.now();
+    if (startedAtMs < marketNotBeforeMs) {
+      logger.debug({ source: market.name, waitMs: marketNotBeforeMs - startedAtMs }, 'market refresh skipped: rate limited');
+      return;
+    }
     try {
       const data = await market.fetchMarket();
       const fetchedAtMs = clock.now();
@@ -92,6 +98,7 @@ export function createCore(options: CoreOptions): Core {
     } catch (err) {
       const failedAtMs = clock.now();
       const error = describeError(err);
+      if (err instanceof RateLimitedError) marketNotBeforeMs = failedAtMs + err.retryAfterMs;
       marketStore.saveFailure(market.name, { error, failedAtMs });
       current = { ...current, market: { ...current.market, error, failedAtMs } };
       logger.warn({ source: market.name, err }, 'market refresh failed; keeping the last good figures');

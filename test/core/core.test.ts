@@ -61,6 +61,7 @@ describe('core', () => {
       expect(text).not.toMatch(BAD);
       cg.heal();
       cg.setMarkets([marketItem({ market_cap: 50_000_000 })]);
+      app.clock.advance(11 * MIN); // past any Retry-After the fault asked for
       await app.core.refresh();
       const healed = replyText(await app.runText('stats', testChat, member));
       expect(healed).toContain('$50M');
@@ -100,6 +101,21 @@ describe('core', () => {
     const before = cg.requests.length;
     await Promise.all(Array.from({ length: 20 }, () => app.runText('stats', testChat, member)));
     expect(cg.requests.length).toBe(before);
+  });
+
+  it('makes no call before a long Retry-After has passed, even across scheduled refreshes', async () => {
+    const { cg, app } = await warmApp();
+    cg.fail((_q, res) => sendJson(res, 429, {}, { 'retry-after': '600' }));
+    await app.core.refresh();
+    const calls = cg.marketCalls();
+    app.clock.advance(5 * MIN);
+    await app.core.refresh();
+    expect(cg.marketCalls()).toBe(calls);
+    cg.heal();
+    app.clock.advance(5 * MIN);
+    await app.core.refresh();
+    expect(cg.marketCalls()).toBe(calls + 1);
+    expect(app.core.snapshot().market.error).toBeNull();
   });
 
   it('marks figures stale by age alone when refreshes stop', async () => {
