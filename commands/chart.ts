@@ -49,7 +49,7 @@ export default defineCommand({
     const chart = charts.marketChart(metric, range, thresholds);
     const word = METRIC_WORDS[metric];
     if (!chart) {
-      const why = fill.status === 'failed' ? ` CoinGecko history could not be fetched either (${fill.error}).` : '';
+      const why = fill.status === 'failed' ? ' CoinGecko history could not be fetched either.' : '';
       return reply({
         title: `No ${word} history yet`,
         lines: [`There is no stored ${word} history to draw.${why} The bot records a reading at every refresh; try again later.`],
@@ -63,7 +63,8 @@ export default defineCommand({
     if (chart.firstAtMs > chart.startMs + spec.ms / 24) {
       notices.push(`History covers only ${duration(coveredMs)} of ${spec.label} (since ${utc(chart.firstAtMs)}).`);
     }
-    if (fill.status === 'failed') notices.push(`Older history could not be fetched from CoinGecko: ${fill.error}.`);
+    // The reason is in the log; a chat gets the fact, not the URL and error code.
+    if (fill.status === 'failed') notices.push('Older history could not be fetched from CoinGecko right now.');
 
     const lines = [`Latest ${info.format(chart.last)} · low ${info.format(chart.low)} · high ${info.format(chart.high)} over ${spec.label}.`];
     if (metric === 'ratio') {

@@ -126,7 +126,9 @@ function frame(spec: ChartFrame, yTicks: number[], legend: string): { scale: Sca
   for (const t of ticks) {
     const xx = n(x(t));
     parts.push(`<line x1="${xx}" y1="${PLOT.bottom}" x2="${xx}" y2="${PLOT.bottom + 10}" stroke="${COLORS.axis}" stroke-width="2"/>`);
-    parts.push(`<text x="${xx}" y="${PLOT.bottom + 40}" font-size="26" text-anchor="middle" fill="${COLORS.text}">${escapeXml(timeLabel(t, stepMs))}</text>`);
+    // A label near either edge is pulled in, so `Nov 22` at the last tick is never cut off.
+    const labelX = n(Math.min(CHART_WIDTH - 50, Math.max(PLOT.left, x(t))));
+    parts.push(`<text x="${labelX}" y="${PLOT.bottom + 40}" font-size="26" text-anchor="middle" fill="${COLORS.text}">${escapeXml(timeLabel(t, stepMs))}</text>`);
   }
   parts.push(`<line x1="${PLOT.left}" y1="${PLOT.bottom}" x2="${PLOT.right}" y2="${PLOT.bottom}" stroke="${COLORS.axis}" stroke-width="2"/>`);
   parts.push(`<text x="${PLOT.right}" y="${CHART_HEIGHT - 12}" font-size="22" text-anchor="end" fill="${COLORS.muted}">time (UTC)</text>`);

@@ -1,0 +1,52 @@
+/**
+ * Chart rendering: a 90-day chart of hourly points (2,160), SVG built and rendered to PNG. Targets on this
+ * machine: under 100 ms a render, under 200 KB a PNG.
+ */
+import type { BenchLog } from './run.js';
+import { svgToPng } from '../src/core/charts/png.js';
+import { gapThresholdMs } from '../src/core/charts/series.js';
+import { lineChartSvg } from '../src/core/charts/svg.js';
+import { ratio, usd } from '../src/core/format.js';
+
+const H = 3_600_000;
+const END = Date.parse('2026-11-22T12:00:00Z');
+
+export default async function bench(log: BenchLog): Promise<void> {
+  // Noisy, realistic-looking series: a slow wave plus deterministic jitter, one point an hour for 90 days.
+  const points = Array.from({ length: 90 * 24 }, (_, i) => {
+    const jitter = Math.sin(i * 12.9898) * 43758.5453;
+    return { atMs: END - (90 * 24 - 1 - i) * H, value: 4 + 3 * Math.sin(i / 40) + (jitter - Math.floor(jitter)) };
+  });
+  const cases = [
+    { name: 'ratio 90d + 3 thresholds', formatY: ratio, zeroBased: true, thresholds: [1, 5, 10] },
+    { name: 'price 90d', formatY: (v: number) => usd(v / 100), zeroBased: false, thresholds: [] },
+  ];
+  for (const c of cases) {
+    const build = () =>
+      lineChartSvg({
+        title: 'OPG volume / market cap · 90 days',
+        subtitle: 'CoinGecko · to 2026-11-22 12:00 UTC · latest 4.7x',
+        yAxisTitle: '24h volume ÷ market cap (x)',
+        startMs: END - 90 * 24 * H,
+        endMs: END,
+        formatY: c.formatY,
+        points,
+        gapMs: gapThresholdMs(points, H),
+        zeroBased: c.zeroBased,
+        thresholds: c.thresholds,
+      });
+    svgToPng(build()); // warm-up: loads the fonts and the native module
+    const runs = 20;
+    const times: number[] = [];
+    let size = 0;
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      size = svgToPng(build()).length;
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    const median = times[Math.floor(runs / 2)]!;
+    const worst = times[runs - 1]!;
+    log(`${c.name}: ${points.length} points, median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (target < 100 ms), PNG ${(size / 1024).toFixed(1)} KB (target < 200 KB)`);
+  }
+}
