@@ -31,10 +31,31 @@ export interface ChartStore {
   points(coinId: string, sinceMs: number, untilMs?: number): ChartPoint[];
   /** Time of the newest stored point, or null. */
   latestAtMs(coinId: string): number | null;
+  /** Time of the oldest stored point at or after `sinceMs`, or null. */
+  earliestAtMs(coinId: string, sinceMs: number): number | null;
+  /**
+   * The bot's own readings (`market_snapshots`, read only) from `sinceMs` to `untilMs`, thinned in SQL to
+   * the last reading of each `bucketMs`, oldest first: 90 days of five-minute readings come back as 2,160.
+   */
+  readings(coinId: string, sinceMs: number, untilMs: number, bucketMs: number): ChartPoint[];
+  /** Time of the bot's oldest reading at or after `sinceMs`, or null. */
+  earliestReadingAtMs(coinId: string, sinceMs: number): number | null;
 }
 
 export function createChartStore(database: Database): ChartStore {
-  const { db } = database;
+  const { db, sqlite } = database;
+  // SQLite fills bare columns from the row that holds max(): the last reading of each bucket.
+  const bucketed = sqlite.prepare<[string, number, number, number], ChartPoint>(
+    `select max(fetched_at_ms) as atMs, price_usd as priceUsd, market_cap_usd as marketCapUsd, volume_24h_usd as volume24hUsd
+       from market_snapshots where coin_id = ? and fetched_at_ms between ? and ?
+       group by fetched_at_ms / cast(? as integer) order by atMs`,
+  );
+  const earliestReading = sqlite.prepare<[string, number], { atMs: number | null }>(
+    'select min(fetched_at_ms) as atMs from market_snapshots where coin_id = ? and fetched_at_ms >= ?',
+  );
+  const earliestPoint = sqlite.prepare<[string, number], { atMs: number | null }>(
+    'select min(at_ms) as atMs from market_chart_points where coin_id = ? and at_ms >= ?',
+  );
   return {
     saveFill(coinId, fill, points) {
       db.transaction((tx) => {
@@ -66,6 +87,15 @@ export function createChartStore(database: Database): ChartStore {
         .where(and(eq(marketChartPoints.coinId, coinId), gte(marketChartPoints.atMs, sinceMs), lte(marketChartPoints.atMs, untilMs)))
         .orderBy(asc(marketChartPoints.atMs))
         .all();
+    },
+    earliestAtMs(coinId, sinceMs) {
+      return earliestPoint.get(coinId, sinceMs)?.atMs ?? null;
+    },
+    readings(coinId, sinceMs, untilMs, bucketMs) {
+      return bucketed.all(coinId, Math.floor(sinceMs), Math.floor(untilMs), Math.max(1, Math.floor(bucketMs)));
+    },
+    earliestReadingAtMs(coinId, sinceMs) {
+      return earliestReading.get(coinId, sinceMs)?.atMs ?? null;
     },
     latestAtMs(coinId) {
       const row = db.select({ atMs: max(marketChartPoints.atMs) }).from(marketChartPoints).where(eq(marketChartPoints.coinId, coinId)).get();

@@ -122,8 +122,8 @@ export function createChartService(options: ChartServiceOptions): ChartService {
   }
 
   function earliestWithin(sinceMs: number): number | null {
-    const own = core.history.marketSeries(clock.now() - sinceMs)[0]?.atMs ?? null;
-    const filled = store.points(coinId, sinceMs)[0]?.atMs ?? null;
+    const own = store.earliestReadingAtMs(coinId, sinceMs);
+    const filled = store.earliestAtMs(coinId, sinceMs);
     if (own === null) return filled;
     return filled === null ? own : Math.min(own, filled);
   }
@@ -184,7 +184,7 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     const endMs = latestAtMs();
     if (endMs === null) return null;
     const startMs = endMs - spec.ms;
-    const own = core.history.marketSeries(clock.now() - startMs).filter((p) => p.atMs <= endMs);
+    const own = store.readings(coinId, startMs, endMs, spec.bucketMs);
     const samples = mergeSamples(own, store.points(coinId, startMs, endMs), spec.bucketMs);
     const points = samples.map((s) => ({ atMs: s.atMs, value: metricValue(s, metric) }));
     const summary = summarize(points);
