@@ -13,6 +13,8 @@ import { errorReply, execute } from './core/execute.js';
 import type { Logger } from './core/logger.js';
 import type { Reply } from './core/reply.js';
 import type { Services } from './core/services.js';
+import { createChartService } from './core/charts/chart-service.js';
+import { createChartStore } from './db/chart-store.js';
 import { createMarketStore } from './db/market-store.js';
 import { openDatabase, type Database } from './db/open.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
@@ -60,7 +62,16 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     logger: logger.child({ part: 'core' }),
     staleAfterMs: config.staleAfterMs,
   });
-  const services: Services = {};
+  const services: Services = {
+    charts: createChartService({
+      core,
+      store: createChartStore(database),
+      source: market,
+      coinId: config.coingecko.coinId,
+      clock,
+      logger: logger.child({ part: 'charts' }),
+    }),
+  };
   const commands = allCommands;
 
   return {

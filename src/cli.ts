@@ -5,13 +5,16 @@
  */
 import { createApp } from './app.js';
 import { CONSOLE_ACTOR, CONSOLE_CHAT } from './adapters/console/console.js';
-import { renderPlain } from './adapters/console/render.js';
+import { createFileRender } from './adapters/console/render.js';
 import { systemClock } from './core/clock.js';
 import { ConfigError } from './core/errors.js';
 import { asOfText } from './core/format.js';
 import { configFromProcess } from './env.js';
 import { createLogger } from './logger.js';
 import { secretsOf } from './config.js';
+
+/** Where pictures (charts) are written, relative to the working directory. */
+const CHARTS_DIR = 'charts';
 
 async function main(argv: string[]): Promise<number> {
   const config = configFromProcess();
@@ -31,7 +34,8 @@ async function main(argv: string[]): Promise<number> {
     }
     if (app.core.isStale(app.core.snapshot().market)) await app.core.refresh();
     const reply = await app.runText(argv.join(' ') || 'help', CONSOLE_CHAT, CONSOLE_ACTOR);
-    process.stdout.write(`${renderPlain(reply)}\n`);
+    const render = createFileRender(CHARTS_DIR);
+    process.stdout.write(`${await render(reply)}\n`);
     return reply.kind === 'usage' ? 2 : reply.kind === 'info' ? 0 : 1;
   } finally {
     app.close();

@@ -5,6 +5,7 @@
  */
 import { createApp } from './app.js';
 import { runConsole } from './adapters/console/console.js';
+import { createFileRender } from './adapters/console/render.js';
 import { secretsOf } from './config.js';
 import { systemClock } from './core/clock.js';
 import { ConfigError } from './core/errors.js';
@@ -31,7 +32,8 @@ async function main(): Promise<number> {
   const stops: Array<() => Promise<void> | void> = [];
 
   scheduler.every(config.refreshCron, 'refresh', () => app.core.refresh());
-  void app.core.refresh();
+  // The default chart's history is filled once at start, so the first `/opg chart` need not wait for it.
+  void app.core.refresh().then(() => app.services.charts?.ensureHistory('7d'));
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -44,7 +46,7 @@ async function main(): Promise<number> {
   };
 
   if (platforms.length === 0) {
-    await runConsole({ runText: app.runText, input: process.stdin, output: process.stdout });
+    await runConsole({ runText: app.runText, input: process.stdin, output: process.stdout, render: createFileRender('charts') });
     await stop('console closed');
     return 0;
   }

@@ -3,6 +3,7 @@
  * `src/app.ts`; commands reach it through `ctx.services`. A field is optional while a command must still
  * answer without it (for example `stats` before the inference indexer is configured).
  */
+import type { ChartService } from './charts/chart-service.js';
 import type { ChatRef } from './command.js';
 
 /** One hour of inferences, by verification mode. */
@@ -28,4 +29,6 @@ export interface ThresholdReader {
 export interface Services {
   inferences?: InferenceReader;
   thresholds?: ThresholdReader;
+  /** History fills and PNG rendering for `chart`. */
+  charts?: ChartService;
 }

@@ -57,13 +57,54 @@ export interface CoinGeckoServer extends LoopbackServer {
   heal(): void;
   /** How many requests reached `/coins/markets`. */
   marketCalls(): number;
+  /** What `/coins/{id}/market_chart?days=N` answers from now on, given N. Default: 404. */
+  setMarketChart(answer: ((days: number) => unknown) | null): void;
+  /** How many requests reached `/coins/{id}/market_chart`. */
+  marketChartCalls(): number;
+}
+
+export interface MarketChartShape {
+  /** Time of the last point ("now" at CoinGecko). */
+  endMs: number;
+  days: number;
+  /** Spacing; CoinGecko's own is 5 min for 1 day and 1 h for 2 to 90 days. */
+  stepMs?: number;
+  /** Value at a time; defaults trace a gentle wave around OPG's realistic figures. */
+  price?: (ms: number) => number;
+  marketCap?: (ms: number) => number;
+  volume?: (ms: number) => number;
+  /** Leave out points in these [from, to) windows, as a gap. */
+  gaps?: ReadonlyArray<readonly [number, number]>;
+}
+
+/** A `market_chart` body in CoinGecko's shape: `{prices, market_caps, total_volumes}` of `[ms, value]`. */
+export function marketChartBody(shape: MarketChartShape): { prices: number[][]; market_caps: number[][]; total_volumes: number[][] } {
+  const stepMs = shape.stepMs ?? (shape.days <= 1 ? 300_000 : 3_600_000);
+  const wave = (ms: number, periodMs: number) => Math.sin((ms / periodMs) * 2 * Math.PI);
+  const price = shape.price ?? ((ms: number) => 0.04 + 0.005 * wave(ms, 2 * 86_400_000));
+  const marketCap = shape.marketCap ?? ((ms: number) => 41_000_000 + 3_000_000 * wave(ms, 3 * 86_400_000));
+  const volume = shape.volume ?? ((ms: number) => 150_000_000 + 90_000_000 * wave(ms, 86_400_000));
+  const startMs = shape.endMs - shape.days * 86_400_000;
+  const times: number[] = [];
+  for (let t = Math.ceil(startMs / stepMs) * stepMs; t < shape.endMs; t += stepMs) times.push(t);
+  times.push(shape.endMs);
+  const kept = times.filter((t) => !(shape.gaps ?? []).some(([from, to]) => t >= from && t < to));
+  return {
+    prices: kept.map((t) => [t, price(t)]),
+    market_caps: kept.map((t) => [t, marketCap(t)]),
+    total_volumes: kept.map((t) => [t, volume(t)]),
+  };
 }
 
 export async function startCoinGeckoServer(initial: unknown[] = [marketItem()]): Promise<CoinGeckoServer> {
   let markets = initial;
   let fault: Handler | null = null;
+  let marketChart: ((days: number) => unknown) | null = null;
   const normal: Handler = (req, res) => {
     const url = new URL(req.url, 'http://x');
+    if (/\/coins\/[^/]+\/market_chart$/.test(url.pathname) && marketChart) {
+      return sendJson(res, 200, marketChart(Number(url.searchParams.get('days'))));
+    }
     if (url.pathname.endsWith('/coins/markets')) {
       const ids = (url.searchParams.get('ids') ?? '').split(',');
       return sendJson(res, 200, markets.filter((m) => ids.includes(String((m as { id?: unknown }).id))));
@@ -84,5 +125,9 @@ export async function startCoinGeckoServer(initial: unknown[] = [marketItem()]):
       fault = null;
     },
     marketCalls: () => server.requests.filter((r) => r.url.includes('/coins/markets')).length,
+    setMarketChart(answer) {
+      marketChart = answer;
+    },
+    marketChartCalls: () => server.requests.filter((r) => r.url.includes('/market_chart')).length,
   };
 }

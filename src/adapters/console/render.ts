@@ -1,4 +1,6 @@
 /** Reply → plain text for a terminal. Pure; no colours, so output can be piped or logged as is. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Reply } from '../../core/reply.js';
 
 export function renderPlain(r: Reply): string {
@@ -17,4 +19,20 @@ export function renderPlain(r: Reply): string {
   if (r.image) out.push(`[image: ${r.image.alt}]`);
   if (r.footer) out.push('', r.footer);
   return out.join('\n');
+}
+
+/**
+ * A renderer that writes a reply's image to `dir` (created when needed) and prints its path after the
+ * text, since a terminal cannot show a picture. Only the file name's last segment is used, so a reply
+ * cannot write outside `dir`.
+ */
+export function createFileRender(dir: string): (r: Reply) => Promise<string> {
+  return async (r) => {
+    const text = renderPlain(r);
+    if (!r.image) return text;
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, basename(r.image.filename) || 'chart.png');
+    await writeFile(path, r.image.png);
+    return `${text}\nChart written to ${path}`;
+  };
 }

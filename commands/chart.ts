@@ -1,0 +1,90 @@
+import { defineCommand } from '../src/core/command.js';
+import { CHART_METRICS, CHART_RANGES, RANGES } from '../src/core/charts/series.js';
+import { METRIC_INFO } from '../src/core/charts/chart-service.js';
+import { asOfText, count, duration, pct, utc } from '../src/core/format.js';
+import { reply } from '../src/core/reply.js';
+import { readingNotices } from './shared.js';
+
+const METRIC_WORDS = { ratio: 'volume / market cap', price: 'price', volume: '24h volume', mcap: 'market cap' } as const;
+
+export default defineCommand({
+  name: 'chart',
+  description: 'A picture of how ratio, price, volume, market cap or inferences moved over 24h to 90d',
+  options: {
+    metric: { type: 'choice', choices: CHART_METRICS, description: 'What to draw (default ratio: volume / market cap)' },
+    range: { type: 'choice', choices: CHART_RANGES, description: 'How far back (default 7d)' },
+  },
+  access: 'everyone',
+  menuAlias: true,
+  async run(args, { core, services, chat }) {
+    const metric = args.metric ?? 'ratio';
+    const range = args.range ?? '7d';
+    const spec = RANGES[range];
+    const now = core.clock.now();
+    const filename = `opg-${metric}-${range}.png`;
+    const charts = services.charts;
+    if (!charts) return reply({ title: 'Charts are not available', lines: ['This bot was started without chart rendering.'] });
+
+    if (metric === 'inferences') {
+      const chart = services.inferences ? charts.inferenceChart(range, services.inferences) : null;
+      if (!chart) {
+        return reply({
+          title: 'OPG inferences chart',
+          lines: ['Inferences are not indexed yet: there are no inference counts to draw for this range.'],
+        });
+      }
+      const share = (v: number) => pct((v / chart.total) * 100);
+      const { vanilla, tee, zkml, unknown } = chart.byMode;
+      const split = `Vanilla ${count(vanilla)} (${share(vanilla)}) · TEE ${count(tee)} (${share(tee)}) · ZKML ${count(zkml)} (${share(zkml)})${unknown > 0 ? ` · unknown ${count(unknown)}` : ''}`;
+      return reply({
+        title: `OPG inferences by mode, ${spec.label}`,
+        lines: [`${count(chart.total)} inferences: ${split}`],
+        footer: `OpenGradient chain · hours to ${utc(chart.endMs)}`,
+        image: { png: chart.png, filename, alt: `Stacked bar chart of OPG inferences by verification mode over ${spec.label} to ${utc(chart.endMs)}: ${count(chart.total)} in all, ${split}.` },
+      });
+    }
+
+    const fill = await charts.ensureHistory(range);
+    const thresholds = metric === 'ratio' ? (services.thresholds?.thresholdsFor(chat) ?? []) : [];
+    const chart = charts.marketChart(metric, range, thresholds);
+    const word = METRIC_WORDS[metric];
+    if (!chart) {
+      const why = fill.status === 'failed' ? ' CoinGecko history could not be fetched either.' : '';
+      return reply({
+        title: `No ${word} history yet`,
+        lines: [`There is no stored ${word} history to draw.${why} The bot records a reading at every refresh; try again later.`],
+      });
+    }
+
+    const info = METRIC_INFO[metric];
+    const { market } = core.snapshot();
+    const notices = readingNotices(core, market, 'Market data');
+    const coveredMs = chart.endMs - chart.firstAtMs;
+    if (chart.firstAtMs > chart.startMs + spec.ms / 24) {
+      notices.push(`History covers only ${duration(coveredMs)} of ${spec.label} (since ${utc(chart.firstAtMs)}).`);
+    }
+    // The reason is in the log; a chat gets the fact, not the URL and error code.
+    if (fill.status === 'failed') notices.push('Older history could not be fetched from CoinGecko right now.');
+
+    const lines = [`Latest ${info.format(chart.last)} · low ${info.format(chart.low)} · high ${info.format(chart.high)} over ${spec.label}.`];
+    if (metric === 'ratio') {
+      const all = [...new Set(thresholds.filter((t) => Number.isFinite(t) && t > 0))].sort((a, b) => a - b);
+      if (all.length > 0) {
+        const above = all.filter((t) => !chart.thresholdsShown.includes(t));
+        const aboveText = above.length > 0 ? ` (${above.map(info.format).join(', ')} above the chart)` : '';
+        lines.push(`Alert thresholds, dashed: ${all.map(info.format).join(', ')}${aboveText}.`);
+      }
+    }
+    return reply({
+      title: `${info.title}, ${spec.label}`,
+      lines,
+      notices,
+      footer: `${market.source} · as of ${asOfText(chart.endMs, now)}`,
+      image: {
+        png: chart.png,
+        filename,
+        alt: `Line chart of OPG ${word} over ${spec.label} to ${utc(chart.endMs)}: from ${info.format(chart.first)} to ${info.format(chart.last)}, low ${info.format(chart.low)}, high ${info.format(chart.high)}.`,
+      },
+    });
+  },
+});
