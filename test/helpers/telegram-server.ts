@@ -153,21 +153,19 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     queue = queue.filter((u) => u.update_id >= offset);
     const answer = () => ok(res, queue.slice(0, limit));
     if (queue.length > 0 || timeoutS <= 0) return answer();
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
+    const forget = () => {
       clearTimeout(timer);
       waiters = waiters.filter((w) => w !== finish);
+      req.socket.off('close', forget);
+    };
+    const finish = () => {
+      forget();
       if (!res.destroyed) answer();
     };
     const timer = setTimeout(finish, timeoutS * 1000);
     waiters.push(finish);
-    req.socket.once('close', () => {
-      done = true;
-      clearTimeout(timer);
-      waiters = waiters.filter((w) => w !== finish);
-    });
+    // A client that gives up (an aborted long poll) must not get the next updates written to a dead socket.
+    req.socket.on('close', forget);
   }
 
   function handle(method: string, params: Record<string, unknown>, files: BotApiCall['files'], req: IncomingMessage, res: ServerResponse): void {
