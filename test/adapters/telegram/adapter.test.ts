@@ -293,6 +293,15 @@ describe('Telegram Bot API faults', () => {
     expect(sent[1]!.params.text).toContain('OPG stats');
   });
 
+  it('answers after sendMessage got no answer at all until the request deadline', async () => {
+    // Fractional seconds keep the real wait to a tenth of a second; Telegram itself takes whole seconds.
+    const { tg } = await startBot({ requestTimeoutSeconds: 0.1, pollTimeoutSeconds: 0.05 });
+    tg.failNext('sendMessage', 'hang');
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    const sent = await tg.waitFor('sendMessage', 2);
+    expect(sent[1]!.params.text).toContain('OPG stats');
+  });
+
   it('keeps running when a reply cannot be sent at all', async () => {
     const { tg } = await startBot({ retryAttempts: 2 });
     tg.failNext('sendMessage', { status: 502, description: 'Bad Gateway' }, 2);
