@@ -215,6 +215,18 @@ describe('Telegram Refresh button', () => {
     expect(tg.callsOf('editMessageText')).toHaveLength(2);
   });
 
+  it('replaces the picture of a photo reply in place', async () => {
+    const { tg } = await startBot();
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg picture' }));
+    const [photo] = await tg.waitFor('sendPhoto');
+    expect(photo!.params.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Refresh', callback_data: 'refresh:picture' }]] });
+    tg.push(callbackUpdate({ from: bob, message: { message_id: 9, date: 1_795_000_000, chat: supergroup, photo: [] }, data: 'refresh:picture' }));
+    const [edit] = await tg.waitFor('editMessageMedia');
+    expect(edit!.params).toMatchObject({ chat_id: supergroup.id, message_id: 9, media: { type: 'photo', parse_mode: 'HTML' } });
+    expect(edit!.files.media?.filename ?? Object.values(edit!.files)[0]?.filename).toBe('chart.png');
+    expect(String((edit!.params.media as { caption: string }).caption).length).toBeLessThanOrEqual(1024);
+  });
+
   it('answers an unknown callback without editing anything', async () => {
     const { tg } = await startBot();
     const msg = await statsMessage(tg);
