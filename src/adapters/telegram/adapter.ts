@@ -149,6 +149,15 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     }
   }
 
+  /** Only read-only commands may be re-run from a button: callback data comes from the client and can be forged. */
+  function isRefreshable(words: string): boolean {
+    try {
+      return parseText(tokenize(words), commands).def.access === 'everyone';
+    } catch {
+      return false;
+    }
+  }
+
   async function sendReply(msg: ChatMessage, r: Reply): Promise<void> {
     const chatId = msg.chat.id;
     const thread = msg.is_topic_message && msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id } : {};
@@ -200,7 +209,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     if (!query) return;
     const data = query.data ?? '';
     const msg = query.message;
-    if (!data.startsWith('refresh:') || !msg || msg.date === 0) {
+    const words = data.startsWith('refresh:') ? data.slice('refresh:'.length) : null;
+    if (words === null || !msg || msg.date === 0 || !isRefreshable(words)) {
       await ctx.answerCallbackQuery();
       return;
     }
@@ -220,7 +230,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     const fetchedAtMs = core.snapshot().market.fetchedAtMs;
     if (fetchedAtMs === null || now - fetchedAtMs >= minRefreshIntervalMs) await core.refresh();
     const chatMsg = msg as ChatMessage;
-    const r = await runWords(data.slice('refresh:'.length), chatRefOf(chatMsg), actorOf({ chat: msg.chat, from: query.from }));
+    const r = await runWords(words, chatRefOf(chatMsg), actorOf({ chat: msg.chat, from: query.from }));
     // Figures already on screen are better than an error in their place.
     if (r.kind !== 'info') return;
     const markup = telegramKeyboard(r);

@@ -227,14 +227,18 @@ describe('Telegram Refresh button', () => {
     expect(String((edit!.params.media as { caption: string }).caption).length).toBeLessThanOrEqual(1024);
   });
 
-  it('answers an unknown callback without editing anything', async () => {
-    const { tg } = await startBot();
+  it('answers an unknown or forged callback without running or editing anything', async () => {
+    const { tg, stored } = await startBot();
     const msg = await statsMessage(tg);
+    tg.setMember(supergroup.id, alice.id, 'administrator');
     tg.push(callbackUpdate({ from: bob, message: msg, data: 'vote:up' }));
-    await tg.waitFor('answerCallbackQuery');
+    // Callback data is the client's to send: a forged one never runs a moderator command.
+    tg.push(callbackUpdate({ from: alice, message: msg, data: 'refresh:alerts add 5' }));
+    await tg.waitFor('answerCallbackQuery', 2);
     tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
     await tg.waitFor('sendMessage', 2);
     expect(tg.callsOf('editMessageText')).toHaveLength(0);
+    expect(stored).toEqual([]);
   });
 });
 
