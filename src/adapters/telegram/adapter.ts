@@ -60,6 +60,7 @@ export interface TelegramAdapter {
 }
 
 const MAX_TRACKED = 10_000;
+const CONFIRM_TIMEOUT_MS = 3_000;
 
 type ChatMessage = Message & { chat: Chat };
 
@@ -320,7 +321,9 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       handle = null;
       if (lastUpdateId === null) return;
       try {
-        await bot.api.getUpdates({ offset: lastUpdateId + 1, limit: 1, timeout: 0 });
+        // Bounded: a process manager allows a stop only a few seconds before it kills.
+        const deadline = AbortSignal.timeout(CONFIRM_TIMEOUT_MS) as unknown as Parameters<typeof bot.api.getUpdates>[1];
+        await bot.api.getUpdates({ offset: lastUpdateId + 1, limit: 1, timeout: 0 }, deadline);
       } catch (err) {
         logger.warn({ err }, 'could not confirm the last update; it may be answered again after a restart');
       }
