@@ -318,6 +318,19 @@ describe('Telegram Bot API faults', () => {
     expect(sent[1]!.params.text).toContain('OPG stats');
   });
 
+  it('starts once the Bot API answers getMe, and polls even when setMyCommands fails', async () => {
+    const { tg, app } = await startBot({}, (server) => {
+      server.failNext('getMe', { status: 502, description: 'Bad Gateway' }, 5);
+      server.failNext('getMe', 'drop');
+      server.failNext('setMyCommands', { status: 400, description: 'Bad Request: BOT_COMMAND_INVALID' });
+    });
+    expect(tg.callsOf('getMe').length).toBeGreaterThanOrEqual(3);
+    expect(app.clock.sleeps.length).toBeGreaterThan(0);
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    const [sent] = await tg.waitFor('sendMessage');
+    expect(sent!.params.text).toContain('OPG stats');
+  });
+
   it('keeps running when a reply cannot be sent at all', async () => {
     const { tg } = await startBot({ retryAttempts: 2 });
     tg.failNext('sendMessage', { status: 502, description: 'Bad Gateway' }, 2);

@@ -10,7 +10,7 @@ import { reply } from '../../../src/core/reply.js';
 import type { ChatLifecycle } from '../../../src/core/sink.js';
 import { createTestApp } from '../../helpers/app.js';
 import { startCoinGeckoServer } from '../../helpers/coingecko-server.js';
-import { startTelegramServer } from '../../helpers/telegram-server.js';
+import { startTelegramServer, type TelegramServer } from '../../helpers/telegram-server.js';
 
 export interface LifecycleCall {
   kind: 'migrate' | 'pause';
@@ -62,9 +62,10 @@ export function testCommands(stored: number[]): AnyCommand[] {
   ];
 }
 
-export async function startBot(overrides: Partial<TelegramAdapterOptions> = {}) {
+export async function startBot(overrides: Partial<TelegramAdapterOptions> = {}, before?: (tg: TelegramServer) => void) {
   const tg = await startTelegramServer();
   onTestFinished(() => tg.close());
+  before?.(tg);
   const cg = await startCoinGeckoServer();
   const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
   const lifecycle = recordingLifecycle();
