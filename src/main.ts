@@ -6,6 +6,7 @@
 import { createApp } from './app.js';
 import { runConsole } from './adapters/console/console.js';
 import { createFileRender } from './adapters/console/render.js';
+import { createTelegramAdapter } from './adapters/telegram/adapter.js';
 import { secretsOf } from './config.js';
 import { systemClock } from './core/clock.js';
 import { ConfigError } from './core/errors.js';
@@ -49,6 +50,21 @@ async function main(): Promise<number> {
     await runConsole({ runText: app.runText, input: process.stdin, output: process.stdout, render: createFileRender('charts') });
     await stop('console closed');
     return 0;
+  }
+
+  if (config.telegram) {
+    const telegram = createTelegramAdapter({
+      core: app.core,
+      services: app.services,
+      commands: app.commands,
+      token: config.telegram.token,
+      apiRoot: config.telegram.apiRoot,
+      logger: logger.child({ part: 'telegram' }),
+      clock: systemClock,
+    });
+    stops.push(() => telegram.stop());
+    // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
+    telegram.start().catch((err: unknown) => logger.error({ err }, 'Telegram front end failed to start'));
   }
 
   logger.info({ platforms }, 'opg-bot started');

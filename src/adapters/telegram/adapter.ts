@@ -1,0 +1,332 @@
+/**
+ * The Telegram front end: grammY long polling through @grammyjs/runner (chats in parallel, each chat in
+ * order), `/opg …` text run through the shared command definitions, replies in HTML. Platform rules it
+ * lives by: a 429 names its own wait (`retry_after`, honoured by @grammyjs/auto-retry); a callback query
+ * must be answered even when nothing changes; an update the bot does not understand (a sticker, an edit,
+ * another bot's command) gets no reply; a forum topic is answered in the same topic. Stopping confirms the
+ * last handled update, so a restart does not answer the same command twice.
+ */
+import { autoRetry } from '@grammyjs/auto-retry';
+import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
+import { Bot, GrammyError, HttpError, InputFile, type Context, type Transformer } from 'grammy';
+import type { Chat, Message, User } from 'grammy/types';
+import type { Clock } from '../../core/clock.js';
+import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from '../../core/command.js';
+import type { Core } from '../../core/core.js';
+import { errorReply, execute } from '../../core/execute.js';
+import { utc } from '../../core/format.js';
+import type { Logger } from '../../core/logger.js';
+import type { Reply } from '../../core/reply.js';
+import type { Services } from '../../core/services.js';
+import type { ChatLifecycle } from '../../core/sink.js';
+import { commandText, telegramCommandList } from './commands.js';
+import { createModeratorCheck, type SenderInfo } from './moderators.js';
+import { TELEGRAM_CAPTION_LIMIT, renderTelegramHtml, telegramKeyboard } from './render.js';
+
+export interface TelegramAdapterOptions {
+  core: Core;
+  services: Services;
+  commands: readonly AnyCommand[];
+  token: string;
+  /** Bot API root without a trailing slash: `https://api.telegram.org`, a local Bot API server, a test server. */
+  apiRoot: string;
+  logger: Logger;
+  clock: Clock;
+  /** Told about group → supergroup migrations and removals; absent until the alerts service exists. */
+  lifecycle?: ChatLifecycle;
+  /** Long-polling wait per `getUpdates`. Default 30 s. */
+  pollTimeoutSeconds?: number;
+  /** Deadline for one Bot API request; must exceed the polling wait. Default the polling wait + 30 s. */
+  requestTimeoutSeconds?: number;
+  /** Wait between failed `getUpdates` calls, doubling from here. Default 100 ms (the runner's default). */
+  pollRetryMs?: number;
+  /** Tries for an outgoing call that meets a 5xx or no answer, with doubling waits from `retryDelayMs`. */
+  retryAttempts?: number;
+  retryDelayMs?: number;
+  /** A Refresh button edits its message at most once per this interval, however many people tap. Default 5 s. */
+  refreshEditIntervalMs?: number;
+  /** A Refresh tap fetches new figures only when the current ones are at least this old. Default 60 s. */
+  minRefreshIntervalMs?: number;
+  /** How long an administrator check is trusted. Default 60 s. */
+  adminCacheTtlMs?: number;
+}
+
+export interface TelegramAdapter {
+  readonly bot: Bot;
+  /** Resolves once polling has begun: after `getMe` succeeded (retried while the API is down) and `setMyCommands` was tried. */
+  start(): Promise<void>;
+  /** Stops polling, waits for updates in hand, and confirms the last one to Telegram. */
+  stop(): Promise<void>;
+}
+
+const MAX_TRACKED = 10_000;
+const CONFIRM_TIMEOUT_MS = 3_000;
+
+type ChatMessage = Message & { chat: Chat };
+
+export function createTelegramAdapter(options: TelegramAdapterOptions): TelegramAdapter {
+  const { core, services, commands, logger, clock, lifecycle } = options;
+  const pollTimeoutSeconds = options.pollTimeoutSeconds ?? 30;
+  const retryAttempts = options.retryAttempts ?? 4;
+  const retryDelayMs = options.retryDelayMs ?? 1_000;
+  const refreshEditIntervalMs = options.refreshEditIntervalMs ?? 5_000;
+  const minRefreshIntervalMs = options.minRefreshIntervalMs ?? 60_000;
+
+  const bot = new Bot(options.token, {
+    client: { apiRoot: options.apiRoot, timeoutSeconds: options.requestTimeoutSeconds ?? pollTimeoutSeconds + 30 },
+  });
+  // auto-retry waits out 429s; 5xx and network failures are retried below on the injected clock instead.
+  bot.api.config.use(autoRetry({ maxDelaySeconds: 60, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
+  bot.api.config.use(transientRetry());
+
+  const isModerator = createModeratorCheck({ api: bot.api, clock, logger, ttlMs: options.adminCacheTtlMs });
+  const lastEditAt = new Map<string, number>();
+  const migrations = new Set<string>();
+  let lastUpdateId: number | null = null;
+  let handle: RunnerHandle | null = null;
+  let stopping = false;
+
+  function transientRetry(): Transformer {
+    return async (prev, method, payload, signal) => {
+      if (method === 'getUpdates') {
+        try {
+          const res = await prev(method, payload, signal);
+          if (!res.ok) logger.warn({ code: res.error_code, description: res.description }, 'getUpdates failed; polling again');
+          return res;
+        } catch (err) {
+          if (!signal?.aborted) logger.warn({ err }, 'getUpdates got no answer; polling again');
+          throw err;
+        }
+      }
+      let delayMs = retryDelayMs;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const res = await prev(method, payload, signal);
+          if (res.ok || res.error_code < 500 || attempt >= retryAttempts) return res;
+          logger.warn({ method, code: res.error_code, attempt }, 'Bot API server error; retrying');
+        } catch (err) {
+          if (!(err instanceof HttpError) || attempt >= retryAttempts || signal?.aborted) throw err;
+          logger.warn({ method, err, attempt }, 'no answer from the Bot API; retrying');
+        }
+        await clock.sleep(delayMs);
+        delayMs = Math.min(delayMs * 2, 30_000);
+      }
+    };
+  }
+
+  function chatRefOf(msg: ChatMessage): ChatRef {
+    const { chat } = msg;
+    return {
+      platform: 'telegram',
+      chatId: String(chat.id),
+      threadId: msg.is_topic_message && msg.message_thread_id !== undefined ? String(msg.message_thread_id) : null,
+      kind: chat.type,
+      title: chat.title ?? chat.username ?? chat.first_name ?? String(chat.id),
+    };
+  }
+
+  function actorOf(sender: SenderInfo & { from?: User; sender_chat?: Chat }): Actor {
+    const { from, sender_chat: senderChat } = sender;
+    const name = senderChat
+      ? (senderChat.title ?? String(senderChat.id))
+      : from
+        ? from.username
+          ? `@${from.username}`
+          : [from.first_name, from.last_name].filter(Boolean).join(' ')
+        : sender.chat.type;
+    let answer: Promise<boolean> | null = null;
+    return {
+      id: String(senderChat?.id ?? from?.id ?? sender.chat.id),
+      name,
+      isModerator: () => (answer ??= isModerator(sender)),
+    };
+  }
+
+  async function runWords(words: string, chat: ChatRef, actor: Actor): Promise<Reply> {
+    try {
+      return await execute(parseText(tokenize(words), commands), { core, services, chat, actor, commands });
+    } catch (err) {
+      return errorReply(err, core, logger);
+    }
+  }
+
+  /** Only read-only commands may be re-run from a button: callback data comes from the client and can be forged. */
+  function isRefreshable(words: string): boolean {
+    try {
+      return parseText(tokenize(words), commands).def.access === 'everyone';
+    } catch {
+      return false;
+    }
+  }
+
+  async function sendReply(msg: ChatMessage, r: Reply): Promise<void> {
+    const chatId = msg.chat.id;
+    const thread = msg.is_topic_message && msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id } : {};
+    const replyTo = { reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true } };
+    const keyboard = telegramKeyboard(r);
+    const markup = keyboard ? { reply_markup: keyboard } : {};
+    if (r.image) {
+      const [caption = ''] = renderTelegramHtml(r, { limit: TELEGRAM_CAPTION_LIMIT, mode: 'trim' });
+      await bot.api.sendPhoto(chatId, new InputFile(r.image.png, r.image.filename), { caption, parse_mode: 'HTML', ...thread, ...replyTo, ...markup });
+      return;
+    }
+    // A reply with a button is one message, so Refresh can edit all of it.
+    const parts = renderTelegramHtml(r, { mode: keyboard ? 'trim' : 'split' });
+    for (const [i, text] of parts.entries()) {
+      await bot.api.sendMessage(chatId, text, {
+        parse_mode: 'HTML',
+        link_preview_options: { is_disabled: true },
+        ...thread,
+        ...(i === 0 ? replyTo : {}),
+        ...(i === parts.length - 1 ? markup : {}),
+      });
+    }
+  }
+
+  function migrate(fromId: number, toId: number): void {
+    const key = `${fromId}>${toId}`;
+    // Telegram reports a migration twice (in the old group and in the new supergroup): act once.
+    if (migrations.has(key)) return;
+    if (migrations.size >= MAX_TRACKED) migrations.clear();
+    migrations.add(key);
+    logger.info({ fromChatId: fromId, toChatId: toId }, 'group became a supergroup');
+    lifecycle?.migrateChat('telegram', String(fromId), String(toId));
+  }
+
+  async function onMessage(ctx: Context): Promise<void> {
+    const msg = (ctx.message ?? ctx.channelPost) as ChatMessage | undefined;
+    if (!msg) return;
+    if (msg.migrate_to_chat_id !== undefined) return migrate(msg.chat.id, msg.migrate_to_chat_id);
+    if (msg.migrate_from_chat_id !== undefined) return migrate(msg.migrate_from_chat_id, msg.chat.id);
+    if (msg.text === undefined || bot.botInfo === undefined) return;
+    const words = commandText(msg.text, msg.entities, bot.botInfo.username, commands);
+    if (words === null) return;
+    const r = await runWords(words, chatRefOf(msg), actorOf(msg));
+    await sendReply(msg, r);
+  }
+
+  async function onCallback(ctx: Context): Promise<void> {
+    const query = ctx.callbackQuery;
+    if (!query) return;
+    const data = query.data ?? '';
+    const msg = query.message;
+    const words = data.startsWith('refresh:') ? data.slice('refresh:'.length) : null;
+    if (words === null || !msg || msg.date === 0 || !isRefreshable(words)) {
+      await ctx.answerCallbackQuery();
+      return;
+    }
+    const key = `${msg.chat.id}:${msg.message_id}`;
+    const now = clock.now();
+    const last = lastEditAt.get(key);
+    if (last !== undefined && now - last < refreshEditIntervalMs) {
+      await ctx.answerCallbackQuery({ text: 'Just refreshed. Try again in a few seconds.' });
+      return;
+    }
+    if (lastEditAt.size >= MAX_TRACKED) {
+      for (const [k, at] of lastEditAt) if (now - at >= refreshEditIntervalMs) lastEditAt.delete(k);
+    }
+    lastEditAt.set(key, now);
+    await ctx.answerCallbackQuery();
+
+    const fetchedAtMs = core.snapshot().market.fetchedAtMs;
+    if (fetchedAtMs === null || now - fetchedAtMs >= minRefreshIntervalMs) await core.refresh();
+    const chatMsg = msg as ChatMessage;
+    const r = await runWords(words, chatRefOf(chatMsg), actorOf({ chat: msg.chat, from: query.from }));
+    // Figures already on screen are better than an error in their place.
+    if (r.kind !== 'info') return;
+    const markup = telegramKeyboard(r);
+    try {
+      if (r.image) {
+        const [caption = ''] = renderTelegramHtml(r, { limit: TELEGRAM_CAPTION_LIMIT, mode: 'trim' });
+        const media = { type: 'photo' as const, media: new InputFile(r.image.png, r.image.filename), caption, parse_mode: 'HTML' as const };
+        await bot.api.editMessageMedia(msg.chat.id, msg.message_id, media, markup ? { reply_markup: markup } : {});
+      } else {
+        const [text = ''] = renderTelegramHtml(r, { mode: 'trim' });
+        await bot.api.editMessageText(msg.chat.id, msg.message_id, text, {
+          parse_mode: 'HTML',
+          link_preview_options: { is_disabled: true },
+          ...(markup ? { reply_markup: markup } : {}),
+        });
+      }
+    } catch (err) {
+      if (err instanceof GrammyError && /message is not modified/i.test(err.description)) return;
+      throw err;
+    }
+  }
+
+  function onMembership(ctx: Context): void {
+    const update = ctx.myChatMember;
+    if (!update) return;
+    const member = update.new_chat_member;
+    const by = update.from.username ? `@${update.from.username}` : update.from.first_name;
+    const when = utc(update.date * 1000);
+    let reason: string | null = null;
+    if (member.status === 'kicked' || member.status === 'left') {
+      reason = update.chat.type === 'private' ? `the user blocked the bot (${when})` : `the bot was removed from the chat by ${by} (${when})`;
+    } else if (member.status === 'restricted' && !member.can_send_messages) {
+      reason = `the bot may no longer send messages here, restricted by ${by} (${when})`;
+    }
+    if (reason === null) return;
+    logger.info({ chatId: update.chat.id, status: member.status }, 'bot lost access to a chat');
+    lifecycle?.pauseChat('telegram', String(update.chat.id), reason);
+  }
+
+  bot.use(async (ctx, next) => {
+    const id = ctx.update.update_id;
+    if (lastUpdateId === null || id > lastUpdateId) lastUpdateId = id;
+    await next();
+  });
+  bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
+  bot.on(['message', 'channel_post'], onMessage);
+  bot.on('callback_query', onCallback);
+  bot.on('my_chat_member', onMembership);
+  bot.catch((err) => {
+    logger.error({ err: err.error, updateId: err.ctx.update.update_id }, 'a Telegram update failed');
+  });
+
+  return {
+    bot,
+    async start() {
+      let delayMs = 1_000;
+      while (!stopping) {
+        try {
+          await bot.init();
+          break;
+        } catch (err) {
+          if (err instanceof GrammyError && err.error_code === 401) throw new Error('Telegram refused the bot token (401)');
+          logger.warn({ err }, 'Telegram Bot API unavailable; trying again');
+          await clock.sleep(delayMs);
+          delayMs = Math.min(delayMs * 2, 60_000);
+        }
+      }
+      if (stopping) return;
+      try {
+        await bot.api.setMyCommands(telegramCommandList(commands));
+      } catch (err) {
+        logger.warn({ err }, 'setMyCommands failed; the command menu may be out of date');
+      }
+      handle = run(bot, {
+        runner: {
+          fetch: { timeout: pollTimeoutSeconds, allowed_updates: ['message', 'channel_post', 'callback_query', 'my_chat_member'] },
+          retryInterval: options.pollRetryMs ?? 'exponential',
+          silent: true,
+        },
+      });
+      handle.task()?.catch((err: unknown) => logger.error({ err }, 'Telegram polling stopped'));
+      logger.info({ username: bot.botInfo.username }, 'Telegram front end polling');
+    },
+    async stop() {
+      stopping = true;
+      if (handle) await handle.stop();
+      handle = null;
+      if (lastUpdateId === null) return;
+      try {
+        // Bounded: a process manager allows a stop only a few seconds before it kills.
+        const deadline = AbortSignal.timeout(CONFIRM_TIMEOUT_MS) as unknown as Parameters<typeof bot.api.getUpdates>[1];
+        await bot.api.getUpdates({ offset: lastUpdateId + 1, limit: 1, timeout: 0 }, deadline);
+      } catch (err) {
+        logger.warn({ err }, 'could not confirm the last update; it may be answered again after a restart');
+      }
+    },
+  };
+}

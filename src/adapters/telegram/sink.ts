@@ -1,0 +1,80 @@
+/**
+ * The Telegram alert sink. Platform rules: a 429 carries `parameters.retry_after` in seconds; a 403 means
+ * the bot was kicked or blocked and a 400 "chat not found" that the chat is gone, both for good; a group
+ * that became a supergroup answers 400 with `parameters.migrate_to_chat_id`. It sends through its own
+ * transformer-free `Api`: the dispatcher owns retry timing, so nothing here sleeps or retries.
+ */
+import { Api, GrammyError, HttpError, InputFile } from 'grammy';
+import type { Reply } from '../../core/reply.js';
+import type { AlertTarget, DeliveryResult, Sink } from '../../core/sink.js';
+import { TELEGRAM_CAPTION_LIMIT, renderTelegramHtml } from './render.js';
+
+export interface TelegramSinkOptions {
+  token: string;
+  /** Bot API root without a trailing slash. */
+  apiRoot: string;
+  /** Per-request deadline; a request that gets no answer by then is retried later. Default 20 s. */
+  timeoutSeconds?: number;
+  /** Post alerts without a sound, so an alert never pings a whole group at night. Default true. */
+  silent?: boolean;
+  /** Retry delay for a 5xx or a network failure, which come with no `retry_after`. Default 5 s. */
+  transientRetryMs?: number;
+}
+
+/** Telegram chat ids are 64-bit but fit a double; a numeric id is sent as a number, anything else as is. */
+export function chatIdParam(chatId: string): number | string {
+  return /^-?\d{1,16}$/.test(chatId) ? Number(chatId) : chatId;
+}
+
+const GONE_400 = /chat not found|group chat was deactivated|group chat was upgraded|message thread not found|topic_deleted|topic_closed|not enough rights|need administrator rights|have no rights/i;
+
+/** Turns what the Bot API said into the dispatcher's terms. */
+export function classifyTelegramError(err: unknown, transientRetryMs = 5_000): DeliveryResult {
+  if (err instanceof GrammyError) {
+    const { error_code: code, description, parameters } = err;
+    if (parameters?.migrate_to_chat_id !== undefined) return { status: 'moved', toChatId: String(parameters.migrate_to_chat_id) };
+    if (code === 429) return { status: 'retry', retryAfterMs: (parameters?.retry_after ?? 1) * 1000, reason: 'Telegram rate limit (429)' };
+    if (code >= 500) return { status: 'retry', retryAfterMs: (parameters?.retry_after ?? 0) * 1000 || transientRetryMs, reason: `Telegram server error ${code}` };
+    if (code === 403) return { status: 'gone', reason: `Telegram refused: ${description}` };
+    if (code === 400 && GONE_400.test(description)) return { status: 'gone', reason: `Telegram refused: ${description}` };
+    // A token Telegram no longer accepts, or a request it cannot parse, is not this chat's fault:
+    // keep the subscription and try much later, so an operator can fix it without losing anything.
+    return { status: 'retry', retryAfterMs: 10 * 60_000, reason: `Telegram answered ${code}: ${description}` };
+  }
+  if (err instanceof HttpError) return { status: 'retry', retryAfterMs: transientRetryMs, reason: 'no answer from the Telegram Bot API' };
+  return { status: 'retry', retryAfterMs: transientRetryMs, reason: err instanceof Error ? err.message : String(err) };
+}
+
+/** Delivers one reply as one message (trimmed to Telegram's limits) and reports the outcome. */
+export function createTelegramSink(options: TelegramSinkOptions): Sink {
+  const api = new Api(options.token, { apiRoot: options.apiRoot, timeoutSeconds: options.timeoutSeconds ?? 20 });
+  const silent = options.silent ?? true;
+
+  async function send(target: AlertTarget, r: Reply): Promise<void> {
+    const common = {
+      parse_mode: 'HTML' as const,
+      disable_notification: silent,
+      ...(target.threadId ? { message_thread_id: Number(target.threadId) } : {}),
+    };
+    const chatId = chatIdParam(target.chatId);
+    if (r.image) {
+      const [caption = ''] = renderTelegramHtml(r, { limit: TELEGRAM_CAPTION_LIMIT, mode: 'trim' });
+      await api.sendPhoto(chatId, new InputFile(r.image.png, r.image.filename), { ...common, caption });
+      return;
+    }
+    const [text = ''] = renderTelegramHtml(r, { mode: 'trim' });
+    await api.sendMessage(chatId, text, { ...common, link_preview_options: { is_disabled: true } });
+  }
+
+  return {
+    platform: 'telegram',
+    async deliver(target, r) {
+      try {
+        await send(target, r);
+        return { status: 'delivered' };
+      } catch (err) {
+        return classifyTelegramError(err, options.transientRetryMs);
+      }
+    },
+  };
+}

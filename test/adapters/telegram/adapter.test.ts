@@ -1,0 +1,346 @@
+import { describe, expect, it } from 'vitest';
+import {
+  alice,
+  anonymousAdminBot,
+  basicGroup,
+  bob,
+  callbackUpdate,
+  channel,
+  editedMessageUpdate,
+  forum,
+  messageUpdate,
+  migrationUpdates,
+  myChatMemberUpdate,
+  privateWith,
+  stickerUpdate,
+  supergroup,
+} from '../../helpers/telegram-updates.js';
+import { startBot } from './harness.js';
+import { commands } from '../../../commands/index.js';
+
+const BAD = /NaN|Infinity|undefined|null/;
+
+describe('Telegram front end', () => {
+  it('answers /opg stats in a supergroup with the figures, as an HTML reply with a Refresh button', async () => {
+    const { tg } = await startBot();
+    const command = messageUpdate({ chat: supergroup, from: alice, text: '/opg stats' });
+    tg.push(command);
+    const [sent] = await tg.waitFor('sendMessage');
+    const p = sent!.params;
+    expect(p.chat_id).toBe(supergroup.id);
+    expect(p.parse_mode).toBe('HTML');
+    expect(p.reply_parameters).toMatchObject({ message_id: (command.message as { message_id: number }).message_id });
+    expect(p.link_preview_options).toEqual({ is_disabled: true });
+    expect(p.text).toContain('<b>OPG stats</b>');
+    expect(p.text).toContain('$0.04123 (+3.41% 24h)');
+    expect(p.text).toContain('$41.7M');
+    expect(p.text).toContain('4.7x');
+    expect(p.text).not.toMatch(BAD);
+    expect(p.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Refresh', callback_data: 'refresh:stats' }]] });
+  });
+
+  it('registers /opg and tap aliases such as /opg_stats with setMyCommands at start', async () => {
+    const { tg } = await startBot();
+    const [call] = tg.callsOf('setMyCommands');
+    const names = (call!.params.commands as Array<{ command: string }>).map((c) => c.command);
+    const aliases = commands.filter((c) => c.menuAlias && !c.group).map((c) => `opg_${c.name}`);
+    expect(names).toEqual(['opg', ...aliases]);
+    expect(names).toEqual(expect.arrayContaining(['opg_stats', 'opg_volume', 'opg_supply', 'opg_help']));
+  });
+
+  it('answers /opg@botname, the /opg_stats alias and /opg alone (help)', async () => {
+    const { tg } = await startBot();
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg@opg_test_bot stats' }));
+    tg.push(messageUpdate({ chat: basicGroup, text: '/opg_stats@opg_test_bot' }));
+    tg.push(messageUpdate({ chat: privateWith(alice), text: '/opg' }));
+    const sent = await tg.waitFor('sendMessage', 3);
+    const byChat = (id: number) => String(sent.find((c) => c.params.chat_id === id)?.params.text);
+    expect(byChat(supergroup.id)).toContain('OPG stats');
+    expect(byChat(basicGroup.id)).toContain('OPG stats');
+    expect(byChat(alice.id)).toContain('opg-bot commands');
+    expect(byChat(alice.id)).toContain('/opg stats — ');
+  });
+
+  it('ignores stickers, edited messages, plain text and commands for other bots without a reply', async () => {
+    const { tg } = await startBot();
+    tg.push(stickerUpdate(supergroup));
+    tg.push(editedMessageUpdate({ chat: supergroup, text: '/opg stats' }));
+    tg.push(messageUpdate({ chat: supergroup, text: 'opg stats please' }));
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg@other_bot stats' }));
+    tg.push(messageUpdate({ chat: supergroup, text: '/price@other_bot' }));
+    tg.push(messageUpdate({ chat: supergroup, text: '/ban bob' }));
+    // One chat is handled in order, so once this marker is answered every update before it was seen.
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
+    await tg.waitFor('sendMessage');
+    await tg.waitFor('getUpdates', 1, (c) => Number(c.params.offset) > 0 && tg.pending() === 0);
+    const sent = tg.callsOf('sendMessage');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.params.text).toContain('opg-bot commands');
+  });
+
+  it('escapes <, > and & from what people typed', async () => {
+    const { tg } = await startBot();
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg <b>x</b>&amp;' }));
+    const [sent] = await tg.waitFor('sendMessage');
+    expect(sent!.params.text).toContain('Unknown command: &lt;b&gt;x&lt;/b&gt;&amp;amp;.');
+    expect(sent!.params.text).not.toContain('<b>x');
+  });
+
+  it('replies in the same forum topic', async () => {
+    const { tg } = await startBot();
+    tg.push(messageUpdate({ chat: forum, threadId: 77, text: '/opg stats' }));
+    const [sent] = await tg.waitFor('sendMessage');
+    expect(sent!.params.message_thread_id).toBe(77);
+  });
+
+  it('answers channel posts in the channel', async () => {
+    const { tg } = await startBot();
+    tg.push(messageUpdate({ chat: channel, text: '/opg stats' }));
+    const [sent] = await tg.waitFor('sendMessage');
+    expect(sent!.params.chat_id).toBe(channel.id);
+    expect(sent!.params.text).toContain('OPG stats');
+  });
+
+  it('splits a reply longer than 4,096 characters into messages Telegram accepts', async () => {
+    const { tg } = await startBot();
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg long' }));
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
+    await tg.waitFor('sendMessage', 1, (c) => String(c.params.text).includes('opg-bot commands'));
+    const sent = tg.callsOf('sendMessage').map((c) => String(c.params.text)).slice(0, -1);
+    expect(sent.length).toBeGreaterThan(1);
+    for (const text of sent) expect(text.length).toBeLessThanOrEqual(4096);
+    expect(sent.join('\n')).toContain('line 399 &lt;&amp;&amp;');
+  });
+
+  it('sends a photo reply as multipart with the PNG and a caption of at most 1,024 characters', async () => {
+    const { tg } = await startBot();
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg picture' }));
+    const [sent] = await tg.waitFor('sendPhoto');
+    expect(sent!.files.photo?.filename).toBe('chart.png');
+    expect([...sent!.files.photo!.bytes.slice(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    expect(String(sent!.params.caption).length).toBeLessThanOrEqual(1024);
+    expect(sent!.params.caption).toContain('<b>OPG &lt;price&gt; &amp; volume</b>');
+    expect(sent!.params.parse_mode).toBe('HTML');
+  });
+});
+
+describe('Telegram moderators', () => {
+  it('refuses a moderator command from a plain member and stores nothing', async () => {
+    const { tg, stored } = await startBot();
+    tg.push(messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }));
+    const [sent] = await tg.waitFor('sendMessage');
+    expect(sent!.params.text).toContain('Moderators only');
+    expect(stored).toEqual([]);
+    expect(tg.callsOf('getChatMember')[0]!.params).toMatchObject({ chat_id: supergroup.id, user_id: bob.id });
+  });
+
+  it('accepts it from an administrator and from the creator', async () => {
+    const { tg, stored } = await startBot();
+    tg.setMember(supergroup.id, alice.id, 'administrator');
+    tg.setMember(basicGroup.id, bob.id, 'creator');
+    tg.push(messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }));
+    tg.push(messageUpdate({ chat: basicGroup, from: bob, text: '/opg alerts add 2.5x' }));
+    const sent = await tg.waitFor('sendMessage', 2);
+    expect(sent.map((c) => c.params.text).join('\n')).toContain('Threshold 7x added');
+    expect(stored.sort()).toEqual([2.5, 7]);
+  });
+
+  it('asks getChatMember once for a burst of commands from the same person', async () => {
+    const { tg, stored } = await startBot();
+    tg.setMember(supergroup.id, alice.id, 'administrator');
+    for (const n of [1, 2, 3]) tg.push(messageUpdate({ chat: supergroup, from: alice, text: `/opg alerts add ${n}` }));
+    await tg.waitFor('sendMessage', 3);
+    expect(stored).toEqual([1, 2, 3]);
+    expect(tg.callsOf('getChatMember')).toHaveLength(1);
+  });
+
+  it('counts anonymous admins, the user of a private chat and channel posts as moderators, without asking', async () => {
+    const { tg, stored } = await startBot();
+    tg.push(messageUpdate({ chat: supergroup, from: anonymousAdminBot, senderChat: supergroup, text: '/opg alerts add 3' }));
+    tg.push(messageUpdate({ chat: privateWith(bob), from: bob, text: '/opg alerts add 4' }));
+    tg.push(messageUpdate({ chat: channel, text: '/opg alerts add 5' }));
+    await tg.waitFor('sendMessage', 3);
+    expect(stored.sort()).toEqual([3, 4, 5]);
+    expect(tg.callsOf('getChatMember')).toHaveLength(0);
+  });
+
+  it('refuses a message sent on behalf of another channel', async () => {
+    const { tg, stored } = await startBot();
+    tg.push(messageUpdate({ chat: supergroup, from: anonymousAdminBot, senderChat: channel, text: '/opg alerts add 3' }));
+    const [sent] = await tg.waitFor('sendMessage');
+    expect(sent!.params.text).toContain('Moderators only');
+    expect(stored).toEqual([]);
+  });
+
+  it.each(['abc', '-5', '1e309', 'NaN', ''])('answers a usage reply to /opg alerts add %j and stores nothing', async (arg) => {
+    const { tg, stored } = await startBot();
+    tg.setMember(supergroup.id, alice.id, 'administrator');
+    tg.push(messageUpdate({ chat: supergroup, from: alice, text: `/opg alerts add ${arg}`.trim() }));
+    const [sent] = await tg.waitFor('sendMessage');
+    expect(sent!.params.text).toContain('Usage: <code>/opg alerts add &lt;ratio&gt;</code>');
+    expect(sent!.params.text).not.toMatch(BAD);
+    expect(stored).toEqual([]);
+  });
+});
+
+describe('Telegram Refresh button', () => {
+  async function statsMessage(tg: Awaited<ReturnType<typeof startBot>>['tg']) {
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    const [sent] = await tg.waitFor('sendMessage');
+    return { message_id: 1, date: 1_795_000_000, chat: supergroup, text: String(sent!.params.text), reply_markup: sent!.params.reply_markup };
+  }
+
+  it('edits the reply in place and answers the callback query', async () => {
+    const { tg, app, cg } = await startBot();
+    const msg = await statsMessage(tg);
+    app.clock.advance(120_000);
+    tg.push(callbackUpdate({ from: bob, message: msg, data: 'refresh:stats', id: 'q1' }));
+    const [edit] = await tg.waitFor('editMessageText');
+    expect(edit!.params).toMatchObject({ chat_id: supergroup.id, message_id: 1, parse_mode: 'HTML' });
+    expect(edit!.params.text).toContain('OPG stats');
+    expect(edit!.params.reply_markup).toEqual(msg.reply_markup);
+    expect(tg.callsOf('answerCallbackQuery')[0]!.params.callback_query_id).toBe('q1');
+    expect(cg.marketCalls()).toBe(2);
+  });
+
+  it('edits at most once every few seconds per message however many people tap', async () => {
+    const { tg, app, cg } = await startBot();
+    const msg = await statsMessage(tg);
+    for (let i = 0; i < 5; i++) tg.push(callbackUpdate({ from: i % 2 ? alice : bob, message: msg, data: 'refresh:stats' }));
+    await tg.waitFor('answerCallbackQuery', 5);
+    expect(tg.callsOf('editMessageText')).toHaveLength(1);
+    expect(tg.callsOf('answerCallbackQuery').filter((c) => /Just refreshed/.test(String(c.params.text)))).toHaveLength(4);
+    // Figures fetched seconds ago are re-shown, not fetched again.
+    expect(cg.marketCalls()).toBe(1);
+    app.clock.advance(5_000);
+    tg.push(callbackUpdate({ from: alice, message: msg, data: 'refresh:stats' }));
+    await tg.waitFor('editMessageText', 2);
+    expect(tg.callsOf('editMessageText')).toHaveLength(2);
+  });
+
+  it('replaces the picture of a photo reply in place', async () => {
+    const { tg } = await startBot();
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg picture' }));
+    const [photo] = await tg.waitFor('sendPhoto');
+    expect(photo!.params.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Refresh', callback_data: 'refresh:picture' }]] });
+    tg.push(callbackUpdate({ from: bob, message: { message_id: 9, date: 1_795_000_000, chat: supergroup, photo: [] }, data: 'refresh:picture' }));
+    const [edit] = await tg.waitFor('editMessageMedia');
+    expect(edit!.params).toMatchObject({ chat_id: supergroup.id, message_id: 9, media: { type: 'photo', parse_mode: 'HTML' } });
+    expect(edit!.files.media?.filename ?? Object.values(edit!.files)[0]?.filename).toBe('chart.png');
+    expect(String((edit!.params.media as { caption: string }).caption).length).toBeLessThanOrEqual(1024);
+  });
+
+  it('answers an unknown or forged callback without running or editing anything', async () => {
+    const { tg, stored } = await startBot();
+    const msg = await statsMessage(tg);
+    tg.setMember(supergroup.id, alice.id, 'administrator');
+    tg.push(callbackUpdate({ from: bob, message: msg, data: 'vote:up' }));
+    // Callback data is the client's to send: a forged one never runs a moderator command.
+    tg.push(callbackUpdate({ from: alice, message: msg, data: 'refresh:alerts add 5' }));
+    await tg.waitFor('answerCallbackQuery', 2);
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
+    await tg.waitFor('sendMessage', 2);
+    expect(tg.callsOf('editMessageText')).toHaveLength(0);
+    expect(stored).toEqual([]);
+  });
+});
+
+describe('Telegram chat lifecycle', () => {
+  it('moves a group to its new supergroup id once, though Telegram reports it twice', async () => {
+    const { tg, lifecycle } = await startBot();
+    const upgraded = { ...basicGroup, id: -1007777777777, type: 'supergroup' as const };
+    for (const u of migrationUpdates(basicGroup, upgraded)) tg.push(u);
+    tg.push(messageUpdate({ chat: upgraded, text: '/opg help' }));
+    tg.push(messageUpdate({ chat: basicGroup, text: '/opg help' }));
+    await tg.waitFor('sendMessage', 2);
+    expect(lifecycle.calls).toEqual([{ kind: 'migrate', args: ['telegram', String(basicGroup.id), String(upgraded.id)] }]);
+  });
+
+  it('pauses a chat the bot was removed from, keeping who did it', async () => {
+    const { tg, lifecycle, botId } = await startBot();
+    tg.push(myChatMemberUpdate({ chat: supergroup, from: alice, status: 'kicked', botId }));
+    tg.push(myChatMemberUpdate({ chat: privateWith(bob), from: bob, status: 'kicked', botId }));
+    tg.push(myChatMemberUpdate({ chat: basicGroup, from: alice, status: 'administrator', botId }));
+    tg.push(messageUpdate({ chat: basicGroup, text: '/opg help' }));
+    await tg.waitFor('sendMessage');
+    await tg.waitFor('getUpdates', 1, () => tg.pending() === 0);
+    expect(lifecycle.calls).toHaveLength(2);
+    expect(lifecycle.calls[0]).toMatchObject({ kind: 'pause', args: ['telegram', String(supergroup.id), expect.stringContaining('removed from the chat by @alice')] });
+    expect(lifecycle.calls[1]).toMatchObject({ kind: 'pause', args: ['telegram', String(bob.id), expect.stringContaining('blocked the bot')] });
+  });
+
+  it('confirms the last handled update when it stops', async () => {
+    const { tg, adapter } = await startBot();
+    const id = tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    await tg.waitFor('sendMessage');
+    await adapter.stop();
+    expect(tg.confirmedOffset()).toBe(id + 1);
+    expect(tg.pending()).toBe(0);
+  });
+});
+
+describe('Telegram Bot API faults', () => {
+  it('answers after a 429 with retry_after', async () => {
+    const { tg } = await startBot();
+    // Telegram sends whole seconds; 0 keeps the test from sleeping while still taking the 429 path.
+    tg.failNext('sendMessage', { status: 429, description: 'Too Many Requests: retry after 0', parameters: { retry_after: 0 } });
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    const sent = await tg.waitFor('sendMessage', 2);
+    expect(sent[1]!.params.text).toContain('OPG stats');
+  });
+
+  it('answers after 500s and a dropped connection on sendMessage', async () => {
+    const { tg, app } = await startBot();
+    tg.failNext('sendMessage', { status: 500, description: 'Internal Server Error' }, 2);
+    tg.failNext('sendMessage', 'drop');
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    const sent = await tg.waitFor('sendMessage', 4);
+    expect(sent[3]!.params.text).toContain('OPG stats');
+    expect(app.clock.sleeps).toEqual([1_000, 2_000, 4_000]);
+  });
+
+  it('keeps polling after getUpdates answers 500, 429 or not at all', async () => {
+    const { tg } = await startBot();
+    tg.failNext('getUpdates', { status: 500, description: 'Internal Server Error' });
+    tg.failNext('getUpdates', { status: 429, description: 'Too Many Requests: retry after 0', parameters: { retry_after: 0 } });
+    tg.failNext('getUpdates', 'drop');
+    // The call already waiting is answered by this push; the faults hit the polls after it.
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
+    await tg.waitFor('sendMessage');
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    const sent = await tg.waitFor('sendMessage', 2);
+    expect(sent[1]!.params.text).toContain('OPG stats');
+  });
+
+  it('answers after sendMessage got no answer at all until the request deadline', async () => {
+    // Fractional seconds keep the real wait to a tenth of a second; Telegram itself takes whole seconds.
+    const { tg } = await startBot({ requestTimeoutSeconds: 0.1, pollTimeoutSeconds: 0.05 });
+    tg.failNext('sendMessage', 'hang');
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    const sent = await tg.waitFor('sendMessage', 2);
+    expect(sent[1]!.params.text).toContain('OPG stats');
+  });
+
+  it('starts once the Bot API answers getMe, and polls even when setMyCommands fails', async () => {
+    const { tg, app } = await startBot({}, (server) => {
+      server.failNext('getMe', { status: 502, description: 'Bad Gateway' }, 5);
+      server.failNext('getMe', 'drop');
+      server.failNext('setMyCommands', { status: 400, description: 'Bad Request: BOT_COMMAND_INVALID' });
+    });
+    expect(tg.callsOf('getMe').length).toBeGreaterThanOrEqual(3);
+    expect(app.clock.sleeps.length).toBeGreaterThan(0);
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    const [sent] = await tg.waitFor('sendMessage');
+    expect(sent!.params.text).toContain('OPG stats');
+  });
+
+  it('keeps running when a reply cannot be sent at all', async () => {
+    const { tg } = await startBot({ retryAttempts: 2 });
+    tg.failNext('sendMessage', { status: 502, description: 'Bad Gateway' }, 2);
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    await tg.waitFor('sendMessage', 2);
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
+    const sent = await tg.waitFor('sendMessage', 3);
+    expect(sent[2]!.params.text).toContain('opg-bot commands');
+  });
+});

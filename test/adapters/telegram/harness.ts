@@ -1,0 +1,91 @@
+/**
+ * The real Telegram adapter and the real app (SQLite file, CoinGecko source) long polling the loopback Bot
+ * API, with a test clock and a recording chat lifecycle. Stopped and closed when the test ends.
+ */
+import { onTestFinished } from 'vitest';
+import { createTelegramAdapter, type TelegramAdapterOptions } from '../../../src/adapters/telegram/adapter.js';
+import { defineCommand, type AnyCommand } from '../../../src/core/command.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { reply } from '../../../src/core/reply.js';
+import type { ChatLifecycle } from '../../../src/core/sink.js';
+import { createTestApp } from '../../helpers/app.js';
+import { startCoinGeckoServer } from '../../helpers/coingecko-server.js';
+import { startTelegramServer, type TelegramServer } from '../../helpers/telegram-server.js';
+
+export interface LifecycleCall {
+  kind: 'migrate' | 'pause';
+  args: string[];
+}
+
+export function recordingLifecycle(): ChatLifecycle & { calls: LifecycleCall[] } {
+  const calls: LifecycleCall[] = [];
+  return {
+    calls,
+    migrateChat: (platform, from, to) => void calls.push({ kind: 'migrate', args: [platform, from, to] }),
+    pauseChat: (platform, chatId, reason) => void calls.push({ kind: 'pause', args: [platform, chatId, reason] }),
+  };
+}
+
+/** Test-only commands: a moderator command that stores a number, a photo reply, a very long reply. */
+export function testCommands(stored: number[]): AnyCommand[] {
+  return [
+    defineCommand({
+      name: 'add',
+      group: 'alerts',
+      description: 'Test-only: store a threshold',
+      options: { ratio: { type: 'number', description: 'volume / market cap', required: true, min: 0.01, max: 1000, unit: 'x' } },
+      access: 'moderator',
+      async run({ ratio }) {
+        stored.push(ratio);
+        return reply({ title: `Threshold ${ratio}x added` });
+      },
+    }),
+    defineCommand({
+      name: 'picture',
+      description: 'Test-only: a PNG reply',
+      options: {},
+      access: 'everyone',
+      async run() {
+        const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
+        return reply({ title: 'OPG <price> & volume', lines: ['x'.repeat(2000)], image: { png, filename: 'chart.png', alt: 'a chart' }, buttons: [{ id: 'refresh:picture', label: 'Refresh' }] });
+      },
+    }),
+    defineCommand({
+      name: 'long',
+      description: 'Test-only: a reply longer than one message',
+      options: {},
+      access: 'everyone',
+      async run() {
+        return reply({ title: 'Long', lines: Array.from({ length: 400 }, (_, i) => `line ${i} <${'&'.repeat(10)}>`) });
+      },
+    }),
+  ];
+}
+
+export async function startBot(overrides: Partial<TelegramAdapterOptions> = {}, before?: (tg: TelegramServer) => void) {
+  const tg = await startTelegramServer();
+  onTestFinished(() => tg.close());
+  before?.(tg);
+  const cg = await startCoinGeckoServer();
+  const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
+  const lifecycle = recordingLifecycle();
+  const stored: number[] = [];
+  const commands = [...app.commands, ...testCommands(stored)];
+  const adapter = createTelegramAdapter({
+    core: app.core,
+    services: app.services,
+    commands,
+    token: tg.token,
+    apiRoot: tg.url,
+    logger: silentLogger,
+    clock: app.clock,
+    lifecycle,
+    pollTimeoutSeconds: 10,
+    pollRetryMs: 5,
+    retryDelayMs: 1_000,
+    ...overrides,
+  });
+  await adapter.start();
+  onTestFinished(() => adapter.stop());
+  return { tg, cg, app, adapter, lifecycle, stored, botId: Number(tg.token.split(':')[0]) };
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createTelegramSink } from '../../../src/adapters/telegram/sink.js';
+import { reply } from '../../../src/core/reply.js';
+import { startTelegramServer, type Fault } from '../../helpers/telegram-server.js';
+
+const alert = reply({ title: 'OPG volume / market cap crossed 5x <up>', fields: [{ label: 'Ratio', value: '5.2x' }] });
+const target = { platform: 'telegram' as const, chatId: '-1001234567890' };
+
+async function setup() {
+  const tg = await startTelegramServer();
+  onTestFinished(() => tg.close());
+  return { tg, sink: createTelegramSink({ token: tg.token, apiRoot: tg.url, transientRetryMs: 7_000 }) };
+}
+
+describe('Telegram alert sink', () => {
+  it('delivers HTML without a sound or link previews, into the topic', async () => {
+    const { tg, sink } = await setup();
+    expect(await sink.deliver({ ...target, threadId: '12' }, alert)).toEqual({ status: 'delivered' });
+    const [call] = tg.callsOf('sendMessage');
+    expect(call!.params).toMatchObject({
+      chat_id: -1001234567890,
+      parse_mode: 'HTML',
+      disable_notification: true,
+      message_thread_id: 12,
+      link_preview_options: { is_disabled: true },
+    });
+    expect(call!.params.text).toContain('crossed 5x &lt;up&gt;');
+  });
+
+  it('sends an image reply as a photo', async () => {
+    const { tg, sink } = await setup();
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
+    expect(await sink.deliver(target, { ...alert, image: { png, filename: 'ratio.png', alt: 'ratio chart' } })).toEqual({ status: 'delivered' });
+    const [call] = tg.callsOf('sendPhoto');
+    expect(call!.files.photo?.size).toBe(4);
+    expect(call!.params.caption).toContain('crossed 5x');
+  });
+
+  const cases: Array<[string, Fault, unknown]> = [
+    ['a 429 as retry after retry_after', { status: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } }, { status: 'retry', retryAfterMs: 7_000 }],
+    ['a 500 as retry', { status: 500, description: 'Internal Server Error' }, { status: 'retry', retryAfterMs: 7_000 }],
+    ['no answer as retry', 'drop', { status: 'retry', retryAfterMs: 7_000 }],
+    ['403 kicked as gone', { status: 403, description: 'Forbidden: bot was kicked from the supergroup chat' }, { status: 'gone' }],
+    ['403 blocked as gone', { status: 403, description: 'Forbidden: bot was blocked by the user' }, { status: 'gone' }],
+    ['400 chat not found as gone', { status: 400, description: 'Bad Request: chat not found' }, { status: 'gone' }],
+    [
+      'a migrated group as moved',
+      { status: 400, description: 'Bad Request: group chat was upgraded to a supergroup chat', parameters: { migrate_to_chat_id: -1009999999999 } },
+      { status: 'moved', toChatId: '-1009999999999' },
+    ],
+  ];
+
+  it.each(cases)('reports %s, with one request and no waiting', async (_name, fault, expected) => {
+    const { tg, sink } = await setup();
+    tg.failNext('sendMessage', fault);
+    const result = await sink.deliver(target, alert);
+    expect(result).toMatchObject(expected as object);
+    expect(tg.callsOf('sendMessage')).toHaveLength(1);
+  });
+
+  it('keeps the reason Telegram gave for a lost chat', async () => {
+    const { tg, sink } = await setup();
+    tg.failNext('sendMessage', { status: 403, description: 'Forbidden: bot was kicked from the supergroup chat' });
+    const result = await sink.deliver(target, alert);
+    expect(result.status === 'gone' && result.reason).toContain('bot was kicked');
+  });
+});
