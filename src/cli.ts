@@ -13,6 +13,16 @@ import { configFromProcess } from './env.js';
 import { createLogger } from './logger.js';
 import { secretsOf } from './config.js';
 
+/** Prints where the inference indexer stands after `sync`; 1 when its pass failed. */
+function inferenceLine(app: ReturnType<typeof createApp>): number {
+  const s = app.indexer.status();
+  if (!s) return 1;
+  const head = s.headBlock === null ? 'unknown' : String(s.headBlock);
+  process.stdout.write(`Inferences: ${app.indexer.totals().total} counted, indexed to block ${s.nextBlock - 1} (head ${head})\n`);
+  if (s.lastError) process.stdout.write(`Inference indexing failed: ${s.lastError}\n`);
+  return s.lastError ? 1 : 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const config = configFromProcess();
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: secretsOf(config) });
@@ -24,10 +34,11 @@ async function main(argv: string[]): Promise<number> {
       const now = systemClock.now();
       if (market.error) {
         process.stdout.write(`Market refresh failed: ${market.error}\n`);
+        inferenceLine(app);
         return 1;
       }
       process.stdout.write(`Market: ${market.source} as of ${asOfText(market.fetchedAtMs, now)}\n`);
-      return 0;
+      return inferenceLine(app);
     }
     if (app.core.isStale(app.core.snapshot().market)) await app.core.refresh();
     const reply = await app.runText(argv.join(' ') || 'help', CONSOLE_CHAT, CONSOLE_ACTOR);

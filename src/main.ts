@@ -32,6 +32,9 @@ async function main(): Promise<number> {
 
   scheduler.every(config.refreshCron, 'refresh', () => app.core.refresh());
   void app.core.refresh();
+  scheduler.every(config.opengradient.indexCron, 'index', () => app.indexer.runOnce());
+  void app.indexer.runOnce();
+  stops.push(() => app.indexer.stop());
 
   let stopping = false;
   const stop = async (signal: string) => {
