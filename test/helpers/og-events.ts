@@ -20,6 +20,8 @@ export interface EncodedLog {
   address: string;
   topics: Hex[];
   data: Hex;
+  /** Served with `removed: true`, as a node does for a log undone by a reorg. */
+  removed?: boolean;
 }
 
 const [ml, chat, completion, batch, individual, oldBatch] = ABI as unknown as [AbiEvent, AbiEvent, AbiEvent, AbiEvent, AbiEvent, AbiEvent];

@@ -103,7 +103,7 @@ export async function startOgNode(chain: FakeChain, options: OgNodeOptions = {})
         if (topic0 && !topic0.includes(log.topics[0]!.toLowerCase())) continue;
         if (parts.length >= maxResults) return rpcError(res, id, -32005, `query returned more than ${maxResults} results`);
         parts.push(
-          `{"address":"${log.address}","topics":${JSON.stringify(log.topics)},"data":"${log.data}","blockNumber":"${bn}","transactionHash":"${blockHash}","transactionIndex":"${hex(i)}","blockHash":"${blockHash}","logIndex":"${hex(i)}","removed":false${ts}}`,
+          `{"address":"${log.address}","topics":${JSON.stringify(log.topics)},"data":"${log.data}","blockNumber":"${bn}","transactionHash":"${blockHash}","transactionIndex":"${hex(i)}","blockHash":"${blockHash}","logIndex":"${hex(i)}","removed":${log.removed === true}${ts}}`,
         );
       }
     }
