@@ -33,8 +33,8 @@ export interface OgNodeOptions {
   maxResults?: number;
 }
 
-export interface OgNode extends LoopbackServer {
-  chain: FakeChain;
+export interface OgNode<C extends FakeChain = FakeChain> extends LoopbackServer {
+  chain: C;
   /** The next `times` calls of `method` (or any method) fail with `fault`. */
   failNext(fault: Fault, times?: number, method?: string): void;
   /** The node only has blocks up to this one (logs beyond are silently left out, headers are null). */
@@ -47,7 +47,7 @@ export interface OgNode extends LoopbackServer {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-export async function startOgNode(chain: FakeChain, options: OgNodeOptions = {}): Promise<OgNode> {
+export async function startOgNode<C extends FakeChain>(chain: C, options: OgNodeOptions = {}): Promise<OgNode<C>> {
   const withTimestamps = options.blockTimestamps ?? true;
   const maxRange = options.maxRangeBlocks ?? 5_000;
   const maxResults = options.maxResults ?? 10_000;

@@ -5,7 +5,7 @@ import { openDatabase } from '../../../src/db/open.js';
 import { createInferenceIndexer, type IndexerOptions } from '../../../src/sources/opengradient/indexer.js';
 import { createOgRpc } from '../../../src/sources/opengradient/rpc.js';
 import { createTestClock } from '../../helpers/clock.js';
-import { expectedTotals, testChain, GENESIS_SEC } from '../../helpers/og-chain.js';
+import { expectedTotals, testChain, GENESIS_SEC, type TestChain } from '../../helpers/og-chain.js';
 import { PRECOMPILE, RELAY, mlInference, llmChat, TOPIC0 } from '../../helpers/og-events.js';
 import { startOgNode, type Fault, type OgNode, type OgNodeOptions } from '../../helpers/og-rpc-server.js';
 import { tempDbPath } from '../../helpers/temp-dir.js';
@@ -26,7 +26,7 @@ function captureLogger(): Logger & { warnings: string[] } {
   return logger;
 }
 
-async function node(head: number, options: OgNodeOptions = {}): Promise<OgNode> {
+async function node(head: number, options: OgNodeOptions = {}): Promise<OgNode<TestChain>> {
   const n = await startOgNode(testChain(head), { maxRangeBlocks: 2_000, ...options });
   onTestFinished(() => n.close());
   return n;
