@@ -5,6 +5,12 @@ import type { IndexerStatus, InferenceIndex, ModeCounts } from '../src/core/serv
 export const NOT_INDEXED = 'not indexed yet: the OpenGradient inference indexer has not finished a pass';
 const HOUR_MS = 3_600_000;
 
+/** The indexer's status once it has counted at least one block; null before. */
+export function indexedStatus(index: InferenceIndex | undefined): IndexerStatus | null {
+  const status = index?.status() ?? null;
+  return status && status.nextBlock > status.fromBlock ? status : null;
+}
+
 /** The start of the hour bucket that begins a window of `windowMs` ending now. */
 export function windowStartMs(nowMs: number, windowMs: number): number {
   return Math.ceil((nowMs - windowMs) / HOUR_MS) * HOUR_MS;

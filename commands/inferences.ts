@@ -2,7 +2,7 @@ import { defineCommand } from '../src/core/command.js';
 import { age, asOfText, count } from '../src/core/format.js';
 import { reply } from '../src/core/reply.js';
 import { DAY_MS } from './shared.js';
-import { NOT_INDEXED, lagText, modeSplit, windowStartMs } from './inference-text.js';
+import { NOT_INDEXED, indexedStatus, lagText, modeSplit, windowStartMs } from './inference-text.js';
 
 export default defineCommand({
   name: 'inferences',
@@ -12,9 +12,13 @@ export default defineCommand({
   menuAlias: true,
   async run(_args, { core, services }) {
     const index = services.indexer;
-    const status = index?.status() ?? null;
-    if (!index || !status) return reply({ title: 'OpenGradient inferences', lines: [`Inferences ${NOT_INDEXED}.`] });
+    const status = indexedStatus(index);
     const now = core.clock.now();
+    if (!index || !status) {
+      const last = index?.status();
+      const why = last?.lastError && last.lastErrorAtMs !== null ? [`Last indexing pass failed ${age(last.lastErrorAtMs, now)}: ${last.lastError}`] : [];
+      return reply({ title: 'OpenGradient inferences', lines: [`Inferences ${NOT_INDEXED}.`], notices: why });
+    }
     const all = index.totals();
     const day = index.totals(windowStartMs(now, DAY_MS));
     const week = index.totals(windowStartMs(now, 7 * DAY_MS));
