@@ -47,6 +47,17 @@ export interface OgNode<C extends FakeChain = FakeChain> extends LoopbackServer 
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
+/** The part of a log's JSON that does not depend on its block, serialized once per log object. */
+const serialized = new WeakMap<EncodedLog, string>();
+function staticPart(log: EncodedLog): string {
+  let text = serialized.get(log);
+  if (text === undefined) {
+    text = `{"address":"${log.address}","topics":${JSON.stringify(log.topics)},"data":"${log.data}","removed":${log.removed === true},`;
+    serialized.set(log, text);
+  }
+  return text;
+}
+
 export async function startOgNode<C extends FakeChain>(chain: C, options: OgNodeOptions = {}): Promise<OgNode<C>> {
   const withTimestamps = options.blockTimestamps ?? true;
   const maxRange = options.maxRangeBlocks ?? 5_000;
@@ -102,9 +113,7 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
         if (addresses && !addresses.includes(log.address.toLowerCase())) continue;
         if (topic0 && !topic0.includes(log.topics[0]!.toLowerCase())) continue;
         if (parts.length >= maxResults) return rpcError(res, id, -32005, `query returned more than ${maxResults} results`);
-        parts.push(
-          `{"address":"${log.address}","topics":${JSON.stringify(log.topics)},"data":"${log.data}","blockNumber":"${bn}","transactionHash":"${blockHash}","transactionIndex":"${hex(i)}","blockHash":"${blockHash}","logIndex":"${hex(i)}","removed":${log.removed === true}${ts}}`,
-        );
+        parts.push(`${staticPart(log)}"blockNumber":"${bn}","transactionHash":"${blockHash}","transactionIndex":"${hex(i)}","blockHash":"${blockHash}","logIndex":"${hex(i)}"${ts}}`);
       }
     }
     widest = Math.max(widest, to - from + 1);

@@ -3,8 +3,13 @@
  * becomes `{ kind, mode, inferences }`: precompile events are one inference each, in the mode their request
  * tuple names; settlement relay events are TEE, `batchSize` at a time. A mode number the SDK does not define
  * is `unknown`, never dropped.
+ *
+ * Speed: the precompile events have no indexed parameters, so what `decodeEventLog` would do is exactly
+ * `decodeAbiParameters(event.inputs, data)` once topic0 matched; that call is made here directly on bytes
+ * (Node's native hex decoder), which roughly doubles the rate on large ML payloads. Settlement events,
+ * which have indexed parameters, go through `decodeEventLog`.
  */
-import { decodeEventLog, parseAbi, toEventSelector, type AbiEvent } from 'viem';
+import { decodeAbiParameters, decodeEventLog, parseAbi, toEventSelector, type AbiEvent } from 'viem';
 
 export const INFERENCE_ABI = parseAbi([
   'event ModelInferenceEvent(string,(uint8,string,((string,(int128,int128)[],uint32[])[],(string,string[])[])),((string,(int128,int128)[],uint32[])[],(string,string[])[],(string,string)[],bool))',
@@ -31,6 +36,8 @@ const MODE_BY_NUMBER: Readonly<Record<number, InferenceMode>> = { 0: 'vanilla', 
 
 interface EventSpec {
   abi: readonly [AbiEvent];
+  /** No indexed parameters: topic0 alone, everything in data. */
+  noIndexed: boolean;
   kind: InferenceKind;
   /** Mode and inference count from the decoded arguments. */
   read(args: readonly unknown[]): { modeNumber: number | null; inferences: number };
@@ -47,18 +54,16 @@ const KIND_BY_NAME: Record<string, InferenceKind> = {
 function specFor(event: AbiEvent): EventSpec {
   const kind = KIND_BY_NAME[event.name]!;
   const abi = [event] as const;
+  const noIndexed = event.inputs.every((p) => !p.indexed);
   if (kind === 'batch_settlement') {
     // Non-indexed arguments come first in decoded order only when none are indexed; find by type.
     const sizeAt = event.inputs.findIndex((p) => p.type === 'uint256');
-    return {
-      abi,
-      kind,
-      read: (args) => ({ modeNumber: 2, inferences: toCount(args[sizeAt]) }),
-    };
+    return { abi, noIndexed, kind, read: (args) => ({ modeNumber: 2, inferences: toCount(args[sizeAt]) }) };
   }
-  if (kind === 'individual_settlement') return { abi, kind, read: () => ({ modeNumber: 2, inferences: 1 }) };
+  if (kind === 'individual_settlement') return { abi, noIndexed, kind, read: () => ({ modeNumber: 2, inferences: 1 }) };
   return {
     abi,
+    noIndexed,
     kind,
     read: (args) => {
       const request = args[1] as readonly unknown[] | undefined;
@@ -91,8 +96,18 @@ export function decodeInference(topics: readonly `0x${string}`[], data: `0x${str
   const spec = topic0 === undefined ? undefined : EVENTS.get(topic0);
   if (!spec) return { ok: false, kind: null, reason: 'not an inference event' };
   try {
-    const decoded = decodeEventLog({ abi: spec.abi, topics: topics as [`0x${string}`, ...`0x${string}`[]], data, strict: true });
-    const args = decoded.args as unknown as readonly unknown[];
+    let args: readonly unknown[];
+    if (spec.noIndexed) {
+      if (topics.length !== 1) throw new Error(`expected 1 topic, got ${topics.length}`);
+      const hex = data.slice(2);
+      const bytes = Buffer.from(hex, 'hex');
+      // Buffer.from stops at the first non-hex pair; the node's data must be hex throughout.
+      if (bytes.length * 2 !== hex.length) throw new Error('data is not whole bytes of hex');
+      args = decodeAbiParameters(spec.abi[0].inputs, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
+    } else {
+      const decoded = decodeEventLog({ abi: spec.abi, topics: topics as [`0x${string}`, ...`0x${string}`[]], data, strict: true });
+      args = decoded.args as unknown as readonly unknown[];
+    }
     const { modeNumber, inferences } = spec.read(args);
     const mode = modeNumber === null ? 'unknown' : (MODE_BY_NUMBER[modeNumber] ?? 'unknown');
     return { ok: true, kind: spec.kind, mode, modeNumber, inferences };

@@ -24,6 +24,8 @@ export interface RangeLimits {
   maxBlocks: number;
   /** An answer with fewer logs than this doubles the next range. Default 2,000. */
   growBelowLogs: number;
+  /** An answer with more logs than this halves the next range, to keep memory flat. Default 5,000. */
+  shrinkAboveLogs: number;
 }
 
 export interface IndexerRetry {
@@ -92,7 +94,7 @@ function isTransient(err: unknown): boolean {
 export function createInferenceIndexer(options: IndexerOptions): InferenceIndexer {
   const { rpc, store, clock, logger } = options;
   const network = options.network ?? 'opengradient';
-  const limits: RangeLimits = { initialBlocks: 1_000, maxBlocks: 10_000, growBelowLogs: 2_000, ...options.range };
+  const limits: RangeLimits = { initialBlocks: 1_000, maxBlocks: 10_000, growBelowLogs: 2_000, shrinkAboveLogs: 5_000, ...options.range };
   const retry: IndexerRetry = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 30_000, ...options.retry };
   const concurrency = options.headerConcurrency ?? 8;
   const addresses = options.contracts.map((a) => a.toLowerCase());
@@ -158,6 +160,22 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
     return { counts, inferences, undecodable };
   }
 
+  interface RangeAnswer {
+    logs: RpcLog[];
+    endTimeMs: number;
+  }
+
+  function fetchRange(from: number, to: number): Promise<RangeAnswer> {
+    const answer = (async () => {
+      // The range's last header first: a node that lacks it (behind its peers) would answer fewer blocks.
+      const endTimeMs = await rpc.blockTimeMs(to);
+      const logs = await rpc.getLogs({ fromBlock: from, toBlock: to, addresses, topic0: INFERENCE_TOPICS });
+      return { logs, endTimeMs };
+    })();
+    answer.catch(() => {}); // a prefetch may be dropped unawaited when the pass ends
+    return answer;
+  }
+
   async function withAttempts<T>(what: string, fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -183,25 +201,39 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       store.recordHead(network, head, clock.now());
       const safe = head - options.confirmations;
       let next = state.nextBlock;
+      // The next range is asked for while this one is decoded and committed, so the node and the decoder
+      // work at the same time. A prefetch that fails is handled like any other failed range.
+      let ahead: { from: number; to: number; answer: Promise<RangeAnswer> } | null = null;
       while (next <= safe && !stopping) {
         let attempt = 0;
         for (;;) {
-          const to = Math.min(safe, next + span - 1);
+          let to = Math.min(safe, next + span - 1);
+          let answer: Promise<RangeAnswer>;
+          if (ahead && ahead.from === next && ahead.to <= safe) {
+            to = ahead.to;
+            answer = ahead.answer;
+          } else {
+            answer = fetchRange(next, to);
+          }
+          ahead = null;
           try {
-            // The range's last header first: a node that lacks it (behind its peers) would answer fewer blocks.
-            const endTimeMs = await rpc.blockTimeMs(to);
-            const logs = await rpc.getLogs({ fromBlock: next, toBlock: to, addresses, topic0: INFERENCE_TOPICS });
+            const { logs, endTimeMs } = await answer;
+            const from = next;
+            if (logs.length < limits.growBelowLogs && to - from + 1 >= span) span = Math.min(limits.maxBlocks, span * 2);
+            else if (logs.length > limits.shrinkAboveLogs) span = Math.max(1, Math.floor((to - from + 1) / 2));
+            if (to < safe && !stopping) {
+              const aheadTo = Math.min(safe, to + span);
+              ahead = { from: to + 1, to: aheadTo, answer: fetchRange(to + 1, aheadTo) };
+            }
             const times = await blockTimes(logs);
             const { counts, inferences, undecodable } = count(logs, times);
-            store.commitChunk({ network, fromBlock: next, nextBlock: to + 1, counts, undecodableLogs: undecodable, indexedBlockTimeMs: endTimeMs });
+            store.commitChunk({ network, fromBlock: from, nextBlock: to + 1, counts, undecodableLogs: undecodable, indexedBlockTimeMs: endTimeMs });
             run.chunks++;
             run.logs += logs.length;
             run.inferences += inferences;
-            const chunk = { fromBlock: next, toBlock: to, logs: logs.length, inferences };
             next = to + 1;
             run.nextBlock = next;
-            if (logs.length < limits.growBelowLogs && to - chunk.fromBlock + 1 >= span) span = Math.min(limits.maxBlocks, span * 2);
-            options.afterChunk?.(chunk);
+            options.afterChunk?.({ fromBlock: from, toBlock: to, logs: logs.length, inferences });
             break;
           } catch (err) {
             const width = to - next + 1;
