@@ -22,7 +22,7 @@ import type { BenchLog } from './run.js';
 
 /** Starts the fake node in a child process; resolves its URL and a stop function. */
 async function startNodeProcess(events: number): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./og-node-process.ts', import.meta.url)), String(events)], {
+  const child = spawn(process.execPath, [...(process.env.NODE_PROF ? ['--cpu-prof', '--cpu-prof-dir=scratch'] : []), '--import', 'tsx', fileURLToPath(new URL('./og-node-process.ts', import.meta.url)), String(events)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];

@@ -8,7 +8,7 @@ import { CONSOLE_ACTOR, CONSOLE_CHAT } from './adapters/console/console.js';
 import { renderPlain } from './adapters/console/render.js';
 import { systemClock } from './core/clock.js';
 import { ConfigError } from './core/errors.js';
-import { asOfText } from './core/format.js';
+import { asOfText, count } from './core/format.js';
 import { configFromProcess } from './env.js';
 import { createLogger } from './logger.js';
 import { secretsOf } from './config.js';
@@ -18,7 +18,7 @@ function inferenceLine(app: ReturnType<typeof createApp>): number {
   const s = app.indexer.status();
   if (!s) return 1;
   const head = s.headBlock === null ? 'unknown' : String(s.headBlock);
-  process.stdout.write(`Inferences: ${app.indexer.totals().total} counted, indexed to block ${s.nextBlock - 1} (head ${head})\n`);
+  process.stdout.write(`Inferences: ${count(app.indexer.totals().total)} counted, indexed to block ${s.nextBlock - 1} (head ${head})\n`);
   if (s.lastError) process.stdout.write(`Inference indexing failed: ${s.lastError}\n`);
   return s.lastError ? 1 : 0;
 }

@@ -18,7 +18,7 @@ import { JsonRpcError, type OgRpc, type RpcLog } from './rpc.js';
 export const HOUR_MS = 3_600_000;
 
 export interface RangeLimits {
-  /** Blocks asked for in the first `eth_getLogs`. Default 1,000. */
+  /** Blocks asked for in the first `eth_getLogs`. Default 100. */
   initialBlocks: number;
   /** Never ask for more blocks than this at once. Default 10,000. */
   maxBlocks: number;
@@ -94,7 +94,7 @@ function isTransient(err: unknown): boolean {
 export function createInferenceIndexer(options: IndexerOptions): InferenceIndexer {
   const { rpc, store, clock, logger } = options;
   const network = options.network ?? 'opengradient';
-  const limits: RangeLimits = { initialBlocks: 1_000, maxBlocks: 10_000, growBelowLogs: 2_000, shrinkAboveLogs: 5_000, ...options.range };
+  const limits: RangeLimits = { initialBlocks: 100, maxBlocks: 10_000, growBelowLogs: 2_000, shrinkAboveLogs: 5_000, ...options.range };
   const retry: IndexerRetry = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 30_000, ...options.retry };
   const concurrency = options.headerConcurrency ?? 8;
   const addresses = options.contracts.map((a) => a.toLowerCase());
@@ -127,11 +127,14 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
     return times;
   }
 
-  function count(logs: readonly RpcLog[], times: ReadonlyMap<number, number>) {
+  async function count(logs: readonly RpcLog[], times: ReadonlyMap<number, number>) {
     const counts = new Map<string, number>();
     let inferences = 0;
     let undecodable = 0;
-    for (const log of logs) {
+    for (let i = 0; i < logs.length; i++) {
+      // Let the prefetched answer stream in while this one is decoded.
+      if (i % 1_000 === 999) await new Promise<void>((resolve) => setImmediate(resolve));
+      const log = logs[i]!;
       if (log.removed) continue;
       const hourMs = Math.floor(times.get(log.blockNumber)! / HOUR_MS) * HOUR_MS;
       const decoded = decodeInference(log.topics, log.data);
@@ -167,9 +170,11 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
 
   function fetchRange(from: number, to: number): Promise<RangeAnswer> {
     const answer = (async () => {
-      // The range's last header first: a node that lacks it (behind its peers) would answer fewer blocks.
-      const endTimeMs = await rpc.blockTimeMs(to);
-      const logs = await rpc.getLogs({ fromBlock: from, toBlock: to, addresses, topic0: INFERENCE_TOPICS });
+      // The range's last header too: a node that lacks it (behind its peers) would answer fewer blocks.
+      const [endTimeMs, logs] = await Promise.all([
+        rpc.blockTimeMs(to),
+        rpc.getLogs({ fromBlock: from, toBlock: to, addresses, topic0: INFERENCE_TOPICS }),
+      ]);
       return { logs, endTimeMs };
     })();
     answer.catch(() => {}); // a prefetch may be dropped unawaited when the pass ends
@@ -226,7 +231,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
               ahead = { from: to + 1, to: aheadTo, answer: fetchRange(to + 1, aheadTo) };
             }
             const times = await blockTimes(logs);
-            const { counts, inferences, undecodable } = count(logs, times);
+            const { counts, inferences, undecodable } = await count(logs, times);
             store.commitChunk({ network, fromBlock: from, nextBlock: to + 1, counts, undecodableLogs: undecodable, indexedBlockTimeMs: endTimeMs });
             run.chunks++;
             run.logs += logs.length;
