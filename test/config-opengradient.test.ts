@@ -3,11 +3,10 @@ import { loadConfig } from '../src/config.js';
 import { ConfigError } from '../src/core/errors.js';
 
 describe('OpenGradient indexer config', () => {
-  it('defaults to the documented contracts and a 10,000-block range cap', () => {
+  it('defaults to the precompile and the settlement relay and a 10,000-block range cap', () => {
     const c = loadConfig({});
     expect(c.opengradient.contracts).toEqual([
       '0x00000000000000000000000000000000000000F4',
-      '0x8383C9bD7462F12Eb996DD02F78234C0421A6FaE',
       '0xf1dc0d5Dcf2A01924faC78185B9227CF3EC839A5',
     ]);
     expect(c.opengradient.logRangeMaxBlocks).toBe(10_000);

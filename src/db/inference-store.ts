@@ -45,6 +45,7 @@ function emptyCounts(): ModeCounts {
   return { vanilla: 0, tee: 0, zkml: 0, unknown: 0, total: 0 };
 }
 
+/** The store over an opened, migrated database; statements are prepared once. */
 export function createInferenceStore(database: Database): InferenceStore {
   const { db, sqlite } = database;
   const addCount = sqlite.prepare(

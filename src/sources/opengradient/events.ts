@@ -24,12 +24,12 @@ export type InferenceKind = 'ml' | 'llm_chat' | 'llm_completion' | 'batch_settle
 export type InferenceMode = 'vanilla' | 'tee' | 'zkml' | 'unknown';
 export const MODES: readonly InferenceMode[] = ['vanilla', 'tee', 'zkml', 'unknown'];
 
-/** The precompile, the InferenceHub and the LLM settlement relay, as the explorer lists them. */
-export const DEFAULT_CONTRACTS = [
-  '0x00000000000000000000000000000000000000F4',
-  '0x8383C9bD7462F12Eb996DD02F78234C0421A6FaE',
-  '0xf1dc0d5Dcf2A01924faC78185B9227CF3EC839A5',
-] as const;
+/**
+ * The emitters DATA-SOURCES.md names: the inference precompile and the LLM settlement relay. The
+ * InferenceHub (`0x8383C9bD7462F12Eb996DD02F78234C0421A6FaE`) is left out: no counted event is documented
+ * as coming from it, and counting a second emitter of the same inference would count it twice.
+ */
+export const DEFAULT_CONTRACTS = ['0x00000000000000000000000000000000000000F4', '0xf1dc0d5Dcf2A01924faC78185B9227CF3EC839A5'] as const;
 
 /** SDK numbering: 0 VANILLA, 1 ZKML, 2 TEE. */
 const MODE_BY_NUMBER: Readonly<Record<number, InferenceMode>> = { 0: 'vanilla', 1: 'zkml', 2: 'tee' };

@@ -37,6 +37,7 @@ export function parseExplorerStats(body: unknown, fetchedAtMs: number): NetworkA
   return { totalTransactions: counter(b, 'total_transactions'), transactionsToday: counter(b, 'transactions_today'), fetchedAtMs };
 }
 
+/** `/stats`, tried twice. */
 export function createExplorerSource(options: ExplorerOptions): ExplorerSource {
   const http = { dispatcher: options.dispatcher, timeoutMs: options.timeoutMs ?? 10_000 };
   return {

@@ -91,6 +91,7 @@ function isTransient(err: unknown): boolean {
   return err instanceof NetworkError || err instanceof RateLimitedError || err instanceof UpstreamError;
 }
 
+/** An indexer over one node and one store; `runOnce` is what the schedule and `sync` call. */
 export function createInferenceIndexer(options: IndexerOptions): InferenceIndexer {
   const { rpc, store, clock, logger } = options;
   const network = options.network ?? 'opengradient';

@@ -93,6 +93,7 @@ export function parseLog(raw: unknown): RpcLog {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
+/** A client for one node URL. Calls are not retried here: the indexer decides how to retry. */
 export function createOgRpc(options: OgRpcOptions): OgRpc {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const cacheSize = options.headerCacheSize ?? 4_096;

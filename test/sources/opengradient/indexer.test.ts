@@ -32,7 +32,7 @@ async function node(head: number, options: OgNodeOptions = {}): Promise<OgNode<T
   return n;
 }
 
-function indexerFor(n: OgNode, opts: { dbPath?: string; overrides?: Partial<IndexerOptions>; store?: (s: InferenceStore) => InferenceStore } = {}) {
+function indexerFor(n: OgNode, opts: { rpcTimeoutMs?: number; dbPath?: string; overrides?: Partial<IndexerOptions>; store?: (s: InferenceStore) => InferenceStore } = {}) {
   const database = openDatabase(opts.dbPath ?? tempDbPath());
   onTestFinished(() => database.close());
   const clock = createTestClock();
@@ -40,7 +40,7 @@ function indexerFor(n: OgNode, opts: { dbPath?: string; overrides?: Partial<Inde
   const real = createInferenceStore(database);
   const store = opts.store ? opts.store(real) : real;
   const indexer = createInferenceIndexer({
-    rpc: createOgRpc({ url: n.url, clock, timeoutMs: 300 }),
+    rpc: createOgRpc({ url: n.url, clock, timeoutMs: opts.rpcTimeoutMs ?? 3_000 }),
     store,
     clock,
     logger,
@@ -123,7 +123,7 @@ describe('inference indexer', () => {
   ];
   it.each(faults)('keeps its place and ends with exact totals when eth_getLogs fails with %s', async (fault, backsOff) => {
     const n = await node(5_000);
-    const { indexer, clock } = indexerFor(n, { overrides: { range: { initialBlocks: 500 } } });
+    const { indexer, clock } = indexerFor(n, { rpcTimeoutMs: fault === 'timeout' ? 200 : 3_000, overrides: { range: { initialBlocks: 500 } } });
     await indexer.runOnce();
     n.chain.head = 9_000;
     n.failNext(fault, 3, 'eth_getLogs');
