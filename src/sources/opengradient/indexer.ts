@@ -100,6 +100,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
   const concurrency = options.headerConcurrency ?? 8;
   const addresses = options.contracts.map((a) => a.toLowerCase());
   const unknownModesSeen = new Set<string>();
+  let undecodableLogged = 0;
   let span = Math.max(1, Math.min(limits.initialBlocks, limits.maxBlocks));
   let inFlight: Promise<IndexRun> | null = null;
   let stopping = false;
@@ -156,7 +157,9 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
         undecodable++;
         n = 1;
         key = countKey(hourMs, 'unknown', decoded.kind);
-        logger.warn({ kind: decoded.kind, tx: log.transactionHash, block: log.blockNumber, reason: decoded.reason }, 'undecodable inference log; counted once as unknown');
+        // A broken contract could emit thousands: the first few are enough to investigate.
+        const level = ++undecodableLogged <= 20 ? 'warn' : 'debug';
+        logger[level]({ kind: decoded.kind, tx: log.transactionHash, block: log.blockNumber, reason: decoded.reason }, 'undecodable inference log; counted once as unknown');
       }
       counts.set(key, (counts.get(key) ?? 0) + n);
       inferences += n;
@@ -196,9 +199,9 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
 
   async function pass(): Promise<IndexRun> {
     const run: IndexRun = { ok: true, chunks: 0, logs: 0, inferences: 0, nextBlock: options.fromBlock, headBlock: null, error: null };
-    const state = store.ensureState(network, options.fromBlock);
-    run.nextBlock = state.nextBlock;
     try {
+      const state = store.ensureState(network, options.fromBlock);
+      run.nextBlock = state.nextBlock;
       const head = await withAttempts('eth_blockNumber', () => rpc.blockNumber());
       run.headBlock = head;
       if (state.headBlock !== null && head < state.headBlock) {

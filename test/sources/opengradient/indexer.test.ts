@@ -222,6 +222,15 @@ describe('inference indexer', () => {
     expect(indexer.totals()).toEqual(expectedTotals(0, 4_988));
   });
 
+  it('resolves with the failure instead of throwing when its store is gone', async () => {
+    const n = await node(1_000);
+    const { indexer, database } = indexerFor(n);
+    database.close();
+    const run = await indexer.runOnce();
+    expect(run).toMatchObject({ ok: false, chunks: 0 });
+    expect(run.error).toMatch(/database/i);
+  });
+
   it('starts the first backfill at the configured block', async () => {
     const n = await node(3_000);
     const { indexer } = indexerFor(n, { overrides: { fromBlock: 1_234 } });
