@@ -99,7 +99,9 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
       }
     },
     async sync() {
-      await Promise.all([core.refresh(), indexer.runOnce()]);
+      // Market first: a failing indexer backs off on the shared clock, which must not age the market reading.
+      await core.refresh();
+      await indexer.runOnce();
     },
     close() {
       void indexer.stop();
