@@ -59,6 +59,11 @@ export function lagText(s: IndexerStatus, nowMs: number): string {
   return `${count(behind)} blocks behind head (block ${count(last)} of ${count(s.headBlock)})${time}`;
 }
 
+/** ` (backfill 43.20% done)` while history remains to be read, so a partial total never passes as whole. */
+export function backfillNote(s: IndexerStatus): string {
+  return blocksToRead(s) > BACKFILL_BLOCKS ? ` (backfill ${pct(backfillPct(s))} done)` : '';
+}
+
 /** `+12.30% (+1,204)` over the last `days`, or why it cannot be said. */
 export function inferenceGrowth(index: InferenceIndex, nowMs: number, days: number): string {
   const since = windowStartMs(nowMs, days * 86_400_000);

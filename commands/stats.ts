@@ -1,17 +1,18 @@
 import { defineCommand } from '../src/core/command.js';
 import { compact, count, pct, ratio, signedPct, tokens, usd } from '../src/core/format.js';
 import type { InferenceIndex } from '../src/core/services.js';
-import { NOT_INDEXED, indexedStatus, modeSplit, windowStartMs } from './inference-text.js';
+import { NOT_INDEXED, backfillNote, indexedStatus, modeSplit, windowStartMs } from './inference-text.js';
 import { circulatingPct, volumeToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
 
 /** Total, last 24 hours and the split by mode, or a plain "not indexed yet". */
 function inferencesLine(index: InferenceIndex | undefined, nowMs: number): string {
-  if (!index || !indexedStatus(index)) return NOT_INDEXED;
+  const status = indexedStatus(index);
+  if (!index || !status) return NOT_INDEXED;
   const all = index.totals();
   const day = index.totals(windowStartMs(nowMs, DAY_MS)).total;
-  return `${count(all.total)} total, ${count(day)} in 24h · ${modeSplit(all, false)}`;
+  return `${count(all.total)} total, ${count(day)} in 24h · ${modeSplit(all, false)}${backfillNote(status)}`;
 }
 
 export default defineCommand({

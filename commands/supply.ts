@@ -4,7 +4,7 @@ import { duration, pct, ratio, signedPct, tokens } from '../src/core/format.js';
 import { changePct, circulatingPct, fdvToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
 import type { InferenceIndex } from '../src/core/services.js';
-import { BACKFILL_BLOCKS, NOT_INDEXED, backfillPct, blocksToRead, indexedStatus, inferenceGrowth } from './inference-text.js';
+import { NOT_INDEXED, backfillNote, indexedStatus, inferenceGrowth } from './inference-text.js';
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
 
 /** Circulating change over `days`, or why it cannot be said yet. */
@@ -23,8 +23,7 @@ function circulatingChange(core: Core, current: number | null | undefined, days:
 function inferenceGrowthLine(index: InferenceIndex | undefined, nowMs: number): string {
   const status = indexedStatus(index);
   if (!index || !status) return NOT_INDEXED;
-  const backfill = blocksToRead(status) > BACKFILL_BLOCKS ? ` (backfill ${pct(backfillPct(status))} done)` : '';
-  return `7 days: ${inferenceGrowth(index, nowMs, 7)} · 30 days: ${inferenceGrowth(index, nowMs, 30)}${backfill}`;
+  return `7 days: ${inferenceGrowth(index, nowMs, 7)} · 30 days: ${inferenceGrowth(index, nowMs, 30)}${backfillNote(status)}`;
 }
 
 export default defineCommand({
