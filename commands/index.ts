@@ -2,8 +2,9 @@
 import type { AnyCommand } from '../src/core/command.js';
 import chart from './chart.js';
 import help from './help.js';
+import inferences from './inferences.js';
 import stats from './stats.js';
 import supply from './supply.js';
 import volume from './volume.js';
 
-export const commands: readonly AnyCommand[] = [stats, volume, supply, chart, help];
+export const commands: readonly AnyCommand[] = [stats, volume, supply, inferences, chart, help];

@@ -1,8 +1,19 @@
 import { defineCommand } from '../src/core/command.js';
-import { compact, pct, ratio, signedPct, tokens, usd } from '../src/core/format.js';
+import { compact, count, pct, ratio, signedPct, tokens, usd } from '../src/core/format.js';
+import type { InferenceIndex } from '../src/core/services.js';
+import { NOT_INDEXED, backfillNote, indexedStatus, modeSplit, windowStartMs } from './inference-text.js';
 import { circulatingPct, volumeToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
-import { missingNotice, readingNotices, sourceFooter } from './shared.js';
+import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
+
+/** Total, last 24 hours and the split by mode, or a plain "not indexed yet". */
+function inferencesLine(index: InferenceIndex | undefined, nowMs: number): string {
+  const status = indexedStatus(index);
+  if (!index || !status) return NOT_INDEXED;
+  const all = index.totals();
+  const day = index.totals(windowStartMs(nowMs, DAY_MS)).total;
+  return `${count(all.total)} total, ${count(day)} in 24h · ${modeSplit(all, false)}${backfillNote(status)}`;
+}
 
 export default defineCommand({
   name: 'stats',
@@ -10,7 +21,7 @@ export default defineCommand({
   options: {},
   access: 'everyone',
   menuAlias: true,
-  async run(_args, { core }) {
+  async run(_args, { core, services }) {
     const { market } = core.snapshot();
     const m = market.data;
     const rank = m?.marketCapRank ? ` (rank #${m.marketCapRank})` : '';
@@ -26,7 +37,7 @@ export default defineCommand({
         { label: '24h volume', value: usd(m?.volume24hUsd), inline: true },
         { label: 'Volume / market cap', value: ratio(volumeToMarketCap(m)), inline: true },
         { label: 'Supply', value: `${supplyLine} (${pct(circulatingPct(m))} circulating)` },
-        { label: 'Inferences', value: 'not indexed yet: the OpenGradient inference indexer is not running' },
+        { label: 'Inferences', value: inferencesLine(services.indexer, core.clock.now()) },
       ],
       notices: [
         ...readingNotices(core, market, 'Market data'),

@@ -3,6 +3,8 @@ import type { Core } from '../src/core/core.js';
 import { duration, pct, ratio, signedPct, tokens } from '../src/core/format.js';
 import { changePct, circulatingPct, fdvToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
+import type { InferenceIndex } from '../src/core/services.js';
+import { NOT_INDEXED, backfillNote, indexedStatus, inferenceGrowth } from './inference-text.js';
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
 
 /** Circulating change over `days`, or why it cannot be said yet. */
@@ -17,13 +19,20 @@ function circulatingChange(core: Core, current: number | null | undefined, days:
   return change === null ? 'n/a' : `${signedPct(change)} (from ${tokens(then.data.circulatingSupply)})`;
 }
 
+/** Inference growth over 7 and 30 days, beside the circulating-supply change. */
+function inferenceGrowthLine(index: InferenceIndex | undefined, nowMs: number): string {
+  const status = indexedStatus(index);
+  if (!index || !status) return NOT_INDEXED;
+  return `7 days: ${inferenceGrowth(index, nowMs, 7)} · 30 days: ${inferenceGrowth(index, nowMs, 30)}${backfillNote(status)}`;
+}
+
 export default defineCommand({
   name: 'supply',
   description: 'Circulating, total and max supply, FDV / market cap, and how circulation changed',
   options: {},
   access: 'everyone',
   menuAlias: true,
-  async run(_args, { core }) {
+  async run(_args, { core, services }) {
     const { market } = core.snapshot();
     const m = market.data;
     return reply({
@@ -36,7 +45,7 @@ export default defineCommand({
         { label: 'FDV / market cap', value: ratio(fdvToMarketCap(m)), inline: true },
         { label: 'Circulating, 7 days', value: circulatingChange(core, m?.circulatingSupply, 7) },
         { label: 'Circulating, 30 days', value: circulatingChange(core, m?.circulatingSupply, 30) },
-        { label: 'Inference growth', value: 'not indexed yet: the OpenGradient inference indexer is not running' },
+        { label: 'Inference growth', value: inferenceGrowthLine(services.indexer, core.clock.now()) },
       ],
       notices: [
         ...readingNotices(core, market, 'Market data'),

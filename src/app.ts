@@ -18,6 +18,10 @@ import { createChartStore } from './db/chart-store.js';
 import { createMarketStore } from './db/market-store.js';
 import { openDatabase, type Database } from './db/open.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
+import { createInferenceStore } from './db/inference-store.js';
+import { createExplorerSource } from './sources/opengradient/explorer.js';
+import { createInferenceIndexer, type InferenceIndexer } from './sources/opengradient/indexer.js';
+import { createOgRpc } from './sources/opengradient/rpc.js';
 
 export interface AppDeps {
   config: Config;
@@ -34,6 +38,8 @@ export interface App {
   database: Database;
   core: Core;
   services: Services;
+  /** The OpenGradient inference indexer; `main.ts` schedules its passes. */
+  indexer: InferenceIndexer;
   commands: readonly AnyCommand[];
   logger: Logger;
   /** Parses and runs command text such as `/opg alerts add 5`; always resolves to a reply. */
@@ -62,7 +68,22 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     logger: logger.child({ part: 'core' }),
     staleAfterMs: config.staleAfterMs,
   });
+  const og = config.opengradient;
+  const inferenceStore = createInferenceStore(database);
+  const indexer = createInferenceIndexer({
+    rpc: createOgRpc({ url: og.rpcUrl, clock, dispatcher, timeoutMs: httpTimeoutMs && httpTimeoutMs * 2 }),
+    explorer: createExplorerSource({ apiUrl: og.explorerApiUrl, clock, dispatcher, timeoutMs: httpTimeoutMs }),
+    store: inferenceStore,
+    clock,
+    logger: logger.child({ part: 'indexer' }),
+    fromBlock: og.indexFromBlock,
+    confirmations: og.confirmations,
+    contracts: og.contracts,
+    range: { maxBlocks: og.logRangeMaxBlocks },
+  });
   const services: Services = {
+    inferences: { hourly: (sinceMs) => inferenceStore.hourly(sinceMs) },
+    indexer,
     charts: createChartService({
       core,
       store: createChartStore(database),
@@ -79,6 +100,7 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     database,
     core,
     services,
+    indexer,
     commands,
     logger,
     async runText(text, chat, actor) {
@@ -90,9 +112,12 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
       }
     },
     async sync() {
+      // Market first: a failing indexer backs off on the shared clock, which must not age the market reading.
       await core.refresh();
+      await indexer.runOnce();
     },
     close() {
+      void indexer.stop();
       database.close();
     },
   };

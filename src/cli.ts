@@ -8,13 +8,23 @@ import { CONSOLE_ACTOR, CONSOLE_CHAT } from './adapters/console/console.js';
 import { createFileRender } from './adapters/console/render.js';
 import { systemClock } from './core/clock.js';
 import { ConfigError } from './core/errors.js';
-import { asOfText } from './core/format.js';
+import { asOfText, count } from './core/format.js';
 import { configFromProcess } from './env.js';
 import { createLogger } from './logger.js';
 import { secretsOf } from './config.js';
 
 /** Where pictures (charts) are written, relative to the working directory. */
 const CHARTS_DIR = 'charts';
+
+/** Prints where the inference indexer stands after `sync`; 1 when its pass failed. */
+function inferenceLine(app: ReturnType<typeof createApp>): number {
+  const s = app.indexer.status();
+  if (!s) return 1;
+  const head = s.headBlock === null ? 'unknown' : String(s.headBlock);
+  process.stdout.write(`Inferences: ${count(app.indexer.totals().total)} counted, indexed to block ${s.nextBlock - 1} (head ${head})\n`);
+  if (s.lastError) process.stdout.write(`Inference indexing failed: ${s.lastError}\n`);
+  return s.lastError ? 1 : 0;
+}
 
 async function main(argv: string[]): Promise<number> {
   const config = configFromProcess();
@@ -27,10 +37,11 @@ async function main(argv: string[]): Promise<number> {
       const now = systemClock.now();
       if (market.error) {
         process.stdout.write(`Market refresh failed: ${market.error}\n`);
+        inferenceLine(app);
         return 1;
       }
       process.stdout.write(`Market: ${market.source} as of ${asOfText(market.fetchedAtMs, now)}\n`);
-      return 0;
+      return inferenceLine(app);
     }
     if (app.core.isStale(app.core.snapshot().market)) await app.core.refresh();
     const reply = await app.runText(argv.join(' ') || 'help', CONSOLE_CHAT, CONSOLE_ACTOR);

@@ -8,6 +8,7 @@ import { parse as parseDotenv } from 'dotenv';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from './core/errors.js';
+import { DEFAULT_CONTRACTS } from './sources/opengradient/events.js';
 
 export type CoinGeckoPlan = 'demo' | 'pro';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -27,6 +28,10 @@ export interface Config {
     readonly indexFromBlock: number;
     readonly confirmations: number;
     readonly indexCron: string;
+    /** Contracts whose inference events count. */
+    readonly contracts: readonly string[];
+    /** The widest block range one `eth_getLogs` asks for. */
+    readonly logRangeMaxBlocks: number;
   };
   readonly alerts: { readonly defaultThresholds: readonly number[]; readonly hysteresis: number };
   readonly databasePath: string;
@@ -108,6 +113,14 @@ const envSchema = z.object({
   OG_INDEX_FROM_BLOCK: wholeNumber(0, Number.MAX_SAFE_INTEGER),
   OG_CONFIRMATIONS: wholeNumber(0, 10_000),
   INDEX_CRON: cronExpr,
+  OG_INFERENCE_CONTRACTS: optional.pipe(
+    z
+      .string()
+      .transform((v) => v.split(',').map((a) => a.trim()))
+      .pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected comma-separated 0x addresses of 40 hex digits')).min(1))
+      .optional(),
+  ),
+  OG_LOG_RANGE_MAX: wholeNumber(1, 1_000_000),
   ALERT_DEFAULT_THRESHOLDS: thresholdList,
   ALERT_HYSTERESIS: optional.pipe(
     z.coerce.number({ message: 'expected a fraction from 0 to 0.9, such as 0.1' }).min(0, 'expected a fraction from 0 to 0.9, such as 0.1').max(0.9, 'expected a fraction from 0 to 0.9, such as 0.1').optional(),
@@ -185,6 +198,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       indexFromBlock: e.OG_INDEX_FROM_BLOCK ?? 0,
       confirmations: e.OG_CONFIRMATIONS ?? 12,
       indexCron: e.INDEX_CRON ?? '* * * * *',
+      contracts: e.OG_INFERENCE_CONTRACTS ?? [...DEFAULT_CONTRACTS],
+      logRangeMaxBlocks: e.OG_LOG_RANGE_MAX ?? 10_000,
     },
     alerts: {
       defaultThresholds: e.ALERT_DEFAULT_THRESHOLDS ?? [1, 5, 10],

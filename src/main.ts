@@ -35,6 +35,9 @@ async function main(): Promise<number> {
   scheduler.every(config.refreshCron, 'refresh', () => app.core.refresh());
   // The default chart's history is filled once at start, so the first `/opg chart` need not wait for it.
   void app.core.refresh().then(() => app.services.charts?.ensureHistory('7d'));
+  scheduler.every(config.opengradient.indexCron, 'index', () => app.indexer.runOnce());
+  void app.indexer.runOnce();
+  stops.push(() => app.indexer.stop());
 
   let stopping = false;
   const stop = async (signal: string) => {

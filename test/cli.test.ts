@@ -1,6 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { sendJson, startLoopbackServer } from './helpers/http-server.js';
+import { expectedTotals, testChain } from './helpers/og-chain.js';
+import { startOgNode } from './helpers/og-rpc-server.js';
 import { marketItem, startCoinGeckoServer } from './helpers/coingecko-server.js';
 import { runEntry } from './helpers/spawn.js';
 import { tempDbPath, tempDir } from './helpers/temp-dir.js';
@@ -17,15 +20,25 @@ describe('npm run opg (one-shot CLI)', () => {
     expect(cg.marketCalls()).toBe(1);
   });
 
-  it('runs one refresh for sync, then answers from the store without another call', async () => {
+  it('runs one refresh and one indexing pass for sync, then answers from the store without another call', async () => {
     const cg = await startCoinGeckoServer([marketItem()]);
-    const env = { COINGECKO_API_URL: cg.url, DATABASE_PATH: tempDbPath() };
+    const node = await startOgNode(testChain(300));
+    const explorer = await startLoopbackServer((_req, res) => sendJson(res, 200, { total_transactions: '81234', transactions_today: '512' }));
+    onTestFinished(() => node.close());
+    onTestFinished(() => explorer.close());
+    const env = { COINGECKO_API_URL: cg.url, DATABASE_PATH: tempDbPath(), OG_RPC_URL: node.url, OG_EXPLORER_API_URL: explorer.url };
     const sync = await runEntry('src/cli.ts', ['sync'], env);
     expect(sync.code).toBe(0);
     expect(sync.stdout).toMatch(/Market: CoinGecko as of /);
+    const expected = expectedTotals(0, 300 - 12);
+    expect(sync.stdout).toContain(`Inferences: ${expected.total.toLocaleString('en-US')} counted, indexed to block 288 (head 300)`);
     const volume = await runEntry('src/cli.ts', ['volume'], env);
     expect(volume.code).toBe(0);
     expect(volume.stdout).toContain('Volume / market cap');
+    const inferences = await runEntry('src/cli.ts', ['inferences'], env);
+    expect(inferences.code).toBe(0);
+    expect(inferences.stdout).toContain(expected.total.toLocaleString('en-US'));
+    expect(inferences.stdout).toContain(`${expected.tee.toLocaleString('en-US')}`);
     expect(cg.marketCalls()).toBe(1);
   });
 

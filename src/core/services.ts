@@ -26,8 +26,52 @@ export interface ThresholdReader {
   thresholdsFor(chat: ChatRef): number[];
 }
 
+/** Inferences per verification mode, and their sum. */
+export interface ModeCounts {
+  vanilla: number;
+  tee: number;
+  zkml: number;
+  unknown: number;
+  total: number;
+}
+
+/** The explorer's network counters (Blockscout `/stats`). */
+export interface NetworkActivity {
+  totalTransactions: number;
+  transactionsToday: number;
+  fetchedAtMs: number;
+}
+
+/** Where the inference indexer stands. Blocks are chain heights; times epoch ms. */
+export interface IndexerStatus {
+  fromBlock: number;
+  /** Everything before this block is counted. */
+  nextBlock: number;
+  /** The head as last seen, and the highest block the indexer will read (head minus confirmations). */
+  headBlock: number | null;
+  safeHeadBlock: number | null;
+  headSeenAtMs: number | null;
+  /** Block time of the last counted block, when known. */
+  indexedBlockTimeMs: number | null;
+  lastRunAtMs: number | null;
+  lastError: string | null;
+  lastErrorAtMs: number | null;
+  /** Logs that matched an inference event but could not be decoded (counted as `unknown`). */
+  undecodableLogs: number;
+}
+
+/** Read access to the indexer's totals and progress, for `inferences`, `stats` and `supply`. */
+export interface InferenceIndex {
+  /** Inferences per mode in hours starting at or after `sinceMs`; all time when omitted. */
+  totals(sinceMs?: number): ModeCounts;
+  /** Null until the indexer has run once. */
+  status(): IndexerStatus | null;
+  network(): NetworkActivity | null;
+}
+
 export interface Services {
   inferences?: InferenceReader;
+  indexer?: InferenceIndex;
   thresholds?: ThresholdReader;
   /** History fills and PNG rendering for `chart`. */
   charts?: ChartService;

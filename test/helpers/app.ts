@@ -17,7 +17,9 @@ export interface TestAppOptions {
 /** The real app (real SQLite file, real migrations, real sources) with a test clock, closed after the test. */
 export function createTestApp(options: TestAppOptions = {}): App & { clock: TestClock } {
   const clock = options.clock ?? createTestClock();
-  const config = loadConfig({ DATABASE_PATH: options.databasePath ?? tempDbPath(), ...options.env });
+  // The OpenGradient node and explorer default to a closed loopback port: `sync` never reaches the internet.
+  const offline = { OG_RPC_URL: 'http://127.0.0.1:9', OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2' };
+  const config = loadConfig({ DATABASE_PATH: options.databasePath ?? tempDbPath(), ...offline, ...options.env });
   const app = createApp({ config, logger: silentLogger, clock, httpTimeoutMs: options.httpTimeoutMs ?? 2_000 });
   onTestFinished(() => app.close());
   return Object.assign(app, { clock });

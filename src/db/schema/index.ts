@@ -1,3 +1,4 @@
 /** Every table, one file per area. drizzle-kit reads this folder to generate migrations into `drizzle/`. */
 export * from './market.js';
 export * from './charts.js';
+export * from './inferences.js';

@@ -1,0 +1,87 @@
+/**
+ * The inference indexer end to end: a loopback node serves lazily generated logs (a few pre-encoded blobs
+ * reused, so the node holds no history), the indexer decodes each with viem and commits hourly counts to a
+ * real SQLite file. Figures: logs decoded and counted per second, and a 2,000,000-event backfill with peak
+ * memory sampled through the run (the fake node runs in a child process, as a real node is elsewhere).
+ * Peak heap under default V8 settings is mostly garbage not yet collected: run with
+ * `node --max-old-space-size=96 --import tsx bench/run.ts indexer` to see the live set (same throughput).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { systemClock } from '../src/core/clock.js';
+import { silentLogger } from '../src/core/logger.js';
+import { createInferenceStore } from '../src/db/inference-store.js';
+import { openDatabase } from '../src/db/open.js';
+import { createInferenceIndexer } from '../src/sources/opengradient/indexer.js';
+import { createOgRpc } from '../src/sources/opengradient/rpc.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_CONTRACTS } from '../src/sources/opengradient/events.js';
+import { LOGS_PER_BLOCK } from './og-node-process.js';
+import type { BenchLog } from './run.js';
+
+/** Starts the fake node in a child process; resolves its URL and a stop function. */
+async function startNodeProcess(events: number): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./og-node-process.ts', import.meta.url)), String(events)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [chunk] = (await once(child.stdout!, 'data')) as [Buffer];
+  return { url: chunk.toString().trim(), stop: () => child.kill() };
+}
+
+async function backfill(log: BenchLog, events: number, label: string): Promise<void> {
+  const blocks = Math.ceil(events / LOGS_PER_BLOCK);
+  const node = await startNodeProcess(events);
+  const dir = mkdtempSync(join(tmpdir(), 'opg-bench-'));
+  const database = openDatabase(join(dir, 'bench.sqlite'));
+  let peakRss = 0;
+  let peakHeap = 0;
+  const samples: string[] = [];
+  const sample = () => {
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed);
+  };
+  const timer = setInterval(sample, 50);
+  const indexer = createInferenceIndexer({
+    rpc: createOgRpc({ url: node.url, clock: systemClock }),
+    store: createInferenceStore(database),
+    clock: systemClock,
+    logger: silentLogger,
+    fromBlock: 0,
+    confirmations: 12,
+    contracts: DEFAULT_CONTRACTS,
+    afterChunk: (c) => {
+      sample();
+      const quarter = Math.floor((4 * (c.toBlock + 1)) / blocks);
+      if (samples.length < quarter) samples.push(`${25 * quarter}%: rss ${mb(process.memoryUsage().rss)}`);
+    },
+  });
+  const { rss: startRss, heapUsed: startHeap } = process.memoryUsage();
+  const t0 = performance.now();
+  const run = await indexer.runOnce();
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(timer);
+  sample();
+  const totals = indexer.totals();
+  database.close();
+  node.stop();
+  rmSync(dir, { recursive: true, force: true });
+  if (!run.ok) throw new Error(`backfill failed: ${run.error}`);
+  log(`${label}: ${run.logs.toLocaleString('en-US')} logs (${totals.total.toLocaleString('en-US')} inferences) in ${seconds.toFixed(1)} s over ${run.chunks} chunks`);
+  log(`  ${Math.round(run.logs / seconds).toLocaleString('en-US')} logs decoded and counted per second (target ≥ 20,000)`);
+  log(`  memory: at start rss ${mb(startRss)} / heap ${mb(startHeap)}; peak rss ${mb(peakRss)}, peak heap ${mb(peakHeap)} (target < 200 MB); ${samples.join(', ')}`);
+}
+
+function mb(bytes: number): string {
+  return `${Math.round(bytes / 1_048_576)} MB`;
+}
+
+export default async function bench(log: BenchLog): Promise<void> {
+  if (process.env.BENCH_QUICK) return backfill(log, 200_000, 'throughput');
+  // The long backfill first, so its memory figures start from a fresh process.
+  await backfill(log, 2_000_000, 'backfill of 2,000,000 events');
+  await backfill(log, 200_000, 'throughput');
+}

@@ -1,0 +1,40 @@
+/**
+ * The benchmark's fake OpenGradient node, in its own process (a real node is another machine: its work must
+ * not be billed to the indexer). Serves `events` inference logs, ten a block from a reused mix of pre-encoded
+ * blobs, generated per request. Prints its URL on stdout, then serves until killed.
+ */
+import {
+  batchSettlement,
+  individualSettlement,
+  llmChat,
+  llmCompletion,
+  mlInference,
+  type EncodedLog,
+} from '../test/helpers/og-events.js';
+import { startOgNode } from '../test/helpers/og-rpc-server.js';
+
+export const LOGS_PER_BLOCK = 10;
+
+/** Two ML, two chat, three completion, three settlement logs a block; 17 inferences in all. */
+export const MIX: readonly EncodedLog[] = [
+  mlInference(0),
+  mlInference(2),
+  llmChat(2),
+  llmChat(0),
+  llmCompletion(0),
+  llmCompletion(1),
+  batchSettlement(8),
+  individualSettlement(),
+  individualSettlement(2),
+  llmCompletion(2),
+];
+
+const events = Number(process.argv[2] ?? '0');
+if (events > 0) {
+  const blocks = Math.ceil(events / LOGS_PER_BLOCK);
+  const node = await startOgNode(
+    { head: blocks - 1 + 12, logsInBlock: (b) => (b < blocks ? MIX : []), blockTimeSec: (b) => 1_770_000_000 + 2 * b },
+    { maxRangeBlocks: 5_000, maxResults: 10_000 },
+  );
+  process.stdout.write(`${node.url}\n`);
+}

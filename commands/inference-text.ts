@@ -1,0 +1,75 @@
+/** How inference figures read in chat, shared by `inferences`, `stats` and `supply`. */
+import { count, duration, pct, signedPct } from '../src/core/format.js';
+import type { IndexerStatus, InferenceIndex, ModeCounts } from '../src/core/services.js';
+
+export const NOT_INDEXED = 'not indexed yet: the OpenGradient inference indexer has not finished a pass';
+const HOUR_MS = 3_600_000;
+
+/** The indexer's status once it has counted at least one block; null before. */
+export function indexedStatus(index: InferenceIndex | undefined): IndexerStatus | null {
+  const status = index?.status() ?? null;
+  return status && status.nextBlock > status.fromBlock ? status : null;
+}
+
+/** The start of the hour bucket that begins a window of `windowMs` ending now. */
+export function windowStartMs(nowMs: number, windowMs: number): number {
+  return Math.ceil((nowMs - windowMs) / HOUR_MS) * HOUR_MS;
+}
+
+/** `Vanilla 1,204 (58.10%) · TEE 700 (33.78%) · ZKML 168 (8.11%)`; unknown only when there is some. */
+export function modeSplit(c: ModeCounts, withCounts = true): string {
+  const parts: Array<[string, number]> = [
+    ['Vanilla', c.vanilla],
+    ['TEE', c.tee],
+    ['ZKML', c.zkml],
+  ];
+  if (c.unknown > 0) parts.push(['Unknown', c.unknown]);
+  return parts
+    .map(([label, n]) => {
+      const share = c.total > 0 ? pct((100 * n) / c.total) : 'n/a';
+      return withCounts ? `${label} ${count(n)} (${share})` : `${label} ${share}`;
+    })
+    .join(' · ');
+}
+
+/** Blocks still to read before the indexer reaches head minus confirmations. */
+export function blocksToRead(s: IndexerStatus): number {
+  return s.safeHeadBlock === null ? 0 : Math.max(0, s.safeHeadBlock - (s.nextBlock - 1));
+}
+
+/** A backfill is under way while more than this many blocks remain. */
+export const BACKFILL_BLOCKS = 1_000;
+
+/** `43.20%` of the history from the first block to head minus confirmations. */
+export function backfillPct(s: IndexerStatus): number | null {
+  if (s.safeHeadBlock === null) return null;
+  const span = s.safeHeadBlock - s.fromBlock + 1;
+  return span > 0 ? Math.min(100, (100 * (s.nextBlock - s.fromBlock)) / span) : 100;
+}
+
+/** Where the indexer stands against the head, in blocks and time, or how far a backfill has come. */
+export function lagText(s: IndexerStatus, nowMs: number): string {
+  if (s.headBlock === null) return 'head not seen yet';
+  const last = s.nextBlock - 1;
+  if (blocksToRead(s) > BACKFILL_BLOCKS) {
+    return `backfilling: ${pct(backfillPct(s))} of blocks ${count(s.fromBlock)}–${count(s.safeHeadBlock)} (at block ${count(last)})`;
+  }
+  const behind = Math.max(0, s.headBlock - last);
+  const time = s.indexedBlockTimeMs === null ? '' : `, last counted block ${duration(Math.max(0, nowMs - s.indexedBlockTimeMs))} old`;
+  return `${count(behind)} blocks behind head (block ${count(last)} of ${count(s.headBlock)})${time}`;
+}
+
+/** ` (backfill 43.20% done)` while history remains to be read, so a partial total never passes as whole. */
+export function backfillNote(s: IndexerStatus): string {
+  return blocksToRead(s) > BACKFILL_BLOCKS ? ` (backfill ${pct(backfillPct(s))} done)` : '';
+}
+
+/** `+12.30% (+1,204)` over the last `days`, or why it cannot be said. */
+export function inferenceGrowth(index: InferenceIndex, nowMs: number, days: number): string {
+  const since = windowStartMs(nowMs, days * 86_400_000);
+  const total = index.totals().total;
+  const recent = index.totals(since).total;
+  const before = total - recent;
+  if (before <= 0) return total > 0 ? `n/a (every inference counted is from the last ${days} days)` : 'n/a (none counted yet)';
+  return `${signedPct((100 * recent) / before)} (+${count(recent)})`;
+}

@@ -1,0 +1,46 @@
+import { defineCommand } from '../src/core/command.js';
+import { age, asOfText, count } from '../src/core/format.js';
+import { reply } from '../src/core/reply.js';
+import { DAY_MS } from './shared.js';
+import { NOT_INDEXED, indexedStatus, lagText, modeSplit, windowStartMs } from './inference-text.js';
+
+export default defineCommand({
+  name: 'inferences',
+  description: 'OpenGradient inferences counted from the chain: total, 24h, 7d, by verification mode',
+  options: {},
+  access: 'everyone',
+  menuAlias: true,
+  async run(_args, { core, services }) {
+    const index = services.indexer;
+    const status = indexedStatus(index);
+    const now = core.clock.now();
+    if (!index || !status) {
+      const last = index?.status();
+      const why = last?.lastError && last.lastErrorAtMs !== null ? [`Last indexing pass failed ${age(last.lastErrorAtMs, now)}: ${last.lastError}`] : [];
+      return reply({ title: 'OpenGradient inferences', lines: [`Inferences ${NOT_INDEXED}.`], notices: why });
+    }
+    const all = index.totals();
+    const day = index.totals(windowStartMs(now, DAY_MS));
+    const week = index.totals(windowStartMs(now, 7 * DAY_MS));
+    const activity = index.network();
+    const notices: string[] = [];
+    if (status.lastError && status.lastErrorAtMs !== null) notices.push(`Last indexing pass failed ${age(status.lastErrorAtMs, now)}: ${status.lastError}`);
+    if (status.undecodableLogs > 0) notices.push(`${count(status.undecodableLogs)} inference logs could not be decoded; each is counted once as Unknown.`);
+    return reply({
+      title: 'OpenGradient inferences',
+      fields: [
+        { label: 'Total', value: count(all.total), inline: true },
+        { label: 'Last 24 hours', value: count(day.total), inline: true },
+        { label: 'Last 7 days', value: count(week.total), inline: true },
+        { label: 'By verification mode', value: all.total > 0 ? modeSplit(all) : 'none counted yet' },
+        { label: 'Last 24 hours by mode', value: day.total > 0 ? modeSplit(day) : 'none in the last 24 hours' },
+        { label: 'Indexer', value: lagText(status, now) },
+        ...(activity
+          ? [{ label: 'Network activity', value: `${count(activity.totalTransactions)} transactions, ${count(activity.transactionsToday)} today (explorer, ${age(activity.fetchedAtMs, now)})` }]
+          : []),
+      ],
+      notices,
+      footer: `OpenGradient chain · counted to block ${count(status.nextBlock - 1)} · as of ${asOfText(status.lastRunAtMs, now)}`,
+    });
+  },
+});

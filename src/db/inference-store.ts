@@ -1,0 +1,130 @@
+/**
+ * Inference counts and the indexer's cursor. The one write that matters, `commitChunk`, adds a chunk's
+ * hourly counts and moves the cursor in a single SQLite transaction, and only if the cursor is still where
+ * the chunk started: a chunk redone after a crash was either fully committed (and the cursor moved past
+ * it) or not at all, so nothing is counted twice and no block range is skipped.
+ */
+import { and, eq, gte, sql } from 'drizzle-orm';
+import type { InferenceHour, ModeCounts, NetworkActivity } from '../core/services.js';
+import type { Database } from './open.js';
+import { indexerState, inferenceHours, networkActivity } from './schema/index.js';
+
+export type IndexerStateRow = typeof indexerState.$inferSelect;
+
+export interface ChunkCommit {
+  network: string;
+  /** The cursor the chunk started from; the commit fails if the stored cursor is elsewhere. */
+  fromBlock: number;
+  /** The new cursor: the block after the chunk's last. */
+  nextBlock: number;
+  /** `hourMs|mode|kind` → inferences. */
+  counts: ReadonlyMap<string, number>;
+  undecodableLogs: number;
+  /** Block time of `nextBlock - 1` when known; the stored one is kept otherwise. */
+  indexedBlockTimeMs: number | null;
+}
+
+export interface InferenceStore {
+  /** The stored state, created at `fromBlock` on first use. */
+  ensureState(network: string, fromBlock: number): IndexerStateRow;
+  state(network: string): IndexerStateRow | null;
+  /** @throws Error when the stored cursor is not `commit.fromBlock` (nothing is written then). */
+  commitChunk(commit: ChunkCommit): void;
+  recordHead(network: string, headBlock: number, seenAtMs: number): void;
+  recordRun(network: string, atMs: number, error: string | null): void;
+  /** Inferences per mode from `sinceMs` (an hour bucket start) on; all time when omitted. */
+  totals(sinceMs?: number): ModeCounts;
+  hourly(sinceMs: number): InferenceHour[];
+  saveNetworkActivity(network: string, activity: NetworkActivity): void;
+  networkActivity(network: string): NetworkActivity | null;
+}
+
+export const countKey = (hourMs: number, mode: string, kind: string) => `${hourMs}|${mode}|${kind}`;
+
+function emptyCounts(): ModeCounts {
+  return { vanilla: 0, tee: 0, zkml: 0, unknown: 0, total: 0 };
+}
+
+/** The store over an opened, migrated database; statements are prepared once. */
+export function createInferenceStore(database: Database): InferenceStore {
+  const { db, sqlite } = database;
+  const addCount = sqlite.prepare(
+    'insert into inference_hours (hour_ms, mode, kind, count) values (?, ?, ?, ?) on conflict (hour_ms, mode, kind) do update set count = count + excluded.count',
+  );
+  const moveCursor = sqlite.prepare(
+    'update indexer_state set next_block = ?, undecodable_logs = undecodable_logs + ?, indexed_block_time_ms = coalesce(?, indexed_block_time_ms) where network = ? and next_block = ?',
+  );
+  const commitChunk = sqlite.transaction((c: ChunkCommit) => {
+    const moved = moveCursor.run(c.nextBlock, c.undecodableLogs, c.indexedBlockTimeMs, c.network, c.fromBlock);
+    if (moved.changes !== 1) throw new Error(`indexer cursor for ${c.network} is not at block ${c.fromBlock}; chunk not committed`);
+    for (const [key, n] of c.counts) {
+      const [hour, mode, kind] = key.split('|');
+      addCount.run(Number(hour), mode, kind, n);
+    }
+  });
+
+  function state(network: string): IndexerStateRow | null {
+    return db.select().from(indexerState).where(eq(indexerState.network, network)).get() ?? null;
+  }
+
+  return {
+    state,
+    ensureState(network, fromBlock) {
+      db.insert(indexerState).values({ network, fromBlock, nextBlock: fromBlock }).onConflictDoNothing().run();
+      return state(network)!;
+    },
+    commitChunk(c) {
+      commitChunk(c);
+    },
+    recordHead(network, headBlock, seenAtMs) {
+      db.update(indexerState).set({ headBlock, headSeenAtMs: seenAtMs }).where(eq(indexerState.network, network)).run();
+    },
+    recordRun(network, atMs, error) {
+      const set = error === null ? { lastRunAtMs: atMs, lastError: null, lastErrorAtMs: null } : { lastRunAtMs: atMs, lastError: error, lastErrorAtMs: atMs };
+      db.update(indexerState).set(set).where(eq(indexerState.network, network)).run();
+    },
+    totals(sinceMs) {
+      const rows = db
+        .select({ mode: inferenceHours.mode, n: sql<number>`sum(${inferenceHours.count})` })
+        .from(inferenceHours)
+        .where(sinceMs === undefined ? undefined : gte(inferenceHours.hourMs, sinceMs))
+        .groupBy(inferenceHours.mode)
+        .all();
+      const out = emptyCounts();
+      for (const { mode, n } of rows) {
+        const key = mode === 'vanilla' || mode === 'tee' || mode === 'zkml' ? mode : 'unknown';
+        out[key] += n;
+        out.total += n;
+      }
+      return out;
+    },
+    hourly(sinceMs) {
+      const rows = db
+        .select({ hourMs: inferenceHours.hourMs, mode: inferenceHours.mode, n: sql<number>`sum(${inferenceHours.count})` })
+        .from(inferenceHours)
+        .where(gte(inferenceHours.hourMs, sinceMs))
+        .groupBy(inferenceHours.hourMs, inferenceHours.mode)
+        .orderBy(inferenceHours.hourMs)
+        .all();
+      const hours: InferenceHour[] = [];
+      for (const { hourMs, mode, n } of rows) {
+        let last = hours[hours.length - 1];
+        if (!last || last.hourMs !== hourMs) {
+          last = { hourMs, vanilla: 0, tee: 0, zkml: 0, unknown: 0 };
+          hours.push(last);
+        }
+        const key = mode === 'vanilla' || mode === 'tee' || mode === 'zkml' ? mode : 'unknown';
+        last[key] += n;
+      }
+      return hours.filter((h) => h.vanilla + h.tee + h.zkml + h.unknown > 0);
+    },
+    saveNetworkActivity(network, a) {
+      const values = { totalTransactions: a.totalTransactions, transactionsToday: a.transactionsToday, fetchedAtMs: a.fetchedAtMs };
+      db.insert(networkActivity).values({ network, ...values }).onConflictDoUpdate({ target: networkActivity.network, set: values }).run();
+    },
+    networkActivity(network) {
+      const row = db.select().from(networkActivity).where(and(eq(networkActivity.network, network))).get();
+      return row ? { totalTransactions: row.totalTransactions, transactionsToday: row.transactionsToday, fetchedAtMs: row.fetchedAtMs } : null;
+    },
+  };
+}

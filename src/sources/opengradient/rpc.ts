@@ -1,0 +1,157 @@
+/**
+ * A small JSON-RPC client for the OpenGradient EVM node, over the shared undici helper. Only the three
+ * calls the indexer needs. Every answer is checked before it goes further: a JSON-RPC error object becomes
+ * a `JsonRpcError` (an `UpstreamError` with the node's code), a malformed result an `UpstreamError`.
+ * Block headers are cached (bounded), since many logs share a block.
+ */
+import type { Dispatcher } from 'undici';
+import { UpstreamError } from '../../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import { requestJson } from '../http.js';
+
+export const OG_RPC = 'OpenGradient RPC';
+
+/** The node answered with a JSON-RPC error object. `code` is the node's, such as -32005 for limits. */
+export class JsonRpcError extends UpstreamError {
+  constructor(
+    readonly code: number,
+    readonly rpcMessage: string,
+    method: string,
+  ) {
+    super(OG_RPC, `${method} refused (${code}): ${rpcMessage.slice(0, 160)}`);
+  }
+}
+
+/** A log as `eth_getLogs` returns it, after validation. Numbers are safe integers. */
+export interface RpcLog {
+  address: string;
+  topics: readonly `0x${string}`[];
+  data: `0x${string}`;
+  blockNumber: number;
+  logIndex: number;
+  transactionHash: string;
+  removed: boolean;
+  /** Seconds, when the node sends `blockTimestamp`. */
+  blockTimestampSec: number | null;
+}
+
+export interface LogFilter {
+  fromBlock: number;
+  toBlock: number;
+  addresses: readonly string[];
+  /** topic0 alternatives. */
+  topic0: readonly string[];
+}
+
+export interface OgRpc {
+  blockNumber(): Promise<number>;
+  getLogs(filter: LogFilter): Promise<RpcLog[]>;
+  /** Block time in ms, from a cached header. */
+  blockTimeMs(block: number): Promise<number>;
+}
+
+export interface OgRpcOptions {
+  url: string;
+  clock: Clock;
+  dispatcher?: Dispatcher;
+  /** Per call. Default 20 s: a wide `eth_getLogs` can be slow. */
+  timeoutMs?: number;
+  /** Headers kept in memory. Default 4,096. */
+  headerCacheSize?: number;
+}
+
+const HEX = /^0x[0-9a-fA-F]+$/;
+
+function quantity(value: unknown, field: string): number {
+  if (typeof value !== 'string' || !HEX.test(value)) throw new UpstreamError(OG_RPC, `field '${field}' is not a hex quantity`);
+  const n = Number.parseInt(value, 16);
+  if (!Number.isSafeInteger(n)) throw new UpstreamError(OG_RPC, `field '${field}' is out of range`);
+  return n;
+}
+
+function hexString(value: unknown, field: string): `0x${string}` {
+  if (typeof value !== 'string' || !(value === '0x' || HEX.test(value))) throw new UpstreamError(OG_RPC, `field '${field}' is not hex data`);
+  return value as `0x${string}`;
+}
+
+/** Validates one raw log; throws `UpstreamError` naming the field. */
+export function parseLog(raw: unknown): RpcLog {
+  if (typeof raw !== 'object' || raw === null) throw new UpstreamError(OG_RPC, 'a log is not an object');
+  const r = raw as Record<string, unknown>;
+  if (!Array.isArray(r.topics)) throw new UpstreamError(OG_RPC, "field 'topics' is not a list");
+  return {
+    address: hexString(r.address, 'address').toLowerCase(),
+    topics: r.topics.map((t, i) => hexString(t, `topics.${i}`)),
+    data: hexString(r.data, 'data'),
+    blockNumber: quantity(r.blockNumber, 'blockNumber'),
+    logIndex: quantity(r.logIndex, 'logIndex'),
+    transactionHash: typeof r.transactionHash === 'string' ? r.transactionHash : '',
+    removed: r.removed === true,
+    blockTimestampSec: r.blockTimestamp === undefined || r.blockTimestamp === null ? null : quantity(r.blockTimestamp, 'blockTimestamp'),
+  };
+}
+
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+/** A client for one node URL. Calls are not retried here: the indexer decides how to retry. */
+export function createOgRpc(options: OgRpcOptions): OgRpc {
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const cacheSize = options.headerCacheSize ?? 4_096;
+  const headers = new Map<number, number>();
+  let nextId = 1;
+
+  async function call(method: string, params: unknown[]): Promise<unknown> {
+    const id = nextId++;
+    const body = await requestJson(
+      { dispatcher: options.dispatcher, timeoutMs },
+      {
+        source: OG_RPC,
+        url: options.url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
+      },
+      options.clock.now(),
+    );
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UpstreamError(OG_RPC, `${method}: answer is not a JSON-RPC object`);
+    const envelope = body as { error?: unknown; result?: unknown };
+    if (envelope.error !== undefined && envelope.error !== null) {
+      const e = envelope.error as { code?: unknown; message?: unknown };
+      throw new JsonRpcError(typeof e.code === 'number' ? e.code : 0, typeof e.message === 'string' ? e.message : 'no message', method);
+    }
+    if (!('result' in envelope)) throw new UpstreamError(OG_RPC, `${method}: answer has no result`);
+    return envelope.result;
+  }
+
+  return {
+    async blockNumber() {
+      return quantity(await call('eth_blockNumber', []), 'eth_blockNumber result');
+    },
+    async getLogs({ fromBlock, toBlock, addresses, topic0 }) {
+      const result = await call('eth_getLogs', [
+        { fromBlock: hex(fromBlock), toBlock: hex(toBlock), address: addresses, topics: [topic0] },
+      ]);
+      if (!Array.isArray(result)) throw new UpstreamError(OG_RPC, 'eth_getLogs result is not a list');
+      const logs = result.map(parseLog);
+      for (const log of logs) {
+        if (log.blockNumber < fromBlock || log.blockNumber > toBlock) {
+          throw new UpstreamError(OG_RPC, `eth_getLogs answered block ${log.blockNumber} outside ${fromBlock}-${toBlock}`);
+        }
+      }
+      return logs;
+    },
+    async blockTimeMs(block) {
+      const cached = headers.get(block);
+      if (cached !== undefined) return cached;
+      const result = await call('eth_getBlockByNumber', [hex(block), false]);
+      if (result === null) throw new UpstreamError(OG_RPC, `eth_getBlockByNumber: block ${block} not found`);
+      if (typeof result !== 'object') throw new UpstreamError(OG_RPC, 'eth_getBlockByNumber result is not a block');
+      const header = result as { number?: unknown; timestamp?: unknown };
+      if (quantity(header.number, 'number') !== block) throw new UpstreamError(OG_RPC, `eth_getBlockByNumber answered another block than ${block}`);
+      const ms = quantity(header.timestamp, 'timestamp') * 1000;
+      if (headers.size >= cacheSize) headers.delete(headers.keys().next().value as number);
+      headers.set(block, ms);
+      return ms;
+    },
+  };
+}
