@@ -5,10 +5,12 @@
  */
 import { createApp } from './app.js';
 import { runConsole } from './adapters/console/console.js';
+import { createDiscordAdapter } from './adapters/discord/adapter.js';
 import { secretsOf } from './config.js';
 import { systemClock } from './core/clock.js';
 import { ConfigError } from './core/errors.js';
 import { configFromProcess } from './env.js';
+import { createDiscordStore } from './db/discord-store.js';
 import { createLogger } from './logger.js';
 import { createScheduler } from './scheduler.js';
 
@@ -47,6 +49,21 @@ async function main(): Promise<number> {
     await runConsole({ runText: app.runText, input: process.stdin, output: process.stdout });
     await stop('console closed');
     return 0;
+  }
+
+  if (config.discord) {
+    const discord = createDiscordAdapter({
+      core: app.core,
+      services: app.services,
+      commands: app.commands,
+      token: config.discord.token,
+      apiUrl: config.discord.apiUrl,
+      guildId: config.discord.guildId,
+      logger,
+      store: createDiscordStore(app.database),
+    });
+    stops.push(() => discord.stop());
+    await discord.start();
   }
 
   logger.info({ platforms }, 'opg-bot started');
