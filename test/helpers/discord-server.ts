@@ -105,6 +105,8 @@ export interface DiscordStandIn {
   failNext(match: (req: RecordedRequest) => boolean, handler: (req: RecordedRequest, res: ServerResponse) => void): void;
   /** Resolves with the next request (or one already received after `sinceIndex`) that matches. */
   waitForRequest(match: (req: RecordedRequest) => boolean, sinceIndex?: number): Promise<RecordedRequest>;
+  /** Calls `listener` with every REST request as it arrives; returns the unsubscribe. */
+  onRequest(listener: (req: RecordedRequest) => void): () => void;
   /** Resolves once a client has identified or resumed and is ready for dispatches. */
   waitForSession(count?: number): Promise<void>;
   /** Sends a dispatch to every ready connection. */
@@ -240,6 +242,10 @@ export async function startDiscordStandIn(options: { heartbeatIntervalMs?: numbe
         };
         events.on('request', listener);
       });
+    },
+    onRequest(listener) {
+      events.on('request', listener);
+      return () => events.off('request', listener);
     },
     waitForSession(count = 1) {
       if (sessions >= count) return Promise.resolve();
