@@ -49,7 +49,8 @@ export interface DiscordMessage {
 export function escapeMarkdown(text: string): string {
   return text
     .replace(/[\\*_~`|<[]/g, '\\$&')
-    .replace(/^(\s*)([#>-]|\d+\.)/gm, '$1\\$2')
+    .replace(/^(\s*)([#>-])(?=\s)/gm, '$1\\$2')
+    .replace(/^(\s*)(\d+)\.(?=\s)/gm, '$1$2\\.')
     .replace(/@/g, '@\u200b');
 }
 

@@ -57,7 +57,7 @@ describe('Discord front end', () => {
     const text = embedText(embed!);
     expect(text).toContain('$0.04123');
     expect(text).toContain('$41.7M');
-    expect(text).toContain('4.7x');
+    expect(embed!.fields.find((f: any) => f.name === 'Volume / market cap').value).toBe('4.7x');
     expect(text).not.toMatch(/NaN|Infinity|undefined|null/);
     expect(answer.data.flags ?? 0).toBe(0);
     expect(answer.data.allowed_mentions).toEqual({ parse: [] });

@@ -59,7 +59,9 @@ describe('renderDiscord', () => {
   it('escapes markdown so figures show as written', () => {
     expect(escapeMarkdown('a_b*c~d`e|f')).toBe('a\\_b\\*c\\~d\\`e\\|f');
     expect(escapeMarkdown('# big\n- item\n> quote')).toBe('\\# big\n\\- item\n\\> quote');
-    expect(escapeMarkdown('-3.41% 24h')).toBe('\\-3.41% 24h');
+    expect(escapeMarkdown('1. first\n10. tenth')).toBe('1\\. first\n10\\. tenth');
+    expect(escapeMarkdown('-3.41% 24h')).toBe('-3.41% 24h');
+    expect(escapeMarkdown('4.7x')).toBe('4.7x');
   });
 
   it('shows the stale notice first and puts an image in the embed as an attachment', () => {
