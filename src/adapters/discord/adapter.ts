@@ -88,7 +88,10 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
 
   client.on(Events.Error, (err) => logger.error({ error: describeError(err) }, 'discord client error'));
   client.on(Events.ShardDisconnect, (_event, shardId) => logger.warn({ shardId }, 'gateway closed for good'));
-  client.on(Events.ShardReconnecting, (shardId) => logger.info({ shardId }, 'gateway reconnecting'));
+  let stopping = false;
+  client.on(Events.ShardReconnecting, (shardId) => {
+    if (!stopping) logger.info({ shardId }, 'gateway reconnecting');
+  });
   client.rest.on('rateLimited', (info) =>
     logger.warn({ route: info.route, retryAfterMs: info.retryAfter, global: info.global }, 'discord rate limit'),
   );
@@ -230,6 +233,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord ready');
     },
     async stop() {
+      stopping = true;
       await client.destroy();
     },
   };

@@ -151,6 +151,27 @@ describe('Discord front end', () => {
     expect(bot.coingecko.requests.length).toBe(normal + 1);
   });
 
+  it('replaces a deferred answer that turns out to be an error with an ephemeral follow-up', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const bot = await startBot({ deferAfterMs: 10 });
+    bot.coingecko.fail(async (_req, res) => {
+      await gate;
+      sendJson(res, 500, { error: 'down' });
+    });
+    const since = bot.discord.rest.requests.length;
+    const { id, token } = bot.discord.interact(bot.discord.slash({ subcommand: 'broken' }));
+    expect(bodyJson(await bot.discord.waitForRequest(isCallback(id), since)).type).toBe(5);
+    release();
+    const removed = await bot.discord.waitForRequest((r) => r.method === 'DELETE' && r.url.includes(token), since);
+    const followUp = await bot.discord.waitForRequest((r) => r.method === 'POST' && r.url.includes(`/webhooks/`) && r.url.includes(token), since);
+    expect(bot.discord.rest.requests.indexOf(removed)).toBeLessThan(bot.discord.rest.requests.indexOf(followUp));
+    const body = bodyJson(followUp) as any;
+    expect(body.flags).toBe(EPHEMERAL);
+    expect(body.embeds[0].title).toBe('OPG data is unavailable right now');
+    expect(bot.discord.rest.requests.some((r) => r.method === 'PATCH' && r.url.includes(token))).toBe(false);
+  });
+
   it('updates the message from the Refresh button, fetching again only when the figures are old', async () => {
     const bot = await startBot();
     const calls = bot.coingecko.marketCalls();

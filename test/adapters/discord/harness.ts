@@ -51,6 +51,16 @@ export function testCommands(stored: unknown[]): AnyCommand[] {
       },
     }),
     defineCommand({
+      name: 'broken',
+      description: 'Waits for a market refresh, then fails',
+      options: {},
+      access: 'everyone',
+      async run(_args, { core }) {
+        await core.refresh();
+        throw new Error('boom');
+      },
+    }),
+    defineCommand({
       name: 'picture',
       description: 'A chart-like reply with a PNG',
       options: { range: { type: 'choice', description: 'Range', choices: ['24h', '7d'] as const } },
