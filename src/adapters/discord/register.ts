@@ -24,7 +24,7 @@ export type RegisterResult = { status: 'registered' | 'unchanged'; scope: string
 
 export async function registerCommands(options: RegisterOptions): Promise<RegisterResult> {
   const { rest, applicationId, guildId, commands, store, nowMs } = options;
-  const body = slashCommandBody(commands);
+  const body = slashCommandBody(commands, guildId ? 'guild' : 'global');
   const hash = bodyHash(body);
   const scope = guildId ? `${applicationId}:guild:${guildId}` : `${applicationId}:global`;
   if (!options.force && store.commandHash(scope) === hash) return { status: 'unchanged', scope, hash };

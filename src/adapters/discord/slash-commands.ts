@@ -72,8 +72,11 @@ function subcommandJson(def: AnyCommand): OptionJson {
   };
 }
 
-/** The body for a bulk overwrite (`PUT …/commands`): one `/opg` command holding every definition. */
-export function slashCommandBody(commands: readonly AnyCommand[]): CommandBody[] {
+/**
+ * The body for a bulk overwrite (`PUT …/commands`): one `/opg` command holding every definition. `contexts`
+ * (servers and the bot's DMs) only applies to global commands; guild commands live in their guild.
+ */
+export function slashCommandBody(commands: readonly AnyCommand[], scope: 'global' | 'guild' = 'global'): CommandBody[] {
   const options: OptionJson[] = [];
   const groups = new Map<string, OptionJson>();
   for (const def of commands) {
@@ -98,7 +101,7 @@ export function slashCommandBody(commands: readonly AnyCommand[]): CommandBody[]
     type: ApplicationCommandType.ChatInput,
     name: ROOT_COMMAND,
     description: ROOT_DESCRIPTION,
-    contexts: [InteractionContextType.Guild, InteractionContextType.BotDM],
+    ...(scope === 'global' ? { contexts: [InteractionContextType.Guild, InteractionContextType.BotDM] } : {}),
     options,
   };
   return [root as CommandBody];

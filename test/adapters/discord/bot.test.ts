@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { bodyJson, CHANNEL_ID, GUILD_ID, HIDDEN_CHANNEL_ID, LOCKED_CHANNEL_ID, MODERATOR_PERMISSIONS, EVERYONE_PERMISSIONS } from '../../helpers/discord-server.js';
+import { bodyJson, CHANNEL_ID, GUILD_ID, HIDDEN_CHANNEL_ID, LOCKED_CHANNEL_ID, MODERATOR_PERMISSIONS } from '../../helpers/discord-server.js';
 import type { RecordedRequest } from '../../helpers/http-server.js';
 import { sendJson } from '../../helpers/http-server.js';
 import { PermissionFlagsBits } from 'discord.js';
 import { startBot, type Bot } from './harness.js';
+import { marketItem } from '../../helpers/coingecko-server.js';
 
 const EPHEMERAL = 64;
 const isCallback = (id: string) => (req: RecordedRequest) => req.method === 'POST' && req.url.includes(`/interactions/${id}/`);
@@ -139,7 +140,7 @@ describe('Discord front end', () => {
     bot.coingecko.fail(async (req, res) => {
       await gate;
       bot.coingecko.heal();
-      sendJson(res, 200, [(await import('../../helpers/coingecko-server.js')).marketItem()]);
+      sendJson(res, 200, [marketItem()]);
     });
     const since = bot.discord.rest.requests.length;
     const { id, token } = bot.discord.interact(bot.discord.slash({ subcommand: 'stats' }));
@@ -217,13 +218,37 @@ describe('Discord front end', () => {
     expect(bodyJson(retried).type).toBe(4);
   });
 
-  it('reconnects when the gateway closes and keeps answering', async () => {
+  it.each([
+    [4000, 'resumes', { resumes: 1, identifies: 1 }],
+    [1000, 'identifies again', { resumes: 0, identifies: 2 }],
+  ])('reconnects when the gateway closes with %i (%s) and keeps answering', async (code, _how, counts) => {
     const bot = await startBot();
-    bot.discord.closeGateway(4000);
+    bot.discord.closeGateway(code);
     await bot.discord.waitForSession(2);
     const answer = await ask(bot, bot.discord.slash({ subcommand: 'stats' }));
     expect(answer.data.embeds[0]!.title).toBe('OPG stats');
-    expect(bot.discord.resumes + bot.discord.identifies).toBe(2);
+    expect({ resumes: bot.discord.resumes, identifies: bot.discord.identifies }).toEqual(counts);
+  });
+
+  it('shares one market refresh among Refresh clicks that arrive together', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const bot = await startBot({ deferAfterMs: 10 });
+    const calls = bot.coingecko.marketCalls();
+    bot.app.clock.advance(5 * 60_000);
+    bot.coingecko.fail(async (req, res) => {
+      await gate;
+      sendJson(res, 200, [marketItem({ current_price: 0.05 })]);
+    });
+    const since = bot.discord.rest.requests.length;
+    const clicks = [bot.discord.interact(bot.discord.button('refresh:stats')), bot.discord.interact(bot.discord.button('refresh:stats'))];
+    for (const { id } of clicks) expect(bodyJson(await bot.discord.waitForRequest(isCallback(id), since)).type).toBe(6);
+    release();
+    for (const { token } of clicks) {
+      const edit = await bot.discord.waitForRequest((r) => r.method === 'PATCH' && r.url.includes(token), since);
+      expect(embedText((bodyJson(edit) as any).embeds[0])).toContain('$0.05');
+    }
+    expect(bot.coingecko.marketCalls()).toBe(calls + 1);
   });
 
   it('acknowledges heartbeats and stays connected', async () => {
@@ -238,4 +263,3 @@ describe('Discord front end', () => {
   });
 });
 
-void EVERYONE_PERMISSIONS;

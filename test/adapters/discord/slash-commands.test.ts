@@ -31,6 +31,11 @@ describe('slash command body', () => {
     });
   });
 
+  it('lets global commands run in servers and DMs, and leaves contexts out of guild ones', () => {
+    expect((slashCommandBody(all, 'global')[0] as any).contexts).toEqual([0, 1]);
+    expect((slashCommandBody(all, 'guild')[0] as any).contexts).toBeUndefined();
+  });
+
   it('finds the definition each invocation names, including the group default as status', () => {
     expect(findDefinition(all, null, 'stats')?.name).toBe('stats');
     expect(findDefinition(all, 'alerts', 'status')?.groupDefault).toBe(true);
