@@ -7,10 +7,12 @@ import { createApp } from './app.js';
 import { runConsole } from './adapters/console/console.js';
 import { createFileRender } from './adapters/console/render.js';
 import { createTelegramAdapter } from './adapters/telegram/adapter.js';
+import { createDiscordAdapter } from './adapters/discord/adapter.js';
 import { secretsOf } from './config.js';
 import { systemClock } from './core/clock.js';
 import { ConfigError } from './core/errors.js';
 import { configFromProcess } from './env.js';
+import { createDiscordStore } from './db/discord-store.js';
 import { createLogger } from './logger.js';
 import { createScheduler } from './scheduler.js';
 
@@ -68,6 +70,20 @@ async function main(): Promise<number> {
     stops.push(() => telegram.stop());
     // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
     telegram.start().catch((err: unknown) => logger.error({ err }, 'Telegram front end failed to start'));
+  }
+  if (config.discord) {
+    const discord = createDiscordAdapter({
+      core: app.core,
+      services: app.services,
+      commands: app.commands,
+      token: config.discord.token,
+      apiUrl: config.discord.apiUrl,
+      guildId: config.discord.guildId,
+      logger: logger.child({ part: 'discord' }),
+      store: createDiscordStore(app.database),
+    });
+    stops.push(() => discord.stop());
+    await discord.start();
   }
 
   logger.info({ platforms }, 'opg-bot started');

@@ -2,3 +2,4 @@
 export * from './market.js';
 export * from './charts.js';
 export * from './inferences.js';
+export * from './discord.js';

@@ -1,0 +1,245 @@
+/**
+ * The Discord front end: one `/opg` slash command derived from the definitions, answered with embeds.
+ * Discord's rules it lives by: an interaction must be answered within 3 seconds (slow answers are deferred
+ * first), its token lasts 15 minutes and is a secret (never logged), and hiding a command from members is
+ * not a permission check (the bot checks Manage Server / Administrator itself). Only the Guilds intent is
+ * asked for: slash commands need no message content.
+ */
+import { once } from 'node:events';
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type ClientOptions,
+  type CommandInteractionOption,
+  type Interaction,
+} from 'discord.js';
+import {
+  parseText,
+  tokenize,
+  validateArgs,
+  type Actor,
+  type AnyCommand,
+  type ChatRef,
+  type CommandContext,
+  type ParsedText,
+  type PlatformHooks,
+} from '../../core/command.js';
+import type { Core } from '../../core/core.js';
+import { describeError, UserInputError } from '../../core/errors.js';
+import { errorReply, execute } from '../../core/execute.js';
+import type { Logger } from '../../core/logger.js';
+import type { Reply } from '../../core/reply.js';
+import type { Services } from '../../core/services.js';
+import type { DiscordStore } from '../../db/discord-store.js';
+import { isModeratorBits, missingPostPermissions } from './permissions.js';
+import { registerCommands } from './register.js';
+import { renderDiscord, type DiscordMessage } from './render.js';
+import { findDefinition, ROOT_COMMAND } from './slash-commands.js';
+
+export interface DiscordAdapterOptions {
+  core: Core;
+  services: Services;
+  commands: readonly AnyCommand[];
+  token: string;
+  /** REST root such as `https://discord.com/api`; the gateway address comes from its `/gateway/bot`. */
+  apiUrl: string;
+  /** Register the commands in this guild (instant) instead of globally. */
+  guildId: string | null;
+  logger: Logger;
+  store: DiscordStore;
+  /** Per-request REST deadline. Default 15 s; tests shorten it. */
+  restTimeoutMs?: number;
+  /** Retries of a REST request after a 5xx or a timeout. Default 3. */
+  restRetries?: number;
+  /** An answer not ready after this is deferred first (Discord allows 3 s). Default 1,500 ms. */
+  deferAfterMs?: number;
+  /** The Refresh button fetches anew only when the figures are older than this. Default 60 s. */
+  refreshMinAgeMs?: number;
+  /** Extra discord.js client options (tests pass a no-wait identify throttler). */
+  clientOptions?: Partial<ClientOptions>;
+}
+
+export interface DiscordAdapter {
+  readonly client: Client;
+  /** Logs in, waits for the gateway's READY, registers `/opg` when the definitions changed. */
+  start(): Promise<void>;
+  /** Closes the gateway connection; in-flight answers may be lost. */
+  stop(): Promise<void>;
+}
+
+const DEFER = Symbol('defer');
+const REFRESH_PREFIX = 'refresh:';
+
+export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAdapter {
+  const { core, services, commands, token, apiUrl, guildId, store } = options;
+  const logger = options.logger.child({ part: 'discord' });
+  const deferAfterMs = options.deferAfterMs ?? 1_500;
+  const refreshMinAgeMs = options.refreshMinAgeMs ?? 60_000;
+
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    allowedMentions: { parse: [] },
+    ...options.clientOptions,
+    rest: { api: apiUrl, timeout: options.restTimeoutMs ?? 15_000, retries: options.restRetries ?? 3, ...options.clientOptions?.rest },
+  });
+
+  client.on(Events.Error, (err) => logger.error({ error: describeError(err) }, 'discord client error'));
+  client.on(Events.ShardDisconnect, (_event, shardId) => logger.warn({ shardId }, 'gateway closed for good'));
+  let stopping = false;
+  client.on(Events.ShardReconnecting, (shardId) => {
+    if (!stopping) logger.info({ shardId }, 'gateway reconnecting');
+  });
+  client.rest.on('rateLimited', (info) =>
+    logger.warn({ route: info.route, retryAfterMs: info.retryAfter, global: info.global }, 'discord rate limit'),
+  );
+  client.on(Events.InteractionCreate, (interaction) => {
+    handle(interaction).catch((err: unknown) => logFailure(err, 'answering an interaction failed'));
+  });
+
+  /** Logs a failure without the error object: discord.js errors carry the interaction token in their URL. */
+  function logFailure(err: unknown, message: string): void {
+    const e = err as { status?: unknown; code?: unknown };
+    logger.error({ error: describeError(err), status: e.status, code: e.code }, message);
+  }
+
+  async function handle(interaction: Interaction): Promise<void> {
+    if (interaction.isChatInputCommand()) return handleCommand(interaction);
+    if (interaction.isButton() && interaction.customId.startsWith(REFRESH_PREFIX)) return handleRefresh(interaction);
+  }
+
+  function contextFor(interaction: ChatInputCommandInteraction | ButtonInteraction): CommandContext {
+    const inGuild = interaction.inGuild();
+    const chat: ChatRef = {
+      platform: 'discord',
+      chatId: interaction.channelId ?? interaction.user.id,
+      guildId: interaction.guildId,
+      kind: inGuild ? 'guild_text' : 'dm',
+    };
+    const actor: Actor = {
+      id: interaction.user.id,
+      name: interaction.user.username,
+      // In a direct message the person is the whole audience, as Telegram's private chats.
+      isModerator: async () => (inGuild ? isModeratorBits(interaction.memberPermissions?.bitfield ?? 0n) : true),
+    };
+    const platform: PlatformHooks = { checkPostable: (channelId) => checkPostable(interaction.guildId, interaction.channelId, channelId) };
+    return { core, services, chat, actor, platform, commands };
+  }
+
+  async function checkPostable(inGuildId: string | null, hereId: string | null, channelId: string): Promise<string | null> {
+    if (!inGuildId) return channelId === hereId ? null : 'Alerts can only go to this conversation or a channel of a server.';
+    const channel = await client.channels.fetch(channelId).catch(() => null);
+    if (!channel || channel.isDMBased() || channel.guildId !== inGuildId) {
+      return "I can't see that channel: I need View Channel there.";
+    }
+    if (!channel.isTextBased()) return 'That is not a text channel.';
+    const me = channel.guild.members.me ?? (await channel.guild.members.fetchMe());
+    const permissions = channel.permissionsFor(me);
+    const missing = missingPostPermissions(permissions.bitfield);
+    if (missing.length === 0) return null;
+    return `I can't post alerts in that channel: I need ${missing.join(', ')} there.`;
+  }
+
+  /** The options of the invoked subcommand as Discord sent them, before any trust. */
+  function rawOptions(data: readonly CommandInteractionOption[]): Record<string, unknown> {
+    let leaf = data[0];
+    if (leaf?.options?.[0] && leaf.options[0].type === 1 /* Subcommand */) leaf = leaf.options[0];
+    const raw: Record<string, unknown> = {};
+    for (const o of leaf?.options ?? []) raw[o.name] = o.value;
+    return raw;
+  }
+
+  async function handleCommand(interaction: ChatInputCommandInteraction): Promise<void> {
+    if (interaction.commandName !== ROOT_COMMAND) return;
+    const group = interaction.options.getSubcommandGroup(false);
+    const subcommand = interaction.options.getSubcommand(false);
+    const def = findDefinition(commands, group, subcommand);
+    const ctx = contextFor(interaction);
+    const work = (async (): Promise<Reply> => {
+      try {
+        if (!def) throw new UserInputError('Unknown command. Try /opg help.');
+        const parsed: ParsedText = { def, args: validateArgs(def, rawOptions(interaction.options.data)) };
+        return await execute(parsed, ctx);
+      } catch (err) {
+        return errorReply(err, core, logger);
+      }
+    })();
+    await answer(interaction, work, 'reply');
+  }
+
+  async function handleRefresh(interaction: ButtonInteraction): Promise<void> {
+    const ctx = contextFor(interaction);
+    const work = (async (): Promise<Reply> => {
+      try {
+        const parsed = parseText(tokenize(interaction.customId.slice(REFRESH_PREFIX.length)), commands);
+        const { fetchedAtMs } = core.snapshot().market;
+        // Concurrent clicks share one refresh in the core; recent figures are not fetched again at all.
+        if (fetchedAtMs == null || core.clock.now() - fetchedAtMs >= refreshMinAgeMs) await core.refresh();
+        return await execute(parsed, ctx);
+      } catch (err) {
+        return errorReply(err, core, logger);
+      }
+    })();
+    await answer(interaction, work, 'update');
+  }
+
+  /** Answers at once when the reply is quick, else defers first so the 3-second deadline is never missed. */
+  async function answer(
+    interaction: ChatInputCommandInteraction | ButtonInteraction,
+    work: Promise<Reply>,
+    mode: 'reply' | 'update',
+  ): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<typeof DEFER>((resolve) => {
+      timer = setTimeout(() => resolve(DEFER), deferAfterMs);
+    });
+    const first = await Promise.race([work, deadline]);
+    clearTimeout(timer);
+    if (first !== DEFER) {
+      const message = renderDiscord(first);
+      if (mode === 'update' && !first.ephemeral && interaction.isButton()) await interaction.update(withoutFlags(message));
+      else await interaction.reply(message);
+      return;
+    }
+    if (mode === 'update' && interaction.isButton()) await interaction.deferUpdate();
+    else await interaction.deferReply();
+    const result = await work;
+    const message = renderDiscord(result);
+    if (result.ephemeral) {
+      // A deferred answer is public; a refusal or error must not be, so it goes as an ephemeral follow-up.
+      if (mode === 'reply') await interaction.deleteReply().catch((err: unknown) => logFailure(err, 'removing a deferred answer failed'));
+      await interaction.followUp(message);
+    } else {
+      await interaction.editReply(withoutFlags(message));
+    }
+  }
+
+  return {
+    client,
+    async start() {
+      const ready = once(client, Events.ClientReady);
+      await client.login(token);
+      await ready;
+      const applicationId = client.application?.id ?? client.user?.id;
+      if (!applicationId) throw new Error('Discord READY carried no application id');
+      try {
+        const result = await registerCommands({ rest: client.rest, applicationId, guildId, commands, store, nowMs: core.clock.now() });
+        logger.info({ scope: result.scope, status: result.status }, 'slash commands');
+      } catch (err) {
+        logFailure(err, 'registering slash commands failed; the previous registration stays in place');
+      }
+      logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord ready');
+    },
+    async stop() {
+      stopping = true;
+      await client.destroy();
+    },
+  };
+}
+
+function withoutFlags(message: DiscordMessage): Omit<DiscordMessage, 'flags'> {
+  const { flags: _flags, ...rest } = message;
+  return rest;
+}

@@ -1,0 +1,32 @@
+/**
+ * Discord permissions as the bot checks them itself: `default_member_permissions` only hides a command in
+ * the client, so a moderator command is refused here unless the member's own bit field (a decimal string
+ * in every payload) has Manage Server or Administrator.
+ */
+import { PermissionFlagsBits } from 'discord.js';
+
+/** What a channel must allow for the bot to post an alert there, with the names Discord's UI uses. */
+export const POST_PERMISSIONS: ReadonlyArray<{ bit: bigint; label: string }> = [
+  { bit: PermissionFlagsBits.ViewChannel, label: 'View Channel' },
+  { bit: PermissionFlagsBits.SendMessages, label: 'Send Messages' },
+  { bit: PermissionFlagsBits.EmbedLinks, label: 'Embed Links' },
+  { bit: PermissionFlagsBits.AttachFiles, label: 'Attach Files' },
+];
+
+/** Parses a permission bit field; anything that is not a decimal string counts as no permission. */
+export function parsePermissions(raw: unknown): bigint {
+  if (typeof raw === 'bigint') return raw;
+  if (typeof raw !== 'string' || !/^\d{1,40}$/.test(raw)) return 0n;
+  return BigInt(raw);
+}
+
+/** Manage Server or Administrator. */
+export function isModeratorBits(permissions: bigint): boolean {
+  return (permissions & (PermissionFlagsBits.Administrator | PermissionFlagsBits.ManageGuild)) !== 0n;
+}
+
+/** The labels of the post permissions `permissions` lacks; none when it has Administrator. */
+export function missingPostPermissions(permissions: bigint): string[] {
+  if ((permissions & PermissionFlagsBits.Administrator) !== 0n) return [];
+  return POST_PERMISSIONS.filter((p) => (permissions & p.bit) === 0n).map((p) => p.label);
+}

@@ -1,0 +1,81 @@
+/**
+ * The Discord alert sink: one embed posted to one channel (`POST channels/{id}/messages`), and the answer in
+ * the dispatcher's terms. discord.js's REST would wait out a 429 and retry 5xx by itself; here it must not,
+ * because the dispatcher owns pacing across every subscription, so this REST rejects rate limits and never
+ * retries. 10003 (unknown channel), 50001 (missing access) and 50013 (missing permissions) mean the bot lost
+ * the channel for good.
+ */
+import { DiscordAPIError, HTTPError, RateLimitError, REST } from 'discord.js';
+import { Routes } from 'discord.js';
+import { describeError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Reply } from '../../core/reply.js';
+import type { AlertTarget, DeliveryResult, Sink } from '../../core/sink.js';
+import { renderDiscord } from './render.js';
+
+export interface DiscordSinkOptions {
+  token: string;
+  /** REST root such as `https://discord.com/api`. */
+  apiUrl: string;
+  logger: Logger;
+  /** Per-request deadline. Default 10 s. */
+  timeoutMs?: number;
+  /** Wait suggested after a 5xx, a timeout or a network failure. Default 30 s. */
+  failureRetryMs?: number;
+  /** Wait suggested after a refusal that may be ours (a 400, a 401): a person must look. Default 15 min. */
+  refusedRetryMs?: number;
+}
+
+const GONE_CODES: Record<number, string> = {
+  10003: 'the channel no longer exists (Discord 10003)',
+  50001: 'the bot has no access to the channel (Discord 50001)',
+  50013: 'the bot lacks permission to post there (Discord 50013)',
+};
+
+export function createDiscordSink(options: DiscordSinkOptions): Sink & { close(): void } {
+  const logger = options.logger.child({ part: 'discord-sink' });
+  const failureRetryMs = options.failureRetryMs ?? 30_000;
+  const refusedRetryMs = options.refusedRetryMs ?? 15 * 60_000;
+  const rest = new REST({ api: options.apiUrl, timeout: options.timeoutMs ?? 10_000, retries: 0, rejectOnRateLimit: () => true }).setToken(
+    options.token,
+  );
+
+  async function deliver(target: AlertTarget, reply: Reply): Promise<DeliveryResult> {
+    const channelId = target.threadId ?? target.chatId;
+    const message = renderDiscord({ ...reply, ephemeral: false });
+    const body = {
+      embeds: message.embeds,
+      components: message.components,
+      allowed_mentions: message.allowedMentions,
+      ...(message.files.length > 0 ? { attachments: message.files.map((f, id) => ({ id, filename: f.name, description: f.description })) } : {}),
+    };
+    try {
+      await rest.post(Routes.channelMessages(channelId), { body, files: message.files.map((f) => ({ name: f.name, data: f.attachment })) });
+      return { status: 'delivered' };
+    } catch (err) {
+      if (err instanceof RateLimitError) {
+        const retryAfterMs = Math.max(err.retryAfter > 0 ? err.retryAfter : err.timeToReset, 1);
+        return { status: 'retry', retryAfterMs, reason: `rate limited (${err.global ? 'global' : err.route})` };
+      }
+      if (err instanceof DiscordAPIError) {
+        const code = typeof err.code === 'number' ? err.code : Number(err.code);
+        const gone = GONE_CODES[code];
+        if (gone) return { status: 'gone', reason: gone };
+        if (err.status >= 500) return { status: 'retry', retryAfterMs: failureRetryMs, reason: `Discord answered ${err.status}` };
+        logger.warn({ status: err.status, code, channelId }, 'Discord refused an alert');
+        return { status: 'retry', retryAfterMs: refusedRetryMs, reason: `Discord refused the message (${err.status}, code ${code})` };
+      }
+      if (err instanceof HTTPError) return { status: 'retry', retryAfterMs: failureRetryMs, reason: `Discord answered ${err.status}` };
+      return { status: 'retry', retryAfterMs: failureRetryMs, reason: `no answer from Discord: ${describeError(err)}` };
+    }
+  }
+
+  return {
+    platform: 'discord',
+    deliver,
+    close() {
+      rest.clearHashSweeper();
+      rest.clearHandlerSweeper();
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/** Starts the real Discord adapter (real discord.js, real SQLite) against the loopback stand-ins. */
+import { onTestFinished } from 'vitest';
+import { createDiscordAdapter, type DiscordAdapter } from '../../../src/adapters/discord/adapter.js';
+import { defineCommand, type AnyCommand } from '../../../src/core/command.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { reply } from '../../../src/core/reply.js';
+import { createDiscordStore } from '../../../src/db/discord-store.js';
+import { createTestApp } from '../../helpers/app.js';
+import { startCoinGeckoServer, type CoinGeckoServer } from '../../helpers/coingecko-server.js';
+import { GUILD_ID, startDiscordStandIn, type DiscordStandIn } from '../../helpers/discord-server.js';
+import { tempDbPath } from '../../helpers/temp-dir.js';
+
+/** A one-by-one PNG: the signature and enough bytes to be recognised in a multipart body. */
+export const TINY_PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
+
+/** Test-only definitions standing in for the alerts and chart commands, recording what they would store. */
+export function testCommands(stored: unknown[]): AnyCommand[] {
+  return [
+    defineCommand({
+      name: 'alerts',
+      group: 'alerts',
+      groupDefault: true,
+      description: "This chat's alert subscription",
+      options: {},
+      access: 'everyone',
+      run: async () => reply({ title: 'Alerts are off' }),
+    }),
+    defineCommand({
+      name: 'add',
+      group: 'alerts',
+      description: 'Add a volume / market cap threshold',
+      options: { ratio: { type: 'number', description: 'The ratio, such as 5', required: true, min: 0.01, max: 1000, unit: 'x' } },
+      access: 'moderator',
+      async run({ ratio }) {
+        stored.push(ratio);
+        return reply({ title: `Threshold ${ratio}x added` });
+      },
+    }),
+    defineCommand({
+      name: 'subscribe',
+      group: 'alerts',
+      description: 'Post alerts here or in another channel',
+      options: { channel: { type: 'channel', description: 'Where alerts go' } },
+      access: 'moderator',
+      async run({ channel }, ctx) {
+        const target = channel ?? ctx.chat.chatId;
+        const problem = (await ctx.platform?.checkPostable?.(target)) ?? null;
+        if (problem) return reply({ kind: 'refused', title: 'Cannot subscribe', lines: [problem] });
+        stored.push(target);
+        return reply({ title: 'Subscribed' });
+      },
+    }),
+    defineCommand({
+      name: 'broken',
+      description: 'Waits for a market refresh, then fails',
+      options: {},
+      access: 'everyone',
+      async run(_args, { core }) {
+        await core.refresh();
+        throw new Error('boom');
+      },
+    }),
+    defineCommand({
+      name: 'picture',
+      description: 'A chart-like reply with a PNG',
+      options: { range: { type: 'choice', description: 'Range', choices: ['24h', '7d'] as const } },
+      access: 'everyone',
+      run: async ({ range }) =>
+        reply({ title: `Ratio ${range ?? '7d'}`, image: { png: TINY_PNG, filename: 'ratio.png', alt: 'ratio chart' }, buttons: [{ id: 'refresh:picture 24h', label: 'Refresh' }] }),
+    }),
+  ];
+}
+
+export interface Bot {
+  discord: DiscordStandIn;
+  coingecko: CoinGeckoServer;
+  adapter: DiscordAdapter;
+  app: ReturnType<typeof createTestApp>;
+  stored: unknown[];
+}
+
+export interface BotOptions {
+  databasePath?: string;
+  discord?: DiscordStandIn;
+  coingecko?: CoinGeckoServer;
+  deferAfterMs?: number;
+  /** Skip the first market refresh, so the first command meets a cold start. */
+  cold?: boolean;
+  heartbeatIntervalMs?: number;
+}
+
+export async function startBot(options: BotOptions = {}): Promise<Bot> {
+  const coingecko = options.coingecko ?? (await startCoinGeckoServer());
+  const discord = options.discord ?? (await startDiscordStandIn({ heartbeatIntervalMs: options.heartbeatIntervalMs }));
+  if (!options.discord) onTestFinished(() => discord.close());
+  const app = createTestApp({ env: { COINGECKO_API_URL: coingecko.url }, databasePath: options.databasePath ?? tempDbPath() });
+  if (!options.cold) await app.core.refresh();
+  const stored: unknown[] = [];
+  const adapter = createDiscordAdapter({
+    core: app.core,
+    services: app.services,
+    commands: [...app.commands, ...testCommands(stored)],
+    token: 'test-bot-token',
+    apiUrl: discord.apiUrl,
+    guildId: GUILD_ID,
+    logger: silentLogger,
+    store: createDiscordStore(app.database),
+    restTimeoutMs: 300,
+    restRetries: 2,
+    deferAfterMs: options.deferAfterMs,
+    clientOptions: { ws: { buildIdentifyThrottler: () => ({ waitForIdentify: async () => {} }) } },
+  });
+  onTestFinished(() => adapter.stop());
+  await adapter.start();
+  return { discord, coingecko, adapter, app, stored };
+}

@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { startCoinGeckoServer } from '../../helpers/coingecko-server.js';
+import { bodyJson, GUILD_ID, startDiscordStandIn } from '../../helpers/discord-server.js';
+import { tempDbPath } from '../../helpers/temp-dir.js';
+
+const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-test-token';
+
+async function run(entry: string) {
+  const coingecko = await startCoinGeckoServer();
+  const discord = await startDiscordStandIn();
+  onTestFinished(() => discord.close());
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: {
+      PATH: process.env.PATH,
+      DOTENV_PATH: '/nonexistent/.env',
+      DISCORD_TOKEN: TOKEN,
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_GUILD_ID: GUILD_ID,
+      COINGECKO_API_URL: coingecko.url,
+      DATABASE_PATH: tempDbPath(),
+      LOG_LEVEL: 'info',
+    },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  onTestFinished(() => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return { discord, child, exited, output: () => output };
+}
+
+describe('npm start with Discord', () => {
+  it('registers /opg, answers /opg stats with an embed, and stops cleanly on SIGTERM', async () => {
+    const { discord, child, exited, output } = await run('src/main.ts');
+    await discord.waitForRequest((r) => r.method === 'PUT' && r.url.endsWith(`/guilds/${GUILD_ID}/commands`), 0);
+    await discord.waitForSession();
+    const since = discord.rest.requests.length;
+    const { id } = discord.interact(discord.slash({ subcommand: 'stats' }));
+    const callback = await discord.waitForRequest((r) => r.url.includes(`/interactions/${id}/`), since);
+    const body = bodyJson(callback) as any;
+    const fields = body.type === 4 ? body.data.embeds[0].fields : null;
+    if (body.type === 5) {
+      const edit = await discord.waitForRequest((r) => r.method === 'PATCH', since);
+      expect((bodyJson(edit) as any).embeds[0].title).toBe('OPG stats');
+    } else {
+      expect(fields.find((f: any) => f.name === 'Price').value).toContain('$0.04123');
+    }
+    child.kill('SIGTERM');
+    const [code] = await exited;
+    expect(code).toBe(0);
+    expect(output()).toContain('slash commands');
+    expect(output()).not.toContain('secret-test-token');
+  });
+
+  it('registers /opg on demand with npm run discord:deploy', async () => {
+    const { discord, exited, output } = await run('src/adapters/discord/deploy.ts');
+    const [code] = await exited;
+    expect(output()).toContain(`Registered /opg in guild ${GUILD_ID}`);
+    expect(code).toBe(0);
+    expect(discord.rest.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+  });
+});

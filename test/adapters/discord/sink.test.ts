@@ -1,0 +1,86 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createDiscordSink } from '../../../src/adapters/discord/sink.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { reply } from '../../../src/core/reply.js';
+import { bodyJson, CHANNEL_ID, GUILD_ID, startDiscordStandIn } from '../../helpers/discord-server.js';
+import { sendJson } from '../../helpers/http-server.js';
+import { TINY_PNG } from './harness.js';
+
+const alert = reply({ title: 'Volume / market cap crossed 5x', lines: ['Now 5.2x, up from 4.8x. @everyone'], footer: 'CoinGecko' });
+const target = { platform: 'discord' as const, chatId: CHANNEL_ID, guildId: GUILD_ID };
+
+async function setup() {
+  const discord = await startDiscordStandIn();
+  onTestFinished(() => discord.close());
+  const sink = createDiscordSink({ token: 'test-bot-token', apiUrl: discord.apiUrl, logger: silentLogger, timeoutMs: 100, failureRetryMs: 30_000 });
+  onTestFinished(() => sink.close());
+  return { discord, sink };
+}
+
+const isPost = (r: { method: string; url: string }) => r.method === 'POST' && r.url.endsWith(`/channels/${CHANNEL_ID}/messages`);
+
+describe('Discord alert sink', () => {
+  it('posts the alert as an embed with no mentions parsed and reports it delivered', async () => {
+    const { discord, sink } = await setup();
+    expect(await sink.deliver(target, alert)).toEqual({ status: 'delivered' });
+    const post = discord.rest.requests.find(isPost)!;
+    expect(post.headers.authorization).toBe('Bot test-bot-token');
+    const body = bodyJson(post) as any;
+    expect(body.embeds[0].title).toBe('Volume / market cap crossed 5x');
+    expect(body.allowed_mentions).toEqual({ parse: [] });
+    expect(body.flags).toBeUndefined();
+  });
+
+  it('posts into the thread when the target has one', async () => {
+    const { discord, sink } = await setup();
+    await sink.deliver({ ...target, threadId: '800000000000000099' }, alert);
+    expect(discord.rest.requests.some((r) => r.url.endsWith('/channels/800000000000000099/messages'))).toBe(true);
+  });
+
+  it('attaches an image reply', async () => {
+    const { discord, sink } = await setup();
+    await sink.deliver(target, reply({ title: 'Ratio', image: { png: TINY_PNG, filename: 'ratio.png', alt: 'chart' } }));
+    const post = discord.rest.requests.find(isPost)!;
+    expect((bodyJson(post) as any).embeds[0].image.url).toBe('attachment://ratio.png');
+  });
+
+  it('asks to retry after what a 429 said, without retrying itself', async () => {
+    const { discord, sink } = await setup();
+    discord.failNext(isPost, (_req, res) =>
+      sendJson(res, 429, { message: 'You are being rate limited.', retry_after: 2.5, global: false }, {
+        'retry-after': '2.5',
+        'x-ratelimit-limit': '5',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset-after': '2.5',
+        'x-ratelimit-bucket': 'b1',
+        'x-ratelimit-scope': 'user',
+      }),
+    );
+    const result = await sink.deliver(target, alert);
+    expect(result.status).toBe('retry');
+    expect(result.status === 'retry' && result.retryAfterMs).toBeGreaterThanOrEqual(2_500);
+    expect(discord.rest.requests.filter(isPost)).toHaveLength(1);
+  });
+
+  it.each([
+    ['a 500', (_req: unknown, res: import('node:http').ServerResponse) => sendJson(res, 500, { message: 'Internal Server Error', code: 0 })],
+    ['a 502 without JSON', (_req: unknown, res: import('node:http').ServerResponse) => res.writeHead(502).end('Bad Gateway')],
+    ['a timeout', () => {}],
+  ])('asks to retry later after %s', async (_what, fault) => {
+    const { discord, sink } = await setup();
+    discord.failNext(isPost, fault);
+    expect(await sink.deliver(target, alert)).toMatchObject({ status: 'retry', retryAfterMs: 30_000 });
+  });
+
+  it.each([
+    [404, 10003, /no longer exists/],
+    [403, 50001, /no access/],
+    [403, 50013, /lacks permission/],
+  ])('reports the channel gone on %i with code %i', async (status, code, reason) => {
+    const { discord, sink } = await setup();
+    discord.failNext(isPost, (_req, res) => sendJson(res, status, { message: 'nope', code }));
+    const result = await sink.deliver(target, alert);
+    expect(result.status).toBe('gone');
+    expect(result.status === 'gone' && result.reason).toMatch(reason);
+  });
+});
