@@ -8,11 +8,13 @@ import { commands as allCommands } from '../commands/index.js';
 import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
 import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from './core/command.js';
+import { createAlerts, type AlertsService } from './core/alerts.js';
 import { createCore, type Core } from './core/core.js';
 import { errorReply, execute } from './core/execute.js';
 import type { Logger } from './core/logger.js';
 import type { Reply } from './core/reply.js';
 import type { Services } from './core/services.js';
+import { createAlertStore } from './db/alert-store.js';
 import { createMarketStore } from './db/market-store.js';
 import { openDatabase, type Database } from './db/open.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
@@ -32,6 +34,8 @@ export interface App {
   database: Database;
   core: Core;
   services: Services;
+  /** Alert evaluation (hooked to every refresh), digests and the outbox dispatcher; sinks are added by main. */
+  alerts: AlertsService;
   commands: readonly AnyCommand[];
   logger: Logger;
   /** Parses and runs command text such as `/opg alerts add 5`; always resolves to a reply. */
@@ -60,7 +64,14 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     logger: logger.child({ part: 'core' }),
     staleAfterMs: config.staleAfterMs,
   });
-  const services: Services = {};
+  const alerts = createAlerts({
+    core,
+    store: createAlertStore(database),
+    logger: logger.child({ part: 'alerts' }),
+    defaultThresholds: config.alerts.defaultThresholds,
+    hysteresis: config.alerts.hysteresis,
+  });
+  const services: Services = { alerts, thresholds: alerts, chats: alerts };
   const commands = allCommands;
 
   return {
@@ -68,6 +79,7 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     database,
     core,
     services,
+    alerts,
     commands,
     logger,
     async runText(text, chat, actor) {
@@ -82,6 +94,7 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
       await core.refresh();
     },
     close() {
+      void alerts.stop();
       database.close();
     },
   };

@@ -32,6 +32,12 @@ async function main(): Promise<number> {
 
   scheduler.every(config.refreshCron, 'refresh', () => app.core.refresh());
   void app.core.refresh();
+  // Platform sinks register with app.alerts.registerSink(sink) as their front ends start; rows for a platform
+  // without a sink wait in the outbox. Undelivered rows from before a restart are picked up here.
+  scheduler.every('* * * * *', 'alert digests', async () => app.alerts.runDigests());
+  scheduler.every('17 3 * * *', 'alert outbox pruning', async () => app.alerts.prune());
+  app.alerts.dispatcher.start();
+  stops.push(() => app.alerts.stop());
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -3,7 +3,9 @@
  * `src/app.ts`; commands reach it through `ctx.services`. A field is optional while a command must still
  * answer without it (for example `stats` before the inference indexer is configured).
  */
+import type { AlertSettings } from './alerts.js';
 import type { ChatRef } from './command.js';
+import type { ChatLifecycle } from './sink.js';
 
 /** One hour of inferences, by verification mode. */
 export interface InferenceHour {
@@ -28,4 +30,8 @@ export interface ThresholdReader {
 export interface Services {
   inferences?: InferenceReader;
   thresholds?: ThresholdReader;
+  /** Subscriptions and thresholds, for the `alerts` commands. */
+  alerts?: AlertSettings;
+  /** What adapters call when a chat migrates or the bot loses access to it. */
+  chats?: ChatLifecycle;
 }

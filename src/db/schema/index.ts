@@ -1,2 +1,3 @@
 /** Every table, one file per area. drizzle-kit reads this folder to generate migrations into `drizzle/`. */
 export * from './market.js';
+export * from './alerts.js';
