@@ -5,14 +5,14 @@ import { replyText } from '../../src/core/reply.js';
 import type { DeliveryResult } from '../../src/core/sink.js';
 import { createTestApp, member } from '../helpers/app.js';
 import { freshSnapshot, outboxOf, subscribeWith } from '../helpers/alerts.js';
-import { createTestClock } from '../helpers/clock.js';
+import { createTestClock, type TestClock } from '../helpers/clock.js';
 import { createRecordingSink } from '../helpers/recording-sink.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
 
 const tg = (chatId: string): ChatRef => ({ platform: 'telegram', chatId, kind: chatId.startsWith('-') ? 'supergroup' : 'private' });
 
 /** Swings the ratio across 1x `times` times, five minutes apart: one alert per swing after the first reading. */
-function swing(app: App, times: number): void {
+function swing(app: App & { clock: TestClock }, times: number): void {
   for (let i = 0; i <= times; i++) {
     app.clock.advance(5 * 60_000);
     app.alerts.evaluate(freshSnapshot(app.clock, i % 2 === 0 ? 0.5 : 2));
