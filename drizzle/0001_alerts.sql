@@ -53,4 +53,4 @@ CREATE TABLE `alert_thresholds` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `alert_thresholds_sub_ratio` ON `alert_thresholds` (`subscription_id`,`ratio`);--> statement-breakpoint
-CREATE INDEX `alert_thresholds_side_ratio` ON `alert_thresholds` (`side`,`ratio`);
+CREATE INDEX `alert_thresholds_side_ratio` ON `alert_thresholds` (`side`,`ratio`,`subscription_id`);

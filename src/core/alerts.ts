@@ -142,20 +142,23 @@ export function createAlerts(options: AlertsOptions): AlertsService {
 
     const result = store.transaction(() => {
       const bySub = new Map<number, { cooldownMinutes: number; lastAlertAtMs: number | null; pendingJson: string | null; fresh: Crossing[] }>();
-      // The SQL bounds are a superset (a hair wide for rounding); nextSide decides exactly.
-      const candidates = [...store.upCandidates(ratio), ...store.downCandidates((ratio / (1 - hysteresis)) * (1 - 1e-9))];
+      // The SQL bound for down is a hair wide for rounding; nextSide decides exactly, and crossDown repeats
+      // its arithmetic (threshold * (1 - hysteresis) < ratio) so the same rows flip.
+      const downBound = (ratio / (1 - hysteresis)) * (1 - 1e-9);
+      const candidates = [...store.upCandidates(ratio), ...store.downCandidates(downBound)];
       let crossings = 0;
       for (const c of candidates) {
         const change = nextSide(c.side, c.ratio, ratio, hysteresis);
         if (change.crossed === null) continue;
-        store.crossThreshold(c.id, change.side, now);
         crossings += 1;
         let entry = bySub.get(c.subscriptionId);
         if (!entry) bySub.set(c.subscriptionId, (entry = { cooldownMinutes: c.cooldownMinutes, lastAlertAtMs: c.lastAlertAtMs, pendingJson: c.pendingJson, fresh: [] }));
         entry.fresh.push({ threshold: c.ratio, direction: change.crossed, atMs: now, ratio });
       }
+      const flipped = store.crossUp(ratio, now) + store.crossDown(downBound, 1 - hysteresis, ratio, now);
+      if (flipped !== crossings) throw new Error(`alert evaluation: ${crossings} crossings seen but ${flipped} thresholds flipped`);
       store.recordUnseen(ratio);
-      for (const p of store.withPending()) {
+      for (const p of store.withPendingDue(now)) {
         if (!bySub.has(p.id)) bySub.set(p.id, { ...p, fresh: [] });
       }
 

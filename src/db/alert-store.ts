@@ -94,7 +94,10 @@ export function createAlertStore(database: Database) {
       `SELECT id, subscription_id AS subscriptionId, ratio, side, last_crossed_at_ms AS lastCrossedAtMs
        FROM alert_thresholds WHERE subscription_id = ? ORDER BY ratio`,
     ),
-    insertThreshold: db.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio, side) VALUES (?, ?, NULL)`),
+    insertThreshold: db.prepare(
+      `INSERT INTO alert_thresholds (subscription_id, ratio, side)
+       VALUES (?, ?, CASE WHEN (SELECT status FROM alert_subscriptions WHERE id = ?) = 'active' THEN NULL ELSE 'off' END)`,
+    ),
     deleteThreshold: db.prepare(`DELETE FROM alert_thresholds WHERE id = ?`),
     setSides: db.prepare(`UPDATE alert_thresholds SET side = ? WHERE subscription_id = ?`),
     setCooldown: db.prepare(`UPDATE alert_subscriptions SET cooldown_minutes = ? WHERE id = ?`),
@@ -121,9 +124,19 @@ export function createAlertStore(database: Database) {
     ),
     withPending: db.prepare(
       `SELECT id, cooldown_minutes AS cooldownMinutes, last_alert_at_ms AS lastAlertAtMs, pending_json AS pendingJson
-       FROM alert_subscriptions WHERE pending_json IS NOT NULL AND status = 'active'`,
+       FROM alert_subscriptions WHERE pending_json IS NOT NULL AND status = 'active'
+         AND (last_alert_at_ms IS NULL OR last_alert_at_ms + cooldown_minutes * 60000 <= ?)`,
     ),
-    crossThreshold: db.prepare(`UPDATE alert_thresholds SET side = ?, last_crossed_at_ms = ? WHERE id = ?`),
+    // The same bounds as the candidate queries, and the same float arithmetic as nextSide, so exactly the
+    // rows evaluation saw cross are updated.
+    crossUp: db.prepare(
+      `UPDATE alert_thresholds SET side = 'above', last_crossed_at_ms = ? WHERE side = 'below' AND ratio <= ?
+         AND subscription_id IN (SELECT id FROM alert_subscriptions WHERE status = 'active')`,
+    ),
+    crossDown: db.prepare(
+      `UPDATE alert_thresholds SET side = 'below', last_crossed_at_ms = ? WHERE side = 'above' AND ratio > ? AND ratio * ? > ?
+         AND subscription_id IN (SELECT id FROM alert_subscriptions WHERE status = 'active')`,
+    ),
     insertPayload: db.prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, ?, ?)`),
     insertOutbox: db.prepare(
       `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, attempts, next_attempt_at_ms) VALUES (?, ?, ?, ?, 0, ?)`,
@@ -178,7 +191,7 @@ export function createAlertStore(database: Database) {
           return st.byId.get(existing.id) as SubscriptionRow;
         }
         const id = Number(st.insertSub.run(sub.platform, sub.chatId, sub.threadId, sub.guildId, sub.createdBy, nowMs).lastInsertRowid);
-        for (const t of sub.thresholds) st.insertThreshold.run(id, t);
+        for (const t of sub.thresholds) st.insertThreshold.run(id, t, id);
         return st.byId.get(id) as SubscriptionRow;
       })();
     },
@@ -189,7 +202,7 @@ export function createAlertStore(database: Database) {
         st.setSides.run('off', id);
       })();
     },
-    addThreshold: (subscriptionId: number, value: number) => void st.insertThreshold.run(subscriptionId, value),
+    addThreshold: (subscriptionId: number, value: number) => void st.insertThreshold.run(subscriptionId, value, subscriptionId),
     deleteThreshold: (id: number) => void st.deleteThreshold.run(id),
     setCooldown: (id: number, minutes: number) => void st.setCooldown.run(minutes, id),
     /** `nowMs` counts as the last digest, so choosing a time that just passed does not post at once. */
@@ -212,8 +225,12 @@ export function createAlertStore(database: Database) {
     recordUnseen: (ratio: number) => st.recordUnseen.run(ratio).changes,
     upCandidates: (ratio: number) => st.upCandidates.all(ratio) as CandidateRow[],
     downCandidates: (ratioAbove: number) => st.downCandidates.all(ratioAbove) as CandidateRow[],
-    withPending: () => st.withPending.all() as Array<Pick<CandidateRow, 'cooldownMinutes' | 'lastAlertAtMs' | 'pendingJson'> & { id: number }>,
-    crossThreshold: (id: number, side: Side, atMs: number) => void st.crossThreshold.run(side, atMs, id),
+    /** Subscriptions with crossings waiting whose cooldown is over at `nowMs`. */
+    withPendingDue: (nowMs: number) => st.withPending.all(nowMs) as Array<Pick<CandidateRow, 'cooldownMinutes' | 'lastAlertAtMs' | 'pendingJson'> & { id: number }>,
+    /** Flips every active threshold at or under `ratio` that was below to above. @returns how many. */
+    crossUp: (ratio: number, atMs: number) => st.crossUp.run(atMs, ratio).changes,
+    /** Flips every active threshold with `ratio < threshold * keep` that was above to below (`keep` = 1 - hysteresis). */
+    crossDown: (bound: number, keep: number, ratio: number, atMs: number) => st.crossDown.run(atMs, bound, keep, ratio).changes,
     insertPayload: (replyJson: string, crossings: readonly Crossing[], nowMs: number) =>
       Number(st.insertPayload.run(replyJson, JSON.stringify(crossings), nowMs).lastInsertRowid),
     enqueue: (subscriptionId: number, kind: 'alert' | 'digest', payloadId: number, nowMs: number) =>

@@ -41,10 +41,10 @@ describe('alert crossings (property tests)', () => {
         (threshold, above, positions) => {
           const chat = newChat();
           subscribeWith(app, chat, [threshold], 0);
-          // Above: first seen at or over the threshold, then anywhere from the re-arm line up.
-          // Below: anywhere under the threshold.
+          // Above: first seen at or over the threshold, then anywhere from the re-arm line to 1.3x it, so
+          // the hysteresis band is well visited. Below: anywhere under the threshold.
           const ratios = positions.map((p, i) =>
-            above ? (i === 0 ? threshold : threshold * (1 - H) * 1.0001) + p * threshold * 10 : threshold * 0.9999 * p,
+            above ? (i === 0 ? threshold * 1.0001 : threshold * (1 - H) * 1.0001) + p * threshold * 0.4 : threshold * 0.9999 * p,
           );
           for (const r of ratios) {
             app.clock.advance(5 * 60_000);

@@ -48,7 +48,7 @@ export const alertThresholds = sqliteTable(
     side: text('side'),
     lastCrossedAtMs: integer('last_crossed_at_ms'),
   },
-  (t) => [uniqueIndex('alert_thresholds_sub_ratio').on(t.subscriptionId, t.ratio), index('alert_thresholds_side_ratio').on(t.side, t.ratio)],
+  (t) => [uniqueIndex('alert_thresholds_sub_ratio').on(t.subscriptionId, t.ratio), index('alert_thresholds_side_ratio').on(t.side, t.ratio, t.subscriptionId)],
 );
 
 /** A serialized `Reply`, shared by every outbox row of one evaluation that says the same thing. */
