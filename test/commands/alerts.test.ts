@@ -26,6 +26,16 @@ describe('alerts commands', () => {
     expect(replyText(r)).toContain('/opg alerts subscribe');
   });
 
+  it('appears in help, with the moderator subcommands listed under moderators', async () => {
+    const app = await subscribedApp();
+    const text = replyText(await app.runText('/opg help', group, member));
+    expect(text).toContain("/opg alerts — This chat's alerts");
+    const moderators = text.slice(text.indexOf('Moderators:'));
+    for (const usage of ['alerts subscribe', 'alerts unsubscribe', 'alerts add <ratio>', 'alerts remove <ratio>', 'alerts cooldown <minutes>', 'alerts digest <time>']) {
+      expect(moderators).toContain(`/opg ${usage}`);
+    }
+  });
+
   it('lets only moderators subscribe, and starts with the default thresholds, a 60 min cooldown and no digest', async () => {
     const cg = await startCoinGeckoServer([marketItem()]);
     const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
