@@ -65,6 +65,7 @@ async function evaluation(log: BenchLog, dir: string): Promise<void> {
 
 async function fanOut(log: BenchLog, dir: string): Promise<void> {
   const alerts = Number(process.env.BENCH_FANOUT_ALERTS ?? 2_000);
+  if (alerts <= 0) return;
   const chats = Math.max(1, Math.round(alerts / 10));
   const bot = await startBotApiServer();
   const app = freshApp(dir, 'fanout');

@@ -163,6 +163,8 @@ export function createAlerts(options: AlertsOptions): AlertsService {
       }
 
       const payloadIds = new Map<string, number>();
+      const recipients = new Map<number, number[]>();
+      const waiting = new Map<string, number[]>();
       let messages = 0;
       let deferred = 0;
       for (const [subscriptionId, entry] of bySub) {
@@ -170,23 +172,28 @@ export function createAlerts(options: AlertsOptions): AlertsService {
         entry.fresh.sort((a, b) => (a.direction === b.direction ? (a.direction === 'up' ? a.threshold - b.threshold : b.threshold - a.threshold) : 0));
         const all = [...pending, ...entry.fresh];
         if (all.length === 0) continue;
+        const key = JSON.stringify(all);
         if (!cooldownOver(entry.lastAlertAtMs, entry.cooldownMinutes, now)) {
           if (entry.fresh.length > 0) {
-            store.setPending(subscriptionId, all);
+            const group = waiting.get(key);
+            if (group) group.push(subscriptionId);
+            else waiting.set(key, [subscriptionId]);
             deferred += 1;
           }
           continue;
         }
-        const key = JSON.stringify(all);
         let payloadId = payloadIds.get(key);
         if (payloadId === undefined) {
           payloadId = store.insertPayload(JSON.stringify(alertReply(all, market, fetchedAtMs, reading.source, hysteresis)), all, now);
           payloadIds.set(key, payloadId);
         }
-        store.enqueue(subscriptionId, 'alert', payloadId, now);
-        store.markAlerted(subscriptionId, now);
+        const group = recipients.get(payloadId);
+        if (group) group.push(subscriptionId);
+        else recipients.set(payloadId, [subscriptionId]);
         messages += 1;
       }
+      for (const [payloadId, subscriptionIds] of recipients) store.enqueueAlerts(subscriptionIds, payloadId, now);
+      for (const [pendingJson, subscriptionIds] of waiting) store.setPending(subscriptionIds, pendingJson);
       return { crossings, messages, deferred };
     });
     if (result.messages > 0) {

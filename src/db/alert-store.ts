@@ -141,8 +141,13 @@ export function createAlertStore(database: Database) {
     insertOutbox: db.prepare(
       `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, attempts, next_attempt_at_ms) VALUES (?, ?, ?, ?, 0, ?)`,
     ),
-    markAlerted: db.prepare(`UPDATE alert_subscriptions SET last_alert_at_ms = ?, pending_json = NULL WHERE id = ?`),
-    setPending: db.prepare(`UPDATE alert_subscriptions SET pending_json = ? WHERE id = ?`),
+    // Many subscriptions at once (a JSON array of ids): one statement per payload, no per-row round trip.
+    insertOutboxMany: db.prepare(
+      `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, attempts, next_attempt_at_ms)
+       SELECT value, ?, ?, ?, 0, ? FROM json_each(?)`,
+    ),
+    markAlertedMany: db.prepare(`UPDATE alert_subscriptions SET last_alert_at_ms = ?, pending_json = NULL WHERE id IN (SELECT value FROM json_each(?))`),
+    setPending: db.prepare(`UPDATE alert_subscriptions SET pending_json = ? WHERE id IN (SELECT value FROM json_each(?))`),
 
     // Digest.
     digestCandidates: db.prepare(`SELECT ${SUB_COLUMNS} FROM alert_subscriptions WHERE digest_minute IS NOT NULL AND status = 'active'`),
@@ -235,8 +240,14 @@ export function createAlertStore(database: Database) {
       Number(st.insertPayload.run(replyJson, JSON.stringify(crossings), nowMs).lastInsertRowid),
     enqueue: (subscriptionId: number, kind: 'alert' | 'digest', payloadId: number, nowMs: number) =>
       void st.insertOutbox.run(subscriptionId, kind, payloadId, nowMs, nowMs),
-    markAlerted: (subscriptionId: number, nowMs: number) => void st.markAlerted.run(nowMs, subscriptionId),
-    setPending: (subscriptionId: number, pending: readonly Crossing[]) => void st.setPending.run(JSON.stringify(pending), subscriptionId),
+    /** Queues one alert payload for many subscriptions and starts their cooldown. */
+    enqueueAlerts(subscriptionIds: readonly number[], payloadId: number, nowMs: number): void {
+      const ids = JSON.stringify(subscriptionIds);
+      st.insertOutboxMany.run('alert', payloadId, nowMs, nowMs, ids);
+      st.markAlertedMany.run(nowMs, ids);
+    },
+    /** Stores the same pending crossings (serialized) on many subscriptions. */
+    setPending: (subscriptionIds: readonly number[], pendingJson: string) => void st.setPending.run(pendingJson, JSON.stringify(subscriptionIds)),
 
     digestCandidates: () => st.digestCandidates.all() as SubscriptionRow[],
     markDigest: (id: number, atMs: number) => void st.markDigest.run(atMs, id),
