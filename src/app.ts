@@ -8,6 +8,7 @@ import { commands as allCommands } from '../commands/index.js';
 import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
 import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from './core/command.js';
+import { createAlerts, type AlertsService } from './core/alerts.js';
 import { createCore, type Core } from './core/core.js';
 import { errorReply, execute } from './core/execute.js';
 import type { Logger } from './core/logger.js';
@@ -15,6 +16,7 @@ import type { Reply } from './core/reply.js';
 import type { Services } from './core/services.js';
 import { createChartService } from './core/charts/chart-service.js';
 import { createChartStore } from './db/chart-store.js';
+import { createAlertStore } from './db/alert-store.js';
 import { createMarketStore } from './db/market-store.js';
 import { openDatabase, type Database } from './db/open.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
@@ -40,6 +42,8 @@ export interface App {
   services: Services;
   /** The OpenGradient inference indexer; `main.ts` schedules its passes. */
   indexer: InferenceIndexer;
+  /** Alert evaluation (hooked to every refresh), digests and the outbox dispatcher; sinks are added by main. */
+  alerts: AlertsService;
   commands: readonly AnyCommand[];
   logger: Logger;
   /** Parses and runs command text such as `/opg alerts add 5`; always resolves to a reply. */
@@ -81,7 +85,17 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     contracts: og.contracts,
     range: { maxBlocks: og.logRangeMaxBlocks },
   });
+  const alerts = createAlerts({
+    core,
+    store: createAlertStore(database),
+    logger: logger.child({ part: 'alerts' }),
+    defaultThresholds: config.alerts.defaultThresholds,
+    hysteresis: config.alerts.hysteresis,
+  });
   const services: Services = {
+    alerts,
+    thresholds: alerts,
+    chats: alerts,
     inferences: { hourly: (sinceMs) => inferenceStore.hourly(sinceMs) },
     indexer,
     charts: createChartService({
@@ -101,6 +115,7 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     core,
     services,
     indexer,
+    alerts,
     commands,
     logger,
     async runText(text, chat, actor) {
@@ -118,6 +133,7 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     },
     close() {
       void indexer.stop();
+      void alerts.stop();
       database.close();
     },
   };

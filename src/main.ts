@@ -7,6 +7,8 @@ import { createApp } from './app.js';
 import { runConsole } from './adapters/console/console.js';
 import { createFileRender } from './adapters/console/render.js';
 import { createTelegramAdapter } from './adapters/telegram/adapter.js';
+import { createTelegramSink } from './adapters/telegram/sink.js';
+import { createDiscordSink } from './adapters/discord/sink.js';
 import { createDiscordAdapter } from './adapters/discord/adapter.js';
 import { secretsOf } from './config.js';
 import { systemClock } from './core/clock.js';
@@ -40,6 +42,11 @@ async function main(): Promise<number> {
   scheduler.every(config.opengradient.indexCron, 'index', () => app.indexer.runOnce());
   void app.indexer.runOnce();
   stops.push(() => app.indexer.stop());
+  // Platform sinks register with app.alerts.registerSink(sink) as their front ends start; rows for a platform
+  // without a sink wait in the outbox. Undelivered rows from before a restart are picked up here.
+  scheduler.every('* * * * *', 'alert digests', async () => app.alerts.runDigests());
+  scheduler.every('17 3 * * *', 'alert outbox pruning', async () => app.alerts.prune());
+  app.alerts.dispatcher.start();
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -47,6 +54,8 @@ async function main(): Promise<number> {
     stopping = true;
     logger.info({ signal }, 'stopping');
     await scheduler.stop();
+    // Alerts first: nothing may be handed to a sink whose front end is already closing.
+    await app.alerts.stop();
     for (const s of stops.reverse()) await s();
     app.close();
   };
@@ -66,7 +75,9 @@ async function main(): Promise<number> {
       apiRoot: config.telegram.apiRoot,
       logger: logger.child({ part: 'telegram' }),
       clock: systemClock,
+      lifecycle: app.services.chats,
     });
+    app.alerts.registerSink(createTelegramSink({ token: config.telegram.token, apiRoot: config.telegram.apiRoot }));
     stops.push(() => telegram.stop());
     // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
     telegram.start().catch((err: unknown) => logger.error({ err }, 'Telegram front end failed to start'));
@@ -82,6 +93,9 @@ async function main(): Promise<number> {
       logger: logger.child({ part: 'discord' }),
       store: createDiscordStore(app.database),
     });
+    const discordSink = createDiscordSink({ token: config.discord.token, apiUrl: config.discord.apiUrl, logger });
+    app.alerts.registerSink(discordSink);
+    stops.push(() => discordSink.close());
     stops.push(() => discord.stop());
     await discord.start();
   }

@@ -4,7 +4,9 @@
  * answer without it (for example `stats` before the inference indexer is configured).
  */
 import type { ChartService } from './charts/chart-service.js';
+import type { AlertSettings } from './alerts.js';
 import type { ChatRef } from './command.js';
+import type { ChatLifecycle } from './sink.js';
 
 /** One hour of inferences, by verification mode. */
 export interface InferenceHour {
@@ -75,4 +77,8 @@ export interface Services {
   thresholds?: ThresholdReader;
   /** History fills and PNG rendering for `chart`. */
   charts?: ChartService;
+  /** Subscriptions and thresholds, for the `alerts` commands. */
+  alerts?: AlertSettings;
+  /** What adapters call when a chat migrates or the bot loses access to it. */
+  chats?: ChatLifecycle;
 }

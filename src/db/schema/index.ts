@@ -3,3 +3,4 @@ export * from './market.js';
 export * from './charts.js';
 export * from './inferences.js';
 export * from './discord.js';
+export * from './alerts.js';

@@ -33,7 +33,7 @@ describe('Discord front end', () => {
     expect(names).toEqual(expect.arrayContaining(['stats', 'volume', 'supply', 'help', 'alerts', 'picture']));
     const alerts = opg!.options.find((o) => o.name === 'alerts');
     expect(alerts.type).toBe(2);
-    expect(alerts.options.map((o: any) => o.name)).toEqual(['status', 'add', 'subscribe']);
+    expect(alerts.options.map((o: any) => o.name)).toEqual(['status', 'subscribe', 'unsubscribe', 'add', 'remove', 'cooldown', 'digest']);
     const ratio = alerts.options.find((o: any) => o.name === 'add').options[0];
     expect(ratio).toMatchObject({ name: 'ratio', type: 10, min_value: 0.01, max_value: 1000, required: true });
     const channel = alerts.options.find((o: any) => o.name === 'subscribe').options[0];
@@ -77,22 +77,26 @@ describe('Discord front end', () => {
     const answer = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', options: [{ name: 'ratio', type: 10, value: 5 }] }));
     expect(answer.data.flags).toBe(EPHEMERAL);
     expect(embedText(answer.data.embeds[0]!)).toMatch(/Manage Server or Administrator/);
-    expect(bot.stored).toEqual([]);
+    const subscribe = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe' }));
+    expect(subscribe.data.flags).toBe(EPHEMERAL);
+    expect(bot.subscribed(CHANNEL_ID)).toBe(false);
   });
 
   it('accepts a moderator command from a member with Manage Server or Administrator', async () => {
     const bot = await startBot();
-    const manager = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'ratio', type: 10, value: 5 }] }));
-    expect(manager.data.embeds[0]!.title).toBe('Threshold 5x added');
+    const subscribe = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS }));
+    expect(subscribe.data.embeds[0]!.title).toBe('Alerts are on in this chat');
+    const manager = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'ratio', type: 10, value: 7 }] }));
+    expect(manager.data.embeds[0]!.title).toBe('Added a 7x threshold');
     const admin = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', permissions: PermissionFlagsBits.Administrator, options: [{ name: 'ratio', type: 10, value: 2.5 }] }));
     expect(admin.data.flags ?? 0).toBe(0);
-    expect(bot.stored).toEqual([5, 2.5]);
+    expect(bot.thresholds(CHANNEL_ID)).toEqual([1, 2.5, 5, 7, 10]);
   });
 
   it('answers a group invoked for its status through the status subcommand', async () => {
     const bot = await startBot();
     const answer = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'status' }));
-    expect(answer.data.embeds[0]!.title).toBe('Alerts are off');
+    expect(answer.data.embeds[0]!.title).toBe('Alerts are off in this chat');
   });
 
   it.each([
@@ -104,7 +108,7 @@ describe('Discord front end', () => {
     const answer = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'ratio', ...option }] }));
     expect(answer.data.flags).toBe(EPHEMERAL);
     expect(answer.data.embeds[0]!.title).toMatch(message);
-    expect(bot.stored).toEqual([]);
+    expect(bot.thresholds(CHANNEL_ID)).toEqual([]);
   });
 
   it('says which permissions are missing in a channel the bot cannot post in, storing nothing', async () => {
@@ -114,10 +118,10 @@ describe('Discord front end', () => {
     expect(embedText(locked.data.embeds[0]!)).toContain('I need Send Messages, Embed Links there');
     const hidden = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'channel', type: 7, value: HIDDEN_CHANNEL_ID }] }));
     expect(embedText(hidden.data.embeds[0]!)).toContain('View Channel');
-    expect(bot.stored).toEqual([]);
+    expect(bot.subscribed(LOCKED_CHANNEL_ID) || bot.subscribed(HIDDEN_CHANNEL_ID)).toBe(false);
     const open = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'channel', type: 7, value: CHANNEL_ID }] }));
-    expect(open.data.embeds[0]!.title).toBe('Subscribed');
-    expect(bot.stored).toEqual([CHANNEL_ID]);
+    expect(open.data.embeds[0]!.title).toBe('Alerts are on in this chat');
+    expect(bot.subscribed(CHANNEL_ID)).toBe(true);
   });
 
   it('sends an image reply as an attachment shown in the embed', async () => {

@@ -13,43 +13,9 @@ import { tempDbPath } from '../../helpers/temp-dir.js';
 /** A one-by-one PNG: the signature and enough bytes to be recognised in a multipart body. */
 export const TINY_PNG = Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
 
-/** Test-only definitions standing in for the alerts and chart commands, recording what they would store. */
-export function testCommands(stored: unknown[]): AnyCommand[] {
+/** Test-only definitions: a failing command and a picture reply. Moderator commands are the real `alerts` ones. */
+export function testCommands(): AnyCommand[] {
   return [
-    defineCommand({
-      name: 'alerts',
-      group: 'alerts',
-      groupDefault: true,
-      description: "This chat's alert subscription",
-      options: {},
-      access: 'everyone',
-      run: async () => reply({ title: 'Alerts are off' }),
-    }),
-    defineCommand({
-      name: 'add',
-      group: 'alerts',
-      description: 'Add a volume / market cap threshold',
-      options: { ratio: { type: 'number', description: 'The ratio, such as 5', required: true, min: 0.01, max: 1000, unit: 'x' } },
-      access: 'moderator',
-      async run({ ratio }) {
-        stored.push(ratio);
-        return reply({ title: `Threshold ${ratio}x added` });
-      },
-    }),
-    defineCommand({
-      name: 'subscribe',
-      group: 'alerts',
-      description: 'Post alerts here or in another channel',
-      options: { channel: { type: 'channel', description: 'Where alerts go' } },
-      access: 'moderator',
-      async run({ channel }, ctx) {
-        const target = channel ?? ctx.chat.chatId;
-        const problem = (await ctx.platform?.checkPostable?.(target)) ?? null;
-        if (problem) return reply({ kind: 'refused', title: 'Cannot subscribe', lines: [problem] });
-        stored.push(target);
-        return reply({ title: 'Subscribed' });
-      },
-    }),
     defineCommand({
       name: 'broken',
       description: 'Waits for a market refresh, then fails',
@@ -76,7 +42,10 @@ export interface Bot {
   coingecko: CoinGeckoServer;
   adapter: DiscordAdapter;
   app: ReturnType<typeof createTestApp>;
-  stored: unknown[];
+  /** A channel's stored alert thresholds (empty when not subscribed). */
+  thresholds(channelId: string): number[];
+  /** Whether a channel has an alert subscription at all. */
+  subscribed(channelId: string): boolean;
 }
 
 export interface BotOptions {
@@ -95,11 +64,10 @@ export async function startBot(options: BotOptions = {}): Promise<Bot> {
   if (!options.discord) onTestFinished(() => discord.close());
   const app = createTestApp({ env: { COINGECKO_API_URL: coingecko.url }, databasePath: options.databasePath ?? tempDbPath() });
   if (!options.cold) await app.core.refresh();
-  const stored: unknown[] = [];
   const adapter = createDiscordAdapter({
     core: app.core,
     services: app.services,
-    commands: [...app.commands, ...testCommands(stored)],
+    commands: [...app.commands, ...testCommands()],
     token: 'test-bot-token',
     apiUrl: discord.apiUrl,
     guildId: GUILD_ID,
@@ -112,5 +80,13 @@ export async function startBot(options: BotOptions = {}): Promise<Bot> {
   });
   onTestFinished(() => adapter.stop());
   await adapter.start();
-  return { discord, coingecko, adapter, app, stored };
+  const chat = (chatId: string) => ({ platform: 'discord' as const, chatId, guildId: GUILD_ID });
+  return {
+    discord,
+    coingecko,
+    adapter,
+    app,
+    thresholds: (chatId) => app.services.thresholds!.thresholdsFor(chat(chatId)),
+    subscribed: (chatId) => app.services.alerts!.view(chat(chatId)) !== null,
+  };
 }

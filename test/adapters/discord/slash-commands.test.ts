@@ -13,7 +13,7 @@ function walk(options: any[], visit: (o: any, depth: number) => void, depth = 0)
 }
 
 describe('slash command body', () => {
-  const all = [...commands, ...testCommands([])];
+  const all = [...commands, ...testCommands()];
 
   it('stays within Discord limits for every definition', () => {
     const [root] = slashCommandBody(all) as any[];

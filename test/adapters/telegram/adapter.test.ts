@@ -126,60 +126,65 @@ describe('Telegram front end', () => {
 
 describe('Telegram moderators', () => {
   it('refuses a moderator command from a plain member and stores nothing', async () => {
-    const { tg, stored } = await startBot();
+    const { tg, subscribed } = await startBot();
+    tg.push(messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts subscribe' }));
     tg.push(messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }));
-    const [sent] = await tg.waitFor('sendMessage');
-    expect(sent!.params.text).toContain('Moderators only');
-    expect(stored).toEqual([]);
+    const sent = await tg.waitFor('sendMessage', 2);
+    expect(sent.every((c) => String(c.params.text).includes('Moderators only'))).toBe(true);
+    expect(subscribed(supergroup)).toBe(false);
     expect(tg.callsOf('getChatMember')[0]!.params).toMatchObject({ chat_id: supergroup.id, user_id: bob.id });
   });
 
   it('accepts it from an administrator and from the creator', async () => {
-    const { tg, stored } = await startBot();
+    const { tg, thresholds } = await startBot();
     tg.setMember(supergroup.id, alice.id, 'administrator');
     tg.setMember(basicGroup.id, bob.id, 'creator');
+    tg.push(messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }));
     tg.push(messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }));
+    tg.push(messageUpdate({ chat: basicGroup, from: bob, text: '/opg alerts subscribe' }));
     tg.push(messageUpdate({ chat: basicGroup, from: bob, text: '/opg alerts add 2.5x' }));
-    const sent = await tg.waitFor('sendMessage', 2);
-    expect(sent.map((c) => c.params.text).join('\n')).toContain('Threshold 7x added');
-    expect(stored.sort()).toEqual([2.5, 7]);
+    const sent = await tg.waitFor('sendMessage', 4);
+    expect(sent.map((c) => c.params.text).join('\n')).toContain('Added a 7x threshold');
+    expect(thresholds(supergroup)).toContain(7);
+    expect(thresholds(basicGroup)).toContain(2.5);
   });
 
   it('asks getChatMember once for a burst of commands from the same person', async () => {
-    const { tg, stored } = await startBot();
+    const { tg, thresholds } = await startBot();
     tg.setMember(supergroup.id, alice.id, 'administrator');
-    for (const n of [1, 2, 3]) tg.push(messageUpdate({ chat: supergroup, from: alice, text: `/opg alerts add ${n}` }));
+    for (const text of ['/opg alerts subscribe', '/opg alerts add 2', '/opg alerts add 3']) tg.push(messageUpdate({ chat: supergroup, from: alice, text }));
     await tg.waitFor('sendMessage', 3);
-    expect(stored).toEqual([1, 2, 3]);
+    expect(thresholds(supergroup)).toEqual([1, 2, 3, 5, 10]);
     expect(tg.callsOf('getChatMember')).toHaveLength(1);
   });
 
   it('counts anonymous admins, the user of a private chat and channel posts as moderators, without asking', async () => {
-    const { tg, stored } = await startBot();
-    tg.push(messageUpdate({ chat: supergroup, from: anonymousAdminBot, senderChat: supergroup, text: '/opg alerts add 3' }));
-    tg.push(messageUpdate({ chat: privateWith(bob), from: bob, text: '/opg alerts add 4' }));
-    tg.push(messageUpdate({ chat: channel, text: '/opg alerts add 5' }));
+    const { tg, subscribed } = await startBot();
+    tg.push(messageUpdate({ chat: supergroup, from: anonymousAdminBot, senderChat: supergroup, text: '/opg alerts subscribe' }));
+    tg.push(messageUpdate({ chat: privateWith(bob), from: bob, text: '/opg alerts subscribe' }));
+    tg.push(messageUpdate({ chat: channel, text: '/opg alerts subscribe' }));
     await tg.waitFor('sendMessage', 3);
-    expect(stored.sort()).toEqual([3, 4, 5]);
+    expect([subscribed(supergroup), subscribed(privateWith(bob)), subscribed(channel)]).toEqual([true, true, true]);
     expect(tg.callsOf('getChatMember')).toHaveLength(0);
   });
 
   it('refuses a message sent on behalf of another channel', async () => {
-    const { tg, stored } = await startBot();
-    tg.push(messageUpdate({ chat: supergroup, from: anonymousAdminBot, senderChat: channel, text: '/opg alerts add 3' }));
+    const { tg, subscribed } = await startBot();
+    tg.push(messageUpdate({ chat: supergroup, from: anonymousAdminBot, senderChat: channel, text: '/opg alerts subscribe' }));
     const [sent] = await tg.waitFor('sendMessage');
     expect(sent!.params.text).toContain('Moderators only');
-    expect(stored).toEqual([]);
+    expect(subscribed(supergroup)).toBe(false);
   });
 
   it.each(['abc', '-5', '1e309', 'NaN', ''])('answers a usage reply to /opg alerts add %j and stores nothing', async (arg) => {
-    const { tg, stored } = await startBot();
+    const { tg, thresholds } = await startBot();
     tg.setMember(supergroup.id, alice.id, 'administrator');
+    tg.push(messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }));
     tg.push(messageUpdate({ chat: supergroup, from: alice, text: `/opg alerts add ${arg}`.trim() }));
-    const [sent] = await tg.waitFor('sendMessage');
+    const [, sent] = await tg.waitFor('sendMessage', 2);
     expect(sent!.params.text).toContain('Usage: <code>/opg alerts add &lt;ratio&gt;</code>');
     expect(sent!.params.text).not.toMatch(BAD);
-    expect(stored).toEqual([]);
+    expect(thresholds(supergroup)).toEqual([1, 5, 10]);
   });
 });
 
@@ -231,17 +236,17 @@ describe('Telegram Refresh button', () => {
   });
 
   it('answers an unknown or forged callback without running or editing anything', async () => {
-    const { tg, stored } = await startBot();
+    const { tg, subscribed } = await startBot();
     const msg = await statsMessage(tg);
     tg.setMember(supergroup.id, alice.id, 'administrator');
     tg.push(callbackUpdate({ from: bob, message: msg, data: 'vote:up' }));
     // Callback data is the client's to send: a forged one never runs a moderator command.
-    tg.push(callbackUpdate({ from: alice, message: msg, data: 'refresh:alerts add 5' }));
+    tg.push(callbackUpdate({ from: alice, message: msg, data: 'refresh:alerts subscribe' }));
     await tg.waitFor('answerCallbackQuery', 2);
     tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
     await tg.waitFor('sendMessage', 2);
     expect(tg.callsOf('editMessageText')).toHaveLength(0);
-    expect(stored).toEqual([]);
+    expect(subscribed(supergroup)).toBe(false);
   });
 });
 

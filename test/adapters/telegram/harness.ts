@@ -26,20 +26,9 @@ export function recordingLifecycle(): ChatLifecycle & { calls: LifecycleCall[] }
   };
 }
 
-/** Test-only commands: a moderator command that stores a number, a photo reply, a very long reply. */
-export function testCommands(stored: number[]): AnyCommand[] {
+/** Test-only commands: a photo reply and a very long reply. Moderator commands are the real `alerts` ones. */
+export function testCommands(): AnyCommand[] {
   return [
-    defineCommand({
-      name: 'add',
-      group: 'alerts',
-      description: 'Test-only: store a threshold',
-      options: { ratio: { type: 'number', description: 'volume / market cap', required: true, min: 0.01, max: 1000, unit: 'x' } },
-      access: 'moderator',
-      async run({ ratio }) {
-        stored.push(ratio);
-        return reply({ title: `Threshold ${ratio}x added` });
-      },
-    }),
     defineCommand({
       name: 'picture',
       description: 'Test-only: a PNG reply',
@@ -69,8 +58,12 @@ export async function startBot(overrides: Partial<TelegramAdapterOptions> = {}, 
   const cg = await startCoinGeckoServer();
   const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
   const lifecycle = recordingLifecycle();
-  const stored: number[] = [];
-  const commands = [...app.commands, ...testCommands(stored)];
+  const commands = [...app.commands, ...testCommands()];
+  const chatRef = (chat: { id: number }) => ({ platform: 'telegram' as const, chatId: String(chat.id) });
+  /** This chat's alert thresholds as stored (empty when not subscribed). */
+  const thresholds = (chat: { id: number }) => app.services.thresholds!.thresholdsFor(chatRef(chat));
+  /** Whether this chat has an alert subscription at all. */
+  const subscribed = (chat: { id: number }) => app.services.alerts!.view(chatRef(chat)) !== null;
   const adapter = createTelegramAdapter({
     core: app.core,
     services: app.services,
@@ -87,5 +80,5 @@ export async function startBot(overrides: Partial<TelegramAdapterOptions> = {}, 
   });
   await adapter.start();
   onTestFinished(() => adapter.stop());
-  return { tg, cg, app, adapter, lifecycle, stored, botId: Number(tg.token.split(':')[0]) };
+  return { tg, cg, app, adapter, lifecycle, thresholds, subscribed, botId: Number(tg.token.split(':')[0]) };
 }

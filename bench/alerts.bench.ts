@@ -1,0 +1,113 @@
+/**
+ * Alerts: (1) evaluation of 100,000 subscriptions × 3 thresholds after one refresh (target < 200 ms), in
+ * the cases a refresh can bring: first sight, a quiet tick, every subscription crossing, every crossing
+ * deferred by the cooldown; (2) a fan-out of Telegram alerts through the dispatcher against a loopback Bot
+ * API that enforces 25/s overall, 1/s per chat and 20/min per group and answers 429 past them (target ≥ 90%
+ * of 25/s, no 429). The fan-out runs on the real clock: 10,000 alerts take ~7 min, so the default is 2,000;
+ * `BENCH_FANOUT_ALERTS=10000 npx tsx bench/run.ts alerts` runs the full one.
+ *
+ * The sink is the minimal undici `sendMessage` sink from test/helpers until the Telegram front end's sink
+ * is wired in.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { systemClock } from '../src/core/clock.js';
+import { silentLogger } from '../src/core/logger.js';
+import type { Snapshot } from '../src/core/snapshot.js';
+import { startBotApiServer } from '../test/helpers/bot-api-server.js';
+import { marketWithRatio } from '../test/helpers/alerts.js';
+import { createMinimalTelegramSink } from '../test/helpers/minimal-telegram-sink.js';
+import type { BenchLog } from './run.js';
+
+const SUBSCRIPTIONS = 100_000;
+
+function snapshot(ratio: number): Snapshot {
+  return { market: { source: 'CoinGecko', data: marketWithRatio(ratio), fetchedAtMs: Date.now(), error: null, failedAtMs: null } };
+}
+
+function freshApp(dir: string, name: string) {
+  const config = loadConfig({ DATABASE_PATH: join(dir, `${name}.sqlite`) });
+  return createApp({ config, logger: silentLogger, clock: systemClock });
+}
+
+async function evaluation(log: BenchLog, dir: string): Promise<void> {
+  const app = freshApp(dir, 'evaluation');
+  const db = app.database.sqlite;
+  const insertSub = db.prepare(
+    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status, cooldown_minutes) VALUES ('telegram', ?, 'bench', ?, 'active', 60)`,
+  );
+  const insertThreshold = db.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio) VALUES (?, ?)`);
+  db.transaction(() => {
+    for (let i = 0; i < SUBSCRIPTIONS; i++) {
+      const id = Number(insertSub.run(`-100${i}`, Date.now()).lastInsertRowid);
+      for (const t of [1, 5, 10]) insertThreshold.run(id, t);
+    }
+  })();
+  log(`${SUBSCRIPTIONS.toLocaleString('en-US')} subscriptions × 3 thresholds (1x, 5x, 10x), cooldown 60 min`);
+
+  const step = (label: string, ratio: number) => {
+    const started = performance.now();
+    const r = app.alerts.evaluate(snapshot(ratio));
+    const ms = performance.now() - started;
+    log(`${label.padEnd(46)} ${ms.toFixed(1).padStart(7)} ms  (${r.crossings} crossings, ${r.messages} messages, ${r.deferred} deferred)`);
+  };
+  step('first sight at 0.8x (sides recorded, no alert)', 0.8);
+  step('quiet refresh 0.8x → 0.85x', 0.85);
+  step('quiet refresh 0.85x → 0.9x', 0.9);
+  step('every subscription crosses 1x (0.9x → 2x)', 2);
+  step('every subscription crosses 5x inside cooldown', 6);
+  step('quiet refresh with 100k pending (6x → 6.1x)', 6.1);
+  app.close();
+}
+
+async function fanOut(log: BenchLog, dir: string): Promise<void> {
+  const alerts = Number(process.env.BENCH_FANOUT_ALERTS ?? 2_000);
+  if (alerts <= 0) return;
+  const chats = Math.max(1, Math.round(alerts / 10));
+  const bot = await startBotApiServer();
+  const app = freshApp(dir, 'fanout');
+  const db = app.database.sqlite;
+  const insertSub = db.prepare(
+    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES ('telegram', ?, 'bench', ?, 'active')`,
+  );
+  const payload = Number(
+    db
+      .prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, '[]', ?)`)
+      .run(JSON.stringify({ kind: 'info', title: 'OPG volume / market cap crossed above 5x', lines: [], fields: [], notices: [], buttons: [], ephemeral: false }), Date.now())
+      .lastInsertRowid,
+  );
+  const enqueue = db.prepare(`INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, ?, 0)`);
+  db.transaction(() => {
+    // Half groups (negative ids, 20/min each), half private chats; one refresh's worth of alerts at a time.
+    const ids = Array.from({ length: chats }, (_, i) => Number(insertSub.run(i % 2 === 0 ? `-100${i}` : `${10_000 + i}`, Date.now()).lastInsertRowid));
+    for (let n = 0; n < alerts; n++) enqueue.run(ids[n % chats]!, payload, Date.now());
+  })();
+  const sink = createMinimalTelegramSink({ apiRoot: bot.url, token: bot.token });
+  app.alerts.registerSink(sink);
+  log(`fan-out: ${alerts.toLocaleString('en-US')} alerts over ${chats.toLocaleString('en-US')} chats (half groups), Bot API limits 25/s, 1/s per chat, 20/min per group`);
+  const started = performance.now();
+  await app.alerts.dispatcher.drain();
+  const tookS = (performance.now() - started) / 1000;
+  const sent = bot.sent.length;
+  const spanS = sent > 1 ? (bot.sent[sent - 1]!.atMs - bot.sent[0]!.atMs) / 1000 : tookS;
+  const rate = (sent - 1) / spanS;
+  log(`delivered ${sent} in ${tookS.toFixed(1)} s: ${rate.toFixed(2)} msg/s = ${((rate / 25) * 100).toFixed(1)}% of 25/s; 429 answers: ${bot.tooMany()}`);
+  const unsent = (db.prepare(`SELECT count(*) AS n FROM alert_outbox WHERE sent_at_ms IS NULL`).get() as { n: number }).n;
+  log(`rows left unsent: ${unsent}`);
+  await sink.close();
+  await bot.close();
+  app.close();
+}
+
+export default async function alertsBench(log: BenchLog): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'opg-bench-alerts-'));
+  try {
+    await evaluation(log, dir);
+    await fanOut(log, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

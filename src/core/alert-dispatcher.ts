@@ -1,0 +1,280 @@
+/**
+ * Drains the alert outbox through each platform's sink, within that platform's limits:
+ * Telegram allows about 30 messages a second overall, 1 a second to one chat and 20 a minute to one group
+ * (negative chat ids), so the defaults stay a little inside (25/s, 1.05 s per chat, 20 per 61 s per group).
+ * Discord's per-route limits live in its sink's REST queue; here it only gets a modest overall pace.
+ *
+ * Crash safety: a row is marked sent only after its sink said `delivered`, and each chat has at most one
+ * message in flight, so a process killed mid fan-out repeats at most one message per chat on restart.
+ * The order of a chat's messages is kept: only the oldest undelivered row of a subscription is ever tried.
+ */
+import type { Clock } from './clock.js';
+import type { Platform } from './command.js';
+import { describeError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { Reply } from './reply.js';
+import type { ChatLifecycle, DeliveryResult, Sink } from './sink.js';
+import type { AlertStore, OutboxHead } from '../db/alert-store.js';
+
+export interface PlatformLimits {
+  /** Least time between two sends on this platform (1000 / messages per second). */
+  minIntervalMs: number;
+  /** Least time between two sends to one chat. */
+  perChatIntervalMs: number;
+  /** A sliding-window cap for group chats (Telegram: 20 a minute), and how to tell a group. */
+  group?: { max: number; windowMs: number; isGroup(chatId: string): boolean };
+  /** Sends awaiting an answer at once (each to a different chat). */
+  maxInFlight: number;
+}
+
+export const TELEGRAM_LIMITS: PlatformLimits = {
+  minIntervalMs: 41,
+  perChatIntervalMs: 1_050,
+  group: { max: 20, windowMs: 61_000, isGroup: (chatId) => chatId.startsWith('-') },
+  maxInFlight: 8,
+};
+
+export const DISCORD_LIMITS: PlatformLimits = { minIntervalMs: 50, perChatIntervalMs: 0, maxInFlight: 4 };
+
+const UNLIMITED: PlatformLimits = { minIntervalMs: 0, perChatIntervalMs: 0, maxInFlight: 1 };
+
+export interface AlertDispatcherOptions {
+  store: AlertStore;
+  clock: Clock;
+  logger: Logger;
+  /** Pauses subscriptions whose sink answered gone, and follows moves. */
+  lifecycle: ChatLifecycle;
+  limits?: Partial<Record<Platform, PlatformLimits>>;
+  /** A row that keeps failing is given up after this many attempts (default 12). */
+  maxAttempts?: number;
+  /** First backoff for failures; doubles per attempt up to `maxBackoffMs` (defaults 2 s, 15 min). */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** How often the running loop looks for new rows when nobody wakes it (default 2 s). */
+  pollMs?: number;
+}
+
+export interface AlertDispatcher {
+  /** Adds (or replaces) the sink for its platform. Rows for platforms without a sink wait. */
+  registerSink(sink: Sink): void;
+  /**
+   * Delivers everything deliverable, waiting on the clock for limits and retries, and resolves when no row
+   * with a sink is left undelivered. Made for tests (with a test clock) and one-shot runs.
+   */
+  drain(): Promise<void>;
+  /** Runs until `stop()`: drains, then waits for `wake()` or the poll interval. Needs a real clock. */
+  start(): void;
+  /** Stops starting sends; resolves once the loop and the sends in flight are done. */
+  stop(): Promise<void>;
+  /** New rows were written: look now rather than at the next poll. */
+  wake(): void;
+}
+
+interface Limiter {
+  chatWaitMs(chatId: string, nowMs: number): number;
+  overallWaitMs(nowMs: number): number;
+  record(chatId: string, nowMs: number): void;
+}
+
+function createLimiter(limits: PlatformLimits): Limiter {
+  let lastSendMs = -Infinity;
+  const lastByChat = new Map<string, number>();
+  const groupSends = new Map<string, number[]>();
+  return {
+    chatWaitMs(chatId, nowMs) {
+      let wait = (lastByChat.get(chatId) ?? -Infinity) + limits.perChatIntervalMs - nowMs;
+      const g = limits.group;
+      if (g?.isGroup(chatId)) {
+        const times = (groupSends.get(chatId) ?? []).filter((t) => t > nowMs - g.windowMs);
+        groupSends.set(chatId, times);
+        if (times.length >= g.max) wait = Math.max(wait, times[0]! + g.windowMs - nowMs);
+      }
+      return Math.max(0, wait);
+    },
+    overallWaitMs: (nowMs) => Math.max(0, lastSendMs + limits.minIntervalMs - nowMs),
+    record(chatId, nowMs) {
+      lastSendMs = nowMs;
+      lastByChat.set(chatId, nowMs);
+      if (limits.group?.isGroup(chatId)) groupSends.set(chatId, [...(groupSends.get(chatId) ?? []), nowMs]);
+    },
+  };
+}
+
+const HEADS_PER_SWEEP = 500;
+
+export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDispatcher {
+  const { store, clock, logger, lifecycle } = options;
+  const maxAttempts = options.maxAttempts ?? 12;
+  const baseBackoffMs = options.baseBackoffMs ?? 2_000;
+  const maxBackoffMs = options.maxBackoffMs ?? 15 * 60_000;
+  const pollMs = options.pollMs ?? 2_000;
+  const limitsFor = (p: Platform): PlatformLimits =>
+    options.limits?.[p] ?? (p === 'telegram' ? TELEGRAM_LIMITS : p === 'discord' ? DISCORD_LIMITS : UNLIMITED);
+
+  const sinks = new Map<Platform, Sink>();
+  const limiters = new Map<Platform, Limiter>();
+  /** Subscription id → its send in flight. */
+  const inFlight = new Map<number, { platform: Platform; done: Promise<void> }>();
+  const payloads = new Map<number, Reply>();
+  let stopped = false;
+  let loop: Promise<void> | null = null;
+  let wakeUp: (() => void) | null = null;
+
+  function limiterFor(p: Platform): Limiter {
+    let l = limiters.get(p);
+    if (!l) limiters.set(p, (l = createLimiter(limitsFor(p))));
+    return l;
+  }
+
+  function replyFor(payloadId: number): Reply | null {
+    let r = payloads.get(payloadId);
+    if (!r) {
+      const json = store.payload(payloadId);
+      if (json === null) return null;
+      r = JSON.parse(json) as Reply;
+      if (payloads.size > 1_000) payloads.clear();
+      payloads.set(payloadId, r);
+    }
+    return r;
+  }
+
+  function settle(head: OutboxHead, result: DeliveryResult): void {
+    const now = clock.now();
+    switch (result.status) {
+      case 'delivered':
+        store.markSent(head.id, now);
+        return;
+      case 'retry': {
+        const attempt = head.attempts + 1;
+        if (attempt >= maxAttempts) {
+          store.markFailed(head.id, now, `gave up after ${attempt} attempts: ${result.reason}`);
+          logger.warn({ outboxId: head.id, platform: head.platform, reason: result.reason }, 'alert given up');
+          return;
+        }
+        const backoff = Math.min(maxBackoffMs, baseBackoffMs * 2 ** (attempt - 1));
+        // A retry-after the platform gave is honoured as is; the growing backoff takes over for a failure
+        // with no hint, or one that keeps coming back.
+        const delay = result.retryAfterMs > 0 ? Math.max(result.retryAfterMs, attempt > 3 ? backoff : 0) : backoff;
+        store.markRetry(head.id, now + delay, result.reason);
+        logger.debug({ outboxId: head.id, delayMs: delay, reason: result.reason }, 'alert delivery will be retried');
+        return;
+      }
+      case 'gone':
+        lifecycle.pauseChat(head.platform, head.chatId, result.reason);
+        logger.info({ platform: head.platform, chatId: head.chatId, reason: result.reason }, 'alert subscription paused');
+        return;
+      case 'moved':
+        lifecycle.migrateChat(head.platform, head.chatId, result.toChatId);
+        logger.info({ platform: head.platform, from: head.chatId, to: result.toChatId }, 'alert subscription moved');
+        return;
+    }
+  }
+
+  async function deliver(head: OutboxHead, sink: Sink): Promise<void> {
+    const payload = replyFor(head.payloadId);
+    if (!payload) {
+      store.markFailed(head.id, clock.now(), 'payload missing');
+      return;
+    }
+    let result: DeliveryResult;
+    try {
+      result = await sink.deliver({ platform: head.platform, chatId: head.chatId, threadId: head.threadId, guildId: head.guildId }, payload);
+    } catch (err) {
+      result = { status: 'retry', retryAfterMs: 0, reason: describeError(err) };
+    }
+    settle(head, result);
+  }
+
+  function inFlightOn(p: Platform): Array<Promise<void>> {
+    return [...inFlight.values()].filter((f) => f.platform === p).map((f) => f.done);
+  }
+
+  /** One pass over the heads. Returns 0 to go again at once, ms until something is due, or null when idle. */
+  async function sweep(): Promise<number | null> {
+    const heads = store.heads(HEADS_PER_SWEEP);
+    let earliest = Infinity;
+    let started = 0;
+    for (const head of heads) {
+      if (stopped) break;
+      const sink = sinks.get(head.platform);
+      if (!sink || inFlight.has(head.subscriptionId)) continue;
+      let now = clock.now();
+      if (head.nextAttemptAtMs > now) {
+        earliest = Math.min(earliest, head.nextAttemptAtMs);
+        continue;
+      }
+      const limiter = limiterFor(head.platform);
+      const chatWait = limiter.chatWaitMs(head.chatId, now);
+      if (chatWait > 0) {
+        earliest = Math.min(earliest, now + chatWait);
+        continue;
+      }
+      for (;;) {
+        const wait = limiter.overallWaitMs(now);
+        const busy = inFlightOn(head.platform);
+        if (wait <= 0 && busy.length < limitsFor(head.platform).maxInFlight) break;
+        if (wait > 0) await clock.sleep(wait);
+        else await Promise.race(busy);
+        if (stopped) return null;
+        now = clock.now();
+      }
+      limiter.record(head.chatId, now);
+      const done = deliver(head, sink)
+        .catch((err: unknown) => logger.error({ err, outboxId: head.id }, 'alert delivery bookkeeping failed'))
+        .finally(() => inFlight.delete(head.subscriptionId));
+      inFlight.set(head.subscriptionId, { platform: head.platform, done });
+      started += 1;
+    }
+    if (started > 0) return 0;
+    if (inFlight.size > 0) {
+      await Promise.race([...inFlight.values()].map((f) => f.done));
+      return 0;
+    }
+    return earliest === Infinity ? null : Math.max(1, earliest - clock.now());
+  }
+
+  async function waitForWake(ms: number): Promise<void> {
+    await Promise.race([clock.sleep(ms), new Promise<void>((resolve) => (wakeUp = resolve))]);
+    wakeUp = null;
+  }
+
+  return {
+    registerSink(sink) {
+      sinks.set(sink.platform, sink);
+    },
+    async drain() {
+      while (!stopped) {
+        const next = await sweep();
+        if (next === null) break;
+        if (next > 0) await clock.sleep(next);
+      }
+      await Promise.all([...inFlight.values()].map((f) => f.done));
+    },
+    start() {
+      if (loop) return;
+      stopped = false;
+      loop = (async () => {
+        while (!stopped) {
+          try {
+            const next = await sweep();
+            if (next === 0) continue;
+            await waitForWake(next === null ? pollMs : Math.min(next, pollMs));
+          } catch (err) {
+            logger.error({ err }, 'alert dispatcher pass failed');
+            await waitForWake(pollMs);
+          }
+        }
+      })();
+    },
+    async stop() {
+      stopped = true;
+      wakeUp?.();
+      await loop;
+      loop = null;
+      await Promise.all([...inFlight.values()].map((f) => f.done));
+    },
+    wake() {
+      wakeUp?.();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/**
+ * One alert subscription per chat (Telegram chat, Discord channel). `status` is `active` or `paused`;
+ * a pause keeps its reason so `alerts` can show it. `pending_json` holds crossings that happened inside the
+ * cooldown, merged into the next message rather than lost.
+ */
+export const alertSubscriptions = sqliteTable(
+  'alert_subscriptions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    platform: text('platform').notNull(),
+    chatId: text('chat_id').notNull(),
+    threadId: text('thread_id'),
+    guildId: text('guild_id'),
+    createdBy: text('created_by').notNull(),
+    createdAtMs: integer('created_at_ms').notNull(),
+    status: text('status').notNull(),
+    pauseReason: text('pause_reason'),
+    pausedAtMs: integer('paused_at_ms'),
+    cooldownMinutes: integer('cooldown_minutes').notNull().default(60),
+    /** Minute of the day (UTC) for the daily digest, or null when off. */
+    digestMinute: integer('digest_minute'),
+    lastDigestAtMs: integer('last_digest_at_ms'),
+    lastAlertAtMs: integer('last_alert_at_ms'),
+    pendingJson: text('pending_json'),
+  },
+  (t) => [
+    uniqueIndex('alert_subscriptions_chat').on(t.platform, t.chatId),
+    index('alert_subscriptions_digest').on(t.digestMinute).where(sql`digest_minute is not null`),
+    index('alert_subscriptions_pending').on(t.id).where(sql`pending_json is not null`),
+  ],
+);
+
+/**
+ * Thresholds of a subscription with their state: `side` is `above`, `below`, null (not yet seen) or `off`
+ * (subscription paused). Indexed on (side, ratio) so one refresh reads only the rows that cross.
+ */
+export const alertThresholds = sqliteTable(
+  'alert_thresholds',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    subscriptionId: integer('subscription_id')
+      .notNull()
+      .references(() => alertSubscriptions.id, { onDelete: 'cascade' }),
+    ratio: real('ratio').notNull(),
+    side: text('side'),
+    lastCrossedAtMs: integer('last_crossed_at_ms'),
+  },
+  (t) => [uniqueIndex('alert_thresholds_sub_ratio').on(t.subscriptionId, t.ratio), index('alert_thresholds_side_ratio').on(t.side, t.ratio, t.subscriptionId)],
+);
+
+/** A serialized `Reply`, shared by every outbox row of one evaluation that says the same thing. */
+export const alertPayloads = sqliteTable('alert_payloads', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  replyJson: text('reply_json').notNull(),
+  /** The crossings this alert reports (JSON array), for the digest's "alerts fired". */
+  crossingsJson: text('crossings_json').notNull().default('[]'),
+  createdAtMs: integer('created_at_ms').notNull(),
+});
+
+/**
+ * Messages to deliver. A row is sent once `sent_at_ms` is set, which happens only after the platform
+ * accepted it; the target is the subscription's current chat, so a migration moves undelivered rows too.
+ */
+export const alertOutbox = sqliteTable(
+  'alert_outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    subscriptionId: integer('subscription_id')
+      .notNull()
+      .references(() => alertSubscriptions.id, { onDelete: 'cascade' }),
+    kind: text('kind').notNull(),
+    payloadId: integer('payload_id')
+      .notNull()
+      .references(() => alertPayloads.id),
+    createdAtMs: integer('created_at_ms').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAtMs: integer('next_attempt_at_ms').notNull(),
+    sentAtMs: integer('sent_at_ms'),
+    failedAtMs: integer('failed_at_ms'),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    index('alert_outbox_unsent').on(t.subscriptionId, t.id).where(sql`sent_at_ms is null and failed_at_ms is null`),
+    index('alert_outbox_sub_created').on(t.subscriptionId, t.createdAtMs),
+  ],
+);

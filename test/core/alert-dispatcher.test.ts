@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import type { App } from '../../src/app.js';
+import type { ChatRef } from '../../src/core/command.js';
+import { replyText } from '../../src/core/reply.js';
+import type { DeliveryResult } from '../../src/core/sink.js';
+import { createTestApp, member } from '../helpers/app.js';
+import { freshSnapshot, outboxOf, subscribeWith } from '../helpers/alerts.js';
+import { createTestClock, type TestClock } from '../helpers/clock.js';
+import { createRecordingSink } from '../helpers/recording-sink.js';
+import { tempDbPath } from '../helpers/temp-dir.js';
+
+const tg = (chatId: string): ChatRef => ({ platform: 'telegram', chatId, kind: chatId.startsWith('-') ? 'supergroup' : 'private' });
+
+/** Swings the ratio across 1x `times` times, five minutes apart: one alert per swing after the first reading. */
+function swing(app: App & { clock: TestClock }, times: number): void {
+  for (let i = 0; i <= times; i++) {
+    app.clock.advance(5 * 60_000);
+    app.alerts.evaluate(freshSnapshot(app.clock, i % 2 === 0 ? 0.5 : 2));
+  }
+}
+
+describe('alert dispatcher', () => {
+  it('delivers every alert once, in order per chat, within Telegram limits', async () => {
+    const app = createTestApp();
+    const chats = ['111', '222', '333'].map(tg);
+    for (const chat of chats) subscribeWith(app, chat, [1], 0);
+    swing(app, 4);
+    const sink = createRecordingSink('telegram', app.clock);
+    app.alerts.registerSink(sink);
+    await app.alerts.dispatcher.drain();
+
+    expect(sink.attempts).toHaveLength(12);
+    for (const chat of chats) {
+      const mine = sink.attempts.filter((a) => a.target.chatId === chat.chatId);
+      expect(mine.map((a) => a.reply.title)).toEqual([
+        'OPG volume / market cap crossed above 1x',
+        'OPG volume / market cap fell below 1x',
+        'OPG volume / market cap crossed above 1x',
+        'OPG volume / market cap fell below 1x',
+      ]);
+      for (let i = 1; i < mine.length; i++) expect(mine[i]!.atMs - mine[i - 1]!.atMs).toBeGreaterThanOrEqual(1_000);
+      expect(outboxOf(app, chat).every((r) => r.sentAtMs !== null)).toBe(true);
+    }
+    for (let i = 1; i < sink.attempts.length; i++) expect(sink.attempts[i]!.atMs - sink.attempts[i - 1]!.atMs).toBeGreaterThanOrEqual(40);
+  });
+
+  it('sends at most 20 messages a minute to one Telegram group', async () => {
+    const app = createTestApp();
+    const group = tg('-100777');
+    subscribeWith(app, group, [1], 0);
+    swing(app, 25);
+    const sink = createRecordingSink('telegram', app.clock);
+    app.alerts.registerSink(sink);
+    await app.alerts.dispatcher.drain();
+
+    expect(sink.attempts).toHaveLength(25);
+    for (let i = 20; i < sink.attempts.length; i++) {
+      expect(sink.attempts[i]!.atMs - sink.attempts[i - 20]!.atMs).toBeGreaterThanOrEqual(60_000);
+    }
+  });
+
+  it('honours retry-after and marks a row sent only once the platform accepted it', async () => {
+    const app = createTestApp();
+    const chat = tg('111');
+    subscribeWith(app, chat, [1], 0);
+    swing(app, 1);
+    const answers: DeliveryResult[] = [{ status: 'retry', retryAfterMs: 7_000, reason: 'Telegram 429' }, { status: 'delivered' }];
+    let sentAfterFirst: number | null | undefined;
+    const sink = createRecordingSink('telegram', app.clock, (_t, n) => {
+      if (n === 2) sentAfterFirst = outboxOf(app, chat)[0]!.sentAtMs;
+      return answers[n - 1]!;
+    });
+    app.alerts.registerSink(sink);
+    await app.alerts.dispatcher.drain();
+
+    expect(sink.attempts).toHaveLength(2);
+    expect(sink.attempts[1]!.atMs - sink.attempts[0]!.atMs).toBeGreaterThanOrEqual(7_000);
+    expect(sentAfterFirst).toBeNull();
+    expect(outboxOf(app, chat)[0]!.sentAtMs).toBe(sink.attempts[1]!.atMs);
+  });
+
+  it('backs off on failures and gives a row up instead of retrying it forever', async () => {
+    const app = createTestApp();
+    const chat = tg('111');
+    subscribeWith(app, chat, [1], 0);
+    swing(app, 1);
+    const sink = createRecordingSink('telegram', app.clock, () => ({ status: 'retry', retryAfterMs: 0, reason: 'Telegram 502' }));
+    app.alerts.registerSink(sink);
+    await app.alerts.dispatcher.drain();
+
+    expect(sink.attempts).toHaveLength(12);
+    const gaps = sink.attempts.slice(1).map((a, i) => a.atMs - sink.attempts[i]!.atMs);
+    expect(gaps[0]).toBeGreaterThanOrEqual(2_000);
+    expect(gaps[3]!).toBeGreaterThan(gaps[2]!);
+    const row = app.database.sqlite.prepare('SELECT failed_at_ms AS f, last_error AS e FROM alert_outbox').get() as { f: number; e: string };
+    expect(row.f).not.toBeNull();
+    expect(row.e).toMatch(/gave up after 12 attempts: Telegram 502/);
+  });
+
+  it('pauses a chat the bot was removed from, says why in alerts, and stops trying it', async () => {
+    const app = createTestApp();
+    const gone = tg('-100666');
+    const fine = tg('-100555');
+    subscribeWith(app, gone, [1], 0);
+    subscribeWith(app, fine, [1], 0);
+    swing(app, 2);
+    const sink = createRecordingSink('telegram', app.clock, (t) =>
+      t.chatId === gone.chatId ? { status: 'gone', reason: 'Telegram: Forbidden: bot was kicked from the group chat' } : { status: 'delivered' },
+    );
+    app.alerts.registerSink(sink);
+    await app.alerts.dispatcher.drain();
+    swing(app, 2);
+    await app.alerts.dispatcher.drain();
+
+    expect(sink.attempts.filter((a) => a.target.chatId === gone.chatId)).toHaveLength(1);
+    expect(sink.attempts.filter((a) => a.target.chatId === fine.chatId)).toHaveLength(4);
+    const status = await app.runText('/opg alerts', gone, member);
+    expect(replyText(status)).toContain('paused');
+    expect(replyText(status)).toContain('bot was kicked from the group chat');
+    expect(app.alerts.thresholdsFor(gone)).toEqual([]);
+  });
+
+  it('follows a group that became a supergroup, with its undelivered alerts', async () => {
+    const app = createTestApp();
+    const old = tg('-4001');
+    subscribeWith(app, old, [1], 0);
+    swing(app, 2);
+    const sink = createRecordingSink('telegram', app.clock, (t) => (t.chatId === old.chatId ? { status: 'moved', toChatId: '-1004001' } : { status: 'delivered' }));
+    app.alerts.registerSink(sink);
+    await app.alerts.dispatcher.drain();
+
+    expect(sink.attempts.map((a) => a.target.chatId)).toEqual(['-4001', '-1004001', '-1004001']);
+    expect(app.alerts.view(old)).toBeNull();
+    expect(app.alerts.view(tg('-1004001'))?.status).toBe('active');
+    expect(outboxOf(app, tg('-1004001')).every((r) => r.sentAtMs !== null)).toBe(true);
+  });
+
+  it('after a kill in the middle of a fan-out, a new process delivers every alert, repeating at most one per chat', async () => {
+    const clock = createTestClock();
+    const databasePath = tempDbPath();
+    const first = createTestApp({ clock, databasePath });
+    const chats = Array.from({ length: 30 }, (_, i) => tg(`-100${1000 + i}`));
+    for (const chat of chats) subscribeWith(first, chat, [1], 0);
+    swing(first, 3);
+    const expected = chats.length * 3;
+
+    // The first process sends 40 messages, then its sends hang: the platform got them, the process died
+    // before it heard back.
+    const received: Array<{ chatId: string; title: string; line: string }> = [];
+    const record = (chatId: string, r: { title: string; lines: string[] }) => received.push({ chatId, title: r.title, line: r.lines[0] ?? '' });
+    let sends = 0;
+    const dying = createRecordingSink('telegram', clock, (t) => {
+      sends += 1;
+      return sends <= 40 ? { status: 'delivered' } : new Promise<DeliveryResult>(() => {});
+    });
+    const recordingDeliver = dying.deliver.bind(dying);
+    dying.deliver = async (t, r) => {
+      record(t.chatId, r);
+      return recordingDeliver(t, r);
+    };
+    first.alerts.registerSink(dying);
+    void first.alerts.dispatcher.drain();
+    for (let i = 0; i < 200 && sends < 48; i++) await new Promise((r) => setImmediate(r));
+    expect(sends).toBeGreaterThan(40);
+    void first.alerts.dispatcher.stop();
+    first.database.close();
+
+    const second = createTestApp({ clock, databasePath });
+    const sink = createRecordingSink('telegram', clock);
+    const deliver = sink.deliver.bind(sink);
+    sink.deliver = async (t, r) => {
+      record(t.chatId, r);
+      return deliver(t, r);
+    };
+    second.alerts.registerSink(sink);
+    await second.alerts.dispatcher.drain();
+
+    const unique = new Set(received.map((m) => JSON.stringify(m)));
+    expect(unique.size).toBe(expected);
+    for (const chat of chats) {
+      const mine = received.filter((m) => m.chatId === chat.chatId);
+      expect(mine.length - new Set(mine.map((m) => JSON.stringify(m))).size).toBeLessThanOrEqual(1);
+    }
+    expect(received.length - expected).toBeGreaterThan(0);
+    expect(received.length - expected).toBeLessThanOrEqual(8);
+    expect(chats.flatMap((c) => outboxOf(second, c)).every((r) => r.sentAtMs !== null)).toBe(true);
+  });
+});

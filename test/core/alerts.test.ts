@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatRef } from '../../src/core/command.js';
+import { replyText, type Reply } from '../../src/core/reply.js';
+import { createTestApp } from '../helpers/app.js';
+import { freshSnapshot, marketWithRatio, outboxOf, subscribeWith } from '../helpers/alerts.js';
+import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
+import { sendJson } from '../helpers/http-server.js';
+
+const BAD = /NaN|Infinity|undefined|null/;
+const group: ChatRef = { platform: 'telegram', chatId: '-100123', kind: 'supergroup' };
+const CAP = 40_000_000;
+const withRatio = (ratio: number) => marketItem({ market_cap: CAP, total_volume: ratio * CAP });
+
+describe('alert evaluation', () => {
+  it('fires nothing when there is no snapshot yet', async () => {
+    const cg = await startCoinGeckoServer([withRatio(13.2)]);
+    cg.fail((_req, res) => sendJson(res, 500, { error: 'down' }));
+    const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
+    subscribeWith(app, group, [1, 5, 10], 0);
+    await app.core.refresh();
+    expect(outboxOf(app, group)).toEqual([]);
+    expect(app.alerts.view(group)?.thresholds.every((t) => t.side === null)).toBe(true);
+  });
+
+  it('fires nothing on a stale snapshot, then fires once the figures are fresh again', async () => {
+    const cg = await startCoinGeckoServer([withRatio(0.8)]);
+    const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
+    subscribeWith(app, group, [1, 5, 10], 0);
+    await app.core.refresh();
+    expect(app.alerts.view(group)?.thresholds.map((t) => t.side)).toEqual(['below', 'below', 'below']);
+
+    // A failed refresh keeps the last figures, marked stale: nothing is evaluated.
+    app.clock.advance(5 * 60_000);
+    cg.fail((_req, res) => sendJson(res, 503, { error: 'busy' }));
+    await app.core.refresh();
+    // A reading past the stale limit, or one carrying an error, with a ratio that would cross everything.
+    const old = freshSnapshot(app.clock, 13.2);
+    expect(app.alerts.evaluate({ market: { ...old.market, fetchedAtMs: app.clock.now() - 16 * 60_000 } }).skipped).toBe('stale');
+    expect(app.alerts.evaluate({ market: { ...old.market, error: 'CoinGecko: HTTP 503', failedAtMs: app.clock.now() } }).skipped).toBe('stale');
+    expect(outboxOf(app, group)).toEqual([]);
+
+    cg.heal();
+    cg.setMarkets([withRatio(13.2)]);
+    app.clock.advance(5 * 60_000);
+    await app.core.refresh();
+    const rows = outboxOf(app, group);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.crossings.map((c) => c.threshold)).toEqual([1, 5, 10]);
+  });
+
+  it('fires nothing when the market cap is zero and the ratio is not available', () => {
+    const app = createTestApp();
+    subscribeWith(app, group, [1], 0);
+    app.alerts.evaluate(freshSnapshot(app.clock, 0.5));
+    const snapshot = freshSnapshot(app.clock, 0.5);
+    snapshot.market.data = { ...marketWithRatio(5), marketCapUsd: 0 };
+    expect(app.alerts.evaluate(snapshot).skipped).toBe('no-ratio');
+    expect(outboxOf(app, group)).toEqual([]);
+  });
+
+  it('writes an alert that says which way, which threshold, the ratio, volume, market cap and as-of time, and mentions no one', () => {
+    const app = createTestApp();
+    subscribeWith(app, group, [5], 0);
+    app.alerts.evaluate(freshSnapshot(app.clock, 3));
+    app.clock.advance(5 * 60_000);
+    app.alerts.evaluate(freshSnapshot(app.clock, 6.4));
+    app.clock.advance(5 * 60_000);
+    app.alerts.evaluate(freshSnapshot(app.clock, 4.4));
+    const [up, down] = outboxOf(app, group).map((r) => JSON.parse(r.replyJson) as Reply);
+    expect(up!.title).toBe('OPG volume / market cap crossed above 5x');
+    expect(up!.lines).toEqual(['Rose to 5x or more (6.4x at 12:05 UTC)']);
+    expect(up!.fields).toEqual([
+      { label: 'Volume / market cap now', value: '6.4x', inline: true },
+      { label: '24h volume', value: '$256M', inline: true },
+      { label: 'Market cap', value: '$40M', inline: true },
+    ]);
+    expect(up!.footer).toBe('CoinGecko · as of 2026-11-22 12:05 UTC');
+    expect(down!.title).toBe('OPG volume / market cap fell below 5x');
+    expect(down!.lines).toEqual(['Fell below 4.5x, under the 5x threshold (4.4x at 12:10 UTC)']);
+    for (const r of [up!, down!]) {
+      expect(replyText(r)).not.toMatch(BAD);
+      expect(replyText(r)).not.toMatch(/@/);
+    }
+  });
+
+  it('merges crossings inside the cooldown into the next message', () => {
+    const app = createTestApp();
+    subscribeWith(app, group, [1, 5], 60);
+    app.alerts.evaluate(freshSnapshot(app.clock, 0.5));
+    app.clock.advance(5 * 60_000);
+    app.alerts.evaluate(freshSnapshot(app.clock, 2)); // crosses 1: sent
+    app.clock.advance(10 * 60_000);
+    app.alerts.evaluate(freshSnapshot(app.clock, 6)); // crosses 5: inside the cooldown
+    app.clock.advance(10 * 60_000);
+    app.alerts.evaluate(freshSnapshot(app.clock, 0.5)); // down through both: still inside
+    expect(outboxOf(app, group)).toHaveLength(1);
+    app.clock.advance(45 * 60_000);
+    app.alerts.evaluate(freshSnapshot(app.clock, 0.5)); // cooldown over: one merged message
+    const rows = outboxOf(app, group);
+    expect(rows).toHaveLength(2);
+    expect(rows[1]!.crossings.map((c) => `${c.direction} ${c.threshold}`)).toEqual(['up 5', 'down 5', 'down 1']);
+    expect(rows[1]!.createdAtMs - rows[0]!.createdAtMs).toBe(65 * 60_000);
+  });
+
+  it('does not fire on subscribing or on a first reading after restart', async () => {
+    const cg = await startCoinGeckoServer([withRatio(13.2)]);
+    const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
+    subscribeWith(app, group, [1, 5, 10], 0);
+    await app.core.refresh();
+    expect(outboxOf(app, group)).toEqual([]);
+  });
+});
+
+describe('daily digest', () => {
+  it('posts the stats, the ratio 24h low and high and the alerts of the day at the chosen UTC minute, once', async () => {
+    const cg = await startCoinGeckoServer([withRatio(0.8)]);
+    const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
+    subscribeWith(app, group, [1, 5, 10], 0);
+    app.alerts.setDigest(group, 8 * 60);
+    for (const [r, at] of [
+      [0.8, '2026-11-22T20:00:00Z'],
+      [2.2, '2026-11-23T02:00:00Z'],
+      [1.5, '2026-11-23T07:55:00Z'],
+    ] as const) {
+      app.clock.set(Date.parse(at));
+      cg.setMarkets([withRatio(r)]);
+      await app.core.refresh();
+    }
+    expect(app.alerts.runDigests()).toBe(0);
+
+    app.clock.set(Date.parse('2026-11-23T08:00:20Z'));
+    expect(app.alerts.runDigests()).toBe(1);
+    app.clock.set(Date.parse('2026-11-23T08:01:00Z'));
+    expect(app.alerts.runDigests()).toBe(0);
+
+    const digest = outboxOf(app, group).filter((r) => r.kind === 'digest');
+    expect(digest).toHaveLength(1);
+    const reply = JSON.parse(digest[0]!.replyJson) as Reply;
+    const text = replyText(reply);
+    expect(reply.title).toBe('OPG daily digest');
+    expect(text).toContain('Volume / market cap\n1.5x');
+    expect(text).toContain('low 0.8x · high 2.2x (3 readings)');
+    expect(text).toContain('Rose to 1x or more (2.2x at 02:00 UTC)');
+    expect(text).not.toMatch(BAD);
+  });
+
+  it('skips a digest whose minute passed more than an hour before the bot came back', () => {
+    const app = createTestApp();
+    subscribeWith(app, group, [1], 0);
+    app.alerts.setDigest(group, 8 * 60);
+    app.clock.set(Date.parse('2026-11-23T09:30:00Z'));
+    expect(app.alerts.runDigests()).toBe(0);
+    app.clock.set(Date.parse('2026-11-24T08:30:00Z'));
+    expect(app.alerts.runDigests()).toBe(1);
+  });
+});

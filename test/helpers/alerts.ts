@@ -1,0 +1,62 @@
+import type { App } from '../../src/app.js';
+import type { Crossing } from '../../src/core/alert-rules.js';
+import type { Clock } from '../../src/core/clock.js';
+import type { ChatRef } from '../../src/core/command.js';
+import type { MarketData, Snapshot } from '../../src/core/snapshot.js';
+
+export const MARKET_CAP_USD = 40_000_000;
+
+/** Market data whose volume / market cap is `ratio`. */
+export function marketWithRatio(ratio: number): MarketData {
+  return {
+    coinId: 'opengradient',
+    symbol: 'opg',
+    name: 'OpenGradient',
+    priceUsd: 0.04,
+    priceChange24hPct: 1.5,
+    marketCapUsd: MARKET_CAP_USD,
+    marketCapRank: 800,
+    fdvUsd: 400_000_000,
+    volume24hUsd: ratio * MARKET_CAP_USD,
+    high24hUsd: 0.05,
+    low24hUsd: 0.03,
+    circulatingSupply: 1e9,
+    totalSupply: 1e9,
+    maxSupply: 1e9,
+    sourceUpdatedAtMs: null,
+  };
+}
+
+/** A fresh snapshot, fetched now, with this ratio. */
+export function freshSnapshot(clock: Clock, ratio: number): Snapshot {
+  return { market: { source: 'CoinGecko', data: marketWithRatio(ratio), fetchedAtMs: clock.now(), error: null, failedAtMs: null } };
+}
+
+export interface OutboxEntry {
+  id: number;
+  kind: 'alert' | 'digest';
+  createdAtMs: number;
+  sentAtMs: number | null;
+  crossings: Crossing[];
+  replyJson: string;
+}
+
+/** Every outbox row of one chat, oldest first. */
+export function outboxOf(app: App, chat: Pick<ChatRef, 'platform' | 'chatId'>): OutboxEntry[] {
+  const rows = app.database.sqlite
+    .prepare(
+      `SELECT o.id, o.kind, o.created_at_ms AS createdAtMs, o.sent_at_ms AS sentAtMs, p.crossings_json AS crossingsJson, p.reply_json AS replyJson
+       FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id JOIN alert_payloads p ON p.id = o.payload_id
+       WHERE s.platform = ? AND s.chat_id = ? ORDER BY o.id`,
+    )
+    .all(chat.platform, chat.chatId) as Array<Omit<OutboxEntry, 'crossings'> & { crossingsJson: string }>;
+  return rows.map(({ crossingsJson, ...r }) => ({ ...r, crossings: JSON.parse(crossingsJson) as Crossing[] }));
+}
+
+/** Subscribes `chat` with exactly these thresholds and this cooldown. */
+export function subscribeWith(app: App, chat: ChatRef, thresholds: readonly number[], cooldownMinutes: number): void {
+  const { view } = app.alerts.subscribe(chat, 'tester');
+  for (const t of view.thresholds) app.alerts.removeThreshold(chat, t.ratio);
+  for (const t of thresholds) app.alerts.addThreshold(chat, t);
+  app.alerts.setCooldown(chat, cooldownMinutes);
+}
