@@ -1,8 +1,19 @@
 import { defineCommand } from '../src/core/command.js';
-import { age, ratio, usd } from '../src/core/format.js';
+import { age, ratio, signedPct, usd } from '../src/core/format.js';
 import { volumeToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
+
+/** Where the ratio stands against this chat's thresholds: `4.7x is above 1x; below 5x (+6.4% to go), 10x (+113% to go)`. */
+export function thresholdStanding(thresholds: readonly number[], now: number | null): string {
+  if (thresholds.length === 0) return 'none in this chat (a moderator can start alerts with /opg alerts subscribe)';
+  const sorted = [...thresholds].sort((a, b) => a - b);
+  if (now === null) return `${sorted.map(ratio).join(', ')} (the ratio is not available now)`;
+  const above = sorted.filter((t) => now >= t);
+  const below = sorted.filter((t) => now < t).map((t) => `${ratio(t)} (${signedPct(((t - now) / now) * 100)} to go)`);
+  const parts = [above.length > 0 ? `above ${above.map(ratio).join(', ')}` : '', below.length > 0 ? `below ${below.join(', ')}` : ''];
+  return `${ratio(now)} is ${parts.filter(Boolean).join('; ')}`;
+}
 
 export default defineCommand({
   name: 'volume',
@@ -10,7 +21,7 @@ export default defineCommand({
   options: {},
   access: 'everyone',
   menuAlias: true,
-  async run(_args, { core }) {
+  async run(_args, { core, services, chat }) {
     const { market } = core.snapshot();
     const m = market.data;
     const now = core.clock.now();
@@ -31,6 +42,7 @@ export default defineCommand({
             ? `low ${ratio(week.low)} · high ${ratio(week.high)} · average ${ratio(week.average)}${coverage}`
             : 'no history yet: the bot records a reading at every refresh',
         },
+        { label: 'Alert thresholds', value: thresholdStanding(services.thresholds?.thresholdsFor(chat) ?? [], volumeToMarketCap(m)) },
       ],
       notices: [...readingNotices(core, market, 'Market data'), ...missingNotice(market, ['volume24hUsd', 'marketCapUsd'])],
       footer: sourceFooter(core, [market]),

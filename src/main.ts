@@ -4,7 +4,7 @@
  * the process says which variables to set and exits 1, so a misconfigured deployment fails loudly.
  */
 import { createApp } from './app.js';
-import { runConsole } from './adapters/console/console.js';
+import { createConsoleSink, runConsole } from './adapters/console/console.js';
 import { createFileRender } from './adapters/console/render.js';
 import { createTelegramAdapter } from './adapters/telegram/adapter.js';
 import { createTelegramSink } from './adapters/telegram/sink.js';
@@ -61,7 +61,9 @@ async function main(): Promise<number> {
   };
 
   if (platforms.length === 0) {
-    await runConsole({ runText: app.runText, input: process.stdin, output: process.stdout, render: createFileRender('charts') });
+    const render = createFileRender('charts');
+    app.alerts.registerSink(createConsoleSink(process.stdout, render));
+    await runConsole({ runText: app.runText, input: process.stdin, output: process.stdout, render });
     await stop('console closed');
     return 0;
   }

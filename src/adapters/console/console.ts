@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Actor, ChatRef } from '../../core/command.js';
 import type { Reply } from '../../core/reply.js';
+import type { Sink } from '../../core/sink.js';
 import { renderPlain } from './render.js';
 
 export const CONSOLE_CHAT: ChatRef = { platform: 'console', chatId: 'console', kind: 'private', title: 'console' };
@@ -35,4 +36,18 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
     rl.prompt();
   }
   rl.close();
+}
+
+/**
+ * Alerts for a subscription made at the console prompt: printed between prompts. Without a running prompt
+ * (the one-shot CLI) no console sink exists, and such alerts wait in the outbox for the next session.
+ */
+export function createConsoleSink(output: Writable, render: (reply: Reply) => Promise<string> | string = renderPlain): Sink {
+  return {
+    platform: 'console',
+    async deliver(_target, reply) {
+      output.write(`\n${await render(reply)}\n\n`);
+      return { status: 'delivered' };
+    },
+  };
 }

@@ -30,3 +30,17 @@ describe('console front end', () => {
     expect(out).toBe('T\n=\n! Stale: x\n\nPrice  $1.00\n\nCoinGecko · as of now');
   });
 });
+
+describe('console alert sink', () => {
+  it('prints an alert between prompts and reports it delivered', async () => {
+    const { createConsoleSink } = await import('../../../src/adapters/console/console.js');
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (d: Buffer) => (text += d.toString()));
+    const sink = createConsoleSink(output);
+    const result = await sink.deliver({ platform: 'console', chatId: 'console' }, reply({ title: 'OPG volume / market cap crossed 5x', lines: ['Now 5.2x'] }));
+    expect(result).toEqual({ status: 'delivered' });
+    expect(text).toContain('OPG volume / market cap crossed 5x\n');
+    expect(text).toContain('Now 5.2x');
+  });
+});
