@@ -39,11 +39,14 @@ async function evaluation(log: BenchLog, dir: string): Promise<void> {
   const insertSub = db.prepare(
     `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status, cooldown_minutes) VALUES ('telegram', ?, 'bench', ?, 'active', 60)`,
   );
-  const insertThreshold = db.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio) VALUES (?, ?)`);
+  // New thresholds join the unseen level of their ratio, as `alerts subscribe` / `alerts add` do.
+  const insertLevel = db.prepare(`INSERT INTO alert_levels (ratio, side) VALUES (?, NULL)`);
+  const insertThreshold = db.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio, level_id) VALUES (?, ?, ?)`);
   db.transaction(() => {
+    const levels = [1, 5, 10].map((t) => [t, Number(insertLevel.run(t).lastInsertRowid)] as const);
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
       const id = Number(insertSub.run(`-100${i}`, Date.now()).lastInsertRowid);
-      for (const t of [1, 5, 10]) insertThreshold.run(id, t);
+      for (const [t, level] of levels) insertThreshold.run(id, t, level);
     }
   })();
   log(`${SUBSCRIPTIONS.toLocaleString('en-US')} subscriptions × 3 thresholds (1x, 5x, 10x), cooldown 60 min`);

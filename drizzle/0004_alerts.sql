@@ -1,3 +1,12 @@
+CREATE TABLE `alert_levels` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`ratio` real NOT NULL,
+	`side` text,
+	`last_crossed_at_ms` integer
+);
+--> statement-breakpoint
+CREATE INDEX `alert_levels_side_ratio` ON `alert_levels` (`side`,`ratio`);--> statement-breakpoint
+CREATE UNIQUE INDEX `alert_levels_unseen` ON `alert_levels` (`ratio`) WHERE side is null;--> statement-breakpoint
 CREATE TABLE `alert_outbox` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`subscription_id` integer NOT NULL,
@@ -47,10 +56,9 @@ CREATE TABLE `alert_thresholds` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`subscription_id` integer NOT NULL,
 	`ratio` real NOT NULL,
-	`side` text,
-	`last_crossed_at_ms` integer,
+	`level_id` integer,
 	FOREIGN KEY (`subscription_id`) REFERENCES `alert_subscriptions`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `alert_thresholds_sub_ratio` ON `alert_thresholds` (`subscription_id`,`ratio`);--> statement-breakpoint
-CREATE INDEX `alert_thresholds_side_ratio` ON `alert_thresholds` (`side`,`ratio`,`subscription_id`);
+CREATE INDEX `alert_thresholds_level` ON `alert_thresholds` (`level_id`,`subscription_id`);

@@ -5,7 +5,7 @@
  * saw its crossing; it never half-records one.
  */
 import { alertReply, digestReply } from './alert-messages.js';
-import { cooldownOver, nextSide, type Crossing, type Side } from './alert-rules.js';
+import { nextSide, type Crossing, type Side } from './alert-rules.js';
 import { createAlertDispatcher, type AlertDispatcher, type PlatformLimits } from './alert-dispatcher.js';
 import type { ChatRef, Platform } from './command.js';
 import type { Core } from './core.js';
@@ -15,7 +15,7 @@ import { volumeToMarketCap } from './metrics.js';
 import type { ThresholdReader } from './services.js';
 import type { ChatLifecycle, Sink } from './sink.js';
 import type { Snapshot } from './snapshot.js';
-import type { AlertStore, SubscriptionRow } from '../db/alert-store.js';
+import type { AlertStore, LevelFlip, SubscriptionRow } from '../db/alert-store.js';
 
 export const MAX_THRESHOLDS = 10;
 const DAY_MS = 86_400_000;
@@ -141,60 +141,26 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     const now = clock.now();
 
     const result = store.transaction(() => {
-      const bySub = new Map<number, { cooldownMinutes: number; lastAlertAtMs: number | null; pendingJson: string | null; fresh: Crossing[] }>();
-      // The SQL bound for down is a hair wide for rounding; nextSide decides exactly, and crossDown repeats
-      // its arithmetic (threshold * (1 - hysteresis) < ratio) so the same rows flip.
+      // Crossings are decided once per level (one distinct threshold value and side), with nextSide's exact
+      // arithmetic; the SQL bound for down is a hair wide for rounding. A chat's fresh crossings are listed
+      // up in ascending, down in descending order (one refresh never crosses both ways).
       const downBound = (ratio / (1 - hysteresis)) * (1 - 1e-9);
-      const candidates = [...store.upCandidates(ratio), ...store.downCandidates(downBound)];
-      let crossings = 0;
-      for (const c of candidates) {
-        const change = nextSide(c.side, c.ratio, ratio, hysteresis);
+      const flips: LevelFlip[] = [];
+      for (const level of store.levelCandidates(ratio, downBound)) {
+        const change = nextSide(level.side, level.ratio, ratio, hysteresis);
         if (change.crossed === null) continue;
-        crossings += 1;
-        let entry = bySub.get(c.subscriptionId);
-        if (!entry) bySub.set(c.subscriptionId, (entry = { cooldownMinutes: c.cooldownMinutes, lastAlertAtMs: c.lastAlertAtMs, pendingJson: c.pendingJson, fresh: [] }));
-        entry.fresh.push({ threshold: c.ratio, direction: change.crossed, atMs: now, ratio });
+        const crossing: Crossing = { threshold: level.ratio, direction: change.crossed, atMs: now, ratio };
+        flips.push({ levelId: level.id, side: change.side, order: change.crossed === 'up' ? level.ratio : -level.ratio, crossingJson: JSON.stringify(crossing) });
       }
-      const flipped = store.crossUp(ratio, now) + store.crossDown(downBound, 1 - hysteresis, ratio, now);
-      if (flipped !== crossings) throw new Error(`alert evaluation: ${crossings} crossings seen but ${flipped} thresholds flipped`);
-      store.recordUnseen(ratio);
-      for (const p of store.withPendingDue(now)) {
-        if (!bySub.has(p.id)) bySub.set(p.id, { ...p, fresh: [] });
-      }
-
+      const counts = store.stage(flips, now);
       const payloadIds = new Map<string, number>();
-      const recipients = new Map<number, number[]>();
-      const waiting = new Map<string, number[]>();
-      let messages = 0;
-      let deferred = 0;
-      for (const [subscriptionId, entry] of bySub) {
-        const pending = entry.pendingJson ? (JSON.parse(entry.pendingJson) as Crossing[]) : [];
-        entry.fresh.sort((a, b) => (a.direction === b.direction ? (a.direction === 'up' ? a.threshold - b.threshold : b.threshold - a.threshold) : 0));
-        const all = [...pending, ...entry.fresh];
-        if (all.length === 0) continue;
-        const key = JSON.stringify(all);
-        if (!cooldownOver(entry.lastAlertAtMs, entry.cooldownMinutes, now)) {
-          if (entry.fresh.length > 0) {
-            const group = waiting.get(key);
-            if (group) group.push(subscriptionId);
-            else waiting.set(key, [subscriptionId]);
-            deferred += 1;
-          }
-          continue;
-        }
-        let payloadId = payloadIds.get(key);
-        if (payloadId === undefined) {
-          payloadId = store.insertPayload(JSON.stringify(alertReply(all, market, fetchedAtMs, reading.source, hysteresis)), all, now);
-          payloadIds.set(key, payloadId);
-        }
-        const group = recipients.get(payloadId);
-        if (group) group.push(subscriptionId);
-        else recipients.set(payloadId, [subscriptionId]);
-        messages += 1;
+      for (const allJson of store.stagedMessages()) {
+        const all = JSON.parse(allJson) as Crossing[];
+        payloadIds.set(allJson, store.insertPayload(JSON.stringify(alertReply(all, market, fetchedAtMs, reading.source, hysteresis)), allJson, now));
       }
-      for (const [payloadId, subscriptionIds] of recipients) store.enqueueAlerts(subscriptionIds, payloadId, now);
-      for (const [pendingJson, subscriptionIds] of waiting) store.setPending(subscriptionIds, pendingJson);
-      return { crossings, messages, deferred };
+      store.commitStaged(payloadIds, now);
+      store.applyFlips(flips, ratio, now);
+      return counts;
     });
     if (result.messages > 0) {
       logger.info({ ratio, ...result }, 'alerts queued');
@@ -218,7 +184,7 @@ export function createAlerts(options: AlertsOptions): AlertsService {
       for (const sub of due) {
         const fired = store.firedSince(sub.id, now - DAY_MS);
         const digest = digestReply({ market, stale, ratio24h, fired, hysteresis });
-        store.enqueue(sub.id, 'digest', store.insertPayload(JSON.stringify(digest), [], now), now);
+        store.enqueue(sub.id, 'digest', store.insertPayload(JSON.stringify(digest), '[]', now), now);
         store.markDigest(sub.id, now);
       }
     });

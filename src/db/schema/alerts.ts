@@ -34,8 +34,26 @@ export const alertSubscriptions = sqliteTable(
 );
 
 /**
- * Thresholds of a subscription with their state: `side` is `above`, `below`, null (not yet seen) or `off`
- * (subscription paused). Indexed on (side, ratio) so one refresh reads only the rows that cross.
+ * The state of a threshold value, shared by every threshold that has seen the same ratios: `side` is
+ * `above`, `below` or null (not yet seen). Most chats keep the same thresholds (the defaults), so one
+ * refresh decides a crossing once per level and flips one row, however many chats hold that threshold.
+ * At most one level per ratio is unseen (new thresholds join it) and, after evaluation, at most one per
+ * (ratio, side): levels that end up on the same side are merged.
+ */
+export const alertLevels = sqliteTable(
+  'alert_levels',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ratio: real('ratio').notNull(),
+    side: text('side'),
+    lastCrossedAtMs: integer('last_crossed_at_ms'),
+  },
+  (t) => [index('alert_levels_side_ratio').on(t.side, t.ratio), uniqueIndex('alert_levels_unseen').on(t.ratio).where(sql`side is null`)],
+);
+
+/**
+ * Thresholds of a subscription. `level_id` points at the shared state of the threshold (see
+ * `alert_levels`); it is null while the subscription is paused, so a paused chat is never evaluated.
  */
 export const alertThresholds = sqliteTable(
   'alert_thresholds',
@@ -45,10 +63,9 @@ export const alertThresholds = sqliteTable(
       .notNull()
       .references(() => alertSubscriptions.id, { onDelete: 'cascade' }),
     ratio: real('ratio').notNull(),
-    side: text('side'),
-    lastCrossedAtMs: integer('last_crossed_at_ms'),
+    levelId: integer('level_id'),
   },
-  (t) => [uniqueIndex('alert_thresholds_sub_ratio').on(t.subscriptionId, t.ratio), index('alert_thresholds_side_ratio').on(t.side, t.ratio, t.subscriptionId)],
+  (t) => [uniqueIndex('alert_thresholds_sub_ratio').on(t.subscriptionId, t.ratio), index('alert_thresholds_level').on(t.levelId, t.subscriptionId)],
 );
 
 /** A serialized `Reply`, shared by every outbox row of one evaluation that says the same thing. */
