@@ -1,3 +1,10 @@
+CREATE TABLE `alert_cooldowns` (
+	`subscription_id` integer PRIMARY KEY NOT NULL,
+	`last_alert_at_ms` integer,
+	`pending_id` integer,
+	FOREIGN KEY (`subscription_id`) REFERENCES `alert_subscriptions`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
 CREATE TABLE `alert_levels` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`ratio` real NOT NULL,
@@ -31,6 +38,11 @@ CREATE TABLE `alert_payloads` (
 	`created_at_ms` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `alert_pending` (
+	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
+	`crossings_json` text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE `alert_subscriptions` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`platform` text NOT NULL,
@@ -44,14 +56,11 @@ CREATE TABLE `alert_subscriptions` (
 	`paused_at_ms` integer,
 	`cooldown_minutes` integer DEFAULT 60 NOT NULL,
 	`digest_minute` integer,
-	`last_digest_at_ms` integer,
-	`last_alert_at_ms` integer,
-	`pending_json` text
+	`last_digest_at_ms` integer
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `alert_subscriptions_chat` ON `alert_subscriptions` (`platform`,`chat_id`);--> statement-breakpoint
 CREATE INDEX `alert_subscriptions_digest` ON `alert_subscriptions` (`digest_minute`) WHERE digest_minute is not null;--> statement-breakpoint
-CREATE INDEX `alert_subscriptions_pending` ON `alert_subscriptions` (`id`) WHERE pending_json is not null;--> statement-breakpoint
 CREATE TABLE `alert_thresholds` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`subscription_id` integer NOT NULL,

@@ -152,13 +152,24 @@ export function createAlerts(options: AlertsOptions): AlertsService {
         const crossing: Crossing = { threshold: level.ratio, direction: change.crossed, atMs: now, ratio };
         flips.push({ levelId: level.id, side: change.side, order: change.crossed === 'up' ? level.ratio : -level.ratio, crossingJson: JSON.stringify(crossing) });
       }
-      const counts = store.stage(flips, now);
-      const payloadIds = new Map<string, number>();
-      for (const allJson of store.stagedMessages()) {
+      flips.sort((a, b) => a.order - b.order);
+      const crossingOf = new Map(flips.map((f) => [String(f.levelId), f.crossingJson]));
+      const counts = { crossings: 0, messages: 0, deferred: 0 };
+      // One payload per distinct message and one pending row per distinct merged list, each shared by every
+      // chat with the same crossings; messages list pending crossings first, then fresh ones.
+      const messages = store.stage(flips, now).map((g) => {
+        counts.crossings += g.fresh;
+        counts.messages += g.ready;
+        counts.deferred += g.deferred;
+        const parts = g.levels === '' ? [] : g.levels.split(',').map((id) => crossingOf.get(id)!);
+        if (g.pendingId !== 0) parts.unshift(store.pendingJson(g.pendingId).slice(1, -1));
+        const allJson = `[${parts.filter((p) => p !== '').join(',')}]`;
         const all = JSON.parse(allJson) as Crossing[];
-        payloadIds.set(allJson, store.insertPayload(JSON.stringify(alertReply(all, market, fetchedAtMs, reading.source, hysteresis)), allJson, now));
-      }
-      store.commitStaged(payloadIds, now);
+        const payloadId = g.ready > 0 ? store.insertPayload(JSON.stringify(alertReply(all, market, fetchedAtMs, reading.source, hysteresis)), allJson, now) : null;
+        const newPendingId = g.deferred > 0 ? store.insertPending(allJson) : null;
+        return { levels: g.levels, pendingId: g.pendingId, payloadId, newPendingId };
+      });
+      store.commitStaged(messages, now);
       store.applyFlips(flips, ratio, now);
       return counts;
     });

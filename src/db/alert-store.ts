@@ -43,7 +43,7 @@ export interface LevelRow {
   side: Side;
 }
 
-/** A level that crossed in this evaluation: `order` sorts a chat's crossings, `crossingJson` is one `Crossing`. */
+/** A level that crossed in this evaluation: `order` sorts a chat's crossings, `crossingJson` is one `Crossing` (JSON). */
 export interface LevelFlip {
   levelId: number;
   side: Side;
@@ -51,11 +51,24 @@ export interface LevelFlip {
   crossingJson: string;
 }
 
-/** What one evaluation staged: crossings (threshold rows), messages due now, chats deferred by cooldown. */
-export interface StagedCounts {
-  crossings: number;
-  messages: number;
+/** Chats staged with the same message: fresh level ids (comma-separated, message order) and pending row (0: none). */
+export interface StagedGroup {
+  levels: string;
+  pendingId: number;
+  /** Fresh crossings (threshold rows) over these chats. */
+  fresh: number;
+  /** Chats whose cooldown is over: they get the message now. */
+  ready: number;
+  /** Chats with fresh crossings inside their cooldown: they keep them pending. */
   deferred: number;
+}
+
+/** A staged group with what to write: the payload for its ready chats, the merged pending row for its deferred ones. */
+export interface StagedMessage {
+  levels: string;
+  pendingId: number;
+  payloadId: number | null;
+  newPendingId: number | null;
 }
 
 /** The oldest undelivered row of one subscription, with its target. */
@@ -83,32 +96,35 @@ export interface NewSubscription {
 
 export type AlertStore = ReturnType<typeof createAlertStore>;
 
-const SUB_COLUMNS = `id, platform, chat_id AS chatId, thread_id AS threadId, guild_id AS guildId, created_by AS createdBy,
-  created_at_ms AS createdAtMs, status, pause_reason AS pauseReason, paused_at_ms AS pausedAtMs,
-  cooldown_minutes AS cooldownMinutes, digest_minute AS digestMinute, last_digest_at_ms AS lastDigestAtMs,
-  last_alert_at_ms AS lastAlertAtMs, pending_json AS pendingJson`;
+const SUB_COLUMNS = `s.id, s.platform, s.chat_id AS chatId, s.thread_id AS threadId, s.guild_id AS guildId, s.created_by AS createdBy,
+  s.created_at_ms AS createdAtMs, s.status, s.pause_reason AS pauseReason, s.paused_at_ms AS pausedAtMs,
+  s.cooldown_minutes AS cooldownMinutes, s.digest_minute AS digestMinute, s.last_digest_at_ms AS lastDigestAtMs,
+  c.last_alert_at_ms AS lastAlertAtMs, p.crossings_json AS pendingJson`;
+const SUB_FROM = `alert_subscriptions s LEFT JOIN alert_cooldowns c ON c.subscription_id = s.id LEFT JOIN alert_pending p ON p.id = c.pending_id`;
 
 export function createAlertStore(database: Database) {
   const db = database.sqlite;
   // Scratch space of one evaluation, local to this connection and emptied inside its transaction.
   db.exec(`
-    CREATE TEMP TABLE IF NOT EXISTS alert_eval_flips (level_id INTEGER PRIMARY KEY, ord INTEGER NOT NULL, crossing TEXT NOT NULL);
-    CREATE TEMP TABLE IF NOT EXISTS alert_eval_subs (subscription_id INTEGER PRIMARY KEY, ready INTEGER NOT NULL, fresh INTEGER NOT NULL, all_json TEXT NOT NULL);
-    CREATE TEMP TABLE IF NOT EXISTS alert_eval_payloads (all_json TEXT PRIMARY KEY, payload_id INTEGER NOT NULL);
+    CREATE TEMP TABLE IF NOT EXISTS alert_eval_subs (
+      subscription_id INTEGER PRIMARY KEY, ready INTEGER NOT NULL, fresh INTEGER NOT NULL, levels TEXT NOT NULL, pending_id INTEGER NOT NULL);
+    CREATE TEMP TABLE IF NOT EXISTS alert_eval_messages (
+      levels TEXT NOT NULL, pending_id INTEGER NOT NULL, payload_id INTEGER, new_pending_id INTEGER, PRIMARY KEY (levels, pending_id));
   `);
   const st = {
-    byChat: db.prepare(`SELECT ${SUB_COLUMNS} FROM alert_subscriptions WHERE platform = ? AND chat_id = ?`),
-    byId: db.prepare(`SELECT ${SUB_COLUMNS} FROM alert_subscriptions WHERE id = ?`),
+    byChat: db.prepare(`SELECT ${SUB_COLUMNS} FROM ${SUB_FROM} WHERE s.platform = ? AND s.chat_id = ?`),
+    byId: db.prepare(`SELECT ${SUB_COLUMNS} FROM ${SUB_FROM} WHERE s.id = ?`),
     insertSub: db.prepare(
       `INSERT INTO alert_subscriptions (platform, chat_id, thread_id, guild_id, created_by, created_at_ms, status)
        VALUES (?, ?, ?, ?, ?, ?, 'active')`,
     ),
     reactivate: db.prepare(
       `UPDATE alert_subscriptions SET status = 'active', pause_reason = NULL, paused_at_ms = NULL, thread_id = ?, guild_id = ?,
-       created_by = ?, pending_json = NULL WHERE id = ?`,
+       created_by = ? WHERE id = ?`,
     ),
+    dropPending: db.prepare(`UPDATE alert_cooldowns SET pending_id = NULL WHERE subscription_id = ?`),
     deleteSub: db.prepare(`DELETE FROM alert_subscriptions WHERE id = ?`),
-    pause: db.prepare(`UPDATE alert_subscriptions SET status = 'paused', pause_reason = ?, paused_at_ms = ?, pending_json = NULL WHERE id = ?`),
+    pause: db.prepare(`UPDATE alert_subscriptions SET status = 'paused', pause_reason = ?, paused_at_ms = ? WHERE id = ?`),
     thresholdsOf: db.prepare(
       `SELECT t.id, t.subscription_id AS subscriptionId, t.ratio, CASE WHEN t.level_id IS NULL THEN 'off' ELSE l.side END AS side,
          l.last_crossed_at_ms AS lastCrossedAtMs
@@ -151,56 +167,60 @@ export function createAlertStore(database: Database) {
     repoint: db.prepare(`UPDATE alert_thresholds SET level_id = ? WHERE level_id = ?`),
     deleteLevel: db.prepare(`DELETE FROM alert_levels WHERE id = ?`),
     dropEmptyLevels: db.prepare(`DELETE FROM alert_levels WHERE NOT EXISTS (SELECT 1 FROM alert_thresholds t WHERE t.level_id = alert_levels.id)`),
-    clearFlips: db.prepare(`DELETE FROM temp.alert_eval_flips`),
     clearStaged: db.prepare(`DELETE FROM temp.alert_eval_subs`),
-    clearPayloads: db.prepare(`DELETE FROM temp.alert_eval_payloads`),
-    stageFlip: db.prepare(`INSERT INTO temp.alert_eval_flips (level_id, ord, crossing) VALUES (?, ?, ?)`),
-    // One row per chat with fresh crossings: whether its cooldown is over, how many, and the message's
-    // crossings (pending first, then fresh), as a JSON array built by concatenating JSON.stringify output.
-    stageFresh: db.prepare(
-      `INSERT INTO temp.alert_eval_subs (subscription_id, ready, fresh, all_json)
-       SELECT s.id, (s.last_alert_at_ms IS NULL OR :now - s.last_alert_at_ms >= s.cooldown_minutes * 60000), c.n,
-         CASE WHEN s.pending_json IS NULL OR s.pending_json = '[]' THEN '[' || c.list || ']'
-              ELSE substr(s.pending_json, 1, length(s.pending_json) - 1) || ',' || c.list || ']' END
-       FROM (SELECT t.subscription_id AS sid, count(*) AS n, group_concat(f.crossing, ',' ORDER BY f.ord) AS list
-             FROM temp.alert_eval_flips f JOIN alert_thresholds t ON t.level_id = f.level_id GROUP BY t.subscription_id) c
-       JOIN alert_subscriptions s ON s.id = c.sid
-       WHERE s.status = 'active'`,
+    clearMessages: db.prepare(`DELETE FROM temp.alert_eval_messages`),
+    // One pass per flipped level, in message order: each chat holding it gets a row (whether its cooldown
+    // is over, its pending crossings) or, if it already has one, the level appended. Index order, no sort.
+    stageLevel: db.prepare(
+      `INSERT INTO temp.alert_eval_subs (subscription_id, ready, fresh, levels, pending_id)
+       SELECT t.subscription_id, (c.last_alert_at_ms IS NULL OR :now - c.last_alert_at_ms >= s.cooldown_minutes * 60000), 1, t.level_id,
+         coalesce(c.pending_id, 0)
+       FROM alert_thresholds t JOIN alert_subscriptions s ON s.id = t.subscription_id
+         LEFT JOIN alert_cooldowns c ON c.subscription_id = t.subscription_id
+       WHERE t.level_id = :levelId AND s.status = 'active'
+       ON CONFLICT (subscription_id) DO UPDATE SET fresh = fresh + 1, levels = levels || ',' || excluded.levels`,
     ),
+    anyPending: db.prepare(`SELECT EXISTS (SELECT 1 FROM alert_pending)`).pluck(),
     // Chats whose deferred crossings are due now, with nothing fresh.
     stageDue: db.prepare(
-      `INSERT OR IGNORE INTO temp.alert_eval_subs (subscription_id, ready, fresh, all_json)
-       SELECT id, 1, 0, pending_json FROM alert_subscriptions
-       WHERE pending_json IS NOT NULL AND pending_json <> '[]' AND status = 'active'
-         AND (last_alert_at_ms IS NULL OR last_alert_at_ms + cooldown_minutes * 60000 <= ?)`,
+      `INSERT OR IGNORE INTO temp.alert_eval_subs (subscription_id, ready, fresh, levels, pending_id)
+       SELECT c.subscription_id, 1, 0, '', c.pending_id FROM alert_cooldowns c JOIN alert_subscriptions s ON s.id = c.subscription_id
+       WHERE c.pending_id IS NOT NULL AND s.status = 'active'
+         AND (c.last_alert_at_ms IS NULL OR c.last_alert_at_ms + s.cooldown_minutes * 60000 <= ?)`,
     ),
-    stagedCounts: db.prepare(
-      `SELECT coalesce(sum(fresh), 0) AS crossings, coalesce(sum(ready), 0) AS messages,
-         coalesce(sum(ready = 0 AND fresh > 0), 0) AS deferred FROM temp.alert_eval_subs`,
+    stagedGroups: db.prepare(
+      `SELECT levels, pending_id AS pendingId, sum(fresh) AS fresh, sum(ready) AS ready, sum(ready = 0 AND fresh > 0) AS deferred
+       FROM temp.alert_eval_subs GROUP BY levels, pending_id`,
     ),
-    stagedMessages: db.prepare(`SELECT DISTINCT all_json FROM temp.alert_eval_subs WHERE ready = 1`).pluck(),
-    stagePayload: db.prepare(`INSERT INTO temp.alert_eval_payloads (all_json, payload_id) VALUES (?, ?)`),
+    pendingJson: db.prepare(`SELECT crossings_json FROM alert_pending WHERE id = ?`).pluck(),
+    insertPending: db.prepare(`INSERT INTO alert_pending (crossings_json) VALUES (?)`),
+    stageMessage: db.prepare(`INSERT INTO temp.alert_eval_messages (levels, pending_id, payload_id, new_pending_id) VALUES (?, ?, ?, ?)`),
     enqueueStaged: db.prepare(
       `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, attempts, next_attempt_at_ms)
-       SELECT c.subscription_id, 'alert', p.payload_id, :now, 0, :now
-       FROM temp.alert_eval_subs c JOIN temp.alert_eval_payloads p ON p.all_json = c.all_json
+       SELECT c.subscription_id, 'alert', m.payload_id, :now, 0, :now
+       FROM temp.alert_eval_subs c JOIN temp.alert_eval_messages m ON m.levels = c.levels AND m.pending_id = c.pending_id
        WHERE c.ready = 1 ORDER BY c.subscription_id`,
     ),
     markStagedAlerted: db.prepare(
-      `UPDATE alert_subscriptions SET last_alert_at_ms = ?, pending_json = NULL
-       WHERE id IN (SELECT subscription_id FROM temp.alert_eval_subs WHERE ready = 1)`,
+      `INSERT INTO alert_cooldowns (subscription_id, last_alert_at_ms, pending_id)
+       SELECT subscription_id, ?, NULL FROM temp.alert_eval_subs WHERE ready = 1
+       ON CONFLICT (subscription_id) DO UPDATE SET last_alert_at_ms = excluded.last_alert_at_ms, pending_id = NULL`,
     ),
     deferStaged: db.prepare(
-      `UPDATE alert_subscriptions SET pending_json = c.all_json FROM temp.alert_eval_subs c
-       WHERE c.subscription_id = alert_subscriptions.id AND c.ready = 0 AND c.fresh > 0`,
+      `INSERT INTO alert_cooldowns (subscription_id, last_alert_at_ms, pending_id)
+       SELECT c.subscription_id, NULL, m.new_pending_id
+       FROM temp.alert_eval_subs c JOIN temp.alert_eval_messages m ON m.levels = c.levels AND m.pending_id = c.pending_id
+       WHERE c.ready = 0 AND c.fresh > 0
+       ON CONFLICT (subscription_id) DO UPDATE SET pending_id = excluded.pending_id`,
     ),
+    dropUnusedPending: db.prepare(`DELETE FROM alert_pending WHERE id NOT IN (SELECT pending_id FROM alert_cooldowns WHERE pending_id IS NOT NULL)`),
     insertPayload: db.prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, ?, ?)`),
     insertOutbox: db.prepare(
       `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, attempts, next_attempt_at_ms) VALUES (?, ?, ?, ?, 0, ?)`,
     ),
 
     // Digest.
-    digestCandidates: db.prepare(`SELECT ${SUB_COLUMNS} FROM alert_subscriptions WHERE digest_minute IS NOT NULL AND status = 'active'`),
+    digestCandidates: db.prepare(`SELECT ${SUB_COLUMNS} FROM ${SUB_FROM} WHERE s.digest_minute IS NOT NULL AND s.status = 'active'`),
     markDigest: db.prepare(`UPDATE alert_subscriptions SET last_digest_at_ms = ? WHERE id = ?`),
     firedSince: db.prepare(
       `SELECT p.crossings_json AS crossingsJson FROM alert_outbox o JOIN alert_payloads p ON p.id = o.payload_id
@@ -254,6 +274,7 @@ export function createAlertStore(database: Database) {
         const existing = st.byChat.get(sub.platform, sub.chatId) as SubscriptionRow | undefined;
         if (existing) {
           st.reactivate.run(sub.threadId, sub.guildId, sub.createdBy, existing.id);
+          st.dropPending.run(existing.id);
           resetLevels(existing.id);
           st.dropUnsent.run(nowMs, 'dropped: subscription was paused', existing.id);
           return st.byId.get(existing.id) as SubscriptionRow;
@@ -267,6 +288,7 @@ export function createAlertStore(database: Database) {
     pause(id: number, reason: string, nowMs: number) {
       db.transaction(() => {
         st.pause.run(reason, nowMs, id);
+        st.dropPending.run(id);
         st.detach.run(id);
       })();
     },
@@ -293,35 +315,41 @@ export function createAlertStore(database: Database) {
     /** Levels that may cross at `ratio`: below and at or under it, or above and over `downBound`. */
     levelCandidates: (ratio: number, downBound: number) => st.levelCandidates.all(ratio, downBound) as LevelRow[],
     /**
-     * Stages one evaluation: the chats holding a threshold of a flipped level, plus the chats whose deferred
-     * crossings are due at `nowMs`. Levels are not flipped yet (see `applyFlips`). Call inside a transaction.
+     * Stages one evaluation in connection-local scratch tables: the chats holding a threshold of a flipped
+     * level, plus (when any chat has crossings waiting) the chats whose cooldown is over at `nowMs`. Levels
+     * are not flipped yet (see `applyFlips`). Call inside a transaction, then `commitStaged`.
+     * @returns each distinct message: its fresh levels (ids in message order), the pending row it extends,
+     *   and how many chats get it now (`ready`) or later (`deferred`), with their fresh crossings (`fresh`).
      */
-    stage(flips: readonly LevelFlip[], nowMs: number): StagedCounts {
-      st.clearFlips.run();
+    stage(flips: readonly LevelFlip[], nowMs: number): StagedGroup[] {
       st.clearStaged.run();
-      st.clearPayloads.run();
-      for (const f of flips) st.stageFlip.run(f.levelId, f.order, f.crossingJson);
-      if (flips.length > 0) st.stageFresh.run({ now: nowMs });
-      st.stageDue.run(nowMs);
-      return st.stagedCounts.get() as StagedCounts;
+      st.clearMessages.run();
+      for (const f of flips) st.stageLevel.run({ now: nowMs, levelId: f.levelId });
+      if (st.anyPending.get() === 1) st.stageDue.run(nowMs);
+      return st.stagedGroups.all() as StagedGroup[];
     },
-    /** The distinct messages (JSON arrays of crossings) staged for chats whose cooldown is over. */
-    stagedMessages: () => st.stagedMessages.all() as string[],
+    /** The crossings (JSON array) of a pending row. */
+    pendingJson: (pendingId: number) => (st.pendingJson.get(pendingId) as string | undefined) ?? '[]',
+    insertPending: (crossingsJson: string) => Number(st.insertPending.run(crossingsJson).lastInsertRowid),
     /**
-     * Writes what `stage` found: one outbox row per ready chat pointing at the payload of its message
-     * (`payloadIds` maps each staged message to a stored payload), starts their cooldown, and stores the
-     * merged crossings of the deferred chats. Empties the scratch tables.
+     * Writes what `stage` found: one outbox row per ready chat pointing at its message's payload, starts
+     * their cooldown and clears their pending crossings; points deferred chats at their merged pending row.
+     * Drops pending rows nothing points at any more and empties the scratch tables.
      */
-    commitStaged(payloadIds: ReadonlyMap<string, number>, nowMs: number): void {
-      for (const [allJson, payloadId] of payloadIds) st.stagePayload.run(allJson, payloadId);
-      if (payloadIds.size > 0) {
-        st.enqueueStaged.run({ now: nowMs });
-        st.markStagedAlerted.run(nowMs);
+    commitStaged(messages: ReadonlyArray<StagedMessage>, nowMs: number): void {
+      let ready = false;
+      let deferred = false;
+      for (const m of messages) {
+        st.stageMessage.run(m.levels, m.pendingId, m.payloadId, m.newPendingId);
+        ready ||= m.payloadId !== null;
+        deferred ||= m.newPendingId !== null;
       }
-      st.deferStaged.run();
-      st.clearFlips.run();
+      if (ready) st.enqueueStaged.run({ now: nowMs });
+      if (ready) st.markStagedAlerted.run(nowMs);
+      if (deferred) st.deferStaged.run();
+      if (st.anyPending.get() === 1) st.dropUnusedPending.run();
       st.clearStaged.run();
-      st.clearPayloads.run();
+      st.clearMessages.run();
     },
     /**
      * Flips the crossed levels, records the side of unseen ones at `ratio`, merges levels that now share a

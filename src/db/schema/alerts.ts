@@ -3,8 +3,8 @@ import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-or
 
 /**
  * One alert subscription per chat (Telegram chat, Discord channel). `status` is `active` or `paused`;
- * a pause keeps its reason so `alerts` can show it. `pending_json` holds crossings that happened inside the
- * cooldown, merged into the next message rather than lost.
+ * a pause keeps its reason so `alerts` can show it. What evaluation writes per chat lives in the narrow
+ * `alert_cooldowns`, so 100,000 chats alerting at once rewrite small rows, not these.
  */
 export const alertSubscriptions = sqliteTable(
   'alert_subscriptions',
@@ -23,15 +23,35 @@ export const alertSubscriptions = sqliteTable(
     /** Minute of the day (UTC) for the daily digest, or null when off. */
     digestMinute: integer('digest_minute'),
     lastDigestAtMs: integer('last_digest_at_ms'),
-    lastAlertAtMs: integer('last_alert_at_ms'),
-    pendingJson: text('pending_json'),
   },
   (t) => [
     uniqueIndex('alert_subscriptions_chat').on(t.platform, t.chatId),
     index('alert_subscriptions_digest').on(t.digestMinute).where(sql`digest_minute is not null`),
-    index('alert_subscriptions_pending').on(t.id).where(sql`pending_json is not null`),
   ],
 );
+
+/**
+ * Crossings that happened inside a chat's cooldown, merged into its next message rather than lost. Chats
+ * deferred with the same crossings share one row.
+ */
+export const alertPending = sqliteTable('alert_pending', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  /** JSON array of `Crossing`, oldest first. */
+  crossingsJson: text('crossings_json').notNull(),
+});
+
+/**
+ * A chat's cooldown state: when it was last alerted and the crossings waiting for its cooldown. No row
+ * means never alerted and nothing waiting. Rows appear when a chat is first alerted or deferred.
+ */
+export const alertCooldowns = sqliteTable('alert_cooldowns', {
+  subscriptionId: integer('subscription_id')
+    .primaryKey()
+    .references(() => alertSubscriptions.id, { onDelete: 'cascade' }),
+  lastAlertAtMs: integer('last_alert_at_ms'),
+  /** An `alert_pending` row, or null. No foreign key: evaluation drops pending rows nothing points at. */
+  pendingId: integer('pending_id'),
+});
 
 /**
  * The state of a threshold value, shared by every threshold that has seen the same ratios: `side` is
