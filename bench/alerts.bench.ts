@@ -42,10 +42,12 @@ async function evaluation(log: BenchLog, dir: string): Promise<void> {
   // New thresholds join the unseen level of their ratio, as `alerts subscribe` / `alerts add` do.
   const insertLevel = db.prepare(`INSERT INTO alert_levels (ratio, side) VALUES (?, NULL)`);
   const insertThreshold = db.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio, level_id) VALUES (?, ?, ?)`);
+  const insertCooldown = db.prepare(`INSERT INTO alert_cooldowns (subscription_id) VALUES (?)`);
   db.transaction(() => {
     const levels = [1, 5, 10].map((t) => [t, Number(insertLevel.run(t).lastInsertRowid)] as const);
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
       const id = Number(insertSub.run(`-100${i}`, Date.now()).lastInsertRowid);
+      insertCooldown.run(id);
       for (const [t, level] of levels) insertThreshold.run(id, t, level);
     }
   })();

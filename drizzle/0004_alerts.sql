@@ -30,7 +30,7 @@ CREATE TABLE `alert_outbox` (
 );
 --> statement-breakpoint
 CREATE INDEX `alert_outbox_unsent` ON `alert_outbox` (`subscription_id`,`id`) WHERE sent_at_ms is null and failed_at_ms is null;--> statement-breakpoint
-CREATE INDEX `alert_outbox_sub_created` ON `alert_outbox` (`subscription_id`,`created_at_ms`);--> statement-breakpoint
+CREATE INDEX `alert_outbox_created` ON `alert_outbox` (`created_at_ms`);--> statement-breakpoint
 CREATE TABLE `alert_payloads` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`reply_json` text NOT NULL,

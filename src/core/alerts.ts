@@ -15,7 +15,7 @@ import { volumeToMarketCap } from './metrics.js';
 import type { ThresholdReader } from './services.js';
 import type { ChatLifecycle, Sink } from './sink.js';
 import type { Snapshot } from './snapshot.js';
-import type { AlertStore, LevelFlip, SubscriptionRow } from '../db/alert-store.js';
+import type { AlertStore, LevelFlip, StagedMessage, SubscriptionRow } from '../db/alert-store.js';
 
 export const MAX_THRESHOLDS = 10;
 const DAY_MS = 86_400_000;
@@ -154,24 +154,28 @@ export function createAlerts(options: AlertsOptions): AlertsService {
       }
       flips.sort((a, b) => a.order - b.order);
       const crossingOf = new Map(flips.map((f) => [String(f.levelId), f.crossingJson]));
-      const counts = { crossings: 0, messages: 0, deferred: 0 };
       // One payload per distinct message and one pending row per distinct merged list, each shared by every
-      // chat with the same crossings; messages list pending crossings first, then fresh ones.
-      const messages = store.stage(flips, now).map((g) => {
-        counts.crossings += g.fresh;
-        counts.messages += g.ready;
-        counts.deferred += g.deferred;
+      // chat with the same crossings; messages list pending crossings first, then fresh ones. A message can
+      // come twice (ready chats and deferred ones): the payload or pending row is written once.
+      const staged = store.stage(flips, now);
+      const byKey = new Map<string, StagedMessage>();
+      for (const g of staged.groups) {
+        const key = `${g.levels}|${g.pendingId}`;
+        let m = byKey.get(key);
+        if (!m) byKey.set(key, (m = { levels: g.levels, pendingId: g.pendingId, payloadId: null, newPendingId: null }));
+        if (!g.ready && !g.deferred) continue;
         const parts = g.levels === '' ? [] : g.levels.split(',').map((id) => crossingOf.get(id)!);
         if (g.pendingId !== 0) parts.unshift(store.pendingJson(g.pendingId).slice(1, -1));
         const allJson = `[${parts.filter((p) => p !== '').join(',')}]`;
-        const all = JSON.parse(allJson) as Crossing[];
-        const payloadId = g.ready > 0 ? store.insertPayload(JSON.stringify(alertReply(all, market, fetchedAtMs, reading.source, hysteresis)), allJson, now) : null;
-        const newPendingId = g.deferred > 0 ? store.insertPending(allJson) : null;
-        return { levels: g.levels, pendingId: g.pendingId, payloadId, newPendingId };
-      });
-      store.commitStaged(messages, now);
+        if (g.ready && m.payloadId === null) {
+          const all = JSON.parse(allJson) as Crossing[];
+          m.payloadId = store.insertPayload(JSON.stringify(alertReply(all, market, fetchedAtMs, reading.source, hysteresis)), allJson, now);
+        }
+        if (g.deferred && m.newPendingId === null) m.newPendingId = store.insertPending(allJson);
+      }
+      const written = store.commitStaged([...byKey.values()], now);
       store.applyFlips(flips, ratio, now);
-      return counts;
+      return { crossings: staged.crossings, ...written };
     });
     if (result.messages > 0) {
       logger.info({ ratio, ...result }, 'alerts queued');
@@ -192,8 +196,9 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     const stale = core.isStale(market);
     const ratio24h = core.history.ratioStats(DAY_MS);
     store.transaction(() => {
+      const firedBySub = store.firedSince(due.map((sub) => sub.id), now - DAY_MS);
       for (const sub of due) {
-        const fired = store.firedSince(sub.id, now - DAY_MS);
+        const fired = firedBySub.get(sub.id) ?? [];
         const digest = digestReply({ market, stale, ratio24h, fired, hysteresis });
         store.enqueue(sub.id, 'digest', store.insertPayload(JSON.stringify(digest), '[]', now), now);
         store.markDigest(sub.id, now);

@@ -121,6 +121,7 @@ export const alertOutbox = sqliteTable(
   },
   (t) => [
     index('alert_outbox_unsent').on(t.subscriptionId, t.id).where(sql`sent_at_ms is null and failed_at_ms is null`),
-    index('alert_outbox_sub_created').on(t.subscriptionId, t.createdAtMs),
+    // Time order, so inserting 100,000 rows appends instead of touching every chat's part of an index.
+    index('alert_outbox_created').on(t.createdAtMs),
   ],
 );
