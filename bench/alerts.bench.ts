@@ -37,12 +37,12 @@ async function evaluation(log: BenchLog, dir: string): Promise<void> {
   const app = freshApp(dir, 'evaluation');
   const db = app.database.sqlite;
   const insertSub = db.prepare(
-    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status, cooldown_minutes) VALUES ('telegram', ?, 'bench', ?, 'active', 60)`,
+    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES ('telegram', ?, 'bench', ?, 'active')`,
   );
   // New thresholds join the unseen level of their ratio, as `alerts subscribe` / `alerts add` do.
   const insertLevel = db.prepare(`INSERT INTO alert_levels (ratio, side) VALUES (?, NULL)`);
   const insertThreshold = db.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio, level_id) VALUES (?, ?, ?)`);
-  const insertCooldown = db.prepare(`INSERT INTO alert_cooldowns (subscription_id) VALUES (?)`);
+  const insertCooldown = db.prepare(`INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes) VALUES (?, 60)`);
   db.transaction(() => {
     const levels = [1, 5, 10].map((t) => [t, Number(insertLevel.run(t).lastInsertRowid)] as const);
     for (let i = 0; i < SUBSCRIPTIONS; i++) {

@@ -1,5 +1,6 @@
 CREATE TABLE `alert_cooldowns` (
 	`subscription_id` integer PRIMARY KEY NOT NULL,
+	`cooldown_minutes` integer DEFAULT 60 NOT NULL,
 	`last_alert_at_ms` integer,
 	`pending_id` integer,
 	FOREIGN KEY (`subscription_id`) REFERENCES `alert_subscriptions`(`id`) ON UPDATE no action ON DELETE cascade
@@ -54,7 +55,6 @@ CREATE TABLE `alert_subscriptions` (
 	`status` text NOT NULL,
 	`pause_reason` text,
 	`paused_at_ms` integer,
-	`cooldown_minutes` integer DEFAULT 60 NOT NULL,
 	`digest_minute` integer,
 	`last_digest_at_ms` integer
 );

@@ -103,7 +103,7 @@ export type AlertStore = ReturnType<typeof createAlertStore>;
 
 const SUB_COLUMNS = `s.id, s.platform, s.chat_id AS chatId, s.thread_id AS threadId, s.guild_id AS guildId, s.created_by AS createdBy,
   s.created_at_ms AS createdAtMs, s.status, s.pause_reason AS pauseReason, s.paused_at_ms AS pausedAtMs,
-  s.cooldown_minutes AS cooldownMinutes, s.digest_minute AS digestMinute, s.last_digest_at_ms AS lastDigestAtMs,
+  coalesce(c.cooldown_minutes, 60) AS cooldownMinutes, s.digest_minute AS digestMinute, s.last_digest_at_ms AS lastDigestAtMs,
   c.last_alert_at_ms AS lastAlertAtMs, p.crossings_json AS pendingJson`;
 const SUB_FROM = `alert_subscriptions s LEFT JOIN alert_cooldowns c ON c.subscription_id = s.id LEFT JOIN alert_pending p ON p.id = c.pending_id`;
 
@@ -149,7 +149,10 @@ export function createAlertStore(database: Database) {
        WHERE subscription_id = ?`,
     ),
     detach: db.prepare(`UPDATE alert_thresholds SET level_id = NULL WHERE subscription_id = ?`),
-    setCooldown: db.prepare(`UPDATE alert_subscriptions SET cooldown_minutes = ? WHERE id = ?`),
+    setCooldown: db.prepare(
+      `INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes) VALUES (:id, :minutes)
+       ON CONFLICT (subscription_id) DO UPDATE SET cooldown_minutes = excluded.cooldown_minutes`,
+    ),
     setDigest: db.prepare(`UPDATE alert_subscriptions SET digest_minute = ?, last_digest_at_ms = ? WHERE id = ?`),
     dropUnsent: db.prepare(
       `UPDATE alert_outbox SET failed_at_ms = ?, last_error = ? WHERE subscription_id = ? AND sent_at_ms IS NULL AND failed_at_ms IS NULL`,
@@ -177,13 +180,13 @@ export function createAlertStore(database: Database) {
     clearMessages: db.prepare(`DELETE FROM temp.alert_eval_messages`),
     // One pass per flipped level, in message order: each chat holding it gets a row (whether its cooldown
     // is over, its pending crossings) or, if it already has one, the level appended. Index order, no sort.
+    // Only thresholds of active chats point at a level (pause detaches them), so no status check here.
     stageLevel: db.prepare(
       `INSERT INTO temp.alert_eval_subs (subscription_id, ready, fresh, levels, pending_id)
-       SELECT t.subscription_id, (c.last_alert_at_ms IS NULL OR :now - c.last_alert_at_ms >= s.cooldown_minutes * 60000), 1, t.level_id,
-         coalesce(c.pending_id, 0)
-       FROM alert_thresholds t JOIN alert_subscriptions s ON s.id = t.subscription_id
-         LEFT JOIN alert_cooldowns c ON c.subscription_id = t.subscription_id
-       WHERE t.level_id = :levelId AND s.status = 'active'
+       SELECT t.subscription_id, (c.last_alert_at_ms IS NULL OR :now - c.last_alert_at_ms >= coalesce(c.cooldown_minutes, 60) * 60000), 1,
+         t.level_id, coalesce(c.pending_id, 0)
+       FROM alert_thresholds t LEFT JOIN alert_cooldowns c ON c.subscription_id = t.subscription_id
+       WHERE t.level_id = :levelId
        ON CONFLICT (subscription_id) DO UPDATE SET fresh = fresh + 1, levels = levels || ',' || excluded.levels`,
     ),
     anyPending: db.prepare(`SELECT EXISTS (SELECT 1 FROM alert_pending)`).pluck(),
@@ -192,7 +195,7 @@ export function createAlertStore(database: Database) {
       `INSERT OR IGNORE INTO temp.alert_eval_subs (subscription_id, ready, fresh, levels, pending_id)
        SELECT c.subscription_id, 1, 0, '', c.pending_id FROM alert_cooldowns c JOIN alert_subscriptions s ON s.id = c.subscription_id
        WHERE c.pending_id IS NOT NULL AND s.status = 'active'
-         AND (c.last_alert_at_ms IS NULL OR c.last_alert_at_ms + s.cooldown_minutes * 60000 <= ?)`,
+         AND (c.last_alert_at_ms IS NULL OR c.last_alert_at_ms + c.cooldown_minutes * 60000 <= ?)`,
     ),
     // DISTINCT probes a small ephemeral index per row instead of sorting every row as GROUP BY would.
     stagedGroups: db.prepare(`SELECT DISTINCT levels, pending_id AS pendingId, ready, ready = 0 AND fresh > 0 AS deferred FROM temp.alert_eval_subs`),
@@ -301,7 +304,7 @@ export function createAlertStore(database: Database) {
     },
     addThreshold: (subscriptionId: number, value: number) => db.transaction(() => insertThreshold(subscriptionId, value))(),
     deleteThreshold: (id: number) => void st.deleteThreshold.run(id),
-    setCooldown: (id: number, minutes: number) => void st.setCooldown.run(minutes, id),
+    setCooldown: (id: number, minutes: number) => void st.setCooldown.run({ id, minutes }),
     /** `nowMs` counts as the last digest, so choosing a time that just passed does not post at once. */
     setDigest: (id: number, minute: number | null, nowMs: number) => void st.setDigest.run(minute, nowMs, id),
     /** Points `from` at a new chat id; if that chat already has a subscription, `from`'s rows join it. */

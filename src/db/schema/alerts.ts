@@ -19,7 +19,6 @@ export const alertSubscriptions = sqliteTable(
     status: text('status').notNull(),
     pauseReason: text('pause_reason'),
     pausedAtMs: integer('paused_at_ms'),
-    cooldownMinutes: integer('cooldown_minutes').notNull().default(60),
     /** Minute of the day (UTC) for the daily digest, or null when off. */
     digestMinute: integer('digest_minute'),
     lastDigestAtMs: integer('last_digest_at_ms'),
@@ -41,13 +40,14 @@ export const alertPending = sqliteTable('alert_pending', {
 });
 
 /**
- * A chat's cooldown state: when it was last alerted and the crossings waiting for its cooldown. No row
- * means never alerted and nothing waiting. Rows appear when a chat is first alerted or deferred.
+ * A chat's cooldown: its length, when it was last alerted and the crossings waiting for it to pass. One
+ * row per subscription, written with it; evaluation reads only this narrow table per chat.
  */
 export const alertCooldowns = sqliteTable('alert_cooldowns', {
   subscriptionId: integer('subscription_id')
     .primaryKey()
     .references(() => alertSubscriptions.id, { onDelete: 'cascade' }),
+  cooldownMinutes: integer('cooldown_minutes').notNull().default(60),
   lastAlertAtMs: integer('last_alert_at_ms'),
   /** An `alert_pending` row, or null. No foreign key: evaluation drops pending rows nothing points at. */
   pendingId: integer('pending_id'),
