@@ -1,10 +1,11 @@
 /**
  * Alerts: (1) evaluation of 100,000 subscriptions × 3 thresholds after one refresh (target < 200 ms), in
  * the cases a refresh can bring: first sight, a quiet tick, every subscription crossing, every crossing
- * deferred by the cooldown; (2) a fan-out of Telegram alerts through the dispatcher against a loopback Bot
+ * deferred by the cooldown, and the steady state after (the last alerts delivered, pending crossings due,
+ * several thresholds at once), on a test clock so cooldowns pass at once; (2) a fan-out of Telegram alerts through the dispatcher against a loopback Bot
  * API that enforces 25/s overall, 1/s per chat and 20/min per group and answers 429 past them (target ≥ 90%
  * of 25/s, no 429). The fan-out runs on the real clock: 10,000 alerts take ~7 min, so the default is 2,000;
- * `BENCH_FANOUT_ALERTS=10000 npx tsx bench/run.ts alerts` runs the full one.
+ * `BENCH_FANOUT_ALERTS=10000 npx tsx bench/run.ts alerts` runs the full one, `BENCH_FANOUT_ALERTS=0` skips it.
  *
  * The sink is the minimal undici `sendMessage` sink from test/helpers until the Telegram front end's sink
  * is wired in.
