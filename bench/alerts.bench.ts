@@ -1,10 +1,11 @@
 /**
  * Alerts: (1) evaluation of 100,000 subscriptions × 3 thresholds after one refresh (target < 200 ms), in
  * the cases a refresh can bring: first sight, a quiet tick, every subscription crossing, every crossing
- * deferred by the cooldown; (2) a fan-out of Telegram alerts through the dispatcher against a loopback Bot
+ * deferred by the cooldown, and the steady state after (the last alerts delivered, pending crossings due,
+ * several thresholds at once), on a test clock so cooldowns pass at once; (2) a fan-out of Telegram alerts through the dispatcher against a loopback Bot
  * API that enforces 25/s overall, 1/s per chat and 20/min per group and answers 429 past them (target ≥ 90%
  * of 25/s, no 429). The fan-out runs on the real clock: 10,000 alerts take ~7 min, so the default is 2,000;
- * `BENCH_FANOUT_ALERTS=10000 npx tsx bench/run.ts alerts` runs the full one.
+ * `BENCH_FANOUT_ALERTS=10000 npx tsx bench/run.ts alerts` runs the full one, `BENCH_FANOUT_ALERTS=0` skips it.
  *
  * The sink is the minimal undici `sendMessage` sink from test/helpers until the Telegram front end's sink
  * is wired in.
@@ -14,52 +15,71 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { systemClock } from '../src/core/clock.js';
+import { systemClock, type Clock } from '../src/core/clock.js';
 import { silentLogger } from '../src/core/logger.js';
 import type { Snapshot } from '../src/core/snapshot.js';
 import { startBotApiServer } from '../test/helpers/bot-api-server.js';
+import { createTestClock } from '../test/helpers/clock.js';
 import { marketWithRatio } from '../test/helpers/alerts.js';
 import { createMinimalTelegramSink } from '../test/helpers/minimal-telegram-sink.js';
 import type { BenchLog } from './run.js';
 
 const SUBSCRIPTIONS = 100_000;
 
-function snapshot(ratio: number): Snapshot {
-  return { market: { source: 'CoinGecko', data: marketWithRatio(ratio), fetchedAtMs: Date.now(), error: null, failedAtMs: null } };
+function snapshot(ratio: number, nowMs: number): Snapshot {
+  return { market: { source: 'CoinGecko', data: marketWithRatio(ratio), fetchedAtMs: nowMs, error: null, failedAtMs: null } };
 }
 
-function freshApp(dir: string, name: string) {
+function freshApp(dir: string, name: string, clock: Clock = systemClock) {
   const config = loadConfig({ DATABASE_PATH: join(dir, `${name}.sqlite`) });
-  return createApp({ config, logger: silentLogger, clock: systemClock });
+  return createApp({ config, logger: silentLogger, clock });
 }
 
 async function evaluation(log: BenchLog, dir: string): Promise<void> {
-  const app = freshApp(dir, 'evaluation');
+  // A test clock (starting now), so the bench can let a cooldown pass without waiting an hour.
+  const clock = createTestClock(Date.now());
+  const app = freshApp(dir, 'evaluation', clock);
   const db = app.database.sqlite;
   const insertSub = db.prepare(
-    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status, cooldown_minutes) VALUES ('telegram', ?, 'bench', ?, 'active', 60)`,
+    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES ('telegram', ?, 'bench', ?, 'active')`,
   );
-  const insertThreshold = db.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio) VALUES (?, ?)`);
+  // What `alerts subscribe` writes: the subscription, its cooldown row, its thresholds in the unseen level of their ratio.
+  const insertLevel = db.prepare(`INSERT INTO alert_levels (ratio, side) VALUES (?, NULL)`);
+  const insertThreshold = db.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio, level_id) VALUES (?, ?, ?)`);
+  const insertCooldown = db.prepare(`INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes) VALUES (?, 60)`);
   db.transaction(() => {
+    const levels = [1, 5, 10].map((t) => [t, Number(insertLevel.run(t).lastInsertRowid)] as const);
     for (let i = 0; i < SUBSCRIPTIONS; i++) {
       const id = Number(insertSub.run(`-100${i}`, Date.now()).lastInsertRowid);
-      for (const t of [1, 5, 10]) insertThreshold.run(id, t);
+      insertCooldown.run(id);
+      for (const [t, level] of levels) insertThreshold.run(id, t, level);
     }
   })();
   log(`${SUBSCRIPTIONS.toLocaleString('en-US')} subscriptions × 3 thresholds (1x, 5x, 10x), cooldown 60 min`);
+  // Between steps (not timed): the dispatcher delivered everything queued so far.
+  const deliverAll = db.prepare(`UPDATE alert_outbox SET sent_at_ms = ?, attempts = 1 WHERE sent_at_ms IS NULL`);
 
   const step = (label: string, ratio: number) => {
     const started = performance.now();
-    const r = app.alerts.evaluate(snapshot(ratio));
+    const r = app.alerts.evaluate(snapshot(ratio, clock.now()));
     const ms = performance.now() - started;
-    log(`${label.padEnd(46)} ${ms.toFixed(1).padStart(7)} ms  (${r.crossings} crossings, ${r.messages} messages, ${r.deferred} deferred)`);
+    log(`${label.padEnd(58)} ${ms.toFixed(1).padStart(7)} ms  (${r.crossings} crossings, ${r.messages} messages, ${r.deferred} deferred)`);
+    deliverAll.run(clock.now());
+    clock.advance(60_000);
   };
-  step('first sight at 0.8x (sides recorded, no alert)', 0.8);
+  step('first sight at 0.8x (300k thresholds: sides recorded)', 0.8);
   step('quiet refresh 0.8x → 0.85x', 0.85);
   step('quiet refresh 0.85x → 0.9x', 0.9);
   step('every subscription crosses 1x (0.9x → 2x)', 2);
   step('every subscription crosses 5x inside cooldown', 6);
   step('quiet refresh with 100k pending (6x → 6.1x)', 6.1);
+  clock.advance(60 * 60_000);
+  step('cooldown over: 10x crossed, merged with pending 5x', 12);
+  step('all three cross down at once, inside cooldown', 0.5);
+  clock.advance(60 * 60_000);
+  step('cooldown over: 100k pending messages due, nothing fresh', 0.5);
+  clock.advance(60 * 60_000);
+  step('0.5x → 13.2x: three thresholds at once, 300k crossings', 13.2);
   app.close();
 }
 

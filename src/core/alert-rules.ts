@@ -36,7 +36,11 @@ export function rearmBelow(threshold: number, hysteresis: number): number {
   return threshold * (1 - hysteresis);
 }
 
-/** Whether a subscription may post now: never alerted, or its cooldown has passed. */
+/**
+ * Whether a subscription may post now: never alerted, or its cooldown has passed. Evaluation applies this
+ * rule in SQL for 100,000 chats at once (`stageLevel` / `stageDue` in src/db/alert-store.ts), with the same
+ * integer arithmetic; keep the two in step.
+ */
 export function cooldownOver(lastAlertAtMs: number | null, cooldownMinutes: number, nowMs: number): boolean {
   return lastAlertAtMs === null || nowMs - lastAlertAtMs >= cooldownMinutes * 60_000;
 }

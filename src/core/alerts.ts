@@ -5,7 +5,7 @@
  * saw its crossing; it never half-records one.
  */
 import { alertReply, digestReply } from './alert-messages.js';
-import { cooldownOver, nextSide, type Crossing, type Side } from './alert-rules.js';
+import { nextSide, type Crossing, type Side } from './alert-rules.js';
 import { createAlertDispatcher, type AlertDispatcher, type PlatformLimits } from './alert-dispatcher.js';
 import type { ChatRef, Platform } from './command.js';
 import type { Core } from './core.js';
@@ -15,7 +15,7 @@ import { volumeToMarketCap } from './metrics.js';
 import type { ThresholdReader } from './services.js';
 import type { ChatLifecycle, Sink } from './sink.js';
 import type { Snapshot } from './snapshot.js';
-import type { AlertStore, SubscriptionRow } from '../db/alert-store.js';
+import type { AlertStore, LevelFlip, StagedMessage, SubscriptionRow } from '../db/alert-store.js';
 
 export const MAX_THRESHOLDS = 10;
 const DAY_MS = 86_400_000;
@@ -141,60 +141,41 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     const now = clock.now();
 
     const result = store.transaction(() => {
-      const bySub = new Map<number, { cooldownMinutes: number; lastAlertAtMs: number | null; pendingJson: string | null; fresh: Crossing[] }>();
-      // The SQL bound for down is a hair wide for rounding; nextSide decides exactly, and crossDown repeats
-      // its arithmetic (threshold * (1 - hysteresis) < ratio) so the same rows flip.
+      // Crossings are decided once per level (one distinct threshold value and side), with nextSide's exact
+      // arithmetic; the SQL bound for down is a hair wide for rounding. A chat's fresh crossings are listed
+      // up in ascending, down in descending order (one refresh never crosses both ways).
       const downBound = (ratio / (1 - hysteresis)) * (1 - 1e-9);
-      const candidates = [...store.upCandidates(ratio), ...store.downCandidates(downBound)];
-      let crossings = 0;
-      for (const c of candidates) {
-        const change = nextSide(c.side, c.ratio, ratio, hysteresis);
+      const flips: LevelFlip[] = [];
+      for (const level of store.levelCandidates(ratio, downBound)) {
+        const change = nextSide(level.side, level.ratio, ratio, hysteresis);
         if (change.crossed === null) continue;
-        crossings += 1;
-        let entry = bySub.get(c.subscriptionId);
-        if (!entry) bySub.set(c.subscriptionId, (entry = { cooldownMinutes: c.cooldownMinutes, lastAlertAtMs: c.lastAlertAtMs, pendingJson: c.pendingJson, fresh: [] }));
-        entry.fresh.push({ threshold: c.ratio, direction: change.crossed, atMs: now, ratio });
+        const crossing: Crossing = { threshold: level.ratio, direction: change.crossed, atMs: now, ratio };
+        flips.push({ levelId: level.id, side: change.side, order: change.crossed === 'up' ? level.ratio : -level.ratio, crossingJson: JSON.stringify(crossing) });
       }
-      const flipped = store.crossUp(ratio, now) + store.crossDown(downBound, 1 - hysteresis, ratio, now);
-      if (flipped !== crossings) throw new Error(`alert evaluation: ${crossings} crossings seen but ${flipped} thresholds flipped`);
-      store.recordUnseen(ratio);
-      for (const p of store.withPendingDue(now)) {
-        if (!bySub.has(p.id)) bySub.set(p.id, { ...p, fresh: [] });
-      }
-
-      const payloadIds = new Map<string, number>();
-      const recipients = new Map<number, number[]>();
-      const waiting = new Map<string, number[]>();
-      let messages = 0;
-      let deferred = 0;
-      for (const [subscriptionId, entry] of bySub) {
-        const pending = entry.pendingJson ? (JSON.parse(entry.pendingJson) as Crossing[]) : [];
-        entry.fresh.sort((a, b) => (a.direction === b.direction ? (a.direction === 'up' ? a.threshold - b.threshold : b.threshold - a.threshold) : 0));
-        const all = [...pending, ...entry.fresh];
-        if (all.length === 0) continue;
-        const key = JSON.stringify(all);
-        if (!cooldownOver(entry.lastAlertAtMs, entry.cooldownMinutes, now)) {
-          if (entry.fresh.length > 0) {
-            const group = waiting.get(key);
-            if (group) group.push(subscriptionId);
-            else waiting.set(key, [subscriptionId]);
-            deferred += 1;
-          }
-          continue;
+      flips.sort((a, b) => a.order - b.order);
+      const crossingOf = new Map(flips.map((f) => [String(f.levelId), f.crossingJson]));
+      // One payload per distinct message and one pending row per distinct merged list, each shared by every
+      // chat with the same crossings; messages list pending crossings first, then fresh ones. A message can
+      // come twice (ready chats and deferred ones): the payload or pending row is written once.
+      const staged = store.stage(flips, now);
+      const byKey = new Map<string, StagedMessage>();
+      for (const g of staged.groups) {
+        const key = `${g.levels}|${g.pendingId}`;
+        let m = byKey.get(key);
+        if (!m) byKey.set(key, (m = { levels: g.levels, pendingId: g.pendingId, payloadId: null, newPendingId: null }));
+        if (!g.ready && !g.deferred) continue;
+        const parts = g.levels === '' ? [] : g.levels.split(',').map((id) => crossingOf.get(id)!);
+        if (g.pendingId !== 0) parts.unshift(store.pendingJson(g.pendingId).slice(1, -1));
+        const allJson = `[${parts.filter((p) => p !== '').join(',')}]`;
+        if (g.ready && m.payloadId === null) {
+          const all = JSON.parse(allJson) as Crossing[];
+          m.payloadId = store.insertPayload(JSON.stringify(alertReply(all, market, fetchedAtMs, reading.source, hysteresis)), allJson, now);
         }
-        let payloadId = payloadIds.get(key);
-        if (payloadId === undefined) {
-          payloadId = store.insertPayload(JSON.stringify(alertReply(all, market, fetchedAtMs, reading.source, hysteresis)), all, now);
-          payloadIds.set(key, payloadId);
-        }
-        const group = recipients.get(payloadId);
-        if (group) group.push(subscriptionId);
-        else recipients.set(payloadId, [subscriptionId]);
-        messages += 1;
+        if (g.deferred && m.newPendingId === null) m.newPendingId = store.insertPending(allJson);
       }
-      for (const [payloadId, subscriptionIds] of recipients) store.enqueueAlerts(subscriptionIds, payloadId, now);
-      for (const [pendingJson, subscriptionIds] of waiting) store.setPending(subscriptionIds, pendingJson);
-      return { crossings, messages, deferred };
+      const written = store.commitStaged([...byKey.values()], now);
+      store.applyFlips(flips, ratio, now);
+      return { crossings: staged.crossings, ...written };
     });
     if (result.messages > 0) {
       logger.info({ ratio, ...result }, 'alerts queued');
@@ -215,10 +196,11 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     const stale = core.isStale(market);
     const ratio24h = core.history.ratioStats(DAY_MS);
     store.transaction(() => {
+      const firedBySub = store.firedSince(due.map((sub) => sub.id), now - DAY_MS);
       for (const sub of due) {
-        const fired = store.firedSince(sub.id, now - DAY_MS);
+        const fired = firedBySub.get(sub.id) ?? [];
         const digest = digestReply({ market, stale, ratio24h, fired, hysteresis });
-        store.enqueue(sub.id, 'digest', store.insertPayload(JSON.stringify(digest), [], now), now);
+        store.enqueue(sub.id, 'digest', store.insertPayload(JSON.stringify(digest), '[]', now), now);
         store.markDigest(sub.id, now);
       }
     });

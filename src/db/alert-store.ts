@@ -1,8 +1,10 @@
 /**
  * Alert subscriptions, threshold state and the outbox, in SQLite. The hot paths (evaluation after a
- * refresh, the dispatcher's reads) use prepared statements on the raw connection; evaluation reads only
- * the thresholds that cross, through the (side, ratio) index, so 100,000 quiet subscriptions cost one
- * index probe each way.
+ * refresh, the dispatcher's reads) use prepared statements on the raw connection. Threshold state lives in
+ * shared levels (see `alert_levels`), so a refresh decides crossings per distinct threshold value and the
+ * per-chat work is a handful of set-based statements through connection-local temp tables, never a row
+ * at a time through JavaScript: 100,000 quiet subscriptions cost one index probe each way, 100,000
+ * crossing ones a few bulk statements.
  */
 import type { Platform } from '../core/command.js';
 import type { Crossing, Side } from '../core/alert-rules.js';
@@ -34,15 +36,44 @@ export interface ThresholdRow {
   lastCrossedAtMs: number | null;
 }
 
-/** A threshold that may cross, with what evaluation needs of its subscription. */
-export interface CandidateRow {
+/** A level (the shared state of one threshold value) that may cross. */
+export interface LevelRow {
   id: number;
-  subscriptionId: number;
   ratio: number;
   side: Side;
-  cooldownMinutes: number;
-  lastAlertAtMs: number | null;
-  pendingJson: string | null;
+}
+
+/** A level that crossed in this evaluation: `order` sorts a chat's crossings, `crossingJson` is one `Crossing` (JSON). */
+export interface LevelFlip {
+  levelId: number;
+  side: Side;
+  order: number;
+  crossingJson: string;
+}
+
+/** Chats staged with the same message: fresh level ids (comma-separated, message order) and pending row (0: none). */
+export interface StagedGroup {
+  levels: string;
+  pendingId: number;
+  /** 1 when these chats' cooldown is over: they get the message now. */
+  ready: number;
+  /** 1 when these chats have fresh crossings inside their cooldown: they keep them pending. */
+  deferred: number;
+}
+
+/** What one evaluation wrote: crossings (threshold rows), outbox rows, chats deferred by their cooldown. */
+export interface EvaluationCounts {
+  crossings: number;
+  messages: number;
+  deferred: number;
+}
+
+/** A staged group with what to write: the payload for its ready chats, the merged pending row for its deferred ones. */
+export interface StagedMessage {
+  levels: string;
+  pendingId: number;
+  payloadId: number | null;
+  newPendingId: number | null;
 }
 
 /** The oldest undelivered row of one subscription, with its target. */
@@ -70,37 +101,58 @@ export interface NewSubscription {
 
 export type AlertStore = ReturnType<typeof createAlertStore>;
 
-const SUB_COLUMNS = `id, platform, chat_id AS chatId, thread_id AS threadId, guild_id AS guildId, created_by AS createdBy,
-  created_at_ms AS createdAtMs, status, pause_reason AS pauseReason, paused_at_ms AS pausedAtMs,
-  cooldown_minutes AS cooldownMinutes, digest_minute AS digestMinute, last_digest_at_ms AS lastDigestAtMs,
-  last_alert_at_ms AS lastAlertAtMs, pending_json AS pendingJson`;
+const SUB_COLUMNS = `s.id, s.platform, s.chat_id AS chatId, s.thread_id AS threadId, s.guild_id AS guildId, s.created_by AS createdBy,
+  s.created_at_ms AS createdAtMs, s.status, s.pause_reason AS pauseReason, s.paused_at_ms AS pausedAtMs,
+  coalesce(c.cooldown_minutes, 60) AS cooldownMinutes, s.digest_minute AS digestMinute, s.last_digest_at_ms AS lastDigestAtMs,
+  c.last_alert_at_ms AS lastAlertAtMs, p.crossings_json AS pendingJson`;
+const SUB_FROM = `alert_subscriptions s LEFT JOIN alert_cooldowns c ON c.subscription_id = s.id LEFT JOIN alert_pending p ON p.id = c.pending_id`;
 
 export function createAlertStore(database: Database) {
   const db = database.sqlite;
+  // Scratch space of one evaluation, local to this connection and emptied inside its transaction.
+  db.exec(`
+    CREATE TEMP TABLE IF NOT EXISTS alert_eval_subs (
+      subscription_id INTEGER PRIMARY KEY, ready INTEGER NOT NULL, fresh INTEGER NOT NULL, levels TEXT NOT NULL, pending_id INTEGER NOT NULL);
+    CREATE TEMP TABLE IF NOT EXISTS alert_eval_messages (
+      levels TEXT NOT NULL, pending_id INTEGER NOT NULL, payload_id INTEGER, new_pending_id INTEGER, PRIMARY KEY (levels, pending_id));
+  `);
   const st = {
-    byChat: db.prepare(`SELECT ${SUB_COLUMNS} FROM alert_subscriptions WHERE platform = ? AND chat_id = ?`),
-    byId: db.prepare(`SELECT ${SUB_COLUMNS} FROM alert_subscriptions WHERE id = ?`),
+    byChat: db.prepare(`SELECT ${SUB_COLUMNS} FROM ${SUB_FROM} WHERE s.platform = ? AND s.chat_id = ?`),
+    byId: db.prepare(`SELECT ${SUB_COLUMNS} FROM ${SUB_FROM} WHERE s.id = ?`),
     insertSub: db.prepare(
       `INSERT INTO alert_subscriptions (platform, chat_id, thread_id, guild_id, created_by, created_at_ms, status)
        VALUES (?, ?, ?, ?, ?, ?, 'active')`,
     ),
     reactivate: db.prepare(
       `UPDATE alert_subscriptions SET status = 'active', pause_reason = NULL, paused_at_ms = NULL, thread_id = ?, guild_id = ?,
-       created_by = ?, pending_json = NULL WHERE id = ?`,
+       created_by = ? WHERE id = ?`,
     ),
+    insertCooldown: db.prepare(`INSERT OR IGNORE INTO alert_cooldowns (subscription_id) VALUES (?)`),
+    dropPending: db.prepare(`UPDATE alert_cooldowns SET pending_id = NULL WHERE subscription_id = ?`),
     deleteSub: db.prepare(`DELETE FROM alert_subscriptions WHERE id = ?`),
-    pause: db.prepare(`UPDATE alert_subscriptions SET status = 'paused', pause_reason = ?, paused_at_ms = ?, pending_json = NULL WHERE id = ?`),
+    pause: db.prepare(`UPDATE alert_subscriptions SET status = 'paused', pause_reason = ?, paused_at_ms = ? WHERE id = ?`),
     thresholdsOf: db.prepare(
-      `SELECT id, subscription_id AS subscriptionId, ratio, side, last_crossed_at_ms AS lastCrossedAtMs
-       FROM alert_thresholds WHERE subscription_id = ? ORDER BY ratio`,
+      `SELECT t.id, t.subscription_id AS subscriptionId, t.ratio, CASE WHEN t.level_id IS NULL THEN 'off' ELSE l.side END AS side,
+         l.last_crossed_at_ms AS lastCrossedAtMs
+       FROM alert_thresholds t LEFT JOIN alert_levels l ON l.id = t.level_id WHERE t.subscription_id = ? ORDER BY t.ratio`,
     ),
+    statusOf: db.prepare(`SELECT status FROM alert_subscriptions WHERE id = ?`).pluck(),
+    ensureUnseen: db.prepare(`INSERT OR IGNORE INTO alert_levels (ratio, side) VALUES (?, NULL)`),
     insertThreshold: db.prepare(
-      `INSERT INTO alert_thresholds (subscription_id, ratio, side)
-       VALUES (?, ?, CASE WHEN (SELECT status FROM alert_subscriptions WHERE id = ?) = 'active' THEN NULL ELSE 'off' END)`,
+      `INSERT INTO alert_thresholds (subscription_id, ratio, level_id)
+       VALUES (?, ?, CASE WHEN ? THEN (SELECT id FROM alert_levels WHERE ratio = ? AND side IS NULL) END)`,
     ),
     deleteThreshold: db.prepare(`DELETE FROM alert_thresholds WHERE id = ?`),
-    setSides: db.prepare(`UPDATE alert_thresholds SET side = ? WHERE subscription_id = ?`),
-    setCooldown: db.prepare(`UPDATE alert_subscriptions SET cooldown_minutes = ? WHERE id = ?`),
+    ratiosOf: db.prepare(`SELECT ratio FROM alert_thresholds WHERE subscription_id = ?`).pluck(),
+    toUnseen: db.prepare(
+      `UPDATE alert_thresholds SET level_id = (SELECT l.id FROM alert_levels l WHERE l.ratio = alert_thresholds.ratio AND l.side IS NULL)
+       WHERE subscription_id = ?`,
+    ),
+    detach: db.prepare(`UPDATE alert_thresholds SET level_id = NULL WHERE subscription_id = ?`),
+    setCooldown: db.prepare(
+      `INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes) VALUES (:id, :minutes)
+       ON CONFLICT (subscription_id) DO UPDATE SET cooldown_minutes = excluded.cooldown_minutes`,
+    ),
     setDigest: db.prepare(`UPDATE alert_subscriptions SET digest_minute = ?, last_digest_at_ms = ? WHERE id = ?`),
     dropUnsent: db.prepare(
       `UPDATE alert_outbox SET failed_at_ms = ?, last_error = ? WHERE subscription_id = ? AND sent_at_ms IS NULL AND failed_at_ms IS NULL`,
@@ -108,53 +160,80 @@ export function createAlertStore(database: Database) {
     moveOutbox: db.prepare(`UPDATE alert_outbox SET subscription_id = ? WHERE subscription_id = ?`),
     moveChat: db.prepare(`UPDATE alert_subscriptions SET chat_id = ? WHERE id = ?`),
 
-    // Evaluation.
-    recordUnseen: db.prepare(`UPDATE alert_thresholds SET side = CASE WHEN ratio <= ? THEN 'above' ELSE 'below' END WHERE side IS NULL`),
-    upCandidates: db.prepare(
-      `SELECT t.id, t.subscription_id AS subscriptionId, t.ratio, t.side, s.cooldown_minutes AS cooldownMinutes,
-         s.last_alert_at_ms AS lastAlertAtMs, s.pending_json AS pendingJson
-       FROM alert_thresholds t JOIN alert_subscriptions s ON s.id = t.subscription_id
-       WHERE t.side = 'below' AND t.ratio <= ? AND s.status = 'active'`,
+    // Evaluation, on levels.
+    levelCandidates: db.prepare(
+      `SELECT id, ratio, side FROM alert_levels WHERE side = 'below' AND ratio <= ?
+       UNION ALL SELECT id, ratio, side FROM alert_levels WHERE side = 'above' AND ratio > ?`,
     ),
-    downCandidates: db.prepare(
-      `SELECT t.id, t.subscription_id AS subscriptionId, t.ratio, t.side, s.cooldown_minutes AS cooldownMinutes,
-         s.last_alert_at_ms AS lastAlertAtMs, s.pending_json AS pendingJson
-       FROM alert_thresholds t JOIN alert_subscriptions s ON s.id = t.subscription_id
-       WHERE t.side = 'above' AND t.ratio > ? AND s.status = 'active'`,
+    flipLevel: db.prepare(`UPDATE alert_levels SET side = ?, last_crossed_at_ms = ? WHERE id = ?`),
+    recordUnseen: db.prepare(`UPDATE alert_levels SET side = CASE WHEN ratio <= ? THEN 'above' ELSE 'below' END WHERE side IS NULL`),
+    duplicateLevels: db.prepare(
+      `SELECT l.id, l.ratio, l.side, (SELECT count(*) FROM alert_thresholds t WHERE t.level_id = l.id) AS n
+       FROM alert_levels l JOIN (SELECT ratio, side FROM alert_levels WHERE side IS NOT NULL GROUP BY ratio, side HAVING count(*) > 1) d
+         ON d.ratio = l.ratio AND d.side = l.side
+       ORDER BY l.ratio, l.side, n DESC, l.id`,
     ),
-    withPending: db.prepare(
-      `SELECT id, cooldown_minutes AS cooldownMinutes, last_alert_at_ms AS lastAlertAtMs, pending_json AS pendingJson
-       FROM alert_subscriptions WHERE pending_json IS NOT NULL AND status = 'active'
-         AND (last_alert_at_ms IS NULL OR last_alert_at_ms + cooldown_minutes * 60000 <= ?)`,
+    repoint: db.prepare(`UPDATE alert_thresholds SET level_id = ? WHERE level_id = ?`),
+    deleteLevel: db.prepare(`DELETE FROM alert_levels WHERE id = ?`),
+    dropEmptyLevels: db.prepare(`DELETE FROM alert_levels WHERE NOT EXISTS (SELECT 1 FROM alert_thresholds t WHERE t.level_id = alert_levels.id)`),
+    clearStaged: db.prepare(`DELETE FROM temp.alert_eval_subs`),
+    clearMessages: db.prepare(`DELETE FROM temp.alert_eval_messages`),
+    // One pass per flipped level, in message order: each chat holding it gets a row (whether its cooldown
+    // is over, its pending crossings) or, if it already has one, the level appended. Index order, no sort.
+    // Only thresholds of active chats point at a level (pause detaches them), so no status check here.
+    stageLevel: db.prepare(
+      `INSERT INTO temp.alert_eval_subs (subscription_id, ready, fresh, levels, pending_id)
+       SELECT t.subscription_id, (c.last_alert_at_ms IS NULL OR :now - c.last_alert_at_ms >= coalesce(c.cooldown_minutes, 60) * 60000), 1,
+         t.level_id, coalesce(c.pending_id, 0)
+       FROM alert_thresholds t LEFT JOIN alert_cooldowns c ON c.subscription_id = t.subscription_id
+       WHERE t.level_id = :levelId
+       ON CONFLICT (subscription_id) DO UPDATE SET fresh = fresh + 1, levels = levels || ',' || excluded.levels`,
     ),
-    // The same bounds as the candidate queries, and the same float arithmetic as nextSide, so exactly the
-    // rows evaluation saw cross are updated.
-    crossUp: db.prepare(
-      `UPDATE alert_thresholds SET side = 'above', last_crossed_at_ms = ? WHERE side = 'below' AND ratio <= ?
-         AND subscription_id IN (SELECT id FROM alert_subscriptions WHERE status = 'active')`,
+    anyPending: db.prepare(`SELECT EXISTS (SELECT 1 FROM alert_pending)`).pluck(),
+    // Chats whose deferred crossings are due now, with nothing fresh.
+    stageDue: db.prepare(
+      `INSERT OR IGNORE INTO temp.alert_eval_subs (subscription_id, ready, fresh, levels, pending_id)
+       SELECT c.subscription_id, 1, 0, '', c.pending_id FROM alert_cooldowns c JOIN alert_subscriptions s ON s.id = c.subscription_id
+       WHERE c.pending_id IS NOT NULL AND s.status = 'active'
+         AND (c.last_alert_at_ms IS NULL OR c.last_alert_at_ms + c.cooldown_minutes * 60000 <= ?)`,
     ),
-    crossDown: db.prepare(
-      `UPDATE alert_thresholds SET side = 'below', last_crossed_at_ms = ? WHERE side = 'above' AND ratio > ? AND ratio * ? > ?
-         AND subscription_id IN (SELECT id FROM alert_subscriptions WHERE status = 'active')`,
+    // DISTINCT probes a small ephemeral index per row instead of sorting every row as GROUP BY would.
+    stagedGroups: db.prepare(`SELECT DISTINCT levels, pending_id AS pendingId, ready, ready = 0 AND fresh > 0 AS deferred FROM temp.alert_eval_subs`),
+    pendingJson: db.prepare(`SELECT crossings_json FROM alert_pending WHERE id = ?`).pluck(),
+    insertPending: db.prepare(`INSERT INTO alert_pending (crossings_json) VALUES (?)`),
+    stageMessage: db.prepare(`INSERT INTO temp.alert_eval_messages (levels, pending_id, payload_id, new_pending_id) VALUES (?, ?, ?, ?)`),
+    enqueueStaged: db.prepare(
+      `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, attempts, next_attempt_at_ms)
+       SELECT c.subscription_id, 'alert', m.payload_id, :now, 0, :now
+       FROM temp.alert_eval_subs c JOIN temp.alert_eval_messages m ON m.levels = c.levels AND m.pending_id = c.pending_id
+       WHERE c.ready = 1 ORDER BY c.subscription_id`,
     ),
+    markStagedAlerted: db.prepare(
+      `INSERT INTO alert_cooldowns (subscription_id, last_alert_at_ms, pending_id)
+       SELECT subscription_id, ?, NULL FROM temp.alert_eval_subs WHERE ready = 1
+       ON CONFLICT (subscription_id) DO UPDATE SET last_alert_at_ms = excluded.last_alert_at_ms, pending_id = NULL`,
+    ),
+    deferStaged: db.prepare(
+      `INSERT INTO alert_cooldowns (subscription_id, last_alert_at_ms, pending_id)
+       SELECT c.subscription_id, NULL, m.new_pending_id
+       FROM temp.alert_eval_subs c JOIN temp.alert_eval_messages m ON m.levels = c.levels AND m.pending_id = c.pending_id
+       WHERE c.ready = 0 AND c.fresh > 0
+       ON CONFLICT (subscription_id) DO UPDATE SET pending_id = excluded.pending_id`,
+    ),
+    dropUnusedPending: db.prepare(`DELETE FROM alert_pending WHERE id NOT IN (SELECT pending_id FROM alert_cooldowns WHERE pending_id IS NOT NULL)`),
     insertPayload: db.prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, ?, ?)`),
     insertOutbox: db.prepare(
       `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, attempts, next_attempt_at_ms) VALUES (?, ?, ?, ?, 0, ?)`,
     ),
-    // Many subscriptions at once (a JSON array of ids): one statement per payload, no per-row round trip.
-    insertOutboxMany: db.prepare(
-      `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, attempts, next_attempt_at_ms)
-       SELECT value, ?, ?, ?, 0, ? FROM json_each(?)`,
-    ),
-    markAlertedMany: db.prepare(`UPDATE alert_subscriptions SET last_alert_at_ms = ?, pending_json = NULL WHERE id IN (SELECT value FROM json_each(?))`),
-    setPending: db.prepare(`UPDATE alert_subscriptions SET pending_json = ? WHERE id IN (SELECT value FROM json_each(?))`),
 
     // Digest.
-    digestCandidates: db.prepare(`SELECT ${SUB_COLUMNS} FROM alert_subscriptions WHERE digest_minute IS NOT NULL AND status = 'active'`),
+    digestCandidates: db.prepare(`SELECT ${SUB_COLUMNS} FROM ${SUB_FROM} WHERE s.digest_minute IS NOT NULL AND s.status = 'active'`),
     markDigest: db.prepare(`UPDATE alert_subscriptions SET last_digest_at_ms = ? WHERE id = ?`),
+    // One pass over the period's rows (time index) for every chat whose digest is due.
     firedSince: db.prepare(
-      `SELECT p.crossings_json AS crossingsJson FROM alert_outbox o JOIN alert_payloads p ON p.id = o.payload_id
-       WHERE o.subscription_id = ? AND o.kind = 'alert' AND o.created_at_ms >= ? ORDER BY o.id`,
+      `SELECT o.subscription_id AS subscriptionId, p.crossings_json AS crossingsJson
+       FROM alert_outbox o JOIN alert_payloads p ON p.id = o.payload_id
+       WHERE o.created_at_ms >= ? AND o.kind = 'alert' AND o.subscription_id IN (SELECT value FROM json_each(?)) ORDER BY o.id`,
     ),
 
     // Dispatch.
@@ -178,6 +257,19 @@ export function createAlertStore(database: Database) {
     prunePayloads: db.prepare(`DELETE FROM alert_payloads WHERE created_at_ms < ? AND id NOT IN (SELECT payload_id FROM alert_outbox)`),
   };
 
+  /** A new threshold joins the unseen level of its ratio, or no level while the subscription is paused. */
+  function insertThreshold(subscriptionId: number, value: number): void {
+    const active = st.statusOf.get(subscriptionId) === 'active';
+    if (active) st.ensureUnseen.run(value);
+    st.insertThreshold.run(subscriptionId, value, active ? 1 : 0, value);
+  }
+
+  /** Forgets a subscription's sides: each of its thresholds joins the unseen level of its ratio. */
+  function resetLevels(subscriptionId: number): void {
+    for (const ratio of st.ratiosOf.all(subscriptionId) as number[]) st.ensureUnseen.run(ratio);
+    st.toUnseen.run(subscriptionId);
+  }
+
   return {
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
 
@@ -191,12 +283,14 @@ export function createAlertStore(database: Database) {
         const existing = st.byChat.get(sub.platform, sub.chatId) as SubscriptionRow | undefined;
         if (existing) {
           st.reactivate.run(sub.threadId, sub.guildId, sub.createdBy, existing.id);
-          st.setSides.run(null, existing.id);
+          st.dropPending.run(existing.id);
+          resetLevels(existing.id);
           st.dropUnsent.run(nowMs, 'dropped: subscription was paused', existing.id);
           return st.byId.get(existing.id) as SubscriptionRow;
         }
         const id = Number(st.insertSub.run(sub.platform, sub.chatId, sub.threadId, sub.guildId, sub.createdBy, nowMs).lastInsertRowid);
-        for (const t of sub.thresholds) st.insertThreshold.run(id, t, id);
+        st.insertCooldown.run(id);
+        for (const t of sub.thresholds) insertThreshold(id, t);
         return st.byId.get(id) as SubscriptionRow;
       })();
     },
@@ -204,12 +298,13 @@ export function createAlertStore(database: Database) {
     pause(id: number, reason: string, nowMs: number) {
       db.transaction(() => {
         st.pause.run(reason, nowMs, id);
-        st.setSides.run('off', id);
+        st.dropPending.run(id);
+        st.detach.run(id);
       })();
     },
-    addThreshold: (subscriptionId: number, value: number) => void st.insertThreshold.run(subscriptionId, value, subscriptionId),
+    addThreshold: (subscriptionId: number, value: number) => db.transaction(() => insertThreshold(subscriptionId, value))(),
     deleteThreshold: (id: number) => void st.deleteThreshold.run(id),
-    setCooldown: (id: number, minutes: number) => void st.setCooldown.run(minutes, id),
+    setCooldown: (id: number, minutes: number) => void st.setCooldown.run({ id, minutes }),
     /** `nowMs` counts as the last digest, so choosing a time that just passed does not post at once. */
     setDigest: (id: number, minute: number | null, nowMs: number) => void st.setDigest.run(minute, nowMs, id),
     /** Points `from` at a new chat id; if that chat already has a subscription, `from`'s rows join it. */
@@ -227,33 +322,81 @@ export function createAlertStore(database: Database) {
       })();
     },
 
-    recordUnseen: (ratio: number) => st.recordUnseen.run(ratio).changes,
-    upCandidates: (ratio: number) => st.upCandidates.all(ratio) as CandidateRow[],
-    downCandidates: (ratioAbove: number) => st.downCandidates.all(ratioAbove) as CandidateRow[],
-    /** Subscriptions with crossings waiting whose cooldown is over at `nowMs`. */
-    withPendingDue: (nowMs: number) => st.withPending.all(nowMs) as Array<Pick<CandidateRow, 'cooldownMinutes' | 'lastAlertAtMs' | 'pendingJson'> & { id: number }>,
-    /** Flips every active threshold at or under `ratio` that was below to above. @returns how many. */
-    crossUp: (ratio: number, atMs: number) => st.crossUp.run(atMs, ratio).changes,
-    /** Flips every active threshold with `ratio < threshold * keep` that was above to below (`keep` = 1 - hysteresis). */
-    crossDown: (bound: number, keep: number, ratio: number, atMs: number) => st.crossDown.run(atMs, bound, keep, ratio).changes,
-    insertPayload: (replyJson: string, crossings: readonly Crossing[], nowMs: number) =>
-      Number(st.insertPayload.run(replyJson, JSON.stringify(crossings), nowMs).lastInsertRowid),
+    /** Levels that may cross at `ratio`: below and at or under it, or above and over `downBound`. */
+    levelCandidates: (ratio: number, downBound: number) => st.levelCandidates.all(ratio, downBound) as LevelRow[],
+    /**
+     * Stages one evaluation in connection-local scratch tables: the chats holding a threshold of a flipped
+     * level, plus (when any chat has crossings waiting) the chats whose cooldown is over at `nowMs`. Levels
+     * are not flipped yet (see `applyFlips`). Call inside a transaction, then `commitStaged`.
+     * @returns each distinct message (its fresh levels, ids in message order, and the pending row it extends),
+     *   once for chats that get it now and once for chats that keep it pending, and how many crossings.
+     */
+    stage(flips: readonly LevelFlip[], nowMs: number): { groups: StagedGroup[]; crossings: number } {
+      st.clearStaged.run();
+      st.clearMessages.run();
+      let crossings = 0;
+      for (const f of flips) crossings += st.stageLevel.run({ now: nowMs, levelId: f.levelId }).changes;
+      if (st.anyPending.get() === 1) st.stageDue.run(nowMs);
+      return { groups: st.stagedGroups.all() as StagedGroup[], crossings };
+    },
+    /** The crossings (JSON array) of a pending row. */
+    pendingJson: (pendingId: number) => (st.pendingJson.get(pendingId) as string | undefined) ?? '[]',
+    insertPending: (crossingsJson: string) => Number(st.insertPending.run(crossingsJson).lastInsertRowid),
+    /**
+     * Writes what `stage` found: one outbox row per ready chat pointing at its message's payload, starts
+     * their cooldown and clears their pending crossings; points deferred chats at their merged pending row.
+     * Drops pending rows nothing points at any more and empties the scratch tables.
+     */
+    commitStaged(messages: ReadonlyArray<StagedMessage>, nowMs: number): { messages: number; deferred: number } {
+      let ready = false;
+      let deferred = false;
+      for (const m of messages) {
+        st.stageMessage.run(m.levels, m.pendingId, m.payloadId, m.newPendingId);
+        ready ||= m.payloadId !== null;
+        deferred ||= m.newPendingId !== null;
+      }
+      const written = { messages: 0, deferred: 0 };
+      if (ready) {
+        written.messages = st.enqueueStaged.run({ now: nowMs }).changes;
+        st.markStagedAlerted.run(nowMs);
+      }
+      if (deferred) written.deferred = st.deferStaged.run().changes;
+      if (st.anyPending.get() === 1) st.dropUnusedPending.run();
+      st.clearStaged.run();
+      st.clearMessages.run();
+      return written;
+    },
+    /**
+     * Flips the crossed levels, records the side of unseen ones at `ratio`, merges levels that now share a
+     * (ratio, side) into the one most thresholds point at, and drops levels nothing points at.
+     */
+    applyFlips(flips: readonly LevelFlip[], ratio: number, nowMs: number): void {
+      for (const f of flips) st.flipLevel.run(f.side, nowMs, f.levelId);
+      st.recordUnseen.run(ratio);
+      let keep: { id: number; ratio: number; side: string } | null = null;
+      for (const l of st.duplicateLevels.all() as Array<{ id: number; ratio: number; side: string }>) {
+        if (keep && keep.ratio === l.ratio && keep.side === l.side) {
+          st.repoint.run(keep.id, l.id);
+          st.deleteLevel.run(l.id);
+        } else keep = l;
+      }
+      st.dropEmptyLevels.run();
+    },
+    insertPayload: (replyJson: string, crossingsJson: string, nowMs: number) => Number(st.insertPayload.run(replyJson, crossingsJson, nowMs).lastInsertRowid),
     enqueue: (subscriptionId: number, kind: 'alert' | 'digest', payloadId: number, nowMs: number) =>
       void st.insertOutbox.run(subscriptionId, kind, payloadId, nowMs, nowMs),
-    /** Queues one alert payload for many subscriptions and starts their cooldown. */
-    enqueueAlerts(subscriptionIds: readonly number[], payloadId: number, nowMs: number): void {
-      const ids = JSON.stringify(subscriptionIds);
-      st.insertOutboxMany.run('alert', payloadId, nowMs, nowMs, ids);
-      st.markAlertedMany.run(nowMs, ids);
-    },
-    /** Stores the same pending crossings (serialized) on many subscriptions. */
-    setPending: (subscriptionIds: readonly number[], pendingJson: string) => void st.setPending.run(pendingJson, JSON.stringify(subscriptionIds)),
 
     digestCandidates: () => st.digestCandidates.all() as SubscriptionRow[],
     markDigest: (id: number, atMs: number) => void st.markDigest.run(atMs, id),
-    firedSince(subscriptionId: number, sinceMs: number): Crossing[] {
-      const rows = st.firedSince.all(subscriptionId, sinceMs) as Array<{ crossingsJson: string }>;
-      return rows.flatMap((r) => JSON.parse(r.crossingsJson) as Crossing[]);
+    /** The crossings alerted to each of `subscriptionIds` since `sinceMs`, oldest first (chats with none are absent). */
+    firedSince(subscriptionIds: readonly number[], sinceMs: number): Map<number, Crossing[]> {
+      const fired = new Map<number, Crossing[]>();
+      for (const r of st.firedSince.all(sinceMs, JSON.stringify(subscriptionIds)) as Array<{ subscriptionId: number; crossingsJson: string }>) {
+        const list = fired.get(r.subscriptionId) ?? [];
+        list.push(...(JSON.parse(r.crossingsJson) as Crossing[]));
+        fired.set(r.subscriptionId, list);
+      }
+      return fired;
     },
 
     heads: (limit: number) => st.heads.all(limit) as OutboxHead[],

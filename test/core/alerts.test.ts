@@ -111,6 +111,57 @@ describe('alert evaluation', () => {
   });
 });
 
+describe('shared threshold state', () => {
+  const other: ChatRef = { platform: 'discord', chatId: '555', guildId: '777', kind: 'guild_text' };
+  const directions = (app: ReturnType<typeof createTestApp>, chat: ChatRef) =>
+    outboxOf(app, chat).flatMap((r) => r.crossings.map((c) => `${c.direction} ${c.threshold}`));
+  const levels = (app: ReturnType<typeof createTestApp>) =>
+    app.database.sqlite.prepare(`SELECT ratio, side FROM alert_levels ORDER BY ratio, side`).all();
+
+  it('keeps chats that saw different ratios apart until their sides agree, then fires once per chat per crossing', () => {
+    const app = createTestApp();
+    subscribeWith(app, group, [1], 0);
+    const step = (ratio: number) => {
+      app.clock.advance(60_000);
+      app.alerts.evaluate(freshSnapshot(app.clock, ratio));
+    };
+    step(0.95);
+    step(1.2);
+    step(0.95); // inside the hysteresis band: the group's 1x stays above
+    subscribeWith(app, other, [1], 0);
+    step(0.95); // the Discord channel's 1x is first seen here: below
+    expect(app.alerts.view(group)?.thresholds.map((t) => t.side)).toEqual(['above']);
+    expect(app.alerts.view(other)?.thresholds.map((t) => t.side)).toEqual(['below']);
+    expect(levels(app)).toEqual([
+      { ratio: 1, side: 'above' },
+      { ratio: 1, side: 'below' },
+    ]);
+
+    step(1.0); // only the channel crosses up; the two states become one
+    expect(levels(app)).toEqual([{ ratio: 1, side: 'above' }]);
+    step(0.8); // both cross down, once each
+    step(0.85);
+    expect(directions(app, group)).toEqual(['up 1', 'down 1']);
+    expect(directions(app, other)).toEqual(['up 1', 'down 1']);
+  });
+
+  it('evaluates nothing for a paused chat and only records the side again after it resubscribes', () => {
+    const app = createTestApp();
+    subscribeWith(app, group, [1, 5], 0);
+    app.alerts.evaluate(freshSnapshot(app.clock, 0.8));
+    app.alerts.pauseChat('telegram', group.chatId, 'bot was removed');
+    app.clock.advance(60_000);
+    expect(app.alerts.evaluate(freshSnapshot(app.clock, 6)).crossings).toBe(0);
+    app.alerts.subscribe(group, 'tester');
+    app.clock.advance(60_000);
+    expect(app.alerts.evaluate(freshSnapshot(app.clock, 6.2)).crossings).toBe(0);
+    expect(app.alerts.view(group)?.thresholds.map((t) => t.side)).toEqual(['above', 'above']);
+    app.clock.advance(60_000);
+    expect(app.alerts.evaluate(freshSnapshot(app.clock, 0.5)).crossings).toBe(2);
+    expect(directions(app, group)).toEqual(['down 5', 'down 1']);
+  });
+});
+
 describe('daily digest', () => {
   it('posts the stats, the ratio 24h low and high and the alerts of the day at the chosen UTC minute, once', async () => {
     const cg = await startCoinGeckoServer([withRatio(0.8)]);

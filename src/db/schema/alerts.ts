@@ -3,8 +3,8 @@ import { index, integer, real, sqliteTable, text, uniqueIndex } from 'drizzle-or
 
 /**
  * One alert subscription per chat (Telegram chat, Discord channel). `status` is `active` or `paused`;
- * a pause keeps its reason so `alerts` can show it. `pending_json` holds crossings that happened inside the
- * cooldown, merged into the next message rather than lost.
+ * a pause keeps its reason so `alerts` can show it. What evaluation writes per chat lives in the narrow
+ * `alert_cooldowns`, so 100,000 chats alerting at once rewrite small rows, not these.
  */
 export const alertSubscriptions = sqliteTable(
   'alert_subscriptions',
@@ -19,23 +19,61 @@ export const alertSubscriptions = sqliteTable(
     status: text('status').notNull(),
     pauseReason: text('pause_reason'),
     pausedAtMs: integer('paused_at_ms'),
-    cooldownMinutes: integer('cooldown_minutes').notNull().default(60),
     /** Minute of the day (UTC) for the daily digest, or null when off. */
     digestMinute: integer('digest_minute'),
     lastDigestAtMs: integer('last_digest_at_ms'),
-    lastAlertAtMs: integer('last_alert_at_ms'),
-    pendingJson: text('pending_json'),
   },
   (t) => [
     uniqueIndex('alert_subscriptions_chat').on(t.platform, t.chatId),
     index('alert_subscriptions_digest').on(t.digestMinute).where(sql`digest_minute is not null`),
-    index('alert_subscriptions_pending').on(t.id).where(sql`pending_json is not null`),
   ],
 );
 
 /**
- * Thresholds of a subscription with their state: `side` is `above`, `below`, null (not yet seen) or `off`
- * (subscription paused). Indexed on (side, ratio) so one refresh reads only the rows that cross.
+ * Crossings that happened inside a chat's cooldown, merged into its next message rather than lost. Chats
+ * deferred with the same crossings share one row.
+ */
+export const alertPending = sqliteTable('alert_pending', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  /** JSON array of `Crossing`, oldest first. */
+  crossingsJson: text('crossings_json').notNull(),
+});
+
+/**
+ * A chat's cooldown: its length, when it was last alerted and the crossings waiting for it to pass. One
+ * row per subscription, written with it; evaluation reads only this narrow table per chat.
+ */
+export const alertCooldowns = sqliteTable('alert_cooldowns', {
+  subscriptionId: integer('subscription_id')
+    .primaryKey()
+    .references(() => alertSubscriptions.id, { onDelete: 'cascade' }),
+  cooldownMinutes: integer('cooldown_minutes').notNull().default(60),
+  lastAlertAtMs: integer('last_alert_at_ms'),
+  /** An `alert_pending` row, or null. No foreign key: evaluation drops pending rows nothing points at. */
+  pendingId: integer('pending_id'),
+});
+
+/**
+ * The state of a threshold value, shared by every threshold that has seen the same ratios: `side` is
+ * `above`, `below` or null (not yet seen). Most chats keep the same thresholds (the defaults), so one
+ * refresh decides a crossing once per level and flips one row, however many chats hold that threshold.
+ * At most one level per ratio is unseen (new thresholds join it) and, after evaluation, at most one per
+ * (ratio, side): levels that end up on the same side are merged.
+ */
+export const alertLevels = sqliteTable(
+  'alert_levels',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ratio: real('ratio').notNull(),
+    side: text('side'),
+    lastCrossedAtMs: integer('last_crossed_at_ms'),
+  },
+  (t) => [index('alert_levels_side_ratio').on(t.side, t.ratio), uniqueIndex('alert_levels_unseen').on(t.ratio).where(sql`side is null`)],
+);
+
+/**
+ * Thresholds of a subscription. `level_id` points at the shared state of the threshold (see
+ * `alert_levels`); it is null while the subscription is paused, so a paused chat is never evaluated.
  */
 export const alertThresholds = sqliteTable(
   'alert_thresholds',
@@ -45,10 +83,9 @@ export const alertThresholds = sqliteTable(
       .notNull()
       .references(() => alertSubscriptions.id, { onDelete: 'cascade' }),
     ratio: real('ratio').notNull(),
-    side: text('side'),
-    lastCrossedAtMs: integer('last_crossed_at_ms'),
+    levelId: integer('level_id'),
   },
-  (t) => [uniqueIndex('alert_thresholds_sub_ratio').on(t.subscriptionId, t.ratio), index('alert_thresholds_side_ratio').on(t.side, t.ratio, t.subscriptionId)],
+  (t) => [uniqueIndex('alert_thresholds_sub_ratio').on(t.subscriptionId, t.ratio), index('alert_thresholds_level').on(t.levelId, t.subscriptionId)],
 );
 
 /** A serialized `Reply`, shared by every outbox row of one evaluation that says the same thing. */
@@ -84,6 +121,7 @@ export const alertOutbox = sqliteTable(
   },
   (t) => [
     index('alert_outbox_unsent').on(t.subscriptionId, t.id).where(sql`sent_at_ms is null and failed_at_ms is null`),
-    index('alert_outbox_sub_created').on(t.subscriptionId, t.createdAtMs),
+    // Time order, so inserting 100,000 rows appends instead of touching every chat's part of an index.
+    index('alert_outbox_created').on(t.createdAtMs),
   ],
 );
