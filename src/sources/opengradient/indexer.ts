@@ -22,14 +22,12 @@ export interface RangeLimits {
   initialBlocks: number;
   /** Never ask for more blocks than this at once. Default 10,000. */
   maxBlocks: number;
-  /**
-   * An answer with fewer logs than this doubles the next range, and only then is the next range fetched
-   * while this one is decoded. Default 250.
-   */
+  /** An answer with fewer logs than this doubles the next range. Default 250. */
   growBelowLogs: number;
   /**
-   * An answer with more logs than this halves the next range, to keep memory flat: answers stay around a
-   * megabyte (inference logs carry 0.3–4 KB of data each). Default 500.
+   * An answer with more logs than this halves the next range, and the next range is not fetched while it
+   * is decoded, to keep memory flat: answers stay around a megabyte (inference logs carry 0.3–4 KB of data
+   * each). Default 500.
    */
   shrinkAboveLogs: number;
 }
@@ -243,9 +241,9 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
             const from = next;
             if (logs.length < limits.growBelowLogs && to - from + 1 >= span) span = Math.min(limits.maxBlocks, span * 2);
             else if (logs.length > limits.shrinkAboveLogs) span = Math.max(1, Math.floor((to - from + 1) / 2));
-            // Prefetch only after a small answer, where the round trip dominates; a large answer's decoding
-            // overlapping the next large body would hold two in memory and let both outlive the young generation.
-            if (to < safe && !stopping && logs.length < limits.growBelowLogs) {
+            // No prefetch after a large answer (the next range is halved anyway): two large bodies at once
+            // would outlive the young generation and swell the heap.
+            if (to < safe && !stopping && logs.length <= limits.shrinkAboveLogs) {
               const aheadTo = Math.min(safe, to + span);
               ahead = { from: to + 1, to: aheadTo, answer: fetchRange(to + 1, aheadTo) };
             }
