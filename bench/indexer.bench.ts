@@ -2,9 +2,13 @@
  * The inference indexer end to end: a loopback node serves lazily generated logs (a few pre-encoded blobs
  * reused, so the node holds no history), the indexer decodes each with viem and commits hourly counts to a
  * real SQLite file. Figures: logs decoded and counted per second, and a 2,000,000-event backfill with peak
- * memory sampled through the run (the fake node runs in a child process, as a real node is elsewhere).
- * Peak heap under default V8 settings is mostly garbage not yet collected: run with
- * `node --max-old-space-size=96 --import tsx bench/run.ts indexer` to see the live set (same throughput).
+ * memory sampled through the run. Memory figures are this process's alone: the fake node runs in a child
+ * process (a real node is elsewhere), and this module does not load its encoders. Peak RSS is sampled every
+ * 50 ms, after each chunk and at the end, and the kernel's high-water mark (VmHWM) is printed beside it.
+ * Under default V8 settings the peak is mostly garbage: V8 lets the old generation grow to about four times
+ * the live set (~20 MB) before a full collection. To see a capped heap, run
+ * `node --max-old-space-size=256 --import tsx bench/run.ts indexer` (V8 then grows it about twofold).
+ * `BENCH_INDEXER_EVENTS=N` runs one backfill of N events only.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
