@@ -12,8 +12,9 @@ import {
   type EncodedLog,
 } from '../test/helpers/og-events.js';
 import { startOgNode } from '../test/helpers/og-rpc-server.js';
+import { LOGS_PER_BLOCK } from './og-node-shape.js';
 
-export const LOGS_PER_BLOCK = 10;
+export { LOGS_PER_BLOCK };
 
 /** Two ML, two chat, three completion, three settlement logs a block; 17 inferences in all. */
 export const MIX: readonly EncodedLog[] = [

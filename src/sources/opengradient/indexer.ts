@@ -22,9 +22,13 @@ export interface RangeLimits {
   initialBlocks: number;
   /** Never ask for more blocks than this at once. Default 10,000. */
   maxBlocks: number;
-  /** An answer with fewer logs than this doubles the next range. Default 2,000. */
+  /** An answer with fewer logs than this doubles the next range. Default 250. */
   growBelowLogs: number;
-  /** An answer with more logs than this halves the next range, to keep memory flat. Default 5,000. */
+  /**
+   * An answer with more logs than this halves the next range, and the next range is not fetched while it
+   * is decoded, to keep memory flat: answers stay around a megabyte (inference logs carry 0.3–4 KB of data
+   * each). Default 500.
+   */
   shrinkAboveLogs: number;
 }
 
@@ -95,7 +99,7 @@ function isTransient(err: unknown): boolean {
 export function createInferenceIndexer(options: IndexerOptions): InferenceIndexer {
   const { rpc, store, clock, logger } = options;
   const network = options.network ?? 'opengradient';
-  const limits: RangeLimits = { initialBlocks: 100, maxBlocks: 10_000, growBelowLogs: 2_000, shrinkAboveLogs: 5_000, ...options.range };
+  const limits: RangeLimits = { initialBlocks: 100, maxBlocks: 10_000, growBelowLogs: 250, shrinkAboveLogs: 500, ...options.range };
   const retry: IndexerRetry = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 30_000, ...options.retry };
   const concurrency = options.headerConcurrency ?? 8;
   const addresses = options.contracts.map((a) => a.toLowerCase());
@@ -129,17 +133,24 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
     return times;
   }
 
-  async function count(logs: readonly RpcLog[], times: ReadonlyMap<number, number>) {
+  /** Counts and empties `logs` (each entry is released once decoded, to keep memory flat). */
+  async function count(logs: (RpcLog | undefined)[], times: ReadonlyMap<number, number>) {
     const counts = new Map<string, number>();
     let inferences = 0;
     let undecodable = 0;
     for (let i = 0; i < logs.length; i++) {
       // Let the prefetched answer stream in while this one is decoded.
       if (i % 1_000 === 999) await new Promise<void>((resolve) => setImmediate(resolve));
-      const log = logs[i]!;
-      if (log.removed) continue;
+      const log = logs[i];
+      if (log === undefined) continue;
+      if (log.removed) {
+        logs[i] = undefined;
+        continue;
+      }
       const hourMs = Math.floor(times.get(log.blockNumber)! / HOUR_MS) * HOUR_MS;
       const decoded = decodeInference(log.topics, log.data);
+      // Released as soon as read: its data (kilobytes of hex) can then die young instead of being promoted.
+      logs[i] = undefined;
       let key: string;
       let n: number;
       if (decoded.ok) {
@@ -230,19 +241,22 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
             const from = next;
             if (logs.length < limits.growBelowLogs && to - from + 1 >= span) span = Math.min(limits.maxBlocks, span * 2);
             else if (logs.length > limits.shrinkAboveLogs) span = Math.max(1, Math.floor((to - from + 1) / 2));
-            if (to < safe && !stopping) {
+            // No prefetch after a large answer (the next range is halved anyway): two large bodies at once
+            // would outlive the young generation and swell the heap.
+            if (to < safe && !stopping && logs.length <= limits.shrinkAboveLogs) {
               const aheadTo = Math.min(safe, to + span);
               ahead = { from: to + 1, to: aheadTo, answer: fetchRange(to + 1, aheadTo) };
             }
             const times = await blockTimes(logs);
+            const logCount = logs.length;
             const { counts, inferences, undecodable } = await count(logs, times);
             store.commitChunk({ network, fromBlock: from, nextBlock: to + 1, counts, undecodableLogs: undecodable, indexedBlockTimeMs: endTimeMs });
             run.chunks++;
-            run.logs += logs.length;
+            run.logs += logCount;
             run.inferences += inferences;
             next = to + 1;
             run.nextBlock = next;
-            options.afterChunk?.({ fromBlock: from, toBlock: to, logs: logs.length, inferences });
+            options.afterChunk?.({ fromBlock: from, toBlock: to, logs: logCount, inferences });
             break;
           } catch (err) {
             const width = to - next + 1;

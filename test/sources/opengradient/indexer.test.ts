@@ -2,8 +2,8 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Logger } from '../../../src/core/logger.js';
 import { createInferenceStore, type InferenceStore } from '../../../src/db/inference-store.js';
 import { openDatabase } from '../../../src/db/open.js';
-import { createInferenceIndexer, type IndexerOptions } from '../../../src/sources/opengradient/indexer.js';
-import { createOgRpc } from '../../../src/sources/opengradient/rpc.js';
+import { createInferenceIndexer, type ChunkInfo, type IndexerOptions } from '../../../src/sources/opengradient/indexer.js';
+import { createOgRpc, type LogFilter } from '../../../src/sources/opengradient/rpc.js';
 import { createTestClock } from '../../helpers/clock.js';
 import { expectedTotals, testChain, GENESIS_SEC, type TestChain } from '../../helpers/og-chain.js';
 import { PRECOMPILE, RELAY, mlInference, llmChat, TOPIC0 } from '../../helpers/og-events.js';
@@ -110,6 +110,38 @@ describe('inference indexer', () => {
     const run = await indexer.runOnce();
     expect(run.ok).toBe(true);
     expect(indexer.totals()).toEqual(expectedTotals(0, 9_988));
+  });
+
+  it('halves the range after a large answer and asks for no range ahead while decoding it', async () => {
+    const n = await node(10_000, { maxRangeBlocks: 100_000, maxResults: 100_000 });
+    const real = createOgRpc({ url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
+    const events: string[] = [];
+    const rpc = { ...real, getLogs: (f: LogFilter) => (events.push(`ask ${f.fromBlock}`), real.getLogs(f)) };
+    const chunks: ChunkInfo[] = [];
+    const { indexer } = indexerFor(n, {
+      overrides: {
+        rpc,
+        range: { initialBlocks: 2_000, maxBlocks: 10_000, growBelowLogs: 20, shrinkAboveLogs: 40 },
+        afterChunk: (c) => {
+          chunks.push(c);
+          events.push(`commit ${c.fromBlock}`);
+        },
+      },
+    });
+    const run = await indexer.runOnce();
+    expect(run.ok).toBe(true);
+    expect(indexer.totals()).toEqual(expectedTotals(0, 9_988));
+    const before = (c: ChunkInfo) => events[events.indexOf(`commit ${c.fromBlock}`) - 1];
+    const large = chunks.filter((c) => c.logs > 40);
+    const small = chunks.filter((c) => c.logs <= 40 && c.toBlock < 9_988);
+    expect(large.length).toBeGreaterThan(0);
+    expect(small.length).toBeGreaterThan(0);
+    // A large answer is committed before the next range is asked for; a small one overlaps the next ask.
+    for (const c of large) expect(before(c)).toBe(`ask ${c.fromBlock}`);
+    for (const c of small) expect(before(c)).toBe(`ask ${c.toBlock + 1}`);
+    // Once the first large answers have halved the range, answers stay near the cap.
+    const settled = chunks.slice(chunks.findIndex((c) => c.logs <= 40));
+    expect(Math.max(...settled.map((c) => c.logs))).toBeLessThanOrEqual(2 * 40 + 10);
   });
 
   const faults: Array<[Fault, boolean]> = [

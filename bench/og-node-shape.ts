@@ -1,0 +1,2 @@
+/** The fake node's chain shape, shared by the node process and the bench without loading the node's encoders. */
+export const LOGS_PER_BLOCK = 10;
