@@ -1,0 +1,275 @@
+/**
+ * The whole bot as `npm start` runs it (`src/main.ts` through tsx, a real process), against loopback
+ * stand-ins for the Telegram Bot API, Discord's REST and gateway, and CoinGecko, with a real SQLite file.
+ * It proves the "done when" of the Telegram (4), Discord (5) and alerts (6) issues together: moderators
+ * subscribe a supergroup and a channel, plain members are refused, `/opg stats` answers on both platforms,
+ * the served ratio moves from 0.8x to 13.2x and each platform gets one alert naming each threshold crossed
+ * once, and a restart on the same database (after SIGTERM, or SIGKILL with a delivery in flight) repeats
+ * nothing that a platform had accepted.
+ *
+ * The market is refreshed every second (node-cron's six-field form) so the test waits on refreshes, not
+ * minutes; every wait polls what the stand-ins recorded, with a deadline.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { marketItem, startCoinGeckoServer, type CoinGeckoServer } from '../helpers/coingecko-server.js';
+import { bodyJson, CHANNEL_ID, MODERATOR_PERMISSIONS, GUILD_ID, startDiscordStandIn, type DiscordStandIn } from '../helpers/discord-server.js';
+import type { RecordedRequest } from '../helpers/http-server.js';
+import { ROOT } from '../helpers/spawn.js';
+import { startTelegramServer, type BotApiCall, type TelegramServer } from '../helpers/telegram-server.js';
+import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
+import { tempDbPath } from '../helpers/temp-dir.js';
+
+const DISCORD_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.e2e-secret-token';
+const CAP_USD = 40_000_000;
+const EPHEMERAL = 64;
+const withRatio = (ratio: number) => marketItem({ market_cap: CAP_USD, total_volume: ratio * CAP_USD });
+
+interface World {
+  tg: TelegramServer;
+  discord: DiscordStandIn;
+  cg: CoinGeckoServer;
+  databasePath: string;
+  env: Record<string, string>;
+}
+
+interface Bot {
+  child: ChildProcess;
+  exited: Promise<[number | null, string | null]>;
+  output(): string;
+}
+
+async function world(): Promise<World> {
+  const tg = await startTelegramServer();
+  onTestFinished(() => tg.close());
+  const discord = await startDiscordStandIn();
+  onTestFinished(() => discord.close());
+  const cg = await startCoinGeckoServer([withRatio(0.8)]);
+  const databasePath = tempDbPath();
+  tg.setMember(supergroup.id, alice.id, 'administrator');
+  const env = {
+    PATH: process.env.PATH ?? '',
+    DOTENV_PATH: '/nonexistent/.env',
+    TELEGRAM_BOT_TOKEN: tg.token,
+    TELEGRAM_API_ROOT: tg.url,
+    DISCORD_TOKEN,
+    DISCORD_API_URL: discord.apiUrl,
+    DISCORD_GUILD_ID: GUILD_ID,
+    COINGECKO_API_URL: cg.url,
+    // The OpenGradient node and explorer: a closed loopback port, and an index run only at start.
+    OG_RPC_URL: 'http://127.0.0.1:9',
+    OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
+    INDEX_CRON: '0 0 1 1 *',
+    REFRESH_CRON: '* * * * * *',
+    DATABASE_PATH: databasePath,
+    LOG_LEVEL: 'info',
+  };
+  return { tg, discord, cg, databasePath, env };
+}
+
+function startBot(w: World): Bot {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/main.ts')], { cwd: ROOT, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, exited, output: () => output };
+}
+
+/** Polls `probe` until it returns something other than undefined, or fails naming `what` after `timeoutMs`. */
+async function until<T>(what: string, probe: () => T | undefined, bot?: Bot, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${bot ? `\n--- bot output ---\n${bot.output().slice(-4000)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves once the bot has fetched the market `n` more times: the refresh of the first of them was evaluated. */
+async function refreshes(w: World, n: number, bot: Bot): Promise<void> {
+  const target = w.cg.marketCalls() + n;
+  await until(`${n} market refreshes`, () => (w.cg.marketCalls() >= target ? true : undefined), bot);
+}
+
+const text = (c: BotApiCall) => String(c.params.text ?? '');
+const tgAlerts = (w: World) => w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG volume / market cap crossed'));
+const isChannelPost = (r: RecordedRequest) => r.method === 'POST' && r.url === `/api/v10/channels/${CHANNEL_ID}/messages`;
+const discordAlerts = (w: World) => w.discord.rest.requests.filter(isChannelPost);
+
+/** Sends a Telegram update and resolves with the first reply to that chat containing `expected`, sent after it. */
+async function tgAsk(w: World, bot: Bot, update: Record<string, unknown>, expected: string): Promise<BotApiCall> {
+  const since = w.tg.calls.length;
+  w.tg.push(update);
+  return until(`a Telegram reply containing '${expected}'`, () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c).includes(expected)), bot);
+}
+
+interface InteractionAnswer {
+  type: number;
+  data?: { embeds?: Array<Record<string, any>>; flags?: number; allowed_mentions?: unknown };
+}
+
+/** Dispatches an interaction through the gateway and resolves with its answer (the deferred edit if it was deferred). */
+async function discordAsk(w: World, bot: Bot, payload: Record<string, unknown>): Promise<InteractionAnswer> {
+  const since = w.discord.rest.requests.length;
+  const { id, token } = w.discord.interact(payload);
+  const callback = await until(`the callback of interaction ${id}`, () => w.discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)), bot);
+  const answer = bodyJson(callback) as unknown as InteractionAnswer;
+  if (answer.type !== 5) return answer;
+  const edit = await until(`the edit of deferred interaction ${id}`, () => w.discord.rest.requests.slice(since).find((r) => r.method === 'PATCH' && r.url.includes(token)), bot);
+  return { type: 5, data: bodyJson(edit) as InteractionAnswer['data'] };
+}
+
+const embedText = (embed: Record<string, any> | undefined) => JSON.stringify(embed ?? {});
+const count = (haystack: string, needle: string) => haystack.split(needle).length - 1;
+
+/**
+ * Starts the bot, has both platforms' moderators subscribe (and a plain member refused on each), checks
+ * `/opg stats` on both, and waits until a refresh at 0.8x has recorded every threshold as below.
+ */
+async function subscribeBoth(w: World): Promise<Bot> {
+  const bot = startBot(w);
+  await until('the Telegram front end polling', () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined), bot, 15_000);
+  await Promise.race([w.discord.waitForSession(), bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`)))]);
+
+  // Telegram: an administrator subscribes the supergroup; a plain member's threshold is refused, the admin's accepted.
+  const subscribed = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }), 'Alerts are on in this chat');
+  expect(subscribed.params.chat_id).toBe(supergroup.id);
+  const refused = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }), 'Moderators only');
+  expect(text(refused)).not.toContain('Added');
+  expect(w.tg.callsOf('getChatMember').some((c) => c.params.user_id === bob.id && c.params.chat_id === supergroup.id)).toBe(true);
+  const added = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }), 'Added a 7x threshold');
+  expect(text(added)).toMatch(/1x.*5x.*7x.*10x/s);
+  // No cooldown on either platform: a repeat after the restart could not hide in a merged, later message.
+  await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts cooldown 0' }), 'Cooldown off');
+  const stats = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg stats' }), 'OPG stats');
+  expect(stats.params.parse_mode).toBe('HTML');
+  expect(text(stats)).toContain('$0.04123');
+  expect(text(stats)).toContain('0.8x');
+  expect(text(stats)).not.toMatch(/NaN|Infinity|undefined|null/);
+
+  // Discord: a member without Manage Server is refused ephemerally; one with it subscribes the channel.
+  const plain = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'subscribe' }));
+  expect(plain.data?.flags).toBe(EPHEMERAL);
+  expect(embedText(plain.data?.embeds?.[0])).toContain('Manage Server or Administrator');
+  const plainAdd = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'add', options: [{ name: 'ratio', type: 10, value: 7 }] }));
+  expect(plainAdd.data?.flags).toBe(EPHEMERAL);
+  expect(embedText(plainAdd.data?.embeds?.[0])).toContain('Moderators only');
+  const mod = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS }));
+  expect(mod.data?.embeds?.[0]?.title).toBe('Alerts are on in this chat');
+  expect(mod.data?.flags ?? 0).toBe(0);
+  const cooldown = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'cooldown', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'minutes', type: 4, value: 0 }] }));
+  expect(cooldown.data?.embeds?.[0]?.title).toBe('Cooldown off');
+  const discordStats = await discordAsk(w, bot, w.discord.slash({ subcommand: 'stats' }));
+  const statsEmbed = discordStats.data?.embeds?.[0];
+  expect(statsEmbed?.title).toBe('OPG stats');
+  expect(statsEmbed?.fields.find((f: any) => f.name === 'Price').value).toContain('$0.04123');
+  expect(statsEmbed?.fields.find((f: any) => f.name === 'Volume / market cap').value).toBe('0.8x');
+  expect(discordStats.data?.allowed_mentions).toEqual({ parse: [] });
+
+  // The first refresh after subscribing only records each threshold's side (below at 0.8x): nothing fires.
+  await refreshes(w, 2, bot);
+  const status = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }), 'Alerts are on in this chat');
+  expect(count(text(status), 'ratio below')).toBe(4);
+  const discordStatus = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'status' }));
+  expect(count(embedText(discordStatus.data?.embeds?.[0]), 'ratio below')).toBe(3);
+  expect(tgAlerts(w)).toHaveLength(0);
+  expect(discordAlerts(w)).toHaveLength(0);
+  return bot;
+}
+
+/** Checks the one alert each platform got: every threshold crossed named once, the figures, no mention. */
+function expectOneAlertEach(w: World): void {
+  const [tgAlert, ...tgMore] = tgAlerts(w);
+  expect(tgMore).toHaveLength(0);
+  expect(tgAlert!.params.chat_id).toBe(supergroup.id);
+  const tgText = text(tgAlert!);
+  expect(tgText).toContain('crossed 4 thresholds');
+  for (const t of ['1x', '5x', '7x', '10x']) expect(count(tgText, `Rose to ${t} or more`)).toBe(1);
+  expect(tgText).toContain('13.2x');
+  expect(tgText).toContain('$528');
+  expect(tgText).not.toMatch(/@|tg:\/\/user|NaN|Infinity|undefined|null/);
+  expect(tgAlert!.params.entities).toBeUndefined();
+
+  const accepted = discordAlerts(w);
+  const bodies = accepted.map((r) => bodyJson(r) as { content?: string; embeds: Array<Record<string, any>>; allowed_mentions?: unknown });
+  // Every post (a retry of one in flight included) carries the same alert.
+  expect(new Set(bodies.map((b) => JSON.stringify(b.embeds))).size).toBe(1);
+  const body = bodies[0]!;
+  expect(body.allowed_mentions).toEqual({ parse: [] });
+  expect(body.content ?? '').not.toMatch(/@/);
+  const embed = embedText(body.embeds[0]);
+  expect(body.embeds[0]!.title).toBe('OPG volume / market cap crossed 3 thresholds');
+  for (const t of ['1x', '5x', '10x']) expect(count(embed, `Rose to ${t} or more`)).toBe(1);
+  expect(embed).not.toContain('Rose to 7x');
+  expect(embed).toContain('13.2x');
+}
+
+describe('the bot on Telegram and Discord at once (npm start)', () => {
+  it('posts one alert per threshold crossed on each platform, never mentioning anyone, and repeats nothing after SIGTERM and a restart', { timeout: 30_000 }, async () => {
+    const w = await world();
+    const bot = await subscribeBoth(w);
+
+    w.cg.setMarkets([withRatio(13.2)]);
+    await until('an alert on both platforms', () => (tgAlerts(w).length > 0 && discordAlerts(w).length > 0 ? true : undefined), bot);
+    // Later refreshes at 13.2x find every threshold already above: nothing more.
+    await refreshes(w, 2, bot);
+    expectOneAlertEach(w);
+    expect(discordAlerts(w)).toHaveLength(1);
+
+    bot.child.kill('SIGTERM');
+    const [code] = await bot.exited;
+    expect(code).toBe(0);
+    expect(bot.output()).not.toContain(DISCORD_TOKEN);
+    expect(bot.output()).not.toContain(w.tg.token);
+
+    // The same database, the ratio still at 13.2x.
+    const again = startBot(w);
+    await w.discord.waitForSession(2);
+    const status = await tgAsk(w, again, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }), 'Alerts are on in this chat');
+    expect(count(text(status), 'ratio above')).toBe(4);
+    await refreshes(w, 3, again);
+    expect(tgAlerts(w)).toHaveLength(1);
+    expect(discordAlerts(w)).toHaveLength(1);
+    again.child.kill('SIGTERM');
+    expect((await again.exited)[0]).toBe(0);
+  });
+
+  it('delivers the alert that was in flight when the process was killed, once, and repeats none a platform had accepted', { timeout: 30_000 }, async () => {
+    const w = await world();
+    const bot = await subscribeBoth(w);
+
+    // Discord takes the alert and never answers: it is in flight when the process dies.
+    let hung = 0;
+    w.discord.failNext(isChannelPost, () => void (hung += 1));
+    w.cg.setMarkets([withRatio(13.2)]);
+    await until('the Discord alert in flight and the Telegram one sent', () => (hung === 1 && tgAlerts(w).length === 1 ? true : undefined), bot);
+    // Telegram's answer must have been recorded as accepted before the kill, so the database is read for it.
+    const db = new Database(w.databasePath, { readonly: true, fileMustExist: true });
+    onTestFinished(() => void db.close());
+    const sentOn = (platform: string) =>
+      (db.prepare('select count(*) as n from alert_outbox o join alert_subscriptions s on s.id = o.subscription_id where s.platform = ? and o.sent_at_ms is not null').get(platform) as { n: number }).n;
+    await until('the Telegram alert marked sent', () => (sentOn('telegram') === 1 ? true : undefined), bot);
+    expect(sentOn('discord')).toBe(0);
+    bot.child.kill('SIGKILL');
+    await bot.exited;
+
+    const again = startBot(w);
+    await until('the alert in flight delivered after the restart', () => (discordAlerts(w).length === 2 ? true : undefined), again, 15_000);
+    await tgAsk(w, again, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }), 'Alerts are on in this chat');
+    await refreshes(w, 3, again);
+    await until('the Discord alert marked sent', () => (sentOn('discord') === 1 ? true : undefined), again);
+    expectOneAlertEach(w);
+    // One post the platform never answered, one it accepted: the channel shows the alert once.
+    expect(discordAlerts(w)).toHaveLength(2);
+    again.child.kill('SIGTERM');
+    expect((await again.exited)[0]).toBe(0);
+  });
+});
