@@ -1,20 +1,3 @@
-CREATE TABLE `alert_cooldowns` (
-	`subscription_id` integer PRIMARY KEY NOT NULL,
-	`cooldown_minutes` integer DEFAULT 60 NOT NULL,
-	`last_alert_at_ms` integer,
-	`pending_id` integer,
-	FOREIGN KEY (`subscription_id`) REFERENCES `alert_subscriptions`(`id`) ON UPDATE no action ON DELETE cascade
-);
---> statement-breakpoint
-CREATE TABLE `alert_levels` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-	`ratio` real NOT NULL,
-	`side` text,
-	`last_crossed_at_ms` integer
-);
---> statement-breakpoint
-CREATE INDEX `alert_levels_side_ratio` ON `alert_levels` (`side`,`ratio`);--> statement-breakpoint
-CREATE UNIQUE INDEX `alert_levels_unseen` ON `alert_levels` (`ratio`) WHERE side is null;--> statement-breakpoint
 CREATE TABLE `alert_outbox` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`subscription_id` integer NOT NULL,
@@ -31,17 +14,12 @@ CREATE TABLE `alert_outbox` (
 );
 --> statement-breakpoint
 CREATE INDEX `alert_outbox_unsent` ON `alert_outbox` (`subscription_id`,`id`) WHERE sent_at_ms is null and failed_at_ms is null;--> statement-breakpoint
-CREATE INDEX `alert_outbox_created` ON `alert_outbox` (`created_at_ms`);--> statement-breakpoint
+CREATE INDEX `alert_outbox_sub_created` ON `alert_outbox` (`subscription_id`,`created_at_ms`);--> statement-breakpoint
 CREATE TABLE `alert_payloads` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`reply_json` text NOT NULL,
 	`crossings_json` text DEFAULT '[]' NOT NULL,
 	`created_at_ms` integer NOT NULL
-);
---> statement-breakpoint
-CREATE TABLE `alert_pending` (
-	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
-	`crossings_json` text NOT NULL
 );
 --> statement-breakpoint
 CREATE TABLE `alert_subscriptions` (
@@ -55,19 +33,24 @@ CREATE TABLE `alert_subscriptions` (
 	`status` text NOT NULL,
 	`pause_reason` text,
 	`paused_at_ms` integer,
+	`cooldown_minutes` integer DEFAULT 60 NOT NULL,
 	`digest_minute` integer,
-	`last_digest_at_ms` integer
+	`last_digest_at_ms` integer,
+	`last_alert_at_ms` integer,
+	`pending_json` text
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `alert_subscriptions_chat` ON `alert_subscriptions` (`platform`,`chat_id`);--> statement-breakpoint
 CREATE INDEX `alert_subscriptions_digest` ON `alert_subscriptions` (`digest_minute`) WHERE digest_minute is not null;--> statement-breakpoint
+CREATE INDEX `alert_subscriptions_pending` ON `alert_subscriptions` (`id`) WHERE pending_json is not null;--> statement-breakpoint
 CREATE TABLE `alert_thresholds` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`subscription_id` integer NOT NULL,
 	`ratio` real NOT NULL,
-	`level_id` integer,
+	`side` text,
+	`last_crossed_at_ms` integer,
 	FOREIGN KEY (`subscription_id`) REFERENCES `alert_subscriptions`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `alert_thresholds_sub_ratio` ON `alert_thresholds` (`subscription_id`,`ratio`);--> statement-breakpoint
-CREATE INDEX `alert_thresholds_level` ON `alert_thresholds` (`level_id`,`subscription_id`);
+CREATE INDEX `alert_thresholds_side_ratio` ON `alert_thresholds` (`side`,`ratio`,`subscription_id`);

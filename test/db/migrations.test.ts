@@ -1,0 +1,99 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { describe, expect, it } from 'vitest';
+import type { Crossing } from '../../src/core/alert-rules.js';
+import type { ChatRef } from '../../src/core/command.js';
+import { MIGRATIONS_FOLDER } from '../../src/db/open.js';
+import { freshSnapshot, outboxOf } from '../helpers/alerts.js';
+import { createTestApp } from '../helpers/app.js';
+import { createTestClock } from '../helpers/clock.js';
+import { tempDir } from '../helpers/temp-dir.js';
+
+const MIN = 60_000;
+
+/** A database migrated only up to (and including) the migration tagged `lastTag`, as an older release left it. */
+function databaseAt(lastTag: string): { path: string; sqlite: Sqlite.Database } {
+  const dir = tempDir();
+  const folder = join(dir, 'drizzle');
+  cpSync(MIGRATIONS_FOLDER, folder, { recursive: true });
+  const journalPath = join(folder, 'meta', '_journal.json');
+  const journal = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: Array<{ tag: string }> };
+  const last = journal.entries.findIndex((e) => e.tag === lastTag);
+  expect(last).toBeGreaterThanOrEqual(0);
+  journal.entries = journal.entries.slice(0, last + 1);
+  writeFileSync(journalPath, JSON.stringify(journal));
+  const path = join(dir, 'opg-bot.sqlite');
+  const sqlite = new Sqlite(path);
+  sqlite.pragma('foreign_keys = ON');
+  migrate(drizzle(sqlite), { migrationsFolder: folder });
+  return { path, sqlite };
+}
+
+describe('migrations', () => {
+  it('upgrading a store from before shared threshold levels keeps every subscription, its state and its undelivered alerts', () => {
+    const clock = createTestClock();
+    const t0 = clock.now();
+    const { path, sqlite } = databaseAt('0004_alerts');
+    const waiting: Crossing[] = [{ threshold: 1, direction: 'up', atMs: t0 - 5 * MIN, ratio: 1.2 }];
+    const insertSub = sqlite.prepare(
+      `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status, pause_reason, paused_at_ms, cooldown_minutes, digest_minute, last_alert_at_ms, pending_json)
+       VALUES (?, ?, 'admin', ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const group = Number(insertSub.run('telegram', '-100111', t0 - 60 * MIN, 'active', null, null, 30, 9 * 60, t0 - 10 * MIN, JSON.stringify(waiting)).lastInsertRowid);
+    const channel = Number(insertSub.run('discord', '555', t0 - 60 * MIN, 'active', null, null, 60, null, null, null).lastInsertRowid);
+    const removed = Number(insertSub.run('telegram', '-100222', t0 - 60 * MIN, 'paused', 'The bot was removed from this chat', t0 - 30 * MIN, 60, null, null, null).lastInsertRowid);
+    const insertThreshold = sqlite.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio, side, last_crossed_at_ms) VALUES (?, ?, ?, ?)`);
+    insertThreshold.run(group, 1, 'above', t0 - 10 * MIN);
+    insertThreshold.run(group, 5, 'below', null);
+    insertThreshold.run(group, 10, null, null);
+    insertThreshold.run(channel, 1, 'above', t0 - 40 * MIN);
+    insertThreshold.run(channel, 5, 'below', null);
+    insertThreshold.run(removed, 1, 'above', null);
+    insertThreshold.run(removed, 7, 'below', null);
+    const payload = sqlite.prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, ?, ?)`).run('{"title":"earlier alert","lines":[]}', '[]', t0 - 10 * MIN).lastInsertRowid;
+    sqlite.prepare(`INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, ?, ?)`).run(group, payload, t0 - 10 * MIN, t0 - 10 * MIN);
+    sqlite.close();
+
+    const app = createTestApp({ databasePath: path, clock });
+    const groupChat: ChatRef = { platform: 'telegram', chatId: '-100111', kind: 'supergroup' };
+    const channelChat: ChatRef = { platform: 'discord', chatId: '555', kind: 'group' };
+    const removedChat: ChatRef = { platform: 'telegram', chatId: '-100222', kind: 'supergroup' };
+
+    expect(app.alerts.view(groupChat)).toMatchObject({
+      status: 'active',
+      thresholds: [
+        { ratio: 1, side: 'above' },
+        { ratio: 5, side: 'below' },
+        { ratio: 10, side: null },
+      ],
+      cooldownMinutes: 30,
+      digestMinute: 9 * 60,
+      lastAlertAtMs: t0 - 10 * MIN,
+    });
+    expect(app.alerts.view(channelChat)).toMatchObject({ status: 'active', cooldownMinutes: 60, lastAlertAtMs: null });
+    expect(app.alerts.view(removedChat)).toMatchObject({ status: 'paused', pauseReason: 'The bot was removed from this chat', pausedAtMs: t0 - 30 * MIN });
+    expect(app.alerts.view(removedChat)!.thresholds.map((t) => t.ratio)).toEqual([1, 7]);
+    // The alert that was waiting for delivery is still waiting.
+    expect(outboxOf(app, groupChat).map((r) => r.sentAtMs)).toEqual([null]);
+
+    // 5x crossed inside the group's cooldown: the channel is told now, the group keeps it with the older 1x.
+    clock.advance(5 * MIN);
+    app.alerts.evaluate(freshSnapshot(clock, 6));
+    expect(outboxOf(app, channelChat).map((r) => r.crossings.map((c) => [c.threshold, c.direction]))).toEqual([[[5, 'up']]]);
+    expect(outboxOf(app, groupChat)).toHaveLength(1);
+    expect(outboxOf(app, removedChat)).toEqual([]);
+
+    // Once the cooldown is over the group gets both crossings in one message; 10x was only observed.
+    clock.advance(20 * MIN);
+    app.alerts.evaluate(freshSnapshot(clock, 6.1));
+    const latest = outboxOf(app, groupChat).at(-1)!;
+    expect(latest.crossings.map((c) => [c.threshold, c.direction])).toEqual([
+      [1, 'up'],
+      [5, 'up'],
+    ]);
+    expect(app.alerts.view(groupChat)!.thresholds.map((t) => t.side)).toEqual(['above', 'above', 'below']);
+  });
+});
