@@ -7,6 +7,7 @@
  * Crash safety: a row is marked sent only after its sink said `delivered`, and each chat has at most one
  * message in flight, so a process killed mid fan-out repeats at most one message per chat on restart.
  * The order of a chat's messages is kept: only the oldest undelivered row of a subscription is ever tried.
+ * Each platform is drained by its own loop: a platform that hangs or rate-limits never delays another's.
  */
 import type { Clock } from './clock.js';
 import type { Platform } from './command.js';
@@ -102,6 +103,21 @@ function createLimiter(limits: PlatformLimits): Limiter {
 
 const HEADS_PER_SWEEP = 500;
 
+/**
+ * One platform's share of the dispatcher: its sink, its limits and its sends in flight, drained by its own
+ * loop, so a platform that is slow, rate-limited or hanging never holds up another platform's alerts.
+ */
+interface Lane {
+  readonly platform: Platform;
+  sink: Sink;
+  readonly limits: PlatformLimits;
+  readonly limiter: Limiter;
+  /** Subscription id → its send in flight. */
+  readonly inFlight: Map<number, Promise<void>>;
+  loop: Promise<void> | null;
+  wakeUp: (() => void) | null;
+}
+
 export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDispatcher {
   const { store, clock, logger, lifecycle } = options;
   const maxAttempts = options.maxAttempts ?? 12;
@@ -111,20 +127,10 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
   const limitsFor = (p: Platform): PlatformLimits =>
     options.limits?.[p] ?? (p === 'telegram' ? TELEGRAM_LIMITS : p === 'discord' ? DISCORD_LIMITS : UNLIMITED);
 
-  const sinks = new Map<Platform, Sink>();
-  const limiters = new Map<Platform, Limiter>();
-  /** Subscription id → its send in flight. */
-  const inFlight = new Map<number, { platform: Platform; done: Promise<void> }>();
+  const lanes = new Map<Platform, Lane>();
   const payloads = new Map<number, Reply>();
+  let running = false;
   let stopped = false;
-  let loop: Promise<void> | null = null;
-  let wakeUp: (() => void) | null = null;
-
-  function limiterFor(p: Platform): Limiter {
-    let l = limiters.get(p);
-    if (!l) limiters.set(p, (l = createLimiter(limitsFor(p))));
-    return l;
-  }
 
   function replyFor(payloadId: number): Reply | null {
     let r = payloads.get(payloadId);
@@ -185,96 +191,111 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     settle(head, result);
   }
 
-  function inFlightOn(p: Platform): Array<Promise<void>> {
-    return [...inFlight.values()].filter((f) => f.platform === p).map((f) => f.done);
-  }
-
-  /** One pass over the heads. Returns 0 to go again at once, ms until something is due, or null when idle. */
-  async function sweep(): Promise<number | null> {
-    const heads = store.heads(HEADS_PER_SWEEP);
+  /** One pass over a lane's heads. Returns 0 to go again at once, ms until something is due, or null when idle. */
+  async function sweep(lane: Lane): Promise<number | null> {
+    const heads = store.heads(lane.platform, HEADS_PER_SWEEP);
     let earliest = Infinity;
     let started = 0;
     for (const head of heads) {
       if (stopped) break;
-      const sink = sinks.get(head.platform);
-      if (!sink || inFlight.has(head.subscriptionId)) continue;
+      if (lane.inFlight.has(head.subscriptionId)) continue;
       let now = clock.now();
       if (head.nextAttemptAtMs > now) {
         earliest = Math.min(earliest, head.nextAttemptAtMs);
         continue;
       }
-      const limiter = limiterFor(head.platform);
-      const chatWait = limiter.chatWaitMs(head.chatId, now);
+      const chatWait = lane.limiter.chatWaitMs(head.chatId, now);
       if (chatWait > 0) {
         earliest = Math.min(earliest, now + chatWait);
         continue;
       }
       for (;;) {
-        const wait = limiter.overallWaitMs(now);
-        const busy = inFlightOn(head.platform);
-        if (wait <= 0 && busy.length < limitsFor(head.platform).maxInFlight) break;
+        const wait = lane.limiter.overallWaitMs(now);
+        if (wait <= 0 && lane.inFlight.size < lane.limits.maxInFlight) break;
         if (wait > 0) await clock.sleep(wait);
-        else await Promise.race(busy);
+        else await Promise.race(lane.inFlight.values());
         if (stopped) return null;
         now = clock.now();
       }
-      limiter.record(head.chatId, now);
+      lane.limiter.record(head.chatId, now);
+      const sink = lane.sink;
       const done = deliver(head, sink)
         .catch((err: unknown) => logger.error({ err, outboxId: head.id }, 'alert delivery bookkeeping failed'))
-        .finally(() => inFlight.delete(head.subscriptionId));
-      inFlight.set(head.subscriptionId, { platform: head.platform, done });
+        .finally(() => lane.inFlight.delete(head.subscriptionId));
+      lane.inFlight.set(head.subscriptionId, done);
       started += 1;
     }
     if (started > 0) return 0;
-    if (inFlight.size > 0) {
-      await Promise.race([...inFlight.values()].map((f) => f.done));
+    if (lane.inFlight.size > 0) {
+      await Promise.race(lane.inFlight.values());
       return 0;
     }
     return earliest === Infinity ? null : Math.max(1, earliest - clock.now());
   }
 
-  async function waitForWake(ms: number): Promise<void> {
-    await Promise.race([clock.sleep(ms), new Promise<void>((resolve) => (wakeUp = resolve))]);
-    wakeUp = null;
+  async function waitForWake(lane: Lane, ms: number): Promise<void> {
+    await Promise.race([clock.sleep(ms), new Promise<void>((resolve) => (lane.wakeUp = resolve))]);
+    lane.wakeUp = null;
+  }
+
+  function runLane(lane: Lane): void {
+    if (lane.loop) return;
+    lane.loop = (async () => {
+      while (!stopped) {
+        try {
+          const next = await sweep(lane);
+          if (next === 0) continue;
+          await waitForWake(lane, next === null ? pollMs : Math.min(next, pollMs));
+        } catch (err) {
+          logger.error({ err, platform: lane.platform }, 'alert dispatcher pass failed');
+          await waitForWake(lane, pollMs);
+        }
+      }
+    })();
+  }
+
+  async function drainLane(lane: Lane): Promise<void> {
+    while (!stopped) {
+      const next = await sweep(lane);
+      if (next === null) break;
+      if (next > 0) await clock.sleep(next);
+    }
+    await Promise.all(lane.inFlight.values());
   }
 
   return {
     registerSink(sink) {
-      sinks.set(sink.platform, sink);
+      const lane = lanes.get(sink.platform);
+      if (lane) {
+        lane.sink = sink;
+        lane.wakeUp?.();
+        return;
+      }
+      const limits = limitsFor(sink.platform);
+      const added: Lane = { platform: sink.platform, sink, limits, limiter: createLimiter(limits), inFlight: new Map(), loop: null, wakeUp: null };
+      lanes.set(sink.platform, added);
+      // Rows written while this platform had no sink are sent now, not at the next poll.
+      if (running) runLane(added);
     },
     async drain() {
-      while (!stopped) {
-        const next = await sweep();
-        if (next === null) break;
-        if (next > 0) await clock.sleep(next);
-      }
-      await Promise.all([...inFlight.values()].map((f) => f.done));
+      await Promise.all([...lanes.values()].map(drainLane));
     },
     start() {
-      if (loop) return;
+      if (running) return;
+      running = true;
       stopped = false;
-      loop = (async () => {
-        while (!stopped) {
-          try {
-            const next = await sweep();
-            if (next === 0) continue;
-            await waitForWake(next === null ? pollMs : Math.min(next, pollMs));
-          } catch (err) {
-            logger.error({ err }, 'alert dispatcher pass failed');
-            await waitForWake(pollMs);
-          }
-        }
-      })();
+      for (const lane of lanes.values()) runLane(lane);
     },
     async stop() {
       stopped = true;
-      wakeUp?.();
-      await loop;
-      loop = null;
-      await Promise.all([...inFlight.values()].map((f) => f.done));
+      running = false;
+      for (const lane of lanes.values()) lane.wakeUp?.();
+      await Promise.all([...lanes.values()].map((l) => l.loop));
+      for (const lane of lanes.values()) lane.loop = null;
+      await Promise.all([...lanes.values()].flatMap((l) => [...l.inFlight.values()]));
     },
     wake() {
-      wakeUp?.();
+      for (const lane of lanes.values()) lane.wakeUp?.();
     },
   };
 }

@@ -242,7 +242,7 @@ export function createAlertStore(database: Database) {
          o.next_attempt_at_ms AS nextAttemptAtMs, s.platform, s.chat_id AS chatId, s.thread_id AS threadId, s.guild_id AS guildId
        FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id
        WHERE o.id IN (SELECT min(id) FROM alert_outbox WHERE sent_at_ms IS NULL AND failed_at_ms IS NULL GROUP BY subscription_id)
-         AND s.status = 'active'
+         AND s.status = 'active' AND s.platform = ?
        ORDER BY o.id LIMIT ?`,
     ),
     payload: db.prepare(`SELECT reply_json AS replyJson FROM alert_payloads WHERE id = ?`),
@@ -399,7 +399,8 @@ export function createAlertStore(database: Database) {
       return fired;
     },
 
-    heads: (limit: number) => st.heads.all(limit) as OutboxHead[],
+    /** The oldest undelivered row of each active subscription on `platform`, oldest first. */
+    heads: (platform: Platform, limit: number) => st.heads.all(platform, limit) as OutboxHead[],
     payload: (payloadId: number) => (st.payload.get(payloadId) as { replyJson: string } | undefined)?.replyJson ?? null,
     markSent: (id: number, nowMs: number) => void st.markSent.run(nowMs, id),
     markRetry: (id: number, nextAttemptAtMs: number, reason: string) => void st.markRetry.run(nextAttemptAtMs, reason, id),

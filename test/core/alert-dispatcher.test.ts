@@ -185,4 +185,51 @@ describe('alert dispatcher', () => {
     expect(received.length - expected).toBeLessThanOrEqual(8);
     expect(chats.flatMap((c) => outboxOf(second, c)).every((r) => r.sentAtMs !== null)).toBe(true);
   });
+
+  it('keeps delivering to Discord while every Telegram send hangs', async () => {
+    const app = createTestApp();
+    const telegramChats = Array.from({ length: 12 }, (_, i) => tg(`-100${2000 + i}`));
+    for (const chat of telegramChats) subscribeWith(app, chat, [1], 0);
+    const channel: ChatRef = { platform: 'discord', chatId: '900', kind: 'group' };
+    subscribeWith(app, channel, [1], 0);
+    swing(app, 1);
+
+    const release: Array<() => void> = [];
+    const telegram = createRecordingSink('telegram', app.clock, () => new Promise<DeliveryResult>((resolve) => release.push(() => resolve({ status: 'delivered' }))));
+    const discord = createRecordingSink('discord', app.clock);
+    app.alerts.registerSink(telegram);
+    app.alerts.registerSink(discord);
+    const drained = app.alerts.dispatcher.drain();
+    for (let i = 0; i < 400; i++) await new Promise((r) => setImmediate(r));
+
+    // Telegram is at its limit of sends in flight and none answers; Discord's alert went out regardless.
+    expect(telegram.attempts).toHaveLength(8);
+    expect(discord.attempts.map((a) => a.target.chatId)).toEqual(['900']);
+    expect(outboxOf(app, channel).map((r) => r.sentAtMs !== null)).toEqual([true]);
+
+    while (release.length > 0 || telegram.attempts.length < telegramChats.length) {
+      release.splice(0).forEach((r) => r());
+      await new Promise((r) => setImmediate(r));
+    }
+    await drained;
+    expect(telegramChats.flatMap((c) => outboxOf(app, c)).every((r) => r.sentAtMs !== null)).toBe(true);
+  });
+
+  it('sends what was waiting for a platform as soon as its sink is registered, not at the next poll', async () => {
+    // A clock whose sleeps never end: only a wake can make the running dispatcher look again.
+    const base = createTestClock();
+    const clock: TestClock = { ...base, now: base.now, sleep: () => new Promise<void>(() => {}) };
+    const app = createTestApp({ clock });
+    const chat = tg('-100555');
+    subscribeWith(app, chat, [1], 0);
+    swing(app, 1);
+    app.alerts.dispatcher.start();
+
+    const sink = createRecordingSink('telegram', clock);
+    app.alerts.registerSink(sink);
+    for (let i = 0; i < 200 && outboxOf(app, chat)[0]?.sentAtMs == null; i++) await new Promise((r) => setImmediate(r));
+    expect(sink.attempts).toHaveLength(1);
+    expect(outboxOf(app, chat).map((r) => r.sentAtMs !== null)).toEqual([true]);
+    await app.alerts.dispatcher.stop();
+  });
 });
