@@ -60,7 +60,9 @@ export default defineCommand({
     const { market } = core.snapshot();
     const notices = readingNotices(core, market, 'Market data');
     const coveredMs = chart.endMs - chart.firstAtMs;
-    if (chart.firstAtMs > chart.startMs + spec.ms / 24) {
+    if (chart.points.length < 2) {
+      notices.push(`Only one reading so far (${utc(chart.firstAtMs)}): the line grows as the bot records a reading at every refresh.`);
+    } else if (chart.firstAtMs > chart.startMs + spec.ms / 24) {
       notices.push(`History covers only ${duration(coveredMs)} of ${spec.label} (since ${utc(chart.firstAtMs)}).`);
     }
     // The reason is in the log; a chat gets the fact, not the URL and error code.

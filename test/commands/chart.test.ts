@@ -168,6 +168,16 @@ describe('chart', () => {
     expect(healed.notices.filter((n) => !n.startsWith('Stale'))).toEqual([]);
   });
 
+  it('says a chart of a single reading is one reading, not a history of 0 s', async () => {
+    const { app, cg } = await setup();
+    cg.fail((_req, res) => sendJson(res, 503, { error: 'down' }));
+    storeReadings(app, 60_000, 60_000);
+    const r = await app.runText('chart volume 24h', testChat, member);
+    expect(r.image).toBeDefined();
+    expect(r.notices).toContain(`Only one reading so far (2026-11-22 11:59 UTC): the line grows as the bot records a reading at every refresh.`);
+    expect(replyText(r)).not.toMatch(/covers only|0 s/);
+  });
+
   it('does not fetch a young coin’s short history again within the range', async () => {
     const { app, cg, clock } = await setup();
     cg.setMarketChart(() => marketChartBody({ endMs: clock.now(), days: 2 }));

@@ -9,10 +9,11 @@ import { TINY_PNG } from './harness.js';
 const alert = reply({ title: 'Volume / market cap crossed 5x', lines: ['Now 5.2x, up from 4.8x. @everyone'], footer: 'CoinGecko' });
 const target = { platform: 'discord' as const, chatId: CHANNEL_ID, guildId: GUILD_ID };
 
-async function setup() {
+/** A short `timeoutMs` only where a test waits for the timeout: on a loaded machine 100 ms can pass before a healthy answer. */
+async function setup(timeoutMs = 5_000) {
   const discord = await startDiscordStandIn();
   onTestFinished(() => discord.close());
-  const sink = createDiscordSink({ token: 'test-bot-token', apiUrl: discord.apiUrl, logger: silentLogger, timeoutMs: 100, failureRetryMs: 30_000 });
+  const sink = createDiscordSink({ token: 'test-bot-token', apiUrl: discord.apiUrl, logger: silentLogger, timeoutMs, failureRetryMs: 30_000 });
   onTestFinished(() => sink.close());
   return { discord, sink };
 }
@@ -67,7 +68,7 @@ describe('Discord alert sink', () => {
     ['a 502 without JSON', (_req: unknown, res: import('node:http').ServerResponse) => res.writeHead(502).end('Bad Gateway')],
     ['a timeout', () => {}],
   ])('asks to retry later after %s', async (_what, fault) => {
-    const { discord, sink } = await setup();
+    const { discord, sink } = await setup(200);
     discord.failNext(isPost, fault);
     expect(await sink.deliver(target, alert)).toMatchObject({ status: 'retry', retryAfterMs: 30_000 });
   });
