@@ -1,7 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { RateLimitedError, UpstreamError } from '../../../src/core/errors.js';
+import { NetworkError, RateLimitedError, UpstreamError } from '../../../src/core/errors.js';
 import { JsonRpcError, createOgRpc, parseLog } from '../../../src/sources/opengradient/rpc.js';
+import { INFERENCE_TOPICS } from '../../../src/sources/opengradient/events.js';
 import { createTestClock } from '../../helpers/clock.js';
+import { PRECOMPILE, RELAY } from '../../helpers/og-events.js';
 import { testChain } from '../../helpers/og-chain.js';
 import { startOgNode } from '../../helpers/og-rpc-server.js';
 import { sendJson, startLoopbackServer } from '../../helpers/http-server.js';
@@ -44,6 +46,23 @@ describe('OpenGradient JSON-RPC client', () => {
     onTestFinished(() => server.close());
     const rpc = createOgRpc({ url: server.url, clock: createTestClock() });
     await expect(rpc.getLogs(filter)).rejects.toThrow(/block 2457 outside 0-50/);
+  });
+
+  it('hands eth_getLogs over log by log, validated, and resolves with how many there were', async () => {
+    const { rpc } = await rpcFor();
+    const ours = { ...filter, toBlock: 99, addresses: [PRECOMPILE, RELAY], topic0: INFERENCE_TOPICS };
+    const seen: number[] = [];
+    const count = await rpc.scanLogs(ours, (log) => seen.push(log.blockNumber));
+    expect(count).toBe(seen.length);
+    expect(seen.length).toBeGreaterThan(50);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect((await rpc.getLogs(ours)).map((l) => l.blockNumber)).toEqual(seen);
+  });
+
+  it('reports an answer cut off mid-body as a NetworkError', async () => {
+    const { node, rpc } = await rpcFor();
+    node.failNext('truncated', 1, 'eth_getLogs');
+    await expect(rpc.scanLogs({ ...filter, toBlock: 99, addresses: [PRECOMPILE, RELAY], topic0: INFERENCE_TOPICS }, () => {})).rejects.toThrow(NetworkError);
   });
 
   it('caches block headers', async () => {
