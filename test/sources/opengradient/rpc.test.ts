@@ -81,7 +81,8 @@ describe('OpenGradient JSON-RPC client', () => {
     const good = { address: '0xAB', topics: ['0x01'], data: '0x', blockNumber: '0x10', logIndex: '0x0', transactionHash: '0x1' };
     expect(parseLog(good)).toMatchObject({ address: '0xab', blockNumber: 16, removed: false, blockTimestampSec: null });
     expect(() => parseLog({ ...good, blockNumber: 16 })).toThrow(/blockNumber/);
-    expect(() => parseLog({ ...good, data: 'zz' })).toThrow(/data/);
+    expect(parseLog({ ...good, data: '0x0aFf' }).data).toEqual(new Uint8Array([0x0a, 0xff]));
+    for (const data of ['zz', '0x123', '0x12zz', '12']) expect(() => parseLog({ ...good, data })).toThrow(/data/);
     expect(() => parseLog({ ...good, topics: 'x' })).toThrow(/topics/);
     expect(() => parseLog({ ...good, blockTimestamp: '0xzz' })).toThrow(/blockTimestamp/);
   });
