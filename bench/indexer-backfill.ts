@@ -22,6 +22,8 @@ export interface BackfillFigures {
   inferences: number;
   chunks: number;
   seconds: number;
+  /** CPU time of this process during the backfill (all its threads, user and system). */
+  cpuSeconds: number;
   /** After loading every module, before the backfill. */
   startRss: number;
   startHeap: number;
@@ -81,8 +83,10 @@ async function backfill(url: string, events: number): Promise<BackfillFigures> {
   });
   const { rss: startRss, heapUsed: startHeap } = process.memoryUsage();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const run = await indexer.runOnce();
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   clearInterval(timer);
   sample();
   const totals = indexer.totals();
@@ -94,6 +98,7 @@ async function backfill(url: string, events: number): Promise<BackfillFigures> {
     inferences: totals.total,
     chunks: run.chunks,
     seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
     startRss,
     startHeap,
     peakRss,
