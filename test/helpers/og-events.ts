@@ -4,7 +4,7 @@
  */
 import { encodeAbiParameters, encodeEventTopics, parseAbi, type AbiEvent, type Hex } from 'viem';
 
-const ABI = parseAbi([
+export const ABI = parseAbi([
   'event ModelInferenceEvent(string,(uint8,string,((string,(int128,int128)[],uint32[])[],(string,string[])[])),((string,(int128,int128)[],uint32[])[],(string,string[])[],(string,string)[],bool))',
   'event LLMChat(string,(uint8,string,(string,string,string,string,(string,string,string)[])[],(string,string,string)[],string,uint32,string[],uint32),(string,(string,string,string,string,(string,string,string)[])))',
   'event LLMCompletionEvent(string,(uint8,string,string,uint32,string[],uint32),(string))',
@@ -27,7 +27,8 @@ export interface EncodedLog {
 const [ml, chat, completion, batch, individual, oldBatch] = ABI as unknown as [AbiEvent, AbiEvent, AbiEvent, AbiEvent, AbiEvent, AbiEvent];
 const h32 = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
 
-function encode(event: AbiEvent, address: string, args: unknown[]): EncodedLog {
+/** A log of `event` with `args` (indexed ones included, in declaration order), as the chain would emit it. */
+export function encode(event: AbiEvent, address: string, args: readonly unknown[]): EncodedLog {
   const indexed = event.inputs.map((p, i) => (p.indexed ? args[i] : undefined)).filter((a) => a !== undefined);
   const topics = encodeEventTopics({ abi: [event], args: indexed } as never) as Hex[];
   const inputs = event.inputs.filter((p) => !p.indexed);

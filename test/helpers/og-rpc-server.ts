@@ -14,7 +14,9 @@ export type Fault =
   | 'timeout'
   | 'non-json'
   | 'rpc-error'
-  | 'http-500';
+  | 'http-500'
+  /** `eth_getLogs` only: the real answer's first half, then the connection closes. */
+  | 'truncated';
 
 export interface FakeChain {
   head: number;
@@ -90,10 +92,17 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
       case 'http-500':
         res.writeHead(500, { 'content-type': 'text/plain' });
         return void res.end('oops');
+      case 'truncated':
+        throw new Error('a truncated answer needs the real one: see getLogs');
     }
   }
 
-  function getLogs(res: ServerResponse, id: unknown, filter: { fromBlock: string; toBlock: string; address?: string[]; topics?: (string[] | null)[] }) {
+  function getLogs(
+    res: ServerResponse,
+    id: unknown,
+    filter: { fromBlock: string; toBlock: string; address?: string[]; topics?: (string[] | null)[] },
+    truncate = false,
+  ) {
     const from = Number.parseInt(filter.fromBlock, 16);
     let to = Number.parseInt(filter.toBlock, 16);
     if (!(from <= to)) return rpcError(res, id, -32602, 'invalid block range');
@@ -116,9 +125,14 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
         parts.push(`${staticPart(log)}"blockNumber":"${bn}","transactionHash":"${blockHash}","transactionIndex":"${hex(i)}","blockHash":"${blockHash}","logIndex":"${hex(i)}"${ts}}`);
       }
     }
+    const body = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":[${parts.join(',')}]}`;
+    if (truncate) {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+      return void res.write(body.slice(0, Math.floor(body.length / 2)), () => res.socket?.destroy());
+    }
     widest = Math.max(widest, to - from + 1);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":[${parts.join(',')}]}`);
+    res.end(body);
   }
 
   const server = await startLoopbackServer((req: RecordedRequest, res) => {
@@ -133,6 +147,7 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
     const at = faults.findIndex((f) => f.method === undefined || f.method === method);
     if (at >= 0) {
       const [f] = faults.splice(at, 1);
+      if (f!.fault === 'truncated') return getLogs(res, body.id, body.params?.[0] as never, true);
       return applyFault(f!.fault, res, body.id);
     }
     switch (method) {

@@ -4,15 +4,17 @@
  * tuple names; settlement relay events are TEE, `batchSize` at a time. A mode number the SDK does not define
  * is `unknown`, never dropped.
  *
- * Speed: the precompile events have no indexed parameters, so what `decodeEventLog` would do is exactly
- * `decodeAbiParameters(event.inputs, data)` once topic0 matched; that call is made here directly on bytes
- * (Node's native hex decoder), which roughly doubles the rate on large ML payloads. Settlement events,
- * which have indexed parameters, go through `decodeEventLog`.
+ * What is decoded is what a count reads, with viem's `decodeAbiParameters` on the data's bytes: for a
+ * precompile event its transaction id and the head of its request tuple (mode and model), which ABI
+ * encoding lets viem read without the rest; for a settlement event all of its (short) data, after checking
+ * that it has one 32-byte topic per indexed parameter (the topics' values are not read). The
+ * precompile's model inputs and outputs, kilobytes of each ML or chat log, are never walked: decoding them
+ * took over half of a backfill's time. A log whose counted part does not decode is undecodable.
  */
-import type { AbiEvent } from 'viem';
+import type { AbiEvent, AbiParameter } from 'viem';
 // The utils entry point alone: the full 'viem' index loads clients, chains and actions the indexer never uses
 // (about 20 MB more resident memory under tsx).
-import { decodeAbiParameters, decodeEventLog, parseAbi, toEventSelector } from 'viem/utils';
+import { decodeAbiParameters, parseAbi, toEventSelector } from 'viem/utils';
 
 export const INFERENCE_ABI = parseAbi([
   'event ModelInferenceEvent(string,(uint8,string,((string,(int128,int128)[],uint32[])[],(string,string[])[])),((string,(int128,int128)[],uint32[])[],(string,string[])[],(string,string)[],bool))',
@@ -38,11 +40,12 @@ export const DEFAULT_CONTRACTS = ['0x00000000000000000000000000000000000000F4', 
 const MODE_BY_NUMBER: Readonly<Record<number, InferenceMode>> = { 0: 'vanilla', 1: 'zkml', 2: 'tee' };
 
 interface EventSpec {
-  abi: readonly [AbiEvent];
-  /** No indexed parameters: topic0 alone, everything in data. */
-  noIndexed: boolean;
   kind: InferenceKind;
-  /** Mode and inference count from the decoded arguments. */
+  /** topic0 and one per indexed parameter. */
+  topics: number;
+  /** The leading data parameters a count reads, decoded with viem. */
+  counted: readonly AbiParameter[];
+  /** Mode and inference count from the decoded parameters. */
   read(args: readonly unknown[]): { modeNumber: number | null; inferences: number };
 }
 
@@ -56,21 +59,27 @@ const KIND_BY_NAME: Record<string, InferenceKind> = {
 
 function specFor(event: AbiEvent): EventSpec {
   const kind = KIND_BY_NAME[event.name]!;
-  const abi = [event] as const;
-  const noIndexed = event.inputs.every((p) => !p.indexed);
+  const data = event.inputs.filter((p) => !p.indexed);
+  const topics = 1 + event.inputs.length - data.length;
   if (kind === 'batch_settlement') {
-    // Non-indexed arguments come first in decoded order only when none are indexed; find by type.
-    const sizeAt = event.inputs.findIndex((p) => p.type === 'uint256');
-    return { abi, noIndexed, kind, read: (args) => ({ modeNumber: 2, inferences: toCount(args[sizeAt]) }) };
+    const sizeAt = data.findIndex((p) => p.type === 'uint256');
+    return { kind, topics, counted: data, read: (args) => ({ modeNumber: 2, inferences: toCount(args[sizeAt]) }) };
   }
-  if (kind === 'individual_settlement') return { abi, noIndexed, kind, read: () => ({ modeNumber: 2, inferences: 1 }) };
+  if (kind === 'individual_settlement') return { kind, topics, counted: data, read: () => ({ modeNumber: 2, inferences: 1 }) };
+  // (string id, request, response); the request opens with (uint8 mode, string model). A tuple holding a
+  // string is encoded behind an offset, components in order, so its first two decode on their own.
+  const [id, request] = data as [AbiParameter, AbiParameter & { components: readonly AbiParameter[] }];
+  const [mode, model] = request.components;
+  if (data.length !== 3 || id.type !== 'string' || mode?.type !== 'uint8' || model?.type !== 'string') {
+    throw new Error(`${event.name}: expected (string, (uint8, string, …), …)`);
+  }
+  const counted = [id, { ...request, components: [mode, model] }];
   return {
-    abi,
-    noIndexed,
     kind,
+    topics,
+    counted,
     read: (args) => {
-      const request = args[1] as readonly unknown[] | undefined;
-      const mode = request?.[0];
+      const mode = (args[1] as readonly unknown[])[0];
       return { modeNumber: typeof mode === 'number' ? mode : null, inferences: 1 };
     },
   };
@@ -93,24 +102,29 @@ export type DecodedInference =
   | { ok: true; kind: InferenceKind; mode: InferenceMode; modeNumber: number | null; inferences: number }
   | { ok: false; kind: InferenceKind | null; reason: string };
 
-/** Decodes one log's topics and data with viem against the event its topic0 names. */
-export function decodeInference(topics: readonly `0x${string}`[], data: `0x${string}`): DecodedInference {
+const TOPIC_LENGTH = 66;
+
+/** The bytes of hex data; throws unless it is whole bytes of hex throughout. */
+function bytesOf(data: `0x${string}`): Uint8Array {
+  const hex = data.slice(2);
+  const bytes = Buffer.from(hex, 'hex');
+  // Buffer.from stops at the first non-hex pair; the node's data must be hex throughout.
+  if (bytes.length * 2 !== hex.length) throw new Error('data is not whole bytes of hex');
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
+/**
+ * Decodes one log's topics and data (hex, or its bytes) with viem against the event its topic0 names,
+ * as far as a count reads.
+ */
+export function decodeInference(topics: readonly `0x${string}`[], data: `0x${string}` | Uint8Array): DecodedInference {
   const topic0 = topics[0]?.toLowerCase();
   const spec = topic0 === undefined ? undefined : EVENTS.get(topic0);
   if (!spec) return { ok: false, kind: null, reason: 'not an inference event' };
   try {
-    let args: readonly unknown[];
-    if (spec.noIndexed) {
-      if (topics.length !== 1) throw new Error(`expected 1 topic, got ${topics.length}`);
-      const hex = data.slice(2);
-      const bytes = Buffer.from(hex, 'hex');
-      // Buffer.from stops at the first non-hex pair; the node's data must be hex throughout.
-      if (bytes.length * 2 !== hex.length) throw new Error('data is not whole bytes of hex');
-      args = decodeAbiParameters(spec.abi[0].inputs, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length));
-    } else {
-      const decoded = decodeEventLog({ abi: spec.abi, topics: topics as [`0x${string}`, ...`0x${string}`[]], data, strict: true });
-      args = decoded.args as unknown as readonly unknown[];
-    }
+    if (topics.length !== spec.topics) throw new Error(`expected ${spec.topics} topics, got ${topics.length}`);
+    for (const topic of topics) if (topic.length !== TOPIC_LENGTH) throw new Error('a topic is not 32 bytes');
+    const args = decodeAbiParameters(spec.counted, typeof data === 'string' ? bytesOf(data) : data);
     const { modeNumber, inferences } = spec.read(args);
     const mode = modeNumber === null ? 'unknown' : (MODE_BY_NUMBER[modeNumber] ?? 'unknown');
     return { ok: true, kind: spec.kind, mode, modeNumber, inferences };

@@ -1,9 +1,12 @@
 /**
  * The OpenGradient inference indexer. One pass reads `eth_getLogs` from the stored cursor up to head minus
- * confirmations in adaptive block ranges, decodes each log with viem, buckets inferences by hour × mode ×
- * kind, and commits each chunk's counts with the new cursor in one transaction. A range the node refuses
- * is halved; small answers double the next range. Transient failures back off and retry the same range;
- * when retries are spent the pass ends with the cursor where it was, to resume at the next pass.
+ * confirmations in adaptive block ranges, decodes each log with viem as it streams in, buckets inferences
+ * by hour × mode × kind, and commits each range's counts with the new cursor in one transaction once its
+ * answer is complete: a range cut off half-way counts nothing and is read again, so memory stays flat
+ * whatever the answer's size and no log is counted twice. While one range streams in, the next is asked
+ * for, so the node and the decoder work at the same time. A range the node refuses is halved; small
+ * answers double the next range. Transient failures back off and retry the same range; when retries are
+ * spent the pass ends with the cursor where it was, to resume at the next pass.
  * Limits: reorgs deeper than the confirmations are not undone; logs flagged `removed` are ignored.
  */
 import type { Clock } from '../../core/clock.js';
@@ -11,7 +14,7 @@ import { NetworkError, RateLimitedError, UpstreamError, describeError } from '..
 import type { Logger } from '../../core/logger.js';
 import type { IndexerStatus, InferenceIndex, NetworkActivity } from '../../core/services.js';
 import { countKey, type InferenceStore } from '../../db/inference-store.js';
-import { decodeInference, INFERENCE_TOPICS } from './events.js';
+import { decodeInference, INFERENCE_TOPICS, type InferenceKind, type InferenceMode } from './events.js';
 import type { ExplorerSource } from './explorer.js';
 import { JsonRpcError, type OgRpc, type RpcLog } from './rpc.js';
 
@@ -25,9 +28,9 @@ export interface RangeLimits {
   /** An answer with fewer logs than this doubles the next range. Default 250. */
   growBelowLogs: number;
   /**
-   * An answer with more logs than this halves the next range, and the next range is not fetched while it
-   * is decoded, to keep memory flat: answers stay around a megabyte (inference logs carry 0.3–4 KB of data
-   * each). Default 500.
+   * An answer with more logs than this halves the next range. Answers are read as they stream in, so their
+   * size costs no memory; this keeps each under the node's limits and its deadline, and a range cut off
+   * cheap to read again (inference logs carry 0.3–4 KB of data each). Default 500.
    */
   shrinkAboveLogs: number;
 }
@@ -83,6 +86,32 @@ export interface InferenceIndexer extends InferenceIndex {
   stop(): Promise<void>;
 }
 
+/** What one range's answer adds up to, built as its logs stream in. */
+interface RangeTally {
+  /** Logs answered, removed ones included. */
+  logs: number;
+  /** `hourMs|mode|kind` → inferences. */
+  counts: Map<string, number>;
+  /** Logs without `blockTimestamp`: block → `mode|kind` → inferences, until their headers are read. */
+  untimed: Map<number, Map<string, number>>;
+  inferences: number;
+  undecodable: number;
+  /** The first few undecodable logs and unknown modes, logged once the range is committed. */
+  undecodableNotes: Array<{ kind: InferenceKind; tx: string; block: number; reason: string }>;
+  unknownModes: Map<string, { kind: InferenceKind; modeNumber: number | null; tx: string }>;
+  /** Block time of the range's last block. */
+  endTimeMs: number;
+}
+
+/** A range asked for, its answer streaming in. */
+interface Pending {
+  from: number;
+  to: number;
+  result: Promise<RangeTally>;
+  answering: Promise<void>;
+  abandon(): void;
+}
+
 /** Whether the node refused the range as too wide or the answer as too large, so a smaller one may pass. */
 export function isRangeRefusal(err: unknown): boolean {
   if (err instanceof JsonRpcError) {
@@ -115,85 +144,116 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
     await clock.sleep(waitMs);
   }
 
-  /** Block times for every log, from `blockTimestamp` or cached headers. */
-  async function blockTimes(logs: readonly RpcLog[]): Promise<Map<number, number>> {
-    const times = new Map<number, number>();
-    const wanted = new Set<number>();
-    for (const log of logs) {
-      if (times.has(log.blockNumber)) continue;
-      if (log.blockTimestampSec !== null) times.set(log.blockNumber, log.blockTimestampSec * 1000);
-      else wanted.add(log.blockNumber);
+  /** Logs the notes of a committed range once, so a range read twice (after a failure) never warns twice. */
+  function report(tally: RangeTally): void {
+    for (const note of tally.unknownModes.values()) {
+      const seen = `${note.kind}:${note.modeNumber}`;
+      if (unknownModesSeen.has(seen)) continue;
+      unknownModesSeen.add(seen);
+      logger.warn(note, 'inference with an unknown verification mode; counted as unknown');
     }
-    const missing = [...wanted].filter((b) => !times.has(b));
-    for (let i = 0; i < missing.length; i += concurrency) {
-      const batch = missing.slice(i, i + concurrency);
-      const got = await Promise.all(batch.map((b) => rpc.blockTimeMs(b)));
-      batch.forEach((b, j) => times.set(b, got[j]!));
+    for (const note of tally.undecodableNotes) {
+      // A broken contract could emit thousands: the first few are enough to investigate.
+      const level = ++undecodableLogged <= 20 ? 'warn' : 'debug';
+      logger[level](note, 'undecodable inference log; counted once as unknown');
     }
-    return times;
+    const unreported = tally.undecodable - tally.undecodableNotes.length;
+    if (unreported > 0) logger.debug({ logs: unreported }, 'more undecodable inference logs in this range; counted once each as unknown');
   }
 
-  /** Counts and empties `logs` (each entry is released once decoded, to keep memory flat). */
-  async function count(logs: (RpcLog | undefined)[], times: ReadonlyMap<number, number>) {
-    const counts = new Map<string, number>();
-    let inferences = 0;
-    let undecodable = 0;
-    for (let i = 0; i < logs.length; i++) {
-      // Let the prefetched answer stream in while this one is decoded.
-      if (i % 1_000 === 999) await new Promise<void>((resolve) => setImmediate(resolve));
-      const log = logs[i];
-      if (log === undefined) continue;
-      if (log.removed) {
-        logs[i] = undefined;
-        continue;
+  /** Counts one log into the tally of its range. */
+  function tallyLog(tally: RangeTally, log: RpcLog): void {
+    tally.logs++;
+    if (log.removed) return;
+    const decoded = decodeInference(log.topics, log.data);
+    let kind: InferenceKind;
+    let mode: InferenceMode;
+    let n: number;
+    if (decoded.ok) {
+      kind = decoded.kind;
+      mode = decoded.mode;
+      n = decoded.inferences;
+      if (mode === 'unknown' && tally.unknownModes.size < 20) {
+        const seen = `${decoded.kind}:${decoded.modeNumber}`;
+        if (!tally.unknownModes.has(seen)) tally.unknownModes.set(seen, { kind: decoded.kind, modeNumber: decoded.modeNumber, tx: log.transactionHash });
       }
-      const hourMs = Math.floor(times.get(log.blockNumber)! / HOUR_MS) * HOUR_MS;
-      const decoded = decodeInference(log.topics, log.data);
-      // Released as soon as read: its data (kilobytes of hex) can then die young instead of being promoted.
-      logs[i] = undefined;
-      let key: string;
-      let n: number;
-      if (decoded.ok) {
-        n = decoded.inferences;
-        key = countKey(hourMs, decoded.mode, decoded.kind);
-        if (decoded.mode === 'unknown') {
-          const seen = `${decoded.kind}:${decoded.modeNumber}`;
-          if (!unknownModesSeen.has(seen)) {
-            unknownModesSeen.add(seen);
-            logger.warn({ kind: decoded.kind, modeNumber: decoded.modeNumber, tx: log.transactionHash }, 'inference with an unknown verification mode; counted as unknown');
-          }
+    } else {
+      if (decoded.kind === null) return; // another event the node matched by accident: not ours to count
+      kind = decoded.kind;
+      mode = 'unknown';
+      n = 1;
+      tally.undecodable++;
+      if (tally.undecodableNotes.length < 20) tally.undecodableNotes.push({ kind: decoded.kind, tx: log.transactionHash, block: log.blockNumber, reason: decoded.reason });
+    }
+    tally.inferences += n;
+    if (log.blockTimestampSec !== null) {
+      const key = countKey(Math.floor((log.blockTimestampSec * 1000) / HOUR_MS) * HOUR_MS, mode, kind);
+      tally.counts.set(key, (tally.counts.get(key) ?? 0) + n);
+    } else {
+      let block = tally.untimed.get(log.blockNumber);
+      if (!block) tally.untimed.set(log.blockNumber, (block = new Map()));
+      const key = `${mode}|${kind}`;
+      block.set(key, (block.get(key) ?? 0) + n);
+    }
+  }
+
+  /** Buckets the counts of logs that came without `blockTimestamp`, by their blocks' cached headers. */
+  async function placeUntimed(tally: RangeTally): Promise<void> {
+    const blocks = [...tally.untimed.keys()];
+    for (let i = 0; i < blocks.length; i += concurrency) {
+      const batch = blocks.slice(i, i + concurrency);
+      const times = await Promise.all(batch.map((b) => rpc.blockTimeMs(b)));
+      batch.forEach((b, j) => {
+        const hourMs = Math.floor(times[j]! / HOUR_MS) * HOUR_MS;
+        for (const [modeKind, n] of tally.untimed.get(b)!) {
+          const key = `${hourMs}|${modeKind}`;
+          tally.counts.set(key, (tally.counts.get(key) ?? 0) + n);
         }
-      } else {
-        if (decoded.kind === null) continue; // another event the node matched by accident: not ours to count
-        undecodable++;
-        n = 1;
-        key = countKey(hourMs, 'unknown', decoded.kind);
-        // A broken contract could emit thousands: the first few are enough to investigate.
-        const level = ++undecodableLogged <= 20 ? 'warn' : 'debug';
-        logger[level]({ kind: decoded.kind, tx: log.transactionHash, block: log.blockNumber, reason: decoded.reason }, 'undecodable inference log; counted once as unknown');
-      }
-      counts.set(key, (counts.get(key) ?? 0) + n);
-      inferences += n;
+      });
     }
-    return { counts, inferences, undecodable };
+    tally.untimed.clear();
   }
 
-  interface RangeAnswer {
-    logs: RpcLog[];
-    endTimeMs: number;
-  }
-
-  function fetchRange(from: number, to: number): Promise<RangeAnswer> {
-    const answer = (async () => {
-      // The range's last header too: a node that lacks it (behind its peers) would answer fewer blocks.
-      const [endTimeMs, logs] = await Promise.all([
-        rpc.blockTimeMs(to),
-        rpc.getLogs({ fromBlock: from, toBlock: to, addresses, topic0: INFERENCE_TOPICS }),
-      ]);
-      return { logs, endTimeMs };
+  /**
+   * Asks for one range and counts its logs as they stream in. `answering` resolves when the first log has
+   * arrived (or the answer is complete, if it has none): the node is answering, and the next range can be
+   * asked for. `abandon` stops reading the answer at its next log.
+   */
+  function scanRange(from: number, to: number): Pending {
+    let abandoned = false;
+    let answered!: () => void;
+    const answering = new Promise<void>((resolve) => (answered = resolve));
+    const tally: RangeTally = { logs: 0, counts: new Map(), untimed: new Map(), inferences: 0, undecodable: 0, undecodableNotes: [], unknownModes: new Map(), endTimeMs: 0 };
+    const result = (async () => {
+      try {
+        // The range's last header too: a node that lacks it (behind its peers) would answer fewer blocks.
+        const [endTimeMs] = await Promise.all([
+          rpc.blockTimeMs(to),
+          rpc.scanLogs({ fromBlock: from, toBlock: to, addresses, topic0: INFERENCE_TOPICS }, (log) => {
+            if (abandoned) throw new Error('range abandoned');
+            if (tally.logs === 0) answered();
+            tallyLog(tally, log);
+          }),
+        ]);
+        answered();
+        tally.endTimeMs = endTimeMs;
+        await placeUntimed(tally);
+        return tally;
+      } catch (err) {
+        abandoned = true; // the header may fail first: stop reading logs nobody will count
+        throw err;
+      }
     })();
-    answer.catch(() => {}); // a prefetch may be dropped unawaited when the pass ends
-    return answer;
+    result.catch(() => {}); // a range asked ahead may be dropped unawaited when the pass ends or a range fails
+    return {
+      from,
+      to,
+      result,
+      answering,
+      abandon: () => {
+        abandoned = true;
+      },
+    };
   }
 
   async function withAttempts<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -221,58 +281,63 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       store.recordHead(network, head, clock.now());
       const safe = head - options.confirmations;
       let next = state.nextBlock;
-      // The next range is asked for while this one is decoded and committed, so the node and the decoder
-      // work at the same time. A prefetch that fails is handled like any other failed range.
-      let ahead: { from: number; to: number; answer: Promise<RangeAnswer> } | null = null;
-      while (next <= safe && !stopping) {
-        let attempt = 0;
-        for (;;) {
-          let to = Math.min(safe, next + span - 1);
-          let answer: Promise<RangeAnswer>;
-          if (ahead && ahead.from === next && ahead.to <= safe) {
-            to = ahead.to;
-            answer = ahead.answer;
-          } else {
-            answer = fetchRange(next, to);
+      // The next range is asked for as soon as the node starts answering this one, so the node prepares it
+      // while this one streams in and is counted. Never more than one range ahead; none while retrying.
+      let ahead: Pending | null = null;
+      let reading: Pending | null = null;
+      let attempt = 0;
+      const askAhead = (current: Pending) => {
+        if (reading !== current || ahead !== null || attempt > 0 || stopping || current.to >= safe) return;
+        ahead = scanRange(current.to + 1, Math.min(safe, current.to + span));
+      };
+      const takeAhead = (): Pending | null => {
+        const taken = ahead;
+        ahead = null;
+        return taken;
+      };
+      try {
+        while (next <= safe && !stopping) {
+          let current = takeAhead();
+          if (current?.from !== next) {
+            current?.abandon();
+            current = scanRange(next, Math.min(safe, next + span - 1));
           }
-          ahead = null;
+          reading = current;
+          void current.answering.then(() => askAhead(current));
           try {
-            const { logs, endTimeMs } = await answer;
-            const from = next;
-            if (logs.length < limits.growBelowLogs && to - from + 1 >= span) span = Math.min(limits.maxBlocks, span * 2);
-            else if (logs.length > limits.shrinkAboveLogs) span = Math.max(1, Math.floor((to - from + 1) / 2));
-            // No prefetch after a large answer (the next range is halved anyway): two large bodies at once
-            // would outlive the young generation and swell the heap.
-            if (to < safe && !stopping && logs.length <= limits.shrinkAboveLogs) {
-              const aheadTo = Math.min(safe, to + span);
-              ahead = { from: to + 1, to: aheadTo, answer: fetchRange(to + 1, aheadTo) };
-            }
-            const times = await blockTimes(logs);
-            const logCount = logs.length;
-            const { counts, inferences, undecodable } = await count(logs, times);
-            store.commitChunk({ network, fromBlock: from, nextBlock: to + 1, counts, undecodableLogs: undecodable, indexedBlockTimeMs: endTimeMs });
+            const tally = await current.result;
+            const { from, to } = current;
+            if (tally.logs < limits.growBelowLogs && to - from + 1 >= span) span = Math.min(limits.maxBlocks, span * 2);
+            else if (tally.logs > limits.shrinkAboveLogs) span = Math.max(1, Math.floor((to - from + 1) / 2));
+            store.commitChunk({ network, fromBlock: from, nextBlock: to + 1, counts: tally.counts, undecodableLogs: tally.undecodable, indexedBlockTimeMs: tally.endTimeMs });
+            report(tally);
             run.chunks++;
-            run.logs += logCount;
-            run.inferences += inferences;
+            run.logs += tally.logs;
+            run.inferences += tally.inferences;
             next = to + 1;
             run.nextBlock = next;
-            options.afterChunk?.({ fromBlock: from, toBlock: to, logs: logCount, inferences });
-            break;
+            attempt = 0;
+            options.afterChunk?.({ fromBlock: from, toBlock: to, logs: tally.logs, inferences: tally.inferences });
           } catch (err) {
-            const width = to - next + 1;
+            // The range ahead starts after a range that may now be split or retried: ask again later.
+            reading = null;
+            takeAhead()?.abandon();
+            const width = current.to - current.from + 1;
             if (isRangeRefusal(err) && width > 1) {
               span = Math.max(1, Math.floor(width / 2));
-              logger.debug({ fromBlock: next, toBlock: to, span }, 'range refused; splitting');
+              logger.debug({ fromBlock: current.from, toBlock: current.to, span }, 'range refused; splitting');
               continue;
             }
             attempt++;
             if (!isTransient(err) || attempt >= retry.attempts || stopping) throw err;
             // A timeout may be an answer too big to send in time: ask for less as well.
             if (err instanceof NetworkError && width > 1) span = Math.max(1, Math.floor(width / 2));
-            logger.warn({ err: describeError(err), attempt, fromBlock: next, toBlock: to }, 'eth_getLogs failed; backing off');
+            logger.warn({ err: describeError(err), attempt, fromBlock: current.from, toBlock: current.to }, 'eth_getLogs failed; backing off');
             await backoff(attempt, err);
           }
         }
+      } finally {
+        takeAhead()?.abandon();
       }
     } catch (err) {
       run.ok = false;

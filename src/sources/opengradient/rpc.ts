@@ -2,12 +2,13 @@
  * A small JSON-RPC client for the OpenGradient EVM node, over the shared undici helper. Only the three
  * calls the indexer needs. Every answer is checked before it goes further: a JSON-RPC error object becomes
  * a `JsonRpcError` (an `UpstreamError` with the node's code), a malformed result an `UpstreamError`.
+ * `eth_getLogs` answers run to megabytes: they are read log by log as they arrive, never held whole.
  * Block headers are cached (bounded), since many logs share a block.
  */
 import type { Dispatcher } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
-import { requestJson } from '../http.js';
+import { requestJson, requestJsonItems, type JsonRequest } from '../http.js';
 
 export const OG_RPC = 'OpenGradient RPC';
 
@@ -26,7 +27,8 @@ export class JsonRpcError extends UpstreamError {
 export interface RpcLog {
   address: string;
   topics: readonly `0x${string}`[];
-  data: `0x${string}`;
+  /** The data's bytes (its hex checked and converted once, here). */
+  data: Uint8Array;
   blockNumber: number;
   logIndex: number;
   transactionHash: string;
@@ -45,6 +47,14 @@ export interface LogFilter {
 
 export interface OgRpc {
   blockNumber(): Promise<number>;
+  /**
+   * `eth_getLogs`, streamed: each log is validated and handed to `onLog` as soon as it has arrived, and the
+   * promise resolves with how many there were once the answer is complete. When it rejects (a body cut
+   * off, a malformed log, a JSON-RPC error after the logs), the logs handed over were not an answer:
+   * whatever was made of them must be dropped. `onLog` may throw to abandon the answer.
+   */
+  scanLogs(filter: LogFilter, onLog: (log: RpcLog) => void): Promise<number>;
+  /** `eth_getLogs` into a list, for callers that want the whole answer at once. */
   getLogs(filter: LogFilter): Promise<RpcLog[]>;
   /** Block time in ms, from a cached header. */
   blockTimeMs(block: number): Promise<number>;
@@ -69,6 +79,15 @@ function quantity(value: unknown, field: string): number {
   return n;
 }
 
+/** Hex data as bytes, checked as they are converted: a regular expression over kilobytes costs more. */
+function hexBytes(value: unknown, field: string): Uint8Array {
+  if (typeof value !== 'string' || !value.startsWith('0x')) throw new UpstreamError(OG_RPC, `field '${field}' is not hex data`);
+  const bytes = Buffer.from(value.slice(2), 'hex');
+  // Buffer.from stops at the first pair that is not hex.
+  if (bytes.length * 2 !== value.length - 2) throw new UpstreamError(OG_RPC, `field '${field}' is not hex data`);
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+}
+
 function hexString(value: unknown, field: string): `0x${string}` {
   if (typeof value !== 'string' || !(value === '0x' || HEX.test(value))) throw new UpstreamError(OG_RPC, `field '${field}' is not hex data`);
   return value as `0x${string}`;
@@ -82,7 +101,7 @@ export function parseLog(raw: unknown): RpcLog {
   return {
     address: hexString(r.address, 'address').toLowerCase(),
     topics: r.topics.map((t, i) => hexString(t, `topics.${i}`)),
-    data: hexString(r.data, 'data'),
+    data: hexBytes(r.data, 'data'),
     blockNumber: quantity(r.blockNumber, 'blockNumber'),
     logIndex: quantity(r.logIndex, 'logIndex'),
     transactionHash: typeof r.transactionHash === 'string' ? r.transactionHash : '',
@@ -98,21 +117,21 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const cacheSize = options.headerCacheSize ?? 4_096;
   const headers = new Map<number, number>();
+  const http = { dispatcher: options.dispatcher, timeoutMs };
   let nextId = 1;
 
-  async function call(method: string, params: unknown[]): Promise<unknown> {
-    const id = nextId++;
-    const body = await requestJson(
-      { dispatcher: options.dispatcher, timeoutMs },
-      {
-        source: OG_RPC,
-        url: options.url,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ jsonrpc: '2.0', id, method, params }),
-      },
-      options.clock.now(),
-    );
+  function rpcRequest(method: string, params: unknown[]): JsonRequest {
+    return {
+      source: OG_RPC,
+      url: options.url,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params }),
+    };
+  }
+
+  /** The `result` of a JSON-RPC answer; throws on an error object or an answer that is not JSON-RPC. */
+  function resultOf(method: string, body: unknown): unknown {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UpstreamError(OG_RPC, `${method}: answer is not a JSON-RPC object`);
     const envelope = body as { error?: unknown; result?: unknown };
     if (envelope.error !== undefined && envelope.error !== null) {
@@ -123,21 +142,38 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
     return envelope.result;
   }
 
+  async function call(method: string, params: unknown[]): Promise<unknown> {
+    return resultOf(method, await requestJson(http, rpcRequest(method, params), options.clock.now()));
+  }
+
+  async function scanLogs({ fromBlock, toBlock, addresses, topic0 }: LogFilter, onLog: (log: RpcLog) => void): Promise<number> {
+    const request = rpcRequest('eth_getLogs', [{ fromBlock: hex(fromBlock), toBlock: hex(toBlock), address: addresses, topics: [topic0] }]);
+    const answer = await requestJsonItems(
+      http,
+      request,
+      'result',
+      (raw) => {
+        const log = parseLog(raw);
+        if (log.blockNumber < fromBlock || log.blockNumber > toBlock) {
+          throw new UpstreamError(OG_RPC, `eth_getLogs answered block ${log.blockNumber} outside ${fromBlock}-${toBlock}`);
+        }
+        onLog(log);
+      },
+      options.clock.now(),
+    );
+    resultOf('eth_getLogs', answer.value);
+    if (!answer.streamed) throw new UpstreamError(OG_RPC, 'eth_getLogs result is not a list');
+    return answer.items;
+  }
+
   return {
     async blockNumber() {
       return quantity(await call('eth_blockNumber', []), 'eth_blockNumber result');
     },
-    async getLogs({ fromBlock, toBlock, addresses, topic0 }) {
-      const result = await call('eth_getLogs', [
-        { fromBlock: hex(fromBlock), toBlock: hex(toBlock), address: addresses, topics: [topic0] },
-      ]);
-      if (!Array.isArray(result)) throw new UpstreamError(OG_RPC, 'eth_getLogs result is not a list');
-      const logs = result.map(parseLog);
-      for (const log of logs) {
-        if (log.blockNumber < fromBlock || log.blockNumber > toBlock) {
-          throw new UpstreamError(OG_RPC, `eth_getLogs answered block ${log.blockNumber} outside ${fromBlock}-${toBlock}`);
-        }
-      }
+    scanLogs,
+    async getLogs(filter) {
+      const logs: RpcLog[] = [];
+      await scanLogs(filter, (log) => logs.push(log));
       return logs;
     },
     async blockTimeMs(block) {

@@ -3,7 +3,7 @@ import type { Logger } from '../../../src/core/logger.js';
 import { createInferenceStore, type InferenceStore } from '../../../src/db/inference-store.js';
 import { openDatabase } from '../../../src/db/open.js';
 import { createInferenceIndexer, type ChunkInfo, type IndexerOptions } from '../../../src/sources/opengradient/indexer.js';
-import { createOgRpc, type LogFilter } from '../../../src/sources/opengradient/rpc.js';
+import { createOgRpc, type LogFilter, type RpcLog } from '../../../src/sources/opengradient/rpc.js';
 import { createTestClock } from '../../helpers/clock.js';
 import { expectedTotals, testChain, GENESIS_SEC, type TestChain } from '../../helpers/og-chain.js';
 import { PRECOMPILE, RELAY, mlInference, llmChat, TOPIC0 } from '../../helpers/og-events.js';
@@ -112,11 +112,24 @@ describe('inference indexer', () => {
     expect(indexer.totals()).toEqual(expectedTotals(0, 9_988));
   });
 
-  it('halves the range after a large answer and asks for no range ahead while decoding it', async () => {
+  it('asks for the next range while this one streams in, one range ahead at most, and halves the range after a large answer', async () => {
     const n = await node(10_000, { maxRangeBlocks: 100_000, maxResults: 100_000 });
     const real = createOgRpc({ url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
     const events: string[] = [];
-    const rpc = { ...real, getLogs: (f: LogFilter) => (events.push(`ask ${f.fromBlock}`), real.getLogs(f)) };
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const rpc = {
+      ...real,
+      scanLogs: async (f: LogFilter, onLog: (log: RpcLog) => void) => {
+        events.push(`ask ${f.fromBlock}`);
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        try {
+          return await real.scanLogs(f, onLog);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
     const chunks: ChunkInfo[] = [];
     const { indexer } = indexerFor(n, {
       overrides: {
@@ -131,17 +144,46 @@ describe('inference indexer', () => {
     const run = await indexer.runOnce();
     expect(run.ok).toBe(true);
     expect(indexer.totals()).toEqual(expectedTotals(0, 9_988));
-    const before = (c: ChunkInfo) => events[events.indexOf(`commit ${c.fromBlock}`) - 1];
-    const large = chunks.filter((c) => c.logs > 40);
-    const small = chunks.filter((c) => c.logs <= 40 && c.toBlock < 9_988);
-    expect(large.length).toBeGreaterThan(0);
-    expect(small.length).toBeGreaterThan(0);
-    // A large answer is committed before the next range is asked for; a small one overlaps the next ask.
-    for (const c of large) expect(before(c)).toBe(`ask ${c.fromBlock}`);
-    for (const c of small) expect(before(c)).toBe(`ask ${c.toBlock + 1}`);
+    expect(mostInFlight).toBe(2);
+    // Every range but the last was followed by an ask for the next one before it was committed.
+    for (const c of chunks.slice(0, -1)) {
+      expect(events.indexOf(`ask ${c.toBlock + 1}`)).toBeLessThan(events.indexOf(`commit ${c.fromBlock}`));
+    }
+    expect(chunks.some((c) => c.logs > 40)).toBe(true);
     // Once the first large answers have halved the range, answers stay near the cap.
     const settled = chunks.slice(chunks.findIndex((c) => c.logs <= 40));
     expect(Math.max(...settled.map((c) => c.logs))).toBeLessThanOrEqual(2 * 40 + 10);
+  });
+
+  it('counts a range whose answer was cut off mid-body once, after reading it again', async () => {
+    const n = await node(6_000, { maxRangeBlocks: 100_000 });
+    const real = createOgRpc({ url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
+    const cutAfter: number[] = [];
+    const rpc = {
+      ...real,
+      scanLogs: async (f: LogFilter, onLog: (log: RpcLog) => void) => {
+        let seen = 0;
+        try {
+          return await real.scanLogs(f, (log) => {
+            seen++;
+            onLog(log);
+          });
+        } catch (err) {
+          cutAfter.push(seen);
+          throw err;
+        }
+      },
+    };
+    const { indexer, clock } = indexerFor(n, { overrides: { rpc, range: { initialBlocks: 1_000, growBelowLogs: 0 } } });
+    n.failNext('truncated', 3, 'eth_getLogs');
+    const run = await indexer.runOnce();
+    expect(run.ok).toBe(true);
+    expect(indexer.totals()).toEqual(expectedTotals(0, 5_988));
+    expect(indexer.status()?.undecodableLogs).toBe(0);
+    // Each cut answer had already handed over logs, and they were dropped, not counted.
+    expect(cutAfter).toHaveLength(3);
+    expect(Math.min(...cutAfter)).toBeGreaterThan(0);
+    expect(clock.sleeps.length).toBeGreaterThan(0);
   });
 
   const faults: Array<[Fault, boolean]> = [
@@ -152,6 +194,7 @@ describe('inference indexer', () => {
     ['non-json', true],
     ['rpc-error', true],
     ['http-500', true],
+    ['truncated', true],
   ];
   it.each(faults)('keeps its place and ends with exact totals when eth_getLogs fails with %s', async (fault, backsOff) => {
     const n = await node(5_000);

@@ -1,7 +1,9 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { RateLimitedError, UpstreamError } from '../../../src/core/errors.js';
+import { NetworkError, RateLimitedError, UpstreamError } from '../../../src/core/errors.js';
 import { JsonRpcError, createOgRpc, parseLog } from '../../../src/sources/opengradient/rpc.js';
+import { INFERENCE_TOPICS } from '../../../src/sources/opengradient/events.js';
 import { createTestClock } from '../../helpers/clock.js';
+import { PRECOMPILE, RELAY } from '../../helpers/og-events.js';
 import { testChain } from '../../helpers/og-chain.js';
 import { startOgNode } from '../../helpers/og-rpc-server.js';
 import { sendJson, startLoopbackServer } from '../../helpers/http-server.js';
@@ -46,6 +48,23 @@ describe('OpenGradient JSON-RPC client', () => {
     await expect(rpc.getLogs(filter)).rejects.toThrow(/block 2457 outside 0-50/);
   });
 
+  it('hands eth_getLogs over log by log, validated, and resolves with how many there were', async () => {
+    const { rpc } = await rpcFor();
+    const ours = { ...filter, toBlock: 99, addresses: [PRECOMPILE, RELAY], topic0: INFERENCE_TOPICS };
+    const seen: number[] = [];
+    const count = await rpc.scanLogs(ours, (log) => seen.push(log.blockNumber));
+    expect(count).toBe(seen.length);
+    expect(seen.length).toBeGreaterThan(50);
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect((await rpc.getLogs(ours)).map((l) => l.blockNumber)).toEqual(seen);
+  });
+
+  it('reports an answer cut off mid-body as a NetworkError', async () => {
+    const { node, rpc } = await rpcFor();
+    node.failNext('truncated', 1, 'eth_getLogs');
+    await expect(rpc.scanLogs({ ...filter, toBlock: 99, addresses: [PRECOMPILE, RELAY], topic0: INFERENCE_TOPICS }, () => {})).rejects.toThrow(NetworkError);
+  });
+
   it('caches block headers', async () => {
     const { node, rpc } = await rpcFor();
     const first = await rpc.blockTimeMs(42);
@@ -62,7 +81,8 @@ describe('OpenGradient JSON-RPC client', () => {
     const good = { address: '0xAB', topics: ['0x01'], data: '0x', blockNumber: '0x10', logIndex: '0x0', transactionHash: '0x1' };
     expect(parseLog(good)).toMatchObject({ address: '0xab', blockNumber: 16, removed: false, blockTimestampSec: null });
     expect(() => parseLog({ ...good, blockNumber: 16 })).toThrow(/blockNumber/);
-    expect(() => parseLog({ ...good, data: 'zz' })).toThrow(/data/);
+    expect(parseLog({ ...good, data: '0x0aFf' }).data).toEqual(new Uint8Array([0x0a, 0xff]));
+    for (const data of ['zz', '0x123', '0x12zz', '12']) expect(() => parseLog({ ...good, data })).toThrow(/data/);
     expect(() => parseLog({ ...good, topics: 'x' })).toThrow(/topics/);
     expect(() => parseLog({ ...good, blockTimestamp: '0xzz' })).toThrow(/blockTimestamp/);
   });
