@@ -18,7 +18,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { marketItem, startCoinGeckoServer, type CoinGeckoServer } from '../helpers/coingecko-server.js';
 import { bodyJson, CHANNEL_ID, MODERATOR_PERMISSIONS, GUILD_ID, startDiscordStandIn, type DiscordStandIn } from '../helpers/discord-server.js';
 import type { RecordedRequest } from '../helpers/http-server.js';
-import { ROOT } from '../helpers/spawn.js';
+import { NODE_ARGS, ROOT } from '../helpers/spawn.js';
 import { startTelegramServer, type BotApiCall, type TelegramServer } from '../helpers/telegram-server.js';
 import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
@@ -71,7 +71,7 @@ async function world(): Promise<World> {
 }
 
 function startBot(w: World): Bot {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'src/main.ts')], { cwd: ROOT, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, 'src/main.ts')], { cwd: ROOT, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));

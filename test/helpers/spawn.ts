@@ -1,8 +1,20 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * The node arguments `npm start` runs the bot with (heap flags, `--import tsx`), read from package.json so a
+ * test's process is the one an operator deploys.
+ */
+export const NODE_ARGS: readonly string[] = (() => {
+  const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  const [node, ...rest] = pkg.scripts.start!.split(/\s+/);
+  if (node !== 'node' || rest.at(-1) !== 'src/main.ts') throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return rest.slice(0, -1);
+})();
 
 export interface RunResult {
   code: number | null;
@@ -11,12 +23,12 @@ export interface RunResult {
 }
 
 /**
- * Runs one of the bot's entry points as a real process (through tsx, as `npm start` does), with only the
+ * Runs one of the bot's entry points as a real process (with `npm start`'s node arguments), with only the
  * given environment plus PATH, and optional input on stdin.
  */
 export function runEntry(entry: string, args: string[], env: Record<string, string>, input?: string, timeoutMs = 15_000): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, entry), ...args], {
+    const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, entry), ...args], {
       cwd: ROOT,
       env: { PATH: process.env.PATH ?? '', DOTENV_PATH: '/nonexistent/.env', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startCoinGeckoServer } from '../../helpers/coingecko-server.js';
 import { bodyJson, GUILD_ID, startDiscordStandIn } from '../../helpers/discord-server.js';
+import { NODE_ARGS } from '../../helpers/spawn.js';
 import { tempDbPath } from '../../helpers/temp-dir.js';
 
 const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-test-token';
@@ -11,7 +12,7 @@ async function run(entry: string) {
   const coingecko = await startCoinGeckoServer();
   const discord = await startDiscordStandIn();
   onTestFinished(() => discord.close());
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...NODE_ARGS, entry], {
     env: {
       PATH: process.env.PATH,
       DOTENV_PATH: '/nonexistent/.env',
