@@ -208,6 +208,11 @@ export function createAlertStore(database: Database) {
        FROM temp.alert_eval_subs c JOIN temp.alert_eval_messages m ON m.levels = c.levels AND m.pending_id = c.pending_id
        WHERE c.ready = 1 ORDER BY c.subscription_id`,
     ),
+    // When every ready chat gets the same message (the usual case), its payload id is written as is: no lookup per row.
+    enqueueStagedOne: db.prepare(
+      `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, attempts, next_attempt_at_ms)
+       SELECT subscription_id, 'alert', :payloadId, :now, 0, :now FROM temp.alert_eval_subs WHERE ready = 1 ORDER BY subscription_id`,
+    ),
     markStagedAlerted: db.prepare(
       `INSERT INTO alert_cooldowns (subscription_id, last_alert_at_ms, pending_id)
        SELECT subscription_id, ?, NULL FROM temp.alert_eval_subs WHERE ready = 1
@@ -218,6 +223,11 @@ export function createAlertStore(database: Database) {
        SELECT c.subscription_id, NULL, m.new_pending_id
        FROM temp.alert_eval_subs c JOIN temp.alert_eval_messages m ON m.levels = c.levels AND m.pending_id = c.pending_id
        WHERE c.ready = 0 AND c.fresh > 0
+       ON CONFLICT (subscription_id) DO UPDATE SET pending_id = excluded.pending_id`,
+    ),
+    deferStagedOne: db.prepare(
+      `INSERT INTO alert_cooldowns (subscription_id, last_alert_at_ms, pending_id)
+       SELECT subscription_id, NULL, :pendingId FROM temp.alert_eval_subs WHERE ready = 0 AND fresh > 0
        ON CONFLICT (subscription_id) DO UPDATE SET pending_id = excluded.pending_id`,
     ),
     dropUnusedPending: db.prepare(`DELETE FROM alert_pending WHERE id NOT IN (SELECT pending_id FROM alert_cooldowns WHERE pending_id IS NOT NULL)`),
@@ -348,19 +358,22 @@ export function createAlertStore(database: Database) {
      * Drops pending rows nothing points at any more and empties the scratch tables.
      */
     commitStaged(messages: ReadonlyArray<StagedMessage>, nowMs: number): { messages: number; deferred: number } {
-      let ready = false;
-      let deferred = false;
-      for (const m of messages) {
-        st.stageMessage.run(m.levels, m.pendingId, m.payloadId, m.newPendingId);
-        ready ||= m.payloadId !== null;
-        deferred ||= m.newPendingId !== null;
+      const payloadIds = messages.flatMap((m) => (m.payloadId === null ? [] : [m.payloadId]));
+      const pendingIds = messages.flatMap((m) => (m.newPendingId === null ? [] : [m.newPendingId]));
+      // Only a choice between several messages needs the lookup table.
+      if (payloadIds.length > 1 || pendingIds.length > 1) {
+        for (const m of messages) st.stageMessage.run(m.levels, m.pendingId, m.payloadId, m.newPendingId);
       }
       const written = { messages: 0, deferred: 0 };
-      if (ready) {
-        written.messages = st.enqueueStaged.run({ now: nowMs }).changes;
+      if (payloadIds.length > 0) {
+        written.messages = (
+          payloadIds.length === 1 ? st.enqueueStagedOne.run({ now: nowMs, payloadId: payloadIds[0] }) : st.enqueueStaged.run({ now: nowMs })
+        ).changes;
         st.markStagedAlerted.run(nowMs);
       }
-      if (deferred) written.deferred = st.deferStaged.run().changes;
+      if (pendingIds.length > 0) {
+        written.deferred = (pendingIds.length === 1 ? st.deferStagedOne.run({ pendingId: pendingIds[0] }) : st.deferStaged.run()).changes;
+      }
       if (st.anyPending.get() === 1) st.dropUnusedPending.run();
       st.clearStaged.run();
       st.clearMessages.run();

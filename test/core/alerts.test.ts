@@ -102,6 +102,29 @@ describe('alert evaluation', () => {
     expect(rows[1]!.createdAtMs - rows[0]!.createdAtMs).toBe(65 * 60_000);
   });
 
+  it('gives each chat its own crossings when one evaluation holds back or sends different lists for different chats', () => {
+    const app = createTestApp();
+    const a: ChatRef = { platform: 'telegram', chatId: '-100201', kind: 'supergroup' };
+    const b: ChatRef = { platform: 'telegram', chatId: '-100202', kind: 'supergroup' };
+    const c: ChatRef = { platform: 'discord', chatId: '203', guildId: '777', kind: 'guild_text' };
+    subscribeWith(app, a, [1, 5, 10], 60);
+    subscribeWith(app, b, [1, 5], 60);
+    subscribeWith(app, c, [1, 5], 0);
+    const at = (minute: number, ratio: number) => {
+      app.clock.set(Date.parse('2026-11-22T12:00:00Z') + minute * 60_000);
+      app.alerts.evaluate(freshSnapshot(app.clock, ratio));
+    };
+    at(0, 0.5);
+    at(5, 2); // 1x for everyone, sent to everyone
+    at(10, 12); // a keeps 5x and 10x, b keeps 5x, c is told 5x
+    at(15, 0.5); // everything down: a and b add it to different lists, c is told
+    at(70, 0.5); // a's and b's cooldowns are over: each gets its own list
+    const lists = (chat: ChatRef) => outboxOf(app, chat).map((r) => r.crossings.map((x) => `${x.direction} ${x.threshold}`).join(', '));
+    expect(lists(a)).toEqual(['up 1', 'up 5, up 10, down 10, down 5, down 1']);
+    expect(lists(b)).toEqual(['up 1', 'up 5, down 5, down 1']);
+    expect(lists(c)).toEqual(['up 1', 'up 5', 'down 5, down 1']);
+  });
+
   it('does not fire on subscribing or on a first reading after restart', async () => {
     const cg = await startCoinGeckoServer([withRatio(13.2)]);
     const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
