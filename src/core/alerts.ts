@@ -140,7 +140,7 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     const fetchedAtMs = reading.fetchedAtMs;
     const now = clock.now();
 
-    const result = store.transaction(() => {
+    const result = store.evaluation(() => {
       // Crossings are decided once per level (one distinct threshold value and side), with nextSide's exact
       // arithmetic; the SQL bound for down is a hair wide for rounding. A chat's fresh crossings are listed
       // up in ascending, down in descending order (one refresh never crosses both ways).

@@ -282,6 +282,22 @@ export function createAlertStore(database: Database) {
 
   return {
     transaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    /**
+     * Runs one evaluation in a transaction with foreign-key checks off: they cost two parent lookups per
+     * outbox row, and every row evaluation writes points at a row that exists (staged chats come from
+     * threshold and cooldown rows, which go with their subscription; payloads are written in the same
+     * transaction). Evaluation deletes no row a foreign key points at, so no cascade is missed. Checks are
+     * back on when `fn` returns or throws. Inside an outer transaction the pragma cannot change: checks stay on.
+     */
+    evaluation<T>(fn: () => T): T {
+      const toggle = !db.inTransaction && db.pragma('foreign_keys', { simple: true }) === 1;
+      if (toggle) db.pragma('foreign_keys = OFF');
+      try {
+        return db.transaction(fn)();
+      } finally {
+        if (toggle) db.pragma('foreign_keys = ON');
+      }
+    },
 
     byChat: (platform: Platform, chatId: string) => (st.byChat.get(platform, chatId) as SubscriptionRow | undefined) ?? null,
     byId: (id: number) => (st.byId.get(id) as SubscriptionRow | undefined) ?? null,
