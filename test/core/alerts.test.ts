@@ -168,6 +168,24 @@ describe('shared threshold state', () => {
     expect(directions(app, other)).toEqual(['up 1', 'down 1']);
   });
 
+  it('lists crossings the same way whether the crossed levels hold most thresholds or few', () => {
+    // Staging takes one pass over every threshold when the crossed levels hold two thirds of them or more,
+    // and a pass per crossed level otherwise; chats holding other thresholds tip it from one to the other.
+    const run = (bystanders: number) => {
+      const app = createTestApp();
+      subscribeWith(app, group, [10, 1, 5], 0);
+      for (let i = 0; i < bystanders; i++) subscribeWith(app, { platform: 'telegram', chatId: `-100900${i}`, kind: 'supergroup' }, [20, 30, 40], 0);
+      for (const ratio of [0.5, 13.2, 0.5, 5.5]) {
+        app.clock.advance(60_000);
+        app.alerts.evaluate(freshSnapshot(app.clock, ratio));
+      }
+      return outboxOf(app, group).map((r) => r.crossings.map((c) => `${c.direction} ${c.threshold}`).join(', '));
+    };
+    const expected = ['up 1, up 5, up 10', 'down 10, down 5, down 1', 'up 1, up 5'];
+    expect(run(0)).toEqual(expected);
+    expect(run(2)).toEqual(expected);
+  });
+
   it('evaluates nothing for a paused chat and only records the side again after it resubscribes', () => {
     const app = createTestApp();
     subscribeWith(app, group, [1, 5], 0);

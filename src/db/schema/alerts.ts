@@ -85,7 +85,13 @@ export const alertThresholds = sqliteTable(
     ratio: real('ratio').notNull(),
     levelId: integer('level_id'),
   },
-  (t) => [uniqueIndex('alert_thresholds_sub_ratio').on(t.subscriptionId, t.ratio), index('alert_thresholds_level').on(t.levelId, t.subscriptionId)],
+  (t) => [
+    uniqueIndex('alert_thresholds_sub_ratio').on(t.subscriptionId, t.ratio),
+    index('alert_thresholds_level').on(t.levelId, t.subscriptionId),
+    // Every threshold's level in subscription order: when several crossed levels hold most thresholds,
+    // evaluation stages each chat's crossings in one pass over this index, grouped without a sort.
+    index('alert_thresholds_sub_level').on(t.subscriptionId, t.levelId),
+  ],
 );
 
 /** A serialized `Reply`, shared by every outbox row of one evaluation that says the same thing. */

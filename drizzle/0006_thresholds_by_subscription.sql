@@ -1,0 +1,1 @@
+CREATE INDEX `alert_thresholds_sub_level` ON `alert_thresholds` (`subscription_id`,`level_id`);
