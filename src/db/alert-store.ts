@@ -208,12 +208,12 @@ export function createAlertStore(database: Database) {
        LEFT JOIN alert_cooldowns c ON c.subscription_id = g.subscription_id`,
     ),
     anyPending: db.prepare(`SELECT EXISTS (SELECT 1 FROM alert_pending)`).pluck(),
-    // Chats whose deferred crossings are due now, with nothing fresh.
+    // Chats whose deferred crossings are due now, with nothing fresh. A paused chat holds none (pausing and
+    // resubscribing drop them, migration 0006 dropped any left), so the wide subscription rows are not read.
     stageDue: db.prepare(
       `INSERT OR IGNORE INTO temp.alert_eval_subs (subscription_id, ready, fresh, levels, pending_id)
-       SELECT c.subscription_id, 1, 0, '', c.pending_id FROM alert_cooldowns c JOIN alert_subscriptions s ON s.id = c.subscription_id
-       WHERE c.pending_id IS NOT NULL AND s.status = 'active'
-         AND (c.last_alert_at_ms IS NULL OR c.last_alert_at_ms + c.cooldown_minutes * 60000 <= ?)`,
+       SELECT c.subscription_id, 1, 0, '', c.pending_id FROM alert_cooldowns c
+       WHERE c.pending_id IS NOT NULL AND (c.last_alert_at_ms IS NULL OR c.last_alert_at_ms + c.cooldown_minutes * 60000 <= ?)`,
     ),
     // DISTINCT probes a small ephemeral index per row instead of sorting every row as GROUP BY would.
     stagedGroups: db.prepare(`SELECT DISTINCT levels, pending_id AS pendingId, ready, ready = 0 AND fresh > 0 AS deferred FROM temp.alert_eval_subs`),

@@ -186,6 +186,23 @@ describe('shared threshold state', () => {
     expect(run(2)).toEqual(expected);
   });
 
+  it('drops the crossings a chat was waiting for when it is paused, and never queues them', () => {
+    const app = createTestApp();
+    subscribeWith(app, group, [1, 5], 60);
+    const step = (minutes: number, ratio: number) => {
+      app.clock.advance(minutes * 60_000);
+      app.alerts.evaluate(freshSnapshot(app.clock, ratio));
+    };
+    step(0, 0.5);
+    step(5, 2); // 1x: sent
+    step(5, 6); // 5x: waits for the cooldown
+    app.alerts.pauseChat('telegram', group.chatId, 'bot was removed');
+    step(60, 6.1);
+    app.alerts.subscribe(group, 'tester');
+    step(60, 6.2);
+    expect(directions(app, group)).toEqual(['up 1']);
+  });
+
   it('evaluates nothing for a paused chat and only records the side again after it resubscribes', () => {
     const app = createTestApp();
     subscribeWith(app, group, [1, 5], 0);

@@ -113,11 +113,15 @@ describe('migrations', () => {
     const group = Number(insertSub.run('telegram', '-100111', '42', null, t0 - 60 * MIN, 'active', null, null, 9 * 60).lastInsertRowid);
     const channel = Number(insertSub.run('discord', '555', null, '777', t0 - 60 * MIN, 'active', null, null, null).lastInsertRowid);
     const removed = Number(insertSub.run('telegram', '-100222', null, null, t0 - 60 * MIN, 'paused', 'The bot was removed from this chat', t0 - 30 * MIN, null).lastInsertRowid);
-    const pending = Number(sqlite.prepare(`INSERT INTO alert_pending (crossings_json) VALUES (?)`).run(JSON.stringify(waiting)).lastInsertRowid);
+    const insertPending = sqlite.prepare(`INSERT INTO alert_pending (crossings_json) VALUES (?)`);
+    const pending = Number(insertPending.run(JSON.stringify(waiting)).lastInsertRowid);
+    // Crossings held by a paused chat (pausing drops them: only a hand-edited store has these) and a list no chat points at.
+    const stale = Number(insertPending.run(JSON.stringify([{ ...waiting[0], threshold: 7 }])).lastInsertRowid);
+    insertPending.run('[]');
     const insertCooldown = sqlite.prepare(`INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes, last_alert_at_ms, pending_id) VALUES (?, ?, ?, ?)`);
     insertCooldown.run(group, 30, t0 - 10 * MIN, pending);
     insertCooldown.run(channel, 60, null, null);
-    insertCooldown.run(removed, 45, t0 - 90 * MIN, null);
+    insertCooldown.run(removed, 45, t0 - 90 * MIN, stale);
     const insertThreshold = sqlite.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio, level_id) VALUES (?, ?, ?)`);
     insertThreshold.run(group, 1, one);
     insertThreshold.run(group, 5, five);
@@ -165,6 +169,8 @@ describe('migrations', () => {
     expect(outboxOf(app, groupChat).map((r) => r.sentAtMs)).toEqual([null]);
     const indexes = app.database.sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alert_thresholds'`).pluck().all();
     expect(indexes).toContain('alert_thresholds_sub_level');
+    // Only the group's waiting crossings are left: a paused chat holds none, and nothing keeps an unused list.
+    expect(app.database.sqlite.prepare(`SELECT id FROM alert_pending`).pluck().all()).toEqual([pending]);
 
     // 5x crossed inside the group's cooldown (10x only seen): the channel is told now, the group keeps it
     // with its waiting 1x and gets both once the cooldown is over; the paused chat gets nothing.

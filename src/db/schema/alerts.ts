@@ -49,7 +49,10 @@ export const alertCooldowns = sqliteTable('alert_cooldowns', {
     .references(() => alertSubscriptions.id, { onDelete: 'cascade' }),
   cooldownMinutes: integer('cooldown_minutes').notNull().default(60),
   lastAlertAtMs: integer('last_alert_at_ms'),
-  /** An `alert_pending` row, or null. No foreign key: evaluation drops pending rows nothing points at. */
+  /**
+   * An `alert_pending` row, or null; always null while the chat is paused (evaluation relies on it). No
+   * foreign key: evaluation drops pending rows nothing points at.
+   */
   pendingId: integer('pending_id'),
 });
 
