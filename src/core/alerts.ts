@@ -153,7 +153,6 @@ export function createAlerts(options: AlertsOptions): AlertsService {
         flips.push({ levelId: level.id, side: change.side, order: change.crossed === 'up' ? level.ratio : -level.ratio, crossingJson: JSON.stringify(crossing) });
       }
       flips.sort((a, b) => a.order - b.order);
-      const flipOf = new Map(flips.map((f) => [String(f.levelId), f]));
       // One payload per distinct message and one pending row per distinct merged list, each shared by every
       // chat with the same crossings; messages list pending crossings first, then fresh ones. A message can
       // come twice (ready chats and deferred ones): the payload or pending row is written once.
@@ -164,8 +163,7 @@ export function createAlerts(options: AlertsOptions): AlertsService {
         let m = byKey.get(key);
         if (!m) byKey.set(key, (m = { levels: g.levels, pendingId: g.pendingId, payloadId: null, newPendingId: null }));
         if (!g.ready && !g.deferred) continue;
-        const fresh = g.levels === '' ? [] : g.levels.split(',').map((id) => flipOf.get(id)!);
-        const parts = fresh.sort((a, b) => a.order - b.order).map((f) => f.crossingJson);
+        const parts = g.fresh.map((i) => flips[i]!.crossingJson);
         if (g.pendingId !== 0) parts.unshift(store.pendingJson(g.pendingId).slice(1, -1));
         const allJson = `[${parts.filter((p) => p !== '').join(',')}]`;
         if (g.ready && m.payloadId === null) {

@@ -186,6 +186,30 @@ describe('shared threshold state', () => {
     expect(run(2)).toEqual(expected);
   });
 
+  it('keeps every chat’s crossings apart when more levels flip at once than a bit mask holds', () => {
+    const app = createTestApp();
+    // Six chats with ten thresholds each, interleaved from 1x to 60x: 60 distinct levels, more than the 52
+    // one mask holds, and each chat's spread across all of them.
+    const chats = Array.from({ length: 6 }, (_, k): ChatRef => ({ platform: 'telegram', chatId: `-100700${k}`, kind: 'supergroup' }));
+    const thresholds = (k: number) => Array.from({ length: 10 }, (_, j) => j * 6 + k + 1);
+    chats.forEach((chat, k) => subscribeWith(app, chat, thresholds(k), 0));
+    const late: ChatRef = { platform: 'discord', chatId: '701', guildId: '777', kind: 'guild_text' };
+    subscribeWith(app, late, [100], 60);
+    const at = (minute: number, ratio: number) => {
+      app.clock.set(Date.parse('2026-11-22T12:00:00Z') + minute * 60_000);
+      app.alerts.evaluate(freshSnapshot(app.clock, ratio));
+    };
+    at(0, 0.5);
+    at(1, 200); // all 61 levels up
+    at(2, 0.5); // all 61 down; the late chat keeps its 100x for its cooldown
+    at(70, 60.5); // 60 up again; the late chat's wait is over with nothing new for it
+    const lists = (chat: ChatRef) => outboxOf(app, chat).map((r) => r.crossings.map((x) => `${x.direction} ${x.threshold}`).join(', '));
+    const up = (k: number) => thresholds(k).map((t) => `up ${t}`).join(', ');
+    const down = (k: number) => thresholds(k).reverse().map((t) => `down ${t}`).join(', ');
+    chats.forEach((chat, k) => expect(lists(chat)).toEqual([up(k), down(k), up(k)]));
+    expect(lists(late)).toEqual(['up 100', 'down 100']);
+  });
+
   it('drops the crossings a chat was waiting for when it is paused, and never queues them', () => {
     const app = createTestApp();
     subscribeWith(app, group, [1, 5], 60);
