@@ -53,7 +53,7 @@ export interface LevelFlip {
 
 /**
  * Which of an evaluation's flips a staged chat holds, as a key: a bit mask over their positions in `flips`
- * while up to `MASK_FLIPS` levels flipped, else their positions as text (`',0,3'`). Nothing fresh is 0 or ''.
+ * while up to `MASK_FLIPS` levels flipped, else their positions as text (`',0,3'`). Nothing fresh is 0.
  */
 export type FlipSet = number | string;
 
@@ -135,7 +135,7 @@ export function createAlertStore(database: Database) {
   // is a FlipSet: INTEGER affinity keeps a mask an integer, and text lists start with a comma so they stay text.
   db.exec(`
     CREATE TEMP TABLE IF NOT EXISTS alert_eval_subs (
-      subscription_id INTEGER PRIMARY KEY, ready INTEGER NOT NULL, fresh INTEGER NOT NULL, levels INTEGER NOT NULL, pending_id INTEGER NOT NULL);
+      subscription_id INTEGER PRIMARY KEY, ready INTEGER NOT NULL, levels INTEGER NOT NULL, pending_id INTEGER NOT NULL);
     CREATE TEMP TABLE IF NOT EXISTS alert_eval_messages (
       levels INTEGER NOT NULL, pending_id INTEGER NOT NULL, payload_id INTEGER, new_pending_id INTEGER, PRIMARY KEY (levels, pending_id));
     CREATE TEMP TABLE IF NOT EXISTS alert_eval_flips (level_id INTEGER PRIMARY KEY, bit INTEGER NOT NULL);
@@ -212,22 +212,22 @@ export function createAlertStore(database: Database) {
     // One pass per flipped level: each chat holding it gets a row (whether its cooldown is over, its pending
     // crossings) or, if it already has one, the level added to its set. Index order, no sort.
     stageLevel: db.prepare(
-      `INSERT INTO temp.alert_eval_subs (subscription_id, ready, fresh, levels, pending_id)
-       SELECT t.subscription_id, (c.last_alert_at_ms IS NULL OR :now - c.last_alert_at_ms >= coalesce(c.cooldown_minutes, 60) * 60000), 1,
+      `INSERT INTO temp.alert_eval_subs (subscription_id, ready, levels, pending_id)
+       SELECT t.subscription_id, (c.last_alert_at_ms IS NULL OR :now - c.last_alert_at_ms >= coalesce(c.cooldown_minutes, 60) * 60000),
          :flip, coalesce(c.pending_id, 0)
        FROM alert_thresholds t LEFT JOIN alert_cooldowns c ON c.subscription_id = t.subscription_id
        WHERE t.level_id = :levelId
-       ON CONFLICT (subscription_id) DO UPDATE SET fresh = fresh + 1,
+       ON CONFLICT (subscription_id) DO UPDATE SET
          levels = CASE WHEN typeof(levels) = 'integer' THEN levels | excluded.levels ELSE levels || excluded.levels END`,
     ),
     // All flipped levels in one pass over every threshold in subscription order (a covering index), so each
     // chat's levels are grouped without a sort and its row is written once. A chat holds a level at most once
     // (one per ratio), so the sum of its bits is their mask.
     stageLevels: db.prepare(
-      `INSERT INTO temp.alert_eval_subs (subscription_id, ready, fresh, levels, pending_id)
+      `INSERT INTO temp.alert_eval_subs (subscription_id, ready, levels, pending_id)
        SELECT g.subscription_id, (c.last_alert_at_ms IS NULL OR :now - c.last_alert_at_ms >= coalesce(c.cooldown_minutes, 60) * 60000),
-         g.fresh, g.levels, coalesce(c.pending_id, 0)
-       FROM (SELECT t.subscription_id, count(*) AS fresh, sum(f.bit) AS levels
+         g.levels, coalesce(c.pending_id, 0)
+       FROM (SELECT t.subscription_id, sum(f.bit) AS levels
              FROM alert_thresholds t INDEXED BY alert_thresholds_sub_level CROSS JOIN temp.alert_eval_flips f ON f.level_id = t.level_id
              GROUP BY t.subscription_id) g
        LEFT JOIN alert_cooldowns c ON c.subscription_id = g.subscription_id`,
@@ -236,12 +236,13 @@ export function createAlertStore(database: Database) {
     // Chats whose deferred crossings are due now, with nothing fresh. A paused chat holds none (pausing and
     // resubscribing drop them, migration 0006 dropped any left), so the wide subscription rows are not read.
     stageDue: db.prepare(
-      `INSERT OR IGNORE INTO temp.alert_eval_subs (subscription_id, ready, fresh, levels, pending_id)
-       SELECT c.subscription_id, 1, 0, :none, c.pending_id FROM alert_cooldowns c
-       WHERE c.pending_id IS NOT NULL AND (c.last_alert_at_ms IS NULL OR c.last_alert_at_ms + c.cooldown_minutes * 60000 <= :now)`,
+      `INSERT OR IGNORE INTO temp.alert_eval_subs (subscription_id, ready, levels, pending_id)
+       SELECT c.subscription_id, 1, 0, c.pending_id FROM alert_cooldowns c
+       WHERE c.pending_id IS NOT NULL AND (c.last_alert_at_ms IS NULL OR c.last_alert_at_ms + c.cooldown_minutes * 60000 <= ?)`,
     ),
     // DISTINCT probes a small ephemeral index per row instead of sorting every row as GROUP BY would.
-    stagedGroups: db.prepare(`SELECT DISTINCT levels, pending_id AS pendingId, ready, ready = 0 AND fresh > 0 AS deferred FROM temp.alert_eval_subs`),
+    // A text list is never equal to the integer 0, so `levels <> 0` means fresh crossings in either form.
+    stagedGroups: db.prepare(`SELECT DISTINCT levels, pending_id AS pendingId, ready, ready = 0 AND levels <> 0 AS deferred FROM temp.alert_eval_subs`),
     pendingJson: db.prepare(`SELECT crossings_json FROM alert_pending WHERE id = ?`).pluck(),
     insertPending: db.prepare(`INSERT INTO alert_pending (crossings_json) VALUES (?)`),
     stageMessage: db.prepare(`INSERT INTO temp.alert_eval_messages (levels, pending_id, payload_id, new_pending_id) VALUES (?, ?, ?, ?)`),
@@ -265,12 +266,12 @@ export function createAlertStore(database: Database) {
       `INSERT INTO alert_cooldowns (subscription_id, last_alert_at_ms, pending_id)
        SELECT c.subscription_id, NULL, m.new_pending_id
        FROM temp.alert_eval_subs c JOIN temp.alert_eval_messages m ON m.levels = c.levels AND m.pending_id = c.pending_id
-       WHERE c.ready = 0 AND c.fresh > 0
+       WHERE c.ready = 0 AND c.levels <> 0
        ON CONFLICT (subscription_id) DO UPDATE SET pending_id = excluded.pending_id`,
     ),
     deferStagedOne: db.prepare(
       `INSERT INTO alert_cooldowns (subscription_id, last_alert_at_ms, pending_id)
-       SELECT subscription_id, NULL, :pendingId FROM temp.alert_eval_subs WHERE ready = 0 AND fresh > 0
+       SELECT subscription_id, NULL, :pendingId FROM temp.alert_eval_subs WHERE ready = 0 AND levels <> 0
        ON CONFLICT (subscription_id) DO UPDATE SET pending_id = excluded.pending_id`,
     ),
     dropUnusedPending: db.prepare(`DELETE FROM alert_pending WHERE id NOT IN (SELECT pending_id FROM alert_cooldowns WHERE pending_id IS NOT NULL)`),
@@ -421,7 +422,7 @@ export function createAlertStore(database: Database) {
           crossings += st.stageLevel.run({ now: nowMs, levelId: f.levelId, flip: masks ? 2 ** i : `,${i}` }).changes;
         });
       }
-      if (st.anyPending.get() === 1) st.stageDue.run({ now: nowMs, none: masks ? 0 : '' });
+      if (st.anyPending.get() === 1) st.stageDue.run(nowMs);
       const groups = (st.stagedGroups.all() as Array<Omit<StagedGroup, 'fresh'>>).map((g) => ({ ...g, fresh: positionsOf(g.levels) }));
       return { groups, crossings };
     },
