@@ -140,7 +140,7 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     const fetchedAtMs = reading.fetchedAtMs;
     const now = clock.now();
 
-    const result = store.transaction(() => {
+    const result = store.evaluation(() => {
       // Crossings are decided once per level (one distinct threshold value and side), with nextSide's exact
       // arithmetic; the SQL bound for down is a hair wide for rounding. A chat's fresh crossings are listed
       // up in ascending, down in descending order (one refresh never crosses both ways).
@@ -153,7 +153,6 @@ export function createAlerts(options: AlertsOptions): AlertsService {
         flips.push({ levelId: level.id, side: change.side, order: change.crossed === 'up' ? level.ratio : -level.ratio, crossingJson: JSON.stringify(crossing) });
       }
       flips.sort((a, b) => a.order - b.order);
-      const crossingOf = new Map(flips.map((f) => [String(f.levelId), f.crossingJson]));
       // One payload per distinct message and one pending row per distinct merged list, each shared by every
       // chat with the same crossings; messages list pending crossings first, then fresh ones. A message can
       // come twice (ready chats and deferred ones): the payload or pending row is written once.
@@ -164,7 +163,7 @@ export function createAlerts(options: AlertsOptions): AlertsService {
         let m = byKey.get(key);
         if (!m) byKey.set(key, (m = { levels: g.levels, pendingId: g.pendingId, payloadId: null, newPendingId: null }));
         if (!g.ready && !g.deferred) continue;
-        const parts = g.levels === '' ? [] : g.levels.split(',').map((id) => crossingOf.get(id)!);
+        const parts = g.fresh.map((i) => flips[i]!.crossingJson);
         if (g.pendingId !== 0) parts.unshift(store.pendingJson(g.pendingId).slice(1, -1));
         const allJson = `[${parts.filter((p) => p !== '').join(',')}]`;
         if (g.ready && m.payloadId === null) {

@@ -102,6 +102,29 @@ describe('alert evaluation', () => {
     expect(rows[1]!.createdAtMs - rows[0]!.createdAtMs).toBe(65 * 60_000);
   });
 
+  it('gives each chat its own crossings when one evaluation holds back or sends different lists for different chats', () => {
+    const app = createTestApp();
+    const a: ChatRef = { platform: 'telegram', chatId: '-100201', kind: 'supergroup' };
+    const b: ChatRef = { platform: 'telegram', chatId: '-100202', kind: 'supergroup' };
+    const c: ChatRef = { platform: 'discord', chatId: '203', guildId: '777', kind: 'guild_text' };
+    subscribeWith(app, a, [1, 5, 10], 60);
+    subscribeWith(app, b, [1, 5], 60);
+    subscribeWith(app, c, [1, 5], 0);
+    const at = (minute: number, ratio: number) => {
+      app.clock.set(Date.parse('2026-11-22T12:00:00Z') + minute * 60_000);
+      app.alerts.evaluate(freshSnapshot(app.clock, ratio));
+    };
+    at(0, 0.5);
+    at(5, 2); // 1x for everyone, sent to everyone
+    at(10, 12); // a keeps 5x and 10x, b keeps 5x, c is told 5x
+    at(15, 0.5); // everything down: a and b add it to different lists, c is told
+    at(70, 0.5); // a's and b's cooldowns are over: each gets its own list
+    const lists = (chat: ChatRef) => outboxOf(app, chat).map((r) => r.crossings.map((x) => `${x.direction} ${x.threshold}`).join(', '));
+    expect(lists(a)).toEqual(['up 1', 'up 5, up 10, down 10, down 5, down 1']);
+    expect(lists(b)).toEqual(['up 1', 'up 5, down 5, down 1']);
+    expect(lists(c)).toEqual(['up 1', 'up 5', 'down 5, down 1']);
+  });
+
   it('does not fire on subscribing or on a first reading after restart', async () => {
     const cg = await startCoinGeckoServer([withRatio(13.2)]);
     const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
@@ -143,6 +166,65 @@ describe('shared threshold state', () => {
     step(0.85);
     expect(directions(app, group)).toEqual(['up 1', 'down 1']);
     expect(directions(app, other)).toEqual(['up 1', 'down 1']);
+  });
+
+  it('lists crossings the same way whether the crossed levels hold most thresholds or few', () => {
+    // Staging takes one pass over every threshold when the crossed levels hold two thirds of them or more,
+    // and a pass per crossed level otherwise; chats holding other thresholds tip it from one to the other.
+    const run = (bystanders: number) => {
+      const app = createTestApp();
+      subscribeWith(app, group, [10, 1, 5], 0);
+      for (let i = 0; i < bystanders; i++) subscribeWith(app, { platform: 'telegram', chatId: `-100900${i}`, kind: 'supergroup' }, [20, 30, 40], 0);
+      for (const ratio of [0.5, 13.2, 0.5, 5.5]) {
+        app.clock.advance(60_000);
+        app.alerts.evaluate(freshSnapshot(app.clock, ratio));
+      }
+      return outboxOf(app, group).map((r) => r.crossings.map((c) => `${c.direction} ${c.threshold}`).join(', '));
+    };
+    const expected = ['up 1, up 5, up 10', 'down 10, down 5, down 1', 'up 1, up 5'];
+    expect(run(0)).toEqual(expected);
+    expect(run(2)).toEqual(expected);
+  });
+
+  it('keeps every chat’s crossings apart when more levels flip at once than a bit mask holds', () => {
+    const app = createTestApp();
+    // Six chats with ten thresholds each, interleaved from 1x to 60x: 60 distinct levels, more than the 52
+    // one mask holds, and each chat's spread across all of them.
+    const chats = Array.from({ length: 6 }, (_, k): ChatRef => ({ platform: 'telegram', chatId: `-100700${k}`, kind: 'supergroup' }));
+    const thresholds = (k: number) => Array.from({ length: 10 }, (_, j) => j * 6 + k + 1);
+    chats.forEach((chat, k) => subscribeWith(app, chat, thresholds(k), 0));
+    const late: ChatRef = { platform: 'discord', chatId: '701', guildId: '777', kind: 'guild_text' };
+    subscribeWith(app, late, [100], 60);
+    const at = (minute: number, ratio: number) => {
+      app.clock.set(Date.parse('2026-11-22T12:00:00Z') + minute * 60_000);
+      app.alerts.evaluate(freshSnapshot(app.clock, ratio));
+    };
+    at(0, 0.5);
+    at(1, 200); // all 61 levels up
+    at(2, 0.5); // all 61 down; the late chat keeps its 100x for its cooldown
+    at(70, 60.5); // 60 up again; the late chat's wait is over with nothing new for it
+    const lists = (chat: ChatRef) => outboxOf(app, chat).map((r) => r.crossings.map((x) => `${x.direction} ${x.threshold}`).join(', '));
+    const up = (k: number) => thresholds(k).map((t) => `up ${t}`).join(', ');
+    const down = (k: number) => thresholds(k).reverse().map((t) => `down ${t}`).join(', ');
+    chats.forEach((chat, k) => expect(lists(chat)).toEqual([up(k), down(k), up(k)]));
+    expect(lists(late)).toEqual(['up 100', 'down 100']);
+  });
+
+  it('drops the crossings a chat was waiting for when it is paused, and never queues them', () => {
+    const app = createTestApp();
+    subscribeWith(app, group, [1, 5], 60);
+    const step = (minutes: number, ratio: number) => {
+      app.clock.advance(minutes * 60_000);
+      app.alerts.evaluate(freshSnapshot(app.clock, ratio));
+    };
+    step(0, 0.5);
+    step(5, 2); // 1x: sent
+    step(5, 6); // 5x: waits for the cooldown
+    app.alerts.pauseChat('telegram', group.chatId, 'bot was removed');
+    step(60, 6.1);
+    app.alerts.subscribe(group, 'tester');
+    step(60, 6.2);
+    expect(directions(app, group)).toEqual(['up 1']);
   });
 
   it('evaluates nothing for a paused chat and only records the side again after it resubscribes', () => {

@@ -49,7 +49,10 @@ export const alertCooldowns = sqliteTable('alert_cooldowns', {
     .references(() => alertSubscriptions.id, { onDelete: 'cascade' }),
   cooldownMinutes: integer('cooldown_minutes').notNull().default(60),
   lastAlertAtMs: integer('last_alert_at_ms'),
-  /** An `alert_pending` row, or null. No foreign key: evaluation drops pending rows nothing points at. */
+  /**
+   * An `alert_pending` row, or null; always null while the chat is paused (evaluation relies on it). No
+   * foreign key: evaluation drops pending rows nothing points at.
+   */
   pendingId: integer('pending_id'),
 });
 
@@ -85,7 +88,13 @@ export const alertThresholds = sqliteTable(
     ratio: real('ratio').notNull(),
     levelId: integer('level_id'),
   },
-  (t) => [uniqueIndex('alert_thresholds_sub_ratio').on(t.subscriptionId, t.ratio), index('alert_thresholds_level').on(t.levelId, t.subscriptionId)],
+  (t) => [
+    uniqueIndex('alert_thresholds_sub_ratio').on(t.subscriptionId, t.ratio),
+    index('alert_thresholds_level').on(t.levelId, t.subscriptionId),
+    // Every threshold's level in subscription order: when several crossed levels hold most thresholds,
+    // evaluation stages each chat's crossings in one pass over this index, grouped without a sort.
+    index('alert_thresholds_sub_level').on(t.subscriptionId, t.levelId),
+  ],
 );
 
 /** A serialized `Reply`, shared by every outbox row of one evaluation that says the same thing. */
