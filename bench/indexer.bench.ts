@@ -12,21 +12,12 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { NODE_ARGS } from '../test/helpers/spawn.js';
 import type { BackfillFigures } from './indexer-backfill.js';
 import type { BenchLog } from './run.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-
-/** The node arguments before the entry point in package.json's `start` script, e.g. `--max-old-space-size=… --import tsx`. */
-export function startNodeArgs(): string[] {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
-  const [command, ...args] = pkg.scripts.start!.trim().split(/\s+/);
-  const entry = args.findIndex((a) => a.endsWith('.ts'));
-  if (command !== 'node' || entry < 0) throw new Error(`package.json's start script is not 'node <flags> <entry>.ts': ${pkg.scripts.start}`);
-  return args.slice(0, entry);
-}
 
 /** Starts the fake node in a child process; resolves its URL and a stop function. */
 async function startNodeProcess(events: number): Promise<{ url: string; stop: () => void }> {
@@ -40,7 +31,7 @@ async function startNodeProcess(events: number): Promise<{ url: string; stop: ()
 
 /** Runs one backfill in a fresh process with the bot's node flags. */
 async function runBackfill(url: string, events: number): Promise<BackfillFigures> {
-  const child = spawn(process.execPath, [...startNodeArgs(), fileURLToPath(new URL('./indexer-backfill.ts', import.meta.url)), url, String(events)], {
+  const child = spawn(process.execPath, [...NODE_ARGS, fileURLToPath(new URL('./indexer-backfill.ts', import.meta.url)), url, String(events)], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
   });

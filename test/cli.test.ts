@@ -64,14 +64,14 @@ describe('npm start', () => {
     const r = await runEntry('src/main.ts', [], {
       REFRESH_CRON: 'often',
       COINGECKO_API_PLAN: 'gold',
-      TELEGRAM_BOT_TOKEN: '1234567890:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      TELEGRAM_BOT_TOKEN: 'fake-test-token:never-echoed-in-an-error',
       DATABASE_PATH: join(file, 'db.sqlite'),
     });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^Invalid configuration:\n/);
     expect(r.stderr).toMatch(/\n {2}- REFRESH_CRON: expected a cron expression/);
     expect(r.stderr).toMatch(/COINGECKO_API_PLAN: expected 'demo' or 'pro'/);
-    expect(r.stderr).not.toContain('AAAAAAAA');
+    expect(r.stderr).not.toContain('never-echoed');
   });
 
   it('refuses an unwritable DATABASE_PATH with one clear error', async () => {

@@ -7,13 +7,14 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
  * The node arguments `npm start` runs the bot with (heap flags, `--import tsx`), read from package.json so a
- * test's process is the one an operator deploys.
+ * test's or benchmark's process is the one an operator deploys.
  */
 export const NODE_ARGS: readonly string[] = (() => {
   const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const [node, ...rest] = pkg.scripts.start!.split(/\s+/);
-  if (node !== 'node' || rest.at(-1) !== 'src/main.ts') throw new Error(`unexpected start script: ${pkg.scripts.start}`);
-  return rest.slice(0, -1);
+  const [command, ...args] = pkg.scripts.start!.trim().split(/\s+/);
+  const entry = args.findIndex((a) => a.endsWith('.ts'));
+  if (command !== 'node' || entry < 0) throw new Error(`package.json's start script is not 'node <flags> <entry>.ts': ${pkg.scripts.start}`);
+  return args.slice(0, entry);
 })();
 
 export interface RunResult {

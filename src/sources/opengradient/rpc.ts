@@ -9,6 +9,7 @@ import type { Dispatcher } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
 import { requestJson, requestJsonItems, type JsonRequest } from '../http.js';
+import { hexToBytes } from './events.js';
 
 export const OG_RPC = 'OpenGradient RPC';
 
@@ -54,8 +55,6 @@ export interface OgRpc {
    * whatever was made of them must be dropped. `onLog` may throw to abandon the answer.
    */
   scanLogs(filter: LogFilter, onLog: (log: RpcLog) => void): Promise<number>;
-  /** `eth_getLogs` into a list, for callers that want the whole answer at once. */
-  getLogs(filter: LogFilter): Promise<RpcLog[]>;
   /** Block time in ms, from a cached header. */
   blockTimeMs(block: number): Promise<number>;
 }
@@ -79,13 +78,13 @@ function quantity(value: unknown, field: string): number {
   return n;
 }
 
-/** Hex data as bytes, checked as they are converted: a regular expression over kilobytes costs more. */
 function hexBytes(value: unknown, field: string): Uint8Array {
-  if (typeof value !== 'string' || !value.startsWith('0x')) throw new UpstreamError(OG_RPC, `field '${field}' is not hex data`);
-  const bytes = Buffer.from(value.slice(2), 'hex');
-  // Buffer.from stops at the first pair that is not hex.
-  if (bytes.length * 2 !== value.length - 2) throw new UpstreamError(OG_RPC, `field '${field}' is not hex data`);
-  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
+  try {
+    if (typeof value === 'string') return hexToBytes(value);
+  } catch {
+    // reported below, with the field
+  }
+  throw new UpstreamError(OG_RPC, `field '${field}' is not hex data`);
 }
 
 function hexString(value: unknown, field: string): `0x${string}` {
@@ -171,11 +170,6 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
       return quantity(await call('eth_blockNumber', []), 'eth_blockNumber result');
     },
     scanLogs,
-    async getLogs(filter) {
-      const logs: RpcLog[] = [];
-      await scanLogs(filter, (log) => logs.push(log));
-      return logs;
-    },
     async blockTimeMs(block) {
       const cached = headers.get(block);
       if (cached !== undefined) return cached;

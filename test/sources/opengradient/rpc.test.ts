@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { NetworkError, RateLimitedError, UpstreamError } from '../../../src/core/errors.js';
-import { JsonRpcError, createOgRpc, parseLog } from '../../../src/sources/opengradient/rpc.js';
+import { JsonRpcError, createOgRpc, parseLog, type LogFilter, type OgRpc, type RpcLog } from '../../../src/sources/opengradient/rpc.js';
 import { INFERENCE_TOPICS } from '../../../src/sources/opengradient/events.js';
 import { createTestClock } from '../../helpers/clock.js';
 import { PRECOMPILE, RELAY } from '../../helpers/og-events.js';
@@ -16,10 +16,17 @@ async function rpcFor(head = 1_000) {
 
 const filter = { fromBlock: 0, toBlock: 50, addresses: [], topic0: [] };
 
+/** The whole `eth_getLogs` answer as a list. */
+async function getLogs(rpc: OgRpc, f: LogFilter): Promise<RpcLog[]> {
+  const logs: RpcLog[] = [];
+  await rpc.scanLogs(f, (log) => logs.push(log));
+  return logs;
+}
+
 describe('OpenGradient JSON-RPC client', () => {
   it('turns a JSON-RPC error object into a JsonRpcError carrying the node code', async () => {
     const { rpc } = await rpcFor();
-    const err = await rpc.getLogs({ ...filter, toBlock: 500 }).catch((e: unknown) => e);
+    const err = await getLogs(rpc, { ...filter, toBlock: 500 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(JsonRpcError);
     expect(err).toMatchObject({ code: -32005, source: 'OpenGradient RPC' });
     expect((err as Error).message).toMatch(/block range too large/);
@@ -45,7 +52,7 @@ describe('OpenGradient JSON-RPC client', () => {
     );
     onTestFinished(() => server.close());
     const rpc = createOgRpc({ url: server.url, clock: createTestClock() });
-    await expect(rpc.getLogs(filter)).rejects.toThrow(/block 2457 outside 0-50/);
+    await expect(getLogs(rpc, filter)).rejects.toThrow(/block 2457 outside 0-50/);
   });
 
   it('hands eth_getLogs over log by log, validated, and resolves with how many there were', async () => {
@@ -56,7 +63,7 @@ describe('OpenGradient JSON-RPC client', () => {
     expect(count).toBe(seen.length);
     expect(seen.length).toBeGreaterThan(50);
     expect(seen).toEqual([...seen].sort((a, b) => a - b));
-    expect((await rpc.getLogs(ours)).map((l) => l.blockNumber)).toEqual(seen);
+    expect((await getLogs(rpc, ours)).map((l) => l.blockNumber)).toEqual(seen);
   });
 
   it('reports an answer cut off mid-body as a NetworkError', async () => {
