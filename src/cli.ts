@@ -28,7 +28,8 @@ function inferenceLine(app: ReturnType<typeof createApp>): number {
 
 async function main(argv: string[]): Promise<number> {
   const config = configFromProcess();
-  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: secretsOf(config) });
+  // At a terminal, warnings are a line a person reads; piped (cron, CI), the JSON an operator collects.
+  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: secretsOf(config), short: process.stderr.isTTY === true });
   const app = createApp({ config, logger, clock: systemClock });
   try {
     if (argv[0] === 'sync') {

@@ -12,6 +12,24 @@ export interface LoggerOptions {
   secrets: readonly string[];
   /** Where lines go; stderr by default, so a one-shot CLI's stdout holds only the reply. */
   destination?: { write(line: string): unknown };
+  /**
+   * One short line per entry (`warning: <message> (<error>)`) instead of JSON with stacks: for a person
+   * at a terminal running the one-shot CLI, who needs the reason, not a trace.
+   */
+  short?: boolean;
+}
+
+const LEVEL_WORDS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
+
+/** `warning: market refresh failed; keeping the last good figures (CoinGecko: HTTP 500 …)` from a pino JSON line. */
+export function shortLine(jsonLine: string): string {
+  try {
+    const entry = JSON.parse(jsonLine) as { level?: number; msg?: string; err?: { message?: string } };
+    const reason = entry.err?.message ? ` (${entry.err.message})` : '';
+    return `${LEVEL_WORDS[entry.level ?? 30] ?? 'log'}: ${entry.msg ?? ''}${reason}\n`;
+  } catch {
+    return jsonLine;
+  }
 }
 
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
@@ -28,7 +46,7 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
 export function createLogger(options: LoggerOptions): Logger {
   const target = options.destination ?? process.stderr;
   const secrets = [...options.secrets];
-  const stream = { write: (line: string) => target.write(scrubSecrets(line, secrets)) };
+  const stream = { write: (line: string) => target.write(scrubSecrets(options.short ? shortLine(line) : line, secrets)) };
   return pino(
     {
       level: options.level,

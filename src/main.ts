@@ -31,7 +31,8 @@ async function main(): Promise<number> {
   }
   // In the console, logs would interleave with the prompt: keep them to warnings unless asked otherwise.
   const level = platforms.length === 0 && config.logLevel === 'info' ? 'warn' : config.logLevel;
-  const logger = createLogger({ level, secrets: secretsOf(config) });
+  // The console's person at a terminal reads short lines; a bot on a platform logs JSON for its operator.
+  const logger = createLogger({ level, secrets: secretsOf(config), short: platforms.length === 0 && process.stderr.isTTY === true });
   const app = createApp({ config, logger, clock: systemClock });
   const scheduler = createScheduler(logger);
   const stops: Array<() => Promise<void> | void> = [];
