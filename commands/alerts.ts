@@ -10,7 +10,7 @@ import { reply, type Reply } from '../src/core/reply.js';
 
 /** `5x`, `0.015x`: the threshold as typed, without the rounding `ratio()` applies to live figures. */
 export function thresholdText(value: number): string {
-  return `${Number(value.toPrecision(6))}x`;
+  return `${Number(value.toPrecision(10))}x`;
 }
 
 /** `08:30` → 510; `off` → null. @throws UserInputError for anything else. */
@@ -121,7 +121,7 @@ export const alertsAdd = defineCommand({
   name: 'add',
   group: 'alerts',
   description: 'Add a volume / market cap threshold, such as 5 for 5x',
-  options: { ratio: { type: 'number', description: 'Volume / market cap, from 0.01 to 1000', required: true, min: 0.01, max: 1000, unit: 'x' } },
+  options: { ratio: { type: 'number', description: 'Volume / market cap, from 0.01 to 1000', required: true, min: 0.01, max: 1000, unit: 'x', maxDecimals: 4 } },
   access: 'moderator',
   async run({ ratio }, ctx) {
     const alerts = settingsOf(ctx);
@@ -134,7 +134,7 @@ export const alertsRemove = defineCommand({
   name: 'remove',
   group: 'alerts',
   description: 'Remove a threshold',
-  options: { ratio: { type: 'number', description: 'The threshold to remove, such as 5', required: true, min: 0.01, max: 1000, unit: 'x' } },
+  options: { ratio: { type: 'number', description: 'The threshold to remove, such as 5', required: true, min: 0.01, max: 1000, unit: 'x', maxDecimals: 4 } },
   access: 'moderator',
   async run({ ratio }, ctx) {
     const alerts = settingsOf(ctx);

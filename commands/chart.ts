@@ -16,6 +16,7 @@ export default defineCommand({
   },
   access: 'everyone',
   menuAlias: true,
+  slow: true,
   async run(args, { core, services, chat }) {
     const metric = args.metric ?? 'ratio';
     const range = args.range ?? '7d';

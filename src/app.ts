@@ -3,7 +3,7 @@
  * commands use. `main.ts` (the long-running bot) and `cli.ts` (one command, then exit) both start here,
  * so the console answers with exactly the code the chat front ends use.
  */
-import type { Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { commands as allCommands } from '../commands/index.js';
 import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
@@ -29,7 +29,10 @@ export interface AppDeps {
   config: Config;
   logger: Logger;
   clock: Clock;
-  /** undici dispatcher for every source; the global one when omitted. */
+  /**
+   * undici dispatcher for every source; a private Agent when omitted. Never the process-wide global one,
+   * which other HTTP stacks in the process (discord.js's own undici) also reach for.
+   */
   dispatcher?: Dispatcher;
   /** Per-attempt HTTP deadline for every source; tests shorten it. Default 10 s. */
   httpTimeoutMs?: number;
@@ -46,6 +49,8 @@ export interface App {
   alerts: AlertsService;
   commands: readonly AnyCommand[];
   logger: Logger;
+  /** The dispatcher every source sends through; front ends may share it (see adapters/discord/rest-request.ts). */
+  http: Dispatcher;
   /** Parses and runs command text such as `/opg alerts add 5`; always resolves to a reply. */
   runText(text: string, chat: ChatRef, actor: Actor): Promise<Reply>;
   /** One market refresh and one pass of every other sync task (indexing, once it exists). */
@@ -53,8 +58,10 @@ export interface App {
   close(): void;
 }
 
-export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: AppDeps): App {
+export function createApp({ config, logger, clock, dispatcher: given, httpTimeoutMs }: AppDeps): App {
   const database = openDatabase(config.databasePath);
+  const ownDispatcher = given ? null : new Agent();
+  const dispatcher = given ?? ownDispatcher!;
   const market = createCoinGeckoSource({
     apiUrl: config.coingecko.apiUrl,
     apiKey: config.coingecko.apiKey,
@@ -118,6 +125,7 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     alerts,
     commands,
     logger,
+    http: dispatcher,
     async runText(text, chat, actor) {
       try {
         const parsed = parseText(tokenize(text), commands);
@@ -135,6 +143,7 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
       void indexer.stop();
       void alerts.stop();
       database.close();
+      if (ownDispatcher && !ownDispatcher.closed) void ownDispatcher.close();
     },
   };
 }

@@ -95,8 +95,9 @@ async function main(): Promise<number> {
       guildId: config.discord.guildId,
       logger: logger.child({ part: 'discord' }),
       store: createDiscordStore(app.database),
+      dispatcher: app.http,
     });
-    const discordSink = createDiscordSink({ token: config.discord.token, apiUrl: config.discord.apiUrl, logger });
+    const discordSink = createDiscordSink({ token: config.discord.token, apiUrl: config.discord.apiUrl, logger, dispatcher: app.http });
     app.alerts.registerSink(discordSink);
     stops.push(() => discordSink.close());
     stops.push(() => discord.stop());

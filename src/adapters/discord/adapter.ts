@@ -34,8 +34,10 @@ import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
 import type { Services } from '../../core/services.js';
 import type { DiscordStore } from '../../db/discord-store.js';
+import { Agent, type Dispatcher } from 'undici';
 import { isModeratorBits, missingPostPermissions } from './permissions.js';
 import { registerCommands } from './register.js';
+import { createDiscordRequest } from './rest-request.js';
 import { renderDiscord, type DiscordMessage } from './render.js';
 import { findDefinition, ROOT_COMMAND } from './slash-commands.js';
 
@@ -58,6 +60,8 @@ export interface DiscordAdapterOptions {
   deferAfterMs?: number;
   /** The Refresh button fetches anew only when the figures are older than this. Default 60 s. */
   refreshMinAgeMs?: number;
+  /** undici dispatcher for every REST request (see rest-request.ts); a private Agent when omitted. */
+  dispatcher?: Dispatcher;
   /** Extra discord.js client options (tests pass a no-wait identify throttler). */
   clientOptions?: Partial<ClientOptions>;
 }
@@ -75,7 +79,9 @@ const REFRESH_PREFIX = 'refresh:';
 
 export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAdapter {
   const { core, services, commands, token, apiUrl, guildId, store } = options;
-  const logger = options.logger.child({ part: 'discord' });
+  const logger = options.logger;
+  const ownDispatcher = options.dispatcher ? null : new Agent();
+  const dispatcher = options.dispatcher ?? ownDispatcher!;
   const deferAfterMs = options.deferAfterMs ?? 1_500;
   const refreshMinAgeMs = options.refreshMinAgeMs ?? 60_000;
 
@@ -83,7 +89,13 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     intents: [GatewayIntentBits.Guilds],
     allowedMentions: { parse: [] },
     ...options.clientOptions,
-    rest: { api: apiUrl, timeout: options.restTimeoutMs ?? 15_000, retries: options.restRetries ?? 3, ...options.clientOptions?.rest },
+    rest: {
+      api: apiUrl,
+      timeout: options.restTimeoutMs ?? 15_000,
+      retries: options.restRetries ?? 3,
+      makeRequest: createDiscordRequest(dispatcher),
+      ...options.clientOptions?.rest,
+    },
   });
 
   client.on(Events.Error, (err) => logger.error({ error: describeError(err) }, 'discord client error'));
@@ -166,7 +178,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
         return errorReply(err, core, logger);
       }
     })();
-    await answer(interaction, work, 'reply');
+    await answer(interaction, work, 'reply', def?.slow === true);
   }
 
   async function handleRefresh(interaction: ButtonInteraction): Promise<void> {
@@ -190,12 +202,13 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     interaction: ChatInputCommandInteraction | ButtonInteraction,
     work: Promise<Reply>,
     mode: 'reply' | 'update',
+    deferAtOnce = false,
   ): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<typeof DEFER>((resolve) => {
       timer = setTimeout(() => resolve(DEFER), deferAfterMs);
     });
-    const first = await Promise.race([work, deadline]);
+    const first = deferAtOnce ? DEFER : await Promise.race([work, deadline]);
     clearTimeout(timer);
     if (first !== DEFER) {
       const message = renderDiscord(first);
@@ -235,6 +248,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     async stop() {
       stopping = true;
       await client.destroy();
+      if (ownDispatcher && !ownDispatcher.closed) await ownDispatcher.close();
     },
   };
 }
