@@ -1,5 +1,5 @@
 import { defineCommand } from '../src/core/command.js';
-import { age, ratio, signedPct, usd } from '../src/core/format.js';
+import { age, countOf, ratio, signedPct, usd } from '../src/core/format.js';
 import { volumeToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
@@ -28,7 +28,7 @@ export default defineCommand({
     const week = core.history.ratioStats(7 * DAY_MS);
     const coverage =
       week && now - week.firstAtMs < 7 * DAY_MS - DAY_MS / 24
-        ? ` (history since ${age(week.firstAtMs, now)}, ${week.samples} readings)`
+        ? ` (history since ${age(week.firstAtMs, now)}, ${countOf(week.samples, 'reading')})`
         : '';
     return reply({
       title: 'OPG volume',

@@ -222,7 +222,27 @@ function messageOf(method: string, template: string, body: Record<string, unknow
   return null;
 }
 
+/** Application command and option names: 1-32 of letters, digits, `-`, `_`, `'`, lower-case where a case exists. */
+const COMMAND_NAME = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
+
+function commandNameProblems(options: unknown, path: string): Problem[] {
+  if (!Array.isArray(options)) return [];
+  const problems: Problem[] = [];
+  for (const [i, o] of options.entries()) {
+    const option = o as { name?: unknown; type?: unknown; options?: unknown };
+    const name = String(option.name ?? '');
+    // Chat-input commands and every option: user and message commands may have spaces and capitals.
+    const chatInput = option.type === undefined || option.type === 1 || path !== '';
+    if (chatInput && (!COMMAND_NAME.test(name) || name !== name.toLowerCase())) {
+      problems.push({ path: `${path}${i}.name`, message: `Command name is invalid: ${name}`, code: 'APPLICATION_COMMAND_INVALID_NAME' });
+    }
+    problems.push(...commandNameProblems(option.options, `${path}${i}.options.`));
+  }
+  return problems;
+}
+
 function documentedRules(method: string, template: string, body: unknown, fileParts: Record<string, { filename: string }>): Problem[] {
+  if (template.endsWith('/commands') && method.toUpperCase() === 'PUT') return commandNameProblems(body, '');
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return [];
   const found = messageOf(method.toUpperCase(), template, body as Record<string, unknown>);
   if (!found) return [];

@@ -73,6 +73,8 @@ interface Ctx {
 }
 
 function checkTypes(value: unknown, types: readonly string[], path: string, ctx: Ctx): string | null {
+  // `attach://name` is never a file id or URL: it must name an uploaded part.
+  if (types.includes('InputFile') && typeof value === 'string' && value.startsWith('attach://')) return checkType(value, 'InputFile', path, ctx);
   let first: string | null = null;
   for (const type of types) {
     const error = checkType(value, type, path, ctx);

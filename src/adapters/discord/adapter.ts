@@ -8,7 +8,9 @@
 import { once } from 'node:events';
 import {
   Client,
+  DiscordAPIError,
   Events,
+  MessageFlags,
   GatewayIntentBits,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -75,6 +77,7 @@ export interface DiscordAdapter {
 }
 
 const DEFER = Symbol('defer');
+const REFUSED_NOTICE = "Discord would not take this answer. The bot's operator has been told; try another command meanwhile.";
 const REFRESH_PREFIX = 'refresh:';
 
 export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAdapter {
@@ -113,13 +116,24 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
 
   /** Logs a failure without the error object: discord.js errors carry the interaction token in their URL. */
   function logFailure(err: unknown, message: string): void {
-    const e = err as { status?: unknown; code?: unknown };
-    logger.error({ error: describeError(err), status: e.status, code: e.code }, message);
+    const e = err as { status?: unknown; code?: unknown; rawError?: { errors?: unknown } };
+    // Discord's field errors name what was refused (never the token, which is only in the URL).
+    const fields = e.rawError?.errors === undefined ? {} : { errors: JSON.stringify(e.rawError.errors).slice(0, 2_000) };
+    logger.error({ error: describeError(err), status: e.status, code: e.code, ...fields }, message);
   }
 
   async function handle(interaction: Interaction): Promise<void> {
-    if (interaction.isChatInputCommand()) return handleCommand(interaction);
-    if (interaction.isButton() && interaction.customId.startsWith(REFRESH_PREFIX)) return handleRefresh(interaction);
+    try {
+      if (interaction.isChatInputCommand()) return await handleCommand(interaction);
+      if (interaction.isButton() && interaction.customId.startsWith(REFRESH_PREFIX)) return await handleRefresh(interaction);
+    } catch (err) {
+      if (!(err instanceof DiscordAPIError) || err.status !== 400 || !interaction.isRepliable()) throw err;
+      // Our answer was malformed (a rendering bug): say so once, and still answer the person, privately.
+      logFailure(err, 'Discord refused an answer; sent a short notice instead');
+      const notice = { embeds: [{ title: 'That answer could not be shown', description: REFUSED_NOTICE, color: 0xed4245 }], flags: MessageFlags.Ephemeral } as const;
+      if (interaction.deferred || interaction.replied) await interaction.followUp(notice);
+      else await interaction.reply(notice);
+    }
   }
 
   function contextFor(interaction: ChatInputCommandInteraction | ButtonInteraction): CommandContext {

@@ -60,6 +60,12 @@ export interface TelegramAdapter {
 }
 
 const MAX_TRACKED = 10_000;
+const REFUSED_NOTICE = "Sorry, that answer could not be shown here. The bot's operator has been told; try another command meanwhile.";
+
+/** A 400 about the request itself, not about the chat (a migrated group answers 400 too, with where it went). */
+function isRefusedRequest(err: unknown): err is GrammyError {
+  return err instanceof GrammyError && err.error_code === 400 && err.parameters.migrate_to_chat_id === undefined && !/chat not found/i.test(err.description);
+}
 const CONFIRM_TIMEOUT_MS = 3_000;
 
 type ChatMessage = Message & { chat: Chat };
@@ -202,7 +208,17 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     const words = commandText(msg.text, msg.entities, bot.botInfo.username, commands);
     if (words === null) return;
     const r = await runWords(words, chatRefOf(msg), actorOf(msg));
-    await sendReply(msg, r);
+    try {
+      await sendReply(msg, r);
+    } catch (err) {
+      if (!isRefusedRequest(err)) throw err;
+      // Our request was malformed (a rendering bug): say so once, and still answer the person in plain text.
+      logger.error({ method: err.method, description: err.description }, 'Telegram refused a reply; sent a short notice instead');
+      await bot.api.sendMessage(msg.chat.id, REFUSED_NOTICE, {
+        ...(msg.is_topic_message && msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id } : {}),
+        reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true },
+      });
+    }
   }
 
   async function onCallback(ctx: Context): Promise<void> {

@@ -3,6 +3,7 @@ import { bodyJson, CHANNEL_ID, GUILD_ID, HIDDEN_CHANNEL_ID, LOCKED_CHANNEL_ID, M
 import type { RecordedRequest } from '../../helpers/http-server.js';
 import { sendJson } from '../../helpers/http-server.js';
 import { PermissionFlagsBits } from 'discord.js';
+import { recordingLogger } from '../../helpers/recording-logger.js';
 import { startBot, type Bot } from './harness.js';
 import { marketItem } from '../../helpers/coingecko-server.js';
 
@@ -265,5 +266,29 @@ describe('Discord front end', () => {
     expect(answer.type).toBe(4);
     expect(bot.discord.identifies).toBe(1);
   });
-});
 
+  it('answers a person privately when Discord refuses an answer with 400, logging it once and not retrying', async () => {
+    const logger = recordingLogger();
+    const bot = await startBot({ logger });
+    bot.discord.allowRefusals();
+    let refused = 0;
+    bot.discord.failNext(
+      (r) => r.method === 'POST' && r.url.includes('/callback') && bodyJson(r).type === 4,
+      (_req, res) => {
+        refused += 1;
+        sendJson(res, 400, { code: 50035, message: 'Invalid Form Body', errors: { data: { embeds: { '0': { title: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 256 or fewer in length.' }] } } } } } });
+      },
+    );
+    const since = bot.discord.rest.requests.length;
+    bot.discord.interact(bot.discord.slash({ subcommand: 'stats' }));
+    const notice = await bot.discord.waitForRequest((r) => r.url.includes('/callback') && JSON.stringify(bodyJson(r)).includes('could not be shown'), since);
+    expect((bodyJson(notice) as any).data.flags).toBe(EPHEMERAL);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(refused).toBe(1);
+    expect(bot.discord.rest.requests.slice(since).filter((r) => r.url.includes('/callback'))).toHaveLength(2);
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0]!.fields.errors)).toContain('title');
+    expect(JSON.stringify(logger.lines)).not.toContain('interaction-token');
+  });
+});

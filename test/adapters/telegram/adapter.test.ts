@@ -15,6 +15,7 @@ import {
   stickerUpdate,
   supergroup,
 } from '../../helpers/telegram-updates.js';
+import { recordingLogger } from '../../helpers/recording-logger.js';
 import { startBot } from './harness.js';
 import { commands } from '../../../commands/index.js';
 
@@ -347,5 +348,20 @@ describe('Telegram Bot API faults', () => {
     tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
     const sent = await tg.waitFor('sendMessage', 3);
     expect(sent[2]!.params.text).toContain('opg-bot commands');
+  });
+
+  it('still answers in plain text when Telegram refuses a reply with 400, logging it once and not retrying', async () => {
+    const logger = recordingLogger();
+    const { tg } = await startBot({ logger });
+    tg.failNext('sendMessage', { status: 400, description: "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3" });
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    const [, notice] = await tg.waitFor('sendMessage', 2);
+    expect(notice!.params.text).toContain('could not be shown here');
+    expect(notice!.params.parse_mode).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(tg.callsOf('sendMessage')).toHaveLength(2);
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.fields.description).toContain("can't parse entities");
   });
 });
