@@ -1,3 +1,4 @@
+import { refreshButton } from '../src/core/buttons.js';
 import { defineCommand } from '../src/core/command.js';
 import type { Core } from '../src/core/core.js';
 import { duration, pct, ratio, signedPct, tokens } from '../src/core/format.js';
@@ -52,7 +53,7 @@ export default defineCommand({
         ...missingNotice(market, ['circulatingSupply', 'totalSupply', 'maxSupply', 'fdvUsd', 'marketCapUsd']),
       ],
       footer: sourceFooter(core, [market]),
-      buttons: [{ id: 'refresh:supply', label: 'Refresh' }],
+      buttons: [refreshButton('supply')],
     });
   },
 });

@@ -1,3 +1,4 @@
+import { refreshButton } from '../src/core/buttons.js';
 import { defineCommand } from '../src/core/command.js';
 import { age, countOf, ratio, signedPct, usd } from '../src/core/format.js';
 import { volumeToMarketCap } from '../src/core/metrics.js';
@@ -46,7 +47,7 @@ export default defineCommand({
       ],
       notices: [...readingNotices(core, market, 'Market data'), ...missingNotice(market, ['volume24hUsd', 'marketCapUsd'])],
       footer: sourceFooter(core, [market]),
-      buttons: [{ id: 'refresh:volume', label: 'Refresh' }],
+      buttons: [refreshButton('volume')],
     });
   },
 });

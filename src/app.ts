@@ -10,7 +10,7 @@ import type { Clock } from './core/clock.js';
 import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from './core/command.js';
 import { createAlerts, type AlertsService } from './core/alerts.js';
 import { createCore, type Core } from './core/core.js';
-import { errorReply, execute } from './core/execute.js';
+import { runCommand } from './core/execute.js';
 import type { Logger } from './core/logger.js';
 import type { Reply } from './core/reply.js';
 import type { Services } from './core/services.js';
@@ -126,13 +126,8 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     commands,
     logger,
     http: dispatcher,
-    async runText(text, chat, actor) {
-      try {
-        const parsed = parseText(tokenize(text), commands);
-        return await execute(parsed, { core, services, chat, actor, commands });
-      } catch (err) {
-        return errorReply(err, core, logger);
-      }
+    runText(text, chat, actor) {
+      return runCommand(() => parseText(tokenize(text), commands), { core, services, chat, actor, commands }, logger);
     },
     async sync() {
       // Market first: a failing indexer backs off on the shared clock, which must not age the market reading.

@@ -7,6 +7,7 @@
  */
 import { once } from 'node:events';
 import {
+  ApplicationCommandOptionType,
   Client,
   DiscordAPIError,
   Events,
@@ -31,7 +32,8 @@ import {
 } from '../../core/command.js';
 import type { Core } from '../../core/core.js';
 import { describeError, UserInputError } from '../../core/errors.js';
-import { errorReply, execute } from '../../core/execute.js';
+import { DEFAULT_REFRESH_MIN_AGE_MS, refreshIfOlderThan, refreshWords } from '../../core/buttons.js';
+import { runCommand } from '../../core/execute.js';
 import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
 import type { Services } from '../../core/services.js';
@@ -78,7 +80,6 @@ export interface DiscordAdapter {
 
 const DEFER = Symbol('defer');
 const REFUSED_NOTICE = "Discord would not take this answer. The bot's operator has been told; try another command meanwhile.";
-const REFRESH_PREFIX = 'refresh:';
 
 export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAdapter {
   const { core, services, commands, token, apiUrl, guildId, store } = options;
@@ -86,7 +87,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   const ownDispatcher = options.dispatcher ? null : new Agent();
   const dispatcher = options.dispatcher ?? ownDispatcher!;
   const deferAfterMs = options.deferAfterMs ?? 1_500;
-  const refreshMinAgeMs = options.refreshMinAgeMs ?? 60_000;
+  const refreshMinAgeMs = options.refreshMinAgeMs ?? DEFAULT_REFRESH_MIN_AGE_MS;
 
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
@@ -125,7 +126,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   async function handle(interaction: Interaction): Promise<void> {
     try {
       if (interaction.isChatInputCommand()) return await handleCommand(interaction);
-      if (interaction.isButton() && interaction.customId.startsWith(REFRESH_PREFIX)) return await handleRefresh(interaction);
+      if (interaction.isButton() && refreshWords(interaction.customId) !== null) return await handleRefresh(interaction);
     } catch (err) {
       if (!(err instanceof DiscordAPIError) || err.status !== 400 || !interaction.isRepliable()) throw err;
       // Our answer was malformed (a rendering bug): say so once, and still answer the person, privately.
@@ -171,7 +172,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   /** The options of the invoked subcommand as Discord sent them, before any trust. */
   function rawOptions(data: readonly CommandInteractionOption[]): Record<string, unknown> {
     let leaf = data[0];
-    if (leaf?.options?.[0] && leaf.options[0].type === 1 /* Subcommand */) leaf = leaf.options[0];
+    if (leaf?.options?.[0]?.type === ApplicationCommandOptionType.Subcommand) leaf = leaf.options[0];
     const raw: Record<string, unknown> = {};
     for (const o of leaf?.options ?? []) raw[o.name] = o.value;
     return raw;
@@ -183,32 +184,38 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     const subcommand = interaction.options.getSubcommand(false);
     const def = findDefinition(commands, group, subcommand);
     const ctx = contextFor(interaction);
-    const work = (async (): Promise<Reply> => {
-      try {
+    const work = runCommand(
+      () => {
         if (!def) throw new UserInputError('Unknown command. Try /opg help.');
-        const parsed: ParsedText = { def, args: validateArgs(def, rawOptions(interaction.options.data)) };
-        return await execute(parsed, ctx);
-      } catch (err) {
-        return errorReply(err, core, logger);
-      }
-    })();
+        return { def, args: validateArgs(def, rawOptions(interaction.options.data)) };
+      },
+      ctx,
+      logger,
+    );
     await answer(interaction, work, 'reply', def?.slow === true);
   }
 
   async function handleRefresh(interaction: ButtonInteraction): Promise<void> {
     const ctx = contextFor(interaction);
-    const work = (async (): Promise<Reply> => {
+    const words = refreshWords(interaction.customId) ?? '';
+    const parsed = (() => {
       try {
-        const parsed = parseText(tokenize(interaction.customId.slice(REFRESH_PREFIX.length)), commands);
-        const { fetchedAtMs } = core.snapshot().market;
-        // Concurrent clicks share one refresh in the core; recent figures are not fetched again at all.
-        if (fetchedAtMs == null || core.clock.now() - fetchedAtMs >= refreshMinAgeMs) await core.refresh();
-        return await execute(parsed, ctx);
-      } catch (err) {
-        return errorReply(err, core, logger);
+        return parseText(tokenize(words), commands);
+      } catch {
+        return null;
       }
     })();
-    await answer(interaction, work, 'update');
+    const work = runCommand(
+      async () => {
+        // Ids come from the client: only read-only commands may be re-run from a button.
+        if (!parsed || parsed.def.access !== 'everyone') throw new UserInputError('That button no longer works. Try the command again.');
+        await refreshIfOlderThan(core, refreshMinAgeMs);
+        return parsed;
+      },
+      ctx,
+      logger,
+    );
+    await answer(interaction, work, 'update', parsed?.def.slow === true);
   }
 
   /** Answers at once when the reply is quick, else defers first so the 3-second deadline is never missed. */

@@ -13,7 +13,8 @@ import type { Chat, Message, User } from 'grammy/types';
 import type { Clock } from '../../core/clock.js';
 import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from '../../core/command.js';
 import type { Core } from '../../core/core.js';
-import { errorReply, execute } from '../../core/execute.js';
+import { DEFAULT_REFRESH_MIN_AGE_MS, REFRESH_BUTTON_PATTERN, refreshIfOlderThan, refreshWords } from '../../core/buttons.js';
+import { runCommand } from '../../core/execute.js';
 import { utc } from '../../core/format.js';
 import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
@@ -21,7 +22,7 @@ import type { Services } from '../../core/services.js';
 import type { ChatLifecycle } from '../../core/sink.js';
 import { commandText, telegramCommandList } from './commands.js';
 import { createModeratorCheck, type SenderInfo } from './moderators.js';
-import { TELEGRAM_CAPTION_LIMIT, renderTelegramHtml, telegramKeyboard } from './render.js';
+import { telegramMessage } from './render.js';
 
 export interface TelegramAdapterOptions {
   core: Core;
@@ -46,7 +47,7 @@ export interface TelegramAdapterOptions {
   /** A Refresh button edits its message at most once per this interval, however many people tap. Default 5 s. */
   refreshEditIntervalMs?: number;
   /** A Refresh tap fetches new figures only when the current ones are at least this old. Default 60 s. */
-  minRefreshIntervalMs?: number;
+  refreshMinAgeMs?: number;
   /** How long an administrator check is trusted. Default 60 s. */
   adminCacheTtlMs?: number;
 }
@@ -76,7 +77,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   const retryAttempts = options.retryAttempts ?? 4;
   const retryDelayMs = options.retryDelayMs ?? 1_000;
   const refreshEditIntervalMs = options.refreshEditIntervalMs ?? 5_000;
-  const minRefreshIntervalMs = options.minRefreshIntervalMs ?? 60_000;
+  const refreshMinAgeMs = options.refreshMinAgeMs ?? DEFAULT_REFRESH_MIN_AGE_MS;
 
   const bot = new Bot(options.token, {
     client: { apiRoot: options.apiRoot, timeoutSeconds: options.requestTimeoutSeconds ?? pollTimeoutSeconds + 30 },
@@ -148,12 +149,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     };
   }
 
-  async function runWords(words: string, chat: ChatRef, actor: Actor): Promise<Reply> {
-    try {
-      return await execute(parseText(tokenize(words), commands), { core, services, chat, actor, commands });
-    } catch (err) {
-      return errorReply(err, core, logger);
-    }
+  function runWords(words: string, chat: ChatRef, actor: Actor): Promise<Reply> {
+    return runCommand(() => parseText(tokenize(words), commands), { core, services, chat, actor, commands }, logger);
   }
 
   /** Only read-only commands may be re-run from a button: callback data comes from the client and can be forged. */
@@ -169,22 +166,19 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     const chatId = msg.chat.id;
     const thread = msg.is_topic_message && msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id } : {};
     const replyTo = { reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true } };
-    const keyboard = telegramKeyboard(r);
-    const markup = keyboard ? { reply_markup: keyboard } : {};
-    if (r.image) {
-      const [caption = ''] = renderTelegramHtml(r, { limit: TELEGRAM_CAPTION_LIMIT, mode: 'trim' });
-      await bot.api.sendPhoto(chatId, new InputFile(r.image.png, r.image.filename), { caption, parse_mode: 'HTML', ...thread, ...replyTo, ...markup });
+    const message = telegramMessage(r);
+    const markup = message.keyboard ? { reply_markup: message.keyboard } : {};
+    if (message.kind === 'photo') {
+      await bot.api.sendPhoto(chatId, new InputFile(message.png, message.filename), { caption: message.caption, parse_mode: 'HTML', ...thread, ...replyTo, ...markup });
       return;
     }
-    // A reply with a button is one message, so Refresh can edit all of it.
-    const parts = renderTelegramHtml(r, { mode: keyboard ? 'trim' : 'split' });
-    for (const [i, text] of parts.entries()) {
+    for (const [i, text] of message.parts.entries()) {
       await bot.api.sendMessage(chatId, text, {
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
         ...thread,
         ...(i === 0 ? replyTo : {}),
-        ...(i === parts.length - 1 ? markup : {}),
+        ...(i === message.parts.length - 1 ? markup : {}),
       });
     }
   }
@@ -224,9 +218,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   async function onCallback(ctx: Context): Promise<void> {
     const query = ctx.callbackQuery;
     if (!query) return;
-    const data = query.data ?? '';
     const msg = query.message;
-    const words = data.startsWith('refresh:') ? data.slice('refresh:'.length) : null;
+    const words = refreshWords(query.data ?? '');
     if (words === null || !msg || msg.date === 0 || !isRefreshable(words)) {
       await ctx.answerCallbackQuery();
       return;
@@ -244,24 +237,22 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     lastEditAt.set(key, now);
     await ctx.answerCallbackQuery();
 
-    const fetchedAtMs = core.snapshot().market.fetchedAtMs;
-    if (fetchedAtMs === null || now - fetchedAtMs >= minRefreshIntervalMs) await core.refresh();
+    await refreshIfOlderThan(core, refreshMinAgeMs);
     const chatMsg = msg as ChatMessage;
     const r = await runWords(words, chatRefOf(chatMsg), actorOf({ chat: msg.chat, from: query.from }));
     // Figures already on screen are better than an error in their place.
     if (r.kind !== 'info') return;
-    const markup = telegramKeyboard(r);
+    const message = telegramMessage(r, { single: true });
+    const markup = message.keyboard ? { reply_markup: message.keyboard } : {};
     try {
-      if (r.image) {
-        const [caption = ''] = renderTelegramHtml(r, { limit: TELEGRAM_CAPTION_LIMIT, mode: 'trim' });
-        const media = { type: 'photo' as const, media: new InputFile(r.image.png, r.image.filename), caption, parse_mode: 'HTML' as const };
-        await bot.api.editMessageMedia(msg.chat.id, msg.message_id, media, markup ? { reply_markup: markup } : {});
+      if (message.kind === 'photo') {
+        const media = { type: 'photo' as const, media: new InputFile(message.png, message.filename), caption: message.caption, parse_mode: 'HTML' as const };
+        await bot.api.editMessageMedia(msg.chat.id, msg.message_id, media, markup);
       } else {
-        const [text = ''] = renderTelegramHtml(r, { mode: 'trim' });
-        await bot.api.editMessageText(msg.chat.id, msg.message_id, text, {
+        await bot.api.editMessageText(msg.chat.id, msg.message_id, message.parts[0] ?? '', {
           parse_mode: 'HTML',
           link_preview_options: { is_disabled: true },
-          ...(markup ? { reply_markup: markup } : {}),
+          ...markup,
         });
       }
     } catch (err) {
@@ -294,7 +285,9 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   });
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
   bot.on(['message', 'channel_post'], onMessage);
-  bot.on('callback_query', onCallback);
+  bot.callbackQuery(REFRESH_BUTTON_PATTERN, onCallback);
+  // Any other button (an old or forged one) is acknowledged, so the client stops its spinner.
+  bot.on('callback_query', (ctx) => ctx.answerCallbackQuery());
   bot.on('my_chat_member', onMembership);
   bot.catch((err) => {
     logger.error({ err: err.error, updateId: err.ctx.update.update_id }, 'a Telegram update failed');
