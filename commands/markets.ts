@@ -15,11 +15,16 @@ function herfindahlText(h: number | null): string {
   return `${count(h)} of 10,000 (as concentrated as ${(10_000 / h).toFixed(1)} equal venues)`;
 }
 
+/** `1 market`, `96 markets`. */
+function n(value: number, word: string): string {
+  return `${count(value)} ${word}${value === 1 ? '' : 's'}`;
+}
+
 export function marketsFields(s: MarketStructure): ReplyField[] {
   const top = s.venueShares.slice(0, 5);
   const trust = s.trustSharePct;
   const fields: ReplyField[] = [
-    { label: 'Markets', value: `${count(s.markets)} markets on ${count(s.venues)} venues`, inline: true },
+    { label: 'Markets', value: `${n(s.markets, 'market')} on ${n(s.venues, 'venue')}`, inline: true },
     { label: '24h volume counted', value: usd(s.volumeUsd), inline: true },
     {
       label: 'Busiest venues (share of 24h volume)',
@@ -35,7 +40,7 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
       value:
         s.depth.markets === 0
           ? 'CoinGecko reports no depth for any market'
-          : `${usd(s.depth.totalUsd)} summed over ${count(s.depth.markets)} markets (up ${usd(s.depth.upUsd)} + down ${usd(s.depth.downUsd)})`,
+          : `${usd(s.depth.totalUsd)} summed over ${n(s.depth.markets, 'market')} (up ${usd(s.depth.upUsd)} + down ${usd(s.depth.downUsd)})`,
     },
     {
       label: 'Turnover against depth',
@@ -49,7 +54,7 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
       value:
         s.marketsWithoutDepth === 0
           ? 'none: every market reports depth'
-          : `${usd(s.volumeWithoutDepthUsd)} of 24h volume (${pct(s.volumeUsd > 0 ? (s.volumeWithoutDepthUsd / s.volumeUsd) * 100 : null)}) on ${count(s.marketsWithoutDepth)} markets, left out of depth and turnover`,
+          : `${usd(s.volumeWithoutDepthUsd)} of 24h volume (${pct(s.volumeUsd > 0 ? (s.volumeWithoutDepthUsd / s.volumeUsd) * 100 : null)}) on ${n(s.marketsWithoutDepth, 'market')}, left out of depth and turnover`,
     },
     {
       label: 'Bid–ask spread',
@@ -63,10 +68,10 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
       value:
         s.excluded.tickers === 0
           ? 'nothing: no ticker marked anomalous or stale'
-          : `${count(s.excluded.tickers)} tickers CoinGecko marks anomalous (${count(s.excluded.anomalous)}) or stale (${count(s.excluded.stale)}), ${usd(s.excluded.volumeUsd)} of 24h volume`,
+          : `${n(s.excluded.tickers, 'ticker')} CoinGecko marks anomalous (${count(s.excluded.anomalous)}) or stale (${count(s.excluded.stale)}), ${usd(s.excluded.volumeUsd)} of 24h volume`,
     },
   ];
-  if (s.marketsWithoutVolume > 0) fields.push({ label: 'No volume figure', value: `${count(s.marketsWithoutVolume)} markets, counted as markets only` });
+  if (s.marketsWithoutVolume > 0) fields.push({ label: 'No volume figure', value: `${n(s.marketsWithoutVolume, 'market')}, counted as markets only` });
   return fields;
 }
 

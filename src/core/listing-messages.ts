@@ -19,7 +19,7 @@ export function listingReply(listed: readonly VenueShare[], structure: MarketStr
   return reply({
     title,
     lines: listed.map(venueLine),
-    fields: [{ label: 'All venues now', value: `${structure.venues} venues, ${structure.markets} markets` }],
+    fields: [{ label: 'All venues now', value: `${structure.venues} venue${structure.venues === 1 ? '' : 's'}, ${structure.markets} market${structure.markets === 1 ? '' : 's'}` }],
     footer: `${source} · as of ${utc(fetchedAtMs)} · depth is up + down`,
   });
 }
