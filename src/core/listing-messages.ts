@@ -27,5 +27,5 @@ export function listingReply(listed: readonly VenueShare[], structure: MarketStr
 /** The digest's note of venues CoinGecko stopped listing since the chat's last digest; nothing when none. */
 export function goneVenuesFields(gone: ReadonlyArray<{ venueName: string; atMs: number }>): ReplyField[] {
   if (gone.length === 0) return [];
-  return [{ label: 'Venues no longer listed', value: gone.map((g) => `${g.venueName} (gone from CoinGecko's tickers at ${utc(g.atMs)})`).join('\n') }];
+  return [{ label: 'Venues no longer listed', value: gone.map((g) => `${g.venueName} (no counted market in CoinGecko's tickers since ${utc(g.atMs)})`).join('\n') }];
 }

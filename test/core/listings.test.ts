@@ -28,6 +28,8 @@ describe('new-listing alerts', () => {
     const { cg, app } = await setup();
     expect(await app.runText('/opg alerts listings off', chatC, member)).toMatchObject({ kind: 'refused' });
     expect((await app.runText('/opg alerts listings off', chatC, moderator)).title).toBe('Listing alerts off');
+    const status = await app.runText('/opg alerts', chatC, member);
+    expect(status.fields.find((f) => f.label === 'New-listing alerts')?.value).toBe('off');
 
     expect((await app.markets.refresh()).alerts).toBe(0);
     cg.setTickers([binance, kraken]);
@@ -101,7 +103,7 @@ describe('new-listing alerts', () => {
     expect(app.alerts.runDigests()).toBe(1);
     const digest = JSON.parse(outboxOf(app, chatA)[0]!.replyJson);
     expect(digest.fields.find((f: { label: string }) => f.label === 'Venues no longer listed').value).toBe(
-      "Kraken (gone from CoinGecko's tickers at 2026-11-22 13:00 UTC)",
+      "Kraken (no counted market in CoinGecko's tickers since 2026-11-22 13:00 UTC)",
     );
   });
 
