@@ -26,15 +26,18 @@ import { createListingAlertStore } from './db/listing-alert-store.js';
 import { createMarketsStore } from './db/markets-store.js';
 import { createMarkets, type MarketsService } from './core/markets.js';
 import { createTickersSource } from './sources/coingecko-tickers.js';
+import { longestGapMs } from './scheduler.js';
 import { createExplorerSource } from './sources/opengradient/explorer.js';
 import { createInferenceIndexer, type InferenceIndexer } from './sources/opengradient/indexer.js';
 import { createOgRpc } from './sources/opengradient/rpc.js';
 
 /**
- * Tickers are read hourly by default: a reading is shown as stale past two hours and a quarter (one missed
- * reading plus slack), whatever `STALE_AFTER_MINUTES` says for the five-minute market figures.
+ * A tickers reading is stale once a scheduled reading has been missed: past the longest gap of
+ * `MARKETS_CRON` plus `STALE_AFTER_MINUTES` of slack (hourly: 75 minutes by default).
  */
-const MARKETS_STALE_AFTER_MS = 135 * 60_000;
+function marketsStaleAfterMs(config: Config): number {
+  return longestGapMs(config.marketsCron) + config.staleAfterMs;
+}
 
 export interface AppDeps {
   config: Config;
@@ -107,7 +110,7 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     coinId: config.coingecko.coinId,
     clock,
     logger: logger.child({ part: 'markets' }),
-    staleAfterMs: MARKETS_STALE_AFTER_MS,
+    staleAfterMs: marketsStaleAfterMs(config),
     onAlerts: () => wakeDispatcher(),
   });
   const alerts = createAlerts({

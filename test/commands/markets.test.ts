@@ -105,6 +105,17 @@ describe('market structure from CoinGecko tickers', () => {
     expect(r.notices[0]).toMatch(/^Stale: venue data last read 1 h ago\. Last reading failed just now \(CoinGecko: \/tickers: field 'tickers\[3\]/);
   });
 
+  it('marks a reading stale once a scheduled reading was missed: the cron gap plus STALE_AFTER_MINUTES', async () => {
+    const { app } = await appWithTickers(fixtureTickers());
+    await app.markets.refresh();
+    app.clock.advance(75 * 60_000);
+    expect((await app.runText('/opg markets', testChat, member)).notices).toEqual([]);
+    app.clock.advance(60_000);
+    expect((await app.runText('/opg markets', testChat, member)).notices).toEqual(['Stale: venue data last read 1 h 16 min ago.']);
+    const twoHourly = createTestApp({ databasePath: app.database.path, clock: app.clock, env: { MARKETS_CRON: '0 */2 * * *', COINGECKO_API_URL: 'http://127.0.0.1:9' } });
+    expect((await twoHourly.runText('/opg markets', testChat, member)).notices).toEqual([]);
+  });
+
   it('says the venues have not been read yet, without calling CoinGecko from the command', async () => {
     const { cg, app } = await appWithTickers(fixtureTickers());
     const r = await app.runText('/opg markets', testChat, member);
