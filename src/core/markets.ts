@@ -60,6 +60,8 @@ export interface VenueVolumeRow {
 export interface MarketsStore {
   transaction<T>(fn: () => T): T;
   latest(coinId: string): StoredTickers | null;
+  /** Time of the newest reading, without reading its tickers. */
+  latestAtMs(coinId: string): number | null;
   insert(coinId: string, reading: StoredTickers, structure: MarketStructure): void;
   knownVenues(coinId: string): KnownVenue[];
   /** Marks `venues` seen at `atMs`, adding the new ones. */
@@ -106,7 +108,7 @@ export interface MarketsService {
   isStale(reading: Reading<unknown>): boolean;
   /** Reads every page of tickers once; concurrent calls share one reading. Never throws. */
   refresh(): Promise<RefreshOutcome>;
-  /** Venues gone since `sinceMs`, for the digest. */
+  /** Venues that left since `sinceMs` and have not come back, for the digest. */
   goneSince(sinceMs: number): VenueEvent[];
   venueVolumes(sinceMs: number): VenueVolumeRow[];
 }
@@ -155,7 +157,7 @@ export function createMarkets(options: MarketsOptions): MarketsService {
     const venues = view.structure.venueShares;
     return store.transaction(() => {
       const known = new Map(store.knownVenues(coinId).map((v) => [v.venueId, v]));
-      const previousAtMs = store.latest(coinId)?.fetchedAtMs ?? null;
+      const previousAtMs = store.latestAtMs(coinId);
       store.insert(coinId, { ...fetched, fetchedAtMs, source: source.name }, view.structure);
       const nowIds = new Set(venues.map((v) => v.venueId));
       // New to the bot, or back after a long absence; a venue that blinked out for a reading or two is not news.
@@ -214,7 +216,12 @@ export function createMarkets(options: MarketsOptions): MarketsService {
       });
       return inFlight;
     },
-    goneSince: (sinceMs) => store.eventsSince(coinId, sinceMs).filter((e) => e.kind === 'gone'),
+    goneSince(sinceMs) {
+      const lastSeen = new Map(store.knownVenues(coinId).map((v) => [v.venueId, v.lastSeenAtMs]));
+      const gone = store.eventsSince(coinId, sinceMs).filter((e) => e.kind === 'gone' && (lastSeen.get(e.venueId) ?? 0) < e.atMs);
+      // A venue that left twice is named once, at its latest departure.
+      return [...new Map(gone.map((e) => [e.venueId, e])).values()];
+    },
     venueVolumes: (sinceMs) => store.venueVolumes(coinId, sinceMs),
   };
 }

@@ -30,6 +30,16 @@ export function createMarketsStore(database: Database): MarketsStore {
       };
       return stored;
     },
+    latestAtMs(coinId) {
+      const row = db
+        .select({ atMs: marketTickerReadings.fetchedAtMs })
+        .from(marketTickerReadings)
+        .where(eq(marketTickerReadings.coinId, coinId))
+        .orderBy(desc(marketTickerReadings.fetchedAtMs))
+        .limit(1)
+        .get();
+      return row?.atMs ?? null;
+    },
     insert(coinId, reading, s) {
       const { id } = db
         .insert(marketTickerReadings)

@@ -107,6 +107,41 @@ describe('new-listing alerts', () => {
     );
   });
 
+  it('does not name in the digest a venue that left and came back, and names one that left twice once', async () => {
+    const { cg, app } = await setup();
+    cg.setTickers([binance, kraken, dex]);
+    await app.markets.refresh();
+    for (const tickers of [[binance, dex], [binance, kraken, dex], [binance, kraken], [binance, kraken, dex], [binance, kraken]]) {
+      cg.setTickers(tickers);
+      app.clock.advance(HOUR);
+      await app.markets.refresh();
+    }
+    // Kraken left at 13:00 and came back at 14:00; Uniswap left at 15:00 and at 17:00, and is still away.
+    expect(app.markets.goneSince(0).map((g) => [g.venueName, g.atMs - Date.parse('2026-11-22T12:00:00Z')])).toEqual([['Uniswap V3 (Base)', 5 * HOUR]]);
+  });
+
+  it('announces a venue back after more than a week away, and not one back after an hour', async () => {
+    const { cg, app } = await setup();
+    cg.setTickers([binance, kraken]);
+    await app.markets.refresh();
+    app.clock.advance(HOUR);
+    await app.markets.refresh();
+    cg.setTickers([binance]);
+    app.clock.advance(HOUR);
+    await app.markets.refresh();
+    cg.setTickers([binance, kraken]);
+    app.clock.advance(HOUR);
+    expect(await app.markets.refresh()).toMatchObject({ listed: [], alerts: 0 });
+    cg.setTickers([binance]);
+    app.clock.advance(HOUR);
+    await app.markets.refresh();
+    app.clock.advance(8 * 24 * HOUR);
+    await app.markets.refresh();
+    cg.setTickers([binance, kraken]);
+    app.clock.advance(HOUR);
+    expect(await app.markets.refresh()).toMatchObject({ listed: ['Kraken'], alerts: 3 });
+  });
+
   it('refuses listings for a chat with no subscription and stores nothing', async () => {
     const { app } = await setup();
     const lone: ChatRef = { platform: 'telegram', chatId: '-999', kind: 'group' };
