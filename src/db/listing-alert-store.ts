@@ -33,7 +33,7 @@ export function createListingAlertStore(database: Database): ListingAlertStore {
     ),
     markAlerted: db.prepare(
       `INSERT INTO alert_cooldowns (subscription_id, last_alert_at_ms)
-       SELECT subscription_id, next_attempt_at_ms FROM alert_outbox WHERE payload_id = ?
+       SELECT subscription_id, next_attempt_at_ms FROM alert_outbox WHERE created_at_ms = ? AND payload_id = ?
        ON CONFLICT (subscription_id) DO UPDATE SET last_alert_at_ms = excluded.last_alert_at_ms`,
     ),
     subOf: db.prepare(`SELECT id FROM alert_subscriptions WHERE platform = ? AND chat_id = ?`).pluck(),
@@ -48,7 +48,8 @@ export function createListingAlertStore(database: Database): ListingAlertStore {
       return db.transaction(() => {
         const payloadId = Number(st.insertPayload.run(replyJson, nowMs).lastInsertRowid);
         const rows = st.enqueue.run({ payloadId, now: nowMs }).changes;
-        if (rows > 0) st.markAlerted.run(payloadId);
+        // The rows just written, found through the outbox's time index.
+        if (rows > 0) st.markAlerted.run(nowMs, payloadId);
         return rows;
       })();
     },
