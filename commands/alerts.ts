@@ -76,7 +76,10 @@ export const alertsStatus = defineCommand({
         lines: ['A moderator can start them with /opg alerts subscribe: the bot then posts when volume / market cap crosses a threshold.'],
       });
     }
-    return settingsReply(view.status === 'active' ? 'Alerts are on in this chat' : 'Alerts are paused in this chat', view, alerts);
+    const r = settingsReply(view.status === 'active' ? 'Alerts are on in this chat' : 'Alerts are paused in this chat', view, alerts);
+    const listings = ctx.services.listings?.listingsOn(ctx.chat);
+    if (listings !== undefined && listings !== null) r.fields.push({ label: 'New-listing alerts', value: listings ? 'on' : 'off' });
+    return r;
   },
 });
 

@@ -1,6 +1,8 @@
 import { refreshButton } from '../src/core/buttons.js';
 import { defineCommand } from '../src/core/command.js';
-import { age, countOf, ratio, signedPct, usd } from '../src/core/format.js';
+import { age, countOf, pct, ratio, signedPct, usd } from '../src/core/format.js';
+import type { MarketStructure } from '../src/core/market-structure.js';
+import { marketsNotices } from './markets.js';
 import { volumeToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
@@ -16,6 +18,15 @@ export function thresholdStanding(thresholds: readonly number[], now: number | n
   return `${ratio(now)} is ${parts.filter(Boolean).join('; ')}`;
 }
 
+/** `busiest venue Binance 41.20% of volume · turnover 37x its ±2% depth (see /opg markets)`. */
+export function venuesLine(s: MarketStructure | null): string {
+  if (!s) return 'not read yet (venues are read hourly)';
+  const busiest = s.venueShares[0];
+  const share = busiest ? `busiest venue ${busiest.venueName} ${pct(s.busiestSharePct)} of volume` : 'no venue with volume';
+  const turnover = s.turnover === null ? 'turnover against depth n/a (no depth reported)' : `turnover ${ratio(s.turnover)} its ±2% depth`;
+  return `${share} · ${turnover} (see /opg markets)`;
+}
+
 export default defineCommand({
   name: 'volume',
   description: "24h volume against market cap, its 7-day range, and this chat's alert thresholds",
@@ -27,6 +38,7 @@ export default defineCommand({
     const m = market.data;
     const now = core.clock.now();
     const week = core.history.ratioStats(7 * DAY_MS);
+    const venues = services.markets?.current() ?? null;
     const coverage =
       week && now - week.firstAtMs < 7 * DAY_MS - DAY_MS / 24
         ? ` (history since ${age(week.firstAtMs, now)}, ${countOf(week.samples, 'reading')})`
@@ -44,9 +56,14 @@ export default defineCommand({
             : 'no history yet: the bot records a reading at every refresh',
         },
         { label: 'Alert thresholds', value: thresholdStanding(services.thresholds?.thresholdsFor(chat) ?? [], volumeToMarketCap(m)) },
+        ...(venues ? [{ label: 'Where it trades', value: venuesLine(venues.data?.structure ?? null) }] : []),
       ],
-      notices: [...readingNotices(core, market, 'Market data'), ...missingNotice(market, ['volume24hUsd', 'marketCapUsd'])],
-      footer: sourceFooter(core, [market]),
+      notices: [
+        ...readingNotices(core, market, 'Market data'),
+        ...missingNotice(market, ['volume24hUsd', 'marketCapUsd']),
+        ...(services.markets ? marketsNotices(services.markets, now) : []),
+      ],
+      footer: sourceFooter(core, venues ? [market, venues] : [market]),
       buttons: [refreshButton('volume')],
     });
   },

@@ -15,15 +15,29 @@ import type { Logger } from './core/logger.js';
 import type { Reply } from './core/reply.js';
 import type { Services } from './core/services.js';
 import { createChartService } from './core/charts/chart-service.js';
+import { goneVenuesFields } from './core/listing-messages.js';
 import { createChartStore } from './db/chart-store.js';
 import { createAlertStore } from './db/alert-store.js';
 import { createMarketStore } from './db/market-store.js';
 import { openDatabase, type Database } from './db/open.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
 import { createInferenceStore } from './db/inference-store.js';
+import { createListingAlertStore } from './db/listing-alert-store.js';
+import { createMarketsStore } from './db/markets-store.js';
+import { createMarkets, type MarketsService } from './core/markets.js';
+import { createTickersSource } from './sources/coingecko-tickers.js';
+import { longestGapMs } from './scheduler.js';
 import { createExplorerSource } from './sources/opengradient/explorer.js';
 import { createInferenceIndexer, type InferenceIndexer } from './sources/opengradient/indexer.js';
 import { createOgRpc } from './sources/opengradient/rpc.js';
+
+/**
+ * A tickers reading is stale once a scheduled reading has been missed: past the longest gap of
+ * `MARKETS_CRON` plus `STALE_AFTER_MINUTES` of slack (hourly: 75 minutes by default).
+ */
+function marketsStaleAfterMs(config: Config): number {
+  return longestGapMs(config.marketsCron) + config.staleAfterMs;
+}
 
 export interface AppDeps {
   config: Config;
@@ -47,6 +61,8 @@ export interface App {
   indexer: InferenceIndexer;
   /** Alert evaluation (hooked to every refresh), digests and the outbox dispatcher; sinks are added by main. */
   alerts: AlertsService;
+  /** CoinGecko tickers and new-listing alerts; `main.ts` schedules its readings (`MARKETS_CRON`). */
+  markets: MarketsService;
   commands: readonly AnyCommand[];
   logger: Logger;
   /** The dispatcher every source sends through; front ends may share it (see adapters/discord/rest-request.ts). */
@@ -92,19 +108,38 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     contracts: og.contracts,
     range: { maxBlocks: og.logRangeMaxBlocks },
   });
+  const listingStore = createListingAlertStore(database);
+  let wakeDispatcher = () => {};
+  const markets = createMarkets({
+    source: createTickersSource(market, config.coingecko.coinId),
+    store: createMarketsStore(database),
+    listings: listingStore,
+    coinId: config.coingecko.coinId,
+    clock,
+    logger: logger.child({ part: 'markets' }),
+    staleAfterMs: marketsStaleAfterMs(config),
+    onAlerts: () => wakeDispatcher(),
+  });
   const alerts = createAlerts({
     core,
     store: createAlertStore(database),
     logger: logger.child({ part: 'alerts' }),
     defaultThresholds: config.alerts.defaultThresholds,
     hysteresis: config.alerts.hysteresis,
+    digestFields: (sinceMs) => goneVenuesFields(markets.goneSince(sinceMs)),
   });
+  wakeDispatcher = () => alerts.dispatcher.wake();
   const services: Services = {
     alerts,
     thresholds: alerts,
     chats: alerts,
     inferences: { hourly: (sinceMs) => inferenceStore.hourly(sinceMs) },
     indexer,
+    markets,
+    listings: {
+      listingsOn: (chat) => listingStore.listingsOn(chat.platform, chat.chatId),
+      setListings: (chat, on) => listingStore.setListings(chat.platform, chat.chatId, on),
+    },
     charts: createChartService({
       core,
       store: createChartStore(database),
@@ -123,6 +158,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     services,
     indexer,
     alerts,
+    markets,
     commands,
     logger,
     http: dispatcher,
@@ -132,6 +168,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     async sync() {
       // Market first: a failing indexer backs off on the shared clock, which must not age the market reading.
       await core.refresh();
+      await markets.refresh();
       await indexer.runOnce();
     },
     close() {

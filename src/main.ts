@@ -40,6 +40,9 @@ async function main(): Promise<number> {
   scheduler.every(config.refreshCron, 'refresh', () => app.core.refresh());
   // The default chart's history is filled once at start, so the first `/opg chart` need not wait for it.
   void app.core.refresh().then(() => app.services.charts?.ensureHistory('7d'));
+  // Tickers on their own schedule; the first reading after start records venues and announces none.
+  scheduler.every(config.marketsCron, 'markets', () => app.markets.refresh());
+  void app.markets.refresh();
   scheduler.every(config.opengradient.indexCron, 'index', () => app.indexer.runOnce());
   void app.indexer.runOnce();
   stops.push(() => app.indexer.stop());

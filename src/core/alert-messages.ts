@@ -7,7 +7,7 @@ import type { Crossing } from './alert-rules.js';
 import { rearmBelow } from './alert-rules.js';
 import { ratio, signedPct, usd, utc } from './format.js';
 import { volumeToMarketCap } from './metrics.js';
-import { reply, type Reply } from './reply.js';
+import { reply, type Reply, type ReplyField } from './reply.js';
 import type { MarketData, Reading } from './snapshot.js';
 import type { RatioStats } from '../db/market-store.js';
 
@@ -44,10 +44,12 @@ export interface DigestInput {
   /** Alerts this chat was sent (or is being sent) in the last 24 hours, oldest first. */
   fired: readonly Crossing[];
   hysteresis: number;
+  /** More fields from other features (venues gone since the last digest). */
+  extraFields?: readonly ReplyField[];
 }
 
 /** The daily digest: the stats summary, the ratio's 24h range, and the alerts of the day. */
-export function digestReply({ market, stale, ratio24h, fired, hysteresis }: DigestInput): Reply {
+export function digestReply({ market, stale, ratio24h, fired, hysteresis, extraFields = [] }: DigestInput): Reply {
   const m = market.data;
   const notices: string[] = [];
   if (!m || market.fetchedAtMs === null) notices.push(`Market data unavailable: ${market.source} has not answered yet.`);
@@ -67,6 +69,7 @@ export function digestReply({ market, stale, ratio24h, fired, hysteresis }: Dige
         label: 'Alerts, last 24h',
         value: fired.length === 0 ? 'none' : fired.map((c) => crossingLine(c, hysteresis)).join('\n'),
       },
+      ...extraFields,
     ],
     notices,
     footer: m && market.fetchedAtMs !== null ? `${market.source} · as of ${utc(market.fetchedAtMs)}` : undefined,

@@ -11,6 +11,7 @@ import type { ChatRef, Platform } from './command.js';
 import type { Core } from './core.js';
 import { UserInputError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { ReplyField } from './reply.js';
 import { volumeToMarketCap } from './metrics.js';
 import type { ThresholdReader } from './services.js';
 import type { ChatLifecycle, Sink } from './sink.js';
@@ -86,6 +87,8 @@ export interface AlertsOptions {
   /** Fraction under a threshold the ratio must fall to count as crossed down (0.1 = 10%). */
   hysteresis: number;
   limits?: Partial<Record<Platform, PlatformLimits>>;
+  /** Fields other features add to a chat's digest, given the chat's last digest time. */
+  digestFields?: (sinceMs: number) => ReplyField[];
 }
 
 function sameRatio(a: number, b: number): boolean {
@@ -198,7 +201,8 @@ export function createAlerts(options: AlertsOptions): AlertsService {
       const firedBySub = store.firedSince(due.map((sub) => sub.id), now - DAY_MS);
       for (const sub of due) {
         const fired = firedBySub.get(sub.id) ?? [];
-        const digest = digestReply({ market, stale, ratio24h, fired, hysteresis });
+        const extraFields = options.digestFields?.(sub.lastDigestAtMs ?? now - DAY_MS) ?? [];
+        const digest = digestReply({ market, stale, ratio24h, fired, hysteresis, extraFields });
         store.enqueue(sub.id, 'digest', store.insertPayload(JSON.stringify(digest), '[]', now), now);
         store.markDigest(sub.id, now);
       }

@@ -6,6 +6,7 @@
 import type { ChartService } from './charts/chart-service.js';
 import type { AlertSettings } from './alerts.js';
 import type { ChatRef } from './command.js';
+import type { ListingSettings, MarketsService } from './markets.js';
 import type { ChatLifecycle } from './sink.js';
 
 /** One hour of inferences, by verification mode. */
@@ -81,4 +82,8 @@ export interface Services {
   alerts?: AlertSettings;
   /** What adapters call when a chat migrates or the bot loses access to it. */
   chats?: ChatLifecycle;
+  /** Where the volume trades (CoinGecko tickers), for `markets`, `volume` and `chart venues`. */
+  markets?: MarketsService;
+  /** Each subscription's choice to take new-listing alerts, for `alerts listings`. */
+  listings?: ListingSettings;
 }

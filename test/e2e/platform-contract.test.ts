@@ -10,6 +10,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
 import { bothReady, discordAsk, fileParts, startBot, startWorld, tgAsk, until, type BotProcess, type World } from '../helpers/bot-process.js';
 import { pngSize } from '../helpers/png.js';
+import { CHART_METRICS } from '../../src/core/charts/series.js';
 import { alice, bob, callbackUpdate, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 
 const METRICS = ['ratio', 'price', 'volume', 'mcap', 'inferences'] as const;
@@ -81,14 +82,14 @@ describe('the platform contract in the process npm start runs', () => {
     const tgText = (c: { params: Record<string, unknown> }) => String(c.params.text ?? c.params.caption ?? '');
     const dcText = (a: { data: unknown }) => JSON.stringify(a.data);
 
-    for (const sub of ['stats', 'volume', 'supply', 'inferences', 'help']) {
+    for (const sub of ['stats', 'volume', 'supply', 'inferences', 'markets', 'help']) {
       const t = await tg(bob, `/opg ${sub}`);
       expect(tgText(t), `telegram ${sub}`).not.toMatch(BAD_TEXT);
       const d = await dc(sub);
       expect(d.data.flags ?? 0, `discord ${sub} is public`).toBe(0);
       expect(dcText(d), `discord ${sub}`).not.toMatch(BAD_TEXT);
     }
-    for (const metric of METRICS) {
+    for (const metric of CHART_METRICS) {
       for (const range of RANGES) {
         const t = await tg(bob, `/opg chart ${metric} ${range}`);
         expect(['sendPhoto', 'sendMessage']).toContain(t.method);
@@ -106,6 +107,8 @@ describe('the platform contract in the process npm start runs', () => {
     expect(tgText(await tg(alice, '/opg alerts cooldown 30'))).toContain('30');
     expect(tgText(await tg(alice, '/opg alerts digest 09:30'))).toContain('09:30');
     expect(tgText(await tg(alice, '/opg alerts digest off'))).toMatch(/off/i);
+    expect(tgText(await tg(alice, '/opg alerts listings off'))).toMatch(/off/i);
+    expect(tgText(await tg(alice, '/opg alerts listings on'))).toMatch(/on/i);
     expect(tgText(await tg(bob, '/opg alerts add 7'))).toContain('Moderators only');
     expect(tgText(await tg(alice, '/opg alerts unsubscribe'))).toMatch(/off/i);
 
@@ -115,6 +118,7 @@ describe('the platform contract in the process npm start runs', () => {
     expect(dcText(await dc('remove', [{ name: 'ratio', type: 10, value: 2.5 }], { group: 'alerts', ...mod }))).toContain('2.5x');
     expect(dcText(await dc('cooldown', [{ name: 'minutes', type: 4, value: 45 }], { group: 'alerts', ...mod }))).toContain('45');
     expect(dcText(await dc('digest', [{ name: 'time', type: 3, value: '18:00' }], { group: 'alerts', ...mod }))).toContain('18:00');
+    expect(dcText(await dc('listings', [{ name: 'state', type: 3, value: 'off' }], { group: 'alerts', ...mod }))).toMatch(/off/i);
     const refused = await dc('add', [{ name: 'ratio', type: 10, value: 7 }], { group: 'alerts' });
     expect(refused.data.flags).toBe(64);
     expect(dcText(await dc('unsubscribe', [], { group: 'alerts', ...mod }))).toMatch(/off/i);

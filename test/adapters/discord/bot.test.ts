@@ -31,10 +31,13 @@ describe('Discord front end', () => {
     const [opg] = JSON.parse(put[0]!.body) as Array<{ name: string; options: any[] }>;
     expect(opg!.name).toBe('opg');
     const names = opg!.options.map((o) => o.name);
-    expect(names).toEqual(expect.arrayContaining(['stats', 'volume', 'supply', 'help', 'alerts', 'picture']));
+    expect(names).toEqual(expect.arrayContaining(['stats', 'volume', 'supply', 'markets', 'help', 'alerts', 'picture']));
     const alerts = opg!.options.find((o) => o.name === 'alerts');
     expect(alerts.type).toBe(2);
-    expect(alerts.options.map((o: any) => o.name)).toEqual(['status', 'subscribe', 'unsubscribe', 'add', 'remove', 'cooldown', 'digest']);
+    expect(alerts.options.map((o: any) => o.name)).toEqual(['status', 'subscribe', 'unsubscribe', 'add', 'remove', 'cooldown', 'digest', 'listings']);
+    expect(alerts.options.find((o: any) => o.name === 'listings').options[0]).toMatchObject({
+      name: 'state', type: 3, required: true, choices: [{ name: 'on', value: 'on' }, { name: 'off', value: 'off' }],
+    });
     const ratio = alerts.options.find((o: any) => o.name === 'add').options[0];
     expect(ratio).toMatchObject({ name: 'ratio', type: 10, min_value: 0.01, max_value: 1000, required: true });
     const channel = alerts.options.find((o: any) => o.name === 'subscribe').options[0];
