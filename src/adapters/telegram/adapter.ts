@@ -7,6 +7,7 @@
  * last handled update, so a restart does not answer the same command twice.
  */
 import { autoRetry } from '@grammyjs/auto-retry';
+import { LRUCache } from 'lru-cache';
 import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
 import { Bot, GrammyError, HttpError, InputFile, type Context, type Transformer } from 'grammy';
 import type { Chat, Message, User } from 'grammy/types';
@@ -87,8 +88,9 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   bot.api.config.use(transientRetry());
 
   const isModerator = createModeratorCheck({ api: bot.api, clock, logger, ttlMs: options.adminCacheTtlMs });
-  const lastEditAt = new Map<string, number>();
-  const migrations = new Set<string>();
+  // Bounded: the oldest entries go first, so memory stays flat however many chats tap or migrate.
+  const lastEditAt = new LRUCache<string, number>({ max: MAX_TRACKED });
+  const migrations = new LRUCache<string, true>({ max: MAX_TRACKED });
   let lastUpdateId: number | null = null;
   let handle: RunnerHandle | null = null;
   let stopping = false;
@@ -187,8 +189,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     const key = `${fromId}>${toId}`;
     // Telegram reports a migration twice (in the old group and in the new supergroup): act once.
     if (migrations.has(key)) return;
-    if (migrations.size >= MAX_TRACKED) migrations.clear();
-    migrations.add(key);
+    migrations.set(key, true);
     logger.info({ fromChatId: fromId, toChatId: toId }, 'group became a supergroup');
     lifecycle?.migrateChat('telegram', String(fromId), String(toId));
   }
@@ -230,9 +231,6 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     if (last !== undefined && now - last < refreshEditIntervalMs) {
       await ctx.answerCallbackQuery({ text: 'Just refreshed. Try again in a few seconds.' });
       return;
-    }
-    if (lastEditAt.size >= MAX_TRACKED) {
-      for (const [k, at] of lastEditAt) if (now - at >= refreshEditIntervalMs) lastEditAt.delete(k);
     }
     lastEditAt.set(key, now);
     await ctx.answerCallbackQuery();
