@@ -23,10 +23,9 @@ export default defineCommand({
     const now = core.clock.now();
     const filename = `opg-${metric}-${range}.png`;
     const charts = services.charts;
-    if (!charts) return reply({ title: 'Charts are not available', lines: ['This bot was started without chart rendering.'] });
 
     if (metric === 'inferences') {
-      const chart = services.inferences ? charts.inferenceChart(range, services.inferences) : null;
+      const chart = charts.inferenceChart(range, services.inferences);
       if (!chart) {
         return reply({
           title: 'OPG inferences chart',
@@ -45,7 +44,7 @@ export default defineCommand({
     }
 
     const fill = await charts.ensureHistory(range);
-    const thresholds = metric === 'ratio' ? (services.thresholds?.thresholdsFor(chat) ?? []) : [];
+    const thresholds = metric === 'ratio' ? await services.alerts.thresholdsFor(chat) : [];
     const chart = charts.marketChart(metric, range, thresholds);
     const word = METRIC_WORDS[metric];
     if (!chart) {

@@ -42,7 +42,7 @@ export default defineCommand({
             ? `low ${ratio(week.low)} · high ${ratio(week.high)} · average ${ratio(week.average)}${coverage}`
             : 'no history yet: the bot records a reading at every refresh',
         },
-        { label: 'Alert thresholds', value: thresholdStanding(services.thresholds?.thresholdsFor(chat) ?? [], volumeToMarketCap(m)) },
+        { label: 'Alert thresholds', value: thresholdStanding(await services.alerts.thresholdsFor(chat), volumeToMarketCap(m)) },
       ],
       notices: [...readingNotices(core, market, 'Market data'), ...missingNotice(market, ['volume24hUsd', 'marketCapUsd'])],
       footer: sourceFooter(core, [market]),

@@ -7,13 +7,9 @@ import type { Clock } from './clock.js';
 import { describeError, RateLimitedError } from './errors.js';
 import type { Logger } from './logger.js';
 import { emptyReading, isStale, type MarketData, type Reading, type Snapshot } from './snapshot.js';
-import type { MarketPoint, MarketStore, RatioStats, StoredMarket } from '../db/market-store.js';
+import type { MarketPoint, MarketSource, MarketStore, RatioStats, StoredMarket } from './market-ports.js';
 
-/** Where market figures come from: anything that can produce one validated `MarketData`. */
-export interface MarketSource {
-  readonly name: string;
-  fetchMarket(): Promise<MarketData>;
-}
+export type { MarketSource } from './market-ports.js';
 
 export interface CoreOptions {
   market: MarketSource;

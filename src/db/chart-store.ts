@@ -4,43 +4,9 @@
  * never duplicates a point.
  */
 import { and, asc, eq, gte, lte, max } from 'drizzle-orm';
+import type { ChartPoint, ChartStore } from '../core/market-ports.js';
 import type { Database } from './open.js';
 import { marketChartFills, marketChartPoints } from './schema/index.js';
-
-/** One point of CoinGecko's `market_chart`: price, market cap and rolling 24h volume at `atMs`. */
-export interface ChartPoint {
-  atMs: number;
-  priceUsd: number | null;
-  marketCapUsd: number | null;
-  volume24hUsd: number | null;
-}
-
-export interface ChartFill {
-  days: number;
-  source: string;
-  fetchedAtMs: number;
-  points: number;
-}
-
-export interface ChartStore {
-  /** Stores a fetched range's points and records the range as fetched, in one transaction. */
-  saveFill(coinId: string, fill: ChartFill, points: readonly ChartPoint[]): void;
-  /** Every range fetched for `coinId`. */
-  fills(coinId: string): ChartFill[];
-  /** Stored points from `sinceMs` to `untilMs` (inclusive), oldest first. */
-  points(coinId: string, sinceMs: number, untilMs?: number): ChartPoint[];
-  /** Time of the newest stored point, or null. */
-  latestAtMs(coinId: string): number | null;
-  /** Time of the oldest stored point at or after `sinceMs`, or null. */
-  earliestAtMs(coinId: string, sinceMs: number): number | null;
-  /**
-   * The bot's own readings (`market_snapshots`, read only) from `sinceMs` to `untilMs`, thinned in SQL to
-   * the last reading of each `bucketMs`, oldest first: 90 days of five-minute readings come back as 2,160.
-   */
-  readings(coinId: string, sinceMs: number, untilMs: number, bucketMs: number): ChartPoint[];
-  /** Time of the bot's oldest reading at or after `sinceMs`, or null. */
-  earliestReadingAtMs(coinId: string, sinceMs: number): number | null;
-}
 
 export function createChartStore(database: Database): ChartStore {
   const { db, sqlite } = database;

@@ -4,51 +4,9 @@
  * (coin, time) so they stay fast across years of five-minute rows.
  */
 import { and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
-import type { MarketData } from '../core/snapshot.js';
+import type { MarketStore, StoredMarket } from '../core/market-ports.js';
 import type { Database } from './open.js';
 import { marketSnapshots, sourceStatus } from './schema/index.js';
-
-export interface StoredMarket {
-  data: MarketData;
-  fetchedAtMs: number;
-  source: string;
-}
-
-export interface RatioStats {
-  low: number;
-  high: number;
-  average: number;
-  samples: number;
-  firstAtMs: number;
-}
-
-export interface MarketPoint {
-  atMs: number;
-  priceUsd: number | null;
-  marketCapUsd: number | null;
-  volume24hUsd: number | null;
-  circulatingSupply: number | null;
-}
-
-export interface SourceFailure {
-  error: string;
-  failedAtMs: number;
-}
-
-export interface MarketStore {
-  insert(reading: StoredMarket): void;
-  latest(coinId: string): StoredMarket | null;
-  /** Low, high and average of volume / market cap for readings at or after `sinceMs`. */
-  ratioStats(coinId: string, sinceMs: number): RatioStats | null;
-  /** The last reading at or before `atMs`, for "change over N days". */
-  at(coinId: string, atMs: number): StoredMarket | null;
-  /** The first reading ever kept, to say how much history there is. */
-  first(coinId: string): StoredMarket | null;
-  /** Readings from `sinceMs` on, oldest first, for charts. */
-  series(coinId: string, sinceMs: number): MarketPoint[];
-  saveFailure(source: string, failure: SourceFailure | null): void;
-  loadFailure(source: string): SourceFailure | null;
-}
 
 type Row = typeof marketSnapshots.$inferSelect;
 

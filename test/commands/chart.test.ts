@@ -123,7 +123,7 @@ describe('chart', () => {
   it('draws this chat’s alert thresholds and says which lie above the chart', async () => {
     const { app } = await setup();
     const plain = await app.runText('chart ratio 7d', testChat, member);
-    app.services.thresholds = { thresholdsFor: (chat) => (chat.chatId === testChat.chatId ? [5, 1, 500] : []) };
+    app.services.alerts = { ...app.services.alerts, thresholdsFor: async (chat) => (chat.chatId === testChat.chatId ? [5, 1, 500] : []) };
     const r = await app.runText('chart ratio 7d', testChat, member);
     expect(r.lines[1]).toBe('Alert thresholds, dashed: 1x, 5x, 500x (500x above the chart).');
     expect(Buffer.from(r.image!.png).equals(Buffer.from(plain.image!.png))).toBe(false);

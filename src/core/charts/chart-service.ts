@@ -14,10 +14,8 @@ import type { Core } from '../core.js';
 import { describeError } from '../errors.js';
 import { compact, count, ratio, usd, utc } from '../format.js';
 import type { Logger } from '../logger.js';
-import type { InferenceReader } from '../services.js';
-import type { ChartStore } from '../../db/chart-store.js';
-import { fetchMarketChart } from '../../sources/market-chart.js';
-import type { CoinGeckoSource } from '../../sources/coingecko.js';
+import type { InferenceReader } from '../inferences.js';
+import type { ChartHistorySource, ChartStore } from '../market-ports.js';
 import { svgToPng } from './png.js';
 import { gapThresholdMs, mergeSamples, metricValue, RANGES, summarize, type ChartRange, type MarketMetric, type SeriesPoint } from './series.js';
 import { LAYER_COLORS, lineChartSvg, stackedBarSvg } from './svg.js';
@@ -67,7 +65,7 @@ export interface ChartService {
 export interface ChartServiceOptions {
   core: Core;
   store: ChartStore;
-  source: Pick<CoinGeckoSource, 'name' | 'getJson'>;
+  source: ChartHistorySource;
   coinId: string;
   clock: Clock;
   logger: Logger;
@@ -142,7 +140,7 @@ export function createChartService(options: ChartServiceOptions): ChartService {
   async function fill(range: ChartRange): Promise<FillResult> {
     const { days } = RANGES[range];
     try {
-      const points = await fetchMarketChart(source, coinId, days);
+      const points = await source.marketChart(coinId, days);
       store.saveFill(coinId, { days, source: source.name, fetchedAtMs: clock.now(), points: points.length }, points);
       failedAt.delete(days);
       logger.info({ days, points: points.length }, 'chart history filled from market_chart');
