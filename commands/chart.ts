@@ -45,7 +45,7 @@ export default defineCommand({
 
     const fill = await charts.ensureHistory(range);
     const thresholds = metric === 'ratio' ? await services.alerts.thresholdsFor(chat) : [];
-    const chart = charts.marketChart(metric, range, thresholds);
+    const chart = await charts.marketChart(metric, range, thresholds);
     const word = METRIC_WORDS[metric];
     if (!chart) {
       const why = fill.status === 'failed' ? ' CoinGecko history could not be fetched either.' : '';

@@ -25,7 +25,7 @@ export default defineCommand({
     const { market } = core.snapshot();
     const m = market.data;
     const now = core.clock.now();
-    const week = core.history.ratioStats(7 * DAY_MS);
+    const week = await core.history.ratioStats(7 * DAY_MS);
     const coverage =
       week && now - week.firstAtMs < 7 * DAY_MS - DAY_MS / 24
         ? ` (history since ${age(week.firstAtMs, now)}, ${week.samples} readings)`

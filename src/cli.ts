@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`Market: ${market.source} as of ${asOfText(market.fetchedAtMs, now)}\n`);
       return inferenceLine(app);
     }
-    if (app.core.isStale(app.core.snapshot().market)) await app.core.refresh();
+    if (app.core.isStale((await app.core.restored()).market)) await app.core.refresh();
     const reply = await app.runText(argv.join(' ') || 'help', CONSOLE_CHAT, CONSOLE_ACTOR);
     const render = createFileRender(CHARTS_DIR);
     process.stdout.write(`${await render(reply)}\n`);

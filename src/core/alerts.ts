@@ -158,7 +158,7 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     if (due.length === 0) return 0;
     const market = core.snapshot().market;
     const stale = core.isStale(market);
-    const ratio24h = core.history.ratioStats(DAY_MS);
+    const ratio24h = await core.history.ratioStats(DAY_MS);
     const alerted = await stores.digests.alertedSince(
       due.map((sub) => sub.id),
       now - DAY_MS,

@@ -1,11 +1,8 @@
 /**
  * Market readings and chart history as the core needs them: where readings come from (`MarketSource`,
  * `ChartHistorySource`) and where they are kept (`MarketStore`, `ChartStore`). `src/sources/` and
- * `src/db/` implement these; `src/app.ts` wires them.
- *
- * These stores answer synchronously: the core restores its snapshot from `MarketStore.latest` while it is
- * built, and `Core.history` and the chart service read them from commands. A store over an asynchronous
- * driver needs those callers to await first.
+ * `src/db/` implement these; `src/app.ts` wires them. The stores answer with Promises, so a store over an
+ * asynchronous driver (PostgreSQL) fits the same ports.
  */
 import type { MarketData } from './snapshot.js';
 
@@ -43,18 +40,18 @@ export interface SourceFailure {
 }
 
 export interface MarketStore {
-  insert(reading: StoredMarket): void;
-  latest(coinId: string): StoredMarket | null;
+  insert(reading: StoredMarket): Promise<void>;
+  latest(coinId: string): Promise<StoredMarket | null>;
   /** Low, high and average of volume / market cap for readings at or after `sinceMs`. */
-  ratioStats(coinId: string, sinceMs: number): RatioStats | null;
+  ratioStats(coinId: string, sinceMs: number): Promise<RatioStats | null>;
   /** The last reading at or before `atMs`, for "change over N days". */
-  at(coinId: string, atMs: number): StoredMarket | null;
+  at(coinId: string, atMs: number): Promise<StoredMarket | null>;
   /** The first reading ever kept, to say how much history there is. */
-  first(coinId: string): StoredMarket | null;
+  first(coinId: string): Promise<StoredMarket | null>;
   /** Readings from `sinceMs` on, oldest first, for charts. */
-  series(coinId: string, sinceMs: number): MarketPoint[];
-  saveFailure(source: string, failure: SourceFailure | null): void;
-  loadFailure(source: string): SourceFailure | null;
+  series(coinId: string, sinceMs: number): Promise<MarketPoint[]>;
+  saveFailure(source: string, failure: SourceFailure | null): Promise<void>;
+  loadFailure(source: string): Promise<SourceFailure | null>;
 }
 
 /** Where chart history comes from when the bot's own readings do not reach back far enough. */
@@ -81,21 +78,21 @@ export interface ChartFill {
 
 export interface ChartStore {
   /** Stores a fetched range's points and records the range as fetched, in one transaction. */
-  saveFill(coinId: string, fill: ChartFill, points: readonly ChartPoint[]): void;
+  saveFill(coinId: string, fill: ChartFill, points: readonly ChartPoint[]): Promise<void>;
   /** Every range fetched for `coinId`. */
-  fills(coinId: string): ChartFill[];
+  fills(coinId: string): Promise<ChartFill[]>;
   /** Stored points from `sinceMs` to `untilMs` (inclusive), oldest first. */
-  points(coinId: string, sinceMs: number, untilMs?: number): ChartPoint[];
+  points(coinId: string, sinceMs: number, untilMs?: number): Promise<ChartPoint[]>;
   /** Time of the newest stored point, or null. */
-  latestAtMs(coinId: string): number | null;
+  latestAtMs(coinId: string): Promise<number | null>;
   /** Time of the oldest stored point at or after `sinceMs`, or null. */
-  earliestAtMs(coinId: string, sinceMs: number): number | null;
+  earliestAtMs(coinId: string, sinceMs: number): Promise<number | null>;
   /**
    * The bot's own readings (`market_snapshots`, read only) from `sinceMs` to `untilMs`, thinned in SQL to
    * the last reading of each `bucketMs`, oldest first: 90 days of five-minute readings come back as 2,160.
    */
-  readings(coinId: string, sinceMs: number, untilMs: number, bucketMs: number): ChartPoint[];
+  readings(coinId: string, sinceMs: number, untilMs: number, bucketMs: number): Promise<ChartPoint[]>;
   /** Time of the bot's oldest reading at or after `sinceMs`, or null. */
-  earliestReadingAtMs(coinId: string, sinceMs: number): number | null;
+  earliestReadingAtMs(coinId: string, sinceMs: number): Promise<number | null>;
 }
 

@@ -23,7 +23,7 @@ export function createChartStore(database: Database): ChartStore {
     'select min(at_ms) as atMs from market_chart_points where coin_id = ? and at_ms >= ?',
   );
   return {
-    saveFill(coinId, fill, points) {
+    async saveFill(coinId, fill, points) {
       db.transaction((tx) => {
         for (const p of points) {
           const values = { priceUsd: p.priceUsd, marketCapUsd: p.marketCapUsd, volume24hUsd: p.volume24hUsd, source: fill.source, fetchedAtMs: fill.fetchedAtMs };
@@ -38,7 +38,7 @@ export function createChartStore(database: Database): ChartStore {
           .run();
       });
     },
-    fills(coinId) {
+    async fills(coinId) {
       return db
         .select({ days: marketChartFills.days, source: marketChartFills.source, fetchedAtMs: marketChartFills.fetchedAtMs, points: marketChartFills.points })
         .from(marketChartFills)
@@ -46,7 +46,7 @@ export function createChartStore(database: Database): ChartStore {
         .orderBy(asc(marketChartFills.days))
         .all();
     },
-    points(coinId, sinceMs, untilMs = Number.MAX_SAFE_INTEGER) {
+    async points(coinId, sinceMs, untilMs = Number.MAX_SAFE_INTEGER) {
       return db
         .select({ atMs: marketChartPoints.atMs, priceUsd: marketChartPoints.priceUsd, marketCapUsd: marketChartPoints.marketCapUsd, volume24hUsd: marketChartPoints.volume24hUsd })
         .from(marketChartPoints)
@@ -54,16 +54,16 @@ export function createChartStore(database: Database): ChartStore {
         .orderBy(asc(marketChartPoints.atMs))
         .all();
     },
-    earliestAtMs(coinId, sinceMs) {
+    async earliestAtMs(coinId, sinceMs) {
       return earliestPoint.get(coinId, sinceMs)?.atMs ?? null;
     },
-    readings(coinId, sinceMs, untilMs, bucketMs) {
+    async readings(coinId, sinceMs, untilMs, bucketMs) {
       return bucketed.all(coinId, Math.floor(sinceMs), Math.floor(untilMs), Math.max(1, Math.floor(bucketMs)));
     },
-    earliestReadingAtMs(coinId, sinceMs) {
+    async earliestReadingAtMs(coinId, sinceMs) {
       return earliestReading.get(coinId, sinceMs)?.atMs ?? null;
     },
-    latestAtMs(coinId) {
+    async latestAtMs(coinId) {
       const row = db.select({ atMs: max(marketChartPoints.atMs) }).from(marketChartPoints).where(eq(marketChartPoints.coinId, coinId)).get();
       return row?.atMs ?? null;
     },
