@@ -70,20 +70,25 @@ const evalCrossedLevels = sqliteTable('alert_eval_crossed_levels', {
   bit: integer('bit').notNull(),
 });
 
-/** Chats that get the same message: their crossed set, their waiting row, and what their cooldown says. */
+/**
+ * Chats that get the same message (their crossed set and waiting row) and whose cooldown says the same. One
+ * message can make two groups: the chats whose cooldown is over, and the chats still inside it.
+ */
 interface MessageGroup {
   crossed: CrossedSet;
-  pendingId: number;
-  /** Some of these chats' cooldown is over: they get the message now. */
+  /** Their row of crossings waiting for the cooldown, or null. */
+  pendingId: number | null;
+  /** Their cooldown is over: they get the message now. */
   sendNow: boolean;
-  /** Some of these chats have fresh crossings inside their cooldown: they keep them waiting. */
+  /** They have fresh crossings inside their cooldown: they keep them waiting. */
   keepWaiting: boolean;
 }
 
 /** What a group's chats get: the payload for those sent now, the merged waiting row for the others. */
 interface GroupMessage {
   crossed: CrossedSet;
-  pendingId: number;
+  /** Their row of crossings waiting for the cooldown, or null. */
+  pendingId: number | null;
   payloadId: number | null;
   newPendingId: number | null;
 }
@@ -154,9 +159,10 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     // resubscribing drop them, migration 0006 dropped any left), so the wide subscription rows are not read.
     stageDue: prepare(
       sqlite,
-      sql`INSERT OR IGNORE INTO ${evalChats} (${bare(evalChats.subscriptionId)}, ${bare(evalChats.cooldownOver)}, ${bare(evalChats.crossed)}, ${bare(evalChats.pendingId)})
+      sql`INSERT INTO ${evalChats} (${bare(evalChats.subscriptionId)}, ${bare(evalChats.cooldownOver)}, ${bare(evalChats.crossed)}, ${bare(evalChats.pendingId)})
           SELECT ${c.subscriptionId}, 1, 0, ${c.pendingId} FROM ${c}
-          WHERE ${c.pendingId} IS NOT NULL AND (${c.lastAlertAtMs} IS NULL OR ${c.lastAlertAtMs} + ${c.cooldownMinutes} * 60000 <= ${now})`,
+          WHERE ${c.pendingId} IS NOT NULL AND (${c.lastAlertAtMs} IS NULL OR ${c.lastAlertAtMs} + ${c.cooldownMinutes} * 60000 <= ${now})
+          ON CONFLICT DO NOTHING`,
     ),
 
     // 3. Messages. DISTINCT probes a small ephemeral index per row instead of sorting every row as GROUP BY
@@ -280,13 +286,13 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     const messages = new Map<string, GroupMessage>();
     const groups = q.groups
       .all<{ crossed: CrossedSet; pendingId: number; sendNow: number; keepWaiting: number }>()
-      .map((g): MessageGroup => ({ crossed: g.crossed, pendingId: g.pendingId, sendNow: g.sendNow === 1, keepWaiting: g.keepWaiting === 1 }));
+      .map((g): MessageGroup => ({ crossed: g.crossed, pendingId: g.pendingId === 0 ? null : g.pendingId, sendNow: g.sendNow === 1, keepWaiting: g.keepWaiting === 1 }));
     for (const group of groups) {
       const key = `${group.crossed}|${group.pendingId}`;
       let message = messages.get(key);
       if (!message) messages.set(key, (message = { crossed: group.crossed, pendingId: group.pendingId, payloadId: null, newPendingId: null }));
       if (!group.sendNow && !group.keepWaiting) continue;
-      const waiting = group.pendingId === 0 ? [] : (JSON.parse(q.waitingCrossings.value<string>({ id: group.pendingId }) ?? '[]') as Crossing[]);
+      const waiting = group.pendingId === null ? [] : (JSON.parse(q.waitingCrossings.value<string>({ id: group.pendingId }) ?? '[]') as Crossing[]);
       const all = [...waiting, ...positionsOf(group.crossed).map((i) => crossings[i]!.crossing)];
       const crossingsJson = JSON.stringify(all);
       if (group.sendNow && message.payloadId === null) {
@@ -305,7 +311,7 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     const payloadIds = messages.flatMap((m) => (m.payloadId === null ? [] : [m.payloadId]));
     const waitingIds = messages.flatMap((m) => (m.newPendingId === null ? [] : [m.newPendingId]));
     if (payloadIds.length > 1 || waitingIds.length > 1) {
-      for (const m of messages) q.insertMessage.run({ crossed: m.crossed, pendingId: m.pendingId, payloadId: m.payloadId, newPendingId: m.newPendingId });
+      for (const m of messages) q.insertMessage.run({ crossed: m.crossed, pendingId: m.pendingId ?? 0, payloadId: m.payloadId, newPendingId: m.newPendingId });
     }
     const written = { messages: 0, deferred: 0 };
     if (payloadIds.length > 0) {
