@@ -2,7 +2,7 @@
  * `alerts` and its moderator subcommands. Chat identity comes from `ctx.chat`; every change is validated
  * (by the option specs, then by the service) before anything is stored, and a refusal stores nothing.
  */
-import type { AlertSubscriptionView, AlertSettings } from '../src/core/alerts.js';
+import type { AlertSubscriptionView, AlertSettings } from '../src/core/alert-settings.js';
 import { defineCommand, type AnyCommand, type CommandContext } from '../src/core/command.js';
 import { UserInputError } from '../src/core/errors.js';
 import { utc } from '../src/core/format.js';
@@ -34,9 +34,7 @@ function sideText(side: 'above' | 'below' | null): string {
 }
 
 function settingsOf(ctx: CommandContext): AlertSettings {
-  const alerts = ctx.services.alerts;
-  if (!alerts) throw new UserInputError('Alerts are not available on this bot.');
-  return alerts;
+  return ctx.services.alerts;
 }
 
 function viewFields(view: AlertSubscriptionView, hysteresis: number) {
@@ -69,7 +67,7 @@ export const alertsStatus = defineCommand({
   access: 'everyone',
   async run(_args, ctx) {
     const alerts = settingsOf(ctx);
-    const view = alerts.view(ctx.chat);
+    const view = await alerts.view(ctx.chat);
     if (!view) {
       return reply({
         title: 'Alerts are off in this chat',
@@ -99,7 +97,7 @@ export const alertsSubscribe = defineCommand({
         return reply({ kind: 'refused', title: 'Cannot post alerts there', lines: [problem] });
       }
     }
-    const { created, view } = alerts.subscribe(target, ctx.actor.id);
+    const { created, view } = await alerts.subscribe(target, ctx.actor.id);
     const where = elsewhere ? 'in the chosen channel' : 'in this chat';
     return settingsReply(created ? `Alerts are on ${where}` : `Alerts resumed ${where}`, view, alerts);
   },
@@ -112,7 +110,7 @@ export const alertsUnsubscribe = defineCommand({
   options: {},
   access: 'moderator',
   async run(_args, ctx) {
-    const removed = settingsOf(ctx).unsubscribe(ctx.chat);
+    const removed = await settingsOf(ctx).unsubscribe(ctx.chat);
     return reply({
       title: removed ? 'Alerts are off in this chat' : 'Alerts were not on in this chat',
       lines: removed ? ['Thresholds, cooldown and digest settings were removed.'] : [],
@@ -128,7 +126,7 @@ export const alertsAdd = defineCommand({
   access: 'moderator',
   async run({ ratio }, ctx) {
     const alerts = settingsOf(ctx);
-    const view = alerts.addThreshold(ctx.chat, ratio);
+    const view = await alerts.addThreshold(ctx.chat, ratio);
     return settingsReply(`Added a ${thresholdText(ratio)} threshold`, view, alerts);
   },
 });
@@ -141,7 +139,7 @@ export const alertsRemove = defineCommand({
   access: 'moderator',
   async run({ ratio }, ctx) {
     const alerts = settingsOf(ctx);
-    const view = alerts.removeThreshold(ctx.chat, ratio);
+    const view = await alerts.removeThreshold(ctx.chat, ratio);
     return settingsReply(`Removed the ${thresholdText(ratio)} threshold`, view, alerts);
   },
 });
@@ -154,7 +152,7 @@ export const alertsCooldown = defineCommand({
   access: 'moderator',
   async run({ minutes }, ctx) {
     const alerts = settingsOf(ctx);
-    const view = alerts.setCooldown(ctx.chat, minutes);
+    const view = await alerts.setCooldown(ctx.chat, minutes);
     return settingsReply(minutes === 0 ? 'Cooldown off' : `Cooldown set to ${minutes} min`, view, alerts);
   },
 });
@@ -168,7 +166,7 @@ export const alertsDigest = defineCommand({
   async run({ time }, ctx) {
     const alerts = settingsOf(ctx);
     const minute = parseDigestTime(time);
-    const view = alerts.setDigest(ctx.chat, minute);
+    const view = await alerts.setDigest(ctx.chat, minute);
     return settingsReply(minute === null ? 'Digest off' : `Digest set to ${digestText(minute)}`, view, alerts);
   },
 });

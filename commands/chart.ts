@@ -47,12 +47,11 @@ export default defineCommand({
     const now = core.clock.now();
     const filename = `opg-${metric}-${range}.png`;
     const charts = services.charts;
-    if (!charts) return reply({ title: 'Charts are not available', lines: ['This bot was started without chart rendering.'] });
 
     if (metric === 'venues') return venuesChartReply(args.range ?? '7d', services, now, filename);
 
     if (metric === 'inferences') {
-      const chart = services.inferences ? charts.inferenceChart(range, services.inferences) : null;
+      const chart = charts.inferenceChart(range, services.inferences);
       if (!chart) {
         return reply({
           title: 'OPG inferences chart',
@@ -71,8 +70,8 @@ export default defineCommand({
     }
 
     const fill = await charts.ensureHistory(range);
-    const thresholds = metric === 'ratio' ? (services.thresholds?.thresholdsFor(chat) ?? []) : [];
-    const chart = charts.marketChart(metric, range, thresholds);
+    const thresholds = metric === 'ratio' ? await services.alerts.thresholdsFor(chat) : [];
+    const chart = await charts.marketChart(metric, range, thresholds);
     const word = METRIC_WORDS[metric];
     if (!chart) {
       const why = fill.status === 'failed' ? ' CoinGecko history could not be fetched either.' : '';

@@ -37,7 +37,7 @@ export default defineCommand({
     const { market } = core.snapshot();
     const m = market.data;
     const now = core.clock.now();
-    const week = core.history.ratioStats(7 * DAY_MS);
+    const week = await core.history.ratioStats(7 * DAY_MS);
     const venues = services.markets?.current() ?? null;
     const coverage =
       week && now - week.firstAtMs < 7 * DAY_MS - DAY_MS / 24
@@ -55,7 +55,7 @@ export default defineCommand({
             ? `low ${ratio(week.low)} · high ${ratio(week.high)} · average ${ratio(week.average)}${coverage}`
             : 'no history yet: the bot records a reading at every refresh',
         },
-        { label: 'Alert thresholds', value: thresholdStanding(services.thresholds?.thresholdsFor(chat) ?? [], volumeToMarketCap(m)) },
+        { label: 'Alert thresholds', value: thresholdStanding(await services.alerts.thresholdsFor(chat), volumeToMarketCap(m)) },
         ...(venues ? [{ label: 'Where it trades', value: venuesLine(venues.data?.structure ?? null) }] : []),
       ],
       notices: [

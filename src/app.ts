@@ -17,10 +17,11 @@ import type { Services } from './core/services.js';
 import { createChartService } from './core/charts/chart-service.js';
 import { goneVenuesFields } from './core/listing-messages.js';
 import { createChartStore } from './db/chart-store.js';
-import { createAlertStore } from './db/alert-store.js';
+import { createAlertStores } from './db/alert-stores.js';
 import { createMarketStore } from './db/market-store.js';
 import { openDatabase, type Database } from './db/open.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
+import { fetchMarketChart } from './sources/market-chart.js';
 import { createInferenceStore } from './db/inference-store.js';
 import { createListingAlertStore } from './db/listing-alert-store.js';
 import { createMarketsStore } from './db/markets-store.js';
@@ -69,7 +70,7 @@ export interface App {
   http: Dispatcher;
   /** Parses and runs command text such as `/opg alerts add 5`; always resolves to a reply. */
   runText(text: string, chat: ChatRef, actor: Actor): Promise<Reply>;
-  /** One market refresh and one pass of every other sync task (indexing, once it exists). */
+  /** One market refresh and one pass of every other sync task (indexing). */
   sync(): Promise<void>;
   close(): void;
 }
@@ -122,7 +123,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
   });
   const alerts = createAlerts({
     core,
-    store: createAlertStore(database),
+    stores: createAlertStores(database),
     logger: logger.child({ part: 'alerts' }),
     defaultThresholds: config.alerts.defaultThresholds,
     hysteresis: config.alerts.hysteresis,
@@ -131,8 +132,6 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
   wakeDispatcher = () => alerts.dispatcher.wake();
   const services: Services = {
     alerts,
-    thresholds: alerts,
-    chats: alerts,
     inferences: { hourly: (sinceMs) => inferenceStore.hourly(sinceMs) },
     indexer,
     markets,
@@ -143,7 +142,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     charts: createChartService({
       core,
       store: createChartStore(database),
-      source: market,
+      source: { name: market.name, marketChart: (coinId, days) => fetchMarketChart(market, coinId, days) },
       coinId: config.coingecko.coinId,
       clock,
       logger: logger.child({ part: 'charts' }),

@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
       );
       return inferenceLine(app);
     }
-    if (app.core.isStale(app.core.snapshot().market)) await app.core.refresh();
+    if (app.core.isStale((await app.core.restored()).market)) await app.core.refresh();
     // One reading per run of `markets` when the stored one is stale, as for the market figures above.
     if (argv[0] === 'markets' && app.markets.isStale(app.markets.current())) await app.markets.refresh();
     const reply = await app.runText(argv.join(' ') || 'help', CONSOLE_CHAT, CONSOLE_ACTOR);

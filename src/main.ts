@@ -81,7 +81,7 @@ async function main(): Promise<number> {
       apiRoot: config.telegram.apiRoot,
       logger: logger.child({ part: 'telegram' }),
       clock: systemClock,
-      lifecycle: app.services.chats,
+      lifecycle: app.alerts,
     });
     app.alerts.registerSink(createTelegramSink({ token: config.telegram.token, apiRoot: config.telegram.apiRoot }));
     stops.push(() => telegram.stop());

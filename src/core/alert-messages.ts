@@ -9,7 +9,7 @@ import { ratio, signedPct, usd, utc } from './format.js';
 import { volumeToMarketCap } from './metrics.js';
 import { reply, type Reply, type ReplyField } from './reply.js';
 import type { MarketData, Reading } from './snapshot.js';
-import type { RatioStats } from '../db/market-store.js';
+import type { RatioStats } from './market-ports.js';
 
 function crossingLine(c: Crossing, hysteresis: number): string {
   const at = utc(c.atMs).slice(11);

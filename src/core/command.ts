@@ -4,6 +4,7 @@
  * Option specs are `as const` data, so `run` receives arguments typed from them, and every front end
  * validates through the same `coerceOption`, so `-5` or `1e309` is refused the same way everywhere.
  */
+import type { ChatRef } from './chat.js';
 import type { Core } from './core.js';
 import { UserInputError } from './errors.js';
 import type { Reply } from './reply.js';
@@ -54,20 +55,7 @@ export type ArgsOf<O extends OptionSpecs> = {
   -readonly [K in keyof O]: O[K] extends { required: true } ? ValueOf<O[K]> : ValueOf<O[K]> | undefined;
 };
 
-export type Platform = 'discord' | 'telegram' | 'console';
-
-/** Where a command was typed. Ids are strings on every platform (Telegram's are 64-bit). */
-export interface ChatRef {
-  platform: Platform;
-  chatId: string;
-  /** Discord guild, when in one. */
-  guildId?: string | null;
-  /** Telegram forum topic or Discord thread, so replies and alerts stay in it. */
-  threadId?: string | null;
-  /** Chat kind as the platform says it: `private`, `group`, `supergroup`, `channel`, `guild_text`, `dm`. */
-  kind?: string;
-  title?: string;
-}
+export type { ChatRef, Platform } from './chat.js';
 
 export interface Actor {
   id: string;

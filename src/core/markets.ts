@@ -8,7 +8,7 @@
  * Commands read `current()` from memory and never cause a call; a failed reading keeps the last good one.
  */
 import type { Clock } from './clock.js';
-import type { ChatRef } from './command.js';
+import type { ChatRef } from './chat.js';
 import { describeError, RateLimitedError } from './errors.js';
 import type { Logger } from './logger.js';
 import { listingReply } from './listing-messages.js';

@@ -2,16 +2,10 @@
  * The contracts between the alert dispatcher and the platforms. Each front end provides a sink that
  * delivers one reply to one chat and says what happened, in the dispatcher's terms rather than its own.
  */
-import type { Platform } from './command.js';
+import type { AlertTarget, Platform } from './chat.js';
 import type { Reply } from './reply.js';
 
-/** Where an alert goes: a Telegram chat (and topic), or a Discord channel (and its guild). */
-export interface AlertTarget {
-  platform: Platform;
-  chatId: string;
-  threadId?: string | null;
-  guildId?: string | null;
-}
+export type { AlertTarget } from './chat.js';
 
 export type DeliveryResult =
   /** The platform accepted the message. */

@@ -17,7 +17,7 @@ async function setup() {
   const cg = await startCoinGeckoServer([marketItem()]);
   cg.setTickers([binance]);
   const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
-  for (const chat of [chatA, chatB, chatC]) app.alerts.subscribe(chat, 'mod');
+  for (const chat of [chatA, chatB, chatC]) await app.alerts.subscribe(chat, 'mod');
   return { cg, app };
 }
 
@@ -55,7 +55,7 @@ describe('new-listing alerts', () => {
   it('holds a listing inside a chat cooldown until the cooldown ends, and counts it as the chat last alert', async () => {
     const { cg, app } = await setup();
     await app.markets.refresh();
-    app.alerts.setCooldown(chatA, 60);
+    await app.alerts.setCooldown(chatA, 60);
     cg.setTickers([binance, kraken]);
     app.clock.advance(HOUR);
     await app.markets.refresh();
@@ -67,7 +67,7 @@ describe('new-listing alerts', () => {
       .prepare(`SELECT o.next_attempt_at_ms AS at FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id WHERE s.chat_id = ? ORDER BY o.id`)
       .all(chatA.chatId) as Array<{ at: number }>;
     expect(row.map((r) => r.at)).toEqual([firstAt, firstAt + HOUR]);
-    expect(app.alerts.view(chatA)!.lastAlertAtMs).toBe(firstAt + HOUR);
+    expect((await app.alerts.view(chatA))!.lastAlertAtMs).toBe(firstAt + HOUR);
     const second = JSON.parse(listingRows(app, chatA)[1]!.replyJson);
     expect(second.lines[0]).toBe('Uniswap V3 (Base): OPG/USDT, 24h volume $50K (7.25% of all), ±2% depth not reported by CoinGecko');
   });
@@ -94,13 +94,13 @@ describe('new-listing alerts', () => {
     const { cg, app } = await setup();
     cg.setTickers([binance, kraken]);
     await app.markets.refresh();
-    app.alerts.setDigest(chatA, 13 * 60);
+    await app.alerts.setDigest(chatA, 13 * 60);
     cg.setTickers([binance]);
     app.clock.advance(HOUR);
     expect(await app.markets.refresh()).toMatchObject({ gone: ['Kraken'], alerts: 0 });
     expect(outboxOf(app, chatA)).toHaveLength(0);
     await app.core.refresh();
-    expect(app.alerts.runDigests()).toBe(1);
+    expect(await app.alerts.runDigests()).toBe(1);
     const digest = JSON.parse(outboxOf(app, chatA)[0]!.replyJson);
     expect(digest.fields.find((f: { label: string }) => f.label === 'Venues no longer listed').value).toBe(
       "Kraken (no counted market in CoinGecko's tickers since 2026-11-22 13:00 UTC)",

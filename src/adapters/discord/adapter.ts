@@ -37,7 +37,7 @@ import { runCommand } from '../../core/execute.js';
 import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
 import type { Services } from '../../core/services.js';
-import type { DiscordStore } from '../../db/discord-store.js';
+import type { CommandRegistrationStore } from '../../core/command-registrations.js';
 import { Agent, type Dispatcher } from 'undici';
 import { isModeratorBits, missingPostPermissions } from './permissions.js';
 import { registerCommands } from './register.js';
@@ -55,7 +55,7 @@ export interface DiscordAdapterOptions {
   /** Register the commands in this guild (instant) instead of globally. */
   guildId: string | null;
   logger: Logger;
-  store: DiscordStore;
+  store: CommandRegistrationStore;
   /** Per-request REST deadline. Default 15 s; tests shorten it. */
   restTimeoutMs?: number;
   /** Retries of a REST request after a 5xx or a timeout. Default 3. */

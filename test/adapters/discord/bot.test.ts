@@ -83,7 +83,7 @@ describe('Discord front end', () => {
     expect(embedText(answer.data.embeds[0]!)).toMatch(/Manage Server or Administrator/);
     const subscribe = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe' }));
     expect(subscribe.data.flags).toBe(EPHEMERAL);
-    expect(bot.subscribed(CHANNEL_ID)).toBe(false);
+    expect(await bot.subscribed(CHANNEL_ID)).toBe(false);
   });
 
   it('accepts a moderator command from a member with Manage Server or Administrator', async () => {
@@ -94,7 +94,7 @@ describe('Discord front end', () => {
     expect(manager.data.embeds[0]!.title).toBe('Added a 7x threshold');
     const admin = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', permissions: PermissionFlagsBits.Administrator, options: [{ name: 'ratio', type: 10, value: 2.5 }] }));
     expect(admin.data.flags ?? 0).toBe(0);
-    expect(bot.thresholds(CHANNEL_ID)).toEqual([1, 2.5, 5, 7, 10]);
+    expect(await bot.thresholds(CHANNEL_ID)).toEqual([1, 2.5, 5, 7, 10]);
   });
 
   it('answers a group invoked for its status through the status subcommand', async () => {
@@ -112,7 +112,7 @@ describe('Discord front end', () => {
     const answer = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'ratio', ...option }] }));
     expect(answer.data.flags).toBe(EPHEMERAL);
     expect(answer.data.embeds[0]!.title).toMatch(message);
-    expect(bot.thresholds(CHANNEL_ID)).toEqual([]);
+    expect(await bot.thresholds(CHANNEL_ID)).toEqual([]);
   });
 
   it('says which permissions are missing in a channel the bot cannot post in, storing nothing', async () => {
@@ -122,10 +122,10 @@ describe('Discord front end', () => {
     expect(embedText(locked.data.embeds[0]!)).toContain('I need Send Messages, Embed Links there');
     const hidden = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'channel', type: 7, value: HIDDEN_CHANNEL_ID }] }));
     expect(embedText(hidden.data.embeds[0]!)).toContain('View Channel');
-    expect(bot.subscribed(LOCKED_CHANNEL_ID) || bot.subscribed(HIDDEN_CHANNEL_ID)).toBe(false);
+    expect(await bot.subscribed(LOCKED_CHANNEL_ID) || await bot.subscribed(HIDDEN_CHANNEL_ID)).toBe(false);
     const open = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'channel', type: 7, value: CHANNEL_ID }] }));
     expect(open.data.embeds[0]!.title).toBe('Alerts are on in this chat');
-    expect(bot.subscribed(CHANNEL_ID)).toBe(true);
+    expect(await bot.subscribed(CHANNEL_ID)).toBe(true);
   });
 
   it('sends an image reply as an attachment shown in the embed', async () => {

@@ -43,9 +43,9 @@ export interface Bot {
   adapter: DiscordAdapter;
   app: ReturnType<typeof createTestApp>;
   /** A channel's stored alert thresholds (empty when not subscribed). */
-  thresholds(channelId: string): number[];
+  thresholds(channelId: string): Promise<number[]>;
   /** Whether a channel has an alert subscription at all. */
-  subscribed(channelId: string): boolean;
+  subscribed(channelId: string): Promise<boolean>;
 }
 
 export interface BotOptions {
@@ -87,7 +87,7 @@ export async function startBot(options: BotOptions = {}): Promise<Bot> {
     coingecko,
     adapter,
     app,
-    thresholds: (chatId) => app.services.thresholds!.thresholdsFor(chat(chatId)),
-    subscribed: (chatId) => app.services.alerts!.view(chat(chatId)) !== null,
+    thresholds: (chatId) => app.services.alerts.thresholdsFor(chat(chatId)),
+    subscribed: async (chatId) => (await app.services.alerts.view(chat(chatId))) !== null,
   };
 }

@@ -132,7 +132,7 @@ describe('Telegram moderators', () => {
     tg.push(messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }));
     const sent = await tg.waitFor('sendMessage', 2);
     expect(sent.every((c) => String(c.params.text).includes('Moderators only'))).toBe(true);
-    expect(subscribed(supergroup)).toBe(false);
+    expect(await subscribed(supergroup)).toBe(false);
     expect(tg.callsOf('getChatMember')[0]!.params).toMatchObject({ chat_id: supergroup.id, user_id: bob.id });
   });
 
@@ -146,8 +146,8 @@ describe('Telegram moderators', () => {
     tg.push(messageUpdate({ chat: basicGroup, from: bob, text: '/opg alerts add 2.5x' }));
     const sent = await tg.waitFor('sendMessage', 4);
     expect(sent.map((c) => c.params.text).join('\n')).toContain('Added a 7x threshold');
-    expect(thresholds(supergroup)).toContain(7);
-    expect(thresholds(basicGroup)).toContain(2.5);
+    expect(await thresholds(supergroup)).toContain(7);
+    expect(await thresholds(basicGroup)).toContain(2.5);
   });
 
   it('asks getChatMember once for a burst of commands from the same person', async () => {
@@ -155,7 +155,7 @@ describe('Telegram moderators', () => {
     tg.setMember(supergroup.id, alice.id, 'administrator');
     for (const text of ['/opg alerts subscribe', '/opg alerts add 2', '/opg alerts add 3']) tg.push(messageUpdate({ chat: supergroup, from: alice, text }));
     await tg.waitFor('sendMessage', 3);
-    expect(thresholds(supergroup)).toEqual([1, 2, 3, 5, 10]);
+    expect(await thresholds(supergroup)).toEqual([1, 2, 3, 5, 10]);
     expect(tg.callsOf('getChatMember')).toHaveLength(1);
   });
 
@@ -165,7 +165,7 @@ describe('Telegram moderators', () => {
     tg.push(messageUpdate({ chat: privateWith(bob), from: bob, text: '/opg alerts subscribe' }));
     tg.push(messageUpdate({ chat: channel, text: '/opg alerts subscribe' }));
     await tg.waitFor('sendMessage', 3);
-    expect([subscribed(supergroup), subscribed(privateWith(bob)), subscribed(channel)]).toEqual([true, true, true]);
+    expect([await subscribed(supergroup), await subscribed(privateWith(bob)), await subscribed(channel)]).toEqual([true, true, true]);
     expect(tg.callsOf('getChatMember')).toHaveLength(0);
   });
 
@@ -174,7 +174,7 @@ describe('Telegram moderators', () => {
     tg.push(messageUpdate({ chat: supergroup, from: anonymousAdminBot, senderChat: channel, text: '/opg alerts subscribe' }));
     const [sent] = await tg.waitFor('sendMessage');
     expect(sent!.params.text).toContain('Moderators only');
-    expect(subscribed(supergroup)).toBe(false);
+    expect(await subscribed(supergroup)).toBe(false);
   });
 
   it.each(['abc', '-5', '1e309', 'NaN', ''])('answers a usage reply to /opg alerts add %j and stores nothing', async (arg) => {
@@ -185,7 +185,7 @@ describe('Telegram moderators', () => {
     const [, sent] = await tg.waitFor('sendMessage', 2);
     expect(sent!.params.text).toContain('Usage: <code>/opg alerts add &lt;ratio&gt;</code>');
     expect(sent!.params.text).not.toMatch(BAD);
-    expect(thresholds(supergroup)).toEqual([1, 5, 10]);
+    expect(await thresholds(supergroup)).toEqual([1, 5, 10]);
   });
 });
 
@@ -247,7 +247,7 @@ describe('Telegram Refresh button', () => {
     tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
     await tg.waitFor('sendMessage', 2);
     expect(tg.callsOf('editMessageText')).toHaveLength(0);
-    expect(subscribed(supergroup)).toBe(false);
+    expect(await subscribed(supergroup)).toBe(false);
   });
 });
 
