@@ -5,13 +5,11 @@
 import type { AlertSubscriptionView, AlertSettings } from '../src/core/alert-settings.js';
 import { defineCommand, type AnyCommand, type CommandContext } from '../src/core/command.js';
 import { UserInputError } from '../src/core/errors.js';
-import { utc } from '../src/core/format.js';
+import { thresholdRatio, utc } from '../src/core/format.js';
 import { reply, type Reply } from '../src/core/reply.js';
 
 /** `5x`, `0.015x`: the threshold as typed, without the rounding `ratio()` applies to live figures. */
-export function thresholdText(value: number): string {
-  return `${Number(value.toPrecision(10))}x`;
-}
+export const thresholdText = thresholdRatio;
 
 /** `08:30` → 510; `off` → null. @throws UserInputError for anything else. */
 export function parseDigestTime(text: string): number | null {

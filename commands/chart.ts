@@ -17,7 +17,7 @@ function venuesChartReply(range: ChartRange, services: Services, now: number, fi
   const markets = services.markets;
   const chart = markets ? venueChart(markets.venueVolumes(now - spec.ms - 86_400_000), range, now, markets.current().source) : null;
   if (!markets || !chart) {
-    return reply({ title: 'No venue history yet', lines: ['The bot reads CoinGecko tickers hourly and keeps each reading; there is nothing stored to draw yet.'] });
+    return reply({ title: 'No venue history yet', lines: ['The bot reads CoinGecko tickers on a schedule (hourly unless the operator chose otherwise) and keeps each reading; there is nothing stored to draw yet.'] });
   }
   const split = chart.layers.map((l) => `${l.name} ${usd(l.volumeUsd)}`).join(' · ');
   const notices = chart.days < spec.days ? [`History covers ${chart.days} of ${spec.days} days.`] : [];

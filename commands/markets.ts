@@ -79,7 +79,7 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
 export function marketsNotices(markets: MarketsService, nowMs: number): string[] {
   const r = markets.current();
   if (r.data === null || r.fetchedAtMs === null) {
-    return [`Venue data unavailable: ${r.source} has not been read yet${r.error ? ` (${r.error})` : ''}; it is read hourly.`];
+    return [`Venue data unavailable: ${r.source} has not been read yet${r.error ? ` (${r.error})` : ''}; it is read on a schedule (hourly unless the operator chose otherwise).`];
   }
   if (!markets.isStale(r)) return [];
   const failed = r.error && r.failedAtMs !== null ? ` Last reading failed ${age(r.failedAtMs, nowMs)} (${r.error}).` : '';

@@ -5,7 +5,7 @@
  */
 import type { Crossing } from './alert-rules.js';
 import { rearmBelow } from './alert-rules.js';
-import { ratio, signedPct, usd, utc } from './format.js';
+import { countOf, ratio, signedPct, thresholdRatio, usd, utc } from './format.js';
 import { volumeToMarketCap } from './metrics.js';
 import { reply, type Reply, type ReplyField } from './reply.js';
 import type { MarketData, Reading } from './snapshot.js';
@@ -14,8 +14,8 @@ import type { RatioStats } from './market-ports.js';
 function crossingLine(c: Crossing, hysteresis: number): string {
   const at = utc(c.atMs).slice(11);
   return c.direction === 'up'
-    ? `Rose to ${ratio(c.threshold)} or more (${ratio(c.ratio)} at ${at})`
-    : `Fell below ${ratio(rearmBelow(c.threshold, hysteresis))}, under the ${ratio(c.threshold)} threshold (${ratio(c.ratio)} at ${at})`;
+    ? `Rose to ${thresholdRatio(c.threshold)} or more (${ratio(c.ratio)} at ${at})`
+    : `Fell below ${ratio(rearmBelow(c.threshold, hysteresis))}, under the ${thresholdRatio(c.threshold)} threshold (${ratio(c.ratio)} at ${at})`;
 }
 
 /** The alert for one or more crossings (more than one when several thresholds crossed or a cooldown merged them). */
@@ -23,7 +23,7 @@ export function alertReply(crossings: readonly Crossing[], market: MarketData, f
   const first = crossings[0];
   const title =
     crossings.length === 1 && first
-      ? `OPG volume / market cap ${first.direction === 'up' ? 'crossed above' : 'fell below'} ${ratio(first.threshold)}`
+      ? `OPG volume / market cap ${first.direction === 'up' ? 'crossed above' : 'fell below'} ${thresholdRatio(first.threshold)}`
       : `OPG volume / market cap crossed ${crossings.length} thresholds`;
   return reply({
     title,
@@ -63,7 +63,7 @@ export function digestReply({ market, stale, ratio24h, fired, hysteresis, extraF
       { label: 'Volume / market cap', value: ratio(volumeToMarketCap(m)), inline: true },
       {
         label: 'Ratio, last 24h',
-        value: ratio24h ? `low ${ratio(ratio24h.low)} · high ${ratio(ratio24h.high)} (${ratio24h.samples} readings)` : 'no readings in the last 24h',
+        value: ratio24h ? `low ${ratio(ratio24h.low)} · high ${ratio(ratio24h.high)} (${countOf(ratio24h.samples, 'reading')})` : 'no readings in the last 24h',
       },
       {
         label: 'Alerts, last 24h',

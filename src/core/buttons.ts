@@ -24,9 +24,11 @@ export const REFRESH_BUTTON_PATTERN = /^refresh:(.+)$/s;
 
 /**
  * A click on Refresh fetches anew only when the figures are at least `minAgeMs` old; concurrent clicks
- * share the core's one refresh. Default for every front end: one minute.
+ * share the core's one refresh. Default for every front end: five minutes, the default refresh interval,
+ * so taps fetch only when the scheduled refresh is late or failing and CoinGecko's monthly budget (the
+ * README counts it) holds however much people tap; otherwise a tap shows the stored figures again.
  */
-export const DEFAULT_REFRESH_MIN_AGE_MS = 60_000;
+export const DEFAULT_REFRESH_MIN_AGE_MS = 5 * 60_000;
 
 export async function refreshIfOlderThan(core: Core, minAgeMs: number): Promise<void> {
   const { fetchedAtMs } = core.snapshot().market;

@@ -87,7 +87,7 @@ describe('market structure from CoinGecko tickers', () => {
     await app.core.refresh();
     await app.markets.refresh();
     const r = await app.runText('/opg volume', testChat, member);
-    expect(field(r, 'Where it trades')).toBe('busiest venue Binance 70.10% of volume · turnover 11.1x its ±2% depth (see /opg markets)');
+    expect(field(r, 'Where it trades')).toBe("busiest venue Binance 70.10% of tickers' volume · turnover 11.1x its ±2% depth on the markets that report it, 94.00% of volume (see /opg markets)");
     expect(r.footer).toContain('CoinGecko tickers · as of 2026-11-22 12:00 UTC');
   });
 

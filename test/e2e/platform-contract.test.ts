@@ -126,9 +126,13 @@ describe('the platform contract in the process npm start runs', () => {
     // Refresh buttons: Telegram edits the message in place, Discord updates it.
     const stats = await tg(bob, '/opg stats');
     const button = (stats.params.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> }).inline_keyboard[0]![0]!;
-    const sent = { message_id: 1, date: 0, chat: supergroup, text: tgText(stats) };
-    const edit = await tgAsk(w, bot, callbackUpdate({ from: bob, message: sent, data: button.callback_data }), 20_000);
-    expect(['editMessageText', 'answerCallbackQuery']).toContain(edit.method);
+    const sent = { message_id: 1, date: Math.floor(Date.now() / 1000), chat: supergroup, text: tgText(stats) };
+    const since = w.tg.calls.length;
+    w.tg.push(callbackUpdate({ from: bob, message: sent, data: button.callback_data }));
+    const edit = await until('the Refresh edit', () => w.tg.calls.slice(since).find((c) => c.method === 'editMessageText'), bot, 20_000);
+    expect(tgText(edit)).toContain('OPG stats');
+    expect(edit.params.reply_markup).toEqual(stats.params.reply_markup);
+    expect(w.tg.calls.slice(since).some((c) => c.method === 'answerCallbackQuery')).toBe(true);
     const dStats = await dc('stats');
     const customId = dStats.data.components?.[0]?.components?.[0]?.custom_id as string;
     const updated = await discordAsk(w, bot, w.discord.button(customId), 20_000);

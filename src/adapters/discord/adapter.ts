@@ -132,6 +132,10 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       // Our answer was malformed (a rendering bug): say so once, and still answer the person, privately.
       logFailure(err, 'Discord refused an answer; sent a short notice instead');
       const notice = { embeds: [{ title: 'That answer could not be shown', description: REFUSED_NOTICE, color: 0xed4245 }], flags: MessageFlags.Ephemeral } as const;
+      // A deferred public "thinking…" that will never be filled goes, so the channel is not left waiting.
+      if (interaction.deferred && !interaction.replied && interaction.isChatInputCommand()) {
+        await interaction.deleteReply().catch((e: unknown) => logFailure(e, 'removing a deferred answer failed'));
+      }
       if (interaction.deferred || interaction.replied) await interaction.followUp(notice);
       else await interaction.reply(notice);
     }

@@ -294,4 +294,22 @@ describe('Discord front end', () => {
     expect(String(errors[0]!.fields.errors)).toContain('title');
     expect(JSON.stringify(logger.lines)).not.toContain('interaction-token');
   });
+
+  it('removes the public placeholder and answers privately when Discord refuses a deferred answer', async () => {
+    const logger = recordingLogger();
+    const bot = await startBot({ logger });
+    bot.discord.allowRefusals();
+    bot.discord.failNext(
+      (r) => r.method === 'PATCH' && r.url.includes('original'),
+      (_req, res) => sendJson(res, 400, { code: 50035, message: 'Invalid Form Body', errors: { embeds: { '0': { description: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 4096 or fewer in length.' }] } } } } }),
+    );
+    const since = bot.discord.rest.requests.length;
+    const { token } = bot.discord.interact(bot.discord.slash({ subcommand: 'chart' }));
+    const notice = await bot.discord.waitForRequest((r) => r.method === 'POST' && r.url.includes(token) && r.url.includes('/webhooks/'), since);
+    const requests = bot.discord.rest.requests.slice(since).map((r) => r.method);
+    expect(requests).toEqual(['POST', 'PATCH', 'DELETE', 'POST']);
+    expect((bodyJson(notice) as any).flags).toBe(EPHEMERAL);
+    expect(JSON.stringify(bodyJson(notice))).toContain('could not be shown');
+    expect(logger.lines.filter((l) => l.level === 'error')).toHaveLength(1);
+  });
 });
