@@ -28,7 +28,7 @@ export function createScheduler(logger: Logger): Scheduler {
       tasks.push(scheduled);
     },
     async stop() {
-      await Promise.all(tasks.map((t) => t.stop()));
+      await Promise.all(tasks.map(async (t) => t.stop()));
       tasks.length = 0;
     },
   };

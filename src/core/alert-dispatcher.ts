@@ -298,9 +298,11 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       stopped = true;
       running = false;
       for (const lane of lanes.values()) lane.wakeUp?.();
-      await Promise.all([...lanes.values()].map((l) => l.loop));
+      await Promise.all([...lanes.values()].map(async (l) => l.loop));
       for (const lane of lanes.values()) lane.loop = null;
-      await Promise.all([...lanes.values()].flatMap((l) => [...l.inFlight.values()]));
+      const inFlight: Array<Promise<void>> = [];
+      for (const lane of lanes.values()) inFlight.push(...lane.inFlight.values());
+      await Promise.all(inFlight);
     },
     wake() {
       for (const lane of lanes.values()) lane.wakeUp?.();

@@ -28,8 +28,8 @@ export interface Sink {
  */
 export interface ChatLifecycle {
   /** Telegram's group → supergroup migration: everything under `fromChatId` moves to `toChatId`. */
-  migrateChat(platform: Platform, fromChatId: string, toChatId: string): void;
+  migrateChat(platform: Platform, fromChatId: string, toChatId: string): Promise<void>;
   /** The bot was removed or lost rights: pause what this chat had, keeping the reason. */
-  pauseChat(platform: Platform, chatId: string, reason: string): void;
+  pauseChat(platform: Platform, chatId: string, reason: string): Promise<void>;
   /** The bot was added back: paused subscriptions stay paused until a moderator resubscribes. */
 }

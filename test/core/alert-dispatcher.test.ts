@@ -149,7 +149,7 @@ describe('alert dispatcher', () => {
     const received: Array<{ chatId: string; title: string; line: string }> = [];
     const record = (chatId: string, r: { title: string; lines: string[] }) => received.push({ chatId, title: r.title, line: r.lines[0] ?? '' });
     let sends = 0;
-    const dying = createRecordingSink('telegram', clock, (t) => {
+    const dying = createRecordingSink('telegram', clock, () => {
       sends += 1;
       return sends <= 40 ? { status: 'delivered' } : new Promise<DeliveryResult>(() => {});
     });

@@ -27,7 +27,6 @@ import {
   type AnyCommand,
   type ChatRef,
   type CommandContext,
-  type ParsedText,
   type PlatformHooks,
 } from '../../core/command.js';
 import type { Core } from '../../core/core.js';

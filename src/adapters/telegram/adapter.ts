@@ -185,13 +185,13 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     }
   }
 
-  function migrate(fromId: number, toId: number): void {
+  async function migrate(fromId: number, toId: number): Promise<void> {
     const key = `${fromId}>${toId}`;
     // Telegram reports a migration twice (in the old group and in the new supergroup): act once.
     if (migrations.has(key)) return;
     migrations.set(key, true);
     logger.info({ fromChatId: fromId, toChatId: toId }, 'group became a supergroup');
-    lifecycle?.migrateChat('telegram', String(fromId), String(toId));
+    await lifecycle?.migrateChat('telegram', String(fromId), String(toId));
   }
 
   async function onMessage(ctx: Context): Promise<void> {
@@ -259,7 +259,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     }
   }
 
-  function onMembership(ctx: Context): void {
+  async function onMembership(ctx: Context): Promise<void> {
     const update = ctx.myChatMember;
     if (!update) return;
     const member = update.new_chat_member;
@@ -273,7 +273,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     }
     if (reason === null) return;
     logger.info({ chatId: update.chat.id, status: member.status }, 'bot lost access to a chat');
-    lifecycle?.pauseChat('telegram', String(update.chat.id), reason);
+    await lifecycle?.pauseChat('telegram', String(update.chat.id), reason);
   }
 
   bot.use(async (ctx, next) => {

@@ -21,8 +21,8 @@ export function recordingLifecycle(): ChatLifecycle & { calls: LifecycleCall[] }
   const calls: LifecycleCall[] = [];
   return {
     calls,
-    migrateChat: (platform, from, to) => void calls.push({ kind: 'migrate', args: [platform, from, to] }),
-    pauseChat: (platform, chatId, reason) => void calls.push({ kind: 'pause', args: [platform, chatId, reason] }),
+    migrateChat: async (platform, from, to) => void calls.push({ kind: 'migrate', args: [platform, from, to] }),
+    pauseChat: async (platform, chatId, reason) => void calls.push({ kind: 'pause', args: [platform, chatId, reason] }),
   };
 }
 
