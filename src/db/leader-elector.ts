@@ -19,15 +19,14 @@
  */
 import pg from 'pg';
 import type { Logger } from '../core/logger.js';
-import { ADVISORY_LOCK_NAMESPACE, failureReason, LEADER_LOCK_KEY, postgresUrlSecrets } from './postgres.js';
+import { ADVISORY_LOCK_NAMESPACE, failureReason, LEADER_LOCK_KEY, MIN_TAKEOVER_SECONDS, postgresUrlSecrets } from './postgres-settings.js';
+
+export { MIN_TAKEOVER_SECONDS };
 
 export type Role = 'leader' | 'standby';
 
 /** Called on every change of role. On `stop()`, the elector waits for what a listener returns before it lets the lock go. */
 export type RoleListener = (role: Role, reason: string) => void | Promise<void>;
-
-/** The smallest `LEADER_TAKEOVER_SECONDS`: the server counts keepalive probes in whole seconds. */
-export const MIN_TAKEOVER_SECONDS = 6;
 
 export interface LeaderTimings {
   /** How often the leader re-checks its lock. */

@@ -4,7 +4,8 @@
  * starting together on one database take turns migrating (an advisory lock), so neither sees the other's
  * half-made tables.
  *
- * The URL's credentials never leave this module: errors and descriptions name the host and database only.
+ * The URL's credentials never appear in what it reports: errors and descriptions name the host and database
+ * only (see postgres-settings.ts).
  */
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,7 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { ConfigError } from '../core/errors.js';
 import * as pgSchema from './pg-schema/index.js';
+import { ADVISORY_LOCK_NAMESPACE, describePostgresUrl, failureReason, MIGRATION_LOCK_KEY, postgresUrlSecrets } from './postgres-settings.js';
 
 /** A drizzle database over the PostgreSQL schema, whichever driver carries it (node-postgres, or PGlite in tests). */
 export type PgStoreDb = PgDatabase<PgQueryResultHKT, typeof pgSchema>;
@@ -26,52 +28,6 @@ export interface PostgresDatabase {
 }
 
 export const PG_MIGRATIONS_FOLDER = resolve(dirname(fileURLToPath(import.meta.url)), '../../drizzle-pg');
-
-/**
- * Advisory lock keys (the two-int form: this namespace, then the key), so the bot's locks never meet
- * another application's on a shared server.
- */
-export const ADVISORY_LOCK_NAMESPACE = 0x4f5047; // 'OPG'
-export const MIGRATION_LOCK_KEY = 1;
-export const LEADER_LOCK_KEY = 2;
-
-/** The parts of a connection URL that are safe to show: scheme, host, port and database. */
-export function describePostgresUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    const port = u.port ? `:${u.port}` : '';
-    return `${u.protocol}//${u.hostname}${port}${u.pathname}`;
-  } catch {
-    return 'a PostgreSQL URL that does not parse';
-  }
-}
-
-/** The URL's password (as written and decoded), to scrub from anything shown. */
-export function postgresUrlSecrets(url: string): string[] {
-  try {
-    const u = new URL(url);
-    if (!u.password) return [];
-    const decoded = decodeURIComponent(u.password);
-    return decoded === u.password ? [u.password] : [u.password, decoded];
-  } catch {
-    return [];
-  }
-}
-
-/** `text` with every secret replaced, for error messages built from a driver's words. */
-export function withoutSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length > 0) out = out.split(secret).join('[redacted]');
-  return out;
-}
-
-/** Why a connection or query failed, in a driver's words, with any secret taken out. */
-export function failureReason(err: unknown, secrets: readonly string[]): string {
-  const e = err as NodeJS.ErrnoException & { errors?: unknown[] };
-  // node-postgres hands on an AggregateError (one per address tried) with an empty message.
-  const inner = !e?.message && Array.isArray(e?.errors) && e.errors.length > 0 ? (e.errors[0] as NodeJS.ErrnoException) : e;
-  return withoutSecrets(inner?.message || inner?.code || String(err), secrets);
-}
 
 /** node-postgres settings every connection of the store uses. */
 export function poolConfig(url: string): pg.PoolConfig {

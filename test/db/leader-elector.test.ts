@@ -2,7 +2,7 @@ import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { createLeaderElector, electorClientConfig, leaderTimings, MIN_TAKEOVER_SECONDS, type LeaderElector, type Role } from '../../src/db/leader-elector.js';
-import { ADVISORY_LOCK_NAMESPACE, LEADER_LOCK_KEY } from '../../src/db/postgres.js';
+import { ADVISORY_LOCK_NAMESPACE, LEADER_LOCK_KEY } from '../../src/db/postgres-settings.js';
 import { emptyServerDatabase, NO_SERVER, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
