@@ -52,7 +52,7 @@ export function storeTables(): StoreTable[] {
   return inForeignKeyOrder(tables);
 }
 
-/** Depth-first: each table after the tables it references; otherwise the schema's order. */
+/** Depth-first: each table after the tables it references, otherwise in the order of their export names. */
 function inForeignKeyOrder(tables: Map<string, StoreTable>): StoreTable[] {
   const ordered: StoreTable[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
