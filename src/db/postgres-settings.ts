@@ -44,10 +44,13 @@ export function withoutSecrets(text: string, secrets: readonly string[]): string
   return out;
 }
 
-/** Why a connection or query failed, in a driver's words, with any secret taken out. */
+/** Why a connection or query failed, in the driver's words (and its detail, if any), with any secret taken out. */
 export function failureReason(err: unknown, secrets: readonly string[]): string {
-  const e = err as NodeJS.ErrnoException & { errors?: unknown[] };
+  let e = err as (Error & { errors?: unknown[]; detail?: string; code?: string; cause?: unknown }) | undefined;
+  // drizzle wraps a driver's error in one that quotes the whole query and every parameter: use the driver's.
+  while (e?.message?.startsWith('Failed query:') && e.cause) e = e.cause as typeof e;
   // node-postgres hands on an AggregateError (one per address tried) with an empty message.
-  const inner = !e?.message && Array.isArray(e?.errors) && e.errors.length > 0 ? (e.errors[0] as NodeJS.ErrnoException) : e;
-  return withoutSecrets(inner?.message || inner?.code || String(err), secrets);
+  if (!e?.message && Array.isArray(e?.errors) && e.errors.length > 0) e = e.errors[0] as typeof e;
+  const text = e?.message || e?.code || String(err);
+  return withoutSecrets(e?.detail ? `${text}: ${e.detail}` : text, secrets);
 }

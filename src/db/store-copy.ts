@@ -8,6 +8,7 @@
 import { sql } from 'drizzle-orm';
 import type { Database } from './open.js';
 import type { PgStoreDb, PostgresDatabase } from './postgres.js';
+import { failureReason } from './postgres-settings.js';
 import { storeTables, type StoreTable } from './store-tables.js';
 
 /** The copy was refused or did not add up; nothing was written. The message says why, without credentials. */
@@ -120,7 +121,7 @@ async function copyTable(source: Database, tx: PgTx, table: StoreTable, batchRow
     try {
       await tx.insert(table.pg).values(batch);
     } catch (err) {
-      throw new StoreCopyError(`${table.name}: PostgreSQL refused a row (${(err as Error).message}); nothing was copied`);
+      throw new StoreCopyError(`${table.name}: PostgreSQL refused a row (${failureReason(err, [])}); nothing was copied`);
     }
     copied += raws.length;
   }

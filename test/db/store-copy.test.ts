@@ -129,4 +129,20 @@ describe.each(PG_BACKENDS)('store copy into PostgreSQL (%s)', { timeout: 60_000 
       source.close();
     }
   });
+
+  it('names the table and PostgreSQL\'s reason when a row is refused, and writes nothing', async ({ skip }) => {
+    const target = await testPostgres(backend, skip);
+    const source = openSqlite(await buildFullStore());
+    try {
+      await target.db.execute(sql`ALTER TABLE alert_levels ADD CONSTRAINT levels_below_two CHECK (ratio < 2)`);
+      const failed = await copyStore(source, target).catch((err: unknown) => err);
+      expect(failed).toBeInstanceOf(StoreCopyError);
+      expect((failed as Error).message).toMatch(/^alert_levels: PostgreSQL refused a row \(.*"levels_below_two".*\); nothing was copied$/);
+      // The driver's words, not drizzle's quote of the whole statement and its parameters.
+      expect((failed as Error).message).not.toMatch(/Failed query|insert into/i);
+      expect(Object.values(await pgCounts(target)).every((n) => n === 0)).toBe(true);
+    } finally {
+      source.close();
+    }
+  });
 });
