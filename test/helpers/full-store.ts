@@ -4,7 +4,8 @@
  * levels, cooldowns with crossings waiting, payloads, outbox rows sent, given up and waiting, a digest,
  * market history and a source failure, filled chart ranges, inference counts with the indexer's cursor,
  * the explorer's counters and a Discord registration. Values include the awkward ones (unicode, quotes,
- * fractions that do not round, nulls, times past 2^31).
+ * fractions that do not round, nulls, times past 2^31). Every store call is awaited: synchronous today,
+ * Promises once the stores are the core's async ports.
  */
 import type { ChatRef } from '../../src/core/command.js';
 import { createChartStore } from '../../src/db/chart-store.js';
@@ -33,17 +34,17 @@ export async function buildFullStore(): Promise<string> {
   const { clock } = app;
   const chats = FULL_STORE_CHATS;
 
-  subscribeWith(app, chats.delivered, [1, 5, 10], 0);
-  app.alerts.setDigest(chats.delivered, 12 * 60 + 20);
-  subscribeWith(app, chats.removed, [1, 7.5], 0);
-  subscribeWith(app, chats.cooling, [0.3, 1], 60);
-  subscribeWith(app, chats.discord, [1, 2.25], 0);
+  await subscribeWith(app, chats.delivered, [1, 5, 10], 0);
+  await app.alerts.setDigest(chats.delivered, 12 * 60 + 20);
+  await subscribeWith(app, chats.removed, [1, 7.5], 0);
+  await subscribeWith(app, chats.cooling, [0.3, 1], 60);
+  await subscribeWith(app, chats.discord, [1, 2.25], 0);
 
-  app.alerts.evaluate(freshSnapshot(clock, 0.8));
+  await app.alerts.evaluate(freshSnapshot(clock, 0.8));
   clock.advance(5 * MIN);
-  app.alerts.evaluate(freshSnapshot(clock, 6.4));
+  await app.alerts.evaluate(freshSnapshot(clock, 6.4));
   clock.advance(5 * MIN);
-  app.alerts.evaluate(freshSnapshot(clock, 0.2));
+  await app.alerts.evaluate(freshSnapshot(clock, 0.2));
 
   // Telegram delivers to one group (after a 429), the other removed the bot; Discord has no sink yet, so its rows wait.
   const sink = createRecordingSink('telegram', clock, (target, n) => {
@@ -53,38 +54,38 @@ export async function buildFullStore(): Promise<string> {
   app.alerts.registerSink(sink);
   await app.alerts.dispatcher.drain();
   // A moderator resubscribes the removed chat: what it missed is given up (failed rows), not sent late...
-  app.alerts.subscribe(chats.removed, 'tester');
+  await app.alerts.subscribe(chats.removed, 'tester');
 
   clock.set(Date.parse('2026-11-23T12:20:10Z'));
-  app.alerts.evaluate(freshSnapshot(clock, 0.9));
-  app.alerts.runDigests();
+  await app.alerts.evaluate(freshSnapshot(clock, 0.9));
+  await app.alerts.runDigests();
   // The cooling chat was alerted a minute ago: this crossing waits in alert_pending.
   clock.advance(MIN);
-  app.alerts.evaluate(freshSnapshot(clock, 0.2));
+  await app.alerts.evaluate(freshSnapshot(clock, 0.2));
   // ...and the bot is removed again: a paused subscription.
-  app.alerts.pauseChat('telegram', chats.removed.chatId, 'The bot was removed from this chat');
+  await app.alerts.pauseChat('telegram', chats.removed.chatId, 'The bot was removed from this chat');
 
   const market = createMarketStore(app.database);
   const now = clock.now();
   for (let i = 0; i < 3; i++) {
-    market.insert({
+    await market.insert({
       source: 'CoinGecko',
       fetchedAtMs: now - i * 5 * MIN,
       data: { ...marketWithRatio(0.1 + 0.2 * i), name: 'OpenGradient “OPG” l\'token ✓', priceChange24hPct: -3.3333333333333335, maxSupply: i === 0 ? null : 1e9, sourceUpdatedAtMs: now - i * 5 * MIN - 17_000 },
     });
   }
-  market.saveFailure('CoinGecko', { error: 'CoinGecko: HTTP 503 "busy"', failedAtMs: now - MIN });
+  await market.saveFailure('CoinGecko', { error: 'CoinGecko: HTTP 503 "busy"', failedAtMs: now - MIN });
 
-  createChartStore(app.database).saveFill('opengradient', { days: 90, source: 'CoinGecko market_chart', fetchedAtMs: now, points: 3 }, [
+  await createChartStore(app.database).saveFill('opengradient', { days: 90, source: 'CoinGecko market_chart', fetchedAtMs: now, points: 3 }, [
     { atMs: now - 3 * HOUR, priceUsd: 0.041, marketCapUsd: 41e6, volume24hUsd: 1.7e6 },
     { atMs: now - 2 * HOUR, priceUsd: null, marketCapUsd: 40.5e6, volume24hUsd: null },
     { atMs: now - HOUR, priceUsd: 1e-300, marketCapUsd: 0, volume24hUsd: 123_456_789.125 },
   ]);
 
   const inferences = createInferenceStore(app.database);
-  inferences.ensureState('og-devnet', 1_000);
+  await inferences.ensureState('og-devnet', 1_000);
   const hour = Math.floor(now / HOUR) * HOUR;
-  inferences.commitChunk({
+  await inferences.commitChunk({
     network: 'og-devnet',
     fromBlock: 1_000,
     nextBlock: 5_001,
@@ -96,11 +97,11 @@ export async function buildFullStore(): Promise<string> {
     undecodableLogs: 1,
     indexedBlockTimeMs: now - 30_000,
   });
-  inferences.recordHead('og-devnet', 5_013, now - 5_000);
-  inferences.recordRun('og-devnet', now, 'OpenGradient RPC: HTTP 502');
-  inferences.saveNetworkActivity('og-devnet', { totalTransactions: 9_007_199_254, transactionsToday: 12_345, fetchedAtMs: now });
+  await inferences.recordHead('og-devnet', 5_013, now - 5_000);
+  await inferences.recordRun('og-devnet', now, 'OpenGradient RPC: HTTP 502');
+  await inferences.saveNetworkActivity('og-devnet', { totalTransactions: 9_007_199_254, transactionsToday: 12_345, fetchedAtMs: now });
 
-  createDiscordStore(app.database).saveCommandHash('1234567890:guild:1100000000000000001', 'a'.repeat(64), now);
+  await createDiscordStore(app.database).saveCommandHash('1234567890:guild:1100000000000000001', 'a'.repeat(64), now);
 
   app.close();
   return path;
