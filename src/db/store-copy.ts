@@ -1,7 +1,8 @@
 /**
  * Moves a SQLite store into an empty PostgreSQL database: every table of the schema (see `storeTables`), in
- * foreign-key order, in one PostgreSQL transaction read from one SQLite snapshot, so a bot still writing to
- * the file cannot tear the copy and a failure leaves the target as empty as it was. Each table's row count
+ * foreign-key order, in one PostgreSQL transaction read from one SQLite snapshot (the file as it was when the
+ * copy started), so a bot still writing to the file cannot tear the copy, and a failure leaves the target as
+ * empty as it was. Each table's row count
  * is checked inside the transaction before it commits; ids are kept, and each identity sequence moves past
  * the highest id SQLite ever handed out, so new rows never reuse one.
  */
@@ -37,9 +38,11 @@ const MAX_PARAMETERS = 60_000;
 export async function copyStore(source: Database, target: PostgresDatabase, options: CopyOptions = {}): Promise<CopiedTable[]> {
   const tables = storeTables();
   const sqlite = source.sqlite;
-  // One read transaction: in WAL mode every read below sees the same snapshot, whatever a running bot writes.
+  // One read transaction, its snapshot taken by the first read, now: in WAL mode every read below sees the
+  // file as it was when the copy started, whatever a running bot writes meanwhile.
   sqlite.exec('BEGIN');
   try {
+    const sequences = sqliteSequences(source);
     return await target.db.transaction(async (tx) => {
       await lockAll(tx, tables);
       const occupied = await tablesWithRows(tx, tables);
@@ -48,7 +51,6 @@ export async function copyStore(source: Database, target: PostgresDatabase, opti
           `${target.where} already holds rows in ${occupied.join(', ')}; store copy only fills an empty database, so nothing was copied`,
         );
       }
-      const sequences = sqliteSequences(source);
       const copied: CopiedTable[] = [];
       for (const table of tables) {
         const rows = await copyTable(source, tx, table, options.batchRows ?? 1_000);

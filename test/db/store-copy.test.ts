@@ -1,3 +1,4 @@
+import Sqlite from 'better-sqlite3';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { openDatabase, type Database } from '../../src/db/open.js';
@@ -142,6 +143,36 @@ describe.each(PG_BACKENDS)('store copy into PostgreSQL (%s)', { timeout: 60_000 
       expect((failed as Error).message).not.toMatch(/Failed query|insert into/i);
       expect(Object.values(await pgCounts(target)).every((n) => n === 0)).toBe(true);
     } finally {
+      source.close();
+    }
+  });
+
+  it('copies the file as it was when the copy started while a running bot keeps writing to it', async ({ skip }) => {
+    // PGlite answers without ever yielding to timers, so no write could land between the copy's reads there.
+    skip(backend === 'pglite', 'needs a server that answers over a socket, so that writes land between the copy\'s reads');
+    const target = await testPostgres(backend, skip);
+    const path = await buildFullStore();
+    const source = openSqlite(path);
+    const writer = new Sqlite(path);
+    writer.pragma('busy_timeout = 5000');
+    try {
+      const before = writer.prepare('SELECT count(*) FROM market_snapshots').pluck().get() as number;
+      const insert = writer.prepare(
+        `INSERT INTO market_snapshots (coin_id, fetched_at_ms, source, symbol, name) VALUES ('opengradient', ?, 'CoinGecko', 'opg', 'OpenGradient')`,
+      );
+      let written = 0;
+      const timer = setInterval(() => {
+        insert.run(Date.now() + written);
+        written += 1;
+      }, 1);
+      // One row per INSERT, so the bot's writes land between the copy's reads.
+      const copied = await copyStore(source, target, { batchRows: 1 }).finally(() => clearInterval(timer));
+      expect(written).toBeGreaterThan(0);
+      expect(copied.find((t) => t.name === 'market_snapshots')?.rows).toBe(before);
+      expect((await pgCounts(target)).market_snapshots).toBe(before);
+      expect(writer.prepare('SELECT count(*) FROM market_snapshots').pluck().get()).toBe(before + written);
+    } finally {
+      writer.close();
       source.close();
     }
   });
