@@ -1,6 +1,7 @@
 /**
  * `npm run opg -- <words>`: one command through the console front end, then exit. `sync` runs one refresh
- * of every source and exits. A stored reading is used when fresh, so repeated runs do not spend API calls.
+ * of every source and exits; `store copy --to postgres://…` moves the SQLite store (see store-cli.ts).
+ * A stored reading is used when fresh, so repeated runs do not spend API calls.
  * Exit codes: 0 an answer, 1 an error or bad configuration, 2 a usage reply.
  */
 import { createApp } from './app.js';
@@ -12,6 +13,7 @@ import { asOfText, count } from './core/format.js';
 import { configFromProcess } from './env.js';
 import { createLogger } from './logger.js';
 import { secretsOf } from './config.js';
+import { runStoreCommand } from './store-cli.js';
 
 /** Where pictures (charts) are written, relative to the working directory. */
 const CHARTS_DIR = 'charts';
@@ -28,6 +30,7 @@ function inferenceLine(app: ReturnType<typeof createApp>): number {
 
 async function main(argv: string[]): Promise<number> {
   const config = configFromProcess();
+  if (argv[0] === 'store') return runStoreCommand(argv.slice(1), config, process.stdout, process.stderr);
   // At a terminal, warnings are a line a person reads; piped (cron, CI), the JSON an operator collects.
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: secretsOf(config), short: process.stderr.isTTY === true });
   const app = createApp({ config, logger, clock: systemClock });

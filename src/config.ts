@@ -8,13 +8,19 @@ import { parse as parseDotenv } from 'dotenv';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from './core/errors.js';
+import { MIN_TAKEOVER_SECONDS, postgresUrlSecrets } from './db/postgres-settings.js';
 import { DEFAULT_CONTRACTS } from './sources/opengradient/events.js';
 
 export type CoinGeckoPlan = 'demo' | 'pro';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface Config {
-  readonly telegram: { readonly token: string; readonly apiRoot: string } | null;
+  readonly telegram: {
+    readonly token: string;
+    readonly apiRoot: string;
+    /** Receive updates on the HTTP endpoint at this public URL instead of long polling; null: long polling. */
+    readonly webhook: { readonly url: string; readonly secret: string } | null;
+  } | null;
   readonly discord: { readonly token: string; readonly apiUrl: string; readonly guildId: string | null } | null;
   readonly coingecko: {
     readonly apiUrl: string;
@@ -35,6 +41,10 @@ export interface Config {
   };
   readonly alerts: { readonly defaultThresholds: readonly number[]; readonly hysteresis: number };
   readonly databasePath: string;
+  /** `DATABASE_URL`: the PostgreSQL store, used instead of the SQLite file; null for the file. */
+  readonly databaseUrl: string | null;
+  /** With PostgreSQL: the most time a standby waits after the leader is gone before it leads. */
+  readonly leaderTakeoverSeconds: number;
   readonly refreshCron: string;
   /** CoinGecko tickers (venues, depth) and new-listing alerts. */
   readonly marketsCron: string;
@@ -100,6 +110,13 @@ const thresholdList = optional.pipe(
     .optional(),
 );
 
+/** Telegram's webhook ports on its own Bot API servers; a local Bot API server posts anywhere. */
+const TELEGRAM_WEBHOOK_PORTS = ['443', '80', '88', '8443'];
+const TELEGRAM_DEFAULT_API_ROOT = 'https://api.telegram.org';
+
+/** The variables whose values never appear in an error: secrets, and URLs that may carry a password. */
+const UNECHOED = new Set(['TELEGRAM_BOT_TOKEN', 'DISCORD_TOKEN', 'COINGECKO_API_KEY', 'TELEGRAM_WEBHOOK_SECRET', 'DATABASE_URL']);
+
 const envSchema = z.object({
   TELEGRAM_BOT_TOKEN: optional,
   TELEGRAM_API_ROOT: httpUrl('the Bot API root'),
@@ -128,6 +145,26 @@ const envSchema = z.object({
     z.coerce.number({ message: 'expected a fraction from 0 to 0.9, such as 0.1' }).min(0, 'expected a fraction from 0 to 0.9, such as 0.1').max(0.9, 'expected a fraction from 0 to 0.9, such as 0.1').optional(),
   ),
   DATABASE_PATH: optional,
+  DATABASE_URL: optional.pipe(
+    z
+      .string()
+      .refine((v) => {
+        try {
+          return ['postgres:', 'postgresql:'].includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      }, 'expected a PostgreSQL URL such as postgres://opg@db.example:5432/opg_bot')
+      .optional(),
+  ),
+  LEADER_TAKEOVER_SECONDS: wholeNumber(MIN_TAKEOVER_SECONDS, 3_600),
+  TELEGRAM_WEBHOOK_URL: optional.pipe(z.string().url('expected the public https URL Telegram posts updates to').optional()),
+  TELEGRAM_WEBHOOK_SECRET: optional.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,256}$/, "expected 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for a webhook secret_token)")
+      .optional(),
+  ),
   REFRESH_CRON: cronExpr,
   MARKETS_CRON: cronExpr,
   STALE_AFTER_MINUTES: wholeNumber(1, 10_080),
@@ -162,29 +199,60 @@ export function readDotenv(path = '.env'): Record<string, string> {
   return parseDotenv(readFileSync(path));
 }
 
+/** Problems that involve more than one variable, keyed by the variable to fix. */
+function crossProblems(env: Record<string, string | undefined>): Array<[string, string]> {
+  const set = (key: string) => (env[key]?.trim() ?? '') !== '';
+  const problems: Array<[string, string]> = [];
+  if (set('TELEGRAM_WEBHOOK_URL')) {
+    if (!set('TELEGRAM_BOT_TOKEN')) problems.push(['TELEGRAM_WEBHOOK_URL', 'needs TELEGRAM_BOT_TOKEN (the webhook receives that bot\'s updates)']);
+    if (!set('TELEGRAM_WEBHOOK_SECRET')) {
+      problems.push(['TELEGRAM_WEBHOOK_URL', 'needs TELEGRAM_WEBHOOK_SECRET, so only Telegram can post updates to the endpoint']);
+    }
+    const root = (env.TELEGRAM_API_ROOT?.trim() || TELEGRAM_DEFAULT_API_ROOT).replace(/\/+$/, '');
+    try {
+      const url = new URL(env.TELEGRAM_WEBHOOK_URL!.trim());
+      const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+      if (root === TELEGRAM_DEFAULT_API_ROOT && (url.protocol !== 'https:' || !TELEGRAM_WEBHOOK_PORTS.includes(port))) {
+        problems.push([
+          'TELEGRAM_WEBHOOK_URL',
+          'expected an https URL on port 443, 80, 88 or 8443 (what Telegram posts to; any URL works with a local Bot API server in TELEGRAM_API_ROOT)',
+        ]);
+      } else if (!['https:', 'http:'].includes(url.protocol)) {
+        problems.push(['TELEGRAM_WEBHOOK_URL', 'expected an http(s) URL']);
+      }
+    } catch {
+      // Reported by the field's own check.
+    }
+  } else if (set('TELEGRAM_WEBHOOK_SECRET')) {
+    problems.push(['TELEGRAM_WEBHOOK_SECRET', 'set without TELEGRAM_WEBHOOK_URL; set both to receive updates by webhook, neither for long polling']);
+  }
+  return problems;
+}
+
 /**
  * Builds the config from an environment (normally `process.env` merged over `.env`).
  * @throws ConfigError listing every bad variable with the form it expects.
  */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const secrets = new Set(['TELEGRAM_BOT_TOKEN', 'DISCORD_TOKEN', 'COINGECKO_API_KEY']);
-    const byKey = new Map<string, string>();
-    for (const issue of parsed.error.issues) {
-      const key = String(issue.path[0]);
-      if (byKey.has(key)) continue;
-      const got = secrets.has(key) ? '' : ` (got '${show(env[key])}')`;
-      byKey.set(key, `${key}: ${issue.message}${got}`);
-    }
-    const problems = [...byKey.values()];
-    throw new ConfigError(problems);
+  const byKey = new Map<string, string>();
+  for (const issue of parsed.success ? [] : parsed.error.issues) {
+    const key = String(issue.path[0]);
+    if (byKey.has(key)) continue;
+    const got = UNECHOED.has(key) ? '' : ` (got '${show(env[key])}')`;
+    byKey.set(key, `${key}: ${issue.message}${got}`);
   }
+  for (const [key, message] of crossProblems(env)) if (!byKey.has(key)) byKey.set(key, `${key}: ${message}`);
+  if (!parsed.success || byKey.size > 0) throw new ConfigError([...byKey.values()]);
   const e = parsed.data;
   const plan: CoinGeckoPlan = e.COINGECKO_API_PLAN ?? 'demo';
   const config: Config = {
     telegram: e.TELEGRAM_BOT_TOKEN
-      ? { token: e.TELEGRAM_BOT_TOKEN, apiRoot: e.TELEGRAM_API_ROOT ?? 'https://api.telegram.org' }
+      ? {
+          token: e.TELEGRAM_BOT_TOKEN,
+          apiRoot: e.TELEGRAM_API_ROOT ?? TELEGRAM_DEFAULT_API_ROOT,
+          webhook: e.TELEGRAM_WEBHOOK_URL && e.TELEGRAM_WEBHOOK_SECRET ? { url: e.TELEGRAM_WEBHOOK_URL, secret: e.TELEGRAM_WEBHOOK_SECRET } : null,
+        }
       : null,
     discord: e.DISCORD_TOKEN
       ? { token: e.DISCORD_TOKEN, apiUrl: e.DISCORD_API_URL ?? 'https://discord.com/api', guildId: e.DISCORD_GUILD_ID ?? null }
@@ -209,6 +277,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       hysteresis: e.ALERT_HYSTERESIS ?? 0.1,
     },
     databasePath: e.DATABASE_PATH ?? './data/opg-bot.sqlite',
+    databaseUrl: e.DATABASE_URL ?? null,
+    leaderTakeoverSeconds: e.LEADER_TAKEOVER_SECONDS ?? 15,
     refreshCron: e.REFRESH_CRON ?? '*/5 * * * *',
     marketsCron: e.MARKETS_CRON ?? '0 * * * *',
     staleAfterMs: (e.STALE_AFTER_MINUTES ?? 15) * 60_000,
@@ -219,7 +289,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
 /** The values that must never reach a log line, an error or a reply. */
 export function secretsOf(config: Config): string[] {
-  return [config.telegram?.token, config.discord?.token, config.coingecko.apiKey].filter(
-    (s): s is string => typeof s === 'string' && s.length > 0,
-  );
+  return [
+    config.telegram?.token,
+    config.telegram?.webhook?.secret,
+    config.discord?.token,
+    config.coingecko.apiKey,
+    ...(config.databaseUrl ? postgresUrlSecrets(config.databaseUrl) : []),
+  ].filter((s): s is string => typeof s === 'string' && s.length > 0);
 }

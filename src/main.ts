@@ -20,6 +20,16 @@ import { createScheduler } from './scheduler.js';
 
 async function main(): Promise<number> {
   const config = configFromProcess();
+  // Accepted by the config for `store copy` and the multi-instance work, not run yet: starting on the SQLite
+  // file or long polling instead would quietly do something other than what the operator set up.
+  const notYet = [config.databaseUrl && 'DATABASE_URL (PostgreSQL)', config.telegram?.webhook && 'TELEGRAM_WEBHOOK_URL (webhooks)'].filter(Boolean);
+  if (notYet.length > 0) {
+    process.stderr.write(
+      `opg-bot: this version does not run with ${notYet.join(' or ')} yet; unset ${notYet.length > 1 ? 'them' : 'it'} to run on the SQLite file at\n` +
+        'DATABASE_PATH with long polling. `npm run opg -- store copy --to postgres://…` prepares a PostgreSQL database.\n',
+    );
+    return 1;
+  }
   const platforms = [config.telegram && 'telegram', config.discord && 'discord'].filter(Boolean);
   const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
   if (platforms.length === 0 && !interactive) {

@@ -1,0 +1,112 @@
+/**
+ * PostgreSQL for tests: PGlite (PostgreSQL compiled to WebAssembly, in this process) so `npm test` passes on
+ * a machine with no server, and a real server when `TEST_DATABASE_URL` names one (`.ci/run` sets it). Each
+ * test gets its own database, created from the committed migrations as in production and dropped when the
+ * test ends, so parallel test files never meet.
+ */
+import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate } from 'drizzle-orm/pglite/migrator';
+import pg from 'pg';
+import { onTestFinished } from 'vitest';
+import * as pgSchema from '../../src/db/pg-schema/index.js';
+import { openPostgres, PG_MIGRATIONS_FOLDER, type PgStoreDb, type PostgresDatabase } from '../../src/db/postgres.js';
+
+/** The server tests may create databases on (trust auth, a user allowed CREATE DATABASE), or null. */
+export const TEST_DATABASE_URL: string | null = process.env.TEST_DATABASE_URL?.trim() || null;
+
+/** Why a test that needs a real server did not run. */
+export const NO_SERVER =
+  'needs a real PostgreSQL server (TEST_DATABASE_URL is not set; .ci/run sets it): PGlite is one connection in this process, so locks across connections and dropped connections cannot be shown on it';
+
+export type PgBackend = 'pglite' | 'server';
+
+export interface TestPostgres extends PostgresDatabase {
+  backend: PgBackend;
+}
+
+export interface ServerDatabase extends TestPostgres {
+  /** A URL for this test's own database, for code that connects by URL. */
+  url: string;
+}
+
+/**
+ * One migrated PGlite per test worker, cloned for each test: starting PGlite compiles PostgreSQL's
+ * WebAssembly (seconds on a busy machine), a clone copies a ready database.
+ */
+let pgliteTemplate: Promise<PGlite> | null = null;
+
+/** A fresh, migrated PGlite database in this process, closed when the test ends. */
+export async function pgliteDatabase(): Promise<TestPostgres> {
+  pgliteTemplate ??= (async () => {
+    const template = new PGlite();
+    await migrate(drizzle(template), { migrationsFolder: PG_MIGRATIONS_FOLDER });
+    return template;
+  })();
+  // clone() is declared on the interface; the instance it returns is a PGlite.
+  const client = (await (await pgliteTemplate).clone()) as PGlite;
+  const db = drizzle(client, { schema: pgSchema });
+  const close = async () => {
+    if (!client.closed) await client.close();
+  };
+  onTestFinished(close);
+  return { backend: 'pglite', db: db as unknown as PgStoreDb, where: 'pglite (in memory)', close };
+}
+
+/**
+ * A fresh empty database on the real server (no migrations applied), dropped when the test ends, after
+ * `closeFirst` (connections of the test's own that use it). Call only when `TEST_DATABASE_URL` is set.
+ */
+export async function emptyServerDatabase(closeFirst: () => Promise<void> = async () => {}): Promise<string> {
+  if (!TEST_DATABASE_URL) throw new Error(NO_SERVER);
+  const name = `opg_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await adminQuery(`CREATE DATABASE ${name}`);
+  onTestFinished(async () => {
+    try {
+      await closeFirst();
+    } finally {
+      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  });
+  const url = new URL(TEST_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL! });
+  await admin.connect();
+  try {
+    await admin.query(text);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A fresh database on the real server, opened and migrated with `openPostgres` as the bot does. */
+export async function serverDatabase(): Promise<ServerDatabase> {
+  let opened: Awaited<ReturnType<typeof openPostgres>> | null = null;
+  let closed = false;
+  const close = async () => {
+    if (closed || !opened) return;
+    closed = true;
+    await opened.close();
+  };
+  const url = await emptyServerDatabase(close);
+  opened = await openPostgres(url);
+  return { backend: 'server', db: opened.db, where: opened.where, url, close };
+}
+
+/** The backends a store test runs against: PGlite always, the real server when reachable. */
+export const PG_BACKENDS: readonly PgBackend[] = ['pglite', 'server'];
+
+/**
+ * A fresh migrated database on `backend`; for `server` without `TEST_DATABASE_URL` the test is skipped
+ * with the reason. Call before anything else the test sets up (a skip does not run `onTestFinished`).
+ */
+export async function testPostgres(backend: PgBackend, skip: (condition: boolean, note?: string) => void): Promise<TestPostgres> {
+  if (backend === 'pglite') return pgliteDatabase();
+  skip(!TEST_DATABASE_URL, NO_SERVER);
+  return serverDatabase();
+}
