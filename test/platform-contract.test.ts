@@ -66,6 +66,32 @@ describe("Discord's contract", () => {
     expect(noImage?.problems.join()).toContain('embeds.0.image.url');
   });
 
+  it('refuses an embed field whose name or value is empty or blank, naming the field', () => {
+    const field = (name: string, value: string) => channelPost({ embeds: [{ title: 't', fields: [{ name: 'Price', value: '$1' }, { name, value }] }] });
+    expect(field('Supply', '12')).toBeNull();
+    const refusal = field('Supply', '');
+    expect(refusal?.body.code).toBe(50035);
+    expect(refusal?.body.errors).toEqual({ embeds: { '0': { fields: { '1': { value: { _errors: [{ code: 'BASE_TYPE_REQUIRED', message: 'This field is required' }] } } } } } });
+    expect(field(' ', 'x')?.problems).toEqual(['embeds.0.fields.1.name: This field is required']);
+  });
+
+  it('refuses an empty embed, and an empty body on a message post', () => {
+    const refusal = channelPost({ content: 'hi', embeds: [{ title: 'ok' }, {}] });
+    expect(refusal?.problems).toEqual(['embeds.1: List item values of ModelType are required']);
+    expect(discordRefusal({ method: 'POST', path: '/webhooks/1/tok', ...json({ embeds: [{ color: 5 }] }) })?.body.code).toBe(50035);
+    const empty = discordRefusal({ method: 'POST', path: '/channels/1/messages', contentType: 'application/json', raw: Buffer.alloc(0) });
+    expect(empty?.body).toEqual({ code: 50006, message: 'Cannot send an empty message' });
+  });
+
+  it('refuses a custom_id used twice among the components of one message', () => {
+    const button = (id: string) => ({ type: 2, style: 2, label: 'Refresh', custom_id: id });
+    const rows = (a: string, b: string) => [{ type: 1, components: [button(a)] }, { type: 1, components: [button(b)] }];
+    expect(channelPost({ ...body, components: rows('refresh:stats', 'refresh:volume') })).toBeNull();
+    const refusal = channelPost({ ...body, components: rows('refresh:stats', 'refresh:stats') });
+    expect(refusal?.problems).toEqual(['components.1.components.0.custom_id: Component custom id was already specified']);
+    expect(JSON.stringify(refusal?.body.errors)).toContain('COMPONENT_CUSTOM_ID_DUPLICATED');
+  });
+
   it('refuses a field of the wrong type, per the spec', () => {
     expect(channelPost({ content: 'hi', components: 'not a list' })?.problems.join()).toContain('components');
     expect(channelPost({ content: 'hi', allowed_mentions: { parse: ['everyone', 'nobody'] } })?.problems.join()).toContain('allowed_mentions.parse');
