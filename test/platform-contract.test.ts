@@ -2,11 +2,12 @@
  * The stand-ins' contract checks refuse what Discord and Telegram refuse, naming the field, and accept
  * what the bot's renderers produce: tested here so a check that cannot fail cannot hide.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { renderDiscord } from '../src/adapters/discord/render.js';
 import { renderTelegramHtml } from '../src/adapters/telegram/render.js';
 import { reply } from '../src/core/reply.js';
 import { discordRefusal, embedCharacters } from './helpers/discord-contract.js';
+import { APP_ID, INTERACTION_TOKEN_TTL_MS, startDiscordStandIn } from './helpers/discord-server.js';
 import { parseTelegramHtml, telegramProblems } from './helpers/telegram-contract.js';
 
 const json = (body: unknown) => ({ contentType: 'application/json', raw: Buffer.from(JSON.stringify(body)) });
@@ -101,6 +102,76 @@ describe("Discord's contract", () => {
     const command = { name: 'opg', description: 'd', type: 1, options: [{ type: 1, name: 'Stats Now', description: 'd' }] };
     const refusal = discordRefusal({ method: 'PUT', path: '/applications/1/guilds/2/commands', ...json([command]) });
     expect(refusal?.problems.join()).toContain('0.options.0.name');
+  });
+});
+
+describe("Discord stand-in's interaction state", () => {
+  async function standIn(options: { firstResponseWindowMs?: number } = {}) {
+    let clockMs = 1_800_000_000_000;
+    const discord = await startDiscordStandIn({ ...options, now: () => clockMs });
+    let closed = false;
+    onTestFinished(async () => {
+      discord.allowRefusals();
+      if (!closed) await discord.close();
+    });
+    const { id, token } = discord.interact(discord.slash({ subcommand: 'stats' }));
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${discord.apiUrl}/v10${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as { code: number; message: string }) };
+    };
+    return {
+      discord,
+      advance: (ms: number) => void (clockMs += ms),
+      callback: (type = 5, at = { id, token }) => call('POST', `/interactions/${at.id}/${at.token}/callback`, { type }),
+      original: (method: 'PATCH' | 'DELETE') => call(method, `/webhooks/${APP_ID}/${token}/messages/@original`, method === 'PATCH' ? { content: 'Figures' } : undefined),
+      followUp: () => call('POST', `/webhooks/${APP_ID}/${token}`, { content: 'More' }),
+      close: async () => {
+        closed = true;
+        await discord.close();
+      },
+    };
+  }
+
+  it('takes one callback, then @original edits and follow-ups, and counts no refusal', async () => {
+    const s = await standIn();
+    s.advance(2_900);
+    expect(await s.callback()).toEqual({ status: 204, body: null });
+    s.advance(10 * 60_000);
+    expect((await s.original('PATCH')).status).toBe(200);
+    expect((await s.followUp()).status).toBe(200);
+    expect((await s.original('DELETE')).status).toBe(204);
+    expect(s.discord.refusals).toEqual([]);
+    await s.close();
+  });
+
+  it('refuses a second callback with 40060, and close() names it', async () => {
+    const s = await standIn();
+    await s.callback(5);
+    expect(await s.callback(4)).toEqual({ status: 400, body: { code: 40060, message: 'Interaction has already been acknowledged.' } });
+    await expect(s.close()).rejects.toThrow(/already acknowledged/);
+  });
+
+  it('refuses a first callback after 3 s, and any after the token expired, with 10062', async () => {
+    const late = await standIn();
+    late.advance(3_001);
+    expect(await late.callback()).toEqual({ status: 404, body: { code: 10062, message: 'Unknown interaction' } });
+    expect(late.discord.refusals[0]!.problems[0]).toMatch(/3001 ms after its dispatch; Discord allows 3000 ms/);
+    const lenient = await standIn({ firstResponseWindowMs: 20_000 });
+    lenient.advance(19_000);
+    expect((await lenient.callback()).status).toBe(204);
+    expect((await lenient.callback(5, { id: '1', token: 'never-dispatched' })).body?.code).toBe(10062);
+  });
+
+  it('refuses @original and follow-ups before the acknowledgement (10015) and after 15 minutes (50027)', async () => {
+    const s = await standIn();
+    expect(await s.original('PATCH')).toEqual({ status: 404, body: { code: 10015, message: 'Unknown Webhook' } });
+    expect((await s.original('DELETE')).body?.code).toBe(10015);
+    expect((await s.followUp()).body?.code).toBe(10015);
+    expect(s.discord.refusals).toHaveLength(3);
+    await s.callback();
+    s.advance(INTERACTION_TOKEN_TTL_MS + 1);
+    expect(await s.followUp()).toEqual({ status: 401, body: { code: 50027, message: 'Invalid Webhook Token' } });
+    expect(s.discord.refusals).toHaveLength(4);
   });
 });
 
