@@ -9,6 +9,7 @@ import { reply } from '../src/core/reply.js';
 import { discordRefusal, embedCharacters } from './helpers/discord-contract.js';
 import { APP_ID, INTERACTION_TOKEN_TTL_MS, startDiscordStandIn } from './helpers/discord-server.js';
 import { parseTelegramHtml, telegramProblems } from './helpers/telegram-contract.js';
+import { NOT_MODIFIED, startTelegramServer } from './helpers/telegram-server.js';
 
 const json = (body: unknown) => ({ contentType: 'application/json', raw: Buffer.from(JSON.stringify(body)) });
 const channelPost = (body: unknown) => discordRefusal({ method: 'POST', path: '/channels/1/messages', ...json(body) });
@@ -221,5 +222,47 @@ describe("Telegram's contract", () => {
 
   it('refuses a method Telegram does not have', () => {
     expect(send({}, 'sendPigeon')).toEqual(['method "sendPigeon" not found']);
+  });
+});
+
+describe("Telegram stand-in's message state", () => {
+  async function server() {
+    const tg = await startTelegramServer();
+    onTestFinished(() => {
+      tg.allowRefusals();
+      return tg.close();
+    });
+    const call = async (method: string, params: Record<string, unknown>) => {
+      const res = await fetch(`${tg.url}/bot${tg.token}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) });
+      return (await res.json()) as { ok: boolean; description?: string; result?: { message_id: number } };
+    };
+    return { tg, call };
+  }
+  const keyboard = { inline_keyboard: [[{ text: 'Refresh', callback_data: 'refresh:stats' }]] };
+
+  it('refuses an edit that changes nothing as "not modified", and takes one that changes the text or the markup', async () => {
+    const { tg, call } = await server();
+    const sent = await call('sendMessage', { chat_id: -100, text: '<b>Price</b> $1', parse_mode: 'HTML', reply_markup: keyboard });
+    const edit = (text: string, markup?: unknown) => call('editMessageText', { chat_id: -100, message_id: sent.result!.message_id, text, parse_mode: 'HTML', ...(markup ? { reply_markup: markup } : {}) });
+    expect(await edit('<b>Price</b> $1', keyboard)).toMatchObject({ ok: false, description: NOT_MODIFIED });
+    expect((await edit('<b>Price</b> $2', keyboard)).ok).toBe(true);
+    expect((await edit('<b>Price</b> $2')).ok).toBe(true);
+    expect((await edit('<b>Price</b> $2')).description).toBe(NOT_MODIFIED);
+    expect(tg.notModified).toHaveLength(2);
+    expect(tg.refusals).toEqual([]);
+  });
+
+  it('refuses editMessageText on a photo, as a refusal, and takes edits of messages it never sent', async () => {
+    const { tg, call } = await server();
+    const form = new FormData();
+    form.set('chat_id', '-100');
+    form.set('photo', 'attach://chart');
+    form.set('chart', new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])]), 'chart.png');
+    form.set('caption', 'Chart');
+    const photo = (await (await fetch(`${tg.url}/bot${tg.token}/sendPhoto`, { method: 'POST', body: form })).json()) as { result: { message_id: number } };
+    const refused = await call('editMessageText', { chat_id: -100, message_id: photo.result.message_id, text: 'Chart' });
+    expect(refused).toMatchObject({ ok: false, description: 'Bad Request: there is no text in the message to edit' });
+    expect(tg.refusals).toHaveLength(1);
+    expect((await call('editMessageText', { chat_id: -100, message_id: 4_242, text: 'anything' })).ok).toBe(true);
   });
 });
