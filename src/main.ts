@@ -93,7 +93,7 @@ async function main(): Promise<number> {
       clock: systemClock,
       lifecycle: app.alerts,
     });
-    app.alerts.registerSink(createTelegramSink({ token: config.telegram.token, apiRoot: config.telegram.apiRoot }));
+    app.alerts.registerSink(createTelegramSink({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger }));
     stops.push(() => telegram.stop());
     // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
     telegram.start().catch((err: unknown) => logger.error({ err }, 'Telegram front end failed to start'));

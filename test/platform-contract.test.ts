@@ -2,12 +2,14 @@
  * The stand-ins' contract checks refuse what Discord and Telegram refuse, naming the field, and accept
  * what the bot's renderers produce: tested here so a check that cannot fail cannot hide.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { renderDiscord } from '../src/adapters/discord/render.js';
 import { renderTelegramHtml } from '../src/adapters/telegram/render.js';
 import { reply } from '../src/core/reply.js';
 import { discordRefusal, embedCharacters } from './helpers/discord-contract.js';
+import { APP_ID, INTERACTION_TOKEN_TTL_MS, startDiscordStandIn } from './helpers/discord-server.js';
 import { parseTelegramHtml, telegramProblems } from './helpers/telegram-contract.js';
+import { NOT_MODIFIED, startTelegramServer } from './helpers/telegram-server.js';
 
 const json = (body: unknown) => ({ contentType: 'application/json', raw: Buffer.from(JSON.stringify(body)) });
 const channelPost = (body: unknown) => discordRefusal({ method: 'POST', path: '/channels/1/messages', ...json(body) });
@@ -66,6 +68,32 @@ describe("Discord's contract", () => {
     expect(noImage?.problems.join()).toContain('embeds.0.image.url');
   });
 
+  it('refuses an embed field whose name or value is empty or blank, naming the field', () => {
+    const field = (name: string, value: string) => channelPost({ embeds: [{ title: 't', fields: [{ name: 'Price', value: '$1' }, { name, value }] }] });
+    expect(field('Supply', '12')).toBeNull();
+    const refusal = field('Supply', '');
+    expect(refusal?.body.code).toBe(50035);
+    expect(refusal?.body.errors).toEqual({ embeds: { '0': { fields: { '1': { value: { _errors: [{ code: 'BASE_TYPE_REQUIRED', message: 'This field is required' }] } } } } } });
+    expect(field(' ', 'x')?.problems).toEqual(['embeds.0.fields.1.name: This field is required']);
+  });
+
+  it('refuses an empty embed, and an empty body on a message post', () => {
+    const refusal = channelPost({ content: 'hi', embeds: [{ title: 'ok' }, {}] });
+    expect(refusal?.problems).toEqual(['embeds.1: List item values of ModelType are required']);
+    expect(discordRefusal({ method: 'POST', path: '/webhooks/1/tok', ...json({ embeds: [{ color: 5 }] }) })?.body.code).toBe(50035);
+    const empty = discordRefusal({ method: 'POST', path: '/channels/1/messages', contentType: 'application/json', raw: Buffer.alloc(0) });
+    expect(empty?.body).toEqual({ code: 50006, message: 'Cannot send an empty message' });
+  });
+
+  it('refuses a custom_id used twice among the components of one message', () => {
+    const button = (id: string) => ({ type: 2, style: 2, label: 'Refresh', custom_id: id });
+    const rows = (a: string, b: string) => [{ type: 1, components: [button(a)] }, { type: 1, components: [button(b)] }];
+    expect(channelPost({ ...body, components: rows('refresh:stats', 'refresh:volume') })).toBeNull();
+    const refusal = channelPost({ ...body, components: rows('refresh:stats', 'refresh:stats') });
+    expect(refusal?.problems).toEqual(['components.1.components.0.custom_id: Component custom id was already specified']);
+    expect(JSON.stringify(refusal?.body.errors)).toContain('COMPONENT_CUSTOM_ID_DUPLICATED');
+  });
+
   it('refuses a field of the wrong type, per the spec', () => {
     expect(channelPost({ content: 'hi', components: 'not a list' })?.problems.join()).toContain('components');
     expect(channelPost({ content: 'hi', allowed_mentions: { parse: ['everyone', 'nobody'] } })?.problems.join()).toContain('allowed_mentions.parse');
@@ -75,6 +103,76 @@ describe("Discord's contract", () => {
     const command = { name: 'opg', description: 'd', type: 1, options: [{ type: 1, name: 'Stats Now', description: 'd' }] };
     const refusal = discordRefusal({ method: 'PUT', path: '/applications/1/guilds/2/commands', ...json([command]) });
     expect(refusal?.problems.join()).toContain('0.options.0.name');
+  });
+});
+
+describe("Discord stand-in's interaction state", () => {
+  async function standIn(options: { firstResponseWindowMs?: number } = {}) {
+    let clockMs = 1_800_000_000_000;
+    const discord = await startDiscordStandIn({ ...options, now: () => clockMs });
+    let closed = false;
+    onTestFinished(async () => {
+      discord.allowRefusals();
+      if (!closed) await discord.close();
+    });
+    const { id, token } = discord.interact(discord.slash({ subcommand: 'stats' }));
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${discord.apiUrl}/v10${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+      return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as { code: number; message: string }) };
+    };
+    return {
+      discord,
+      advance: (ms: number) => void (clockMs += ms),
+      callback: (type = 5, at = { id, token }) => call('POST', `/interactions/${at.id}/${at.token}/callback`, { type }),
+      original: (method: 'PATCH' | 'DELETE') => call(method, `/webhooks/${APP_ID}/${token}/messages/@original`, method === 'PATCH' ? { content: 'Figures' } : undefined),
+      followUp: () => call('POST', `/webhooks/${APP_ID}/${token}`, { content: 'More' }),
+      close: async () => {
+        closed = true;
+        await discord.close();
+      },
+    };
+  }
+
+  it('takes one callback, then @original edits and follow-ups, and counts no refusal', async () => {
+    const s = await standIn();
+    s.advance(2_900);
+    expect(await s.callback()).toEqual({ status: 204, body: null });
+    s.advance(10 * 60_000);
+    expect((await s.original('PATCH')).status).toBe(200);
+    expect((await s.followUp()).status).toBe(200);
+    expect((await s.original('DELETE')).status).toBe(204);
+    expect(s.discord.refusals).toEqual([]);
+    await s.close();
+  });
+
+  it('refuses a second callback with 40060, and close() names it', async () => {
+    const s = await standIn();
+    await s.callback(5);
+    expect(await s.callback(4)).toEqual({ status: 400, body: { code: 40060, message: 'Interaction has already been acknowledged.' } });
+    await expect(s.close()).rejects.toThrow(/already acknowledged/);
+  });
+
+  it('refuses a first callback after 3 s, and any after the token expired, with 10062', async () => {
+    const late = await standIn();
+    late.advance(3_001);
+    expect(await late.callback()).toEqual({ status: 404, body: { code: 10062, message: 'Unknown interaction' } });
+    expect(late.discord.refusals[0]!.problems[0]).toMatch(/3001 ms after its dispatch; Discord allows 3000 ms/);
+    const lenient = await standIn({ firstResponseWindowMs: 20_000 });
+    lenient.advance(19_000);
+    expect((await lenient.callback()).status).toBe(204);
+    expect((await lenient.callback(5, { id: '1', token: 'never-dispatched' })).body?.code).toBe(10062);
+  });
+
+  it('refuses @original and follow-ups before the acknowledgement (10015) and after 15 minutes (50027)', async () => {
+    const s = await standIn();
+    expect(await s.original('PATCH')).toEqual({ status: 404, body: { code: 10015, message: 'Unknown Webhook' } });
+    expect((await s.original('DELETE')).body?.code).toBe(10015);
+    expect((await s.followUp()).body?.code).toBe(10015);
+    expect(s.discord.refusals).toHaveLength(3);
+    await s.callback();
+    s.advance(INTERACTION_TOKEN_TTL_MS + 1);
+    expect(await s.followUp()).toEqual({ status: 401, body: { code: 50027, message: 'Invalid Webhook Token' } });
+    expect(s.discord.refusals).toHaveLength(4);
   });
 });
 
@@ -124,5 +222,47 @@ describe("Telegram's contract", () => {
 
   it('refuses a method Telegram does not have', () => {
     expect(send({}, 'sendPigeon')).toEqual(['method "sendPigeon" not found']);
+  });
+});
+
+describe("Telegram stand-in's message state", () => {
+  async function server() {
+    const tg = await startTelegramServer();
+    onTestFinished(() => {
+      tg.allowRefusals();
+      return tg.close();
+    });
+    const call = async (method: string, params: Record<string, unknown>) => {
+      const res = await fetch(`${tg.url}/bot${tg.token}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) });
+      return (await res.json()) as { ok: boolean; description?: string; result?: { message_id: number } };
+    };
+    return { tg, call };
+  }
+  const keyboard = { inline_keyboard: [[{ text: 'Refresh', callback_data: 'refresh:stats' }]] };
+
+  it('refuses an edit that changes nothing as "not modified", and takes one that changes the text or the markup', async () => {
+    const { tg, call } = await server();
+    const sent = await call('sendMessage', { chat_id: -100, text: '<b>Price</b> $1', parse_mode: 'HTML', reply_markup: keyboard });
+    const edit = (text: string, markup?: unknown) => call('editMessageText', { chat_id: -100, message_id: sent.result!.message_id, text, parse_mode: 'HTML', ...(markup ? { reply_markup: markup } : {}) });
+    expect(await edit('<b>Price</b> $1', keyboard)).toMatchObject({ ok: false, description: NOT_MODIFIED });
+    expect((await edit('<b>Price</b> $2', keyboard)).ok).toBe(true);
+    expect((await edit('<b>Price</b> $2')).ok).toBe(true);
+    expect((await edit('<b>Price</b> $2')).description).toBe(NOT_MODIFIED);
+    expect(tg.notModified).toHaveLength(2);
+    expect(tg.refusals).toEqual([]);
+  });
+
+  it('refuses editMessageText on a photo, as a refusal, and takes edits of messages it never sent', async () => {
+    const { tg, call } = await server();
+    const form = new FormData();
+    form.set('chat_id', '-100');
+    form.set('photo', 'attach://chart');
+    form.set('chart', new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])]), 'chart.png');
+    form.set('caption', 'Chart');
+    const photo = (await (await fetch(`${tg.url}/bot${tg.token}/sendPhoto`, { method: 'POST', body: form })).json()) as { result: { message_id: number } };
+    const refused = await call('editMessageText', { chat_id: -100, message_id: photo.result.message_id, text: 'Chart' });
+    expect(refused).toMatchObject({ ok: false, description: 'Bad Request: there is no text in the message to edit' });
+    expect(tg.refusals).toHaveLength(1);
+    expect((await call('editMessageText', { chat_id: -100, message_id: 4_242, text: 'anything' })).ok).toBe(true);
   });
 });

@@ -3,8 +3,10 @@
  * (or the `payload_json` part of a multipart body) against the operation's request schema in Discord's
  * published OpenAPI 3.1 spec (test/fixtures/platform-specs, see its SOURCES.md), with ajv; plus the
  * documented rules the schema lacks: content at most 2,000 characters, a message's embeds at most 6,000
- * characters in all, no empty message (50006), and attachment ids that name a file part. A refusal is
- * Discord's own answer: 400 `{"code":50035,"message":"Invalid Form Body","errors":{…}}` (or 50006).
+ * characters in all, no empty message (50006, an empty body included), attachment ids that name a file part,
+ * no empty embed (`{}`: LIST_ITEM_VALUE_REQUIRED), embed fields with a non-blank `name` and `value`
+ * (BASE_TYPE_REQUIRED) and `custom_id`s unique within a message (COMPONENT_CUSTOM_ID_DUPLICATED). A refusal
+ * is Discord's own answer: 400 `{"code":50035,"message":"Invalid Form Body","errors":{…}}` (or 50006).
  * No vitest import: benchmarks use it too.
  */
 import { readFileSync } from 'node:fs';
@@ -129,7 +131,8 @@ export function discordRefusal({ method, path, contentType, raw }: DiscordReques
       fileParts = form.files;
       body = form.fields.payload_json === undefined ? {} : JSON.parse(form.fields.payload_json);
     } else {
-      body = raw.length === 0 ? null : JSON.parse(raw.toString('utf8'));
+      // An empty body is read as `{}`: a message post without one is an empty message (50006).
+      body = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
     }
   } catch {
     return invalid([{ path: '', message: 'The request body contains invalid JSON.', code: 50109 }]);
@@ -263,6 +266,8 @@ function documentedRules(method: string, template: string, body: unknown, filePa
       problems.push({ path: `${prefix}attachments.${i}.id`, message: `Attachment id ${id} names no uploaded file part (files[${id}]).`, code: 'ATTACHMENT_NOT_FOUND' });
     }
   }
+  for (const [i, e] of embeds.entries()) problems.push(...embedProblems(e, `${prefix}embeds.${i}`));
+  problems.push(...duplicateCustomIds(message.components, `${prefix}components`));
   const filenames = new Set([...Object.values(fileParts).map((f) => f.filename), ...attachments.map((a) => String(a.filename ?? ''))]);
   for (const [i, e] of embeds.entries()) {
     for (const slot of ['image', 'thumbnail'] as const) {
@@ -280,6 +285,56 @@ function documentedRules(method: string, template: string, body: unknown, filePa
     !(Array.isArray(message.sticker_ids) && message.sticker_ids.length > 0) &&
     message.poll === undefined;
   if (create && empty) problems.push({ path: '', message: 'Cannot send an empty message', code: 50006 });
+  return problems;
+}
+
+/** What an embed carries that Discord shows; an embed with none of it is `{}` to Discord. */
+const EMBED_CONTENT = ['title', 'description', 'url', 'fields', 'image', 'thumbnail', 'author', 'footer', 'video', 'provider', 'timestamp'] as const;
+
+/**
+ * An empty embed is refused at `embeds.N` (LIST_ITEM_VALUE_REQUIRED, as Discord answers `embeds: [{}]`).
+ * A field's `name` and `value` must be non-blank. Stricter than today's Discord on purpose: its spec has no
+ * minLength there and it has taken `""` since 2024 (discord.js issue 10744), but a label without a value
+ * is a figure that silently went missing, which this bot must never show; Discord answered such a field
+ * with BASE_TYPE_REQUIRED for years, and that is the answer given here.
+ */
+function embedProblems(embed: Record<string, unknown>, path: string): Problem[] {
+  if (embed === null || typeof embed !== 'object') return [];
+  const shows = EMBED_CONTENT.some((key) => {
+    const v = embed[key];
+    return v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0);
+  });
+  if (!shows) return [{ path, message: 'List item values of ModelType are required', code: 'LIST_ITEM_VALUE_REQUIRED' }];
+  const fields = Array.isArray(embed.fields) ? (embed.fields as Array<Record<string, unknown>>) : [];
+  const problems: Problem[] = [];
+  for (const [i, f] of fields.entries()) {
+    for (const key of ['name', 'value'] as const) {
+      // Whitespace alone shows nothing either, and Discord refused it the same way (Discord.Net PR 1132).
+      if (typeof f?.[key] === 'string' && (f[key] as string).trim() === '') {
+        problems.push({ path: `${path}.fields.${i}.${key}`, message: 'This field is required', code: 'BASE_TYPE_REQUIRED' });
+      }
+    }
+  }
+  return problems;
+}
+
+/** A `custom_id` used twice in one message (action rows and their children): the second is refused. */
+function duplicateCustomIds(components: unknown, path: string): Problem[] {
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  const walk = (list: unknown, at: string) => {
+    if (!Array.isArray(list)) return;
+    for (const [i, c] of list.entries()) {
+      if (c === null || typeof c !== 'object') continue;
+      const { custom_id: id, components: children } = c as { custom_id?: unknown; components?: unknown };
+      if (typeof id === 'string') {
+        if (seen.has(id)) problems.push({ path: `${at}.${i}.custom_id`, message: 'Component custom id was already specified', code: 'COMPONENT_CUSTOM_ID_DUPLICATED' });
+        seen.add(id);
+      }
+      walk(children, `${at}.${i}.components`);
+    }
+  };
+  walk(components, path);
   return problems;
 }
 

@@ -2,6 +2,9 @@
  * Loopback stand-ins for Discord: the REST API (`/api/v10/…`, JSON answers) and the gateway (`ws`), speaking
  * the real shapes discord.js 14 expects. The REST's `/gateway/bot` names the gateway, so a client pointed at
  * `rest.url + '/api'` finds both. Faults are queued per request (`failNext`) and the gateway can be closed.
+ * Interactions keep Discord's state: one callback each, within 3 s of the dispatch (404 10062 after it, 400
+ * 40060 for a second one); `@original` and follow-ups only once acknowledged (404 10015) and only while the
+ * token lives, 15 minutes (401 50027). Such answers count as refusals, as the contract's 400s do.
  * No vitest import: the benchmark uses it too; callers close it.
  */
 import { EventEmitter } from 'node:events';
@@ -117,7 +120,9 @@ export interface DiscordStandIn {
   slash(options: InteractionOptions): Record<string, unknown>;
   button(customId: string, options?: { permissions?: bigint }): Record<string, unknown>;
   /**
-   * Requests refused as Discord would refuse them (discord-contract.ts), each answered with Discord's 400.
+   * Requests refused as Discord would refuse them (discord-contract.ts; and interaction state: a second
+   * callback, a late one, a webhook call before the acknowledgement or after the token expired), each
+   * answered with Discord's own error.
    * `close()` rejects naming them unless `allowRefusals()` was called, so no test passes on a request
    * Discord would refuse.
    */
@@ -167,8 +172,35 @@ function messageFor(channelId: string, body: Record<string, unknown>) {
   };
 }
 
-export async function startDiscordStandIn(options: { heartbeatIntervalMs?: number } = {}): Promise<DiscordStandIn> {
+export interface DiscordStandInOptions {
+  heartbeatIntervalMs?: number;
+  /**
+   * How long after a dispatch the first callback is taken. Default 3 s, Discord's rule; measured from when
+   * the dispatch was written to the socket to when the callback arrived, both on this stand-in's clock, so
+   * time the test process spent before writing is not charged to the bot.
+   */
+  firstResponseWindowMs?: number;
+  /** The stand-in's own clock (epoch ms). Default `Date.now`; tests of the deadlines pass their own. */
+  now?: () => number;
+}
+
+/** Discord's interaction token lasts 15 minutes. */
+export const INTERACTION_TOKEN_TTL_MS = 15 * 60_000;
+
+interface TrackedInteraction {
+  id: string;
+  token: string;
+  /** When the dispatch was written to a gateway socket (or queued, when no client was connected). */
+  dispatchedAt: number;
+  acknowledged: boolean;
+}
+
+export async function startDiscordStandIn(options: DiscordStandInOptions = {}): Promise<DiscordStandIn> {
   prepareDiscordContract();
+  const now = options.now ?? Date.now;
+  const firstResponseWindowMs = options.firstResponseWindowMs ?? 3_000;
+  const interactions = new Map<string, TrackedInteraction>();
+  const byToken = new Map<string, TrackedInteraction>();
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const faults: Array<{ match: (req: RecordedRequest) => boolean; handler: (req: RecordedRequest, res: ServerResponse) => void }> = [];
@@ -181,12 +213,76 @@ export async function startDiscordStandIn(options: { heartbeatIntervalMs?: numbe
 
   const refusals: DiscordStandIn['refusals'] = [];
   let refusalsAllowed = false;
+  const masked = (path: string) => path.replace(/\/[\w-]{60,}/, '/<token>');
+  const refuse = (res: ServerResponse, req: RecordedRequest, path: string, status: number, body: { code: number; message: string }, problem: string): void => {
+    refusals.push({ method: req.method, path: masked(path), problems: [problem] });
+    sendJson(res, status, body);
+  };
+
+  function track(payload: unknown): TrackedInteraction | null {
+    const { id, token } = (payload ?? {}) as { id?: unknown; token?: unknown };
+    if (typeof id !== 'string' || typeof token !== 'string') return null;
+    const t = now();
+    if (interactions.size > 1_000) {
+      for (const [key, old] of interactions) {
+        if (t - old.dispatchedAt <= INTERACTION_TOKEN_TTL_MS) break;
+        interactions.delete(key);
+        byToken.delete(old.token);
+      }
+    }
+    const tracked: TrackedInteraction = { id, token, dispatchedAt: t, acknowledged: false };
+    interactions.set(id, tracked);
+    byToken.set(token, tracked);
+    return tracked;
+  }
+
+  /** Answers a callback Discord would refuse and returns true; else marks the interaction acknowledged. */
+  function callbackRefused(req: RecordedRequest, res: ServerResponse, path: string, id: string, token: string): boolean {
+    const tracked = interactions.get(id);
+    const unknown = { code: 10062, message: 'Unknown interaction' };
+    if (!tracked || tracked.token !== token) {
+      refuse(res, req, path, 404, unknown, `interaction ${id} was never dispatched (or its token is wrong)`);
+      return true;
+    }
+    if (tracked.acknowledged) {
+      refuse(res, req, path, 400, { code: 40060, message: 'Interaction has already been acknowledged.' }, `interaction ${id} was already acknowledged`);
+      return true;
+    }
+    const ageMs = now() - tracked.dispatchedAt;
+    if (ageMs > Math.min(firstResponseWindowMs, INTERACTION_TOKEN_TTL_MS)) {
+      refuse(res, req, path, 404, unknown, `interaction ${id} answered ${ageMs} ms after its dispatch; Discord allows ${firstResponseWindowMs} ms`);
+      return true;
+    }
+    tracked.acknowledged = true;
+    return false;
+  }
+
+  /** Answers an interaction webhook call (`@original`, follow-ups) Discord would refuse and returns true. */
+  function webhookRefused(req: RecordedRequest, res: ServerResponse, path: string, webhookId: string, token: string): boolean {
+    const tracked = byToken.get(token);
+    const unknown = { code: 10015, message: 'Unknown Webhook' };
+    if (webhookId !== APP_ID || !tracked) {
+      refuse(res, req, path, 404, unknown, 'no interaction has this webhook id and token');
+      return true;
+    }
+    const ageMs = now() - tracked.dispatchedAt;
+    if (ageMs > INTERACTION_TOKEN_TTL_MS) {
+      refuse(res, req, path, 401, { code: 50027, message: 'Invalid Webhook Token' }, `interaction ${tracked.id}'s token expired ${ageMs - INTERACTION_TOKEN_TTL_MS} ms ago`);
+      return true;
+    }
+    if (!tracked.acknowledged) {
+      refuse(res, req, path, 404, unknown, `interaction ${tracked.id} was not acknowledged yet`);
+      return true;
+    }
+    return false;
+  }
+
   const route = (req: RecordedRequest, res: ServerResponse): void => {
     // discord.js percent-encodes route arguments such as `@original`; Discord reads them decoded.
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/api\/v10/, '');
     const refusal = discordRefusal({ method: req.method, path, contentType: req.headers['content-type'], raw: req.raw });
     if (refusal) {
-      refusals.push({ method: req.method, path: path.replace(/\/[\w-]{60,}/, '/<token>'), problems: refusal.problems });
+      refusals.push({ method: req.method, path: masked(path), problems: refusal.problems });
       return sendJson(res, refusal.status, refusal.body);
     }
     const fault = faults.findIndex((f) => f.match(req));
@@ -205,10 +301,12 @@ export async function startDiscordStandIn(options: { heartbeatIntervalMs?: numbe
       const body = JSON.parse(req.body) as Array<Record<string, unknown>>;
       return sendJson(res, 200, body.map((c) => ({ ...c, id: snowflake(), application_id: APP_ID, version: snowflake() })));
     }
-    if (req.method === 'POST' && /^\/interactions\/\d+\/[^/]+\/callback$/.test(path)) {
+    if (req.method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path))) {
+      if (callbackRefused(req, res, path, m[1]!, m[2]!)) return;
       res.writeHead(204).end();
       return;
     }
+    if ((m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/[^/]+)?$/.exec(path)) && webhookRefused(req, res, path, m[1]!, m[2]!)) return;
     if ((m = /^\/webhooks\/\d+\/[^/]+\/messages\/@original$/.exec(path))) {
       if (req.method === 'DELETE') {
         res.writeHead(204).end();
@@ -236,7 +334,7 @@ export async function startDiscordStandIn(options: { heartbeatIntervalMs?: numbe
   });
 
   const send = (ws: WebSocket, payload: unknown) => ws.send(JSON.stringify(payload));
-  const dispatchTo = (ws: WebSocket, t: string, d: unknown) => send(ws, { op: 0, t, s: ++sequence, d });
+  const dispatchTo = (ws: WebSocket, t: string, d: unknown, written?: () => void) => ws.send(JSON.stringify({ op: 0, t, s: ++sequence, d }), written);
 
   const standIn: DiscordStandIn = {
     rest,
@@ -276,7 +374,15 @@ export async function startDiscordStandIn(options: { heartbeatIntervalMs?: numbe
       });
     },
     dispatch(t, d) {
-      for (const ws of ready) dispatchTo(ws, t, d);
+      const tracked = t === 'INTERACTION_CREATE' ? track(d) : null;
+      let written = false;
+      for (const ws of ready) {
+        dispatchTo(ws, t, d, () => {
+          // The 3 s start when the event has left for the bot, not when a busy test process asked for it.
+          if (tracked && !written) tracked.dispatchedAt = now();
+          written = true;
+        });
+      }
     },
     interact(payload) {
       standIn.dispatch('INTERACTION_CREATE', payload);

@@ -4,6 +4,9 @@
  * "description":…,"parameters":…}`, and serves `getUpdates` with Telegram's offset and long-polling
  * semantics (an offset confirms every earlier update; with nothing pending the call waits up to `timeout`
  * seconds). Faults can be queued per method: an error answer, a dropped connection, or no answer at all.
+ * It remembers the messages it answered (chat, id, text or photo, reply markup) and refuses edits of them
+ * as Telegram does: `editMessageText` on a photo, and an edit that changes nothing ("message is not
+ * modified"). An edit of a message it never sent is taken: tests push callbacks for such messages.
  * It does not import vitest, so benchmarks can use it; the caller closes it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -52,8 +55,26 @@ export interface TelegramServer {
   refusals: Array<{ method: string; description: string }>;
   /** For tests that send a bad request on purpose and check how the bot handles the 400. */
   allowRefusals(): void;
+  /**
+   * Edits answered 400 "message is not modified". Not refusals: Telegram answers it in ordinary use (two
+   * Refresh taps on unchanged figures) and a bot must take it as done, which tests assert through this.
+   */
+  notModified: Array<{ method: string; chatId: number; messageId: number }>;
   close(): Promise<void>;
 }
+
+/** A message the stand-in answered, as far as an edit can change it. */
+interface KnownMessage {
+  kind: 'text' | 'photo';
+  /** The text or caption as sent, with its parse mode: the same source always parses to the same content. */
+  text: string | undefined;
+  parseMode: unknown;
+  /** `JSON.stringify` of the inline keyboard, or undefined when there is none. */
+  markup: string | undefined;
+}
+
+export const NOT_MODIFIED =
+  'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message';
 
 export interface TelegramServerOptions {
   token?: string;
@@ -78,6 +99,38 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
   let waiters: Array<() => void> = [];
   const refusals: TelegramServer['refusals'] = [];
   let refusalsAllowed = false;
+  const notModified: TelegramServer['notModified'] = [];
+  const messages = new Map<string, KnownMessage>();
+  const messageKey = (chatId: unknown, messageId: unknown) => `${Number(chatId)}:${Number(messageId)}`;
+  const markupOf = (params: Record<string, unknown>) => (params.reply_markup === undefined ? undefined : JSON.stringify(params.reply_markup));
+  const remember = (result: Record<string, unknown>, known: KnownMessage) => {
+    messages.set(messageKey((result.chat as { id: number }).id, result.message_id), known);
+    return result;
+  };
+
+  /**
+   * Telegram's answer to an edit of a message it knows, or null when it takes it (and the message is
+   * updated). A message this stand-in never sent is taken as it is: tests push callbacks for such
+   * messages, and their content is unknown here.
+   */
+  function editRefusal(method: string, params: Record<string, unknown>): string | null {
+    const key = messageKey(params.chat_id, params.message_id);
+    const known = messages.get(key);
+    if (!known || params.inline_message_id !== undefined) return null;
+    if (method === 'editMessageText') {
+      if (known.kind === 'photo') return 'Bad Request: there is no text in the message to edit';
+      const next: KnownMessage = { kind: 'text', text: String(params.text), parseMode: params.parse_mode, markup: markupOf(params) };
+      if (next.text === known.text && next.parseMode === known.parseMode && next.markup === known.markup) return NOT_MODIFIED;
+      messages.set(key, next);
+      return null;
+    }
+    if (method === 'editMessageMedia') {
+      // A new upload is new content; Telegram compares file ids, so only a reused one could be "not modified".
+      const media = params.media as { type?: unknown; caption?: unknown; parse_mode?: unknown } | undefined;
+      messages.set(key, { kind: media?.type === 'photo' ? 'photo' : known.kind, text: typeof media?.caption === 'string' ? media.caption : undefined, parseMode: media?.parse_mode, markup: markupOf(params) });
+    }
+    return null;
+  }
 
   function ok(res: ServerResponse, result: unknown): void {
     const body = JSON.stringify({ ok: true, result });
@@ -177,16 +230,22 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       case 'sendMessage':
         if (typeof params.text !== 'string' || params.text.length === 0) return fail(res, 400, 'Bad Request: message text is empty');
         if (params.text.length > 4096) return fail(res, 400, 'Bad Request: message is too long');
-        return ok(res, sentMessage(params, { text: params.text }));
+        return ok(res, remember(sentMessage(params, { text: params.text }), { kind: 'text', text: params.text, parseMode: params.parse_mode, markup: markupOf(params) }));
       case 'sendPhoto': {
         const photo = files.photo ?? (typeof params.photo === 'string' ? { size: 0 } : undefined);
         if (!photo) return fail(res, 400, 'Bad Request: there is no photo in the request');
         if (typeof params.caption === 'string' && params.caption.length > 1024) return fail(res, 400, 'Bad Request: message caption is too long');
-        return ok(res, sentMessage(params, { photo: [{ file_id: `photo-${nextMessageId}`, file_unique_id: 'u', width: 800, height: 400, file_size: photo.size }], caption: params.caption }));
+        const sent = sentMessage(params, { photo: [{ file_id: `photo-${nextMessageId}`, file_unique_id: 'u', width: 800, height: 400, file_size: photo.size }], caption: params.caption });
+        return ok(res, remember(sent, { kind: 'photo', text: typeof params.caption === 'string' ? params.caption : undefined, parseMode: params.parse_mode, markup: markupOf(params) }));
       }
       case 'editMessageText':
-      case 'editMessageMedia':
+      case 'editMessageMedia': {
+        const refused = editRefusal(method, params);
+        if (refused === NOT_MODIFIED) notModified.push({ method, chatId: Number(params.chat_id), messageId: Number(params.message_id) });
+        else if (refused !== null) refusals.push({ method, description: refused });
+        if (refused !== null) return fail(res, 400, refused);
         return ok(res, sentMessage(params, { message_id: params.message_id, edit_date: Math.floor(Date.now() / 1000), text: params.text }));
+      }
       case 'getChatMember': {
         const status = members.get(`${Number(params.chat_id)}:${Number(params.user_id)}`) ?? 'member';
         return ok(res, { status, user: { id: Number(params.user_id), is_bot: false, first_name: 'user' } });
@@ -267,6 +326,7 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       listeners.push(listener);
     },
     refusals,
+    notModified,
     allowRefusals() {
       refusalsAllowed = true;
     },

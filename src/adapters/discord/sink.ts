@@ -3,7 +3,9 @@
  * the dispatcher's terms. discord.js's REST would wait out a 429 and retry 5xx by itself; here it must not,
  * because the dispatcher owns pacing across every subscription, so this REST rejects rate limits and never
  * retries. 10003 (unknown channel), 50001 (missing access) and 50013 (missing permissions) mean the bot lost
- * the channel for good.
+ * the channel for good. A 400 means the message itself was refused (a rendering bug): it is logged once with
+ * Discord's field errors and the alert goes at once as one plain embed that cannot be malformed the same way,
+ * instead of the same refused request every 15 minutes.
  */
 import { DiscordAPIError, HTTPError, RateLimitError, REST } from 'discord.js';
 import { Routes } from 'discord.js';
@@ -12,7 +14,7 @@ import { describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
 import type { AlertTarget, DeliveryResult, Sink } from '../../core/sink.js';
-import { renderDiscord } from './render.js';
+import { clip, EMBED_LIMITS, escapeMarkdown, renderDiscord } from './render.js';
 import { createDiscordRequest } from './rest-request.js';
 
 export interface DiscordSinkOptions {
@@ -35,6 +37,22 @@ const GONE_CODES: Record<number, string> = {
   50001: 'the bot has no access to the channel (Discord 50001)',
   50013: 'the bot lacks permission to post there (Discord 50013)',
 };
+
+/**
+ * The alert as one embed with a clipped title and a description of its text (lines, fields as `label:
+ * value`, notices, footer): no fields, files or components, the parts a rendering bug can break.
+ */
+export function plainDiscordAlert(reply: Reply): { embeds: Array<{ title: string; description?: string }>; allowed_mentions: { parse: [] } } {
+  const title = reply.title.trim() === '' ? 'OPG alert' : reply.title;
+  const text = [...reply.lines, ...reply.fields.map((f) => `${f.label}: ${f.value}`), ...reply.notices, ...(reply.footer ? [reply.footer] : [])]
+    .filter((line) => line.trim() !== '')
+    .join('\n');
+  const description = clip(escapeMarkdown(text), EMBED_LIMITS.description);
+  return {
+    embeds: [{ title: clip(escapeMarkdown(title), EMBED_LIMITS.title), ...(description === '' ? {} : { description }) }],
+    allowed_mentions: { parse: [] },
+  };
+}
 
 export function createDiscordSink(options: DiscordSinkOptions): Sink & { close(): void } {
   const logger = options.logger.child({ part: 'discord-sink' });
@@ -62,21 +80,37 @@ export function createDiscordSink(options: DiscordSinkOptions): Sink & { close()
       await rest.post(Routes.channelMessages(channelId), { body, files: message.files.map((f) => ({ name: f.name, data: f.attachment })) });
       return { status: 'delivered' };
     } catch (err) {
-      if (err instanceof RateLimitError) {
-        const retryAfterMs = Math.max(err.retryAfter > 0 ? err.retryAfter : err.timeToReset, 1);
-        return { status: 'retry', retryAfterMs, reason: `rate limited (${err.global ? 'global' : err.route})` };
-      }
-      if (err instanceof DiscordAPIError) {
-        const code = typeof err.code === 'number' ? err.code : Number(err.code);
-        const gone = GONE_CODES[code];
-        if (gone) return { status: 'gone', reason: gone };
-        if (err.status >= 500) return { status: 'retry', retryAfterMs: failureRetryMs, reason: `Discord answered ${err.status}` };
-        logger.warn({ status: err.status, code, channelId }, 'Discord refused an alert');
-        return { status: 'retry', retryAfterMs: refusedRetryMs, reason: `Discord refused the message (${err.status}, code ${code})` };
-      }
-      if (err instanceof HTTPError) return { status: 'retry', retryAfterMs: failureRetryMs, reason: `Discord answered ${err.status}` };
-      return { status: 'retry', retryAfterMs: failureRetryMs, reason: `no answer from Discord: ${describeError(err)}` };
+      if (!(err instanceof DiscordAPIError) || err.status !== 400) return classify(err, channelId);
+      const errors = (err.rawError as { errors?: unknown }).errors;
+      logger.error(
+        { status: err.status, code: err.code, channelId, ...(errors === undefined ? {} : { errors: JSON.stringify(errors).slice(0, 2_000) }) },
+        'Discord refused an alert; sending it as plain text',
+      );
     }
+    try {
+      await rest.post(Routes.channelMessages(channelId), { body: plainDiscordAlert(reply) });
+      return { status: 'delivered' };
+    } catch (err) {
+      return classify(err, channelId);
+    }
+  }
+
+  /** What a failed post means for the dispatcher. */
+  function classify(err: unknown, channelId: string): DeliveryResult {
+    if (err instanceof RateLimitError) {
+      const retryAfterMs = Math.max(err.retryAfter > 0 ? err.retryAfter : err.timeToReset, 1);
+      return { status: 'retry', retryAfterMs, reason: `rate limited (${err.global ? 'global' : err.route})` };
+    }
+    if (err instanceof DiscordAPIError) {
+      const code = typeof err.code === 'number' ? err.code : Number(err.code);
+      const gone = GONE_CODES[code];
+      if (gone) return { status: 'gone', reason: gone };
+      if (err.status >= 500) return { status: 'retry', retryAfterMs: failureRetryMs, reason: `Discord answered ${err.status}` };
+      logger.warn({ status: err.status, code, channelId }, 'Discord refused an alert');
+      return { status: 'retry', retryAfterMs: refusedRetryMs, reason: `Discord refused the message (${err.status}, code ${code})` };
+    }
+    if (err instanceof HTTPError) return { status: 'retry', retryAfterMs: failureRetryMs, reason: `Discord answered ${err.status}` };
+    return { status: 'retry', retryAfterMs: failureRetryMs, reason: `no answer from Discord: ${describeError(err)}` };
   }
 
   return {

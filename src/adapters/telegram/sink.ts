@@ -1,18 +1,23 @@
 /**
  * The Telegram alert sink. Platform rules: a 429 carries `parameters.retry_after` in seconds; a 403 means
  * the bot was kicked or blocked and a 400 "chat not found" that the chat is gone, both for good; a group
- * that became a supergroup answers 400 with `parameters.migrate_to_chat_id`. It sends through its own
- * transformer-free `Api`: the dispatcher owns retry timing, so nothing here sleeps or retries.
+ * that became a supergroup answers 400 with `parameters.migrate_to_chat_id`. Any other 400 refuses the
+ * message itself ("can't parse entities", "message is too long": a rendering bug): it is logged once with
+ * Telegram's description and the alert goes at once as plain text, which cannot fail the same way, instead
+ * of the same refused request every 10 minutes. It sends through its own transformer-free `Api`: the
+ * dispatcher owns retry timing, so nothing here sleeps or retries.
  */
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
+import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
 import type { AlertTarget, DeliveryResult, Sink } from '../../core/sink.js';
-import { telegramMessage } from './render.js';
+import { TELEGRAM_TEXT_LIMIT, telegramMessage } from './render.js';
 
 export interface TelegramSinkOptions {
   token: string;
   /** Bot API root without a trailing slash. */
   apiRoot: string;
+  logger: Logger;
   /** Per-request deadline; a request that gets no answer by then is retried later. Default 20 s. */
   timeoutSeconds?: number;
   /** Post alerts without a sound, so an alert never pings a whole group at night. Default true. */
@@ -45,10 +50,28 @@ export function classifyTelegramError(err: unknown, transientRetryMs = 5_000): D
   return { status: 'retry', retryAfterMs: transientRetryMs, reason: err instanceof Error ? err.message : String(err) };
 }
 
+/** The alert as plain text (no parse mode, so no entity to break), clipped to one message. */
+export function plainTelegramAlert(r: Reply): string {
+  const text = [r.title, ...r.lines, ...r.fields.map((f) => `${f.label}: ${f.value}`), ...r.notices, ...(r.footer ? [r.footer] : [])]
+    .filter((line) => line.trim() !== '')
+    .join('\n');
+  const plain = text.trim() === '' ? 'OPG alert' : text;
+  // Telegram counts UTF-16 code units, as `length` does; never split a surrogate pair at the cut.
+  if (plain.length <= TELEGRAM_TEXT_LIMIT) return plain;
+  const cut = plain.slice(0, TELEGRAM_TEXT_LIMIT - 1).replace(/[\ud800-\udbff]$/, '');
+  return `${cut}…`;
+}
+
+/** A 400 about the message itself: not a lost chat, not a migration. */
+function refusesMessage(err: unknown, result: DeliveryResult): err is GrammyError {
+  return err instanceof GrammyError && err.error_code === 400 && result.status === 'retry';
+}
+
 /** Delivers one reply as one message (trimmed to Telegram's limits) and reports the outcome. */
 export function createTelegramSink(options: TelegramSinkOptions): Sink {
   const api = new Api(options.token, { apiRoot: options.apiRoot, timeoutSeconds: options.timeoutSeconds ?? 20 });
   const silent = options.silent ?? true;
+  const logger = options.logger.child({ part: 'telegram-sink' });
 
   async function send(target: AlertTarget, r: Reply): Promise<void> {
     const common = {
@@ -71,6 +94,18 @@ export function createTelegramSink(options: TelegramSinkOptions): Sink {
     async deliver(target, r) {
       try {
         await send(target, r);
+        return { status: 'delivered' };
+      } catch (err) {
+        const result = classifyTelegramError(err, options.transientRetryMs);
+        if (!refusesMessage(err, result)) return result;
+        logger.error({ method: err.method, description: err.description, chatId: target.chatId }, 'Telegram refused an alert; sending it as plain text');
+      }
+      try {
+        await api.sendMessage(chatIdParam(target.chatId), plainTelegramAlert(r), {
+          disable_notification: silent,
+          link_preview_options: { is_disabled: true },
+          ...(target.threadId ? { message_thread_id: Number(target.threadId) } : {}),
+        });
         return { status: 'delivered' };
       } catch (err) {
         return classifyTelegramError(err, options.transientRetryMs);

@@ -1,19 +1,20 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createDiscordSink } from '../../../src/adapters/discord/sink.js';
-import { silentLogger } from '../../../src/core/logger.js';
+import { silentLogger, type Logger } from '../../../src/core/logger.js';
 import { reply } from '../../../src/core/reply.js';
 import { bodyJson, CHANNEL_ID, GUILD_ID, startDiscordStandIn } from '../../helpers/discord-server.js';
 import { sendJson } from '../../helpers/http-server.js';
+import { recordingLogger } from '../../helpers/recording-logger.js';
 import { TINY_PNG } from './harness.js';
 
 const alert = reply({ title: 'Volume / market cap crossed 5x', lines: ['Now 5.2x, up from 4.8x. @everyone'], footer: 'CoinGecko' });
 const target = { platform: 'discord' as const, chatId: CHANNEL_ID, guildId: GUILD_ID };
 
 /** A short `timeoutMs` only where a test waits for the timeout: on a loaded machine 100 ms can pass before a healthy answer. */
-async function setup(timeoutMs = 5_000) {
+async function setup(timeoutMs = 5_000, logger: Logger = silentLogger) {
   const discord = await startDiscordStandIn();
   onTestFinished(() => discord.close());
-  const sink = createDiscordSink({ token: 'test-bot-token', apiUrl: discord.apiUrl, logger: silentLogger, timeoutMs, failureRetryMs: 30_000 });
+  const sink = createDiscordSink({ token: 'test-bot-token', apiUrl: discord.apiUrl, logger, timeoutMs, failureRetryMs: 30_000, refusedRetryMs: 900_000 });
   onTestFinished(() => sink.close());
   return { discord, sink };
 }
@@ -83,5 +84,59 @@ describe('Discord alert sink', () => {
     const result = await sink.deliver(target, alert);
     expect(result.status).toBe('gone');
     expect(result.status === 'gone' && result.reason).toMatch(reason);
+  });
+
+  const invalidFormBody = { code: 50035, message: 'Invalid Form Body', errors: { embeds: { '0': { fields: { '1': { value: { _errors: [{ code: 'BASE_TYPE_REQUIRED', message: 'This field is required' }] } } } } } } };
+  const chartAlert = reply({
+    title: 'Volume / market cap crossed 5x',
+    lines: ['Now 5.2x, up from 4.8x.'],
+    fields: [{ label: 'Ratio', value: '5.2x' }, { label: 'Volume', value: '' }],
+    notices: ['Market cap is 12 min old'],
+    footer: 'CoinGecko',
+    image: { png: TINY_PNG, filename: 'ratio.png', alt: 'chart' },
+    buttons: [{ id: 'refresh:stats', label: 'Refresh' }],
+  });
+
+  it('sends a plain embed at once when Discord refuses the alert with 400, logging what was refused once', async () => {
+    const logger = recordingLogger();
+    const { discord, sink } = await setup(5_000, logger);
+    discord.failNext(isPost, (_req, res) => sendJson(res, 400, invalidFormBody));
+    expect(await sink.deliver(target, chartAlert)).toEqual({ status: 'delivered' });
+    const posts = discord.rest.requests.filter(isPost);
+    expect(posts).toHaveLength(2);
+    expect(String(posts[1]!.headers['content-type'])).toMatch(/^application\/json/);
+    const plain = bodyJson(posts[1]!) as any;
+    expect(Object.keys(plain).sort()).toEqual(['allowed_mentions', 'embeds']);
+    expect(plain.embeds).toEqual([{ title: 'Volume / market cap crossed 5x', description: 'Now 5.2x, up from 4.8x.\nRatio: 5.2x\nVolume: \nMarket cap is 12 min old\nCoinGecko' }]);
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(logger.lines.filter((l) => l.level === 'warn')).toEqual([]);
+    expect(errors[0]!.fields).toMatchObject({ status: 400, code: 50035, channelId: CHANNEL_ID });
+    expect(String(errors[0]!.fields.errors)).toContain('"fields":{"1":{"value"');
+    expect(JSON.stringify(logger.lines)).not.toContain('test-bot-token');
+  });
+
+  it('clips the plain embed to Discord limits', async () => {
+    const { discord, sink } = await setup();
+    discord.failNext(isPost, (_req, res) => sendJson(res, 400, invalidFormBody));
+    expect(await sink.deliver(target, reply({ title: 't'.repeat(300), lines: ['x'.repeat(5_000)] }))).toEqual({ status: 'delivered' });
+    const plain = bodyJson(discord.rest.requests.filter(isPost)[1]!) as any;
+    expect(plain.embeds[0].title).toHaveLength(256);
+    expect(plain.embeds[0].description).toHaveLength(4_096);
+  });
+
+  it('asks to retry after the long delay when the plain embed is refused too', async () => {
+    const { discord, sink } = await setup();
+    discord.failNext(isPost, (_req, res) => sendJson(res, 400, invalidFormBody));
+    discord.failNext(isPost, (_req, res) => sendJson(res, 400, { code: 50006, message: 'Cannot send an empty message' }));
+    expect(await sink.deliver(target, chartAlert)).toMatchObject({ status: 'retry', retryAfterMs: 900_000 });
+    expect(discord.rest.requests.filter(isPost)).toHaveLength(2);
+  });
+
+  it('sends no plain copy after a refusal that is not about the message (401)', async () => {
+    const { discord, sink } = await setup();
+    discord.failNext(isPost, (_req, res) => sendJson(res, 401, { code: 0, message: '401: Unauthorized' }));
+    expect(await sink.deliver(target, chartAlert)).toMatchObject({ status: 'retry', retryAfterMs: 900_000 });
+    expect(discord.rest.requests.filter(isPost)).toHaveLength(1);
   });
 });

@@ -18,6 +18,7 @@ import {
 import { recordingLogger } from '../../helpers/recording-logger.js';
 import { startBot } from './harness.js';
 import { commands } from '../../../commands/index.js';
+import { DEFAULT_REFRESH_MIN_AGE_MS } from '../../../src/core/buttons.js';
 
 const BAD = /NaN|Infinity|undefined|null/;
 
@@ -223,6 +224,26 @@ describe('Telegram Refresh button', () => {
     tg.push(callbackUpdate({ from: alice, message: msg, data: 'refresh:stats' }));
     await tg.waitFor('editMessageText', 2);
     expect(tg.callsOf('editMessageText')).toHaveLength(2);
+  });
+
+  it('takes "message is not modified" as done when two taps apart find the same figures, logging no error', async () => {
+    const logger = recordingLogger();
+    const { tg, app, cg } = await startBot({ logger });
+    const msg = await statsMessage(tg);
+    // Old enough figures: the first tap fetches anew and changes the text.
+    app.clock.advance(DEFAULT_REFRESH_MIN_AGE_MS + 1_000);
+    tg.push(callbackUpdate({ from: bob, message: msg, data: 'refresh:stats' }));
+    const [first] = await tg.waitFor('editMessageText');
+    // Past the edit interval and within the refresh age: the same figures, the same text, the same button.
+    app.clock.advance(6_000);
+    tg.push(callbackUpdate({ from: alice, message: msg, data: 'refresh:stats' }));
+    const [, second] = await tg.waitFor('editMessageText', 2);
+    expect(second!.params.text).toBe(first!.params.text);
+    expect(cg.marketCalls()).toBe(2);
+    expect(tg.notModified).toEqual([{ method: 'editMessageText', chatId: supergroup.id, messageId: 1 }]);
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
+    await tg.waitFor('sendMessage', 2);
+    expect(logger.lines.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
   });
 
   it('replaces the picture of a photo reply in place', async () => {

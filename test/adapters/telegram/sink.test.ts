@@ -1,15 +1,17 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createTelegramSink } from '../../../src/adapters/telegram/sink.js';
+import { silentLogger, type Logger } from '../../../src/core/logger.js';
 import { reply } from '../../../src/core/reply.js';
+import { recordingLogger } from '../../helpers/recording-logger.js';
 import { startTelegramServer, type Fault } from '../../helpers/telegram-server.js';
 
 const alert = reply({ title: 'OPG volume / market cap crossed 5x <up>', fields: [{ label: 'Ratio', value: '5.2x' }] });
 const target = { platform: 'telegram' as const, chatId: '-1001234567890' };
 
-async function setup() {
+async function setup(logger: Logger = silentLogger) {
   const tg = await startTelegramServer();
   onTestFinished(() => tg.close());
-  return { tg, sink: createTelegramSink({ token: tg.token, apiRoot: tg.url, transientRetryMs: 7_000 }) };
+  return { tg, sink: createTelegramSink({ token: tg.token, apiRoot: tg.url, logger, transientRetryMs: 7_000 }) };
 }
 
 describe('Telegram alert sink', () => {
@@ -63,5 +65,43 @@ describe('Telegram alert sink', () => {
     tg.failNext('sendMessage', { status: 403, description: 'Forbidden: bot was kicked from the supergroup chat' });
     const result = await sink.deliver(target, alert);
     expect(result.status === 'gone' && result.reason).toContain('bot was kicked');
+  });
+
+  const cantParse = { status: 400, description: 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 3' };
+
+  it('sends plain text at once when Telegram refuses the alert with 400, logging the description once', async () => {
+    const logger = recordingLogger();
+    const { tg, sink } = await setup(logger);
+    tg.failNext('sendMessage', cantParse);
+    const withNotice = { ...alert, lines: ['Now 5.2x & rising'], notices: ['Volume is 12 min old'], footer: 'CoinGecko' };
+    expect(await sink.deliver({ ...target, threadId: '12' }, withNotice)).toEqual({ status: 'delivered' });
+    const calls = tg.callsOf('sendMessage');
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.params.parse_mode).toBeUndefined();
+    expect(calls[1]!.params).toMatchObject({ chat_id: -1001234567890, message_thread_id: 12, disable_notification: true });
+    expect(calls[1]!.params.text).toBe('OPG volume / market cap crossed 5x <up>\nNow 5.2x & rising\nRatio: 5.2x\nVolume is 12 min old\nCoinGecko');
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.fields.description).toContain("can't parse entities");
+    expect(JSON.stringify(logger.lines)).not.toContain(tg.token);
+  });
+
+  it('falls back from a refused photo to plain text clipped to 4,096 characters', async () => {
+    const { tg, sink } = await setup();
+    tg.failNext('sendPhoto', { status: 400, description: 'Bad Request: message caption is too long' });
+    const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
+    const long = { ...alert, lines: ['x'.repeat(5_000)], image: { png, filename: 'ratio.png', alt: 'ratio chart' } };
+    expect(await sink.deliver(target, long)).toEqual({ status: 'delivered' });
+    expect(tg.callsOf('sendPhoto')).toHaveLength(1);
+    const [plain] = tg.callsOf('sendMessage');
+    expect(String(plain!.params.text)).toHaveLength(4_096);
+  });
+
+  it('asks to retry after the long delay when the plain text is refused too', async () => {
+    const { tg, sink } = await setup();
+    tg.failNext('sendMessage', cantParse);
+    tg.failNext('sendMessage', { status: 400, description: 'Bad Request: message is too long' });
+    expect(await sink.deliver(target, alert)).toMatchObject({ status: 'retry', retryAfterMs: 600_000 });
+    expect(tg.callsOf('sendMessage')).toHaveLength(2);
   });
 });
