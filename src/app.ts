@@ -21,6 +21,7 @@ import { createMarketStore } from './db/market-store.js';
 import { openDatabase, type Database } from './db/open.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
 import { createInferenceStore } from './db/inference-store.js';
+import { createParticipantStore } from './db/participant-store.js';
 import { createExplorerSource } from './sources/opengradient/explorer.js';
 import { createInferenceIndexer, type InferenceIndexer } from './sources/opengradient/indexer.js';
 import { createOgRpc } from './sources/opengradient/rpc.js';
@@ -74,6 +75,7 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
   });
   const og = config.opengradient;
   const inferenceStore = createInferenceStore(database);
+  const participantStore = createParticipantStore(database);
   const indexer = createInferenceIndexer({
     rpc: createOgRpc({ url: og.rpcUrl, clock, dispatcher, timeoutMs: httpTimeoutMs && httpTimeoutMs * 2 }),
     explorer: createExplorerSource({ apiUrl: og.explorerApiUrl, clock, dispatcher, timeoutMs: httpTimeoutMs }),
@@ -84,6 +86,7 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     confirmations: og.confirmations,
     contracts: og.contracts,
     range: { maxBlocks: og.logRangeMaxBlocks },
+    participants: { store: participantStore, teeRegistries: og.teeRegistryContracts, taskScheduler: og.taskSchedulerContract },
   });
   const alerts = createAlerts({
     core,
@@ -98,6 +101,7 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     chats: alerts,
     inferences: { hourly: (sinceMs) => inferenceStore.hourly(sinceMs) },
     indexer,
+    participants: participantStore,
     charts: createChartService({
       core,
       store: createChartStore(database),

@@ -6,6 +6,7 @@
 import type { ChartService } from './charts/chart-service.js';
 import type { AlertSettings } from './alerts.js';
 import type { ChatRef } from './command.js';
+import type { ParticipantReader } from './participants.js';
 import type { ChatLifecycle } from './sink.js';
 
 /** One hour of inferences, by verification mode. */
@@ -74,6 +75,8 @@ export interface InferenceIndex {
 export interface Services {
   inferences?: InferenceReader;
   indexer?: InferenceIndex;
+  /** Callers, TEE operators and workflow developers, for `network`, `stats` and the callers chart. */
+  participants?: ParticipantReader;
   thresholds?: ThresholdReader;
   /** History fills and PNG rendering for `chart`. */
   charts?: ChartService;

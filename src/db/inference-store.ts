@@ -28,8 +28,11 @@ export interface InferenceStore {
   /** The stored state, created at `fromBlock` on first use. */
   ensureState(network: string, fromBlock: number): IndexerStateRow;
   state(network: string): IndexerStateRow | null;
-  /** @throws Error when the stored cursor is not `commit.fromBlock` (nothing is written then). */
-  commitChunk(commit: ChunkCommit): void;
+  /**
+   * `alsoInTransaction` runs inside the same transaction, after the counts (other findings of the range).
+   * @throws Error when the stored cursor is not `commit.fromBlock` (nothing is written then).
+   */
+  commitChunk(commit: ChunkCommit, alsoInTransaction?: () => void): void;
   recordHead(network: string, headBlock: number, seenAtMs: number): void;
   recordRun(network: string, atMs: number, error: string | null): void;
   /** Inferences per mode from `sinceMs` (an hour bucket start) on; all time when omitted. */
@@ -54,13 +57,14 @@ export function createInferenceStore(database: Database): InferenceStore {
   const moveCursor = sqlite.prepare(
     'update indexer_state set next_block = ?, undecodable_logs = undecodable_logs + ?, indexed_block_time_ms = coalesce(?, indexed_block_time_ms) where network = ? and next_block = ?',
   );
-  const commitChunk = sqlite.transaction((c: ChunkCommit) => {
+  const commitChunk = sqlite.transaction((c: ChunkCommit, also?: () => void) => {
     const moved = moveCursor.run(c.nextBlock, c.undecodableLogs, c.indexedBlockTimeMs, c.network, c.fromBlock);
     if (moved.changes !== 1) throw new Error(`indexer cursor for ${c.network} is not at block ${c.fromBlock}; chunk not committed`);
     for (const [key, n] of c.counts) {
       const [hour, mode, kind] = key.split('|');
       addCount.run(Number(hour), mode, kind, n);
     }
+    also?.();
   });
 
   function state(network: string): IndexerStateRow | null {
@@ -73,8 +77,8 @@ export function createInferenceStore(database: Database): InferenceStore {
       db.insert(indexerState).values({ network, fromBlock, nextBlock: fromBlock }).onConflictDoNothing().run();
       return state(network)!;
     },
-    commitChunk(c) {
-      commitChunk(c);
+    commitChunk(c, also) {
+      commitChunk(c, also);
     },
     recordHead(network, headBlock, seenAtMs) {
       db.update(indexerState).set({ headBlock, headSeenAtMs: seenAtMs }).where(eq(indexerState.network, network)).run();

@@ -4,3 +4,4 @@ export * from './charts.js';
 export * from './inferences.js';
 export * from './discord.js';
 export * from './alerts.js';
+export * from './participants.js';

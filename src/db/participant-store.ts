@@ -1,0 +1,201 @@
+/**
+ * Callers, TEE operators and workflow developers as the chain shows them. `write` adds one indexed range's
+ * findings and must run inside the inference store's chunk transaction (it is passed to `commitChunk`), so
+ * the cursor and these rows move together: a range is recorded once or not at all. Reads are aggregate
+ * queries over whole UTC days; see `core/participants.ts` for the windows.
+ */
+import {
+  dayStart,
+  type CallerFigures,
+  type CallerWeek,
+  type CallerWindows,
+  type DeveloperFigures,
+  type OperatorFigures,
+  type ParticipantCoverage,
+  type ParticipantReader,
+} from '../core/participants.js';
+import type { ParticipantEvent } from '../sources/opengradient/participant-events.js';
+import type { Database } from './open.js';
+
+/** What one indexed range adds. */
+export interface ParticipantChunk {
+  network: string;
+  /** `dayMs|address` → precompile inference events in transactions the address sent that day. */
+  callerDays: ReadonlyMap<string, number>;
+  /** `dayMs|teeId` → `IndividualSettlement` events of that TEE that day. */
+  teeDays: ReadonlyMap<string, number>;
+  /** Registry and task events, in chain order, each with its block's time. */
+  events: ReadonlyArray<{ event: ParticipantEvent; blockTimeMs: number }>;
+  /** Set by the first range recorded: where the participant history starts. */
+  coverage?: ParticipantCoverage;
+}
+
+export interface ParticipantStore extends ParticipantReader {
+  /** Adds a range's findings; call only inside the chunk transaction. */
+  write(chunk: ParticipantChunk): void;
+  coverageOf(network: string): ParticipantCoverage | null;
+}
+
+export const callerDayKey = (dayMs: number, address: string) => `${dayMs}|${address}`;
+
+/** The store over an opened, migrated database, for one indexed network; statements are prepared once. */
+export function createParticipantStore(database: Database, network = 'opengradient'): ParticipantStore {
+  const { sqlite } = database;
+  const upsertCaller = sqlite.prepare(
+    'insert into callers (address, first_day_ms) values (?, ?) on conflict (address) do update set first_day_ms = min(first_day_ms, excluded.first_day_ms) returning id',
+  );
+  const addCallerDay = sqlite.prepare(
+    'insert into caller_days (day_ms, caller_id, inferences) values (?, ?, ?) on conflict (day_ms, caller_id) do update set inferences = inferences + excluded.inferences',
+  );
+  const addTeeDay = sqlite.prepare(
+    'insert into tee_days (day_ms, tee_id, settlements) values (?, ?, ?) on conflict (day_ms, tee_id) do update set settlements = settlements + excluded.settlements',
+  );
+  const registerTee = sqlite.prepare(
+    `insert into tees (registry, tee_id, tee_type, owner, registered_at_ms, enabled) values (?, ?, ?, ?, ?, 1)
+     on conflict (registry, tee_id) do update set tee_type = excluded.tee_type, owner = excluded.owner, registered_at_ms = excluded.registered_at_ms, enabled = 1`,
+  );
+  const setTeeEnabled = sqlite.prepare(
+    'insert into tees (registry, tee_id, enabled) values (?, ?, ?) on conflict (registry, tee_id) do update set enabled = excluded.enabled',
+  );
+  // The registry refuses a heartbeat from a TEE that is not enabled, so one proves it was enabled then.
+  const heartbeat = sqlite.prepare(
+    `insert into tees (registry, tee_id, enabled, last_heartbeat_ms) values (?, ?, 1, ?)
+     on conflict (registry, tee_id) do update set enabled = 1, last_heartbeat_ms = max(coalesce(last_heartbeat_ms, 0), excluded.last_heartbeat_ms)`,
+  );
+  const registerTask = sqlite.prepare(
+    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, ?, ?, 1, 0, ?)
+     on conflict (user, contract_address) do update set end_time_sec = excluded.end_time_sec, frequency = excluded.frequency, registered = 1, stopped = 0, updated_at_ms = excluded.updated_at_ms`,
+  );
+  const updateTask = sqlite.prepare(
+    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, ?, ?, 0, 0, ?)
+     on conflict (user, contract_address) do update set end_time_sec = excluded.end_time_sec, frequency = excluded.frequency, updated_at_ms = excluded.updated_at_ms`,
+  );
+  const stopTask = sqlite.prepare(
+    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, 0, 0, 0, 1, ?)
+     on conflict (user, contract_address) do update set stopped = 1, updated_at_ms = excluded.updated_at_ms`,
+  );
+  const insertCoverage = sqlite.prepare('insert into participant_coverage (network, from_block, from_block_time_ms) values (?, ?, ?) on conflict (network) do nothing');
+  const selectCoverage = sqlite.prepare('select from_block as fromBlock, from_block_time_ms as fromBlockTimeMs from participant_coverage where network = ?');
+
+  const weekActivity = sqlite.prepare(
+    `select coalesce(sum(cur), 0) as active, coalesce(sum(prev), 0) as previous, coalesce(sum(cur and prev), 0) as retained from (
+       select max(day_ms >= @last7) as cur, max(day_ms < @last7) as prev from caller_days
+       where day_ms >= @previous7 and day_ms < @end group by caller_id)`,
+  );
+  const newCallers = sqlite.prepare('select count(*) as n from callers where first_day_ms >= ? and first_day_ms < ?');
+  const monthActivity = sqlite.prepare(
+    `select count(*) as callers, coalesce(sum(n), 0) as inferences, coalesce(sum(case when days >= 2 then n else 0 end), 0) as repeatInferences from (
+       select count(*) as days, sum(inferences) as n from caller_days where day_ms >= ? and day_ms < ? group by caller_id)`,
+  );
+  const topCallers = sqlite.prepare(
+    'select coalesce(sum(n), 0) as n from (select sum(inferences) as n from caller_days where day_ms >= ? and day_ms < ? group by caller_id order by n desc limit 10)',
+  );
+  const registeredTees = sqlite.prepare('select count(distinct tee_id) as n from tees where registered_at_ms is not null');
+  const enabledByType = sqlite.prepare('select tee_type as teeType, count(distinct tee_id) as n from tees where enabled = 1 group by tee_type');
+  const settling = sqlite.prepare(
+    `select count(*) as tees, coalesce(sum(s), 0) as settlements, coalesce(max(s), 0) as busiest from (
+       select sum(settlements) as s from tee_days where day_ms >= ? and day_ms < ? group by tee_id)`,
+  );
+  const heartbeats = sqlite.prepare('select count(distinct tee_id) as n from tees where last_heartbeat_ms >= ?');
+  const registrants = sqlite.prepare('select count(distinct user) as n from workflow_tasks where registered = 1');
+  const activeTasks = sqlite.prepare('select count(*) as n from workflow_tasks where stopped = 0 and end_time_sec > ?');
+  const weeklyActive = sqlite.prepare(
+    'select (day_ms - @start) / @week as w, count(distinct caller_id) as n from caller_days where day_ms >= @start and day_ms < @end group by w',
+  );
+  const weeklyNew = sqlite.prepare('select (first_day_ms - @start) / @week as w, count(*) as n from callers where first_day_ms >= @start and first_day_ms < @end group by w');
+
+  type N = { n: number };
+
+  function apply({ event, blockTimeMs }: { event: ParticipantEvent; blockTimeMs: number }): void {
+    switch (event.type) {
+      case 'tee-registered':
+        registerTee.run(event.registry, event.teeId, event.teeType, event.owner, blockTimeMs);
+        return;
+      case 'tee-enabled':
+      case 'tee-disabled':
+        setTeeEnabled.run(event.registry, event.teeId, event.type === 'tee-enabled' ? 1 : 0);
+        return;
+      case 'heartbeat':
+        heartbeat.run(event.registry, event.teeId, blockTimeMs);
+        return;
+      case 'task-registered':
+        registerTask.run(event.user, event.contractAddress, event.endTimeSec, event.frequency, blockTimeMs);
+        return;
+      case 'task-updated':
+        updateTask.run(event.user, event.contractAddress, event.endTimeSec, event.frequency, blockTimeMs);
+        return;
+      case 'task-stopped':
+        stopTask.run(event.user, event.contractAddress, blockTimeMs);
+        return;
+    }
+  }
+
+  function coverageOf(net: string): ParticipantCoverage | null {
+    return (selectCoverage.get(net) as ParticipantCoverage | undefined) ?? null;
+  }
+
+  return {
+    write(chunk) {
+      if (chunk.coverage) insertCoverage.run(chunk.network, chunk.coverage.fromBlock, chunk.coverage.fromBlockTimeMs);
+      for (const [key, n] of chunk.callerDays) {
+        const bar = key.indexOf('|');
+        const dayMs = Number(key.slice(0, bar));
+        const { id } = upsertCaller.get(key.slice(bar + 1), dayMs) as { id: number };
+        addCallerDay.run(dayMs, id, n);
+      }
+      for (const [key, n] of chunk.teeDays) {
+        const bar = key.indexOf('|');
+        addTeeDay.run(Number(key.slice(0, bar)), key.slice(bar + 1), n);
+      }
+      for (const e of chunk.events) apply(e);
+    },
+    coverageOf,
+    coverage: () => coverageOf(network),
+    callers(w: CallerWindows): CallerFigures {
+      const week = weekActivity.get({ last7: w.last7Ms, previous7: w.previous7Ms, end: w.endMs }) as { active: number; previous: number; retained: number };
+      const month = monthActivity.get(w.last30Ms, w.endMs) as { callers: number; inferences: number; repeatInferences: number };
+      return {
+        active7: week.active,
+        new7: (newCallers.get(w.last7Ms, w.endMs) as N).n,
+        previous7: week.previous,
+        retained7: week.retained,
+        callers30: month.callers,
+        inferences30: month.inferences,
+        repeatInferences30: month.repeatInferences,
+        top10Inferences30: (topCallers.get(w.last30Ms, w.endMs) as N).n,
+      };
+    },
+    operators(w: CallerWindows, heartbeatSinceMs: number): OperatorFigures {
+      let enabledLlmProxy = 0;
+      let enabledValidator = 0;
+      let enabledOtherType = 0;
+      for (const { teeType, n } of enabledByType.all() as Array<{ teeType: number | null; n: number }>) {
+        if (teeType === 0) enabledLlmProxy += n;
+        else if (teeType === 1) enabledValidator += n;
+        else enabledOtherType += n;
+      }
+      const s = settling.get(w.last7Ms, w.endMs) as { tees: number; settlements: number; busiest: number };
+      return {
+        registered: (registeredTees.get() as N).n,
+        enabledLlmProxy,
+        enabledValidator,
+        enabledOtherType,
+        settling7: s.tees,
+        settlements7: s.settlements,
+        busiestSettlements7: s.busiest,
+        heartbeats: (heartbeats.get(heartbeatSinceMs) as N).n,
+      };
+    },
+    developers(nowMs: number): DeveloperFigures {
+      return { registrants: (registrants.get() as N).n, activeTasks: (activeTasks.get(Math.floor(nowMs / 1000)) as N).n };
+    },
+    callerWeeks(weekStartsMs, endMs): CallerWeek[] {
+      if (weekStartsMs.length === 0) return [];
+      const start = dayStart(weekStartsMs[0]!);
+      const params = { start, week: 7 * 86_400_000, end: endMs };
+      const active = new Map((weeklyActive.all(params) as Array<{ w: number; n: number }>).map((r) => [r.w, r.n]));
+      const fresh = new Map((weeklyNew.all(params) as Array<{ w: number; n: number }>).map((r) => [r.w, r.n]));
+      return weekStartsMs.map((startMs, i) => ({ startMs, active: active.get(i) ?? 0, newCallers: fresh.get(i) ?? 0 }));
+    },
+  };
+}

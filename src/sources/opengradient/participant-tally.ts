@@ -1,0 +1,104 @@
+/**
+ * What one indexed range says about who uses the network (DATA-SOURCES.md §4), gathered as its logs stream
+ * in and resolved once the range's answer is complete:
+ * - callers: each precompile inference log's transaction, by block; the block is then read once with full
+ *   transactions (`eth_getBlockByNumber(n, true)`, in batches) for the transaction's `from` and the day;
+ * - operators: each `IndividualSettlement`'s `teeId` (topic 1), by block; registry events in chain order;
+ * - developers: task scheduler events in chain order.
+ * `IndividualSettlement.ethAddress` and `BatchSettlement` name no user and are not read as callers.
+ */
+import { UpstreamError } from '../../core/errors.js';
+import { dayStart } from '../../core/participants.js';
+import { callerDayKey, type ParticipantChunk } from '../../db/participant-store.js';
+import type { InferenceKind } from './events.js';
+import { decodeParticipant, type ParticipantContracts, type ParticipantEvent } from './participant-events.js';
+import { OG_RPC, type OgRpc, type RpcLog } from './rpc.js';
+
+const PRECOMPILE_KINDS: ReadonlySet<InferenceKind> = new Set(['ml', 'llm_chat', 'llm_completion']);
+
+export interface ParticipantTally {
+  /** block → transaction hash → precompile inference events in it. */
+  txs: Map<number, Map<string, number>>;
+  /** block → teeId → `IndividualSettlement` events. */
+  settlements: Map<number, Map<string, number>>;
+  events: Array<{ block: number; event: ParticipantEvent }>;
+  /** Block times the logs carried (`blockTimestamp`), for the blocks above. */
+  logTimesMs: Map<number, number>;
+  /** The first few participant logs that did not decode, for the log. */
+  undecodable: Array<{ tx: string; block: number; reason: string }>;
+  undecodableCount: number;
+}
+
+export function createParticipantTally(): ParticipantTally {
+  return { txs: new Map(), settlements: new Map(), events: [], logTimesMs: new Map(), undecodable: [], undecodableCount: 0 };
+}
+
+function bump<K>(outer: Map<number, Map<K, number>>, block: number, key: K, n: number): void {
+  let inner = outer.get(block);
+  if (!inner) outer.set(block, (inner = new Map()));
+  inner.set(key, (inner.get(key) ?? 0) + n);
+}
+
+function noteTime(t: ParticipantTally, log: RpcLog): void {
+  if (log.blockTimestampSec !== null) t.logTimesMs.set(log.blockNumber, log.blockTimestampSec * 1000);
+}
+
+/** An inference log (already counted): its transaction, or its TEE, for the participant figures. */
+export function tallyInferenceLog(t: ParticipantTally, log: RpcLog, kind: InferenceKind, inferences: number, decoded: boolean): void {
+  if (PRECOMPILE_KINDS.has(kind)) {
+    bump(t.txs, log.blockNumber, log.transactionHash.toLowerCase(), inferences);
+    noteTime(t, log);
+  } else if (kind === 'individual_settlement' && decoded) {
+    bump(t.settlements, log.blockNumber, log.topics[1]!.toLowerCase(), 1);
+    noteTime(t, log);
+  }
+}
+
+/** A log that is not an inference event: a registry or scheduler event, or nothing of ours. */
+export function tallyOtherLog(t: ParticipantTally, log: RpcLog, contracts: ParticipantContracts): void {
+  const decoded = decodeParticipant(log.address, log.topics, log.data, contracts);
+  if (decoded === null) return;
+  if (!decoded.ok) {
+    t.undecodableCount++;
+    if (t.undecodable.length < 20) t.undecodable.push({ tx: log.transactionHash, block: log.blockNumber, reason: decoded.reason });
+    return;
+  }
+  t.events.push({ block: log.blockNumber, event: decoded.event });
+  noteTime(t, log);
+}
+
+/**
+ * Reads the blocks holding precompile inferences (full transactions, batched) and the headers of the
+ * other blocks that lack `blockTimestamp`, and turns the tally into rows for the store.
+ * @throws UpstreamError when a block lacks a transaction one of its logs names.
+ */
+export async function resolveParticipants(t: ParticipantTally, rpc: OgRpc, network: string, headerConcurrency = 8): Promise<ParticipantChunk> {
+  const full = await rpc.blocksWithSenders([...t.txs.keys()]);
+  const callerDays = new Map<string, number>();
+  for (const [block, txs] of t.txs) {
+    const b = full.get(block);
+    if (!b) throw new UpstreamError(OG_RPC, `block ${block} was not answered`);
+    const day = dayStart(b.timeMs);
+    for (const [hash, n] of txs) {
+      const from = b.senders.get(hash);
+      if (from === undefined) throw new UpstreamError(OG_RPC, `block ${block} lacks transaction ${hash || '(no hash)'} that emitted an inference log`);
+      const key = callerDayKey(day, from);
+      callerDays.set(key, (callerDays.get(key) ?? 0) + n);
+    }
+  }
+  const times = new Map(t.logTimesMs);
+  for (const [block, b] of full) times.set(block, b.timeMs);
+  const untimed = [...new Set([...t.settlements.keys(), ...t.events.map((e) => e.block)])].filter((b) => !times.has(b));
+  for (let i = 0; i < untimed.length; i += headerConcurrency) {
+    const batch = untimed.slice(i, i + headerConcurrency);
+    const ms = await Promise.all(batch.map((b) => rpc.blockTimeMs(b)));
+    batch.forEach((b, j) => times.set(b, ms[j]!));
+  }
+  const teeDays = new Map<string, number>();
+  for (const [block, tees] of t.settlements) {
+    const day = dayStart(times.get(block)!);
+    for (const [teeId, n] of tees) teeDays.set(`${day}|${teeId}`, (teeDays.get(`${day}|${teeId}`) ?? 0) + n);
+  }
+  const events = t.events.map(({ block, event }) => ({ event, blockTimeMs: times.get(block)! }));
+  return { network, callerDays, teeDays, events };
+}
