@@ -4,8 +4,9 @@ import chart from './chart.js';
 import { alertsCommands } from './alerts.js';
 import help from './help.js';
 import inferences from './inferences.js';
+import network from './network.js';
 import stats from './stats.js';
 import supply from './supply.js';
 import volume from './volume.js';
 
-export const commands: readonly AnyCommand[] = [stats, volume, supply, inferences, chart, ...alertsCommands, help];
+export const commands: readonly AnyCommand[] = [stats, volume, supply, inferences, network, chart, ...alertsCommands, help];

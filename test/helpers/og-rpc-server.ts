@@ -70,9 +70,10 @@ export interface OgNode<C extends FakeChain = FakeChain> extends LoopbackServer 
   calls(method: string): number;
   /** Widest `eth_getLogs` range that was answered. */
   widestAnsweredRange(): number;
-  /** JSON-RPC batches received, and the most calls one held. */
+  /** JSON-RPC batches received, those refused as too large, and the most calls an answered one held. */
   batches(): number;
-  largestBatch(): number;
+  refusedBatches(): number;
+  largestAnsweredBatch(): number;
   /** Blocks asked for with full transactions, each time asked. */
   fullBlocksServed(): number;
 }
@@ -100,6 +101,7 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
   const senderOf = chain.senderOf ?? (() => DEFAULT_SENDER);
   const txIndexOf = chain.txIndexOf ?? ((_b: number, i: number) => i);
   let batches = 0;
+  let refusedBatches = 0;
   let largestBatch = 0;
   let fullBlocks = 0;
   const faults: Array<{ fault: Fault; method?: string }> = [];
@@ -217,12 +219,13 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
 
   function answerBatch(res: ServerResponse, calls: unknown[]): void {
     batches++;
-    largestBatch = Math.max(largestBatch, calls.length);
     if (calls.length === 0) return sendJson(res, 200, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'empty batch' } });
     if (calls.length > maxBatchCalls) {
+      refusedBatches++;
       const first = calls.find((c) => typeof c === 'object' && c !== null && 'id' in c) as { id?: unknown } | undefined;
       return sendJson(res, 200, [{ jsonrpc: '2.0', id: first?.id ?? null, error: { code: -32600, message: 'batch too large' } }]);
     }
+    largestBatch = Math.max(largestBatch, calls.length);
     const parts: string[] = [];
     let bytes = 0;
     for (const raw of calls) {
@@ -283,7 +286,8 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
     calls: (method) => counts.get(method) ?? 0,
     widestAnsweredRange: () => widest,
     batches: () => batches,
-    largestBatch: () => largestBatch,
+    refusedBatches: () => refusedBatches,
+    largestAnsweredBatch: () => largestBatch,
     fullBlocksServed: () => fullBlocks,
   };
 }
