@@ -4,7 +4,7 @@ import { count, duration, pct, signedPct, tokens, utc } from '../src/core/format
 import { changePct } from '../src/core/metrics.js';
 import { callerWindows, DAY_MS, type CallerWindows, type ParticipantCoverage, type ParticipantReader } from '../src/core/participants.js';
 import { reply } from '../src/core/reply.js';
-import type { IndexerStatus, InferenceIndex } from '../src/core/services.js';
+import type { IndexerStatus, InferenceIndex, Services } from '../src/core/services.js';
 import { NOT_INDEXED, backfillNote, indexedStatus, windowStartMs } from './inference-text.js';
 import { sourceFooter } from './shared.js';
 
@@ -102,6 +102,17 @@ function operatorFields(reader: ParticipantReader, w: CallerWindows, coverage: P
       value: uncovered(coverage, heartbeatSince) ?? `${count(o.heartbeats)} TEEs with a HeartbeatReceived event since ${utc(heartbeatSince)}`,
     },
   ];
+}
+
+/** The `stats` line: callers active in the last 7 days and week-over-week retention, or why not. */
+export function callersLine(services: Services, nowMs: number): string {
+  const coverage = services.participants?.coverage() ?? null;
+  if (!services.participants || !coverage || !indexedStatus(services.indexer)) return NOT_INDEXED;
+  const w = callerWindows(nowMs);
+  const c = services.participants.callers(w);
+  const active = uncovered(coverage, w.last7Ms) ? 'n/a (caller history too short)' : `${count(c.active7)} accounts active in 7 UTC days`;
+  const retention = uncovered(coverage, w.previous7Ms) || c.previous7 === 0 ? 'n/a' : share(c.retained7, c.previous7);
+  return `${active} · week-over-week retention ${retention} (inference transactions on the OpenGradient chain; /opg network)`;
 }
 
 /** Inferences in the last 30 days against the 30 before, beside circulating supply over the same 30 days. */

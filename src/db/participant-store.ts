@@ -100,9 +100,9 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const registrants = sqlite.prepare('select count(distinct user) as n from workflow_tasks where registered = 1');
   const activeTasks = sqlite.prepare('select count(*) as n from workflow_tasks where stopped = 0 and end_time_sec > ?');
   const weeklyActive = sqlite.prepare(
-    'select (day_ms - @start) / @week as w, count(distinct caller_id) as n from caller_days where day_ms >= @start and day_ms < @end group by w',
+    'select cast((day_ms - @start) / @week as integer) as w, count(distinct caller_id) as n from caller_days where day_ms >= @start and day_ms < @end group by w',
   );
-  const weeklyNew = sqlite.prepare('select (first_day_ms - @start) / @week as w, count(*) as n from callers where first_day_ms >= @start and first_day_ms < @end group by w');
+  const weeklyNew = sqlite.prepare('select cast((first_day_ms - @start) / @week as integer) as w, count(*) as n from callers where first_day_ms >= @start and first_day_ms < @end group by w');
 
   type N = { n: number };
 

@@ -119,3 +119,33 @@ describe('network', () => {
     ]);
   });
 });
+
+describe('callers in stats and charts', () => {
+  it('stats has one line with callers active in 7 days and the week-over-week retention', async () => {
+    const { app } = await networkApp();
+    const r = await app.runText('stats', testChat, member);
+    expect(fieldsOf(r)['Callers']).toBe(
+      `${S.active7} accounts active in 7 UTC days · week-over-week retention 50.00% (inference transactions on the OpenGradient chain; /opg network)`,
+    );
+  });
+
+  it('chart callers draws weekly active callers, new and returning, for 30d and 90d', async () => {
+    const { app } = await networkApp();
+    const r = await app.runText('chart callers', testChat, member);
+    expect(r.kind).toBe('info');
+    expect(r.title).toBe('OpenGradient callers by week, 5 weeks');
+    // Weeks from Oct 28, Nov 4, 11, 18 and 25: H; F0..F9; E; A and B; A, C and D (C new).
+    expect(r.lines[0]).toBe(
+      'Accounts that sent inference transactions on the OpenGradient chain, per week of 7 UTC days, oldest first: 1 (1 new), 10 (10 new), 1 (1 new), 2 (2 new), 3 (1 new). Last week: 2 returning, 1 new.',
+    );
+    expect(Buffer.from(r.image!.png.subarray(1, 4)).toString('latin1')).toBe('PNG');
+    expect(r.notices).toEqual([]);
+    const long = await app.runText('chart callers 90d', testChat, member);
+    expect(long.title).toBe('OpenGradient callers by week, 13 weeks');
+    // 13 weeks from Sep 2: G (Sep 12) and D (Oct 16) in weeks 2 and 7, then as above.
+    expect(long.lines[0]).toMatch(/^Accounts .*oldest first: 0 \(0 new\), 1 \(1 new\), 0 \(0 new\), 0 \(0 new\), 0 \(0 new\), 0 \(0 new\), 1 \(1 new\), 0 \(0 new\), 1 \(1 new\), 10 \(10 new\), 1 \(1 new\), 2 \(2 new\), 3 \(1 new\)\./);
+    const refused = await app.runText('chart callers 7d', testChat, member);
+    expect(refused.kind).toBe('usage');
+    expect(refused.lines[0]).toBe('The callers chart counts weeks: choose 30d or 90d (got 7d).');
+  });
+});
