@@ -269,7 +269,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       undecodableNotes: [],
       unknownModes: new Map(),
       endTimeMs: 0,
-      participants: participants ? createParticipantTally() : null,
+      participants: participants ? createParticipantTally(rpc) : null,
       resolved: null,
     };
     const result = (async () => {
@@ -286,7 +286,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
         answered();
         tally.endTimeMs = endTimeMs;
         // Full blocks first: they fill the header cache that placing untimed counts reads.
-        if (tally.participants) tally.resolved = await resolveParticipants(tally.participants, rpc, network, concurrency);
+        if (tally.participants) tally.resolved = await resolveParticipants(tally.participants, network, concurrency);
         await placeUntimed(tally);
         return tally;
       } catch (err) {

@@ -12,7 +12,7 @@ import { dayStart } from '../../core/participants.js';
 import { callerDayKey, type ParticipantChunk } from '../../db/participant-store.js';
 import type { InferenceKind } from './events.js';
 import { decodeParticipant, type ParticipantContracts, type ParticipantEvent } from './participant-events.js';
-import { OG_RPC, type OgRpc, type RpcLog } from './rpc.js';
+import { OG_RPC, type BlockSenders, type OgRpc, type RpcLog } from './rpc.js';
 
 const PRECOMPILE_KINDS: ReadonlySet<InferenceKind> = new Set(['ml', 'llm_chat', 'llm_completion']);
 
@@ -27,10 +27,28 @@ export interface ParticipantTally {
   /** The first few participant logs that did not decode, for the log. */
   undecodable: Array<{ tx: string; block: number; reason: string }>;
   undecodableCount: number;
+  /** Blocks with precompile logs not yet asked for, and the full-block reads under way. */
+  unfetched: number[];
+  fetches: Array<Promise<Map<number, BlockSenders>>>;
+  rpc: OgRpc;
+  /** Blocks gathered before their full-block read starts, while the range still streams in. */
+  prefetchBlocks: number;
 }
 
-export function createParticipantTally(): ParticipantTally {
-  return { txs: new Map(), settlements: new Map(), events: [], logTimesMs: new Map(), undecodable: [], undecodableCount: 0 };
+/**
+ * A tally for one range. Full blocks are asked for while the range's logs still stream in, every
+ * `prefetchBlocks` new blocks with precompile logs, so the node prepares them while the logs are decoded.
+ */
+export function createParticipantTally(rpc: OgRpc, prefetchBlocks = 50): ParticipantTally {
+  return { txs: new Map(), settlements: new Map(), events: [], logTimesMs: new Map(), undecodable: [], undecodableCount: 0, unfetched: [], fetches: [], rpc, prefetchBlocks };
+}
+
+function fetchUnfetched(t: ParticipantTally): void {
+  if (t.unfetched.length === 0) return;
+  const fetch = t.rpc.blocksWithSenders(t.unfetched);
+  fetch.catch(() => {}); // awaited in resolveParticipants; an abandoned range may never await it
+  t.fetches.push(fetch);
+  t.unfetched = [];
 }
 
 function bump<K>(outer: Map<number, Map<K, number>>, block: number, key: K, n: number): void {
@@ -46,6 +64,10 @@ function noteTime(t: ParticipantTally, log: RpcLog): void {
 /** An inference log (already counted): its transaction, or its TEE, for the participant figures. */
 export function tallyInferenceLog(t: ParticipantTally, log: RpcLog, kind: InferenceKind, inferences: number, decoded: boolean): void {
   if (PRECOMPILE_KINDS.has(kind)) {
+    if (!t.txs.has(log.blockNumber)) {
+      t.unfetched.push(log.blockNumber);
+      if (t.unfetched.length >= t.prefetchBlocks) fetchUnfetched(t);
+    }
     bump(t.txs, log.blockNumber, log.transactionHash.toLowerCase(), inferences);
     noteTime(t, log);
   } else if (kind === 'individual_settlement' && decoded) {
@@ -72,8 +94,11 @@ export function tallyOtherLog(t: ParticipantTally, log: RpcLog, contracts: Parti
  * other blocks that lack `blockTimestamp`, and turns the tally into rows for the store.
  * @throws UpstreamError when a block lacks a transaction one of its logs names.
  */
-export async function resolveParticipants(t: ParticipantTally, rpc: OgRpc, network: string, headerConcurrency = 8): Promise<ParticipantChunk> {
-  const full = await rpc.blocksWithSenders([...t.txs.keys()]);
+export async function resolveParticipants(t: ParticipantTally, network: string, headerConcurrency = 8): Promise<ParticipantChunk> {
+  const { rpc } = t;
+  fetchUnfetched(t);
+  const full = new Map<number, BlockSenders>();
+  for (const part of await Promise.all(t.fetches)) for (const [block, b] of part) full.set(block, b);
   const callerDays = new Map<string, number>();
   for (const [block, txs] of t.txs) {
     const b = full.get(block);
