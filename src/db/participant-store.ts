@@ -3,8 +3,13 @@
  * findings and must run inside the inference store's chunk transaction (it is passed to `commitChunk`), so
  * the cursor and these rows move together: a range is recorded once or not at all. Reads are aggregate
  * queries over whole UTC days; see `core/participants.ts` for the windows.
+ *
+ * The caller figures group a month of caller-days by account (a few hundred ms for 170,000 of them), so
+ * they are kept until the next write or other windows: the indexer calls `warm` after each pass, off the
+ * command path, and commands read them from memory. Everything else is a small query per answer.
  */
 import {
+  callerWindows,
   dayStart,
   type CallerFigures,
   type CallerWeek,
@@ -34,6 +39,8 @@ export interface ParticipantStore extends ParticipantReader {
   /** Adds a range's findings; call only inside the chunk transaction. */
   write(chunk: ParticipantChunk): void;
   coverageOf(network: string): ParticipantCoverage | null;
+  /** Computes the caller figures for the windows of `nowMs` ahead of the commands that will ask. */
+  warm(nowMs: number): void;
 }
 
 export const callerDayKey = (dayMs: number, address: string) => `${dayMs}|${address}`;
@@ -77,19 +84,17 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const insertCoverage = sqlite.prepare('insert into participant_coverage (network, from_block, from_block_time_ms) values (?, ?, ?) on conflict (network) do nothing');
   const selectCoverage = sqlite.prepare('select from_block as fromBlock, from_block_time_ms as fromBlockTimeMs from participant_coverage where network = ?');
 
-  const weekActivity = sqlite.prepare(
-    `select coalesce(sum(cur), 0) as active, coalesce(sum(prev), 0) as previous, coalesce(sum(cur and prev), 0) as retained from (
-       select max(day_ms >= @last7) as cur, max(day_ms < @last7) as prev from caller_days
-       where day_ms >= @previous7 and day_ms < @end group by caller_id)`,
+  // One pass over the 30 days' rows, grouped by caller once: the 7-day and 14-day figures are windows inside it.
+  const callerActivity = sqlite.prepare(
+    `with per as materialized (
+       select count(*) as days, sum(inferences) as n, max(day_ms >= @last7) as cur, max(day_ms >= @previous7 and day_ms < @last7) as prev
+       from caller_days where day_ms >= @last30 and day_ms < @end group by caller_id)
+     select count(*) as callers, coalesce(sum(n), 0) as inferences, coalesce(sum(case when days >= 2 then n else 0 end), 0) as repeatInferences,
+       coalesce(sum(cur), 0) as active, coalesce(sum(prev), 0) as previous, coalesce(sum(cur and prev), 0) as retained,
+       (select coalesce(sum(n), 0) from (select n from per order by n desc limit 10)) as top10
+     from per`,
   );
   const newCallers = sqlite.prepare('select count(*) as n from callers where first_day_ms >= ? and first_day_ms < ?');
-  const monthActivity = sqlite.prepare(
-    `select count(*) as callers, coalesce(sum(n), 0) as inferences, coalesce(sum(case when days >= 2 then n else 0 end), 0) as repeatInferences from (
-       select count(*) as days, sum(inferences) as n from caller_days where day_ms >= ? and day_ms < ? group by caller_id)`,
-  );
-  const topCallers = sqlite.prepare(
-    'select coalesce(sum(n), 0) as n from (select sum(inferences) as n from caller_days where day_ms >= ? and day_ms < ? group by caller_id order by n desc limit 10)',
-  );
   const registeredTees = sqlite.prepare('select count(distinct tee_id) as n from tees where registered_at_ms is not null');
   const enabledByType = sqlite.prepare('select tee_type as teeType, count(distinct tee_id) as n from tees where enabled = 1 group by tee_type');
   const settling = sqlite.prepare(
@@ -105,6 +110,22 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const weeklyNew = sqlite.prepare('select cast((first_day_ms - @start) / @week as integer) as w, count(*) as n from callers where first_day_ms >= @start and first_day_ms < @end group by w');
 
   type N = { n: number };
+
+  // Results valid until the next write, keyed by what they were computed for.
+  let version = 0;
+  let memoVersion = -1;
+  const memo = new Map<string, unknown>();
+  function cached<T>(key: string, compute: () => T): T {
+    if (memoVersion !== version) {
+      memo.clear();
+      memoVersion = version;
+    }
+    if (memo.has(key)) return memo.get(key) as T;
+    const value = compute();
+    if (memo.size >= 16) memo.clear();
+    memo.set(key, value);
+    return value;
+  }
 
   function apply({ event, blockTimeMs }: { event: ParticipantEvent; blockTimeMs: number }): void {
     switch (event.type) {
@@ -130,12 +151,36 @@ export function createParticipantStore(database: Database, network = 'opengradie
     }
   }
 
+  function callerFigures(w: CallerWindows): CallerFigures {
+    if (w.previous7Ms < w.last30Ms) throw new Error('the 14 days of retention must lie inside the 30-day window');
+    const a = callerActivity.get({ last7: w.last7Ms, previous7: w.previous7Ms, last30: w.last30Ms, end: w.endMs }) as {
+      callers: number;
+      inferences: number;
+      repeatInferences: number;
+      active: number;
+      previous: number;
+      retained: number;
+      top10: number;
+    };
+    return {
+      active7: a.active,
+      new7: (newCallers.get(w.last7Ms, w.endMs) as N).n,
+      previous7: a.previous,
+      retained7: a.retained,
+      callers30: a.callers,
+      inferences30: a.inferences,
+      repeatInferences30: a.repeatInferences,
+      top10Inferences30: a.top10,
+    };
+  }
+
   function coverageOf(net: string): ParticipantCoverage | null {
     return (selectCoverage.get(net) as ParticipantCoverage | undefined) ?? null;
   }
 
   return {
     write(chunk) {
+      version++;
       if (chunk.coverage) insertCoverage.run(chunk.network, chunk.coverage.fromBlock, chunk.coverage.fromBlockTimeMs);
       for (const [key, n] of chunk.callerDays) {
         const bar = key.indexOf('|');
@@ -151,19 +196,10 @@ export function createParticipantStore(database: Database, network = 'opengradie
     },
     coverageOf,
     coverage: () => coverageOf(network),
-    callers(w: CallerWindows): CallerFigures {
-      const week = weekActivity.get({ last7: w.last7Ms, previous7: w.previous7Ms, end: w.endMs }) as { active: number; previous: number; retained: number };
-      const month = monthActivity.get(w.last30Ms, w.endMs) as { callers: number; inferences: number; repeatInferences: number };
-      return {
-        active7: week.active,
-        new7: (newCallers.get(w.last7Ms, w.endMs) as N).n,
-        previous7: week.previous,
-        retained7: week.retained,
-        callers30: month.callers,
-        inferences30: month.inferences,
-        repeatInferences30: month.repeatInferences,
-        top10Inferences30: (topCallers.get(w.last30Ms, w.endMs) as N).n,
-      };
+    callers: (w: CallerWindows): CallerFigures => cached(`callers|${w.last30Ms}|${w.previous7Ms}|${w.last7Ms}|${w.endMs}`, () => callerFigures(w)),
+    warm(nowMs) {
+      const w = callerWindows(nowMs);
+      cached(`callers|${w.last30Ms}|${w.previous7Ms}|${w.last7Ms}|${w.endMs}`, () => callerFigures(w));
     },
     operators(w: CallerWindows, heartbeatSinceMs: number): OperatorFigures {
       let enabledLlmProxy = 0;
@@ -189,13 +225,14 @@ export function createParticipantStore(database: Database, network = 'opengradie
     developers(nowMs: number): DeveloperFigures {
       return { registrants: (registrants.get() as N).n, activeTasks: (activeTasks.get(Math.floor(nowMs / 1000)) as N).n };
     },
-    callerWeeks(weekStartsMs, endMs): CallerWeek[] {
-      if (weekStartsMs.length === 0) return [];
-      const start = dayStart(weekStartsMs[0]!);
-      const params = { start, week: 7 * 86_400_000, end: endMs };
-      const active = new Map((weeklyActive.all(params) as Array<{ w: number; n: number }>).map((r) => [r.w, r.n]));
-      const fresh = new Map((weeklyNew.all(params) as Array<{ w: number; n: number }>).map((r) => [r.w, r.n]));
-      return weekStartsMs.map((startMs, i) => ({ startMs, active: active.get(i) ?? 0, newCallers: fresh.get(i) ?? 0 }));
-    },
+    callerWeeks: (weekStartsMs, endMs) => cached(`weeks|${weekStartsMs.join(',')}|${endMs}`, () => callerWeeks(weekStartsMs, endMs)),
   };
+
+  function callerWeeks(weekStartsMs: readonly number[], endMs: number): CallerWeek[] {
+    if (weekStartsMs.length === 0) return [];
+    const params = { start: dayStart(weekStartsMs[0]!), week: 7 * 86_400_000, end: endMs };
+    const active = new Map((weeklyActive.all(params) as Array<{ w: number; n: number }>).map((r) => [r.w, r.n]));
+    const fresh = new Map((weeklyNew.all(params) as Array<{ w: number; n: number }>).map((r) => [r.w, r.n]));
+    return weekStartsMs.map((startMs, i) => ({ startMs, active: active.get(i) ?? 0, newCallers: fresh.get(i) ?? 0 }));
+  }
 }

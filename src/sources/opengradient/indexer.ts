@@ -406,6 +406,8 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
     }
     try {
       store.recordRun(network, clock.now(), run.error);
+      // The caller figures take a month of caller-days to compute: done here, not when someone asks.
+      if (participants && !stopping) participants.store.warm(clock.now());
       if (options.explorer && !stopping) {
         try {
           store.saveNetworkActivity(network, await options.explorer.fetchActivity());
