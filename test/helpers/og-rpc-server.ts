@@ -66,6 +66,8 @@ export interface OgNode<C extends FakeChain = FakeChain> extends LoopbackServer 
   failNext(fault: Fault, times?: number, method?: string): void;
   /** The node only has blocks up to this one (logs beyond are silently left out, headers are null). */
   setHasUpTo(block: number | null): void;
+  /** Full blocks of these blocks leave out the transactions their logs name (null: none). */
+  setBlocksMissingTransactions(blocks: ReadonlySet<number> | null): void;
   /** Calls per JSON-RPC method so far. */
   calls(method: string): number;
   /** Widest `eth_getLogs` range that was answered. */
@@ -107,6 +109,7 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
   const faults: Array<{ fault: Fault; method?: string }> = [];
   const counts = new Map<string, number>();
   let hasUpTo: number | null = null;
+  let missingTxs: ReadonlySet<number> | null = null;
   let widest = 0;
 
   function rpcError(res: ServerResponse, id: unknown, code: number, message: string) {
@@ -181,7 +184,7 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
     const blockHash = `0x${n.toString(16).padStart(64, '0')}`;
     const logs = chain.logsInBlock(n);
     const senders = new Map<number, string>();
-    for (let i = 0; i < logs.length; i++) {
+    for (let i = 0; i < logs.length && !missingTxs?.has(n); i++) {
       const tx = txIndexOf(n, i);
       if (!senders.has(tx)) senders.set(tx, senderOf(n, i));
     }
@@ -282,6 +285,9 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
     },
     setHasUpTo(block) {
       hasUpTo = block;
+    },
+    setBlocksMissingTransactions(blocks) {
+      missingTxs = blocks;
     },
     calls: (method) => counts.get(method) ?? 0,
     widestAnsweredRange: () => widest,
