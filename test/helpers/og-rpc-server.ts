@@ -58,6 +58,8 @@ export interface OgNodeOptions {
   maxBatchBytes?: number;
   /** Bytes of `input` data in each inference transaction. Default 68 (a call with two words). */
   txInputBytes?: number;
+  /** Take JSON-RPC batches at all; when false, a batch gets one 'invalid request' error object. Default true. */
+  acceptBatches?: boolean;
 }
 
 export interface OgNode<C extends FakeChain = FakeChain> extends LoopbackServer {
@@ -262,6 +264,11 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
       if (!Array.isArray(body)) counts.set(method, (counts.get(method) ?? 0) + 1);
       if (f!.fault === 'truncated') return getLogs(res, (body as { id?: unknown }).id, (body as { params?: unknown[] }).params?.[0] as never, true);
       return applyFault(f!.fault, res, Array.isArray(body) ? null : body.id);
+    }
+    if (Array.isArray(body) && options.acceptBatches === false) {
+      batches++;
+      refusedBatches++;
+      return sendJson(res, 200, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'invalid request' } });
     }
     if (Array.isArray(body)) return answerBatch(res, body);
     counts.set(method, (counts.get(method) ?? 0) + 1);

@@ -195,6 +195,8 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
   }
 
   let batchSize = Math.max(1, options.batchSize ?? 100);
+  // A node (or a proxy in front of it) that answers a batch with one error object takes no batches at all.
+  let batching = true;
   const batchConcurrency = Math.max(1, options.batchConcurrency ?? 2);
 
   function cacheHeader(block: number, ms: number): void {
@@ -221,17 +223,26 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
   }
 
   /** One batch; resolves the blocks answered and those to ask again (cut for size, or the batch refused). */
-  async function fetchBatch(blocks: readonly number[], out: Map<number, BlockSenders>): Promise<number[]> {
+  async function fetchBatch(asked: readonly number[], out: Map<number, BlockSenders>): Promise<number[]> {
+    // Without batches, one call per request (a batch cut up while others were in flight comes back here).
+    const blocks = batching ? asked : asked.slice(0, 1);
+    const later = asked.slice(blocks.length);
     const ids = blocks.map(() => nextId++);
-    const body = JSON.stringify(blocks.map((b, i) => ({ jsonrpc: '2.0', id: ids[i], method: 'eth_getBlockByNumber', params: [hex(b), true] })));
+    const calls = blocks.map((b, i) => ({ jsonrpc: '2.0', id: ids[i], method: 'eth_getBlockByNumber', params: [hex(b), true] }));
+    const body = JSON.stringify(batching ? calls : calls[0]);
     const answer = await requestJson(http, { source: OG_RPC, url: options.url, method: 'POST', headers: { 'content-type': 'application/json' }, body }, options.clock.now());
+    if (batching && !Array.isArray(answer)) {
+      batching = false;
+      batchSize = 1;
+      return [...blocks];
+    }
     const items = Array.isArray(answer) ? answer : [answer];
     const byId = new Map<unknown, { result?: unknown; error?: { code?: unknown; message?: unknown } }>();
     for (const item of items) {
       if (typeof item !== 'object' || item === null) throw new UpstreamError(OG_RPC, 'batch answer holds something that is not a JSON-RPC object');
       byId.set((item as { id?: unknown }).id, item as never);
     }
-    const again: number[] = [];
+    const again: number[] = [...later];
     for (let i = 0; i < blocks.length; i++) {
       const item = byId.get(ids[i]);
       const error = item?.error ?? (items.length === 1 && blocks.length > 1 ? (items[0] as { error?: { code?: unknown; message?: unknown } }).error : undefined);
@@ -264,7 +275,7 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
       const again = (await Promise.all(batches.map((b) => fetchBatch(b, out)))).flat();
       if (again.length > 0) {
         // Refused or cut: smaller batches from now on (never below one call, which the node must answer).
-        batchSize = Math.max(1, Math.floor(size / 2));
+        batchSize = Math.min(batchSize, Math.max(1, Math.floor(size / 2)));
       }
       pending = [...again, ...pending.slice(asked)];
     }

@@ -55,6 +55,15 @@ describe('blocksWithSenders', () => {
     expect(node.batches()).toBeGreaterThan(1);
   });
 
+  it('asks one block at a time from a node that takes no batches', async () => {
+    const { node, rpc } = await rpcOn({ acceptBatches: false });
+    const got = await rpc.blocksWithSenders(blocks);
+    expect(got.size).toBe(blocks.length);
+    expect(node.refusedBatches()).toBe(1);
+    expect(node.batches()).toBe(1);
+    expect(node.calls('eth_getBlockByNumber')).toBe(blocks.length);
+  });
+
   it('refuses an answer without a block the node should have', async () => {
     const { node, rpc } = await rpcOn({});
     node.setHasUpTo(120);
