@@ -38,10 +38,15 @@ export interface ParticipantChunk {
 export interface ParticipantStore extends ParticipantReader {
   /** Adds a range's findings; call only inside the chunk transaction. */
   write(chunk: ParticipantChunk): void;
+  /** The transaction that ran the last `write` committed: the caller ids it assigned may be reused. */
+  committed(): void;
   coverageOf(network: string): ParticipantCoverage | null;
   /** Computes the caller figures for the windows of `nowMs` ahead of the commands that will ask. */
   warm(nowMs: number): void;
 }
+
+/** Caller ids kept in memory (about 100 bytes each). */
+const ID_CACHE_SIZE = 200_000;
 
 export const callerDayKey = (dayMs: number, address: string) => `${dayMs}|${address}`;
 
@@ -110,6 +115,11 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const weeklyNew = sqlite.prepare('select cast((first_day_ms - @start) / @week as integer) as w, count(*) as n from callers where first_day_ms >= @start and first_day_ms < @end group by w');
 
   type N = { n: number };
+
+  // Caller ids already stored, so a known caller costs no upsert: ranges are written in chain order, so its
+  // first day is already the earliest. Ids a write assigns are only trusted once its transaction committed.
+  const knownIds = new Map<string, number>();
+  const pendingIds = new Map<string, number>();
 
   // Results valid until the next write, keyed by what they were computed for.
   let version = 0;
@@ -182,10 +192,16 @@ export function createParticipantStore(database: Database, network = 'opengradie
     write(chunk) {
       version++;
       if (chunk.coverage) insertCoverage.run(chunk.network, chunk.coverage.fromBlock, chunk.coverage.fromBlockTimeMs);
+      pendingIds.clear(); // ids of a write whose transaction did not commit were never stored
       for (const [key, n] of chunk.callerDays) {
         const bar = key.indexOf('|');
         const dayMs = Number(key.slice(0, bar));
-        const { id } = upsertCaller.get(key.slice(bar + 1), dayMs) as { id: number };
+        const address = key.slice(bar + 1);
+        let id = knownIds.get(address) ?? pendingIds.get(address);
+        if (id === undefined) {
+          id = (upsertCaller.get(address, dayMs) as { id: number }).id;
+          pendingIds.set(address, id);
+        }
         addCallerDay.run(dayMs, id, n);
       }
       for (const [key, n] of chunk.teeDays) {
@@ -193,6 +209,11 @@ export function createParticipantStore(database: Database, network = 'opengradie
         addTeeDay.run(Number(key.slice(0, bar)), key.slice(bar + 1), n);
       }
       for (const e of chunk.events) apply(e);
+    },
+    committed() {
+      if (knownIds.size + pendingIds.size > ID_CACHE_SIZE) knownIds.clear();
+      for (const [address, id] of pendingIds) knownIds.set(address, id);
+      pendingIds.clear();
     },
     coverageOf,
     coverage: () => coverageOf(network),

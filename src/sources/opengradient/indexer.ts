@@ -369,6 +369,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
               { network, fromBlock: from, nextBlock: to + 1, counts: tally.counts, undecodableLogs: tally.undecodable, indexedBlockTimeMs: tally.endTimeMs },
               found ? () => participants!.store.write(found) : undefined,
             );
+            if (found) participants!.store.committed();
             coverage = undefined;
             report(tally);
             run.chunks++;

@@ -1,7 +1,8 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.js';
+import { callerWeekStarts } from '../../../src/core/charts/caller-chart.js';
 import { callerWindows } from '../../../src/core/participants.js';
-import { createInferenceStore } from '../../../src/db/inference-store.js';
+import { createInferenceStore, type InferenceStore } from '../../../src/db/inference-store.js';
 import { openDatabase } from '../../../src/db/open.js';
 import { createParticipantStore } from '../../../src/db/participant-store.js';
 import { createInferenceIndexer, type ChunkInfo } from '../../../src/sources/opengradient/indexer.js';
@@ -26,7 +27,10 @@ import { tempDbPath } from '../../helpers/temp-dir.js';
 const NOW = Date.parse('2026-12-01T10:00:00Z');
 const DAY = 86_400_000;
 
-async function indexScenario(chain: ScriptedChain, options: { node?: OgNodeOptions; dbPath?: string; afterChunk?: (c: ChunkInfo) => void } = {}) {
+async function indexScenario(
+  chain: ScriptedChain,
+  options: { node?: OgNodeOptions; dbPath?: string; afterChunk?: (c: ChunkInfo) => void; wrap?: (s: InferenceStore) => InferenceStore } = {},
+) {
   const node = await startOgNode(chain, options.node);
   onTestFinished(() => node.close());
   const database = openDatabase(options.dbPath ?? tempDbPath());
@@ -35,7 +39,7 @@ async function indexScenario(chain: ScriptedChain, options: { node?: OgNodeOptio
   const participants = createParticipantStore(database);
   const indexer = createInferenceIndexer({
     rpc: createOgRpc({ url: node.url, clock, timeoutMs: 3_000, batchSize: 16 }),
-    store: createInferenceStore(database),
+    store: options.wrap ? options.wrap(createInferenceStore(database)) : createInferenceStore(database),
     clock,
     logger: silentLogger,
     fromBlock: 0,
@@ -110,6 +114,37 @@ describe('participants from the indexer', () => {
     const second = await indexScenario(chain, { dbPath });
     expect((await second.indexer.runOnce()).ok).toBe(true);
     expect(figures(second.participants)).toEqual({ ...EXPECTED, coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) } });
+  });
+
+  it('ends with exact figures when a chunk transaction fails after its callers were written, in the same process', async () => {
+    const { chain, d } = networkScenario(NOW);
+    const firstCaller = chain.blockAt(d(80)); // G's block, the first with a caller
+    let failed = false;
+    const { indexer, participants } = await indexScenario(chain, {
+      wrap: (real) => ({
+        ...real,
+        commitChunk(c, also) {
+          if (failed || c.fromBlock > firstCaller || c.nextBlock <= firstCaller) return real.commitChunk(c, also);
+          failed = true;
+          real.commitChunk(c, () => {
+            also?.();
+            throw new Error('disk I/O error'); // rolled back: the caller ids this write assigned do not exist
+          });
+        },
+      }),
+    });
+    const run = await indexer.runOnce();
+    expect(run.ok).toBe(false);
+    expect(run.error).toMatch(/disk I\/O error/);
+    expect(failed).toBe(true);
+    expect((await indexer.runOnce()).ok).toBe(true);
+    expect(figures(participants)).toMatchObject(EXPECTED);
+    // Every account keeps its own id: G's week (the first) counts G as active and new.
+    const clean = await indexScenario(networkScenario(NOW).chain);
+    await clean.indexer.runOnce();
+    const weeks = callerWeekStarts(NOW, 13);
+    expect(participants.callerWeeks(weeks, NOW + DAY)).toEqual(clean.participants.callerWeeks(weeks, NOW + DAY));
+    expect(participants.callerWeeks(weeks, NOW + DAY)[1]).toMatchObject({ active: 1, newCallers: 1 });
   });
 
   it('counts an event only from the contract configured for it', async () => {
