@@ -79,6 +79,28 @@ export interface ParticipantCoverage {
   fromBlockTimeMs: number;
 }
 
+/** A TEE registry or task scheduler event, decoded; addresses and ids lowercase. */
+export type ParticipantEvent =
+  | { type: 'tee-registered'; registry: string; teeId: string; owner: string; teeType: number }
+  | { type: 'tee-enabled' | 'tee-disabled' | 'heartbeat'; registry: string; teeId: string }
+  | { type: 'task-registered' | 'task-updated'; user: string; contractAddress: string; endTimeSec: number; frequency: number }
+  | { type: 'task-stopped'; user: string; contractAddress: string };
+
+/** What one indexed range adds. */
+export interface ParticipantChunk {
+  network: string;
+  /** `dayMs|address` (see `callerDayKey`) → precompile inference events in transactions the address sent that day. */
+  callerDays: ReadonlyMap<string, number>;
+  /** `dayMs|teeId` → `IndividualSettlement` events of that TEE that day. */
+  teeDays: ReadonlyMap<string, number>;
+  /** Registry and task events, in chain order, each with its block's time. */
+  events: ReadonlyArray<{ event: ParticipantEvent; blockTimeMs: number }>;
+  /** Set by the first range recorded: where the participant history starts. */
+  coverage?: ParticipantCoverage;
+}
+
+export const callerDayKey = (dayMs: number, address: string) => `${dayMs}|${address}`;
+
 /** Read access to the stored participant figures (the participant store implements it). */
 export interface ParticipantReader {
   /** Null until the indexer has committed a range with participants recorded. */
@@ -88,4 +110,15 @@ export interface ParticipantReader {
   developers(nowMs: number): DeveloperFigures;
   /** Weeks of 7 UTC days starting at each of `weekStartsMs` (ascending, 7 days apart), up to `endMs`. */
   callerWeeks(weekStartsMs: readonly number[], endMs: number): CallerWeek[];
+}
+
+/** The indexer's port to the participant tables (db/participant-store.ts implements it). */
+export interface ParticipantStore extends ParticipantReader {
+  /** Adds a range's findings; call only inside the chunk transaction. */
+  write(chunk: ParticipantChunk): void;
+  /** The transaction that ran the last `write` committed: the caller ids it assigned may be reused. */
+  committed(): void;
+  coverageOf(network: string): ParticipantCoverage | null;
+  /** Computes the caller figures for the windows of `nowMs` ahead of the commands that will ask. */
+  warm(nowMs: number): void;
 }

@@ -17,38 +17,15 @@ import {
   type DeveloperFigures,
   type OperatorFigures,
   type ParticipantCoverage,
-  type ParticipantReader,
+  type ParticipantEvent,
+  type ParticipantStore,
 } from '../core/participants.js';
-import type { ParticipantEvent } from '../sources/opengradient/participant-events.js';
+
+export type { ParticipantChunk, ParticipantStore } from '../core/participants.js';
 import type { Database } from './open.js';
-
-/** What one indexed range adds. */
-export interface ParticipantChunk {
-  network: string;
-  /** `dayMs|address` → precompile inference events in transactions the address sent that day. */
-  callerDays: ReadonlyMap<string, number>;
-  /** `dayMs|teeId` → `IndividualSettlement` events of that TEE that day. */
-  teeDays: ReadonlyMap<string, number>;
-  /** Registry and task events, in chain order, each with its block's time. */
-  events: ReadonlyArray<{ event: ParticipantEvent; blockTimeMs: number }>;
-  /** Set by the first range recorded: where the participant history starts. */
-  coverage?: ParticipantCoverage;
-}
-
-export interface ParticipantStore extends ParticipantReader {
-  /** Adds a range's findings; call only inside the chunk transaction. */
-  write(chunk: ParticipantChunk): void;
-  /** The transaction that ran the last `write` committed: the caller ids it assigned may be reused. */
-  committed(): void;
-  coverageOf(network: string): ParticipantCoverage | null;
-  /** Computes the caller figures for the windows of `nowMs` ahead of the commands that will ask. */
-  warm(nowMs: number): void;
-}
 
 /** Caller ids kept in memory (about 100 bytes each). */
 const ID_CACHE_SIZE = 200_000;
-
-export const callerDayKey = (dayMs: number, address: string) => `${dayMs}|${address}`;
 
 /** The store over an opened, migrated database, for one indexed network; statements are prepared once. */
 export function createParticipantStore(database: Database, network = 'opengradient'): ParticipantStore {

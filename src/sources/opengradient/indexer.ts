@@ -17,7 +17,7 @@ import { NetworkError, RateLimitedError, UpstreamError, describeError } from '..
 import type { Logger } from '../../core/logger.js';
 import type { IndexerStatus, InferenceIndex, NetworkActivity } from '../../core/services.js';
 import { countKey, type InferenceStore } from '../../db/inference-store.js';
-import type { ParticipantChunk, ParticipantStore } from '../../db/participant-store.js';
+import type { ParticipantChunk, ParticipantStore } from '../../core/participants.js';
 import { decodeInference, INFERENCE_TOPICS, type InferenceKind, type InferenceMode } from './events.js';
 import type { ExplorerSource } from './explorer.js';
 import { PARTICIPANT_TOPICS, type ParticipantContracts } from './participant-events.js';

@@ -4,6 +4,9 @@
  * address is not ours. A log that names our event but does not decode is reported, never guessed at.
  */
 import { decodeEventLog, parseAbi, toEventSelector } from 'viem/utils';
+import type { ParticipantEvent } from '../../core/participants.js';
+
+export type { ParticipantEvent } from '../../core/participants.js';
 
 export const PARTICIPANT_ABI = parseAbi([
   'event TEERegistered(bytes32 indexed teeId, address indexed owner, uint8 teeType)',
@@ -26,11 +29,6 @@ const BY_TOPIC = new Map(PARTICIPANT_ABI.map((event) => [toEventSelector(event).
 /** Every topic0 the indexer asks for on behalf of operators and developers. */
 export const PARTICIPANT_TOPICS: readonly `0x${string}`[] = [...BY_TOPIC.keys()] as `0x${string}`[];
 
-export type ParticipantEvent =
-  | { type: 'tee-registered'; registry: string; teeId: string; owner: string; teeType: number }
-  | { type: 'tee-enabled' | 'tee-disabled' | 'heartbeat'; registry: string; teeId: string }
-  | { type: 'task-registered' | 'task-updated'; user: string; contractAddress: string; endTimeSec: number; frequency: number }
-  | { type: 'task-stopped'; user: string; contractAddress: string };
 
 export type DecodedParticipant = { ok: true; event: ParticipantEvent } | { ok: false; reason: string } | null;
 

@@ -8,8 +8,7 @@
  * `IndividualSettlement.ethAddress` and `BatchSettlement` name no user and are not read as callers.
  */
 import { UpstreamError } from '../../core/errors.js';
-import { dayStart } from '../../core/participants.js';
-import { callerDayKey, type ParticipantChunk } from '../../db/participant-store.js';
+import { callerDayKey, dayStart, type ParticipantChunk } from '../../core/participants.js';
 import type { InferenceKind } from './events.js';
 import { decodeParticipant, type ParticipantContracts, type ParticipantEvent } from './participant-events.js';
 import { OG_RPC, type BlockSenders, type OgRpc, type RpcLog } from './rpc.js';
