@@ -130,7 +130,7 @@ export const CONFIRMATIONS = 2;
  * - H: today−29d minus 10 min (outside 30 days) and today−29d 00:00 (inside). G: today−80d only.
  * Settlements (relayer-sent, never callers): T1 ×3 at today−5d 12:00, T3 ×1 at today−6d 00:00, T2 ×2 at
  * today−6d minus 10 min (outside the last 7 days); a batch of 5 at today−40d.
- * TEEs: T1 LLM proxy (registry 1, heartbeat 22 h ago); T2 validator (registry 2, heartbeat 24 h 2 min ago,
+ * TEEs: T1 LLM proxy (registry 1, heartbeat 22 h ago); T2 validator (registry 2, heartbeat 24 h 10 min ago,
  * disabled 10 h ago); T3 LLM proxy (registry 2, disabled then enabled again, heartbeat at the first block
  * 24 h ago or later); T4 validator (registry 1, no heartbeat).
  * Tasks: (U1, 1) ends in 30 days; (U1, 2) ended a day ago; (U2, 3) stopped; (U3, 4) only updated, ends in
@@ -167,7 +167,7 @@ export function networkScenario(nowMs: number) {
   p(d(80), teeRegistered(REGISTRY_1, T1, owner, 0), owner);
   p(nowMs - 22 * 60 * MIN_MS, heartbeatReceived(REGISTRY_1, T1, 0), RELAYER);
   p(d(60), teeRegistered(REGISTRY_2, T2, owner, 1), owner);
-  p(nowMs - 24 * 60 * MIN_MS - 2 * MIN_MS, heartbeatReceived(REGISTRY_2, T2, 0), RELAYER);
+  p(nowMs - 24 * 60 * MIN_MS - 10 * MIN_MS, heartbeatReceived(REGISTRY_2, T2, 0), RELAYER);
   p(nowMs - 10 * 60 * MIN_MS, teeDisabled(REGISTRY_2, T2), owner);
   p(d(70), teeRegistered(REGISTRY_2, T3, owner, 0), owner);
   p(d(50), teeDisabled(REGISTRY_2, T3), owner);
