@@ -6,7 +6,15 @@
  * its expected figures are written out by hand below, from the layout, never by decoding.
  */
 import { parseAbi, type AbiEvent, type Hex } from 'viem';
-import { batchSettlement, encode, individualSettlement, llmChat, llmCompletion, mlInference, type EncodedLog } from './og-events.js';
+import {
+  batchSettlement,
+  encode,
+  individualSettlement,
+  llmChat,
+  llmCompletion,
+  mlInference,
+  type EncodedLog,
+} from './og-events.js';
 import type { FakeChain } from './og-rpc-server.js';
 
 export const REGISTRY_ABI = parseAbi([
@@ -18,7 +26,8 @@ export const REGISTRY_ABI = parseAbi([
   'event TaskUpdated(address indexed user, address indexed contractAddress, uint256 newEndTime, uint256 newFrequency)',
   'event TaskStopped(address indexed user, address indexed contractAddress)',
 ]);
-const [registered, enabled, disabled, heartbeat, taskRegistered, taskUpdated, taskStopped] = REGISTRY_ABI as unknown as AbiEvent[];
+const [registered, enabled, disabled, heartbeat, taskRegistered, taskUpdated, taskStopped] =
+  REGISTRY_ABI as unknown as AbiEvent[];
 
 export const REGISTRY_1 = '0x4e72238852f3c918f4e4e57aec9280ddb0c80248';
 export const REGISTRY_2 = '0x703cb174aeadb35d611858369b4b1111dc9abda6';
@@ -37,12 +46,16 @@ export const TOPIC0_PARTICIPANTS = {
 export const teeId = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
 export const account = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
 
-export const teeRegistered = (registry: string, id: Hex, owner: string, type: number) => encode(registered!, registry, [id, owner, type]);
+export const teeRegistered = (registry: string, id: Hex, owner: string, type: number) =>
+  encode(registered!, registry, [id, owner, type]);
 export const teeEnabled = (registry: string, id: Hex) => encode(enabled!, registry, [id]);
 export const teeDisabled = (registry: string, id: Hex) => encode(disabled!, registry, [id]);
-export const heartbeatReceived = (registry: string, id: Hex, atSec: number) => encode(heartbeat!, registry, [id, BigInt(atSec)]);
-export const taskRegisteredLog = (user: string, contract: string, endSec: bigint, frequency: bigint) => encode(taskRegistered!, SCHEDULER, [user, contract, endSec, frequency]);
-export const taskUpdatedLog = (user: string, contract: string, endSec: bigint, frequency: bigint) => encode(taskUpdated!, SCHEDULER, [user, contract, endSec, frequency]);
+export const heartbeatReceived = (registry: string, id: Hex, atSec: number) =>
+  encode(heartbeat!, registry, [id, BigInt(atSec)]);
+export const taskRegisteredLog = (user: string, contract: string, endSec: bigint, frequency: bigint) =>
+  encode(taskRegistered!, SCHEDULER, [user, contract, endSec, frequency]);
+export const taskUpdatedLog = (user: string, contract: string, endSec: bigint, frequency: bigint) =>
+  encode(taskUpdated!, SCHEDULER, [user, contract, endSec, frequency]);
 export const taskStoppedLog = (user: string, contract: string) => encode(taskStopped!, SCHEDULER, [user, contract]);
 
 export const BLOCK_SEC = 60;
@@ -130,7 +143,7 @@ export const CONFIRMATIONS = 2;
  * - H: today−29d minus 10 min (outside 30 days) and today−29d 00:00 (inside). G: today−80d only.
  * Settlements (relayer-sent, never callers): T1 ×3 at today−5d 12:00, T3 ×1 at today−6d 00:00, T2 ×2 at
  * today−6d minus 10 min (outside the last 7 days); a batch of 5 at today−40d.
- * TEEs: T1 LLM proxy (registry 1, heartbeat 22 h ago); T2 validator (registry 2, heartbeat 24 h 2 min ago,
+ * TEEs: T1 LLM proxy (registry 1, heartbeat 22 h ago); T2 validator (registry 2, heartbeat 24 h 10 min ago,
  * disabled 10 h ago); T3 LLM proxy (registry 2, disabled then enabled again, heartbeat at the first block
  * 24 h ago or later); T4 validator (registry 1, no heartbeat).
  * Tasks: (U1, 1) ends in 30 days; (U1, 2) ended a day ago; (U2, 3) stopped; (U3, 4) only updated, ends in
@@ -139,7 +152,8 @@ export const CONFIRMATIONS = 2;
 export function networkScenario(nowMs: number) {
   const today = Math.floor(nowMs / DAY_MS) * DAY_MS;
   const chain = scriptedChain(today - 91 * DAY_MS, nowMs);
-  const p = (atMs: number, log: EncodedLog, from: string, inferences = 0, tx?: number) => chain.place(atMs, log, from, inferences, tx);
+  const p = (atMs: number, log: EncodedLog, from: string, inferences = 0, tx?: number) =>
+    chain.place(atMs, log, from, inferences, tx);
   const d = (days: number) => today - days * DAY_MS;
   const noon = (days: number) => d(days) + 12 * 60 * MIN_MS;
 
@@ -167,7 +181,7 @@ export function networkScenario(nowMs: number) {
   p(d(80), teeRegistered(REGISTRY_1, T1, owner, 0), owner);
   p(nowMs - 22 * 60 * MIN_MS, heartbeatReceived(REGISTRY_1, T1, 0), RELAYER);
   p(d(60), teeRegistered(REGISTRY_2, T2, owner, 1), owner);
-  p(nowMs - 24 * 60 * MIN_MS - 2 * MIN_MS, heartbeatReceived(REGISTRY_2, T2, 0), RELAYER);
+  p(nowMs - 24 * 60 * MIN_MS - 10 * MIN_MS, heartbeatReceived(REGISTRY_2, T2, 0), RELAYER);
   p(nowMs - 10 * 60 * MIN_MS, teeDisabled(REGISTRY_2, T2), owner);
   p(d(70), teeRegistered(REGISTRY_2, T3, owner, 0), owner);
   p(d(50), teeDisabled(REGISTRY_2, T3), owner);
