@@ -85,7 +85,7 @@ async function evaluationRound(dir: string, name: string): Promise<StepResult[]>
   const steps: StepResult[] = [];
   const step = async (label: string, ratio: number) => {
     const started = performance.now();
-    const r = app.alerts.evaluate(snapshot(ratio, clock.now()));
+    const r = await app.alerts.evaluate(snapshot(ratio, clock.now()));
     const ms = performance.now() - started;
     steps.push({ label, ms, counts: `${r.crossings} crossings, ${r.messages} messages, ${r.deferred} deferred` });
     deliverAll.run(clock.now());

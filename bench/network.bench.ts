@@ -31,8 +31,16 @@ function fill(path: string, nowMs: number): number {
   const first = today - (DAYS - 1) * DAY_MS;
   let rows = 0;
   sqlite.transaction(() => {
-    sqlite.prepare("insert into indexer_state (network, from_block, next_block, indexed_block_time_ms, head_block, head_seen_at_ms, last_run_at_ms) values ('opengradient', 0, 9000000, ?, 9000012, ?, ?)").run(nowMs - 60_000, nowMs, nowMs);
-    sqlite.prepare("insert into participant_coverage (network, from_block, from_block_time_ms) values ('opengradient', 0, ?)").run(first - DAY_MS);
+    sqlite
+      .prepare(
+        "insert into indexer_state (network, from_block, next_block, indexed_block_time_ms, head_block, head_seen_at_ms, last_run_at_ms) values ('opengradient', 0, 9000000, ?, 9000012, ?, ?)",
+      )
+      .run(nowMs - 60_000, nowMs, nowMs);
+    sqlite
+      .prepare(
+        "insert into participant_coverage (network, from_block, from_block_time_ms) values ('opengradient', 0, ?)",
+      )
+      .run(first - DAY_MS);
     const firstDay = new Float64Array(CALLERS).fill(Number.POSITIVE_INFINITY);
     const addDay = sqlite.prepare('insert into caller_days (day_ms, caller_id, inferences) values (?, ?, ?)');
     // Each day a window of PER_DAY accounts sliding by a prime stride: accounts return after varying gaps.
@@ -53,14 +61,33 @@ function fill(path: string, nowMs: number): number {
       if (Number.isFinite(ms)) addCaller.run(id + 1, `0x${id.toString(16).padStart(40, '0')}`, ms);
     });
     const addTeeDay = sqlite.prepare('insert into tee_days (day_ms, tee_id, settlements) values (?, ?, ?)');
-    const addTee = sqlite.prepare('insert into tees (registry, tee_id, tee_type, owner, registered_at_ms, enabled, last_heartbeat_ms) values (?, ?, ?, ?, ?, ?, ?)');
+    const addTee = sqlite.prepare(
+      'insert into tees (registry, tee_id, tee_type, owner, registered_at_ms, enabled, last_heartbeat_ms) values (?, ?, ?, ?, ?, ?, ?)',
+    );
     for (let t = 0; t < 40; t++) {
       const teeId = `0x${t.toString(16).padStart(64, '0')}`;
-      addTee.run('0x4e72238852f3c918f4e4e57aec9280ddb0c80248', teeId, t % 2, '0x01', first, t % 5 === 0 ? 0 : 1, nowMs - t * 3_600_000);
+      addTee.run(
+        '0x4e72238852f3c918f4e4e57aec9280ddb0c80248',
+        teeId,
+        t % 2,
+        '0x01',
+        first,
+        t % 5 === 0 ? 0 : 1,
+        nowMs - t * 3_600_000,
+      );
       for (let d = 0; d < DAYS; d++) addTeeDay.run(first + d * DAY_MS, teeId, 100 + t);
     }
-    const addTask = sqlite.prepare('insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, ?, 60, 1, ?, ?)');
-    for (let i = 0; i < 2_000; i++) addTask.run(`0x${(i % 700).toString(16).padStart(40, '0')}`, `0x${i.toString(16).padStart(40, '0')}`, Math.floor(nowMs / 1000) + (i % 3 === 0 ? -1 : 1) * 86_400, i % 4 === 0 ? 1 : 0, nowMs);
+    const addTask = sqlite.prepare(
+      'insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, ?, 60, 1, ?, ?)',
+    );
+    for (let i = 0; i < 2_000; i++)
+      addTask.run(
+        `0x${(i % 700).toString(16).padStart(40, '0')}`,
+        `0x${i.toString(16).padStart(40, '0')}`,
+        Math.floor(nowMs / 1000) + (i % 3 === 0 ? -1 : 1) * 86_400,
+        i % 4 === 0 ? 1 : 0,
+        nowMs,
+      );
   })();
   database.close();
   return rows;
@@ -77,16 +104,23 @@ async function time(run: () => Promise<unknown>, n: number): Promise<number[]> {
   return samples;
 }
 
-const summary = (s: number[]) => `p50 ${percentile(s, 50).toFixed(1)} ms, p99 ${percentile(s, 99).toFixed(1)} ms, max ${Math.max(...s).toFixed(1)} ms (${s.length} answers)`;
+const summary = (s: number[]) =>
+  `p50 ${percentile(s, 50).toFixed(1)} ms, p99 ${percentile(s, 99).toFixed(1)} ms, max ${Math.max(...s).toFixed(1)} ms (${s.length} answers)`;
 
 export default async function bench(log: BenchLog): Promise<void> {
   const path = benchDbPath();
   const clock = benchClock(Date.parse('2026-12-01T10:00:00Z'));
   const t0 = performance.now();
   const rows = fill(path, clock.now());
-  log(`store: ${rows.toLocaleString('en-US')} caller-days of ${CALLERS.toLocaleString('en-US')} accounts over ${DAYS} days, filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `store: ${rows.toLocaleString('en-US')} caller-days of ${CALLERS.toLocaleString('en-US')} accounts over ${DAYS} days, filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   const cg = await startBenchCoinGecko();
-  const app = createApp({ config: loadConfig({ COINGECKO_API_URL: cg.url, DATABASE_PATH: path }), logger: silentLogger, clock });
+  const app = createApp({
+    config: loadConfig({ COINGECKO_API_URL: cg.url, DATABASE_PATH: path }),
+    logger: silentLogger,
+    clock,
+  });
   try {
     await app.core.refresh();
     const cold: number[] = [];
@@ -96,13 +130,17 @@ export default async function bench(log: BenchLog): Promise<void> {
       fresh.warm(clock.now());
       cold.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
-    log(`caller figures computed with nothing cached (the indexer's warm-up after a pass that wrote): ${summary(cold)}`);
-    app.services.participants && (app.services.participants as ReturnType<typeof createParticipantStore>).warm(clock.now());
+    log(
+      `caller figures computed with nothing cached (the indexer's warm-up after a pass that wrote): ${summary(cold)}`,
+    );
+    (app.services.participants as ReturnType<typeof createParticipantStore>).warm(clock.now()); // as the indexer does after a pass
     const r = await app.runText('network', chat, actor);
     log(`reply: ${r.fields.find((f) => f.label === 'Callers, last 7 days')?.value}`);
     log(`/opg network: ${summary(await time(() => app.runText('network', chat, actor), 50))} (target < 50 ms)`);
     log(`stats (with its callers line): ${summary(await time(() => app.runText('stats', chat, actor), 50))}`);
-    log(`chart callers 90d (13 weekly bars from cached weeks, PNG rendered each time): ${summary(await time(() => app.runText('chart callers 90d', chat, actor), 10))}`);
+    log(
+      `chart callers 90d (13 weekly bars from cached weeks, PNG rendered each time): ${summary(await time(() => app.runText('chart callers 90d', chat, actor), 10))}`,
+    );
   } finally {
     app.close();
     await cg.close();

@@ -2,16 +2,14 @@
  * `alerts` and its moderator subcommands. Chat identity comes from `ctx.chat`; every change is validated
  * (by the option specs, then by the service) before anything is stored, and a refusal stores nothing.
  */
-import type { AlertSubscriptionView, AlertSettings } from '../src/core/alerts.js';
+import type { AlertSubscriptionView, AlertSettings } from '../src/core/alert-settings.js';
 import { defineCommand, type AnyCommand, type CommandContext } from '../src/core/command.js';
 import { UserInputError } from '../src/core/errors.js';
-import { utc } from '../src/core/format.js';
+import { thresholdRatio, utc } from '../src/core/format.js';
 import { reply, type Reply } from '../src/core/reply.js';
 
 /** `5x`, `0.015x`: the threshold as typed, without the rounding `ratio()` applies to live figures. */
-export function thresholdText(value: number): string {
-  return `${Number(value.toPrecision(6))}x`;
-}
+export const thresholdText = thresholdRatio;
 
 /** `08:30` → 510; `off` → null. @throws UserInputError for anything else. */
 export function parseDigestTime(text: string): number | null {
@@ -34,9 +32,7 @@ function sideText(side: 'above' | 'below' | null): string {
 }
 
 function settingsOf(ctx: CommandContext): AlertSettings {
-  const alerts = ctx.services.alerts;
-  if (!alerts) throw new UserInputError('Alerts are not available on this bot.');
-  return alerts;
+  return ctx.services.alerts;
 }
 
 function viewFields(view: AlertSubscriptionView, hysteresis: number) {
@@ -69,14 +65,17 @@ export const alertsStatus = defineCommand({
   access: 'everyone',
   async run(_args, ctx) {
     const alerts = settingsOf(ctx);
-    const view = alerts.view(ctx.chat);
+    const view = await alerts.view(ctx.chat);
     if (!view) {
       return reply({
         title: 'Alerts are off in this chat',
         lines: ['A moderator can start them with /opg alerts subscribe: the bot then posts when volume / market cap crosses a threshold.'],
       });
     }
-    return settingsReply(view.status === 'active' ? 'Alerts are on in this chat' : 'Alerts are paused in this chat', view, alerts);
+    const r = settingsReply(view.status === 'active' ? 'Alerts are on in this chat' : 'Alerts are paused in this chat', view, alerts);
+    const listings = ctx.services.listings?.listingsOn(ctx.chat);
+    if (listings !== undefined && listings !== null) r.fields.push({ label: 'New-listing alerts', value: listings ? 'on' : 'off' });
+    return r;
   },
 });
 
@@ -96,7 +95,7 @@ export const alertsSubscribe = defineCommand({
         return reply({ kind: 'refused', title: 'Cannot post alerts there', lines: [problem] });
       }
     }
-    const { created, view } = alerts.subscribe(target, ctx.actor.id);
+    const { created, view } = await alerts.subscribe(target, ctx.actor.id);
     const where = elsewhere ? 'in the chosen channel' : 'in this chat';
     return settingsReply(created ? `Alerts are on ${where}` : `Alerts resumed ${where}`, view, alerts);
   },
@@ -109,7 +108,7 @@ export const alertsUnsubscribe = defineCommand({
   options: {},
   access: 'moderator',
   async run(_args, ctx) {
-    const removed = settingsOf(ctx).unsubscribe(ctx.chat);
+    const removed = await settingsOf(ctx).unsubscribe(ctx.chat);
     return reply({
       title: removed ? 'Alerts are off in this chat' : 'Alerts were not on in this chat',
       lines: removed ? ['Thresholds, cooldown and digest settings were removed.'] : [],
@@ -121,11 +120,11 @@ export const alertsAdd = defineCommand({
   name: 'add',
   group: 'alerts',
   description: 'Add a volume / market cap threshold, such as 5 for 5x',
-  options: { ratio: { type: 'number', description: 'Volume / market cap, from 0.01 to 1000', required: true, min: 0.01, max: 1000, unit: 'x' } },
+  options: { ratio: { type: 'number', description: 'Volume / market cap, from 0.01 to 1000', required: true, min: 0.01, max: 1000, unit: 'x', maxDecimals: 4 } },
   access: 'moderator',
   async run({ ratio }, ctx) {
     const alerts = settingsOf(ctx);
-    const view = alerts.addThreshold(ctx.chat, ratio);
+    const view = await alerts.addThreshold(ctx.chat, ratio);
     return settingsReply(`Added a ${thresholdText(ratio)} threshold`, view, alerts);
   },
 });
@@ -134,11 +133,11 @@ export const alertsRemove = defineCommand({
   name: 'remove',
   group: 'alerts',
   description: 'Remove a threshold',
-  options: { ratio: { type: 'number', description: 'The threshold to remove, such as 5', required: true, min: 0.01, max: 1000, unit: 'x' } },
+  options: { ratio: { type: 'number', description: 'The threshold to remove, such as 5', required: true, min: 0.01, max: 1000, unit: 'x', maxDecimals: 4 } },
   access: 'moderator',
   async run({ ratio }, ctx) {
     const alerts = settingsOf(ctx);
-    const view = alerts.removeThreshold(ctx.chat, ratio);
+    const view = await alerts.removeThreshold(ctx.chat, ratio);
     return settingsReply(`Removed the ${thresholdText(ratio)} threshold`, view, alerts);
   },
 });
@@ -151,7 +150,7 @@ export const alertsCooldown = defineCommand({
   access: 'moderator',
   async run({ minutes }, ctx) {
     const alerts = settingsOf(ctx);
-    const view = alerts.setCooldown(ctx.chat, minutes);
+    const view = await alerts.setCooldown(ctx.chat, minutes);
     return settingsReply(minutes === 0 ? 'Cooldown off' : `Cooldown set to ${minutes} min`, view, alerts);
   },
 });
@@ -165,7 +164,7 @@ export const alertsDigest = defineCommand({
   async run({ time }, ctx) {
     const alerts = settingsOf(ctx);
     const minute = parseDigestTime(time);
-    const view = alerts.setDigest(ctx.chat, minute);
+    const view = await alerts.setDigest(ctx.chat, minute);
     return settingsReply(minute === null ? 'Digest off' : `Digest set to ${digestText(minute)}`, view, alerts);
   },
 });

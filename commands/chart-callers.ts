@@ -13,17 +13,24 @@ const isCallerRange = (r: string): r is CallerChartRange => (CALLER_CHART_RANGES
 export function callerChartReply(range: ChartRange | undefined, core: Core, services: Services): Reply {
   const chosen = range ?? '30d';
   if (!isCallerRange(chosen)) {
-    return reply({ kind: 'usage', title: 'Callers chart', lines: [`The callers chart counts weeks: choose 30d or 90d (got ${chosen}).`] });
+    return reply({
+      kind: 'usage',
+      title: 'Callers chart',
+      lines: [`The callers chart counts weeks: choose 30d or 90d (got ${chosen}).`],
+    });
   }
   const reader = services.participants;
   const coverage = reader?.coverage() ?? null;
   const status = indexedStatus(services.indexer);
-  if (!reader || !coverage || !status) return reply({ title: 'OpenGradient callers chart', lines: [`Callers are ${NOT_INDEXED}.`] });
+  if (!reader || !coverage || !status)
+    return reply({ title: 'OpenGradient callers chart', lines: [`Callers are ${NOT_INDEXED}.`] });
   const chart = callerChart(reader, chosen, core.clock.now());
   const last = chart.weeks[chart.weeks.length - 1]!;
   const notices: string[] = [];
   if (coverage.fromBlockTimeMs > chart.startMs) {
-    notices.push(`Caller history starts ${utc(coverage.fromBlockTimeMs)}: weeks before it are empty or partial, and the first week it covers counts everyone as new.`);
+    notices.push(
+      `Caller history starts ${utc(coverage.fromBlockTimeMs)}: weeks before it are empty or partial, and the first week it covers counts everyone as new.`,
+    );
   }
   const weeksText = chart.weeks.map((w) => `${count(w.active)} (${count(w.newCallers)} new)`).join(', ');
   return reply({

@@ -1,22 +1,46 @@
 import { defineCommand } from '../src/core/command.js';
-import { CHART_METRICS, CHART_RANGES, RANGES } from '../src/core/charts/series.js';
+import { CHART_METRICS, CHART_RANGES, RANGES, type ChartRange } from '../src/core/charts/series.js';
+import { venueChart } from '../src/core/charts/venue-chart.js';
+import { UserInputError } from '../src/core/errors.js';
+import type { Services } from '../src/core/services.js';
 import { METRIC_INFO } from '../src/core/charts/chart-service.js';
-import { asOfText, count, duration, pct, utc } from '../src/core/format.js';
-import { reply } from '../src/core/reply.js';
+import { asOfText, count, duration, pct, usd, utc } from '../src/core/format.js';
+import { reply, type Reply } from '../src/core/reply.js';
 import { readingNotices } from './shared.js';
 import { callerChartReply } from './chart-callers.js';
 
 const METRIC_WORDS = { ratio: 'volume / market cap', price: 'price', volume: '24h volume', mcap: 'market cap' } as const;
 
+/** `chart venues [7d|30d|90d]`: daily bars, so 24h has nothing to draw. */
+function venuesChartReply(range: ChartRange, services: Services, now: number, filename: string): Reply {
+  if (range === '24h') throw new UserInputError('The venues chart shows daily volume: choose 7d, 30d or 90d.', '/opg chart venues [7d|30d|90d]');
+  const spec = RANGES[range];
+  const markets = services.markets;
+  const chart = markets ? venueChart(markets.venueVolumes(now - spec.ms - 86_400_000), range, now, markets.current().source) : null;
+  if (!markets || !chart) {
+    return reply({ title: 'No venue history yet', lines: ['The bot reads CoinGecko tickers on a schedule (hourly unless the operator chose otherwise) and keeps each reading; there is nothing stored to draw yet.'] });
+  }
+  const split = chart.layers.map((l) => `${l.name} ${usd(l.volumeUsd)}`).join(' · ');
+  const notices = chart.days < spec.days ? [`History covers ${chart.days} of ${spec.days} days.`] : [];
+  return reply({
+    title: `OPG volume by venue, ${spec.label}`,
+    lines: [`Summed daily volume: ${split}.`, 'Each bar is each venue’s 24h volume at that day’s last reading.'],
+    notices,
+    footer: `${markets.current().source} · days to ${utc(chart.endMs - 86_400_000).slice(0, 10)}`,
+    image: { png: chart.png, filename, alt: `Stacked bar chart of OPG's daily volume by venue over ${spec.label}: ${split}.` },
+  });
+}
+
 export default defineCommand({
   name: 'chart',
-  description: 'A picture of how ratio, price, volume, market cap, inferences or callers moved over 24h to 90d',
+  description: 'A picture of ratio, price, volume, market cap, inferences, volume by venue or callers, 24h to 90d',
   options: {
     metric: { type: 'choice', choices: CHART_METRICS, description: 'What to draw (default ratio: volume / market cap)' },
     range: { type: 'choice', choices: CHART_RANGES, description: 'How far back (default 7d; callers: 30d or 90d, default 30d)' },
   },
   access: 'everyone',
   menuAlias: true,
+  slow: true,
   async run(args, { core, services, chat }) {
     if (args.metric === 'callers') return callerChartReply(args.range, core, services);
     const metric = args.metric ?? 'ratio';
@@ -25,10 +49,11 @@ export default defineCommand({
     const now = core.clock.now();
     const filename = `opg-${metric}-${range}.png`;
     const charts = services.charts;
-    if (!charts) return reply({ title: 'Charts are not available', lines: ['This bot was started without chart rendering.'] });
+
+    if (metric === 'venues') return venuesChartReply(args.range ?? '7d', services, now, filename);
 
     if (metric === 'inferences') {
-      const chart = services.inferences ? charts.inferenceChart(range, services.inferences) : null;
+      const chart = charts.inferenceChart(range, services.inferences);
       if (!chart) {
         return reply({
           title: 'OPG inferences chart',
@@ -47,8 +72,8 @@ export default defineCommand({
     }
 
     const fill = await charts.ensureHistory(range);
-    const thresholds = metric === 'ratio' ? (services.thresholds?.thresholdsFor(chat) ?? []) : [];
-    const chart = charts.marketChart(metric, range, thresholds);
+    const thresholds = metric === 'ratio' ? await services.alerts.thresholdsFor(chat) : [];
+    const chart = await charts.marketChart(metric, range, thresholds);
     const word = METRIC_WORDS[metric];
     if (!chart) {
       const why = fill.status === 'failed' ? ' CoinGecko history could not be fetched either.' : '';

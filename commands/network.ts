@@ -2,7 +2,13 @@ import { defineCommand } from '../src/core/command.js';
 import type { Core } from '../src/core/core.js';
 import { count, duration, pct, signedPct, tokens, utc } from '../src/core/format.js';
 import { changePct } from '../src/core/metrics.js';
-import { callerWindows, DAY_MS, type CallerWindows, type ParticipantCoverage, type ParticipantReader } from '../src/core/participants.js';
+import {
+  callerWindows,
+  DAY_MS,
+  type CallerWindows,
+  type ParticipantCoverage,
+  type ParticipantReader,
+} from '../src/core/participants.js';
 import { reply } from '../src/core/reply.js';
 import type { IndexerStatus, InferenceIndex, Services } from '../src/core/services.js';
 import { NOT_INDEXED, backfillNote, indexedStatus, windowStartMs } from './inference-text.js';
@@ -87,7 +93,9 @@ function operatorFields(reader: ParticipantReader, w: CallerWindows, coverage: P
     },
     {
       label: 'TEEs serving, last 7 days',
-      value: week ?? `${count(o.settling7)} TEEs settled at least one inference individually (IndividualSettlement, UTC days ${sinceDay(w.last7Ms)})`,
+      value:
+        week ??
+        `${count(o.settling7)} TEEs settled at least one inference individually (IndividualSettlement, UTC days ${sinceDay(w.last7Ms)})`,
     },
     {
       label: 'Busiest TEE, last 7 days',
@@ -99,7 +107,9 @@ function operatorFields(reader: ParticipantReader, w: CallerWindows, coverage: P
     },
     {
       label: 'TEE heartbeats, last 24 hours',
-      value: uncovered(coverage, heartbeatSince) ?? `${count(o.heartbeats)} TEEs with a HeartbeatReceived event since ${utc(heartbeatSince)}`,
+      value:
+        uncovered(coverage, heartbeatSince) ??
+        `${count(o.heartbeats)} TEEs with a HeartbeatReceived event since ${utc(heartbeatSince)}`,
     },
   ];
 }
@@ -110,25 +120,34 @@ export function callersLine(services: Services, nowMs: number): string {
   if (!services.participants || !coverage || !indexedStatus(services.indexer)) return NOT_INDEXED;
   const w = callerWindows(nowMs);
   const c = services.participants.callers(w);
-  const active = uncovered(coverage, w.last7Ms) ? 'n/a (caller history too short)' : `${count(c.active7)} accounts active in 7 UTC days`;
+  const active = uncovered(coverage, w.last7Ms)
+    ? 'n/a (caller history too short)'
+    : `${count(c.active7)} accounts active in 7 UTC days`;
   const retention = uncovered(coverage, w.previous7Ms) || c.previous7 === 0 ? 'n/a' : share(c.retained7, c.previous7);
   return `${active} · week-over-week retention ${retention} (inference transactions on the OpenGradient chain; /opg network)`;
 }
 
 /** Inferences in the last 30 days against the 30 before, beside circulating supply over the same 30 days. */
-function demandField(core: Core, index: InferenceIndex, status: IndexerStatus, coverage: ParticipantCoverage, nowMs: number): { label: string; value: string } {
+async function demandField(
+  core: Core,
+  index: InferenceIndex,
+  status: IndexerStatus,
+  coverage: ParticipantCoverage,
+  nowMs: number,
+): Promise<{ label: string; value: string }> {
   const window = 30 * DAY_MS;
   const recentStart = windowStartMs(nowMs, window);
   const priorStart = windowStartMs(nowMs, 2 * window);
   // The inference history starts at the indexer's first block: the chain's genesis, or the block the
   // participant history started from when both began together; otherwise its time is unknown here.
   const inferenceFromMs = status.fromBlock === 0 ? Number.NEGATIVE_INFINITY : coverage.fromBlockTimeMs;
-  const then = core.history.marketAgo(window);
+  const then = await core.history.marketAgo(window);
   const supplyCovered = then !== null && then.fetchedAtMs >= nowMs - window - DAY_MS;
   const demandCovered = inferenceFromMs <= priorStart;
   if (!demandCovered || !supplyCovered) {
-    const first = core.history.firstMarket();
-    const inferenceDays = inferenceFromMs === Number.NEGATIVE_INFINITY ? 'from genesis' : duration(Math.max(0, nowMs - inferenceFromMs));
+    const first = await core.history.firstMarket();
+    const inferenceDays =
+      inferenceFromMs === Number.NEGATIVE_INFINITY ? 'from genesis' : duration(Math.max(0, nowMs - inferenceFromMs));
     const supplyDays = first ? duration(Math.max(0, nowMs - first.fetchedAtMs)) : 'none';
     return {
       label: 'Demand beside supply, 30 days',
@@ -166,16 +185,23 @@ export default defineCommand({
     const coverage = participants?.coverage() ?? null;
     const now = core.clock.now();
     if (!index || !participants || !status || !coverage) {
-      return reply({ title: 'Who uses the OpenGradient network', lines: [`Callers, operators and developers are ${NOT_INDEXED}.`, BASE_NOTE] });
+      return reply({
+        title: 'Who uses the OpenGradient network',
+        lines: [`Callers, operators and developers are ${NOT_INDEXED}.`, BASE_NOTE],
+      });
     }
     const w = callerWindows(now);
     const notices: string[] = [];
     const through = status.indexedBlockTimeMs;
     if (through !== null && now - through > 3_600_000) {
-      notices.push(`The chain is counted up to block ${count(status.nextBlock - 1)} (${utc(through)})${backfillNote(status)}: later activity is not in these figures yet.`);
+      notices.push(
+        `The chain is counted up to block ${count(status.nextBlock - 1)} (${utc(through)})${backfillNote(status)}: later activity is not in these figures yet.`,
+      );
     }
     if (coverage.fromBlock > 0) {
-      notices.push(`Caller history starts at block ${count(coverage.fromBlock)} (${utc(coverage.fromBlockTimeMs)}): "new" means not seen since then.`);
+      notices.push(
+        `Caller history starts at block ${count(coverage.fromBlock)} (${utc(coverage.fromBlockTimeMs)}): "new" means not seen since then.`,
+      );
     }
     const d = participants.developers(now);
     return reply({
@@ -184,9 +210,15 @@ export default defineCommand({
       fields: [
         ...callerFields(participants, w, coverage),
         ...operatorFields(participants, w, coverage, now),
-        { label: 'Workflow developers', value: `${count(d.registrants)} accounts ever registered a workflow task (TaskRegistered)` },
-        { label: 'Workflow tasks active now', value: `${count(d.activeTasks)} (registered or updated, not stopped, end time after now)` },
-        demandField(core, index, status, coverage, now),
+        {
+          label: 'Workflow developers',
+          value: `${count(d.registrants)} accounts ever registered a workflow task (TaskRegistered)`,
+        },
+        {
+          label: 'Workflow tasks active now',
+          value: `${count(d.activeTasks)} (registered or updated, not stopped, end time after now)`,
+        },
+        await demandField(core, index, status, coverage, now),
       ],
       notices,
       footer: [

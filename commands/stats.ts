@@ -1,3 +1,4 @@
+import { refreshButton } from '../src/core/buttons.js';
 import { defineCommand } from '../src/core/command.js';
 import { compact, count, pct, ratio, signedPct, tokens, usd } from '../src/core/format.js';
 import type { InferenceIndex } from '../src/core/services.js';
@@ -46,7 +47,7 @@ export default defineCommand({
         ...missingNotice(market, ['priceUsd', 'priceChange24hPct', 'marketCapUsd', 'fdvUsd', 'volume24hUsd', 'circulatingSupply', 'totalSupply', 'maxSupply']),
       ],
       footer: sourceFooter(core, [market]),
-      buttons: [{ id: 'refresh:stats', label: 'Refresh' }],
+      buttons: [refreshButton('stats')],
     });
   },
 });

@@ -1,3 +1,4 @@
+import { refreshButton } from '../src/core/buttons.js';
 import { defineCommand } from '../src/core/command.js';
 import type { Core } from '../src/core/core.js';
 import { duration, pct, ratio, signedPct, tokens } from '../src/core/format.js';
@@ -8,10 +9,10 @@ import { NOT_INDEXED, backfillNote, indexedStatus, inferenceGrowth } from './inf
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
 
 /** Circulating change over `days`, or why it cannot be said yet. */
-function circulatingChange(core: Core, current: number | null | undefined, days: number): string {
-  const then = core.history.marketAgo(days * DAY_MS);
+async function circulatingChange(core: Core, current: number | null | undefined, days: number): Promise<string> {
+  const then = await core.history.marketAgo(days * DAY_MS);
   if (!then) {
-    const first = core.history.firstMarket();
+    const first = await core.history.firstMarket();
     const have = first ? duration(core.clock.now() - first.fetchedAtMs) : 'none';
     return `not enough history yet (have ${have}, need ${days} days)`;
   }
@@ -43,8 +44,8 @@ export default defineCommand({
         { label: 'Max', value: tokens(m?.maxSupply), inline: true },
         { label: '% circulating', value: pct(circulatingPct(m)), inline: true },
         { label: 'FDV / market cap', value: ratio(fdvToMarketCap(m)), inline: true },
-        { label: 'Circulating, 7 days', value: circulatingChange(core, m?.circulatingSupply, 7) },
-        { label: 'Circulating, 30 days', value: circulatingChange(core, m?.circulatingSupply, 30) },
+        { label: 'Circulating, 7 days', value: await circulatingChange(core, m?.circulatingSupply, 7) },
+        { label: 'Circulating, 30 days', value: await circulatingChange(core, m?.circulatingSupply, 30) },
         { label: 'Inference growth', value: inferenceGrowthLine(services.indexer, core.clock.now()) },
       ],
       notices: [
@@ -52,7 +53,7 @@ export default defineCommand({
         ...missingNotice(market, ['circulatingSupply', 'totalSupply', 'maxSupply', 'fdvUsd', 'marketCapUsd']),
       ],
       footer: sourceFooter(core, [market]),
-      buttons: [{ id: 'refresh:supply', label: 'Refresh' }],
+      buttons: [refreshButton('supply')],
     });
   },
 });

@@ -1,5 +1,8 @@
+import { refreshButton } from '../src/core/buttons.js';
 import { defineCommand } from '../src/core/command.js';
-import { age, ratio, signedPct, usd } from '../src/core/format.js';
+import { age, countOf, pct, ratio, signedPct, thresholdRatio, usd } from '../src/core/format.js';
+import type { MarketStructure } from '../src/core/market-structure.js';
+import { marketsNotices } from './markets.js';
 import { volumeToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
@@ -8,11 +11,21 @@ import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js
 export function thresholdStanding(thresholds: readonly number[], now: number | null): string {
   if (thresholds.length === 0) return 'none in this chat (a moderator can start alerts with /opg alerts subscribe)';
   const sorted = [...thresholds].sort((a, b) => a - b);
-  if (now === null) return `${sorted.map(ratio).join(', ')} (the ratio is not available now)`;
+  if (now === null) return `${sorted.map(thresholdRatio).join(', ')} (the ratio is not available now)`;
   const above = sorted.filter((t) => now >= t);
-  const below = sorted.filter((t) => now < t).map((t) => `${ratio(t)} (${signedPct(((t - now) / now) * 100)} to go)`);
-  const parts = [above.length > 0 ? `above ${above.map(ratio).join(', ')}` : '', below.length > 0 ? `below ${below.join(', ')}` : ''];
+  const below = sorted.filter((t) => now < t).map((t) => `${thresholdRatio(t)} (${signedPct(((t - now) / now) * 100)} to go)`);
+  const parts = [above.length > 0 ? `above ${above.map(thresholdRatio).join(', ')}` : '', below.length > 0 ? `below ${below.join(', ')}` : ''];
   return `${ratio(now)} is ${parts.filter(Boolean).join('; ')}`;
+}
+
+/** `busiest venue Binance 41.20% of volume · turnover 37x its ±2% depth (see /opg markets)`. */
+export function venuesLine(s: MarketStructure | null): string {
+  if (!s) return 'not read yet (venues are read on a schedule, hourly unless the operator chose otherwise)';
+  const busiest = s.venueShares[0];
+  const share = busiest ? `busiest venue ${busiest.venueName} ${pct(s.busiestSharePct)} of tickers' volume` : 'no venue with volume';
+  const depthShare = s.volumeUsd > 0 ? ` on the markets that report it, ${pct((s.depth.volumeUsd / s.volumeUsd) * 100)} of volume` : '';
+  const turnover = s.turnover === null ? 'turnover against depth n/a (no depth reported)' : `turnover ${ratio(s.turnover)} its ±2% depth${depthShare}`;
+  return `${share} · ${turnover} (see /opg markets)`;
 }
 
 export default defineCommand({
@@ -25,10 +38,11 @@ export default defineCommand({
     const { market } = core.snapshot();
     const m = market.data;
     const now = core.clock.now();
-    const week = core.history.ratioStats(7 * DAY_MS);
+    const week = await core.history.ratioStats(7 * DAY_MS);
+    const venues = services.markets?.current() ?? null;
     const coverage =
       week && now - week.firstAtMs < 7 * DAY_MS - DAY_MS / 24
-        ? ` (history since ${age(week.firstAtMs, now)}, ${week.samples} readings)`
+        ? ` (history since ${age(week.firstAtMs, now)}, ${countOf(week.samples, 'reading')})`
         : '';
     return reply({
       title: 'OPG volume',
@@ -42,11 +56,16 @@ export default defineCommand({
             ? `low ${ratio(week.low)} · high ${ratio(week.high)} · average ${ratio(week.average)}${coverage}`
             : 'no history yet: the bot records a reading at every refresh',
         },
-        { label: 'Alert thresholds', value: thresholdStanding(services.thresholds?.thresholdsFor(chat) ?? [], volumeToMarketCap(m)) },
+        { label: 'Alert thresholds', value: thresholdStanding(await services.alerts.thresholdsFor(chat), volumeToMarketCap(m)) },
+        ...(venues ? [{ label: 'Where it trades', value: venuesLine(venues.data?.structure ?? null) }] : []),
       ],
-      notices: [...readingNotices(core, market, 'Market data'), ...missingNotice(market, ['volume24hUsd', 'marketCapUsd'])],
-      footer: sourceFooter(core, [market]),
-      buttons: [{ id: 'refresh:volume', label: 'Refresh' }],
+      notices: [
+        ...readingNotices(core, market, 'Market data'),
+        ...missingNotice(market, ['volume24hUsd', 'marketCapUsd']),
+        ...(services.markets ? marketsNotices(services.markets, now) : []),
+      ],
+      footer: sourceFooter(core, venues ? [market, venues] : [market]),
+      buttons: [refreshButton('volume')],
     });
   },
 });

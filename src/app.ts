@@ -3,34 +3,52 @@
  * commands use. `main.ts` (the long-running bot) and `cli.ts` (one command, then exit) both start here,
  * so the console answers with exactly the code the chat front ends use.
  */
-import type { Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { commands as allCommands } from '../commands/index.js';
 import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
 import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from './core/command.js';
 import { createAlerts, type AlertsService } from './core/alerts.js';
 import { createCore, type Core } from './core/core.js';
-import { errorReply, execute } from './core/execute.js';
+import { runCommand } from './core/execute.js';
 import type { Logger } from './core/logger.js';
 import type { Reply } from './core/reply.js';
 import type { Services } from './core/services.js';
 import { createChartService } from './core/charts/chart-service.js';
+import { goneVenuesFields } from './core/listing-messages.js';
 import { createChartStore } from './db/chart-store.js';
-import { createAlertStore } from './db/alert-store.js';
+import { createAlertStores } from './db/alert-stores.js';
 import { createMarketStore } from './db/market-store.js';
 import { openDatabase, type Database } from './db/open.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
+import { fetchMarketChart } from './sources/market-chart.js';
 import { createInferenceStore } from './db/inference-store.js';
 import { createParticipantStore } from './db/participant-store.js';
+import { createListingAlertStore } from './db/listing-alert-store.js';
+import { createMarketsStore } from './db/markets-store.js';
+import { createMarkets, type MarketsService } from './core/markets.js';
+import { createTickersSource } from './sources/coingecko-tickers.js';
+import { longestGapMs } from './scheduler.js';
 import { createExplorerSource } from './sources/opengradient/explorer.js';
 import { createInferenceIndexer, type InferenceIndexer } from './sources/opengradient/indexer.js';
 import { createOgRpc } from './sources/opengradient/rpc.js';
+
+/**
+ * A tickers reading is stale once a scheduled reading has been missed: past the longest gap of
+ * `MARKETS_CRON` plus `STALE_AFTER_MINUTES` of slack (hourly: 75 minutes by default).
+ */
+function marketsStaleAfterMs(config: Config): number {
+  return longestGapMs(config.marketsCron) + config.staleAfterMs;
+}
 
 export interface AppDeps {
   config: Config;
   logger: Logger;
   clock: Clock;
-  /** undici dispatcher for every source; the global one when omitted. */
+  /**
+   * undici dispatcher for every source; a private Agent when omitted. Never the process-wide global one,
+   * which other HTTP stacks in the process (discord.js's own undici) also reach for.
+   */
   dispatcher?: Dispatcher;
   /** Per-attempt HTTP deadline for every source; tests shorten it. Default 10 s. */
   httpTimeoutMs?: number;
@@ -45,17 +63,23 @@ export interface App {
   indexer: InferenceIndexer;
   /** Alert evaluation (hooked to every refresh), digests and the outbox dispatcher; sinks are added by main. */
   alerts: AlertsService;
+  /** CoinGecko tickers and new-listing alerts; `main.ts` schedules its readings (`MARKETS_CRON`). */
+  markets: MarketsService;
   commands: readonly AnyCommand[];
   logger: Logger;
+  /** The dispatcher every source sends through; front ends may share it (see adapters/discord/rest-request.ts). */
+  http: Dispatcher;
   /** Parses and runs command text such as `/opg alerts add 5`; always resolves to a reply. */
   runText(text: string, chat: ChatRef, actor: Actor): Promise<Reply>;
-  /** One market refresh and one pass of every other sync task (indexing, once it exists). */
+  /** One market refresh and one pass of every other sync task (indexing). */
   sync(): Promise<void>;
   close(): void;
 }
 
-export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: AppDeps): App {
+export function createApp({ config, logger, clock, dispatcher: given, httpTimeoutMs }: AppDeps): App {
   const database = openDatabase(config.databasePath);
+  const ownDispatcher = given ? null : new Agent();
+  const dispatcher = given ?? ownDispatcher!;
   const market = createCoinGeckoSource({
     apiUrl: config.coingecko.apiUrl,
     apiKey: config.coingecko.apiKey,
@@ -88,24 +112,41 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     range: { maxBlocks: og.logRangeMaxBlocks },
     participants: { store: participantStore, teeRegistries: og.teeRegistryContracts, taskScheduler: og.taskSchedulerContract },
   });
+  const listingStore = createListingAlertStore(database);
+  let wakeDispatcher = () => {};
+  const markets = createMarkets({
+    source: createTickersSource(market, config.coingecko.coinId),
+    store: createMarketsStore(database),
+    listings: listingStore,
+    coinId: config.coingecko.coinId,
+    clock,
+    logger: logger.child({ part: 'markets' }),
+    staleAfterMs: marketsStaleAfterMs(config),
+    onAlerts: () => wakeDispatcher(),
+  });
   const alerts = createAlerts({
     core,
-    store: createAlertStore(database),
+    stores: createAlertStores(database),
     logger: logger.child({ part: 'alerts' }),
     defaultThresholds: config.alerts.defaultThresholds,
     hysteresis: config.alerts.hysteresis,
+    digestFields: (sinceMs) => goneVenuesFields(markets.goneSince(sinceMs)),
   });
+  wakeDispatcher = () => alerts.dispatcher.wake();
   const services: Services = {
     alerts,
-    thresholds: alerts,
-    chats: alerts,
     inferences: { hourly: (sinceMs) => inferenceStore.hourly(sinceMs) },
     indexer,
     participants: participantStore,
+    markets,
+    listings: {
+      listingsOn: (chat) => listingStore.listingsOn(chat.platform, chat.chatId),
+      setListings: (chat, on) => listingStore.setListings(chat.platform, chat.chatId, on),
+    },
     charts: createChartService({
       core,
       store: createChartStore(database),
-      source: market,
+      source: { name: market.name, marketChart: (coinId, days) => fetchMarketChart(market, coinId, days) },
       coinId: config.coingecko.coinId,
       clock,
       logger: logger.child({ part: 'charts' }),
@@ -120,25 +161,24 @@ export function createApp({ config, logger, clock, dispatcher, httpTimeoutMs }: 
     services,
     indexer,
     alerts,
+    markets,
     commands,
     logger,
-    async runText(text, chat, actor) {
-      try {
-        const parsed = parseText(tokenize(text), commands);
-        return await execute(parsed, { core, services, chat, actor, commands });
-      } catch (err) {
-        return errorReply(err, core, logger);
-      }
+    http: dispatcher,
+    runText(text, chat, actor) {
+      return runCommand(() => parseText(tokenize(text), commands), { core, services, chat, actor, commands }, logger);
     },
     async sync() {
       // Market first: a failing indexer backs off on the shared clock, which must not age the market reading.
       await core.refresh();
+      await markets.refresh();
       await indexer.runOnce();
     },
     close() {
       void indexer.stop();
       void alerts.stop();
       database.close();
+      if (ownDispatcher && !ownDispatcher.closed) void ownDispatcher.close();
     },
   };
 }

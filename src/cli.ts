@@ -42,9 +42,17 @@ async function main(argv: string[]): Promise<number> {
         return 1;
       }
       process.stdout.write(`Market: ${market.source} as of ${asOfText(market.fetchedAtMs, now)}\n`);
+      const venues = app.markets.current();
+      process.stdout.write(
+        venues.error
+          ? `Venues: ${venues.source} reading failed: ${venues.error}\n`
+          : `Venues: ${venues.source} as of ${asOfText(venues.fetchedAtMs, now)}, ${count(venues.data?.structure.markets)} markets on ${count(venues.data?.structure.venues)} venues\n`,
+      );
       return inferenceLine(app);
     }
-    if (app.core.isStale(app.core.snapshot().market)) await app.core.refresh();
+    if (app.core.isStale((await app.core.restored()).market)) await app.core.refresh();
+    // One reading per run of `markets` when the stored one is stale, as for the market figures above.
+    if (argv[0] === 'markets' && app.markets.isStale(app.markets.current())) await app.markets.refresh();
     const reply = await app.runText(argv.join(' ') || 'help', CONSOLE_CHAT, CONSOLE_ACTOR);
     const render = createFileRender(CHARTS_DIR);
     process.stdout.write(`${await render(reply)}\n`);

@@ -41,6 +41,8 @@ export interface Config {
   readonly alerts: { readonly defaultThresholds: readonly number[]; readonly hysteresis: number };
   readonly databasePath: string;
   readonly refreshCron: string;
+  /** CoinGecko tickers (venues, depth) and new-listing alerts. */
+  readonly marketsCron: string;
   /** Market figures older than this are shown as stale even if no refresh failed. */
   readonly staleAfterMs: number;
   readonly logLevel: LogLevel;
@@ -136,6 +138,7 @@ const envSchema = z.object({
   ),
   DATABASE_PATH: optional,
   REFRESH_CRON: cronExpr,
+  MARKETS_CRON: cronExpr,
   STALE_AFTER_MINUTES: wholeNumber(1, 10_080),
   LOG_LEVEL: optional.pipe(
     z
@@ -218,6 +221,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     databasePath: e.DATABASE_PATH ?? './data/opg-bot.sqlite',
     refreshCron: e.REFRESH_CRON ?? '*/5 * * * *',
+    marketsCron: e.MARKETS_CRON ?? '0 * * * *',
     staleAfterMs: (e.STALE_AFTER_MINUTES ?? 15) * 60_000,
     logLevel: e.LOG_LEVEL ?? 'info',
   };

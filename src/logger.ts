@@ -24,8 +24,11 @@ const LEVEL_WORDS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'inf
 /** `warning: market refresh failed; keeping the last good figures (CoinGecko: HTTP 500 …)` from a pino JSON line. */
 export function shortLine(jsonLine: string): string {
   try {
-    const entry = JSON.parse(jsonLine) as { level?: number; msg?: string; err?: { message?: string } };
-    const reason = entry.err?.message ? ` (${entry.err.message})` : '';
+    const entry = JSON.parse(jsonLine) as { level?: number; msg?: string; err?: unknown; error?: unknown; description?: unknown };
+    // Errors are logged as pino's serialized `err`, or as a described string under `err` or `error`.
+    const cause = entry.err ?? entry.error ?? entry.description;
+    const text = typeof cause === 'string' ? cause : (cause as { message?: unknown } | undefined)?.message;
+    const reason = typeof text === 'string' && text !== '' ? ` (${text})` : '';
     return `${LEVEL_WORDS[entry.level ?? 30] ?? 'log'}: ${entry.msg ?? ''}${reason}\n`;
   } catch {
     return jsonLine;

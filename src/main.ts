@@ -40,6 +40,9 @@ async function main(): Promise<number> {
   scheduler.every(config.refreshCron, 'refresh', () => app.core.refresh());
   // The default chart's history is filled once at start, so the first `/opg chart` need not wait for it.
   void app.core.refresh().then(() => app.services.charts?.ensureHistory('7d'));
+  // Tickers on their own schedule; the first reading after start records venues and announces none.
+  scheduler.every(config.marketsCron, 'markets', () => app.markets.refresh());
+  void app.markets.refresh();
   scheduler.every(config.opengradient.indexCron, 'index', () => app.indexer.runOnce());
   void app.indexer.runOnce();
   stops.push(() => app.indexer.stop());
@@ -78,7 +81,7 @@ async function main(): Promise<number> {
       apiRoot: config.telegram.apiRoot,
       logger: logger.child({ part: 'telegram' }),
       clock: systemClock,
-      lifecycle: app.services.chats,
+      lifecycle: app.alerts,
     });
     app.alerts.registerSink(createTelegramSink({ token: config.telegram.token, apiRoot: config.telegram.apiRoot }));
     stops.push(() => telegram.stop());
@@ -95,8 +98,9 @@ async function main(): Promise<number> {
       guildId: config.discord.guildId,
       logger: logger.child({ part: 'discord' }),
       store: createDiscordStore(app.database),
+      dispatcher: app.http,
     });
-    const discordSink = createDiscordSink({ token: config.discord.token, apiUrl: config.discord.apiUrl, logger });
+    const discordSink = createDiscordSink({ token: config.discord.token, apiUrl: config.discord.apiUrl, logger, dispatcher: app.http });
     app.alerts.registerSink(discordSink);
     stops.push(() => discordSink.close());
     stops.push(() => discord.stop());

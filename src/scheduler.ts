@@ -2,7 +2,7 @@
  * node-cron, with the bot's rules: a task never overlaps itself (a slow refresh makes the next tick skip,
  * not pile up), a failing task is logged and tried again at its next tick, and `stop()` waits for no one.
  */
-import cron, { type ScheduledTask } from 'node-cron';
+import cron, { createTask, type ScheduledTask } from 'node-cron';
 import type { Logger } from './core/logger.js';
 
 export interface Scheduler {
@@ -28,8 +28,21 @@ export function createScheduler(logger: Logger): Scheduler {
       tasks.push(scheduled);
     },
     async stop() {
-      await Promise.all(tasks.map((t) => t.stop()));
+      await Promise.all(tasks.map(async (t) => t.stop()));
       tasks.length = 0;
     },
   };
+}
+
+/** The longest wait between two of the next `runs` runs of a cron expression (UTC), for staleness limits. */
+export function longestGapMs(expression: string, runs = 50): number {
+  const task = createTask(expression, () => {}, { timezone: 'Etc/UTC' });
+  try {
+    const times = task.getNextRuns(runs).map((d) => d.getTime());
+    let gap = 0;
+    for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i]! - times[i - 1]!);
+    return gap;
+  } finally {
+    void task.destroy();
+  }
 }

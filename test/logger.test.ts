@@ -41,4 +41,12 @@ describe('logger', () => {
       'error: indexing stopped\n',
     ]);
   });
+
+  it('keeps the reason at a terminal when the error was logged as a described string', () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'warn', secrets: [], short: true, destination: { write: (l: string) => lines.push(l) } });
+    logger.warn({ err: 'OpenGradient RPC: HTTP 429', attempt: 2 }, 'OpenGradient RPC failed; backing off');
+    logger.error({ error: '404: Not Found', status: 404 }, 'answering an interaction failed');
+    expect(lines).toEqual(['warning: OpenGradient RPC failed; backing off (OpenGradient RPC: HTTP 429)\n', 'error: answering an interaction failed (404: Not Found)\n']);
+  });
 });

@@ -9,13 +9,13 @@
  * The order of a chat's messages is kept: only the oldest undelivered row of a subscription is ever tried.
  * Each platform is drained by its own loop: a platform that hangs or rate-limits never delays another's.
  */
+import type { OutboxHead, OutboxStore } from './alert-ports.js';
+import type { Platform } from './chat.js';
 import type { Clock } from './clock.js';
-import type { Platform } from './command.js';
 import { describeError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Reply } from './reply.js';
-import type { ChatLifecycle, DeliveryResult, Sink } from './sink.js';
-import type { AlertStore, OutboxHead } from '../db/alert-store.js';
+import type { DeliveryResult, Sink } from './sink.js';
 
 export interface PlatformLimits {
   /** Least time between two sends on this platform (1000 / messages per second). */
@@ -40,11 +40,14 @@ export const DISCORD_LIMITS: PlatformLimits = { minIntervalMs: 50, perChatInterv
 const UNLIMITED: PlatformLimits = { minIntervalMs: 0, perChatIntervalMs: 0, maxInFlight: 1 };
 
 export interface AlertDispatcherOptions {
-  store: AlertStore;
+  store: OutboxStore;
   clock: Clock;
   logger: Logger;
-  /** Pauses subscriptions whose sink answered gone, and follows moves. */
-  lifecycle: ChatLifecycle;
+  /** Pauses subscriptions whose sink answered gone, and follows moves; awaited before the next sweep. */
+  lifecycle: {
+    pauseChat(platform: Platform, chatId: string, reason: string): Promise<void>;
+    migrateChat(platform: Platform, fromChatId: string, toChatId: string): Promise<void>;
+  };
   limits?: Partial<Record<Platform, PlatformLimits>>;
   /** A row that keeps failing is given up after this many attempts (default 12). */
   maxAttempts?: number;
@@ -132,28 +135,28 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
   let running = false;
   let stopped = false;
 
-  function replyFor(payloadId: number): Reply | null {
+  async function replyFor(payloadId: number): Promise<Reply | null> {
     let r = payloads.get(payloadId);
     if (!r) {
-      const json = store.payload(payloadId);
-      if (json === null) return null;
-      r = JSON.parse(json) as Reply;
+      const stored = await store.payload(payloadId);
+      if (stored === null) return null;
+      r = stored;
       if (payloads.size > 1_000) payloads.clear();
       payloads.set(payloadId, r);
     }
     return r;
   }
 
-  function settle(head: OutboxHead, result: DeliveryResult): void {
+  async function settle(head: OutboxHead, result: DeliveryResult): Promise<void> {
     const now = clock.now();
     switch (result.status) {
       case 'delivered':
-        store.markSent(head.id, now);
+        await store.markSent(head.id, now);
         return;
       case 'retry': {
         const attempt = head.attempts + 1;
         if (attempt >= maxAttempts) {
-          store.markFailed(head.id, now, `gave up after ${attempt} attempts: ${result.reason}`);
+          await store.markFailed(head.id, now, `gave up after ${attempt} attempts: ${result.reason}`);
           logger.warn({ outboxId: head.id, platform: head.platform, reason: result.reason }, 'alert given up');
           return;
         }
@@ -161,41 +164,38 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
         // A retry-after the platform gave is honoured as is; the growing backoff takes over for a failure
         // with no hint, or one that keeps coming back.
         const delay = result.retryAfterMs > 0 ? Math.max(result.retryAfterMs, attempt > 3 ? backoff : 0) : backoff;
-        store.markRetry(head.id, now + delay, result.reason);
+        await store.markRetry(head.id, now + delay, result.reason);
         logger.debug({ outboxId: head.id, delayMs: delay, reason: result.reason }, 'alert delivery will be retried');
         return;
       }
       case 'gone':
-        lifecycle.pauseChat(head.platform, head.chatId, result.reason);
+        await lifecycle.pauseChat(head.platform, head.chatId, result.reason);
         logger.info({ platform: head.platform, chatId: head.chatId, reason: result.reason }, 'alert subscription paused');
         return;
       case 'moved':
-        lifecycle.migrateChat(head.platform, head.chatId, result.toChatId);
+        await lifecycle.migrateChat(head.platform, head.chatId, result.toChatId);
         logger.info({ platform: head.platform, from: head.chatId, to: result.toChatId }, 'alert subscription moved');
         return;
     }
   }
 
-  async function deliver(head: OutboxHead, sink: Sink): Promise<void> {
-    const payload = replyFor(head.payloadId);
-    if (!payload) {
-      store.markFailed(head.id, clock.now(), 'payload missing');
-      return;
-    }
+  /** Hands one row to its sink at once (the limiter recorded this moment), then records what happened. */
+  async function deliver(head: OutboxHead, sink: Sink, payload: Reply): Promise<void> {
     let result: DeliveryResult;
     try {
       result = await sink.deliver({ platform: head.platform, chatId: head.chatId, threadId: head.threadId, guildId: head.guildId }, payload);
     } catch (err) {
       result = { status: 'retry', retryAfterMs: 0, reason: describeError(err) };
     }
-    settle(head, result);
+    await settle(head, result);
   }
 
   /** One pass over a lane's heads. Returns 0 to go again at once, ms until something is due, or null when idle. */
   async function sweep(lane: Lane): Promise<number | null> {
-    const heads = store.heads(lane.platform, HEADS_PER_SWEEP);
+    const heads = await store.heads(lane.platform, HEADS_PER_SWEEP);
     let earliest = Infinity;
-    let started = 0;
+    // Rows handed to the sink or settled without it: either way the next sweep sees a new head.
+    let settled = 0;
     for (const head of heads) {
       if (stopped) break;
       if (lane.inFlight.has(head.subscriptionId)) continue;
@@ -209,6 +209,14 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
         earliest = Math.min(earliest, now + chatWait);
         continue;
       }
+      const payload = await replyFor(head.payloadId);
+      if (!payload) {
+        await store.markFailed(head.id, clock.now(), 'payload missing');
+        settled += 1;
+        continue;
+      }
+      if (stopped) return null;
+      now = clock.now();
       for (;;) {
         const wait = lane.limiter.overallWaitMs(now);
         if (wait <= 0 && lane.inFlight.size < lane.limits.maxInFlight) break;
@@ -219,13 +227,13 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       }
       lane.limiter.record(head.chatId, now);
       const sink = lane.sink;
-      const done = deliver(head, sink)
+      const done = deliver(head, sink, payload)
         .catch((err: unknown) => logger.error({ err, outboxId: head.id }, 'alert delivery bookkeeping failed'))
         .finally(() => lane.inFlight.delete(head.subscriptionId));
       lane.inFlight.set(head.subscriptionId, done);
-      started += 1;
+      settled += 1;
     }
-    if (started > 0) return 0;
+    if (settled > 0) return 0;
     if (lane.inFlight.size > 0) {
       await Promise.race(lane.inFlight.values());
       return 0;
@@ -290,9 +298,11 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       stopped = true;
       running = false;
       for (const lane of lanes.values()) lane.wakeUp?.();
-      await Promise.all([...lanes.values()].map((l) => l.loop));
+      await Promise.all([...lanes.values()].map(async (l) => l.loop));
       for (const lane of lanes.values()) lane.loop = null;
-      await Promise.all([...lanes.values()].flatMap((l) => [...l.inFlight.values()]));
+      const inFlight: Array<Promise<void>> = [];
+      for (const lane of lanes.values()) inFlight.push(...lane.inFlight.values());
+      await Promise.all(inFlight);
     },
     wake() {
       for (const lane of lanes.values()) lane.wakeUp?.();

@@ -5,17 +5,17 @@
  */
 import type { Crossing } from './alert-rules.js';
 import { rearmBelow } from './alert-rules.js';
-import { ratio, signedPct, usd, utc } from './format.js';
+import { countOf, ratio, signedPct, thresholdRatio, usd, utc } from './format.js';
 import { volumeToMarketCap } from './metrics.js';
-import { reply, type Reply } from './reply.js';
+import { reply, type Reply, type ReplyField } from './reply.js';
 import type { MarketData, Reading } from './snapshot.js';
-import type { RatioStats } from '../db/market-store.js';
+import type { RatioStats } from './market-ports.js';
 
 function crossingLine(c: Crossing, hysteresis: number): string {
   const at = utc(c.atMs).slice(11);
   return c.direction === 'up'
-    ? `Rose to ${ratio(c.threshold)} or more (${ratio(c.ratio)} at ${at})`
-    : `Fell below ${ratio(rearmBelow(c.threshold, hysteresis))}, under the ${ratio(c.threshold)} threshold (${ratio(c.ratio)} at ${at})`;
+    ? `Rose to ${thresholdRatio(c.threshold)} or more (${ratio(c.ratio)} at ${at})`
+    : `Fell below ${ratio(rearmBelow(c.threshold, hysteresis))}, under the ${thresholdRatio(c.threshold)} threshold (${ratio(c.ratio)} at ${at})`;
 }
 
 /** The alert for one or more crossings (more than one when several thresholds crossed or a cooldown merged them). */
@@ -23,7 +23,7 @@ export function alertReply(crossings: readonly Crossing[], market: MarketData, f
   const first = crossings[0];
   const title =
     crossings.length === 1 && first
-      ? `OPG volume / market cap ${first.direction === 'up' ? 'crossed above' : 'fell below'} ${ratio(first.threshold)}`
+      ? `OPG volume / market cap ${first.direction === 'up' ? 'crossed above' : 'fell below'} ${thresholdRatio(first.threshold)}`
       : `OPG volume / market cap crossed ${crossings.length} thresholds`;
   return reply({
     title,
@@ -44,10 +44,12 @@ export interface DigestInput {
   /** Alerts this chat was sent (or is being sent) in the last 24 hours, oldest first. */
   fired: readonly Crossing[];
   hysteresis: number;
+  /** More fields from other features (venues gone since the last digest). */
+  extraFields?: readonly ReplyField[];
 }
 
 /** The daily digest: the stats summary, the ratio's 24h range, and the alerts of the day. */
-export function digestReply({ market, stale, ratio24h, fired, hysteresis }: DigestInput): Reply {
+export function digestReply({ market, stale, ratio24h, fired, hysteresis, extraFields = [] }: DigestInput): Reply {
   const m = market.data;
   const notices: string[] = [];
   if (!m || market.fetchedAtMs === null) notices.push(`Market data unavailable: ${market.source} has not answered yet.`);
@@ -61,12 +63,13 @@ export function digestReply({ market, stale, ratio24h, fired, hysteresis }: Dige
       { label: 'Volume / market cap', value: ratio(volumeToMarketCap(m)), inline: true },
       {
         label: 'Ratio, last 24h',
-        value: ratio24h ? `low ${ratio(ratio24h.low)} · high ${ratio(ratio24h.high)} (${ratio24h.samples} readings)` : 'no readings in the last 24h',
+        value: ratio24h ? `low ${ratio(ratio24h.low)} · high ${ratio(ratio24h.high)} (${countOf(ratio24h.samples, 'reading')})` : 'no readings in the last 24h',
       },
       {
         label: 'Alerts, last 24h',
         value: fired.length === 0 ? 'none' : fired.map((c) => crossingLine(c, hysteresis)).join('\n'),
       },
+      ...extraFields,
     ],
     notices,
     footer: m && market.fetchedAtMs !== null ? `${market.source} · as of ${utc(market.fetchedAtMs)}` : undefined,

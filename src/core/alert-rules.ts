@@ -38,7 +38,7 @@ export function rearmBelow(threshold: number, hysteresis: number): number {
 
 /**
  * Whether a subscription may post now: never alerted, or its cooldown has passed. Evaluation applies this
- * rule in SQL for 100,000 chats at once (`stageLevel` / `stageDue` in src/db/alert-store.ts), with the same
+ * rule in SQL for 100,000 chats at once (`cooldownOver` and `stageDue` in src/db/alert-evaluation.ts), with the same
  * integer arithmetic; keep the two in step.
  */
 export function cooldownOver(lastAlertAtMs: number | null, cooldownMinutes: number, nowMs: number): boolean {

@@ -5,54 +5,25 @@
  * saw its crossing; it never half-records one.
  */
 import { alertReply, digestReply } from './alert-messages.js';
-import { nextSide, type Crossing, type Side } from './alert-rules.js';
+import type { AlertStores, Level, LevelCrossing, Subscription } from './alert-ports.js';
+import { nextSide, type Crossing } from './alert-rules.js';
+import type { AlertSettings, AlertSubscriptionView } from './alert-settings.js';
 import { createAlertDispatcher, type AlertDispatcher, type PlatformLimits } from './alert-dispatcher.js';
-import type { ChatRef, Platform } from './command.js';
+import type { ChatRef, Platform } from './chat.js';
 import type { Core } from './core.js';
 import { UserInputError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { ReplyField } from './reply.js';
 import { volumeToMarketCap } from './metrics.js';
-import type { ThresholdReader } from './services.js';
 import type { ChatLifecycle, Sink } from './sink.js';
 import type { Snapshot } from './snapshot.js';
-import type { AlertStore, LevelFlip, StagedMessage, SubscriptionRow } from '../db/alert-store.js';
+
+export type { AlertSettings, AlertSubscriptionView } from './alert-settings.js';
 
 export const MAX_THRESHOLDS = 10;
 const DAY_MS = 86_400_000;
 /** A digest whose minute passed while the bot was down is still sent within this window, never later. */
 const DIGEST_CATCH_UP_MS = 60 * 60_000;
-
-export interface AlertSubscriptionView {
-  platform: Platform;
-  chatId: string;
-  threadId: string | null;
-  status: 'active' | 'paused';
-  pauseReason: string | null;
-  pausedAtMs: number | null;
-  thresholds: Array<{ ratio: number; side: Side | null }>;
-  cooldownMinutes: number;
-  /** Minute of the day, UTC, or null when the digest is off. */
-  digestMinute: number | null;
-  lastAlertAtMs: number | null;
-}
-
-/** What the `alerts` commands may do. Every change validates first and stores nothing when refused. */
-export interface AlertSettings {
-  /** The re-arm band as a fraction, for explaining "down" crossings. */
-  readonly hysteresis: number;
-  readonly maxThresholds: number;
-  view(chat: ChatRef): AlertSubscriptionView | null;
-  /** Starts (or resumes) alerts for `target`; a new subscription gets the default thresholds. */
-  subscribe(target: ChatRef, createdBy: string): { created: boolean; view: AlertSubscriptionView };
-  /** @returns false when the chat had no subscription. */
-  unsubscribe(chat: ChatRef): boolean;
-  /** @throws UserInputError when not subscribed, at the maximum, or a duplicate. */
-  addThreshold(chat: ChatRef, ratio: number): AlertSubscriptionView;
-  /** @throws UserInputError when not subscribed or no such threshold. */
-  removeThreshold(chat: ChatRef, ratio: number): AlertSubscriptionView;
-  setCooldown(chat: ChatRef, minutes: number): AlertSubscriptionView;
-  setDigest(chat: ChatRef, minuteOfDay: number | null): AlertSubscriptionView;
-}
 
 export interface EvaluationResult {
   /** Why nothing was evaluated: no data, stale data, or no ratio. */
@@ -65,13 +36,17 @@ export interface EvaluationResult {
   deferred: number;
 }
 
-export interface AlertsService extends AlertSettings, ChatLifecycle, ThresholdReader {
+export interface AlertsService extends AlertSettings, ChatLifecycle {
+  /** Telegram's group → supergroup migration: everything under `fromChatId` moves to `toChatId`. Never rejects. */
+  migrateChat(platform: Platform, fromChatId: string, toChatId: string): Promise<void>;
+  /** The bot was removed or lost rights: pause what this chat had, keeping the reason. Never rejects. */
+  pauseChat(platform: Platform, chatId: string, reason: string): Promise<void>;
   /** Evaluates every active subscription against a snapshot; does nothing unless it is fresh and has a ratio. */
-  evaluate(snapshot: Snapshot): EvaluationResult;
+  evaluate(snapshot: Snapshot): Promise<EvaluationResult>;
   /** Queues the digests whose minute has come. Call it every minute. @returns how many were queued. */
-  runDigests(): number;
+  runDigests(): Promise<number>;
   /** Deletes delivered rows older than a week. */
-  prune(): void;
+  prune(): Promise<void>;
   registerSink(sink: Sink): void;
   readonly dispatcher: AlertDispatcher;
   /** Stops listening to refreshes and stops the dispatcher. */
@@ -80,12 +55,14 @@ export interface AlertsService extends AlertSettings, ChatLifecycle, ThresholdRe
 
 export interface AlertsOptions {
   core: Core;
-  store: AlertStore;
+  stores: AlertStores;
   logger: Logger;
   defaultThresholds: readonly number[];
   /** Fraction under a threshold the ratio must fall to count as crossed down (0.1 = 10%). */
   hysteresis: number;
   limits?: Partial<Record<Platform, PlatformLimits>>;
+  /** Fields other features add to a chat's digest, given the chat's last digest time. */
+  digestFields?: (sinceMs: number) => ReplyField[];
 }
 
 function sameRatio(a: number, b: number): boolean {
@@ -93,10 +70,12 @@ function sameRatio(a: number, b: number): boolean {
 }
 
 export function createAlerts(options: AlertsOptions): AlertsService {
-  const { core, store, logger, defaultThresholds, hysteresis } = options;
+  const { core, stores, logger, defaultThresholds, hysteresis } = options;
+  const { subscriptions } = stores;
   const clock = core.clock;
 
-  function toView(sub: SubscriptionRow): AlertSubscriptionView {
+  async function toView(sub: Subscription): Promise<AlertSubscriptionView> {
+    const thresholds = await subscriptions.thresholdsOf(sub.id);
     return {
       platform: sub.platform,
       chatId: sub.chatId,
@@ -104,32 +83,50 @@ export function createAlerts(options: AlertsOptions): AlertsService {
       status: sub.status,
       pauseReason: sub.pauseReason,
       pausedAtMs: sub.pausedAtMs,
-      thresholds: store.thresholdsOf(sub.id).map((t) => ({ ratio: t.ratio, side: t.side === 'above' || t.side === 'below' ? t.side : null })),
+      thresholds: thresholds.map((t) => ({ ratio: t.ratio, side: t.side })),
       cooldownMinutes: sub.cooldownMinutes,
       digestMinute: sub.digestMinute,
       lastAlertAtMs: sub.lastAlertAtMs,
     };
   }
 
-  function requireSub(chat: ChatRef): SubscriptionRow {
-    const sub = store.byChat(chat.platform, chat.chatId);
+  async function requireSub(chat: ChatRef): Promise<Subscription> {
+    const sub = await subscriptions.byChat(chat.platform, chat.chatId);
     if (!sub) throw new UserInputError('Alerts are off in this chat. A moderator can start them with /opg alerts subscribe.');
     return sub;
   }
 
-  const lifecycle: ChatLifecycle = {
-    migrateChat(platform, fromChatId, toChatId) {
-      store.moveChat(platform, fromChatId, toChatId);
+  const lifecycle = {
+    async migrateChat(platform: Platform, fromChatId: string, toChatId: string): Promise<void> {
+      await subscriptions.moveChat(platform, fromChatId, toChatId);
     },
-    pauseChat(platform, chatId, reason) {
-      const sub = store.byChat(platform, chatId);
-      if (sub && sub.status === 'active') store.pause(sub.id, reason, clock.now());
+    async pauseChat(platform: Platform, chatId: string, reason: string): Promise<void> {
+      const sub = await subscriptions.byChat(platform, chatId);
+      if (sub && sub.status === 'active') await subscriptions.pause(sub.id, reason, clock.now());
     },
   };
 
-  const dispatcher = createAlertDispatcher({ store, clock, logger: logger.child({ part: 'dispatcher' }), lifecycle, limits: options.limits });
+  const dispatcher = createAlertDispatcher({ store: stores.outbox, clock, logger: logger.child({ part: 'dispatcher' }), lifecycle, limits: options.limits });
 
-  function evaluate(snapshot: Snapshot): EvaluationResult {
+  /**
+   * Which candidate levels cross at `ratio` (nextSide's exact arithmetic; the store's bound for down is a
+   * hair wide for rounding), in the order a message lists them: up in ascending, down in descending order
+   * (one refresh never crosses both ways).
+   */
+  function crossingsAt(ratio: number, nowMs: number) {
+    return (candidates: readonly Level[]): LevelCrossing[] => {
+      const crossings: Array<LevelCrossing & { order: number }> = [];
+      for (const level of candidates) {
+        const change = nextSide(level.side, level.ratio, ratio, hysteresis);
+        if (change.crossed === null) continue;
+        const crossing: Crossing = { threshold: level.ratio, direction: change.crossed, atMs: nowMs, ratio };
+        crossings.push({ levelId: level.id, side: change.side, crossing, order: change.crossed === 'up' ? level.ratio : -level.ratio });
+      }
+      return crossings.sort((a, b) => a.order - b.order).map(({ order: _order, ...c }) => c);
+    };
+  }
+
+  async function evaluate(snapshot: Snapshot): Promise<EvaluationResult> {
     const reading = snapshot.market;
     const none = { crossings: 0, messages: 0, deferred: 0 };
     if (reading.data === null || reading.fetchedAtMs === null) return { skipped: 'missing', ratio: null, ...none };
@@ -138,43 +135,14 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     if (ratio === null) return { skipped: 'no-ratio', ratio: null, ...none };
     const market = reading.data;
     const fetchedAtMs = reading.fetchedAtMs;
-    const now = clock.now();
+    const nowMs = clock.now();
 
-    const result = store.evaluation(() => {
-      // Crossings are decided once per level (one distinct threshold value and side), with nextSide's exact
-      // arithmetic; the SQL bound for down is a hair wide for rounding. A chat's fresh crossings are listed
-      // up in ascending, down in descending order (one refresh never crosses both ways).
-      const downBound = (ratio / (1 - hysteresis)) * (1 - 1e-9);
-      const flips: LevelFlip[] = [];
-      for (const level of store.levelCandidates(ratio, downBound)) {
-        const change = nextSide(level.side, level.ratio, ratio, hysteresis);
-        if (change.crossed === null) continue;
-        const crossing: Crossing = { threshold: level.ratio, direction: change.crossed, atMs: now, ratio };
-        flips.push({ levelId: level.id, side: change.side, order: change.crossed === 'up' ? level.ratio : -level.ratio, crossingJson: JSON.stringify(crossing) });
-      }
-      flips.sort((a, b) => a.order - b.order);
-      // One payload per distinct message and one pending row per distinct merged list, each shared by every
-      // chat with the same crossings; messages list pending crossings first, then fresh ones. A message can
-      // come twice (ready chats and deferred ones): the payload or pending row is written once.
-      const staged = store.stage(flips, now);
-      const byKey = new Map<string, StagedMessage>();
-      for (const g of staged.groups) {
-        const key = `${g.levels}|${g.pendingId}`;
-        let m = byKey.get(key);
-        if (!m) byKey.set(key, (m = { levels: g.levels, pendingId: g.pendingId, payloadId: null, newPendingId: null }));
-        if (!g.ready && !g.deferred) continue;
-        const parts = g.fresh.map((i) => flips[i]!.crossingJson);
-        if (g.pendingId !== 0) parts.unshift(store.pendingJson(g.pendingId).slice(1, -1));
-        const allJson = `[${parts.filter((p) => p !== '').join(',')}]`;
-        if (g.ready && m.payloadId === null) {
-          const all = JSON.parse(allJson) as Crossing[];
-          m.payloadId = store.insertPayload(JSON.stringify(alertReply(all, market, fetchedAtMs, reading.source, hysteresis)), allJson, now);
-        }
-        if (g.deferred && m.newPendingId === null) m.newPendingId = store.insertPending(allJson);
-      }
-      const written = store.commitStaged([...byKey.values()], now);
-      store.applyFlips(flips, ratio, now);
-      return { crossings: staged.crossings, ...written };
+    const result = await stores.evaluation.evaluate({
+      ratio,
+      nowMs,
+      downBound: (ratio / (1 - hysteresis)) * (1 - 1e-9),
+      crossingsOf: crossingsAt(ratio, nowMs),
+      message: (crossings) => alertReply(crossings, market, fetchedAtMs, reading.source, hysteresis),
     });
     if (result.messages > 0) {
       logger.info({ ratio, ...result }, 'alerts queued');
@@ -183,9 +151,9 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     return { skipped: null, ratio, ...result };
   }
 
-  function runDigests(): number {
+  async function runDigests(): Promise<number> {
     const now = clock.now();
-    const due = store.digestCandidates().filter((sub) => {
+    const due = (await stores.digests.withDigest()).filter((sub) => {
       let scheduled = Math.floor(now / DAY_MS) * DAY_MS + (sub.digestMinute ?? 0) * 60_000;
       if (scheduled > now) scheduled -= DAY_MS;
       return (sub.lastDigestAtMs === null || sub.lastDigestAtMs < scheduled) && now - scheduled < DIGEST_CATCH_UP_MS;
@@ -193,88 +161,99 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     if (due.length === 0) return 0;
     const market = core.snapshot().market;
     const stale = core.isStale(market);
-    const ratio24h = core.history.ratioStats(DAY_MS);
-    store.transaction(() => {
-      const firedBySub = store.firedSince(due.map((sub) => sub.id), now - DAY_MS);
-      for (const sub of due) {
-        const fired = firedBySub.get(sub.id) ?? [];
-        const digest = digestReply({ market, stale, ratio24h, fired, hysteresis });
-        store.enqueue(sub.id, 'digest', store.insertPayload(JSON.stringify(digest), '[]', now), now);
-        store.markDigest(sub.id, now);
-      }
-    });
+    const ratio24h = await core.history.ratioStats(DAY_MS);
+    const alerted = await stores.digests.alertedSince(
+      due.map((sub) => sub.id),
+      now - DAY_MS,
+    );
+    const digests = due.map((sub) => ({
+      subscriptionId: sub.id,
+      reply: digestReply({
+        market,
+        stale,
+        ratio24h,
+        fired: alerted.get(sub.id) ?? [],
+        hysteresis,
+        extraFields: options.digestFields?.(sub.lastDigestAtMs ?? now - DAY_MS) ?? [],
+      }),
+    }));
+    await stores.digests.queue(digests, now);
     dispatcher.wake();
     return due.length;
   }
 
-  const unlisten = core.onRefresh((snapshot) => {
-    const r = evaluate(snapshot);
+  const unlisten = core.onRefresh(async (snapshot) => {
+    const r = await evaluate(snapshot);
     if (r.skipped) logger.debug({ skipped: r.skipped }, 'alert evaluation skipped');
   });
 
   return {
-    ...lifecycle,
+    // Adapters call these without waiting (ChatLifecycle): a failure is logged, never left unhandled.
+    migrateChat: (platform, fromChatId, toChatId) =>
+      lifecycle.migrateChat(platform, fromChatId, toChatId).catch((err: unknown) => logger.error({ err, platform }, 'chat migration not recorded')),
+    pauseChat: (platform, chatId, reason) =>
+      lifecycle.pauseChat(platform, chatId, reason).catch((err: unknown) => logger.error({ err, platform }, 'chat pause not recorded')),
     hysteresis,
     maxThresholds: MAX_THRESHOLDS,
     evaluate,
     runDigests,
     dispatcher,
     registerSink: (sink) => dispatcher.registerSink(sink),
-    prune: () => store.prune(clock.now() - 7 * DAY_MS),
+    prune: () => stores.outbox.prune(clock.now() - 7 * DAY_MS),
     async stop() {
       unlisten();
       await dispatcher.stop();
     },
 
-    thresholdsFor(chat) {
-      const sub = store.byChat(chat.platform, chat.chatId);
-      return sub && sub.status === 'active' ? store.thresholdsOf(sub.id).map((t) => t.ratio) : [];
+    async thresholdsFor(chat) {
+      const sub = await subscriptions.byChat(chat.platform, chat.chatId);
+      return sub && sub.status === 'active' ? (await subscriptions.thresholdsOf(sub.id)).map((t) => t.ratio) : [];
     },
 
-    view(chat) {
-      const sub = store.byChat(chat.platform, chat.chatId);
+    async view(chat) {
+      const sub = await subscriptions.byChat(chat.platform, chat.chatId);
       return sub ? toView(sub) : null;
     },
-    subscribe(target, createdBy) {
-      const existed = store.byChat(target.platform, target.chatId);
-      const sub = store.subscribe(
+    async subscribe(target, createdBy) {
+      const existed = await subscriptions.byChat(target.platform, target.chatId);
+      const sub = await subscriptions.subscribe(
         { platform: target.platform, chatId: target.chatId, threadId: target.threadId ?? null, guildId: target.guildId ?? null, createdBy, thresholds: defaultThresholds },
         clock.now(),
       );
-      return { created: existed === null, view: toView(sub) };
+      return { created: existed === null, view: await toView(sub) };
     },
-    unsubscribe(chat) {
-      const sub = store.byChat(chat.platform, chat.chatId);
+    async unsubscribe(chat) {
+      const sub = await subscriptions.byChat(chat.platform, chat.chatId);
       if (!sub) return false;
-      store.deleteSubscription(sub.id);
+      await subscriptions.unsubscribe(sub.id);
       return true;
     },
-    addThreshold(chat, ratio) {
-      const sub = requireSub(chat);
-      const existing = store.thresholdsOf(sub.id);
+    async addThreshold(chat, ratio) {
+      const sub = await requireSub(chat);
+      const existing = await subscriptions.thresholdsOf(sub.id);
       if (existing.some((t) => sameRatio(t.ratio, ratio))) throw new UserInputError(`This chat already has a ${ratio}x threshold.`);
       if (existing.length >= MAX_THRESHOLDS) {
         throw new UserInputError(`This chat already has ${MAX_THRESHOLDS} thresholds, the most allowed. Remove one first with /opg alerts remove <ratio>.`);
       }
-      store.addThreshold(sub.id, ratio);
+      await subscriptions.addThreshold(sub.id, ratio);
       return toView(sub);
     },
-    removeThreshold(chat, ratio) {
-      const sub = requireSub(chat);
-      const match = store.thresholdsOf(sub.id).find((t) => sameRatio(t.ratio, ratio));
+    async removeThreshold(chat, ratio) {
+      const sub = await requireSub(chat);
+      const match = (await subscriptions.thresholdsOf(sub.id)).find((t) => sameRatio(t.ratio, ratio));
       if (!match) throw new UserInputError(`This chat has no ${ratio}x threshold.`);
-      store.deleteThreshold(match.id);
+      await subscriptions.removeThreshold(match.id);
       return toView(sub);
     },
-    setCooldown(chat, minutes) {
-      const sub = requireSub(chat);
-      store.setCooldown(sub.id, minutes);
-      return toView(store.byId(sub.id)!);
+    async setCooldown(chat, minutes) {
+      const sub = await requireSub(chat);
+      await subscriptions.setCooldown(sub.id, minutes);
+      return toView((await subscriptions.byId(sub.id))!);
     },
-    setDigest(chat, minuteOfDay) {
-      const sub = requireSub(chat);
-      store.setDigest(sub.id, minuteOfDay, clock.now());
-      return toView(store.byId(sub.id)!);
+    async setDigest(chat, minuteOfDay) {
+      const sub = await requireSub(chat);
+      await subscriptions.setDigest(sub.id, minuteOfDay, clock.now());
+      return toView((await subscriptions.byId(sub.id))!);
     },
   };
 }

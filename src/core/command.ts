@@ -4,6 +4,7 @@
  * Option specs are `as const` data, so `run` receives arguments typed from them, and every front end
  * validates through the same `coerceOption`, so `-5` or `1e309` is refused the same way everywhere.
  */
+import type { ChatRef } from './chat.js';
 import type { Core } from './core.js';
 import { UserInputError } from './errors.js';
 import type { Reply } from './reply.js';
@@ -26,6 +27,8 @@ export interface NumberOption extends OptionBase {
   integer?: boolean;
   /** A unit people may type after the number, such as `x` in `5x`; stripped before parsing. */
   unit?: string;
+  /** Most digits after the decimal point; more is refused, never rounded away. */
+  maxDecimals?: number;
 }
 
 export interface ChoiceOption extends OptionBase {
@@ -52,20 +55,7 @@ export type ArgsOf<O extends OptionSpecs> = {
   -readonly [K in keyof O]: O[K] extends { required: true } ? ValueOf<O[K]> : ValueOf<O[K]> | undefined;
 };
 
-export type Platform = 'discord' | 'telegram' | 'console';
-
-/** Where a command was typed. Ids are strings on every platform (Telegram's are 64-bit). */
-export interface ChatRef {
-  platform: Platform;
-  chatId: string;
-  /** Discord guild, when in one. */
-  guildId?: string | null;
-  /** Telegram forum topic or Discord thread, so replies and alerts stay in it. */
-  threadId?: string | null;
-  /** Chat kind as the platform says it: `private`, `group`, `supergroup`, `channel`, `guild_text`, `dm`. */
-  kind?: string;
-  title?: string;
-}
+export type { ChatRef, Platform } from './chat.js';
 
 export interface Actor {
   id: string;
@@ -110,6 +100,11 @@ export interface CommandDefinition<O extends OptionSpecs = OptionSpecs> {
   access: Access;
   /** Shown in Telegram's command menu as `/opg_<name>`, for phones that tap rather than type. */
   menuAlias?: boolean;
+  /**
+   * Draws an image or may wait for a history fill: front ends with an answer deadline acknowledge first
+   * (Discord defers at once, so the upload never races its 3-second limit).
+   */
+  slow?: boolean;
   /** Reads the core and services only; never the network. */
   run(args: ArgsOf<O>, ctx: CommandContext): Promise<Reply>;
 }
@@ -140,21 +135,38 @@ export function usageOf(def: AnyCommand): string {
 
 const NUMBER_PATTERN = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
 
+/**
+ * A number as a person types it. A single comma is a decimal comma (`5,5` is 5.5, as much of the world
+ * writes it), except where it could be a thousands separator (`1,000`: refused, asking for one form);
+ * grouping such as `1,000.5` or `1.000,5` is refused rather than guessed. NaN when it is not a number.
+ */
+function parseTypedNumber(name: string, raw: string, spec: NumberOption): number {
+  let text = raw.trim();
+  if (spec.unit && text.toLowerCase().endsWith(spec.unit.toLowerCase())) text = text.slice(0, -spec.unit.length).trimEnd();
+  const commas = text.split(',').length - 1;
+  if (commas > 0) {
+    const example = `1000.5${spec.unit ?? ''}`;
+    if (commas > 1 || text.includes('.')) throw new UserInputError(`${name}: leave out thousands separators and write one plain number, such as ${example}.`);
+    const [whole = '', fraction = ''] = text.split(',');
+    if (fraction.length === 3 && /^[+-]?\d+$/.test(fraction) && !/^[+-]?0*$/.test(whole)) {
+      throw new UserInputError(`${name}: ${text} could mean ${whole}${fraction} or ${whole}.${fraction}; write it as one of those.`);
+    }
+    text = `${whole}.${fraction}`;
+  }
+  return NUMBER_PATTERN.test(text) ? Number(text) : Number.NaN;
+}
+
 /** Turns one raw value (typed text, or a platform's already-typed value) into a valid argument. */
 export function coerceOption(name: string, spec: OptionSpec, raw: unknown): string | number {
   switch (spec.type) {
     case 'number': {
-      let value: number;
-      if (typeof raw === 'number') {
-        value = raw;
-      } else {
-        let text = String(raw).trim().replace(/,/g, '');
-        if (spec.unit && text.toLowerCase().endsWith(spec.unit)) text = text.slice(0, -spec.unit.length);
-        value = NUMBER_PATTERN.test(text) ? Number(text) : Number.NaN;
-      }
+      const value = typeof raw === 'number' ? raw : parseTypedNumber(name, String(raw), spec);
       const range = rangeText(spec);
       if (!Number.isFinite(value)) throw new UserInputError(`${name} must be a number${range}.`);
       if (spec.integer && !Number.isInteger(value)) throw new UserInputError(`${name} must be a whole number${range}.`);
+      if (spec.maxDecimals !== undefined && Number(value.toFixed(spec.maxDecimals)) !== value) {
+        throw new UserInputError(`${name} takes at most ${spec.maxDecimals} digits after the decimal point${range}.`);
+      }
       if ((spec.min !== undefined && value < spec.min) || (spec.max !== undefined && value > spec.max)) {
         throw new UserInputError(`${name} must be${range}.`);
       }

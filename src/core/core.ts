@@ -7,13 +7,9 @@ import type { Clock } from './clock.js';
 import { describeError, RateLimitedError } from './errors.js';
 import type { Logger } from './logger.js';
 import { emptyReading, isStale, type MarketData, type Reading, type Snapshot } from './snapshot.js';
-import type { MarketPoint, MarketStore, RatioStats, StoredMarket } from '../db/market-store.js';
+import type { MarketPoint, MarketSource, MarketStore, RatioStats, StoredMarket } from './market-ports.js';
 
-/** Where market figures come from: anything that can produce one validated `MarketData`. */
-export interface MarketSource {
-  readonly name: string;
-  fetchMarket(): Promise<MarketData>;
-}
+export type { MarketSource } from './market-ports.js';
 
 export interface CoreOptions {
   market: MarketSource;
@@ -28,20 +24,22 @@ export interface CoreOptions {
 /** Read-only history queries over stored readings, relative to the core's clock. */
 export interface History {
   /** Volume / market cap low, high and average over the last `windowMs`. */
-  ratioStats(windowMs: number): RatioStats | null;
+  ratioStats(windowMs: number): Promise<RatioStats | null>;
   /** The stored reading closest to, and not after, `agoMs` before now. */
-  marketAgo(agoMs: number): StoredMarket | null;
+  marketAgo(agoMs: number): Promise<StoredMarket | null>;
   /** The oldest stored reading. */
-  firstMarket(): StoredMarket | null;
+  firstMarket(): Promise<StoredMarket | null>;
   /** Stored readings of the last `windowMs`, oldest first. */
-  marketSeries(windowMs: number): MarketPoint[];
+  marketSeries(windowMs: number): Promise<MarketPoint[]>;
 }
 
 export type RefreshListener = (snapshot: Snapshot) => void | Promise<void>;
 
 export interface Core {
-  /** The current snapshot, from memory. Never blocks, never fetches. */
+  /** The current snapshot, from memory. Never blocks, never fetches; empty until `restored()` resolves. */
   snapshot(): Snapshot;
+  /** Resolves once the last stored reading (and failure) is back in memory; never fetches. */
+  restored(): Promise<Snapshot>;
   /** Resolves once there is market data to show; a cold start shares a single refresh among all callers. */
   ready(): Promise<Snapshot>;
   /** Fetches every source once and replaces the snapshot. Concurrent calls share one refresh. */
@@ -63,20 +61,27 @@ export function createCore(options: CoreOptions): Core {
   const listeners = new Set<RefreshListener>();
 
   let current: Snapshot = { market: emptyReading<MarketData>(market.name) };
-  const stored = marketStore.latest(coinId);
-  if (stored) {
-    const failure = marketStore.loadFailure(market.name);
-    const failedSince = failure && failure.failedAtMs > stored.fetchedAtMs ? failure : null;
-    current = {
-      market: {
-        source: stored.source,
-        data: stored.data,
-        fetchedAtMs: stored.fetchedAtMs,
-        error: failedSince?.error ?? null,
-        failedAtMs: failedSince?.failedAtMs ?? null,
-      },
-    };
-  }
+  // The last good reading and the failure after it, as the store kept them across a restart. A refresh
+  // waits for this, so a restored reading never replaces a newer one.
+  const restoring = (async () => {
+    try {
+      const stored = await marketStore.latest(coinId);
+      if (!stored) return;
+      const failure = await marketStore.loadFailure(market.name);
+      const failedSince = failure && failure.failedAtMs > stored.fetchedAtMs ? failure : null;
+      current = {
+        market: {
+          source: stored.source,
+          data: stored.data,
+          fetchedAtMs: stored.fetchedAtMs,
+          error: failedSince?.error ?? null,
+          failedAtMs: failedSince?.failedAtMs ?? null,
+        },
+      };
+    } catch (err) {
+      logger.warn({ err }, 'stored market reading not restored; starting empty');
+    }
+  })();
 
   let inFlight: Promise<Snapshot> | null = null;
   /** A 429's Retry-After outlives one refresh: no call to the source before this time. */
@@ -91,21 +96,22 @@ export function createCore(options: CoreOptions): Core {
     try {
       const data = await market.fetchMarket();
       const fetchedAtMs = clock.now();
-      marketStore.insert({ data, fetchedAtMs, source: market.name });
-      marketStore.saveFailure(market.name, null);
+      await marketStore.insert({ data, fetchedAtMs, source: market.name });
+      await marketStore.saveFailure(market.name, null);
       current = { ...current, market: { source: market.name, data, fetchedAtMs, error: null, failedAtMs: null } };
       logger.debug({ source: market.name, tookMs: fetchedAtMs - startedAtMs }, 'market refreshed');
     } catch (err) {
       const failedAtMs = clock.now();
       const error = describeError(err);
       if (err instanceof RateLimitedError) marketNotBeforeMs = failedAtMs + err.retryAfterMs;
-      marketStore.saveFailure(market.name, { error, failedAtMs });
+      await marketStore.saveFailure(market.name, { error, failedAtMs });
       current = { ...current, market: { ...current.market, error, failedAtMs } };
       logger.warn({ source: market.name, err }, 'market refresh failed; keeping the last good figures');
     }
   }
 
   async function runRefresh(): Promise<Snapshot> {
+    await restoring;
     await refreshMarket();
     const snapshot = current;
     for (const listener of listeners) {
@@ -128,7 +134,12 @@ export function createCore(options: CoreOptions): Core {
 
   return {
     snapshot: () => current,
+    async restored() {
+      await restoring;
+      return current;
+    },
     async ready() {
+      await restoring;
       if (current.market.data !== null) return current;
       // With nothing to show, a recent failure is the answer: retrying per command would hammer a down API.
       const failedAtMs = current.market.failedAtMs;

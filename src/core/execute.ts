@@ -10,6 +10,19 @@ import { age } from './format.js';
 import type { Logger } from './logger.js';
 import { reply, type Reply } from './reply.js';
 
+/**
+ * The one error boundary every front end runs a command through: `resolve` parses or validates the
+ * platform's input (throwing `UserInputError` for bad input), then access is checked and the command runs.
+ * Whatever is thrown becomes a reply, so this always resolves and a person never sees a stack trace.
+ */
+export async function runCommand(resolve: () => ParsedText | Promise<ParsedText>, ctx: CommandContext, logger: Logger): Promise<Reply> {
+  try {
+    return await execute(await resolve(), ctx);
+  } catch (err) {
+    return errorReply(err, ctx.core, logger);
+  }
+}
+
 /** Checks access, makes sure there is a snapshot (one shared refresh on a cold start), then runs. */
 export async function execute(parsed: ParsedText, ctx: CommandContext): Promise<Reply> {
   const { def, args } = parsed;

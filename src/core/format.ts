@@ -116,3 +116,16 @@ export function asOfText(ms: number | null | undefined, nowMs: number): string {
   if (!isNum(ms)) return MISSING;
   return `${utc(ms)} (${age(ms, nowMs)})`;
 }
+
+/** `1 reading`, `3 readings`: a count with its noun, singular for one. */
+export function countOf(n: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count(n)} ${n === 1 ? singular : pluralForm}`;
+}
+
+/**
+ * A threshold as the moderator typed it (`5.05x`, `0.015x`), never rounded like a live figure: two
+ * thresholds must never read the same.
+ */
+export function thresholdRatio(value: number): string {
+  return `${Number(value.toPrecision(10))}x`;
+}

@@ -25,7 +25,12 @@ export interface CallerWindows {
 
 export function callerWindows(nowMs: number): CallerWindows {
   const today = dayStart(nowMs);
-  return { endMs: today + DAY_MS, last7Ms: today - 6 * DAY_MS, previous7Ms: today - 13 * DAY_MS, last30Ms: today - 29 * DAY_MS };
+  return {
+    endMs: today + DAY_MS,
+    last7Ms: today - 6 * DAY_MS,
+    previous7Ms: today - 13 * DAY_MS,
+    last30Ms: today - 29 * DAY_MS,
+  };
 }
 
 export interface CallerFigures {
@@ -83,7 +88,13 @@ export interface ParticipantCoverage {
 export type ParticipantEvent =
   | { type: 'tee-registered'; registry: string; teeId: string; owner: string; teeType: number }
   | { type: 'tee-enabled' | 'tee-disabled' | 'heartbeat'; registry: string; teeId: string }
-  | { type: 'task-registered' | 'task-updated'; user: string; contractAddress: string; endTimeSec: number; frequency: number }
+  | {
+      type: 'task-registered' | 'task-updated';
+      user: string;
+      contractAddress: string;
+      endTimeSec: number;
+      frequency: number;
+    }
   | { type: 'task-stopped'; user: string; contractAddress: string };
 
 /** What one indexed range adds. */

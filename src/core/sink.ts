@@ -2,16 +2,10 @@
  * The contracts between the alert dispatcher and the platforms. Each front end provides a sink that
  * delivers one reply to one chat and says what happened, in the dispatcher's terms rather than its own.
  */
-import type { Platform } from './command.js';
+import type { AlertTarget, Platform } from './chat.js';
 import type { Reply } from './reply.js';
 
-/** Where an alert goes: a Telegram chat (and topic), or a Discord channel (and its guild). */
-export interface AlertTarget {
-  platform: Platform;
-  chatId: string;
-  threadId?: string | null;
-  guildId?: string | null;
-}
+export type { AlertTarget } from './chat.js';
 
 export type DeliveryResult =
   /** The platform accepted the message. */
@@ -34,8 +28,8 @@ export interface Sink {
  */
 export interface ChatLifecycle {
   /** Telegram's group → supergroup migration: everything under `fromChatId` moves to `toChatId`. */
-  migrateChat(platform: Platform, fromChatId: string, toChatId: string): void;
+  migrateChat(platform: Platform, fromChatId: string, toChatId: string): Promise<void>;
   /** The bot was removed or lost rights: pause what this chat had, keeping the reason. */
-  pauseChat(platform: Platform, chatId: string, reason: string): void;
+  pauseChat(platform: Platform, chatId: string, reason: string): Promise<void>;
   /** The bot was added back: paused subscriptions stay paused until a moderator resubscribes. */
 }

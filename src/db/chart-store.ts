@@ -4,43 +4,9 @@
  * never duplicates a point.
  */
 import { and, asc, eq, gte, lte, max } from 'drizzle-orm';
+import type { ChartPoint, ChartStore } from '../core/market-ports.js';
 import type { Database } from './open.js';
 import { marketChartFills, marketChartPoints } from './schema/index.js';
-
-/** One point of CoinGecko's `market_chart`: price, market cap and rolling 24h volume at `atMs`. */
-export interface ChartPoint {
-  atMs: number;
-  priceUsd: number | null;
-  marketCapUsd: number | null;
-  volume24hUsd: number | null;
-}
-
-export interface ChartFill {
-  days: number;
-  source: string;
-  fetchedAtMs: number;
-  points: number;
-}
-
-export interface ChartStore {
-  /** Stores a fetched range's points and records the range as fetched, in one transaction. */
-  saveFill(coinId: string, fill: ChartFill, points: readonly ChartPoint[]): void;
-  /** Every range fetched for `coinId`. */
-  fills(coinId: string): ChartFill[];
-  /** Stored points from `sinceMs` to `untilMs` (inclusive), oldest first. */
-  points(coinId: string, sinceMs: number, untilMs?: number): ChartPoint[];
-  /** Time of the newest stored point, or null. */
-  latestAtMs(coinId: string): number | null;
-  /** Time of the oldest stored point at or after `sinceMs`, or null. */
-  earliestAtMs(coinId: string, sinceMs: number): number | null;
-  /**
-   * The bot's own readings (`market_snapshots`, read only) from `sinceMs` to `untilMs`, thinned in SQL to
-   * the last reading of each `bucketMs`, oldest first: 90 days of five-minute readings come back as 2,160.
-   */
-  readings(coinId: string, sinceMs: number, untilMs: number, bucketMs: number): ChartPoint[];
-  /** Time of the bot's oldest reading at or after `sinceMs`, or null. */
-  earliestReadingAtMs(coinId: string, sinceMs: number): number | null;
-}
 
 export function createChartStore(database: Database): ChartStore {
   const { db, sqlite } = database;
@@ -57,7 +23,7 @@ export function createChartStore(database: Database): ChartStore {
     'select min(at_ms) as atMs from market_chart_points where coin_id = ? and at_ms >= ?',
   );
   return {
-    saveFill(coinId, fill, points) {
+    async saveFill(coinId, fill, points) {
       db.transaction((tx) => {
         for (const p of points) {
           const values = { priceUsd: p.priceUsd, marketCapUsd: p.marketCapUsd, volume24hUsd: p.volume24hUsd, source: fill.source, fetchedAtMs: fill.fetchedAtMs };
@@ -72,7 +38,7 @@ export function createChartStore(database: Database): ChartStore {
           .run();
       });
     },
-    fills(coinId) {
+    async fills(coinId) {
       return db
         .select({ days: marketChartFills.days, source: marketChartFills.source, fetchedAtMs: marketChartFills.fetchedAtMs, points: marketChartFills.points })
         .from(marketChartFills)
@@ -80,7 +46,7 @@ export function createChartStore(database: Database): ChartStore {
         .orderBy(asc(marketChartFills.days))
         .all();
     },
-    points(coinId, sinceMs, untilMs = Number.MAX_SAFE_INTEGER) {
+    async points(coinId, sinceMs, untilMs = Number.MAX_SAFE_INTEGER) {
       return db
         .select({ atMs: marketChartPoints.atMs, priceUsd: marketChartPoints.priceUsd, marketCapUsd: marketChartPoints.marketCapUsd, volume24hUsd: marketChartPoints.volume24hUsd })
         .from(marketChartPoints)
@@ -88,16 +54,16 @@ export function createChartStore(database: Database): ChartStore {
         .orderBy(asc(marketChartPoints.atMs))
         .all();
     },
-    earliestAtMs(coinId, sinceMs) {
+    async earliestAtMs(coinId, sinceMs) {
       return earliestPoint.get(coinId, sinceMs)?.atMs ?? null;
     },
-    readings(coinId, sinceMs, untilMs, bucketMs) {
+    async readings(coinId, sinceMs, untilMs, bucketMs) {
       return bucketed.all(coinId, Math.floor(sinceMs), Math.floor(untilMs), Math.max(1, Math.floor(bucketMs)));
     },
-    earliestReadingAtMs(coinId, sinceMs) {
+    async earliestReadingAtMs(coinId, sinceMs) {
       return earliestReading.get(coinId, sinceMs)?.atMs ?? null;
     },
-    latestAtMs(coinId) {
+    async latestAtMs(coinId) {
       const row = db.select({ atMs: max(marketChartPoints.atMs) }).from(marketChartPoints).where(eq(marketChartPoints.coinId, coinId)).get();
       return row?.atMs ?? null;
     },

@@ -3,14 +3,11 @@
  * each scope, so a restart with unchanged definitions costs no registration call.
  */
 import { eq } from 'drizzle-orm';
+import type { CommandRegistrationStore } from '../core/command-registrations.js';
 import type { Database } from './open.js';
 import { discordCommandRegistrations } from './schema/index.js';
 
-export interface DiscordStore {
-  /** The hash registered in `scope`, or null when nothing was registered there yet. */
-  commandHash(scope: string): string | null;
-  saveCommandHash(scope: string, hash: string, registeredAtMs: number): void;
-}
+export type DiscordStore = CommandRegistrationStore;
 
 export function createDiscordStore(database: Database): DiscordStore {
   const { db } = database;

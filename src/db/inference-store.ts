@@ -5,44 +5,11 @@
  * it) or not at all, so nothing is counted twice and no block range is skipped.
  */
 import { and, eq, gte, sql } from 'drizzle-orm';
-import type { InferenceHour, ModeCounts, NetworkActivity } from '../core/services.js';
+import type { ChunkCommit, IndexerStateRow, InferenceHour, InferenceStore, ModeCounts } from '../core/inferences.js';
+
+export type { InferenceStore } from '../core/inferences.js';
 import type { Database } from './open.js';
 import { indexerState, inferenceHours, networkActivity } from './schema/index.js';
-
-export type IndexerStateRow = typeof indexerState.$inferSelect;
-
-export interface ChunkCommit {
-  network: string;
-  /** The cursor the chunk started from; the commit fails if the stored cursor is elsewhere. */
-  fromBlock: number;
-  /** The new cursor: the block after the chunk's last. */
-  nextBlock: number;
-  /** `hourMs|mode|kind` → inferences. */
-  counts: ReadonlyMap<string, number>;
-  undecodableLogs: number;
-  /** Block time of `nextBlock - 1` when known; the stored one is kept otherwise. */
-  indexedBlockTimeMs: number | null;
-}
-
-export interface InferenceStore {
-  /** The stored state, created at `fromBlock` on first use. */
-  ensureState(network: string, fromBlock: number): IndexerStateRow;
-  state(network: string): IndexerStateRow | null;
-  /**
-   * `alsoInTransaction` runs inside the same transaction, after the counts (other findings of the range).
-   * @throws Error when the stored cursor is not `commit.fromBlock` (nothing is written then).
-   */
-  commitChunk(commit: ChunkCommit, alsoInTransaction?: () => void): void;
-  recordHead(network: string, headBlock: number, seenAtMs: number): void;
-  recordRun(network: string, atMs: number, error: string | null): void;
-  /** Inferences per mode from `sinceMs` (an hour bucket start) on; all time when omitted. */
-  totals(sinceMs?: number): ModeCounts;
-  hourly(sinceMs: number): InferenceHour[];
-  saveNetworkActivity(network: string, activity: NetworkActivity): void;
-  networkActivity(network: string): NetworkActivity | null;
-}
-
-export const countKey = (hourMs: number, mode: string, kind: string) => `${hourMs}|${mode}|${kind}`;
 
 function emptyCounts(): ModeCounts {
   return { vanilla: 0, tee: 0, zkml: 0, unknown: 0, total: 0 };

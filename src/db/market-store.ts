@@ -4,51 +4,9 @@
  * (coin, time) so they stay fast across years of five-minute rows.
  */
 import { and, asc, desc, eq, gte, lte, sql } from 'drizzle-orm';
-import type { MarketData } from '../core/snapshot.js';
+import type { MarketStore, StoredMarket } from '../core/market-ports.js';
 import type { Database } from './open.js';
 import { marketSnapshots, sourceStatus } from './schema/index.js';
-
-export interface StoredMarket {
-  data: MarketData;
-  fetchedAtMs: number;
-  source: string;
-}
-
-export interface RatioStats {
-  low: number;
-  high: number;
-  average: number;
-  samples: number;
-  firstAtMs: number;
-}
-
-export interface MarketPoint {
-  atMs: number;
-  priceUsd: number | null;
-  marketCapUsd: number | null;
-  volume24hUsd: number | null;
-  circulatingSupply: number | null;
-}
-
-export interface SourceFailure {
-  error: string;
-  failedAtMs: number;
-}
-
-export interface MarketStore {
-  insert(reading: StoredMarket): void;
-  latest(coinId: string): StoredMarket | null;
-  /** Low, high and average of volume / market cap for readings at or after `sinceMs`. */
-  ratioStats(coinId: string, sinceMs: number): RatioStats | null;
-  /** The last reading at or before `atMs`, for "change over N days". */
-  at(coinId: string, atMs: number): StoredMarket | null;
-  /** The first reading ever kept, to say how much history there is. */
-  first(coinId: string): StoredMarket | null;
-  /** Readings from `sinceMs` on, oldest first, for charts. */
-  series(coinId: string, sinceMs: number): MarketPoint[];
-  saveFailure(source: string, failure: SourceFailure | null): void;
-  loadFailure(source: string): SourceFailure | null;
-}
 
 type Row = typeof marketSnapshots.$inferSelect;
 
@@ -60,14 +18,14 @@ function toStored(row: Row): StoredMarket {
 export function createMarketStore(database: Database): MarketStore {
   const { db } = database;
   return {
-    insert({ data, fetchedAtMs, source }) {
+    async insert({ data, fetchedAtMs, source }) {
       db.insert(marketSnapshots).values({ ...data, fetchedAtMs, source }).run();
     },
-    latest(coinId) {
+    async latest(coinId) {
       const row = db.select().from(marketSnapshots).where(eq(marketSnapshots.coinId, coinId)).orderBy(desc(marketSnapshots.fetchedAtMs)).limit(1).get();
       return row ? toStored(row) : null;
     },
-    ratioStats(coinId, sinceMs) {
+    async ratioStats(coinId, sinceMs) {
       const ratio = sql<number>`${marketSnapshots.volume24hUsd} / ${marketSnapshots.marketCapUsd}`;
       const row = db
         .select({
@@ -90,7 +48,7 @@ export function createMarketStore(database: Database): MarketStore {
       if (!row || row.samples === 0 || row.low === null || row.high === null || row.average === null || row.firstAtMs === null) return null;
       return { low: row.low, high: row.high, average: row.average, samples: row.samples, firstAtMs: row.firstAtMs };
     },
-    at(coinId, atMs) {
+    async at(coinId, atMs) {
       const row = db
         .select()
         .from(marketSnapshots)
@@ -100,11 +58,11 @@ export function createMarketStore(database: Database): MarketStore {
         .get();
       return row ? toStored(row) : null;
     },
-    first(coinId) {
+    async first(coinId) {
       const row = db.select().from(marketSnapshots).where(eq(marketSnapshots.coinId, coinId)).orderBy(asc(marketSnapshots.fetchedAtMs)).limit(1).get();
       return row ? toStored(row) : null;
     },
-    series(coinId, sinceMs) {
+    async series(coinId, sinceMs) {
       return db
         .select({
           atMs: marketSnapshots.fetchedAtMs,
@@ -118,13 +76,13 @@ export function createMarketStore(database: Database): MarketStore {
         .orderBy(asc(marketSnapshots.fetchedAtMs))
         .all();
     },
-    saveFailure(source, failure) {
+    async saveFailure(source, failure) {
       db.insert(sourceStatus)
         .values({ source, error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null })
         .onConflictDoUpdate({ target: sourceStatus.source, set: { error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null } })
         .run();
     },
-    loadFailure(source) {
+    async loadFailure(source) {
       const row = db.select().from(sourceStatus).where(eq(sourceStatus.source, source)).get();
       return row?.error && row.failedAtMs !== null ? { error: row.error, failedAtMs: row.failedAtMs } : null;
     },

@@ -63,8 +63,12 @@ export function createParticipantStore(database: Database, network = 'opengradie
     `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, 0, 0, 0, 1, ?)
      on conflict (user, contract_address) do update set stopped = 1, updated_at_ms = excluded.updated_at_ms`,
   );
-  const insertCoverage = sqlite.prepare('insert into participant_coverage (network, from_block, from_block_time_ms) values (?, ?, ?) on conflict (network) do nothing');
-  const selectCoverage = sqlite.prepare('select from_block as fromBlock, from_block_time_ms as fromBlockTimeMs from participant_coverage where network = ?');
+  const insertCoverage = sqlite.prepare(
+    'insert into participant_coverage (network, from_block, from_block_time_ms) values (?, ?, ?) on conflict (network) do nothing',
+  );
+  const selectCoverage = sqlite.prepare(
+    'select from_block as fromBlock, from_block_time_ms as fromBlockTimeMs from participant_coverage where network = ?',
+  );
 
   // One pass over the 30 days' rows, grouped by caller once: the 7-day and 14-day figures are windows inside it.
   const callerActivity = sqlite.prepare(
@@ -77,8 +81,12 @@ export function createParticipantStore(database: Database, network = 'opengradie
      from per`,
   );
   const newCallers = sqlite.prepare('select count(*) as n from callers where first_day_ms >= ? and first_day_ms < ?');
-  const registeredTees = sqlite.prepare('select count(distinct tee_id) as n from tees where registered_at_ms is not null');
-  const enabledByType = sqlite.prepare('select tee_type as teeType, count(distinct tee_id) as n from tees where enabled = 1 group by tee_type');
+  const registeredTees = sqlite.prepare(
+    'select count(distinct tee_id) as n from tees where registered_at_ms is not null',
+  );
+  const enabledByType = sqlite.prepare(
+    'select tee_type as teeType, count(distinct tee_id) as n from tees where enabled = 1 group by tee_type',
+  );
   const settling = sqlite.prepare(
     `select count(*) as tees, coalesce(sum(s), 0) as settlements, coalesce(max(s), 0) as busiest from (
        select sum(settlements) as s from tee_days where day_ms >= ? and day_ms < ? group by tee_id)`,
@@ -89,7 +97,9 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const weeklyActive = sqlite.prepare(
     'select cast((day_ms - @start) / @week as integer) as w, count(distinct caller_id) as n from caller_days where day_ms >= @start and day_ms < @end group by w',
   );
-  const weeklyNew = sqlite.prepare('select cast((first_day_ms - @start) / @week as integer) as w, count(*) as n from callers where first_day_ms >= @start and first_day_ms < @end group by w');
+  const weeklyNew = sqlite.prepare(
+    'select cast((first_day_ms - @start) / @week as integer) as w, count(*) as n from callers where first_day_ms >= @start and first_day_ms < @end group by w',
+  );
 
   type N = { n: number };
 
@@ -194,7 +204,8 @@ export function createParticipantStore(database: Database, network = 'opengradie
     },
     coverageOf,
     coverage: () => coverageOf(network),
-    callers: (w: CallerWindows): CallerFigures => cached(`callers|${w.last30Ms}|${w.previous7Ms}|${w.last7Ms}|${w.endMs}`, () => callerFigures(w)),
+    callers: (w: CallerWindows): CallerFigures =>
+      cached(`callers|${w.last30Ms}|${w.previous7Ms}|${w.last7Ms}|${w.endMs}`, () => callerFigures(w)),
     warm(nowMs) {
       const w = callerWindows(nowMs);
       cached(`callers|${w.last30Ms}|${w.previous7Ms}|${w.last7Ms}|${w.endMs}`, () => callerFigures(w));
@@ -221,9 +232,13 @@ export function createParticipantStore(database: Database, network = 'opengradie
       };
     },
     developers(nowMs: number): DeveloperFigures {
-      return { registrants: (registrants.get() as N).n, activeTasks: (activeTasks.get(Math.floor(nowMs / 1000)) as N).n };
+      return {
+        registrants: (registrants.get() as N).n,
+        activeTasks: (activeTasks.get(Math.floor(nowMs / 1000)) as N).n,
+      };
     },
-    callerWeeks: (weekStartsMs, endMs) => cached(`weeks|${weekStartsMs.join(',')}|${endMs}`, () => callerWeeks(weekStartsMs, endMs)),
+    callerWeeks: (weekStartsMs, endMs) =>
+      cached(`weeks|${weekStartsMs.join(',')}|${endMs}`, () => callerWeeks(weekStartsMs, endMs)),
   };
 
   function callerWeeks(weekStartsMs: readonly number[], endMs: number): CallerWeek[] {

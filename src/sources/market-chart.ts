@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { UpstreamError } from '../core/errors.js';
-import type { ChartPoint } from '../db/chart-store.js';
+import type { ChartPoint } from '../core/market-ports.js';
 import { COINGECKO, type CoinGeckoSource } from './coingecko.js';
 
 const pair = z.tuple([z.number().finite().nonnegative(), z.number().finite().nonnegative().nullable()]);

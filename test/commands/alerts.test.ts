@@ -41,7 +41,7 @@ describe('alerts commands', () => {
     const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
     const refused = await app.runText('/opg alerts subscribe', group, member);
     expect(refused.kind).toBe('refused');
-    expect(app.alerts.view(group)).toBeNull();
+    expect(await app.alerts.view(group)).toBeNull();
 
     const r = await app.runText('/opg alerts subscribe', group, moderator);
     expect(r.title).toBe('Alerts are on in this chat');
@@ -53,14 +53,14 @@ describe('alerts commands', () => {
     expect(text).toContain('Last alert\nnone yet');
     expect(text).toContain('falling 10% under a threshold');
     expect(text).not.toMatch(BAD);
-    expect(app.alerts.thresholdsFor(group)).toEqual([1, 5, 10]);
+    expect(await app.alerts.thresholdsFor(group)).toEqual([1, 5, 10]);
   });
 
   it('adds and removes thresholds, with or without the x', async () => {
     const app = await subscribedApp();
     expect((await app.runText('/opg alerts add 2.5x', group, moderator)).title).toBe('Added a 2.5x threshold');
     expect((await app.runText('/opg alerts remove 5', group, moderator)).title).toBe('Removed the 5x threshold');
-    expect(app.alerts.thresholdsFor(group)).toEqual([1, 2.5, 10]);
+    expect(await app.alerts.thresholdsFor(group)).toEqual([1, 2.5, 10]);
   });
 
   it.each(['0', '0.001', '1001', 'abc', 'NaN', 'Infinity', '1e309', '-5', '5xx'])('refuses the ratio %s and stores nothing', async (input) => {
@@ -68,7 +68,7 @@ describe('alerts commands', () => {
     const r = await app.runText(`/opg alerts add ${input}`, group, moderator);
     expect(r.kind).toBe('usage');
     expect(r.title).toMatch(/ratio must be a number from 0.01x to 1000x|ratio must be from 0.01x to 1000x/);
-    expect(app.alerts.thresholdsFor(group)).toEqual([1, 5, 10]);
+    expect(await app.alerts.thresholdsFor(group)).toEqual([1, 5, 10]);
   });
 
   it('refuses a duplicate threshold and an eleventh one', async () => {
@@ -77,18 +77,18 @@ describe('alerts commands', () => {
     expect(dup.kind).toBe('usage');
     expect(dup.title).toBe('This chat already has a 5x threshold.');
     for (const t of [2, 3, 4, 6, 7, 8, 9]) await app.runText(`/opg alerts add ${t}`, group, moderator);
-    expect(app.alerts.thresholdsFor(group)).toHaveLength(10);
+    expect(await app.alerts.thresholdsFor(group)).toHaveLength(10);
     const eleventh = await app.runText('/opg alerts add 20', group, moderator);
     expect(eleventh.kind).toBe('usage');
     expect(eleventh.title).toMatch(/already has 10 thresholds/);
-    expect(app.alerts.thresholdsFor(group)).toHaveLength(10);
+    expect(await app.alerts.thresholdsFor(group)).toHaveLength(10);
   });
 
   it('refuses to remove a threshold the chat does not have', async () => {
     const app = await subscribedApp();
     const r = await app.runText('/opg alerts remove 7', group, moderator);
     expect(r.title).toBe('This chat has no 7x threshold.');
-    expect(app.alerts.thresholdsFor(group)).toEqual([1, 5, 10]);
+    expect(await app.alerts.thresholdsFor(group)).toEqual([1, 5, 10]);
   });
 
   it('sets the cooldown from 0 to 1440 whole minutes and refuses anything else', async () => {
@@ -98,9 +98,9 @@ describe('alerts commands', () => {
       expect(r.kind).toBe('usage');
       expect(r.title).toMatch(/minutes must be .*0 to 1440/);
     }
-    expect(app.alerts.view(group)?.cooldownMinutes).toBe(60);
+    expect((await app.alerts.view(group))?.cooldownMinutes).toBe(60);
     expect((await app.runText('/opg alerts cooldown 0', group, moderator)).title).toBe('Cooldown off');
-    expect(app.alerts.view(group)?.cooldownMinutes).toBe(0);
+    expect((await app.alerts.view(group))?.cooldownMinutes).toBe(0);
   });
 
   it('sets the digest to HH:MM UTC or off, and refuses other times', async () => {
@@ -110,11 +110,11 @@ describe('alerts commands', () => {
       expect(r.kind).toBe('usage');
       expect(r.title).toMatch(/HH:MM|at most 5 characters/);
     }
-    expect(app.alerts.view(group)?.digestMinute).toBeNull();
+    expect((await app.alerts.view(group))?.digestMinute).toBeNull();
     expect((await app.runText('/opg alerts digest 08:30', group, moderator)).title).toBe('Digest set to 08:30 UTC daily');
-    expect(app.alerts.view(group)?.digestMinute).toBe(510);
+    expect((await app.alerts.view(group))?.digestMinute).toBe(510);
     expect((await app.runText('/opg alerts digest off', group, moderator)).title).toBe('Digest off');
-    expect(app.alerts.view(group)?.digestMinute).toBeNull();
+    expect((await app.alerts.view(group))?.digestMinute).toBeNull();
   });
 
   it('asks to subscribe first when changing settings in a chat without alerts', async () => {
@@ -122,13 +122,13 @@ describe('alerts commands', () => {
     const other: ChatRef = { platform: 'telegram', chatId: '-100999', kind: 'group' };
     const r = await app.runText('/opg alerts add 3', other, moderator);
     expect(r.title).toMatch(/Alerts are off in this chat/);
-    expect(app.alerts.view(other)).toBeNull();
+    expect(await app.alerts.view(other)).toBeNull();
   });
 
   it('unsubscribes, removing the settings', async () => {
     const app = await subscribedApp();
     expect((await app.runText('/opg alerts unsubscribe', group, moderator)).title).toBe('Alerts are off in this chat');
-    expect(app.alerts.view(group)).toBeNull();
+    expect(await app.alerts.view(group)).toBeNull();
     expect((await app.runText('/opg alerts unsubscribe', group, moderator)).title).toBe('Alerts were not on in this chat');
   });
 
@@ -152,11 +152,11 @@ describe('alerts commands', () => {
     const refused = await execute({ def: alertsSubscribe, args: validateArgs(alertsSubscribe, { channel: '9002' }) }, ctx);
     expect(refused.kind).toBe('refused');
     expect(replyText(refused)).toContain('missing permission: Embed Links');
-    expect(app.alerts.view({ platform: 'discord', chatId: '9002' })).toBeNull();
+    expect(await app.alerts.view({ platform: 'discord', chatId: '9002' })).toBeNull();
 
     const ok = await execute({ def: alertsSubscribe, args: validateArgs(alertsSubscribe, { channel: '9003' }) }, ctx);
     expect(ok.title).toBe('Alerts are on in the chosen channel');
-    expect(app.alerts.view({ platform: 'discord', chatId: '9003' })?.status).toBe('active');
+    expect((await app.alerts.view({ platform: 'discord', chatId: '9003' }))?.status).toBe('active');
     const here2 = await execute({ def: alertsSubscribe, args: validateArgs(alertsSubscribe, {}) }, ctx);
     expect(here2.title).toBe('Alerts are on in this chat');
     expect(checked).toEqual(['9002', '9003', '9001']);

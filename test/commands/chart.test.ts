@@ -25,11 +25,11 @@ async function setup(options: { databasePath?: string; clock?: ReturnType<typeof
 }
 
 /** Stores the bot's own readings every `stepMs` over the last `spanMs`, as refreshes would have. */
-function storeReadings(app: Awaited<ReturnType<typeof setup>>['app'], spanMs: number, stepMs = 5 * 60_000) {
+async function storeReadings(app: Awaited<ReturnType<typeof setup>>['app'], spanMs: number, stepMs = 5 * 60_000): Promise<void> {
   const store = createMarketStore(app.database);
   const now = app.clock.now();
   for (let t = now - spanMs; t < now; t += stepMs) {
-    store.insert({
+    await store.insert({
       source: 'CoinGecko',
       fetchedAtMs: t,
       data: {
@@ -92,7 +92,7 @@ describe('chart', () => {
 
   it('spends no market_chart call when the bot’s own readings cover the range', async () => {
     const { cg, app } = await setup();
-    storeReadings(app, DAY + H);
+    await storeReadings(app, DAY + H);
     const r = await app.runText('chart volume 24h', testChat, member);
     expect(r.image?.filename).toBe('opg-volume-24h.png');
     expect(cg.marketChartCalls()).toBe(0);
@@ -102,15 +102,15 @@ describe('chart', () => {
     const { app, clock } = await setup();
     const charts = app.services.charts!;
     await app.runText('chart ratio 7d', testChat, member);
-    const a = charts.marketChart('ratio', '7d', [1, 5]);
-    const b = charts.marketChart('ratio', '7d', [1, 5]);
+    const a = (await charts.marketChart('ratio', '7d', [1, 5]));
+    const b = (await charts.marketChart('ratio', '7d', [1, 5]));
     expect(a?.cached).toBe(false);
     expect(b?.cached).toBe(true);
     expect(Buffer.from(a!.png).equals(Buffer.from(b!.png))).toBe(true);
-    expect(charts.marketChart('ratio', '7d', [1, 10])?.cached).toBe(false);
+    expect((await charts.marketChart('ratio', '7d', [1, 10]))?.cached).toBe(false);
     clock.advance(5 * 60_000);
     await app.core.refresh();
-    expect(charts.marketChart('ratio', '7d', [1, 5])?.cached).toBe(false);
+    expect((await charts.marketChart('ratio', '7d', [1, 5]))?.cached).toBe(false);
   });
 
   it('draws the same bytes in two separate bots given the same data', async () => {
@@ -123,7 +123,7 @@ describe('chart', () => {
   it('draws this chat’s alert thresholds and says which lie above the chart', async () => {
     const { app } = await setup();
     const plain = await app.runText('chart ratio 7d', testChat, member);
-    app.services.thresholds = { thresholdsFor: (chat) => (chat.chatId === testChat.chatId ? [5, 1, 500] : []) };
+    app.services.alerts = { ...app.services.alerts, thresholdsFor: async (chat) => (chat.chatId === testChat.chatId ? [5, 1, 500] : []) };
     const r = await app.runText('chart ratio 7d', testChat, member);
     expect(r.lines[1]).toBe('Alert thresholds, dashed: 1x, 5x, 500x (500x above the chart).');
     expect(Buffer.from(r.image!.png).equals(Buffer.from(plain.image!.png))).toBe(false);
@@ -133,8 +133,8 @@ describe('chart', () => {
     const { app, cg } = await setup();
     const bad = await app.runText('chart marketcap', testChat, member);
     expect(bad.kind).toBe('usage');
-    expect(bad.title).toBe('metric must be one of: ratio, price, volume, mcap, inferences, callers.');
-    expect(bad.lines).toEqual(['Usage: /opg chart [ratio|price|volume|mcap|inferences|callers] [24h|7d|30d|90d]']);
+    expect(bad.title).toBe('metric must be one of: ratio, price, volume, mcap, inferences, venues, callers.');
+    expect(bad.lines).toEqual(['Usage: /opg chart [ratio|price|volume|mcap|inferences|venues|callers] [24h|7d|30d|90d]']);
     const range = await app.runText('chart price 1y', testChat, member);
     expect(range.title).toBe('range must be one of: 24h, 7d, 30d, 90d.');
     expect(bad.image).toBeUndefined();
@@ -153,7 +153,7 @@ describe('chart', () => {
 
   it('draws what it has and says so when the fill fails, and waits before trying again', async () => {
     const { app, cg, clock } = await setup();
-    storeReadings(app, 2 * DAY, H);
+    await storeReadings(app, 2 * DAY, H);
     cg.setMarketChart(() => ({ prices: 'nope' }));
     const r = await app.runText('chart ratio 7d', testChat, member);
     expect(r.image).toBeDefined();
@@ -171,7 +171,7 @@ describe('chart', () => {
   it('says a chart of a single reading is one reading, not a history of 0 s', async () => {
     const { app, cg } = await setup();
     cg.fail((_req, res) => sendJson(res, 503, { error: 'down' }));
-    storeReadings(app, 60_000, 60_000);
+    await storeReadings(app, 60_000, 60_000);
     const r = await app.runText('chart volume 24h', testChat, member);
     expect(r.image).toBeDefined();
     expect(r.notices).toContain(`Only one reading so far (2026-11-22 11:59 UTC): the line grows as the bot records a reading at every refresh.`);
@@ -193,7 +193,7 @@ describe('chart', () => {
     const now = clock.now();
     cg.setMarketChart((days) => marketChartBody({ endMs: now, days, gaps: [[now - 4 * DAY, now - 3 * DAY]] }));
     const r = await app.runText('chart price 7d', testChat, member);
-    const chart = app.services.charts!.marketChart('price', '7d')!;
+    const chart = (await app.services.charts.marketChart('price', '7d'))!;
     const steps = chart.points.slice(1).map((p, i) => p.atMs - chart.points[i]!.atMs);
     expect(Math.max(...steps)).toBeGreaterThan(DAY);
     const gapless = await setup();

@@ -77,7 +77,12 @@ describe('network', () => {
     const precompileBlocks = new Set<number>();
     const { chain } = scenario;
     for (let b = 0; b <= chain.head; b++) {
-      if (chain.logsInBlock(b).some((l) => ['0x1b283af3', '0x4c92d3df', '0x51fe69d5'].some((t) => l.topics[0]!.startsWith(t)))) precompileBlocks.add(b);
+      if (
+        chain
+          .logsInBlock(b)
+          .some((l) => ['0x1b283af3', '0x4c92d3df', '0x51fe69d5'].some((t) => l.topics[0]!.startsWith(t)))
+      )
+        precompileBlocks.add(b);
     }
     expect(precompileBlocks.size).toBe(21);
     expect(node.fullBlocksServed()).toBe(precompileBlocks.size);
@@ -105,7 +110,9 @@ describe('network', () => {
     expect(f['Callers, last 7 days']).toMatch(/^3 accounts .*: 2 new \(first seen in these 7 days\), 1 returning$/);
     expect(f['Week-over-week retention']).toContain(starts);
     expect(f['Repeat callers, last 30 days']).toContain(starts);
-    expect(f['Demand beside supply, 30 days']).toMatch(/^not shown until history covers both windows: needs 60 days of inference history \(have 10 days\)/);
+    expect(f['Demand beside supply, 30 days']).toMatch(
+      /^not shown until history covers both windows: needs 60 days of inference history \(have 10 days\)/,
+    );
     expect(r.notices.join('\n')).toContain('Caller history starts at block');
     expect(replyText(r)).not.toMatch(BAD);
   });
@@ -143,7 +150,9 @@ describe('callers in stats and charts', () => {
     const long = await app.runText('chart callers 90d', testChat, member);
     expect(long.title).toBe('OpenGradient callers by week, 13 weeks');
     // 13 weeks from Sep 2: G (Sep 12) and D (Oct 16) in weeks 2 and 7, then as above.
-    expect(long.lines[0]).toMatch(/^Accounts .*oldest first: 0 \(0 new\), 1 \(1 new\), 0 \(0 new\), 0 \(0 new\), 0 \(0 new\), 0 \(0 new\), 1 \(1 new\), 0 \(0 new\), 1 \(1 new\), 10 \(10 new\), 1 \(1 new\), 2 \(2 new\), 3 \(1 new\)\./);
+    expect(long.lines[0]).toMatch(
+      /^Accounts .*oldest first: 0 \(0 new\), 1 \(1 new\), 0 \(0 new\), 0 \(0 new\), 0 \(0 new\), 0 \(0 new\), 1 \(1 new\), 0 \(0 new\), 1 \(1 new\), 10 \(10 new\), 1 \(1 new\), 2 \(2 new\), 3 \(1 new\)\./,
+    );
     const refused = await app.runText('chart callers 7d', testChat, member);
     expect(refused.kind).toBe('usage');
     expect(refused.lines[0]).toBe('The callers chart counts weeks: choose 30d or 90d (got 7d).');

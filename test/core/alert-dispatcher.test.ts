@@ -12,10 +12,10 @@ import { tempDbPath } from '../helpers/temp-dir.js';
 const tg = (chatId: string): ChatRef => ({ platform: 'telegram', chatId, kind: chatId.startsWith('-') ? 'supergroup' : 'private' });
 
 /** Swings the ratio across 1x `times` times, five minutes apart: one alert per swing after the first reading. */
-function swing(app: App & { clock: TestClock }, times: number): void {
+async function swing(app: App & { clock: TestClock }, times: number): Promise<void> {
   for (let i = 0; i <= times; i++) {
     app.clock.advance(5 * 60_000);
-    app.alerts.evaluate(freshSnapshot(app.clock, i % 2 === 0 ? 0.5 : 2));
+    await app.alerts.evaluate(freshSnapshot(app.clock, i % 2 === 0 ? 0.5 : 2));
   }
 }
 
@@ -23,8 +23,8 @@ describe('alert dispatcher', () => {
   it('delivers every alert once, in order per chat, within Telegram limits', async () => {
     const app = createTestApp();
     const chats = ['111', '222', '333'].map(tg);
-    for (const chat of chats) subscribeWith(app, chat, [1], 0);
-    swing(app, 4);
+    for (const chat of chats) await subscribeWith(app, chat, [1], 0);
+    await swing(app, 4);
     const sink = createRecordingSink('telegram', app.clock);
     app.alerts.registerSink(sink);
     await app.alerts.dispatcher.drain();
@@ -47,8 +47,8 @@ describe('alert dispatcher', () => {
   it('sends at most 20 messages a minute to one Telegram group', async () => {
     const app = createTestApp();
     const group = tg('-100777');
-    subscribeWith(app, group, [1], 0);
-    swing(app, 25);
+    await subscribeWith(app, group, [1], 0);
+    await swing(app, 25);
     const sink = createRecordingSink('telegram', app.clock);
     app.alerts.registerSink(sink);
     await app.alerts.dispatcher.drain();
@@ -62,8 +62,8 @@ describe('alert dispatcher', () => {
   it('honours retry-after and marks a row sent only once the platform accepted it', async () => {
     const app = createTestApp();
     const chat = tg('111');
-    subscribeWith(app, chat, [1], 0);
-    swing(app, 1);
+    await subscribeWith(app, chat, [1], 0);
+    await swing(app, 1);
     const answers: DeliveryResult[] = [{ status: 'retry', retryAfterMs: 7_000, reason: 'Telegram 429' }, { status: 'delivered' }];
     let sentAfterFirst: number | null | undefined;
     const sink = createRecordingSink('telegram', app.clock, (_t, n) => {
@@ -82,8 +82,8 @@ describe('alert dispatcher', () => {
   it('backs off on failures and gives a row up instead of retrying it forever', async () => {
     const app = createTestApp();
     const chat = tg('111');
-    subscribeWith(app, chat, [1], 0);
-    swing(app, 1);
+    await subscribeWith(app, chat, [1], 0);
+    await swing(app, 1);
     const sink = createRecordingSink('telegram', app.clock, () => ({ status: 'retry', retryAfterMs: 0, reason: 'Telegram 502' }));
     app.alerts.registerSink(sink);
     await app.alerts.dispatcher.drain();
@@ -101,15 +101,15 @@ describe('alert dispatcher', () => {
     const app = createTestApp();
     const gone = tg('-100666');
     const fine = tg('-100555');
-    subscribeWith(app, gone, [1], 0);
-    subscribeWith(app, fine, [1], 0);
-    swing(app, 2);
+    await subscribeWith(app, gone, [1], 0);
+    await subscribeWith(app, fine, [1], 0);
+    await swing(app, 2);
     const sink = createRecordingSink('telegram', app.clock, (t) =>
       t.chatId === gone.chatId ? { status: 'gone', reason: 'Telegram: Forbidden: bot was kicked from the group chat' } : { status: 'delivered' },
     );
     app.alerts.registerSink(sink);
     await app.alerts.dispatcher.drain();
-    swing(app, 2);
+    await swing(app, 2);
     await app.alerts.dispatcher.drain();
 
     expect(sink.attempts.filter((a) => a.target.chatId === gone.chatId)).toHaveLength(1);
@@ -117,21 +117,21 @@ describe('alert dispatcher', () => {
     const status = await app.runText('/opg alerts', gone, member);
     expect(replyText(status)).toContain('paused');
     expect(replyText(status)).toContain('bot was kicked from the group chat');
-    expect(app.alerts.thresholdsFor(gone)).toEqual([]);
+    expect(await app.alerts.thresholdsFor(gone)).toEqual([]);
   });
 
   it('follows a group that became a supergroup, with its undelivered alerts', async () => {
     const app = createTestApp();
     const old = tg('-4001');
-    subscribeWith(app, old, [1], 0);
-    swing(app, 2);
+    await subscribeWith(app, old, [1], 0);
+    await swing(app, 2);
     const sink = createRecordingSink('telegram', app.clock, (t) => (t.chatId === old.chatId ? { status: 'moved', toChatId: '-1004001' } : { status: 'delivered' }));
     app.alerts.registerSink(sink);
     await app.alerts.dispatcher.drain();
 
     expect(sink.attempts.map((a) => a.target.chatId)).toEqual(['-4001', '-1004001', '-1004001']);
-    expect(app.alerts.view(old)).toBeNull();
-    expect(app.alerts.view(tg('-1004001'))?.status).toBe('active');
+    expect(await app.alerts.view(old)).toBeNull();
+    expect((await app.alerts.view(tg('-1004001')))?.status).toBe('active');
     expect(outboxOf(app, tg('-1004001')).every((r) => r.sentAtMs !== null)).toBe(true);
   });
 
@@ -140,8 +140,8 @@ describe('alert dispatcher', () => {
     const databasePath = tempDbPath();
     const first = createTestApp({ clock, databasePath });
     const chats = Array.from({ length: 30 }, (_, i) => tg(`-100${1000 + i}`));
-    for (const chat of chats) subscribeWith(first, chat, [1], 0);
-    swing(first, 3);
+    for (const chat of chats) await subscribeWith(first, chat, [1], 0);
+    await swing(first, 3);
     const expected = chats.length * 3;
 
     // The first process sends 40 messages, then its sends hang: the platform got them, the process died
@@ -149,7 +149,7 @@ describe('alert dispatcher', () => {
     const received: Array<{ chatId: string; title: string; line: string }> = [];
     const record = (chatId: string, r: { title: string; lines: string[] }) => received.push({ chatId, title: r.title, line: r.lines[0] ?? '' });
     let sends = 0;
-    const dying = createRecordingSink('telegram', clock, (t) => {
+    const dying = createRecordingSink('telegram', clock, () => {
       sends += 1;
       return sends <= 40 ? { status: 'delivered' } : new Promise<DeliveryResult>(() => {});
     });
@@ -189,10 +189,10 @@ describe('alert dispatcher', () => {
   it('keeps delivering to Discord while every Telegram send hangs', async () => {
     const app = createTestApp();
     const telegramChats = Array.from({ length: 12 }, (_, i) => tg(`-100${2000 + i}`));
-    for (const chat of telegramChats) subscribeWith(app, chat, [1], 0);
+    for (const chat of telegramChats) await subscribeWith(app, chat, [1], 0);
     const channel: ChatRef = { platform: 'discord', chatId: '900', kind: 'group' };
-    subscribeWith(app, channel, [1], 0);
-    swing(app, 1);
+    await subscribeWith(app, channel, [1], 0);
+    await swing(app, 1);
 
     const release: Array<() => void> = [];
     const telegram = createRecordingSink('telegram', app.clock, () => new Promise<DeliveryResult>((resolve) => release.push(() => resolve({ status: 'delivered' }))));
@@ -221,8 +221,8 @@ describe('alert dispatcher', () => {
     const clock: TestClock = { ...base, now: base.now, sleep: () => new Promise<void>(() => {}) };
     const app = createTestApp({ clock });
     const chat = tg('-100555');
-    subscribeWith(app, chat, [1], 0);
-    swing(app, 1);
+    await subscribeWith(app, chat, [1], 0);
+    await swing(app, 1);
     app.alerts.dispatcher.start();
 
     const sink = createRecordingSink('telegram', clock);

@@ -98,8 +98,8 @@ describe('alerts end to end', () => {
     await app.core.refresh();
     await app.alerts.dispatcher.drain();
 
-    expect(app.alerts.view(kicked)).toMatchObject({ status: 'paused', pauseReason: 'Telegram: Forbidden: bot was kicked from the group chat' });
+    expect(await app.alerts.view(kicked)).toMatchObject({ status: 'paused', pauseReason: 'Telegram: Forbidden: bot was kicked from the group chat' });
     expect(bot.sent.map((m) => m.chatId)).toEqual(['-100556']);
-    expect(app.alerts.view({ platform: 'telegram', chatId: '-100556' })?.status).toBe('active');
+    expect((await app.alerts.view({ platform: 'telegram', chatId: '-100556' }))?.status).toBe('active');
   });
 });

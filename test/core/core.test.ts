@@ -143,6 +143,14 @@ describe('core', () => {
     expect(text).toMatch(/Last refresh failed just now \(CoinGecko: HTTP 500/);
   });
 
+  it('says "1 reading", not "1 readings", when history holds one', async () => {
+    const cg = await startCoinGeckoServer([marketItem()]);
+    const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
+    await app.core.refresh();
+    const volume = await app.runText('volume', testChat, member);
+    expect(volume.fields.find((f) => f.label === '7-day ratio')?.value).toMatch(/, 1 reading\)$/);
+  });
+
   it('computes the 7-day ratio range and supply changes from history', async () => {
     const cg = await startCoinGeckoServer([marketItem()]);
     const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });

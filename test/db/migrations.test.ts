@@ -33,7 +33,7 @@ function databaseAt(lastTag: string): { path: string; sqlite: Sqlite.Database } 
 }
 
 describe('migrations', () => {
-  it('upgrading a store from before shared threshold levels keeps every subscription, its state and its undelivered alerts', () => {
+  it('upgrading a store from before shared threshold levels keeps every subscription, its state and its undelivered alerts', async () => {
     const clock = createTestClock();
     const t0 = clock.now();
     const { path, sqlite } = databaseAt('0004_alerts');
@@ -62,7 +62,7 @@ describe('migrations', () => {
     const channelChat: ChatRef = { platform: 'discord', chatId: '555', kind: 'group' };
     const removedChat: ChatRef = { platform: 'telegram', chatId: '-100222', kind: 'supergroup' };
 
-    expect(app.alerts.view(groupChat)).toMatchObject({
+    expect(await app.alerts.view(groupChat)).toMatchObject({
       status: 'active',
       thresholds: [
         { ratio: 1, side: 'above' },
@@ -73,31 +73,31 @@ describe('migrations', () => {
       digestMinute: 9 * 60,
       lastAlertAtMs: t0 - 10 * MIN,
     });
-    expect(app.alerts.view(channelChat)).toMatchObject({ status: 'active', cooldownMinutes: 60, lastAlertAtMs: null });
-    expect(app.alerts.view(removedChat)).toMatchObject({ status: 'paused', pauseReason: 'The bot was removed from this chat', pausedAtMs: t0 - 30 * MIN });
-    expect(app.alerts.view(removedChat)!.thresholds.map((t) => t.ratio)).toEqual([1, 7]);
+    expect(await app.alerts.view(channelChat)).toMatchObject({ status: 'active', cooldownMinutes: 60, lastAlertAtMs: null });
+    expect(await app.alerts.view(removedChat)).toMatchObject({ status: 'paused', pauseReason: 'The bot was removed from this chat', pausedAtMs: t0 - 30 * MIN });
+    expect((await app.alerts.view(removedChat))!.thresholds.map((t) => t.ratio)).toEqual([1, 7]);
     // The alert that was waiting for delivery is still waiting.
     expect(outboxOf(app, groupChat).map((r) => r.sentAtMs)).toEqual([null]);
 
     // 5x crossed inside the group's cooldown: the channel is told now, the group keeps it with the older 1x.
     clock.advance(5 * MIN);
-    app.alerts.evaluate(freshSnapshot(clock, 6));
+    await app.alerts.evaluate(freshSnapshot(clock, 6));
     expect(outboxOf(app, channelChat).map((r) => r.crossings.map((c) => [c.threshold, c.direction]))).toEqual([[[5, 'up']]]);
     expect(outboxOf(app, groupChat)).toHaveLength(1);
     expect(outboxOf(app, removedChat)).toEqual([]);
 
     // Once the cooldown is over the group gets both crossings in one message; 10x was only observed.
     clock.advance(20 * MIN);
-    app.alerts.evaluate(freshSnapshot(clock, 6.1));
+    await app.alerts.evaluate(freshSnapshot(clock, 6.1));
     const latest = outboxOf(app, groupChat).at(-1)!;
     expect(latest.crossings.map((c) => [c.threshold, c.direction])).toEqual([
       [1, 'up'],
       [5, 'up'],
     ]);
-    expect(app.alerts.view(groupChat)!.thresholds.map((t) => t.side)).toEqual(['above', 'above', 'below']);
+    expect((await app.alerts.view(groupChat))!.thresholds.map((t) => t.side)).toEqual(['above', 'above', 'below']);
   });
 
-  it('upgrading a store from before the by-subscription threshold index keeps every setting, side, waiting crossing and undelivered alert', () => {
+  it('upgrading a store from before the by-subscription threshold index keeps every setting, side, waiting crossing and undelivered alert', async () => {
     const clock = createTestClock();
     const t0 = clock.now();
     const { path, sqlite } = databaseAt('0005_alert_levels');
@@ -138,7 +138,7 @@ describe('migrations', () => {
     const groupChat: ChatRef = { platform: 'telegram', chatId: '-100111', kind: 'supergroup' };
     const channelChat: ChatRef = { platform: 'discord', chatId: '555', kind: 'group' };
     const removedChat: ChatRef = { platform: 'telegram', chatId: '-100222', kind: 'supergroup' };
-    expect(app.alerts.view(groupChat)).toEqual({
+    expect(await app.alerts.view(groupChat)).toEqual({
       platform: 'telegram',
       chatId: '-100111',
       threadId: '42',
@@ -154,8 +154,8 @@ describe('migrations', () => {
       digestMinute: 9 * 60,
       lastAlertAtMs: t0 - 10 * MIN,
     });
-    expect(app.alerts.view(channelChat)).toMatchObject({ status: 'active', cooldownMinutes: 60, lastAlertAtMs: null, digestMinute: null });
-    expect(app.alerts.view(removedChat)).toMatchObject({
+    expect(await app.alerts.view(channelChat)).toMatchObject({ status: 'active', cooldownMinutes: 60, lastAlertAtMs: null, digestMinute: null });
+    expect(await app.alerts.view(removedChat)).toMatchObject({
       status: 'paused',
       pauseReason: 'The bot was removed from this chat',
       pausedAtMs: t0 - 30 * MIN,
@@ -175,13 +175,13 @@ describe('migrations', () => {
     // 5x crossed inside the group's cooldown (10x only seen): the channel is told now, the group keeps it
     // with its waiting 1x and gets both once the cooldown is over; the paused chat gets nothing.
     clock.advance(5 * MIN);
-    app.alerts.evaluate(freshSnapshot(clock, 12));
+    await app.alerts.evaluate(freshSnapshot(clock, 12));
     expect(outboxOf(app, channelChat).map((r) => r.crossings.map((c) => `${c.direction} ${c.threshold}`))).toEqual([['up 5']]);
     expect(outboxOf(app, groupChat)).toHaveLength(1);
     clock.advance(20 * MIN);
-    app.alerts.evaluate(freshSnapshot(clock, 12.1));
+    await app.alerts.evaluate(freshSnapshot(clock, 12.1));
     expect(outboxOf(app, groupChat).at(-1)!.crossings.map((c) => `${c.direction} ${c.threshold}`)).toEqual(['up 1', 'up 5']);
     expect(outboxOf(app, removedChat)).toEqual([]);
-    expect(app.alerts.view(groupChat)!.thresholds.map((t) => t.side)).toEqual(['above', 'above', 'above']);
+    expect((await app.alerts.view(groupChat))!.thresholds.map((t) => t.side)).toEqual(['above', 'above', 'above']);
   });
 });

@@ -16,15 +16,15 @@ describe('openDatabase', () => {
     database.close();
   });
 
-  it('keeps history across reopening and migrates only once', () => {
+  it('keeps history across reopening and migrates only once', async () => {
     const path = join(tempDir(), 'opg.sqlite');
     const first = openDatabase(path);
     const data = { coinId: 'opengradient', symbol: 'OPG', name: 'OpenGradient', priceUsd: 0.04, priceChange24hPct: null, marketCapUsd: 4e7, marketCapRank: null, fdvUsd: null, volume24hUsd: 1e8, high24hUsd: null, low24hUsd: null, circulatingSupply: 1e8, totalSupply: 1e9, maxSupply: 1e9, sourceUpdatedAtMs: null };
-    createMarketStore(first).insert({ data, fetchedAtMs: 1_000, source: 'CoinGecko' });
+    await createMarketStore(first).insert({ data, fetchedAtMs: 1_000, source: 'CoinGecko' });
     first.close();
     const second = openDatabase(path);
-    expect(createMarketStore(second).latest('opengradient')).toEqual({ data, fetchedAtMs: 1_000, source: 'CoinGecko' });
-    expect(createMarketStore(second).latest('other-coin')).toBeNull();
+    expect(await createMarketStore(second).latest('opengradient')).toEqual({ data, fetchedAtMs: 1_000, source: 'CoinGecko' });
+    expect(await createMarketStore(second).latest('other-coin')).toBeNull();
     second.close();
   });
 

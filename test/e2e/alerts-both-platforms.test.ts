@@ -213,7 +213,7 @@ function expectOneAlertEach(w: World): void {
 }
 
 describe('the bot on Telegram and Discord at once (npm start)', () => {
-  it('posts one alert per threshold crossed on each platform, never mentioning anyone, and repeats nothing after SIGTERM and a restart', { timeout: 30_000 }, async () => {
+  it('posts one alert per threshold crossed on each platform, never mentioning anyone, and repeats nothing after SIGTERM and a restart', { timeout: 60_000 }, async () => {
     const w = await world();
     const bot = await subscribeBoth(w);
 
@@ -242,7 +242,7 @@ describe('the bot on Telegram and Discord at once (npm start)', () => {
     expect((await again.exited)[0]).toBe(0);
   });
 
-  it('delivers the alert that was in flight when the process was killed, once, and repeats none a platform had accepted', { timeout: 30_000 }, async () => {
+  it('delivers the alert that was in flight when the process was killed, once, and repeats none a platform had accepted', { timeout: 60_000 }, async () => {
     const w = await world();
     const bot = await subscribeBoth(w);
 

@@ -54,9 +54,9 @@ export function outboxOf(app: App, chat: Pick<ChatRef, 'platform' | 'chatId'>): 
 }
 
 /** Subscribes `chat` with exactly these thresholds and this cooldown. */
-export function subscribeWith(app: App, chat: ChatRef, thresholds: readonly number[], cooldownMinutes: number): void {
-  const { view } = app.alerts.subscribe(chat, 'tester');
-  for (const t of view.thresholds) app.alerts.removeThreshold(chat, t.ratio);
-  for (const t of thresholds) app.alerts.addThreshold(chat, t);
-  app.alerts.setCooldown(chat, cooldownMinutes);
+export async function subscribeWith(app: App, chat: ChatRef, thresholds: readonly number[], cooldownMinutes: number): Promise<void> {
+  const { view } = await app.alerts.subscribe(chat, 'tester');
+  for (const t of view.thresholds) await app.alerts.removeThreshold(chat, t.ratio);
+  for (const t of thresholds) await app.alerts.addThreshold(chat, t);
+  await app.alerts.setCooldown(chat, cooldownMinutes);
 }

@@ -6,6 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { sendJson, startLoopbackServer, type LoopbackServer } from './http-server.js';
+import { telegramRefusal } from './telegram-contract.js';
 
 export interface BotApiLimits {
   perSecond: number;
@@ -31,6 +32,8 @@ export interface BotApiServer extends LoopbackServer {
   kick(chatId: string): void;
   /** A group that became a supergroup: 400 with `migrate_to_chat_id`. */
   migrate(fromChatId: string, toChatId: string): void;
+  /** Calls refused as Telegram would (telegram-contract.ts); `close()` rejects naming them. */
+  refusals: string[];
 }
 
 export async function startBotApiServer(options: { now?: () => number; limits?: BotApiLimits; token?: string } = {}): Promise<BotApiServer> {
@@ -43,6 +46,7 @@ export async function startBotApiServer(options: { now?: () => number; limits?: 
   const kicked = new Set<string>();
   const migrated = new Map<string, string>();
   let tooMany = 0;
+  const refusals: string[] = [];
 
   const refuse = (res: ServerResponse, retryAfterS: number) => {
     tooMany += 1;
@@ -54,6 +58,11 @@ export async function startBotApiServer(options: { now?: () => number; limits?: 
       return sendJson(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
     }
     const body = JSON.parse(req.body) as { chat_id: string | number; text: string; message_thread_id?: number };
+    const refusal = telegramRefusal({ method: 'sendMessage', params: body, fileParts: [], form: false });
+    if (refusal !== null) {
+      refusals.push(refusal);
+      return sendJson(res, 400, { ok: false, error_code: 400, description: refusal });
+    }
     const chatId = String(body.chat_id);
     if (kicked.has(chatId)) return sendJson(res, 403, { ok: false, error_code: 403, description: 'Forbidden: bot was kicked from the group chat' });
     const to = migrated.get(chatId);
@@ -81,6 +90,11 @@ export async function startBotApiServer(options: { now?: () => number; limits?: 
 
   return {
     ...server,
+    async close() {
+      await server.close();
+      if (refusals.length > 0) throw new Error(`Telegram would refuse ${refusals.length} request(s):\n${refusals.join('\n')}`);
+    },
+    refusals,
     token,
     sent,
     tooMany: () => tooMany,

@@ -61,6 +61,40 @@ export interface CoinGeckoServer extends LoopbackServer {
   setMarketChart(answer: ((days: number) => unknown) | null): void;
   /** How many requests reached `/coins/{id}/market_chart`. */
   marketChartCalls(): number;
+  /** Every ticker `/coins/{id}/tickers` serves, busiest first; served 100 a page as CoinGecko does. */
+  setTickers(tickers: unknown[]): void;
+  /** How many requests reached `/coins/{id}/tickers` (one per page). */
+  tickerCalls(): number;
+}
+
+/**
+ * A ticker as `/coins/{id}/tickers?include_exchange_logo=false&depth=true` returns it (a CEX pair by default).
+ * `venue` is the market's identifier; its name is given apart, as CoinGecko does.
+ */
+export function tickerItem(venue: string, name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    base: 'OPG',
+    target: 'USDT',
+    market: { name, identifier: venue, has_trading_incentive: false },
+    last: 0.04121,
+    volume: 14_560_000,
+    converted_last: { btc: 4.3e-7, eth: 1.2e-5, usd: 0.04121 },
+    converted_volume: { btc: 6.2, eth: 170.4, usd: 600_000 },
+    trust_score: 'green',
+    bid_ask_spread_percentage: 0.1,
+    timestamp: '2026-11-22T11:58:00+00:00',
+    last_traded_at: '2026-11-22T11:58:00+00:00',
+    last_fetch_at: '2026-11-22T11:59:00+00:00',
+    is_anomaly: false,
+    is_stale: false,
+    trade_url: `https://example.com/trade/${venue}/OPG_USDT`,
+    token_info_url: null,
+    coin_id: 'opengradient',
+    target_coin_id: 'tether',
+    cost_to_move_up_usd: 20_000,
+    cost_to_move_down_usd: 30_000,
+    ...overrides,
+  };
 }
 
 export interface MarketChartShape {
@@ -100,8 +134,16 @@ export async function startCoinGeckoServer(initial: unknown[] = [marketItem()]):
   let markets = initial;
   let fault: Handler | null = null;
   let marketChart: ((days: number) => unknown) | null = null;
+  let tickers: unknown[] = [];
   const normal: Handler = (req, res) => {
     const url = new URL(req.url, 'http://x');
+    const tickersPath = /\/coins\/([^/]+)\/tickers$/.exec(url.pathname);
+    if (tickersPath) {
+      if (tickersPath[1] !== 'opengradient') return sendJson(res, 404, { error: 'coin not found' });
+      const page = Number(url.searchParams.get('page') ?? '1');
+      if (!Number.isInteger(page) || page < 1) return sendJson(res, 400, { error: 'invalid page' });
+      return sendJson(res, 200, { name: 'OpenGradient', tickers: tickers.slice((page - 1) * 100, page * 100) });
+    }
     if (/\/coins\/[^/]+\/market_chart$/.test(url.pathname) && marketChart) {
       return sendJson(res, 200, marketChart(Number(url.searchParams.get('days'))));
     }
@@ -129,5 +171,9 @@ export async function startCoinGeckoServer(initial: unknown[] = [marketItem()]):
       marketChart = answer;
     },
     marketChartCalls: () => server.requests.filter((r) => r.url.includes('/market_chart')).length,
+    setTickers(next) {
+      tickers = next;
+    },
+    tickerCalls: () => server.requests.filter((r) => r.url.includes('/tickers')).length,
   };
 }

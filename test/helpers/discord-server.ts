@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PermissionFlagsBits } from 'discord.js';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { discordRefusal, prepareDiscordContract } from './discord-contract.js';
 import { sendJson, startLoopbackServer, type LoopbackServer, type RecordedRequest } from './http-server.js';
 
 export const APP_ID = '900000000000000001';
@@ -115,6 +116,14 @@ export interface DiscordStandIn {
   interact(payload: Record<string, unknown>): { id: string; token: string };
   slash(options: InteractionOptions): Record<string, unknown>;
   button(customId: string, options?: { permissions?: bigint }): Record<string, unknown>;
+  /**
+   * Requests refused as Discord would refuse them (discord-contract.ts), each answered with Discord's 400.
+   * `close()` rejects naming them unless `allowRefusals()` was called, so no test passes on a request
+   * Discord would refuse.
+   */
+  refusals: Array<{ method: string; path: string; problems: string[] }>;
+  /** For tests that send a bad request on purpose and check how the bot handles the 400. */
+  allowRefusals(): void;
   /** Closes every gateway connection with `code`, as Discord does before a reconnect. */
   closeGateway(code?: number): void;
   close(): Promise<void>;
@@ -159,6 +168,7 @@ function messageFor(channelId: string, body: Record<string, unknown>) {
 }
 
 export async function startDiscordStandIn(options: { heartbeatIntervalMs?: number } = {}): Promise<DiscordStandIn> {
+  prepareDiscordContract();
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const faults: Array<{ match: (req: RecordedRequest) => boolean; handler: (req: RecordedRequest, res: ServerResponse) => void }> = [];
@@ -169,15 +179,22 @@ export async function startDiscordStandIn(options: { heartbeatIntervalMs?: numbe
   let sequence = 0;
   let sessions = 0;
 
+  const refusals: DiscordStandIn['refusals'] = [];
+  let refusalsAllowed = false;
   const route = (req: RecordedRequest, res: ServerResponse): void => {
+    // discord.js percent-encodes route arguments such as `@original`; Discord reads them decoded.
+    const path = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/api\/v10/, '');
+    const refusal = discordRefusal({ method: req.method, path, contentType: req.headers['content-type'], raw: req.raw });
+    if (refusal) {
+      refusals.push({ method: req.method, path: path.replace(/\/[\w-]{60,}/, '/<token>'), problems: refusal.problems });
+      return sendJson(res, refusal.status, refusal.body);
+    }
     const fault = faults.findIndex((f) => f.match(req));
     if (fault >= 0) {
       const [f] = faults.splice(fault, 1);
       f!.handler(req, res);
       return;
     }
-    const url = new URL(req.url, 'http://x');
-    const path = url.pathname.replace(/^\/api\/v10/, '');
     let m: RegExpExecArray | null;
     if (req.method === 'GET' && path === '/gateway/bot') {
       return sendJson(res, 200, { url: gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } });
@@ -276,6 +293,10 @@ export async function startDiscordStandIn(options: { heartbeatIntervalMs?: numbe
         message: messageFor(CHANNEL_ID, { embeds: [{ title: 'OPG stats' }], components: [] }),
       };
     },
+    refusals,
+    allowRefusals() {
+      refusalsAllowed = true;
+    },
     closeGateway(code = 4000) {
       for (const ws of wss.clients) ws.close(code, 'stand-in closing');
       ready.clear();
@@ -284,6 +305,9 @@ export async function startDiscordStandIn(options: { heartbeatIntervalMs?: numbe
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await rest.close();
+      if (refusals.length > 0 && !refusalsAllowed) {
+        throw new Error(`Discord would refuse ${refusals.length} request(s):\n${refusals.map((r) => `${r.method} ${r.path}: ${r.problems.join('; ')}`).join('\n')}`);
+      }
     },
   };
 

@@ -6,7 +6,15 @@
  * its expected figures are written out by hand below, from the layout, never by decoding.
  */
 import { parseAbi, type AbiEvent, type Hex } from 'viem';
-import { batchSettlement, encode, individualSettlement, llmChat, llmCompletion, mlInference, type EncodedLog } from './og-events.js';
+import {
+  batchSettlement,
+  encode,
+  individualSettlement,
+  llmChat,
+  llmCompletion,
+  mlInference,
+  type EncodedLog,
+} from './og-events.js';
 import type { FakeChain } from './og-rpc-server.js';
 
 export const REGISTRY_ABI = parseAbi([
@@ -18,7 +26,8 @@ export const REGISTRY_ABI = parseAbi([
   'event TaskUpdated(address indexed user, address indexed contractAddress, uint256 newEndTime, uint256 newFrequency)',
   'event TaskStopped(address indexed user, address indexed contractAddress)',
 ]);
-const [registered, enabled, disabled, heartbeat, taskRegistered, taskUpdated, taskStopped] = REGISTRY_ABI as unknown as AbiEvent[];
+const [registered, enabled, disabled, heartbeat, taskRegistered, taskUpdated, taskStopped] =
+  REGISTRY_ABI as unknown as AbiEvent[];
 
 export const REGISTRY_1 = '0x4e72238852f3c918f4e4e57aec9280ddb0c80248';
 export const REGISTRY_2 = '0x703cb174aeadb35d611858369b4b1111dc9abda6';
@@ -37,12 +46,16 @@ export const TOPIC0_PARTICIPANTS = {
 export const teeId = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
 export const account = (n: number) => `0x${n.toString(16).padStart(40, '0')}`;
 
-export const teeRegistered = (registry: string, id: Hex, owner: string, type: number) => encode(registered!, registry, [id, owner, type]);
+export const teeRegistered = (registry: string, id: Hex, owner: string, type: number) =>
+  encode(registered!, registry, [id, owner, type]);
 export const teeEnabled = (registry: string, id: Hex) => encode(enabled!, registry, [id]);
 export const teeDisabled = (registry: string, id: Hex) => encode(disabled!, registry, [id]);
-export const heartbeatReceived = (registry: string, id: Hex, atSec: number) => encode(heartbeat!, registry, [id, BigInt(atSec)]);
-export const taskRegisteredLog = (user: string, contract: string, endSec: bigint, frequency: bigint) => encode(taskRegistered!, SCHEDULER, [user, contract, endSec, frequency]);
-export const taskUpdatedLog = (user: string, contract: string, endSec: bigint, frequency: bigint) => encode(taskUpdated!, SCHEDULER, [user, contract, endSec, frequency]);
+export const heartbeatReceived = (registry: string, id: Hex, atSec: number) =>
+  encode(heartbeat!, registry, [id, BigInt(atSec)]);
+export const taskRegisteredLog = (user: string, contract: string, endSec: bigint, frequency: bigint) =>
+  encode(taskRegistered!, SCHEDULER, [user, contract, endSec, frequency]);
+export const taskUpdatedLog = (user: string, contract: string, endSec: bigint, frequency: bigint) =>
+  encode(taskUpdated!, SCHEDULER, [user, contract, endSec, frequency]);
 export const taskStoppedLog = (user: string, contract: string) => encode(taskStopped!, SCHEDULER, [user, contract]);
 
 export const BLOCK_SEC = 60;
@@ -139,7 +152,8 @@ export const CONFIRMATIONS = 2;
 export function networkScenario(nowMs: number) {
   const today = Math.floor(nowMs / DAY_MS) * DAY_MS;
   const chain = scriptedChain(today - 91 * DAY_MS, nowMs);
-  const p = (atMs: number, log: EncodedLog, from: string, inferences = 0, tx?: number) => chain.place(atMs, log, from, inferences, tx);
+  const p = (atMs: number, log: EncodedLog, from: string, inferences = 0, tx?: number) =>
+    chain.place(atMs, log, from, inferences, tx);
   const d = (days: number) => today - days * DAY_MS;
   const noon = (days: number) => d(days) + 12 * 60 * MIN_MS;
 

@@ -8,6 +8,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { splitMultipart } from './multipart.js';
+import { telegramRefusal } from './telegram-contract.js';
 
 export interface BotApiCall {
   method: string;
@@ -43,6 +45,13 @@ export interface TelegramServer {
   /** Updates queued and not yet confirmed. */
   pending(): number;
   onCall(listener: (call: BotApiCall) => void): void;
+  /**
+   * Calls refused as Telegram would refuse them (telegram-contract.ts): each answered 400. `close()` rejects
+   * naming them unless `allowRefusals()` was called, so no test passes on a request Telegram would refuse.
+   */
+  refusals: Array<{ method: string; description: string }>;
+  /** For tests that send a bad request on purpose and check how the bot handles the 400. */
+  allowRefusals(): void;
   close(): Promise<void>;
 }
 
@@ -50,24 +59,6 @@ export interface TelegramServerOptions {
   token?: string;
   botUsername?: string;
   botId?: number;
-}
-
-/** Splits a multipart body into parts (headers as text, body as bytes); tolerant of header spacing. */
-function splitMultipart(raw: Buffer, boundary: string): Array<{ headers: string; body: Buffer }> {
-  const delimiter = Buffer.from(`--${boundary}`);
-  const parts: Array<{ headers: string; body: Buffer }> = [];
-  let start = raw.indexOf(delimiter);
-  while (start !== -1) {
-    const from = start + delimiter.length;
-    if (raw.subarray(from, from + 2).toString() === '--') break;
-    const next = raw.indexOf(delimiter, from);
-    if (next === -1) break;
-    const chunk = raw.subarray(from + 2, next - 2);
-    const split = chunk.indexOf('\r\n\r\n');
-    parts.push({ headers: chunk.subarray(0, split).toString('utf8'), body: chunk.subarray(split + 4) });
-    start = next;
-  }
-  return parts;
 }
 
 export const TEST_BOT_TOKEN = '123456:TEST-token_loopback';
@@ -85,6 +76,8 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
   let nextMessageId = 1;
   let confirmed = 0;
   let waiters: Array<() => void> = [];
+  const refusals: TelegramServer['refusals'] = [];
+  let refusalsAllowed = false;
 
   function ok(res: ServerResponse, result: unknown): void {
     const body = JSON.stringify({ ok: true, result });
@@ -98,7 +91,7 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     res.end(body);
   }
 
-  async function parseBody(req: IncomingMessage, raw: Buffer): Promise<Pick<BotApiCall, 'params' | 'files'>> {
+  async function parseBody(req: IncomingMessage, raw: Buffer): Promise<Pick<BotApiCall, 'params' | 'files'> & { fileParts: string[]; form: boolean }> {
     const type = req.headers['content-type'] ?? '';
     const files: BotApiCall['files'] = {};
     if (type.startsWith('multipart/form-data')) {
@@ -122,10 +115,13 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
         if (ref) files[key] = ref;
       }
       for (const [name, upload] of Object.entries(uploads)) if (!Object.values(files).includes(upload)) files[name] = upload;
-      return { params, files };
+      return { params, files, fileParts: Object.keys(uploads), form: true };
     }
     const text = raw.toString('utf8');
-    return { params: text.trim() === '' ? {} : (JSON.parse(text) as Record<string, unknown>), files };
+    if (type.startsWith('application/x-www-form-urlencoded')) {
+      return { params: Object.fromEntries(new URLSearchParams(text)), files, fileParts: [], form: true };
+    }
+    return { params: text.trim() === '' ? {} : (JSON.parse(text) as Record<string, unknown>), files, fileParts: [], form: false };
   }
 
   function chatOf(chatId: unknown): { id: number; type: string } {
@@ -209,11 +205,15 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
         if (!match) return fail(res, 404, 'Not Found');
         if (match[1] !== token) return fail(res, 401, 'Unauthorized');
         const method = match[2]!;
-        const { params, files } = await parseBody(req, Buffer.concat(chunks));
+        const { params, files, fileParts, form } = await parseBody(req, Buffer.concat(chunks));
         const call: BotApiCall = { method, params, files, atMs: performance.now() };
         calls.push(call);
-        const fault = faults.get(method)?.shift();
-        if (fault === 'drop') req.socket.destroy();
+        const refusal = telegramRefusal({ method, params, fileParts, form });
+        const fault = refusal === null ? faults.get(method)?.shift() : undefined;
+        if (refusal !== null) {
+          refusals.push({ method, description: refusal });
+          fail(res, 400, refusal);
+        } else if (fault === 'drop') req.socket.destroy();
         else if (fault === undefined) handle(method, params, files, req, res);
         else if (fault !== 'hang') fail(res, fault.status, fault.description, fault.parameters, fault.errorCode);
         for (const listener of [...listeners]) listener(call);
@@ -266,11 +266,18 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     onCall(listener) {
       listeners.push(listener);
     },
+    refusals,
+    allowRefusals() {
+      refusalsAllowed = true;
+    },
     close: () =>
-      new Promise<void>((resolve) => {
+      new Promise<void>((resolve, reject) => {
         for (const w of [...waiters]) w();
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => {
+          if (refusals.length === 0 || refusalsAllowed) resolve();
+          else reject(new Error(`Telegram would refuse ${refusals.length} request(s):\n${refusals.map((r) => `${r.method}: ${r.description}`).join('\n')}`));
+        });
       }),
   };
 }

@@ -10,10 +10,13 @@ export function renderPlain(r: Reply): string {
   out.push(...r.lines);
   if (r.fields.length > 0) {
     const width = Math.min(24, Math.max(...r.fields.map((f) => f.label.length)));
+    const indent = ' '.repeat(width + 2);
     for (const f of r.fields) {
       const [first = '', ...rest] = f.value.split('\n');
-      out.push(`${f.label.padEnd(width)}  ${first}`);
-      for (const more of rest) out.push(`${' '.repeat(width)}  ${more}`);
+      // A label wider than the column gets its own line, so every value starts in the same column.
+      if (f.label.length > width) out.push(f.label, `${indent}${first}`);
+      else out.push(`${f.label.padEnd(width)}  ${first}`);
+      for (const more of rest) out.push(`${indent}${more}`);
     }
   }
   if (r.image) out.push(`[image: ${r.image.alt}]`);

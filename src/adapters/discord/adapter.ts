@@ -7,8 +7,11 @@
  */
 import { once } from 'node:events';
 import {
+  ApplicationCommandOptionType,
   Client,
+  DiscordAPIError,
   Events,
+  MessageFlags,
   GatewayIntentBits,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
@@ -24,18 +27,20 @@ import {
   type AnyCommand,
   type ChatRef,
   type CommandContext,
-  type ParsedText,
   type PlatformHooks,
 } from '../../core/command.js';
 import type { Core } from '../../core/core.js';
 import { describeError, UserInputError } from '../../core/errors.js';
-import { errorReply, execute } from '../../core/execute.js';
+import { DEFAULT_REFRESH_MIN_AGE_MS, refreshIfOlderThan, refreshWords } from '../../core/buttons.js';
+import { runCommand } from '../../core/execute.js';
 import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
 import type { Services } from '../../core/services.js';
-import type { DiscordStore } from '../../db/discord-store.js';
+import type { CommandRegistrationStore } from '../../core/command-registrations.js';
+import { Agent, type Dispatcher } from 'undici';
 import { isModeratorBits, missingPostPermissions } from './permissions.js';
 import { registerCommands } from './register.js';
+import { createDiscordRequest } from './rest-request.js';
 import { renderDiscord, type DiscordMessage } from './render.js';
 import { findDefinition, ROOT_COMMAND } from './slash-commands.js';
 
@@ -49,7 +54,7 @@ export interface DiscordAdapterOptions {
   /** Register the commands in this guild (instant) instead of globally. */
   guildId: string | null;
   logger: Logger;
-  store: DiscordStore;
+  store: CommandRegistrationStore;
   /** Per-request REST deadline. Default 15 s; tests shorten it. */
   restTimeoutMs?: number;
   /** Retries of a REST request after a 5xx or a timeout. Default 3. */
@@ -58,6 +63,8 @@ export interface DiscordAdapterOptions {
   deferAfterMs?: number;
   /** The Refresh button fetches anew only when the figures are older than this. Default 60 s. */
   refreshMinAgeMs?: number;
+  /** undici dispatcher for every REST request (see rest-request.ts); a private Agent when omitted. */
+  dispatcher?: Dispatcher;
   /** Extra discord.js client options (tests pass a no-wait identify throttler). */
   clientOptions?: Partial<ClientOptions>;
 }
@@ -71,19 +78,27 @@ export interface DiscordAdapter {
 }
 
 const DEFER = Symbol('defer');
-const REFRESH_PREFIX = 'refresh:';
+const REFUSED_NOTICE = "Discord would not take this answer. The bot's operator has been told; try another command meanwhile.";
 
 export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAdapter {
   const { core, services, commands, token, apiUrl, guildId, store } = options;
-  const logger = options.logger.child({ part: 'discord' });
+  const logger = options.logger;
+  const ownDispatcher = options.dispatcher ? null : new Agent();
+  const dispatcher = options.dispatcher ?? ownDispatcher!;
   const deferAfterMs = options.deferAfterMs ?? 1_500;
-  const refreshMinAgeMs = options.refreshMinAgeMs ?? 60_000;
+  const refreshMinAgeMs = options.refreshMinAgeMs ?? DEFAULT_REFRESH_MIN_AGE_MS;
 
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     allowedMentions: { parse: [] },
     ...options.clientOptions,
-    rest: { api: apiUrl, timeout: options.restTimeoutMs ?? 15_000, retries: options.restRetries ?? 3, ...options.clientOptions?.rest },
+    rest: {
+      api: apiUrl,
+      timeout: options.restTimeoutMs ?? 15_000,
+      retries: options.restRetries ?? 3,
+      makeRequest: createDiscordRequest(dispatcher),
+      ...options.clientOptions?.rest,
+    },
   });
 
   client.on(Events.Error, (err) => logger.error({ error: describeError(err) }, 'discord client error'));
@@ -101,13 +116,28 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
 
   /** Logs a failure without the error object: discord.js errors carry the interaction token in their URL. */
   function logFailure(err: unknown, message: string): void {
-    const e = err as { status?: unknown; code?: unknown };
-    logger.error({ error: describeError(err), status: e.status, code: e.code }, message);
+    const e = err as { status?: unknown; code?: unknown; rawError?: { errors?: unknown } };
+    // Discord's field errors name what was refused (never the token, which is only in the URL).
+    const fields = e.rawError?.errors === undefined ? {} : { errors: JSON.stringify(e.rawError.errors).slice(0, 2_000) };
+    logger.error({ error: describeError(err), status: e.status, code: e.code, ...fields }, message);
   }
 
   async function handle(interaction: Interaction): Promise<void> {
-    if (interaction.isChatInputCommand()) return handleCommand(interaction);
-    if (interaction.isButton() && interaction.customId.startsWith(REFRESH_PREFIX)) return handleRefresh(interaction);
+    try {
+      if (interaction.isChatInputCommand()) return await handleCommand(interaction);
+      if (interaction.isButton() && refreshWords(interaction.customId) !== null) return await handleRefresh(interaction);
+    } catch (err) {
+      if (!(err instanceof DiscordAPIError) || err.status !== 400 || !interaction.isRepliable()) throw err;
+      // Our answer was malformed (a rendering bug): say so once, and still answer the person, privately.
+      logFailure(err, 'Discord refused an answer; sent a short notice instead');
+      const notice = { embeds: [{ title: 'That answer could not be shown', description: REFUSED_NOTICE, color: 0xed4245 }], flags: MessageFlags.Ephemeral } as const;
+      // A deferred public "thinking…" that will never be filled goes, so the channel is not left waiting.
+      if (interaction.deferred && !interaction.replied && interaction.isChatInputCommand()) {
+        await interaction.deleteReply().catch((e: unknown) => logFailure(e, 'removing a deferred answer failed'));
+      }
+      if (interaction.deferred || interaction.replied) await interaction.followUp(notice);
+      else await interaction.reply(notice);
+    }
   }
 
   function contextFor(interaction: ChatInputCommandInteraction | ButtonInteraction): CommandContext {
@@ -145,7 +175,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   /** The options of the invoked subcommand as Discord sent them, before any trust. */
   function rawOptions(data: readonly CommandInteractionOption[]): Record<string, unknown> {
     let leaf = data[0];
-    if (leaf?.options?.[0] && leaf.options[0].type === 1 /* Subcommand */) leaf = leaf.options[0];
+    if (leaf?.options?.[0]?.type === ApplicationCommandOptionType.Subcommand) leaf = leaf.options[0];
     const raw: Record<string, unknown> = {};
     for (const o of leaf?.options ?? []) raw[o.name] = o.value;
     return raw;
@@ -157,32 +187,38 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     const subcommand = interaction.options.getSubcommand(false);
     const def = findDefinition(commands, group, subcommand);
     const ctx = contextFor(interaction);
-    const work = (async (): Promise<Reply> => {
-      try {
+    const work = runCommand(
+      () => {
         if (!def) throw new UserInputError('Unknown command. Try /opg help.');
-        const parsed: ParsedText = { def, args: validateArgs(def, rawOptions(interaction.options.data)) };
-        return await execute(parsed, ctx);
-      } catch (err) {
-        return errorReply(err, core, logger);
-      }
-    })();
-    await answer(interaction, work, 'reply');
+        return { def, args: validateArgs(def, rawOptions(interaction.options.data)) };
+      },
+      ctx,
+      logger,
+    );
+    await answer(interaction, work, 'reply', def?.slow === true);
   }
 
   async function handleRefresh(interaction: ButtonInteraction): Promise<void> {
     const ctx = contextFor(interaction);
-    const work = (async (): Promise<Reply> => {
+    const words = refreshWords(interaction.customId) ?? '';
+    const parsed = (() => {
       try {
-        const parsed = parseText(tokenize(interaction.customId.slice(REFRESH_PREFIX.length)), commands);
-        const { fetchedAtMs } = core.snapshot().market;
-        // Concurrent clicks share one refresh in the core; recent figures are not fetched again at all.
-        if (fetchedAtMs == null || core.clock.now() - fetchedAtMs >= refreshMinAgeMs) await core.refresh();
-        return await execute(parsed, ctx);
-      } catch (err) {
-        return errorReply(err, core, logger);
+        return parseText(tokenize(words), commands);
+      } catch {
+        return null;
       }
     })();
-    await answer(interaction, work, 'update');
+    const work = runCommand(
+      async () => {
+        // Ids come from the client: only read-only commands may be re-run from a button.
+        if (!parsed || parsed.def.access !== 'everyone') throw new UserInputError('That button no longer works. Try the command again.');
+        await refreshIfOlderThan(core, refreshMinAgeMs);
+        return parsed;
+      },
+      ctx,
+      logger,
+    );
+    await answer(interaction, work, 'update', parsed?.def.slow === true);
   }
 
   /** Answers at once when the reply is quick, else defers first so the 3-second deadline is never missed. */
@@ -190,12 +226,13 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     interaction: ChatInputCommandInteraction | ButtonInteraction,
     work: Promise<Reply>,
     mode: 'reply' | 'update',
+    deferAtOnce = false,
   ): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<typeof DEFER>((resolve) => {
       timer = setTimeout(() => resolve(DEFER), deferAfterMs);
     });
-    const first = await Promise.race([work, deadline]);
+    const first = deferAtOnce ? DEFER : await Promise.race([work, deadline]);
     clearTimeout(timer);
     if (first !== DEFER) {
       const message = renderDiscord(first);
@@ -235,6 +272,7 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     async stop() {
       stopping = true;
       await client.destroy();
+      if (ownDispatcher && !ownDispatcher.closed) await ownDispatcher.close();
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { Routes, type REST } from 'discord.js';
 import type { AnyCommand } from '../../core/command.js';
-import type { DiscordStore } from '../../db/discord-store.js';
+import type { CommandRegistrationStore } from '../../core/command-registrations.js';
 import { bodyHash, slashCommandBody } from './slash-commands.js';
 
 export interface RegisterOptions {
@@ -14,7 +14,7 @@ export interface RegisterOptions {
   /** Register in this guild only; globally when null. */
   guildId: string | null;
   commands: readonly AnyCommand[];
-  store: DiscordStore;
+  store: CommandRegistrationStore;
   nowMs: number;
   /** Overwrite even when the stored hash matches (`npm run discord:deploy`). */
   force?: boolean;

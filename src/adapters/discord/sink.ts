@@ -7,17 +7,21 @@
  */
 import { DiscordAPIError, HTTPError, RateLimitError, REST } from 'discord.js';
 import { Routes } from 'discord.js';
+import { Agent, type Dispatcher } from 'undici';
 import { describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
 import type { AlertTarget, DeliveryResult, Sink } from '../../core/sink.js';
 import { renderDiscord } from './render.js';
+import { createDiscordRequest } from './rest-request.js';
 
 export interface DiscordSinkOptions {
   token: string;
   /** REST root such as `https://discord.com/api`. */
   apiUrl: string;
   logger: Logger;
+  /** undici dispatcher for every request (see rest-request.ts); a private Agent when omitted. */
+  dispatcher?: Dispatcher;
   /** Per-request deadline. Default 10 s. */
   timeoutMs?: number;
   /** Wait suggested after a 5xx, a timeout or a network failure. Default 30 s. */
@@ -36,9 +40,14 @@ export function createDiscordSink(options: DiscordSinkOptions): Sink & { close()
   const logger = options.logger.child({ part: 'discord-sink' });
   const failureRetryMs = options.failureRetryMs ?? 30_000;
   const refusedRetryMs = options.refusedRetryMs ?? 15 * 60_000;
-  const rest = new REST({ api: options.apiUrl, timeout: options.timeoutMs ?? 10_000, retries: 0, rejectOnRateLimit: () => true }).setToken(
-    options.token,
-  );
+  const ownDispatcher = options.dispatcher ? null : new Agent();
+  const rest = new REST({
+    api: options.apiUrl,
+    timeout: options.timeoutMs ?? 10_000,
+    retries: 0,
+    rejectOnRateLimit: () => true,
+    makeRequest: createDiscordRequest(options.dispatcher ?? ownDispatcher!),
+  }).setToken(options.token);
 
   async function deliver(target: AlertTarget, reply: Reply): Promise<DeliveryResult> {
     const channelId = target.threadId ?? target.chatId;
@@ -47,7 +56,7 @@ export function createDiscordSink(options: DiscordSinkOptions): Sink & { close()
       embeds: message.embeds,
       components: message.components,
       allowed_mentions: message.allowedMentions,
-      ...(message.files.length > 0 ? { attachments: message.files.map((f, id) => ({ id, filename: f.name, description: f.description })) } : {}),
+      ...(message.files.length > 0 ? { attachments: message.files.map((f, id) => ({ id: String(id), filename: f.name, description: f.description })) } : {}),
     };
     try {
       await rest.post(Routes.channelMessages(channelId), { body, files: message.files.map((f) => ({ name: f.name, data: f.attachment })) });
@@ -76,6 +85,7 @@ export function createDiscordSink(options: DiscordSinkOptions): Sink & { close()
     close() {
       rest.clearHashSweeper();
       rest.clearHandlerSweeper();
+      if (ownDispatcher && !ownDispatcher.closed) void ownDispatcher.close();
     },
   };
 }

@@ -7,13 +7,15 @@
  * last handled update, so a restart does not answer the same command twice.
  */
 import { autoRetry } from '@grammyjs/auto-retry';
+import { LRUCache } from 'lru-cache';
 import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
 import { Bot, GrammyError, HttpError, InputFile, type Context, type Transformer } from 'grammy';
 import type { Chat, Message, User } from 'grammy/types';
 import type { Clock } from '../../core/clock.js';
 import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from '../../core/command.js';
 import type { Core } from '../../core/core.js';
-import { errorReply, execute } from '../../core/execute.js';
+import { DEFAULT_REFRESH_MIN_AGE_MS, REFRESH_BUTTON_PATTERN, refreshIfOlderThan, refreshWords } from '../../core/buttons.js';
+import { runCommand } from '../../core/execute.js';
 import { utc } from '../../core/format.js';
 import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
@@ -21,7 +23,7 @@ import type { Services } from '../../core/services.js';
 import type { ChatLifecycle } from '../../core/sink.js';
 import { commandText, telegramCommandList } from './commands.js';
 import { createModeratorCheck, type SenderInfo } from './moderators.js';
-import { TELEGRAM_CAPTION_LIMIT, renderTelegramHtml, telegramKeyboard } from './render.js';
+import { telegramMessage } from './render.js';
 
 export interface TelegramAdapterOptions {
   core: Core;
@@ -46,7 +48,7 @@ export interface TelegramAdapterOptions {
   /** A Refresh button edits its message at most once per this interval, however many people tap. Default 5 s. */
   refreshEditIntervalMs?: number;
   /** A Refresh tap fetches new figures only when the current ones are at least this old. Default 60 s. */
-  minRefreshIntervalMs?: number;
+  refreshMinAgeMs?: number;
   /** How long an administrator check is trusted. Default 60 s. */
   adminCacheTtlMs?: number;
 }
@@ -60,6 +62,12 @@ export interface TelegramAdapter {
 }
 
 const MAX_TRACKED = 10_000;
+const REFUSED_NOTICE = "Sorry, that answer could not be shown here. The bot's operator has been told; try another command meanwhile.";
+
+/** A 400 about the request itself, not about the chat (a migrated group answers 400 too, with where it went). */
+function isRefusedRequest(err: unknown): err is GrammyError {
+  return err instanceof GrammyError && err.error_code === 400 && err.parameters.migrate_to_chat_id === undefined && !/chat not found/i.test(err.description);
+}
 const CONFIRM_TIMEOUT_MS = 3_000;
 
 type ChatMessage = Message & { chat: Chat };
@@ -70,7 +78,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   const retryAttempts = options.retryAttempts ?? 4;
   const retryDelayMs = options.retryDelayMs ?? 1_000;
   const refreshEditIntervalMs = options.refreshEditIntervalMs ?? 5_000;
-  const minRefreshIntervalMs = options.minRefreshIntervalMs ?? 60_000;
+  const refreshMinAgeMs = options.refreshMinAgeMs ?? DEFAULT_REFRESH_MIN_AGE_MS;
 
   const bot = new Bot(options.token, {
     client: { apiRoot: options.apiRoot, timeoutSeconds: options.requestTimeoutSeconds ?? pollTimeoutSeconds + 30 },
@@ -80,8 +88,9 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   bot.api.config.use(transientRetry());
 
   const isModerator = createModeratorCheck({ api: bot.api, clock, logger, ttlMs: options.adminCacheTtlMs });
-  const lastEditAt = new Map<string, number>();
-  const migrations = new Set<string>();
+  // Bounded: the oldest entries go first, so memory stays flat however many chats tap or migrate.
+  const lastEditAt = new LRUCache<string, number>({ max: MAX_TRACKED });
+  const migrations = new LRUCache<string, true>({ max: MAX_TRACKED });
   let lastUpdateId: number | null = null;
   let handle: RunnerHandle | null = null;
   let stopping = false;
@@ -142,12 +151,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     };
   }
 
-  async function runWords(words: string, chat: ChatRef, actor: Actor): Promise<Reply> {
-    try {
-      return await execute(parseText(tokenize(words), commands), { core, services, chat, actor, commands });
-    } catch (err) {
-      return errorReply(err, core, logger);
-    }
+  function runWords(words: string, chat: ChatRef, actor: Actor): Promise<Reply> {
+    return runCommand(() => parseText(tokenize(words), commands), { core, services, chat, actor, commands }, logger);
   }
 
   /** Only read-only commands may be re-run from a button: callback data comes from the client and can be forged. */
@@ -163,34 +168,30 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     const chatId = msg.chat.id;
     const thread = msg.is_topic_message && msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id } : {};
     const replyTo = { reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true } };
-    const keyboard = telegramKeyboard(r);
-    const markup = keyboard ? { reply_markup: keyboard } : {};
-    if (r.image) {
-      const [caption = ''] = renderTelegramHtml(r, { limit: TELEGRAM_CAPTION_LIMIT, mode: 'trim' });
-      await bot.api.sendPhoto(chatId, new InputFile(r.image.png, r.image.filename), { caption, parse_mode: 'HTML', ...thread, ...replyTo, ...markup });
+    const message = telegramMessage(r);
+    const markup = message.keyboard ? { reply_markup: message.keyboard } : {};
+    if (message.kind === 'photo') {
+      await bot.api.sendPhoto(chatId, new InputFile(message.png, message.filename), { caption: message.caption, parse_mode: 'HTML', ...thread, ...replyTo, ...markup });
       return;
     }
-    // A reply with a button is one message, so Refresh can edit all of it.
-    const parts = renderTelegramHtml(r, { mode: keyboard ? 'trim' : 'split' });
-    for (const [i, text] of parts.entries()) {
+    for (const [i, text] of message.parts.entries()) {
       await bot.api.sendMessage(chatId, text, {
         parse_mode: 'HTML',
         link_preview_options: { is_disabled: true },
         ...thread,
         ...(i === 0 ? replyTo : {}),
-        ...(i === parts.length - 1 ? markup : {}),
+        ...(i === message.parts.length - 1 ? markup : {}),
       });
     }
   }
 
-  function migrate(fromId: number, toId: number): void {
+  async function migrate(fromId: number, toId: number): Promise<void> {
     const key = `${fromId}>${toId}`;
     // Telegram reports a migration twice (in the old group and in the new supergroup): act once.
     if (migrations.has(key)) return;
-    if (migrations.size >= MAX_TRACKED) migrations.clear();
-    migrations.add(key);
+    migrations.set(key, true);
     logger.info({ fromChatId: fromId, toChatId: toId }, 'group became a supergroup');
-    lifecycle?.migrateChat('telegram', String(fromId), String(toId));
+    await lifecycle?.migrateChat('telegram', String(fromId), String(toId));
   }
 
   async function onMessage(ctx: Context): Promise<void> {
@@ -202,15 +203,24 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     const words = commandText(msg.text, msg.entities, bot.botInfo.username, commands);
     if (words === null) return;
     const r = await runWords(words, chatRefOf(msg), actorOf(msg));
-    await sendReply(msg, r);
+    try {
+      await sendReply(msg, r);
+    } catch (err) {
+      if (!isRefusedRequest(err)) throw err;
+      // Our request was malformed (a rendering bug): say so once, and still answer the person in plain text.
+      logger.error({ method: err.method, description: err.description }, 'Telegram refused a reply; sent a short notice instead');
+      await bot.api.sendMessage(msg.chat.id, REFUSED_NOTICE, {
+        ...(msg.is_topic_message && msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id } : {}),
+        reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true },
+      });
+    }
   }
 
   async function onCallback(ctx: Context): Promise<void> {
     const query = ctx.callbackQuery;
     if (!query) return;
-    const data = query.data ?? '';
     const msg = query.message;
-    const words = data.startsWith('refresh:') ? data.slice('refresh:'.length) : null;
+    const words = refreshWords(query.data ?? '');
     if (words === null || !msg || msg.date === 0 || !isRefreshable(words)) {
       await ctx.answerCallbackQuery();
       return;
@@ -222,30 +232,25 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       await ctx.answerCallbackQuery({ text: 'Just refreshed. Try again in a few seconds.' });
       return;
     }
-    if (lastEditAt.size >= MAX_TRACKED) {
-      for (const [k, at] of lastEditAt) if (now - at >= refreshEditIntervalMs) lastEditAt.delete(k);
-    }
     lastEditAt.set(key, now);
     await ctx.answerCallbackQuery();
 
-    const fetchedAtMs = core.snapshot().market.fetchedAtMs;
-    if (fetchedAtMs === null || now - fetchedAtMs >= minRefreshIntervalMs) await core.refresh();
+    await refreshIfOlderThan(core, refreshMinAgeMs);
     const chatMsg = msg as ChatMessage;
     const r = await runWords(words, chatRefOf(chatMsg), actorOf({ chat: msg.chat, from: query.from }));
     // Figures already on screen are better than an error in their place.
     if (r.kind !== 'info') return;
-    const markup = telegramKeyboard(r);
+    const message = telegramMessage(r, { single: true });
+    const markup = message.keyboard ? { reply_markup: message.keyboard } : {};
     try {
-      if (r.image) {
-        const [caption = ''] = renderTelegramHtml(r, { limit: TELEGRAM_CAPTION_LIMIT, mode: 'trim' });
-        const media = { type: 'photo' as const, media: new InputFile(r.image.png, r.image.filename), caption, parse_mode: 'HTML' as const };
-        await bot.api.editMessageMedia(msg.chat.id, msg.message_id, media, markup ? { reply_markup: markup } : {});
+      if (message.kind === 'photo') {
+        const media = { type: 'photo' as const, media: new InputFile(message.png, message.filename), caption: message.caption, parse_mode: 'HTML' as const };
+        await bot.api.editMessageMedia(msg.chat.id, msg.message_id, media, markup);
       } else {
-        const [text = ''] = renderTelegramHtml(r, { mode: 'trim' });
-        await bot.api.editMessageText(msg.chat.id, msg.message_id, text, {
+        await bot.api.editMessageText(msg.chat.id, msg.message_id, message.parts[0] ?? '', {
           parse_mode: 'HTML',
           link_preview_options: { is_disabled: true },
-          ...(markup ? { reply_markup: markup } : {}),
+          ...markup,
         });
       }
     } catch (err) {
@@ -254,7 +259,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     }
   }
 
-  function onMembership(ctx: Context): void {
+  async function onMembership(ctx: Context): Promise<void> {
     const update = ctx.myChatMember;
     if (!update) return;
     const member = update.new_chat_member;
@@ -268,7 +273,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     }
     if (reason === null) return;
     logger.info({ chatId: update.chat.id, status: member.status }, 'bot lost access to a chat');
-    lifecycle?.pauseChat('telegram', String(update.chat.id), reason);
+    await lifecycle?.pauseChat('telegram', String(update.chat.id), reason);
   }
 
   bot.use(async (ctx, next) => {
@@ -278,7 +283,9 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   });
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
   bot.on(['message', 'channel_post'], onMessage);
-  bot.on('callback_query', onCallback);
+  bot.callbackQuery(REFRESH_BUTTON_PATTERN, onCallback);
+  // Any other button (an old or forged one) is acknowledged, so the client stops its spinner.
+  bot.on('callback_query', (ctx) => ctx.answerCallbackQuery());
   bot.on('my_chat_member', onMembership);
   bot.catch((err) => {
     logger.error({ err: err.error, updateId: err.ctx.update.update_id }, 'a Telegram update failed');

@@ -5,6 +5,7 @@
  * `sender_chat` senders (a linked channel, a user posting as their own channel) are not moderators.
  * Answers are cached briefly, so a burst of moderator commands costs one `getChatMember`.
  */
+import { LRUCache } from 'lru-cache';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 
@@ -34,7 +35,7 @@ const MAX_CACHED = 10_000;
 export function createModeratorCheck(options: ModeratorCheckOptions): ModeratorCheck {
   const { api, clock, logger } = options;
   const ttlMs = options.ttlMs ?? 60_000;
-  const cache = new Map<string, { isModerator: boolean; atMs: number }>();
+  const cache = new LRUCache<string, { isModerator: boolean; atMs: number }>({ max: MAX_CACHED });
 
   return async ({ chat, from, sender_chat: senderChat }) => {
     if (chat.type === 'channel') return true;
@@ -48,7 +49,6 @@ export function createModeratorCheck(options: ModeratorCheckOptions): ModeratorC
     try {
       const member = await api.getChatMember(chat.id, from.id);
       const isModerator = member.status === 'creator' || member.status === 'administrator';
-      if (cache.size >= MAX_CACHED) cache.clear();
       cache.set(key, { isModerator, atMs: now });
       return isModerator;
     } catch (err) {

@@ -115,3 +115,21 @@ export function telegramKeyboard(r: Reply): InlineKeyboard | undefined {
     .map((b) => ({ text: b.label, callback_data: b.id }));
   return row.length > 0 ? { inline_keyboard: [row] } : undefined;
 }
+
+/**
+ * What to send for a reply, decided once for replies, edits and alerts: a photo with its text trimmed to a
+ * caption, or HTML messages (split when long, unless `single`: a message with a button, or an edit, is one).
+ */
+export type TelegramMessage =
+  | { kind: 'photo'; png: Uint8Array; filename: string; caption: string; keyboard?: InlineKeyboard }
+  | { kind: 'text'; parts: string[]; keyboard?: InlineKeyboard };
+
+export function telegramMessage(r: Reply, options: { single?: boolean } = {}): TelegramMessage {
+  const keyboard = telegramKeyboard(r);
+  if (r.image) {
+    const [caption = ''] = renderTelegramHtml(r, { limit: TELEGRAM_CAPTION_LIMIT, mode: 'trim' });
+    return { kind: 'photo', png: r.image.png, filename: r.image.filename, caption, keyboard };
+  }
+  const single = options.single === true || keyboard !== undefined;
+  return { kind: 'text', parts: renderTelegramHtml(r, { mode: single ? 'trim' : 'split' }), keyboard };
+}

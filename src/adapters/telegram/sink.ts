@@ -7,7 +7,7 @@
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import type { Reply } from '../../core/reply.js';
 import type { AlertTarget, DeliveryResult, Sink } from '../../core/sink.js';
-import { TELEGRAM_CAPTION_LIMIT, renderTelegramHtml } from './render.js';
+import { telegramMessage } from './render.js';
 
 export interface TelegramSinkOptions {
   token: string;
@@ -57,13 +57,13 @@ export function createTelegramSink(options: TelegramSinkOptions): Sink {
       ...(target.threadId ? { message_thread_id: Number(target.threadId) } : {}),
     };
     const chatId = chatIdParam(target.chatId);
-    if (r.image) {
-      const [caption = ''] = renderTelegramHtml(r, { limit: TELEGRAM_CAPTION_LIMIT, mode: 'trim' });
-      await api.sendPhoto(chatId, new InputFile(r.image.png, r.image.filename), { ...common, caption });
+    // An alert is one message: a retry must never send half of it again.
+    const message = telegramMessage(r, { single: true });
+    if (message.kind === 'photo') {
+      await api.sendPhoto(chatId, new InputFile(message.png, message.filename), { ...common, caption: message.caption });
       return;
     }
-    const [text = ''] = renderTelegramHtml(r, { mode: 'trim' });
-    await api.sendMessage(chatId, text, { ...common, link_preview_options: { is_disabled: true } });
+    await api.sendMessage(chatId, message.parts[0] ?? '', { ...common, link_preview_options: { is_disabled: true } });
   }
 
   return {

@@ -14,10 +14,8 @@ import type { Core } from '../core.js';
 import { describeError } from '../errors.js';
 import { compact, count, ratio, usd, utc } from '../format.js';
 import type { Logger } from '../logger.js';
-import type { InferenceReader } from '../services.js';
-import type { ChartStore } from '../../db/chart-store.js';
-import { fetchMarketChart } from '../../sources/market-chart.js';
-import type { CoinGeckoSource } from '../../sources/coingecko.js';
+import type { InferenceReader } from '../inferences.js';
+import type { ChartHistorySource, ChartStore } from '../market-ports.js';
 import { svgToPng } from './png.js';
 import { gapThresholdMs, mergeSamples, metricValue, RANGES, summarize, type ChartRange, type MarketMetric, type SeriesPoint } from './series.js';
 import { LAYER_COLORS, lineChartSvg, stackedBarSvg } from './svg.js';
@@ -59,7 +57,7 @@ export interface ChartService {
    * A chart of `metric` over `range`, ending at the latest data; null when nothing is stored, or the
    * metric is missing at every stored moment.
    */
-  marketChart(metric: MarketMetric, range: ChartRange, thresholds?: readonly number[]): MarketChart | null;
+  marketChart(metric: MarketMetric, range: ChartRange, thresholds?: readonly number[]): Promise<MarketChart | null>;
   /** Inferences stacked by mode over `range`, ending with the current hour; null when none are indexed. */
   inferenceChart(range: ChartRange, reader: InferenceReader): InferenceChart | null;
 }
@@ -67,7 +65,7 @@ export interface ChartService {
 export interface ChartServiceOptions {
   core: Core;
   store: ChartStore;
-  source: Pick<CoinGeckoSource, 'name' | 'getJson'>;
+  source: ChartHistorySource;
   coinId: string;
   clock: Clock;
   logger: Logger;
@@ -121,29 +119,29 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     return { png, cached: false };
   }
 
-  function earliestWithin(sinceMs: number): number | null {
-    const own = store.earliestReadingAtMs(coinId, sinceMs);
-    const filled = store.earliestAtMs(coinId, sinceMs);
+  async function earliestWithin(sinceMs: number): Promise<number | null> {
+    const own = await store.earliestReadingAtMs(coinId, sinceMs);
+    const filled = await store.earliestAtMs(coinId, sinceMs);
     if (own === null) return filled;
     return filled === null ? own : Math.min(own, filled);
   }
 
-  function needsFill(range: ChartRange): 'covered' | 'fetched-before' | 'fill' {
+  async function needsFill(range: ChartRange): Promise<'covered' | 'fetched-before' | 'fill'> {
     const spec = RANGES[range];
     const now = clock.now();
     const startMs = now - spec.ms;
-    const earliest = earliestWithin(startMs);
+    const earliest = await earliestWithin(startMs);
     // A day's slack per 24 days of range: history that starts an hour late still counts as covering 24h.
     if (earliest !== null && earliest <= startMs + spec.ms / 24) return 'covered';
-    const recent = store.fills(coinId).some((f) => f.days >= spec.days && f.fetchedAtMs >= startMs);
+    const recent = (await store.fills(coinId)).some((f) => f.days >= spec.days && f.fetchedAtMs >= startMs);
     return recent ? 'fetched-before' : 'fill';
   }
 
   async function fill(range: ChartRange): Promise<FillResult> {
     const { days } = RANGES[range];
     try {
-      const points = await fetchMarketChart(source, coinId, days);
-      store.saveFill(coinId, { days, source: source.name, fetchedAtMs: clock.now(), points: points.length }, points);
+      const points = await source.marketChart(coinId, days);
+      await store.saveFill(coinId, { days, source: source.name, fetchedAtMs: clock.now(), points: points.length }, points);
       failedAt.delete(days);
       logger.info({ days, points: points.length }, 'chart history filled from market_chart');
       return { status: 'filled', points: points.length };
@@ -158,7 +156,7 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     const { days } = RANGES[range];
     // A longer fill under way may cover this range: wait for it, then look again.
     for (const [d, p] of inFlight) if (d >= days) await p;
-    const decision = needsFill(range);
+    const decision = await needsFill(range);
     if (decision === 'covered') return { status: 'covered' };
     if (decision === 'fetched-before') return { status: 'fetched-before' };
     const running = inFlight.get(days);
@@ -172,20 +170,20 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     return p;
   }
 
-  function latestAtMs(): number | null {
-    const own = core.history.marketAgo(0)?.fetchedAtMs ?? null;
-    const filled = store.latestAtMs(coinId);
+  async function latestAtMs(): Promise<number | null> {
+    const own = (await core.history.marketAgo(0))?.fetchedAtMs ?? null;
+    const filled = await store.latestAtMs(coinId);
     if (own === null) return filled;
     return filled === null ? own : Math.max(own, filled);
   }
 
-  function marketChart(metric: MarketMetric, range: ChartRange, thresholds: readonly number[] = []): MarketChart | null {
+  async function marketChart(metric: MarketMetric, range: ChartRange, thresholds: readonly number[] = []): Promise<MarketChart | null> {
     const spec = RANGES[range];
-    const endMs = latestAtMs();
+    const endMs = await latestAtMs();
     if (endMs === null) return null;
     const startMs = endMs - spec.ms;
-    const own = store.readings(coinId, startMs, endMs, spec.bucketMs);
-    const samples = mergeSamples(own, store.points(coinId, startMs, endMs), spec.bucketMs);
+    const own = await store.readings(coinId, startMs, endMs, spec.bucketMs);
+    const samples = mergeSamples(own, await store.points(coinId, startMs, endMs), spec.bucketMs);
     const points = samples.map((s) => ({ atMs: s.atMs, value: metricValue(s, metric) }));
     const summary = summarize(points);
     if (!summary) return null;

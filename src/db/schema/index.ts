@@ -4,4 +4,5 @@ export * from './charts.js';
 export * from './inferences.js';
 export * from './discord.js';
 export * from './alerts.js';
+export * from './markets.js';
 export * from './participants.js';

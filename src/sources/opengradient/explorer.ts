@@ -6,7 +6,7 @@
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../../core/clock.js';
 import { UpstreamError } from '../../core/errors.js';
-import type { NetworkActivity } from '../../core/services.js';
+import type { NetworkActivity } from '../../core/inferences.js';
 import { requestJson, withRetries } from '../http.js';
 
 export const OG_EXPLORER = 'OpenGradient explorer';

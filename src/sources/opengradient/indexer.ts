@@ -15,8 +15,7 @@
 import type { Clock } from '../../core/clock.js';
 import { NetworkError, RateLimitedError, UpstreamError, describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { IndexerStatus, InferenceIndex, NetworkActivity } from '../../core/services.js';
-import { countKey, type InferenceStore } from '../../db/inference-store.js';
+import { countKey, type IndexerStatus, type InferenceIndex, type InferenceStore, type NetworkActivity } from '../../core/inferences.js';
 import type { ParticipantChunk, ParticipantStore } from '../../core/participants.js';
 import { decodeInference, INFERENCE_TOPICS, type InferenceKind, type InferenceMode } from './events.js';
 import type { ExplorerSource } from './explorer.js';

@@ -19,7 +19,10 @@ export const PARTICIPANT_ABI = parseAbi([
 ]);
 
 /** The registry addresses DATA-SOURCES.md names: the explorer's, and the SDK's since July 2026. */
-export const DEFAULT_TEE_REGISTRIES = ['0x4e72238852f3c918f4E4e57AeC9280dDB0c80248', '0x703cB174AEadB35D611858369B4b1111dC9Abda6'] as const;
+export const DEFAULT_TEE_REGISTRIES = [
+  '0x4e72238852f3c918f4E4e57AeC9280dDB0c80248',
+  '0x703cB174AEadB35D611858369B4b1111dC9Abda6',
+] as const;
 export const DEFAULT_TASK_SCHEDULER = '0x7179724De4e7FF9271FA40C0337c7f90C0508eF6';
 
 const REGISTRY_EVENTS = new Set(['TEERegistered', 'TEEEnabled', 'TEEDisabled', 'HeartbeatReceived']);
@@ -28,7 +31,6 @@ const BY_TOPIC = new Map(PARTICIPANT_ABI.map((event) => [toEventSelector(event).
 
 /** Every topic0 the indexer asks for on behalf of operators and developers. */
 export const PARTICIPANT_TOPICS: readonly `0x${string}`[] = [...BY_TOPIC.keys()] as `0x${string}`[];
-
 
 export type DecodedParticipant = { ok: true; event: ParticipantEvent } | { ok: false; reason: string } | null;
 
@@ -60,12 +62,29 @@ export function decodeParticipant(
   const isRegistryEvent = REGISTRY_EVENTS.has(event.name);
   if (isRegistryEvent ? !fromRegistry : address !== contracts.taskScheduler) return null;
   try {
-    const hex = typeof data === 'string' ? data : (`0x${Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex')}` as const);
-    const { args } = decodeEventLog({ abi: [event], topics: topics as [`0x${string}`, ...`0x${string}`[]], data: hex, strict: true }) as { args: Record<string, unknown> };
+    const hex =
+      typeof data === 'string'
+        ? data
+        : (`0x${Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex')}` as const);
+    const { args } = decodeEventLog({
+      abi: [event],
+      topics: topics as [`0x${string}`, ...`0x${string}`[]],
+      data: hex,
+      strict: true,
+    }) as { args: Record<string, unknown> };
     const a = args;
     switch (event.name) {
       case 'TEERegistered':
-        return { ok: true, event: { type: 'tee-registered', registry: address, teeId: String(a.teeId).toLowerCase(), owner: String(a.owner).toLowerCase(), teeType: Number(a.teeType) } };
+        return {
+          ok: true,
+          event: {
+            type: 'tee-registered',
+            registry: address,
+            teeId: String(a.teeId).toLowerCase(),
+            owner: String(a.owner).toLowerCase(),
+            teeType: Number(a.teeType),
+          },
+        };
       case 'TEEEnabled':
         return { ok: true, event: { type: 'tee-enabled', registry: address, teeId: String(a.teeId).toLowerCase() } };
       case 'TEEDisabled':
@@ -88,7 +107,14 @@ export function decodeParticipant(
         };
       }
       default:
-        return { ok: true, event: { type: 'task-stopped', user: String(a.user).toLowerCase(), contractAddress: String(a.contractAddress).toLowerCase() } };
+        return {
+          ok: true,
+          event: {
+            type: 'task-stopped',
+            user: String(a.user).toLowerCase(),
+            contractAddress: String(a.contractAddress).toLowerCase(),
+          },
+        };
     }
   } catch (err) {
     return { ok: false, reason: `${event.name}: ${(err as Error).message.split('\n')[0]!.slice(0, 160)}` };

@@ -39,7 +39,18 @@ export interface ParticipantTally {
  * `prefetchBlocks` new blocks with precompile logs, so the node prepares them while the logs are decoded.
  */
 export function createParticipantTally(rpc: OgRpc, prefetchBlocks = 50): ParticipantTally {
-  return { txs: new Map(), settlements: new Map(), events: [], logTimesMs: new Map(), undecodable: [], undecodableCount: 0, unfetched: [], fetches: [], rpc, prefetchBlocks };
+  return {
+    txs: new Map(),
+    settlements: new Map(),
+    events: [],
+    logTimesMs: new Map(),
+    undecodable: [],
+    undecodableCount: 0,
+    unfetched: [],
+    fetches: [],
+    rpc,
+    prefetchBlocks,
+  };
 }
 
 function fetchUnfetched(t: ParticipantTally): void {
@@ -61,7 +72,13 @@ function noteTime(t: ParticipantTally, log: RpcLog): void {
 }
 
 /** An inference log (already counted): its transaction, or its TEE, for the participant figures. */
-export function tallyInferenceLog(t: ParticipantTally, log: RpcLog, kind: InferenceKind, inferences: number, decoded: boolean): void {
+export function tallyInferenceLog(
+  t: ParticipantTally,
+  log: RpcLog,
+  kind: InferenceKind,
+  inferences: number,
+  decoded: boolean,
+): void {
   if (PRECOMPILE_KINDS.has(kind)) {
     if (!t.txs.has(log.blockNumber)) {
       t.unfetched.push(log.blockNumber);
@@ -81,7 +98,8 @@ export function tallyOtherLog(t: ParticipantTally, log: RpcLog, contracts: Parti
   if (decoded === null) return;
   if (!decoded.ok) {
     t.undecodableCount++;
-    if (t.undecodable.length < 20) t.undecodable.push({ tx: log.transactionHash, block: log.blockNumber, reason: decoded.reason });
+    if (t.undecodable.length < 20)
+      t.undecodable.push({ tx: log.transactionHash, block: log.blockNumber, reason: decoded.reason });
     return;
   }
   t.events.push({ block: log.blockNumber, event: decoded.event });
@@ -93,7 +111,11 @@ export function tallyOtherLog(t: ParticipantTally, log: RpcLog, contracts: Parti
  * other blocks that lack `blockTimestamp`, and turns the tally into rows for the store.
  * @throws UpstreamError when a block lacks a transaction one of its logs names.
  */
-export async function resolveParticipants(t: ParticipantTally, network: string, headerConcurrency = 8): Promise<ParticipantChunk> {
+export async function resolveParticipants(
+  t: ParticipantTally,
+  network: string,
+  headerConcurrency = 8,
+): Promise<ParticipantChunk> {
   const { rpc } = t;
   fetchUnfetched(t);
   const full = new Map<number, BlockSenders>();
@@ -105,7 +127,11 @@ export async function resolveParticipants(t: ParticipantTally, network: string, 
     const day = dayStart(b.timeMs);
     for (const [hash, n] of txs) {
       const from = b.senders.get(hash);
-      if (from === undefined) throw new UpstreamError(OG_RPC, `block ${block} lacks transaction ${hash || '(no hash)'} that emitted an inference log`);
+      if (from === undefined)
+        throw new UpstreamError(
+          OG_RPC,
+          `block ${block} lacks transaction ${hash || '(no hash)'} that emitted an inference log`,
+        );
       const key = callerDayKey(day, from);
       callerDays.set(key, (callerDays.get(key) ?? 0) + n);
     }

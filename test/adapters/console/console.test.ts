@@ -29,6 +29,17 @@ describe('console front end', () => {
     );
     expect(out).toBe('T\n=\n! Stale: x\n\nPrice  $1.00\n\nCoinGecko · as of now');
   });
+
+  it('keeps every value in one column when a label is wider than it', () => {
+    const out = renderPlain(
+      reply({ title: 'T', fields: [{ label: 'Status', value: 'on' }, { label: 'Thresholds (volume / market cap)', value: '1x · 5x\n10x' }] }),
+    );
+    const lines = out.split('\n');
+    expect(lines).toContain('Thresholds (volume / market cap)');
+    const valueColumn = lines.find((l) => l.startsWith('Status'))!.indexOf('on');
+    expect(lines.find((l) => l.includes('1x · 5x'))!.indexOf('1x')).toBe(valueColumn);
+    expect(lines.find((l) => l.trim() === '10x')!.indexOf('10x')).toBe(valueColumn);
+  });
 });
 
 describe('console alert sink', () => {

@@ -3,6 +3,7 @@ import { bodyJson, CHANNEL_ID, GUILD_ID, HIDDEN_CHANNEL_ID, LOCKED_CHANNEL_ID, M
 import type { RecordedRequest } from '../../helpers/http-server.js';
 import { sendJson } from '../../helpers/http-server.js';
 import { PermissionFlagsBits } from 'discord.js';
+import { recordingLogger } from '../../helpers/recording-logger.js';
 import { startBot, type Bot } from './harness.js';
 import { marketItem } from '../../helpers/coingecko-server.js';
 
@@ -30,10 +31,13 @@ describe('Discord front end', () => {
     const [opg] = JSON.parse(put[0]!.body) as Array<{ name: string; options: any[] }>;
     expect(opg!.name).toBe('opg');
     const names = opg!.options.map((o) => o.name);
-    expect(names).toEqual(expect.arrayContaining(['stats', 'volume', 'supply', 'help', 'alerts', 'picture']));
+    expect(names).toEqual(expect.arrayContaining(['stats', 'volume', 'supply', 'markets', 'help', 'alerts', 'picture']));
     const alerts = opg!.options.find((o) => o.name === 'alerts');
     expect(alerts.type).toBe(2);
-    expect(alerts.options.map((o: any) => o.name)).toEqual(['status', 'subscribe', 'unsubscribe', 'add', 'remove', 'cooldown', 'digest']);
+    expect(alerts.options.map((o: any) => o.name)).toEqual(['status', 'subscribe', 'unsubscribe', 'add', 'remove', 'cooldown', 'digest', 'listings']);
+    expect(alerts.options.find((o: any) => o.name === 'listings').options[0]).toMatchObject({
+      name: 'state', type: 3, required: true, choices: [{ name: 'on', value: 'on' }, { name: 'off', value: 'off' }],
+    });
     const ratio = alerts.options.find((o: any) => o.name === 'add').options[0];
     expect(ratio).toMatchObject({ name: 'ratio', type: 10, min_value: 0.01, max_value: 1000, required: true });
     const channel = alerts.options.find((o: any) => o.name === 'subscribe').options[0];
@@ -79,7 +83,7 @@ describe('Discord front end', () => {
     expect(embedText(answer.data.embeds[0]!)).toMatch(/Manage Server or Administrator/);
     const subscribe = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe' }));
     expect(subscribe.data.flags).toBe(EPHEMERAL);
-    expect(bot.subscribed(CHANNEL_ID)).toBe(false);
+    expect(await bot.subscribed(CHANNEL_ID)).toBe(false);
   });
 
   it('accepts a moderator command from a member with Manage Server or Administrator', async () => {
@@ -90,7 +94,7 @@ describe('Discord front end', () => {
     expect(manager.data.embeds[0]!.title).toBe('Added a 7x threshold');
     const admin = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', permissions: PermissionFlagsBits.Administrator, options: [{ name: 'ratio', type: 10, value: 2.5 }] }));
     expect(admin.data.flags ?? 0).toBe(0);
-    expect(bot.thresholds(CHANNEL_ID)).toEqual([1, 2.5, 5, 7, 10]);
+    expect(await bot.thresholds(CHANNEL_ID)).toEqual([1, 2.5, 5, 7, 10]);
   });
 
   it('answers a group invoked for its status through the status subcommand', async () => {
@@ -108,7 +112,7 @@ describe('Discord front end', () => {
     const answer = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'ratio', ...option }] }));
     expect(answer.data.flags).toBe(EPHEMERAL);
     expect(answer.data.embeds[0]!.title).toMatch(message);
-    expect(bot.thresholds(CHANNEL_ID)).toEqual([]);
+    expect(await bot.thresholds(CHANNEL_ID)).toEqual([]);
   });
 
   it('says which permissions are missing in a channel the bot cannot post in, storing nothing', async () => {
@@ -118,10 +122,10 @@ describe('Discord front end', () => {
     expect(embedText(locked.data.embeds[0]!)).toContain('I need Send Messages, Embed Links there');
     const hidden = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'channel', type: 7, value: HIDDEN_CHANNEL_ID }] }));
     expect(embedText(hidden.data.embeds[0]!)).toContain('View Channel');
-    expect(bot.subscribed(LOCKED_CHANNEL_ID) || bot.subscribed(HIDDEN_CHANNEL_ID)).toBe(false);
+    expect(await bot.subscribed(LOCKED_CHANNEL_ID) || await bot.subscribed(HIDDEN_CHANNEL_ID)).toBe(false);
     const open = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'channel', type: 7, value: CHANNEL_ID }] }));
     expect(open.data.embeds[0]!.title).toBe('Alerts are on in this chat');
-    expect(bot.subscribed(CHANNEL_ID)).toBe(true);
+    expect(await bot.subscribed(CHANNEL_ID)).toBe(true);
   });
 
   it('sends an image reply as an attachment shown in the embed', async () => {
@@ -265,5 +269,47 @@ describe('Discord front end', () => {
     expect(answer.type).toBe(4);
     expect(bot.discord.identifies).toBe(1);
   });
-});
 
+  it('answers a person privately when Discord refuses an answer with 400, logging it once and not retrying', async () => {
+    const logger = recordingLogger();
+    const bot = await startBot({ logger });
+    bot.discord.allowRefusals();
+    let refused = 0;
+    bot.discord.failNext(
+      (r) => r.method === 'POST' && r.url.includes('/callback') && bodyJson(r).type === 4,
+      (_req, res) => {
+        refused += 1;
+        sendJson(res, 400, { code: 50035, message: 'Invalid Form Body', errors: { data: { embeds: { '0': { title: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 256 or fewer in length.' }] } } } } } });
+      },
+    );
+    const since = bot.discord.rest.requests.length;
+    bot.discord.interact(bot.discord.slash({ subcommand: 'stats' }));
+    const notice = await bot.discord.waitForRequest((r) => r.url.includes('/callback') && JSON.stringify(bodyJson(r)).includes('could not be shown'), since);
+    expect((bodyJson(notice) as any).data.flags).toBe(EPHEMERAL);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(refused).toBe(1);
+    expect(bot.discord.rest.requests.slice(since).filter((r) => r.url.includes('/callback'))).toHaveLength(2);
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(String(errors[0]!.fields.errors)).toContain('title');
+    expect(JSON.stringify(logger.lines)).not.toContain('interaction-token');
+  });
+
+  it('removes the public placeholder and answers privately when Discord refuses a deferred answer', async () => {
+    const logger = recordingLogger();
+    const bot = await startBot({ logger });
+    bot.discord.allowRefusals();
+    bot.discord.failNext(
+      (r) => r.method === 'PATCH' && r.url.includes('original'),
+      (_req, res) => sendJson(res, 400, { code: 50035, message: 'Invalid Form Body', errors: { embeds: { '0': { description: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 4096 or fewer in length.' }] } } } } }),
+    );
+    const since = bot.discord.rest.requests.length;
+    const { token } = bot.discord.interact(bot.discord.slash({ subcommand: 'chart' }));
+    const notice = await bot.discord.waitForRequest((r) => r.method === 'POST' && r.url.includes(token) && r.url.includes('/webhooks/'), since);
+    const requests = bot.discord.rest.requests.slice(since).map((r) => r.method);
+    expect(requests).toEqual(['POST', 'PATCH', 'DELETE', 'POST']);
+    expect((bodyJson(notice) as any).flags).toBe(EPHEMERAL);
+    expect(JSON.stringify(bodyJson(notice))).toContain('could not be shown');
+    expect(logger.lines.filter((l) => l.level === 'error')).toHaveLength(1);
+  });
+});

@@ -2,7 +2,7 @@
 import { onTestFinished } from 'vitest';
 import { createDiscordAdapter, type DiscordAdapter } from '../../../src/adapters/discord/adapter.js';
 import { defineCommand, type AnyCommand } from '../../../src/core/command.js';
-import { silentLogger } from '../../../src/core/logger.js';
+import { silentLogger, type Logger } from '../../../src/core/logger.js';
 import { reply } from '../../../src/core/reply.js';
 import { createDiscordStore } from '../../../src/db/discord-store.js';
 import { createTestApp } from '../../helpers/app.js';
@@ -43,9 +43,9 @@ export interface Bot {
   adapter: DiscordAdapter;
   app: ReturnType<typeof createTestApp>;
   /** A channel's stored alert thresholds (empty when not subscribed). */
-  thresholds(channelId: string): number[];
+  thresholds(channelId: string): Promise<number[]>;
   /** Whether a channel has an alert subscription at all. */
-  subscribed(channelId: string): boolean;
+  subscribed(channelId: string): Promise<boolean>;
 }
 
 export interface BotOptions {
@@ -56,6 +56,7 @@ export interface BotOptions {
   /** Skip the first market refresh, so the first command meets a cold start. */
   cold?: boolean;
   heartbeatIntervalMs?: number;
+  logger?: Logger;
 }
 
 export async function startBot(options: BotOptions = {}): Promise<Bot> {
@@ -71,7 +72,7 @@ export async function startBot(options: BotOptions = {}): Promise<Bot> {
     token: 'test-bot-token',
     apiUrl: discord.apiUrl,
     guildId: GUILD_ID,
-    logger: silentLogger,
+    logger: options.logger ?? silentLogger,
     store: createDiscordStore(app.database),
     restTimeoutMs: 300,
     restRetries: 2,
@@ -86,7 +87,7 @@ export async function startBot(options: BotOptions = {}): Promise<Bot> {
     coingecko,
     adapter,
     app,
-    thresholds: (chatId) => app.services.thresholds!.thresholdsFor(chat(chatId)),
-    subscribed: (chatId) => app.services.alerts!.view(chat(chatId)) !== null,
+    thresholds: (chatId) => app.services.alerts.thresholdsFor(chat(chatId)),
+    subscribed: async (chatId) => (await app.services.alerts.view(chat(chatId))) !== null,
   };
 }

@@ -15,6 +15,7 @@ import {
   stickerUpdate,
   supergroup,
 } from '../../helpers/telegram-updates.js';
+import { recordingLogger } from '../../helpers/recording-logger.js';
 import { startBot } from './harness.js';
 import { commands } from '../../../commands/index.js';
 
@@ -131,7 +132,7 @@ describe('Telegram moderators', () => {
     tg.push(messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }));
     const sent = await tg.waitFor('sendMessage', 2);
     expect(sent.every((c) => String(c.params.text).includes('Moderators only'))).toBe(true);
-    expect(subscribed(supergroup)).toBe(false);
+    expect(await subscribed(supergroup)).toBe(false);
     expect(tg.callsOf('getChatMember')[0]!.params).toMatchObject({ chat_id: supergroup.id, user_id: bob.id });
   });
 
@@ -145,8 +146,8 @@ describe('Telegram moderators', () => {
     tg.push(messageUpdate({ chat: basicGroup, from: bob, text: '/opg alerts add 2.5x' }));
     const sent = await tg.waitFor('sendMessage', 4);
     expect(sent.map((c) => c.params.text).join('\n')).toContain('Added a 7x threshold');
-    expect(thresholds(supergroup)).toContain(7);
-    expect(thresholds(basicGroup)).toContain(2.5);
+    expect(await thresholds(supergroup)).toContain(7);
+    expect(await thresholds(basicGroup)).toContain(2.5);
   });
 
   it('asks getChatMember once for a burst of commands from the same person', async () => {
@@ -154,7 +155,7 @@ describe('Telegram moderators', () => {
     tg.setMember(supergroup.id, alice.id, 'administrator');
     for (const text of ['/opg alerts subscribe', '/opg alerts add 2', '/opg alerts add 3']) tg.push(messageUpdate({ chat: supergroup, from: alice, text }));
     await tg.waitFor('sendMessage', 3);
-    expect(thresholds(supergroup)).toEqual([1, 2, 3, 5, 10]);
+    expect(await thresholds(supergroup)).toEqual([1, 2, 3, 5, 10]);
     expect(tg.callsOf('getChatMember')).toHaveLength(1);
   });
 
@@ -164,7 +165,7 @@ describe('Telegram moderators', () => {
     tg.push(messageUpdate({ chat: privateWith(bob), from: bob, text: '/opg alerts subscribe' }));
     tg.push(messageUpdate({ chat: channel, text: '/opg alerts subscribe' }));
     await tg.waitFor('sendMessage', 3);
-    expect([subscribed(supergroup), subscribed(privateWith(bob)), subscribed(channel)]).toEqual([true, true, true]);
+    expect([await subscribed(supergroup), await subscribed(privateWith(bob)), await subscribed(channel)]).toEqual([true, true, true]);
     expect(tg.callsOf('getChatMember')).toHaveLength(0);
   });
 
@@ -173,7 +174,7 @@ describe('Telegram moderators', () => {
     tg.push(messageUpdate({ chat: supergroup, from: anonymousAdminBot, senderChat: channel, text: '/opg alerts subscribe' }));
     const [sent] = await tg.waitFor('sendMessage');
     expect(sent!.params.text).toContain('Moderators only');
-    expect(subscribed(supergroup)).toBe(false);
+    expect(await subscribed(supergroup)).toBe(false);
   });
 
   it.each(['abc', '-5', '1e309', 'NaN', ''])('answers a usage reply to /opg alerts add %j and stores nothing', async (arg) => {
@@ -184,7 +185,7 @@ describe('Telegram moderators', () => {
     const [, sent] = await tg.waitFor('sendMessage', 2);
     expect(sent!.params.text).toContain('Usage: <code>/opg alerts add &lt;ratio&gt;</code>');
     expect(sent!.params.text).not.toMatch(BAD);
-    expect(thresholds(supergroup)).toEqual([1, 5, 10]);
+    expect(await thresholds(supergroup)).toEqual([1, 5, 10]);
   });
 });
 
@@ -198,7 +199,8 @@ describe('Telegram Refresh button', () => {
   it('edits the reply in place and answers the callback query', async () => {
     const { tg, app, cg } = await startBot();
     const msg = await statsMessage(tg);
-    app.clock.advance(120_000);
+    // Older than the refresh interval (5 min): a tap fetches anew.
+    app.clock.advance(6 * 60_000);
     tg.push(callbackUpdate({ from: bob, message: msg, data: 'refresh:stats', id: 'q1' }));
     const [edit] = await tg.waitFor('editMessageText');
     expect(edit!.params).toMatchObject({ chat_id: supergroup.id, message_id: 1, parse_mode: 'HTML' });
@@ -246,7 +248,7 @@ describe('Telegram Refresh button', () => {
     tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
     await tg.waitFor('sendMessage', 2);
     expect(tg.callsOf('editMessageText')).toHaveLength(0);
-    expect(subscribed(supergroup)).toBe(false);
+    expect(await subscribed(supergroup)).toBe(false);
   });
 });
 
@@ -318,8 +320,8 @@ describe('Telegram Bot API faults', () => {
   });
 
   it('answers after sendMessage got no answer at all until the request deadline', async () => {
-    // Fractional seconds keep the real wait to a tenth of a second; Telegram itself takes whole seconds.
-    const { tg } = await startBot({ requestTimeoutSeconds: 0.1, pollTimeoutSeconds: 0.05 });
+    // A tenth of a second keeps the real wait short; polls are short (timeout 0), since Telegram takes whole seconds.
+    const { tg } = await startBot({ requestTimeoutSeconds: 0.1, pollTimeoutSeconds: 0 });
     tg.failNext('sendMessage', 'hang');
     tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
     const sent = await tg.waitFor('sendMessage', 2);
@@ -347,5 +349,20 @@ describe('Telegram Bot API faults', () => {
     tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
     const sent = await tg.waitFor('sendMessage', 3);
     expect(sent[2]!.params.text).toContain('opg-bot commands');
+  });
+
+  it('still answers in plain text when Telegram refuses a reply with 400, logging it once and not retrying', async () => {
+    const logger = recordingLogger();
+    const { tg } = await startBot({ logger });
+    tg.failNext('sendMessage', { status: 400, description: "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3" });
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    const [, notice] = await tg.waitFor('sendMessage', 2);
+    expect(notice!.params.text).toContain('could not be shown here');
+    expect(notice!.params.parse_mode).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(tg.callsOf('sendMessage')).toHaveLength(2);
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.fields.description).toContain("can't parse entities");
   });
 });

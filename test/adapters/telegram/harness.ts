@@ -21,8 +21,8 @@ export function recordingLifecycle(): ChatLifecycle & { calls: LifecycleCall[] }
   const calls: LifecycleCall[] = [];
   return {
     calls,
-    migrateChat: (platform, from, to) => void calls.push({ kind: 'migrate', args: [platform, from, to] }),
-    pauseChat: (platform, chatId, reason) => void calls.push({ kind: 'pause', args: [platform, chatId, reason] }),
+    migrateChat: async (platform, from, to) => void calls.push({ kind: 'migrate', args: [platform, from, to] }),
+    pauseChat: async (platform, chatId, reason) => void calls.push({ kind: 'pause', args: [platform, chatId, reason] }),
   };
 }
 
@@ -61,9 +61,9 @@ export async function startBot(overrides: Partial<TelegramAdapterOptions> = {}, 
   const commands = [...app.commands, ...testCommands()];
   const chatRef = (chat: { id: number }) => ({ platform: 'telegram' as const, chatId: String(chat.id) });
   /** This chat's alert thresholds as stored (empty when not subscribed). */
-  const thresholds = (chat: { id: number }) => app.services.thresholds!.thresholdsFor(chatRef(chat));
+  const thresholds = (chat: { id: number }) => app.services.alerts.thresholdsFor(chatRef(chat));
   /** Whether this chat has an alert subscription at all. */
-  const subscribed = (chat: { id: number }) => app.services.alerts!.view(chatRef(chat)) !== null;
+  const subscribed = async (chat: { id: number }) => (await app.services.alerts.view(chatRef(chat))) !== null;
   const adapter = createTelegramAdapter({
     core: app.core,
     services: app.services,

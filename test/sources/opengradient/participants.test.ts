@@ -29,7 +29,12 @@ const DAY = 86_400_000;
 
 async function indexScenario(
   chain: ScriptedChain,
-  options: { node?: OgNodeOptions; dbPath?: string; afterChunk?: (c: ChunkInfo) => void; wrap?: (s: InferenceStore) => InferenceStore } = {},
+  options: {
+    node?: OgNodeOptions;
+    dbPath?: string;
+    afterChunk?: (c: ChunkInfo) => void;
+    wrap?: (s: InferenceStore) => InferenceStore;
+  } = {},
 ) {
   const node = await startOgNode(chain, options.node);
   onTestFinished(() => node.close());
@@ -55,7 +60,12 @@ async function indexScenario(
 /** Every participant figure the store holds for NOW, for comparing runs. */
 function figures(store: ReturnType<typeof createParticipantStore>) {
   const w = callerWindows(NOW);
-  return { callers: store.callers(w), operators: store.operators(w, NOW - DAY), developers: store.developers(NOW), coverage: store.coverage() };
+  return {
+    callers: store.callers(w),
+    operators: store.operators(w, NOW - DAY),
+    developers: store.developers(NOW),
+    coverage: store.coverage(),
+  };
 }
 
 const EXPECTED = {
@@ -87,7 +97,10 @@ describe('participants from the indexer', () => {
     const { chain } = networkScenario(NOW);
     const { indexer, participants } = await indexScenario(chain);
     expect((await indexer.runOnce()).ok).toBe(true);
-    expect(figures(participants)).toEqual({ ...EXPECTED, coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) } });
+    expect(figures(participants)).toEqual({
+      ...EXPECTED,
+      coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) },
+    });
   });
 
   it('reaches the same figures from logs without blockTimestamp (times from full blocks and headers)', async () => {
@@ -113,7 +126,10 @@ describe('participants from the indexer', () => {
     first.database.close();
     const second = await indexScenario(chain, { dbPath });
     expect((await second.indexer.runOnce()).ok).toBe(true);
-    expect(figures(second.participants)).toEqual({ ...EXPECTED, coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) } });
+    expect(figures(second.participants)).toEqual({
+      ...EXPECTED,
+      coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) },
+    });
   });
 
   it('ends with exact figures when a chunk transaction fails after its callers were written, in the same process', async () => {

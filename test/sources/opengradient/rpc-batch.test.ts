@@ -3,12 +3,21 @@ import { UpstreamError } from '../../../src/core/errors.js';
 import { createOgRpc } from '../../../src/sources/opengradient/rpc.js';
 import { createTestClock } from '../../helpers/clock.js';
 import { testChain } from '../../helpers/og-chain.js';
-import { DEFAULT_SENDER, TRANSFER_SENDER, startOgNode, txHash, type OgNodeOptions } from '../../helpers/og-rpc-server.js';
+import {
+  DEFAULT_SENDER,
+  TRANSFER_SENDER,
+  startOgNode,
+  txHash,
+  type OgNodeOptions,
+} from '../../helpers/og-rpc-server.js';
 
 async function rpcOn(options: OgNodeOptions, batchSize = 100) {
   const node = await startOgNode(testChain(1_000), options);
   onTestFinished(() => node.close());
-  return { node, rpc: createOgRpc({ url: node.url, clock: createTestClock(), timeoutMs: 3_000, batchSize, batchConcurrency: 1 }) };
+  return {
+    node,
+    rpc: createOgRpc({ url: node.url, clock: createTestClock(), timeoutMs: 3_000, batchSize, batchConcurrency: 1 }),
+  };
 }
 
 const blocks = Array.from({ length: 40 }, (_, i) => 100 + i);

@@ -1,0 +1,59 @@
+/**
+ * The alert outbox, in SQLite: messages waiting for delivery, as the dispatcher reads and settles them. A
+ * row points at a shared payload (one per distinct message of an evaluation) and at its subscription, whose
+ * current chat is the target, so a chat that moved takes its undelivered rows along.
+ */
+import { and, eq, isNotNull, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
+import type { OutboxHead, OutboxStore } from '../core/alert-ports.js';
+import type { Reply } from '../core/reply.js';
+import type { Database } from './open.js';
+import { alertOutbox, alertPayloads, alertSubscriptions } from './schema/index.js';
+import { prepare } from './statement.js';
+
+export function createOutboxStore(database: Database): OutboxStore {
+  const { db, sqlite } = database;
+  const o = alertOutbox;
+  const s = alertSubscriptions;
+  // Read on every dispatcher sweep: prepared once. The oldest undelivered row per subscription comes from
+  // the partial index of unsent rows; only active chats on the platform are tried.
+  const heads = prepare(
+    sqlite,
+    sql`SELECT ${o.id} AS id, ${o.subscriptionId} AS subscriptionId, ${o.kind} AS kind, ${o.payloadId} AS payloadId, ${o.attempts} AS attempts,
+          ${o.nextAttemptAtMs} AS nextAttemptAtMs, ${s.platform} AS platform, ${s.chatId} AS chatId, ${s.threadId} AS threadId, ${s.guildId} AS guildId
+        FROM ${o} JOIN ${s} ON ${s.id} = ${o.subscriptionId}
+        WHERE ${o.id} IN (SELECT min(${o.id}) FROM ${o} WHERE ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL GROUP BY ${o.subscriptionId})
+          AND ${s.status} = 'active' AND ${s.platform} = ${sql.placeholder('platform')}
+        ORDER BY ${o.id} LIMIT ${sql.placeholder('limit')}`,
+  );
+  const payload = prepare(sqlite, sql`SELECT ${alertPayloads.replyJson} FROM ${alertPayloads} WHERE ${alertPayloads.id} = ${sql.placeholder('id')}`);
+
+  return {
+    heads: async (platform, limit) => heads.all<OutboxHead>({ platform, limit }),
+    async payload(payloadId) {
+      const json = payload.value<string>({ id: payloadId });
+      return json === undefined ? null : (JSON.parse(json) as Reply);
+    },
+    async markSent(id, nowMs) {
+      db.update(o)
+        .set({ sentAtMs: nowMs, attempts: sql`${o.attempts} + 1`, lastError: null })
+        .where(and(eq(o.id, id), isNull(o.sentAtMs)))
+        .run();
+    },
+    async markRetry(id, nextAttemptAtMs, reason) {
+      db.update(o).set({ attempts: sql`${o.attempts} + 1`, nextAttemptAtMs, lastError: reason }).where(eq(o.id, id)).run();
+    },
+    async markFailed(id, nowMs, reason) {
+      db.update(o).set({ attempts: sql`${o.attempts} + 1`, failedAtMs: nowMs, lastError: reason }).where(eq(o.id, id)).run();
+    },
+    async prune(beforeMs) {
+      db.transaction((tx) => {
+        tx.delete(o)
+          .where(or(and(isNotNull(o.sentAtMs), lt(o.sentAtMs, beforeMs)), and(isNotNull(o.failedAtMs), lt(o.failedAtMs, beforeMs))))
+          .run();
+        tx.delete(alertPayloads)
+          .where(and(lt(alertPayloads.createdAtMs, beforeMs), notInArray(alertPayloads.id, tx.select({ id: o.payloadId }).from(o))))
+          .run();
+      });
+    },
+  };
+}

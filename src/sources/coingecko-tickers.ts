@@ -1,0 +1,104 @@
+/**
+ * CoinGecko's `/coins/{id}/tickers`: every market the coin trades on, 100 a page, busiest first
+ * (`order=volume_desc`), with the ±2% order-book depth (`depth=true`). Pages are fetched until one comes back
+ * short, through the market source's `getJson` (same key header, retry policy and dispatcher as the refresh).
+ * Every field a figure is built from is validated; a bad ticker fails the whole reading, so the last good
+ * one stays in place rather than a half-read market being shown.
+ */
+import { z } from 'zod';
+import { UpstreamError } from '../core/errors.js';
+import type { Ticker } from '../core/market-structure.js';
+import type { TickersSource } from '../core/markets.js';
+import { COINGECKO, type CoinGeckoSource } from './coingecko.js';
+
+/** CoinGecko's page size for tickers. A page shorter than this is the last one. */
+export const TICKERS_PER_PAGE = 100;
+/** More pages than this is not a coin this bot follows: the reading stops there and says so. */
+export const MAX_TICKER_PAGES = 10;
+
+const amount = z.number().finite().nonnegative().nullable().optional().transform((v) => v ?? null);
+
+const ticker = z.object({
+  base: z.string().min(1),
+  target: z.string().min(1),
+  market: z.object({ name: z.string().min(1), identifier: z.string().min(1) }),
+  converted_volume: z
+    .object({ usd: amount })
+    .nullable()
+    .optional()
+    .transform((v) => v?.usd ?? null),
+  trust_score: z.enum(['green', 'yellow', 'red']).nullable().optional().transform((v) => v ?? null),
+  bid_ask_spread_percentage: amount,
+  cost_to_move_up_usd: amount,
+  cost_to_move_down_usd: amount,
+  is_anomaly: z.boolean(),
+  is_stale: z.boolean(),
+  last_traded_at: z.string().nullable().optional(),
+});
+
+const page = z.object({ name: z.string().optional(), tickers: z.array(z.unknown()) });
+
+export type CoinGeckoTicker = z.input<typeof ticker>;
+
+function describeIssue(issue: z.ZodIssue, prefix: string): string {
+  const path = [prefix, ...issue.path].filter((p) => p !== '').join('.');
+  return `field '${path || '(root)'}' ${issue.message.toLowerCase()}`;
+}
+
+/** Validates one page of `/coins/{id}/tickers` into tickers, in CoinGecko's order. `first` numbers them in errors. */
+export function parseTickersPage(body: unknown, first = 0): Ticker[] {
+  const parsed = page.safeParse(body);
+  if (!parsed.success) throw new UpstreamError(COINGECKO, `/tickers: ${describeIssue(parsed.error.issues[0]!, '')}`);
+  return parsed.data.tickers.map((raw, i) => {
+    const t = ticker.safeParse(raw);
+    if (!t.success) throw new UpstreamError(COINGECKO, `/tickers: ${describeIssue(t.error.issues[0]!, `tickers[${first + i}]`)}`);
+    const d = t.data;
+    const tradedMs = d.last_traded_at ? Date.parse(d.last_traded_at) : Number.NaN;
+    return {
+      venueId: d.market.identifier,
+      venueName: d.market.name,
+      base: d.base,
+      target: d.target,
+      volumeUsd: d.converted_volume,
+      trust: d.trust_score,
+      spreadPct: d.bid_ask_spread_percentage,
+      depthUpUsd: d.cost_to_move_up_usd,
+      depthDownUsd: d.cost_to_move_down_usd,
+      anomaly: d.is_anomaly,
+      stale: d.is_stale,
+      lastTradedAtMs: Number.isNaN(tradedMs) ? null : tradedMs,
+    };
+  });
+}
+
+export interface TickersAnswer {
+  tickers: Ticker[];
+  /** Calls made (one per page). */
+  pages: number;
+  /** True when `MAX_TICKER_PAGES` full pages came back and more may exist. */
+  truncated: boolean;
+}
+
+/** Every page of tickers for `coinId`, validated; one call per page. */
+export async function fetchTickers(source: Pick<CoinGeckoSource, 'getJson'>, coinId: string, maxPages = MAX_TICKER_PAGES): Promise<TickersAnswer> {
+  const tickers: Ticker[] = [];
+  for (let n = 1; n <= maxPages; n++) {
+    const body = await source.getJson(`/coins/${encodeURIComponent(coinId)}/tickers`, {
+      include_exchange_logo: 'false',
+      depth: 'true',
+      order: 'volume_desc',
+      page: String(n),
+    });
+    const got = parseTickersPage(body, tickers.length);
+    tickers.push(...got);
+    if (got.length < TICKERS_PER_PAGE) return { tickers, pages: n, truncated: false };
+  }
+  return { tickers, pages: maxPages, truncated: true };
+}
+
+export const COINGECKO_TICKERS = 'CoinGecko tickers';
+
+/** The tickers source the markets service reads, on the market source's connection and key. */
+export function createTickersSource(source: Pick<CoinGeckoSource, 'getJson'>, coinId: string): TickersSource {
+  return { name: COINGECKO_TICKERS, fetchTickers: () => fetchTickers(source, coinId) };
+}

@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { replyText } from '../../src/core/reply.js';
+import { summarizeMarkets, weightedMedian } from '../../src/core/market-structure.js';
+import { parseTickersPage } from '../../src/sources/coingecko-tickers.js';
+import { marketItem, startCoinGeckoServer, tickerItem } from '../helpers/coingecko-server.js';
+import { createTestApp, testChat, member } from '../helpers/app.js';
+import { fixtureTickers } from '../helpers/tickers.js';
+
+async function appWithTickers(tickers: unknown[]) {
+  const cg = await startCoinGeckoServer([marketItem()]);
+  cg.setTickers(tickers);
+  const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
+  return { cg, app };
+}
+
+const field = (r: { fields: Array<{ label: string; value: string }> }, label: string) => r.fields.find((f) => f.label === label)?.value;
+
+describe('market structure from CoinGecko tickers', () => {
+  it('computes every figure of the fixture as worked out by hand', () => {
+    const s = summarizeMarkets(parseTickersPage({ name: 'OpenGradient', tickers: fixtureTickers() }));
+    expect(s.markets).toBe(100);
+    expect(s.venues).toBe(5);
+    expect(s.volumeUsd).toBeCloseTo(1_000_000, 6);
+    expect(s.venueShares.map((v) => [v.venueName, v.volumeUsd, v.sharePct])).toEqual([
+      ['Binance', 701_000, expect.closeTo(70.1, 9)],
+      ['Bybit', 200_000, expect.closeTo(20, 9)],
+      ['Uniswap V3 (Base)', 50_000, expect.closeTo(5, 9)],
+      ['Kraken', 40_000, expect.closeTo(4, 9)],
+      ['Aerodrome (Base)', expect.closeTo(9_000, 6), expect.closeTo(0.9, 9)],
+    ]);
+    expect(s.herfindahl).toBeCloseTo(5_355.82, 6);
+    expect(s.busiestSharePct).toBeCloseTo(70.1, 9);
+    expect(s.trustSharePct!.green).toBeCloseTo(70.1, 9);
+    expect(s.trustSharePct!.yellow).toBeCloseTo(20, 9);
+    expect(s.trustSharePct!.red).toBeCloseTo(4, 9);
+    expect(s.trustSharePct!.unrated).toBeCloseTo(5.9, 9);
+    expect(s.depth).toEqual({ upUsd: 37_000, downUsd: 48_000, totalUsd: 85_000, markets: 4, volumeUsd: 940_000 });
+    expect(s.turnover).toBeCloseTo(940_000 / 85_000, 12);
+    expect(s.marketsWithoutDepth).toBe(96);
+    expect(s.volumeWithoutDepthUsd).toBeCloseTo(60_000, 6);
+    expect(s.spreadMedianPct).toBe(0.1);
+    expect(s.spreadVolumeUsd).toBe(941_000);
+    expect(s.marketsWithoutVolume).toBe(4);
+    expect(s.excluded).toEqual({ tickers: 2, anomalous: 1, stale: 1, volumeUsd: 940_000 });
+    expect(s.venueShares.find((v) => v.venueId === 'uniswap-v3-base')!.depthUsd).toBeNull();
+  });
+
+  it('takes the lower weighted median, ignoring entries that weigh nothing', () => {
+    expect(weightedMedian([{ value: 3, weight: 1 }, { value: 1, weight: 1 }])).toBe(1);
+    expect(weightedMedian([{ value: 1, weight: 1 }, { value: 2, weight: 1 }, { value: 9, weight: 3 }])).toBe(9);
+    expect(weightedMedian([{ value: 5, weight: 0 }])).toBeNull();
+  });
+
+  it('reads both pages with the documented query and answers /opg markets with every figure, its source and as-of time', async () => {
+    const { cg, app } = await appWithTickers(fixtureTickers());
+    const outcome = await app.markets.refresh();
+    expect(outcome.status).toBe('ok');
+    const calls = cg.requests.filter((r) => r.url.includes('/tickers')).map((r) => new URL(r.url, 'http://x'));
+    expect(calls.map((u) => u.pathname)).toEqual(['/coins/opengradient/tickers', '/coins/opengradient/tickers']);
+    expect(calls.map((u) => Object.fromEntries(u.searchParams))).toEqual([
+      { include_exchange_logo: 'false', depth: 'true', order: 'volume_desc', page: '1' },
+      { include_exchange_logo: 'false', depth: 'true', order: 'volume_desc', page: '2' },
+    ]);
+
+    const r = await app.runText('/opg markets', testChat, member);
+    expect(r.title).toBe('OPG markets');
+    expect(field(r, 'Markets')).toBe('100 markets on 5 venues');
+    expect(field(r, '24h volume counted')).toBe('$1M');
+    expect(field(r, 'Busiest venues (share of 24h volume)')).toBe(
+      '1. Binance: $701K (70.10%)\n2. Bybit: $200K (20.00%)\n3. Uniswap V3 (Base): $50K (5.00%)\n4. Kraken: $40K (4.00%)\n5. Aerodrome (Base): $9K (0.90%)',
+    );
+    expect(field(r, 'Concentration')).toBe('busiest venue 70.10% · Herfindahl 5,356 of 10,000 (as concentrated as 1.9 equal venues)');
+    expect(field(r, 'Volume by CoinGecko trust score')).toBe('green 70.10% · yellow 20.00% · red 4.00% · unrated 5.90%');
+    expect(field(r, '±2% depth')).toBe('$85K summed over 4 markets (up $37K + down $48K)');
+    expect(field(r, 'Turnover against depth')).toBe('11.1x: 24h volume of the markets with depth ($940K) ÷ their ±2% depth (up + down)');
+    expect(field(r, 'No depth figure')).toBe('$60K of 24h volume (6.00%) on 96 markets, left out of depth and turnover');
+    expect(field(r, 'Bid–ask spread')).toBe('0.10% median weighted by volume (over $941K of volume with a spread)');
+    expect(field(r, 'Left out')).toBe('2 tickers CoinGecko marks anomalous (1) or stale (1), $940K of 24h volume');
+    expect(field(r, 'No volume figure')).toBe('4 markets, counted as markets only');
+    expect(r.footer).toBe('CoinGecko tickers · as of 2026-11-22 12:00 UTC (just now)');
+    expect(r.notices).toEqual([]);
+    expect(replyText(r)).not.toMatch(/NaN|Infinity|undefined|null/);
+  });
+
+  it('adds the busiest venue and turnover to /opg volume', async () => {
+    const { app } = await appWithTickers(fixtureTickers());
+    await app.core.refresh();
+    await app.markets.refresh();
+    const r = await app.runText('/opg volume', testChat, member);
+    expect(field(r, 'Where it trades')).toBe("busiest venue Binance 70.10% of tickers' volume · turnover 11.1x its ±2% depth on the markets that report it, 94.00% of volume (see /opg markets)");
+    expect(r.footer).toContain('CoinGecko tickers · as of 2026-11-22 12:00 UTC');
+  });
+
+  it('refuses a page with a bad field, naming it, and keeps the last good reading, marked stale with its age', async () => {
+    const { cg, app } = await appWithTickers(fixtureTickers());
+    await app.markets.refresh();
+    const bad = fixtureTickers();
+    bad[3] = tickerItem('uniswap-v3-base', 'Uniswap V3 (Base)', { converted_volume: { usd: '50000' } });
+    cg.setTickers(bad);
+    app.clock.advance(60 * 60_000);
+    expect((await app.markets.refresh()).status).toBe('failed');
+    expect(app.markets.current().error).toContain("field 'tickers[3].converted_volume.usd'");
+    const r = await app.runText('/opg markets', testChat, member);
+    expect(field(r, 'Markets')).toBe('100 markets on 5 venues');
+    expect(r.notices[0]).toMatch(/^Stale: venue data last read 1 h ago\. Last reading failed just now \(CoinGecko: \/tickers: field 'tickers\[3\]/);
+  });
+
+  it('marks a reading stale once a scheduled reading was missed: the cron gap plus STALE_AFTER_MINUTES', async () => {
+    const { app } = await appWithTickers(fixtureTickers());
+    await app.markets.refresh();
+    app.clock.advance(75 * 60_000);
+    expect((await app.runText('/opg markets', testChat, member)).notices).toEqual([]);
+    app.clock.advance(60_000);
+    expect((await app.runText('/opg markets', testChat, member)).notices).toEqual(['Stale: venue data last read 1 h 16 min ago.']);
+    const twoHourly = createTestApp({ databasePath: app.database.path, clock: app.clock, env: { MARKETS_CRON: '0 */2 * * *', COINGECKO_API_URL: 'http://127.0.0.1:9' } });
+    expect((await twoHourly.runText('/opg markets', testChat, member)).notices).toEqual([]);
+  });
+
+  it('says the venues have not been read yet, without calling CoinGecko from the command', async () => {
+    const { cg, app } = await appWithTickers(fixtureTickers());
+    const r = await app.runText('/opg markets', testChat, member);
+    expect(r.notices[0]).toContain('Venue data unavailable: CoinGecko tickers has not been read yet');
+    expect(cg.tickerCalls()).toBe(0);
+  });
+
+  it('answers after a restart from the stored reading', async () => {
+    const { app } = await appWithTickers(fixtureTickers());
+    await app.markets.refresh();
+    const again = createTestApp({ databasePath: app.database.path, env: { COINGECKO_API_URL: 'http://127.0.0.1:9' } });
+    const r = await again.runText('/opg markets', testChat, member);
+    expect(field(r, 'Markets')).toBe('100 markets on 5 venues');
+  });
+});

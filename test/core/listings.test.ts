@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import type { ChatRef } from '../../src/core/command.js';
+import { marketItem, startCoinGeckoServer, tickerItem } from '../helpers/coingecko-server.js';
+import { createTestApp, member, moderator } from '../helpers/app.js';
+import { outboxOf } from '../helpers/alerts.js';
+
+const chatA: ChatRef = { platform: 'telegram', chatId: '-1001', kind: 'supergroup' };
+const chatB: ChatRef = { platform: 'discord', chatId: '2002', guildId: '3003', kind: 'guild_text' };
+const chatC: ChatRef = { platform: 'telegram', chatId: '-1003', kind: 'supergroup' };
+const HOUR = 3_600_000;
+
+const binance = tickerItem('binance', 'Binance');
+const kraken = tickerItem('kraken', 'Kraken', { target: 'USD', converted_volume: { usd: 40_000 }, trust_score: 'red', cost_to_move_up_usd: 2_000, cost_to_move_down_usd: 3_000 });
+const dex = tickerItem('uniswap-v3-base', 'Uniswap V3 (Base)', { converted_volume: { usd: 50_000 }, cost_to_move_up_usd: null, cost_to_move_down_usd: null, trust_score: null });
+
+async function setup() {
+  const cg = await startCoinGeckoServer([marketItem()]);
+  cg.setTickers([binance]);
+  const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
+  for (const chat of [chatA, chatB, chatC]) await app.alerts.subscribe(chat, 'mod');
+  return { cg, app };
+}
+
+const listingRows = (app: ReturnType<typeof createTestApp>, chat: ChatRef) => outboxOf(app, chat).filter((r) => r.kind === ('listing' as never));
+
+describe('new-listing alerts', () => {
+  it('records venues on the first reading after start, then alerts each chat with listings on once when a venue appears', async () => {
+    const { cg, app } = await setup();
+    expect(await app.runText('/opg alerts listings off', chatC, member)).toMatchObject({ kind: 'refused' });
+    expect((await app.runText('/opg alerts listings off', chatC, moderator)).title).toBe('Listing alerts off');
+    const status = await app.runText('/opg alerts', chatC, member);
+    expect(status.fields.find((f) => f.label === 'New-listing alerts')?.value).toBe('off');
+
+    expect((await app.markets.refresh()).alerts).toBe(0);
+    cg.setTickers([binance, kraken]);
+    app.clock.advance(HOUR);
+    const outcome = await app.markets.refresh();
+    expect(outcome).toMatchObject({ status: 'ok', listed: ['Kraken'], alerts: 2 });
+    for (const chat of [chatA, chatB]) {
+      const rows = listingRows(app, chat);
+      expect(rows).toHaveLength(1);
+      const reply = JSON.parse(rows[0]!.replyJson);
+      expect(reply.title).toBe('OPG now trades on Kraken');
+      // Kraken: $40,000 of $640,000 = 6.25%; depth 2,000 + 3,000.
+      expect(reply.lines).toEqual(['Kraken: OPG/USD, 24h volume $40K (6.25% of all), ±2% depth $5K']);
+    }
+    expect(listingRows(app, chatC)).toHaveLength(0);
+
+    // The same venues again: nothing more.
+    app.clock.advance(HOUR);
+    expect((await app.markets.refresh()).alerts).toBe(0);
+    expect(listingRows(app, chatA)).toHaveLength(1);
+  });
+
+  it('holds a listing inside a chat cooldown until the cooldown ends, and counts it as the chat last alert', async () => {
+    const { cg, app } = await setup();
+    await app.markets.refresh();
+    await app.alerts.setCooldown(chatA, 60);
+    cg.setTickers([binance, kraken]);
+    app.clock.advance(HOUR);
+    await app.markets.refresh();
+    const firstAt = app.clock.now();
+    cg.setTickers([binance, kraken, dex]);
+    app.clock.advance(10 * 60_000);
+    await app.markets.refresh();
+    const row = app.database.sqlite
+      .prepare(`SELECT o.next_attempt_at_ms AS at FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id WHERE s.chat_id = ? ORDER BY o.id`)
+      .all(chatA.chatId) as Array<{ at: number }>;
+    expect(row.map((r) => r.at)).toEqual([firstAt, firstAt + HOUR]);
+    expect((await app.alerts.view(chatA))!.lastAlertAtMs).toBe(firstAt + HOUR);
+    const second = JSON.parse(listingRows(app, chatA)[1]!.replyJson);
+    expect(second.lines[0]).toBe('Uniswap V3 (Base): OPG/USDT, 24h volume $50K (7.25% of all), ±2% depth not reported by CoinGecko');
+  });
+
+  it('announces nothing on the first reading after a restart, even a venue the stored readings lacked', async () => {
+    const { cg, app } = await setup();
+    await app.markets.refresh();
+    const again = createTestApp({ databasePath: app.database.path, clock: app.clock, env: { COINGECKO_API_URL: cg.url } });
+    cg.setTickers([binance, kraken]);
+    app.clock.advance(HOUR);
+    expect(await again.markets.refresh()).toMatchObject({ listed: ['Kraken'], alerts: 0 });
+    expect(listingRows(again, chatA)).toHaveLength(0);
+  });
+
+  it('leaves anomalous or stale tickers out of the venues: they neither list nor alert', async () => {
+    const { cg, app } = await setup();
+    await app.markets.refresh();
+    cg.setTickers([binance, { ...kraken, is_anomaly: true }, { ...dex, is_stale: true }]);
+    app.clock.advance(HOUR);
+    expect(await app.markets.refresh()).toMatchObject({ listed: [], alerts: 0 });
+  });
+
+  it('notes a venue that disappeared in the next digest, and never alerts on it', async () => {
+    const { cg, app } = await setup();
+    cg.setTickers([binance, kraken]);
+    await app.markets.refresh();
+    await app.alerts.setDigest(chatA, 13 * 60);
+    cg.setTickers([binance]);
+    app.clock.advance(HOUR);
+    expect(await app.markets.refresh()).toMatchObject({ gone: ['Kraken'], alerts: 0 });
+    expect(outboxOf(app, chatA)).toHaveLength(0);
+    await app.core.refresh();
+    expect(await app.alerts.runDigests()).toBe(1);
+    const digest = JSON.parse(outboxOf(app, chatA)[0]!.replyJson);
+    expect(digest.fields.find((f: { label: string }) => f.label === 'Venues no longer listed').value).toBe(
+      "Kraken (no counted market in CoinGecko's tickers since 2026-11-22 13:00 UTC)",
+    );
+  });
+
+  it('does not name in the digest a venue that left and came back, and names one that left twice once', async () => {
+    const { cg, app } = await setup();
+    cg.setTickers([binance, kraken, dex]);
+    await app.markets.refresh();
+    for (const tickers of [[binance, dex], [binance, kraken, dex], [binance, kraken], [binance, kraken, dex], [binance, kraken]]) {
+      cg.setTickers(tickers);
+      app.clock.advance(HOUR);
+      await app.markets.refresh();
+    }
+    // Kraken left at 13:00 and came back at 14:00; Uniswap left at 15:00 and at 17:00, and is still away.
+    expect(app.markets.goneSince(0).map((g) => [g.venueName, g.atMs - Date.parse('2026-11-22T12:00:00Z')])).toEqual([['Uniswap V3 (Base)', 5 * HOUR]]);
+  });
+
+  it('announces a venue back after more than a week away, and not one back after an hour', async () => {
+    const { cg, app } = await setup();
+    cg.setTickers([binance, kraken]);
+    await app.markets.refresh();
+    app.clock.advance(HOUR);
+    await app.markets.refresh();
+    cg.setTickers([binance]);
+    app.clock.advance(HOUR);
+    await app.markets.refresh();
+    cg.setTickers([binance, kraken]);
+    app.clock.advance(HOUR);
+    expect(await app.markets.refresh()).toMatchObject({ listed: [], alerts: 0 });
+    cg.setTickers([binance]);
+    app.clock.advance(HOUR);
+    await app.markets.refresh();
+    app.clock.advance(8 * 24 * HOUR);
+    await app.markets.refresh();
+    cg.setTickers([binance, kraken]);
+    app.clock.advance(HOUR);
+    expect(await app.markets.refresh()).toMatchObject({ listed: ['Kraken'], alerts: 3 });
+  });
+
+  it('refuses listings for a chat with no subscription and stores nothing', async () => {
+    const { app } = await setup();
+    const lone: ChatRef = { platform: 'telegram', chatId: '-999', kind: 'group' };
+    const r = await app.runText('/opg alerts listings on', lone, moderator);
+    expect(r.kind).toBe('usage');
+    expect(app.services.listings!.listingsOn(lone)).toBeNull();
+    expect((await app.runText('/opg alerts listings maybe', chatA, moderator)).kind).toBe('usage');
+    expect(app.services.listings!.listingsOn(chatA)).toBe(true);
+  });
+});

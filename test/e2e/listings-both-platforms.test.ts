@@ -1,0 +1,170 @@
+/**
+ * New-listing alerts with the bot as `npm start` runs it (`src/main.ts`, a real process) against loopback
+ * stand-ins for the Telegram Bot API, Discord's REST and gateway, and CoinGecko (markets and tickers), with a
+ * real SQLite file. Tickers are read every second (`MARKETS_CRON`, node-cron's six-field form) so the test
+ * waits on readings, not hours. A moderator subscribes a supergroup and a channel; `/opg markets` answers on
+ * both; a venue appearing brings one alert to each chat; a restart, with yet another venue already listed
+ * when it comes back, announces nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { marketItem, startCoinGeckoServer, tickerItem, type CoinGeckoServer } from '../helpers/coingecko-server.js';
+import { bodyJson, CHANNEL_ID, GUILD_ID, MODERATOR_PERMISSIONS, startDiscordStandIn, type DiscordStandIn } from '../helpers/discord-server.js';
+import type { RecordedRequest } from '../helpers/http-server.js';
+import { NODE_ARGS, ROOT } from '../helpers/spawn.js';
+import { startTelegramServer, type BotApiCall, type TelegramServer } from '../helpers/telegram-server.js';
+import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
+import { tempDbPath } from '../helpers/temp-dir.js';
+
+const DISCORD_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.e2e-listing-token';
+const binance = tickerItem('binance', 'Binance');
+const kraken = tickerItem('kraken', 'Kraken', { target: 'USD', converted_volume: { usd: 40_000 }, cost_to_move_up_usd: 2_000, cost_to_move_down_usd: 3_000 });
+const bitget = tickerItem('bitget', 'Bitget', { converted_volume: { usd: 20_000 } });
+
+interface World {
+  tg: TelegramServer;
+  discord: DiscordStandIn;
+  cg: CoinGeckoServer;
+  env: Record<string, string>;
+}
+
+interface Bot {
+  child: ChildProcess;
+  exited: Promise<[number | null, string | null]>;
+  output(): string;
+}
+
+async function world(): Promise<World> {
+  const tg = await startTelegramServer();
+  onTestFinished(() => tg.close());
+  const discord = await startDiscordStandIn();
+  onTestFinished(() => discord.close());
+  const cg = await startCoinGeckoServer([marketItem()]);
+  cg.setTickers([binance]);
+  tg.setMember(supergroup.id, alice.id, 'administrator');
+  const env = {
+    PATH: process.env.PATH ?? '',
+    DOTENV_PATH: '/nonexistent/.env',
+    TELEGRAM_BOT_TOKEN: tg.token,
+    TELEGRAM_API_ROOT: tg.url,
+    DISCORD_TOKEN,
+    DISCORD_API_URL: discord.apiUrl,
+    DISCORD_GUILD_ID: GUILD_ID,
+    COINGECKO_API_URL: cg.url,
+    OG_RPC_URL: 'http://127.0.0.1:9',
+    OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
+    INDEX_CRON: '0 0 1 1 *',
+    REFRESH_CRON: '0 0 1 1 *',
+    MARKETS_CRON: '* * * * * *',
+    DATABASE_PATH: tempDbPath(),
+    LOG_LEVEL: 'info',
+  };
+  return { tg, discord, cg, env };
+}
+
+function startBot(w: World): Bot {
+  const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, 'src/main.ts')], { cwd: ROOT, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return { child, exited, output: () => output };
+}
+
+async function until<T>(what: string, probe: () => T | undefined, bot: Bot, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- bot output ---\n${bot.output().slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves once the bot has read the tickers `n` more times. */
+async function readings(w: World, n: number, bot: Bot): Promise<void> {
+  const target = w.cg.tickerCalls() + n;
+  await until(`${n} tickers readings`, () => (w.cg.tickerCalls() >= target ? true : undefined), bot);
+}
+
+const text = (c: BotApiCall) => String(c.params.text ?? '');
+const tgListings = (w: World) => w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG now trades on'));
+const isChannelPost = (r: RecordedRequest) => r.method === 'POST' && r.url === `/api/v10/channels/${CHANNEL_ID}/messages`;
+const discordListings = (w: World) => w.discord.rest.requests.filter(isChannelPost).filter((r) => JSON.stringify(bodyJson(r)).includes('OPG now trades on'));
+
+async function tgAsk(w: World, bot: Bot, update: Record<string, unknown>, expected: string): Promise<BotApiCall> {
+  const since = w.tg.calls.length;
+  w.tg.push(update);
+  return until(`a Telegram reply containing '${expected}'`, () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c).includes(expected)), bot);
+}
+
+async function discordAsk(w: World, bot: Bot, payload: Record<string, unknown>): Promise<Record<string, any>> {
+  const since = w.discord.rest.requests.length;
+  const { id, token } = w.discord.interact(payload);
+  const callback = await until(`the callback of interaction ${id}`, () => w.discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)), bot);
+  const answer = bodyJson(callback) as Record<string, any>;
+  if (answer.type !== 5) return answer.data;
+  const edit = await until(`the edit of interaction ${id}`, () => w.discord.rest.requests.slice(since).find((r) => r.method === 'PATCH' && r.url.includes(token)), bot);
+  return bodyJson(edit) as Record<string, any>;
+}
+
+describe('new-listing alerts on Telegram and Discord (npm start)', () => {
+  it('posts one listing alert per subscribed chat on each platform when a venue appears, and none after a restart', { timeout: 45_000 }, async () => {
+    const w = await world();
+    const bot = startBot(w);
+    await until('the Telegram front end polling', () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined), bot, 15_000);
+    await w.discord.waitForSession();
+
+    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }), 'Alerts are on in this chat');
+    const refused = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts listings off' }), 'Moderators only');
+    expect(text(refused)).not.toContain('Listing alerts off');
+    const subscribed = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS }));
+    expect(subscribed.embeds[0].title).toBe('Alerts are on in this chat');
+
+    // Both front ends answer `markets` from the stored reading.
+    await readings(w, 1, bot);
+    const tgMarkets = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg markets' }), 'OPG markets');
+    expect(text(tgMarkets)).toContain('1 market on 1 venue');
+    expect(text(tgMarkets)).toContain('CoinGecko tickers · as of');
+    const dcMarkets = await discordAsk(w, bot, w.discord.slash({ subcommand: 'markets' }));
+    expect(dcMarkets.embeds[0].title).toBe('OPG markets');
+    expect(JSON.stringify(dcMarkets.embeds[0])).toContain('Binance: $600K (100.00%)');
+
+    await readings(w, 2, bot);
+    expect(tgListings(w)).toHaveLength(0);
+    expect(discordListings(w)).toHaveLength(0);
+
+    w.cg.setTickers([binance, kraken]);
+    await until('a listing alert on both platforms', () => (tgListings(w).length > 0 && discordListings(w).length > 0 ? true : undefined), bot);
+    await readings(w, 3, bot);
+    expect(tgListings(w)).toHaveLength(1);
+    expect(discordListings(w)).toHaveLength(1);
+    const tgAlert = tgListings(w)[0]!;
+    expect(tgAlert.params.chat_id).toBe(supergroup.id);
+    // Kraken: $40,000 of $640,000 = 6.25%; depth 2,000 + 3,000.
+    expect(text(tgAlert)).toContain('Kraken: OPG/USD, 24h volume $40K (6.25% of all), ±2% depth $5K');
+    const embed = (bodyJson(discordListings(w)[0]!) as { embeds: Array<Record<string, any>> }).embeds[0]!;
+    expect(embed.title).toBe('OPG now trades on Kraken');
+
+    bot.child.kill('SIGTERM');
+    expect((await bot.exited)[0]).toBe(0);
+
+    // Bitget lists while the bot is down: the first reading after start records it and announces nothing.
+    w.cg.setTickers([binance, kraken, bitget]);
+    const again = startBot(w);
+    await w.discord.waitForSession(2);
+    await readings(w, 3, again);
+    const after = await tgAsk(w, again, messageUpdate({ chat: supergroup, from: bob, text: '/opg markets' }), 'OPG markets');
+    expect(text(after)).toContain('3 markets on 3 venues');
+    expect(tgListings(w)).toHaveLength(1);
+    expect(discordListings(w)).toHaveLength(1);
+    expect(again.output()).not.toContain(DISCORD_TOKEN);
+    again.child.kill('SIGTERM');
+    expect((await again.exited)[0]).toBe(0);
+  });
+});

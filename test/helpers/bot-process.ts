@@ -1,0 +1,163 @@
+/**
+ * The bot as `npm start` runs it (`src/main.ts` with npm start's node arguments, a real process) against
+ * loopback stand-ins for Telegram, Discord's REST and gateway, CoinGecko and the OpenGradient node, with a
+ * real SQLite file. Every request the stand-ins receive is checked against the platforms' published specs
+ * (discord-contract.ts, telegram-contract.ts); waits poll what the stand-ins recorded, with a deadline.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { onTestFinished } from 'vitest';
+import { marketChartBody, marketItem, startCoinGeckoServer, type CoinGeckoServer } from './coingecko-server.js';
+import { bodyJson, GUILD_ID, startDiscordStandIn, type DiscordStandIn } from './discord-server.js';
+import type { RecordedRequest } from './http-server.js';
+import { multipartBoundary, parseMultipart, type MultipartFile } from './multipart.js';
+import { entriesIn } from './og-chain.js';
+import { startOgNode, type OgNode } from './og-rpc-server.js';
+import { NODE_ARGS, ROOT } from './spawn.js';
+import { startTelegramServer, type BotApiCall, type TelegramServer } from './telegram-server.js';
+import { tempDbPath } from './temp-dir.js';
+
+export const DISCORD_TEST_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.process-secret-token';
+
+export interface World {
+  tg: TelegramServer;
+  discord: DiscordStandIn;
+  cg: CoinGeckoServer;
+  og: OgNode | null;
+  databasePath: string;
+  env: Record<string, string>;
+}
+
+export interface WorldOptions {
+  /** Serve CoinGecko's `market_chart` (history for charts) ending now. Default true. */
+  marketChart?: boolean;
+  /** Run an OpenGradient node whose last `chainBlocks` blocks (2 s apart) end now. Default: none (a closed port). */
+  chainBlocks?: number;
+  env?: Record<string, string>;
+}
+
+export async function startWorld(options: WorldOptions = {}): Promise<World> {
+  const tg = await startTelegramServer();
+  onTestFinished(() => tg.close());
+  const discord = await startDiscordStandIn();
+  onTestFinished(() => discord.close());
+  const cg = await startCoinGeckoServer([marketItem()]);
+  if (options.marketChart ?? true) cg.setMarketChart((days) => marketChartBody({ endMs: Date.now(), days }));
+  let og: OgNode | null = null;
+  if (options.chainBlocks) {
+    const head = options.chainBlocks;
+    const nowSec = Math.floor(Date.now() / 1000);
+    og = await startOgNode({ head, logsInBlock: (b) => entriesIn(b).map((e) => e.log), blockTimeSec: (b) => nowSec - 2 * (head - b) });
+    onTestFinished(() => og!.close());
+  }
+  const databasePath = tempDbPath();
+  const env = {
+    PATH: process.env.PATH ?? '',
+    DOTENV_PATH: '/nonexistent/.env',
+    TELEGRAM_BOT_TOKEN: tg.token,
+    TELEGRAM_API_ROOT: tg.url,
+    DISCORD_TOKEN: DISCORD_TEST_TOKEN,
+    DISCORD_API_URL: discord.apiUrl,
+    DISCORD_GUILD_ID: GUILD_ID,
+    COINGECKO_API_URL: cg.url,
+    OG_RPC_URL: og ? og.url : 'http://127.0.0.1:9',
+    OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
+    OG_CONFIRMATIONS: '0',
+    INDEX_CRON: '0 0 1 1 *',
+    DATABASE_PATH: databasePath,
+    LOG_LEVEL: 'info',
+    ...options.env,
+  };
+  return { tg, discord, cg, og, databasePath, env };
+}
+
+export interface BotProcess {
+  child: ChildProcess;
+  exited: Promise<[number | null, string | null]>;
+  output(): string;
+  /** pino lines at error level or above (50+). */
+  errorLines(): string[];
+}
+
+export function startBot(w: World): BotProcess {
+  const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, 'src/main.ts')], { cwd: ROOT, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  return {
+    child,
+    exited,
+    output: () => output,
+    errorLines: () =>
+      output.split('\n').filter((line) => {
+        if (!line.startsWith('{')) return false;
+        try {
+          return (JSON.parse(line) as { level?: number }).level! >= 50;
+        } catch {
+          return false;
+        }
+      }),
+  };
+}
+
+/** Polls `probe` until it returns something other than undefined, or fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => T | undefined, bot?: BotProcess, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${bot ? `\n--- bot output ---\n${bot.output().slice(-4000)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves once both front ends are up: Telegram polling and Discord's gateway session ready. */
+export async function bothReady(w: World, bot: BotProcess): Promise<void> {
+  await until('the Telegram front end polling', () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined), bot, 15_000);
+  await Promise.race([w.discord.waitForSession(), bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`)))]);
+}
+
+const REPLY_METHODS = new Set(['sendMessage', 'sendPhoto', 'editMessageText', 'editMessageMedia', 'answerCallbackQuery']);
+
+/** Sends a Telegram update and resolves with the bot's first reply call (message, photo or edit) after it. */
+export async function tgAsk(w: World, bot: BotProcess, update: Record<string, unknown>, timeoutMs = 10_000): Promise<BotApiCall> {
+  const since = w.tg.calls.length;
+  w.tg.push(update);
+  return until('a Telegram reply', () => w.tg.calls.slice(since).find((c) => REPLY_METHODS.has(c.method)), bot, timeoutMs);
+}
+
+export interface DiscordAnswer {
+  /** The interaction callback's type: 4 answered at once, 5 deferred, 6 deferred update, 7 updated. */
+  type: number;
+  /** The message JSON: the callback's `data`, or the deferred edit's body. */
+  data: { embeds?: Array<Record<string, any>>; flags?: number; components?: any[]; attachments?: any[] } & Record<string, unknown>;
+  /** The request that carried the message (callback or edit), for its file parts. */
+  request: RecordedRequest;
+}
+
+/** Dispatches an interaction through the gateway and resolves with its answer (the deferred edit if it was deferred). */
+export async function discordAsk(w: World, bot: BotProcess, payload: Record<string, unknown>, timeoutMs = 10_000): Promise<DiscordAnswer> {
+  const since = w.discord.rest.requests.length;
+  const { id, token } = w.discord.interact(payload);
+  const callback = await until(`the callback of interaction ${id}`, () => w.discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)), bot, timeoutMs);
+  const answer = bodyJson(callback) as { type: number; data?: DiscordAnswer['data'] };
+  if (answer.type !== 5 && answer.type !== 6) return { type: answer.type, data: answer.data ?? {}, request: callback };
+  const edit = await until(
+    `the edit of deferred interaction ${id}`,
+    () => w.discord.rest.requests.slice(since).find((r) => (r.method === 'PATCH' || r.method === 'POST') && r.url.includes(`/webhooks/`) && r.url.includes(token)),
+    bot,
+    timeoutMs,
+  );
+  return { type: answer.type, data: bodyJson(edit) as DiscordAnswer['data'], request: edit };
+}
+
+/** The file parts of a multipart request, by part name (`files[0]`, …). */
+export function fileParts(req: RecordedRequest): Record<string, MultipartFile> {
+  const boundary = multipartBoundary(req.headers['content-type']);
+  return boundary ? parseMultipart(req.raw, boundary).files : {};
+}

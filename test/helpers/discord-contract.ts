@@ -1,0 +1,297 @@
+/**
+ * What Discord's HTTP API refuses, checked on every request the Discord stand-in receives: the JSON body
+ * (or the `payload_json` part of a multipart body) against the operation's request schema in Discord's
+ * published OpenAPI 3.1 spec (test/fixtures/platform-specs, see its SOURCES.md), with ajv; plus the
+ * documented rules the schema lacks: content at most 2,000 characters, a message's embeds at most 6,000
+ * characters in all, no empty message (50006), and attachment ids that name a file part. A refusal is
+ * Discord's own answer: 400 `{"code":50035,"message":"Invalid Form Body","errors":{…}}` (or 50006).
+ * No vitest import: benchmarks use it too.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { multipartBoundary, parseMultipart } from './multipart.js';
+
+// ajv-formats is CommonJS with a default export that tsx and tsc see differently.
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => void;
+
+interface Operation {
+  requestBody?: { content: Record<string, { schema: unknown }> };
+}
+interface Spec {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, unknown> };
+}
+
+export interface DiscordRefusal {
+  status: 400;
+  body: { code: number; message: string; errors?: Record<string, unknown> };
+  /** One line per problem, naming the field: `embeds[0].title: Must be 256 or fewer in length.` */
+  problems: string[];
+}
+
+const SPEC_ID = 'discord-openapi';
+
+interface Compiled {
+  ajv: Ajv2020;
+  routes: Array<{ pattern: RegExp; template: string; operations: Record<string, Operation> }>;
+  validators: Map<string, ValidateFunction>;
+}
+
+let compiled: Compiled | undefined;
+function load(): Compiled {
+  if (compiled) return compiled;
+  const spec = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/platform-specs/discord-openapi.json', import.meta.url)), 'utf8')) as Spec;
+  const ajv = new Ajv2020({ strict: false, allowUnionTypes: true, allErrors: true, validateFormats: true });
+  addFormats(ajv);
+  ajv.addFormat('snowflake', /^(0|[1-9][0-9]{0,19})$/);
+  ajv.addFormat('nonce', /^.{0,25}$/);
+  ajv.addKeyword('x-discord-union');
+  ajv.addSchema({ $id: SPEC_ID, components: spec.components });
+  const routes = Object.entries(spec.paths).map(([template, operations]) => ({
+    template,
+    pattern: new RegExp(`^${template.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+    operations,
+  }));
+  // Literal segments first, so `/messages/@original` is not taken for `/messages/{message_id}`.
+  routes.sort((a, b) => (a.template.match(/\{/g)?.length ?? 0) - (b.template.match(/\{/g)?.length ?? 0));
+  compiled = { ajv, routes, validators: new Map() };
+  return compiled;
+}
+
+/** Rewrites the spec's local `#/components/...` references to the registered document. */
+function rebase(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(rebase);
+  if (schema === null || typeof schema !== 'object') return schema;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    out[key] = key === '$ref' && typeof value === 'string' && value.startsWith('#/') ? `${SPEC_ID}${value}` : rebase(value);
+  }
+  return out;
+}
+
+function validatorFor(method: string, template: string, operation: Operation): ValidateFunction | null {
+  const c = load();
+  const key = `${method} ${template}`;
+  const known = c.validators.get(key);
+  if (known) return known;
+  const schema = operation.requestBody?.content['application/json']?.schema;
+  if (!schema) return null;
+  const validate = c.ajv.compile(rebase(schema) as object);
+  c.validators.set(key, validate);
+  return validate;
+}
+
+/** The operations the bot sends bodies to, compiled ahead so a first request is not slowed by ajv. */
+const BOT_OPERATIONS: ReadonlyArray<readonly [string, string]> = [
+  ['put', '/applications/{application_id}/commands'],
+  ['put', '/applications/{application_id}/guilds/{guild_id}/commands'],
+  ['post', '/interactions/{interaction_id}/{interaction_token}/callback'],
+  ['patch', '/webhooks/{webhook_id}/{webhook_token}/messages/@original'],
+  ['post', '/webhooks/{webhook_id}/{webhook_token}'],
+  ['post', '/channels/{channel_id}/messages'],
+];
+
+/** Compiles the request schemas of every operation the bot uses (once per process). */
+export function prepareDiscordContract(): void {
+  const c = load();
+  for (const [method, template] of BOT_OPERATIONS) {
+    const route = c.routes.find((r) => r.template === template);
+    const operation = route?.operations[method];
+    if (!operation) throw new Error(`Discord's spec has no ${method.toUpperCase()} ${template}`);
+    validatorFor(method, template, operation);
+  }
+}
+
+export interface DiscordRequestInput {
+  method: string;
+  /** The request path after the API root and version, such as `/channels/1/messages`. */
+  path: string;
+  contentType: string | undefined;
+  raw: Buffer;
+}
+
+/** Discord's 400 for this request, or null when Discord would accept it. */
+export function discordRefusal({ method, path, contentType, raw }: DiscordRequestInput): DiscordRefusal | null {
+  const c = load();
+  const route = c.routes.find((r) => r.pattern.test(path) && r.operations[method.toLowerCase()]);
+  if (!route) return null;
+  const operation = route.operations[method.toLowerCase()]!;
+  if (!operation.requestBody) return null;
+
+  let body: unknown;
+  let fileParts: Record<string, { filename: string }> = {};
+  const boundary = multipartBoundary(contentType);
+  try {
+    if (boundary) {
+      const form = parseMultipart(raw, boundary);
+      fileParts = form.files;
+      body = form.fields.payload_json === undefined ? {} : JSON.parse(form.fields.payload_json);
+    } else {
+      body = raw.length === 0 ? null : JSON.parse(raw.toString('utf8'));
+    }
+  } catch {
+    return invalid([{ path: '', message: 'The request body contains invalid JSON.', code: 50109 }]);
+  }
+  if (body === null) return null;
+
+  const validate = validatorFor(method.toLowerCase(), route.template, operation);
+  const problems: Problem[] = [];
+  if (validate && !validate(normalize(body))) problems.push(...fromAjv(validate.errors ?? []));
+  problems.push(...documentedRules(method, route.template, body, fileParts));
+  if (problems.some((p) => p.code === 50006)) {
+    return { status: 400, body: { code: 50006, message: 'Cannot send an empty message' }, problems: ['Cannot send an empty message'] };
+  }
+  return problems.length === 0 ? null : invalid(problems);
+}
+
+interface Problem {
+  path: string;
+  message: string;
+  code?: number | string;
+}
+
+function invalid(problems: Problem[]): DiscordRefusal {
+  const errors: Record<string, unknown> = {};
+  for (const p of problems) {
+    let node = errors;
+    for (const segment of p.path.split(/[.[\]]+/).filter(Boolean)) node = (node[segment] ??= {}) as Record<string, unknown>;
+    ((node._errors ??= []) as unknown[]).push({ code: String(p.code ?? 'BASE_TYPE_INVALID'), message: p.message });
+  }
+  return {
+    status: 400,
+    body: { code: 50035, message: 'Invalid Form Body', errors },
+    problems: problems.map((p) => `${p.path || '(body)'}: ${p.message}`),
+  };
+}
+
+/**
+ * discord.js sends a few integer fields as strings (permissions, flags): Discord accepts them, the spec
+ * types them integer, and ajv's `coerceTypes` would break `oneOf [null, integer]`; convert them instead.
+ */
+function normalize(body: unknown): unknown {
+  if (Array.isArray(body)) return body.map(normalize);
+  if (body === null || typeof body !== 'object') return body;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    out[key] = (key === 'default_member_permissions' || key === 'flags') && typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : normalize(value);
+  }
+  return out;
+}
+
+/** ajv's errors as fields; of an `anyOf`, the branch that got furthest. */
+function fromAjv(errors: readonly ErrorObject[]): Problem[] {
+  const leaves = errors.filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'allOf');
+  const deepest = Math.max(0, ...leaves.map((e) => e.instancePath.split('/').length));
+  const chosen = leaves.filter((e) => e.instancePath.split('/').length === deepest);
+  const seen = new Set<string>();
+  const problems: Problem[] = [];
+  for (const e of chosen.length > 0 ? chosen : errors) {
+    const path = e.instancePath.split('/').filter(Boolean).join('.');
+    const field = e.keyword === 'additionalProperties' ? `${path ? `${path}.` : ''}${String(e.params.additionalProperty)}` : path;
+    const message = e.keyword === 'maxLength' ? `Must be ${String(e.params.limit)} or fewer in length.` : e.keyword === 'additionalProperties' ? 'Unknown field.' : (e.message ?? 'invalid');
+    const key = `${field}|${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push({ path: field, message, code: e.keyword === 'maxLength' ? 'BASE_TYPE_MAX_LENGTH' : 'BASE_TYPE_INVALID' });
+  }
+  return problems;
+}
+
+interface MessageLike {
+  content?: unknown;
+  embeds?: Array<Record<string, unknown>>;
+  components?: unknown[];
+  attachments?: Array<{ id?: unknown; filename?: unknown }>;
+  sticker_ids?: unknown[];
+  poll?: unknown;
+}
+
+/** The message a request carries, where `prefix` names it in error paths. */
+function messageOf(method: string, template: string, body: Record<string, unknown>): { message: MessageLike; prefix: string; create: boolean } | null {
+  if (template.endsWith('/callback')) {
+    const type = body.type;
+    if ((type === 4 || type === 7) && body.data && typeof body.data === 'object') return { message: body.data as MessageLike, prefix: 'data.', create: type === 4 };
+    return null;
+  }
+  if (template === '/channels/{channel_id}/messages' && method === 'POST') return { message: body, prefix: '', create: true };
+  if (template === '/webhooks/{webhook_id}/{webhook_token}' && method === 'POST') return { message: body, prefix: '', create: true };
+  if (template.startsWith('/webhooks/{webhook_id}/{webhook_token}/messages/')) return { message: body, prefix: '', create: false };
+  if (template.startsWith('/channels/{channel_id}/messages/') && method === 'PATCH') return { message: body, prefix: '', create: false };
+  return null;
+}
+
+/** Application command and option names: 1-32 of letters, digits, `-`, `_`, `'`, lower-case where a case exists. */
+const COMMAND_NAME = /^[-_'\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
+
+function commandNameProblems(options: unknown, path: string): Problem[] {
+  if (!Array.isArray(options)) return [];
+  const problems: Problem[] = [];
+  for (const [i, o] of options.entries()) {
+    const option = o as { name?: unknown; type?: unknown; options?: unknown };
+    const name = String(option.name ?? '');
+    // Chat-input commands and every option: user and message commands may have spaces and capitals.
+    const chatInput = option.type === undefined || option.type === 1 || path !== '';
+    if (chatInput && (!COMMAND_NAME.test(name) || name !== name.toLowerCase())) {
+      problems.push({ path: `${path}${i}.name`, message: `Command name is invalid: ${name}`, code: 'APPLICATION_COMMAND_INVALID_NAME' });
+    }
+    problems.push(...commandNameProblems(option.options, `${path}${i}.options.`));
+  }
+  return problems;
+}
+
+function documentedRules(method: string, template: string, body: unknown, fileParts: Record<string, { filename: string }>): Problem[] {
+  if (template.endsWith('/commands') && method.toUpperCase() === 'PUT') return commandNameProblems(body, '');
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return [];
+  const found = messageOf(method.toUpperCase(), template, body as Record<string, unknown>);
+  if (!found) return [];
+  const { message, prefix, create } = found;
+  const problems: Problem[] = [];
+  if (typeof message.content === 'string' && [...message.content].length > 2000) {
+    problems.push({ path: `${prefix}content`, message: 'Must be 2000 or fewer in length.', code: 'BASE_TYPE_MAX_LENGTH' });
+  }
+  const embeds = Array.isArray(message.embeds) ? message.embeds : [];
+  const total = embeds.reduce((sum, e) => sum + embedCharacters(e), 0);
+  if (total > 6000) problems.push({ path: `${prefix}embeds`, message: `Embed size exceeds maximum size of 6000 (${total}).`, code: 'MAX_EMBED_SIZE_EXCEEDED' });
+  const uploaded = Object.keys(fileParts);
+  const attachments = Array.isArray(message.attachments) ? message.attachments : [];
+  for (const [i, a] of attachments.entries()) {
+    const id = String(a.id);
+    const isNewUpload = /^\d{1,2}$/.test(id);
+    if (isNewUpload && !fileParts[`files[${id}]`]) {
+      problems.push({ path: `${prefix}attachments.${i}.id`, message: `Attachment id ${id} names no uploaded file part (files[${id}]).`, code: 'ATTACHMENT_NOT_FOUND' });
+    }
+  }
+  const filenames = new Set([...Object.values(fileParts).map((f) => f.filename), ...attachments.map((a) => String(a.filename ?? ''))]);
+  for (const [i, e] of embeds.entries()) {
+    for (const slot of ['image', 'thumbnail'] as const) {
+      const url = (e[slot] as { url?: unknown } | undefined)?.url;
+      if (typeof url === 'string' && url.startsWith('attachment://') && !filenames.has(url.slice('attachment://'.length))) {
+        problems.push({ path: `${prefix}embeds.${i}.${slot}.url`, message: `No attachment named ${url.slice('attachment://'.length)}.`, code: 'ATTACHMENT_NOT_FOUND' });
+      }
+    }
+  }
+  const empty =
+    !(typeof message.content === 'string' && message.content.length > 0) &&
+    embeds.length === 0 &&
+    uploaded.length === 0 &&
+    !(Array.isArray(message.components) && message.components.length > 0) &&
+    !(Array.isArray(message.sticker_ids) && message.sticker_ids.length > 0) &&
+    message.poll === undefined;
+  if (create && empty) problems.push({ path: '', message: 'Cannot send an empty message', code: 50006 });
+  return problems;
+}
+
+/** Characters that count toward an embed's 6,000: title, description, field names and values, footer, author. */
+export function embedCharacters(embed: Record<string, unknown>): number {
+  const len = (v: unknown) => (typeof v === 'string' ? [...v].length : 0);
+  const fields = Array.isArray(embed.fields) ? (embed.fields as Array<{ name?: unknown; value?: unknown }>) : [];
+  return (
+    len(embed.title) +
+    len(embed.description) +
+    fields.reduce((sum, f) => sum + len(f.name) + len(f.value), 0) +
+    len((embed.footer as { text?: unknown } | undefined)?.text) +
+    len((embed.author as { name?: unknown } | undefined)?.name)
+  );
+}

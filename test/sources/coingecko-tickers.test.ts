@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { RateLimitedError, UpstreamError } from '../../src/core/errors.js';
+import { createCoinGeckoSource } from '../../src/sources/coingecko.js';
+import { fetchTickers, parseTickersPage } from '../../src/sources/coingecko-tickers.js';
+import { createTestClock } from '../helpers/clock.js';
+import { marketItem, startCoinGeckoServer, tickerItem } from '../helpers/coingecko-server.js';
+import { createTestApp, member, testChat } from '../helpers/app.js';
+import { sendJson } from '../helpers/http-server.js';
+
+async function setup(tickers: unknown[]) {
+  const server = await startCoinGeckoServer([marketItem()]);
+  server.setTickers(tickers);
+  const clock = createTestClock();
+  const source = createCoinGeckoSource({ apiUrl: server.url, apiKey: 'CG-demo-key', plan: 'demo', coinId: 'opengradient', clock, timeoutMs: 2_000 });
+  return { server, clock, source };
+}
+
+const page = (tickers: unknown[]) => ({ name: 'OpenGradient', tickers });
+const refusal = (raw: Record<string, unknown>) => {
+  try {
+    parseTickersPage(page([tickerItem('binance', 'Binance'), raw]));
+  } catch (err) {
+    expect(err).toBeInstanceOf(UpstreamError);
+    return (err as Error).message;
+  }
+  throw new Error('accepted');
+};
+
+describe('CoinGecko tickers', () => {
+  it('reads every field a figure needs, and keeps every null CoinGecko sends as missing', () => {
+    const [t] = parseTickersPage(
+      page([
+        tickerItem('uniswap-v3-base', 'Uniswap V3 (Base)', {
+          target: '0x833589FCD6EDB6E08F4C7C32D4F71B54BDA02913',
+          converted_volume: null,
+          trust_score: null,
+          bid_ask_spread_percentage: null,
+          cost_to_move_up_usd: null,
+          cost_to_move_down_usd: undefined,
+          last_traded_at: null,
+        }),
+      ]),
+    );
+    expect(t).toEqual({
+      venueId: 'uniswap-v3-base',
+      venueName: 'Uniswap V3 (Base)',
+      base: 'OPG',
+      target: '0x833589FCD6EDB6E08F4C7C32D4F71B54BDA02913',
+      volumeUsd: null,
+      trust: null,
+      spreadPct: null,
+      depthUpUsd: null,
+      depthDownUsd: null,
+      anomaly: false,
+      stale: false,
+      lastTradedAtMs: null,
+    });
+    const [cex] = parseTickersPage(page([tickerItem('binance', 'Binance')]));
+    expect(cex).toMatchObject({ volumeUsd: 600_000, trust: 'green', spreadPct: 0.1, depthUpUsd: 20_000, depthDownUsd: 30_000, lastTradedAtMs: Date.parse('2026-11-22T11:58:00Z') });
+  });
+
+  it('refuses a ticker with a bad field, naming the ticker and the field', () => {
+    expect(refusal(tickerItem('x', 'X', { trust_score: 'blue' }))).toContain("field 'tickers[1].trust_score'");
+    expect(refusal(tickerItem('x', 'X', { cost_to_move_down_usd: -5 }))).toContain("field 'tickers[1].cost_to_move_down_usd'");
+    expect(refusal(tickerItem('x', 'X', { converted_volume: { usd: Number.NaN } }))).toContain("field 'tickers[1].converted_volume.usd'");
+    expect(refusal(tickerItem('x', 'X', { market: { name: 'X' } }))).toContain("field 'tickers[1].market.identifier'");
+    expect(refusal(tickerItem('x', 'X', { is_anomaly: undefined }))).toContain("field 'tickers[1].is_anomaly'");
+    expect(() => parseTickersPage({ error: 'coin not found' })).toThrow("field 'tickers'");
+    expect(() => parseTickersPage([])).toThrow(UpstreamError);
+  });
+
+  it('reads pages until one comes back short, with the key header, and stops at the page cap saying so', async () => {
+    const all = Array.from({ length: 201 }, (_, i) => tickerItem(`venue-${i}`, `Venue ${i}`));
+    const { server, source } = await setup(all);
+    const read = await fetchTickers(source, 'opengradient');
+    expect(read).toMatchObject({ pages: 3, truncated: false });
+    expect(read.tickers).toHaveLength(201);
+    expect(server.requests.every((r) => r.headers['x-cg-demo-api-key'] === 'CG-demo-key')).toBe(true);
+    const capped = await fetchTickers(source, 'opengradient', 2);
+    expect(capped).toMatchObject({ pages: 2, truncated: true });
+    expect(capped.tickers).toHaveLength(200);
+  });
+
+  it('says the figures cover the busiest markets only when there are more pages than it reads', async () => {
+    const { source } = await setup(Array.from({ length: 100 }, () => tickerItem('binance', 'Binance')));
+    expect(await fetchTickers(source, 'opengradient', 1)).toMatchObject({ truncated: true });
+    // Exactly 100 tickers: a second, empty page is read, and the reading is complete.
+    expect(await fetchTickers(source, 'opengradient')).toMatchObject({ pages: 2, truncated: false });
+  });
+
+  it('on a 429 keeps the last good reading and makes no call before Retry-After has passed', async () => {
+    const server = await startCoinGeckoServer([marketItem()]);
+    server.setTickers([tickerItem('binance', 'Binance')]);
+    const app = createTestApp({ env: { COINGECKO_API_URL: server.url } });
+    await app.markets.refresh();
+    server.fail((_req, res) => sendJson(res, 429, { status: { error_code: 429, error_message: "You've exceeded the Rate Limit" } }, { 'retry-after': '600' }));
+    app.clock.advance(3_600_000);
+    const calls = server.requests.length;
+    expect((await app.markets.refresh()).status).toBe('failed');
+    expect(app.markets.current().error).toBe(new RateLimitedError('CoinGecko', 600_000).message);
+    expect(server.requests.length).toBe(calls + 1);
+    expect((await app.markets.refresh()).status).toBe('skipped');
+    expect(server.requests.length).toBe(calls + 1);
+    const r = await app.runText('/opg markets', testChat, member);
+    expect(r.fields.find((f) => f.label === 'Markets')?.value).toBe('1 market on 1 venue');
+    expect(r.notices[0]).toContain('Stale: venue data last read 1 h ago');
+  });
+});
