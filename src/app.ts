@@ -23,6 +23,7 @@ import { openDatabase, type Database } from './db/open.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
 import { fetchMarketChart } from './sources/market-chart.js';
 import { createInferenceStore } from './db/inference-store.js';
+import { createParticipantStore } from './db/participant-store.js';
 import { createListingAlertStore } from './db/listing-alert-store.js';
 import { createMarketsStore } from './db/markets-store.js';
 import { createMarkets, type MarketsService } from './core/markets.js';
@@ -98,6 +99,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
   });
   const og = config.opengradient;
   const inferenceStore = createInferenceStore(database);
+  const participantStore = createParticipantStore(database);
   const indexer = createInferenceIndexer({
     rpc: createOgRpc({ url: og.rpcUrl, clock, dispatcher, timeoutMs: httpTimeoutMs && httpTimeoutMs * 2 }),
     explorer: createExplorerSource({ apiUrl: og.explorerApiUrl, clock, dispatcher, timeoutMs: httpTimeoutMs }),
@@ -108,6 +110,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     confirmations: og.confirmations,
     contracts: og.contracts,
     range: { maxBlocks: og.logRangeMaxBlocks },
+    participants: { store: participantStore, teeRegistries: og.teeRegistryContracts, taskScheduler: og.taskSchedulerContract },
   });
   const listingStore = createListingAlertStore(database);
   let wakeDispatcher = () => {};
@@ -134,6 +137,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     alerts,
     inferences: { hourly: (sinceMs) => inferenceStore.hourly(sinceMs) },
     indexer,
+    participants: participantStore,
     markets,
     listings: {
       listingsOn: (chat) => listingStore.listingsOn(chat.platform, chat.chatId),

@@ -6,6 +6,7 @@ import type { AlertSettings } from './alert-settings.js';
 import type { ChartService } from './charts/chart-service.js';
 import type { InferenceIndex, InferenceReader } from './inferences.js';
 import type { ListingSettings, MarketsService } from './markets.js';
+import type { ParticipantReader } from './participants.js';
 
 export type { IndexerStatus, InferenceHour, InferenceIndex, InferenceReader, ModeCounts, NetworkActivity } from './inferences.js';
 
@@ -14,6 +15,8 @@ export interface Services {
   inferences: InferenceReader;
   /** The indexer's totals and progress, for `inferences`, `stats` and `supply`. */
   indexer: InferenceIndex;
+  /** Callers, TEE operators and workflow developers, for `network`, `stats` and the callers chart. */
+  participants: ParticipantReader;
   /** History fills and PNG rendering for `chart`. */
   charts: ChartService;
   /** Subscriptions and thresholds, for the `alerts` commands, `volume` and the ratio chart. */

@@ -133,8 +133,8 @@ describe('chart', () => {
     const { app, cg } = await setup();
     const bad = await app.runText('chart marketcap', testChat, member);
     expect(bad.kind).toBe('usage');
-    expect(bad.title).toBe('metric must be one of: ratio, price, volume, mcap, inferences, venues.');
-    expect(bad.lines).toEqual(['Usage: /opg chart [ratio|price|volume|mcap|inferences|venues] [24h|7d|30d|90d]']);
+    expect(bad.title).toBe('metric must be one of: ratio, price, volume, mcap, inferences, venues, callers.');
+    expect(bad.lines).toEqual(['Usage: /opg chart [ratio|price|volume|mcap|inferences|venues|callers] [24h|7d|30d|90d]']);
     const range = await app.runText('chart price 1y', testChat, member);
     expect(range.title).toBe('range must be one of: 24h, 7d, 30d, 90d.');
     expect(bad.image).toBeUndefined();
