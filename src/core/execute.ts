@@ -9,6 +9,7 @@ import type { Core } from './core.js';
 import { age } from './format.js';
 import type { Logger } from './logger.js';
 import { reply, type Reply } from './reply.js';
+import type { CommandOutcome } from './telemetry.js';
 
 /**
  * The one error boundary every front end runs a command through: `resolve` parses or validates the
@@ -25,6 +26,23 @@ export async function runCommand(resolve: () => ParsedText | Promise<ParsedText>
 
 /** Checks access, makes sure there is a snapshot (one shared refresh on a cold start), then runs. */
 export async function execute(parsed: ParsedText, ctx: CommandContext): Promise<Reply> {
+  const telemetry = ctx.services.telemetry;
+  if (!telemetry) return run(parsed, ctx);
+  const startedAt = performance.now();
+  let outcome: CommandOutcome = 'error';
+  try {
+    const answer = await run(parsed, ctx);
+    outcome = answer.kind === 'info' ? 'ok' : answer.kind;
+    return answer;
+  } catch (err) {
+    if (err instanceof UserInputError) outcome = 'usage';
+    throw err;
+  } finally {
+    telemetry.commandRan(ctx.chat.platform, commandPath(parsed.def), outcome, performance.now() - startedAt);
+  }
+}
+
+async function run(parsed: ParsedText, ctx: CommandContext): Promise<Reply> {
   const { def, args } = parsed;
   if (def.access === 'moderator' && !(await ctx.actor.isModerator())) {
     return reply({
