@@ -1,7 +1,11 @@
 /**
  * The alert outbox as an operator sees it: rows waiting for delivery, per platform. Counted from the
- * partial index of unsent rows (`alert_outbox_unsent`), joined to active subscriptions, so rows of a
- * paused chat (which the dispatcher never tries) do not read as an outbox that does not drain.
+ * partial index of unsent rows (`alert_outbox_unsent`), each looked up in active subscriptions, so rows of
+ * a paused chat (which the dispatcher never tries) do not read as an outbox that does not drain.
+ *
+ * The CROSS JOIN keeps SQLite from driving the count from the subscriptions: the cost follows the rows
+ * waiting (nothing for an empty outbox), not the number of chats. With 100,000 waiting it is tens of ms
+ * (see `npm run bench -- operations`), which is why it is refreshed off the scrape path.
  */
 import type { Platform } from '../core/command.js';
 import type { Database } from './open.js';
@@ -14,7 +18,7 @@ export interface OutboxStats {
 export function createOutboxStats(database: Database): OutboxStats {
   const pending = database.sqlite.prepare(
     `SELECT s.platform AS platform, count(*) AS n
-     FROM alert_outbox o INDEXED BY alert_outbox_unsent JOIN alert_subscriptions s ON s.id = o.subscription_id
+     FROM alert_outbox o INDEXED BY alert_outbox_unsent CROSS JOIN alert_subscriptions s ON s.id = o.subscription_id
      WHERE o.sent_at_ms IS NULL AND o.failed_at_ms IS NULL AND s.status = 'active'
      GROUP BY s.platform`,
   );

@@ -72,8 +72,13 @@ export function createOperations(options: OperationsOptions): Operations {
       marketFetchedAtMs = () => market().fetchedAtMs;
       metrics.indexerState(indexerFigures(app.indexer));
 
+      // The outbox gauge is recounted on a timer, never by a scrape, and only while someone scrapes: an
+      // endpoint nobody reads costs nothing.
       const outbox = createOutboxStats(app.database);
+      const intervalMs = options.outboxIntervalMs ?? 10_000;
+      let lastScrapeAtMs = clock.now();
       const recount = () => {
+        if (clock.now() - lastScrapeAtMs > 12 * intervalMs) return;
         try {
           metrics.outboxPending(outbox.pendingByPlatform());
         } catch (err) {
@@ -81,7 +86,7 @@ export function createOperations(options: OperationsOptions): Operations {
         }
       };
       recount();
-      outboxTimer = setInterval(recount, options.outboxIntervalMs ?? 10_000);
+      outboxTimer = setInterval(recount, intervalMs);
       outboxTimer.unref();
 
       const json = (status: number, body: object) => ({
@@ -103,6 +108,7 @@ export function createOperations(options: OperationsOptions): Operations {
         return json(body.status === 'ok' ? 200 : 503, body);
       });
       server.route('GET', '/metrics', async () => {
+        lastScrapeAtMs = clock.now();
         const { contentType, body } = await metrics.scrape();
         return { status: 200, body: scrub(body), contentType };
       });
