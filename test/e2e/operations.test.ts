@@ -17,6 +17,7 @@ import { openDatabase } from '../../src/db/open.js';
 import { createMarketStore } from '../../src/db/market-store.js';
 import { marketWithRatio } from '../helpers/alerts.js';
 import { marketItem, startCoinGeckoServer, type CoinGeckoServer } from '../helpers/coingecko-server.js';
+import { GUILD_ID, startDiscordStandIn } from '../helpers/discord-server.js';
 import { sendJson } from '../helpers/http-server.js';
 import { NODE_ARGS, ROOT } from '../helpers/spawn.js';
 import { startTelegramServer, type BotApiCall, type TelegramServer } from '../helpers/telegram-server.js';
@@ -193,6 +194,35 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
     // Bounded labels: no chat or user id anywhere, and no secret.
     for (const id of [supergroup.id, alice.id, bob.id]) expect(scrape).not.toContain(String(id));
     expect(scrape).not.toContain(w.tg.token);
+
+    bot.child.kill('SIGTERM');
+    expect((await bot.exited)[0]).toBe(0);
+  });
+
+  it('names the Discord gateway among its readiness checks and counts Discord commands under their platform', { timeout: 45_000 }, async () => {
+    const discord = await startDiscordStandIn();
+    onTestFinished(() => discord.close());
+    const w = await world({ DISCORD_TOKEN: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.ops-e2e-secret', DISCORD_API_URL: discord.apiUrl, DISCORD_GUILD_ID: GUILD_ID });
+    const bot = startBot(w);
+    const base = await bot.endpoint();
+    await Promise.race([discord.waitForSession(), bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`)))]);
+    const ready = await until('/readyz 200', async () => {
+      const r = await get(`${base}/readyz`);
+      return r.status === 200 ? (JSON.parse(r.body) as { checks: Array<{ name: string; state: string }> }) : undefined;
+    }, bot, 20_000);
+    expect(ready.checks.map((c) => `${c.name}:${c.state}`)).toEqual(['store:open', 'telegram:connected', 'discord:connected', 'market:fresh']);
+
+    const since = discord.rest.requests.length;
+    const { id } = discord.interact(discord.slash({ subcommand: 'stats' }));
+    await until('the answer to /opg stats', () => discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)), bot);
+    const scrape = await until('the Discord command counted', async () => {
+      const s = (await get(`${base}/metrics`)).body;
+      return sample(s, 'opg_commands_total{platform="discord",command="stats",outcome="ok"}') === 1 ? s : undefined;
+    }, bot);
+    expect(sumOf(scrape, 'opg_commands_total', ['platform="telegram"'])).toBe(0);
+    expect(sample(scrape, 'opg_alert_outbox_pending{platform="discord"}')).toBe(0);
+    expect(scrape).not.toContain('ops-e2e-secret');
+    expect(scrape).not.toContain(GUILD_ID);
 
     bot.child.kill('SIGTERM');
     expect((await bot.exited)[0]).toBe(0);
