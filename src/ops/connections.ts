@@ -29,7 +29,11 @@ export function connectionState(platform: Platform): ConnectionState {
   };
 }
 
-/** Follows long polling: a failed `getUpdates` reads as reconnecting until one succeeds again. */
+/**
+ * Follows long polling: a failed `getUpdates` reads as reconnecting until one succeeds again. With no
+ * updates waiting, that answer comes at the end of the long poll (30 s), so a blip reads as not ready
+ * for up to that long: the bot does not know it is connected again before Telegram answers.
+ */
 export function watchTelegram(bot: Bot, state: ConnectionState, metrics: Pick<OpsMetrics, 'rateLimited'> | null): void {
   bot.api.config.use(async (prev, method, payload, signal) => {
     try {

@@ -48,9 +48,12 @@ export interface HttpServer {
   route(method: Method, path: string, handler: RouteHandler, options?: RouteOptions): void;
   /** Starts listening; resolves with the address actually bound (port 0 picks a free one). */
   listen(): Promise<{ host: string; port: number }>;
-  /** Stops accepting, closes idle connections, and resolves once in-flight answers are done. */
+  /** Stops accepting, closes idle connections, and resolves once in-flight answers are done (at most 2 s). */
   close(): Promise<void>;
 }
+
+/** Answers in flight get this long to finish when the server closes. */
+const CLOSE_GRACE_MS = 2_000;
 
 interface Route {
   handler: RouteHandler;
@@ -130,6 +133,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
         if (!server.listening) return resolve();
         server.close(() => resolve());
         server.closeIdleConnections();
+        // A stop must not wait out a client that keeps a request open.
+        setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
       });
     },
   };
