@@ -9,7 +9,6 @@ import type { Core } from './core.js';
 import { age } from './format.js';
 import type { Logger } from './logger.js';
 import { reply, type Reply } from './reply.js';
-import type { CommandOutcome } from './telemetry.js';
 
 /**
  * The one error boundary every front end runs a command through: `resolve` parses or validates the
@@ -17,32 +16,25 @@ import type { CommandOutcome } from './telemetry.js';
  * Whatever is thrown becomes a reply, so this always resolves and a person never sees a stack trace.
  */
 export async function runCommand(resolve: () => ParsedText | Promise<ParsedText>, ctx: CommandContext, logger: Logger): Promise<Reply> {
+  const startedAt = performance.now();
+  let command = UNRESOLVED;
+  let answer: Reply;
   try {
-    return await execute(await resolve(), ctx);
+    const parsed = await resolve();
+    command = commandPath(parsed.def);
+    answer = await execute(parsed, ctx);
   } catch (err) {
-    return errorReply(err, ctx.core, logger);
+    answer = errorReply(err, ctx.core, logger);
   }
+  ctx.services.telemetry?.commandRan(ctx.chat.platform, command, answer.kind === 'info' ? 'ok' : answer.kind, performance.now() - startedAt);
+  return answer;
 }
+
+/** The command label of input that named no command (an unknown word, a malformed slash command). */
+export const UNRESOLVED = '(unresolved)';
 
 /** Checks access, makes sure there is a snapshot (one shared refresh on a cold start), then runs. */
 export async function execute(parsed: ParsedText, ctx: CommandContext): Promise<Reply> {
-  const telemetry = ctx.services.telemetry;
-  if (!telemetry) return run(parsed, ctx);
-  const startedAt = performance.now();
-  let outcome: CommandOutcome = 'error';
-  try {
-    const answer = await run(parsed, ctx);
-    outcome = answer.kind === 'info' ? 'ok' : answer.kind;
-    return answer;
-  } catch (err) {
-    if (err instanceof UserInputError) outcome = 'usage';
-    throw err;
-  } finally {
-    telemetry.commandRan(ctx.chat.platform, commandPath(parsed.def), outcome, performance.now() - startedAt);
-  }
-}
-
-async function run(parsed: ParsedText, ctx: CommandContext): Promise<Reply> {
   const { def, args } = parsed;
   if (def.access === 'moderator' && !(await ctx.actor.isModerator())) {
     return reply({

@@ -145,6 +145,7 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
     await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }), 'already has a 7x threshold');
     await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts cooldown 0' }), 'Cooldown off');
     await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg stats' }), 'OPG stats');
+    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg moon' }), 'Unknown command: moon');
 
     // The first refreshes after subscribing record each threshold's side at 0.8x; only then can one be crossed.
     const seen = w.cg.marketCalls() + 2;
@@ -173,8 +174,11 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
     expect(sample(scrape, cmd('alerts add', 'usage'))).toBe(1);
     expect(sample(scrape, cmd('alerts cooldown', 'ok'))).toBe(1);
     expect(sample(scrape, cmd('stats', 'ok'))).toBe(1);
-    expect(sumOf(scrape, 'opg_commands_total')).toBe(6);
-    expect(sample(scrape, 'opg_command_duration_seconds_count{platform="telegram"}')).toBe(6);
+    // Input that names no command is counted under one label, never under the words typed.
+    expect(sample(scrape, cmd('(unresolved)', 'usage'))).toBe(1);
+    expect(scrape).not.toContain('moon');
+    expect(sumOf(scrape, 'opg_commands_total')).toBe(7);
+    expect(sample(scrape, 'opg_command_duration_seconds_count{platform="telegram"}')).toBe(7);
 
     expect(sample(scrape, 'opg_market_refresh_total{result="failed"}')).toBe(0);
     expect(sample(scrape, 'opg_upstream_requests_total{source="coingecko",status="200"}')).toBe(w.cg.marketCalls());
