@@ -12,7 +12,7 @@ import { createDiscordSink } from './adapters/discord/sink.js';
 import { createDiscordAdapter } from './adapters/discord/adapter.js';
 import { secretsOf } from './config.js';
 import { systemClock } from './core/clock.js';
-import type { Platform } from './core/command.js';
+import type { Platform } from './core/chat.js';
 import type { Sink } from './core/sink.js';
 import { ConfigError } from './core/errors.js';
 import { configFromProcess } from './env.js';

@@ -3,7 +3,7 @@
  * operations module (`src/ops`) implements it with Prometheus counters; nothing here knows about
  * Prometheus. Labels are bounded by design: a platform and a command path, never a chat, user or guild id.
  */
-import type { Platform } from './command.js';
+import type { Platform } from './chat.js';
 
 /** How a command ended: answered, refused (moderators only), bad input, or failed. */
 export type CommandOutcome = 'ok' | 'refused' | 'usage' | 'error';

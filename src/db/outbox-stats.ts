@@ -7,7 +7,7 @@
  * waiting (nothing for an empty outbox), not the number of chats. With 100,000 waiting it is tens of ms
  * (see `npm run bench -- operations`), which is why it is refreshed off the scrape path.
  */
-import type { Platform } from '../core/command.js';
+import type { Platform } from '../core/chat.js';
 import type { Database } from './open.js';
 
 export interface OutboxStats {

@@ -10,7 +10,7 @@
 import type { Client } from 'discord.js';
 import { Events } from 'discord.js';
 import type { Bot } from 'grammy';
-import type { Platform } from '../core/command.js';
+import type { Platform } from '../core/chat.js';
 import type { PlatformConnection, PlatformState } from './health.js';
 import type { OpsMetrics } from './metrics.js';
 

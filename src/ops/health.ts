@@ -5,7 +5,7 @@
  * single failed refresh does not make the bot unready; figures older than the limit do, because from then
  * on every reply says they are stale.
  */
-import type { Platform } from '../core/command.js';
+import type { Platform } from '../core/chat.js';
 
 /** What one check found; `state` is a word an operator can grep for, `detail` says why. */
 export interface CheckResult {

@@ -8,7 +8,7 @@
  * only; the figures that need the database (outbox, indexer) are refreshed off the scrape path.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Platform } from '../core/command.js';
+import type { Platform } from '../core/chat.js';
 import type { ModeCounts } from '../core/services.js';
 import type { CommandOutcome, Telemetry } from '../core/telemetry.js';
 

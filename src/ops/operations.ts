@@ -8,7 +8,7 @@
 import type { Dispatcher } from 'undici';
 import type { App, AppInstruments } from '../app.js';
 import type { Clock } from '../core/clock.js';
-import type { Platform } from '../core/command.js';
+import type { Platform } from '../core/chat.js';
 import type { MarketSource } from '../core/core.js';
 import type { Logger } from '../core/logger.js';
 import type { Sink } from '../core/sink.js';

@@ -238,7 +238,7 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
     const w = await world({ STALE_AFTER_MINUTES: '1' });
     // A good reading from 40 s ago, and CoinGecko down from the start.
     const seeded = openDatabase(w.databasePath);
-    createMarketStore(seeded).insert({ data: marketWithRatio(0.8), fetchedAtMs: Date.now() - 40_000, source: 'CoinGecko' });
+    await createMarketStore(seeded).insert({ data: marketWithRatio(0.8), fetchedAtMs: Date.now() - 40_000, source: 'CoinGecko' });
     seeded.close();
     w.cg.fail((_req, res) => sendJson(res, 503, { error: 'Service Unavailable' }));
 

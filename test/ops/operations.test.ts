@@ -29,25 +29,24 @@ describe('the operations endpoint, assembled over the app', () => {
     const app = createTestApp({ clock });
     const db = app.database.sqlite;
     const payload = Number(db.prepare(`INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 0)`).run().lastInsertRowid);
-    const enqueue = (chatId: string) => {
-      const sub = app.alerts.subscribe({ platform: 'telegram', chatId, kind: 'supergroup' }, 'test');
+    const enqueue = async (chatId: string) => {
+      await app.alerts.subscribe({ platform: 'telegram', chatId, kind: 'supergroup' }, 'test');
       const id = (db.prepare(`SELECT id FROM alert_subscriptions WHERE chat_id = ?`).get(chatId) as { id: number }).id;
       db.prepare(`INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, 0, 0)`).run(id, payload);
-      return sub;
     };
-    enqueue('-1001');
-    enqueue('-1002');
+    await enqueue('-1001');
+    await enqueue('-1002');
     const { port } = await ops.start(app, [connectionState('telegram')]);
     onTestFinished(() => ops.close());
     const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 
     expect(pendingOn(await scrape(), 'telegram')).toBe(2);
-    enqueue('-1003');
+    await enqueue('-1003');
     await until('the third row counted', async () => (pendingOn(await scrape(), 'telegram') === 3 ? true : undefined));
 
     // Nobody has scraped for longer than twelve intervals: the count stops, and resumes at the next scrape.
     clock.advance(12 * 20 + 1);
-    enqueue('-1004');
+    await enqueue('-1004');
     await new Promise((r) => setTimeout(r, 200));
     expect(pendingOn(await scrape(), 'telegram')).toBe(3);
     await until('the fourth row counted once scraped again', async () => (pendingOn(await scrape(), 'telegram') === 4 ? true : undefined));
