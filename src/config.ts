@@ -56,6 +56,8 @@ export interface Config {
   /** Market figures older than this are shown as stale even if no refresh failed. */
   readonly staleAfterMs: number;
   readonly logLevel: LogLevel;
+  /** The operations endpoint (health, readiness, metrics), or null when `HTTP_PORT` is unset. Port 0 picks a free one. */
+  readonly http: { readonly host: string; readonly port: number } | null;
 }
 
 export const COINGECKO_URL_BY_PLAN: Record<CoinGeckoPlan, string> = {
@@ -177,6 +179,13 @@ const envSchema = z.object({
   REFRESH_CRON: cronExpr,
   MARKETS_CRON: cronExpr,
   STALE_AFTER_MINUTES: wholeNumber(1, 10_080),
+  HTTP_PORT: wholeNumber(0, 65_535),
+  HTTP_HOST: optional.pipe(
+    z
+      .string()
+      .regex(/^[0-9A-Za-z.:-]+$/, 'expected an address to listen on, such as 127.0.0.1 or 0.0.0.0')
+      .optional(),
+  ),
   LOG_LEVEL: optional.pipe(
     z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -294,6 +303,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     marketsCron: e.MARKETS_CRON ?? '0 * * * *',
     staleAfterMs: (e.STALE_AFTER_MINUTES ?? 15) * 60_000,
     logLevel: e.LOG_LEVEL ?? 'info',
+    http: e.HTTP_PORT === undefined ? null : { host: e.HTTP_HOST ?? '127.0.0.1', port: e.HTTP_PORT },
   };
   return deepFreeze(config);
 }

@@ -7,6 +7,7 @@ import type { ChartService } from './charts/chart-service.js';
 import type { InferenceIndex, InferenceReader } from './inferences.js';
 import type { ListingSettings, MarketsService } from './markets.js';
 import type { ParticipantReader } from './participants.js';
+import type { Telemetry } from './telemetry.js';
 
 export type { IndexerStatus, InferenceHour, InferenceIndex, InferenceReader, ModeCounts, NetworkActivity } from './inferences.js';
 
@@ -25,4 +26,6 @@ export interface Services {
   markets: MarketsService;
   /** Each subscription's choice to take new-listing alerts, for `alerts listings`. */
   listings: ListingSettings;
+  /** Counts and times commands for the operator's metrics, when the operations endpoint is on. */
+  telemetry?: Telemetry;
 }
