@@ -1,6 +1,6 @@
 /**
- * Composition root: reads the config, builds everything, starts what is configured. The only file that
- * reads the environment. With no platform token, a terminal gets the console front end; without a terminal
+ * Composition root: reads the config (through env.ts, the one reader of the environment), builds everything,
+ * starts what is configured. With no platform token, a terminal gets the console front end; without a terminal
  * the process says which variables to set and exits 1, so a misconfigured deployment fails loudly.
  */
 import { createApp } from './app.js';

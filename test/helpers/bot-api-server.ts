@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { sendJson, startLoopbackServer, type LoopbackServer } from './http-server.js';
-import { telegramRefusal } from './telegram-contract.js';
+import { parseTelegramHtml, telegramRefusal } from './telegram-contract.js';
 
 export interface BotApiLimits {
   perSecond: number;
@@ -57,7 +57,7 @@ export async function startBotApiServer(options: { now?: () => number; limits?: 
     if (req.method !== 'POST' || req.url !== `/bot${token}/sendMessage`) {
       return sendJson(res, 404, { ok: false, error_code: 404, description: 'Not Found' });
     }
-    const body = JSON.parse(req.body) as { chat_id: string | number; text: string; message_thread_id?: number };
+    const body = JSON.parse(req.body) as { chat_id: string | number; text: string; message_thread_id?: number; parse_mode?: string };
     const refusal = telegramRefusal({ method: 'sendMessage', params: body, fileParts: [], form: false });
     if (refusal !== null) {
       refusals.push(refusal);
@@ -84,7 +84,9 @@ export async function startBotApiServer(options: { now?: () => number; limits?: 
     accepted.push(t);
     chatTimes.push(t);
     byChat.set(chatId, chatTimes);
-    sent.push({ chatId, threadId: body.message_thread_id ?? null, text: body.text, atMs: t });
+    // What the chat shows: the text after Telegram's HTML parsing (checked valid above).
+    const shown = body.parse_mode === 'HTML' ? (parseTelegramHtml(body.text) as string) : body.text;
+    sent.push({ chatId, threadId: body.message_thread_id ?? null, text: shown, atMs: t });
     sendJson(res, 200, { ok: true, result: { message_id: sent.length, date: Math.floor(Date.now() / 1000), chat: { id: Number(chatId), type: 'group' }, text: body.text } });
   });
 
