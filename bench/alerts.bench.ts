@@ -19,7 +19,7 @@ import { loadConfig } from '../src/config.js';
 import { systemClock, type Clock } from '../src/core/clock.js';
 import { silentLogger } from '../src/core/logger.js';
 import type { Snapshot } from '../src/core/snapshot.js';
-import { startBotApiServer } from '../test/helpers/bot-api-server.js';
+import { BOT_API_LIMITS, startTelegramServer } from '../test/helpers/telegram-server.js';
 import { createTestClock } from '../test/helpers/clock.js';
 import { marketWithRatio } from '../test/helpers/alerts.js';
 import { createTelegramSink } from '../src/adapters/telegram/sink.js';
@@ -113,7 +113,7 @@ async function fanOut(log: BenchLog, dir: string): Promise<void> {
   const alerts = Number(process.env.BENCH_FANOUT_ALERTS ?? 2_000);
   if (alerts <= 0) return;
   const chats = Math.max(1, Math.round(alerts / 10));
-  const bot = await startBotApiServer();
+  const bot = await startTelegramServer({ limits: BOT_API_LIMITS });
   const app = freshApp(dir, 'fanout');
   const db = app.database.sqlite;
   const insertSub = db.prepare(

@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ChatRef } from '../../src/core/command.js';
 import { createTestApp, moderator } from '../helpers/app.js';
-import { startBotApiServer } from '../helpers/bot-api-server.js';
+import { BOT_API_LIMITS, startTelegramServer } from '../helpers/telegram-server.js';
 import { createTestClock } from '../helpers/clock.js';
 import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
 import { createTelegramSink } from '../../src/adapters/telegram/sink.js';
@@ -17,7 +17,7 @@ const channel: ChatRef = { platform: 'discord', chatId: '700000000000000001', gu
 async function world() {
   const clock = createTestClock();
   const cg = await startCoinGeckoServer([withRatio(0.8)]);
-  const bot = await startBotApiServer({ now: clock.now });
+  const bot = await startTelegramServer({ limits: BOT_API_LIMITS, now: clock.now });
   onTestFinished(() => bot.close());
   const databasePath = tempDbPath();
   const start = () => {
