@@ -294,17 +294,13 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   return {
     bot,
     async start() {
-      let delayMs = 1_000;
-      while (!stopping) {
-        try {
-          await bot.init();
-          break;
-        } catch (err) {
-          if (err instanceof GrammyError && err.error_code === 401) throw new Error('Telegram refused the bot token (401)');
-          logger.warn({ err }, 'Telegram Bot API unavailable; trying again');
-          await clock.sleep(delayMs);
-          delayMs = Math.min(delayMs * 2, 60_000);
-        }
+      try {
+        // grammY's init retries getMe itself while the Bot API is down (5xx, 429, no answer), with backoff;
+        // each failed attempt is logged by the transformer above. Anything else (a bad token) ends the start.
+        await bot.init();
+      } catch (err) {
+        if (err instanceof GrammyError && err.error_code === 401) throw new Error('Telegram refused the bot token (401)');
+        throw err;
       }
       if (stopping) return;
       try {
