@@ -12,6 +12,7 @@
  * (participant-tally.ts), committed in the same transaction as its counts and cursor.
  * Limits: reorgs deeper than the confirmations are not undone; logs flagged `removed` are ignored.
  */
+import { backoffMs } from '../../core/backoff.js';
 import type { Clock } from '../../core/clock.js';
 import { NetworkError, RateLimitedError, UpstreamError, describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -165,7 +166,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
   let stopping = false;
 
   async function backoff(attempt: number, err: unknown): Promise<void> {
-    const exp = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+    const exp = backoffMs(attempt, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs });
     const waitMs = err instanceof RateLimitedError ? Math.min(retry.maxDelayMs, Math.max(exp, err.retryAfterMs)) : exp;
     await clock.sleep(waitMs);
   }
