@@ -3,14 +3,13 @@ import type { ChatRef } from '../../src/core/command.js';
 import { createTestApp, moderator } from '../helpers/app.js';
 import { BOT_API_LIMITS, startTelegramServer } from '../helpers/telegram-server.js';
 import { createTestClock } from '../helpers/clock.js';
-import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
+import { startCoinGeckoServer, marketItemWithRatio } from '../helpers/coingecko-server.js';
 import { createTelegramSink } from '../../src/adapters/telegram/sink.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { createRecordingSink } from '../helpers/recording-sink.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
 
-const CAP = 40_000_000;
-const withRatio = (ratio: number) => marketItem({ market_cap: CAP, total_volume: ratio * CAP });
+const withRatio = marketItemWithRatio;
 const group: ChatRef = { platform: 'telegram', chatId: '-1001234', kind: 'supergroup', title: 'OPG' };
 const channel: ChatRef = { platform: 'discord', chatId: '700000000000000001', guildId: '600000000000000001', kind: 'guild_text' };
 

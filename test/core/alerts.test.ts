@@ -3,13 +3,12 @@ import type { ChatRef } from '../../src/core/command.js';
 import { replyText, type Reply } from '../../src/core/reply.js';
 import { createTestApp } from '../helpers/app.js';
 import { freshSnapshot, marketWithRatio, outboxOf, subscribeWith } from '../helpers/alerts.js';
-import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
+import { startCoinGeckoServer, marketItemWithRatio } from '../helpers/coingecko-server.js';
 import { sendJson } from '../helpers/http-server.js';
 import { expectNoBadText } from '../helpers/expect.js';
 
 const group: ChatRef = { platform: 'telegram', chatId: '-100123', kind: 'supergroup' };
-const CAP = 40_000_000;
-const withRatio = (ratio: number) => marketItem({ market_cap: CAP, total_volume: ratio * CAP });
+const withRatio = marketItemWithRatio;
 
 describe('alert evaluation', () => {
   it('fires nothing when there is no snapshot yet', async () => {

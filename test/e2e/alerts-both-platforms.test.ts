@@ -13,16 +13,15 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { DISCORD_TEST_TOKEN as DISCORD_TOKEN, startBot, startWorld, until, type BotProcess as Bot, type World } from '../helpers/bot-process.js';
-import { marketItem } from '../helpers/coingecko-server.js';
 import { bodyJson, CHANNEL_ID, MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
 import type { RecordedRequest } from '../helpers/http-server.js';
 import type { BotApiCall } from '../helpers/telegram-server.js';
 import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 import { expectNoBadText } from '../helpers/expect.js';
+import { marketItemWithRatio } from '../helpers/coingecko-server.js';
 
-const CAP_USD = 40_000_000;
 const EPHEMERAL = 64;
-const withRatio = (ratio: number) => marketItem({ market_cap: CAP_USD, total_volume: ratio * CAP_USD });
+const withRatio = marketItemWithRatio;
 
 async function world(): Promise<World> {
   // The OpenGradient node and explorer: a closed loopback port, and an index run only at start.

@@ -16,7 +16,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase } from '../../src/db/open.js';
 import { createMarketStore } from '../../src/db/market-store.js';
 import { marketWithRatio } from '../helpers/alerts.js';
-import { marketItem, startCoinGeckoServer, type CoinGeckoServer } from '../helpers/coingecko-server.js';
+import { startCoinGeckoServer, type CoinGeckoServer, marketItemWithRatio } from '../helpers/coingecko-server.js';
 import { GUILD_ID, startDiscordStandIn } from '../helpers/discord-server.js';
 import { sendJson } from '../helpers/http-server.js';
 import { NODE_ARGS, ROOT } from '../helpers/spawn.js';
@@ -24,8 +24,7 @@ import { startTelegramServer, type BotApiCall, type TelegramServer } from '../he
 import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
 
-const CAP_USD = 40_000_000;
-const withRatio = (ratio: number) => marketItem({ market_cap: CAP_USD, total_volume: ratio * CAP_USD });
+const withRatio = marketItemWithRatio;
 
 interface World {
   tg: TelegramServer;

@@ -4,6 +4,7 @@ import type { Clock } from '../../src/core/clock.js';
 import type { ChatRef } from '../../src/core/command.js';
 import type { MarketData, Snapshot } from '../../src/core/snapshot.js';
 
+/** The market cap of every ratio fixture (`marketItemWithRatio` in coingecko-server.ts uses it too). */
 export const MARKET_CAP_USD = 40_000_000;
 
 /** Market data whose volume / market cap is `ratio`. */

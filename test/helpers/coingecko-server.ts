@@ -2,6 +2,7 @@
  * A loopback stand-in for CoinGecko that speaks its real shapes: `/coins/markets` answers an array of flat
  * market objects, and a fault can be switched on for the next answers.
  */
+import { MARKET_CAP_USD } from './alerts.js';
 import { onTestFinished } from 'vitest';
 import type { CoinGeckoMarketItem } from '../../src/sources/coingecko.js';
 import { sendJson, startLoopbackServer, type Handler, type LoopbackServer } from './http-server.js';
@@ -40,6 +41,11 @@ export function marketItem(overrides: Partial<Record<keyof CoinGeckoMarketItem |
 }
 
 /** A market object with every numeric field null, as CoinGecko sends for a barely-tracked coin. */
+/** A `/coins/markets` item whose volume / market cap is `ratio`, at the ratio fixtures' market cap. */
+export function marketItemWithRatio(ratio: number): Record<string, unknown> {
+  return marketItem({ market_cap: MARKET_CAP_USD, total_volume: ratio * MARKET_CAP_USD });
+}
+
 export function marketItemWithNulls(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const nulls = Object.fromEntries(
     ['current_price', 'market_cap', 'fully_diluted_valuation', 'total_volume', 'high_24h', 'low_24h', 'price_change_24h',
