@@ -3,7 +3,7 @@
  * the client, so a moderator command is refused here unless the member's own bit field (a decimal string
  * in every payload) has Manage Server or Administrator.
  */
-import { PermissionFlagsBits } from 'discord.js';
+import { PermissionFlagsBits, PermissionsBitField } from 'discord.js';
 
 /** What a channel must allow for the bot to post an alert there, with the names Discord's UI uses. */
 export const POST_PERMISSIONS: ReadonlyArray<{ bit: bigint; label: string }> = [
@@ -22,11 +22,12 @@ export function parsePermissions(raw: unknown): bigint {
 
 /** Manage Server or Administrator. */
 export function isModeratorBits(permissions: bigint): boolean {
-  return (permissions & (PermissionFlagsBits.Administrator | PermissionFlagsBits.ManageGuild)) !== 0n;
+  return new PermissionsBitField(permissions).any([PermissionFlagsBits.Administrator, PermissionFlagsBits.ManageGuild], false);
 }
 
 /** The labels of the post permissions `permissions` lacks; none when it has Administrator. */
 export function missingPostPermissions(permissions: bigint): string[] {
-  if ((permissions & PermissionFlagsBits.Administrator) !== 0n) return [];
-  return POST_PERMISSIONS.filter((p) => (permissions & p.bit) === 0n).map((p) => p.label);
+  const field = new PermissionsBitField(permissions);
+  if (field.has(PermissionFlagsBits.Administrator, false)) return [];
+  return POST_PERMISSIONS.filter((p) => !field.has(p.bit, false)).map((p) => p.label);
 }

@@ -8,6 +8,7 @@
  * failed fill waits `fillRetryMs` before anyone tries again. A rendered PNG is cached under its metric,
  * range, thresholds and the data's extent, so it is redrawn only when a refresh brings new data.
  */
+import { LRUCache } from 'lru-cache';
 import { createHash } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Core } from '../core.js';
@@ -104,18 +105,13 @@ export function createChartService(options: ChartServiceOptions): ChartService {
   const cacheEntries = options.cacheEntries ?? 32;
   const inFlight = new Map<number, Promise<FillResult>>();
   const failedAt = new Map<number, number>();
-  const cache = new Map<string, Uint8Array>();
+  const cache = new LRUCache<string, Uint8Array>({ max: cacheEntries });
 
   function cached(key: string, draw: () => string): { png: Uint8Array; cached: boolean } {
     const hit = cache.get(key);
-    if (hit) {
-      cache.delete(key);
-      cache.set(key, hit);
-      return { png: hit, cached: true };
-    }
+    if (hit) return { png: hit, cached: true };
     const png = svgToPng(draw());
     cache.set(key, png);
-    while (cache.size > cacheEntries) cache.delete(cache.keys().next().value as string);
     return { png, cached: false };
   }
 
