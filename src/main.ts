@@ -16,7 +16,8 @@ import { ConfigError } from './core/errors.js';
 import { configFromProcess } from './env.js';
 import { createDiscordStore } from './db/discord-store.js';
 import { createLogger } from './logger.js';
-import { createScheduler } from './scheduler.js';
+import { leaderWork } from './leader-work.js';
+import { alwaysLeader, createRoles, type RoleWork } from './roles.js';
 
 async function main(): Promise<number> {
   const config = configFromProcess();
@@ -44,80 +45,96 @@ async function main(): Promise<number> {
   // The console's person at a terminal reads short lines; a bot on a platform logs JSON for its operator.
   const logger = createLogger({ level, secrets: secretsOf(config), short: platforms.length === 0 && process.stderr.isTTY === true });
   const app = createApp({ config, logger, clock: systemClock });
-  const scheduler = createScheduler(logger);
-  const stops: Array<() => Promise<void> | void> = [];
+  /** Front ends that run on the leader only (Discord's gateway, Telegram long polling), started each term. */
+  const leaderFrontEnds: Array<() => Promise<RoleWork>> = [];
+  const finalStops: Array<() => Promise<void> | void> = [];
 
-  scheduler.every(config.refreshCron, 'refresh', () => app.core.refresh());
-  // The default chart's history is filled once at start, so the first `/opg chart` need not wait for it.
-  void app.core.refresh().then(() => app.services.charts?.ensureHistory('7d'));
-  // Tickers on their own schedule; the first reading after start records venues and announces none.
-  scheduler.every(config.marketsCron, 'markets', () => app.markets.refresh());
-  void app.markets.refresh();
-  scheduler.every(config.opengradient.indexCron, 'index', () => app.indexer.runOnce());
-  void app.indexer.runOnce();
-  stops.push(() => app.indexer.stop());
-  // Platform sinks register with app.alerts.registerSink(sink) as their front ends start; rows for a platform
-  // without a sink wait in the outbox. Undelivered rows from before a restart are picked up here.
-  scheduler.every('* * * * *', 'alert digests', async () => app.alerts.runDigests());
-  scheduler.every('17 3 * * *', 'alert outbox pruning', async () => app.alerts.prune());
-  app.alerts.dispatcher.start();
+  if (config.telegram) {
+    const tg = config.telegram;
+    app.alerts.registerSink(createTelegramSink({ token: tg.token, apiRoot: tg.apiRoot, logger }));
+    leaderFrontEnds.push(async () => {
+      const telegram = createTelegramAdapter({
+        core: app.core,
+        services: app.services,
+        commands: app.commands,
+        token: tg.token,
+        apiRoot: tg.apiRoot,
+        logger: logger.child({ part: 'telegram' }),
+        clock: systemClock,
+        lifecycle: app.alerts,
+      });
+      // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
+      telegram.start().catch((err: unknown) => logger.error({ err }, 'Telegram front end failed to start'));
+      return { stop: () => telegram.stop() };
+    });
+  }
+  if (config.discord) {
+    const dc = config.discord;
+    const discordSink = createDiscordSink({ token: dc.token, apiUrl: dc.apiUrl, logger, dispatcher: app.http });
+    app.alerts.registerSink(discordSink);
+    finalStops.push(() => discordSink.close());
+    leaderFrontEnds.push(async () => {
+      const discord = createDiscordAdapter({
+        core: app.core,
+        services: app.services,
+        commands: app.commands,
+        token: dc.token,
+        apiUrl: dc.apiUrl,
+        guildId: dc.guildId,
+        logger: logger.child({ part: 'discord' }),
+        store: createDiscordStore(app.database),
+        dispatcher: app.http,
+      });
+      try {
+        await discord.start();
+      } catch (err) {
+        await discord.stop();
+        throw err;
+      }
+      return { stop: () => discord.stop() };
+    });
+  }
+
+  // With PostgreSQL (DATABASE_URL, refused above until the PostgreSQL stores land) the leader elector decides
+  // which instance leads: createLeaderElector({ url: config.databaseUrl, takeoverSeconds:
+  // config.leaderTakeoverSeconds, logger }) from src/db/leader-elector.ts. On the SQLite file this instance
+  // is the only one and always leads, exactly as before roles existed.
+  const elector = alwaysLeader(logger);
+  const roles = createRoles({
+    elector,
+    logger,
+    leader: leaderWork({ app, logger, frontEnds: platforms.length === 0 ? [] : leaderFrontEnds }),
+    standby: () => app.core.follow(),
+    onFailure: (err, role) => {
+      // Holding the lead without doing its work would stall alerts for every instance: leave, so another leads.
+      logger.fatal({ err, role }, 'the work of a role failed to start; stopping so another instance can lead');
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    await scheduler.stop();
-    // Alerts first: nothing may be handed to a sink whose front end is already closing.
+    // Leader work first (schedules, dispatcher, leader-only front ends), then the elector lets its lock go.
+    await roles.stop();
     await app.alerts.stop();
-    for (const s of stops.reverse()) await s();
+    for (const s of finalStops.reverse()) await s();
     app.close();
   };
 
   if (platforms.length === 0) {
     const render = createFileRender('charts');
     app.alerts.registerSink(createConsoleSink(process.stdout, render));
+    await roles.start();
     await runConsole({ runText: app.runText, input: process.stdin, output: process.stdout, render });
     await stop('console closed');
     return 0;
   }
 
-  if (config.telegram) {
-    const telegram = createTelegramAdapter({
-      core: app.core,
-      services: app.services,
-      commands: app.commands,
-      token: config.telegram.token,
-      apiRoot: config.telegram.apiRoot,
-      logger: logger.child({ part: 'telegram' }),
-      clock: systemClock,
-      lifecycle: app.alerts,
-    });
-    app.alerts.registerSink(createTelegramSink({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger }));
-    stops.push(() => telegram.stop());
-    // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
-    telegram.start().catch((err: unknown) => logger.error({ err }, 'Telegram front end failed to start'));
-  }
-  if (config.discord) {
-    const discord = createDiscordAdapter({
-      core: app.core,
-      services: app.services,
-      commands: app.commands,
-      token: config.discord.token,
-      apiUrl: config.discord.apiUrl,
-      guildId: config.discord.guildId,
-      logger: logger.child({ part: 'discord' }),
-      store: createDiscordStore(app.database),
-      dispatcher: app.http,
-    });
-    const discordSink = createDiscordSink({ token: config.discord.token, apiUrl: config.discord.apiUrl, logger, dispatcher: app.http });
-    app.alerts.registerSink(discordSink);
-    stops.push(() => discordSink.close());
-    stops.push(() => discord.stop());
-    await discord.start();
-  }
-
-  logger.info({ platforms }, 'opg-bot started');
+  await roles.start();
+  logger.info({ platforms, role: roles.role() }, 'opg-bot started');
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => void stop(signal).then(resolve));

@@ -1,0 +1,79 @@
+/**
+ * The work only the leader does, as one unit `src/roles.ts` starts and stops: the market refresh (alert
+ * evaluation hooks into it), the markets schedule, indexing, digests, pruning, the outbox dispatcher, and the
+ * front ends that must run once (Discord's gateway, Telegram long polling). Stopping ends the schedules,
+ * tells the indexer and the dispatcher to stop (the dispatcher hands no further row to a sink; a send in
+ * flight finishes, or is left to the row's lease if the process dies), waits for runs in flight, and closes
+ * those front ends last, so nothing is handed to a sink whose front end is already closing.
+ */
+import type { App } from './app.js';
+import type { Logger } from './core/logger.js';
+import type { RoleWork } from './roles.js';
+import { createScheduler, type Scheduler } from './scheduler.js';
+
+export interface LeaderWorkOptions {
+  app: Pick<App, 'config' | 'core' | 'services' | 'markets' | 'indexer' | 'alerts'>;
+  logger: Logger;
+  /** Front ends that run on the leader only; each starts and resolves with its stop. Started in this order. */
+  frontEnds?: ReadonlyArray<() => Promise<RoleWork>>;
+  /** Tests pass their own; one is made per term by default. */
+  createScheduler?: (logger: Logger) => Scheduler;
+}
+
+/** A `leader()` for `createRoles`: each call starts one term of leader work. */
+export function leaderWork(options: LeaderWorkOptions): () => Promise<RoleWork> {
+  const { app, logger } = options;
+  const { config } = app;
+  return async () => {
+    const scheduler = (options.createScheduler ?? createScheduler)(logger);
+    const running = new Set<Promise<unknown>>();
+    let stopped = false;
+    /** Runs a pass and remembers it until it settles, so stopping can wait for it. */
+    const track = <T>(pass: () => Promise<T>): Promise<T> => {
+      const p = pass();
+      running.add(p);
+      const forget = () => running.delete(p);
+      p.then(forget, forget);
+      return p;
+    };
+    const quietly = (what: string) => (err: unknown) => logger.error({ err, task: what }, 'a leader task failed');
+
+    scheduler.every(config.refreshCron, 'refresh', () => track(() => app.core.refresh()));
+    // The default chart's history is filled once per term, so the first `/opg chart` need not wait for it.
+    void track(() => app.core.refresh().then(() => app.services.charts?.ensureHistory('7d'))).catch(quietly('refresh'));
+    // Tickers on their own schedule; the first reading of a term records venues and announces none.
+    scheduler.every(config.marketsCron, 'markets', () => track(() => app.markets.refresh()));
+    void track(() => app.markets.refresh()).catch(quietly('markets'));
+    scheduler.every(config.opengradient.indexCron, 'index', () => track(() => app.indexer.runOnce()));
+    void track(() => app.indexer.runOnce()).catch(quietly('index'));
+    // Platform sinks are registered by main; rows for a platform without a sink wait in the outbox, and rows
+    // left undelivered by an earlier leader (or before a restart) are picked up here.
+    scheduler.every('* * * * *', 'alert digests', () => track(() => app.alerts.runDigests()));
+    scheduler.every('17 3 * * *', 'alert outbox pruning', () => track(() => app.alerts.prune()));
+    app.alerts.dispatcher.start();
+
+    const frontStops: RoleWork[] = [];
+    async function stop(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
+      await scheduler.stop();
+      // Alerts first: nothing may be handed to a sink whose front end is already closing.
+      await Promise.all([app.alerts.dispatcher.stop(), app.indexer.stop()]);
+      await Promise.allSettled([...running]);
+      for (const s of frontStops.reverse()) {
+        try {
+          await s.stop();
+        } catch (err) {
+          logger.error({ err }, 'a front end failed to stop');
+        }
+      }
+    }
+    try {
+      for (const start of options.frontEnds ?? []) frontStops.push(await start());
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+    return { stop };
+  };
+}
