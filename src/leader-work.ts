@@ -3,8 +3,8 @@
  * evaluation hooks into it), the markets schedule, indexing, digests, pruning, the outbox dispatcher, and the
  * front ends that must run once (Discord's gateway, Telegram long polling). Stopping ends the schedules,
  * tells the indexer and the dispatcher to stop (the dispatcher hands no further row to a sink; a send in
- * flight finishes, or is left to the row's lease if the process dies), waits for runs in flight, and closes
- * those front ends last, so nothing is handed to a sink whose front end is already closing.
+ * flight finishes, or is left to the row's lease if the process dies), waits a little for passes in flight,
+ * and closes those front ends last, so nothing is handed to a sink whose front end is already closing.
  */
 import type { App } from './app.js';
 import type { Logger } from './core/logger.js';
@@ -18,6 +18,12 @@ export interface LeaderWorkOptions {
   frontEnds?: ReadonlyArray<() => Promise<RoleWork>>;
   /** Tests pass their own; one is made per term by default. */
   createScheduler?: (logger: Logger) => Scheduler;
+  /**
+   * How long stopping waits for passes in flight (a refresh or an indexing pass retrying a source that does not
+   * answer) before it lets them finish on their own. Default 2 s. Each service shares one pass among its
+   * callers, so a pass left running is joined, never doubled, by a next term in this process.
+   */
+  passGraceMs?: number;
 }
 
 /** A `leader()` for `createRoles`: each call starts one term of leader work. */
@@ -58,8 +64,17 @@ export function leaderWork(options: LeaderWorkOptions): () => Promise<RoleWork> 
       stopped = true;
       await scheduler.stop();
       // Alerts first: nothing may be handed to a sink whose front end is already closing.
-      await Promise.all([app.alerts.dispatcher.stop(), app.indexer.stop()]);
-      await Promise.allSettled([...running]);
+      // The indexer is told to stop at its next step; its pass counts among those in flight.
+      const indexerStopped = app.indexer.stop();
+      running.add(indexerStopped);
+      await app.alerts.dispatcher.stop();
+      if (running.size > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const grace = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), options.passGraceMs ?? 2_000)));
+        const outcome = await Promise.race([Promise.allSettled([...running]), grace]);
+        clearTimeout(timer);
+        if (outcome === 'late') logger.warn({ passes: running.size }, 'leader passes still in flight after the step-down; they finish on their own');
+      }
       for (const s of frontStops.reverse()) {
         try {
           await s.stop();
