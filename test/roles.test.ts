@@ -12,7 +12,7 @@ import { createFakeElector } from './helpers/fake-elector.js';
 import { createRecordingSink } from './helpers/recording-sink.js';
 import { recordingLogger } from './helpers/recording-logger.js';
 import { tempDbPath } from './helpers/temp-dir.js';
-import { until } from './helpers/bot-process.js';
+import { bothReady, startBot, startWorld, until } from './helpers/bot-process.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -185,5 +185,19 @@ describe('roles', () => {
     await roles.stop();
     const perChat = chats.map((c) => sink.attempts.filter((a) => a.target.chatId === c.chatId).length);
     expect(perChat).toEqual(chats.map(() => 1));
+  });
+
+  it('npm start on the SQLite file: the one instance says it leads, runs the leader work, and stops it on SIGTERM', async () => {
+    const w = await startWorld({ chainBlocks: 30 });
+    const bot = startBot(w);
+    await bothReady(w, bot);
+    await until('the role in the start line', () => (/"role":"leader".*"msg":"opg-bot started"|"msg":"opg-bot started".*"role":"leader"/.test(bot.output()) ? true : undefined), bot);
+    expect(bot.output()).toContain('this instance is now the leader');
+    expect(bot.output()).toContain('this instance runs the leader-only work');
+    bot.child.kill('SIGTERM');
+    const [code] = await bot.exited;
+    expect(code).toBe(0);
+    expect(bot.output()).toContain('leader-only work stopped');
+    expect(bot.errorLines()).toEqual([]);
   });
 });
