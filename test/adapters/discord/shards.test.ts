@@ -4,6 +4,7 @@ import { createDiscordSink } from '../../../src/adapters/discord/sink.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { bodyJson, GUILD_ID, shardOf, startDiscordStandIn } from '../../helpers/discord-server.js';
 import { WebSocket } from 'ws';
+import { bothReady, discordAsk, startBot as startProcess, startWorld } from '../../helpers/bot-process.js';
 import { startBot } from './harness.js';
 
 describe('Discord past one shard', () => {
@@ -58,5 +59,19 @@ describe('Discord past one shard', () => {
     expect(frontEnd).toBeGreaterThanOrEqual(20);
     expect(sinkShare).toBeGreaterThanOrEqual(20);
     expect(frontEnd + sinkShare).toBeLessThanOrEqual(50);
+  });
+
+  it('npm start connects both recommended shards and answers an interaction that arrives on shard 1', async () => {
+    const w = await startWorld({ discordShards: 2, chainBlocks: 30 });
+    const bot = startProcess(w);
+    await bothReady(w, bot, 2);
+    expect(w.discord.identifiedShards.map((s) => s.join('/')).sort()).toEqual(['0/2', '1/2']);
+    const payload = w.discord.slash({ subcommand: 'stats' });
+    const answer = await discordAsk(w, bot, payload);
+    expect(w.discord.dispatched.find((d) => d.id === payload.id)?.shard).toBe(1);
+    expect(answer.data.embeds?.[0]?.title).toBe('OPG stats');
+    bot.child.kill('SIGTERM');
+    expect((await bot.exited)[0]).toBe(0);
+    expect(bot.errorLines()).toEqual([]);
   });
 });
