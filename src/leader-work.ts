@@ -92,3 +92,20 @@ export function leaderWork(options: LeaderWorkOptions): () => Promise<RoleWork> 
     return { stop };
   };
 }
+
+/**
+ * A `standby()` for `createRoles`: the core and the markets service follow the shared store, so commands on a
+ * standby show the leader's latest figures without calling CoinGecko.
+ */
+export function standbyWork(app: Pick<App, 'core' | 'markets'>): () => RoleWork {
+  return () => {
+    const core = app.core.follow();
+    const markets = app.markets.follow();
+    return {
+      stop() {
+        core.stop();
+        markets.stop();
+      },
+    };
+  };
+}

@@ -16,7 +16,7 @@ import { ConfigError } from './core/errors.js';
 import { configFromProcess } from './env.js';
 import { createDiscordStore } from './db/discord-store.js';
 import { createLogger } from './logger.js';
-import { leaderWork } from './leader-work.js';
+import { leaderWork, standbyWork } from './leader-work.js';
 import { alwaysLeader, createRoles, type RoleWork } from './roles.js';
 
 async function main(): Promise<number> {
@@ -104,7 +104,7 @@ async function main(): Promise<number> {
     elector,
     logger,
     leader: leaderWork({ app, logger, frontEnds: platforms.length === 0 ? [] : leaderFrontEnds }),
-    standby: () => app.core.follow(),
+    standby: standbyWork(app),
     onFailure: (err, role) => {
       // Holding the lead without doing its work would stall alerts for every instance: leave, so another leads.
       logger.fatal({ err, role }, 'the work of a role failed to start; stopping so another instance can lead');

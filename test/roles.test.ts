@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config.js';
 import { systemClock } from '../src/core/clock.js';
 import type { ChatRef } from '../src/core/command.js';
 import { silentLogger } from '../src/core/logger.js';
-import { leaderWork } from '../src/leader-work.js';
+import { leaderWork, standbyWork } from '../src/leader-work.js';
 import { alwaysLeader, createRoles, type Role } from '../src/roles.js';
 import { freshSnapshot, outboxOf, subscribeWith } from './helpers/alerts.js';
 import { marketItem, startCoinGeckoServer } from './helpers/coingecko-server.js';
@@ -130,7 +130,7 @@ describe('roles', () => {
           },
         ],
       }),
-      standby: () => app.core.follow(),
+      standby: standbyWork(app),
     });
     await roles.start();
     await sleep(1_500);
@@ -166,7 +166,7 @@ describe('roles', () => {
     const sink = createRecordingSink('telegram', systemClock, () => sleep(30).then(() => ({ status: 'delivered' as const })));
     app.alerts.registerSink(sink);
     const elector = createFakeElector();
-    const roles = createRoles({ elector, logger: silentLogger, leader: leaderWork({ app, logger: silentLogger }), standby: () => app.core.follow() });
+    const roles = createRoles({ elector, logger: silentLogger, leader: leaderWork({ app, logger: silentLogger }), standby: standbyWork(app) });
     await roles.start();
     await elector.become('leader');
     await until('a third of the fan-out', () => (sink.attempts.length >= 10 ? true : undefined), undefined, 5_000);

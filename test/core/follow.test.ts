@@ -8,6 +8,7 @@ import { replyText } from '../../src/core/reply.js';
 import { member, testChat } from '../helpers/app.js';
 import { until } from '../helpers/bot-process.js';
 import { marketItem, startCoinGeckoServer, type CoinGeckoServer } from '../helpers/coingecko-server.js';
+import { fixtureTickers } from '../helpers/tickers.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
 
 /** One instance on the shared SQLite file, with its own CoinGecko stand-in so its calls are counted apart. */
@@ -86,5 +87,27 @@ describe('a standby following the shared store', () => {
     await standby.app.core.refresh();
     expect(heard).toBe(0);
     expect(standby.cg.marketCalls()).toBe(0);
+  });
+
+  it("shows the leader's latest tickers reading (markets) within a second, without reading tickers itself", async () => {
+    const databasePath = tempDbPath();
+    const leader = await instance(databasePath);
+    const standby = await instance(databasePath);
+    leader.cg.setTickers(fixtureTickers());
+    standby.cg.setTickers(fixtureTickers());
+    const following = standby.app.markets.follow();
+    onTestFinished(() => following.stop());
+    expect(standby.app.markets.current().data).toBeNull();
+
+    expect((await leader.app.markets.refresh()).status).toBe('ok');
+    await until('the tickers reading on the standby', () => (standby.app.markets.current().data !== null ? true : undefined), undefined, 1_000);
+    expect(standby.app.markets.current().data?.structure.venues).toBe(5);
+    expect(replyText(await standby.app.runText('/opg markets', testChat, member))).toContain('Binance');
+    // Its scheduled reading, were one to run, reads the store.
+    expect((await standby.app.markets.refresh()).status).toBe('skipped');
+    expect(standby.cg.tickerCalls()).toBe(0);
+    following.stop();
+    expect((await standby.app.markets.refresh()).status).toBe('ok');
+    expect(standby.cg.tickerCalls()).toBeGreaterThan(0);
   });
 });
