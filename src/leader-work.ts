@@ -24,6 +24,8 @@ export interface LeaderWorkOptions {
    * callers, so a pass left running is joined, never doubled, by a next term in this process.
    */
   passGraceMs?: number;
+  /** One indexing pass; default the indexer's `runOnce` (the operations endpoint passes a counting one). */
+  indexPass?: () => Promise<unknown>;
 }
 
 /** A `leader()` for `createRoles`: each call starts one term of leader work. */
@@ -50,8 +52,9 @@ export function leaderWork(options: LeaderWorkOptions): () => Promise<RoleWork> 
     // Tickers on their own schedule; the first reading of a term records venues and announces none.
     scheduler.every(config.marketsCron, 'markets', () => track(() => app.markets.refresh()));
     void track(() => app.markets.refresh()).catch(quietly('markets'));
-    scheduler.every(config.opengradient.indexCron, 'index', () => track(() => app.indexer.runOnce()));
-    void track(() => app.indexer.runOnce()).catch(quietly('index'));
+    const indexPass = options.indexPass ?? (() => app.indexer.runOnce());
+    scheduler.every(config.opengradient.indexCron, 'index', () => track(indexPass));
+    void track(indexPass).catch(quietly('index'));
     // Platform sinks are registered by main; rows for a platform without a sink wait in the outbox, and rows
     // left undelivered by an earlier leader (or before a restart) are picked up here.
     scheduler.every('* * * * *', 'alert digests', () => track(() => app.alerts.runDigests()));

@@ -1,6 +1,6 @@
 /**
- * Composition root: reads the config, builds everything, starts what is configured. The only file that
- * reads the environment. With no platform token, a terminal gets the console front end; without a terminal
+ * Composition root: reads the config (through env.ts, the one reader of the environment), builds everything,
+ * starts what is configured. With no platform token, a terminal gets the console front end; without a terminal
  * the process says which variables to set and exits 1, so a misconfigured deployment fails loudly.
  */
 import { createApp } from './app.js';
@@ -12,12 +12,16 @@ import { createDiscordSink } from './adapters/discord/sink.js';
 import { createDiscordAdapter } from './adapters/discord/adapter.js';
 import { secretsOf } from './config.js';
 import { systemClock } from './core/clock.js';
+import type { Platform } from './core/chat.js';
+import type { Sink } from './core/sink.js';
 import { ConfigError } from './core/errors.js';
 import { configFromProcess } from './env.js';
 import { createDiscordStore } from './db/discord-store.js';
 import { createLogger } from './logger.js';
 import { leaderWork, standbyWork } from './leader-work.js';
 import { alwaysLeader, createRoles, type RoleWork } from './roles.js';
+import { connectionState, watchDiscord, watchTelegram, type ConnectionState } from './ops/connections.js';
+import { createOperations } from './ops/operations.js';
 
 async function main(): Promise<number> {
   const config = configFromProcess();
@@ -44,14 +48,21 @@ async function main(): Promise<number> {
   const level = platforms.length === 0 && config.logLevel === 'info' ? 'warn' : config.logLevel;
   // The console's person at a terminal reads short lines; a bot on a platform logs JSON for its operator.
   const logger = createLogger({ level, secrets: secretsOf(config), short: platforms.length === 0 && process.stderr.isTTY === true });
-  const app = createApp({ config, logger, clock: systemClock });
+  // The operations endpoint listens before the front ends start, so probes get answers while they connect.
+  const ops = config.http
+    ? createOperations({ ...config.http, platforms: platforms as Platform[], logger: logger.child({ part: 'ops' }), clock: systemClock, secrets: secretsOf(config) })
+    : null;
+  const app = createApp({ config, logger, clock: systemClock, instruments: ops?.instruments });
+  const connections = new Map<Platform, ConnectionState>((platforms as Platform[]).map((p) => [p, connectionState(p)]));
+  const counted = (sink: Sink) => (ops ? ops.sink(sink) : sink);
   /** Front ends that run on the leader only (Discord's gateway, Telegram long polling), started each term. */
   const leaderFrontEnds: Array<() => Promise<RoleWork>> = [];
   const finalStops: Array<() => Promise<void> | void> = [];
 
   if (config.telegram) {
     const tg = config.telegram;
-    app.alerts.registerSink(createTelegramSink({ token: tg.token, apiRoot: tg.apiRoot, logger }));
+    app.alerts.registerSink(counted(createTelegramSink({ token: tg.token, apiRoot: tg.apiRoot, logger })));
+    const state = connections.get('telegram')!;
     leaderFrontEnds.push(async () => {
       const telegram = createTelegramAdapter({
         core: app.core,
@@ -63,16 +74,30 @@ async function main(): Promise<number> {
         clock: systemClock,
         lifecycle: app.alerts,
       });
+      state.set('starting');
+      watchTelegram(telegram.bot, state, ops?.metrics ?? null);
       // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
-      telegram.start().catch((err: unknown) => logger.error({ err }, 'Telegram front end failed to start'));
-      return { stop: () => telegram.stop() };
+      telegram.start().then(
+        () => state.state() === 'starting' && state.set('connected'),
+        (err: unknown) => {
+          state.set('failed');
+          logger.error({ err }, 'Telegram front end failed to start');
+        },
+      );
+      return {
+        stop: () => {
+          state.set('stopped');
+          return telegram.stop();
+        },
+      };
     });
   }
   if (config.discord) {
     const dc = config.discord;
     const discordSink = createDiscordSink({ token: dc.token, apiUrl: dc.apiUrl, logger, dispatcher: app.http });
-    app.alerts.registerSink(discordSink);
+    app.alerts.registerSink(counted(discordSink));
     finalStops.push(() => discordSink.close());
+    const state = connections.get('discord')!;
     leaderFrontEnds.push(async () => {
       const discord = createDiscordAdapter({
         core: app.core,
@@ -85,13 +110,19 @@ async function main(): Promise<number> {
         store: createDiscordStore(app.database),
         dispatcher: app.http,
       });
+      state.set('starting');
+      watchDiscord(discord.client, state, ops?.metrics ?? null);
+      const stop = () => {
+        state.set('stopped');
+        return discord.stop();
+      };
       try {
         await discord.start();
       } catch (err) {
-        await discord.stop();
+        await stop();
         throw err;
       }
-      return { stop: () => discord.stop() };
+      return { stop };
     });
   }
 
@@ -103,7 +134,7 @@ async function main(): Promise<number> {
   const roles = createRoles({
     elector,
     logger,
-    leader: leaderWork({ app, logger, frontEnds: platforms.length === 0 ? [] : leaderFrontEnds }),
+    leader: leaderWork({ app, logger, frontEnds: platforms.length === 0 ? [] : leaderFrontEnds, indexPass: ops ? ops.indexPass(app) : undefined }),
     standby: standbyWork(app),
     onFailure: (err, role) => {
       // Holding the lead without doing its work would stall alerts for every instance: leave, so another leads.
@@ -111,6 +142,11 @@ async function main(): Promise<number> {
       process.kill(process.pid, 'SIGTERM');
     },
   });
+  if (ops) {
+    // The role is reported once instances share a PostgreSQL store; on the SQLite file there is only one.
+    await ops.start(app, [...connections.values()], config.databaseUrl ? () => roles.role() : undefined);
+    finalStops.push(() => ops.close());
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -126,7 +162,7 @@ async function main(): Promise<number> {
 
   if (platforms.length === 0) {
     const render = createFileRender('charts');
-    app.alerts.registerSink(createConsoleSink(process.stdout, render));
+    app.alerts.registerSink(counted(createConsoleSink(process.stdout, render)));
     await roles.start();
     await runConsole({ runText: app.runText, input: process.stdin, output: process.stdout, render });
     await stop('console closed');
