@@ -3,8 +3,8 @@
  * evaluation hooks into it), the markets schedule, indexing, digests, pruning, the outbox dispatcher, and the
  * front ends that must run once (Discord's gateway, Telegram long polling). Stopping ends the schedules,
  * tells the indexer and the dispatcher to stop (the dispatcher hands no further row to a sink; a send in
- * flight finishes, or is left to the row's lease if the process dies), waits a little for passes in flight,
- * and closes those front ends last, so nothing is handed to a sink whose front end is already closing.
+ * flight finishes, or is left to the row's lease if the process dies), waits for the indexing pass and a
+ * little for other passes in flight, and closes those front ends last, so nothing is handed to a sink whose front end is already closing.
  */
 import type { App } from './app.js';
 import type { Logger } from './core/logger.js';
@@ -52,9 +52,18 @@ export function leaderWork(options: LeaderWorkOptions): () => Promise<RoleWork> 
     // Tickers on their own schedule; the first reading of a term records venues and announces none.
     scheduler.every(config.marketsCron, 'markets', () => track(() => app.markets.refresh()));
     void track(() => app.markets.refresh()).catch(quietly('markets'));
-    const indexPass = options.indexPass ?? (() => app.indexer.runOnce());
-    scheduler.every(config.opengradient.indexCron, 'index', () => track(indexPass));
-    void track(indexPass).catch(quietly('index'));
+    // Index passes are waited for in full when stopping, as before roles: a pass records its end in the store,
+    // which closes after a final stop.
+    const indexing = new Set<Promise<unknown>>();
+    const indexPass = () => {
+      const p = (options.indexPass ?? (() => app.indexer.runOnce()))();
+      indexing.add(p);
+      const forget = () => indexing.delete(p);
+      p.then(forget, forget);
+      return p;
+    };
+    scheduler.every(config.opengradient.indexCron, 'index', indexPass);
+    void indexPass().catch(quietly('index'));
     // Platform sinks are registered by main; rows for a platform without a sink wait in the outbox, and rows
     // left undelivered by an earlier leader (or before a restart) are picked up here.
     scheduler.every('* * * * *', 'alert digests', () => track(() => app.alerts.runDigests()));
@@ -67,9 +76,8 @@ export function leaderWork(options: LeaderWorkOptions): () => Promise<RoleWork> 
       stopped = true;
       await scheduler.stop();
       // Alerts first: nothing may be handed to a sink whose front end is already closing.
-      // The indexer is told to stop at its next step; its pass counts among those in flight.
-      const indexerStopped = app.indexer.stop();
-      running.add(indexerStopped);
+      // The indexer is told to stop at its next step (after the backoff it may be sleeping).
+      const indexerStopped = Promise.all([app.indexer.stop(), ...indexing]);
       await app.alerts.dispatcher.stop();
       if (running.size > 0) {
         let timer: NodeJS.Timeout | undefined;
@@ -78,6 +86,7 @@ export function leaderWork(options: LeaderWorkOptions): () => Promise<RoleWork> 
         clearTimeout(timer);
         if (outcome === 'late') logger.warn({ passes: running.size }, 'leader passes still in flight after the step-down; they finish on their own');
       }
+      await indexerStopped.catch(() => {});
       for (const s of frontStops.reverse()) {
         try {
           await s.stop();
