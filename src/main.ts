@@ -17,6 +17,8 @@ import type { Sink } from './core/sink.js';
 import { ConfigError } from './core/errors.js';
 import { configFromProcess } from './env.js';
 import { createDiscordStore } from './db/discord-store.js';
+import { createTelegramUpdateStore } from './db/telegram-update-store.js';
+import { UPDATE_LEDGER_RETENTION_MS } from './core/update-ledger.js';
 import { createLogger } from './logger.js';
 import { leaderWork, standbyWork } from './leader-work.js';
 import { alwaysLeader, createRoles, type RoleWork } from './roles.js';
@@ -25,13 +27,19 @@ import { createOperations } from './ops/operations.js';
 
 async function main(): Promise<number> {
   const config = configFromProcess();
-  // Accepted by the config for `store copy` and the multi-instance work, not run yet: starting on the SQLite
-  // file or long polling instead would quietly do something other than what the operator set up.
-  const notYet = [config.databaseUrl && 'DATABASE_URL (PostgreSQL)', config.telegram?.webhook && 'TELEGRAM_WEBHOOK_URL (webhooks)'].filter(Boolean);
-  if (notYet.length > 0) {
+  // Accepted by the config for `store copy`, not run yet: starting on the SQLite file instead would quietly do
+  // something other than what the operator set up. PostgreSQL: once openStore(config) lands (branch pgstores),
+  // delete this refusal and build the elector below with createLeaderElector.
+  if (config.databaseUrl) {
     process.stderr.write(
-      `opg-bot: this version does not run with ${notYet.join(' or ')} yet; unset ${notYet.length > 1 ? 'them' : 'it'} to run on the SQLite file at\n` +
-        'DATABASE_PATH with long polling. `npm run opg -- store copy --to postgres://…` prepares a PostgreSQL database.\n',
+      'opg-bot: this version does not run with DATABASE_URL (PostgreSQL) yet; unset it to run on the SQLite file at\n' +
+        'DATABASE_PATH. `npm run opg -- store copy --to postgres://…` prepares a PostgreSQL database.\n',
+    );
+    return 1;
+  }
+  if (config.telegram?.webhook && !config.http) {
+    process.stderr.write(
+      'opg-bot: TELEGRAM_WEBHOOK_URL needs HTTP_PORT: Telegram posts its updates to the operations endpoint.\n',
     );
     return 1;
   }
@@ -63,7 +71,10 @@ async function main(): Promise<number> {
     const tg = config.telegram;
     app.alerts.registerSink(counted(createTelegramSink({ token: tg.token, apiRoot: tg.apiRoot, logger })));
     const state = connections.get('telegram')!;
-    leaderFrontEnds.push(async () => {
+    const webhook = tg.webhook;
+    if (webhook && ops) {
+      // By webhook, every instance takes updates on its endpoint; the leader only keeps the webhook set.
+      const ledger = createTelegramUpdateStore(app.database);
       const telegram = createTelegramAdapter({
         core: app.core,
         services: app.services,
@@ -73,24 +84,64 @@ async function main(): Promise<number> {
         logger: logger.child({ part: 'telegram' }),
         clock: systemClock,
         lifecycle: app.alerts,
+        webhook: { secret: webhook.secret, ledger },
       });
-      state.set('starting');
-      watchTelegram(telegram.bot, state, ops?.metrics ?? null);
-      // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
-      telegram.start().then(
-        () => state.state() === 'starting' && state.set('connected'),
-        (err: unknown) => {
-          state.set('failed');
-          logger.error({ err }, 'Telegram front end failed to start');
-        },
-      );
-      return {
-        stop: () => {
-          state.set('stopped');
-          return telegram.stop();
-        },
-      };
-    });
+      watchTelegram(telegram.bot, state, ops.metrics);
+      ops.server.route('POST', new URL(webhook.url).pathname, telegram.webhookHandler(), { readsBody: true });
+      finalStops.push(() => {
+        state.set('stopped');
+        return telegram.stop();
+      });
+      leaderFrontEnds.push(async () => {
+        const setWebhook = () =>
+          telegram.setWebhook(webhook.url).then(
+            () => state.set('connected'),
+            (err: unknown) => {
+              state.set('failed');
+              logger.error({ err }, 'setWebhook failed; Telegram keeps its previous webhook setting');
+            },
+          );
+        const prune = () =>
+          void ledger
+            .prune(systemClock.now() - UPDATE_LEDGER_RETENTION_MS)
+            .catch((err: unknown) => logger.warn({ err }, 'could not prune the Telegram update ledger'));
+        await setWebhook();
+        prune();
+        const timer = setInterval(prune, 60 * 60_000);
+        timer.unref();
+        return { stop: () => clearInterval(timer) };
+      });
+    } else {
+      // By long polling, only the leader takes updates.
+      leaderFrontEnds.push(async () => {
+        const telegram = createTelegramAdapter({
+          core: app.core,
+          services: app.services,
+          commands: app.commands,
+          token: tg.token,
+          apiRoot: tg.apiRoot,
+          logger: logger.child({ part: 'telegram' }),
+          clock: systemClock,
+          lifecycle: app.alerts,
+        });
+        state.set('starting');
+        watchTelegram(telegram.bot, state, ops?.metrics ?? null);
+        // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
+        telegram.start().then(
+          () => state.state() === 'starting' && state.set('connected'),
+          (err: unknown) => {
+            state.set('failed');
+            logger.error({ err }, 'Telegram front end failed to start');
+          },
+        );
+        return {
+          stop: () => {
+            state.set('stopped');
+            return telegram.stop();
+          },
+        };
+      });
+    }
   }
   if (config.discord) {
     const dc = config.discord;

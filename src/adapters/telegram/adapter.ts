@@ -451,7 +451,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       stopping = true;
       if (handle) await handle.stop();
       handle = null;
-      if (lastUpdateId === null) return;
+      // By webhook, Telegram had its 200 for every update taken; there is nothing to confirm.
+      if (lastUpdateId === null || webhook) return;
       try {
         // Bounded: a process manager allows a stop only a few seconds before it kills.
         const deadline = AbortSignal.timeout(CONFIRM_TIMEOUT_MS) as unknown as Parameters<typeof bot.api.getUpdates>[1];
