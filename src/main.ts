@@ -17,20 +17,29 @@ import type { Sink } from './core/sink.js';
 import { ConfigError } from './core/errors.js';
 import { configFromProcess } from './env.js';
 import { createDiscordStore } from './db/discord-store.js';
+import { createTelegramUpdateStore } from './db/telegram-update-store.js';
+import { UPDATE_LEDGER_RETENTION_MS } from './core/update-ledger.js';
 import { createLogger } from './logger.js';
-import { createScheduler } from './scheduler.js';
+import { leaderWork, standbyWork } from './leader-work.js';
+import { alwaysLeader, createRoles, type RoleWork } from './roles.js';
 import { connectionState, watchDiscord, watchTelegram, type ConnectionState } from './ops/connections.js';
 import { createOperations } from './ops/operations.js';
 
 async function main(): Promise<number> {
   const config = configFromProcess();
-  // Accepted by the config for `store copy` and the multi-instance work, not run yet: starting on the SQLite
-  // file or long polling instead would quietly do something other than what the operator set up.
-  const notYet = [config.databaseUrl && 'DATABASE_URL (PostgreSQL)', config.telegram?.webhook && 'TELEGRAM_WEBHOOK_URL (webhooks)'].filter(Boolean);
-  if (notYet.length > 0) {
+  // Accepted by the config for `store copy`, not run yet: starting on the SQLite file instead would quietly do
+  // something other than what the operator set up. PostgreSQL: once openStore(config) lands (branch pgstores),
+  // delete this refusal and build the elector below with createLeaderElector.
+  if (config.databaseUrl) {
     process.stderr.write(
-      `opg-bot: this version does not run with ${notYet.join(' or ')} yet; unset ${notYet.length > 1 ? 'them' : 'it'} to run on the SQLite file at\n` +
-        'DATABASE_PATH with long polling. `npm run opg -- store copy --to postgres://…` prepares a PostgreSQL database.\n',
+      'opg-bot: this version does not run with DATABASE_URL (PostgreSQL) yet; unset it to run on the SQLite file at\n' +
+        'DATABASE_PATH. `npm run opg -- store copy --to postgres://…` prepares a PostgreSQL database.\n',
+    );
+    return 1;
+  }
+  if (config.telegram?.webhook && !config.http) {
+    process.stderr.write(
+      'opg-bot: TELEGRAM_WEBHOOK_URL needs HTTP_PORT: Telegram posts its updates to the operations endpoint.\n',
     );
     return 1;
   }
@@ -54,101 +63,165 @@ async function main(): Promise<number> {
   const app = createApp({ config, logger, clock: systemClock, instruments: ops?.instruments });
   const connections = new Map<Platform, ConnectionState>((platforms as Platform[]).map((p) => [p, connectionState(p)]));
   const counted = (sink: Sink) => (ops ? ops.sink(sink) : sink);
-  const scheduler = createScheduler(logger);
-  const stops: Array<() => Promise<void> | void> = [];
-  if (ops) {
-    await ops.start(app, [...connections.values()]);
-    stops.push(() => ops.close());
+  /** Front ends that run on the leader only (Discord's gateway, Telegram long polling), started each term. */
+  const leaderFrontEnds: Array<() => Promise<RoleWork>> = [];
+  const finalStops: Array<() => Promise<void> | void> = [];
+
+  if (config.telegram) {
+    const tg = config.telegram;
+    app.alerts.registerSink(counted(createTelegramSink({ token: tg.token, apiRoot: tg.apiRoot, logger })));
+    const state = connections.get('telegram')!;
+    const webhook = tg.webhook;
+    if (webhook && ops) {
+      // By webhook, every instance takes updates on its endpoint; the leader only keeps the webhook set.
+      const ledger = createTelegramUpdateStore(app.database);
+      const telegram = createTelegramAdapter({
+        core: app.core,
+        services: app.services,
+        commands: app.commands,
+        token: tg.token,
+        apiRoot: tg.apiRoot,
+        logger: logger.child({ part: 'telegram' }),
+        clock: systemClock,
+        lifecycle: app.alerts,
+        webhook: { secret: webhook.secret, ledger },
+      });
+      watchTelegram(telegram.bot, state, ops.metrics);
+      ops.server.route('POST', new URL(webhook.url).pathname, telegram.webhookHandler(), { readsBody: true });
+      finalStops.push(() => {
+        state.set('stopped');
+        return telegram.stop();
+      });
+      leaderFrontEnds.push(async () => {
+        const setWebhook = () =>
+          telegram.setWebhook(webhook.url).then(
+            () => state.set('connected'),
+            (err: unknown) => {
+              state.set('failed');
+              logger.error({ err }, 'setWebhook failed; Telegram keeps its previous webhook setting');
+            },
+          );
+        const prune = () =>
+          void ledger
+            .prune(systemClock.now() - UPDATE_LEDGER_RETENTION_MS)
+            .catch((err: unknown) => logger.warn({ err }, 'could not prune the Telegram update ledger'));
+        await setWebhook();
+        prune();
+        const timer = setInterval(prune, 60 * 60_000);
+        timer.unref();
+        return { stop: () => clearInterval(timer) };
+      });
+    } else {
+      // By long polling, only the leader takes updates.
+      leaderFrontEnds.push(async () => {
+        const telegram = createTelegramAdapter({
+          core: app.core,
+          services: app.services,
+          commands: app.commands,
+          token: tg.token,
+          apiRoot: tg.apiRoot,
+          logger: logger.child({ part: 'telegram' }),
+          clock: systemClock,
+          lifecycle: app.alerts,
+        });
+        state.set('starting');
+        watchTelegram(telegram.bot, state, ops?.metrics ?? null);
+        // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
+        telegram.start().then(
+          () => state.state() === 'starting' && state.set('connected'),
+          (err: unknown) => {
+            state.set('failed');
+            logger.error({ err }, 'Telegram front end failed to start');
+          },
+        );
+        return {
+          stop: () => {
+            state.set('stopped');
+            return telegram.stop();
+          },
+        };
+      });
+    }
+  }
+  if (config.discord) {
+    const dc = config.discord;
+    const discordSink = createDiscordSink({ token: dc.token, apiUrl: dc.apiUrl, logger, dispatcher: app.http });
+    app.alerts.registerSink(counted(discordSink));
+    finalStops.push(() => discordSink.close());
+    const state = connections.get('discord')!;
+    leaderFrontEnds.push(async () => {
+      const discord = createDiscordAdapter({
+        core: app.core,
+        services: app.services,
+        commands: app.commands,
+        token: dc.token,
+        apiUrl: dc.apiUrl,
+        guildId: dc.guildId,
+        logger: logger.child({ part: 'discord' }),
+        store: createDiscordStore(app.database),
+        dispatcher: app.http,
+      });
+      state.set('starting');
+      watchDiscord(discord.client, state, ops?.metrics ?? null);
+      const stop = () => {
+        state.set('stopped');
+        return discord.stop();
+      };
+      try {
+        await discord.start();
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+      return { stop };
+    });
   }
 
-  scheduler.every(config.refreshCron, 'refresh', () => app.core.refresh());
-  // The default chart's history is filled once at start, so the first `/opg chart` need not wait for it.
-  void app.core.refresh().then(() => app.services.charts?.ensureHistory('7d'));
-  // Tickers on their own schedule; the first reading after start records venues and announces none.
-  scheduler.every(config.marketsCron, 'markets', () => app.markets.refresh());
-  void app.markets.refresh();
-  const indexPass = ops ? ops.indexPass(app) : () => app.indexer.runOnce();
-  scheduler.every(config.opengradient.indexCron, 'index', indexPass);
-  void indexPass();
-  stops.push(() => app.indexer.stop());
-  // Platform sinks register with app.alerts.registerSink(sink) as their front ends start; rows for a platform
-  // without a sink wait in the outbox. Undelivered rows from before a restart are picked up here.
-  scheduler.every('* * * * *', 'alert digests', async () => app.alerts.runDigests());
-  scheduler.every('17 3 * * *', 'alert outbox pruning', async () => app.alerts.prune());
-  app.alerts.dispatcher.start();
+  // With PostgreSQL (DATABASE_URL, refused above until the PostgreSQL stores land) the leader elector decides
+  // which instance leads: createLeaderElector({ url: config.databaseUrl, takeoverSeconds:
+  // config.leaderTakeoverSeconds, logger }) from src/db/leader-elector.ts. On the SQLite file this instance
+  // is the only one and always leads, exactly as before roles existed.
+  const elector = alwaysLeader(logger);
+  const roles = createRoles({
+    elector,
+    logger,
+    leader: leaderWork({ app, logger, frontEnds: platforms.length === 0 ? [] : leaderFrontEnds, indexPass: ops ? ops.indexPass(app) : undefined }),
+    standby: standbyWork(app),
+    onFailure: (err, role) => {
+      // Holding the lead without doing its work would stall alerts for every instance: leave, so another leads.
+      logger.fatal({ err, role }, 'the work of a role failed to start; stopping so another instance can lead');
+      process.kill(process.pid, 'SIGTERM');
+    },
+  });
+  if (ops) {
+    // The role is reported once instances share a PostgreSQL store; on the SQLite file there is only one.
+    await ops.start(app, [...connections.values()], config.databaseUrl ? () => roles.role() : undefined);
+    finalStops.push(() => ops.close());
+  }
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    await scheduler.stop();
-    // Alerts first: nothing may be handed to a sink whose front end is already closing.
+    // Leader work first (schedules, dispatcher, leader-only front ends), then the elector lets its lock go.
+    await roles.stop();
     await app.alerts.stop();
-    for (const s of stops.reverse()) await s();
+    for (const s of finalStops.reverse()) await s();
     app.close();
   };
 
   if (platforms.length === 0) {
     const render = createFileRender('charts');
     app.alerts.registerSink(counted(createConsoleSink(process.stdout, render)));
+    await roles.start();
     await runConsole({ runText: app.runText, input: process.stdin, output: process.stdout, render });
     await stop('console closed');
     return 0;
   }
 
-  if (config.telegram) {
-    const telegram = createTelegramAdapter({
-      core: app.core,
-      services: app.services,
-      commands: app.commands,
-      token: config.telegram.token,
-      apiRoot: config.telegram.apiRoot,
-      logger: logger.child({ part: 'telegram' }),
-      clock: systemClock,
-      lifecycle: app.alerts,
-    });
-    app.alerts.registerSink(counted(createTelegramSink({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger })));
-    const state = connections.get('telegram')!;
-    watchTelegram(telegram.bot, state, ops?.metrics ?? null);
-    stops.push(() => {
-      state.set('stopped');
-      return telegram.stop();
-    });
-    // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
-    telegram.start().then(
-      () => state.state() === 'starting' && state.set('connected'),
-      (err: unknown) => {
-        state.set('failed');
-        logger.error({ err }, 'Telegram front end failed to start');
-      },
-    );
-  }
-  if (config.discord) {
-    const discord = createDiscordAdapter({
-      core: app.core,
-      services: app.services,
-      commands: app.commands,
-      token: config.discord.token,
-      apiUrl: config.discord.apiUrl,
-      guildId: config.discord.guildId,
-      logger: logger.child({ part: 'discord' }),
-      store: createDiscordStore(app.database),
-      dispatcher: app.http,
-    });
-    const discordSink = createDiscordSink({ token: config.discord.token, apiUrl: config.discord.apiUrl, logger, dispatcher: app.http });
-    app.alerts.registerSink(counted(discordSink));
-    const state = connections.get('discord')!;
-    watchDiscord(discord.client, state, ops?.metrics ?? null);
-    stops.push(() => discordSink.close());
-    stops.push(() => {
-      state.set('stopped');
-      return discord.stop();
-    });
-    await discord.start();
-  }
-
-  logger.info({ platforms }, 'opg-bot started');
+  await roles.start();
+  logger.info({ platforms, role: roles.role() }, 'opg-bot started');
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => void stop(signal).then(resolve));

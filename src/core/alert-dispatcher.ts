@@ -253,7 +253,8 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       while (!stopped) {
         try {
           const next = await sweep(lane);
-          if (next === 0) continue;
+          // A sweep cut short by stop() ends the loop now, not after one more poll interval.
+          if (next === 0 || stopped) continue;
           await waitForWake(lane, next === null ? pollMs : Math.min(next, pollMs));
         } catch (err) {
           logger.error({ err, platform: lane.platform }, 'alert dispatcher pass failed');

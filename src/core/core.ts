@@ -51,7 +51,29 @@ export interface Core {
   readonly coinId: string;
   /** Runs after every refresh with its snapshot (alert evaluation hooks in here). Returns an unsubscribe. */
   onRefresh(listener: RefreshListener): () => void;
+  /**
+   * Follows the store instead of the source, for a standby whose leader refreshes the shared store: reads the
+   * latest stored reading every `intervalMs` (default 500) and whenever `poke()` is called (a LISTEN/NOTIFY
+   * hook), and while following, `refresh()` and `ready()` read the store and never call the source, and no
+   * refresh listener runs (evaluation is the leader's). `stop()` on the handle goes back to fetching.
+   */
+  follow(options?: FollowOptions): FollowHandle;
 }
+
+export interface FollowOptions {
+  /** How often the store is read. Default 500 ms. */
+  intervalMs?: number;
+}
+
+export interface FollowHandle {
+  /** Reads the store now (a notification said a new reading is there); resolves with the snapshot. */
+  poke(): Promise<Snapshot>;
+  /** Stops following: `refresh()` fetches from the source again. */
+  stop(): void;
+}
+
+/** A standby reads the stored reading this often by default, so it shows the leader's within a second. */
+export const DEFAULT_FOLLOW_INTERVAL_MS = 500;
 
 /** After a failed cold start, commands wait this long before one of them may try again. */
 const COLD_RETRY_MS = 30_000;
@@ -61,27 +83,55 @@ export function createCore(options: CoreOptions): Core {
   const listeners = new Set<RefreshListener>();
 
   let current: Snapshot = { market: emptyReading<MarketData>(market.name) };
+
+  /** The last good stored reading and the failure after it, as the store holds them now. */
+  async function readStored(): Promise<Snapshot | null> {
+    const stored = await marketStore.latest(coinId);
+    if (!stored) return null;
+    const failure = await marketStore.loadFailure(market.name);
+    const failedSince = failure && failure.failedAtMs > stored.fetchedAtMs ? failure : null;
+    return {
+      market: {
+        source: stored.source,
+        data: stored.data,
+        fetchedAtMs: stored.fetchedAtMs,
+        error: failedSince?.error ?? null,
+        failedAtMs: failedSince?.failedAtMs ?? null,
+      },
+    };
+  }
+
   // The last good reading and the failure after it, as the store kept them across a restart. A refresh
   // waits for this, so a restored reading never replaces a newer one.
   const restoring = (async () => {
     try {
-      const stored = await marketStore.latest(coinId);
-      if (!stored) return;
-      const failure = await marketStore.loadFailure(market.name);
-      const failedSince = failure && failure.failedAtMs > stored.fetchedAtMs ? failure : null;
-      current = {
-        market: {
-          source: stored.source,
-          data: stored.data,
-          fetchedAtMs: stored.fetchedAtMs,
-          error: failedSince?.error ?? null,
-          failedAtMs: failedSince?.failedAtMs ?? null,
-        },
-      };
+      const stored = await readStored();
+      if (stored) current = stored;
     } catch (err) {
       logger.warn({ err }, 'stored market reading not restored; starting empty');
     }
   })();
+
+  /** Non-null while following the store (a standby). */
+  let following: { reading: Promise<Snapshot> | null } | null = null;
+
+  /** One read of the store while following; concurrent callers share it. Never rejects. */
+  function readFollowed(f: NonNullable<typeof following>): Promise<Snapshot> {
+    f.reading ??= (async () => {
+      await restoring;
+      try {
+        const stored = await readStored();
+        // Only forward: a reading this instance fetched itself (before it stepped down) may be newer.
+        if (stored && following === f && isNewer(stored.market, current.market)) current = stored;
+      } catch (err) {
+        logger.warn({ err }, 'the stored market reading could not be read; showing the last one read');
+      }
+      return current;
+    })().finally(() => {
+      f.reading = null;
+    });
+    return f.reading;
+  }
 
   let inFlight: Promise<Snapshot> | null = null;
   /** A 429's Retry-After outlives one refresh: no call to the source before this time. */
@@ -125,6 +175,7 @@ export function createCore(options: CoreOptions): Core {
   }
 
   function refresh(): Promise<Snapshot> {
+    if (following) return readFollowed(following);
     inFlight ??= runRefresh().finally(() => {
       inFlight = null;
     });
@@ -160,5 +211,29 @@ export function createCore(options: CoreOptions): Core {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    follow(followOptions = {}) {
+      const intervalMs = followOptions.intervalMs ?? DEFAULT_FOLLOW_INTERVAL_MS;
+      const f: NonNullable<typeof following> = { reading: null };
+      following = f;
+      const timer = setInterval(() => void readFollowed(f), intervalMs);
+      timer.unref();
+      void readFollowed(f);
+      logger.info({ intervalMs }, 'following the stored market reading (standby: no calls to the source)');
+      return {
+        poke: () => (following === f ? readFollowed(f) : Promise.resolve(current)),
+        stop() {
+          clearInterval(timer);
+          if (following === f) following = null;
+        },
+      };
+    },
   };
+}
+
+/** True when `a` holds a newer reading, or a newer failure of the same reading, than `b`. */
+function isNewer(a: Reading<MarketData>, b: Reading<MarketData>): boolean {
+  const at = a.fetchedAtMs ?? -Infinity;
+  const bt = b.fetchedAtMs ?? -Infinity;
+  if (at !== bt) return at > bt;
+  return (a.failedAtMs ?? -Infinity) !== (b.failedAtMs ?? -Infinity);
 }

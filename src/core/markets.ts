@@ -13,6 +13,7 @@ import { describeError, RateLimitedError } from './errors.js';
 import type { Logger } from './logger.js';
 import { listingReply } from './listing-messages.js';
 import { summarizeMarkets, type MarketStructure, type Ticker, type VenueShare } from './market-structure.js';
+import { DEFAULT_FOLLOW_INTERVAL_MS, type FollowOptions } from './core.js';
 import type { Reading } from './snapshot.js';
 
 /** What one tickers reading holds: the tickers, and how many pages were read. */
@@ -111,6 +112,19 @@ export interface MarketsService {
   /** Venues that left since `sinceMs` and have not come back, for the digest. */
   goneSince(sinceMs: number): VenueEvent[];
   venueVolumes(sinceMs: number): VenueVolumeRow[];
+  /**
+   * Follows the store instead of CoinGecko (a standby): the latest stored reading is read every `intervalMs`
+   * (default 500) and on `poke()`; while following, `refresh()` reads the store, never the source, and
+   * announces nothing (listings are the leader's).
+   */
+  follow(options?: FollowOptions): MarketsFollowHandle;
+}
+
+export interface MarketsFollowHandle {
+  /** Reads the store now. */
+  poke(): Reading<MarketsView>;
+  /** Back to reading CoinGecko on `refresh()`. */
+  stop(): void;
 }
 
 export interface MarketsOptions {
@@ -139,11 +153,36 @@ export function createMarkets(options: MarketsOptions): MarketsService {
   }
 
   let current: Reading<MarketsView> = { source: source.name, data: null, fetchedAtMs: null, error: null, failedAtMs: null };
-  const stored = store.latest(coinId);
-  if (stored) {
+
+  /** The latest stored reading and the failure after it; null when none is stored. */
+  function readStored(): Reading<MarketsView> | null {
+    const stored = store.latest(coinId);
+    if (!stored) return null;
     const failure = store.loadFailure(source.name);
     const since = failure && failure.failedAtMs > stored.fetchedAtMs ? failure : null;
-    current = { source: stored.source, data: toView(stored), fetchedAtMs: stored.fetchedAtMs, error: since?.error ?? null, failedAtMs: since?.failedAtMs ?? null };
+    return { source: stored.source, data: toView(stored), fetchedAtMs: stored.fetchedAtMs, error: since?.error ?? null, failedAtMs: since?.failedAtMs ?? null };
+  }
+  current = readStored() ?? current;
+
+  /** Non-null while following the store. */
+  let following: object | null = null;
+  /** Reads the store when it holds something newer than `current` (the newest reading's time first: cheap). */
+  function readFollowed(): Reading<MarketsView> {
+    try {
+      const atMs = store.latestAtMs(coinId);
+      if (atMs === null) return current;
+      if (atMs > (current.fetchedAtMs ?? -Infinity)) {
+        current = readStored() ?? current;
+      } else if (atMs === current.fetchedAtMs) {
+        // The same reading: only its failure may have changed.
+        const failure = store.loadFailure(source.name);
+        const since = failure && failure.failedAtMs > atMs ? failure : null;
+        if ((since?.failedAtMs ?? null) !== current.failedAtMs) current = { ...current, error: since?.error ?? null, failedAtMs: since?.failedAtMs ?? null };
+      }
+    } catch (err) {
+      logger.warn({ err }, 'the stored markets reading could not be read; showing the last one read');
+    }
+    return current;
   }
 
   /** Until a reading succeeds in this process, venues are recorded and never announced. */
@@ -211,6 +250,10 @@ export function createMarkets(options: MarketsOptions): MarketsService {
       return clock.now() - reading.fetchedAtMs > staleAfterMs;
     },
     refresh() {
+      if (following) {
+        readFollowed();
+        return Promise.resolve({ status: 'skipped' as const, listed: [], gone: [], alerts: 0 });
+      }
       inFlight ??= run().finally(() => {
         inFlight = null;
       });
@@ -223,5 +266,21 @@ export function createMarkets(options: MarketsOptions): MarketsService {
       return [...new Map(gone.map((e) => [e.venueId, e])).values()];
     },
     venueVolumes: (sinceMs) => store.venueVolumes(coinId, sinceMs),
+    follow(followOptions = {}) {
+      const f = {};
+      following = f;
+      const timer = setInterval(() => {
+        if (following === f) readFollowed();
+      }, followOptions.intervalMs ?? DEFAULT_FOLLOW_INTERVAL_MS);
+      timer.unref();
+      readFollowed();
+      return {
+        poke: () => (following === f ? readFollowed() : current),
+        stop() {
+          clearInterval(timer);
+          if (following === f) following = null;
+        },
+      };
+    },
   };
 }

@@ -35,12 +35,14 @@ export interface WorldOptions {
   /** Run an OpenGradient node whose last `chainBlocks` blocks (2 s apart) end now. Default: none (a closed port). */
   chainBlocks?: number;
   env?: Record<string, string>;
+  /** Shards Discord's `/gateway/bot` recommends. Default 1. */
+  discordShards?: number;
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const tg = await startTelegramServer();
   onTestFinished(() => tg.close());
-  const discord = await startDiscordStandIn();
+  const discord = await startDiscordStandIn({ shards: options.discordShards });
   onTestFinished(() => discord.close());
   const cg = await startCoinGeckoServer([marketItem()]);
   if (options.marketChart ?? true) cg.setMarketChart((days) => marketChartBody({ endMs: Date.now(), days }));
@@ -117,9 +119,9 @@ export async function until<T>(what: string, probe: () => T | undefined, bot?: B
 }
 
 /** Resolves once both front ends are up: Telegram polling and Discord's gateway session ready. */
-export async function bothReady(w: World, bot: BotProcess): Promise<void> {
+export async function bothReady(w: World, bot: BotProcess, discordShards = 1): Promise<void> {
   await until('the Telegram front end polling', () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined), bot, 15_000);
-  await Promise.race([w.discord.waitForSession(), bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`)))]);
+  await Promise.race([w.discord.waitForSession(discordShards), bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`)))]);
 }
 
 const REPLY_METHODS = new Set(['sendMessage', 'sendPhoto', 'editMessageText', 'editMessageMedia', 'answerCallbackQuery']);

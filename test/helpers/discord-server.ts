@@ -103,6 +103,12 @@ export interface DiscordStandIn {
   gatewayUrl: string;
   /** IDENTIFY and RESUME payloads received, in order. */
   identifies: number;
+  /** The `shard` of every IDENTIFY, in order (`[0, 1]` when the client sent none to an unsharded bot). */
+  identifiedShards: Array<[number, number]>;
+  /** The shard each dispatch went out on, in order (for INTERACTION_CREATE: the interaction id). */
+  dispatched: Array<{ t: string; shard: number; id?: string }>;
+  /** Each READY sent: its shard and the guild ids it listed. */
+  readies: Array<{ shard: [number, number]; guildIds: string[] }>;
   resumes: number;
   heartbeats: number;
   /** Answers the next request that matches with `handler` instead of normally (a fault); one per call. */
@@ -182,6 +188,17 @@ export interface DiscordStandInOptions {
   firstResponseWindowMs?: number;
   /** The stand-in's own clock (epoch ms). Default `Date.now`; tests of the deadlines pass their own. */
   now?: () => number;
+  /**
+   * Shards `/gateway/bot` recommends (default 1). With more than one, an IDENTIFY must carry `shard: [i, n]`
+   * (Discord closes with 4011 otherwise; 4010 for an impossible one), each shard gets its own READY with the
+   * guilds whose `(guild_id >> 22) % n` is `i`, and a guild's events go out on its shard only (DMs on shard 0).
+   */
+  shards?: number;
+}
+
+/** The shard a guild's events go out on: Discord's `(guild_id >> 22) % num_shards`. */
+export function shardOf(guildId: string, shardCount: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
 }
 
 /** Discord's interaction token lasts 15 minutes. */
@@ -207,7 +224,10 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(wss, 'listening');
   const gatewayUrl = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
-  const ready = new Set<WebSocket>();
+  const shardCount = Math.max(1, options.shards ?? 1);
+  /** Ready connections and the shard each identified as. */
+  const ready = new Map<WebSocket, number>();
+  const sessionShards = new Map<string, number>();
   let sequence = 0;
   let sessions = 0;
 
@@ -293,7 +313,9 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
     }
     let m: RegExpExecArray | null;
     if (req.method === 'GET' && path === '/gateway/bot') {
-      return sendJson(res, 200, { url: gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 } });
+      // A bot that needs shards is a large one; Discord lets those identify several at once (max_concurrency 16).
+      const maxConcurrency = shardCount > 1 ? 16 : 1;
+      return sendJson(res, 200, { url: gatewayUrl, shards: shardCount, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: maxConcurrency } });
     }
     if (req.method === 'GET' && path === '/applications/@me') return sendJson(res, 200, { id: APP_ID, name: 'opg-bot', flags: 0, bot: botUser });
     if (req.method === 'GET' && path === '/users/@me') return sendJson(res, 200, botUser);
@@ -341,6 +363,9 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
     apiUrl: `${rest.url}/api`,
     gatewayUrl,
     identifies: 0,
+    identifiedShards: [],
+    dispatched: [],
+    readies: [],
     resumes: 0,
     heartbeats: 0,
     failNext(match, handler) {
@@ -376,7 +401,12 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
     dispatch(t, d) {
       const tracked = t === 'INTERACTION_CREATE' ? track(d) : null;
       let written = false;
-      for (const ws of ready) {
+      // A guild's events go out on its shard; an interaction outside a guild (a DM) on shard 0.
+      const guildId = (d as { guild_id?: unknown } | null)?.guild_id;
+      const shard = typeof guildId === 'string' ? shardOf(guildId, shardCount) : tracked ? 0 : null;
+      standIn.dispatched.push({ t, shard: shard ?? -1, ...(tracked ? { id: tracked.id } : {}) });
+      for (const [ws, wsShard] of ready) {
+        if (shard !== null && wsShard !== shard) continue;
         dispatchTo(ws, t, d, () => {
           // The 3 s start when the event has left for the bot, not when a busy test process asked for it.
           if (tracked && !written) tracked.dispatchedAt = now();
@@ -457,24 +487,38 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
         send(ws, { op: 11 });
       } else if (payload.op === 2) {
         standIn.identifies += 1;
+        const asked = (payload.d as { shard?: unknown } | null)?.shard ?? null;
+        if (asked === null && shardCount > 1) return ws.close(4011, 'Sharding required.');
+        const field: unknown = asked ?? [0, 1];
+        if (!Array.isArray(field) || field.length !== 2) return ws.close(4010, 'Invalid shard.');
+        const [id, count] = field as [unknown, unknown];
+        if (typeof id !== 'number' || typeof count !== 'number' || !Number.isInteger(id) || !Number.isInteger(count) || count < 1 || id < 0 || id >= count) {
+          return ws.close(4010, 'Invalid shard.');
+        }
+        // Fewer shards than Discord requires for this bot's guilds is refused the same way.
+        if (count < shardCount) return ws.close(4011, 'Sharding required.');
+        standIn.identifiedShards.push([id, count]);
         const sessionId = `session-${snowflake()}`;
+        sessionShards.set(sessionId, id);
+        const guildIds = [GUILD_ID].filter((g) => shardOf(g, count) === id);
+        standIn.readies.push({ shard: [id, count], guildIds });
         dispatchTo(ws, 'READY', {
           v: 10,
           user: botUser,
-          guilds: [{ id: GUILD_ID, unavailable: true }],
+          guilds: guildIds.map((g) => ({ id: g, unavailable: true })),
           session_id: sessionId,
           resume_gateway_url: gatewayUrl,
-          shard: [0, 1],
+          shard: [id, count],
           application: { id: APP_ID, flags: 0 },
         });
-        dispatchTo(ws, 'GUILD_CREATE', guild);
-        ready.add(ws);
+        if (guildIds.includes(GUILD_ID)) dispatchTo(ws, 'GUILD_CREATE', guild);
+        ready.set(ws, id);
         sessions += 1;
         events.emit('session');
       } else if (payload.op === 6) {
         standIn.resumes += 1;
         dispatchTo(ws, 'RESUMED', null);
-        ready.add(ws);
+        ready.set(ws, sessionShards.get((payload.d as { session_id?: string } | null)?.session_id ?? '') ?? 0);
         sessions += 1;
         events.emit('session');
       }

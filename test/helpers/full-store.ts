@@ -10,6 +10,7 @@
 import type { ChatRef } from '../../src/core/command.js';
 import { createChartStore } from '../../src/db/chart-store.js';
 import { createDiscordStore } from '../../src/db/discord-store.js';
+import { createTelegramUpdateStore } from '../../src/db/telegram-update-store.js';
 import { countKey } from '../../src/core/inferences.js';
 import { createInferenceStore } from '../../src/db/inference-store.js';
 import { createParticipantStore } from '../../src/db/participant-store.js';
@@ -107,6 +108,10 @@ export async function buildFullStore(): Promise<string> {
   inferences.saveNetworkActivity('og-devnet', { totalTransactions: 9_007_199_254, transactionsToday: 12_345, fetchedAtMs: now });
 
   createDiscordStore(app.database).saveCommandHash('1234567890:guild:1100000000000000001', 'a'.repeat(64), now);
+  // Telegram webhook updates already taken (update ids beyond 2^31, as Telegram's grow).
+  const updates = createTelegramUpdateStore(app.database);
+  await updates.claim(2_147_483_648, now - MIN);
+  await updates.claim(2_147_483_649, now);
 
   // Who uses the network: callers by day, a TEE's settlements, registry and task events, and the coverage.
   const participants = createParticipantStore(app.database, 'og-devnet');

@@ -36,6 +36,16 @@ export interface TelegramServer {
   calls: BotApiCall[];
   /** Queues an update (its `update_id` is assigned here) and returns the id. */
   push(update: Record<string, unknown>): number;
+  /** The webhook `setWebhook` set (url, secret_token), or null after `deleteWebhook` or before any. */
+  webhook(): { url: string; secret: string | null } | null;
+  /**
+   * Posts an update to the webhook as Telegram does (JSON, with `X-Telegram-Bot-Api-Secret-Token` when one
+   * was set; `secret` overrides it, null leaves the header out). A new `update_id` is assigned unless the
+   * update carries one (a re-send). Resolves with the bot's answer.
+   */
+  postUpdate(update: Record<string, unknown>, options?: { secret?: string | null }): Promise<{ status: number; body: string; updateId: number }>;
+  /** Posts later updates to `url` instead, with the same secret: a load balancer that routes to another instance. */
+  setWebhookUrl(url: string): void;
   callsOf(method: string): BotApiCall[];
   /** Resolves once `count` calls of `method` matching `where` have arrived (counting those already here). */
   waitFor(method: string, count?: number, where?: (call: BotApiCall) => boolean): Promise<BotApiCall[]>;
@@ -126,6 +136,7 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
   const members = new Map<string, string>();
   let queue: Array<Record<string, unknown> & { update_id: number }> = [];
   let nextUpdateId = 100_000;
+  let webhook: { url: string; secret: string | null } | null = null;
   let nextMessageId = 1;
   let confirmed = 0;
   let waiters: Array<() => void> = [];
@@ -300,9 +311,21 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       case 'getMe':
         return ok(res, { id: botId, is_bot: true, first_name: 'OPG Bot', username: botUsername, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false });
       case 'getUpdates':
+        if (webhook) return fail(res, 409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
         return getUpdates(params, req, res);
-      case 'setMyCommands':
+      case 'setWebhook': {
+        const url = typeof params.url === 'string' ? params.url : '';
+        if (url === '') {
+          webhook = null;
+          return ok(res, true);
+        }
+        webhook = { url, secret: typeof params.secret_token === 'string' ? params.secret_token : null };
+        return ok(res, true);
+      }
       case 'deleteWebhook':
+        webhook = null;
+        return ok(res, true);
+      case 'setMyCommands':
       case 'answerCallbackQuery':
         return ok(res, true);
       case 'sendMessage':
@@ -379,6 +402,22 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       queue.push({ ...update, update_id });
       for (const w of [...waiters]) w();
       return update_id;
+    },
+    webhook: () => webhook,
+    setWebhookUrl(url) {
+      if (!webhook) throw new Error('no webhook is set');
+      webhook = { ...webhook, url };
+    },
+    async postUpdate(update, options = {}) {
+      if (!webhook) throw new Error('no webhook is set');
+      const updateId = typeof update.update_id === 'number' ? update.update_id : nextUpdateId++;
+      const secret = options.secret === undefined ? webhook.secret : options.secret;
+      const res = await fetch(webhook.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(secret === null ? {} : { 'x-telegram-bot-api-secret-token': secret }) },
+        body: JSON.stringify({ ...update, update_id: updateId }),
+      });
+      return { status: res.status, body: await res.text(), updateId };
     },
     callsOf: (method) => matching(method),
     waitFor(method, count = 1, where) {

@@ -40,7 +40,7 @@ import type { CommandRegistrationStore } from '../../core/command-registrations.
 import { Agent, type Dispatcher } from 'undici';
 import { isModeratorBits, missingPostPermissions } from './permissions.js';
 import { registerCommands } from './register.js';
-import { createDiscordRequest } from './rest-request.js';
+import { createDiscordRequest, DISCORD_GLOBAL_REQUESTS_PER_SECOND, DISCORD_SINK_REQUESTS_PER_SECOND } from './rest-request.js';
 import { renderDiscord, type DiscordMessage } from './render.js';
 import { findDefinition, ROOT_COMMAND } from './slash-commands.js';
 
@@ -91,11 +91,16 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],
     allowedMentions: { parse: [] },
+    // As many shards as `/gateway/bot` recommends, all in this process (discord.js internal sharding): past
+    // 2,500 guilds Discord requires them, and interactions arrive on the shard of their guild.
+    shards: 'auto',
     ...options.clientOptions,
     rest: {
       api: apiUrl,
       timeout: options.restTimeoutMs ?? 15_000,
       retries: options.restRetries ?? 3,
+      // Discord allows a bot 50 requests a second in all; the alert sink's REST has its share (sink.ts).
+      globalRequestsPerSecond: DISCORD_GLOBAL_REQUESTS_PER_SECOND - DISCORD_SINK_REQUESTS_PER_SECOND,
       makeRequest: createDiscordRequest(dispatcher),
       ...options.clientOptions?.rest,
     },

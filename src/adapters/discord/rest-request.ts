@@ -18,6 +18,15 @@ type MakeRequest = RESTOptions['makeRequest'];
 type Init = Parameters<MakeRequest>[1];
 type ResponseLike = Awaited<ReturnType<MakeRequest>>;
 
+/** Discord's global rate limit: requests a second for one bot token, every route together. */
+export const DISCORD_GLOBAL_REQUESTS_PER_SECOND = 50;
+/**
+ * The alert sink's share of it (its own REST, see sink.ts); the front end's REST takes the rest, so both
+ * together stay inside the global limit. The dispatcher paces Discord alerts at 20 a second (DISCORD_LIMITS),
+ * which leaves the sink room for a plain retry of a refused message without meeting its own cap.
+ */
+export const DISCORD_SINK_REQUESTS_PER_SECOND = 25;
+
 /** Statuses whose `Response` may not carry a body. */
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 

@@ -15,7 +15,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
 import type { AlertTarget, DeliveryResult, Sink } from '../../core/sink.js';
 import { clip, EMBED_LIMITS, escapeMarkdown, renderDiscord } from './render.js';
-import { createDiscordRequest } from './rest-request.js';
+import { createDiscordRequest, DISCORD_SINK_REQUESTS_PER_SECOND } from './rest-request.js';
 
 export interface DiscordSinkOptions {
   token: string;
@@ -54,7 +54,7 @@ export function plainDiscordAlert(reply: Reply): { embeds: Array<{ title: string
   };
 }
 
-export function createDiscordSink(options: DiscordSinkOptions): Sink & { close(): void } {
+export function createDiscordSink(options: DiscordSinkOptions): Sink & { close(): void; /** Its REST, which keeps to its share of the global limit. */ readonly rest: REST } {
   const logger = options.logger.child({ part: 'discord-sink' });
   const failureRetryMs = options.failureRetryMs ?? 30_000;
   const refusedRetryMs = options.refusedRetryMs ?? 15 * 60_000;
@@ -64,6 +64,7 @@ export function createDiscordSink(options: DiscordSinkOptions): Sink & { close()
     timeout: options.timeoutMs ?? 10_000,
     retries: 0,
     rejectOnRateLimit: () => true,
+    globalRequestsPerSecond: DISCORD_SINK_REQUESTS_PER_SECOND,
     makeRequest: createDiscordRequest(options.dispatcher ?? ownDispatcher!),
   }).setToken(options.token);
 
@@ -116,6 +117,7 @@ export function createDiscordSink(options: DiscordSinkOptions): Sink & { close()
   return {
     platform: 'discord',
     deliver,
+    rest,
     close() {
       rest.clearHashSweeper();
       rest.clearHandlerSweeper();

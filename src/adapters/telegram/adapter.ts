@@ -9,8 +9,9 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { LRUCache } from 'lru-cache';
 import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
-import { Bot, GrammyError, HttpError, InputFile, type Context, type Transformer } from 'grammy';
-import type { Chat, Message, User } from 'grammy/types';
+import type { IncomingMessage } from 'node:http';
+import { Bot, GrammyError, HttpError, InputFile, webhookCallback, type Context, type Transformer } from 'grammy';
+import type { Chat, Message, Update, User } from 'grammy/types';
 import type { Clock } from '../../core/clock.js';
 import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from '../../core/command.js';
 import type { Core } from '../../core/core.js';
@@ -22,6 +23,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
 import type { Services } from '../../core/services.js';
 import type { ChatLifecycle } from '../../core/sink.js';
+import type { UpdateLedger } from '../../core/update-ledger.js';
 import { commandText, telegramCommandList } from './commands.js';
 import { createModeratorCheck, type SenderInfo } from './moderators.js';
 import { telegramMessage } from './render.js';
@@ -52,7 +54,24 @@ export interface TelegramAdapterOptions {
   refreshMinAgeMs?: number;
   /** How long an administrator check is trusted. Default 60 s. */
   adminCacheTtlMs?: number;
+  /**
+   * Receive updates by webhook instead of long polling: `webhookHandler()` serves them with `secret` checked,
+   * and `ledger` (in the shared store) makes an update Telegram re-sends run once across every instance.
+   */
+  webhook?: { secret: string; ledger: UpdateLedger };
 }
+
+/** What the webhook handler answers; the operations endpoint sends it as is. */
+export interface WebhookAnswer {
+  status: number;
+  body: string;
+  contentType?: string;
+}
+
+/** Updates the bot reads; the same list for polling and for the webhook. */
+const ALLOWED_UPDATES = ['message', 'channel_post', 'callback_query', 'my_chat_member'] as const;
+/** A Bot API update is small; anything far larger is not one. */
+const MAX_WEBHOOK_BODY_BYTES = 1_000_000;
 
 export interface TelegramAdapter {
   readonly bot: Bot;
@@ -60,12 +79,80 @@ export interface TelegramAdapter {
   start(): Promise<void>;
   /** Stops polling, waits for updates in hand, and confirms the last one to Telegram. */
   stop(): Promise<void>;
+  /**
+   * With `webhook`: the handler for Telegram's POSTs (grammY's webhookCallback). A wrong or missing secret
+   * gets 401 and nothing runs; a body that is not an update gets 400; an update already taken (by any
+   * instance) is acknowledged and not run again.
+   */
+  webhookHandler(): (req: IncomingMessage) => Promise<WebhookAnswer>;
+  /** With `webhook`: asks Telegram to post updates to `url` with the secret (the leader does this). */
+  setWebhook(url: string): Promise<void>;
 }
 
 const MAX_TRACKED = 10_000;
 const REFUSED_NOTICE = "Sorry, that answer could not be shown here. The bot's operator has been told; try another command meanwhile.";
 
 /** A 400 about the request itself, not about the chat (a migrated group answers 400 too, with where it went). */
+class BadUpdateError extends Error {}
+
+/** Reads a request body as JSON, refusing one that is too large or not an object. */
+function readUpdate(req: IncomingMessage): Promise<Update> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_WEBHOOK_BODY_BYTES) {
+        reject(new BadUpdateError('the body is too large for an update'));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('error', reject);
+    req.on('end', () => {
+      try {
+        const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+        if (typeof value !== 'object' || value === null || typeof (value as { update_id?: unknown }).update_id !== 'number') {
+          reject(new BadUpdateError('the body is not a Telegram update'));
+        } else resolve(value as Update);
+      } catch {
+        reject(new BadUpdateError('the body is not JSON'));
+      }
+    });
+  });
+}
+
+/** grammY's request-response handler (its ReqResHandler, which grammY does not export by name). */
+interface WebhookExchange {
+  readonly update: Promise<Update>;
+  header?: string;
+  end(): void;
+  respond(json: string): void;
+  unauthorized(): void;
+  handlerReturn: Promise<WebhookAnswer>;
+}
+
+/** grammY's webhookCallback over a node request, answering in the operations endpoint's terms. */
+function routeAdapter(req: IncomingMessage): WebhookExchange {
+  let settle!: (answer: WebhookAnswer) => void;
+  const handlerReturn = new Promise<WebhookAnswer>((resolve) => (settle = resolve));
+  const secret = req.headers['x-telegram-bot-api-secret-token'];
+  let update: Promise<Update> | null = null;
+  return {
+    // Read only when the secret matched: a stranger's body is never parsed.
+    get update() {
+      update ??= readUpdate(req);
+      return update;
+    },
+    header: typeof secret === 'string' ? secret : undefined,
+    end: () => settle({ status: 200, body: '' }),
+    respond: (json: string) => settle({ status: 200, body: json, contentType: 'application/json' }),
+    unauthorized: () => settle({ status: 401, body: JSON.stringify({ error: 'unauthorized' }), contentType: 'application/json; charset=utf-8' }),
+    handlerReturn,
+  };
+}
+
 function isRefusedRequest(err: unknown): err is GrammyError {
   return err instanceof GrammyError && err.error_code === 400 && err.parameters.migrate_to_chat_id === undefined && !/chat not found/i.test(err.description);
 }
@@ -275,6 +362,14 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     await lifecycle?.pauseChat('telegram', String(update.chat.id), reason);
   }
 
+  const webhook = options.webhook;
+  if (webhook) {
+    // First of all: an update Telegram re-sent (to this or another instance) runs once.
+    bot.use(async (ctx, next) => {
+      if (await webhook.ledger.claim(ctx.update.update_id, clock.now())) return next();
+      logger.info({ updateId: ctx.update.update_id }, 'a re-sent Telegram update was already taken; not run again');
+    });
+  }
   bot.use(async (ctx, next) => {
     const id = ctx.update.update_id;
     if (lastUpdateId === null || id > lastUpdateId) lastUpdateId = id;
@@ -290,8 +385,32 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     logger.error({ err: err.error, updateId: err.ctx.update.update_id }, 'a Telegram update failed');
   });
 
+  function webhookHandler(): (req: IncomingMessage) => Promise<WebhookAnswer> {
+    if (!webhook) throw new Error('webhookHandler() needs the webhook option');
+    const callback = webhookCallback(bot, (req: IncomingMessage) => routeAdapter(req), {
+      secretToken: webhook.secret,
+      // A slow answer (a chart) goes on after Telegram has its 200, so it is not re-sent meanwhile.
+      onTimeout: 'return',
+      timeoutMilliseconds: 10_000,
+    });
+    return async (req) => {
+      try {
+        return await callback(req);
+      } catch (err) {
+        if (err instanceof BadUpdateError) return { status: 400, body: JSON.stringify({ error: err.message }), contentType: 'application/json; charset=utf-8' };
+        throw err;
+      }
+    };
+  }
+
   return {
     bot,
+    webhookHandler,
+    async setWebhook(url) {
+      if (!webhook) throw new Error('setWebhook() needs the webhook option');
+      await bot.api.setWebhook(url, { secret_token: webhook.secret, allowed_updates: [...ALLOWED_UPDATES], drop_pending_updates: false });
+      logger.info({ path: new URL(url).pathname }, 'Telegram webhook set');
+    },
     async start() {
       try {
         // grammY's init retries getMe itself while the Bot API is down (5xx, 429, no answer), with backoff;
@@ -307,9 +426,15 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       } catch (err) {
         logger.warn({ err }, 'setMyCommands failed; the command menu may be out of date');
       }
+      // Back to polling after a webhook: Telegram refuses getUpdates (409) while a webhook is set.
+      try {
+        await bot.api.deleteWebhook({ drop_pending_updates: false });
+      } catch (err) {
+        logger.warn({ err }, 'deleteWebhook failed; polling may be refused while a webhook is set');
+      }
       handle = run(bot, {
         runner: {
-          fetch: { timeout: pollTimeoutSeconds, allowed_updates: ['message', 'channel_post', 'callback_query', 'my_chat_member'] },
+          fetch: { timeout: pollTimeoutSeconds, allowed_updates: [...ALLOWED_UPDATES] },
           retryInterval: options.pollRetryMs ?? 'exponential',
           silent: true,
         },
@@ -321,7 +446,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       stopping = true;
       if (handle) await handle.stop();
       handle = null;
-      if (lastUpdateId === null) return;
+      // By webhook, Telegram had its 200 for every update taken; there is nothing to confirm.
+      if (lastUpdateId === null || webhook) return;
       try {
         // Bounded: a process manager allows a stop only a few seconds before it kills.
         const deadline = AbortSignal.timeout(CONFIRM_TIMEOUT_MS) as unknown as Parameters<typeof bot.api.getUpdates>[1];

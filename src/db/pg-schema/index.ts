@@ -21,3 +21,4 @@ export * from './discord.js';
 export * from './alerts.js';
 export * from './markets.js';
 export * from './participants.js';
+export * from './telegram.js';

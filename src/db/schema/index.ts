@@ -6,3 +6,4 @@ export * from './discord.js';
 export * from './alerts.js';
 export * from './markets.js';
 export * from './participants.js';
+export * from './telegram.js';
