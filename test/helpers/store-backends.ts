@@ -1,0 +1,50 @@
+/**
+ * The backends a store contract test runs on: a real SQLite file, PGlite in this process, and the real
+ * PostgreSQL server when `TEST_DATABASE_URL` names one (skipped with the reason otherwise). Each gives a
+ * fresh migrated store, and `second()` opens another handle on the same store (another SQLite connection,
+ * another pool) for tests where two processes meet.
+ */
+import type { AlertStores } from '../../src/core/alert-ports.js';
+import { createAlertStores } from '../../src/db/alert-stores.js';
+import { openDatabase } from '../../src/db/open.js';
+import { createPgAlertStores } from '../../src/db/pg-alert-stores.js';
+import { openPostgres } from '../../src/db/postgres.js';
+import { onTestFinished } from 'vitest';
+import { testPostgres } from './postgres.js';
+import { tempDbPath } from './temp-dir.js';
+
+export type StoreBackend = 'sqlite' | 'pglite' | 'server';
+export const STORE_BACKENDS: readonly StoreBackend[] = ['sqlite', 'pglite', 'server'];
+
+export interface BackendStores {
+  alerts: AlertStores;
+  /** The same store through another connection: another SQLite handle on the file, another pool on the server. */
+  second(): Promise<AlertStores>;
+}
+
+export async function storesOn(backend: StoreBackend, skip: (condition: boolean, note?: string) => void): Promise<BackendStores> {
+  if (backend === 'sqlite') {
+    const path = tempDbPath();
+    const database = openDatabase(path);
+    onTestFinished(() => database.close());
+    return {
+      alerts: createAlertStores(database),
+      second: async () => {
+        const other = openDatabase(path);
+        onTestFinished(() => other.close());
+        return createAlertStores(other);
+      },
+    };
+  }
+  const pg = await testPostgres(backend, skip);
+  return {
+    alerts: createPgAlertStores(pg.db),
+    second: async () => {
+      // PGlite is one connection in this process: a second handle is the same database.
+      if (!('url' in pg)) return createPgAlertStores(pg.db);
+      const other = await openPostgres(pg.url as string);
+      onTestFinished(() => other.close());
+      return createPgAlertStores(other.db);
+    },
+  };
+}
