@@ -1,12 +1,13 @@
 /**
  * The alert stores' contract, run on every backend (a SQLite file, PGlite, the real PostgreSQL server when
  * TEST_DATABASE_URL is set): the same calls through the ports, the same answers. Evaluation rounds are
- * built as the alerts service builds them (the core's side rule, crossings in message order), with a message
+ * built as the alerts service builds them (its `crossingsAt` and `downBoundOf`), with a message
  * that lists the crossings, so each chat's outbox says exactly which crossings it was sent.
  */
 import { describe, expect, it } from 'vitest';
-import { nextSide, type Crossing } from '../../src/core/alert-rules.js';
-import type { AlertStores, EvaluationCounts, Level, LevelCrossing, NewSubscription } from '../../src/core/alert-ports.js';
+import type { Crossing } from '../../src/core/alert-rules.js';
+import type { AlertStores, EvaluationCounts, NewSubscription } from '../../src/core/alert-ports.js';
+import { crossingsAt, downBoundOf } from '../../src/core/alerts.js';
 import type { Reply } from '../../src/core/reply.js';
 import { STORE_BACKENDS, storesOn } from '../helpers/store-backends.js';
 
@@ -18,17 +19,8 @@ function round(ratio: number, nowMs: number) {
   return {
     ratio,
     nowMs,
-    downBound: (ratio / (1 - HYSTERESIS)) * (1 - 1e-9),
-    crossingsOf(candidates: readonly Level[]): LevelCrossing[] {
-      const crossings: Array<LevelCrossing & { order: number }> = [];
-      for (const level of candidates) {
-        const change = nextSide(level.side, level.ratio, ratio, HYSTERESIS);
-        if (change.crossed === null) continue;
-        const crossing: Crossing = { threshold: level.ratio, direction: change.crossed, atMs: nowMs, ratio };
-        crossings.push({ levelId: level.id, side: change.side, crossing, order: change.crossed === 'up' ? level.ratio : -level.ratio });
-      }
-      return crossings.sort((a, b) => a.order - b.order).map(({ order: _order, ...c }) => c);
-    },
+    downBound: downBoundOf(ratio, HYSTERESIS),
+    crossingsOf: crossingsAt(ratio, nowMs, HYSTERESIS),
     message: (crossings: readonly Crossing[]): Reply => ({ text: crossings.map((c) => `${c.direction} ${c.threshold}`).join(', ') }) as unknown as Reply,
   };
 }

@@ -5,6 +5,11 @@
  * another pool) for tests where two processes meet.
  */
 import type { AlertStores } from '../../src/core/alert-ports.js';
+import type { ChartStore, MarketStore } from '../../src/core/market-ports.js';
+import { createChartStore } from '../../src/db/chart-store.js';
+import { createMarketStore } from '../../src/db/market-store.js';
+import { createPgChartStore } from '../../src/db/pg-chart-store.js';
+import { createPgMarketStore } from '../../src/db/pg-market-store.js';
 import { createAlertStores } from '../../src/db/alert-stores.js';
 import { openDatabase } from '../../src/db/open.js';
 import { createPgAlertStores } from '../../src/db/pg-alert-stores.js';
@@ -18,6 +23,8 @@ export const STORE_BACKENDS: readonly StoreBackend[] = ['sqlite', 'pglite', 'ser
 
 export interface BackendStores {
   alerts: AlertStores;
+  market: MarketStore;
+  chart: ChartStore;
   /** The same store through another connection: another SQLite handle on the file, another pool on the server. */
   second(): Promise<AlertStores>;
 }
@@ -29,6 +36,8 @@ export async function storesOn(backend: StoreBackend, skip: (condition: boolean,
     onTestFinished(() => database.close());
     return {
       alerts: createAlertStores(database),
+      market: createMarketStore(database),
+      chart: createChartStore(database),
       second: async () => {
         const other = openDatabase(path);
         onTestFinished(() => other.close());
@@ -39,6 +48,8 @@ export async function storesOn(backend: StoreBackend, skip: (condition: boolean,
   const pg = await testPostgres(backend, skip);
   return {
     alerts: createPgAlertStores(pg.db),
+    market: createPgMarketStore(pg.db),
+    chart: createPgChartStore(pg.db),
     second: async () => {
       // PGlite is one connection in this process: a second handle is the same database.
       if (!('url' in pg)) return createPgAlertStores(pg.db);
