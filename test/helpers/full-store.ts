@@ -104,7 +104,7 @@ export async function buildFullStore(): Promise<string> {
   inferences.recordRun('og-devnet', now, 'OpenGradient RPC: HTTP 502');
   inferences.saveNetworkActivity('og-devnet', { totalTransactions: 9_007_199_254, transactionsToday: 12_345, fetchedAtMs: now });
 
-  createDiscordStore(app.database).saveCommandHash('1234567890:guild:1100000000000000001', 'a'.repeat(64), now);
+  await createDiscordStore(app.database).saveCommandHash('1234567890:guild:1100000000000000001', 'a'.repeat(64), now);
 
   // Venues: a first reading (recorded, no alert), a venue appearing (a listing alert per chat taking them),
   // then one leaving (an event the digest reads); one chat has listing alerts off.

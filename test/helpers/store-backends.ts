@@ -6,7 +6,10 @@
  */
 import type { AlertStores } from '../../src/core/alert-ports.js';
 import type { ChartStore, MarketStore } from '../../src/core/market-ports.js';
+import type { CommandRegistrationStore } from '../../src/core/command-registrations.js';
 import { createChartStore } from '../../src/db/chart-store.js';
+import { createDiscordStore } from '../../src/db/discord-store.js';
+import { createPgDiscordStore } from '../../src/db/pg-discord-store.js';
 import { createMarketStore } from '../../src/db/market-store.js';
 import { createPgChartStore } from '../../src/db/pg-chart-store.js';
 import { createPgMarketStore } from '../../src/db/pg-market-store.js';
@@ -25,6 +28,7 @@ export interface BackendStores {
   alerts: AlertStores;
   market: MarketStore;
   chart: ChartStore;
+  registrations: CommandRegistrationStore;
   /** The same store through another connection: another SQLite handle on the file, another pool on the server. */
   second(): Promise<AlertStores>;
 }
@@ -38,6 +42,7 @@ export async function storesOn(backend: StoreBackend, skip: (condition: boolean,
       alerts: createAlertStores(database),
       market: createMarketStore(database),
       chart: createChartStore(database),
+      registrations: createDiscordStore(database),
       second: async () => {
         const other = openDatabase(path);
         onTestFinished(() => other.close());
@@ -50,6 +55,7 @@ export async function storesOn(backend: StoreBackend, skip: (condition: boolean,
     alerts: createPgAlertStores(pg.db),
     market: createPgMarketStore(pg.db),
     chart: createPgChartStore(pg.db),
+    registrations: createPgDiscordStore(pg.db),
     second: async () => {
       // PGlite is one connection in this process: a second handle is the same database.
       if (!('url' in pg)) return createPgAlertStores(pg.db);
