@@ -16,10 +16,8 @@ import type { Reply } from './core/reply.js';
 import type { Services } from './core/services.js';
 import { createChartService } from './core/charts/chart-service.js';
 import { goneVenuesFields } from './core/listing-messages.js';
-import { createChartStore } from './db/chart-store.js';
-import { createAlertStores } from './db/alert-stores.js';
-import { createMarketStore } from './db/market-store.js';
 import { openDatabase, type Database } from './db/open.js';
+import { requireFullStore, sqliteStore, type OpenedStore } from './db/store.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
 import { fetchMarketChart } from './sources/market-chart.js';
 import { createInferenceStore } from './db/inference-store.js';
@@ -51,11 +49,18 @@ export interface AppDeps {
   dispatcher?: Dispatcher;
   /** Per-attempt HTTP deadline for every source; tests shorten it. Default 10 s. */
   httpTimeoutMs?: number;
+  /**
+   * The store, opened by `openStore(config)` (src/db/store.ts), which the app then owns and closes; when
+   * omitted, the SQLite file at `DATABASE_PATH`.
+   */
+  store?: OpenedStore;
 }
 
 export interface App {
   config: Config;
   database: Database;
+  /** The store every port comes from (`database` is its SQLite connection). */
+  store: OpenedStore;
   core: Core;
   services: Services;
   /** The OpenGradient inference indexer; `main.ts` schedules its passes. */
@@ -75,8 +80,10 @@ export interface App {
   close(): void;
 }
 
-export function createApp({ config, logger, clock, dispatcher: given, httpTimeoutMs }: AppDeps): App {
-  const database = openDatabase(config.databasePath);
+export function createApp({ config, logger, clock, dispatcher: given, httpTimeoutMs, store: opened }: AppDeps): App {
+  const store = opened ?? sqliteStore(openDatabase(config.databasePath));
+  requireFullStore(store);
+  const { database, stores } = store;
   const ownDispatcher = given ? null : new Agent();
   const dispatcher = given ?? ownDispatcher!;
   const market = createCoinGeckoSource({
@@ -90,7 +97,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
   });
   const core = createCore({
     market,
-    marketStore: createMarketStore(database),
+    marketStore: stores.market,
     coinId: config.coingecko.coinId,
     clock,
     logger: logger.child({ part: 'core' }),
@@ -123,7 +130,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
   });
   const alerts = createAlerts({
     core,
-    stores: createAlertStores(database),
+    stores: stores.alerts,
     logger: logger.child({ part: 'alerts' }),
     defaultThresholds: config.alerts.defaultThresholds,
     hysteresis: config.alerts.hysteresis,
@@ -141,7 +148,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     },
     charts: createChartService({
       core,
-      store: createChartStore(database),
+      store: stores.chart,
       source: { name: market.name, marketChart: (coinId, days) => fetchMarketChart(market, coinId, days) },
       coinId: config.coingecko.coinId,
       clock,
@@ -153,6 +160,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
   return {
     config,
     database,
+    store,
     core,
     services,
     indexer,
@@ -173,7 +181,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     close() {
       void indexer.stop();
       void alerts.stop();
-      database.close();
+      void store.close();
       if (ownDispatcher && !ownDispatcher.closed) void ownDispatcher.close();
     },
   };
