@@ -21,16 +21,16 @@ import { loadConfig } from '../src/config.js';
 import { systemClock, type Clock } from '../src/core/clock.js';
 import { silentLogger } from '../src/core/logger.js';
 import type { Snapshot } from '../src/core/snapshot.js';
-import { startBotApiServer } from '../test/helpers/bot-api-server.js';
+import { BOT_API_LIMITS, startTelegramServer } from '../test/helpers/telegram-server.js';
 import { createTestClock } from '../test/helpers/clock.js';
 import { marketWithRatio } from '../test/helpers/alerts.js';
-import { createMinimalTelegramSink } from '../test/helpers/minimal-telegram-sink.js';
 import pg from 'pg';
 import { alertReply } from '../src/core/alert-messages.js';
 import { crossingsAt, downBoundOf } from '../src/core/alerts.js';
 import { createPgAlertStores } from '../src/db/pg-alert-stores.js';
 import { openPostgres } from '../src/db/postgres.js';
 import { describePostgresUrl } from '../src/db/postgres-settings.js';
+import { createTelegramSink } from '../src/adapters/telegram/sink.js';
 import type { BenchLog } from './run.js';
 
 const SUBSCRIPTIONS = 100_000;
@@ -210,7 +210,7 @@ async function fanOut(log: BenchLog, dir: string): Promise<void> {
   const alerts = Number(process.env.BENCH_FANOUT_ALERTS ?? 2_000);
   if (alerts <= 0) return;
   const chats = Math.max(1, Math.round(alerts / 10));
-  const bot = await startBotApiServer();
+  const bot = await startTelegramServer({ limits: BOT_API_LIMITS });
   const app = freshApp(dir, 'fanout');
   const db = app.database.sqlite;
   const insertSub = db.prepare(
@@ -228,7 +228,7 @@ async function fanOut(log: BenchLog, dir: string): Promise<void> {
     const ids = Array.from({ length: chats }, (_, i) => Number(insertSub.run(i % 2 === 0 ? `-100${i}` : `${10_000 + i}`, Date.now()).lastInsertRowid));
     for (let n = 0; n < alerts; n++) enqueue.run(ids[n % chats]!, payload, Date.now());
   })();
-  const sink = createMinimalTelegramSink({ apiRoot: bot.url, token: bot.token });
+  const sink = createTelegramSink({ apiRoot: bot.url, token: bot.token, logger: silentLogger });
   app.alerts.registerSink(sink);
   log(`fan-out: ${alerts.toLocaleString('en-US')} alerts over ${chats.toLocaleString('en-US')} chats (half groups), Bot API limits 25/s, 1/s per chat, 20/min per group`);
   const started = performance.now();
@@ -240,7 +240,6 @@ async function fanOut(log: BenchLog, dir: string): Promise<void> {
   log(`delivered ${sent} in ${tookS.toFixed(1)} s: ${rate.toFixed(2)} msg/s = ${((rate / 25) * 100).toFixed(1)}% of 25/s; 429 answers: ${bot.tooMany()}`);
   const unsent = (db.prepare(`SELECT count(*) AS n FROM alert_outbox WHERE sent_at_ms IS NULL`).get() as { n: number }).n;
   log(`rows left unsent: ${unsent}`);
-  await sink.close();
   await bot.close();
   app.close();
 }

@@ -11,8 +11,10 @@ import v8 from 'node:v8';
 import { systemClock } from '../src/core/clock.js';
 import { silentLogger } from '../src/core/logger.js';
 import { createInferenceStore } from '../src/db/inference-store.js';
+import { createParticipantStore } from '../src/db/participant-store.js';
 import { openDatabase } from '../src/db/open.js';
 import { DEFAULT_CONTRACTS } from '../src/sources/opengradient/events.js';
+import { DEFAULT_TASK_SCHEDULER, DEFAULT_TEE_REGISTRIES } from '../src/sources/opengradient/participant-events.js';
 import { createInferenceIndexer } from '../src/sources/opengradient/indexer.js';
 import { createOgRpc } from '../src/sources/opengradient/rpc.js';
 import { LOGS_PER_BLOCK } from './og-node-shape.js';
@@ -20,6 +22,9 @@ import { LOGS_PER_BLOCK } from './og-node-shape.js';
 export interface BackfillFigures {
   logs: number;
   inferences: number;
+  /** Distinct callers and caller-days recorded. */
+  callers: number;
+  callerDays: number;
   chunks: number;
   seconds: number;
   /** CPU time of this process during the backfill (all its threads, user and system). */
@@ -76,6 +81,7 @@ async function backfill(url: string, events: number): Promise<BackfillFigures> {
     fromBlock: 0,
     confirmations: 12,
     contracts: DEFAULT_CONTRACTS,
+    participants: { store: createParticipantStore(database), teeRegistries: DEFAULT_TEE_REGISTRIES, taskScheduler: DEFAULT_TASK_SCHEDULER },
     afterChunk: (c) => {
       const { rss } = sample();
       if (quarters.length < Math.floor((4 * (c.toBlock + 1)) / blocks)) quarters.push(rss);
@@ -90,12 +96,16 @@ async function backfill(url: string, events: number): Promise<BackfillFigures> {
   clearInterval(timer);
   sample();
   const totals = indexer.totals();
+  const callers = (database.sqlite.prepare('select count(*) as n from callers').get() as { n: number }).n;
+  const callerDays = (database.sqlite.prepare('select count(*) as n from caller_days').get() as { n: number }).n;
   database.close();
   rmSync(dir, { recursive: true, force: true });
   if (!run.ok) throw new Error(`backfill failed: ${run.error}`);
   return {
     logs: run.logs,
     inferences: totals.total,
+    callers,
+    callerDays,
     chunks: run.chunks,
     seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,

@@ -7,6 +7,7 @@ import { METRIC_INFO } from '../src/core/charts/chart-service.js';
 import { asOfText, count, duration, pct, usd, utc } from '../src/core/format.js';
 import { reply, type Reply } from '../src/core/reply.js';
 import { readingNotices } from './shared.js';
+import { callerChartReply } from './chart-callers.js';
 
 const METRIC_WORDS = { ratio: 'volume / market cap', price: 'price', volume: '24h volume', mcap: 'market cap' } as const;
 
@@ -32,15 +33,16 @@ function venuesChartReply(range: ChartRange, services: Services, now: number, fi
 
 export default defineCommand({
   name: 'chart',
-  description: 'A picture of ratio, price, volume, market cap, inferences or volume by venue, 24h to 90d',
+  description: 'A picture of ratio, price, volume, market cap, inferences, volume by venue or callers, 24h to 90d',
   options: {
     metric: { type: 'choice', choices: CHART_METRICS, description: 'What to draw (default ratio: volume / market cap)' },
-    range: { type: 'choice', choices: CHART_RANGES, description: 'How far back (default 7d)' },
+    range: { type: 'choice', choices: CHART_RANGES, description: 'How far back (default 7d; callers: 30d or 90d, default 30d)' },
   },
   access: 'everyone',
   menuAlias: true,
   slow: true,
   async run(args, { core, services, chat }) {
+    if (args.metric === 'callers') return callerChartReply(args.range, core, services);
     const metric = args.metric ?? 'ratio';
     const range = args.range ?? '7d';
     const spec = RANGES[range];

@@ -5,9 +5,10 @@ import { alertsCommands } from './alerts.js';
 import { alertsListings } from './alerts-listings.js';
 import help from './help.js';
 import inferences from './inferences.js';
+import network from './network.js';
 import markets from './markets.js';
 import stats from './stats.js';
 import supply from './supply.js';
 import volume from './volume.js';
 
-export const commands: readonly AnyCommand[] = [stats, volume, supply, inferences, markets, chart, ...alertsCommands, alertsListings, help];
+export const commands: readonly AnyCommand[] = [stats, volume, supply, inferences, markets, network, chart, ...alertsCommands, alertsListings, help];

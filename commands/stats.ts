@@ -6,6 +6,7 @@ import { NOT_INDEXED, backfillNote, indexedStatus, modeSplit, windowStartMs } fr
 import { circulatingPct, volumeToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
+import { callersLine } from './network.js';
 
 /** Total, last 24 hours and the split by mode, or a plain "not indexed yet". */
 function inferencesLine(index: InferenceIndex | undefined, nowMs: number): string {
@@ -39,6 +40,7 @@ export default defineCommand({
         { label: 'Volume / market cap', value: ratio(volumeToMarketCap(m)), inline: true },
         { label: 'Supply', value: `${supplyLine} (${pct(circulatingPct(m))} circulating)` },
         { label: 'Inferences', value: inferencesLine(services.indexer, core.clock.now()) },
+        { label: 'Callers', value: callersLine(services, core.clock.now()) },
       ],
       notices: [
         ...readingNotices(core, market, 'Market data'),

@@ -9,11 +9,12 @@ import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
 import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from './core/command.js';
 import { createAlerts, type AlertsService } from './core/alerts.js';
-import { createCore, type Core } from './core/core.js';
+import { createCore, type Core, type MarketSource } from './core/core.js';
 import { runCommand } from './core/execute.js';
 import type { Logger } from './core/logger.js';
 import type { Reply } from './core/reply.js';
 import type { Services } from './core/services.js';
+import type { Telemetry } from './core/telemetry.js';
 import { createChartService } from './core/charts/chart-service.js';
 import { goneVenuesFields } from './core/listing-messages.js';
 import { openDatabase, type Database } from './db/open.js';
@@ -21,6 +22,7 @@ import { requireFullStore, sqliteStore, type OpenedStore } from './db/store.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
 import { fetchMarketChart } from './sources/market-chart.js';
 import { createInferenceStore } from './db/inference-store.js';
+import { createParticipantStore } from './db/participant-store.js';
 import { createListingAlertStore } from './db/listing-alert-store.js';
 import { createMarketsStore } from './db/markets-store.js';
 import { createMarkets, type MarketsService } from './core/markets.js';
@@ -54,6 +56,17 @@ export interface AppDeps {
    * omitted, the SQLite file at `DATABASE_PATH`.
    */
   store?: OpenedStore;
+  /** The operator's metrics (`src/ops`), when the operations endpoint is on. */
+  instruments?: AppInstruments;
+}
+
+/** Hooks through which the operations endpoint counts what the app does; the parts measured stay unaware. */
+export interface AppInstruments {
+  telemetry: Telemetry;
+  /** The dispatcher a source's requests go through, counting them. */
+  dispatcherFor(source: 'coingecko' | 'rpc' | 'explorer', base: Dispatcher | undefined): Dispatcher;
+  /** The market source as the core sees it, counting refreshes by result. */
+  marketSource<S extends MarketSource>(source: S): S;
 }
 
 export interface App {
@@ -80,23 +93,24 @@ export interface App {
   close(): void;
 }
 
-export function createApp({ config, logger, clock, dispatcher: given, httpTimeoutMs, store: opened }: AppDeps): App {
+export function createApp({ config, logger, clock, dispatcher: given, httpTimeoutMs, instruments, store: opened }: AppDeps): App {
   const store = opened ?? sqliteStore(openDatabase(config.databasePath));
   requireFullStore(store);
   const { database, stores } = store;
   const ownDispatcher = given ? null : new Agent();
   const dispatcher = given ?? ownDispatcher!;
+  const dispatcherFor = (source: 'coingecko' | 'rpc' | 'explorer') => instruments?.dispatcherFor(source, dispatcher) ?? dispatcher;
   const market = createCoinGeckoSource({
     apiUrl: config.coingecko.apiUrl,
     apiKey: config.coingecko.apiKey,
     plan: config.coingecko.plan,
     coinId: config.coingecko.coinId,
     clock,
-    dispatcher,
+    dispatcher: dispatcherFor('coingecko'),
     timeoutMs: httpTimeoutMs,
   });
   const core = createCore({
-    market,
+    market: instruments ? instruments.marketSource(market) : market,
     marketStore: stores.market,
     coinId: config.coingecko.coinId,
     clock,
@@ -105,9 +119,10 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
   });
   const og = config.opengradient;
   const inferenceStore = createInferenceStore(database);
+  const participantStore = createParticipantStore(database);
   const indexer = createInferenceIndexer({
-    rpc: createOgRpc({ url: og.rpcUrl, clock, dispatcher, timeoutMs: httpTimeoutMs && httpTimeoutMs * 2 }),
-    explorer: createExplorerSource({ apiUrl: og.explorerApiUrl, clock, dispatcher, timeoutMs: httpTimeoutMs }),
+    rpc: createOgRpc({ url: og.rpcUrl, clock, dispatcher: dispatcherFor('rpc'), timeoutMs: httpTimeoutMs && httpTimeoutMs * 2 }),
+    explorer: createExplorerSource({ apiUrl: og.explorerApiUrl, clock, dispatcher: dispatcherFor('explorer'), timeoutMs: httpTimeoutMs }),
     store: inferenceStore,
     clock,
     logger: logger.child({ part: 'indexer' }),
@@ -115,6 +130,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     confirmations: og.confirmations,
     contracts: og.contracts,
     range: { maxBlocks: og.logRangeMaxBlocks },
+    participants: { store: participantStore, teeRegistries: og.teeRegistryContracts, taskScheduler: og.taskSchedulerContract },
   });
   const listingStore = createListingAlertStore(database);
   let wakeDispatcher = () => {};
@@ -135,12 +151,14 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     defaultThresholds: config.alerts.defaultThresholds,
     hysteresis: config.alerts.hysteresis,
     digestFields: (sinceMs) => goneVenuesFields(markets.goneSince(sinceMs)),
+    telemetry: instruments?.telemetry,
   });
   wakeDispatcher = () => alerts.dispatcher.wake();
   const services: Services = {
     alerts,
     inferences: { hourly: (sinceMs) => inferenceStore.hourly(sinceMs) },
     indexer,
+    participants: participantStore,
     markets,
     listings: {
       listingsOn: (chat) => listingStore.listingsOn(chat.platform, chat.chatId),
@@ -154,6 +172,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
       clock,
       logger: logger.child({ part: 'charts' }),
     }),
+    telemetry: instruments?.telemetry,
   };
   const commands = allCommands;
 

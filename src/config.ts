@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ConfigError } from './core/errors.js';
 import { MIN_TAKEOVER_SECONDS, postgresUrlSecrets } from './db/postgres-settings.js';
 import { DEFAULT_CONTRACTS } from './sources/opengradient/events.js';
+import { DEFAULT_TASK_SCHEDULER, DEFAULT_TEE_REGISTRIES } from './sources/opengradient/participant-events.js';
 
 export type CoinGeckoPlan = 'demo' | 'pro';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -38,6 +39,10 @@ export interface Config {
     readonly contracts: readonly string[];
     /** The widest block range one `eth_getLogs` asks for. */
     readonly logRangeMaxBlocks: number;
+    /** TEE registry contracts read for operators. */
+    readonly teeRegistryContracts: readonly string[];
+    /** The workflow task scheduler read for developers. */
+    readonly taskSchedulerContract: string;
   };
   readonly alerts: { readonly defaultThresholds: readonly number[]; readonly hysteresis: number };
   readonly databasePath: string;
@@ -51,6 +56,8 @@ export interface Config {
   /** Market figures older than this are shown as stale even if no refresh failed. */
   readonly staleAfterMs: number;
   readonly logLevel: LogLevel;
+  /** The operations endpoint (health, readiness, metrics), or null when `HTTP_PORT` is unset. Port 0 picks a free one. */
+  readonly http: { readonly host: string; readonly port: number } | null;
 }
 
 export const COINGECKO_URL_BY_PLAN: Record<CoinGeckoPlan, string> = {
@@ -117,6 +124,14 @@ const TELEGRAM_DEFAULT_API_ROOT = 'https://api.telegram.org';
 /** The variables whose values never appear in an error: secrets, and URLs that may carry a password. */
 const UNECHOED = new Set(['TELEGRAM_BOT_TOKEN', 'DISCORD_TOKEN', 'COINGECKO_API_KEY', 'TELEGRAM_WEBHOOK_SECRET', 'DATABASE_URL']);
 
+const addressList = optional.pipe(
+  z
+    .string()
+    .transform((v) => v.split(',').map((a) => a.trim()))
+    .pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected comma-separated 0x addresses of 40 hex digits')).min(1))
+    .optional(),
+);
+
 const envSchema = z.object({
   TELEGRAM_BOT_TOKEN: optional,
   TELEGRAM_API_ROOT: httpUrl('the Bot API root'),
@@ -132,14 +147,10 @@ const envSchema = z.object({
   OG_INDEX_FROM_BLOCK: wholeNumber(0, Number.MAX_SAFE_INTEGER),
   OG_CONFIRMATIONS: wholeNumber(0, 10_000),
   INDEX_CRON: cronExpr,
-  OG_INFERENCE_CONTRACTS: optional.pipe(
-    z
-      .string()
-      .transform((v) => v.split(',').map((a) => a.trim()))
-      .pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected comma-separated 0x addresses of 40 hex digits')).min(1))
-      .optional(),
-  ),
+  OG_INFERENCE_CONTRACTS: addressList,
   OG_LOG_RANGE_MAX: wholeNumber(1, 1_000_000),
+  OG_TEE_REGISTRY_CONTRACTS: addressList,
+  OG_TASK_SCHEDULER_CONTRACT: optional.pipe(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x address of 40 hex digits').optional()),
   ALERT_DEFAULT_THRESHOLDS: thresholdList,
   ALERT_HYSTERESIS: optional.pipe(
     z.coerce.number({ message: 'expected a fraction from 0 to 0.9, such as 0.1' }).min(0, 'expected a fraction from 0 to 0.9, such as 0.1').max(0.9, 'expected a fraction from 0 to 0.9, such as 0.1').optional(),
@@ -168,6 +179,13 @@ const envSchema = z.object({
   REFRESH_CRON: cronExpr,
   MARKETS_CRON: cronExpr,
   STALE_AFTER_MINUTES: wholeNumber(1, 10_080),
+  HTTP_PORT: wholeNumber(0, 65_535),
+  HTTP_HOST: optional.pipe(
+    z
+      .string()
+      .regex(/^[0-9A-Za-z.:-]+$/, 'expected an address to listen on, such as 127.0.0.1 or 0.0.0.0')
+      .optional(),
+  ),
   LOG_LEVEL: optional.pipe(
     z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
@@ -271,6 +289,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       indexCron: e.INDEX_CRON ?? '* * * * *',
       contracts: e.OG_INFERENCE_CONTRACTS ?? [...DEFAULT_CONTRACTS],
       logRangeMaxBlocks: e.OG_LOG_RANGE_MAX ?? 10_000,
+      teeRegistryContracts: e.OG_TEE_REGISTRY_CONTRACTS ?? [...DEFAULT_TEE_REGISTRIES],
+      taskSchedulerContract: e.OG_TASK_SCHEDULER_CONTRACT ?? DEFAULT_TASK_SCHEDULER,
     },
     alerts: {
       defaultThresholds: e.ALERT_DEFAULT_THRESHOLDS ?? [1, 5, 10],
@@ -283,6 +303,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     marketsCron: e.MARKETS_CRON ?? '0 * * * *',
     staleAfterMs: (e.STALE_AFTER_MINUTES ?? 15) * 60_000,
     logLevel: e.LOG_LEVEL ?? 'info',
+    http: e.HTTP_PORT === undefined ? null : { host: e.HTTP_HOST ?? '127.0.0.1', port: e.HTTP_PORT },
   };
   return deepFreeze(config);
 }

@@ -1,6 +1,6 @@
 /**
- * Composition root: reads the config, builds everything, starts what is configured. The only file that
- * reads the environment. With no platform token, a terminal gets the console front end; without a terminal
+ * Composition root: reads the config (through env.ts, the one reader of the environment), builds everything,
+ * starts what is configured. With no platform token, a terminal gets the console front end; without a terminal
  * the process says which variables to set and exits 1, so a misconfigured deployment fails loudly.
  */
 import { createApp } from './app.js';
@@ -12,11 +12,15 @@ import { createDiscordSink } from './adapters/discord/sink.js';
 import { createDiscordAdapter } from './adapters/discord/adapter.js';
 import { secretsOf } from './config.js';
 import { systemClock } from './core/clock.js';
+import type { Platform } from './core/chat.js';
+import type { Sink } from './core/sink.js';
 import { ConfigError } from './core/errors.js';
 import { configFromProcess } from './env.js';
 import { createDiscordStore } from './db/discord-store.js';
 import { createLogger } from './logger.js';
 import { createScheduler } from './scheduler.js';
+import { connectionState, watchDiscord, watchTelegram, type ConnectionState } from './ops/connections.js';
+import { createOperations } from './ops/operations.js';
 
 async function main(): Promise<number> {
   const config = configFromProcess();
@@ -43,9 +47,19 @@ async function main(): Promise<number> {
   const level = platforms.length === 0 && config.logLevel === 'info' ? 'warn' : config.logLevel;
   // The console's person at a terminal reads short lines; a bot on a platform logs JSON for its operator.
   const logger = createLogger({ level, secrets: secretsOf(config), short: platforms.length === 0 && process.stderr.isTTY === true });
-  const app = createApp({ config, logger, clock: systemClock });
+  // The operations endpoint listens before the front ends start, so probes get answers while they connect.
+  const ops = config.http
+    ? createOperations({ ...config.http, platforms: platforms as Platform[], logger: logger.child({ part: 'ops' }), clock: systemClock, secrets: secretsOf(config) })
+    : null;
+  const app = createApp({ config, logger, clock: systemClock, instruments: ops?.instruments });
+  const connections = new Map<Platform, ConnectionState>((platforms as Platform[]).map((p) => [p, connectionState(p)]));
+  const counted = (sink: Sink) => (ops ? ops.sink(sink) : sink);
   const scheduler = createScheduler(logger);
   const stops: Array<() => Promise<void> | void> = [];
+  if (ops) {
+    await ops.start(app, [...connections.values()]);
+    stops.push(() => ops.close());
+  }
 
   scheduler.every(config.refreshCron, 'refresh', () => app.core.refresh());
   // The default chart's history is filled once at start, so the first `/opg chart` need not wait for it.
@@ -53,8 +67,9 @@ async function main(): Promise<number> {
   // Tickers on their own schedule; the first reading after start records venues and announces none.
   scheduler.every(config.marketsCron, 'markets', () => app.markets.refresh());
   void app.markets.refresh();
-  scheduler.every(config.opengradient.indexCron, 'index', () => app.indexer.runOnce());
-  void app.indexer.runOnce();
+  const indexPass = ops ? ops.indexPass(app) : () => app.indexer.runOnce();
+  scheduler.every(config.opengradient.indexCron, 'index', indexPass);
+  void indexPass();
   stops.push(() => app.indexer.stop());
   // Platform sinks register with app.alerts.registerSink(sink) as their front ends start; rows for a platform
   // without a sink wait in the outbox. Undelivered rows from before a restart are picked up here.
@@ -76,7 +91,7 @@ async function main(): Promise<number> {
 
   if (platforms.length === 0) {
     const render = createFileRender('charts');
-    app.alerts.registerSink(createConsoleSink(process.stdout, render));
+    app.alerts.registerSink(counted(createConsoleSink(process.stdout, render)));
     await runConsole({ runText: app.runText, input: process.stdin, output: process.stdout, render });
     await stop('console closed');
     return 0;
@@ -93,10 +108,21 @@ async function main(): Promise<number> {
       clock: systemClock,
       lifecycle: app.alerts,
     });
-    app.alerts.registerSink(createTelegramSink({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger }));
-    stops.push(() => telegram.stop());
+    app.alerts.registerSink(counted(createTelegramSink({ token: config.telegram.token, apiRoot: config.telegram.apiRoot, logger })));
+    const state = connections.get('telegram')!;
+    watchTelegram(telegram.bot, state, ops?.metrics ?? null);
+    stops.push(() => {
+      state.set('stopped');
+      return telegram.stop();
+    });
     // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
-    telegram.start().catch((err: unknown) => logger.error({ err }, 'Telegram front end failed to start'));
+    telegram.start().then(
+      () => state.state() === 'starting' && state.set('connected'),
+      (err: unknown) => {
+        state.set('failed');
+        logger.error({ err }, 'Telegram front end failed to start');
+      },
+    );
   }
   if (config.discord) {
     const discord = createDiscordAdapter({
@@ -111,9 +137,14 @@ async function main(): Promise<number> {
       dispatcher: app.http,
     });
     const discordSink = createDiscordSink({ token: config.discord.token, apiUrl: config.discord.apiUrl, logger, dispatcher: app.http });
-    app.alerts.registerSink(discordSink);
+    app.alerts.registerSink(counted(discordSink));
+    const state = connections.get('discord')!;
+    watchDiscord(discord.client, state, ops?.metrics ?? null);
     stops.push(() => discordSink.close());
-    stops.push(() => discord.stop());
+    stops.push(() => {
+      state.set('stopped');
+      return discord.stop();
+    });
     await discord.start();
   }
 

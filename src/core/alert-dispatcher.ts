@@ -9,6 +9,7 @@
  * The order of a chat's messages is kept: only the oldest undelivered row of a subscription is ever tried.
  * Each platform is drained by its own loop: a platform that hangs or rate-limits never delays another's.
  */
+import { backoffMs } from './backoff.js';
 import type { OutboxHead, OutboxStore } from './alert-ports.js';
 import type { Platform } from './chat.js';
 import type { Clock } from './clock.js';
@@ -167,7 +168,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
           logger.warn({ outboxId: head.id, platform: head.platform, reason: result.reason }, 'alert given up');
           return;
         }
-        const backoff = Math.min(maxBackoffMs, baseBackoffMs * 2 ** (attempt - 1));
+        const backoff = backoffMs(attempt, { baseMs: baseBackoffMs, maxMs: maxBackoffMs });
         // A retry-after the platform gave is honoured as is; the growing backoff takes over for a failure
         // with no hint, or one that keeps coming back.
         const delay = result.retryAfterMs > 0 ? Math.max(result.retryAfterMs, attempt > 3 ? backoff : 0) : backoff;

@@ -17,6 +17,7 @@ import type { ReplyField } from './reply.js';
 import { volumeToMarketCap } from './metrics.js';
 import type { ChatLifecycle, Sink } from './sink.js';
 import type { Snapshot } from './snapshot.js';
+import type { Telemetry } from './telemetry.js';
 
 export type { AlertSettings, AlertSubscriptionView } from './alert-settings.js';
 
@@ -63,6 +64,8 @@ export interface AlertsOptions {
   limits?: Partial<Record<Platform, PlatformLimits>>;
   /** Fields other features add to a chat's digest, given the chat's last digest time. */
   digestFields?: (sinceMs: number) => ReplyField[];
+  /** Times each evaluation that ran (not the ones skipped for missing or stale figures). */
+  telemetry?: Pick<Telemetry, 'alertsEvaluated'>;
 }
 
 function sameRatio(a: number, b: number): boolean {
@@ -188,7 +191,9 @@ export function createAlerts(options: AlertsOptions): AlertsService {
   }
 
   const unlisten = core.onRefresh(async (snapshot) => {
+    const startedAt = performance.now();
     const r = await evaluate(snapshot);
+    if (!r.skipped) options.telemetry?.alertsEvaluated(performance.now() - startedAt);
     if (r.skipped) logger.debug({ skipped: r.skipped }, 'alert evaluation skipped');
   });
 

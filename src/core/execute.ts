@@ -16,12 +16,22 @@ import { reply, type Reply } from './reply.js';
  * Whatever is thrown becomes a reply, so this always resolves and a person never sees a stack trace.
  */
 export async function runCommand(resolve: () => ParsedText | Promise<ParsedText>, ctx: CommandContext, logger: Logger): Promise<Reply> {
+  const startedAt = performance.now();
+  let command = UNRESOLVED;
+  let answer: Reply;
   try {
-    return await execute(await resolve(), ctx);
+    const parsed = await resolve();
+    command = commandPath(parsed.def);
+    answer = await execute(parsed, ctx);
   } catch (err) {
-    return errorReply(err, ctx.core, logger);
+    answer = errorReply(err, ctx.core, logger);
   }
+  ctx.services.telemetry?.commandRan(ctx.chat.platform, command, answer.kind === 'info' ? 'ok' : answer.kind, performance.now() - startedAt);
+  return answer;
 }
+
+/** The command label of input that named no command (an unknown word, a malformed slash command). */
+export const UNRESOLVED = '(unresolved)';
 
 /** Checks access, makes sure there is a snapshot (one shared refresh on a cold start), then runs. */
 export async function execute(parsed: ParsedText, ctx: CommandContext): Promise<Reply> {

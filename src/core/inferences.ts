@@ -95,7 +95,8 @@ export interface InferenceStore {
   ensureState(network: string, fromBlock: number): IndexerStateRow;
   state(network: string): IndexerStateRow | null;
   /** @throws Error when the stored cursor is not `commit.fromBlock` (nothing is written then). */
-  commitChunk(commit: ChunkCommit): void;
+  /** `alsoInTransaction` runs inside the same transaction, after the counts (other findings of the range). */
+  commitChunk(commit: ChunkCommit, alsoInTransaction?: () => void): void;
   recordHead(network: string, headBlock: number, seenAtMs: number): void;
   recordRun(network: string, atMs: number, error: string | null): void;
   /** Inferences per mode from `sinceMs` (an hour bucket start) on; all time when omitted. */

@@ -6,6 +6,8 @@ import type { AlertSettings } from './alert-settings.js';
 import type { ChartService } from './charts/chart-service.js';
 import type { InferenceIndex, InferenceReader } from './inferences.js';
 import type { ListingSettings, MarketsService } from './markets.js';
+import type { ParticipantReader } from './participants.js';
+import type { Telemetry } from './telemetry.js';
 
 export type { IndexerStatus, InferenceHour, InferenceIndex, InferenceReader, ModeCounts, NetworkActivity } from './inferences.js';
 
@@ -14,6 +16,8 @@ export interface Services {
   inferences: InferenceReader;
   /** The indexer's totals and progress, for `inferences`, `stats` and `supply`. */
   indexer: InferenceIndex;
+  /** Callers, TEE operators and workflow developers, for `network`, `stats` and the callers chart. */
+  participants: ParticipantReader;
   /** History fills and PNG rendering for `chart`. */
   charts: ChartService;
   /** Subscriptions and thresholds, for the `alerts` commands, `volume` and the ratio chart. */
@@ -22,4 +26,6 @@ export interface Services {
   markets: MarketsService;
   /** Each subscription's choice to take new-listing alerts, for `alerts listings`. */
   listings: ListingSettings;
+  /** Counts and times commands for the operator's metrics, when the operations endpoint is on. */
+  telemetry?: Telemetry;
 }

@@ -24,13 +24,14 @@ export function createInferenceStore(database: Database): InferenceStore {
   const moveCursor = sqlite.prepare(
     'update indexer_state set next_block = ?, undecodable_logs = undecodable_logs + ?, indexed_block_time_ms = coalesce(?, indexed_block_time_ms) where network = ? and next_block = ?',
   );
-  const commitChunk = sqlite.transaction((c: ChunkCommit) => {
+  const commitChunk = sqlite.transaction((c: ChunkCommit, also?: () => void) => {
     const moved = moveCursor.run(c.nextBlock, c.undecodableLogs, c.indexedBlockTimeMs, c.network, c.fromBlock);
     if (moved.changes !== 1) throw new Error(`indexer cursor for ${c.network} is not at block ${c.fromBlock}; chunk not committed`);
     for (const [key, n] of c.counts) {
       const [hour, mode, kind] = key.split('|');
       addCount.run(Number(hour), mode, kind, n);
     }
+    also?.();
   });
 
   function state(network: string): IndexerStateRow | null {
@@ -43,8 +44,8 @@ export function createInferenceStore(database: Database): InferenceStore {
       db.insert(indexerState).values({ network, fromBlock, nextBlock: fromBlock }).onConflictDoNothing().run();
       return state(network)!;
     },
-    commitChunk(c) {
-      commitChunk(c);
+    commitChunk(c, also) {
+      commitChunk(c, also);
     },
     recordHead(network, headBlock, seenAtMs) {
       db.update(indexerState).set({ headBlock, headSeenAtMs: seenAtMs }).where(eq(indexerState.network, network)).run();

@@ -108,18 +108,22 @@ function sqliteSequences(source: Database): Map<string, number> {
 async function copyTable(source: Database, tx: PgTx, table: StoreTable, batchRows: number): Promise<number> {
   const perInsert = Math.max(1, Math.min(batchRows, Math.floor(MAX_PARAMETERS / table.columns.length)));
   const columnList = table.columns.map((c) => `"${c.name}"`).join(', ');
-  // Pages by rowid rather than one iterator: better-sqlite3 runs no other statement while an iterator is
-  // open, and the inserts are awaited in between. Integers come as BigInt so none is silently rounded.
-  const page = source.sqlite
-    .prepare(`SELECT rowid, ${columnList} FROM "${table.name}" WHERE rowid > ? ORDER BY rowid LIMIT ?`)
+  // Pages by rowid (or, in a WITHOUT ROWID table, by its primary key) rather than one iterator: better-sqlite3
+  // runs no other statement while an iterator is open, and the inserts are awaited in between. Integers come
+  // as BigInt so none is silently rounded.
+  const keys = pagingKeys(source, table);
+  const keyList = keys.map((k) => `"${k}"`).join(', ');
+  const firstPage = source.sqlite.prepare(`SELECT ${keyList}, ${columnList} FROM "${table.name}" ORDER BY ${keyList} LIMIT ?`).raw(true).safeIntegers(true);
+  const nextPage = source.sqlite
+    .prepare(`SELECT ${keyList}, ${columnList} FROM "${table.name}" WHERE (${keyList}) > (${keys.map(() => '?').join(', ')}) ORDER BY ${keyList} LIMIT ?`)
     .raw(true)
     .safeIntegers(true);
   let copied = 0;
-  for (let after = 0n; ; ) {
-    const raws = page.all(after, perInsert) as unknown[][];
+  for (let after: unknown[] | null = null; ; ) {
+    const raws = (after === null ? firstPage.all(perInsert) : nextPage.all(...after, perInsert)) as unknown[][];
     if (raws.length === 0) return copied;
-    after = raws[raws.length - 1]![0] as bigint;
-    const batch = raws.map((raw) => toPgRow(table, raw.slice(1)));
+    after = raws[raws.length - 1]!.slice(0, keys.length);
+    const batch = raws.map((raw) => toPgRow(table, raw.slice(keys.length)));
     try {
       await tx.insert(table.pg).values(batch);
     } catch (err) {
@@ -127,6 +131,14 @@ async function copyTable(source: Database, tx: PgTx, table: StoreTable, batchRow
     }
     copied += raws.length;
   }
+}
+
+/** `rowid`, or the primary key's columns of a WITHOUT ROWID table (which has no rowid). */
+function pagingKeys(source: Database, table: StoreTable): string[] {
+  const ddl = (source.sqlite.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table.name) as { sql?: string } | undefined)?.sql ?? '';
+  if (!/without\s+rowid/i.test(ddl)) return ['rowid'];
+  const info = source.sqlite.prepare(`SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(table.name) as Array<{ name: string }>;
+  return info.map((c) => c.name);
 }
 
 function toPgRow(table: StoreTable, raw: unknown[]): Record<string, unknown> {

@@ -4,6 +4,7 @@
  * by each source, which knows what its API promises; an answer built around one long array can be parsed
  * item by item as it arrives (`requestJsonItems`).
  */
+import { backoffMs } from '../core/backoff.js';
 import { request, type Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
 import { NetworkError, RateLimitedError, UpstreamError } from '../core/errors.js';
@@ -183,8 +184,8 @@ export interface RetryPolicy {
  * within `maxWaitMs`); network failures and 5xx back off exponentially; a 4xx other than 429 is final.
  */
 export async function withRetries<T>(fn: () => Promise<T>, policy: RetryPolicy, clock: Clock): Promise<T> {
-  let delayMs = policy.baseDelayMs;
   for (let attempt = 1; ; attempt++) {
+    const delayMs = backoffMs(attempt, { baseMs: policy.baseDelayMs, maxMs: Number.MAX_SAFE_INTEGER });
     try {
       return await fn();
     } catch (err) {
@@ -199,7 +200,6 @@ export async function withRetries<T>(fn: () => Promise<T>, policy: RetryPolicy, 
         throw err;
       }
       await clock.sleep(waitMs);
-      delayMs *= 2;
     }
   }
 }

@@ -6,8 +6,8 @@ import { execute } from '../../src/core/execute.js';
 import { replyText } from '../../src/core/reply.js';
 import { createTestApp, member, moderator } from '../helpers/app.js';
 import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
+import { expectNoBadText } from '../helpers/expect.js';
 
-const BAD = /NaN|Infinity|undefined|null/;
 const group: ChatRef = { platform: 'telegram', chatId: '-100123', kind: 'supergroup', title: 'OPG traders' };
 
 async function subscribedApp() {
@@ -52,7 +52,7 @@ describe('alerts commands', () => {
     expect(text).toContain('Digest\noff');
     expect(text).toContain('Last alert\nnone yet');
     expect(text).toContain('falling 10% under a threshold');
-    expect(text).not.toMatch(BAD);
+    expectNoBadText(text);
     expect(await app.alerts.thresholdsFor(group)).toEqual([1, 5, 10]);
   });
 

@@ -10,8 +10,8 @@ import { sendJson } from '../helpers/http-server.js';
 import { pngSize } from '../helpers/png.js';
 import { tempDbPath, tempDir } from '../helpers/temp-dir.js';
 import { readFileSync } from 'node:fs';
+import { expectNoBadText } from '../helpers/expect.js';
 
-const BAD = /NaN|Infinity|undefined|null/;
 const H = 3_600_000;
 const DAY = 24 * H;
 
@@ -53,7 +53,7 @@ describe('chart', () => {
     expect(r.lines[0]).toMatch(/^Latest [\d.]+x · low [\d.]+x · high [\d.]+x over 7 days\.$/);
     expect(r.footer).toBe('CoinGecko · as of 2026-11-22 12:00 UTC (just now)');
     expect(r.notices).toEqual([]);
-    expect(replyText(r)).not.toMatch(BAD);
+    expectNoBadText(replyText(r));
     expect(cg.marketChartCalls()).toBe(1);
     const kept = app.database.sqlite.prepare('select count(*) as n, min(source) as source from market_chart_points').get() as { n: number; source: string };
     expect(kept).toEqual({ n: 7 * 24 + 1, source: 'CoinGecko' });
@@ -133,8 +133,8 @@ describe('chart', () => {
     const { app, cg } = await setup();
     const bad = await app.runText('chart marketcap', testChat, member);
     expect(bad.kind).toBe('usage');
-    expect(bad.title).toBe('metric must be one of: ratio, price, volume, mcap, inferences, venues.');
-    expect(bad.lines).toEqual(['Usage: /opg chart [ratio|price|volume|mcap|inferences|venues] [24h|7d|30d|90d]']);
+    expect(bad.title).toBe('metric must be one of: ratio, price, volume, mcap, inferences, venues, callers.');
+    expect(bad.lines).toEqual(['Usage: /opg chart [ratio|price|volume|mcap|inferences|venues|callers] [24h|7d|30d|90d]']);
     const range = await app.runText('chart price 1y', testChat, member);
     expect(range.title).toBe('range must be one of: 24h, 7d, 30d, 90d.');
     expect(bad.image).toBeUndefined();
@@ -148,7 +148,7 @@ describe('chart', () => {
     expect(r.image).toBeUndefined();
     expect(r.title).toBe('No volume / market cap history yet');
     expect(r.lines[0]).toMatch(/no stored volume \/ market cap history.*could not be fetched either/);
-    expect(replyText(r)).not.toMatch(BAD);
+    expectNoBadText(replyText(r));
   });
 
   it('draws what it has and says so when the fill fails, and waits before trying again', async () => {
@@ -221,7 +221,7 @@ describe('chart', () => {
     expect(r.title).toBe('OPG inferences by mode, 24 hours');
     expect(r.lines[0]).toBe('2,400 inferences: Vanilla 1,440 (60.00%) · TEE 720 (30.00%) · ZKML 240 (10.00%)');
     expect(pngSize(r.image!.png)).toEqual({ width: 1200, height: 675 });
-    expect(replyText(r)).not.toMatch(BAD);
+    expectNoBadText(replyText(r));
   });
 
   it('is written to a file by the console, which prints its path', async () => {

@@ -7,8 +7,8 @@ import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js
 import { expectedTotals, testChain } from '../helpers/og-chain.js';
 import { startExplorer } from '../helpers/og-explorer-server.js';
 import { startOgNode } from '../helpers/og-rpc-server.js';
+import { expectNoBadText } from '../helpers/expect.js';
 
-const BAD = /NaN|Infinity|undefined|null/;
 const share = (n: number, total: number) => `${((100 * n) / total).toFixed(2)}%`;
 
 /** A node with blocks 60,000–70,000 (2026-11-21 09:20 to 14:53 UTC), an explorer and CoinGecko. */
@@ -47,7 +47,7 @@ describe('inferences', () => {
     );
     expect(field('Indexer')).toBe('12 blocks behind head (block 69,988 of 70,000), last counted block 21 h 7 min old');
     expect(field('Network activity')).toBe('1,234,567 transactions, 3,456 today (explorer, just now)');
-    expect(replyText(r)).not.toMatch(BAD);
+    expectNoBadText(replyText(r));
   });
 
   it('says how far a backfill has come while history remains to be read', async () => {
@@ -69,7 +69,7 @@ describe('inferences', () => {
     const r = await app.runText('inferences', testChat, member);
     expect(r.lines.join('\n')).toMatch(/not indexed yet/);
     expect(r.notices.join('\n')).toMatch(/Last indexing pass failed just now: OpenGradient RPC: request failed/);
-    expect(replyText(r)).not.toMatch(BAD);
+    expectNoBadText(replyText(r));
     const stats = await app.runText('stats', testChat, member);
     expect(stats.fields.find((f) => f.label === 'Inferences')?.value).toMatch(/not indexed yet/);
   });
@@ -84,7 +84,7 @@ describe('inferences in stats and supply', () => {
     expect(r.fields.find((f) => f.label === 'Inferences')?.value).toBe(
       `${count(all.total)} total, ${count(day.total)} in 24h · Vanilla ${share(all.vanilla, all.total)} · TEE ${share(all.tee, all.total)} · ZKML ${share(all.zkml, all.total)} · Unknown ${share(all.unknown, all.total)}`,
     );
-    expect(replyText(r)).not.toMatch(BAD);
+    expectNoBadText(replyText(r));
   });
 
   it('supply sets inference growth over 7 and 30 days beside circulating growth', async () => {
@@ -95,6 +95,6 @@ describe('inferences in stats and supply', () => {
     expect(r.fields.find((f) => f.label === 'Inference growth')?.value).toBe(
       `7 days: +${((100 * recent) / before).toFixed(2)}% (+${count(recent)}) · 30 days: n/a (every inference counted is from the last 30 days)`,
     );
-    expect(replyText(r)).not.toMatch(BAD);
+    expectNoBadText(replyText(r));
   });
 });

@@ -5,6 +5,7 @@ import { parseTickersPage } from '../../src/sources/coingecko-tickers.js';
 import { marketItem, startCoinGeckoServer, tickerItem } from '../helpers/coingecko-server.js';
 import { createTestApp, testChat, member } from '../helpers/app.js';
 import { fixtureTickers } from '../helpers/tickers.js';
+import { expectNoBadText } from '../helpers/expect.js';
 
 async function appWithTickers(tickers: unknown[]) {
   const cg = await startCoinGeckoServer([marketItem()]);
@@ -79,7 +80,7 @@ describe('market structure from CoinGecko tickers', () => {
     expect(field(r, 'No volume figure')).toBe('4 markets, counted as markets only');
     expect(r.footer).toBe('CoinGecko tickers · as of 2026-11-22 12:00 UTC (just now)');
     expect(r.notices).toEqual([]);
-    expect(replyText(r)).not.toMatch(/NaN|Infinity|undefined|null/);
+    expectNoBadText(replyText(r));
   });
 
   it('adds the busiest venue and turnover to /opg volume', async () => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { replyText } from '../../src/core/reply.js';
 import { createTestApp, member, testChat } from '../helpers/app.js';
 import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
+import { expectNoBadText } from '../helpers/expect.js';
 
-const BAD = /NaN|Infinity|undefined|null/;
 
 describe('stats', () => {
   it('answers price, change, market cap, FDV, volume, ratio and supply with the as-of time', async () => {
@@ -20,7 +20,7 @@ describe('stats', () => {
     expect(text).toContain('4.7x');
     expect(text).toContain('13.70% circulating');
     expect(r.footer).toBe('CoinGecko · as of 2026-11-22 12:00 UTC (just now)');
-    expect(text).not.toMatch(BAD);
+    expectNoBadText(text);
   });
 
   it('says plainly that inferences are not indexed yet', async () => {

@@ -5,8 +5,8 @@ import { createTestApp } from '../helpers/app.js';
 import { freshSnapshot, marketWithRatio, outboxOf, subscribeWith } from '../helpers/alerts.js';
 import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
 import { sendJson } from '../helpers/http-server.js';
+import { expectNoBadText } from '../helpers/expect.js';
 
-const BAD = /NaN|Infinity|undefined|null/;
 const group: ChatRef = { platform: 'telegram', chatId: '-100123', kind: 'supergroup' };
 const CAP = 40_000_000;
 const withRatio = (ratio: number) => marketItem({ market_cap: CAP, total_volume: ratio * CAP });
@@ -78,7 +78,7 @@ describe('alert evaluation', () => {
     expect(down!.title).toBe('OPG volume / market cap fell below 5x');
     expect(down!.lines).toEqual(['Fell below 4.5x, under the 5x threshold (4.4x at 12:10 UTC)']);
     for (const r of [up!, down!]) {
-      expect(replyText(r)).not.toMatch(BAD);
+      expectNoBadText(replyText(r));
       expect(replyText(r)).not.toMatch(/@/);
     }
   });
@@ -274,7 +274,7 @@ describe('daily digest', () => {
     expect(text).toContain('Volume / market cap\n1.5x');
     expect(text).toContain('low 0.8x · high 2.2x (3 readings)');
     expect(text).toContain('Rose to 1x or more (2.2x at 02:00 UTC)');
-    expect(text).not.toMatch(BAD);
+    expectNoBadText(text);
   });
 
   it('skips a digest whose minute passed more than an hour before the bot came back', async () => {

@@ -69,9 +69,13 @@ describe('PostgreSQL schema', () => {
         // A JavaScript number either way: no bigint values or strings reach the stores.
         if (mirror.getSQLType() === 'bigint') expect(mirror.columnType).toBe('PgBigInt53');
       }
-      // An autoincrement id stays one PostgreSQL numbers itself, and accepts the ids a copy brings.
-      const autoIncrement = sqliteTableConfig(table.sqlite).columns.find((c) => (c as { autoIncrement?: boolean }).autoIncrement);
-      expect({ table: table.name, identity: table.identityColumn }).toEqual({ table: table.name, identity: autoIncrement?.name ?? null });
+      // An id SQLite numbers itself (AUTOINCREMENT, or an INTEGER PRIMARY KEY `id` aliasing the rowid) stays one
+      // PostgreSQL numbers itself, and accepts the ids a copy brings.
+      const columns = sqliteTableConfig(table.sqlite).columns;
+      const numbered = columns.find(
+        (c) => (c as { autoIncrement?: boolean }).autoIncrement || (c.primary && c.columnType === 'SQLiteInteger' && c.name === 'id'),
+      );
+      expect({ table: table.name, identity: table.identityColumn }).toEqual({ table: table.name, identity: numbered?.name ?? null });
     }
   });
 

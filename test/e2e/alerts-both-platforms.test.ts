@@ -10,87 +10,26 @@
  * The market is refreshed every second (node-cron's six-field form) so the test waits on refreshes, not
  * minutes; every wait polls what the stand-ins recorded, with a deadline.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { marketItem, startCoinGeckoServer, type CoinGeckoServer } from '../helpers/coingecko-server.js';
-import { bodyJson, CHANNEL_ID, MODERATOR_PERMISSIONS, GUILD_ID, startDiscordStandIn, type DiscordStandIn } from '../helpers/discord-server.js';
+import { DISCORD_TEST_TOKEN as DISCORD_TOKEN, startBot, startWorld, until, type BotProcess as Bot, type World } from '../helpers/bot-process.js';
+import { marketItem } from '../helpers/coingecko-server.js';
+import { bodyJson, CHANNEL_ID, MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
 import type { RecordedRequest } from '../helpers/http-server.js';
-import { NODE_ARGS, ROOT } from '../helpers/spawn.js';
-import { startTelegramServer, type BotApiCall, type TelegramServer } from '../helpers/telegram-server.js';
+import type { BotApiCall } from '../helpers/telegram-server.js';
 import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
-import { tempDbPath } from '../helpers/temp-dir.js';
+import { expectNoBadText } from '../helpers/expect.js';
 
-const DISCORD_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.e2e-secret-token';
 const CAP_USD = 40_000_000;
 const EPHEMERAL = 64;
 const withRatio = (ratio: number) => marketItem({ market_cap: CAP_USD, total_volume: ratio * CAP_USD });
 
-interface World {
-  tg: TelegramServer;
-  discord: DiscordStandIn;
-  cg: CoinGeckoServer;
-  databasePath: string;
-  env: Record<string, string>;
-}
-
-interface Bot {
-  child: ChildProcess;
-  exited: Promise<[number | null, string | null]>;
-  output(): string;
-}
-
 async function world(): Promise<World> {
-  const tg = await startTelegramServer();
-  onTestFinished(() => tg.close());
-  const discord = await startDiscordStandIn();
-  onTestFinished(() => discord.close());
-  const cg = await startCoinGeckoServer([withRatio(0.8)]);
-  const databasePath = tempDbPath();
-  tg.setMember(supergroup.id, alice.id, 'administrator');
-  const env = {
-    PATH: process.env.PATH ?? '',
-    DOTENV_PATH: '/nonexistent/.env',
-    TELEGRAM_BOT_TOKEN: tg.token,
-    TELEGRAM_API_ROOT: tg.url,
-    DISCORD_TOKEN,
-    DISCORD_API_URL: discord.apiUrl,
-    DISCORD_GUILD_ID: GUILD_ID,
-    COINGECKO_API_URL: cg.url,
-    // The OpenGradient node and explorer: a closed loopback port, and an index run only at start.
-    OG_RPC_URL: 'http://127.0.0.1:9',
-    OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
-    INDEX_CRON: '0 0 1 1 *',
-    REFRESH_CRON: '* * * * * *',
-    DATABASE_PATH: databasePath,
-    LOG_LEVEL: 'info',
-  };
-  return { tg, discord, cg, databasePath, env };
-}
-
-function startBot(w: World): Bot {
-  const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, 'src/main.ts')], { cwd: ROOT, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  return { child, exited, output: () => output };
-}
-
-/** Polls `probe` until it returns something other than undefined, or fails naming `what` after `timeoutMs`. */
-async function until<T>(what: string, probe: () => T | undefined, bot?: Bot, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${bot ? `\n--- bot output ---\n${bot.output().slice(-4000)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  // The OpenGradient node and explorer: a closed loopback port, and an index run only at start.
+  const w = await startWorld({ marketChart: false, env: { REFRESH_CRON: '* * * * * *' } });
+  w.cg.setMarkets([withRatio(0.8)]);
+  w.tg.setMember(supergroup.id, alice.id, 'administrator');
+  return w;
 }
 
 /** Resolves once the bot has fetched the market `n` more times: the refresh of the first of them was evaluated. */
@@ -153,7 +92,7 @@ async function subscribeBoth(w: World): Promise<Bot> {
   expect(stats.params.parse_mode).toBe('HTML');
   expect(text(stats)).toContain('$0.04123');
   expect(text(stats)).toContain('0.8x');
-  expect(text(stats)).not.toMatch(/NaN|Infinity|undefined|null/);
+  expectNoBadText(text(stats));
 
   // Discord: a member without Manage Server is refused ephemerally; one with it subscribes the channel.
   const plain = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'subscribe' }));

@@ -6,84 +6,26 @@
  * both; a venue appearing brings one alert to each chat; a restart, with yet another venue already listed
  * when it comes back, announces nothing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { resolve } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
-import { marketItem, startCoinGeckoServer, tickerItem, type CoinGeckoServer } from '../helpers/coingecko-server.js';
-import { bodyJson, CHANNEL_ID, GUILD_ID, MODERATOR_PERMISSIONS, startDiscordStandIn, type DiscordStandIn } from '../helpers/discord-server.js';
+import { describe, expect, it } from 'vitest';
+import { DISCORD_TEST_TOKEN, startBot, startWorld, until, type BotProcess as Bot, type World } from '../helpers/bot-process.js';
+import { tickerItem } from '../helpers/coingecko-server.js';
+import { bodyJson, CHANNEL_ID, MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
 import type { RecordedRequest } from '../helpers/http-server.js';
-import { NODE_ARGS, ROOT } from '../helpers/spawn.js';
-import { startTelegramServer, type BotApiCall, type TelegramServer } from '../helpers/telegram-server.js';
+import type { BotApiCall } from '../helpers/telegram-server.js';
 import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
-import { tempDbPath } from '../helpers/temp-dir.js';
 
-const DISCORD_TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.e2e-listing-token';
 const binance = tickerItem('binance', 'Binance');
 const kraken = tickerItem('kraken', 'Kraken', { target: 'USD', converted_volume: { usd: 40_000 }, cost_to_move_up_usd: 2_000, cost_to_move_down_usd: 3_000 });
 const bitget = tickerItem('bitget', 'Bitget', { converted_volume: { usd: 20_000 } });
 
-interface World {
-  tg: TelegramServer;
-  discord: DiscordStandIn;
-  cg: CoinGeckoServer;
-  env: Record<string, string>;
-}
-
-interface Bot {
-  child: ChildProcess;
-  exited: Promise<[number | null, string | null]>;
-  output(): string;
-}
-
 async function world(): Promise<World> {
-  const tg = await startTelegramServer();
-  onTestFinished(() => tg.close());
-  const discord = await startDiscordStandIn();
-  onTestFinished(() => discord.close());
-  const cg = await startCoinGeckoServer([marketItem()]);
-  cg.setTickers([binance]);
-  tg.setMember(supergroup.id, alice.id, 'administrator');
-  const env = {
-    PATH: process.env.PATH ?? '',
-    DOTENV_PATH: '/nonexistent/.env',
-    TELEGRAM_BOT_TOKEN: tg.token,
-    TELEGRAM_API_ROOT: tg.url,
-    DISCORD_TOKEN,
-    DISCORD_API_URL: discord.apiUrl,
-    DISCORD_GUILD_ID: GUILD_ID,
-    COINGECKO_API_URL: cg.url,
-    OG_RPC_URL: 'http://127.0.0.1:9',
-    OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
-    INDEX_CRON: '0 0 1 1 *',
-    REFRESH_CRON: '0 0 1 1 *',
-    MARKETS_CRON: '* * * * * *',
-    DATABASE_PATH: tempDbPath(),
-    LOG_LEVEL: 'info',
-  };
-  return { tg, discord, cg, env };
-}
-
-function startBot(w: World): Bot {
-  const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, 'src/main.ts')], { cwd: ROOT, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  const w = await startWorld({
+    marketChart: false,
+    env: { REFRESH_CRON: '0 0 1 1 *', MARKETS_CRON: '* * * * * *' },
   });
-  return { child, exited, output: () => output };
-}
-
-async function until<T>(what: string, probe: () => T | undefined, bot: Bot, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n--- bot output ---\n${bot.output().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  w.cg.setTickers([binance]);
+  w.tg.setMember(supergroup.id, alice.id, 'administrator');
+  return w;
 }
 
 /** Resolves once the bot has read the tickers `n` more times. */
@@ -163,7 +105,7 @@ describe('new-listing alerts on Telegram and Discord (npm start)', () => {
     expect(text(after)).toContain('3 markets on 3 venues');
     expect(tgListings(w)).toHaveLength(1);
     expect(discordListings(w)).toHaveLength(1);
-    expect(again.output()).not.toContain(DISCORD_TOKEN);
+    expect(again.output()).not.toContain(DISCORD_TEST_TOKEN);
     again.child.kill('SIGTERM');
     expect((await again.exited)[0]).toBe(0);
   });

@@ -12,11 +12,11 @@ import { bothReady, discordAsk, fileParts, startBot, startWorld, tgAsk, until, t
 import { pngSize } from '../helpers/png.js';
 import { CHART_METRICS } from '../../src/core/charts/series.js';
 import { alice, bob, callbackUpdate, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
+import { expectNoBadText } from '../helpers/expect.js';
 
 const METRICS = ['ratio', 'price', 'volume', 'mcap', 'inferences'] as const;
 const RANGES = ['24h', '7d', '30d', '90d'] as const;
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const BAD_TEXT = /NaN|Infinity|undefined|\bnull\b|\[object/;
 
 /** Starts the bot and waits until CoinGecko has been fetched and the chain's blocks are indexed. */
 async function started(w: World): Promise<BotProcess> {
@@ -60,12 +60,12 @@ describe('the platform contract in the process npm start runs', () => {
       const files = Object.values(fileParts(answer.request));
       expect(files.map((f) => f.filename)).toEqual([filename]);
       expectRealPng(files[0]!.bytes, `Discord ${metric} chart`);
-      expect(JSON.stringify(answer.data)).not.toMatch(BAD_TEXT);
+      expectNoBadText(JSON.stringify(answer.data));
 
       const photo = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: `/opg chart ${metric} ${range}` }), 20_000);
       expect(photo.method, `${metric}: Telegram sends a photo`).toBe('sendPhoto');
       expectRealPng(photo.files.photo!.bytes, `Telegram ${metric} chart`);
-      expect(String(photo.params.caption)).not.toMatch(BAD_TEXT);
+      expectNoBadText(String(photo.params.caption));
     }
     expect(bot.output()).not.toContain('action is not a function');
     expect(bot.errorLines()).toEqual([]);
@@ -84,18 +84,18 @@ describe('the platform contract in the process npm start runs', () => {
 
     for (const sub of ['stats', 'volume', 'supply', 'inferences', 'markets', 'help']) {
       const t = await tg(bob, `/opg ${sub}`);
-      expect(tgText(t), `telegram ${sub}`).not.toMatch(BAD_TEXT);
+      expectNoBadText(tgText(t), `telegram ${sub}`);
       const d = await dc(sub);
       expect(d.data.flags ?? 0, `discord ${sub} is public`).toBe(0);
-      expect(dcText(d), `discord ${sub}`).not.toMatch(BAD_TEXT);
+      expectNoBadText(dcText(d), `discord ${sub}`);
     }
     for (const metric of CHART_METRICS) {
       for (const range of RANGES) {
         const t = await tg(bob, `/opg chart ${metric} ${range}`);
         expect(['sendPhoto', 'sendMessage']).toContain(t.method);
-        expect(tgText(t)).not.toMatch(BAD_TEXT);
+        expectNoBadText(tgText(t));
         const d = await dc('chart', [{ name: 'metric', type: 3, value: metric }, { name: 'range', type: 3, value: range }]);
-        expect(dcText(d)).not.toMatch(BAD_TEXT);
+        expectNoBadText(dcText(d));
       }
     }
 

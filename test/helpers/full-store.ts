@@ -12,6 +12,8 @@ import { createChartStore } from '../../src/db/chart-store.js';
 import { createDiscordStore } from '../../src/db/discord-store.js';
 import { countKey } from '../../src/core/inferences.js';
 import { createInferenceStore } from '../../src/db/inference-store.js';
+import { createParticipantStore } from '../../src/db/participant-store.js';
+import { callerDayKey } from '../../src/core/participants.js';
 import { createMarketStore } from '../../src/db/market-store.js';
 import { freshSnapshot, marketWithRatio, subscribeWith } from './alerts.js';
 import { createTestApp } from './app.js';
@@ -105,6 +107,28 @@ export async function buildFullStore(): Promise<string> {
   inferences.saveNetworkActivity('og-devnet', { totalTransactions: 9_007_199_254, transactionsToday: 12_345, fetchedAtMs: now });
 
   await createDiscordStore(app.database).saveCommandHash('1234567890:guild:1100000000000000001', 'a'.repeat(64), now);
+
+  // Who uses the network: callers by day, a TEE's settlements, registry and task events, and the coverage.
+  const participants = createParticipantStore(app.database, 'og-devnet');
+  app.database.sqlite.transaction(() => {
+    const day = Math.floor(now / (24 * HOUR)) * 24 * HOUR;
+    participants.write({
+      network: 'og-devnet',
+      callerDays: new Map([
+        [callerDayKey(day - 24 * HOUR, '0x00000000000000000000000000000000000000aa'), 3],
+        [callerDayKey(day, '0x00000000000000000000000000000000000000aa'), 1],
+        [callerDayKey(day, '0x00000000000000000000000000000000000000bb'), 2],
+      ]),
+      teeDays: new Map([[`${day}|0x${'1'.repeat(64)}`, 4]]),
+      events: [
+        { event: { type: 'tee-registered', registry: '0x4e72238852f3c918f4e4e57aec9280ddb0c80248', teeId: `0x${'1'.repeat(64)}`, owner: '0x00000000000000000000000000000000000000cc', teeType: 0 }, blockTimeMs: now - HOUR },
+        { event: { type: 'heartbeat', registry: '0x4e72238852f3c918f4e4e57aec9280ddb0c80248', teeId: `0x${'1'.repeat(64)}` }, blockTimeMs: now - MIN },
+        { event: { type: 'task-registered', user: '0x00000000000000000000000000000000000000dd', contractAddress: '0x00000000000000000000000000000000000000ee', endTimeSec: Number.MAX_SAFE_INTEGER, frequency: 3_600 }, blockTimeMs: now - HOUR },
+      ],
+      coverage: { fromBlock: 1_000, fromBlockTimeMs: now - 2 * 24 * HOUR },
+    });
+  })();
+  participants.committed();
 
   // Venues: a first reading (recorded, no alert), a venue appearing (a listing alert per chat taking them),
   // then one leaving (an event the digest reads); one chat has listing alerts off.

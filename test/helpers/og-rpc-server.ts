@@ -1,7 +1,12 @@
 /**
- * A loopback OpenGradient node: `eth_blockNumber`, `eth_getLogs` and `eth_getBlockByNumber` over a chain
- * whose logs come from a function of the block number, so a long history costs no memory. It enforces a
- * block-range limit and a result limit the way public nodes do, and fails on cue.
+ * A loopback OpenGradient node: `eth_blockNumber`, `eth_getLogs` and `eth_getBlockByNumber` (with
+ * transaction hashes, or full transactions) over a chain whose logs come from a function of the block
+ * number, so a long history costs no memory. Each log sits in a transaction of its block (its own unless
+ * the chain groups them) sent by the chain's `senderOf`; every block also holds one unrelated transfer.
+ * It enforces a block-range limit and a result limit the way public nodes do, takes JSON-RPC batches
+ * within geth's limits (too many calls: one 'batch too large' error for the whole batch; an answer grown
+ * past the size limit: 'response too large' for each call left), and fails on cue.
+ * `eth_getLogs` is not taken inside a batch here (the indexer never batches it).
  */
 import type { ServerResponse } from 'node:http';
 import { sendJson, startLoopbackServer, type LoopbackServer, type RecordedRequest } from './http-server.js';
@@ -24,6 +29,20 @@ export interface FakeChain {
   logsInBlock(block: number): readonly EncodedLog[];
   /** Seconds. */
   blockTimeSec(block: number): number;
+  /** The `from` of the transaction holding log `logIndex` of `block`. Default: one fixed account. */
+  senderOf?(block: number, logIndex: number): string;
+  /** The index of the transaction in its block that holds log `logIndex`. Default: `logIndex`. */
+  txIndexOf?(block: number, logIndex: number): number;
+}
+
+/** The account that sends every transaction of a chain without `senderOf`. */
+export const DEFAULT_SENDER = '0x00000000000000000000000000000000000c0ffe';
+/** The account that sends each block's unrelated transfer. */
+export const TRANSFER_SENDER = '0x000000000000000000000000000000000000beef';
+
+/** The hash of transaction `index` of `block` on the fake chain. */
+export function txHash(block: number, index: number): string {
+  return `0x${block.toString(16).padStart(48, '0')}${index.toString(16).padStart(16, '0')}`;
 }
 
 export interface OgNodeOptions {
@@ -33,6 +52,14 @@ export interface OgNodeOptions {
   maxRangeBlocks?: number;
   /** Most logs one `eth_getLogs` may answer. Default 10,000. */
   maxResults?: number;
+  /** Most calls in one batch (geth's BatchRequestLimit). Default 1,000. */
+  maxBatchCalls?: number;
+  /** Most bytes of one batch's answer (geth's BatchResponseMaxSize). Default 25,000,000. */
+  maxBatchBytes?: number;
+  /** Bytes of `input` data in each inference transaction. Default 68 (a call with two words). */
+  txInputBytes?: number;
+  /** Take JSON-RPC batches at all; when false, a batch gets one 'invalid request' error object. Default true. */
+  acceptBatches?: boolean;
 }
 
 export interface OgNode<C extends FakeChain = FakeChain> extends LoopbackServer {
@@ -41,10 +68,18 @@ export interface OgNode<C extends FakeChain = FakeChain> extends LoopbackServer 
   failNext(fault: Fault, times?: number, method?: string): void;
   /** The node only has blocks up to this one (logs beyond are silently left out, headers are null). */
   setHasUpTo(block: number | null): void;
+  /** Full blocks of these blocks leave out the transactions their logs name (null: none). */
+  setBlocksMissingTransactions(blocks: ReadonlySet<number> | null): void;
   /** Calls per JSON-RPC method so far. */
   calls(method: string): number;
   /** Widest `eth_getLogs` range that was answered. */
   widestAnsweredRange(): number;
+  /** JSON-RPC batches received, those refused as too large, and the most calls an answered one held. */
+  batches(): number;
+  refusedBatches(): number;
+  largestAnsweredBatch(): number;
+  /** Blocks asked for with full transactions, each time asked. */
+  fullBlocksServed(): number;
 }
 
 const hex = (n: number) => `0x${n.toString(16)}`;
@@ -64,9 +99,19 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
   const withTimestamps = options.blockTimestamps ?? true;
   const maxRange = options.maxRangeBlocks ?? 5_000;
   const maxResults = options.maxResults ?? 10_000;
+  const maxBatchCalls = options.maxBatchCalls ?? 1_000;
+  const maxBatchBytes = options.maxBatchBytes ?? 25_000_000;
+  const input = `0x${'ab'.repeat(options.txInputBytes ?? 68)}`;
+  const senderOf = chain.senderOf ?? (() => DEFAULT_SENDER);
+  const txIndexOf = chain.txIndexOf ?? ((_b: number, i: number) => i);
+  let batches = 0;
+  let refusedBatches = 0;
+  let largestBatch = 0;
+  let fullBlocks = 0;
   const faults: Array<{ fault: Fault; method?: string }> = [];
   const counts = new Map<string, number>();
   let hasUpTo: number | null = null;
+  let missingTxs: ReadonlySet<number> | null = null;
   let widest = 0;
 
   function rpcError(res: ServerResponse, id: unknown, code: number, message: string) {
@@ -122,7 +167,8 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
         if (addresses && !addresses.includes(log.address.toLowerCase())) continue;
         if (topic0 && !topic0.includes(log.topics[0]!.toLowerCase())) continue;
         if (parts.length >= maxResults) return rpcError(res, id, -32005, `query returned more than ${maxResults} results`);
-        parts.push(`${staticPart(log)}"blockNumber":"${bn}","transactionHash":"${blockHash}","transactionIndex":"${hex(i)}","blockHash":"${blockHash}","logIndex":"${hex(i)}"${ts}}`);
+        const tx = txIndexOf(b, i);
+        parts.push(`${staticPart(log)}"blockNumber":"${bn}","transactionHash":"${txHash(b, tx)}","transactionIndex":"${hex(tx)}","blockHash":"${blockHash}","logIndex":"${hex(i)}"${ts}}`);
       }
     }
     const body = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":[${parts.join(',')}]}`;
@@ -135,35 +181,100 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
     res.end(body);
   }
 
+  /** A block as `eth_getBlockByNumber` answers it: its log-bearing transactions, then one transfer. */
+  function blockJson(n: number, full: boolean): string {
+    const blockHash = `0x${n.toString(16).padStart(64, '0')}`;
+    const logs = chain.logsInBlock(n);
+    const senders = new Map<number, string>();
+    for (let i = 0; i < logs.length && !missingTxs?.has(n); i++) {
+      const tx = txIndexOf(n, i);
+      if (!senders.has(tx)) senders.set(tx, senderOf(n, i));
+    }
+    const transfer = senders.size === 0 ? 0 : Math.max(...senders.keys()) + 1;
+    senders.set(transfer, TRANSFER_SENDER);
+    const txs = [...senders].map(([index, from]) => {
+      const hash = txHash(n, index);
+      if (!full) return `"${hash}"`;
+      const isTransfer = index === transfer;
+      return `{"blockHash":"${blockHash}","blockNumber":"${hex(n)}","from":"${from}","gas":"0x5208","gasPrice":"0x3b9aca00","hash":"${hash}","input":"${isTransfer ? '0x' : input}","nonce":"${hex(index)}","to":"${isTransfer ? DEFAULT_SENDER : '0x8383c9bd7462f12eb996dd02f78234c0421a6fae'}","transactionIndex":"${hex(index)}","value":"0x0","type":"0x0","chainId":"0x29f8","v":"0x53f3","r":"0x1","s":"0x2"}`;
+    });
+    return `{"number":"${hex(n)}","hash":"${blockHash}","parentHash":"0x${Math.max(0, n - 1).toString(16).padStart(64, '0')}","timestamp":"${hex(chain.blockTimeSec(n))}","gasLimit":"0x1c9c380","gasUsed":"0x0","miner":"0x0000000000000000000000000000000000000000","transactions":[${txs.join(',')}]}`;
+  }
+
+  /** The answer to one call other than `eth_getLogs`, as JSON text. */
+  function answerCall(call: { id?: unknown; method?: string; params?: unknown[] }): string {
+    const id = JSON.stringify(call.id ?? null);
+    const error = (code: number, message: string) => `{"jsonrpc":"2.0","id":${id},"error":${JSON.stringify({ code, message })}}`;
+    switch (call.method) {
+      case 'eth_blockNumber':
+        return `{"jsonrpc":"2.0","id":${id},"result":"${hex(chain.head)}"}`;
+      case 'eth_getBlockByNumber': {
+        const tag = call.params?.[0];
+        const full = call.params?.[1];
+        if (typeof tag !== 'string' || typeof full !== 'boolean') return error(-32602, 'invalid argument: expected [block, fullTransactions]');
+        const n = Number.parseInt(tag, 16);
+        const known = n <= chain.head && (hasUpTo === null || n <= hasUpTo);
+        if (full && known) fullBlocks++;
+        return `{"jsonrpc":"2.0","id":${id},"result":${known ? blockJson(n, full) : 'null'}}`;
+      }
+      default:
+        return error(-32601, `the method ${call.method} does not exist/is not available`);
+    }
+  }
+
+  function answerBatch(res: ServerResponse, calls: unknown[]): void {
+    batches++;
+    if (calls.length === 0) return sendJson(res, 200, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'empty batch' } });
+    if (calls.length > maxBatchCalls) {
+      refusedBatches++;
+      const first = calls.find((c) => typeof c === 'object' && c !== null && 'id' in c) as { id?: unknown } | undefined;
+      return sendJson(res, 200, [{ jsonrpc: '2.0', id: first?.id ?? null, error: { code: -32600, message: 'batch too large' } }]);
+    }
+    largestBatch = Math.max(largestBatch, calls.length);
+    const parts: string[] = [];
+    let bytes = 0;
+    for (const raw of calls) {
+      const call = raw as { id?: unknown; method?: string; params?: unknown[] };
+      if (call.method) counts.set(call.method, (counts.get(call.method) ?? 0) + 1);
+      const text =
+        bytes > maxBatchBytes
+          ? `{"jsonrpc":"2.0","id":${JSON.stringify(call.id ?? null)},"error":{"code":-32003,"message":"response too large"}}`
+          : call.method === 'eth_getLogs'
+            ? `{"jsonrpc":"2.0","id":${JSON.stringify(call.id ?? null)},"error":{"code":-32601,"message":"eth_getLogs is not served in a batch by this stand-in"}}`
+            : answerCall(call);
+      bytes += text.length;
+      parts.push(text);
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(`[${parts.join(',')}]`);
+  }
+
   const server = await startLoopbackServer((req: RecordedRequest, res) => {
-    let body: { id?: unknown; method?: string; params?: unknown[] };
+    let body: { id?: unknown; method?: string; params?: unknown[] } | unknown[];
     try {
       body = JSON.parse(req.body) as typeof body;
     } catch {
       return sendJson(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } });
     }
-    const method = body.method ?? '';
-    counts.set(method, (counts.get(method) ?? 0) + 1);
+    // A fault aimed at a method hits a batch of its calls as a whole, as a proxy in front of the node would.
+    const method = Array.isArray(body) ? ((body[0] as { method?: string } | undefined)?.method ?? '') : (body.method ?? '');
     const at = faults.findIndex((f) => f.method === undefined || f.method === method);
-    if (at >= 0) {
+    if (at >= 0 && !(Array.isArray(body) && faults[at]!.fault === 'truncated')) {
       const [f] = faults.splice(at, 1);
-      if (f!.fault === 'truncated') return getLogs(res, body.id, body.params?.[0] as never, true);
-      return applyFault(f!.fault, res, body.id);
+      if (!Array.isArray(body)) counts.set(method, (counts.get(method) ?? 0) + 1);
+      if (f!.fault === 'truncated') return getLogs(res, (body as { id?: unknown }).id, (body as { params?: unknown[] }).params?.[0] as never, true);
+      return applyFault(f!.fault, res, Array.isArray(body) ? null : body.id);
     }
-    switch (method) {
-      case 'eth_blockNumber':
-        return sendJson(res, 200, { jsonrpc: '2.0', id: body.id, result: hex(chain.head) });
-      case 'eth_getLogs':
-        return getLogs(res, body.id, body.params?.[0] as never);
-      case 'eth_getBlockByNumber': {
-        const n = Number.parseInt(String(body.params?.[0]), 16);
-        const known = n <= chain.head && (hasUpTo === null || n <= hasUpTo);
-        const block = known ? { number: hex(n), hash: `0x${n.toString(16).padStart(64, '0')}`, timestamp: hex(chain.blockTimeSec(n)), transactions: [] } : null;
-        return sendJson(res, 200, { jsonrpc: '2.0', id: body.id, result: block });
-      }
-      default:
-        return rpcError(res, body.id, -32601, `method ${method} not found`);
+    if (Array.isArray(body) && options.acceptBatches === false) {
+      batches++;
+      refusedBatches++;
+      return sendJson(res, 200, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'invalid request' } });
     }
+    if (Array.isArray(body)) return answerBatch(res, body);
+    counts.set(method, (counts.get(method) ?? 0) + 1);
+    if (method === 'eth_getLogs') return getLogs(res, body.id, body.params?.[0] as never);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(answerCall(body));
   });
   // The recorded bodies of a long backfill would hold the whole history in memory.
   const record = server.requests;
@@ -182,7 +293,14 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
     setHasUpTo(block) {
       hasUpTo = block;
     },
+    setBlocksMissingTransactions(blocks) {
+      missingTxs = blocks;
+    },
     calls: (method) => counts.get(method) ?? 0,
     widestAnsweredRange: () => widest,
+    batches: () => batches,
+    refusedBatches: () => refusedBatches,
+    largestAnsweredBatch: () => largestBatch,
+    fullBlocksServed: () => fullBlocks,
   };
 }

@@ -12,7 +12,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { splitMultipart } from './multipart.js';
-import { telegramRefusal } from './telegram-contract.js';
+import { parseTelegramHtml, telegramRefusal } from './telegram-contract.js';
 
 export interface BotApiCall {
   method: string;
@@ -53,6 +53,14 @@ export interface TelegramServer {
    * naming them unless `allowRefusals()` was called, so no test passes on a request Telegram would refuse.
    */
   refusals: Array<{ method: string; description: string }>;
+  /** sendMessage and sendPhoto calls accepted, in order, as the chat shows them. */
+  sent: SentMessage[];
+  /** How many sends were answered 429 under `limits`. */
+  tooMany(): number;
+  /** This chat answers 403 "bot was kicked" from now on. */
+  kick(chatId: string): void;
+  /** A group that became a supergroup: 400 with `parameters.migrate_to_chat_id` from now on. */
+  migrate(fromChatId: string, toChatId: string): void;
   /** For tests that send a bad request on purpose and check how the bot handles the 400. */
   allowRefusals(): void;
   /**
@@ -80,6 +88,30 @@ export interface TelegramServerOptions {
   token?: string;
   botUsername?: string;
   botId?: number;
+  /**
+   * Enforce Telegram's send limits on sendMessage and sendPhoto (429 with `parameters.retry_after` past
+   * them), as the alert dispatcher is told them; none when omitted.
+   */
+  limits?: BotApiLimits;
+  /** The clock the limits are measured on (a test clock's `now`); `performance.now` by default. */
+  now?: () => number;
+}
+
+export interface BotApiLimits {
+  perSecond: number;
+  perChatMs: number;
+  groupPerMinute: number;
+}
+
+/** 25 a second overall, 1 a second per chat, 20 a minute per group (negative ids). */
+export const BOT_API_LIMITS: BotApiLimits = { perSecond: 25, perChatMs: 1_000, groupPerMinute: 20 };
+
+/** A message the stand-in accepted, as the chat shows it (text after HTML parsing). */
+export interface SentMessage {
+  chatId: string;
+  threadId: number | null;
+  text: string;
+  atMs: number;
 }
 
 export const TEST_BOT_TOKEN = '123456:TEST-token_loopback';
@@ -98,6 +130,52 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
   let confirmed = 0;
   let waiters: Array<() => void> = [];
   const refusals: TelegramServer['refusals'] = [];
+  const now = options.now ?? (() => performance.now());
+  const sent: SentMessage[] = [];
+  const acceptedAt: number[] = [];
+  const byChat = new Map<string, number[]>();
+  const kicked = new Set<string>();
+  const migrated = new Map<string, string>();
+  let tooMany = 0;
+
+  /** Answers a kicked, migrated or rate-limited chat as Telegram does; false when the send may go ahead. */
+  function refuseSend(res: ServerResponse, params: Record<string, unknown>): boolean {
+    const chatId = String(params.chat_id);
+    if (kicked.has(chatId)) {
+      fail(res, 403, 'Forbidden: bot was kicked from the group chat');
+      return true;
+    }
+    const to = migrated.get(chatId);
+    if (to) {
+      fail(res, 400, 'Bad Request: group chat was upgraded to a supergroup chat', { migrate_to_chat_id: Number(to) });
+      return true;
+    }
+    const limits = options.limits;
+    if (!limits) return false;
+    const t = now();
+    const tooManyAfter = (retryAfterS: number) => {
+      tooMany += 1;
+      fail(res, 429, `Too Many Requests: retry after ${retryAfterS}`, { retry_after: retryAfterS });
+      return true;
+    };
+    while (acceptedAt.length > 0 && acceptedAt[0]! <= t - 1_000) acceptedAt.shift();
+    if (acceptedAt.length >= limits.perSecond) return tooManyAfter(1);
+    const chatTimes = (byChat.get(chatId) ?? []).filter((x) => x > t - 60_000);
+    const last = chatTimes[chatTimes.length - 1];
+    if (last !== undefined && t - last < limits.perChatMs) return tooManyAfter(1);
+    if (chatId.startsWith('-') && chatTimes.length >= limits.groupPerMinute) return tooManyAfter(Math.ceil((chatTimes[0]! + 60_000 - t) / 1000));
+    acceptedAt.push(t);
+    chatTimes.push(t);
+    byChat.set(chatId, chatTimes);
+    return false;
+  }
+
+  function recordSent(params: Record<string, unknown>, text: unknown): void {
+    const raw = typeof text === 'string' ? text : '';
+    const shown = params.parse_mode === 'HTML' ? (parseTelegramHtml(raw) as string) : raw;
+    const thread = params.message_thread_id;
+    sent.push({ chatId: String(params.chat_id), threadId: thread === undefined ? null : Number(thread), text: shown, atMs: now() });
+  }
   let refusalsAllowed = false;
   const notModified: TelegramServer['notModified'] = [];
   const messages = new Map<string, KnownMessage>();
@@ -230,11 +308,15 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       case 'sendMessage':
         if (typeof params.text !== 'string' || params.text.length === 0) return fail(res, 400, 'Bad Request: message text is empty');
         if (params.text.length > 4096) return fail(res, 400, 'Bad Request: message is too long');
+        if (refuseSend(res, params)) return;
+        recordSent(params, params.text);
         return ok(res, remember(sentMessage(params, { text: params.text }), { kind: 'text', text: params.text, parseMode: params.parse_mode, markup: markupOf(params) }));
       case 'sendPhoto': {
         const photo = files.photo ?? (typeof params.photo === 'string' ? { size: 0 } : undefined);
         if (!photo) return fail(res, 400, 'Bad Request: there is no photo in the request');
         if (typeof params.caption === 'string' && params.caption.length > 1024) return fail(res, 400, 'Bad Request: message caption is too long');
+        if (refuseSend(res, params)) return;
+        recordSent(params, params.caption);
         const sent = sentMessage(params, { photo: [{ file_id: `photo-${nextMessageId}`, file_unique_id: 'u', width: 800, height: 400, file_size: photo.size }], caption: params.caption });
         return ok(res, remember(sent, { kind: 'photo', text: typeof params.caption === 'string' ? params.caption : undefined, parseMode: params.parse_mode, markup: markupOf(params) }));
       }
@@ -326,6 +408,10 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       listeners.push(listener);
     },
     refusals,
+    sent,
+    tooMany: () => tooMany,
+    kick: (chatId) => void kicked.add(chatId),
+    migrate: (from, to) => void migrated.set(from, to),
     notModified,
     allowRefusals() {
       refusalsAllowed = true;

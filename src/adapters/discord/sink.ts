@@ -99,7 +99,7 @@ export function createDiscordSink(options: DiscordSinkOptions): Sink & { close()
   function classify(err: unknown, channelId: string): DeliveryResult {
     if (err instanceof RateLimitError) {
       const retryAfterMs = Math.max(err.retryAfter > 0 ? err.retryAfter : err.timeToReset, 1);
-      return { status: 'retry', retryAfterMs, reason: `rate limited (${err.global ? 'global' : err.route})` };
+      return { status: 'retry', retryAfterMs, reason: `rate limited (${err.global ? 'global' : err.route})`, rateLimited: true };
     }
     if (err instanceof DiscordAPIError) {
       const code = typeof err.code === 'number' ? err.code : Number(err.code);

@@ -14,6 +14,7 @@ import type { Chat, Message, User } from 'grammy/types';
 import type { Clock } from '../../core/clock.js';
 import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from '../../core/command.js';
 import type { Core } from '../../core/core.js';
+import { backoffMs } from '../../core/backoff.js';
 import { DEFAULT_REFRESH_MIN_AGE_MS, REFRESH_BUTTON_PATTERN, refreshIfOlderThan, refreshWords } from '../../core/buttons.js';
 import { runCommand } from '../../core/execute.js';
 import { utc } from '../../core/format.js';
@@ -107,7 +108,6 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
           throw err;
         }
       }
-      let delayMs = retryDelayMs;
       for (let attempt = 1; ; attempt++) {
         try {
           const res = await prev(method, payload, signal);
@@ -117,8 +117,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
           if (!(err instanceof HttpError) || attempt >= retryAttempts || signal?.aborted) throw err;
           logger.warn({ method, err, attempt }, 'no answer from the Bot API; retrying');
         }
-        await clock.sleep(delayMs);
-        delayMs = Math.min(delayMs * 2, 30_000);
+        await clock.sleep(backoffMs(attempt, { baseMs: retryDelayMs, maxMs: 30_000 }));
       }
     };
   }
@@ -294,17 +293,13 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   return {
     bot,
     async start() {
-      let delayMs = 1_000;
-      while (!stopping) {
-        try {
-          await bot.init();
-          break;
-        } catch (err) {
-          if (err instanceof GrammyError && err.error_code === 401) throw new Error('Telegram refused the bot token (401)');
-          logger.warn({ err }, 'Telegram Bot API unavailable; trying again');
-          await clock.sleep(delayMs);
-          delayMs = Math.min(delayMs * 2, 60_000);
-        }
+      try {
+        // grammY's init retries getMe itself while the Bot API is down (5xx, 429, no answer), with backoff;
+        // each failed attempt is logged by the transformer above. Anything else (a bad token) ends the start.
+        await bot.init();
+      } catch (err) {
+        if (err instanceof GrammyError && err.error_code === 401) throw new Error('Telegram refused the bot token (401)');
+        throw err;
       }
       if (stopping) return;
       try {

@@ -38,7 +38,7 @@ export function classifyTelegramError(err: unknown, transientRetryMs = 5_000): D
   if (err instanceof GrammyError) {
     const { error_code: code, description, parameters } = err;
     if (parameters?.migrate_to_chat_id !== undefined) return { status: 'moved', toChatId: String(parameters.migrate_to_chat_id) };
-    if (code === 429) return { status: 'retry', retryAfterMs: (parameters?.retry_after ?? 1) * 1000, reason: 'Telegram rate limit (429)' };
+    if (code === 429) return { status: 'retry', retryAfterMs: (parameters?.retry_after ?? 1) * 1000, reason: 'Telegram rate limit (429)', rateLimited: true };
     if (code >= 500) return { status: 'retry', retryAfterMs: (parameters?.retry_after ?? 0) * 1000 || transientRetryMs, reason: `Telegram server error ${code}` };
     if (code === 403) return { status: 'gone', reason: `Telegram refused: ${description}` };
     if (code === 400 && GONE_400.test(description)) return { status: 'gone', reason: `Telegram refused: ${description}` };

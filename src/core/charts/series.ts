@@ -3,10 +3,10 @@
  * `market_chart` points, picking a metric, and splitting a series where it has gaps. No I/O, no clock.
  */
 
-export const CHART_METRICS = ['ratio', 'price', 'volume', 'mcap', 'inferences', 'venues'] as const;
+export const CHART_METRICS = ['ratio', 'price', 'volume', 'mcap', 'inferences', 'venues', 'callers'] as const;
 export const CHART_RANGES = ['24h', '7d', '30d', '90d'] as const;
 export type ChartMetric = (typeof CHART_METRICS)[number];
-export type MarketMetric = Exclude<ChartMetric, 'inferences' | 'venues'>;
+export type MarketMetric = Exclude<ChartMetric, 'inferences' | 'venues' | 'callers'>;
 export type ChartRange = (typeof CHART_RANGES)[number];
 
 const HOUR_MS = 3_600_000;

@@ -5,3 +5,4 @@ export * from './inferences.js';
 export * from './discord.js';
 export * from './alerts.js';
 export * from './markets.js';
+export * from './participants.js';

@@ -7,14 +7,21 @@
  * for, so the node and the decoder work at the same time. A range the node refuses is halved; small
  * answers double the next range. Transient failures back off and retry the same range; when retries are
  * spent the pass ends with the cursor where it was, to resume at the next pass.
+ * With `participants`, the same ranges also ask for the TEE registry and task scheduler events, and each
+ * range records who sent its precompile inferences, which TEEs settled, and the registry and task events
+ * (participant-tally.ts), committed in the same transaction as its counts and cursor.
  * Limits: reorgs deeper than the confirmations are not undone; logs flagged `removed` are ignored.
  */
+import { backoffMs } from '../../core/backoff.js';
 import type { Clock } from '../../core/clock.js';
 import { NetworkError, RateLimitedError, UpstreamError, describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { countKey, type IndexerStatus, type InferenceIndex, type InferenceStore, type NetworkActivity } from '../../core/inferences.js';
+import type { ParticipantChunk, ParticipantStore } from '../../core/participants.js';
 import { decodeInference, INFERENCE_TOPICS, type InferenceKind, type InferenceMode } from './events.js';
 import type { ExplorerSource } from './explorer.js';
+import { PARTICIPANT_TOPICS, type ParticipantContracts } from './participant-events.js';
+import { createParticipantTally, resolveParticipants, tallyInferenceLog, tallyOtherLog, type ParticipantTally } from './participant-tally.js';
 import { JsonRpcError, type OgRpc, type RpcLog } from './rpc.js';
 
 export const HOUR_MS = 3_600_000;
@@ -66,6 +73,16 @@ export interface IndexerOptions {
   headerConcurrency?: number;
   /** Runs after each committed chunk; tests throw here to simulate a crash. */
   afterChunk?: (chunk: ChunkInfo) => void;
+  /** Record callers, TEE operators and workflow developers with each range (DATA-SOURCES.md §4). */
+  participants?: ParticipantOptions;
+}
+
+export interface ParticipantOptions {
+  store: ParticipantStore;
+  /** TEE registry contracts whose events are read. */
+  teeRegistries: readonly string[];
+  /** The workflow task scheduler whose events are read; none when null. */
+  taskScheduler: string | null;
 }
 
 export interface IndexRun {
@@ -100,6 +117,9 @@ interface RangeTally {
   unknownModes: Map<string, { kind: InferenceKind; modeNumber: number | null; tx: string }>;
   /** Block time of the range's last block. */
   endTimeMs: number;
+  /** Who sent, settled, registered: gathered while streaming, resolved once complete. */
+  participants: ParticipantTally | null;
+  resolved: ParticipantChunk | null;
 }
 
 /** A range asked for, its answer streaming in. */
@@ -130,7 +150,15 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
   const limits: RangeLimits = { initialBlocks: 100, maxBlocks: 10_000, growBelowLogs: 250, shrinkAboveLogs: 500, ...options.range };
   const retry: IndexerRetry = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 30_000, ...options.retry };
   const concurrency = options.headerConcurrency ?? 8;
-  const addresses = options.contracts.map((a) => a.toLowerCase());
+  const inferenceContracts = new Set(options.contracts.map((a) => a.toLowerCase()));
+  const participants = options.participants;
+  const participantContracts: ParticipantContracts = {
+    teeRegistries: new Set(participants?.teeRegistries.map((a) => a.toLowerCase()) ?? []),
+    taskScheduler: participants?.taskScheduler?.toLowerCase() ?? null,
+  };
+  const addresses = [...new Set([...inferenceContracts, ...participantContracts.teeRegistries, ...(participantContracts.taskScheduler ? [participantContracts.taskScheduler] : [])])];
+  const topic0 = participants ? [...INFERENCE_TOPICS, ...PARTICIPANT_TOPICS] : INFERENCE_TOPICS;
+  let participantNotes = 0;
   const unknownModesSeen = new Set<string>();
   let undecodableLogged = 0;
   let span = Math.max(1, Math.min(limits.initialBlocks, limits.maxBlocks));
@@ -138,7 +166,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
   let stopping = false;
 
   async function backoff(attempt: number, err: unknown): Promise<void> {
-    const exp = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+    const exp = backoffMs(attempt, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs });
     const waitMs = err instanceof RateLimitedError ? Math.min(retry.maxDelayMs, Math.max(exp, err.retryAfterMs)) : exp;
     await clock.sleep(waitMs);
   }
@@ -158,6 +186,10 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
     }
     const unreported = tally.undecodable - tally.undecodableNotes.length;
     if (unreported > 0) logger.debug({ logs: unreported }, 'more undecodable inference logs in this range; counted once each as unknown');
+    for (const note of tally.participants?.undecodable ?? []) {
+      const level = ++participantNotes <= 20 ? 'warn' : 'debug';
+      logger[level](note, 'undecodable TEE registry or task scheduler log; not counted');
+    }
   }
 
   /** Counts one log into the tally of its range. */
@@ -165,6 +197,12 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
     tally.logs++;
     if (log.removed) return;
     const decoded = decodeInference(log.topics, log.data);
+    if (decoded.kind === null) {
+      if (tally.participants) tallyOtherLog(tally.participants, log, participantContracts);
+      return;
+    }
+    // The filter asks for registry and scheduler addresses too: an inference event counts from ours only.
+    if (!inferenceContracts.has(log.address)) return;
     let kind: InferenceKind;
     let mode: InferenceMode;
     let n: number;
@@ -177,7 +215,6 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
         if (!tally.unknownModes.has(seen)) tally.unknownModes.set(seen, { kind: decoded.kind, modeNumber: decoded.modeNumber, tx: log.transactionHash });
       }
     } else {
-      if (decoded.kind === null) return; // another event the node matched by accident: not ours to count
       kind = decoded.kind;
       mode = 'unknown';
       n = 1;
@@ -185,6 +222,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       if (tally.undecodableNotes.length < 20) tally.undecodableNotes.push({ kind: decoded.kind, tx: log.transactionHash, block: log.blockNumber, reason: decoded.reason });
     }
     tally.inferences += n;
+    if (tally.participants) tallyInferenceLog(tally.participants, log, kind, n, decoded.ok);
     if (log.blockTimestampSec !== null) {
       const key = countKey(Math.floor((log.blockTimestampSec * 1000) / HOUR_MS) * HOUR_MS, mode, kind);
       tally.counts.set(key, (tally.counts.get(key) ?? 0) + n);
@@ -222,13 +260,24 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
     let abandoned = false;
     let answered!: () => void;
     const answering = new Promise<void>((resolve) => (answered = resolve));
-    const tally: RangeTally = { logs: 0, counts: new Map(), untimed: new Map(), inferences: 0, undecodable: 0, undecodableNotes: [], unknownModes: new Map(), endTimeMs: 0 };
+    const tally: RangeTally = {
+      logs: 0,
+      counts: new Map(),
+      untimed: new Map(),
+      inferences: 0,
+      undecodable: 0,
+      undecodableNotes: [],
+      unknownModes: new Map(),
+      endTimeMs: 0,
+      participants: participants ? createParticipantTally(rpc) : null,
+      resolved: null,
+    };
     const result = (async () => {
       try {
         // The range's last header too: a node that lacks it (behind its peers) would answer fewer blocks.
         const [endTimeMs] = await Promise.all([
           rpc.blockTimeMs(to),
-          rpc.scanLogs({ fromBlock: from, toBlock: to, addresses, topic0: INFERENCE_TOPICS }, (log) => {
+          rpc.scanLogs({ fromBlock: from, toBlock: to, addresses, topic0 }, (log) => {
             if (abandoned) throw new Error('range abandoned');
             if (tally.logs === 0) answered();
             tallyLog(tally, log);
@@ -236,6 +285,8 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
         ]);
         answered();
         tally.endTimeMs = endTimeMs;
+        // Full blocks first: they fill the header cache that placing untimed counts reads.
+        if (tally.participants) tally.resolved = await resolveParticipants(tally.participants, network, concurrency);
         await placeUntimed(tally);
         return tally;
       } catch (err) {
@@ -280,6 +331,11 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       store.recordHead(network, head, clock.now());
       const safe = head - options.confirmations;
       let next = state.nextBlock;
+      // Where participant history starts: the first range recorded with participants (after an upgrade, the
+      // cursor's block then, not the inference history's start).
+      let coverage = participants && next <= safe && !participants.store.coverageOf(network)
+        ? { fromBlock: next, fromBlockTimeMs: await withAttempts('eth_getBlockByNumber', () => rpc.blockTimeMs(next)) }
+        : undefined;
       // The next range is asked for as soon as the node starts answering this one, so the node prepares it
       // while this one streams in and is counted. Never more than one range ahead; none while retrying.
       let ahead: Pending | null = null;
@@ -308,7 +364,13 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
             const { from, to } = current;
             if (tally.logs < limits.growBelowLogs && to - from + 1 >= span) span = Math.min(limits.maxBlocks, span * 2);
             else if (tally.logs > limits.shrinkAboveLogs) span = Math.max(1, Math.floor((to - from + 1) / 2));
-            store.commitChunk({ network, fromBlock: from, nextBlock: to + 1, counts: tally.counts, undecodableLogs: tally.undecodable, indexedBlockTimeMs: tally.endTimeMs });
+            const found = tally.resolved && { ...tally.resolved, coverage };
+            store.commitChunk(
+              { network, fromBlock: from, nextBlock: to + 1, counts: tally.counts, undecodableLogs: tally.undecodable, indexedBlockTimeMs: tally.endTimeMs },
+              found ? () => participants!.store.write(found) : undefined,
+            );
+            if (found) participants!.store.committed();
+            coverage = undefined;
             report(tally);
             run.chunks++;
             run.logs += tally.logs;
@@ -345,6 +407,8 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
     }
     try {
       store.recordRun(network, clock.now(), run.error);
+      // The caller figures take a month of caller-days to compute: done here, not when someone asks.
+      if (participants && !stopping) participants.store.warm(clock.now());
       if (options.explorer && !stopping) {
         try {
           store.saveNetworkActivity(network, await options.explorer.fetchActivity());

@@ -57,6 +57,18 @@ export interface OgRpc {
   scanLogs(filter: LogFilter, onLog: (log: RpcLog) => void): Promise<number>;
   /** Block time in ms, from a cached header. */
   blockTimeMs(block: number): Promise<number>;
+  /**
+   * `eth_getBlockByNumber(n, true)` for each block, in JSON-RPC batches: each block's time (which also fills
+   * the header cache) and the sender of each of its transactions. A batch the node refuses as too large is
+   * halved; blocks whose answers the node cut for size are asked again in smaller batches.
+   */
+  blocksWithSenders(blocks: readonly number[]): Promise<Map<number, BlockSenders>>;
+}
+
+/** One block's time and who sent each of its transactions (lowercase hash → lowercase `from`). */
+export interface BlockSenders {
+  timeMs: number;
+  senders: Map<string, string>;
 }
 
 export interface OgRpcOptions {
@@ -67,6 +79,23 @@ export interface OgRpcOptions {
   timeoutMs?: number;
   /** Headers kept in memory. Default 4,096. */
   headerCacheSize?: number;
+  /**
+   * Calls per JSON-RPC batch at first. Default 100: geth-based nodes take up to 1,000 calls and 25 MB an
+   * answer by default, and a block of inference transactions carries their model inputs.
+   */
+  batchSize?: number;
+  /** Batches in flight at once. Default 2. */
+  batchConcurrency?: number;
+}
+
+/** The node refused a whole batch for its number of calls (geth: -32600 'batch too large'). */
+function isBatchRefusal(code: number, message: string): boolean {
+  return /batch/i.test(message) && /large|limit|exceed|many/i.test(message) && (code === -32600 || code === -32005 || code === -32000);
+}
+
+/** The node left one call of a batch unanswered because the batch's answer grew too large (geth: -32003). */
+function isSizeRefusal(code: number, message: string): boolean {
+  return code === -32003 || /response too large|size limit|too large/i.test(message);
 }
 
 const HEX = /^0x[0-9a-fA-F]+$/;
@@ -165,7 +194,96 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
     return answer.items;
   }
 
+  let batchSize = Math.max(1, options.batchSize ?? 100);
+  // A node (or a proxy in front of it) that answers a batch with one error object takes no batches at all.
+  let batching = true;
+  const batchConcurrency = Math.max(1, options.batchConcurrency ?? 2);
+
+  function cacheHeader(block: number, ms: number): void {
+    if (headers.has(block)) return;
+    if (headers.size >= cacheSize) headers.delete(headers.keys().next().value as number);
+    headers.set(block, ms);
+  }
+
+  /** Validates one full block: its number, time, and each transaction's hash and sender. */
+  function parseFullBlock(result: unknown, block: number): BlockSenders {
+    if (result === null) throw new UpstreamError(OG_RPC, `eth_getBlockByNumber: block ${block} not found`);
+    if (typeof result !== 'object') throw new UpstreamError(OG_RPC, 'eth_getBlockByNumber result is not a block');
+    const b = result as { number?: unknown; timestamp?: unknown; transactions?: unknown };
+    if (quantity(b.number, 'number') !== block) throw new UpstreamError(OG_RPC, `eth_getBlockByNumber answered another block than ${block}`);
+    const timeMs = quantity(b.timestamp, 'timestamp') * 1000;
+    if (!Array.isArray(b.transactions)) throw new UpstreamError(OG_RPC, `block ${block}: field 'transactions' is not a list`);
+    const senders = new Map<string, string>();
+    for (const tx of b.transactions) {
+      if (typeof tx !== 'object' || tx === null) throw new UpstreamError(OG_RPC, `block ${block}: a transaction is not an object (asked with full transactions)`);
+      const t = tx as { hash?: unknown; from?: unknown };
+      senders.set(hexString(t.hash, 'transactions.hash').toLowerCase(), hexString(t.from, 'transactions.from').toLowerCase());
+    }
+    return { timeMs, senders };
+  }
+
+  /** One batch; resolves the blocks answered and those to ask again (cut for size, or the batch refused). */
+  async function fetchBatch(asked: readonly number[], out: Map<number, BlockSenders>): Promise<number[]> {
+    // Without batches, one call per request (a batch cut up while others were in flight comes back here).
+    const blocks = batching ? asked : asked.slice(0, 1);
+    const later = asked.slice(blocks.length);
+    const ids = blocks.map(() => nextId++);
+    const calls = blocks.map((b, i) => ({ jsonrpc: '2.0', id: ids[i], method: 'eth_getBlockByNumber', params: [hex(b), true] }));
+    const body = JSON.stringify(batching ? calls : calls[0]);
+    const answer = await requestJson(http, { source: OG_RPC, url: options.url, method: 'POST', headers: { 'content-type': 'application/json' }, body }, options.clock.now());
+    if (batching && !Array.isArray(answer)) {
+      batching = false;
+      batchSize = 1;
+      return [...blocks];
+    }
+    const items = Array.isArray(answer) ? answer : [answer];
+    const byId = new Map<unknown, { result?: unknown; error?: { code?: unknown; message?: unknown } }>();
+    for (const item of items) {
+      if (typeof item !== 'object' || item === null) throw new UpstreamError(OG_RPC, 'batch answer holds something that is not a JSON-RPC object');
+      byId.set((item as { id?: unknown }).id, item as never);
+    }
+    const again: number[] = [...later];
+    for (let i = 0; i < blocks.length; i++) {
+      const item = byId.get(ids[i]);
+      const error = item?.error ?? (items.length === 1 && blocks.length > 1 ? (items[0] as { error?: { code?: unknown; message?: unknown } }).error : undefined);
+      if (error) {
+        const code = typeof error.code === 'number' ? error.code : 0;
+        const message = typeof error.message === 'string' ? error.message : 'no message';
+        if (blocks.length > 1 && isBatchRefusal(code, message)) return [...blocks];
+        if (blocks.length > 1 && isSizeRefusal(code, message)) {
+          again.push(blocks[i]!);
+          continue;
+        }
+        throw new JsonRpcError(code, message, 'eth_getBlockByNumber');
+      }
+      if (!item || !('result' in item)) throw new UpstreamError(OG_RPC, `batch answer lacks the call for block ${blocks[i]}`);
+      const full = parseFullBlock(item.result, blocks[i]!);
+      cacheHeader(blocks[i]!, full.timeMs);
+      out.set(blocks[i]!, full);
+    }
+    return again;
+  }
+
+  async function blocksWithSenders(blocks: readonly number[]): Promise<Map<number, BlockSenders>> {
+    const out = new Map<number, BlockSenders>();
+    let pending = [...new Set(blocks)];
+    while (pending.length > 0) {
+      const size = batchSize;
+      const batches: number[][] = [];
+      for (let i = 0; i < pending.length && batches.length < batchConcurrency; i += size) batches.push(pending.slice(i, i + size));
+      const asked = batches.reduce((n, b) => n + b.length, 0);
+      const again = (await Promise.all(batches.map((b) => fetchBatch(b, out)))).flat();
+      if (again.length > 0) {
+        // Refused or cut: smaller batches from now on (never below one call, which the node must answer).
+        batchSize = Math.min(batchSize, Math.max(1, Math.floor(size / 2)));
+      }
+      pending = [...again, ...pending.slice(asked)];
+    }
+    return out;
+  }
+
   return {
+    blocksWithSenders,
     async blockNumber() {
       return quantity(await call('eth_blockNumber', []), 'eth_blockNumber result');
     },
@@ -179,8 +297,7 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
       const header = result as { number?: unknown; timestamp?: unknown };
       if (quantity(header.number, 'number') !== block) throw new UpstreamError(OG_RPC, `eth_getBlockByNumber answered another block than ${block}`);
       const ms = quantity(header.timestamp, 'timestamp') * 1000;
-      if (headers.size >= cacheSize) headers.delete(headers.keys().next().value as number);
-      headers.set(block, ms);
+      cacheHeader(block, ms);
       return ms;
     },
   };

@@ -6,6 +6,7 @@ import { PermissionFlagsBits } from 'discord.js';
 import { recordingLogger } from '../../helpers/recording-logger.js';
 import { startBot, type Bot } from './harness.js';
 import { marketItem } from '../../helpers/coingecko-server.js';
+import { expectNoBadText } from '../../helpers/expect.js';
 
 const EPHEMERAL = 64;
 const isCallback = (id: string) => (req: RecordedRequest) => req.method === 'POST' && req.url.includes(`/interactions/${id}/`);
@@ -63,7 +64,7 @@ describe('Discord front end', () => {
     expect(text).toContain('$0.04123');
     expect(text).toContain('$41.7M');
     expect(embed!.fields.find((f: any) => f.name === 'Volume / market cap').value).toBe('4.7x');
-    expect(text).not.toMatch(/NaN|Infinity|undefined|null/);
+    expectNoBadText(text);
     expect(answer.data.flags ?? 0).toBe(0);
     expect(answer.data.allowed_mentions).toEqual({ parse: [] });
     expect(answer.data.components?.[0].components[0]).toMatchObject({ type: 2, custom_id: 'refresh:stats', label: 'Refresh' });

@@ -61,6 +61,7 @@ describe('Discord alert sink', () => {
     const result = await sink.deliver(target, alert);
     expect(result.status).toBe('retry');
     expect(result.status === 'retry' && result.retryAfterMs).toBeGreaterThanOrEqual(2_500);
+    expect(result.status === 'retry' && result.rateLimited).toBe(true);
     expect(discord.rest.requests.filter(isPost)).toHaveLength(1);
   });
 

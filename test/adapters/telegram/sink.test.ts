@@ -39,7 +39,7 @@ describe('Telegram alert sink', () => {
   });
 
   const cases: Array<[string, Fault, unknown]> = [
-    ['a 429 as retry after retry_after', { status: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } }, { status: 'retry', retryAfterMs: 7_000 }],
+    ['a 429 as retry after retry_after', { status: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } }, { status: 'retry', retryAfterMs: 7_000, rateLimited: true }],
     ['a 500 as retry', { status: 500, description: 'Internal Server Error' }, { status: 'retry', retryAfterMs: 7_000 }],
     ['no answer as retry', 'drop', { status: 'retry', retryAfterMs: 7_000 }],
     ['403 kicked as gone', { status: 403, description: 'Forbidden: bot was kicked from the supergroup chat' }, { status: 'gone' }],
@@ -57,6 +57,7 @@ describe('Telegram alert sink', () => {
     tg.failNext('sendMessage', fault);
     const result = await sink.deliver(target, alert);
     expect(result).toMatchObject(expected as object);
+    expect(result.status === 'retry' && result.rateLimited === true).toBe(typeof fault === 'object' && fault.status === 429);
     expect(tg.callsOf('sendMessage')).toHaveLength(1);
   });
 

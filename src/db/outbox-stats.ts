@@ -1,0 +1,31 @@
+/**
+ * The alert outbox as an operator sees it: rows waiting for delivery, per platform. Counted from the
+ * partial index of unsent rows (`alert_outbox_unsent`), each looked up in active subscriptions, so rows of
+ * a paused chat (which the dispatcher never tries) do not read as an outbox that does not drain.
+ *
+ * The CROSS JOIN keeps SQLite from driving the count from the subscriptions: the cost follows the rows
+ * waiting (nothing for an empty outbox), not the number of chats. With 100,000 waiting it is tens of ms
+ * (see `npm run bench -- operations`), which is why it is refreshed off the scrape path.
+ */
+import type { Platform } from '../core/chat.js';
+import type { Database } from './open.js';
+
+export interface OutboxStats {
+  /** Undelivered rows of active subscriptions, by platform; a platform with none is absent. */
+  pendingByPlatform(): Map<Platform, number>;
+}
+
+export function createOutboxStats(database: Database): OutboxStats {
+  const pending = database.sqlite.prepare(
+    `SELECT s.platform AS platform, count(*) AS n
+     FROM alert_outbox o INDEXED BY alert_outbox_unsent CROSS JOIN alert_subscriptions s ON s.id = o.subscription_id
+     WHERE o.sent_at_ms IS NULL AND o.failed_at_ms IS NULL AND s.status = 'active'
+     GROUP BY s.platform`,
+  );
+  return {
+    pendingByPlatform() {
+      const rows = pending.all() as Array<{ platform: Platform; n: number }>;
+      return new Map(rows.map((r) => [r.platform, r.n]));
+    },
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * Callers, TEE operators and workflow developers as the chain shows them. `write` adds one indexed range's
+ * findings and must run inside the inference store's chunk transaction (it is passed to `commitChunk`), so
+ * the cursor and these rows move together: a range is recorded once or not at all. Reads are aggregate
+ * queries over whole UTC days; see `core/participants.ts` for the windows.
+ *
+ * The caller figures group a month of caller-days by account (a few hundred ms for 170,000 of them), so
+ * they are kept until the next write or other windows: the indexer calls `warm` after each pass, off the
+ * command path, and commands read them from memory. Everything else is a small query per answer.
+ */
+import {
+  callerWindows,
+  dayStart,
+  type CallerFigures,
+  type CallerWeek,
+  type CallerWindows,
+  type DeveloperFigures,
+  type OperatorFigures,
+  type ParticipantCoverage,
+  type ParticipantEvent,
+  type ParticipantStore,
+} from '../core/participants.js';
+
+export type { ParticipantChunk, ParticipantStore } from '../core/participants.js';
+import type { Database } from './open.js';
+
+/** Caller ids kept in memory (about 100 bytes each). */
+const ID_CACHE_SIZE = 200_000;
+
+/** The store over an opened, migrated database, for one indexed network; statements are prepared once. */
+export function createParticipantStore(database: Database, network = 'opengradient'): ParticipantStore {
+  const { sqlite } = database;
+  const upsertCaller = sqlite.prepare(
+    'insert into callers (address, first_day_ms) values (?, ?) on conflict (address) do update set first_day_ms = min(first_day_ms, excluded.first_day_ms) returning id',
+  );
+  const addCallerDay = sqlite.prepare(
+    'insert into caller_days (day_ms, caller_id, inferences) values (?, ?, ?) on conflict (day_ms, caller_id) do update set inferences = inferences + excluded.inferences',
+  );
+  const addTeeDay = sqlite.prepare(
+    'insert into tee_days (day_ms, tee_id, settlements) values (?, ?, ?) on conflict (day_ms, tee_id) do update set settlements = settlements + excluded.settlements',
+  );
+  const registerTee = sqlite.prepare(
+    `insert into tees (registry, tee_id, tee_type, owner, registered_at_ms, enabled) values (?, ?, ?, ?, ?, 1)
+     on conflict (registry, tee_id) do update set tee_type = excluded.tee_type, owner = excluded.owner, registered_at_ms = excluded.registered_at_ms, enabled = 1`,
+  );
+  const setTeeEnabled = sqlite.prepare(
+    'insert into tees (registry, tee_id, enabled) values (?, ?, ?) on conflict (registry, tee_id) do update set enabled = excluded.enabled',
+  );
+  // The registry refuses a heartbeat from a TEE that is not enabled, so one proves it was enabled then.
+  const heartbeat = sqlite.prepare(
+    `insert into tees (registry, tee_id, enabled, last_heartbeat_ms) values (?, ?, 1, ?)
+     on conflict (registry, tee_id) do update set enabled = 1, last_heartbeat_ms = max(coalesce(last_heartbeat_ms, 0), excluded.last_heartbeat_ms)`,
+  );
+  const registerTask = sqlite.prepare(
+    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, ?, ?, 1, 0, ?)
+     on conflict (user, contract_address) do update set end_time_sec = excluded.end_time_sec, frequency = excluded.frequency, registered = 1, stopped = 0, updated_at_ms = excluded.updated_at_ms`,
+  );
+  const updateTask = sqlite.prepare(
+    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, ?, ?, 0, 0, ?)
+     on conflict (user, contract_address) do update set end_time_sec = excluded.end_time_sec, frequency = excluded.frequency, updated_at_ms = excluded.updated_at_ms`,
+  );
+  const stopTask = sqlite.prepare(
+    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, 0, 0, 0, 1, ?)
+     on conflict (user, contract_address) do update set stopped = 1, updated_at_ms = excluded.updated_at_ms`,
+  );
+  const insertCoverage = sqlite.prepare(
+    'insert into participant_coverage (network, from_block, from_block_time_ms) values (?, ?, ?) on conflict (network) do nothing',
+  );
+  const selectCoverage = sqlite.prepare(
+    'select from_block as fromBlock, from_block_time_ms as fromBlockTimeMs from participant_coverage where network = ?',
+  );
+
+  // One pass over the 30 days' rows, grouped by caller once: the 7-day and 14-day figures are windows inside it.
+  const callerActivity = sqlite.prepare(
+    `with per as materialized (
+       select count(*) as days, sum(inferences) as n, max(day_ms >= @last7) as cur, max(day_ms >= @previous7 and day_ms < @last7) as prev
+       from caller_days where day_ms >= @last30 and day_ms < @end group by caller_id)
+     select count(*) as callers, coalesce(sum(n), 0) as inferences, coalesce(sum(case when days >= 2 then n else 0 end), 0) as repeatInferences,
+       coalesce(sum(cur), 0) as active, coalesce(sum(prev), 0) as previous, coalesce(sum(cur and prev), 0) as retained,
+       (select coalesce(sum(n), 0) from (select n from per order by n desc limit 10)) as top10
+     from per`,
+  );
+  const newCallers = sqlite.prepare('select count(*) as n from callers where first_day_ms >= ? and first_day_ms < ?');
+  const registeredTees = sqlite.prepare(
+    'select count(distinct tee_id) as n from tees where registered_at_ms is not null',
+  );
+  const enabledByType = sqlite.prepare(
+    'select tee_type as teeType, count(distinct tee_id) as n from tees where enabled = 1 group by tee_type',
+  );
+  const settling = sqlite.prepare(
+    `select count(*) as tees, coalesce(sum(s), 0) as settlements, coalesce(max(s), 0) as busiest from (
+       select sum(settlements) as s from tee_days where day_ms >= ? and day_ms < ? group by tee_id)`,
+  );
+  const heartbeats = sqlite.prepare('select count(distinct tee_id) as n from tees where last_heartbeat_ms >= ?');
+  const registrants = sqlite.prepare('select count(distinct user) as n from workflow_tasks where registered = 1');
+  const activeTasks = sqlite.prepare('select count(*) as n from workflow_tasks where stopped = 0 and end_time_sec > ?');
+  const weeklyActive = sqlite.prepare(
+    'select cast((day_ms - @start) / @week as integer) as w, count(distinct caller_id) as n from caller_days where day_ms >= @start and day_ms < @end group by w',
+  );
+  const weeklyNew = sqlite.prepare(
+    'select cast((first_day_ms - @start) / @week as integer) as w, count(*) as n from callers where first_day_ms >= @start and first_day_ms < @end group by w',
+  );
+
+  type N = { n: number };
+
+  // Caller ids already stored, so a known caller costs no upsert: ranges are written in chain order, so its
+  // first day is already the earliest. Ids a write assigns are only trusted once its transaction committed.
+  const knownIds = new Map<string, number>();
+  const pendingIds = new Map<string, number>();
+
+  // Results valid until the next write, keyed by what they were computed for.
+  let version = 0;
+  let memoVersion = -1;
+  const memo = new Map<string, unknown>();
+  function cached<T>(key: string, compute: () => T): T {
+    if (memoVersion !== version) {
+      memo.clear();
+      memoVersion = version;
+    }
+    if (memo.has(key)) return memo.get(key) as T;
+    const value = compute();
+    if (memo.size >= 16) memo.clear();
+    memo.set(key, value);
+    return value;
+  }
+
+  function apply({ event, blockTimeMs }: { event: ParticipantEvent; blockTimeMs: number }): void {
+    switch (event.type) {
+      case 'tee-registered':
+        registerTee.run(event.registry, event.teeId, event.teeType, event.owner, blockTimeMs);
+        return;
+      case 'tee-enabled':
+      case 'tee-disabled':
+        setTeeEnabled.run(event.registry, event.teeId, event.type === 'tee-enabled' ? 1 : 0);
+        return;
+      case 'heartbeat':
+        heartbeat.run(event.registry, event.teeId, blockTimeMs);
+        return;
+      case 'task-registered':
+        registerTask.run(event.user, event.contractAddress, event.endTimeSec, event.frequency, blockTimeMs);
+        return;
+      case 'task-updated':
+        updateTask.run(event.user, event.contractAddress, event.endTimeSec, event.frequency, blockTimeMs);
+        return;
+      case 'task-stopped':
+        stopTask.run(event.user, event.contractAddress, blockTimeMs);
+        return;
+    }
+  }
+
+  function callerFigures(w: CallerWindows): CallerFigures {
+    if (w.previous7Ms < w.last30Ms) throw new Error('the 14 days of retention must lie inside the 30-day window');
+    const a = callerActivity.get({ last7: w.last7Ms, previous7: w.previous7Ms, last30: w.last30Ms, end: w.endMs }) as {
+      callers: number;
+      inferences: number;
+      repeatInferences: number;
+      active: number;
+      previous: number;
+      retained: number;
+      top10: number;
+    };
+    return {
+      active7: a.active,
+      new7: (newCallers.get(w.last7Ms, w.endMs) as N).n,
+      previous7: a.previous,
+      retained7: a.retained,
+      callers30: a.callers,
+      inferences30: a.inferences,
+      repeatInferences30: a.repeatInferences,
+      top10Inferences30: a.top10,
+    };
+  }
+
+  function coverageOf(net: string): ParticipantCoverage | null {
+    return (selectCoverage.get(net) as ParticipantCoverage | undefined) ?? null;
+  }
+
+  return {
+    write(chunk) {
+      version++;
+      if (chunk.coverage) insertCoverage.run(chunk.network, chunk.coverage.fromBlock, chunk.coverage.fromBlockTimeMs);
+      pendingIds.clear(); // ids of a write whose transaction did not commit were never stored
+      for (const [key, n] of chunk.callerDays) {
+        const bar = key.indexOf('|');
+        const dayMs = Number(key.slice(0, bar));
+        const address = key.slice(bar + 1);
+        let id = knownIds.get(address) ?? pendingIds.get(address);
+        if (id === undefined) {
+          id = (upsertCaller.get(address, dayMs) as { id: number }).id;
+          pendingIds.set(address, id);
+        }
+        addCallerDay.run(dayMs, id, n);
+      }
+      for (const [key, n] of chunk.teeDays) {
+        const bar = key.indexOf('|');
+        addTeeDay.run(Number(key.slice(0, bar)), key.slice(bar + 1), n);
+      }
+      for (const e of chunk.events) apply(e);
+    },
+    committed() {
+      if (knownIds.size + pendingIds.size > ID_CACHE_SIZE) knownIds.clear();
+      for (const [address, id] of pendingIds) knownIds.set(address, id);
+      pendingIds.clear();
+    },
+    coverageOf,
+    coverage: () => coverageOf(network),
+    callers: (w: CallerWindows): CallerFigures =>
+      cached(`callers|${w.last30Ms}|${w.previous7Ms}|${w.last7Ms}|${w.endMs}`, () => callerFigures(w)),
+    warm(nowMs) {
+      const w = callerWindows(nowMs);
+      cached(`callers|${w.last30Ms}|${w.previous7Ms}|${w.last7Ms}|${w.endMs}`, () => callerFigures(w));
+    },
+    operators(w: CallerWindows, heartbeatSinceMs: number): OperatorFigures {
+      let enabledLlmProxy = 0;
+      let enabledValidator = 0;
+      let enabledOtherType = 0;
+      for (const { teeType, n } of enabledByType.all() as Array<{ teeType: number | null; n: number }>) {
+        if (teeType === 0) enabledLlmProxy += n;
+        else if (teeType === 1) enabledValidator += n;
+        else enabledOtherType += n;
+      }
+      const s = settling.get(w.last7Ms, w.endMs) as { tees: number; settlements: number; busiest: number };
+      return {
+        registered: (registeredTees.get() as N).n,
+        enabledLlmProxy,
+        enabledValidator,
+        enabledOtherType,
+        settling7: s.tees,
+        settlements7: s.settlements,
+        busiestSettlements7: s.busiest,
+        heartbeats: (heartbeats.get(heartbeatSinceMs) as N).n,
+      };
+    },
+    developers(nowMs: number): DeveloperFigures {
+      return {
+        registrants: (registrants.get() as N).n,
+        activeTasks: (activeTasks.get(Math.floor(nowMs / 1000)) as N).n,
+      };
+    },
+    callerWeeks: (weekStartsMs, endMs) =>
+      cached(`weeks|${weekStartsMs.join(',')}|${endMs}`, () => callerWeeks(weekStartsMs, endMs)),
+  };
+
+  function callerWeeks(weekStartsMs: readonly number[], endMs: number): CallerWeek[] {
+    if (weekStartsMs.length === 0) return [];
+    const params = { start: dayStart(weekStartsMs[0]!), week: 7 * 86_400_000, end: endMs };
+    const active = new Map((weeklyActive.all(params) as Array<{ w: number; n: number }>).map((r) => [r.w, r.n]));
+    const fresh = new Map((weeklyNew.all(params) as Array<{ w: number; n: number }>).map((r) => [r.w, r.n]));
+    return weekStartsMs.map((startMs, i) => ({ startMs, active: active.get(i) ?? 0, newCallers: fresh.get(i) ?? 0 }));
+  }
+}

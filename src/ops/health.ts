@@ -1,0 +1,78 @@
+/**
+ * Liveness and readiness, as an orchestrator asks them. Liveness is "the event loop answers" and calls
+ * nothing. Readiness is every check below passing: the store is open (it was migrated when it opened), each
+ * configured platform is connected, and the last good market reading is younger than the stale limit. A
+ * single failed refresh does not make the bot unready; figures older than the limit do, because from then
+ * on every reply says they are stale.
+ */
+import type { Platform } from '../core/chat.js';
+
+/** What one check found; `state` is a word an operator can grep for, `detail` says why. */
+export interface CheckResult {
+  name: string;
+  ok: boolean;
+  state: string;
+  detail?: string;
+}
+
+/** The state of one front end's connection, as main.ts sees it. */
+export type PlatformState = 'starting' | 'connected' | 'reconnecting' | 'failed' | 'stopped';
+
+export interface PlatformConnection {
+  readonly platform: Platform;
+  state(): PlatformState;
+}
+
+/** This instance's part when several share one store (the PostgreSQL issue); absent with SQLite. */
+export type InstanceRole = 'leader' | 'standby';
+
+export interface ReadinessOptions {
+  /** True while the store's connection is open. */
+  storeOpen(): boolean;
+  platforms: readonly PlatformConnection[];
+  /** Epoch ms of the last good market reading, or null when there is none. */
+  marketFetchedAtMs(): number | null;
+  /** The market's last refresh error, if it failed after the last good reading. */
+  marketError(): string | null;
+  staleAfterMs: number;
+  nowMs(): number;
+  /** Filled by leader election once it exists; the body then says which this instance is. */
+  role?: () => InstanceRole;
+}
+
+export interface HealthBody {
+  status: 'ok' | 'unavailable';
+  role?: InstanceRole;
+  checks: CheckResult[];
+}
+
+/** `/healthz`: the process runs its event loop. Nothing upstream is asked. */
+export function liveness(startedAtMs: number, nowMs: number): HealthBody {
+  return { status: 'ok', checks: [{ name: 'process', ok: true, state: 'running', detail: `up ${Math.round((nowMs - startedAtMs) / 1000)} s` }] };
+}
+
+/** `/readyz`: every check, ready only when all pass. */
+export function readiness(options: ReadinessOptions): HealthBody {
+  const checks: CheckResult[] = [];
+  const storeOpen = options.storeOpen();
+  checks.push({ name: 'store', ok: storeOpen, state: storeOpen ? 'open' : 'closed' });
+  for (const p of options.platforms) {
+    const state = p.state();
+    checks.push({ name: p.platform, ok: state === 'connected', state });
+  }
+  checks.push(marketCheck(options));
+  const body: HealthBody = { status: checks.every((c) => c.ok) ? 'ok' : 'unavailable', checks };
+  if (options.role) body.role = options.role();
+  return body;
+}
+
+function marketCheck(options: ReadinessOptions): CheckResult {
+  const fetchedAtMs = options.marketFetchedAtMs();
+  const error = options.marketError();
+  const failing = error ? `; last refresh failed: ${error}` : '';
+  if (fetchedAtMs === null) return { name: 'market', ok: false, state: 'missing', detail: `no market reading yet${failing}` };
+  const ageMs = Math.max(0, options.nowMs() - fetchedAtMs);
+  const age = `${Math.round(ageMs / 1000)} s old, limit ${Math.round(options.staleAfterMs / 1000)} s`;
+  if (ageMs > options.staleAfterMs) return { name: 'market', ok: false, state: 'stale', detail: `${age}${failing}` };
+  return { name: 'market', ok: true, state: 'fresh', detail: `${age}${failing}` };
+}

@@ -1,0 +1,108 @@
+/**
+ * Thin wrappers that feed the metrics from the outside of what they measure: an undici interceptor counts
+ * every HTTP request a source makes (retries included), a market source wrapper counts refresh results, a
+ * sink wrapper counts deliveries and rate limits, and an indexer wrapper counts each pass once, however
+ * many callers shared it. The wrapped parts know nothing about metrics.
+ */
+import { DecoratorHandler, getGlobalDispatcher, type Dispatcher } from 'undici';
+import type { MarketSource } from '../core/core.js';
+import type { InferenceIndex } from '../core/services.js';
+import type { DeliveryResult, Sink } from '../core/sink.js';
+import type { IndexRun } from '../sources/opengradient/indexer.js';
+import type { IndexerFigures, OpsMetrics, UpstreamSource } from './metrics.js';
+
+/** A dispatcher that counts each request to `source` by status code, or as "error" when no answer came. */
+export function countingDispatcher(base: Dispatcher | undefined, source: UpstreamSource, metrics: Pick<OpsMetrics, 'upstreamRequest'>): Dispatcher {
+  return (base ?? getGlobalDispatcher()).compose((dispatch) => (opts, handler) => {
+    // DecoratorHandler adapts a handler of either undici API to the current one.
+    const inner = new DecoratorHandler(handler) as Dispatcher.DispatchHandler;
+    let answered = false;
+    const count = (statusCode: number | null) => {
+      if (!answered) metrics.upstreamRequest(source, statusCode);
+      answered = true;
+    };
+    return dispatch(opts, {
+      onRequestStart: (controller, context) => inner.onRequestStart?.(controller, context),
+      onRequestUpgrade: (controller, statusCode, headers, socket) => inner.onRequestUpgrade?.(controller, statusCode, headers, socket),
+      onResponseStart(controller, statusCode, headers, statusMessage) {
+        count(statusCode);
+        return inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
+      },
+      onResponseData: (controller, chunk) => inner.onResponseData?.(controller, chunk),
+      onResponseEnd: (controller, trailers) => inner.onResponseEnd?.(controller, trailers),
+      onResponseError(controller, error) {
+        count(null);
+        return inner.onResponseError?.(controller, error);
+      },
+    });
+  });
+}
+
+/** The market source, counting each fetch the core makes as a refresh that worked or failed. */
+export function countingMarketSource<S extends MarketSource>(source: S, metrics: Pick<OpsMetrics, 'marketRefreshed'>): S {
+  return {
+    ...source,
+    name: source.name,
+    async fetchMarket() {
+      try {
+        const data = await source.fetchMarket();
+        metrics.marketRefreshed(true);
+        return data;
+      } catch (err) {
+        metrics.marketRefreshed(false);
+        throw err;
+      }
+    },
+  };
+}
+
+const isRateLimit = (result: DeliveryResult) => result.status === 'retry' && result.rateLimited === true;
+
+/** The sink, counting each delivery by its result and each 429 the platform answered. */
+export function countingSink(sink: Sink, metrics: Pick<OpsMetrics, 'delivery' | 'rateLimited'>): Sink {
+  return {
+    platform: sink.platform,
+    async deliver(target, reply) {
+      let result: DeliveryResult;
+      try {
+        result = await sink.deliver(target, reply);
+      } catch (err) {
+        // The dispatcher retries a sink that threw.
+        metrics.delivery(sink.platform, 'retry');
+        throw err;
+      }
+      metrics.delivery(sink.platform, result.status);
+      if (isRateLimit(result)) metrics.rateLimited(sink.platform);
+      return result;
+    },
+  };
+}
+
+/** Where the index stands, read from the store: one row and the hourly totals. */
+export function indexerFigures(index: InferenceIndex): IndexerFigures {
+  const status = index.status();
+  return {
+    indexedBlock: status && status.nextBlock > status.fromBlock ? status.nextBlock - 1 : null,
+    headBlock: status?.headBlock ?? null,
+    totals: index.totals(),
+  };
+}
+
+/**
+ * `runOnce` of the indexer, reporting each pass once: concurrent callers share one pass (and one promise),
+ * so the logs of a shared pass are not counted twice.
+ */
+export function countingIndexPass(
+  indexer: InferenceIndex & { runOnce(): Promise<IndexRun> },
+  metrics: Pick<OpsMetrics, 'indexerPass'>,
+): () => Promise<IndexRun> {
+  let counted: Promise<IndexRun> | null = null;
+  return () => {
+    const pass = indexer.runOnce();
+    if (pass !== counted) {
+      counted = pass;
+      void pass.then((run) => metrics.indexerPass(run.logs, indexerFigures(indexer)));
+    }
+    return pass;
+  };
+}

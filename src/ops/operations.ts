@@ -1,0 +1,124 @@
+/**
+ * The operations endpoint, assembled: the HTTP server with `/healthz`, `/readyz` and `/metrics`, the
+ * metrics, the instruments `createApp` threads through the sources and the core, and the watchers that
+ * keep the figures that live in the database (outbox, indexer) up to date off the scrape path.
+ *
+ * `server` is returned so another route (the Telegram webhook) can be mounted on the same listener.
+ */
+import type { Dispatcher } from 'undici';
+import type { App, AppInstruments } from '../app.js';
+import type { Clock } from '../core/clock.js';
+import type { Platform } from '../core/chat.js';
+import type { MarketSource } from '../core/core.js';
+import type { Logger } from '../core/logger.js';
+import type { Sink } from '../core/sink.js';
+import { createOutboxStats } from '../db/outbox-stats.js';
+import type { IndexRun } from '../sources/opengradient/indexer.js';
+import { liveness, readiness, type InstanceRole, type PlatformConnection } from './health.js';
+import { createHttpServer, type HttpServer } from './http-server.js';
+import { countingDispatcher, countingIndexPass, countingMarketSource, countingSink, indexerFigures } from './instrument.js';
+import { createOpsMetrics, type OpsMetrics } from './metrics.js';
+
+export interface OperationsOptions {
+  host: string;
+  port: number;
+  /** Front ends that will start; their metric series exist from the first scrape. */
+  platforms: readonly Platform[];
+  logger: Logger;
+  clock: Clock;
+  /** Values scrubbed from every answer (tokens, keys), as the logger does. */
+  secrets: readonly string[];
+  /** How often the outbox gauge is recounted. Default 10 s. */
+  outboxIntervalMs?: number;
+}
+
+export interface Operations {
+  readonly server: HttpServer;
+  readonly metrics: OpsMetrics;
+  /** For `createApp`: counts upstream requests, market refreshes, commands and evaluations. */
+  readonly instruments: AppInstruments;
+  /** A sink that counts its deliveries and 429s. */
+  sink(sink: Sink): Sink;
+  /** The indexer's `runOnce`, counting each pass's logs and updating the index figures. */
+  indexPass(app: App): () => Promise<IndexRun>;
+  /** Mounts the routes over the app and starts listening. Resolves with the bound address. */
+  start(app: App, platforms: readonly PlatformConnection[], role?: () => InstanceRole): Promise<{ host: string; port: number }>;
+  close(): Promise<void>;
+}
+
+export function createOperations(options: OperationsOptions): Operations {
+  const { logger, clock } = options;
+  const startedAtMs = clock.now();
+  let marketFetchedAtMs: () => number | null = () => null;
+  const metrics = createOpsMetrics({ platforms: options.platforms, marketFetchedAtMs: () => marketFetchedAtMs(), nowMs: () => clock.now() });
+  const server = createHttpServer({ host: options.host, port: options.port, logger });
+  const scrub = (text: string) => options.secrets.reduce((t, s) => (s ? t.split(s).join('[redacted]') : t), text);
+  let outboxTimer: NodeJS.Timeout | null = null;
+
+  const instruments: AppInstruments = {
+    telemetry: metrics,
+    dispatcherFor: (source, base?: Dispatcher) => countingDispatcher(base, source, metrics),
+    marketSource: <S extends MarketSource>(source: S) => countingMarketSource(source, metrics),
+  };
+
+  return {
+    server,
+    metrics,
+    instruments,
+    sink: (sink) => countingSink(sink, metrics),
+    indexPass: (app) => countingIndexPass(app.indexer, metrics),
+    async start(app, platforms, role) {
+      const market = () => app.core.snapshot().market;
+      marketFetchedAtMs = () => market().fetchedAtMs;
+      metrics.indexerState(indexerFigures(app.indexer));
+
+      // The outbox gauge is recounted on a timer, never by a scrape, and only while someone scrapes: an
+      // endpoint nobody reads costs nothing.
+      const outbox = createOutboxStats(app.database);
+      const intervalMs = options.outboxIntervalMs ?? 10_000;
+      let lastScrapeAtMs = clock.now();
+      const recount = () => {
+        if (clock.now() - lastScrapeAtMs > 12 * intervalMs) return;
+        try {
+          metrics.outboxPending(outbox.pendingByPlatform());
+        } catch (err) {
+          logger.warn({ err }, 'could not count the alert outbox');
+        }
+      };
+      recount();
+      outboxTimer = setInterval(recount, intervalMs);
+      outboxTimer.unref();
+
+      const json = (status: number, body: object) => ({
+        status,
+        body: scrub(JSON.stringify(body)),
+        contentType: 'application/json; charset=utf-8',
+      });
+      server.route('GET', '/healthz', () => json(200, liveness(startedAtMs, clock.now())));
+      server.route('GET', '/readyz', () => {
+        const body = readiness({
+          storeOpen: () => app.database.sqlite.open,
+          platforms,
+          marketFetchedAtMs: () => market().fetchedAtMs,
+          marketError: () => market().error,
+          staleAfterMs: app.config.staleAfterMs,
+          nowMs: () => clock.now(),
+          role,
+        });
+        return json(body.status === 'ok' ? 200 : 503, body);
+      });
+      server.route('GET', '/metrics', async () => {
+        lastScrapeAtMs = clock.now();
+        const { contentType, body } = await metrics.scrape();
+        return { status: 200, body: scrub(body), contentType };
+      });
+      const address = await server.listen();
+      logger.info({ host: address.host, port: address.port }, 'operations endpoint listening');
+      return address;
+    },
+    async close() {
+      if (outboxTimer) clearInterval(outboxTimer);
+      await server.close();
+    },
+  };
+}

@@ -1,0 +1,288 @@
+/**
+ * The operations endpoint of the bot as `npm start` runs it (a real process, `HTTP_PORT=0` so it binds a
+ * free port and logs it), against the loopback Telegram Bot API and CoinGecko with a real SQLite file.
+ * Commands and an alert go through the stand-ins, then `/metrics` must count exactly what happened; and
+ * `/readyz` must turn 503 once the last good market reading is older than `STALE_AFTER_MINUTES` while
+ * CoinGecko fails, and 200 again after it recovers.
+ *
+ * The market is refreshed every second (node-cron's six-field form). Staleness cannot be waited out in a
+ * test (the limit is at least a minute), so the readiness test seeds the store with a reading from 40 s
+ * ago: the process's own clock then carries it past the 60 s limit within about 20 s.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { resolve } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { openDatabase } from '../../src/db/open.js';
+import { createMarketStore } from '../../src/db/market-store.js';
+import { marketWithRatio } from '../helpers/alerts.js';
+import { marketItem, startCoinGeckoServer, type CoinGeckoServer } from '../helpers/coingecko-server.js';
+import { GUILD_ID, startDiscordStandIn } from '../helpers/discord-server.js';
+import { sendJson } from '../helpers/http-server.js';
+import { NODE_ARGS, ROOT } from '../helpers/spawn.js';
+import { startTelegramServer, type BotApiCall, type TelegramServer } from '../helpers/telegram-server.js';
+import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
+import { tempDbPath } from '../helpers/temp-dir.js';
+
+const CAP_USD = 40_000_000;
+const withRatio = (ratio: number) => marketItem({ market_cap: CAP_USD, total_volume: ratio * CAP_USD });
+
+interface World {
+  tg: TelegramServer;
+  cg: CoinGeckoServer;
+  databasePath: string;
+  env: Record<string, string>;
+}
+
+interface Bot {
+  child: ChildProcess;
+  exited: Promise<[number | null, string | null]>;
+  output(): string;
+  /** `http://127.0.0.1:<port>` of the operations endpoint, once it logged where it listens. */
+  endpoint(): Promise<string>;
+}
+
+async function world(extra: Record<string, string> = {}): Promise<World> {
+  const tg = await startTelegramServer();
+  onTestFinished(() => tg.close());
+  const cg = await startCoinGeckoServer([withRatio(0.8)]);
+  const databasePath = tempDbPath();
+  tg.setMember(supergroup.id, alice.id, 'administrator');
+  const env = {
+    PATH: process.env.PATH ?? '',
+    DOTENV_PATH: '/nonexistent/.env',
+    TELEGRAM_BOT_TOKEN: tg.token,
+    TELEGRAM_API_ROOT: tg.url,
+    COINGECKO_API_URL: cg.url,
+    // The OpenGradient node and explorer: a closed loopback port, and an index run only at start.
+    OG_RPC_URL: 'http://127.0.0.1:9',
+    OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
+    INDEX_CRON: '0 0 1 1 *',
+    REFRESH_CRON: '* * * * * *',
+    DATABASE_PATH: databasePath,
+    HTTP_PORT: '0',
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
+  return { tg, cg, databasePath, env };
+}
+
+function startBot(w: World): Bot {
+  const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, 'src/main.ts')], { cwd: ROOT, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  const bot: Bot = {
+    child,
+    exited,
+    output: () => output,
+    endpoint: () =>
+      until('the operations endpoint listening', () => {
+        const line = output.split('\n').find((l) => l.includes('"operations endpoint listening"'));
+        return line ? `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` : undefined;
+      }, bot, 15_000),
+  };
+  return bot;
+}
+
+/** Polls `probe` (sync or async) until it returns something other than undefined, or fails naming `what`. */
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, bot?: Bot, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${bot ? `\n--- bot output ---\n${bot.output().slice(-4000)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function get(url: string): Promise<{ status: number; type: string; body: string }> {
+  const res = await fetch(url);
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.text() };
+}
+
+/** One sample of a scrape: `name{labels}` exactly as Prometheus's text format writes it, or undefined. */
+function sample(scrape: string, series: string): number | undefined {
+  const line = scrape.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** The sum of every sample of `name` whose labels include all of `having`. */
+function sumOf(scrape: string, name: string, having: string[] = []): number {
+  return scrape
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `))
+    .filter((l) => having.every((h) => l.includes(h)))
+    .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+}
+
+const text = (c: BotApiCall) => String(c.params.text ?? '');
+const tgAlerts = (w: World) => w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG volume / market cap crossed'));
+
+async function tgAsk(w: World, bot: Bot, update: Record<string, unknown>, expected: string): Promise<BotApiCall> {
+  const since = w.tg.calls.length;
+  w.tg.push(update);
+  return until(`a Telegram reply containing '${expected}'`, () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c).includes(expected)), bot);
+}
+
+const cmd = (command: string, outcome: string) => `opg_commands_total{platform="telegram",command="${command}",outcome="${outcome}"}`;
+
+describe('the operations endpoint of the running bot (npm start with HTTP_PORT)', () => {
+  it('counts on /metrics exactly the commands, refreshes, upstream requests and alert deliveries that happened', { timeout: 45_000 }, async () => {
+    const w = await world();
+    const bot = startBot(w);
+    const base = await bot.endpoint();
+    const ready = await until('/readyz 200', async () => ((await get(`${base}/readyz`)).status === 200 ? true : undefined), bot, 20_000);
+    expect(ready).toBe(true);
+
+    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }), 'Alerts are on in this chat');
+    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }), 'Moderators only');
+    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }), 'Added a 7x threshold');
+    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }), 'already has a 7x threshold');
+    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts cooldown 0' }), 'Cooldown off');
+    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg stats' }), 'OPG stats');
+    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg moon' }), 'Unknown command: moon');
+
+    // The first refreshes after subscribing record each threshold's side at 0.8x; only then can one be crossed.
+    const seen = w.cg.marketCalls() + 2;
+    await until('two more market refreshes', () => (w.cg.marketCalls() >= seen ? true : undefined), bot);
+
+    // The first alert is refused with a 429 once, then delivered after its retry_after.
+    w.tg.failNext('sendMessage', { status: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } });
+    w.cg.setMarkets([withRatio(13.2)]);
+    await until('the alert delivered', () => (tgAlerts(w).length === 2 ? true : undefined), bot, 15_000);
+
+    // Counters follow what happened; a refresh may be under way at any scrape, so wait for a settled one.
+    const scrape = await until('a scrape that agrees with the stand-ins', async () => {
+      const s = (await get(`${base}/metrics`)).body;
+      const calls = w.cg.requests.length;
+      const settled =
+        sample(s, 'opg_market_refresh_total{result="ok"}') === w.cg.marketCalls() &&
+        sumOf(s, 'opg_upstream_requests_total', ['source="coingecko"']) === calls &&
+        sample(s, 'opg_alert_evaluation_duration_seconds_count') === w.cg.marketCalls() &&
+        sample(s, 'opg_alert_deliveries_total{platform="telegram",result="delivered"}') === 1;
+      return settled ? s : undefined;
+    }, bot);
+
+    expect(sample(scrape, cmd('alerts subscribe', 'ok'))).toBe(1);
+    expect(sample(scrape, cmd('alerts add', 'refused'))).toBe(1);
+    expect(sample(scrape, cmd('alerts add', 'ok'))).toBe(1);
+    expect(sample(scrape, cmd('alerts add', 'usage'))).toBe(1);
+    expect(sample(scrape, cmd('alerts cooldown', 'ok'))).toBe(1);
+    expect(sample(scrape, cmd('stats', 'ok'))).toBe(1);
+    // Input that names no command is counted under one label, never under the words typed.
+    expect(sample(scrape, cmd('(unresolved)', 'usage'))).toBe(1);
+    expect(scrape).not.toContain('moon');
+    expect(sumOf(scrape, 'opg_commands_total')).toBe(7);
+    expect(sample(scrape, 'opg_command_duration_seconds_count{platform="telegram"}')).toBe(7);
+
+    expect(sample(scrape, 'opg_market_refresh_total{result="failed"}')).toBe(0);
+    // Markets and tickers answer 200; the chart history the bot fills at start finds none here (404).
+    expect(sample(scrape, 'opg_upstream_requests_total{source="coingecko",status="200"}')).toBe(w.cg.marketCalls() + w.cg.tickerCalls());
+    expect(sample(scrape, 'opg_upstream_requests_total{source="coingecko",status="404"}')).toBe(w.cg.marketChartCalls());
+    // The node is a closed port: each attempt is counted as no answer.
+    expect(sample(scrape, 'opg_upstream_requests_total{source="rpc",status="error"}')).toBeGreaterThan(0);
+
+    expect(sample(scrape, 'opg_alert_deliveries_total{platform="telegram",result="retry"}')).toBe(1);
+    expect(sample(scrape, 'opg_alert_deliveries_total{platform="telegram",result="gone"}')).toBe(0);
+    expect(sample(scrape, 'opg_platform_rate_limited_total{platform="telegram"}')).toBe(1);
+    expect(sample(scrape, 'opg_alert_outbox_pending{platform="telegram"}')).toBe(0);
+    expect(sample(scrape, 'opg_market_age_seconds')).toBeLessThan(5);
+    // Unknown is not zero: the indexer never reached the node.
+    expect(sample(scrape, 'opg_indexer_head_lag_blocks')).toBeNaN();
+    // prom-client's default process metrics are there too.
+    expect(sample(scrape, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+
+    // Bounded labels: no chat or user id anywhere, and no secret.
+    for (const id of [supergroup.id, alice.id, bob.id]) expect(scrape).not.toContain(String(id));
+    expect(scrape).not.toContain(w.tg.token);
+
+    bot.child.kill('SIGTERM');
+    expect((await bot.exited)[0]).toBe(0);
+  });
+
+  it('names the Discord gateway among its readiness checks and counts Discord commands under their platform', { timeout: 45_000 }, async () => {
+    const discord = await startDiscordStandIn();
+    onTestFinished(() => discord.close());
+    const w = await world({ DISCORD_TOKEN: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.ops-e2e-secret', DISCORD_API_URL: discord.apiUrl, DISCORD_GUILD_ID: GUILD_ID });
+    const bot = startBot(w);
+    const base = await bot.endpoint();
+    await Promise.race([discord.waitForSession(), bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`)))]);
+    const ready = await until('/readyz 200', async () => {
+      const r = await get(`${base}/readyz`);
+      return r.status === 200 ? (JSON.parse(r.body) as { checks: Array<{ name: string; state: string }> }) : undefined;
+    }, bot, 20_000);
+    expect(ready.checks.map((c) => `${c.name}:${c.state}`)).toEqual(['store:open', 'telegram:connected', 'discord:connected', 'market:fresh']);
+
+    const since = discord.rest.requests.length;
+    const { id } = discord.interact(discord.slash({ subcommand: 'stats' }));
+    await until('the answer to /opg stats', () => discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)), bot);
+    const scrape = await until('the Discord command counted', async () => {
+      const s = (await get(`${base}/metrics`)).body;
+      return sample(s, 'opg_commands_total{platform="discord",command="stats",outcome="ok"}') === 1 ? s : undefined;
+    }, bot);
+    expect(sumOf(scrape, 'opg_commands_total', ['platform="telegram"'])).toBe(0);
+    expect(sample(scrape, 'opg_alert_outbox_pending{platform="discord"}')).toBe(0);
+    expect(scrape).not.toContain('ops-e2e-secret');
+    expect(scrape).not.toContain(GUILD_ID);
+
+    bot.child.kill('SIGTERM');
+    expect((await bot.exited)[0]).toBe(0);
+  });
+
+  it('turns /readyz 503 when CoinGecko fails past the stale limit, and 200 again once it answers', { timeout: 60_000 }, async () => {
+    const w = await world({ STALE_AFTER_MINUTES: '1' });
+    // A good reading from 40 s ago, and CoinGecko down from the start.
+    const seeded = openDatabase(w.databasePath);
+    await createMarketStore(seeded).insert({ data: marketWithRatio(0.8), fetchedAtMs: Date.now() - 40_000, source: 'CoinGecko' });
+    seeded.close();
+    w.cg.fail((_req, res) => sendJson(res, 503, { error: 'Service Unavailable' }));
+
+    const bot = startBot(w);
+    const base = await bot.endpoint();
+    const readyz = async () => {
+      const r = await get(`${base}/readyz`);
+      expect(r.type).toContain('application/json');
+      return { status: r.status, body: JSON.parse(r.body) as { status: string; checks: Array<{ name: string; ok: boolean; state: string; detail?: string }> } };
+    };
+    const market = (body: Awaited<ReturnType<typeof readyz>>['body']) => body.checks.find((c) => c.name === 'market')!;
+
+    // Younger than the limit: ready, though the refreshes fail (the check says so).
+    const before = await until('ready with the seeded reading', async () => {
+      const r = await readyz();
+      return r.status === 200 && market(r.body).detail?.includes('last refresh failed') ? r : undefined;
+    }, bot, 15_000);
+    expect(before.body.status).toBe('ok');
+    expect(before.body.checks.map((c) => [c.name, c.ok])).toEqual([['store', true], ['telegram', true], ['market', true]]);
+
+    const stale = await until('/readyz 503 once the reading is older than 60 s', async () => {
+      const r = await readyz();
+      return r.status === 503 ? r : undefined;
+    }, bot, 35_000);
+    expect(stale.body.status).toBe('unavailable');
+    expect(market(stale.body)).toMatchObject({ ok: false, state: 'stale' });
+    expect(market(stale.body).detail).toMatch(/^6\d s old, limit 60 s; last refresh failed: /);
+    // Liveness does not depend on upstreams.
+    expect((await get(`${base}/healthz`)).status).toBe(200);
+
+    w.cg.heal();
+    const after = await until('/readyz 200 after CoinGecko recovers', async () => {
+      const r = await readyz();
+      return r.status === 200 ? r : undefined;
+    }, bot, 15_000);
+    expect(market(after.body)).toMatchObject({ ok: true, state: 'fresh' });
+
+    const scrape = (await get(`${base}/metrics`)).body;
+    expect(sample(scrape, 'opg_market_refresh_total{result="failed"}')).toBeGreaterThan(0);
+    expect(sample(scrape, 'opg_market_refresh_total{result="ok"}')).toBeGreaterThan(0);
+    expect(sample(scrape, 'opg_upstream_requests_total{source="coingecko",status="503"}')).toBeGreaterThan(0);
+    expect(JSON.stringify(after.body) + scrape).not.toContain(w.tg.token);
+
+    bot.child.kill('SIGTERM');
+    expect((await bot.exited)[0]).toBe(0);
+  });
+});

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { liveness, readiness, type PlatformState, type ReadinessOptions } from '../../src/ops/health.js';
+
+const NOW = Date.parse('2026-11-22T12:00:00Z');
+const MIN = 60_000;
+
+function options(over: Partial<ReadinessOptions> = {}, telegram: PlatformState = 'connected'): ReadinessOptions {
+  return {
+    storeOpen: () => true,
+    platforms: [{ platform: 'telegram', state: () => telegram }],
+    marketFetchedAtMs: () => NOW - 3 * MIN,
+    marketError: () => null,
+    staleAfterMs: 15 * MIN,
+    nowMs: () => NOW,
+    ...over,
+  };
+}
+
+describe('readiness', () => {
+  it('is ok when the store is open, every platform connected and the reading younger than the limit', () => {
+    expect(readiness(options())).toEqual({
+      status: 'ok',
+      checks: [
+        { name: 'store', ok: true, state: 'open' },
+        { name: 'telegram', ok: true, state: 'connected' },
+        { name: 'market', ok: true, state: 'fresh', detail: '180 s old, limit 900 s' },
+      ],
+    });
+  });
+
+  it('stays ready through a failed refresh while the last good reading is younger than the limit', () => {
+    const body = readiness(options({ marketError: () => 'CoinGecko: HTTP 503', marketFetchedAtMs: () => NOW - 15 * MIN }));
+    expect(body.status).toBe('ok');
+    expect(body.checks[2]).toEqual({ name: 'market', ok: true, state: 'fresh', detail: '900 s old, limit 900 s; last refresh failed: CoinGecko: HTTP 503' });
+  });
+
+  it('is unavailable once the reading is older than the limit, or missing', () => {
+    const stale = readiness(options({ marketFetchedAtMs: () => NOW - 15 * MIN - 1_000 }));
+    expect(stale.status).toBe('unavailable');
+    expect(stale.checks[2]).toMatchObject({ ok: false, state: 'stale', detail: '901 s old, limit 900 s' });
+    const missing = readiness(options({ marketFetchedAtMs: () => null, marketError: () => 'no answer from CoinGecko' }));
+    expect(missing.checks[2]).toEqual({ name: 'market', ok: false, state: 'missing', detail: 'no market reading yet; last refresh failed: no answer from CoinGecko' });
+  });
+
+  it('is unavailable while a platform is starting or reconnecting, or the store is closed', () => {
+    for (const state of ['starting', 'reconnecting', 'failed', 'stopped'] as const) {
+      const body = readiness(options({}, state));
+      expect(body.status).toBe('unavailable');
+      expect(body.checks[1]).toEqual({ name: 'telegram', ok: false, state });
+    }
+    expect(readiness(options({ storeOpen: () => false })).checks[0]).toEqual({ name: 'store', ok: false, state: 'closed' });
+  });
+
+  it("names this instance's role when leader election provides one, and only then", () => {
+    expect(readiness(options())).not.toHaveProperty('role');
+    expect(readiness(options({ role: () => 'standby' })).role).toBe('standby');
+  });
+});
+
+describe('liveness', () => {
+  it('is ok with the uptime', () => {
+    expect(liveness(NOW - 90_000, NOW)).toEqual({ status: 'ok', checks: [{ name: 'process', ok: true, state: 'running', detail: 'up 90 s' }] });
+  });
+});

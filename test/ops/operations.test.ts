@@ -1,0 +1,95 @@
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { silentLogger } from '../../src/core/logger.js';
+import { connectionState } from '../../src/ops/connections.js';
+import { createOperations } from '../../src/ops/operations.js';
+import { createTestApp } from '../helpers/app.js';
+import { createTestClock } from '../helpers/clock.js';
+import { runEntry } from '../helpers/spawn.js';
+import { tempDbPath } from '../helpers/temp-dir.js';
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const pendingOn = (scrape: string, platform: string) =>
+  Number(scrape.split('\n').find((l) => l.startsWith(`opg_alert_outbox_pending{platform="${platform}"} `))?.split(' ')[1]);
+
+describe('the operations endpoint, assembled over the app', () => {
+  it('reports undelivered alerts per platform, recounted off the scrape path and only while someone scrapes', async () => {
+    const clock = createTestClock();
+    const ops = createOperations({ host: '127.0.0.1', port: 0, platforms: ['telegram'], logger: silentLogger, clock, secrets: [], outboxIntervalMs: 20 });
+    const app = createTestApp({ clock });
+    const db = app.database.sqlite;
+    const payload = Number(db.prepare(`INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 0)`).run().lastInsertRowid);
+    const enqueue = async (chatId: string) => {
+      await app.alerts.subscribe({ platform: 'telegram', chatId, kind: 'supergroup' }, 'test');
+      const id = (db.prepare(`SELECT id FROM alert_subscriptions WHERE chat_id = ?`).get(chatId) as { id: number }).id;
+      db.prepare(`INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, 0, 0)`).run(id, payload);
+    };
+    await enqueue('-1001');
+    await enqueue('-1002');
+    const { port } = await ops.start(app, [connectionState('telegram')]);
+    onTestFinished(() => ops.close());
+    const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+
+    expect(pendingOn(await scrape(), 'telegram')).toBe(2);
+    await enqueue('-1003');
+    await until('the third row counted', async () => (pendingOn(await scrape(), 'telegram') === 3 ? true : undefined));
+
+    // Nobody has scraped for longer than twelve intervals: the count stops, and resumes at the next scrape.
+    clock.advance(12 * 20 + 1);
+    await enqueue('-1004');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(pendingOn(await scrape(), 'telegram')).toBe(3);
+    await until('the fourth row counted once scraped again', async () => (pendingOn(await scrape(), 'telegram') === 4 ? true : undefined));
+  });
+
+  it('answers /readyz from the app: unavailable with no market reading and a platform still starting', async () => {
+    const clock = createTestClock();
+    const ops = createOperations({ host: '127.0.0.1', port: 0, platforms: ['telegram'], logger: silentLogger, clock, secrets: ['sekret-token'], outboxIntervalMs: 1_000 });
+    const app = createTestApp({ clock });
+    const { port } = await ops.start(app, [connectionState('telegram')], () => 'leader');
+    onTestFinished(() => ops.close());
+    const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({
+      status: 'unavailable',
+      checks: [
+        { name: 'store', ok: true, state: 'open' },
+        { name: 'telegram', ok: false, state: 'starting' },
+        { name: 'market', ok: false, state: 'missing', detail: 'no market reading yet' },
+      ],
+      role: 'leader',
+    });
+  });
+});
+
+describe('npm start with HTTP_PORT taken', () => {
+  it('refuses to start, naming the address, rather than run without its endpoint', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    onTestFinished(() => void taken.close());
+    const { port } = taken.address() as AddressInfo;
+    const result = await runEntry('src/main.ts', [], {
+      TELEGRAM_BOT_TOKEN: '123456:ops-test-token',
+      TELEGRAM_API_ROOT: 'http://127.0.0.1:9',
+      COINGECKO_API_URL: 'http://127.0.0.1:9',
+      OG_RPC_URL: 'http://127.0.0.1:9',
+      OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
+      DATABASE_PATH: tempDbPath(),
+      HTTP_PORT: String(port),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`EADDRINUSE`);
+    expect(result.stderr).toContain(`127.0.0.1:${port}`);
+    expect(result.stdout + result.stderr).not.toContain('ops-test-token');
+  });
+});

@@ -1,0 +1,199 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { silentLogger } from '../../../src/core/logger.js';
+import { callerWeekStarts } from '../../../src/core/charts/caller-chart.js';
+import { callerWindows } from '../../../src/core/participants.js';
+import { createInferenceStore, type InferenceStore } from '../../../src/db/inference-store.js';
+import { openDatabase } from '../../../src/db/open.js';
+import { createParticipantStore } from '../../../src/db/participant-store.js';
+import { createInferenceIndexer, type ChunkInfo } from '../../../src/sources/opengradient/indexer.js';
+import { createOgRpc } from '../../../src/sources/opengradient/rpc.js';
+import { createTestClock } from '../../helpers/clock.js';
+import { PRECOMPILE, RELAY, mlInference } from '../../helpers/og-events.js';
+import {
+  CONFIRMATIONS,
+  REGISTRY_1,
+  REGISTRY_2,
+  SCENARIO as S,
+  SCHEDULER,
+  account,
+  networkScenario,
+  teeId,
+  teeRegistered,
+  type ScriptedChain,
+} from '../../helpers/og-participants.js';
+import { startOgNode, type OgNodeOptions } from '../../helpers/og-rpc-server.js';
+import { tempDbPath } from '../../helpers/temp-dir.js';
+
+const NOW = Date.parse('2026-12-01T10:00:00Z');
+const DAY = 86_400_000;
+
+async function indexScenario(
+  chain: ScriptedChain,
+  options: {
+    node?: OgNodeOptions;
+    dbPath?: string;
+    afterChunk?: (c: ChunkInfo) => void;
+    wrap?: (s: InferenceStore) => InferenceStore;
+  } = {},
+) {
+  const node = await startOgNode(chain, options.node);
+  onTestFinished(() => node.close());
+  const database = openDatabase(options.dbPath ?? tempDbPath());
+  onTestFinished(() => database.close());
+  const clock = createTestClock(NOW);
+  const participants = createParticipantStore(database);
+  const indexer = createInferenceIndexer({
+    rpc: createOgRpc({ url: node.url, clock, timeoutMs: 3_000, batchSize: 16 }),
+    store: options.wrap ? options.wrap(createInferenceStore(database)) : createInferenceStore(database),
+    clock,
+    logger: silentLogger,
+    fromBlock: 0,
+    confirmations: CONFIRMATIONS,
+    contracts: [PRECOMPILE, RELAY],
+    range: { initialBlocks: 500, maxBlocks: 4_000 },
+    participants: { store: participants, teeRegistries: [REGISTRY_1, REGISTRY_2], taskScheduler: SCHEDULER },
+    afterChunk: options.afterChunk,
+  });
+  return { node, indexer, participants, database };
+}
+
+/** Every participant figure the store holds for NOW, for comparing runs. */
+function figures(store: ReturnType<typeof createParticipantStore>) {
+  const w = callerWindows(NOW);
+  return {
+    callers: store.callers(w),
+    operators: store.operators(w, NOW - DAY),
+    developers: store.developers(NOW),
+    coverage: store.coverage(),
+  };
+}
+
+const EXPECTED = {
+  callers: {
+    active7: S.active7,
+    new7: S.new7,
+    previous7: S.previous7,
+    retained7: S.retained7,
+    callers30: S.callers30,
+    inferences30: S.inferences30,
+    repeatInferences30: S.repeatInferences30,
+    top10Inferences30: S.top10Inferences30,
+  },
+  operators: {
+    registered: S.registered,
+    enabledLlmProxy: S.llmProxy,
+    enabledValidator: S.validator,
+    enabledOtherType: 0,
+    settling7: S.settling7,
+    settlements7: S.settlements7,
+    busiestSettlements7: S.busiest7,
+    heartbeats: S.heartbeats,
+  },
+  developers: { registrants: S.registrants, activeTasks: S.activeTasks },
+};
+
+describe('participants from the indexer', () => {
+  it('records callers, TEEs and tasks exactly, and where the history starts', async () => {
+    const { chain } = networkScenario(NOW);
+    const { indexer, participants } = await indexScenario(chain);
+    expect((await indexer.runOnce()).ok).toBe(true);
+    expect(figures(participants)).toEqual({
+      ...EXPECTED,
+      coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) },
+    });
+  });
+
+  it('reaches the same figures from logs without blockTimestamp (times from full blocks and headers)', async () => {
+    const { chain } = networkScenario(NOW);
+    const { indexer, participants } = await indexScenario(chain, { node: { blockTimestamps: false } });
+    expect((await indexer.runOnce()).ok).toBe(true);
+    expect(figures(participants)).toMatchObject(EXPECTED);
+  });
+
+  it('ends with exact figures when the process dies after some ranges and starts again', async () => {
+    const { chain } = networkScenario(NOW);
+    const dbPath = tempDbPath();
+    let chunks = 0;
+    const first = await indexScenario(chain, {
+      dbPath,
+      afterChunk: () => {
+        if (++chunks === 3) throw new Error('killed');
+      },
+    });
+    const run = await first.indexer.runOnce();
+    expect(run.ok).toBe(false);
+    expect(run.nextBlock).toBeLessThan(chain.head - CONFIRMATIONS);
+    first.database.close();
+    const second = await indexScenario(chain, { dbPath });
+    expect((await second.indexer.runOnce()).ok).toBe(true);
+    expect(figures(second.participants)).toEqual({
+      ...EXPECTED,
+      coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) },
+    });
+  });
+
+  it('ends with exact figures when a chunk transaction fails after its callers were written, in the same process', async () => {
+    const { chain, d } = networkScenario(NOW);
+    const firstCaller = chain.blockAt(d(80)); // G's block, the first with a caller
+    let failed = false;
+    const { indexer, participants } = await indexScenario(chain, {
+      wrap: (real) => ({
+        ...real,
+        commitChunk(c, also) {
+          if (failed || c.fromBlock > firstCaller || c.nextBlock <= firstCaller) return real.commitChunk(c, also);
+          failed = true;
+          real.commitChunk(c, () => {
+            also?.();
+            throw new Error('disk I/O error'); // rolled back: the caller ids this write assigned do not exist
+          });
+        },
+      }),
+    });
+    const run = await indexer.runOnce();
+    expect(run.ok).toBe(false);
+    expect(run.error).toMatch(/disk I\/O error/);
+    expect(failed).toBe(true);
+    expect((await indexer.runOnce()).ok).toBe(true);
+    expect(figures(participants)).toMatchObject(EXPECTED);
+    // Every account keeps its own id: G's week (the first) counts G as active and new.
+    const clean = await indexScenario(networkScenario(NOW).chain);
+    await clean.indexer.runOnce();
+    const weeks = callerWeekStarts(NOW, 13);
+    expect(participants.callerWeeks(weeks, NOW + DAY)).toEqual(clean.participants.callerWeeks(weeks, NOW + DAY));
+    expect(participants.callerWeeks(weeks, NOW + DAY)[1]).toMatchObject({ active: 1, newCallers: 1 });
+  });
+
+  it('counts an event only from the contract configured for it', async () => {
+    const { chain } = networkScenario(NOW);
+    // A registry that emits an inference event, and the relay emitting a TEE registration: neither counts.
+    chain.place(NOW - 2 * DAY, { ...mlInference(0), address: REGISTRY_1 }, account(0xbad), 0);
+    chain.place(NOW - 2 * DAY, teeRegistered(RELAY, teeId(0x99), account(0xbad), 0), account(0xbad), 0);
+    const { indexer, participants } = await indexScenario(chain);
+    expect((await indexer.runOnce()).ok).toBe(true);
+    expect(figures(participants)).toMatchObject(EXPECTED);
+    expect(indexer.totals().total).toBe(chain.inferencesBetween(0, NOW + DAY));
+  });
+
+  it('reads each block once when the node cuts batch answers for size, asking for the rest in smaller batches', async () => {
+    const { chain } = networkScenario(NOW);
+    const { indexer, participants, node } = await indexScenario(chain, { node: { maxBatchBytes: 3_000 } });
+    expect((await indexer.runOnce()).ok).toBe(true);
+    expect(figures(participants)).toMatchObject(EXPECTED);
+    expect(node.fullBlocksServed()).toBe(21);
+  });
+
+  it('commits nothing of a range whose block lacks the transaction a log names, and keeps its place', async () => {
+    const { chain, d } = networkScenario(NOW);
+    const bad = chain.blockAt(d(3) + 12 * 3_600_000); // C's transaction with two ML logs
+    const { indexer, participants, node } = await indexScenario(chain);
+    // Logs and blocks from different forks: the block answered lacks the transactions its logs name.
+    node.setBlocksMissingTransactions(new Set([bad]));
+    const run = await indexer.runOnce();
+    expect(run.ok).toBe(false);
+    expect(run.error).toMatch(new RegExp(`block ${bad} lacks transaction 0x`));
+    expect(run.nextBlock).toBeLessThanOrEqual(bad);
+    node.setBlocksMissingTransactions(null);
+    expect((await indexer.runOnce()).ok).toBe(true);
+    expect(figures(participants)).toMatchObject(EXPECTED);
+  });
+});
