@@ -49,7 +49,12 @@ export type OpenedStore = SqliteStore | PostgresStore;
  * Ports that still have only a SQLite implementation (their interfaces are synchronous): the bot cannot run
  * on PostgreSQL until each has one, and `createApp` says so instead of splitting its state over two stores.
  */
-export const SQLITE_ONLY_PORTS: readonly string[] = ['InferenceStore (src/db/inference-store.ts)', 'MarketsStore (src/db/markets-store.ts)', 'ListingOutbox / ListingSettings (src/db/listing-alert-store.ts)'];
+export const SQLITE_ONLY_PORTS: readonly string[] = [
+  'InferenceStore (src/db/inference-store.ts)',
+  'ParticipantStore (src/db/participant-store.ts)',
+  'MarketsStore (src/db/markets-store.ts)',
+  'ListingOutbox / ListingSettings (src/db/listing-alert-store.ts)',
+];
 
 export function sqliteStore(database: Database): SqliteStore {
   return {
