@@ -58,9 +58,10 @@ export interface AlertDispatcherOptions {
   /** How often the running loop looks for new rows when nobody wakes it (default 2 s). */
   pollMs?: number;
   /**
-   * How long a claimed row stays this dispatcher's (default 2 min): longer than any one delivery takes, so
-   * another leader never sends a row still in flight here, and short enough that a row whose dispatcher
-   * died mid-send goes out again soon after.
+   * How long a claimed row stays this dispatcher's (default 60 s): longer than any one delivery may take
+   * (the Telegram sink's deadline is 20 s, Discord's 10 s), so another leader never sends a row still in
+   * flight here, and short enough that a row whose leader died mid-send goes out soon after a standby
+   * takes over.
    */
   leaseMs?: number;
 }
@@ -134,7 +135,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
   const baseBackoffMs = options.baseBackoffMs ?? 2_000;
   const maxBackoffMs = options.maxBackoffMs ?? 15 * 60_000;
   const pollMs = options.pollMs ?? 2_000;
-  const leaseMs = options.leaseMs ?? 2 * 60_000;
+  const leaseMs = options.leaseMs ?? 60_000;
   const limitsFor = (p: Platform): PlatformLimits =>
     options.limits?.[p] ?? (p === 'telegram' ? TELEGRAM_LIMITS : p === 'discord' ? DISCORD_LIMITS : UNLIMITED);
 

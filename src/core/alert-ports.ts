@@ -1,6 +1,6 @@
 /**
- * The stores the alerts service needs, as the core sees them. `src/db/` implements them on SQLite; every
- * method returns a Promise so that a store over an asynchronous driver (PostgreSQL) fits the same ports.
+ * The stores the alerts service needs, as the core sees them. `src/db/` implements them on SQLite
+ * (`alert-*.ts`) and on PostgreSQL (`pg-alert-*.ts`); every method returns a Promise so both fit the same ports.
  * An evaluation is one call (`AlertEvaluationStore.evaluate`): one unit of work that the store runs in a
  * single transaction, asking the core's pure rules which levels cross and what the message says.
  */

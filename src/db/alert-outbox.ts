@@ -32,6 +32,9 @@ export function createOutboxStore(database: Database): OutboxStore {
         WHERE ${o.id} = ${sql.placeholder('id')} AND ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL
           AND (${o.claimedUntilMs} IS NULL OR ${o.claimedUntilMs} <= ${sql.placeholder('now')})`,
   );
+  // A SQLite file serves one process: a lease found at start was left by a process that is gone (killed
+  // mid-send), so it ends here and that row goes out again at once, as it did before leases.
+  db.update(o).set({ claimedUntilMs: null }).where(and(isNotNull(o.claimedUntilMs), isNull(o.sentAtMs), isNull(o.failedAtMs))).run();
   const payload = prepare(sqlite, sql`SELECT ${alertPayloads.replyJson} FROM ${alertPayloads} WHERE ${alertPayloads.id} = ${sql.placeholder('id')}`);
 
   return {
