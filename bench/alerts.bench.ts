@@ -3,7 +3,9 @@
  * rounds on fresh databases, `BENCH_EVAL_ROUNDS` to change, reported as min / median / max), in
  * the cases a refresh can bring: first sight, a quiet tick, every subscription crossing, every crossing
  * deferred by the cooldown, and the steady state after (the last alerts delivered, pending crossings due,
- * several thresholds at once), on a test clock so cooldowns pass at once; (2) a fan-out of Telegram alerts through the dispatcher against a loopback Bot
+ * several thresholds at once), on a test clock so cooldowns pass at once; the same steps on PostgreSQL
+ * (`BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else 127.0.0.1:5432/test; target for the worst case,
+ * 0.5x → 13.2x, a median under 1 s; skipped, saying so, without a server); (2) a fan-out of Telegram alerts through the dispatcher against a loopback Bot
  * API that enforces 25/s overall, 1/s per chat and 20/min per group and answers 429 past them (target ≥ 90%
  * of 25/s, no 429). The fan-out runs on the real clock: 10,000 alerts take ~7 min, so the default is 2,000;
  * `BENCH_FANOUT_ALERTS=10000 npx tsx bench/run.ts alerts` runs the full one, `BENCH_FANOUT_ALERTS=0` skips it.
@@ -22,10 +24,18 @@ import type { Snapshot } from '../src/core/snapshot.js';
 import { BOT_API_LIMITS, startTelegramServer } from '../test/helpers/telegram-server.js';
 import { createTestClock } from '../test/helpers/clock.js';
 import { marketWithRatio } from '../test/helpers/alerts.js';
+import pg from 'pg';
+import { alertReply } from '../src/core/alert-messages.js';
+import { crossingsAt, downBoundOf } from '../src/core/alerts.js';
+import { createPgAlertStores } from '../src/db/pg-alert-stores.js';
+import { openPostgres } from '../src/db/postgres.js';
+import { describePostgresUrl } from '../src/db/postgres-settings.js';
 import { createTelegramSink } from '../src/adapters/telegram/sink.js';
 import type { BenchLog } from './run.js';
 
 const SUBSCRIPTIONS = 100_000;
+/** The default `ALERT_HYSTERESIS`. */
+const HYSTERESIS = 0.1;
 
 function snapshot(ratio: number, nowMs: number): Snapshot {
   return { market: { source: 'CoinGecko', data: marketWithRatio(ratio), fetchedAtMs: nowMs, error: null, failedAtMs: null } };
@@ -50,13 +60,109 @@ async function evaluation(log: BenchLog, dir: string): Promise<void> {
   const rounds = Math.max(1, Number(process.env.BENCH_EVAL_ROUNDS ?? 7));
   const results: StepResult[][] = [];
   for (let round = 0; round < rounds; round++) results.push(await evaluationRound(dir, `evaluation-${round}`));
-  log(`${SUBSCRIPTIONS.toLocaleString('en-US')} subscriptions × 3 thresholds (1x, 5x, 10x), cooldown 60 min; ${rounds} rounds, min / median / max`);
+  report(log, `SQLite: ${SUBSCRIPTIONS.toLocaleString('en-US')} subscriptions × 3 thresholds (1x, 5x, 10x), cooldown 60 min; ${rounds} rounds, min / median / max`, results);
+}
+
+function report(log: BenchLog, title: string, results: StepResult[][]): void {
+  log(title);
   results[0]!.forEach((step, i) => {
     const times = results.map((r) => r[i]!.ms).sort((a, b) => a - b);
     const median = times[Math.floor(times.length / 2)]!;
     const figures = [times[0]!, median, times.at(-1)!].map((t) => t.toFixed(1)).join(' / ');
     log(`${step.label.padEnd(58)} ${figures.padStart(23)} ms  (${step.counts})`);
   });
+}
+
+/** The refreshes every evaluation round goes through, in order; `advance` lets a cooldown pass first. */
+const STEPS: ReadonlyArray<{ label: string; ratio: number; advanceMinutes?: number }> = [
+  { label: 'first sight at 0.8x (300k thresholds: sides recorded)', ratio: 0.8 },
+  { label: 'quiet refresh 0.8x → 0.85x', ratio: 0.85 },
+  { label: 'quiet refresh 0.85x → 0.9x', ratio: 0.9 },
+  { label: 'every subscription crosses 1x (0.9x → 2x)', ratio: 2 },
+  { label: 'every subscription crosses 5x inside cooldown', ratio: 6 },
+  { label: 'quiet refresh with 100k pending (6x → 6.1x)', ratio: 6.1 },
+  { label: 'cooldown over: 10x crossed, merged with pending 5x', ratio: 12, advanceMinutes: 60 },
+  { label: 'all three cross down at once, inside cooldown', ratio: 0.5 },
+  { label: 'cooldown over: 100k pending messages due, nothing fresh', ratio: 0.5, advanceMinutes: 60 },
+  { label: '0.5x → 13.2x: three thresholds at once, 300k crossings', ratio: 13.2, advanceMinutes: 60 },
+];
+
+/** The PostgreSQL server the bench uses: `BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else this machine's. */
+const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/**
+ * The same rounds on the real PostgreSQL server, through the PostgreSQL alert stores (one fresh database
+ * per round, created and dropped here), evaluated as the alerts service does (its `crossingsAt`, its
+ * alert message). Skipped, saying so, when no server answers.
+ */
+async function postgresEvaluation(log: BenchLog): Promise<void> {
+  const admin = new pg.Client({ connectionString: PG_URL });
+  try {
+    await admin.connect();
+  } catch (err) {
+    log(`PostgreSQL evaluation skipped: no server at ${describePostgresUrl(PG_URL)} (${(err as Error).message})`);
+    return;
+  }
+  const rounds = Math.max(1, Number(process.env.BENCH_EVAL_ROUNDS ?? 7));
+  const results: StepResult[][] = [];
+  try {
+    for (let round = 0; round < rounds; round++) {
+      const name = `opg_bench_${process.pid}_${round}`;
+      await admin.query(`CREATE DATABASE ${name}`);
+      try {
+        const url = new URL(PG_URL);
+        url.pathname = `/${name}`;
+        results.push(await postgresRound(url.toString()));
+      } finally {
+        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+  report(log, `PostgreSQL (${describePostgresUrl(PG_URL)}): the same steps; ${rounds} rounds, min / median / max`, results);
+}
+
+async function postgresRound(url: string): Promise<StepResult[]> {
+  const store = await openPostgres(url, { setting: 'BENCH_DATABASE_URL' });
+  try {
+    const { pool } = store;
+    const startMs = Date.now();
+    // What `alerts subscribe` writes: the subscription, its cooldown row, its thresholds in the unseen level of their ratio.
+    await pool.query(`INSERT INTO alert_levels (ratio, side) VALUES (1, NULL), (5, NULL), (10, NULL)`);
+    await pool.query(
+      `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status)
+       SELECT 'telegram', '-100' || i, 'bench', $1, 'active' FROM generate_series(0, $2 - 1) AS i`,
+      [startMs, SUBSCRIPTIONS],
+    );
+    await pool.query(`INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes) SELECT id, 60 FROM alert_subscriptions`);
+    await pool.query(`INSERT INTO alert_thresholds (subscription_id, ratio, level_id) SELECT s.id, l.ratio, l.id FROM alert_subscriptions s CROSS JOIN alert_levels l`);
+    await pool.query('VACUUM ANALYZE');
+    const evaluation = createPgAlertStores(store.db).evaluation;
+    let nowMs = startMs;
+    const steps: StepResult[] = [];
+    for (const step of STEPS) {
+      nowMs += (step.advanceMinutes ?? 0) * 60_000;
+      const market = marketWithRatio(step.ratio);
+      const fetchedAtMs = nowMs;
+      const started = performance.now();
+      const r = await evaluation.evaluate({
+        ratio: step.ratio,
+        nowMs,
+        downBound: downBoundOf(step.ratio, HYSTERESIS),
+        crossingsOf: crossingsAt(step.ratio, nowMs, HYSTERESIS),
+        message: (crossings) => alertReply(crossings, market, fetchedAtMs, 'CoinGecko', HYSTERESIS),
+      });
+      const ms = performance.now() - started;
+      steps.push({ label: step.label, ms, counts: `${r.crossings} crossings, ${r.messages} messages, ${r.deferred} deferred` });
+      // Between steps (not timed): the dispatcher delivered everything queued so far.
+      await pool.query(`UPDATE alert_outbox SET sent_at_ms = $1, attempts = 1 WHERE sent_at_ms IS NULL`, [nowMs]);
+      nowMs += 60_000;
+    }
+    return steps;
+  } finally {
+    await store.close();
+  }
 }
 
 async function evaluationRound(dir: string, name: string): Promise<StepResult[]> {
@@ -91,19 +197,10 @@ async function evaluationRound(dir: string, name: string): Promise<StepResult[]>
     deliverAll.run(clock.now());
     clock.advance(60_000);
   };
-  await step('first sight at 0.8x (300k thresholds: sides recorded)', 0.8);
-  await step('quiet refresh 0.8x → 0.85x', 0.85);
-  await step('quiet refresh 0.85x → 0.9x', 0.9);
-  await step('every subscription crosses 1x (0.9x → 2x)', 2);
-  await step('every subscription crosses 5x inside cooldown', 6);
-  await step('quiet refresh with 100k pending (6x → 6.1x)', 6.1);
-  clock.advance(60 * 60_000);
-  await step('cooldown over: 10x crossed, merged with pending 5x', 12);
-  await step('all three cross down at once, inside cooldown', 0.5);
-  clock.advance(60 * 60_000);
-  await step('cooldown over: 100k pending messages due, nothing fresh', 0.5);
-  clock.advance(60 * 60_000);
-  await step('0.5x → 13.2x: three thresholds at once, 300k crossings', 13.2);
+  for (const s of STEPS) {
+    clock.advance((s.advanceMinutes ?? 0) * 60_000);
+    await step(s.label, s.ratio);
+  }
   app.close();
   rmSync(join(dir, `${name}.sqlite`), { force: true });
   return steps;
@@ -151,6 +248,7 @@ export default async function alertsBench(log: BenchLog): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'opg-bench-alerts-'));
   try {
     await evaluation(log, dir);
+    await postgresEvaluation(log);
     await fanOut(log, dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });

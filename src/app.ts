@@ -17,10 +17,8 @@ import type { Services } from './core/services.js';
 import type { Telemetry } from './core/telemetry.js';
 import { createChartService } from './core/charts/chart-service.js';
 import { goneVenuesFields } from './core/listing-messages.js';
-import { createChartStore } from './db/chart-store.js';
-import { createAlertStores } from './db/alert-stores.js';
-import { createMarketStore } from './db/market-store.js';
 import { openDatabase, type Database } from './db/open.js';
+import { requireFullStore, sqliteStore, type OpenedStore } from './db/store.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
 import { fetchMarketChart } from './sources/market-chart.js';
 import { createInferenceStore } from './db/inference-store.js';
@@ -53,6 +51,11 @@ export interface AppDeps {
   dispatcher?: Dispatcher;
   /** Per-attempt HTTP deadline for every source; tests shorten it. Default 10 s. */
   httpTimeoutMs?: number;
+  /**
+   * The store, opened by `openStore(config)` (src/db/store.ts), which the app then owns and closes; when
+   * omitted, the SQLite file at `DATABASE_PATH`.
+   */
+  store?: OpenedStore;
   /** The operator's metrics (`src/ops`), when the operations endpoint is on. */
   instruments?: AppInstruments;
 }
@@ -69,6 +72,8 @@ export interface AppInstruments {
 export interface App {
   config: Config;
   database: Database;
+  /** The store every port comes from (`database` is its SQLite connection). */
+  store: OpenedStore;
   core: Core;
   services: Services;
   /** The OpenGradient inference indexer; `main.ts` schedules its passes. */
@@ -88,8 +93,10 @@ export interface App {
   close(): void;
 }
 
-export function createApp({ config, logger, clock, dispatcher: given, httpTimeoutMs, instruments }: AppDeps): App {
-  const database = openDatabase(config.databasePath);
+export function createApp({ config, logger, clock, dispatcher: given, httpTimeoutMs, instruments, store: opened }: AppDeps): App {
+  const store = opened ?? sqliteStore(openDatabase(config.databasePath));
+  requireFullStore(store);
+  const { database, stores } = store;
   const ownDispatcher = given ? null : new Agent();
   const dispatcher = given ?? ownDispatcher!;
   const dispatcherFor = (source: 'coingecko' | 'rpc' | 'explorer') => instruments?.dispatcherFor(source, dispatcher) ?? dispatcher;
@@ -104,7 +111,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
   });
   const core = createCore({
     market: instruments ? instruments.marketSource(market) : market,
-    marketStore: createMarketStore(database),
+    marketStore: stores.market,
     coinId: config.coingecko.coinId,
     clock,
     logger: logger.child({ part: 'core' }),
@@ -139,7 +146,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
   });
   const alerts = createAlerts({
     core,
-    stores: createAlertStores(database),
+    stores: stores.alerts,
     logger: logger.child({ part: 'alerts' }),
     defaultThresholds: config.alerts.defaultThresholds,
     hysteresis: config.alerts.hysteresis,
@@ -159,7 +166,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     },
     charts: createChartService({
       core,
-      store: createChartStore(database),
+      store: stores.chart,
       source: { name: market.name, marketChart: (coinId, days) => fetchMarketChart(market, coinId, days) },
       coinId: config.coingecko.coinId,
       clock,
@@ -172,6 +179,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
   return {
     config,
     database,
+    store,
     core,
     services,
     indexer,
@@ -192,7 +200,7 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     close() {
       void indexer.stop();
       void alerts.stop();
-      database.close();
+      void store.close();
       if (ownDispatcher && !ownDispatcher.closed) void ownDispatcher.close();
     },
   };

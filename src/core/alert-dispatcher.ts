@@ -57,6 +57,13 @@ export interface AlertDispatcherOptions {
   maxBackoffMs?: number;
   /** How often the running loop looks for new rows when nobody wakes it (default 2 s). */
   pollMs?: number;
+  /**
+   * How long a claimed row stays this dispatcher's (default 60 s): longer than any one delivery may take
+   * (the Telegram sink's deadline is 20 s, Discord's 10 s), so another leader never sends a row still in
+   * flight here, and short enough that a row whose leader died mid-send goes out soon after a standby
+   * takes over.
+   */
+  leaseMs?: number;
 }
 
 export interface AlertDispatcher {
@@ -128,6 +135,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
   const baseBackoffMs = options.baseBackoffMs ?? 2_000;
   const maxBackoffMs = options.maxBackoffMs ?? 15 * 60_000;
   const pollMs = options.pollMs ?? 2_000;
+  const leaseMs = options.leaseMs ?? 60_000;
   const limitsFor = (p: Platform): PlatformLimits =>
     options.limits?.[p] ?? (p === 'telegram' ? TELEGRAM_LIMITS : p === 'discord' ? DISCORD_LIMITS : UNLIMITED);
 
@@ -170,10 +178,12 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
         return;
       }
       case 'gone':
+        await store.release(head.id);
         await lifecycle.pauseChat(head.platform, head.chatId, result.reason);
         logger.info({ platform: head.platform, chatId: head.chatId, reason: result.reason }, 'alert subscription paused');
         return;
       case 'moved':
+        await store.release(head.id);
         await lifecycle.migrateChat(head.platform, head.chatId, result.toChatId);
         logger.info({ platform: head.platform, from: head.chatId, to: result.toChatId }, 'alert subscription moved');
         return;
@@ -205,6 +215,11 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
         earliest = Math.min(earliest, head.nextAttemptAtMs);
         continue;
       }
+      // Another dispatcher (a leader overlapping this one) holds the row: it is theirs until the lease ends.
+      if (head.claimedUntilMs !== null && head.claimedUntilMs > now) {
+        earliest = Math.min(earliest, head.claimedUntilMs);
+        continue;
+      }
       const chatWait = lane.limiter.chatWaitMs(head.chatId, now);
       if (chatWait > 0) {
         earliest = Math.min(earliest, now + chatWait);
@@ -226,6 +241,16 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
         if (stopped) return null;
         now = clock.now();
       }
+      if (!(await store.claim(head.id, now, leaseMs))) {
+        // Settled or claimed elsewhere since the heads were read: the next sweep sees the new state.
+        settled += 1;
+        continue;
+      }
+      if (stopped) {
+        await store.release(head.id);
+        return null;
+      }
+      now = clock.now();
       lane.limiter.record(head.chatId, now);
       const sink = lane.sink;
       const done = deliver(head, sink, payload)

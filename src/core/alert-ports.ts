@@ -1,6 +1,6 @@
 /**
- * The stores the alerts service needs, as the core sees them. `src/db/` implements them on SQLite; every
- * method returns a Promise so that a store over an asynchronous driver (PostgreSQL) fits the same ports.
+ * The stores the alerts service needs, as the core sees them. `src/db/` implements them on SQLite
+ * (`alert-*.ts`) and on PostgreSQL (`pg-alert-*.ts`); every method returns a Promise so both fit the same ports.
  * An evaluation is one call (`AlertEvaluationStore.evaluate`): one unit of work that the store runs in a
  * single transaction, asking the core's pure rules which levels cross and what the message says.
  */
@@ -112,18 +112,32 @@ export interface OutboxHead {
   payloadId: number;
   attempts: number;
   nextAttemptAtMs: number;
+  /** Until when a dispatcher (this one or another leader's) holds the row, or null. */
+  claimedUntilMs: number | null;
   platform: Platform;
   chatId: string;
   threadId: string | null;
   guildId: string | null;
 }
 
-/** The messages waiting for delivery, as the dispatcher reads and settles them. */
+/**
+ * The messages waiting for delivery, as the dispatcher reads, claims and settles them. A row is claimed
+ * (a lease until `nowMs + leaseMs`) just before it is handed to its platform; settling it ends the lease.
+ * Two dispatchers (two leaders overlapping for a moment) never both win the claim of one row, and a row
+ * whose dispatcher died mid-send can be claimed again once its lease has run out.
+ */
 export interface OutboxStore {
   /** The oldest undelivered row of each active subscription on `platform`, oldest first. */
   heads(platform: Platform, limit: number): Promise<OutboxHead[]>;
   /** The message a row carries, or null when it is gone. */
   payload(payloadId: number): Promise<Reply | null>;
+  /**
+   * Takes the lease of an undelivered row that nobody holds (no lease, or one that ended by `nowMs`).
+   * @returns false when the row is settled or another dispatcher holds it: then it must not be sent.
+   */
+  claim(id: number, nowMs: number, leaseMs: number): Promise<boolean>;
+  /** Ends a row's lease without settling it (its chat moved or went away): it may be claimed again at once. */
+  release(id: number): Promise<void>;
   markSent(id: number, nowMs: number): Promise<void>;
   markRetry(id: number, nextAttemptAtMs: number, reason: string): Promise<void>;
   markFailed(id: number, nowMs: number, reason: string): Promise<void>;

@@ -72,6 +72,29 @@ function sameRatio(a: number, b: number): boolean {
   return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
 }
 
+/**
+ * Which candidate levels cross at `ratio` (nextSide's exact arithmetic; the store's bound for down is a
+ * hair wide for rounding), in the order a message lists them: up in ascending, down in descending order
+ * (one refresh never crosses both ways). The `crossingsOf` of an evaluation round.
+ */
+export function crossingsAt(ratio: number, nowMs: number, hysteresis: number) {
+  return (candidates: readonly Level[]): LevelCrossing[] => {
+    const crossings: Array<LevelCrossing & { order: number }> = [];
+    for (const level of candidates) {
+      const change = nextSide(level.side, level.ratio, ratio, hysteresis);
+      if (change.crossed === null) continue;
+      const crossing: Crossing = { threshold: level.ratio, direction: change.crossed, atMs: nowMs, ratio };
+      crossings.push({ levelId: level.id, side: change.side, crossing, order: change.crossed === 'up' ? level.ratio : -level.ratio });
+    }
+    return crossings.sort((a, b) => a.order - b.order).map(({ order: _order, ...c }) => c);
+  };
+}
+
+/** The lowest ratio at which an `above` level may cross down: under it the store need not look. */
+export function downBoundOf(ratio: number, hysteresis: number): number {
+  return (ratio / (1 - hysteresis)) * (1 - 1e-9);
+}
+
 export function createAlerts(options: AlertsOptions): AlertsService {
   const { core, stores, logger, defaultThresholds, hysteresis } = options;
   const { subscriptions } = stores;
@@ -111,24 +134,6 @@ export function createAlerts(options: AlertsOptions): AlertsService {
 
   const dispatcher = createAlertDispatcher({ store: stores.outbox, clock, logger: logger.child({ part: 'dispatcher' }), lifecycle, limits: options.limits });
 
-  /**
-   * Which candidate levels cross at `ratio` (nextSide's exact arithmetic; the store's bound for down is a
-   * hair wide for rounding), in the order a message lists them: up in ascending, down in descending order
-   * (one refresh never crosses both ways).
-   */
-  function crossingsAt(ratio: number, nowMs: number) {
-    return (candidates: readonly Level[]): LevelCrossing[] => {
-      const crossings: Array<LevelCrossing & { order: number }> = [];
-      for (const level of candidates) {
-        const change = nextSide(level.side, level.ratio, ratio, hysteresis);
-        if (change.crossed === null) continue;
-        const crossing: Crossing = { threshold: level.ratio, direction: change.crossed, atMs: nowMs, ratio };
-        crossings.push({ levelId: level.id, side: change.side, crossing, order: change.crossed === 'up' ? level.ratio : -level.ratio });
-      }
-      return crossings.sort((a, b) => a.order - b.order).map(({ order: _order, ...c }) => c);
-    };
-  }
-
   async function evaluate(snapshot: Snapshot): Promise<EvaluationResult> {
     const reading = snapshot.market;
     const none = { crossings: 0, messages: 0, deferred: 0 };
@@ -143,8 +148,8 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     const result = await stores.evaluation.evaluate({
       ratio,
       nowMs,
-      downBound: (ratio / (1 - hysteresis)) * (1 - 1e-9),
-      crossingsOf: crossingsAt(ratio, nowMs),
+      downBound: downBoundOf(ratio, hysteresis),
+      crossingsOf: crossingsAt(ratio, nowMs, hysteresis),
       message: (crossings) => alertReply(crossings, market, fetchedAtMs, reading.source, hysteresis),
     });
     if (result.messages > 0) {

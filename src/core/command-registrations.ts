@@ -5,6 +5,6 @@
  */
 export interface CommandRegistrationStore {
   /** The hash registered in `scope`, or null when nothing was registered there yet. */
-  commandHash(scope: string): string | null;
-  saveCommandHash(scope: string, hash: string, registeredAtMs: number): void;
+  commandHash(scope: string): Promise<string | null>;
+  saveCommandHash(scope: string, hash: string, registeredAtMs: number): Promise<void>;
 }

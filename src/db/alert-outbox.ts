@@ -8,7 +8,7 @@ import type { OutboxHead, OutboxStore } from '../core/alert-ports.js';
 import type { Reply } from '../core/reply.js';
 import type { Database } from './open.js';
 import { alertOutbox, alertPayloads, alertSubscriptions } from './schema/index.js';
-import { prepare } from './statement.js';
+import { bare, prepare } from './statement.js';
 
 export function createOutboxStore(database: Database): OutboxStore {
   const { db, sqlite } = database;
@@ -19,12 +19,22 @@ export function createOutboxStore(database: Database): OutboxStore {
   const heads = prepare(
     sqlite,
     sql`SELECT ${o.id} AS id, ${o.subscriptionId} AS subscriptionId, ${o.kind} AS kind, ${o.payloadId} AS payloadId, ${o.attempts} AS attempts,
-          ${o.nextAttemptAtMs} AS nextAttemptAtMs, ${s.platform} AS platform, ${s.chatId} AS chatId, ${s.threadId} AS threadId, ${s.guildId} AS guildId
+          ${o.nextAttemptAtMs} AS nextAttemptAtMs, ${o.claimedUntilMs} AS claimedUntilMs, ${s.platform} AS platform, ${s.chatId} AS chatId, ${s.threadId} AS threadId, ${s.guildId} AS guildId
         FROM ${o} JOIN ${s} ON ${s.id} = ${o.subscriptionId}
         WHERE ${o.id} IN (SELECT min(${o.id}) FROM ${o} WHERE ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL GROUP BY ${o.subscriptionId})
           AND ${s.status} = 'active' AND ${s.platform} = ${sql.placeholder('platform')}
         ORDER BY ${o.id} LIMIT ${sql.placeholder('limit')}`,
   );
+  // SQLite has one writer at a time, so the guarded UPDATE is the whole claim: whoever writes first wins.
+  const claim = prepare(
+    sqlite,
+    sql`UPDATE ${o} SET ${bare(o.claimedUntilMs)} = ${sql.placeholder('until')}
+        WHERE ${o.id} = ${sql.placeholder('id')} AND ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL
+          AND (${o.claimedUntilMs} IS NULL OR ${o.claimedUntilMs} <= ${sql.placeholder('now')})`,
+  );
+  // A SQLite file serves one process: a lease found at start was left by a process that is gone (killed
+  // mid-send), so it ends here and that row goes out again at once, as it did before leases.
+  db.update(o).set({ claimedUntilMs: null }).where(and(isNotNull(o.claimedUntilMs), isNull(o.sentAtMs), isNull(o.failedAtMs))).run();
   const payload = prepare(sqlite, sql`SELECT ${alertPayloads.replyJson} FROM ${alertPayloads} WHERE ${alertPayloads.id} = ${sql.placeholder('id')}`);
 
   return {
@@ -33,17 +43,21 @@ export function createOutboxStore(database: Database): OutboxStore {
       const json = payload.value<string>({ id: payloadId });
       return json === undefined ? null : (JSON.parse(json) as Reply);
     },
+    claim: async (id, nowMs, leaseMs) => claim.run({ id, now: nowMs, until: nowMs + leaseMs }).changes === 1,
+    async release(id) {
+      db.update(o).set({ claimedUntilMs: null }).where(eq(o.id, id)).run();
+    },
     async markSent(id, nowMs) {
       db.update(o)
-        .set({ sentAtMs: nowMs, attempts: sql`${o.attempts} + 1`, lastError: null })
+        .set({ sentAtMs: nowMs, attempts: sql`${o.attempts} + 1`, lastError: null, claimedUntilMs: null })
         .where(and(eq(o.id, id), isNull(o.sentAtMs)))
         .run();
     },
     async markRetry(id, nextAttemptAtMs, reason) {
-      db.update(o).set({ attempts: sql`${o.attempts} + 1`, nextAttemptAtMs, lastError: reason }).where(eq(o.id, id)).run();
+      db.update(o).set({ attempts: sql`${o.attempts} + 1`, nextAttemptAtMs, lastError: reason, claimedUntilMs: null }).where(eq(o.id, id)).run();
     },
     async markFailed(id, nowMs, reason) {
-      db.update(o).set({ attempts: sql`${o.attempts} + 1`, failedAtMs: nowMs, lastError: reason }).where(eq(o.id, id)).run();
+      db.update(o).set({ attempts: sql`${o.attempts} + 1`, failedAtMs: nowMs, lastError: reason, claimedUntilMs: null }).where(eq(o.id, id)).run();
     },
     async prune(beforeMs) {
       db.transaction((tx) => {

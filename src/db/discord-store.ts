@@ -12,7 +12,7 @@ export type DiscordStore = CommandRegistrationStore;
 export function createDiscordStore(database: Database): DiscordStore {
   const { db } = database;
   return {
-    commandHash(scope) {
+    async commandHash(scope) {
       const row = db
         .select({ hash: discordCommandRegistrations.hash })
         .from(discordCommandRegistrations)
@@ -20,7 +20,7 @@ export function createDiscordStore(database: Database): DiscordStore {
         .get();
       return row?.hash ?? null;
     },
-    saveCommandHash(scope, hash, registeredAtMs) {
+    async saveCommandHash(scope, hash, registeredAtMs) {
       db.insert(discordCommandRegistrations)
         .values({ scope, hash, registeredAtMs })
         .onConflictDoUpdate({ target: discordCommandRegistrations.scope, set: { hash, registeredAtMs } })

@@ -233,3 +233,32 @@ describe('alert dispatcher', () => {
     await app.alerts.dispatcher.stop();
   });
 });
+
+describe('two dispatchers on one store (two leaders overlapping for a moment)', () => {
+  it('deliver every row exactly once between them: each row goes to whichever claimed it', async () => {
+    const clock = createTestClock();
+    const path = tempDbPath();
+    const a = createTestApp({ clock, databasePath: path });
+    const b = createTestApp({ clock, databasePath: path });
+    const chats = Array.from({ length: 30 }, (_, i) => tg(String(1000 + i)));
+    for (const chat of chats) await subscribeWith(a, chat, [1], 0);
+    await swing(a, 2);
+    const sinkA = createRecordingSink('telegram', clock);
+    const sinkB = createRecordingSink('telegram', clock);
+    a.alerts.registerSink(sinkA);
+    b.alerts.registerSink(sinkB);
+    await Promise.all([a.alerts.dispatcher.drain(), b.alerts.dispatcher.drain()]);
+
+    const sent = [...sinkA.attempts, ...sinkB.attempts];
+    expect(sent).toHaveLength(60);
+    expect(sinkA.attempts.length).toBeGreaterThan(0);
+    expect(sinkB.attempts.length).toBeGreaterThan(0);
+    for (const chat of chats) {
+      expect(sent.filter((s) => s.target.chatId === chat.chatId).map((s) => s.reply.title)).toEqual([
+        'OPG volume / market cap crossed above 1x',
+        'OPG volume / market cap fell below 1x',
+      ]);
+      expect(outboxOf(a, chat).every((r) => r.sentAtMs !== null)).toBe(true);
+    }
+  });
+});

@@ -107,7 +107,7 @@ export async function buildFullStore(): Promise<string> {
   inferences.recordRun('og-devnet', now, 'OpenGradient RPC: HTTP 502');
   inferences.saveNetworkActivity('og-devnet', { totalTransactions: 9_007_199_254, transactionsToday: 12_345, fetchedAtMs: now });
 
-  createDiscordStore(app.database).saveCommandHash('1234567890:guild:1100000000000000001', 'a'.repeat(64), now);
+  await createDiscordStore(app.database).saveCommandHash('1234567890:guild:1100000000000000001', 'a'.repeat(64), now);
   // Telegram webhook updates already taken (update ids beyond 2^31, as Telegram's grow).
   const updates = createTelegramUpdateStore(app.database);
   await updates.claim(2_147_483_648, now - MIN);

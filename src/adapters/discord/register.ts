@@ -27,9 +27,9 @@ export async function registerCommands(options: RegisterOptions): Promise<Regist
   const body = slashCommandBody(commands, guildId ? 'guild' : 'global');
   const hash = bodyHash(body);
   const scope = guildId ? `${applicationId}:guild:${guildId}` : `${applicationId}:global`;
-  if (!options.force && store.commandHash(scope) === hash) return { status: 'unchanged', scope, hash };
+  if (!options.force && (await store.commandHash(scope)) === hash) return { status: 'unchanged', scope, hash };
   const route = guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
   await rest.put(route, { body });
-  store.saveCommandHash(scope, hash, nowMs);
+  await store.saveCommandHash(scope, hash, nowMs);
   return { status: 'registered', scope, hash };
 }

@@ -90,6 +90,7 @@ export const alertOutbox = pgTable(
     sentAtMs: bigint('sent_at_ms', { mode: 'number' }),
     failedAtMs: bigint('failed_at_ms', { mode: 'number' }),
     lastError: text('last_error'),
+    claimedUntilMs: bigint('claimed_until_ms', { mode: 'number' }),
   },
   (t) => [
     index('alert_outbox_unsent').on(t.subscriptionId, t.id).where(sql`sent_at_ms is null and failed_at_ms is null`),

@@ -127,6 +127,12 @@ export const alertOutbox = sqliteTable(
     sentAtMs: integer('sent_at_ms'),
     failedAtMs: integer('failed_at_ms'),
     lastError: text('last_error'),
+    /**
+     * Until when a dispatcher holds the row (ms; null: nobody). A row is claimed just before it is handed
+     * to its platform and the lease ends when it is settled, so a second leader overlapping for a moment
+     * never sends it again; a dispatcher that died mid-send frees it when the lease runs out.
+     */
+    claimedUntilMs: integer('claimed_until_ms'),
   },
   (t) => [
     index('alert_outbox_unsent').on(t.subscriptionId, t.id).where(sql`sent_at_ms is null and failed_at_ms is null`),

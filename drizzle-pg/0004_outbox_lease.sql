@@ -1,0 +1,1 @@
+ALTER TABLE "alert_outbox" ADD COLUMN "claimed_until_ms" bigint;

@@ -1,0 +1,1 @@
+ALTER TABLE `alert_outbox` ADD `claimed_until_ms` integer;

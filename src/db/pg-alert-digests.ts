@@ -1,0 +1,49 @@
+/** Daily digests, in PostgreSQL: as `alert-digests.ts`, the chats' ids bound as one array. */
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import type { Crossing } from '../core/alert-rules.js';
+import type { DigestStore } from '../core/alert-ports.js';
+import { selectPgSubscriptions } from './pg-alert-subscriptions.js';
+import { alertOutbox, alertPayloads, alertSubscriptions } from './pg-schema/index.js';
+import { pgRows } from './pg-statement.js';
+import type { PgStoreDb } from './postgres.js';
+
+export function createPgDigestStore(db: PgStoreDb): DigestStore {
+  const o = alertOutbox;
+  const p = alertPayloads;
+  return {
+    async withDigest() {
+      return selectPgSubscriptions(db).where(and(isNotNull(alertSubscriptions.digestMinute), eq(alertSubscriptions.status, 'active')));
+    },
+    async alertedSince(subscriptionIds, sinceMs) {
+      const alerted = new Map<number, Crossing[]>();
+      const rows = await pgRows<{ subscriptionId: number; crossingsJson: string }>(
+        db,
+        sql`SELECT ${o.subscriptionId}::float8 AS "subscriptionId", ${p.crossingsJson} AS "crossingsJson"
+            FROM ${o} JOIN ${p} ON ${p.id} = ${o.payloadId}
+            WHERE ${o.createdAtMs} >= ${sinceMs} AND ${o.kind} = 'alert'
+              AND ${o.subscriptionId} = ANY(${`{${subscriptionIds.join(',')}}`}::bigint[])
+            ORDER BY ${o.id}`,
+      );
+      for (const row of rows) {
+        const list = alerted.get(row.subscriptionId) ?? [];
+        list.push(...(JSON.parse(row.crossingsJson) as Crossing[]));
+        alerted.set(row.subscriptionId, list);
+      }
+      return alerted;
+    },
+    async queue(digests, nowMs) {
+      await db.transaction(async (tx) => {
+        for (const digest of digests) {
+          const [payload] = await tx
+            .insert(p)
+            .values({ replyJson: JSON.stringify(digest.reply), crossingsJson: '[]', createdAtMs: nowMs })
+            .returning({ id: p.id });
+          await tx
+            .insert(o)
+            .values({ subscriptionId: digest.subscriptionId, kind: 'digest', payloadId: payload!.id, createdAtMs: nowMs, attempts: 0, nextAttemptAtMs: nowMs });
+          await tx.update(alertSubscriptions).set({ lastDigestAtMs: nowMs }).where(eq(alertSubscriptions.id, digest.subscriptionId));
+        }
+      });
+    },
+  };
+}

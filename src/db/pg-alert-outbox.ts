@@ -1,0 +1,72 @@
+/**
+ * The alert outbox, in PostgreSQL: as `alert-outbox.ts`, for dispatchers that may run in two processes at
+ * once (two leaders overlapping for a moment). A claim locks the row with `FOR UPDATE SKIP LOCKED`, so a
+ * concurrent claimer passes over it instead of waiting, and takes the lease only when nobody holds it; the
+ * lease, not the lock, is what keeps the other dispatcher away while the message is in flight.
+ */
+import { and, eq, isNotNull, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
+import type { OutboxHead, OutboxStore } from '../core/alert-ports.js';
+import type { Reply } from '../core/reply.js';
+import { alertOutbox, alertPayloads, alertSubscriptions } from './pg-schema/index.js';
+import { pgRows, pgRun } from './pg-statement.js';
+import type { PgStoreDb } from './postgres.js';
+
+export function createPgOutboxStore(db: PgStoreDb): OutboxStore {
+  const o = alertOutbox;
+  const s = alertSubscriptions;
+  return {
+    // The oldest undelivered row per subscription comes from the partial index of unsent rows.
+    async heads(platform, limit) {
+      const rows = await pgRows<OutboxHead>(
+        db,
+        sql`SELECT ${o.id}::float8 AS "id", ${o.subscriptionId}::float8 AS "subscriptionId", ${o.kind} AS "kind", ${o.payloadId}::float8 AS "payloadId",
+              ${o.attempts} AS "attempts", ${o.nextAttemptAtMs}::float8 AS "nextAttemptAtMs", ${o.claimedUntilMs}::float8 AS "claimedUntilMs",
+              ${s.platform} AS "platform", ${s.chatId} AS "chatId", ${s.threadId} AS "threadId", ${s.guildId} AS "guildId"
+            FROM ${o} JOIN ${s} ON ${s.id} = ${o.subscriptionId}
+            WHERE ${o.id} IN (SELECT min(${o.id}) FROM ${o} WHERE ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL GROUP BY ${o.subscriptionId})
+              AND ${s.status} = 'active' AND ${s.platform} = ${platform}
+            ORDER BY ${o.id} LIMIT ${limit}`,
+      );
+      return rows;
+    },
+    async payload(payloadId) {
+      const [row] = await db.select({ replyJson: alertPayloads.replyJson }).from(alertPayloads).where(eq(alertPayloads.id, payloadId));
+      return row === undefined ? null : (JSON.parse(row.replyJson) as Reply);
+    },
+    async claim(id, nowMs, leaseMs) {
+      const claimed = await pgRun(
+        db,
+        sql`UPDATE ${o} SET ${sql.identifier(o.claimedUntilMs.name)} = ${nowMs + leaseMs}
+            WHERE ${o.id} = (SELECT ${o.id} FROM ${o}
+                             WHERE ${o.id} = ${id} AND ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL
+                               AND (${o.claimedUntilMs} IS NULL OR ${o.claimedUntilMs} <= ${nowMs})
+                             FOR UPDATE SKIP LOCKED)
+              AND ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL AND (${o.claimedUntilMs} IS NULL OR ${o.claimedUntilMs} <= ${nowMs})`,
+      );
+      return claimed === 1;
+    },
+    async release(id) {
+      await db.update(o).set({ claimedUntilMs: null }).where(eq(o.id, id));
+    },
+    async markSent(id, nowMs) {
+      await db
+        .update(o)
+        .set({ sentAtMs: nowMs, attempts: sql`${o.attempts} + 1`, lastError: null, claimedUntilMs: null })
+        .where(and(eq(o.id, id), isNull(o.sentAtMs)));
+    },
+    async markRetry(id, nextAttemptAtMs, reason) {
+      await db.update(o).set({ attempts: sql`${o.attempts} + 1`, nextAttemptAtMs, lastError: reason, claimedUntilMs: null }).where(eq(o.id, id));
+    },
+    async markFailed(id, nowMs, reason) {
+      await db.update(o).set({ attempts: sql`${o.attempts} + 1`, failedAtMs: nowMs, lastError: reason, claimedUntilMs: null }).where(eq(o.id, id));
+    },
+    async prune(beforeMs) {
+      await db.transaction(async (tx) => {
+        await tx.delete(o).where(or(and(isNotNull(o.sentAtMs), lt(o.sentAtMs, beforeMs)), and(isNotNull(o.failedAtMs), lt(o.failedAtMs, beforeMs))));
+        await tx
+          .delete(alertPayloads)
+          .where(and(lt(alertPayloads.createdAtMs, beforeMs), notInArray(alertPayloads.id, tx.select({ id: o.payloadId }).from(o))));
+      });
+    },
+  };
+}

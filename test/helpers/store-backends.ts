@@ -1,0 +1,67 @@
+/**
+ * The backends a store contract test runs on: a real SQLite file, PGlite in this process, and the real
+ * PostgreSQL server when `TEST_DATABASE_URL` names one (skipped with the reason otherwise). Each gives a
+ * fresh migrated store, and `second()` opens another handle on the same store (another SQLite connection,
+ * another pool) for tests where two processes meet.
+ */
+import type { AlertStores } from '../../src/core/alert-ports.js';
+import type { ChartStore, MarketStore } from '../../src/core/market-ports.js';
+import type { CommandRegistrationStore } from '../../src/core/command-registrations.js';
+import { createChartStore } from '../../src/db/chart-store.js';
+import { createDiscordStore } from '../../src/db/discord-store.js';
+import { createPgDiscordStore } from '../../src/db/pg-discord-store.js';
+import { createMarketStore } from '../../src/db/market-store.js';
+import { createPgChartStore } from '../../src/db/pg-chart-store.js';
+import { createPgMarketStore } from '../../src/db/pg-market-store.js';
+import { createAlertStores } from '../../src/db/alert-stores.js';
+import { openDatabase } from '../../src/db/open.js';
+import { createPgAlertStores } from '../../src/db/pg-alert-stores.js';
+import { openPostgres } from '../../src/db/postgres.js';
+import { onTestFinished } from 'vitest';
+import { testPostgres } from './postgres.js';
+import { tempDbPath } from './temp-dir.js';
+
+export type StoreBackend = 'sqlite' | 'pglite' | 'server';
+export const STORE_BACKENDS: readonly StoreBackend[] = ['sqlite', 'pglite', 'server'];
+
+export interface BackendStores {
+  alerts: AlertStores;
+  market: MarketStore;
+  chart: ChartStore;
+  registrations: CommandRegistrationStore;
+  /** The same store through another connection: another SQLite handle on the file, another pool on the server. */
+  second(): Promise<AlertStores>;
+}
+
+export async function storesOn(backend: StoreBackend, skip: (condition: boolean, note?: string) => void): Promise<BackendStores> {
+  if (backend === 'sqlite') {
+    const path = tempDbPath();
+    const database = openDatabase(path);
+    onTestFinished(() => database.close());
+    return {
+      alerts: createAlertStores(database),
+      market: createMarketStore(database),
+      chart: createChartStore(database),
+      registrations: createDiscordStore(database),
+      second: async () => {
+        const other = openDatabase(path);
+        onTestFinished(() => other.close());
+        return createAlertStores(other);
+      },
+    };
+  }
+  const pg = await testPostgres(backend, skip);
+  return {
+    alerts: createPgAlertStores(pg.db),
+    market: createPgMarketStore(pg.db),
+    chart: createPgChartStore(pg.db),
+    registrations: createPgDiscordStore(pg.db),
+    second: async () => {
+      // PGlite is one connection in this process: a second handle is the same database.
+      if (!('url' in pg)) return createPgAlertStores(pg.db);
+      const other = await openPostgres(pg.url as string);
+      onTestFinished(() => other.close());
+      return createPgAlertStores(other.db);
+    },
+  };
+}
