@@ -8,7 +8,8 @@
 import type { Dispatcher } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
-import { requestJson, requestJsonItems, type JsonRequest } from '../http.js';
+import { requestJson, requestJsonBytes, requestJsonItems, type JsonRequest } from '../http.js';
+import { scanBlockAnswer } from './block-scanner.js';
 import { hexToBytes } from './events.js';
 
 export const OG_RPC = 'OpenGradient RPC';
@@ -230,7 +231,9 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
     const ids = blocks.map(() => nextId++);
     const calls = blocks.map((b, i) => ({ jsonrpc: '2.0', id: ids[i], method: 'eth_getBlockByNumber', params: [hex(b), true] }));
     const body = JSON.stringify(batching ? calls : calls[0]);
-    const answer = await requestJson(http, { source: OG_RPC, url: options.url, method: 'POST', headers: { 'content-type': 'application/json' }, body }, options.clock.now());
+    // Only each block's number and time and each transaction's hash and sender are built from the answer.
+    const request: JsonRequest = { source: OG_RPC, url: options.url, method: 'POST', headers: { 'content-type': 'application/json' }, body };
+    const answer = await requestJsonBytes(http, request, scanBlockAnswer, options.clock.now());
     if (batching && !Array.isArray(answer)) {
       batching = false;
       batchSize = 1;
