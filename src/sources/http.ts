@@ -104,28 +104,6 @@ export async function requestJson(http: HttpOptions, req: JsonRequest, nowMs = D
   }
 }
 
-/**
- * Like `requestJson`, with the body's bytes read by `parse` instead of `JSON.parse`: for large answers of
- * which only a few fields are used. `parse` throws `JsonStreamError` on a body that is not JSON, which
- * comes out as the same error `requestJson` gives; any other error it throws comes out as it is.
- */
-export async function requestJsonBytes<T>(http: HttpOptions, req: JsonRequest, parse: (body: Buffer) => T, nowMs = Date.now()): Promise<T> {
-  const sent = await send(http, req);
-  let body: Buffer;
-  try {
-    body = Buffer.from(await sent.res.body.arrayBuffer());
-  } catch (err) {
-    throw bodyCutOff(http, req, sent.signal, err);
-  }
-  const { statusCode } = sent.res;
-  if (statusCode < 200 || statusCode >= 300) throw statusError(req, sent.res, body.toString('utf8'), nowMs)!;
-  try {
-    return parse(body);
-  } catch (err) {
-    throw err instanceof JsonStreamError ? notJson(req, sent.res, err) : err;
-  }
-}
-
 /** What `requestJsonItems` resolves with once the whole body has arrived. */
 export interface JsonItemsAnswer {
   /** The answer, with the streamed array left empty (`[]`). */

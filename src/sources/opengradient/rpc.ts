@@ -8,8 +8,7 @@
 import type { Dispatcher } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
-import { requestJson, requestJsonBytes, requestJsonItems, type JsonRequest } from '../http.js';
-import { scanBlockAnswer } from './block-scanner.js';
+import { requestJson, requestJsonItems, type JsonRequest } from '../http.js';
 import { hexToBytes } from './events.js';
 
 export const OG_RPC = 'OpenGradient RPC';
@@ -231,9 +230,7 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
     const ids = blocks.map(() => nextId++);
     const calls = blocks.map((b, i) => ({ jsonrpc: '2.0', id: ids[i], method: 'eth_getBlockByNumber', params: [hex(b), true] }));
     const body = JSON.stringify(batching ? calls : calls[0]);
-    // Only each block's number and time and each transaction's hash and sender are built from the answer.
-    const request: JsonRequest = { source: OG_RPC, url: options.url, method: 'POST', headers: { 'content-type': 'application/json' }, body };
-    const answer = await requestJsonBytes(http, request, scanBlockAnswer, options.clock.now());
+    const answer = await requestJson(http, { source: OG_RPC, url: options.url, method: 'POST', headers: { 'content-type': 'application/json' }, body }, options.clock.now());
     if (batching && !Array.isArray(answer)) {
       batching = false;
       batchSize = 1;
