@@ -36,6 +36,11 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const upsertCaller = sqlite.prepare(
     'insert into callers (address, first_day_ms) values (?, ?) on conflict (address) do update set first_day_ms = min(first_day_ms, excluded.first_day_ms) returning id',
   );
+  // Callers first seen in a range, CALLER_DAY_ROWS at a time the same way (a backfill meets each once).
+  const upsertCallers = sqlite.prepare(
+    `insert into callers (address, first_day_ms) values ${Array(CALLER_DAY_ROWS).fill('(?, ?)').join(', ')}
+     on conflict (address) do update set first_day_ms = min(first_day_ms, excluded.first_day_ms) returning id, address`,
+  );
   // A range's caller-days go in CALLER_DAY_ROWS at a time, by one statement with as many rows: a statement
   // a row cost more in SQLite's statement machinery than the rows' b-tree work (a JSON parameter read by
   // json_each cost more still).
@@ -152,10 +157,20 @@ export function createParticipantStore(database: Database, network = 'opengradie
       if (waiting) waiting.push(row);
       else fresh.set(address, [row]);
     }
+    const newcomers = [...fresh.keys()];
+    let k = 0;
+    for (; k + CALLER_DAY_ROWS <= newcomers.length; k += CALLER_DAY_ROWS) {
+      const params: Array<string | number> = [];
+      for (const address of newcomers.slice(k, k + CALLER_DAY_ROWS)) params.push(address, Math.min(...fresh.get(address)!.map((r) => r[0]!)));
+      for (const { id, address } of upsertCallers.all(params) as Array<{ id: number; address: string }>) pendingIds.set(address, id);
+    }
+    for (const address of newcomers.slice(k)) {
+      const firstDayMs = Math.min(...fresh.get(address)!.map((r) => r[0]!));
+      pendingIds.set(address, (upsertCaller.get(address, firstDayMs) as { id: number }).id);
+    }
     for (const [address, waiting] of fresh) {
-      const firstDayMs = Math.min(...waiting.map((r) => r[0]!));
-      const id = (upsertCaller.get(address, firstDayMs) as { id: number }).id;
-      pendingIds.set(address, id);
+      const id = pendingIds.get(address);
+      if (id === undefined) throw new Error(`caller ${address} has no id after its upsert`);
       for (const row of waiting) row[1] = id;
     }
     rows.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);

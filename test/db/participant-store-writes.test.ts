@@ -15,7 +15,7 @@ const address = (i: number) => `0x${i.toString(16).padStart(40, '0')}`;
  */
 const chunk = fc.record({
   gapDays: fc.nat({ max: 3 }),
-  rows: fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 400 }), fc.integer({ min: 1, max: 9 })), { maxLength: 260 }),
+  rows: fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 150 }), fc.integer({ min: 1, max: 9 })), { maxLength: 260, size: 'max' }),
   fails: fc.boolean(),
 });
 
