@@ -24,6 +24,9 @@ import {
 export type { ParticipantChunk, ParticipantStore } from '../core/participants.js';
 import type { Database } from './open.js';
 
+/** Caller-days written by one statement. */
+const CALLER_DAY_ROWS = 50;
+
 /** Caller ids kept in memory (about 100 bytes each). */
 const ID_CACHE_SIZE = 200_000;
 
@@ -33,8 +36,18 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const upsertCaller = sqlite.prepare(
     'insert into callers (address, first_day_ms) values (?, ?) on conflict (address) do update set first_day_ms = min(first_day_ms, excluded.first_day_ms) returning id',
   );
-  const addCallerDay = sqlite.prepare(
-    'insert into caller_days (day_ms, caller_id, inferences) values (?, ?, ?) on conflict (day_ms, caller_id) do update set inferences = inferences + excluded.inferences',
+  // Callers first seen in a range, CALLER_DAY_ROWS at a time the same way (a backfill meets each once).
+  const upsertCallers = sqlite.prepare(
+    `insert into callers (address, first_day_ms) values ${Array(CALLER_DAY_ROWS).fill('(?, ?)').join(', ')}
+     on conflict (address) do update set first_day_ms = min(first_day_ms, excluded.first_day_ms) returning id, address`,
+  );
+  // A range's caller-days go in CALLER_DAY_ROWS at a time, by one statement with as many rows: a statement
+  // a row cost more in SQLite's statement machinery than the rows' b-tree work (a JSON parameter read by
+  // json_each cost more still).
+  const callerDaysTail = ' on conflict (day_ms, caller_id) do update set inferences = inferences + excluded.inferences';
+  const addCallerDay = sqlite.prepare(`insert into caller_days (day_ms, caller_id, inferences) values (?, ?, ?)${callerDaysTail}`);
+  const addCallerDays = sqlite.prepare(
+    `insert into caller_days (day_ms, caller_id, inferences) values ${Array(CALLER_DAY_ROWS).fill('(?, ?, ?)').join(', ')}${callerDaysTail}`,
   );
   const addTeeDay = sqlite.prepare(
     'insert into tee_days (day_ms, tee_id, settlements) values (?, ?, ?) on conflict (day_ms, tee_id) do update set settlements = settlements + excluded.settlements',
@@ -124,6 +137,57 @@ export function createParticipantStore(database: Database, network = 'opengradie
     return value;
   }
 
+  /**
+   * Adds a range's caller-days, upserting the callers not known yet (with their first day), in key order:
+   * each row then lands next to the one before in the table's b-tree.
+   */
+  function writeCallerDays(callerDays: ReadonlyMap<string, number>): void {
+    const rows: number[][] = [];
+    // Callers new to the store, with their earliest day in this range (whatever the order of its keys).
+    const fresh = new Map<string, number[][]>();
+    for (const [key, n] of callerDays) {
+      const bar = key.indexOf('|');
+      const dayMs = Number(key.slice(0, bar));
+      const address = key.slice(bar + 1);
+      const id = knownIds.get(address) ?? pendingIds.get(address);
+      const row = [dayMs, id ?? 0, n];
+      rows.push(row);
+      if (id !== undefined) continue;
+      const waiting = fresh.get(address);
+      if (waiting) waiting.push(row);
+      else fresh.set(address, [row]);
+    }
+    const newcomers = [...fresh.keys()];
+    let k = 0;
+    for (; k + CALLER_DAY_ROWS <= newcomers.length; k += CALLER_DAY_ROWS) {
+      const params: Array<string | number> = [];
+      for (const address of newcomers.slice(k, k + CALLER_DAY_ROWS)) params.push(address, Math.min(...fresh.get(address)!.map((r) => r[0]!)));
+      for (const { id, address } of upsertCallers.all(params) as Array<{ id: number; address: string }>) pendingIds.set(address, id);
+    }
+    for (const address of newcomers.slice(k)) {
+      const firstDayMs = Math.min(...fresh.get(address)!.map((r) => r[0]!));
+      pendingIds.set(address, (upsertCaller.get(address, firstDayMs) as { id: number }).id);
+    }
+    for (const [address, waiting] of fresh) {
+      const id = pendingIds.get(address);
+      if (id === undefined) throw new Error(`caller ${address} has no id after its upsert`);
+      for (const row of waiting) row[1] = id;
+    }
+    rows.sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+    const params = new Array<number>(3 * CALLER_DAY_ROWS);
+    let i = 0;
+    for (; i + CALLER_DAY_ROWS <= rows.length; i += CALLER_DAY_ROWS) {
+      for (let j = 0; j < CALLER_DAY_ROWS; j++) {
+        const row = rows[i + j]!;
+        params[3 * j] = row[0]!;
+        params[3 * j + 1] = row[1]!;
+        params[3 * j + 2] = row[2]!;
+      }
+      addCallerDays.run(params);
+    }
+    for (; i < rows.length; i++) addCallerDay.run(rows[i]![0], rows[i]![1], rows[i]![2]);
+  }
+
   function apply({ event, blockTimeMs }: { event: ParticipantEvent; blockTimeMs: number }): void {
     switch (event.type) {
       case 'tee-registered':
@@ -180,17 +244,7 @@ export function createParticipantStore(database: Database, network = 'opengradie
       version++;
       if (chunk.coverage) insertCoverage.run(chunk.network, chunk.coverage.fromBlock, chunk.coverage.fromBlockTimeMs);
       pendingIds.clear(); // ids of a write whose transaction did not commit were never stored
-      for (const [key, n] of chunk.callerDays) {
-        const bar = key.indexOf('|');
-        const dayMs = Number(key.slice(0, bar));
-        const address = key.slice(bar + 1);
-        let id = knownIds.get(address) ?? pendingIds.get(address);
-        if (id === undefined) {
-          id = (upsertCaller.get(address, dayMs) as { id: number }).id;
-          pendingIds.set(address, id);
-        }
-        addCallerDay.run(dayMs, id, n);
-      }
+      writeCallerDays(chunk.callerDays);
       for (const [key, n] of chunk.teeDays) {
         const bar = key.indexOf('|');
         addTeeDay.run(Number(key.slice(0, bar)), key.slice(bar + 1), n);
