@@ -16,7 +16,8 @@ module.exports = {
     {
       name: 'core-imports-only-core',
       severity: 'error',
-      comment: 'The core declares ports; db/, sources/, adapters and commands implement or use them, never the other way.',
+      comment:
+        'The core declares ports; db/, sources/, adapters and commands implement or use them, never the other way.',
       from: { path: '^src/core/' },
       to: { path: '^(src/(db|sources|adapters)/|src/[^/]+\\.ts$|commands/)' },
     },
@@ -37,14 +38,14 @@ module.exports = {
     {
       name: 'db-implements-core-only',
       severity: 'error',
-      comment: 'db/ implements the core\'s ports; it knows no source, adapter or command.',
+      comment: "db/ implements the core's ports; it knows no source, adapter or command.",
       from: { path: '^src/db/' },
       to: { path: '^(src/(sources|adapters)/|src/[^/]+\\.ts$|commands/)' },
     },
     {
       name: 'sources-implement-core-only',
       severity: 'error',
-      comment: 'sources/ implement the core\'s ports; they know no store, adapter or command.',
+      comment: "sources/ implement the core's ports; they know no store, adapter or command.",
       from: { path: '^src/sources/' },
       to: { path: '^(src/(db|adapters)/|src/[^/]+\\.ts$|commands/)' },
     },
@@ -67,6 +68,10 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.js'],
+    },
   },
 };

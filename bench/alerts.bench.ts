@@ -5,7 +5,8 @@
  * deferred by the cooldown, and the steady state after (the last alerts delivered, pending crossings due,
  * several thresholds at once), on a test clock so cooldowns pass at once; the same steps on PostgreSQL
  * (`BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else 127.0.0.1:5432/test; target for the worst case,
- * 0.5x → 13.2x, a median under 1 s; skipped, saying so, without a server); (2) a fan-out of Telegram alerts through the dispatcher against a loopback Bot
+ * 0.5x → 13.2x, a median under 1 s; skipped, saying so, without a server); (2) a fan-out of Telegram alerts through the
+ * dispatcher against a loopback Bot
  * API that enforces 25/s overall, 1/s per chat and 20/min per group and answers 429 past them (target ≥ 90%
  * of 25/s, no 429). The fan-out runs on the real clock: 10,000 alerts take ~7 min, so the default is 2,000;
  * `BENCH_FANOUT_ALERTS=10000 npx tsx bench/run.ts alerts` runs the full one, `BENCH_FANOUT_ALERTS=0` skips it.
@@ -38,7 +39,9 @@ const SUBSCRIPTIONS = 100_000;
 const HYSTERESIS = 0.1;
 
 function snapshot(ratio: number, nowMs: number): Snapshot {
-  return { market: { source: 'CoinGecko', data: marketWithRatio(ratio), fetchedAtMs: nowMs, error: null, failedAtMs: null } };
+  return {
+    market: { source: 'CoinGecko', data: marketWithRatio(ratio), fetchedAtMs: nowMs, error: null, failedAtMs: null },
+  };
 }
 
 function freshApp(dir: string, name: string, clock: Clock = systemClock) {
@@ -60,7 +63,11 @@ async function evaluation(log: BenchLog, dir: string): Promise<void> {
   const rounds = Math.max(1, Number(process.env.BENCH_EVAL_ROUNDS ?? 7));
   const results: StepResult[][] = [];
   for (let round = 0; round < rounds; round++) results.push(await evaluationRound(dir, `evaluation-${round}`));
-  report(log, `SQLite: ${SUBSCRIPTIONS.toLocaleString('en-US')} subscriptions × 3 thresholds (1x, 5x, 10x), cooldown 60 min; ${rounds} rounds, min / median / max`, results);
+  report(
+    log,
+    `SQLite: ${SUBSCRIPTIONS.toLocaleString('en-US')} subscriptions × 3 thresholds (1x, 5x, 10x), cooldown 60 min; ${rounds} rounds, min / median / max`,
+    results,
+  );
 }
 
 function report(log: BenchLog, title: string, results: StepResult[][]): void {
@@ -88,7 +95,8 @@ const STEPS: ReadonlyArray<{ label: string; ratio: number; advanceMinutes?: numb
 ];
 
 /** The PostgreSQL server the bench uses: `BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else this machine's. */
-const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const PG_URL =
+  process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /**
  * The same rounds on the real PostgreSQL server, through the PostgreSQL alert stores (one fresh database
@@ -120,7 +128,11 @@ async function postgresEvaluation(log: BenchLog): Promise<void> {
   } finally {
     await admin.end();
   }
-  report(log, `PostgreSQL (${describePostgresUrl(PG_URL)}): the same steps; ${rounds} rounds, min / median / max`, results);
+  report(
+    log,
+    `PostgreSQL (${describePostgresUrl(PG_URL)}): the same steps; ${rounds} rounds, min / median / max`,
+    results,
+  );
 }
 
 async function postgresRound(url: string): Promise<StepResult[]> {
@@ -128,15 +140,20 @@ async function postgresRound(url: string): Promise<StepResult[]> {
   try {
     const { pool } = store;
     const startMs = Date.now();
-    // What `alerts subscribe` writes: the subscription, its cooldown row, its thresholds in the unseen level of their ratio.
+    // What `alerts subscribe` writes: the subscription, its cooldown row, its thresholds in the unseen level of their
+    // ratio.
     await pool.query(`INSERT INTO alert_levels (ratio, side) VALUES (1, NULL), (5, NULL), (10, NULL)`);
     await pool.query(
       `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status)
        SELECT 'telegram', '-100' || i, 'bench', $1, 'active' FROM generate_series(0, $2 - 1) AS i`,
       [startMs, SUBSCRIPTIONS],
     );
-    await pool.query(`INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes) SELECT id, 60 FROM alert_subscriptions`);
-    await pool.query(`INSERT INTO alert_thresholds (subscription_id, ratio, level_id) SELECT s.id, l.ratio, l.id FROM alert_subscriptions s CROSS JOIN alert_levels l`);
+    await pool.query(
+      `INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes) SELECT id, 60 FROM alert_subscriptions`,
+    );
+    await pool.query(
+      `INSERT INTO alert_thresholds (subscription_id, ratio, level_id) SELECT s.id, l.ratio, l.id FROM alert_subscriptions s CROSS JOIN alert_levels l`,
+    );
     await pool.query('VACUUM ANALYZE');
     const evaluation = createPgAlertStores(store.db).evaluation;
     let nowMs = startMs;
@@ -154,7 +171,11 @@ async function postgresRound(url: string): Promise<StepResult[]> {
         message: (crossings) => alertReply(crossings, market, fetchedAtMs, 'CoinGecko', HYSTERESIS),
       });
       const ms = performance.now() - started;
-      steps.push({ label: step.label, ms, counts: `${r.crossings} crossings, ${r.messages} messages, ${r.deferred} deferred` });
+      steps.push({
+        label: step.label,
+        ms,
+        counts: `${r.crossings} crossings, ${r.messages} messages, ${r.deferred} deferred`,
+      });
       // Between steps (not timed): the dispatcher delivered everything queued so far.
       await pool.query(`UPDATE alert_outbox SET sent_at_ms = $1, attempts = 1 WHERE sent_at_ms IS NULL`, [nowMs]);
       nowMs += 60_000;
@@ -173,9 +194,12 @@ async function evaluationRound(dir: string, name: string): Promise<StepResult[]>
   const insertSub = db.prepare(
     `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES ('telegram', ?, 'bench', ?, 'active')`,
   );
-  // What `alerts subscribe` writes: the subscription, its cooldown row, its thresholds in the unseen level of their ratio.
+  // What `alerts subscribe` writes: the subscription, its cooldown row, its thresholds in the unseen level of their
+  // ratio.
   const insertLevel = db.prepare(`INSERT INTO alert_levels (ratio, side) VALUES (?, NULL)`);
-  const insertThreshold = db.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio, level_id) VALUES (?, ?, ?)`);
+  const insertThreshold = db.prepare(
+    `INSERT INTO alert_thresholds (subscription_id, ratio, level_id) VALUES (?, ?, ?)`,
+  );
   const insertCooldown = db.prepare(`INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes) VALUES (?, 60)`);
   db.transaction(() => {
     const levels = [1, 5, 10].map((t) => [t, Number(insertLevel.run(t).lastInsertRowid)] as const);
@@ -217,28 +241,45 @@ async function fanOut(log: BenchLog, dir: string): Promise<void> {
     `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES ('telegram', ?, 'bench', ?, 'active')`,
   );
   const payload = Number(
-    db
-      .prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, '[]', ?)`)
-      .run(JSON.stringify({ kind: 'info', title: 'OPG volume / market cap crossed above 5x', lines: [], fields: [], notices: [], buttons: [], ephemeral: false }), Date.now())
-      .lastInsertRowid,
+    db.prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, '[]', ?)`).run(
+      JSON.stringify({
+        kind: 'info',
+        title: 'OPG volume / market cap crossed above 5x',
+        lines: [],
+        fields: [],
+        notices: [],
+        buttons: [],
+        ephemeral: false,
+      }),
+      Date.now(),
+    ).lastInsertRowid,
   );
-  const enqueue = db.prepare(`INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, ?, 0)`);
+  const enqueue = db.prepare(
+    `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, ?, 0)`,
+  );
   db.transaction(() => {
     // Half groups (negative ids, 20/min each), half private chats; one refresh's worth of alerts at a time.
-    const ids = Array.from({ length: chats }, (_, i) => Number(insertSub.run(i % 2 === 0 ? `-100${i}` : `${10_000 + i}`, Date.now()).lastInsertRowid));
+    const ids = Array.from({ length: chats }, (_, i) =>
+      Number(insertSub.run(i % 2 === 0 ? `-100${i}` : `${10_000 + i}`, Date.now()).lastInsertRowid),
+    );
     for (let n = 0; n < alerts; n++) enqueue.run(ids[n % chats]!, payload, Date.now());
   })();
   const sink = createTelegramSink({ apiRoot: bot.url, token: bot.token, logger: silentLogger });
   app.alerts.registerSink(sink);
-  log(`fan-out: ${alerts.toLocaleString('en-US')} alerts over ${chats.toLocaleString('en-US')} chats (half groups), Bot API limits 25/s, 1/s per chat, 20/min per group`);
+  log(
+    `fan-out: ${alerts.toLocaleString('en-US')} alerts over ${chats.toLocaleString('en-US')} chats (half groups), Bot API limits 25/s, 1/s per chat, 20/min per group`,
+  );
   const started = performance.now();
   await app.alerts.dispatcher.drain();
   const tookS = (performance.now() - started) / 1000;
   const sent = bot.sent.length;
   const spanS = sent > 1 ? (bot.sent[sent - 1]!.atMs - bot.sent[0]!.atMs) / 1000 : tookS;
   const rate = (sent - 1) / spanS;
-  log(`delivered ${sent} in ${tookS.toFixed(1)} s: ${rate.toFixed(2)} msg/s = ${((rate / 25) * 100).toFixed(1)}% of 25/s; 429 answers: ${bot.tooMany()}`);
-  const unsent = (db.prepare(`SELECT count(*) AS n FROM alert_outbox WHERE sent_at_ms IS NULL`).get() as { n: number }).n;
+  log(
+    `delivered ${sent} in ${tookS.toFixed(1)} s: ${rate.toFixed(2)} msg/s = ${((rate / 25) * 100).toFixed(1)}% of 25/s; 429 answers: ${bot.tooMany()}`,
+  );
+  const unsent = (db.prepare(`SELECT count(*) AS n FROM alert_outbox WHERE sent_at_ms IS NULL`).get() as { n: number })
+    .n;
   log(`rows left unsent: ${unsent}`);
   await bot.close();
   app.close();

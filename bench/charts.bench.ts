@@ -47,7 +47,9 @@ export default async function bench(log: BenchLog): Promise<void> {
     times.sort((a, b) => a - b);
     const median = times[Math.floor(runs / 2)]!;
     const worst = times[runs - 1]!;
-    log(`render ${c.name}: ${points.length} points, median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (target < 100 ms), PNG ${(size / 1024).toFixed(1)} KB (target < 200 KB)`);
+    log(
+      `render ${c.name}: ${points.length} points, median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (target < 100 ms), PNG ${(size / 1024).toFixed(1)} KB (target < 200 KB)`,
+    );
   }
   await fromStore(log);
 }
@@ -63,7 +65,11 @@ export async function fromStore(log: BenchLog): Promise<void> {
   const { createMarketStore } = await import('../src/db/market-store.js');
   const dir = mkdtempSync(join(tmpdir(), 'opg-bench-'));
   const clock = { now: () => END, sleep: async () => {} };
-  const app = createApp({ config: loadConfig({ DATABASE_PATH: join(dir, 'bench.sqlite'), COINGECKO_API_URL: 'http://127.0.0.1:9' }), logger: silentLogger, clock });
+  const app = createApp({
+    config: loadConfig({ DATABASE_PATH: join(dir, 'bench.sqlite'), COINGECKO_API_URL: 'http://127.0.0.1:9' }),
+    logger: silentLogger,
+    clock,
+  });
   try {
     const store = createMarketStore(app.database);
     const step = 5 * 60_000;
@@ -74,9 +80,21 @@ export async function fromStore(log: BenchLog): Promise<void> {
           source: 'CoinGecko',
           fetchedAtMs: t,
           data: {
-            coinId: 'opengradient', symbol: 'OPG', name: 'OpenGradient', priceUsd: 0.04 + 0.004 * Math.sin(t / 7e7), priceChange24hPct: 1,
-            marketCapUsd: 41e6 + 3e6 * Math.sin(t / 9e7), marketCapRank: 800, fdvUsd: 4e8, volume24hUsd: 1.5e8 + 9e7 * Math.sin(t / 3e7),
-            high24hUsd: null, low24hUsd: null, circulatingSupply: 1.37e8, totalSupply: 1e9, maxSupply: 1e9, sourceUpdatedAtMs: null,
+            coinId: 'opengradient',
+            symbol: 'OPG',
+            name: 'OpenGradient',
+            priceUsd: 0.04 + 0.004 * Math.sin(t / 7e7),
+            priceChange24hPct: 1,
+            marketCapUsd: 41e6 + 3e6 * Math.sin(t / 9e7),
+            marketCapRank: 800,
+            fdvUsd: 4e8,
+            volume24hUsd: 1.5e8 + 9e7 * Math.sin(t / 3e7),
+            high24hUsd: null,
+            low24hUsd: null,
+            circulatingSupply: 1.37e8,
+            totalSupply: 1e9,
+            maxSupply: 1e9,
+            sourceUpdatedAtMs: null,
           },
         });
       }
@@ -91,7 +109,9 @@ export async function fromStore(log: BenchLog): Promise<void> {
     t0 = performance.now();
     const again = await charts.marketChart('ratio', '90d', [1, 5, 10]);
     const cachedMs = performance.now() - t0;
-    log(`from SQLite, 25,921 five-minute readings, 90d ratio: coverage check ${ensureMs.toFixed(1)} ms (${fill.status}), first chart ${firstMs.toFixed(1)} ms (${first?.points.length} hourly points, ${((first?.png.length ?? 0) / 1024).toFixed(1)} KB), cached ${cachedMs.toFixed(1)} ms (hit: ${again?.cached})`);
+    log(
+      `from SQLite, 25,921 five-minute readings, 90d ratio: coverage check ${ensureMs.toFixed(1)} ms (${fill.status}), first chart ${firstMs.toFixed(1)} ms (${first?.points.length} hourly points, ${((first?.png.length ?? 0) / 1024).toFixed(1)} KB), cached ${cachedMs.toFixed(1)} ms (hit: ${again?.cached})`,
+    );
   } finally {
     app.close();
     rmSync(dir, { recursive: true, force: true });

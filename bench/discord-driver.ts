@@ -6,7 +6,10 @@
 import { performance } from 'node:perf_hooks';
 import { startDiscordStandIn } from '../test/helpers/discord-server.js';
 
-const port = { postMessage: (m: unknown) => process.send!(m), once: (e: 'message', f: (m: unknown) => void) => process.once(e, f) };
+const port = {
+  postMessage: (m: unknown) => process.send!(m),
+  once: (e: 'message', f: (m: unknown) => void) => process.once(e, f),
+};
 const discord = await startDiscordStandIn();
 // Answers past Discord's 3 s are a figure here, reported below, not a crash of the benchmark.
 discord.allowRefusals();
@@ -69,15 +72,21 @@ await discord.waitForSession();
 
 await drive(1_000, 16); // warm-up: JIT, caches, keep-alive connections
 const single = await drive(1_000, 1);
-port.postMessage({ line: `one at a time: ${figures(single.latencies)} from dispatch to callback (${single.latencies.length} interactions)` });
+port.postMessage({
+  line: `one at a time: ${figures(single.latencies)} from dispatch to callback (${single.latencies.length} interactions)`,
+});
 for (const rate of [500, 1_000]) {
   const paced = await pace(rate * 4, rate);
   port.postMessage({ line: `offered ${rate}/s for 4 s: ${figures(paced.latencies)} from dispatch to callback` });
 }
 const saturated = await drive(10_000, 64);
-port.postMessage({ line: `saturated (64 in flight): ${Math.round((saturated.latencies.length / saturated.elapsedMs) * 1000)} interactions/s answered` });
+port.postMessage({
+  line: `saturated (64 in flight): ${Math.round((saturated.latencies.length / saturated.elapsedMs) * 1000)} interactions/s answered`,
+});
 const late = discord.refusals.filter((r) => r.problems.some((p) => p.includes('after its dispatch'))).length;
-port.postMessage({ line: `answers Discord would refuse as later than 3 s after the dispatch: ${late}; other refusals: ${discord.refusals.length - late}` });
+port.postMessage({
+  line: `answers Discord would refuse as later than 3 s after the dispatch: ${late}; other refusals: ${discord.refusals.length - late}`,
+});
 await discord.close();
 port.postMessage({ done: true });
 process.disconnect();

@@ -22,16 +22,30 @@ import { sendJson, startLoopbackServer } from '../test/helpers/http-server.js';
 import type { BenchLog } from './run.js';
 
 const market = {
-  id: 'opengradient', symbol: 'opg', name: 'OpenGradient', current_price: 0.04123, market_cap: 41_700_000, market_cap_rank: 812,
-  fully_diluted_valuation: 412_300_000, total_volume: 196_000_000, high_24h: 0.0451, low_24h: 0.0388, price_change_24h: 0.00136,
-  price_change_percentage_24h: 3.41, circulating_supply: 137_000_000, total_supply: 1_000_000_000, max_supply: 1_000_000_000,
+  id: 'opengradient',
+  symbol: 'opg',
+  name: 'OpenGradient',
+  current_price: 0.04123,
+  market_cap: 41_700_000,
+  market_cap_rank: 812,
+  fully_diluted_valuation: 412_300_000,
+  total_volume: 196_000_000,
+  high_24h: 0.0451,
+  low_24h: 0.0388,
+  price_change_24h: 0.00136,
+  price_change_percentage_24h: 3.41,
+  circulating_supply: 137_000_000,
+  total_supply: 1_000_000_000,
+  max_supply: 1_000_000_000,
   last_updated: new Date().toISOString(),
 };
 
 export default async function bench(log: BenchLog): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'opg-bench-discord-'));
   const coingecko = await startLoopbackServer((_req, res) => sendJson(res, 200, [market]));
-  const driver = fork(fileURLToPath(new URL('./discord-driver.ts', import.meta.url)), [], { execArgv: ['--import', 'tsx'] });
+  const driver = fork(fileURLToPath(new URL('./discord-driver.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+  });
   const messages: Array<{ apiUrl?: string; line?: string; done?: boolean }> = [];
   let wake: (() => void) | null = null;
   driver.on('message', (m: (typeof messages)[number]) => {

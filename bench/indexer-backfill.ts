@@ -81,7 +81,11 @@ async function backfill(url: string, events: number): Promise<BackfillFigures> {
     fromBlock: 0,
     confirmations: 12,
     contracts: DEFAULT_CONTRACTS,
-    participants: { store: createParticipantStore(database), teeRegistries: DEFAULT_TEE_REGISTRIES, taskScheduler: DEFAULT_TASK_SCHEDULER },
+    participants: {
+      store: createParticipantStore(database),
+      teeRegistries: DEFAULT_TEE_REGISTRIES,
+      taskScheduler: DEFAULT_TASK_SCHEDULER,
+    },
     afterChunk: (c) => {
       const { rss } = sample();
       if (quarters.length < Math.floor((4 * (c.toBlock + 1)) / blocks)) quarters.push(rss);

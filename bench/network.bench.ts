@@ -133,7 +133,8 @@ export default async function bench(log: BenchLog): Promise<void> {
     log(
       `caller figures computed with nothing cached (the indexer's warm-up after a pass that wrote): ${summary(cold)}`,
     );
-    (app.services.participants as ReturnType<typeof createParticipantStore>).warm(clock.now()); // as the indexer does after a pass
+    // As the indexer does after a pass.
+    (app.services.participants as ReturnType<typeof createParticipantStore>).warm(clock.now());
     const r = await app.runText('network', chat, actor);
     log(`reply: ${r.fields.find((f) => f.label === 'Callers, last 7 days')?.value}`);
     log(`/opg network: ${summary(await time(() => app.runText('network', chat, actor), 50))} (target < 50 ms)`);

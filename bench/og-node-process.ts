@@ -45,7 +45,10 @@ if (events > 0) {
       head: blocks - 1 + 12,
       logsInBlock: (b) => (b < blocks ? MIX : []),
       blockTimeSec: (b) => 1_770_000_000 + 2 * b,
-      senderOf: (b, i) => (PRECOMPILE_RANK[i]! < 0 ? RELAYER : `0x${((b * 7 + PRECOMPILE_RANK[i]!) % CALLERS).toString(16).padStart(40, '0')}`),
+      senderOf: (b, i) =>
+        PRECOMPILE_RANK[i]! < 0
+          ? RELAYER
+          : `0x${((b * 7 + PRECOMPILE_RANK[i]!) % CALLERS).toString(16).padStart(40, '0')}`,
     },
     { maxRangeBlocks: 5_000, maxResults: 10_000, txInputBytes: 260 },
   );

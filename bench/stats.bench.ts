@@ -14,7 +14,11 @@ const actor: Actor = { id: 'bench', name: 'bench', isModerator: async () => fals
 export default async function bench(log: BenchLog): Promise<void> {
   const cg = await startBenchCoinGecko();
   const clock = benchClock();
-  const app = createApp({ config: loadConfig({ COINGECKO_API_URL: cg.url, DATABASE_PATH: benchDbPath() }), logger: silentLogger, clock });
+  const app = createApp({
+    config: loadConfig({ COINGECKO_API_URL: cg.url, DATABASE_PATH: benchDbPath() }),
+    logger: silentLogger,
+    clock,
+  });
   try {
     await app.core.refresh();
     for (const command of ['stats', 'volume', 'supply', 'help']) {
@@ -26,7 +30,9 @@ export default async function bench(log: BenchLog): Promise<void> {
         await app.runText(`/opg ${command}`, chat, actor);
         samples.push(Number(process.hrtime.bigint() - t) / 1e6);
       }
-      log(`warm ${command}: p50 ${percentile(samples, 50).toFixed(3)} ms, p99 ${percentile(samples, 99).toFixed(3)} ms (5,000 runs)`);
+      log(
+        `warm ${command}: p50 ${percentile(samples, 50).toFixed(3)} ms, p99 ${percentile(samples, 99).toFixed(3)} ms (5,000 runs)`,
+      );
     }
 
     // 10,000 commands from 1,000 chats spread over 50 minutes of clock time, with a refresh every 5 minutes.
@@ -37,13 +43,17 @@ export default async function bench(log: BenchLog): Promise<void> {
       const refresh = minute % 5 === 0 ? app.core.refresh() : null;
       if (refresh) refreshes += 1;
       await Promise.all(
-        Array.from({ length: 200 }, (_, i) => app.runText('stats', { platform: 'telegram', chatId: String(-1000 - ((minute * 200 + i) % 1000)) }, actor)),
+        Array.from({ length: 200 }, (_, i) =>
+          app.runText('stats', { platform: 'telegram', chatId: String(-1000 - ((minute * 200 + i) % 1000)) }, actor),
+        ),
       );
       await refresh;
       clock.advance(60_000);
     }
     await app.core.refresh().then(() => (refreshes += 1));
-    log(`10,000 commands from 1,000 chats with ${refreshes} refreshes: ${cg.calls() - before} CoinGecko calls (goal: ${refreshes})`);
+    log(
+      `10,000 commands from 1,000 chats with ${refreshes} refreshes: ${cg.calls() - before} CoinGecko calls (goal: ${refreshes})`,
+    );
   } finally {
     app.close();
     await cg.close();

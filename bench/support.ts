@@ -24,9 +24,21 @@ export async function startBenchCoinGecko(): Promise<{ url: string; calls(): num
   let calls = 0;
   const body = JSON.stringify([
     {
-      id: 'opengradient', symbol: 'opg', name: 'OpenGradient', current_price: 0.04123, market_cap: 41_700_000, market_cap_rank: 812,
-      fully_diluted_valuation: 412_300_000, total_volume: 196_000_000, high_24h: 0.0451, low_24h: 0.0388, price_change_percentage_24h: 3.41,
-      circulating_supply: 137_000_000, total_supply: 1_000_000_000, max_supply: 1_000_000_000, last_updated: new Date().toISOString(),
+      id: 'opengradient',
+      symbol: 'opg',
+      name: 'OpenGradient',
+      current_price: 0.04123,
+      market_cap: 41_700_000,
+      market_cap_rank: 812,
+      fully_diluted_valuation: 412_300_000,
+      total_volume: 196_000_000,
+      high_24h: 0.0451,
+      low_24h: 0.0388,
+      price_change_percentage_24h: 3.41,
+      circulating_supply: 137_000_000,
+      total_supply: 1_000_000_000,
+      max_supply: 1_000_000_000,
+      last_updated: new Date().toISOString(),
     },
   ]);
   const server = createServer((_req, res) => {
@@ -38,6 +50,10 @@ export async function startBenchCoinGecko(): Promise<{ url: string; calls(): num
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     calls: () => calls,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

@@ -24,9 +24,21 @@ const CHATS = 200;
 const LATENCY_SAMPLES = 2_000;
 
 const market = {
-  id: 'opengradient', symbol: 'opg', name: 'OpenGradient', current_price: 0.04123, market_cap: 41_700_000, market_cap_rank: 812,
-  fully_diluted_valuation: 412_300_000, total_volume: 196_000_000, high_24h: 0.0451, low_24h: 0.0388, price_change_percentage_24h: 3.41,
-  circulating_supply: 137_044_700, total_supply: 1_000_000_000, max_supply: 1_000_000_000, last_updated: new Date().toISOString(),
+  id: 'opengradient',
+  symbol: 'opg',
+  name: 'OpenGradient',
+  current_price: 0.04123,
+  market_cap: 41_700_000,
+  market_cap_rank: 812,
+  fully_diluted_valuation: 412_300_000,
+  total_volume: 196_000_000,
+  high_24h: 0.0451,
+  low_24h: 0.0388,
+  price_change_percentage_24h: 3.41,
+  circulating_supply: 137_044_700,
+  total_supply: 1_000_000_000,
+  max_supply: 1_000_000_000,
+  last_updated: new Date().toISOString(),
 };
 
 const chat = (i: number): TgChat => ({ id: -1_001_000_000_000 - i, type: 'supergroup', title: `bench ${i}` });
@@ -60,7 +72,14 @@ async function runBareClient(tg: TelegramServer, stopped: () => boolean): Promis
     new Promise<{ result: Array<{ update_id: number; message: { chat: { id: number } } }> }>((resolve, reject) => {
       const payload = JSON.stringify(body);
       const req = request(
-        { host: '127.0.0.1', port, method: 'POST', path: `/bot${tg.token}/${method}`, agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: `/bot${tg.token}/${method}`,
+          agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -88,12 +107,24 @@ async function runBareClient(tg: TelegramServer, stopped: () => boolean): Promis
 
 export default async function bench(log: BenchLog): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'opg-bench-tg-'));
-  const cg = await startLoopbackServer((req, res) => (req.url.includes('/coins/markets') ? sendJson(res, 200, [market]) : sendJson(res, 404, {})));
+  const cg = await startLoopbackServer((req, res) =>
+    req.url.includes('/coins/markets') ? sendJson(res, 200, [market]) : sendJson(res, 404, {}),
+  );
   const tg = await startTelegramServer();
-  const app = createApp({ config: loadConfig({ DATABASE_PATH: join(dir, 'bench.sqlite'), COINGECKO_API_URL: cg.url }), logger: silentLogger, clock: systemClock });
+  const app = createApp({
+    config: loadConfig({ DATABASE_PATH: join(dir, 'bench.sqlite'), COINGECKO_API_URL: cg.url }),
+    logger: silentLogger,
+    clock: systemClock,
+  });
   await app.core.refresh();
   const adapter = createTelegramAdapter({
-    core: app.core, services: app.services, commands: app.commands, token: tg.token, apiRoot: tg.url, logger: silentLogger, clock: systemClock,
+    core: app.core,
+    services: app.services,
+    commands: app.commands,
+    token: tg.token,
+    apiRoot: tg.url,
+    logger: silentLogger,
+    clock: systemClock,
   });
   try {
     // The floor first, on a quiet process.
@@ -122,10 +153,18 @@ export default async function bench(log: BenchLog): Promise<void> {
     const elapsedMs = performance.now() - startMs;
 
     const f = (ms: number) => `${ms.toFixed(2)} ms`;
-    log(`throughput: ${THROUGHPUT_UPDATES} /opg stats updates across ${CHATS} chats in ${elapsedMs.toFixed(0)} ms = ${Math.round((THROUGHPUT_UPDATES / elapsedMs) * 1000)} updates/s (target 1,000)`);
-    log(`loopback floor (bare node:http client), update queued → sendMessage arrives: p50 ${f(percentile(floor, 50))}, p99 ${f(percentile(floor, 99))}`);
-    log(`opg-bot (grammY + runner + parse + run + render), same path: p50 ${f(percentile(bot, 50))}, p99 ${f(percentile(bot, 99))}`);
-    log(`added by the bot: p50 ${f(percentile(bot, 50) - percentile(floor, 50))}, p99 ${f(percentile(bot, 99) - percentile(floor, 99))} (target < 5 ms at p99); ${LATENCY_SAMPLES} samples each`);
+    log(
+      `throughput: ${THROUGHPUT_UPDATES} /opg stats updates across ${CHATS} chats in ${elapsedMs.toFixed(0)} ms = ${Math.round((THROUGHPUT_UPDATES / elapsedMs) * 1000)} updates/s (target 1,000)`,
+    );
+    log(
+      `loopback floor (bare node:http client), update queued → sendMessage arrives: p50 ${f(percentile(floor, 50))}, p99 ${f(percentile(floor, 99))}`,
+    );
+    log(
+      `opg-bot (grammY + runner + parse + run + render), same path: p50 ${f(percentile(bot, 50))}, p99 ${f(percentile(bot, 99))}`,
+    );
+    log(
+      `added by the bot: p50 ${f(percentile(bot, 50) - percentile(floor, 50))}, p99 ${f(percentile(bot, 99) - percentile(floor, 99))} (target < 5 ms at p99); ${LATENCY_SAMPLES} samples each`,
+    );
   } finally {
     await adapter.stop();
     app.close();

@@ -18,7 +18,11 @@ export function parseDigestTime(text: string): number | null {
   const m = /^(\d{1,2}):(\d{2})$/.exec(t);
   const h = m ? Number(m[1]) : NaN;
   const min = m ? Number(m[2]) : NaN;
-  if (!m || h > 23 || min > 59) throw new UserInputError('The digest time must be HH:MM in UTC (such as 08:30) or off.', '/opg alerts digest <HH:MM|off>');
+  if (!m || h > 23 || min > 59)
+    throw new UserInputError(
+      'The digest time must be HH:MM in UTC (such as 08:30) or off.',
+      '/opg alerts digest <HH:MM|off>',
+    );
   return h * 60 + min;
 }
 
@@ -39,11 +43,19 @@ function viewFields(view: AlertSubscriptionView, hysteresis: number) {
   return [
     { label: 'Status', value: view.status === 'active' ? 'on' : 'paused' },
     ...(view.status === 'paused'
-      ? [{ label: 'Paused', value: `${view.pauseReason ?? 'no reason given'}${view.pausedAtMs !== null ? ` (since ${utc(view.pausedAtMs)})` : ''}. A moderator can resume with /opg alerts subscribe.` }]
+      ? [
+          {
+            label: 'Paused',
+            value: `${view.pauseReason ?? 'no reason given'}${view.pausedAtMs !== null ? ` (since ${utc(view.pausedAtMs)})` : ''}. A moderator can resume with /opg alerts subscribe.`,
+          },
+        ]
       : []),
     {
       label: 'Thresholds (volume / market cap)',
-      value: view.thresholds.length === 0 ? 'none: add one with /opg alerts add <ratio>' : view.thresholds.map((t) => `${thresholdText(t.ratio)} (${sideText(t.side)})`).join(' · '),
+      value:
+        view.thresholds.length === 0
+          ? 'none: add one with /opg alerts add <ratio>'
+          : view.thresholds.map((t) => `${thresholdText(t.ratio)} (${sideText(t.side)})`).join(' · '),
     },
     { label: 'Fires', value: `on crossing up, and on falling ${Math.round(hysteresis * 100)}% under a threshold` },
     { label: 'Cooldown', value: view.cooldownMinutes === 0 ? 'none' : `${view.cooldownMinutes} min between alerts` },
@@ -69,12 +81,19 @@ export const alertsStatus = defineCommand({
     if (!view) {
       return reply({
         title: 'Alerts are off in this chat',
-        lines: ['A moderator can start them with /opg alerts subscribe: the bot then posts when volume / market cap crosses a threshold.'],
+        lines: [
+          'A moderator can start them with /opg alerts subscribe: the bot then posts when volume / market cap crosses a threshold.',
+        ],
       });
     }
-    const r = settingsReply(view.status === 'active' ? 'Alerts are on in this chat' : 'Alerts are paused in this chat', view, alerts);
+    const r = settingsReply(
+      view.status === 'active' ? 'Alerts are on in this chat' : 'Alerts are paused in this chat',
+      view,
+      alerts,
+    );
     const listings = ctx.services.listings?.listingsOn(ctx.chat);
-    if (listings !== undefined && listings !== null) r.fields.push({ label: 'New-listing alerts', value: listings ? 'on' : 'off' });
+    if (listings !== undefined && listings !== null)
+      r.fields.push({ label: 'New-listing alerts', value: listings ? 'on' : 'off' });
     return r;
   },
 });
@@ -88,7 +107,9 @@ export const alertsSubscribe = defineCommand({
   async run({ channel }, ctx) {
     const alerts = settingsOf(ctx);
     const elsewhere = channel !== undefined && channel !== ctx.chat.chatId;
-    const target = elsewhere ? { platform: ctx.chat.platform, chatId: channel, guildId: ctx.chat.guildId ?? null, threadId: null } : ctx.chat;
+    const target = elsewhere
+      ? { platform: ctx.chat.platform, chatId: channel, guildId: ctx.chat.guildId ?? null, threadId: null }
+      : ctx.chat;
     if (elsewhere || ctx.chat.platform === 'discord') {
       const problem = (await ctx.platform?.checkPostable?.(target.chatId)) ?? null;
       if (problem !== null) {
@@ -120,7 +141,17 @@ export const alertsAdd = defineCommand({
   name: 'add',
   group: 'alerts',
   description: 'Add a volume / market cap threshold, such as 5 for 5x',
-  options: { ratio: { type: 'number', description: 'Volume / market cap, from 0.01 to 1000', required: true, min: 0.01, max: 1000, unit: 'x', maxDecimals: 4 } },
+  options: {
+    ratio: {
+      type: 'number',
+      description: 'Volume / market cap, from 0.01 to 1000',
+      required: true,
+      min: 0.01,
+      max: 1000,
+      unit: 'x',
+      maxDecimals: 4,
+    },
+  },
   access: 'moderator',
   async run({ ratio }, ctx) {
     const alerts = settingsOf(ctx);
@@ -133,7 +164,17 @@ export const alertsRemove = defineCommand({
   name: 'remove',
   group: 'alerts',
   description: 'Remove a threshold',
-  options: { ratio: { type: 'number', description: 'The threshold to remove, such as 5', required: true, min: 0.01, max: 1000, unit: 'x', maxDecimals: 4 } },
+  options: {
+    ratio: {
+      type: 'number',
+      description: 'The threshold to remove, such as 5',
+      required: true,
+      min: 0.01,
+      max: 1000,
+      unit: 'x',
+      maxDecimals: 4,
+    },
+  },
   access: 'moderator',
   async run({ ratio }, ctx) {
     const alerts = settingsOf(ctx);
@@ -146,7 +187,9 @@ export const alertsCooldown = defineCommand({
   name: 'cooldown',
   group: 'alerts',
   description: 'Least minutes between two alerts (0 to 1440); crossings in between are merged',
-  options: { minutes: { type: 'number', description: 'Minutes, 0 to 1440', required: true, min: 0, max: 1440, integer: true } },
+  options: {
+    minutes: { type: 'number', description: 'Minutes, 0 to 1440', required: true, min: 0, max: 1440, integer: true },
+  },
   access: 'moderator',
   async run({ minutes }, ctx) {
     const alerts = settingsOf(ctx);
@@ -170,4 +213,12 @@ export const alertsDigest = defineCommand({
 });
 
 /** In the order help lists them. */
-export const alertsCommands: readonly AnyCommand[] = [alertsStatus, alertsSubscribe, alertsUnsubscribe, alertsAdd, alertsRemove, alertsCooldown, alertsDigest];
+export const alertsCommands: readonly AnyCommand[] = [
+  alertsStatus,
+  alertsSubscribe,
+  alertsUnsubscribe,
+  alertsAdd,
+  alertsRemove,
+  alertsCooldown,
+  alertsDigest,
+];

@@ -9,16 +9,32 @@ import { reply, type Reply } from '../src/core/reply.js';
 import { readingNotices } from './shared.js';
 import { callerChartReply } from './chart-callers.js';
 
-const METRIC_WORDS = { ratio: 'volume / market cap', price: 'price', volume: '24h volume', mcap: 'market cap' } as const;
+const METRIC_WORDS = {
+  ratio: 'volume / market cap',
+  price: 'price',
+  volume: '24h volume',
+  mcap: 'market cap',
+} as const;
 
 /** `chart venues [7d|30d|90d]`: daily bars, so 24h has nothing to draw. */
 function venuesChartReply(range: ChartRange, services: Services, now: number, filename: string): Reply {
-  if (range === '24h') throw new UserInputError('The venues chart shows daily volume: choose 7d, 30d or 90d.', '/opg chart venues [7d|30d|90d]');
+  if (range === '24h')
+    throw new UserInputError(
+      'The venues chart shows daily volume: choose 7d, 30d or 90d.',
+      '/opg chart venues [7d|30d|90d]',
+    );
   const spec = RANGES[range];
   const markets = services.markets;
-  const chart = markets ? venueChart(markets.venueVolumes(now - spec.ms - 86_400_000), range, now, markets.current().source) : null;
+  const chart = markets
+    ? venueChart(markets.venueVolumes(now - spec.ms - 86_400_000), range, now, markets.current().source)
+    : null;
   if (!markets || !chart) {
-    return reply({ title: 'No venue history yet', lines: ['The bot reads CoinGecko tickers on a schedule (hourly unless the operator chose otherwise) and keeps each reading; there is nothing stored to draw yet.'] });
+    return reply({
+      title: 'No venue history yet',
+      lines: [
+        'The bot reads CoinGecko tickers on a schedule (hourly unless the operator chose otherwise) and keeps each reading; there is nothing stored to draw yet.',
+      ],
+    });
   }
   const split = chart.layers.map((l) => `${l.name} ${usd(l.volumeUsd)}`).join(' · ');
   const notices = chart.days < spec.days ? [`History covers ${chart.days} of ${spec.days} days.`] : [];
@@ -27,7 +43,11 @@ function venuesChartReply(range: ChartRange, services: Services, now: number, fi
     lines: [`Summed daily volume: ${split}.`, 'Each bar is each venue’s 24h volume at that day’s last reading.'],
     notices,
     footer: `${markets.current().source} · days to ${utc(chart.endMs - 86_400_000).slice(0, 10)}`,
-    image: { png: chart.png, filename, alt: `Stacked bar chart of OPG's daily volume by venue over ${spec.label}: ${split}.` },
+    image: {
+      png: chart.png,
+      filename,
+      alt: `Stacked bar chart of OPG's daily volume by venue over ${spec.label}: ${split}.`,
+    },
   });
 }
 
@@ -35,8 +55,16 @@ export default defineCommand({
   name: 'chart',
   description: 'A picture of ratio, price, volume, market cap, inferences, volume by venue or callers, 24h to 90d',
   options: {
-    metric: { type: 'choice', choices: CHART_METRICS, description: 'What to draw (default ratio: volume / market cap)' },
-    range: { type: 'choice', choices: CHART_RANGES, description: 'How far back (default 7d; callers: 30d or 90d, default 30d)' },
+    metric: {
+      type: 'choice',
+      choices: CHART_METRICS,
+      description: 'What to draw (default ratio: volume / market cap)',
+    },
+    range: {
+      type: 'choice',
+      choices: CHART_RANGES,
+      description: 'How far back (default 7d; callers: 30d or 90d, default 30d)',
+    },
   },
   access: 'everyone',
   menuAlias: true,
@@ -67,7 +95,11 @@ export default defineCommand({
         title: `OPG inferences by mode, ${spec.label}`,
         lines: [`${count(chart.total)} inferences: ${split}`],
         footer: `OpenGradient chain · hours to ${utc(chart.endMs)}`,
-        image: { png: chart.png, filename, alt: `Stacked bar chart of OPG inferences by verification mode over ${spec.label} to ${utc(chart.endMs)}: ${count(chart.total)} in all, ${split}.` },
+        image: {
+          png: chart.png,
+          filename,
+          alt: `Stacked bar chart of OPG inferences by verification mode over ${spec.label} to ${utc(chart.endMs)}: ${count(chart.total)} in all, ${split}.`,
+        },
       });
     }
 
@@ -79,7 +111,9 @@ export default defineCommand({
       const why = fill.status === 'failed' ? ' CoinGecko history could not be fetched either.' : '';
       return reply({
         title: `No ${word} history yet`,
-        lines: [`There is no stored ${word} history to draw.${why} The bot records a reading at every refresh; try again later.`],
+        lines: [
+          `There is no stored ${word} history to draw.${why} The bot records a reading at every refresh; try again later.`,
+        ],
       });
     }
 
@@ -88,14 +122,18 @@ export default defineCommand({
     const notices = readingNotices(core, market, 'Market data');
     const coveredMs = chart.endMs - chart.firstAtMs;
     if (chart.points.length < 2) {
-      notices.push(`Only one reading so far (${utc(chart.firstAtMs)}): the line grows as the bot records a reading at every refresh.`);
+      notices.push(
+        `Only one reading so far (${utc(chart.firstAtMs)}): the line grows as the bot records a reading at every refresh.`,
+      );
     } else if (chart.firstAtMs > chart.startMs + spec.ms / 24) {
       notices.push(`History covers only ${duration(coveredMs)} of ${spec.label} (since ${utc(chart.firstAtMs)}).`);
     }
     // The reason is in the log; a chat gets the fact, not the URL and error code.
     if (fill.status === 'failed') notices.push('Older history could not be fetched from CoinGecko right now.');
 
-    const lines = [`Latest ${info.format(chart.last)} · low ${info.format(chart.low)} · high ${info.format(chart.high)} over ${spec.label}.`];
+    const lines = [
+      `Latest ${info.format(chart.last)} · low ${info.format(chart.low)} · high ${info.format(chart.high)} over ${spec.label}.`,
+    ];
     if (metric === 'ratio') {
       const all = [...new Set(thresholds.filter((t) => Number.isFinite(t) && t > 0))].sort((a, b) => a - b);
       if (all.length > 0) {

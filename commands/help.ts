@@ -13,10 +13,7 @@ export default defineCommand({
     const line = (c: (typeof commands)[number]) => `/opg ${usageOf(c)} — ${c.description}`;
     return reply({
       title: 'opg-bot commands',
-      lines: [
-        ...everyone.map(line),
-        ...(moderators.length > 0 ? ['', 'Moderators:', ...moderators.map(line)] : []),
-      ],
+      lines: [...everyone.map(line), ...(moderators.length > 0 ? ['', 'Moderators:', ...moderators.map(line)] : [])],
       footer: 'Figures from CoinGecko and the OpenGradient chain; every reply says how old its figures are.',
     });
   },

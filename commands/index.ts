@@ -11,4 +11,15 @@ import stats from './stats.js';
 import supply from './supply.js';
 import volume from './volume.js';
 
-export const commands: readonly AnyCommand[] = [stats, volume, supply, inferences, markets, network, chart, ...alertsCommands, alertsListings, help];
+export const commands: readonly AnyCommand[] = [
+  stats,
+  volume,
+  supply,
+  inferences,
+  markets,
+  network,
+  chart,
+  ...alertsCommands,
+  alertsListings,
+  help,
+];

@@ -55,7 +55,10 @@ export function lagText(s: IndexerStatus, nowMs: number): string {
     return `backfilling: ${pct(backfillPct(s))} of blocks ${count(s.fromBlock)}–${count(s.safeHeadBlock)} (at block ${count(last)})`;
   }
   const behind = Math.max(0, s.headBlock - last);
-  const time = s.indexedBlockTimeMs === null ? '' : `, last counted block ${duration(Math.max(0, nowMs - s.indexedBlockTimeMs))} old`;
+  const time =
+    s.indexedBlockTimeMs === null
+      ? ''
+      : `, last counted block ${duration(Math.max(0, nowMs - s.indexedBlockTimeMs))} old`;
   return `${count(behind)} blocks behind head (block ${count(last)} of ${count(s.headBlock)})${time}`;
 }
 
@@ -70,6 +73,7 @@ export function inferenceGrowth(index: InferenceIndex, nowMs: number, days: numb
   const total = index.totals().total;
   const recent = index.totals(since).total;
   const before = total - recent;
-  if (before <= 0) return total > 0 ? `n/a (every inference counted is from the last ${days} days)` : 'n/a (none counted yet)';
+  if (before <= 0)
+    return total > 0 ? `n/a (every inference counted is from the last ${days} days)` : 'n/a (none counted yet)';
   return `${signedPct((100 * recent) / before)} (+${count(recent)})`;
 }

@@ -16,7 +16,10 @@ export default defineCommand({
     const now = core.clock.now();
     if (!index || !status) {
       const last = index?.status();
-      const why = last?.lastError && last.lastErrorAtMs !== null ? [`Last indexing pass failed ${age(last.lastErrorAtMs, now)}: ${last.lastError}`] : [];
+      const why =
+        last?.lastError && last.lastErrorAtMs !== null
+          ? [`Last indexing pass failed ${age(last.lastErrorAtMs, now)}: ${last.lastError}`]
+          : [];
       return reply({ title: 'OpenGradient inferences', lines: [`Inferences ${NOT_INDEXED}.`], notices: why });
     }
     const all = index.totals();
@@ -24,8 +27,12 @@ export default defineCommand({
     const week = index.totals(windowStartMs(now, 7 * DAY_MS));
     const activity = index.network();
     const notices: string[] = [];
-    if (status.lastError && status.lastErrorAtMs !== null) notices.push(`Last indexing pass failed ${age(status.lastErrorAtMs, now)}: ${status.lastError}`);
-    if (status.undecodableLogs > 0) notices.push(`${count(status.undecodableLogs)} inference logs could not be decoded; each is counted once as Unknown.`);
+    if (status.lastError && status.lastErrorAtMs !== null)
+      notices.push(`Last indexing pass failed ${age(status.lastErrorAtMs, now)}: ${status.lastError}`);
+    if (status.undecodableLogs > 0)
+      notices.push(
+        `${count(status.undecodableLogs)} inference logs could not be decoded; each is counted once as Unknown.`,
+      );
     return reply({
       title: 'OpenGradient inferences',
       fields: [
@@ -36,7 +43,12 @@ export default defineCommand({
         { label: 'Last 24 hours by mode', value: day.total > 0 ? modeSplit(day) : 'none in the last 24 hours' },
         { label: 'Indexer', value: lagText(status, now) },
         ...(activity
-          ? [{ label: 'Network activity', value: `${count(activity.totalTransactions)} transactions, ${count(activity.transactionsToday)} today (explorer, ${age(activity.fetchedAtMs, now)})` }]
+          ? [
+              {
+                label: 'Network activity',
+                value: `${count(activity.totalTransactions)} transactions, ${count(activity.transactionsToday)} today (explorer, ${age(activity.fetchedAtMs, now)})`,
+              },
+            ]
           : []),
       ],
       notices,

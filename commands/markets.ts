@@ -28,12 +28,20 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
     { label: '24h volume counted', value: usd(s.volumeUsd), inline: true },
     {
       label: 'Busiest venues (share of 24h volume)',
-      value: top.length === 0 ? 'none' : top.map((v, i) => `${i + 1}. ${v.venueName}: ${usd(v.volumeUsd)} (${pct(v.sharePct)})`).join('\n'),
+      value:
+        top.length === 0
+          ? 'none'
+          : top.map((v, i) => `${i + 1}. ${v.venueName}: ${usd(v.volumeUsd)} (${pct(v.sharePct)})`).join('\n'),
     },
-    { label: 'Concentration', value: `busiest venue ${pct(s.busiestSharePct)} · Herfindahl ${herfindahlText(s.herfindahl)}` },
+    {
+      label: 'Concentration',
+      value: `busiest venue ${pct(s.busiestSharePct)} · Herfindahl ${herfindahlText(s.herfindahl)}`,
+    },
     {
       label: 'Volume by CoinGecko trust score',
-      value: trust ? `green ${pct(trust.green)} · yellow ${pct(trust.yellow)} · red ${pct(trust.red)} · unrated ${pct(trust.unrated)}` : 'n/a (no volume)',
+      value: trust
+        ? `green ${pct(trust.green)} · yellow ${pct(trust.yellow)} · red ${pct(trust.red)} · unrated ${pct(trust.unrated)}`
+        : 'n/a (no volume)',
     },
     {
       label: '±2% depth',
@@ -71,7 +79,11 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
           : `${n(s.excluded.tickers, 'ticker')} CoinGecko marks anomalous (${count(s.excluded.anomalous)}) or stale (${count(s.excluded.stale)}), ${usd(s.excluded.volumeUsd)} of 24h volume`,
     },
   ];
-  if (s.marketsWithoutVolume > 0) fields.push({ label: 'No volume figure', value: `${n(s.marketsWithoutVolume, 'market')}, counted as markets only` });
+  if (s.marketsWithoutVolume > 0)
+    fields.push({
+      label: 'No volume figure',
+      value: `${n(s.marketsWithoutVolume, 'market')}, counted as markets only`,
+    });
   return fields;
 }
 
@@ -79,10 +91,13 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
 export function marketsNotices(markets: MarketsService, nowMs: number): string[] {
   const r = markets.current();
   if (r.data === null || r.fetchedAtMs === null) {
-    return [`Venue data unavailable: ${r.source} has not been read yet${r.error ? ` (${r.error})` : ''}; it is read on a schedule (hourly unless the operator chose otherwise).`];
+    return [
+      `Venue data unavailable: ${r.source} has not been read yet${r.error ? ` (${r.error})` : ''}; it is read on a schedule (hourly unless the operator chose otherwise).`,
+    ];
   }
   if (!markets.isStale(r)) return [];
-  const failed = r.error && r.failedAtMs !== null ? ` Last reading failed ${age(r.failedAtMs, nowMs)} (${r.error}).` : '';
+  const failed =
+    r.error && r.failedAtMs !== null ? ` Last reading failed ${age(r.failedAtMs, nowMs)} (${r.error}).` : '';
   return [`Stale: venue data last read ${age(r.fetchedAtMs, nowMs)}.${failed}`];
 }
 
@@ -98,7 +113,8 @@ export default defineCommand({
     const r = markets.current();
     const notices = marketsNotices(markets, now);
     if (r.data === null || r.fetchedAtMs === null) return reply({ title: 'OPG markets', notices });
-    if (r.data.truncated) notices.push(`CoinGecko lists more markets than the ${r.data.pages} pages read: figures cover the busiest ones.`);
+    if (r.data.truncated)
+      notices.push(`CoinGecko lists more markets than the ${r.data.pages} pages read: figures cover the busiest ones.`);
     return reply({
       title: 'OPG markets',
       fields: marketsFields(r.data.structure),

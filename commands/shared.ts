@@ -22,7 +22,10 @@ export function readingNotices(core: Core, reading: Reading<unknown>, what: stri
     return [`${what} unavailable: ${reading.source} has not answered yet${why}.`];
   }
   if (!core.isStale(reading)) return [];
-  const failed = reading.error && reading.failedAtMs !== null ? ` Last refresh failed ${age(reading.failedAtMs, now)} (${reading.error}).` : '';
+  const failed =
+    reading.error && reading.failedAtMs !== null
+      ? ` Last refresh failed ${age(reading.failedAtMs, now)} (${reading.error}).`
+      : '';
   return [`Stale: ${what.toLowerCase()} last updated ${age(reading.fetchedAtMs, now)}.${failed}`];
 }
 

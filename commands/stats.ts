@@ -44,7 +44,16 @@ export default defineCommand({
       ],
       notices: [
         ...readingNotices(core, market, 'Market data'),
-        ...missingNotice(market, ['priceUsd', 'priceChange24hPct', 'marketCapUsd', 'fdvUsd', 'volume24hUsd', 'circulatingSupply', 'totalSupply', 'maxSupply']),
+        ...missingNotice(market, [
+          'priceUsd',
+          'priceChange24hPct',
+          'marketCapUsd',
+          'fdvUsd',
+          'volume24hUsd',
+          'circulatingSupply',
+          'totalSupply',
+          'maxSupply',
+        ]),
       ],
       footer: sourceFooter(core, [market]),
       buttons: [refreshButton('stats')],

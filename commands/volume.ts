@@ -7,14 +7,20 @@ import { volumeToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
 
-/** Where the ratio stands against this chat's thresholds: `4.7x is above 1x; below 5x (+6.4% to go), 10x (+113% to go)`. */
+/** Where the ratio stands against this chat's thresholds: `4.7x is above 1x; below 5x (+6.4% to go), 10x (+113% to
+ * go)`. */
 export function thresholdStanding(thresholds: readonly number[], now: number | null): string {
   if (thresholds.length === 0) return 'none in this chat (a moderator can start alerts with /opg alerts subscribe)';
   const sorted = [...thresholds].sort((a, b) => a - b);
   if (now === null) return `${sorted.map(thresholdRatio).join(', ')} (the ratio is not available now)`;
   const above = sorted.filter((t) => now >= t);
-  const below = sorted.filter((t) => now < t).map((t) => `${thresholdRatio(t)} (${signedPct(((t - now) / now) * 100)} to go)`);
-  const parts = [above.length > 0 ? `above ${above.map(thresholdRatio).join(', ')}` : '', below.length > 0 ? `below ${below.join(', ')}` : ''];
+  const below = sorted
+    .filter((t) => now < t)
+    .map((t) => `${thresholdRatio(t)} (${signedPct(((t - now) / now) * 100)} to go)`);
+  const parts = [
+    above.length > 0 ? `above ${above.map(thresholdRatio).join(', ')}` : '',
+    below.length > 0 ? `below ${below.join(', ')}` : '',
+  ];
   return `${ratio(now)} is ${parts.filter(Boolean).join('; ')}`;
 }
 
@@ -22,9 +28,15 @@ export function thresholdStanding(thresholds: readonly number[], now: number | n
 export function venuesLine(s: MarketStructure | null): string {
   if (!s) return 'not read yet (venues are read on a schedule, hourly unless the operator chose otherwise)';
   const busiest = s.venueShares[0];
-  const share = busiest ? `busiest venue ${busiest.venueName} ${pct(s.busiestSharePct)} of tickers' volume` : 'no venue with volume';
-  const depthShare = s.volumeUsd > 0 ? ` on the markets that report it, ${pct((s.depth.volumeUsd / s.volumeUsd) * 100)} of volume` : '';
-  const turnover = s.turnover === null ? 'turnover against depth n/a (no depth reported)' : `turnover ${ratio(s.turnover)} its ±2% depth${depthShare}`;
+  const share = busiest
+    ? `busiest venue ${busiest.venueName} ${pct(s.busiestSharePct)} of tickers' volume`
+    : 'no venue with volume';
+  const depthShare =
+    s.volumeUsd > 0 ? ` on the markets that report it, ${pct((s.depth.volumeUsd / s.volumeUsd) * 100)} of volume` : '';
+  const turnover =
+    s.turnover === null
+      ? 'turnover against depth n/a (no depth reported)'
+      : `turnover ${ratio(s.turnover)} its ±2% depth${depthShare}`;
   return `${share} · ${turnover} (see /opg markets)`;
 }
 
@@ -56,7 +68,10 @@ export default defineCommand({
             ? `low ${ratio(week.low)} · high ${ratio(week.high)} · average ${ratio(week.average)}${coverage}`
             : 'no history yet: the bot records a reading at every refresh',
         },
-        { label: 'Alert thresholds', value: thresholdStanding(await services.alerts.thresholdsFor(chat), volumeToMarketCap(m)) },
+        {
+          label: 'Alert thresholds',
+          value: thresholdStanding(await services.alerts.thresholdsFor(chat), volumeToMarketCap(m)),
+        },
         ...(venues ? [{ label: 'Where it trades', value: venuesLine(venues.data?.structure ?? null) }] : []),
       ],
       notices: [

@@ -93,13 +93,22 @@ export interface App {
   close(): void;
 }
 
-export function createApp({ config, logger, clock, dispatcher: given, httpTimeoutMs, instruments, store: opened }: AppDeps): App {
+export function createApp({
+  config,
+  logger,
+  clock,
+  dispatcher: given,
+  httpTimeoutMs,
+  instruments,
+  store: opened,
+}: AppDeps): App {
   const store = opened ?? sqliteStore(openDatabase(config.databasePath));
   requireFullStore(store);
   const { database, stores } = store;
   const ownDispatcher = given ? null : new Agent();
   const dispatcher = given ?? ownDispatcher!;
-  const dispatcherFor = (source: 'coingecko' | 'rpc' | 'explorer') => instruments?.dispatcherFor(source, dispatcher) ?? dispatcher;
+  const dispatcherFor = (source: 'coingecko' | 'rpc' | 'explorer') =>
+    instruments?.dispatcherFor(source, dispatcher) ?? dispatcher;
   const market = createCoinGeckoSource({
     apiUrl: config.coingecko.apiUrl,
     apiKey: config.coingecko.apiKey,
@@ -121,8 +130,18 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
   const inferenceStore = createInferenceStore(database);
   const participantStore = createParticipantStore(database);
   const indexer = createInferenceIndexer({
-    rpc: createOgRpc({ url: og.rpcUrl, clock, dispatcher: dispatcherFor('rpc'), timeoutMs: httpTimeoutMs && httpTimeoutMs * 2 }),
-    explorer: createExplorerSource({ apiUrl: og.explorerApiUrl, clock, dispatcher: dispatcherFor('explorer'), timeoutMs: httpTimeoutMs }),
+    rpc: createOgRpc({
+      url: og.rpcUrl,
+      clock,
+      dispatcher: dispatcherFor('rpc'),
+      timeoutMs: httpTimeoutMs && httpTimeoutMs * 2,
+    }),
+    explorer: createExplorerSource({
+      apiUrl: og.explorerApiUrl,
+      clock,
+      dispatcher: dispatcherFor('explorer'),
+      timeoutMs: httpTimeoutMs,
+    }),
     store: inferenceStore,
     clock,
     logger: logger.child({ part: 'indexer' }),
@@ -130,7 +149,11 @@ export function createApp({ config, logger, clock, dispatcher: given, httpTimeou
     confirmations: og.confirmations,
     contracts: og.contracts,
     range: { maxBlocks: og.logRangeMaxBlocks },
-    participants: { store: participantStore, teeRegistries: og.teeRegistryContracts, taskScheduler: og.taskSchedulerContract },
+    participants: {
+      store: participantStore,
+      teeRegistries: og.teeRegistryContracts,
+      taskScheduler: og.taskSchedulerContract,
+    },
   });
   const listingStore = createListingAlertStore(database);
   let wakeDispatcher = () => {};

@@ -23,7 +23,9 @@ function inferenceLine(app: ReturnType<typeof createApp>): number {
   const s = app.indexer.status();
   if (!s) return 1;
   const head = s.headBlock === null ? 'unknown' : String(s.headBlock);
-  process.stdout.write(`Inferences: ${count(app.indexer.totals().total)} counted, indexed to block ${s.nextBlock - 1} (head ${head})\n`);
+  process.stdout.write(
+    `Inferences: ${count(app.indexer.totals().total)} counted, indexed to block ${s.nextBlock - 1} (head ${head})\n`,
+  );
   if (s.lastError) process.stdout.write(`Inference indexing failed: ${s.lastError}\n`);
   return s.lastError ? 1 : 0;
 }
@@ -32,7 +34,11 @@ async function main(argv: string[]): Promise<number> {
   const config = configFromProcess();
   if (argv[0] === 'store') return runStoreCommand(argv.slice(1), config, process.stdout, process.stderr);
   // At a terminal, warnings are a line a person reads; piped (cron, CI), the JSON an operator collects.
-  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, secrets: secretsOf(config), short: process.stderr.isTTY === true });
+  const logger = createLogger({
+    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+    secrets: secretsOf(config),
+    short: process.stderr.isTTY === true,
+  });
   const app = createApp({ config, logger, clock: systemClock });
   try {
     if (argv[0] === 'sync') {

@@ -56,7 +56,8 @@ export interface Config {
   /** Market figures older than this are shown as stale even if no refresh failed. */
   readonly staleAfterMs: number;
   readonly logLevel: LogLevel;
-  /** The operations endpoint (health, readiness, metrics), or null when `HTTP_PORT` is unset. Port 0 picks a free one. */
+  /** The operations endpoint (health, readiness, metrics), or null when `HTTP_PORT` is unset. Port 0 picks a free one.
+   * */
   readonly http: { readonly host: string; readonly port: number } | null;
 }
 
@@ -94,7 +95,13 @@ const wholeNumber = (min: number, max: number) =>
       .string()
       .regex(/^\d+$/, `expected a whole number from ${min} to ${max}`)
       .transform(Number)
-      .pipe(z.number().int().min(min, `expected a whole number from ${min} to ${max}`).max(max, `expected a whole number from ${min} to ${max}`))
+      .pipe(
+        z
+          .number()
+          .int()
+          .min(min, `expected a whole number from ${min} to ${max}`)
+          .max(max, `expected a whole number from ${min} to ${max}`),
+      )
       .optional(),
   );
 
@@ -104,7 +111,9 @@ const thresholdList = optional.pipe(
     .transform((v, ctx) => {
       const parts = v.split(',').map((p) => p.trim());
       const values = parts.map(Number);
-      const bad = parts.filter((p, i) => p === '' || !Number.isFinite(values[i]) || values[i]! < 0.01 || values[i]! > 1000);
+      const bad = parts.filter(
+        (p, i) => p === '' || !Number.isFinite(values[i]) || values[i]! < 0.01 || values[i]! > 1000,
+      );
       if (bad.length > 0 || new Set(values).size !== values.length || values.length > 10) {
         ctx.addIssue({
           code: z.ZodIssueCode.custom,
@@ -122,13 +131,21 @@ const TELEGRAM_WEBHOOK_PORTS = ['443', '80', '88', '8443'];
 const TELEGRAM_DEFAULT_API_ROOT = 'https://api.telegram.org';
 
 /** The variables whose values never appear in an error: secrets, and URLs that may carry a password. */
-const UNECHOED = new Set(['TELEGRAM_BOT_TOKEN', 'DISCORD_TOKEN', 'COINGECKO_API_KEY', 'TELEGRAM_WEBHOOK_SECRET', 'DATABASE_URL']);
+const UNECHOED = new Set([
+  'TELEGRAM_BOT_TOKEN',
+  'DISCORD_TOKEN',
+  'COINGECKO_API_KEY',
+  'TELEGRAM_WEBHOOK_SECRET',
+  'DATABASE_URL',
+]);
 
 const addressList = optional.pipe(
   z
     .string()
     .transform((v) => v.split(',').map((a) => a.trim()))
-    .pipe(z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected comma-separated 0x addresses of 40 hex digits')).min(1))
+    .pipe(
+      z.array(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected comma-separated 0x addresses of 40 hex digits')).min(1),
+    )
     .optional(),
 );
 
@@ -137,11 +154,21 @@ const envSchema = z.object({
   TELEGRAM_API_ROOT: httpUrl('the Bot API root'),
   DISCORD_TOKEN: optional,
   DISCORD_API_URL: httpUrl('the Discord REST root'),
-  DISCORD_GUILD_ID: optional.pipe(z.string().regex(/^\d{15,21}$/, 'expected a Discord guild id (a snowflake of digits)').optional()),
+  DISCORD_GUILD_ID: optional.pipe(
+    z
+      .string()
+      .regex(/^\d{15,21}$/, 'expected a Discord guild id (a snowflake of digits)')
+      .optional(),
+  ),
   COINGECKO_API_URL: httpUrl('the CoinGecko API root'),
   COINGECKO_API_KEY: optional,
   COINGECKO_API_PLAN: optional.pipe(z.enum(['demo', 'pro'], { message: "expected 'demo' or 'pro'" }).optional()),
-  OPG_COINGECKO_ID: optional.pipe(z.string().regex(/^[a-z0-9-]+$/, 'expected a CoinGecko coin id such as opengradient').optional()),
+  OPG_COINGECKO_ID: optional.pipe(
+    z
+      .string()
+      .regex(/^[a-z0-9-]+$/, 'expected a CoinGecko coin id such as opengradient')
+      .optional(),
+  ),
   OG_RPC_URL: httpUrl('the OpenGradient JSON-RPC endpoint'),
   OG_EXPLORER_API_URL: httpUrl('the Blockscout REST root, ending in /api/v2'),
   OG_INDEX_FROM_BLOCK: wholeNumber(0, Number.MAX_SAFE_INTEGER),
@@ -150,10 +177,19 @@ const envSchema = z.object({
   OG_INFERENCE_CONTRACTS: addressList,
   OG_LOG_RANGE_MAX: wholeNumber(1, 1_000_000),
   OG_TEE_REGISTRY_CONTRACTS: addressList,
-  OG_TASK_SCHEDULER_CONTRACT: optional.pipe(z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x address of 40 hex digits').optional()),
+  OG_TASK_SCHEDULER_CONTRACT: optional.pipe(
+    z
+      .string()
+      .regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x address of 40 hex digits')
+      .optional(),
+  ),
   ALERT_DEFAULT_THRESHOLDS: thresholdList,
   ALERT_HYSTERESIS: optional.pipe(
-    z.coerce.number({ message: 'expected a fraction from 0 to 0.9, such as 0.1' }).min(0, 'expected a fraction from 0 to 0.9, such as 0.1').max(0.9, 'expected a fraction from 0 to 0.9, such as 0.1').optional(),
+    z.coerce
+      .number({ message: 'expected a fraction from 0 to 0.9, such as 0.1' })
+      .min(0, 'expected a fraction from 0 to 0.9, such as 0.1')
+      .max(0.9, 'expected a fraction from 0 to 0.9, such as 0.1')
+      .optional(),
   ),
   DATABASE_PATH: optional,
   DATABASE_URL: optional.pipe(
@@ -169,11 +205,16 @@ const envSchema = z.object({
       .optional(),
   ),
   LEADER_TAKEOVER_SECONDS: wholeNumber(MIN_TAKEOVER_SECONDS, 3_600),
-  TELEGRAM_WEBHOOK_URL: optional.pipe(z.string().url('expected the public https URL Telegram posts updates to').optional()),
+  TELEGRAM_WEBHOOK_URL: optional.pipe(
+    z.string().url('expected the public https URL Telegram posts updates to').optional(),
+  ),
   TELEGRAM_WEBHOOK_SECRET: optional.pipe(
     z
       .string()
-      .regex(/^[A-Za-z0-9_-]{1,256}$/, "expected 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for a webhook secret_token)")
+      .regex(
+        /^[A-Za-z0-9_-]{1,256}$/,
+        "expected 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for a webhook secret_token)",
+      )
       .optional(),
   ),
   REFRESH_CRON: cronExpr,
@@ -222,9 +263,13 @@ function crossProblems(env: Record<string, string | undefined>): Array<[string, 
   const set = (key: string) => (env[key]?.trim() ?? '') !== '';
   const problems: Array<[string, string]> = [];
   if (set('TELEGRAM_WEBHOOK_URL')) {
-    if (!set('TELEGRAM_BOT_TOKEN')) problems.push(['TELEGRAM_WEBHOOK_URL', 'needs TELEGRAM_BOT_TOKEN (the webhook receives that bot\'s updates)']);
+    if (!set('TELEGRAM_BOT_TOKEN'))
+      problems.push(['TELEGRAM_WEBHOOK_URL', "needs TELEGRAM_BOT_TOKEN (the webhook receives that bot's updates)"]);
     if (!set('TELEGRAM_WEBHOOK_SECRET')) {
-      problems.push(['TELEGRAM_WEBHOOK_URL', 'needs TELEGRAM_WEBHOOK_SECRET, so only Telegram can post updates to the endpoint']);
+      problems.push([
+        'TELEGRAM_WEBHOOK_URL',
+        'needs TELEGRAM_WEBHOOK_SECRET, so only Telegram can post updates to the endpoint',
+      ]);
     }
     const root = (env.TELEGRAM_API_ROOT?.trim() || TELEGRAM_DEFAULT_API_ROOT).replace(/\/+$/, '');
     try {
@@ -242,7 +287,10 @@ function crossProblems(env: Record<string, string | undefined>): Array<[string, 
       // Reported by the field's own check.
     }
   } else if (set('TELEGRAM_WEBHOOK_SECRET')) {
-    problems.push(['TELEGRAM_WEBHOOK_SECRET', 'set without TELEGRAM_WEBHOOK_URL; set both to receive updates by webhook, neither for long polling']);
+    problems.push([
+      'TELEGRAM_WEBHOOK_SECRET',
+      'set without TELEGRAM_WEBHOOK_URL; set both to receive updates by webhook, neither for long polling',
+    ]);
   }
   return problems;
 }
@@ -269,11 +317,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       ? {
           token: e.TELEGRAM_BOT_TOKEN,
           apiRoot: e.TELEGRAM_API_ROOT ?? TELEGRAM_DEFAULT_API_ROOT,
-          webhook: e.TELEGRAM_WEBHOOK_URL && e.TELEGRAM_WEBHOOK_SECRET ? { url: e.TELEGRAM_WEBHOOK_URL, secret: e.TELEGRAM_WEBHOOK_SECRET } : null,
+          webhook:
+            e.TELEGRAM_WEBHOOK_URL && e.TELEGRAM_WEBHOOK_SECRET
+              ? { url: e.TELEGRAM_WEBHOOK_URL, secret: e.TELEGRAM_WEBHOOK_SECRET }
+              : null,
         }
       : null,
     discord: e.DISCORD_TOKEN
-      ? { token: e.DISCORD_TOKEN, apiUrl: e.DISCORD_API_URL ?? 'https://discord.com/api', guildId: e.DISCORD_GUILD_ID ?? null }
+      ? {
+          token: e.DISCORD_TOKEN,
+          apiUrl: e.DISCORD_API_URL ?? 'https://discord.com/api',
+          guildId: e.DISCORD_GUILD_ID ?? null,
+        }
       : null,
     coingecko: {
       apiUrl: e.COINGECKO_API_URL ?? COINGECKO_URL_BY_PLAN[plan],

@@ -4,7 +4,8 @@
  * front ends that must run once (Discord's gateway, Telegram long polling). Stopping ends the schedules,
  * tells the indexer and the dispatcher to stop (the dispatcher hands no further row to a sink; a send in
  * flight finishes, or is left to the row's lease if the process dies), waits for the indexing pass and a
- * little for other passes in flight, and closes those front ends last, so nothing is handed to a sink whose front end is already closing.
+ * little for other passes in flight, and closes those front ends last, so nothing is handed to a sink whose front end
+ * is already closing.
  */
 import type { App } from './app.js';
 import type { Logger } from './core/logger.js';
@@ -81,10 +82,16 @@ export function leaderWork(options: LeaderWorkOptions): () => Promise<RoleWork> 
       await app.alerts.dispatcher.stop();
       if (running.size > 0) {
         let timer: NodeJS.Timeout | undefined;
-        const grace = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), options.passGraceMs ?? 2_000)));
+        const grace = new Promise<'late'>(
+          (resolve) => (timer = setTimeout(() => resolve('late'), options.passGraceMs ?? 2_000)),
+        );
         const outcome = await Promise.race([Promise.allSettled([...running]), grace]);
         clearTimeout(timer);
-        if (outcome === 'late') logger.warn({ passes: running.size }, 'leader passes still in flight after the step-down; they finish on their own');
+        if (outcome === 'late')
+          logger.warn(
+            { passes: running.size },
+            'leader passes still in flight after the step-down; they finish on their own',
+          );
       }
       await indexerStopped.catch(() => {});
       for (const s of frontStops.reverse()) {

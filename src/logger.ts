@@ -19,12 +19,25 @@ export interface LoggerOptions {
   short?: boolean;
 }
 
-const LEVEL_WORDS: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warning', 50: 'error', 60: 'fatal' };
+const LEVEL_WORDS: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warning',
+  50: 'error',
+  60: 'fatal',
+};
 
 /** `warning: market refresh failed; keeping the last good figures (CoinGecko: HTTP 500 …)` from a pino JSON line. */
 export function shortLine(jsonLine: string): string {
   try {
-    const entry = JSON.parse(jsonLine) as { level?: number; msg?: string; err?: unknown; error?: unknown; description?: unknown };
+    const entry = JSON.parse(jsonLine) as {
+      level?: number;
+      msg?: string;
+      err?: unknown;
+      error?: unknown;
+      description?: unknown;
+    };
     // Errors are logged as pino's serialized `err`, or as a described string under `err` or `error`.
     const cause = entry.err ?? entry.error ?? entry.description;
     const text = typeof cause === 'string' ? cause : (cause as { message?: unknown } | undefined)?.message;
@@ -49,13 +62,24 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
 export function createLogger(options: LoggerOptions): Logger {
   const target = options.destination ?? process.stderr;
   const secrets = [...options.secrets];
-  const stream = { write: (line: string) => target.write(scrubSecrets(options.short ? shortLine(line) : line, secrets)) };
+  const stream = {
+    write: (line: string) => target.write(scrubSecrets(options.short ? shortLine(line) : line, secrets)),
+  };
   return pino(
     {
       level: options.level,
       base: undefined,
       redact: {
-        paths: ['token', '*.token', 'apiKey', '*.apiKey', 'headers.authorization', '*.headers.authorization', 'headers["x-cg-demo-api-key"]', 'headers["x-cg-pro-api-key"]'],
+        paths: [
+          'token',
+          '*.token',
+          'apiKey',
+          '*.apiKey',
+          'headers.authorization',
+          '*.headers.authorization',
+          'headers["x-cg-demo-api-key"]',
+          'headers["x-cg-pro-api-key"]',
+        ],
         censor: '[redacted]',
       },
     },

@@ -55,10 +55,20 @@ async function main(): Promise<number> {
   // In the console, logs would interleave with the prompt: keep them to warnings unless asked otherwise.
   const level = platforms.length === 0 && config.logLevel === 'info' ? 'warn' : config.logLevel;
   // The console's person at a terminal reads short lines; a bot on a platform logs JSON for its operator.
-  const logger = createLogger({ level, secrets: secretsOf(config), short: platforms.length === 0 && process.stderr.isTTY === true });
+  const logger = createLogger({
+    level,
+    secrets: secretsOf(config),
+    short: platforms.length === 0 && process.stderr.isTTY === true,
+  });
   // The operations endpoint listens before the front ends start, so probes get answers while they connect.
   const ops = config.http
-    ? createOperations({ ...config.http, platforms: platforms as Platform[], logger: logger.child({ part: 'ops' }), clock: systemClock, secrets: secretsOf(config) })
+    ? createOperations({
+        ...config.http,
+        platforms: platforms as Platform[],
+        logger: logger.child({ part: 'ops' }),
+        clock: systemClock,
+        secrets: secretsOf(config),
+      })
     : null;
   const app = createApp({ config, logger, clock: systemClock, instruments: ops?.instruments });
   const connections = new Map<Platform, ConnectionState>((platforms as Platform[]).map((p) => [p, connectionState(p)]));
@@ -185,7 +195,12 @@ async function main(): Promise<number> {
   const roles = createRoles({
     elector,
     logger,
-    leader: leaderWork({ app, logger, frontEnds: platforms.length === 0 ? [] : leaderFrontEnds, indexPass: ops ? ops.indexPass(app) : undefined }),
+    leader: leaderWork({
+      app,
+      logger,
+      frontEnds: platforms.length === 0 ? [] : leaderFrontEnds,
+      indexPass: ops ? ops.indexPass(app) : undefined,
+    }),
     standby: standbyWork(app),
     onFailure: (err, role) => {
       // Holding the lead without doing its work would stall alerts for every instance: leave, so another leads.
@@ -236,7 +251,9 @@ main().then(
     if (code !== 0) process.exit(code);
   },
   (err: unknown) => {
-    process.stderr.write(`${err instanceof ConfigError ? err.message : `opg-bot failed to start: ${(err as Error).message}`}\n`);
+    process.stderr.write(
+      `${err instanceof ConfigError ? err.message : `opg-bot failed to start: ${(err as Error).message}`}\n`,
+    );
     process.exit(1);
   },
 );

@@ -71,7 +71,12 @@ export function createRoles(options: RolesOptions): Roles {
     try {
       work = await (next === 'leader' ? options.leader() : (options.standby?.() ?? { stop() {} }));
       held = next;
-      logger.info({ role: next, reason }, next === 'leader' ? 'this instance runs the leader-only work' : 'this instance is a standby: it follows the shared store');
+      logger.info(
+        { role: next, reason },
+        next === 'leader'
+          ? 'this instance runs the leader-only work'
+          : 'this instance is a standby: it follows the shared store',
+      );
     } catch (err) {
       if (!started) firstFailure ??= err;
       else if (options.onFailure) options.onFailure(err, next);
@@ -122,7 +127,10 @@ export function alwaysLeader(logger: Logger): LeaderElector {
   let role: Role = 'standby';
   function become(next: Role, reason: string): Promise<void> {
     role = next;
-    logger.info({ role: next, reason }, next === 'leader' ? 'this instance is now the leader' : 'this instance is now a standby');
+    logger.info(
+      { role: next, reason },
+      next === 'leader' ? 'this instance is now the leader' : 'this instance is now a standby',
+    );
     return Promise.allSettled([...listeners].map(async (l) => l(next, reason))).then(() => {});
   }
   return {

@@ -31,7 +31,12 @@ function parseCopy(args: readonly string[]): string | null {
 }
 
 /** @param out where the report goes (stdout); `errors` where a refusal or failure goes (stderr). */
-export async function runStoreCommand(args: readonly string[], config: Config, out: Output, errors: Output): Promise<number> {
+export async function runStoreCommand(
+  args: readonly string[],
+  config: Config,
+  out: Output,
+  errors: Output,
+): Promise<number> {
   const url = parseCopy(args);
   if (url === null) {
     errors.write(`${STORE_USAGE}\n`);
@@ -49,9 +54,12 @@ export async function runStoreCommand(args: readonly string[], config: Config, o
       out.write(`Copying ${config.databasePath} into ${target.where}\n`);
       const copied = await copyStore(source, target);
       const width = Math.max(...copied.map((t) => t.name.length));
-      for (const table of copied) out.write(`  ${table.name.padEnd(width)}  ${count(table.rows)} ${table.rows === 1 ? 'row' : 'rows'}\n`);
+      for (const table of copied)
+        out.write(`  ${table.name.padEnd(width)}  ${count(table.rows)} ${table.rows === 1 ? 'row' : 'rows'}\n`);
       const total = copied.reduce((sum, t) => sum + t.rows, 0);
-      out.write(`Copied ${count(total)} rows in ${copied.length} tables; each table's row count matches the SQLite store.\n`);
+      out.write(
+        `Copied ${count(total)} rows in ${copied.length} tables; each table's row count matches the SQLite store.\n`,
+      );
       out.write(`Point DATABASE_URL at ${target.where} to run the bot on it.\n`);
       return 0;
     } finally {

@@ -11,9 +11,25 @@ import { tempDbPath, tempDir } from './helpers/temp-dir.js';
 describe('npm run opg (one-shot CLI)', () => {
   it('prints stats with every figure and its as-of time, and exits 0', async () => {
     const cg = await startCoinGeckoServer([marketItem()]);
-    const r = await runEntry('src/cli.ts', ['stats'], { COINGECKO_API_URL: cg.url, DATABASE_PATH: tempDbPath(), COINGECKO_API_KEY: 'CG-cli-secret' });
+    const r = await runEntry('src/cli.ts', ['stats'], {
+      COINGECKO_API_URL: cg.url,
+      DATABASE_PATH: tempDbPath(),
+      COINGECKO_API_KEY: 'CG-cli-secret',
+    });
     expect(r.code).toBe(0);
-    for (const part of ['OPG stats', 'Price', '$0.04123', '+3.41% 24h', '$41.7M', 'FDV', '$412M', '$196M', '4.7x', '137M OPG circulating', 'CoinGecko · as of']) {
+    for (const part of [
+      'OPG stats',
+      'Price',
+      '$0.04123',
+      '+3.41% 24h',
+      '$41.7M',
+      'FDV',
+      '$412M',
+      '$196M',
+      '4.7x',
+      '137M OPG circulating',
+      'CoinGecko · as of',
+    ]) {
       expect(r.stdout).toContain(part);
     }
     expect(r.stdout + r.stderr).not.toContain('CG-cli-secret');
@@ -23,15 +39,24 @@ describe('npm run opg (one-shot CLI)', () => {
   it('runs one refresh and one indexing pass for sync, then answers from the store without another call', async () => {
     const cg = await startCoinGeckoServer([marketItem()]);
     const node = await startOgNode(testChain(300));
-    const explorer = await startLoopbackServer((_req, res) => sendJson(res, 200, { total_transactions: '81234', transactions_today: '512' }));
+    const explorer = await startLoopbackServer((_req, res) =>
+      sendJson(res, 200, { total_transactions: '81234', transactions_today: '512' }),
+    );
     onTestFinished(() => node.close());
     onTestFinished(() => explorer.close());
-    const env = { COINGECKO_API_URL: cg.url, DATABASE_PATH: tempDbPath(), OG_RPC_URL: node.url, OG_EXPLORER_API_URL: explorer.url };
+    const env = {
+      COINGECKO_API_URL: cg.url,
+      DATABASE_PATH: tempDbPath(),
+      OG_RPC_URL: node.url,
+      OG_EXPLORER_API_URL: explorer.url,
+    };
     const sync = await runEntry('src/cli.ts', ['sync'], env);
     expect(sync.code).toBe(0);
     expect(sync.stdout).toMatch(/Market: CoinGecko as of /);
     const expected = expectedTotals(0, 300 - 12);
-    expect(sync.stdout).toContain(`Inferences: ${expected.total.toLocaleString('en-US')} counted, indexed to block 288 (head 300)`);
+    expect(sync.stdout).toContain(
+      `Inferences: ${expected.total.toLocaleString('en-US')} counted, indexed to block 288 (head 300)`,
+    );
     const volume = await runEntry('src/cli.ts', ['volume'], env);
     expect(volume.code).toBe(0);
     expect(volume.stdout).toContain('Volume / market cap');
@@ -77,7 +102,11 @@ describe('npm start', () => {
   it('refuses an unwritable DATABASE_PATH with one clear error', async () => {
     const file = join(tempDir(), 'file');
     writeFileSync(file, 'x');
-    const r = await runEntry('src/main.ts', [], { TELEGRAM_BOT_TOKEN: '1:abc', TELEGRAM_API_ROOT: 'http://127.0.0.1:9', DATABASE_PATH: join(file, 'db.sqlite') });
+    const r = await runEntry('src/main.ts', [], {
+      TELEGRAM_BOT_TOKEN: '1:abc',
+      TELEGRAM_API_ROOT: 'http://127.0.0.1:9',
+      DATABASE_PATH: join(file, 'db.sqlite'),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/DATABASE_PATH: cannot create, open or migrate/);
   });

@@ -18,7 +18,9 @@ describe('config: the operations endpoint', () => {
       expect(err).toBeInstanceOf(ConfigError);
       const problems = (err as ConfigError).problems.join('\n');
       expect(problems).toContain("HTTP_PORT: expected a whole number from 0 to 65535 (got '70000')");
-      expect(problems).toContain("HTTP_HOST: expected an address to listen on, such as 127.0.0.1 or 0.0.0.0 (got 'http://x/')");
+      expect(problems).toContain(
+        "HTTP_HOST: expected an address to listen on, such as 127.0.0.1 or 0.0.0.0 (got 'http://x/')",
+      );
     }
   });
 });

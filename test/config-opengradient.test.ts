@@ -14,7 +14,12 @@ describe('OpenGradient indexer config', () => {
   });
 
   it('reads contracts and the range cap, and lists every bad key at once', () => {
-    expect(loadConfig({ OG_INFERENCE_CONTRACTS: ` ${'0x' + 'a'.repeat(40)} ,${'0x' + 'B'.repeat(40)}`, OG_LOG_RANGE_MAX: '500' }).opengradient).toMatchObject({
+    expect(
+      loadConfig({
+        OG_INFERENCE_CONTRACTS: ` ${'0x' + 'a'.repeat(40)} ,${'0x' + 'B'.repeat(40)}`,
+        OG_LOG_RANGE_MAX: '500',
+      }).opengradient,
+    ).toMatchObject({
       contracts: ['0x' + 'a'.repeat(40), '0x' + 'B'.repeat(40)],
       logRangeMaxBlocks: 500,
     });
@@ -26,6 +31,10 @@ describe('OpenGradient indexer config', () => {
       }
     })() as ConfigError;
     expect(err).toBeInstanceOf(ConfigError);
-    expect([...new Set(err.problems.map((p) => p.split(':')[0]))]).toEqual(['OG_CONFIRMATIONS', 'OG_INFERENCE_CONTRACTS', 'OG_LOG_RANGE_MAX']);
+    expect([...new Set(err.problems.map((p) => p.split(':')[0]))]).toEqual([
+      'OG_CONFIRMATIONS',
+      'OG_INFERENCE_CONTRACTS',
+      'OG_LOG_RANGE_MAX',
+    ]);
   });
 });

@@ -45,7 +45,11 @@ describe('PostgreSQL and multi-instance config', () => {
       TELEGRAM_WEBHOOK_URL: 'https://bot.example.org/telegram',
       TELEGRAM_WEBHOOK_SECRET: 'has spaces and a $ign',
     });
-    expect(found.map((p) => p.split(':')[0]).sort()).toEqual(['DATABASE_URL', 'LEADER_TAKEOVER_SECONDS', 'TELEGRAM_WEBHOOK_SECRET']);
+    expect(found.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DATABASE_URL',
+      'LEADER_TAKEOVER_SECONDS',
+      'TELEGRAM_WEBHOOK_SECRET',
+    ]);
     const text = found.join('\n');
     expect(text).toMatch(/DATABASE_URL: expected a PostgreSQL URL such as postgres:\/\//);
     expect(text).toMatch(/LEADER_TAKEOVER_SECONDS: expected a whole number from 6 to 3600 \(got '3'\)/);
@@ -54,10 +58,12 @@ describe('PostgreSQL and multi-instance config', () => {
     expect(text).not.toContain('has spaces');
   });
 
-  it('accepts a secret of Telegram\'s whole alphabet up to 256 characters, and no longer', () => {
+  it("accepts a secret of Telegram's whole alphabet up to 256 characters, and no longer", () => {
     const base = { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_URL: 'https://bot.example.org/tg' };
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
-    expect(loadConfig({ ...base, TELEGRAM_WEBHOOK_SECRET: alphabet.repeat(4) }).telegram?.webhook?.secret).toHaveLength(256);
+    expect(loadConfig({ ...base, TELEGRAM_WEBHOOK_SECRET: alphabet.repeat(4) }).telegram?.webhook?.secret).toHaveLength(
+      256,
+    );
     expect(loadConfig({ ...base, TELEGRAM_WEBHOOK_SECRET: 'x' }).telegram?.webhook?.secret).toBe('x');
     expect(problems({ ...base, TELEGRAM_WEBHOOK_SECRET: alphabet.repeat(4) + 'a' })).toEqual([
       "TELEGRAM_WEBHOOK_SECRET: expected 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for a webhook secret_token)",
@@ -83,8 +89,14 @@ describe('PostgreSQL and multi-instance config', () => {
         'TELEGRAM_WEBHOOK_URL: expected an https URL on port 443, 80, 88 or 8443 (what Telegram posts to; any URL works with a local Bot API server in TELEGRAM_API_ROOT)',
       ]);
     }
-    expect(problems({ ...env, TELEGRAM_WEBHOOK_URL: 'not a url' })).toEqual(['TELEGRAM_WEBHOOK_URL: expected the public https URL Telegram posts updates to (got \'not a url\')']);
-    const local = loadConfig({ ...env, TELEGRAM_API_ROOT: 'http://127.0.0.1:8081', TELEGRAM_WEBHOOK_URL: 'http://10.0.0.5:3000/tg' });
+    expect(problems({ ...env, TELEGRAM_WEBHOOK_URL: 'not a url' })).toEqual([
+      "TELEGRAM_WEBHOOK_URL: expected the public https URL Telegram posts updates to (got 'not a url')",
+    ]);
+    const local = loadConfig({
+      ...env,
+      TELEGRAM_API_ROOT: 'http://127.0.0.1:8081',
+      TELEGRAM_WEBHOOK_URL: 'http://10.0.0.5:3000/tg',
+    });
     expect(local.telegram?.webhook?.url).toBe('http://10.0.0.5:3000/tg');
   });
 
@@ -97,8 +109,15 @@ describe('PostgreSQL and multi-instance config', () => {
     });
     expect(secretsOf(config)).toEqual(expect.arrayContaining([SECRET, 's3cr%40t-pass', 's3cr@t-pass']));
     const lines: string[] = [];
-    const logger = createLogger({ level: 'info', secrets: secretsOf(config), destination: { write: (line: string) => lines.push(line) } });
-    logger.warn({ url: config.databaseUrl, header: `X-Telegram-Bot-Api-Secret-Token: ${SECRET}` }, 'password s3cr@t-pass refused');
+    const logger = createLogger({
+      level: 'info',
+      secrets: secretsOf(config),
+      destination: { write: (line: string) => lines.push(line) },
+    });
+    logger.warn(
+      { url: config.databaseUrl, header: `X-Telegram-Bot-Api-Secret-Token: ${SECRET}` },
+      'password s3cr@t-pass refused',
+    );
     expect(lines.join('')).not.toMatch(/s3cr|Webhook_secret/);
     expect(lines.join('')).toContain('[redacted]');
   });

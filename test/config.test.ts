@@ -17,7 +17,12 @@ describe('config', () => {
     const c = loadConfig({});
     expect(c.telegram).toBeNull();
     expect(c.discord).toBeNull();
-    expect(c.coingecko).toEqual({ apiUrl: 'https://api.coingecko.com/api/v3', apiKey: null, plan: 'demo', coinId: 'opengradient' });
+    expect(c.coingecko).toEqual({
+      apiUrl: 'https://api.coingecko.com/api/v3',
+      apiKey: null,
+      plan: 'demo',
+      coinId: 'opengradient',
+    });
     expect(c.refreshCron).toBe('*/5 * * * *');
     expect(c.alerts.defaultThresholds).toEqual([1, 5, 10]);
     expect(c.alerts.hysteresis).toBe(0.1);
@@ -27,7 +32,9 @@ describe('config', () => {
 
   it('picks the Pro host for the pro plan and keeps an explicit URL', () => {
     expect(loadConfig({ COINGECKO_API_PLAN: 'pro' }).coingecko.apiUrl).toBe('https://pro-api.coingecko.com/api/v3');
-    expect(loadConfig({ COINGECKO_API_URL: 'http://127.0.0.1:9/api/v3/' }).coingecko.apiUrl).toBe('http://127.0.0.1:9/api/v3');
+    expect(loadConfig({ COINGECKO_API_URL: 'http://127.0.0.1:9/api/v3/' }).coingecko.apiUrl).toBe(
+      'http://127.0.0.1:9/api/v3',
+    );
   });
 
   it('is frozen', () => {
@@ -64,7 +71,11 @@ describe('config', () => {
   });
 
   it('lists the secrets to redact', () => {
-    const c = loadConfig({ TELEGRAM_BOT_TOKEN: '123:abc-secret', DISCORD_TOKEN: 'disc-secret', COINGECKO_API_KEY: 'CG-key' });
+    const c = loadConfig({
+      TELEGRAM_BOT_TOKEN: '123:abc-secret',
+      DISCORD_TOKEN: 'disc-secret',
+      COINGECKO_API_KEY: 'CG-key',
+    });
     expect(secretsOf(c).sort()).toEqual(['123:abc-secret', 'CG-key', 'disc-secret']);
   });
 });

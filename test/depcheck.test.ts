@@ -31,13 +31,19 @@ function depcheck(files: Record<string, string>): { status: number | null; outpu
   }
   copyFileSync(join(ROOT, '.dependency-cruiser.cjs'), join(dir, '.dependency-cruiser.cjs'));
   copyFileSync(join(ROOT, 'tsconfig.json'), join(dir, 'tsconfig.json'));
-  const run = spawnSync(process.execPath, [DEPCRUISE, 'src', 'commands', '--config', '.dependency-cruiser.cjs'], { cwd: dir, encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [DEPCRUISE, 'src', 'commands', '--config', '.dependency-cruiser.cjs'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
 describe('import rules (npm run depcheck)', () => {
   it('passes the repository as it is', () => {
-    const run = spawnSync(process.execPath, [DEPCRUISE, 'src', 'commands', '--config', '.dependency-cruiser.cjs'], { cwd: ROOT, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [DEPCRUISE, 'src', 'commands', '--config', '.dependency-cruiser.cjs'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     expect(run.stdout).toContain('no dependency violations found');
     expect(run.status).toBe(0);
   });
@@ -58,7 +64,10 @@ describe('import rules (npm run depcheck)', () => {
   });
 
   it('fails when the core imports a store, even for a type', () => {
-    const run = depcheck({ ...CLEAN, 'src/core/uses-db.ts': `import type { store } from '../db/store.js';\nexport type T = typeof store;\n` });
+    const run = depcheck({
+      ...CLEAN,
+      'src/core/uses-db.ts': `import type { store } from '../db/store.js';\nexport type T = typeof store;\n`,
+    });
     expect(run.output).toContain('core-imports-only-core: src/core/uses-db.ts → src/db/store.ts');
     expect(run.status).not.toBe(0);
   });
@@ -81,8 +90,12 @@ describe('import rules (npm run depcheck)', () => {
       'src/adapters/discord/adapter.ts': `import type { A } from '../telegram/adapter.js';\nimport { store } from '../../db/store.js';\nexport const d: A | typeof store = store;\n`,
     });
     expect(run.output).toContain('commands-use-only-core: commands/uses-db.ts → src/db/store.ts');
-    expect(run.output).toContain('adapters-never-import-each-other: src/adapters/discord/adapter.ts → src/adapters/telegram/adapter.ts');
-    expect(run.output).toContain('adapters-reach-core-through-commands: src/adapters/discord/adapter.ts → src/db/store.ts');
+    expect(run.output).toContain(
+      'adapters-never-import-each-other: src/adapters/discord/adapter.ts → src/adapters/telegram/adapter.ts',
+    );
+    expect(run.output).toContain(
+      'adapters-reach-core-through-commands: src/adapters/discord/adapter.ts → src/db/store.ts',
+    );
     expect(run.status).not.toBe(0);
   });
 });

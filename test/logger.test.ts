@@ -33,8 +33,16 @@ describe('logger', () => {
 
   it('writes one short line per entry for a person at a terminal: the message and the error, no stack, secrets scrubbed', () => {
     const lines: string[] = [];
-    const logger = createLogger({ level: 'warn', secrets: ['CG-key-123'], short: true, destination: { write: (l: string) => lines.push(l) } });
-    logger.warn({ err: new UpstreamError('CoinGecko', 'HTTP 500 for https://x/?k=CG-key-123') }, 'market refresh failed; keeping the last good figures');
+    const logger = createLogger({
+      level: 'warn',
+      secrets: ['CG-key-123'],
+      short: true,
+      destination: { write: (l: string) => lines.push(l) },
+    });
+    logger.warn(
+      { err: new UpstreamError('CoinGecko', 'HTTP 500 for https://x/?k=CG-key-123') },
+      'market refresh failed; keeping the last good figures',
+    );
     logger.error('indexing stopped');
     expect(lines).toEqual([
       'warning: market refresh failed; keeping the last good figures (CoinGecko: HTTP 500 for https://x/?k=[redacted])\n',
@@ -44,9 +52,17 @@ describe('logger', () => {
 
   it('keeps the reason at a terminal when the error was logged as a described string', () => {
     const lines: string[] = [];
-    const logger = createLogger({ level: 'warn', secrets: [], short: true, destination: { write: (l: string) => lines.push(l) } });
+    const logger = createLogger({
+      level: 'warn',
+      secrets: [],
+      short: true,
+      destination: { write: (l: string) => lines.push(l) },
+    });
     logger.warn({ err: 'OpenGradient RPC: HTTP 429', attempt: 2 }, 'OpenGradient RPC failed; backing off');
     logger.error({ error: '404: Not Found', status: 404 }, 'answering an interaction failed');
-    expect(lines).toEqual(['warning: OpenGradient RPC failed; backing off (OpenGradient RPC: HTTP 429)\n', 'error: answering an interaction failed (404: Not Found)\n']);
+    expect(lines).toEqual([
+      'warning: OpenGradient RPC failed; backing off (OpenGradient RPC: HTTP 429)\n',
+      'error: answering an interaction failed (404: Not Found)\n',
+    ]);
   });
 });

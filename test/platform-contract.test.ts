@@ -18,19 +18,31 @@ function multipart(payload: unknown, files: Array<{ name: string; filename: stri
   const boundary = 'b0undary';
   const parts = [
     `--${boundary}\r\nContent-Disposition: form-data; name="payload_json"\r\n\r\n${JSON.stringify(payload)}\r\n`,
-    ...files.map((f) => `--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"; filename="${f.filename}"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n`),
+    ...files.map(
+      (f) =>
+        `--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"; filename="${f.filename}"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n`,
+    ),
     `--${boundary}--\r\n`,
   ];
   return { contentType: `multipart/form-data; boundary=${boundary}`, raw: Buffer.from(parts.join(''), 'latin1') };
 }
 
 describe("Discord's contract", () => {
-  const sample = renderDiscord(reply({ title: 'OPG stats', fields: [{ label: 'Price', value: '$0.04' }], footer: 'CoinGecko', buttons: [{ id: 'refresh:stats', label: 'Refresh' }] }));
+  const sample = renderDiscord(
+    reply({
+      title: 'OPG stats',
+      fields: [{ label: 'Price', value: '$0.04' }],
+      footer: 'CoinGecko',
+      buttons: [{ id: 'refresh:stats', label: 'Refresh' }],
+    }),
+  );
   const body = { embeds: sample.embeds, components: sample.components, allowed_mentions: sample.allowedMentions };
 
   it("accepts the renderer's message, as a post, an interaction answer and a deferred edit", () => {
     expect(channelPost(body)).toBeNull();
-    expect(discordRefusal({ method: 'POST', path: '/interactions/1/tok/callback', ...json({ type: 4, data: body }) })).toBeNull();
+    expect(
+      discordRefusal({ method: 'POST', path: '/interactions/1/tok/callback', ...json({ type: 4, data: body }) }),
+    ).toBeNull();
     expect(discordRefusal({ method: 'PATCH', path: '/webhooks/1/tok/messages/@original', ...json(body) })).toBeNull();
   });
 
@@ -44,63 +56,130 @@ describe("Discord's contract", () => {
 
   it('refuses content past 2,000 characters, which the spec alone would let through to 4,000', () => {
     expect(channelPost({ content: 'x'.repeat(2_000) })).toBeNull();
-    expect(channelPost({ content: 'x'.repeat(2_001) })?.problems).toEqual(['content: Must be 2000 or fewer in length.']);
+    expect(channelPost({ content: 'x'.repeat(2_001) })?.problems).toEqual([
+      'content: Must be 2000 or fewer in length.',
+    ]);
   });
 
-  it("refuses embeds past 6,000 characters in all, though each is within its own limits", () => {
+  it('refuses embeds past 6,000 characters in all, though each is within its own limits', () => {
     const embed = { title: 't', description: 'd'.repeat(3_500) };
     expect(embedCharacters(embed)).toBe(3_501);
     expect(channelPost({ embeds: [embed] })).toBeNull();
-    expect(channelPost({ embeds: [embed, embed] })?.problems.join()).toContain('embeds: Embed size exceeds maximum size of 6000');
+    expect(channelPost({ embeds: [embed, embed] })?.problems.join()).toContain(
+      'embeds: Embed size exceeds maximum size of 6000',
+    );
   });
 
   it('refuses an empty message with 50006', () => {
     expect(channelPost({})?.body).toEqual({ code: 50006, message: 'Cannot send an empty message' });
-    expect(discordRefusal({ method: 'POST', path: '/interactions/1/tok/callback', ...json({ type: 4, data: { content: '' } }) })?.body.code).toBe(50006);
+    expect(
+      discordRefusal({
+        method: 'POST',
+        path: '/interactions/1/tok/callback',
+        ...json({ type: 4, data: { content: '' } }),
+      })?.body.code,
+    ).toBe(50006);
   });
 
   it('refuses attachment ids and embed images that name no uploaded file part', () => {
-    const payload = { embeds: [{ title: 'chart', image: { url: 'attachment://chart.png' } }], attachments: [{ id: '0', filename: 'chart.png' }] };
-    expect(discordRefusal({ method: 'POST', path: '/channels/1/messages', ...multipart(payload, [{ name: 'files[0]', filename: 'chart.png' }]) })).toBeNull();
-    const wrongId = discordRefusal({ method: 'POST', path: '/channels/1/messages', ...multipart({ ...payload, attachments: [{ id: '1', filename: 'chart.png' }] }, [{ name: 'files[0]', filename: 'chart.png' }]) });
+    const payload = {
+      embeds: [{ title: 'chart', image: { url: 'attachment://chart.png' } }],
+      attachments: [{ id: '0', filename: 'chart.png' }],
+    };
+    expect(
+      discordRefusal({
+        method: 'POST',
+        path: '/channels/1/messages',
+        ...multipart(payload, [{ name: 'files[0]', filename: 'chart.png' }]),
+      }),
+    ).toBeNull();
+    const wrongId = discordRefusal({
+      method: 'POST',
+      path: '/channels/1/messages',
+      ...multipart({ ...payload, attachments: [{ id: '1', filename: 'chart.png' }] }, [
+        { name: 'files[0]', filename: 'chart.png' },
+      ]),
+    });
     expect(wrongId?.problems.join()).toContain('attachments.0.id');
-    const noImage = discordRefusal({ method: 'POST', path: '/channels/1/messages', ...multipart({ embeds: [{ title: 'c', image: { url: 'attachment://other.png' } }] }, [{ name: 'files[0]', filename: 'chart.png' }]) });
+    const noImage = discordRefusal({
+      method: 'POST',
+      path: '/channels/1/messages',
+      ...multipart({ embeds: [{ title: 'c', image: { url: 'attachment://other.png' } }] }, [
+        { name: 'files[0]', filename: 'chart.png' },
+      ]),
+    });
     expect(noImage?.problems.join()).toContain('embeds.0.image.url');
   });
 
   it('refuses an embed field whose name or value is empty or blank, naming the field', () => {
-    const field = (name: string, value: string) => channelPost({ embeds: [{ title: 't', fields: [{ name: 'Price', value: '$1' }, { name, value }] }] });
+    const field = (name: string, value: string) =>
+      channelPost({
+        embeds: [
+          {
+            title: 't',
+            fields: [
+              { name: 'Price', value: '$1' },
+              { name, value },
+            ],
+          },
+        ],
+      });
     expect(field('Supply', '12')).toBeNull();
     const refusal = field('Supply', '');
     expect(refusal?.body.code).toBe(50035);
-    expect(refusal?.body.errors).toEqual({ embeds: { '0': { fields: { '1': { value: { _errors: [{ code: 'BASE_TYPE_REQUIRED', message: 'This field is required' }] } } } } } });
+    expect(refusal?.body.errors).toEqual({
+      embeds: {
+        '0': {
+          fields: { '1': { value: { _errors: [{ code: 'BASE_TYPE_REQUIRED', message: 'This field is required' }] } } },
+        },
+      },
+    });
     expect(field(' ', 'x')?.problems).toEqual(['embeds.0.fields.1.name: This field is required']);
   });
 
   it('refuses an empty embed, and an empty body on a message post', () => {
     const refusal = channelPost({ content: 'hi', embeds: [{ title: 'ok' }, {}] });
     expect(refusal?.problems).toEqual(['embeds.1: List item values of ModelType are required']);
-    expect(discordRefusal({ method: 'POST', path: '/webhooks/1/tok', ...json({ embeds: [{ color: 5 }] }) })?.body.code).toBe(50035);
-    const empty = discordRefusal({ method: 'POST', path: '/channels/1/messages', contentType: 'application/json', raw: Buffer.alloc(0) });
+    expect(
+      discordRefusal({ method: 'POST', path: '/webhooks/1/tok', ...json({ embeds: [{ color: 5 }] }) })?.body.code,
+    ).toBe(50035);
+    const empty = discordRefusal({
+      method: 'POST',
+      path: '/channels/1/messages',
+      contentType: 'application/json',
+      raw: Buffer.alloc(0),
+    });
     expect(empty?.body).toEqual({ code: 50006, message: 'Cannot send an empty message' });
   });
 
   it('refuses a custom_id used twice among the components of one message', () => {
     const button = (id: string) => ({ type: 2, style: 2, label: 'Refresh', custom_id: id });
-    const rows = (a: string, b: string) => [{ type: 1, components: [button(a)] }, { type: 1, components: [button(b)] }];
+    const rows = (a: string, b: string) => [
+      { type: 1, components: [button(a)] },
+      { type: 1, components: [button(b)] },
+    ];
     expect(channelPost({ ...body, components: rows('refresh:stats', 'refresh:volume') })).toBeNull();
     const refusal = channelPost({ ...body, components: rows('refresh:stats', 'refresh:stats') });
-    expect(refusal?.problems).toEqual(['components.1.components.0.custom_id: Component custom id was already specified']);
+    expect(refusal?.problems).toEqual([
+      'components.1.components.0.custom_id: Component custom id was already specified',
+    ]);
     expect(JSON.stringify(refusal?.body.errors)).toContain('COMPONENT_CUSTOM_ID_DUPLICATED');
   });
 
   it('refuses a field of the wrong type, per the spec', () => {
     expect(channelPost({ content: 'hi', components: 'not a list' })?.problems.join()).toContain('components');
-    expect(channelPost({ content: 'hi', allowed_mentions: { parse: ['everyone', 'nobody'] } })?.problems.join()).toContain('allowed_mentions.parse');
+    expect(
+      channelPost({ content: 'hi', allowed_mentions: { parse: ['everyone', 'nobody'] } })?.problems.join(),
+    ).toContain('allowed_mentions.parse');
   });
 
   it('refuses a slash command whose option name breaks the rules', () => {
-    const command = { name: 'opg', description: 'd', type: 1, options: [{ type: 1, name: 'Stats Now', description: 'd' }] };
+    const command = {
+      name: 'opg',
+      description: 'd',
+      type: 1,
+      options: [{ type: 1, name: 'Stats Now', description: 'd' }],
+    };
     const refusal = discordRefusal({ method: 'PUT', path: '/applications/1/guilds/2/commands', ...json([command]) });
     expect(refusal?.problems.join()).toContain('0.options.0.name');
   });
@@ -117,14 +196,26 @@ describe("Discord stand-in's interaction state", () => {
     });
     const { id, token } = discord.interact(discord.slash({ subcommand: 'stats' }));
     const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${discord.apiUrl}/v10${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-      return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as { code: number; message: string }) };
+      const res = await fetch(`${discord.apiUrl}/v10${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return {
+        status: res.status,
+        body: res.status === 204 ? null : ((await res.json()) as { code: number; message: string }),
+      };
     };
     return {
       discord,
       advance: (ms: number) => void (clockMs += ms),
       callback: (type = 5, at = { id, token }) => call('POST', `/interactions/${at.id}/${at.token}/callback`, { type }),
-      original: (method: 'PATCH' | 'DELETE') => call(method, `/webhooks/${APP_ID}/${token}/messages/@original`, method === 'PATCH' ? { content: 'Figures' } : undefined),
+      original: (method: 'PATCH' | 'DELETE') =>
+        call(
+          method,
+          `/webhooks/${APP_ID}/${token}/messages/@original`,
+          method === 'PATCH' ? { content: 'Figures' } : undefined,
+        ),
       followUp: () => call('POST', `/webhooks/${APP_ID}/${token}`, { content: 'More' }),
       close: async () => {
         closed = true;
@@ -148,7 +239,10 @@ describe("Discord stand-in's interaction state", () => {
   it('refuses a second callback with 40060, and close() names it', async () => {
     const s = await standIn();
     await s.callback(5);
-    expect(await s.callback(4)).toEqual({ status: 400, body: { code: 40060, message: 'Interaction has already been acknowledged.' } });
+    expect(await s.callback(4)).toEqual({
+      status: 400,
+      body: { code: 40060, message: 'Interaction has already been acknowledged.' },
+    });
     await expect(s.close()).rejects.toThrow(/already acknowledged/);
   });
 
@@ -177,14 +271,17 @@ describe("Discord stand-in's interaction state", () => {
 });
 
 describe("Telegram's contract", () => {
-  const send = (params: Record<string, unknown>, method = 'sendMessage') => telegramProblems({ method, params, fileParts: [], form: false });
+  const send = (params: Record<string, unknown>, method = 'sendMessage') =>
+    telegramProblems({ method, params, fileParts: [], form: false });
 
   it("accepts the renderer's HTML, and counts text after entity parsing", () => {
     const [html] = renderTelegramHtml(reply({ title: 'OPG <stats> & more', lines: ['a & b < c'] }));
     expect(send({ chat_id: -100, text: html, parse_mode: 'HTML' })).toEqual([]);
     // 4,096 visible characters inside tags: the raw text is longer, and Telegram takes it.
     expect(send({ chat_id: 1, text: `<b>${'x'.repeat(4_096)}</b>`, parse_mode: 'HTML' })).toEqual([]);
-    expect(send({ chat_id: 1, text: `<b>${'x'.repeat(4_097)}</b>`, parse_mode: 'HTML' }).join()).toContain('message text is too long');
+    expect(send({ chat_id: 1, text: `<b>${'x'.repeat(4_097)}</b>`, parse_mode: 'HTML' }).join()).toContain(
+      'message text is too long',
+    );
   });
 
   it('refuses empty text, a missing chat and values of the wrong type', () => {
@@ -204,9 +301,22 @@ describe("Telegram's contract", () => {
 
   it('refuses captions past 1,024 characters and callback data past 64 bytes', () => {
     const photo = { chat_id: 1, photo: 'attach://p', caption: 'x'.repeat(1_025) };
-    expect(telegramProblems({ method: 'sendPhoto', params: photo, fileParts: ['p'], form: true }).join()).toContain('caption is too long');
-    expect(telegramProblems({ method: 'sendPhoto', params: { chat_id: 1, photo: 'attach://p' }, fileParts: [], form: true }).join()).toContain('was not uploaded');
-    const keyboard = (data: string) => ({ chat_id: 1, text: 'hi', reply_markup: { inline_keyboard: [[{ text: 'Refresh', callback_data: data }]] } });
+    expect(telegramProblems({ method: 'sendPhoto', params: photo, fileParts: ['p'], form: true }).join()).toContain(
+      'caption is too long',
+    );
+    expect(
+      telegramProblems({
+        method: 'sendPhoto',
+        params: { chat_id: 1, photo: 'attach://p' },
+        fileParts: [],
+        form: true,
+      }).join(),
+    ).toContain('was not uploaded');
+    const keyboard = (data: string) => ({
+      chat_id: 1,
+      text: 'hi',
+      reply_markup: { inline_keyboard: [[{ text: 'Refresh', callback_data: data }]] },
+    });
     expect(send(keyboard('x'.repeat(64)))).toEqual([]);
     expect(send(keyboard('é'.repeat(33))).join()).toContain('BUTTON_DATA_INVALID');
     expect(send(keyboard('')).join()).toContain('BUTTON_DATA_INVALID');
@@ -233,7 +343,11 @@ describe("Telegram stand-in's message state", () => {
       return tg.close();
     });
     const call = async (method: string, params: Record<string, unknown>) => {
-      const res = await fetch(`${tg.url}/bot${tg.token}/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params) });
+      const res = await fetch(`${tg.url}/bot${tg.token}/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(params),
+      });
       return (await res.json()) as { ok: boolean; description?: string; result?: { message_id: number } };
     };
     return { tg, call };
@@ -242,8 +356,20 @@ describe("Telegram stand-in's message state", () => {
 
   it('refuses an edit that changes nothing as "not modified", and takes one that changes the text or the markup', async () => {
     const { tg, call } = await server();
-    const sent = await call('sendMessage', { chat_id: -100, text: '<b>Price</b> $1', parse_mode: 'HTML', reply_markup: keyboard });
-    const edit = (text: string, markup?: unknown) => call('editMessageText', { chat_id: -100, message_id: sent.result!.message_id, text, parse_mode: 'HTML', ...(markup ? { reply_markup: markup } : {}) });
+    const sent = await call('sendMessage', {
+      chat_id: -100,
+      text: '<b>Price</b> $1',
+      parse_mode: 'HTML',
+      reply_markup: keyboard,
+    });
+    const edit = (text: string, markup?: unknown) =>
+      call('editMessageText', {
+        chat_id: -100,
+        message_id: sent.result!.message_id,
+        text,
+        parse_mode: 'HTML',
+        ...(markup ? { reply_markup: markup } : {}),
+      });
     expect(await edit('<b>Price</b> $1', keyboard)).toMatchObject({ ok: false, description: NOT_MODIFIED });
     expect((await edit('<b>Price</b> $2', keyboard)).ok).toBe(true);
     expect((await edit('<b>Price</b> $2')).ok).toBe(true);
@@ -259,8 +385,14 @@ describe("Telegram stand-in's message state", () => {
     form.set('photo', 'attach://chart');
     form.set('chart', new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])]), 'chart.png');
     form.set('caption', 'Chart');
-    const photo = (await (await fetch(`${tg.url}/bot${tg.token}/sendPhoto`, { method: 'POST', body: form })).json()) as { result: { message_id: number } };
-    const refused = await call('editMessageText', { chat_id: -100, message_id: photo.result.message_id, text: 'Chart' });
+    const photo = (await (
+      await fetch(`${tg.url}/bot${tg.token}/sendPhoto`, { method: 'POST', body: form })
+    ).json()) as { result: { message_id: number } };
+    const refused = await call('editMessageText', {
+      chat_id: -100,
+      message_id: photo.result.message_id,
+      text: 'Chart',
+    });
     expect(refused).toMatchObject({ ok: false, description: 'Bad Request: there is no text in the message to edit' });
     expect(tg.refusals).toHaveLength(1);
     expect((await call('editMessageText', { chat_id: -100, message_id: 4_242, text: 'anything' })).ok).toBe(true);

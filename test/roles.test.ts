@@ -18,8 +18,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The real app on a real clock (the dispatcher's loop and the schedules need one), closed after the test. */
 function realApp(env: Record<string, string>): App {
-  const offline = { OG_RPC_URL: 'http://127.0.0.1:9', OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2', COINGECKO_API_URL: 'http://127.0.0.1:9' };
-  const config = loadConfig({ DATABASE_PATH: tempDbPath(), ...offline, INDEX_CRON: '0 0 1 1 *', MARKETS_CRON: '0 0 1 1 *', ...env });
+  const offline = {
+    OG_RPC_URL: 'http://127.0.0.1:9',
+    OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
+    COINGECKO_API_URL: 'http://127.0.0.1:9',
+  };
+  const config = loadConfig({
+    DATABASE_PATH: tempDbPath(),
+    ...offline,
+    INDEX_CRON: '0 0 1 1 *',
+    MARKETS_CRON: '0 0 1 1 *',
+    ...env,
+  });
   const app = createApp({ config, logger: silentLogger, clock: systemClock, httpTimeoutMs: 1_000 });
   onTestFinished(() => app.close());
   return app;
@@ -61,7 +71,15 @@ describe('roles', () => {
     await elector.become('leader');
     await elector.become('standby');
     await elector.become('leader');
-    expect(events).toEqual(['standby started', 'standby stopped', 'leader started', 'leader stopped', 'standby started', 'standby stopped', 'leader started']);
+    expect(events).toEqual([
+      'standby started',
+      'standby stopped',
+      'leader started',
+      'leader stopped',
+      'standby started',
+      'standby stopped',
+      'leader started',
+    ]);
     expect(running.most).toBe(1);
 
     await roles.stop();
@@ -94,7 +112,11 @@ describe('roles', () => {
   it('on the SQLite file the one instance leads from start to stop, and a leader that fails to start fails the start', async () => {
     const events: string[] = [];
     const running = { leader: 0, standby: 0, most: 0 };
-    const roles = createRoles({ elector: alwaysLeader(silentLogger), logger: silentLogger, ...recordingWork(events, running) });
+    const roles = createRoles({
+      elector: alwaysLeader(silentLogger),
+      logger: silentLogger,
+      ...recordingWork(events, running),
+    });
     await roles.start();
     expect(roles.role()).toBe('leader');
     expect(events).toEqual(['leader started']);
@@ -149,24 +171,40 @@ describe('roles', () => {
 
     await elector.become('leader');
     expect(frontEnd).toEqual(['gateway connected', 'gateway closed', 'gateway connected']);
-    await until('refreshes again', () => (cg.marketCalls() >= callsAtStepDown + 2 ? true : undefined), undefined, 5_000);
+    await until(
+      'refreshes again',
+      () => (cg.marketCalls() >= callsAtStepDown + 2 ? true : undefined),
+      undefined,
+      5_000,
+    );
     await roles.stop();
     expect(frontEnd.at(-1)).toBe('gateway closed');
   });
 
   it('a step-down in the middle of an alert fan-out hands no further row to the sink; the next term sends the rest, each once', async () => {
     const app = realApp({});
-    const chats: ChatRef[] = Array.from({ length: 30 }, (_, i) => ({ platform: 'telegram', chatId: String(1000 + i), kind: 'private' }));
+    const chats: ChatRef[] = Array.from({ length: 30 }, (_, i) => ({
+      platform: 'telegram',
+      chatId: String(1000 + i),
+      kind: 'private',
+    }));
     for (const chat of chats) await subscribeWith(app, chat, [1], 0);
     await app.alerts.evaluate(freshSnapshot(systemClock, 0.5));
     await app.alerts.evaluate(freshSnapshot(systemClock, 2));
     expect(chats.every((c) => outboxOf(app, c).length === 1)).toBe(true);
 
     // Each send takes 30 ms; Telegram's pace (one every 41 ms) spreads 30 chats over more than a second.
-    const sink = createRecordingSink('telegram', systemClock, () => sleep(30).then(() => ({ status: 'delivered' as const })));
+    const sink = createRecordingSink('telegram', systemClock, () =>
+      sleep(30).then(() => ({ status: 'delivered' as const })),
+    );
     app.alerts.registerSink(sink);
     const elector = createFakeElector();
-    const roles = createRoles({ elector, logger: silentLogger, leader: leaderWork({ app, logger: silentLogger }), standby: standbyWork(app) });
+    const roles = createRoles({
+      elector,
+      logger: silentLogger,
+      leader: leaderWork({ app, logger: silentLogger }),
+      standby: standbyWork(app),
+    });
     await roles.start();
     await elector.become('leader');
     await until('a third of the fan-out', () => (sink.attempts.length >= 10 ? true : undefined), undefined, 5_000);
@@ -181,7 +219,12 @@ describe('roles', () => {
     expect(sink.attempts.length).toBe(handedAtStepDown);
 
     await elector.become('leader');
-    await until('every chat alerted', () => (chats.every((c) => outboxOf(app, c)[0]!.sentAtMs !== null) ? true : undefined), undefined, 10_000);
+    await until(
+      'every chat alerted',
+      () => (chats.every((c) => outboxOf(app, c)[0]!.sentAtMs !== null) ? true : undefined),
+      undefined,
+      10_000,
+    );
     await roles.stop();
     const perChat = chats.map((c) => sink.attempts.filter((a) => a.target.chatId === c.chatId).length);
     expect(perChat).toEqual(chats.map(() => 1));
@@ -191,7 +234,14 @@ describe('roles', () => {
     const w = await startWorld({ chainBlocks: 30 });
     const bot = startBot(w);
     await bothReady(w, bot);
-    await until('the role in the start line', () => (/"role":"leader".*"msg":"opg-bot started"|"msg":"opg-bot started".*"role":"leader"/.test(bot.output()) ? true : undefined), bot);
+    await until(
+      'the role in the start line',
+      () =>
+        /"role":"leader".*"msg":"opg-bot started"|"msg":"opg-bot started".*"role":"leader"/.test(bot.output())
+          ? true
+          : undefined,
+      bot,
+    );
     expect(bot.output()).toContain('this instance is now the leader');
     expect(bot.output()).toContain('this instance runs the leader-only work');
     bot.child.kill('SIGTERM');

@@ -19,14 +19,22 @@ function withPassword(url: string): string {
 }
 
 describe('npm run opg -- store copy', { timeout: 90_000 }, () => {
-  it('copies a SQLite store into an empty PostgreSQL database, prints each table with its rows, and refuses to copy twice', async ({ skip }) => {
+  it('copies a SQLite store into an empty PostgreSQL database, prints each table with its rows, and refuses to copy twice', async ({
+    skip,
+  }) => {
     skip(!TEST_DATABASE_URL, `${NO_SERVER}; the copy itself is tested on PGlite in test/db/store-copy.test.ts`);
     const url = await emptyServerDatabase();
     const path = await buildFullStore();
     const target = withPassword(url);
     const database = new URL(url).pathname.slice(1);
 
-    const first = await runEntry('src/cli.ts', ['store', 'copy', '--to', target], { DATABASE_PATH: path }, undefined, 60_000);
+    const first = await runEntry(
+      'src/cli.ts',
+      ['store', 'copy', '--to', target],
+      { DATABASE_PATH: path },
+      undefined,
+      60_000,
+    );
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`Copying ${path} into postgres://127.0.0.1:5432/${database}`);
@@ -40,17 +48,35 @@ describe('npm run opg -- store copy', { timeout: 90_000 }, () => {
     }
     expect(first.stdout).toMatch(/Copied [\d,]+ rows in \d+ tables; each table's row count matches the SQLite store\./);
 
-    const second = await runEntry('src/cli.ts', ['store', 'copy', `--to=${target}`], { DATABASE_PATH: path }, undefined, 60_000);
+    const second = await runEntry(
+      'src/cli.ts',
+      ['store', 'copy', `--to=${target}`],
+      { DATABASE_PATH: path },
+      undefined,
+      60_000,
+    );
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(new RegExp(`^postgres://127.0.0.1:5432/${database} already holds rows in alert_subscriptions, .*; store copy only fills an empty database, so nothing was copied\\n$`));
+    expect(second.stderr).toMatch(
+      new RegExp(
+        `^postgres://127.0.0.1:5432/${database} already holds rows in alert_subscriptions, .*; store copy only fills an empty database, so nothing was copied\\n$`,
+      ),
+    );
     expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(PASSWORD);
   });
 
   it('names an unreachable target by host and database only, never its password', async () => {
     const path = await buildFullStore();
-    const r = await runEntry('src/cli.ts', ['store', 'copy', '--to', `postgres://opg:${PASSWORD}@127.0.0.1:9/opg_bot`], { DATABASE_PATH: path }, undefined, 60_000);
+    const r = await runEntry(
+      'src/cli.ts',
+      ['store', 'copy', '--to', `postgres://opg:${PASSWORD}@127.0.0.1:9/opg_bot`],
+      { DATABASE_PATH: path },
+      undefined,
+      60_000,
+    );
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^--to: cannot connect to or migrate postgres:\/\/127\.0\.0\.1:9\/opg_bot \(.*ECONNREFUSED.*\)\n$/);
+    expect(r.stderr).toMatch(
+      /^--to: cannot connect to or migrate postgres:\/\/127\.0\.0\.1:9\/opg_bot \(.*ECONNREFUSED.*\)\n$/,
+    );
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);
   });
 
@@ -59,9 +85,13 @@ describe('npm run opg -- store copy', { timeout: 90_000 }, () => {
     const missingTo = await runEntry('src/cli.ts', ['store', 'copy'], { DATABASE_PATH: path });
     expect(missingTo.code).toBe(2);
     expect(missingTo.stderr).toMatch(/^usage: npm run opg -- store copy --to postgres:\/\//);
-    const mysql = await runEntry('src/cli.ts', ['store', 'copy', '--to', 'mysql://root@127.0.0.1/opg'], { DATABASE_PATH: path });
+    const mysql = await runEntry('src/cli.ts', ['store', 'copy', '--to', 'mysql://root@127.0.0.1/opg'], {
+      DATABASE_PATH: path,
+    });
     expect(mysql.code).toBe(2);
-    const noStore = await runEntry('src/cli.ts', ['store', 'copy', '--to', 'postgres://127.0.0.1:9/opg'], { DATABASE_PATH: path });
+    const noStore = await runEntry('src/cli.ts', ['store', 'copy', '--to', 'postgres://127.0.0.1:9/opg'], {
+      DATABASE_PATH: path,
+    });
     expect(noStore.code).toBe(1);
     expect(noStore.stderr).toBe(`DATABASE_PATH: there is no SQLite store at '${path}'; nothing to copy\n`);
     expect(existsSync(path)).toBe(false);

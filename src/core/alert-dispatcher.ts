@@ -180,7 +180,10 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       case 'gone':
         await store.release(head.id);
         await lifecycle.pauseChat(head.platform, head.chatId, result.reason);
-        logger.info({ platform: head.platform, chatId: head.chatId, reason: result.reason }, 'alert subscription paused');
+        logger.info(
+          { platform: head.platform, chatId: head.chatId, reason: result.reason },
+          'alert subscription paused',
+        );
         return;
       case 'moved':
         await store.release(head.id);
@@ -194,7 +197,10 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
   async function deliver(head: OutboxHead, sink: Sink, payload: Reply): Promise<void> {
     let result: DeliveryResult;
     try {
-      result = await sink.deliver({ platform: head.platform, chatId: head.chatId, threadId: head.threadId, guildId: head.guildId }, payload);
+      result = await sink.deliver(
+        { platform: head.platform, chatId: head.chatId, threadId: head.threadId, guildId: head.guildId },
+        payload,
+      );
     } catch (err) {
       result = { status: 'retry', retryAfterMs: 0, reason: describeError(err) };
     }
@@ -307,7 +313,15 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
         return;
       }
       const limits = limitsFor(sink.platform);
-      const added: Lane = { platform: sink.platform, sink, limits, limiter: createLimiter(limits), inFlight: new Map(), loop: null, wakeUp: null };
+      const added: Lane = {
+        platform: sink.platform,
+        sink,
+        limits,
+        limiter: createLimiter(limits),
+        inFlight: new Map(),
+        loop: null,
+        wakeUp: null,
+      };
       lanes.set(sink.platform, added);
       // Rows written while this platform had no sink are sent now, not at the next poll.
       if (running) runLane(added);

@@ -19,7 +19,13 @@ function crossingLine(c: Crossing, hysteresis: number): string {
 }
 
 /** The alert for one or more crossings (more than one when several thresholds crossed or a cooldown merged them). */
-export function alertReply(crossings: readonly Crossing[], market: MarketData, fetchedAtMs: number, source: string, hysteresis: number): Reply {
+export function alertReply(
+  crossings: readonly Crossing[],
+  market: MarketData,
+  fetchedAtMs: number,
+  source: string,
+  hysteresis: number,
+): Reply {
   const first = crossings[0];
   const title =
     crossings.length === 1 && first
@@ -52,7 +58,8 @@ export interface DigestInput {
 export function digestReply({ market, stale, ratio24h, fired, hysteresis, extraFields = [] }: DigestInput): Reply {
   const m = market.data;
   const notices: string[] = [];
-  if (!m || market.fetchedAtMs === null) notices.push(`Market data unavailable: ${market.source} has not answered yet.`);
+  if (!m || market.fetchedAtMs === null)
+    notices.push(`Market data unavailable: ${market.source} has not answered yet.`);
   else if (stale) notices.push(`Stale: market data last updated ${utc(market.fetchedAtMs)}.`);
   return reply({
     title: 'OPG daily digest',
@@ -63,7 +70,9 @@ export function digestReply({ market, stale, ratio24h, fired, hysteresis, extraF
       { label: 'Volume / market cap', value: ratio(volumeToMarketCap(m)), inline: true },
       {
         label: 'Ratio, last 24h',
-        value: ratio24h ? `low ${ratio(ratio24h.low)} · high ${ratio(ratio24h.high)} (${countOf(ratio24h.samples, 'reading')})` : 'no readings in the last 24h',
+        value: ratio24h
+          ? `low ${ratio(ratio24h.low)} · high ${ratio(ratio24h.high)} (${countOf(ratio24h.samples, 'reading')})`
+          : 'no readings in the last 24h',
       },
       {
         label: 'Alerts, last 24h',

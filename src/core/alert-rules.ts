@@ -27,8 +27,11 @@ export interface SideChange {
  */
 export function nextSide(previous: Side | null, threshold: number, ratio: number, hysteresis: number): SideChange {
   if (previous === null) return { side: ratio >= threshold ? 'above' : 'below', crossed: null };
-  if (previous === 'below') return ratio >= threshold ? { side: 'above', crossed: 'up' } : { side: 'below', crossed: null };
-  return ratio < rearmBelow(threshold, hysteresis) ? { side: 'below', crossed: 'down' } : { side: 'above', crossed: null };
+  if (previous === 'below')
+    return ratio >= threshold ? { side: 'above', crossed: 'up' } : { side: 'below', crossed: null };
+  return ratio < rearmBelow(threshold, hysteresis)
+    ? { side: 'below', crossed: 'down' }
+    : { side: 'above', crossed: null };
 }
 
 /** The ratio under which a threshold that is above counts as crossed down. */

@@ -84,7 +84,12 @@ export function crossingsAt(ratio: number, nowMs: number, hysteresis: number) {
       const change = nextSide(level.side, level.ratio, ratio, hysteresis);
       if (change.crossed === null) continue;
       const crossing: Crossing = { threshold: level.ratio, direction: change.crossed, atMs: nowMs, ratio };
-      crossings.push({ levelId: level.id, side: change.side, crossing, order: change.crossed === 'up' ? level.ratio : -level.ratio });
+      crossings.push({
+        levelId: level.id,
+        side: change.side,
+        crossing,
+        order: change.crossed === 'up' ? level.ratio : -level.ratio,
+      });
     }
     return crossings.sort((a, b) => a.order - b.order).map(({ order: _order, ...c }) => c);
   };
@@ -118,7 +123,8 @@ export function createAlerts(options: AlertsOptions): AlertsService {
 
   async function requireSub(chat: ChatRef): Promise<Subscription> {
     const sub = await subscriptions.byChat(chat.platform, chat.chatId);
-    if (!sub) throw new UserInputError('Alerts are off in this chat. A moderator can start them with /opg alerts subscribe.');
+    if (!sub)
+      throw new UserInputError('Alerts are off in this chat. A moderator can start them with /opg alerts subscribe.');
     return sub;
   }
 
@@ -132,7 +138,13 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     },
   };
 
-  const dispatcher = createAlertDispatcher({ store: stores.outbox, clock, logger: logger.child({ part: 'dispatcher' }), lifecycle, limits: options.limits });
+  const dispatcher = createAlertDispatcher({
+    store: stores.outbox,
+    clock,
+    logger: logger.child({ part: 'dispatcher' }),
+    lifecycle,
+    limits: options.limits,
+  });
 
   async function evaluate(snapshot: Snapshot): Promise<EvaluationResult> {
     const reading = snapshot.market;
@@ -200,9 +212,13 @@ export function createAlerts(options: AlertsOptions): AlertsService {
   return {
     // Adapters call these without waiting (ChatLifecycle): a failure is logged, never left unhandled.
     migrateChat: (platform, fromChatId, toChatId) =>
-      lifecycle.migrateChat(platform, fromChatId, toChatId).catch((err: unknown) => logger.error({ err, platform }, 'chat migration not recorded')),
+      lifecycle
+        .migrateChat(platform, fromChatId, toChatId)
+        .catch((err: unknown) => logger.error({ err, platform }, 'chat migration not recorded')),
     pauseChat: (platform, chatId, reason) =>
-      lifecycle.pauseChat(platform, chatId, reason).catch((err: unknown) => logger.error({ err, platform }, 'chat pause not recorded')),
+      lifecycle
+        .pauseChat(platform, chatId, reason)
+        .catch((err: unknown) => logger.error({ err, platform }, 'chat pause not recorded')),
     hysteresis,
     maxThresholds: MAX_THRESHOLDS,
     evaluate,
@@ -227,7 +243,14 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     async subscribe(target, createdBy) {
       const existed = await subscriptions.byChat(target.platform, target.chatId);
       const sub = await subscriptions.subscribe(
-        { platform: target.platform, chatId: target.chatId, threadId: target.threadId ?? null, guildId: target.guildId ?? null, createdBy, thresholds: defaultThresholds },
+        {
+          platform: target.platform,
+          chatId: target.chatId,
+          threadId: target.threadId ?? null,
+          guildId: target.guildId ?? null,
+          createdBy,
+          thresholds: defaultThresholds,
+        },
         clock.now(),
       );
       return { created: existed === null, view: await toView(sub) };
@@ -241,9 +264,12 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     async addThreshold(chat, ratio) {
       const sub = await requireSub(chat);
       const existing = await subscriptions.thresholdsOf(sub.id);
-      if (existing.some((t) => sameRatio(t.ratio, ratio))) throw new UserInputError(`This chat already has a ${ratio}x threshold.`);
+      if (existing.some((t) => sameRatio(t.ratio, ratio)))
+        throw new UserInputError(`This chat already has a ${ratio}x threshold.`);
       if (existing.length >= MAX_THRESHOLDS) {
-        throw new UserInputError(`This chat already has ${MAX_THRESHOLDS} thresholds, the most allowed. Remove one first with /opg alerts remove <ratio>.`);
+        throw new UserInputError(
+          `This chat already has ${MAX_THRESHOLDS} thresholds, the most allowed. Remove one first with /opg alerts remove <ratio>.`,
+        );
       }
       await subscriptions.addThreshold(sub.id, ratio);
       return toView(sub);

@@ -142,14 +142,20 @@ const NUMBER_PATTERN = /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i;
  */
 function parseTypedNumber(name: string, raw: string, spec: NumberOption): number {
   let text = raw.trim();
-  if (spec.unit && text.toLowerCase().endsWith(spec.unit.toLowerCase())) text = text.slice(0, -spec.unit.length).trimEnd();
+  if (spec.unit && text.toLowerCase().endsWith(spec.unit.toLowerCase()))
+    text = text.slice(0, -spec.unit.length).trimEnd();
   const commas = text.split(',').length - 1;
   if (commas > 0) {
     const example = `1000.5${spec.unit ?? ''}`;
-    if (commas > 1 || text.includes('.')) throw new UserInputError(`${name}: leave out thousands separators and write one plain number, such as ${example}.`);
+    if (commas > 1 || text.includes('.'))
+      throw new UserInputError(
+        `${name}: leave out thousands separators and write one plain number, such as ${example}.`,
+      );
     const [whole = '', fraction = ''] = text.split(',');
     if (fraction.length === 3 && /^[+-]?\d+$/.test(fraction) && !/^[+-]?0*$/.test(whole)) {
-      throw new UserInputError(`${name}: ${text} could mean ${whole}${fraction} or ${whole}.${fraction}; write it as one of those.`);
+      throw new UserInputError(
+        `${name}: ${text} could mean ${whole}${fraction} or ${whole}.${fraction}; write it as one of those.`,
+      );
     }
     text = `${whole}.${fraction}`;
   }
@@ -199,7 +205,10 @@ function rangeText(spec: NumberOption): string {
 }
 
 /** Validates a record of raw values (from Discord options, or parsed text) against a definition. */
-export function validateArgs(def: AnyCommand, raw: Record<string, unknown>): Record<string, string | number | undefined> {
+export function validateArgs(
+  def: AnyCommand,
+  raw: Record<string, unknown>,
+): Record<string, string | number | undefined> {
   const out: Record<string, string | number | undefined> = {};
   for (const [name, spec] of Object.entries(def.options as OptionSpecs)) {
     const value = raw[name];
@@ -220,7 +229,10 @@ export interface ParsedText {
 
 /** Splits command text on whitespace; the bot's arguments never contain spaces. */
 export function tokenize(text: string): string[] {
-  return text.trim().split(/\s+/).filter((t) => t.length > 0);
+  return text
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t.length > 0);
 }
 
 /**
@@ -237,7 +249,10 @@ export function parseText(tokens: readonly string[], commands: readonly AnyComma
   const inGroup = commands.filter((c) => c.group === first);
   if (inGroup.length > 0) {
     const second = words[1]?.toLowerCase();
-    def = second === undefined ? inGroup.find((c) => c.groupDefault) : inGroup.find((c) => c.name === second && !c.groupDefault);
+    def =
+      second === undefined
+        ? inGroup.find((c) => c.groupDefault)
+        : inGroup.find((c) => c.name === second && !c.groupDefault);
     rest = words.slice(second === undefined ? 1 : 2);
     if (!def) {
       const known = inGroup.map((c) => `  /opg ${usageOf(c)}`).join('\n');
@@ -259,7 +274,8 @@ export function parseText(tokens: readonly string[], commands: readonly AnyComma
   try {
     return { def, args: validateArgs(def, raw) };
   } catch (err) {
-    if (err instanceof UserInputError && err.usage === undefined) throw new UserInputError(err.message, `/opg ${usageOf(def)}`);
+    if (err instanceof UserInputError && err.usage === undefined)
+      throw new UserInputError(err.message, `/opg ${usageOf(def)}`);
     throw err;
   }
 }

@@ -140,7 +140,10 @@ export function createCore(options: CoreOptions): Core {
   async function refreshMarket(): Promise<void> {
     const startedAtMs = clock.now();
     if (startedAtMs < marketNotBeforeMs) {
-      logger.debug({ source: market.name, waitMs: marketNotBeforeMs - startedAtMs }, 'market refresh skipped: rate limited');
+      logger.debug(
+        { source: market.name, waitMs: marketNotBeforeMs - startedAtMs },
+        'market refresh skipped: rate limited',
+      );
       return;
     }
     try {
@@ -181,7 +184,6 @@ export function createCore(options: CoreOptions): Core {
     });
     return inFlight;
   }
-
 
   return {
     snapshot: () => current,

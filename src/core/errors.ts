@@ -7,7 +7,10 @@
 /** Something a person typed is not acceptable. The message is shown to them verbatim. */
 export class UserInputError extends Error {
   override readonly name = 'UserInputError';
-  constructor(message: string, readonly usage?: string) {
+  constructor(
+    message: string,
+    readonly usage?: string,
+  ) {
     super(message);
   }
 }
@@ -28,7 +31,11 @@ export class UpstreamError extends Error {
 /** No usable answer arrived at all: connection refused, reset, or the timeout passed. */
 export class NetworkError extends Error {
   override readonly name = 'NetworkError';
-  constructor(readonly source: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly source: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${source}: ${message}`, options);
   }
 }
@@ -36,7 +43,10 @@ export class NetworkError extends Error {
 /** The upstream asked us to slow down. `retryAfterMs` is what it asked for, or our own estimate. */
 export class RateLimitedError extends Error {
   override readonly name = 'RateLimitedError';
-  constructor(readonly source: string, readonly retryAfterMs: number) {
+  constructor(
+    readonly source: string,
+    readonly retryAfterMs: number,
+  ) {
     super(`${source}: rate limited, retry after ${Math.ceil(retryAfterMs / 1000)} s`);
   }
 }

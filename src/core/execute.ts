@@ -15,7 +15,11 @@ import { reply, type Reply } from './reply.js';
  * platform's input (throwing `UserInputError` for bad input), then access is checked and the command runs.
  * Whatever is thrown becomes a reply, so this always resolves and a person never sees a stack trace.
  */
-export async function runCommand(resolve: () => ParsedText | Promise<ParsedText>, ctx: CommandContext, logger: Logger): Promise<Reply> {
+export async function runCommand(
+  resolve: () => ParsedText | Promise<ParsedText>,
+  ctx: CommandContext,
+  logger: Logger,
+): Promise<Reply> {
   const startedAt = performance.now();
   let command = UNRESOLVED;
   let answer: Reply;
@@ -26,7 +30,12 @@ export async function runCommand(resolve: () => ParsedText | Promise<ParsedText>
   } catch (err) {
     answer = errorReply(err, ctx.core, logger);
   }
-  ctx.services.telemetry?.commandRan(ctx.chat.platform, command, answer.kind === 'info' ? 'ok' : answer.kind, performance.now() - startedAt);
+  ctx.services.telemetry?.commandRan(
+    ctx.chat.platform,
+    command,
+    answer.kind === 'info' ? 'ok' : answer.kind,
+    performance.now() - startedAt,
+  );
   return answer;
 }
 
@@ -62,5 +71,9 @@ export function errorReply(err: unknown, core: Core | null, logger: Logger): Rep
   const market = core?.snapshot().market;
   const lastGood =
     market?.fetchedAtMs != null && core ? `; last good figures from ${age(market.fetchedAtMs, core.clock.now())}` : '';
-  return reply({ kind: 'error', title: 'OPG data is unavailable right now', lines: [`Please try again shortly${lastGood}.`] });
+  return reply({
+    kind: 'error',
+    title: 'OPG data is unavailable right now',
+    lines: [`Please try again shortly${lastGood}.`],
+  });
 }

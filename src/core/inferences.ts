@@ -62,7 +62,6 @@ export interface InferenceIndex {
   network(): NetworkActivity | null;
 }
 
-
 /** The indexer's stored place in the chain (one per network); blocks are heights, times epoch ms. */
 export interface IndexerStateRow {
   network: string;
@@ -108,4 +107,3 @@ export interface InferenceStore {
 
 /** The key of one count in `ChunkCommit.counts`. */
 export const countKey = (hourMs: number, mode: string, kind: string) => `${hourMs}|${mode}|${kind}`;
-

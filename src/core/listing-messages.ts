@@ -9,17 +9,31 @@ import { reply, type Reply, type ReplyField } from './reply.js';
 /** `Uniswap V3 (Base): OPG/0x8335…, 24h volume $1.20M (2.14% of all), ±2% depth $34.0K`. */
 export function venueLine(v: VenueShare): string {
   const pairs = v.pairs.slice(0, 3).join(', ') + (v.pairs.length > 3 ? ` and ${v.pairs.length - 3} more` : '');
-  const volume = v.volumeUsd === null ? '24h volume not reported' : `24h volume ${usd(v.volumeUsd)}${v.sharePct !== null ? ` (${pct(v.sharePct)} of all)` : ''}`;
+  const volume =
+    v.volumeUsd === null
+      ? '24h volume not reported'
+      : `24h volume ${usd(v.volumeUsd)}${v.sharePct !== null ? ` (${pct(v.sharePct)} of all)` : ''}`;
   const depth = v.depthUsd === null ? '±2% depth not reported by CoinGecko' : `±2% depth ${usd(v.depthUsd)}`;
   return `${v.venueName}: ${pairs}, ${volume}, ${depth}`;
 }
 
-export function listingReply(listed: readonly VenueShare[], structure: MarketStructure, source: string, fetchedAtMs: number): Reply {
-  const title = listed.length === 1 ? `OPG now trades on ${listed[0]!.venueName}` : `OPG now trades on ${listed.length} new venues`;
+export function listingReply(
+  listed: readonly VenueShare[],
+  structure: MarketStructure,
+  source: string,
+  fetchedAtMs: number,
+): Reply {
+  const title =
+    listed.length === 1 ? `OPG now trades on ${listed[0]!.venueName}` : `OPG now trades on ${listed.length} new venues`;
   return reply({
     title,
     lines: listed.map(venueLine),
-    fields: [{ label: 'All venues now', value: `${structure.venues} venue${structure.venues === 1 ? '' : 's'}, ${structure.markets} market${structure.markets === 1 ? '' : 's'}` }],
+    fields: [
+      {
+        label: 'All venues now',
+        value: `${structure.venues} venue${structure.venues === 1 ? '' : 's'}, ${structure.markets} market${structure.markets === 1 ? '' : 's'}`,
+      },
+    ],
     footer: `${source} · as of ${utc(fetchedAtMs)} · depth is up + down`,
   });
 }
@@ -27,5 +41,12 @@ export function listingReply(listed: readonly VenueShare[], structure: MarketStr
 /** The digest's note of venues CoinGecko stopped listing since the chat's last digest; nothing when none. */
 export function goneVenuesFields(gone: ReadonlyArray<{ venueName: string; atMs: number }>): ReplyField[] {
   if (gone.length === 0) return [];
-  return [{ label: 'Venues no longer listed', value: gone.map((g) => `${g.venueName} (no counted market in CoinGecko's tickers since ${utc(g.atMs)})`).join('\n') }];
+  return [
+    {
+      label: 'Venues no longer listed',
+      value: gone
+        .map((g) => `${g.venueName} (no counted market in CoinGecko's tickers since ${utc(g.atMs)})`)
+        .join('\n'),
+    },
+  ];
 }

@@ -95,4 +95,3 @@ export interface ChartStore {
   /** Time of the bot's oldest reading at or after `sinceMs`, or null. */
   earliestReadingAtMs(coinId: string, sinceMs: number): Promise<number | null>;
 }
-

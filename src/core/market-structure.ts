@@ -81,7 +81,9 @@ export interface MarketStructure {
  * Entries with no weight are ignored; null when nothing weighs.
  */
 export function weightedMedian(entries: ReadonlyArray<{ value: number; weight: number }>): number | null {
-  const kept = entries.filter((e) => Number.isFinite(e.value) && Number.isFinite(e.weight) && e.weight > 0).sort((a, b) => a.value - b.value);
+  const kept = entries
+    .filter((e) => Number.isFinite(e.value) && Number.isFinite(e.weight) && e.weight > 0)
+    .sort((a, b) => a.value - b.value);
   const total = kept.reduce((s, e) => s + e.weight, 0);
   if (total <= 0) return null;
   let running = 0;
@@ -109,7 +111,9 @@ export function summarizeMarkets(tickers: readonly Ticker[]): MarketStructure {
     const withVolume = v.markets.filter((t) => t.volumeUsd !== null);
     const withDepth = v.markets.filter(hasDepth);
     const venueVolume = withVolume.length > 0 ? withVolume.reduce((s, t) => s + t.volumeUsd!, 0) : null;
-    const pairs = [...v.markets].sort((a, b) => (b.volumeUsd ?? -1) - (a.volumeUsd ?? -1)).map((t) => `${t.base}/${t.target}`);
+    const pairs = [...v.markets]
+      .sort((a, b) => (b.volumeUsd ?? -1) - (a.volumeUsd ?? -1))
+      .map((t) => `${t.base}/${t.target}`);
     return {
       venueId,
       venueName: v.venueName,

@@ -152,7 +152,13 @@ export function createMarkets(options: MarketsOptions): MarketsService {
     return { structure: summarizeMarkets(t.tickers), pages: t.pages, truncated: t.truncated };
   }
 
-  let current: Reading<MarketsView> = { source: source.name, data: null, fetchedAtMs: null, error: null, failedAtMs: null };
+  let current: Reading<MarketsView> = {
+    source: source.name,
+    data: null,
+    fetchedAtMs: null,
+    error: null,
+    failedAtMs: null,
+  };
 
   /** The latest stored reading and the failure after it; null when none is stored. */
   function readStored(): Reading<MarketsView> | null {
@@ -160,7 +166,13 @@ export function createMarkets(options: MarketsOptions): MarketsService {
     if (!stored) return null;
     const failure = store.loadFailure(source.name);
     const since = failure && failure.failedAtMs > stored.fetchedAtMs ? failure : null;
-    return { source: stored.source, data: toView(stored), fetchedAtMs: stored.fetchedAtMs, error: since?.error ?? null, failedAtMs: since?.failedAtMs ?? null };
+    return {
+      source: stored.source,
+      data: toView(stored),
+      fetchedAtMs: stored.fetchedAtMs,
+      error: since?.error ?? null,
+      failedAtMs: since?.failedAtMs ?? null,
+    };
   }
   current = readStored() ?? current;
 
@@ -177,7 +189,8 @@ export function createMarkets(options: MarketsOptions): MarketsService {
         // The same reading: only its failure may have changed.
         const failure = store.loadFailure(source.name);
         const since = failure && failure.failedAtMs > atMs ? failure : null;
-        if ((since?.failedAtMs ?? null) !== current.failedAtMs) current = { ...current, error: since?.error ?? null, failedAtMs: since?.failedAtMs ?? null };
+        if ((since?.failedAtMs ?? null) !== current.failedAtMs)
+          current = { ...current, error: since?.error ?? null, failedAtMs: since?.failedAtMs ?? null };
       }
     } catch (err) {
       logger.warn({ err }, 'the stored markets reading could not be read; showing the last one read');
@@ -202,21 +215,39 @@ export function createMarkets(options: MarketsOptions): MarketsService {
       // New to the bot, or back after a long absence; a venue that blinked out for a reading or two is not news.
       const listed = venues.filter((v) => {
         const k = known.get(v.venueId);
-        return !k || (previousAtMs !== null && k.lastSeenAtMs < previousAtMs && fetchedAtMs - k.lastSeenAtMs > relistAfterMs);
+        return (
+          !k || (previousAtMs !== null && k.lastSeenAtMs < previousAtMs && fetchedAtMs - k.lastSeenAtMs > relistAfterMs)
+        );
       });
-      const gone = previousAtMs === null ? [] : [...known.values()].filter((k) => k.lastSeenAtMs >= previousAtMs && !nowIds.has(k.venueId));
+      const gone =
+        previousAtMs === null
+          ? []
+          : [...known.values()].filter((k) => k.lastSeenAtMs >= previousAtMs && !nowIds.has(k.venueId));
       store.seeVenues(coinId, venues, fetchedAtMs);
       store.addEvents(coinId, [
-        ...listed.map((v) => ({ venueId: v.venueId, venueName: v.venueName, kind: 'listed' as const, atMs: fetchedAtMs })),
+        ...listed.map((v) => ({
+          venueId: v.venueId,
+          venueName: v.venueName,
+          kind: 'listed' as const,
+          atMs: fetchedAtMs,
+        })),
         ...gone.map((k) => ({ venueId: k.venueId, venueName: k.venueName, kind: 'gone' as const, atMs: fetchedAtMs })),
       ]);
       let alerts = 0;
       if (!firstReading && listed.length > 0) {
-        alerts = listings.enqueueListing(JSON.stringify(listingReply(listed, view.structure, source.name, fetchedAtMs)), clock.now());
+        alerts = listings.enqueueListing(
+          JSON.stringify(listingReply(listed, view.structure, source.name, fetchedAtMs)),
+          clock.now(),
+        );
       }
       current = { source: source.name, data: view, fetchedAtMs, error: null, failedAtMs: null };
       store.saveFailure(source.name, null);
-      return { status: 'ok' as const, listed: listed.map((v) => v.venueName), gone: gone.map((k) => k.venueName), alerts };
+      return {
+        status: 'ok' as const,
+        listed: listed.map((v) => v.venueName),
+        gone: gone.map((k) => k.venueName),
+        alerts,
+      };
     });
   }
 
@@ -228,8 +259,22 @@ export function createMarkets(options: MarketsOptions): MarketsService {
       const outcome = record(fetched, clock.now());
       const wasFirst = firstReading;
       firstReading = false;
-      logger.info({ pages: fetched.pages, tickers: fetched.tickers.length, listed: outcome.listed, gone: outcome.gone, alerts: outcome.alerts, firstReading: wasFirst }, 'markets refreshed');
-      if (fetched.truncated) logger.warn({ pages: fetched.pages }, 'more ticker pages than the bot reads; figures cover the busiest markets only');
+      logger.info(
+        {
+          pages: fetched.pages,
+          tickers: fetched.tickers.length,
+          listed: outcome.listed,
+          gone: outcome.gone,
+          alerts: outcome.alerts,
+          firstReading: wasFirst,
+        },
+        'markets refreshed',
+      );
+      if (fetched.truncated)
+        logger.warn(
+          { pages: fetched.pages },
+          'more ticker pages than the bot reads; figures cover the busiest markets only',
+        );
       if (outcome.alerts > 0) options.onAlerts?.();
       return outcome;
     } catch (err) {
@@ -261,7 +306,9 @@ export function createMarkets(options: MarketsOptions): MarketsService {
     },
     goneSince(sinceMs) {
       const lastSeen = new Map(store.knownVenues(coinId).map((v) => [v.venueId, v.lastSeenAtMs]));
-      const gone = store.eventsSince(coinId, sinceMs).filter((e) => e.kind === 'gone' && (lastSeen.get(e.venueId) ?? 0) < e.atMs);
+      const gone = store
+        .eventsSince(coinId, sinceMs)
+        .filter((e) => e.kind === 'gone' && (lastSeen.get(e.venueId) ?? 0) < e.atMs);
       // A venue that left twice is named once, at its latest departure.
       return [...new Map(gone.map((e) => [e.venueId, e])).values()];
     },

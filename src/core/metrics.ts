@@ -4,7 +4,10 @@
  */
 import type { MarketData } from './snapshot.js';
 
-export function safeDivide(numerator: number | null | undefined, denominator: number | null | undefined): number | null {
+export function safeDivide(
+  numerator: number | null | undefined,
+  denominator: number | null | undefined,
+): number | null {
   if (typeof numerator !== 'number' || typeof denominator !== 'number') return null;
   if (!Number.isFinite(numerator) || !Number.isFinite(denominator) || denominator <= 0) return null;
   const value = numerator / denominator;

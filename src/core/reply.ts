@@ -60,5 +60,12 @@ export function reply(init: ReplyInit): Reply {
 
 /** Every string a reply shows, for checks that no `NaN` or `undefined` reached a person. */
 export function replyText(r: Reply): string {
-  return [r.title, ...r.lines, ...r.fields.flatMap((f) => [f.label, f.value]), ...r.notices, r.footer ?? '', ...r.buttons.map((b) => b.label)].join('\n');
+  return [
+    r.title,
+    ...r.lines,
+    ...r.fields.flatMap((f) => [f.label, f.value]),
+    ...r.notices,
+    r.footer ?? '',
+    ...r.buttons.map((b) => b.label),
+  ].join('\n');
 }

@@ -9,7 +9,14 @@ import type { ListingSettings, MarketsService } from './markets.js';
 import type { ParticipantReader } from './participants.js';
 import type { Telemetry } from './telemetry.js';
 
-export type { IndexerStatus, InferenceHour, InferenceIndex, InferenceReader, ModeCounts, NetworkActivity } from './inferences.js';
+export type {
+  IndexerStatus,
+  InferenceHour,
+  InferenceIndex,
+  InferenceReader,
+  ModeCounts,
+  NetworkActivity,
+} from './inferences.js';
 
 export interface Services {
   /** Hourly inference buckets, for the inference chart. */

@@ -11,7 +11,12 @@ export type DeliveryResult =
   /** The platform accepted the message. */
   | { status: 'delivered' }
   /** Try again no sooner than this; the platform asked (429) or failed for now (5xx, network). */
-  | { status: 'retry'; retryAfterMs: number; reason: string; /** The platform said to slow down (429). */ rateLimited?: true }
+  | {
+      status: 'retry';
+      retryAfterMs: number;
+      reason: string;
+      /** The platform said to slow down (429). */ rateLimited?: true;
+    }
   /** The bot lost access for good (kicked, blocked, channel deleted, permissions removed). */
   | { status: 'gone'; reason: string }
   /** A group became a supergroup: deliver there, and move the subscription. */

@@ -36,7 +36,10 @@ export function createDigestStore(database: Database): DigestStore {
     },
     async alertedSince(subscriptionIds, sinceMs) {
       const alerted = new Map<number, Crossing[]>();
-      for (const row of alertedSince.all<{ subscriptionId: number; crossingsJson: string }>({ sinceMs, ids: JSON.stringify(subscriptionIds) })) {
+      for (const row of alertedSince.all<{ subscriptionId: number; crossingsJson: string }>({
+        sinceMs,
+        ids: JSON.stringify(subscriptionIds),
+      })) {
         const list = alerted.get(row.subscriptionId) ?? [];
         list.push(...(JSON.parse(row.crossingsJson) as Crossing[]));
         alerted.set(row.subscriptionId, list);
@@ -52,9 +55,19 @@ export function createDigestStore(database: Database): DigestStore {
             .returning({ id: p.id })
             .get();
           tx.insert(o)
-            .values({ subscriptionId: digest.subscriptionId, kind: 'digest', payloadId, createdAtMs: nowMs, attempts: 0, nextAttemptAtMs: nowMs })
+            .values({
+              subscriptionId: digest.subscriptionId,
+              kind: 'digest',
+              payloadId,
+              createdAtMs: nowMs,
+              attempts: 0,
+              nextAttemptAtMs: nowMs,
+            })
             .run();
-          tx.update(alertSubscriptions).set({ lastDigestAtMs: nowMs }).where(eq(alertSubscriptions.id, digest.subscriptionId)).run();
+          tx.update(alertSubscriptions)
+            .set({ lastDigestAtMs: nowMs })
+            .where(eq(alertSubscriptions.id, digest.subscriptionId))
+            .run();
         }
       });
     },

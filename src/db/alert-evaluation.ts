@@ -25,9 +25,22 @@
 import { sql } from 'drizzle-orm';
 import { integer, sqliteTable } from 'drizzle-orm/sqlite-core';
 import type { Crossing, Side } from '../core/alert-rules.js';
-import type { AlertEvaluationStore, EvaluationCounts, EvaluationRound, Level, LevelCrossing } from '../core/alert-ports.js';
+import type {
+  AlertEvaluationStore,
+  EvaluationCounts,
+  EvaluationRound,
+  Level,
+  LevelCrossing,
+} from '../core/alert-ports.js';
 import type { Database } from './open.js';
-import { alertCooldowns, alertLevels, alertOutbox, alertPayloads, alertPending, alertThresholds } from './schema/index.js';
+import {
+  alertCooldowns,
+  alertLevels,
+  alertOutbox,
+  alertPayloads,
+  alertPending,
+  alertThresholds,
+} from './schema/index.js';
 import { bare, prepare } from './statement.js';
 
 /**
@@ -42,7 +55,12 @@ const MASK_LEVELS = 52;
 
 /** Positions (ascending, so in message order) of the crossed levels in a set. */
 function positionsOf(set: CrossedSet): number[] {
-  if (typeof set === 'string') return set.split(',').slice(1).map(Number).sort((a, b) => a - b);
+  if (typeof set === 'string')
+    return set
+      .split(',')
+      .slice(1)
+      .map(Number)
+      .sort((a, b) => a - b);
   const positions: number[] = [];
   for (let i = 0, rest = set; rest > 0; i++, rest = Math.floor(rest / 2)) if (rest % 2 === 1) positions.push(i);
   return positions;
@@ -173,7 +191,10 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
             ${evalChats.cooldownOver} = 0 AND ${evalChats.crossed} <> 0 AS keepWaiting
           FROM ${evalChats}`,
     ),
-    waitingCrossings: prepare(sqlite, sql`SELECT ${alertPending.crossingsJson} FROM ${alertPending} WHERE ${alertPending.id} = ${sql.placeholder('id')}`),
+    waitingCrossings: prepare(
+      sqlite,
+      sql`SELECT ${alertPending.crossingsJson} FROM ${alertPending} WHERE ${alertPending.id} = ${sql.placeholder('id')}`,
+    ),
     insertWaiting: prepare(
       sqlite,
       sql`INSERT INTO ${alertPending} (${bare(alertPending.crossingsJson)}) VALUES (${sql.placeholder('crossingsJson')})`,
@@ -248,9 +269,15 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
             ON shared.ratio = ${l.ratio} AND shared.side = ${l.side}
           ORDER BY ${l.ratio}, ${l.side}, thresholds DESC, ${l.id}`,
     ),
-    repoint: prepare(sqlite, sql`UPDATE ${t} SET ${bare(t.levelId)} = ${sql.placeholder('to')} WHERE ${t.levelId} = ${sql.placeholder('from')}`),
+    repoint: prepare(
+      sqlite,
+      sql`UPDATE ${t} SET ${bare(t.levelId)} = ${sql.placeholder('to')} WHERE ${t.levelId} = ${sql.placeholder('from')}`,
+    ),
     deleteLevel: prepare(sqlite, sql`DELETE FROM ${l} WHERE ${l.id} = ${sql.placeholder('id')}`),
-    dropEmptyLevels: prepare(sqlite, sql`DELETE FROM ${l} WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${t.levelId} = ${l.id})`),
+    dropEmptyLevels: prepare(
+      sqlite,
+      sql`DELETE FROM ${l} WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${t.levelId} = ${l.id})`,
+    ),
   };
 
   function clearScratch(): void {
@@ -259,7 +286,8 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     q.clearCrossedLevels.run();
   }
 
-  /** Step 2: stages every chat a crossing reaches, and chats with waiting crossings now due. @returns crossings staged. */
+  /** Step 2: stages every chat a crossing reaches, and chats with waiting crossings now due. @returns crossings staged.
+   * */
   function stage(crossings: readonly LevelCrossing[], nowMs: number): number {
     const masks = crossings.length <= MASK_LEVELS;
     let thresholdsCrossed = 0;
@@ -274,7 +302,11 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     } else {
       thresholdsCrossed = 0;
       crossings.forEach((x, i) => {
-        thresholdsCrossed += q.stageLevel.run({ now: nowMs, levelId: x.levelId, crossed: masks ? 2 ** i : `,${i}` }).changes;
+        thresholdsCrossed += q.stageLevel.run({
+          now: nowMs,
+          levelId: x.levelId,
+          crossed: masks ? 2 ** i : `,${i}`,
+        }).changes;
       });
     }
     if (q.anyWaiting.value<number>() === 1) q.stageDue.run({ now: nowMs });
@@ -286,13 +318,25 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     const messages = new Map<string, GroupMessage>();
     const groups = q.groups
       .all<{ crossed: CrossedSet; pendingId: number; sendNow: number; keepWaiting: number }>()
-      .map((g): MessageGroup => ({ crossed: g.crossed, pendingId: g.pendingId === 0 ? null : g.pendingId, sendNow: g.sendNow === 1, keepWaiting: g.keepWaiting === 1 }));
+      .map((g): MessageGroup => ({
+        crossed: g.crossed,
+        pendingId: g.pendingId === 0 ? null : g.pendingId,
+        sendNow: g.sendNow === 1,
+        keepWaiting: g.keepWaiting === 1,
+      }));
     for (const group of groups) {
       const key = `${group.crossed}|${group.pendingId}`;
       let message = messages.get(key);
-      if (!message) messages.set(key, (message = { crossed: group.crossed, pendingId: group.pendingId, payloadId: null, newPendingId: null }));
+      if (!message)
+        messages.set(
+          key,
+          (message = { crossed: group.crossed, pendingId: group.pendingId, payloadId: null, newPendingId: null }),
+        );
       if (!group.sendNow && !group.keepWaiting) continue;
-      const waiting = group.pendingId === null ? [] : (JSON.parse(q.waitingCrossings.value<string>({ id: group.pendingId }) ?? '[]') as Crossing[]);
+      const waiting =
+        group.pendingId === null
+          ? []
+          : (JSON.parse(q.waitingCrossings.value<string>({ id: group.pendingId }) ?? '[]') as Crossing[]);
       const all = [...waiting, ...positionsOf(group.crossed).map((i) => crossings[i]!.crossing)];
       const crossingsJson = JSON.stringify(all);
       if (group.sendNow && message.payloadId === null) {
@@ -311,16 +355,27 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     const payloadIds = messages.flatMap((m) => (m.payloadId === null ? [] : [m.payloadId]));
     const waitingIds = messages.flatMap((m) => (m.newPendingId === null ? [] : [m.newPendingId]));
     if (payloadIds.length > 1 || waitingIds.length > 1) {
-      for (const m of messages) q.insertMessage.run({ crossed: m.crossed, pendingId: m.pendingId ?? 0, payloadId: m.payloadId, newPendingId: m.newPendingId });
+      for (const m of messages)
+        q.insertMessage.run({
+          crossed: m.crossed,
+          pendingId: m.pendingId ?? 0,
+          payloadId: m.payloadId,
+          newPendingId: m.newPendingId,
+        });
     }
     const written = { messages: 0, deferred: 0 };
     if (payloadIds.length > 0) {
-      const queued = payloadIds.length === 1 ? q.enqueueOne.run({ now: nowMs, payloadId: payloadIds[0] }) : q.enqueueEach.run({ now: nowMs });
+      const queued =
+        payloadIds.length === 1
+          ? q.enqueueOne.run({ now: nowMs, payloadId: payloadIds[0] })
+          : q.enqueueEach.run({ now: nowMs });
       written.messages = queued.changes;
       q.restartCooldowns.run({ now: nowMs });
     }
     if (waitingIds.length > 0) {
-      written.deferred = (waitingIds.length === 1 ? q.keepOneWaiting.run({ pendingId: waitingIds[0] }) : q.keepEachWaiting.run()).changes;
+      written.deferred = (
+        waitingIds.length === 1 ? q.keepOneWaiting.run({ pendingId: waitingIds[0] }) : q.keepEachWaiting.run()
+      ).changes;
     }
     if (q.anyWaiting.value<number>() === 1) q.dropUnusedWaiting.run();
     return written;

@@ -34,8 +34,14 @@ export function createOutboxStore(database: Database): OutboxStore {
   );
   // A SQLite file serves one process: a lease found at start was left by a process that is gone (killed
   // mid-send), so it ends here and that row goes out again at once, as it did before leases.
-  db.update(o).set({ claimedUntilMs: null }).where(and(isNotNull(o.claimedUntilMs), isNull(o.sentAtMs), isNull(o.failedAtMs))).run();
-  const payload = prepare(sqlite, sql`SELECT ${alertPayloads.replyJson} FROM ${alertPayloads} WHERE ${alertPayloads.id} = ${sql.placeholder('id')}`);
+  db.update(o)
+    .set({ claimedUntilMs: null })
+    .where(and(isNotNull(o.claimedUntilMs), isNull(o.sentAtMs), isNull(o.failedAtMs)))
+    .run();
+  const payload = prepare(
+    sqlite,
+    sql`SELECT ${alertPayloads.replyJson} FROM ${alertPayloads} WHERE ${alertPayloads.id} = ${sql.placeholder('id')}`,
+  );
 
   return {
     heads: async (platform, limit) => heads.all<OutboxHead>({ platform, limit }),
@@ -54,18 +60,34 @@ export function createOutboxStore(database: Database): OutboxStore {
         .run();
     },
     async markRetry(id, nextAttemptAtMs, reason) {
-      db.update(o).set({ attempts: sql`${o.attempts} + 1`, nextAttemptAtMs, lastError: reason, claimedUntilMs: null }).where(eq(o.id, id)).run();
+      db.update(o)
+        .set({ attempts: sql`${o.attempts} + 1`, nextAttemptAtMs, lastError: reason, claimedUntilMs: null })
+        .where(eq(o.id, id))
+        .run();
     },
     async markFailed(id, nowMs, reason) {
-      db.update(o).set({ attempts: sql`${o.attempts} + 1`, failedAtMs: nowMs, lastError: reason, claimedUntilMs: null }).where(eq(o.id, id)).run();
+      db.update(o)
+        .set({ attempts: sql`${o.attempts} + 1`, failedAtMs: nowMs, lastError: reason, claimedUntilMs: null })
+        .where(eq(o.id, id))
+        .run();
     },
     async prune(beforeMs) {
       db.transaction((tx) => {
         tx.delete(o)
-          .where(or(and(isNotNull(o.sentAtMs), lt(o.sentAtMs, beforeMs)), and(isNotNull(o.failedAtMs), lt(o.failedAtMs, beforeMs))))
+          .where(
+            or(
+              and(isNotNull(o.sentAtMs), lt(o.sentAtMs, beforeMs)),
+              and(isNotNull(o.failedAtMs), lt(o.failedAtMs, beforeMs)),
+            ),
+          )
           .run();
         tx.delete(alertPayloads)
-          .where(and(lt(alertPayloads.createdAtMs, beforeMs), notInArray(alertPayloads.id, tx.select({ id: o.payloadId }).from(o))))
+          .where(
+            and(
+              lt(alertPayloads.createdAtMs, beforeMs),
+              notInArray(alertPayloads.id, tx.select({ id: o.payloadId }).from(o)),
+            ),
+          )
           .run();
       });
     },

@@ -8,7 +8,13 @@
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Side } from '../core/alert-rules.js';
-import type { NewSubscription, Subscription, SubscriptionStatus, SubscriptionStore, Threshold } from '../core/alert-ports.js';
+import type {
+  NewSubscription,
+  Subscription,
+  SubscriptionStatus,
+  SubscriptionStore,
+  Threshold,
+} from '../core/alert-ports.js';
 import type { Platform } from '../core/chat.js';
 import type { Database, Db } from './open.js';
 import { alertCooldowns, alertLevels, alertOutbox, alertSubscriptions, alertThresholds } from './schema/index.js';
@@ -41,7 +47,11 @@ function selectSubscriptions(q: Queries) {
 }
 
 function byChat(q: Queries, platform: Platform, chatId: string): Subscription | null {
-  return selectSubscriptions(q).where(and(eq(s.platform, platform), eq(s.chatId, chatId))).get() ?? null;
+  return (
+    selectSubscriptions(q)
+      .where(and(eq(s.platform, platform), eq(s.chatId, chatId)))
+      .get() ?? null
+  );
 }
 
 function byId(q: Queries, id: number): Subscription | null {
@@ -68,8 +78,16 @@ function insertThreshold(q: Queries, subscriptionId: number, ratio: number, acti
 
 /** Forgets a subscription's sides: each of its thresholds joins the unseen level of its ratio. */
 function resetLevels(q: Queries, subscriptionId: number): void {
-  const thresholds = q.select({ id: alertThresholds.id, ratio: alertThresholds.ratio }).from(alertThresholds).where(eq(alertThresholds.subscriptionId, subscriptionId)).all();
-  for (const t of thresholds) q.update(alertThresholds).set({ levelId: unseenLevel(q, t.ratio) }).where(eq(alertThresholds.id, t.id)).run();
+  const thresholds = q
+    .select({ id: alertThresholds.id, ratio: alertThresholds.ratio })
+    .from(alertThresholds)
+    .where(eq(alertThresholds.subscriptionId, subscriptionId))
+    .all();
+  for (const t of thresholds)
+    q.update(alertThresholds)
+      .set({ levelId: unseenLevel(q, t.ratio) })
+      .where(eq(alertThresholds.id, t.id))
+      .run();
 }
 
 function dropWaiting(q: Queries, subscriptionId: number): void {
@@ -96,20 +114,41 @@ export function createSubscriptionStore(database: Database): SubscriptionStore {
         const existing = byChat(tx, sub.platform, sub.chatId);
         if (existing) {
           tx.update(s)
-            .set({ status: 'active', pauseReason: null, pausedAtMs: null, threadId: sub.threadId, guildId: sub.guildId, createdBy: sub.createdBy })
+            .set({
+              status: 'active',
+              pauseReason: null,
+              pausedAtMs: null,
+              threadId: sub.threadId,
+              guildId: sub.guildId,
+              createdBy: sub.createdBy,
+            })
             .where(eq(s.id, existing.id))
             .run();
           dropWaiting(tx, existing.id);
           resetLevels(tx, existing.id);
           tx.update(alertOutbox)
             .set({ failedAtMs: nowMs, lastError: 'dropped: subscription was paused' })
-            .where(and(eq(alertOutbox.subscriptionId, existing.id), isNull(alertOutbox.sentAtMs), isNull(alertOutbox.failedAtMs)))
+            .where(
+              and(
+                eq(alertOutbox.subscriptionId, existing.id),
+                isNull(alertOutbox.sentAtMs),
+                isNull(alertOutbox.failedAtMs),
+              ),
+            )
             .run();
           return byId(tx, existing.id)!;
         }
         const { id } = tx
           .insert(s)
-          .values({ platform: sub.platform, chatId: sub.chatId, threadId: sub.threadId, guildId: sub.guildId, createdBy: sub.createdBy, createdAtMs: nowMs, status: 'active' })
+          .values({
+            platform: sub.platform,
+            chatId: sub.chatId,
+            threadId: sub.threadId,
+            guildId: sub.guildId,
+            createdBy: sub.createdBy,
+            createdAtMs: nowMs,
+            status: 'active',
+          })
           .returning({ id: s.id })
           .get();
         tx.insert(alertCooldowns).values({ subscriptionId: id }).onConflictDoNothing().run();

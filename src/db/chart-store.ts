@@ -26,7 +26,13 @@ export function createChartStore(database: Database): ChartStore {
     async saveFill(coinId, fill, points) {
       db.transaction((tx) => {
         for (const p of points) {
-          const values = { priceUsd: p.priceUsd, marketCapUsd: p.marketCapUsd, volume24hUsd: p.volume24hUsd, source: fill.source, fetchedAtMs: fill.fetchedAtMs };
+          const values = {
+            priceUsd: p.priceUsd,
+            marketCapUsd: p.marketCapUsd,
+            volume24hUsd: p.volume24hUsd,
+            source: fill.source,
+            fetchedAtMs: fill.fetchedAtMs,
+          };
           tx.insert(marketChartPoints)
             .values({ coinId, atMs: p.atMs, ...values })
             .onConflictDoUpdate({ target: [marketChartPoints.coinId, marketChartPoints.atMs], set: values })
@@ -34,13 +40,21 @@ export function createChartStore(database: Database): ChartStore {
         }
         tx.insert(marketChartFills)
           .values({ coinId, ...fill })
-          .onConflictDoUpdate({ target: [marketChartFills.coinId, marketChartFills.days], set: { source: fill.source, fetchedAtMs: fill.fetchedAtMs, points: fill.points } })
+          .onConflictDoUpdate({
+            target: [marketChartFills.coinId, marketChartFills.days],
+            set: { source: fill.source, fetchedAtMs: fill.fetchedAtMs, points: fill.points },
+          })
           .run();
       });
     },
     async fills(coinId) {
       return db
-        .select({ days: marketChartFills.days, source: marketChartFills.source, fetchedAtMs: marketChartFills.fetchedAtMs, points: marketChartFills.points })
+        .select({
+          days: marketChartFills.days,
+          source: marketChartFills.source,
+          fetchedAtMs: marketChartFills.fetchedAtMs,
+          points: marketChartFills.points,
+        })
         .from(marketChartFills)
         .where(eq(marketChartFills.coinId, coinId))
         .orderBy(asc(marketChartFills.days))
@@ -48,9 +62,20 @@ export function createChartStore(database: Database): ChartStore {
     },
     async points(coinId, sinceMs, untilMs = Number.MAX_SAFE_INTEGER) {
       return db
-        .select({ atMs: marketChartPoints.atMs, priceUsd: marketChartPoints.priceUsd, marketCapUsd: marketChartPoints.marketCapUsd, volume24hUsd: marketChartPoints.volume24hUsd })
+        .select({
+          atMs: marketChartPoints.atMs,
+          priceUsd: marketChartPoints.priceUsd,
+          marketCapUsd: marketChartPoints.marketCapUsd,
+          volume24hUsd: marketChartPoints.volume24hUsd,
+        })
         .from(marketChartPoints)
-        .where(and(eq(marketChartPoints.coinId, coinId), gte(marketChartPoints.atMs, sinceMs), lte(marketChartPoints.atMs, untilMs)))
+        .where(
+          and(
+            eq(marketChartPoints.coinId, coinId),
+            gte(marketChartPoints.atMs, sinceMs),
+            lte(marketChartPoints.atMs, untilMs),
+          ),
+        )
         .orderBy(asc(marketChartPoints.atMs))
         .all();
     },
@@ -64,7 +89,11 @@ export function createChartStore(database: Database): ChartStore {
       return earliestReading.get(coinId, sinceMs)?.atMs ?? null;
     },
     async latestAtMs(coinId) {
-      const row = db.select({ atMs: max(marketChartPoints.atMs) }).from(marketChartPoints).where(eq(marketChartPoints.coinId, coinId)).get();
+      const row = db
+        .select({ atMs: max(marketChartPoints.atMs) })
+        .from(marketChartPoints)
+        .where(eq(marketChartPoints.coinId, coinId))
+        .get();
       return row?.atMs ?? null;
     },
   };

@@ -26,7 +26,8 @@ export function createInferenceStore(database: Database): InferenceStore {
   );
   const commitChunk = sqlite.transaction((c: ChunkCommit, also?: () => void) => {
     const moved = moveCursor.run(c.nextBlock, c.undecodableLogs, c.indexedBlockTimeMs, c.network, c.fromBlock);
-    if (moved.changes !== 1) throw new Error(`indexer cursor for ${c.network} is not at block ${c.fromBlock}; chunk not committed`);
+    if (moved.changes !== 1)
+      throw new Error(`indexer cursor for ${c.network} is not at block ${c.fromBlock}; chunk not committed`);
     for (const [key, n] of c.counts) {
       const [hour, mode, kind] = key.split('|');
       addCount.run(Number(hour), mode, kind, n);
@@ -51,7 +52,10 @@ export function createInferenceStore(database: Database): InferenceStore {
       db.update(indexerState).set({ headBlock, headSeenAtMs: seenAtMs }).where(eq(indexerState.network, network)).run();
     },
     recordRun(network, atMs, error) {
-      const set = error === null ? { lastRunAtMs: atMs, lastError: null, lastErrorAtMs: null } : { lastRunAtMs: atMs, lastError: error, lastErrorAtMs: atMs };
+      const set =
+        error === null
+          ? { lastRunAtMs: atMs, lastError: null, lastErrorAtMs: null }
+          : { lastRunAtMs: atMs, lastError: error, lastErrorAtMs: atMs };
       db.update(indexerState).set(set).where(eq(indexerState.network, network)).run();
     },
     totals(sinceMs) {
@@ -71,7 +75,11 @@ export function createInferenceStore(database: Database): InferenceStore {
     },
     hourly(sinceMs) {
       const rows = db
-        .select({ hourMs: inferenceHours.hourMs, mode: inferenceHours.mode, n: sql<number>`sum(${inferenceHours.count})` })
+        .select({
+          hourMs: inferenceHours.hourMs,
+          mode: inferenceHours.mode,
+          n: sql<number>`sum(${inferenceHours.count})`,
+        })
         .from(inferenceHours)
         .where(gte(inferenceHours.hourMs, sinceMs))
         .groupBy(inferenceHours.hourMs, inferenceHours.mode)
@@ -90,12 +98,29 @@ export function createInferenceStore(database: Database): InferenceStore {
       return hours.filter((h) => h.vanilla + h.tee + h.zkml + h.unknown > 0);
     },
     saveNetworkActivity(network, a) {
-      const values = { totalTransactions: a.totalTransactions, transactionsToday: a.transactionsToday, fetchedAtMs: a.fetchedAtMs };
-      db.insert(networkActivity).values({ network, ...values }).onConflictDoUpdate({ target: networkActivity.network, set: values }).run();
+      const values = {
+        totalTransactions: a.totalTransactions,
+        transactionsToday: a.transactionsToday,
+        fetchedAtMs: a.fetchedAtMs,
+      };
+      db.insert(networkActivity)
+        .values({ network, ...values })
+        .onConflictDoUpdate({ target: networkActivity.network, set: values })
+        .run();
     },
     networkActivity(network) {
-      const row = db.select().from(networkActivity).where(and(eq(networkActivity.network, network))).get();
-      return row ? { totalTransactions: row.totalTransactions, transactionsToday: row.transactionsToday, fetchedAtMs: row.fetchedAtMs } : null;
+      const row = db
+        .select()
+        .from(networkActivity)
+        .where(and(eq(networkActivity.network, network)))
+        .get();
+      return row
+        ? {
+            totalTransactions: row.totalTransactions,
+            transactionsToday: row.transactionsToday,
+            fetchedAtMs: row.fetchedAtMs,
+          }
+        : null;
     },
   };
 }

@@ -19,13 +19,20 @@
  */
 import pg from 'pg';
 import type { Logger } from '../core/logger.js';
-import { ADVISORY_LOCK_NAMESPACE, failureReason, LEADER_LOCK_KEY, MIN_TAKEOVER_SECONDS, postgresUrlSecrets } from './postgres-settings.js';
+import {
+  ADVISORY_LOCK_NAMESPACE,
+  failureReason,
+  LEADER_LOCK_KEY,
+  MIN_TAKEOVER_SECONDS,
+  postgresUrlSecrets,
+} from './postgres-settings.js';
 
 export { MIN_TAKEOVER_SECONDS };
 
 export type Role = 'leader' | 'standby';
 
-/** Called on every change of role. On `stop()`, the elector waits for what a listener returns before it lets the lock go. */
+/** Called on every change of role. On `stop()`, the elector waits for what a listener returns before it lets the lock
+ * go. */
 export type RoleListener = (role: Role, reason: string) => void | Promise<void>;
 
 export interface LeaderTimings {
@@ -115,10 +122,14 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
 
   function become(next: Role, reason: string): Promise<void> {
     role = next;
-    logger.info({ role: next, reason }, next === 'leader' ? 'this instance is now the leader' : 'this instance is now a standby');
+    logger.info(
+      { role: next, reason },
+      next === 'leader' ? 'this instance is now the leader' : 'this instance is now a standby',
+    );
     const results = [...listeners].map(async (listener) => listener(next, reason));
     return Promise.allSettled(results).then((settled) => {
-      for (const r of settled) if (r.status === 'rejected') logger.error({ err: r.reason, role: next }, 'a role change listener failed');
+      for (const r of settled)
+        if (r.status === 'rejected') logger.error({ err: r.reason, role: next }, 'a role change listener failed');
     });
   }
 
@@ -155,7 +166,10 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     client ??= await connect();
     const c = client;
     if (role === 'standby') {
-      const { rows } = await c.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS got', [ADVISORY_LOCK_NAMESPACE, key]);
+      const { rows } = await c.query<{ got: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS got', [
+        ADVISORY_LOCK_NAMESPACE,
+        key,
+      ]);
       if (rows[0]?.got === true && client === c) void become('leader', 'took the leader lock');
       return;
     }

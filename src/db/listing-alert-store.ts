@@ -19,7 +19,9 @@ export interface ListingAlertStore extends ListingOutbox {
 export function createListingAlertStore(database: Database): ListingAlertStore {
   const db = database.sqlite;
   const st = {
-    insertPayload: db.prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, '[]', ?)`),
+    insertPayload: db.prepare(
+      `INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, '[]', ?)`,
+    ),
     enqueue: db.prepare(
       `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, attempts, next_attempt_at_ms)
        SELECT s.id, 'listing', :payloadId, :now, 0,

@@ -19,10 +19,18 @@ export function createMarketStore(database: Database): MarketStore {
   const { db } = database;
   return {
     async insert({ data, fetchedAtMs, source }) {
-      db.insert(marketSnapshots).values({ ...data, fetchedAtMs, source }).run();
+      db.insert(marketSnapshots)
+        .values({ ...data, fetchedAtMs, source })
+        .run();
     },
     async latest(coinId) {
-      const row = db.select().from(marketSnapshots).where(eq(marketSnapshots.coinId, coinId)).orderBy(desc(marketSnapshots.fetchedAtMs)).limit(1).get();
+      const row = db
+        .select()
+        .from(marketSnapshots)
+        .where(eq(marketSnapshots.coinId, coinId))
+        .orderBy(desc(marketSnapshots.fetchedAtMs))
+        .limit(1)
+        .get();
       return row ? toStored(row) : null;
     },
     async ratioStats(coinId, sinceMs) {
@@ -45,7 +53,15 @@ export function createMarketStore(database: Database): MarketStore {
           ),
         )
         .get();
-      if (!row || row.samples === 0 || row.low === null || row.high === null || row.average === null || row.firstAtMs === null) return null;
+      if (
+        !row ||
+        row.samples === 0 ||
+        row.low === null ||
+        row.high === null ||
+        row.average === null ||
+        row.firstAtMs === null
+      )
+        return null;
       return { low: row.low, high: row.high, average: row.average, samples: row.samples, firstAtMs: row.firstAtMs };
     },
     async at(coinId, atMs) {
@@ -59,7 +75,13 @@ export function createMarketStore(database: Database): MarketStore {
       return row ? toStored(row) : null;
     },
     async first(coinId) {
-      const row = db.select().from(marketSnapshots).where(eq(marketSnapshots.coinId, coinId)).orderBy(asc(marketSnapshots.fetchedAtMs)).limit(1).get();
+      const row = db
+        .select()
+        .from(marketSnapshots)
+        .where(eq(marketSnapshots.coinId, coinId))
+        .orderBy(asc(marketSnapshots.fetchedAtMs))
+        .limit(1)
+        .get();
       return row ? toStored(row) : null;
     },
     async series(coinId, sinceMs) {
@@ -79,7 +101,10 @@ export function createMarketStore(database: Database): MarketStore {
     async saveFailure(source, failure) {
       db.insert(sourceStatus)
         .values({ source, error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null })
-        .onConflictDoUpdate({ target: sourceStatus.source, set: { error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null } })
+        .onConflictDoUpdate({
+          target: sourceStatus.source,
+          set: { error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null },
+        })
         .run();
     },
     async loadFailure(source) {

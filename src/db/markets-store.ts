@@ -6,7 +6,13 @@ import { and, asc, desc, eq, gte, lt, ne } from 'drizzle-orm';
 import type { KnownVenue, MarketsStore, StoredTickers, VenueEvent } from '../core/markets.js';
 import type { Ticker } from '../core/market-structure.js';
 import type { Database } from './open.js';
-import { marketTickerReadings, marketVenueEvents, marketVenues, marketVenueVolumes, sourceStatus } from './schema/index.js';
+import {
+  marketTickerReadings,
+  marketVenueEvents,
+  marketVenues,
+  marketVenueVolumes,
+  sourceStatus,
+} from './schema/index.js';
 
 export function createMarketsStore(database: Database): MarketsStore {
   const { db, sqlite } = database;
@@ -65,17 +71,37 @@ export function createMarketsStore(database: Database): MarketsStore {
         .get();
       db.update(marketTickerReadings)
         .set({ tickersJson: null })
-        .where(and(eq(marketTickerReadings.coinId, coinId), ne(marketTickerReadings.id, id), lt(marketTickerReadings.fetchedAtMs, reading.fetchedAtMs + 1)))
+        .where(
+          and(
+            eq(marketTickerReadings.coinId, coinId),
+            ne(marketTickerReadings.id, id),
+            lt(marketTickerReadings.fetchedAtMs, reading.fetchedAtMs + 1),
+          ),
+        )
         .run();
       for (const v of s.venueShares) {
         db.insert(marketVenueVolumes)
-          .values({ readingId: id, coinId, atMs: reading.fetchedAtMs, venueId: v.venueId, venueName: v.venueName, markets: v.markets, volumeUsd: v.volumeUsd, depthUsd: v.depthUsd })
+          .values({
+            readingId: id,
+            coinId,
+            atMs: reading.fetchedAtMs,
+            venueId: v.venueId,
+            venueName: v.venueName,
+            markets: v.markets,
+            volumeUsd: v.volumeUsd,
+            depthUsd: v.depthUsd,
+          })
           .run();
       }
     },
     knownVenues(coinId) {
       return db
-        .select({ venueId: marketVenues.venueId, venueName: marketVenues.venueName, firstSeenAtMs: marketVenues.firstSeenAtMs, lastSeenAtMs: marketVenues.lastSeenAtMs })
+        .select({
+          venueId: marketVenues.venueId,
+          venueName: marketVenues.venueName,
+          firstSeenAtMs: marketVenues.firstSeenAtMs,
+          lastSeenAtMs: marketVenues.lastSeenAtMs,
+        })
         .from(marketVenues)
         .where(eq(marketVenues.coinId, coinId))
         .all() satisfies KnownVenue[];
@@ -84,16 +110,27 @@ export function createMarketsStore(database: Database): MarketsStore {
       for (const v of venues) {
         db.insert(marketVenues)
           .values({ coinId, venueId: v.venueId, venueName: v.venueName, firstSeenAtMs: atMs, lastSeenAtMs: atMs })
-          .onConflictDoUpdate({ target: [marketVenues.coinId, marketVenues.venueId], set: { venueName: v.venueName, lastSeenAtMs: atMs } })
+          .onConflictDoUpdate({
+            target: [marketVenues.coinId, marketVenues.venueId],
+            set: { venueName: v.venueName, lastSeenAtMs: atMs },
+          })
           .run();
       }
     },
     addEvents(coinId, events) {
-      for (const e of events) db.insert(marketVenueEvents).values({ coinId, ...e }).run();
+      for (const e of events)
+        db.insert(marketVenueEvents)
+          .values({ coinId, ...e })
+          .run();
     },
     eventsSince(coinId, sinceMs) {
       return db
-        .select({ venueId: marketVenueEvents.venueId, venueName: marketVenueEvents.venueName, kind: marketVenueEvents.kind, atMs: marketVenueEvents.atMs })
+        .select({
+          venueId: marketVenueEvents.venueId,
+          venueName: marketVenueEvents.venueName,
+          kind: marketVenueEvents.kind,
+          atMs: marketVenueEvents.atMs,
+        })
         .from(marketVenueEvents)
         .where(and(eq(marketVenueEvents.coinId, coinId), gte(marketVenueEvents.atMs, sinceMs)))
         .orderBy(asc(marketVenueEvents.atMs), asc(marketVenueEvents.id))
@@ -101,7 +138,12 @@ export function createMarketsStore(database: Database): MarketsStore {
     },
     venueVolumes(coinId, sinceMs) {
       return db
-        .select({ atMs: marketVenueVolumes.atMs, venueId: marketVenueVolumes.venueId, venueName: marketVenueVolumes.venueName, volumeUsd: marketVenueVolumes.volumeUsd })
+        .select({
+          atMs: marketVenueVolumes.atMs,
+          venueId: marketVenueVolumes.venueId,
+          venueName: marketVenueVolumes.venueName,
+          volumeUsd: marketVenueVolumes.volumeUsd,
+        })
         .from(marketVenueVolumes)
         .where(and(eq(marketVenueVolumes.coinId, coinId), gte(marketVenueVolumes.atMs, sinceMs)))
         .orderBy(asc(marketVenueVolumes.atMs))
@@ -110,7 +152,10 @@ export function createMarketsStore(database: Database): MarketsStore {
     saveFailure(source, failure) {
       db.insert(sourceStatus)
         .values({ source, error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null })
-        .onConflictDoUpdate({ target: sourceStatus.source, set: { error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null } })
+        .onConflictDoUpdate({
+          target: sourceStatus.source,
+          set: { error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null },
+        })
         .run();
     },
     loadFailure(source) {

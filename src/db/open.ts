@@ -42,6 +42,8 @@ export function openDatabase(path: string): Database {
   } catch (err) {
     sqlite?.close();
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-    throw new ConfigError([`DATABASE_PATH: cannot create, open or migrate '${path}' (${reason}); expected a writable file path`]);
+    throw new ConfigError([
+      `DATABASE_PATH: cannot create, open or migrate '${path}' (${reason}); expected a writable file path`,
+    ]);
   }
 }

@@ -45,7 +45,9 @@ export function createParticipantStore(database: Database, network = 'opengradie
   // a row cost more in SQLite's statement machinery than the rows' b-tree work (a JSON parameter read by
   // json_each cost more still).
   const callerDaysTail = ' on conflict (day_ms, caller_id) do update set inferences = inferences + excluded.inferences';
-  const addCallerDay = sqlite.prepare(`insert into caller_days (day_ms, caller_id, inferences) values (?, ?, ?)${callerDaysTail}`);
+  const addCallerDay = sqlite.prepare(
+    `insert into caller_days (day_ms, caller_id, inferences) values (?, ?, ?)${callerDaysTail}`,
+  );
   const addCallerDays = sqlite.prepare(
     `insert into caller_days (day_ms, caller_id, inferences) values ${Array(CALLER_DAY_ROWS).fill('(?, ?, ?)').join(', ')}${callerDaysTail}`,
   );
@@ -161,8 +163,10 @@ export function createParticipantStore(database: Database, network = 'opengradie
     let k = 0;
     for (; k + CALLER_DAY_ROWS <= newcomers.length; k += CALLER_DAY_ROWS) {
       const params: Array<string | number> = [];
-      for (const address of newcomers.slice(k, k + CALLER_DAY_ROWS)) params.push(address, Math.min(...fresh.get(address)!.map((r) => r[0]!)));
-      for (const { id, address } of upsertCallers.all(params) as Array<{ id: number; address: string }>) pendingIds.set(address, id);
+      for (const address of newcomers.slice(k, k + CALLER_DAY_ROWS))
+        params.push(address, Math.min(...fresh.get(address)!.map((r) => r[0]!)));
+      for (const { id, address } of upsertCallers.all(params) as Array<{ id: number; address: string }>)
+        pendingIds.set(address, id);
     }
     for (const address of newcomers.slice(k)) {
       const firstDayMs = Math.min(...fresh.get(address)!.map((r) => r[0]!));

@@ -12,7 +12,9 @@ export function createPgDigestStore(db: PgStoreDb): DigestStore {
   const p = alertPayloads;
   return {
     async withDigest() {
-      return selectPgSubscriptions(db).where(and(isNotNull(alertSubscriptions.digestMinute), eq(alertSubscriptions.status, 'active')));
+      return selectPgSubscriptions(db).where(
+        and(isNotNull(alertSubscriptions.digestMinute), eq(alertSubscriptions.status, 'active')),
+      );
     },
     async alertedSince(subscriptionIds, sinceMs) {
       const alerted = new Map<number, Crossing[]>();
@@ -38,10 +40,18 @@ export function createPgDigestStore(db: PgStoreDb): DigestStore {
             .insert(p)
             .values({ replyJson: JSON.stringify(digest.reply), crossingsJson: '[]', createdAtMs: nowMs })
             .returning({ id: p.id });
+          await tx.insert(o).values({
+            subscriptionId: digest.subscriptionId,
+            kind: 'digest',
+            payloadId: payload!.id,
+            createdAtMs: nowMs,
+            attempts: 0,
+            nextAttemptAtMs: nowMs,
+          });
           await tx
-            .insert(o)
-            .values({ subscriptionId: digest.subscriptionId, kind: 'digest', payloadId: payload!.id, createdAtMs: nowMs, attempts: 0, nextAttemptAtMs: nowMs });
-          await tx.update(alertSubscriptions).set({ lastDigestAtMs: nowMs }).where(eq(alertSubscriptions.id, digest.subscriptionId));
+            .update(alertSubscriptions)
+            .set({ lastDigestAtMs: nowMs })
+            .where(eq(alertSubscriptions.id, digest.subscriptionId));
         }
       });
     },

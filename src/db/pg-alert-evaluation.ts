@@ -12,9 +12,22 @@
  */
 import { sql } from 'drizzle-orm';
 import type { Crossing } from '../core/alert-rules.js';
-import type { AlertEvaluationStore, EvaluationCounts, EvaluationRound, Level, LevelCrossing } from '../core/alert-ports.js';
+import type {
+  AlertEvaluationStore,
+  EvaluationCounts,
+  EvaluationRound,
+  Level,
+  LevelCrossing,
+} from '../core/alert-ports.js';
 import type { PgQueries } from './pg-alert-subscriptions.js';
-import { alertCooldowns, alertLevels, alertOutbox, alertPayloads, alertPending, alertThresholds } from './pg-schema/index.js';
+import {
+  alertCooldowns,
+  alertLevels,
+  alertOutbox,
+  alertPayloads,
+  alertPending,
+  alertThresholds,
+} from './pg-schema/index.js';
 import { pgRows, pgRun } from './pg-statement.js';
 import { ADVISORY_LOCK_NAMESPACE, EVALUATION_LOCK_KEY } from './postgres-settings.js';
 import type { PgStoreDb } from './postgres.js';
@@ -57,7 +70,12 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
   }
 
   /** Step 2. @returns crossings staged (thresholds of crossed levels). */
-  async function stage(q: PgQueries, crossings: readonly LevelCrossing[], nowMs: number, waiting: boolean): Promise<number> {
+  async function stage(
+    q: PgQueries,
+    crossings: readonly LevelCrossing[],
+    nowMs: number,
+    waiting: boolean,
+  ): Promise<number> {
     await q.execute(sql`CREATE TEMP TABLE alert_eval_chats (
       subscription_id bigint PRIMARY KEY, cooldown_over boolean NOT NULL, crossed int[] NOT NULL, pending_id bigint NOT NULL) ON COMMIT DROP`);
     let thresholdsCrossed = 0;
@@ -93,7 +111,11 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
   }
 
   /** Step 3: one payload, and one merged waiting row, per distinct message. */
-  async function writeMessages(q: PgQueries, crossings: readonly LevelCrossing[], round: EvaluationRound): Promise<GroupMessage[]> {
+  async function writeMessages(
+    q: PgQueries,
+    crossings: readonly LevelCrossing[],
+    round: EvaluationRound,
+  ): Promise<GroupMessage[]> {
     const groups = await pgRows<GroupRow>(
       q,
       sql`SELECT g.crossed::text AS "crossed", g.pending_id::float8 AS "pendingId", g.send_now AS "sendNow", g.keep_waiting AS "keepWaiting",
@@ -106,7 +128,11 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
     for (const group of groups) {
       const key = `${group.crossed}|${group.pendingId}`;
       let message = messages.get(key);
-      if (!message) messages.set(key, (message = { crossed: group.crossed, pendingId: group.pendingId, payloadId: null, newPendingId: null }));
+      if (!message)
+        messages.set(
+          key,
+          (message = { crossed: group.crossed, pendingId: group.pendingId, payloadId: null, newPendingId: null }),
+        );
       if (!group.sendNow && !group.keepWaiting) continue;
       const waiting = group.waitingJson === null ? [] : (JSON.parse(group.waitingJson) as Crossing[]);
       const positions = group.crossed === '{}' ? [] : group.crossed.slice(1, -1).split(',').map(Number);
@@ -128,7 +154,11 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
   }
 
   /** Step 4: the outbox rows, restarted cooldowns and waiting rows. */
-  async function writeChats(q: PgQueries, messages: readonly GroupMessage[], nowMs: number): Promise<{ messages: number; deferred: number }> {
+  async function writeChats(
+    q: PgQueries,
+    messages: readonly GroupMessage[],
+    nowMs: number,
+  ): Promise<{ messages: number; deferred: number }> {
     const written = { messages: 0, deferred: 0 };
     const toSend = messages.filter((m) => m.payloadId !== null);
     const toKeep = messages.filter((m) => m.newPendingId !== null);
@@ -179,7 +209,12 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
   }
 
   /** Step 5: levels take their new sides, and levels on the same side merge into the one most thresholds point at. */
-  async function flipLevels(q: PgQueries, crossings: readonly LevelCrossing[], ratio: number, nowMs: number): Promise<void> {
+  async function flipLevels(
+    q: PgQueries,
+    crossings: readonly LevelCrossing[],
+    ratio: number,
+    nowMs: number,
+  ): Promise<void> {
     if (crossings.length > 0) {
       await q.execute(
         sql`UPDATE ${l} SET ${col(l.side)} = x.side, ${col(l.lastCrossedAtMs)} = ${nowMs}
@@ -187,7 +222,9 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
             WHERE ${l.id} = x.id`,
       );
     }
-    await q.execute(sql`UPDATE ${l} SET ${col(l.side)} = CASE WHEN ${l.ratio} <= ${ratio} THEN 'above' ELSE 'below' END WHERE ${l.side} IS NULL`);
+    await q.execute(
+      sql`UPDATE ${l} SET ${col(l.side)} = CASE WHEN ${l.ratio} <= ${ratio} THEN 'above' ELSE 'below' END WHERE ${l.side} IS NULL`,
+    );
     await q.execute(
       sql`WITH shared AS (
             SELECT ${l.id} AS id, first_value(${l.id}) OVER (
@@ -204,7 +241,10 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
   async function evaluateIn(q: PgQueries, round: EvaluationRound): Promise<EvaluationCounts> {
     await q.execute(sql`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, ${EVALUATION_LOCK_KEY})`);
     const crossings = round.crossingsOf(await candidates(q, round));
-    const [any] = await pgRows<{ waiting: boolean }>(q, sql`SELECT EXISTS (SELECT 1 FROM ${alertPending}) AS "waiting"`);
+    const [any] = await pgRows<{ waiting: boolean }>(
+      q,
+      sql`SELECT EXISTS (SELECT 1 FROM ${alertPending}) AS "waiting"`,
+    );
     const waiting = any?.waiting === true;
     let counts: EvaluationCounts = { crossings: 0, messages: 0, deferred: 0 };
     if (crossings.length > 0 || waiting) {
@@ -220,4 +260,3 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
     evaluate: (round) => db.transaction((tx) => evaluateIn(tx, round)),
   };
 }
-

@@ -30,7 +30,10 @@ export function createPgOutboxStore(db: PgStoreDb): OutboxStore {
       return rows;
     },
     async payload(payloadId) {
-      const [row] = await db.select({ replyJson: alertPayloads.replyJson }).from(alertPayloads).where(eq(alertPayloads.id, payloadId));
+      const [row] = await db
+        .select({ replyJson: alertPayloads.replyJson })
+        .from(alertPayloads)
+        .where(eq(alertPayloads.id, payloadId));
       return row === undefined ? null : (JSON.parse(row.replyJson) as Reply);
     },
     async claim(id, nowMs, leaseMs) {
@@ -55,17 +58,35 @@ export function createPgOutboxStore(db: PgStoreDb): OutboxStore {
         .where(and(eq(o.id, id), isNull(o.sentAtMs)));
     },
     async markRetry(id, nextAttemptAtMs, reason) {
-      await db.update(o).set({ attempts: sql`${o.attempts} + 1`, nextAttemptAtMs, lastError: reason, claimedUntilMs: null }).where(eq(o.id, id));
+      await db
+        .update(o)
+        .set({ attempts: sql`${o.attempts} + 1`, nextAttemptAtMs, lastError: reason, claimedUntilMs: null })
+        .where(eq(o.id, id));
     },
     async markFailed(id, nowMs, reason) {
-      await db.update(o).set({ attempts: sql`${o.attempts} + 1`, failedAtMs: nowMs, lastError: reason, claimedUntilMs: null }).where(eq(o.id, id));
+      await db
+        .update(o)
+        .set({ attempts: sql`${o.attempts} + 1`, failedAtMs: nowMs, lastError: reason, claimedUntilMs: null })
+        .where(eq(o.id, id));
     },
     async prune(beforeMs) {
       await db.transaction(async (tx) => {
-        await tx.delete(o).where(or(and(isNotNull(o.sentAtMs), lt(o.sentAtMs, beforeMs)), and(isNotNull(o.failedAtMs), lt(o.failedAtMs, beforeMs))));
+        await tx
+          .delete(o)
+          .where(
+            or(
+              and(isNotNull(o.sentAtMs), lt(o.sentAtMs, beforeMs)),
+              and(isNotNull(o.failedAtMs), lt(o.failedAtMs, beforeMs)),
+            ),
+          );
         await tx
           .delete(alertPayloads)
-          .where(and(lt(alertPayloads.createdAtMs, beforeMs), notInArray(alertPayloads.id, tx.select({ id: o.payloadId }).from(o))));
+          .where(
+            and(
+              lt(alertPayloads.createdAtMs, beforeMs),
+              notInArray(alertPayloads.id, tx.select({ id: o.payloadId }).from(o)),
+            ),
+          );
       });
     },
   };

@@ -4,7 +4,13 @@
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import type { Side } from '../core/alert-rules.js';
-import type { NewSubscription, Subscription, SubscriptionStatus, SubscriptionStore, Threshold } from '../core/alert-ports.js';
+import type {
+  NewSubscription,
+  Subscription,
+  SubscriptionStatus,
+  SubscriptionStore,
+  Threshold,
+} from '../core/alert-ports.js';
 import type { Platform } from '../core/chat.js';
 import { alertCooldowns, alertLevels, alertOutbox, alertSubscriptions, alertThresholds } from './pg-schema/index.js';
 import type { PgStoreDb } from './postgres.js';
@@ -58,13 +64,22 @@ async function unseenLevel(q: PgQueries, ratio: number): Promise<number> {
 
 /** A new threshold joins the unseen level of its ratio, or no level while the subscription is paused. */
 async function insertThreshold(q: PgQueries, subscriptionId: number, ratio: number, active: boolean): Promise<void> {
-  await q.insert(alertThresholds).values({ subscriptionId, ratio, levelId: active ? await unseenLevel(q, ratio) : null });
+  await q
+    .insert(alertThresholds)
+    .values({ subscriptionId, ratio, levelId: active ? await unseenLevel(q, ratio) : null });
 }
 
 /** Forgets a subscription's sides: each of its thresholds joins the unseen level of its ratio. */
 async function resetLevels(q: PgQueries, subscriptionId: number): Promise<void> {
-  const thresholds = await q.select({ id: alertThresholds.id, ratio: alertThresholds.ratio }).from(alertThresholds).where(eq(alertThresholds.subscriptionId, subscriptionId));
-  for (const t of thresholds) await q.update(alertThresholds).set({ levelId: await unseenLevel(q, t.ratio) }).where(eq(alertThresholds.id, t.id));
+  const thresholds = await q
+    .select({ id: alertThresholds.id, ratio: alertThresholds.ratio })
+    .from(alertThresholds)
+    .where(eq(alertThresholds.subscriptionId, subscriptionId));
+  for (const t of thresholds)
+    await q
+      .update(alertThresholds)
+      .set({ levelId: await unseenLevel(q, t.ratio) })
+      .where(eq(alertThresholds.id, t.id));
 }
 
 async function dropWaiting(q: PgQueries, subscriptionId: number): Promise<void> {
@@ -90,19 +105,40 @@ export function createPgSubscriptionStore(db: PgStoreDb): SubscriptionStore {
         if (existing) {
           await tx
             .update(s)
-            .set({ status: 'active', pauseReason: null, pausedAtMs: null, threadId: sub.threadId, guildId: sub.guildId, createdBy: sub.createdBy })
+            .set({
+              status: 'active',
+              pauseReason: null,
+              pausedAtMs: null,
+              threadId: sub.threadId,
+              guildId: sub.guildId,
+              createdBy: sub.createdBy,
+            })
             .where(eq(s.id, existing.id));
           await dropWaiting(tx, existing.id);
           await resetLevels(tx, existing.id);
           await tx
             .update(alertOutbox)
             .set({ failedAtMs: nowMs, lastError: 'dropped: subscription was paused' })
-            .where(and(eq(alertOutbox.subscriptionId, existing.id), isNull(alertOutbox.sentAtMs), isNull(alertOutbox.failedAtMs)));
+            .where(
+              and(
+                eq(alertOutbox.subscriptionId, existing.id),
+                isNull(alertOutbox.sentAtMs),
+                isNull(alertOutbox.failedAtMs),
+              ),
+            );
           return (await byId(tx, existing.id))!;
         }
         const [created] = await tx
           .insert(s)
-          .values({ platform: sub.platform, chatId: sub.chatId, threadId: sub.threadId, guildId: sub.guildId, createdBy: sub.createdBy, createdAtMs: nowMs, status: 'active' })
+          .values({
+            platform: sub.platform,
+            chatId: sub.chatId,
+            threadId: sub.threadId,
+            guildId: sub.guildId,
+            createdBy: sub.createdBy,
+            createdAtMs: nowMs,
+            status: 'active',
+          })
           .returning({ id: s.id });
         const id = created!.id;
         await tx.insert(alertCooldowns).values({ subscriptionId: id }).onConflictDoNothing();

@@ -41,11 +41,18 @@ export function createPgChartStore(db: PgStoreDb): ChartStore {
         await tx
           .insert(f)
           .values({ coinId, ...fill })
-          .onConflictDoUpdate({ target: [f.coinId, f.days], set: { source: fill.source, fetchedAtMs: fill.fetchedAtMs, points: fill.points } });
+          .onConflictDoUpdate({
+            target: [f.coinId, f.days],
+            set: { source: fill.source, fetchedAtMs: fill.fetchedAtMs, points: fill.points },
+          });
       });
     },
     async fills(coinId) {
-      return db.select({ days: f.days, source: f.source, fetchedAtMs: f.fetchedAtMs, points: f.points }).from(f).where(eq(f.coinId, coinId)).orderBy(asc(f.days));
+      return db
+        .select({ days: f.days, source: f.source, fetchedAtMs: f.fetchedAtMs, points: f.points })
+        .from(f)
+        .where(eq(f.coinId, coinId))
+        .orderBy(asc(f.days));
     },
     async points(coinId, sinceMs, untilMs = Number.MAX_SAFE_INTEGER) {
       return db
@@ -55,7 +62,10 @@ export function createPgChartStore(db: PgStoreDb): ChartStore {
         .orderBy(asc(p.atMs));
     },
     async earliestAtMs(coinId, sinceMs) {
-      const [row] = await db.select({ atMs: min(p.atMs) }).from(p).where(and(eq(p.coinId, coinId), gte(p.atMs, sinceMs)));
+      const [row] = await db
+        .select({ atMs: min(p.atMs) })
+        .from(p)
+        .where(and(eq(p.coinId, coinId), gte(p.atMs, sinceMs)));
       return row?.atMs === null || row?.atMs === undefined ? null : Number(row.atMs);
     },
     // The last reading of each bucket (DISTINCT ON keeps the first row per bucket in the ORDER BY).
@@ -73,11 +83,17 @@ export function createPgChartStore(db: PgStoreDb): ChartStore {
       );
     },
     async earliestReadingAtMs(coinId, sinceMs) {
-      const [row] = await db.select({ atMs: min(m.fetchedAtMs) }).from(m).where(and(eq(m.coinId, coinId), gte(m.fetchedAtMs, sinceMs)));
+      const [row] = await db
+        .select({ atMs: min(m.fetchedAtMs) })
+        .from(m)
+        .where(and(eq(m.coinId, coinId), gte(m.fetchedAtMs, sinceMs)));
       return row?.atMs === null || row?.atMs === undefined ? null : Number(row.atMs);
     },
     async latestAtMs(coinId) {
-      const [row] = await db.select({ atMs: sql<number | null>`max(${p.atMs})`.mapWith(Number) }).from(p).where(eq(p.coinId, coinId));
+      const [row] = await db
+        .select({ atMs: sql<number | null>`max(${p.atMs})`.mapWith(Number) })
+        .from(p)
+        .where(eq(p.coinId, coinId));
       return row?.atMs ?? null;
     },
   };

@@ -12,7 +12,10 @@ export function createPgDiscordStore(db: PgStoreDb): CommandRegistrationStore {
       return row?.hash ?? null;
     },
     async saveCommandHash(scope, hash, registeredAtMs) {
-      await db.insert(r).values({ scope, hash, registeredAtMs }).onConflictDoUpdate({ target: r.scope, set: { hash, registeredAtMs } });
+      await db
+        .insert(r)
+        .values({ scope, hash, registeredAtMs })
+        .onConflictDoUpdate({ target: r.scope, set: { hash, registeredAtMs } });
     },
   };
 }

@@ -33,8 +33,23 @@ export function createPgMarketStore(db: PgStoreDb): MarketStore {
           firstAtMs: sql<number | null>`min(${m.fetchedAtMs})`.mapWith(Number),
         })
         .from(m)
-        .where(and(eq(m.coinId, coinId), gte(m.fetchedAtMs, sinceMs), sql`${m.marketCapUsd} > 0`, sql`${m.volume24hUsd} is not null`));
-      if (!row || row.samples === 0 || row.low === null || row.high === null || row.average === null || row.firstAtMs === null) return null;
+        .where(
+          and(
+            eq(m.coinId, coinId),
+            gte(m.fetchedAtMs, sinceMs),
+            sql`${m.marketCapUsd} > 0`,
+            sql`${m.volume24hUsd} is not null`,
+          ),
+        );
+      if (
+        !row ||
+        row.samples === 0 ||
+        row.low === null ||
+        row.high === null ||
+        row.average === null ||
+        row.firstAtMs === null
+      )
+        return null;
       return { low: row.low, high: row.high, average: row.average, samples: row.samples, firstAtMs: row.firstAtMs };
     },
     async at(coinId, atMs) {
@@ -52,14 +67,23 @@ export function createPgMarketStore(db: PgStoreDb): MarketStore {
     },
     async series(coinId, sinceMs) {
       return db
-        .select({ atMs: m.fetchedAtMs, priceUsd: m.priceUsd, marketCapUsd: m.marketCapUsd, volume24hUsd: m.volume24hUsd, circulatingSupply: m.circulatingSupply })
+        .select({
+          atMs: m.fetchedAtMs,
+          priceUsd: m.priceUsd,
+          marketCapUsd: m.marketCapUsd,
+          volume24hUsd: m.volume24hUsd,
+          circulatingSupply: m.circulatingSupply,
+        })
         .from(m)
         .where(and(eq(m.coinId, coinId), gte(m.fetchedAtMs, sinceMs)))
         .orderBy(asc(m.fetchedAtMs));
     },
     async saveFailure(source, failure) {
       const values = { error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null };
-      await db.insert(sourceStatus).values({ source, ...values }).onConflictDoUpdate({ target: sourceStatus.source, set: values });
+      await db
+        .insert(sourceStatus)
+        .values({ source, ...values })
+        .onConflictDoUpdate({ target: sourceStatus.source, set: values });
     },
     async loadFailure(source) {
       const [row] = await db.select().from(sourceStatus).where(eq(sourceStatus.source, source));

@@ -15,7 +15,13 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { ConfigError } from '../core/errors.js';
 import * as pgSchema from './pg-schema/index.js';
-import { ADVISORY_LOCK_NAMESPACE, describePostgresUrl, failureReason, MIGRATION_LOCK_KEY, postgresUrlSecrets } from './postgres-settings.js';
+import {
+  ADVISORY_LOCK_NAMESPACE,
+  describePostgresUrl,
+  failureReason,
+  MIGRATION_LOCK_KEY,
+  postgresUrlSecrets,
+} from './postgres-settings.js';
 
 /** A drizzle database over the PostgreSQL schema, whichever driver carries it (node-postgres, or PGlite in tests). */
 export type PgStoreDb = PgDatabase<PgQueryResultHKT, typeof pgSchema>;
@@ -48,7 +54,10 @@ export interface OpenPostgresOptions {
 /**
  * @throws ConfigError naming the setting when the server cannot be reached or the migrations fail.
  */
-export async function openPostgres(url: string, options: OpenPostgresOptions = {}): Promise<PostgresDatabase & { pool: pg.Pool }> {
+export async function openPostgres(
+  url: string,
+  options: OpenPostgresOptions = {},
+): Promise<PostgresDatabase & { pool: pg.Pool }> {
   const setting = options.setting ?? 'DATABASE_URL';
   const where = describePostgresUrl(url);
   const secrets = postgresUrlSecrets(url);

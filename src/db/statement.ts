@@ -29,6 +29,7 @@ export function prepare(sqlite: Sqlite.Database, query: SQL): Statement {
     run: (values) => statement.run(...bind(values)),
     get: <T>(values?: Record<string, unknown>) => statement.get(...bind(values)) as T | undefined,
     all: <T>(values?: Record<string, unknown>) => statement.all(...bind(values)) as T[],
-    value: <T>(values?: Record<string, unknown>) => (plucked ??= sqlite.prepare(text).pluck()).get(...bind(values)) as T | undefined,
+    value: <T>(values?: Record<string, unknown>) =>
+      (plucked ??= sqlite.prepare(text).pluck()).get(...bind(values)) as T | undefined,
   };
 }

@@ -35,7 +35,11 @@ const MAX_PARAMETERS = 60_000;
  * @throws StoreCopyError when the target holds rows already, a value does not fit its column, or a table's
  *   count differs after the copy; the target is left as it was.
  */
-export async function copyStore(source: Database, target: PostgresDatabase, options: CopyOptions = {}): Promise<CopiedTable[]> {
+export async function copyStore(
+  source: Database,
+  target: PostgresDatabase,
+  options: CopyOptions = {},
+): Promise<CopiedTable[]> {
   const tables = storeTables();
   const sqlite = source.sqlite;
   // One read transaction, its snapshot taken by the first read, now: in WAL mode every read below sees the
@@ -57,7 +61,9 @@ export async function copyStore(source: Database, target: PostgresDatabase, opti
         const inSqlite = Number(sqlite.prepare(`SELECT count(*) FROM "${table.name}"`).pluck().get());
         const inPg = await rowCount(tx, table.name);
         if (rows !== inSqlite || inPg !== inSqlite) {
-          throw new StoreCopyError(`${table.name}: SQLite holds ${inSqlite} rows, ${rows} were copied and PostgreSQL counts ${inPg}; nothing was copied`);
+          throw new StoreCopyError(
+            `${table.name}: SQLite holds ${inSqlite} rows, ${rows} were copied and PostgreSQL counts ${inPg}; nothing was copied`,
+          );
         }
         if (table.identityColumn) await moveSequence(tx, table, sequences.get(table.name) ?? 0);
         copied.push({ name: table.name, rows });
@@ -99,9 +105,14 @@ function rowsOf(result: unknown): Array<Record<string, unknown>> {
 
 /** The highest id each AUTOINCREMENT table ever handed out, deleted rows included. */
 function sqliteSequences(source: Database): Map<string, number> {
-  const exists = source.sqlite.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'`).get();
+  const exists = source.sqlite
+    .prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'`)
+    .get();
   if (!exists) return new Map();
-  const rows = source.sqlite.prepare('SELECT name, seq FROM sqlite_sequence').all() as Array<{ name: string; seq: number }>;
+  const rows = source.sqlite.prepare('SELECT name, seq FROM sqlite_sequence').all() as Array<{
+    name: string;
+    seq: number;
+  }>;
   return new Map(rows.map((r) => [r.name, r.seq]));
 }
 
@@ -113,13 +124,18 @@ async function copyTable(source: Database, tx: PgTx, table: StoreTable, batchRow
   // as BigInt so none is silently rounded.
   const keys = pagingKeys(source, table);
   const keyList = keys.map((k) => `"${k}"`).join(', ');
-  const firstPage = source.sqlite.prepare(`SELECT ${keyList}, ${columnList} FROM "${table.name}" ORDER BY ${keyList} LIMIT ?`).raw(true).safeIntegers(true);
+  const firstPage = source.sqlite
+    .prepare(`SELECT ${keyList}, ${columnList} FROM "${table.name}" ORDER BY ${keyList} LIMIT ?`)
+    .raw(true)
+    .safeIntegers(true);
   const nextPage = source.sqlite
-    .prepare(`SELECT ${keyList}, ${columnList} FROM "${table.name}" WHERE (${keyList}) > (${keys.map(() => '?').join(', ')}) ORDER BY ${keyList} LIMIT ?`)
+    .prepare(
+      `SELECT ${keyList}, ${columnList} FROM "${table.name}" WHERE (${keyList}) > (${keys.map(() => '?').join(', ')}) ORDER BY ${keyList} LIMIT ?`,
+    )
     .raw(true)
     .safeIntegers(true);
   let copied = 0;
-  for (let after: unknown[] | null = null; ; ) {
+  for (let after: unknown[] | null = null; ;) {
     const raws = (after === null ? firstPage.all(perInsert) : nextPage.all(...after, perInsert)) as unknown[][];
     if (raws.length === 0) return copied;
     after = raws[raws.length - 1]!.slice(0, keys.length);
@@ -127,7 +143,9 @@ async function copyTable(source: Database, tx: PgTx, table: StoreTable, batchRow
     try {
       await tx.insert(table.pg).values(batch);
     } catch (err) {
-      throw new StoreCopyError(`${table.name}: PostgreSQL refused a row (${failureReason(err, [])}); nothing was copied`);
+      throw new StoreCopyError(
+        `${table.name}: PostgreSQL refused a row (${failureReason(err, [])}); nothing was copied`,
+      );
     }
     copied += raws.length;
   }
@@ -135,9 +153,15 @@ async function copyTable(source: Database, tx: PgTx, table: StoreTable, batchRow
 
 /** `rowid`, or the primary key's columns of a WITHOUT ROWID table (which has no rowid). */
 function pagingKeys(source: Database, table: StoreTable): string[] {
-  const ddl = (source.sqlite.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table.name) as { sql?: string } | undefined)?.sql ?? '';
+  const ddl =
+    (
+      source.sqlite.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table.name) as
+        { sql?: string } | undefined
+    )?.sql ?? '';
   if (!/without\s+rowid/i.test(ddl)) return ['rowid'];
-  const info = source.sqlite.prepare(`SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`).all(table.name) as Array<{ name: string }>;
+  const info = source.sqlite
+    .prepare(`SELECT name, pk FROM pragma_table_info(?) WHERE pk > 0 ORDER BY pk`)
+    .all(table.name) as Array<{ name: string }>;
   return info.map((c) => c.name);
 }
 
@@ -147,11 +171,15 @@ function toPgRow(table: StoreTable, raw: unknown[]): Record<string, unknown> {
     const value = raw[i];
     if (typeof value === 'bigint') {
       if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
-        throw new StoreCopyError(`${table.name}.${column.name}: ${value} is larger than the store's numbers hold exactly; nothing was copied`);
+        throw new StoreCopyError(
+          `${table.name}.${column.name}: ${value} is larger than the store's numbers hold exactly; nothing was copied`,
+        );
       }
       row[column.key] = Number(value);
     } else if (value instanceof Uint8Array) {
-      throw new StoreCopyError(`${table.name}.${column.name}: holds bytes where the schema has text or numbers; nothing was copied`);
+      throw new StoreCopyError(
+        `${table.name}.${column.name}: holds bytes where the schema has text or numbers; nothing was copied`,
+      );
     } else {
       row[column.key] = value;
     }

@@ -99,6 +99,8 @@ export async function openStore(config: { databaseUrl: string | null; databasePa
 /** @throws ConfigError when the bot cannot run on `store` yet, naming what is missing. */
 export function requireFullStore(store: OpenedStore): asserts store is SqliteStore {
   if (store.kind === 'postgres') {
-    throw new ConfigError([`DATABASE_URL: ${store.where} holds the alert, market, chart and command stores, but these have no PostgreSQL implementation yet: ${SQLITE_ONLY_PORTS.join(', ')}`]);
+    throw new ConfigError([
+      `DATABASE_URL: ${store.where} holds the alert, market, chart and command stores, but these have no PostgreSQL implementation yet: ${SQLITE_ONLY_PORTS.join(', ')}`,
+    ]);
   }
 }

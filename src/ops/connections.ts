@@ -49,7 +49,11 @@ export function watchTelegram(bot: Bot, state: ConnectionState, metrics: Pick<Op
 }
 
 /** Follows the gateway: ready or resumed is connected; a reconnect or a closed shard is not. */
-export function watchDiscord(client: Client, state: ConnectionState, metrics: Pick<OpsMetrics, 'rateLimited'> | null): void {
+export function watchDiscord(
+  client: Client,
+  state: ConnectionState,
+  metrics: Pick<OpsMetrics, 'rateLimited'> | null,
+): void {
   client.on(Events.ClientReady, () => state.set('connected'));
   client.on(Events.ShardResume, () => state.set('connected'));
   client.on(Events.ShardReady, () => state.set('connected'));

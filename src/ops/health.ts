@@ -48,7 +48,12 @@ export interface HealthBody {
 
 /** `/healthz`: the process runs its event loop. Nothing upstream is asked. */
 export function liveness(startedAtMs: number, nowMs: number): HealthBody {
-  return { status: 'ok', checks: [{ name: 'process', ok: true, state: 'running', detail: `up ${Math.round((nowMs - startedAtMs) / 1000)} s` }] };
+  return {
+    status: 'ok',
+    checks: [
+      { name: 'process', ok: true, state: 'running', detail: `up ${Math.round((nowMs - startedAtMs) / 1000)} s` },
+    ],
+  };
 }
 
 /** `/readyz`: every check, ready only when all pass. */
@@ -70,7 +75,8 @@ function marketCheck(options: ReadinessOptions): CheckResult {
   const fetchedAtMs = options.marketFetchedAtMs();
   const error = options.marketError();
   const failing = error ? `; last refresh failed: ${error}` : '';
-  if (fetchedAtMs === null) return { name: 'market', ok: false, state: 'missing', detail: `no market reading yet${failing}` };
+  if (fetchedAtMs === null)
+    return { name: 'market', ok: false, state: 'missing', detail: `no market reading yet${failing}` };
   const ageMs = Math.max(0, options.nowMs() - fetchedAtMs);
   const age = `${Math.round(ageMs / 1000)} s old, limit ${Math.round(options.staleAfterMs / 1000)} s`;
   if (ageMs > options.staleAfterMs) return { name: 'market', ok: false, state: 'stale', detail: `${age}${failing}` };

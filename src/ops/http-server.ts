@@ -74,7 +74,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     // Timeouts, oversized or malformed requests: answer if the socket can still take it, then close.
     const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    if (socket.writable) socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    if (socket.writable)
+      socket.end(
+        `HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+      );
     else socket.destroy();
   });
 
@@ -103,7 +106,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     }
     const body = typeof result.body === 'string' ? result.body : JSON.stringify(result.body);
     res.writeHead(result.status, {
-      'content-type': result.contentType ?? (typeof result.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8'),
+      'content-type':
+        result.contentType ??
+        (typeof result.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8'),
       'content-length': Buffer.byteLength(body),
       'cache-control': 'no-store',
       ...result.headers,

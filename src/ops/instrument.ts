@@ -12,7 +12,11 @@ import type { IndexRun } from '../sources/opengradient/indexer.js';
 import type { IndexerFigures, OpsMetrics, UpstreamSource } from './metrics.js';
 
 /** A dispatcher that counts each request to `source` by status code, or as "error" when no answer came. */
-export function countingDispatcher(base: Dispatcher | undefined, source: UpstreamSource, metrics: Pick<OpsMetrics, 'upstreamRequest'>): Dispatcher {
+export function countingDispatcher(
+  base: Dispatcher | undefined,
+  source: UpstreamSource,
+  metrics: Pick<OpsMetrics, 'upstreamRequest'>,
+): Dispatcher {
   return (base ?? getGlobalDispatcher()).compose((dispatch) => (opts, handler) => {
     // DecoratorHandler adapts a handler of either undici API to the current one.
     const inner = new DecoratorHandler(handler) as Dispatcher.DispatchHandler;
@@ -23,7 +27,8 @@ export function countingDispatcher(base: Dispatcher | undefined, source: Upstrea
     };
     return dispatch(opts, {
       onRequestStart: (controller, context) => inner.onRequestStart?.(controller, context),
-      onRequestUpgrade: (controller, statusCode, headers, socket) => inner.onRequestUpgrade?.(controller, statusCode, headers, socket),
+      onRequestUpgrade: (controller, statusCode, headers, socket) =>
+        inner.onRequestUpgrade?.(controller, statusCode, headers, socket),
       onResponseStart(controller, statusCode, headers, statusMessage) {
         count(statusCode);
         return inner.onResponseStart?.(controller, statusCode, headers, statusMessage);
@@ -39,7 +44,10 @@ export function countingDispatcher(base: Dispatcher | undefined, source: Upstrea
 }
 
 /** The market source, counting each fetch the core makes as a refresh that worked or failed. */
-export function countingMarketSource<S extends MarketSource>(source: S, metrics: Pick<OpsMetrics, 'marketRefreshed'>): S {
+export function countingMarketSource<S extends MarketSource>(
+  source: S,
+  metrics: Pick<OpsMetrics, 'marketRefreshed'>,
+): S {
   return {
     ...source,
     name: source.name,

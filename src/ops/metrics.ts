@@ -85,7 +85,11 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
     registers,
   });
 
-  const indexerBlock = new Gauge({ name: 'opg_indexer_block', help: 'The last OpenGradient block the indexer counted; NaN before the first.', registers });
+  const indexerBlock = new Gauge({
+    name: 'opg_indexer_block',
+    help: 'The last OpenGradient block the indexer counted; NaN before the first.',
+    registers,
+  });
   const headLag = new Gauge({
     name: 'opg_indexer_head_lag_blocks',
     help: 'Blocks between the chain head last seen and the last block counted (confirmations included); NaN until both are known.',
@@ -94,7 +98,11 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
   // Unknown is not zero: a lag of 0 would read as "caught up".
   indexerBlock.set(Number.NaN);
   headLag.set(Number.NaN);
-  const indexerLogs = new Counter({ name: 'opg_indexer_logs_total', help: 'Inference event logs the indexer read.', registers });
+  const indexerLogs = new Counter({
+    name: 'opg_indexer_logs_total',
+    help: 'Inference event logs the indexer read.',
+    registers,
+  });
   const inferences = new Counter({
     name: 'opg_inferences_total',
     help: 'Inferences counted on the OpenGradient chain, all time, by verification mode.',
@@ -149,7 +157,8 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
 
   function setIndexer(figures: IndexerFigures): void {
     if (figures.indexedBlock !== null) indexerBlock.set(figures.indexedBlock);
-    if (figures.indexedBlock !== null && figures.headBlock !== null) headLag.set(Math.max(0, figures.headBlock - figures.indexedBlock));
+    if (figures.indexedBlock !== null && figures.headBlock !== null)
+      headLag.set(Math.max(0, figures.headBlock - figures.indexedBlock));
     for (const mode of INFERENCE_MODES) {
       // A counter only goes up: it follows the stored totals by their growth since the last look.
       const total = figures.totals[mode];

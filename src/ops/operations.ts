@@ -16,7 +16,13 @@ import { createOutboxStats } from '../db/outbox-stats.js';
 import type { IndexRun } from '../sources/opengradient/indexer.js';
 import { liveness, readiness, type InstanceRole, type PlatformConnection } from './health.js';
 import { createHttpServer, type HttpServer } from './http-server.js';
-import { countingDispatcher, countingIndexPass, countingMarketSource, countingSink, indexerFigures } from './instrument.js';
+import {
+  countingDispatcher,
+  countingIndexPass,
+  countingMarketSource,
+  countingSink,
+  indexerFigures,
+} from './instrument.js';
 import { createOpsMetrics, type OpsMetrics } from './metrics.js';
 
 export interface OperationsOptions {
@@ -42,7 +48,11 @@ export interface Operations {
   /** The indexer's `runOnce`, counting each pass's logs and updating the index figures. */
   indexPass(app: App): () => Promise<IndexRun>;
   /** Mounts the routes over the app and starts listening. Resolves with the bound address. */
-  start(app: App, platforms: readonly PlatformConnection[], role?: () => InstanceRole): Promise<{ host: string; port: number }>;
+  start(
+    app: App,
+    platforms: readonly PlatformConnection[],
+    role?: () => InstanceRole,
+  ): Promise<{ host: string; port: number }>;
   close(): Promise<void>;
 }
 
@@ -50,7 +60,11 @@ export function createOperations(options: OperationsOptions): Operations {
   const { logger, clock } = options;
   const startedAtMs = clock.now();
   let marketFetchedAtMs: () => number | null = () => null;
-  const metrics = createOpsMetrics({ platforms: options.platforms, marketFetchedAtMs: () => marketFetchedAtMs(), nowMs: () => clock.now() });
+  const metrics = createOpsMetrics({
+    platforms: options.platforms,
+    marketFetchedAtMs: () => marketFetchedAtMs(),
+    nowMs: () => clock.now(),
+  });
   const server = createHttpServer({ host: options.host, port: options.port, logger });
   const scrub = (text: string) => options.secrets.reduce((t, s) => (s ? t.split(s).join('[redacted]') : t), text);
   let outboxTimer: NodeJS.Timeout | null = null;

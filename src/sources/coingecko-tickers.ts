@@ -16,7 +16,13 @@ export const TICKERS_PER_PAGE = 100;
 /** More pages than this is not a coin this bot follows: the reading stops there and says so. */
 export const MAX_TICKER_PAGES = 10;
 
-const amount = z.number().finite().nonnegative().nullable().optional().transform((v) => v ?? null);
+const amount = z
+  .number()
+  .finite()
+  .nonnegative()
+  .nullable()
+  .optional()
+  .transform((v) => v ?? null);
 
 const ticker = z.object({
   base: z.string().min(1),
@@ -27,7 +33,11 @@ const ticker = z.object({
     .nullable()
     .optional()
     .transform((v) => v?.usd ?? null),
-  trust_score: z.enum(['green', 'yellow', 'red']).nullable().optional().transform((v) => v ?? null),
+  trust_score: z
+    .enum(['green', 'yellow', 'red'])
+    .nullable()
+    .optional()
+    .transform((v) => v ?? null),
   bid_ask_spread_percentage: amount,
   cost_to_move_up_usd: amount,
   cost_to_move_down_usd: amount,
@@ -51,7 +61,8 @@ export function parseTickersPage(body: unknown, first = 0): Ticker[] {
   if (!parsed.success) throw new UpstreamError(COINGECKO, `/tickers: ${describeIssue(parsed.error.issues[0]!, '')}`);
   return parsed.data.tickers.map((raw, i) => {
     const t = ticker.safeParse(raw);
-    if (!t.success) throw new UpstreamError(COINGECKO, `/tickers: ${describeIssue(t.error.issues[0]!, `tickers[${first + i}]`)}`);
+    if (!t.success)
+      throw new UpstreamError(COINGECKO, `/tickers: ${describeIssue(t.error.issues[0]!, `tickers[${first + i}]`)}`);
     const d = t.data;
     const tradedMs = d.last_traded_at ? Date.parse(d.last_traded_at) : Number.NaN;
     return {
@@ -80,7 +91,11 @@ export interface TickersAnswer {
 }
 
 /** Every page of tickers for `coinId`, validated; one call per page. */
-export async function fetchTickers(source: Pick<CoinGeckoSource, 'getJson'>, coinId: string, maxPages = MAX_TICKER_PAGES): Promise<TickersAnswer> {
+export async function fetchTickers(
+  source: Pick<CoinGeckoSource, 'getJson'>,
+  coinId: string,
+  maxPages = MAX_TICKER_PAGES,
+): Promise<TickersAnswer> {
   const tickers: Ticker[] = [];
   for (let n = 1; n <= maxPages; n++) {
     const body = await source.getJson(`/coins/${encodeURIComponent(coinId)}/tickers`, {

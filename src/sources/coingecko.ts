@@ -28,7 +28,13 @@ export interface CoinGeckoOptions {
 }
 
 /** A price, volume or supply: a finite number, or missing. Negative values are not figures CoinGecko means. */
-const figure = z.number().finite().nonnegative().nullable().optional().transform((v) => v ?? null);
+const figure = z
+  .number()
+  .finite()
+  .nonnegative()
+  .nullable()
+  .optional()
+  .transform((v) => v ?? null);
 
 const marketItem = z.object({
   id: z.string(),
@@ -36,12 +42,23 @@ const marketItem = z.object({
   name: z.string(),
   current_price: figure,
   market_cap: figure,
-  market_cap_rank: z.number().int().positive().nullable().optional().transform((v) => v ?? null),
+  market_cap_rank: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? null),
   fully_diluted_valuation: figure,
   total_volume: figure,
   high_24h: figure,
   low_24h: figure,
-  price_change_percentage_24h: z.number().finite().nullable().optional().transform((v) => v ?? null),
+  price_change_percentage_24h: z
+    .number()
+    .finite()
+    .nullable()
+    .optional()
+    .transform((v) => v ?? null),
   circulating_supply: figure,
   total_supply: figure,
   max_supply: figure,
@@ -101,7 +118,12 @@ export function createCoinGeckoSource(options: CoinGeckoOptions): CoinGeckoSourc
   async function getJson(path: string, query: Record<string, string>): Promise<unknown> {
     const url = `${options.apiUrl}${path}?${new URLSearchParams(query).toString()}`;
     return withRetries(
-      () => requestJson({ dispatcher: options.dispatcher, timeoutMs }, { source: COINGECKO, url, headers }, options.clock.now()),
+      () =>
+        requestJson(
+          { dispatcher: options.dispatcher, timeoutMs },
+          { source: COINGECKO, url, headers },
+          options.clock.now(),
+        ),
       retry,
       options.clock,
     );

@@ -59,7 +59,9 @@ async function send(http: HttpOptions, req: JsonRequest): Promise<Sent> {
     });
     return { res, signal };
   } catch (err) {
-    const reason = signal.aborted ? `no answer within ${http.timeoutMs} ms` : `request failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).name})`;
+    const reason = signal.aborted
+      ? `no answer within ${http.timeoutMs} ms`
+      : `request failed (${(err as NodeJS.ErrnoException).code ?? (err as Error).name})`;
     throw new NetworkError(req.source, `${reason} for ${safeUrl(req.url)}`, { cause: err });
   }
 }
@@ -83,14 +85,20 @@ function statusError(req: JsonRequest, res: Dispatcher.ResponseData, text: strin
     return new RateLimitedError(req.source, parseRetryAfter(res.headers['retry-after'], nowMs) ?? 60_000);
   }
   if (res.statusCode < 200 || res.statusCode >= 300) {
-    return new UpstreamError(req.source, `HTTP ${res.statusCode} for ${safeUrl(req.url)}${errorHint(text)}`, res.statusCode);
+    return new UpstreamError(
+      req.source,
+      `HTTP ${res.statusCode} for ${safeUrl(req.url)}${errorHint(text)}`,
+      res.statusCode,
+    );
   }
   return null;
 }
 
 function notJson(req: JsonRequest, res: Dispatcher.ResponseData, cause?: unknown): UpstreamError {
   const type = String(res.headers['content-type'] ?? 'unknown type');
-  return new UpstreamError(req.source, `answered ${type} that is not JSON for ${safeUrl(req.url)}`, res.statusCode, { cause });
+  return new UpstreamError(req.source, `answered ${type} that is not JSON for ${safeUrl(req.url)}`, res.statusCode, {
+    cause,
+  });
 }
 
 export async function requestJson(http: HttpOptions, req: JsonRequest, nowMs = Date.now()): Promise<unknown> {
@@ -194,7 +202,10 @@ export async function withRetries<T>(fn: () => Promise<T>, policy: RetryPolicy, 
       if (err instanceof RateLimitedError) {
         if (err.retryAfterMs > policy.maxWaitMs) throw err;
         waitMs = Math.max(err.retryAfterMs, delayMs);
-      } else if (err instanceof NetworkError || (err instanceof UpstreamError && err.status !== undefined && err.status >= 500)) {
+      } else if (
+        err instanceof NetworkError ||
+        (err instanceof UpstreamError && err.status !== undefined && err.status >= 500)
+      ) {
         waitMs = delayMs;
       } else {
         throw err;

@@ -176,7 +176,8 @@ export function createJsonItemSplitter(key: string, onItem: (item: unknown) => v
           phase = AFTER_COMMA;
           i++;
         } else {
-          if (c === COMMA || c === RBRACKET || c === RBRACE || c === COLON) fail(`unexpected '${String.fromCharCode(c)}' in '${key}'`, i);
+          if (c === COMMA || c === RBRACKET || c === RBRACE || c === COLON)
+            fail(`unexpected '${String.fromCharCode(c)}' in '${key}'`, i);
           itemStart = i;
           if (c === LBRACE || c === LBRACKET) {
             item = CONTAINER;

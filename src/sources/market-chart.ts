@@ -17,7 +17,10 @@ export function parseMarketChart(raw: unknown): ChartPoint[] {
   const parsed = body.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new UpstreamError(COINGECKO, `/market_chart: field '${issue.path.join('.') || '(root)'}' ${issue.message.toLowerCase()}`);
+    throw new UpstreamError(
+      COINGECKO,
+      `/market_chart: field '${issue.path.join('.') || '(root)'}' ${issue.message.toLowerCase()}`,
+    );
   }
   const byTime = new Map<number, ChartPoint>();
   const at = (ms: number): ChartPoint => {
@@ -33,7 +36,14 @@ export function parseMarketChart(raw: unknown): ChartPoint[] {
 }
 
 /** One `market_chart` call for the last `days` days, validated. */
-export async function fetchMarketChart(source: Pick<CoinGeckoSource, 'getJson'>, coinId: string, days: number): Promise<ChartPoint[]> {
-  const raw = await source.getJson(`/coins/${encodeURIComponent(coinId)}/market_chart`, { vs_currency: 'usd', days: String(days) });
+export async function fetchMarketChart(
+  source: Pick<CoinGeckoSource, 'getJson'>,
+  coinId: string,
+  days: number,
+): Promise<ChartPoint[]> {
+  const raw = await source.getJson(`/coins/${encodeURIComponent(coinId)}/market_chart`, {
+    vs_currency: 'usd',
+    days: String(days),
+  });
   return parseMarketChart(raw);
 }

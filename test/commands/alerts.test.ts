@@ -31,7 +31,14 @@ describe('alerts commands', () => {
     const text = replyText(await app.runText('/opg help', group, member));
     expect(text).toContain("/opg alerts — This chat's alerts");
     const moderators = text.slice(text.indexOf('Moderators:'));
-    for (const usage of ['alerts subscribe', 'alerts unsubscribe', 'alerts add <ratio>', 'alerts remove <ratio>', 'alerts cooldown <minutes>', 'alerts digest <time>']) {
+    for (const usage of [
+      'alerts subscribe',
+      'alerts unsubscribe',
+      'alerts add <ratio>',
+      'alerts remove <ratio>',
+      'alerts cooldown <minutes>',
+      'alerts digest <time>',
+    ]) {
       expect(moderators).toContain(`/opg ${usage}`);
     }
   });
@@ -63,13 +70,16 @@ describe('alerts commands', () => {
     expect(await app.alerts.thresholdsFor(group)).toEqual([1, 2.5, 10]);
   });
 
-  it.each(['0', '0.001', '1001', 'abc', 'NaN', 'Infinity', '1e309', '-5', '5xx'])('refuses the ratio %s and stores nothing', async (input) => {
-    const app = await subscribedApp();
-    const r = await app.runText(`/opg alerts add ${input}`, group, moderator);
-    expect(r.kind).toBe('usage');
-    expect(r.title).toMatch(/ratio must be a number from 0.01x to 1000x|ratio must be from 0.01x to 1000x/);
-    expect(await app.alerts.thresholdsFor(group)).toEqual([1, 5, 10]);
-  });
+  it.each(['0', '0.001', '1001', 'abc', 'NaN', 'Infinity', '1e309', '-5', '5xx'])(
+    'refuses the ratio %s and stores nothing',
+    async (input) => {
+      const app = await subscribedApp();
+      const r = await app.runText(`/opg alerts add ${input}`, group, moderator);
+      expect(r.kind).toBe('usage');
+      expect(r.title).toMatch(/ratio must be a number from 0.01x to 1000x|ratio must be from 0.01x to 1000x/);
+      expect(await app.alerts.thresholdsFor(group)).toEqual([1, 5, 10]);
+    },
+  );
 
   it('refuses a duplicate threshold and an eleventh one', async () => {
     const app = await subscribedApp();
@@ -111,7 +121,9 @@ describe('alerts commands', () => {
       expect(r.title).toMatch(/HH:MM|at most 5 characters/);
     }
     expect((await app.alerts.view(group))?.digestMinute).toBeNull();
-    expect((await app.runText('/opg alerts digest 08:30', group, moderator)).title).toBe('Digest set to 08:30 UTC daily');
+    expect((await app.runText('/opg alerts digest 08:30', group, moderator)).title).toBe(
+      'Digest set to 08:30 UTC daily',
+    );
     expect((await app.alerts.view(group))?.digestMinute).toBe(510);
     expect((await app.runText('/opg alerts digest off', group, moderator)).title).toBe('Digest off');
     expect((await app.alerts.view(group))?.digestMinute).toBeNull();
@@ -129,7 +141,9 @@ describe('alerts commands', () => {
     const app = await subscribedApp();
     expect((await app.runText('/opg alerts unsubscribe', group, moderator)).title).toBe('Alerts are off in this chat');
     expect(await app.alerts.view(group)).toBeNull();
-    expect((await app.runText('/opg alerts unsubscribe', group, moderator)).title).toBe('Alerts were not on in this chat');
+    expect((await app.runText('/opg alerts unsubscribe', group, moderator)).title).toBe(
+      'Alerts were not on in this chat',
+    );
   });
 
   it('on Discord, refuses a channel the bot cannot post in, with the reason, and stores nothing', async () => {
@@ -149,7 +163,10 @@ describe('alerts commands', () => {
         },
       },
     };
-    const refused = await execute({ def: alertsSubscribe, args: validateArgs(alertsSubscribe, { channel: '9002' }) }, ctx);
+    const refused = await execute(
+      { def: alertsSubscribe, args: validateArgs(alertsSubscribe, { channel: '9002' }) },
+      ctx,
+    );
     expect(refused.kind).toBe('refused');
     expect(replyText(refused)).toContain('missing permission: Embed Links');
     expect(await app.alerts.view({ platform: 'discord', chatId: '9002' })).toBeNull();

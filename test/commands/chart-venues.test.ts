@@ -14,11 +14,21 @@ describe('chart venues', () => {
     cg.setTickers([t('binance', 'Binance', 500), t('bybit_spot', 'Bybit', 100)]);
     await app.markets.refresh();
     app.clock.advance(11 * HOUR);
-    cg.setTickers([t('binance', 'Binance', 600), t('bybit_spot', 'Bybit', 200), t('kraken', 'Kraken', 50), t('gate', 'Gate', 10)]);
+    cg.setTickers([
+      t('binance', 'Binance', 600),
+      t('bybit_spot', 'Bybit', 200),
+      t('kraken', 'Kraken', 50),
+      t('gate', 'Gate', 10),
+    ]);
     await app.markets.refresh();
     // Day 2 (Nov 23), 05:00.
     app.clock.advance(6 * HOUR);
-    cg.setTickers([t('binance', 'Binance', 400), t('bybit_spot', 'Bybit', 300), t('kraken', 'Kraken', 70), t('mxc', 'MEXC', 5)]);
+    cg.setTickers([
+      t('binance', 'Binance', 400),
+      t('bybit_spot', 'Bybit', 300),
+      t('kraken', 'Kraken', 70),
+      t('mxc', 'MEXC', 5),
+    ]);
     await app.markets.refresh();
 
     const r = await app.runText('/opg chart venues 7d', testChat, member);

@@ -25,7 +25,11 @@ async function setup(options: { databasePath?: string; clock?: ReturnType<typeof
 }
 
 /** Stores the bot's own readings every `stepMs` over the last `spanMs`, as refreshes would have. */
-async function storeReadings(app: Awaited<ReturnType<typeof setup>>['app'], spanMs: number, stepMs = 5 * 60_000): Promise<void> {
+async function storeReadings(
+  app: Awaited<ReturnType<typeof setup>>['app'],
+  spanMs: number,
+  stepMs = 5 * 60_000,
+): Promise<void> {
   const store = createMarketStore(app.database);
   const now = app.clock.now();
   for (let t = now - spanMs; t < now; t += stepMs) {
@@ -33,9 +37,21 @@ async function storeReadings(app: Awaited<ReturnType<typeof setup>>['app'], span
       source: 'CoinGecko',
       fetchedAtMs: t,
       data: {
-        coinId: 'opengradient', symbol: 'OPG', name: 'OpenGradient', priceUsd: 0.04, priceChange24hPct: 1, marketCapUsd: 40e6,
-        marketCapRank: 800, fdvUsd: 4e8, volume24hUsd: 80e6 + (t % 7) * 1e6, high24hUsd: null, low24hUsd: null,
-        circulatingSupply: 1.37e8, totalSupply: 1e9, maxSupply: 1e9, sourceUpdatedAtMs: null,
+        coinId: 'opengradient',
+        symbol: 'OPG',
+        name: 'OpenGradient',
+        priceUsd: 0.04,
+        priceChange24hPct: 1,
+        marketCapUsd: 40e6,
+        marketCapRank: 800,
+        fdvUsd: 4e8,
+        volume24hUsd: 80e6 + (t % 7) * 1e6,
+        high24hUsd: null,
+        low24hUsd: null,
+        circulatingSupply: 1.37e8,
+        totalSupply: 1e9,
+        maxSupply: 1e9,
+        sourceUpdatedAtMs: null,
       },
     });
   }
@@ -55,9 +71,13 @@ describe('chart', () => {
     expect(r.notices).toEqual([]);
     expectNoBadText(replyText(r));
     expect(cg.marketChartCalls()).toBe(1);
-    const kept = app.database.sqlite.prepare('select count(*) as n, min(source) as source from market_chart_points').get() as { n: number; source: string };
+    const kept = app.database.sqlite
+      .prepare('select count(*) as n, min(source) as source from market_chart_points')
+      .get() as { n: number; source: string };
     expect(kept).toEqual({ n: 7 * 24 + 1, source: 'CoinGecko' });
-    expect(cg.requests.find((q) => q.url.includes('market_chart'))?.url).toBe('/coins/opengradient/market_chart?vs_currency=usd&days=7');
+    expect(cg.requests.find((q) => q.url.includes('market_chart'))?.url).toBe(
+      '/coins/opengradient/market_chart?vs_currency=usd&days=7',
+    );
   });
 
   it('draws the 7-day ratio when typed with no arguments', async () => {
@@ -85,7 +105,9 @@ describe('chart', () => {
 
   it('makes one market_chart call for a range asked for by many chats at once', async () => {
     const { cg, app } = await setup();
-    const replies = await Promise.all(Array.from({ length: 5 }, () => app.runText('chart ratio 90d', testChat, member)));
+    const replies = await Promise.all(
+      Array.from({ length: 5 }, () => app.runText('chart ratio 90d', testChat, member)),
+    );
     expect(replies.every((r) => r.image !== undefined)).toBe(true);
     expect(cg.marketChartCalls()).toBe(1);
   });
@@ -102,8 +124,8 @@ describe('chart', () => {
     const { app, clock } = await setup();
     const charts = app.services.charts!;
     await app.runText('chart ratio 7d', testChat, member);
-    const a = (await charts.marketChart('ratio', '7d', [1, 5]));
-    const b = (await charts.marketChart('ratio', '7d', [1, 5]));
+    const a = await charts.marketChart('ratio', '7d', [1, 5]);
+    const b = await charts.marketChart('ratio', '7d', [1, 5]);
     expect(a?.cached).toBe(false);
     expect(b?.cached).toBe(true);
     expect(Buffer.from(a!.png).equals(Buffer.from(b!.png))).toBe(true);
@@ -116,14 +138,20 @@ describe('chart', () => {
   it('draws the same bytes in two separate bots given the same data', async () => {
     const one = await setup();
     const two = await setup();
-    const [a, b] = await Promise.all([one.app.runText('chart ratio 7d', testChat, member), two.app.runText('chart ratio 7d', testChat, member)]);
+    const [a, b] = await Promise.all([
+      one.app.runText('chart ratio 7d', testChat, member),
+      two.app.runText('chart ratio 7d', testChat, member),
+    ]);
     expect(Buffer.from(a.image!.png).equals(Buffer.from(b.image!.png))).toBe(true);
   });
 
   it('draws this chat’s alert thresholds and says which lie above the chart', async () => {
     const { app } = await setup();
     const plain = await app.runText('chart ratio 7d', testChat, member);
-    app.services.alerts = { ...app.services.alerts, thresholdsFor: async (chat) => (chat.chatId === testChat.chatId ? [5, 1, 500] : []) };
+    app.services.alerts = {
+      ...app.services.alerts,
+      thresholdsFor: async (chat) => (chat.chatId === testChat.chatId ? [5, 1, 500] : []),
+    };
     const r = await app.runText('chart ratio 7d', testChat, member);
     expect(r.lines[1]).toBe('Alert thresholds, dashed: 1x, 5x, 500x (500x above the chart).');
     expect(Buffer.from(r.image!.png).equals(Buffer.from(plain.image!.png))).toBe(false);
@@ -134,7 +162,9 @@ describe('chart', () => {
     const bad = await app.runText('chart marketcap', testChat, member);
     expect(bad.kind).toBe('usage');
     expect(bad.title).toBe('metric must be one of: ratio, price, volume, mcap, inferences, venues, callers.');
-    expect(bad.lines).toEqual(['Usage: /opg chart [ratio|price|volume|mcap|inferences|venues|callers] [24h|7d|30d|90d]']);
+    expect(bad.lines).toEqual([
+      'Usage: /opg chart [ratio|price|volume|mcap|inferences|venues|callers] [24h|7d|30d|90d]',
+    ]);
     const range = await app.runText('chart price 1y', testChat, member);
     expect(range.title).toBe('range must be one of: 24h, 7d, 30d, 90d.');
     expect(bad.image).toBeUndefined();
@@ -174,7 +204,9 @@ describe('chart', () => {
     await storeReadings(app, 60_000, 60_000);
     const r = await app.runText('chart volume 24h', testChat, member);
     expect(r.image).toBeDefined();
-    expect(r.notices).toContain(`Only one reading so far (2026-11-22 11:59 UTC): the line grows as the bot records a reading at every refresh.`);
+    expect(r.notices).toContain(
+      `Only one reading so far (2026-11-22 11:59 UTC): the line grows as the bot records a reading at every refresh.`,
+    );
     expect(replyText(r)).not.toMatch(/covers only|0 s/);
   });
 
@@ -213,7 +245,13 @@ describe('chart', () => {
   it('stacks inferences by verification mode', async () => {
     const { app, clock } = await setup();
     const hourStart = Math.floor(clock.now() / H) * H;
-    const hours: InferenceHour[] = Array.from({ length: 30 }, (_, i) => ({ hourMs: hourStart - i * H, vanilla: 60, tee: 30, zkml: 10, unknown: 0 }));
+    const hours: InferenceHour[] = Array.from({ length: 30 }, (_, i) => ({
+      hourMs: hourStart - i * H,
+      vanilla: 60,
+      tee: 30,
+      zkml: 10,
+      unknown: 0,
+    }));
     let askedSince = 0;
     app.services.inferences = { hourly: (sinceMs) => ((askedSince = sinceMs), hours) };
     const r = await app.runText('chart inferences 24h', testChat, member);

@@ -58,10 +58,14 @@ describe('inferences', () => {
     expect(r.fields.find((f) => f.label === 'Indexer')?.value).toBe(
       `backfilling: ${done.toFixed(2)}% of blocks 60,000–69,988 (at block ${count(status.nextBlock - 1)})`,
     );
-    expect(r.fields.find((f) => f.label === 'Total')?.value).toBe(count(expectedTotals(60_000, status.nextBlock - 1).total));
+    expect(r.fields.find((f) => f.label === 'Total')?.value).toBe(
+      count(expectedTotals(60_000, status.nextBlock - 1).total),
+    );
     expect(r.notices.join('\n')).toMatch(/Last indexing pass failed just now: .*block \d+ not found/);
     const stats = await app.runText('stats', testChat, member);
-    expect(stats.fields.find((f) => f.label === 'Inferences')?.value).toMatch(new RegExp(`\\(backfill ${done.toFixed(2)}% done\\)$`));
+    expect(stats.fields.find((f) => f.label === 'Inferences')?.value).toMatch(
+      new RegExp(`\\(backfill ${done.toFixed(2)}% done\\)$`),
+    );
   });
 
   it('says plainly that nothing is indexed yet when the node never answered', async () => {

@@ -14,7 +14,8 @@ async function appWithTickers(tickers: unknown[]) {
   return { cg, app };
 }
 
-const field = (r: { fields: Array<{ label: string; value: string }> }, label: string) => r.fields.find((f) => f.label === label)?.value;
+const field = (r: { fields: Array<{ label: string; value: string }> }, label: string) =>
+  r.fields.find((f) => f.label === label)?.value;
 
 describe('market structure from CoinGecko tickers', () => {
   it('computes every figure of the fixture as worked out by hand', () => {
@@ -47,8 +48,19 @@ describe('market structure from CoinGecko tickers', () => {
   });
 
   it('takes the lower weighted median, ignoring entries that weigh nothing', () => {
-    expect(weightedMedian([{ value: 3, weight: 1 }, { value: 1, weight: 1 }])).toBe(1);
-    expect(weightedMedian([{ value: 1, weight: 1 }, { value: 2, weight: 1 }, { value: 9, weight: 3 }])).toBe(9);
+    expect(
+      weightedMedian([
+        { value: 3, weight: 1 },
+        { value: 1, weight: 1 },
+      ]),
+    ).toBe(1);
+    expect(
+      weightedMedian([
+        { value: 1, weight: 1 },
+        { value: 2, weight: 1 },
+        { value: 9, weight: 3 },
+      ]),
+    ).toBe(9);
     expect(weightedMedian([{ value: 5, weight: 0 }])).toBeNull();
   });
 
@@ -70,11 +82,19 @@ describe('market structure from CoinGecko tickers', () => {
     expect(field(r, 'Busiest venues (share of 24h volume)')).toBe(
       '1. Binance: $701K (70.10%)\n2. Bybit: $200K (20.00%)\n3. Uniswap V3 (Base): $50K (5.00%)\n4. Kraken: $40K (4.00%)\n5. Aerodrome (Base): $9K (0.90%)',
     );
-    expect(field(r, 'Concentration')).toBe('busiest venue 70.10% · Herfindahl 5,356 of 10,000 (as concentrated as 1.9 equal venues)');
-    expect(field(r, 'Volume by CoinGecko trust score')).toBe('green 70.10% · yellow 20.00% · red 4.00% · unrated 5.90%');
+    expect(field(r, 'Concentration')).toBe(
+      'busiest venue 70.10% · Herfindahl 5,356 of 10,000 (as concentrated as 1.9 equal venues)',
+    );
+    expect(field(r, 'Volume by CoinGecko trust score')).toBe(
+      'green 70.10% · yellow 20.00% · red 4.00% · unrated 5.90%',
+    );
     expect(field(r, '±2% depth')).toBe('$85K summed over 4 markets (up $37K + down $48K)');
-    expect(field(r, 'Turnover against depth')).toBe('11.1x: 24h volume of the markets with depth ($940K) ÷ their ±2% depth (up + down)');
-    expect(field(r, 'No depth figure')).toBe('$60K of 24h volume (6.00%) on 96 markets, left out of depth and turnover');
+    expect(field(r, 'Turnover against depth')).toBe(
+      '11.1x: 24h volume of the markets with depth ($940K) ÷ their ±2% depth (up + down)',
+    );
+    expect(field(r, 'No depth figure')).toBe(
+      '$60K of 24h volume (6.00%) on 96 markets, left out of depth and turnover',
+    );
     expect(field(r, 'Bid–ask spread')).toBe('0.10% median weighted by volume (over $941K of volume with a spread)');
     expect(field(r, 'Left out')).toBe('2 tickers CoinGecko marks anomalous (1) or stale (1), $940K of 24h volume');
     expect(field(r, 'No volume figure')).toBe('4 markets, counted as markets only');
@@ -88,7 +108,9 @@ describe('market structure from CoinGecko tickers', () => {
     await app.core.refresh();
     await app.markets.refresh();
     const r = await app.runText('/opg volume', testChat, member);
-    expect(field(r, 'Where it trades')).toBe("busiest venue Binance 70.10% of tickers' volume · turnover 11.1x its ±2% depth on the markets that report it, 94.00% of volume (see /opg markets)");
+    expect(field(r, 'Where it trades')).toBe(
+      "busiest venue Binance 70.10% of tickers' volume · turnover 11.1x its ±2% depth on the markets that report it, 94.00% of volume (see /opg markets)",
+    );
     expect(r.footer).toContain('CoinGecko tickers · as of 2026-11-22 12:00 UTC');
   });
 
@@ -103,7 +125,9 @@ describe('market structure from CoinGecko tickers', () => {
     expect(app.markets.current().error).toContain("field 'tickers[3].converted_volume.usd'");
     const r = await app.runText('/opg markets', testChat, member);
     expect(field(r, 'Markets')).toBe('100 markets on 5 venues');
-    expect(r.notices[0]).toMatch(/^Stale: venue data last read 1 h ago\. Last reading failed just now \(CoinGecko: \/tickers: field 'tickers\[3\]/);
+    expect(r.notices[0]).toMatch(
+      /^Stale: venue data last read 1 h ago\. Last reading failed just now \(CoinGecko: \/tickers: field 'tickers\[3\]/,
+    );
   });
 
   it('marks a reading stale once a scheduled reading was missed: the cron gap plus STALE_AFTER_MINUTES', async () => {
@@ -112,8 +136,14 @@ describe('market structure from CoinGecko tickers', () => {
     app.clock.advance(75 * 60_000);
     expect((await app.runText('/opg markets', testChat, member)).notices).toEqual([]);
     app.clock.advance(60_000);
-    expect((await app.runText('/opg markets', testChat, member)).notices).toEqual(['Stale: venue data last read 1 h 16 min ago.']);
-    const twoHourly = createTestApp({ databasePath: app.database.path, clock: app.clock, env: { MARKETS_CRON: '0 */2 * * *', COINGECKO_API_URL: 'http://127.0.0.1:9' } });
+    expect((await app.runText('/opg markets', testChat, member)).notices).toEqual([
+      'Stale: venue data last read 1 h 16 min ago.',
+    ]);
+    const twoHourly = createTestApp({
+      databasePath: app.database.path,
+      clock: app.clock,
+      env: { MARKETS_CRON: '0 */2 * * *', COINGECKO_API_URL: 'http://127.0.0.1:9' },
+    });
     expect((await twoHourly.runText('/opg markets', testChat, member)).notices).toEqual([]);
   });
 

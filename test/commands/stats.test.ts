@@ -4,7 +4,6 @@ import { createTestApp, member, testChat } from '../helpers/app.js';
 import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
 import { expectNoBadText } from '../helpers/expect.js';
 
-
 describe('stats', () => {
   it('answers price, change, market cap, FDV, volume, ratio and supply with the as-of time', async () => {
     const cg = await startCoinGeckoServer([marketItem()]);

@@ -11,7 +11,9 @@ describe('volume', () => {
     expect(before.fields.find((f) => f.label === 'Alert thresholds')?.value).toMatch(/^none in this chat/);
     await app.runText('alerts subscribe', testChat, moderator);
     const after = await app.runText('volume', testChat, moderator);
-    expect(after.fields.find((f) => f.label === 'Alert thresholds')?.value).toBe('4.7x is above 1x; below 5x (+6.38% to go), 10x (+112.76% to go)');
+    expect(after.fields.find((f) => f.label === 'Alert thresholds')?.value).toBe(
+      '4.7x is above 1x; below 5x (+6.38% to go), 10x (+112.76% to go)',
+    );
   });
 
   it('says the ratio is unavailable rather than comparing a missing number', () => {

@@ -44,7 +44,9 @@ describe('alert crossings (property tests)', () => {
           // Above: first seen at or over the threshold, then anywhere from the re-arm line to 1.3x it, so
           // the hysteresis band is well visited. Below: anywhere under the threshold.
           const ratios = positions.map((p, i) =>
-            above ? (i === 0 ? threshold * 1.0001 : threshold * (1 - H) * 1.0001) + p * threshold * 0.4 : threshold * 0.9999 * p,
+            above
+              ? (i === 0 ? threshold * 1.0001 : threshold * (1 - H) * 1.0001) + p * threshold * 0.4
+              : threshold * 0.9999 * p,
           );
           for (const r of ratios) {
             app.clock.advance(5 * 60_000);
@@ -62,7 +64,11 @@ describe('alert crossings (property tests)', () => {
     const app = createTestApp();
     await fc.assert(
       fc.asyncProperty(
-        fc.uniqueArray(fc.double({ min: 0.01, max: 1000, noNaN: true }), { minLength: 1, maxLength: 4, comparator: (a, b) => Math.abs(a - b) < 1e-6 }),
+        fc.uniqueArray(fc.double({ min: 0.01, max: 1000, noNaN: true }), {
+          minLength: 1,
+          maxLength: 4,
+          comparator: (a, b) => Math.abs(a - b) < 1e-6,
+        }),
         fc.array(ratioArb, { minLength: 1, maxLength: 30 }),
         async (thresholds, ratios) => {
           const chat = newChat();
@@ -86,18 +92,24 @@ describe('alert crossings (property tests)', () => {
   it('counts a swing from clearly below to at-or-above and back as one crossing each way', async () => {
     const app = createTestApp();
     await fc.assert(
-      fc.asyncProperty(fc.double({ min: 0.02, max: 900, noNaN: true }), fc.integer({ min: 2, max: 12 }), async (threshold, swings) => {
-        const chat = newChat();
-        await subscribeWith(app, chat, [threshold], 0);
-        for (let i = 0; i < swings; i++) {
-          app.clock.advance(5 * 60_000);
-          await app.alerts.evaluate(freshSnapshot(app.clock, i % 2 === 0 ? threshold * (1 - H) * 0.98 : threshold * 1.01));
-        }
-        const rows = outboxOf(app, chat);
-        expect(rows).toHaveLength(swings - 1);
-        expect(rows.every((r) => r.crossings.length === 1)).toBe(true);
-        await app.alerts.unsubscribe(chat);
-      }),
+      fc.asyncProperty(
+        fc.double({ min: 0.02, max: 900, noNaN: true }),
+        fc.integer({ min: 2, max: 12 }),
+        async (threshold, swings) => {
+          const chat = newChat();
+          await subscribeWith(app, chat, [threshold], 0);
+          for (let i = 0; i < swings; i++) {
+            app.clock.advance(5 * 60_000);
+            await app.alerts.evaluate(
+              freshSnapshot(app.clock, i % 2 === 0 ? threshold * (1 - H) * 0.98 : threshold * 1.01),
+            );
+          }
+          const rows = outboxOf(app, chat);
+          expect(rows).toHaveLength(swings - 1);
+          expect(rows.every((r) => r.crossings.length === 1)).toBe(true);
+          await app.alerts.unsubscribe(chat);
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -127,7 +139,9 @@ describe('alert crossings (property tests)', () => {
           const fired: Crossing[] = rows.flatMap((row) => row.crossings);
           const ratios = steps.map(([r]) => r);
           for (const t of thresholds) {
-            expect(fired.filter((c) => c.threshold === t).map((c) => c.direction)).toEqual(expectedCrossings(t, ratios));
+            expect(fired.filter((c) => c.threshold === t).map((c) => c.direction)).toEqual(
+              expectedCrossings(t, ratios),
+            );
           }
           await app.alerts.unsubscribe(chat);
         },

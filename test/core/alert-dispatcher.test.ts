@@ -9,7 +9,11 @@ import { createTestClock, type TestClock } from '../helpers/clock.js';
 import { createRecordingSink } from '../helpers/recording-sink.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
 
-const tg = (chatId: string): ChatRef => ({ platform: 'telegram', chatId, kind: chatId.startsWith('-') ? 'supergroup' : 'private' });
+const tg = (chatId: string): ChatRef => ({
+  platform: 'telegram',
+  chatId,
+  kind: chatId.startsWith('-') ? 'supergroup' : 'private',
+});
 
 /** Swings the ratio across 1x `times` times, five minutes apart: one alert per swing after the first reading. */
 async function swing(app: App & { clock: TestClock }, times: number): Promise<void> {
@@ -41,7 +45,8 @@ describe('alert dispatcher', () => {
       for (let i = 1; i < mine.length; i++) expect(mine[i]!.atMs - mine[i - 1]!.atMs).toBeGreaterThanOrEqual(1_000);
       expect(outboxOf(app, chat).every((r) => r.sentAtMs !== null)).toBe(true);
     }
-    for (let i = 1; i < sink.attempts.length; i++) expect(sink.attempts[i]!.atMs - sink.attempts[i - 1]!.atMs).toBeGreaterThanOrEqual(40);
+    for (let i = 1; i < sink.attempts.length; i++)
+      expect(sink.attempts[i]!.atMs - sink.attempts[i - 1]!.atMs).toBeGreaterThanOrEqual(40);
   });
 
   it('sends at most 20 messages a minute to one Telegram group', async () => {
@@ -64,7 +69,10 @@ describe('alert dispatcher', () => {
     const chat = tg('111');
     await subscribeWith(app, chat, [1], 0);
     await swing(app, 1);
-    const answers: DeliveryResult[] = [{ status: 'retry', retryAfterMs: 7_000, reason: 'Telegram 429' }, { status: 'delivered' }];
+    const answers: DeliveryResult[] = [
+      { status: 'retry', retryAfterMs: 7_000, reason: 'Telegram 429' },
+      { status: 'delivered' },
+    ];
     let sentAfterFirst: number | null | undefined;
     const sink = createRecordingSink('telegram', app.clock, (_t, n) => {
       if (n === 2) sentAfterFirst = outboxOf(app, chat)[0]!.sentAtMs;
@@ -84,7 +92,11 @@ describe('alert dispatcher', () => {
     const chat = tg('111');
     await subscribeWith(app, chat, [1], 0);
     await swing(app, 1);
-    const sink = createRecordingSink('telegram', app.clock, () => ({ status: 'retry', retryAfterMs: 0, reason: 'Telegram 502' }));
+    const sink = createRecordingSink('telegram', app.clock, () => ({
+      status: 'retry',
+      retryAfterMs: 0,
+      reason: 'Telegram 502',
+    }));
     app.alerts.registerSink(sink);
     await app.alerts.dispatcher.drain();
 
@@ -92,7 +104,10 @@ describe('alert dispatcher', () => {
     const gaps = sink.attempts.slice(1).map((a, i) => a.atMs - sink.attempts[i]!.atMs);
     expect(gaps[0]).toBeGreaterThanOrEqual(2_000);
     expect(gaps[3]!).toBeGreaterThan(gaps[2]!);
-    const row = app.database.sqlite.prepare('SELECT failed_at_ms AS f, last_error AS e FROM alert_outbox').get() as { f: number; e: string };
+    const row = app.database.sqlite.prepare('SELECT failed_at_ms AS f, last_error AS e FROM alert_outbox').get() as {
+      f: number;
+      e: string;
+    };
     expect(row.f).not.toBeNull();
     expect(row.e).toMatch(/gave up after 12 attempts: Telegram 502/);
   });
@@ -105,7 +120,9 @@ describe('alert dispatcher', () => {
     await subscribeWith(app, fine, [1], 0);
     await swing(app, 2);
     const sink = createRecordingSink('telegram', app.clock, (t) =>
-      t.chatId === gone.chatId ? { status: 'gone', reason: 'Telegram: Forbidden: bot was kicked from the group chat' } : { status: 'delivered' },
+      t.chatId === gone.chatId
+        ? { status: 'gone', reason: 'Telegram: Forbidden: bot was kicked from the group chat' }
+        : { status: 'delivered' },
     );
     app.alerts.registerSink(sink);
     await app.alerts.dispatcher.drain();
@@ -125,7 +142,9 @@ describe('alert dispatcher', () => {
     const old = tg('-4001');
     await subscribeWith(app, old, [1], 0);
     await swing(app, 2);
-    const sink = createRecordingSink('telegram', app.clock, (t) => (t.chatId === old.chatId ? { status: 'moved', toChatId: '-1004001' } : { status: 'delivered' }));
+    const sink = createRecordingSink('telegram', app.clock, (t) =>
+      t.chatId === old.chatId ? { status: 'moved', toChatId: '-1004001' } : { status: 'delivered' },
+    );
     app.alerts.registerSink(sink);
     await app.alerts.dispatcher.drain();
 
@@ -147,7 +166,8 @@ describe('alert dispatcher', () => {
     // The first process sends 40 messages, then its sends hang: the platform got them, the process died
     // before it heard back.
     const received: Array<{ chatId: string; title: string; line: string }> = [];
-    const record = (chatId: string, r: { title: string; lines: string[] }) => received.push({ chatId, title: r.title, line: r.lines[0] ?? '' });
+    const record = (chatId: string, r: { title: string; lines: string[] }) =>
+      received.push({ chatId, title: r.title, line: r.lines[0] ?? '' });
     let sends = 0;
     const dying = createRecordingSink('telegram', clock, () => {
       sends += 1;
@@ -195,7 +215,11 @@ describe('alert dispatcher', () => {
     await swing(app, 1);
 
     const release: Array<() => void> = [];
-    const telegram = createRecordingSink('telegram', app.clock, () => new Promise<DeliveryResult>((resolve) => release.push(() => resolve({ status: 'delivered' }))));
+    const telegram = createRecordingSink(
+      'telegram',
+      app.clock,
+      () => new Promise<DeliveryResult>((resolve) => release.push(() => resolve({ status: 'delivered' }))),
+    );
     const discord = createRecordingSink('discord', app.clock);
     app.alerts.registerSink(telegram);
     app.alerts.registerSink(discord);

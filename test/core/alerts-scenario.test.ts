@@ -11,7 +11,12 @@ import { tempDbPath } from '../helpers/temp-dir.js';
 
 const withRatio = marketItemWithRatio;
 const group: ChatRef = { platform: 'telegram', chatId: '-1001234', kind: 'supergroup', title: 'OPG' };
-const channel: ChatRef = { platform: 'discord', chatId: '700000000000000001', guildId: '600000000000000001', kind: 'guild_text' };
+const channel: ChatRef = {
+  platform: 'discord',
+  chatId: '700000000000000001',
+  guildId: '600000000000000001',
+  kind: 'guild_text',
+};
 
 async function world() {
   const clock = createTestClock();
@@ -34,8 +39,12 @@ describe('alerts end to end', () => {
   it('posts one alert per threshold crossed as the ratio climbs from 0.8x to 13.2x, and repeats nothing after a restart', async () => {
     const { clock, cg, bot, start } = await world();
     const first = start();
-    expect((await first.app.runText('/opg alerts subscribe', group, moderator)).title).toBe('Alerts are on in this chat');
-    expect((await first.app.runText('/opg alerts subscribe', channel, moderator)).title).toBe('Alerts are on in this chat');
+    expect((await first.app.runText('/opg alerts subscribe', group, moderator)).title).toBe(
+      'Alerts are on in this chat',
+    );
+    expect((await first.app.runText('/opg alerts subscribe', channel, moderator)).title).toBe(
+      'Alerts are on in this chat',
+    );
 
     for (const r of [0.8, 2.1, 6.3, 13.2]) {
       cg.setMarkets([withRatio(r)]);
@@ -43,7 +52,9 @@ describe('alerts end to end', () => {
       await first.app.alerts.dispatcher.drain();
       clock.advance(61 * 60_000);
     }
-    const expected = ['crossed above 1x', 'crossed above 5x', 'crossed above 10x'].map((t) => `OPG volume / market cap ${t}`);
+    const expected = ['crossed above 1x', 'crossed above 5x', 'crossed above 10x'].map(
+      (t) => `OPG volume / market cap ${t}`,
+    );
     expect(bot.sent.map((m) => m.text.split('\n')[0])).toEqual(expected);
     expect(bot.sent.every((m) => m.chatId === group.chatId)).toBe(true);
     expect(bot.sent[2]!.text).toContain('Volume / market cap now: 13.2x');
@@ -74,7 +85,11 @@ describe('alerts end to end', () => {
     await app.alerts.dispatcher.drain();
     expect(bot.sent).toHaveLength(1);
     // The real sink's HTML leaves a blank line under the title: compare the lines that say something.
-    expect(bot.sent[0]!.text.split('\n').filter((l) => l !== '').slice(0, 4)).toEqual([
+    expect(
+      bot.sent[0]!.text.split('\n')
+        .filter((l) => l !== '')
+        .slice(0, 4),
+    ).toEqual([
       'OPG volume / market cap crossed 3 thresholds',
       'Rose to 1x or more (13.2x at 12:05 UTC)',
       'Rose to 5x or more (13.2x at 12:05 UTC)',
@@ -98,7 +113,10 @@ describe('alerts end to end', () => {
     await app.core.refresh();
     await app.alerts.dispatcher.drain();
 
-    expect(await app.alerts.view(kicked)).toMatchObject({ status: 'paused', pauseReason: 'Telegram refused: Forbidden: bot was kicked from the group chat' });
+    expect(await app.alerts.view(kicked)).toMatchObject({
+      status: 'paused',
+      pauseReason: 'Telegram refused: Forbidden: bot was kicked from the group chat',
+    });
     expect(bot.sent.map((m) => m.chatId)).toEqual(['-100556']);
     expect((await app.alerts.view({ platform: 'telegram', chatId: '-100556' }))?.status).toBe('active');
   });

@@ -34,8 +34,16 @@ describe('alert evaluation', () => {
     await app.core.refresh();
     // A reading past the stale limit, or one carrying an error, with a ratio that would cross everything.
     const old = freshSnapshot(app.clock, 13.2);
-    expect((await app.alerts.evaluate({ market: { ...old.market, fetchedAtMs: app.clock.now() - 16 * 60_000 } })).skipped).toBe('stale');
-    expect((await app.alerts.evaluate({ market: { ...old.market, error: 'CoinGecko: HTTP 503', failedAtMs: app.clock.now() } })).skipped).toBe('stale');
+    expect(
+      (await app.alerts.evaluate({ market: { ...old.market, fetchedAtMs: app.clock.now() - 16 * 60_000 } })).skipped,
+    ).toBe('stale');
+    expect(
+      (
+        await app.alerts.evaluate({
+          market: { ...old.market, error: 'CoinGecko: HTTP 503', failedAtMs: app.clock.now() },
+        })
+      ).skipped,
+    ).toBe('stale');
     expect(outboxOf(app, group)).toEqual([]);
 
     cg.heal();
@@ -118,7 +126,8 @@ describe('alert evaluation', () => {
     await at(10, 12); // a keeps 5x and 10x, b keeps 5x, c is told 5x
     await at(15, 0.5); // everything down: a and b add it to different lists, c is told
     await at(70, 0.5); // a's and b's cooldowns are over: each gets its own list
-    const lists = (chat: ChatRef) => outboxOf(app, chat).map((r) => r.crossings.map((x) => `${x.direction} ${x.threshold}`).join(', '));
+    const lists = (chat: ChatRef) =>
+      outboxOf(app, chat).map((r) => r.crossings.map((x) => `${x.direction} ${x.threshold}`).join(', '));
     expect(lists(a)).toEqual(['up 1', 'up 5, up 10, down 10, down 5, down 1']);
     expect(lists(b)).toEqual(['up 1', 'up 5, down 5, down 1']);
     expect(lists(c)).toEqual(['up 1', 'up 5', 'down 5, down 1']);
@@ -173,7 +182,8 @@ describe('shared threshold state', () => {
     const run = async (bystanders: number) => {
       const app = createTestApp();
       await subscribeWith(app, group, [10, 1, 5], 0);
-      for (let i = 0; i < bystanders; i++) await subscribeWith(app, { platform: 'telegram', chatId: `-100900${i}`, kind: 'supergroup' }, [20, 30, 40], 0);
+      for (let i = 0; i < bystanders; i++)
+        await subscribeWith(app, { platform: 'telegram', chatId: `-100900${i}`, kind: 'supergroup' }, [20, 30, 40], 0);
       for (const ratio of [0.5, 13.2, 0.5, 5.5]) {
         app.clock.advance(60_000);
         await app.alerts.evaluate(freshSnapshot(app.clock, ratio));
@@ -189,7 +199,11 @@ describe('shared threshold state', () => {
     const app = createTestApp();
     // Six chats with ten thresholds each, interleaved from 1x to 60x: 60 distinct levels, more than the 52
     // one mask holds, and each chat's spread across all of them.
-    const chats = Array.from({ length: 6 }, (_, k): ChatRef => ({ platform: 'telegram', chatId: `-100700${k}`, kind: 'supergroup' }));
+    const chats = Array.from({ length: 6 }, (_, k): ChatRef => ({
+      platform: 'telegram',
+      chatId: `-100700${k}`,
+      kind: 'supergroup',
+    }));
     const thresholds = (k: number) => Array.from({ length: 10 }, (_, j) => j * 6 + k + 1);
     for (const [k, chat] of chats.entries()) await subscribeWith(app, chat, thresholds(k), 0);
     const late: ChatRef = { platform: 'discord', chatId: '701', guildId: '777', kind: 'guild_text' };
@@ -202,9 +216,17 @@ describe('shared threshold state', () => {
     await at(1, 200); // all 61 levels up
     await at(2, 0.5); // all 61 down; the late chat keeps its 100x for its cooldown
     await at(70, 60.5); // 60 up again; the late chat's wait is over with nothing new for it
-    const lists = (chat: ChatRef) => outboxOf(app, chat).map((r) => r.crossings.map((x) => `${x.direction} ${x.threshold}`).join(', '));
-    const up = (k: number) => thresholds(k).map((t) => `up ${t}`).join(', ');
-    const down = (k: number) => thresholds(k).reverse().map((t) => `down ${t}`).join(', ');
+    const lists = (chat: ChatRef) =>
+      outboxOf(app, chat).map((r) => r.crossings.map((x) => `${x.direction} ${x.threshold}`).join(', '));
+    const up = (k: number) =>
+      thresholds(k)
+        .map((t) => `up ${t}`)
+        .join(', ');
+    const down = (k: number) =>
+      thresholds(k)
+        .reverse()
+        .map((t) => `down ${t}`)
+        .join(', ');
     chats.forEach((chat, k) => expect(lists(chat)).toEqual([up(k), down(k), up(k)]));
     expect(lists(late)).toEqual(['up 100', 'down 100']);
   });

@@ -4,7 +4,9 @@ import { backoffMs } from '../../src/core/backoff.js';
 describe('backoffMs', () => {
   it('starts at the base, doubles per attempt and stops at the cap', () => {
     const policy = { baseMs: 1_000, maxMs: 30_000 };
-    expect([1, 2, 3, 4, 5, 6, 7].map((a) => backoffMs(a, policy))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
+    expect([1, 2, 3, 4, 5, 6, 7].map((a) => backoffMs(a, policy))).toEqual([
+      1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000,
+    ]);
   });
 
   it('stays finite however many attempts', () => {

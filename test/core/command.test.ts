@@ -65,7 +65,9 @@ describe('command parsing', () => {
   });
 
   it('lists the choices for a bad choice', () => {
-    expect(userError(() => parseText(tokenize('pick volume'), list)).message).toBe('metric must be one of: ratio, price.');
+    expect(userError(() => parseText(tokenize('pick volume'), list)).message).toBe(
+      'metric must be one of: ratio, price.',
+    );
   });
 
   it('gives a short usage reply for unknown commands and stray arguments', () => {
@@ -99,7 +101,8 @@ describe('running commands', () => {
 
   it('refuses a moderator command from a member and runs it for a moderator', async () => {
     const a = await app();
-    // runText resolves against the app's own list; test the moderator gate through execute via a list with the demo command
+    // runText resolves against the app's own list; test the moderator gate through execute via a list with the demo
+    // command
     const { execute } = await import('../../src/core/execute.js');
     const ctx = { core: a.core, services: a.services, chat: testChat, commands: list };
     const refused = await execute(parseText(tokenize('demo limit 5'), list), { ...ctx, actor: member });

@@ -33,7 +33,11 @@ describe('core', () => {
 
   const faults: Array<[string, (cg: Awaited<ReturnType<typeof startCoinGeckoServer>>) => void, RegExp]> = [
     ['a 500', (cg) => cg.fail((_q, res) => sendJson(res, 500, { error: 'boom' })), /HTTP 500/],
-    ['a 429 with Retry-After', (cg) => cg.fail((_q, res) => sendJson(res, 429, {}, { 'retry-after': '600' })), /rate limited/],
+    [
+      'a 429 with Retry-After',
+      (cg) => cg.fail((_q, res) => sendJson(res, 429, {}, { 'retry-after': '600' })),
+      /rate limited/,
+    ],
     ['no answer before the timeout', (cg) => cg.fail(() => {}), /no answer within 150 ms/],
     [
       'HTML instead of JSON',
@@ -167,9 +171,13 @@ describe('core', () => {
     }
     const volume = await app.runText('volume', testChat, member);
     // readings at day 0, 4 and 8: the 7-day window holds day 4 (12.5x) and day 8 (1x)
-    expect(volume.fields.find((f) => f.label === '7-day ratio')?.value).toBe('low 1x · high 12.5x · average 6.8x (history since 4 days ago, 2 readings)');
+    expect(volume.fields.find((f) => f.label === '7-day ratio')?.value).toBe(
+      'low 1x · high 12.5x · average 6.8x (history since 4 days ago, 2 readings)',
+    );
     const supply = await app.runText('supply', testChat, member);
     expect(supply.fields.find((f) => f.label === 'Circulating, 7 days')?.value).toBe('+20.00% (from 100M OPG)');
-    expect(supply.fields.find((f) => f.label === 'Circulating, 30 days')?.value).toBe('not enough history yet (have 8 days, need 30 days)');
+    expect(supply.fields.find((f) => f.label === 'Circulating, 30 days')?.value).toBe(
+      'not enough history yet (have 8 days, need 30 days)',
+    );
   });
 });

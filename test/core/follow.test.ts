@@ -40,13 +40,23 @@ describe('a standby following the shared store', () => {
     expect(standby.cg.marketCalls()).toBe(0);
 
     await leader.app.core.refresh();
-    await until('the first reading on the standby', () => (standby.app.core.snapshot().market.data?.priceUsd === 0.04123 ? true : undefined), undefined, 1_000);
+    await until(
+      'the first reading on the standby',
+      () => (standby.app.core.snapshot().market.data?.priceUsd === 0.04123 ? true : undefined),
+      undefined,
+      1_000,
+    );
     expect(replyText(await standby.app.runText('/opg stats', testChat, member))).toContain('$0.04123');
 
     leader.cg.setMarkets([marketItem({ current_price: 0.05555 })]);
     await leader.app.core.refresh();
     const secondAt = Date.now();
-    await until('the second reading on the standby', () => (standby.app.core.snapshot().market.data?.priceUsd === 0.05555 ? true : undefined), undefined, 1_000);
+    await until(
+      'the second reading on the standby',
+      () => (standby.app.core.snapshot().market.data?.priceUsd === 0.05555 ? true : undefined),
+      undefined,
+      1_000,
+    );
     expect(Date.now() - secondAt).toBeLessThan(1_000);
     const shown = await standby.app.runText('/opg stats', testChat, member);
     expect(replyText(shown)).toContain('$0.05555');
@@ -61,7 +71,12 @@ describe('a standby following the shared store', () => {
       res.end('{"error":"internal"}');
     });
     await leader.app.core.refresh();
-    await until('the failure on the standby', () => (standby.app.core.snapshot().market.error !== null ? true : undefined), undefined, 1_000);
+    await until(
+      'the failure on the standby',
+      () => (standby.app.core.snapshot().market.error !== null ? true : undefined),
+      undefined,
+      1_000,
+    );
     expect(standby.app.core.snapshot().market.data?.priceUsd).toBe(0.05555);
     expect(standby.cg.marketCalls()).toBe(0);
 
@@ -100,7 +115,12 @@ describe('a standby following the shared store', () => {
     expect(standby.app.markets.current().data).toBeNull();
 
     expect((await leader.app.markets.refresh()).status).toBe('ok');
-    await until('the tickers reading on the standby', () => (standby.app.markets.current().data !== null ? true : undefined), undefined, 1_000);
+    await until(
+      'the tickers reading on the standby',
+      () => (standby.app.markets.current().data !== null ? true : undefined),
+      undefined,
+      1_000,
+    );
     expect(standby.app.markets.current().data?.structure.venues).toBe(5);
     expect(replyText(await standby.app.runText('/opg markets', testChat, member))).toContain('Binance');
     // Its scheduled reading, were one to run, reads the store.

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { age, asOfText, compact, count, duration, pct, ratio, signedPct, tokens, usd, utc } from '../../src/core/format.js';
+import {
+  age,
+  asOfText,
+  compact,
+  count,
+  duration,
+  pct,
+  ratio,
+  signedPct,
+  tokens,
+  usd,
+  utc,
+} from '../../src/core/format.js';
 
 describe('format', () => {
   it('writes dollars the way people do', () => {

@@ -10,8 +10,19 @@ const chatC: ChatRef = { platform: 'telegram', chatId: '-1003', kind: 'supergrou
 const HOUR = 3_600_000;
 
 const binance = tickerItem('binance', 'Binance');
-const kraken = tickerItem('kraken', 'Kraken', { target: 'USD', converted_volume: { usd: 40_000 }, trust_score: 'red', cost_to_move_up_usd: 2_000, cost_to_move_down_usd: 3_000 });
-const dex = tickerItem('uniswap-v3-base', 'Uniswap V3 (Base)', { converted_volume: { usd: 50_000 }, cost_to_move_up_usd: null, cost_to_move_down_usd: null, trust_score: null });
+const kraken = tickerItem('kraken', 'Kraken', {
+  target: 'USD',
+  converted_volume: { usd: 40_000 },
+  trust_score: 'red',
+  cost_to_move_up_usd: 2_000,
+  cost_to_move_down_usd: 3_000,
+});
+const dex = tickerItem('uniswap-v3-base', 'Uniswap V3 (Base)', {
+  converted_volume: { usd: 50_000 },
+  cost_to_move_up_usd: null,
+  cost_to_move_down_usd: null,
+  trust_score: null,
+});
 
 async function setup() {
   const cg = await startCoinGeckoServer([marketItem()]);
@@ -21,7 +32,8 @@ async function setup() {
   return { cg, app };
 }
 
-const listingRows = (app: ReturnType<typeof createTestApp>, chat: ChatRef) => outboxOf(app, chat).filter((r) => r.kind === ('listing' as never));
+const listingRows = (app: ReturnType<typeof createTestApp>, chat: ChatRef) =>
+  outboxOf(app, chat).filter((r) => r.kind === ('listing' as never));
 
 describe('new-listing alerts', () => {
   it('records venues on the first reading after start, then alerts each chat with listings on once when a venue appears', async () => {
@@ -64,18 +76,26 @@ describe('new-listing alerts', () => {
     app.clock.advance(10 * 60_000);
     await app.markets.refresh();
     const row = app.database.sqlite
-      .prepare(`SELECT o.next_attempt_at_ms AS at FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id WHERE s.chat_id = ? ORDER BY o.id`)
+      .prepare(
+        `SELECT o.next_attempt_at_ms AS at FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id WHERE s.chat_id = ? ORDER BY o.id`,
+      )
       .all(chatA.chatId) as Array<{ at: number }>;
     expect(row.map((r) => r.at)).toEqual([firstAt, firstAt + HOUR]);
     expect((await app.alerts.view(chatA))!.lastAlertAtMs).toBe(firstAt + HOUR);
     const second = JSON.parse(listingRows(app, chatA)[1]!.replyJson);
-    expect(second.lines[0]).toBe('Uniswap V3 (Base): OPG/USDT, 24h volume $50K (7.25% of all), ±2% depth not reported by CoinGecko');
+    expect(second.lines[0]).toBe(
+      'Uniswap V3 (Base): OPG/USDT, 24h volume $50K (7.25% of all), ±2% depth not reported by CoinGecko',
+    );
   });
 
   it('announces nothing on the first reading after a restart, even a venue the stored readings lacked', async () => {
     const { cg, app } = await setup();
     await app.markets.refresh();
-    const again = createTestApp({ databasePath: app.database.path, clock: app.clock, env: { COINGECKO_API_URL: cg.url } });
+    const again = createTestApp({
+      databasePath: app.database.path,
+      clock: app.clock,
+      env: { COINGECKO_API_URL: cg.url },
+    });
     cg.setTickers([binance, kraken]);
     app.clock.advance(HOUR);
     expect(await again.markets.refresh()).toMatchObject({ listed: ['Kraken'], alerts: 0 });
@@ -111,13 +131,21 @@ describe('new-listing alerts', () => {
     const { cg, app } = await setup();
     cg.setTickers([binance, kraken, dex]);
     await app.markets.refresh();
-    for (const tickers of [[binance, dex], [binance, kraken, dex], [binance, kraken], [binance, kraken, dex], [binance, kraken]]) {
+    for (const tickers of [
+      [binance, dex],
+      [binance, kraken, dex],
+      [binance, kraken],
+      [binance, kraken, dex],
+      [binance, kraken],
+    ]) {
       cg.setTickers(tickers);
       app.clock.advance(HOUR);
       await app.markets.refresh();
     }
     // Kraken left at 13:00 and came back at 14:00; Uniswap left at 15:00 and at 17:00, and is still away.
-    expect(app.markets.goneSince(0).map((g) => [g.venueName, g.atMs - Date.parse('2026-11-22T12:00:00Z')])).toEqual([['Uniswap V3 (Base)', 5 * HOUR]]);
+    expect(app.markets.goneSince(0).map((g) => [g.venueName, g.atMs - Date.parse('2026-11-22T12:00:00Z')])).toEqual([
+      ['Uniswap V3 (Base)', 5 * HOUR],
+    ]);
   });
 
   it('announces a venue back after more than a week away, and not one back after an hour', async () => {

@@ -23,7 +23,9 @@ function parse(text: string): number | UserInputError {
 /** A ratio a person might mean: 0.01 to 1000 with at most 4 decimals, as a canonical decimal string. */
 const meant = fc.integer({ min: 100, max: 10_000_000 }).map((tenThousandths) => {
   const whole = Math.floor(tenThousandths / 10_000);
-  const fraction = String(tenThousandths % 10_000).padStart(4, '0').replace(/0+$/, '');
+  const fraction = String(tenThousandths % 10_000)
+    .padStart(4, '0')
+    .replace(/0+$/, '');
   return { value: tenThousandths / 10_000, whole: String(whole), fraction };
 });
 
@@ -45,17 +47,23 @@ describe('numbers as people type them', () => {
 
   it('stores any ratio a person means, however written, and shows it as typed', () => {
     fc.assert(
-      fc.property(meant, fc.constantFrom('.', ','), fc.constantFrom('', 'x', 'X'), fc.constantFrom('', ' ', '  '), (m, mark, unit, pad) => {
-        const ambiguous = mark === ',' && m.fraction.length === 3 && m.whole !== '0';
-        const typed = `${pad}${m.whole}${m.fraction ? `${mark}${m.fraction}` : ''}${unit}${pad}`;
-        const result = parse(typed);
-        if (ambiguous) {
-          expect(result).toBeInstanceOf(UserInputError);
-          return;
-        }
-        expect(result).toBe(m.value);
-        expect(thresholdText(result as number)).toBe(`${m.whole}${m.fraction ? `.${m.fraction}` : ''}x`);
-      }),
+      fc.property(
+        meant,
+        fc.constantFrom('.', ','),
+        fc.constantFrom('', 'x', 'X'),
+        fc.constantFrom('', ' ', '  '),
+        (m, mark, unit, pad) => {
+          const ambiguous = mark === ',' && m.fraction.length === 3 && m.whole !== '0';
+          const typed = `${pad}${m.whole}${m.fraction ? `${mark}${m.fraction}` : ''}${unit}${pad}`;
+          const result = parse(typed);
+          if (ambiguous) {
+            expect(result).toBeInstanceOf(UserInputError);
+            return;
+          }
+          expect(result).toBe(m.value);
+          expect(thresholdText(result as number)).toBe(`${m.whole}${m.fraction ? `.${m.fraction}` : ''}x`);
+        },
+      ),
       { numRuns: 2_000 },
     );
   });

@@ -21,16 +21,25 @@ function round(ratio: number, nowMs: number) {
     nowMs,
     downBound: downBoundOf(ratio, HYSTERESIS),
     crossingsOf: crossingsAt(ratio, nowMs, HYSTERESIS),
-    message: (crossings: readonly Crossing[]): Reply => ({ text: crossings.map((c) => `${c.direction} ${c.threshold}`).join(', ') }) as unknown as Reply,
+    message: (crossings: readonly Crossing[]): Reply =>
+      ({ text: crossings.map((c) => `${c.direction} ${c.threshold}`).join(', ') }) as unknown as Reply,
   };
 }
 
-function chat(chatId: string, thresholds: readonly number[], platform: 'telegram' | 'discord' = 'telegram'): NewSubscription {
+function chat(
+  chatId: string,
+  thresholds: readonly number[],
+  platform: 'telegram' | 'discord' = 'telegram',
+): NewSubscription {
   return { platform, chatId, threadId: null, guildId: null, createdBy: 'tester', thresholds };
 }
 
 /** Delivers every undelivered row on `platform` through the ports: what each chat was sent, by chat. */
-async function deliverAll(stores: AlertStores, nowMs: number, platform: 'telegram' | 'discord' = 'telegram'): Promise<Record<string, string[]>> {
+async function deliverAll(
+  stores: AlertStores,
+  nowMs: number,
+  platform: 'telegram' | 'discord' = 'telegram',
+): Promise<Record<string, string[]>> {
   const sent: Record<string, string[]> = {};
   for (;;) {
     const heads = await stores.outbox.heads(platform, 1_000);
@@ -44,10 +53,16 @@ async function deliverAll(stores: AlertStores, nowMs: number, platform: 'telegra
   }
 }
 
-const counts = (crossings: number, messages: number, deferred: number): EvaluationCounts => ({ crossings, messages, deferred });
+const counts = (crossings: number, messages: number, deferred: number): EvaluationCounts => ({
+  crossings,
+  messages,
+  deferred,
+});
 
 describe.each(STORE_BACKENDS)('alert stores on %s', (backend) => {
-  it('records sides at first sight, then alerts every chat holding a crossed level once, listing its crossings in order', async ({ skip }) => {
+  it('records sides at first sight, then alerts every chat holding a crossed level once, listing its crossings in order', async ({
+    skip,
+  }) => {
     const { alerts } = await storesOn(backend, skip);
     const a = await alerts.subscriptions.subscribe(chat('a', [1, 5, 10]), T0);
     await alerts.subscriptions.subscribe(chat('b', [5]), T0);
@@ -92,7 +107,10 @@ describe.each(STORE_BACKENDS)('alert stores on %s', (backend) => {
     expect(await alerts.evaluation.evaluate(round(0.5, T0 + 20 * MIN))).toEqual(counts(3, 0, 2));
     // A quiet tick once the cooldown is over sends each chat its waiting crossings.
     expect(await alerts.evaluation.evaluate(round(0.5, T0 + 61 * MIN))).toEqual(counts(0, 2, 0));
-    expect(await deliverAll(alerts, T0 + 61 * MIN)).toEqual({ a: ['alert: up 5, down 5, down 1'], b: ['alert: down 1'] });
+    expect(await deliverAll(alerts, T0 + 61 * MIN)).toEqual({
+      a: ['alert: up 5, down 5, down 1'],
+      b: ['alert: down 1'],
+    });
     expect(await alerts.evaluation.evaluate(round(0.5, T0 + 130 * MIN))).toEqual(counts(0, 0, 0));
   });
 
@@ -100,13 +118,24 @@ describe.each(STORE_BACKENDS)('alert stores on %s', (backend) => {
     const { alerts } = await storesOn(backend, skip);
     const many = Array.from({ length: 60 }, (_, i) => 1 + i / 10);
     await alerts.subscriptions.subscribe(chat('all', many), T0);
-    await alerts.subscriptions.subscribe(chat('odd', many.filter((_, i) => i % 2 === 1)), T0);
+    await alerts.subscriptions.subscribe(
+      chat(
+        'odd',
+        many.filter((_, i) => i % 2 === 1),
+      ),
+      T0,
+    );
     await alerts.subscriptions.subscribe(chat('last', [many.at(-1)!]), T0);
     await alerts.evaluation.evaluate(round(0.5, T0));
     expect(await alerts.evaluation.evaluate(round(10, T0 + MIN))).toEqual(counts(91, 3, 0));
     const sent = await deliverAll(alerts, T0 + MIN);
     expect(sent.all).toEqual([`alert: ${many.map((r) => `up ${r}`).join(', ')}`]);
-    expect(sent.odd).toEqual([`alert: ${many.filter((_, i) => i % 2 === 1).map((r) => `up ${r}`).join(', ')}`]);
+    expect(sent.odd).toEqual([
+      `alert: ${many
+        .filter((_, i) => i % 2 === 1)
+        .map((r) => `up ${r}`)
+        .join(', ')}`,
+    ]);
     expect(sent.last).toEqual([`alert: up ${many.at(-1)}`]);
   });
 
@@ -123,14 +152,20 @@ describe.each(STORE_BACKENDS)('alert stores on %s', (backend) => {
     expect((await alerts.subscriptions.thresholdsOf(a.id))[0]!.side).toBe('above');
   });
 
-  it('pausing drops waiting crossings and stops evaluation; subscribing again forgets the old sides and rows', async ({ skip }) => {
+  it('pausing drops waiting crossings and stops evaluation; subscribing again forgets the old sides and rows', async ({
+    skip,
+  }) => {
     const { alerts } = await storesOn(backend, skip);
     const a = await alerts.subscriptions.subscribe(chat('a', [1, 5]), T0);
     await alerts.evaluation.evaluate(round(0.5, T0));
     await alerts.evaluation.evaluate(round(1.5, T0 + MIN));
     expect(await alerts.evaluation.evaluate(round(6, T0 + 2 * MIN))).toEqual(counts(1, 0, 1));
     await alerts.subscriptions.pause(a.id, 'bot removed', T0 + 3 * MIN);
-    expect((await alerts.subscriptions.byId(a.id))!).toMatchObject({ status: 'paused', pauseReason: 'bot removed', pausedAtMs: T0 + 3 * MIN });
+    expect((await alerts.subscriptions.byId(a.id))!).toMatchObject({
+      status: 'paused',
+      pauseReason: 'bot removed',
+      pausedAtMs: T0 + 3 * MIN,
+    });
     expect(await alerts.evaluation.evaluate(round(0.5, T0 + 100 * MIN))).toEqual(counts(0, 0, 0));
     expect(await alerts.outbox.heads('telegram', 10)).toEqual([]);
     const again = await alerts.subscriptions.subscribe(chat('a', []), T0 + 101 * MIN);
@@ -151,13 +186,19 @@ describe.each(STORE_BACKENDS)('alert stores on %s', (backend) => {
     expect((await alerts.subscriptions.thresholdsOf(a.id)).map((t) => t.ratio)).toEqual([3]);
     await alerts.subscriptions.setCooldown(a.id, 15);
     await alerts.subscriptions.setDigest(a.id, 9 * 60, T0);
-    expect(await alerts.subscriptions.byId(a.id)).toMatchObject({ cooldownMinutes: 15, digestMinute: 540, lastDigestAtMs: T0 });
+    expect(await alerts.subscriptions.byId(a.id)).toMatchObject({
+      cooldownMinutes: 15,
+      digestMinute: 540,
+      lastDigestAtMs: T0,
+    });
     await alerts.evaluation.evaluate(round(1, T0));
     await alerts.evaluation.evaluate(round(4, T0 + MIN));
     const target = await alerts.subscriptions.subscribe(chat('a2', [7]), T0);
     await alerts.subscriptions.moveChat('telegram', 'a', 'a2');
     expect(await alerts.subscriptions.byChat('telegram', 'a')).toBeNull();
-    expect((await alerts.outbox.heads('telegram', 10)).map((h) => [h.subscriptionId, h.chatId])).toEqual([[target.id, 'a2']]);
+    expect((await alerts.outbox.heads('telegram', 10)).map((h) => [h.subscriptionId, h.chatId])).toEqual([
+      [target.id, 'a2'],
+    ]);
   });
 
   it('queues digests with what each chat was alerted to, and records them as the last', async ({ skip }) => {
@@ -172,24 +213,42 @@ describe.each(STORE_BACKENDS)('alert stores on %s', (backend) => {
     expect(alerted.get(a.id)).toEqual([{ threshold: 1, direction: 'up', atMs: T0 + MIN, ratio: 2 }]);
     expect(alerted.get(b.id)).toHaveLength(1);
     expect((await alerts.digests.alertedSince([a.id], T0 + 2 * MIN)).size).toBe(0);
-    await alerts.digests.queue([{ subscriptionId: a.id, reply: { text: 'digest of a' } as unknown as Reply }], T0 + 2 * MIN);
+    await alerts.digests.queue(
+      [{ subscriptionId: a.id, reply: { text: 'digest of a' } as unknown as Reply }],
+      T0 + 2 * MIN,
+    );
     expect((await alerts.subscriptions.byId(a.id))!.lastDigestAtMs).toBe(T0 + 2 * MIN);
-    expect(await deliverAll(alerts, T0 + 2 * MIN)).toEqual({ a: ['alert: up 1', 'digest: digest of a'], b: ['alert: up 1'] });
+    expect(await deliverAll(alerts, T0 + 2 * MIN)).toEqual({
+      a: ['alert: up 1', 'digest: digest of a'],
+      b: ['alert: up 1'],
+    });
   });
 
-  it('settles rows: retry keeps the row with its next attempt, failed and sent ones are pruned later', async ({ skip }) => {
+  it('settles rows: retry keeps the row with its next attempt, failed and sent ones are pruned later', async ({
+    skip,
+  }) => {
     const { alerts } = await storesOn(backend, skip);
     await alerts.subscriptions.subscribe(chat('a', [1]), T0);
     await alerts.subscriptions.subscribe(chat('b', [1]), T0);
     await alerts.evaluation.evaluate(round(0.5, T0));
     await alerts.evaluation.evaluate(round(2, T0 + MIN));
     const [ha, hb] = await alerts.outbox.heads('telegram', 10);
-    expect(ha).toMatchObject({ chatId: 'a', kind: 'alert', attempts: 0, nextAttemptAtMs: T0 + MIN, claimedUntilMs: null, threadId: null, guildId: null });
+    expect(ha).toMatchObject({
+      chatId: 'a',
+      kind: 'alert',
+      attempts: 0,
+      nextAttemptAtMs: T0 + MIN,
+      claimedUntilMs: null,
+      threadId: null,
+      guildId: null,
+    });
     expect(await alerts.outbox.claim(ha!.id, T0 + MIN, MIN)).toBe(true);
     await alerts.outbox.markRetry(ha!.id, T0 + 5 * MIN, 'HTTP 502');
     expect(await alerts.outbox.claim(hb!.id, T0 + MIN, MIN)).toBe(true);
     await alerts.outbox.markFailed(hb!.id, T0 + MIN, 'gave up');
-    expect(await alerts.outbox.heads('telegram', 10)).toEqual([expect.objectContaining({ id: ha!.id, attempts: 1, nextAttemptAtMs: T0 + 5 * MIN, claimedUntilMs: null })]);
+    expect(await alerts.outbox.heads('telegram', 10)).toEqual([
+      expect.objectContaining({ id: ha!.id, attempts: 1, nextAttemptAtMs: T0 + 5 * MIN, claimedUntilMs: null }),
+    ]);
     expect(await alerts.outbox.claim(hb!.id, T0 + 2 * MIN, MIN)).toBe(false);
     await alerts.outbox.markSent(ha!.id, T0 + 5 * MIN);
     expect(await alerts.outbox.heads('telegram', 10)).toEqual([]);
@@ -200,7 +259,9 @@ describe.each(STORE_BACKENDS)('alert stores on %s', (backend) => {
     expect(await alerts.outbox.heads('discord', 10)).toEqual([]);
   });
 
-  it('leases a claimed row: nobody else claims it until it is settled, released or the lease runs out', async ({ skip }) => {
+  it('leases a claimed row: nobody else claims it until it is settled, released or the lease runs out', async ({
+    skip,
+  }) => {
     const { alerts } = await storesOn(backend, skip);
     await alerts.subscriptions.subscribe(chat('a', [1]), T0);
     await alerts.evaluation.evaluate(round(0.5, T0));
@@ -226,7 +287,8 @@ describe.each(STORE_BACKENDS)('alert stores on %s', (backend) => {
     expect((await alerts.evaluation.evaluate(round(2, T0 + MIN))).messages).toBe(40);
     const ids = (await alerts.outbox.heads('telegram', 100)).map((h) => h.id);
     expect(ids).toHaveLength(40);
-    const claimAll = (stores: AlertStores) => Promise.all(ids.map(async (id) => ((await stores.outbox.claim(id, T0 + MIN, MIN)) ? [id] : [])));
+    const claimAll = (stores: AlertStores) =>
+      Promise.all(ids.map(async (id) => ((await stores.outbox.claim(id, T0 + MIN, MIN)) ? [id] : [])));
     const [mine, theirs] = await Promise.all([claimAll(alerts), claimAll(other)]);
     const won = [...mine.flat(), ...theirs.flat()].sort((x, y) => x - y);
     expect(won).toEqual([...ids].sort((x, y) => x - y));
@@ -237,10 +299,15 @@ describe.each(STORE_BACKENDS)('alert stores on %s', (backend) => {
     const other = await stores.second();
     for (let i = 0; i < 20; i++) await stores.alerts.subscriptions.subscribe(chat(`c${i}`, [1, 2]), T0);
     await stores.alerts.evaluation.evaluate(round(0.5, T0));
-    const results = await Promise.all([stores.alerts.evaluation.evaluate(round(3, T0 + MIN)), other.evaluation.evaluate(round(3, T0 + MIN))]);
+    const results = await Promise.all([
+      stores.alerts.evaluation.evaluate(round(3, T0 + MIN)),
+      other.evaluation.evaluate(round(3, T0 + MIN)),
+    ]);
     expect(results.map((r) => r.messages).sort()).toEqual([0, 20]);
     const sent = await deliverAll(stores.alerts, T0 + MIN);
     expect(Object.keys(sent)).toHaveLength(20);
-    expect(Object.values(sent).every((messages) => messages.length === 1 && messages[0] === 'alert: up 1, up 2')).toBe(true);
+    expect(Object.values(sent).every((messages) => messages.length === 1 && messages[0] === 'alert: up 1, up 2')).toBe(
+      true,
+    );
   });
 });

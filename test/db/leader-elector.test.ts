@@ -1,7 +1,14 @@
 import pg from 'pg';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
-import { createLeaderElector, electorClientConfig, leaderTimings, MIN_TAKEOVER_SECONDS, type LeaderElector, type Role } from '../../src/db/leader-elector.js';
+import {
+  createLeaderElector,
+  electorClientConfig,
+  leaderTimings,
+  MIN_TAKEOVER_SECONDS,
+  type LeaderElector,
+  type Role,
+} from '../../src/db/leader-elector.js';
 import { ADVISORY_LOCK_NAMESPACE, LEADER_LOCK_KEY } from '../../src/db/postgres-settings.js';
 import { emptyServerDatabase, NO_SERVER, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
@@ -92,12 +99,12 @@ describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
     await client.connect();
     onTestFinished(() => client.end());
     const show = async (name: string) => (await client.query(`SHOW ${name}`)).rows[0][name] as string;
-    expect([await show('tcp_keepalives_idle'), await show('tcp_keepalives_interval'), await show('tcp_keepalives_count'), await show('tcp_user_timeout')]).toEqual([
-      '5',
-      '1',
-      '2',
-      '7000',
-    ]);
+    expect([
+      await show('tcp_keepalives_idle'),
+      await show('tcp_keepalives_interval'),
+      await show('tcp_keepalives_count'),
+      await show('tcp_user_timeout'),
+    ]).toEqual(['5', '1', '2', '7000']);
   });
 
   it('elects exactly one leader among instances on one database', async ({ skip }) => {
@@ -115,7 +122,9 @@ describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
     expect(await lockHolders(db)).toHaveLength(1);
   });
 
-  it('steps a leader down as soon as its connection is killed, and a standby takes over within the takeover time', async ({ skip }) => {
+  it('steps a leader down as soon as its connection is killed, and a standby takes over within the takeover time', async ({
+    skip,
+  }) => {
     skip(!TEST_DATABASE_URL, NO_SERVER);
     const url = await emptyServerDatabase();
     const db = await observer(url);
@@ -137,7 +146,11 @@ describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
 
     // The old leader reconnects after its retry interval (10 s), as a standby: one holder, the new leader.
     const electorConnections = async () =>
-      (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'opg-bot leader elector'`)).rows[0]!.n;
+      (
+        await db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'opg-bot leader elector'`,
+        )
+      ).rows[0]!.n;
     for (let waited = 0; (await electorConnections()) < 2 && waited < 15_000; waited += 250) await sleep(250);
     expect(await electorConnections()).toBe(2);
     await sleep(500);
@@ -147,7 +160,9 @@ describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
     expect(holders[0]).not.toBe(leaderPid);
   });
 
-  it('steps a leader down when its lock check gets no answer, and its lock goes with the connection', async ({ skip }) => {
+  it('steps a leader down when its lock check gets no answer, and its lock goes with the connection', async ({
+    skip,
+  }) => {
     skip(!TEST_DATABASE_URL, NO_SERVER);
     const url = await emptyServerDatabase();
     const server = new URL(url);
@@ -173,7 +188,9 @@ describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
     expect(a.changes.at(-1)?.reason).toMatch(/could not be checked/);
   });
 
-  it('hands over on stop with no overlap: the leader finishes stepping down before the standby leads', async ({ skip }) => {
+  it('hands over on stop with no overlap: the leader finishes stepping down before the standby leads', async ({
+    skip,
+  }) => {
     skip(!TEST_DATABASE_URL, NO_SERVER);
     const url = await emptyServerDatabase();
     const a = instance(url, 6);

@@ -14,8 +14,21 @@ function reading(fetchedAtMs: number, priceUsd: number, volume24hUsd: number | n
     source: 'CoinGecko',
     fetchedAtMs,
     data: {
-      coinId: COIN, symbol: 'OPG', name: 'OpenGradient', priceUsd, priceChange24hPct: -1.25, marketCapUsd: 40e6, marketCapRank: 812,
-      fdvUsd: 4e8, volume24hUsd, high24hUsd: 0.05, low24hUsd: 0.03, circulatingSupply: 1e9, totalSupply: 1e9, maxSupply: null, sourceUpdatedAtMs: fetchedAtMs - 30_000,
+      coinId: COIN,
+      symbol: 'OPG',
+      name: 'OpenGradient',
+      priceUsd,
+      priceChange24hPct: -1.25,
+      marketCapUsd: 40e6,
+      marketCapRank: 812,
+      fdvUsd: 4e8,
+      volume24hUsd,
+      high24hUsd: 0.05,
+      low24hUsd: 0.03,
+      circulatingSupply: 1e9,
+      totalSupply: 1e9,
+      maxSupply: null,
+      sourceUpdatedAtMs: fetchedAtMs - 30_000,
     },
   };
 }
@@ -66,8 +79,14 @@ describe.each(STORE_BACKENDS)('market and chart stores on %s', (backend) => {
   it('keeps a fill’s points once by time, and records the range with its source', async ({ skip }) => {
     const { chart } = await storesOn(backend, skip);
     const point = (atMs: number, priceUsd: number) => ({ atMs, priceUsd, marketCapUsd: null, volume24hUsd: 1 });
-    await chart.saveFill(COIN, { days: 1, source: 'CoinGecko', fetchedAtMs: 5 * H, points: 2 }, [point(H, 1), point(2 * H, 2)]);
-    await chart.saveFill(COIN, { days: 7, source: 'CoinGecko', fetchedAtMs: 6 * H, points: 2 }, [point(2 * H, 3), point(3 * H, 4)]);
+    await chart.saveFill(COIN, { days: 1, source: 'CoinGecko', fetchedAtMs: 5 * H, points: 2 }, [
+      point(H, 1),
+      point(2 * H, 2),
+    ]);
+    await chart.saveFill(COIN, { days: 7, source: 'CoinGecko', fetchedAtMs: 6 * H, points: 2 }, [
+      point(2 * H, 3),
+      point(3 * H, 4),
+    ]);
     expect((await chart.points(COIN, 0)).map((p) => p.priceUsd)).toEqual([1, 3, 4]);
     expect((await chart.points(COIN, 0, 2 * H)).map((p) => p.atMs)).toEqual([H, 2 * H]);
     expect(await chart.fills(COIN)).toEqual([

@@ -42,10 +42,40 @@ describe('migrations', () => {
       `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status, pause_reason, paused_at_ms, cooldown_minutes, digest_minute, last_alert_at_ms, pending_json)
        VALUES (?, ?, 'admin', ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const group = Number(insertSub.run('telegram', '-100111', t0 - 60 * MIN, 'active', null, null, 30, 9 * 60, t0 - 10 * MIN, JSON.stringify(waiting)).lastInsertRowid);
-    const channel = Number(insertSub.run('discord', '555', t0 - 60 * MIN, 'active', null, null, 60, null, null, null).lastInsertRowid);
-    const removed = Number(insertSub.run('telegram', '-100222', t0 - 60 * MIN, 'paused', 'The bot was removed from this chat', t0 - 30 * MIN, 60, null, null, null).lastInsertRowid);
-    const insertThreshold = sqlite.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio, side, last_crossed_at_ms) VALUES (?, ?, ?, ?)`);
+    const group = Number(
+      insertSub.run(
+        'telegram',
+        '-100111',
+        t0 - 60 * MIN,
+        'active',
+        null,
+        null,
+        30,
+        9 * 60,
+        t0 - 10 * MIN,
+        JSON.stringify(waiting),
+      ).lastInsertRowid,
+    );
+    const channel = Number(
+      insertSub.run('discord', '555', t0 - 60 * MIN, 'active', null, null, 60, null, null, null).lastInsertRowid,
+    );
+    const removed = Number(
+      insertSub.run(
+        'telegram',
+        '-100222',
+        t0 - 60 * MIN,
+        'paused',
+        'The bot was removed from this chat',
+        t0 - 30 * MIN,
+        60,
+        null,
+        null,
+        null,
+      ).lastInsertRowid,
+    );
+    const insertThreshold = sqlite.prepare(
+      `INSERT INTO alert_thresholds (subscription_id, ratio, side, last_crossed_at_ms) VALUES (?, ?, ?, ?)`,
+    );
     insertThreshold.run(group, 1, 'above', t0 - 10 * MIN);
     insertThreshold.run(group, 5, 'below', null);
     insertThreshold.run(group, 10, null, null);
@@ -53,8 +83,14 @@ describe('migrations', () => {
     insertThreshold.run(channel, 5, 'below', null);
     insertThreshold.run(removed, 1, 'above', null);
     insertThreshold.run(removed, 7, 'below', null);
-    const payload = sqlite.prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, ?, ?)`).run('{"title":"earlier alert","lines":[]}', '[]', t0 - 10 * MIN).lastInsertRowid;
-    sqlite.prepare(`INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, ?, ?)`).run(group, payload, t0 - 10 * MIN, t0 - 10 * MIN);
+    const payload = sqlite
+      .prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, ?, ?)`)
+      .run('{"title":"earlier alert","lines":[]}', '[]', t0 - 10 * MIN).lastInsertRowid;
+    sqlite
+      .prepare(
+        `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, ?, ?)`,
+      )
+      .run(group, payload, t0 - 10 * MIN, t0 - 10 * MIN);
     sqlite.close();
 
     const app = createTestApp({ databasePath: path, clock });
@@ -73,8 +109,16 @@ describe('migrations', () => {
       digestMinute: 9 * 60,
       lastAlertAtMs: t0 - 10 * MIN,
     });
-    expect(await app.alerts.view(channelChat)).toMatchObject({ status: 'active', cooldownMinutes: 60, lastAlertAtMs: null });
-    expect(await app.alerts.view(removedChat)).toMatchObject({ status: 'paused', pauseReason: 'The bot was removed from this chat', pausedAtMs: t0 - 30 * MIN });
+    expect(await app.alerts.view(channelChat)).toMatchObject({
+      status: 'active',
+      cooldownMinutes: 60,
+      lastAlertAtMs: null,
+    });
+    expect(await app.alerts.view(removedChat)).toMatchObject({
+      status: 'paused',
+      pauseReason: 'The bot was removed from this chat',
+      pausedAtMs: t0 - 30 * MIN,
+    });
     expect((await app.alerts.view(removedChat))!.thresholds.map((t) => t.ratio)).toEqual([1, 7]);
     // The alert that was waiting for delivery is still waiting.
     expect(outboxOf(app, groupChat).map((r) => r.sentAtMs)).toEqual([null]);
@@ -82,7 +126,9 @@ describe('migrations', () => {
     // 5x crossed inside the group's cooldown: the channel is told now, the group keeps it with the older 1x.
     clock.advance(5 * MIN);
     await app.alerts.evaluate(freshSnapshot(clock, 6));
-    expect(outboxOf(app, channelChat).map((r) => r.crossings.map((c) => [c.threshold, c.direction]))).toEqual([[[5, 'up']]]);
+    expect(outboxOf(app, channelChat).map((r) => r.crossings.map((c) => [c.threshold, c.direction]))).toEqual([
+      [[5, 'up']],
+    ]);
     expect(outboxOf(app, groupChat)).toHaveLength(1);
     expect(outboxOf(app, removedChat)).toEqual([]);
 
@@ -110,19 +156,40 @@ describe('migrations', () => {
       `INSERT INTO alert_subscriptions (platform, chat_id, thread_id, guild_id, created_by, created_at_ms, status, pause_reason, paused_at_ms, digest_minute)
        VALUES (?, ?, ?, ?, 'admin', ?, ?, ?, ?, ?)`,
     );
-    const group = Number(insertSub.run('telegram', '-100111', '42', null, t0 - 60 * MIN, 'active', null, null, 9 * 60).lastInsertRowid);
-    const channel = Number(insertSub.run('discord', '555', null, '777', t0 - 60 * MIN, 'active', null, null, null).lastInsertRowid);
-    const removed = Number(insertSub.run('telegram', '-100222', null, null, t0 - 60 * MIN, 'paused', 'The bot was removed from this chat', t0 - 30 * MIN, null).lastInsertRowid);
+    const group = Number(
+      insertSub.run('telegram', '-100111', '42', null, t0 - 60 * MIN, 'active', null, null, 9 * 60).lastInsertRowid,
+    );
+    const channel = Number(
+      insertSub.run('discord', '555', null, '777', t0 - 60 * MIN, 'active', null, null, null).lastInsertRowid,
+    );
+    const removed = Number(
+      insertSub.run(
+        'telegram',
+        '-100222',
+        null,
+        null,
+        t0 - 60 * MIN,
+        'paused',
+        'The bot was removed from this chat',
+        t0 - 30 * MIN,
+        null,
+      ).lastInsertRowid,
+    );
     const insertPending = sqlite.prepare(`INSERT INTO alert_pending (crossings_json) VALUES (?)`);
     const pending = Number(insertPending.run(JSON.stringify(waiting)).lastInsertRowid);
-    // Crossings held by a paused chat (pausing drops them: only a hand-edited store has these) and a list no chat points at.
+    // Crossings held by a paused chat (pausing drops them: only a hand-edited store has these) and a list no chat
+    // points at.
     const stale = Number(insertPending.run(JSON.stringify([{ ...waiting[0], threshold: 7 }])).lastInsertRowid);
     insertPending.run('[]');
-    const insertCooldown = sqlite.prepare(`INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes, last_alert_at_ms, pending_id) VALUES (?, ?, ?, ?)`);
+    const insertCooldown = sqlite.prepare(
+      `INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes, last_alert_at_ms, pending_id) VALUES (?, ?, ?, ?)`,
+    );
     insertCooldown.run(group, 30, t0 - 10 * MIN, pending);
     insertCooldown.run(channel, 60, null, null);
     insertCooldown.run(removed, 45, t0 - 90 * MIN, stale);
-    const insertThreshold = sqlite.prepare(`INSERT INTO alert_thresholds (subscription_id, ratio, level_id) VALUES (?, ?, ?)`);
+    const insertThreshold = sqlite.prepare(
+      `INSERT INTO alert_thresholds (subscription_id, ratio, level_id) VALUES (?, ?, ?)`,
+    );
     insertThreshold.run(group, 1, one);
     insertThreshold.run(group, 5, five);
     insertThreshold.run(group, 10, ten);
@@ -130,8 +197,14 @@ describe('migrations', () => {
     insertThreshold.run(channel, 5, five);
     insertThreshold.run(removed, 1, null);
     insertThreshold.run(removed, 7, null);
-    const payload = sqlite.prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, ?, ?)`).run('{"title":"earlier alert","lines":[]}', '[]', t0 - 10 * MIN).lastInsertRowid;
-    sqlite.prepare(`INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, ?, ?)`).run(group, payload, t0 - 10 * MIN, t0 - 10 * MIN);
+    const payload = sqlite
+      .prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, ?, ?)`)
+      .run('{"title":"earlier alert","lines":[]}', '[]', t0 - 10 * MIN).lastInsertRowid;
+    sqlite
+      .prepare(
+        `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, ?, ?)`,
+      )
+      .run(group, payload, t0 - 10 * MIN, t0 - 10 * MIN);
     sqlite.close();
 
     const app = createTestApp({ databasePath: path, clock });
@@ -154,7 +227,12 @@ describe('migrations', () => {
       digestMinute: 9 * 60,
       lastAlertAtMs: t0 - 10 * MIN,
     });
-    expect(await app.alerts.view(channelChat)).toMatchObject({ status: 'active', cooldownMinutes: 60, lastAlertAtMs: null, digestMinute: null });
+    expect(await app.alerts.view(channelChat)).toMatchObject({
+      status: 'active',
+      cooldownMinutes: 60,
+      lastAlertAtMs: null,
+      digestMinute: null,
+    });
     expect(await app.alerts.view(removedChat)).toMatchObject({
       status: 'paused',
       pauseReason: 'The bot was removed from this chat',
@@ -167,7 +245,10 @@ describe('migrations', () => {
       ],
     });
     expect(outboxOf(app, groupChat).map((r) => r.sentAtMs)).toEqual([null]);
-    const indexes = app.database.sqlite.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alert_thresholds'`).pluck().all();
+    const indexes = app.database.sqlite
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'alert_thresholds'`)
+      .pluck()
+      .all();
     expect(indexes).toContain('alert_thresholds_sub_level');
     // Only the group's waiting crossings are left: a paused chat holds none, and nothing keeps an unused list.
     expect(app.database.sqlite.prepare(`SELECT id FROM alert_pending`).pluck().all()).toEqual([pending]);
@@ -176,11 +257,17 @@ describe('migrations', () => {
     // with its waiting 1x and gets both once the cooldown is over; the paused chat gets nothing.
     clock.advance(5 * MIN);
     await app.alerts.evaluate(freshSnapshot(clock, 12));
-    expect(outboxOf(app, channelChat).map((r) => r.crossings.map((c) => `${c.direction} ${c.threshold}`))).toEqual([['up 5']]);
+    expect(outboxOf(app, channelChat).map((r) => r.crossings.map((c) => `${c.direction} ${c.threshold}`))).toEqual([
+      ['up 5'],
+    ]);
     expect(outboxOf(app, groupChat)).toHaveLength(1);
     clock.advance(20 * MIN);
     await app.alerts.evaluate(freshSnapshot(clock, 12.1));
-    expect(outboxOf(app, groupChat).at(-1)!.crossings.map((c) => `${c.direction} ${c.threshold}`)).toEqual(['up 1', 'up 5']);
+    expect(
+      outboxOf(app, groupChat)
+        .at(-1)!
+        .crossings.map((c) => `${c.direction} ${c.threshold}`),
+    ).toEqual(['up 1', 'up 5']);
     expect(outboxOf(app, removedChat)).toEqual([]);
     expect((await app.alerts.view(groupChat))!.thresholds.map((t) => t.side)).toEqual(['above', 'above', 'above']);
   });

@@ -11,19 +11,43 @@ describe('openDatabase', () => {
     const path = join(tempDir(), 'nested', 'deeper', 'opg.sqlite');
     const database = openDatabase(path);
     expect(database.sqlite.pragma('journal_mode', { simple: true })).toBe('wal');
-    const tables = database.sqlite.prepare("select name from sqlite_master where type = 'table'").all() as Array<{ name: string }>;
-    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['market_snapshots', 'source_status', '__drizzle_migrations']));
+    const tables = database.sqlite.prepare("select name from sqlite_master where type = 'table'").all() as Array<{
+      name: string;
+    }>;
+    expect(tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['market_snapshots', 'source_status', '__drizzle_migrations']),
+    );
     database.close();
   });
 
   it('keeps history across reopening and migrates only once', async () => {
     const path = join(tempDir(), 'opg.sqlite');
     const first = openDatabase(path);
-    const data = { coinId: 'opengradient', symbol: 'OPG', name: 'OpenGradient', priceUsd: 0.04, priceChange24hPct: null, marketCapUsd: 4e7, marketCapRank: null, fdvUsd: null, volume24hUsd: 1e8, high24hUsd: null, low24hUsd: null, circulatingSupply: 1e8, totalSupply: 1e9, maxSupply: 1e9, sourceUpdatedAtMs: null };
+    const data = {
+      coinId: 'opengradient',
+      symbol: 'OPG',
+      name: 'OpenGradient',
+      priceUsd: 0.04,
+      priceChange24hPct: null,
+      marketCapUsd: 4e7,
+      marketCapRank: null,
+      fdvUsd: null,
+      volume24hUsd: 1e8,
+      high24hUsd: null,
+      low24hUsd: null,
+      circulatingSupply: 1e8,
+      totalSupply: 1e9,
+      maxSupply: 1e9,
+      sourceUpdatedAtMs: null,
+    };
     await createMarketStore(first).insert({ data, fetchedAtMs: 1_000, source: 'CoinGecko' });
     first.close();
     const second = openDatabase(path);
-    expect(await createMarketStore(second).latest('opengradient')).toEqual({ data, fetchedAtMs: 1_000, source: 'CoinGecko' });
+    expect(await createMarketStore(second).latest('opengradient')).toEqual({
+      data,
+      fetchedAtMs: 1_000,
+      source: 'CoinGecko',
+    });
     expect(await createMarketStore(second).latest('other-coin')).toBeNull();
     second.close();
   });

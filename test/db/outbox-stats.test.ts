@@ -7,12 +7,21 @@ function seeded() {
   const database = openDatabase(tempDbPath());
   onTestFinished(() => database.close());
   const db = database.sqlite;
-  const sub = db.prepare(`INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES (?, ?, 'test', 0, ?)`);
-  const payload = Number(db.prepare(`INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 0)`).run().lastInsertRowid);
+  const sub = db.prepare(
+    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES (?, ?, 'test', 0, ?)`,
+  );
+  const payload = Number(
+    db.prepare(`INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 0)`).run().lastInsertRowid,
+  );
   const row = db.prepare(
     `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms, sent_at_ms, failed_at_ms) VALUES (?, 'alert', ?, 0, 0, ?, ?)`,
   );
-  const add = (platform: string, chatId: string, status: 'active' | 'paused', rows: Array<'unsent' | 'sent' | 'failed'>) => {
+  const add = (
+    platform: string,
+    chatId: string,
+    status: 'active' | 'paused',
+    rows: Array<'unsent' | 'sent' | 'failed'>,
+  ) => {
     const id = Number(sub.run(platform, chatId, status).lastInsertRowid);
     for (const r of rows) row.run(id, payload, r === 'sent' ? 1 : null, r === 'failed' ? 1 : null);
   };
@@ -28,7 +37,12 @@ describe('outbox stats', () => {
     add('discord', '42', 'active', ['sent', 'sent']);
     add('discord', '43', 'active', ['unsent']);
     const stats = createOutboxStats(database);
-    expect(stats.pendingByPlatform()).toEqual(new Map([['telegram', 3], ['discord', 1]]));
+    expect(stats.pendingByPlatform()).toEqual(
+      new Map([
+        ['telegram', 3],
+        ['discord', 1],
+      ]),
+    );
   });
 
   it('is empty for an empty outbox', () => {

@@ -15,7 +15,10 @@ const address = (i: number) => `0x${i.toString(16).padStart(40, '0')}`;
  */
 const chunk = fc.record({
   gapDays: fc.nat({ max: 3 }),
-  rows: fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 150 }), fc.integer({ min: 1, max: 9 })), { maxLength: 260, size: 'max' }),
+  rows: fc.array(fc.tuple(fc.nat({ max: 2 }), fc.nat({ max: 150 }), fc.integer({ min: 1, max: 9 })), {
+    maxLength: 260,
+    size: 'max',
+  }),
   fails: fc.boolean(),
 });
 
@@ -41,7 +44,14 @@ describe('participant store: caller-day writes', () => {
               if (!fails) day = Math.max(day, start + d);
             }
             const found: ParticipantChunk = { network: 'opengradient', callerDays, teeDays: new Map(), events: [] };
-            const commit = { network: 'opengradient', fromBlock: next, nextBlock: next + 10, counts: new Map(), undecodableLogs: 0, indexedBlockTimeMs: 0 };
+            const commit = {
+              network: 'opengradient',
+              fromBlock: next,
+              nextBlock: next + 10,
+              counts: new Map(),
+              undecodableLogs: 0,
+              indexedBlockTimeMs: 0,
+            };
             if (fails) {
               // The chunk's transaction fails after the callers were written: none of it may stay, ids included.
               expect(() =>
@@ -62,11 +72,16 @@ describe('participant store: caller-day writes', () => {
             }
           }
           const rows = database.sqlite
-            .prepare('select d.day_ms as day, c.address as address, d.inferences as n from caller_days d join callers c on c.id = d.caller_id')
+            .prepare(
+              'select d.day_ms as day, c.address as address, d.inferences as n from caller_days d join callers c on c.id = d.caller_id',
+            )
             .all() as Array<{ day: number; address: string; n: number }>;
           expect(new Map(rows.map((r) => [callerDayKey(r.day, r.address), r.n]))).toEqual(want);
           expect(rows).toHaveLength(want.size);
-          const callers = database.sqlite.prepare('select address, first_day_ms as first from callers').all() as Array<{ address: string; first: number }>;
+          const callers = database.sqlite.prepare('select address, first_day_ms as first from callers').all() as Array<{
+            address: string;
+            first: number;
+          }>;
           expect(new Map(callers.map((c) => [c.address, c.first]))).toEqual(firstDay);
         } finally {
           database.close();

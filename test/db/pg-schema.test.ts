@@ -12,12 +12,18 @@ const PG_TYPES_FOR: Record<string, readonly string[]> = {
   SQLiteText: ['text'],
 };
 
-const whereText = (where: SQL | undefined, dialect: PgDialect | SQLiteSyncDialect) => (where ? dialect.sqlToQuery(where).sql : null);
+const whereText = (where: SQL | undefined, dialect: PgDialect | SQLiteSyncDialect) =>
+  where ? dialect.sqlToQuery(where).sql : null;
 
 function sqliteShape(table: ReturnType<typeof storeTables>[number]) {
   const c = sqliteTableConfig(table.sqlite);
   return {
-    columns: c.columns.map((col) => ({ name: col.name, notNull: col.notNull, primary: col.primary, default: col.default ?? null })),
+    columns: c.columns.map((col) => ({
+      name: col.name,
+      notNull: col.notNull,
+      primary: col.primary,
+      default: col.default ?? null,
+    })),
     primaryKeys: c.primaryKeys.map((k) => k.columns.map((col) => col.name)),
     indexes: c.indexes.map((i) => ({
       name: i.config.name,
@@ -27,7 +33,11 @@ function sqliteShape(table: ReturnType<typeof storeTables>[number]) {
     })),
     foreignKeys: c.foreignKeys.map((fk) => {
       const r = fk.reference();
-      return { columns: r.columns.map((col) => col.name), table: sqliteTableConfig(r.foreignTable).name, onDelete: fk.onDelete ?? 'no action' };
+      return {
+        columns: r.columns.map((col) => col.name),
+        table: sqliteTableConfig(r.foreignTable).name,
+        onDelete: fk.onDelete ?? 'no action',
+      };
     }),
   };
 }
@@ -35,7 +45,12 @@ function sqliteShape(table: ReturnType<typeof storeTables>[number]) {
 function pgShape(table: ReturnType<typeof storeTables>[number]) {
   const c = pgTableConfig(table.pg);
   return {
-    columns: c.columns.map((col) => ({ name: col.name, notNull: col.notNull, primary: col.primary, default: col.default ?? null })),
+    columns: c.columns.map((col) => ({
+      name: col.name,
+      notNull: col.notNull,
+      primary: col.primary,
+      default: col.default ?? null,
+    })),
     primaryKeys: c.primaryKeys.map((k) => k.columns.map((col) => col.name)),
     indexes: c.indexes.map((i) => ({
       name: i.config.name,
@@ -45,7 +60,11 @@ function pgShape(table: ReturnType<typeof storeTables>[number]) {
     })),
     foreignKeys: c.foreignKeys.map((fk) => {
       const r = fk.reference();
-      return { columns: r.columns.map((col) => col.name), table: pgTableConfig(r.foreignTable).name, onDelete: fk.onDelete ?? 'no action' };
+      return {
+        columns: r.columns.map((col) => col.name),
+        table: pgTableConfig(r.foreignTable).name,
+        onDelete: fk.onDelete ?? 'no action',
+      };
     }),
   };
 }
@@ -73,9 +92,14 @@ describe('PostgreSQL schema', () => {
       // PostgreSQL numbers itself, and accepts the ids a copy brings.
       const columns = sqliteTableConfig(table.sqlite).columns;
       const numbered = columns.find(
-        (c) => (c as { autoIncrement?: boolean }).autoIncrement || (c.primary && c.columnType === 'SQLiteInteger' && c.name === 'id'),
+        (c) =>
+          (c as { autoIncrement?: boolean }).autoIncrement ||
+          (c.primary && c.columnType === 'SQLiteInteger' && c.name === 'id'),
       );
-      expect({ table: table.name, identity: table.identityColumn }).toEqual({ table: table.name, identity: numbered?.name ?? null });
+      expect({ table: table.name, identity: table.identityColumn }).toEqual({
+        table: table.name,
+        identity: numbered?.name ?? null,
+      });
     }
   });
 
@@ -98,15 +122,25 @@ describe.each(PG_BACKENDS)('PostgreSQL migrations (%s)', { timeout: 60_000 }, (b
       rows: Array<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>;
     };
     const expected = storeTables()
-      .flatMap((t) => pgTableConfig(t.pg).columns.map((c) => ({ table_name: t.name, column_name: c.name, data_type: c.getSQLType(), is_nullable: c.notNull ? 'NO' : 'YES' })))
+      .flatMap((t) =>
+        pgTableConfig(t.pg).columns.map((c) => ({
+          table_name: t.name,
+          column_name: c.name,
+          data_type: c.getSQLType(),
+          is_nullable: c.notNull ? 'NO' : 'YES',
+        })),
+      )
       .sort((a, b) => (a.table_name === b.table_name ? 0 : a.table_name < b.table_name ? -1 : 1));
     expect(result.rows).toEqual(expected);
   });
 
   it('create every index of the schema', async ({ skip }) => {
     const { db } = await testPostgres(backend, skip);
-    const result = (await db.execute(sql`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`)) as unknown as { rows: Array<{ indexname: string }> };
+    const result = (await db.execute(sql`SELECT indexname FROM pg_indexes WHERE schemaname = 'public'`)) as unknown as {
+      rows: Array<{ indexname: string }>;
+    };
     const names = new Set(result.rows.map((r) => r.indexname));
-    for (const table of storeTables()) for (const index of pgTableConfig(table.pg).indexes) expect(names).toContain(index.config.name);
+    for (const table of storeTables())
+      for (const index of pgTableConfig(table.pg).indexes) expect(names).toContain(index.config.name);
   });
 });

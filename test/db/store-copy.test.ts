@@ -27,13 +27,18 @@ function contentsOfSqlite(source: Database): Record<string, unknown[]> {
 }
 
 function sorted(rows: unknown[]): unknown[] {
-  return rows.map((r) => [JSON.stringify(r), r] as const).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, r]) => r);
+  return rows
+    .map((r) => [JSON.stringify(r), r] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, r]) => r);
 }
 
 async function pgCounts(target: PostgresDatabase): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of storeTables()) {
-    const result = (await target.db.execute(sql`SELECT count(*) AS n FROM ${sql.identifier(table.name)}`)) as unknown as { rows: Array<{ n: unknown }> };
+    const result = (await target.db.execute(
+      sql`SELECT count(*) AS n FROM ${sql.identifier(table.name)}`,
+    )) as unknown as { rows: Array<{ n: unknown }> };
     out[table.name] = Number(result.rows[0]!.n);
   }
   return out;
@@ -47,7 +52,9 @@ describe('the store fixture', () => {
         .filter((t) => source.sqlite.prepare(`SELECT count(*) FROM "${t.name}"`).pluck().get() === 0)
         .map((t) => t.name);
       expect(empty).toEqual([]);
-      const outbox = source.sqlite.prepare('SELECT sent_at_ms IS NOT NULL AS sent, failed_at_ms IS NOT NULL AS failed, kind FROM alert_outbox').all() as Array<{ sent: number; failed: number; kind: string }>;
+      const outbox = source.sqlite
+        .prepare('SELECT sent_at_ms IS NOT NULL AS sent, failed_at_ms IS NOT NULL AS failed, kind FROM alert_outbox')
+        .all() as Array<{ sent: number; failed: number; kind: string }>;
       // Sent, given up and waiting rows, and a digest.
       expect(outbox.some((r) => r.sent === 1)).toBe(true);
       expect(outbox.some((r) => r.failed === 1)).toBe(true);
@@ -66,7 +73,9 @@ describe.each(PG_BACKENDS)('store copy into PostgreSQL (%s)', { timeout: 60_000 
     try {
       const copied = await copyStore(source, target, { batchRows: 2 });
       const expected = contentsOfSqlite(source);
-      expect(Object.fromEntries(copied.map((c) => [c.name, c.rows]))).toEqual(Object.fromEntries(Object.entries(expected).map(([name, rows]) => [name, rows.length])));
+      expect(Object.fromEntries(copied.map((c) => [c.name, c.rows]))).toEqual(
+        Object.fromEntries(Object.entries(expected).map(([name, rows]) => [name, rows.length])),
+      );
       expect(await contentsOfPg(target)).toEqual(expected);
     } finally {
       source.close();
@@ -85,12 +94,25 @@ describe.each(PG_BACKENDS)('store copy into PostgreSQL (%s)', { timeout: 60_000 
       await copyStore(source, target);
 
       for (const table of storeTables().filter((t) => t.identityColumn)) {
-        const highest = Number(source.sqlite.prepare(`SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), coalesce((SELECT max("${table.identityColumn}") FROM "${table.name}"), 0))`).pluck().get(table.name));
-        const next = (await target.db.execute(sql`SELECT nextval(pg_get_serial_sequence(${`"${table.name}"`}, ${table.identityColumn})) AS id`)) as unknown as { rows: Array<{ id: unknown }> };
+        const highest = Number(
+          source.sqlite
+            .prepare(
+              `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), coalesce((SELECT max("${table.identityColumn}") FROM "${table.name}"), 0))`,
+            )
+            .pluck()
+            .get(table.name),
+        );
+        const next = (await target.db.execute(
+          sql`SELECT nextval(pg_get_serial_sequence(${`"${table.name}"`}, ${table.identityColumn})) AS id`,
+        )) as unknown as { rows: Array<{ id: unknown }> };
         expect({ table: table.name, next: Number(next.rows[0]!.id) }).toEqual({ table: table.name, next: highest + 1 });
       }
-      const inserted = await target.db.execute(sql`INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 1) RETURNING id`);
-      expect(Number((inserted as unknown as { rows: Array<{ id: unknown }> }).rows[0]!.id)).toBeGreaterThan(lastPayload);
+      const inserted = await target.db.execute(
+        sql`INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 1) RETURNING id`,
+      );
+      expect(Number((inserted as unknown as { rows: Array<{ id: unknown }> }).rows[0]!.id)).toBeGreaterThan(
+        lastPayload,
+      );
     } finally {
       source.close();
     }
@@ -100,13 +122,19 @@ describe.each(PG_BACKENDS)('store copy into PostgreSQL (%s)', { timeout: 60_000 
     const target = await testPostgres(backend, skip);
     const source = openSqlite(await buildFullStore());
     try {
-      await target.db.execute(sql`INSERT INTO source_status (source, error, failed_at_ms) VALUES ('CoinGecko', 'earlier', 1)`);
-      await target.db.execute(sql`INSERT INTO discord_command_registrations (scope, hash, registered_at_ms) VALUES ('x:global', 'h', 1)`);
+      await target.db.execute(
+        sql`INSERT INTO source_status (source, error, failed_at_ms) VALUES ('CoinGecko', 'earlier', 1)`,
+      );
+      await target.db.execute(
+        sql`INSERT INTO discord_command_registrations (scope, hash, registered_at_ms) VALUES ('x:global', 'h', 1)`,
+      );
       const before = await contentsOfPg(target);
 
       const refused = await copyStore(source, target).catch((err: unknown) => err);
       expect(refused).toBeInstanceOf(StoreCopyError);
-      expect((refused as Error).message).toMatch(/already holds rows in .*discord_command_registrations.*; store copy only fills an empty database/);
+      expect((refused as Error).message).toMatch(
+        /already holds rows in .*discord_command_registrations.*; store copy only fills an empty database/,
+      );
       expect((refused as Error).message).toMatch(/source_status/);
       expect(await contentsOfPg(target)).toEqual(before);
     } finally {
@@ -119,26 +147,34 @@ describe.each(PG_BACKENDS)('store copy into PostgreSQL (%s)', { timeout: 60_000 
     const source = openSqlite(await buildFullStore());
     try {
       // A target that silently drops one table's rows: the count check must catch it and roll everything back.
-      await target.db.execute(sql`CREATE FUNCTION drop_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`);
-      await target.db.execute(sql`CREATE TRIGGER drop_rows BEFORE INSERT ON inference_hours FOR EACH ROW EXECUTE FUNCTION drop_row()`);
+      await target.db.execute(
+        sql`CREATE FUNCTION drop_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$`,
+      );
+      await target.db.execute(
+        sql`CREATE TRIGGER drop_rows BEFORE INSERT ON inference_hours FOR EACH ROW EXECUTE FUNCTION drop_row()`,
+      );
 
       const failed = await copyStore(source, target).catch((err: unknown) => err);
       expect(failed).toBeInstanceOf(StoreCopyError);
-      expect((failed as Error).message).toMatch(/^inference_hours: SQLite holds 3 rows, 3 were copied and PostgreSQL counts 0; nothing was copied$/);
+      expect((failed as Error).message).toMatch(
+        /^inference_hours: SQLite holds 3 rows, 3 were copied and PostgreSQL counts 0; nothing was copied$/,
+      );
       expect(Object.values(await pgCounts(target)).every((n) => n === 0)).toBe(true);
     } finally {
       source.close();
     }
   });
 
-  it('names the table and PostgreSQL\'s reason when a row is refused, and writes nothing', async ({ skip }) => {
+  it("names the table and PostgreSQL's reason when a row is refused, and writes nothing", async ({ skip }) => {
     const target = await testPostgres(backend, skip);
     const source = openSqlite(await buildFullStore());
     try {
       await target.db.execute(sql`ALTER TABLE alert_levels ADD CONSTRAINT levels_below_two CHECK (ratio < 2)`);
       const failed = await copyStore(source, target).catch((err: unknown) => err);
       expect(failed).toBeInstanceOf(StoreCopyError);
-      expect((failed as Error).message).toMatch(/^alert_levels: PostgreSQL refused a row \(.*"levels_below_two".*\); nothing was copied$/);
+      expect((failed as Error).message).toMatch(
+        /^alert_levels: PostgreSQL refused a row \(.*"levels_below_two".*\); nothing was copied$/,
+      );
       // The driver's words, not drizzle's quote of the whole statement and its parameters.
       expect((failed as Error).message).not.toMatch(/Failed query|insert into/i);
       expect(Object.values(await pgCounts(target)).every((n) => n === 0)).toBe(true);
@@ -149,7 +185,10 @@ describe.each(PG_BACKENDS)('store copy into PostgreSQL (%s)', { timeout: 60_000 
 
   it('copies the file as it was when the copy started while a running bot keeps writing to it', async ({ skip }) => {
     // PGlite answers without ever yielding to timers, so no write could land between the copy's reads there.
-    skip(backend === 'pglite', 'needs a server that answers over a socket, so that writes land between the copy\'s reads');
+    skip(
+      backend === 'pglite',
+      "needs a server that answers over a socket, so that writes land between the copy's reads",
+    );
     const target = await testPostgres(backend, skip);
     const path = await buildFullStore();
     const source = openSqlite(path);

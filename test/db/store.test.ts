@@ -13,15 +13,25 @@ describe('openStore', { timeout: 60_000 }, () => {
     const store = await openStore({ databaseUrl: null, databasePath: path });
     expect(store.kind).toBe('sqlite');
     expect(store.where).toBe(path);
-    const config = loadConfig({ DATABASE_PATH: path, OG_RPC_URL: 'http://127.0.0.1:9', OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2' });
+    const config = loadConfig({
+      DATABASE_PATH: path,
+      OG_RPC_URL: 'http://127.0.0.1:9',
+      OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
+    });
     const app = createApp({ config, logger: silentLogger, clock: createTestClock(), store });
     expect(app.store).toBe(store);
-    await app.runText('/opg alerts subscribe', { platform: 'console', chatId: 'c1', kind: 'private' }, { id: 'u', name: 'u', isModerator: async () => true });
+    await app.runText(
+      '/opg alerts subscribe',
+      { platform: 'console', chatId: 'c1', kind: 'private' },
+      { id: 'u', name: 'u', isModerator: async () => true },
+    );
     expect(await store.stores.alerts.subscriptions.byChat('console', 'c1')).not.toBeNull();
     app.close();
   });
 
-  it('opens and migrates PostgreSQL with DATABASE_URL; createApp refuses it, naming the ports still SQLite only', async ({ skip }) => {
+  it('opens and migrates PostgreSQL with DATABASE_URL; createApp refuses it, naming the ports still SQLite only', async ({
+    skip,
+  }) => {
     skip(!TEST_DATABASE_URL, NO_SERVER);
     let close = async () => {};
     const url = await emptyServerDatabase(() => close());
@@ -32,6 +42,8 @@ describe('openStore', { timeout: 60_000 }, () => {
     await store.stores.commandRegistrations.saveCommandHash('app:global', 'h', 1);
     expect(await store.stores.commandRegistrations.commandHash('app:global')).toBe('h');
     const config = loadConfig({ DATABASE_PATH: tempDbPath() });
-    expect(() => createApp({ config, logger: silentLogger, clock: createTestClock(), store })).toThrow(SQLITE_ONLY_PORTS[0]!.split(' ')[0]!);
+    expect(() => createApp({ config, logger: silentLogger, clock: createTestClock(), store })).toThrow(
+      SQLITE_ONLY_PORTS[0]!.split(' ')[0]!,
+    );
   });
 });

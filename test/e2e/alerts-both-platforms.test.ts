@@ -12,7 +12,14 @@
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { DISCORD_TEST_TOKEN as DISCORD_TOKEN, startBot, startWorld, until, type BotProcess as Bot, type World } from '../helpers/bot-process.js';
+import {
+  DISCORD_TEST_TOKEN as DISCORD_TOKEN,
+  startBot,
+  startWorld,
+  until,
+  type BotProcess as Bot,
+  type World,
+} from '../helpers/bot-process.js';
 import { bodyJson, CHANNEL_ID, MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
 import type { RecordedRequest } from '../helpers/http-server.js';
 import type { BotApiCall } from '../helpers/telegram-server.js';
@@ -38,15 +45,21 @@ async function refreshes(w: World, n: number, bot: Bot): Promise<void> {
 }
 
 const text = (c: BotApiCall) => String(c.params.text ?? '');
-const tgAlerts = (w: World) => w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG volume / market cap crossed'));
-const isChannelPost = (r: RecordedRequest) => r.method === 'POST' && r.url === `/api/v10/channels/${CHANNEL_ID}/messages`;
+const tgAlerts = (w: World) =>
+  w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG volume / market cap crossed'));
+const isChannelPost = (r: RecordedRequest) =>
+  r.method === 'POST' && r.url === `/api/v10/channels/${CHANNEL_ID}/messages`;
 const discordAlerts = (w: World) => w.discord.rest.requests.filter(isChannelPost);
 
 /** Sends a Telegram update and resolves with the first reply to that chat containing `expected`, sent after it. */
 async function tgAsk(w: World, bot: Bot, update: Record<string, unknown>, expected: string): Promise<BotApiCall> {
   const since = w.tg.calls.length;
   w.tg.push(update);
-  return until(`a Telegram reply containing '${expected}'`, () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c).includes(expected)), bot);
+  return until(
+    `a Telegram reply containing '${expected}'`,
+    () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c).includes(expected)),
+    bot,
+  );
 }
 
 interface InteractionAnswer {
@@ -54,14 +67,23 @@ interface InteractionAnswer {
   data?: { embeds?: Array<Record<string, any>>; flags?: number; allowed_mentions?: unknown };
 }
 
-/** Dispatches an interaction through the gateway and resolves with its answer (the deferred edit if it was deferred). */
+/** Dispatches an interaction through the gateway and resolves with its answer (the deferred edit if it was deferred).
+ * */
 async function discordAsk(w: World, bot: Bot, payload: Record<string, unknown>): Promise<InteractionAnswer> {
   const since = w.discord.rest.requests.length;
   const { id, token } = w.discord.interact(payload);
-  const callback = await until(`the callback of interaction ${id}`, () => w.discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)), bot);
+  const callback = await until(
+    `the callback of interaction ${id}`,
+    () => w.discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)),
+    bot,
+  );
   const answer = bodyJson(callback) as unknown as InteractionAnswer;
   if (answer.type !== 5) return answer;
-  const edit = await until(`the edit of deferred interaction ${id}`, () => w.discord.rest.requests.slice(since).find((r) => r.method === 'PATCH' && r.url.includes(token)), bot);
+  const edit = await until(
+    `the edit of deferred interaction ${id}`,
+    () => w.discord.rest.requests.slice(since).find((r) => r.method === 'PATCH' && r.url.includes(token)),
+    bot,
+  );
   return { type: 5, data: bodyJson(edit) as InteractionAnswer['data'] };
 }
 
@@ -74,16 +96,41 @@ const count = (haystack: string, needle: string) => haystack.split(needle).lengt
  */
 async function subscribeBoth(w: World): Promise<Bot> {
   const bot = startBot(w);
-  await until('the Telegram front end polling', () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined), bot, 15_000);
-  await Promise.race([w.discord.waitForSession(), bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`)))]);
+  await until(
+    'the Telegram front end polling',
+    () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined),
+    bot,
+    15_000,
+  );
+  await Promise.race([
+    w.discord.waitForSession(),
+    bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`))),
+  ]);
 
   // Telegram: an administrator subscribes the supergroup; a plain member's threshold is refused, the admin's accepted.
-  const subscribed = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }), 'Alerts are on in this chat');
+  const subscribed = await tgAsk(
+    w,
+    bot,
+    messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }),
+    'Alerts are on in this chat',
+  );
   expect(subscribed.params.chat_id).toBe(supergroup.id);
-  const refused = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }), 'Moderators only');
+  const refused = await tgAsk(
+    w,
+    bot,
+    messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }),
+    'Moderators only',
+  );
   expect(text(refused)).not.toContain('Added');
-  expect(w.tg.callsOf('getChatMember').some((c) => c.params.user_id === bob.id && c.params.chat_id === supergroup.id)).toBe(true);
-  const added = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }), 'Added a 7x threshold');
+  expect(
+    w.tg.callsOf('getChatMember').some((c) => c.params.user_id === bob.id && c.params.chat_id === supergroup.id),
+  ).toBe(true);
+  const added = await tgAsk(
+    w,
+    bot,
+    messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }),
+    'Added a 7x threshold',
+  );
   expect(text(added)).toMatch(/1x.*5x.*7x.*10x/s);
   // No cooldown on either platform: a repeat after the restart could not hide in a merged, later message.
   await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts cooldown 0' }), 'Cooldown off');
@@ -97,13 +144,30 @@ async function subscribeBoth(w: World): Promise<Bot> {
   const plain = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'subscribe' }));
   expect(plain.data?.flags).toBe(EPHEMERAL);
   expect(embedText(plain.data?.embeds?.[0])).toContain('Manage Server or Administrator');
-  const plainAdd = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'add', options: [{ name: 'ratio', type: 10, value: 7 }] }));
+  const plainAdd = await discordAsk(
+    w,
+    bot,
+    w.discord.slash({ group: 'alerts', subcommand: 'add', options: [{ name: 'ratio', type: 10, value: 7 }] }),
+  );
   expect(plainAdd.data?.flags).toBe(EPHEMERAL);
   expect(embedText(plainAdd.data?.embeds?.[0])).toContain('Moderators only');
-  const mod = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS }));
+  const mod = await discordAsk(
+    w,
+    bot,
+    w.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS }),
+  );
   expect(mod.data?.embeds?.[0]?.title).toBe('Alerts are on in this chat');
   expect(mod.data?.flags ?? 0).toBe(0);
-  const cooldown = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'cooldown', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'minutes', type: 4, value: 0 }] }));
+  const cooldown = await discordAsk(
+    w,
+    bot,
+    w.discord.slash({
+      group: 'alerts',
+      subcommand: 'cooldown',
+      permissions: MODERATOR_PERMISSIONS,
+      options: [{ name: 'minutes', type: 4, value: 0 }],
+    }),
+  );
   expect(cooldown.data?.embeds?.[0]?.title).toBe('Cooldown off');
   const discordStats = await discordAsk(w, bot, w.discord.slash({ subcommand: 'stats' }));
   const statsEmbed = discordStats.data?.embeds?.[0];
@@ -114,7 +178,12 @@ async function subscribeBoth(w: World): Promise<Bot> {
 
   // The first refresh after subscribing only records each threshold's side (below at 0.8x): nothing fires.
   await refreshes(w, 2, bot);
-  const status = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }), 'Alerts are on in this chat');
+  const status = await tgAsk(
+    w,
+    bot,
+    messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }),
+    'Alerts are on in this chat',
+  );
   expect(count(text(status), 'ratio below')).toBe(4);
   const discordStatus = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'status' }));
   expect(count(embedText(discordStatus.data?.embeds?.[0]), 'ratio below')).toBe(3);
@@ -137,7 +206,9 @@ function expectOneAlertEach(w: World): void {
   expect(tgAlert!.params.entities).toBeUndefined();
 
   const accepted = discordAlerts(w);
-  const bodies = accepted.map((r) => bodyJson(r) as { content?: string; embeds: Array<Record<string, any>>; allowed_mentions?: unknown });
+  const bodies = accepted.map(
+    (r) => bodyJson(r) as { content?: string; embeds: Array<Record<string, any>>; allowed_mentions?: unknown },
+  );
   // Every post (a retry of one in flight included) carries the same alert.
   expect(new Set(bodies.map((b) => JSON.stringify(b.embeds))).size).toBe(1);
   const body = bodies[0]!;
@@ -151,63 +222,100 @@ function expectOneAlertEach(w: World): void {
 }
 
 describe('the bot on Telegram and Discord at once (npm start)', () => {
-  it('posts one alert per threshold crossed on each platform, never mentioning anyone, and repeats nothing after SIGTERM and a restart', { timeout: 60_000 }, async () => {
-    const w = await world();
-    const bot = await subscribeBoth(w);
+  it(
+    'posts one alert per threshold crossed on each platform, never mentioning anyone, and repeats nothing after SIGTERM and a restart',
+    { timeout: 60_000 },
+    async () => {
+      const w = await world();
+      const bot = await subscribeBoth(w);
 
-    w.cg.setMarkets([withRatio(13.2)]);
-    await until('an alert on both platforms', () => (tgAlerts(w).length > 0 && discordAlerts(w).length > 0 ? true : undefined), bot);
-    // Later refreshes at 13.2x find every threshold already above: nothing more.
-    await refreshes(w, 2, bot);
-    expectOneAlertEach(w);
-    expect(discordAlerts(w)).toHaveLength(1);
+      w.cg.setMarkets([withRatio(13.2)]);
+      await until(
+        'an alert on both platforms',
+        () => (tgAlerts(w).length > 0 && discordAlerts(w).length > 0 ? true : undefined),
+        bot,
+      );
+      // Later refreshes at 13.2x find every threshold already above: nothing more.
+      await refreshes(w, 2, bot);
+      expectOneAlertEach(w);
+      expect(discordAlerts(w)).toHaveLength(1);
 
-    bot.child.kill('SIGTERM');
-    const [code] = await bot.exited;
-    expect(code).toBe(0);
-    expect(bot.output()).not.toContain(DISCORD_TOKEN);
-    expect(bot.output()).not.toContain(w.tg.token);
+      bot.child.kill('SIGTERM');
+      const [code] = await bot.exited;
+      expect(code).toBe(0);
+      expect(bot.output()).not.toContain(DISCORD_TOKEN);
+      expect(bot.output()).not.toContain(w.tg.token);
 
-    // The same database, the ratio still at 13.2x.
-    const again = startBot(w);
-    await w.discord.waitForSession(2);
-    const status = await tgAsk(w, again, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }), 'Alerts are on in this chat');
-    expect(count(text(status), 'ratio above')).toBe(4);
-    await refreshes(w, 3, again);
-    expect(tgAlerts(w)).toHaveLength(1);
-    expect(discordAlerts(w)).toHaveLength(1);
-    again.child.kill('SIGTERM');
-    expect((await again.exited)[0]).toBe(0);
-  });
+      // The same database, the ratio still at 13.2x.
+      const again = startBot(w);
+      await w.discord.waitForSession(2);
+      const status = await tgAsk(
+        w,
+        again,
+        messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }),
+        'Alerts are on in this chat',
+      );
+      expect(count(text(status), 'ratio above')).toBe(4);
+      await refreshes(w, 3, again);
+      expect(tgAlerts(w)).toHaveLength(1);
+      expect(discordAlerts(w)).toHaveLength(1);
+      again.child.kill('SIGTERM');
+      expect((await again.exited)[0]).toBe(0);
+    },
+  );
 
-  it('delivers the alert that was in flight when the process was killed, once, and repeats none a platform had accepted', { timeout: 60_000 }, async () => {
-    const w = await world();
-    const bot = await subscribeBoth(w);
+  it(
+    'delivers the alert that was in flight when the process was killed, once, and repeats none a platform had accepted',
+    { timeout: 60_000 },
+    async () => {
+      const w = await world();
+      const bot = await subscribeBoth(w);
 
-    // Discord takes the alert and never answers: it is in flight when the process dies.
-    let hung = 0;
-    w.discord.failNext(isChannelPost, () => void (hung += 1));
-    w.cg.setMarkets([withRatio(13.2)]);
-    await until('the Discord alert in flight and the Telegram one sent', () => (hung === 1 && tgAlerts(w).length === 1 ? true : undefined), bot);
-    // Telegram's answer must have been recorded as accepted before the kill, so the database is read for it.
-    const db = new Database(w.databasePath, { readonly: true, fileMustExist: true });
-    onTestFinished(() => void db.close());
-    const sentOn = (platform: string) =>
-      (db.prepare('select count(*) as n from alert_outbox o join alert_subscriptions s on s.id = o.subscription_id where s.platform = ? and o.sent_at_ms is not null').get(platform) as { n: number }).n;
-    await until('the Telegram alert marked sent', () => (sentOn('telegram') === 1 ? true : undefined), bot);
-    expect(sentOn('discord')).toBe(0);
-    bot.child.kill('SIGKILL');
-    await bot.exited;
+      // Discord takes the alert and never answers: it is in flight when the process dies.
+      let hung = 0;
+      w.discord.failNext(isChannelPost, () => void (hung += 1));
+      w.cg.setMarkets([withRatio(13.2)]);
+      await until(
+        'the Discord alert in flight and the Telegram one sent',
+        () => (hung === 1 && tgAlerts(w).length === 1 ? true : undefined),
+        bot,
+      );
+      // Telegram's answer must have been recorded as accepted before the kill, so the database is read for it.
+      const db = new Database(w.databasePath, { readonly: true, fileMustExist: true });
+      onTestFinished(() => void db.close());
+      const sentOn = (platform: string) =>
+        (
+          db
+            .prepare(
+              'select count(*) as n from alert_outbox o join alert_subscriptions s on s.id = o.subscription_id where s.platform = ? and o.sent_at_ms is not null',
+            )
+            .get(platform) as { n: number }
+        ).n;
+      await until('the Telegram alert marked sent', () => (sentOn('telegram') === 1 ? true : undefined), bot);
+      expect(sentOn('discord')).toBe(0);
+      bot.child.kill('SIGKILL');
+      await bot.exited;
 
-    const again = startBot(w);
-    await until('the alert in flight delivered after the restart', () => (discordAlerts(w).length === 2 ? true : undefined), again, 15_000);
-    await tgAsk(w, again, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }), 'Alerts are on in this chat');
-    await refreshes(w, 3, again);
-    await until('the Discord alert marked sent', () => (sentOn('discord') === 1 ? true : undefined), again);
-    expectOneAlertEach(w);
-    // One post the platform never answered, one it accepted: the channel shows the alert once.
-    expect(discordAlerts(w)).toHaveLength(2);
-    again.child.kill('SIGTERM');
-    expect((await again.exited)[0]).toBe(0);
-  });
+      const again = startBot(w);
+      await until(
+        'the alert in flight delivered after the restart',
+        () => (discordAlerts(w).length === 2 ? true : undefined),
+        again,
+        15_000,
+      );
+      await tgAsk(
+        w,
+        again,
+        messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }),
+        'Alerts are on in this chat',
+      );
+      await refreshes(w, 3, again);
+      await until('the Discord alert marked sent', () => (sentOn('discord') === 1 ? true : undefined), again);
+      expectOneAlertEach(w);
+      // One post the platform never answered, one it accepted: the channel shows the alert once.
+      expect(discordAlerts(w)).toHaveLength(2);
+      again.child.kill('SIGTERM');
+      expect((await again.exited)[0]).toBe(0);
+    },
+  );
 });

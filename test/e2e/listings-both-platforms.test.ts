@@ -7,7 +7,14 @@
  * when it comes back, announces nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { DISCORD_TEST_TOKEN, startBot, startWorld, until, type BotProcess as Bot, type World } from '../helpers/bot-process.js';
+import {
+  DISCORD_TEST_TOKEN,
+  startBot,
+  startWorld,
+  until,
+  type BotProcess as Bot,
+  type World,
+} from '../helpers/bot-process.js';
 import { tickerItem } from '../helpers/coingecko-server.js';
 import { bodyJson, CHANNEL_ID, MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
 import type { RecordedRequest } from '../helpers/http-server.js';
@@ -15,7 +22,12 @@ import type { BotApiCall } from '../helpers/telegram-server.js';
 import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 
 const binance = tickerItem('binance', 'Binance');
-const kraken = tickerItem('kraken', 'Kraken', { target: 'USD', converted_volume: { usd: 40_000 }, cost_to_move_up_usd: 2_000, cost_to_move_down_usd: 3_000 });
+const kraken = tickerItem('kraken', 'Kraken', {
+  target: 'USD',
+  converted_volume: { usd: 40_000 },
+  cost_to_move_up_usd: 2_000,
+  cost_to_move_down_usd: 3_000,
+});
 const bitget = tickerItem('bitget', 'Bitget', { converted_volume: { usd: 20_000 } });
 
 async function world(): Promise<World> {
@@ -36,77 +48,130 @@ async function readings(w: World, n: number, bot: Bot): Promise<void> {
 
 const text = (c: BotApiCall) => String(c.params.text ?? '');
 const tgListings = (w: World) => w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG now trades on'));
-const isChannelPost = (r: RecordedRequest) => r.method === 'POST' && r.url === `/api/v10/channels/${CHANNEL_ID}/messages`;
-const discordListings = (w: World) => w.discord.rest.requests.filter(isChannelPost).filter((r) => JSON.stringify(bodyJson(r)).includes('OPG now trades on'));
+const isChannelPost = (r: RecordedRequest) =>
+  r.method === 'POST' && r.url === `/api/v10/channels/${CHANNEL_ID}/messages`;
+const discordListings = (w: World) =>
+  w.discord.rest.requests
+    .filter(isChannelPost)
+    .filter((r) => JSON.stringify(bodyJson(r)).includes('OPG now trades on'));
 
 async function tgAsk(w: World, bot: Bot, update: Record<string, unknown>, expected: string): Promise<BotApiCall> {
   const since = w.tg.calls.length;
   w.tg.push(update);
-  return until(`a Telegram reply containing '${expected}'`, () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c).includes(expected)), bot);
+  return until(
+    `a Telegram reply containing '${expected}'`,
+    () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c).includes(expected)),
+    bot,
+  );
 }
 
 async function discordAsk(w: World, bot: Bot, payload: Record<string, unknown>): Promise<Record<string, any>> {
   const since = w.discord.rest.requests.length;
   const { id, token } = w.discord.interact(payload);
-  const callback = await until(`the callback of interaction ${id}`, () => w.discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)), bot);
+  const callback = await until(
+    `the callback of interaction ${id}`,
+    () => w.discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)),
+    bot,
+  );
   const answer = bodyJson(callback) as Record<string, any>;
   if (answer.type !== 5) return answer.data;
-  const edit = await until(`the edit of interaction ${id}`, () => w.discord.rest.requests.slice(since).find((r) => r.method === 'PATCH' && r.url.includes(token)), bot);
+  const edit = await until(
+    `the edit of interaction ${id}`,
+    () => w.discord.rest.requests.slice(since).find((r) => r.method === 'PATCH' && r.url.includes(token)),
+    bot,
+  );
   return bodyJson(edit) as Record<string, any>;
 }
 
 describe('new-listing alerts on Telegram and Discord (npm start)', () => {
-  it('posts one listing alert per subscribed chat on each platform when a venue appears, and none after a restart', { timeout: 45_000 }, async () => {
-    const w = await world();
-    const bot = startBot(w);
-    await until('the Telegram front end polling', () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined), bot, 15_000);
-    await w.discord.waitForSession();
+  it(
+    'posts one listing alert per subscribed chat on each platform when a venue appears, and none after a restart',
+    { timeout: 45_000 },
+    async () => {
+      const w = await world();
+      const bot = startBot(w);
+      await until(
+        'the Telegram front end polling',
+        () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined),
+        bot,
+        15_000,
+      );
+      await w.discord.waitForSession();
 
-    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }), 'Alerts are on in this chat');
-    const refused = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts listings off' }), 'Moderators only');
-    expect(text(refused)).not.toContain('Listing alerts off');
-    const subscribed = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS }));
-    expect(subscribed.embeds[0].title).toBe('Alerts are on in this chat');
+      await tgAsk(
+        w,
+        bot,
+        messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }),
+        'Alerts are on in this chat',
+      );
+      const refused = await tgAsk(
+        w,
+        bot,
+        messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts listings off' }),
+        'Moderators only',
+      );
+      expect(text(refused)).not.toContain('Listing alerts off');
+      const subscribed = await discordAsk(
+        w,
+        bot,
+        w.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS }),
+      );
+      expect(subscribed.embeds[0].title).toBe('Alerts are on in this chat');
 
-    // Both front ends answer `markets` from the stored reading.
-    await readings(w, 1, bot);
-    const tgMarkets = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg markets' }), 'OPG markets');
-    expect(text(tgMarkets)).toContain('1 market on 1 venue');
-    expect(text(tgMarkets)).toContain('CoinGecko tickers · as of');
-    const dcMarkets = await discordAsk(w, bot, w.discord.slash({ subcommand: 'markets' }));
-    expect(dcMarkets.embeds[0].title).toBe('OPG markets');
-    expect(JSON.stringify(dcMarkets.embeds[0])).toContain('Binance: $600K (100.00%)');
+      // Both front ends answer `markets` from the stored reading.
+      await readings(w, 1, bot);
+      const tgMarkets = await tgAsk(
+        w,
+        bot,
+        messageUpdate({ chat: supergroup, from: bob, text: '/opg markets' }),
+        'OPG markets',
+      );
+      expect(text(tgMarkets)).toContain('1 market on 1 venue');
+      expect(text(tgMarkets)).toContain('CoinGecko tickers · as of');
+      const dcMarkets = await discordAsk(w, bot, w.discord.slash({ subcommand: 'markets' }));
+      expect(dcMarkets.embeds[0].title).toBe('OPG markets');
+      expect(JSON.stringify(dcMarkets.embeds[0])).toContain('Binance: $600K (100.00%)');
 
-    await readings(w, 2, bot);
-    expect(tgListings(w)).toHaveLength(0);
-    expect(discordListings(w)).toHaveLength(0);
+      await readings(w, 2, bot);
+      expect(tgListings(w)).toHaveLength(0);
+      expect(discordListings(w)).toHaveLength(0);
 
-    w.cg.setTickers([binance, kraken]);
-    await until('a listing alert on both platforms', () => (tgListings(w).length > 0 && discordListings(w).length > 0 ? true : undefined), bot);
-    await readings(w, 3, bot);
-    expect(tgListings(w)).toHaveLength(1);
-    expect(discordListings(w)).toHaveLength(1);
-    const tgAlert = tgListings(w)[0]!;
-    expect(tgAlert.params.chat_id).toBe(supergroup.id);
-    // Kraken: $40,000 of $640,000 = 6.25%; depth 2,000 + 3,000.
-    expect(text(tgAlert)).toContain('Kraken: OPG/USD, 24h volume $40K (6.25% of all), ±2% depth $5K');
-    const embed = (bodyJson(discordListings(w)[0]!) as { embeds: Array<Record<string, any>> }).embeds[0]!;
-    expect(embed.title).toBe('OPG now trades on Kraken');
+      w.cg.setTickers([binance, kraken]);
+      await until(
+        'a listing alert on both platforms',
+        () => (tgListings(w).length > 0 && discordListings(w).length > 0 ? true : undefined),
+        bot,
+      );
+      await readings(w, 3, bot);
+      expect(tgListings(w)).toHaveLength(1);
+      expect(discordListings(w)).toHaveLength(1);
+      const tgAlert = tgListings(w)[0]!;
+      expect(tgAlert.params.chat_id).toBe(supergroup.id);
+      // Kraken: $40,000 of $640,000 = 6.25%; depth 2,000 + 3,000.
+      expect(text(tgAlert)).toContain('Kraken: OPG/USD, 24h volume $40K (6.25% of all), ±2% depth $5K');
+      const embed = (bodyJson(discordListings(w)[0]!) as { embeds: Array<Record<string, any>> }).embeds[0]!;
+      expect(embed.title).toBe('OPG now trades on Kraken');
 
-    bot.child.kill('SIGTERM');
-    expect((await bot.exited)[0]).toBe(0);
+      bot.child.kill('SIGTERM');
+      expect((await bot.exited)[0]).toBe(0);
 
-    // Bitget lists while the bot is down: the first reading after start records it and announces nothing.
-    w.cg.setTickers([binance, kraken, bitget]);
-    const again = startBot(w);
-    await w.discord.waitForSession(2);
-    await readings(w, 3, again);
-    const after = await tgAsk(w, again, messageUpdate({ chat: supergroup, from: bob, text: '/opg markets' }), 'OPG markets');
-    expect(text(after)).toContain('3 markets on 3 venues');
-    expect(tgListings(w)).toHaveLength(1);
-    expect(discordListings(w)).toHaveLength(1);
-    expect(again.output()).not.toContain(DISCORD_TEST_TOKEN);
-    again.child.kill('SIGTERM');
-    expect((await again.exited)[0]).toBe(0);
-  });
+      // Bitget lists while the bot is down: the first reading after start records it and announces nothing.
+      w.cg.setTickers([binance, kraken, bitget]);
+      const again = startBot(w);
+      await w.discord.waitForSession(2);
+      await readings(w, 3, again);
+      const after = await tgAsk(
+        w,
+        again,
+        messageUpdate({ chat: supergroup, from: bob, text: '/opg markets' }),
+        'OPG markets',
+      );
+      expect(text(after)).toContain('3 markets on 3 venues');
+      expect(tgListings(w)).toHaveLength(1);
+      expect(discordListings(w)).toHaveLength(1);
+      expect(again.output()).not.toContain(DISCORD_TEST_TOKEN);
+      again.child.kill('SIGTERM');
+      expect((await again.exited)[0]).toBe(0);
+    },
+  );
 });

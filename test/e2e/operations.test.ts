@@ -67,7 +67,11 @@ async function world(extra: Record<string, string> = {}): Promise<World> {
 }
 
 function startBot(w: World): Bot {
-  const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, 'src/main.ts')], { cwd: ROOT, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env: w.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -80,21 +84,34 @@ function startBot(w: World): Bot {
     exited,
     output: () => output,
     endpoint: () =>
-      until('the operations endpoint listening', () => {
-        const line = output.split('\n').find((l) => l.includes('"operations endpoint listening"'));
-        return line ? `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` : undefined;
-      }, bot, 15_000),
+      until(
+        'the operations endpoint listening',
+        () => {
+          const line = output.split('\n').find((l) => l.includes('"operations endpoint listening"'));
+          return line ? `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` : undefined;
+        },
+        bot,
+        15_000,
+      ),
   };
   return bot;
 }
 
 /** Polls `probe` (sync or async) until it returns something other than undefined, or fails naming `what`. */
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, bot?: Bot, timeoutMs = 10_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  bot?: Bot,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${bot ? `\n--- bot output ---\n${bot.output().slice(-4000)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${bot ? `\n--- bot output ---\n${bot.output().slice(-4000)}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -120,168 +137,280 @@ function sumOf(scrape: string, name: string, having: string[] = []): number {
 }
 
 const text = (c: BotApiCall) => String(c.params.text ?? '');
-const tgAlerts = (w: World) => w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG volume / market cap crossed'));
+const tgAlerts = (w: World) =>
+  w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG volume / market cap crossed'));
 
 async function tgAsk(w: World, bot: Bot, update: Record<string, unknown>, expected: string): Promise<BotApiCall> {
   const since = w.tg.calls.length;
   w.tg.push(update);
-  return until(`a Telegram reply containing '${expected}'`, () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c).includes(expected)), bot);
+  return until(
+    `a Telegram reply containing '${expected}'`,
+    () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c).includes(expected)),
+    bot,
+  );
 }
 
-const cmd = (command: string, outcome: string) => `opg_commands_total{platform="telegram",command="${command}",outcome="${outcome}"}`;
+const cmd = (command: string, outcome: string) =>
+  `opg_commands_total{platform="telegram",command="${command}",outcome="${outcome}"}`;
 
 describe('the operations endpoint of the running bot (npm start with HTTP_PORT)', () => {
-  it('counts on /metrics exactly the commands, refreshes, upstream requests and alert deliveries that happened', { timeout: 45_000 }, async () => {
-    const w = await world();
-    const bot = startBot(w);
-    const base = await bot.endpoint();
-    const ready = await until('/readyz 200', async () => ((await get(`${base}/readyz`)).status === 200 ? true : undefined), bot, 20_000);
-    expect(ready).toBe(true);
+  it(
+    'counts on /metrics exactly the commands, refreshes, upstream requests and alert deliveries that happened',
+    { timeout: 45_000 },
+    async () => {
+      const w = await world();
+      const bot = startBot(w);
+      const base = await bot.endpoint();
+      const ready = await until(
+        '/readyz 200',
+        async () => ((await get(`${base}/readyz`)).status === 200 ? true : undefined),
+        bot,
+        20_000,
+      );
+      expect(ready).toBe(true);
 
-    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }), 'Alerts are on in this chat');
-    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }), 'Moderators only');
-    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }), 'Added a 7x threshold');
-    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }), 'already has a 7x threshold');
-    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts cooldown 0' }), 'Cooldown off');
-    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg stats' }), 'OPG stats');
-    await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg moon' }), 'Unknown command: moon');
+      await tgAsk(
+        w,
+        bot,
+        messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }),
+        'Alerts are on in this chat',
+      );
+      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }), 'Moderators only');
+      await tgAsk(
+        w,
+        bot,
+        messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }),
+        'Added a 7x threshold',
+      );
+      await tgAsk(
+        w,
+        bot,
+        messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }),
+        'already has a 7x threshold',
+      );
+      await tgAsk(
+        w,
+        bot,
+        messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts cooldown 0' }),
+        'Cooldown off',
+      );
+      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg stats' }), 'OPG stats');
+      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg moon' }), 'Unknown command: moon');
 
-    // The first refreshes after subscribing record each threshold's side at 0.8x; only then can one be crossed.
-    const seen = w.cg.marketCalls() + 2;
-    await until('two more market refreshes', () => (w.cg.marketCalls() >= seen ? true : undefined), bot);
+      // The first refreshes after subscribing record each threshold's side at 0.8x; only then can one be crossed.
+      const seen = w.cg.marketCalls() + 2;
+      await until('two more market refreshes', () => (w.cg.marketCalls() >= seen ? true : undefined), bot);
 
-    // The first alert is refused with a 429 once, then delivered after its retry_after.
-    w.tg.failNext('sendMessage', { status: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } });
-    w.cg.setMarkets([withRatio(13.2)]);
-    await until('the alert delivered', () => (tgAlerts(w).length === 2 ? true : undefined), bot, 15_000);
+      // The first alert is refused with a 429 once, then delivered after its retry_after.
+      w.tg.failNext('sendMessage', {
+        status: 429,
+        description: 'Too Many Requests: retry after 1',
+        parameters: { retry_after: 1 },
+      });
+      w.cg.setMarkets([withRatio(13.2)]);
+      await until('the alert delivered', () => (tgAlerts(w).length === 2 ? true : undefined), bot, 15_000);
 
-    // Counters follow what happened; a refresh may be under way at any scrape, so wait for a settled one.
-    const scrape = await until('a scrape that agrees with the stand-ins', async () => {
-      const s = (await get(`${base}/metrics`)).body;
-      const calls = w.cg.requests.length;
-      const settled =
-        sample(s, 'opg_market_refresh_total{result="ok"}') === w.cg.marketCalls() &&
-        sumOf(s, 'opg_upstream_requests_total', ['source="coingecko"']) === calls &&
-        sample(s, 'opg_alert_evaluation_duration_seconds_count') === w.cg.marketCalls() &&
-        sample(s, 'opg_alert_deliveries_total{platform="telegram",result="delivered"}') === 1;
-      return settled ? s : undefined;
-    }, bot);
+      // Counters follow what happened; a refresh may be under way at any scrape, so wait for a settled one.
+      const scrape = await until(
+        'a scrape that agrees with the stand-ins',
+        async () => {
+          const s = (await get(`${base}/metrics`)).body;
+          const calls = w.cg.requests.length;
+          const settled =
+            sample(s, 'opg_market_refresh_total{result="ok"}') === w.cg.marketCalls() &&
+            sumOf(s, 'opg_upstream_requests_total', ['source="coingecko"']) === calls &&
+            sample(s, 'opg_alert_evaluation_duration_seconds_count') === w.cg.marketCalls() &&
+            sample(s, 'opg_alert_deliveries_total{platform="telegram",result="delivered"}') === 1;
+          return settled ? s : undefined;
+        },
+        bot,
+      );
 
-    expect(sample(scrape, cmd('alerts subscribe', 'ok'))).toBe(1);
-    expect(sample(scrape, cmd('alerts add', 'refused'))).toBe(1);
-    expect(sample(scrape, cmd('alerts add', 'ok'))).toBe(1);
-    expect(sample(scrape, cmd('alerts add', 'usage'))).toBe(1);
-    expect(sample(scrape, cmd('alerts cooldown', 'ok'))).toBe(1);
-    expect(sample(scrape, cmd('stats', 'ok'))).toBe(1);
-    // Input that names no command is counted under one label, never under the words typed.
-    expect(sample(scrape, cmd('(unresolved)', 'usage'))).toBe(1);
-    expect(scrape).not.toContain('moon');
-    expect(sumOf(scrape, 'opg_commands_total')).toBe(7);
-    expect(sample(scrape, 'opg_command_duration_seconds_count{platform="telegram"}')).toBe(7);
+      expect(sample(scrape, cmd('alerts subscribe', 'ok'))).toBe(1);
+      expect(sample(scrape, cmd('alerts add', 'refused'))).toBe(1);
+      expect(sample(scrape, cmd('alerts add', 'ok'))).toBe(1);
+      expect(sample(scrape, cmd('alerts add', 'usage'))).toBe(1);
+      expect(sample(scrape, cmd('alerts cooldown', 'ok'))).toBe(1);
+      expect(sample(scrape, cmd('stats', 'ok'))).toBe(1);
+      // Input that names no command is counted under one label, never under the words typed.
+      expect(sample(scrape, cmd('(unresolved)', 'usage'))).toBe(1);
+      expect(scrape).not.toContain('moon');
+      expect(sumOf(scrape, 'opg_commands_total')).toBe(7);
+      expect(sample(scrape, 'opg_command_duration_seconds_count{platform="telegram"}')).toBe(7);
 
-    expect(sample(scrape, 'opg_market_refresh_total{result="failed"}')).toBe(0);
-    // Markets and tickers answer 200; the chart history the bot fills at start finds none here (404).
-    expect(sample(scrape, 'opg_upstream_requests_total{source="coingecko",status="200"}')).toBe(w.cg.marketCalls() + w.cg.tickerCalls());
-    expect(sample(scrape, 'opg_upstream_requests_total{source="coingecko",status="404"}')).toBe(w.cg.marketChartCalls());
-    // The node is a closed port: each attempt is counted as no answer.
-    expect(sample(scrape, 'opg_upstream_requests_total{source="rpc",status="error"}')).toBeGreaterThan(0);
+      expect(sample(scrape, 'opg_market_refresh_total{result="failed"}')).toBe(0);
+      // Markets and tickers answer 200; the chart history the bot fills at start finds none here (404).
+      expect(sample(scrape, 'opg_upstream_requests_total{source="coingecko",status="200"}')).toBe(
+        w.cg.marketCalls() + w.cg.tickerCalls(),
+      );
+      expect(sample(scrape, 'opg_upstream_requests_total{source="coingecko",status="404"}')).toBe(
+        w.cg.marketChartCalls(),
+      );
+      // The node is a closed port: each attempt is counted as no answer.
+      expect(sample(scrape, 'opg_upstream_requests_total{source="rpc",status="error"}')).toBeGreaterThan(0);
 
-    expect(sample(scrape, 'opg_alert_deliveries_total{platform="telegram",result="retry"}')).toBe(1);
-    expect(sample(scrape, 'opg_alert_deliveries_total{platform="telegram",result="gone"}')).toBe(0);
-    expect(sample(scrape, 'opg_platform_rate_limited_total{platform="telegram"}')).toBe(1);
-    expect(sample(scrape, 'opg_alert_outbox_pending{platform="telegram"}')).toBe(0);
-    expect(sample(scrape, 'opg_market_age_seconds')).toBeLessThan(5);
-    // Unknown is not zero: the indexer never reached the node.
-    expect(sample(scrape, 'opg_indexer_head_lag_blocks')).toBeNaN();
-    // prom-client's default process metrics are there too.
-    expect(sample(scrape, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+      expect(sample(scrape, 'opg_alert_deliveries_total{platform="telegram",result="retry"}')).toBe(1);
+      expect(sample(scrape, 'opg_alert_deliveries_total{platform="telegram",result="gone"}')).toBe(0);
+      expect(sample(scrape, 'opg_platform_rate_limited_total{platform="telegram"}')).toBe(1);
+      expect(sample(scrape, 'opg_alert_outbox_pending{platform="telegram"}')).toBe(0);
+      expect(sample(scrape, 'opg_market_age_seconds')).toBeLessThan(5);
+      // Unknown is not zero: the indexer never reached the node.
+      expect(sample(scrape, 'opg_indexer_head_lag_blocks')).toBeNaN();
+      // prom-client's default process metrics are there too.
+      expect(sample(scrape, 'process_resident_memory_bytes')).toBeGreaterThan(0);
 
-    // Bounded labels: no chat or user id anywhere, and no secret.
-    for (const id of [supergroup.id, alice.id, bob.id]) expect(scrape).not.toContain(String(id));
-    expect(scrape).not.toContain(w.tg.token);
+      // Bounded labels: no chat or user id anywhere, and no secret.
+      for (const id of [supergroup.id, alice.id, bob.id]) expect(scrape).not.toContain(String(id));
+      expect(scrape).not.toContain(w.tg.token);
 
-    bot.child.kill('SIGTERM');
-    expect((await bot.exited)[0]).toBe(0);
-  });
+      bot.child.kill('SIGTERM');
+      expect((await bot.exited)[0]).toBe(0);
+    },
+  );
 
-  it('names the Discord gateway among its readiness checks and counts Discord commands under their platform', { timeout: 45_000 }, async () => {
-    const discord = await startDiscordStandIn();
-    onTestFinished(() => discord.close());
-    const w = await world({ DISCORD_TOKEN: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.ops-e2e-secret', DISCORD_API_URL: discord.apiUrl, DISCORD_GUILD_ID: GUILD_ID });
-    const bot = startBot(w);
-    const base = await bot.endpoint();
-    await Promise.race([discord.waitForSession(), bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`)))]);
-    const ready = await until('/readyz 200', async () => {
-      const r = await get(`${base}/readyz`);
-      return r.status === 200 ? (JSON.parse(r.body) as { checks: Array<{ name: string; state: string }> }) : undefined;
-    }, bot, 20_000);
-    expect(ready.checks.map((c) => `${c.name}:${c.state}`)).toEqual(['store:open', 'telegram:connected', 'discord:connected', 'market:fresh']);
+  it(
+    'names the Discord gateway among its readiness checks and counts Discord commands under their platform',
+    { timeout: 45_000 },
+    async () => {
+      const discord = await startDiscordStandIn();
+      onTestFinished(() => discord.close());
+      const w = await world({
+        DISCORD_TOKEN: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.ops-e2e-secret',
+        DISCORD_API_URL: discord.apiUrl,
+        DISCORD_GUILD_ID: GUILD_ID,
+      });
+      const bot = startBot(w);
+      const base = await bot.endpoint();
+      await Promise.race([
+        discord.waitForSession(),
+        bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`))),
+      ]);
+      const ready = await until(
+        '/readyz 200',
+        async () => {
+          const r = await get(`${base}/readyz`);
+          return r.status === 200
+            ? (JSON.parse(r.body) as { checks: Array<{ name: string; state: string }> })
+            : undefined;
+        },
+        bot,
+        20_000,
+      );
+      expect(ready.checks.map((c) => `${c.name}:${c.state}`)).toEqual([
+        'store:open',
+        'telegram:connected',
+        'discord:connected',
+        'market:fresh',
+      ]);
 
-    const since = discord.rest.requests.length;
-    const { id } = discord.interact(discord.slash({ subcommand: 'stats' }));
-    await until('the answer to /opg stats', () => discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)), bot);
-    const scrape = await until('the Discord command counted', async () => {
-      const s = (await get(`${base}/metrics`)).body;
-      return sample(s, 'opg_commands_total{platform="discord",command="stats",outcome="ok"}') === 1 ? s : undefined;
-    }, bot);
-    expect(sumOf(scrape, 'opg_commands_total', ['platform="telegram"'])).toBe(0);
-    expect(sample(scrape, 'opg_alert_outbox_pending{platform="discord"}')).toBe(0);
-    expect(scrape).not.toContain('ops-e2e-secret');
-    expect(scrape).not.toContain(GUILD_ID);
+      const since = discord.rest.requests.length;
+      const { id } = discord.interact(discord.slash({ subcommand: 'stats' }));
+      await until(
+        'the answer to /opg stats',
+        () => discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)),
+        bot,
+      );
+      const scrape = await until(
+        'the Discord command counted',
+        async () => {
+          const s = (await get(`${base}/metrics`)).body;
+          return sample(s, 'opg_commands_total{platform="discord",command="stats",outcome="ok"}') === 1 ? s : undefined;
+        },
+        bot,
+      );
+      expect(sumOf(scrape, 'opg_commands_total', ['platform="telegram"'])).toBe(0);
+      expect(sample(scrape, 'opg_alert_outbox_pending{platform="discord"}')).toBe(0);
+      expect(scrape).not.toContain('ops-e2e-secret');
+      expect(scrape).not.toContain(GUILD_ID);
 
-    bot.child.kill('SIGTERM');
-    expect((await bot.exited)[0]).toBe(0);
-  });
+      bot.child.kill('SIGTERM');
+      expect((await bot.exited)[0]).toBe(0);
+    },
+  );
 
-  it('turns /readyz 503 when CoinGecko fails past the stale limit, and 200 again once it answers', { timeout: 60_000 }, async () => {
-    const w = await world({ STALE_AFTER_MINUTES: '1' });
-    // A good reading from 40 s ago, and CoinGecko down from the start.
-    const seeded = openDatabase(w.databasePath);
-    await createMarketStore(seeded).insert({ data: marketWithRatio(0.8), fetchedAtMs: Date.now() - 40_000, source: 'CoinGecko' });
-    seeded.close();
-    w.cg.fail((_req, res) => sendJson(res, 503, { error: 'Service Unavailable' }));
+  it(
+    'turns /readyz 503 when CoinGecko fails past the stale limit, and 200 again once it answers',
+    { timeout: 60_000 },
+    async () => {
+      const w = await world({ STALE_AFTER_MINUTES: '1' });
+      // A good reading from 40 s ago, and CoinGecko down from the start.
+      const seeded = openDatabase(w.databasePath);
+      await createMarketStore(seeded).insert({
+        data: marketWithRatio(0.8),
+        fetchedAtMs: Date.now() - 40_000,
+        source: 'CoinGecko',
+      });
+      seeded.close();
+      w.cg.fail((_req, res) => sendJson(res, 503, { error: 'Service Unavailable' }));
 
-    const bot = startBot(w);
-    const base = await bot.endpoint();
-    const readyz = async () => {
-      const r = await get(`${base}/readyz`);
-      expect(r.type).toContain('application/json');
-      return { status: r.status, body: JSON.parse(r.body) as { status: string; checks: Array<{ name: string; ok: boolean; state: string; detail?: string }> } };
-    };
-    const market = (body: Awaited<ReturnType<typeof readyz>>['body']) => body.checks.find((c) => c.name === 'market')!;
+      const bot = startBot(w);
+      const base = await bot.endpoint();
+      const readyz = async () => {
+        const r = await get(`${base}/readyz`);
+        expect(r.type).toContain('application/json');
+        return {
+          status: r.status,
+          body: JSON.parse(r.body) as {
+            status: string;
+            checks: Array<{ name: string; ok: boolean; state: string; detail?: string }>;
+          },
+        };
+      };
+      const market = (body: Awaited<ReturnType<typeof readyz>>['body']) =>
+        body.checks.find((c) => c.name === 'market')!;
 
-    // Younger than the limit: ready, though the refreshes fail (the check says so).
-    const before = await until('ready with the seeded reading', async () => {
-      const r = await readyz();
-      return r.status === 200 && market(r.body).detail?.includes('last refresh failed') ? r : undefined;
-    }, bot, 15_000);
-    expect(before.body.status).toBe('ok');
-    expect(before.body.checks.map((c) => [c.name, c.ok])).toEqual([['store', true], ['telegram', true], ['market', true]]);
+      // Younger than the limit: ready, though the refreshes fail (the check says so).
+      const before = await until(
+        'ready with the seeded reading',
+        async () => {
+          const r = await readyz();
+          return r.status === 200 && market(r.body).detail?.includes('last refresh failed') ? r : undefined;
+        },
+        bot,
+        15_000,
+      );
+      expect(before.body.status).toBe('ok');
+      expect(before.body.checks.map((c) => [c.name, c.ok])).toEqual([
+        ['store', true],
+        ['telegram', true],
+        ['market', true],
+      ]);
 
-    const stale = await until('/readyz 503 once the reading is older than 60 s', async () => {
-      const r = await readyz();
-      return r.status === 503 ? r : undefined;
-    }, bot, 35_000);
-    expect(stale.body.status).toBe('unavailable');
-    expect(market(stale.body)).toMatchObject({ ok: false, state: 'stale' });
-    expect(market(stale.body).detail).toMatch(/^6\d s old, limit 60 s; last refresh failed: /);
-    // Liveness does not depend on upstreams.
-    expect((await get(`${base}/healthz`)).status).toBe(200);
+      const stale = await until(
+        '/readyz 503 once the reading is older than 60 s',
+        async () => {
+          const r = await readyz();
+          return r.status === 503 ? r : undefined;
+        },
+        bot,
+        35_000,
+      );
+      expect(stale.body.status).toBe('unavailable');
+      expect(market(stale.body)).toMatchObject({ ok: false, state: 'stale' });
+      expect(market(stale.body).detail).toMatch(/^6\d s old, limit 60 s; last refresh failed: /);
+      // Liveness does not depend on upstreams.
+      expect((await get(`${base}/healthz`)).status).toBe(200);
 
-    w.cg.heal();
-    const after = await until('/readyz 200 after CoinGecko recovers', async () => {
-      const r = await readyz();
-      return r.status === 200 ? r : undefined;
-    }, bot, 15_000);
-    expect(market(after.body)).toMatchObject({ ok: true, state: 'fresh' });
+      w.cg.heal();
+      const after = await until(
+        '/readyz 200 after CoinGecko recovers',
+        async () => {
+          const r = await readyz();
+          return r.status === 200 ? r : undefined;
+        },
+        bot,
+        15_000,
+      );
+      expect(market(after.body)).toMatchObject({ ok: true, state: 'fresh' });
 
-    const scrape = (await get(`${base}/metrics`)).body;
-    expect(sample(scrape, 'opg_market_refresh_total{result="failed"}')).toBeGreaterThan(0);
-    expect(sample(scrape, 'opg_market_refresh_total{result="ok"}')).toBeGreaterThan(0);
-    expect(sample(scrape, 'opg_upstream_requests_total{source="coingecko",status="503"}')).toBeGreaterThan(0);
-    expect(JSON.stringify(after.body) + scrape).not.toContain(w.tg.token);
+      const scrape = (await get(`${base}/metrics`)).body;
+      expect(sample(scrape, 'opg_market_refresh_total{result="failed"}')).toBeGreaterThan(0);
+      expect(sample(scrape, 'opg_market_refresh_total{result="ok"}')).toBeGreaterThan(0);
+      expect(sample(scrape, 'opg_upstream_requests_total{source="coingecko",status="503"}')).toBeGreaterThan(0);
+      expect(JSON.stringify(after.body) + scrape).not.toContain(w.tg.token);
 
-    bot.child.kill('SIGTERM');
-    expect((await bot.exited)[0]).toBe(0);
-  });
+      bot.child.kill('SIGTERM');
+      expect((await bot.exited)[0]).toBe(0);
+    },
+  );
 });

@@ -18,7 +18,10 @@ describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
   it('sets the webhook with its secret, answers updates posted to its endpoint once each, refuses a wrong secret, and never polls', async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/telegram/webhook`;
-    const w = await startWorld({ chainBlocks: 30, env: { HTTP_PORT: String(port), TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: SECRET } });
+    const w = await startWorld({
+      chainBlocks: 30,
+      env: { HTTP_PORT: String(port), TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: SECRET },
+    });
     const bot = startBot(w);
     const hook = await until('the webhook set', () => w.tg.webhook() ?? undefined, bot, 15_000);
     expect(hook).toEqual({ url, secret: SECRET });

@@ -30,7 +30,15 @@ export function marketWithRatio(ratio: number): MarketData {
 
 /** A fresh snapshot, fetched now, with this ratio. */
 export function freshSnapshot(clock: Clock, ratio: number): Snapshot {
-  return { market: { source: 'CoinGecko', data: marketWithRatio(ratio), fetchedAtMs: clock.now(), error: null, failedAtMs: null } };
+  return {
+    market: {
+      source: 'CoinGecko',
+      data: marketWithRatio(ratio),
+      fetchedAtMs: clock.now(),
+      error: null,
+      failedAtMs: null,
+    },
+  };
 }
 
 export interface OutboxEntry {
@@ -55,7 +63,12 @@ export function outboxOf(app: App, chat: Pick<ChatRef, 'platform' | 'chatId'>): 
 }
 
 /** Subscribes `chat` with exactly these thresholds and this cooldown. */
-export async function subscribeWith(app: App, chat: ChatRef, thresholds: readonly number[], cooldownMinutes: number): Promise<void> {
+export async function subscribeWith(
+  app: App,
+  chat: ChatRef,
+  thresholds: readonly number[],
+  cooldownMinutes: number,
+): Promise<void> {
   const { view } = await app.alerts.subscribe(chat, 'tester');
   for (const t of view.thresholds) await app.alerts.removeThreshold(chat, t.ratio);
   for (const t of thresholds) await app.alerts.addThreshold(chat, t);

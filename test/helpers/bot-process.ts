@@ -50,7 +50,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   if (options.chainBlocks) {
     const head = options.chainBlocks;
     const nowSec = Math.floor(Date.now() / 1000);
-    og = await startOgNode({ head, logsInBlock: (b) => entriesIn(b).map((e) => e.log), blockTimeSec: (b) => nowSec - 2 * (head - b) });
+    og = await startOgNode({
+      head,
+      logsInBlock: (b) => entriesIn(b).map((e) => e.log),
+      blockTimeSec: (b) => nowSec - 2 * (head - b),
+    });
     onTestFinished(() => og!.close());
   }
   const databasePath = tempDbPath();
@@ -83,7 +87,11 @@ export interface BotProcess {
 }
 
 export function startBot(w: World): BotProcess {
-  const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, 'src/main.ts')], { cwd: ROOT, env: w.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, 'src/main.ts')], {
+    cwd: ROOT,
+    env: w.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
@@ -108,50 +116,101 @@ export function startBot(w: World): BotProcess {
 }
 
 /** Polls `probe` until it returns something other than undefined, or fails naming `what` after `timeoutMs`. */
-export async function until<T>(what: string, probe: () => T | undefined, bot?: BotProcess, timeoutMs = 10_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => T | undefined,
+  bot?: BotProcess,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = probe();
     if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${bot ? `\n--- bot output ---\n${bot.output().slice(-4000)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out waiting for ${what}${bot ? `\n--- bot output ---\n${bot.output().slice(-4000)}` : ''}`,
+      );
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
 /** Resolves once both front ends are up: Telegram polling and Discord's gateway session ready. */
 export async function bothReady(w: World, bot: BotProcess, discordShards = 1): Promise<void> {
-  await until('the Telegram front end polling', () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined), bot, 15_000);
-  await Promise.race([w.discord.waitForSession(discordShards), bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`)))]);
+  await until(
+    'the Telegram front end polling',
+    () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined),
+    bot,
+    15_000,
+  );
+  await Promise.race([
+    w.discord.waitForSession(discordShards),
+    bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`))),
+  ]);
 }
 
-const REPLY_METHODS = new Set(['sendMessage', 'sendPhoto', 'editMessageText', 'editMessageMedia', 'answerCallbackQuery']);
+const REPLY_METHODS = new Set([
+  'sendMessage',
+  'sendPhoto',
+  'editMessageText',
+  'editMessageMedia',
+  'answerCallbackQuery',
+]);
 
 /** Sends a Telegram update and resolves with the bot's first reply call (message, photo or edit) after it. */
-export async function tgAsk(w: World, bot: BotProcess, update: Record<string, unknown>, timeoutMs = 10_000): Promise<BotApiCall> {
+export async function tgAsk(
+  w: World,
+  bot: BotProcess,
+  update: Record<string, unknown>,
+  timeoutMs = 10_000,
+): Promise<BotApiCall> {
   const since = w.tg.calls.length;
   w.tg.push(update);
-  return until('a Telegram reply', () => w.tg.calls.slice(since).find((c) => REPLY_METHODS.has(c.method)), bot, timeoutMs);
+  return until(
+    'a Telegram reply',
+    () => w.tg.calls.slice(since).find((c) => REPLY_METHODS.has(c.method)),
+    bot,
+    timeoutMs,
+  );
 }
 
 export interface DiscordAnswer {
   /** The interaction callback's type: 4 answered at once, 5 deferred, 6 deferred update, 7 updated. */
   type: number;
   /** The message JSON: the callback's `data`, or the deferred edit's body. */
-  data: { embeds?: Array<Record<string, any>>; flags?: number; components?: any[]; attachments?: any[] } & Record<string, unknown>;
+  data: { embeds?: Array<Record<string, any>>; flags?: number; components?: any[]; attachments?: any[] } & Record<
+    string,
+    unknown
+  >;
   /** The request that carried the message (callback or edit), for its file parts. */
   request: RecordedRequest;
 }
 
-/** Dispatches an interaction through the gateway and resolves with its answer (the deferred edit if it was deferred). */
-export async function discordAsk(w: World, bot: BotProcess, payload: Record<string, unknown>, timeoutMs = 10_000): Promise<DiscordAnswer> {
+/** Dispatches an interaction through the gateway and resolves with its answer (the deferred edit if it was deferred).
+ * */
+export async function discordAsk(
+  w: World,
+  bot: BotProcess,
+  payload: Record<string, unknown>,
+  timeoutMs = 10_000,
+): Promise<DiscordAnswer> {
   const since = w.discord.rest.requests.length;
   const { id, token } = w.discord.interact(payload);
-  const callback = await until(`the callback of interaction ${id}`, () => w.discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)), bot, timeoutMs);
+  const callback = await until(
+    `the callback of interaction ${id}`,
+    () => w.discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)),
+    bot,
+    timeoutMs,
+  );
   const answer = bodyJson(callback) as { type: number; data?: DiscordAnswer['data'] };
   if (answer.type !== 5 && answer.type !== 6) return { type: answer.type, data: answer.data ?? {}, request: callback };
   const edit = await until(
     `the edit of deferred interaction ${id}`,
-    () => w.discord.rest.requests.slice(since).find((r) => (r.method === 'PATCH' || r.method === 'POST') && r.url.includes(`/webhooks/`) && r.url.includes(token)),
+    () =>
+      w.discord.rest.requests
+        .slice(since)
+        .find(
+          (r) => (r.method === 'PATCH' || r.method === 'POST') && r.url.includes(`/webhooks/`) && r.url.includes(token),
+        ),
     bot,
     timeoutMs,
   );

@@ -8,7 +8,9 @@ import type { CoinGeckoMarketItem } from '../../src/sources/coingecko.js';
 import { sendJson, startLoopbackServer, type Handler, type LoopbackServer } from './http-server.js';
 
 /** A realistic OPG market object, as `/coins/markets?vs_currency=usd&ids=opengradient` returns it. */
-export function marketItem(overrides: Partial<Record<keyof CoinGeckoMarketItem | string, unknown>> = {}): Record<string, unknown> {
+export function marketItem(
+  overrides: Partial<Record<keyof CoinGeckoMarketItem | string, unknown>> = {},
+): Record<string, unknown> {
   return {
     id: 'opengradient',
     symbol: 'opg',
@@ -48,9 +50,24 @@ export function marketItemWithRatio(ratio: number): Record<string, unknown> {
 
 export function marketItemWithNulls(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const nulls = Object.fromEntries(
-    ['current_price', 'market_cap', 'fully_diluted_valuation', 'total_volume', 'high_24h', 'low_24h', 'price_change_24h',
-      'price_change_percentage_24h', 'market_cap_change_24h', 'market_cap_change_percentage_24h', 'circulating_supply',
-      'total_supply', 'max_supply', 'market_cap_rank', 'ath', 'atl'].map((k) => [k, null]),
+    [
+      'current_price',
+      'market_cap',
+      'fully_diluted_valuation',
+      'total_volume',
+      'high_24h',
+      'low_24h',
+      'price_change_24h',
+      'price_change_percentage_24h',
+      'market_cap_change_24h',
+      'market_cap_change_percentage_24h',
+      'circulating_supply',
+      'total_supply',
+      'max_supply',
+      'market_cap_rank',
+      'ath',
+      'atl',
+    ].map((k) => [k, null]),
   );
   return marketItem({ ...nulls, ...overrides });
 }
@@ -77,7 +94,11 @@ export interface CoinGeckoServer extends LoopbackServer {
  * A ticker as `/coins/{id}/tickers?include_exchange_logo=false&depth=true` returns it (a CEX pair by default).
  * `venue` is the market's identifier; its name is given apart, as CoinGecko does.
  */
-export function tickerItem(venue: string, name: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+export function tickerItem(
+  venue: string,
+  name: string,
+  overrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     base: 'OPG',
     target: 'USDT',
@@ -118,7 +139,11 @@ export interface MarketChartShape {
 }
 
 /** A `market_chart` body in CoinGecko's shape: `{prices, market_caps, total_volumes}` of `[ms, value]`. */
-export function marketChartBody(shape: MarketChartShape): { prices: number[][]; market_caps: number[][]; total_volumes: number[][] } {
+export function marketChartBody(shape: MarketChartShape): {
+  prices: number[][];
+  market_caps: number[][];
+  total_volumes: number[][];
+} {
   const stepMs = shape.stepMs ?? (shape.days <= 1 ? 300_000 : 3_600_000);
   const wave = (ms: number, periodMs: number) => Math.sin((ms / periodMs) * 2 * Math.PI);
   const price = shape.price ?? ((ms: number) => 0.04 + 0.005 * wave(ms, 2 * 86_400_000));
@@ -155,7 +180,11 @@ export async function startCoinGeckoServer(initial: unknown[] = [marketItem()]):
     }
     if (url.pathname.endsWith('/coins/markets')) {
       const ids = (url.searchParams.get('ids') ?? '').split(',');
-      return sendJson(res, 200, markets.filter((m) => ids.includes(String((m as { id?: unknown }).id))));
+      return sendJson(
+        res,
+        200,
+        markets.filter((m) => ids.includes(String((m as { id?: unknown }).id))),
+      );
     }
     sendJson(res, 404, { error: 'Not found' });
   };

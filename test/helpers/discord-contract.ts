@@ -16,7 +16,9 @@ import addFormatsModule from 'ajv-formats';
 import { multipartBoundary, parseMultipart } from './multipart.js';
 
 // ajv-formats is CommonJS with a default export that tsx and tsc see differently.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (ajv: Ajv2020) => void;
+const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (
+  ajv: Ajv2020,
+) => void;
 
 interface Operation {
   requestBody?: { content: Record<string, { schema: unknown }> };
@@ -44,7 +46,9 @@ interface Compiled {
 let compiled: Compiled | undefined;
 function load(): Compiled {
   if (compiled) return compiled;
-  const spec = JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/platform-specs/discord-openapi.json', import.meta.url)), 'utf8')) as Spec;
+  const spec = JSON.parse(
+    readFileSync(fileURLToPath(new URL('../fixtures/platform-specs/discord-openapi.json', import.meta.url)), 'utf8'),
+  ) as Spec;
   const ajv = new Ajv2020({ strict: false, allowUnionTypes: true, allErrors: true, validateFormats: true });
   addFormats(ajv);
   ajv.addFormat('snowflake', /^(0|[1-9][0-9]{0,19})$/);
@@ -68,7 +72,8 @@ function rebase(schema: unknown): unknown {
   if (schema === null || typeof schema !== 'object') return schema;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
-    out[key] = key === '$ref' && typeof value === 'string' && value.startsWith('#/') ? `${SPEC_ID}${value}` : rebase(value);
+    out[key] =
+      key === '$ref' && typeof value === 'string' && value.startsWith('#/') ? `${SPEC_ID}${value}` : rebase(value);
   }
   return out;
 }
@@ -144,7 +149,11 @@ export function discordRefusal({ method, path, contentType, raw }: DiscordReques
   if (validate && !validate(normalize(body))) problems.push(...fromAjv(validate.errors ?? []));
   problems.push(...documentedRules(method, route.template, body, fileParts));
   if (problems.some((p) => p.code === 50006)) {
-    return { status: 400, body: { code: 50006, message: 'Cannot send an empty message' }, problems: ['Cannot send an empty message'] };
+    return {
+      status: 400,
+      body: { code: 50006, message: 'Cannot send an empty message' },
+      problems: ['Cannot send an empty message'],
+    };
   }
   return problems.length === 0 ? null : invalid(problems);
 }
@@ -159,7 +168,8 @@ function invalid(problems: Problem[]): DiscordRefusal {
   const errors: Record<string, unknown> = {};
   for (const p of problems) {
     let node = errors;
-    for (const segment of p.path.split(/[.[\]]+/).filter(Boolean)) node = (node[segment] ??= {}) as Record<string, unknown>;
+    for (const segment of p.path.split(/[.[\]]+/).filter(Boolean))
+      node = (node[segment] ??= {}) as Record<string, unknown>;
     ((node._errors ??= []) as unknown[]).push({ code: String(p.code ?? 'BASE_TYPE_INVALID'), message: p.message });
   }
   return {
@@ -178,7 +188,10 @@ function normalize(body: unknown): unknown {
   if (body === null || typeof body !== 'object') return body;
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
-    out[key] = (key === 'default_member_permissions' || key === 'flags') && typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : normalize(value);
+    out[key] =
+      (key === 'default_member_permissions' || key === 'flags') && typeof value === 'string' && /^\d+$/.test(value)
+        ? Number(value)
+        : normalize(value);
   }
   return out;
 }
@@ -192,12 +205,22 @@ function fromAjv(errors: readonly ErrorObject[]): Problem[] {
   const problems: Problem[] = [];
   for (const e of chosen.length > 0 ? chosen : errors) {
     const path = e.instancePath.split('/').filter(Boolean).join('.');
-    const field = e.keyword === 'additionalProperties' ? `${path ? `${path}.` : ''}${String(e.params.additionalProperty)}` : path;
-    const message = e.keyword === 'maxLength' ? `Must be ${String(e.params.limit)} or fewer in length.` : e.keyword === 'additionalProperties' ? 'Unknown field.' : (e.message ?? 'invalid');
+    const field =
+      e.keyword === 'additionalProperties' ? `${path ? `${path}.` : ''}${String(e.params.additionalProperty)}` : path;
+    const message =
+      e.keyword === 'maxLength'
+        ? `Must be ${String(e.params.limit)} or fewer in length.`
+        : e.keyword === 'additionalProperties'
+          ? 'Unknown field.'
+          : (e.message ?? 'invalid');
     const key = `${field}|${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    problems.push({ path: field, message, code: e.keyword === 'maxLength' ? 'BASE_TYPE_MAX_LENGTH' : 'BASE_TYPE_INVALID' });
+    problems.push({
+      path: field,
+      message,
+      code: e.keyword === 'maxLength' ? 'BASE_TYPE_MAX_LENGTH' : 'BASE_TYPE_INVALID',
+    });
   }
   return problems;
 }
@@ -212,16 +235,25 @@ interface MessageLike {
 }
 
 /** The message a request carries, where `prefix` names it in error paths. */
-function messageOf(method: string, template: string, body: Record<string, unknown>): { message: MessageLike; prefix: string; create: boolean } | null {
+function messageOf(
+  method: string,
+  template: string,
+  body: Record<string, unknown>,
+): { message: MessageLike; prefix: string; create: boolean } | null {
   if (template.endsWith('/callback')) {
     const type = body.type;
-    if ((type === 4 || type === 7) && body.data && typeof body.data === 'object') return { message: body.data as MessageLike, prefix: 'data.', create: type === 4 };
+    if ((type === 4 || type === 7) && body.data && typeof body.data === 'object')
+      return { message: body.data as MessageLike, prefix: 'data.', create: type === 4 };
     return null;
   }
-  if (template === '/channels/{channel_id}/messages' && method === 'POST') return { message: body, prefix: '', create: true };
-  if (template === '/webhooks/{webhook_id}/{webhook_token}' && method === 'POST') return { message: body, prefix: '', create: true };
-  if (template.startsWith('/webhooks/{webhook_id}/{webhook_token}/messages/')) return { message: body, prefix: '', create: false };
-  if (template.startsWith('/channels/{channel_id}/messages/') && method === 'PATCH') return { message: body, prefix: '', create: false };
+  if (template === '/channels/{channel_id}/messages' && method === 'POST')
+    return { message: body, prefix: '', create: true };
+  if (template === '/webhooks/{webhook_id}/{webhook_token}' && method === 'POST')
+    return { message: body, prefix: '', create: true };
+  if (template.startsWith('/webhooks/{webhook_id}/{webhook_token}/messages/'))
+    return { message: body, prefix: '', create: false };
+  if (template.startsWith('/channels/{channel_id}/messages/') && method === 'PATCH')
+    return { message: body, prefix: '', create: false };
   return null;
 }
 
@@ -237,14 +269,23 @@ function commandNameProblems(options: unknown, path: string): Problem[] {
     // Chat-input commands and every option: user and message commands may have spaces and capitals.
     const chatInput = option.type === undefined || option.type === 1 || path !== '';
     if (chatInput && (!COMMAND_NAME.test(name) || name !== name.toLowerCase())) {
-      problems.push({ path: `${path}${i}.name`, message: `Command name is invalid: ${name}`, code: 'APPLICATION_COMMAND_INVALID_NAME' });
+      problems.push({
+        path: `${path}${i}.name`,
+        message: `Command name is invalid: ${name}`,
+        code: 'APPLICATION_COMMAND_INVALID_NAME',
+      });
     }
     problems.push(...commandNameProblems(option.options, `${path}${i}.options.`));
   }
   return problems;
 }
 
-function documentedRules(method: string, template: string, body: unknown, fileParts: Record<string, { filename: string }>): Problem[] {
+function documentedRules(
+  method: string,
+  template: string,
+  body: unknown,
+  fileParts: Record<string, { filename: string }>,
+): Problem[] {
   if (template.endsWith('/commands') && method.toUpperCase() === 'PUT') return commandNameProblems(body, '');
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return [];
   const found = messageOf(method.toUpperCase(), template, body as Record<string, unknown>);
@@ -252,28 +293,52 @@ function documentedRules(method: string, template: string, body: unknown, filePa
   const { message, prefix, create } = found;
   const problems: Problem[] = [];
   if (typeof message.content === 'string' && [...message.content].length > 2000) {
-    problems.push({ path: `${prefix}content`, message: 'Must be 2000 or fewer in length.', code: 'BASE_TYPE_MAX_LENGTH' });
+    problems.push({
+      path: `${prefix}content`,
+      message: 'Must be 2000 or fewer in length.',
+      code: 'BASE_TYPE_MAX_LENGTH',
+    });
   }
   const embeds = Array.isArray(message.embeds) ? message.embeds : [];
   const total = embeds.reduce((sum, e) => sum + embedCharacters(e), 0);
-  if (total > 6000) problems.push({ path: `${prefix}embeds`, message: `Embed size exceeds maximum size of 6000 (${total}).`, code: 'MAX_EMBED_SIZE_EXCEEDED' });
+  if (total > 6000)
+    problems.push({
+      path: `${prefix}embeds`,
+      message: `Embed size exceeds maximum size of 6000 (${total}).`,
+      code: 'MAX_EMBED_SIZE_EXCEEDED',
+    });
   const uploaded = Object.keys(fileParts);
   const attachments = Array.isArray(message.attachments) ? message.attachments : [];
   for (const [i, a] of attachments.entries()) {
     const id = String(a.id);
     const isNewUpload = /^\d{1,2}$/.test(id);
     if (isNewUpload && !fileParts[`files[${id}]`]) {
-      problems.push({ path: `${prefix}attachments.${i}.id`, message: `Attachment id ${id} names no uploaded file part (files[${id}]).`, code: 'ATTACHMENT_NOT_FOUND' });
+      problems.push({
+        path: `${prefix}attachments.${i}.id`,
+        message: `Attachment id ${id} names no uploaded file part (files[${id}]).`,
+        code: 'ATTACHMENT_NOT_FOUND',
+      });
     }
   }
   for (const [i, e] of embeds.entries()) problems.push(...embedProblems(e, `${prefix}embeds.${i}`));
   problems.push(...duplicateCustomIds(message.components, `${prefix}components`));
-  const filenames = new Set([...Object.values(fileParts).map((f) => f.filename), ...attachments.map((a) => String(a.filename ?? ''))]);
+  const filenames = new Set([
+    ...Object.values(fileParts).map((f) => f.filename),
+    ...attachments.map((a) => String(a.filename ?? '')),
+  ]);
   for (const [i, e] of embeds.entries()) {
     for (const slot of ['image', 'thumbnail'] as const) {
       const url = (e[slot] as { url?: unknown } | undefined)?.url;
-      if (typeof url === 'string' && url.startsWith('attachment://') && !filenames.has(url.slice('attachment://'.length))) {
-        problems.push({ path: `${prefix}embeds.${i}.${slot}.url`, message: `No attachment named ${url.slice('attachment://'.length)}.`, code: 'ATTACHMENT_NOT_FOUND' });
+      if (
+        typeof url === 'string' &&
+        url.startsWith('attachment://') &&
+        !filenames.has(url.slice('attachment://'.length))
+      ) {
+        problems.push({
+          path: `${prefix}embeds.${i}.${slot}.url`,
+          message: `No attachment named ${url.slice('attachment://'.length)}.`,
+          code: 'ATTACHMENT_NOT_FOUND',
+        });
       }
     }
   }
@@ -289,7 +354,19 @@ function documentedRules(method: string, template: string, body: unknown, filePa
 }
 
 /** What an embed carries that Discord shows; an embed with none of it is `{}` to Discord. */
-const EMBED_CONTENT = ['title', 'description', 'url', 'fields', 'image', 'thumbnail', 'author', 'footer', 'video', 'provider', 'timestamp'] as const;
+const EMBED_CONTENT = [
+  'title',
+  'description',
+  'url',
+  'fields',
+  'image',
+  'thumbnail',
+  'author',
+  'footer',
+  'video',
+  'provider',
+  'timestamp',
+] as const;
 
 /**
  * An empty embed is refused at `embeds.N` (LIST_ITEM_VALUE_REQUIRED, as Discord answers `embeds: [{}]`).
@@ -304,14 +381,19 @@ function embedProblems(embed: Record<string, unknown>, path: string): Problem[] 
     const v = embed[key];
     return v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0);
   });
-  if (!shows) return [{ path, message: 'List item values of ModelType are required', code: 'LIST_ITEM_VALUE_REQUIRED' }];
+  if (!shows)
+    return [{ path, message: 'List item values of ModelType are required', code: 'LIST_ITEM_VALUE_REQUIRED' }];
   const fields = Array.isArray(embed.fields) ? (embed.fields as Array<Record<string, unknown>>) : [];
   const problems: Problem[] = [];
   for (const [i, f] of fields.entries()) {
     for (const key of ['name', 'value'] as const) {
       // Whitespace alone shows nothing either, and Discord refused it the same way (Discord.Net PR 1132).
       if (typeof f?.[key] === 'string' && (f[key] as string).trim() === '') {
-        problems.push({ path: `${path}.fields.${i}.${key}`, message: 'This field is required', code: 'BASE_TYPE_REQUIRED' });
+        problems.push({
+          path: `${path}.fields.${i}.${key}`,
+          message: 'This field is required',
+          code: 'BASE_TYPE_REQUIRED',
+        });
       }
     }
   }
@@ -328,7 +410,12 @@ function duplicateCustomIds(components: unknown, path: string): Problem[] {
       if (c === null || typeof c !== 'object') continue;
       const { custom_id: id, components: children } = c as { custom_id?: unknown; components?: unknown };
       if (typeof id === 'string') {
-        if (seen.has(id)) problems.push({ path: `${at}.${i}.custom_id`, message: 'Component custom id was already specified', code: 'COMPONENT_CUSTOM_ID_DUPLICATED' });
+        if (seen.has(id))
+          problems.push({
+            path: `${at}.${i}.custom_id`,
+            message: 'Component custom id was already specified',
+            code: 'COMPONENT_CUSTOM_ID_DUPLICATED',
+          });
         seen.add(id);
       }
       walk(children, `${at}.${i}.components`);

@@ -25,22 +25,55 @@ export const HIDDEN_CHANNEL_ID = '800000000000000012';
 export const DM_CHANNEL_ID = '700000000000000001';
 
 const P = PermissionFlagsBits;
-export const EVERYONE_PERMISSIONS = P.ViewChannel | P.SendMessages | P.EmbedLinks | P.AttachFiles | P.ReadMessageHistory | P.UseApplicationCommands;
+export const EVERYONE_PERMISSIONS =
+  P.ViewChannel | P.SendMessages | P.EmbedLinks | P.AttachFiles | P.ReadMessageHistory | P.UseApplicationCommands;
 export const MODERATOR_PERMISSIONS = EVERYONE_PERMISSIONS | P.ManageGuild;
 
-export const botUser = { id: APP_ID, username: 'opg-bot', discriminator: '0', global_name: null, avatar: null, bot: true };
+export const botUser = {
+  id: APP_ID,
+  username: 'opg-bot',
+  discriminator: '0',
+  global_name: null,
+  avatar: null,
+  bot: true,
+};
 
 function textChannel(id: string, name: string, overwrites: unknown[] = []) {
-  return { id, type: 0, guild_id: GUILD_ID, name, position: 0, permission_overwrites: overwrites, parent_id: null, topic: null, nsfw: false, last_message_id: null, rate_limit_per_user: 0 };
+  return {
+    id,
+    type: 0,
+    guild_id: GUILD_ID,
+    name,
+    position: 0,
+    permission_overwrites: overwrites,
+    parent_id: null,
+    topic: null,
+    nsfw: false,
+    last_message_id: null,
+    rate_limit_per_user: 0,
+  };
 }
 
 export const guildChannels = [
   textChannel(CHANNEL_ID, 'general'),
-  textChannel(LOCKED_CHANNEL_ID, 'announcements', [{ id: GUILD_ID, type: 0, allow: '0', deny: String(P.SendMessages | P.EmbedLinks) }]),
+  textChannel(LOCKED_CHANNEL_ID, 'announcements', [
+    { id: GUILD_ID, type: 0, allow: '0', deny: String(P.SendMessages | P.EmbedLinks) },
+  ]),
   textChannel(HIDDEN_CHANNEL_ID, 'mods', [{ id: GUILD_ID, type: 0, allow: '0', deny: String(P.ViewChannel) }]),
 ];
 
-const botMember = { user: botUser, roles: [], nick: null, avatar: null, joined_at: '2026-01-01T00:00:00.000Z', premium_since: null, deaf: false, mute: false, flags: 0, pending: false };
+const botMember = {
+  user: botUser,
+  roles: [],
+  nick: null,
+  avatar: null,
+  joined_at: '2026-01-01T00:00:00.000Z',
+  premium_since: null,
+  deaf: false,
+  mute: false,
+  flags: 0,
+  pending: false,
+};
 
 export const guild = {
   id: GUILD_ID,
@@ -54,7 +87,21 @@ export const guild = {
   verification_level: 0,
   default_message_notifications: 0,
   explicit_content_filter: 0,
-  roles: [{ id: GUILD_ID, name: '@everyone', color: 0, hoist: false, icon: null, unicode_emoji: null, position: 0, permissions: String(EVERYONE_PERMISSIONS), managed: false, mentionable: false, flags: 0 }],
+  roles: [
+    {
+      id: GUILD_ID,
+      name: '@everyone',
+      color: 0,
+      hoist: false,
+      icon: null,
+      unicode_emoji: null,
+      position: 0,
+      permissions: String(EVERYONE_PERMISSIONS),
+      managed: false,
+      mentionable: false,
+      flags: 0,
+    },
+  ],
   emojis: [],
   stickers: [],
   features: [],
@@ -112,7 +159,10 @@ export interface DiscordStandIn {
   resumes: number;
   heartbeats: number;
   /** Answers the next request that matches with `handler` instead of normally (a fault); one per call. */
-  failNext(match: (req: RecordedRequest) => boolean, handler: (req: RecordedRequest, res: ServerResponse) => void): void;
+  failNext(
+    match: (req: RecordedRequest) => boolean,
+    handler: (req: RecordedRequest, res: ServerResponse) => void,
+  ): void;
   /** Resolves with the next request (or one already received after `sinceIndex`) that matches. */
   waitForRequest(match: (req: RecordedRequest) => boolean, sinceIndex?: number): Promise<RecordedRequest>;
   /** Calls `listener` with every REST request as it arrives; returns the unsubscribe. */
@@ -220,7 +270,10 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
   const byToken = new Map<string, TrackedInteraction>();
   const events = new EventEmitter();
   events.setMaxListeners(0);
-  const faults: Array<{ match: (req: RecordedRequest) => boolean; handler: (req: RecordedRequest, res: ServerResponse) => void }> = [];
+  const faults: Array<{
+    match: (req: RecordedRequest) => boolean;
+    handler: (req: RecordedRequest, res: ServerResponse) => void;
+  }> = [];
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await once(wss, 'listening');
   const gatewayUrl = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
@@ -234,7 +287,14 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
   const refusals: DiscordStandIn['refusals'] = [];
   let refusalsAllowed = false;
   const masked = (path: string) => path.replace(/\/[\w-]{60,}/, '/<token>');
-  const refuse = (res: ServerResponse, req: RecordedRequest, path: string, status: number, body: { code: number; message: string }, problem: string): void => {
+  const refuse = (
+    res: ServerResponse,
+    req: RecordedRequest,
+    path: string,
+    status: number,
+    body: { code: number; message: string },
+    problem: string,
+  ): void => {
     refusals.push({ method: req.method, path: masked(path), problems: [problem] });
     sendJson(res, status, body);
   };
@@ -257,7 +317,13 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
   }
 
   /** Answers a callback Discord would refuse and returns true; else marks the interaction acknowledged. */
-  function callbackRefused(req: RecordedRequest, res: ServerResponse, path: string, id: string, token: string): boolean {
+  function callbackRefused(
+    req: RecordedRequest,
+    res: ServerResponse,
+    path: string,
+    id: string,
+    token: string,
+  ): boolean {
     const tracked = interactions.get(id);
     const unknown = { code: 10062, message: 'Unknown interaction' };
     if (!tracked || tracked.token !== token) {
@@ -265,12 +331,26 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
       return true;
     }
     if (tracked.acknowledged) {
-      refuse(res, req, path, 400, { code: 40060, message: 'Interaction has already been acknowledged.' }, `interaction ${id} was already acknowledged`);
+      refuse(
+        res,
+        req,
+        path,
+        400,
+        { code: 40060, message: 'Interaction has already been acknowledged.' },
+        `interaction ${id} was already acknowledged`,
+      );
       return true;
     }
     const ageMs = now() - tracked.dispatchedAt;
     if (ageMs > Math.min(firstResponseWindowMs, INTERACTION_TOKEN_TTL_MS)) {
-      refuse(res, req, path, 404, unknown, `interaction ${id} answered ${ageMs} ms after its dispatch; Discord allows ${firstResponseWindowMs} ms`);
+      refuse(
+        res,
+        req,
+        path,
+        404,
+        unknown,
+        `interaction ${id} answered ${ageMs} ms after its dispatch; Discord allows ${firstResponseWindowMs} ms`,
+      );
       return true;
     }
     tracked.acknowledged = true;
@@ -278,7 +358,13 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
   }
 
   /** Answers an interaction webhook call (`@original`, follow-ups) Discord would refuse and returns true. */
-  function webhookRefused(req: RecordedRequest, res: ServerResponse, path: string, webhookId: string, token: string): boolean {
+  function webhookRefused(
+    req: RecordedRequest,
+    res: ServerResponse,
+    path: string,
+    webhookId: string,
+    token: string,
+  ): boolean {
     const tracked = byToken.get(token);
     const unknown = { code: 10015, message: 'Unknown Webhook' };
     if (webhookId !== APP_ID || !tracked) {
@@ -287,7 +373,14 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
     }
     const ageMs = now() - tracked.dispatchedAt;
     if (ageMs > INTERACTION_TOKEN_TTL_MS) {
-      refuse(res, req, path, 401, { code: 50027, message: 'Invalid Webhook Token' }, `interaction ${tracked.id}'s token expired ${ageMs - INTERACTION_TOKEN_TTL_MS} ms ago`);
+      refuse(
+        res,
+        req,
+        path,
+        401,
+        { code: 50027, message: 'Invalid Webhook Token' },
+        `interaction ${tracked.id}'s token expired ${ageMs - INTERACTION_TOKEN_TTL_MS} ms ago`,
+      );
       return true;
     }
     if (!tracked.acknowledged) {
@@ -300,7 +393,12 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
   const route = (req: RecordedRequest, res: ServerResponse): void => {
     // discord.js percent-encodes route arguments such as `@original`; Discord reads them decoded.
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/api\/v10/, '');
-    const refusal = discordRefusal({ method: req.method, path, contentType: req.headers['content-type'], raw: req.raw });
+    const refusal = discordRefusal({
+      method: req.method,
+      path,
+      contentType: req.headers['content-type'],
+      raw: req.raw,
+    });
     if (refusal) {
       refusals.push({ method: req.method, path: masked(path), problems: refusal.problems });
       return sendJson(res, refusal.status, refusal.body);
@@ -315,20 +413,33 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
     if (req.method === 'GET' && path === '/gateway/bot') {
       // A bot that needs shards is a large one; Discord lets those identify several at once (max_concurrency 16).
       const maxConcurrency = shardCount > 1 ? 16 : 1;
-      return sendJson(res, 200, { url: gatewayUrl, shards: shardCount, session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: maxConcurrency } });
+      return sendJson(res, 200, {
+        url: gatewayUrl,
+        shards: shardCount,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: maxConcurrency },
+      });
     }
-    if (req.method === 'GET' && path === '/applications/@me') return sendJson(res, 200, { id: APP_ID, name: 'opg-bot', flags: 0, bot: botUser });
+    if (req.method === 'GET' && path === '/applications/@me')
+      return sendJson(res, 200, { id: APP_ID, name: 'opg-bot', flags: 0, bot: botUser });
     if (req.method === 'GET' && path === '/users/@me') return sendJson(res, 200, botUser);
     if (req.method === 'PUT' && /^\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(path)) {
       const body = JSON.parse(req.body) as Array<Record<string, unknown>>;
-      return sendJson(res, 200, body.map((c) => ({ ...c, id: snowflake(), application_id: APP_ID, version: snowflake() })));
+      return sendJson(
+        res,
+        200,
+        body.map((c) => ({ ...c, id: snowflake(), application_id: APP_ID, version: snowflake() })),
+      );
     }
     if (req.method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path))) {
       if (callbackRefused(req, res, path, m[1]!, m[2]!)) return;
       res.writeHead(204).end();
       return;
     }
-    if ((m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/[^/]+)?$/.exec(path)) && webhookRefused(req, res, path, m[1]!, m[2]!)) return;
+    if (
+      (m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/[^/]+)?$/.exec(path)) &&
+      webhookRefused(req, res, path, m[1]!, m[2]!)
+    )
+      return;
     if ((m = /^\/webhooks\/\d+\/[^/]+\/messages\/@original$/.exec(path))) {
       if (req.method === 'DELETE') {
         res.writeHead(204).end();
@@ -336,7 +447,8 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
       }
       return sendJson(res, 200, messageFor(CHANNEL_ID, bodyJson(req)));
     }
-    if (req.method === 'POST' && /^\/webhooks\/\d+\/[^/]+$/.test(path)) return sendJson(res, 200, messageFor(CHANNEL_ID, bodyJson(req)));
+    if (req.method === 'POST' && /^\/webhooks\/\d+\/[^/]+$/.test(path))
+      return sendJson(res, 200, messageFor(CHANNEL_ID, bodyJson(req)));
     if ((m = /^\/channels\/(\d+)\/messages$/.exec(path)) && req.method === 'POST') {
       return sendJson(res, 200, messageFor(m[1]!, bodyJson(req)));
     }
@@ -346,7 +458,8 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
       if (channel.id === HIDDEN_CHANNEL_ID) return sendJson(res, 403, { message: 'Missing Access', code: 50001 });
       return sendJson(res, 200, channel);
     }
-    if ((m = /^\/guilds\/(\d+)\/members\/(\d+)$/.exec(path)) && req.method === 'GET') return sendJson(res, 200, botMember);
+    if ((m = /^\/guilds\/(\d+)\/members\/(\d+)$/.exec(path)) && req.method === 'GET')
+      return sendJson(res, 200, botMember);
     sendJson(res, 404, { message: '404: Not Found', code: 0 });
   };
 
@@ -356,7 +469,8 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
   });
 
   const send = (ws: WebSocket, payload: unknown) => ws.send(JSON.stringify(payload));
-  const dispatchTo = (ws: WebSocket, t: string, d: unknown, written?: () => void) => ws.send(JSON.stringify({ op: 0, t, s: ++sequence, d }), written);
+  const dispatchTo = (ws: WebSocket, t: string, d: unknown, written?: () => void) =>
+    ws.send(JSON.stringify({ op: 0, t, s: ++sequence, d }), written);
 
   const standIn: DiscordStandIn = {
     rest,
@@ -421,7 +535,11 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
     slash(o) {
       const leaf = { type: 1, name: o.subcommand, options: o.options ?? [] };
       const top = o.group ? { type: 2, name: o.group, options: [leaf] } : leaf;
-      return base(2, { id: snowflake(), name: 'opg', type: 1, options: [top], ...(o.dm ? {} : { guild_id: GUILD_ID }) }, o);
+      return base(
+        2,
+        { id: snowflake(), name: 'opg', type: 1, options: [top], ...(o.dm ? {} : { guild_id: GUILD_ID }) },
+        o,
+      );
     },
     button(customId, o = {}) {
       return {
@@ -442,13 +560,21 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       await rest.close();
       if (refusals.length > 0 && !refusalsAllowed) {
-        throw new Error(`Discord would refuse ${refusals.length} request(s):\n${refusals.map((r) => `${r.method} ${r.path}: ${r.problems.join('; ')}`).join('\n')}`);
+        throw new Error(
+          `Discord would refuse ${refusals.length} request(s):\n${refusals.map((r) => `${r.method} ${r.path}: ${r.problems.join('; ')}`).join('\n')}`,
+        );
       }
     },
   };
 
   function base(type: number, data: Record<string, unknown>, o: InteractionOptions): Record<string, unknown> {
-    const user = { id: '600000000000000002', username: 'holder', discriminator: '0', global_name: 'Holder', avatar: null };
+    const user = {
+      id: '600000000000000002',
+      username: 'holder',
+      discriminator: '0',
+      global_name: 'Holder',
+      avatar: null,
+    };
     const common = {
       id: snowflake(),
       application_id: APP_ID,
@@ -462,7 +588,14 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
       attachment_size_limit: 10_485_760,
     };
     if (o.dm) {
-      return { ...common, channel_id: DM_CHANNEL_ID, channel: { id: DM_CHANNEL_ID, type: 1, recipients: [user], last_message_id: null, flags: 0 }, user, context: 1, authorizing_integration_owners: { '0': user.id } };
+      return {
+        ...common,
+        channel_id: DM_CHANNEL_ID,
+        channel: { id: DM_CHANNEL_ID, type: 1, recipients: [user], last_message_id: null, flags: 0 },
+        user,
+        context: 1,
+        authorizing_integration_owners: { '0': user.id },
+      };
     }
     const channelId = o.channelId ?? CHANNEL_ID;
     return {
@@ -471,8 +604,24 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
       guild_locale: 'en-US',
       guild: { id: GUILD_ID, locale: 'en-US', features: [] },
       channel_id: channelId,
-      channel: { ...guildChannels.find((c) => c.id === channelId), permissions: String(o.permissions ?? EVERYONE_PERMISSIONS) },
-      member: { user, roles: [], permissions: String(o.permissions ?? EVERYONE_PERMISSIONS), nick: null, avatar: null, joined_at: '2026-02-01T00:00:00.000Z', premium_since: null, deaf: false, mute: false, flags: 0, pending: false, communication_disabled_until: null },
+      channel: {
+        ...guildChannels.find((c) => c.id === channelId),
+        permissions: String(o.permissions ?? EVERYONE_PERMISSIONS),
+      },
+      member: {
+        user,
+        roles: [],
+        permissions: String(o.permissions ?? EVERYONE_PERMISSIONS),
+        nick: null,
+        avatar: null,
+        joined_at: '2026-02-01T00:00:00.000Z',
+        premium_since: null,
+        deaf: false,
+        mute: false,
+        flags: 0,
+        pending: false,
+        communication_disabled_until: null,
+      },
       context: 0,
       authorizing_integration_owners: { '0': GUILD_ID },
     };
@@ -492,7 +641,15 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
         const field: unknown = asked ?? [0, 1];
         if (!Array.isArray(field) || field.length !== 2) return ws.close(4010, 'Invalid shard.');
         const [id, count] = field as [unknown, unknown];
-        if (typeof id !== 'number' || typeof count !== 'number' || !Number.isInteger(id) || !Number.isInteger(count) || count < 1 || id < 0 || id >= count) {
+        if (
+          typeof id !== 'number' ||
+          typeof count !== 'number' ||
+          !Number.isInteger(id) ||
+          !Number.isInteger(count) ||
+          count < 1 ||
+          id < 0 ||
+          id >= count
+        ) {
           return ws.close(4010, 'Invalid shard.');
         }
         // Fewer shards than Discord requires for this bot's guilds is refused the same way.

@@ -1,7 +1,8 @@
 import type { LeaderElector, Role, RoleListener } from '../../src/db/leader-elector.js';
 
 export interface FakeElector extends LeaderElector {
-  /** Plays the lock being granted or lost; resolves once every listener's returned promise settled, as the real one waits. */
+  /** Plays the lock being granted or lost; resolves once every listener's returned promise settled, as the real one
+   * waits. */
   become(role: Role, reason?: string): Promise<void>;
   /** Whether `start()` was called and `stop()` not since. */
   readonly running: boolean;

@@ -29,7 +29,13 @@ export const FULL_STORE_CHATS = {
   delivered: { platform: 'telegram', chatId: '-100111', kind: 'supergroup' },
   removed: { platform: 'telegram', chatId: '-100222', kind: 'supergroup' },
   cooling: { platform: 'telegram', chatId: '333', kind: 'private' },
-  discord: { platform: 'discord', chatId: '1200000000000000001', kind: 'group', threadId: '1200000000000000002', guildId: '1100000000000000001' },
+  discord: {
+    platform: 'discord',
+    chatId: '1200000000000000001',
+    kind: 'group',
+    threadId: '1200000000000000002',
+    guildId: '1100000000000000001',
+  },
 } as const satisfies Record<string, ChatRef>;
 
 /** Builds the store and closes it; returns the SQLite file's path. */
@@ -54,7 +60,8 @@ export async function buildFullStore(): Promise<string> {
 
   // Telegram delivers to one group (after a 429), the other removed the bot; Discord has no sink yet, so its rows wait.
   const sink = createRecordingSink('telegram', clock, (target, n) => {
-    if (target.chatId === chats.removed.chatId) return { status: 'gone', reason: 'Telegram: Forbidden: bot was kicked from the supergroup chat' };
+    if (target.chatId === chats.removed.chatId)
+      return { status: 'gone', reason: 'Telegram: Forbidden: bot was kicked from the supergroup chat' };
     return n === 1 ? { status: 'retry', retryAfterMs: 3_000, reason: 'Telegram 429' } : { status: 'delivered' };
   });
   app.alerts.registerSink(sink);
@@ -77,16 +84,26 @@ export async function buildFullStore(): Promise<string> {
     await market.insert({
       source: 'CoinGecko',
       fetchedAtMs: now - i * 5 * MIN,
-      data: { ...marketWithRatio(0.1 + 0.2 * i), name: 'OpenGradient “OPG” l\'token ✓', priceChange24hPct: -3.3333333333333335, maxSupply: i === 0 ? null : 1e9, sourceUpdatedAtMs: now - i * 5 * MIN - 17_000 },
+      data: {
+        ...marketWithRatio(0.1 + 0.2 * i),
+        name: "OpenGradient “OPG” l'token ✓",
+        priceChange24hPct: -3.3333333333333335,
+        maxSupply: i === 0 ? null : 1e9,
+        sourceUpdatedAtMs: now - i * 5 * MIN - 17_000,
+      },
     });
   }
   await market.saveFailure('CoinGecko', { error: 'CoinGecko: HTTP 503 "busy"', failedAtMs: now - MIN });
 
-  await createChartStore(app.database).saveFill('opengradient', { days: 90, source: 'CoinGecko market_chart', fetchedAtMs: now, points: 3 }, [
-    { atMs: now - 3 * HOUR, priceUsd: 0.041, marketCapUsd: 41e6, volume24hUsd: 1.7e6 },
-    { atMs: now - 2 * HOUR, priceUsd: null, marketCapUsd: 40.5e6, volume24hUsd: null },
-    { atMs: now - HOUR, priceUsd: 1e-300, marketCapUsd: 0, volume24hUsd: 123_456_789.125 },
-  ]);
+  await createChartStore(app.database).saveFill(
+    'opengradient',
+    { days: 90, source: 'CoinGecko market_chart', fetchedAtMs: now, points: 3 },
+    [
+      { atMs: now - 3 * HOUR, priceUsd: 0.041, marketCapUsd: 41e6, volume24hUsd: 1.7e6 },
+      { atMs: now - 2 * HOUR, priceUsd: null, marketCapUsd: 40.5e6, volume24hUsd: null },
+      { atMs: now - HOUR, priceUsd: 1e-300, marketCapUsd: 0, volume24hUsd: 123_456_789.125 },
+    ],
+  );
 
   const inferences = createInferenceStore(app.database);
   inferences.ensureState('og-devnet', 1_000);
@@ -105,7 +122,11 @@ export async function buildFullStore(): Promise<string> {
   });
   inferences.recordHead('og-devnet', 5_013, now - 5_000);
   inferences.recordRun('og-devnet', now, 'OpenGradient RPC: HTTP 502');
-  inferences.saveNetworkActivity('og-devnet', { totalTransactions: 9_007_199_254, transactionsToday: 12_345, fetchedAtMs: now });
+  inferences.saveNetworkActivity('og-devnet', {
+    totalTransactions: 9_007_199_254,
+    transactionsToday: 12_345,
+    fetchedAtMs: now,
+  });
 
   await createDiscordStore(app.database).saveCommandHash('1234567890:guild:1100000000000000001', 'a'.repeat(64), now);
   // Telegram webhook updates already taken (update ids beyond 2^31, as Telegram's grow).
@@ -126,9 +147,34 @@ export async function buildFullStore(): Promise<string> {
       ]),
       teeDays: new Map([[`${day}|0x${'1'.repeat(64)}`, 4]]),
       events: [
-        { event: { type: 'tee-registered', registry: '0x4e72238852f3c918f4e4e57aec9280ddb0c80248', teeId: `0x${'1'.repeat(64)}`, owner: '0x00000000000000000000000000000000000000cc', teeType: 0 }, blockTimeMs: now - HOUR },
-        { event: { type: 'heartbeat', registry: '0x4e72238852f3c918f4e4e57aec9280ddb0c80248', teeId: `0x${'1'.repeat(64)}` }, blockTimeMs: now - MIN },
-        { event: { type: 'task-registered', user: '0x00000000000000000000000000000000000000dd', contractAddress: '0x00000000000000000000000000000000000000ee', endTimeSec: Number.MAX_SAFE_INTEGER, frequency: 3_600 }, blockTimeMs: now - HOUR },
+        {
+          event: {
+            type: 'tee-registered',
+            registry: '0x4e72238852f3c918f4e4e57aec9280ddb0c80248',
+            teeId: `0x${'1'.repeat(64)}`,
+            owner: '0x00000000000000000000000000000000000000cc',
+            teeType: 0,
+          },
+          blockTimeMs: now - HOUR,
+        },
+        {
+          event: {
+            type: 'heartbeat',
+            registry: '0x4e72238852f3c918f4e4e57aec9280ddb0c80248',
+            teeId: `0x${'1'.repeat(64)}`,
+          },
+          blockTimeMs: now - MIN,
+        },
+        {
+          event: {
+            type: 'task-registered',
+            user: '0x00000000000000000000000000000000000000dd',
+            contractAddress: '0x00000000000000000000000000000000000000ee',
+            endTimeSec: Number.MAX_SAFE_INTEGER,
+            frequency: 3_600,
+          },
+          blockTimeMs: now - HOUR,
+        },
       ],
       coverage: { fromBlock: 1_000, fromBlockTimeMs: now - 2 * 24 * HOUR },
     });
@@ -141,7 +187,10 @@ export async function buildFullStore(): Promise<string> {
   cg.setTickers([tickerItem('binance', 'Binance')]);
   await app.markets.refresh();
   clock.advance(HOUR);
-  cg.setTickers([tickerItem('binance', 'Binance'), tickerItem('kraken', 'Kraken', { trust_score: null, cost_to_move_up_usd: null })]);
+  cg.setTickers([
+    tickerItem('binance', 'Binance'),
+    tickerItem('kraken', 'Kraken', { trust_score: null, cost_to_move_up_usd: null }),
+  ]);
   await app.markets.refresh();
   clock.advance(HOUR);
   cg.setTickers([tickerItem('kraken', 'Kraken')]);

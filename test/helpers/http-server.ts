@@ -30,7 +30,13 @@ export async function startLoopbackServer(handler: Handler): Promise<LoopbackSer
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
-      const recorded = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: raw.toString('utf8'), raw };
+      const recorded = {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: req.headers,
+        body: raw.toString('utf8'),
+        raw,
+      };
       requests.push(recorded);
       Promise.resolve(current(recorded, res)).catch((err: unknown) => {
         res.statusCode = 500;
@@ -54,7 +60,12 @@ export async function startLoopbackServer(handler: Handler): Promise<LoopbackSer
   };
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }

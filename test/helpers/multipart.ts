@@ -44,7 +44,11 @@ export function parseMultipart(raw: Buffer, boundary: string): Multipart {
     const name = /name="([^"]*)"/i.exec(part.headers)?.[1] ?? /name=([^;\r\n]+)/i.exec(part.headers)?.[1] ?? '';
     const filename = /filename="([^"]*)"/i.exec(part.headers)?.[1] ?? /filename=([^;\r\n]+)/i.exec(part.headers)?.[1];
     if (filename !== undefined) {
-      files[name] = { filename, contentType: /content-type:\s*([^\r\n]+)/i.exec(part.headers)?.[1] ?? null, bytes: part.body };
+      files[name] = {
+        filename,
+        contentType: /content-type:\s*([^\r\n]+)/i.exec(part.headers)?.[1] ?? null,
+        bytes: part.body,
+      };
     } else {
       fields[name] = part.body.toString('utf8');
     }

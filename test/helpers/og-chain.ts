@@ -40,7 +40,7 @@ const E = {
 /** The events in block `b`: a mix of every kind and mode, some blocks empty. */
 export function entriesIn(b: number): Entry[] {
   const out: Entry[] = [];
-  if (b % 3 === 0) out.push([E.mlVanilla, E.mlZkml, E.mlTee][b % 9 / 3]!);
+  if (b % 3 === 0) out.push([E.mlVanilla, E.mlZkml, E.mlTee][(b % 9) / 3]!);
   if (b % 5 === 0) out.push(b % 2 === 0 ? E.chatTee : E.chatVanilla);
   if (b % 7 === 0) out.push(E.completion);
   if (b % 11 === 0) out.push(E.batch5);

@@ -24,7 +24,14 @@ export interface EncodedLog {
   removed?: boolean;
 }
 
-const [ml, chat, completion, batch, individual, oldBatch] = ABI as unknown as [AbiEvent, AbiEvent, AbiEvent, AbiEvent, AbiEvent, AbiEvent];
+const [ml, chat, completion, batch, individual, oldBatch] = ABI as unknown as [
+  AbiEvent,
+  AbiEvent,
+  AbiEvent,
+  AbiEvent,
+  AbiEvent,
+  AbiEvent,
+];
 const h32 = (n: number) => `0x${n.toString(16).padStart(64, '0')}` as Hex;
 
 /** A log of `event` with `args` (indexed ones included, in declaration order), as the chain would emit it. */
@@ -58,7 +65,15 @@ export function batchSettlement(batchSize: number, salt = 1): EncodedLog {
 }
 
 export function individualSettlement(salt = 1): EncodedLog {
-  return encode(individual, RELAY, [h32(salt), '0x000000000000000000000000000000000000dEaD', h32(2), h32(3), 42n, '0x01', '0x02']);
+  return encode(individual, RELAY, [
+    h32(salt),
+    '0x000000000000000000000000000000000000dEaD',
+    h32(2),
+    h32(3),
+    42n,
+    '0x01',
+    '0x02',
+  ]);
 }
 
 export function oldBatchSettlement(batchSize: number): EncodedLog {

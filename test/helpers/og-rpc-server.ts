@@ -166,9 +166,12 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
         const log = logs[i]!;
         if (addresses && !addresses.includes(log.address.toLowerCase())) continue;
         if (topic0 && !topic0.includes(log.topics[0]!.toLowerCase())) continue;
-        if (parts.length >= maxResults) return rpcError(res, id, -32005, `query returned more than ${maxResults} results`);
+        if (parts.length >= maxResults)
+          return rpcError(res, id, -32005, `query returned more than ${maxResults} results`);
         const tx = txIndexOf(b, i);
-        parts.push(`${staticPart(log)}"blockNumber":"${bn}","transactionHash":"${txHash(b, tx)}","transactionIndex":"${hex(tx)}","blockHash":"${blockHash}","logIndex":"${hex(i)}"${ts}}`);
+        parts.push(
+          `${staticPart(log)}"blockNumber":"${bn}","transactionHash":"${txHash(b, tx)}","transactionIndex":"${hex(tx)}","blockHash":"${blockHash}","logIndex":"${hex(i)}"${ts}}`,
+        );
       }
     }
     const body = `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":[${parts.join(',')}]}`;
@@ -198,20 +201,27 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
       const isTransfer = index === transfer;
       return `{"blockHash":"${blockHash}","blockNumber":"${hex(n)}","from":"${from}","gas":"0x5208","gasPrice":"0x3b9aca00","hash":"${hash}","input":"${isTransfer ? '0x' : input}","nonce":"${hex(index)}","to":"${isTransfer ? DEFAULT_SENDER : '0x8383c9bd7462f12eb996dd02f78234c0421a6fae'}","transactionIndex":"${hex(index)}","value":"0x0","type":"0x0","chainId":"0x29f8","v":"0x53f3","r":"0x1","s":"0x2"}`;
     });
-    return `{"number":"${hex(n)}","hash":"${blockHash}","parentHash":"0x${Math.max(0, n - 1).toString(16).padStart(64, '0')}","timestamp":"${hex(chain.blockTimeSec(n))}","gasLimit":"0x1c9c380","gasUsed":"0x0","miner":"0x0000000000000000000000000000000000000000","transactions":[${txs.join(',')}]}`;
+    return `{"number":"${hex(n)}","hash":"${blockHash}","parentHash":"0x${Math.max(0, n - 1)
+      .toString(16)
+      .padStart(
+        64,
+        '0',
+      )}","timestamp":"${hex(chain.blockTimeSec(n))}","gasLimit":"0x1c9c380","gasUsed":"0x0","miner":"0x0000000000000000000000000000000000000000","transactions":[${txs.join(',')}]}`;
   }
 
   /** The answer to one call other than `eth_getLogs`, as JSON text. */
   function answerCall(call: { id?: unknown; method?: string; params?: unknown[] }): string {
     const id = JSON.stringify(call.id ?? null);
-    const error = (code: number, message: string) => `{"jsonrpc":"2.0","id":${id},"error":${JSON.stringify({ code, message })}}`;
+    const error = (code: number, message: string) =>
+      `{"jsonrpc":"2.0","id":${id},"error":${JSON.stringify({ code, message })}}`;
     switch (call.method) {
       case 'eth_blockNumber':
         return `{"jsonrpc":"2.0","id":${id},"result":"${hex(chain.head)}"}`;
       case 'eth_getBlockByNumber': {
         const tag = call.params?.[0];
         const full = call.params?.[1];
-        if (typeof tag !== 'string' || typeof full !== 'boolean') return error(-32602, 'invalid argument: expected [block, fullTransactions]');
+        if (typeof tag !== 'string' || typeof full !== 'boolean')
+          return error(-32602, 'invalid argument: expected [block, fullTransactions]');
         const n = Number.parseInt(tag, 16);
         const known = n <= chain.head && (hasUpTo === null || n <= hasUpTo);
         if (full && known) fullBlocks++;
@@ -224,11 +234,14 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
 
   function answerBatch(res: ServerResponse, calls: unknown[]): void {
     batches++;
-    if (calls.length === 0) return sendJson(res, 200, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'empty batch' } });
+    if (calls.length === 0)
+      return sendJson(res, 200, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'empty batch' } });
     if (calls.length > maxBatchCalls) {
       refusedBatches++;
       const first = calls.find((c) => typeof c === 'object' && c !== null && 'id' in c) as { id?: unknown } | undefined;
-      return sendJson(res, 200, [{ jsonrpc: '2.0', id: first?.id ?? null, error: { code: -32600, message: 'batch too large' } }]);
+      return sendJson(res, 200, [
+        { jsonrpc: '2.0', id: first?.id ?? null, error: { code: -32600, message: 'batch too large' } },
+      ]);
     }
     largestBatch = Math.max(largestBatch, calls.length);
     const parts: string[] = [];
@@ -257,12 +270,15 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
       return sendJson(res, 400, { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'parse error' } });
     }
     // A fault aimed at a method hits a batch of its calls as a whole, as a proxy in front of the node would.
-    const method = Array.isArray(body) ? ((body[0] as { method?: string } | undefined)?.method ?? '') : (body.method ?? '');
+    const method = Array.isArray(body)
+      ? ((body[0] as { method?: string } | undefined)?.method ?? '')
+      : (body.method ?? '');
     const at = faults.findIndex((f) => f.method === undefined || f.method === method);
     if (at >= 0 && !(Array.isArray(body) && faults[at]!.fault === 'truncated')) {
       const [f] = faults.splice(at, 1);
       if (!Array.isArray(body)) counts.set(method, (counts.get(method) ?? 0) + 1);
-      if (f!.fault === 'truncated') return getLogs(res, (body as { id?: unknown }).id, (body as { params?: unknown[] }).params?.[0] as never, true);
+      if (f!.fault === 'truncated')
+        return getLogs(res, (body as { id?: unknown }).id, (body as { params?: unknown[] }).params?.[0] as never, true);
       return applyFault(f!.fault, res, Array.isArray(body) ? null : body.id);
     }
     if (Array.isArray(body) && options.acceptBatches === false) {

@@ -105,7 +105,10 @@ export const PG_BACKENDS: readonly PgBackend[] = ['pglite', 'server'];
  * A fresh migrated database on `backend`; for `server` without `TEST_DATABASE_URL` the test is skipped
  * with the reason. Call before anything else the test sets up (a skip does not run `onTestFinished`).
  */
-export async function testPostgres(backend: PgBackend, skip: (condition: boolean, note?: string) => void): Promise<TestPostgres> {
+export async function testPostgres(
+  backend: PgBackend,
+  skip: (condition: boolean, note?: string) => void,
+): Promise<TestPostgres> {
   if (backend === 'pglite') return pgliteDatabase();
   skip(!TEST_DATABASE_URL, NO_SERVER);
   return serverDatabase();

@@ -16,7 +16,9 @@ export interface Delivery {
 export function createRecordingSink(
   platform: Platform,
   clock: Clock,
-  answer: (target: AlertTarget, n: number) => DeliveryResult | Promise<DeliveryResult> = () => ({ status: 'delivered' }),
+  answer: (target: AlertTarget, n: number) => DeliveryResult | Promise<DeliveryResult> = () => ({
+    status: 'delivered',
+  }),
 ): Sink & { attempts: Delivery[] } {
   const attempts: Delivery[] = [];
   return {

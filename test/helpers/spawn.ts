@@ -13,7 +13,8 @@ export const NODE_ARGS: readonly string[] = (() => {
   const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
   const [command, ...args] = pkg.scripts.start!.trim().split(/\s+/);
   const entry = args.findIndex((a) => a.endsWith('.ts'));
-  if (command !== 'node' || entry < 0) throw new Error(`package.json's start script is not 'node <flags> <entry>.ts': ${pkg.scripts.start}`);
+  if (command !== 'node' || entry < 0)
+    throw new Error(`package.json's start script is not 'node <flags> <entry>.ts': ${pkg.scripts.start}`);
   return args.slice(0, entry);
 })();
 
@@ -27,7 +28,13 @@ export interface RunResult {
  * Runs one of the bot's entry points as a real process (with `npm start`'s node arguments), with only the
  * given environment plus PATH, and optional input on stdin.
  */
-export function runEntry(entry: string, args: string[], env: Record<string, string>, input?: string, timeoutMs = 15_000): Promise<RunResult> {
+export function runEntry(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+  input?: string,
+  timeoutMs = 15_000,
+): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, entry), ...args], {
       cwd: ROOT,

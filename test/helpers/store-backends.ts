@@ -33,7 +33,10 @@ export interface BackendStores {
   second(): Promise<AlertStores>;
 }
 
-export async function storesOn(backend: StoreBackend, skip: (condition: boolean, note?: string) => void): Promise<BackendStores> {
+export async function storesOn(
+  backend: StoreBackend,
+  skip: (condition: boolean, note?: string) => void,
+): Promise<BackendStores> {
   if (backend === 'sqlite') {
     const path = tempDbPath();
     const database = openDatabase(path);

@@ -21,7 +21,9 @@ interface Spec {
 
 let cached: Spec | undefined;
 function spec(): Spec {
-  cached ??= JSON.parse(readFileSync(fileURLToPath(new URL('../fixtures/platform-specs/telegram-bot-api.json', import.meta.url)), 'utf8')) as Spec;
+  cached ??= JSON.parse(
+    readFileSync(fileURLToPath(new URL('../fixtures/platform-specs/telegram-bot-api.json', import.meta.url)), 'utf8'),
+  ) as Spec;
   return cached;
 }
 
@@ -74,7 +76,8 @@ interface Ctx {
 
 function checkTypes(value: unknown, types: readonly string[], path: string, ctx: Ctx): string | null {
   // `attach://name` is never a file id or URL: it must name an uploaded part.
-  if (types.includes('InputFile') && typeof value === 'string' && value.startsWith('attach://')) return checkType(value, 'InputFile', path, ctx);
+  if (types.includes('InputFile') && typeof value === 'string' && value.startsWith('attach://'))
+    return checkType(value, 'InputFile', path, ctx);
   let first: string | null = null;
   for (const type of types) {
     const error = checkType(value, type, path, ctx);
@@ -97,9 +100,13 @@ function checkType(value: unknown, type: string, path: string, ctx: Ctx): string
   }
   switch (type) {
     case 'Integer':
-      return Number.isSafeInteger(value) || (ctx.form && typeof value === 'string' && /^-?\d+$/.test(value)) ? null : bad;
+      return Number.isSafeInteger(value) || (ctx.form && typeof value === 'string' && /^-?\d+$/.test(value))
+        ? null
+        : bad;
     case 'Float':
-      return typeof value === 'number' || (ctx.form && typeof value === 'string' && Number.isFinite(Number(value))) ? null : bad;
+      return typeof value === 'number' || (ctx.form && typeof value === 'string' && Number.isFinite(Number(value)))
+        ? null
+        : bad;
     case 'Boolean':
       return typeof value === 'boolean' || (ctx.form && (value === 'true' || value === 'false')) ? null : bad;
     case 'String':
@@ -117,7 +124,8 @@ function checkType(value: unknown, type: string, path: string, ctx: Ctx): string
 function checkObject(value: unknown, type: string, path: string, ctx: Ctx): string | null {
   const def = spec().types[type];
   if (!def) return `unknown type ${type} for field "${path}"`;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return `field "${path}" must be an object of type ${type}`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return `field "${path}" must be an object of type ${type}`;
   if (def.subtypes) {
     let first: string | null = null;
     for (const sub of def.subtypes) {
@@ -140,11 +148,42 @@ function checkObject(value: unknown, type: string, path: string, ctx: Ctx): stri
   return null;
 }
 
-const TEXT_METHODS: Record<string, { field: string; max: number; min: number; modeField: string; entitiesField: string; what: string }> = {
-  sendMessage: { field: 'text', min: 1, max: 4096, modeField: 'parse_mode', entitiesField: 'entities', what: 'message text' },
-  editMessageText: { field: 'text', min: 1, max: 4096, modeField: 'parse_mode', entitiesField: 'entities', what: 'message text' },
-  sendPhoto: { field: 'caption', min: 0, max: 1024, modeField: 'parse_mode', entitiesField: 'caption_entities', what: 'message caption' },
-  editMessageCaption: { field: 'caption', min: 0, max: 1024, modeField: 'parse_mode', entitiesField: 'caption_entities', what: 'message caption' },
+const TEXT_METHODS: Record<
+  string,
+  { field: string; max: number; min: number; modeField: string; entitiesField: string; what: string }
+> = {
+  sendMessage: {
+    field: 'text',
+    min: 1,
+    max: 4096,
+    modeField: 'parse_mode',
+    entitiesField: 'entities',
+    what: 'message text',
+  },
+  editMessageText: {
+    field: 'text',
+    min: 1,
+    max: 4096,
+    modeField: 'parse_mode',
+    entitiesField: 'entities',
+    what: 'message text',
+  },
+  sendPhoto: {
+    field: 'caption',
+    min: 0,
+    max: 1024,
+    modeField: 'parse_mode',
+    entitiesField: 'caption_entities',
+    what: 'message caption',
+  },
+  editMessageCaption: {
+    field: 'caption',
+    min: 0,
+    max: 1024,
+    modeField: 'parse_mode',
+    entitiesField: 'caption_entities',
+    what: 'message caption',
+  },
 };
 
 function limitProblems(method: string, values: Record<string, unknown>): string[] {
@@ -164,7 +203,8 @@ function limitProblems(method: string, values: Record<string, unknown>): string[
       if (typeof button.text !== 'string' || button.text.length === 0) problems.push('BUTTON_TEXT_EMPTY');
       if (typeof button.callback_data === 'string') {
         const bytes = Buffer.byteLength(button.callback_data, 'utf8');
-        if (bytes < 1 || bytes > 64) problems.push(`BUTTON_DATA_INVALID (callback_data is ${bytes} bytes; 1-64 allowed)`);
+        if (bytes < 1 || bytes > 64)
+          problems.push(`BUTTON_DATA_INVALID (callback_data is ${bytes} bytes; 1-64 allowed)`);
       }
     }
   }
@@ -174,7 +214,8 @@ function limitProblems(method: string, values: Record<string, unknown>): string[
     for (const c of commands) {
       if (!/^[a-z0-9_]{1,32}$/.test(c.command)) problems.push(`BOT_COMMAND_INVALID: "${c.command}"`);
       const length = [...c.description].length;
-      if (length < 1 || length > 256) problems.push(`BOT_COMMAND_DESCRIPTION_INVALID: "${c.command}" has ${length} characters`);
+      if (length < 1 || length > 256)
+        problems.push(`BOT_COMMAND_DESCRIPTION_INVALID: "${c.command}" has ${length} characters`);
     }
   }
   return problems;
@@ -199,7 +240,24 @@ function textProblems(value: unknown, mode: unknown, min: number, max: number, w
 }
 
 /** Telegram's HTML tags; `span` and `tg-emoji` only with their one attribute. */
-const TAGS = new Set(['b', 'strong', 'i', 'em', 'u', 'ins', 's', 'strike', 'del', 'span', 'tg-spoiler', 'a', 'tg-emoji', 'code', 'pre', 'blockquote']);
+const TAGS = new Set([
+  'b',
+  'strong',
+  'i',
+  'em',
+  'u',
+  'ins',
+  's',
+  'strike',
+  'del',
+  'span',
+  'tg-spoiler',
+  'a',
+  'tg-emoji',
+  'code',
+  'pre',
+  'blockquote',
+]);
 const ENTITY = /^&(?:lt|gt|amp|quot|#\d{1,7}|#x[0-9a-f]{1,6});/i;
 
 /** The text as Telegram shows it, or the error Telegram gives (`can't parse entities: …`). */
@@ -207,7 +265,9 @@ export function parseTelegramHtml(html: string): string | { error: string } {
   const open: string[] = [];
   let out = '';
   let i = 0;
-  const fail = (what: string) => ({ error: `can't parse entities: ${what} at byte offset ${Buffer.byteLength(html.slice(0, i))}` });
+  const fail = (what: string) => ({
+    error: `can't parse entities: ${what} at byte offset ${Buffer.byteLength(html.slice(0, i))}`,
+  });
   while (i < html.length) {
     const c = html[i]!;
     if (c === '&') {
@@ -235,12 +295,15 @@ export function parseTelegramHtml(html: string): string | { error: string } {
     } else {
       const attributes = inner.slice(name.length).trim();
       if (name === 'a' && !/^href\s*=\s*"[^"]*"$/.test(attributes)) return fail('Tag "a" needs one href="…" attribute');
-      if (name === 'span' && attributes !== 'class="tg-spoiler"') return fail('Tag "span" must have class "tg-spoiler"');
-      if (!['a', 'span', 'tg-emoji', 'pre', 'code', 'blockquote'].includes(name) && attributes !== '') return fail(`Tag "${name}" takes no attributes`);
+      if (name === 'span' && attributes !== 'class="tg-spoiler"')
+        return fail('Tag "span" must have class "tg-spoiler"');
+      if (!['a', 'span', 'tg-emoji', 'pre', 'code', 'blockquote'].includes(name) && attributes !== '')
+        return fail(`Tag "${name}" takes no attributes`);
       open.push(name);
     }
     i = end + 1;
   }
-  if (open.length > 0) return { error: `can't parse entities: Can't find end tag corresponding to start tag "${open[open.length - 1]}"` };
+  if (open.length > 0)
+    return { error: `can't parse entities: Can't find end tag corresponding to start tag "${open[open.length - 1]}"` };
   return out;
 }

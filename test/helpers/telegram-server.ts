@@ -24,9 +24,7 @@ export interface BotApiCall {
 }
 
 export type Fault =
-  | { status: number; errorCode?: number; description: string; parameters?: Record<string, unknown> }
-  | 'drop'
-  | 'hang';
+  { status: number; errorCode?: number; description: string; parameters?: Record<string, unknown> } | 'drop' | 'hang';
 
 export interface TelegramServer {
   /** The `apiRoot` to give the bot: `http://127.0.0.1:<port>`. */
@@ -43,7 +41,10 @@ export interface TelegramServer {
    * was set; `secret` overrides it, null leaves the header out). A new `update_id` is assigned unless the
    * update carries one (a re-send). Resolves with the bot's answer.
    */
-  postUpdate(update: Record<string, unknown>, options?: { secret?: string | null }): Promise<{ status: number; body: string; updateId: number }>;
+  postUpdate(
+    update: Record<string, unknown>,
+    options?: { secret?: string | null },
+  ): Promise<{ status: number; body: string; updateId: number }>;
   /** Posts later updates to `url` instead, with the same secret: a load balancer that routes to another instance. */
   setWebhookUrl(url: string): void;
   callsOf(method: string): BotApiCall[];
@@ -174,7 +175,8 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     const chatTimes = (byChat.get(chatId) ?? []).filter((x) => x > t - 60_000);
     const last = chatTimes[chatTimes.length - 1];
     if (last !== undefined && t - last < limits.perChatMs) return tooManyAfter(1);
-    if (chatId.startsWith('-') && chatTimes.length >= limits.groupPerMinute) return tooManyAfter(Math.ceil((chatTimes[0]! + 60_000 - t) / 1000));
+    if (chatId.startsWith('-') && chatTimes.length >= limits.groupPerMinute)
+      return tooManyAfter(Math.ceil((chatTimes[0]! + 60_000 - t) / 1000));
     acceptedAt.push(t);
     chatTimes.push(t);
     byChat.set(chatId, chatTimes);
@@ -185,13 +187,19 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     const raw = typeof text === 'string' ? text : '';
     const shown = params.parse_mode === 'HTML' ? (parseTelegramHtml(raw) as string) : raw;
     const thread = params.message_thread_id;
-    sent.push({ chatId: String(params.chat_id), threadId: thread === undefined ? null : Number(thread), text: shown, atMs: now() });
+    sent.push({
+      chatId: String(params.chat_id),
+      threadId: thread === undefined ? null : Number(thread),
+      text: shown,
+      atMs: now(),
+    });
   }
   let refusalsAllowed = false;
   const notModified: TelegramServer['notModified'] = [];
   const messages = new Map<string, KnownMessage>();
   const messageKey = (chatId: unknown, messageId: unknown) => `${Number(chatId)}:${Number(messageId)}`;
-  const markupOf = (params: Record<string, unknown>) => (params.reply_markup === undefined ? undefined : JSON.stringify(params.reply_markup));
+  const markupOf = (params: Record<string, unknown>) =>
+    params.reply_markup === undefined ? undefined : JSON.stringify(params.reply_markup);
   const remember = (result: Record<string, unknown>, known: KnownMessage) => {
     messages.set(messageKey((result.chat as { id: number }).id, result.message_id), known);
     return result;
@@ -208,15 +216,26 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     if (!known || params.inline_message_id !== undefined) return null;
     if (method === 'editMessageText') {
       if (known.kind === 'photo') return 'Bad Request: there is no text in the message to edit';
-      const next: KnownMessage = { kind: 'text', text: String(params.text), parseMode: params.parse_mode, markup: markupOf(params) };
-      if (next.text === known.text && next.parseMode === known.parseMode && next.markup === known.markup) return NOT_MODIFIED;
+      const next: KnownMessage = {
+        kind: 'text',
+        text: String(params.text),
+        parseMode: params.parse_mode,
+        markup: markupOf(params),
+      };
+      if (next.text === known.text && next.parseMode === known.parseMode && next.markup === known.markup)
+        return NOT_MODIFIED;
       messages.set(key, next);
       return null;
     }
     if (method === 'editMessageMedia') {
       // A new upload is new content; Telegram compares file ids, so only a reused one could be "not modified".
       const media = params.media as { type?: unknown; caption?: unknown; parse_mode?: unknown } | undefined;
-      messages.set(key, { kind: media?.type === 'photo' ? 'photo' : known.kind, text: typeof media?.caption === 'string' ? media.caption : undefined, parseMode: media?.parse_mode, markup: markupOf(params) });
+      messages.set(key, {
+        kind: media?.type === 'photo' ? 'photo' : known.kind,
+        text: typeof media?.caption === 'string' ? media.caption : undefined,
+        parseMode: media?.parse_mode,
+        markup: markupOf(params),
+      });
     }
     return null;
   }
@@ -227,13 +246,27 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     res.end(body);
   }
 
-  function fail(res: ServerResponse, status: number, description: string, parameters?: Record<string, unknown>, errorCode = status): void {
-    const body = JSON.stringify({ ok: false, error_code: errorCode, description, ...(parameters ? { parameters } : {}) });
+  function fail(
+    res: ServerResponse,
+    status: number,
+    description: string,
+    parameters?: Record<string, unknown>,
+    errorCode = status,
+  ): void {
+    const body = JSON.stringify({
+      ok: false,
+      error_code: errorCode,
+      description,
+      ...(parameters ? { parameters } : {}),
+    });
     res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
   }
 
-  async function parseBody(req: IncomingMessage, raw: Buffer): Promise<Pick<BotApiCall, 'params' | 'files'> & { fileParts: string[]; form: boolean }> {
+  async function parseBody(
+    req: IncomingMessage,
+    raw: Buffer,
+  ): Promise<Pick<BotApiCall, 'params' | 'files'> & { fileParts: string[]; form: boolean }> {
     const type = req.headers['content-type'] ?? '';
     const files: BotApiCall['files'] = {};
     if (type.startsWith('multipart/form-data')) {
@@ -256,14 +289,20 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
         const ref = typeof value === 'string' && value.startsWith('attach://') ? uploads[value.slice(9)] : undefined;
         if (ref) files[key] = ref;
       }
-      for (const [name, upload] of Object.entries(uploads)) if (!Object.values(files).includes(upload)) files[name] = upload;
+      for (const [name, upload] of Object.entries(uploads))
+        if (!Object.values(files).includes(upload)) files[name] = upload;
       return { params, files, fileParts: Object.keys(uploads), form: true };
     }
     const text = raw.toString('utf8');
     if (type.startsWith('application/x-www-form-urlencoded')) {
       return { params: Object.fromEntries(new URLSearchParams(text)), files, fileParts: [], form: true };
     }
-    return { params: text.trim() === '' ? {} : (JSON.parse(text) as Record<string, unknown>), files, fileParts: [], form: false };
+    return {
+      params: text.trim() === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
+      files,
+      fileParts: [],
+      form: false,
+    };
   }
 
   function chatOf(chatId: unknown): { id: number; type: string } {
@@ -277,7 +316,9 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       date: Math.floor(Date.now() / 1000),
       chat: chatOf(params.chat_id),
       from: { id: botId, is_bot: true, first_name: 'OPG Bot', username: botUsername },
-      ...(params.message_thread_id !== undefined ? { message_thread_id: params.message_thread_id, is_topic_message: true } : {}),
+      ...(params.message_thread_id !== undefined
+        ? { message_thread_id: params.message_thread_id, is_topic_message: true }
+        : {}),
       ...(params.reply_markup !== undefined ? { reply_markup: params.reply_markup } : {}),
       ...extra,
     };
@@ -306,12 +347,31 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     req.socket.on('close', forget);
   }
 
-  function handle(method: string, params: Record<string, unknown>, files: BotApiCall['files'], req: IncomingMessage, res: ServerResponse): void {
+  function handle(
+    method: string,
+    params: Record<string, unknown>,
+    files: BotApiCall['files'],
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): void {
     switch (method) {
       case 'getMe':
-        return ok(res, { id: botId, is_bot: true, first_name: 'OPG Bot', username: botUsername, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false });
+        return ok(res, {
+          id: botId,
+          is_bot: true,
+          first_name: 'OPG Bot',
+          username: botUsername,
+          can_join_groups: true,
+          can_read_all_group_messages: false,
+          supports_inline_queries: false,
+        });
       case 'getUpdates':
-        if (webhook) return fail(res, 409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first");
+        if (webhook)
+          return fail(
+            res,
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+          );
         return getUpdates(params, req, res);
       case 'setWebhook': {
         const url = typeof params.url === 'string' ? params.url : '';
@@ -329,27 +389,58 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       case 'answerCallbackQuery':
         return ok(res, true);
       case 'sendMessage':
-        if (typeof params.text !== 'string' || params.text.length === 0) return fail(res, 400, 'Bad Request: message text is empty');
+        if (typeof params.text !== 'string' || params.text.length === 0)
+          return fail(res, 400, 'Bad Request: message text is empty');
         if (params.text.length > 4096) return fail(res, 400, 'Bad Request: message is too long');
         if (refuseSend(res, params)) return;
         recordSent(params, params.text);
-        return ok(res, remember(sentMessage(params, { text: params.text }), { kind: 'text', text: params.text, parseMode: params.parse_mode, markup: markupOf(params) }));
+        return ok(
+          res,
+          remember(sentMessage(params, { text: params.text }), {
+            kind: 'text',
+            text: params.text,
+            parseMode: params.parse_mode,
+            markup: markupOf(params),
+          }),
+        );
       case 'sendPhoto': {
         const photo = files.photo ?? (typeof params.photo === 'string' ? { size: 0 } : undefined);
         if (!photo) return fail(res, 400, 'Bad Request: there is no photo in the request');
-        if (typeof params.caption === 'string' && params.caption.length > 1024) return fail(res, 400, 'Bad Request: message caption is too long');
+        if (typeof params.caption === 'string' && params.caption.length > 1024)
+          return fail(res, 400, 'Bad Request: message caption is too long');
         if (refuseSend(res, params)) return;
         recordSent(params, params.caption);
-        const sent = sentMessage(params, { photo: [{ file_id: `photo-${nextMessageId}`, file_unique_id: 'u', width: 800, height: 400, file_size: photo.size }], caption: params.caption });
-        return ok(res, remember(sent, { kind: 'photo', text: typeof params.caption === 'string' ? params.caption : undefined, parseMode: params.parse_mode, markup: markupOf(params) }));
+        const sent = sentMessage(params, {
+          photo: [
+            { file_id: `photo-${nextMessageId}`, file_unique_id: 'u', width: 800, height: 400, file_size: photo.size },
+          ],
+          caption: params.caption,
+        });
+        return ok(
+          res,
+          remember(sent, {
+            kind: 'photo',
+            text: typeof params.caption === 'string' ? params.caption : undefined,
+            parseMode: params.parse_mode,
+            markup: markupOf(params),
+          }),
+        );
       }
       case 'editMessageText':
       case 'editMessageMedia': {
         const refused = editRefusal(method, params);
-        if (refused === NOT_MODIFIED) notModified.push({ method, chatId: Number(params.chat_id), messageId: Number(params.message_id) });
+        if (refused === NOT_MODIFIED)
+          notModified.push({ method, chatId: Number(params.chat_id), messageId: Number(params.message_id) });
         else if (refused !== null) refusals.push({ method, description: refused });
         if (refused !== null) return fail(res, 400, refused);
-        return ok(res, sentMessage(params, { message_id: params.message_id, edit_date: Math.floor(Date.now() / 1000), text: params.text }));
+        return ok(
+          res,
+          sentMessage(params, {
+            message_id: params.message_id,
+            edit_date: Math.floor(Date.now() / 1000),
+            text: params.text,
+          }),
+        );
       }
       case 'getChatMember': {
         const status = members.get(`${Number(params.chat_id)}:${Number(params.user_id)}`) ?? 'member';
@@ -414,7 +505,10 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       const secret = options.secret === undefined ? webhook.secret : options.secret;
       const res = await fetch(webhook.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(secret === null ? {} : { 'x-telegram-bot-api-secret-token': secret }) },
+        headers: {
+          'content-type': 'application/json',
+          ...(secret === null ? {} : { 'x-telegram-bot-api-secret-token': secret }),
+        },
         body: JSON.stringify({ ...update, update_id: updateId }),
       });
       return { status: res.status, body: await res.text(), updateId };
@@ -461,7 +555,12 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
         server.closeAllConnections();
         server.close(() => {
           if (refusals.length === 0 || refusalsAllowed) resolve();
-          else reject(new Error(`Telegram would refuse ${refusals.length} request(s):\n${refusals.map((r) => `${r.method}: ${r.description}`).join('\n')}`));
+          else
+            reject(
+              new Error(
+                `Telegram would refuse ${refusals.length} request(s):\n${refusals.map((r) => `${r.method}: ${r.description}`).join('\n')}`,
+              ),
+            );
         });
       }),
   };

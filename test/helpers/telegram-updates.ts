@@ -22,13 +22,23 @@ export interface TgChat {
 
 export const alice: TgUser = { id: 5001, is_bot: false, first_name: 'Alice', username: 'alice' };
 export const bob: TgUser = { id: 5002, is_bot: false, first_name: 'Bob <b>&', username: 'bob' };
-export const anonymousAdminBot: TgUser = { id: 1087968824, is_bot: true, first_name: 'Group', username: 'GroupAnonymousBot' };
+export const anonymousAdminBot: TgUser = {
+  id: 1087968824,
+  is_bot: true,
+  first_name: 'Group',
+  username: 'GroupAnonymousBot',
+};
 
 export const supergroup: TgChat = { id: -1001234567890, type: 'supergroup', title: 'OPG Traders' };
 export const forum: TgChat = { id: -1009876543210, type: 'supergroup', title: 'OPG Forum', is_forum: true };
 export const basicGroup: TgChat = { id: -4012345678, type: 'group', title: 'OPG Friends' };
 export const channel: TgChat = { id: -1005555555555, type: 'channel', title: 'OPG News' };
-export const privateWith = (user: TgUser): TgChat => ({ id: user.id, type: 'private', first_name: user.first_name, ...(user.username ? { username: user.username } : {}) });
+export const privateWith = (user: TgUser): TgChat => ({
+  id: user.id,
+  type: 'private',
+  first_name: user.first_name,
+  ...(user.username ? { username: user.username } : {}),
+});
 
 let nextMessageId = 1000;
 const DATE = 1_795_000_000;
@@ -63,23 +73,47 @@ export function message(init: MessageInit): Record<string, unknown> {
 export const messageUpdate = (init: MessageInit) =>
   init.chat.type === 'channel' ? { channel_post: message(init) } : { message: message(init) };
 
-export const editedMessageUpdate = (init: MessageInit) => ({ edited_message: { ...message(init), edit_date: DATE + 60 } });
+export const editedMessageUpdate = (init: MessageInit) => ({
+  edited_message: { ...message(init), edit_date: DATE + 60 },
+});
 
 export const stickerUpdate = (chat: TgChat, from: TgUser = alice) => ({
   message: message({
     chat,
     from,
     extra: {
-      sticker: { file_id: 'CAACAgIAAxkBAAEBsticker', file_unique_id: 'AgADsticker', type: 'regular', width: 512, height: 512, is_animated: false, is_video: false, emoji: '🚀' },
+      sticker: {
+        file_id: 'CAACAgIAAxkBAAEBsticker',
+        file_unique_id: 'AgADsticker',
+        type: 'regular',
+        width: 512,
+        height: 512,
+        is_animated: false,
+        is_video: false,
+        emoji: '🚀',
+      },
     },
   }),
 });
 
 export function callbackUpdate(init: { from: TgUser; message: Record<string, unknown>; data: string; id?: string }) {
-  return { callback_query: { id: init.id ?? `cb-${nextMessageId++}`, from: init.from, message: init.message, chat_instance: '-42', data: init.data } };
+  return {
+    callback_query: {
+      id: init.id ?? `cb-${nextMessageId++}`,
+      from: init.from,
+      message: init.message,
+      chat_instance: '-42',
+      data: init.data,
+    },
+  };
 }
 
-export function myChatMemberUpdate(init: { chat: TgChat; from: TgUser; status: 'left' | 'kicked' | 'member' | 'administrator'; botId: number }) {
+export function myChatMemberUpdate(init: {
+  chat: TgChat;
+  from: TgUser;
+  status: 'left' | 'kicked' | 'member' | 'administrator';
+  botId: number;
+}) {
   const bot = { id: init.botId, is_bot: true, first_name: 'OPG Bot', username: 'opg_test_bot' };
   return {
     my_chat_member: {
@@ -87,7 +121,8 @@ export function myChatMemberUpdate(init: { chat: TgChat; from: TgUser; status: '
       from: init.from,
       date: DATE,
       old_chat_member: { status: 'member', user: bot },
-      new_chat_member: init.status === 'kicked' ? { status: 'kicked', user: bot, until_date: 0 } : { status: init.status, user: bot },
+      new_chat_member:
+        init.status === 'kicked' ? { status: 'kicked', user: bot, until_date: 0 } : { status: init.status, user: bot },
     },
   };
 }

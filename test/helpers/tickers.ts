@@ -31,11 +31,34 @@ export function fixtureTickers(): Record<string, unknown>[] {
   const noDepth = { cost_to_move_up_usd: null, cost_to_move_down_usd: null };
   const page1 = [
     tickerItem('binance', 'Binance'),
-    tickerItem('binance', 'Binance', { target: 'USDC', converted_volume: { btc: 1, eth: 28, usd: 100_000 }, bid_ask_spread_percentage: 0.2, cost_to_move_up_usd: 5_000, cost_to_move_down_usd: 5_000 }),
-    tickerItem('bybit_spot', 'Bybit', { converted_volume: { btc: 2, eth: 56, usd: 200_000 }, trust_score: 'yellow', bid_ask_spread_percentage: 0.3, cost_to_move_up_usd: 10_000, cost_to_move_down_usd: 10_000 }),
-    tickerItem('uniswap-v3-base', 'Uniswap V3 (Base)', { target: USDC_BASE, converted_volume: { btc: 0.5, eth: 14, usd: 50_000 }, trust_score: null, bid_ask_spread_percentage: null, ...noDepth }),
+    tickerItem('binance', 'Binance', {
+      target: 'USDC',
+      converted_volume: { btc: 1, eth: 28, usd: 100_000 },
+      bid_ask_spread_percentage: 0.2,
+      cost_to_move_up_usd: 5_000,
+      cost_to_move_down_usd: 5_000,
+    }),
+    tickerItem('bybit_spot', 'Bybit', {
+      converted_volume: { btc: 2, eth: 56, usd: 200_000 },
+      trust_score: 'yellow',
+      bid_ask_spread_percentage: 0.3,
+      cost_to_move_up_usd: 10_000,
+      cost_to_move_down_usd: 10_000,
+    }),
+    tickerItem('uniswap-v3-base', 'Uniswap V3 (Base)', {
+      target: USDC_BASE,
+      converted_volume: { btc: 0.5, eth: 14, usd: 50_000 },
+      trust_score: null,
+      bid_ask_spread_percentage: null,
+      ...noDepth,
+    }),
     tickerItem('gate', 'Gate', { converted_volume: { btc: 9, eth: 250, usd: 900_000 }, is_anomaly: true }),
-    tickerItem('mxc', 'MEXC', { converted_volume: { btc: 0.4, eth: 11, usd: 40_000 }, trust_score: 'red', is_stale: true, last_traded_at: '2026-11-19T02:00:00+00:00' }),
+    tickerItem('mxc', 'MEXC', {
+      converted_volume: { btc: 0.4, eth: 11, usd: 40_000 },
+      trust_score: 'red',
+      is_stale: true,
+      last_traded_at: '2026-11-19T02:00:00+00:00',
+    }),
   ];
   for (let i = 0; i < 94; i++) {
     page1.push(
@@ -50,8 +73,21 @@ export function fixtureTickers(): Record<string, unknown>[] {
     );
   }
   const page2 = [
-    tickerItem('kraken', 'Kraken', { target: 'USD', converted_volume: { btc: 0.4, eth: 11, usd: 40_000 }, trust_score: 'red', bid_ask_spread_percentage: 0.5, cost_to_move_up_usd: 2_000, cost_to_move_down_usd: 3_000 }),
-    tickerItem('binance', 'Binance', { target: 'TRY', converted_volume: { btc: 0.01, eth: 0.3, usd: 1_000 }, bid_ask_spread_percentage: 1.0, cost_to_move_up_usd: null, cost_to_move_down_usd: 500 }),
+    tickerItem('kraken', 'Kraken', {
+      target: 'USD',
+      converted_volume: { btc: 0.4, eth: 11, usd: 40_000 },
+      trust_score: 'red',
+      bid_ask_spread_percentage: 0.5,
+      cost_to_move_up_usd: 2_000,
+      cost_to_move_down_usd: 3_000,
+    }),
+    tickerItem('binance', 'Binance', {
+      target: 'TRY',
+      converted_volume: { btc: 0.01, eth: 0.3, usd: 1_000 },
+      bid_ask_spread_percentage: 1.0,
+      cost_to_move_up_usd: null,
+      cost_to_move_down_usd: 500,
+    }),
   ];
   return [...page1, ...page2];
 }

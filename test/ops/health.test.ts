@@ -29,17 +29,31 @@ describe('readiness', () => {
   });
 
   it('stays ready through a failed refresh while the last good reading is younger than the limit', () => {
-    const body = readiness(options({ marketError: () => 'CoinGecko: HTTP 503', marketFetchedAtMs: () => NOW - 15 * MIN }));
+    const body = readiness(
+      options({ marketError: () => 'CoinGecko: HTTP 503', marketFetchedAtMs: () => NOW - 15 * MIN }),
+    );
     expect(body.status).toBe('ok');
-    expect(body.checks[2]).toEqual({ name: 'market', ok: true, state: 'fresh', detail: '900 s old, limit 900 s; last refresh failed: CoinGecko: HTTP 503' });
+    expect(body.checks[2]).toEqual({
+      name: 'market',
+      ok: true,
+      state: 'fresh',
+      detail: '900 s old, limit 900 s; last refresh failed: CoinGecko: HTTP 503',
+    });
   });
 
   it('is unavailable once the reading is older than the limit, or missing', () => {
     const stale = readiness(options({ marketFetchedAtMs: () => NOW - 15 * MIN - 1_000 }));
     expect(stale.status).toBe('unavailable');
     expect(stale.checks[2]).toMatchObject({ ok: false, state: 'stale', detail: '901 s old, limit 900 s' });
-    const missing = readiness(options({ marketFetchedAtMs: () => null, marketError: () => 'no answer from CoinGecko' }));
-    expect(missing.checks[2]).toEqual({ name: 'market', ok: false, state: 'missing', detail: 'no market reading yet; last refresh failed: no answer from CoinGecko' });
+    const missing = readiness(
+      options({ marketFetchedAtMs: () => null, marketError: () => 'no answer from CoinGecko' }),
+    );
+    expect(missing.checks[2]).toEqual({
+      name: 'market',
+      ok: false,
+      state: 'missing',
+      detail: 'no market reading yet; last refresh failed: no answer from CoinGecko',
+    });
   });
 
   it('is unavailable while a platform is starting or reconnecting, or the store is closed', () => {
@@ -48,7 +62,11 @@ describe('readiness', () => {
       expect(body.status).toBe('unavailable');
       expect(body.checks[1]).toEqual({ name: 'telegram', ok: false, state });
     }
-    expect(readiness(options({ storeOpen: () => false })).checks[0]).toEqual({ name: 'store', ok: false, state: 'closed' });
+    expect(readiness(options({ storeOpen: () => false })).checks[0]).toEqual({
+      name: 'store',
+      ok: false,
+      state: 'closed',
+    });
   });
 
   it("names this instance's role when leader election provides one, and only then", () => {
@@ -59,6 +77,9 @@ describe('readiness', () => {
 
 describe('liveness', () => {
   it('is ok with the uptime', () => {
-    expect(liveness(NOW - 90_000, NOW)).toEqual({ status: 'ok', checks: [{ name: 'process', ok: true, state: 'running', detail: 'up 90 s' }] });
+    expect(liveness(NOW - 90_000, NOW)).toEqual({
+      status: 'ok',
+      checks: [{ name: 'process', ok: true, state: 'running', detail: 'up 90 s' }],
+    });
   });
 });

@@ -4,7 +4,10 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { createHttpServer, type HttpServer, type HttpServerOptions } from '../../src/ops/http-server.js';
 
-async function serve(options: Partial<HttpServerOptions> = {}, mount: (s: HttpServer) => void = () => {}): Promise<string> {
+async function serve(
+  options: Partial<HttpServerOptions> = {},
+  mount: (s: HttpServer) => void = () => {},
+): Promise<string> {
   const server = createHttpServer({ host: '127.0.0.1', port: 0, logger: silentLogger, ...options });
   server.route('GET', '/healthz', () => ({ status: 200, body: { status: 'ok' } }));
   mount(server);
@@ -24,7 +27,9 @@ async function raw(base: string, request: string, waitMs = 5_000): Promise<{ tex
   socket.on('data', (d: Buffer) => (text += d.toString()));
   socket.write(request);
   const closed = once(socket, 'close');
-  const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error(`the server kept the socket open: ${text}`)), waitMs));
+  const timeout = new Promise((_, reject) =>
+    setTimeout(() => reject(new Error(`the server kept the socket open: ${text}`)), waitMs),
+  );
   await Promise.race([closed, timeout]);
   return { text, closedAfterMs: performance.now() - started };
 }
@@ -52,7 +57,9 @@ describe('the operations HTTP server', () => {
 
   it('answers a GET that carries a body without reading it, then closes that connection', async () => {
     let handled = 0;
-    const base = await serve({}, (s) => s.route('GET', '/probe', () => ((handled += 1), { status: 200, body: 'fine' })));
+    const base = await serve({}, (s) =>
+      s.route('GET', '/probe', () => ((handled += 1), { status: 200, body: 'fine' })),
+    );
     // Announces 1 MB and sends 5 bytes: an answer that waited for the body would never come.
     const { text } = await raw(base, 'GET /probe HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\nhello');
     expect(text).toMatch(/^HTTP\/1\.1 200 /);
@@ -104,6 +111,8 @@ describe('the operations HTTP server', () => {
   it('refuses to mount one method and path twice', () => {
     const server = createHttpServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
     server.route('GET', '/metrics', () => ({ status: 200, body: '' }));
-    expect(() => server.route('GET', '/metrics', () => ({ status: 200, body: '' }))).toThrow('GET /metrics is already mounted');
+    expect(() => server.route('GET', '/metrics', () => ({ status: 200, body: '' }))).toThrow(
+      'GET /metrics is already mounted',
+    );
   });
 });

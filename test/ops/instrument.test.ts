@@ -13,7 +13,11 @@ function metrics() {
 
 async function series(m: ReturnType<typeof metrics>, name: string): Promise<Record<string, number>> {
   const json = await m.registry.getSingleMetric(name)!.get();
-  return Object.fromEntries(json.values.filter((v) => !('metricName' in v) || v.metricName === name).map((v) => [JSON.stringify(v.labels), v.value]));
+  return Object.fromEntries(
+    json.values
+      .filter((v) => !('metricName' in v) || v.metricName === name)
+      .map((v) => [JSON.stringify(v.labels), v.value]),
+  );
 }
 
 describe('countingDispatcher', () => {
@@ -72,7 +76,13 @@ describe('countingSink', () => {
 });
 
 describe('countingIndexPass', () => {
-  const counts = (vanilla: number, tee: number): ModeCounts => ({ vanilla, tee, zkml: 0, unknown: 0, total: vanilla + tee });
+  const counts = (vanilla: number, tee: number): ModeCounts => ({
+    vanilla,
+    tee,
+    zkml: 0,
+    unknown: 0,
+    total: vanilla + tee,
+  });
 
   it('counts a pass shared by concurrent callers once, and follows the stored totals as counters', async () => {
     let totals = counts(10, 2);
@@ -80,7 +90,18 @@ describe('countingIndexPass', () => {
     let passes = 0;
     const indexer: InferenceIndex & { runOnce(): Promise<IndexRun> } = {
       totals: () => totals,
-      status: () => ({ fromBlock: 0, nextBlock: 1_001, headBlock: 1_050, safeHeadBlock: 1_038, headSeenAtMs: 0, indexedBlockTimeMs: null, lastRunAtMs: 0, lastError: null, lastErrorAtMs: null, undecodableLogs: 0 }),
+      status: () => ({
+        fromBlock: 0,
+        nextBlock: 1_001,
+        headBlock: 1_050,
+        safeHeadBlock: 1_038,
+        headSeenAtMs: 0,
+        indexedBlockTimeMs: null,
+        lastRunAtMs: 0,
+        lastError: null,
+        lastErrorAtMs: null,
+        undecodableLogs: 0,
+      }),
       network: () => null,
       runOnce: (() => {
         let inFlight: Promise<IndexRun> | null = null;

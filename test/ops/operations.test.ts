@@ -20,19 +20,36 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 }
 
 const pendingOn = (scrape: string, platform: string) =>
-  Number(scrape.split('\n').find((l) => l.startsWith(`opg_alert_outbox_pending{platform="${platform}"} `))?.split(' ')[1]);
+  Number(
+    scrape
+      .split('\n')
+      .find((l) => l.startsWith(`opg_alert_outbox_pending{platform="${platform}"} `))
+      ?.split(' ')[1],
+  );
 
 describe('the operations endpoint, assembled over the app', () => {
   it('reports undelivered alerts per platform, recounted off the scrape path and only while someone scrapes', async () => {
     const clock = createTestClock();
-    const ops = createOperations({ host: '127.0.0.1', port: 0, platforms: ['telegram'], logger: silentLogger, clock, secrets: [], outboxIntervalMs: 20 });
+    const ops = createOperations({
+      host: '127.0.0.1',
+      port: 0,
+      platforms: ['telegram'],
+      logger: silentLogger,
+      clock,
+      secrets: [],
+      outboxIntervalMs: 20,
+    });
     const app = createTestApp({ clock });
     const db = app.database.sqlite;
-    const payload = Number(db.prepare(`INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 0)`).run().lastInsertRowid);
+    const payload = Number(
+      db.prepare(`INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 0)`).run().lastInsertRowid,
+    );
     const enqueue = async (chatId: string) => {
       await app.alerts.subscribe({ platform: 'telegram', chatId, kind: 'supergroup' }, 'test');
       const id = (db.prepare(`SELECT id FROM alert_subscriptions WHERE chat_id = ?`).get(chatId) as { id: number }).id;
-      db.prepare(`INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, 0, 0)`).run(id, payload);
+      db.prepare(
+        `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, 0, 0)`,
+      ).run(id, payload);
     };
     await enqueue('-1001');
     await enqueue('-1002');
@@ -49,12 +66,22 @@ describe('the operations endpoint, assembled over the app', () => {
     await enqueue('-1004');
     await new Promise((r) => setTimeout(r, 200));
     expect(pendingOn(await scrape(), 'telegram')).toBe(3);
-    await until('the fourth row counted once scraped again', async () => (pendingOn(await scrape(), 'telegram') === 4 ? true : undefined));
+    await until('the fourth row counted once scraped again', async () =>
+      pendingOn(await scrape(), 'telegram') === 4 ? true : undefined,
+    );
   });
 
   it('answers /readyz from the app: unavailable with no market reading and a platform still starting', async () => {
     const clock = createTestClock();
-    const ops = createOperations({ host: '127.0.0.1', port: 0, platforms: ['telegram'], logger: silentLogger, clock, secrets: ['sekret-token'], outboxIntervalMs: 1_000 });
+    const ops = createOperations({
+      host: '127.0.0.1',
+      port: 0,
+      platforms: ['telegram'],
+      logger: silentLogger,
+      clock,
+      secrets: ['sekret-token'],
+      outboxIntervalMs: 1_000,
+    });
     const app = createTestApp({ clock });
     const { port } = await ops.start(app, [connectionState('telegram')], () => 'leader');
     onTestFinished(() => ops.close());

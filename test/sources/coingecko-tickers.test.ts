@@ -11,7 +11,14 @@ async function setup(tickers: unknown[]) {
   const server = await startCoinGeckoServer([marketItem()]);
   server.setTickers(tickers);
   const clock = createTestClock();
-  const source = createCoinGeckoSource({ apiUrl: server.url, apiKey: 'CG-demo-key', plan: 'demo', coinId: 'opengradient', clock, timeoutMs: 2_000 });
+  const source = createCoinGeckoSource({
+    apiUrl: server.url,
+    apiKey: 'CG-demo-key',
+    plan: 'demo',
+    coinId: 'opengradient',
+    clock,
+    timeoutMs: 2_000,
+  });
   return { server, clock, source };
 }
 
@@ -56,13 +63,24 @@ describe('CoinGecko tickers', () => {
       lastTradedAtMs: null,
     });
     const [cex] = parseTickersPage(page([tickerItem('binance', 'Binance')]));
-    expect(cex).toMatchObject({ volumeUsd: 600_000, trust: 'green', spreadPct: 0.1, depthUpUsd: 20_000, depthDownUsd: 30_000, lastTradedAtMs: Date.parse('2026-11-22T11:58:00Z') });
+    expect(cex).toMatchObject({
+      volumeUsd: 600_000,
+      trust: 'green',
+      spreadPct: 0.1,
+      depthUpUsd: 20_000,
+      depthDownUsd: 30_000,
+      lastTradedAtMs: Date.parse('2026-11-22T11:58:00Z'),
+    });
   });
 
   it('refuses a ticker with a bad field, naming the ticker and the field', () => {
     expect(refusal(tickerItem('x', 'X', { trust_score: 'blue' }))).toContain("field 'tickers[1].trust_score'");
-    expect(refusal(tickerItem('x', 'X', { cost_to_move_down_usd: -5 }))).toContain("field 'tickers[1].cost_to_move_down_usd'");
-    expect(refusal(tickerItem('x', 'X', { converted_volume: { usd: Number.NaN } }))).toContain("field 'tickers[1].converted_volume.usd'");
+    expect(refusal(tickerItem('x', 'X', { cost_to_move_down_usd: -5 }))).toContain(
+      "field 'tickers[1].cost_to_move_down_usd'",
+    );
+    expect(refusal(tickerItem('x', 'X', { converted_volume: { usd: Number.NaN } }))).toContain(
+      "field 'tickers[1].converted_volume.usd'",
+    );
     expect(refusal(tickerItem('x', 'X', { market: { name: 'X' } }))).toContain("field 'tickers[1].market.identifier'");
     expect(refusal(tickerItem('x', 'X', { is_anomaly: undefined }))).toContain("field 'tickers[1].is_anomaly'");
     expect(() => parseTickersPage({ error: 'coin not found' })).toThrow("field 'tickers'");
@@ -93,7 +111,14 @@ describe('CoinGecko tickers', () => {
     server.setTickers([tickerItem('binance', 'Binance')]);
     const app = createTestApp({ env: { COINGECKO_API_URL: server.url } });
     await app.markets.refresh();
-    server.fail((_req, res) => sendJson(res, 429, { status: { error_code: 429, error_message: "You've exceeded the Rate Limit" } }, { 'retry-after': '600' }));
+    server.fail((_req, res) =>
+      sendJson(
+        res,
+        429,
+        { status: { error_code: 429, error_message: "You've exceeded the Rate Limit" } },
+        { 'retry-after': '600' },
+      ),
+    );
     app.clock.advance(3_600_000);
     const calls = server.requests.length;
     expect((await app.markets.refresh()).status).toBe('failed');

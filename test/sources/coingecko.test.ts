@@ -49,7 +49,8 @@ describe('CoinGecko source', () => {
     let calls = 0;
     server.fail((req, res) => {
       calls += 1;
-      if (calls === 1) return sendJson(res, 429, { status: { error_code: 429, error_message: 'Throttled' } }, { 'retry-after': '7' });
+      if (calls === 1)
+        return sendJson(res, 429, { status: { error_code: 429, error_message: 'Throttled' } }, { 'retry-after': '7' });
       server.heal();
       sendJson(res, 200, [marketItem()]);
     });
@@ -105,7 +106,15 @@ describe('CoinGecko source', () => {
   it('keeps nulls as missing, never 0, and treats a zero market cap as unknown', () => {
     const nulls = marketItemWithNulls({ market_cap: 0, last_updated: null });
     const m = parseMarkets([nulls], 'opengradient');
-    expect(m).toMatchObject({ priceUsd: null, marketCapUsd: null, fdvUsd: null, volume24hUsd: null, circulatingSupply: null, marketCapRank: null, sourceUpdatedAtMs: null });
+    expect(m).toMatchObject({
+      priceUsd: null,
+      marketCapUsd: null,
+      fdvUsd: null,
+      volume24hUsd: null,
+      circulatingSupply: null,
+      marketCapRank: null,
+      sourceUpdatedAtMs: null,
+    });
   });
 
   it('names the field when a value has the wrong type', () => {

@@ -10,7 +10,12 @@ async function serve(handler: Handler) {
   return server;
 }
 
-const req = (url: string) => ({ source: 'Test node', url: `${url}/rpc?key=secret`, method: 'POST' as const, body: '{}' });
+const req = (url: string) => ({
+  source: 'Test node',
+  url: `${url}/rpc?key=secret`,
+  method: 'POST' as const,
+  body: '{}',
+});
 
 describe('requestJsonItems', () => {
   it('hands over each item as it arrives, before the body has ended', async () => {
@@ -38,7 +43,9 @@ describe('requestJsonItems', () => {
       res.write('{"result":[{"n":1},{"n":2');
       setTimeout(() => res.socket?.destroy(), 20);
     });
-    const err = await requestJsonItems({ timeoutMs: 2_000 }, req(server.url), 'result', () => {}).catch((e: unknown) => e);
+    const err = await requestJsonItems({ timeoutMs: 2_000 }, req(server.url), 'result', () => {}).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(NetworkError);
     expect((err as Error).message).toMatch(/body cut off/);
     expect((err as Error).message).not.toMatch(/secret/);
@@ -49,7 +56,9 @@ describe('requestJsonItems', () => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<html>502</html>');
     });
-    const err = await requestJsonItems({ timeoutMs: 2_000 }, req(server.url), 'result', () => {}).catch((e: unknown) => e);
+    const err = await requestJsonItems({ timeoutMs: 2_000 }, req(server.url), 'result', () => {}).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as Error).message).toMatch(/answered text\/html that is not JSON/);
   });
@@ -59,7 +68,9 @@ describe('requestJsonItems', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"result":[{"n":1},');
     });
-    await expect(requestJsonItems({ timeoutMs: 2_000 }, req(server.url), 'result', () => {})).rejects.toThrow(UpstreamError);
+    await expect(requestJsonItems({ timeoutMs: 2_000 }, req(server.url), 'result', () => {})).rejects.toThrow(
+      UpstreamError,
+    );
   });
 
   it('sorts error statuses as requestJson does', async () => {
@@ -67,14 +78,18 @@ describe('requestJsonItems', () => {
       res.writeHead(429, { 'retry-after': '3' });
       res.end('slow down');
     });
-    const limited = await requestJsonItems({ timeoutMs: 2_000 }, req(server.url), 'result', () => {}).catch((e: unknown) => e);
+    const limited = await requestJsonItems({ timeoutMs: 2_000 }, req(server.url), 'result', () => {}).catch(
+      (e: unknown) => e,
+    );
     expect(limited).toBeInstanceOf(RateLimitedError);
     expect((limited as RateLimitedError).retryAfterMs).toBe(3_000);
     server.setHandler((_req, res) => {
       res.writeHead(503, { 'content-type': 'application/json' });
       res.end('{"error":"node syncing"}');
     });
-    const down = await requestJsonItems({ timeoutMs: 2_000 }, req(server.url), 'result', () => {}).catch((e: unknown) => e);
+    const down = await requestJsonItems({ timeoutMs: 2_000 }, req(server.url), 'result', () => {}).catch(
+      (e: unknown) => e,
+    );
     expect(down).toBeInstanceOf(UpstreamError);
     expect(down).toMatchObject({ status: 503 });
     expect((down as Error).message).toMatch(/HTTP 503 .*: node syncing/);
@@ -98,7 +113,9 @@ describe('requestJsonItems', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"result":[{"n":1},');
     });
-    const err = await requestJsonItems({ timeoutMs: 200 }, req(server.url), 'result', () => {}).catch((e: unknown) => e);
+    const err = await requestJsonItems({ timeoutMs: 200 }, req(server.url), 'result', () => {}).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(NetworkError);
     expect((err as Error).message).toMatch(/within 200 ms/);
   });

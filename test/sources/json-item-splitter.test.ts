@@ -35,11 +35,35 @@ function expected(text: string, key = 'result'): { items: unknown[]; value: unkn
 
 /** Characters that trip a naive splitter: brackets and quotes inside strings, escapes, multi-byte UTF-8. */
 const tricky = fc.oneof(
-  fc.constantFrom('[', ']', '{', '}', '"', '\\', ',', ':', ' ', '\n', '\u0000', '\u001f', 'é', '€', '😀', '\u2028', '\ud800', '\\"', '\\\\'),
+  fc.constantFrom(
+    '[',
+    ']',
+    '{',
+    '}',
+    '"',
+    '\\',
+    ',',
+    ':',
+    ' ',
+    '\n',
+    '\u0000',
+    '\u001f',
+    'é',
+    '€',
+    '😀',
+    '\u2028',
+    '\ud800',
+    '\\"',
+    '\\\\',
+  ),
   fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
 );
 const jsonValue = fc.jsonValue({ maxDepth: 4, stringUnit: tricky });
-const envelope = fc.dictionary(fc.string({ unit: tricky, maxLength: 8 }).filter((k) => k !== 'result' && k !== '__proto__'), jsonValue, { maxKeys: 3 });
+const envelope = fc.dictionary(
+  fc.string({ unit: tricky, maxLength: 8 }).filter((k) => k !== 'result' && k !== '__proto__'),
+  jsonValue,
+  { maxKeys: 3 },
+);
 const indent = fc.constantFrom(undefined, 0, 1, '\t', '\r\n ');
 /** A JSON-RPC-like body: other members before and after the array, any indentation. */
 const body = fc
@@ -65,7 +89,10 @@ describe('JSON item splitter', () => {
     fc.assert(
       fc.property(body, (text) => {
         const bytes = utf8(text);
-        const got = split(bytes, Array.from({ length: bytes.length }, (_, i) => i));
+        const got = split(
+          bytes,
+          Array.from({ length: bytes.length }, (_, i) => i),
+        );
         expect(got.items).toEqual(expected(text)!.items);
       }),
       { numRuns: 100 },
@@ -74,7 +101,12 @@ describe('JSON item splitter', () => {
 
   it('accepts a body exactly when JSON.parse does, after any edit: a cut, a lost or an added character', () => {
     const edited = fc
-      .tuple(body, fc.nat(), fc.constantFrom('cut', 'drop', 'add'), fc.constantFrom('[', ']', '{', '}', '"', '\\', ',', ':', ' ', '0', 'x'))
+      .tuple(
+        body,
+        fc.nat(),
+        fc.constantFrom('cut', 'drop', 'add'),
+        fc.constantFrom('[', ']', '{', '}', '"', '\\', ',', ':', ' ', '0', 'x'),
+      )
       .map(([text, n, edit, c]) => {
         const chars = [...text];
         const at = n % (chars.length + 1);

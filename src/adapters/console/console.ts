@@ -23,7 +23,12 @@ export interface ConsoleOptions {
 /** Runs the prompt until the input closes or the person types `exit`. */
 export async function runConsole(options: ConsoleOptions): Promise<void> {
   const render = options.render ?? renderPlain;
-  const rl = createInterface({ input: options.input, output: options.output, prompt: 'opg> ', terminal: (options.input as { isTTY?: boolean }).isTTY === true });
+  const rl = createInterface({
+    input: options.input,
+    output: options.output,
+    prompt: 'opg> ',
+    terminal: (options.input as { isTTY?: boolean }).isTTY === true,
+  });
   options.output.write('opg-bot console. Type /opg help (or just help); exit to quit.\n');
   rl.prompt();
   for await (const line of rl) {
@@ -42,7 +47,10 @@ export async function runConsole(options: ConsoleOptions): Promise<void> {
  * Alerts for a subscription made at the console prompt: printed between prompts. Without a running prompt
  * (the one-shot CLI) no console sink exists, and such alerts wait in the outbox for the next session.
  */
-export function createConsoleSink(output: Writable, render: (reply: Reply) => Promise<string> | string = renderPlain): Sink {
+export function createConsoleSink(
+  output: Writable,
+  render: (reply: Reply) => Promise<string> | string = renderPlain,
+): Sink {
   return {
     platform: 'console',
     async deliver(_target, reply) {

@@ -40,7 +40,11 @@ import type { CommandRegistrationStore } from '../../core/command-registrations.
 import { Agent, type Dispatcher } from 'undici';
 import { isModeratorBits, missingPostPermissions } from './permissions.js';
 import { registerCommands } from './register.js';
-import { createDiscordRequest, DISCORD_GLOBAL_REQUESTS_PER_SECOND, DISCORD_SINK_REQUESTS_PER_SECOND } from './rest-request.js';
+import {
+  createDiscordRequest,
+  DISCORD_GLOBAL_REQUESTS_PER_SECOND,
+  DISCORD_SINK_REQUESTS_PER_SECOND,
+} from './rest-request.js';
 import { renderDiscord, type DiscordMessage } from './render.js';
 import { findDefinition, ROOT_COMMAND } from './slash-commands.js';
 
@@ -78,7 +82,8 @@ export interface DiscordAdapter {
 }
 
 const DEFER = Symbol('defer');
-const REFUSED_NOTICE = "Discord would not take this answer. The bot's operator has been told; try another command meanwhile.";
+const REFUSED_NOTICE =
+  "Discord would not take this answer. The bot's operator has been told; try another command meanwhile.";
 
 export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAdapter {
   const { core, services, commands, token, apiUrl, guildId, store } = options;
@@ -123,19 +128,24 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   function logFailure(err: unknown, message: string): void {
     const e = err as { status?: unknown; code?: unknown; rawError?: { errors?: unknown } };
     // Discord's field errors name what was refused (never the token, which is only in the URL).
-    const fields = e.rawError?.errors === undefined ? {} : { errors: JSON.stringify(e.rawError.errors).slice(0, 2_000) };
+    const fields =
+      e.rawError?.errors === undefined ? {} : { errors: JSON.stringify(e.rawError.errors).slice(0, 2_000) };
     logger.error({ error: describeError(err), status: e.status, code: e.code, ...fields }, message);
   }
 
   async function handle(interaction: Interaction): Promise<void> {
     try {
       if (interaction.isChatInputCommand()) return await handleCommand(interaction);
-      if (interaction.isButton() && refreshWords(interaction.customId) !== null) return await handleRefresh(interaction);
+      if (interaction.isButton() && refreshWords(interaction.customId) !== null)
+        return await handleRefresh(interaction);
     } catch (err) {
       if (!(err instanceof DiscordAPIError) || err.status !== 400 || !interaction.isRepliable()) throw err;
       // Our answer was malformed (a rendering bug): say so once, and still answer the person, privately.
       logFailure(err, 'Discord refused an answer; sent a short notice instead');
-      const notice = { embeds: [{ title: 'That answer could not be shown', description: REFUSED_NOTICE, color: 0xed4245 }], flags: MessageFlags.Ephemeral } as const;
+      const notice = {
+        embeds: [{ title: 'That answer could not be shown', description: REFUSED_NOTICE, color: 0xed4245 }],
+        flags: MessageFlags.Ephemeral,
+      } as const;
       // A deferred public "thinking…" that will never be filled goes, so the channel is not left waiting.
       if (interaction.deferred && !interaction.replied && interaction.isChatInputCommand()) {
         await interaction.deleteReply().catch((e: unknown) => logFailure(e, 'removing a deferred answer failed'));
@@ -159,12 +169,19 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       // In a direct message the person is the whole audience, as Telegram's private chats.
       isModerator: async () => (inGuild ? isModeratorBits(interaction.memberPermissions?.bitfield ?? 0n) : true),
     };
-    const platform: PlatformHooks = { checkPostable: (channelId) => checkPostable(interaction.guildId, interaction.channelId, channelId) };
+    const platform: PlatformHooks = {
+      checkPostable: (channelId) => checkPostable(interaction.guildId, interaction.channelId, channelId),
+    };
     return { core, services, chat, actor, platform, commands };
   }
 
-  async function checkPostable(inGuildId: string | null, hereId: string | null, channelId: string): Promise<string | null> {
-    if (!inGuildId) return channelId === hereId ? null : 'Alerts can only go to this conversation or a channel of a server.';
+  async function checkPostable(
+    inGuildId: string | null,
+    hereId: string | null,
+    channelId: string,
+  ): Promise<string | null> {
+    if (!inGuildId)
+      return channelId === hereId ? null : 'Alerts can only go to this conversation or a channel of a server.';
     const channel = await client.channels.fetch(channelId).catch(() => null);
     if (!channel || channel.isDMBased() || channel.guildId !== inGuildId) {
       return "I can't see that channel: I need View Channel there.";
@@ -216,7 +233,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     const work = runCommand(
       async () => {
         // Ids come from the client: only read-only commands may be re-run from a button.
-        if (!parsed || parsed.def.access !== 'everyone') throw new UserInputError('That button no longer works. Try the command again.');
+        if (!parsed || parsed.def.access !== 'everyone')
+          throw new UserInputError('That button no longer works. Try the command again.');
         await refreshIfOlderThan(core, refreshMinAgeMs);
         return parsed;
       },
@@ -241,7 +259,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     clearTimeout(timer);
     if (first !== DEFER) {
       const message = renderDiscord(first);
-      if (mode === 'update' && !first.ephemeral && interaction.isButton()) await interaction.update(withoutFlags(message));
+      if (mode === 'update' && !first.ephemeral && interaction.isButton())
+        await interaction.update(withoutFlags(message));
       else await interaction.reply(message);
       return;
     }
@@ -251,7 +270,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     const message = renderDiscord(result);
     if (result.ephemeral) {
       // A deferred answer is public; a refusal or error must not be, so it goes as an ephemeral follow-up.
-      if (mode === 'reply') await interaction.deleteReply().catch((err: unknown) => logFailure(err, 'removing a deferred answer failed'));
+      if (mode === 'reply')
+        await interaction.deleteReply().catch((err: unknown) => logFailure(err, 'removing a deferred answer failed'));
       await interaction.followUp(message);
     } else {
       await interaction.editReply(withoutFlags(message));
@@ -267,7 +287,14 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       const applicationId = client.application?.id ?? client.user?.id;
       if (!applicationId) throw new Error('Discord READY carried no application id');
       try {
-        const result = await registerCommands({ rest: client.rest, applicationId, guildId, commands, store, nowMs: core.clock.now() });
+        const result = await registerCommands({
+          rest: client.rest,
+          applicationId,
+          guildId,
+          commands,
+          store,
+          nowMs: core.clock.now(),
+        });
         logger.info({ scope: result.scope, status: result.status }, 'slash commands');
       } catch (err) {
         logFailure(err, 'registering slash commands failed; the previous registration stays in place');

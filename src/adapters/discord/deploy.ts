@@ -33,7 +33,9 @@ async function main(): Promise<number> {
       nowMs: Date.now(),
       force: true,
     });
-    process.stdout.write(`Registered /opg ${guildId ? `in guild ${guildId}` : 'globally'} (hash ${result.hash.slice(0, 12)}).\n`);
+    process.stdout.write(
+      `Registered /opg ${guildId ? `in guild ${guildId}` : 'globally'} (hash ${result.hash.slice(0, 12)}).\n`,
+    );
     return 0;
   } catch (err) {
     process.stderr.write(`discord:deploy failed: ${scrubSecrets(describeError(err), secretsOf(config))}\n`);

@@ -22,7 +22,10 @@ export function parsePermissions(raw: unknown): bigint {
 
 /** Manage Server or Administrator. */
 export function isModeratorBits(permissions: bigint): boolean {
-  return new PermissionsBitField(permissions).any([PermissionFlagsBits.Administrator, PermissionFlagsBits.ManageGuild], false);
+  return new PermissionsBitField(permissions).any(
+    [PermissionFlagsBits.Administrator, PermissionFlagsBits.ManageGuild],
+    false,
+  );
 }
 
 /** The labels of the post permissions `permissions` lacks; none when it has Administrator. */

@@ -28,7 +28,9 @@ export async function registerCommands(options: RegisterOptions): Promise<Regist
   const hash = bodyHash(body);
   const scope = guildId ? `${applicationId}:guild:${guildId}` : `${applicationId}:global`;
   if (!options.force && (await store.commandHash(scope)) === hash) return { status: 'unchanged', scope, hash };
-  const route = guildId ? Routes.applicationGuildCommands(applicationId, guildId) : Routes.applicationCommands(applicationId);
+  const route = guildId
+    ? Routes.applicationGuildCommands(applicationId, guildId)
+    : Routes.applicationCommands(applicationId);
   await rest.put(route, { body });
   await store.saveCommandHash(scope, hash, nowMs);
   return { status: 'registered', scope, hash };

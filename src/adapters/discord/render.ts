@@ -106,7 +106,8 @@ export function renderDiscord(reply: Reply): DiscordMessage {
     const note = `\n(${dropped} more not shown: too long for Discord)`;
     const room = EMBED_LIMITS.total - embedLength(embed) - note.length;
     const base = embed.description ?? '';
-    if (room >= 0) embed.description = clip(base, Math.min(EMBED_LIMITS.description - note.length, base.length + room)) + note;
+    if (room >= 0)
+      embed.description = clip(base, Math.min(EMBED_LIMITS.description - note.length, base.length + room)) + note;
   }
   if (embedLength(embed) > EMBED_LIMITS.total && embed.description) {
     const over = embedLength(embed) - EMBED_LIMITS.total;

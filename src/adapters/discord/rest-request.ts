@@ -51,7 +51,10 @@ export function createDiscordRequest(dispatcher: Dispatcher): MakeRequest {
       if (value === undefined) continue;
       for (const v of Array.isArray(value) ? value : [value]) responseHeaders.append(name, v);
     }
-    const response = new Response(NULL_BODY_STATUSES.has(res.statusCode) ? null : bytes, { status: res.statusCode, headers: responseHeaders });
+    const response = new Response(NULL_BODY_STATUSES.has(res.statusCode) ? null : bytes, {
+      status: res.statusCode,
+      headers: responseHeaders,
+    });
     // The DOM and node:stream/web typings of ReadableStream differ only in their generics.
     return response as unknown as ResponseLike;
   };

@@ -42,19 +42,31 @@ const GONE_CODES: Record<number, string> = {
  * The alert as one embed with a clipped title and a description of its text (lines, fields as `label:
  * value`, notices, footer): no fields, files or components, the parts a rendering bug can break.
  */
-export function plainDiscordAlert(reply: Reply): { embeds: Array<{ title: string; description?: string }>; allowed_mentions: { parse: [] } } {
+export function plainDiscordAlert(reply: Reply): {
+  embeds: Array<{ title: string; description?: string }>;
+  allowed_mentions: { parse: [] };
+} {
   const title = reply.title.trim() === '' ? 'OPG alert' : reply.title;
-  const text = [...reply.lines, ...reply.fields.map((f) => `${f.label}: ${f.value}`), ...reply.notices, ...(reply.footer ? [reply.footer] : [])]
+  const text = [
+    ...reply.lines,
+    ...reply.fields.map((f) => `${f.label}: ${f.value}`),
+    ...reply.notices,
+    ...(reply.footer ? [reply.footer] : []),
+  ]
     .filter((line) => line.trim() !== '')
     .join('\n');
   const description = clip(escapeMarkdown(text), EMBED_LIMITS.description);
   return {
-    embeds: [{ title: clip(escapeMarkdown(title), EMBED_LIMITS.title), ...(description === '' ? {} : { description }) }],
+    embeds: [
+      { title: clip(escapeMarkdown(title), EMBED_LIMITS.title), ...(description === '' ? {} : { description }) },
+    ],
     allowed_mentions: { parse: [] },
   };
 }
 
-export function createDiscordSink(options: DiscordSinkOptions): Sink & { close(): void; /** Its REST, which keeps to its share of the global limit. */ readonly rest: REST } {
+export function createDiscordSink(
+  options: DiscordSinkOptions,
+): Sink & { close(): void; /** Its REST, which keeps to its share of the global limit. */ readonly rest: REST } {
   const logger = options.logger.child({ part: 'discord-sink' });
   const failureRetryMs = options.failureRetryMs ?? 30_000;
   const refusedRetryMs = options.refusedRetryMs ?? 15 * 60_000;
@@ -75,16 +87,32 @@ export function createDiscordSink(options: DiscordSinkOptions): Sink & { close()
       embeds: message.embeds,
       components: message.components,
       allowed_mentions: message.allowedMentions,
-      ...(message.files.length > 0 ? { attachments: message.files.map((f, id) => ({ id: String(id), filename: f.name, description: f.description })) } : {}),
+      ...(message.files.length > 0
+        ? {
+            attachments: message.files.map((f, id) => ({
+              id: String(id),
+              filename: f.name,
+              description: f.description,
+            })),
+          }
+        : {}),
     };
     try {
-      await rest.post(Routes.channelMessages(channelId), { body, files: message.files.map((f) => ({ name: f.name, data: f.attachment })) });
+      await rest.post(Routes.channelMessages(channelId), {
+        body,
+        files: message.files.map((f) => ({ name: f.name, data: f.attachment })),
+      });
       return { status: 'delivered' };
     } catch (err) {
       if (!(err instanceof DiscordAPIError) || err.status !== 400) return classify(err, channelId);
       const errors = (err.rawError as { errors?: unknown }).errors;
       logger.error(
-        { status: err.status, code: err.code, channelId, ...(errors === undefined ? {} : { errors: JSON.stringify(errors).slice(0, 2_000) }) },
+        {
+          status: err.status,
+          code: err.code,
+          channelId,
+          ...(errors === undefined ? {} : { errors: JSON.stringify(errors).slice(0, 2_000) }),
+        },
         'Discord refused an alert; sending it as plain text',
       );
     }
@@ -100,17 +128,28 @@ export function createDiscordSink(options: DiscordSinkOptions): Sink & { close()
   function classify(err: unknown, channelId: string): DeliveryResult {
     if (err instanceof RateLimitError) {
       const retryAfterMs = Math.max(err.retryAfter > 0 ? err.retryAfter : err.timeToReset, 1);
-      return { status: 'retry', retryAfterMs, reason: `rate limited (${err.global ? 'global' : err.route})`, rateLimited: true };
+      return {
+        status: 'retry',
+        retryAfterMs,
+        reason: `rate limited (${err.global ? 'global' : err.route})`,
+        rateLimited: true,
+      };
     }
     if (err instanceof DiscordAPIError) {
       const code = typeof err.code === 'number' ? err.code : Number(err.code);
       const gone = GONE_CODES[code];
       if (gone) return { status: 'gone', reason: gone };
-      if (err.status >= 500) return { status: 'retry', retryAfterMs: failureRetryMs, reason: `Discord answered ${err.status}` };
+      if (err.status >= 500)
+        return { status: 'retry', retryAfterMs: failureRetryMs, reason: `Discord answered ${err.status}` };
       logger.warn({ status: err.status, code, channelId }, 'Discord refused an alert');
-      return { status: 'retry', retryAfterMs: refusedRetryMs, reason: `Discord refused the message (${err.status}, code ${code})` };
+      return {
+        status: 'retry',
+        retryAfterMs: refusedRetryMs,
+        reason: `Discord refused the message (${err.status}, code ${code})`,
+      };
     }
-    if (err instanceof HTTPError) return { status: 'retry', retryAfterMs: failureRetryMs, reason: `Discord answered ${err.status}` };
+    if (err instanceof HTTPError)
+      return { status: 'retry', retryAfterMs: failureRetryMs, reason: `Discord answered ${err.status}` };
     return { status: 'retry', retryAfterMs: failureRetryMs, reason: `no answer from Discord: ${describeError(err)}` };
   }
 

@@ -16,7 +16,12 @@ import type { Clock } from '../../core/clock.js';
 import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from '../../core/command.js';
 import type { Core } from '../../core/core.js';
 import { backoffMs } from '../../core/backoff.js';
-import { DEFAULT_REFRESH_MIN_AGE_MS, REFRESH_BUTTON_PATTERN, refreshIfOlderThan, refreshWords } from '../../core/buttons.js';
+import {
+  DEFAULT_REFRESH_MIN_AGE_MS,
+  REFRESH_BUTTON_PATTERN,
+  refreshIfOlderThan,
+  refreshWords,
+} from '../../core/buttons.js';
 import { runCommand } from '../../core/execute.js';
 import { utc } from '../../core/format.js';
 import type { Logger } from '../../core/logger.js';
@@ -75,7 +80,8 @@ const MAX_WEBHOOK_BODY_BYTES = 1_000_000;
 
 export interface TelegramAdapter {
   readonly bot: Bot;
-  /** Resolves once polling has begun: after `getMe` succeeded (retried while the API is down) and `setMyCommands` was tried. */
+  /** Resolves once polling has begun: after `getMe` succeeded (retried while the API is down) and `setMyCommands` was
+   * tried. */
   start(): Promise<void>;
   /** Stops polling, waits for updates in hand, and confirms the last one to Telegram. */
   stop(): Promise<void>;
@@ -90,7 +96,8 @@ export interface TelegramAdapter {
 }
 
 const MAX_TRACKED = 10_000;
-const REFUSED_NOTICE = "Sorry, that answer could not be shown here. The bot's operator has been told; try another command meanwhile.";
+const REFUSED_NOTICE =
+  "Sorry, that answer could not be shown here. The bot's operator has been told; try another command meanwhile.";
 
 /** A 400 about the request itself, not about the chat (a migrated group answers 400 too, with where it went). */
 class BadUpdateError extends Error {}
@@ -113,7 +120,11 @@ function readUpdate(req: IncomingMessage): Promise<Update> {
     req.on('end', () => {
       try {
         const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-        if (typeof value !== 'object' || value === null || typeof (value as { update_id?: unknown }).update_id !== 'number') {
+        if (
+          typeof value !== 'object' ||
+          value === null ||
+          typeof (value as { update_id?: unknown }).update_id !== 'number'
+        ) {
           reject(new BadUpdateError('the body is not a Telegram update'));
         } else resolve(value as Update);
       } catch {
@@ -148,13 +159,23 @@ function routeAdapter(req: IncomingMessage): WebhookExchange {
     header: typeof secret === 'string' ? secret : undefined,
     end: () => settle({ status: 200, body: '' }),
     respond: (json: string) => settle({ status: 200, body: json, contentType: 'application/json' }),
-    unauthorized: () => settle({ status: 401, body: JSON.stringify({ error: 'unauthorized' }), contentType: 'application/json; charset=utf-8' }),
+    unauthorized: () =>
+      settle({
+        status: 401,
+        body: JSON.stringify({ error: 'unauthorized' }),
+        contentType: 'application/json; charset=utf-8',
+      }),
     handlerReturn,
   };
 }
 
 function isRefusedRequest(err: unknown): err is GrammyError {
-  return err instanceof GrammyError && err.error_code === 400 && err.parameters.migrate_to_chat_id === undefined && !/chat not found/i.test(err.description);
+  return (
+    err instanceof GrammyError &&
+    err.error_code === 400 &&
+    err.parameters.migrate_to_chat_id === undefined &&
+    !/chat not found/i.test(err.description)
+  );
 }
 const CONFIRM_TIMEOUT_MS = 3_000;
 
@@ -172,7 +193,9 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     client: { apiRoot: options.apiRoot, timeoutSeconds: options.requestTimeoutSeconds ?? pollTimeoutSeconds + 30 },
   });
   // auto-retry waits out 429s; 5xx and network failures are retried below on the injected clock instead.
-  bot.api.config.use(autoRetry({ maxDelaySeconds: 60, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }));
+  bot.api.config.use(
+    autoRetry({ maxDelaySeconds: 60, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
+  );
   bot.api.config.use(transientRetry());
 
   const isModerator = createModeratorCheck({ api: bot.api, clock, logger, ttlMs: options.adminCacheTtlMs });
@@ -188,7 +211,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       if (method === 'getUpdates') {
         try {
           const res = await prev(method, payload, signal);
-          if (!res.ok) logger.warn({ code: res.error_code, description: res.description }, 'getUpdates failed; polling again');
+          if (!res.ok)
+            logger.warn({ code: res.error_code, description: res.description }, 'getUpdates failed; polling again');
           return res;
         } catch (err) {
           if (!signal?.aborted) logger.warn({ err }, 'getUpdates got no answer; polling again');
@@ -252,12 +276,19 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
 
   async function sendReply(msg: ChatMessage, r: Reply): Promise<void> {
     const chatId = msg.chat.id;
-    const thread = msg.is_topic_message && msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id } : {};
+    const thread =
+      msg.is_topic_message && msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id } : {};
     const replyTo = { reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true } };
     const message = telegramMessage(r);
     const markup = message.keyboard ? { reply_markup: message.keyboard } : {};
     if (message.kind === 'photo') {
-      await bot.api.sendPhoto(chatId, new InputFile(message.png, message.filename), { caption: message.caption, parse_mode: 'HTML', ...thread, ...replyTo, ...markup });
+      await bot.api.sendPhoto(chatId, new InputFile(message.png, message.filename), {
+        caption: message.caption,
+        parse_mode: 'HTML',
+        ...thread,
+        ...replyTo,
+        ...markup,
+      });
       return;
     }
     for (const [i, text] of message.parts.entries()) {
@@ -294,9 +325,14 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     } catch (err) {
       if (!isRefusedRequest(err)) throw err;
       // Our request was malformed (a rendering bug): say so once, and still answer the person in plain text.
-      logger.error({ method: err.method, description: err.description }, 'Telegram refused a reply; sent a short notice instead');
+      logger.error(
+        { method: err.method, description: err.description },
+        'Telegram refused a reply; sent a short notice instead',
+      );
       await bot.api.sendMessage(msg.chat.id, REFUSED_NOTICE, {
-        ...(msg.is_topic_message && msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id } : {}),
+        ...(msg.is_topic_message && msg.message_thread_id !== undefined
+          ? { message_thread_id: msg.message_thread_id }
+          : {}),
         reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true },
       });
     }
@@ -330,7 +366,12 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     const markup = message.keyboard ? { reply_markup: message.keyboard } : {};
     try {
       if (message.kind === 'photo') {
-        const media = { type: 'photo' as const, media: new InputFile(message.png, message.filename), caption: message.caption, parse_mode: 'HTML' as const };
+        const media = {
+          type: 'photo' as const,
+          media: new InputFile(message.png, message.filename),
+          caption: message.caption,
+          parse_mode: 'HTML' as const,
+        };
         await bot.api.editMessageMedia(msg.chat.id, msg.message_id, media, markup);
       } else {
         await bot.api.editMessageText(msg.chat.id, msg.message_id, message.parts[0] ?? '', {
@@ -353,7 +394,10 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     const when = utc(update.date * 1000);
     let reason: string | null = null;
     if (member.status === 'kicked' || member.status === 'left') {
-      reason = update.chat.type === 'private' ? `the user blocked the bot (${when})` : `the bot was removed from the chat by ${by} (${when})`;
+      reason =
+        update.chat.type === 'private'
+          ? `the user blocked the bot (${when})`
+          : `the bot was removed from the chat by ${by} (${when})`;
     } else if (member.status === 'restricted' && !member.can_send_messages) {
       reason = `the bot may no longer send messages here, restricted by ${by} (${when})`;
     }
@@ -397,7 +441,12 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       try {
         return await callback(req);
       } catch (err) {
-        if (err instanceof BadUpdateError) return { status: 400, body: JSON.stringify({ error: err.message }), contentType: 'application/json; charset=utf-8' };
+        if (err instanceof BadUpdateError)
+          return {
+            status: 400,
+            body: JSON.stringify({ error: err.message }),
+            contentType: 'application/json; charset=utf-8',
+          };
         throw err;
       }
     };
@@ -408,7 +457,11 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     webhookHandler,
     async setWebhook(url) {
       if (!webhook) throw new Error('setWebhook() needs the webhook option');
-      await bot.api.setWebhook(url, { secret_token: webhook.secret, allowed_updates: [...ALLOWED_UPDATES], drop_pending_updates: false });
+      await bot.api.setWebhook(url, {
+        secret_token: webhook.secret,
+        allowed_updates: [...ALLOWED_UPDATES],
+        drop_pending_updates: false,
+      });
       logger.info({ path: new URL(url).pathname }, 'Telegram webhook set');
     },
     async start() {
@@ -417,7 +470,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
         // each failed attempt is logged by the transformer above. Anything else (a bad token) ends the start.
         await bot.init();
       } catch (err) {
-        if (err instanceof GrammyError && err.error_code === 401) throw new Error('Telegram refused the bot token (401)');
+        if (err instanceof GrammyError && err.error_code === 401)
+          throw new Error('Telegram refused the bot token (401)');
         throw err;
       }
       if (stopping) return;

@@ -21,13 +21,18 @@ function aliasOf(def: AnyCommand): string {
 
 /** `/opg` first, then one `/opg_<path>` per definition with `menuAlias`, for `setMyCommands`. */
 export function telegramCommandList(commands: readonly AnyCommand[]): BotCommandEntry[] {
-  const names = commands.filter((c) => !c.group).map((c) => c.name).slice(0, 6);
+  const names = commands
+    .filter((c) => !c.group)
+    .map((c) => c.name)
+    .slice(0, 6);
   const main: BotCommandEntry = { command: 'opg', description: `OPG token metrics: /opg ${names.join(', ')}` };
   const aliases = commands
     .filter((c) => c.menuAlias)
     .map((c) => ({ command: aliasOf(c), description: c.description }))
     .filter((e) => /^[a-z0-9_]{1,32}$/.test(e.command));
-  return [main, ...aliases].slice(0, MAX_COMMANDS).map((e) => ({ ...e, description: e.description.slice(0, MAX_DESCRIPTION) }));
+  return [main, ...aliases]
+    .slice(0, MAX_COMMANDS)
+    .map((e) => ({ ...e, description: e.description.slice(0, MAX_DESCRIPTION) }));
 }
 
 /** The part of a Telegram `MessageEntity` this module reads. */

@@ -51,7 +51,11 @@ function linesOf(r: Reply): Line[] {
   for (const notice of r.notices) out.push({ open: '⚠️ <i>', text: notice, close: '</i>' });
   const body: Line[] = [];
   for (const text of r.lines) {
-    body.push(text.startsWith('Usage: ') ? { open: 'Usage: <code>', text: text.slice(7), close: '</code>' } : { open: '', text, close: '' });
+    body.push(
+      text.startsWith('Usage: ')
+        ? { open: 'Usage: <code>', text: text.slice(7), close: '</code>' }
+        : { open: '', text, close: '' },
+    );
   }
   for (const field of r.fields) {
     const [first = '', ...rest] = field.value.split('\n');

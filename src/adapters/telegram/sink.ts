@@ -31,28 +31,49 @@ export function chatIdParam(chatId: string): number | string {
   return /^-?\d{1,16}$/.test(chatId) ? Number(chatId) : chatId;
 }
 
-const GONE_400 = /chat not found|group chat was deactivated|group chat was upgraded|message thread not found|topic_deleted|topic_closed|not enough rights|need administrator rights|have no rights/i;
+const GONE_400 =
+  /chat not found|group chat was deactivated|group chat was upgraded|message thread not found|topic_deleted|topic_closed|not enough rights|need administrator rights|have no rights/i;
 
 /** Turns what the Bot API said into the dispatcher's terms. */
 export function classifyTelegramError(err: unknown, transientRetryMs = 5_000): DeliveryResult {
   if (err instanceof GrammyError) {
     const { error_code: code, description, parameters } = err;
-    if (parameters?.migrate_to_chat_id !== undefined) return { status: 'moved', toChatId: String(parameters.migrate_to_chat_id) };
-    if (code === 429) return { status: 'retry', retryAfterMs: (parameters?.retry_after ?? 1) * 1000, reason: 'Telegram rate limit (429)', rateLimited: true };
-    if (code >= 500) return { status: 'retry', retryAfterMs: (parameters?.retry_after ?? 0) * 1000 || transientRetryMs, reason: `Telegram server error ${code}` };
+    if (parameters?.migrate_to_chat_id !== undefined)
+      return { status: 'moved', toChatId: String(parameters.migrate_to_chat_id) };
+    if (code === 429)
+      return {
+        status: 'retry',
+        retryAfterMs: (parameters?.retry_after ?? 1) * 1000,
+        reason: 'Telegram rate limit (429)',
+        rateLimited: true,
+      };
+    if (code >= 500)
+      return {
+        status: 'retry',
+        retryAfterMs: (parameters?.retry_after ?? 0) * 1000 || transientRetryMs,
+        reason: `Telegram server error ${code}`,
+      };
     if (code === 403) return { status: 'gone', reason: `Telegram refused: ${description}` };
-    if (code === 400 && GONE_400.test(description)) return { status: 'gone', reason: `Telegram refused: ${description}` };
+    if (code === 400 && GONE_400.test(description))
+      return { status: 'gone', reason: `Telegram refused: ${description}` };
     // A token Telegram no longer accepts, or a request it cannot parse, is not this chat's fault:
     // keep the subscription and try much later, so an operator can fix it without losing anything.
     return { status: 'retry', retryAfterMs: 10 * 60_000, reason: `Telegram answered ${code}: ${description}` };
   }
-  if (err instanceof HttpError) return { status: 'retry', retryAfterMs: transientRetryMs, reason: 'no answer from the Telegram Bot API' };
+  if (err instanceof HttpError)
+    return { status: 'retry', retryAfterMs: transientRetryMs, reason: 'no answer from the Telegram Bot API' };
   return { status: 'retry', retryAfterMs: transientRetryMs, reason: err instanceof Error ? err.message : String(err) };
 }
 
 /** The alert as plain text (no parse mode, so no entity to break), clipped to one message. */
 export function plainTelegramAlert(r: Reply): string {
-  const text = [r.title, ...r.lines, ...r.fields.map((f) => `${f.label}: ${f.value}`), ...r.notices, ...(r.footer ? [r.footer] : [])]
+  const text = [
+    r.title,
+    ...r.lines,
+    ...r.fields.map((f) => `${f.label}: ${f.value}`),
+    ...r.notices,
+    ...(r.footer ? [r.footer] : []),
+  ]
     .filter((line) => line.trim() !== '')
     .join('\n');
   const plain = text.trim() === '' ? 'OPG alert' : text;
@@ -83,7 +104,10 @@ export function createTelegramSink(options: TelegramSinkOptions): Sink {
     // An alert is one message: a retry must never send half of it again.
     const message = telegramMessage(r, { single: true });
     if (message.kind === 'photo') {
-      await api.sendPhoto(chatId, new InputFile(message.png, message.filename), { ...common, caption: message.caption });
+      await api.sendPhoto(chatId, new InputFile(message.png, message.filename), {
+        ...common,
+        caption: message.caption,
+      });
       return;
     }
     await api.sendMessage(chatId, message.parts[0] ?? '', { ...common, link_preview_options: { is_disabled: true } });
@@ -98,7 +122,10 @@ export function createTelegramSink(options: TelegramSinkOptions): Sink {
       } catch (err) {
         const result = classifyTelegramError(err, options.transientRetryMs);
         if (!refusesMessage(err, result)) return result;
-        logger.error({ method: err.method, description: err.description, chatId: target.chatId }, 'Telegram refused an alert; sending it as plain text');
+        logger.error(
+          { method: err.method, description: err.description, chatId: target.chatId },
+          'Telegram refused an alert; sending it as plain text',
+        );
       }
       try {
         await api.sendMessage(chatIdParam(target.chatId), plainTelegramAlert(r), {

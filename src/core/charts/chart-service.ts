@@ -18,7 +18,16 @@ import type { Logger } from '../logger.js';
 import type { InferenceReader } from '../inferences.js';
 import type { ChartHistorySource, ChartStore } from '../market-ports.js';
 import { svgToPng } from './png.js';
-import { gapThresholdMs, mergeSamples, metricValue, RANGES, summarize, type ChartRange, type MarketMetric, type SeriesPoint } from './series.js';
+import {
+  gapThresholdMs,
+  mergeSamples,
+  metricValue,
+  RANGES,
+  summarize,
+  type ChartRange,
+  type MarketMetric,
+  type SeriesPoint,
+} from './series.js';
 import { LAYER_COLORS, lineChartSvg, stackedBarSvg } from './svg.js';
 
 export type FillResult =
@@ -84,7 +93,12 @@ interface MetricInfo {
 }
 
 export const METRIC_INFO: Readonly<Record<MarketMetric, MetricInfo>> = {
-  ratio: { title: 'OPG volume / market cap', yAxisTitle: '24h volume ÷ market cap (x)', zeroBased: true, format: ratio },
+  ratio: {
+    title: 'OPG volume / market cap',
+    yAxisTitle: '24h volume ÷ market cap (x)',
+    zeroBased: true,
+    format: ratio,
+  },
   price: { title: 'OPG price', yAxisTitle: 'price (USD)', zeroBased: false, format: usd },
   volume: { title: 'OPG 24h volume', yAxisTitle: '24h trading volume (USD)', zeroBased: true, format: usd },
   mcap: { title: 'OPG market cap', yAxisTitle: 'market cap (USD)', zeroBased: false, format: usd },
@@ -137,7 +151,11 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     const { days } = RANGES[range];
     try {
       const points = await source.marketChart(coinId, days);
-      await store.saveFill(coinId, { days, source: source.name, fetchedAtMs: clock.now(), points: points.length }, points);
+      await store.saveFill(
+        coinId,
+        { days, source: source.name, fetchedAtMs: clock.now(), points: points.length },
+        points,
+      );
       failedAt.delete(days);
       logger.info({ days, points: points.length }, 'chart history filled from market_chart');
       return { status: 'filled', points: points.length };
@@ -173,7 +191,11 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     return filled === null ? own : Math.max(own, filled);
   }
 
-  async function marketChart(metric: MarketMetric, range: ChartRange, thresholds: readonly number[] = []): Promise<MarketChart | null> {
+  async function marketChart(
+    metric: MarketMetric,
+    range: ChartRange,
+    thresholds: readonly number[] = [],
+  ): Promise<MarketChart | null> {
     const spec = RANGES[range];
     const endMs = await latestAtMs();
     if (endMs === null) return null;
@@ -184,7 +206,10 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     const summary = summarize(points);
     if (!summary) return null;
     const info = METRIC_INFO[metric];
-    const lines = metric === 'ratio' ? [...new Set(thresholds.filter((t) => Number.isFinite(t) && t > 0))].sort((a, b) => a - b) : [];
+    const lines =
+      metric === 'ratio'
+        ? [...new Set(thresholds.filter((t) => Number.isFinite(t) && t > 0))].sort((a, b) => a - b)
+        : [];
     const thresholdsShown = lines.filter((t) => t <= Math.max(summary.high, 1e-12) * 3);
     const gapMs = gapThresholdMs(points, spec.bucketMs);
     const key = JSON.stringify(['m', metric, range, lines, endMs, points.length, points[0]?.atMs]);
@@ -237,8 +262,12 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     }
     const total = byMode.vanilla + byMode.tee + byMode.zkml + byMode.unknown;
     if (total === 0) return null;
-    const layers = MODES.map((m, i) => ({ name: m.name, color: LAYER_COLORS[i]! })).filter((_, i) => i < 3 || byMode.unknown > 0);
-    const barList = [...bars.entries()].sort(([a], [b]) => a - b).map(([atMs, values]) => ({ atMs, values: values.slice(0, layers.length) }));
+    const layers = MODES.map((m, i) => ({ name: m.name, color: LAYER_COLORS[i]! })).filter(
+      (_, i) => i < 3 || byMode.unknown > 0,
+    );
+    const barList = [...bars.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([atMs, values]) => ({ atMs, values: values.slice(0, layers.length) }));
     const digest = createHash('sha1').update(JSON.stringify(barList)).digest('hex');
     const per = spec.barMs === HOUR_MS ? 'hour' : spec.barMs === 24 * HOUR_MS ? 'day' : `${spec.barMs / HOUR_MS} hours`;
     const { png, cached: hit } = cached(JSON.stringify(['i', range, endMs, digest]), () =>

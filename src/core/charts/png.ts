@@ -16,7 +16,12 @@ export const FONT_FILES = ['DejaVuSans.ttf', 'DejaVuSans-Bold.ttf'].map((f) => r
 export function svgToPng(svg: string): Uint8Array {
   for (const file of FONT_FILES) if (!existsSync(file)) throw new Error(`chart font missing: ${file}`);
   const resvg = new Resvg(svg, {
-    font: { loadSystemFonts: false, fontFiles: FONT_FILES, defaultFontFamily: FONT_FAMILY, sansSerifFamily: FONT_FAMILY },
+    font: {
+      loadSystemFonts: false,
+      fontFiles: FONT_FILES,
+      defaultFontFamily: FONT_FAMILY,
+      sansSerifFamily: FONT_FAMILY,
+    },
     fitTo: { mode: 'original' },
     background: '#ffffff',
     logLevel: 'off',

@@ -49,7 +49,11 @@ export interface SeriesPoint {
  * One sample per bucket of `bucketMs`, oldest first: the last of the bot's own readings in the bucket
  * when there is one, else the last filled point. Readings win because they are what the bot showed.
  */
-export function mergeSamples(own: readonly MarketSample[], filled: readonly MarketSample[], bucketMs: number): MarketSample[] {
+export function mergeSamples(
+  own: readonly MarketSample[],
+  filled: readonly MarketSample[],
+  bucketMs: number,
+): MarketSample[] {
   const buckets = new Map<number, { own?: MarketSample; filled?: MarketSample }>();
   for (const s of filled) {
     const b = Math.floor(s.atMs / bucketMs);
@@ -85,7 +89,9 @@ export function metricValue(s: MarketSample, metric: MarketMetric): number | nul
     case 'mcap':
       return s.marketCapUsd !== null && s.marketCapUsd > 0 ? finite(s.marketCapUsd) : null;
     case 'ratio':
-      return s.volume24hUsd !== null && s.marketCapUsd !== null && s.marketCapUsd > 0 ? finite(s.volume24hUsd / s.marketCapUsd) : null;
+      return s.volume24hUsd !== null && s.marketCapUsd !== null && s.marketCapUsd > 0
+        ? finite(s.volume24hUsd / s.marketCapUsd)
+        : null;
   }
 }
 
@@ -125,7 +131,9 @@ export function segments(points: readonly SeriesPoint[], gapMs: number): Array<A
 }
 
 /** Low, high, first and last of the values present. */
-export function summarize(points: readonly SeriesPoint[]): { low: number; high: number; first: SeriesPoint & { value: number }; last: SeriesPoint & { value: number } } | null {
+export function summarize(
+  points: readonly SeriesPoint[],
+): { low: number; high: number; first: SeriesPoint & { value: number }; last: SeriesPoint & { value: number } } | null {
   const present = points.filter((p): p is SeriesPoint & { value: number } => p.value !== null);
   if (present.length === 0) return null;
   let low = Infinity;

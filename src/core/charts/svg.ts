@@ -80,7 +80,21 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
   return ticks;
 }
 
-const TIME_STEPS = [HOUR_MS, 2 * HOUR_MS, 3 * HOUR_MS, 4 * HOUR_MS, 6 * HOUR_MS, 12 * HOUR_MS, DAY_MS, 2 * DAY_MS, 5 * DAY_MS, 7 * DAY_MS, 10 * DAY_MS, 15 * DAY_MS, 30 * DAY_MS];
+const TIME_STEPS = [
+  HOUR_MS,
+  2 * HOUR_MS,
+  3 * HOUR_MS,
+  4 * HOUR_MS,
+  6 * HOUR_MS,
+  12 * HOUR_MS,
+  DAY_MS,
+  2 * DAY_MS,
+  5 * DAY_MS,
+  7 * DAY_MS,
+  10 * DAY_MS,
+  15 * DAY_MS,
+  30 * DAY_MS,
+];
 
 /** Tick times on round UTC hours or days, at most 8 across the window. */
 export function timeTicks(startMs: number, endMs: number): number[] {
@@ -118,21 +132,35 @@ function frame(spec: ChartFrame, yTicks: number[], legend: string): { scale: Sca
   const parts: string[] = [];
   for (const t of yTicks) {
     const yy = n(y(t));
-    parts.push(`<line x1="${PLOT.left}" y1="${yy}" x2="${PLOT.right}" y2="${yy}" stroke="${COLORS.grid}" stroke-width="2"/>`);
-    parts.push(`<text x="${PLOT.left - 14}" y="${n(y(t) + 9)}" font-size="26" text-anchor="end" fill="${COLORS.text}">${escapeXml(spec.formatY(t))}</text>`);
+    parts.push(
+      `<line x1="${PLOT.left}" y1="${yy}" x2="${PLOT.right}" y2="${yy}" stroke="${COLORS.grid}" stroke-width="2"/>`,
+    );
+    parts.push(
+      `<text x="${PLOT.left - 14}" y="${n(y(t) + 9)}" font-size="26" text-anchor="end" fill="${COLORS.text}">${escapeXml(spec.formatY(t))}</text>`,
+    );
   }
   const ticks = timeTicks(spec.startMs, spec.endMs);
   const stepMs = ticks.length > 1 ? ticks[1]! - ticks[0]! : DAY_MS;
   for (const t of ticks) {
     const xx = n(x(t));
-    parts.push(`<line x1="${xx}" y1="${PLOT.bottom}" x2="${xx}" y2="${PLOT.bottom + 10}" stroke="${COLORS.axis}" stroke-width="2"/>`);
+    parts.push(
+      `<line x1="${xx}" y1="${PLOT.bottom}" x2="${xx}" y2="${PLOT.bottom + 10}" stroke="${COLORS.axis}" stroke-width="2"/>`,
+    );
     // A label near either edge is pulled in, so `Nov 22` at the last tick is never cut off.
     const labelX = n(Math.min(CHART_WIDTH - 50, Math.max(PLOT.left, x(t))));
-    parts.push(`<text x="${labelX}" y="${PLOT.bottom + 40}" font-size="26" text-anchor="middle" fill="${COLORS.text}">${escapeXml(timeLabel(t, stepMs))}</text>`);
+    parts.push(
+      `<text x="${labelX}" y="${PLOT.bottom + 40}" font-size="26" text-anchor="middle" fill="${COLORS.text}">${escapeXml(timeLabel(t, stepMs))}</text>`,
+    );
   }
-  parts.push(`<line x1="${PLOT.left}" y1="${PLOT.bottom}" x2="${PLOT.right}" y2="${PLOT.bottom}" stroke="${COLORS.axis}" stroke-width="2"/>`);
-  parts.push(`<text x="${PLOT.right}" y="${CHART_HEIGHT - 12}" font-size="22" text-anchor="end" fill="${COLORS.muted}">time (UTC)</text>`);
-  parts.push(`<text x="40" y="${CHART_HEIGHT - 12}" font-size="22" fill="${COLORS.muted}">${escapeXml(spec.yAxisTitle)}</text>`);
+  parts.push(
+    `<line x1="${PLOT.left}" y1="${PLOT.bottom}" x2="${PLOT.right}" y2="${PLOT.bottom}" stroke="${COLORS.axis}" stroke-width="2"/>`,
+  );
+  parts.push(
+    `<text x="${PLOT.right}" y="${CHART_HEIGHT - 12}" font-size="22" text-anchor="end" fill="${COLORS.muted}">time (UTC)</text>`,
+  );
+  parts.push(
+    `<text x="40" y="${CHART_HEIGHT - 12}" font-size="22" fill="${COLORS.muted}">${escapeXml(spec.yAxisTitle)}</text>`,
+  );
   return { scale: { x, y, yTicks }, head, axes: parts.join('') };
 }
 
@@ -144,7 +172,9 @@ function legendSvg(items: ReadonlyArray<{ name: string; color: string; dashed?: 
     const textWidth = item.name.length * 14;
     const x0 = xRight - textWidth - 44;
     const dash = item.dashed ? ' stroke-dasharray="10 6"' : '';
-    out.push(`<line x1="${n(x0)}" y1="131" x2="${n(x0 + 34)}" y2="131" stroke="${item.color}" stroke-width="6"${dash}/>`);
+    out.push(
+      `<line x1="${n(x0)}" y1="131" x2="${n(x0 + 34)}" y2="131" stroke="${item.color}" stroke-width="6"${dash}/>`,
+    );
     out.push(`<text x="${n(x0 + 44)}" y="139" font-size="24" fill="${COLORS.text}">${escapeXml(item.name)}</text>`);
     xRight = x0 - 30;
   }
@@ -163,7 +193,8 @@ export function lineChartSvg(spec: LineChartSpec): string {
     hi = Math.max(hi, t);
   }
   if (spec.zeroBased) lo = Math.min(0, lo);
-  const legend = shown.length > 0 ? legendSvg([{ name: 'alert thresholds', color: COLORS.threshold, dashed: true }]) : '';
+  const legend =
+    shown.length > 0 ? legendSvg([{ name: 'alert thresholds', color: COLORS.threshold, dashed: true }]) : '';
   const { scale, head, axes } = frame(spec, niceTicks(lo, hi), legend);
   const body: string[] = [];
   for (const run of segments(spec.points, spec.gapMs)) {
@@ -174,20 +205,30 @@ export function lineChartSvg(spec: LineChartSpec): string {
     }
     const line = run.map((p, i) => `${i === 0 ? 'M' : 'L'}${n(scale.x(p.atMs))} ${n(scale.y(p.value))}`).join('');
     const base = n(PLOT.bottom);
-    body.push(`<path d="${line}L${n(scale.x(run[run.length - 1]!.atMs))} ${base}L${n(scale.x(run[0]!.atMs))} ${base}Z" fill="${COLORS.area}" fill-opacity="0.08"/>`);
-    body.push(`<path d="${line}" fill="none" stroke="${COLORS.line}" stroke-width="4" stroke-linejoin="round" stroke-linecap="round"/>`);
+    body.push(
+      `<path d="${line}L${n(scale.x(run[run.length - 1]!.atMs))} ${base}L${n(scale.x(run[0]!.atMs))} ${base}Z" fill="${COLORS.area}" fill-opacity="0.08"/>`,
+    );
+    body.push(
+      `<path d="${line}" fill="none" stroke="${COLORS.line}" stroke-width="4" stroke-linejoin="round" stroke-linecap="round"/>`,
+    );
   }
   for (const t of shown) {
     const yy = n(scale.y(t));
     const label = escapeXml(spec.formatY(t));
-    body.push(`<line x1="${PLOT.left}" y1="${yy}" x2="${PLOT.right}" y2="${yy}" stroke="${COLORS.threshold}" stroke-width="3" stroke-dasharray="14 8"/>`);
+    body.push(
+      `<line x1="${PLOT.left}" y1="${yy}" x2="${PLOT.right}" y2="${yy}" stroke="${COLORS.threshold}" stroke-width="3" stroke-dasharray="14 8"/>`,
+    );
     // Labels sit above their line, or below it near the top, where the legend is.
     const labelY = scale.y(t) - PLOT.top < 36 ? scale.y(t) + 30 : scale.y(t) - 10;
-    body.push(`<text x="${PLOT.right - 8}" y="${n(labelY)}" font-size="24" font-weight="bold" text-anchor="end" fill="${COLORS.threshold}" stroke="${COLORS.background}" stroke-width="6" paint-order="stroke">${label}</text>`);
+    body.push(
+      `<text x="${PLOT.right - 8}" y="${n(labelY)}" font-size="24" font-weight="bold" text-anchor="end" fill="${COLORS.threshold}" stroke="${COLORS.background}" stroke-width="6" paint-order="stroke">${label}</text>`,
+    );
   }
   const last = [...spec.points].reverse().find((p) => p.value !== null);
   if (last && last.value !== null) {
-    body.push(`<circle cx="${n(scale.x(last.atMs))}" cy="${n(scale.y(last.value))}" r="8" fill="${COLORS.line}" stroke="${COLORS.background}" stroke-width="3"/>`);
+    body.push(
+      `<circle cx="${n(scale.x(last.atMs))}" cy="${n(scale.y(last.value))}" r="8" fill="${COLORS.line}" stroke="${COLORS.background}" stroke-width="3"/>`,
+    );
   }
   return `${head}${axes}${body.join('')}</svg>`;
 }
@@ -209,7 +250,9 @@ export function stackedBarSvg(spec: StackedChartSpec): string {
       const yTop = scale.y(acc + v);
       const yBottom = scale.y(acc);
       acc += v;
-      body.push(`<rect x="${n(x0)}" y="${n(yTop)}" width="${n(Math.max(1, widthPx - gapPx))}" height="${n(yBottom - yTop)}" fill="${spec.layers[i]?.color ?? COLORS.muted}"/>`);
+      body.push(
+        `<rect x="${n(x0)}" y="${n(yTop)}" width="${n(Math.max(1, widthPx - gapPx))}" height="${n(yBottom - yTop)}" fill="${spec.layers[i]?.color ?? COLORS.muted}"/>`,
+      );
     });
   }
   return `${head}${axes}${body.join('')}</svg>`;

@@ -28,7 +28,12 @@ function shortName(name: string): string {
 }
 
 /** Draws `rows` (every reading's venue volumes since the range start) up to the day of `nowMs`; null when empty. */
-export function venueChart(rows: readonly VenueVolumeRow[], range: ChartRange, nowMs: number, source: string): VenueChart | null {
+export function venueChart(
+  rows: readonly VenueVolumeRow[],
+  range: ChartRange,
+  nowMs: number,
+  source: string,
+): VenueChart | null {
   const spec = RANGES[range];
   const endMs = Math.floor(nowMs / DAY_MS) * DAY_MS + DAY_MS;
   const startMs = endMs - spec.days * DAY_MS;
@@ -59,13 +64,16 @@ export function venueChart(rows: readonly VenueVolumeRow[], range: ChartRange, n
   const named = ranked.slice(0, NAMED_LAYERS);
   const others = ranked.slice(NAMED_LAYERS);
   const layers = named.map(([, v]) => ({ name: v.name, volumeUsd: v.volumeUsd }));
-  if (others.length > 0) layers.push({ name: 'other venues', volumeUsd: others.reduce((s, [, v]) => s + v.volumeUsd, 0) });
-  const bars = [...lastAtByDay.keys()].sort((a, b) => a - b).map((day) => {
-    const venues = byDay.get(day) ?? new Map<string, { volumeUsd: number }>();
-    const values = named.map(([id]) => venues.get(id)?.volumeUsd ?? 0);
-    if (others.length > 0) values.push(others.reduce((s, [id]) => s + (venues.get(id)?.volumeUsd ?? 0), 0));
-    return { atMs: day, values };
-  });
+  if (others.length > 0)
+    layers.push({ name: 'other venues', volumeUsd: others.reduce((s, [, v]) => s + v.volumeUsd, 0) });
+  const bars = [...lastAtByDay.keys()]
+    .sort((a, b) => a - b)
+    .map((day) => {
+      const venues = byDay.get(day) ?? new Map<string, { volumeUsd: number }>();
+      const values = named.map(([id]) => venues.get(id)?.volumeUsd ?? 0);
+      if (others.length > 0) values.push(others.reduce((s, [id]) => s + (venues.get(id)?.volumeUsd ?? 0), 0));
+      return { atMs: day, values };
+    });
   const png = svgToPng(
     stackedBarSvg({
       title: `OPG volume by venue · ${spec.label}`,

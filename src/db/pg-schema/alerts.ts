@@ -20,7 +20,9 @@ export const alertSubscriptions = pgTable(
   },
   (t) => [
     uniqueIndex('alert_subscriptions_chat').on(t.platform, t.chatId),
-    index('alert_subscriptions_digest').on(t.digestMinute).where(sql`digest_minute is not null`),
+    index('alert_subscriptions_digest')
+      .on(t.digestMinute)
+      .where(sql`digest_minute is not null`),
   ],
 );
 
@@ -46,7 +48,12 @@ export const alertLevels = pgTable(
     side: text('side'),
     lastCrossedAtMs: bigint('last_crossed_at_ms', { mode: 'number' }),
   },
-  (t) => [index('alert_levels_side_ratio').on(t.side, t.ratio), uniqueIndex('alert_levels_unseen').on(t.ratio).where(sql`side is null`)],
+  (t) => [
+    index('alert_levels_side_ratio').on(t.side, t.ratio),
+    uniqueIndex('alert_levels_unseen')
+      .on(t.ratio)
+      .where(sql`side is null`),
+  ],
 );
 
 export const alertThresholds = pgTable(
@@ -93,7 +100,9 @@ export const alertOutbox = pgTable(
     claimedUntilMs: bigint('claimed_until_ms', { mode: 'number' }),
   },
   (t) => [
-    index('alert_outbox_unsent').on(t.subscriptionId, t.id).where(sql`sent_at_ms is null and failed_at_ms is null`),
+    index('alert_outbox_unsent')
+      .on(t.subscriptionId, t.id)
+      .where(sql`sent_at_ms is null and failed_at_ms is null`),
     index('alert_outbox_created').on(t.createdAtMs),
   ],
 );

@@ -40,7 +40,10 @@ export const marketVenueVolumes = pgTable(
     volumeUsd: doublePrecision('volume_usd'),
     depthUsd: doublePrecision('depth_usd'),
   },
-  (t) => [primaryKey({ columns: [t.readingId, t.venueId] }), index('market_venue_volumes_coin_time').on(t.coinId, t.atMs)],
+  (t) => [
+    primaryKey({ columns: [t.readingId, t.venueId] }),
+    index('market_venue_volumes_coin_time').on(t.coinId, t.atMs),
+  ],
 );
 
 export const marketVenues = pgTable(

@@ -25,7 +25,9 @@ export const alertSubscriptions = sqliteTable(
   },
   (t) => [
     uniqueIndex('alert_subscriptions_chat').on(t.platform, t.chatId),
-    index('alert_subscriptions_digest').on(t.digestMinute).where(sql`digest_minute is not null`),
+    index('alert_subscriptions_digest')
+      .on(t.digestMinute)
+      .where(sql`digest_minute is not null`),
   ],
 );
 
@@ -71,7 +73,12 @@ export const alertLevels = sqliteTable(
     side: text('side'),
     lastCrossedAtMs: integer('last_crossed_at_ms'),
   },
-  (t) => [index('alert_levels_side_ratio').on(t.side, t.ratio), uniqueIndex('alert_levels_unseen').on(t.ratio).where(sql`side is null`)],
+  (t) => [
+    index('alert_levels_side_ratio').on(t.side, t.ratio),
+    uniqueIndex('alert_levels_unseen')
+      .on(t.ratio)
+      .where(sql`side is null`),
+  ],
 );
 
 /**
@@ -135,7 +142,9 @@ export const alertOutbox = sqliteTable(
     claimedUntilMs: integer('claimed_until_ms'),
   },
   (t) => [
-    index('alert_outbox_unsent').on(t.subscriptionId, t.id).where(sql`sent_at_ms is null and failed_at_ms is null`),
+    index('alert_outbox_unsent')
+      .on(t.subscriptionId, t.id)
+      .where(sql`sent_at_ms is null and failed_at_ms is null`),
     // Time order, so inserting 100,000 rows appends instead of touching every chat's part of an index.
     index('alert_outbox_created').on(t.createdAtMs),
   ],

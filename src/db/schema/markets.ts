@@ -45,7 +45,10 @@ export const marketVenueVolumes = sqliteTable(
     volumeUsd: real('volume_usd'),
     depthUsd: real('depth_usd'),
   },
-  (t) => [primaryKey({ columns: [t.readingId, t.venueId] }), index('market_venue_volumes_coin_time').on(t.coinId, t.atMs)],
+  (t) => [
+    primaryKey({ columns: [t.readingId, t.venueId] }),
+    index('market_venue_volumes_coin_time').on(t.coinId, t.atMs),
+  ],
 );
 
 /** Every venue ever counted for a coin: when the bot first and last saw it. */
@@ -79,12 +82,9 @@ export const marketVenueEvents = sqliteTable(
  * Whether a subscription gets new-listing alerts. No row means on, so every subscription made before this
  * table existed keeps what it had and gains listings; the row goes with its subscription.
  */
-export const alertListingPrefs = sqliteTable(
-  'alert_listing_prefs',
-  {
-    subscriptionId: integer('subscription_id')
-      .primaryKey()
-      .references(() => alertSubscriptions.id, { onDelete: 'cascade' }),
-    listingsOn: integer('listings_on').notNull(),
-  },
-);
+export const alertListingPrefs = sqliteTable('alert_listing_prefs', {
+  subscriptionId: integer('subscription_id')
+    .primaryKey()
+    .references(() => alertSubscriptions.id, { onDelete: 'cascade' }),
+  listingsOn: integer('listings_on').notNull(),
+});

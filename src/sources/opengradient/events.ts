@@ -34,7 +34,10 @@ export const MODES: readonly InferenceMode[] = ['vanilla', 'tee', 'zkml', 'unkno
  * InferenceHub (`0x8383C9bD7462F12Eb996DD02F78234C0421A6FaE`) is left out: no counted event is documented
  * as coming from it, and counting a second emitter of the same inference would count it twice.
  */
-export const DEFAULT_CONTRACTS = ['0x00000000000000000000000000000000000000F4', '0xf1dc0d5Dcf2A01924faC78185B9227CF3EC839A5'] as const;
+export const DEFAULT_CONTRACTS = [
+  '0x00000000000000000000000000000000000000F4',
+  '0xf1dc0d5Dcf2A01924faC78185B9227CF3EC839A5',
+] as const;
 
 /** SDK numbering: 0 VANILLA, 1 ZKML, 2 TEE. */
 const MODE_BY_NUMBER: Readonly<Record<number, InferenceMode>> = { 0: 'vanilla', 1: 'zkml', 2: 'tee' };
@@ -65,7 +68,8 @@ function specFor(event: AbiEvent): EventSpec {
     const sizeAt = data.findIndex((p) => p.type === 'uint256');
     return { kind, topics, counted: data, read: (args) => ({ modeNumber: 2, inferences: toCount(args[sizeAt]) }) };
   }
-  if (kind === 'individual_settlement') return { kind, topics, counted: data, read: () => ({ modeNumber: 2, inferences: 1 }) };
+  if (kind === 'individual_settlement')
+    return { kind, topics, counted: data, read: () => ({ modeNumber: 2, inferences: 1 }) };
   // (string id, request, response); the request opens with (uint8 mode, string model). A tuple holding a
   // string is encoded behind an offset, components in order, so its first two decode on their own.
   const [id, request] = data as [AbiParameter, AbiParameter & { components: readonly AbiParameter[] }];
@@ -86,7 +90,8 @@ function specFor(event: AbiEvent): EventSpec {
 }
 
 function toCount(value: unknown): number {
-  if (typeof value !== 'bigint' || value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw new Error('batch size out of range');
+  if (typeof value !== 'bigint' || value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new Error('batch size out of range');
   return Number(value);
 }
 

@@ -26,15 +26,21 @@ export interface ExplorerSource {
 function counter(body: Record<string, unknown>, field: string): number {
   const v = body[field];
   const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v.trim()) : typeof v === 'number' ? v : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 0) throw new UpstreamError(OG_EXPLORER, `/stats: field '${field}' is not a whole number`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new UpstreamError(OG_EXPLORER, `/stats: field '${field}' is not a whole number`);
   return n;
 }
 
 /** Validates a `/stats` answer. */
 export function parseExplorerStats(body: unknown, fetchedAtMs: number): NetworkActivity {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UpstreamError(OG_EXPLORER, '/stats did not answer with an object');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new UpstreamError(OG_EXPLORER, '/stats did not answer with an object');
   const b = body as Record<string, unknown>;
-  return { totalTransactions: counter(b, 'total_transactions'), transactionsToday: counter(b, 'transactions_today'), fetchedAtMs };
+  return {
+    totalTransactions: counter(b, 'total_transactions'),
+    transactionsToday: counter(b, 'transactions_today'),
+    fetchedAtMs,
+  };
 }
 
 /** `/stats`, tried twice. */

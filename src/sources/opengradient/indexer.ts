@@ -16,12 +16,24 @@ import { backoffMs } from '../../core/backoff.js';
 import type { Clock } from '../../core/clock.js';
 import { NetworkError, RateLimitedError, UpstreamError, describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { countKey, type IndexerStatus, type InferenceIndex, type InferenceStore, type NetworkActivity } from '../../core/inferences.js';
+import {
+  countKey,
+  type IndexerStatus,
+  type InferenceIndex,
+  type InferenceStore,
+  type NetworkActivity,
+} from '../../core/inferences.js';
 import type { ParticipantChunk, ParticipantStore } from '../../core/participants.js';
 import { decodeInference, INFERENCE_TOPICS, type InferenceKind, type InferenceMode } from './events.js';
 import type { ExplorerSource } from './explorer.js';
 import { PARTICIPANT_TOPICS, type ParticipantContracts } from './participant-events.js';
-import { createParticipantTally, resolveParticipants, tallyInferenceLog, tallyOtherLog, type ParticipantTally } from './participant-tally.js';
+import {
+  createParticipantTally,
+  resolveParticipants,
+  tallyInferenceLog,
+  tallyOtherLog,
+  type ParticipantTally,
+} from './participant-tally.js';
 import { JsonRpcError, type OgRpc, type RpcLog } from './rpc.js';
 
 export const HOUR_MS = 3_600_000;
@@ -134,7 +146,10 @@ interface Pending {
 /** Whether the node refused the range as too wide or the answer as too large, so a smaller one may pass. */
 export function isRangeRefusal(err: unknown): boolean {
   if (err instanceof JsonRpcError) {
-    return err.code === -32005 || /limit|exceed|more than \d+|too (many|large|big|wide)|range|response size|size/i.test(err.rpcMessage);
+    return (
+      err.code === -32005 ||
+      /limit|exceed|more than \d+|too (many|large|big|wide)|range|response size|size/i.test(err.rpcMessage)
+    );
   }
   return err instanceof UpstreamError && err.status === 413;
 }
@@ -147,7 +162,13 @@ function isTransient(err: unknown): boolean {
 export function createInferenceIndexer(options: IndexerOptions): InferenceIndexer {
   const { rpc, store, clock, logger } = options;
   const network = options.network ?? 'opengradient';
-  const limits: RangeLimits = { initialBlocks: 100, maxBlocks: 10_000, growBelowLogs: 250, shrinkAboveLogs: 500, ...options.range };
+  const limits: RangeLimits = {
+    initialBlocks: 100,
+    maxBlocks: 10_000,
+    growBelowLogs: 250,
+    shrinkAboveLogs: 500,
+    ...options.range,
+  };
   const retry: IndexerRetry = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 30_000, ...options.retry };
   const concurrency = options.headerConcurrency ?? 8;
   const inferenceContracts = new Set(options.contracts.map((a) => a.toLowerCase()));
@@ -156,7 +177,13 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
     teeRegistries: new Set(participants?.teeRegistries.map((a) => a.toLowerCase()) ?? []),
     taskScheduler: participants?.taskScheduler?.toLowerCase() ?? null,
   };
-  const addresses = [...new Set([...inferenceContracts, ...participantContracts.teeRegistries, ...(participantContracts.taskScheduler ? [participantContracts.taskScheduler] : [])])];
+  const addresses = [
+    ...new Set([
+      ...inferenceContracts,
+      ...participantContracts.teeRegistries,
+      ...(participantContracts.taskScheduler ? [participantContracts.taskScheduler] : []),
+    ]),
+  ];
   const topic0 = participants ? [...INFERENCE_TOPICS, ...PARTICIPANT_TOPICS] : INFERENCE_TOPICS;
   let participantNotes = 0;
   const unknownModesSeen = new Set<string>();
@@ -185,7 +212,8 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       logger[level](note, 'undecodable inference log; counted once as unknown');
     }
     const unreported = tally.undecodable - tally.undecodableNotes.length;
-    if (unreported > 0) logger.debug({ logs: unreported }, 'more undecodable inference logs in this range; counted once each as unknown');
+    if (unreported > 0)
+      logger.debug({ logs: unreported }, 'more undecodable inference logs in this range; counted once each as unknown');
     for (const note of tally.participants?.undecodable ?? []) {
       const level = ++participantNotes <= 20 ? 'warn' : 'debug';
       logger[level](note, 'undecodable TEE registry or task scheduler log; not counted');
@@ -212,14 +240,21 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       n = decoded.inferences;
       if (mode === 'unknown' && tally.unknownModes.size < 20) {
         const seen = `${decoded.kind}:${decoded.modeNumber}`;
-        if (!tally.unknownModes.has(seen)) tally.unknownModes.set(seen, { kind: decoded.kind, modeNumber: decoded.modeNumber, tx: log.transactionHash });
+        if (!tally.unknownModes.has(seen))
+          tally.unknownModes.set(seen, { kind: decoded.kind, modeNumber: decoded.modeNumber, tx: log.transactionHash });
       }
     } else {
       kind = decoded.kind;
       mode = 'unknown';
       n = 1;
       tally.undecodable++;
-      if (tally.undecodableNotes.length < 20) tally.undecodableNotes.push({ kind: decoded.kind, tx: log.transactionHash, block: log.blockNumber, reason: decoded.reason });
+      if (tally.undecodableNotes.length < 20)
+        tally.undecodableNotes.push({
+          kind: decoded.kind,
+          tx: log.transactionHash,
+          block: log.blockNumber,
+          reason: decoded.reason,
+        });
     }
     tally.inferences += n;
     if (tally.participants) tallyInferenceLog(tally.participants, log, kind, n, decoded.ok);
@@ -319,23 +354,38 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
   }
 
   async function pass(): Promise<IndexRun> {
-    const run: IndexRun = { ok: true, chunks: 0, logs: 0, inferences: 0, nextBlock: options.fromBlock, headBlock: null, error: null };
+    const run: IndexRun = {
+      ok: true,
+      chunks: 0,
+      logs: 0,
+      inferences: 0,
+      nextBlock: options.fromBlock,
+      headBlock: null,
+      error: null,
+    };
     try {
       const state = store.ensureState(network, options.fromBlock);
       run.nextBlock = state.nextBlock;
       const head = await withAttempts('eth_blockNumber', () => rpc.blockNumber());
       run.headBlock = head;
       if (state.headBlock !== null && head < state.headBlock) {
-        logger.warn({ head, previousHead: state.headBlock }, 'OpenGradient head moved backwards; reading only up to the new head');
+        logger.warn(
+          { head, previousHead: state.headBlock },
+          'OpenGradient head moved backwards; reading only up to the new head',
+        );
       }
       store.recordHead(network, head, clock.now());
       const safe = head - options.confirmations;
       let next = state.nextBlock;
       // Where participant history starts: the first range recorded with participants (after an upgrade, the
       // cursor's block then, not the inference history's start).
-      let coverage = participants && next <= safe && !participants.store.coverageOf(network)
-        ? { fromBlock: next, fromBlockTimeMs: await withAttempts('eth_getBlockByNumber', () => rpc.blockTimeMs(next)) }
-        : undefined;
+      let coverage =
+        participants && next <= safe && !participants.store.coverageOf(network)
+          ? {
+              fromBlock: next,
+              fromBlockTimeMs: await withAttempts('eth_getBlockByNumber', () => rpc.blockTimeMs(next)),
+            }
+          : undefined;
       // The next range is asked for as soon as the node starts answering this one, so the node prepares it
       // while this one streams in and is counted. Never more than one range ahead; none while retrying.
       let ahead: Pending | null = null;
@@ -366,7 +416,14 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
             else if (tally.logs > limits.shrinkAboveLogs) span = Math.max(1, Math.floor((to - from + 1) / 2));
             const found = tally.resolved && { ...tally.resolved, coverage };
             store.commitChunk(
-              { network, fromBlock: from, nextBlock: to + 1, counts: tally.counts, undecodableLogs: tally.undecodable, indexedBlockTimeMs: tally.endTimeMs },
+              {
+                network,
+                fromBlock: from,
+                nextBlock: to + 1,
+                counts: tally.counts,
+                undecodableLogs: tally.undecodable,
+                indexedBlockTimeMs: tally.endTimeMs,
+              },
               found ? () => participants!.store.write(found) : undefined,
             );
             if (found) participants!.store.committed();
@@ -393,7 +450,10 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
             if (!isTransient(err) || attempt >= retry.attempts || stopping) throw err;
             // A timeout may be an answer too big to send in time: ask for less as well.
             if (err instanceof NetworkError && width > 1) span = Math.max(1, Math.floor(width / 2));
-            logger.warn({ err: describeError(err), attempt, fromBlock: current.from, toBlock: current.to }, 'eth_getLogs failed; backing off');
+            logger.warn(
+              { err: describeError(err), attempt, fromBlock: current.from, toBlock: current.to },
+              'eth_getLogs failed; backing off',
+            );
             await backoff(attempt, err);
           }
         }

@@ -90,7 +90,11 @@ export interface OgRpcOptions {
 
 /** The node refused a whole batch for its number of calls (geth: -32600 'batch too large'). */
 function isBatchRefusal(code: number, message: string): boolean {
-  return /batch/i.test(message) && /large|limit|exceed|many/i.test(message) && (code === -32600 || code === -32005 || code === -32000);
+  return (
+    /batch/i.test(message) &&
+    /large|limit|exceed|many/i.test(message) &&
+    (code === -32600 || code === -32005 || code === -32000)
+  );
 }
 
 /** The node left one call of a batch unanswered because the batch's answer grew too large (geth: -32003). */
@@ -101,7 +105,8 @@ function isSizeRefusal(code: number, message: string): boolean {
 const HEX = /^0x[0-9a-fA-F]+$/;
 
 function quantity(value: unknown, field: string): number {
-  if (typeof value !== 'string' || !HEX.test(value)) throw new UpstreamError(OG_RPC, `field '${field}' is not a hex quantity`);
+  if (typeof value !== 'string' || !HEX.test(value))
+    throw new UpstreamError(OG_RPC, `field '${field}' is not a hex quantity`);
   const n = Number.parseInt(value, 16);
   if (!Number.isSafeInteger(n)) throw new UpstreamError(OG_RPC, `field '${field}' is out of range`);
   return n;
@@ -117,7 +122,8 @@ function hexBytes(value: unknown, field: string): Uint8Array {
 }
 
 function hexString(value: unknown, field: string): `0x${string}` {
-  if (typeof value !== 'string' || !(value === '0x' || HEX.test(value))) throw new UpstreamError(OG_RPC, `field '${field}' is not hex data`);
+  if (typeof value !== 'string' || !(value === '0x' || HEX.test(value)))
+    throw new UpstreamError(OG_RPC, `field '${field}' is not hex data`);
   return value as `0x${string}`;
 }
 
@@ -134,7 +140,8 @@ export function parseLog(raw: unknown): RpcLog {
     logIndex: quantity(r.logIndex, 'logIndex'),
     transactionHash: typeof r.transactionHash === 'string' ? r.transactionHash : '',
     removed: r.removed === true,
-    blockTimestampSec: r.blockTimestamp === undefined || r.blockTimestamp === null ? null : quantity(r.blockTimestamp, 'blockTimestamp'),
+    blockTimestampSec:
+      r.blockTimestamp === undefined || r.blockTimestamp === null ? null : quantity(r.blockTimestamp, 'blockTimestamp'),
   };
 }
 
@@ -160,11 +167,16 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
 
   /** The `result` of a JSON-RPC answer; throws on an error object or an answer that is not JSON-RPC. */
   function resultOf(method: string, body: unknown): unknown {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new UpstreamError(OG_RPC, `${method}: answer is not a JSON-RPC object`);
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new UpstreamError(OG_RPC, `${method}: answer is not a JSON-RPC object`);
     const envelope = body as { error?: unknown; result?: unknown };
     if (envelope.error !== undefined && envelope.error !== null) {
       const e = envelope.error as { code?: unknown; message?: unknown };
-      throw new JsonRpcError(typeof e.code === 'number' ? e.code : 0, typeof e.message === 'string' ? e.message : 'no message', method);
+      throw new JsonRpcError(
+        typeof e.code === 'number' ? e.code : 0,
+        typeof e.message === 'string' ? e.message : 'no message',
+        method,
+      );
     }
     if (!('result' in envelope)) throw new UpstreamError(OG_RPC, `${method}: answer has no result`);
     return envelope.result;
@@ -174,8 +186,13 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
     return resultOf(method, await requestJson(http, rpcRequest(method, params), options.clock.now()));
   }
 
-  async function scanLogs({ fromBlock, toBlock, addresses, topic0 }: LogFilter, onLog: (log: RpcLog) => void): Promise<number> {
-    const request = rpcRequest('eth_getLogs', [{ fromBlock: hex(fromBlock), toBlock: hex(toBlock), address: addresses, topics: [topic0] }]);
+  async function scanLogs(
+    { fromBlock, toBlock, addresses, topic0 }: LogFilter,
+    onLog: (log: RpcLog) => void,
+  ): Promise<number> {
+    const request = rpcRequest('eth_getLogs', [
+      { fromBlock: hex(fromBlock), toBlock: hex(toBlock), address: addresses, topics: [topic0] },
+    ]);
     const answer = await requestJsonItems(
       http,
       request,
@@ -183,7 +200,10 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
       (raw) => {
         const log = parseLog(raw);
         if (log.blockNumber < fromBlock || log.blockNumber > toBlock) {
-          throw new UpstreamError(OG_RPC, `eth_getLogs answered block ${log.blockNumber} outside ${fromBlock}-${toBlock}`);
+          throw new UpstreamError(
+            OG_RPC,
+            `eth_getLogs answered block ${log.blockNumber} outside ${fromBlock}-${toBlock}`,
+          );
         }
         onLog(log);
       },
@@ -210,14 +230,23 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
     if (result === null) throw new UpstreamError(OG_RPC, `eth_getBlockByNumber: block ${block} not found`);
     if (typeof result !== 'object') throw new UpstreamError(OG_RPC, 'eth_getBlockByNumber result is not a block');
     const b = result as { number?: unknown; timestamp?: unknown; transactions?: unknown };
-    if (quantity(b.number, 'number') !== block) throw new UpstreamError(OG_RPC, `eth_getBlockByNumber answered another block than ${block}`);
+    if (quantity(b.number, 'number') !== block)
+      throw new UpstreamError(OG_RPC, `eth_getBlockByNumber answered another block than ${block}`);
     const timeMs = quantity(b.timestamp, 'timestamp') * 1000;
-    if (!Array.isArray(b.transactions)) throw new UpstreamError(OG_RPC, `block ${block}: field 'transactions' is not a list`);
+    if (!Array.isArray(b.transactions))
+      throw new UpstreamError(OG_RPC, `block ${block}: field 'transactions' is not a list`);
     const senders = new Map<string, string>();
     for (const tx of b.transactions) {
-      if (typeof tx !== 'object' || tx === null) throw new UpstreamError(OG_RPC, `block ${block}: a transaction is not an object (asked with full transactions)`);
+      if (typeof tx !== 'object' || tx === null)
+        throw new UpstreamError(
+          OG_RPC,
+          `block ${block}: a transaction is not an object (asked with full transactions)`,
+        );
       const t = tx as { hash?: unknown; from?: unknown };
-      senders.set(hexString(t.hash, 'transactions.hash').toLowerCase(), hexString(t.from, 'transactions.from').toLowerCase());
+      senders.set(
+        hexString(t.hash, 'transactions.hash').toLowerCase(),
+        hexString(t.from, 'transactions.from').toLowerCase(),
+      );
     }
     return { timeMs, senders };
   }
@@ -228,9 +257,18 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
     const blocks = batching ? asked : asked.slice(0, 1);
     const later = asked.slice(blocks.length);
     const ids = blocks.map(() => nextId++);
-    const calls = blocks.map((b, i) => ({ jsonrpc: '2.0', id: ids[i], method: 'eth_getBlockByNumber', params: [hex(b), true] }));
+    const calls = blocks.map((b, i) => ({
+      jsonrpc: '2.0',
+      id: ids[i],
+      method: 'eth_getBlockByNumber',
+      params: [hex(b), true],
+    }));
     const body = JSON.stringify(batching ? calls : calls[0]);
-    const answer = await requestJson(http, { source: OG_RPC, url: options.url, method: 'POST', headers: { 'content-type': 'application/json' }, body }, options.clock.now());
+    const answer = await requestJson(
+      http,
+      { source: OG_RPC, url: options.url, method: 'POST', headers: { 'content-type': 'application/json' }, body },
+      options.clock.now(),
+    );
     if (batching && !Array.isArray(answer)) {
       batching = false;
       batchSize = 1;
@@ -239,13 +277,18 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
     const items = Array.isArray(answer) ? answer : [answer];
     const byId = new Map<unknown, { result?: unknown; error?: { code?: unknown; message?: unknown } }>();
     for (const item of items) {
-      if (typeof item !== 'object' || item === null) throw new UpstreamError(OG_RPC, 'batch answer holds something that is not a JSON-RPC object');
+      if (typeof item !== 'object' || item === null)
+        throw new UpstreamError(OG_RPC, 'batch answer holds something that is not a JSON-RPC object');
       byId.set((item as { id?: unknown }).id, item as never);
     }
     const again: number[] = [...later];
     for (let i = 0; i < blocks.length; i++) {
       const item = byId.get(ids[i]);
-      const error = item?.error ?? (items.length === 1 && blocks.length > 1 ? (items[0] as { error?: { code?: unknown; message?: unknown } }).error : undefined);
+      const error =
+        item?.error ??
+        (items.length === 1 && blocks.length > 1
+          ? (items[0] as { error?: { code?: unknown; message?: unknown } }).error
+          : undefined);
       if (error) {
         const code = typeof error.code === 'number' ? error.code : 0;
         const message = typeof error.message === 'string' ? error.message : 'no message';
@@ -256,7 +299,8 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
         }
         throw new JsonRpcError(code, message, 'eth_getBlockByNumber');
       }
-      if (!item || !('result' in item)) throw new UpstreamError(OG_RPC, `batch answer lacks the call for block ${blocks[i]}`);
+      if (!item || !('result' in item))
+        throw new UpstreamError(OG_RPC, `batch answer lacks the call for block ${blocks[i]}`);
       const full = parseFullBlock(item.result, blocks[i]!);
       cacheHeader(blocks[i]!, full.timeMs);
       out.set(blocks[i]!, full);
@@ -270,7 +314,8 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
     while (pending.length > 0) {
       const size = batchSize;
       const batches: number[][] = [];
-      for (let i = 0; i < pending.length && batches.length < batchConcurrency; i += size) batches.push(pending.slice(i, i + size));
+      for (let i = 0; i < pending.length && batches.length < batchConcurrency; i += size)
+        batches.push(pending.slice(i, i + size));
       const asked = batches.reduce((n, b) => n + b.length, 0);
       const again = (await Promise.all(batches.map((b) => fetchBatch(b, out)))).flat();
       if (again.length > 0) {
@@ -295,7 +340,8 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
       if (result === null) throw new UpstreamError(OG_RPC, `eth_getBlockByNumber: block ${block} not found`);
       if (typeof result !== 'object') throw new UpstreamError(OG_RPC, 'eth_getBlockByNumber result is not a block');
       const header = result as { number?: unknown; timestamp?: unknown };
-      if (quantity(header.number, 'number') !== block) throw new UpstreamError(OG_RPC, `eth_getBlockByNumber answered another block than ${block}`);
+      if (quantity(header.number, 'number') !== block)
+        throw new UpstreamError(OG_RPC, `eth_getBlockByNumber answered another block than ${block}`);
       const ms = quantity(header.timestamp, 'timestamp') * 1000;
       cacheHeader(block, ms);
       return ms;

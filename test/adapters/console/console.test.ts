@@ -25,14 +25,25 @@ describe('console front end', () => {
 
   it('renders notices, fields and footer as plain text', () => {
     const out = renderPlain(
-      reply({ title: 'T', notices: ['Stale: x'], fields: [{ label: 'Price', value: '$1.00' }], footer: 'CoinGecko · as of now' }),
+      reply({
+        title: 'T',
+        notices: ['Stale: x'],
+        fields: [{ label: 'Price', value: '$1.00' }],
+        footer: 'CoinGecko · as of now',
+      }),
     );
     expect(out).toBe('T\n=\n! Stale: x\n\nPrice  $1.00\n\nCoinGecko · as of now');
   });
 
   it('keeps every value in one column when a label is wider than it', () => {
     const out = renderPlain(
-      reply({ title: 'T', fields: [{ label: 'Status', value: 'on' }, { label: 'Thresholds (volume / market cap)', value: '1x · 5x\n10x' }] }),
+      reply({
+        title: 'T',
+        fields: [
+          { label: 'Status', value: 'on' },
+          { label: 'Thresholds (volume / market cap)', value: '1x · 5x\n10x' },
+        ],
+      }),
     );
     const lines = out.split('\n');
     expect(lines).toContain('Thresholds (volume / market cap)');
@@ -49,7 +60,10 @@ describe('console alert sink', () => {
     let text = '';
     output.on('data', (d: Buffer) => (text += d.toString()));
     const sink = createConsoleSink(output);
-    const result = await sink.deliver({ platform: 'console', chatId: 'console' }, reply({ title: 'OPG volume / market cap crossed 5x', lines: ['Now 5.2x'] }));
+    const result = await sink.deliver(
+      { platform: 'console', chatId: 'console' },
+      reply({ title: 'OPG volume / market cap crossed 5x', lines: ['Now 5.2x'] }),
+    );
     expect(result).toEqual({ status: 'delivered' });
     expect(text).toContain('OPG volume / market cap crossed 5x\n');
     expect(text).toContain('Now 5.2x');

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { bodyJson, CHANNEL_ID, GUILD_ID, HIDDEN_CHANNEL_ID, LOCKED_CHANNEL_ID, MODERATOR_PERMISSIONS } from '../../helpers/discord-server.js';
+import {
+  bodyJson,
+  CHANNEL_ID,
+  GUILD_ID,
+  HIDDEN_CHANNEL_ID,
+  LOCKED_CHANNEL_ID,
+  MODERATOR_PERMISSIONS,
+} from '../../helpers/discord-server.js';
 import type { RecordedRequest } from '../../helpers/http-server.js';
 import { sendJson } from '../../helpers/http-server.js';
 import { PermissionFlagsBits } from 'discord.js';
@@ -9,18 +16,27 @@ import { marketItem } from '../../helpers/coingecko-server.js';
 import { expectNoBadText } from '../../helpers/expect.js';
 
 const EPHEMERAL = 64;
-const isCallback = (id: string) => (req: RecordedRequest) => req.method === 'POST' && req.url.includes(`/interactions/${id}/`);
+const isCallback = (id: string) => (req: RecordedRequest) =>
+  req.method === 'POST' && req.url.includes(`/interactions/${id}/`);
 
 /** Dispatches an interaction and resolves with the body of its callback. */
 async function ask(bot: Bot, payload: Record<string, unknown>) {
   const since = bot.discord.rest.requests.length;
   const { id } = bot.discord.interact(payload);
   const req = await bot.discord.waitForRequest(isCallback(id), since);
-  return bodyJson(req) as { type: number; data: { embeds: Array<Record<string, any>>; flags?: number; allowed_mentions?: unknown; components?: any[] } };
+  return bodyJson(req) as {
+    type: number;
+    data: { embeds: Array<Record<string, any>>; flags?: number; allowed_mentions?: unknown; components?: any[] };
+  };
 }
 
 function embedText(embed: Record<string, any>): string {
-  return [embed.title, embed.description, ...(embed.fields ?? []).flatMap((f: any) => [f.name, f.value]), embed.footer?.text].join('\n');
+  return [
+    embed.title,
+    embed.description,
+    ...(embed.fields ?? []).flatMap((f: any) => [f.name, f.value]),
+    embed.footer?.text,
+  ].join('\n');
 }
 
 describe('Discord front end', () => {
@@ -32,25 +48,52 @@ describe('Discord front end', () => {
     const [opg] = JSON.parse(put[0]!.body) as Array<{ name: string; options: any[] }>;
     expect(opg!.name).toBe('opg');
     const names = opg!.options.map((o) => o.name);
-    expect(names).toEqual(expect.arrayContaining(['stats', 'volume', 'supply', 'markets', 'help', 'alerts', 'picture']));
+    expect(names).toEqual(
+      expect.arrayContaining(['stats', 'volume', 'supply', 'markets', 'help', 'alerts', 'picture']),
+    );
     const alerts = opg!.options.find((o) => o.name === 'alerts');
     expect(alerts.type).toBe(2);
-    expect(alerts.options.map((o: any) => o.name)).toEqual(['status', 'subscribe', 'unsubscribe', 'add', 'remove', 'cooldown', 'digest', 'listings']);
+    expect(alerts.options.map((o: any) => o.name)).toEqual([
+      'status',
+      'subscribe',
+      'unsubscribe',
+      'add',
+      'remove',
+      'cooldown',
+      'digest',
+      'listings',
+    ]);
     expect(alerts.options.find((o: any) => o.name === 'listings').options[0]).toMatchObject({
-      name: 'state', type: 3, required: true, choices: [{ name: 'on', value: 'on' }, { name: 'off', value: 'off' }],
+      name: 'state',
+      type: 3,
+      required: true,
+      choices: [
+        { name: 'on', value: 'on' },
+        { name: 'off', value: 'off' },
+      ],
     });
     const ratio = alerts.options.find((o: any) => o.name === 'add').options[0];
     expect(ratio).toMatchObject({ name: 'ratio', type: 10, min_value: 0.01, max_value: 1000, required: true });
     const channel = alerts.options.find((o: any) => o.name === 'subscribe').options[0];
     expect(channel).toMatchObject({ type: 7, channel_types: [0, 5] });
     const range = opg!.options.find((o) => o.name === 'picture').options[0];
-    expect(range).toMatchObject({ type: 3, choices: [{ name: '24h', value: '24h' }, { name: '7d', value: '7d' }] });
+    expect(range).toMatchObject({
+      type: 3,
+      choices: [
+        { name: '24h', value: '24h' },
+        { name: '7d', value: '7d' },
+      ],
+    });
   });
 
   it('does not register again after a restart with unchanged definitions', async () => {
     const first = await startBot();
     await first.adapter.stop();
-    const again = await startBot({ databasePath: first.app.database.path, discord: first.discord, coingecko: first.coingecko });
+    const again = await startBot({
+      databasePath: first.app.database.path,
+      discord: first.discord,
+      coingecko: first.coingecko,
+    });
     expect(again.discord.rest.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
   });
 
@@ -67,7 +110,11 @@ describe('Discord front end', () => {
     expectNoBadText(text);
     expect(answer.data.flags ?? 0).toBe(0);
     expect(answer.data.allowed_mentions).toEqual({ parse: [] });
-    expect(answer.data.components?.[0].components[0]).toMatchObject({ type: 2, custom_id: 'refresh:stats', label: 'Refresh' });
+    expect(answer.data.components?.[0].components[0]).toMatchObject({
+      type: 2,
+      custom_id: 'refresh:stats',
+      label: 'Refresh',
+    });
   });
 
   it('answers everyday commands in a direct message', async () => {
@@ -79,7 +126,10 @@ describe('Discord front end', () => {
 
   it('refuses a moderator command from a member without Manage Server, ephemerally, storing nothing', async () => {
     const bot = await startBot();
-    const answer = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', options: [{ name: 'ratio', type: 10, value: 5 }] }));
+    const answer = await ask(
+      bot,
+      bot.discord.slash({ group: 'alerts', subcommand: 'add', options: [{ name: 'ratio', type: 10, value: 5 }] }),
+    );
     expect(answer.data.flags).toBe(EPHEMERAL);
     expect(embedText(answer.data.embeds[0]!)).toMatch(/Manage Server or Administrator/);
     const subscribe = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe' }));
@@ -89,11 +139,30 @@ describe('Discord front end', () => {
 
   it('accepts a moderator command from a member with Manage Server or Administrator', async () => {
     const bot = await startBot();
-    const subscribe = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS }));
+    const subscribe = await ask(
+      bot,
+      bot.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS }),
+    );
     expect(subscribe.data.embeds[0]!.title).toBe('Alerts are on in this chat');
-    const manager = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'ratio', type: 10, value: 7 }] }));
+    const manager = await ask(
+      bot,
+      bot.discord.slash({
+        group: 'alerts',
+        subcommand: 'add',
+        permissions: MODERATOR_PERMISSIONS,
+        options: [{ name: 'ratio', type: 10, value: 7 }],
+      }),
+    );
     expect(manager.data.embeds[0]!.title).toBe('Added a 7x threshold');
-    const admin = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', permissions: PermissionFlagsBits.Administrator, options: [{ name: 'ratio', type: 10, value: 2.5 }] }));
+    const admin = await ask(
+      bot,
+      bot.discord.slash({
+        group: 'alerts',
+        subcommand: 'add',
+        permissions: PermissionFlagsBits.Administrator,
+        options: [{ name: 'ratio', type: 10, value: 2.5 }],
+      }),
+    );
     expect(admin.data.flags ?? 0).toBe(0);
     expect(await bot.thresholds(CHANNEL_ID)).toEqual([1, 2.5, 5, 7, 10]);
   });
@@ -110,7 +179,15 @@ describe('Discord front end', () => {
     ['of the wrong type', { type: 3, value: 'lots' }, /ratio must be a number/],
   ])('refuses an option value %s with a clear ephemeral reply, storing nothing', async (_what, option, message) => {
     const bot = await startBot();
-    const answer = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'add', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'ratio', ...option }] }));
+    const answer = await ask(
+      bot,
+      bot.discord.slash({
+        group: 'alerts',
+        subcommand: 'add',
+        permissions: MODERATOR_PERMISSIONS,
+        options: [{ name: 'ratio', ...option }],
+      }),
+    );
     expect(answer.data.flags).toBe(EPHEMERAL);
     expect(answer.data.embeds[0]!.title).toMatch(message);
     expect(await bot.thresholds(CHANNEL_ID)).toEqual([]);
@@ -118,13 +195,37 @@ describe('Discord front end', () => {
 
   it('says which permissions are missing in a channel the bot cannot post in, storing nothing', async () => {
     const bot = await startBot();
-    const locked = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'channel', type: 7, value: LOCKED_CHANNEL_ID }] }));
+    const locked = await ask(
+      bot,
+      bot.discord.slash({
+        group: 'alerts',
+        subcommand: 'subscribe',
+        permissions: MODERATOR_PERMISSIONS,
+        options: [{ name: 'channel', type: 7, value: LOCKED_CHANNEL_ID }],
+      }),
+    );
     expect(locked.data.flags).toBe(EPHEMERAL);
     expect(embedText(locked.data.embeds[0]!)).toContain('I need Send Messages, Embed Links there');
-    const hidden = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'channel', type: 7, value: HIDDEN_CHANNEL_ID }] }));
+    const hidden = await ask(
+      bot,
+      bot.discord.slash({
+        group: 'alerts',
+        subcommand: 'subscribe',
+        permissions: MODERATOR_PERMISSIONS,
+        options: [{ name: 'channel', type: 7, value: HIDDEN_CHANNEL_ID }],
+      }),
+    );
     expect(embedText(hidden.data.embeds[0]!)).toContain('View Channel');
-    expect(await bot.subscribed(LOCKED_CHANNEL_ID) || await bot.subscribed(HIDDEN_CHANNEL_ID)).toBe(false);
-    const open = await ask(bot, bot.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS, options: [{ name: 'channel', type: 7, value: CHANNEL_ID }] }));
+    expect((await bot.subscribed(LOCKED_CHANNEL_ID)) || (await bot.subscribed(HIDDEN_CHANNEL_ID))).toBe(false);
+    const open = await ask(
+      bot,
+      bot.discord.slash({
+        group: 'alerts',
+        subcommand: 'subscribe',
+        permissions: MODERATOR_PERMISSIONS,
+        options: [{ name: 'channel', type: 7, value: CHANNEL_ID }],
+      }),
+    );
     expect(open.data.embeds[0]!.title).toBe('Alerts are on in this chat');
     expect(await bot.subscribed(CHANNEL_ID)).toBe(true);
   });
@@ -132,7 +233,9 @@ describe('Discord front end', () => {
   it('sends an image reply as an attachment shown in the embed', async () => {
     const bot = await startBot();
     const since = bot.discord.rest.requests.length;
-    const { id } = bot.discord.interact(bot.discord.slash({ subcommand: 'picture', options: [{ name: 'range', type: 3, value: '24h' }] }));
+    const { id } = bot.discord.interact(
+      bot.discord.slash({ subcommand: 'picture', options: [{ name: 'range', type: 3, value: '24h' }] }),
+    );
     const req = await bot.discord.waitForRequest(isCallback(id), since);
     expect(req.headers['content-type']).toMatch(/^multipart\/form-data/);
     const body = bodyJson(req) as any;
@@ -174,7 +277,10 @@ describe('Discord front end', () => {
     expect(bodyJson(await bot.discord.waitForRequest(isCallback(id), since)).type).toBe(5);
     release();
     const removed = await bot.discord.waitForRequest((r) => r.method === 'DELETE' && r.url.includes(token), since);
-    const followUp = await bot.discord.waitForRequest((r) => r.method === 'POST' && r.url.includes(`/webhooks/`) && r.url.includes(token), since);
+    const followUp = await bot.discord.waitForRequest(
+      (r) => r.method === 'POST' && r.url.includes(`/webhooks/`) && r.url.includes(token),
+      since,
+    );
     expect(bot.discord.rest.requests.indexOf(removed)).toBeLessThan(bot.discord.rest.requests.indexOf(followUp));
     const body = bodyJson(followUp) as any;
     expect(body.flags).toBe(EPHEMERAL);
@@ -197,25 +303,39 @@ describe('Discord front end', () => {
 
   it('answers after the REST says 429 with Retry-After and rate-limit headers', async () => {
     const bot = await startBot();
-    bot.discord.failNext((r) => r.url.includes('/callback'), (_req, res) =>
-      sendJson(res, 429, { message: 'You are being rate limited.', retry_after: 0.01, global: false }, {
-        'retry-after': '0.01',
-        'x-ratelimit-limit': '5',
-        'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset-after': '0.01',
-        'x-ratelimit-bucket': 'abc123',
-        'x-ratelimit-scope': 'user',
-      }),
+    bot.discord.failNext(
+      (r) => r.url.includes('/callback'),
+      (_req, res) =>
+        sendJson(
+          res,
+          429,
+          { message: 'You are being rate limited.', retry_after: 0.01, global: false },
+          {
+            'retry-after': '0.01',
+            'x-ratelimit-limit': '5',
+            'x-ratelimit-remaining': '0',
+            'x-ratelimit-reset-after': '0.01',
+            'x-ratelimit-bucket': 'abc123',
+            'x-ratelimit-scope': 'user',
+          },
+        ),
     );
     const since = bot.discord.rest.requests.length;
     const { id } = bot.discord.interact(bot.discord.slash({ subcommand: 'stats' }));
     await bot.discord.waitForRequest(isCallback(id), since);
-    const retried = await bot.discord.waitForRequest(isCallback(id), bot.discord.rest.requests.findIndex((r, i) => i >= since && isCallback(id)(r)) + 1);
+    const retried = await bot.discord.waitForRequest(
+      isCallback(id),
+      bot.discord.rest.requests.findIndex((r, i) => i >= since && isCallback(id)(r)) + 1,
+    );
     expect(bodyJson(retried).type).toBe(4);
   });
 
   it.each([
-    ['answers 500', (_req: RecordedRequest, res: import('node:http').ServerResponse) => sendJson(res, 500, { message: 'Internal Server Error', code: 0 })],
+    [
+      'answers 500',
+      (_req: RecordedRequest, res: import('node:http').ServerResponse) =>
+        sendJson(res, 500, { message: 'Internal Server Error', code: 0 }),
+    ],
     ['times out', () => {}],
   ])('answers after the REST %s once', async (_what, fault) => {
     const bot = await startBot();
@@ -250,7 +370,10 @@ describe('Discord front end', () => {
       sendJson(res, 200, [marketItem({ current_price: 0.05 })]);
     });
     const since = bot.discord.rest.requests.length;
-    const clicks = [bot.discord.interact(bot.discord.button('refresh:stats')), bot.discord.interact(bot.discord.button('refresh:stats'))];
+    const clicks = [
+      bot.discord.interact(bot.discord.button('refresh:stats')),
+      bot.discord.interact(bot.discord.button('refresh:stats')),
+    ];
     for (const { id } of clicks) expect(bodyJson(await bot.discord.waitForRequest(isCallback(id), since)).type).toBe(6);
     release();
     for (const { token } of clicks) {
@@ -280,12 +403,27 @@ describe('Discord front end', () => {
       (r) => r.method === 'POST' && r.url.includes('/callback') && bodyJson(r).type === 4,
       (_req, res) => {
         refused += 1;
-        sendJson(res, 400, { code: 50035, message: 'Invalid Form Body', errors: { data: { embeds: { '0': { title: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 256 or fewer in length.' }] } } } } } });
+        sendJson(res, 400, {
+          code: 50035,
+          message: 'Invalid Form Body',
+          errors: {
+            data: {
+              embeds: {
+                '0': {
+                  title: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 256 or fewer in length.' }] },
+                },
+              },
+            },
+          },
+        });
       },
     );
     const since = bot.discord.rest.requests.length;
     bot.discord.interact(bot.discord.slash({ subcommand: 'stats' }));
-    const notice = await bot.discord.waitForRequest((r) => r.url.includes('/callback') && JSON.stringify(bodyJson(r)).includes('could not be shown'), since);
+    const notice = await bot.discord.waitForRequest(
+      (r) => r.url.includes('/callback') && JSON.stringify(bodyJson(r)).includes('could not be shown'),
+      since,
+    );
     expect((bodyJson(notice) as any).data.flags).toBe(EPHEMERAL);
     await new Promise((r) => setTimeout(r, 300));
     expect(refused).toBe(1);
@@ -302,11 +440,27 @@ describe('Discord front end', () => {
     bot.discord.allowRefusals();
     bot.discord.failNext(
       (r) => r.method === 'PATCH' && r.url.includes('original'),
-      (_req, res) => sendJson(res, 400, { code: 50035, message: 'Invalid Form Body', errors: { embeds: { '0': { description: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 4096 or fewer in length.' }] } } } } }),
+      (_req, res) =>
+        sendJson(res, 400, {
+          code: 50035,
+          message: 'Invalid Form Body',
+          errors: {
+            embeds: {
+              '0': {
+                description: {
+                  _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 4096 or fewer in length.' }],
+                },
+              },
+            },
+          },
+        }),
     );
     const since = bot.discord.rest.requests.length;
     const { token } = bot.discord.interact(bot.discord.slash({ subcommand: 'chart' }));
-    const notice = await bot.discord.waitForRequest((r) => r.method === 'POST' && r.url.includes(token) && r.url.includes('/webhooks/'), since);
+    const notice = await bot.discord.waitForRequest(
+      (r) => r.method === 'POST' && r.url.includes(token) && r.url.includes('/webhooks/'),
+      since,
+    );
     const requests = bot.discord.rest.requests.slice(since).map((r) => r.method);
     expect(requests).toEqual(['POST', 'PATCH', 'DELETE', 'POST']);
     expect((bodyJson(notice) as any).flags).toBe(EPHEMERAL);

@@ -32,7 +32,11 @@ export function testCommands(): AnyCommand[] {
       options: { range: { type: 'choice', description: 'Range', choices: ['24h', '7d'] as const } },
       access: 'everyone',
       run: async ({ range }) =>
-        reply({ title: `Ratio ${range ?? '7d'}`, image: { png: TINY_PNG, filename: 'ratio.png', alt: 'ratio chart' }, buttons: [{ id: 'refresh:picture 24h', label: 'Refresh' }] }),
+        reply({
+          title: `Ratio ${range ?? '7d'}`,
+          image: { png: TINY_PNG, filename: 'ratio.png', alt: 'ratio chart' },
+          buttons: [{ id: 'refresh:picture 24h', label: 'Refresh' }],
+        }),
     }),
   ];
 }
@@ -63,7 +67,10 @@ export async function startBot(options: BotOptions = {}): Promise<Bot> {
   const coingecko = options.coingecko ?? (await startCoinGeckoServer());
   const discord = options.discord ?? (await startDiscordStandIn({ heartbeatIntervalMs: options.heartbeatIntervalMs }));
   if (!options.discord) onTestFinished(() => discord.close());
-  const app = createTestApp({ env: { COINGECKO_API_URL: coingecko.url }, databasePath: options.databasePath ?? tempDbPath() });
+  const app = createTestApp({
+    env: { COINGECKO_API_URL: coingecko.url },
+    databasePath: options.databasePath ?? tempDbPath(),
+  });
   if (!options.cold) await app.core.refresh();
   const adapter = createDiscordAdapter({
     core: app.core,

@@ -43,7 +43,10 @@ describe('renderDiscord', () => {
   });
 
   it('says how many fields were left out when they do not fit', () => {
-    const r = reply({ title: 'Many', fields: Array.from({ length: 30 }, (_, i) => ({ label: `f${i}`, value: 'x'.repeat(900) })) });
+    const r = reply({
+      title: 'Many',
+      fields: Array.from({ length: 30 }, (_, i) => ({ label: `f${i}`, value: 'x'.repeat(900) })),
+    });
     const [embed] = renderDiscord(r).embeds;
     expect(embedLength(embed!)).toBeLessThanOrEqual(6000);
     expect(embed!.description).toMatch(new RegExp(`\\(${30 - embed!.fields.length} more not shown`));
@@ -66,7 +69,12 @@ describe('renderDiscord', () => {
 
   it('shows the stale notice first and puts an image in the embed as an attachment', () => {
     const message = renderDiscord(
-      reply({ title: 'Chart', notices: ['Market data is stale'], lines: ['Ratio'], image: { png: new Uint8Array([1]), filename: 'my chart!.png', alt: 'chart' } }),
+      reply({
+        title: 'Chart',
+        notices: ['Market data is stale'],
+        lines: ['Ratio'],
+        image: { png: new Uint8Array([1]), filename: 'my chart!.png', alt: 'chart' },
+      }),
     );
     expect(message.embeds[0]!.description).toBe('⚠️ Market data is stale\nRatio');
     expect(message.files[0]!.name).toBe('my_chart_.png');

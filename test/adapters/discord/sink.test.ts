@@ -7,19 +7,32 @@ import { sendJson } from '../../helpers/http-server.js';
 import { recordingLogger } from '../../helpers/recording-logger.js';
 import { TINY_PNG } from './harness.js';
 
-const alert = reply({ title: 'Volume / market cap crossed 5x', lines: ['Now 5.2x, up from 4.8x. @everyone'], footer: 'CoinGecko' });
+const alert = reply({
+  title: 'Volume / market cap crossed 5x',
+  lines: ['Now 5.2x, up from 4.8x. @everyone'],
+  footer: 'CoinGecko',
+});
 const target = { platform: 'discord' as const, chatId: CHANNEL_ID, guildId: GUILD_ID };
 
-/** A short `timeoutMs` only where a test waits for the timeout: on a loaded machine 100 ms can pass before a healthy answer. */
+/** A short `timeoutMs` only where a test waits for the timeout: on a loaded machine 100 ms can pass before a healthy
+ * answer. */
 async function setup(timeoutMs = 5_000, logger: Logger = silentLogger) {
   const discord = await startDiscordStandIn();
   onTestFinished(() => discord.close());
-  const sink = createDiscordSink({ token: 'test-bot-token', apiUrl: discord.apiUrl, logger, timeoutMs, failureRetryMs: 30_000, refusedRetryMs: 900_000 });
+  const sink = createDiscordSink({
+    token: 'test-bot-token',
+    apiUrl: discord.apiUrl,
+    logger,
+    timeoutMs,
+    failureRetryMs: 30_000,
+    refusedRetryMs: 900_000,
+  });
   onTestFinished(() => sink.close());
   return { discord, sink };
 }
 
-const isPost = (r: { method: string; url: string }) => r.method === 'POST' && r.url.endsWith(`/channels/${CHANNEL_ID}/messages`);
+const isPost = (r: { method: string; url: string }) =>
+  r.method === 'POST' && r.url.endsWith(`/channels/${CHANNEL_ID}/messages`);
 
 describe('Discord alert sink', () => {
   it('posts the alert as an embed with no mentions parsed and reports it delivered', async () => {
@@ -41,7 +54,10 @@ describe('Discord alert sink', () => {
 
   it('attaches an image reply', async () => {
     const { discord, sink } = await setup();
-    await sink.deliver(target, reply({ title: 'Ratio', image: { png: TINY_PNG, filename: 'ratio.png', alt: 'chart' } }));
+    await sink.deliver(
+      target,
+      reply({ title: 'Ratio', image: { png: TINY_PNG, filename: 'ratio.png', alt: 'chart' } }),
+    );
     const post = discord.rest.requests.find(isPost)!;
     expect((bodyJson(post) as any).embeds[0].image.url).toBe('attachment://ratio.png');
   });
@@ -49,14 +65,19 @@ describe('Discord alert sink', () => {
   it('asks to retry after what a 429 said, without retrying itself', async () => {
     const { discord, sink } = await setup();
     discord.failNext(isPost, (_req, res) =>
-      sendJson(res, 429, { message: 'You are being rate limited.', retry_after: 2.5, global: false }, {
-        'retry-after': '2.5',
-        'x-ratelimit-limit': '5',
-        'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset-after': '2.5',
-        'x-ratelimit-bucket': 'b1',
-        'x-ratelimit-scope': 'user',
-      }),
+      sendJson(
+        res,
+        429,
+        { message: 'You are being rate limited.', retry_after: 2.5, global: false },
+        {
+          'retry-after': '2.5',
+          'x-ratelimit-limit': '5',
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset-after': '2.5',
+          'x-ratelimit-bucket': 'b1',
+          'x-ratelimit-scope': 'user',
+        },
+      ),
     );
     const result = await sink.deliver(target, alert);
     expect(result.status).toBe('retry');
@@ -66,8 +87,15 @@ describe('Discord alert sink', () => {
   });
 
   it.each([
-    ['a 500', (_req: unknown, res: import('node:http').ServerResponse) => sendJson(res, 500, { message: 'Internal Server Error', code: 0 })],
-    ['a 502 without JSON', (_req: unknown, res: import('node:http').ServerResponse) => res.writeHead(502).end('Bad Gateway')],
+    [
+      'a 500',
+      (_req: unknown, res: import('node:http').ServerResponse) =>
+        sendJson(res, 500, { message: 'Internal Server Error', code: 0 }),
+    ],
+    [
+      'a 502 without JSON',
+      (_req: unknown, res: import('node:http').ServerResponse) => res.writeHead(502).end('Bad Gateway'),
+    ],
     ['a timeout', () => {}],
   ])('asks to retry later after %s', async (_what, fault) => {
     const { discord, sink } = await setup(200);
@@ -87,11 +115,24 @@ describe('Discord alert sink', () => {
     expect(result.status === 'gone' && result.reason).toMatch(reason);
   });
 
-  const invalidFormBody = { code: 50035, message: 'Invalid Form Body', errors: { embeds: { '0': { fields: { '1': { value: { _errors: [{ code: 'BASE_TYPE_REQUIRED', message: 'This field is required' }] } } } } } } };
+  const invalidFormBody = {
+    code: 50035,
+    message: 'Invalid Form Body',
+    errors: {
+      embeds: {
+        '0': {
+          fields: { '1': { value: { _errors: [{ code: 'BASE_TYPE_REQUIRED', message: 'This field is required' }] } } },
+        },
+      },
+    },
+  };
   const chartAlert = reply({
     title: 'Volume / market cap crossed 5x',
     lines: ['Now 5.2x, up from 4.8x.'],
-    fields: [{ label: 'Ratio', value: '5.2x' }, { label: 'Volume', value: '' }],
+    fields: [
+      { label: 'Ratio', value: '5.2x' },
+      { label: 'Volume', value: '' },
+    ],
     notices: ['Market cap is 12 min old'],
     footer: 'CoinGecko',
     image: { png: TINY_PNG, filename: 'ratio.png', alt: 'chart' },
@@ -108,7 +149,12 @@ describe('Discord alert sink', () => {
     expect(String(posts[1]!.headers['content-type'])).toMatch(/^application\/json/);
     const plain = bodyJson(posts[1]!) as any;
     expect(Object.keys(plain).sort()).toEqual(['allowed_mentions', 'embeds']);
-    expect(plain.embeds).toEqual([{ title: 'Volume / market cap crossed 5x', description: 'Now 5.2x, up from 4.8x.\nRatio: 5.2x\nVolume: \nMarket cap is 12 min old\nCoinGecko' }]);
+    expect(plain.embeds).toEqual([
+      {
+        title: 'Volume / market cap crossed 5x',
+        description: 'Now 5.2x, up from 4.8x.\nRatio: 5.2x\nVolume: \nMarket cap is 12 min old\nCoinGecko',
+      },
+    ]);
     const errors = logger.lines.filter((l) => l.level === 'error');
     expect(errors).toHaveLength(1);
     expect(logger.lines.filter((l) => l.level === 'warn')).toEqual([]);
@@ -120,7 +166,9 @@ describe('Discord alert sink', () => {
   it('clips the plain embed to Discord limits', async () => {
     const { discord, sink } = await setup();
     discord.failNext(isPost, (_req, res) => sendJson(res, 400, invalidFormBody));
-    expect(await sink.deliver(target, reply({ title: 't'.repeat(300), lines: ['x'.repeat(5_000)] }))).toEqual({ status: 'delivered' });
+    expect(await sink.deliver(target, reply({ title: 't'.repeat(300), lines: ['x'.repeat(5_000)] }))).toEqual({
+      status: 'delivered',
+    });
     const plain = bodyJson(discord.rest.requests.filter(isPost)[1]!) as any;
     expect(plain.embeds[0].title).toHaveLength(256);
     expect(plain.embeds[0].description).toHaveLength(4_096);
@@ -129,7 +177,9 @@ describe('Discord alert sink', () => {
   it('asks to retry after the long delay when the plain embed is refused too', async () => {
     const { discord, sink } = await setup();
     discord.failNext(isPost, (_req, res) => sendJson(res, 400, invalidFormBody));
-    discord.failNext(isPost, (_req, res) => sendJson(res, 400, { code: 50006, message: 'Cannot send an empty message' }));
+    discord.failNext(isPost, (_req, res) =>
+      sendJson(res, 400, { code: 50006, message: 'Cannot send an empty message' }),
+    );
     expect(await sink.deliver(target, chartAlert)).toMatchObject({ status: 'retry', retryAfterMs: 900_000 });
     expect(discord.rest.requests.filter(isPost)).toHaveLength(2);
   });

@@ -21,7 +21,6 @@ import { commands } from '../../../commands/index.js';
 import { DEFAULT_REFRESH_MIN_AGE_MS } from '../../../src/core/buttons.js';
 import { expectNoBadText } from '../../helpers/expect.js';
 
-
 describe('Telegram front end', () => {
   it('answers /opg stats in a supergroup with the figures, as an HTML reply with a Refresh button', async () => {
     const { tg } = await startBot();
@@ -108,7 +107,10 @@ describe('Telegram front end', () => {
     tg.push(messageUpdate({ chat: supergroup, text: '/opg long' }));
     tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
     await tg.waitFor('sendMessage', 1, (c) => String(c.params.text).includes('opg-bot commands'));
-    const sent = tg.callsOf('sendMessage').map((c) => String(c.params.text)).slice(0, -1);
+    const sent = tg
+      .callsOf('sendMessage')
+      .map((c) => String(c.params.text))
+      .slice(0, -1);
     expect(sent.length).toBeGreaterThan(1);
     for (const text of sent) expect(text.length).toBeLessThanOrEqual(4096);
     expect(sent.join('\n')).toContain('line 399 &lt;&amp;&amp;');
@@ -154,7 +156,8 @@ describe('Telegram moderators', () => {
   it('asks getChatMember once for a burst of commands from the same person', async () => {
     const { tg, thresholds } = await startBot();
     tg.setMember(supergroup.id, alice.id, 'administrator');
-    for (const text of ['/opg alerts subscribe', '/opg alerts add 2', '/opg alerts add 3']) tg.push(messageUpdate({ chat: supergroup, from: alice, text }));
+    for (const text of ['/opg alerts subscribe', '/opg alerts add 2', '/opg alerts add 3'])
+      tg.push(messageUpdate({ chat: supergroup, from: alice, text }));
     await tg.waitFor('sendMessage', 3);
     expect(await thresholds(supergroup)).toEqual([1, 2, 3, 5, 10]);
     expect(tg.callsOf('getChatMember')).toHaveLength(1);
@@ -162,39 +165,61 @@ describe('Telegram moderators', () => {
 
   it('counts anonymous admins, the user of a private chat and channel posts as moderators, without asking', async () => {
     const { tg, subscribed } = await startBot();
-    tg.push(messageUpdate({ chat: supergroup, from: anonymousAdminBot, senderChat: supergroup, text: '/opg alerts subscribe' }));
+    tg.push(
+      messageUpdate({
+        chat: supergroup,
+        from: anonymousAdminBot,
+        senderChat: supergroup,
+        text: '/opg alerts subscribe',
+      }),
+    );
     tg.push(messageUpdate({ chat: privateWith(bob), from: bob, text: '/opg alerts subscribe' }));
     tg.push(messageUpdate({ chat: channel, text: '/opg alerts subscribe' }));
     await tg.waitFor('sendMessage', 3);
-    expect([await subscribed(supergroup), await subscribed(privateWith(bob)), await subscribed(channel)]).toEqual([true, true, true]);
+    expect([await subscribed(supergroup), await subscribed(privateWith(bob)), await subscribed(channel)]).toEqual([
+      true,
+      true,
+      true,
+    ]);
     expect(tg.callsOf('getChatMember')).toHaveLength(0);
   });
 
   it('refuses a message sent on behalf of another channel', async () => {
     const { tg, subscribed } = await startBot();
-    tg.push(messageUpdate({ chat: supergroup, from: anonymousAdminBot, senderChat: channel, text: '/opg alerts subscribe' }));
+    tg.push(
+      messageUpdate({ chat: supergroup, from: anonymousAdminBot, senderChat: channel, text: '/opg alerts subscribe' }),
+    );
     const [sent] = await tg.waitFor('sendMessage');
     expect(sent!.params.text).toContain('Moderators only');
     expect(await subscribed(supergroup)).toBe(false);
   });
 
-  it.each(['abc', '-5', '1e309', 'NaN', ''])('answers a usage reply to /opg alerts add %j and stores nothing', async (arg) => {
-    const { tg, thresholds } = await startBot();
-    tg.setMember(supergroup.id, alice.id, 'administrator');
-    tg.push(messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }));
-    tg.push(messageUpdate({ chat: supergroup, from: alice, text: `/opg alerts add ${arg}`.trim() }));
-    const [, sent] = await tg.waitFor('sendMessage', 2);
-    expect(sent!.params.text).toContain('Usage: <code>/opg alerts add &lt;ratio&gt;</code>');
-    expectNoBadText(sent!.params.text);
-    expect(await thresholds(supergroup)).toEqual([1, 5, 10]);
-  });
+  it.each(['abc', '-5', '1e309', 'NaN', ''])(
+    'answers a usage reply to /opg alerts add %j and stores nothing',
+    async (arg) => {
+      const { tg, thresholds } = await startBot();
+      tg.setMember(supergroup.id, alice.id, 'administrator');
+      tg.push(messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }));
+      tg.push(messageUpdate({ chat: supergroup, from: alice, text: `/opg alerts add ${arg}`.trim() }));
+      const [, sent] = await tg.waitFor('sendMessage', 2);
+      expect(sent!.params.text).toContain('Usage: <code>/opg alerts add &lt;ratio&gt;</code>');
+      expectNoBadText(sent!.params.text);
+      expect(await thresholds(supergroup)).toEqual([1, 5, 10]);
+    },
+  );
 });
 
 describe('Telegram Refresh button', () => {
   async function statsMessage(tg: Awaited<ReturnType<typeof startBot>>['tg']) {
     tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
     const [sent] = await tg.waitFor('sendMessage');
-    return { message_id: 1, date: 1_795_000_000, chat: supergroup, text: String(sent!.params.text), reply_markup: sent!.params.reply_markup };
+    return {
+      message_id: 1,
+      date: 1_795_000_000,
+      chat: supergroup,
+      text: String(sent!.params.text),
+      reply_markup: sent!.params.reply_markup,
+    };
   }
 
   it('edits the reply in place and answers the callback query', async () => {
@@ -214,10 +239,13 @@ describe('Telegram Refresh button', () => {
   it('edits at most once every few seconds per message however many people tap', async () => {
     const { tg, app, cg } = await startBot();
     const msg = await statsMessage(tg);
-    for (let i = 0; i < 5; i++) tg.push(callbackUpdate({ from: i % 2 ? alice : bob, message: msg, data: 'refresh:stats' }));
+    for (let i = 0; i < 5; i++)
+      tg.push(callbackUpdate({ from: i % 2 ? alice : bob, message: msg, data: 'refresh:stats' }));
     await tg.waitFor('answerCallbackQuery', 5);
     expect(tg.callsOf('editMessageText')).toHaveLength(1);
-    expect(tg.callsOf('answerCallbackQuery').filter((c) => /Just refreshed/.test(String(c.params.text)))).toHaveLength(4);
+    expect(tg.callsOf('answerCallbackQuery').filter((c) => /Just refreshed/.test(String(c.params.text)))).toHaveLength(
+      4,
+    );
     // Figures fetched seconds ago are re-shown, not fetched again.
     expect(cg.marketCalls()).toBe(1);
     app.clock.advance(5_000);
@@ -250,10 +278,22 @@ describe('Telegram Refresh button', () => {
     const { tg } = await startBot();
     tg.push(messageUpdate({ chat: supergroup, text: '/opg picture' }));
     const [photo] = await tg.waitFor('sendPhoto');
-    expect(photo!.params.reply_markup).toEqual({ inline_keyboard: [[{ text: 'Refresh', callback_data: 'refresh:picture' }]] });
-    tg.push(callbackUpdate({ from: bob, message: { message_id: 9, date: 1_795_000_000, chat: supergroup, photo: [] }, data: 'refresh:picture' }));
+    expect(photo!.params.reply_markup).toEqual({
+      inline_keyboard: [[{ text: 'Refresh', callback_data: 'refresh:picture' }]],
+    });
+    tg.push(
+      callbackUpdate({
+        from: bob,
+        message: { message_id: 9, date: 1_795_000_000, chat: supergroup, photo: [] },
+        data: 'refresh:picture',
+      }),
+    );
     const [edit] = await tg.waitFor('editMessageMedia');
-    expect(edit!.params).toMatchObject({ chat_id: supergroup.id, message_id: 9, media: { type: 'photo', parse_mode: 'HTML' } });
+    expect(edit!.params).toMatchObject({
+      chat_id: supergroup.id,
+      message_id: 9,
+      media: { type: 'photo', parse_mode: 'HTML' },
+    });
     expect(edit!.files.media?.filename ?? Object.values(edit!.files)[0]?.filename).toBe('chart.png');
     expect(String((edit!.params.media as { caption: string }).caption).length).toBeLessThanOrEqual(1024);
   });
@@ -281,7 +321,9 @@ describe('Telegram chat lifecycle', () => {
     tg.push(messageUpdate({ chat: upgraded, text: '/opg help' }));
     tg.push(messageUpdate({ chat: basicGroup, text: '/opg help' }));
     await tg.waitFor('sendMessage', 2);
-    expect(lifecycle.calls).toEqual([{ kind: 'migrate', args: ['telegram', String(basicGroup.id), String(upgraded.id)] }]);
+    expect(lifecycle.calls).toEqual([
+      { kind: 'migrate', args: ['telegram', String(basicGroup.id), String(upgraded.id)] },
+    ]);
   });
 
   it('pauses a chat the bot was removed from, keeping who did it', async () => {
@@ -293,8 +335,14 @@ describe('Telegram chat lifecycle', () => {
     await tg.waitFor('sendMessage');
     await tg.waitFor('getUpdates', 1, () => tg.pending() === 0);
     expect(lifecycle.calls).toHaveLength(2);
-    expect(lifecycle.calls[0]).toMatchObject({ kind: 'pause', args: ['telegram', String(supergroup.id), expect.stringContaining('removed from the chat by @alice')] });
-    expect(lifecycle.calls[1]).toMatchObject({ kind: 'pause', args: ['telegram', String(bob.id), expect.stringContaining('blocked the bot')] });
+    expect(lifecycle.calls[0]).toMatchObject({
+      kind: 'pause',
+      args: ['telegram', String(supergroup.id), expect.stringContaining('removed from the chat by @alice')],
+    });
+    expect(lifecycle.calls[1]).toMatchObject({
+      kind: 'pause',
+      args: ['telegram', String(bob.id), expect.stringContaining('blocked the bot')],
+    });
   });
 
   it('confirms the last handled update when it stops', async () => {
@@ -311,7 +359,11 @@ describe('Telegram Bot API faults', () => {
   it('answers after a 429 with retry_after', async () => {
     const { tg } = await startBot();
     // Telegram sends whole seconds; 0 keeps the test from sleeping while still taking the 429 path.
-    tg.failNext('sendMessage', { status: 429, description: 'Too Many Requests: retry after 0', parameters: { retry_after: 0 } });
+    tg.failNext('sendMessage', {
+      status: 429,
+      description: 'Too Many Requests: retry after 0',
+      parameters: { retry_after: 0 },
+    });
     tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
     const sent = await tg.waitFor('sendMessage', 2);
     expect(sent[1]!.params.text).toContain('OPG stats');
@@ -330,7 +382,11 @@ describe('Telegram Bot API faults', () => {
   it('keeps polling after getUpdates answers 500, 429 or not at all', async () => {
     const { tg } = await startBot();
     tg.failNext('getUpdates', { status: 500, description: 'Internal Server Error' });
-    tg.failNext('getUpdates', { status: 429, description: 'Too Many Requests: retry after 0', parameters: { retry_after: 0 } });
+    tg.failNext('getUpdates', {
+      status: 429,
+      description: 'Too Many Requests: retry after 0',
+      parameters: { retry_after: 0 },
+    });
     tg.failNext('getUpdates', 'drop');
     // The call already waiting is answered by this push; the faults hit the polls after it.
     tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
@@ -375,7 +431,10 @@ describe('Telegram Bot API faults', () => {
   it('still answers in plain text when Telegram refuses a reply with 400, logging it once and not retrying', async () => {
     const logger = recordingLogger();
     const { tg } = await startBot({ logger });
-    tg.failNext('sendMessage', { status: 400, description: "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3" });
+    tg.failNext('sendMessage', {
+      status: 400,
+      description: 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 3',
+    });
     tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
     const [, notice] = await tg.waitFor('sendMessage', 2);
     expect(notice!.params.text).toContain('could not be shown here');

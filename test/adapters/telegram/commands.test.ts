@@ -3,7 +3,13 @@ import { commands } from '../../../commands/index.js';
 import { commandText, telegramCommandList } from '../../../src/adapters/telegram/commands.js';
 
 const BOT = 'opg_test_bot';
-const cmd = (text: string) => commandText(text, /^\/\S+/.test(text) ? [{ type: 'bot_command', offset: 0, length: /^\/\S+/.exec(text)![0].length }] : [], BOT, commands);
+const cmd = (text: string) =>
+  commandText(
+    text,
+    /^\/\S+/.test(text) ? [{ type: 'bot_command', offset: 0, length: /^\/\S+/.exec(text)![0].length }] : [],
+    BOT,
+    commands,
+  );
 
 describe('commandText', () => {
   it.each([

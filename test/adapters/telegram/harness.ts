@@ -36,7 +36,12 @@ export function testCommands(): AnyCommand[] {
       access: 'everyone',
       async run() {
         const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3, 4]);
-        return reply({ title: 'OPG <price> & volume', lines: ['x'.repeat(2000)], image: { png, filename: 'chart.png', alt: 'a chart' }, buttons: [{ id: 'refresh:picture', label: 'Refresh' }] });
+        return reply({
+          title: 'OPG <price> & volume',
+          lines: ['x'.repeat(2000)],
+          image: { png, filename: 'chart.png', alt: 'a chart' },
+          buttons: [{ id: 'refresh:picture', label: 'Refresh' }],
+        });
       },
     }),
     defineCommand({

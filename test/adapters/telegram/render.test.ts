@@ -100,7 +100,13 @@ describe('renderTelegramHtml', () => {
 
 describe('telegramKeyboard', () => {
   it('turns buttons into one row of callback buttons and drops ids over 64 bytes', () => {
-    const r = reply({ title: 't', buttons: [{ id: 'refresh:stats', label: 'Refresh' }, { id: `refresh:${'x'.repeat(60)}`, label: 'Too long' }] });
+    const r = reply({
+      title: 't',
+      buttons: [
+        { id: 'refresh:stats', label: 'Refresh' },
+        { id: `refresh:${'x'.repeat(60)}`, label: 'Too long' },
+      ],
+    });
     expect(telegramKeyboard(r)).toEqual({ inline_keyboard: [[{ text: 'Refresh', callback_data: 'refresh:stats' }]] });
     expect(telegramKeyboard(reply({ title: 't' }))).toBeUndefined();
   });

@@ -32,22 +32,36 @@ describe('Telegram alert sink', () => {
   it('sends an image reply as a photo', async () => {
     const { tg, sink } = await setup();
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47]);
-    expect(await sink.deliver(target, { ...alert, image: { png, filename: 'ratio.png', alt: 'ratio chart' } })).toEqual({ status: 'delivered' });
+    expect(await sink.deliver(target, { ...alert, image: { png, filename: 'ratio.png', alt: 'ratio chart' } })).toEqual(
+      { status: 'delivered' },
+    );
     const [call] = tg.callsOf('sendPhoto');
     expect(call!.files.photo?.size).toBe(4);
     expect(call!.params.caption).toContain('crossed 5x');
   });
 
   const cases: Array<[string, Fault, unknown]> = [
-    ['a 429 as retry after retry_after', { status: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } }, { status: 'retry', retryAfterMs: 7_000, rateLimited: true }],
+    [
+      'a 429 as retry after retry_after',
+      { status: 429, description: 'Too Many Requests: retry after 7', parameters: { retry_after: 7 } },
+      { status: 'retry', retryAfterMs: 7_000, rateLimited: true },
+    ],
     ['a 500 as retry', { status: 500, description: 'Internal Server Error' }, { status: 'retry', retryAfterMs: 7_000 }],
     ['no answer as retry', 'drop', { status: 'retry', retryAfterMs: 7_000 }],
-    ['403 kicked as gone', { status: 403, description: 'Forbidden: bot was kicked from the supergroup chat' }, { status: 'gone' }],
+    [
+      '403 kicked as gone',
+      { status: 403, description: 'Forbidden: bot was kicked from the supergroup chat' },
+      { status: 'gone' },
+    ],
     ['403 blocked as gone', { status: 403, description: 'Forbidden: bot was blocked by the user' }, { status: 'gone' }],
     ['400 chat not found as gone', { status: 400, description: 'Bad Request: chat not found' }, { status: 'gone' }],
     [
       'a migrated group as moved',
-      { status: 400, description: 'Bad Request: group chat was upgraded to a supergroup chat', parameters: { migrate_to_chat_id: -1009999999999 } },
+      {
+        status: 400,
+        description: 'Bad Request: group chat was upgraded to a supergroup chat',
+        parameters: { migrate_to_chat_id: -1009999999999 },
+      },
       { status: 'moved', toChatId: '-1009999999999' },
     ],
   ];
@@ -57,7 +71,9 @@ describe('Telegram alert sink', () => {
     tg.failNext('sendMessage', fault);
     const result = await sink.deliver(target, alert);
     expect(result).toMatchObject(expected as object);
-    expect(result.status === 'retry' && result.rateLimited === true).toBe(typeof fault === 'object' && fault.status === 429);
+    expect(result.status === 'retry' && result.rateLimited === true).toBe(
+      typeof fault === 'object' && fault.status === 429,
+    );
     expect(tg.callsOf('sendMessage')).toHaveLength(1);
   });
 
@@ -68,19 +84,33 @@ describe('Telegram alert sink', () => {
     expect(result.status === 'gone' && result.reason).toContain('bot was kicked');
   });
 
-  const cantParse = { status: 400, description: 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 3' };
+  const cantParse = {
+    status: 400,
+    description: 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 3',
+  };
 
   it('sends plain text at once when Telegram refuses the alert with 400, logging the description once', async () => {
     const logger = recordingLogger();
     const { tg, sink } = await setup(logger);
     tg.failNext('sendMessage', cantParse);
-    const withNotice = { ...alert, lines: ['Now 5.2x & rising'], notices: ['Volume is 12 min old'], footer: 'CoinGecko' };
+    const withNotice = {
+      ...alert,
+      lines: ['Now 5.2x & rising'],
+      notices: ['Volume is 12 min old'],
+      footer: 'CoinGecko',
+    };
     expect(await sink.deliver({ ...target, threadId: '12' }, withNotice)).toEqual({ status: 'delivered' });
     const calls = tg.callsOf('sendMessage');
     expect(calls).toHaveLength(2);
     expect(calls[1]!.params.parse_mode).toBeUndefined();
-    expect(calls[1]!.params).toMatchObject({ chat_id: -1001234567890, message_thread_id: 12, disable_notification: true });
-    expect(calls[1]!.params.text).toBe('OPG volume / market cap crossed 5x <up>\nNow 5.2x & rising\nRatio: 5.2x\nVolume is 12 min old\nCoinGecko');
+    expect(calls[1]!.params).toMatchObject({
+      chat_id: -1001234567890,
+      message_thread_id: 12,
+      disable_notification: true,
+    });
+    expect(calls[1]!.params.text).toBe(
+      'OPG volume / market cap crossed 5x <up>\nNow 5.2x & rising\nRatio: 5.2x\nVolume is 12 min old\nCoinGecko',
+    );
     const errors = logger.lines.filter((l) => l.level === 'error');
     expect(errors).toHaveLength(1);
     expect(errors[0]!.fields.description).toContain("can't parse entities");

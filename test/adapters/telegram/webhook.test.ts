@@ -74,7 +74,11 @@ describe('Telegram by webhook', () => {
     expect(tg.callsOf('sendMessage')).toHaveLength(2);
 
     // A body that is not an update is refused; nothing runs.
-    const bad = await fetch(b.url, { method: 'POST', headers: { 'x-telegram-bot-api-secret-token': SECRET, 'content-type': 'application/json' }, body: '{"nope":1}' });
+    const bad = await fetch(b.url, {
+      method: 'POST',
+      headers: { 'x-telegram-bot-api-secret-token': SECRET, 'content-type': 'application/json' },
+      body: '{"nope":1}',
+    });
     expect(bad.status).toBe(400);
     expect(tg.callsOf('sendMessage')).toHaveLength(2);
   });

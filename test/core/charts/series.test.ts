@@ -1,17 +1,37 @@
 import { describe, expect, it } from 'vitest';
-import { gapThresholdMs, mergeSamples, metricValue, segments, type MarketSample } from '../../../src/core/charts/series.js';
+import {
+  gapThresholdMs,
+  mergeSamples,
+  metricValue,
+  segments,
+  type MarketSample,
+} from '../../../src/core/charts/series.js';
 
 const H = 3_600_000;
-const sample = (atMs: number, over: Partial<MarketSample> = {}): MarketSample => ({ atMs, priceUsd: 0.04, marketCapUsd: 40e6, volume24hUsd: 80e6, ...over });
+const sample = (atMs: number, over: Partial<MarketSample> = {}): MarketSample => ({
+  atMs,
+  priceUsd: 0.04,
+  marketCapUsd: 40e6,
+  volume24hUsd: 80e6,
+  ...over,
+});
 
 describe('chart series', () => {
   it('prefers the bot’s own reading over a filled point in the same bucket', () => {
-    const merged = mergeSamples([sample(H + 60_000, { priceUsd: 0.05 })], [sample(H, { priceUsd: 0.01 }), sample(2 * H, { priceUsd: 0.02 })], H);
+    const merged = mergeSamples(
+      [sample(H + 60_000, { priceUsd: 0.05 })],
+      [sample(H, { priceUsd: 0.01 }), sample(2 * H, { priceUsd: 0.02 })],
+      H,
+    );
     expect(merged.map((s) => s.priceUsd)).toEqual([0.05, 0.02]);
   });
 
   it('keeps one sample per bucket, the latest', () => {
-    const merged = mergeSamples([sample(0, { priceUsd: 1 }), sample(10 * 60_000, { priceUsd: 2 }), sample(H, { priceUsd: 3 })], [], H);
+    const merged = mergeSamples(
+      [sample(0, { priceUsd: 1 }), sample(10 * 60_000, { priceUsd: 2 }), sample(H, { priceUsd: 3 })],
+      [],
+      H,
+    );
     expect(merged.map((s) => s.priceUsd)).toEqual([2, 3]);
   });
 

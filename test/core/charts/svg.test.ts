@@ -22,7 +22,8 @@ function spec(points: Array<{ atMs: number; value: number | null }>, thresholds:
   };
 }
 
-const hourly = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => ({ atMs: END - (168 - from - i) * H, value: 2 + Math.sin(i / 5) }));
+const hourly = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => ({ atMs: END - (168 - from - i) * H, value: 2 + Math.sin(i / 5) }));
 
 describe('chart SVG', () => {
   it('draws a gap in history as two separate lines', () => {

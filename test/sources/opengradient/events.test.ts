@@ -2,13 +2,25 @@ import fc from 'fast-check';
 import { decodeEventLog, toHex, type AbiEvent, type AbiParameter } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { decodeInference, INFERENCE_TOPICS } from '../../../src/sources/opengradient/events.js';
-import { ABI, PRECOMPILE, TOPIC0, batchSettlement, encode, individualSettlement, llmChat, llmCompletion, mlInference, oldBatchSettlement } from '../../helpers/og-events.js';
+import {
+  ABI,
+  PRECOMPILE,
+  TOPIC0,
+  batchSettlement,
+  encode,
+  individualSettlement,
+  llmChat,
+  llmCompletion,
+  mlInference,
+  oldBatchSettlement,
+} from '../../helpers/og-events.js';
 
 /** Any value of an ABI type, small enough to encode quickly. */
 function valueOf(param: AbiParameter): fc.Arbitrary<unknown> {
   const array = /^(.*)\[\]$/.exec(param.type);
   if (array) return fc.array(valueOf({ ...param, type: array[1]! }), { maxLength: 3 });
-  if (param.type === 'tuple') return fc.tuple(...(param as { components: readonly AbiParameter[] }).components.map(valueOf));
+  if (param.type === 'tuple')
+    return fc.tuple(...(param as { components: readonly AbiParameter[] }).components.map(valueOf));
   const bytes = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => toHex(b));
   switch (param.type) {
     case 'string':
@@ -34,16 +46,25 @@ function valueOf(param: AbiParameter): fc.Arbitrary<unknown> {
   }
 }
 
-const KIND: Record<string, string> = { ModelInferenceEvent: 'ml', LLMChat: 'llm_chat', LLMCompletionEvent: 'llm_completion', BatchSettlement: 'batch_settlement', IndividualSettlement: 'individual_settlement' };
+const KIND: Record<string, string> = {
+  ModelInferenceEvent: 'ml',
+  LLMChat: 'llm_chat',
+  LLMCompletionEvent: 'llm_completion',
+  BatchSettlement: 'batch_settlement',
+  IndividualSettlement: 'individual_settlement',
+};
 const MODE: Record<number, string> = { 0: 'vanilla', 1: 'zkml', 2: 'tee' };
 
 /** What a count of `log` should be, read from viem's full `decodeEventLog` of every parameter. */
 function countFromFullDecode(event: AbiEvent, log: { topics: `0x${string}`[]; data: `0x${string}` }) {
-  const args = decodeEventLog({ abi: [event], topics: log.topics as [`0x${string}`], data: log.data, strict: true }).args as unknown as unknown[];
+  const args = decodeEventLog({ abi: [event], topics: log.topics as [`0x${string}`], data: log.data, strict: true })
+    .args as unknown as unknown[];
   const kind = KIND[event.name]!;
   if (kind === 'batch_settlement') {
     const size = args[event.inputs.findIndex((p) => p.type === 'uint256')] as bigint;
-    return size > BigInt(Number.MAX_SAFE_INTEGER) ? { ok: false, kind } : { ok: true, kind, mode: 'tee', inferences: Number(size) };
+    return size > BigInt(Number.MAX_SAFE_INTEGER)
+      ? { ok: false, kind }
+      : { ok: true, kind, mode: 'tee', inferences: Number(size) };
   }
   if (kind === 'individual_settlement') return { ok: true, kind, mode: 'tee', inferences: 1 };
   const mode = (args[1] as unknown[])[0] as number;
@@ -72,9 +93,24 @@ describe('inference events', () => {
     const b = batchSettlement(37);
     const i = individualSettlement();
     const o = oldBatchSettlement(4);
-    expect(decodeInference(b.topics, b.data)).toMatchObject({ ok: true, kind: 'batch_settlement', mode: 'tee', inferences: 37 });
-    expect(decodeInference(i.topics, i.data)).toMatchObject({ ok: true, kind: 'individual_settlement', mode: 'tee', inferences: 1 });
-    expect(decodeInference(o.topics, o.data)).toMatchObject({ ok: true, kind: 'batch_settlement', mode: 'tee', inferences: 4 });
+    expect(decodeInference(b.topics, b.data)).toMatchObject({
+      ok: true,
+      kind: 'batch_settlement',
+      mode: 'tee',
+      inferences: 37,
+    });
+    expect(decodeInference(i.topics, i.data)).toMatchObject({
+      ok: true,
+      kind: 'individual_settlement',
+      mode: 'tee',
+      inferences: 1,
+    });
+    expect(decodeInference(o.topics, o.data)).toMatchObject({
+      ok: true,
+      kind: 'batch_settlement',
+      mode: 'tee',
+      inferences: 4,
+    });
   });
 
   it('reports truncated, odd or non-hex data as undecodable, naming the kind', () => {
@@ -86,34 +122,42 @@ describe('inference events', () => {
     expect(decodeInference(b.topics, '0x1234')).toMatchObject({ ok: false, kind: 'batch_settlement' });
   });
 
-  it.each((ABI as readonly AbiEvent[]).map((event) => [`${event.name}(${event.inputs.length} parameters)`, event] as const))(
-    'counts any %s as viem decoding all of it does',
-    (_name, event) => {
-      fc.assert(
-        fc.property(fc.tuple(...event.inputs.map(valueOf)), (args) => {
-          const log = encode(event, PRECOMPILE, args);
-          expect(decodeInference(log.topics, log.data)).toMatchObject(countFromFullDecode(event, log));
-        }),
-        { numRuns: 150 },
-      );
-    },
-  );
+  it.each(
+    (ABI as readonly AbiEvent[]).map((event) => [`${event.name}(${event.inputs.length} parameters)`, event] as const),
+  )('counts any %s as viem decoding all of it does', (_name, event) => {
+    fc.assert(
+      fc.property(fc.tuple(...event.inputs.map(valueOf)), (args) => {
+        const log = encode(event, PRECOMPILE, args);
+        expect(decodeInference(log.topics, log.data)).toMatchObject(countFromFullDecode(event, log));
+      }),
+      { numRuns: 150 },
+    );
+  });
 
   it('takes the data as bytes as well as hex', () => {
     const log = llmChat(1);
-    expect(decodeInference(log.topics, Buffer.from(log.data.slice(2), 'hex'))).toEqual(decodeInference(log.topics, log.data));
+    expect(decodeInference(log.topics, Buffer.from(log.data.slice(2), 'hex'))).toEqual(
+      decodeInference(log.topics, log.data),
+    );
   });
 
   it('reads no further than the request: a log cut off in its model output still counts', () => {
     const ml = mlInference(2);
-    expect(decodeInference(ml.topics, ml.data.slice(0, -64) as `0x${string}`)).toMatchObject({ ok: true, kind: 'ml', mode: 'tee' });
+    expect(decodeInference(ml.topics, ml.data.slice(0, -64) as `0x${string}`)).toMatchObject({
+      ok: true,
+      kind: 'ml',
+      mode: 'tee',
+    });
   });
 
   it('reports settlement logs with a topic missing or too many as undecodable', () => {
     const b = batchSettlement(3);
     expect(decodeInference(b.topics.slice(0, 1), b.data)).toMatchObject({ ok: false, kind: 'batch_settlement' });
     const i = individualSettlement();
-    expect(decodeInference([...i.topics, i.topics[1]!], i.data)).toMatchObject({ ok: false, kind: 'individual_settlement' });
+    expect(decodeInference([...i.topics, i.topics[1]!], i.data)).toMatchObject({
+      ok: false,
+      kind: 'individual_settlement',
+    });
   });
 
   it('leaves other events alone', () => {

@@ -2,7 +2,11 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Logger } from '../../../src/core/logger.js';
 import { createInferenceStore, type InferenceStore } from '../../../src/db/inference-store.js';
 import { openDatabase } from '../../../src/db/open.js';
-import { createInferenceIndexer, type ChunkInfo, type IndexerOptions } from '../../../src/sources/opengradient/indexer.js';
+import {
+  createInferenceIndexer,
+  type ChunkInfo,
+  type IndexerOptions,
+} from '../../../src/sources/opengradient/indexer.js';
 import { createOgRpc, type LogFilter, type RpcLog } from '../../../src/sources/opengradient/rpc.js';
 import { createTestClock } from '../../helpers/clock.js';
 import { expectedTotals, testChain, GENESIS_SEC, type TestChain } from '../../helpers/og-chain.js';
@@ -32,7 +36,15 @@ async function node(head: number, options: OgNodeOptions = {}): Promise<OgNode<T
   return n;
 }
 
-function indexerFor(n: OgNode, opts: { rpcTimeoutMs?: number; dbPath?: string; overrides?: Partial<IndexerOptions>; store?: (s: InferenceStore) => InferenceStore } = {}) {
+function indexerFor(
+  n: OgNode,
+  opts: {
+    rpcTimeoutMs?: number;
+    dbPath?: string;
+    overrides?: Partial<IndexerOptions>;
+    store?: (s: InferenceStore) => InferenceStore;
+  } = {},
+) {
   const database = openDatabase(opts.dbPath ?? tempDbPath());
   onTestFinished(() => database.close());
   const clock = createTestClock();
@@ -68,7 +80,9 @@ describe('inference indexer', () => {
     const { indexer } = indexerFor(n);
     await indexer.runOnce();
     const bodies = n.requests.map((r) => r.body);
-    const getLogs = bodies.map((b) => JSON.parse(b) as { method: string; params: [{ address: string[]; topics: string[][] }] }).find((b) => b.method === 'eth_getLogs')!;
+    const getLogs = bodies
+      .map((b) => JSON.parse(b) as { method: string; params: [{ address: string[]; topics: string[][] }] })
+      .find((b) => b.method === 'eth_getLogs')!;
     expect(getLogs.params[0].topics[0]!.sort()).toEqual(Object.values(TOPIC0).sort());
     expect(getLogs.params[0].address).toEqual([PRECOMPILE, RELAY]);
   });
@@ -81,7 +95,13 @@ describe('inference indexer', () => {
     const genesisMs = GENESIS_SEC * 1000;
     expect(hours.map((h) => h.hourMs)).toEqual([genesisMs, genesisMs + 3_600_000, genesisMs + 7_200_000]);
     const first = expectedTotals(0, 1_799);
-    expect(hours[0]).toEqual({ hourMs: genesisMs, vanilla: first.vanilla, tee: first.tee, zkml: first.zkml, unknown: first.unknown });
+    expect(hours[0]).toEqual({
+      hourMs: genesisMs,
+      vanilla: first.vanilla,
+      tee: first.tee,
+      zkml: first.zkml,
+      unknown: first.unknown,
+    });
   });
 
   it('reads block times from headers, cached, when logs carry no blockTimestamp', async () => {
@@ -90,13 +110,17 @@ describe('inference indexer', () => {
     await indexer.runOnce();
     expect(indexer.totals()).toEqual(expectedTotals(0, 1_988));
     expect(store.hourly(0).map((h) => h.hourMs)).toEqual([GENESIS_SEC * 1000, GENESIS_SEC * 1000 + 3_600_000]);
-    const blocksWithLogs = new Set(Array.from({ length: 1_989 }, (_, b) => b).filter((b) => n.chain.logsInBlock(b).length > 0));
+    const blocksWithLogs = new Set(
+      Array.from({ length: 1_989 }, (_, b) => b).filter((b) => n.chain.logsInBlock(b).length > 0),
+    );
     expect(n.calls('eth_getBlockByNumber')).toBeLessThanOrEqual(blocksWithLogs.size + 10);
   });
 
   it('splits a range the node refuses and grows the range again after small answers', async () => {
     const n = await node(30_000, { maxRangeBlocks: 700 });
-    const { indexer } = indexerFor(n, { overrides: { range: { initialBlocks: 5_000, maxBlocks: 8_000, growBelowLogs: 10 } } });
+    const { indexer } = indexerFor(n, {
+      overrides: { range: { initialBlocks: 5_000, maxBlocks: 8_000, growBelowLogs: 10 } },
+    });
     const run = await indexer.runOnce();
     expect(run.ok).toBe(true);
     expect(indexer.totals()).toEqual(expectedTotals(0, 29_988));
@@ -106,7 +130,9 @@ describe('inference indexer', () => {
 
   it('splits a range whose answer passes the result limit', async () => {
     const n = await node(10_000, { maxRangeBlocks: 100_000, maxResults: 300 });
-    const { indexer } = indexerFor(n, { overrides: { range: { initialBlocks: 10_000, maxBlocks: 10_000, growBelowLogs: 100 } } });
+    const { indexer } = indexerFor(n, {
+      overrides: { range: { initialBlocks: 10_000, maxBlocks: 10_000, growBelowLogs: 100 } },
+    });
     const run = await indexer.runOnce();
     expect(run.ok).toBe(true);
     expect(indexer.totals()).toEqual(expectedTotals(0, 9_988));
@@ -196,18 +222,24 @@ describe('inference indexer', () => {
     ['http-500', true],
     ['truncated', true],
   ];
-  it.each(faults)('keeps its place and ends with exact totals when eth_getLogs fails with %s', async (fault, backsOff) => {
-    const n = await node(5_000);
-    const { indexer, clock } = indexerFor(n, { rpcTimeoutMs: fault === 'timeout' ? 200 : 3_000, overrides: { range: { initialBlocks: 500 } } });
-    await indexer.runOnce();
-    n.chain.head = 9_000;
-    n.failNext(fault, 3, 'eth_getLogs');
-    const run = await indexer.runOnce();
-    expect(run.ok).toBe(true);
-    expect(indexer.totals()).toEqual(expectedTotals(0, 8_988));
-    expect(clock.sleeps.length > 0).toBe(backsOff);
-    if (fault === 'http-429') expect(clock.sleeps[0]).toBeGreaterThanOrEqual(2_000);
-  });
+  it.each(faults)(
+    'keeps its place and ends with exact totals when eth_getLogs fails with %s',
+    async (fault, backsOff) => {
+      const n = await node(5_000);
+      const { indexer, clock } = indexerFor(n, {
+        rpcTimeoutMs: fault === 'timeout' ? 200 : 3_000,
+        overrides: { range: { initialBlocks: 500 } },
+      });
+      await indexer.runOnce();
+      n.chain.head = 9_000;
+      n.failNext(fault, 3, 'eth_getLogs');
+      const run = await indexer.runOnce();
+      expect(run.ok).toBe(true);
+      expect(indexer.totals()).toEqual(expectedTotals(0, 8_988));
+      expect(clock.sleeps.length > 0).toBe(backsOff);
+      if (fault === 'http-429') expect(clock.sleeps[0]).toBeGreaterThanOrEqual(2_000);
+    },
+  );
 
   it('backs off exponentially and keeps its cursor when the node keeps failing, then resumes', async () => {
     const n = await node(6_000);
@@ -255,7 +287,10 @@ describe('inference indexer', () => {
 
   it('ignores logs marked removed', async () => {
     const n = await node(1_000);
-    n.chain.extra.set(400, [{ ...llmChat(2), removed: true }, { ...llmChat(0), removed: true }]);
+    n.chain.extra.set(400, [
+      { ...llmChat(2), removed: true },
+      { ...llmChat(0), removed: true },
+    ]);
     const { indexer } = indexerFor(n);
     await indexer.runOnce();
     expect(indexer.totals()).toEqual(expectedTotals(0, 988));
@@ -311,7 +346,12 @@ describe('inference indexer', () => {
     const { indexer } = indexerFor(n, { overrides: { fromBlock: 1_234 } });
     await indexer.runOnce();
     expect(indexer.totals()).toEqual(expectedTotals(1_234, 2_988));
-    expect(indexer.status()).toMatchObject({ fromBlock: 1_234, nextBlock: 2_989, headBlock: 3_000, safeHeadBlock: 2_988 });
+    expect(indexer.status()).toMatchObject({
+      fromBlock: 1_234,
+      nextBlock: 2_989,
+      headBlock: 3_000,
+      safeHeadBlock: 2_988,
+    });
   });
 });
 

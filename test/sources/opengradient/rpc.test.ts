@@ -1,6 +1,13 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { NetworkError, RateLimitedError, UpstreamError } from '../../../src/core/errors.js';
-import { JsonRpcError, createOgRpc, parseLog, type LogFilter, type OgRpc, type RpcLog } from '../../../src/sources/opengradient/rpc.js';
+import {
+  JsonRpcError,
+  createOgRpc,
+  parseLog,
+  type LogFilter,
+  type OgRpc,
+  type RpcLog,
+} from '../../../src/sources/opengradient/rpc.js';
 import { INFERENCE_TOPICS } from '../../../src/sources/opengradient/events.js';
 import { createTestClock } from '../../helpers/clock.js';
 import { PRECOMPILE, RELAY } from '../../helpers/og-events.js';
@@ -47,7 +54,17 @@ describe('OpenGradient JSON-RPC client', () => {
       sendJson(res, 200, {
         jsonrpc: '2.0',
         id: 1,
-        result: [{ address: '0x00', topics: [], data: '0x', blockNumber: '0x999', logIndex: '0x0', transactionHash: '0x1', removed: false }],
+        result: [
+          {
+            address: '0x00',
+            topics: [],
+            data: '0x',
+            blockNumber: '0x999',
+            logIndex: '0x0',
+            transactionHash: '0x1',
+            removed: false,
+          },
+        ],
       }),
     );
     onTestFinished(() => server.close());
@@ -69,7 +86,9 @@ describe('OpenGradient JSON-RPC client', () => {
   it('reports an answer cut off mid-body as a NetworkError', async () => {
     const { node, rpc } = await rpcFor();
     node.failNext('truncated', 1, 'eth_getLogs');
-    await expect(rpc.scanLogs({ ...filter, toBlock: 99, addresses: [PRECOMPILE, RELAY], topic0: INFERENCE_TOPICS }, () => {})).rejects.toThrow(NetworkError);
+    await expect(
+      rpc.scanLogs({ ...filter, toBlock: 99, addresses: [PRECOMPILE, RELAY], topic0: INFERENCE_TOPICS }, () => {}),
+    ).rejects.toThrow(NetworkError);
   });
 
   it('caches block headers', async () => {
@@ -85,7 +104,14 @@ describe('OpenGradient JSON-RPC client', () => {
   });
 
   it('validates every field of a log it uses', () => {
-    const good = { address: '0xAB', topics: ['0x01'], data: '0x', blockNumber: '0x10', logIndex: '0x0', transactionHash: '0x1' };
+    const good = {
+      address: '0xAB',
+      topics: ['0x01'],
+      data: '0x',
+      blockNumber: '0x10',
+      logIndex: '0x0',
+      transactionHash: '0x1',
+    };
     expect(parseLog(good)).toMatchObject({ address: '0xab', blockNumber: 16, removed: false, blockTimestampSec: null });
     expect(() => parseLog({ ...good, blockNumber: 16 })).toThrow(/blockNumber/);
     expect(parseLog({ ...good, data: '0x0aFf' }).data).toEqual(new Uint8Array([0x0a, 0xff]));
