@@ -235,13 +235,15 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  await roles.start();
-  logger.info({ platforms, role: roles.role() }, 'opg-bot started');
-  await new Promise<void>((resolve) => {
+  // Listen for signals before starting: a SIGTERM while the front ends connect must stop cleanly, not kill.
+  const stopped = new Promise<void>((resolve) => {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => void stop(signal).then(resolve));
     }
   });
+  await roles.start();
+  if (!stopping) logger.info({ platforms, role: roles.role() }, 'opg-bot started');
+  await stopped;
   return 0;
 }
 

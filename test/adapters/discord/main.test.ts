@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startCoinGeckoServer } from '../../helpers/coingecko-server.js';
 import { bodyJson, GUILD_ID, startDiscordStandIn } from '../../helpers/discord-server.js';
+import { sendJson } from '../../helpers/http-server.js';
 import { NODE_ARGS } from '../../helpers/spawn.js';
 import { tempDbPath } from '../../helpers/temp-dir.js';
 
@@ -36,6 +37,30 @@ async function run(entry: string) {
 }
 
 describe('npm start with Discord', () => {
+  it('stops cleanly on a SIGTERM that arrives while its front end is still starting', async () => {
+    const { discord, child, exited, output } = await run('src/main.ts');
+    // Registration hangs until the signal has been sent: the process is inside its start when SIGTERM comes.
+    let release: (() => void) | null = null;
+    discord.failNext(
+      (r) => r.method === 'PUT',
+      (req, res) => {
+        release = () =>
+          sendJson(
+            res,
+            200,
+            (JSON.parse(req.body) as object[]).map((c, i) => ({ ...c, id: `9${i}`, version: '1' })),
+          );
+      },
+    );
+    await discord.waitForRequest((r) => r.method === 'PUT', 0);
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    release!();
+    const [code, signal] = await exited;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(output()).toContain('"signal":"SIGTERM"');
+  });
+
   it('registers /opg, answers /opg stats with an embed, and stops cleanly on SIGTERM', async () => {
     const { discord, child, exited, output } = await run('src/main.ts');
     await discord.waitForRequest((r) => r.method === 'PUT' && r.url.endsWith(`/guilds/${GUILD_ID}/commands`), 0);
