@@ -18,31 +18,12 @@ import { systemClock } from '../src/core/clock.js';
 import { silentLogger } from '../src/core/logger.js';
 import { createDiscordStore } from '../src/db/discord-store.js';
 import { GUILD_ID } from '../test/helpers/discord-server.js';
-import { sendJson, startLoopbackServer } from '../test/helpers/http-server.js';
 import type { BenchLog } from './run.js';
-
-const market = {
-  id: 'opengradient',
-  symbol: 'opg',
-  name: 'OpenGradient',
-  current_price: 0.04123,
-  market_cap: 41_700_000,
-  market_cap_rank: 812,
-  fully_diluted_valuation: 412_300_000,
-  total_volume: 196_000_000,
-  high_24h: 0.0451,
-  low_24h: 0.0388,
-  price_change_24h: 0.00136,
-  price_change_percentage_24h: 3.41,
-  circulating_supply: 137_000_000,
-  total_supply: 1_000_000_000,
-  max_supply: 1_000_000_000,
-  last_updated: new Date().toISOString(),
-};
+import { startBenchCoinGecko } from './support.js';
 
 export default async function bench(log: BenchLog): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'opg-bench-discord-'));
-  const coingecko = await startLoopbackServer((_req, res) => sendJson(res, 200, [market]));
+  const coingecko = await startBenchCoinGecko();
   const driver = fork(fileURLToPath(new URL('./discord-driver.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
   });

@@ -41,10 +41,12 @@ export async function startBenchCoinGecko(): Promise<{ url: string; calls(): num
       last_updated: new Date().toISOString(),
     },
   ]);
-  const server = createServer((_req, res) => {
+  const server = createServer((req, res) => {
     calls += 1;
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(body);
+    // `/coins/markets` only: tickers and history answer 404, as for a coin CoinGecko has no such data for.
+    const found = (req.url ?? '').includes('/coins/markets');
+    res.writeHead(found ? 200 : 404, { 'content-type': 'application/json' });
+    res.end(found ? body : '{"error":"Not found"}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {

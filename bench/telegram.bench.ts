@@ -14,38 +14,16 @@ import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { systemClock } from '../src/core/clock.js';
 import { silentLogger } from '../src/core/logger.js';
-import { sendJson, startLoopbackServer } from '../test/helpers/http-server.js';
 import { startTelegramServer, type TelegramServer } from '../test/helpers/telegram-server.js';
 import { messageUpdate, type TgChat } from '../test/helpers/telegram-updates.js';
 import type { BenchLog } from './run.js';
+import { percentile, startBenchCoinGecko } from './support.js';
 
 const THROUGHPUT_UPDATES = 10_000;
 const CHATS = 200;
 const LATENCY_SAMPLES = 2_000;
 
-const market = {
-  id: 'opengradient',
-  symbol: 'opg',
-  name: 'OpenGradient',
-  current_price: 0.04123,
-  market_cap: 41_700_000,
-  market_cap_rank: 812,
-  fully_diluted_valuation: 412_300_000,
-  total_volume: 196_000_000,
-  high_24h: 0.0451,
-  low_24h: 0.0388,
-  price_change_percentage_24h: 3.41,
-  circulating_supply: 137_044_700,
-  total_supply: 1_000_000_000,
-  max_supply: 1_000_000_000,
-  last_updated: new Date().toISOString(),
-};
-
 const chat = (i: number): TgChat => ({ id: -1_001_000_000_000 - i, type: 'supergroup', title: `bench ${i}` });
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
 
 /** Queues one update at a time and times it until its `sendMessage` reaches the server. */
 async function latencies(tg: TelegramServer, samples: number): Promise<number[]> {
@@ -107,9 +85,7 @@ async function runBareClient(tg: TelegramServer, stopped: () => boolean): Promis
 
 export default async function bench(log: BenchLog): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'opg-bench-tg-'));
-  const cg = await startLoopbackServer((req, res) =>
-    req.url.includes('/coins/markets') ? sendJson(res, 200, [market]) : sendJson(res, 404, {}),
-  );
+  const cg = await startBenchCoinGecko();
   const tg = await startTelegramServer();
   const app = createApp({
     config: loadConfig({ DATABASE_PATH: join(dir, 'bench.sqlite'), COINGECKO_API_URL: cg.url }),
