@@ -15,7 +15,6 @@ import { loadConfig } from '../src/config.js';
 import { commandPath } from '../src/core/command.js';
 import { silentLogger } from '../src/core/logger.js';
 import { systemClock } from '../src/core/clock.js';
-import { createOutboxStats } from '../src/db/outbox-stats.js';
 import { connectionState } from '../src/ops/connections.js';
 import { createOperations } from '../src/ops/operations.js';
 import type { BenchLog } from './run.js';
@@ -124,12 +123,12 @@ export default async function operations(log: BenchLog): Promise<void> {
   const base = `http://127.0.0.1:${port}`;
   const agent = new Agent({ connections: 1, pipelining: 1 });
 
-  const stats = createOutboxStats(app.database);
+  const stats = app.store.stores.outboxStats;
   const recounts: number[] = [];
   let pending = new Map();
   for (let i = 0; i < 7; i++) {
     const started = performance.now();
-    pending = stats.pendingByPlatform();
+    pending = await stats.pendingByPlatform();
     recounts.push(performance.now() - started);
   }
   log(

@@ -16,8 +16,6 @@ import type { Platform } from './core/chat.js';
 import type { Sink } from './core/sink.js';
 import { ConfigError } from './core/errors.js';
 import { configFromProcess } from './env.js';
-import { createDiscordStore } from './db/discord-store.js';
-import { createTelegramUpdateStore } from './db/telegram-update-store.js';
 import { UPDATE_LEDGER_RETENTION_MS } from './core/update-ledger.js';
 import { createLogger } from './logger.js';
 import { leaderWork, standbyWork } from './leader-work.js';
@@ -84,7 +82,7 @@ async function main(): Promise<number> {
     const webhook = tg.webhook;
     if (webhook && ops) {
       // By webhook, every instance takes updates on its endpoint; the leader only keeps the webhook set.
-      const ledger = createTelegramUpdateStore(app.database);
+      const ledger = app.store.stores.telegramUpdates;
       const telegram = createTelegramAdapter({
         core: app.core,
         services: app.services,
@@ -168,7 +166,7 @@ async function main(): Promise<number> {
         apiUrl: dc.apiUrl,
         guildId: dc.guildId,
         logger: logger.child({ part: 'discord' }),
-        store: createDiscordStore(app.database),
+        store: app.store.stores.commandRegistrations,
         dispatcher: app.http,
       });
       state.set('starting');

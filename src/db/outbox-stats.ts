@@ -6,13 +6,14 @@
  * The CROSS JOIN keeps SQLite from driving the count from the subscriptions: the cost follows the rows
  * waiting (nothing for an empty outbox), not the number of chats. With 100,000 waiting it is tens of ms
  * (see `npm run bench -- operations`), which is why it is refreshed off the scrape path.
+ * src/db/pg-outbox-stats.ts counts the same on PostgreSQL.
  */
 import type { Platform } from '../core/chat.js';
 import type { Database } from './open.js';
 
 export interface OutboxStats {
   /** Undelivered rows of active subscriptions, by platform; a platform with none is absent. */
-  pendingByPlatform(): Map<Platform, number>;
+  pendingByPlatform(): Promise<Map<Platform, number>>;
 }
 
 export function createOutboxStats(database: Database): OutboxStats {
@@ -23,7 +24,7 @@ export function createOutboxStats(database: Database): OutboxStats {
      GROUP BY s.platform`,
   );
   return {
-    pendingByPlatform() {
+    async pendingByPlatform() {
       const rows = pending.all() as Array<{ platform: Platform; n: number }>;
       return new Map(rows.map((r) => [r.platform, r.n]));
     },

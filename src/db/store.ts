@@ -7,16 +7,21 @@ import type { AlertStores } from '../core/alert-ports.js';
 import type { CommandRegistrationStore } from '../core/command-registrations.js';
 import { ConfigError } from '../core/errors.js';
 import type { ChartStore, MarketStore } from '../core/market-ports.js';
+import type { UpdateLedger } from '../core/update-ledger.js';
 import { createAlertStores } from './alert-stores.js';
 import { createChartStore } from './chart-store.js';
 import { createDiscordStore } from './discord-store.js';
 import { createMarketStore } from './market-store.js';
 import { openDatabase, type Database } from './open.js';
+import { createOutboxStats, type OutboxStats } from './outbox-stats.js';
 import { createPgAlertStores } from './pg-alert-stores.js';
 import { createPgChartStore } from './pg-chart-store.js';
 import { createPgDiscordStore } from './pg-discord-store.js';
 import { createPgMarketStore } from './pg-market-store.js';
+import { createPgOutboxStats } from './pg-outbox-stats.js';
+import { createPgTelegramUpdateStore } from './pg-telegram-update-store.js';
 import { openPostgres, type PostgresDatabase } from './postgres.js';
+import { createTelegramUpdateStore } from './telegram-update-store.js';
 
 /** The ports implemented on both dialects. */
 export interface PortStores {
@@ -24,6 +29,10 @@ export interface PortStores {
   market: MarketStore;
   chart: ChartStore;
   commandRegistrations: CommandRegistrationStore;
+  /** Telegram webhook updates taken, shared by every instance. */
+  telegramUpdates: UpdateLedger;
+  /** The operator's view of the outbox (the `opg_alert_outbox_pending` gauge). */
+  outboxStats: OutboxStats;
 }
 
 export interface SqliteStore {
@@ -32,6 +41,8 @@ export interface SqliteStore {
   /** Where the store is (the file path, or the PostgreSQL host and database without credentials). */
   where: string;
   stores: PortStores;
+  /** False once closed (readiness reports it). */
+  isOpen(): boolean;
   close(): Promise<void>;
 }
 
@@ -40,6 +51,7 @@ export interface PostgresStore {
   postgres: PostgresDatabase;
   where: string;
   stores: PortStores;
+  isOpen(): boolean;
   close(): Promise<void>;
 }
 
@@ -66,13 +78,17 @@ export function sqliteStore(database: Database): SqliteStore {
       market: createMarketStore(database),
       chart: createChartStore(database),
       commandRegistrations: createDiscordStore(database),
+      telegramUpdates: createTelegramUpdateStore(database),
+      outboxStats: createOutboxStats(database),
     },
+    isOpen: () => database.sqlite.open,
     close: async () => database.close(),
   };
 }
 
 export function postgresStore(postgres: PostgresDatabase): PostgresStore {
   const { db } = postgres;
+  let open = true;
   return {
     kind: 'postgres',
     postgres,
@@ -82,8 +98,14 @@ export function postgresStore(postgres: PostgresDatabase): PostgresStore {
       market: createPgMarketStore(db),
       chart: createPgChartStore(db),
       commandRegistrations: createPgDiscordStore(db),
+      telegramUpdates: createPgTelegramUpdateStore(db),
+      outboxStats: createPgOutboxStats(db),
     },
-    close: () => postgres.close(),
+    isOpen: () => open,
+    close: () => {
+      open = false;
+      return postgres.close();
+    },
   };
 }
 

@@ -12,7 +12,6 @@ import type { Platform } from '../core/chat.js';
 import type { MarketSource } from '../core/core.js';
 import type { Logger } from '../core/logger.js';
 import type { Sink } from '../core/sink.js';
-import { createOutboxStats } from '../db/outbox-stats.js';
 import type { IndexRun } from '../sources/opengradient/indexer.js';
 import { liveness, readiness, type InstanceRole, type PlatformConnection } from './health.js';
 import { createHttpServer, type HttpServer } from './http-server.js';
@@ -88,16 +87,15 @@ export function createOperations(options: OperationsOptions): Operations {
 
       // The outbox gauge is recounted on a timer, never by a scrape, and only while someone scrapes: an
       // endpoint nobody reads costs nothing.
-      const outbox = createOutboxStats(app.database);
+      const outbox = app.store.stores.outboxStats;
       const intervalMs = options.outboxIntervalMs ?? 10_000;
       let lastScrapeAtMs = clock.now();
       const recount = () => {
         if (clock.now() - lastScrapeAtMs > 12 * intervalMs) return;
-        try {
-          metrics.outboxPending(outbox.pendingByPlatform());
-        } catch (err) {
-          logger.warn({ err }, 'could not count the alert outbox');
-        }
+        outbox.pendingByPlatform().then(
+          (pending) => metrics.outboxPending(pending),
+          (err: unknown) => logger.warn({ err }, 'could not count the alert outbox'),
+        );
       };
       recount();
       outboxTimer = setInterval(recount, intervalMs);
@@ -111,7 +109,7 @@ export function createOperations(options: OperationsOptions): Operations {
       server.route('GET', '/healthz', () => json(200, liveness(startedAtMs, clock.now())));
       server.route('GET', '/readyz', () => {
         const body = readiness({
-          storeOpen: () => app.database.sqlite.open,
+          storeOpen: () => app.store.isOpen(),
           platforms,
           marketFetchedAtMs: () => market().fetchedAtMs,
           marketError: () => market().error,
