@@ -17,6 +17,8 @@ import type { Sink } from './core/sink.js';
 import { ConfigError } from './core/errors.js';
 import { configFromProcess } from './env.js';
 import { UPDATE_LEDGER_RETENTION_MS } from './core/update-ledger.js';
+import { createLeaderElector } from './db/leader-elector.js';
+import { openStore } from './db/store.js';
 import { createLogger } from './logger.js';
 import { leaderWork, standbyWork } from './leader-work.js';
 import { alwaysLeader, createRoles, type RoleWork } from './roles.js';
@@ -25,16 +27,6 @@ import { createOperations } from './ops/operations.js';
 
 async function main(): Promise<number> {
   const config = configFromProcess();
-  // Accepted by the config for `store copy`, not run yet: starting on the SQLite file instead would quietly do
-  // something other than what the operator set up. PostgreSQL: once openStore(config) lands (branch pgstores),
-  // delete this refusal and build the elector below with createLeaderElector.
-  if (config.databaseUrl) {
-    process.stderr.write(
-      'opg-bot: this version does not run with DATABASE_URL (PostgreSQL) yet; unset it to run on the SQLite file at\n' +
-        'DATABASE_PATH. `npm run opg -- store copy --to postgres://…` prepares a PostgreSQL database.\n',
-    );
-    return 1;
-  }
   if (config.telegram?.webhook && !config.http) {
     process.stderr.write(
       'opg-bot: TELEGRAM_WEBHOOK_URL needs HTTP_PORT: Telegram posts its updates to the operations endpoint.\n',
@@ -68,7 +60,9 @@ async function main(): Promise<number> {
         secrets: secretsOf(config),
       })
     : null;
-  const app = createApp({ config, logger, clock: systemClock, instruments: ops?.instruments });
+  // DATABASE_URL selects PostgreSQL (connected and migrated here), otherwise the SQLite file at DATABASE_PATH.
+  const store = await openStore(config);
+  const app = createApp({ config, logger, clock: systemClock, instruments: ops?.instruments, store });
   const connections = new Map<Platform, ConnectionState>((platforms as Platform[]).map((p) => [p, connectionState(p)]));
   const counted = (sink: Sink) => (ops ? ops.sink(sink) : sink);
   /** Front ends that run on the leader only (Discord's gateway, Telegram long polling), started each term. */
@@ -185,11 +179,11 @@ async function main(): Promise<number> {
     });
   }
 
-  // With PostgreSQL (DATABASE_URL, refused above until the PostgreSQL stores land) the leader elector decides
-  // which instance leads: createLeaderElector({ url: config.databaseUrl, takeoverSeconds:
-  // config.leaderTakeoverSeconds, logger }) from src/db/leader-elector.ts. On the SQLite file this instance
-  // is the only one and always leads, exactly as before roles existed.
-  const elector = alwaysLeader(logger);
+  // Instances sharing a PostgreSQL store elect one leader by a session advisory lock; on the SQLite file this
+  // instance is the only one and always leads.
+  const elector = config.databaseUrl
+    ? createLeaderElector({ url: config.databaseUrl, takeoverSeconds: config.leaderTakeoverSeconds, logger })
+    : alwaysLeader(logger);
   const roles = createRoles({
     elector,
     logger,
