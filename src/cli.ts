@@ -4,6 +4,7 @@
  * A stored reading is used when fresh, so repeated runs do not spend API calls.
  * Exit codes: 0 an answer, 1 an error or bad configuration, 2 a usage reply.
  */
+import { openStore } from './db/store.js';
 import { createApp } from './app.js';
 import { CONSOLE_ACTOR, CONSOLE_CHAT } from './adapters/console/console.js';
 import { createFileRender } from './adapters/console/render.js';
@@ -39,7 +40,7 @@ async function main(argv: string[]): Promise<number> {
     secrets: secretsOf(config),
     short: process.stderr.isTTY === true,
   });
-  const app = createApp({ config, logger, clock: systemClock });
+  const app = createApp({ config, logger, clock: systemClock, store: await openStore(config) });
   try {
     if (argv[0] === 'sync') {
       await app.sync();

@@ -1,18 +1,9 @@
-import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startBot, startWorld, until } from '../helpers/bot-process.js';
+import { freePort } from '../helpers/ports.js';
 import { message, supergroup } from '../helpers/telegram-updates.js';
 
 const SECRET = 'Hook_secret_5512';
-
-/** A loopback port nobody listens on right now, so the bot's own webhook URL can name it before it starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
   it('sets the webhook with its secret, answers updates posted to its endpoint once each, refuses a wrong secret, and never polls', async () => {
