@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { DISCORD_LIMITS, TELEGRAM_LIMITS } from '../../src/core/alert-dispatcher.js';
 import { createPgAlertStores } from '../../src/db/pg-alert-stores.js';
 import { openPostgres } from '../../src/db/postgres.js';
+import { SQLITE_ONLY_PORTS } from '../../src/db/store.js';
 import { discordAsk, startBot, startWorld, until, type BotProcess, type World } from '../helpers/bot-process.js';
 import { marketItemWithRatio } from '../helpers/coingecko-server.js';
 import { bodyJson, GUILD_ID } from '../helpers/discord-server.js';
@@ -203,6 +204,7 @@ describe('two instances on one PostgreSQL database', () => {
     skip,
   }) => {
     skip(!TEST_DATABASE_URL, NO_SERVER);
+    skip(SQLITE_ONLY_PORTS.length > 0, `npm start cannot run on PostgreSQL yet: ${SQLITE_ONLY_PORTS.join(', ')}`);
     const { w, first, second } = await twoInstances();
     const commands = commandsTo(w, second);
     await midFanOut(w, first);
@@ -245,6 +247,7 @@ describe('two instances on one PostgreSQL database', () => {
     skip,
   }) => {
     skip(!TEST_DATABASE_URL, NO_SERVER);
+    skip(SQLITE_ONLY_PORTS.length > 0, `npm start cannot run on PostgreSQL yet: ${SQLITE_ONLY_PORTS.join(', ')}`);
     const { w, first, second } = await twoInstances();
     const commands = commandsTo(w, second);
     await midFanOut(w, first);
