@@ -63,7 +63,13 @@ async function main(): Promise<number> {
   // DATABASE_URL selects PostgreSQL (connected and migrated here), otherwise the SQLite file at DATABASE_PATH.
   const store = await openStore(config);
   const app = createApp({ config, logger, clock: systemClock, instruments: ops?.instruments, store });
-  const connections = new Map<Platform, ConnectionState>((platforms as Platform[]).map((p) => [p, connectionState(p)]));
+  // Discord's gateway and Telegram long polling run on the leader only; a Telegram webhook on every instance.
+  const connections = new Map<Platform, ConnectionState>(
+    (platforms as Platform[]).map((p) => [
+      p,
+      connectionState(p, { leaderOnly: p === 'discord' || !config.telegram?.webhook }),
+    ]),
+  );
   const counted = (sink: Sink) => (ops ? ops.sink(sink) : sink);
   /** Front ends that run on the leader only (Discord's gateway, Telegram long polling), started each term. */
   const leaderFrontEnds: Array<() => Promise<RoleWork>> = [];
@@ -89,6 +95,15 @@ async function main(): Promise<number> {
         webhook: { secret: webhook.secret, ledger },
       });
       watchTelegram(telegram.bot, state, ops.metrics);
+      // Every instance answers webhook updates: it is connected once the Bot API knows its token (getMe, which
+      // grammY retries while the Bot API is down). The leader also sets the webhook, below.
+      telegram.bot.init().then(
+        () => state.state() === 'starting' && state.set('connected'),
+        (err: unknown) => {
+          state.set('failed');
+          logger.error({ err }, 'Telegram front end failed to start');
+        },
+      );
       ops.server.route('POST', new URL(webhook.url).pathname, telegram.webhookHandler(), { readsBody: true });
       finalStops.push(() => {
         state.set('stopped');

@@ -18,10 +18,11 @@ export interface ConnectionState extends PlatformConnection {
   set(state: PlatformState): void;
 }
 
-export function connectionState(platform: Platform): ConnectionState {
+export function connectionState(platform: Platform, options: { leaderOnly?: boolean } = {}): ConnectionState {
   let state: PlatformState = 'starting';
   return {
     platform,
+    leaderOnly: options.leaderOnly ?? false,
     state: () => state,
     set(next) {
       state = next;

@@ -3,7 +3,8 @@
  * nothing. Readiness is every check below passing: the store is open (it was migrated when it opened), each
  * configured platform is connected, and the last good market reading is younger than the stale limit. A
  * single failed refresh does not make the bot unready; figures older than the limit do, because from then
- * on every reply says they are stale.
+ * on every reply says they are stale. A standby is ready without the connections only the leader makes, so a
+ * load balancer keeps sending it webhook updates, which it answers from the shared store.
  */
 import type { Platform } from '../core/chat.js';
 
@@ -20,6 +21,11 @@ export type PlatformState = 'starting' | 'connected' | 'reconnecting' | 'failed'
 
 export interface PlatformConnection {
   readonly platform: Platform;
+  /**
+   * Connected by the leader only (Discord's gateway, Telegram long polling): on a standby it is not this
+   * instance's to connect, and readiness does not wait for it. A Telegram webhook is served by every instance.
+   */
+  readonly leaderOnly?: boolean;
   state(): PlatformState;
 }
 
@@ -61,13 +67,18 @@ export function readiness(options: ReadinessOptions): HealthBody {
   const checks: CheckResult[] = [];
   const storeOpen = options.storeOpen();
   checks.push({ name: 'store', ok: storeOpen, state: storeOpen ? 'open' : 'closed' });
+  const role = options.role?.();
   for (const p of options.platforms) {
+    if (role === 'standby' && p.leaderOnly) {
+      checks.push({ name: p.platform, ok: true, state: 'on-leader', detail: 'connected by the leader instance' });
+      continue;
+    }
     const state = p.state();
     checks.push({ name: p.platform, ok: state === 'connected', state });
   }
   checks.push(marketCheck(options));
   const body: HealthBody = { status: checks.every((c) => c.ok) ? 'ok' : 'unavailable', checks };
-  if (options.role) body.role = options.role();
+  if (role) body.role = role;
   return body;
 }
 

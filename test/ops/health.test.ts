@@ -69,6 +69,25 @@ describe('readiness', () => {
     });
   });
 
+  it('on a standby, does not wait for the connections only the leader makes; a webhook it serves still counts', () => {
+    const platforms = [
+      { platform: 'discord' as const, leaderOnly: true, state: () => 'starting' as const },
+      { platform: 'telegram' as const, leaderOnly: false, state: () => 'connected' as const },
+    ];
+    const standby = readiness(options({ platforms, role: () => 'standby' }));
+    expect(standby.status).toBe('ok');
+    expect(standby.checks[1]).toEqual({
+      name: 'discord',
+      ok: true,
+      state: 'on-leader',
+      detail: 'connected by the leader instance',
+    });
+    // The leader waits for its gateway; a standby whose webhook front end is down is not ready either.
+    expect(readiness(options({ platforms, role: () => 'leader' })).status).toBe('unavailable');
+    const webhookDown = [platforms[0]!, { ...platforms[1]!, state: () => 'failed' as const }];
+    expect(readiness(options({ platforms: webhookDown, role: () => 'standby' })).status).toBe('unavailable');
+  });
+
   it("names this instance's role when leader election provides one, and only then", () => {
     expect(readiness(options())).not.toHaveProperty('role');
     expect(readiness(options({ role: () => 'standby' })).role).toBe('standby');
