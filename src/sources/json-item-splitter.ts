@@ -6,6 +6,10 @@
  * items only whitespace and single commas are accepted, so the body as a whole is accepted exactly when
  * `JSON.parse` would accept it. Chunks may break anywhere, inside a string, an escape or a UTF-8 sequence:
  * bytes are only decoded once an item is complete.
+ *
+ * Kept over a maintained streaming parser because it is about twice as fast on the indexer's answers with the
+ * same memory: `npm run bench -- json-stream` (a 40.7 MB eth_getLogs answer: median 109 ms against 203 ms for
+ * @streamparser/json, both under 15 MB of heap; JSON.parse of the whole body 858 ms and 83 MB).
  */
 
 /** The body is not JSON, or ended before its last value closed. `offset` is the byte where that showed. */
