@@ -7,15 +7,20 @@ import type { AlertStores } from '../core/alert-ports.js';
 import type { CommandRegistrationStore } from '../core/command-registrations.js';
 import { ConfigError } from '../core/errors.js';
 import type { ChartStore, MarketStore } from '../core/market-ports.js';
+import type { ListingSettings, MarketsStore } from '../core/markets.js';
 import { createAlertStores } from './alert-stores.js';
 import { createChartStore } from './chart-store.js';
 import { createDiscordStore } from './discord-store.js';
+import { createListingAlertStore } from './listing-alert-store.js';
 import { createMarketStore } from './market-store.js';
+import { createMarketsStore } from './markets-store.js';
 import { openDatabase, type Database } from './open.js';
 import { createPgAlertStores } from './pg-alert-stores.js';
 import { createPgChartStore } from './pg-chart-store.js';
 import { createPgDiscordStore } from './pg-discord-store.js';
+import { createPgListingAlertStore } from './pg-listing-alert-store.js';
 import { createPgMarketStore } from './pg-market-store.js';
+import { createPgMarketsStore } from './pg-markets-store.js';
 import { openPostgres, type PostgresDatabase } from './postgres.js';
 
 /** The ports implemented on both dialects. */
@@ -24,6 +29,9 @@ export interface PortStores {
   market: MarketStore;
   chart: ChartStore;
   commandRegistrations: CommandRegistrationStore;
+  /** Tickers readings and venues; a reading's listing alert is written with it. */
+  markets: MarketsStore;
+  listings: ListingSettings;
 }
 
 export interface SqliteStore {
@@ -52,8 +60,6 @@ export type OpenedStore = SqliteStore | PostgresStore;
 export const SQLITE_ONLY_PORTS: readonly string[] = [
   'InferenceStore (src/db/inference-store.ts)',
   'ParticipantStore (src/db/participant-store.ts)',
-  'MarketsStore (src/db/markets-store.ts)',
-  'ListingOutbox / ListingSettings (src/db/listing-alert-store.ts)',
 ];
 
 export function sqliteStore(database: Database): SqliteStore {
@@ -66,6 +72,8 @@ export function sqliteStore(database: Database): SqliteStore {
       market: createMarketStore(database),
       chart: createChartStore(database),
       commandRegistrations: createDiscordStore(database),
+      markets: createMarketsStore(database),
+      listings: createListingAlertStore(database),
     },
     close: async () => database.close(),
   };
@@ -82,6 +90,8 @@ export function postgresStore(postgres: PostgresDatabase): PostgresStore {
       market: createPgMarketStore(db),
       chart: createPgChartStore(db),
       commandRegistrations: createPgDiscordStore(db),
+      markets: createPgMarketsStore(db),
+      listings: createPgListingAlertStore(db),
     },
     close: () => postgres.close(),
   };
