@@ -95,7 +95,7 @@ export interface MarketsStore {
   knownVenues(coinId: string): Promise<KnownVenue[]>;
   /** Events at or after `sinceMs`, oldest first. */
   eventsSince(coinId: string, sinceMs: number): Promise<VenueEvent[]>;
-  /** Per-venue volume of every reading from `sinceMs` on, oldest first. */
+  /** Per-venue volume of every reading from `sinceMs` on, oldest first (by venue id within a reading). */
   venueVolumes(coinId: string, sinceMs: number): Promise<VenueVolumeRow[]>;
   saveFailure(source: string, failure: { error: string; failedAtMs: number } | null): Promise<void>;
   loadFailure(source: string): Promise<{ error: string; failedAtMs: number } | null>;
@@ -144,7 +144,7 @@ export interface MarketsService {
 }
 
 export interface MarketsFollowHandle {
-  /** Reads the store now. */
+  /** Reads the store now: after any read already in flight, so it sees what was stored before the call. */
   poke(): Promise<Reading<MarketsView>>;
   /** Back to reading CoinGecko on `refresh()`. */
   stop(): void;
@@ -213,33 +213,46 @@ export function createMarkets(options: MarketsOptions): MarketsService {
     }
   })();
 
-  /** Non-null while following the store; `reading` is the store read in flight, shared by its callers. */
-  let following: { reading: Promise<Reading<MarketsView>> | null } | null = null;
-  /** Reads the store when it holds something newer than `current` (the newest reading's time first: cheap). */
-  function readFollowed(f: NonNullable<typeof following>): Promise<Reading<MarketsView>> {
-    f.reading ??= (async () => {
-      await restoring;
-      try {
-        const atMs = await store.latestAtMs(coinId);
-        if (atMs === null || following !== f) return current;
-        if (atMs > (current.fetchedAtMs ?? -Infinity)) {
-          const stored = await readStored();
-          if (stored && following === f && (stored.fetchedAtMs ?? -Infinity) > (current.fetchedAtMs ?? -Infinity))
-            current = stored;
-        } else if (atMs === current.fetchedAtMs) {
-          // The same reading: only its failure may have changed.
-          const since = await failureAfter(atMs);
-          if (following === f && atMs === current.fetchedAtMs && (since?.failedAtMs ?? null) !== current.failedAtMs)
-            current = { ...current, error: since?.error ?? null, failedAtMs: since?.failedAtMs ?? null };
-        }
-      } catch (err) {
-        logger.warn({ err }, 'the stored markets reading could not be read; showing the last one read');
-      }
-      return current;
-    })().finally(() => {
+  /**
+   * Non-null while following the store: `reading` is the read in flight, shared by its callers; `next` the
+   * one a poke during that read waits for, which starts after it (so it sees what was written before the poke).
+   */
+  let following: { reading: Promise<Reading<MarketsView>> | null; next: Promise<Reading<MarketsView>> | null } | null =
+    null;
+  function readFollowed(f: NonNullable<typeof following>, fresh: boolean): Promise<Reading<MarketsView>> {
+    if (f.reading) {
+      if (!fresh) return f.reading;
+      f.next ??= f.reading.then(() => {
+        f.next = null;
+        return readFollowed(f, false);
+      });
+      return f.next;
+    }
+    f.reading = readStoreOnce(f).finally(() => {
       f.reading = null;
     });
     return f.reading;
+  }
+  /** Reads the store when it holds something newer than `current` (the newest reading's time first: cheap). */
+  async function readStoreOnce(f: NonNullable<typeof following>): Promise<Reading<MarketsView>> {
+    await restoring;
+    try {
+      const atMs = await store.latestAtMs(coinId);
+      if (atMs === null || following !== f) return current;
+      if (atMs > (current.fetchedAtMs ?? -Infinity)) {
+        const stored = await readStored();
+        if (stored && following === f && (stored.fetchedAtMs ?? -Infinity) > (current.fetchedAtMs ?? -Infinity))
+          current = stored;
+      } else if (atMs === current.fetchedAtMs) {
+        // The same reading: only its failure may have changed.
+        const since = await failureAfter(atMs);
+        if (following === f && atMs === current.fetchedAtMs && (since?.failedAtMs ?? null) !== current.failedAtMs)
+          current = { ...current, error: since?.error ?? null, failedAtMs: since?.failedAtMs ?? null };
+      }
+    } catch (err) {
+      logger.warn({ err }, 'the stored markets reading could not be read; showing the last one read');
+    }
+    return current;
   }
 
   /** Until a reading succeeds in this process, venues are recorded and never announced. */
@@ -361,7 +374,7 @@ export function createMarkets(options: MarketsOptions): MarketsService {
     },
     async refresh() {
       if (following) {
-        await readFollowed(following);
+        await readFollowed(following, false);
         return { status: 'skipped' as const, listed: [], gone: [], alerts: 0 };
       }
       inFlight ??= run().finally(() => {
@@ -378,13 +391,16 @@ export function createMarkets(options: MarketsOptions): MarketsService {
     },
     venueVolumes: (sinceMs) => store.venueVolumes(coinId, sinceMs),
     follow(followOptions = {}) {
-      const f: NonNullable<typeof following> = { reading: null };
+      const f: NonNullable<typeof following> = { reading: null, next: null };
       following = f;
-      const timer = setInterval(() => void readFollowed(f), followOptions.intervalMs ?? DEFAULT_FOLLOW_INTERVAL_MS);
+      const timer = setInterval(
+        () => void readFollowed(f, false),
+        followOptions.intervalMs ?? DEFAULT_FOLLOW_INTERVAL_MS,
+      );
       timer.unref();
-      void readFollowed(f);
+      void readFollowed(f, false);
       return {
-        poke: () => (following === f ? readFollowed(f) : Promise.resolve(current)),
+        poke: () => (following === f ? readFollowed(f, true) : Promise.resolve(current)),
         stop() {
           clearInterval(timer);
           if (following === f) following = null;
