@@ -4,13 +4,19 @@
  * are read back as the dispatcher reads the outbox (`OutboxStore.heads` and `payload`), so a listing written
  * by the markets store is shown to land where delivery looks for it on each dialect.
  */
-import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { NewSubscription, OutboxHead } from '../../src/core/alert-ports.js';
 import { crossingsAt, downBoundOf } from '../../src/core/alerts.js';
 import type { ChatRef } from '../../src/core/command.js';
 import { summarizeMarkets, type Ticker } from '../../src/core/market-structure.js';
 import type { ReadingChanges, StoredTickers, VenueEvent, VenueHistory } from '../../src/core/markets.js';
 import type { Reply } from '../../src/core/reply.js';
+import { createPgMarketsStore } from '../../src/db/pg-markets-store.js';
+import { openPostgres } from '../../src/db/postgres.js';
+import { ADVISORY_LOCK_NAMESPACE, EVALUATION_LOCK_KEY, MARKETS_LOCK_KEY } from '../../src/db/postgres-settings.js';
+import { createPgAlertStores } from '../../src/db/pg-alert-stores.js';
+import { NO_SERVER, serverDatabase, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { STORE_BACKENDS, storesOn, type BackendStores } from '../helpers/store-backends.js';
 
 const MIN = 60_000;
@@ -322,5 +328,66 @@ describe.each(STORE_BACKENDS)('listing alerts on %s', { timeout: 60_000 }, (back
     expect(await listings.listingsOn(ref('a'))).toBeNull();
     await alerts.subscriptions.subscribe(chat('a'), T0 + H);
     expect(await listings.listingsOn(ref('a'))).toBe(true);
+  });
+});
+
+describe('markets store across connections on a real PostgreSQL', { timeout: 60_000 }, () => {
+  it('records overlapping readings one at a time, so the second sees the venues of the first', async ({ skip }) => {
+    skip(!TEST_DATABASE_URL, NO_SERVER);
+    const one = await serverDatabase();
+    const other = await openPostgres(one.url);
+    onTestFinished(() => other.close());
+    const holder = new pg.Client({ connectionString: one.url });
+    await holder.connect();
+    onTestFinished(() => holder.end());
+    const stores = [createPgMarketsStore(one.db), createPgMarketsStore(other.db)];
+
+    // Another connection holds the readings' lock: neither reading is recorded until it lets go.
+    await holder.query('SELECT pg_advisory_lock($1, $2)', [ADVISORY_LOCK_NAMESPACE, MARKETS_LOCK_KEY]);
+    const seen: VenueHistory[] = [];
+    const recordings = stores.map((store, i) => {
+      const tickers = [ticker(i === 0 ? 'binance' : 'kraken', i === 0 ? 'Binance' : 'Kraken', 'USDT', 1_000)];
+      return store.recordReading(COIN, reading(T0, tickers), summarizeMarkets(tickers), (before) => {
+        seen.push(before);
+        return { events: [], listing: null };
+      });
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(seen).toEqual([]);
+    expect(await stores[0]!.latestAtMs(COIN)).toBeNull();
+    await holder.query('SELECT pg_advisory_unlock($1, $2)', [ADVISORY_LOCK_NAMESPACE, MARKETS_LOCK_KEY]);
+    await Promise.all(recordings);
+
+    expect(seen).toHaveLength(2);
+    expect(seen[0]).toEqual({ known: [], previousAtMs: null });
+    expect(seen[1]!.previousAtMs).toBe(T0);
+    expect(seen[1]!.known.map((v) => v.venueId)).toHaveLength(1);
+    expect(byVenue(await stores[1]!.knownVenues(COIN)).map((v) => v.venueId)).toEqual(['binance', 'kraken']);
+  });
+
+  it('writes a listing after any alert evaluation in flight, as both set the chats cooldowns', async ({ skip }) => {
+    skip(!TEST_DATABASE_URL, NO_SERVER);
+    const one = await serverDatabase();
+    const holder = new pg.Client({ connectionString: one.url });
+    await holder.connect();
+    onTestFinished(() => holder.end());
+    const markets = createPgMarketsStore(one.db);
+    await createPgAlertStores(one.db).subscriptions.subscribe(chat('a'), T0);
+
+    // Another connection holds the evaluation's lock: a reading without a listing is recorded, one with waits.
+    await holder.query('SELECT pg_advisory_lock($1, $2)', [ADVISORY_LOCK_NAMESPACE, EVALUATION_LOCK_KEY]);
+    const quiet = [ticker('binance', 'Binance', 'USDT', 1_000)];
+    await markets.recordReading(COIN, reading(T0, quiet), summarizeMarkets(quiet), () => ({
+      events: [],
+      listing: null,
+    }));
+    const listed = markets.recordReading(COIN, reading(T0 + H, quiet), summarizeMarkets(quiet), () =>
+      listing('OPG now trades on Kraken', T0 + H),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await markets.latestAtMs(COIN)).toBe(T0);
+    await holder.query('SELECT pg_advisory_unlock($1, $2)', [ADVISORY_LOCK_NAMESPACE, EVALUATION_LOCK_KEY]);
+    expect((await listed).alerts).toBe(1);
+    expect(await markets.latestAtMs(COIN)).toBe(T0 + H);
   });
 });
