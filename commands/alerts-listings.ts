@@ -13,7 +13,7 @@ export const alertsListings = defineCommand({
     const listings = services.listings;
     if (!listings) throw new UserInputError('Listing alerts are not available on this bot.');
     const on = state === 'on';
-    if (!listings.setListings(chat, on)) {
+    if (!(await listings.setListings(chat, on))) {
       throw new UserInputError('Alerts are off in this chat. A moderator can start them with /opg alerts subscribe.');
     }
     return reply({

@@ -91,7 +91,7 @@ export const alertsStatus = defineCommand({
       view,
       alerts,
     );
-    const listings = ctx.services.listings?.listingsOn(ctx.chat);
+    const listings = await ctx.services.listings?.listingsOn(ctx.chat);
     if (listings !== undefined && listings !== null)
       r.fields.push({ label: 'New-listing alerts', value: listings ? 'on' : 'off' });
     return r;

@@ -17,7 +17,7 @@ const METRIC_WORDS = {
 } as const;
 
 /** `chart venues [7d|30d|90d]`: daily bars, so 24h has nothing to draw. */
-function venuesChartReply(range: ChartRange, services: Services, now: number, filename: string): Reply {
+async function venuesChartReply(range: ChartRange, services: Services, now: number, filename: string): Promise<Reply> {
   if (range === '24h')
     throw new UserInputError(
       'The venues chart shows daily volume: choose 7d, 30d or 90d.',
@@ -26,7 +26,7 @@ function venuesChartReply(range: ChartRange, services: Services, now: number, fi
   const spec = RANGES[range];
   const markets = services.markets;
   const chart = markets
-    ? venueChart(markets.venueVolumes(now - spec.ms - 86_400_000), range, now, markets.current().source)
+    ? venueChart(await markets.venueVolumes(now - spec.ms - 86_400_000), range, now, markets.current().source)
     : null;
   if (!markets || !chart) {
     return reply({

@@ -23,8 +23,6 @@ import { createCoinGeckoSource } from './sources/coingecko.js';
 import { fetchMarketChart } from './sources/market-chart.js';
 import { createInferenceStore } from './db/inference-store.js';
 import { createParticipantStore } from './db/participant-store.js';
-import { createListingAlertStore } from './db/listing-alert-store.js';
-import { createMarketsStore } from './db/markets-store.js';
 import { createMarkets, type MarketsService } from './core/markets.js';
 import { createTickersSource } from './sources/coingecko-tickers.js';
 import { longestGapMs } from './scheduler.js';
@@ -155,12 +153,10 @@ export function createApp({
       taskScheduler: og.taskSchedulerContract,
     },
   });
-  const listingStore = createListingAlertStore(database);
   let wakeDispatcher = () => {};
   const markets = createMarkets({
     source: createTickersSource(market, config.coingecko.coinId),
-    store: createMarketsStore(database),
-    listings: listingStore,
+    store: stores.markets,
     coinId: config.coingecko.coinId,
     clock,
     logger: logger.child({ part: 'markets' }),
@@ -173,7 +169,7 @@ export function createApp({
     logger: logger.child({ part: 'alerts' }),
     defaultThresholds: config.alerts.defaultThresholds,
     hysteresis: config.alerts.hysteresis,
-    digestFields: (sinceMs) => goneVenuesFields(markets.goneSince(sinceMs)),
+    digestFields: async (sinceMs) => goneVenuesFields(await markets.goneSince(sinceMs)),
     telemetry: instruments?.telemetry,
   });
   wakeDispatcher = () => alerts.dispatcher.wake();
@@ -183,10 +179,7 @@ export function createApp({
     indexer,
     participants: participantStore,
     markets,
-    listings: {
-      listingsOn: (chat) => listingStore.listingsOn(chat.platform, chat.chatId),
-      setListings: (chat, on) => listingStore.setListings(chat.platform, chat.chatId, on),
-    },
+    listings: stores.listings,
     charts: createChartService({
       core,
       store: stores.chart,

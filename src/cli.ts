@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (app.core.isStale((await app.core.restored()).market)) await app.core.refresh();
     // One reading per run of `markets` when the stored one is stale, as for the market figures above.
-    if (argv[0] === 'markets' && app.markets.isStale(app.markets.current())) await app.markets.refresh();
+    if (argv[0] === 'markets' && app.markets.isStale(await app.markets.restored())) await app.markets.refresh();
     const reply = await app.runText(argv.join(' ') || 'help', CONSOLE_CHAT, CONSOLE_ACTOR);
     const render = createFileRender(CHARTS_DIR);
     process.stdout.write(`${await render(reply)}\n`);

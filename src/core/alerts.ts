@@ -63,7 +63,7 @@ export interface AlertsOptions {
   hysteresis: number;
   limits?: Partial<Record<Platform, PlatformLimits>>;
   /** Fields other features add to a chat's digest, given the chat's last digest time. */
-  digestFields?: (sinceMs: number) => ReplyField[];
+  digestFields?: (sinceMs: number) => Promise<ReplyField[]>;
   /** Times each evaluation that ran (not the ones skipped for missing or stale figures). */
   telemetry?: Pick<Telemetry, 'alertsEvaluated'>;
 }
@@ -186,17 +186,24 @@ export function createAlerts(options: AlertsOptions): AlertsService {
       due.map((sub) => sub.id),
       now - DAY_MS,
     );
-    const digests = due.map((sub) => ({
-      subscriptionId: sub.id,
-      reply: digestReply({
-        market,
-        stale,
-        ratio24h,
-        fired: alerted.get(sub.id) ?? [],
-        hysteresis,
-        extraFields: options.digestFields?.(sub.lastDigestAtMs ?? now - DAY_MS) ?? [],
-      }),
-    }));
+    // Chats whose last digest was at the same time share one answer.
+    const extraFields = new Map<number, ReplyField[]>();
+    const digests = [];
+    for (const sub of due) {
+      const sinceMs = sub.lastDigestAtMs ?? now - DAY_MS;
+      if (!extraFields.has(sinceMs)) extraFields.set(sinceMs, (await options.digestFields?.(sinceMs)) ?? []);
+      digests.push({
+        subscriptionId: sub.id,
+        reply: digestReply({
+          market,
+          stale,
+          ratio24h,
+          fired: alerted.get(sub.id) ?? [],
+          hysteresis,
+          extraFields: extraFields.get(sinceMs)!,
+        }),
+      });
+    }
     await stores.digests.queue(digests, now);
     dispatcher.wake();
     return due.length;

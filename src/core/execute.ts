@@ -42,7 +42,10 @@ export async function runCommand(
 /** The command label of input that named no command (an unknown word, a malformed slash command). */
 export const UNRESOLVED = '(unresolved)';
 
-/** Checks access, makes sure there is a snapshot (one shared refresh on a cold start), then runs. */
+/**
+ * Checks access, makes sure there is a snapshot (one shared refresh on a cold start) and that the stored
+ * tickers reading was read, then runs.
+ */
 export async function execute(parsed: ParsedText, ctx: CommandContext): Promise<Reply> {
   const { def, args } = parsed;
   if (def.access === 'moderator' && !(await ctx.actor.isModerator())) {
@@ -52,7 +55,7 @@ export async function execute(parsed: ParsedText, ctx: CommandContext): Promise<
       lines: [`/opg ${commandPath(def)} can only be used by ${moderatorWord(ctx.chat.platform)}.`],
     });
   }
-  await ctx.core.ready();
+  await Promise.all([ctx.core.ready(), ctx.services.markets?.restored()]);
   return def.run(args, ctx);
 }
 

@@ -12,7 +12,7 @@ import type { ChatRef } from './chat.js';
 import { describeError, RateLimitedError } from './errors.js';
 import type { Logger } from './logger.js';
 import { listingReply } from './listing-messages.js';
-import { summarizeMarkets, type MarketStructure, type Ticker, type VenueShare } from './market-structure.js';
+import { summarizeMarkets, type MarketStructure, type Ticker } from './market-structure.js';
 import { DEFAULT_FOLLOW_INTERVAL_MS, type FollowOptions } from './core.js';
 import type { Reading } from './snapshot.js';
 
@@ -57,35 +57,56 @@ export interface VenueVolumeRow {
   volumeUsd: number | null;
 }
 
-/** Storage for tickers readings and venues (src/db/markets-store.ts implements it). */
+/** What the store held before a reading: every venue seen so far, and the time of the previous reading. */
+export interface VenueHistory {
+  known: KnownVenue[];
+  previousAtMs: number | null;
+}
+
+/** What a reading changes besides its own rows, decided from the `VenueHistory` before it. */
+export interface ReadingChanges {
+  events: VenueEvent[];
+  /** One listing alert for the outbox of every active chat that takes them (`ListingSettings`), or none. */
+  listing: { replyJson: string; nowMs: number } | null;
+}
+
+/**
+ * Storage for tickers readings and venues (src/db/markets-store.ts, pg-markets-store.ts implement it). The
+ * stores answer with Promises, so a store over an asynchronous driver (PostgreSQL) fits the same port.
+ */
 export interface MarketsStore {
-  transaction<T>(fn: () => T): T;
-  latest(coinId: string): StoredTickers | null;
+  latest(coinId: string): Promise<StoredTickers | null>;
   /** Time of the newest reading, without reading its tickers. */
-  latestAtMs(coinId: string): number | null;
-  insert(coinId: string, reading: StoredTickers, structure: MarketStructure): void;
-  knownVenues(coinId: string): KnownVenue[];
-  /** Marks `venues` seen at `atMs`, adding the new ones. */
-  seeVenues(coinId: string, venues: ReadonlyArray<Pick<VenueShare, 'venueId' | 'venueName'>>, atMs: number): void;
-  addEvents(coinId: string, events: readonly VenueEvent[]): void;
+  latestAtMs(coinId: string): Promise<number | null>;
+  /**
+   * Records one reading in one transaction: reads the venue history, asks `decide` (synchronous, pure)
+   * what changes, then stores the reading with its figures and per-venue volumes, marks its venues seen at
+   * `reading.fetchedAtMs` (adding the new ones), adds the events, writes the listing alert to the alert
+   * outbox (under each chat's cooldown, as ratio alerts) and clears the source's failure. Readings of one
+   * coin are recorded one at a time, so two overlapping leaders never both announce a venue.
+   * @returns what `decide` answered, and how many outbox rows the listing alert wrote.
+   */
+  recordReading<C extends ReadingChanges>(
+    coinId: string,
+    reading: StoredTickers,
+    structure: MarketStructure,
+    decide: (before: VenueHistory) => C,
+  ): Promise<{ changes: C; alerts: number }>;
+  knownVenues(coinId: string): Promise<KnownVenue[]>;
   /** Events at or after `sinceMs`, oldest first. */
-  eventsSince(coinId: string, sinceMs: number): VenueEvent[];
-  /** Per-venue volume of every reading from `sinceMs` on, oldest first. */
-  venueVolumes(coinId: string, sinceMs: number): VenueVolumeRow[];
-  saveFailure(source: string, failure: { error: string; failedAtMs: number } | null): void;
-  loadFailure(source: string): { error: string; failedAtMs: number } | null;
+  eventsSince(coinId: string, sinceMs: number): Promise<VenueEvent[]>;
+  /** Per-venue volume of every reading from `sinceMs` on, oldest first (by venue id within a reading). */
+  venueVolumes(coinId: string, sinceMs: number): Promise<VenueVolumeRow[]>;
+  saveFailure(source: string, failure: { error: string; failedAtMs: number } | null): Promise<void>;
+  loadFailure(source: string): Promise<{ error: string; failedAtMs: number } | null>;
 }
 
-/** Writes one listing alert to the outbox of every chat that takes them (src/db/listing-alert-store.ts). */
-export interface ListingOutbox {
-  /** @returns outbox rows written. */
-  enqueueListing(replyJson: string, nowMs: number): number;
-}
-
-/** A chat's choice to take new-listing alerts; both null / false when the chat has no subscription. */
+/** A chat's choice to take new-listing alerts (src/db/listing-alert-store.ts, pg-listing-alert-store.ts). */
 export interface ListingSettings {
-  listingsOn(chat: ChatRef): boolean | null;
-  setListings(chat: ChatRef, on: boolean): boolean;
+  /** Null when the chat has no subscription; on unless a moderator turned them off. */
+  listingsOn(chat: ChatRef): Promise<boolean | null>;
+  /** @returns false when the chat has no subscription (nothing is stored). */
+  setListings(chat: ChatRef, on: boolean): Promise<boolean>;
 }
 
 export interface MarketsView {
@@ -104,14 +125,16 @@ export interface RefreshOutcome {
 }
 
 export interface MarketsService {
-  /** The last good reading, from memory. */
+  /** The last good reading, from memory. Never blocks; empty until `restored()` resolves. */
   current(): Reading<MarketsView>;
+  /** The reading the store kept across a restart (and the failure after it), once it has been read. */
+  restored(): Promise<Reading<MarketsView>>;
   isStale(reading: Reading<unknown>): boolean;
   /** Reads every page of tickers once; concurrent calls share one reading. Never throws. */
   refresh(): Promise<RefreshOutcome>;
   /** Venues that left since `sinceMs` and have not come back, for the digest. */
-  goneSince(sinceMs: number): VenueEvent[];
-  venueVolumes(sinceMs: number): VenueVolumeRow[];
+  goneSince(sinceMs: number): Promise<VenueEvent[]>;
+  venueVolumes(sinceMs: number): Promise<VenueVolumeRow[]>;
   /**
    * Follows the store instead of CoinGecko (a standby): the latest stored reading is read every `intervalMs`
    * (default 500) and on `poke()`; while following, `refresh()` reads the store, never the source, and
@@ -121,16 +144,16 @@ export interface MarketsService {
 }
 
 export interface MarketsFollowHandle {
-  /** Reads the store now. */
-  poke(): Reading<MarketsView>;
+  /** Reads the store now: after any read already in flight, so it sees what was stored before the call. */
+  poke(): Promise<Reading<MarketsView>>;
   /** Back to reading CoinGecko on `refresh()`. */
   stop(): void;
 }
 
 export interface MarketsOptions {
   source: TickersSource;
+  /** Readings, venues, and the listing alerts written with them. */
   store: MarketsStore;
-  listings: ListingOutbox;
   coinId: string;
   clock: Clock;
   logger: Logger;
@@ -145,7 +168,7 @@ export interface MarketsOptions {
 const DAY_MS = 86_400_000;
 
 export function createMarkets(options: MarketsOptions): MarketsService {
-  const { source, store, listings, coinId, clock, logger, staleAfterMs } = options;
+  const { source, store, coinId, clock, logger, staleAfterMs } = options;
   const relistAfterMs = options.relistAfterMs ?? 7 * DAY_MS;
 
   function toView(t: TickersFetch): MarketsView {
@@ -160,12 +183,17 @@ export function createMarkets(options: MarketsOptions): MarketsService {
     failedAtMs: null,
   };
 
+  /** The failure stored for the source when it came after the reading at `atMs`, else null. */
+  async function failureAfter(atMs: number): Promise<{ error: string; failedAtMs: number } | null> {
+    const failure = await store.loadFailure(source.name);
+    return failure && failure.failedAtMs > atMs ? failure : null;
+  }
+
   /** The latest stored reading and the failure after it; null when none is stored. */
-  function readStored(): Reading<MarketsView> | null {
-    const stored = store.latest(coinId);
+  async function readStored(): Promise<Reading<MarketsView> | null> {
+    const stored = await store.latest(coinId);
     if (!stored) return null;
-    const failure = store.loadFailure(source.name);
-    const since = failure && failure.failedAtMs > stored.fetchedAtMs ? failure : null;
+    const since = await failureAfter(stored.fetchedAtMs);
     return {
       source: stored.source,
       data: toView(stored),
@@ -174,22 +202,51 @@ export function createMarkets(options: MarketsOptions): MarketsService {
       failedAtMs: since?.failedAtMs ?? null,
     };
   }
-  current = readStored() ?? current;
 
-  /** Non-null while following the store. */
-  let following: object | null = null;
-  /** Reads the store when it holds something newer than `current` (the newest reading's time first: cheap). */
-  function readFollowed(): Reading<MarketsView> {
+  // The last good reading, as the store kept it across a restart. A refresh waits for this, so a restored
+  // reading never replaces a newer one.
+  const restoring = (async () => {
     try {
-      const atMs = store.latestAtMs(coinId);
-      if (atMs === null) return current;
+      current = (await readStored()) ?? current;
+    } catch (err) {
+      logger.warn({ err }, 'stored markets reading not restored; starting empty');
+    }
+  })();
+
+  /**
+   * Non-null while following the store: `reading` is the read in flight, shared by its callers; `next` the
+   * one a poke during that read waits for, which starts after it (so it sees what was written before the poke).
+   */
+  let following: { reading: Promise<Reading<MarketsView>> | null; next: Promise<Reading<MarketsView>> | null } | null =
+    null;
+  function readFollowed(f: NonNullable<typeof following>, fresh: boolean): Promise<Reading<MarketsView>> {
+    if (f.reading) {
+      if (!fresh) return f.reading;
+      f.next ??= f.reading.then(() => {
+        f.next = null;
+        return readFollowed(f, false);
+      });
+      return f.next;
+    }
+    f.reading = readStoreOnce(f).finally(() => {
+      f.reading = null;
+    });
+    return f.reading;
+  }
+  /** Reads the store when it holds something newer than `current` (the newest reading's time first: cheap). */
+  async function readStoreOnce(f: NonNullable<typeof following>): Promise<Reading<MarketsView>> {
+    await restoring;
+    try {
+      const atMs = await store.latestAtMs(coinId);
+      if (atMs === null || following !== f) return current;
       if (atMs > (current.fetchedAtMs ?? -Infinity)) {
-        current = readStored() ?? current;
+        const stored = await readStored();
+        if (stored && following === f && (stored.fetchedAtMs ?? -Infinity) > (current.fetchedAtMs ?? -Infinity))
+          current = stored;
       } else if (atMs === current.fetchedAtMs) {
         // The same reading: only its failure may have changed.
-        const failure = store.loadFailure(source.name);
-        const since = failure && failure.failedAtMs > atMs ? failure : null;
-        if ((since?.failedAtMs ?? null) !== current.failedAtMs)
+        const since = await failureAfter(atMs);
+        if (following === f && atMs === current.fetchedAtMs && (since?.failedAtMs ?? null) !== current.failedAtMs)
           current = { ...current, error: since?.error ?? null, failedAtMs: since?.failedAtMs ?? null };
       }
     } catch (err) {
@@ -204,59 +261,72 @@ export function createMarkets(options: MarketsOptions): MarketsService {
   let inFlight: Promise<RefreshOutcome> | null = null;
 
   /** Records the reading, its venue changes and any listing alerts in one transaction. */
-  function record(fetched: TickersFetch, fetchedAtMs: number): RefreshOutcome {
+  async function record(fetched: TickersFetch, fetchedAtMs: number): Promise<RefreshOutcome> {
     const view = toView(fetched);
     const venues = view.structure.venueShares;
-    return store.transaction(() => {
-      const known = new Map(store.knownVenues(coinId).map((v) => [v.venueId, v]));
-      const previousAtMs = store.latestAtMs(coinId);
-      store.insert(coinId, { ...fetched, fetchedAtMs, source: source.name }, view.structure);
-      const nowIds = new Set(venues.map((v) => v.venueId));
-      // New to the bot, or back after a long absence; a venue that blinked out for a reading or two is not news.
-      const listed = venues.filter((v) => {
-        const k = known.get(v.venueId);
-        return (
-          !k || (previousAtMs !== null && k.lastSeenAtMs < previousAtMs && fetchedAtMs - k.lastSeenAtMs > relistAfterMs)
-        );
-      });
-      const gone =
-        previousAtMs === null
-          ? []
-          : [...known.values()].filter((k) => k.lastSeenAtMs >= previousAtMs && !nowIds.has(k.venueId));
-      store.seeVenues(coinId, venues, fetchedAtMs);
-      store.addEvents(coinId, [
-        ...listed.map((v) => ({
-          venueId: v.venueId,
-          venueName: v.venueName,
-          kind: 'listed' as const,
-          atMs: fetchedAtMs,
-        })),
-        ...gone.map((k) => ({ venueId: k.venueId, venueName: k.venueName, kind: 'gone' as const, atMs: fetchedAtMs })),
-      ]);
-      let alerts = 0;
-      if (!firstReading && listed.length > 0) {
-        alerts = listings.enqueueListing(
-          JSON.stringify(listingReply(listed, view.structure, source.name, fetchedAtMs)),
-          clock.now(),
-        );
-      }
-      current = { source: source.name, data: view, fetchedAtMs, error: null, failedAtMs: null };
-      store.saveFailure(source.name, null);
-      return {
-        status: 'ok' as const,
-        listed: listed.map((v) => v.venueName),
-        gone: gone.map((k) => k.venueName),
-        alerts,
-      };
-    });
+    const announce = !firstReading;
+    const { changes, alerts } = await store.recordReading(
+      coinId,
+      { ...fetched, fetchedAtMs, source: source.name },
+      view.structure,
+      ({ known: knownList, previousAtMs }) => {
+        const known = new Map(knownList.map((v) => [v.venueId, v]));
+        const nowIds = new Set(venues.map((v) => v.venueId));
+        // New to the bot, or back after a long absence; a venue that blinked out for a reading or two is not news.
+        const listed = venues.filter((v) => {
+          const k = known.get(v.venueId);
+          return (
+            !k ||
+            (previousAtMs !== null && k.lastSeenAtMs < previousAtMs && fetchedAtMs - k.lastSeenAtMs > relistAfterMs)
+          );
+        });
+        const gone =
+          previousAtMs === null
+            ? []
+            : [...known.values()].filter((k) => k.lastSeenAtMs >= previousAtMs && !nowIds.has(k.venueId));
+        return {
+          listed,
+          gone,
+          events: [
+            ...listed.map((v) => ({
+              venueId: v.venueId,
+              venueName: v.venueName,
+              kind: 'listed' as const,
+              atMs: fetchedAtMs,
+            })),
+            ...gone.map((k) => ({
+              venueId: k.venueId,
+              venueName: k.venueName,
+              kind: 'gone' as const,
+              atMs: fetchedAtMs,
+            })),
+          ],
+          listing:
+            announce && listed.length > 0
+              ? {
+                  replyJson: JSON.stringify(listingReply(listed, view.structure, source.name, fetchedAtMs)),
+                  nowMs: clock.now(),
+                }
+              : null,
+        };
+      },
+    );
+    current = { source: source.name, data: view, fetchedAtMs, error: null, failedAtMs: null };
+    return {
+      status: 'ok' as const,
+      listed: changes.listed.map((v) => v.venueName),
+      gone: changes.gone.map((k) => k.venueName),
+      alerts,
+    };
   }
 
   async function run(): Promise<RefreshOutcome> {
+    await restoring;
     const startedAtMs = clock.now();
     if (startedAtMs < notBeforeMs) return { status: 'skipped', listed: [], gone: [], alerts: 0 };
     try {
       const fetched = await source.fetchTickers();
-      const outcome = record(fetched, clock.now());
+      const outcome = await record(fetched, clock.now());
       const wasFirst = firstReading;
       firstReading = false;
       logger.info(
@@ -281,48 +351,56 @@ export function createMarkets(options: MarketsOptions): MarketsService {
       const failedAtMs = clock.now();
       const error = describeError(err);
       if (err instanceof RateLimitedError) notBeforeMs = failedAtMs + err.retryAfterMs;
-      store.saveFailure(source.name, { error, failedAtMs });
       current = { ...current, error, failedAtMs };
       logger.warn({ source: source.name, err }, 'markets refresh failed; keeping the last good reading');
+      try {
+        await store.saveFailure(source.name, { error, failedAtMs });
+      } catch (saveErr) {
+        logger.warn({ err: saveErr }, 'the markets failure could not be stored');
+      }
       return { status: 'failed', listed: [], gone: [], alerts: 0 };
     }
   }
 
   return {
     current: () => current,
+    async restored() {
+      await restoring;
+      return current;
+    },
     isStale(reading) {
       if (reading.data === null || reading.fetchedAtMs === null || reading.error !== null) return true;
       return clock.now() - reading.fetchedAtMs > staleAfterMs;
     },
-    refresh() {
+    async refresh() {
       if (following) {
-        readFollowed();
-        return Promise.resolve({ status: 'skipped' as const, listed: [], gone: [], alerts: 0 });
+        await readFollowed(following, false);
+        return { status: 'skipped' as const, listed: [], gone: [], alerts: 0 };
       }
       inFlight ??= run().finally(() => {
         inFlight = null;
       });
       return inFlight;
     },
-    goneSince(sinceMs) {
-      const lastSeen = new Map(store.knownVenues(coinId).map((v) => [v.venueId, v.lastSeenAtMs]));
-      const gone = store
-        .eventsSince(coinId, sinceMs)
-        .filter((e) => e.kind === 'gone' && (lastSeen.get(e.venueId) ?? 0) < e.atMs);
+    async goneSince(sinceMs) {
+      const [known, events] = await Promise.all([store.knownVenues(coinId), store.eventsSince(coinId, sinceMs)]);
+      const lastSeen = new Map(known.map((v) => [v.venueId, v.lastSeenAtMs]));
+      const gone = events.filter((e) => e.kind === 'gone' && (lastSeen.get(e.venueId) ?? 0) < e.atMs);
       // A venue that left twice is named once, at its latest departure.
       return [...new Map(gone.map((e) => [e.venueId, e])).values()];
     },
     venueVolumes: (sinceMs) => store.venueVolumes(coinId, sinceMs),
     follow(followOptions = {}) {
-      const f = {};
+      const f: NonNullable<typeof following> = { reading: null, next: null };
       following = f;
-      const timer = setInterval(() => {
-        if (following === f) readFollowed();
-      }, followOptions.intervalMs ?? DEFAULT_FOLLOW_INTERVAL_MS);
+      const timer = setInterval(
+        () => void readFollowed(f, false),
+        followOptions.intervalMs ?? DEFAULT_FOLLOW_INTERVAL_MS,
+      );
       timer.unref();
-      readFollowed();
+      void readFollowed(f, false);
       return {
-        poke: () => (following === f ? readFollowed() : current),
+        poke: () => (following === f ? readFollowed(f, true) : Promise.resolve(current)),
         stop() {
           clearInterval(timer);
           if (following === f) following = null;

@@ -1,10 +1,13 @@
 /**
  * Tickers readings, venues and venue events in SQLite (the `MarketsStore` port of src/core/markets.ts).
  * Every reading keeps its figures and each venue's volume as history; only the newest keeps its tickers.
+ * A reading is recorded in one transaction with its venues, events and listing alert (SQLite has one
+ * writer at a time, so nothing else runs between its reads and its writes).
  */
 import { and, asc, desc, eq, gte, lt, ne } from 'drizzle-orm';
 import type { KnownVenue, MarketsStore, StoredTickers, VenueEvent } from '../core/markets.js';
-import type { Ticker } from '../core/market-structure.js';
+import type { MarketStructure, Ticker } from '../core/market-structure.js';
+import { listingOutboxWrite } from './listing-alert-store.js';
 import type { Database } from './open.js';
 import {
   marketTickerReadings,
@@ -16,9 +19,105 @@ import {
 
 export function createMarketsStore(database: Database): MarketsStore {
   const { db, sqlite } = database;
+  const writeListing = listingOutboxWrite(database);
+
+  function latestAtMs(coinId: string): number | null {
+    const row = db
+      .select({ atMs: marketTickerReadings.fetchedAtMs })
+      .from(marketTickerReadings)
+      .where(eq(marketTickerReadings.coinId, coinId))
+      .orderBy(desc(marketTickerReadings.fetchedAtMs))
+      .limit(1)
+      .get();
+    return row?.atMs ?? null;
+  }
+
+  function knownVenues(coinId: string): KnownVenue[] {
+    return db
+      .select({
+        venueId: marketVenues.venueId,
+        venueName: marketVenues.venueName,
+        firstSeenAtMs: marketVenues.firstSeenAtMs,
+        lastSeenAtMs: marketVenues.lastSeenAtMs,
+      })
+      .from(marketVenues)
+      .where(eq(marketVenues.coinId, coinId))
+      .all();
+  }
+
+  function insert(coinId: string, reading: StoredTickers, s: MarketStructure): void {
+    const { id } = db
+      .insert(marketTickerReadings)
+      .values({
+        coinId,
+        fetchedAtMs: reading.fetchedAtMs,
+        source: reading.source,
+        pages: reading.pages,
+        truncated: reading.truncated ? 1 : 0,
+        markets: s.markets,
+        venues: s.venues,
+        volumeUsd: s.volumeUsd,
+        busiestSharePct: s.busiestSharePct,
+        herfindahl: s.herfindahl,
+        depthUsd: s.depth.totalUsd,
+        turnover: s.turnover,
+        spreadMedianPct: s.spreadMedianPct,
+        excludedTickers: s.excluded.tickers,
+        excludedVolumeUsd: s.excluded.volumeUsd,
+        tickersJson: JSON.stringify(reading.tickers),
+      })
+      .returning({ id: marketTickerReadings.id })
+      .get();
+    db.update(marketTickerReadings)
+      .set({ tickersJson: null })
+      .where(
+        and(
+          eq(marketTickerReadings.coinId, coinId),
+          ne(marketTickerReadings.id, id),
+          lt(marketTickerReadings.fetchedAtMs, reading.fetchedAtMs + 1),
+        ),
+      )
+      .run();
+    for (const v of s.venueShares) {
+      db.insert(marketVenueVolumes)
+        .values({
+          readingId: id,
+          coinId,
+          atMs: reading.fetchedAtMs,
+          venueId: v.venueId,
+          venueName: v.venueName,
+          markets: v.markets,
+          volumeUsd: v.volumeUsd,
+          depthUsd: v.depthUsd,
+        })
+        .run();
+    }
+  }
+
+  function seeVenues(coinId: string, venues: MarketStructure['venueShares'], atMs: number): void {
+    for (const v of venues) {
+      db.insert(marketVenues)
+        .values({ coinId, venueId: v.venueId, venueName: v.venueName, firstSeenAtMs: atMs, lastSeenAtMs: atMs })
+        .onConflictDoUpdate({
+          target: [marketVenues.coinId, marketVenues.venueId],
+          set: { venueName: v.venueName, lastSeenAtMs: atMs },
+        })
+        .run();
+    }
+  }
+
+  function saveFailure(source: string, failure: { error: string; failedAtMs: number } | null): void {
+    db.insert(sourceStatus)
+      .values({ source, error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null })
+      .onConflictDoUpdate({
+        target: sourceStatus.source,
+        set: { error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null },
+      })
+      .run();
+  }
+
   return {
-    transaction: <T>(fn: () => T): T => sqlite.transaction(fn)(),
-    latest(coinId) {
+    async latest(coinId) {
       const row = db
         .select()
         .from(marketTickerReadings)
@@ -36,94 +135,23 @@ export function createMarketsStore(database: Database): MarketsStore {
       };
       return stored;
     },
-    latestAtMs(coinId) {
-      const row = db
-        .select({ atMs: marketTickerReadings.fetchedAtMs })
-        .from(marketTickerReadings)
-        .where(eq(marketTickerReadings.coinId, coinId))
-        .orderBy(desc(marketTickerReadings.fetchedAtMs))
-        .limit(1)
-        .get();
-      return row?.atMs ?? null;
+    latestAtMs: async (coinId) => latestAtMs(coinId),
+    async recordReading(coinId, reading, structure, decide) {
+      return sqlite.transaction(() => {
+        const changes = decide({ known: knownVenues(coinId), previousAtMs: latestAtMs(coinId) });
+        insert(coinId, reading, structure);
+        seeVenues(coinId, structure.venueShares, reading.fetchedAtMs);
+        for (const e of changes.events)
+          db.insert(marketVenueEvents)
+            .values({ coinId, ...e })
+            .run();
+        const alerts = changes.listing ? writeListing(changes.listing.replyJson, changes.listing.nowMs) : 0;
+        saveFailure(reading.source, null);
+        return { changes, alerts };
+      })();
     },
-    insert(coinId, reading, s) {
-      const { id } = db
-        .insert(marketTickerReadings)
-        .values({
-          coinId,
-          fetchedAtMs: reading.fetchedAtMs,
-          source: reading.source,
-          pages: reading.pages,
-          truncated: reading.truncated ? 1 : 0,
-          markets: s.markets,
-          venues: s.venues,
-          volumeUsd: s.volumeUsd,
-          busiestSharePct: s.busiestSharePct,
-          herfindahl: s.herfindahl,
-          depthUsd: s.depth.totalUsd,
-          turnover: s.turnover,
-          spreadMedianPct: s.spreadMedianPct,
-          excludedTickers: s.excluded.tickers,
-          excludedVolumeUsd: s.excluded.volumeUsd,
-          tickersJson: JSON.stringify(reading.tickers),
-        })
-        .returning({ id: marketTickerReadings.id })
-        .get();
-      db.update(marketTickerReadings)
-        .set({ tickersJson: null })
-        .where(
-          and(
-            eq(marketTickerReadings.coinId, coinId),
-            ne(marketTickerReadings.id, id),
-            lt(marketTickerReadings.fetchedAtMs, reading.fetchedAtMs + 1),
-          ),
-        )
-        .run();
-      for (const v of s.venueShares) {
-        db.insert(marketVenueVolumes)
-          .values({
-            readingId: id,
-            coinId,
-            atMs: reading.fetchedAtMs,
-            venueId: v.venueId,
-            venueName: v.venueName,
-            markets: v.markets,
-            volumeUsd: v.volumeUsd,
-            depthUsd: v.depthUsd,
-          })
-          .run();
-      }
-    },
-    knownVenues(coinId) {
-      return db
-        .select({
-          venueId: marketVenues.venueId,
-          venueName: marketVenues.venueName,
-          firstSeenAtMs: marketVenues.firstSeenAtMs,
-          lastSeenAtMs: marketVenues.lastSeenAtMs,
-        })
-        .from(marketVenues)
-        .where(eq(marketVenues.coinId, coinId))
-        .all() satisfies KnownVenue[];
-    },
-    seeVenues(coinId, venues, atMs) {
-      for (const v of venues) {
-        db.insert(marketVenues)
-          .values({ coinId, venueId: v.venueId, venueName: v.venueName, firstSeenAtMs: atMs, lastSeenAtMs: atMs })
-          .onConflictDoUpdate({
-            target: [marketVenues.coinId, marketVenues.venueId],
-            set: { venueName: v.venueName, lastSeenAtMs: atMs },
-          })
-          .run();
-      }
-    },
-    addEvents(coinId, events) {
-      for (const e of events)
-        db.insert(marketVenueEvents)
-          .values({ coinId, ...e })
-          .run();
-    },
-    eventsSince(coinId, sinceMs) {
+    knownVenues: async (coinId) => knownVenues(coinId),
+    async eventsSince(coinId, sinceMs) {
       return db
         .select({
           venueId: marketVenueEvents.venueId,
@@ -136,7 +164,7 @@ export function createMarketsStore(database: Database): MarketsStore {
         .orderBy(asc(marketVenueEvents.atMs), asc(marketVenueEvents.id))
         .all() as VenueEvent[];
     },
-    venueVolumes(coinId, sinceMs) {
+    async venueVolumes(coinId, sinceMs) {
       return db
         .select({
           atMs: marketVenueVolumes.atMs,
@@ -146,19 +174,11 @@ export function createMarketsStore(database: Database): MarketsStore {
         })
         .from(marketVenueVolumes)
         .where(and(eq(marketVenueVolumes.coinId, coinId), gte(marketVenueVolumes.atMs, sinceMs)))
-        .orderBy(asc(marketVenueVolumes.atMs))
+        .orderBy(asc(marketVenueVolumes.atMs), asc(marketVenueVolumes.venueId))
         .all();
     },
-    saveFailure(source, failure) {
-      db.insert(sourceStatus)
-        .values({ source, error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null })
-        .onConflictDoUpdate({
-          target: sourceStatus.source,
-          set: { error: failure?.error ?? null, failedAtMs: failure?.failedAtMs ?? null },
-        })
-        .run();
-    },
-    loadFailure(source) {
+    saveFailure: async (source, failure) => saveFailure(source, failure),
+    async loadFailure(source) {
       const row = db.select().from(sourceStatus).where(eq(sourceStatus.source, source)).get();
       return row?.error && row.failedAtMs !== null ? { error: row.error, failedAtMs: row.failedAtMs } : null;
     },

@@ -14,8 +14,13 @@ export const MIN_TAKEOVER_SECONDS = 6;
 export const ADVISORY_LOCK_NAMESPACE = 0x4f5047; // 'OPG'
 export const MIGRATION_LOCK_KEY = 1;
 export const LEADER_LOCK_KEY = 2;
-/** Held by an alert evaluation for its transaction, so two overlapping leaders never evaluate at once. */
+/**
+ * Held by an alert evaluation for its transaction, so two overlapping leaders never evaluate at once; and by
+ * a listing alert's write (pg-listing-alert-store.ts), which sets chats' cooldowns as an evaluation does.
+ */
 export const EVALUATION_LOCK_KEY = 3;
+/** Held while a tickers reading is recorded, so two overlapping leaders record readings one at a time. */
+export const MARKETS_LOCK_KEY = 4;
 
 /** The parts of a connection URL that are safe to show: scheme, host, port and database. */
 export function describePostgresUrl(url: string): string {

@@ -8,18 +8,23 @@ import type { CommandRegistrationStore } from '../core/command-registrations.js'
 import { ConfigError } from '../core/errors.js';
 import type { ChartStore, MarketStore } from '../core/market-ports.js';
 import type { UpdateLedger } from '../core/update-ledger.js';
+import type { ListingSettings, MarketsStore } from '../core/markets.js';
 import { createAlertStores } from './alert-stores.js';
 import { createChartStore } from './chart-store.js';
 import { createDiscordStore } from './discord-store.js';
+import { createListingAlertStore } from './listing-alert-store.js';
 import { createMarketStore } from './market-store.js';
+import { createMarketsStore } from './markets-store.js';
 import { openDatabase, type Database } from './open.js';
 import { createOutboxStats, type OutboxStats } from './outbox-stats.js';
 import { createPgAlertStores } from './pg-alert-stores.js';
 import { createPgChartStore } from './pg-chart-store.js';
 import { createPgDiscordStore } from './pg-discord-store.js';
+import { createPgListingAlertStore } from './pg-listing-alert-store.js';
 import { createPgMarketStore } from './pg-market-store.js';
 import { createPgOutboxStats } from './pg-outbox-stats.js';
 import { createPgTelegramUpdateStore } from './pg-telegram-update-store.js';
+import { createPgMarketsStore } from './pg-markets-store.js';
 import { openPostgres, type PostgresDatabase } from './postgres.js';
 import { createTelegramUpdateStore } from './telegram-update-store.js';
 
@@ -33,6 +38,9 @@ export interface PortStores {
   telegramUpdates: UpdateLedger;
   /** The operator's view of the outbox (the `opg_alert_outbox_pending` gauge). */
   outboxStats: OutboxStats;
+  /** Tickers readings and venues; a reading's listing alert is written with it. */
+  markets: MarketsStore;
+  listings: ListingSettings;
 }
 
 export interface SqliteStore {
@@ -64,8 +72,6 @@ export type OpenedStore = SqliteStore | PostgresStore;
 export const SQLITE_ONLY_PORTS: readonly string[] = [
   'InferenceStore (src/db/inference-store.ts)',
   'ParticipantStore (src/db/participant-store.ts)',
-  'MarketsStore (src/db/markets-store.ts)',
-  'ListingOutbox / ListingSettings (src/db/listing-alert-store.ts)',
 ];
 
 export function sqliteStore(database: Database): SqliteStore {
@@ -80,6 +86,8 @@ export function sqliteStore(database: Database): SqliteStore {
       commandRegistrations: createDiscordStore(database),
       telegramUpdates: createTelegramUpdateStore(database),
       outboxStats: createOutboxStats(database),
+      markets: createMarketsStore(database),
+      listings: createListingAlertStore(database),
     },
     isOpen: () => database.sqlite.open,
     close: async () => database.close(),
@@ -100,6 +108,8 @@ export function postgresStore(postgres: PostgresDatabase): PostgresStore {
       commandRegistrations: createPgDiscordStore(db),
       telegramUpdates: createPgTelegramUpdateStore(db),
       outboxStats: createPgOutboxStats(db),
+      markets: createPgMarketsStore(db),
+      listings: createPgListingAlertStore(db),
     },
     isOpen: () => open,
     close: () => {

@@ -143,9 +143,9 @@ describe('new-listing alerts', () => {
       await app.markets.refresh();
     }
     // Kraken left at 13:00 and came back at 14:00; Uniswap left at 15:00 and at 17:00, and is still away.
-    expect(app.markets.goneSince(0).map((g) => [g.venueName, g.atMs - Date.parse('2026-11-22T12:00:00Z')])).toEqual([
-      ['Uniswap V3 (Base)', 5 * HOUR],
-    ]);
+    expect(
+      (await app.markets.goneSince(0)).map((g) => [g.venueName, g.atMs - Date.parse('2026-11-22T12:00:00Z')]),
+    ).toEqual([['Uniswap V3 (Base)', 5 * HOUR]]);
   });
 
   it('announces a venue back after more than a week away, and not one back after an hour', async () => {
@@ -175,8 +175,8 @@ describe('new-listing alerts', () => {
     const lone: ChatRef = { platform: 'telegram', chatId: '-999', kind: 'group' };
     const r = await app.runText('/opg alerts listings on', lone, moderator);
     expect(r.kind).toBe('usage');
-    expect(app.services.listings!.listingsOn(lone)).toBeNull();
+    expect(await app.services.listings.listingsOn(lone)).toBeNull();
     expect((await app.runText('/opg alerts listings maybe', chatA, moderator)).kind).toBe('usage');
-    expect(app.services.listings!.listingsOn(chatA)).toBe(true);
+    expect(await app.services.listings.listingsOn(chatA)).toBe(true);
   });
 });

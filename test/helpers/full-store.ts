@@ -183,7 +183,7 @@ export async function buildFullStore(): Promise<string> {
 
   // Venues: a first reading (recorded, no alert), a venue appearing (a listing alert per chat taking them),
   // then one leaving (an event the digest reads); one chat has listing alerts off.
-  app.services.listings.setListings(chats.cooling, false);
+  await app.services.listings.setListings(chats.cooling, false);
   cg.setTickers([tickerItem('binance', 'Binance')]);
   await app.markets.refresh();
   clock.advance(HOUR);

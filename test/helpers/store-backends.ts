@@ -7,12 +7,17 @@
 import type { AlertStores } from '../../src/core/alert-ports.js';
 import type { ChartStore, MarketStore } from '../../src/core/market-ports.js';
 import type { CommandRegistrationStore } from '../../src/core/command-registrations.js';
+import type { ListingSettings, MarketsStore } from '../../src/core/markets.js';
 import { createChartStore } from '../../src/db/chart-store.js';
 import { createDiscordStore } from '../../src/db/discord-store.js';
 import { createPgDiscordStore } from '../../src/db/pg-discord-store.js';
 import { createMarketStore } from '../../src/db/market-store.js';
 import { createPgChartStore } from '../../src/db/pg-chart-store.js';
 import { createPgMarketStore } from '../../src/db/pg-market-store.js';
+import { createListingAlertStore } from '../../src/db/listing-alert-store.js';
+import { createMarketsStore } from '../../src/db/markets-store.js';
+import { createPgListingAlertStore } from '../../src/db/pg-listing-alert-store.js';
+import { createPgMarketsStore } from '../../src/db/pg-markets-store.js';
 import { createAlertStores } from '../../src/db/alert-stores.js';
 import { openDatabase } from '../../src/db/open.js';
 import { createPgAlertStores } from '../../src/db/pg-alert-stores.js';
@@ -29,6 +34,8 @@ export interface BackendStores {
   market: MarketStore;
   chart: ChartStore;
   registrations: CommandRegistrationStore;
+  markets: MarketsStore;
+  listings: ListingSettings;
   /** The same store through another connection: another SQLite handle on the file, another pool on the server. */
   second(): Promise<AlertStores>;
 }
@@ -46,6 +53,8 @@ export async function storesOn(
       market: createMarketStore(database),
       chart: createChartStore(database),
       registrations: createDiscordStore(database),
+      markets: createMarketsStore(database),
+      listings: createListingAlertStore(database),
       second: async () => {
         const other = openDatabase(path);
         onTestFinished(() => other.close());
@@ -59,6 +68,8 @@ export async function storesOn(
     market: createPgMarketStore(pg.db),
     chart: createPgChartStore(pg.db),
     registrations: createPgDiscordStore(pg.db),
+    markets: createPgMarketsStore(pg.db),
+    listings: createPgListingAlertStore(pg.db),
     second: async () => {
       // PGlite is one connection in this process: a second handle is the same database.
       if (!('url' in pg)) return createPgAlertStores(pg.db);
