@@ -21,8 +21,6 @@ import { openDatabase, type Database } from './db/open.js';
 import { requireFullStore, sqliteStore, type OpenedStore } from './db/store.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
 import { fetchMarketChart } from './sources/market-chart.js';
-import { createInferenceStore } from './db/inference-store.js';
-import { createParticipantStore } from './db/participant-store.js';
 import { createListingAlertStore } from './db/listing-alert-store.js';
 import { createMarketsStore } from './db/markets-store.js';
 import { createMarkets, type MarketsService } from './core/markets.js';
@@ -127,8 +125,6 @@ export function createApp({
     staleAfterMs: config.staleAfterMs,
   });
   const og = config.opengradient;
-  const inferenceStore = createInferenceStore(database);
-  const participantStore = createParticipantStore(database);
   const indexer = createInferenceIndexer({
     rpc: createOgRpc({
       url: og.rpcUrl,
@@ -142,7 +138,7 @@ export function createApp({
       dispatcher: dispatcherFor('explorer'),
       timeoutMs: httpTimeoutMs,
     }),
-    store: inferenceStore,
+    store: stores.inferences,
     clock,
     logger: logger.child({ part: 'indexer' }),
     fromBlock: og.indexFromBlock,
@@ -150,7 +146,7 @@ export function createApp({
     contracts: og.contracts,
     range: { maxBlocks: og.logRangeMaxBlocks },
     participants: {
-      store: participantStore,
+      store: stores.participants,
       teeRegistries: og.teeRegistryContracts,
       taskScheduler: og.taskSchedulerContract,
     },
@@ -179,9 +175,9 @@ export function createApp({
   wakeDispatcher = () => alerts.dispatcher.wake();
   const services: Services = {
     alerts,
-    inferences: { hourly: (sinceMs) => inferenceStore.hourly(sinceMs) },
+    inferences: { hourly: (sinceMs) => stores.inferences.hourly(sinceMs) },
     indexer,
-    participants: participantStore,
+    participants: stores.participants,
     markets,
     listings: {
       listingsOn: (chat) => listingStore.listingsOn(chat.platform, chat.chatId),

@@ -7,15 +7,21 @@ import type { AlertStores } from '../core/alert-ports.js';
 import type { CommandRegistrationStore } from '../core/command-registrations.js';
 import { ConfigError } from '../core/errors.js';
 import type { ChartStore, MarketStore } from '../core/market-ports.js';
+import type { InferenceStore } from '../core/inferences.js';
+import type { ParticipantStore } from '../core/participants.js';
 import { createAlertStores } from './alert-stores.js';
 import { createChartStore } from './chart-store.js';
 import { createDiscordStore } from './discord-store.js';
+import { createInferenceStore } from './inference-store.js';
 import { createMarketStore } from './market-store.js';
 import { openDatabase, type Database } from './open.js';
+import { createParticipantStore } from './participant-store.js';
 import { createPgAlertStores } from './pg-alert-stores.js';
 import { createPgChartStore } from './pg-chart-store.js';
 import { createPgDiscordStore } from './pg-discord-store.js';
+import { createPgInferenceStore } from './pg-inference-store.js';
 import { createPgMarketStore } from './pg-market-store.js';
+import { createPgParticipantStore } from './pg-participant-store.js';
 import { openPostgres, type PostgresDatabase } from './postgres.js';
 
 /** The ports implemented on both dialects. */
@@ -24,6 +30,9 @@ export interface PortStores {
   market: MarketStore;
   chart: ChartStore;
   commandRegistrations: CommandRegistrationStore;
+  /** The indexer's cursor and counts; its `commitChunk` writes participant findings to `participants`. */
+  inferences: InferenceStore;
+  participants: ParticipantStore;
 }
 
 export interface SqliteStore {
@@ -50,13 +59,12 @@ export type OpenedStore = SqliteStore | PostgresStore;
  * on PostgreSQL until each has one, and `createApp` says so instead of splitting its state over two stores.
  */
 export const SQLITE_ONLY_PORTS: readonly string[] = [
-  'InferenceStore (src/db/inference-store.ts)',
-  'ParticipantStore (src/db/participant-store.ts)',
   'MarketsStore (src/db/markets-store.ts)',
   'ListingOutbox / ListingSettings (src/db/listing-alert-store.ts)',
 ];
 
 export function sqliteStore(database: Database): SqliteStore {
+  const participants = createParticipantStore(database);
   return {
     kind: 'sqlite',
     database,
@@ -66,6 +74,8 @@ export function sqliteStore(database: Database): SqliteStore {
       market: createMarketStore(database),
       chart: createChartStore(database),
       commandRegistrations: createDiscordStore(database),
+      inferences: createInferenceStore(database, participants),
+      participants,
     },
     close: async () => database.close(),
   };
@@ -73,6 +83,7 @@ export function sqliteStore(database: Database): SqliteStore {
 
 export function postgresStore(postgres: PostgresDatabase): PostgresStore {
   const { db } = postgres;
+  const participants = createPgParticipantStore(db);
   return {
     kind: 'postgres',
     postgres,
@@ -82,6 +93,8 @@ export function postgresStore(postgres: PostgresDatabase): PostgresStore {
       market: createPgMarketStore(db),
       chart: createPgChartStore(db),
       commandRegistrations: createPgDiscordStore(db),
+      inferences: createPgInferenceStore(db, participants),
+      participants,
     },
     close: () => postgres.close(),
   };
@@ -100,7 +113,7 @@ export async function openStore(config: { databaseUrl: string | null; databasePa
 export function requireFullStore(store: OpenedStore): asserts store is SqliteStore {
   if (store.kind === 'postgres') {
     throw new ConfigError([
-      `DATABASE_URL: ${store.where} holds the alert, market, chart and command stores, but these have no PostgreSQL implementation yet: ${SQLITE_ONLY_PORTS.join(', ')}`,
+      `DATABASE_URL: ${store.where} holds the alert, market, chart, command, inference and participant stores, but these have no PostgreSQL implementation yet: ${SQLITE_ONLY_PORTS.join(', ')}`,
     ]);
   }
 }
