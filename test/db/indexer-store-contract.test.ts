@@ -284,7 +284,7 @@ describe.each(STORE_BACKENDS)('indexer stores on %s', (backend) => {
     });
     await inferences.recordRun(NET, NOW, null);
     expect(await inferences.state(NET)).toMatchObject({ lastRunAtMs: NOW, lastError: null, lastErrorAtMs: null });
-  });
+  }, 90_000); // the worker's first PGlite compiles PostgreSQL's WebAssembly: tens of seconds on a busy machine
 
   it('adds counts across ranges into totals and hourly buckets by mode', async ({ skip }) => {
     const { inferences, participants } = (await storesOn(backend, skip)).indexer;

@@ -4,6 +4,8 @@ import { callerWeekStarts } from '../../../src/core/charts/caller-chart.js';
 import { callerWindows, type ParticipantReader } from '../../../src/core/participants.js';
 import { createInferenceStore } from '../../../src/db/inference-store.js';
 import { openDatabase } from '../../../src/db/open.js';
+import { createPgInferenceStore } from '../../../src/db/pg-inference-store.js';
+import { createPgParticipantStore } from '../../../src/db/pg-participant-store.js';
 import { createParticipantStore, type SqliteParticipantStore } from '../../../src/db/participant-store.js';
 import { createInferenceIndexer, type ChunkInfo } from '../../../src/sources/opengradient/indexer.js';
 import { createOgRpc } from '../../../src/sources/opengradient/rpc.js';
@@ -22,6 +24,7 @@ import {
   type ScriptedChain,
 } from '../../helpers/og-participants.js';
 import { startOgNode, type OgNodeOptions } from '../../helpers/og-rpc-server.js';
+import { pgliteDatabase } from '../../helpers/postgres.js';
 import { tempDbPath } from '../../helpers/temp-dir.js';
 
 const NOW = Date.parse('2026-12-01T10:00:00Z');
@@ -103,6 +106,32 @@ describe('participants from the indexer', () => {
       coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) },
     });
   });
+
+  it('records the same figures on PostgreSQL (PGlite), with every range committed whole', async () => {
+    const { chain } = networkScenario(NOW);
+    const node = await startOgNode(chain);
+    onTestFinished(() => node.close());
+    const pg = await pgliteDatabase();
+    const clock = createTestClock(NOW);
+    const participants = createPgParticipantStore(pg.db);
+    const indexer = createInferenceIndexer({
+      rpc: createOgRpc({ url: node.url, clock, timeoutMs: 3_000, batchSize: 16 }),
+      store: createPgInferenceStore(pg.db, participants),
+      clock,
+      logger: silentLogger,
+      fromBlock: 0,
+      confirmations: CONFIRMATIONS,
+      contracts: [PRECOMPILE, RELAY],
+      range: { initialBlocks: 500, maxBlocks: 4_000 },
+      participants: { store: participants, teeRegistries: [REGISTRY_1, REGISTRY_2], taskScheduler: SCHEDULER },
+    });
+    expect((await indexer.runOnce()).ok).toBe(true);
+    expect(await figures(participants)).toEqual({
+      ...EXPECTED,
+      coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) },
+    });
+    expect((await indexer.totals()).total).toBe(chain.inferencesBetween(0, NOW + DAY));
+  }, 90_000); // the worker's first PGlite compiles PostgreSQL's WebAssembly: tens of seconds on a busy machine
 
   it('reaches the same figures from logs without blockTimestamp (times from full blocks and headers)', async () => {
     const { chain } = networkScenario(NOW);
