@@ -190,7 +190,7 @@ async function evaluationRound(dir: string, name: string): Promise<StepResult[]>
   // A test clock (starting now), so the bench can let a cooldown pass without waiting an hour.
   const clock = createTestClock(Date.now());
   const app = freshApp(dir, name, clock);
-  const db = app.database.sqlite;
+  const db = app.database!.sqlite;
   const insertSub = db.prepare(
     `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES ('telegram', ?, 'bench', ?, 'active')`,
   );
@@ -236,7 +236,7 @@ async function fanOut(log: BenchLog, dir: string): Promise<void> {
   const chats = Math.max(1, Math.round(alerts / 10));
   const bot = await startTelegramServer({ limits: BOT_API_LIMITS });
   const app = freshApp(dir, 'fanout');
-  const db = app.database.sqlite;
+  const db = app.database!.sqlite;
   const insertSub = db.prepare(
     `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES ('telegram', ?, 'bench', ?, 'active')`,
   );

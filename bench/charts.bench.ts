@@ -71,9 +71,9 @@ export async function fromStore(log: BenchLog): Promise<void> {
     clock,
   });
   try {
-    const store = createMarketStore(app.database);
+    const store = createMarketStore(app.database!);
     const step = 5 * 60_000;
-    app.database.sqlite.transaction(() => {
+    app.database!.sqlite.transaction(() => {
       for (let t = END - 90 * 24 * H; t <= END; t += step) {
         // The SQLite store writes synchronously inside its async signature, so the transaction holds every row.
         void store.insert({

@@ -51,7 +51,7 @@ export default async function bench(log: BenchLog): Promise<void> {
     apiUrl: apiUrl!,
     guildId: GUILD_ID,
     logger: silentLogger,
-    store: createDiscordStore(app.database),
+    store: createDiscordStore(app.database!),
   });
   await adapter.start();
   driver.send('go');

@@ -113,7 +113,7 @@ export default async function failover(log: BenchLog): Promise<void> {
         const res = await fetch(`http://127.0.0.1:${instance.port}${WEBHOOK_PATH}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', 'x-telegram-bot-api-secret-token': SECRET },
-          body: JSON.stringify({ update_id: nextUpdateId++, ...message({ chat, text: '/opg stats' }) }),
+          body: JSON.stringify({ update_id: nextUpdateId++, message: message({ chat, text: '/opg stats' }) }),
         });
         await res.arrayBuffer();
         out.push((await sent) - startedMs);

@@ -73,16 +73,17 @@ async function backfill(url: string, events: number): Promise<BackfillFigures> {
     return m;
   };
   const timer = setInterval(sample, 50);
+  const participants = createParticipantStore(database);
   const indexer = createInferenceIndexer({
     rpc: createOgRpc({ url, clock: systemClock }),
-    store: createInferenceStore(database),
+    store: createInferenceStore(database, participants),
     clock: systemClock,
     logger: silentLogger,
     fromBlock: 0,
     confirmations: 12,
     contracts: DEFAULT_CONTRACTS,
     participants: {
-      store: createParticipantStore(database),
+      store: participants,
       teeRegistries: DEFAULT_TEE_REGISTRIES,
       taskScheduler: DEFAULT_TASK_SCHEDULER,
     },
@@ -99,7 +100,7 @@ async function backfill(url: string, events: number): Promise<BackfillFigures> {
   const cpu = process.cpuUsage(cpu0);
   clearInterval(timer);
   sample();
-  const totals = indexer.totals();
+  const totals = await indexer.totals();
   const callers = (database.sqlite.prepare('select count(*) as n from callers').get() as { n: number }).n;
   const callerDays = (database.sqlite.prepare('select count(*) as n from caller_days').get() as { n: number }).n;
   database.close();

@@ -10,6 +10,7 @@
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import type { Actor, ChatRef } from '../src/core/command.js';
+import type { ParticipantStore } from '../src/core/participants.js';
 import { silentLogger } from '../src/core/logger.js';
 import { openDatabase } from '../src/db/open.js';
 import { createParticipantStore } from '../src/db/participant-store.js';
@@ -125,16 +126,16 @@ export default async function bench(log: BenchLog): Promise<void> {
     await app.core.refresh();
     const cold: number[] = [];
     for (let i = 0; i < 7; i++) {
-      const fresh = createParticipantStore(app.database);
+      const fresh = createParticipantStore(app.database!);
       const t = process.hrtime.bigint();
-      fresh.warm(clock.now());
+      await fresh.warm(clock.now());
       cold.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
     log(
       `caller figures computed with nothing cached (the indexer's warm-up after a pass that wrote): ${summary(cold)}`,
     );
     // As the indexer does after a pass.
-    (app.services.participants as ReturnType<typeof createParticipantStore>).warm(clock.now());
+    await (app.services.participants as ParticipantStore).warm(clock.now());
     const r = await app.runText('network', chat, actor);
     log(`reply: ${r.fields.find((f) => f.label === 'Callers, last 7 days')?.value}`);
     log(`/opg network: ${summary(await time(() => app.runText('network', chat, actor), 50))} (target < 50 ms)`);

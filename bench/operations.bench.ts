@@ -23,7 +23,7 @@ import { benchDbPath, percentile, startBenchCoinGecko } from './support.js';
 const SUBSCRIPTIONS = 100_000;
 
 function seed(app: ReturnType<typeof createApp>): void {
-  const db = app.database.sqlite;
+  const db = app.database!.sqlite;
   const now = Date.now();
   const insertSub = db.prepare(
     `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES (?, ?, 'bench', ?, 'active')`,

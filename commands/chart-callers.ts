@@ -10,7 +10,7 @@ import { NOT_INDEXED, indexedStatus } from './inference-text.js';
 
 const isCallerRange = (r: string): r is CallerChartRange => (CALLER_CHART_RANGES as readonly string[]).includes(r);
 
-export function callerChartReply(range: ChartRange | undefined, core: Core, services: Services): Reply {
+export async function callerChartReply(range: ChartRange | undefined, core: Core, services: Services): Promise<Reply> {
   const chosen = range ?? '30d';
   if (!isCallerRange(chosen)) {
     return reply({
@@ -20,11 +20,11 @@ export function callerChartReply(range: ChartRange | undefined, core: Core, serv
     });
   }
   const reader = services.participants;
-  const coverage = reader?.coverage() ?? null;
-  const status = indexedStatus(services.indexer);
+  const coverage = (await reader?.coverage()) ?? null;
+  const status = await indexedStatus(services.indexer);
   if (!reader || !coverage || !status)
     return reply({ title: 'OpenGradient callers chart', lines: [`Callers are ${NOT_INDEXED}.`] });
-  const chart = callerChart(reader, chosen, core.clock.now());
+  const chart = await callerChart(reader, chosen, core.clock.now());
   const last = chart.weeks[chart.weeks.length - 1]!;
   const notices: string[] = [];
   if (coverage.fromBlockTimeMs > chart.startMs) {

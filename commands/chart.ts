@@ -81,7 +81,7 @@ export default defineCommand({
     if (metric === 'venues') return venuesChartReply(args.range ?? '7d', services, now, filename);
 
     if (metric === 'inferences') {
-      const chart = charts.inferenceChart(range, services.inferences);
+      const chart = await charts.inferenceChart(range, services.inferences);
       if (!chart) {
         return reply({
           title: 'OPG inferences chart',

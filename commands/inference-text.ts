@@ -6,8 +6,8 @@ export const NOT_INDEXED = 'not indexed yet: the OpenGradient inference indexer 
 const HOUR_MS = 3_600_000;
 
 /** The indexer's status once it has counted at least one block; null before. */
-export function indexedStatus(index: InferenceIndex | undefined): IndexerStatus | null {
-  const status = index?.status() ?? null;
+export async function indexedStatus(index: InferenceIndex | undefined): Promise<IndexerStatus | null> {
+  const status = (await index?.status()) ?? null;
   return status && status.nextBlock > status.fromBlock ? status : null;
 }
 
@@ -68,10 +68,10 @@ export function backfillNote(s: IndexerStatus): string {
 }
 
 /** `+12.30% (+1,204)` over the last `days`, or why it cannot be said. */
-export function inferenceGrowth(index: InferenceIndex, nowMs: number, days: number): string {
+export async function inferenceGrowth(index: InferenceIndex, nowMs: number, days: number): Promise<string> {
   const since = windowStartMs(nowMs, days * 86_400_000);
-  const total = index.totals().total;
-  const recent = index.totals(since).total;
+  const total = (await index.totals()).total;
+  const recent = (await index.totals(since)).total;
   const before = total - recent;
   if (before <= 0)
     return total > 0 ? `n/a (every inference counted is from the last ${days} days)` : 'n/a (none counted yet)';

@@ -12,20 +12,20 @@ export default defineCommand({
   menuAlias: true,
   async run(_args, { core, services }) {
     const index = services.indexer;
-    const status = indexedStatus(index);
+    const status = await indexedStatus(index);
     const now = core.clock.now();
     if (!index || !status) {
-      const last = index?.status();
+      const last = await index?.status();
       const why =
         last?.lastError && last.lastErrorAtMs !== null
           ? [`Last indexing pass failed ${age(last.lastErrorAtMs, now)}: ${last.lastError}`]
           : [];
       return reply({ title: 'OpenGradient inferences', lines: [`Inferences ${NOT_INDEXED}.`], notices: why });
     }
-    const all = index.totals();
-    const day = index.totals(windowStartMs(now, DAY_MS));
-    const week = index.totals(windowStartMs(now, 7 * DAY_MS));
-    const activity = index.network();
+    const all = await index.totals();
+    const day = await index.totals(windowStartMs(now, DAY_MS));
+    const week = await index.totals(windowStartMs(now, 7 * DAY_MS));
+    const activity = await index.network();
     const notices: string[] = [];
     if (status.lastError && status.lastErrorAtMs !== null)
       notices.push(`Last indexing pass failed ${age(status.lastErrorAtMs, now)}: ${status.lastError}`);

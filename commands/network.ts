@@ -40,8 +40,8 @@ function share(part: number, whole: number): string {
   return whole > 0 ? pct((100 * part) / whole) : 'n/a';
 }
 
-function callerFields(reader: ParticipantReader, w: CallerWindows, coverage: ParticipantCoverage) {
-  const c = reader.callers(w);
+async function callerFields(reader: ParticipantReader, w: CallerWindows, coverage: ParticipantCoverage) {
+  const c = await reader.callers(w);
   const week = uncovered(coverage, w.last7Ms);
   const before = uncovered(coverage, w.previous7Ms);
   const month = uncovered(coverage, w.last30Ms);
@@ -80,9 +80,14 @@ function callerFields(reader: ParticipantReader, w: CallerWindows, coverage: Par
   ];
 }
 
-function operatorFields(reader: ParticipantReader, w: CallerWindows, coverage: ParticipantCoverage, nowMs: number) {
+async function operatorFields(
+  reader: ParticipantReader,
+  w: CallerWindows,
+  coverage: ParticipantCoverage,
+  nowMs: number,
+) {
   const heartbeatSince = nowMs - DAY_MS;
-  const o = reader.operators(w, heartbeatSince);
+  const o = await reader.operators(w, heartbeatSince);
   const enabled = o.enabledLlmProxy + o.enabledValidator + o.enabledOtherType;
   const other = o.enabledOtherType > 0 ? `, type not seen or not defined ${count(o.enabledOtherType)}` : '';
   const week = uncovered(coverage, w.last7Ms);
@@ -115,11 +120,11 @@ function operatorFields(reader: ParticipantReader, w: CallerWindows, coverage: P
 }
 
 /** The `stats` line: callers active in the last 7 days and week-over-week retention, or why not. */
-export function callersLine(services: Services, nowMs: number): string {
-  const coverage = services.participants?.coverage() ?? null;
-  if (!services.participants || !coverage || !indexedStatus(services.indexer)) return NOT_INDEXED;
+export async function callersLine(services: Services, nowMs: number): Promise<string> {
+  const coverage = (await services.participants?.coverage()) ?? null;
+  if (!services.participants || !coverage || !(await indexedStatus(services.indexer))) return NOT_INDEXED;
   const w = callerWindows(nowMs);
-  const c = services.participants.callers(w);
+  const c = await services.participants.callers(w);
   const active = uncovered(coverage, w.last7Ms)
     ? 'n/a (caller history too short)'
     : `${count(c.active7)} accounts active in 7 UTC days`;
@@ -154,8 +159,8 @@ async function demandField(
       value: `not shown until history covers both windows: needs 60 days of inference history (have ${inferenceDays}) and circulating supply from 30 days ago (have ${supplyDays} of readings)`,
     };
   }
-  const recent = index.totals(recentStart).total;
-  const prior = index.totals(priorStart).total - recent;
+  const recent = (await index.totals(recentStart)).total;
+  const prior = (await index.totals(priorStart)).total - recent;
   const demand = prior > 0 ? (100 * (recent - prior)) / prior : null;
   const current = core.snapshot().market.data?.circulatingSupply;
   const supply = changePct(then.data.circulatingSupply, current);
@@ -181,8 +186,8 @@ export default defineCommand({
   async run(_args, { core, services }) {
     const index = services.indexer;
     const participants = services.participants;
-    const status = indexedStatus(index);
-    const coverage = participants?.coverage() ?? null;
+    const status = await indexedStatus(index);
+    const coverage = (await participants?.coverage()) ?? null;
     const now = core.clock.now();
     if (!index || !participants || !status || !coverage) {
       return reply({
@@ -203,13 +208,13 @@ export default defineCommand({
         `Caller history starts at block ${count(coverage.fromBlock)} (${utc(coverage.fromBlockTimeMs)}): "new" means not seen since then.`,
       );
     }
-    const d = participants.developers(now);
+    const d = await participants.developers(now);
     return reply({
       title: 'Who uses the OpenGradient network',
       lines: [BASE_NOTE],
       fields: [
-        ...callerFields(participants, w, coverage),
-        ...operatorFields(participants, w, coverage, now),
+        ...(await callerFields(participants, w, coverage)),
+        ...(await operatorFields(participants, w, coverage, now)),
         {
           label: 'Workflow developers',
           value: `${count(d.registrants)} accounts ever registered a workflow task (TaskRegistered)`,

@@ -9,11 +9,11 @@ import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js
 import { callersLine } from './network.js';
 
 /** Total, last 24 hours and the split by mode, or a plain "not indexed yet". */
-function inferencesLine(index: InferenceIndex | undefined, nowMs: number): string {
-  const status = indexedStatus(index);
+async function inferencesLine(index: InferenceIndex | undefined, nowMs: number): Promise<string> {
+  const status = await indexedStatus(index);
   if (!index || !status) return NOT_INDEXED;
-  const all = index.totals();
-  const day = index.totals(windowStartMs(nowMs, DAY_MS)).total;
+  const all = await index.totals();
+  const day = (await index.totals(windowStartMs(nowMs, DAY_MS))).total;
   return `${count(all.total)} total, ${count(day)} in 24h · ${modeSplit(all, false)}${backfillNote(status)}`;
 }
 
@@ -39,8 +39,8 @@ export default defineCommand({
         { label: '24h volume', value: usd(m?.volume24hUsd), inline: true },
         { label: 'Volume / market cap', value: ratio(volumeToMarketCap(m)), inline: true },
         { label: 'Supply', value: `${supplyLine} (${pct(circulatingPct(m))} circulating)` },
-        { label: 'Inferences', value: inferencesLine(services.indexer, core.clock.now()) },
-        { label: 'Callers', value: callersLine(services, core.clock.now()) },
+        { label: 'Inferences', value: await inferencesLine(services.indexer, core.clock.now()) },
+        { label: 'Callers', value: await callersLine(services, core.clock.now()) },
       ],
       notices: [
         ...readingNotices(core, market, 'Market data'),

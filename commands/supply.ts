@@ -21,10 +21,10 @@ async function circulatingChange(core: Core, current: number | null | undefined,
 }
 
 /** Inference growth over 7 and 30 days, beside the circulating-supply change. */
-function inferenceGrowthLine(index: InferenceIndex | undefined, nowMs: number): string {
-  const status = indexedStatus(index);
+async function inferenceGrowthLine(index: InferenceIndex | undefined, nowMs: number): Promise<string> {
+  const status = await indexedStatus(index);
   if (!index || !status) return NOT_INDEXED;
-  return `7 days: ${inferenceGrowth(index, nowMs, 7)} · 30 days: ${inferenceGrowth(index, nowMs, 30)}${backfillNote(status)}`;
+  return `7 days: ${await inferenceGrowth(index, nowMs, 7)} · 30 days: ${await inferenceGrowth(index, nowMs, 30)}${backfillNote(status)}`;
 }
 
 export default defineCommand({
@@ -46,7 +46,7 @@ export default defineCommand({
         { label: 'FDV / market cap', value: ratio(fdvToMarketCap(m)), inline: true },
         { label: 'Circulating, 7 days', value: await circulatingChange(core, m?.circulatingSupply, 7) },
         { label: 'Circulating, 30 days', value: await circulatingChange(core, m?.circulatingSupply, 30) },
-        { label: 'Inference growth', value: inferenceGrowthLine(services.indexer, core.clock.now()) },
+        { label: 'Inference growth', value: await inferenceGrowthLine(services.indexer, core.clock.now()) },
       ],
       notices: [
         ...readingNotices(core, market, 'Market data'),

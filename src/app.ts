@@ -18,11 +18,9 @@ import type { Telemetry } from './core/telemetry.js';
 import { createChartService } from './core/charts/chart-service.js';
 import { goneVenuesFields } from './core/listing-messages.js';
 import { openDatabase, type Database } from './db/open.js';
-import { requireFullStore, sqliteStore, type OpenedStore } from './db/store.js';
+import { sqliteStore, type OpenedStore } from './db/store.js';
 import { createCoinGeckoSource } from './sources/coingecko.js';
 import { fetchMarketChart } from './sources/market-chart.js';
-import { createInferenceStore } from './db/inference-store.js';
-import { createParticipantStore } from './db/participant-store.js';
 import { createMarkets, type MarketsService } from './core/markets.js';
 import { createTickersSource } from './sources/coingecko-tickers.js';
 import { longestGapMs } from './scheduler.js';
@@ -69,8 +67,9 @@ export interface AppInstruments {
 
 export interface App {
   config: Config;
-  database: Database;
-  /** The store every port comes from (`database` is its SQLite connection). */
+  /** The SQLite connection when the store is the SQLite file; null on PostgreSQL. */
+  database: Database | null;
+  /** The store every port comes from. */
   store: OpenedStore;
   core: Core;
   services: Services;
@@ -101,8 +100,8 @@ export function createApp({
   store: opened,
 }: AppDeps): App {
   const store = opened ?? sqliteStore(openDatabase(config.databasePath));
-  requireFullStore(store);
-  const { database, stores } = store;
+  const { stores } = store;
+  const database = store.kind === 'sqlite' ? store.database : null;
   const ownDispatcher = given ? null : new Agent();
   const dispatcher = given ?? ownDispatcher!;
   const dispatcherFor = (source: 'coingecko' | 'rpc' | 'explorer') =>
@@ -125,8 +124,6 @@ export function createApp({
     staleAfterMs: config.staleAfterMs,
   });
   const og = config.opengradient;
-  const inferenceStore = createInferenceStore(database);
-  const participantStore = createParticipantStore(database);
   const indexer = createInferenceIndexer({
     rpc: createOgRpc({
       url: og.rpcUrl,
@@ -140,7 +137,7 @@ export function createApp({
       dispatcher: dispatcherFor('explorer'),
       timeoutMs: httpTimeoutMs,
     }),
-    store: inferenceStore,
+    store: stores.inferences,
     clock,
     logger: logger.child({ part: 'indexer' }),
     fromBlock: og.indexFromBlock,
@@ -148,7 +145,7 @@ export function createApp({
     contracts: og.contracts,
     range: { maxBlocks: og.logRangeMaxBlocks },
     participants: {
-      store: participantStore,
+      store: stores.participants,
       teeRegistries: og.teeRegistryContracts,
       taskScheduler: og.taskSchedulerContract,
     },
@@ -175,9 +172,9 @@ export function createApp({
   wakeDispatcher = () => alerts.dispatcher.wake();
   const services: Services = {
     alerts,
-    inferences: { hourly: (sinceMs) => inferenceStore.hourly(sinceMs) },
+    inferences: { hourly: (sinceMs) => stores.inferences.hourly(sinceMs) },
     indexer,
-    participants: participantStore,
+    participants: stores.participants,
     markets,
     listings: stores.listings,
     charts: createChartService({

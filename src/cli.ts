@@ -20,12 +20,12 @@ import { runStoreCommand } from './store-cli.js';
 const CHARTS_DIR = 'charts';
 
 /** Prints where the inference indexer stands after `sync`; 1 when its pass failed. */
-function inferenceLine(app: ReturnType<typeof createApp>): number {
-  const s = app.indexer.status();
+async function inferenceLine(app: ReturnType<typeof createApp>): Promise<number> {
+  const s = await app.indexer.status();
   if (!s) return 1;
   const head = s.headBlock === null ? 'unknown' : String(s.headBlock);
   process.stdout.write(
-    `Inferences: ${count(app.indexer.totals().total)} counted, indexed to block ${s.nextBlock - 1} (head ${head})\n`,
+    `Inferences: ${count((await app.indexer.totals()).total)} counted, indexed to block ${s.nextBlock - 1} (head ${head})\n`,
   );
   if (s.lastError) process.stdout.write(`Inference indexing failed: ${s.lastError}\n`);
   return s.lastError ? 1 : 0;
@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
       const now = systemClock.now();
       if (market.error) {
         process.stdout.write(`Market refresh failed: ${market.error}\n`);
-        inferenceLine(app);
+        await inferenceLine(app);
         return 1;
       }
       process.stdout.write(`Market: ${market.source} as of ${asOfText(market.fetchedAtMs, now)}\n`);
@@ -58,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
           ? `Venues: ${venues.source} reading failed: ${venues.error}\n`
           : `Venues: ${venues.source} as of ${asOfText(venues.fetchedAtMs, now)}, ${count(venues.data?.structure.markets)} markets on ${count(venues.data?.structure.venues)} venues\n`,
       );
-      return inferenceLine(app);
+      return await inferenceLine(app);
     }
     if (app.core.isStale((await app.core.restored()).market)) await app.core.refresh();
     // One reading per run of `markets` when the stored one is stale, as for the market figures above.

@@ -1,8 +1,10 @@
 /**
  * What the core knows about inferences: the indexer's read model (totals, hourly buckets, progress) and the
  * store the indexer keeps them in. `src/sources/opengradient/indexer.ts` implements `InferenceIndex`,
- * `src/db/inference-store.ts` implements `InferenceStore`.
+ * `src/db/inference-store.ts` (SQLite) and `src/db/pg-inference-store.ts` (PostgreSQL) implement
+ * `InferenceStore`. Everything answers with Promises, so a store over an asynchronous driver fits the ports.
  */
+import type { ParticipantChunk } from './participants.js';
 
 /** One hour of inferences, by verification mode. */
 export interface InferenceHour {
@@ -16,7 +18,7 @@ export interface InferenceHour {
 /** Read access to the indexed inference counts (the indexer implements it). */
 export interface InferenceReader {
   /** Hourly buckets from `sinceMs` on, oldest first, hours with no inferences omitted. */
-  hourly(sinceMs: number): InferenceHour[];
+  hourly(sinceMs: number): Promise<InferenceHour[]>;
 }
 
 /** Inferences per verification mode, and their sum. */
@@ -56,10 +58,10 @@ export interface IndexerStatus {
 /** Read access to the indexer's totals and progress, for `inferences`, `stats` and `supply`. */
 export interface InferenceIndex {
   /** Inferences per mode in hours starting at or after `sinceMs`; all time when omitted. */
-  totals(sinceMs?: number): ModeCounts;
+  totals(sinceMs?: number): Promise<ModeCounts>;
   /** Null until the indexer has run once. */
-  status(): IndexerStatus | null;
-  network(): NetworkActivity | null;
+  status(): Promise<IndexerStatus | null>;
+  network(): Promise<NetworkActivity | null>;
 }
 
 /** The indexer's stored place in the chain (one per network); blocks are heights, times epoch ms. */
@@ -89,20 +91,25 @@ export interface ChunkCommit {
   indexedBlockTimeMs: number | null;
 }
 
+/** The indexer's store: its cursor, the inference counts and, with each range, the participant findings. */
 export interface InferenceStore {
   /** The stored state, created at `fromBlock` on first use. */
-  ensureState(network: string, fromBlock: number): IndexerStateRow;
-  state(network: string): IndexerStateRow | null;
-  /** @throws Error when the stored cursor is not `commit.fromBlock` (nothing is written then). */
-  /** `alsoInTransaction` runs inside the same transaction, after the counts (other findings of the range). */
-  commitChunk(commit: ChunkCommit, alsoInTransaction?: () => void): void;
-  recordHead(network: string, headBlock: number, seenAtMs: number): void;
-  recordRun(network: string, atMs: number, error: string | null): void;
+  ensureState(network: string, fromBlock: number): Promise<IndexerStateRow>;
+  state(network: string): Promise<IndexerStateRow | null>;
+  /**
+   * Moves the cursor, adds the range's counts and, when given, its participant findings (callers, TEEs,
+   * tasks), all in one transaction: a crash leaves either the whole range counted or none of it.
+   * @throws Error when the stored cursor is not `commit.fromBlock` (nothing is written then), or when
+   * `participants` is given to a store built without a participant store.
+   */
+  commitChunk(commit: ChunkCommit, participants?: ParticipantChunk): Promise<void>;
+  recordHead(network: string, headBlock: number, seenAtMs: number): Promise<void>;
+  recordRun(network: string, atMs: number, error: string | null): Promise<void>;
   /** Inferences per mode from `sinceMs` (an hour bucket start) on; all time when omitted. */
-  totals(sinceMs?: number): ModeCounts;
-  hourly(sinceMs: number): InferenceHour[];
-  saveNetworkActivity(network: string, activity: NetworkActivity): void;
-  networkActivity(network: string): NetworkActivity | null;
+  totals(sinceMs?: number): Promise<ModeCounts>;
+  hourly(sinceMs: number): Promise<InferenceHour[]>;
+  saveNetworkActivity(network: string, activity: NetworkActivity): Promise<void>;
+  networkActivity(network: string): Promise<NetworkActivity | null>;
 }
 
 /** The key of one count in `ChunkCommit.counts`. */

@@ -112,24 +112,24 @@ export interface ParticipantChunk {
 
 export const callerDayKey = (dayMs: number, address: string) => `${dayMs}|${address}`;
 
-/** Read access to the stored participant figures (the participant store implements it). */
+/** Read access to the stored participant figures (the participant stores implement it). */
 export interface ParticipantReader {
   /** Null until the indexer has committed a range with participants recorded. */
-  coverage(): ParticipantCoverage | null;
-  callers(windows: CallerWindows): CallerFigures;
-  operators(windows: CallerWindows, heartbeatSinceMs: number): OperatorFigures;
-  developers(nowMs: number): DeveloperFigures;
+  coverage(): Promise<ParticipantCoverage | null>;
+  callers(windows: CallerWindows): Promise<CallerFigures>;
+  operators(windows: CallerWindows, heartbeatSinceMs: number): Promise<OperatorFigures>;
+  developers(nowMs: number): Promise<DeveloperFigures>;
   /** Weeks of 7 UTC days starting at each of `weekStartsMs` (ascending, 7 days apart), up to `endMs`. */
-  callerWeeks(weekStartsMs: readonly number[], endMs: number): CallerWeek[];
+  callerWeeks(weekStartsMs: readonly number[], endMs: number): Promise<CallerWeek[]>;
 }
 
-/** The indexer's port to the participant tables (db/participant-store.ts implements it). */
+/**
+ * The indexer's port to the participant tables (db/participant-store.ts and db/pg-participant-store.ts
+ * implement it). A range's findings are written by `InferenceStore.commitChunk`, in the transaction that
+ * moves the cursor.
+ */
 export interface ParticipantStore extends ParticipantReader {
-  /** Adds a range's findings; call only inside the chunk transaction. */
-  write(chunk: ParticipantChunk): void;
-  /** The transaction that ran the last `write` committed: the caller ids it assigned may be reused. */
-  committed(): void;
-  coverageOf(network: string): ParticipantCoverage | null;
+  coverageOf(network: string): Promise<ParticipantCoverage | null>;
   /** Computes the caller figures for the windows of `nowMs` ahead of the commands that will ask. */
-  warm(nowMs: number): void;
+  warm(nowMs: number): Promise<void>;
 }

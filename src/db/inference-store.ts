@@ -1,22 +1,31 @@
 /**
  * Inference counts and the indexer's cursor. The one write that matters, `commitChunk`, adds a chunk's
- * hourly counts and moves the cursor in a single SQLite transaction, and only if the cursor is still where
- * the chunk started: a chunk redone after a crash was either fully committed (and the cursor moved past
- * it) or not at all, so nothing is counted twice and no block range is skipped.
+ * hourly counts (and, through the participant store it was built with, the range's participant findings)
+ * and moves the cursor in a single SQLite transaction, and only if the cursor is still where the chunk
+ * started: a chunk redone after a crash was either fully committed (and the cursor moved past it) or not at
+ * all, so nothing is counted twice and no block range is skipped.
  */
 import { and, eq, gte, sql } from 'drizzle-orm';
 import type { ChunkCommit, IndexerStateRow, InferenceHour, InferenceStore, ModeCounts } from '../core/inferences.js';
+import type { ParticipantChunk } from '../core/participants.js';
 
 export type { InferenceStore } from '../core/inferences.js';
 import type { Database } from './open.js';
+import type { SqliteParticipantStore } from './participant-store.js';
 import { indexerState, inferenceHours, networkActivity } from './schema/index.js';
 
 function emptyCounts(): ModeCounts {
   return { vanilla: 0, tee: 0, zkml: 0, unknown: 0, total: 0 };
 }
 
-/** The store over an opened, migrated database; statements are prepared once. */
-export function createInferenceStore(database: Database): InferenceStore {
+/**
+ * The store over an opened, migrated database; statements are prepared once. With `participants` (a store
+ * on the same database), `commitChunk` writes a range's participant findings in its transaction.
+ */
+export function createInferenceStore(
+  database: Database,
+  participants?: Pick<SqliteParticipantStore, 'writeInTransaction' | 'committed'>,
+): InferenceStore {
   const { db, sqlite } = database;
   const addCount = sqlite.prepare(
     'insert into inference_hours (hour_ms, mode, kind, count) values (?, ?, ?, ?) on conflict (hour_ms, mode, kind) do update set count = count + excluded.count',
@@ -24,7 +33,7 @@ export function createInferenceStore(database: Database): InferenceStore {
   const moveCursor = sqlite.prepare(
     'update indexer_state set next_block = ?, undecodable_logs = undecodable_logs + ?, indexed_block_time_ms = coalesce(?, indexed_block_time_ms) where network = ? and next_block = ?',
   );
-  const commitChunk = sqlite.transaction((c: ChunkCommit, also?: () => void) => {
+  const commitChunk = sqlite.transaction((c: ChunkCommit, found?: ParticipantChunk) => {
     const moved = moveCursor.run(c.nextBlock, c.undecodableLogs, c.indexedBlockTimeMs, c.network, c.fromBlock);
     if (moved.changes !== 1)
       throw new Error(`indexer cursor for ${c.network} is not at block ${c.fromBlock}; chunk not committed`);
@@ -32,7 +41,7 @@ export function createInferenceStore(database: Database): InferenceStore {
       const [hour, mode, kind] = key.split('|');
       addCount.run(Number(hour), mode, kind, n);
     }
-    also?.();
+    if (found) participants!.writeInTransaction(found);
   });
 
   function state(network: string): IndexerStateRow | null {
@@ -40,25 +49,28 @@ export function createInferenceStore(database: Database): InferenceStore {
   }
 
   return {
-    state,
-    ensureState(network, fromBlock) {
+    state: async (network) => state(network),
+    async ensureState(network, fromBlock) {
       db.insert(indexerState).values({ network, fromBlock, nextBlock: fromBlock }).onConflictDoNothing().run();
       return state(network)!;
     },
-    commitChunk(c, also) {
-      commitChunk(c, also);
+    async commitChunk(c, found) {
+      if (found && !participants)
+        throw new Error('participant findings given to an inference store without a participant store');
+      commitChunk(c, found);
+      if (found) participants!.committed();
     },
-    recordHead(network, headBlock, seenAtMs) {
+    async recordHead(network, headBlock, seenAtMs) {
       db.update(indexerState).set({ headBlock, headSeenAtMs: seenAtMs }).where(eq(indexerState.network, network)).run();
     },
-    recordRun(network, atMs, error) {
+    async recordRun(network, atMs, error) {
       const set =
         error === null
           ? { lastRunAtMs: atMs, lastError: null, lastErrorAtMs: null }
           : { lastRunAtMs: atMs, lastError: error, lastErrorAtMs: atMs };
       db.update(indexerState).set(set).where(eq(indexerState.network, network)).run();
     },
-    totals(sinceMs) {
+    async totals(sinceMs) {
       const rows = db
         .select({ mode: inferenceHours.mode, n: sql<number>`sum(${inferenceHours.count})` })
         .from(inferenceHours)
@@ -73,7 +85,7 @@ export function createInferenceStore(database: Database): InferenceStore {
       }
       return out;
     },
-    hourly(sinceMs) {
+    async hourly(sinceMs) {
       const rows = db
         .select({
           hourMs: inferenceHours.hourMs,
@@ -97,7 +109,7 @@ export function createInferenceStore(database: Database): InferenceStore {
       }
       return hours.filter((h) => h.vanilla + h.tee + h.zkml + h.unknown > 0);
     },
-    saveNetworkActivity(network, a) {
+    async saveNetworkActivity(network, a) {
       const values = {
         totalTransactions: a.totalTransactions,
         transactionsToday: a.transactionsToday,
@@ -108,7 +120,7 @@ export function createInferenceStore(database: Database): InferenceStore {
         .onConflictDoUpdate({ target: networkActivity.network, set: values })
         .run();
     },
-    networkActivity(network) {
+    async networkActivity(network) {
       const row = db
         .select()
         .from(networkActivity)

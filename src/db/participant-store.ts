@@ -1,21 +1,20 @@
 /**
- * Callers, TEE operators and workflow developers as the chain shows them. `write` adds one indexed range's
- * findings and must run inside the inference store's chunk transaction (it is passed to `commitChunk`), so
- * the cursor and these rows move together: a range is recorded once or not at all. Reads are aggregate
- * queries over whole UTC days; see `core/participants.ts` for the windows.
- *
- * The caller figures group a month of caller-days by account (a few hundred ms for 170,000 of them), so
- * they are kept until the next write or other windows: the indexer calls `warm` after each pass, off the
- * command path, and commands read them from memory. Everything else is a small query per answer.
+ * Callers, TEE operators and workflow developers as the chain shows them, in SQLite. `writeInTransaction`
+ * adds one indexed range's findings and runs inside the inference store's chunk transaction (the inference
+ * store built with this store calls it from `commitChunk`), so the cursor and these rows move together: a
+ * range is recorded once or not at all. Reads are aggregate queries over whole UTC days; see
+ * `core/participants.ts` for the windows, and participant-figures.ts for how the caller figures are kept
+ * (the indexer calls `warm` after each pass, off the command path, and commands read them from memory).
+ * Everything else is a small query per answer.
  */
 import {
   callerWindows,
-  dayStart,
   type CallerFigures,
   type CallerWeek,
   type CallerWindows,
   type DeveloperFigures,
   type OperatorFigures,
+  type ParticipantChunk,
   type ParticipantCoverage,
   type ParticipantEvent,
   type ParticipantStore,
@@ -23,6 +22,17 @@ import {
 
 export type { ParticipantChunk, ParticipantStore } from '../core/participants.js';
 import type { Database } from './open.js';
+import {
+  callerFiguresOf,
+  callersKey,
+  callerWeeksOf,
+  checkCallerWindows,
+  createFigureMemo,
+  operatorFiguresOf,
+  weekBounds,
+  weeksKey,
+  type CallerActivity,
+} from './participant-figures.js';
 
 /** Caller-days written by one statement. */
 const CALLER_DAY_ROWS = 50;
@@ -30,8 +40,16 @@ const CALLER_DAY_ROWS = 50;
 /** Caller ids kept in memory (about 100 bytes each). */
 const ID_CACHE_SIZE = 200_000;
 
+/** The SQLite participant store, with the writes the inference store runs inside its chunk transaction. */
+export interface SqliteParticipantStore extends ParticipantStore {
+  /** Adds a range's findings; call only inside the chunk transaction. */
+  writeInTransaction(chunk: ParticipantChunk): void;
+  /** The transaction that ran the last write committed: the caller ids it assigned may be reused. */
+  committed(): void;
+}
+
 /** The store over an opened, migrated database, for one indexed network; statements are prepared once. */
-export function createParticipantStore(database: Database, network = 'opengradient'): ParticipantStore {
+export function createParticipantStore(database: Database, network = 'opengradient'): SqliteParticipantStore {
   const { sqlite } = database;
   const upsertCaller = sqlite.prepare(
     'insert into callers (address, first_day_ms) values (?, ?) on conflict (address) do update set first_day_ms = min(first_day_ms, excluded.first_day_ms) returning id',
@@ -123,21 +141,11 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const knownIds = new Map<string, number>();
   const pendingIds = new Map<string, number>();
 
-  // Results valid until the next write, keyed by what they were computed for.
-  let version = 0;
-  let memoVersion = -1;
-  const memo = new Map<string, unknown>();
-  function cached<T>(key: string, compute: () => T): T {
-    if (memoVersion !== version) {
-      memo.clear();
-      memoVersion = version;
-    }
-    if (memo.has(key)) return memo.get(key) as T;
-    const value = compute();
-    if (memo.size >= 16) memo.clear();
-    memo.set(key, value);
-    return value;
-  }
+  // Figures kept until the next write here or the cursor moves (another connection's write).
+  let writes = 0;
+  const memo = createFigureMemo();
+  const cursor = sqlite.prepare('select next_block from indexer_state where network = ?').pluck();
+  const version = () => `${writes}|${(cursor.get(network) as number | undefined) ?? 'none'}`;
 
   /**
    * Adds a range's caller-days, upserting the callers not known yet (with their first day), in key order:
@@ -217,35 +225,26 @@ export function createParticipantStore(database: Database, network = 'opengradie
   }
 
   function callerFigures(w: CallerWindows): CallerFigures {
-    if (w.previous7Ms < w.last30Ms) throw new Error('the 14 days of retention must lie inside the 30-day window');
-    const a = callerActivity.get({ last7: w.last7Ms, previous7: w.previous7Ms, last30: w.last30Ms, end: w.endMs }) as {
-      callers: number;
-      inferences: number;
-      repeatInferences: number;
-      active: number;
-      previous: number;
-      retained: number;
-      top10: number;
-    };
-    return {
-      active7: a.active,
-      new7: (newCallers.get(w.last7Ms, w.endMs) as N).n,
-      previous7: a.previous,
-      retained7: a.retained,
-      callers30: a.callers,
-      inferences30: a.inferences,
-      repeatInferences30: a.repeatInferences,
-      top10Inferences30: a.top10,
-    };
+    checkCallerWindows(w);
+    const a = callerActivity.get({
+      last7: w.last7Ms,
+      previous7: w.previous7Ms,
+      last30: w.last30Ms,
+      end: w.endMs,
+    }) as CallerActivity;
+    return callerFiguresOf(a, (newCallers.get(w.last7Ms, w.endMs) as N).n);
   }
 
   function coverageOf(net: string): ParticipantCoverage | null {
     return (selectCoverage.get(net) as ParticipantCoverage | undefined) ?? null;
   }
 
+  const callers = (w: CallerWindows): Promise<CallerFigures> =>
+    memo.get(version(), callersKey(w), async () => callerFigures(w));
+
   return {
-    write(chunk) {
-      version++;
+    writeInTransaction(chunk) {
+      writes++;
       if (chunk.coverage) insertCoverage.run(chunk.network, chunk.coverage.fromBlock, chunk.coverage.fromBlockTimeMs);
       pendingIds.clear(); // ids of a write whose transaction did not commit were never stored
       writeCallerDays(chunk.callerDays);
@@ -260,50 +259,37 @@ export function createParticipantStore(database: Database, network = 'opengradie
       for (const [address, id] of pendingIds) knownIds.set(address, id);
       pendingIds.clear();
     },
-    coverageOf,
-    coverage: () => coverageOf(network),
-    callers: (w: CallerWindows): CallerFigures =>
-      cached(`callers|${w.last30Ms}|${w.previous7Ms}|${w.last7Ms}|${w.endMs}`, () => callerFigures(w)),
-    warm(nowMs) {
-      const w = callerWindows(nowMs);
-      cached(`callers|${w.last30Ms}|${w.previous7Ms}|${w.last7Ms}|${w.endMs}`, () => callerFigures(w));
+    coverageOf: async (net) => coverageOf(net),
+    coverage: async () => coverageOf(network),
+    callers,
+    async warm(nowMs) {
+      await callers(callerWindows(nowMs));
     },
-    operators(w: CallerWindows, heartbeatSinceMs: number): OperatorFigures {
-      let enabledLlmProxy = 0;
-      let enabledValidator = 0;
-      let enabledOtherType = 0;
-      for (const { teeType, n } of enabledByType.all() as Array<{ teeType: number | null; n: number }>) {
-        if (teeType === 0) enabledLlmProxy += n;
-        else if (teeType === 1) enabledValidator += n;
-        else enabledOtherType += n;
-      }
-      const s = settling.get(w.last7Ms, w.endMs) as { tees: number; settlements: number; busiest: number };
-      return {
+    async operators(w: CallerWindows, heartbeatSinceMs: number): Promise<OperatorFigures> {
+      return operatorFiguresOf({
         registered: (registeredTees.get() as N).n,
-        enabledLlmProxy,
-        enabledValidator,
-        enabledOtherType,
-        settling7: s.tees,
-        settlements7: s.settlements,
-        busiestSettlements7: s.busiest,
+        enabledByType: enabledByType.all() as Array<{ teeType: number | null; n: number }>,
+        settling: settling.get(w.last7Ms, w.endMs) as { tees: number; settlements: number; busiest: number },
         heartbeats: (heartbeats.get(heartbeatSinceMs) as N).n,
-      };
+      });
     },
-    developers(nowMs: number): DeveloperFigures {
+    async developers(nowMs: number): Promise<DeveloperFigures> {
       return {
         registrants: (registrants.get() as N).n,
         activeTasks: (activeTasks.get(Math.floor(nowMs / 1000)) as N).n,
       };
     },
     callerWeeks: (weekStartsMs, endMs) =>
-      cached(`weeks|${weekStartsMs.join(',')}|${endMs}`, () => callerWeeks(weekStartsMs, endMs)),
+      memo.get(version(), weeksKey(weekStartsMs, endMs), async () => callerWeeks(weekStartsMs, endMs)),
   };
 
   function callerWeeks(weekStartsMs: readonly number[], endMs: number): CallerWeek[] {
     if (weekStartsMs.length === 0) return [];
-    const params = { start: dayStart(weekStartsMs[0]!), week: 7 * 86_400_000, end: endMs };
-    const active = new Map((weeklyActive.all(params) as Array<{ w: number; n: number }>).map((r) => [r.w, r.n]));
-    const fresh = new Map((weeklyNew.all(params) as Array<{ w: number; n: number }>).map((r) => [r.w, r.n]));
-    return weekStartsMs.map((startMs, i) => ({ startMs, active: active.get(i) ?? 0, newCallers: fresh.get(i) ?? 0 }));
+    const params = weekBounds(weekStartsMs, endMs);
+    return callerWeeksOf(
+      weekStartsMs,
+      weeklyActive.all(params) as Array<{ w: number; n: number }>,
+      weeklyNew.all(params) as Array<{ w: number; n: number }>,
+    );
   }
 }

@@ -5,26 +5,31 @@
  */
 import type { AlertStores } from '../core/alert-ports.js';
 import type { CommandRegistrationStore } from '../core/command-registrations.js';
-import { ConfigError } from '../core/errors.js';
 import type { ChartStore, MarketStore } from '../core/market-ports.js';
-import type { UpdateLedger } from '../core/update-ledger.js';
+import type { InferenceStore } from '../core/inferences.js';
 import type { ListingSettings, MarketsStore } from '../core/markets.js';
+import type { ParticipantStore } from '../core/participants.js';
+import type { UpdateLedger } from '../core/update-ledger.js';
 import { createAlertStores } from './alert-stores.js';
 import { createChartStore } from './chart-store.js';
 import { createDiscordStore } from './discord-store.js';
+import { createInferenceStore } from './inference-store.js';
 import { createListingAlertStore } from './listing-alert-store.js';
 import { createMarketStore } from './market-store.js';
 import { createMarketsStore } from './markets-store.js';
 import { openDatabase, type Database } from './open.js';
 import { createOutboxStats, type OutboxStats } from './outbox-stats.js';
+import { createParticipantStore } from './participant-store.js';
 import { createPgAlertStores } from './pg-alert-stores.js';
 import { createPgChartStore } from './pg-chart-store.js';
 import { createPgDiscordStore } from './pg-discord-store.js';
+import { createPgInferenceStore } from './pg-inference-store.js';
 import { createPgListingAlertStore } from './pg-listing-alert-store.js';
 import { createPgMarketStore } from './pg-market-store.js';
-import { createPgOutboxStats } from './pg-outbox-stats.js';
-import { createPgTelegramUpdateStore } from './pg-telegram-update-store.js';
 import { createPgMarketsStore } from './pg-markets-store.js';
+import { createPgOutboxStats } from './pg-outbox-stats.js';
+import { createPgParticipantStore } from './pg-participant-store.js';
+import { createPgTelegramUpdateStore } from './pg-telegram-update-store.js';
 import { openPostgres, type PostgresDatabase } from './postgres.js';
 import { createTelegramUpdateStore } from './telegram-update-store.js';
 
@@ -41,6 +46,9 @@ export interface PortStores {
   /** Tickers readings and venues; a reading's listing alert is written with it. */
   markets: MarketsStore;
   listings: ListingSettings;
+  /** The indexer's cursor and counts; its `commitChunk` writes participant findings to `participants`. */
+  inferences: InferenceStore;
+  participants: ParticipantStore;
 }
 
 export interface SqliteStore {
@@ -65,16 +73,8 @@ export interface PostgresStore {
 
 export type OpenedStore = SqliteStore | PostgresStore;
 
-/**
- * Ports that still have only a SQLite implementation (their interfaces are synchronous): the bot cannot run
- * on PostgreSQL until each has one, and `createApp` says so instead of splitting its state over two stores.
- */
-export const SQLITE_ONLY_PORTS: readonly string[] = [
-  'InferenceStore (src/db/inference-store.ts)',
-  'ParticipantStore (src/db/participant-store.ts)',
-];
-
 export function sqliteStore(database: Database): SqliteStore {
+  const participants = createParticipantStore(database);
   return {
     kind: 'sqlite',
     database,
@@ -84,10 +84,12 @@ export function sqliteStore(database: Database): SqliteStore {
       market: createMarketStore(database),
       chart: createChartStore(database),
       commandRegistrations: createDiscordStore(database),
-      telegramUpdates: createTelegramUpdateStore(database),
-      outboxStats: createOutboxStats(database),
-      markets: createMarketsStore(database),
+      inferences: createInferenceStore(database, participants),
       listings: createListingAlertStore(database),
+      markets: createMarketsStore(database),
+      outboxStats: createOutboxStats(database),
+      participants,
+      telegramUpdates: createTelegramUpdateStore(database),
     },
     isOpen: () => database.sqlite.open,
     close: async () => database.close(),
@@ -97,6 +99,7 @@ export function sqliteStore(database: Database): SqliteStore {
 export function postgresStore(postgres: PostgresDatabase): PostgresStore {
   const { db } = postgres;
   let open = true;
+  const participants = createPgParticipantStore(db);
   return {
     kind: 'postgres',
     postgres,
@@ -106,15 +109,18 @@ export function postgresStore(postgres: PostgresDatabase): PostgresStore {
       market: createPgMarketStore(db),
       chart: createPgChartStore(db),
       commandRegistrations: createPgDiscordStore(db),
+      inferences: createPgInferenceStore(db, participants),
+      participants,
       telegramUpdates: createPgTelegramUpdateStore(db),
       outboxStats: createPgOutboxStats(db),
       markets: createPgMarketsStore(db),
       listings: createPgListingAlertStore(db),
     },
     isOpen: () => open,
-    close: () => {
+    close: async () => {
+      if (!open) return;
       open = false;
-      return postgres.close();
+      await postgres.close();
     },
   };
 }
@@ -126,13 +132,4 @@ export function postgresStore(postgres: PostgresDatabase): PostgresStore {
 export async function openStore(config: { databaseUrl: string | null; databasePath: string }): Promise<OpenedStore> {
   if (config.databaseUrl) return postgresStore(await openPostgres(config.databaseUrl));
   return sqliteStore(openDatabase(config.databasePath));
-}
-
-/** @throws ConfigError when the bot cannot run on `store` yet, naming what is missing. */
-export function requireFullStore(store: OpenedStore): asserts store is SqliteStore {
-  if (store.kind === 'postgres') {
-    throw new ConfigError([
-      `DATABASE_URL: ${store.where} holds the alert, market, chart and command stores, but these have no PostgreSQL implementation yet: ${SQLITE_ONLY_PORTS.join(', ')}`,
-    ]);
-  }
 }

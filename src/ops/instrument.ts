@@ -87,30 +87,39 @@ export function countingSink(sink: Sink, metrics: Pick<OpsMetrics, 'delivery' | 
 }
 
 /** Where the index stands, read from the store: one row and the hourly totals. */
-export function indexerFigures(index: InferenceIndex): IndexerFigures {
-  const status = index.status();
+export async function indexerFigures(index: InferenceIndex): Promise<IndexerFigures> {
+  const status = await index.status();
   return {
     indexedBlock: status && status.nextBlock > status.fromBlock ? status.nextBlock - 1 : null,
     headBlock: status?.headBlock ?? null,
-    totals: index.totals(),
+    totals: await index.totals(),
   };
 }
 
 /**
  * `runOnce` of the indexer, reporting each pass once: concurrent callers share one pass (and one promise),
- * so the logs of a shared pass are not counted twice.
+ * so the logs of a shared pass are not counted twice. Resolves with the pass once its figures are counted.
  */
 export function countingIndexPass(
   indexer: InferenceIndex & { runOnce(): Promise<IndexRun> },
   metrics: Pick<OpsMetrics, 'indexerPass'>,
 ): () => Promise<IndexRun> {
   let counted: Promise<IndexRun> | null = null;
+  let reported: Promise<IndexRun> | null = null;
   return () => {
     const pass = indexer.runOnce();
-    if (pass !== counted) {
+    if (pass !== counted || !reported) {
       counted = pass;
-      void pass.then((run) => metrics.indexerPass(run.logs, indexerFigures(indexer)));
+      // Resolves once the pass is counted, so whoever awaited the pass reads its figures.
+      reported = pass.then(async (run) => {
+        try {
+          metrics.indexerPass(run.logs, await indexerFigures(indexer));
+        } catch {
+          // The store closed under a stopping pass: nothing more to count.
+        }
+        return run;
+      });
     }
-    return pass;
+    return reported;
   };
 }

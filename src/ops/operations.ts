@@ -83,7 +83,7 @@ export function createOperations(options: OperationsOptions): Operations {
     async start(app, platforms, role) {
       const market = () => app.core.snapshot().market;
       marketFetchedAtMs = () => market().fetchedAtMs;
-      metrics.indexerState(indexerFigures(app.indexer));
+      metrics.indexerState(await indexerFigures(app.indexer));
 
       // The outbox gauge is recounted on a timer, never by a scrape, and only while someone scrapes: an
       // endpoint nobody reads costs nothing.

@@ -238,7 +238,7 @@ describe('chart', () => {
     const none = await app.runText('chart inferences', testChat, member);
     expect(none.image).toBeUndefined();
     expect(none.lines[0]).toMatch(/^Inferences are not indexed yet/);
-    app.services.inferences = { hourly: () => [] };
+    app.services.inferences = { hourly: async () => [] };
     expect((await app.runText('chart inferences 24h', testChat, member)).image).toBeUndefined();
   });
 
@@ -253,7 +253,7 @@ describe('chart', () => {
       unknown: 0,
     }));
     let askedSince = 0;
-    app.services.inferences = { hourly: (sinceMs) => ((askedSince = sinceMs), hours) };
+    app.services.inferences = { hourly: async (sinceMs) => ((askedSince = sinceMs), hours) };
     const r = await app.runText('chart inferences 24h', testChat, member);
     expect(askedSince).toBe(hourStart + H - DAY);
     expect(r.title).toBe('OPG inferences by mode, 24 hours');

@@ -52,7 +52,7 @@ describe('inferences', () => {
 
   it('says how far a backfill has come while history remains to be read', async () => {
     const app = await indexedApp('2026-11-22T12:00:00Z', { hasUpTo: 62_000 });
-    const status = app.services.indexer!.status()!;
+    const status = (await app.services.indexer!.status())!;
     const done = (100 * (status.nextBlock - 60_000)) / (69_988 - 60_000 + 1);
     const r = await app.runText('inferences', testChat, member);
     expect(r.fields.find((f) => f.label === 'Indexer')?.value).toBe(

@@ -23,14 +23,21 @@ const chunk = fc.record({
 });
 
 describe('participant store: caller-day writes', () => {
-  it('adds up every caller-day and keeps each caller’s first day, whatever the batch sizes, across failed transactions', () => {
-    fc.assert(
-      fc.property(fc.array(chunk, { minLength: 1, maxLength: 8 }), (chunks) => {
+  it('adds up every caller-day and keeps each caller’s first day, whatever the batch sizes, across failed transactions', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(chunk, { minLength: 1, maxLength: 8 }), async (chunks) => {
         const database = openDatabase(tempDbPath());
         try {
-          const inferences = createInferenceStore(database);
           const participants = createParticipantStore(database);
-          inferences.ensureState('opengradient', 0);
+          let crash = false;
+          const inferences = createInferenceStore(database, {
+            writeInTransaction(found) {
+              participants.writeInTransaction(found);
+              if (crash) throw new Error('crash after the write');
+            },
+            committed: () => participants.committed(),
+          });
+          await inferences.ensureState('opengradient', 0);
           const want = new Map<string, number>();
           const firstDay = new Map<string, number>();
           let next = 0;
@@ -52,18 +59,13 @@ describe('participant store: caller-day writes', () => {
               undecodableLogs: 0,
               indexedBlockTimeMs: 0,
             };
+            crash = fails;
             if (fails) {
               // The chunk's transaction fails after the callers were written: none of it may stay, ids included.
-              expect(() =>
-                inferences.commitChunk(commit, () => {
-                  participants.write(found);
-                  throw new Error('crash after the write');
-                }),
-              ).toThrow('crash after the write');
+              await expect(inferences.commitChunk(commit, found)).rejects.toThrow('crash after the write');
               continue;
             }
-            inferences.commitChunk(commit, () => participants.write(found));
-            participants.committed();
+            await inferences.commitChunk(commit, found);
             next += 10;
             for (const [key, n] of callerDays) {
               want.set(key, (want.get(key) ?? 0) + n);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { openStore, SQLITE_ONLY_PORTS } from '../../src/db/store.js';
+import { openStore } from '../../src/db/store.js';
 import { createTestClock } from '../helpers/clock.js';
 import { emptyServerDatabase, NO_SERVER, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
@@ -29,9 +29,7 @@ describe('openStore', { timeout: 60_000 }, () => {
     app.close();
   });
 
-  it('opens and migrates PostgreSQL with DATABASE_URL; createApp refuses it, naming the ports still SQLite only', async ({
-    skip,
-  }) => {
+  it('opens and migrates PostgreSQL with DATABASE_URL, and createApp runs on it', async ({ skip }) => {
     skip(!TEST_DATABASE_URL, NO_SERVER);
     let close = async () => {};
     const url = await emptyServerDatabase(() => close());
@@ -39,11 +37,29 @@ describe('openStore', { timeout: 60_000 }, () => {
     close = () => store.close();
     expect(store.kind).toBe('postgres');
     expect(store.where).not.toContain('@');
-    await store.stores.commandRegistrations.saveCommandHash('app:global', 'h', 1);
-    expect(await store.stores.commandRegistrations.commandHash('app:global')).toBe('h');
-    const config = loadConfig({ DATABASE_PATH: tempDbPath() });
-    expect(() => createApp({ config, logger: silentLogger, clock: createTestClock(), store })).toThrow(
-      SQLITE_ONLY_PORTS[0]!.split(' ')[0]!,
-    );
+    const config = loadConfig({
+      DATABASE_PATH: tempDbPath(),
+      OG_RPC_URL: 'http://127.0.0.1:9',
+      OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
+    });
+    const app = createApp({ config, logger: silentLogger, clock: createTestClock(), store });
+    expect(app.database).toBeNull();
+    const chat = { platform: 'console', chatId: 'c1', kind: 'private' } as const;
+    const reply = await app.runText('/opg alerts subscribe', chat, {
+      id: 'u',
+      name: 'u',
+      isModerator: async () => true,
+    });
+    expect(reply.kind).toBe('info');
+    // Written through the app, read back through another connection's ports.
+    const other = await openStore({ databaseUrl: url, databasePath: tempDbPath() });
+    try {
+      expect(await other.stores.alerts.subscriptions.byChat('console', 'c1')).toMatchObject({ chatId: 'c1' });
+      await other.stores.commandRegistrations.saveCommandHash('app:global', 'h', 1);
+      expect(await store.stores.commandRegistrations.commandHash('app:global')).toBe('h');
+    } finally {
+      await other.close();
+    }
+    app.close();
   });
 });

@@ -52,8 +52,8 @@ export interface OutboxEntry {
 
 /** Every outbox row of one chat, oldest first. */
 export function outboxOf(app: App, chat: Pick<ChatRef, 'platform' | 'chatId'>): OutboxEntry[] {
-  const rows = app.database.sqlite
-    .prepare(
+  const rows = app
+    .database!.sqlite.prepare(
       `SELECT o.id, o.kind, o.created_at_ms AS createdAtMs, o.sent_at_ms AS sentAtMs, p.crossings_json AS crossingsJson, p.reply_json AS replyJson
        FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id JOIN alert_payloads p ON p.id = o.payload_id
        WHERE s.platform = ? AND s.chat_id = ? ORDER BY o.id`,

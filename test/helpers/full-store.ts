@@ -4,8 +4,7 @@
  * levels, cooldowns with crossings waiting, payloads, outbox rows sent, given up and waiting, a digest,
  * market history and a source failure, filled chart ranges, inference counts with the indexer's cursor,
  * the explorer's counters and a Discord registration. Values include the awkward ones (unicode, quotes,
- * fractions that do not round, nulls, times past 2^31). The alert and market stores are asynchronous
- * ports and awaited; the inference and Discord stores are still synchronous.
+ * fractions that do not round, nulls, times past 2^31). The stores are asynchronous ports and awaited.
  */
 import type { ChatRef } from '../../src/core/command.js';
 import { createChartStore } from '../../src/db/chart-store.js';
@@ -105,40 +104,27 @@ export async function buildFullStore(): Promise<string> {
     ],
   );
 
-  const inferences = createInferenceStore(app.database);
-  inferences.ensureState('og-devnet', 1_000);
-  const hour = Math.floor(now / HOUR) * HOUR;
-  inferences.commitChunk({
-    network: 'og-devnet',
-    fromBlock: 1_000,
-    nextBlock: 5_001,
-    counts: new Map([
-      [countKey(hour - HOUR, 'vanilla', 'llm_chat'), 42],
-      [countKey(hour, 'tee', 'ml'), 7],
-      [countKey(hour, 'unknown', 'individual_settlement'), 1],
-    ]),
-    undecodableLogs: 1,
-    indexedBlockTimeMs: now - 30_000,
-  });
-  inferences.recordHead('og-devnet', 5_013, now - 5_000);
-  inferences.recordRun('og-devnet', now, 'OpenGradient RPC: HTTP 502');
-  inferences.saveNetworkActivity('og-devnet', {
-    totalTransactions: 9_007_199_254,
-    transactionsToday: 12_345,
-    fetchedAtMs: now,
-  });
-
-  await createDiscordStore(app.database).saveCommandHash('1234567890:guild:1100000000000000001', 'a'.repeat(64), now);
-  // Telegram webhook updates already taken (update ids beyond 2^31, as Telegram's grow).
-  const updates = createTelegramUpdateStore(app.database);
-  await updates.claim(2_147_483_648, now - MIN);
-  await updates.claim(2_147_483_649, now);
-
-  // Who uses the network: callers by day, a TEE's settlements, registry and task events, and the coverage.
+  // Inference counts and who uses the network, committed with the indexer's cursor as the indexer does:
+  // callers by day, a TEE's settlements, registry and task events, and the coverage.
   const participants = createParticipantStore(app.database, 'og-devnet');
-  app.database.sqlite.transaction(() => {
-    const day = Math.floor(now / (24 * HOUR)) * 24 * HOUR;
-    participants.write({
+  const inferences = createInferenceStore(app.database, participants);
+  await inferences.ensureState('og-devnet', 1_000);
+  const hour = Math.floor(now / HOUR) * HOUR;
+  const day = Math.floor(now / (24 * HOUR)) * 24 * HOUR;
+  await inferences.commitChunk(
+    {
+      network: 'og-devnet',
+      fromBlock: 1_000,
+      nextBlock: 5_001,
+      counts: new Map([
+        [countKey(hour - HOUR, 'vanilla', 'llm_chat'), 42],
+        [countKey(hour, 'tee', 'ml'), 7],
+        [countKey(hour, 'unknown', 'individual_settlement'), 1],
+      ]),
+      undecodableLogs: 1,
+      indexedBlockTimeMs: now - 30_000,
+    },
+    {
       network: 'og-devnet',
       callerDays: new Map([
         [callerDayKey(day - 24 * HOUR, '0x00000000000000000000000000000000000000aa'), 3],
@@ -177,9 +163,21 @@ export async function buildFullStore(): Promise<string> {
         },
       ],
       coverage: { fromBlock: 1_000, fromBlockTimeMs: now - 2 * 24 * HOUR },
-    });
-  })();
-  participants.committed();
+    },
+  );
+  await inferences.recordHead('og-devnet', 5_013, now - 5_000);
+  await inferences.recordRun('og-devnet', now, 'OpenGradient RPC: HTTP 502');
+  await inferences.saveNetworkActivity('og-devnet', {
+    totalTransactions: 9_007_199_254,
+    transactionsToday: 12_345,
+    fetchedAtMs: now,
+  });
+
+  await createDiscordStore(app.database).saveCommandHash('1234567890:guild:1100000000000000001', 'a'.repeat(64), now);
+  // Telegram webhook updates already taken (update ids beyond 2^31, as Telegram's grow).
+  const updates = createTelegramUpdateStore(app.database);
+  await updates.claim(2_147_483_648, now - MIN);
+  await updates.claim(2_147_483_649, now);
 
   // Venues: a first reading (recorded, no alert), a venue appearing (a listing alert per chat taking them),
   // then one leaving (an event the digest reads); one chat has listing alerts off.

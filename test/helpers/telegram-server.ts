@@ -50,8 +50,8 @@ export interface TelegramServer {
   callsOf(method: string): BotApiCall[];
   /** Resolves once `count` calls of `method` matching `where` have arrived (counting those already here). */
   waitFor(method: string, count?: number, where?: (call: BotApiCall) => boolean): Promise<BotApiCall[]>;
-  /** The next `times` calls of `method` get this fault instead of an answer. */
-  failNext(method: string, fault: Fault, times?: number): void;
+  /** The next `times` calls of `method` (those whose params match `where`, when given) get this fault instead of an answer. */
+  failNext(method: string, fault: Fault, times?: number, where?: (params: Record<string, unknown>) => boolean): void;
   /** What `getChatMember` answers for this user in this chat (default `member`). */
   setMember(chatId: number, userId: number, status: string): void;
   /** The highest `offset` any `getUpdates` has sent: every update below it is confirmed. */
@@ -133,7 +133,7 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
   const botId = options.botId ?? Number(token.split(':')[0]);
   const calls: BotApiCall[] = [];
   const listeners: Array<(call: BotApiCall) => void> = [];
-  const faults = new Map<string, Fault[]>();
+  const faults = new Map<string, Array<{ fault: Fault; where?: (params: Record<string, unknown>) => boolean }>>();
   const members = new Map<string, string>();
   let queue: Array<Record<string, unknown> & { update_id: number }> = [];
   let nextUpdateId = 100_000;
@@ -464,7 +464,9 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
         const call: BotApiCall = { method, params, files, atMs: performance.now() };
         calls.push(call);
         const refusal = telegramRefusal({ method, params, fileParts, form });
-        const fault = refusal === null ? faults.get(method)?.shift() : undefined;
+        const waiting = refusal === null ? (faults.get(method) ?? []) : [];
+        const at = waiting.findIndex((f) => !f.where || f.where(params));
+        const fault = at >= 0 ? waiting.splice(at, 1)[0]!.fault : undefined;
         if (refusal !== null) {
           refusals.push({ method, description: refusal });
           fail(res, 400, refusal);
@@ -527,9 +529,9 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
         });
       });
     },
-    failNext(method, fault, times = 1) {
+    failNext(method, fault, times = 1, where) {
       const list = faults.get(method) ?? [];
-      for (let i = 0; i < times; i++) list.push(fault);
+      for (let i = 0; i < times; i++) list.push({ fault, where });
       faults.set(method, list);
     },
     setMember(chatId, userId, status) {

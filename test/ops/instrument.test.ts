@@ -89,8 +89,8 @@ describe('countingIndexPass', () => {
     let finish: (run: IndexRun) => void = () => {};
     let passes = 0;
     const indexer: InferenceIndex & { runOnce(): Promise<IndexRun> } = {
-      totals: () => totals,
-      status: () => ({
+      totals: async () => totals,
+      status: async () => ({
         fromBlock: 0,
         nextBlock: 1_001,
         headBlock: 1_050,
@@ -102,7 +102,7 @@ describe('countingIndexPass', () => {
         lastErrorAtMs: null,
         undecodableLogs: 0,
       }),
-      network: () => null,
+      network: async () => null,
       runOnce: (() => {
         let inFlight: Promise<IndexRun> | null = null;
         return () =>

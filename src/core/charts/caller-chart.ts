@@ -28,10 +28,14 @@ export function callerWeekStarts(nowMs: number, weeks: number): number[] {
   return Array.from({ length: weeks }, (_, i) => lastStart - (weeks - 1 - i) * 7 * DAY_MS);
 }
 
-export function callerChart(reader: ParticipantReader, range: CallerChartRange, nowMs: number): CallerChart {
+export async function callerChart(
+  reader: ParticipantReader,
+  range: CallerChartRange,
+  nowMs: number,
+): Promise<CallerChart> {
   const starts = callerWeekStarts(nowMs, CALLER_WEEKS[range]);
   const endMs = dayStart(nowMs) + DAY_MS;
-  const weeks = reader.callerWeeks(starts, endMs);
+  const weeks = await reader.callerWeeks(starts, endMs);
   const startMs = starts[0]!;
   const svg = stackedBarSvg({
     title: `OpenGradient callers by week · ${weeks.length} weeks`,

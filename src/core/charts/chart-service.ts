@@ -69,7 +69,7 @@ export interface ChartService {
    */
   marketChart(metric: MarketMetric, range: ChartRange, thresholds?: readonly number[]): Promise<MarketChart | null>;
   /** Inferences stacked by mode over `range`, ending with the current hour; null when none are indexed. */
-  inferenceChart(range: ChartRange, reader: InferenceReader): InferenceChart | null;
+  inferenceChart(range: ChartRange, reader: InferenceReader): Promise<InferenceChart | null>;
 }
 
 export interface ChartServiceOptions {
@@ -242,11 +242,11 @@ export function createChartService(options: ChartServiceOptions): ChartService {
     };
   }
 
-  function inferenceChart(range: ChartRange, reader: InferenceReader): InferenceChart | null {
+  async function inferenceChart(range: ChartRange, reader: InferenceReader): Promise<InferenceChart | null> {
     const spec = RANGES[range];
     const endMs = Math.floor(clock.now() / HOUR_MS) * HOUR_MS + HOUR_MS;
     const startMs = endMs - spec.ms;
-    const hours = reader.hourly(startMs).filter((h) => h.hourMs >= startMs && h.hourMs < endMs);
+    const hours = (await reader.hourly(startMs)).filter((h) => h.hourMs >= startMs && h.hourMs < endMs);
     if (hours.length === 0) return null;
     const byMode = { vanilla: 0, tee: 0, zkml: 0, unknown: 0 };
     const bars = new Map<number, number[]>();

@@ -9,7 +9,7 @@
  * spent the pass ends with the cursor where it was, to resume at the next pass.
  * With `participants`, the same ranges also ask for the TEE registry and task scheduler events, and each
  * range records who sent its precompile inferences, which TEEs settled, and the registry and task events
- * (participant-tally.ts), committed in the same transaction as its counts and cursor.
+ * (participant-tally.ts), committed by the store's `commitChunk` in the same transaction as its counts and cursor.
  * Limits: reorgs deeper than the confirmations are not undone; logs flagged `removed` are ignored.
  */
 import { backoffMs } from '../../core/backoff.js';
@@ -364,7 +364,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       error: null,
     };
     try {
-      const state = store.ensureState(network, options.fromBlock);
+      const state = await store.ensureState(network, options.fromBlock);
       run.nextBlock = state.nextBlock;
       const head = await withAttempts('eth_blockNumber', () => rpc.blockNumber());
       run.headBlock = head;
@@ -374,13 +374,13 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
           'OpenGradient head moved backwards; reading only up to the new head',
         );
       }
-      store.recordHead(network, head, clock.now());
+      await store.recordHead(network, head, clock.now());
       const safe = head - options.confirmations;
       let next = state.nextBlock;
       // Where participant history starts: the first range recorded with participants (after an upgrade, the
       // cursor's block then, not the inference history's start).
       let coverage =
-        participants && next <= safe && !participants.store.coverageOf(network)
+        participants && next <= safe && !(await participants.store.coverageOf(network))
           ? {
               fromBlock: next,
               fromBlockTimeMs: await withAttempts('eth_getBlockByNumber', () => rpc.blockTimeMs(next)),
@@ -414,8 +414,8 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
             const { from, to } = current;
             if (tally.logs < limits.growBelowLogs && to - from + 1 >= span) span = Math.min(limits.maxBlocks, span * 2);
             else if (tally.logs > limits.shrinkAboveLogs) span = Math.max(1, Math.floor((to - from + 1) / 2));
-            const found = tally.resolved && { ...tally.resolved, coverage };
-            store.commitChunk(
+            const found = tally.resolved ? { ...tally.resolved, coverage } : undefined;
+            await store.commitChunk(
               {
                 network,
                 fromBlock: from,
@@ -424,9 +424,8 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
                 undecodableLogs: tally.undecodable,
                 indexedBlockTimeMs: tally.endTimeMs,
               },
-              found ? () => participants!.store.write(found) : undefined,
+              found,
             );
-            if (found) participants!.store.committed();
             coverage = undefined;
             report(tally);
             run.chunks++;
@@ -466,12 +465,12 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       logger.error({ err: run.error, nextBlock: run.nextBlock }, 'indexing pass stopped; the cursor keeps its place');
     }
     try {
-      store.recordRun(network, clock.now(), run.error);
+      await store.recordRun(network, clock.now(), run.error);
       // The caller figures take a month of caller-days to compute: done here, not when someone asks.
-      if (participants && !stopping) participants.store.warm(clock.now());
+      if (participants && !stopping) await participants.store.warm(clock.now());
       if (options.explorer && !stopping) {
         try {
-          store.saveNetworkActivity(network, await options.explorer.fetchActivity());
+          await store.saveNetworkActivity(network, await options.explorer.fetchActivity());
         } catch (err) {
           logger.warn({ err: describeError(err) }, 'explorer stats unavailable; keeping the last reading');
         }
@@ -498,8 +497,8 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       await inFlight;
     },
     totals: (sinceMs) => store.totals(sinceMs),
-    status(): IndexerStatus | null {
-      const s = store.state(network);
+    async status(): Promise<IndexerStatus | null> {
+      const s = await store.state(network);
       if (!s || s.lastRunAtMs === null) return null;
       const safe = s.headBlock === null ? null : Math.max(0, s.headBlock - options.confirmations);
       return {
@@ -515,6 +514,6 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
         undecodableLogs: s.undecodableLogs,
       };
     },
-    network: (): NetworkActivity | null => store.networkActivity(network),
+    network: (): Promise<NetworkActivity | null> => store.networkActivity(network),
   };
 }

@@ -22,7 +22,7 @@ async function instance(tg: TelegramServer, app: App): Promise<{ adapter: Telegr
     apiRoot: tg.url,
     logger: silentLogger,
     clock: app.core.clock,
-    webhook: { secret: SECRET, ledger: createTelegramUpdateStore(app.database) },
+    webhook: { secret: SECRET, ledger: createTelegramUpdateStore(app.database!) },
   });
   const server = createHttpServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
   const handler = adapter.webhookHandler();

@@ -70,8 +70,8 @@ describe('inference indexer', () => {
     const { indexer } = indexerFor(n);
     const run = await indexer.runOnce();
     expect(run).toMatchObject({ ok: true, nextBlock: 5_989, headBlock: 6_000 });
-    expect(indexer.totals()).toEqual(expectedTotals(0, 5_988));
-    expect(indexer.totals().unknown).toBeGreaterThan(0);
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 5_988));
+    expect((await indexer.totals()).unknown).toBeGreaterThan(0);
     expect(n.widestAnsweredRange()).toBeLessThanOrEqual(2_000);
   });
 
@@ -91,7 +91,7 @@ describe('inference indexer', () => {
     const n = await node(4_000);
     const { indexer, store } = indexerFor(n);
     await indexer.runOnce();
-    const hours = store.hourly(0);
+    const hours = await store.hourly(0);
     const genesisMs = GENESIS_SEC * 1000;
     expect(hours.map((h) => h.hourMs)).toEqual([genesisMs, genesisMs + 3_600_000, genesisMs + 7_200_000]);
     const first = expectedTotals(0, 1_799);
@@ -108,8 +108,8 @@ describe('inference indexer', () => {
     const n = await node(2_000, { blockTimestamps: false });
     const { indexer, store } = indexerFor(n);
     await indexer.runOnce();
-    expect(indexer.totals()).toEqual(expectedTotals(0, 1_988));
-    expect(store.hourly(0).map((h) => h.hourMs)).toEqual([GENESIS_SEC * 1000, GENESIS_SEC * 1000 + 3_600_000]);
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 1_988));
+    expect((await store.hourly(0)).map((h) => h.hourMs)).toEqual([GENESIS_SEC * 1000, GENESIS_SEC * 1000 + 3_600_000]);
     const blocksWithLogs = new Set(
       Array.from({ length: 1_989 }, (_, b) => b).filter((b) => n.chain.logsInBlock(b).length > 0),
     );
@@ -123,7 +123,7 @@ describe('inference indexer', () => {
     });
     const run = await indexer.runOnce();
     expect(run.ok).toBe(true);
-    expect(indexer.totals()).toEqual(expectedTotals(0, 29_988));
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 29_988));
     expect(n.widestAnsweredRange()).toBeGreaterThan(350);
     expect(n.widestAnsweredRange()).toBeLessThanOrEqual(700);
   });
@@ -135,7 +135,7 @@ describe('inference indexer', () => {
     });
     const run = await indexer.runOnce();
     expect(run.ok).toBe(true);
-    expect(indexer.totals()).toEqual(expectedTotals(0, 9_988));
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 9_988));
   });
 
   it('asks for the next range while this one streams in, one range ahead at most, and halves the range after a large answer', async () => {
@@ -169,7 +169,7 @@ describe('inference indexer', () => {
     });
     const run = await indexer.runOnce();
     expect(run.ok).toBe(true);
-    expect(indexer.totals()).toEqual(expectedTotals(0, 9_988));
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 9_988));
     expect(mostInFlight).toBe(2);
     // Every range but the last was followed by an ask for the next one before it was committed.
     for (const c of chunks.slice(0, -1)) {
@@ -204,8 +204,8 @@ describe('inference indexer', () => {
     n.failNext('truncated', 3, 'eth_getLogs');
     const run = await indexer.runOnce();
     expect(run.ok).toBe(true);
-    expect(indexer.totals()).toEqual(expectedTotals(0, 5_988));
-    expect(indexer.status()?.undecodableLogs).toBe(0);
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 5_988));
+    expect((await indexer.status())?.undecodableLogs).toBe(0);
     // Each cut answer had already handed over logs, and they were dropped, not counted.
     expect(cutAfter).toHaveLength(3);
     expect(Math.min(...cutAfter)).toBeGreaterThan(0);
@@ -235,7 +235,7 @@ describe('inference indexer', () => {
       n.failNext(fault, 3, 'eth_getLogs');
       const run = await indexer.runOnce();
       expect(run.ok).toBe(true);
-      expect(indexer.totals()).toEqual(expectedTotals(0, 8_988));
+      expect(await indexer.totals()).toEqual(expectedTotals(0, 8_988));
       expect(clock.sleeps.length > 0).toBe(backsOff);
       if (fault === 'http-429') expect(clock.sleeps[0]).toBeGreaterThanOrEqual(2_000);
     },
@@ -252,12 +252,12 @@ describe('inference indexer', () => {
     expect(failed.error).toMatch(/internal error/);
     expect(failed.nextBlock).toBe(5_989);
     expect(clock.sleeps).toEqual([1_000, 2_000, 4_000, 8_000]);
-    expect(indexer.status()?.lastError).toMatch(/internal error/);
-    expect(indexer.totals()).toEqual(expectedTotals(0, 5_988));
+    expect((await indexer.status())?.lastError).toMatch(/internal error/);
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 5_988));
     const healed = await indexer.runOnce();
     expect(healed.chunks).toBeGreaterThan(0);
-    expect(indexer.totals()).toEqual(expectedTotals(0, 11_988));
-    expect(indexer.status()?.lastError).toBeNull();
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 11_988));
+    expect((await indexer.status())?.lastError).toBeNull();
   });
 
   it('never crashes on a non-JSON or error answer to eth_blockNumber', async () => {
@@ -267,9 +267,9 @@ describe('inference indexer', () => {
     const run = await indexer.runOnce();
     expect(run.ok).toBe(false);
     expect(run.error).toMatch(/not JSON/);
-    expect(indexer.totals().total).toBe(0);
+    expect((await indexer.totals()).total).toBe(0);
     await indexer.runOnce();
-    expect(indexer.totals()).toEqual(expectedTotals(0, 988));
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 988));
   });
 
   it('counts an undecodable inference log once as unknown and carries on', async () => {
@@ -280,8 +280,8 @@ describe('inference indexer', () => {
     const run = await indexer.runOnce();
     expect(run.ok).toBe(true);
     const expected = expectedTotals(0, 988);
-    expect(indexer.totals()).toEqual({ ...expected, unknown: expected.unknown + 1, total: expected.total + 1 });
-    expect(indexer.status()?.undecodableLogs).toBe(1);
+    expect(await indexer.totals()).toEqual({ ...expected, unknown: expected.unknown + 1, total: expected.total + 1 });
+    expect((await indexer.status())?.undecodableLogs).toBe(1);
     expect(logger.warnings.filter((w) => /undecodable/.test(w))).toHaveLength(1);
   });
 
@@ -293,15 +293,15 @@ describe('inference indexer', () => {
     ]);
     const { indexer } = indexerFor(n);
     await indexer.runOnce();
-    expect(indexer.totals()).toEqual(expectedTotals(0, 988));
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 988));
   });
 
   it('counts unknown modes as unknown and logs each unknown mode once', async () => {
     const n = await node(2_000);
     const { indexer, logger } = indexerFor(n);
     await indexer.runOnce();
-    expect(indexer.totals().unknown).toBe(expectedTotals(0, 1_988).unknown);
-    expect(indexer.totals().unknown).toBeGreaterThan(1);
+    expect((await indexer.totals()).unknown).toBe(expectedTotals(0, 1_988).unknown);
+    expect((await indexer.totals()).unknown).toBeGreaterThan(1);
     expect(logger.warnings.filter((w) => /unknown verification mode/.test(w))).toHaveLength(1);
   });
 
@@ -315,7 +315,7 @@ describe('inference indexer', () => {
     expect(logger.warnings.some((w) => /backwards/.test(w))).toBe(true);
     n.chain.head = 4_000;
     await indexer.runOnce();
-    expect(indexer.totals()).toEqual(expectedTotals(0, 3_988));
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 3_988));
   });
 
   it('does not move past blocks a lagging node does not have yet', async () => {
@@ -326,10 +326,10 @@ describe('inference indexer', () => {
     expect(run.ok).toBe(false);
     expect(run.error).toMatch(/not found/);
     expect(run.nextBlock).toBeLessThanOrEqual(3_101);
-    expect(indexer.totals()).toEqual(expectedTotals(0, run.nextBlock - 1));
+    expect(await indexer.totals()).toEqual(expectedTotals(0, run.nextBlock - 1));
     n.setHasUpTo(null);
     await indexer.runOnce();
-    expect(indexer.totals()).toEqual(expectedTotals(0, 4_988));
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 4_988));
   });
 
   it('resolves with the failure instead of throwing when its store is gone', async () => {
@@ -345,8 +345,8 @@ describe('inference indexer', () => {
     const n = await node(3_000);
     const { indexer } = indexerFor(n, { overrides: { fromBlock: 1_234 } });
     await indexer.runOnce();
-    expect(indexer.totals()).toEqual(expectedTotals(1_234, 2_988));
-    expect(indexer.status()).toMatchObject({
+    expect(await indexer.totals()).toEqual(expectedTotals(1_234, 2_988));
+    expect(await indexer.status()).toMatchObject({
       fromBlock: 1_234,
       nextBlock: 2_989,
       headBlock: 3_000,
@@ -374,10 +374,10 @@ describe('inference indexer after a crash', () => {
     expect(crashed.chunks).toBe(4);
     first.database.close();
     const second = indexerFor(n, { dbPath, overrides: { range: { initialBlocks: 900 } } });
-    expect(second.indexer.status()?.nextBlock).toBe(crashed.nextBlock);
+    expect((await second.indexer.status())?.nextBlock).toBe(crashed.nextBlock);
     const run = await second.indexer.runOnce();
     expect(run.ok).toBe(true);
-    expect(second.indexer.totals()).toEqual(expectedTotals(0, 19_988));
+    expect(await second.indexer.totals()).toEqual(expectedTotals(0, 19_988));
   });
 
   it('ends with exactly one clean pass when killed inside a chunk commit', async () => {
@@ -389,12 +389,12 @@ describe('inference indexer after a crash', () => {
       overrides: { range: { initialBlocks: 700, growBelowLogs: 0 } },
       store: (real) => ({
         ...real,
-        commitChunk(c) {
+        async commitChunk(c) {
           if (++commits === 3) {
             // The process dies part-way through the transaction: SQLite rolls it back.
-            real.commitChunk({ ...c, counts: new Map([['0|vanilla|ml', Number.NaN]]) });
+            await real.commitChunk({ ...c, counts: new Map([['0|vanilla|ml', Number.NaN]]) });
           }
-          real.commitChunk(c);
+          await real.commitChunk(c);
         },
       }),
     });
@@ -403,6 +403,6 @@ describe('inference indexer after a crash', () => {
     first.database.close();
     const second = indexerFor(n, { dbPath });
     await second.indexer.runOnce();
-    expect(second.indexer.totals()).toEqual(expectedTotals(0, 19_988));
+    expect(await second.indexer.totals()).toEqual(expectedTotals(0, 19_988));
   });
 });

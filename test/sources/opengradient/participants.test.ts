@@ -1,10 +1,12 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.js';
 import { callerWeekStarts } from '../../../src/core/charts/caller-chart.js';
-import { callerWindows } from '../../../src/core/participants.js';
-import { createInferenceStore, type InferenceStore } from '../../../src/db/inference-store.js';
+import { callerWindows, type ParticipantReader } from '../../../src/core/participants.js';
+import { createInferenceStore } from '../../../src/db/inference-store.js';
 import { openDatabase } from '../../../src/db/open.js';
-import { createParticipantStore } from '../../../src/db/participant-store.js';
+import { createPgInferenceStore } from '../../../src/db/pg-inference-store.js';
+import { createPgParticipantStore } from '../../../src/db/pg-participant-store.js';
+import { createParticipantStore, type SqliteParticipantStore } from '../../../src/db/participant-store.js';
 import { createInferenceIndexer, type ChunkInfo } from '../../../src/sources/opengradient/indexer.js';
 import { createOgRpc } from '../../../src/sources/opengradient/rpc.js';
 import { createTestClock } from '../../helpers/clock.js';
@@ -22,6 +24,7 @@ import {
   type ScriptedChain,
 } from '../../helpers/og-participants.js';
 import { startOgNode, type OgNodeOptions } from '../../helpers/og-rpc-server.js';
+import { pgliteDatabase } from '../../helpers/postgres.js';
 import { tempDbPath } from '../../helpers/temp-dir.js';
 
 const NOW = Date.parse('2026-12-01T10:00:00Z');
@@ -33,7 +36,8 @@ async function indexScenario(
     node?: OgNodeOptions;
     dbPath?: string;
     afterChunk?: (c: ChunkInfo) => void;
-    wrap?: (s: InferenceStore) => InferenceStore;
+    /** What the inference store's chunk transaction calls to write the participants. */
+    writer?: (real: SqliteParticipantStore) => Pick<SqliteParticipantStore, 'writeInTransaction' | 'committed'>;
   } = {},
 ) {
   const node = await startOgNode(chain, options.node);
@@ -44,7 +48,7 @@ async function indexScenario(
   const participants = createParticipantStore(database);
   const indexer = createInferenceIndexer({
     rpc: createOgRpc({ url: node.url, clock, timeoutMs: 3_000, batchSize: 16 }),
-    store: options.wrap ? options.wrap(createInferenceStore(database)) : createInferenceStore(database),
+    store: createInferenceStore(database, options.writer ? options.writer(participants) : participants),
     clock,
     logger: silentLogger,
     fromBlock: 0,
@@ -58,13 +62,13 @@ async function indexScenario(
 }
 
 /** Every participant figure the store holds for NOW, for comparing runs. */
-function figures(store: ReturnType<typeof createParticipantStore>) {
+async function figures(store: ParticipantReader) {
   const w = callerWindows(NOW);
   return {
-    callers: store.callers(w),
-    operators: store.operators(w, NOW - DAY),
-    developers: store.developers(NOW),
-    coverage: store.coverage(),
+    callers: await store.callers(w),
+    operators: await store.operators(w, NOW - DAY),
+    developers: await store.developers(NOW),
+    coverage: await store.coverage(),
   };
 }
 
@@ -97,17 +101,43 @@ describe('participants from the indexer', () => {
     const { chain } = networkScenario(NOW);
     const { indexer, participants } = await indexScenario(chain);
     expect((await indexer.runOnce()).ok).toBe(true);
-    expect(figures(participants)).toEqual({
+    expect(await figures(participants)).toEqual({
       ...EXPECTED,
       coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) },
     });
   });
 
+  it('records the same figures on PostgreSQL (PGlite), with every range committed whole', async () => {
+    const { chain } = networkScenario(NOW);
+    const node = await startOgNode(chain);
+    onTestFinished(() => node.close());
+    const pg = await pgliteDatabase();
+    const clock = createTestClock(NOW);
+    const participants = createPgParticipantStore(pg.db);
+    const indexer = createInferenceIndexer({
+      rpc: createOgRpc({ url: node.url, clock, timeoutMs: 3_000, batchSize: 16 }),
+      store: createPgInferenceStore(pg.db, participants),
+      clock,
+      logger: silentLogger,
+      fromBlock: 0,
+      confirmations: CONFIRMATIONS,
+      contracts: [PRECOMPILE, RELAY],
+      range: { initialBlocks: 500, maxBlocks: 4_000 },
+      participants: { store: participants, teeRegistries: [REGISTRY_1, REGISTRY_2], taskScheduler: SCHEDULER },
+    });
+    expect((await indexer.runOnce()).ok).toBe(true);
+    expect(await figures(participants)).toEqual({
+      ...EXPECTED,
+      coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) },
+    });
+    expect((await indexer.totals()).total).toBe(chain.inferencesBetween(0, NOW + DAY));
+  }, 90_000); // the worker's first PGlite compiles PostgreSQL's WebAssembly: tens of seconds on a busy machine
+
   it('reaches the same figures from logs without blockTimestamp (times from full blocks and headers)', async () => {
     const { chain } = networkScenario(NOW);
     const { indexer, participants } = await indexScenario(chain, { node: { blockTimestamps: false } });
     expect((await indexer.runOnce()).ok).toBe(true);
-    expect(figures(participants)).toMatchObject(EXPECTED);
+    expect(await figures(participants)).toMatchObject(EXPECTED);
   });
 
   it('ends with exact figures when the process dies after some ranges and starts again', async () => {
@@ -126,27 +156,25 @@ describe('participants from the indexer', () => {
     first.database.close();
     const second = await indexScenario(chain, { dbPath });
     expect((await second.indexer.runOnce()).ok).toBe(true);
-    expect(figures(second.participants)).toEqual({
+    expect(await figures(second.participants)).toEqual({
       ...EXPECTED,
       coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) },
     });
   });
 
   it('ends with exact figures when a chunk transaction fails after its callers were written, in the same process', async () => {
-    const { chain, d } = networkScenario(NOW);
-    const firstCaller = chain.blockAt(d(80)); // G's block, the first with a caller
+    const { chain } = networkScenario(NOW);
     let failed = false;
     const { indexer, participants } = await indexScenario(chain, {
-      wrap: (real) => ({
-        ...real,
-        commitChunk(c, also) {
-          if (failed || c.fromBlock > firstCaller || c.nextBlock <= firstCaller) return real.commitChunk(c, also);
+      writer: (real) => ({
+        writeInTransaction(chunk) {
+          real.writeInTransaction(chunk);
+          // The first range with callers holds G's block (the first with a caller).
+          if (failed || chunk.callerDays.size === 0) return;
           failed = true;
-          real.commitChunk(c, () => {
-            also?.();
-            throw new Error('disk I/O error'); // rolled back: the caller ids this write assigned do not exist
-          });
+          throw new Error('disk I/O error'); // rolled back: the caller ids this write assigned do not exist
         },
+        committed: () => real.committed(),
       }),
     });
     const run = await indexer.runOnce();
@@ -154,13 +182,15 @@ describe('participants from the indexer', () => {
     expect(run.error).toMatch(/disk I\/O error/);
     expect(failed).toBe(true);
     expect((await indexer.runOnce()).ok).toBe(true);
-    expect(figures(participants)).toMatchObject(EXPECTED);
+    expect(await figures(participants)).toMatchObject(EXPECTED);
     // Every account keeps its own id: G's week (the first) counts G as active and new.
     const clean = await indexScenario(networkScenario(NOW).chain);
     await clean.indexer.runOnce();
     const weeks = callerWeekStarts(NOW, 13);
-    expect(participants.callerWeeks(weeks, NOW + DAY)).toEqual(clean.participants.callerWeeks(weeks, NOW + DAY));
-    expect(participants.callerWeeks(weeks, NOW + DAY)[1]).toMatchObject({ active: 1, newCallers: 1 });
+    expect(await participants.callerWeeks(weeks, NOW + DAY)).toEqual(
+      await clean.participants.callerWeeks(weeks, NOW + DAY),
+    );
+    expect((await participants.callerWeeks(weeks, NOW + DAY))[1]).toMatchObject({ active: 1, newCallers: 1 });
   });
 
   it('counts an event only from the contract configured for it', async () => {
@@ -170,15 +200,15 @@ describe('participants from the indexer', () => {
     chain.place(NOW - 2 * DAY, teeRegistered(RELAY, teeId(0x99), account(0xbad), 0), account(0xbad), 0);
     const { indexer, participants } = await indexScenario(chain);
     expect((await indexer.runOnce()).ok).toBe(true);
-    expect(figures(participants)).toMatchObject(EXPECTED);
-    expect(indexer.totals().total).toBe(chain.inferencesBetween(0, NOW + DAY));
+    expect(await figures(participants)).toMatchObject(EXPECTED);
+    expect((await indexer.totals()).total).toBe(chain.inferencesBetween(0, NOW + DAY));
   });
 
   it('reads each block once when the node cuts batch answers for size, asking for the rest in smaller batches', async () => {
     const { chain } = networkScenario(NOW);
     const { indexer, participants, node } = await indexScenario(chain, { node: { maxBatchBytes: 3_000 } });
     expect((await indexer.runOnce()).ok).toBe(true);
-    expect(figures(participants)).toMatchObject(EXPECTED);
+    expect(await figures(participants)).toMatchObject(EXPECTED);
     expect(node.fullBlocksServed()).toBe(21);
   });
 
@@ -194,6 +224,6 @@ describe('participants from the indexer', () => {
     expect(run.nextBlock).toBeLessThanOrEqual(bad);
     node.setBlocksMissingTransactions(null);
     expect((await indexer.runOnce()).ok).toBe(true);
-    expect(figures(participants)).toMatchObject(EXPECTED);
+    expect(await figures(participants)).toMatchObject(EXPECTED);
   });
 });

@@ -1,0 +1,150 @@
+/**
+ * What the SQLite and PostgreSQL participant stores share, so both give the same figures: the memo the
+ * caller figures are kept in, the keys they are kept under, and how counted rows become figures.
+ *
+ * The caller figures group a month of caller-days by account (a few hundred ms for 170,000 of them), so
+ * they are kept until the store's data changes or other windows are asked for. The data only changes with
+ * a committed chunk, which moves the indexer's cursor: the memo is keyed by that cursor (and by this
+ * process's own writes), so an instance that does not index (a PostgreSQL standby) sees another's writes.
+ */
+import type { CallerFigures, CallerWeek, CallerWindows, OperatorFigures } from '../core/participants.js';
+import { dayStart } from '../core/participants.js';
+
+/** Figures of one kind kept at once (windows move once a day; weeks by range). */
+const MEMO_SIZE = 16;
+
+export interface FigureMemo {
+  /** `compute`'s answer for `key`, computed again once `version` is not the one it was computed at. */
+  get<T>(version: string, key: string, compute: () => Promise<T>): Promise<T>;
+}
+
+export function createFigureMemo(): FigureMemo {
+  let memoVersion: string | null = null;
+  const memo = new Map<string, Promise<unknown>>();
+  return {
+    get<T>(version: string, key: string, compute: () => Promise<T>): Promise<T> {
+      if (memoVersion !== version) {
+        memo.clear();
+        memoVersion = version;
+      }
+      const hit = memo.get(key);
+      if (hit) return hit as Promise<T>;
+      // The promise is kept, so answers asked for while it is computed share it; a failure is not kept.
+      const value = compute();
+      if (memo.size >= MEMO_SIZE) memo.clear();
+      memo.set(key, value);
+      value.catch(() => {
+        if (memo.get(key) === value) memo.delete(key);
+      });
+      return value;
+    },
+  };
+}
+
+export const callersKey = (w: CallerWindows) => `callers|${w.last30Ms}|${w.previous7Ms}|${w.last7Ms}|${w.endMs}`;
+export const weeksKey = (weekStartsMs: readonly number[], endMs: number) => `weeks|${weekStartsMs.join(',')}|${endMs}`;
+
+/** @throws Error when the retention window does not lie inside the 30 days the caller figures read. */
+export function checkCallerWindows(w: CallerWindows): void {
+  if (w.previous7Ms < w.last30Ms) throw new Error('the 14 days of retention must lie inside the 30-day window');
+}
+
+/** The one-pass caller activity row both stores' queries answer. */
+export interface CallerActivity {
+  callers: number;
+  inferences: number;
+  repeatInferences: number;
+  active: number;
+  previous: number;
+  retained: number;
+  top10: number;
+}
+
+export function callerFiguresOf(a: CallerActivity, new7: number): CallerFigures {
+  return {
+    active7: a.active,
+    new7,
+    previous7: a.previous,
+    retained7: a.retained,
+    callers30: a.callers,
+    inferences30: a.inferences,
+    repeatInferences30: a.repeatInferences,
+    top10Inferences30: a.top10,
+  };
+}
+
+export interface OperatorCounts {
+  registered: number;
+  enabledByType: ReadonlyArray<{ teeType: number | null; n: number }>;
+  settling: { tees: number; settlements: number; busiest: number };
+  heartbeats: number;
+}
+
+export function operatorFiguresOf(c: OperatorCounts): OperatorFigures {
+  let enabledLlmProxy = 0;
+  let enabledValidator = 0;
+  let enabledOtherType = 0;
+  for (const { teeType, n } of c.enabledByType) {
+    if (teeType === 0) enabledLlmProxy += n;
+    else if (teeType === 1) enabledValidator += n;
+    else enabledOtherType += n;
+  }
+  return {
+    registered: c.registered,
+    enabledLlmProxy,
+    enabledValidator,
+    enabledOtherType,
+    settling7: c.settling.tees,
+    settlements7: c.settling.settlements,
+    busiestSettlements7: c.settling.busiest,
+    heartbeats: c.heartbeats,
+  };
+}
+
+/** The bounds the weekly queries take: weeks of 7 days from the first start's day, to `endMs`. */
+export function weekBounds(weekStartsMs: readonly number[], endMs: number) {
+  return { start: dayStart(weekStartsMs[0]!), week: 7 * 86_400_000, end: endMs };
+}
+
+/** Each week's counts by its index from the first (`w`), weeks with none counted as 0. */
+export function callerWeeksOf(
+  weekStartsMs: readonly number[],
+  active: ReadonlyArray<{ w: number; n: number }>,
+  fresh: ReadonlyArray<{ w: number; n: number }>,
+): CallerWeek[] {
+  const activeBy = new Map(active.map((r) => [r.w, r.n]));
+  const freshBy = new Map(fresh.map((r) => [r.w, r.n]));
+  return weekStartsMs.map((startMs, i) => ({
+    startMs,
+    active: activeBy.get(i) ?? 0,
+    newCallers: freshBy.get(i) ?? 0,
+  }));
+}
+
+/** A range's caller-days, split into day, address and count, with the earliest day of each address. */
+export interface ParsedCallerDays {
+  rows: Array<{ dayMs: number; address: string; n: number }>;
+  firstDayOf: Map<string, number>;
+}
+
+export function parseCallerDays(callerDays: ReadonlyMap<string, number>): ParsedCallerDays {
+  const rows: ParsedCallerDays['rows'] = [];
+  const firstDayOf = new Map<string, number>();
+  for (const [key, n] of callerDays) {
+    const bar = key.indexOf('|');
+    const dayMs = Number(key.slice(0, bar));
+    const address = key.slice(bar + 1);
+    rows.push({ dayMs, address, n });
+    const first = firstDayOf.get(address);
+    if (first === undefined || dayMs < first) firstDayOf.set(address, dayMs);
+  }
+  return { rows, firstDayOf };
+}
+
+/** `dayMs|teeId` keys split. */
+export function parseTeeDays(teeDays: ReadonlyMap<string, number>): Array<{ dayMs: number; teeId: string; n: number }> {
+  return [...teeDays].map(([key, n]) => {
+    const bar = key.indexOf('|');
+    return { dayMs: Number(key.slice(0, bar)), teeId: key.slice(bar + 1), n };
+  });
+}
