@@ -5,7 +5,9 @@
  * deferred by the cooldown, and the steady state after (the last alerts delivered, pending crossings due,
  * several thresholds at once), on a test clock so cooldowns pass at once; the same steps on PostgreSQL
  * (`BENCH_DATABASE_URL`, else `TEST_DATABASE_URL`, else 127.0.0.1:5432/test; target for the worst case,
- * 0.5x → 13.2x, a median under 1 s; skipped, saying so, without a server); (2) a fan-out of Telegram alerts through the
+ * 0.5x → 13.2x, a median under 1 s; skipped, saying so, without a server). An evaluation writes one outbox
+ * fan-out row per distinct message; the split into per-chat rows, which the dispatcher's next sweep does, is
+ * timed on its own line after the worst case; (2) a fan-out of Telegram alerts through the
  * dispatcher against a loopback Bot
  * API that enforces 25/s overall, 1/s per chat and 20/min per group and answers 429 past them (target ≥ 90%
  * of 25/s, no 429). The fan-out runs on the real clock: 10,000 alerts take ~7 min, so the default is 2,000;
