@@ -7,6 +7,7 @@ import type { Crossing } from '../core/alert-rules.js';
 import type { DigestStore } from '../core/alert-ports.js';
 import type { Database } from './open.js';
 import { alertCooldowns, alertOutbox, alertPayloads, alertSubscriptions } from './schema/index.js';
+import { prepareFanoutSplit } from './alert-outbox.js';
 import { subscriptionColumns } from './alert-subscriptions.js';
 import { prepare } from './statement.js';
 
@@ -14,6 +15,7 @@ export function createDigestStore(database: Database): DigestStore {
   const { db, sqlite } = database;
   const o = alertOutbox;
   const p = alertPayloads;
+  const splitFanouts = prepareFanoutSplit(database);
   // One pass over the period's rows (time index) for every chat whose digest is due; the chats' ids come as
   // one JSON array, so any number of them is one bound value.
   const alertedSince = prepare(
@@ -22,7 +24,7 @@ export function createDigestStore(database: Database): DigestStore {
         FROM ${o} JOIN ${p} ON ${p.id} = ${o.payloadId}
         WHERE ${o.createdAtMs} >= ${sql.placeholder('sinceMs')} AND ${o.kind} = 'alert'
           AND ${o.subscriptionId} IN (SELECT value FROM json_each(${sql.placeholder('ids')}))
-        ORDER BY ${o.id}`,
+        ORDER BY ${o.payloadId}, ${o.id}`,
   );
 
   return {
@@ -35,6 +37,7 @@ export function createDigestStore(database: Database): DigestStore {
         .all();
     },
     async alertedSince(subscriptionIds, sinceMs) {
+      splitFanouts();
       const alerted = new Map<number, Crossing[]>();
       for (const row of alertedSince.all<{ subscriptionId: number; crossingsJson: string }>({
         sinceMs,

@@ -14,9 +14,10 @@
  * 3. Messages. Chats with the same crossed set and the same waiting row get the same words: one payload
  *    per distinct pair for chats whose cooldown is over, one merged waiting row per distinct pair for chats
  *    still inside it (waiting crossings first, then the fresh ones).
- * 4. Writing. One outbox row per chat whose cooldown is over, pointing at its pair's payload, which also
- *    restarts its cooldown and clears its waiting row; chats inside their cooldown point at their merged
- *    waiting row. Waiting rows nothing points at any more are dropped.
+ * 4. Writing. One fan-out row per payload lists the chats whose cooldown is over (the outbox store splits
+ *    it into a row per chat when the dispatcher reads it), and those chats' cooldowns restart and their
+ *    waiting rows clear; chats inside their cooldown point at their merged waiting row. Waiting rows nothing
+ *    points at any more are dropped.
  * 5. Flipping. Crossed levels take their new side; unseen levels (new thresholds) record theirs; levels
  *    that now share a ratio and side merge into the one most thresholds point at; empty levels go.
  *
@@ -36,7 +37,7 @@ import type { Database } from './open.js';
 import {
   alertCooldowns,
   alertLevels,
-  alertOutbox,
+  alertOutboxFanouts,
   alertPayloads,
   alertPending,
   alertThresholds,
@@ -116,6 +117,7 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
   const t = alertThresholds;
   const c = alertCooldowns;
   const l = alertLevels;
+  const f = alertOutboxFanouts;
   const now = sql.placeholder('now');
   // Whether a chat's cooldown is over: `cooldownOver` in src/core/alert-rules.ts, in SQL; keep them in step.
   const cooldownOver = sql`(${c.lastAlertAtMs} IS NULL OR ${now} - ${c.lastAlertAtMs} >= coalesce(${c.cooldownMinutes}, 60) * 60000)`;
@@ -210,22 +212,25 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
           VALUES (${sql.placeholder('crossed')}, ${sql.placeholder('pendingId')}, ${sql.placeholder('payloadId')}, ${sql.placeholder('newPendingId')})`,
     ),
 
-    // 4. Writing. With a single message the payload or waiting row is bound directly; with several, each chat
-    // finds its own through `alert_eval_messages`.
+    // 4. Writing. One fan-out row per payload lists the chats it goes to (the outbox store splits it into a
+    // row per chat when the dispatcher next reads the outbox). With a single message the payload or waiting row
+    // is bound directly; with several, each chat finds its own through `alert_eval_messages`.
     enqueueEach: prepare(
       sqlite,
-      sql`INSERT INTO ${alertOutbox} (${bare(alertOutbox.subscriptionId)}, ${bare(alertOutbox.kind)}, ${bare(alertOutbox.payloadId)}, ${bare(alertOutbox.createdAtMs)},
-            ${bare(alertOutbox.attempts)}, ${bare(alertOutbox.nextAttemptAtMs)})
-          SELECT ${evalChats.subscriptionId}, 'alert', ${evalMessages.payloadId}, ${now}, 0, ${now}
-          FROM ${evalChats} JOIN ${evalMessages} ON ${evalMessages.crossed} = ${evalChats.crossed} AND ${evalMessages.pendingId} = ${evalChats.pendingId}
-          WHERE ${evalChats.cooldownOver} = 1 ORDER BY ${evalChats.subscriptionId}`,
+      sql`INSERT INTO ${f} (${bare(f.kind)}, ${bare(f.payloadId)}, ${bare(f.createdAtMs)}, ${bare(f.recipientsJson)})
+          SELECT 'alert', chats.payload_id, ${now}, json_group_array(chats.subscription_id)
+          FROM (SELECT ${evalChats.subscriptionId} AS subscription_id, ${evalMessages.payloadId} AS payload_id
+                FROM ${evalChats} JOIN ${evalMessages} ON ${evalMessages.crossed} = ${evalChats.crossed} AND ${evalMessages.pendingId} = ${evalChats.pendingId}
+                WHERE ${evalChats.cooldownOver} = 1 AND ${evalMessages.payloadId} IS NOT NULL) chats
+          GROUP BY chats.payload_id
+          RETURNING json_array_length(${bare(f.recipientsJson)})`,
     ),
     enqueueOne: prepare(
       sqlite,
-      sql`INSERT INTO ${alertOutbox} (${bare(alertOutbox.subscriptionId)}, ${bare(alertOutbox.kind)}, ${bare(alertOutbox.payloadId)}, ${bare(alertOutbox.createdAtMs)},
-            ${bare(alertOutbox.attempts)}, ${bare(alertOutbox.nextAttemptAtMs)})
-          SELECT ${evalChats.subscriptionId}, 'alert', ${sql.placeholder('payloadId')}, ${now}, 0, ${now}
-          FROM ${evalChats} WHERE ${evalChats.cooldownOver} = 1 ORDER BY ${evalChats.subscriptionId}`,
+      sql`INSERT INTO ${f} (${bare(f.kind)}, ${bare(f.payloadId)}, ${bare(f.createdAtMs)}, ${bare(f.recipientsJson)})
+          SELECT 'alert', ${sql.placeholder('payloadId')}, ${now}, json_group_array(${evalChats.subscriptionId})
+          FROM ${evalChats} WHERE ${evalChats.cooldownOver} = 1
+          RETURNING json_array_length(${bare(f.recipientsJson)})`,
     ),
     restartCooldowns: prepare(
       sqlite,
@@ -367,9 +372,9 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     if (payloadIds.length > 0) {
       const queued =
         payloadIds.length === 1
-          ? q.enqueueOne.run({ now: nowMs, payloadId: payloadIds[0] })
-          : q.enqueueEach.run({ now: nowMs });
-      written.messages = queued.changes;
+          ? q.enqueueOne.all<{ n: number }>({ now: nowMs, payloadId: payloadIds[0] })
+          : q.enqueueEach.all<{ n: number }>({ now: nowMs });
+      written.messages = queued.reduce((sum, row) => sum + Object.values(row)[0]!, 0);
       q.restartCooldowns.run({ now: nowMs });
     }
     if (waitingIds.length > 0) {

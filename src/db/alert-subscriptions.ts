@@ -17,6 +17,7 @@ import type {
 } from '../core/alert-ports.js';
 import type { Platform } from '../core/chat.js';
 import type { Database, Db } from './open.js';
+import { prepareFanoutSplit } from './alert-outbox.js';
 import { alertCooldowns, alertLevels, alertOutbox, alertSubscriptions, alertThresholds } from './schema/index.js';
 
 /** A transaction or the database itself: drizzle gives both the same query API. */
@@ -96,6 +97,8 @@ function dropWaiting(q: Queries, subscriptionId: number): void {
 
 export function createSubscriptionStore(database: Database): SubscriptionStore {
   const { db } = database;
+  // A chat's undelivered rows may still sit in a fan-out: split before dropping or moving them.
+  const splitFanouts = prepareFanoutSplit(database);
   return {
     byChat: async (platform, chatId) => byChat(db, platform, chatId),
     byId: async (id) => byId(db, id),
@@ -110,6 +113,7 @@ export function createSubscriptionStore(database: Database): SubscriptionStore {
     },
 
     async subscribe(sub: NewSubscription, nowMs) {
+      splitFanouts();
       return db.transaction((tx) => {
         const existing = byChat(tx, sub.platform, sub.chatId);
         if (existing) {
@@ -192,6 +196,7 @@ export function createSubscriptionStore(database: Database): SubscriptionStore {
     },
 
     async moveChat(platform, fromChatId, toChatId) {
+      splitFanouts();
       db.transaction((tx) => {
         const from = byChat(tx, platform, fromChatId);
         if (!from) return;

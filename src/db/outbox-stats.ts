@@ -17,11 +17,20 @@ export interface OutboxStats {
 }
 
 export function createOutboxStats(database: Database): OutboxStats {
+  // Rows still in a fan-out (an evaluation's message for many chats, not yet split by the dispatcher) count
+  // once per chat they go to.
   const pending = database.sqlite.prepare(
-    `SELECT s.platform AS platform, count(*) AS n
-     FROM alert_outbox o INDEXED BY alert_outbox_unsent CROSS JOIN alert_subscriptions s ON s.id = o.subscription_id
-     WHERE o.sent_at_ms IS NULL AND o.failed_at_ms IS NULL AND s.status = 'active'
-     GROUP BY s.platform`,
+    `SELECT platform, sum(n) AS n FROM (
+       SELECT s.platform AS platform, count(*) AS n
+       FROM alert_outbox o INDEXED BY alert_outbox_unsent CROSS JOIN alert_subscriptions s ON s.id = o.subscription_id
+       WHERE o.sent_at_ms IS NULL AND o.failed_at_ms IS NULL AND s.status = 'active'
+       GROUP BY s.platform
+       UNION ALL
+       SELECT s.platform, count(*)
+       FROM alert_outbox_fanouts f CROSS JOIN json_each(f.recipients_json) chat CROSS JOIN alert_subscriptions s ON s.id = chat.value
+       WHERE s.status = 'active'
+       GROUP BY s.platform)
+     GROUP BY platform`,
   );
   return {
     async pendingByPlatform() {

@@ -2,6 +2,7 @@
 import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import type { Crossing } from '../core/alert-rules.js';
 import type { DigestStore } from '../core/alert-ports.js';
+import { splitFanouts } from './pg-alert-outbox.js';
 import { selectPgSubscriptions } from './pg-alert-subscriptions.js';
 import { alertOutbox, alertPayloads, alertSubscriptions } from './pg-schema/index.js';
 import { pgRows } from './pg-statement.js';
@@ -17,6 +18,7 @@ export function createPgDigestStore(db: PgStoreDb): DigestStore {
       );
     },
     async alertedSince(subscriptionIds, sinceMs) {
+      await splitFanouts(db);
       const alerted = new Map<number, Crossing[]>();
       const rows = await pgRows<{ subscriptionId: number; crossingsJson: string }>(
         db,
@@ -24,7 +26,7 @@ export function createPgDigestStore(db: PgStoreDb): DigestStore {
             FROM ${o} JOIN ${p} ON ${p.id} = ${o.payloadId}
             WHERE ${o.createdAtMs} >= ${sinceMs} AND ${o.kind} = 'alert'
               AND ${o.subscriptionId} = ANY(${`{${subscriptionIds.join(',')}}`}::bigint[])
-            ORDER BY ${o.id}`,
+            ORDER BY ${o.payloadId}, ${o.id}`,
       );
       for (const row of rows) {
         const list = alerted.get(row.subscriptionId) ?? [];

@@ -23,7 +23,7 @@ import type { PgQueries } from './pg-alert-subscriptions.js';
 import {
   alertCooldowns,
   alertLevels,
-  alertOutbox,
+  alertOutboxFanouts,
   alertPayloads,
   alertPending,
   alertThresholds,
@@ -59,7 +59,7 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
   const t = alertThresholds;
   const c = alertCooldowns;
   const l = alertLevels;
-  const o = alertOutbox;
+  const f = alertOutboxFanouts;
 
   async function candidates(q: PgQueries, round: EvaluationRound): Promise<Level[]> {
     return pgRows<Level>(
@@ -80,21 +80,23 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
       subscription_id bigint PRIMARY KEY, cooldown_over boolean NOT NULL, crossed int[] NOT NULL, pending_id bigint NOT NULL) ON COMMIT DROP`);
     let thresholdsCrossed = 0;
     if (crossings.length > 0) {
+      // The crossed levels in message order: a chat's set is the positions of the levels it holds.
+      const levels = arrayOf(crossings.map((x) => x.levelId));
+      const position = sql`array_position(${levels}::bigint[], ${t.levelId})`;
       // Whether a chat's cooldown is over: `cooldownOver` in src/core/alert-rules.ts, in SQL; keep them in step.
+      await q.execute(
+        sql`INSERT INTO alert_eval_chats (subscription_id, cooldown_over, crossed, pending_id)
+            SELECT held.subscription_id,
+                   ${c.lastAlertAtMs} IS NULL OR ${nowMs} - ${c.lastAlertAtMs} >= coalesce(${c.cooldownMinutes}, 60) * 60000,
+                   held.crossed, coalesce(${c.pendingId}, 0)
+            FROM (SELECT ${t.subscriptionId} AS subscription_id, array_agg(${position} - 1 ORDER BY ${position})::int[] AS crossed
+                  FROM ${t} WHERE ${t.levelId} = ANY(${levels}::bigint[])
+                  GROUP BY ${t.subscriptionId}) held
+            LEFT JOIN ${c} ON ${c.subscriptionId} = held.subscription_id`,
+      );
       const [row] = await pgRows<{ n: number }>(
         q,
-        sql`WITH staged AS (
-              INSERT INTO alert_eval_chats (subscription_id, cooldown_over, crossed, pending_id)
-              SELECT held.subscription_id,
-                     ${c.lastAlertAtMs} IS NULL OR ${nowMs} - ${c.lastAlertAtMs} >= coalesce(${c.cooldownMinutes}, 60) * 60000,
-                     held.crossed, coalesce(${c.pendingId}, 0)
-              FROM (SELECT ${t.subscriptionId} AS subscription_id, array_agg(x.pos - 1 ORDER BY x.pos)::int[] AS crossed
-                    FROM unnest(${arrayOf(crossings.map((x) => x.levelId))}::bigint[]) WITH ORDINALITY AS x(level_id, pos)
-                    JOIN ${t} ON ${t.levelId} = x.level_id
-                    GROUP BY ${t.subscriptionId}) held
-              LEFT JOIN ${c} ON ${c.subscriptionId} = held.subscription_id
-              RETURNING cardinality(crossed) AS n)
-            SELECT coalesce(sum(n), 0)::float8 AS "n" FROM staged`,
+        sql`SELECT coalesce(sum(cardinality(crossed)), 0)::float8 AS "n" FROM alert_eval_chats`,
       );
       thresholdsCrossed = row?.n ?? 0;
     }
@@ -173,25 +175,41 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
       );
     }
     if (toSend.length > 0) {
-      written.messages = await pgRun(
+      // One fan-out row per payload, listing its chats (split into a row per chat when the dispatcher next
+      // reads the outbox): a row per chat here, each with its foreign-key checks, was most of the evaluation.
+      // With one payload every chat sent now gets it: no join with the messages.
+      const recipients =
+        toSend.length === 1
+          ? sql`SELECT ${toSend[0]!.payloadId}::bigint AS payload_id, json_agg(e.subscription_id ORDER BY e.subscription_id)::text AS recipients
+                FROM alert_eval_chats e WHERE e.cooldown_over`
+          : sql`SELECT m.payload_id, json_agg(e.subscription_id ORDER BY e.subscription_id)::text AS recipients
+                FROM alert_eval_chats e JOIN alert_eval_messages m ON m.crossed = e.crossed::text AND m.pending_id = e.pending_id
+                WHERE e.cooldown_over AND m.payload_id IS NOT NULL
+                GROUP BY m.payload_id`;
+      const [queued] = await pgRows<{ n: number }>(
         q,
-        sql`INSERT INTO ${o} (${col(o.subscriptionId)}, ${col(o.kind)}, ${col(o.payloadId)}, ${col(o.createdAtMs)}, ${col(o.attempts)}, ${col(o.nextAttemptAtMs)})
-            SELECT e.subscription_id, 'alert', m.payload_id, ${nowMs}, 0, ${nowMs}
-            FROM alert_eval_chats e JOIN alert_eval_messages m ON m.crossed = e.crossed::text AND m.pending_id = e.pending_id
-            WHERE e.cooldown_over ORDER BY e.subscription_id`,
+        sql`WITH fanouts AS (
+              INSERT INTO ${f} (${col(f.kind)}, ${col(f.payloadId)}, ${col(f.createdAtMs)}, ${col(f.recipientsJson)})
+              SELECT 'alert', r.payload_id, ${nowMs}, r.recipients FROM (${recipients}) r
+              RETURNING json_array_length(${col(f.recipientsJson)}::json) AS n)
+            SELECT coalesce(sum(n), 0)::float8 AS "n" FROM fanouts`,
       );
+      written.messages = queued?.n ?? 0;
       // Every subscription has its cooldown row (subscribing writes it), so an UPDATE … FROM restarts them:
-      // an upsert of 100,000 rows costs twice as much. A row that is missing anyway is written after.
-      await q.execute(
+      // an upsert of 100,000 rows costs twice as much. Rows missing anyway (fewer updated than sent) are written after.
+      const restarted = await pgRun(
+        q,
         sql`UPDATE ${c} SET ${col(c.lastAlertAtMs)} = ${nowMs}, ${col(c.pendingId)} = NULL
             FROM alert_eval_chats e WHERE e.cooldown_over AND ${c.subscriptionId} = e.subscription_id`,
       );
-      await q.execute(
-        sql`INSERT INTO ${c} (${col(c.subscriptionId)}, ${col(c.lastAlertAtMs)}, ${col(c.pendingId)})
-            SELECT e.subscription_id, ${nowMs}, NULL FROM alert_eval_chats e
-            WHERE e.cooldown_over AND NOT EXISTS (SELECT 1 FROM ${c} WHERE ${c.subscriptionId} = e.subscription_id)
-            ON CONFLICT DO NOTHING`,
-      );
+      if (restarted < written.messages) {
+        await q.execute(
+          sql`INSERT INTO ${c} (${col(c.subscriptionId)}, ${col(c.lastAlertAtMs)}, ${col(c.pendingId)})
+              SELECT e.subscription_id, ${nowMs}, NULL FROM alert_eval_chats e
+              WHERE e.cooldown_over AND NOT EXISTS (SELECT 1 FROM ${c} WHERE ${c.subscriptionId} = e.subscription_id)
+              ON CONFLICT DO NOTHING`,
+        );
+      }
     }
     if (toKeep.length > 0) {
       // A chat inside its cooldown was alerted, so its cooldown row exists.

@@ -7,23 +7,51 @@
 import { and, eq, isNotNull, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { OutboxHead, OutboxStore } from '../core/alert-ports.js';
 import type { Reply } from '../core/reply.js';
-import { alertOutbox, alertPayloads, alertSubscriptions } from './pg-schema/index.js';
+import { alertOutbox, alertOutboxFanouts, alertPayloads, alertSubscriptions } from './pg-schema/index.js';
 import { pgRows, pgRun } from './pg-statement.js';
 import type { PgStoreDb } from './postgres.js';
+
+/**
+ * Splits every fan-out row (one per message of an evaluation, listing its chats) into outbox rows, one per chat
+ * whose subscription still exists, as `prepareFanoutSplit` in alert-outbox.ts does. Deleting the fan-outs first
+ * locks them, so two leaders splitting at once split each fan-out once: the second finds it gone. Run it inside
+ * the caller's transaction, or alone (its statement is one transaction).
+ * @returns how many outbox rows it wrote.
+ */
+export async function splitFanouts(q: Pick<PgStoreDb, 'execute'>): Promise<number> {
+  const f = alertOutboxFanouts;
+  const o = alertOutbox;
+  const s = alertSubscriptions;
+  const [any] = await pgRows<{ any: boolean }>(q, sql`SELECT EXISTS (SELECT 1 FROM ${f}) AS "any"`);
+  if (any?.any !== true) return 0;
+  return pgRun(
+    q,
+    sql`WITH fanouts AS (DELETE FROM ${f} RETURNING *)
+        INSERT INTO ${o} (${sql.identifier(o.subscriptionId.name)}, ${sql.identifier(o.kind.name)}, ${sql.identifier(o.payloadId.name)},
+          ${sql.identifier(o.createdAtMs.name)}, ${sql.identifier(o.attempts.name)}, ${sql.identifier(o.nextAttemptAtMs.name)})
+        SELECT ${s.id}, fanouts.kind, fanouts.payload_id, fanouts.created_at_ms, 0, fanouts.created_at_ms
+        FROM fanouts CROSS JOIN LATERAL json_array_elements_text(fanouts.recipients_json::json) AS chat(id)
+          JOIN ${s} ON ${s.id} = chat.id::bigint
+        ORDER BY fanouts.created_at_ms, ${s.id}, fanouts.id`,
+  );
+}
 
 export function createPgOutboxStore(db: PgStoreDb): OutboxStore {
   const o = alertOutbox;
   const s = alertSubscriptions;
   return {
-    // The oldest undelivered row per subscription comes from the partial index of unsent rows.
+    // The oldest undelivered row per subscription (by payload, so by the time its message was written) comes
+    // from the partial index of unsent rows.
     async heads(platform, limit) {
+      await splitFanouts(db);
       const rows = await pgRows<OutboxHead>(
         db,
         sql`SELECT ${o.id}::float8 AS "id", ${o.subscriptionId}::float8 AS "subscriptionId", ${o.kind} AS "kind", ${o.payloadId}::float8 AS "payloadId",
               ${o.attempts} AS "attempts", ${o.nextAttemptAtMs}::float8 AS "nextAttemptAtMs", ${o.claimedUntilMs}::float8 AS "claimedUntilMs",
               ${s.platform} AS "platform", ${s.chatId} AS "chatId", ${s.threadId} AS "threadId", ${s.guildId} AS "guildId"
             FROM ${o} JOIN ${s} ON ${s.id} = ${o.subscriptionId}
-            WHERE ${o.id} IN (SELECT min(${o.id}) FROM ${o} WHERE ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL GROUP BY ${o.subscriptionId})
+            WHERE (${o.subscriptionId}, ${o.payloadId}) IN (SELECT ${o.subscriptionId}, min(${o.payloadId}) FROM ${o} WHERE ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL GROUP BY ${o.subscriptionId})
+              AND ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL
               AND ${s.status} = 'active' AND ${s.platform} = ${platform}
             ORDER BY ${o.id} LIMIT ${limit}`,
       );
@@ -70,6 +98,7 @@ export function createPgOutboxStore(db: PgStoreDb): OutboxStore {
         .where(eq(o.id, id));
     },
     async prune(beforeMs) {
+      await splitFanouts(db);
       await db.transaction(async (tx) => {
         await tx
           .delete(o)

@@ -12,6 +12,7 @@ import type {
   Threshold,
 } from '../core/alert-ports.js';
 import type { Platform } from '../core/chat.js';
+import { splitFanouts } from './pg-alert-outbox.js';
 import { alertCooldowns, alertLevels, alertOutbox, alertSubscriptions, alertThresholds } from './pg-schema/index.js';
 import type { PgStoreDb } from './postgres.js';
 
@@ -101,6 +102,8 @@ export function createPgSubscriptionStore(db: PgStoreDb): SubscriptionStore {
 
     async subscribe(sub: NewSubscription, nowMs) {
       return db.transaction(async (tx) => {
+        // A chat's undelivered rows may still sit in a fan-out: split before dropping them.
+        await splitFanouts(tx);
         const existing = await byChat(tx, sub.platform, sub.chatId);
         if (existing) {
           await tx
@@ -183,6 +186,7 @@ export function createPgSubscriptionStore(db: PgStoreDb): SubscriptionStore {
 
     async moveChat(platform, fromChatId, toChatId) {
       await db.transaction(async (tx) => {
+        await splitFanouts(tx);
         const from = await byChat(tx, platform, fromChatId);
         if (!from) return;
         const to = await byChat(tx, platform, toChatId);

@@ -1,22 +1,32 @@
-/** The alert outbox's waiting rows by platform on PostgreSQL (as outbox-stats.ts), from the unsent rows' index. */
-import { and, count, eq, isNull } from 'drizzle-orm';
+/**
+ * The alert outbox's waiting rows by platform on PostgreSQL (as outbox-stats.ts): undelivered rows of active
+ * subscriptions, from the unsent rows' index, plus the chats of fan-out rows the dispatcher has not split yet.
+ */
+import { sql } from 'drizzle-orm';
 import type { Platform } from '../core/chat.js';
 import type { OutboxStats } from './outbox-stats.js';
-import { alertOutbox, alertSubscriptions } from './pg-schema/index.js';
+import { alertOutbox as o, alertOutboxFanouts as f, alertSubscriptions as s } from './pg-schema/index.js';
 import type { PgStoreDb } from './postgres.js';
 
 export function createPgOutboxStats(db: PgStoreDb): OutboxStats {
-  const o = alertOutbox;
-  const s = alertSubscriptions;
   return {
     async pendingByPlatform() {
-      const rows = await db
-        .select({ platform: s.platform, n: count() })
-        .from(o)
-        .innerJoin(s, eq(s.id, o.subscriptionId))
-        .where(and(isNull(o.sentAtMs), isNull(o.failedAtMs), eq(s.status, 'active')))
-        .groupBy(s.platform);
-      return new Map(rows.map((r) => [r.platform as Platform, r.n]));
+      const result = await db.execute<{ platform: string; n: string | number }>(sql`
+        SELECT platform, sum(n) AS n FROM (
+          SELECT ${s.platform} AS platform, count(*) AS n
+          FROM ${o} JOIN ${s} ON ${s.id} = ${o.subscriptionId}
+          WHERE ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL AND ${s.status} = 'active'
+          GROUP BY ${s.platform}
+          UNION ALL
+          SELECT ${s.platform}, count(*)
+          FROM ${f} CROSS JOIN LATERAL json_array_elements_text(${f.recipientsJson}::json) AS chat(id)
+          JOIN ${s} ON ${s.id} = chat.id::bigint
+          WHERE ${s.status} = 'active'
+          GROUP BY ${s.platform}
+        ) counted
+        GROUP BY platform`);
+      const rows = (result as unknown as { rows: Array<{ platform: string; n: string | number }> }).rows;
+      return new Map(rows.map((r) => [r.platform as Platform, Number(r.n)]));
     },
   };
 }

@@ -6,7 +6,7 @@
  * millisecond time exactly) or callers pass them through `Number`.
  */
 import type { SQL } from 'drizzle-orm';
-import type { PgQueries } from './pg-alert-subscriptions.js';
+import type { PgStoreDb } from './postgres.js';
 
 interface RawResult<T> {
   rows: T[];
@@ -16,12 +16,12 @@ interface RawResult<T> {
   affectedRows?: number;
 }
 
-export async function pgRows<T>(q: Pick<PgQueries, 'execute'>, query: SQL): Promise<T[]> {
+export async function pgRows<T>(q: Pick<PgStoreDb, 'execute'>, query: SQL): Promise<T[]> {
   return ((await q.execute(query)) as unknown as RawResult<T>).rows;
 }
 
 /** @returns how many rows the statement inserted, changed or deleted. */
-export async function pgRun(q: Pick<PgQueries, 'execute'>, query: SQL): Promise<number> {
+export async function pgRun(q: Pick<PgStoreDb, 'execute'>, query: SQL): Promise<number> {
   const result = (await q.execute(query)) as unknown as RawResult<unknown>;
   return result.rowCount ?? result.affectedRows ?? 0;
 }

@@ -201,6 +201,36 @@ describe.each(STORE_BACKENDS)('alert stores on %s', (backend) => {
     ]);
   });
 
+  it('sends a chat its messages in the order they were written, though an alert for many chats is split into rows later', async ({
+    skip,
+  }) => {
+    const { alerts } = await storesOn(backend, skip);
+    const a = await alerts.subscriptions.subscribe(chat('a', [1]), T0);
+    await alerts.subscriptions.subscribe(chat('b', [1]), T0);
+    await alerts.evaluation.evaluate(round(0.5, T0));
+    expect(await alerts.evaluation.evaluate(round(2, T0 + MIN))).toEqual(counts(2, 2, 0));
+    // Written after the alert, before anything read the outbox (so before the alert's fan-out was split).
+    await alerts.digests.queue(
+      [{ subscriptionId: a.id, reply: { text: 'digest of a' } as unknown as Reply }],
+      T0 + MIN,
+    );
+    expect(await deliverAll(alerts, T0 + 2 * MIN)).toEqual({
+      a: ['alert: up 1', 'digest: digest of a'],
+      b: ['alert: up 1'],
+    });
+  });
+
+  it('drops the alerts a chat missed while paused even when they were not yet split into rows', async ({ skip }) => {
+    const { alerts } = await storesOn(backend, skip);
+    const a = await alerts.subscriptions.subscribe(chat('a', [1]), T0);
+    await alerts.subscriptions.subscribe(chat('b', [1]), T0);
+    await alerts.evaluation.evaluate(round(0.5, T0));
+    await alerts.evaluation.evaluate(round(2, T0 + MIN));
+    await alerts.subscriptions.pause(a.id, 'gone', T0 + MIN);
+    await alerts.subscriptions.subscribe(chat('a', [1]), T0 + 2 * MIN);
+    expect(await deliverAll(alerts, T0 + 2 * MIN)).toEqual({ b: ['alert: up 1'] });
+  });
+
   it('queues digests with what each chat was alerted to, and records them as the last', async ({ skip }) => {
     const { alerts } = await storesOn(backend, skip);
     const a = await alerts.subscriptions.subscribe(chat('a', [1]), T0);

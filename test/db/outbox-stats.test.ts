@@ -40,11 +40,13 @@ describe.each(STORE_BACKENDS)('operator stores on %s', (backend) => {
     const [payload] = await exec(
       `INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 0) RETURNING id`,
     );
+    const ids = new Map<string, number>();
     const add = async (platform: string, chatId: string, status: string, rows: Array<'unsent' | 'sent' | 'failed'>) => {
       const [sub] = await exec(
         `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status)
          VALUES ('${platform}', '${chatId}', 'test', 0, '${status}') RETURNING id`,
       );
+      ids.set(chatId, Number(sub!.id));
       for (const r of rows) {
         await exec(
           `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms, sent_at_ms, failed_at_ms)
@@ -61,6 +63,18 @@ describe.each(STORE_BACKENDS)('operator stores on %s', (backend) => {
       new Map([
         ['telegram', 3],
         ['discord', 1],
+      ]),
+    );
+    // An evaluation's message for many chats, not split into per-chat rows yet, counts once per active chat.
+    const chats = ['-1001', '-1003', '42', '43'].map((chat) => ids.get(chat));
+    await exec(
+      `INSERT INTO alert_outbox_fanouts (kind, payload_id, created_at_ms, recipients_json)
+       VALUES ('alert', ${Number(payload!.id)}, 0, '${JSON.stringify(chats)}')`,
+    );
+    expect(await stores.outboxStats.pendingByPlatform()).toEqual(
+      new Map([
+        ['telegram', 4],
+        ['discord', 3],
       ]),
     );
   });

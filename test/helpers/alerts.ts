@@ -1,4 +1,5 @@
 import type { App } from '../../src/app.js';
+import { prepareFanoutSplit } from '../../src/db/alert-outbox.js';
 import type { Crossing } from '../../src/core/alert-rules.js';
 import type { Clock } from '../../src/core/clock.js';
 import type { ChatRef } from '../../src/core/command.js';
@@ -50,13 +51,14 @@ export interface OutboxEntry {
   replyJson: string;
 }
 
-/** Every outbox row of one chat, oldest first. */
+/** Every outbox row of one chat, oldest first, as the dispatcher would read them (fan-outs split first). */
 export function outboxOf(app: App, chat: Pick<ChatRef, 'platform' | 'chatId'>): OutboxEntry[] {
+  prepareFanoutSplit(app.database!)();
   const rows = app
     .database!.sqlite.prepare(
       `SELECT o.id, o.kind, o.created_at_ms AS createdAtMs, o.sent_at_ms AS sentAtMs, p.crossings_json AS crossingsJson, p.reply_json AS replyJson
        FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id JOIN alert_payloads p ON p.id = o.payload_id
-       WHERE s.platform = ? AND s.chat_id = ? ORDER BY o.id`,
+       WHERE s.platform = ? AND s.chat_id = ? ORDER BY o.payload_id, o.id`,
     )
     .all(chat.platform, chat.chatId) as Array<Omit<OutboxEntry, 'crossings'> & { crossingsJson: string }>;
   return rows.map(({ crossingsJson, ...r }) => ({ ...r, crossings: JSON.parse(crossingsJson) as Crossing[] }));

@@ -1,7 +1,7 @@
 /**
  * A SQLite store holding every kind of row the bot writes, made the way the bot makes them (the real app,
  * its stores and migrations, a test clock): subscriptions active and paused, thresholds and their shared
- * levels, cooldowns with crossings waiting, payloads, outbox rows sent, given up and waiting, a digest,
+ * levels, cooldowns with crossings waiting, payloads, outbox rows sent, given up and waiting, a digest, a fan-out,
  * market history and a source failure, filled chart ranges, inference counts with the indexer's cursor,
  * the explorer's counters and a Discord registration. Values include the awkward ones (unicode, quotes,
  * fractions that do not round, nulls, times past 2^31). The stores are asynchronous ports and awaited.
@@ -76,6 +76,9 @@ export async function buildFullStore(): Promise<string> {
   await app.alerts.evaluate(freshSnapshot(clock, 0.2));
   // ...and the bot is removed again: a paused subscription.
   await app.alerts.pauseChat('telegram', chats.removed.chatId, 'The bot was removed from this chat');
+  // A crossing nothing has read the outbox since: its message still waits as a fan-out, not yet split into rows.
+  clock.advance(MIN);
+  await app.alerts.evaluate(freshSnapshot(clock, 1.5));
 
   const market = createMarketStore(app.database);
   const now = clock.now();

@@ -101,8 +101,18 @@ export const alertOutbox = pgTable(
   },
   (t) => [
     index('alert_outbox_unsent')
-      .on(t.subscriptionId, t.id)
+      .on(t.subscriptionId, t.payloadId)
       .where(sql`sent_at_ms is null and failed_at_ms is null`),
     index('alert_outbox_created').on(t.createdAtMs),
   ],
 );
+
+export const alertOutboxFanouts = pgTable('alert_outbox_fanouts', {
+  id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
+  kind: text('kind').notNull(),
+  payloadId: bigint('payload_id', { mode: 'number' })
+    .notNull()
+    .references(() => alertPayloads.id),
+  createdAtMs: bigint('created_at_ms', { mode: 'number' }).notNull(),
+  recipientsJson: text('recipients_json').notNull(),
+});

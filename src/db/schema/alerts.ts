@@ -114,8 +114,10 @@ export const alertPayloads = sqliteTable('alert_payloads', {
 });
 
 /**
- * Messages to deliver. A row is sent once `sent_at_ms` is set, which happens only after the platform
- * accepted it; the target is the subscription's current chat, so a migration moves undelivered rows too.
+ * Messages to deliver, one row per chat. A row is sent once `sent_at_ms` is set, which happens only after the
+ * platform accepted it; the target is the subscription's current chat, so a migration moves undelivered rows
+ * too. A chat's rows go out in the order their payloads were written (payload ids grow with time), whether a
+ * row was written directly or split later from an `alert_outbox_fanouts` row.
  */
 export const alertOutbox = sqliteTable(
   'alert_outbox',
@@ -143,9 +145,26 @@ export const alertOutbox = sqliteTable(
   },
   (t) => [
     index('alert_outbox_unsent')
-      .on(t.subscriptionId, t.id)
+      .on(t.subscriptionId, t.payloadId)
       .where(sql`sent_at_ms is null and failed_at_ms is null`),
     // Time order, so inserting 100,000 rows appends instead of touching every chat's part of an index.
     index('alert_outbox_created').on(t.createdAtMs),
   ],
 );
+
+/**
+ * One message for many chats, as an evaluation writes it: one row per distinct payload, with the chats it goes
+ * to as a JSON array of subscription ids (ascending). The outbox store splits it into `alert_outbox` rows, one
+ * per chat that still has its subscription, the first time anything reads the outbox after it (the dispatcher's
+ * next sweep), so an evaluation that alerts 100,000 chats writes a few rows instead of 100,000.
+ */
+export const alertOutboxFanouts = sqliteTable('alert_outbox_fanouts', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  kind: text('kind').notNull(),
+  payloadId: integer('payload_id')
+    .notNull()
+    .references(() => alertPayloads.id),
+  createdAtMs: integer('created_at_ms').notNull(),
+  /** JSON array of `alert_subscriptions.id`, ascending. */
+  recipientsJson: text('recipients_json').notNull(),
+});
