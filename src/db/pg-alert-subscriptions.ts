@@ -15,6 +15,7 @@ import type { Platform } from '../core/chat.js';
 import { splitFanouts } from './pg-alert-outbox.js';
 import { alertCooldowns, alertLevels, alertOutbox, alertSubscriptions, alertThresholds } from './pg-schema/index.js';
 import type { PgStoreDb } from './postgres.js';
+import { ADVISORY_LOCK_NAMESPACE, EVALUATION_LOCK_KEY } from './postgres-settings.js';
 
 /** A transaction or the database itself: drizzle gives both the same query API. */
 export type PgQueries = Pick<PgStoreDb, 'select' | 'insert' | 'update' | 'delete' | 'execute'>;
@@ -53,8 +54,14 @@ async function byId(q: PgQueries, id: number): Promise<Subscription | null> {
   return row ?? null;
 }
 
-/** The level of `ratio` that has not seen the ratio yet, created when missing. */
+/**
+ * The level of `ratio` that has not seen the ratio yet, created when missing. Call inside a transaction: it
+ * waits for an evaluation in progress (which gives unseen levels their side) and keeps the next one out until
+ * the transaction ends, so a threshold never joins a level an evaluation is turning, and the level it created
+ * or found is still unseen when it is read back.
+ */
 async function unseenLevel(q: PgQueries, ratio: number): Promise<number> {
+  await q.execute(sql`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, ${EVALUATION_LOCK_KEY})`);
   await q.insert(alertLevels).values({ ratio, side: null }).onConflictDoNothing();
   const [level] = await q
     .select({ id: alertLevels.id })
