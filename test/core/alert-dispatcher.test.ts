@@ -104,12 +104,9 @@ describe('alert dispatcher', () => {
     const gaps = sink.attempts.slice(1).map((a, i) => a.atMs - sink.attempts[i]!.atMs);
     expect(gaps[0]).toBeGreaterThanOrEqual(2_000);
     expect(gaps[3]!).toBeGreaterThan(gaps[2]!);
-    const row = app.database.sqlite.prepare('SELECT failed_at_ms AS f, last_error AS e FROM alert_outbox').get() as {
-      f: number;
-      e: string;
-    };
-    expect(row.f).not.toBeNull();
-    expect(row.e).toMatch(/gave up after 12 attempts: Telegram 502/);
+    const [row] = outboxOf(app, chat);
+    expect(row!.failedAtMs).not.toBeNull();
+    expect(row!.lastError).toMatch(/gave up after 12 attempts: Telegram 502/);
   });
 
   it('pauses a chat the bot was removed from, says why in alerts, and stops trying it', async () => {

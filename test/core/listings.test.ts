@@ -33,7 +33,7 @@ async function setup() {
 }
 
 const listingRows = (app: ReturnType<typeof createTestApp>, chat: ChatRef) =>
-  outboxOf(app, chat).filter((r) => r.kind === ('listing' as never));
+  outboxOf(app, chat).filter((r) => r.kind === 'listing');
 
 describe('new-listing alerts', () => {
   it('records venues on the first reading after start, then alerts each chat with listings on once when a venue appears', async () => {
@@ -75,12 +75,7 @@ describe('new-listing alerts', () => {
     cg.setTickers([binance, kraken, dex]);
     app.clock.advance(10 * 60_000);
     await app.markets.refresh();
-    const row = app.database.sqlite
-      .prepare(
-        `SELECT o.next_attempt_at_ms AS at FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id WHERE s.chat_id = ? ORDER BY o.id`,
-      )
-      .all(chatA.chatId) as Array<{ at: number }>;
-    expect(row.map((r) => r.at)).toEqual([firstAt, firstAt + HOUR]);
+    expect(outboxOf(app, chatA).map((r) => r.nextAttemptAtMs)).toEqual([firstAt, firstAt + HOUR]);
     expect((await app.alerts.view(chatA))!.lastAlertAtMs).toBe(firstAt + HOUR);
     const second = JSON.parse(listingRows(app, chatA)[1]!.replyJson);
     expect(second.lines[0]).toBe(
