@@ -67,7 +67,9 @@ async function observer(url: string): Promise<pg.Client> {
 
 async function lockHolders(db: pg.Client): Promise<number[]> {
   const { rows } = await db.query<{ pid: number }>(
-    `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = $2 AND objsubid = 2`,
+    // Advisory locks belong to a database: instances on other tests' databases hold the same key at once.
+    `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = $2 AND objsubid = 2
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
     [ADVISORY_LOCK_NAMESPACE, LEADER_LOCK_KEY],
   );
   return rows.map((r) => r.pid);
