@@ -13,7 +13,7 @@ import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
 import { describePostgresUrl } from '../src/db/postgres-settings.js';
-import { freePort } from '../test/helpers/ports.js';
+import { freePort, roleOn } from '../test/helpers/ports.js';
 import { NODE_ARGS, ROOT } from '../test/helpers/spawn.js';
 import { startTelegramServer } from '../test/helpers/telegram-server.js';
 import { message, type TgChat } from '../test/helpers/telegram-updates.js';
@@ -33,18 +33,9 @@ interface Instance {
   port: number;
 }
 
-async function roleOf(instance: Instance): Promise<string | null> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${instance.port}/readyz`, { signal: AbortSignal.timeout(1_000) });
-    return ((await res.json()) as { role?: string }).role ?? null;
-  } catch {
-    return null;
-  }
-}
-
 async function waitForRole(instance: Instance, role: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while ((await roleOf(instance)) !== role) {
+  while ((await roleOn(instance.port)) !== role) {
     if (Date.now() > deadline) throw new Error(`instance on port ${instance.port} never became ${role}`);
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -18,7 +18,7 @@ import { discordAsk, startBot, startWorld, until, type BotProcess, type World } 
 import { marketItemWithRatio } from '../helpers/coingecko-server.js';
 import { bodyJson, GUILD_ID } from '../helpers/discord-server.js';
 import type { RecordedRequest } from '../helpers/http-server.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort, roleOn } from '../helpers/ports.js';
 import { emptyServerDatabase, NO_SERVER, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { message, supergroup } from '../helpers/telegram-updates.js';
 
@@ -34,16 +34,6 @@ const dcChatId = (i: number) => String(810000000000000000n + BigInt(i));
 interface Instance {
   bot: BotProcess;
   port: number;
-}
-
-/** The role an instance's /readyz reports, or null when it does not answer. */
-async function roleOf(instance: Instance): Promise<string | null> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${instance.port}/readyz`, { signal: AbortSignal.timeout(1_000) });
-    return ((await res.json()) as { role?: string }).role ?? null;
-  } catch {
-    return null;
-  }
 }
 
 /** Polls an async `probe` until it is true, or fails naming `what` (with the process's output) after `timeoutMs`. */
@@ -149,7 +139,12 @@ async function twoInstances() {
     return { bot: startBot({ ...w, env: { ...w.env, HTTP_PORT: String(port) } }), port };
   };
   const first = await start();
-  await eventually('the first instance leading', async () => (await roleOf(first)) === 'leader', first.bot, 30_000);
+  await eventually(
+    'the first instance leading',
+    async () => (await roleOn(first.port)) === 'leader',
+    first.bot,
+    30_000,
+  );
   await w.discord.waitForSession();
 
   const store = await openPostgres(url);
@@ -176,7 +171,7 @@ async function twoInstances() {
   const second = await start();
   await eventually(
     'the second instance standing by',
-    async () => (await roleOf(second)) === 'standby',
+    async () => (await roleOn(second.port)) === 'standby',
     second.bot,
     30_000,
   );
@@ -252,7 +247,7 @@ describe('two instances on one PostgreSQL database', () => {
     first.bot.child.kill('SIGKILL');
     const killedAtMs = Date.now();
     const beforeKill = alertCopies(w);
-    await eventually('the standby leading', async () => (await roleOf(second)) === 'leader', second.bot, 20_000);
+    await eventually('the standby leading', async () => (await roleOn(second.port)) === 'leader', second.bot, 20_000);
     const takeoverMs = Date.now() - killedAtMs;
     expect(takeoverMs).toBeLessThan(TAKEOVER_SECONDS * 1_000);
 
@@ -302,7 +297,7 @@ describe('two instances on one PostgreSQL database', () => {
 
     first.bot.child.kill('SIGTERM');
     expect((await first.bot.exited)[0]).toBe(0);
-    await eventually('the standby leading', async () => (await roleOf(second)) === 'leader', second.bot, 20_000);
+    await eventually('the standby leading', async () => (await roleOn(second.port)) === 'leader', second.bot, 20_000);
 
     const after = await everyChatAlerted(w, second, 30_000);
     expect([...counts(after.telegram).values()].every((n) => n === 1)).toBe(true);
