@@ -29,7 +29,7 @@ import type { Reply } from '../../core/reply.js';
 import type { Services } from '../../core/services.js';
 import type { ChatLifecycle } from '../../core/sink.js';
 import type { UpdateLedger } from '../../core/update-ledger.js';
-import { commandText, telegramCommandList } from './commands.js';
+import { telegramCommandList, telegramCommandRoutes } from './commands.js';
 import { createModeratorCheck, type SenderInfo } from './moderators.js';
 import { telegramMessage } from './render.js';
 
@@ -311,14 +311,15 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     await lifecycle?.migrateChat('telegram', String(fromId), String(toId));
   }
 
-  async function onMessage(ctx: Context): Promise<void> {
+  async function onMigration(ctx: Context): Promise<void> {
+    const msg = ctx.msg;
+    if (msg?.migrate_to_chat_id !== undefined) return migrate(msg.chat.id, msg.migrate_to_chat_id);
+    if (msg?.migrate_from_chat_id !== undefined) return migrate(msg.migrate_from_chat_id, msg.chat.id);
+  }
+
+  async function onCommand(ctx: Context, words: string): Promise<void> {
     const msg = (ctx.message ?? ctx.channelPost) as ChatMessage | undefined;
     if (!msg) return;
-    if (msg.migrate_to_chat_id !== undefined) return migrate(msg.chat.id, msg.migrate_to_chat_id);
-    if (msg.migrate_from_chat_id !== undefined) return migrate(msg.migrate_from_chat_id, msg.chat.id);
-    if (msg.text === undefined || bot.botInfo === undefined) return;
-    const words = commandText(msg.text, msg.entities, bot.botInfo.username, commands);
-    if (words === null) return;
     const r = await runWords(words, chatRefOf(msg), actorOf(msg));
     try {
       await sendReply(msg, r);
@@ -420,7 +421,10 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     await next();
   });
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
-  bot.on(['message', 'channel_post'], onMessage);
+  bot.on([':migrate_to_chat_id', ':migrate_from_chat_id'], onMigration);
+  for (const [name, words] of telegramCommandRoutes(commands)) {
+    bot.command(name, (ctx) => onCommand(ctx, words(typeof ctx.match === 'string' ? ctx.match : '')));
+  }
   bot.callbackQuery(REFRESH_BUTTON_PATTERN, onCallback);
   // Any other button (an old or forged one) is acknowledged, so the client stops its spinner.
   bot.on('callback_query', (ctx) => ctx.answerCallbackQuery());

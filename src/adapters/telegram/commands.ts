@@ -35,32 +35,20 @@ export function telegramCommandList(commands: readonly AnyCommand[]): BotCommand
     .map((e) => ({ ...e, description: e.description.slice(0, MAX_DESCRIPTION) }));
 }
 
-/** The part of a Telegram `MessageEntity` this module reads. */
-export interface EntityLike {
-  type: string;
-  offset: number;
-  length: number;
-}
-
 /**
- * The words to run for a message, without the leading `/opg`: `/opg stats` → `stats`,
- * `/opg_stats@my_bot` → `stats`, `/start` → `help`. Null when the message is not a command for this bot:
- * no `bot_command` entity at its start, another bot's command, or a command that is not ours.
+ * Which Telegram command runs which words, for grammY's `bot.command()` (it matches the `bot_command`
+ * entity at the start of a message, `/opg@this_bot` included and another bot's command excluded, and hands
+ * over the rest as `ctx.match`): `opg` runs the rest as typed, `start` runs `help`, and each `opg_<path>`
+ * alias runs its path followed by the rest. Telegram commands are lowercase by the platform's rule, and
+ * grammY matches them as such: `/OPG` is not a command here (the menu always inserts the lowercase form).
  */
-export function commandText(
-  text: string,
-  entities: readonly EntityLike[] | undefined,
-  botUsername: string,
-  commands: readonly AnyCommand[],
-): string | null {
-  const entity = entities?.find((e) => e.type === 'bot_command' && e.offset === 0);
-  if (!entity) return null;
-  const [name = '', target] = text.slice(1, entity.length).toLowerCase().split('@');
-  if (target !== undefined && target !== botUsername.toLowerCase()) return null;
-  const rest = text.slice(entity.length).trim();
-  if (name === 'opg') return rest;
-  if (name === 'start') return 'help';
-  const alias = commands.find((c) => c.menuAlias && aliasOf(c) === name);
-  if (alias) return `${commandPath(alias)} ${rest}`.trim();
-  return null;
+export function telegramCommandRoutes(commands: readonly AnyCommand[]): Map<string, (rest: string) => string> {
+  const routes = new Map<string, (rest: string) => string>([
+    ['opg', (rest) => rest],
+    ['start', () => 'help'],
+  ]);
+  for (const alias of commands.filter((c) => c.menuAlias)) {
+    routes.set(aliasOf(alias), (rest) => `${commandPath(alias)} ${rest}`.trim());
+  }
+  return routes;
 }
