@@ -10,7 +10,6 @@
  * The market is refreshed every second (node-cron's six-field form) so the test waits on refreshes, not
  * minutes; every wait polls what the stand-ins recorded, with a deadline.
  */
-import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import {
   DISCORD_TEST_TOKEN as DISCORD_TOKEN,
@@ -26,6 +25,7 @@ import type { BotApiCall } from '../helpers/telegram-server.js';
 import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 import { expectNoBadText } from '../helpers/expect.js';
 import { marketItemWithRatio } from '../helpers/coingecko-server.js';
+import { sentOutboxIn } from '../helpers/alerts.js';
 
 const EPHEMERAL = 64;
 const withRatio = marketItemWithRatio;
@@ -281,16 +281,9 @@ describe('the bot on Telegram and Discord at once (npm start)', () => {
         bot,
       );
       // Telegram's answer must have been recorded as accepted before the kill, so the database is read for it.
-      const db = new Database(w.databasePath, { readonly: true, fileMustExist: true });
-      onTestFinished(() => void db.close());
-      const sentOn = (platform: string) =>
-        (
-          db
-            .prepare(
-              'select count(*) as n from alert_outbox o join alert_subscriptions s on s.id = o.subscription_id where s.platform = ? and o.sent_at_ms is not null',
-            )
-            .get(platform) as { n: number }
-        ).n;
+      const outbox = sentOutboxIn(w.databasePath);
+      onTestFinished(() => outbox.close());
+      const sentOn = outbox.count;
       await until('the Telegram alert marked sent', () => (sentOn('telegram') === 1 ? true : undefined), bot);
       expect(sentOn('discord')).toBe(0);
       bot.child.kill('SIGKILL');

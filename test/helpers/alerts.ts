@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import type { App } from '../../src/app.js';
 import { prepareFanoutSplit } from '../../src/db/alert-outbox.js';
 import type { Crossing } from '../../src/core/alert-rules.js';
@@ -66,6 +67,19 @@ export function outboxOf(app: App, chat: Pick<ChatRef, 'platform' | 'chatId'>): 
     )
     .all(chat.platform, chat.chatId) as Array<Omit<OutboxEntry, 'crossings'> & { crossingsJson: string }>;
   return rows.map(({ crossingsJson, ...r }) => ({ ...r, crossings: JSON.parse(crossingsJson) as Crossing[] }));
+}
+
+/**
+ * Delivered outbox rows per platform in the SQLite file of a running bot process (read-only, so the process
+ * under test keeps its own handle): what the bot recorded as accepted, e.g. before it is killed.
+ */
+export function sentOutboxIn(databasePath: string): { count(platform: ChatRef['platform']): number; close(): void } {
+  const db = new Database(databasePath, { readonly: true, fileMustExist: true });
+  const sent = db.prepare(
+    `SELECT count(*) AS n FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id
+     WHERE s.platform = ? AND o.sent_at_ms IS NOT NULL`,
+  );
+  return { count: (platform) => (sent.get(platform) as { n: number }).n, close: () => void db.close() };
 }
 
 /** Subscribes `chat` with exactly these thresholds and this cooldown. */

@@ -4,6 +4,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { connectionState } from '../../src/ops/connections.js';
 import { createOperations } from '../../src/ops/operations.js';
+import { freshSnapshot, subscribeWith } from '../helpers/alerts.js';
 import { createTestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { runEntry } from '../helpers/spawn.js';
@@ -40,16 +41,14 @@ describe('the operations endpoint, assembled over the app', () => {
       outboxIntervalMs: 20,
     });
     const app = createTestApp({ clock });
-    const db = app.database.sqlite;
-    const payload = Number(
-      db.prepare(`INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 0)`).run().lastInsertRowid,
-    );
+    // Each chat watches its own level, above the last one: lifting the ratio past it queues one alert for that
+    // chat alone (the chats before it stay above their own levels), through the evaluation the leader runs.
+    let chats = 0;
     const enqueue = async (chatId: string) => {
-      await app.alerts.subscribe({ platform: 'telegram', chatId, kind: 'supergroup' }, 'test');
-      const id = (db.prepare(`SELECT id FROM alert_subscriptions WHERE chat_id = ?`).get(chatId) as { id: number }).id;
-      db.prepare(
-        `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, 0, 0)`,
-      ).run(id, payload);
+      chats += 1;
+      await subscribeWith(app, { platform: 'telegram', chatId, kind: 'supergroup' }, [2 * chats], 0);
+      await app.alerts.evaluate(freshSnapshot(clock, 2 * chats - 0.5));
+      await app.alerts.evaluate(freshSnapshot(clock, 2 * chats + 0.5));
     };
     await enqueue('-1001');
     await enqueue('-1002');
