@@ -152,6 +152,8 @@ function parseTypedNumber(name: string, raw: string, spec: NumberOption): number
         `${name}: leave out thousands separators and write one plain number, such as ${example}.`,
       );
     const [whole = '', fraction = ''] = text.split(',');
+    // A decimal comma takes plain digits after it: `1,000e0` is neither 1,000 nor 1.000 to a person.
+    if (!/^\d*$/.test(fraction)) return Number.NaN;
     if (fraction.length === 3 && /^[+-]?\d+$/.test(fraction) && !/^[+-]?0*$/.test(whole)) {
       throw new UserInputError(
         `${name}: ${text} could mean ${whole}${fraction} or ${whole}.${fraction}; write it as one of those.`,

@@ -37,7 +37,7 @@ describe('numbers as people type them', () => {
   });
 
   it('refuses grouping and ambiguous commas instead of guessing', () => {
-    for (const text of ['1,000.5', '1.000,5', '1,000,000', '1,000', '12,500x']) {
+    for (const text of ['1,000.5', '1.000,5', '1,000,000', '1,000', '12,500x', '1,000e0', '1,500e0', '5,5e1']) {
       const result = parse(text);
       expect(result, text).toBeInstanceOf(UserInputError);
       expect((result as Error).message).toMatch(/^ratio/);
@@ -70,21 +70,25 @@ describe('numbers as people type them', () => {
 
   it('answers any input with either the number meant, within range, or a refusal that says what is expected', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.stringMatching(/^[-+0-9.,xXe]{1,12}$/)), (typed) => {
-        const result = parse(typed);
-        if (result instanceof UserInputError) {
-          // Says what is expected: the option, and a number, a range or a form to write it in.
-          expect(result.message).toMatch(/ratio|Usage|arguments|Unknown/i);
-          return;
-        }
-        expect(Number.isFinite(result)).toBe(true);
-        expect(result).toBeGreaterThanOrEqual(0.01);
-        expect(result).toBeLessThanOrEqual(1000);
-        // Stored only when the text is one plain number (a decimal comma allowed), and then exactly it.
-        const digits = typed.trim().replace(/x$/i, '');
-        expect(digits).toMatch(/^[+-]?(\d+([.,]\d*)?|[.,]\d+)(e[+-]?\d+)?$/i);
-        expect(result).toBe(Number(digits.replace(',', '.')));
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.stringMatching(/^[-+0-9.,xXe]{1,12}$/), fc.stringMatching(/^\d{1,3},\d{1,4}e\d$/)),
+        (typed) => {
+          const result = parse(typed);
+          if (result instanceof UserInputError) {
+            // Says what is expected: the option, and a number, a range or a form to write it in.
+            expect(result.message).toMatch(/ratio|Usage|arguments|Unknown/i);
+            return;
+          }
+          expect(Number.isFinite(result)).toBe(true);
+          expect(result).toBeGreaterThanOrEqual(0.01);
+          expect(result).toBeLessThanOrEqual(1000);
+          // Stored only when the text is one plain number (a decimal comma allowed), and then exactly it.
+          const digits = typed.trim().replace(/x$/i, '');
+          // A decimal comma is followed by plain digits only (an exponent goes with a decimal point).
+          expect(digits).toMatch(/^[+-]?((\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?|\d+,\d*|,\d+)$/i);
+          expect(result).toBe(Number(digits.replace(',', '.')));
+        },
+      ),
       { numRuns: 5_000 },
     );
   });
