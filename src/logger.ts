@@ -28,18 +28,15 @@ const LEVEL_WORDS: Record<number, string> = {
   60: 'fatal',
 };
 
+/** Fields that say why, in the order a terminal line looks for them. */
+const REASON_KEYS = ['err', 'error', 'reason', 'description', 'errors'] as const;
+
 /** `warning: market refresh failed; keeping the last good figures (CoinGecko: HTTP 500 …)` from a pino JSON line. */
 export function shortLine(jsonLine: string): string {
   try {
-    const entry = JSON.parse(jsonLine) as {
-      level?: number;
-      msg?: string;
-      err?: unknown;
-      error?: unknown;
-      description?: unknown;
-    };
-    // Errors are logged as pino's serialized `err`, or as a described string under `err` or `error`.
-    const cause = entry.err ?? entry.error ?? entry.description;
+    const entry = JSON.parse(jsonLine) as Record<string, unknown> & { level?: number; msg?: string };
+    // The reason is logged as pino's serialized `err`, or as text under one of these keys (first found wins).
+    const cause = REASON_KEYS.map((key) => entry[key]).find((value) => value !== undefined);
     const text = typeof cause === 'string' ? cause : (cause as { message?: unknown } | undefined)?.message;
     const reason = typeof text === 'string' && text !== '' ? ` (${text})` : '';
     return `${LEVEL_WORDS[entry.level ?? 30] ?? 'log'}: ${entry.msg ?? ''}${reason}\n`;

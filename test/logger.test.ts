@@ -60,9 +60,15 @@ describe('logger', () => {
     });
     logger.warn({ err: 'OpenGradient RPC: HTTP 429', attempt: 2 }, 'OpenGradient RPC failed; backing off');
     logger.error({ error: '404: Not Found', status: 404 }, 'answering an interaction failed');
+    logger.warn({ reason: 'connect ECONNREFUSED 127.0.0.1:5432' }, 'leader election: the database did not answer');
+    logger.warn({ outboxId: 7, reason: 'HTTP 502' }, 'alert given up');
+    logger.error({ status: 400, errors: '{"content":"too long"}' }, 'Discord refused an alert');
     expect(lines).toEqual([
       'warning: OpenGradient RPC failed; backing off (OpenGradient RPC: HTTP 429)\n',
       'error: answering an interaction failed (404: Not Found)\n',
+      'warning: leader election: the database did not answer (connect ECONNREFUSED 127.0.0.1:5432)\n',
+      'warning: alert given up (HTTP 502)\n',
+      'error: Discord refused an alert ({"content":"too long"})\n',
     ]);
   });
 });
