@@ -4,7 +4,7 @@ import { venueChart } from '../src/core/charts/venue-chart.js';
 import { UserInputError } from '../src/core/errors.js';
 import type { Services } from '../src/core/services.js';
 import { METRIC_INFO } from '../src/core/charts/chart-service.js';
-import { asOfText, count, duration, pct, usd, utc } from '../src/core/format.js';
+import { asOfText, count, countOf, duration, pct, usd, utc } from '../src/core/format.js';
 import { reply, type Reply } from '../src/core/reply.js';
 import { readingNotices } from './shared.js';
 import { callerChartReply } from './chart-callers.js';
@@ -93,7 +93,7 @@ export default defineCommand({
       const split = `Vanilla ${count(vanilla)} (${share(vanilla)}) · TEE ${count(tee)} (${share(tee)}) · ZKML ${count(zkml)} (${share(zkml)})${unknown > 0 ? ` · unknown ${count(unknown)}` : ''}`;
       return reply({
         title: `OPG inferences by mode, ${spec.label}`,
-        lines: [`${count(chart.total)} inferences: ${split}`],
+        lines: [`${countOf(chart.total, 'inference')}: ${split}`],
         footer: `OpenGradient chain · hours to ${utc(chart.endMs)}`,
         image: {
           png: chart.png,

@@ -1,5 +1,5 @@
 /** How inference figures read in chat, shared by `inferences`, `stats` and `supply`. */
-import { count, duration, pct, signedPct } from '../src/core/format.js';
+import { count, countOf, duration, pct, signedPct } from '../src/core/format.js';
 import type { IndexerStatus, InferenceIndex, ModeCounts } from '../src/core/services.js';
 
 export const NOT_INDEXED = 'not indexed yet: the OpenGradient inference indexer has not finished a pass';
@@ -59,7 +59,7 @@ export function lagText(s: IndexerStatus, nowMs: number): string {
     s.indexedBlockTimeMs === null
       ? ''
       : `, last counted block ${duration(Math.max(0, nowMs - s.indexedBlockTimeMs))} old`;
-  return `${count(behind)} blocks behind head (block ${count(last)} of ${count(s.headBlock)})${time}`;
+  return `${countOf(behind, 'block')} behind head (block ${count(last)} of ${count(s.headBlock)})${time}`;
 }
 
 /** ` (backfill 43.20% done)` while history remains to be read, so a partial total never passes as whole. */

@@ -1,4 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { lagText } from '../../commands/inference-text.js';
+import type { IndexerStatus } from '../../src/core/inferences.js';
 import { count } from '../../src/core/format.js';
 import { replyText } from '../../src/core/reply.js';
 import { createTestApp, member, testChat } from '../helpers/app.js';
@@ -100,5 +102,25 @@ describe('inferences in stats and supply', () => {
       `7 days: +${((100 * recent) / before).toFixed(2)}% (+${count(recent)}) · 30 days: n/a (every inference counted is from the last 30 days)`,
     );
     expectNoBadText(replyText(r));
+  });
+});
+
+describe('lagText', () => {
+  const status = (nextBlock: number): IndexerStatus => ({
+    fromBlock: 0,
+    nextBlock,
+    headBlock: 70_000,
+    safeHeadBlock: 69_988,
+    headSeenAtMs: 0,
+    indexedBlockTimeMs: null,
+    lastRunAtMs: null,
+    lastError: null,
+    lastErrorAtMs: null,
+    undecodableLogs: 0,
+  });
+
+  it('counts blocks behind head in the singular for one', () => {
+    expect(lagText(status(70_000), 0)).toBe('1 block behind head (block 69,999 of 70,000)');
+    expect(lagText(status(69_999), 0)).toBe('2 blocks behind head (block 69,998 of 70,000)');
   });
 });
