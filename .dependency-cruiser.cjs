@@ -1,6 +1,7 @@
 /**
  * The import rules of ../shared/ARCHITECTURE.md, checked by `npm run depcheck` (and .ci/run before the tests):
- * adapters → commands → core ← sources, db; adapters never import each other; no cycles, type-only imports
+ * adapters → commands → core ← sources, db; ops → core (and the sources it instruments), imported only by the
+ * composition roots; adapters never import each other; no cycles, type-only imports
  * included. main.ts, cli.ts, app.ts and the Discord deploy script are composition roots and may wire anything.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -19,7 +20,7 @@ module.exports = {
       comment:
         'The core declares ports; db/, sources/, adapters and commands implement or use them, never the other way.',
       from: { path: '^src/core/' },
-      to: { path: '^(src/(db|sources|adapters)/|src/[^/]+\\.ts$|commands/)' },
+      to: { path: '^(src/(db|sources|adapters|ops)/|src/[^/]+\\.ts$|commands/)' },
     },
     {
       name: 'core-no-platform-libraries',
@@ -40,21 +41,30 @@ module.exports = {
       severity: 'error',
       comment: "db/ implements the core's ports; it knows no source, adapter or command.",
       from: { path: '^src/db/' },
-      to: { path: '^(src/(sources|adapters)/|src/[^/]+\\.ts$|commands/)' },
+      to: { path: '^(src/(sources|adapters|ops)/|src/[^/]+\\.ts$|commands/)' },
     },
     {
       name: 'sources-implement-core-only',
       severity: 'error',
       comment: "sources/ implement the core's ports; they know no store, adapter or command.",
       from: { path: '^src/sources/' },
-      to: { path: '^(src/(db|adapters)/|src/[^/]+\\.ts$|commands/)' },
+      to: { path: '^(src/(db|adapters|ops)/|src/[^/]+\\.ts$|commands/)' },
     },
     {
       name: 'adapters-reach-core-through-commands',
       severity: 'error',
       comment: 'Adapters use commands and the core; they never open a store or call a source themselves.',
       from: { path: '^src/adapters/', pathNot: '^src/adapters/discord/deploy\\.ts$' },
-      to: { path: '^(src/(db|sources)/|src/[^/]+\\.ts$)' },
+      to: { path: '^(src/(db|sources|ops)/|src/[^/]+\\.ts$)' },
+    },
+    {
+      name: 'ops-observes-through-ports',
+      severity: 'error',
+      comment:
+        "The operations endpoint watches the core's ports and the sources it instruments; it opens no store, " +
+        'drives no front end and runs no command itself (main.ts hands it what it reports on).',
+      from: { path: '^src/ops/' },
+      to: { path: '^(src/(db|adapters)/|commands/)' },
     },
     {
       name: 'adapters-never-import-each-other',
