@@ -3,7 +3,7 @@
  * (by the option specs, then by the service) before anything is stored, and a refusal stores nothing.
  */
 import type { AlertSubscriptionView, AlertSettings } from '../src/core/alert-settings.js';
-import { defineCommand, type AnyCommand, type CommandContext } from '../src/core/command.js';
+import { defineCommand, type AnyCommand } from '../src/core/command.js';
 import { UserInputError } from '../src/core/errors.js';
 import { thresholdRatio, utc } from '../src/core/format.js';
 import { reply, type Reply } from '../src/core/reply.js';
@@ -33,10 +33,6 @@ function digestText(minute: number | null): string {
 
 function sideText(side: 'above' | 'below' | null): string {
   return side === null ? 'not seen yet' : `ratio ${side}`;
-}
-
-function settingsOf(ctx: CommandContext): AlertSettings {
-  return ctx.services.alerts;
 }
 
 function viewFields(view: AlertSubscriptionView, hysteresis: number) {
@@ -76,7 +72,7 @@ export const alertsStatus = defineCommand({
   options: {},
   access: 'everyone',
   async run(_args, ctx) {
-    const alerts = settingsOf(ctx);
+    const alerts = ctx.services.alerts;
     const view = await alerts.view(ctx.chat);
     if (!view) {
       return reply({
@@ -91,9 +87,8 @@ export const alertsStatus = defineCommand({
       view,
       alerts,
     );
-    const listings = await ctx.services.listings?.listingsOn(ctx.chat);
-    if (listings !== undefined && listings !== null)
-      r.fields.push({ label: 'New-listing alerts', value: listings ? 'on' : 'off' });
+    const listings = await ctx.services.listings.listingsOn(ctx.chat);
+    if (listings !== null) r.fields.push({ label: 'New-listing alerts', value: listings ? 'on' : 'off' });
     return r;
   },
 });
@@ -105,7 +100,7 @@ export const alertsSubscribe = defineCommand({
   options: { channel: { type: 'channel', description: 'The channel to post alerts in (default: this one)' } },
   access: 'moderator',
   async run({ channel }, ctx) {
-    const alerts = settingsOf(ctx);
+    const alerts = ctx.services.alerts;
     const elsewhere = channel !== undefined && channel !== ctx.chat.chatId;
     const target = elsewhere
       ? { platform: ctx.chat.platform, chatId: channel, guildId: ctx.chat.guildId ?? null, threadId: null }
@@ -129,7 +124,7 @@ export const alertsUnsubscribe = defineCommand({
   options: {},
   access: 'moderator',
   async run(_args, ctx) {
-    const removed = await settingsOf(ctx).unsubscribe(ctx.chat);
+    const removed = await ctx.services.alerts.unsubscribe(ctx.chat);
     return reply({
       title: removed ? 'Alerts are off in this chat' : 'Alerts were not on in this chat',
       lines: removed ? ['Thresholds, cooldown and digest settings were removed.'] : [],
@@ -154,7 +149,7 @@ export const alertsAdd = defineCommand({
   },
   access: 'moderator',
   async run({ ratio }, ctx) {
-    const alerts = settingsOf(ctx);
+    const alerts = ctx.services.alerts;
     const view = await alerts.addThreshold(ctx.chat, ratio);
     return settingsReply(`Added a ${thresholdText(ratio)} threshold`, view, alerts);
   },
@@ -177,7 +172,7 @@ export const alertsRemove = defineCommand({
   },
   access: 'moderator',
   async run({ ratio }, ctx) {
-    const alerts = settingsOf(ctx);
+    const alerts = ctx.services.alerts;
     const view = await alerts.removeThreshold(ctx.chat, ratio);
     return settingsReply(`Removed the ${thresholdText(ratio)} threshold`, view, alerts);
   },
@@ -192,7 +187,7 @@ export const alertsCooldown = defineCommand({
   },
   access: 'moderator',
   async run({ minutes }, ctx) {
-    const alerts = settingsOf(ctx);
+    const alerts = ctx.services.alerts;
     const view = await alerts.setCooldown(ctx.chat, minutes);
     return settingsReply(minutes === 0 ? 'Cooldown off' : `Cooldown set to ${minutes} min`, view, alerts);
   },
@@ -205,7 +200,7 @@ export const alertsDigest = defineCommand({
   options: { time: { type: 'string', description: 'HH:MM in UTC, or off', required: true, maxLength: 5 } },
   access: 'moderator',
   async run({ time }, ctx) {
-    const alerts = settingsOf(ctx);
+    const alerts = ctx.services.alerts;
     const minute = parseDigestTime(time);
     const view = await alerts.setDigest(ctx.chat, minute);
     return settingsReply(minute === null ? 'Digest off' : `Digest set to ${digestText(minute)}`, view, alerts);

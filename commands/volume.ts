@@ -51,7 +51,7 @@ export default defineCommand({
     const m = market.data;
     const now = core.clock.now();
     const week = await core.history.ratioStats(7 * DAY_MS);
-    const venues = services.markets?.current() ?? null;
+    const venues = services.markets.current();
     const coverage =
       week && now - week.firstAtMs < 7 * DAY_MS - DAY_MS / 24
         ? ` (history since ${age(week.firstAtMs, now)}, ${countOf(week.samples, 'reading')})`

@@ -14,7 +14,7 @@ import { runCommand } from './core/execute.js';
 import type { Logger } from './core/logger.js';
 import type { Reply } from './core/reply.js';
 import type { Services } from './core/services.js';
-import type { Telemetry } from './core/telemetry.js';
+import { noTelemetry, type Telemetry } from './core/telemetry.js';
 import { createChartService } from './core/charts/chart-service.js';
 import { goneVenuesFields } from './core/listing-messages.js';
 import { openDatabase, type Database } from './db/open.js';
@@ -106,6 +106,7 @@ export function createApp({
   const dispatcher = given ?? ownDispatcher!;
   const dispatcherFor = (source: 'coingecko' | 'rpc' | 'explorer') =>
     instruments?.dispatcherFor(source, dispatcher) ?? dispatcher;
+  const telemetry = instruments?.telemetry ?? noTelemetry;
   const market = createCoinGeckoSource({
     apiUrl: config.coingecko.apiUrl,
     apiKey: config.coingecko.apiKey,
@@ -167,7 +168,7 @@ export function createApp({
     defaultThresholds: config.alerts.defaultThresholds,
     hysteresis: config.alerts.hysteresis,
     digestFields: async (sinceMs) => goneVenuesFields(await markets.goneSince(sinceMs)),
-    telemetry: instruments?.telemetry,
+    telemetry,
   });
   wakeDispatcher = () => alerts.dispatcher.wake();
   const services: Services = {
@@ -185,7 +186,7 @@ export function createApp({
       clock,
       logger: logger.child({ part: 'charts' }),
     }),
-    telemetry: instruments?.telemetry,
+    telemetry,
   };
   const commands = allCommands;
 

@@ -49,7 +49,7 @@ export function leaderWork(options: LeaderWorkOptions): () => Promise<RoleWork> 
 
     scheduler.every(config.refreshCron, 'refresh', () => track(() => app.core.refresh()));
     // The default chart's history is filled once per term, so the first `/opg chart` need not wait for it.
-    void track(() => app.core.refresh().then(() => app.services.charts?.ensureHistory('7d'))).catch(quietly('refresh'));
+    void track(() => app.core.refresh().then(() => app.services.charts.ensureHistory('7d'))).catch(quietly('refresh'));
     // Tickers on their own schedule; the first reading of a term records venues and announces none.
     scheduler.every(config.marketsCron, 'markets', () => track(() => app.markets.refresh()));
     void track(() => app.markets.refresh()).catch(quietly('markets'));

@@ -65,7 +65,7 @@ export interface AlertsOptions {
   /** Fields other features add to a chat's digest, given the chat's last digest time. */
   digestFields?: (sinceMs: number) => Promise<ReplyField[]>;
   /** Times each evaluation that ran (not the ones skipped for missing or stale figures). */
-  telemetry?: Pick<Telemetry, 'alertsEvaluated'>;
+  telemetry: Pick<Telemetry, 'alertsEvaluated'>;
 }
 
 function sameRatio(a: number, b: number): boolean {
@@ -212,7 +212,7 @@ export function createAlerts(options: AlertsOptions): AlertsService {
   const unlisten = core.onRefresh(async (snapshot) => {
     const startedAt = performance.now();
     const r = await evaluate(snapshot);
-    if (!r.skipped) options.telemetry?.alertsEvaluated(performance.now() - startedAt);
+    if (!r.skipped) options.telemetry.alertsEvaluated(performance.now() - startedAt);
     if (r.skipped) logger.debug({ skipped: r.skipped }, 'alert evaluation skipped');
   });
 

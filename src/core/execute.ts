@@ -30,7 +30,7 @@ export async function runCommand(
   } catch (err) {
     answer = errorReply(err, ctx.core, logger);
   }
-  ctx.services.telemetry?.commandRan(
+  ctx.services.telemetry.commandRan(
     ctx.chat.platform,
     command,
     answer.kind === 'info' ? 'ok' : answer.kind,
@@ -55,7 +55,7 @@ export async function execute(parsed: ParsedText, ctx: CommandContext): Promise<
       lines: [`/opg ${commandPath(def)} can only be used by ${moderatorWord(ctx.chat.platform)}.`],
     });
   }
-  await Promise.all([ctx.core.ready(), ctx.services.markets?.restored()]);
+  await Promise.all([ctx.core.ready(), ctx.services.markets.restored()]);
   return def.run(args, ctx);
 }
 
@@ -66,12 +66,12 @@ function moderatorWord(platform: string): string {
 }
 
 /** The reply for anything a command threw. Logs what is not the user's fault. */
-export function errorReply(err: unknown, core: Core | null, logger: Logger): Reply {
+export function errorReply(err: unknown, core: Core, logger: Logger): Reply {
   if (err instanceof UserInputError) {
     return reply({ kind: 'usage', title: err.message, lines: err.usage ? [`Usage: ${err.usage}`] : [] });
   }
   logger.error({ err }, 'command failed');
-  const market = core?.snapshot().market;
+  const market = core.snapshot().market;
   const lastGood =
     market?.fetchedAtMs != null && core ? `; last good figures from ${age(market.fetchedAtMs, core.clock.now())}` : '';
   return reply({

@@ -33,6 +33,6 @@ export interface Services {
   markets: MarketsService;
   /** Each subscription's choice to take new-listing alerts, for `alerts listings`. */
   listings: ListingSettings;
-  /** Counts and times commands for the operator's metrics, when the operations endpoint is on. */
-  telemetry?: Telemetry;
+  /** Counts and times commands for the operator's metrics (`noTelemetry` when the operations endpoint is off). */
+  telemetry: Telemetry;
 }
