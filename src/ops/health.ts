@@ -42,7 +42,7 @@ export interface ReadinessOptions {
   marketError(): string | null;
   staleAfterMs: number;
   nowMs(): number;
-  /** Filled by leader election once it exists; the body then says which this instance is. */
+  /** This instance's role under leader election (main.ts always passes it); the body then names it. */
   role?: () => InstanceRole;
 }
 

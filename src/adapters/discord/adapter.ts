@@ -65,7 +65,7 @@ export interface DiscordAdapterOptions {
   restRetries?: number;
   /** An answer not ready after this is deferred first (Discord allows 3 s). Default 1,500 ms. */
   deferAfterMs?: number;
-  /** The Refresh button fetches anew only when the figures are older than this. Default 60 s. */
+  /** The Refresh button fetches anew only when the figures are older than this. Default 5 min. */
   refreshMinAgeMs?: number;
   /** undici dispatcher for every REST request (see rest-request.ts); a private Agent when omitted. */
   dispatcher?: Dispatcher;

@@ -13,13 +13,6 @@ export const POST_PERMISSIONS: ReadonlyArray<{ bit: bigint; label: string }> = [
   { bit: PermissionFlagsBits.AttachFiles, label: 'Attach Files' },
 ];
 
-/** Parses a permission bit field; anything that is not a decimal string counts as no permission. */
-export function parsePermissions(raw: unknown): bigint {
-  if (typeof raw === 'bigint') return raw;
-  if (typeof raw !== 'string' || !/^\d{1,40}$/.test(raw)) return 0n;
-  return BigInt(raw);
-}
-
 /** Manage Server or Administrator. */
 export function isModeratorBits(permissions: bigint): boolean {
   return new PermissionsBitField(permissions).any(

@@ -42,7 +42,7 @@ export interface TelegramAdapterOptions {
   apiRoot: string;
   logger: Logger;
   clock: Clock;
-  /** Told about group → supergroup migrations and removals; absent until the alerts service exists. */
+  /** Told about group → supergroup migrations and removals (the alerts service, which moves or pauses the chat). */
   lifecycle?: ChatLifecycle;
   /** Long-polling wait per `getUpdates`. Default 30 s. */
   pollTimeoutSeconds?: number;
@@ -55,7 +55,7 @@ export interface TelegramAdapterOptions {
   retryDelayMs?: number;
   /** A Refresh button edits its message at most once per this interval, however many people tap. Default 5 s. */
   refreshEditIntervalMs?: number;
-  /** A Refresh tap fetches new figures only when the current ones are at least this old. Default 60 s. */
+  /** A Refresh tap fetches new figures only when the current ones are at least this old. Default 5 min. */
   refreshMinAgeMs?: number;
   /** How long an administrator check is trusted. Default 60 s. */
   adminCacheTtlMs?: number;
