@@ -56,8 +56,9 @@ export interface Config {
   /** Market figures older than this are shown as stale even if no refresh failed. */
   readonly staleAfterMs: number;
   readonly logLevel: LogLevel;
-  /** The operations endpoint (health, readiness, metrics), or null when `HTTP_PORT` is unset. Port 0 picks a free one.
-   * */
+  /**
+   * The operations endpoint (health, readiness, metrics), or null when `HTTP_PORT` is unset. Port 0 picks a free one.
+   */
   readonly http: { readonly host: string; readonly port: number } | null;
 }
 

@@ -9,8 +9,9 @@ import type { Platform } from './chat.js';
 export type CommandOutcome = 'ok' | 'refused' | 'usage' | 'error';
 
 export interface Telemetry {
-  /** A command was answered. `command` is its path, such as `alerts add`, or `(unresolved)` for input that named none.
-   * */
+  /**
+   * A command was answered. `command` is its path, such as `alerts add`, or `(unresolved)` for input that named none.
+   */
   commandRan(platform: Platform, command: string, outcome: CommandOutcome, durationMs: number): void;
   /** One alert evaluation over every subscription, after a fresh refresh. */
   alertsEvaluated(durationMs: number): void;

@@ -291,8 +291,10 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     q.clearCrossedLevels.run();
   }
 
-  /** Step 2: stages every chat a crossing reaches, and chats with waiting crossings now due. @returns crossings staged.
-   * */
+  /**
+   * Step 2: stages every chat a crossing reaches, and chats with waiting crossings now due. @returns crossings
+   * staged.
+   */
   function stage(crossings: readonly LevelCrossing[], nowMs: number): number {
     const masks = crossings.length <= MASK_LEVELS;
     let thresholdsCrossed = 0;

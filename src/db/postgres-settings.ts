@@ -3,8 +3,10 @@
  * to show a connection URL without its credentials, the advisory lock keys, the shortest leader takeover.
  */
 
-/** The smallest `LEADER_TAKEOVER_SECONDS`: the server counts keepalive probes in whole seconds (see leader-elector.ts).
- * */
+/**
+ * The smallest `LEADER_TAKEOVER_SECONDS`: the server counts keepalive probes in whole seconds (see
+ * leader-elector.ts).
+ */
 export const MIN_TAKEOVER_SECONDS = 6;
 
 /**

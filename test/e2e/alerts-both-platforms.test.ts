@@ -67,8 +67,9 @@ interface InteractionAnswer {
   data?: { embeds?: Array<Record<string, any>>; flags?: number; allowed_mentions?: unknown };
 }
 
-/** Dispatches an interaction through the gateway and resolves with its answer (the deferred edit if it was deferred).
- * */
+/**
+ * Dispatches an interaction through the gateway and resolves with its answer (the deferred edit if it was deferred).
+ */
 async function discordAsk(w: World, bot: Bot, payload: Record<string, unknown>): Promise<InteractionAnswer> {
   const since = w.discord.rest.requests.length;
   const { id, token } = w.discord.interact(payload);

@@ -185,8 +185,9 @@ export interface DiscordAnswer {
   request: RecordedRequest;
 }
 
-/** Dispatches an interaction through the gateway and resolves with its answer (the deferred edit if it was deferred).
- * */
+/**
+ * Dispatches an interaction through the gateway and resolves with its answer (the deferred edit if it was deferred).
+ */
 export async function discordAsk(
   w: World,
   bot: BotProcess,
