@@ -1,25 +1,45 @@
 /** The Telegram webhook's ledger of updates taken (core/update-ledger.ts) on PostgreSQL, shared by every instance. */
-import { lt } from 'drizzle-orm';
-import type { UpdateLedger } from '../core/update-ledger.js';
-import { telegramUpdates } from './pg-schema/index.js';
+import { and, eq, isNull, lt, lte, or } from 'drizzle-orm';
+import { UPDATE_CLAIM_LEASE_MS, type UpdateLedger } from '../core/update-ledger.js';
+import { telegramUpdates as t } from './pg-schema/index.js';
 import type { PgStoreDb } from './postgres.js';
 
 export function createPgTelegramUpdateStore(db: PgStoreDb): UpdateLedger {
   return {
     async claim(updateId, nowMs) {
-      // Two instances given the same re-sent update race on the primary key: exactly one insert returns its row.
+      // Two instances given the same re-sent update race on the primary key: the second waits for the first's
+      // row, then re-checks the condition against it, so exactly one statement returns a row.
       const taken = await db
-        .insert(telegramUpdates)
-        .values({ updateId, receivedAtMs: nowMs })
-        .onConflictDoNothing()
-        .returning({ updateId: telegramUpdates.updateId });
-      return taken.length === 1;
+        .insert(t)
+        .values({ updateId, receivedAtMs: nowMs, claimedAtMs: nowMs })
+        .onConflictDoUpdate({
+          target: t.updateId,
+          set: { claimedAtMs: nowMs },
+          setWhere: and(
+            isNull(t.finishedAtMs),
+            or(isNull(t.claimedAtMs), lte(t.claimedAtMs, nowMs - UPDATE_CLAIM_LEASE_MS)),
+          ),
+        })
+        .returning({ updateId: t.updateId });
+      if (taken.length === 1) return 'claimed';
+      const [row] = await db.select({ finishedAtMs: t.finishedAtMs }).from(t).where(eq(t.updateId, updateId));
+      return row?.finishedAtMs != null ? 'finished' : 'running';
+    },
+    async finish(updateId, nowMs) {
+      // Finished by whichever instance ran it, even one whose claim was taken over meanwhile: it ran.
+      await db
+        .update(t)
+        .set({ finishedAtMs: nowMs })
+        .where(and(eq(t.updateId, updateId), isNull(t.finishedAtMs)));
+    },
+    async release(updateId, claimedAtMs) {
+      await db
+        .update(t)
+        .set({ claimedAtMs: null })
+        .where(and(eq(t.updateId, updateId), eq(t.claimedAtMs, claimedAtMs), isNull(t.finishedAtMs)));
     },
     async prune(beforeMs) {
-      const gone = await db
-        .delete(telegramUpdates)
-        .where(lt(telegramUpdates.receivedAtMs, beforeMs))
-        .returning({ updateId: telegramUpdates.updateId });
+      const gone = await db.delete(t).where(lt(t.receivedAtMs, beforeMs)).returning({ updateId: t.updateId });
       return gone.length;
     },
   };

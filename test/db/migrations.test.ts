@@ -3,10 +3,17 @@ import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { describe, expect, it } from 'vitest';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePg } from 'drizzle-orm/pglite';
+import { migrate as migratePg } from 'drizzle-orm/pglite/migrator';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { Crossing } from '../../src/core/alert-rules.js';
 import type { ChatRef } from '../../src/core/command.js';
-import { MIGRATIONS_FOLDER } from '../../src/db/open.js';
+import { MIGRATIONS_FOLDER, openDatabase } from '../../src/db/open.js';
+import { createPgTelegramUpdateStore } from '../../src/db/pg-telegram-update-store.js';
+import * as pgSchema from '../../src/db/pg-schema/index.js';
+import { PG_MIGRATIONS_FOLDER, type PgStoreDb } from '../../src/db/postgres.js';
+import { createTelegramUpdateStore } from '../../src/db/telegram-update-store.js';
 import { freshSnapshot, outboxOf } from '../helpers/alerts.js';
 import { createTestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
@@ -270,5 +277,43 @@ describe('migrations', () => {
     ).toEqual(['up 1', 'up 5']);
     expect(outboxOf(app, removedChat)).toEqual([]);
     expect((await app.alerts.view(groupChat))!.thresholds.map((t) => t.side)).toEqual(['above', 'above', 'above']);
+  });
+
+  it('upgrading a store from before Telegram update claims keeps every update taken as finished: none runs again', async () => {
+    const t0 = createTestClock().now();
+    const { path, sqlite } = databaseAt('0011_outbox_fanouts');
+    const insert = sqlite.prepare(`INSERT INTO telegram_updates (update_id, received_at_ms) VALUES (?, ?)`);
+    insert.run(2_147_483_648, t0 - 60 * MIN);
+    insert.run(2_147_483_649, t0 - MIN);
+    sqlite.close();
+
+    const database = openDatabase(path);
+    onTestFinished(() => database.close());
+    const ledger = createTelegramUpdateStore(database);
+    expect(await ledger.claim(2_147_483_648, t0)).toBe('finished');
+    expect(await ledger.claim(2_147_483_649, t0 + 60 * MIN)).toBe('finished');
+    expect(await ledger.claim(2_147_483_650, t0)).toBe('claimed');
+    expect(await ledger.prune(t0 - 30 * MIN)).toBe(1);
+  });
+
+  it('upgrading a PostgreSQL store from before Telegram update claims keeps every update taken as finished', async () => {
+    const folder = join(tempDir(), 'drizzle-pg');
+    cpSync(PG_MIGRATIONS_FOLDER, folder, { recursive: true });
+    const journalPath = join(folder, 'meta', '_journal.json');
+    const full = readFileSync(journalPath, 'utf8');
+    const journal = JSON.parse(full) as { entries: Array<{ tag: string }> };
+    journal.entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag === '0005_outbox_fanouts') + 1);
+    expect(journal.entries.at(-1)?.tag).toBe('0005_outbox_fanouts');
+    writeFileSync(journalPath, JSON.stringify(journal));
+    const client = new PGlite();
+    onTestFinished(() => client.close());
+    await migratePg(drizzlePg(client), { migrationsFolder: folder });
+    await client.query(`INSERT INTO telegram_updates (update_id, received_at_ms) VALUES (2147483648, 1000)`);
+
+    writeFileSync(journalPath, full);
+    await migratePg(drizzlePg(client), { migrationsFolder: folder });
+    const ledger = createPgTelegramUpdateStore(drizzlePg(client, { schema: pgSchema }) as unknown as PgStoreDb);
+    expect(await ledger.claim(2_147_483_648, 1_000 + 60 * MIN)).toBe('finished');
+    expect(await ledger.claim(2_147_483_649, 2_000)).toBe('claimed');
   });
 });

@@ -177,9 +177,10 @@ export async function buildFullStore(): Promise<string> {
   });
 
   await createDiscordStore(app.database).saveCommandHash('1234567890:guild:1100000000000000001', 'a'.repeat(64), now);
-  // Telegram webhook updates already taken (update ids beyond 2^31, as Telegram's grow).
+  // Telegram webhook updates taken (update ids beyond 2^31, as Telegram's grow): one finished, one still running.
   const updates = createTelegramUpdateStore(app.database);
   await updates.claim(2_147_483_648, now - MIN);
+  await updates.finish(2_147_483_648, now - MIN + 1_000);
   await updates.claim(2_147_483_649, now);
 
   // Venues: a first reading (recorded, no alert), a venue appearing (a listing alert per chat taking them),

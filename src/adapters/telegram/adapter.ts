@@ -10,7 +10,16 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { LRUCache } from 'lru-cache';
 import { run, sequentialize, type RunnerHandle } from '@grammyjs/runner';
 import type { IncomingMessage } from 'node:http';
-import { Bot, GrammyError, HttpError, InputFile, webhookCallback, type Context, type Transformer } from 'grammy';
+import {
+  Bot,
+  BotError,
+  GrammyError,
+  HttpError,
+  InputFile,
+  webhookCallback,
+  type Context,
+  type Transformer,
+} from 'grammy';
 import type { Chat, Message, Update, User } from 'grammy/types';
 import type { Clock } from '../../core/clock.js';
 import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from '../../core/command.js';
@@ -87,8 +96,9 @@ export interface TelegramAdapter {
   stop(): Promise<void>;
   /**
    * With `webhook`: the handler for Telegram's POSTs (grammY's webhookCallback). A wrong or missing secret
-   * gets 401 and nothing runs; a body that is not an update gets 400; an update already taken (by any
-   * instance) is acknowledged and not run again.
+   * gets 401 and nothing runs; a body that is not an update gets 400; an update that already ran (on any
+   * instance) is acknowledged and not run again; one running under a live claim gets 503 (Telegram re-sends
+   * it); one whose run fails gets 500 and runs again when Telegram re-sends it.
    */
   webhookHandler(): (req: IncomingMessage) => Promise<WebhookAnswer>;
   /** With `webhook`: asks Telegram to post updates to `url` with the secret (the leader does this). */
@@ -101,6 +111,13 @@ const REFUSED_NOTICE =
 
 /** A 400 about the request itself, not about the chat (a migrated group answers 400 too, with where it went). */
 class BadUpdateError extends Error {}
+
+/** A re-sent update whose earlier claim is still within its lease: answered 503, so Telegram sends it again. */
+class UpdateRunningError extends Error {
+  constructor(readonly updateId: number) {
+    super(`update ${updateId} is being handled under another claim`);
+  }
+}
 
 /** Reads a request body as JSON, refusing one that is too large or not an object. */
 function readUpdate(req: IncomingMessage): Promise<Update> {
@@ -409,10 +426,34 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
 
   const webhook = options.webhook;
   if (webhook) {
-    // First of all: an update Telegram re-sent (to this or another instance) runs once.
+    // First of all: an update Telegram re-sent (to this or another instance) runs once, and runs again only
+    // when its earlier run failed or its instance died (core/update-ledger.ts).
     bot.use(async (ctx, next) => {
-      if (await webhook.ledger.claim(ctx.update.update_id, clock.now())) return next();
-      logger.info({ updateId: ctx.update.update_id }, 'a re-sent Telegram update was already taken; not run again');
+      const updateId = ctx.update.update_id;
+      const claimedAtMs = clock.now();
+      const claim = await webhook.ledger.claim(updateId, claimedAtMs);
+      if (claim === 'finished') {
+        logger.info({ updateId }, 'a re-sent Telegram update already ran; not run again');
+        return;
+      }
+      if (claim === 'running') throw new UpdateRunningError(updateId);
+      try {
+        await next();
+      } catch (err) {
+        // Telegram gets an error and re-sends: the re-send (here or on another instance) runs it again.
+        await webhook.ledger
+          .release(updateId, claimedAtMs)
+          .catch((releaseErr: unknown) =>
+            logger.warn({ err: releaseErr, updateId }, 'could not release a failed update; it runs after its lease'),
+          );
+        throw err;
+      }
+      try {
+        await webhook.ledger.finish(updateId, clock.now());
+      } catch (err) {
+        // It ran: Telegram gets its 200 and does not re-send, so the unfinished claim only lapses.
+        logger.warn({ err, updateId }, 'could not record a Telegram update as finished');
+      }
     });
   }
   bot.use(async (ctx, next) => {
@@ -451,6 +492,18 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
             body: JSON.stringify({ error: err.message }),
             contentType: 'application/json; charset=utf-8',
           };
+        if (err instanceof BotError && err.error instanceof UpdateRunningError) {
+          // Not a 200: should that run's instance die, Telegram's next re-send takes the claim over.
+          logger.info(
+            { updateId: err.error.updateId },
+            'a re-sent Telegram update is running elsewhere; asked to re-send',
+          );
+          return {
+            status: 503,
+            body: JSON.stringify({ error: 'this update is being handled; send it again later' }),
+            contentType: 'application/json; charset=utf-8',
+          };
+        }
         throw err;
       }
     };
