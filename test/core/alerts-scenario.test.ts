@@ -9,7 +9,6 @@ import { silentLogger } from '../../src/core/logger.js';
 import { createRecordingSink } from '../helpers/recording-sink.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
 
-const withRatio = marketItemWithRatio;
 const group: ChatRef = { platform: 'telegram', chatId: '-1001234', kind: 'supergroup', title: 'OPG' };
 const channel: ChatRef = {
   platform: 'discord',
@@ -20,7 +19,7 @@ const channel: ChatRef = {
 
 async function world() {
   const clock = createTestClock();
-  const cg = await startCoinGeckoServer([withRatio(0.8)]);
+  const cg = await startCoinGeckoServer([marketItemWithRatio(0.8)]);
   const bot = await startTelegramServer({ limits: BOT_API_LIMITS, now: clock.now });
   onTestFinished(() => bot.close());
   const databasePath = tempDbPath();
@@ -47,7 +46,7 @@ describe('alerts end to end', () => {
     );
 
     for (const r of [0.8, 2.1, 6.3, 13.2]) {
-      cg.setMarkets([withRatio(r)]);
+      cg.setMarkets([marketItemWithRatio(r)]);
       await first.app.core.refresh();
       await first.app.alerts.dispatcher.drain();
       clock.advance(61 * 60_000);
@@ -79,7 +78,7 @@ describe('alerts end to end', () => {
     await app.runText('/opg alerts subscribe', group, moderator);
     await app.runText('/opg alerts subscribe', channel, moderator);
     await app.core.refresh();
-    cg.setMarkets([withRatio(13.2)]);
+    cg.setMarkets([marketItemWithRatio(13.2)]);
     clock.advance(5 * 60_000);
     await app.core.refresh();
     await app.alerts.dispatcher.drain();
@@ -108,7 +107,7 @@ describe('alerts end to end', () => {
     bot.kick('-555');
     bot.migrate('-556', '-100556');
     await app.core.refresh();
-    cg.setMarkets([withRatio(2)]);
+    cg.setMarkets([marketItemWithRatio(2)]);
     clock.advance(5 * 60_000);
     await app.core.refresh();
     await app.alerts.dispatcher.drain();

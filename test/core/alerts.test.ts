@@ -8,11 +8,10 @@ import { sendJson } from '../helpers/http-server.js';
 import { expectNoBadText } from '../helpers/expect.js';
 
 const group: ChatRef = { platform: 'telegram', chatId: '-100123', kind: 'supergroup' };
-const withRatio = marketItemWithRatio;
 
 describe('alert evaluation', () => {
   it('fires nothing when there is no snapshot yet', async () => {
-    const cg = await startCoinGeckoServer([withRatio(13.2)]);
+    const cg = await startCoinGeckoServer([marketItemWithRatio(13.2)]);
     cg.fail((_req, res) => sendJson(res, 500, { error: 'down' }));
     const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
     await subscribeWith(app, group, [1, 5, 10], 0);
@@ -22,7 +21,7 @@ describe('alert evaluation', () => {
   });
 
   it('fires nothing on a stale snapshot, then fires once the figures are fresh again', async () => {
-    const cg = await startCoinGeckoServer([withRatio(0.8)]);
+    const cg = await startCoinGeckoServer([marketItemWithRatio(0.8)]);
     const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
     await subscribeWith(app, group, [1, 5, 10], 0);
     await app.core.refresh();
@@ -47,7 +46,7 @@ describe('alert evaluation', () => {
     expect(outboxOf(app, group)).toEqual([]);
 
     cg.heal();
-    cg.setMarkets([withRatio(13.2)]);
+    cg.setMarkets([marketItemWithRatio(13.2)]);
     app.clock.advance(5 * 60_000);
     await app.core.refresh();
     const rows = outboxOf(app, group);
@@ -134,7 +133,7 @@ describe('alert evaluation', () => {
   });
 
   it('does not fire on subscribing or on a first reading after restart', async () => {
-    const cg = await startCoinGeckoServer([withRatio(13.2)]);
+    const cg = await startCoinGeckoServer([marketItemWithRatio(13.2)]);
     const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
     await subscribeWith(app, group, [1, 5, 10], 0);
     await app.core.refresh();
@@ -267,7 +266,7 @@ describe('shared threshold state', () => {
 
 describe('daily digest', () => {
   it('posts the stats, the ratio 24h low and high and the alerts of the day at the chosen UTC minute, once', async () => {
-    const cg = await startCoinGeckoServer([withRatio(0.8)]);
+    const cg = await startCoinGeckoServer([marketItemWithRatio(0.8)]);
     const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
     await subscribeWith(app, group, [1, 5, 10], 0);
     await app.alerts.setDigest(group, 8 * 60);
@@ -277,7 +276,7 @@ describe('daily digest', () => {
       [1.5, '2026-11-23T07:55:00Z'],
     ] as const) {
       app.clock.set(Date.parse(at));
-      cg.setMarkets([withRatio(r)]);
+      cg.setMarkets([marketItemWithRatio(r)]);
       await app.core.refresh();
     }
     expect(await app.alerts.runDigests()).toBe(0);

@@ -28,12 +28,11 @@ import { marketItemWithRatio } from '../helpers/coingecko-server.js';
 import { sentOutboxIn } from '../helpers/alerts.js';
 
 const EPHEMERAL = 64;
-const withRatio = marketItemWithRatio;
 
 async function world(): Promise<World> {
   // The OpenGradient node and explorer: a closed loopback port, and an index run only at start.
   const w = await startWorld({ marketChart: false, env: { REFRESH_CRON: '* * * * * *' } });
-  w.cg.setMarkets([withRatio(0.8)]);
+  w.cg.setMarkets([marketItemWithRatio(0.8)]);
   w.tg.setMember(supergroup.id, alice.id, 'administrator');
   return w;
 }
@@ -203,7 +202,8 @@ function expectOneAlertEach(w: World): void {
   for (const t of ['1x', '5x', '7x', '10x']) expect(count(tgText, `Rose to ${t} or more`)).toBe(1);
   expect(tgText).toContain('13.2x');
   expect(tgText).toContain('$528');
-  expect(tgText).not.toMatch(/@|tg:\/\/user|NaN|Infinity|undefined|null/);
+  expectNoBadText(tgText);
+  expect(tgText, 'an alert mentions nobody').not.toMatch(/@|tg:\/\/user/);
   expect(tgAlert!.params.entities).toBeUndefined();
 
   const accepted = discordAlerts(w);
@@ -230,7 +230,7 @@ describe('the bot on Telegram and Discord at once (npm start)', () => {
       const w = await world();
       const bot = await subscribeBoth(w);
 
-      w.cg.setMarkets([withRatio(13.2)]);
+      w.cg.setMarkets([marketItemWithRatio(13.2)]);
       await until(
         'an alert on both platforms',
         () => (tgAlerts(w).length > 0 && discordAlerts(w).length > 0 ? true : undefined),
@@ -275,7 +275,7 @@ describe('the bot on Telegram and Discord at once (npm start)', () => {
       // Discord takes the alert and never answers: it is in flight when the process dies.
       let hung = 0;
       w.discord.failNext(isChannelPost, () => void (hung += 1));
-      w.cg.setMarkets([withRatio(13.2)]);
+      w.cg.setMarkets([marketItemWithRatio(13.2)]);
       await until(
         'the Discord alert in flight and the Telegram one sent',
         () => (hung === 1 && tgAlerts(w).length === 1 ? true : undefined),
