@@ -6,7 +6,7 @@ import { count, utc } from '../src/core/format.js';
 import { reply, type Reply } from '../src/core/reply.js';
 import type { Services } from '../src/core/services.js';
 import { BASE_NOTE } from './network.js';
-import { NOT_INDEXED, indexedStatus } from './inference-text.js';
+import { NOT_INDEXED, countedBlock, countedToNow, indexedStatus } from './inference-text.js';
 
 const isCallerRange = (r: string): r is CallerChartRange => (CALLER_CHART_RANGES as readonly string[]).includes(r);
 
@@ -20,9 +20,9 @@ export async function callerChartReply(range: ChartRange | undefined, core: Core
     });
   }
   const reader = services.participants;
-  const coverage = (await reader?.coverage()) ?? null;
+  const coverage = await reader.coverage();
   const status = await indexedStatus(services.indexer);
-  if (!reader || !coverage || !status)
+  if (!coverage || !status)
     return reply({ title: 'OpenGradient callers chart', lines: [`Callers are ${NOT_INDEXED}.`] });
   const chart = await callerChart(reader, chosen, core.clock.now());
   const last = chart.weeks[chart.weeks.length - 1]!;
@@ -30,6 +30,11 @@ export async function callerChartReply(range: ChartRange | undefined, core: Core
   if (coverage.fromBlockTimeMs > chart.startMs) {
     notices.push(
       `Caller history starts ${utc(coverage.fromBlockTimeMs)}: weeks before it are empty or partial, and the first week it covers counts everyone as new.`,
+    );
+  }
+  if (!countedToNow(status, core.clock.now())) {
+    notices.push(
+      `The indexer is behind: the chain is counted only to ${countedBlock(status)}; weeks from then on are empty or partial.`,
     );
   }
   const weeksText = chart.weeks.map((w) => `${count(w.active)} (${count(w.newCallers)} new)`).join(', ');

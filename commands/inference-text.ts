@@ -1,5 +1,5 @@
-/** How inference figures read in chat, shared by `inferences`, `stats` and `supply`. */
-import { count, countOf, duration, pct, signedPct } from '../src/core/format.js';
+/** How chain figures read in chat, shared by `inferences`, `stats`, `supply`, `network` and `chart callers`. */
+import { count, countOf, duration, pct, signedPct, utc } from '../src/core/format.js';
 import type { IndexerStatus, InferenceIndex, ModeCounts } from '../src/core/services.js';
 
 export const NOT_INDEXED = 'not indexed yet: the OpenGradient inference indexer has not finished a pass';
@@ -9,6 +9,34 @@ const HOUR_MS = 3_600_000;
 export async function indexedStatus(index: InferenceIndex | undefined): Promise<IndexerStatus | null> {
   const status = (await index?.status()) ?? null;
   return status && status.nextBlock > status.fromBlock ? status : null;
+}
+
+/**
+ * The indexer is current when its last counted block is at most this old: a figure over a window that ends
+ * now is whole then (an indexer on schedule is a minute or two behind; a backfill or a stalled indexer is not).
+ */
+export const CURRENT_WITHIN_MS = HOUR_MS;
+
+/** Whether the chain is counted up to within `CURRENT_WITHIN_MS` of now (an unknown block time is not). */
+export function countedToNow(s: IndexerStatus, nowMs: number): boolean {
+  return s.indexedBlockTimeMs !== null && nowMs - s.indexedBlockTimeMs <= CURRENT_WITHIN_MS;
+}
+
+/** `block 1,234 (2026-11-22 03:15 UTC)`: the last counted block and its time, when known. */
+export function countedBlock(s: IndexerStatus): string {
+  const time = s.indexedBlockTimeMs === null ? 'its time not known' : utc(s.indexedBlockTimeMs);
+  return `block ${count(s.nextBlock - 1)} (${time})`;
+}
+
+/** `2026-11-22 03:15 UTC`, the last counted block's time, or `block 1,234` when its time is not known. */
+export function countedTime(s: IndexerStatus): string {
+  return s.indexedBlockTimeMs === null ? `block ${count(s.nextBlock - 1)}` : utc(s.indexedBlockTimeMs);
+}
+
+/** `OpenGradient chain · counted to block 1,234 (block time …) · as of …`: the as-of of chain figures. */
+export function chainFooter(s: IndexerStatus, nowMs: number): string {
+  const time = s.indexedBlockTimeMs === null ? '' : ` (block time ${utc(s.indexedBlockTimeMs)})`;
+  return `OpenGradient chain · counted to block ${count(s.nextBlock - 1)}${time} · as of ${utc(s.lastRunAtMs ?? nowMs)}`;
 }
 
 /** The start of the hour bucket that begins a window of `windowMs` ending now. */

@@ -1,6 +1,6 @@
 import { defineCommand } from '../src/core/command.js';
 import type { Core } from '../src/core/core.js';
-import { count, duration, pct, signedPct, tokens, utc } from '../src/core/format.js';
+import { count, countOf, duration, pct, signedPct, tokens, utc } from '../src/core/format.js';
 import { changePct } from '../src/core/metrics.js';
 import {
   callerWindows,
@@ -11,14 +11,23 @@ import {
 } from '../src/core/participants.js';
 import { reply } from '../src/core/reply.js';
 import type { IndexerStatus, InferenceIndex, Services } from '../src/core/services.js';
-import { NOT_INDEXED, backfillNote, indexedStatus, windowStartMs } from './inference-text.js';
+import {
+  NOT_INDEXED,
+  backfillNote,
+  chainFooter,
+  countedBlock,
+  countedTime,
+  countedToNow,
+  indexedStatus,
+  windowStartMs,
+} from './inference-text.js';
 import { sourceFooter } from './shared.js';
 
 /** The one thing a reader must know about callers before reading any figure of them. */
 export const BASE_NOTE =
   'LLM requests paid in OPG on Base through the TEE gateway are not transactions on this chain: the people who send them are not visible as callers here (those inferences appear only as TEE settlements).';
 
-const CALLERS = 'accounts that sent inference transactions on the OpenGradient chain';
+const CALLERS = 'that sent inference transactions on the OpenGradient chain';
 
 /** `Nov 24`, the UTC day of `ms`. */
 function day(ms: number): string {
@@ -30,35 +39,61 @@ function sinceDay(startMs: number): string {
   return `${day(startMs)} 00:00 UTC to now`;
 }
 
-/** `n/a (…)` when the participant history starts after `windowStartMs`, else null. */
-function uncovered(coverage: ParticipantCoverage, windowStartMs: number): string | null {
-  if (coverage.fromBlockTimeMs <= windowStartMs) return null;
-  return `n/a: the caller history read starts ${utc(coverage.fromBlockTimeMs)} (block ${count(coverage.fromBlock)}), after this window opens`;
+/** What the stored history covers: where the participant history starts, and how far the indexer has counted. */
+interface History {
+  coverage: ParticipantCoverage;
+  status: IndexerStatus;
+  nowMs: number;
+}
+
+/**
+ * `n/a: …` when the window from `windowStartMs` to now is not wholly in the history: it opens before the
+ * participant history starts, or the indexer has not counted up to now (activity it has not read yet must
+ * not read as none). Null when the window is covered.
+ */
+function uncovered(h: History, windowStartMs: number): string | null {
+  if (h.coverage.fromBlockTimeMs > windowStartMs)
+    return `n/a: the caller history read starts ${utc(h.coverage.fromBlockTimeMs)} (block ${count(h.coverage.fromBlock)}), after this window opens`;
+  if (!countedToNow(h.status, h.nowMs))
+    return `n/a: the chain is counted only to ${countedBlock(h.status)}, before this window ends`;
+  return null;
+}
+
+/**
+ * `n/a: …` for a figure over every event up to now (registrations, what is enabled or active now) when the
+ * history does not start at genesis, or does not reach now: events outside it would change the figure.
+ */
+function notWhole(h: History, events: string, unseen: string): string | null {
+  if (h.coverage.fromBlock > 0)
+    return `n/a: ${events} are counted since block ${count(h.coverage.fromBlock)} (${utc(h.coverage.fromBlockTimeMs)}); ${unseen} before that are not seen`;
+  if (!countedToNow(h.status, h.nowMs))
+    return `n/a: the chain is counted only to ${countedBlock(h.status)}, not to now`;
+  return null;
 }
 
 function share(part: number, whole: number): string {
   return whole > 0 ? pct((100 * part) / whole) : 'n/a';
 }
 
-async function callerFields(reader: ParticipantReader, w: CallerWindows, coverage: ParticipantCoverage) {
+async function callerFields(reader: ParticipantReader, w: CallerWindows, h: History) {
   const c = await reader.callers(w);
-  const week = uncovered(coverage, w.last7Ms);
-  const before = uncovered(coverage, w.previous7Ms);
-  const month = uncovered(coverage, w.last30Ms);
+  const week = uncovered(h, w.last7Ms);
+  const before = uncovered(h, w.previous7Ms);
+  const month = uncovered(h, w.last30Ms);
   const previousEnd = w.last7Ms - DAY_MS;
   return [
     {
       label: 'Callers, last 7 days',
       value:
         week ??
-        `${count(c.active7)} ${CALLERS} (UTC days ${sinceDay(w.last7Ms)}): ${count(c.new7)} new (first seen in these 7 days), ${count(c.active7 - c.new7)} returning`,
+        `${countOf(c.active7, 'account')} ${CALLERS} (UTC days ${sinceDay(w.last7Ms)}): ${count(c.new7)} new (first seen in these 7 days), ${count(c.active7 - c.new7)} returning`,
     },
     {
       label: 'Week-over-week retention',
       value:
         before ??
         (c.previous7 > 0
-          ? `${share(c.retained7, c.previous7)}: ${count(c.retained7)} of the ${count(c.previous7)} accounts active ${day(w.previous7Ms)}–${day(previousEnd)} sent inference transactions again in the last 7 days`
+          ? `${share(c.retained7, c.previous7)}: ${count(c.retained7)} of the ${countOf(c.previous7, 'account')} active ${day(w.previous7Ms)}–${day(previousEnd)} sent inference transactions again in the last 7 days`
           : `n/a: no account sent inference transactions ${day(w.previous7Ms)}–${day(previousEnd)}`),
     },
     {
@@ -66,7 +101,7 @@ async function callerFields(reader: ParticipantReader, w: CallerWindows, coverag
       value:
         month ??
         (c.inferences30 > 0
-          ? `${share(c.repeatInferences30, c.inferences30)} of the ${count(c.inferences30)} inferences in inference transactions (UTC days ${sinceDay(w.last30Ms)}) were sent by accounts active on 2 or more distinct days`
+          ? `${share(c.repeatInferences30, c.inferences30)} of the ${countOf(c.inferences30, 'inference')} in inference transactions (UTC days ${sinceDay(w.last30Ms)}) were sent by accounts active on 2 or more distinct days`
           : 'n/a: no inference transactions in the last 30 days'),
     },
     {
@@ -74,72 +109,101 @@ async function callerFields(reader: ParticipantReader, w: CallerWindows, coverag
       value:
         month ??
         (c.inferences30 > 0
-          ? `${share(c.top10Inferences30, c.inferences30)} of those ${count(c.inferences30)} inferences, from the 10 busiest of ${count(c.callers30)} accounts`
+          ? `${share(c.top10Inferences30, c.inferences30)} of those ${countOf(c.inferences30, 'inference')}, from the 10 busiest of ${countOf(c.callers30, 'account')}`
           : 'n/a: no inference transactions in the last 30 days'),
     },
   ];
 }
 
-async function operatorFields(
-  reader: ParticipantReader,
-  w: CallerWindows,
-  coverage: ParticipantCoverage,
-  nowMs: number,
-) {
-  const heartbeatSince = nowMs - DAY_MS;
+async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: History) {
+  const heartbeatSince = h.nowMs - DAY_MS;
   const o = await reader.operators(w, heartbeatSince);
   const enabled = o.enabledLlmProxy + o.enabledValidator + o.enabledOtherType;
   const other = o.enabledOtherType > 0 ? `, type not seen or not defined ${count(o.enabledOtherType)}` : '';
-  const week = uncovered(coverage, w.last7Ms);
+  const week = uncovered(h, w.last7Ms);
   return [
     {
       label: 'TEEs enabled now',
-      value: `${count(enabled)} (LLM proxy ${count(o.enabledLlmProxy)}, validator ${count(o.enabledValidator)}${other}) of ${count(o.registered)} TEEs registered (TEE registry events)`,
+      value:
+        notWhole(h, 'TEE registry events', 'TEEs registered') ??
+        `${count(enabled)} (LLM proxy ${count(o.enabledLlmProxy)}, validator ${count(o.enabledValidator)}${other}) of ${countOf(o.registered, 'TEE')} registered (TEE registry events)`,
     },
     {
       label: 'TEEs serving, last 7 days',
       value:
         week ??
-        `${count(o.settling7)} TEEs settled at least one inference individually (IndividualSettlement, UTC days ${sinceDay(w.last7Ms)})`,
+        `${countOf(o.settling7, 'TEE')} settled at least one inference individually (IndividualSettlement, UTC days ${sinceDay(w.last7Ms)})`,
     },
     {
       label: 'Busiest TEE, last 7 days',
       value:
         week ??
         (o.settlements7 > 0
-          ? `${share(o.busiestSettlements7, o.settlements7)} of the ${count(o.settlements7)} individual settlements (${count(o.busiestSettlements7)})`
+          ? `${share(o.busiestSettlements7, o.settlements7)} of the ${countOf(o.settlements7, 'individual settlement')} (${count(o.busiestSettlements7)})`
           : 'n/a: no individual settlements in the last 7 days'),
     },
     {
       label: 'TEE heartbeats, last 24 hours',
       value:
-        uncovered(coverage, heartbeatSince) ??
-        `${count(o.heartbeats)} TEEs with a HeartbeatReceived event since ${utc(heartbeatSince)}`,
+        uncovered(h, heartbeatSince) ??
+        `${countOf(o.heartbeats, 'TEE')} with a HeartbeatReceived event since ${utc(heartbeatSince)}`,
+    },
+  ];
+}
+
+async function developerFields(reader: ParticipantReader, h: History) {
+  const d = await reader.developers(h.nowMs);
+  return [
+    {
+      label: 'Workflow developers',
+      value:
+        notWhole(h, 'task scheduler events', 'registrations') ??
+        `${countOf(d.registrants, 'account')} ever registered a workflow task (TaskRegistered)`,
+    },
+    {
+      label: 'Workflow tasks active now',
+      value:
+        notWhole(h, 'task scheduler events', 'tasks registered') ??
+        `${count(d.activeTasks)} (registered or updated, not stopped, end time after now)`,
     },
   ];
 }
 
 /** The `stats` line: callers active in the last 7 days and week-over-week retention, or why not. */
 export async function callersLine(services: Services, nowMs: number): Promise<string> {
-  const coverage = (await services.participants?.coverage()) ?? null;
-  if (!services.participants || !coverage || !(await indexedStatus(services.indexer))) return NOT_INDEXED;
+  const coverage = await services.participants.coverage();
+  const status = await indexedStatus(services.indexer);
+  if (!coverage || !status) return NOT_INDEXED;
+  const h: History = { coverage, status, nowMs };
   const w = callerWindows(nowMs);
   const c = await services.participants.callers(w);
-  const active = uncovered(coverage, w.last7Ms)
-    ? 'n/a (caller history too short)'
-    : `${count(c.active7)} accounts active in 7 UTC days`;
-  const retention = uncovered(coverage, w.previous7Ms) || c.previous7 === 0 ? 'n/a' : share(c.retained7, c.previous7);
+  const active =
+    coverage.fromBlockTimeMs > w.last7Ms
+      ? 'n/a (caller history too short)'
+      : !countedToNow(status, nowMs)
+        ? `n/a (the indexer is behind: the chain is counted only to ${countedTime(status)})`
+        : `${countOf(c.active7, 'account')} active in 7 UTC days`;
+  const retention = uncovered(h, w.previous7Ms) || c.previous7 === 0 ? 'n/a' : share(c.retained7, c.previous7);
   return `${active} · week-over-week retention ${retention} (inference transactions on the OpenGradient chain; /opg network)`;
 }
 
+/**
+ * The inference history read: `from genesis`, `10 days`, or while the indexer is behind
+ * `from genesis to 2026-10-27 09:58 UTC, 35 days short of now`.
+ */
+function inferenceSpan(fromMs: number, status: IndexerStatus, nowMs: number): string {
+  const genesis = fromMs === Number.NEGATIVE_INFINITY;
+  if (countedToNow(status, nowMs)) return genesis ? 'from genesis' : duration(Math.max(0, nowMs - fromMs));
+  const from = genesis ? 'from genesis' : `from ${utc(fromMs)}`;
+  const to = status.indexedBlockTimeMs;
+  return to === null
+    ? `${from} to block ${count(status.nextBlock - 1)}, its time not known`
+    : `${from} to ${utc(to)}, ${duration(Math.max(0, nowMs - to))} short of now`;
+}
+
 /** Inferences in the last 30 days against the 30 before, beside circulating supply over the same 30 days. */
-async function demandField(
-  core: Core,
-  index: InferenceIndex,
-  status: IndexerStatus,
-  coverage: ParticipantCoverage,
-  nowMs: number,
-): Promise<{ label: string; value: string }> {
+async function demandField(core: Core, index: InferenceIndex, h: History): Promise<{ label: string; value: string }> {
+  const { coverage, status, nowMs } = h;
   const window = 30 * DAY_MS;
   const recentStart = windowStartMs(nowMs, window);
   const priorStart = windowStartMs(nowMs, 2 * window);
@@ -148,11 +212,11 @@ async function demandField(
   const inferenceFromMs = status.fromBlock === 0 ? Number.NEGATIVE_INFINITY : coverage.fromBlockTimeMs;
   const then = await core.history.marketAgo(window);
   const supplyCovered = then !== null && then.fetchedAtMs >= nowMs - window - DAY_MS;
-  const demandCovered = inferenceFromMs <= priorStart;
+  // The recent window ends now: an indexer still behind (a backfill, a stall) has not counted all of it.
+  const demandCovered = inferenceFromMs <= priorStart && countedToNow(status, nowMs);
   if (!demandCovered || !supplyCovered) {
     const first = await core.history.firstMarket();
-    const inferenceDays =
-      inferenceFromMs === Number.NEGATIVE_INFINITY ? 'from genesis' : duration(Math.max(0, nowMs - inferenceFromMs));
+    const inferenceDays = inferenceSpan(inferenceFromMs, status, nowMs);
     const supplyDays = first ? duration(Math.max(0, nowMs - first.fetchedAtMs)) : 'none';
     return {
       label: 'Demand beside supply, 30 days',
@@ -187,20 +251,20 @@ export default defineCommand({
     const index = services.indexer;
     const participants = services.participants;
     const status = await indexedStatus(index);
-    const coverage = (await participants?.coverage()) ?? null;
+    const coverage = await participants.coverage();
     const now = core.clock.now();
-    if (!index || !participants || !status || !coverage) {
+    if (!status || !coverage) {
       return reply({
         title: 'Who uses the OpenGradient network',
         lines: [`Callers, operators and developers are ${NOT_INDEXED}.`, BASE_NOTE],
       });
     }
+    const h: History = { coverage, status, nowMs: now };
     const w = callerWindows(now);
     const notices: string[] = [];
-    const through = status.indexedBlockTimeMs;
-    if (through !== null && now - through > 3_600_000) {
+    if (!countedToNow(status, now)) {
       notices.push(
-        `The chain is counted up to block ${count(status.nextBlock - 1)} (${utc(through)})${backfillNote(status)}: later activity is not in these figures yet.`,
+        `The indexer is behind${backfillNote(status)}: the chain is counted only to ${countedBlock(status)}; figures that run to now are not shown until it catches up.`,
       );
     }
     if (coverage.fromBlock > 0) {
@@ -208,28 +272,17 @@ export default defineCommand({
         `Caller history starts at block ${count(coverage.fromBlock)} (${utc(coverage.fromBlockTimeMs)}): "new" means not seen since then.`,
       );
     }
-    const d = await participants.developers(now);
     return reply({
       title: 'Who uses the OpenGradient network',
       lines: [BASE_NOTE],
       fields: [
-        ...(await callerFields(participants, w, coverage)),
-        ...(await operatorFields(participants, w, coverage, now)),
-        {
-          label: 'Workflow developers',
-          value: `${count(d.registrants)} accounts ever registered a workflow task (TaskRegistered)`,
-        },
-        {
-          label: 'Workflow tasks active now',
-          value: `${count(d.activeTasks)} (registered or updated, not stopped, end time after now)`,
-        },
-        await demandField(core, index, status, coverage, now),
+        ...(await callerFields(participants, w, h)),
+        ...(await operatorFields(participants, w, h)),
+        ...(await developerFields(participants, h)),
+        await demandField(core, index, h),
       ],
       notices,
-      footer: [
-        `OpenGradient chain · counted to block ${count(status.nextBlock - 1)}${through === null ? '' : ` (block time ${utc(through)})`} · as of ${utc(status.lastRunAtMs ?? now)}`,
-        sourceFooter(core, [core.snapshot().market]),
-      ]
+      footer: [chainFooter(status, now), sourceFooter(core, [core.snapshot().market])]
         .filter((line) => line !== '')
         .join('\n'),
     });

@@ -2,7 +2,7 @@ import { refreshButton } from '../src/core/buttons.js';
 import { defineCommand } from '../src/core/command.js';
 import { compact, count, pct, ratio, signedPct, tokens, usd } from '../src/core/format.js';
 import type { InferenceIndex } from '../src/core/services.js';
-import { NOT_INDEXED, backfillNote, indexedStatus, modeSplit, windowStartMs } from './inference-text.js';
+import { NOT_INDEXED, backfillNote, chainFooter, indexedStatus, modeSplit, windowStartMs } from './inference-text.js';
 import { circulatingPct, volumeToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
@@ -27,6 +27,8 @@ export default defineCommand({
     const { market } = core.snapshot();
     const m = market.data;
     const rank = m?.marketCapRank ? ` (rank #${m.marketCapRank})` : '';
+    const now = core.clock.now();
+    const status = await indexedStatus(services.indexer);
     const supplyLine = m
       ? `${tokens(m.circulatingSupply)} circulating / ${compact(m.totalSupply)} total / ${compact(m.maxSupply)} max`
       : tokens(null);
@@ -39,8 +41,8 @@ export default defineCommand({
         { label: '24h volume', value: usd(m?.volume24hUsd), inline: true },
         { label: 'Volume / market cap', value: ratio(volumeToMarketCap(m)), inline: true },
         { label: 'Supply', value: `${supplyLine} (${pct(circulatingPct(m))} circulating)` },
-        { label: 'Inferences', value: await inferencesLine(services.indexer, core.clock.now()) },
-        { label: 'Callers', value: await callersLine(services, core.clock.now()) },
+        { label: 'Inferences', value: await inferencesLine(services.indexer, now) },
+        { label: 'Callers', value: await callersLine(services, now) },
       ],
       notices: [
         ...readingNotices(core, market, 'Market data'),
@@ -55,7 +57,10 @@ export default defineCommand({
           'maxSupply',
         ]),
       ],
-      footer: sourceFooter(core, [market]),
+      // The inference and caller lines are as of the chain's last counted block, not the market's refresh.
+      footer: [sourceFooter(core, [market]), status ? chainFooter(status, now) : '']
+        .filter((line) => line !== '')
+        .join('\n'),
       buttons: [refreshButton('stats')],
     });
   },

@@ -11,8 +11,19 @@ const BAD = /NaN|Infinity|undefined|null/;
 const NOW = Date.parse('2026-12-01T10:00:00Z');
 const DAY = 86_400_000;
 
+interface NetworkAppOptions {
+  supplyHistory?: boolean;
+  nowMs?: number;
+  fromBlock?: number;
+  /**
+   * The indexer counted the chain while its head was this long before now, then stopped there: at now the
+   * node's head is this far ahead of the cursor (every eth_getLogs fails, the new head is recorded).
+   */
+  cursorBehindMs?: number;
+}
+
 /** The scenario chain indexed by the real app at NOW; circulating supply 100M 30 days ago when `supplyHistory`. */
-async function networkApp(options: { supplyHistory?: boolean; nowMs?: number; fromBlock?: number } = {}) {
+async function networkApp(options: NetworkAppOptions = {}) {
   const now = options.nowMs ?? NOW;
   const scenario = networkScenario(now);
   const node = await startOgNode(scenario.chain, { maxBatchCalls: 4 });
@@ -30,10 +41,21 @@ async function networkApp(options: { supplyHistory?: boolean; nowMs?: number; fr
       ...(options.fromBlock === undefined ? {} : { OG_INDEX_FROM_BLOCK: String(options.fromBlock) }),
     },
   });
+  const fullHead = scenario.chain.head;
+  if (options.cursorBehindMs !== undefined) {
+    const then = now - options.cursorBehindMs;
+    scenario.chain.head = scenario.chain.blockAt(then);
+    clock.set(then);
+    await app.sync();
+    scenario.chain.head = fullHead;
+    clock.set(now - 30 * DAY);
+  }
   if (options.supplyHistory ?? true) await app.core.refresh();
   clock.set(now);
   cg.setMarkets([marketItem({ circulating_supply: 110_000_000 })]);
+  if (options.cursorBehindMs !== undefined) node.failNext('rpc-error', 100, 'eth_getLogs');
   await app.sync();
+  clock.set(now); // a failing pass backs off on the clock
   return { app, node, scenario };
 }
 
@@ -103,18 +125,96 @@ describe('network', () => {
   it('marks figures whose window opens before the caller history starts, and says where it starts', async () => {
     const now = NOW;
     const startBlock = networkScenario(now).chain.blockAt(now - 10 * DAY);
+    expect(startBlock).toBe(117_240); // 81 days and 10 hours of one-minute blocks after genesis
     const { app } = await networkApp({ fromBlock: startBlock });
     const r = await app.runText('network', testChat, member);
     const f = fieldsOf(r);
-    const starts = 'n/a: the caller history read starts 2026-11-21 10:00 UTC (block';
+    const starts = 'n/a: the caller history read starts 2026-11-21 10:00 UTC (block 117,240), after this window opens';
     expect(f['Callers, last 7 days']).toMatch(/^3 accounts .*: 2 new \(first seen in these 7 days\), 1 returning$/);
-    expect(f['Week-over-week retention']).toContain(starts);
-    expect(f['Repeat callers, last 30 days']).toContain(starts);
-    expect(f['Demand beside supply, 30 days']).toMatch(
-      /^not shown until history covers both windows: needs 60 days of inference history \(have 10 days\)/,
+    expect(f['Week-over-week retention']).toBe(starts);
+    expect(f['Repeat callers, last 30 days']).toBe(starts);
+    expect(f['10 busiest callers, last 30 days']).toBe(starts);
+    // T1, T2 and T3 registered before the history starts, and T3's re-enabling too: the registry's
+    // all-time figures (truly 3 of 4 enabled, 2 developers, 3 active tasks) are not shown.
+    expect(f['TEEs enabled now']).toBe(
+      'n/a: TEE registry events are counted since block 117,240 (2026-11-21 10:00 UTC); TEEs registered before that are not seen',
     );
-    expect(r.notices.join('\n')).toContain('Caller history starts at block');
+    expect(f['Workflow developers']).toBe(
+      'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); registrations before that are not seen',
+    );
+    expect(f['Workflow tasks active now']).toBe(
+      'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); tasks registered before that are not seen',
+    );
+    // Windows inside the history stay.
+    expect(f['TEEs serving, last 7 days']).toBe(
+      `${S.settling7} TEEs settled at least one inference individually (IndividualSettlement, UTC days Nov 25 00:00 UTC to now)`,
+    );
+    expect(f['Busiest TEE, last 7 days']).toBe(
+      `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
+    );
+    expect(f['TEE heartbeats, last 24 hours']).toBe(
+      `${S.heartbeats} TEEs with a HeartbeatReceived event since 2026-11-30 10:00 UTC`,
+    );
+    expect(f['Demand beside supply, 30 days']).toBe(
+      'not shown until history covers both windows: needs 60 days of inference history (have 10 days) and circulating supply from 30 days ago (have 30 days of readings)',
+    );
+    expect(r.notices).toEqual([
+      'Caller history starts at block 117,240 (2026-11-21 10:00 UTC): "new" means not seen since then.',
+    ]);
     expect(replyText(r)).not.toMatch(BAD);
+  });
+
+  it('shows no figure that runs to now with the cursor 35 days behind the head, and says how far it counted', async () => {
+    const { app, node } = await networkApp({ cursorBehindMs: 35 * DAY });
+    // The cursor stopped at head minus confirmations 35 days ago; the node's head now is 35 days further.
+    const cursor = node.chain.blockAt(NOW - 35 * DAY) - CONFIRMATIONS;
+    expect(cursor).toBe(81_238);
+    const r = await app.runText('network', testChat, member);
+    const f = fieldsOf(r);
+    const window = 'n/a: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC), before this window ends';
+    const whole = 'n/a: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC), not to now';
+    expect(f).toEqual({
+      'Callers, last 7 days': window,
+      'Week-over-week retention': window,
+      'Repeat callers, last 30 days': window,
+      '10 busiest callers, last 30 days': window,
+      'TEEs enabled now': whole,
+      'TEEs serving, last 7 days': window,
+      'Busiest TEE, last 7 days': window,
+      'TEE heartbeats, last 24 hours': window,
+      'Workflow developers': whole,
+      'Workflow tasks active now': whole,
+      'Demand beside supply, 30 days':
+        'not shown until history covers both windows: needs 60 days of inference history (have from genesis to 2026-10-27 09:58 UTC, 35 days short of now) and circulating supply from 30 days ago (have 35 days of readings)',
+    });
+    // 81,239 of the 131,639 blocks up to head minus confirmations.
+    expect(r.notices).toEqual([
+      'The indexer is behind (backfill 61.71% done): the chain is counted only to block 81,238 (2026-10-27 09:58 UTC); figures that run to now are not shown until it catches up.',
+    ]);
+    expect(r.footer?.split('\n')[0]).toBe(
+      'OpenGradient chain · counted to block 81,238 (block time 2026-10-27 09:58 UTC) · as of 2026-12-01 10:00 UTC',
+    );
+    expect(replyText(r)).not.toMatch(BAD);
+
+    const stats = await app.runText('stats', testChat, member);
+    expect(fieldsOf(stats)['Callers']).toBe(
+      'n/a (the indexer is behind: the chain is counted only to 2026-10-27 09:58 UTC) · week-over-week retention n/a (inference transactions on the OpenGradient chain; /opg network)',
+    );
+    const chart = await app.runText('chart callers', testChat, member);
+    expect(chart.notices).toEqual([
+      'The indexer is behind: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC); weeks from then on are empty or partial.',
+    ]);
+  });
+
+  it('counts heartbeats over a rolling 24 hours, one TEE in the singular once the other falls out', async () => {
+    const { app } = await networkApp();
+    // T3's heartbeat 24 h before NOW leaves the window 30 min later; T1's, 22 h before NOW, stays.
+    app.clock.set(NOW + 30 * 60_000);
+    const r = await app.runText('network', testChat, member);
+    expect(fieldsOf(r)['TEE heartbeats, last 24 hours']).toBe(
+      '1 TEE with a HeartbeatReceived event since 2026-11-30 10:30 UTC',
+    );
+    expect(r.notices).toEqual([]);
   });
 
   it('says plainly that nothing is indexed yet, with the note on Base', async () => {
@@ -128,11 +228,15 @@ describe('network', () => {
 });
 
 describe('callers in stats and charts', () => {
-  it('stats has one line with callers active in 7 days and the week-over-week retention', async () => {
-    const { app } = await networkApp();
+  it('stats has one line with callers active in 7 days and week-over-week retention, and the chain as-of', async () => {
+    const { app, node } = await networkApp();
     const r = await app.runText('stats', testChat, member);
     expect(fieldsOf(r)['Callers']).toBe(
       `${S.active7} accounts active in 7 UTC days · week-over-week retention 50.00% (inference transactions on the OpenGradient chain; /opg network)`,
+    );
+    const safe = (node.chain.head - CONFIRMATIONS).toLocaleString('en-US');
+    expect(r.footer).toBe(
+      `CoinGecko · as of 2026-12-01 10:00 UTC (just now)\nOpenGradient chain · counted to block ${safe} (block time 2026-12-01 09:58 UTC) · as of 2026-12-01 10:00 UTC`,
     );
   });
 
