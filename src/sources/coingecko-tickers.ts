@@ -43,7 +43,11 @@ const ticker = z.object({
   cost_to_move_down_usd: amount,
   is_anomaly: z.boolean(),
   is_stale: z.boolean(),
-  last_traded_at: z.string().nullable().optional(),
+  last_traded_at: z
+    .string()
+    .refine((v) => !Number.isNaN(Date.parse(v)), 'is not a date')
+    .nullable()
+    .optional(),
 });
 
 const page = z.object({ name: z.string().optional(), tickers: z.array(z.unknown()) });
@@ -64,7 +68,7 @@ export function parseTickersPage(body: unknown, first = 0): Ticker[] {
     if (!t.success)
       throw new UpstreamError(COINGECKO, `/tickers: ${describeIssue(t.error.issues[0]!, `tickers[${first + i}]`)}`);
     const d = t.data;
-    const tradedMs = d.last_traded_at ? Date.parse(d.last_traded_at) : Number.NaN;
+    const tradedMs = d.last_traded_at ? Date.parse(d.last_traded_at) : null;
     return {
       venueId: d.market.identifier,
       venueName: d.market.name,
@@ -77,7 +81,7 @@ export function parseTickersPage(body: unknown, first = 0): Ticker[] {
       depthDownUsd: d.cost_to_move_down_usd,
       anomaly: d.is_anomaly,
       stale: d.is_stale,
-      lastTradedAtMs: Number.isNaN(tradedMs) ? null : tradedMs,
+      lastTradedAtMs: tradedMs,
     };
   });
 }

@@ -83,6 +83,9 @@ describe('CoinGecko tickers', () => {
     );
     expect(refusal(tickerItem('x', 'X', { market: { name: 'X' } }))).toContain("field 'tickers[1].market.identifier'");
     expect(refusal(tickerItem('x', 'X', { is_anomaly: undefined }))).toContain("field 'tickers[1].is_anomaly'");
+    expect(refusal(tickerItem('x', 'X', { last_traded_at: 'yesterday' }))).toContain(
+      "field 'tickers[1].last_traded_at' is not a date",
+    );
     expect(() => parseTickersPage({ error: 'coin not found' })).toThrow("field 'tickers'");
     expect(() => parseTickersPage([])).toThrow(UpstreamError);
   });
