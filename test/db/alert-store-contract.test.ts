@@ -59,7 +59,8 @@ const counts = (crossings: number, messages: number, deferred: number): Evaluati
   deferred,
 });
 
-describe.each(STORE_BACKENDS)('alert stores on %s', (backend) => {
+// The first PGlite of a worker compiles and migrates PostgreSQL: seconds, more on a busy machine.
+describe.each(STORE_BACKENDS)('alert stores on %s', { timeout: 60_000 }, (backend) => {
   it('records sides at first sight, then alerts every chat holding a crossed level once, listing its crossings in order', async ({
     skip,
   }) => {

@@ -240,7 +240,8 @@ const EXPECTED = {
 
 const EXPECTED_TOTALS = { vanilla: 15, tee: 4, zkml: 3, unknown: 3, total: 25 };
 
-describe.each(STORE_BACKENDS)('indexer stores on %s', (backend) => {
+// The first PGlite of a worker compiles and migrates PostgreSQL: seconds, more on a busy machine.
+describe.each(STORE_BACKENDS)('indexer stores on %s', { timeout: 60_000 }, (backend) => {
   it('creates the cursor once, commits ranges only from where it stands, and records head and runs', async ({
     skip,
   }) => {

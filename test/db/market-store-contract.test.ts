@@ -33,7 +33,8 @@ function reading(fetchedAtMs: number, priceUsd: number, volume24hUsd: number | n
   };
 }
 
-describe.each(STORE_BACKENDS)('market and chart stores on %s', (backend) => {
+// The first PGlite of a worker compiles and migrates PostgreSQL: seconds, more on a busy machine.
+describe.each(STORE_BACKENDS)('market and chart stores on %s', { timeout: 60_000 }, (backend) => {
   it('keeps readings: latest, first, at a moment, series and the ratio over a window', async ({ skip }) => {
     const { market } = await storesOn(backend, skip);
     expect(await market.latest(COIN)).toBeNull();

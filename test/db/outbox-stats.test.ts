@@ -50,7 +50,8 @@ async function on(backend: StoreBackend, skip: (condition: boolean, note?: strin
   return { stores: postgresStore(pg).stores as PortStores, exec, second };
 }
 
-describe.each(STORE_BACKENDS)('operator stores on %s', (backend) => {
+// The first PGlite of a worker compiles and migrates PostgreSQL: seconds, more on a busy machine.
+describe.each(STORE_BACKENDS)('operator stores on %s', { timeout: 60_000 }, (backend) => {
   it('counts undelivered rows of active subscriptions by platform, leaving out sent, abandoned and paused ones', async ({
     skip,
   }) => {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { STORE_BACKENDS, storesOn } from '../helpers/store-backends.js';
 
-describe.each(STORE_BACKENDS)('command registration store on %s', (backend) => {
+// The first PGlite of a worker compiles and migrates PostgreSQL: seconds, more on a busy machine.
+describe.each(STORE_BACKENDS)('command registration store on %s', { timeout: 60_000 }, (backend) => {
   it('keeps the last hash registered per scope', async ({ skip }) => {
     const { registrations } = await storesOn(backend, skip);
     expect(await registrations.commandHash('app:global')).toBeNull();
