@@ -33,6 +33,7 @@ import type {
   Level,
   LevelCrossing,
 } from '../core/alert-ports.js';
+import { cooldownOverSql } from './cooldown-sql.js';
 import type { Database } from './open.js';
 import {
   alertCooldowns,
@@ -119,8 +120,7 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
   const l = alertLevels;
   const f = alertOutboxFanouts;
   const now = sql.placeholder('now');
-  // Whether a chat's cooldown is over: `cooldownOver` in src/core/alert-rules.ts, in SQL; keep them in step.
-  const cooldownOver = sql`(${c.lastAlertAtMs} IS NULL OR ${now} - ${c.lastAlertAtMs} >= coalesce(${c.cooldownMinutes}, 60) * 60000)`;
+  const cooldownOver = cooldownOverSql(c, now);
 
   sqlite.exec(`
     CREATE TEMP TABLE IF NOT EXISTS alert_eval_chats (
@@ -181,7 +181,7 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
       sqlite,
       sql`INSERT INTO ${evalChats} (${bare(evalChats.subscriptionId)}, ${bare(evalChats.cooldownOver)}, ${bare(evalChats.crossed)}, ${bare(evalChats.pendingId)})
           SELECT ${c.subscriptionId}, 1, 0, ${c.pendingId} FROM ${c}
-          WHERE ${c.pendingId} IS NOT NULL AND (${c.lastAlertAtMs} IS NULL OR ${c.lastAlertAtMs} + ${c.cooldownMinutes} * 60000 <= ${now})
+          WHERE ${c.pendingId} IS NOT NULL AND ${cooldownOver}
           ON CONFLICT DO NOTHING`,
     ),
 

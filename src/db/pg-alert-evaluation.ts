@@ -19,6 +19,7 @@ import type {
   Level,
   LevelCrossing,
 } from '../core/alert-ports.js';
+import { cooldownOverSql } from './cooldown-sql.js';
 import type { PgQueries } from './pg-alert-subscriptions.js';
 import {
   alertCooldowns,
@@ -83,11 +84,10 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
       // The crossed levels in message order: a chat's set is the positions of the levels it holds.
       const levels = arrayOf(crossings.map((x) => x.levelId));
       const position = sql`array_position(${levels}::bigint[], ${t.levelId})`;
-      // Whether a chat's cooldown is over: `cooldownOver` in src/core/alert-rules.ts, in SQL; keep them in step.
       await q.execute(
         sql`INSERT INTO alert_eval_chats (subscription_id, cooldown_over, crossed, pending_id)
             SELECT held.subscription_id,
-                   ${c.lastAlertAtMs} IS NULL OR ${nowMs} - ${c.lastAlertAtMs} >= coalesce(${c.cooldownMinutes}, 60) * 60000,
+                   ${cooldownOverSql(c, sql`${nowMs}::bigint`)},
                    held.crossed, coalesce(${c.pendingId}, 0)
             FROM (SELECT ${t.subscriptionId} AS subscription_id, array_agg(${position} - 1 ORDER BY ${position})::int[] AS crossed
                   FROM ${t} WHERE ${t.levelId} = ANY(${levels}::bigint[])
@@ -105,7 +105,7 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
       await q.execute(
         sql`INSERT INTO alert_eval_chats (subscription_id, cooldown_over, crossed, pending_id)
             SELECT ${c.subscriptionId}, true, '{}', ${c.pendingId} FROM ${c}
-            WHERE ${c.pendingId} IS NOT NULL AND (${c.lastAlertAtMs} IS NULL OR ${c.lastAlertAtMs} + ${c.cooldownMinutes} * 60000 <= ${nowMs})
+            WHERE ${c.pendingId} IS NOT NULL AND ${cooldownOverSql(c, sql`${nowMs}::bigint`)}
             ON CONFLICT DO NOTHING`,
       );
     }

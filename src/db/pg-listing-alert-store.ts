@@ -14,6 +14,7 @@ import {
   alertPayloads,
   alertSubscriptions,
 } from './pg-schema/index.js';
+import { sendAtSql } from './cooldown-sql.js';
 import { pgRows, pgRun } from './pg-statement.js';
 import { ADVISORY_LOCK_NAMESPACE, EVALUATION_LOCK_KEY } from './postgres-settings.js';
 import type { PgStoreDb } from './postgres.js';
@@ -32,7 +33,6 @@ export async function writePgListing(q: PgQueries, replyJson: string, nowMs: num
   const o = alertOutbox;
   const pl = alertPayloads;
   const now = sql`${nowMs}::bigint`;
-  const cooldownMs = sql`coalesce(${c.cooldownMinutes}, 60)::bigint * 60000`;
   await q.execute(sql`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, ${EVALUATION_LOCK_KEY})`);
   const [written] = await pgRows<{ rows: number }>(
     q,
@@ -41,9 +41,7 @@ export async function writePgListing(q: PgQueries, replyJson: string, nowMs: num
           VALUES (${replyJson}, '[]', ${now}) RETURNING ${col(pl.id)} AS id),
         queued AS (
           INSERT INTO ${o} (${col(o.subscriptionId)}, ${col(o.kind)}, ${col(o.payloadId)}, ${col(o.createdAtMs)}, ${col(o.attempts)}, ${col(o.nextAttemptAtMs)})
-          SELECT ${s.id}, 'listing', (SELECT id FROM payload), ${now}, 0,
-            CASE WHEN ${c.lastAlertAtMs} IS NULL OR ${now} - ${c.lastAlertAtMs} >= ${cooldownMs} THEN ${now}
-                 ELSE ${c.lastAlertAtMs} + ${cooldownMs} END
+          SELECT ${s.id}, 'listing', (SELECT id FROM payload), ${now}, 0, ${sendAtSql(c, now)}
           FROM ${s}
             LEFT JOIN ${c} ON ${c.subscriptionId} = ${s.id}
             LEFT JOIN ${p} ON ${p.subscriptionId} = ${s.id}
