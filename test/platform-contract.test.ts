@@ -183,6 +183,51 @@ describe("Discord's contract", () => {
     const refusal = discordRefusal({ method: 'PUT', path: '/applications/1/guilds/2/commands', ...json([command]) });
     expect(refusal?.problems.join()).toContain('0.options.0.name');
   });
+
+  it('refuses a route Discord does not have with 404, and a method the route does not take with 405', () => {
+    const nowhere = discordRefusal({ method: 'POST', path: '/channels/1/message', ...json({ content: 'hi' }) });
+    expect(nowhere).toMatchObject({ status: 404, body: { code: 0, message: '404: Not Found' } });
+    const wrongMethod = discordRefusal({ method: 'PUT', path: '/channels/1/messages', ...json({ content: 'hi' }) });
+    expect(wrongMethod).toMatchObject({ status: 405, body: { code: 0, message: '405: Method Not Allowed' } });
+    expect(discordRefusal({ method: 'GET', path: '/gateway/bot', contentType: undefined, raw: Buffer.alloc(0) })).toBe(
+      null,
+    );
+  });
+
+  it('refuses an edit that leaves the message with nothing to show (50006), as it refuses creating one', () => {
+    const edit = (body: unknown, current?: Record<string, unknown>) =>
+      discordRefusal({ method: 'PATCH', path: '/webhooks/1/tok/messages/@original', ...json(body), current })?.body ??
+      null;
+    const empty = { code: 50006, message: 'Cannot send an empty message' };
+    expect(edit({ content: '', embeds: [], components: [], attachments: [] })).toEqual(empty);
+    expect(edit({ content: null, embeds: null, components: null, attachments: null })).toEqual(empty);
+    expect(
+      discordRefusal({ method: 'PATCH', path: '/channels/1/messages/2', ...json({ content: '', embeds: [] }) }),
+    ).toBeNull();
+    // Fields an edit leaves out keep their values: empty only when what the message holds is known to be nothing.
+    expect(edit({ content: '' })).toBeNull();
+    expect(edit({}, {})).toEqual(empty);
+    expect(edit({ embeds: [] }, { embeds: [{ title: 'OPG stats' }] })).toEqual(empty);
+    expect(edit({ embeds: [] }, { content: 'Figures', embeds: [{ title: 'OPG stats' }] })).toBeNull();
+    expect(
+      discordRefusal({
+        method: 'POST',
+        path: '/interactions/1/tok/callback',
+        ...json({ type: 7, data: { content: '', embeds: [], components: [], attachments: [] } }),
+      })?.body,
+    ).toEqual(empty);
+    // A new file is something to show.
+    expect(
+      discordRefusal({
+        method: 'PATCH',
+        path: '/webhooks/1/tok/messages/@original',
+        ...multipart({ content: '', embeds: [], components: [], attachments: [{ id: '0', filename: 'c.png' }] }, [
+          { name: 'files[0]', filename: 'c.png' },
+        ]),
+        current: {},
+      }),
+    ).toBeNull();
+  });
 });
 
 describe("Discord stand-in's interaction state", () => {
@@ -208,8 +253,11 @@ describe("Discord stand-in's interaction state", () => {
     };
     return {
       discord,
+      call,
       advance: (ms: number) => void (clockMs += ms),
-      callback: (type = 5, at = { id, token }) => call('POST', `/interactions/${at.id}/${at.token}/callback`, { type }),
+      callback: (type = 5, at = { id, token }, data?: unknown) =>
+        call('POST', `/interactions/${at.id}/${at.token}/callback`, { type, ...(data ? { data } : {}) }),
+      edit: (body: unknown) => call('PATCH', `/webhooks/${APP_ID}/${token}/messages/@original`, body),
       original: (method: 'PATCH' | 'DELETE') =>
         call(
           method,
@@ -255,6 +303,42 @@ describe("Discord stand-in's interaction state", () => {
     lenient.advance(19_000);
     expect((await lenient.callback()).status).toBe(204);
     expect((await lenient.callback(5, { id: '1', token: 'never-dispatched' })).body?.code).toBe(10062);
+  });
+
+  it('refuses an edit that empties @original: nothing after a deferral, the answer once its embeds go', async () => {
+    const deferred = await standIn();
+    await deferred.callback(5);
+    expect(await deferred.edit({})).toEqual({
+      status: 400,
+      body: { code: 50006, message: 'Cannot send an empty message' },
+    });
+    expect((await deferred.edit({ embeds: [{ title: 'OPG stats' }] })).status).toBe(200);
+    expect((await deferred.edit({ content: '' })).status).toBe(200);
+    expect((await deferred.edit({ embeds: [] })).body?.code).toBe(50006);
+    expect(deferred.discord.refusals.map((r) => r.problems)).toEqual([
+      ['Cannot send an empty message'],
+      ['Cannot send an empty message'],
+    ]);
+    const answered = await standIn();
+    expect((await answered.callback(4, undefined, { content: 'Figures' })).status).toBe(204);
+    expect((await answered.edit({ embeds: [] })).status).toBe(200);
+    expect((await answered.edit({ content: '' })).body?.code).toBe(50006);
+    await expect(answered.close()).rejects.toThrow(/@original: Cannot send an empty message/);
+  });
+
+  it('counts a route Discord does not have, and one this stand-in does not implement, as refusals', async () => {
+    const s = await standIn();
+    const nowhere = await s.call('GET', '/channels/1/message');
+    expect(nowhere).toEqual({ status: 404, body: { code: 0, message: '404: Not Found' } });
+    expect((await s.call('PATCH', '/gateway/bot', { url: 'x' })).status).toBe(405);
+    // Discord has it; this stand-in does not answer it.
+    expect((await s.call('GET', '/channels/1/messages')).status).toBe(404);
+    expect(s.discord.refusals.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /channels/1/message',
+      'PATCH /gateway/bot',
+      'GET /channels/1/messages',
+    ]);
+    await expect(s.close()).rejects.toThrow(/GET \/channels\/1\/messages: the stand-in does not implement this route/);
   });
 
   it('refuses @original and follow-ups before the acknowledgement (10015) and after 15 minutes (50027)', async () => {
@@ -350,7 +434,14 @@ describe("Telegram stand-in's message state", () => {
       });
       return (await res.json()) as { ok: boolean; description?: string; result?: { message_id: number } };
     };
-    return { tg, call };
+    const form = async (method: string, fields: Record<string, string>, file?: string) => {
+      const body = new FormData();
+      for (const [k, v] of Object.entries(fields)) body.set(k, v);
+      if (file) body.set(file, new Blob([new Uint8Array([0x89, 0x50, 0x4e, 0x47])]), 'chart.png');
+      const res = await fetch(`${tg.url}/bot${tg.token}/${method}`, { method: 'POST', body });
+      return { status: res.status, ...((await res.json()) as { ok: boolean; description?: string }) };
+    };
+    return { tg, call, form };
   }
   const keyboard = { inline_keyboard: [[{ text: 'Refresh', callback_data: 'refresh:stats' }]] };
 
@@ -376,6 +467,55 @@ describe("Telegram stand-in's message state", () => {
     expect((await edit('<b>Price</b> $2')).description).toBe(NOT_MODIFIED);
     expect(tg.notModified).toHaveLength(2);
     expect(tg.refusals).toEqual([]);
+  });
+
+  it('counts text and captions after entity parsing, as the contract does, and records what it refuses', async () => {
+    const { tg, call, form } = await server();
+    // 4,097 and 1,027 characters as sent; 4,090 and 1,020 once the tags are parsed: Telegram takes both.
+    const text = await call('sendMessage', { chat_id: -100, text: `<b>${'x'.repeat(4_090)}</b>`, parse_mode: 'HTML' });
+    expect(text).toMatchObject({ ok: true });
+    const photo = await form(
+      'sendPhoto',
+      { chat_id: '-100', photo: 'attach://chart', caption: `<b>${'x'.repeat(1_020)}</b>`, parse_mode: 'HTML' },
+      'chart',
+    );
+    expect(photo).toMatchObject({ status: 200, ok: true });
+    expect(tg.refusals).toEqual([]);
+    const long = await call('sendMessage', { chat_id: -100, text: `<b>${'x'.repeat(4_097)}</b>`, parse_mode: 'HTML' });
+    expect(long.description).toContain('message text is too long (4097 characters after entity parsing');
+    expect(tg.refusals.map((r) => r.method)).toEqual(['sendMessage']);
+  });
+
+  it('reads multipart fields as the Bot API does: bad JSON is a recorded 400, a caption "[1]" is text', async () => {
+    const { tg, form } = await server();
+    const bad = await form(
+      'sendPhoto',
+      { chat_id: '-100', photo: 'attach://chart', reply_markup: '{"inline_keyboard": [[' },
+      'chart',
+    );
+    expect(bad).toMatchObject({ status: 400, ok: false });
+    expect(bad.description).toContain("can't parse reply_markup JSON object");
+    expect(tg.refusals).toEqual([{ method: 'sendPhoto', description: bad.description }]);
+    const bracketed = await form('sendPhoto', { chat_id: '-100', photo: 'attach://chart', caption: '[1]' }, 'chart');
+    expect(bracketed).toMatchObject({ status: 200, ok: true });
+    expect(tg.callsOf('sendPhoto')[1]!.params.caption).toBe('[1]');
+    expect(tg.refusals).toHaveLength(1);
+  });
+
+  it('counts a method it does not implement, and a path that names no method, as refusals', async () => {
+    const { tg, call } = await server();
+    // deleteMessage is in the Bot API; this stand-in cannot answer it as Telegram would.
+    const unanswered = await call('deleteMessage', { chat_id: -100, message_id: 1 });
+    expect(unanswered).toMatchObject({
+      ok: false,
+      description: 'Not Found: the stand-in does not implement deleteMessage',
+    });
+    const res = await fetch(`${tg.url}/bot${tg.token}/sendMessage/extra`, { method: 'POST' });
+    expect(res.status).toBe(404);
+    expect(tg.refusals.map((r) => r.method)).toEqual(['deleteMessage', '(path /bot<token>/sendMessage/extra)']);
+    tg.refusals.splice(1);
+    const closing = tg.close();
+    await expect(closing).rejects.toThrow(/deleteMessage: Not Found: the stand-in does not implement deleteMessage/);
   });
 
   it('refuses editMessageText on a photo, as a refusal, and takes edits of messages it never sent', async () => {

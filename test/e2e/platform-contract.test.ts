@@ -4,6 +4,10 @@
  * order that broke Discord attachments in the real process), and every request both stand-ins receive
  * checked against Discord's OpenAPI spec and the Telegram Bot API spec. A request either platform would
  * refuse fails the test that caused it, naming the field (see the stand-ins' `close`).
+ *
+ * The world gives every chart something to draw: CoinGecko's `market_chart` and tickers, two earlier days of
+ * tickers readings stored through the app's own markets service (the bot adds its first reading at start),
+ * and the network scenario's chain, whose callers span 91 days.
  */
 import Database from 'better-sqlite3';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -17,25 +21,63 @@ import {
   tgAsk,
   until,
   type BotProcess,
+  type DiscordAnswer,
   type World,
 } from '../helpers/bot-process.js';
 import { pngSize } from '../helpers/png.js';
-import { CHART_METRICS } from '../../src/core/charts/series.js';
+import { CHART_METRICS, CHART_RANGES, type ChartRange } from '../../src/core/charts/series.js';
+import { commands } from '../../commands/index.js';
 import { alice, bob, callbackUpdate, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 import { expectNoBadText } from '../helpers/expect.js';
+import { createTestApp } from '../helpers/app.js';
+import { createTestClock } from '../helpers/clock.js';
+import { fixtureTickers } from '../helpers/tickers.js';
+import { networkScenario, SCENARIO } from '../helpers/og-participants.js';
+import type { BotApiCall } from '../helpers/telegram-server.js';
 
-const METRICS = ['ratio', 'price', 'volume', 'mcap', 'inferences'] as const;
-const RANGES = ['24h', '7d', '30d', '90d'] as const;
+/** The one range every metric draws (venues has no 24h, callers only 30d and 90d). */
+const CHART_RANGE: ChartRange = '30d';
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+const DAY_MS = 86_400_000;
+/** Days of tickers readings stored before the bot starts. */
+const SEEDED_DAYS = 2;
 
-/** Starts the bot and waits until CoinGecko has been fetched and the chain's blocks are indexed. */
+/** Stand-ins and a store with something for every chart and for `network` (see the header). */
+async function world(): Promise<World> {
+  // As in the network test: the chain's "now" is ahead of the clock, so its last-24-hours events stay inside.
+  const { chain } = networkScenario(Date.now() + 90_000);
+  const w = await startWorld({ chain });
+  w.cg.setTickers(fixtureTickers());
+  // Readings one and two days ago, taken and stored by the app's markets service, as the bot would have.
+  const clock = createTestClock(Date.now() - SEEDED_DAYS * DAY_MS);
+  const app = createTestApp({ databasePath: w.databasePath, clock, env: { COINGECKO_API_URL: w.cg.url } });
+  for (let day = 0; day < SEEDED_DAYS; day++) {
+    await app.markets.refresh();
+    clock.advance(DAY_MS);
+  }
+  app.close();
+  return w;
+}
+
+/**
+ * Starts the bot and waits until CoinGecko has been fetched, the bot has taken its own tickers reading (after
+ * the seeded ones) and the chain's blocks are indexed.
+ */
 async function started(w: World): Promise<BotProcess> {
   const bot = startBot(w);
   await bothReady(w, bot);
   await until('a first CoinGecko fetch', () => (w.cg.marketCalls() > 0 ? true : undefined), bot);
+  const db = new Database(w.databasePath, { readonly: true, fileMustExist: true });
+  onTestFinished(() => void db.close());
+  await until(
+    "the bot's first tickers reading",
+    () =>
+      (db.prepare('select count(*) as n from market_ticker_readings').get() as { n: number }).n > SEEDED_DAYS
+        ? true
+        : undefined,
+    bot,
+  );
   if (w.og) {
-    const db = new Database(w.databasePath, { readonly: true, fileMustExist: true });
-    onTestFinished(() => void db.close());
     const head = w.og.chain.head;
     await until(
       'the chain indexed',
@@ -58,16 +100,31 @@ function expectRealPng(bytes: Buffer | Uint8Array, what: string): void {
   expect(size?.width ?? 0).toBeGreaterThanOrEqual(600);
 }
 
+/** The callback data of every button in a Telegram reply. */
+function tgButtons(call: BotApiCall): string[] {
+  const markup = call.params.reply_markup as { inline_keyboard?: Array<Array<{ callback_data?: string }>> } | undefined;
+  return (markup?.inline_keyboard ?? []).flat().flatMap((b) => (b.callback_data ? [b.callback_data] : []));
+}
+
+/** The custom id of every button in a Discord answer. */
+function dcButtons(answer: DiscordAnswer): string[] {
+  const rows = (answer.data.components ?? []) as Array<{ components?: Array<{ custom_id?: string }> }>;
+  return rows.flatMap((row) => (row.components ?? []).flatMap((c) => (c.custom_id ? [c.custom_id] : [])));
+}
+
+const firstLine = (text: string) => text.split('\n')[0]!;
+
 describe('the platform contract in the process npm start runs', () => {
   it(
-    'attaches a real chart PNG for every metric: Discord through the deferred path, Telegram with sendPhoto',
+    'attaches a real chart PNG for every chart metric: Discord through the deferred path, Telegram with sendPhoto',
     { timeout: 90_000 },
     async () => {
-      const w = await startWorld({ chainBlocks: 3_000 });
+      const w = await world();
       const bot = await started(w);
 
-      for (const metric of METRICS) {
-        const range = metric === 'inferences' ? '24h' : '30d';
+      // Every metric the command offers, so a new one is covered without touching this test.
+      for (const metric of CHART_METRICS) {
+        const range = CHART_RANGE;
         const answer = await discordAsk(
           w,
           bot,
@@ -85,7 +142,10 @@ describe('the platform contract in the process npm start runs', () => {
         const filename = `opg-${metric}-${range}.png`;
         expect(embed?.image?.url, `${metric}: the embed shows the attachment`).toBe(`attachment://${filename}`);
         const files = Object.values(fileParts(answer.request));
-        expect(files.map((f) => f.filename)).toEqual([filename]);
+        expect(
+          files.map((f) => f.filename),
+          `${metric}: one PNG attached`,
+        ).toEqual([filename]);
         expectRealPng(files[0]!.bytes, `Discord ${metric} chart`);
         expectNoBadText(JSON.stringify(answer.data));
 
@@ -95,10 +155,12 @@ describe('the platform contract in the process npm start runs', () => {
           messageUpdate({ chat: supergroup, from: bob, text: `/opg chart ${metric} ${range}` }),
           20_000,
         );
-        expect(photo.method, `${metric}: Telegram sends a photo`).toBe('sendPhoto');
+        expect(photo.method, `${metric}: Telegram sends a photo, not text`).toBe('sendPhoto');
         expectRealPng(photo.files.photo!.bytes, `Telegram ${metric} chart`);
         expectNoBadText(String(photo.params.caption));
       }
+      expect(w.tg.refusals).toEqual([]);
+      expect(w.discord.refusals).toEqual([]);
       expect(bot.output()).not.toContain('action is not a function');
       expect(bot.errorLines()).toEqual([]);
     },
@@ -108,7 +170,7 @@ describe('the platform contract in the process npm start runs', () => {
     'answers every command and subcommand on both platforms at once with no refused request and no error logged',
     { timeout: 170_000 },
     async () => {
-      const w = await startWorld({ chainBlocks: 3_000 });
+      const w = await world();
       w.tg.setMember(supergroup.id, alice.id, 'administrator');
       const bot = await started(w);
       const mod = { permissions: MODERATOR_PERMISSIONS };
@@ -122,15 +184,26 @@ describe('the platform contract in the process npm start runs', () => {
       const tgText = (c: { params: Record<string, unknown> }) => String(c.params.text ?? c.params.caption ?? '');
       const dcText = (a: { data: unknown }) => JSON.stringify(a.data);
 
-      for (const sub of ['stats', 'volume', 'supply', 'inferences', 'markets', 'help']) {
+      // Every command that takes no words (chart and the alerts group follow), from the definitions.
+      const plain = commands.filter((c) => !c.group && Object.keys(c.options).length === 0).map((c) => c.name);
+      expect(plain).toEqual(expect.arrayContaining(['stats', 'volume', 'supply', 'inferences', 'markets', 'network']));
+      const answered = new Map<string, { tg: BotApiCall; dc: DiscordAnswer }>();
+      for (const sub of plain) {
         const t = await tg(bob, `/opg ${sub}`);
         expectNoBadText(tgText(t), `telegram ${sub}`);
         const d = await dc(sub);
         expect(d.data.flags ?? 0, `discord ${sub} is public`).toBe(0);
         expectNoBadText(dcText(d), `discord ${sub}`);
+        answered.set(sub, { tg: t, dc: d });
       }
+      // network reads the scenario chain's callers, not a "not indexed yet".
+      expect(tgText(answered.get('network')!.tg)).toContain(
+        `${SCENARIO.active7} accounts that sent inference transactions on the OpenGradient chain`,
+      );
+      expect(dcText(answered.get('network')!.dc)).toContain('Who uses the OpenGradient network');
+
       for (const metric of CHART_METRICS) {
-        for (const range of RANGES) {
+        for (const range of CHART_RANGES) {
           const t = await tg(bob, `/opg chart ${metric} ${range}`);
           expect(['sendPhoto', 'sendMessage']).toContain(t.method);
           expectNoBadText(tgText(t));
@@ -176,26 +249,41 @@ describe('the platform contract in the process npm start runs', () => {
       expect(refused.data.flags).toBe(64);
       expect(dcText(await dc('unsubscribe', [], { group: 'alerts', ...mod }))).toMatch(/off/i);
 
-      // Refresh buttons: Telegram edits the message in place, Discord updates it.
-      const stats = await tg(bob, '/opg stats');
-      const button = (stats.params.reply_markup as { inline_keyboard: Array<Array<{ callback_data: string }>> })
-        .inline_keyboard[0]![0]!;
-      const sent = { message_id: 1, date: Math.floor(Date.now() / 1000), chat: supergroup, text: tgText(stats) };
-      const since = w.tg.calls.length;
-      w.tg.push(callbackUpdate({ from: bob, message: sent, data: button.callback_data }));
-      const edit = await until(
-        'the Refresh edit',
-        () => w.tg.calls.slice(since).find((c) => c.method === 'editMessageText'),
-        bot,
-        20_000,
-      );
-      expect(tgText(edit)).toContain('OPG stats');
-      expect(edit.params.reply_markup).toEqual(stats.params.reply_markup);
-      expect(w.tg.calls.slice(since).some((c) => c.method === 'answerCallbackQuery')).toBe(true);
-      const dStats = await dc('stats');
-      const customId = dStats.data.components?.[0]?.components?.[0]?.custom_id as string;
-      const updated = await discordAsk(w, bot, w.discord.button(customId), 20_000);
-      expect([6, 7]).toContain(updated.type);
+      // Every Refresh button the replies above carried: Telegram edits the message it sent (by the id it
+      // answered with), Discord updates the message.
+      const pressed: string[] = [];
+      for (const [sub, { tg: sent, dc: answer }] of answered) {
+        const message = sent.result as { message_id: number } & Record<string, unknown>;
+        for (const data of tgButtons(sent)) {
+          const since = w.tg.calls.length;
+          w.tg.push(callbackUpdate({ from: bob, message, data }));
+          const edit = await until(
+            `the Refresh edit of ${sub}`,
+            () =>
+              w.tg.calls
+                .slice(since)
+                .find((c) => c.method === 'editMessageText' && c.params.message_id === message.message_id),
+            bot,
+            20_000,
+          );
+          expect(firstLine(tgText(edit)), `telegram ${sub} refreshed in place`).toBe(firstLine(tgText(sent)));
+          expect(edit.params.reply_markup).toEqual(sent.params.reply_markup);
+          await until(
+            `the answer to ${sub}'s Refresh tap`,
+            () => w.tg.calls.slice(since).find((c) => c.method === 'answerCallbackQuery'),
+            bot,
+          );
+          pressed.push(`telegram ${data}`);
+        }
+        for (const customId of dcButtons(answer)) {
+          const updated = await discordAsk(w, bot, w.discord.button(customId), 20_000);
+          expect([6, 7]).toContain(updated.type);
+          expect(updated.data.embeds?.[0]?.title, `discord ${sub} refreshed`).toBe(answer.data.embeds?.[0]?.title);
+          pressed.push(`discord ${customId}`);
+        }
+      }
+      for (const sub of ['stats', 'volume', 'supply'])
+        expect(pressed).toEqual(expect.arrayContaining([`telegram refresh:${sub}`, `discord refresh:${sub}`]));
 
       expect(w.tg.refusals).toEqual([]);
       expect(w.discord.refusals).toEqual([]);

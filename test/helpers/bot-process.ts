@@ -13,7 +13,7 @@ import { bodyJson, GUILD_ID, startDiscordStandIn, type DiscordStandIn } from './
 import type { RecordedRequest } from './http-server.js';
 import { multipartBoundary, parseMultipart, type MultipartFile } from './multipart.js';
 import { entriesIn } from './og-chain.js';
-import { startOgNode, type OgNode } from './og-rpc-server.js';
+import { startOgNode, type FakeChain, type OgNode } from './og-rpc-server.js';
 import { NODE_ARGS, ROOT } from './spawn.js';
 import { startTelegramServer, type BotApiCall, type TelegramServer } from './telegram-server.js';
 import { tempDbPath } from './temp-dir.js';
@@ -34,6 +34,8 @@ export interface WorldOptions {
   marketChart?: boolean;
   /** Run an OpenGradient node whose last `chainBlocks` blocks (2 s apart) end now. Default: none (a closed port). */
   chainBlocks?: number;
+  /** Run an OpenGradient node serving this chain instead (a scenario with callers, TEEs and tasks). */
+  chain?: FakeChain;
   env?: Record<string, string>;
   /** Shards Discord's `/gateway/bot` recommends. Default 1. */
   discordShards?: number;
@@ -47,7 +49,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
   const cg = await startCoinGeckoServer([marketItem()]);
   if (options.marketChart ?? true) cg.setMarketChart((days) => marketChartBody({ endMs: Date.now(), days }));
   let og: OgNode | null = null;
-  if (options.chainBlocks) {
+  if (options.chain) {
+    og = await startOgNode(options.chain);
+    onTestFinished(() => og!.close());
+  } else if (options.chainBlocks) {
     const head = options.chainBlocks;
     const nowSec = Math.floor(Date.now() / 1000);
     og = await startOgNode({

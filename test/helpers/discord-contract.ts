@@ -3,10 +3,12 @@
  * (or the `payload_json` part of a multipart body) against the operation's request schema in Discord's
  * published OpenAPI 3.1 spec (test/fixtures/platform-specs, see its SOURCES.md), with ajv; plus the
  * documented rules the schema lacks: content at most 2,000 characters, a message's embeds at most 6,000
- * characters in all, no empty message (50006, an empty body included), attachment ids that name a file part,
+ * characters in all, no empty message (50006, an empty body included; an edit that leaves a message with
+ * nothing to show too), attachment ids that name a file part,
  * no empty embed (`{}`: LIST_ITEM_VALUE_REQUIRED), embed fields with a non-blank `name` and `value`
  * (BASE_TYPE_REQUIRED) and `custom_id`s unique within a message (COMPONENT_CUSTOM_ID_DUPLICATED). A refusal
- * is Discord's own answer: 400 `{"code":50035,"message":"Invalid Form Body","errors":{…}}` (or 50006).
+ * is Discord's own answer: 400 `{"code":50035,"message":"Invalid Form Body","errors":{…}}` (or 50006); a
+ * path or method the spec does not have is refused as Discord answers it (404 or 405, code 0).
  * No vitest import: benchmarks use it too.
  */
 import { readFileSync } from 'node:fs';
@@ -29,7 +31,8 @@ interface Spec {
 }
 
 export interface DiscordRefusal {
-  status: 400;
+  /** 400 for a body Discord refuses; 404 or 405 for a route it does not have. */
+  status: 400 | 404 | 405;
   body: { code: number; message: string; errors?: Record<string, unknown> };
   /** One line per problem, naming the field: `embeds[0].title: Must be 256 or fewer in length.` */
   problems: string[];
@@ -117,13 +120,33 @@ export interface DiscordRequestInput {
   path: string;
   contentType: string | undefined;
   raw: Buffer;
+  /**
+   * The message an edit applies to, when the caller knows it (a deferred interaction's `@original` has nothing
+   * yet): fields the edit leaves out keep their values, so an edit can leave the message empty. Unknown when
+   * undefined: then only fields the edit sets are judged.
+   */
+  current?: MessageLike;
 }
 
 /** Discord's 400 for this request, or null when Discord would accept it. */
-export function discordRefusal({ method, path, contentType, raw }: DiscordRequestInput): DiscordRefusal | null {
+export function discordRefusal({
+  method,
+  path,
+  contentType,
+  raw,
+  current,
+}: DiscordRequestInput): DiscordRefusal | null {
   const c = load();
   const route = c.routes.find((r) => r.pattern.test(path) && r.operations[method.toLowerCase()]);
-  if (!route) return null;
+  if (!route) {
+    const known = c.routes.some((r) => r.pattern.test(path));
+    const status = known ? 405 : 404;
+    return {
+      status,
+      body: { code: 0, message: known ? '405: Method Not Allowed' : '404: Not Found' },
+      problems: [known ? `Discord's API has no ${method} on this route` : "Discord's API has no such route"],
+    };
+  }
   const operation = route.operations[method.toLowerCase()]!;
   if (!operation.requestBody) return null;
 
@@ -147,7 +170,7 @@ export function discordRefusal({ method, path, contentType, raw }: DiscordReques
   const validate = validatorFor(method.toLowerCase(), route.template, operation);
   const problems: Problem[] = [];
   if (validate && !validate(normalize(body))) problems.push(...fromAjv(validate.errors ?? []));
-  problems.push(...documentedRules(method, route.template, body, fileParts));
+  problems.push(...documentedRules(method, route.template, body, fileParts, current));
   if (problems.some((p) => p.code === 50006)) {
     return {
       status: 400,
@@ -225,7 +248,8 @@ function fromAjv(errors: readonly ErrorObject[]): Problem[] {
   return problems;
 }
 
-interface MessageLike {
+/** The parts of a message Discord's message rules look at. */
+export interface MessageLike {
   content?: unknown;
   embeds?: Array<Record<string, unknown>>;
   components?: unknown[];
@@ -285,6 +309,7 @@ function documentedRules(
   template: string,
   body: unknown,
   fileParts: Record<string, { filename: string }>,
+  current: MessageLike | undefined,
 ): Problem[] {
   if (template.endsWith('/commands') && method.toUpperCase() === 'PUT') return commandNameProblems(body, '');
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return [];
@@ -350,7 +375,38 @@ function documentedRules(
     !(Array.isArray(message.sticker_ids) && message.sticker_ids.length > 0) &&
     message.poll === undefined;
   if (create && empty) problems.push({ path: '', message: 'Cannot send an empty message', code: 50006 });
+  if (!create && uploaded.length === 0 && editLeavesNothing(current, message))
+    problems.push({ path: '', message: 'Cannot send an empty message', code: 50006 });
   return problems;
+}
+
+/** The fields an edit can empty; one it leaves out keeps its value. */
+const EDITABLE = ['content', 'embeds', 'components', 'attachments'] as const;
+
+/** The message after `edit` (an edit body, or an update callback's `data`). */
+export function messageAfterEdit(current: MessageLike, edit: MessageLike): MessageLike {
+  const after: Record<string, unknown> = { ...current };
+  for (const key of EDITABLE) if (key in edit) after[key] = edit[key];
+  return after as MessageLike;
+}
+
+/**
+ * Whether an edit leaves the message with nothing to show: Discord's rule for a new message (content, embeds,
+ * files, components, stickers or a poll) applied to the result, which Discord answers with the same 50006.
+ * Without `current`, a field the edit leaves out may show something, so only an edit that sets them all is judged.
+ */
+function editLeavesNothing(current: MessageLike | undefined, edit: MessageLike): boolean {
+  if (current === undefined && EDITABLE.some((key) => !(key in edit))) return false;
+  const m = messageAfterEdit(current ?? {}, edit);
+  const nonEmpty = (v: unknown) => Array.isArray(v) && v.length > 0;
+  return !(
+    (typeof m.content === 'string' && m.content.length > 0) ||
+    nonEmpty(m.embeds) ||
+    nonEmpty(m.components) ||
+    nonEmpty(m.attachments) ||
+    nonEmpty(m.sticker_ids) ||
+    m.poll !== undefined
+  );
 }
 
 /** What an embed carries that Discord shows; an embed with none of it is `{}` to Discord. */

@@ -4,7 +4,9 @@
  * `rest.url + '/api'` finds both. Faults are queued per request (`failNext`) and the gateway can be closed.
  * Interactions keep Discord's state: one callback each, within 3 s of the dispatch (404 10062 after it, 400
  * 40060 for a second one); `@original` and follow-ups only once acknowledged (404 10015) and only while the
- * token lives, 15 minutes (401 50027). Such answers count as refusals, as the contract's 400s do.
+ * token lives, 15 minutes (401 50027). It keeps what each `@original` holds (nothing after a deferral), so an
+ * edit that leaves it empty is refused (50006). Such answers count as refusals, as the contract's 400s do, and
+ * so does a request for a route Discord has that this stand-in does not implement.
  * No vitest import: the benchmark uses it too; callers close it.
  */
 import { EventEmitter } from 'node:events';
@@ -12,7 +14,7 @@ import type { ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PermissionFlagsBits } from 'discord.js';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { discordRefusal, prepareDiscordContract } from './discord-contract.js';
+import { discordRefusal, messageAfterEdit, prepareDiscordContract, type MessageLike } from './discord-contract.js';
 import { sendJson, startLoopbackServer, type LoopbackServer, type RecordedRequest } from './http-server.js';
 
 export const APP_ID = '900000000000000001';
@@ -176,9 +178,10 @@ export interface DiscordStandIn {
   slash(options: InteractionOptions): Record<string, unknown>;
   button(customId: string, options?: { permissions?: bigint }): Record<string, unknown>;
   /**
-   * Requests refused as Discord would refuse them (discord-contract.ts; and interaction state: a second
-   * callback, a late one, a webhook call before the acknowledgement or after the token expired), each
-   * answered with Discord's own error.
+   * Requests refused as Discord would refuse them (discord-contract.ts, routes Discord does not have included;
+   * and interaction state: a second callback, a late one, a webhook call before the acknowledgement or after
+   * the token expired, an edit that empties `@original`), each answered with Discord's own error; and requests
+   * for routes Discord has that this stand-in does not implement.
    * `close()` rejects naming them unless `allowRefusals()` was called, so no test passes on a request
    * Discord would refuse.
    */
@@ -260,6 +263,8 @@ interface TrackedInteraction {
   /** When the dispatch was written to a gateway socket (or queued, when no client was connected). */
   dispatchedAt: number;
   acknowledged: boolean;
+  /** What `@original` holds, when known: nothing after a deferral, the data of an answer and its edits. */
+  original?: MessageLike;
 }
 
 export async function startDiscordStandIn(options: DiscordStandInOptions = {}): Promise<DiscordStandIn> {
@@ -354,6 +359,10 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
       return true;
     }
     tracked.acknowledged = true;
+    const body = bodyJson(req) as { type?: unknown; data?: MessageLike };
+    // A deferred answer (5) shows "thinking…" and holds nothing until edited; a component update (6, 7) edits
+    // a message this stand-in did not keep.
+    tracked.original = body.type === 5 ? {} : body.type === 4 ? (body.data ?? {}) : undefined;
     return false;
   }
 
@@ -393,11 +402,14 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
   const route = (req: RecordedRequest, res: ServerResponse): void => {
     // discord.js percent-encodes route arguments such as `@original`; Discord reads them decoded.
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/api\/v10/, '');
+    const original = /^\/webhooks\/\d+\/([^/]+)\/messages\/@original$/.exec(path);
+    const tracked = original ? byToken.get(original[1]!) : undefined;
     const refusal = discordRefusal({
       method: req.method,
       path,
       contentType: req.headers['content-type'],
       raw: req.raw,
+      current: req.method === 'PATCH' ? tracked?.original : undefined,
     });
     if (refusal) {
       refusals.push({ method: req.method, path: masked(path), problems: refusal.problems });
@@ -442,9 +454,12 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
       return;
     if ((m = /^\/webhooks\/\d+\/[^/]+\/messages\/@original$/.exec(path))) {
       if (req.method === 'DELETE') {
+        if (tracked) tracked.original = undefined;
         res.writeHead(204).end();
         return;
       }
+      if (req.method === 'PATCH' && tracked?.original)
+        tracked.original = messageAfterEdit(tracked.original, bodyJson(req) as MessageLike);
       return sendJson(res, 200, messageFor(CHANNEL_ID, bodyJson(req)));
     }
     if (req.method === 'POST' && /^\/webhooks\/\d+\/[^/]+$/.test(path))
@@ -460,7 +475,8 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
     }
     if ((m = /^\/guilds\/(\d+)\/members\/(\d+)$/.exec(path)) && req.method === 'GET')
       return sendJson(res, 200, botMember);
-    sendJson(res, 404, { message: '404: Not Found', code: 0 });
+    // A route Discord has (the contract let it through) that this stand-in cannot answer as Discord would.
+    refuse(res, req, path, 404, { code: 0, message: '404: Not Found' }, 'the stand-in does not implement this route');
   };
 
   const rest = await startLoopbackServer((req, res) => {

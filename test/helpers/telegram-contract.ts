@@ -36,6 +36,26 @@ export interface TelegramCallInput {
   form: boolean;
 }
 
+/**
+ * A multipart or urlencoded field's value as the Bot API reads it: JSON for a field that takes an object or
+ * an array, a number for digits where the field takes an integer, the text otherwise (a caption `[1]` stays
+ * text). JSON that does not parse stays text, so the check refuses it naming the field instead of the
+ * stand-in failing on it.
+ */
+export function formValue(method: string, name: string, text: string): unknown {
+  const types = spec().methods[method]?.fields?.find((f) => f.name === name)?.types;
+  const takesText = types?.includes('String') ?? false;
+  if (!takesText && /^[[{]/.test(text)) {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return text;
+    }
+  }
+  if (/^-?\d+$/.test(text) && (types === undefined || types.includes('Integer'))) return Number(text);
+  return text;
+}
+
 /** The `description` Telegram would answer (`Bad Request: …`), or null when the call is acceptable. */
 export function telegramRefusal(input: TelegramCallInput): string | null {
   const problems = telegramProblems(input);

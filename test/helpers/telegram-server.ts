@@ -7,12 +7,14 @@
  * It remembers the messages it answered (chat, id, text or photo, reply markup) and refuses edits of them
  * as Telegram does: `editMessageText` on a photo, and an edit that changes nothing ("message is not
  * modified"). An edit of a message it never sent is taken: tests push callbacks for such messages.
+ * A call it cannot answer (a method it does not implement, a path that names no method, a body it cannot
+ * read) counts as a refusal too, so a test never passes on an answer Telegram would have given differently.
  * It does not import vitest, so benchmarks can use it; the caller closes it.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { splitMultipart } from './multipart.js';
-import { parseTelegramHtml, telegramRefusal } from './telegram-contract.js';
+import { formValue, parseTelegramHtml, telegramRefusal } from './telegram-contract.js';
 
 export interface BotApiCall {
   method: string;
@@ -21,6 +23,8 @@ export interface BotApiCall {
   files: Record<string, { filename: string; size: number; bytes: Uint8Array }>;
   /** `performance.now()` when the request body had arrived. */
   atMs: number;
+  /** What the stand-in answered with `ok: true` (the sent message, for a send), once it has answered. */
+  result?: unknown;
 }
 
 export type Fault =
@@ -60,8 +64,10 @@ export interface TelegramServer {
   pending(): number;
   onCall(listener: (call: BotApiCall) => void): void;
   /**
-   * Calls refused as Telegram would refuse them (telegram-contract.ts): each answered 400. `close()` rejects
-   * naming them unless `allowRefusals()` was called, so no test passes on a request Telegram would refuse.
+   * Calls refused as Telegram would refuse them (telegram-contract.ts, edits of a photo's text): each answered
+   * 400; and calls the stand-in cannot answer as Telegram would (a method it does not implement, a path that
+   * names no method, a body it cannot read, its own failure). `close()` rejects naming them unless
+   * `allowRefusals()` was called, so no test passes on a request Telegram would refuse or answer otherwise.
    */
   refusals: Array<{ method: string; description: string }>;
   /** sendMessage and sendPhoto calls accepted, in order, as the chat shows them. */
@@ -240,7 +246,8 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     return null;
   }
 
-  function ok(res: ServerResponse, result: unknown): void {
+  function ok(res: ServerResponse, result: unknown, call?: BotApiCall): void {
+    if (call) call.result = result;
     const body = JSON.stringify({ ok: true, result });
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
@@ -263,7 +270,14 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     res.end(body);
   }
 
+  /** Answers a call Telegram would not answer this way, and records it so the test that sent it fails. */
+  function refuse(res: ServerResponse, method: string, description: string, status = 400): void {
+    refusals.push({ method, description });
+    fail(res, status, description);
+  }
+
   async function parseBody(
+    method: string,
     req: IncomingMessage,
     raw: Buffer,
   ): Promise<Pick<BotApiCall, 'params' | 'files'> & { fileParts: string[]; form: boolean }> {
@@ -281,8 +295,7 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
           uploads[name] = { filename, size: part.body.length, bytes: new Uint8Array(part.body) };
           continue;
         }
-        const value = part.body.toString('utf8');
-        params[name] = /^[[{]/.test(value) ? JSON.parse(value) : /^-?\d+$/.test(value) ? Number(value) : value;
+        params[name] = formValue(method, name, part.body.toString('utf8'));
       }
       // grammY names the file part at random and points at it with `attach://<name>`, as the Bot API allows.
       for (const [key, value] of Object.entries(params)) {
@@ -353,10 +366,12 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     files: BotApiCall['files'],
     req: IncomingMessage,
     res: ServerResponse,
+    call: BotApiCall,
   ): void {
+    const answer = (result: unknown) => ok(res, result, call);
     switch (method) {
       case 'getMe':
-        return ok(res, {
+        return answer({
           id: botId,
           is_bot: true,
           first_name: 'OPG Bot',
@@ -377,37 +392,35 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
         const url = typeof params.url === 'string' ? params.url : '';
         if (url === '') {
           webhook = null;
-          return ok(res, true);
+          return answer(true);
         }
         webhook = { url, secret: typeof params.secret_token === 'string' ? params.secret_token : null };
-        return ok(res, true);
+        return answer(true);
       }
       case 'deleteWebhook':
         webhook = null;
-        return ok(res, true);
+        return answer(true);
       case 'setMyCommands':
       case 'answerCallbackQuery':
-        return ok(res, true);
-      case 'sendMessage':
-        if (typeof params.text !== 'string' || params.text.length === 0)
-          return fail(res, 400, 'Bad Request: message text is empty');
-        if (params.text.length > 4096) return fail(res, 400, 'Bad Request: message is too long');
+        return answer(true);
+      // Text and caption lengths are the contract's (telegram-contract.ts: counted after entity parsing), checked
+      // before any call gets here.
+      case 'sendMessage': {
         if (refuseSend(res, params)) return;
-        recordSent(params, params.text);
-        return ok(
-          res,
-          remember(sentMessage(params, { text: params.text }), {
+        const text = String(params.text);
+        recordSent(params, text);
+        return answer(
+          remember(sentMessage(params, { text }), {
             kind: 'text',
-            text: params.text,
+            text,
             parseMode: params.parse_mode,
             markup: markupOf(params),
           }),
         );
+      }
       case 'sendPhoto': {
         const photo = files.photo ?? (typeof params.photo === 'string' ? { size: 0 } : undefined);
-        if (!photo) return fail(res, 400, 'Bad Request: there is no photo in the request');
-        if (typeof params.caption === 'string' && params.caption.length > 1024)
-          return fail(res, 400, 'Bad Request: message caption is too long');
+        if (!photo) return refuse(res, method, 'Bad Request: there is no photo in the request');
         if (refuseSend(res, params)) return;
         recordSent(params, params.caption);
         const sent = sentMessage(params, {
@@ -416,8 +429,7 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
           ],
           caption: params.caption,
         });
-        return ok(
-          res,
+        return answer(
           remember(sent, {
             kind: 'photo',
             text: typeof params.caption === 'string' ? params.caption : undefined,
@@ -433,8 +445,7 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
           notModified.push({ method, chatId: Number(params.chat_id), messageId: Number(params.message_id) });
         else if (refused !== null) refusals.push({ method, description: refused });
         if (refused !== null) return fail(res, 400, refused);
-        return ok(
-          res,
+        return answer(
           sentMessage(params, {
             message_id: params.message_id,
             edit_date: Math.floor(Date.now() / 1000),
@@ -444,10 +455,11 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       }
       case 'getChatMember': {
         const status = members.get(`${Number(params.chat_id)}:${Number(params.user_id)}`) ?? 'member';
-        return ok(res, { status, user: { id: Number(params.user_id), is_bot: false, first_name: 'user' } });
+        return answer({ status, user: { id: Number(params.user_id), is_bot: false, first_name: 'user' } });
       }
       default:
-        return fail(res, 404, 'Not Found');
+        // A method Telegram has (the contract let it through) that this stand-in cannot answer as Telegram would.
+        return refuse(res, method, `Not Found: the stand-in does not implement ${method}`, 404);
     }
   }
 
@@ -456,11 +468,18 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       void (async () => {
-        const match = /^\/bot([^/]+)\/(\w+)$/.exec((req.url ?? '').split('?')[0] ?? '');
-        if (!match) return fail(res, 404, 'Not Found');
+        const path = (req.url ?? '').split('?')[0] ?? '';
+        const match = /^\/bot([^/]+)\/(\w+)$/.exec(path);
+        if (!match) return refuse(res, `(path ${path.replace(token, '<token>')})`, 'Not Found', 404);
         if (match[1] !== token) return fail(res, 401, 'Unauthorized');
         const method = match[2]!;
-        const { params, files, fileParts, form } = await parseBody(req, Buffer.concat(chunks));
+        let body: Awaited<ReturnType<typeof parseBody>>;
+        try {
+          body = await parseBody(method, req, Buffer.concat(chunks));
+        } catch (err) {
+          return refuse(res, method, `Bad Request: the request body cannot be read (${String(err)})`);
+        }
+        const { params, files, fileParts, form } = body;
         const call: BotApiCall = { method, params, files, atMs: performance.now() };
         calls.push(call);
         const refusal = telegramRefusal({ method, params, fileParts, form });
@@ -471,10 +490,14 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
           refusals.push({ method, description: refusal });
           fail(res, 400, refusal);
         } else if (fault === 'drop') req.socket.destroy();
-        else if (fault === undefined) handle(method, params, files, req, res);
+        else if (fault === undefined) handle(method, params, files, req, res, call);
         else if (fault !== 'hang') fail(res, fault.status, fault.description, fault.parameters, fault.errorCode);
         for (const listener of [...listeners]) listener(call);
-      })().catch((err: unknown) => fail(res, 500, `Internal Server Error: ${String(err)}`));
+      })().catch((err: unknown) => {
+        // A stand-in failure is no answer Telegram would give: it fails the test like a refusal.
+        refusals.push({ method: '(stand-in)', description: `Internal Server Error: ${String(err)}` });
+        if (!res.headersSent) fail(res, 500, 'Internal Server Error');
+      });
     });
   });
   server.keepAliveTimeout = 60_000;

@@ -397,7 +397,6 @@ describe('Discord front end', () => {
   it('answers a person privately when Discord refuses an answer with 400, logging it once and not retrying', async () => {
     const logger = recordingLogger();
     const bot = await startBot({ logger });
-    bot.discord.allowRefusals();
     let refused = 0;
     bot.discord.failNext(
       (r) => r.method === 'POST' && r.url.includes('/callback') && bodyJson(r).type === 4,
@@ -437,7 +436,6 @@ describe('Discord front end', () => {
   it('removes the public placeholder and answers privately when Discord refuses a deferred answer', async () => {
     const logger = recordingLogger();
     const bot = await startBot({ logger });
-    bot.discord.allowRefusals();
     bot.discord.failNext(
       (r) => r.method === 'PATCH' && r.url.includes('original'),
       (_req, res) =>
