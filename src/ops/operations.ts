@@ -12,8 +12,9 @@ import type { Platform } from '../core/chat.js';
 import type { MarketSource } from '../core/core.js';
 import type { Logger } from '../core/logger.js';
 import type { Sink } from '../core/sink.js';
+import type { StoreReach } from '../db/leader-elector.js';
 import type { IndexRun } from '../sources/opengradient/indexer.js';
-import { liveness, readiness, type InstanceRole, type PlatformConnection } from './health.js';
+import { liveness, readiness, type InstanceRole, type PlatformConnection, type StoreState } from './health.js';
 import { createHttpServer, type HttpServer } from './http-server.js';
 import {
   countingDispatcher,
@@ -37,6 +38,13 @@ export interface OperationsOptions {
   outboxIntervalMs?: number;
 }
 
+/** With instances sharing a PostgreSQL store: this instance's role, and whether the server answers it. */
+export interface SharedStoreHealth {
+  role(): InstanceRole;
+  /** The leader elector's `reach()`: what its own connection last found, read without a query. */
+  reach(): StoreReach;
+}
+
 export interface Operations {
   readonly server: HttpServer;
   readonly metrics: OpsMetrics;
@@ -50,7 +58,7 @@ export interface Operations {
   start(
     app: App,
     platforms: readonly PlatformConnection[],
-    role?: () => InstanceRole,
+    shared?: SharedStoreHealth,
   ): Promise<{ host: string; port: number }>;
   close(): Promise<void>;
 }
@@ -80,7 +88,7 @@ export function createOperations(options: OperationsOptions): Operations {
     instruments,
     sink: (sink) => countingSink(sink, metrics),
     indexPass: (app) => countingIndexPass(app.indexer, metrics),
-    async start(app, platforms, role) {
+    async start(app, platforms, shared) {
       const market = () => app.core.snapshot().market;
       marketFetchedAtMs = () => market().fetchedAtMs;
       metrics.indexerState(await indexerFigures(app.indexer));
@@ -109,13 +117,13 @@ export function createOperations(options: OperationsOptions): Operations {
       server.route('GET', '/healthz', () => json(200, liveness(startedAtMs, clock.now())));
       server.route('GET', '/readyz', () => {
         const body = readiness({
-          storeOpen: () => app.store.isOpen(),
+          store: () => storeState(app, shared),
           platforms,
           marketFetchedAtMs: () => market().fetchedAtMs,
           marketError: () => market().error,
           staleAfterMs: app.config.staleAfterMs,
           nowMs: () => clock.now(),
-          role,
+          role: shared && (() => shared.role()),
         });
         return json(body.status === 'ok' ? 200 : 503, body);
       });
@@ -133,4 +141,22 @@ export function createOperations(options: OperationsOptions): Operations {
       await server.close();
     },
   };
+}
+
+/**
+ * The store check: closed once this process closed it; on PostgreSQL, whether the server answered the leader
+ * elector's last lock request or check (made every LEADER_TAKEOVER_SECONDS/6 s whatever the role), so a probe
+ * storm costs the database nothing and a server that is gone makes every instance unready, not only the leader.
+ */
+function storeState(app: App, shared: SharedStoreHealth | undefined): StoreState {
+  if (!app.store.isOpen()) return { state: 'closed' };
+  const reach = shared?.reach() ?? { state: 'reachable' };
+  switch (reach.state) {
+    case 'reachable':
+      return { state: 'open' };
+    case 'connecting':
+      return { state: 'connecting', detail: `${app.store.where} has not answered yet` };
+    case 'unreachable':
+      return { state: 'unreachable', detail: `${app.store.where} does not answer: ${reach.reason}` };
+  }
 }

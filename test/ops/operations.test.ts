@@ -82,7 +82,10 @@ describe('the operations endpoint, assembled over the app', () => {
       outboxIntervalMs: 1_000,
     });
     const app = createTestApp({ clock });
-    const { port } = await ops.start(app, [connectionState('telegram')], () => 'leader');
+    const { port } = await ops.start(app, [connectionState('telegram')], {
+      role: () => 'leader',
+      reach: () => ({ state: 'reachable' }),
+    });
     onTestFinished(() => ops.close());
     const res = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(res.status).toBe(503);
