@@ -200,15 +200,27 @@ async function main(): Promise<number> {
     ? createLeaderElector({ url: config.databaseUrl, takeoverSeconds: config.leaderTakeoverSeconds, logger })
     : null;
   const elector = pgElector ?? alwaysLeader(logger);
+  const leaderTerm = leaderWork({
+    app,
+    logger,
+    frontEnds: platforms.length === 0 ? [] : leaderFrontEnds,
+    indexPass: ops ? ops.indexPass(app) : undefined,
+  });
+  // The outbox gauge is the leader's, as the deliveries it is read against: a standby exports none.
+  const outboxGauge = ops?.outboxGauge(app);
   const roles = createRoles({
     elector,
     logger,
-    leader: leaderWork({
-      app,
-      logger,
-      frontEnds: platforms.length === 0 ? [] : leaderFrontEnds,
-      indexPass: ops ? ops.indexPass(app) : undefined,
-    }),
+    leader: async () => {
+      const work = await leaderTerm();
+      const gauge = outboxGauge?.();
+      return {
+        async stop() {
+          gauge?.stop();
+          await work.stop();
+        },
+      };
+    },
     standby: standbyWork(app),
     onFailure: (err, role) => {
       // Holding the lead without doing its work would stall alerts for every instance: leave, so another leads.

@@ -1,7 +1,8 @@
 /**
  * The operations endpoint, assembled: the HTTP server with `/healthz`, `/readyz` and `/metrics`, the
  * metrics, the instruments `createApp` threads through the sources and the core, and the watchers that
- * keep the figures that live in the database (outbox, indexer) up to date off the scrape path.
+ * keep the figures that live in the database (outbox, indexer) up to date off the scrape path; the outbox gauge
+ * only while this instance leads (`outboxGauge`).
  *
  * `server` is returned so another route (the Telegram webhook) can be mounted on the same listener.
  */
@@ -52,6 +53,13 @@ export interface Operations {
   readonly instruments: AppInstruments;
   /** A sink that counts its deliveries and 429s. */
   sink(sink: Sink): Sink;
+  /**
+   * One leader term of the outbox gauge, for the leader's work to start and stop: counted at once, then every
+   * `outboxIntervalMs` while someone scrapes; stopping removes the gauge's series. Only the leader delivers
+   * (`opg_alert_deliveries_total`), so only it reports the backlog: a standby exports no
+   * `opg_alert_outbox_pending`, and an alert rule comparing the two on one instance holds on every instance.
+   */
+  outboxGauge(app: App): () => { stop(): void };
   /** The indexer's `runOnce`, counting each pass's logs and updating the index figures. */
   indexPass(app: App): () => Promise<IndexRun>;
   /** Mounts the routes over the app and starts listening. Resolves with the bound address. */
@@ -74,7 +82,8 @@ export function createOperations(options: OperationsOptions): Operations {
   });
   const server = createHttpServer({ host: options.host, port: options.port, logger });
   const scrub = (text: string) => options.secrets.reduce((t, s) => (s ? t.split(s).join('[redacted]') : t), text);
-  let outboxTimer: NodeJS.Timeout | null = null;
+  const outboxTimers = new Set<NodeJS.Timeout>();
+  let lastScrapeAtMs = startedAtMs;
 
   const instruments: AppInstruments = {
     telemetry: metrics,
@@ -88,26 +97,39 @@ export function createOperations(options: OperationsOptions): Operations {
     instruments,
     sink: (sink) => countingSink(sink, metrics),
     indexPass: (app) => countingIndexPass(app.indexer, metrics),
+    outboxGauge: (app) => () => {
+      // Recounted on a timer, never by a scrape, and only while someone scrapes: an endpoint nobody reads costs
+      // nothing.
+      const outbox = app.store.stores.outboxStats;
+      const intervalMs = options.outboxIntervalMs ?? 10_000;
+      let stopped = false;
+      const recount = (always: boolean) => {
+        if (!always && clock.now() - lastScrapeAtMs > 12 * intervalMs) return;
+        outbox.pendingByPlatform().then(
+          // A count that lands after the term ended must not bring the series back.
+          (pending) => {
+            if (!stopped) metrics.outboxPending(pending);
+          },
+          (err: unknown) => logger.warn({ err }, 'could not count the alert outbox'),
+        );
+      };
+      recount(true);
+      const timer = setInterval(() => recount(false), intervalMs);
+      timer.unref();
+      outboxTimers.add(timer);
+      return {
+        stop() {
+          stopped = true;
+          clearInterval(timer);
+          outboxTimers.delete(timer);
+          metrics.outboxPending(null);
+        },
+      };
+    },
     async start(app, platforms, shared) {
       const market = () => app.core.snapshot().market;
       marketFetchedAtMs = () => market().fetchedAtMs;
       metrics.indexerState(await indexerFigures(app.indexer));
-
-      // The outbox gauge is recounted on a timer, never by a scrape, and only while someone scrapes: an
-      // endpoint nobody reads costs nothing.
-      const outbox = app.store.stores.outboxStats;
-      const intervalMs = options.outboxIntervalMs ?? 10_000;
-      let lastScrapeAtMs = clock.now();
-      const recount = () => {
-        if (clock.now() - lastScrapeAtMs > 12 * intervalMs) return;
-        outbox.pendingByPlatform().then(
-          (pending) => metrics.outboxPending(pending),
-          (err: unknown) => logger.warn({ err }, 'could not count the alert outbox'),
-        );
-      };
-      recount();
-      outboxTimer = setInterval(recount, intervalMs);
-      outboxTimer.unref();
 
       const json = (status: number, body: object) => ({
         status,
@@ -137,7 +159,7 @@ export function createOperations(options: OperationsOptions): Operations {
       return address;
     },
     async close() {
-      if (outboxTimer) clearInterval(outboxTimer);
+      for (const timer of outboxTimers) clearInterval(timer);
       await server.close();
     },
   };

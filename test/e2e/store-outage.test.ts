@@ -3,7 +3,8 @@
  * loopback TCP proxy the test cuts (every connection closed, new ones refused) and restores, so the server
  * itself, shared with other tests, keeps running. While it is gone the instance steps down to standby, and
  * `/readyz` must say so: 503 with the store check `unreachable`, not 200 because a standby waits for no
- * leader-only connection. Once the server answers again the instance leads again and `/readyz` is 200.
+ * leader-only connection; and as a standby it exports no outbox gauge. Once the server answers again the
+ * instance leads again, `/readyz` is 200 and the outbox is counted again.
  */
 import { describe, expect, it } from 'vitest';
 import { leaderTimings } from '../../src/db/leader-elector.js';
@@ -102,6 +103,12 @@ describe('npm start on PostgreSQL when the server goes away', () => {
       discord: 'on-leader',
       market: 'fresh',
     });
+    // A standby exports no outbox gauge (only the leader delivers, so only it reports the backlog).
+    const pendingLines = async () =>
+      (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())
+        .split('\n')
+        .filter((l) => l.startsWith('opg_alert_outbox_pending'));
+    expect(await pendingLines()).toEqual([]);
     // It stays unready for as long as the server is gone, through the elector's retries.
     await new Promise((r) => setTimeout(r, 3 * leaderTimings(TAKEOVER_SECONDS).retryMs));
     expect((await readyz(port)).status).toBe(503);
@@ -109,6 +116,13 @@ describe('npm start on PostgreSQL when the server goes away', () => {
     proxy.restore();
     const back = await readyzUntil('200 as leader once the server answers', port, asLeader, bot, 30_000);
     expect(checksOf(back)).toEqual({ store: 'open', telegram: 'connected', discord: 'connected', market: 'fresh' });
+    // Leading again, it counts the outbox again.
+    const deadline = Date.now() + 10_000;
+    while ((await pendingLines()).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect((await pendingLines()).sort()).toEqual([
+      'opg_alert_outbox_pending{platform="discord"} 0',
+      'opg_alert_outbox_pending{platform="telegram"} 0',
+    ]);
 
     bot.child.kill('SIGTERM');
     expect((await bot.exited)[0]).toBe(0);
