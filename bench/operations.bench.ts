@@ -120,6 +120,8 @@ export default async function operations(log: BenchLog): Promise<void> {
   const platforms = [connectionState('telegram'), connectionState('discord')];
   for (const p of platforms) p.set('connected');
   const { port } = await ops.start(app, platforms);
+  // This instance leads (the one on a SQLite file always does), so it exports the outbox gauge.
+  const outboxGauge = ops.outboxGauge(app)();
   const base = `http://127.0.0.1:${port}`;
   const agent = new Agent({ connections: 1, pipelining: 1 });
 
@@ -154,6 +156,7 @@ export default async function operations(log: BenchLog): Promise<void> {
   log(`registry.metrics() alone, in process: ${figures(inProcess)}`);
 
   await agent.close();
+  outboxGauge.stop();
   await ops.close();
   app.close();
   await coingecko.close();

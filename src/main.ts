@@ -196,18 +196,31 @@ async function main(): Promise<number> {
 
   // Instances sharing a PostgreSQL store elect one leader by a session advisory lock; on the SQLite file this
   // instance is the only one and always leads.
-  const elector = config.databaseUrl
+  const pgElector = config.databaseUrl
     ? createLeaderElector({ url: config.databaseUrl, takeoverSeconds: config.leaderTakeoverSeconds, logger })
-    : alwaysLeader(logger);
+    : null;
+  const elector = pgElector ?? alwaysLeader(logger);
+  const leaderTerm = leaderWork({
+    app,
+    logger,
+    frontEnds: platforms.length === 0 ? [] : leaderFrontEnds,
+    indexPass: ops ? ops.indexPass(app) : undefined,
+  });
+  // The outbox gauge is the leader's, as the deliveries it is read against: a standby exports none.
+  const outboxGauge = ops?.outboxGauge(app);
   const roles = createRoles({
     elector,
     logger,
-    leader: leaderWork({
-      app,
-      logger,
-      frontEnds: platforms.length === 0 ? [] : leaderFrontEnds,
-      indexPass: ops ? ops.indexPass(app) : undefined,
-    }),
+    leader: async () => {
+      const work = await leaderTerm();
+      const gauge = outboxGauge?.();
+      return {
+        async stop() {
+          gauge?.stop();
+          await work.stop();
+        },
+      };
+    },
     standby: standbyWork(app),
     onFailure: (err, role) => {
       // Holding the lead without doing its work would stall alerts for every instance: leave, so another leads.
@@ -216,8 +229,13 @@ async function main(): Promise<number> {
     },
   });
   if (ops) {
-    // The role is reported once instances share a PostgreSQL store; on the SQLite file there is only one.
-    await ops.start(app, [...connections.values()], config.databaseUrl ? () => roles.role() : undefined);
+    // Once instances share a PostgreSQL store, readiness names the role and whether the server answers the
+    // elector; on the SQLite file there is one instance and its store is the file.
+    await ops.start(
+      app,
+      [...connections.values()],
+      pgElector ? { role: () => roles.role(), reach: () => pgElector.reach() } : undefined,
+    );
     finalStops.push(() => ops.close());
   }
 

@@ -14,6 +14,10 @@
  *   within floor(T/2) s + 1 s + T/3 s when its host does (`test/db/leader-elector.test.ts` checks the sums
  *   for every T).
  *
+ * The same asking tells whether the server answers at all (`reach()`, which readiness reports): a lock request or
+ * check every T/6 s on both roles, so a server that is gone is noticed within T/3 s (at once when the
+ * connection closes), and reading it costs no query.
+ *
  * Connect the elector straight to PostgreSQL, not through a transaction-mode pooler (PgBouncer): a session
  * lock needs a session.
  */
@@ -93,6 +97,13 @@ export interface LeaderElectorOptions {
   lockKey?: number;
 }
 
+/**
+ * Whether the server answers this instance, as the elector's own connection last found: `connecting` until
+ * its first answer, `reachable` while its lock requests and checks are answered, `unreachable` (with why,
+ * credentials left out) from a failed connection, request or check until one is answered again.
+ */
+export type StoreReach = { state: 'connecting' } | { state: 'reachable' } | { state: 'unreachable'; reason: string };
+
 export interface LeaderElector {
   role(): Role;
   /** @returns a function that removes the listener. */
@@ -106,7 +117,12 @@ export interface LeaderElector {
   stop(): Promise<void>;
 }
 
-export function createLeaderElector(options: LeaderElectorOptions): LeaderElector {
+export interface PostgresLeaderElector extends LeaderElector {
+  /** What the elector's connection last found; reading it asks the server nothing. */
+  reach(): StoreReach;
+}
+
+export function createLeaderElector(options: LeaderElectorOptions): PostgresLeaderElector {
   const { url, logger } = options;
   const key = options.lockKey ?? LEADER_LOCK_KEY;
   const timings = leaderTimings(options.takeoverSeconds);
@@ -119,6 +135,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   let wakeUp: (() => void) | null = null;
   /** The last failure logged, so a database that stays down is logged once, not every retry. */
   let lastFailure: string | null = null;
+  let reach: StoreReach = { state: 'connecting' };
 
   function become(next: Role, reason: string): Promise<void> {
     role = next;
@@ -149,10 +166,20 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     if (role === 'leader') void become('standby', reason);
   }
 
+  /** The server ended or broke the connection `c` (not this elector, which forgets `c` before it closes it). */
+  function lost(c: pg.Client, reason: string, stepDownReason: string): void {
+    if (client !== c) return;
+    reach = { state: 'unreachable', reason };
+    drop(c, stepDownReason);
+  }
+
   async function connect(): Promise<pg.Client> {
     const c = new pg.Client(electorClientConfig(url, timings));
-    c.on('error', (err) => drop(c, `the database connection failed (${failureReason(err, secrets)})`));
-    c.on('end', () => drop(c, 'the database connection closed'));
+    c.on('error', (err) => {
+      const reason = failureReason(err, secrets);
+      lost(c, reason, `the database connection failed (${reason})`);
+    });
+    c.on('end', () => lost(c, 'the connection closed', 'the database connection closed'));
     try {
       await c.connect();
     } catch (err) {
@@ -170,6 +197,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
         ADVISORY_LOCK_NAMESPACE,
         key,
       ]);
+      if (client === c) reach = { state: 'reachable' };
       if (rows[0]?.got === true && client === c) void become('leader', 'took the leader lock');
       return;
     }
@@ -178,6 +206,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
        WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND classid = $1 AND objid = $2 AND objsubid = 2`,
       [ADVISORY_LOCK_NAMESPACE, key],
     );
+    if (client === c) reach = { state: 'reachable' };
     if (rows[0]?.held !== 1) drop(c, 'the leader lock is no longer held by this connection');
   }
 
@@ -200,6 +229,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
         lastFailure = null;
       } catch (err) {
         const reason = failureReason(err, secrets);
+        reach = { state: 'unreachable', reason };
         if (client) drop(client, `the leader lock could not be checked (${reason})`);
         if (reason !== lastFailure) logger.warn({ reason }, 'leader election: the database did not answer; retrying');
         lastFailure = reason;
@@ -210,6 +240,7 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
 
   return {
     role: () => role,
+    reach: () => reach,
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -64,6 +64,10 @@ export async function openPostgres(
   const pool = new pg.Pool(poolConfig(url));
   // An idle client whose connection drops emits 'error' on the pool; without a listener that kills the process.
   pool.on('error', () => {});
+  // A client checked out of the pool (a transaction holds one across its queries) emits 'error' on itself when
+  // the server goes away, and the pool listens only while the client is idle: with no listener of its own, the
+  // process dies. The queries on it fail all the same, and the pool drops the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     await migratePostgres(pool);
   } catch (err) {

@@ -1,10 +1,11 @@
 /**
  * Liveness and readiness, as an orchestrator asks them. Liveness is "the event loop answers" and calls
- * nothing. Readiness is every check below passing: the store is open (it was migrated when it opened), each
- * configured platform is connected, and the last good market reading is younger than the stale limit. A
- * single failed refresh does not make the bot unready; figures older than the limit do, because from then
- * on every reply says they are stale. A standby is ready without the connections only the leader makes, so a
- * load balancer keeps sending it webhook updates, which it answers from the shared store.
+ * nothing. Readiness is every check below passing: the store is open (it was migrated when it opened) and,
+ * on PostgreSQL, the server answered the last time this instance asked it; each configured platform is
+ * connected; and the last good market reading is younger than the stale limit. A single failed refresh does
+ * not make the bot unready; figures older than the limit do, because from then on every reply says they are
+ * stale. A standby is ready without the connections only the leader makes, so a load balancer keeps sending
+ * it webhook updates, which it answers from the shared store; but not while the server does not answer it.
  */
 import type { Platform } from '../core/chat.js';
 
@@ -29,12 +30,22 @@ export interface PlatformConnection {
   state(): PlatformState;
 }
 
+/**
+ * The store as this instance last found it: `open` (the SQLite file is open, or PostgreSQL answered the last time
+ * it was asked), `connecting` (PostgreSQL has not answered yet since start), `unreachable` (PostgreSQL did not
+ * answer; `detail` says why) or `closed` (this process closed it). Only `open` is ready.
+ */
+export interface StoreState {
+  state: 'open' | 'connecting' | 'unreachable' | 'closed';
+  detail?: string;
+}
+
 /** This instance's part when several share one store (the PostgreSQL issue); absent with SQLite. */
 export type InstanceRole = 'leader' | 'standby';
 
 export interface ReadinessOptions {
-  /** True while the store's connection is open. */
-  storeOpen(): boolean;
+  /** What the store check found; read from memory, never by a query per probe. */
+  store(): StoreState;
   platforms: readonly PlatformConnection[];
   /** Epoch ms of the last good market reading, or null when there is none. */
   marketFetchedAtMs(): number | null;
@@ -65,8 +76,8 @@ export function liveness(startedAtMs: number, nowMs: number): HealthBody {
 /** `/readyz`: every check, ready only when all pass. */
 export function readiness(options: ReadinessOptions): HealthBody {
   const checks: CheckResult[] = [];
-  const storeOpen = options.storeOpen();
-  checks.push({ name: 'store', ok: storeOpen, state: storeOpen ? 'open' : 'closed' });
+  const store = options.store();
+  checks.push({ name: 'store', ok: store.state === 'open', ...store });
   const role = options.role?.();
   for (const p of options.platforms) {
     if (role === 'standby' && p.leaderOnly) {

@@ -46,8 +46,11 @@ export interface OpsMetrics extends Telemetry {
   indexerState(figures: IndexerFigures): void;
   delivery(platform: Platform, result: DeliveryMetricResult): void;
   rateLimited(platform: Platform): void;
-  /** Replaces the outbox figures (every platform not in the map has none pending). */
-  outboxPending(byPlatform: ReadonlyMap<Platform, number>): void;
+  /**
+   * Replaces the outbox figures (every platform not in the map has none pending); `null` removes the gauge's
+   * series, as on an instance that does not lead (the leader alone delivers, so it alone reports the backlog).
+   */
+  outboxPending(byPlatform: ReadonlyMap<Platform, number> | null): void;
 }
 
 /** Upper bounds in seconds: a command answers in tens of ms from memory; a chart renders in about a second. */
@@ -132,7 +135,7 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
   });
   const pending = new Gauge({
     name: 'opg_alert_outbox_pending',
-    help: 'Alert messages waiting for delivery to active chats, by platform.',
+    help: 'Alert messages waiting for delivery to active chats, by platform; exported by the leader only.',
     labelNames: ['platform'] as const,
     registers,
   });
@@ -150,7 +153,6 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
   });
   const knownPlatforms = new Set<Platform>(options.platforms);
   for (const platform of options.platforms) {
-    pending.set({ platform }, 0);
     rateLimits.inc({ platform }, 0);
     for (const result of ['delivered', 'retry', 'gone']) deliveries.inc({ platform, result }, 0);
   }
@@ -198,6 +200,7 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
       rateLimits.inc({ platform });
     },
     outboxPending(byPlatform) {
+      if (byPlatform === null) return pending.reset();
       for (const platform of byPlatform.keys()) knownPlatforms.add(platform);
       for (const platform of knownPlatforms) pending.set({ platform }, byPlatform.get(platform) ?? 0);
     },

@@ -1,7 +1,8 @@
 /**
  * The operations endpoint, assembled: the HTTP server with `/healthz`, `/readyz` and `/metrics`, the
  * metrics, the instruments `createApp` threads through the sources and the core, and the watchers that
- * keep the figures that live in the database (outbox, indexer) up to date off the scrape path.
+ * keep the figures that live in the database (outbox, indexer) up to date off the scrape path; the outbox gauge
+ * only while this instance leads (`outboxGauge`).
  *
  * `server` is returned so another route (the Telegram webhook) can be mounted on the same listener.
  */
@@ -12,8 +13,9 @@ import type { Platform } from '../core/chat.js';
 import type { MarketSource } from '../core/core.js';
 import type { Logger } from '../core/logger.js';
 import type { Sink } from '../core/sink.js';
+import type { StoreReach } from '../db/leader-elector.js';
 import type { IndexRun } from '../sources/opengradient/indexer.js';
-import { liveness, readiness, type InstanceRole, type PlatformConnection } from './health.js';
+import { liveness, readiness, type InstanceRole, type PlatformConnection, type StoreState } from './health.js';
 import { createHttpServer, type HttpServer } from './http-server.js';
 import {
   countingDispatcher,
@@ -37,6 +39,13 @@ export interface OperationsOptions {
   outboxIntervalMs?: number;
 }
 
+/** With instances sharing a PostgreSQL store: this instance's role, and whether the server answers it. */
+export interface SharedStoreHealth {
+  role(): InstanceRole;
+  /** The leader elector's `reach()`: what its own connection last found, read without a query. */
+  reach(): StoreReach;
+}
+
 export interface Operations {
   readonly server: HttpServer;
   readonly metrics: OpsMetrics;
@@ -44,13 +53,20 @@ export interface Operations {
   readonly instruments: AppInstruments;
   /** A sink that counts its deliveries and 429s. */
   sink(sink: Sink): Sink;
+  /**
+   * One leader term of the outbox gauge, for the leader's work to start and stop: counted at once, then every
+   * `outboxIntervalMs` while someone scrapes; stopping removes the gauge's series. Only the leader delivers
+   * (`opg_alert_deliveries_total`), so only it reports the backlog: a standby exports no
+   * `opg_alert_outbox_pending`, and an alert rule comparing the two on one instance holds on every instance.
+   */
+  outboxGauge(app: App): () => { stop(): void };
   /** The indexer's `runOnce`, counting each pass's logs and updating the index figures. */
   indexPass(app: App): () => Promise<IndexRun>;
   /** Mounts the routes over the app and starts listening. Resolves with the bound address. */
   start(
     app: App,
     platforms: readonly PlatformConnection[],
-    role?: () => InstanceRole,
+    shared?: SharedStoreHealth,
   ): Promise<{ host: string; port: number }>;
   close(): Promise<void>;
 }
@@ -66,7 +82,8 @@ export function createOperations(options: OperationsOptions): Operations {
   });
   const server = createHttpServer({ host: options.host, port: options.port, logger });
   const scrub = (text: string) => options.secrets.reduce((t, s) => (s ? t.split(s).join('[redacted]') : t), text);
-  let outboxTimer: NodeJS.Timeout | null = null;
+  const outboxTimers = new Set<NodeJS.Timeout>();
+  let lastScrapeAtMs = startedAtMs;
 
   const instruments: AppInstruments = {
     telemetry: metrics,
@@ -80,26 +97,39 @@ export function createOperations(options: OperationsOptions): Operations {
     instruments,
     sink: (sink) => countingSink(sink, metrics),
     indexPass: (app) => countingIndexPass(app.indexer, metrics),
-    async start(app, platforms, role) {
-      const market = () => app.core.snapshot().market;
-      marketFetchedAtMs = () => market().fetchedAtMs;
-      metrics.indexerState(await indexerFigures(app.indexer));
-
-      // The outbox gauge is recounted on a timer, never by a scrape, and only while someone scrapes: an
-      // endpoint nobody reads costs nothing.
+    outboxGauge: (app) => () => {
+      // Recounted on a timer, never by a scrape, and only while someone scrapes: an endpoint nobody reads costs
+      // nothing.
       const outbox = app.store.stores.outboxStats;
       const intervalMs = options.outboxIntervalMs ?? 10_000;
-      let lastScrapeAtMs = clock.now();
-      const recount = () => {
-        if (clock.now() - lastScrapeAtMs > 12 * intervalMs) return;
+      let stopped = false;
+      const recount = (always: boolean) => {
+        if (!always && clock.now() - lastScrapeAtMs > 12 * intervalMs) return;
         outbox.pendingByPlatform().then(
-          (pending) => metrics.outboxPending(pending),
+          // A count that lands after the term ended must not bring the series back.
+          (pending) => {
+            if (!stopped) metrics.outboxPending(pending);
+          },
           (err: unknown) => logger.warn({ err }, 'could not count the alert outbox'),
         );
       };
-      recount();
-      outboxTimer = setInterval(recount, intervalMs);
-      outboxTimer.unref();
+      recount(true);
+      const timer = setInterval(() => recount(false), intervalMs);
+      timer.unref();
+      outboxTimers.add(timer);
+      return {
+        stop() {
+          stopped = true;
+          clearInterval(timer);
+          outboxTimers.delete(timer);
+          metrics.outboxPending(null);
+        },
+      };
+    },
+    async start(app, platforms, shared) {
+      const market = () => app.core.snapshot().market;
+      marketFetchedAtMs = () => market().fetchedAtMs;
+      metrics.indexerState(await indexerFigures(app.indexer));
 
       const json = (status: number, body: object) => ({
         status,
@@ -109,13 +139,13 @@ export function createOperations(options: OperationsOptions): Operations {
       server.route('GET', '/healthz', () => json(200, liveness(startedAtMs, clock.now())));
       server.route('GET', '/readyz', () => {
         const body = readiness({
-          storeOpen: () => app.store.isOpen(),
+          store: () => storeState(app, shared),
           platforms,
           marketFetchedAtMs: () => market().fetchedAtMs,
           marketError: () => market().error,
           staleAfterMs: app.config.staleAfterMs,
           nowMs: () => clock.now(),
-          role,
+          role: shared && (() => shared.role()),
         });
         return json(body.status === 'ok' ? 200 : 503, body);
       });
@@ -129,8 +159,26 @@ export function createOperations(options: OperationsOptions): Operations {
       return address;
     },
     async close() {
-      if (outboxTimer) clearInterval(outboxTimer);
+      for (const timer of outboxTimers) clearInterval(timer);
       await server.close();
     },
   };
+}
+
+/**
+ * The store check: closed once this process closed it; on PostgreSQL, whether the server answered the leader
+ * elector's last lock request or check (made every LEADER_TAKEOVER_SECONDS/6 s whatever the role), so a probe
+ * storm costs the database nothing and a server that is gone makes every instance unready, not only the leader.
+ */
+function storeState(app: App, shared: SharedStoreHealth | undefined): StoreState {
+  if (!app.store.isOpen()) return { state: 'closed' };
+  const reach = shared?.reach() ?? { state: 'reachable' };
+  switch (reach.state) {
+    case 'reachable':
+      return { state: 'open' };
+    case 'connecting':
+      return { state: 'connecting', detail: `${app.store.where} has not answered yet` };
+    case 'unreachable':
+      return { state: 'unreachable', detail: `${app.store.where} does not answer: ${reach.reason}` };
+  }
 }

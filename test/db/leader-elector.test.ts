@@ -6,7 +6,7 @@ import {
   electorClientConfig,
   leaderTimings,
   MIN_TAKEOVER_SECONDS,
-  type LeaderElector,
+  type PostgresLeaderElector,
   type Role,
 } from '../../src/db/leader-elector.js';
 import { ADVISORY_LOCK_NAMESPACE, LEADER_LOCK_KEY } from '../../src/db/postgres-settings.js';
@@ -20,7 +20,7 @@ interface Change {
 }
 
 interface Instance {
-  elector: LeaderElector;
+  elector: PostgresLeaderElector;
   changes: Change[];
   /** Resolves with the time this instance next becomes `role`; rejects after `withinMs`. */
   next(role: Role, withinMs: number): Promise<number>;
@@ -188,6 +188,9 @@ describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
     expect((await aSteppedDown) - frozenAt).toBeLessThanOrEqual(t.checkMs + t.queryTimeoutMs + 500);
     expect((await bLeads) - frozenAt).toBeLessThanOrEqual(6_000);
     expect(a.changes.at(-1)?.reason).toMatch(/could not be checked/);
+    // What readiness reports: the silent server is unreachable for a, while b's connection is answered.
+    expect(a.elector.reach()).toMatchObject({ state: 'unreachable', reason: expect.stringMatching(/timeout/i) });
+    expect(b.elector.reach()).toEqual({ state: 'reachable' });
   });
 
   it('hands over on stop with no overlap: the leader finishes stepping down before the standby leads', async ({
@@ -233,10 +236,13 @@ describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
     throughProxy.hostname = '127.0.0.1';
     throughProxy.port = String(port);
     const a = instance(throughProxy.toString(), 6);
+    expect(a.elector.reach()).toEqual({ state: 'connecting' });
     a.elector.start();
     await sleep(2_500);
     expect(a.elector.role()).toBe('standby');
+    expect(a.elector.reach()).toMatchObject({ state: 'unreachable', reason: expect.stringContaining('ECONNREFUSED') });
     await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) }, port);
     await a.next('leader', 6_000);
+    expect(a.elector.reach()).toEqual({ state: 'reachable' });
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The operations endpoint of the bot as `npm start` runs it (a real process, `HTTP_PORT=0` so it binds a
- * free port and logs it), against the loopback Telegram Bot API and CoinGecko with a real SQLite file.
+ * free port and logs it), against the loopback Telegram Bot API, CoinGecko and OpenGradient node with a real
+ * SQLite file. The node serves a known chain (test/helpers/og-chain.ts) that the bot indexes once at start.
  * Commands and an alert go through the stand-ins, then `/metrics` must count exactly what happened; and
  * `/readyz` must turn 503 once the last good market reading is older than `STALE_AFTER_MINUTES` while
  * CoinGecko fails, and 200 again after it recovers.
@@ -16,6 +17,8 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { openDatabase } from '../../src/db/open.js';
 import { createMarketStore } from '../../src/db/market-store.js';
 import { marketWithRatio } from '../helpers/alerts.js';
+import { expectedTotals, testChain, type TestChain } from '../helpers/og-chain.js';
+import { startOgNode, type OgNode } from '../helpers/og-rpc-server.js';
 import { startCoinGeckoServer, type CoinGeckoServer, marketItemWithRatio } from '../helpers/coingecko-server.js';
 import { GUILD_ID, startDiscordStandIn } from '../helpers/discord-server.js';
 import { sendJson } from '../helpers/http-server.js';
@@ -25,10 +28,14 @@ import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updat
 import { tempDbPath } from '../helpers/temp-dir.js';
 
 const withRatio = marketItemWithRatio;
+/** The stand-in chain's head, and the blocks the bot leaves behind it (OG_CONFIRMATIONS). */
+const HEAD = 400;
+const CONFIRMATIONS = 12;
 
 interface World {
   tg: TelegramServer;
   cg: CoinGeckoServer;
+  og: OgNode<TestChain>;
   databasePath: string;
   env: Record<string, string>;
 }
@@ -45,6 +52,8 @@ async function world(extra: Record<string, string> = {}): Promise<World> {
   const tg = await startTelegramServer();
   onTestFinished(() => tg.close());
   const cg = await startCoinGeckoServer([withRatio(0.8)]);
+  const og = await startOgNode(testChain(HEAD));
+  onTestFinished(() => og.close());
   const databasePath = tempDbPath();
   tg.setMember(supergroup.id, alice.id, 'administrator');
   const env = {
@@ -53,8 +62,9 @@ async function world(extra: Record<string, string> = {}): Promise<World> {
     TELEGRAM_BOT_TOKEN: tg.token,
     TELEGRAM_API_ROOT: tg.url,
     COINGECKO_API_URL: cg.url,
-    // The OpenGradient node and explorer: a closed loopback port, and an index run only at start.
-    OG_RPC_URL: 'http://127.0.0.1:9',
+    // The OpenGradient node, indexed once at start; the explorer is a closed loopback port.
+    OG_RPC_URL: og.url,
+    OG_CONFIRMATIONS: String(CONFIRMATIONS),
     OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
     INDEX_CRON: '0 0 1 1 *',
     REFRESH_CRON: '* * * * * *',
@@ -63,7 +73,7 @@ async function world(extra: Record<string, string> = {}): Promise<World> {
     LOG_LEVEL: 'info',
     ...extra,
   };
-  return { tg, cg, databasePath, env };
+  return { tg, cg, og, databasePath, env };
 }
 
 function startBot(w: World): Bot {
@@ -155,8 +165,8 @@ const cmd = (command: string, outcome: string) =>
 
 describe('the operations endpoint of the running bot (npm start with HTTP_PORT)', () => {
   it(
-    'counts on /metrics exactly the commands, refreshes, upstream requests and alert deliveries that happened',
-    { timeout: 45_000 },
+    'counts on /metrics exactly what happened: commands, refreshes, upstream requests, the index, the alert outbox',
+    { timeout: 60_000 },
     async () => {
       const w = await world();
       const bot = startBot(w);
@@ -201,16 +211,27 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
       const seen = w.cg.marketCalls() + 2;
       await until('two more market refreshes', () => (w.cg.marketCalls() >= seen ? true : undefined), bot);
 
-      // The first alert is refused with a 429 once, then delivered after its retry_after.
+      // The first alert is refused with a 429 once and held for its retry_after: 11 s, longer than the outbox
+      // gauge's 10 s recount, so a scrape sees it waiting.
       w.tg.failNext('sendMessage', {
         status: 429,
-        description: 'Too Many Requests: retry after 1',
-        parameters: { retry_after: 1 },
+        description: 'Too Many Requests: retry after 11',
+        parameters: { retry_after: 11 },
       });
       w.cg.setMarkets([withRatio(13.2)]);
+      const pending = `opg_alert_outbox_pending{platform="telegram"}`;
+      await until('the alert refused once', () => (tgAlerts(w).length === 1 ? true : undefined), bot);
+      await until(
+        'the held alert counted as waiting',
+        async () => (sample((await get(`${base}/metrics`)).body, pending) === 1 ? true : undefined),
+        bot,
+        12_000,
+      );
       await until('the alert delivered', () => (tgAlerts(w).length === 2 ? true : undefined), bot, 15_000);
 
-      // Counters follow what happened; a refresh may be under way at any scrape, so wait for a settled one.
+      // Counters follow what happened; a refresh may be under way at any scrape, and the outbox is recounted
+      // every 10 s, so wait for a settled scrape.
+      const indexed = HEAD - CONFIRMATIONS;
       const scrape = await until(
         'a scrape that agrees with the stand-ins',
         async () => {
@@ -219,11 +240,15 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
           const settled =
             sample(s, 'opg_market_refresh_total{result="ok"}') === w.cg.marketCalls() &&
             sumOf(s, 'opg_upstream_requests_total', ['source="coingecko"']) === calls &&
+            sumOf(s, 'opg_upstream_requests_total', ['source="rpc"']) === w.og.httpRequests() &&
+            sample(s, 'opg_indexer_block') === indexed &&
             sample(s, 'opg_alert_evaluation_duration_seconds_count') === w.cg.marketCalls() &&
-            sample(s, 'opg_alert_deliveries_total{platform="telegram",result="delivered"}') === 1;
+            sample(s, 'opg_alert_deliveries_total{platform="telegram",result="delivered"}') === 1 &&
+            sample(s, pending) === 0;
           return settled ? s : undefined;
         },
         bot,
+        15_000,
       );
 
       expect(sample(scrape, cmd('alerts subscribe', 'ok'))).toBe(1);
@@ -246,21 +271,37 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
       expect(sample(scrape, 'opg_upstream_requests_total{source="coingecko",status="404"}')).toBe(
         w.cg.marketChartCalls(),
       );
-      // The node is a closed port: each attempt is counted as no answer.
-      expect(sample(scrape, 'opg_upstream_requests_total{source="rpc",status="error"}')).toBeGreaterThan(0);
+      // Every request the node received, each answered 200, and nothing else.
+      expect(w.og.httpRequests()).toBeGreaterThan(0);
+      expect(sample(scrape, 'opg_upstream_requests_total{source="rpc",status="200"}')).toBe(w.og.httpRequests());
+
+      // The index: blocks 0 to head minus confirmations, every log the node served there, and the
+      // inferences those logs hold, per mode, as the chain's own table counts them.
+      expect(sample(scrape, 'opg_indexer_block')).toBe(indexed);
+      expect(sample(scrape, 'opg_indexer_head_lag_blocks')).toBe(CONFIRMATIONS);
+      let logs = 0;
+      for (let b = 0; b <= indexed; b++) logs += w.og.chain.logsInBlock(b).length;
+      expect(sample(scrape, 'opg_indexer_logs_total')).toBe(logs);
+      const totals = expectedTotals(0, indexed);
+      for (const mode of ['vanilla', 'tee', 'zkml', 'unknown'] as const) {
+        expect(totals[mode]).toBeGreaterThan(0);
+        expect(sample(scrape, `opg_inferences_total{mode="${mode}"}`)).toBe(totals[mode]);
+      }
 
       expect(sample(scrape, 'opg_alert_deliveries_total{platform="telegram",result="retry"}')).toBe(1);
       expect(sample(scrape, 'opg_alert_deliveries_total{platform="telegram",result="gone"}')).toBe(0);
       expect(sample(scrape, 'opg_platform_rate_limited_total{platform="telegram"}')).toBe(1);
-      expect(sample(scrape, 'opg_alert_outbox_pending{platform="telegram"}')).toBe(0);
       expect(sample(scrape, 'opg_market_age_seconds')).toBeLessThan(5);
-      // Unknown is not zero: the indexer never reached the node.
-      expect(sample(scrape, 'opg_indexer_head_lag_blocks')).toBeNaN();
       // prom-client's default process metrics are there too.
       expect(sample(scrape, 'process_resident_memory_bytes')).toBeGreaterThan(0);
 
-      // Bounded labels: no chat or user id anywhere, and no secret.
-      for (const id of [supergroup.id, alice.id, bob.id]) expect(scrape).not.toContain(String(id));
+      // Bounded labels: no chat or user id in any label (a value, such as a heap size, may hold the same digits by
+      // chance), and no secret anywhere.
+      const labels = scrape
+        .split('\n')
+        .filter((l) => !l.startsWith('#'))
+        .map((l) => /\{.*\}/.exec(l)?.[0] ?? '');
+      for (const id of [supergroup.id, alice.id, bob.id]) expect(labels.join('\n')).not.toContain(String(id));
       expect(scrape).not.toContain(w.tg.token);
 
       bot.child.kill('SIGTERM');

@@ -72,6 +72,8 @@ export interface OgNode<C extends FakeChain = FakeChain> extends LoopbackServer 
   setBlocksMissingTransactions(blocks: ReadonlySet<number> | null): void;
   /** Calls per JSON-RPC method so far. */
   calls(method: string): number;
+  /** HTTP requests received so far (a batch is one), whatever their answer. */
+  httpRequests(): number;
   /** Widest `eth_getLogs` range that was answered. */
   widestAnsweredRange(): number;
   /** JSON-RPC batches received, those refused as too large, and the most calls an answered one held. */
@@ -262,7 +264,9 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
     res.end(`[${parts.join(',')}]`);
   }
 
+  let httpRequests = 0;
   const server = await startLoopbackServer((req: RecordedRequest, res) => {
+    httpRequests++;
     let body: { id?: unknown; method?: string; params?: unknown[] } | unknown[];
     try {
       body = JSON.parse(req.body) as typeof body;
@@ -313,6 +317,7 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
       missingTxs = blocks;
     },
     calls: (method) => counts.get(method) ?? 0,
+    httpRequests: () => httpRequests,
     widestAnsweredRange: () => widest,
     batches: () => batches,
     refusedBatches: () => refusedBatches,

@@ -10,6 +10,13 @@ export interface TcpProxy {
    * (a query gets no answer). A side that closes its socket is still passed on.
    */
   freeze(): void;
+  /**
+   * The server is gone: every connection through the proxy is closed, and new ones are closed as soon as they
+   * open (the port stays bound, so `restore()` brings the same address back).
+   */
+  cut(): void;
+  /** Connections are passed on again (after `cut()`). */
+  restore(): void;
   /** Closes the proxy and every connection through it. */
   close(): Promise<void>;
 }
@@ -17,8 +24,10 @@ export interface TcpProxy {
 /** A loopback TCP proxy to `target` (on `port`, or a free one), closed when the test ends. */
 export async function startTcpProxy(target: { host: string; port: number }, port = 0): Promise<TcpProxy> {
   let frozen = false;
+  let cut = false;
   const sockets = new Set<Socket>();
   const server = createServer((client) => {
+    if (cut) return void client.destroy();
     const upstream = createConnection(target);
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -45,6 +54,13 @@ export async function startTcpProxy(target: { host: string; port: number }, port
     port: (server.address() as AddressInfo).port,
     freeze: () => {
       frozen = true;
+    },
+    cut: () => {
+      cut = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore: () => {
+      cut = false;
     },
     close,
   };

@@ -6,7 +6,7 @@ const MIN = 60_000;
 
 function options(over: Partial<ReadinessOptions> = {}, telegram: PlatformState = 'connected'): ReadinessOptions {
   return {
-    storeOpen: () => true,
+    store: () => ({ state: 'open' }),
     platforms: [{ platform: 'telegram', state: () => telegram }],
     marketFetchedAtMs: () => NOW - 3 * MIN,
     marketError: () => null,
@@ -62,11 +62,21 @@ describe('readiness', () => {
       expect(body.status).toBe('unavailable');
       expect(body.checks[1]).toEqual({ name: 'telegram', ok: false, state });
     }
-    expect(readiness(options({ storeOpen: () => false })).checks[0]).toEqual({
+    expect(readiness(options({ store: () => ({ state: 'closed' }) })).checks[0]).toEqual({
       name: 'store',
       ok: false,
       state: 'closed',
     });
+  });
+
+  it('is unavailable while PostgreSQL does not answer, on a standby too, naming why', () => {
+    const platforms = [{ platform: 'discord' as const, leaderOnly: true, state: () => 'stopped' as const }];
+    const detail = 'postgres://127.0.0.1:5432/opg does not answer: connect ECONNREFUSED 127.0.0.1:5432';
+    for (const state of ['unreachable', 'connecting'] as const) {
+      const body = readiness(options({ platforms, role: () => 'standby', store: () => ({ state, detail }) }));
+      expect(body.status).toBe('unavailable');
+      expect(body.checks[0]).toEqual({ name: 'store', ok: false, state, detail });
+    }
   });
 
   it('on a standby, does not wait for the connections only the leader makes; a webhook it serves still counts', () => {

@@ -54,9 +54,11 @@ describe('the operations endpoint, assembled over the app', () => {
     await enqueue('-1002');
     const { port } = await ops.start(app, [connectionState('telegram')]);
     onTestFinished(() => ops.close());
+    const term = ops.outboxGauge(app)();
+    onTestFinished(() => term.stop());
     const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 
-    expect(pendingOn(await scrape(), 'telegram')).toBe(2);
+    await until('the first count', async () => (pendingOn(await scrape(), 'telegram') === 2 ? true : undefined));
     await enqueue('-1003');
     await until('the third row counted', async () => (pendingOn(await scrape(), 'telegram') === 3 ? true : undefined));
 
@@ -67,6 +69,51 @@ describe('the operations endpoint, assembled over the app', () => {
     expect(pendingOn(await scrape(), 'telegram')).toBe(3);
     await until('the fourth row counted once scraped again', async () =>
       pendingOn(await scrape(), 'telegram') === 4 ? true : undefined,
+    );
+  });
+
+  it('exports the outbox gauge only while this instance leads: none on a standby, none after a step-down', async () => {
+    const clock = createTestClock();
+    const ops = createOperations({
+      host: '127.0.0.1',
+      port: 0,
+      platforms: ['telegram', 'discord'],
+      logger: silentLogger,
+      clock,
+      secrets: [],
+      outboxIntervalMs: 20,
+    });
+    const app = createTestApp({ clock });
+    const chat = { platform: 'telegram', chatId: '-1001', kind: 'supergroup' } as const;
+    await subscribeWith(app, chat, [2], 0);
+    await app.alerts.evaluate(freshSnapshot(clock, 1.5));
+    await app.alerts.evaluate(freshSnapshot(clock, 2.5));
+    // The leader's work starts and stops the gauge's terms (src/main.ts); none has started yet: a standby.
+    const { port } = await ops.start(app, [connectionState('telegram'), connectionState('discord')]);
+    onTestFinished(() => ops.close());
+    const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const pendingLines = (s: string) => s.split('\n').filter((l) => l.startsWith('opg_alert_outbox_pending'));
+
+    // A standby: the deliveries counter is there (at 0), the pending gauge has no series, so a rule
+    // "pending > 0 unless delivered" has nothing to fire on.
+    const standby = await scrape();
+    expect(pendingLines(standby)).toEqual([]);
+    expect(standby).toContain('opg_alert_deliveries_total{platform="telegram",result="delivered"} 0');
+
+    const term = ops.outboxGauge(app)();
+    await until('the leader counting', async () => (pendingOn(await scrape(), 'telegram') === 1 ? true : undefined));
+    expect(pendingOn(await scrape(), 'discord')).toBe(0);
+
+    term.stop();
+    expect(pendingLines(await scrape())).toEqual([]);
+    // Nothing counted after the step-down brings it back.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pendingLines(await scrape())).toEqual([]);
+
+    const next = ops.outboxGauge(app)();
+    onTestFinished(() => next.stop());
+    await until('counting again as leader', async () =>
+      pendingOn(await scrape(), 'telegram') === 1 ? true : undefined,
     );
   });
 
@@ -82,7 +129,10 @@ describe('the operations endpoint, assembled over the app', () => {
       outboxIntervalMs: 1_000,
     });
     const app = createTestApp({ clock });
-    const { port } = await ops.start(app, [connectionState('telegram')], () => 'leader');
+    const { port } = await ops.start(app, [connectionState('telegram')], {
+      role: () => 'leader',
+      reach: () => ({ state: 'reachable' }),
+    });
     onTestFinished(() => ops.close());
     const res = await fetch(`http://127.0.0.1:${port}/readyz`);
     expect(res.status).toBe(503);
