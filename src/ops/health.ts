@@ -43,6 +43,12 @@ export interface StoreState {
 /** This instance's part when several share one store (the PostgreSQL issue); absent with SQLite. */
 export type InstanceRole = 'leader' | 'standby';
 
+/**
+ * What the shared store's own connection last found (the leader elector's `reach()` in src/db, which has the
+ * same shape): the probe reads it without a query of its own.
+ */
+export type StoreReach = { state: 'connecting' } | { state: 'reachable' } | { state: 'unreachable'; reason: string };
+
 export interface ReadinessOptions {
   /** What the store check found; read from memory, never by a query per probe. */
   store(): StoreState;

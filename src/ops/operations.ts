@@ -13,9 +13,15 @@ import type { Platform } from '../core/chat.js';
 import type { MarketSource } from '../core/core.js';
 import type { Logger } from '../core/logger.js';
 import type { Sink } from '../core/sink.js';
-import type { StoreReach } from '../db/leader-elector.js';
 import type { IndexRun } from '../sources/opengradient/indexer.js';
-import { liveness, readiness, type InstanceRole, type PlatformConnection, type StoreState } from './health.js';
+import {
+  liveness,
+  readiness,
+  type InstanceRole,
+  type PlatformConnection,
+  type StoreReach,
+  type StoreState,
+} from './health.js';
 import { createHttpServer, type HttpServer } from './http-server.js';
 import {
   countingDispatcher,
