@@ -9,6 +9,7 @@
  * The order of a chat's messages is kept: only the oldest undelivered row of a subscription is ever tried.
  * Each platform is drained by its own loop: a platform that hangs or rate-limits never delays another's.
  */
+import { LRUCache } from 'lru-cache';
 import { backoffMs } from './backoff.js';
 import type { OutboxHead, OutboxStore } from './alert-ports.js';
 import type { Platform } from './chat.js';
@@ -140,7 +141,8 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     options.limits?.[p] ?? (p === 'telegram' ? TELEGRAM_LIMITS : p === 'discord' ? DISCORD_LIMITS : UNLIMITED);
 
   const lanes = new Map<Platform, Lane>();
-  const payloads = new Map<number, Reply>();
+  // A fan-out's message is read once for all its chats; a thousand recent ones cover every sweep.
+  const payloads = new LRUCache<number, Reply>({ max: 1_000 });
   let running = false;
   let stopped = false;
 
@@ -150,7 +152,6 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       const stored = await store.payload(payloadId);
       if (stored === null) return null;
       r = stored;
-      if (payloads.size > 1_000) payloads.clear();
       payloads.set(payloadId, r);
     }
     return r;

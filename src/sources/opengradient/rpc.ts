@@ -5,6 +5,7 @@
  * `eth_getLogs` answers run to megabytes: they are read log by log as they arrive, never held whole.
  * Block headers are cached (bounded), since many logs share a block.
  */
+import { LRUCache } from 'lru-cache';
 import type { Dispatcher } from 'undici';
 import { UpstreamError } from '../../core/errors.js';
 import type { Clock } from '../../core/clock.js';
@@ -151,7 +152,8 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 export function createOgRpc(options: OgRpcOptions): OgRpc {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const cacheSize = options.headerCacheSize ?? 4_096;
-  const headers = new Map<number, number>();
+  // Block times by number: the indexer asks for recent blocks again and again, rarely for old ones.
+  const headers = new LRUCache<number, number>({ max: cacheSize });
   const http = { dispatcher: options.dispatcher, timeoutMs };
   let nextId = 1;
 
@@ -220,9 +222,7 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
   const batchConcurrency = Math.max(1, options.batchConcurrency ?? 2);
 
   function cacheHeader(block: number, ms: number): void {
-    if (headers.has(block)) return;
-    if (headers.size >= cacheSize) headers.delete(headers.keys().next().value as number);
-    headers.set(block, ms);
+    if (!headers.has(block)) headers.set(block, ms);
   }
 
   /** Validates one full block: its number, time, and each transaction's hash and sender. */
