@@ -54,7 +54,10 @@ export interface TelegramServer {
   callsOf(method: string): BotApiCall[];
   /** Resolves once `count` calls of `method` matching `where` have arrived (counting those already here). */
   waitFor(method: string, count?: number, where?: (call: BotApiCall) => boolean): Promise<BotApiCall[]>;
-  /** The next `times` calls of `method` (those whose params match `where`, when given) get this fault instead of an answer. */
+  /**
+   * The next `times` calls of `method` (those whose params match `where`, when given) get this fault instead of
+   * an answer.
+   */
   failNext(method: string, fault: Fault, times?: number, where?: (params: Record<string, unknown>) => boolean): void;
   /** What `getChatMember` answers for this user in this chat (default `member`). */
   setMember(chatId: number, userId: number, status: string): void;
