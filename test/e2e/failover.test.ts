@@ -246,6 +246,11 @@ describe('two instances on one PostgreSQL database', () => {
 
     first.bot.child.kill('SIGKILL');
     const killedAtMs = Date.now();
+    // What the stand-ins received from the dead leader: read once it has died and the bytes it had already
+    // written have been read off the sockets (a signal is not instant; a busy machine showed a copy arriving
+    // after an early read, which then looked like a repeat of a chat that was never in flight).
+    await first.bot.exited;
+    await new Promise((r) => setTimeout(r, 250));
     const beforeKill = alertCopies(w);
     await eventually('the standby leading', async () => (await roleOn(second.port)) === 'leader', second.bot, 20_000);
     const takeoverMs = Date.now() - killedAtMs;
