@@ -7,10 +7,10 @@ import { Agent, type Dispatcher } from 'undici';
 import { commands as allCommands } from '../commands/index.js';
 import type { Config } from './config.js';
 import type { Clock } from './core/clock.js';
-import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from './core/command.js';
+import { type Actor, type AnyCommand, type ChatRef } from './core/command.js';
 import { createAlerts, type AlertsService } from './core/alerts.js';
 import { createCore, type Core, type MarketSource } from './core/core.js';
-import { runCommand } from './core/execute.js';
+import { runText } from './core/execute.js';
 import type { Logger } from './core/logger.js';
 import type { Reply } from './core/reply.js';
 import type { Services } from './core/services.js';
@@ -203,7 +203,7 @@ export function createApp({
     logger,
     http: dispatcher,
     runText(text, chat, actor) {
-      return runCommand(() => parseText(tokenize(text), commands), { core, services, chat, actor, commands }, logger);
+      return runText(text, { core, services, chat, actor, commands }, logger);
     },
     async sync() {
       // Market first: a failing indexer backs off on the shared clock, which must not age the market reading.

@@ -4,6 +4,7 @@
  * characters, so the words are short), and the policy for when a click fetches anew lives here too.
  * Ids come back from the platform's client and can be forged: callers must still check the command.
  */
+import { parseText, tokenize, type AnyCommand, type ParsedText } from './command.js';
 import type { Core } from './core.js';
 import type { ReplyButton } from './reply.js';
 
@@ -20,7 +21,23 @@ export function refreshWords(id: string): string | null {
 }
 
 /** Matches refresh button ids, capturing the words; for frameworks that route by pattern. */
-export const REFRESH_BUTTON_PATTERN = /^refresh:(.+)$/s;
+export const REFRESH_BUTTON_PATTERN = new RegExp(`^${REFRESH}(.+)$`, 's');
+
+/**
+ * The command a button id re-runs, parsed, or null: not a refresh button, words that no longer parse, or a
+ * command a button may not run. Ids come from the client and can be forged, so only read-only commands
+ * (`access: 'everyone'`) are ever run from one.
+ */
+export function refreshCommand(id: string, commands: readonly AnyCommand[]): ParsedText | null {
+  const words = refreshWords(id);
+  if (words === null) return null;
+  try {
+    const parsed = parseText(tokenize(words), commands);
+    return parsed.def.access === 'everyone' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * A click on Refresh fetches anew only when the figures are at least `minAgeMs` old; concurrent clicks

@@ -3,7 +3,7 @@
  * site uses. A person sees a short reason, never a stack trace; the log gets the cause.
  */
 import type { CommandContext, ParsedText } from './command.js';
-import { commandPath } from './command.js';
+import { commandPath, parseText, tokenize } from './command.js';
 import { UserInputError } from './errors.js';
 import type { Core } from './core.js';
 import { age } from './format.js';
@@ -63,6 +63,11 @@ function moderatorWord(platform: string): string {
   if (platform === 'discord') return 'members with Manage Server or Administrator';
   if (platform === 'telegram') return "the chat's creator and administrators";
   return 'moderators';
+}
+
+/** Runs what a person typed (`stats`, `alerts add 5`) through `runCommand`: the text front ends' entry. */
+export function runText(text: string, ctx: CommandContext, logger: Logger): Promise<Reply> {
+  return runCommand(() => parseText(tokenize(text), ctx.commands), ctx, logger);
 }
 
 /** The reply for anything a command threw. Logs what is not the user's fault. */

@@ -20,8 +20,6 @@ import {
   type Interaction,
 } from 'discord.js';
 import {
-  parseText,
-  tokenize,
   validateArgs,
   type Actor,
   type AnyCommand,
@@ -31,7 +29,7 @@ import {
 } from '../../core/command.js';
 import type { Core } from '../../core/core.js';
 import { describeError, UserInputError } from '../../core/errors.js';
-import { DEFAULT_REFRESH_MIN_AGE_MS, refreshIfOlderThan, refreshWords } from '../../core/buttons.js';
+import { DEFAULT_REFRESH_MIN_AGE_MS, refreshCommand, refreshIfOlderThan, refreshWords } from '../../core/buttons.js';
 import { runCommand } from '../../core/execute.js';
 import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
@@ -222,19 +220,10 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
 
   async function handleRefresh(interaction: ButtonInteraction): Promise<void> {
     const ctx = contextFor(interaction);
-    const words = refreshWords(interaction.customId) ?? '';
-    const parsed = (() => {
-      try {
-        return parseText(tokenize(words), commands);
-      } catch {
-        return null;
-      }
-    })();
+    const parsed = refreshCommand(interaction.customId, commands);
     const work = runCommand(
       async () => {
-        // Ids come from the client: only read-only commands may be re-run from a button.
-        if (!parsed || parsed.def.access !== 'everyone')
-          throw new UserInputError('That button no longer works. Try the command again.');
+        if (!parsed) throw new UserInputError('That button no longer works. Try the command again.');
         await refreshIfOlderThan(core, refreshMinAgeMs);
         return parsed;
       },

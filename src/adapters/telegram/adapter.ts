@@ -22,16 +22,16 @@ import {
 } from 'grammy';
 import type { Chat, Message, Update, User } from 'grammy/types';
 import type { Clock } from '../../core/clock.js';
-import { parseText, tokenize, type Actor, type AnyCommand, type ChatRef } from '../../core/command.js';
+import { type Actor, type AnyCommand, type ChatRef } from '../../core/command.js';
 import type { Core } from '../../core/core.js';
 import { backoffMs } from '../../core/backoff.js';
 import {
   DEFAULT_REFRESH_MIN_AGE_MS,
   REFRESH_BUTTON_PATTERN,
   refreshIfOlderThan,
-  refreshWords,
+  refreshCommand,
 } from '../../core/buttons.js';
-import { runCommand } from '../../core/execute.js';
+import { runCommand, runText } from '../../core/execute.js';
 import { utc } from '../../core/format.js';
 import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
@@ -279,16 +279,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   }
 
   function runWords(words: string, chat: ChatRef, actor: Actor): Promise<Reply> {
-    return runCommand(() => parseText(tokenize(words), commands), { core, services, chat, actor, commands }, logger);
-  }
-
-  /** Only read-only commands may be re-run from a button: callback data comes from the client and can be forged. */
-  function isRefreshable(words: string): boolean {
-    try {
-      return parseText(tokenize(words), commands).def.access === 'everyone';
-    } catch {
-      return false;
-    }
+    return runText(words, { core, services, chat, actor, commands }, logger);
   }
 
   async function sendReply(msg: ChatMessage, r: Reply): Promise<void> {
@@ -360,8 +351,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     const query = ctx.callbackQuery;
     if (!query) return;
     const msg = query.message;
-    const words = refreshWords(query.data ?? '');
-    if (words === null || !msg || msg.date === 0 || !isRefreshable(words)) {
+    const parsed = refreshCommand(query.data ?? '', commands);
+    if (parsed === null || !msg || msg.date === 0) {
       await ctx.answerCallbackQuery();
       return;
     }
@@ -377,7 +368,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
 
     await refreshIfOlderThan(core, refreshMinAgeMs);
     const chatMsg = msg as ChatMessage;
-    const r = await runWords(words, chatRefOf(chatMsg), actorOf({ chat: msg.chat, from: query.from }));
+    const ctxFor = { core, services, chat: chatRefOf(chatMsg), actor: actorOf({ chat: msg.chat, from: query.from }) };
+    const r = await runCommand(() => parsed, { ...ctxFor, commands }, logger);
     // Figures already on screen are better than an error in their place.
     if (r.kind !== 'info') return;
     const message = telegramMessage(r, { single: true });
