@@ -79,7 +79,11 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const setTeeEnabled = sqlite.prepare(
     'insert into tees (registry, tee_id, enabled) values (?, ?, ?) on conflict (registry, tee_id) do update set enabled = excluded.enabled',
   );
-  // The registry refuses a heartbeat from a TEE that is not enabled, so one proves it was enabled then.
+  // The registry refuses a heartbeat from a TEE that is not enabled, so one proves it was enabled then
+  // (OpenGradient/og-evm contracts/solidity/TEERegistry.sol, `heartbeat`: `if (!tee.enabled) revert
+  // TEENotEnabled();` at 8d35b766, `TEENotActive` since the function came in at 1a739167). In chain order it
+  // repeats what TEERegistered/TEEEnabled/TEEDisabled said; it adds to them for a TEE registered before the
+  // indexed history.
   const heartbeat = sqlite.prepare(
     `insert into tees (registry, tee_id, enabled, last_heartbeat_ms) values (?, ?, 1, ?)
      on conflict (registry, tee_id) do update set enabled = 1, last_heartbeat_ms = max(coalesce(last_heartbeat_ms, 0), excluded.last_heartbeat_ms)`,

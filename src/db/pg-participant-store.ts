@@ -115,7 +115,11 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
     }
   }
 
-  /** Heartbeats in a row, as one upsert: each TEE's latest (the registry only takes them from enabled TEEs). */
+  /**
+   * Heartbeats in a row, as one upsert: each TEE's latest. A heartbeat proves its TEE enabled then: the registry's
+   * `heartbeat` reverts `TEENotEnabled` for a disabled TEE (participant-store.ts cites the contract). Any other
+   * event flushes the batch first, so a later `TEEDisabled` still wins.
+   */
   async function writeHeartbeats(q: PgQueries, latest: Map<string, { registry: string; teeId: string; atMs: number }>) {
     for (const batch of batches([...latest.values()])) {
       await q

@@ -221,8 +221,8 @@ const EXPECTED = {
   operators: {
     registered: 4, // 1 (on two registries), 2, 4, 5
     enabledLlmProxy: 2, // 1, 4
-    enabledValidator: 1, // 5
-    enabledOtherType: 1, // 3
+    enabledValidator: 1, // 5 (2's heartbeat comes before its TEEDisabled in the same range)
+    enabledOtherType: 1, // 3: the registry takes a heartbeat only from an enabled TEE
     settling7: 2, // 1, 5 (2 settled before the window)
     settlements7: 10,
     busiestSettlements7: 8,

@@ -50,7 +50,10 @@ export const tees = sqliteTable(
     teeType: integer('tee_type'),
     owner: text('owner'),
     registeredAtMs: integer('registered_at_ms'),
-    /** Registration enables a TEE; `TEEDisabled` / `TEEEnabled` flip it. */
+    /**
+     * Registration enables a TEE; `TEEDisabled` / `TEEEnabled` flip it. The registry takes a heartbeat only
+     * from an enabled TEE, so `HeartbeatReceived` also sets it (see participant-store.ts).
+     */
     enabled: integer('enabled', { mode: 'boolean' }).notNull(),
     /** Block time of its latest `HeartbeatReceived`. */
     lastHeartbeatMs: integer('last_heartbeat_ms'),
