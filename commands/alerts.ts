@@ -132,21 +132,23 @@ export const alertsUnsubscribe = defineCommand({
   },
 });
 
+/** A threshold as `alerts add` and `alerts remove` take it: the same range and precision both ways. */
+const thresholdOption = (description: string) =>
+  ({
+    type: 'number',
+    description,
+    required: true,
+    min: 0.01,
+    max: 1000,
+    unit: 'x',
+    maxDecimals: 4,
+  }) as const;
+
 export const alertsAdd = defineCommand({
   name: 'add',
   group: 'alerts',
   description: 'Add a volume / market cap threshold, such as 5 for 5x',
-  options: {
-    ratio: {
-      type: 'number',
-      description: 'Volume / market cap, from 0.01 to 1000',
-      required: true,
-      min: 0.01,
-      max: 1000,
-      unit: 'x',
-      maxDecimals: 4,
-    },
-  },
+  options: { ratio: thresholdOption('Volume / market cap, from 0.01 to 1000') },
   access: 'moderator',
   async run({ ratio }, ctx) {
     const alerts = ctx.services.alerts;
@@ -159,17 +161,7 @@ export const alertsRemove = defineCommand({
   name: 'remove',
   group: 'alerts',
   description: 'Remove a threshold',
-  options: {
-    ratio: {
-      type: 'number',
-      description: 'The threshold to remove, such as 5',
-      required: true,
-      min: 0.01,
-      max: 1000,
-      unit: 'x',
-      maxDecimals: 4,
-    },
-  },
+  options: { ratio: thresholdOption('The threshold to remove, such as 5') },
   access: 'moderator',
   async run({ ratio }, ctx) {
     const alerts = ctx.services.alerts;

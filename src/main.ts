@@ -80,20 +80,20 @@ async function main(): Promise<number> {
     app.alerts.registerSink(counted(createTelegramSink({ token: tg.token, apiRoot: tg.apiRoot, logger })));
     const state = connections.get('telegram')!;
     const webhook = tg.webhook;
+    const telegramOptions = {
+      core: app.core,
+      services: app.services,
+      commands: app.commands,
+      token: tg.token,
+      apiRoot: tg.apiRoot,
+      logger: logger.child({ part: 'telegram' }),
+      clock: systemClock,
+      lifecycle: app.alerts,
+    };
     if (webhook && ops) {
       // By webhook, every instance takes updates on its endpoint; the leader only keeps the webhook set.
       const ledger = app.store.stores.telegramUpdates;
-      const telegram = createTelegramAdapter({
-        core: app.core,
-        services: app.services,
-        commands: app.commands,
-        token: tg.token,
-        apiRoot: tg.apiRoot,
-        logger: logger.child({ part: 'telegram' }),
-        clock: systemClock,
-        lifecycle: app.alerts,
-        webhook: { secret: webhook.secret, ledger },
-      });
+      const telegram = createTelegramAdapter({ ...telegramOptions, webhook: { secret: webhook.secret, ledger } });
       watchTelegram(telegram.bot, state, ops.metrics);
       // Every instance answers webhook updates: it is connected once the Bot API knows its token (getMe, which
       // grammY retries while the Bot API is down). The leader also sets the webhook, below.
@@ -131,16 +131,7 @@ async function main(): Promise<number> {
     } else {
       // By long polling, only the leader takes updates.
       leaderFrontEnds.push(async () => {
-        const telegram = createTelegramAdapter({
-          core: app.core,
-          services: app.services,
-          commands: app.commands,
-          token: tg.token,
-          apiRoot: tg.apiRoot,
-          logger: logger.child({ part: 'telegram' }),
-          clock: systemClock,
-          lifecycle: app.alerts,
-        });
+        const telegram = createTelegramAdapter(telegramOptions);
         state.set('starting');
         watchTelegram(telegram.bot, state, ops?.metrics ?? null);
         // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
