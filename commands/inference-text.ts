@@ -1,5 +1,5 @@
 /** How chain figures read in chat, shared by `inferences`, `stats`, `supply`, `network` and `chart callers`. */
-import { count, countOf, duration, pct, signedPct, utc } from '../src/core/format.js';
+import { age, count, countOf, duration, pct, signedPct, utc } from '../src/core/format.js';
 import type { IndexerStatus, InferenceIndex, ModeCounts } from '../src/core/services.js';
 
 export const NOT_INDEXED = 'not indexed yet: the OpenGradient inference indexer has not finished a pass';
@@ -20,6 +20,18 @@ export const CURRENT_WITHIN_MS = HOUR_MS;
 /** Whether the chain is counted up to within `CURRENT_WITHIN_MS` of now (an unknown block time is not). */
 export function countedToNow(s: IndexerStatus, nowMs: number): boolean {
   return s.indexedBlockTimeMs !== null && nowMs - s.indexedBlockTimeMs <= CURRENT_WITHIN_MS;
+}
+
+/**
+ * ` (counted to 21 h 7 min ago)` after a count over a window that ends now, when the chain is not counted up
+ * to now (a stalled node or indexer, a backfill): the count is what the chain holds to that point, and says so.
+ * Empty when the indexer is current.
+ */
+export function countedToNote(s: IndexerStatus, nowMs: number): string {
+  if (countedToNow(s, nowMs)) return '';
+  return s.indexedBlockTimeMs === null
+    ? ` (counted to block ${count(s.nextBlock - 1)})`
+    : ` (counted to ${age(s.indexedBlockTimeMs, nowMs)})`;
 }
 
 /** `block 1,234 (2026-11-22 03:15 UTC)`: the last counted block and its time, when known. */

@@ -2,7 +2,7 @@ import { defineCommand } from '../src/core/command.js';
 import { age, asOfText, count } from '../src/core/format.js';
 import { reply } from '../src/core/reply.js';
 import { DAY_MS } from './shared.js';
-import { NOT_INDEXED, indexedStatus, lagText, modeSplit, windowStartMs } from './inference-text.js';
+import { NOT_INDEXED, countedToNote, indexedStatus, lagText, modeSplit, windowStartMs } from './inference-text.js';
 
 export default defineCommand({
   name: 'inferences',
@@ -26,6 +26,7 @@ export default defineCommand({
     const day = await index.totals(windowStartMs(now, DAY_MS));
     const week = await index.totals(windowStartMs(now, 7 * DAY_MS));
     const activity = await index.network();
+    const partial = countedToNote(status, now);
     const notices: string[] = [];
     if (status.lastError && status.lastErrorAtMs !== null)
       notices.push(`Last indexing pass failed ${age(status.lastErrorAtMs, now)}: ${status.lastError}`);
@@ -37,10 +38,13 @@ export default defineCommand({
       title: 'OpenGradient inferences',
       fields: [
         { label: 'Total', value: count(all.total), inline: true },
-        { label: 'Last 24 hours', value: count(day.total), inline: true },
-        { label: 'Last 7 days', value: count(week.total), inline: true },
+        { label: 'Last 24 hours', value: `${count(day.total)}${partial}`, inline: true },
+        { label: 'Last 7 days', value: `${count(week.total)}${partial}`, inline: true },
         { label: 'By verification mode', value: all.total > 0 ? modeSplit(all) : 'none counted yet' },
-        { label: 'Last 24 hours by mode', value: day.total > 0 ? modeSplit(day) : 'none in the last 24 hours' },
+        {
+          label: 'Last 24 hours by mode',
+          value: `${day.total > 0 ? modeSplit(day) : 'none in the last 24 hours'}${partial}`,
+        },
         { label: 'Indexer', value: lagText(status, now) },
         ...(activity
           ? [

@@ -2,7 +2,15 @@ import { refreshButton } from '../src/core/buttons.js';
 import { defineCommand } from '../src/core/command.js';
 import { compact, count, pct, ratio, signedPct, tokens, usd } from '../src/core/format.js';
 import type { InferenceIndex } from '../src/core/services.js';
-import { NOT_INDEXED, backfillNote, chainFooter, indexedStatus, modeSplit, windowStartMs } from './inference-text.js';
+import {
+  NOT_INDEXED,
+  backfillNote,
+  chainFooter,
+  countedToNote,
+  indexedStatus,
+  modeSplit,
+  windowStartMs,
+} from './inference-text.js';
 import { circulatingPct, volumeToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
@@ -14,7 +22,8 @@ async function inferencesLine(index: InferenceIndex | undefined, nowMs: number):
   if (!index || !status) return NOT_INDEXED;
   const all = await index.totals();
   const day = (await index.totals(windowStartMs(nowMs, DAY_MS))).total;
-  return `${count(all.total)} total, ${count(day)} in 24h · ${modeSplit(all, false)}${backfillNote(status)}`;
+  const partial = countedToNote(status, nowMs);
+  return `${count(all.total)} total, ${count(day)} in 24h${partial} · ${modeSplit(all, false)}${backfillNote(status)}`;
 }
 
 export default defineCommand({

@@ -42,8 +42,9 @@ describe('inferences', () => {
     const field = (label: string) => r.fields.find((f) => f.label === label)?.value;
     expect(r.kind).toBe('info');
     expect(field('Total')).toBe(count(all.total));
-    expect(field('Last 24 hours')).toBe(count(day.total));
-    expect(field('Last 7 days')).toBe(count(all.total));
+    // The node's newest block is 21 h old: windows that end now say where the count ends.
+    expect(field('Last 24 hours')).toBe(`${count(day.total)} (counted to 21 h 7 min ago)`);
+    expect(field('Last 7 days')).toBe(`${count(all.total)} (counted to 21 h 7 min ago)`);
     expect(field('By verification mode')).toBe(
       `Vanilla ${count(all.vanilla)} (${share(all.vanilla, all.total)}) · TEE ${count(all.tee)} (${share(all.tee, all.total)}) · ZKML ${count(all.zkml)} (${share(all.zkml, all.total)}) · Unknown ${count(all.unknown)} (${share(all.unknown, all.total)})`,
     );
@@ -82,13 +83,22 @@ describe('inferences', () => {
 });
 
 describe('inferences in stats and supply', () => {
+  it('adds no note to the windows that end now while the indexer is current', async () => {
+    const app = await indexedApp('2026-11-21T15:00:00Z');
+    const r = await app.runText('inferences', testChat, member);
+    const day = expectedTotals(60_000, 69_988); // every indexed block is of the last 24 hours
+    expect(r.fields.find((f) => f.label === 'Last 24 hours')?.value).toBe(count(day.total));
+    const stats = await app.runText('stats', testChat, member);
+    expect(stats.fields.find((f) => f.label === 'Inferences')?.value).toContain(`${count(day.total)} in 24h · `);
+  });
+
   it('stats shows the total, the last 24 hours and the split', async () => {
     const app = await indexedApp('2026-11-22T12:00:00Z');
     const r = await app.runText('stats', testChat, member);
     const all = expectedTotals(60_000, 69_988);
     const day = expectedTotals(64_800, 69_988);
     expect(r.fields.find((f) => f.label === 'Inferences')?.value).toBe(
-      `${count(all.total)} total, ${count(day.total)} in 24h · Vanilla ${share(all.vanilla, all.total)} · TEE ${share(all.tee, all.total)} · ZKML ${share(all.zkml, all.total)} · Unknown ${share(all.unknown, all.total)}`,
+      `${count(all.total)} total, ${count(day.total)} in 24h (counted to 21 h 7 min ago) · Vanilla ${share(all.vanilla, all.total)} · TEE ${share(all.tee, all.total)} · ZKML ${share(all.zkml, all.total)} · Unknown ${share(all.unknown, all.total)}`,
     );
     expectNoBadText(replyText(r));
   });
