@@ -1,9 +1,12 @@
+import type { Clock } from './clock.js';
+
 /**
  * The one backoff rule every retry in the bot uses (HTTP sources, the indexer, the Telegram front end, the
  * alert dispatcher): the wait before retry `attempt` (1 for the first retry) starts at `baseMs` and doubles,
- * never past `maxMs`. A wait the other side asked for (HTTP `Retry-After`, Telegram's `retry_after`) is
- * honoured on top by each caller, since what to do with a long one differs: a source gives up within one
- * call, the dispatcher keeps the row for later.
+ * never past `maxMs`. Loops that retry within one call go through `retry` below; the dispatcher reschedules
+ * a row in the store instead and uses `backoffMs` alone. A wait the other side asked for (HTTP `Retry-After`,
+ * Telegram's `retry_after`) is honoured on top, since what to do with a long one differs: a source gives up
+ * within one call, the indexer waits at most `maxMs`, the dispatcher keeps the row for later.
  */
 export interface BackoffPolicy {
   baseMs: number;
@@ -13,4 +16,46 @@ export interface BackoffPolicy {
 export function backoffMs(attempt: number, policy: BackoffPolicy): number {
   const doublings = Math.max(0, Math.min(attempt - 1, 52));
   return Math.min(policy.maxMs, policy.baseMs * 2 ** doublings);
+}
+
+export interface RetryOptions extends BackoffPolicy {
+  /** Calls in all, the first included; the first call is always made. */
+  attempts: number;
+  /**
+   * Whether the failure of call `attempt` is worth another call: false ends at once with that error. Only
+   * asked while attempts remain. Where the caller draws the line (which statuses, a stop signal, a server
+   * wait too long to sit out within one call) stays with the caller.
+   */
+  shouldRetry(err: unknown, attempt: number): boolean;
+  /**
+   * A wait the other side named for this failure (a `Retry-After`, a rate limit's `retryAfterMs`), or
+   * undefined. The wait is the longer of it and the backoff, still never past `maxMs`: a caller that must not
+   * sit out a long one refuses it in `shouldRetry`.
+   */
+  waitFor?(err: unknown, attempt: number): number | undefined;
+  /** Told before each wait (for the log line): the failure, the attempt that failed, and the wait. */
+  onRetry?(err: unknown, attempt: number, waitMs: number): void;
+  /** Waits between attempts: the injected clock, so a test's clock sees every wait and nothing sleeps. */
+  clock: Pick<Clock, 'sleep'>;
+}
+
+/**
+ * Calls `attempt(1)`, `attempt(2)`, … until one resolves, a failure is not worth retrying, or `attempts` are
+ * spent; then the last error is thrown as it came. Between calls it waits `backoffMs(n)` after the failure of
+ * call `n` (or longer, for a wait the server named; see `waitFor`). It holds no state between runs, and it
+ * neither logs nor watches a stop signal itself: the caller says what a failure means through the options.
+ * The shape follows grammY's own `withRetries` in `bot.ts`.
+ */
+export async function retry<T>(attempt: (n: number) => Promise<T>, options: RetryOptions): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (err) {
+      if (n >= options.attempts || !options.shouldRetry(err, n)) throw err;
+      const named = options.waitFor?.(err, n) ?? 0;
+      const waitMs = Math.min(options.maxMs, Math.max(backoffMs(n, options), named));
+      options.onRetry?.(err, n, waitMs);
+      await options.clock.sleep(waitMs);
+    }
+  }
 }

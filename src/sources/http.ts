@@ -4,7 +4,7 @@
  * by each source, which knows what its API promises; an answer built around one long array can be parsed
  * item by item as it arrives (`requestJsonItems`).
  */
-import { backoffMs } from '../core/backoff.js';
+import { retry } from '../core/backoff.js';
 import { request, type Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.js';
 import { NetworkError, RateLimitedError, UpstreamError } from '../core/errors.js';
@@ -192,25 +192,16 @@ export interface RetryPolicy {
  * within `maxWaitMs`); network failures and 5xx back off exponentially; a 4xx other than 429 is final.
  */
 export async function withRetries<T>(fn: () => Promise<T>, policy: RetryPolicy, clock: Clock): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    const delayMs = backoffMs(attempt, { baseMs: policy.baseDelayMs, maxMs: Number.MAX_SAFE_INTEGER });
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= policy.attempts) throw err;
-      let waitMs: number;
-      if (err instanceof RateLimitedError) {
-        if (err.retryAfterMs > policy.maxWaitMs) throw err;
-        waitMs = Math.max(err.retryAfterMs, delayMs);
-      } else if (
-        err instanceof NetworkError ||
-        (err instanceof UpstreamError && err.status !== undefined && err.status >= 500)
-      ) {
-        waitMs = delayMs;
-      } else {
-        throw err;
-      }
-      await clock.sleep(waitMs);
-    }
-  }
+  return retry(() => fn(), {
+    attempts: policy.attempts,
+    baseMs: policy.baseDelayMs,
+    maxMs: Number.MAX_SAFE_INTEGER,
+    clock,
+    shouldRetry: (err) =>
+      err instanceof RateLimitedError
+        ? err.retryAfterMs <= policy.maxWaitMs
+        : err instanceof NetworkError ||
+          (err instanceof UpstreamError && err.status !== undefined && err.status >= 500),
+    waitFor: (err) => (err instanceof RateLimitedError ? err.retryAfterMs : undefined),
+  });
 }

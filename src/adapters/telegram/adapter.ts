@@ -20,11 +20,11 @@ import {
   type Context,
   type Transformer,
 } from 'grammy';
-import type { Chat, Message, Update, User } from 'grammy/types';
+import type { ApiError, Chat, Message, Update, User } from 'grammy/types';
 import type { Clock } from '../../core/clock.js';
 import { type Actor, type AnyCommand, type ChatRef } from '../../core/command.js';
 import type { Core } from '../../core/core.js';
-import { backoffMs } from '../../core/backoff.js';
+import { retry } from '../../core/backoff.js';
 import {
   DEFAULT_REFRESH_MIN_AGE_MS,
   REFRESH_BUTTON_PATTERN,
@@ -198,6 +198,11 @@ const CONFIRM_TIMEOUT_MS = 3_000;
 
 type ChatMessage = Message & { chat: Chat };
 
+/** A 5xx answer thrown out of one try so that `retry` counts it; unwrapped again when the tries are spent. */
+class ServerErrorAnswer {
+  constructor(readonly answer: ApiError) {}
+}
+
 export function createTelegramAdapter(options: TelegramAdapterOptions): TelegramAdapter {
   const { core, services, commands, logger, clock, lifecycle } = options;
   const pollTimeoutSeconds = options.pollTimeoutSeconds ?? 30;
@@ -236,16 +241,30 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
           throw err;
         }
       }
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const res = await prev(method, payload, signal);
-          if (res.ok || res.error_code < 500 || attempt >= retryAttempts) return res;
-          logger.warn({ method, code: res.error_code, attempt }, 'Bot API server error; retrying');
-        } catch (err) {
-          if (!(err instanceof HttpError) || attempt >= retryAttempts || signal?.aborted) throw err;
-          logger.warn({ method, err, attempt }, 'no answer from the Bot API; retrying');
-        }
-        await clock.sleep(backoffMs(attempt, { baseMs: retryDelayMs, maxMs: 30_000 }));
+      try {
+        return await retry(
+          async () => {
+            const res = await prev(method, payload, signal);
+            if (!res.ok && res.error_code >= 500) throw new ServerErrorAnswer(res);
+            return res;
+          },
+          {
+            attempts: retryAttempts,
+            baseMs: retryDelayMs,
+            maxMs: 30_000,
+            clock,
+            shouldRetry: (err) => err instanceof ServerErrorAnswer || (err instanceof HttpError && !signal?.aborted),
+            onRetry: (err, attempt) => {
+              if (err instanceof ServerErrorAnswer)
+                logger.warn({ method, code: err.answer.error_code, attempt }, 'Bot API server error; retrying');
+              else logger.warn({ method, err, attempt }, 'no answer from the Bot API; retrying');
+            },
+          },
+        );
+      } catch (err) {
+        // Tries spent on 5xx answers: the last answer goes back to grammY, which turns it into a GrammyError.
+        if (err instanceof ServerErrorAnswer) return err.answer;
+        throw err;
       }
     };
   }

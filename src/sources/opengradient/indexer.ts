@@ -12,7 +12,7 @@
  * (participant-tally.ts), committed by the store's `commitChunk` in the same transaction as its counts and cursor.
  * Limits: reorgs deeper than the confirmations are not undone; logs flagged `removed` are ignored.
  */
-import { backoffMs } from '../../core/backoff.js';
+import { retry, type RetryOptions } from '../../core/backoff.js';
 import type { Clock } from '../../core/clock.js';
 import { NetworkError, RateLimitedError, UpstreamError, describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -169,7 +169,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
     shrinkAboveLogs: 500,
     ...options.range,
   };
-  const retry: IndexerRetry = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 30_000, ...options.retry };
+  const retryPolicy: IndexerRetry = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 30_000, ...options.retry };
   const concurrency = options.headerConcurrency ?? 8;
   const inferenceContracts = new Set(options.contracts.map((a) => a.toLowerCase()));
   const participants = options.participants;
@@ -192,11 +192,15 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
   let inFlight: Promise<IndexRun> | null = null;
   let stopping = false;
 
-  async function backoff(attempt: number, err: unknown): Promise<void> {
-    const exp = backoffMs(attempt, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs });
-    const waitMs = err instanceof RateLimitedError ? Math.min(retry.maxDelayMs, Math.max(exp, err.retryAfterMs)) : exp;
-    await clock.sleep(waitMs);
-  }
+  /** Transient failures are retried unless the indexer is stopping; a rate limit is waited out up to the cap. */
+  const retrying: Omit<RetryOptions, 'onRetry'> = {
+    attempts: retryPolicy.attempts,
+    baseMs: retryPolicy.baseDelayMs,
+    maxMs: retryPolicy.maxDelayMs,
+    clock,
+    shouldRetry: (err) => isTransient(err) && !stopping,
+    waitFor: (err) => (err instanceof RateLimitedError ? err.retryAfterMs : undefined),
+  };
 
   /** Logs the notes of a committed range once, so a range read twice (after a failure) never warns twice. */
   function report(tally: RangeTally): void {
@@ -341,16 +345,12 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
     };
   }
 
-  async function withAttempts<T>(what: string, fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (!isTransient(err) || attempt >= retry.attempts || stopping) throw err;
-        logger.warn({ err: describeError(err), attempt, what }, 'OpenGradient RPC failed; backing off');
-        await backoff(attempt, err);
-      }
-    }
+  function withAttempts<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return retry(() => fn(), {
+      ...retrying,
+      onRetry: (err, attempt) =>
+        logger.warn({ err: describeError(err), attempt, what }, 'OpenGradient RPC failed; backing off'),
+    });
   }
 
   async function pass(): Promise<IndexRun> {
@@ -390,9 +390,9 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       // while this one streams in and is counted. Never more than one range ahead; none while retrying.
       let ahead: Pending | null = null;
       let reading: Pending | null = null;
-      let attempt = 0;
+      let retries = 0; // failed reads of the range at `next` so far
       const askAhead = (current: Pending) => {
-        if (reading !== current || ahead !== null || attempt > 0 || stopping || current.to >= safe) return;
+        if (reading !== current || ahead !== null || retries > 0 || stopping || current.to >= safe) return;
         ahead = scanRange(current.to + 1, Math.min(safe, current.to + span));
       };
       const takeAhead = (): Pending | null => {
@@ -400,8 +400,12 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
         ahead = null;
         return taken;
       };
-      try {
-        while (next <= safe && !stopping) {
+      let failed: Pending | null = null;
+      // One committed range from `next`, or nothing once stopping. A range the node refuses is split at once
+      // and costs no attempt; any other failure is thrown for `retry` to judge.
+      const readRange = async (attempt: number): Promise<void> => {
+        retries = attempt - 1;
+        while (!stopping) {
           let current = takeAhead();
           if (current?.from !== next) {
             current?.abandon();
@@ -433,8 +437,9 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
             run.inferences += tally.inferences;
             next = to + 1;
             run.nextBlock = next;
-            attempt = 0;
+            retries = 0;
             options.afterChunk?.({ fromBlock: from, toBlock: to, logs: tally.logs, inferences: tally.inferences });
+            return;
           } catch (err) {
             // The range ahead starts after a range that may now be split or retried: ask again later.
             reading = null;
@@ -445,16 +450,25 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
               logger.debug({ fromBlock: current.from, toBlock: current.to, span }, 'range refused; splitting');
               continue;
             }
-            attempt++;
-            if (!isTransient(err) || attempt >= retry.attempts || stopping) throw err;
-            // A timeout may be an answer too big to send in time: ask for less as well.
-            if (err instanceof NetworkError && width > 1) span = Math.max(1, Math.floor(width / 2));
-            logger.warn(
-              { err: describeError(err), attempt, fromBlock: current.from, toBlock: current.to },
-              'eth_getLogs failed; backing off',
-            );
-            await backoff(attempt, err);
+            failed = current;
+            throw err;
           }
+        }
+      };
+      try {
+        while (next <= safe && !stopping) {
+          await retry(readRange, {
+            ...retrying,
+            onRetry: (err, attempt) => {
+              const { from, to } = failed!;
+              // A timeout may be an answer too big to send in time: ask for less as well.
+              if (err instanceof NetworkError && to > from) span = Math.max(1, Math.floor((to - from + 1) / 2));
+              logger.warn(
+                { err: describeError(err), attempt, fromBlock: from, toBlock: to },
+                'eth_getLogs failed; backing off',
+              );
+            },
+          });
         }
       } finally {
         takeAhead()?.abandon();

@@ -1,4 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { NetworkError } from '../../../src/core/errors.js';
 import type { Logger } from '../../../src/core/logger.js';
 import { createInferenceStore, type InferenceStore } from '../../../src/db/inference-store.js';
 import { openDatabase } from '../../../src/db/open.js';
@@ -258,6 +259,79 @@ describe('inference indexer', () => {
     expect(healed.chunks).toBeGreaterThan(0);
     expect(await indexer.totals()).toEqual(expectedTotals(0, 11_988));
     expect((await indexer.status())?.lastError).toBeNull();
+  });
+
+  /** The node's RPC, with `eth_getLogs` asks recorded and the first `failures` of them failing with `fail()`. */
+  function flakyLogs(n: OgNode, failures: number, fail: () => Error) {
+    const real = createOgRpc({ url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
+    const asked: Array<[number, number]> = [];
+    const rpc = {
+      ...real,
+      scanLogs: async (f: LogFilter, onLog: (log: RpcLog) => void) => {
+        asked.push([f.fromBlock, f.toBlock]);
+        if (asked.length <= failures) throw fail();
+        return real.scanLogs(f, onLog);
+      },
+    };
+    return { rpc, asked };
+  }
+  const noAnswer = () => new NetworkError('OpenGradient RPC', 'no answer within 3000 ms');
+
+  it('asks for half the range after eth_getLogs gets no answer, since the answer may be too big to send in time', async () => {
+    const n = await node(3_000);
+    const { rpc, asked } = flakyLogs(n, 1, noAnswer);
+    const { indexer, clock, logger } = indexerFor(n, {
+      overrides: { rpc, range: { initialBlocks: 1_000, growBelowLogs: 0 } },
+    });
+    const run = await indexer.runOnce();
+    expect(run.ok).toBe(true);
+    expect(asked.slice(0, 2)).toEqual([
+      [0, 999],
+      [0, 499],
+    ]);
+    expect(clock.sleeps).toEqual([1_000]);
+    expect(logger.warnings.filter((w) => w === 'eth_getLogs failed; backing off')).toHaveLength(1);
+    expect(await indexer.totals()).toEqual(expectedTotals(0, 2_988));
+  });
+
+  it('asks no more once stopped while backing off, and keeps its cursor', async () => {
+    const n = await node(3_000);
+    const { rpc, asked } = flakyLogs(n, 1, noAnswer);
+    const clock = createTestClock();
+    const stops: Array<Promise<void>> = [];
+    const { indexer } = indexerFor(n, {
+      overrides: {
+        rpc,
+        clock: {
+          ...clock,
+          async sleep() {
+            if (stops.length === 0) stops.push(indexer.stop());
+          },
+        },
+        range: { initialBlocks: 1_000 },
+      },
+    });
+    const run = await indexer.runOnce();
+    await Promise.all(stops);
+    expect(run).toMatchObject({ ok: true, chunks: 0, nextBlock: 0 });
+    expect(asked).toEqual([[0, 999]]);
+    expect((await indexer.totals()).total).toBe(0);
+  });
+
+  it('does not back off from a failure met while stopping: the pass ends with it', async () => {
+    const n = await node(3_000);
+    const stops: Array<Promise<void>> = [];
+    const { rpc, asked } = flakyLogs(n, 1, () => {
+      stops.push(indexer.stop());
+      return noAnswer();
+    });
+    const { indexer, clock } = indexerFor(n, { overrides: { rpc, range: { initialBlocks: 1_000 } } });
+    const run = await indexer.runOnce();
+    await Promise.all(stops);
+    expect(run).toMatchObject({ ok: false, chunks: 0, nextBlock: 0 });
+    expect(run.error).toMatch(/no answer/);
+    expect(asked).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
   });
 
   it('never crashes on a non-JSON or error answer to eth_blockNumber', async () => {
