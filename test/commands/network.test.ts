@@ -1,5 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { replyText } from '../../src/core/reply.js';
+import { expectNoBadText } from '../helpers/expect.js';
 import { createTestApp, member, testChat } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
@@ -7,7 +7,6 @@ import { startExplorer } from '../helpers/og-explorer-server.js';
 import { CONFIRMATIONS, networkScenario, SCENARIO as S } from '../helpers/og-participants.js';
 import { startOgNode } from '../helpers/og-rpc-server.js';
 
-const BAD = /NaN|Infinity|undefined|null/;
 const NOW = Date.parse('2026-12-01T10:00:00Z');
 const DAY = 86_400_000;
 
@@ -90,7 +89,7 @@ describe('network', () => {
     expect(r.footer).toBe(
       `OpenGradient chain · counted to block ${safe.toLocaleString('en-US')} (block time 2026-12-01 09:58 UTC) · as of 2026-12-01 10:00 UTC\nCoinGecko · as of 2026-12-01 10:00 UTC (just now)`,
     );
-    expect(replyText(r)).not.toMatch(BAD);
+    expectNoBadText(r);
   });
 
   it('reads each block holding precompile inferences once, with full transactions, in batches within the node limit', async () => {
@@ -161,7 +160,7 @@ describe('network', () => {
     expect(r.notices).toEqual([
       'Caller history starts at block 117,240 (2026-11-21 10:00 UTC): "new" means not seen since then.',
     ]);
-    expect(replyText(r)).not.toMatch(BAD);
+    expectNoBadText(r);
   });
 
   it('shows no figure that runs to now with the cursor 35 days behind the head, and says how far it counted', async () => {
@@ -194,7 +193,7 @@ describe('network', () => {
     expect(r.footer?.split('\n')[0]).toBe(
       'OpenGradient chain · counted to block 81,238 (block time 2026-10-27 09:58 UTC) · as of 2026-12-01 10:00 UTC',
     );
-    expect(replyText(r)).not.toMatch(BAD);
+    expectNoBadText(r);
 
     const stats = await app.runText('stats', testChat, member);
     expect(fieldsOf(stats)['Callers']).toBe(

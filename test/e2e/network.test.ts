@@ -1,4 +1,5 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { expectNoBadText } from '../helpers/expect.js';
 import type { ScriptedChain } from '../helpers/og-participants.js';
 import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
 import { startExplorer } from '../helpers/og-explorer-server.js';
@@ -39,7 +40,7 @@ async function syncThenNetwork(env: Record<string, string>): Promise<string> {
   expect(sync.code).toBe(0);
   const r = await runEntry('src/cli.ts', ['network'], env, undefined, 30_000);
   expect(r.code).toBe(0);
-  expect(r.stdout).not.toMatch(/NaN|Infinity|undefined|null/);
+  expectNoBadText(r.stdout);
   return r.stdout;
 }
 
@@ -138,6 +139,6 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
     ]) {
       expect(r.stdout).toContain(line);
     }
-    expect(r.stdout).not.toMatch(/NaN|Infinity|undefined|null/);
+    expectNoBadText(r.stdout);
   });
 });

@@ -27,7 +27,6 @@ import { startTelegramServer, type BotApiCall, type TelegramServer } from '../he
 import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
 
-const withRatio = marketItemWithRatio;
 /** The stand-in chain's head, and the blocks the bot leaves behind it (OG_CONFIRMATIONS). */
 const HEAD = 400;
 const CONFIRMATIONS = 12;
@@ -51,7 +50,7 @@ interface Bot {
 async function world(extra: Record<string, string> = {}): Promise<World> {
   const tg = await startTelegramServer();
   onTestFinished(() => tg.close());
-  const cg = await startCoinGeckoServer([withRatio(0.8)]);
+  const cg = await startCoinGeckoServer([marketItemWithRatio(0.8)]);
   const og = await startOgNode(testChain(HEAD));
   onTestFinished(() => og.close());
   const databasePath = tempDbPath();
@@ -218,7 +217,7 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
         description: 'Too Many Requests: retry after 11',
         parameters: { retry_after: 11 },
       });
-      w.cg.setMarkets([withRatio(13.2)]);
+      w.cg.setMarkets([marketItemWithRatio(13.2)]);
       const pending = `opg_alert_outbox_pending{platform="telegram"}`;
       await until('the alert refused once', () => (tgAlerts(w).length === 1 ? true : undefined), bot);
       await until(
