@@ -13,6 +13,10 @@ export const PARTICIPANT_ABI = parseAbi([
   'event TEEEnabled(bytes32 indexed teeId)',
   'event TEEDisabled(bytes32 indexed teeId)',
   'event HeartbeatReceived(bytes32 indexed teeId, uint256 timestamp)',
+  // Earlier builds of the registry (og-evm before 8d35b766, March 2026) said activated / deactivated for
+  // enabled / disabled; a registry deployed from one still emits them, and they mean the same.
+  'event TEEActivated(bytes32 indexed teeId)',
+  'event TEEDeactivated(bytes32 indexed teeId)',
   'event TaskRegistered(address indexed user, address indexed contractAddress, uint256 endTime, uint256 frequency)',
   'event TaskUpdated(address indexed user, address indexed contractAddress, uint256 newEndTime, uint256 newFrequency)',
   'event TaskStopped(address indexed user, address indexed contractAddress)',
@@ -25,7 +29,14 @@ export const DEFAULT_TEE_REGISTRIES = [
 ] as const;
 export const DEFAULT_TASK_SCHEDULER = '0x7179724De4e7FF9271FA40C0337c7f90C0508eF6';
 
-const REGISTRY_EVENTS = new Set(['TEERegistered', 'TEEEnabled', 'TEEDisabled', 'HeartbeatReceived']);
+const REGISTRY_EVENTS = new Set([
+  'TEERegistered',
+  'TEEEnabled',
+  'TEEDisabled',
+  'TEEActivated',
+  'TEEDeactivated',
+  'HeartbeatReceived',
+]);
 
 const BY_TOPIC = new Map(PARTICIPANT_ABI.map((event) => [toEventSelector(event).toLowerCase(), event]));
 
@@ -86,8 +97,10 @@ export function decodeParticipant(
           },
         };
       case 'TEEEnabled':
+      case 'TEEActivated':
         return { ok: true, event: { type: 'tee-enabled', registry: address, teeId: String(a.teeId).toLowerCase() } };
       case 'TEEDisabled':
+      case 'TEEDeactivated':
         return { ok: true, event: { type: 'tee-disabled', registry: address, teeId: String(a.teeId).toLowerCase() } };
       case 'HeartbeatReceived':
         return { ok: true, event: { type: 'heartbeat', registry: address, teeId: String(a.teeId).toLowerCase() } };
