@@ -1,6 +1,7 @@
 /** The Telegram webhook's ledger of updates taken (core/update-ledger.ts) on PostgreSQL, shared by every instance. */
-import { and, eq, isNull, lt, lte, or } from 'drizzle-orm';
-import { UPDATE_CLAIM_LEASE_MS, type UpdateLedger } from '../core/update-ledger.js';
+import { and, eq, isNull, lt } from 'drizzle-orm';
+import type { UpdateLedger } from '../core/update-ledger.js';
+import { claimable } from './update-claim-sql.js';
 import { telegramUpdates as t } from './pg-schema/index.js';
 import type { PgStoreDb } from './postgres.js';
 
@@ -15,10 +16,7 @@ export function createPgTelegramUpdateStore(db: PgStoreDb): UpdateLedger {
         .onConflictDoUpdate({
           target: t.updateId,
           set: { claimedAtMs: nowMs },
-          setWhere: and(
-            isNull(t.finishedAtMs),
-            or(isNull(t.claimedAtMs), lte(t.claimedAtMs, nowMs - UPDATE_CLAIM_LEASE_MS)),
-          ),
+          setWhere: claimable(t, nowMs),
         })
         .returning({ updateId: t.updateId });
       if (taken.length === 1) return 'claimed';

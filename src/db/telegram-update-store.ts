@@ -1,6 +1,7 @@
 /** The Telegram webhook's ledger of updates taken (core/update-ledger.ts), in the SQLite store. */
-import { and, eq, isNull, lt, lte, or } from 'drizzle-orm';
-import { UPDATE_CLAIM_LEASE_MS, type UpdateLedger } from '../core/update-ledger.js';
+import { and, eq, isNull, lt } from 'drizzle-orm';
+import type { UpdateLedger } from '../core/update-ledger.js';
+import { claimable } from './update-claim-sql.js';
 import type { Database } from './open.js';
 import { telegramUpdates as t } from './schema/index.js';
 
@@ -16,10 +17,7 @@ export function createTelegramUpdateStore(database: Database): UpdateLedger {
         .onConflictDoUpdate({
           target: t.updateId,
           set: { claimedAtMs: nowMs },
-          setWhere: and(
-            isNull(t.finishedAtMs),
-            or(isNull(t.claimedAtMs), lte(t.claimedAtMs, nowMs - UPDATE_CLAIM_LEASE_MS)),
-          ),
+          setWhere: claimable(t, nowMs),
         })
         .returning({ updateId: t.updateId })
         .all();

@@ -37,6 +37,13 @@ async function instance(where: Record<string, string>): Promise<{ app: App; cg: 
   return { app, cg };
 }
 
+/** A leader and a standby on one shared store; on PostgreSQL, skipped with the reason when no server is given. */
+async function twoInstances(backend: Backend, skip: (condition: boolean, note?: string) => void) {
+  skip(backend === 'postgres' && !TEST_DATABASE_URL, NO_SERVER);
+  const where = await sharedStore(backend);
+  return { leader: await instance(where), standby: await instance(where) };
+}
+
 // PGlite serves one process, so two instances share PostgreSQL only on a real server.
 describe.each(['sqlite', 'postgres'] as const)(
   'a standby following the shared store (%s)',
@@ -45,10 +52,7 @@ describe.each(['sqlite', 'postgres'] as const)(
     it("shows the leader's latest figures within a second of their refresh and never calls CoinGecko itself", async ({
       skip,
     }) => {
-      skip(backend === 'postgres' && !TEST_DATABASE_URL, NO_SERVER);
-      const where = await sharedStore(backend);
-      const leader = await instance(where);
-      const standby = await instance(where);
+      const { leader, standby } = await twoInstances(backend, skip);
       const following = standby.app.core.follow();
       onTestFinished(() => following.stop());
 
@@ -105,10 +109,7 @@ describe.each(['sqlite', 'postgres'] as const)(
     });
 
     it("runs no refresh listener (alert evaluation is the leader's) and reads at once when poked", async ({ skip }) => {
-      skip(backend === 'postgres' && !TEST_DATABASE_URL, NO_SERVER);
-      const where = await sharedStore(backend);
-      const leader = await instance(where);
-      const standby = await instance(where);
+      const { leader, standby } = await twoInstances(backend, skip);
       let heard = 0;
       standby.app.core.onRefresh(() => void (heard += 1));
       // A slow poll: only the poke can bring the reading in time.
@@ -126,10 +127,7 @@ describe.each(['sqlite', 'postgres'] as const)(
     it("shows the leader's latest tickers reading (markets) within a second, without reading tickers itself", async ({
       skip,
     }) => {
-      skip(backend === 'postgres' && !TEST_DATABASE_URL, NO_SERVER);
-      const where = await sharedStore(backend);
-      const leader = await instance(where);
-      const standby = await instance(where);
+      const { leader, standby } = await twoInstances(backend, skip);
       leader.cg.setTickers(fixtureTickers());
       standby.cg.setTickers(fixtureTickers());
       const following = standby.app.markets.follow();

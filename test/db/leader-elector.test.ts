@@ -11,7 +11,7 @@ import {
 } from '../../src/db/leader-elector.js';
 import { ADVISORY_LOCK_NAMESPACE, LEADER_LOCK_KEY } from '../../src/db/postgres-settings.js';
 import { emptyServerDatabase, NO_SERVER, TEST_DATABASE_URL } from '../helpers/postgres.js';
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { proxyToDatabase } from '../helpers/tcp-proxy.js';
 
 interface Change {
   role: Role;
@@ -167,12 +167,8 @@ describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
   }) => {
     skip(!TEST_DATABASE_URL, NO_SERVER);
     const url = await emptyServerDatabase();
-    const server = new URL(url);
-    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
-    const throughProxy = new URL(url);
-    throughProxy.hostname = proxy.host;
-    throughProxy.port = String(proxy.port);
-    const a = instance(throughProxy.toString(), 6);
+    const { proxy, url: throughProxy } = await proxyToDatabase(url);
+    const a = instance(throughProxy, 6);
     const b = instance(url, 6);
     a.elector.start();
     await a.next('leader', 6_000);
@@ -227,21 +223,17 @@ describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
   it('keeps retrying while the database is unreachable, and leads once it answers', async ({ skip }) => {
     skip(!TEST_DATABASE_URL, NO_SERVER);
     const url = await emptyServerDatabase();
-    const server = new URL(url);
     // Nothing listens on the proxy's port until the proxy starts: a database that is down, then back.
-    const probe = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
+    const { proxy: probe, url: throughProxy } = await proxyToDatabase(url);
     const port = probe.port;
     await probe.close();
-    const throughProxy = new URL(url);
-    throughProxy.hostname = '127.0.0.1';
-    throughProxy.port = String(port);
-    const a = instance(throughProxy.toString(), 6);
+    const a = instance(throughProxy, 6);
     expect(a.elector.reach()).toEqual({ state: 'connecting' });
     a.elector.start();
     await sleep(2_500);
     expect(a.elector.role()).toBe('standby');
     expect(a.elector.reach()).toMatchObject({ state: 'unreachable', reason: expect.stringContaining('ECONNREFUSED') });
-    await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) }, port);
+    await proxyToDatabase(url, port);
     await a.next('leader', 6_000);
     expect(a.elector.reach()).toEqual({ state: 'reachable' });
   });

@@ -11,7 +11,7 @@ import { leaderTimings } from '../../src/db/leader-elector.js';
 import { startBot, startWorld, type BotProcess } from '../helpers/bot-process.js';
 import { freePort } from '../helpers/ports.js';
 import { emptyServerDatabase, NO_SERVER, TEST_DATABASE_URL } from '../helpers/postgres.js';
-import { startTcpProxy } from '../helpers/tcp-proxy.js';
+import { proxyToDatabase } from '../helpers/tcp-proxy.js';
 
 const TAKEOVER_SECONDS = 6;
 
@@ -63,16 +63,12 @@ describe('npm start on PostgreSQL when the server goes away', () => {
   }) => {
     skip(!TEST_DATABASE_URL, NO_SERVER);
     const url = await emptyServerDatabase();
-    const server = new URL(url);
-    const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
-    const throughProxy = new URL(url);
-    throughProxy.hostname = proxy.host;
-    throughProxy.port = String(proxy.port);
+    const { proxy, url: throughProxy } = await proxyToDatabase(url);
     const port = await freePort();
     const w = await startWorld({
       chainBlocks: 30,
       env: {
-        DATABASE_URL: throughProxy.toString(),
+        DATABASE_URL: throughProxy,
         LEADER_TAKEOVER_SECONDS: String(TAKEOVER_SECONDS),
         REFRESH_CRON: '* * * * * *',
         HTTP_PORT: String(port),

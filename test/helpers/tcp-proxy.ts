@@ -65,3 +65,16 @@ export async function startTcpProxy(target: { host: string; port: number }, port
     close,
   };
 }
+
+/**
+ * A proxy in front of the PostgreSQL server of `url` (on `port`, or a free one), and the same database's URL
+ * through it: the test can then freeze or cut the server for one client while the others reach it directly.
+ */
+export async function proxyToDatabase(url: string, port = 0): Promise<{ proxy: TcpProxy; url: string }> {
+  const server = new URL(url);
+  const proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) }, port);
+  const through = new URL(url);
+  through.hostname = proxy.host;
+  through.port = String(proxy.port);
+  return { proxy, url: through.toString() };
+}

@@ -22,7 +22,7 @@ import {
 } from 'grammy';
 import type { ApiError, Chat, Message, Update, User } from 'grammy/types';
 import type { Clock } from '../../core/clock.js';
-import { type Actor, type AnyCommand, type ChatRef } from '../../core/command.js';
+import { type Actor, type AnyCommand, type ChatRef, type CommandContext } from '../../core/command.js';
 import type { Core } from '../../core/core.js';
 import { retry } from '../../core/backoff.js';
 import {
@@ -297,8 +297,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     };
   }
 
-  function runWords(words: string, chat: ChatRef, actor: Actor): Promise<Reply> {
-    return runText(words, { core, services, chat, actor, commands }, logger);
+  function contextOf(chat: ChatRef, actor: Actor): CommandContext {
+    return { core, services, chat, actor, commands };
   }
 
   async function sendReply(msg: ChatMessage, r: Reply): Promise<void> {
@@ -347,7 +347,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   async function onCommand(ctx: Context, words: string): Promise<void> {
     const msg = (ctx.message ?? ctx.channelPost) as ChatMessage | undefined;
     if (!msg) return;
-    const r = await runWords(words, chatRefOf(msg), actorOf(msg));
+    const r = await runText(words, contextOf(chatRefOf(msg), actorOf(msg)), logger);
     try {
       await sendReply(msg, r);
     } catch (err) {
@@ -387,8 +387,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
 
     await refreshIfOlderThan(core, refreshMinAgeMs);
     const chatMsg = msg as ChatMessage;
-    const ctxFor = { core, services, chat: chatRefOf(chatMsg), actor: actorOf({ chat: msg.chat, from: query.from }) };
-    const r = await runCommand(() => parsed, { ...ctxFor, commands }, logger);
+    const actor = actorOf({ chat: msg.chat, from: query.from });
+    const r = await runCommand(() => parsed, contextOf(chatRefOf(chatMsg), actor), logger);
     // Figures already on screen are better than an error in their place.
     if (r.kind !== 'info') return;
     const message = telegramMessage(r, { single: true });
