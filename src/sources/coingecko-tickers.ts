@@ -94,6 +94,9 @@ export interface TickersAnswer {
   truncated: boolean;
 }
 
+/** One market: a venue and a pair. CoinGecko sends each once a page; across pages it can repeat one. */
+const marketKey = (t: Ticker) => `${t.venueId}\u0000${t.base}\u0000${t.target}`;
+
 /** Every page of tickers for `coinId`, validated; one call per page. */
 export async function fetchTickers(
   source: Pick<CoinGeckoSource, 'getJson'>,
@@ -101,6 +104,7 @@ export async function fetchTickers(
   maxPages = MAX_TICKER_PAGES,
 ): Promise<TickersAnswer> {
   const tickers: Ticker[] = [];
+  const seen = new Set<string>();
   for (let n = 1; n <= maxPages; n++) {
     const body = await source.getJson(`/coins/${encodeURIComponent(coinId)}/tickers`, {
       include_exchange_logo: 'false',
@@ -108,8 +112,12 @@ export async function fetchTickers(
       order: 'volume_desc',
       page: String(n),
     });
-    const got = parseTickersPage(body, tickers.length);
-    tickers.push(...got);
+    const got = parseTickersPage(body, (n - 1) * TICKERS_PER_PAGE);
+    for (const t of got) {
+      if (seen.has(marketKey(t))) continue;
+      seen.add(marketKey(t));
+      tickers.push(t);
+    }
     if (got.length < TICKERS_PER_PAGE) return { tickers, pages: n, truncated: false };
   }
   return { tickers, pages: maxPages, truncated: true };

@@ -102,6 +102,21 @@ describe('CoinGecko tickers', () => {
     expect(capped.tickers).toHaveLength(200);
   });
 
+  it('counts a market once when it slides from one page onto the next between two calls', async () => {
+    const all = Array.from({ length: 150 }, (_, i) => tickerItem(`venue-${i}`, `Venue ${i}`));
+    const { server, source } = await setup(all);
+    // Page 2 is read after venue-99's volume fell: it leads page 2 again (and the same venue's other pair is kept).
+    server.setTickers([
+      ...all.slice(0, 100),
+      all[99],
+      tickerItem('venue-99', 'Venue 99', { target: 'USDC' }),
+      ...all.slice(100),
+    ]);
+    const read = await fetchTickers(source, 'opengradient');
+    expect(read.tickers).toHaveLength(151);
+    expect(read.tickers.filter((t) => t.venueId === 'venue-99').map((t) => t.target)).toEqual(['USDT', 'USDC']);
+  });
+
   it('says the figures cover the busiest markets only when there are more pages than it reads', async () => {
     const { source } = await setup(Array.from({ length: 100 }, () => tickerItem('binance', 'Binance')));
     expect(await fetchTickers(source, 'opengradient', 1)).toMatchObject({ truncated: true });
