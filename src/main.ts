@@ -197,8 +197,11 @@ async function main(): Promise<number> {
     frontEnds: platforms.length === 0 ? [] : leaderFrontEnds,
     indexPass: ops ? ops.indexPass(app) : undefined,
   });
-  // The outbox gauge is the leader's, as the deliveries it is read against: a standby exports none.
+  // The outbox gauge is the leader's, as the deliveries it is read against: a standby exports none. The index
+  // figures move with the leader's passes; a standby re-reads them from the shared store.
   const outboxGauge = ops?.outboxGauge(app);
+  const indexerGauges = ops?.indexerGauges(app);
+  const followStore = standbyWork(app);
   const roles = createRoles({
     elector,
     logger,
@@ -212,7 +215,16 @@ async function main(): Promise<number> {
         },
       };
     },
-    standby: standbyWork(app),
+    standby: () => {
+      const work = followStore();
+      const gauges = indexerGauges?.();
+      return {
+        async stop() {
+          gauges?.stop();
+          await work.stop();
+        },
+      };
+    },
     onFailure: (err, role) => {
       // Holding the lead without doing its work would stall alerts for every instance: leave, so another leads.
       logger.fatal({ err, role }, 'the work of a role failed to start; stopping so another instance can lead');

@@ -2,7 +2,8 @@
  * The operations endpoint, assembled: the HTTP server with `/healthz`, `/readyz` and `/metrics`, the
  * metrics, the instruments `createApp` threads through the sources and the core, and the watchers that
  * keep the figures that live in the database (outbox, indexer) up to date off the scrape path; the outbox gauge
- * only while this instance leads (`outboxGauge`).
+ * only while this instance leads (`outboxGauge`), the index figures from the store while it stands by
+ * (`indexerGauges`).
  *
  * `server` is returned so another route (the Telegram webhook) can be mounted on the same listener.
  */
@@ -41,8 +42,8 @@ export interface OperationsOptions {
   clock: Clock;
   /** Values scrubbed from every answer (tokens, keys), as the logger does. */
   secrets: readonly string[];
-  /** How often the outbox gauge is recounted. Default 10 s. */
-  outboxIntervalMs?: number;
+  /** How often the figures kept in the database (outbox; the index on a standby) are re-read. Default 10 s. */
+  storeFiguresIntervalMs?: number;
 }
 
 /** With instances sharing a PostgreSQL store: this instance's role, and whether the server answers it. */
@@ -61,11 +62,17 @@ export interface Operations {
   sink(sink: Sink): Sink;
   /**
    * One leader term of the outbox gauge, for the leader's work to start and stop: counted at once, then every
-   * `outboxIntervalMs` while someone scrapes; stopping removes the gauge's series. Only the leader delivers
+   * `storeFiguresIntervalMs` while someone scrapes; stopping removes the gauge's series. Only the leader delivers
    * (`opg_alert_deliveries_total`), so only it reports the backlog: a standby exports no
    * `opg_alert_outbox_pending`, and an alert rule comparing the two on one instance holds on every instance.
    */
   outboxGauge(app: App): () => { stop(): void };
+  /**
+   * One standby term of the index figures (`opg_indexer_block`, `opg_indexer_head_lag_blocks`,
+   * `opg_inferences_total`): read from the shared store at once and then as the outbox gauge is, so a standby
+   * reports where the leader's index stands rather than where it stood when this instance started.
+   */
+  indexerGauges(app: App): () => { stop(): void };
   /** The indexer's `runOnce`, counting each pass's logs and updating the index figures. */
   indexPass(app: App): () => Promise<IndexRun>;
   /** Mounts the routes over the app and starts listening. Resolves with the bound address. */
@@ -88,8 +95,34 @@ export function createOperations(options: OperationsOptions): Operations {
   });
   const server = createHttpServer({ host: options.host, port: options.port, logger });
   const scrub = (text: string) => options.secrets.reduce((t, s) => (s ? t.split(s).join('[redacted]') : t), text);
-  const outboxTimers = new Set<NodeJS.Timeout>();
+  const watchTimers = new Set<NodeJS.Timeout>();
   let lastScrapeAtMs = startedAtMs;
+
+  /**
+   * Runs `read` at once, then every `storeFiguresIntervalMs` while someone scrapes (an endpoint nobody reads costs
+   * nothing), never from a scrape itself. `read` is told whether the watch has ended, so a figure that lands
+   * after `stop` is dropped.
+   */
+  function watchWhileScraped(failure: string, read: (ended: () => boolean) => Promise<void>): { stop(): void } {
+    const intervalMs = options.storeFiguresIntervalMs ?? 10_000;
+    let stopped = false;
+    const ended = () => stopped;
+    const run = (always: boolean) => {
+      if (!always && clock.now() - lastScrapeAtMs > 12 * intervalMs) return;
+      read(ended).catch((err: unknown) => logger.warn({ err }, failure));
+    };
+    run(true);
+    const timer = setInterval(() => run(false), intervalMs);
+    timer.unref();
+    watchTimers.add(timer);
+    return {
+      stop() {
+        stopped = true;
+        clearInterval(timer);
+        watchTimers.delete(timer);
+      },
+    };
+  }
 
   const instruments: AppInstruments = {
     telemetry: metrics,
@@ -102,36 +135,28 @@ export function createOperations(options: OperationsOptions): Operations {
     metrics,
     instruments,
     sink: (sink) => countingSink(sink, metrics),
-    indexPass: (app) => countingIndexPass(app.indexer, metrics),
     outboxGauge: (app) => () => {
-      // Recounted on a timer, never by a scrape, and only while someone scrapes: an endpoint nobody reads costs
-      // nothing.
       const outbox = app.store.stores.outboxStats;
-      const intervalMs = options.outboxIntervalMs ?? 10_000;
-      let stopped = false;
-      const recount = (always: boolean) => {
-        if (!always && clock.now() - lastScrapeAtMs > 12 * intervalMs) return;
-        outbox.pendingByPlatform().then(
-          // A count that lands after the term ended must not bring the series back.
-          (pending) => {
-            if (!stopped) metrics.outboxPending(pending);
-          },
-          (err: unknown) => logger.warn({ err }, 'could not count the alert outbox'),
-        );
-      };
-      recount(true);
-      const timer = setInterval(() => recount(false), intervalMs);
-      timer.unref();
-      outboxTimers.add(timer);
+      // A count that lands after the term ended must not bring the series back.
+      const term = watchWhileScraped('could not count the alert outbox', async (ended) => {
+        const pending = await outbox.pendingByPlatform();
+        if (!ended()) metrics.outboxPending(pending);
+      });
       return {
         stop() {
-          stopped = true;
-          clearInterval(timer);
-          outboxTimers.delete(timer);
+          term.stop();
           metrics.outboxPending(null);
         },
       };
     },
+    indexerGauges: (app) => () => {
+      // The leader's passes move these figures; a standby reads where the leader's index stands from the store.
+      return watchWhileScraped('could not read the index figures', async (ended) => {
+        const figures = await indexerFigures(app.indexer);
+        if (!ended()) metrics.indexerState(figures);
+      });
+    },
+    indexPass: (app) => countingIndexPass(app.indexer, metrics),
     async start(app, platforms, shared) {
       const market = () => app.core.snapshot().market;
       marketFetchedAtMs = () => market().fetchedAtMs;
@@ -165,7 +190,7 @@ export function createOperations(options: OperationsOptions): Operations {
       return address;
     },
     async close() {
-      for (const timer of outboxTimers) clearInterval(timer);
+      for (const timer of watchTimers) clearInterval(timer);
       await server.close();
     },
   };

@@ -120,16 +120,16 @@ export function startBot(w: World): BotProcess {
   };
 }
 
-/** Polls `probe` until it returns something other than undefined, or fails naming `what` after `timeoutMs`. */
+/** Polls `probe` (sync or async) until it gives something other than undefined; fails naming `what` after a time. */
 export async function until<T>(
   what: string,
-  probe: () => T | undefined,
+  probe: () => T | undefined | Promise<T | undefined>,
   bot?: BotProcess,
   timeoutMs = 10_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline)
       throw new Error(

@@ -38,7 +38,7 @@ describe('the operations endpoint, assembled over the app', () => {
       logger: silentLogger,
       clock,
       secrets: [],
-      outboxIntervalMs: 20,
+      storeFiguresIntervalMs: 20,
     });
     const app = createTestApp({ clock });
     // Each chat watches its own level, above the last one: lifting the ratio past it queues one alert for that
@@ -81,7 +81,7 @@ describe('the operations endpoint, assembled over the app', () => {
       logger: silentLogger,
       clock,
       secrets: [],
-      outboxIntervalMs: 20,
+      storeFiguresIntervalMs: 20,
     });
     const app = createTestApp({ clock });
     const chat = { platform: 'telegram', chatId: '-1001', kind: 'supergroup' } as const;
@@ -117,6 +117,60 @@ describe('the operations endpoint, assembled over the app', () => {
     );
   });
 
+  it("on a standby, follows where the leader's index stands in the shared store, and stops when the term ends", async () => {
+    const clock = createTestClock();
+    const ops = createOperations({
+      host: '127.0.0.1',
+      port: 0,
+      platforms: ['telegram'],
+      logger: silentLogger,
+      clock,
+      secrets: [],
+      storeFiguresIntervalMs: 20,
+    });
+    const app = createTestApp({ clock });
+    const inferences = app.store.stores.inferences;
+    const hourMs = Date.UTC(2026, 11, 7, 10);
+    // What the leader's passes leave in the shared store: the cursor, the head it saw and the counts.
+    const leaderPass = async (fromBlock: number, nextBlock: number, head: number, vanilla: number) => {
+      await inferences.commitChunk({
+        network: 'opengradient',
+        fromBlock,
+        nextBlock,
+        counts: new Map([[`${hourMs}|vanilla|precompile`, vanilla]]),
+        undecodableLogs: 0,
+        indexedBlockTimeMs: null,
+      });
+      await inferences.recordHead('opengradient', head, clock.now());
+      await inferences.recordRun('opengradient', clock.now(), null);
+    };
+    await inferences.ensureState('opengradient', 100);
+    await leaderPass(100, 201, 230, 4);
+    const { port } = await ops.start(app, [connectionState('telegram')]);
+    onTestFinished(() => ops.close());
+    const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const value = (s: string, name: string) =>
+      Number(
+        s
+          .split('\n')
+          .find((l) => l.startsWith(`${name} `))
+          ?.split(' ')[1],
+      );
+    expect(value(await scrape(), 'opg_indexer_block')).toBe(200);
+
+    const term = ops.indexerGauges(app)();
+    await leaderPass(201, 301, 305, 3);
+    await until("the standby reading the leader's pass", async () => {
+      const s = await scrape();
+      return value(s, 'opg_indexer_block') === 300 && value(s, 'opg_indexer_head_lag_blocks') === 5 ? s : undefined;
+    }).then((s) => expect(s).toContain('opg_inferences_total{mode="vanilla"} 7'));
+
+    term.stop();
+    await leaderPass(301, 401, 401, 1);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(value(await scrape(), 'opg_indexer_block')).toBe(300);
+  });
+
   it('answers /readyz from the app: unavailable with no market reading and a platform still starting', async () => {
     const clock = createTestClock();
     const ops = createOperations({
@@ -126,7 +180,7 @@ describe('the operations endpoint, assembled over the app', () => {
       logger: silentLogger,
       clock,
       secrets: ['sekret-token'],
-      outboxIntervalMs: 1_000,
+      storeFiguresIntervalMs: 1_000,
     });
     const app = createTestApp({ clock });
     const { port } = await ops.start(app, [connectionState('telegram')], {
