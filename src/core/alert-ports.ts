@@ -148,6 +148,8 @@ export interface OutboxStore {
 /** A digest to queue for one subscription. */
 export interface QueuedDigest {
   subscriptionId: number;
+  /** The subscription's last digest time as read when this digest was built: queued only if still so. */
+  lastDigestAtMs: number | null;
   reply: Reply;
 }
 
@@ -157,8 +159,12 @@ export interface DigestStore {
   withDigest(): Promise<Subscription[]>;
   /** The crossings alerted to each of `subscriptionIds` since `sinceMs`, oldest first (chats with none are absent). */
   alertedSince(subscriptionIds: readonly number[], sinceMs: number): Promise<Map<number, Crossing[]>>;
-  /** Queues each digest and records it as the subscription's last, in one transaction. */
-  queue(digests: readonly QueuedDigest[], nowMs: number): Promise<void>;
+  /**
+   * Queues each digest and records it as the subscription's last, in one transaction; a digest whose
+   * subscription's last digest time is no longer the one it was built from (another instance queued it during a
+   * leader hand-over) is dropped. Resolves with the number queued.
+   */
+  queue(digests: readonly QueuedDigest[], nowMs: number): Promise<number>;
 }
 
 /** Everything the alerts service stores, one port per job. */

@@ -194,6 +194,7 @@ export function createAlerts(options: AlertsOptions): AlertsService {
       if (!extraFields.has(sinceMs)) extraFields.set(sinceMs, (await options.digestFields?.(sinceMs)) ?? []);
       digests.push({
         subscriptionId: sub.id,
+        lastDigestAtMs: sub.lastDigestAtMs,
         reply: digestReply({
           market,
           stale,
@@ -204,9 +205,9 @@ export function createAlerts(options: AlertsOptions): AlertsService {
         }),
       });
     }
-    await stores.digests.queue(digests, now);
+    const queued = await stores.digests.queue(digests, now);
     dispatcher.wake();
-    return due.length;
+    return queued;
   }
 
   const unlisten = core.onRefresh(async (snapshot) => {

@@ -2,7 +2,7 @@
  * Daily digests, in SQLite: which subscriptions want one, what each was alerted to over the day, and
  * queueing the digests (a payload and an outbox row each, and the time of the last digest) together.
  */
-import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Crossing } from '../core/alert-rules.js';
 import type { DigestStore } from '../core/alert-ports.js';
 import type { Database } from './open.js';
@@ -50,8 +50,23 @@ export function createDigestStore(database: Database): DigestStore {
       return alerted;
     },
     async queue(digests, nowMs) {
-      db.transaction((tx) => {
+      return db.transaction((tx) => {
+        let queued = 0;
         for (const digest of digests) {
+          // Compare and set: the digest is this instance's to queue only if nobody recorded one since it was built.
+          const claimed = tx
+            .update(alertSubscriptions)
+            .set({ lastDigestAtMs: nowMs })
+            .where(
+              and(
+                eq(alertSubscriptions.id, digest.subscriptionId),
+                digest.lastDigestAtMs === null
+                  ? isNull(alertSubscriptions.lastDigestAtMs)
+                  : eq(alertSubscriptions.lastDigestAtMs, digest.lastDigestAtMs),
+              ),
+            )
+            .run();
+          if (claimed.changes === 0) continue;
           const { id: payloadId } = tx
             .insert(p)
             .values({ replyJson: JSON.stringify(digest.reply), crossingsJson: '[]', createdAtMs: nowMs })
@@ -67,11 +82,9 @@ export function createDigestStore(database: Database): DigestStore {
               nextAttemptAtMs: nowMs,
             })
             .run();
-          tx.update(alertSubscriptions)
-            .set({ lastDigestAtMs: nowMs })
-            .where(eq(alertSubscriptions.id, digest.subscriptionId))
-            .run();
+          queued += 1;
         }
+        return queued;
       });
     },
   };

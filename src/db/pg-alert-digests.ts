@@ -1,5 +1,5 @@
 /** Daily digests, in PostgreSQL: as `alert-digests.ts`, the chats' ids bound as one array. */
-import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Crossing } from '../core/alert-rules.js';
 import type { DigestStore } from '../core/alert-ports.js';
 import { splitFanouts } from './pg-alert-outbox.js';
@@ -36,8 +36,24 @@ export function createPgDigestStore(db: PgStoreDb): DigestStore {
       return alerted;
     },
     async queue(digests, nowMs) {
-      await db.transaction(async (tx) => {
+      return db.transaction(async (tx) => {
+        let queued = 0;
         for (const digest of digests) {
+          // Compare and set, as in SQLite: an UPDATE waits for another instance's transaction on the row and then
+          // re-reads it, so of two leaders overlapping in a hand-over only the first queues the digest.
+          const claimed = await tx
+            .update(alertSubscriptions)
+            .set({ lastDigestAtMs: nowMs })
+            .where(
+              and(
+                eq(alertSubscriptions.id, digest.subscriptionId),
+                digest.lastDigestAtMs === null
+                  ? isNull(alertSubscriptions.lastDigestAtMs)
+                  : eq(alertSubscriptions.lastDigestAtMs, digest.lastDigestAtMs),
+              ),
+            )
+            .returning({ id: alertSubscriptions.id });
+          if (claimed.length === 0) continue;
           const [payload] = await tx
             .insert(p)
             .values({ replyJson: JSON.stringify(digest.reply), crossingsJson: '[]', createdAtMs: nowMs })
@@ -50,11 +66,9 @@ export function createPgDigestStore(db: PgStoreDb): DigestStore {
             attempts: 0,
             nextAttemptAtMs: nowMs,
           });
-          await tx
-            .update(alertSubscriptions)
-            .set({ lastDigestAtMs: nowMs })
-            .where(eq(alertSubscriptions.id, digest.subscriptionId));
+          queued += 1;
         }
+        return queued;
       });
     },
   };

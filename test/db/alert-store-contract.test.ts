@@ -212,7 +212,7 @@ describe.each(STORE_BACKENDS)('alert stores on %s', { timeout: 60_000 }, (backen
     expect(await alerts.evaluation.evaluate(round(2, T0 + MIN))).toEqual(counts(2, 2, 0));
     // Written after the alert, before anything read the outbox (so before the alert's fan-out was split).
     await alerts.digests.queue(
-      [{ subscriptionId: a.id, reply: { text: 'digest of a' } as unknown as Reply }],
+      [{ subscriptionId: a.id, lastDigestAtMs: null, reply: { text: 'digest of a' } as unknown as Reply }],
       T0 + MIN,
     );
     expect(await deliverAll(alerts, T0 + 2 * MIN)).toEqual({
@@ -244,15 +244,20 @@ describe.each(STORE_BACKENDS)('alert stores on %s', { timeout: 60_000 }, (backen
     expect(alerted.get(a.id)).toEqual([{ threshold: 1, direction: 'up', atMs: T0 + MIN, ratio: 2 }]);
     expect(alerted.get(b.id)).toHaveLength(1);
     expect((await alerts.digests.alertedSince([a.id], T0 + 2 * MIN)).size).toBe(0);
-    await alerts.digests.queue(
-      [{ subscriptionId: a.id, reply: { text: 'digest of a' } as unknown as Reply }],
-      T0 + 2 * MIN,
-    );
+    const read = (await alerts.digests.withDigest())[0]!.lastDigestAtMs;
+    const digest = { subscriptionId: a.id, lastDigestAtMs: read, reply: { text: 'digest of a' } as unknown as Reply };
+    expect(await alerts.digests.queue([digest], T0 + 2 * MIN)).toBe(1);
+    expect((await alerts.subscriptions.byId(a.id))!.lastDigestAtMs).toBe(T0 + 2 * MIN);
+    // A second leader of a hand-over built the same digest from the same reading: it is not queued again.
+    expect(await alerts.digests.queue([digest], T0 + 2 * MIN + 500)).toBe(0);
     expect((await alerts.subscriptions.byId(a.id))!.lastDigestAtMs).toBe(T0 + 2 * MIN);
     expect(await deliverAll(alerts, T0 + 2 * MIN)).toEqual({
       a: ['alert: up 1', 'digest: digest of a'],
       b: ['alert: up 1'],
     });
+    // The next day's digest, built from the recorded time, is queued.
+    const next = { ...digest, lastDigestAtMs: T0 + 2 * MIN, reply: { text: 'next' } as unknown as Reply };
+    expect(await alerts.digests.queue([next], T0 + 2 * MIN + 86_400_000)).toBe(1);
   });
 
   it('settles rows: retry keeps the row with its next attempt, failed and sent ones are pruned later', async ({
