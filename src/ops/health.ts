@@ -99,6 +99,27 @@ export function readiness(options: ReadinessOptions): HealthBody {
   return body;
 }
 
+/**
+ * `/readyz/webhook`: whether this instance can take the Telegram webhook updates a load balancer sends it: the
+ * store answers and each platform served through the endpoint (not the leader's own connections: Discord's
+ * gateway, Telegram long polling) is set up. Market figures are not checked: a command answered during a
+ * CoinGecko outage says how old its figures are, which beats an update Telegram can deliver nowhere (with
+ * `/readyz` as the check, a stale reading takes every instance out of the balancer at once).
+ */
+export function webhookReadiness(options: Pick<ReadinessOptions, 'store' | 'platforms' | 'role'>): HealthBody {
+  const store = options.store();
+  const checks: CheckResult[] = [{ name: 'store', ok: store.state === 'open', ...store }];
+  for (const p of options.platforms) {
+    if (p.leaderOnly) continue;
+    const state = p.state();
+    checks.push({ name: p.platform, ok: state === 'connected', state });
+  }
+  const body: HealthBody = { status: checks.every((c) => c.ok) ? 'ok' : 'unavailable', checks };
+  const role = options.role?.();
+  if (role) body.role = role;
+  return body;
+}
+
 function marketCheck(options: ReadinessOptions): CheckResult {
   const fetchedAtMs = options.marketFetchedAtMs();
   const error = options.marketError();

@@ -16,6 +16,7 @@ import type { Logger } from '../core/logger.js';
 import type { Sink } from '../core/sink.js';
 import type { IndexRun } from '../sources/opengradient/indexer.js';
 import {
+  webhookReadiness,
   liveness,
   readiness,
   type InstanceRole,
@@ -176,6 +177,14 @@ export function createOperations(options: OperationsOptions): Operations {
           marketError: () => market().error,
           staleAfterMs: app.config.staleAfterMs,
           nowMs: () => clock.now(),
+          role: shared && (() => shared.role()),
+        });
+        return json(body.status === 'ok' ? 200 : 503, body);
+      });
+      server.route('GET', '/readyz/webhook', () => {
+        const body = webhookReadiness({
+          store: () => storeState(app, shared),
+          platforms,
           role: shared && (() => shared.role()),
         });
         return json(body.status === 'ok' ? 200 : 503, body);

@@ -428,8 +428,11 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
       expect(stale.body.status).toBe('unavailable');
       expect(market(stale.body)).toMatchObject({ ok: false, state: 'stale' });
       expect(market(stale.body).detail).toMatch(/^6\d s old, limit 60 s; last refresh failed: /);
-      // Liveness does not depend on upstreams.
+      // Liveness does not depend on upstreams, nor does the load balancer's check (long polling here: the store).
       expect((await get(`${base}/healthz`)).status).toBe(200);
+      const webhook = await get(`${base}/readyz/webhook`);
+      expect(webhook.status).toBe(200);
+      expect(JSON.parse(webhook.body)).toEqual({ status: 'ok', checks: [{ name: 'store', ok: true, state: 'open' }] });
 
       w.cg.heal();
       const after = await until(

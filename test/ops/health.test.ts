@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { liveness, readiness, type PlatformState, type ReadinessOptions } from '../../src/ops/health.js';
+import {
+  webhookReadiness,
+  liveness,
+  readiness,
+  type PlatformState,
+  type ReadinessOptions,
+} from '../../src/ops/health.js';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 const MIN = 60_000;
@@ -109,6 +115,42 @@ describe('liveness', () => {
     expect(liveness(NOW - 90_000, NOW)).toEqual({
       status: 'ok',
       checks: [{ name: 'process', ok: true, state: 'running', detail: 'up 90 s' }],
+    });
+  });
+});
+
+describe('webhook readiness (/readyz/webhook, for the load balancer in front of a Telegram webhook)', () => {
+  it('stays ready while the market figures are stale, and ignores the connections only the leader makes', () => {
+    const stale = options({ marketFetchedAtMs: () => NOW - 60 * MIN, marketError: () => 'CoinGecko: HTTP 503' });
+    const platforms = [
+      { platform: 'telegram' as const, state: () => 'connected' as const },
+      { platform: 'discord' as const, leaderOnly: true, state: () => 'reconnecting' as const },
+    ];
+    expect(readiness({ ...stale, platforms }).status).toBe('unavailable');
+    expect(webhookReadiness({ ...stale, platforms, role: () => 'standby' })).toEqual({
+      status: 'ok',
+      role: 'standby',
+      checks: [
+        { name: 'store', ok: true, state: 'open' },
+        { name: 'telegram', ok: true, state: 'connected' },
+      ],
+    });
+  });
+
+  it('is unavailable while the store does not answer or the webhook is not set up', () => {
+    const down = webhookReadiness(
+      options({ store: () => ({ state: 'unreachable', detail: 'postgres://db does not answer: ECONNREFUSED' }) }),
+    );
+    expect(down).toMatchObject({
+      status: 'unavailable',
+      checks: [
+        { name: 'store', ok: false, state: 'unreachable' },
+        { name: 'telegram', ok: true },
+      ],
+    });
+    expect(webhookReadiness(options({}, 'starting'))).toMatchObject({
+      status: 'unavailable',
+      checks: [{ ok: true }, { name: 'telegram', ok: false, state: 'starting' }],
     });
   });
 });

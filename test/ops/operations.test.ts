@@ -199,6 +199,17 @@ describe('the operations endpoint, assembled over the app', () => {
       ],
       role: 'leader',
     });
+    // The load balancer's check waits for Telegram's webhook set-up, not for a market reading.
+    const webhook = await fetch(`http://127.0.0.1:${port}/readyz/webhook`);
+    expect(webhook.status).toBe(503);
+    expect(await webhook.json()).toEqual({
+      status: 'unavailable',
+      checks: [
+        { name: 'store', ok: true, state: 'open' },
+        { name: 'telegram', ok: false, state: 'starting' },
+      ],
+      role: 'leader',
+    });
   });
 });
 
