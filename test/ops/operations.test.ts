@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { connectionState } from '../../src/ops/connections.js';
-import { createOperations } from '../../src/ops/operations.js';
+import { createOperations, type OperationsOptions } from '../../src/ops/operations.js';
+import type { Platform } from '../../src/core/chat.js';
 import { freshSnapshot, subscribeWith } from '../helpers/alerts.js';
 import { createTestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
@@ -28,19 +29,25 @@ const pendingOn = (scrape: string, platform: string) =>
       ?.split(' ')[1],
   );
 
+/** The endpoint over a test app on a test clock, re-reading the store's figures every 20 ms unless told. */
+function assembled(platforms: Platform[], options: Partial<OperationsOptions> = {}) {
+  const clock = createTestClock();
+  const ops = createOperations({
+    host: '127.0.0.1',
+    port: 0,
+    platforms,
+    logger: silentLogger,
+    clock,
+    secrets: [],
+    storeFiguresIntervalMs: 20,
+    ...options,
+  });
+  return { clock, ops, app: createTestApp({ clock }) };
+}
+
 describe('the operations endpoint, assembled over the app', () => {
   it('reports undelivered alerts per platform, recounted off the scrape path and only while someone scrapes', async () => {
-    const clock = createTestClock();
-    const ops = createOperations({
-      host: '127.0.0.1',
-      port: 0,
-      platforms: ['telegram'],
-      logger: silentLogger,
-      clock,
-      secrets: [],
-      storeFiguresIntervalMs: 20,
-    });
-    const app = createTestApp({ clock });
+    const { clock, ops, app } = assembled(['telegram']);
     // Each chat watches its own level, above the last one: lifting the ratio past it queues one alert for that
     // chat alone (the chats before it stay above their own levels), through the evaluation the leader runs.
     let chats = 0;
@@ -73,17 +80,7 @@ describe('the operations endpoint, assembled over the app', () => {
   });
 
   it('exports the outbox gauge only while this instance leads: none on a standby, none after a step-down', async () => {
-    const clock = createTestClock();
-    const ops = createOperations({
-      host: '127.0.0.1',
-      port: 0,
-      platforms: ['telegram', 'discord'],
-      logger: silentLogger,
-      clock,
-      secrets: [],
-      storeFiguresIntervalMs: 20,
-    });
-    const app = createTestApp({ clock });
+    const { clock, ops, app } = assembled(['telegram', 'discord']);
     const chat = { platform: 'telegram', chatId: '-1001', kind: 'supergroup' } as const;
     await subscribeWith(app, chat, [2], 0);
     await app.alerts.evaluate(freshSnapshot(clock, 1.5));
@@ -118,17 +115,7 @@ describe('the operations endpoint, assembled over the app', () => {
   });
 
   it("on a standby, follows where the leader's index stands in the shared store, and stops when the term ends", async () => {
-    const clock = createTestClock();
-    const ops = createOperations({
-      host: '127.0.0.1',
-      port: 0,
-      platforms: ['telegram'],
-      logger: silentLogger,
-      clock,
-      secrets: [],
-      storeFiguresIntervalMs: 20,
-    });
-    const app = createTestApp({ clock });
+    const { clock, ops, app } = assembled(['telegram']);
     const inferences = app.store.stores.inferences;
     const hourMs = Date.UTC(2026, 11, 7, 10);
     // What the leader's passes leave in the shared store: the cursor, the head it saw and the counts.
@@ -172,17 +159,7 @@ describe('the operations endpoint, assembled over the app', () => {
   });
 
   it('answers /readyz from the app: unavailable with no market reading and a platform still starting', async () => {
-    const clock = createTestClock();
-    const ops = createOperations({
-      host: '127.0.0.1',
-      port: 0,
-      platforms: ['telegram'],
-      logger: silentLogger,
-      clock,
-      secrets: ['sekret-token'],
-      storeFiguresIntervalMs: 1_000,
-    });
-    const app = createTestApp({ clock });
+    const { ops, app } = assembled(['telegram'], { secrets: ['sekret-token'], storeFiguresIntervalMs: 1_000 });
     const { port } = await ops.start(app, [connectionState('telegram')], {
       role: () => 'leader',
       reach: () => ({ state: 'reachable' }),
