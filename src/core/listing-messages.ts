@@ -38,15 +38,16 @@ export function listingReply(
   });
 }
 
-/** The digest's note of venues CoinGecko stopped listing since the chat's last digest; nothing when none. */
+/**
+ * The digest's note of venues CoinGecko stopped listing since the chat's last digest (no ticker at all, not even
+ * an anomalous or stale one); nothing when none.
+ */
 export function goneVenuesFields(gone: ReadonlyArray<{ venueName: string; atMs: number }>): ReplyField[] {
   if (gone.length === 0) return [];
   return [
     {
       label: 'Venues no longer listed',
-      value: gone
-        .map((g) => `${g.venueName} (no counted market in CoinGecko's tickers since ${utc(g.atMs)})`)
-        .join('\n'),
+      value: gone.map((g) => `${g.venueName} (absent from CoinGecko's tickers since ${utc(g.atMs)})`).join('\n'),
     },
   ];
 }

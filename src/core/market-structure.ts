@@ -74,6 +74,11 @@ export interface MarketStructure {
   /** The volume those spreads cover. */
   spreadVolumeUsd: number;
   excluded: { tickers: number; anomalous: number; stale: number; volumeUsd: number };
+  /**
+   * Every venue with any ticker in the reading, counted or not (anomalous or stale too), in CoinGecko's order:
+   * the venues the history marks seen. A venue whose only ticker turns stale is still listed on it.
+   */
+  presentVenues: Array<{ venueId: string; venueName: string }>;
 }
 
 /**
@@ -152,6 +157,11 @@ export function summarizeMarkets(tickers: readonly Ticker[]): MarketStructure {
   depth.totalUsd = depth.upUsd + depth.downUsd;
   const shallow = counted.filter((t) => !hasDepth(t));
 
+  const present = new Map<string, { venueId: string; venueName: string }>();
+  for (const t of tickers)
+    if (!present.has(t.venueId)) present.set(t.venueId, { venueId: t.venueId, venueName: t.venueName });
+  const presentVenues = [...present.values()];
+
   const spreads = counted.filter((t) => t.spreadPct !== null && t.volumeUsd !== null && t.volumeUsd > 0);
 
   return {
@@ -175,5 +185,6 @@ export function summarizeMarkets(tickers: readonly Ticker[]): MarketStructure {
       stale: left.filter((t) => t.stale).length,
       volumeUsd: left.reduce((s, t) => s + (t.volumeUsd ?? 0), 0),
     },
+    presentVenues,
   };
 }
