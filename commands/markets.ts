@@ -54,8 +54,14 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
       label: 'Turnover against depth',
       value:
         s.turnover === null
-          ? 'n/a (no depth)'
-          : `${ratio(s.turnover)}: 24h volume of the markets with depth (${usd(s.depth.volumeUsd)}) ÷ their ±2% depth (up + down)`,
+          ? s.depth.markets === 0
+            ? 'n/a (no depth)'
+            : 'n/a (no market with depth has a volume figure)'
+          : `${ratio(s.turnover)}: 24h volume of the markets with depth (${usd(s.depth.volumeUsd)}) ÷ their ±2% depth (up + down)${
+              s.depth.marketsWithoutVolume > 0
+                ? `; ${n(s.depth.marketsWithoutVolume, 'market')} with depth but no volume figure left out of both`
+                : ''
+            }`,
     },
     {
       label: 'No depth figure',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { replyText } from '../../src/core/reply.js';
+import { marketsFields } from '../../commands/markets.js';
 import { summarizeMarkets, weightedMedian } from '../../src/core/market-structure.js';
 import { parseTickersPage } from '../../src/sources/coingecko-tickers.js';
 import { marketItem, startCoinGeckoServer, tickerItem } from '../helpers/coingecko-server.js';
@@ -36,7 +37,15 @@ describe('market structure from CoinGecko tickers', () => {
     expect(s.trustSharePct!.yellow).toBeCloseTo(20, 9);
     expect(s.trustSharePct!.red).toBeCloseTo(4, 9);
     expect(s.trustSharePct!.unrated).toBeCloseTo(5.9, 9);
-    expect(s.depth).toEqual({ upUsd: 37_000, downUsd: 48_000, totalUsd: 85_000, markets: 4, volumeUsd: 940_000 });
+    expect(s.depth).toEqual({
+      upUsd: 37_000,
+      downUsd: 48_000,
+      totalUsd: 85_000,
+      markets: 4,
+      volumeUsd: 940_000,
+      turnoverDepthUsd: 85_000,
+      marketsWithoutVolume: 0,
+    });
     expect(s.turnover).toBeCloseTo(940_000 / 85_000, 12);
     expect(s.marketsWithoutDepth).toBe(96);
     expect(s.volumeWithoutDepthUsd).toBeCloseTo(60_000, 6);
@@ -45,6 +54,99 @@ describe('market structure from CoinGecko tickers', () => {
     expect(s.marketsWithoutVolume).toBe(4);
     expect(s.excluded).toEqual({ tickers: 2, anomalous: 1, stale: 1, volumeUsd: 940_000 });
     expect(s.venueShares.find((v) => v.venueId === 'uniswap-v3-base')!.depthUsd).toBeNull();
+  });
+
+  it('takes a depth of 0 on either side as no depth figure, turnover over markets with depth and volume, a spread of 0 as none', async () => {
+    // Binance  $100,000, depth 10,000 + 10,000, spread 0.2  → depth, in turnover
+    // Uniswap  $500,000, depth 0 + 0, spread 0 (CoinGecko's DEX pool)  → no depth, no spread
+    // Kraken    $40,000, depth 0 + 3,000, spread 0.5  → no depth (one side 0)
+    // Bybit     no volume figure, depth 5,000 + 5,000, spread 0.3  → depth, not in turnover
+    // Counted $640,000. Depth: 2 markets, up 15,000 + down 15,000 = 30,000. Turnover: 100,000 ÷ 20,000 = 5x
+    // (with the zeros taken as depth: 640,000 ÷ 33,000 = 19.4x). No depth: 2 markets, 540,000 = 84.375%.
+    // Spread: 0.2 (100k), 0.5 (40k); half of 140k is reached at 0.2 (with Uniswap's 0 counted it was 0).
+    const tickers = [
+      tickerItem('uniswap-v3-base', 'Uniswap V3 (Base)', {
+        converted_volume: { usd: 500_000 },
+        trust_score: null,
+        bid_ask_spread_percentage: 0,
+        cost_to_move_up_usd: 0,
+        cost_to_move_down_usd: 0,
+      }),
+      tickerItem('binance', 'Binance', {
+        converted_volume: { usd: 100_000 },
+        bid_ask_spread_percentage: 0.2,
+        cost_to_move_up_usd: 10_000,
+        cost_to_move_down_usd: 10_000,
+      }),
+      tickerItem('kraken', 'Kraken', {
+        target: 'USD',
+        converted_volume: { usd: 40_000 },
+        bid_ask_spread_percentage: 0.5,
+        cost_to_move_up_usd: 0,
+        cost_to_move_down_usd: 3_000,
+      }),
+      tickerItem('bybit_spot', 'Bybit', {
+        converted_volume: null,
+        bid_ask_spread_percentage: 0.3,
+        cost_to_move_up_usd: 5_000,
+        cost_to_move_down_usd: 5_000,
+      }),
+    ];
+    const s = summarizeMarkets(parseTickersPage({ tickers }));
+    expect(s.volumeUsd).toBe(640_000);
+    expect(s.depth).toEqual({
+      upUsd: 15_000,
+      downUsd: 15_000,
+      totalUsd: 30_000,
+      markets: 2,
+      volumeUsd: 100_000,
+      turnoverDepthUsd: 20_000,
+      marketsWithoutVolume: 1,
+    });
+    expect(s.turnover).toBe(5);
+    expect(s.marketsWithoutDepth).toBe(2);
+    expect(s.volumeWithoutDepthUsd).toBe(540_000);
+    expect(s.spreadMedianPct).toBe(0.2);
+    expect(s.spreadVolumeUsd).toBe(140_000);
+    expect(s.venueShares.map((v) => [v.venueName, v.depthUsd])).toEqual([
+      ['Uniswap V3 (Base)', null],
+      ['Binance', 20_000],
+      ['Kraken', null],
+      ['Bybit', 10_000],
+    ]);
+
+    const { app } = await appWithTickers(tickers);
+    await app.core.refresh();
+    await app.markets.refresh();
+    const r = await app.runText('/opg markets', testChat, member);
+    expect(field(r, '±2% depth')).toBe('$30K summed over 2 markets (up $15K + down $15K)');
+    expect(field(r, 'Turnover against depth')).toBe(
+      '5x: 24h volume of the markets with depth ($100K) ÷ their ±2% depth (up + down); 1 market with depth but no volume figure left out of both',
+    );
+    expect(field(r, 'No depth figure')).toBe(
+      '$540K of 24h volume (84.38%) on 2 markets, left out of depth and turnover',
+    );
+    expect(field(r, 'Bid–ask spread')).toBe('0.20% median weighted by volume (over $140K of volume with a spread)');
+    const v = await app.runText('/opg volume', testChat, member);
+    expect(field(v, 'Where it trades')).toBe(
+      "busiest venue Uniswap V3 (Base) 78.13% of tickers' volume · turnover 5x its ±2% depth on the markets that report it, 15.63% of volume (see /opg markets)",
+    );
+  });
+
+  it('says why turnover is n/a when the markets with depth have no volume figure', () => {
+    const s = summarizeMarkets(
+      parseTickersPage({
+        tickers: [
+          tickerItem('bybit_spot', 'Bybit', { converted_volume: null }),
+          tickerItem('gate', 'Gate', { cost_to_move_up_usd: 0 }),
+        ],
+      }),
+    );
+    expect(s.turnover).toBeNull();
+    expect(s.depth.markets).toBe(1);
+    expect(marketsFields(s).find((f) => f.label === 'Turnover against depth')!.value).toBe(
+      'n/a (no market with depth has a volume figure)',
+    );
   });
 
   it('takes the lower weighted median, ignoring entries that weigh nothing', () => {
