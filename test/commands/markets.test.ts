@@ -173,8 +173,8 @@ describe('market structure from CoinGecko tickers', () => {
     const calls = cg.requests.filter((r) => r.url.includes('/tickers')).map((r) => new URL(r.url, 'http://x'));
     expect(calls.map((u) => u.pathname)).toEqual(['/coins/opengradient/tickers', '/coins/opengradient/tickers']);
     expect(calls.map((u) => Object.fromEntries(u.searchParams))).toEqual([
-      { include_exchange_logo: 'false', depth: 'true', order: 'volume_desc', page: '1' },
-      { include_exchange_logo: 'false', depth: 'true', order: 'volume_desc', page: '2' },
+      { include_exchange_logo: 'false', depth: 'true', order: 'volume_desc', dex_pair_format: 'symbol', page: '1' },
+      { include_exchange_logo: 'false', depth: 'true', order: 'volume_desc', dex_pair_format: 'symbol', page: '2' },
     ]);
 
     const r = await app.runText('/opg markets', testChat, member);

@@ -84,6 +84,25 @@ describe('new-listing alerts', () => {
     );
   });
 
+  it('shortens a pair CoinGecko still names by contract address to 0x1234…abcd in the alert', async () => {
+    const { cg, app } = await setup();
+    await app.markets.refresh();
+    const aerodrome = tickerItem('aerodrome-slipstream', 'Aerodrome (Base)', {
+      target: '0x833589FCD6EDB6E08F4C7C32D4F71B54BDA02913',
+      converted_volume: { usd: 10_000 },
+      trust_score: null,
+      cost_to_move_up_usd: null,
+      cost_to_move_down_usd: null,
+    });
+    cg.setTickers([binance, aerodrome]);
+    app.clock.advance(HOUR);
+    expect((await app.markets.refresh()).alerts).toBe(3);
+    // $10,000 of $610,000 = 1.639…%.
+    expect(JSON.parse(listingRows(app, chatA)[0]!.replyJson).lines).toEqual([
+      'Aerodrome (Base): OPG/0x8335…2913, 24h volume $10K (1.64% of all), ±2% depth not reported by CoinGecko',
+    ]);
+  });
+
   it('announces nothing on the first reading after a restart, even a venue the stored readings lacked', async () => {
     const { cg, app } = await setup();
     await app.markets.refresh();
