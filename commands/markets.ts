@@ -5,7 +5,7 @@
  */
 import { defineCommand } from '../src/core/command.js';
 import { asOfText, age, count, pct, ratio, usd } from '../src/core/format.js';
-import type { MarketStructure } from '../src/core/market-structure.js';
+import { venuesWithVolume, type MarketStructure } from '../src/core/market-structure.js';
 import type { MarketsService } from '../src/core/markets.js';
 import { reply, type ReplyField } from '../src/core/reply.js';
 
@@ -21,7 +21,7 @@ function n(value: number, word: string): string {
 }
 
 export function marketsFields(s: MarketStructure): ReplyField[] {
-  const top = s.venueShares.slice(0, 5);
+  const top = venuesWithVolume(s).slice(0, 5);
   const trust = s.trustSharePct;
   const fields: ReplyField[] = [
     { label: 'Markets', value: `${n(s.markets, 'market')} on ${n(s.venues, 'venue')}`, inline: true },
@@ -30,12 +30,15 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
       label: 'Busiest venues (share of 24h volume)',
       value:
         top.length === 0
-          ? 'none'
+          ? 'none with a volume figure'
           : top.map((v, i) => `${i + 1}. ${v.venueName}: ${usd(v.volumeUsd)} (${pct(v.sharePct)})`).join('\n'),
     },
     {
       label: 'Concentration',
-      value: `busiest venue ${pct(s.busiestSharePct)} · Herfindahl ${herfindahlText(s.herfindahl)}`,
+      value:
+        top.length === 0
+          ? 'n/a (no venue with a volume figure)'
+          : `busiest venue ${pct(top[0]!.sharePct)} · Herfindahl ${herfindahlText(s.herfindahl)}`,
     },
     {
       label: 'Volume by CoinGecko trust score',

@@ -52,6 +52,7 @@ export interface MarketStructure {
   marketsWithoutVolume: number;
   /** Every counted venue, busiest first. */
   venueShares: VenueShare[];
+  /** The busiest venue's share; null when no venue has volume above 0. */
   busiestSharePct: number | null;
   /** Herfindahl–Hirschman index over venues: the sum of squared percentage shares, 0 to 10,000. */
   herfindahl: number | null;
@@ -111,6 +112,14 @@ export function weightedMedian(entries: ReadonlyArray<{ value: number; weight: n
 
 /** Both sides of the ±2% depth above 0: a 0 is CoinGecko having no order book to measure, not a free market. */
 const hasDepth = (t: Ticker): boolean => (t.depthUpUsd ?? 0) > 0 && (t.depthDownUsd ?? 0) > 0;
+
+/**
+ * The venues with 24h volume above 0, busiest first: the only ones a "busiest venues" list may name (with
+ * no volume anywhere, the first venue would be the alphabetical first, not the busiest).
+ */
+export function venuesWithVolume(s: Pick<MarketStructure, 'venueShares'>): VenueShare[] {
+  return s.venueShares.filter((v) => v.volumeUsd !== null && v.volumeUsd > 0);
+}
 
 export function summarizeMarkets(tickers: readonly Ticker[]): MarketStructure {
   const counted = tickers.filter((t) => !t.anomaly && !t.stale);

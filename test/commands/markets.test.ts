@@ -149,6 +149,38 @@ describe('market structure from CoinGecko tickers', () => {
     );
   });
 
+  it('names no busiest venue and lists none in the top five without volume above 0', async () => {
+    // Aerodrome reports no volume figure, Kraken $0: with no volume anywhere the first venue would be the
+    // alphabetical first. Then Binance trades $100,000: it alone is listed, with 100% of the volume.
+    const aerodrome = tickerItem('aerodrome-slipstream', 'Aerodrome (Base)', {
+      converted_volume: null,
+      cost_to_move_up_usd: null,
+      cost_to_move_down_usd: null,
+    });
+    const kraken = tickerItem('kraken', 'Kraken', { converted_volume: { usd: 0 } });
+    const { cg, app } = await appWithTickers([aerodrome, kraken]);
+    await app.core.refresh();
+    await app.markets.refresh();
+    const r = await app.runText('/opg markets', testChat, member);
+    expect(field(r, 'Markets')).toBe('2 markets on 2 venues');
+    expect(field(r, 'Busiest venues (share of 24h volume)')).toBe('none with a volume figure');
+    expect(field(r, 'Concentration')).toBe('n/a (no venue with a volume figure)');
+    const v = await app.runText('/opg volume', testChat, member);
+    // Kraken's $0 over its depth of 20,000 + 30,000: a turnover of 0.
+    expect(field(v, 'Where it trades')).toBe(
+      'busiest venue: none with a volume figure · turnover 0x its ±2% depth (see /opg markets)',
+    );
+
+    cg.setTickers([tickerItem('binance', 'Binance', { converted_volume: { usd: 100_000 } }), kraken, aerodrome]);
+    app.clock.advance(3_600_000);
+    await app.markets.refresh();
+    const again = await app.runText('/opg markets', testChat, member);
+    expect(field(again, 'Busiest venues (share of 24h volume)')).toBe('1. Binance: $100K (100.00%)');
+    expect(field(again, 'Concentration')).toBe(
+      'busiest venue 100.00% · Herfindahl 10,000 of 10,000 (as concentrated as 1.0 equal venues)',
+    );
+  });
+
   it('takes the lower weighted median, ignoring entries that weigh nothing', () => {
     expect(
       weightedMedian([
