@@ -7,6 +7,7 @@ import { METRIC_INFO } from '../src/core/charts/chart-service.js';
 import { asOfText, count, countOf, duration, pct, usd, utc } from '../src/core/format.js';
 import { reply, type Reply } from '../src/core/reply.js';
 import { readingNotices } from './shared.js';
+import { marketsNotices } from './markets.js';
 import { callerChartReply } from './chart-callers.js';
 
 const METRIC_WORDS = {
@@ -37,12 +38,16 @@ async function venuesChartReply(range: ChartRange, services: Services, now: numb
     });
   }
   const split = chart.layers.map((l) => `${l.name} ${usd(l.volumeUsd)}`).join(' · ');
-  const notices = chart.days < spec.days ? [`History covers ${chart.days} of ${spec.days} days.`] : [];
+  // The latest tickers reading, as the other charts show their source's: its time, and whether it is stale.
+  const latest = markets.current();
+  const notices = marketsNotices(markets, now);
+  if (chart.days < spec.days) notices.push(`History covers ${chart.days} of ${spec.days} days.`);
+  const asOf = latest.fetchedAtMs !== null ? ` · as of ${asOfText(latest.fetchedAtMs, now)}` : '';
   return reply({
     title: `OPG volume by venue, ${spec.label}`,
     lines: [`Summed daily volume: ${split}.`, 'Each bar is each venue’s 24h volume at that day’s last reading.'],
     notices,
-    footer: `${markets.current().source} · days to ${utc(chart.endMs - 86_400_000).slice(0, 10)}`,
+    footer: `${latest.source} · days to ${utc(chart.endMs - 86_400_000).slice(0, 10)}${asOf}`,
     image: {
       png: chart.png,
       filename,

@@ -5,7 +5,7 @@
  */
 import { defineCommand } from '../src/core/command.js';
 import { asOfText, age, count, pct, ratio, usd } from '../src/core/format.js';
-import type { MarketStructure } from '../src/core/market-structure.js';
+import { venuesWithVolume, type MarketStructure } from '../src/core/market-structure.js';
 import type { MarketsService } from '../src/core/markets.js';
 import { reply, type ReplyField } from '../src/core/reply.js';
 
@@ -21,7 +21,7 @@ function n(value: number, word: string): string {
 }
 
 export function marketsFields(s: MarketStructure): ReplyField[] {
-  const top = s.venueShares.slice(0, 5);
+  const top = venuesWithVolume(s).slice(0, 5);
   const trust = s.trustSharePct;
   const fields: ReplyField[] = [
     { label: 'Markets', value: `${n(s.markets, 'market')} on ${n(s.venues, 'venue')}`, inline: true },
@@ -30,12 +30,15 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
       label: 'Busiest venues (share of 24h volume)',
       value:
         top.length === 0
-          ? 'none'
+          ? 'none with a volume figure'
           : top.map((v, i) => `${i + 1}. ${v.venueName}: ${usd(v.volumeUsd)} (${pct(v.sharePct)})`).join('\n'),
     },
     {
       label: 'Concentration',
-      value: `busiest venue ${pct(s.busiestSharePct)} · Herfindahl ${herfindahlText(s.herfindahl)}`,
+      value:
+        top.length === 0
+          ? 'n/a (no venue with a volume figure)'
+          : `busiest venue ${pct(top[0]!.sharePct)} · Herfindahl ${herfindahlText(s.herfindahl)}`,
     },
     {
       label: 'Volume by CoinGecko trust score',
@@ -54,8 +57,14 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
       label: 'Turnover against depth',
       value:
         s.turnover === null
-          ? 'n/a (no depth)'
-          : `${ratio(s.turnover)}: 24h volume of the markets with depth (${usd(s.depth.volumeUsd)}) ÷ their ±2% depth (up + down)`,
+          ? s.depth.markets === 0
+            ? 'n/a (no depth)'
+            : 'n/a (no market with depth has a volume figure)'
+          : `${ratio(s.turnover)}: 24h volume of the markets with depth (${usd(s.depth.volumeUsd)}) ÷ their ±2% depth (up + down)${
+              s.depth.marketsWithoutVolume > 0
+                ? `; ${n(s.depth.marketsWithoutVolume, 'market')} with depth but no volume figure left out of both`
+                : ''
+            }`,
     },
     {
       label: 'No depth figure',

@@ -1,7 +1,7 @@
 import { refreshButton } from '../src/core/buttons.js';
 import { defineCommand } from '../src/core/command.js';
 import { age, countOf, pct, ratio, signedPct, thresholdRatio, usd } from '../src/core/format.js';
-import type { MarketStructure } from '../src/core/market-structure.js';
+import { venuesWithVolume, type MarketStructure } from '../src/core/market-structure.js';
 import { marketsNotices } from './markets.js';
 import { volumeToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
@@ -27,15 +27,15 @@ export function thresholdStanding(thresholds: readonly number[], now: number | n
 /** `busiest venue Binance 41.20% of volume · turnover 37x its ±2% depth (see /opg markets)`. */
 export function venuesLine(s: MarketStructure | null): string {
   if (!s) return 'not read yet (venues are read on a schedule, hourly unless the operator chose otherwise)';
-  const busiest = s.venueShares[0];
+  const busiest = venuesWithVolume(s)[0];
   const share = busiest
-    ? `busiest venue ${busiest.venueName} ${pct(s.busiestSharePct)} of tickers' volume`
-    : 'no venue with volume';
+    ? `busiest venue ${busiest.venueName} ${pct(busiest.sharePct)} of tickers' volume`
+    : 'busiest venue: none with a volume figure';
   const depthShare =
     s.volumeUsd > 0 ? ` on the markets that report it, ${pct((s.depth.volumeUsd / s.volumeUsd) * 100)} of volume` : '';
   const turnover =
     s.turnover === null
-      ? 'turnover against depth n/a (no depth reported)'
+      ? `turnover against depth n/a (${s.depth.markets === 0 ? 'no depth reported' : 'no market with depth has a volume figure'})`
       : `turnover ${ratio(s.turnover)} its ±2% depth${depthShare}`;
   return `${share} · ${turnover} (see /opg markets)`;
 }

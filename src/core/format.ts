@@ -129,3 +129,11 @@ export function countOf(n: number, singular: string, pluralForm = `${singular}s`
 export function thresholdRatio(value: number): string {
   return `${Number(value.toPrecision(10))}x`;
 }
+
+/**
+ * Every 42-character `0x` address in `text` as `0x8335…2913` (first and last four hex digits): a DEX pair
+ * CoinGecko names by contract address stays readable on a phone.
+ */
+export function shortAddresses(text: string): string {
+  return text.replace(/\b0x([0-9a-fA-F]{4})[0-9a-fA-F]{32}([0-9a-fA-F]{4})\b/g, '0x$1…$2');
+}

@@ -2,13 +2,17 @@
  * What a new-listing alert says. A plain `Reply`, rendered by each platform's sink like any alert; absolute
  * times only, since it may be delivered after a cooldown.
  */
-import { pct, usd, utc } from './format.js';
+import { pct, shortAddresses, usd, utc } from './format.js';
 import type { MarketStructure, VenueShare } from './market-structure.js';
 import { reply, type Reply, type ReplyField } from './reply.js';
 
-/** `Uniswap V3 (Base): OPG/0x8335…, 24h volume $1.20M (2.14% of all), ±2% depth $34.0K`. */
+/**
+ * `Uniswap V3 (Base): OPG/USDC, 24h volume $1.20M (2.14% of all), ±2% depth $34.0K`. A pair still named by
+ * contract address reads `OPG/0x8335…2913`.
+ */
 export function venueLine(v: VenueShare): string {
-  const pairs = v.pairs.slice(0, 3).join(', ') + (v.pairs.length > 3 ? ` and ${v.pairs.length - 3} more` : '');
+  const pairs =
+    v.pairs.slice(0, 3).map(shortAddresses).join(', ') + (v.pairs.length > 3 ? ` and ${v.pairs.length - 3} more` : '');
   const volume =
     v.volumeUsd === null
       ? '24h volume not reported'
@@ -38,15 +42,16 @@ export function listingReply(
   });
 }
 
-/** The digest's note of venues CoinGecko stopped listing since the chat's last digest; nothing when none. */
+/**
+ * The digest's note of venues CoinGecko stopped listing since the chat's last digest (no ticker at all, not even
+ * an anomalous or stale one); nothing when none.
+ */
 export function goneVenuesFields(gone: ReadonlyArray<{ venueName: string; atMs: number }>): ReplyField[] {
   if (gone.length === 0) return [];
   return [
     {
       label: 'Venues no longer listed',
-      value: gone
-        .map((g) => `${g.venueName} (no counted market in CoinGecko's tickers since ${utc(g.atMs)})`)
-        .join('\n'),
+      value: gone.map((g) => `${g.venueName} (absent from CoinGecko's tickers since ${utc(g.atMs)})`).join('\n'),
     },
   ];
 }

@@ -2,7 +2,9 @@
  * Where the volume trades, computed from CoinGecko's tickers, pure. Tickers CoinGecko marks anomalous or
  * stale are left out of every figure and counted apart. A figure CoinGecko did not give is never filled in:
  * a market with no volume figure counts as a market but adds nothing to volume; a market without both sides
- * of its ±2% depth counts in volume but not in depth, and the volume with no depth figure is reported.
+ * of its ±2% depth above zero (CoinGecko sends 0 where it has no order book, as for most DEX pools) counts
+ * in volume but not in depth, and the volume with no depth figure is reported. A spread of 0 or less is no
+ * spread figure either.
  */
 
 export type TrustScore = 'green' | 'yellow' | 'red';
@@ -35,7 +37,7 @@ export interface VenueShare {
   volumeUsd: number | null;
   /** Share of the counted 24h volume, in percent; null when the venue or the total has no volume. */
   sharePct: number | null;
-  /** Summed ±2% depth (up + down) of its markets that report both sides; null when none does. */
+  /** Summed ±2% depth (up + down) of its markets that report both sides above 0; null when none does. */
   depthUsd: number | null;
   /** The venue's pairs, `OPG/USDT`, busiest first. */
   pairs: string[];
@@ -50,6 +52,7 @@ export interface MarketStructure {
   marketsWithoutVolume: number;
   /** Every counted venue, busiest first. */
   venueShares: VenueShare[];
+  /** The busiest venue's share; null when no venue has volume above 0. */
   busiestSharePct: number | null;
   /** Herfindahl–Hirschman index over venues: the sum of squared percentage shares, 0 to 10,000. */
   herfindahl: number | null;
@@ -58,22 +61,35 @@ export interface MarketStructure {
   depth: {
     upUsd: number;
     downUsd: number;
-    /** up + down, summed over the markets that report both. */
+    /** up + down, summed over the markets that report both above 0. */
     totalUsd: number;
     markets: number;
-    /** 24h volume of those markets: the numerator of `turnover`. */
+    /** 24h volume of those markets (the ones with a volume figure): the numerator of `turnover`. */
     volumeUsd: number;
+    /** up + down over the markets with depth that also have a volume figure: the denominator of `turnover`. */
+    turnoverDepthUsd: number;
+    /** Markets with depth but no volume figure: in `totalUsd`, left out of `turnover`. */
+    marketsWithoutVolume: number;
   };
+  /** Counted markets with no depth figure: none, one-sided, or a side of 0. */
   marketsWithoutDepth: number;
-  /** 24h volume on counted markets that report no (or one-sided) depth. */
+  /** 24h volume on counted markets with no depth figure. */
   volumeWithoutDepthUsd: number;
-  /** 24h volume over ±2% depth, both over the markets that report depth; null without depth. */
+  /**
+   * 24h volume over ±2% depth, both over the same markets: those with depth and a volume figure; null when
+   * there are none.
+   */
   turnover: number | null;
   /** Volume-weighted median bid–ask spread (percent), over markets with a spread and a volume above 0. */
   spreadMedianPct: number | null;
   /** The volume those spreads cover. */
   spreadVolumeUsd: number;
   excluded: { tickers: number; anomalous: number; stale: number; volumeUsd: number };
+  /**
+   * Every venue with any ticker in the reading, counted or not (anomalous or stale too), in CoinGecko's order:
+   * the venues the history marks seen. A venue whose only ticker turns stale is still listed on it.
+   */
+  presentVenues: Array<{ venueId: string; venueName: string }>;
 }
 
 /**
@@ -94,7 +110,16 @@ export function weightedMedian(entries: ReadonlyArray<{ value: number; weight: n
   return kept[kept.length - 1]!.value;
 }
 
-const hasDepth = (t: Ticker): boolean => t.depthUpUsd !== null && t.depthDownUsd !== null;
+/** Both sides of the ±2% depth above 0: a 0 is CoinGecko having no order book to measure, not a free market. */
+const hasDepth = (t: Ticker): boolean => (t.depthUpUsd ?? 0) > 0 && (t.depthDownUsd ?? 0) > 0;
+
+/**
+ * The venues with 24h volume above 0, busiest first: the only ones a "busiest venues" list may name (with
+ * no volume anywhere, the first venue would be the alphabetical first, not the busiest).
+ */
+export function venuesWithVolume(s: Pick<MarketStructure, 'venueShares'>): VenueShare[] {
+  return s.venueShares.filter((v) => v.volumeUsd !== null && v.volumeUsd > 0);
+}
 
 export function summarizeMarkets(tickers: readonly Ticker[]): MarketStructure {
   const counted = tickers.filter((t) => !t.anomaly && !t.stale);
@@ -142,17 +167,28 @@ export function summarizeMarkets(tickers: readonly Ticker[]): MarketStructure {
   }
 
   const deep = counted.filter(hasDepth);
+  const traded = deep.filter((t) => t.volumeUsd !== null);
   const depth = {
     upUsd: deep.reduce((s, t) => s + t.depthUpUsd!, 0),
     downUsd: deep.reduce((s, t) => s + t.depthDownUsd!, 0),
     totalUsd: 0,
     markets: deep.length,
-    volumeUsd: deep.reduce((s, t) => s + (t.volumeUsd ?? 0), 0),
+    volumeUsd: traded.reduce((s, t) => s + t.volumeUsd!, 0),
+    turnoverDepthUsd: traded.reduce((s, t) => s + t.depthUpUsd! + t.depthDownUsd!, 0),
+    marketsWithoutVolume: deep.length - traded.length,
   };
   depth.totalUsd = depth.upUsd + depth.downUsd;
   const shallow = counted.filter((t) => !hasDepth(t));
 
-  const spreads = counted.filter((t) => t.spreadPct !== null && t.volumeUsd !== null && t.volumeUsd > 0);
+  const present = new Map<string, { venueId: string; venueName: string }>();
+  for (const t of tickers)
+    if (!present.has(t.venueId)) present.set(t.venueId, { venueId: t.venueId, venueName: t.venueName });
+  const presentVenues = [...present.values()];
+
+  // A spread of 0 or less is not a market's price: no spread figure.
+  const spreads = counted.filter(
+    (t) => t.spreadPct !== null && t.spreadPct > 0 && t.volumeUsd !== null && t.volumeUsd > 0,
+  );
 
   return {
     markets: counted.length,
@@ -166,7 +202,7 @@ export function summarizeMarkets(tickers: readonly Ticker[]): MarketStructure {
     depth,
     marketsWithoutDepth: shallow.length,
     volumeWithoutDepthUsd: shallow.reduce((s, t) => s + (t.volumeUsd ?? 0), 0),
-    turnover: depth.totalUsd > 0 && deep.some((t) => t.volumeUsd !== null) ? depth.volumeUsd / depth.totalUsd : null,
+    turnover: depth.turnoverDepthUsd > 0 ? depth.volumeUsd / depth.turnoverDepthUsd : null,
     spreadMedianPct: weightedMedian(spreads.map((t) => ({ value: t.spreadPct!, weight: t.volumeUsd! }))),
     spreadVolumeUsd: spreads.reduce((s, t) => s + t.volumeUsd!, 0),
     excluded: {
@@ -175,5 +211,6 @@ export function summarizeMarkets(tickers: readonly Ticker[]): MarketStructure {
       stale: left.filter((t) => t.stale).length,
       volumeUsd: left.reduce((s, t) => s + (t.volumeUsd ?? 0), 0),
     },
+    presentVenues,
   };
 }

@@ -80,8 +80,9 @@ export interface MarketsStore {
   latestAtMs(coinId: string): Promise<number | null>;
   /**
    * Records one reading in one transaction: reads the venue history, asks `decide` (synchronous, pure)
-   * what changes, then stores the reading with its figures and per-venue volumes, marks its venues seen at
-   * `reading.fetchedAtMs` (adding the new ones), adds the events, writes the listing alert to the alert
+   * what changes, then stores the reading with its figures and per-venue volumes, marks every venue with any
+   * ticker in it (`structure.presentVenues`, anomalous or stale included) seen at `reading.fetchedAtMs`
+   * (adding the new ones), adds the events, writes the listing alert to the alert
    * outbox (under each chat's cooldown, as ratio alerts) and clears the source's failure. Readings of one
    * coin are recorded one at a time, so two overlapping leaders never both announce a venue.
    * @returns what `decide` answered, and how many outbox rows the listing alert wrote.
@@ -271,8 +272,11 @@ export function createMarkets(options: MarketsOptions): MarketsService {
       view.structure,
       ({ known: knownList, previousAtMs }) => {
         const known = new Map(knownList.map((v) => [v.venueId, v]));
-        const nowIds = new Set(venues.map((v) => v.venueId));
-        // New to the bot, or back after a long absence; a venue that blinked out for a reading or two is not news.
+        // Presence counts every ticker, anomalous or stale too: a venue whose only market turns stale and
+        // fresh again has not left and come back. Only a venue absent from the previous reading altogether
+        // (new to the bot, or back after a long absence) and now with a counted market is news; one that
+        // blinked out for a reading or two is not.
+        const presentIds = new Set(view.structure.presentVenues.map((v) => v.venueId));
         const listed = venues.filter((v) => {
           const k = known.get(v.venueId);
           return (
@@ -283,7 +287,7 @@ export function createMarkets(options: MarketsOptions): MarketsService {
         const gone =
           previousAtMs === null
             ? []
-            : [...known.values()].filter((k) => k.lastSeenAtMs >= previousAtMs && !nowIds.has(k.venueId));
+            : [...known.values()].filter((k) => k.lastSeenAtMs >= previousAtMs && !presentIds.has(k.venueId));
         return {
           listed,
           gone,

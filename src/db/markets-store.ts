@@ -94,7 +94,7 @@ export function createMarketsStore(database: Database): MarketsStore {
     }
   }
 
-  function seeVenues(coinId: string, venues: MarketStructure['venueShares'], atMs: number): void {
+  function seeVenues(coinId: string, venues: MarketStructure['presentVenues'], atMs: number): void {
     for (const v of venues) {
       db.insert(marketVenues)
         .values({ coinId, venueId: v.venueId, venueName: v.venueName, firstSeenAtMs: atMs, lastSeenAtMs: atMs })
@@ -140,7 +140,7 @@ export function createMarketsStore(database: Database): MarketsStore {
       return sqlite.transaction(() => {
         const changes = decide({ known: knownVenues(coinId), previousAtMs: latestAtMs(coinId) });
         insert(coinId, reading, structure);
-        seeVenues(coinId, structure.venueShares, reading.fetchedAtMs);
+        seeVenues(coinId, structure.presentVenues, reading.fetchedAtMs);
         for (const e of changes.events)
           db.insert(marketVenueEvents)
             .values({ coinId, ...e })

@@ -1,7 +1,8 @@
 /**
  * CoinGecko's `/coins/{id}/tickers`: every market the coin trades on, 100 a page, busiest first
- * (`order=volume_desc`), with the ±2% order-book depth (`depth=true`). Pages are fetched until one comes back
- * short, through the market source's `getJson` (same key header, retry policy and dispatcher as the refresh).
+ * (`order=volume_desc`), with the ±2% order-book depth (`depth=true`) and DEX pairs by symbol
+ * (`dex_pair_format=symbol`). Pages are fetched until one comes back short, through the market source's
+ * `getJson` (same key header, retry policy and dispatcher as the refresh).
  * Every field a figure is built from is validated; a bad ticker fails the whole reading, so the last good
  * one stays in place rather than a half-read market being shown.
  */
@@ -110,6 +111,8 @@ export async function fetchTickers(
       include_exchange_logo: 'false',
       depth: 'true',
       order: 'volume_desc',
+      // DEX pairs by token symbol (`OPG/USDC`), not contract address (CoinGecko's default).
+      dex_pair_format: 'symbol',
       page: String(n),
     });
     const got = parseTickersPage(body, (n - 1) * TICKERS_PER_PAGE);

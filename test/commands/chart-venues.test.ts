@@ -38,7 +38,13 @@ describe('chart venues', () => {
     expect(r.notices).toEqual(['History covers 2 of 7 days.']);
     expect(r.image).toBeDefined();
     expect(pngSize(r.image!.png)).toEqual({ width: 1200, height: 675 });
-    expect(r.footer).toBe('CoinGecko tickers · days to 2026-11-23');
+    expect(r.footer).toBe('CoinGecko tickers · days to 2026-11-23 · as of 2026-11-23 05:00 UTC (just now)');
+
+    // Two hours on with no reading (hourly schedule, stale after the missed one): the chart says so.
+    app.clock.advance(2 * HOUR);
+    const later = await app.runText('/opg chart venues 7d', testChat, member);
+    expect(later.notices).toEqual(['Stale: venue data last read 2 h ago.', 'History covers 2 of 7 days.']);
+    expect(later.footer).toBe('CoinGecko tickers · days to 2026-11-23 · as of 2026-11-23 05:00 UTC (2 h ago)');
   });
 
   it('refuses 24h with the ranges it draws, and says when nothing is stored', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { replyText } from '../../src/core/reply.js';
+import { marketsFields } from '../../commands/markets.js';
 import { summarizeMarkets, weightedMedian } from '../../src/core/market-structure.js';
 import { parseTickersPage } from '../../src/sources/coingecko-tickers.js';
 import { marketItem, startCoinGeckoServer, tickerItem } from '../helpers/coingecko-server.js';
@@ -36,7 +37,15 @@ describe('market structure from CoinGecko tickers', () => {
     expect(s.trustSharePct!.yellow).toBeCloseTo(20, 9);
     expect(s.trustSharePct!.red).toBeCloseTo(4, 9);
     expect(s.trustSharePct!.unrated).toBeCloseTo(5.9, 9);
-    expect(s.depth).toEqual({ upUsd: 37_000, downUsd: 48_000, totalUsd: 85_000, markets: 4, volumeUsd: 940_000 });
+    expect(s.depth).toEqual({
+      upUsd: 37_000,
+      downUsd: 48_000,
+      totalUsd: 85_000,
+      markets: 4,
+      volumeUsd: 940_000,
+      turnoverDepthUsd: 85_000,
+      marketsWithoutVolume: 0,
+    });
     expect(s.turnover).toBeCloseTo(940_000 / 85_000, 12);
     expect(s.marketsWithoutDepth).toBe(96);
     expect(s.volumeWithoutDepthUsd).toBeCloseTo(60_000, 6);
@@ -45,6 +54,131 @@ describe('market structure from CoinGecko tickers', () => {
     expect(s.marketsWithoutVolume).toBe(4);
     expect(s.excluded).toEqual({ tickers: 2, anomalous: 1, stale: 1, volumeUsd: 940_000 });
     expect(s.venueShares.find((v) => v.venueId === 'uniswap-v3-base')!.depthUsd).toBeNull();
+  });
+
+  it('takes a depth of 0 on either side as no depth figure, turnover over markets with depth and volume, a spread of 0 as none', async () => {
+    // Binance  $100,000, depth 10,000 + 10,000, spread 0.2  → depth, in turnover
+    // Uniswap  $500,000, depth 0 + 0, spread 0 (CoinGecko's DEX pool)  → no depth, no spread
+    // Kraken    $40,000, depth 0 + 3,000, spread 0.5  → no depth (one side 0)
+    // Bybit     no volume figure, depth 5,000 + 5,000, spread 0.3  → depth, not in turnover
+    // Counted $640,000. Depth: 2 markets, up 15,000 + down 15,000 = 30,000. Turnover: 100,000 ÷ 20,000 = 5x
+    // (with the zeros taken as depth: 640,000 ÷ 33,000 = 19.4x). No depth: 2 markets, 540,000 = 84.375%.
+    // Spread: 0.2 (100k), 0.5 (40k); half of 140k is reached at 0.2 (with Uniswap's 0 counted it was 0).
+    const tickers = [
+      tickerItem('uniswap-v3-base', 'Uniswap V3 (Base)', {
+        converted_volume: { usd: 500_000 },
+        trust_score: null,
+        bid_ask_spread_percentage: 0,
+        cost_to_move_up_usd: 0,
+        cost_to_move_down_usd: 0,
+      }),
+      tickerItem('binance', 'Binance', {
+        converted_volume: { usd: 100_000 },
+        bid_ask_spread_percentage: 0.2,
+        cost_to_move_up_usd: 10_000,
+        cost_to_move_down_usd: 10_000,
+      }),
+      tickerItem('kraken', 'Kraken', {
+        target: 'USD',
+        converted_volume: { usd: 40_000 },
+        bid_ask_spread_percentage: 0.5,
+        cost_to_move_up_usd: 0,
+        cost_to_move_down_usd: 3_000,
+      }),
+      tickerItem('bybit_spot', 'Bybit', {
+        converted_volume: null,
+        bid_ask_spread_percentage: 0.3,
+        cost_to_move_up_usd: 5_000,
+        cost_to_move_down_usd: 5_000,
+      }),
+    ];
+    const s = summarizeMarkets(parseTickersPage({ tickers }));
+    expect(s.volumeUsd).toBe(640_000);
+    expect(s.depth).toEqual({
+      upUsd: 15_000,
+      downUsd: 15_000,
+      totalUsd: 30_000,
+      markets: 2,
+      volumeUsd: 100_000,
+      turnoverDepthUsd: 20_000,
+      marketsWithoutVolume: 1,
+    });
+    expect(s.turnover).toBe(5);
+    expect(s.marketsWithoutDepth).toBe(2);
+    expect(s.volumeWithoutDepthUsd).toBe(540_000);
+    expect(s.spreadMedianPct).toBe(0.2);
+    expect(s.spreadVolumeUsd).toBe(140_000);
+    expect(s.venueShares.map((v) => [v.venueName, v.depthUsd])).toEqual([
+      ['Uniswap V3 (Base)', null],
+      ['Binance', 20_000],
+      ['Kraken', null],
+      ['Bybit', 10_000],
+    ]);
+
+    const { app } = await appWithTickers(tickers);
+    await app.core.refresh();
+    await app.markets.refresh();
+    const r = await app.runText('/opg markets', testChat, member);
+    expect(field(r, '±2% depth')).toBe('$30K summed over 2 markets (up $15K + down $15K)');
+    expect(field(r, 'Turnover against depth')).toBe(
+      '5x: 24h volume of the markets with depth ($100K) ÷ their ±2% depth (up + down); 1 market with depth but no volume figure left out of both',
+    );
+    expect(field(r, 'No depth figure')).toBe(
+      '$540K of 24h volume (84.38%) on 2 markets, left out of depth and turnover',
+    );
+    expect(field(r, 'Bid–ask spread')).toBe('0.20% median weighted by volume (over $140K of volume with a spread)');
+    const v = await app.runText('/opg volume', testChat, member);
+    expect(field(v, 'Where it trades')).toBe(
+      "busiest venue Uniswap V3 (Base) 78.13% of tickers' volume · turnover 5x its ±2% depth on the markets that report it, 15.63% of volume (see /opg markets)",
+    );
+  });
+
+  it('says why turnover is n/a when the markets with depth have no volume figure', () => {
+    const s = summarizeMarkets(
+      parseTickersPage({
+        tickers: [
+          tickerItem('bybit_spot', 'Bybit', { converted_volume: null }),
+          tickerItem('gate', 'Gate', { cost_to_move_up_usd: 0 }),
+        ],
+      }),
+    );
+    expect(s.turnover).toBeNull();
+    expect(s.depth.markets).toBe(1);
+    expect(marketsFields(s).find((f) => f.label === 'Turnover against depth')!.value).toBe(
+      'n/a (no market with depth has a volume figure)',
+    );
+  });
+
+  it('names no busiest venue and lists none in the top five without volume above 0', async () => {
+    // Aerodrome reports no volume figure, Kraken $0: with no volume anywhere the first venue would be the
+    // alphabetical first. Then Binance trades $100,000: it alone is listed, with 100% of the volume.
+    const aerodrome = tickerItem('aerodrome-slipstream', 'Aerodrome (Base)', {
+      converted_volume: null,
+      cost_to_move_up_usd: null,
+      cost_to_move_down_usd: null,
+    });
+    const kraken = tickerItem('kraken', 'Kraken', { converted_volume: { usd: 0 } });
+    const { cg, app } = await appWithTickers([aerodrome, kraken]);
+    await app.core.refresh();
+    await app.markets.refresh();
+    const r = await app.runText('/opg markets', testChat, member);
+    expect(field(r, 'Markets')).toBe('2 markets on 2 venues');
+    expect(field(r, 'Busiest venues (share of 24h volume)')).toBe('none with a volume figure');
+    expect(field(r, 'Concentration')).toBe('n/a (no venue with a volume figure)');
+    const v = await app.runText('/opg volume', testChat, member);
+    // Kraken's $0 over its depth of 20,000 + 30,000: a turnover of 0.
+    expect(field(v, 'Where it trades')).toBe(
+      'busiest venue: none with a volume figure · turnover 0x its ±2% depth (see /opg markets)',
+    );
+
+    cg.setTickers([tickerItem('binance', 'Binance', { converted_volume: { usd: 100_000 } }), kraken, aerodrome]);
+    app.clock.advance(3_600_000);
+    await app.markets.refresh();
+    const again = await app.runText('/opg markets', testChat, member);
+    expect(field(again, 'Busiest venues (share of 24h volume)')).toBe('1. Binance: $100K (100.00%)');
+    expect(field(again, 'Concentration')).toBe(
+      'busiest venue 100.00% · Herfindahl 10,000 of 10,000 (as concentrated as 1.0 equal venues)',
+    );
   });
 
   it('takes the lower weighted median, ignoring entries that weigh nothing', () => {
@@ -71,8 +205,8 @@ describe('market structure from CoinGecko tickers', () => {
     const calls = cg.requests.filter((r) => r.url.includes('/tickers')).map((r) => new URL(r.url, 'http://x'));
     expect(calls.map((u) => u.pathname)).toEqual(['/coins/opengradient/tickers', '/coins/opengradient/tickers']);
     expect(calls.map((u) => Object.fromEntries(u.searchParams))).toEqual([
-      { include_exchange_logo: 'false', depth: 'true', order: 'volume_desc', page: '1' },
-      { include_exchange_logo: 'false', depth: 'true', order: 'volume_desc', page: '2' },
+      { include_exchange_logo: 'false', depth: 'true', order: 'volume_desc', dex_pair_format: 'symbol', page: '1' },
+      { include_exchange_logo: 'false', depth: 'true', order: 'volume_desc', dex_pair_format: 'symbol', page: '2' },
     ]);
 
     const r = await app.runText('/opg markets', testChat, member);

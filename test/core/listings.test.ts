@@ -3,6 +3,7 @@ import type { ChatRef } from '../../src/core/command.js';
 import { marketItem, startCoinGeckoServer, tickerItem } from '../helpers/coingecko-server.js';
 import { createTestApp, member, moderator } from '../helpers/app.js';
 import { outboxOf } from '../helpers/alerts.js';
+import { createMarketsStore } from '../../src/db/markets-store.js';
 
 const chatA: ChatRef = { platform: 'telegram', chatId: '-1001', kind: 'supergroup' };
 const chatB: ChatRef = { platform: 'discord', chatId: '2002', guildId: '3003', kind: 'guild_text' };
@@ -83,6 +84,25 @@ describe('new-listing alerts', () => {
     );
   });
 
+  it('shortens a pair CoinGecko still names by contract address to 0x1234…abcd in the alert', async () => {
+    const { cg, app } = await setup();
+    await app.markets.refresh();
+    const aerodrome = tickerItem('aerodrome-slipstream', 'Aerodrome (Base)', {
+      target: '0x833589FCD6EDB6E08F4C7C32D4F71B54BDA02913',
+      converted_volume: { usd: 10_000 },
+      trust_score: null,
+      cost_to_move_up_usd: null,
+      cost_to_move_down_usd: null,
+    });
+    cg.setTickers([binance, aerodrome]);
+    app.clock.advance(HOUR);
+    expect((await app.markets.refresh()).alerts).toBe(3);
+    // $10,000 of $610,000 = 1.639…%.
+    expect(JSON.parse(listingRows(app, chatA)[0]!.replyJson).lines).toEqual([
+      'Aerodrome (Base): OPG/0x8335…2913, 24h volume $10K (1.64% of all), ±2% depth not reported by CoinGecko',
+    ]);
+  });
+
   it('announces nothing on the first reading after a restart, even a venue the stored readings lacked', async () => {
     const { cg, app } = await setup();
     await app.markets.refresh();
@@ -105,6 +125,45 @@ describe('new-listing alerts', () => {
     expect(await app.markets.refresh()).toMatchObject({ listed: [], alerts: 0 });
   });
 
+  it('judges presence on every ticker: a venue whose only market goes stale, fresh, stale neither lists nor leaves; a new one lists once', async () => {
+    const { cg, app } = await setup();
+    await app.markets.refresh();
+    await app.alerts.setDigest(chatA, 15 * 60);
+    const krakenStale = { ...kraken, is_stale: true };
+    for (const tickers of [
+      [binance, krakenStale],
+      [binance, kraken],
+      [binance, krakenStale],
+    ]) {
+      cg.setTickers(tickers);
+      app.clock.advance(HOUR);
+      expect(await app.markets.refresh()).toMatchObject({ status: 'ok', listed: [], gone: [], alerts: 0 });
+    }
+    expect(listingRows(app, chatA)).toHaveLength(0);
+    expect(await app.markets.goneSince(0)).toEqual([]);
+    // Kraken stays known, seen at every reading with any ticker (12:00 start, then 13:00, 14:00, 15:00).
+    expect(
+      (await createMarketsStore(app.database).knownVenues('opengradient')).find((v) => v.venueId === 'kraken'),
+    ).toMatchObject({
+      firstSeenAtMs: Date.parse('2026-11-22T13:00:00Z'),
+      lastSeenAtMs: Date.parse('2026-11-22T15:00:00Z'),
+    });
+    await app.core.refresh();
+    expect(await app.alerts.runDigests()).toBe(1);
+    const digest = JSON.parse(outboxOf(app, chatA)[0]!.replyJson);
+    expect(digest.fields.map((f: { label: string }) => f.label)).not.toContain('Venues no longer listed');
+
+    // A venue absent before, now with a counted market: one alert per chat taking them, once.
+    cg.setTickers([binance, krakenStale, dex]);
+    app.clock.advance(HOUR);
+    expect(await app.markets.refresh()).toMatchObject({ listed: ['Uniswap V3 (Base)'], gone: [], alerts: 3 });
+    app.clock.advance(HOUR);
+    expect(await app.markets.refresh()).toMatchObject({ listed: [], gone: [], alerts: 0 });
+    expect(listingRows(app, chatA).map((r) => JSON.parse(r.replyJson).title)).toEqual([
+      'OPG now trades on Uniswap V3 (Base)',
+    ]);
+  });
+
   it('notes a venue that disappeared in the next digest, and never alerts on it', async () => {
     const { cg, app } = await setup();
     cg.setTickers([binance, kraken]);
@@ -118,7 +177,7 @@ describe('new-listing alerts', () => {
     expect(await app.alerts.runDigests()).toBe(1);
     const digest = JSON.parse(outboxOf(app, chatA)[0]!.replyJson);
     expect(digest.fields.find((f: { label: string }) => f.label === 'Venues no longer listed').value).toBe(
-      "Kraken (no counted market in CoinGecko's tickers since 2026-11-22 13:00 UTC)",
+      "Kraken (absent from CoinGecko's tickers since 2026-11-22 13:00 UTC)",
     );
   });
 

@@ -155,6 +155,26 @@ describe.each(STORE_BACKENDS)('markets store on %s', { timeout: 60_000 }, (backe
     expect(await markets.venueVolumes('other', 0)).toEqual([]);
   });
 
+  it('marks seen every venue with any ticker, anomalous or stale too; only counted venues get a volume row', async ({
+    skip,
+  }) => {
+    const stores = await storesOn(backend, skip);
+    const { markets } = stores;
+    const stale = { ...ticker('kraken', 'Kraken', 'USD', 40_000), stale: true };
+    const anomalous = { ...ticker('gate', 'Gate', 'USDT', 900_000), anomaly: true };
+    await record(stores, T0, [ticker('binance', 'Binance', 'USDT', 600_000), stale, anomalous]);
+    await record(stores, T0 + H, [ticker('binance', 'Binance', 'USDT', 500_000), stale]);
+    expect(byVenue(await markets.knownVenues(COIN))).toEqual([
+      { venueId: 'binance', venueName: 'Binance', firstSeenAtMs: T0, lastSeenAtMs: T0 + H },
+      { venueId: 'gate', venueName: 'Gate', firstSeenAtMs: T0, lastSeenAtMs: T0 },
+      { venueId: 'kraken', venueName: 'Kraken', firstSeenAtMs: T0, lastSeenAtMs: T0 + H },
+    ]);
+    expect(await markets.venueVolumes(COIN, 0)).toEqual([
+      { atMs: T0, venueId: 'binance', venueName: 'Binance', volumeUsd: 600_000 },
+      { atMs: T0 + H, venueId: 'binance', venueName: 'Binance', volumeUsd: 500_000 },
+    ]);
+  });
+
   it('keeps nothing of a reading whose recording failed part way, and clears the source failure with the next one', async ({
     skip,
   }) => {

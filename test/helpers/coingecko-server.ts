@@ -171,6 +171,9 @@ export async function startCoinGeckoServer(initial: unknown[] = [marketItem()]):
     const tickersPath = /\/coins\/([^/]+)\/tickers$/.exec(url.pathname);
     if (tickersPath) {
       if (tickersPath[1] !== 'opengradient') return sendJson(res, 404, { error: 'coin not found' });
+      // The bot asks for DEX pairs by symbol; without it CoinGecko names them by contract address.
+      if (url.searchParams.get('dex_pair_format') !== 'symbol')
+        return sendJson(res, 400, { error: 'test stand-in: dex_pair_format=symbol was not sent' });
       const page = Number(url.searchParams.get('page') ?? '1');
       if (!Number.isInteger(page) || page < 1) return sendJson(res, 400, { error: 'invalid page' });
       return sendJson(res, 200, { name: 'OpenGradient', tickers: tickers.slice((page - 1) * 100, page * 100) });
