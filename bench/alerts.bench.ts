@@ -69,7 +69,8 @@ async function evaluation(log: BenchLog, dir: string): Promise<void> {
   for (let round = 0; round < rounds; round++) results.push(await evaluationRound(dir, `evaluation-${round}`));
   report(
     log,
-    `SQLite: ${SUBSCRIPTIONS.toLocaleString('en-US')} subscriptions × 3 thresholds (1x, 5x, 10x), cooldown 60 min; ${rounds} rounds, min / median / max`,
+    `SQLite: ${SUBSCRIPTIONS.toLocaleString('en-US')} subscriptions × 3 thresholds (1x, 5x, 10x), cooldown 60 min; ` +
+      `${rounds} rounds, min / median / max`,
     results,
   );
 }
@@ -159,7 +160,8 @@ async function postgresRound(url: string): Promise<StepResult[]> {
       `INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes) SELECT id, 60 FROM alert_subscriptions`,
     );
     await pool.query(
-      `INSERT INTO alert_thresholds (subscription_id, ratio, level_id) SELECT s.id, l.ratio, l.id FROM alert_subscriptions s CROSS JOIN alert_levels l`,
+      `INSERT INTO alert_thresholds (subscription_id, ratio, level_id) ` +
+        `SELECT s.id, l.ratio, l.id FROM alert_subscriptions s CROSS JOIN alert_levels l`,
     );
     await pool.query('VACUUM ANALYZE');
     const evaluation = createPgAlertStores(store.db).evaluation;
@@ -204,7 +206,8 @@ async function evaluationRound(dir: string, name: string): Promise<StepResult[]>
   const app = freshApp(dir, name, clock);
   const db = app.database!.sqlite;
   const insertSub = db.prepare(
-    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES ('telegram', ?, 'bench', ?, 'active')`,
+    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) ` +
+      `VALUES ('telegram', ?, 'bench', ?, 'active')`,
   );
   // What `alerts subscribe` writes: the subscription, its cooldown row, its thresholds in the unseen level of their
   // ratio.
@@ -257,7 +260,8 @@ async function fanOut(log: BenchLog, dir: string): Promise<void> {
   const app = freshApp(dir, 'fanout');
   const db = app.database!.sqlite;
   const insertSub = db.prepare(
-    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES ('telegram', ?, 'bench', ?, 'active')`,
+    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) ` +
+      `VALUES ('telegram', ?, 'bench', ?, 'active')`,
   );
   const payload = Number(
     db.prepare(`INSERT INTO alert_payloads (reply_json, crossings_json, created_at_ms) VALUES (?, '[]', ?)`).run(
@@ -274,7 +278,8 @@ async function fanOut(log: BenchLog, dir: string): Promise<void> {
     ).lastInsertRowid,
   );
   const enqueue = db.prepare(
-    `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (?, 'alert', ?, ?, 0)`,
+    `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) ` +
+      `VALUES (?, 'alert', ?, ?, 0)`,
   );
   db.transaction(() => {
     // Half groups (negative ids, 20/min each), half private chats; one refresh's worth of alerts at a time.
@@ -286,7 +291,8 @@ async function fanOut(log: BenchLog, dir: string): Promise<void> {
   const sink = createTelegramSink({ apiRoot: bot.url, token: bot.token, logger: silentLogger });
   app.alerts.registerSink(sink);
   log(
-    `fan-out: ${alerts.toLocaleString('en-US')} alerts over ${chats.toLocaleString('en-US')} chats (half groups), Bot API limits 25/s, 1/s per chat, 20/min per group`,
+    `fan-out: ${alerts.toLocaleString('en-US')} alerts over ${chats.toLocaleString('en-US')} chats (half groups), ` +
+      `Bot API limits 25/s, 1/s per chat, 20/min per group`,
   );
   const started = performance.now();
   await app.alerts.dispatcher.drain();
@@ -295,7 +301,8 @@ async function fanOut(log: BenchLog, dir: string): Promise<void> {
   const spanS = sent > 1 ? (bot.sent[sent - 1]!.atMs - bot.sent[0]!.atMs) / 1000 : tookS;
   const rate = (sent - 1) / spanS;
   log(
-    `delivered ${sent} in ${tookS.toFixed(1)} s: ${rate.toFixed(2)} msg/s = ${((rate / 25) * 100).toFixed(1)}% of 25/s; 429 answers: ${bot.tooMany()}`,
+    `delivered ${sent} in ${tookS.toFixed(1)} s: ${rate.toFixed(2)} msg/s = ${((rate / 25) * 100).toFixed(1)}% ` +
+      `of 25/s; 429 answers: ${bot.tooMany()}`,
   );
   const unsent = (db.prepare(`SELECT count(*) AS n FROM alert_outbox WHERE sent_at_ms IS NULL`).get() as { n: number })
     .n;

@@ -48,7 +48,8 @@ export default async function bench(log: BenchLog): Promise<void> {
     const median = times[Math.floor(runs / 2)]!;
     const worst = times[runs - 1]!;
     log(
-      `render ${c.name}: ${points.length} points, median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms (target < 100 ms), PNG ${(size / 1024).toFixed(1)} KB (target < 200 KB)`,
+      `render ${c.name}: ${points.length} points, median ${median.toFixed(1)} ms, ` +
+        `worst ${worst.toFixed(1)} ms (target < 100 ms), PNG ${(size / 1024).toFixed(1)} KB (target < 200 KB)`,
     );
   }
   await fromStore(log);
@@ -110,7 +111,9 @@ export async function fromStore(log: BenchLog): Promise<void> {
     const again = await charts.marketChart('ratio', '90d', [1, 5, 10]);
     const cachedMs = performance.now() - t0;
     log(
-      `from SQLite, 25,921 five-minute readings, 90d ratio: coverage check ${ensureMs.toFixed(1)} ms (${fill.status}), first chart ${firstMs.toFixed(1)} ms (${first?.points.length} hourly points, ${((first?.png.length ?? 0) / 1024).toFixed(1)} KB), cached ${cachedMs.toFixed(1)} ms (hit: ${again?.cached})`,
+      `from SQLite, 25,921 five-minute readings, 90d ratio: coverage check ${ensureMs.toFixed(1)} ms ` +
+        `(${fill.status}), first chart ${firstMs.toFixed(1)} ms (${first?.points.length} hourly points, ` +
+        `${((first?.png.length ?? 0) / 1024).toFixed(1)} KB), cached ${cachedMs.toFixed(1)} ms (hit: ${again?.cached})`,
     );
   } finally {
     app.close();

@@ -73,7 +73,9 @@ await discord.waitForSession();
 await drive(1_000, 16); // warm-up: JIT, caches, keep-alive connections
 const single = await drive(1_000, 1);
 port.postMessage({
-  line: `one at a time: ${figures(single.latencies)} from dispatch to callback (${single.latencies.length} interactions)`,
+  line:
+    `one at a time: ${figures(single.latencies)} from dispatch to callback ` +
+    `(${single.latencies.length} interactions)`,
 });
 for (const rate of [500, 1_000]) {
   const paced = await pace(rate * 4, rate);
@@ -81,11 +83,15 @@ for (const rate of [500, 1_000]) {
 }
 const saturated = await drive(10_000, 64);
 port.postMessage({
-  line: `saturated (64 in flight): ${Math.round((saturated.latencies.length / saturated.elapsedMs) * 1000)} interactions/s answered`,
+  line:
+    `saturated (64 in flight): ` +
+    `${Math.round((saturated.latencies.length / saturated.elapsedMs) * 1000)} interactions/s answered`,
 });
 const late = discord.refusals.filter((r) => r.problems.some((p) => p.includes('after its dispatch'))).length;
 port.postMessage({
-  line: `answers Discord would refuse as later than 3 s after the dispatch: ${late}; other refusals: ${discord.refusals.length - late}`,
+  line:
+    `answers Discord would refuse as later than 3 s after the dispatch: ${late}; ` +
+    `other refusals: ${discord.refusals.length - late}`,
 });
 await discord.close();
 port.postMessage({ done: true });

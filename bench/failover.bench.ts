@@ -120,7 +120,8 @@ export default async function failover(log: BenchLog): Promise<void> {
     ] as const) {
       const samples = await latencies(instance);
       log(
-        `/opg stats by webhook on the ${role}, warm: p50 ${percentile(samples, 50).toFixed(2)} ms, p99 ${percentile(samples, 99).toFixed(2)} ms (${LATENCY_SAMPLES} commands)`,
+        `/opg stats by webhook on the ${role}, warm: p50 ${percentile(samples, 50).toFixed(2)} ms, ` +
+          `p99 ${percentile(samples, 99).toFixed(2)} ms (${LATENCY_SAMPLES} commands)`,
       );
     }
 
@@ -137,7 +138,9 @@ export default async function failover(log: BenchLog): Promise<void> {
     takeovers.sort((a, b) => a - b);
     const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
     log(
-      `failover after SIGKILL of the leader (LEADER_TAKEOVER_SECONDS 15): min ${s(takeovers[0]!)} / median ${s(percentile(takeovers, 50))} / max ${s(takeovers.at(-1)!)} over ${KILLS} kills (PostgreSQL ${describePostgresUrl(PG_URL)})`,
+      `failover after SIGKILL of the leader (LEADER_TAKEOVER_SECONDS 15): ` +
+        `min ${s(takeovers[0]!)} / median ${s(percentile(takeovers, 50))} / max ${s(takeovers.at(-1)!)} over ` +
+        `${KILLS} kills (PostgreSQL ${describePostgresUrl(PG_URL)})`,
     );
   } finally {
     for (const instance of running) instance.child.kill('SIGKILL');

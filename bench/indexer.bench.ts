@@ -65,20 +65,25 @@ async function backfill(log: BenchLog, events: number, label: string): Promise<v
     node.stop();
   }
   log(
-    `${label}: ${f.logs.toLocaleString('en-US')} logs (${f.inferences.toLocaleString('en-US')} inferences) in ${f.seconds.toFixed(1)} s over ${f.chunks} chunks`,
+    `${label}: ${f.logs.toLocaleString('en-US')} logs (${f.inferences.toLocaleString('en-US')} inferences) in ` +
+      `${f.seconds.toFixed(1)} s over ${f.chunks} chunks`,
   );
   log(
-    `  callers recorded: ${f.callers.toLocaleString('en-US')} accounts, ${f.callerDays.toLocaleString('en-US')} caller-days (each block with precompile logs read once with full transactions, in JSON-RPC batches)`,
+    `  callers recorded: ${f.callers.toLocaleString('en-US')} accounts, ${f.callerDays.toLocaleString('en-US')} ` +
+      `caller-days (each block with precompile logs read once with full transactions, in JSON-RPC batches)`,
   );
   log(
     `  ${Math.round(f.logs / f.seconds).toLocaleString('en-US')} logs decoded and counted per second (target ≥ 20,000)`,
   );
   log(
-    `  CPU of the indexer's process: ${f.cpuSeconds.toFixed(1)} s (${Math.round((100 * f.cpuSeconds) / f.seconds)}% of one core, V8's helper threads included; short of 100% is time spent waiting for the node)`,
+    `  CPU of the indexer's process: ${f.cpuSeconds.toFixed(1)} s (${Math.round((100 * f.cpuSeconds) / f.seconds)}% ` +
+      `of one core, V8's helper threads included; short of 100% is time spent waiting for the node)`,
   );
   log(`  process: node ${f.execArgv.join(' ')} (V8 heap limit ${mb(f.heapLimit)})`);
   log(
-    `  memory: at start rss ${mb(f.startRss)} / heap ${mb(f.startHeap)}; peak rss ${mb(f.peakRss)}, heap used ${mb(f.peakHeapUsed)} / total ${mb(f.peakHeapTotal)}, external ${mb(f.peakExternal)} (sampled every 50 ms and after each chunk)`,
+    `  memory: at start rss ${mb(f.startRss)} / heap ${mb(f.startHeap)}; peak rss ${mb(f.peakRss)}, ` +
+      `heap used ${mb(f.peakHeapUsed)} / total ${mb(f.peakHeapTotal)}, external ${mb(f.peakExternal)} ` +
+      `(sampled every 50 ms and after each chunk)`,
   );
   if (f.vmHwm !== null)
     log(`  kernel's rss high-water mark of the process, start-up included (VmHWM): ${mb(f.vmHwm)} (target < 200 MB)`);

@@ -100,7 +100,8 @@ export default async function jsonStream(log: BenchLog): Promise<void> {
     const median = percentile(times, 50);
     const peak = Math.max(...runs.map((r) => r.peakHeapMb));
     log(
-      `${name}: min ${times[0]!.toFixed(1)} ms / median ${median.toFixed(1)} ms (${(mb / (median / 1000)).toFixed(0)} MB/s), heap above start up to ${peak.toFixed(1)} MB`,
+      `${name}: min ${times[0]!.toFixed(1)} ms / median ${median.toFixed(1)} ms ` +
+        `(${(mb / (median / 1000)).toFixed(0)} MB/s), heap above start up to ${peak.toFixed(1)} MB`,
     );
   }
 }

@@ -34,7 +34,8 @@ function fill(path: string, nowMs: number): number {
   sqlite.transaction(() => {
     sqlite
       .prepare(
-        "insert into indexer_state (network, from_block, next_block, indexed_block_time_ms, head_block, head_seen_at_ms, last_run_at_ms) values ('opengradient', 0, 9000000, ?, 9000012, ?, ?)",
+        'insert into indexer_state (network, from_block, next_block, indexed_block_time_ms, head_block, ' +
+          "head_seen_at_ms, last_run_at_ms) values ('opengradient', 0, 9000000, ?, 9000012, ?, ?)",
       )
       .run(nowMs - 60_000, nowMs, nowMs);
     sqlite
@@ -63,7 +64,8 @@ function fill(path: string, nowMs: number): number {
     });
     const addTeeDay = sqlite.prepare('insert into tee_days (day_ms, tee_id, settlements) values (?, ?, ?)');
     const addTee = sqlite.prepare(
-      'insert into tees (registry, tee_id, tee_type, owner, registered_at_ms, enabled, last_heartbeat_ms) values (?, ?, ?, ?, ?, ?, ?)',
+      'insert into tees (registry, tee_id, tee_type, owner, registered_at_ms, enabled, last_heartbeat_ms) ' +
+        'values (?, ?, ?, ?, ?, ?, ?)',
     );
     for (let t = 0; t < 40; t++) {
       const teeId = `0x${t.toString(16).padStart(64, '0')}`;
@@ -79,7 +81,8 @@ function fill(path: string, nowMs: number): number {
       for (let d = 0; d < DAYS; d++) addTeeDay.run(first + d * DAY_MS, teeId, 100 + t);
     }
     const addTask = sqlite.prepare(
-      'insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, ?, 60, 1, ?, ?)',
+      'insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, ' +
+        'updated_at_ms) values (?, ?, ?, 60, 1, ?, ?)',
     );
     for (let i = 0; i < 2_000; i++)
       addTask.run(
@@ -106,7 +109,8 @@ async function time(run: () => Promise<unknown>, n: number): Promise<number[]> {
 }
 
 const summary = (s: number[]) =>
-  `p50 ${percentile(s, 50).toFixed(1)} ms, p99 ${percentile(s, 99).toFixed(1)} ms, max ${Math.max(...s).toFixed(1)} ms (${s.length} answers)`;
+  `p50 ${percentile(s, 50).toFixed(1)} ms, p99 ${percentile(s, 99).toFixed(1)} ms, ` +
+  `max ${Math.max(...s).toFixed(1)} ms (${s.length} answers)`;
 
 export default async function bench(log: BenchLog): Promise<void> {
   const path = benchDbPath();
@@ -114,7 +118,8 @@ export default async function bench(log: BenchLog): Promise<void> {
   const t0 = performance.now();
   const rows = fill(path, clock.now());
   log(
-    `store: ${rows.toLocaleString('en-US')} caller-days of ${CALLERS.toLocaleString('en-US')} accounts over ${DAYS} days, filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    `store: ${rows.toLocaleString('en-US')} caller-days of ${CALLERS.toLocaleString('en-US')} accounts ` +
+      `over ${DAYS} days, filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
   );
   const cg = await startBenchCoinGecko();
   const app = createApp({
@@ -141,7 +146,8 @@ export default async function bench(log: BenchLog): Promise<void> {
     log(`/opg network: ${summary(await time(() => app.runText('network', chat, actor), 50))} (target < 50 ms)`);
     log(`stats (with its callers line): ${summary(await time(() => app.runText('stats', chat, actor), 50))}`);
     log(
-      `chart callers 90d (13 weekly bars from cached weeks, PNG rendered each time): ${summary(await time(() => app.runText('chart callers 90d', chat, actor), 10))}`,
+      `chart callers 90d (13 weekly bars from cached weeks, PNG rendered each time): ` +
+        `${summary(await time(() => app.runText('chart callers 90d', chat, actor), 10))}`,
     );
   } finally {
     app.close();

@@ -26,7 +26,8 @@ function seed(app: ReturnType<typeof createApp>): void {
   const db = app.database!.sqlite;
   const now = Date.now();
   const insertSub = db.prepare(
-    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) VALUES (?, ?, 'bench', ?, 'active')`,
+    `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status) ` +
+      `VALUES (?, ?, 'bench', ?, 'active')`,
   );
   const insertLevel = db.prepare(`INSERT INTO alert_levels (ratio, side) VALUES (?, 'above')`);
   const insertThreshold = db.prepare(
@@ -36,7 +37,8 @@ function seed(app: ReturnType<typeof createApp>): void {
     `INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes, last_alert_at_ms) VALUES (?, 60, ?)`,
   );
   const insertOutbox = db.prepare(
-    `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, attempts, next_attempt_at_ms) VALUES (?, 'alert', ?, ?, 0, ?)`,
+    `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, attempts, ` +
+      `next_attempt_at_ms) VALUES (?, 'alert', ?, ?, 0, ?)`,
   );
   db.transaction(() => {
     const levels = [1, 5, 10].map((t) => [t, Number(insertLevel.run(t).lastInsertRowid)] as const);
@@ -103,7 +105,8 @@ export default async function operations(log: BenchLog): Promise<void> {
       .join(' / ')} on ${availableParallelism()} cores (figures stretch with it)`,
   );
   log(
-    `seeded ${SUBSCRIPTIONS.toLocaleString('en-US')} subscriptions and ${SUBSCRIPTIONS.toLocaleString('en-US')} undelivered alerts in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
+    `seeded ${SUBSCRIPTIONS.toLocaleString('en-US')} subscriptions and ${SUBSCRIPTIONS.toLocaleString('en-US')} ` +
+      `undelivered alerts in ${((performance.now() - seedStart) / 1000).toFixed(1)} s`,
   );
 
   // A reading in memory (its evaluation finds every level already above: no new rows); and every command
@@ -134,17 +137,21 @@ export default async function operations(log: BenchLog): Promise<void> {
     recounts.push(performance.now() - started);
   }
   log(
-    `outbox recount (off the scrape path, every 10 s while scraped): ${figures(recounts)} over 7 runs; pending ${JSON.stringify(Object.fromEntries(pending))}`,
+    `outbox recount (off the scrape path, every 10 s while scraped): ${figures(recounts)} over 7 runs; ` +
+      `pending ${JSON.stringify(Object.fromEntries(pending))}`,
   );
 
   await timed(agent, `${base}/metrics`, 100);
   const metrics = await timed(agent, `${base}/metrics`, scrapes);
   log(
-    `GET /metrics (${metrics.bytes.toLocaleString('en-US')} bytes, status ${metrics.status}): ${figures(metrics.samples)} over ${scrapes.toLocaleString('en-US')} scrapes (target p99 < 5 ms); CPU ${metrics.cpuMs.toFixed(2)} ms per scrape`,
+    `GET /metrics (${metrics.bytes.toLocaleString('en-US')} bytes, status ${metrics.status}): ` +
+      `${figures(metrics.samples)} over ${scrapes.toLocaleString('en-US')} scrapes (target p99 < 5 ms); ` +
+      `CPU ${metrics.cpuMs.toFixed(2)} ms per scrape`,
   );
   const readyz = await timed(agent, `${base}/readyz`, scrapes);
   log(
-    `GET /readyz (status ${readyz.status}), the machine's floor for one loopback request: ${figures(readyz.samples)}; CPU ${readyz.cpuMs.toFixed(2)} ms per request`,
+    `GET /readyz (status ${readyz.status}), the machine's floor for one loopback request: ` +
+      `${figures(readyz.samples)}; CPU ${readyz.cpuMs.toFixed(2)} ms per request`,
   );
 
   const inProcess: number[] = [];

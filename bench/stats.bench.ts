@@ -31,7 +31,8 @@ export default async function bench(log: BenchLog): Promise<void> {
         samples.push(Number(process.hrtime.bigint() - t) / 1e6);
       }
       log(
-        `warm ${command}: p50 ${percentile(samples, 50).toFixed(3)} ms, p99 ${percentile(samples, 99).toFixed(3)} ms (5,000 runs)`,
+        `warm ${command}: p50 ${percentile(samples, 50).toFixed(3)} ms, p99 ${percentile(samples, 99).toFixed(3)} ms ` +
+          `(5,000 runs)`,
       );
     }
 
@@ -52,7 +53,8 @@ export default async function bench(log: BenchLog): Promise<void> {
     }
     await app.core.refresh().then(() => (refreshes += 1));
     log(
-      `10,000 commands from 1,000 chats with ${refreshes} refreshes: ${cg.calls() - before} CoinGecko calls (goal: ${refreshes})`,
+      `10,000 commands from 1,000 chats with ${refreshes} refreshes: ` +
+        `${cg.calls() - before} CoinGecko calls (goal: ${refreshes})`,
     );
   } finally {
     app.close();

@@ -130,16 +130,20 @@ export default async function bench(log: BenchLog): Promise<void> {
 
     const f = (ms: number) => `${ms.toFixed(2)} ms`;
     log(
-      `throughput: ${THROUGHPUT_UPDATES} /opg stats updates across ${CHATS} chats in ${elapsedMs.toFixed(0)} ms = ${Math.round((THROUGHPUT_UPDATES / elapsedMs) * 1000)} updates/s (target 1,000)`,
+      `throughput: ${THROUGHPUT_UPDATES} /opg stats updates across ${CHATS} chats in ${elapsedMs.toFixed(0)} ms = ` +
+        `${Math.round((THROUGHPUT_UPDATES / elapsedMs) * 1000)} updates/s (target 1,000)`,
     );
     log(
-      `loopback floor (bare node:http client), update queued → sendMessage arrives: p50 ${f(percentile(floor, 50))}, p99 ${f(percentile(floor, 99))}`,
+      `loopback floor (bare node:http client), update queued → sendMessage arrives: p50 ${f(percentile(floor, 50))}, ` +
+        `p99 ${f(percentile(floor, 99))}`,
     );
     log(
-      `opg-bot (grammY + runner + parse + run + render), same path: p50 ${f(percentile(bot, 50))}, p99 ${f(percentile(bot, 99))}`,
+      `opg-bot (grammY + runner + parse + run + render), same path: p50 ${f(percentile(bot, 50))}, ` +
+        `p99 ${f(percentile(bot, 99))}`,
     );
     log(
-      `added by the bot: p50 ${f(percentile(bot, 50) - percentile(floor, 50))}, p99 ${f(percentile(bot, 99) - percentile(floor, 99))} (target < 5 ms at p99); ${LATENCY_SAMPLES} samples each`,
+      `added by the bot: p50 ${f(percentile(bot, 50) - percentile(floor, 50))}, ` +
+        `p99 ${f(percentile(bot, 99) - percentile(floor, 99))} (target < 5 ms at p99); ${LATENCY_SAMPLES} samples each`,
     );
   } finally {
     await adapter.stop();

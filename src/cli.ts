@@ -25,7 +25,8 @@ async function inferenceLine(app: ReturnType<typeof createApp>): Promise<number>
   if (!s) return 1;
   const head = s.headBlock === null ? 'unknown' : String(s.headBlock);
   process.stdout.write(
-    `Inferences: ${count((await app.indexer.totals()).total)} counted, indexed to block ${s.nextBlock - 1} (head ${head})\n`,
+    `Inferences: ${count((await app.indexer.totals()).total)} counted, ` +
+      `indexed to block ${s.nextBlock - 1} (head ${head})\n`,
   );
   if (s.lastError) process.stdout.write(`Inference indexing failed: ${s.lastError}\n`);
   return s.lastError ? 1 : 0;
@@ -56,7 +57,8 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(
         venues.error
           ? `Venues: ${venues.source} reading failed: ${venues.error}\n`
-          : `Venues: ${venues.source} as of ${asOfText(venues.fetchedAtMs, now)}, ${count(venues.data?.structure.markets)} markets on ${count(venues.data?.structure.venues)} venues\n`,
+          : `Venues: ${venues.source} as of ${asOfText(venues.fetchedAtMs, now)}, ` +
+              `${count(venues.data?.structure.markets)} markets on ${count(venues.data?.structure.venues)} venues\n`,
       );
       return await inferenceLine(app);
     }

@@ -15,7 +15,8 @@ function crossingLine(c: Crossing, hysteresis: number): string {
   const at = utc(c.atMs).slice(11);
   return c.direction === 'up'
     ? `Rose to ${thresholdRatio(c.threshold)} or more (${ratio(c.ratio)} at ${at})`
-    : `Fell below ${ratio(rearmBelow(c.threshold, hysteresis))}, under the ${thresholdRatio(c.threshold)} threshold (${ratio(c.ratio)} at ${at})`;
+    : `Fell below ${ratio(rearmBelow(c.threshold, hysteresis))}, ` +
+        `under the ${thresholdRatio(c.threshold)} threshold (${ratio(c.ratio)} at ${at})`;
 }
 
 /** The alert for one or more crossings (more than one when several thresholds crossed or a cooldown merged them). */
@@ -29,7 +30,8 @@ export function alertReply(
   const first = crossings[0];
   const title =
     crossings.length === 1 && first
-      ? `OPG volume / market cap ${first.direction === 'up' ? 'crossed above' : 'fell below'} ${thresholdRatio(first.threshold)}`
+      ? `OPG volume / market cap ${first.direction === 'up' ? 'crossed above' : 'fell below'} ` +
+        thresholdRatio(first.threshold)
       : `OPG volume / market cap crossed ${crossings.length} thresholds`;
   return reply({
     title,

@@ -124,9 +124,11 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
 
   sqlite.exec(`
     CREATE TEMP TABLE IF NOT EXISTS alert_eval_chats (
-      subscription_id INTEGER PRIMARY KEY, cooldown_over INTEGER NOT NULL, crossed INTEGER NOT NULL, pending_id INTEGER NOT NULL);
+      subscription_id INTEGER PRIMARY KEY, cooldown_over INTEGER NOT NULL, crossed INTEGER NOT NULL,
+      pending_id INTEGER NOT NULL);
     CREATE TEMP TABLE IF NOT EXISTS alert_eval_messages (
-      crossed INTEGER NOT NULL, pending_id INTEGER NOT NULL, payload_id INTEGER, new_pending_id INTEGER, PRIMARY KEY (crossed, pending_id));
+      crossed INTEGER NOT NULL, pending_id INTEGER NOT NULL, payload_id INTEGER, new_pending_id INTEGER,
+      PRIMARY KEY (crossed, pending_id));
     CREATE TEMP TABLE IF NOT EXISTS alert_eval_crossed_levels (level_id INTEGER PRIMARY KEY, bit INTEGER NOT NULL);
   `);
 
@@ -134,8 +136,10 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     // 1. Levels.
     candidates: prepare(
       sqlite,
-      sql`SELECT ${l.id} AS id, ${l.ratio} AS ratio, ${l.side} AS side FROM ${l} WHERE ${l.side} = 'below' AND ${l.ratio} <= ${sql.placeholder('ratio')}
-          UNION ALL SELECT ${l.id}, ${l.ratio}, ${l.side} FROM ${l} WHERE ${l.side} = 'above' AND ${l.ratio} > ${sql.placeholder('downBound')}`,
+      sql`SELECT ${l.id} AS id, ${l.ratio} AS ratio, ${l.side} AS side FROM ${l}
+            WHERE ${l.side} = 'below' AND ${l.ratio} <= ${sql.placeholder('ratio')}
+          UNION ALL SELECT ${l.id}, ${l.ratio}, ${l.side} FROM ${l}
+            WHERE ${l.side} = 'above' AND ${l.ratio} > ${sql.placeholder('downBound')}`,
     ),
 
     // 2. Staging.
@@ -144,33 +148,40 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     clearCrossedLevels: prepare(sqlite, sql`DELETE FROM ${evalCrossedLevels}`),
     insertCrossedLevel: prepare(
       sqlite,
-      sql`INSERT INTO ${evalCrossedLevels} (${bare(evalCrossedLevels.levelId)}, ${bare(evalCrossedLevels.bit)}) VALUES (${sql.placeholder('levelId')}, ${sql.placeholder('bit')})`,
+      sql`INSERT INTO ${evalCrossedLevels} (${bare(evalCrossedLevels.levelId)}, ${bare(evalCrossedLevels.bit)})
+          VALUES (${sql.placeholder('levelId')}, ${sql.placeholder('bit')})`,
     ),
     thresholdCount: prepare(sqlite, sql`SELECT count(*) FROM ${t}`),
     crossedThresholdCount: prepare(
       sqlite,
-      sql`SELECT count(*) FROM ${evalCrossedLevels} CROSS JOIN ${t} INDEXED BY alert_thresholds_level ON ${t.levelId} = ${evalCrossedLevels.levelId}`,
+      sql`SELECT count(*) FROM ${evalCrossedLevels}
+          CROSS JOIN ${t} INDEXED BY alert_thresholds_level ON ${t.levelId} = ${evalCrossedLevels.levelId}`,
     ),
     // Only thresholds of active chats point at a level (pausing detaches them), so staging reads no status.
     // One pass per crossed level, in index order: each chat holding it gets a row, or the level joins its set.
     stageLevel: prepare(
       sqlite,
-      sql`INSERT INTO ${evalChats} (${bare(evalChats.subscriptionId)}, ${bare(evalChats.cooldownOver)}, ${bare(evalChats.crossed)}, ${bare(evalChats.pendingId)})
+      sql`INSERT INTO ${evalChats} (${bare(evalChats.subscriptionId)}, ${bare(evalChats.cooldownOver)},
+            ${bare(evalChats.crossed)}, ${bare(evalChats.pendingId)})
           SELECT ${t.subscriptionId}, ${cooldownOver}, ${sql.placeholder('crossed')}, coalesce(${c.pendingId}, 0)
           FROM ${t} LEFT JOIN ${c} ON ${c.subscriptionId} = ${t.subscriptionId}
           WHERE ${t.levelId} = ${sql.placeholder('levelId')}
-          ON CONFLICT (${bare(evalChats.subscriptionId)}) DO UPDATE SET ${bare(evalChats.crossed)} = CASE WHEN typeof(${bare(evalChats.crossed)}) = 'integer'
-            THEN ${bare(evalChats.crossed)} | excluded.${bare(evalChats.crossed)} ELSE ${bare(evalChats.crossed)} || excluded.${bare(evalChats.crossed)} END`,
+          ON CONFLICT (${bare(evalChats.subscriptionId)}) DO UPDATE SET ${bare(evalChats.crossed)} =
+            CASE WHEN typeof(${bare(evalChats.crossed)}) = 'integer'
+            THEN ${bare(evalChats.crossed)} | excluded.${bare(evalChats.crossed)}
+            ELSE ${bare(evalChats.crossed)} || excluded.${bare(evalChats.crossed)} END`,
     ),
     // Every crossed level in one pass over all thresholds in subscription order (a covering index), so each
     // chat's levels are grouped without a sort and its row written once. A chat holds a level at most once
     // (one threshold per ratio), so the sum of its bits is its mask.
     stageAllLevels: prepare(
       sqlite,
-      sql`INSERT INTO ${evalChats} (${bare(evalChats.subscriptionId)}, ${bare(evalChats.cooldownOver)}, ${bare(evalChats.crossed)}, ${bare(evalChats.pendingId)})
+      sql`INSERT INTO ${evalChats} (${bare(evalChats.subscriptionId)}, ${bare(evalChats.cooldownOver)},
+            ${bare(evalChats.crossed)}, ${bare(evalChats.pendingId)})
           SELECT held.subscription_id, ${cooldownOver}, held.crossed, coalesce(${c.pendingId}, 0)
           FROM (SELECT ${t.subscriptionId} AS subscription_id, sum(${evalCrossedLevels.bit}) AS crossed
-                FROM ${t} INDEXED BY alert_thresholds_sub_level CROSS JOIN ${evalCrossedLevels} ON ${evalCrossedLevels.levelId} = ${t.levelId}
+                FROM ${t} INDEXED BY alert_thresholds_sub_level
+                CROSS JOIN ${evalCrossedLevels} ON ${evalCrossedLevels.levelId} = ${t.levelId}
                 GROUP BY ${t.subscriptionId}) held
           LEFT JOIN ${c} ON ${c.subscriptionId} = held.subscription_id`,
     ),
@@ -179,7 +190,8 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     // resubscribing drop them, migration 0006 dropped any left), so the wide subscription rows are not read.
     stageDue: prepare(
       sqlite,
-      sql`INSERT INTO ${evalChats} (${bare(evalChats.subscriptionId)}, ${bare(evalChats.cooldownOver)}, ${bare(evalChats.crossed)}, ${bare(evalChats.pendingId)})
+      sql`INSERT INTO ${evalChats} (${bare(evalChats.subscriptionId)}, ${bare(evalChats.cooldownOver)},
+            ${bare(evalChats.crossed)}, ${bare(evalChats.pendingId)})
           SELECT ${c.subscriptionId}, 1, 0, ${c.pendingId} FROM ${c}
           WHERE ${c.pendingId} IS NOT NULL AND ${cooldownOver}
           ON CONFLICT DO NOTHING`,
@@ -189,27 +201,33 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     // would. A text set never equals the integer 0, so `crossed <> 0` means fresh crossings in either form.
     groups: prepare(
       sqlite,
-      sql`SELECT DISTINCT ${evalChats.crossed} AS crossed, ${evalChats.pendingId} AS pendingId, ${evalChats.cooldownOver} AS sendNow,
+      sql`SELECT DISTINCT ${evalChats.crossed} AS crossed, ${evalChats.pendingId} AS pendingId,
+            ${evalChats.cooldownOver} AS sendNow,
             ${evalChats.cooldownOver} = 0 AND ${evalChats.crossed} <> 0 AS keepWaiting
           FROM ${evalChats}`,
     ),
     waitingCrossings: prepare(
       sqlite,
-      sql`SELECT ${alertPending.crossingsJson} FROM ${alertPending} WHERE ${alertPending.id} = ${sql.placeholder('id')}`,
+      sql`SELECT ${alertPending.crossingsJson} FROM ${alertPending}
+          WHERE ${alertPending.id} = ${sql.placeholder('id')}`,
     ),
     insertWaiting: prepare(
       sqlite,
-      sql`INSERT INTO ${alertPending} (${bare(alertPending.crossingsJson)}) VALUES (${sql.placeholder('crossingsJson')})`,
+      sql`INSERT INTO ${alertPending} (${bare(alertPending.crossingsJson)})
+          VALUES (${sql.placeholder('crossingsJson')})`,
     ),
     insertPayload: prepare(
       sqlite,
-      sql`INSERT INTO ${alertPayloads} (${bare(alertPayloads.replyJson)}, ${bare(alertPayloads.crossingsJson)}, ${bare(alertPayloads.createdAtMs)})
+      sql`INSERT INTO ${alertPayloads} (${bare(alertPayloads.replyJson)}, ${bare(alertPayloads.crossingsJson)},
+            ${bare(alertPayloads.createdAtMs)})
           VALUES (${sql.placeholder('replyJson')}, ${sql.placeholder('crossingsJson')}, ${now})`,
     ),
     insertMessage: prepare(
       sqlite,
-      sql`INSERT INTO ${evalMessages} (${bare(evalMessages.crossed)}, ${bare(evalMessages.pendingId)}, ${bare(evalMessages.payloadId)}, ${bare(evalMessages.newPendingId)})
-          VALUES (${sql.placeholder('crossed')}, ${sql.placeholder('pendingId')}, ${sql.placeholder('payloadId')}, ${sql.placeholder('newPendingId')})`,
+      sql`INSERT INTO ${evalMessages} (${bare(evalMessages.crossed)}, ${bare(evalMessages.pendingId)},
+            ${bare(evalMessages.payloadId)}, ${bare(evalMessages.newPendingId)})
+          VALUES (${sql.placeholder('crossed')}, ${sql.placeholder('pendingId')},
+            ${sql.placeholder('payloadId')}, ${sql.placeholder('newPendingId')})`,
     ),
 
     // 4. Writing. One fan-out row per payload lists the chats it goes to (the outbox store splits it into a
@@ -220,7 +238,9 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
       sql`INSERT INTO ${f} (${bare(f.kind)}, ${bare(f.payloadId)}, ${bare(f.createdAtMs)}, ${bare(f.recipientsJson)})
           SELECT 'alert', chats.payload_id, ${now}, json_group_array(chats.subscription_id)
           FROM (SELECT ${evalChats.subscriptionId} AS subscription_id, ${evalMessages.payloadId} AS payload_id
-                FROM ${evalChats} JOIN ${evalMessages} ON ${evalMessages.crossed} = ${evalChats.crossed} AND ${evalMessages.pendingId} = ${evalChats.pendingId}
+                FROM ${evalChats} JOIN ${evalMessages}
+                  ON ${evalMessages.crossed} = ${evalChats.crossed}
+                  AND ${evalMessages.pendingId} = ${evalChats.pendingId}
                 WHERE ${evalChats.cooldownOver} = 1 AND ${evalMessages.payloadId} IS NOT NULL) chats
           GROUP BY chats.payload_id
           RETURNING json_array_length(${bare(f.recipientsJson)})`,
@@ -236,13 +256,15 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
       sqlite,
       sql`INSERT INTO ${c} (${bare(c.subscriptionId)}, ${bare(c.lastAlertAtMs)}, ${bare(c.pendingId)})
           SELECT ${evalChats.subscriptionId}, ${now}, NULL FROM ${evalChats} WHERE ${evalChats.cooldownOver} = 1
-          ON CONFLICT (${bare(c.subscriptionId)}) DO UPDATE SET ${bare(c.lastAlertAtMs)} = excluded.${bare(c.lastAlertAtMs)}, ${bare(c.pendingId)} = NULL`,
+          ON CONFLICT (${bare(c.subscriptionId)})
+            DO UPDATE SET ${bare(c.lastAlertAtMs)} = excluded.${bare(c.lastAlertAtMs)}, ${bare(c.pendingId)} = NULL`,
     ),
     keepEachWaiting: prepare(
       sqlite,
       sql`INSERT INTO ${c} (${bare(c.subscriptionId)}, ${bare(c.lastAlertAtMs)}, ${bare(c.pendingId)})
           SELECT ${evalChats.subscriptionId}, NULL, ${evalMessages.newPendingId}
-          FROM ${evalChats} JOIN ${evalMessages} ON ${evalMessages.crossed} = ${evalChats.crossed} AND ${evalMessages.pendingId} = ${evalChats.pendingId}
+          FROM ${evalChats} JOIN ${evalMessages}
+            ON ${evalMessages.crossed} = ${evalChats.crossed} AND ${evalMessages.pendingId} = ${evalChats.pendingId}
           WHERE ${evalChats.cooldownOver} = 0 AND ${evalChats.crossed} <> 0
           ON CONFLICT (${bare(c.subscriptionId)}) DO UPDATE SET ${bare(c.pendingId)} = excluded.${bare(c.pendingId)}`,
     ),
@@ -255,28 +277,35 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     ),
     dropUnusedWaiting: prepare(
       sqlite,
-      sql`DELETE FROM ${alertPending} WHERE ${alertPending.id} NOT IN (SELECT ${c.pendingId} FROM ${c} WHERE ${c.pendingId} IS NOT NULL)`,
+      sql`DELETE FROM ${alertPending}
+          WHERE ${alertPending.id} NOT IN (SELECT ${c.pendingId} FROM ${c} WHERE ${c.pendingId} IS NOT NULL)`,
     ),
 
     // 5. Flipping.
     flipLevel: prepare(
       sqlite,
-      sql`UPDATE ${l} SET ${bare(l.side)} = ${sql.placeholder('side')}, ${bare(l.lastCrossedAtMs)} = ${now} WHERE ${l.id} = ${sql.placeholder('id')}`,
+      sql`UPDATE ${l} SET ${bare(l.side)} = ${sql.placeholder('side')}, ${bare(l.lastCrossedAtMs)} = ${now}
+          WHERE ${l.id} = ${sql.placeholder('id')}`,
     ),
     recordUnseen: prepare(
       sqlite,
-      sql`UPDATE ${l} SET ${bare(l.side)} = CASE WHEN ${l.ratio} <= ${sql.placeholder('ratio')} THEN 'above' ELSE 'below' END WHERE ${l.side} IS NULL`,
+      sql`UPDATE ${l}
+          SET ${bare(l.side)} = CASE WHEN ${l.ratio} <= ${sql.placeholder('ratio')} THEN 'above' ELSE 'below' END
+          WHERE ${l.side} IS NULL`,
     ),
     sameSideLevels: prepare(
       sqlite,
-      sql`SELECT ${l.id} AS id, ${l.ratio} AS ratio, ${l.side} AS side, (SELECT count(*) FROM ${t} WHERE ${t.levelId} = ${l.id}) AS thresholds
-          FROM ${l} JOIN (SELECT ${l.ratio} AS ratio, ${l.side} AS side FROM ${l} WHERE ${l.side} IS NOT NULL GROUP BY ${l.ratio}, ${l.side} HAVING count(*) > 1) shared
+      sql`SELECT ${l.id} AS id, ${l.ratio} AS ratio, ${l.side} AS side,
+            (SELECT count(*) FROM ${t} WHERE ${t.levelId} = ${l.id}) AS thresholds
+          FROM ${l} JOIN (SELECT ${l.ratio} AS ratio, ${l.side} AS side FROM ${l} WHERE ${l.side} IS NOT NULL
+                          GROUP BY ${l.ratio}, ${l.side} HAVING count(*) > 1) shared
             ON shared.ratio = ${l.ratio} AND shared.side = ${l.side}
           ORDER BY ${l.ratio}, ${l.side}, thresholds DESC, ${l.id}`,
     ),
     repoint: prepare(
       sqlite,
-      sql`UPDATE ${t} SET ${bare(t.levelId)} = ${sql.placeholder('to')} WHERE ${t.levelId} = ${sql.placeholder('from')}`,
+      sql`UPDATE ${t} SET ${bare(t.levelId)} = ${sql.placeholder('to')}
+          WHERE ${t.levelId} = ${sql.placeholder('from')}`,
     ),
     deleteLevel: prepare(sqlite, sql`DELETE FROM ${l} WHERE ${l.id} = ${sql.placeholder('id')}`),
     dropEmptyLevels: prepare(

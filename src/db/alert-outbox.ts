@@ -30,7 +30,8 @@ export function prepareFanoutSplit(database: Database): () => number {
   const any = prepare(sqlite, sql`SELECT EXISTS (SELECT 1 FROM ${f})`);
   const split = prepare(
     sqlite,
-    sql`INSERT INTO ${o} (${bare(o.subscriptionId)}, ${bare(o.kind)}, ${bare(o.payloadId)}, ${bare(o.createdAtMs)}, ${bare(o.attempts)}, ${bare(o.nextAttemptAtMs)})
+    sql`INSERT INTO ${o} (${bare(o.subscriptionId)}, ${bare(o.kind)}, ${bare(o.payloadId)}, ${bare(o.createdAtMs)},
+          ${bare(o.attempts)}, ${bare(o.nextAttemptAtMs)})
         SELECT ${s.id}, ${f.kind}, ${f.payloadId}, ${f.createdAtMs}, 0, ${f.createdAtMs}
         FROM ${f} CROSS JOIN json_each(${f.recipientsJson}) AS chat JOIN ${s} ON ${s.id} = chat.value
         ORDER BY ${f.createdAtMs}, ${s.id}, ${f.id}`,
@@ -54,10 +55,13 @@ export function createOutboxStore(database: Database): OutboxStore {
   // on the platform are tried.
   const heads = prepare(
     sqlite,
-    sql`SELECT ${o.id} AS id, ${o.subscriptionId} AS subscriptionId, ${o.kind} AS kind, ${o.payloadId} AS payloadId, ${o.attempts} AS attempts,
-          ${o.nextAttemptAtMs} AS nextAttemptAtMs, ${o.claimedUntilMs} AS claimedUntilMs, ${s.platform} AS platform, ${s.chatId} AS chatId, ${s.threadId} AS threadId, ${s.guildId} AS guildId
+    sql`SELECT ${o.id} AS id, ${o.subscriptionId} AS subscriptionId, ${o.kind} AS kind, ${o.payloadId} AS payloadId,
+          ${o.attempts} AS attempts, ${o.nextAttemptAtMs} AS nextAttemptAtMs, ${o.claimedUntilMs} AS claimedUntilMs,
+          ${s.platform} AS platform, ${s.chatId} AS chatId, ${s.threadId} AS threadId, ${s.guildId} AS guildId
         FROM ${o} JOIN ${s} ON ${s.id} = ${o.subscriptionId}
-        WHERE (${o.subscriptionId}, ${o.payloadId}) IN (SELECT ${o.subscriptionId}, min(${o.payloadId}) FROM ${o} WHERE ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL GROUP BY ${o.subscriptionId})
+        WHERE (${o.subscriptionId}, ${o.payloadId}) IN (SELECT ${o.subscriptionId}, min(${o.payloadId}) FROM ${o}
+                                                        WHERE ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL
+                                                        GROUP BY ${o.subscriptionId})
           AND ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL
           AND ${s.status} = 'active' AND ${s.platform} = ${sql.placeholder('platform')}
         ORDER BY ${o.id} LIMIT ${sql.placeholder('limit')}`,

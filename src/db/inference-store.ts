@@ -28,10 +28,12 @@ export function createInferenceStore(
 ): InferenceStore {
   const { db, sqlite } = database;
   const addCount = sqlite.prepare(
-    'insert into inference_hours (hour_ms, mode, kind, count) values (?, ?, ?, ?) on conflict (hour_ms, mode, kind) do update set count = count + excluded.count',
+    'insert into inference_hours (hour_ms, mode, kind, count) values (?, ?, ?, ?) ' +
+      'on conflict (hour_ms, mode, kind) do update set count = count + excluded.count',
   );
   const moveCursor = sqlite.prepare(
-    'update indexer_state set next_block = ?, undecodable_logs = undecodable_logs + ?, indexed_block_time_ms = coalesce(?, indexed_block_time_ms) where network = ? and next_block = ?',
+    'update indexer_state set next_block = ?, undecodable_logs = undecodable_logs + ?, ' +
+      'indexed_block_time_ms = coalesce(?, indexed_block_time_ms) where network = ? and next_block = ?',
   );
   const commitChunk = sqlite.transaction((c: ChunkCommit, found?: ParticipantChunk) => {
     const moved = moveCursor.run(c.nextBlock, c.undecodableLogs, c.indexedBlockTimeMs, c.network, c.fromBlock);

@@ -31,7 +31,8 @@ export function listingOutboxWrite(database: Database): ListingOutboxWrite {
   );
   const enqueue = prepare(
     sqlite,
-    sql`INSERT INTO ${o} (${bare(o.subscriptionId)}, ${bare(o.kind)}, ${bare(o.payloadId)}, ${bare(o.createdAtMs)}, ${bare(o.attempts)}, ${bare(o.nextAttemptAtMs)})
+    sql`INSERT INTO ${o} (${bare(o.subscriptionId)}, ${bare(o.kind)}, ${bare(o.payloadId)}, ${bare(o.createdAtMs)},
+          ${bare(o.attempts)}, ${bare(o.nextAttemptAtMs)})
         SELECT ${s.id}, 'listing', ${sql.placeholder('payloadId')}, ${now}, 0, ${sendAtSql(c, now)}
         FROM ${s}
           LEFT JOIN ${c} ON ${c.subscriptionId} = ${s.id}
@@ -45,7 +46,8 @@ export function listingOutboxWrite(database: Database): ListingOutboxWrite {
     sql`INSERT INTO ${c} (${bare(c.subscriptionId)}, ${bare(c.lastAlertAtMs)})
         SELECT ${o.subscriptionId}, ${o.nextAttemptAtMs} FROM ${o}
         WHERE ${o.createdAtMs} = ${now} AND ${o.payloadId} = ${sql.placeholder('payloadId')}
-        ON CONFLICT (${bare(c.subscriptionId)}) DO UPDATE SET ${bare(c.lastAlertAtMs)} = excluded.${bare(c.lastAlertAtMs)}`,
+        ON CONFLICT (${bare(c.subscriptionId)})
+          DO UPDATE SET ${bare(c.lastAlertAtMs)} = excluded.${bare(c.lastAlertAtMs)}`,
   );
   return (replyJson, nowMs) =>
     sqlite.transaction(() => {

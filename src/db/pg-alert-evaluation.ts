@@ -65,8 +65,10 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
   async function candidates(q: PgQueries, round: EvaluationRound): Promise<Level[]> {
     return pgRows<Level>(
       q,
-      sql`SELECT ${l.id}::float8 AS "id", ${l.ratio} AS "ratio", ${l.side} AS "side" FROM ${l} WHERE ${l.side} = 'below' AND ${l.ratio} <= ${round.ratio}
-          UNION ALL SELECT ${l.id}::float8, ${l.ratio}, ${l.side} FROM ${l} WHERE ${l.side} = 'above' AND ${l.ratio} > ${round.downBound}`,
+      sql`SELECT ${l.id}::float8 AS "id", ${l.ratio} AS "ratio", ${l.side} AS "side" FROM ${l}
+            WHERE ${l.side} = 'below' AND ${l.ratio} <= ${round.ratio}
+          UNION ALL SELECT ${l.id}::float8, ${l.ratio}, ${l.side} FROM ${l}
+            WHERE ${l.side} = 'above' AND ${l.ratio} > ${round.downBound}`,
     );
   }
 
@@ -78,7 +80,8 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
     waiting: boolean,
   ): Promise<number> {
     await q.execute(sql`CREATE TEMP TABLE alert_eval_chats (
-      subscription_id bigint PRIMARY KEY, cooldown_over boolean NOT NULL, crossed int[] NOT NULL, pending_id bigint NOT NULL) ON COMMIT DROP`);
+      subscription_id bigint PRIMARY KEY, cooldown_over boolean NOT NULL, crossed int[] NOT NULL,
+      pending_id bigint NOT NULL) ON COMMIT DROP`);
     let thresholdsCrossed = 0;
     if (crossings.length > 0) {
       // The crossed levels in message order: a chat's set is the positions of the levels it holds.
@@ -89,7 +92,8 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
             SELECT held.subscription_id,
                    ${cooldownOverSql(c, sql`${nowMs}::bigint`)},
                    held.crossed, coalesce(${c.pendingId}, 0)
-            FROM (SELECT ${t.subscriptionId} AS subscription_id, array_agg(${position} - 1 ORDER BY ${position})::int[] AS crossed
+            FROM (SELECT ${t.subscriptionId} AS subscription_id,
+                         array_agg(${position} - 1 ORDER BY ${position})::int[] AS crossed
                   FROM ${t} WHERE ${t.levelId} = ANY(${levels}::bigint[])
                   GROUP BY ${t.subscriptionId}) held
             LEFT JOIN ${c} ON ${c.subscriptionId} = held.subscription_id`,
@@ -120,9 +124,10 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
   ): Promise<GroupMessage[]> {
     const groups = await pgRows<GroupRow>(
       q,
-      sql`SELECT g.crossed::text AS "crossed", g.pending_id::float8 AS "pendingId", g.send_now AS "sendNow", g.keep_waiting AS "keepWaiting",
-            ${alertPending.crossingsJson} AS "waitingJson"
-          FROM (SELECT DISTINCT crossed, pending_id, cooldown_over AS send_now, NOT cooldown_over AND cardinality(crossed) > 0 AS keep_waiting
+      sql`SELECT g.crossed::text AS "crossed", g.pending_id::float8 AS "pendingId", g.send_now AS "sendNow",
+            g.keep_waiting AS "keepWaiting", ${alertPending.crossingsJson} AS "waitingJson"
+          FROM (SELECT DISTINCT crossed, pending_id, cooldown_over AS send_now,
+                  NOT cooldown_over AND cardinality(crossed) > 0 AS keep_waiting
                 FROM alert_eval_chats) g
           LEFT JOIN ${alertPending} ON ${alertPending.id} = g.pending_id`,
     );
@@ -166,11 +171,20 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
     const toKeep = messages.filter((m) => m.newPendingId !== null);
     if (toSend.length > 0 || toKeep.length > 0) {
       await q.execute(sql`CREATE TEMP TABLE alert_eval_messages (
-        crossed text NOT NULL, pending_id bigint NOT NULL, payload_id bigint, new_pending_id bigint, PRIMARY KEY (crossed, pending_id)) ON COMMIT DROP`);
+        crossed text NOT NULL, pending_id bigint NOT NULL, payload_id bigint, new_pending_id bigint,
+        PRIMARY KEY (crossed, pending_id)) ON COMMIT DROP`);
+      const rows = JSON.stringify(
+        messages.map((m) => ({
+          crossed: m.crossed,
+          pending_id: m.pendingId,
+          payload_id: m.payloadId,
+          new_pending_id: m.newPendingId,
+        })),
+      );
       await q.execute(
         sql`INSERT INTO alert_eval_messages (crossed, pending_id, payload_id, new_pending_id)
             SELECT m.crossed, m.pending_id, m.payload_id, m.new_pending_id
-            FROM jsonb_to_recordset(${JSON.stringify(messages.map((m) => ({ crossed: m.crossed, pending_id: m.pendingId, payload_id: m.payloadId, new_pending_id: m.newPendingId })))}::jsonb)
+            FROM jsonb_to_recordset(${rows}::jsonb)
               AS m(crossed text, pending_id bigint, payload_id bigint, new_pending_id bigint)`,
       );
     }
@@ -180,10 +194,12 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
       // With one payload every chat sent now gets it: no join with the messages.
       const recipients =
         toSend.length === 1
-          ? sql`SELECT ${toSend[0]!.payloadId}::bigint AS payload_id, json_agg(e.subscription_id ORDER BY e.subscription_id)::text AS recipients
+          ? sql`SELECT ${toSend[0]!.payloadId}::bigint AS payload_id,
+                  json_agg(e.subscription_id ORDER BY e.subscription_id)::text AS recipients
                 FROM alert_eval_chats e WHERE e.cooldown_over`
           : sql`SELECT m.payload_id, json_agg(e.subscription_id ORDER BY e.subscription_id)::text AS recipients
-                FROM alert_eval_chats e JOIN alert_eval_messages m ON m.crossed = e.crossed::text AND m.pending_id = e.pending_id
+                FROM alert_eval_chats e
+                JOIN alert_eval_messages m ON m.crossed = e.crossed::text AND m.pending_id = e.pending_id
                 WHERE e.cooldown_over AND m.payload_id IS NOT NULL
                 GROUP BY m.payload_id`;
       const [queued] = await pgRows<{ n: number }>(
@@ -216,7 +232,8 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
       written.deferred = await pgRun(
         q,
         sql`UPDATE ${c} SET ${col(c.pendingId)} = m.new_pending_id
-            FROM alert_eval_chats e JOIN alert_eval_messages m ON m.crossed = e.crossed::text AND m.pending_id = e.pending_id
+            FROM alert_eval_chats e
+            JOIN alert_eval_messages m ON m.crossed = e.crossed::text AND m.pending_id = e.pending_id
             WHERE NOT e.cooldown_over AND cardinality(e.crossed) > 0 AND ${c.subscriptionId} = e.subscription_id`,
       );
     }
@@ -234,14 +251,17 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
     nowMs: number,
   ): Promise<void> {
     if (crossings.length > 0) {
+      const ids = arrayOf(crossings.map((x) => x.levelId));
+      const sides = `{${crossings.map((x) => x.side).join(',')}}`;
       await q.execute(
         sql`UPDATE ${l} SET ${col(l.side)} = x.side, ${col(l.lastCrossedAtMs)} = ${nowMs}
-            FROM unnest(${arrayOf(crossings.map((x) => x.levelId))}::bigint[], ${`{${crossings.map((x) => x.side).join(',')}}`}::text[]) AS x(id, side)
+            FROM unnest(${ids}::bigint[], ${sides}::text[]) AS x(id, side)
             WHERE ${l.id} = x.id`,
       );
     }
     await q.execute(
-      sql`UPDATE ${l} SET ${col(l.side)} = CASE WHEN ${l.ratio} <= ${ratio} THEN 'above' ELSE 'below' END WHERE ${l.side} IS NULL`,
+      sql`UPDATE ${l} SET ${col(l.side)} = CASE WHEN ${l.ratio} <= ${ratio} THEN 'above' ELSE 'below' END
+          WHERE ${l.side} IS NULL`,
     );
     await q.execute(
       sql`WITH shared AS (
@@ -249,9 +269,11 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
               PARTITION BY ${l.ratio}, ${l.side}
               ORDER BY (SELECT count(*) FROM ${t} WHERE ${t.levelId} = ${l.id}) DESC, ${l.id}) AS keep
             FROM ${l}
-            JOIN (SELECT ${l.ratio} AS ratio, ${l.side} AS side FROM ${l} WHERE ${l.side} IS NOT NULL GROUP BY ${l.ratio}, ${l.side} HAVING count(*) > 1) s
+            JOIN (SELECT ${l.ratio} AS ratio, ${l.side} AS side FROM ${l} WHERE ${l.side} IS NOT NULL
+                  GROUP BY ${l.ratio}, ${l.side} HAVING count(*) > 1) s
               ON s.ratio = ${l.ratio} AND s.side = ${l.side})
-          UPDATE ${t} SET ${col(t.levelId)} = shared.keep FROM shared WHERE ${t.levelId} = shared.id AND shared.id <> shared.keep`,
+          UPDATE ${t} SET ${col(t.levelId)} = shared.keep
+          FROM shared WHERE ${t.levelId} = shared.id AND shared.id <> shared.keep`,
     );
     await q.execute(sql`DELETE FROM ${l} WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${t.levelId} = ${l.id})`);
   }

@@ -27,8 +27,9 @@ export async function splitFanouts(q: Pick<PgStoreDb, 'execute'>): Promise<numbe
   return pgRun(
     q,
     sql`WITH fanouts AS (DELETE FROM ${f} RETURNING *)
-        INSERT INTO ${o} (${sql.identifier(o.subscriptionId.name)}, ${sql.identifier(o.kind.name)}, ${sql.identifier(o.payloadId.name)},
-          ${sql.identifier(o.createdAtMs.name)}, ${sql.identifier(o.attempts.name)}, ${sql.identifier(o.nextAttemptAtMs.name)})
+        INSERT INTO ${o} (${sql.identifier(o.subscriptionId.name)}, ${sql.identifier(o.kind.name)},
+          ${sql.identifier(o.payloadId.name)}, ${sql.identifier(o.createdAtMs.name)},
+          ${sql.identifier(o.attempts.name)}, ${sql.identifier(o.nextAttemptAtMs.name)})
         SELECT ${s.id}, fanouts.kind, fanouts.payload_id, fanouts.created_at_ms, 0, fanouts.created_at_ms
         FROM fanouts CROSS JOIN LATERAL json_array_elements_text(fanouts.recipients_json::json) AS chat(id)
           JOIN ${s} ON ${s.id} = chat.id::bigint
@@ -46,11 +47,15 @@ export function createPgOutboxStore(db: PgStoreDb): OutboxStore {
       await splitFanouts(db);
       const rows = await pgRows<OutboxHead>(
         db,
-        sql`SELECT ${o.id}::float8 AS "id", ${o.subscriptionId}::float8 AS "subscriptionId", ${o.kind} AS "kind", ${o.payloadId}::float8 AS "payloadId",
-              ${o.attempts} AS "attempts", ${o.nextAttemptAtMs}::float8 AS "nextAttemptAtMs", ${o.claimedUntilMs}::float8 AS "claimedUntilMs",
-              ${s.platform} AS "platform", ${s.chatId} AS "chatId", ${s.threadId} AS "threadId", ${s.guildId} AS "guildId"
+        sql`SELECT ${o.id}::float8 AS "id", ${o.subscriptionId}::float8 AS "subscriptionId", ${o.kind} AS "kind",
+              ${o.payloadId}::float8 AS "payloadId", ${o.attempts} AS "attempts",
+              ${o.nextAttemptAtMs}::float8 AS "nextAttemptAtMs", ${o.claimedUntilMs}::float8 AS "claimedUntilMs",
+              ${s.platform} AS "platform", ${s.chatId} AS "chatId", ${s.threadId} AS "threadId",
+              ${s.guildId} AS "guildId"
             FROM ${o} JOIN ${s} ON ${s.id} = ${o.subscriptionId}
-            WHERE (${o.subscriptionId}, ${o.payloadId}) IN (SELECT ${o.subscriptionId}, min(${o.payloadId}) FROM ${o} WHERE ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL GROUP BY ${o.subscriptionId})
+            WHERE (${o.subscriptionId}, ${o.payloadId}) IN (SELECT ${o.subscriptionId}, min(${o.payloadId}) FROM ${o}
+                                                            WHERE ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL
+                                                            GROUP BY ${o.subscriptionId})
               AND ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL
               AND ${s.status} = 'active' AND ${s.platform} = ${platform}
             ORDER BY ${o.id} LIMIT ${limit}`,
@@ -72,7 +77,8 @@ export function createPgOutboxStore(db: PgStoreDb): OutboxStore {
                              WHERE ${o.id} = ${id} AND ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL
                                AND (${o.claimedUntilMs} IS NULL OR ${o.claimedUntilMs} <= ${nowMs})
                              FOR UPDATE SKIP LOCKED)
-              AND ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL AND (${o.claimedUntilMs} IS NULL OR ${o.claimedUntilMs} <= ${nowMs})`,
+              AND ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL
+              AND (${o.claimedUntilMs} IS NULL OR ${o.claimedUntilMs} <= ${nowMs})`,
       );
       return claimed === 1;
     },

@@ -76,8 +76,11 @@ export function createPgChartStore(db: PgStoreDb): ChartStore {
         db,
         sql`SELECT "atMs", "priceUsd", "marketCapUsd", "volume24hUsd" FROM (
               SELECT DISTINCT ON (${m.fetchedAtMs} / ${bucket})
-                ${m.fetchedAtMs}::float8 AS "atMs", ${m.priceUsd} AS "priceUsd", ${m.marketCapUsd} AS "marketCapUsd", ${m.volume24hUsd} AS "volume24hUsd"
-              FROM ${m} WHERE ${m.coinId} = ${coinId} AND ${m.fetchedAtMs} BETWEEN ${Math.floor(sinceMs)} AND ${Math.floor(untilMs)}
+                ${m.fetchedAtMs}::float8 AS "atMs", ${m.priceUsd} AS "priceUsd", ${m.marketCapUsd} AS "marketCapUsd",
+                ${m.volume24hUsd} AS "volume24hUsd"
+              FROM ${m}
+              WHERE ${m.coinId} = ${coinId}
+                AND ${m.fetchedAtMs} BETWEEN ${Math.floor(sinceMs)} AND ${Math.floor(untilMs)}
               ORDER BY ${m.fetchedAtMs} / ${bucket}, ${m.fetchedAtMs} DESC) last
             ORDER BY "atMs"`,
       );

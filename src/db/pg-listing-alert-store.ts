@@ -40,7 +40,8 @@ export async function writePgListing(q: PgQueries, replyJson: string, nowMs: num
           INSERT INTO ${pl} (${col(pl.replyJson)}, ${col(pl.crossingsJson)}, ${col(pl.createdAtMs)})
           VALUES (${replyJson}, '[]', ${now}) RETURNING ${col(pl.id)} AS id),
         queued AS (
-          INSERT INTO ${o} (${col(o.subscriptionId)}, ${col(o.kind)}, ${col(o.payloadId)}, ${col(o.createdAtMs)}, ${col(o.attempts)}, ${col(o.nextAttemptAtMs)})
+          INSERT INTO ${o} (${col(o.subscriptionId)}, ${col(o.kind)}, ${col(o.payloadId)}, ${col(o.createdAtMs)},
+            ${col(o.attempts)}, ${col(o.nextAttemptAtMs)})
           SELECT ${s.id}, 'listing', (SELECT id FROM payload), ${now}, 0, ${sendAtSql(c, now)}
           FROM ${s}
             LEFT JOIN ${c} ON ${c.subscriptionId} = ${s.id}
@@ -51,7 +52,8 @@ export async function writePgListing(q: PgQueries, replyJson: string, nowMs: num
         alerted AS (
           INSERT INTO ${c} (${col(c.subscriptionId)}, ${col(c.lastAlertAtMs)})
           SELECT subscription_id, next_attempt_at_ms FROM queued
-          ON CONFLICT (${col(c.subscriptionId)}) DO UPDATE SET ${col(c.lastAlertAtMs)} = excluded.${col(c.lastAlertAtMs)})
+          ON CONFLICT (${col(c.subscriptionId)})
+            DO UPDATE SET ${col(c.lastAlertAtMs)} = excluded.${col(c.lastAlertAtMs)})
         SELECT count(*)::float8 AS "rows" FROM queued`,
   );
   return written?.rows ?? 0;
@@ -75,7 +77,8 @@ export function createPgListingAlertStore(db: PgStoreDb): ListingSettings {
       const stored = await pgRun(
         db,
         sql`INSERT INTO ${p} (${col(p.subscriptionId)}, ${col(p.listingsOn)})
-            SELECT ${s.id}, ${on ? 1 : 0}::integer FROM ${s} WHERE ${s.platform} = ${chat.platform} AND ${s.chatId} = ${chat.chatId}
+            SELECT ${s.id}, ${on ? 1 : 0}::integer FROM ${s}
+            WHERE ${s.platform} = ${chat.platform} AND ${s.chatId} = ${chat.chatId}
             ON CONFLICT (${col(p.subscriptionId)}) DO UPDATE SET ${col(p.listingsOn)} = excluded.${col(p.listingsOn)}`,
       );
       return stored > 0;

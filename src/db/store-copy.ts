@@ -52,7 +52,8 @@ export async function copyStore(
       const occupied = await tablesWithRows(tx, tables);
       if (occupied.length > 0) {
         throw new StoreCopyError(
-          `${target.where} already holds rows in ${occupied.join(', ')}; store copy only fills an empty database, so nothing was copied`,
+          `${target.where} already holds rows in ${occupied.join(', ')}; ` +
+            'store copy only fills an empty database, so nothing was copied',
         );
       }
       const copied: CopiedTable[] = [];
@@ -62,7 +63,8 @@ export async function copyStore(
         const inPg = await rowCount(tx, table.name);
         if (rows !== inSqlite || inPg !== inSqlite) {
           throw new StoreCopyError(
-            `${table.name}: SQLite holds ${inSqlite} rows, ${rows} were copied and PostgreSQL counts ${inPg}; nothing was copied`,
+            `${table.name}: SQLite holds ${inSqlite} rows, ${rows} were copied ` +
+              `and PostgreSQL counts ${inPg}; nothing was copied`,
           );
         }
         if (table.identityColumn) await moveSequence(tx, table, sequences.get(table.name) ?? 0);
@@ -130,7 +132,8 @@ async function copyTable(source: Database, tx: PgTx, table: StoreTable, batchRow
     .safeIntegers(true);
   const nextPage = source.sqlite
     .prepare(
-      `SELECT ${keyList}, ${columnList} FROM "${table.name}" WHERE (${keyList}) > (${keys.map(() => '?').join(', ')}) ORDER BY ${keyList} LIMIT ?`,
+      `SELECT ${keyList}, ${columnList} FROM "${table.name}"
+       WHERE (${keyList}) > (${keys.map(() => '?').join(', ')}) ORDER BY ${keyList} LIMIT ?`,
     )
     .raw(true)
     .safeIntegers(true);
@@ -192,6 +195,8 @@ async function moveSequence(tx: PgTx, table: StoreTable, sqliteSeq: number): Pro
   const name = sql.identifier(table.name);
   const column = sql.identifier(table.identityColumn!);
   await tx.execute(sql`
-    SELECT setval(pg_get_serial_sequence(${`"${table.name}"`}, ${table.identityColumn}), greatest(coalesce(max(${column}), 0), ${sqliteSeq}, 1), greatest(coalesce(max(${column}), 0), ${sqliteSeq}) > 0)
+    SELECT setval(pg_get_serial_sequence(${`"${table.name}"`}, ${table.identityColumn}),
+                  greatest(coalesce(max(${column}), 0), ${sqliteSeq}, 1),
+                  greatest(coalesce(max(${column}), 0), ${sqliteSeq}) > 0)
     FROM ${name}`);
 }

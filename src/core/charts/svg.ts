@@ -124,7 +124,8 @@ function frame(spec: ChartFrame, yTicks: number[], legend: string): { scale: Sca
   const x = (ms: number) => PLOT.left + ((ms - spec.startMs) / (spec.endMs - spec.startMs)) * (PLOT.right - PLOT.left);
   const y = (v: number) => PLOT.bottom - ((v - yMin) / (yMax - yMin)) * (PLOT.bottom - PLOT.top);
   const head =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${CHART_WIDTH}" height="${CHART_HEIGHT}" viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" font-family="${FONT_FAMILY}">` +
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${CHART_WIDTH}" height="${CHART_HEIGHT}" ` +
+    `viewBox="0 0 ${CHART_WIDTH} ${CHART_HEIGHT}" font-family="${FONT_FAMILY}">` +
     `<rect width="${CHART_WIDTH}" height="${CHART_HEIGHT}" fill="${COLORS.background}"/>` +
     `<text x="40" y="58" font-size="40" font-weight="bold" fill="${COLORS.text}">${escapeXml(spec.title)}</text>` +
     `<text x="40" y="100" font-size="24" fill="${COLORS.muted}">${escapeXml(spec.subtitle)}</text>` +
@@ -136,7 +137,8 @@ function frame(spec: ChartFrame, yTicks: number[], legend: string): { scale: Sca
       `<line x1="${PLOT.left}" y1="${yy}" x2="${PLOT.right}" y2="${yy}" stroke="${COLORS.grid}" stroke-width="2"/>`,
     );
     parts.push(
-      `<text x="${PLOT.left - 14}" y="${n(y(t) + 9)}" font-size="26" text-anchor="end" fill="${COLORS.text}">${escapeXml(spec.formatY(t))}</text>`,
+      `<text x="${PLOT.left - 14}" y="${n(y(t) + 9)}" ` +
+        `font-size="26" text-anchor="end" fill="${COLORS.text}">${escapeXml(spec.formatY(t))}</text>`,
     );
   }
   const ticks = timeTicks(spec.startMs, spec.endMs);
@@ -144,19 +146,23 @@ function frame(spec: ChartFrame, yTicks: number[], legend: string): { scale: Sca
   for (const t of ticks) {
     const xx = n(x(t));
     parts.push(
-      `<line x1="${xx}" y1="${PLOT.bottom}" x2="${xx}" y2="${PLOT.bottom + 10}" stroke="${COLORS.axis}" stroke-width="2"/>`,
+      `<line x1="${xx}" y1="${PLOT.bottom}" x2="${xx}" y2="${PLOT.bottom + 10}" ` +
+        `stroke="${COLORS.axis}" stroke-width="2"/>`,
     );
     // A label near either edge is pulled in, so `Nov 22` at the last tick is never cut off.
     const labelX = n(Math.min(CHART_WIDTH - 50, Math.max(PLOT.left, x(t))));
     parts.push(
-      `<text x="${labelX}" y="${PLOT.bottom + 40}" font-size="26" text-anchor="middle" fill="${COLORS.text}">${escapeXml(timeLabel(t, stepMs))}</text>`,
+      `<text x="${labelX}" y="${PLOT.bottom + 40}" ` +
+        `font-size="26" text-anchor="middle" fill="${COLORS.text}">${escapeXml(timeLabel(t, stepMs))}</text>`,
     );
   }
   parts.push(
-    `<line x1="${PLOT.left}" y1="${PLOT.bottom}" x2="${PLOT.right}" y2="${PLOT.bottom}" stroke="${COLORS.axis}" stroke-width="2"/>`,
+    `<line x1="${PLOT.left}" y1="${PLOT.bottom}" x2="${PLOT.right}" y2="${PLOT.bottom}" ` +
+      `stroke="${COLORS.axis}" stroke-width="2"/>`,
   );
   parts.push(
-    `<text x="${PLOT.right}" y="${CHART_HEIGHT - 12}" font-size="22" text-anchor="end" fill="${COLORS.muted}">time (UTC)</text>`,
+    `<text x="${PLOT.right}" y="${CHART_HEIGHT - 12}" ` +
+      `font-size="22" text-anchor="end" fill="${COLORS.muted}">time (UTC)</text>`,
   );
   parts.push(
     `<text x="40" y="${CHART_HEIGHT - 12}" font-size="22" fill="${COLORS.muted}">${escapeXml(spec.yAxisTitle)}</text>`,
@@ -206,28 +212,34 @@ export function lineChartSvg(spec: LineChartSpec): string {
     const line = run.map((p, i) => `${i === 0 ? 'M' : 'L'}${n(scale.x(p.atMs))} ${n(scale.y(p.value))}`).join('');
     const base = n(PLOT.bottom);
     body.push(
-      `<path d="${line}L${n(scale.x(run[run.length - 1]!.atMs))} ${base}L${n(scale.x(run[0]!.atMs))} ${base}Z" fill="${COLORS.area}" fill-opacity="0.08"/>`,
+      `<path d="${line}L${n(scale.x(run[run.length - 1]!.atMs))} ${base}L${n(scale.x(run[0]!.atMs))} ${base}Z" ` +
+        `fill="${COLORS.area}" fill-opacity="0.08"/>`,
     );
     body.push(
-      `<path d="${line}" fill="none" stroke="${COLORS.line}" stroke-width="4" stroke-linejoin="round" stroke-linecap="round"/>`,
+      `<path d="${line}" fill="none" stroke="${COLORS.line}" stroke-width="4" ` +
+        `stroke-linejoin="round" stroke-linecap="round"/>`,
     );
   }
   for (const t of shown) {
     const yy = n(scale.y(t));
     const label = escapeXml(spec.formatY(t));
     body.push(
-      `<line x1="${PLOT.left}" y1="${yy}" x2="${PLOT.right}" y2="${yy}" stroke="${COLORS.threshold}" stroke-width="3" stroke-dasharray="14 8"/>`,
+      `<line x1="${PLOT.left}" y1="${yy}" x2="${PLOT.right}" y2="${yy}" ` +
+        `stroke="${COLORS.threshold}" stroke-width="3" stroke-dasharray="14 8"/>`,
     );
     // Labels sit above their line, or below it near the top, where the legend is.
     const labelY = scale.y(t) - PLOT.top < 36 ? scale.y(t) + 30 : scale.y(t) - 10;
     body.push(
-      `<text x="${PLOT.right - 8}" y="${n(labelY)}" font-size="24" font-weight="bold" text-anchor="end" fill="${COLORS.threshold}" stroke="${COLORS.background}" stroke-width="6" paint-order="stroke">${label}</text>`,
+      `<text x="${PLOT.right - 8}" y="${n(labelY)}" font-size="24" font-weight="bold" ` +
+        `text-anchor="end" fill="${COLORS.threshold}" ` +
+        `stroke="${COLORS.background}" stroke-width="6" paint-order="stroke">${label}</text>`,
     );
   }
   const last = [...spec.points].reverse().find((p) => p.value !== null);
   if (last && last.value !== null) {
     body.push(
-      `<circle cx="${n(scale.x(last.atMs))}" cy="${n(scale.y(last.value))}" r="8" fill="${COLORS.line}" stroke="${COLORS.background}" stroke-width="3"/>`,
+      `<circle cx="${n(scale.x(last.atMs))}" cy="${n(scale.y(last.value))}" r="8" ` +
+        `fill="${COLORS.line}" stroke="${COLORS.background}" stroke-width="3"/>`,
     );
   }
   return `${head}${axes}${body.join('')}</svg>`;
@@ -251,7 +263,8 @@ export function stackedBarSvg(spec: StackedChartSpec): string {
       const yBottom = scale.y(acc);
       acc += v;
       body.push(
-        `<rect x="${n(x0)}" y="${n(yTop)}" width="${n(Math.max(1, widthPx - gapPx))}" height="${n(yBottom - yTop)}" fill="${spec.layers[i]?.color ?? COLORS.muted}"/>`,
+        `<rect x="${n(x0)}" y="${n(yTop)}" width="${n(Math.max(1, widthPx - gapPx))}" ` +
+          `height="${n(yBottom - yTop)}" fill="${spec.layers[i]?.color ?? COLORS.muted}"/>`,
       );
     });
   }
