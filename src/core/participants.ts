@@ -87,7 +87,7 @@ export interface ParticipantCoverage {
 /** A TEE registry or task scheduler event, decoded; addresses and ids lowercase. */
 export type ParticipantEvent =
   | { type: 'tee-registered'; registry: string; teeId: string; owner: string; teeType: number }
-  | { type: 'tee-enabled' | 'tee-disabled' | 'heartbeat'; registry: string; teeId: string }
+  | { type: 'tee-enabled' | 'tee-disabled' | 'tee-removed' | 'heartbeat'; registry: string; teeId: string }
   | {
       type: 'task-registered' | 'task-updated';
       user: string;

@@ -79,6 +79,11 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const setTeeEnabled = sqlite.prepare(
     'insert into tees (registry, tee_id, enabled) values (?, ?, ?) on conflict (registry, tee_id) do update set enabled = excluded.enabled',
   );
+  // `removeTEE` in og-evm 758e149 deletes the TEE's record and emits only `TEERemoved`: it is then neither
+  // registered nor enabled (and may be registered again). Its last heartbeat stays a fact of the chain.
+  const removeTee = sqlite.prepare(
+    'update tees set enabled = 0, registered_at_ms = null, tee_type = null, owner = null where registry = ? and tee_id = ?',
+  );
   // The registry refuses a heartbeat from a TEE that is not enabled, so one proves it was enabled then
   // (OpenGradient/og-evm contracts/solidity/TEERegistry.sol, `heartbeat`: `if (!tee.enabled) revert
   // TEENotEnabled();` at 8d35b766, `TEENotActive` since the function came in at 1a739167). In chain order it
@@ -212,6 +217,9 @@ export function createParticipantStore(database: Database, network = 'opengradie
       case 'tee-enabled':
       case 'tee-disabled':
         setTeeEnabled.run(event.registry, event.teeId, event.type === 'tee-enabled' ? 1 : 0);
+        return;
+      case 'tee-removed':
+        removeTee.run(event.registry, event.teeId);
         return;
       case 'heartbeat':
         heartbeat.run(event.registry, event.teeId, blockTimeMs);

@@ -62,7 +62,10 @@ const registered = (registry: string, id: number, teeType: number): ParticipantE
   owner: addr('0c'),
   teeType,
 });
-const teeEvent = (type: 'tee-enabled' | 'tee-disabled' | 'heartbeat', id: number): ParticipantEvent => ({
+const teeEvent = (
+  type: 'tee-enabled' | 'tee-disabled' | 'tee-removed' | 'heartbeat',
+  id: number,
+): ParticipantEvent => ({
   type,
   registry: R1,
   teeId: tee(id),
@@ -325,6 +328,38 @@ describe.each(STORE_BACKENDS)('indexer stores on %s', { timeout: 60_000 }, (back
     expect(await allFigures(participants)).toEqual(EXPECTED);
     expect(await participants.coverageOf('other')).toBeNull();
     await expect(participants.callers({ ...W, previous7Ms: W.last30Ms - DAY })).rejects.toThrow(/inside the 30-day/);
+  });
+
+  it('counts a removed TEE neither as registered nor as enabled, until it is registered again', async ({ skip }) => {
+    const { inferences, participants } = (await storesOn(backend, skip)).indexer;
+    await inferences.ensureState(NET, 100);
+    await inferences.commitChunk(...RANGES[0]!);
+    await inferences.commitChunk(...RANGES[1]!);
+    // TEE 1 removed from R1 (still registered on R2), TEE 3 (known only by its heartbeat) and TEE 5 removed;
+    // TEE 5 registered again as an LLM proxy; TEE 9 removed without ever being seen. TEE 1 and 3 keep their
+    // heartbeats: those events happened.
+    await inferences.commitChunk(commit(300, 400, []), {
+      ...found(
+        [],
+        [],
+        [
+          [teeEvent('tee-removed', 1), NOW - 50 * 60_000],
+          [teeEvent('tee-removed', 3), NOW - 50 * 60_000],
+          [teeEvent('tee-removed', 5), NOW - 40 * 60_000],
+          [registered(R1, 5, 0), NOW - 30 * 60_000],
+          [teeEvent('tee-removed', 9), NOW - 30 * 60_000],
+        ],
+      ),
+    });
+    expect(await participants.operators(W, NOW - DAY)).toEqual({
+      ...EXPECTED.operators,
+      registered: 4, // 1 (on R2), 2, 4, 5 (again)
+      enabledLlmProxy: 3, // 1 (on R2), 4, 5
+      enabledValidator: 0, // 5 was removed, 2 is disabled
+      enabledOtherType: 0, // 3 removed
+      settlements7: 9, // the third range (5's second Dec 1 settlement) is not committed here
+      heartbeats: 2, // 1, 3
+    });
   });
 
   it('writes nothing of a range whose cursor is elsewhere, and nothing of one whose transaction fails', async ({

@@ -29,6 +29,9 @@ export const REGISTRY_ABI = parseAbi([
 const [registered, enabled, disabled, heartbeat, taskRegistered, taskUpdated, taskStopped] =
   REGISTRY_ABI as unknown as AbiEvent[];
 
+/** og-evm 758e149's registry (March 2026) emitted this, and only this, when `removeTEE` deleted a TEE. */
+const [removed] = parseAbi(['event TEERemoved(bytes32 indexed teeId)']) as unknown as AbiEvent[];
+
 export const REGISTRY_1 = '0x4e72238852f3c918f4e4e57aec9280ddb0c80248';
 export const REGISTRY_2 = '0x703cb174aeadb35d611858369b4b1111dc9abda6';
 export const SCHEDULER = '0x7179724de4e7ff9271fa40c0337c7f90c0508ef6';
@@ -37,6 +40,7 @@ export const TOPIC0_PARTICIPANTS = {
   teeRegistered: '0x97d0af70a4d2c616e9c1093d5f57c8b31b3a7d824f1d335e5d5416402ec14931',
   teeEnabled: '0xcfe7e61b35fbf35c6b0d5c7ebe6feb619ab832dc476c4a02dbdc041fb92b5ca6',
   teeDisabled: '0x01c235337ed5406ee8cebb3f299d60f237a2837430f8a14fbc81f94ce50236b6',
+  teeRemoved: '0x4ab9710007a3e16a71a3f091f5053360806e7b825e1f91138e87a5ffaf894345',
   heartbeat: '0x3cf0bf7708060bf073b6ddb921eef0485b3eb9da828e0ed751fa6582ef337f57',
   taskRegistered: '0x2f401f04107164177693d79d92457c4baa184a9b5a5265d3e6d4ab0ab6716724',
   taskUpdated: '0x8e337393daef41df7da28202ae5795388856a55cccc6993dc6c60991de8af034',
@@ -50,6 +54,7 @@ export const teeRegistered = (registry: string, id: Hex, owner: string, type: nu
   encode(registered!, registry, [id, owner, type]);
 export const teeEnabled = (registry: string, id: Hex) => encode(enabled!, registry, [id]);
 export const teeDisabled = (registry: string, id: Hex) => encode(disabled!, registry, [id]);
+export const teeRemoved = (registry: string, id: Hex) => encode(removed!, registry, [id]);
 export const heartbeatReceived = (registry: string, id: Hex, atSec: number) =>
   encode(heartbeat!, registry, [id, BigInt(atSec)]);
 export const taskRegisteredLog = (user: string, contract: string, endSec: bigint, frequency: bigint) =>
