@@ -17,6 +17,7 @@ import {
   chainFooter,
   countedBlock,
   countedTime,
+  countedTo,
   countedToNow,
   indexedStatus,
   windowStartMs,
@@ -34,9 +35,9 @@ function day(ms: number): string {
   return new Date(ms).toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
 }
 
-/** `Nov 24 00:00 UTC to now`. */
-function sinceDay(startMs: number): string {
-  return `${day(startMs)} 00:00 UTC to now`;
+/** `the 7 full UTC days to Nov 30`: the whole UTC days of a caller window, which ends at the start of today. */
+function fullDays(startMs: number, endMs: number): string {
+  return `the ${Math.round((endMs - startMs) / DAY_MS)} full UTC days to ${day(endMs - DAY_MS)}`;
 }
 
 /** What the stored history covers: where the participant history starts, and how far the indexer has counted. */
@@ -47,14 +48,14 @@ interface History {
 }
 
 /**
- * `n/a: …` when the window from `windowStartMs` to now is not wholly in the history: it opens before the
- * participant history starts, or the indexer has not counted up to now (activity it has not read yet must
- * not read as none). Null when the window is covered.
+ * `n/a: …` when the window from `windowStartMs` to `windowEndMs` (a day window's end, or `now` for a rolling
+ * one) is not wholly in the history: it opens before the participant history starts, or the indexer has not
+ * counted up to its end (activity it has not read yet must not read as none). Null when the window is covered.
  */
-function uncovered(h: History, windowStartMs: number): string | null {
+function uncovered(h: History, windowStartMs: number, windowEndMs: number | 'now'): string | null {
   if (h.coverage.fromBlockTimeMs > windowStartMs)
     return `n/a: the caller history read starts ${utc(h.coverage.fromBlockTimeMs)} (block ${count(h.coverage.fromBlock)}), after this window opens`;
-  if (!countedToNow(h.status, h.nowMs))
+  if (windowEndMs === 'now' ? !countedToNow(h.status, h.nowMs) : !countedTo(h.status, windowEndMs))
     return `n/a: the chain is counted only to ${countedBlock(h.status)}, before this window ends`;
   return null;
 }
@@ -77,40 +78,42 @@ function share(part: number, whole: number): string {
 
 async function callerFields(reader: ParticipantReader, w: CallerWindows, h: History) {
   const c = await reader.callers(w);
-  const week = uncovered(h, w.last7Ms);
-  const before = uncovered(h, w.previous7Ms);
-  const month = uncovered(h, w.last30Ms);
+  const week = uncovered(h, w.last7Ms, w.endMs);
+  const before = uncovered(h, w.previous7Ms, w.endMs);
+  const month = uncovered(h, w.last30Ms, w.endMs);
+  const last7 = fullDays(w.last7Ms, w.endMs);
+  const last30 = fullDays(w.last30Ms, w.endMs);
   const previousEnd = w.last7Ms - DAY_MS;
   return [
     {
-      label: 'Callers, last 7 days',
+      label: 'Callers, last 7 full UTC days',
       value:
         week ??
-        `${countOf(c.active7, 'account')} ${CALLERS} (UTC days ${sinceDay(w.last7Ms)}): ${count(c.new7)} new (first seen in these 7 days), ${count(c.active7 - c.new7)} returning`,
+        `${countOf(c.active7, 'account')} ${CALLERS} in ${last7}: ${count(c.new7)} new (first seen in these 7 days), ${count(c.active7 - c.new7)} returning`,
     },
     {
       label: 'Week-over-week retention',
       value:
         before ??
         (c.previous7 > 0
-          ? `${share(c.retained7, c.previous7)}: ${count(c.retained7)} of the ${countOf(c.previous7, 'account')} active ${day(w.previous7Ms)}–${day(previousEnd)} sent inference transactions again in the last 7 days`
+          ? `${share(c.retained7, c.previous7)}: ${count(c.retained7)} of the ${countOf(c.previous7, 'account')} active ${day(w.previous7Ms)}–${day(previousEnd)} sent inference transactions again in ${last7}`
           : `n/a: no account sent inference transactions ${day(w.previous7Ms)}–${day(previousEnd)}`),
     },
     {
-      label: 'Repeat callers, last 30 days',
+      label: 'Repeat callers, last 30 full UTC days',
       value:
         month ??
         (c.inferences30 > 0
-          ? `${share(c.repeatInferences30, c.inferences30)} of the ${countOf(c.inferences30, 'inference')} in inference transactions (UTC days ${sinceDay(w.last30Ms)}) were sent by accounts active on 2 or more distinct days`
-          : 'n/a: no inference transactions in the last 30 days'),
+          ? `${share(c.repeatInferences30, c.inferences30)} of the ${countOf(c.inferences30, 'inference')} in inference transactions in ${last30} were sent by accounts active on 2 or more distinct days`
+          : `n/a: no inference transactions in ${last30}`),
     },
     {
-      label: '10 busiest callers, last 30 days',
+      label: '10 busiest callers, last 30 full UTC days',
       value:
         month ??
         (c.inferences30 > 0
           ? `${share(c.top10Inferences30, c.inferences30)} of those ${countOf(c.inferences30, 'inference')}, from the 10 busiest of ${countOf(c.callers30, 'account')}`
-          : 'n/a: no inference transactions in the last 30 days'),
+          : `n/a: no inference transactions in ${last30}`),
     },
   ];
 }
@@ -120,7 +123,8 @@ async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: Hi
   const o = await reader.operators(w, heartbeatSince);
   const enabled = o.enabledLlmProxy + o.enabledValidator + o.enabledOtherType;
   const other = o.enabledOtherType > 0 ? `, type not seen or not defined ${count(o.enabledOtherType)}` : '';
-  const week = uncovered(h, w.last7Ms);
+  const week = uncovered(h, w.last7Ms, w.endMs);
+  const last7 = fullDays(w.last7Ms, w.endMs);
   return [
     {
       label: 'TEEs enabled now',
@@ -129,23 +133,23 @@ async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: Hi
         `${count(enabled)} (LLM proxy ${count(o.enabledLlmProxy)}, validator ${count(o.enabledValidator)}${other}) of ${countOf(o.registered, 'TEE')} registered (TEE registry events)`,
     },
     {
-      label: 'TEEs serving, last 7 days',
+      label: 'TEEs serving, last 7 full UTC days',
       value:
         week ??
-        `${countOf(o.settling7, 'TEE')} settled at least one inference individually (IndividualSettlement, UTC days ${sinceDay(w.last7Ms)})`,
+        `${countOf(o.settling7, 'TEE')} settled at least one inference individually (IndividualSettlement, ${last7})`,
     },
     {
-      label: 'Busiest TEE, last 7 days',
+      label: 'Busiest TEE, last 7 full UTC days',
       value:
         week ??
         (o.settlements7 > 0
           ? `${share(o.busiestSettlements7, o.settlements7)} of the ${countOf(o.settlements7, 'individual settlement')} (${count(o.busiestSettlements7)})`
-          : 'n/a: no individual settlements in the last 7 days'),
+          : `n/a: no individual settlements in ${last7}`),
     },
     {
       label: 'TEE heartbeats, last 24 hours',
       value:
-        uncovered(h, heartbeatSince) ??
+        uncovered(h, heartbeatSince, 'now') ??
         `${countOf(o.heartbeats, 'TEE')} with a HeartbeatReceived event since ${utc(heartbeatSince)}`,
     },
   ];
@@ -180,10 +184,10 @@ export async function callersLine(services: Services, nowMs: number): Promise<st
   const active =
     coverage.fromBlockTimeMs > w.last7Ms
       ? 'n/a (caller history too short)'
-      : !countedToNow(status, nowMs)
+      : !countedTo(status, w.endMs)
         ? `n/a (the indexer is behind: the chain is counted only to ${countedTime(status)})`
-        : `${countOf(c.active7, 'account')} active in 7 UTC days`;
-  const retention = uncovered(h, w.previous7Ms) || c.previous7 === 0 ? 'n/a' : share(c.retained7, c.previous7);
+        : `${countOf(c.active7, 'account')} active in ${fullDays(w.last7Ms, w.endMs)}`;
+  const retention = uncovered(h, w.previous7Ms, w.endMs) || c.previous7 === 0 ? 'n/a' : share(c.retained7, c.previous7);
   return `${active} · week-over-week retention ${retention} (inference transactions on the OpenGradient chain; /opg network)`;
 }
 
