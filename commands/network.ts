@@ -214,26 +214,52 @@ async function demandField(core: Core, index: InferenceIndex, h: History): Promi
   // The inference history starts at the indexer's first block: the chain's genesis, or the block the
   // participant history started from when both began together; otherwise its time is unknown here.
   const inferenceFromMs = status.fromBlock === 0 ? Number.NEGATIVE_INFINITY : coverage.fromBlockTimeMs;
+  // The latest reading at or before 30 days ago; it stands for that point only when within a day of it.
+  const point = nowMs - window;
   const then = await core.history.marketAgo(window);
-  const supplyCovered = then !== null && then.fetchedAtMs >= nowMs - window - DAY_MS;
+  const supplyCovered = then !== null && then.fetchedAtMs >= point - DAY_MS;
   // The recent window ends now: an indexer still behind (a backfill, a stall) has not counted all of it.
   const demandCovered = inferenceFromMs <= priorStart && countedToNow(status, nowMs);
   if (!demandCovered || !supplyCovered) {
-    const first = await core.history.firstMarket();
     const inferenceDays = inferenceSpan(inferenceFromMs, status, nowMs);
-    const supplyDays = first ? duration(Math.max(0, nowMs - first.fetchedAtMs)) : 'none';
+    let supplyNeed: string;
+    if (then === null || supplyCovered) {
+      const first = await core.history.firstMarket();
+      const supplyDays = first ? duration(Math.max(0, nowMs - first.fetchedAtMs)) : 'none';
+      supplyNeed = `circulating supply from 30 days ago (have ${supplyDays} of readings)`;
+    } else {
+      // Readings older than the point exist, but with a gap around it: a change from the one before would
+      // not be over the same 30 days.
+      supplyNeed = `a circulating supply reading within a day of 30 days ago (${utc(point)}; the latest before it is from ${utc(then.fetchedAtMs)}, ${duration(point - then.fetchedAtMs)} earlier)`;
+    }
     return {
       label: 'Demand beside supply, 30 days',
-      value: `not shown until history covers both windows: needs 60 days of inference history (have ${inferenceDays}) and circulating supply from 30 days ago (have ${supplyDays} of readings)`,
+      value: `not shown until history covers both windows: needs 60 days of inference history (have ${inferenceDays}) and ${supplyNeed}`,
+    };
+  }
+  const market = core.snapshot().market;
+  const current = market.data?.circulatingSupply ?? null;
+  const before = then.data.circulatingSupply;
+  if (before === null || current === null) {
+    const missing = [
+      before === null ? `its reading of ${utc(then.fetchedAtMs)} (30 days ago)` : null,
+      current === null
+        ? market.fetchedAtMs === null
+          ? 'any reading now'
+          : `its latest reading (${utc(market.fetchedAtMs)})`
+        : null,
+    ].filter((part) => part !== null);
+    return {
+      label: 'Demand beside supply, 30 days',
+      value: `not shown: CoinGecko gave no circulating supply in ${missing.join(' or ')}, so its change over these 30 days is not known`,
     };
   }
   const recent = (await index.totals(recentStart)).total;
   const prior = (await index.totals(priorStart)).total - recent;
   const demand = prior > 0 ? (100 * (recent - prior)) / prior : null;
-  const current = core.snapshot().market.data?.circulatingSupply;
-  const supply = changePct(then.data.circulatingSupply, current);
+  const supply = changePct(before, current);
   const demandText = demand === null ? 'n/a (no inferences in the 30 days before)' : signedPct(demand);
-  const parts = `inferences ${demandText} (${count(recent)} in the last 30 days against ${count(prior)} in the 30 before, every kind counted from the chain) · circulating supply ${signedPct(supply)} (${tokens(then.data.circulatingSupply)} to ${tokens(current)}, CoinGecko)`;
+  const parts = `inferences ${demandText} (${count(recent)} in the last 30 days against ${count(prior)} in the 30 before, every kind counted from the chain) · circulating supply ${signedPct(supply)} (${tokens(before)} to ${tokens(current)}, CoinGecko)`;
   let sentence = '';
   if (demand !== null && supply !== null) {
     sentence =

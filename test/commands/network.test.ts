@@ -19,6 +19,10 @@ interface NetworkAppOptions {
    * node's head is this far ahead of the cursor (every eth_getLogs fails, the new head is recorded).
    */
   cursorBehindMs?: number;
+  /** Circulating supply in the stored reading (taken `supplyAgoMs` before now, 30 days unless said) and now. */
+  supplyThen?: number | null;
+  supplyNow?: number | null;
+  supplyAgoMs?: number;
 }
 
 /** The scenario chain indexed by the real app at NOW; circulating supply 100M 30 days ago when `supplyHistory`. */
@@ -28,8 +32,11 @@ async function networkApp(options: NetworkAppOptions = {}) {
   const node = await startOgNode(scenario.chain, { maxBatchCalls: 4 });
   onTestFinished(() => node.close());
   const explorer = await startExplorer();
-  const cg = await startCoinGeckoServer([marketItem({ circulating_supply: 100_000_000 })]);
-  const clock = createTestClock(now - 30 * DAY);
+  const cg = await startCoinGeckoServer([
+    marketItem({ circulating_supply: options.supplyThen === undefined ? 100_000_000 : options.supplyThen }),
+  ]);
+  const supplyAt = now - (options.supplyAgoMs ?? 30 * DAY);
+  const clock = createTestClock(supplyAt);
   const app = createTestApp({
     clock,
     env: {
@@ -47,11 +54,13 @@ async function networkApp(options: NetworkAppOptions = {}) {
     clock.set(then);
     await app.sync();
     scenario.chain.head = fullHead;
-    clock.set(now - 30 * DAY);
+    clock.set(supplyAt);
   }
   if (options.supplyHistory ?? true) await app.core.refresh();
   clock.set(now);
-  cg.setMarkets([marketItem({ circulating_supply: 110_000_000 })]);
+  cg.setMarkets([
+    marketItem({ circulating_supply: options.supplyNow === undefined ? 110_000_000 : options.supplyNow }),
+  ]);
   if (options.cursorBehindMs !== undefined) node.failNext('rpc-error', 100, 'eth_getLogs');
   await app.sync();
   clock.set(now); // a failing pass backs off on the clock
@@ -120,6 +129,28 @@ describe('network', () => {
       'not shown until history covers both windows: needs 60 days of inference history (have from genesis) and circulating supply from 30 days ago (have 0 s of readings)',
     );
     expect(fieldsOf(r)['Callers, last 7 full UTC days']).toMatch(/^3 accounts/);
+  });
+
+  it('does not compare with a supply reading more than a day before 30 days ago, and says how far off it is', async () => {
+    // Readings 40 days ago and now, none between: the one before the point 30 days ago is 10 days off.
+    const { app } = await networkApp({ supplyAgoMs: 40 * DAY });
+    const r = await app.runText('network', testChat, member);
+    expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
+      'not shown until history covers both windows: needs 60 days of inference history (have from genesis) and a circulating supply reading within a day of 30 days ago (2026-11-01 10:00 UTC; the latest before it is from 2026-10-22 10:00 UTC, 10 days earlier)',
+    );
+  });
+
+  it('does not show demand beside supply when CoinGecko gave no circulating supply, and says which reading lacks it', async () => {
+    const then = await networkApp({ supplyThen: null });
+    expect(fieldsOf(await then.app.runText('network', testChat, member))['Demand beside supply, 30 days']).toBe(
+      'not shown: CoinGecko gave no circulating supply in its reading of 2026-11-01 10:00 UTC (30 days ago), so its change over these 30 days is not known',
+    );
+    const now = await networkApp({ supplyNow: null });
+    const r = await now.app.runText('network', testChat, member);
+    expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
+      'not shown: CoinGecko gave no circulating supply in its latest reading (2026-12-01 10:00 UTC), so its change over these 30 days is not known',
+    );
+    expectNoBadText(r);
   });
 
   it('marks figures whose window opens before the caller history starts, and says where it starts', async () => {
