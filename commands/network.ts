@@ -6,6 +6,7 @@ import {
   callerWindows,
   DAY_MS,
   type CallerWindows,
+  type OperatorFigures,
   type ParticipantCoverage,
   type ParticipantReader,
 } from '../src/core/participants.js';
@@ -72,6 +73,22 @@ function notWhole(h: History, events: string, unseen: string): string | null {
   return null;
 }
 
+/** `0x4e72…0248`: a contract address, short. */
+function shortAddress(address: string): string {
+  return `${address.slice(0, 6)}…${address.slice(-4)}`;
+}
+
+/**
+ * `; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1` when TEEs of more than one registry were read (the
+ * figure before it is over all of them), empty otherwise.
+ */
+function byRegistry(o: OperatorFigures, enabled: number): string {
+  if (o.enabledByRegistry.length < 2) return '';
+  const each = o.enabledByRegistry.map((r) => `${shortAddress(r.registry)} ${count(r.enabled)}`).join(', ');
+  const sum = o.enabledByRegistry.reduce((n, r) => n + r.enabled, 0);
+  return `; enabled by registry: ${each}${sum > enabled ? '; a TEE enabled on more than one registry counts once in the total' : ''}`;
+}
+
 function share(part: number, whole: number): string {
   return whole > 0 ? pct((100 * part) / whole) : 'n/a';
 }
@@ -130,7 +147,7 @@ async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: Hi
       label: 'TEEs enabled now',
       value:
         notWhole(h, 'TEE registry events', 'TEEs registered') ??
-        `${count(enabled)} (LLM proxy ${count(o.enabledLlmProxy)}, validator ${count(o.enabledValidator)}${other}) of ${countOf(o.registered, 'TEE')} registered (TEE registry events)`,
+        `${count(enabled)} (LLM proxy ${count(o.enabledLlmProxy)}, validator ${count(o.enabledValidator)}${other}) of ${countOf(o.registered, 'TEE')} registered (TEE registry events${byRegistry(o, enabled)})`,
     },
     {
       label: 'TEEs serving, last 7 full UTC days',

@@ -58,6 +58,11 @@ export interface OperatorFigures {
   enabledValidator: number;
   /** Enabled with a type never seen (registered before the indexed history) or not defined by the SDK. */
   enabledOtherType: number;
+  /**
+   * TEEs enabled now on each registry that emitted an event read, by lowercase address (ascending). A TEE
+   * enabled on two registries counts on each, and once in the figures above.
+   */
+  enabledByRegistry: ReadonlyArray<{ registry: string; enabled: number }>;
   /** TEEs with at least one `IndividualSettlement` in the last 7 days, those settlements, and the busiest's. */
   settling7: number;
   settlements7: number;

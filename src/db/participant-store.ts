@@ -129,6 +129,9 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const enabledByType = sqlite.prepare(
     'select tee_type as teeType, count(distinct tee_id) as n from tees where enabled = 1 group by tee_type',
   );
+  const enabledByRegistry = sqlite.prepare(
+    'select registry, count(distinct case when enabled = 1 then tee_id end) as n from tees group by registry',
+  );
   const settling = sqlite.prepare(
     `select count(*) as tees, coalesce(sum(s), 0) as settlements, coalesce(max(s), 0) as busiest from (
        select sum(settlements) as s from tee_days where day_ms >= ? and day_ms < ? group by tee_id)`,
@@ -281,6 +284,7 @@ export function createParticipantStore(database: Database, network = 'opengradie
       return operatorFiguresOf({
         registered: (registeredTees.get() as N).n,
         enabledByType: enabledByType.all() as Array<{ teeType: number | null; n: number }>,
+        enabledByRegistry: enabledByRegistry.all() as Array<{ registry: string; n: number }>,
         settling: settling.get(w.last7Ms, w.endMs) as { tees: number; settlements: number; busiest: number },
         heartbeats: (heartbeats.get(heartbeatSinceMs) as N).n,
       });

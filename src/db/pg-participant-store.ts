@@ -307,6 +307,11 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
           db,
           sql`SELECT ${t.teeType} AS "teeType", count(DISTINCT ${t.teeId})::float8 AS n FROM ${t} WHERE ${t.enabled} GROUP BY ${t.teeType}`,
         ),
+        enabledByRegistry: await pgRows<{ registry: string; n: number }>(
+          db,
+          sql`SELECT ${t.registry} AS registry, count(DISTINCT CASE WHEN ${t.enabled} THEN ${t.teeId} END)::float8 AS n
+              FROM ${t} GROUP BY ${t.registry}`,
+        ),
         settling: settling!,
         heartbeats: await one(
           sql`SELECT count(DISTINCT ${t.teeId})::float8 AS n FROM ${t} WHERE ${t.lastHeartbeatMs} >= ${heartbeatSinceMs}`,

@@ -4,7 +4,15 @@ import { createTestApp, member, testChat } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
 import { startExplorer } from '../helpers/og-explorer-server.js';
-import { CONFIRMATIONS, networkScenario, SCENARIO as S } from '../helpers/og-participants.js';
+import {
+  CONFIRMATIONS,
+  REGISTRY_2,
+  SCENARIO as S,
+  T1,
+  account,
+  networkScenario,
+  teeRegistered,
+} from '../helpers/og-participants.js';
 import { startOgNode } from '../helpers/og-rpc-server.js';
 
 const NOW = Date.parse('2026-12-01T10:00:00Z');
@@ -23,12 +31,15 @@ interface NetworkAppOptions {
   supplyThen?: number | null;
   supplyNow?: number | null;
   supplyAgoMs?: number;
+  /** Changes the scenario chain before it is served. */
+  alter?: (scenario: ReturnType<typeof networkScenario>) => void;
 }
 
 /** The scenario chain indexed by the real app at NOW; circulating supply 100M 30 days ago when `supplyHistory`. */
 async function networkApp(options: NetworkAppOptions = {}) {
   const now = options.nowMs ?? NOW;
   const scenario = networkScenario(now);
+  options.alter?.(scenario);
   const node = await startOgNode(scenario.chain, { maxBatchCalls: 4 });
   onTestFinished(() => node.close());
   const explorer = await startExplorer();
@@ -86,7 +97,8 @@ describe('network', () => {
       'Week-over-week retention': `50.00%: ${S.retained7} of the ${S.previous7} accounts active Nov 17–Nov 23 sent inference transactions again in the 7 full UTC days to Nov 30`,
       'Repeat callers, last 30 full UTC days': `5.41% of the ${S.inferences30} inferences in inference transactions in the 30 full UTC days to Nov 30 were sent by accounts active on 2 or more distinct days`,
       '10 busiest callers, last 30 full UTC days': `83.78% of those ${S.inferences30} inferences, from the 10 busiest of ${S.callers30} accounts`,
-      'TEEs enabled now': `${S.enabled} (LLM proxy ${S.llmProxy}, validator ${S.validator}) of ${S.registered} TEEs registered (TEE registry events)`,
+      // T1 and T4 on registry 1, T3 on registry 2.
+      'TEEs enabled now': `${S.enabled} (LLM proxy ${S.llmProxy}, validator ${S.validator}) of ${S.registered} TEEs registered (TEE registry events; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1)`,
       'TEEs serving, last 7 full UTC days': `${S.settling7} TEEs settled at least one inference individually (IndividualSettlement, the 7 full UTC days to Nov 30)`,
       'Busiest TEE, last 7 full UTC days': `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
       'TEE heartbeats, last 24 hours': `${S.heartbeats} TEEs with a HeartbeatReceived event since 2026-11-30 10:00 UTC`,
@@ -129,6 +141,18 @@ describe('network', () => {
       'not shown until history covers both windows: needs 60 days of inference history (have from genesis) and circulating supply from 30 days ago (have 0 s of readings)',
     );
     expect(fieldsOf(r)['Callers, last 7 full UTC days']).toMatch(/^3 accounts/);
+  });
+
+  it('counts a TEE registered on two registries once in the total, and on each registry', async () => {
+    const owner = account(0x0e1);
+    const { app } = await networkApp({
+      alter: ({ chain, d }) => chain.place(d(9), teeRegistered(REGISTRY_2, T1, owner, 0), owner),
+    });
+    const r = await app.runText('network', testChat, member);
+    // T1 and T4 on registry 1, T1 and T3 on registry 2: 3 TEEs, 4 registrations.
+    expect(fieldsOf(r)['TEEs enabled now']).toBe(
+      `3 (LLM proxy 2, validator 1) of 4 TEEs registered (TEE registry events; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 2; a TEE enabled on more than one registry counts once in the total)`,
+    );
   });
 
   it('does not compare with a supply reading more than a day before 30 days ago, and says how far off it is', async () => {

@@ -201,6 +201,7 @@ const EMPTY = {
     enabledLlmProxy: 0,
     enabledValidator: 0,
     enabledOtherType: 0,
+    enabledByRegistry: [],
     settling7: 0,
     settlements7: 0,
     busiestSettlements7: 0,
@@ -227,6 +228,10 @@ const EXPECTED = {
     enabledLlmProxy: 2, // 1, 4
     enabledValidator: 1, // 5 (2's heartbeat comes before its TEEDisabled in the same range)
     enabledOtherType: 1, // 3: the registry takes a heartbeat only from an enabled TEE
+    enabledByRegistry: [
+      { registry: R2, enabled: 1 }, // 1
+      { registry: R1, enabled: 4 }, // 1, 3, 4, 5 (1 counts on both, once above)
+    ],
     settling7: 1, // 1 (2 settled before the window, 5 only today)
     settlements7: 8,
     busiestSettlements7: 8,
@@ -359,6 +364,10 @@ describe.each(STORE_BACKENDS)('indexer stores on %s', { timeout: 60_000 }, (back
       enabledLlmProxy: 3, // 1 (on R2), 4, 5
       enabledValidator: 0, // 5 was removed, 2 is disabled
       enabledOtherType: 0, // 3 removed
+      enabledByRegistry: [
+        { registry: R2, enabled: 1 }, // 1
+        { registry: R1, enabled: 2 }, // 4, 5
+      ],
       heartbeats: 2, // 1, 3
     });
   });

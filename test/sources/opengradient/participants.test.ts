@@ -90,6 +90,10 @@ const EXPECTED = {
     enabledLlmProxy: S.llmProxy,
     enabledValidator: S.validator,
     enabledOtherType: 0,
+    enabledByRegistry: [
+      { registry: REGISTRY_1, enabled: 2 }, // T1, T4
+      { registry: REGISTRY_2, enabled: 1 }, // T3 (T2 disabled)
+    ],
     settling7: S.settling7,
     settlements7: S.settlements7,
     busiestSettlements7: S.busiest7,
@@ -224,6 +228,10 @@ describe('participants from the indexer', () => {
       ...EXPECTED.operators,
       registered: S.registered + 1, // T6
       enabledValidator: S.validator + 1, // T6
+      enabledByRegistry: [
+        { registry: REGISTRY_1, enabled: 2 }, // T1, T4 (T5 removed)
+        { registry: REGISTRY_2, enabled: 2 }, // T3, T6
+      ],
     });
   });
 
