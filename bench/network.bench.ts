@@ -142,7 +142,7 @@ export default async function bench(log: BenchLog): Promise<void> {
     // As the indexer does after a pass.
     await (app.services.participants as ParticipantStore).warm(clock.now());
     const r = await app.runText('network', chat, actor);
-    log(`reply: ${r.fields.find((f) => f.label === 'Callers, last 7 days')?.value}`);
+    log(`reply: ${r.fields.find((f) => f.label === 'Callers, last 7 full UTC days')?.value}`);
     log(`/opg network: ${summary(await time(() => app.runText('network', chat, actor), 50))} (target < 50 ms)`);
     log(`stats (with its callers line): ${summary(await time(() => app.runText('stats', chat, actor), 50))}`);
     log(

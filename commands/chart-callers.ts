@@ -6,7 +6,7 @@ import { count, utc } from '../src/core/format.js';
 import { reply, type Reply } from '../src/core/reply.js';
 import type { Services } from '../src/core/services.js';
 import { BASE_NOTE } from './network.js';
-import { NOT_INDEXED, countedBlock, countedToNow, indexedStatus } from './inference-text.js';
+import { NOT_INDEXED, countedBlock, countedTo, indexedStatus } from './inference-text.js';
 
 const isCallerRange = (r: string): r is CallerChartRange => (CALLER_CHART_RANGES as readonly string[]).includes(r);
 
@@ -32,7 +32,7 @@ export async function callerChartReply(range: ChartRange | undefined, core: Core
       `Caller history starts ${utc(coverage.fromBlockTimeMs)}: weeks before it are empty or partial, and the first week it covers counts everyone as new.`,
     );
   }
-  if (!countedToNow(status, core.clock.now())) {
+  if (!countedTo(status, chart.endMs)) {
     notices.push(
       `The indexer is behind: the chain is counted only to ${countedBlock(status)}; weeks from then on are empty or partial.`,
     );
@@ -41,7 +41,7 @@ export async function callerChartReply(range: ChartRange | undefined, core: Core
   return reply({
     title: `OpenGradient callers by week, ${chart.weeks.length} weeks`,
     lines: [
-      `Accounts that sent inference transactions on the OpenGradient chain, per week of 7 UTC days, oldest first: ${weeksText}. Last week: ${count(last.active - last.newCallers)} returning, ${count(last.newCallers)} new.`,
+      `Accounts that sent inference transactions on the OpenGradient chain, per week of 7 full UTC days to ${utc(chart.endMs - 60_000).slice(0, 10)}, oldest first: ${weeksText}. Last week: ${count(last.active - last.newCallers)} returning, ${count(last.newCallers)} new.`,
       BASE_NOTE,
     ],
     notices,

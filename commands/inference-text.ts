@@ -23,6 +23,14 @@ export function countedToNow(s: IndexerStatus, nowMs: number): boolean {
 }
 
 /**
+ * Whether every block before `endMs` is counted (the last counted block is at or after it): a window of whole
+ * UTC days ending there is whole then.
+ */
+export function countedTo(s: IndexerStatus, endMs: number): boolean {
+  return s.indexedBlockTimeMs !== null && s.indexedBlockTimeMs >= endMs;
+}
+
+/**
  * ` (counted to 21 h 7 min ago)` after a count over a window that ends now, when the chain is not counted up
  * to now (a stalled node or indexer, a backfill): the count is what the chain holds to that point, and says so.
  * Empty when the indexer is current.

@@ -6,6 +6,7 @@ import {
   callerWindows,
   DAY_MS,
   type CallerWindows,
+  type OperatorFigures,
   type ParticipantCoverage,
   type ParticipantReader,
 } from '../src/core/participants.js';
@@ -17,6 +18,7 @@ import {
   chainFooter,
   countedBlock,
   countedTime,
+  countedTo,
   countedToNow,
   indexedStatus,
   windowStartMs,
@@ -34,9 +36,9 @@ function day(ms: number): string {
   return new Date(ms).toLocaleDateString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' });
 }
 
-/** `Nov 24 00:00 UTC to now`. */
-function sinceDay(startMs: number): string {
-  return `${day(startMs)} 00:00 UTC to now`;
+/** `the 7 full UTC days to Nov 30`: the whole UTC days of a caller window, which ends at the start of today. */
+function fullDays(startMs: number, endMs: number): string {
+  return `the ${Math.round((endMs - startMs) / DAY_MS)} full UTC days to ${day(endMs - DAY_MS)}`;
 }
 
 /** What the stored history covers: where the participant history starts, and how far the indexer has counted. */
@@ -47,14 +49,14 @@ interface History {
 }
 
 /**
- * `n/a: …` when the window from `windowStartMs` to now is not wholly in the history: it opens before the
- * participant history starts, or the indexer has not counted up to now (activity it has not read yet must
- * not read as none). Null when the window is covered.
+ * `n/a: …` when the window from `windowStartMs` to `windowEndMs` (a day window's end, or `now` for a rolling
+ * one) is not wholly in the history: it opens before the participant history starts, or the indexer has not
+ * counted up to its end (activity it has not read yet must not read as none). Null when the window is covered.
  */
-function uncovered(h: History, windowStartMs: number): string | null {
+function uncovered(h: History, windowStartMs: number, windowEndMs: number | 'now'): string | null {
   if (h.coverage.fromBlockTimeMs > windowStartMs)
     return `n/a: the caller history read starts ${utc(h.coverage.fromBlockTimeMs)} (block ${count(h.coverage.fromBlock)}), after this window opens`;
-  if (!countedToNow(h.status, h.nowMs))
+  if (windowEndMs === 'now' ? !countedToNow(h.status, h.nowMs) : !countedTo(h.status, windowEndMs))
     return `n/a: the chain is counted only to ${countedBlock(h.status)}, before this window ends`;
   return null;
 }
@@ -71,46 +73,64 @@ function notWhole(h: History, events: string, unseen: string): string | null {
   return null;
 }
 
+/** `0x4e72…0248`: a contract address, short. */
+function shortAddress(address: string): string {
+  return `${address.slice(0, 6)}…${address.slice(-4)}`;
+}
+
+/**
+ * `; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1` when TEEs of more than one registry were read (the
+ * figure before it is over all of them), empty otherwise.
+ */
+function byRegistry(o: OperatorFigures, enabled: number): string {
+  if (o.enabledByRegistry.length < 2) return '';
+  const each = o.enabledByRegistry.map((r) => `${shortAddress(r.registry)} ${count(r.enabled)}`).join(', ');
+  const sum = o.enabledByRegistry.reduce((n, r) => n + r.enabled, 0);
+  return `; enabled by registry: ${each}${sum > enabled ? '; a TEE enabled on more than one registry counts once in the total' : ''}`;
+}
+
 function share(part: number, whole: number): string {
   return whole > 0 ? pct((100 * part) / whole) : 'n/a';
 }
 
 async function callerFields(reader: ParticipantReader, w: CallerWindows, h: History) {
   const c = await reader.callers(w);
-  const week = uncovered(h, w.last7Ms);
-  const before = uncovered(h, w.previous7Ms);
-  const month = uncovered(h, w.last30Ms);
+  const week = uncovered(h, w.last7Ms, w.endMs);
+  const before = uncovered(h, w.previous7Ms, w.endMs);
+  const month = uncovered(h, w.last30Ms, w.endMs);
+  const last7 = fullDays(w.last7Ms, w.endMs);
+  const last30 = fullDays(w.last30Ms, w.endMs);
   const previousEnd = w.last7Ms - DAY_MS;
   return [
     {
-      label: 'Callers, last 7 days',
+      label: 'Callers, last 7 full UTC days',
       value:
         week ??
-        `${countOf(c.active7, 'account')} ${CALLERS} (UTC days ${sinceDay(w.last7Ms)}): ${count(c.new7)} new (first seen in these 7 days), ${count(c.active7 - c.new7)} returning`,
+        `${countOf(c.active7, 'account')} ${CALLERS} in ${last7}: ${count(c.new7)} new (first seen in these 7 days), ${count(c.active7 - c.new7)} returning`,
     },
     {
       label: 'Week-over-week retention',
       value:
         before ??
         (c.previous7 > 0
-          ? `${share(c.retained7, c.previous7)}: ${count(c.retained7)} of the ${countOf(c.previous7, 'account')} active ${day(w.previous7Ms)}–${day(previousEnd)} sent inference transactions again in the last 7 days`
+          ? `${share(c.retained7, c.previous7)}: ${count(c.retained7)} of the ${countOf(c.previous7, 'account')} active ${day(w.previous7Ms)}–${day(previousEnd)} sent inference transactions again in ${last7}`
           : `n/a: no account sent inference transactions ${day(w.previous7Ms)}–${day(previousEnd)}`),
     },
     {
-      label: 'Repeat callers, last 30 days',
+      label: 'Repeat callers, last 30 full UTC days',
       value:
         month ??
         (c.inferences30 > 0
-          ? `${share(c.repeatInferences30, c.inferences30)} of the ${countOf(c.inferences30, 'inference')} in inference transactions (UTC days ${sinceDay(w.last30Ms)}) were sent by accounts active on 2 or more distinct days`
-          : 'n/a: no inference transactions in the last 30 days'),
+          ? `${share(c.repeatInferences30, c.inferences30)} of the ${countOf(c.inferences30, 'inference')} in inference transactions in ${last30} were sent by accounts active on 2 or more distinct days`
+          : `n/a: no inference transactions in ${last30}`),
     },
     {
-      label: '10 busiest callers, last 30 days',
+      label: '10 busiest callers, last 30 full UTC days',
       value:
         month ??
         (c.inferences30 > 0
           ? `${share(c.top10Inferences30, c.inferences30)} of those ${countOf(c.inferences30, 'inference')}, from the 10 busiest of ${countOf(c.callers30, 'account')}`
-          : 'n/a: no inference transactions in the last 30 days'),
+          : `n/a: no inference transactions in ${last30}`),
     },
   ];
 }
@@ -120,32 +140,33 @@ async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: Hi
   const o = await reader.operators(w, heartbeatSince);
   const enabled = o.enabledLlmProxy + o.enabledValidator + o.enabledOtherType;
   const other = o.enabledOtherType > 0 ? `, type not seen or not defined ${count(o.enabledOtherType)}` : '';
-  const week = uncovered(h, w.last7Ms);
+  const week = uncovered(h, w.last7Ms, w.endMs);
+  const last7 = fullDays(w.last7Ms, w.endMs);
   return [
     {
       label: 'TEEs enabled now',
       value:
         notWhole(h, 'TEE registry events', 'TEEs registered') ??
-        `${count(enabled)} (LLM proxy ${count(o.enabledLlmProxy)}, validator ${count(o.enabledValidator)}${other}) of ${countOf(o.registered, 'TEE')} registered (TEE registry events)`,
+        `${count(enabled)} (LLM proxy ${count(o.enabledLlmProxy)}, validator ${count(o.enabledValidator)}${other}) of ${countOf(o.registered, 'TEE')} registered (TEE registry events${byRegistry(o, enabled)})`,
     },
     {
-      label: 'TEEs serving, last 7 days',
+      label: 'TEEs serving, last 7 full UTC days',
       value:
         week ??
-        `${countOf(o.settling7, 'TEE')} settled at least one inference individually (IndividualSettlement, UTC days ${sinceDay(w.last7Ms)})`,
+        `${countOf(o.settling7, 'TEE')} settled at least one inference individually (IndividualSettlement, ${last7})`,
     },
     {
-      label: 'Busiest TEE, last 7 days',
+      label: 'Busiest TEE, last 7 full UTC days',
       value:
         week ??
         (o.settlements7 > 0
           ? `${share(o.busiestSettlements7, o.settlements7)} of the ${countOf(o.settlements7, 'individual settlement')} (${count(o.busiestSettlements7)})`
-          : 'n/a: no individual settlements in the last 7 days'),
+          : `n/a: no individual settlements in ${last7}`),
     },
     {
       label: 'TEE heartbeats, last 24 hours',
       value:
-        uncovered(h, heartbeatSince) ??
+        uncovered(h, heartbeatSince, 'now') ??
         `${countOf(o.heartbeats, 'TEE')} with a HeartbeatReceived event since ${utc(heartbeatSince)}`,
     },
   ];
@@ -180,10 +201,10 @@ export async function callersLine(services: Services, nowMs: number): Promise<st
   const active =
     coverage.fromBlockTimeMs > w.last7Ms
       ? 'n/a (caller history too short)'
-      : !countedToNow(status, nowMs)
+      : !countedTo(status, w.endMs)
         ? `n/a (the indexer is behind: the chain is counted only to ${countedTime(status)})`
-        : `${countOf(c.active7, 'account')} active in 7 UTC days`;
-  const retention = uncovered(h, w.previous7Ms) || c.previous7 === 0 ? 'n/a' : share(c.retained7, c.previous7);
+        : `${countOf(c.active7, 'account')} active in ${fullDays(w.last7Ms, w.endMs)}`;
+  const retention = uncovered(h, w.previous7Ms, w.endMs) || c.previous7 === 0 ? 'n/a' : share(c.retained7, c.previous7);
   return `${active} · week-over-week retention ${retention} (inference transactions on the OpenGradient chain; /opg network)`;
 }
 
@@ -210,26 +231,52 @@ async function demandField(core: Core, index: InferenceIndex, h: History): Promi
   // The inference history starts at the indexer's first block: the chain's genesis, or the block the
   // participant history started from when both began together; otherwise its time is unknown here.
   const inferenceFromMs = status.fromBlock === 0 ? Number.NEGATIVE_INFINITY : coverage.fromBlockTimeMs;
+  // The latest reading at or before 30 days ago; it stands for that point only when within a day of it.
+  const point = nowMs - window;
   const then = await core.history.marketAgo(window);
-  const supplyCovered = then !== null && then.fetchedAtMs >= nowMs - window - DAY_MS;
+  const supplyCovered = then !== null && then.fetchedAtMs >= point - DAY_MS;
   // The recent window ends now: an indexer still behind (a backfill, a stall) has not counted all of it.
   const demandCovered = inferenceFromMs <= priorStart && countedToNow(status, nowMs);
   if (!demandCovered || !supplyCovered) {
-    const first = await core.history.firstMarket();
     const inferenceDays = inferenceSpan(inferenceFromMs, status, nowMs);
-    const supplyDays = first ? duration(Math.max(0, nowMs - first.fetchedAtMs)) : 'none';
+    let supplyNeed: string;
+    if (then === null || supplyCovered) {
+      const first = await core.history.firstMarket();
+      const supplyDays = first ? duration(Math.max(0, nowMs - first.fetchedAtMs)) : 'none';
+      supplyNeed = `circulating supply from 30 days ago (have ${supplyDays} of readings)`;
+    } else {
+      // Readings older than the point exist, but with a gap around it: a change from the one before would
+      // not be over the same 30 days.
+      supplyNeed = `a circulating supply reading within a day of 30 days ago (${utc(point)}; the latest before it is from ${utc(then.fetchedAtMs)}, ${duration(point - then.fetchedAtMs)} earlier)`;
+    }
     return {
       label: 'Demand beside supply, 30 days',
-      value: `not shown until history covers both windows: needs 60 days of inference history (have ${inferenceDays}) and circulating supply from 30 days ago (have ${supplyDays} of readings)`,
+      value: `not shown until history covers both windows: needs 60 days of inference history (have ${inferenceDays}) and ${supplyNeed}`,
+    };
+  }
+  const market = core.snapshot().market;
+  const current = market.data?.circulatingSupply ?? null;
+  const before = then.data.circulatingSupply;
+  if (before === null || current === null) {
+    const missing = [
+      before === null ? `its reading of ${utc(then.fetchedAtMs)} (30 days ago)` : null,
+      current === null
+        ? market.fetchedAtMs === null
+          ? 'any reading now'
+          : `its latest reading (${utc(market.fetchedAtMs)})`
+        : null,
+    ].filter((part) => part !== null);
+    return {
+      label: 'Demand beside supply, 30 days',
+      value: `not shown: CoinGecko gave no circulating supply in ${missing.join(' or ')}, so its change over these 30 days is not known`,
     };
   }
   const recent = (await index.totals(recentStart)).total;
   const prior = (await index.totals(priorStart)).total - recent;
   const demand = prior > 0 ? (100 * (recent - prior)) / prior : null;
-  const current = core.snapshot().market.data?.circulatingSupply;
-  const supply = changePct(then.data.circulatingSupply, current);
+  const supply = changePct(before, current);
   const demandText = demand === null ? 'n/a (no inferences in the 30 days before)' : signedPct(demand);
-  const parts = `inferences ${demandText} (${count(recent)} in the last 30 days against ${count(prior)} in the 30 before, every kind counted from the chain) · circulating supply ${signedPct(supply)} (${tokens(then.data.circulatingSupply)} to ${tokens(current)}, CoinGecko)`;
+  const parts = `inferences ${demandText} (${count(recent)} in the last 30 days against ${count(prior)} in the 30 before, every kind counted from the chain) · circulating supply ${signedPct(supply)} (${tokens(before)} to ${tokens(current)}, CoinGecko)`;
   let sentence = '';
   if (demand !== null && supply !== null) {
     sentence =

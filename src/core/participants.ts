@@ -4,9 +4,11 @@
  * figures are counts of what the indexer stored; this file holds the port the store implements and the
  * windows every figure is measured over, so a command and its tests agree on them.
  *
- * Caller windows are whole UTC days: "the last 7 days" is today (so far) and the 6 UTC days before it, and
- * "the 7 days before" the 7 UTC days before that. A caller is active in a window when it sent at least one
- * such transaction on one of its days.
+ * Caller windows are whole UTC days ending at the start of today, so every window is as long as the one it
+ * is compared with and a figure does not dip at midnight: "the last 7 days" are the 7 full UTC days before
+ * today, "the 7 days before" the 7 before those, "the last 30 days" the 30 full UTC days before today. Today
+ * so far counts in none of them. A caller is active in a window when it sent at least one such transaction
+ * on one of its days.
  */
 
 export const DAY_MS = 86_400_000;
@@ -15,9 +17,9 @@ export const DAY_MS = 86_400_000;
 export const dayStart = (ms: number): number => Math.floor(ms / DAY_MS) * DAY_MS;
 
 export interface CallerWindows {
-  /** The end of today, exclusive: every window ends here. */
+  /** The start of today, exclusive: the last 7 and last 30 days end here. */
   endMs: number;
-  /** First day of the last 7 days, of the 7 days before them, and of the last 30 days. */
+  /** First day of the last 7 days, of the 7 days before them (which end at `last7Ms`), and of the last 30 days. */
   last7Ms: number;
   previous7Ms: number;
   last30Ms: number;
@@ -26,10 +28,10 @@ export interface CallerWindows {
 export function callerWindows(nowMs: number): CallerWindows {
   const today = dayStart(nowMs);
   return {
-    endMs: today + DAY_MS,
-    last7Ms: today - 6 * DAY_MS,
-    previous7Ms: today - 13 * DAY_MS,
-    last30Ms: today - 29 * DAY_MS,
+    endMs: today,
+    last7Ms: today - 7 * DAY_MS,
+    previous7Ms: today - 14 * DAY_MS,
+    last30Ms: today - 30 * DAY_MS,
   };
 }
 
@@ -56,6 +58,11 @@ export interface OperatorFigures {
   enabledValidator: number;
   /** Enabled with a type never seen (registered before the indexed history) or not defined by the SDK. */
   enabledOtherType: number;
+  /**
+   * TEEs enabled now on each registry that emitted an event read, by lowercase address (ascending). A TEE
+   * enabled on two registries counts on each, and once in the figures above.
+   */
+  enabledByRegistry: ReadonlyArray<{ registry: string; enabled: number }>;
   /** TEEs with at least one `IndividualSettlement` in the last 7 days, those settlements, and the busiest's. */
   settling7: number;
   settlements7: number;
@@ -87,7 +94,7 @@ export interface ParticipantCoverage {
 /** A TEE registry or task scheduler event, decoded; addresses and ids lowercase. */
 export type ParticipantEvent =
   | { type: 'tee-registered'; registry: string; teeId: string; owner: string; teeType: number }
-  | { type: 'tee-enabled' | 'tee-disabled' | 'heartbeat'; registry: string; teeId: string }
+  | { type: 'tee-enabled' | 'tee-disabled' | 'tee-removed' | 'heartbeat'; registry: string; teeId: string }
   | {
       type: 'task-registered' | 'task-updated';
       user: string;

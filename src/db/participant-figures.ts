@@ -76,6 +76,7 @@ export function callerFiguresOf(a: CallerActivity, new7: number): CallerFigures 
 export interface OperatorCounts {
   registered: number;
   enabledByType: ReadonlyArray<{ teeType: number | null; n: number }>;
+  enabledByRegistry: ReadonlyArray<{ registry: string; n: number }>;
   settling: { tees: number; settlements: number; busiest: number };
   heartbeats: number;
 }
@@ -94,6 +95,9 @@ export function operatorFiguresOf(c: OperatorCounts): OperatorFigures {
     enabledLlmProxy,
     enabledValidator,
     enabledOtherType,
+    enabledByRegistry: c.enabledByRegistry
+      .map(({ registry, n }) => ({ registry, enabled: n }))
+      .sort((a, b) => (a.registry < b.registry ? -1 : a.registry > b.registry ? 1 : 0)),
     settling7: c.settling.tees,
     settlements7: c.settling.settlements,
     busiestSettlements7: c.settling.busiest,

@@ -79,6 +79,11 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const setTeeEnabled = sqlite.prepare(
     'insert into tees (registry, tee_id, enabled) values (?, ?, ?) on conflict (registry, tee_id) do update set enabled = excluded.enabled',
   );
+  // `removeTEE` in og-evm 758e149 deletes the TEE's record and emits only `TEERemoved`: it is then neither
+  // registered nor enabled (and may be registered again). Its last heartbeat stays a fact of the chain.
+  const removeTee = sqlite.prepare(
+    'update tees set enabled = 0, registered_at_ms = null, tee_type = null, owner = null where registry = ? and tee_id = ?',
+  );
   // The registry refuses a heartbeat from a TEE that is not enabled, so one proves it was enabled then
   // (OpenGradient/og-evm contracts/solidity/TEERegistry.sol, `heartbeat`: `if (!tee.enabled) revert
   // TEENotEnabled();` at 8d35b766, `TEENotActive` since the function came in at 1a739167). In chain order it
@@ -123,6 +128,9 @@ export function createParticipantStore(database: Database, network = 'opengradie
   );
   const enabledByType = sqlite.prepare(
     'select tee_type as teeType, count(distinct tee_id) as n from tees where enabled = 1 group by tee_type',
+  );
+  const enabledByRegistry = sqlite.prepare(
+    'select registry, count(distinct case when enabled = 1 then tee_id end) as n from tees group by registry',
   );
   const settling = sqlite.prepare(
     `select count(*) as tees, coalesce(sum(s), 0) as settlements, coalesce(max(s), 0) as busiest from (
@@ -213,6 +221,9 @@ export function createParticipantStore(database: Database, network = 'opengradie
       case 'tee-disabled':
         setTeeEnabled.run(event.registry, event.teeId, event.type === 'tee-enabled' ? 1 : 0);
         return;
+      case 'tee-removed':
+        removeTee.run(event.registry, event.teeId);
+        return;
       case 'heartbeat':
         heartbeat.run(event.registry, event.teeId, blockTimeMs);
         return;
@@ -273,6 +284,7 @@ export function createParticipantStore(database: Database, network = 'opengradie
       return operatorFiguresOf({
         registered: (registeredTees.get() as N).n,
         enabledByType: enabledByType.all() as Array<{ teeType: number | null; n: number }>,
+        enabledByRegistry: enabledByRegistry.all() as Array<{ registry: string; n: number }>,
         settling: settling.get(w.last7Ms, w.endMs) as { tees: number; settlements: number; busiest: number },
         heartbeats: (heartbeats.get(heartbeatSinceMs) as N).n,
       });

@@ -5,7 +5,7 @@
  * backfill meets millions of caller-days, so a range's rows go in multi-row upserts; consecutive heartbeats
  * (most registry events) go in one statement, keeping each TEE's latest.
  */
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { and, eq, sql, type SQL } from 'drizzle-orm';
 import {
   callerWindows,
   type CallerFigures,
@@ -156,6 +156,13 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
           .onConflictDoUpdate({ target: [tees.registry, tees.teeId], set: { enabled } });
         return;
       }
+      case 'tee-removed':
+        // Deleted by the registry (og-evm 758e149's `removeTEE`; participant-store.ts says more).
+        await q
+          .update(tees)
+          .set({ enabled: false, registeredAtMs: null, teeType: null, owner: null })
+          .where(and(eq(tees.registry, event.registry), eq(tees.teeId, event.teeId)));
+        return;
       case 'task-registered':
       case 'task-updated': {
         const registered = event.type === 'task-registered';
@@ -299,6 +306,11 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
         enabledByType: await pgRows<{ teeType: number | null; n: number }>(
           db,
           sql`SELECT ${t.teeType} AS "teeType", count(DISTINCT ${t.teeId})::float8 AS n FROM ${t} WHERE ${t.enabled} GROUP BY ${t.teeType}`,
+        ),
+        enabledByRegistry: await pgRows<{ registry: string; n: number }>(
+          db,
+          sql`SELECT ${t.registry} AS registry, count(DISTINCT CASE WHEN ${t.enabled} THEN ${t.teeId} END)::float8 AS n
+              FROM ${t} GROUP BY ${t.registry}`,
         ),
         settling: settling!,
         heartbeats: await one(

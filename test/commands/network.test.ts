@@ -4,7 +4,15 @@ import { createTestApp, member, testChat } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
 import { startExplorer } from '../helpers/og-explorer-server.js';
-import { CONFIRMATIONS, networkScenario, SCENARIO as S } from '../helpers/og-participants.js';
+import {
+  CONFIRMATIONS,
+  REGISTRY_2,
+  SCENARIO as S,
+  T1,
+  account,
+  networkScenario,
+  teeRegistered,
+} from '../helpers/og-participants.js';
 import { startOgNode } from '../helpers/og-rpc-server.js';
 
 const NOW = Date.parse('2026-12-01T10:00:00Z');
@@ -19,17 +27,27 @@ interface NetworkAppOptions {
    * node's head is this far ahead of the cursor (every eth_getLogs fails, the new head is recorded).
    */
   cursorBehindMs?: number;
+  /** Circulating supply in the stored reading (taken `supplyAgoMs` before now, 30 days unless said) and now. */
+  supplyThen?: number | null;
+  supplyNow?: number | null;
+  supplyAgoMs?: number;
+  /** Changes the scenario chain before it is served. */
+  alter?: (scenario: ReturnType<typeof networkScenario>) => void;
 }
 
 /** The scenario chain indexed by the real app at NOW; circulating supply 100M 30 days ago when `supplyHistory`. */
 async function networkApp(options: NetworkAppOptions = {}) {
   const now = options.nowMs ?? NOW;
   const scenario = networkScenario(now);
+  options.alter?.(scenario);
   const node = await startOgNode(scenario.chain, { maxBatchCalls: 4 });
   onTestFinished(() => node.close());
   const explorer = await startExplorer();
-  const cg = await startCoinGeckoServer([marketItem({ circulating_supply: 100_000_000 })]);
-  const clock = createTestClock(now - 30 * DAY);
+  const cg = await startCoinGeckoServer([
+    marketItem({ circulating_supply: options.supplyThen === undefined ? 100_000_000 : options.supplyThen }),
+  ]);
+  const supplyAt = now - (options.supplyAgoMs ?? 30 * DAY);
+  const clock = createTestClock(supplyAt);
   const app = createTestApp({
     clock,
     env: {
@@ -47,11 +65,13 @@ async function networkApp(options: NetworkAppOptions = {}) {
     clock.set(then);
     await app.sync();
     scenario.chain.head = fullHead;
-    clock.set(now - 30 * DAY);
+    clock.set(supplyAt);
   }
   if (options.supplyHistory ?? true) await app.core.refresh();
   clock.set(now);
-  cg.setMarkets([marketItem({ circulating_supply: 110_000_000 })]);
+  cg.setMarkets([
+    marketItem({ circulating_supply: options.supplyNow === undefined ? 110_000_000 : options.supplyNow }),
+  ]);
   if (options.cursorBehindMs !== undefined) node.failNext('rpc-error', 100, 'eth_getLogs');
   await app.sync();
   clock.set(now); // a failing pass backs off on the clock
@@ -72,17 +92,19 @@ describe('network', () => {
       'LLM requests paid in OPG on Base through the TEE gateway are not transactions on this chain: the people who send them are not visible as callers here (those inferences appear only as TEE settlements).',
     ]);
     expect(fieldsOf(r)).toEqual({
-      'Callers, last 7 days': `${S.active7} accounts that sent inference transactions on the OpenGradient chain (UTC days Nov 25 00:00 UTC to now): ${S.new7} new (first seen in these 7 days), ${S.returning7} returning`,
-      'Week-over-week retention': `50.00%: ${S.retained7} of the ${S.previous7} accounts active Nov 18–Nov 24 sent inference transactions again in the last 7 days`,
-      'Repeat callers, last 30 days': `13.16% of the ${S.inferences30} inferences in inference transactions (UTC days Nov 2 00:00 UTC to now) were sent by accounts active on 2 or more distinct days`,
-      '10 busiest callers, last 30 days': `84.21% of those ${S.inferences30} inferences, from the 10 busiest of ${S.callers30} accounts`,
-      'TEEs enabled now': `${S.enabled} (LLM proxy ${S.llmProxy}, validator ${S.validator}) of ${S.registered} TEEs registered (TEE registry events)`,
-      'TEEs serving, last 7 days': `${S.settling7} TEEs settled at least one inference individually (IndividualSettlement, UTC days Nov 25 00:00 UTC to now)`,
-      'Busiest TEE, last 7 days': `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
+      // 2 of 37 inferences from repeat callers, 31 of 37 from the 10 busiest; 43 inferences against 8.
+      'Callers, last 7 full UTC days': `${S.active7} accounts that sent inference transactions on the OpenGradient chain in the 7 full UTC days to Nov 30: ${S.new7} new (first seen in these 7 days), ${S.returning7} returning`,
+      'Week-over-week retention': `50.00%: ${S.retained7} of the ${S.previous7} accounts active Nov 17–Nov 23 sent inference transactions again in the 7 full UTC days to Nov 30`,
+      'Repeat callers, last 30 full UTC days': `5.41% of the ${S.inferences30} inferences in inference transactions in the 30 full UTC days to Nov 30 were sent by accounts active on 2 or more distinct days`,
+      '10 busiest callers, last 30 full UTC days': `83.78% of those ${S.inferences30} inferences, from the 10 busiest of ${S.callers30} accounts`,
+      // T1 and T4 on registry 1, T3 on registry 2.
+      'TEEs enabled now': `${S.enabled} (LLM proxy ${S.llmProxy}, validator ${S.validator}) of ${S.registered} TEEs registered (TEE registry events; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1)`,
+      'TEEs serving, last 7 full UTC days': `${S.settling7} TEEs settled at least one inference individually (IndividualSettlement, the 7 full UTC days to Nov 30)`,
+      'Busiest TEE, last 7 full UTC days': `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
       'TEE heartbeats, last 24 hours': `${S.heartbeats} TEEs with a HeartbeatReceived event since 2026-11-30 10:00 UTC`,
       'Workflow developers': `${S.registrants} accounts ever registered a workflow task (TaskRegistered)`,
       'Workflow tasks active now': `${S.activeTasks} (registered or updated, not stopped, end time after now)`,
-      'Demand beside supply, 30 days': `inferences +650.00% (${S.recent30} in the last 30 days against ${S.prior30} in the 30 before, every kind counted from the chain) · circulating supply +10.00% (100M OPG to 110M OPG, CoinGecko). Inference demand grew faster than circulating supply over these 30 days.`,
+      'Demand beside supply, 30 days': `inferences +437.50% (${S.recent30} in the last 30 days against ${S.prior30} in the 30 before, every kind counted from the chain) · circulating supply +10.00% (100M OPG to 110M OPG, CoinGecko). Inference demand grew faster than circulating supply over these 30 days.`,
     });
     expect(r.notices).toEqual([]);
     const safe = node.chain.head - CONFIRMATIONS;
@@ -118,7 +140,41 @@ describe('network', () => {
     expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
       'not shown until history covers both windows: needs 60 days of inference history (have from genesis) and circulating supply from 30 days ago (have 0 s of readings)',
     );
-    expect(fieldsOf(r)['Callers, last 7 days']).toMatch(/^3 accounts/);
+    expect(fieldsOf(r)['Callers, last 7 full UTC days']).toMatch(/^3 accounts/);
+  });
+
+  it('counts a TEE registered on two registries once in the total, and on each registry', async () => {
+    const owner = account(0x0e1);
+    const { app } = await networkApp({
+      alter: ({ chain, d }) => chain.place(d(9), teeRegistered(REGISTRY_2, T1, owner, 0), owner),
+    });
+    const r = await app.runText('network', testChat, member);
+    // T1 and T4 on registry 1, T1 and T3 on registry 2: 3 TEEs, 4 registrations.
+    expect(fieldsOf(r)['TEEs enabled now']).toBe(
+      `3 (LLM proxy 2, validator 1) of 4 TEEs registered (TEE registry events; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 2; a TEE enabled on more than one registry counts once in the total)`,
+    );
+  });
+
+  it('does not compare with a supply reading more than a day before 30 days ago, and says how far off it is', async () => {
+    // Readings 40 days ago and now, none between: the one before the point 30 days ago is 10 days off.
+    const { app } = await networkApp({ supplyAgoMs: 40 * DAY });
+    const r = await app.runText('network', testChat, member);
+    expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
+      'not shown until history covers both windows: needs 60 days of inference history (have from genesis) and a circulating supply reading within a day of 30 days ago (2026-11-01 10:00 UTC; the latest before it is from 2026-10-22 10:00 UTC, 10 days earlier)',
+    );
+  });
+
+  it('does not show demand beside supply when CoinGecko gave no circulating supply, and says which reading lacks it', async () => {
+    const then = await networkApp({ supplyThen: null });
+    expect(fieldsOf(await then.app.runText('network', testChat, member))['Demand beside supply, 30 days']).toBe(
+      'not shown: CoinGecko gave no circulating supply in its reading of 2026-11-01 10:00 UTC (30 days ago), so its change over these 30 days is not known',
+    );
+    const now = await networkApp({ supplyNow: null });
+    const r = await now.app.runText('network', testChat, member);
+    expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
+      'not shown: CoinGecko gave no circulating supply in its latest reading (2026-12-01 10:00 UTC), so its change over these 30 days is not known',
+    );
+    expectNoBadText(r);
   });
 
   it('marks figures whose window opens before the caller history starts, and says where it starts', async () => {
@@ -129,10 +185,13 @@ describe('network', () => {
     const r = await app.runText('network', testChat, member);
     const f = fieldsOf(r);
     const starts = 'n/a: the caller history read starts 2026-11-21 10:00 UTC (block 117,240), after this window opens';
-    expect(f['Callers, last 7 days']).toMatch(/^3 accounts .*: 2 new \(first seen in these 7 days\), 1 returning$/);
+    // A, C and D; C and D new (D's first day is before the history, A's Nov 23 inside it).
+    expect(f['Callers, last 7 full UTC days']).toMatch(
+      /^3 accounts .*: 2 new \(first seen in these 7 days\), 1 returning$/,
+    );
     expect(f['Week-over-week retention']).toBe(starts);
-    expect(f['Repeat callers, last 30 days']).toBe(starts);
-    expect(f['10 busiest callers, last 30 days']).toBe(starts);
+    expect(f['Repeat callers, last 30 full UTC days']).toBe(starts);
+    expect(f['10 busiest callers, last 30 full UTC days']).toBe(starts);
     // T1, T2 and T3 registered before the history starts, and T3's re-enabling too: the registry's
     // all-time figures (truly 3 of 4 enabled, 2 developers, 3 active tasks) are not shown.
     expect(f['TEEs enabled now']).toBe(
@@ -145,10 +204,10 @@ describe('network', () => {
       'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); tasks registered before that are not seen',
     );
     // Windows inside the history stay.
-    expect(f['TEEs serving, last 7 days']).toBe(
-      `${S.settling7} TEEs settled at least one inference individually (IndividualSettlement, UTC days Nov 25 00:00 UTC to now)`,
+    expect(f['TEEs serving, last 7 full UTC days']).toBe(
+      `${S.settling7} TEEs settled at least one inference individually (IndividualSettlement, the 7 full UTC days to Nov 30)`,
     );
-    expect(f['Busiest TEE, last 7 days']).toBe(
+    expect(f['Busiest TEE, last 7 full UTC days']).toBe(
       `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
     );
     expect(f['TEE heartbeats, last 24 hours']).toBe(
@@ -173,13 +232,13 @@ describe('network', () => {
     const window = 'n/a: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC), before this window ends';
     const whole = 'n/a: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC), not to now';
     expect(f).toEqual({
-      'Callers, last 7 days': window,
+      'Callers, last 7 full UTC days': window,
       'Week-over-week retention': window,
-      'Repeat callers, last 30 days': window,
-      '10 busiest callers, last 30 days': window,
+      'Repeat callers, last 30 full UTC days': window,
+      '10 busiest callers, last 30 full UTC days': window,
       'TEEs enabled now': whole,
-      'TEEs serving, last 7 days': window,
-      'Busiest TEE, last 7 days': window,
+      'TEEs serving, last 7 full UTC days': window,
+      'Busiest TEE, last 7 full UTC days': window,
       'TEE heartbeats, last 24 hours': window,
       'Workflow developers': whole,
       'Workflow tasks active now': whole,
@@ -202,6 +261,39 @@ describe('network', () => {
     const chart = await app.runText('chart callers', testChat, member);
     expect(chart.notices).toEqual([
       'The indexer is behind: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC); weeks from then on are empty or partial.',
+    ]);
+  });
+
+  it('just after midnight, shows no day window until the chain is counted past midnight; heartbeats stay rolling', async () => {
+    // Now is Dec 1 00:30; the indexer stopped at the block 40 minutes before (Nov 30 23:48 with
+    // confirmations): within the hour, so the rolling heartbeat window is shown, but the days to Nov 30 are
+    // not whole yet.
+    const now = Date.parse('2026-12-01T00:30:00Z');
+    const { app, node } = await networkApp({ nowMs: now, cursorBehindMs: 40 * 60_000 });
+    const cursor = node.chain.blockAt(now - 40 * 60_000) - CONFIRMATIONS;
+    expect(node.chain.timeOf(cursor)).toBe(Date.parse('2026-11-30T23:48:00Z'));
+    const r = await app.runText('network', testChat, member);
+    const f = fieldsOf(r);
+    const window = `n/a: the chain is counted only to block ${cursor.toLocaleString('en-US')} (2026-11-30 23:48 UTC), before this window ends`;
+    for (const label of [
+      'Callers, last 7 full UTC days',
+      'Week-over-week retention',
+      'Repeat callers, last 30 full UTC days',
+      '10 busiest callers, last 30 full UTC days',
+      'TEEs serving, last 7 full UTC days',
+      'Busiest TEE, last 7 full UTC days',
+    ])
+      expect(f[label], label).toBe(window);
+    // T1's heartbeat 22 h before now and T3's at 24 h are counted; T2's at 24 h 10 min is outside.
+    expect(f['TEE heartbeats, last 24 hours']).toBe('2 TEEs with a HeartbeatReceived event since 2026-11-30 00:30 UTC');
+    expect(r.notices).toEqual([]);
+    const stats = await app.runText('stats', testChat, member);
+    expect(fieldsOf(stats)['Callers']).toBe(
+      'n/a (the indexer is behind: the chain is counted only to 2026-11-30 23:48 UTC) · week-over-week retention n/a (inference transactions on the OpenGradient chain; /opg network)',
+    );
+    const chart = await app.runText('chart callers', testChat, member);
+    expect(chart.notices).toEqual([
+      `The indexer is behind: the chain is counted only to block ${cursor.toLocaleString('en-US')} (2026-11-30 23:48 UTC); weeks from then on are empty or partial.`,
     ]);
   });
 
@@ -231,7 +323,7 @@ describe('callers in stats and charts', () => {
     const { app, node } = await networkApp();
     const r = await app.runText('stats', testChat, member);
     expect(fieldsOf(r)['Callers']).toBe(
-      `${S.active7} accounts active in 7 UTC days · week-over-week retention 50.00% (inference transactions on the OpenGradient chain; /opg network)`,
+      `${S.active7} accounts active in the 7 full UTC days to Nov 30 · week-over-week retention 50.00% (inference transactions on the OpenGradient chain; /opg network)`,
     );
     const safe = (node.chain.head - CONFIRMATIONS).toLocaleString('en-US');
     expect(r.footer).toBe(
@@ -244,15 +336,16 @@ describe('callers in stats and charts', () => {
     const r = await app.runText('chart callers', testChat, member);
     expect(r.kind).toBe('info');
     expect(r.title).toBe('OpenGradient callers by week, 5 weeks');
-    // Weeks from Oct 28, Nov 4, 11, 18 and 25: H; F0..F9; E; A and B; A, C and D (C new).
+    // Weeks from Oct 27, Nov 3, 10, 17 and 24, the last ending Nov 30: H; F0..F9; E; A and B; A, C and D (C
+    // new; C's transaction today is in no week).
     expect(r.lines[0]).toBe(
-      'Accounts that sent inference transactions on the OpenGradient chain, per week of 7 UTC days, oldest first: 1 (1 new), 10 (10 new), 1 (1 new), 2 (2 new), 3 (1 new). Last week: 2 returning, 1 new.',
+      'Accounts that sent inference transactions on the OpenGradient chain, per week of 7 full UTC days to 2026-11-30, oldest first: 1 (1 new), 10 (10 new), 1 (1 new), 2 (2 new), 3 (1 new). Last week: 2 returning, 1 new.',
     );
     expect(Buffer.from(r.image!.png.subarray(1, 4)).toString('latin1')).toBe('PNG');
     expect(r.notices).toEqual([]);
     const long = await app.runText('chart callers 90d', testChat, member);
     expect(long.title).toBe('OpenGradient callers by week, 13 weeks');
-    // 13 weeks from Sep 2: G (Sep 12) and D (Oct 16) in weeks 2 and 7, then as above.
+    // 13 weeks from Sep 1: G (Sep 12) and D (Oct 15) in weeks 2 and 7, then as above.
     expect(long.lines[0]).toMatch(
       /^Accounts .*oldest first: 0 \(0 new\), 1 \(1 new\), 0 \(0 new\), 0 \(0 new\), 0 \(0 new\), 0 \(0 new\), 1 \(1 new\), 0 \(0 new\), 1 \(1 new\), 10 \(10 new\), 1 \(1 new\), 2 \(2 new\), 3 \(1 new\)\./,
     );

@@ -62,7 +62,10 @@ const registered = (registry: string, id: number, teeType: number): ParticipantE
   owner: addr('0c'),
   teeType,
 });
-const teeEvent = (type: 'tee-enabled' | 'tee-disabled' | 'heartbeat', id: number): ParticipantEvent => ({
+const teeEvent = (
+  type: 'tee-enabled' | 'tee-disabled' | 'tee-removed' | 'heartbeat',
+  id: number,
+): ParticipantEvent => ({
   type,
   registry: R1,
   teeId: tee(id),
@@ -83,9 +86,10 @@ const NOW_SEC = Math.floor(NOW / 1000);
 const COVERAGE = { fromBlock: 100, fromBlockTimeMs: day('2026-10-01') };
 
 /**
- * Three ranges in chain order. Callers (days: inferences): A Nov 20: 3, Nov 28: 2 · B Nov 19: 4 · C Dec 1:
- * 4 + 3 (two ranges) · D Oct 1: 10, Nov 26: 1 · E Nov 5: 6, Nov 6: 2 · F Nov 27, 29, Dec 1: 1 each ·
- * X1–X5 Nov 10: 1 each. TEEs: 1 registered (LLM proxy) on R1 and R2, heartbeats; 2 validator, disabled;
+ * Three ranges in chain order. Callers (days: inferences): A Nov 20: 3, Nov 28: 2 · B Nov 19: 4 · C Nov 30:
+ * 4 + 3 (two ranges) · D Oct 1: 10, Nov 26: 1 · E Nov 5: 6, Nov 6: 2 · F Nov 27, 29, Dec 1 (today: in no
+ * window): 1 each · X1–X5 Nov 10: 1 each. Windows of NOW (Dec 1): last 7 days Nov 24–30, the 7 before
+ * Nov 17–23, last 30 Nov 1–30. TEEs: 1 registered (LLM proxy) on R1 and R2, heartbeats; 2 validator, disabled;
  * 3 only a heartbeat; 4 registered, disabled, enabled again; 5 validator. Tasks: U1/K1 live, U1/K2
  * stopped, U2/K3 updated only, U3/K4 ended, U4/K5 stopped then registered again.
  */
@@ -142,7 +146,7 @@ const RANGES: Array<[ChunkCommit, ParticipantChunk]> = [
         ['2026-11-27', 'f', 1],
         ['2026-11-28', 'a', 2],
         ['2026-11-29', 'f', 1],
-        ['2026-12-01', 'c', 4],
+        ['2026-11-30', 'c', 4],
         ['2026-12-01', 'f', 1],
       ],
       [
@@ -164,7 +168,7 @@ const RANGES: Array<[ChunkCommit, ParticipantChunk]> = [
       { fromBlock: 200, fromBlockTimeMs: day('2026-11-21') },
     ),
   ],
-  [commit(300, 400, [[H2, 'mystery', 'ml', 2]]), found([['2026-12-01', 'c', 3]], [['2026-12-01', 5, 1]], [])],
+  [commit(300, 400, [[H2, 'mystery', 'ml', 2]]), found([['2026-11-30', 'c', 3]], [['2026-12-01', 5, 1]], [])],
 ];
 
 const W = callerWindows(NOW);
@@ -197,6 +201,7 @@ const EMPTY = {
     enabledLlmProxy: 0,
     enabledValidator: 0,
     enabledOtherType: 0,
+    enabledByRegistry: [],
     settling7: 0,
     settlements7: 0,
     busiestSettlements7: 0,
@@ -214,27 +219,31 @@ const EXPECTED = {
     previous7: 2, // A, B
     retained7: 1, // A
     callers30: 11, // A, B, C, D, E, F, X1–X5 (D's Oct 1 is outside)
-    inferences30: 33, // 5 + 4 + 7 + 1 + 8 + 3 + 5
-    repeatInferences30: 16, // A 5, E 8, F 3
-    top10Inferences30: 32, // all but one of the X's
+    inferences30: 32, // A 5 + B 4 + C 7 + D 1 + E 8 + F 2 (its Dec 1 is today) + X 5
+    repeatInferences30: 15, // A 5, E 8, F 2
+    top10Inferences30: 31, // all but one of the X's
   },
   operators: {
     registered: 4, // 1 (on two registries), 2, 4, 5
     enabledLlmProxy: 2, // 1, 4
     enabledValidator: 1, // 5 (2's heartbeat comes before its TEEDisabled in the same range)
     enabledOtherType: 1, // 3: the registry takes a heartbeat only from an enabled TEE
-    settling7: 2, // 1, 5 (2 settled before the window)
-    settlements7: 10,
+    enabledByRegistry: [
+      { registry: R2, enabled: 1 }, // 1
+      { registry: R1, enabled: 4 }, // 1, 3, 4, 5 (1 counts on both, once above)
+    ],
+    settling7: 1, // 1 (2 settled before the window, 5 only today)
+    settlements7: 8,
     busiestSettlements7: 8,
     heartbeats: 2, // 1, 3
   },
   developers: { registrants: 3, activeTasks: 3 }, // U1, U3, U4; K1, K3, K5
   weeks: [
-    { startMs: day('2026-10-28'), active: 0, newCallers: 0 },
-    { startMs: day('2026-11-04'), active: 6, newCallers: 6 }, // E, X1–X5
-    { startMs: day('2026-11-11'), active: 0, newCallers: 0 },
-    { startMs: day('2026-11-18'), active: 2, newCallers: 2 }, // A, B
-    { startMs: day('2026-11-25'), active: 4, newCallers: 2 }, // A, C, D, F; C, F new
+    { startMs: day('2026-10-27'), active: 0, newCallers: 0 },
+    { startMs: day('2026-11-03'), active: 1, newCallers: 1 }, // E
+    { startMs: day('2026-11-10'), active: 5, newCallers: 5 }, // X1–X5
+    { startMs: day('2026-11-17'), active: 2, newCallers: 2 }, // A, B
+    { startMs: day('2026-11-24'), active: 4, newCallers: 2 }, // A, C, D, F; C, F new
   ],
 };
 
@@ -318,13 +327,49 @@ describe.each(STORE_BACKENDS)('indexer stores on %s', { timeout: 60_000 }, (back
     await inferences.ensureState(NET, 100);
     await inferences.commitChunk(...RANGES[0]!);
     await inferences.commitChunk(...RANGES[1]!);
-    // Asked between ranges (and kept): the third range adds C's second Dec 1 transactions and a settlement.
-    expect((await participants.callers(W)).inferences30).toBe(30);
+    // Asked between ranges (and kept): the third range adds C's second Nov 30 transactions (and a settlement
+    // today, in no window).
+    expect((await participants.callers(W)).inferences30).toBe(29);
     await participants.warm(NOW);
     await inferences.commitChunk(...RANGES[2]!);
     expect(await allFigures(participants)).toEqual(EXPECTED);
     expect(await participants.coverageOf('other')).toBeNull();
     await expect(participants.callers({ ...W, previous7Ms: W.last30Ms - DAY })).rejects.toThrow(/inside the 30-day/);
+  });
+
+  it('counts a removed TEE neither as registered nor as enabled, until it is registered again', async ({ skip }) => {
+    const { inferences, participants } = (await storesOn(backend, skip)).indexer;
+    await inferences.ensureState(NET, 100);
+    await inferences.commitChunk(...RANGES[0]!);
+    await inferences.commitChunk(...RANGES[1]!);
+    // TEE 1 removed from R1 (still registered on R2), TEE 3 (known only by its heartbeat) and TEE 5 removed;
+    // TEE 5 registered again as an LLM proxy; TEE 9 removed without ever being seen. TEE 1 and 3 keep their
+    // heartbeats: those events happened.
+    await inferences.commitChunk(commit(300, 400, []), {
+      ...found(
+        [],
+        [],
+        [
+          [teeEvent('tee-removed', 1), NOW - 50 * 60_000],
+          [teeEvent('tee-removed', 3), NOW - 50 * 60_000],
+          [teeEvent('tee-removed', 5), NOW - 40 * 60_000],
+          [registered(R1, 5, 0), NOW - 30 * 60_000],
+          [teeEvent('tee-removed', 9), NOW - 30 * 60_000],
+        ],
+      ),
+    });
+    expect(await participants.operators(W, NOW - DAY)).toEqual({
+      ...EXPECTED.operators,
+      registered: 4, // 1 (on R2), 2, 4, 5 (again)
+      enabledLlmProxy: 3, // 1 (on R2), 4, 5
+      enabledValidator: 0, // 5 was removed, 2 is disabled
+      enabledOtherType: 0, // 3 removed
+      enabledByRegistry: [
+        { registry: R2, enabled: 1 }, // 1
+        { registry: R1, enabled: 2 }, // 4, 5
+      ],
+      heartbeats: 2, // 1, 3
+    });
   });
 
   it('writes nothing of a range whose cursor is elsewhere, and nothing of one whose transaction fails', async ({
@@ -380,7 +425,7 @@ describe.each(STORE_BACKENDS)('indexer stores on %s', { timeout: 60_000 }, (back
     await writer.inferences.commitChunk(...RANGES[0]!);
     await reader.warm(NOW);
     expect((await reader.callerWeeks(WEEKS, W.endMs))[4]).toEqual({
-      startMs: day('2026-11-25'),
+      startMs: day('2026-11-24'),
       active: 0,
       newCallers: 0,
     });

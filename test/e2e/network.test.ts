@@ -50,17 +50,17 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
     // The chain's "now" is 90 s ahead of the clock, so the heartbeat placed at the first block 24 h
     // before it is still inside the last 24 hours when the second process answers.
     const now = Date.now() + 90_000;
-    const { chain } = networkScenario(now);
+    const { chain, today } = networkScenario(now);
     const env = await scenarioEnv(chain);
     const out = await syncThenNetwork(env);
     for (const part of [
       'Who uses the OpenGradient network',
       'LLM requests paid in OPG on Base through the TEE gateway are not transactions on this chain',
-      `${S.active7} accounts that sent inference transactions on the OpenGradient chain (UTC days `,
+      `${S.active7} accounts that sent inference transactions on the OpenGradient chain in the 7 full UTC days to `,
       `: ${S.new7} new (first seen in these 7 days), ${S.returning7} returning`,
       `50.00%: ${S.retained7} of the ${S.previous7} accounts active `,
-      `13.16% of the ${S.inferences30} inferences in inference transactions`,
-      `84.21% of those ${S.inferences30} inferences, from the 10 busiest of ${S.callers30} accounts`,
+      `5.41% of the ${S.inferences30} inferences in inference transactions`,
+      `83.78% of those ${S.inferences30} inferences, from the 10 busiest of ${S.callers30} accounts`,
       `${S.enabled} (LLM proxy ${S.llmProxy}, validator ${S.validator}) of ${S.registered} TEEs registered`,
       `${S.settling7} TEEs settled at least one inference individually`,
       `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
@@ -73,7 +73,15 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
       expect(out).toContain(part);
     }
     const stats = await runEntry('src/cli.ts', ['stats'], env, undefined, 30_000);
-    expect(stats.stdout).toContain(`${S.active7} accounts active in 7 UTC days · week-over-week retention 50.00%`);
+    // The last of the 7 full UTC days is the scenario's yesterday, e.g. `Nov 30`.
+    const yesterday = new Date(today - DAY).toLocaleDateString('en-US', {
+      month: 'short',
+      day: 'numeric',
+      timeZone: 'UTC',
+    });
+    expect(stats.stdout).toContain(
+      `${S.active7} accounts active in the 7 full UTC days to ${yesterday} · week-over-week retention 50.00%`,
+    );
     expect(stats.stdout).toContain(
       `OpenGradient chain · counted to block ${blockText(chain.head - CONFIRMATIONS)} (block time ${utcText(chain.timeOf(chain.head - CONFIRMATIONS))})`,
     );
@@ -97,7 +105,10 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
         'Workflow tasks active now',
         `n/a: task scheduler events are counted since ${since}; tasks registered before that are not seen`,
       ),
-      fieldLine('Busiest TEE, last 7 days', `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`),
+      fieldLine(
+        'Busiest TEE, last 7 full UTC days',
+        `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
+      ),
       `! Caller history starts at ${since}: "new" means not seen since then.`,
     ]) {
       expect(out).toContain(line);
@@ -122,13 +133,13 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
     const whole = `n/a: the chain is counted only to ${counted}, not to now`;
     for (const line of [
       `! The indexer is behind: the chain is counted only to ${counted}; figures that run to now are not shown until it catches up.`,
-      fieldLine('Callers, last 7 days', window),
+      fieldLine('Callers, last 7 full UTC days', window),
       fieldLine('Week-over-week retention', window),
-      fieldLine('Repeat callers, last 30 days', window),
-      fieldLine('10 busiest callers, last 30 days', window),
+      fieldLine('Repeat callers, last 30 full UTC days', window),
+      fieldLine('10 busiest callers, last 30 full UTC days', window),
       fieldLine('TEEs enabled now', whole),
-      fieldLine('TEEs serving, last 7 days', window),
-      fieldLine('Busiest TEE, last 7 days', window),
+      fieldLine('TEEs serving, last 7 full UTC days', window),
+      fieldLine('Busiest TEE, last 7 full UTC days', window),
       fieldLine('TEE heartbeats, last 24 hours', window),
       fieldLine('Workflow developers', whole),
       fieldLine('Workflow tasks active now', whole),

@@ -29,6 +29,9 @@ export const REGISTRY_ABI = parseAbi([
 const [registered, enabled, disabled, heartbeat, taskRegistered, taskUpdated, taskStopped] =
   REGISTRY_ABI as unknown as AbiEvent[];
 
+/** og-evm 758e149's registry (March 2026) emitted this, and only this, when `removeTEE` deleted a TEE. */
+const [removed] = parseAbi(['event TEERemoved(bytes32 indexed teeId)']) as unknown as AbiEvent[];
+
 export const REGISTRY_1 = '0x4e72238852f3c918f4e4e57aec9280ddb0c80248';
 export const REGISTRY_2 = '0x703cb174aeadb35d611858369b4b1111dc9abda6';
 export const SCHEDULER = '0x7179724de4e7ff9271fa40c0337c7f90c0508ef6';
@@ -37,6 +40,7 @@ export const TOPIC0_PARTICIPANTS = {
   teeRegistered: '0x97d0af70a4d2c616e9c1093d5f57c8b31b3a7d824f1d335e5d5416402ec14931',
   teeEnabled: '0xcfe7e61b35fbf35c6b0d5c7ebe6feb619ab832dc476c4a02dbdc041fb92b5ca6',
   teeDisabled: '0x01c235337ed5406ee8cebb3f299d60f237a2837430f8a14fbc81f94ce50236b6',
+  teeRemoved: '0x4ab9710007a3e16a71a3f091f5053360806e7b825e1f91138e87a5ffaf894345',
   heartbeat: '0x3cf0bf7708060bf073b6ddb921eef0485b3eb9da828e0ed751fa6582ef337f57',
   taskRegistered: '0x2f401f04107164177693d79d92457c4baa184a9b5a5265d3e6d4ab0ab6716724',
   taskUpdated: '0x8e337393daef41df7da28202ae5795388856a55cccc6993dc6c60991de8af034',
@@ -50,6 +54,7 @@ export const teeRegistered = (registry: string, id: Hex, owner: string, type: nu
   encode(registered!, registry, [id, owner, type]);
 export const teeEnabled = (registry: string, id: Hex) => encode(enabled!, registry, [id]);
 export const teeDisabled = (registry: string, id: Hex) => encode(disabled!, registry, [id]);
+export const teeRemoved = (registry: string, id: Hex) => encode(removed!, registry, [id]);
 export const heartbeatReceived = (registry: string, id: Hex, atSec: number) =>
   encode(heartbeat!, registry, [id, BigInt(atSec)]);
 export const taskRegisteredLog = (user: string, contract: string, endSec: bigint, frequency: bigint) =>
@@ -131,18 +136,20 @@ export const CONFIRMATIONS = 2;
 
 /**
  * The network scenario, relative to `nowMs` (at least 10 minutes after a UTC midnight). `today` is the
- * start of now's UTC day; the last 7 days start at today − 6 days, the 7 before at today − 13, the last 30
- * at today − 29. Genesis is 91 days before today.
+ * start of now's UTC day; the windows are whole UTC days ending at today: the last 7 days start at
+ * today − 7 days, the 7 before at today − 14, the last 30 at today − 30. Today so far is in none of them.
+ * Genesis is 91 days before today.
  *
  * Callers (precompile inference transactions):
- * - A: today−6d minus 10 min (the 7 days before) and today−6d 00:00 (the last 7): retained; 2 days in 30.
- * - B: today−6d minus 20 min only: active the 7 days before, not again.
- * - C: one transaction with 2 ML logs at today−3d 12:00, one completion 10 min before now: new; 2 days.
- * - D: today−46d 12:00, then again 40 days later at today−6d 12:00: returning, not retained, 1 day in 30.
+ * - A: today−7d minus 10 min (the 7 days before) and today−7d 00:00 (the last 7): retained; 2 days in 30.
+ * - B: today−7d minus 20 min only: active the 7 days before, not again.
+ * - C: one transaction with 2 ML logs at today−3d 12:00 (new), one completion 10 min before now (today:
+ *   in no window); 1 day in 30.
+ * - D: today−47d 12:00, then again 40 days later at today−7d 12:00: returning, not retained, 1 day in 30.
  * - E: 20 chat logs in 20 transactions at today−20d 12:00. F0..F9: one each at today−25d 12:00.
- * - H: today−29d minus 10 min (outside 30 days) and today−29d 00:00 (inside). G: today−80d only.
- * Settlements (relayer-sent, never callers): T1 ×3 at today−5d 12:00, T3 ×1 at today−6d 00:00, T2 ×2 at
- * today−6d minus 10 min (outside the last 7 days); a batch of 5 at today−40d.
+ * - H: today−30d minus 10 min (outside 30 days) and today−30d 00:00 (inside). G: today−80d only.
+ * Settlements (relayer-sent, never callers): T1 ×3 at today−5d 12:00, T3 ×1 at today−7d 00:00, T2 ×2 at
+ * today−7d minus 10 min (outside the last 7 days); a batch of 5 at today−40d.
  * TEEs: T1 LLM proxy (registry 1, heartbeat 22 h ago); T2 validator (registry 2, heartbeat 24 h 10 min ago,
  * disabled 10 h ago); T3 LLM proxy (registry 2, disabled then enabled again, heartbeat at the first block
  * 24 h ago or later); T4 validator (registry 1, no heartbeat).
@@ -157,24 +164,24 @@ export function networkScenario(nowMs: number) {
   const d = (days: number) => today - days * DAY_MS;
   const noon = (days: number) => d(days) + 12 * 60 * MIN_MS;
 
-  p(d(6) - 10 * MIN_MS, mlInference(0), A, 1);
-  p(d(6), llmCompletion(2), A, 1);
-  p(d(6) - 20 * MIN_MS, llmChat(0), B, 1);
+  p(d(7) - 10 * MIN_MS, mlInference(0), A, 1);
+  p(d(7), llmCompletion(2), A, 1);
+  p(d(7) - 20 * MIN_MS, llmChat(0), B, 1);
   p(noon(3), mlInference(1), C, 1, 7);
   p(noon(3), mlInference(2), C, 1, 7);
   p(nowMs - 10 * MIN_MS, llmCompletion(0), C, 1);
-  p(noon(46), mlInference(0), D, 1);
-  p(noon(6), mlInference(0), D, 1);
+  p(noon(47), mlInference(0), D, 1);
+  p(noon(7), mlInference(0), D, 1);
   for (let i = 0; i < 20; i++) p(noon(20), llmChat(2), E, 1);
   F.forEach((f, i) => p(noon(25) + i * MIN_MS, llmCompletion(0), f, 1));
-  p(d(29) - 10 * MIN_MS, mlInference(0), H, 1);
-  p(d(29), mlInference(0), H, 1);
+  p(d(30) - 10 * MIN_MS, mlInference(0), H, 1);
+  p(d(30), mlInference(0), H, 1);
   p(d(80), mlInference(0), G, 1);
 
   for (let i = 0; i < 3; i++) p(noon(5), individualSettlement(0x71), RELAYER, 1);
-  p(d(6), individualSettlement(0x73), RELAYER, 1);
-  p(d(6) - 10 * MIN_MS, individualSettlement(0x72), RELAYER, 1);
-  p(d(6) - 10 * MIN_MS, individualSettlement(0x72), RELAYER, 1);
+  p(d(7), individualSettlement(0x73), RELAYER, 1);
+  p(d(7) - 10 * MIN_MS, individualSettlement(0x72), RELAYER, 1);
+  p(d(7) - 10 * MIN_MS, individualSettlement(0x72), RELAYER, 1);
   p(d(40), batchSettlement(5), RELAYER, 5);
 
   const owner = account(0x0e1);
@@ -202,15 +209,15 @@ export function networkScenario(nowMs: number) {
 
 /** The figures `networkScenario` must produce, written out from its layout. */
 export const SCENARIO = {
-  active7: 3,
-  new7: 1,
-  returning7: 2,
-  previous7: 2,
-  retained7: 1,
-  callers30: 16,
-  inferences30: 38,
-  repeatInferences30: 5,
-  top10Inferences30: 32,
+  active7: 3, // A, C, D
+  new7: 1, // C
+  returning7: 2, // A, D
+  previous7: 2, // A, B
+  retained7: 1, // A
+  callers30: 16, // A, B, C, D, E, H, F0..F9
+  inferences30: 37, // A 2, B 1, C 2, D 1, E 20, F 10, H 1
+  repeatInferences30: 2, // A's 2 (C's today and D's and H's other days are outside)
+  top10Inferences30: 31, // E 20, A 2, C 2 and seven of the 1s
   registered: 4,
   enabled: 3,
   llmProxy: 2,
@@ -222,9 +229,11 @@ export const SCENARIO = {
   registrants: 2,
   activeTasks: 3,
   /**
-   * Inferences of every kind in the last 30 days and in the 30 before: rolling windows of whole hours, so
-   * H's transaction 10 min before today−29d counts here though it is outside the 30 UTC days of callers.
+   * Inferences of every kind in the last 30 days and in the 30 before: rolling windows of whole hours to now
+   * (for a now at 10:00: from today−30d 10:00, and from today−60d 10:00). Recent: A 2, B 1, C 3 (today's
+   * too), D 1, E 20, F 10, settlements T1 3, T3 1, T2 2 = 43. Before: H 2 (both before today−30d 10:00,
+   * though one is inside the 30 UTC days of callers), D's first 1, the batch 5 = 8.
    */
-  recent30: 45,
-  prior30: 6,
+  recent30: 43,
+  prior30: 8,
 } as const;

@@ -1,7 +1,7 @@
 /**
- * Weekly active callers, new and returning stacked: one bar per week of 7 UTC days, the last ending today
- * (the same days as `network`'s "last 7 days"). New callers are those first seen that week; returning,
- * the rest of that week's active callers.
+ * Weekly active callers, new and returning stacked: one bar per week of 7 full UTC days, the last ending at
+ * the start of today (the same days as `network`'s "last 7 days"; today so far is in no week). New callers
+ * are those first seen that week; returning, the rest of that week's active callers.
  */
 import { compact, count, utc } from '../format.js';
 import { DAY_MS, dayStart, type CallerWeek, type ParticipantReader } from '../participants.js';
@@ -18,13 +18,13 @@ export interface CallerChart {
   png: Uint8Array;
   weeks: CallerWeek[];
   startMs: number;
-  /** The end of today, exclusive. */
+  /** The start of today, exclusive: the last week ends here. */
   endMs: number;
 }
 
-/** Week start times, oldest first, for `weeks` weeks ending with today. */
+/** Week start times, oldest first, for `weeks` weeks of whole UTC days ending at the start of today. */
 export function callerWeekStarts(nowMs: number, weeks: number): number[] {
-  const lastStart = dayStart(nowMs) - 6 * DAY_MS;
+  const lastStart = dayStart(nowMs) - 7 * DAY_MS;
   return Array.from({ length: weeks }, (_, i) => lastStart - (weeks - 1 - i) * 7 * DAY_MS);
 }
 
@@ -34,12 +34,12 @@ export async function callerChart(
   nowMs: number,
 ): Promise<CallerChart> {
   const starts = callerWeekStarts(nowMs, CALLER_WEEKS[range]);
-  const endMs = dayStart(nowMs) + DAY_MS;
+  const endMs = dayStart(nowMs);
   const weeks = await reader.callerWeeks(starts, endMs);
   const startMs = starts[0]!;
   const svg = stackedBarSvg({
     title: `OpenGradient callers by week · ${weeks.length} weeks`,
-    subtitle: `accounts that sent inference transactions on the OpenGradient chain · weeks of 7 UTC days to ${utc(endMs - 60_000).slice(0, 10)} · ${count(weeks[weeks.length - 1]!.active)} in the last`,
+    subtitle: `accounts that sent inference transactions on the OpenGradient chain · weeks of 7 full UTC days to ${utc(endMs - 60_000).slice(0, 10)} · ${count(weeks[weeks.length - 1]!.active)} in the last`,
     yAxisTitle: 'active callers per week',
     startMs,
     endMs,

@@ -52,7 +52,8 @@ export const tees = sqliteTable(
     registeredAtMs: integer('registered_at_ms'),
     /**
      * Registration enables a TEE; `TEEDisabled` / `TEEEnabled` flip it. The registry takes a heartbeat only
-     * from an enabled TEE, so `HeartbeatReceived` also sets it (see participant-store.ts).
+     * from an enabled TEE, so `HeartbeatReceived` also sets it (see participant-store.ts). `TEERemoved`
+     * (registries of og-evm 758e149) deletes the TEE: registration, type, owner and enabled are cleared.
      */
     enabled: integer('enabled', { mode: 'boolean' }).notNull(),
     /** Block time of its latest `HeartbeatReceived`. */

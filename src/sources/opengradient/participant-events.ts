@@ -17,6 +17,9 @@ export const PARTICIPANT_ABI = parseAbi([
   // enabled / disabled; a registry deployed from one still emits them, and they mean the same.
   'event TEEActivated(bytes32 indexed teeId)',
   'event TEEDeactivated(bytes32 indexed teeId)',
+  // og-evm 758e149 (March 2026) had `removeTEE` delete a TEE and emit only this; 8d35b766 took it out the
+  // next day. A registry deployed from that build still emits it.
+  'event TEERemoved(bytes32 indexed teeId)',
   'event TaskRegistered(address indexed user, address indexed contractAddress, uint256 endTime, uint256 frequency)',
   'event TaskUpdated(address indexed user, address indexed contractAddress, uint256 newEndTime, uint256 newFrequency)',
   'event TaskStopped(address indexed user, address indexed contractAddress)',
@@ -35,6 +38,7 @@ const REGISTRY_EVENTS = new Set([
   'TEEDisabled',
   'TEEActivated',
   'TEEDeactivated',
+  'TEERemoved',
   'HeartbeatReceived',
 ]);
 
@@ -102,6 +106,8 @@ export function decodeParticipant(
       case 'TEEDisabled':
       case 'TEEDeactivated':
         return { ok: true, event: { type: 'tee-disabled', registry: address, teeId: String(a.teeId).toLowerCase() } };
+      case 'TEERemoved':
+        return { ok: true, event: { type: 'tee-removed', registry: address, teeId: String(a.teeId).toLowerCase() } };
       case 'HeartbeatReceived':
         return { ok: true, event: { type: 'heartbeat', registry: address, teeId: String(a.teeId).toLowerCase() } };
       case 'TaskRegistered':

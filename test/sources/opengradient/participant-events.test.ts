@@ -1,7 +1,7 @@
 import { encodeEventTopics, parseAbi, type Hex } from 'viem';
 import { describe, expect, it } from 'vitest';
 import { PARTICIPANT_TOPICS, decodeParticipant } from '../../../src/sources/opengradient/participant-events.js';
-import { REGISTRY_1, SCHEDULER, teeId } from '../../helpers/og-participants.js';
+import { REGISTRY_1, SCHEDULER, TOPIC0_PARTICIPANTS, teeId, teeRemoved } from '../../helpers/og-participants.js';
 
 const LEGACY = parseAbi(['event TEEActivated(bytes32 indexed teeId)', 'event TEEDeactivated(bytes32 indexed teeId)']);
 const contracts = { teeRegistries: new Set([REGISTRY_1]), taskScheduler: SCHEDULER };
@@ -21,5 +21,17 @@ describe('TEE registry events of earlier registry builds', () => {
       event: { type: 'tee-disabled', registry: REGISTRY_1, teeId: id },
     });
     expect(decodeParticipant(SCHEDULER, activated, '0x', contracts)).toBeNull();
+  });
+
+  it('reads TEERemoved (og-evm 758e149) as a removal, from a configured registry only', () => {
+    const id = teeId(9);
+    const log = teeRemoved(REGISTRY_1, id);
+    expect(log.topics[0]).toBe(TOPIC0_PARTICIPANTS.teeRemoved);
+    expect(PARTICIPANT_TOPICS).toContain(TOPIC0_PARTICIPANTS.teeRemoved);
+    expect(decodeParticipant(REGISTRY_1, log.topics, log.data, contracts)).toEqual({
+      ok: true,
+      event: { type: 'tee-removed', registry: REGISTRY_1, teeId: id },
+    });
+    expect(decodeParticipant(SCHEDULER, log.topics, log.data, contracts)).toBeNull();
   });
 });

@@ -20,7 +20,9 @@ import {
   account,
   networkScenario,
   teeId,
+  teeDisabled,
   teeRegistered,
+  teeRemoved,
   type ScriptedChain,
 } from '../../helpers/og-participants.js';
 import { startOgNode, type OgNodeOptions } from '../../helpers/og-rpc-server.js';
@@ -88,6 +90,10 @@ const EXPECTED = {
     enabledLlmProxy: S.llmProxy,
     enabledValidator: S.validator,
     enabledOtherType: 0,
+    enabledByRegistry: [
+      { registry: REGISTRY_1, enabled: 2 }, // T1, T4
+      { registry: REGISTRY_2, enabled: 1 }, // T3 (T2 disabled)
+    ],
     settling7: S.settling7,
     settlements7: S.settlements7,
     busiestSettlements7: S.busiest7,
@@ -202,6 +208,31 @@ describe('participants from the indexer', () => {
     expect((await indexer.runOnce()).ok).toBe(true);
     expect(await figures(participants)).toMatchObject(EXPECTED);
     expect((await indexer.totals()).total).toBe(chain.inferencesBetween(0, NOW + DAY));
+  });
+
+  it('counts a TEE removed by a registry of og-evm 758e149 (TEERemoved) neither as registered nor as enabled', async () => {
+    const { chain, d } = networkScenario(NOW);
+    const owner = account(0x0e1);
+    // T5 (LLM proxy) registered, then removed: gone. T6 (validator) removed while disabled, then registered
+    // again: registered and enabled once more (removeTEE deletes the record, so the id may come back).
+    chain.place(d(9), teeRegistered(REGISTRY_1, teeId(0x75), owner, 0), owner);
+    chain.place(d(8), teeRemoved(REGISTRY_1, teeId(0x75)), owner);
+    chain.place(d(9), teeRegistered(REGISTRY_2, teeId(0x76), owner, 1), owner);
+    chain.place(d(8), teeDisabled(REGISTRY_2, teeId(0x76)), owner);
+    chain.place(d(8) + 60_000, teeRemoved(REGISTRY_2, teeId(0x76)), owner);
+    chain.place(d(7), teeRegistered(REGISTRY_2, teeId(0x76), owner, 1), owner);
+    const { indexer, participants } = await indexScenario(chain);
+    expect((await indexer.runOnce()).ok).toBe(true);
+    const { operators } = await figures(participants);
+    expect(operators).toEqual({
+      ...EXPECTED.operators,
+      registered: S.registered + 1, // T6
+      enabledValidator: S.validator + 1, // T6
+      enabledByRegistry: [
+        { registry: REGISTRY_1, enabled: 2 }, // T1, T4 (T5 removed)
+        { registry: REGISTRY_2, enabled: 2 }, // T3, T6
+      ],
+    });
   });
 
   it('reads each block once when the node cuts batch answers for size, asking for the rest in smaller batches', async () => {
