@@ -1,0 +1,93 @@
+/**
+ * The front ends a leader term starts, as `leaderWork` takes them (each resolves with its stop). None of them
+ * holds up the term: a platform that is down while a term starts is retried in the background with the one
+ * backoff rule (core/backoff.ts) until it answers or the term ends, and its connection state says `starting`
+ * meanwhile. Only what no retry can mend (a token the platform refuses) ends the tries, and is handed to
+ * `onFatal`, since leading without the front end would silence it for every instance.
+ */
+import { DiscordAPIError, DiscordjsError, DiscordjsErrorCodes } from 'discord.js';
+import type { DiscordAdapter } from './adapters/discord/adapter.js';
+import { retryUntilStopped, type BackoffPolicy } from './core/backoff.js';
+import { describeError } from './core/errors.js';
+import type { Logger } from './core/logger.js';
+import type { ConnectionState } from './ops/connections.js';
+import type { RoleWork } from './roles.js';
+
+/** Waits between login tries: from 1 s, doubling to a minute. */
+export const FRONT_END_RETRY: BackoffPolicy = { baseMs: 1_000, maxMs: 60_000 };
+
+/** Discord refused the token: `/gateway/bot` answered 401 (discord.js turns it into TokenInvalid). */
+export function isInvalidDiscordToken(err: unknown): boolean {
+  return (
+    (err instanceof DiscordjsError && err.code === DiscordjsErrorCodes.TokenInvalid) ||
+    (err instanceof DiscordAPIError && err.status === 401)
+  );
+}
+
+export interface DiscordFrontEndOptions {
+  /** A new adapter (a new discord.js client: one whose login failed is destroyed and not logged in again). */
+  create(): DiscordAdapter;
+  /** Follows a client's shards into `state` (ops/connections.ts `watchDiscord`). */
+  watch(adapter: DiscordAdapter): void;
+  state: ConnectionState;
+  logger: Logger;
+  /** The token was refused: no try can work. */
+  onFatal(err: unknown): void;
+  /** Default `FRONT_END_RETRY`. */
+  retry?: BackoffPolicy;
+  /** Tests pass their own wait. */
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+/**
+ * Discord's gateway for one leader term, connected in the background: a login that fails (Discord's
+ * `/gateway/bot` down, no network) is tried again with a new client until one logs in or the term ends.
+ */
+export function discordFrontEnd(options: DiscordFrontEndOptions): () => Promise<RoleWork> {
+  const { state, logger } = options;
+  return async () => {
+    state.set('starting');
+    let current: DiscordAdapter | null = null;
+    const tries = retryUntilStopped(
+      async () => {
+        const discord = options.create();
+        current = discord;
+        options.watch(discord);
+        try {
+          await discord.start();
+        } catch (err) {
+          await discord.stop().catch(() => {});
+          throw err;
+        }
+        return discord;
+      },
+      {
+        ...(options.retry ?? FRONT_END_RETRY),
+        isFatal: isInvalidDiscordToken,
+        sleep: options.sleep,
+        onRetry: (err, attempt, waitMs) =>
+          logger.warn({ error: describeError(err), attempt, waitMs }, 'Discord login failed; trying again'),
+      },
+    );
+    tries.result
+      .then(
+        // A login that worked just as the term ended closes again.
+        async (discord) => {
+          if (discord && tries.stopped()) await discord.stop();
+        },
+        (err: unknown) => {
+          if (tries.stopped()) return;
+          state.set('failed');
+          options.onFatal(err);
+        },
+      )
+      .catch((err: unknown) => logger.error({ error: describeError(err) }, 'closing Discord after the term failed'));
+    return {
+      async stop() {
+        state.set('stopped');
+        tries.stop();
+        await current?.stop();
+      },
+    };
+  };
+}

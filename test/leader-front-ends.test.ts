@@ -1,0 +1,96 @@
+import { DiscordjsError, DiscordjsErrorCodes, type Client } from 'discord.js';
+import { describe, expect, it } from 'vitest';
+import type { DiscordAdapter } from '../src/adapters/discord/adapter.js';
+import { silentLogger } from '../src/core/logger.js';
+import { discordFrontEnd } from '../src/leader-front-ends.js';
+import { connectionState } from '../src/ops/connections.js';
+
+/** Adapters whose `start()` fails with `failures[n]` for the n-th one made, then works; each records its stops. */
+function adapters(failures: unknown[]) {
+  const made: Array<{ started: boolean; stops: number }> = [];
+  const create = (): DiscordAdapter => {
+    const n = made.length;
+    const record = { started: false, stops: 0 };
+    made.push(record);
+    return {
+      client: {} as Client,
+      async start() {
+        if (n < failures.length) throw failures[n];
+        record.started = true;
+      },
+      async stop() {
+        record.stops += 1;
+      },
+    };
+  };
+  return { made, create };
+}
+
+const gatewayDown = () => Object.assign(new Error('503: Service Unavailable'), { status: 503 });
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('discordFrontEnd', () => {
+  it('starts the term at once and logs in with a new client after each failure, reading starting until one works', async () => {
+    const { made, create } = adapters([gatewayDown(), gatewayDown(), gatewayDown()]);
+    const state = connectionState('discord', { leaderOnly: true });
+    const waits: number[] = [];
+    const fatal: unknown[] = [];
+    const term = await discordFrontEnd({
+      create,
+      watch: () => {},
+      state,
+      logger: silentLogger,
+      onFatal: (err) => fatal.push(err),
+      sleep: async (ms) => void waits.push(ms),
+    })();
+    expect(state.state()).toBe('starting');
+    await tick();
+    expect(made.map((m) => m.started)).toEqual([false, false, false, true]);
+    // Each failed client was closed; the one that logged in stays until the term ends.
+    expect(made.map((m) => m.stops)).toEqual([1, 1, 1, 0]);
+    expect(waits).toEqual([1_000, 2_000, 4_000]);
+    expect(fatal).toEqual([]);
+    await term.stop();
+    expect(state.state()).toBe('stopped');
+    expect(made[3]!.stops).toBe(1);
+  });
+
+  it('a term that ends while Discord is down tries no more', async () => {
+    const { made, create } = adapters(Array.from({ length: 100 }, gatewayDown));
+    const state = connectionState('discord', { leaderOnly: true });
+    const term = await discordFrontEnd({
+      create,
+      watch: () => {},
+      state,
+      logger: silentLogger,
+      onFatal: () => {},
+      retry: { baseMs: 60_000, maxMs: 60_000 },
+    })();
+    await tick();
+    expect(made).toHaveLength(1);
+    await term.stop();
+    await tick();
+    expect(made).toHaveLength(1);
+    expect(state.state()).toBe('stopped');
+  });
+
+  it('a token Discord refuses ends the tries: the state reads failed and onFatal is told once', async () => {
+    // What discord.js's login throws when /gateway/bot answers 401 (its constructor is private in the typings).
+    const refused = new (DiscordjsError as unknown as new (code: string) => Error)(DiscordjsErrorCodes.TokenInvalid);
+    const { made, create } = adapters([gatewayDown(), refused]);
+    const state = connectionState('discord', { leaderOnly: true });
+    const fatal: unknown[] = [];
+    await discordFrontEnd({
+      create,
+      watch: () => {},
+      state,
+      logger: silentLogger,
+      onFatal: (err) => fatal.push(err),
+      sleep: async () => {},
+    })();
+    await tick();
+    expect(fatal).toEqual([refused]);
+    expect(made).toHaveLength(2);
+    expect(state.state()).toBe('failed');
+  });
+});
