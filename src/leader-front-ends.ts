@@ -7,6 +7,7 @@
  */
 import { DiscordAPIError, DiscordjsError, DiscordjsErrorCodes } from 'discord.js';
 import type { DiscordAdapter } from './adapters/discord/adapter.js';
+import type { TelegramAdapter } from './adapters/telegram/adapter.js';
 import { retryUntilStopped, type BackoffPolicy } from './core/backoff.js';
 import { describeError } from './core/errors.js';
 import type { Logger } from './core/logger.js';
@@ -89,5 +90,84 @@ export function discordFrontEnd(options: DiscordFrontEndOptions): () => Promise<
         await current?.stop();
       },
     };
+  };
+}
+
+export interface TelegramWebhookOptions {
+  telegram: Pick<TelegramAdapter, 'setWebhook' | 'setCommandMenu'>;
+  /** TELEGRAM_WEBHOOK_URL. */
+  url: string;
+  /** The instance's Telegram connection, as `/readyz` reads it. */
+  state: ConnectionState;
+  logger: Logger;
+  /** Default `FRONT_END_RETRY`. */
+  retry?: BackoffPolicy;
+  /** Tests pass their own wait. */
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export interface TelegramWebhook {
+  /** The Bot API knows the token (`getMe` worked): this instance can answer the updates posted to it. */
+  answered(): void;
+  /** `getMe` failed for good (a refused token). */
+  failed(): void;
+  /**
+   * One leader term: sets the command menu, and the webhook, tried again until Telegram takes it or the term
+   * ends. The leader reads `starting` until the webhook is set; when the term ends the instance reads as any
+   * instance serving the webhook does again.
+   */
+  leaderTerm(): Promise<RoleWork>;
+}
+
+/**
+ * The Telegram webhook's connection state and the leader's part in it. Every instance serves the webhook once
+ * `getMe` worked; the leader also keeps it set, and a `setWebhook` that fails is retried, never left as a
+ * failure that would outlive the term (a standby reading 503 for good).
+ */
+export function telegramWebhook(options: TelegramWebhookOptions): TelegramWebhook {
+  const { telegram, url, state, logger } = options;
+  let instance: 'starting' | 'answered' | 'failed' = 'starting';
+  let term: 'none' | 'setting' | 'set' = 'none';
+  const show = () => {
+    if (state.state() === 'stopped') return;
+    if (instance !== 'answered') state.set(instance);
+    else state.set(term === 'setting' ? 'starting' : 'connected');
+  };
+  return {
+    answered() {
+      instance = 'answered';
+      show();
+    },
+    failed() {
+      instance = 'failed';
+      show();
+    },
+    async leaderTerm() {
+      term = 'setting';
+      show();
+      void telegram.setCommandMenu();
+      const tries = retryUntilStopped(() => telegram.setWebhook(url), {
+        ...(options.retry ?? FRONT_END_RETRY),
+        sleep: options.sleep,
+        onRetry: (err, attempt, waitMs) =>
+          // The error alone: grammY's carries the request's payload, which holds the webhook secret.
+          logger.warn({ error: describeError(err), attempt, waitMs }, 'setWebhook failed; trying again'),
+      });
+      tries.result.then(
+        () => {
+          if (tries.stopped()) return;
+          term = 'set';
+          show();
+        },
+        () => {},
+      );
+      return {
+        stop() {
+          tries.stop();
+          term = 'none';
+          show();
+        },
+      };
+    },
   };
 }

@@ -22,7 +22,7 @@ import { openStore } from './db/store.js';
 import { createLogger } from './logger.js';
 import { leaderWork, standbyWork } from './leader-work.js';
 import { alwaysLeader, createRoles, type RoleWork } from './roles.js';
-import { discordFrontEnd } from './leader-front-ends.js';
+import { discordFrontEnd, telegramWebhook } from './leader-front-ends.js';
 import { connectionState, watchDiscord, watchTelegram, type ConnectionState } from './ops/connections.js';
 import { createOperations } from './ops/operations.js';
 
@@ -107,12 +107,13 @@ async function main(): Promise<number> {
       const ledger = app.store.stores.telegramUpdates;
       const telegram = createTelegramAdapter({ ...telegramOptions, webhook: { secret: webhook.secret, ledger } });
       watchTelegram(telegram.bot, state, ops.metrics);
+      const hook = telegramWebhook({ telegram, url: webhook.url, state, logger: logger.child({ part: 'telegram' }) });
       // Every instance answers webhook updates: it is connected once the Bot API knows its token (getMe, which
-      // grammY retries while the Bot API is down). The leader also sets the webhook, below.
+      // grammY retries while the Bot API is down). The leader also keeps the webhook set, below.
       telegram.bot.init().then(
-        () => state.state() === 'starting' && state.set('connected'),
+        () => hook.answered(),
         (err: unknown) => {
-          state.set('failed');
+          hook.failed();
           logger.error({ err }, 'Telegram front end failed to start');
         },
       );
@@ -122,23 +123,20 @@ async function main(): Promise<number> {
         return telegram.stop();
       });
       leaderFrontEnds.push(async () => {
-        const setWebhook = () =>
-          telegram.setWebhook(webhook.url).then(
-            () => state.set('connected'),
-            (err: unknown) => {
-              state.set('failed');
-              logger.error({ err }, 'setWebhook failed; Telegram keeps its previous webhook setting');
-            },
-          );
         const prune = () =>
           void ledger
             .prune(systemClock.now() - UPDATE_LEDGER_RETENTION_MS)
             .catch((err: unknown) => logger.warn({ err }, 'could not prune the Telegram update ledger'));
-        await setWebhook();
+        const term = await hook.leaderTerm();
         prune();
         const timer = setInterval(prune, 60 * 60_000);
         timer.unref();
-        return { stop: () => clearInterval(timer) };
+        return {
+          stop: () => {
+            clearInterval(timer);
+            return term.stop();
+          },
+        };
       });
     } else {
       // By long polling, only the leader takes updates.

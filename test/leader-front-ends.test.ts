@@ -2,7 +2,7 @@ import { DiscordjsError, DiscordjsErrorCodes, type Client } from 'discord.js';
 import { describe, expect, it } from 'vitest';
 import type { DiscordAdapter } from '../src/adapters/discord/adapter.js';
 import { silentLogger } from '../src/core/logger.js';
-import { discordFrontEnd } from '../src/leader-front-ends.js';
+import { discordFrontEnd, telegramWebhook } from '../src/leader-front-ends.js';
 import { connectionState } from '../src/ops/connections.js';
 
 /** Adapters whose `start()` fails with `failures[n]` for the n-th one made, then works; each records its stops. */
@@ -92,5 +92,98 @@ describe('discordFrontEnd', () => {
     expect(fatal).toEqual([refused]);
     expect(made).toHaveLength(2);
     expect(state.state()).toBe('failed');
+  });
+});
+
+/** A Telegram adapter whose `setWebhook` fails `failures` times, then works; it counts its calls. */
+function webhookAdapter(failures: number) {
+  const calls = { setWebhook: 0, setCommandMenu: 0 };
+  return {
+    calls,
+    telegram: {
+      async setWebhook() {
+        calls.setWebhook += 1;
+        if (calls.setWebhook <= failures) throw new Error('Bad Request: bad webhook: Failed to resolve host');
+      },
+      async setCommandMenu() {
+        calls.setCommandMenu += 1;
+      },
+    },
+  };
+}
+
+describe('telegramWebhook', () => {
+  const URL = 'https://bot.example/telegram/webhook';
+
+  it('the leader sets the command menu and retries setWebhook until Telegram takes it, reading starting meanwhile', async () => {
+    const { calls, telegram } = webhookAdapter(3);
+    const state = connectionState('telegram');
+    const waits: number[] = [];
+    let release: () => void = () => {};
+    const hook = telegramWebhook({
+      telegram,
+      url: URL,
+      state,
+      logger: silentLogger,
+      // The third wait holds until released, so the state can be read mid-retry.
+      sleep: (ms) => {
+        waits.push(ms);
+        return waits.length < 3 ? Promise.resolve() : new Promise<void>((r) => (release = r));
+      },
+    });
+    hook.answered();
+    expect(state.state()).toBe('connected');
+    const term = await hook.leaderTerm();
+    await tick();
+    expect(state.state()).toBe('starting');
+    expect(calls).toEqual({ setWebhook: 3, setCommandMenu: 1 });
+    release();
+    await tick();
+    expect(calls.setWebhook).toBe(4);
+    expect(waits).toEqual([1_000, 2_000, 4_000]);
+    expect(state.state()).toBe('connected');
+    await term.stop();
+    expect(state.state()).toBe('connected');
+    // The next term sets the menu and the webhook again.
+    const next = await hook.leaderTerm();
+    await tick();
+    expect(calls).toEqual({ setWebhook: 5, setCommandMenu: 2 });
+    await next.stop();
+  });
+
+  it('a term that ends while setWebhook fails tries no more, and the instance reads as any webhook server again', async () => {
+    const { calls, telegram } = webhookAdapter(Number.POSITIVE_INFINITY);
+    const state = connectionState('telegram');
+    const hook = telegramWebhook({
+      telegram,
+      url: URL,
+      state,
+      logger: silentLogger,
+      retry: { baseMs: 60_000, maxMs: 60_000 },
+    });
+    hook.answered();
+    const term = await hook.leaderTerm();
+    await tick();
+    expect(state.state()).toBe('starting');
+    await term.stop();
+    expect(state.state()).toBe('connected');
+    await tick();
+    expect(calls.setWebhook).toBe(1);
+  });
+
+  it('reads starting until getMe answers, whatever the webhook; failed when it failed for good; stopped stays', async () => {
+    const { telegram } = webhookAdapter(0);
+    const state = connectionState('telegram');
+    const hook = telegramWebhook({ telegram, url: URL, state, logger: silentLogger });
+    const term = await hook.leaderTerm();
+    await tick();
+    expect(state.state()).toBe('starting');
+    hook.answered();
+    expect(state.state()).toBe('connected');
+    hook.failed();
+    expect(state.state()).toBe('failed');
+    state.set('stopped');
+    await term.stop();
+    expect(state.state()).toBe('stopped');
   });
 });

@@ -103,6 +103,11 @@ export interface TelegramAdapter {
   webhookHandler(): (req: IncomingMessage) => Promise<WebhookAnswer>;
   /** With `webhook`: asks Telegram to post updates to `url` with the secret (the leader does this). */
   setWebhook(url: string): Promise<void>;
+  /**
+   * Sets the command menu (`setMyCommands`) from the definitions; a failure is logged, never thrown. `start()`
+   * does it for long polling; by webhook the leader does it each term.
+   */
+  setCommandMenu(): Promise<void>;
 }
 
 const MAX_TRACKED = 10_000;
@@ -520,9 +525,18 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     };
   }
 
+  async function setCommandMenu(): Promise<void> {
+    try {
+      await bot.api.setMyCommands(telegramCommandList(commands));
+    } catch (err) {
+      logger.warn({ err }, 'setMyCommands failed; the command menu may be out of date');
+    }
+  }
+
   return {
     bot,
     webhookHandler,
+    setCommandMenu,
     async setWebhook(url) {
       if (!webhook) throw new Error('setWebhook() needs the webhook option');
       await bot.api.setWebhook(url, {
@@ -543,11 +557,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
         throw err;
       }
       if (stopping) return;
-      try {
-        await bot.api.setMyCommands(telegramCommandList(commands));
-      } catch (err) {
-        logger.warn({ err }, 'setMyCommands failed; the command menu may be out of date');
-      }
+      await setCommandMenu();
       // Back to polling after a webhook: Telegram refuses getUpdates (409) while a webhook is set.
       try {
         await bot.api.deleteWebhook({ drop_pending_updates: false });
