@@ -49,16 +49,39 @@ export function watchTelegram(bot: Bot, state: ConnectionState, metrics: Pick<Op
   });
 }
 
-/** Follows the gateway: ready or resumed is connected; a reconnect or a closed shard is not. */
+/**
+ * Follows the gateway shard by shard (every shard event names its shard): a shard that is ready or resumed is
+ * connected, one reconnecting or closed for good is not. The front end is connected only while every shard
+ * the client runs is; otherwise it reads as its worst shard (failed, then reconnecting, then starting), so one
+ * shard that is down is not hidden by another that spoke last.
+ */
 export function watchDiscord(
   client: Client,
   state: ConnectionState,
   metrics: Pick<OpsMetrics, 'rateLimited'> | null,
 ): void {
-  client.on(Events.ClientReady, () => state.set('connected'));
-  client.on(Events.ShardResume, () => state.set('connected'));
-  client.on(Events.ShardReady, () => state.set('connected'));
-  client.on(Events.ShardReconnecting, () => state.state() !== 'stopped' && state.set('reconnecting'));
-  client.on(Events.ShardDisconnect, () => state.state() !== 'stopped' && state.set('failed'));
+  const shards = new Map<number, PlatformState>();
+  const WORST_FIRST: readonly PlatformState[] = ['failed', 'reconnecting', 'starting'];
+  const shardSet = (shardId: number, next: PlatformState) => {
+    shards.set(shardId, next);
+    show();
+  };
+  function show(): void {
+    if (state.state() === 'stopped') return;
+    // The client knows its shards once `/gateway/bot` answered; a shard with no event yet is still starting.
+    const ids = new Set<number>([...client.ws.shards.keys(), ...shards.keys()]);
+    if (ids.size === 0) return;
+    const states = [...ids].map((id) => shards.get(id) ?? 'starting');
+    state.set(WORST_FIRST.find((s) => states.includes(s)) ?? 'connected');
+  }
+  // Ready once every shard is: discord.js emits it after the last shard's READY.
+  client.on(Events.ClientReady, () => {
+    for (const id of client.ws.shards.keys()) shards.set(id, 'connected');
+    show();
+  });
+  client.on(Events.ShardReady, (shardId) => shardSet(shardId, 'connected'));
+  client.on(Events.ShardResume, (shardId) => shardSet(shardId, 'connected'));
+  client.on(Events.ShardReconnecting, (shardId) => shardSet(shardId, 'reconnecting'));
+  client.on(Events.ShardDisconnect, (_event, shardId) => shardSet(shardId, 'failed'));
   client.rest.on('rateLimited', () => metrics?.rateLimited('discord'));
 }
