@@ -101,12 +101,13 @@ async function main(): Promise<number> {
       logger: logger.child({ part: 'telegram' }),
       clock: systemClock,
       lifecycle: app.alerts,
+      // Sees each Bot API answer inside the adapter's retries: every 429 is counted, and polling is followed.
+      observers: [watchTelegram(state, ops?.metrics ?? null)],
     };
     if (webhook && ops) {
       // By webhook, every instance takes updates on its endpoint; the leader only keeps the webhook set.
       const ledger = app.store.stores.telegramUpdates;
       const telegram = createTelegramAdapter({ ...telegramOptions, webhook: { secret: webhook.secret, ledger } });
-      watchTelegram(telegram.bot, state, ops.metrics);
       const hook = telegramWebhook({ telegram, url: webhook.url, state, logger: logger.child({ part: 'telegram' }) });
       // Every instance answers webhook updates: it is connected once the Bot API knows its token (getMe, which
       // grammY retries while the Bot API is down). The leader also keeps the webhook set, below.
@@ -143,7 +144,6 @@ async function main(): Promise<number> {
       leaderFrontEnds.push(async () => {
         const telegram = createTelegramAdapter(telegramOptions);
         state.set('starting');
-        watchTelegram(telegram.bot, state, ops?.metrics ?? null);
         // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
         telegram.start().then(
           () => state.state() === 'starting' && state.set('connected'),

@@ -3,13 +3,13 @@
  * a grammY API transformer that sees every `getUpdates` answer, Discord through the client's shard events.
  * Both also count the rate limits they see for `opg_platform_rate_limited_total`.
  *
- * Telegram: the transformer sits outside the adapter's auto-retry, so a 429 it waited out is not seen; the
- * alert sink reports its own 429s. Discord: discord.js's REST reports every request it held back for a
+ * Telegram: the transformer sits inside the adapter's auto-retry, so a 429 it waits out is counted too; the
+ * alert sink (its own client) reports its own 429s. Discord: discord.js's REST reports every request it held back for a
  * rate limit, whether the limit came from a 429 or from the bucket headers.
  */
 import type { Client } from 'discord.js';
 import { Events } from 'discord.js';
-import type { Bot } from 'grammy';
+import type { Transformer } from 'grammy';
 import type { Platform } from '../core/chat.js';
 import type { PlatformConnection, PlatformState } from './health.js';
 import type { OpsMetrics } from './metrics.js';
@@ -31,12 +31,14 @@ export function connectionState(platform: Platform, options: { leaderOnly?: bool
 }
 
 /**
- * Follows long polling: a failed `getUpdates` reads as reconnecting until one succeeds again. With no
- * updates waiting, that answer comes at the end of the long poll (30 s), so a blip reads as not ready
- * for up to that long: the bot does not know it is connected again before Telegram answers.
+ * A Bot API transformer for the Telegram adapter's `observers` (installed inside its retries): it counts every
+ * 429 answer, one that auto-retry then waits out included, and follows long polling: a failed `getUpdates`
+ * reads as reconnecting until one succeeds again. With no updates waiting, that answer comes at the end of the
+ * long poll (30 s), so a blip reads as not ready for up to that long: the bot does not know it is connected
+ * again before Telegram answers.
  */
-export function watchTelegram(bot: Bot, state: ConnectionState, metrics: Pick<OpsMetrics, 'rateLimited'> | null): void {
-  bot.api.config.use(async (prev, method, payload, signal) => {
+export function watchTelegram(state: ConnectionState, metrics: Pick<OpsMetrics, 'rateLimited'> | null): Transformer {
+  return async (prev, method, payload, signal) => {
     try {
       const res = await prev(method, payload, signal);
       if (!res.ok && res.error_code === 429) metrics?.rateLimited('telegram');
@@ -46,7 +48,7 @@ export function watchTelegram(bot: Bot, state: ConnectionState, metrics: Pick<Op
       if (method === 'getUpdates' && !signal?.aborted && state.state() !== 'stopped') state.set('reconnecting');
       throw err;
     }
-  });
+  };
 }
 
 /**

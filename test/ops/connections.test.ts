@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { Events, type Client } from 'discord.js';
 import { describe, expect, it } from 'vitest';
-import { connectionState, watchDiscord } from '../../src/ops/connections.js';
+import { connectionState, watchDiscord, watchTelegram } from '../../src/ops/connections.js';
 
 /** The parts of a discord.js client watchDiscord reads: its events, its shards once known, its REST's events. */
 function fakeClient(shardIds: number[]) {
@@ -58,6 +58,37 @@ describe('watchDiscord', () => {
     watchDiscord(asClient, connectionState('discord'), { rateLimited: () => (limited += 1) });
     client.rest.emit('rateLimited', {});
     client.rest.emit('rateLimited', {});
+    expect(limited).toBe(2);
+  });
+});
+
+describe('watchTelegram', () => {
+  type Prev = Parameters<ReturnType<typeof watchTelegram>>[0];
+  const answering = (res: unknown): Prev => (async () => res) as unknown as Prev;
+
+  it('counts every 429 answer it sees and follows getUpdates into the state', async () => {
+    let limited = 0;
+    const state = connectionState('telegram', { leaderOnly: true });
+    const watch = watchTelegram(state, { rateLimited: () => (limited += 1) });
+    const tooMany = {
+      ok: false,
+      error_code: 429,
+      description: 'Too Many Requests: retry after 1',
+      parameters: { retry_after: 1 },
+    };
+    await watch(answering(tooMany), 'sendMessage', { chat_id: 1, text: 'x' } as never);
+    expect(limited).toBe(1);
+    expect(state.state()).toBe('starting');
+    await watch(answering(tooMany), 'getUpdates', {} as never);
+    expect(limited).toBe(2);
+    expect(state.state()).toBe('reconnecting');
+    await watch(answering({ ok: true, result: [] }), 'getUpdates', {} as never);
+    expect(state.state()).toBe('connected');
+    const failing = (async () => {
+      throw new Error('socket hang up');
+    }) as unknown as Prev;
+    await expect(watch(failing, 'getUpdates', {} as never)).rejects.toThrow('socket hang up');
+    expect(state.state()).toBe('reconnecting');
     expect(limited).toBe(2);
   });
 });

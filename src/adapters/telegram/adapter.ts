@@ -73,6 +73,11 @@ export interface TelegramAdapterOptions {
    * and `ledger` (in the shared store) makes an update Telegram re-sends run once across every instance.
    */
   webhook?: { secret: string; ledger: UpdateLedger };
+  /**
+   * Bot API transformers that watch every call (connection state, rate-limit counts): installed closest to the
+   * Bot API, inside the retries, so they see each answer, a 429 that auto-retry then waits out included.
+   */
+  observers?: readonly Transformer[];
 }
 
 /** What the webhook handler answers; the operations endpoint sends it as is. */
@@ -219,6 +224,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   const bot = new Bot(options.token, {
     client: { apiRoot: options.apiRoot, timeoutSeconds: options.requestTimeoutSeconds ?? pollTimeoutSeconds + 30 },
   });
+  // The first transformer installed is the innermost: the observers see every answer before any retry.
+  for (const observer of options.observers ?? []) bot.api.config.use(observer);
   // auto-retry waits out 429s; 5xx and network failures are retried below on the injected clock instead.
   bot.api.config.use(
     autoRetry({ maxDelaySeconds: 60, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
