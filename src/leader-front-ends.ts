@@ -38,6 +38,8 @@ export interface DiscordFrontEndOptions {
   retry?: BackoffPolicy;
   /** Tests pass their own wait. */
   sleep?(ms: number, signal: AbortSignal): Promise<void>;
+  /** How long stopping waits for a login under way before it closes the client anyway. Default 5 s. */
+  stopGraceMs?: number;
 }
 
 /**
@@ -49,16 +51,21 @@ export function discordFrontEnd(options: DiscordFrontEndOptions): () => Promise<
   return async () => {
     state.set('starting');
     let current: DiscordAdapter | null = null;
+    let inFlight: Promise<unknown> | null = null;
     const tries = retryUntilStopped(
       async () => {
         const discord = options.create();
         current = discord;
         options.watch(discord);
+        const starting = discord.start();
+        inFlight = starting;
         try {
-          await discord.start();
+          await starting;
         } catch (err) {
           await discord.stop().catch(() => {});
           throw err;
+        } finally {
+          inFlight = null;
         }
         return discord;
       },
@@ -87,6 +94,15 @@ export function discordFrontEnd(options: DiscordFrontEndOptions): () => Promise<
       async stop() {
         state.set('stopped');
         tries.stop();
+        // A login under way is given a moment to settle first: discord.js ignores a second destroy, so a client
+        // destroyed mid-login that connects after it could not be closed again.
+        const login = inFlight;
+        if (login) {
+          let timer: NodeJS.Timeout | undefined;
+          const grace = new Promise((resolve) => (timer = setTimeout(resolve, options.stopGraceMs ?? 5_000)));
+          await Promise.race([login.catch(() => {}), grace]);
+          clearTimeout(timer);
+        }
         await current?.stop();
       },
     };

@@ -74,6 +74,39 @@ describe('discordFrontEnd', () => {
     expect(state.state()).toBe('stopped');
   });
 
+  it('a term that ends mid-login lets the login settle first (a bounded while), then closes the client', async () => {
+    const events: string[] = [];
+    const slowLogin = (settleAfterMs: number | null): DiscordAdapter => ({
+      client: {} as Client,
+      start: () =>
+        new Promise<void>((resolve) => {
+          if (settleAfterMs !== null)
+            setTimeout(() => {
+              events.push('logged in');
+              resolve();
+            }, settleAfterMs);
+        }),
+      async stop() {
+        events.push('closed');
+      },
+    });
+    const state = connectionState('discord', { leaderOnly: true });
+    const options = { watch: () => {}, state, logger: silentLogger, onFatal: () => {} };
+    const term = await discordFrontEnd({ ...options, create: () => slowLogin(30) })();
+    await tick();
+    await term.stop();
+    expect(events[0]).toBe('logged in');
+    expect(events).toContain('closed');
+
+    // A login that never settles is not waited for past the grace.
+    events.length = 0;
+    const stuck = await discordFrontEnd({ ...options, create: () => slowLogin(null), stopGraceMs: 20 })();
+    const started = Date.now();
+    await stuck.stop();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(events).toEqual(['closed']);
+  });
+
   it('a token Discord refuses ends the tries: the state reads failed and onFatal is told once', async () => {
     // What discord.js's login throws when /gateway/bot answers 401 (its constructor is private in the typings).
     const refused = new (DiscordjsError as unknown as new (code: string) => Error)(DiscordjsErrorCodes.TokenInvalid);
