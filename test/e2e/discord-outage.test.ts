@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { DISCORD_TEST_TOKEN, discordAsk, startBot, startWorld, until, type World } from '../helpers/bot-process.js';
 import { marketItemWithRatio } from '../helpers/coingecko-server.js';
 import { sendJson, type RecordedRequest } from '../helpers/http-server.js';
-import { freePort } from '../helpers/ports.js';
+import { freePort, roleOn } from '../helpers/ports.js';
+import { emptyServerDatabase, NO_SERVER, TEST_DATABASE_URL } from '../helpers/postgres.js';
 import { alice, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 
 const isGatewayBot = (r: RecordedRequest) => r.method === 'GET' && r.url === '/api/v10/gateway/bot';
@@ -128,6 +129,65 @@ describe("npm start while Discord's /gateway/bot is down", () => {
       // Refused once: a token Discord does not know is not tried again.
       expect(w.discord.rest.requests.filter(isGatewayBot)).toHaveLength(1);
       expect(bot.output()).not.toContain(DISCORD_TEST_TOKEN);
+    },
+  );
+
+  it(
+    'on PostgreSQL, the leader keeps the lead through the outage and the standby stands by: one leader all along',
+    { timeout: 90_000 },
+    async ({ skip }) => {
+      skip(!TEST_DATABASE_URL, NO_SERVER);
+      const url = await emptyServerDatabase();
+      const w = await startWorld({ chainBlocks: 30, env: { DATABASE_URL: url, LEADER_TAKEOVER_SECONDS: '6' } });
+      const outage = gatewayDown(w, 503, { message: '503: Service Unavailable', code: 0 });
+      const start = async () => {
+        const port = await freePort();
+        return { port, bot: startBot({ ...w, env: { ...w.env, HTTP_PORT: String(port) } }) };
+      };
+      const a = await start();
+      await until(
+        'the first instance leading',
+        async () => ((await roleOn(a.port)) === 'leader' ? true : undefined),
+        a.bot,
+        30_000,
+      );
+      const b = await start();
+      await until(
+        'the second standing by',
+        async () => ((await roleOn(b.port)) === 'standby' ? true : undefined),
+        b.bot,
+        30_000,
+      );
+
+      // Four failed logins (1 s, 2 s, 4 s apart): longer than the takeover time (6 s) without a change of role.
+      await until(
+        'four failed logins',
+        () => (a.bot.output().split('Discord login failed; trying again').length - 1 >= 4 ? true : undefined),
+        a.bot,
+        30_000,
+      );
+      expect([await roleOn(a.port), await roleOn(b.port)]).toEqual(['leader', 'standby']);
+      expect([a.bot.child.exitCode, b.bot.child.exitCode]).toEqual([null, null]);
+      expect(b.bot.output()).not.toContain('Discord login failed');
+      // The leader polls Telegram and answers.
+      const since = w.tg.calls.length;
+      w.tg.push(messageUpdate({ chat: supergroup, from: alice, text: '/opg stats' }));
+      await until(
+        'the stats reply',
+        () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c.params).includes('OPG stats')),
+        a.bot,
+        15_000,
+      );
+
+      outage.recover();
+      await w.discord.waitForSession();
+      expect(w.discord.identifies).toBe(1);
+      expect(await roleOn(a.port)).toBe('leader');
+      for (const p of [b, a]) {
+        p.bot.child.kill('SIGTERM');
+        expect((await p.bot.exited)[0]).toBe(0);
+        expect(p.bot.errorLines()).toEqual([]);
+      }
     },
   );
 });
