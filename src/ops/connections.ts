@@ -4,8 +4,8 @@
  * Both also count the rate limits they see for `opg_platform_rate_limited_total`.
  *
  * Telegram: the transformer sits inside the adapter's auto-retry, so a 429 it waits out is counted too; the
- * alert sink (its own client) reports its own 429s. Discord: discord.js's REST reports every request it held back for a
- * rate limit, whether the limit came from a 429 or from the bucket headers.
+ * alert sink (its own client) reports its own 429s. Discord: discord.js's REST reports every request it held
+ * back for a rate limit, whether the limit came from a 429 or from the bucket headers.
  */
 import type { Client } from 'discord.js';
 import { Events } from 'discord.js';
