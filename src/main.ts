@@ -22,6 +22,7 @@ import { openStore } from './db/store.js';
 import { createLogger } from './logger.js';
 import { leaderWork, standbyWork } from './leader-work.js';
 import { alwaysLeader, createRoles, type RoleWork } from './roles.js';
+import { discordFrontEnd, telegramWebhook } from './leader-front-ends.js';
 import { connectionState, watchDiscord, watchTelegram, type ConnectionState } from './ops/connections.js';
 import { createOperations } from './ops/operations.js';
 
@@ -74,6 +75,17 @@ async function main(): Promise<number> {
   /** Front ends that run on the leader only (Discord's gateway, Telegram long polling), started each term. */
   const leaderFrontEnds: Array<() => Promise<RoleWork>> = [];
   const finalStops: Array<() => Promise<void> | void> = [];
+  let exitCode = 0;
+  /**
+   * Something this instance cannot do without is broken for good: stop, and exit non-zero, so a process
+   * manager (systemd's Restart=on-failure) restarts it and, with PostgreSQL, another instance leads meanwhile.
+   */
+  const leave = (err: unknown, message: string) => {
+    logger.fatal({ err }, message);
+    exitCode = 1;
+    process.exitCode = 1;
+    process.kill(process.pid, 'SIGTERM');
+  };
 
   if (config.telegram) {
     const tg = config.telegram;
@@ -89,18 +101,20 @@ async function main(): Promise<number> {
       logger: logger.child({ part: 'telegram' }),
       clock: systemClock,
       lifecycle: app.alerts,
+      // Sees each Bot API answer inside the adapter's retries: every 429 is counted, and polling is followed.
+      observers: [watchTelegram(state, ops?.metrics ?? null)],
     };
     if (webhook && ops) {
       // By webhook, every instance takes updates on its endpoint; the leader only keeps the webhook set.
       const ledger = app.store.stores.telegramUpdates;
       const telegram = createTelegramAdapter({ ...telegramOptions, webhook: { secret: webhook.secret, ledger } });
-      watchTelegram(telegram.bot, state, ops.metrics);
+      const hook = telegramWebhook({ telegram, url: webhook.url, state, logger: logger.child({ part: 'telegram' }) });
       // Every instance answers webhook updates: it is connected once the Bot API knows its token (getMe, which
-      // grammY retries while the Bot API is down). The leader also sets the webhook, below.
+      // grammY retries while the Bot API is down). The leader also keeps the webhook set, below.
       telegram.bot.init().then(
-        () => state.state() === 'starting' && state.set('connected'),
+        () => hook.answered(),
         (err: unknown) => {
-          state.set('failed');
+          hook.failed();
           logger.error({ err }, 'Telegram front end failed to start');
         },
       );
@@ -110,30 +124,26 @@ async function main(): Promise<number> {
         return telegram.stop();
       });
       leaderFrontEnds.push(async () => {
-        const setWebhook = () =>
-          telegram.setWebhook(webhook.url).then(
-            () => state.set('connected'),
-            (err: unknown) => {
-              state.set('failed');
-              logger.error({ err }, 'setWebhook failed; Telegram keeps its previous webhook setting');
-            },
-          );
         const prune = () =>
           void ledger
             .prune(systemClock.now() - UPDATE_LEDGER_RETENTION_MS)
             .catch((err: unknown) => logger.warn({ err }, 'could not prune the Telegram update ledger'));
-        await setWebhook();
+        const term = await hook.leaderTerm();
         prune();
         const timer = setInterval(prune, 60 * 60_000);
         timer.unref();
-        return { stop: () => clearInterval(timer) };
+        return {
+          stop: () => {
+            clearInterval(timer);
+            return term.stop();
+          },
+        };
       });
     } else {
       // By long polling, only the leader takes updates.
       leaderFrontEnds.push(async () => {
         const telegram = createTelegramAdapter(telegramOptions);
         state.set('starting');
-        watchTelegram(telegram.bot, state, ops?.metrics ?? null);
         // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
         telegram.start().then(
           () => state.state() === 'starting' && state.set('connected'),
@@ -157,32 +167,27 @@ async function main(): Promise<number> {
     app.alerts.registerSink(counted(discordSink));
     finalStops.push(() => discordSink.close());
     const state = connections.get('discord')!;
-    leaderFrontEnds.push(async () => {
-      const discord = createDiscordAdapter({
-        core: app.core,
-        services: app.services,
-        commands: app.commands,
-        token: dc.token,
-        apiUrl: dc.apiUrl,
-        guildId: dc.guildId,
+    // Connected in the background, as Telegram polling: Discord down at a term's start holds up nothing else.
+    leaderFrontEnds.push(
+      discordFrontEnd({
+        create: () =>
+          createDiscordAdapter({
+            core: app.core,
+            services: app.services,
+            commands: app.commands,
+            token: dc.token,
+            apiUrl: dc.apiUrl,
+            guildId: dc.guildId,
+            logger: logger.child({ part: 'discord' }),
+            store: app.store.stores.commandRegistrations,
+            dispatcher: app.http,
+          }),
+        watch: (discord) => watchDiscord(discord.client, state, ops?.metrics ?? null),
+        state,
         logger: logger.child({ part: 'discord' }),
-        store: app.store.stores.commandRegistrations,
-        dispatcher: app.http,
-      });
-      state.set('starting');
-      watchDiscord(discord.client, state, ops?.metrics ?? null);
-      const stop = () => {
-        state.set('stopped');
-        return discord.stop();
-      };
-      try {
-        await discord.start();
-      } catch (err) {
-        await stop();
-        throw err;
-      }
-      return { stop };
-    });
+        onFatal: (err) => leave(err, 'Discord refused the bot token (DISCORD_TOKEN); stopping'),
+      }),
+    );
   }
 
   // Instances sharing a PostgreSQL store elect one leader by a session advisory lock; on the SQLite file this
@@ -225,11 +230,9 @@ async function main(): Promise<number> {
         },
       };
     },
-    onFailure: (err, role) => {
+    onFailure: (err, role) =>
       // Holding the lead without doing its work would stall alerts for every instance: leave, so another leads.
-      logger.fatal({ err, role }, 'the work of a role failed to start; stopping so another instance can lead');
-      process.kill(process.pid, 'SIGTERM');
-    },
+      leave(err, `the work of the ${role} failed to start; stopping so another instance can lead`),
   });
   if (ops) {
     // Once instances share a PostgreSQL store, readiness names the role and whether the server answers the
@@ -272,7 +275,7 @@ async function main(): Promise<number> {
   await roles.start();
   if (!stopping) logger.info({ platforms, role: roles.role() }, 'opg-bot started');
   await stopped;
-  return 0;
+  return exitCode;
 }
 
 main().then(

@@ -59,3 +59,70 @@ export async function retry<T>(attempt: (n: number) => Promise<T>, options: Retr
     }
   }
 }
+
+export interface RetryUntilStoppedOptions extends BackoffPolicy {
+  /** A failure no further try can mend (an invalid token): the tries end with it. Default: none is. */
+  isFatal?(err: unknown): boolean;
+  /** Told before each wait (for the log line): the failure, the try that failed, and the wait. */
+  onRetry?(err: unknown, attempt: number, waitMs: number): void;
+  /** Waits between tries and ends early once `signal` aborts. Default a timer that `stop()` clears. */
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export interface RetryUntilStopped<T> {
+  /**
+   * The value of the try that worked; undefined when `stop()` came first and no try in flight then worked; a
+   * rejection with a fatal failure. A try in flight when `stop()` came may still work: its value comes here,
+   * and undoing it (a connection made) is the caller's, who checks `stopped()`.
+   */
+  readonly result: Promise<T | undefined>;
+  /** No further try starts, and the wait in progress ends. */
+  stop(): void;
+  stopped(): boolean;
+}
+
+/**
+ * `retry` for something that must come up in the background for as long as its owner runs (a gateway login,
+ * a webhook to set): tried at once, then after each failure with the bounded backoff, forever, until a try
+ * works, a failure is fatal, or `stop()` is called. `attempt` is given the stop signal.
+ */
+export function retryUntilStopped<T>(
+  attempt: (n: number, signal: AbortSignal) => Promise<T>,
+  options: RetryUntilStoppedOptions,
+): RetryUntilStopped<T> {
+  const controller = new AbortController();
+  const { signal } = controller;
+  const sleep = options.sleep ?? abortableSleep;
+  const result = retry(
+    async (n) => {
+      if (signal.aborted) throw signal.reason;
+      return attempt(n, signal);
+    },
+    {
+      baseMs: options.baseMs,
+      maxMs: options.maxMs,
+      attempts: Number.POSITIVE_INFINITY,
+      shouldRetry: (err) => !signal.aborted && !(options.isFatal?.(err) ?? false),
+      onRetry: (err, n, waitMs) => options.onRetry?.(err, n, waitMs),
+      clock: { sleep: (ms) => sleep(ms, signal) },
+    },
+  ).catch((err: unknown) => {
+    if (signal.aborted) return undefined;
+    throw err;
+  });
+  return { result, stop: () => controller.abort(), stopped: () => signal.aborted };
+}
+
+/** A timer that ends early when `signal` aborts, and is cleared then, so it holds no process open. */
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -3,13 +3,13 @@
  * a grammY API transformer that sees every `getUpdates` answer, Discord through the client's shard events.
  * Both also count the rate limits they see for `opg_platform_rate_limited_total`.
  *
- * Telegram: the transformer sits outside the adapter's auto-retry, so a 429 it waited out is not seen; the
- * alert sink reports its own 429s. Discord: discord.js's REST reports every request it held back for a
- * rate limit, whether the limit came from a 429 or from the bucket headers.
+ * Telegram: the transformer sits inside the adapter's auto-retry, so a 429 it waits out is counted too; the
+ * alert sink (its own client) reports its own 429s. Discord: discord.js's REST reports every request it held
+ * back for a rate limit, whether the limit came from a 429 or from the bucket headers.
  */
 import type { Client } from 'discord.js';
 import { Events } from 'discord.js';
-import type { Bot } from 'grammy';
+import type { Transformer } from 'grammy';
 import type { Platform } from '../core/chat.js';
 import type { PlatformConnection, PlatformState } from './health.js';
 import type { OpsMetrics } from './metrics.js';
@@ -31,12 +31,14 @@ export function connectionState(platform: Platform, options: { leaderOnly?: bool
 }
 
 /**
- * Follows long polling: a failed `getUpdates` reads as reconnecting until one succeeds again. With no
- * updates waiting, that answer comes at the end of the long poll (30 s), so a blip reads as not ready
- * for up to that long: the bot does not know it is connected again before Telegram answers.
+ * A Bot API transformer for the Telegram adapter's `observers` (installed inside its retries): it counts every
+ * 429 answer, one that auto-retry then waits out included, and follows long polling: a failed `getUpdates`
+ * reads as reconnecting until one succeeds again. With no updates waiting, that answer comes at the end of the
+ * long poll (30 s), so a blip reads as not ready for up to that long: the bot does not know it is connected
+ * again before Telegram answers.
  */
-export function watchTelegram(bot: Bot, state: ConnectionState, metrics: Pick<OpsMetrics, 'rateLimited'> | null): void {
-  bot.api.config.use(async (prev, method, payload, signal) => {
+export function watchTelegram(state: ConnectionState, metrics: Pick<OpsMetrics, 'rateLimited'> | null): Transformer {
+  return async (prev, method, payload, signal) => {
     try {
       const res = await prev(method, payload, signal);
       if (!res.ok && res.error_code === 429) metrics?.rateLimited('telegram');
@@ -46,19 +48,42 @@ export function watchTelegram(bot: Bot, state: ConnectionState, metrics: Pick<Op
       if (method === 'getUpdates' && !signal?.aborted && state.state() !== 'stopped') state.set('reconnecting');
       throw err;
     }
-  });
+  };
 }
 
-/** Follows the gateway: ready or resumed is connected; a reconnect or a closed shard is not. */
+/**
+ * Follows the gateway shard by shard (every shard event names its shard): a shard that is ready or resumed is
+ * connected, one reconnecting or closed for good is not. The front end is connected only while every shard
+ * the client runs is; otherwise it reads as its worst shard (failed, then reconnecting, then starting), so one
+ * shard that is down is not hidden by another that spoke last.
+ */
 export function watchDiscord(
   client: Client,
   state: ConnectionState,
   metrics: Pick<OpsMetrics, 'rateLimited'> | null,
 ): void {
-  client.on(Events.ClientReady, () => state.set('connected'));
-  client.on(Events.ShardResume, () => state.set('connected'));
-  client.on(Events.ShardReady, () => state.set('connected'));
-  client.on(Events.ShardReconnecting, () => state.state() !== 'stopped' && state.set('reconnecting'));
-  client.on(Events.ShardDisconnect, () => state.state() !== 'stopped' && state.set('failed'));
+  const shards = new Map<number, PlatformState>();
+  const WORST_FIRST: readonly PlatformState[] = ['failed', 'reconnecting', 'starting'];
+  const shardSet = (shardId: number, next: PlatformState) => {
+    shards.set(shardId, next);
+    show();
+  };
+  function show(): void {
+    if (state.state() === 'stopped') return;
+    // The client knows its shards once `/gateway/bot` answered; a shard with no event yet is still starting.
+    const ids = new Set<number>([...client.ws.shards.keys(), ...shards.keys()]);
+    if (ids.size === 0) return;
+    const states = [...ids].map((id) => shards.get(id) ?? 'starting');
+    state.set(WORST_FIRST.find((s) => states.includes(s)) ?? 'connected');
+  }
+  // Ready once every shard is: discord.js emits it after the last shard's READY.
+  client.on(Events.ClientReady, () => {
+    for (const id of client.ws.shards.keys()) shards.set(id, 'connected');
+    show();
+  });
+  client.on(Events.ShardReady, (shardId) => shardSet(shardId, 'connected'));
+  client.on(Events.ShardResume, (shardId) => shardSet(shardId, 'connected'));
+  client.on(Events.ShardReconnecting, (shardId) => shardSet(shardId, 'reconnecting'));
+  client.on(Events.ShardDisconnect, (_event, shardId) => shardSet(shardId, 'failed'));
   client.rest.on('rateLimited', () => metrics?.rateLimited('discord'));
 }

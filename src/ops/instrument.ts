@@ -66,7 +66,7 @@ export function countingMarketSource<S extends MarketSource>(
 
 const isRateLimit = (result: DeliveryResult) => result.status === 'retry' && result.rateLimited === true;
 
-/** The sink, counting each delivery by its result and each 429 the platform answered. */
+/** The sink, counting each delivery by its result (a moved chat as a retry) and each 429 the platform answered. */
 export function countingSink(sink: Sink, metrics: Pick<OpsMetrics, 'delivery' | 'rateLimited'>): Sink {
   return {
     platform: sink.platform,
@@ -79,7 +79,8 @@ export function countingSink(sink: Sink, metrics: Pick<OpsMetrics, 'delivery' | 
         metrics.delivery(sink.platform, 'retry');
         throw err;
       }
-      metrics.delivery(sink.platform, result.status);
+      // A moved chat's row is released and sent again to the new chat id: to the operator, a retry.
+      metrics.delivery(sink.platform, result.status === 'moved' ? 'retry' : result.status);
       if (isRateLimit(result)) metrics.rateLimited(sink.platform);
       return result;
     },

@@ -13,7 +13,11 @@ import type { ModeCounts } from '../core/services.js';
 import type { CommandOutcome, Telemetry } from '../core/telemetry.js';
 
 export type UpstreamSource = 'coingecko' | 'rpc' | 'explorer';
-export type DeliveryMetricResult = 'delivered' | 'retry' | 'gone' | 'moved';
+/**
+ * The results `opg_alert_deliveries_total` knows, as the operations issue names them. A chat that moved (a group
+ * became a supergroup) counts as `retry`: its row is released and sent again to the new chat id.
+ */
+export type DeliveryMetricResult = 'delivered' | 'retry' | 'gone';
 export const INFERENCE_MODES = ['vanilla', 'tee', 'zkml', 'unknown'] as const;
 
 export interface OpsMetricsOptions {
@@ -141,7 +145,7 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
   });
   const deliveries = new Counter({
     name: 'opg_alert_deliveries_total',
-    help: 'Alert delivery attempts, by platform and result (delivered, retry, gone, moved).',
+    help: 'Alert delivery attempts, by platform and result (delivered; retry, a chat that moved included; gone).',
     labelNames: ['platform', 'result'] as const,
     registers,
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs, retry, type RetryOptions } from '../../src/core/backoff.js';
+import { backoffMs, retry, retryUntilStopped, type RetryOptions } from '../../src/core/backoff.js';
 import { createTestClock } from '../helpers/clock.js';
 
 describe('backoffMs', () => {
@@ -140,5 +140,66 @@ describe('retry', () => {
       },
     });
     expect(events).toEqual(['retry x 1 10', 'sleep 10', 'retry y 2 20', 'sleep 20']);
+  });
+});
+
+describe('retryUntilStopped', () => {
+  /** A sleep that records its waits and resolves at once, or when aborted if `hold` is set. */
+  function sleeps(hold = false) {
+    const waits: number[] = [];
+    const sleep = (ms: number, signal: AbortSignal) => {
+      waits.push(ms);
+      if (!hold) return Promise.resolve();
+      return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    };
+    return { waits, sleep };
+  }
+
+  it('tries past any number of failures, with the bounded backoff, until one works', async () => {
+    const { attempt, calls } = failing(Array.from({ length: 12 }, (_, i) => new Error(`down ${i}`)));
+    const { waits, sleep } = sleeps();
+    const tries = retryUntilStopped(attempt, { baseMs: 1_000, maxMs: 60_000, sleep });
+    await expect(tries.result).resolves.toBe('done');
+    expect(calls).toHaveLength(13);
+    expect(waits).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000, 60_000, 60_000, 60_000, 60_000, 60_000, 60_000]);
+  });
+
+  it('ends with a fatal failure at once, with no wait', async () => {
+    const refused = Object.assign(new Error('refused'), { fatal: true });
+    const { attempt, calls } = failing([new Error('down'), refused]);
+    const { waits, sleep } = sleeps();
+    const tries = retryUntilStopped(attempt, {
+      baseMs: 10,
+      maxMs: 100,
+      sleep,
+      isFatal: (err) => (err as { fatal?: boolean }).fatal === true,
+    });
+    await expect(tries.result).rejects.toBe(refused);
+    expect(calls).toEqual([1, 2]);
+    expect(waits).toEqual([10]);
+  });
+
+  it('stop() ends the wait in progress and starts no further try; the result is undefined', async () => {
+    const { attempt, calls } = failing([new Error('down'), new Error('down')]);
+    const { waits, sleep } = sleeps(true);
+    const tries = retryUntilStopped(attempt, { baseMs: 10, maxMs: 100, sleep });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(waits).toEqual([10]);
+    expect(tries.stopped()).toBe(false);
+    tries.stop();
+    await expect(tries.result).resolves.toBeUndefined();
+    expect(tries.stopped()).toBe(true);
+    expect(calls).toEqual([1]);
+  });
+
+  it('by default waits on a timer that stop() clears, so nothing is left holding the process', async () => {
+    const { attempt, calls } = failing([new Error('down')]);
+    const tries = retryUntilStopped(attempt, { baseMs: 60_000, maxMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 10));
+    const started = Date.now();
+    tries.stop();
+    await expect(tries.result).resolves.toBeUndefined();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(calls).toEqual([1]);
   });
 });

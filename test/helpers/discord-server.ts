@@ -190,6 +190,8 @@ export interface DiscordStandIn {
   allowRefusals(): void;
   /** Closes every gateway connection with `code`, as Discord does before a reconnect. */
   closeGateway(code?: number): void;
+  /** Closes the connections of one shard only with `code` (4014, say, which a client does not reconnect after). */
+  closeShard(shard: number, code?: number): void;
   close(): Promise<void>;
 }
 
@@ -570,6 +572,13 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
     closeGateway(code = 4000) {
       for (const ws of wss.clients) ws.close(code, 'stand-in closing');
       ready.clear();
+    },
+    closeShard(shard, code = 4000) {
+      for (const [ws, id] of [...ready]) {
+        if (id !== shard) continue;
+        ws.close(code, 'stand-in closing');
+        ready.delete(ws);
+      }
     },
     async close() {
       for (const ws of wss.clients) ws.terminate();

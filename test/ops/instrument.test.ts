@@ -43,13 +43,14 @@ describe('countingDispatcher', () => {
 });
 
 describe('countingSink', () => {
-  it('counts deliveries by result, a 429 as rate limited, and a sink that throws as a retry', async () => {
+  it('counts deliveries by result, a moved chat and a sink that throws as a retry, a 429 as rate limited; no other result label', async () => {
     const m = metrics();
     const results = [
       { status: 'delivered' },
       { status: 'retry', retryAfterMs: 1_000, reason: 'Telegram rate limit (429)', rateLimited: true },
       { status: 'retry', retryAfterMs: 5_000, reason: 'Telegram server error 502' },
       { status: 'gone', reason: 'kicked' },
+      { status: 'moved', toChatId: '-1002' },
     ] as const;
     let i = 0;
     const sink = countingSink(
@@ -68,7 +69,7 @@ describe('countingSink', () => {
     await expect(sink.deliver(target, reply)).rejects.toThrow('socket hang up');
     expect(await series(m, 'opg_alert_deliveries_total')).toEqual({
       '{"platform":"telegram","result":"delivered"}': 1,
-      '{"platform":"telegram","result":"retry"}': 3,
+      '{"platform":"telegram","result":"retry"}': 4,
       '{"platform":"telegram","result":"gone"}': 1,
     });
     expect(await series(m, 'opg_platform_rate_limited_total')).toEqual({ '{"platform":"telegram"}': 1 });

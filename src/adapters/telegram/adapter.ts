@@ -73,6 +73,11 @@ export interface TelegramAdapterOptions {
    * and `ledger` (in the shared store) makes an update Telegram re-sends run once across every instance.
    */
   webhook?: { secret: string; ledger: UpdateLedger };
+  /**
+   * Bot API transformers that watch every call (connection state, rate-limit counts): installed closest to the
+   * Bot API, inside the retries, so they see each answer, a 429 that auto-retry then waits out included.
+   */
+  observers?: readonly Transformer[];
 }
 
 /** What the webhook handler answers; the operations endpoint sends it as is. */
@@ -103,6 +108,11 @@ export interface TelegramAdapter {
   webhookHandler(): (req: IncomingMessage) => Promise<WebhookAnswer>;
   /** With `webhook`: asks Telegram to post updates to `url` with the secret (the leader does this). */
   setWebhook(url: string): Promise<void>;
+  /**
+   * Sets the command menu (`setMyCommands`) from the definitions; a failure is logged, never thrown. `start()`
+   * does it for long polling; by webhook the leader does it each term.
+   */
+  setCommandMenu(): Promise<void>;
 }
 
 const MAX_TRACKED = 10_000;
@@ -214,6 +224,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   const bot = new Bot(options.token, {
     client: { apiRoot: options.apiRoot, timeoutSeconds: options.requestTimeoutSeconds ?? pollTimeoutSeconds + 30 },
   });
+  // The first transformer installed is the innermost: the observers see every answer before any retry.
+  for (const observer of options.observers ?? []) bot.api.config.use(observer);
   // auto-retry waits out 429s; 5xx and network failures are retried below on the injected clock instead.
   bot.api.config.use(
     autoRetry({ maxDelaySeconds: 60, maxRetryAttempts: 3, rethrowInternalServerErrors: true, rethrowHttpErrors: true }),
@@ -520,9 +532,18 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     };
   }
 
+  async function setCommandMenu(): Promise<void> {
+    try {
+      await bot.api.setMyCommands(telegramCommandList(commands));
+    } catch (err) {
+      logger.warn({ err }, 'setMyCommands failed; the command menu may be out of date');
+    }
+  }
+
   return {
     bot,
     webhookHandler,
+    setCommandMenu,
     async setWebhook(url) {
       if (!webhook) throw new Error('setWebhook() needs the webhook option');
       await bot.api.setWebhook(url, {
@@ -543,11 +564,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
         throw err;
       }
       if (stopping) return;
-      try {
-        await bot.api.setMyCommands(telegramCommandList(commands));
-      } catch (err) {
-        logger.warn({ err }, 'setMyCommands failed; the command menu may be out of date');
-      }
+      await setCommandMenu();
       // Back to polling after a webhook: Telegram refuses getUpdates (409) while a webhook is set.
       try {
         await bot.api.deleteWebhook({ drop_pending_updates: false });
