@@ -51,9 +51,9 @@ describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
     // Telegram checks the URL when it is set: a name that does not resolve yet is refused.
     w.tg.failNext('setWebhook', { status: 400, description: 'Bad Request: bad webhook: Failed to resolve host' }, 3);
     const bot = startBot(w);
-    const telegramCheck = async () => {
+    const telegramCheck = async (route = '/readyz') => {
       try {
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        const res = await fetch(`http://127.0.0.1:${port}${route}`);
         const body = (await res.json()) as { checks: Array<{ name: string; state: string }> };
         return body.checks.find((c) => c.name === 'telegram')?.state;
       } catch {
@@ -62,6 +62,8 @@ describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
     };
     await until('a refused setWebhook', () => (w.tg.callsOf('setWebhook').length >= 2 ? true : undefined), bot, 15_000);
     expect(await telegramCheck()).toBe('starting');
+    // The load balancer's check waits for the webhook too: no update is routed here before it is set.
+    expect(await telegramCheck('/readyz/webhook')).toBe('starting');
     expect(w.tg.webhook()).toBeNull();
 
     const hook = await until('the webhook set', () => w.tg.webhook() ?? undefined, bot, 15_000);
@@ -74,6 +76,7 @@ describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
       bot,
     );
     expect(w.tg.callsOf('setMyCommands')).toHaveLength(1);
+    expect(await telegramCheck('/readyz/webhook')).toBe('connected');
 
     expect((await w.tg.postUpdate({ message: message({ chat: supergroup, text: '/opg stats' }) })).status).toBe(200);
     const reply = await until('the stats reply', () => w.tg.callsOf('sendMessage')[0], bot);
