@@ -6,7 +6,7 @@
 import { createApp } from './app.js';
 import { createConsoleSink, runConsole } from './adapters/console/console.js';
 import { createFileRender } from './adapters/console/render.js';
-import { createTelegramAdapter } from './adapters/telegram/adapter.js';
+import { createTelegramAdapter, TelegramTokenRefused } from './adapters/telegram/adapter.js';
 import { createTelegramSink } from './adapters/telegram/sink.js';
 import { createDiscordSink } from './adapters/discord/sink.js';
 import { createDiscordAdapter } from './adapters/discord/adapter.js';
@@ -89,6 +89,7 @@ async function main(): Promise<number> {
 
   if (config.telegram) {
     const tg = config.telegram;
+    const TELEGRAM_TOKEN_REFUSED = 'Telegram refused the bot token (TELEGRAM_BOT_TOKEN); stopping';
     app.alerts.registerSink(counted(createTelegramSink({ token: tg.token, apiRoot: tg.apiRoot, logger })));
     const state = connections.get('telegram')!;
     const webhook = tg.webhook;
@@ -111,11 +112,12 @@ async function main(): Promise<number> {
       const hook = telegramWebhook({ telegram, url: webhook.url, state, logger: logger.child({ part: 'telegram' }) });
       // Every instance answers webhook updates: it is connected once the Bot API knows its token (getMe, which
       // grammY retries while the Bot API is down). The leader also keeps the webhook set, below.
-      telegram.bot.init().then(
+      telegram.init().then(
         () => hook.answered(),
         (err: unknown) => {
           hook.failed();
-          logger.error({ err }, 'Telegram front end failed to start');
+          if (err instanceof TelegramTokenRefused) leave(err, TELEGRAM_TOKEN_REFUSED);
+          else logger.error({ err }, 'Telegram front end failed to start');
         },
       );
       ops.server.route('POST', new URL(webhook.url).pathname, telegram.webhookHandler(), { readsBody: true });
@@ -149,7 +151,8 @@ async function main(): Promise<number> {
           () => state.state() === 'starting' && state.set('connected'),
           (err: unknown) => {
             state.set('failed');
-            logger.error({ err }, 'Telegram front end failed to start');
+            if (err instanceof TelegramTokenRefused) leave(err, TELEGRAM_TOKEN_REFUSED);
+            else logger.error({ err }, 'Telegram front end failed to start');
           },
         );
         return {

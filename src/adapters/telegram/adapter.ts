@@ -92,8 +92,21 @@ const ALLOWED_UPDATES = ['message', 'channel_post', 'callback_query', 'my_chat_m
 /** A Bot API update is small; anything far larger is not one. */
 const MAX_WEBHOOK_BODY_BYTES = 1_000_000;
 
+/** Telegram answered `getMe` with 401 Unauthorized (or 404 Not Found, its answer to a malformed token). */
+export class TelegramTokenRefused extends Error {
+  constructor(status: number) {
+    super(`Telegram refused the bot token (${status})`);
+    this.name = 'TelegramTokenRefused';
+  }
+}
+
 export interface TelegramAdapter {
   readonly bot: Bot;
+  /**
+   * grammY's `bot.init()` (`getMe`, retried while the Bot API is down, 5xx or no answer).
+   * @throws TelegramTokenRefused when Telegram refuses the token: no retry can help.
+   */
+  init(): Promise<void>;
   /** Resolves once polling has begun: after `getMe` succeeded (retried while the API is down) and `setMyCommands` was
    * tried. */
   start(): Promise<void>;
@@ -540,6 +553,18 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     }
   }
 
+  async function init(): Promise<void> {
+    try {
+      // grammY's init retries getMe itself while the Bot API is down (5xx, 429, no answer), with backoff;
+      // each failed attempt is logged by the transformer above. Anything else (a bad token) ends it.
+      await bot.init();
+    } catch (err) {
+      if (err instanceof GrammyError && (err.error_code === 401 || err.error_code === 404))
+        throw new TelegramTokenRefused(err.error_code);
+      throw err;
+    }
+  }
+
   return {
     bot,
     webhookHandler,
@@ -553,16 +578,9 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       });
       logger.info({ path: new URL(url).pathname }, 'Telegram webhook set');
     },
+    init,
     async start() {
-      try {
-        // grammY's init retries getMe itself while the Bot API is down (5xx, 429, no answer), with backoff;
-        // each failed attempt is logged by the transformer above. Anything else (a bad token) ends the start.
-        await bot.init();
-      } catch (err) {
-        if (err instanceof GrammyError && err.error_code === 401)
-          throw new Error('Telegram refused the bot token (401)');
-        throw err;
-      }
+      await init();
       if (stopping) return;
       await setCommandMenu();
       // Back to polling after a webhook: Telegram refuses getUpdates (409) while a webhook is set.
