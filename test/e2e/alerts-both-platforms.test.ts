@@ -246,6 +246,7 @@ describe('the bot on Telegram and Discord at once (npm start)', () => {
       expect(code).toBe(0);
       expect(bot.output()).not.toContain(DISCORD_TOKEN);
       expect(bot.output()).not.toContain(w.tg.token);
+      expect(bot.repeatedKeyLines()).toEqual([]);
 
       // The same database, the ratio still at 13.2x.
       const again = startBot(w);
@@ -262,6 +263,7 @@ describe('the bot on Telegram and Discord at once (npm start)', () => {
       expect(discordAlerts(w)).toHaveLength(1);
       again.child.kill('SIGTERM');
       expect((await again.exited)[0]).toBe(0);
+      expect(again.repeatedKeyLines()).toEqual([]);
     },
   );
 
@@ -310,6 +312,7 @@ describe('the bot on Telegram and Discord at once (npm start)', () => {
       expect(discordAlerts(w)).toHaveLength(2);
       again.child.kill('SIGTERM');
       expect((await again.exited)[0]).toBe(0);
+      expect(again.repeatedKeyLines()).toEqual([]);
     },
   );
 });

@@ -163,6 +163,7 @@ describe('the platform contract in the process npm start runs', () => {
       expect(w.discord.refusals).toEqual([]);
       expect(bot.output()).not.toContain('action is not a function');
       expect(bot.errorLines()).toEqual([]);
+      expect(bot.repeatedKeyLines()).toEqual([]);
     },
   );
 
@@ -288,6 +289,7 @@ describe('the platform contract in the process npm start runs', () => {
       expect(w.tg.refusals).toEqual([]);
       expect(w.discord.refusals).toEqual([]);
       expect(bot.errorLines()).toEqual([]);
+      expect(bot.repeatedKeyLines()).toEqual([]);
       bot.child.kill('SIGTERM');
       expect((await bot.exited)[0]).toBe(0);
     },

@@ -37,5 +37,6 @@ describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
     expect((await bot.exited)[0]).toBe(0);
     expect(bot.output()).not.toContain(SECRET);
     expect(bot.errorLines()).toEqual([]);
+    expect(bot.repeatedKeyLines()).toEqual([]);
   });
 });
