@@ -507,6 +507,63 @@ describe("Telegram's contract", () => {
     expect(set([{ command: 'opg' }]).join()).toContain('commands[0].description');
   });
 
+  it('refuses an inline button without exactly one action field (callback_data, url, …)', () => {
+    const button = (b: Record<string, unknown>) =>
+      send({ chat_id: 1, text: 'hi', reply_markup: { inline_keyboard: [[{ text: 'Go', ...b }]] } });
+    expect(button({ callback_data: 'refresh:stats' })).toEqual([]);
+    expect(button({ url: 'https://example.com' })).toEqual([]);
+    // Looks are not actions; an empty inline query is one (Telegram inserts the bot's username).
+    expect(button({ callback_data: 'a', style: 'primary' })).toEqual([]);
+    expect(button({ switch_inline_query: '' })).toEqual([]);
+    expect(button({})).toEqual([
+      "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
+    ]);
+    expect(button({ style: 'danger' }).join()).toContain('Text buttons are unallowed');
+    const two = button({ callback_data: 'a', url: 'https://example.com' });
+    expect(two).toHaveLength(1);
+    expect(two[0]).toMatch(/exactly one of .*callback_data.*must be used \(got url, callback_data\)/);
+  });
+
+  it('refuses MarkdownV2 and Markdown as not modelled, so a switch away from HTML fails loudly', () => {
+    for (const mode of ['MarkdownV2', 'Markdown']) {
+      expect(send({ chat_id: 1, text: '*OPG*', parse_mode: mode })).toEqual([
+        `parse_mode "${mode}" is not modelled by the stand-in's contract (telegram-contract.ts); model it first`,
+      ]);
+      const photo = { chat_id: 1, photo: 'attach://p', caption: '*OPG*', parse_mode: mode };
+      expect(telegramProblems({ method: 'sendPhoto', params: photo, fileParts: ['p'], form: true }).join()).toContain(
+        'not modelled',
+      );
+    }
+    expect(send({ chat_id: 1, text: '*OPG*' })).toEqual([]);
+    expect(send({ chat_id: 1, text: 'OPG', parse_mode: 'html5' })).toEqual(['unsupported parse_mode "html5"']);
+  });
+
+  it('refuses <tg-emoji> without its emoji-id, and tags nested in <pre> or <code> but a <code> in a <pre>', () => {
+    expect(parseTelegramHtml('<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>')).toBe('👍');
+    for (const bad of [
+      '<tg-emoji>👍</tg-emoji>',
+      '<tg-emoji id="1">👍</tg-emoji>',
+      '<tg-emoji emoji-id="x">👍</tg-emoji>',
+    ])
+      expect(parseTelegramHtml(bad), bad).toMatchObject({ error: expect.stringContaining('emoji-id') });
+    expect(parseTelegramHtml('<pre><code class="language-ts">a &lt; b</code></pre>')).toBe('a < b');
+    expect(parseTelegramHtml('<b><code>x</code></b>')).toBe('x');
+    for (const [bad, outer] of [
+      ['<pre><b>x</b></pre>', 'pre'],
+      ['<code><b>x</b></code>', 'code'],
+      ['<code><code>x</code></code>', 'code'],
+      ['<pre><code><i>x</i></code></pre>', 'code'],
+      ['<pre><a href="https://example.com">x</a></pre>', 'pre'],
+    ] as const) {
+      expect(parseTelegramHtml(bad), bad).toMatchObject({
+        error: expect.stringContaining(`can't be nested in "${outer}"`),
+      });
+    }
+    expect(send({ chat_id: 1, text: '<pre><b>x</b></pre>', parse_mode: 'HTML' }).join()).toContain(
+      "can't parse entities",
+    );
+  });
+
   it('refuses a method Telegram does not have', () => {
     expect(send({}, 'sendPigeon')).toEqual(['method "sendPigeon" not found']);
   });
