@@ -164,7 +164,8 @@ export function createApp({
   const alerts = createAlerts({
     core,
     stores: stores.alerts,
-    logger: logger.child({ part: 'alerts' }),
+    // The root logger: alerts names its own parts (`alerts`, `dispatcher`), one `part` per line.
+    logger,
     defaultThresholds: config.alerts.defaultThresholds,
     hysteresis: config.alerts.hysteresis,
     digestFields: async (sinceMs) => goneVenuesFields(await markets.goneSince(sinceMs)),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../src/logger.js';
 import { UpstreamError } from '../src/core/errors.js';
+import { repeatedKeys } from './helpers/log-lines.js';
 
 function capture(secrets: string[]) {
   const lines: string[] = [];
@@ -9,6 +10,19 @@ function capture(secrets: string[]) {
 }
 
 describe('logger', () => {
+  it('writes a key twice when a child is made from a child with the same binding (what repeatedKeys catches)', () => {
+    const { logger, lines } = capture([]);
+    logger.child({ part: 'a' }).child({ part: 'b' }).info('twice');
+    logger.child({ part: 'a' }).info({ x: { y: 1 } }, 'once');
+    expect(repeatedKeys(lines[0]!)).toEqual(['part']);
+    expect(repeatedKeys(lines[1]!)).toEqual([]);
+    // Keys count per object; strings with quotes, colons and backslashes are not keys.
+    expect(repeatedKeys('{"a":1,"b":{"a":2,"m":"x\\":"},"c":["a",{"x":1,"x":2}],"s":"q\\"","s":0}')).toEqual([
+      'x',
+      's',
+    ]);
+  });
+
   it('scrubs tokens and keys from messages, fields, URLs and error stacks', () => {
     const token = '7123456789:AAH-secret-token_value';
     const { logger, lines } = capture([token, 'CG-key-123']);

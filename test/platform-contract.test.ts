@@ -166,6 +166,99 @@ describe("Discord's contract", () => {
     expect(JSON.stringify(refusal?.body.errors)).toContain('COMPONENT_CUSTOM_ID_DUPLICATED');
   });
 
+  /** The field errors of a refusal, as Discord nests them: `{"components":{"0":{"_errors":[…]}}}`. */
+  const errorsAt = (refusal: ReturnType<typeof discordRefusal>, path: string) => {
+    let node = refusal?.body.errors as Record<string, any> | undefined;
+    for (const segment of path.split('.')) node = node?.[segment];
+    return (node?._errors ?? []) as Array<{ code: string; message: string }>;
+  };
+
+  it('refuses more than 5 action rows, and more than 5 buttons in a row, without the components-v2 flag', () => {
+    const button = (id: string) => ({ type: 2, style: 2, label: 'Go', custom_id: id });
+    const row = (ids: string[]) => ({ type: 1, components: ids.map(button) });
+    const rows = (n: number) => Array.from({ length: n }, (_, i) => row([`r${i}`]));
+    expect(channelPost({ content: 'hi', components: rows(5) })).toBeNull();
+    const six = channelPost({ content: 'hi', components: rows(6) });
+    expect(six?.body.code).toBe(50035);
+    expect(six?.problems).toEqual(['components: Must be 5 or fewer in length.']);
+    expect(errorsAt(six, 'components')[0]?.code).toBe('BASE_TYPE_MAX_LENGTH');
+    const ids = (n: number) => Array.from({ length: n }, (_, i) => `b${i}`);
+    expect(channelPost({ content: 'hi', components: [row(ids(5))] })).toBeNull();
+    const wide = channelPost({ content: 'hi', components: [row(ids(6))] });
+    expect(wide?.problems).toContain('components.0.components: Must be 5 or fewer in length.');
+    // As an interaction answer too, naming data.
+    const answer = discordRefusal({
+      method: 'POST',
+      path: '/interactions/1/tok/callback',
+      ...json({ type: 4, data: { content: 'hi', components: rows(6) } }),
+    });
+    expect(answer?.problems).toEqual(['data.components: Must be 5 or fewer in length.']);
+  });
+
+  it('refuses a button with neither label nor emoji, and one without the action field its style takes', () => {
+    const post = (b: Record<string, unknown>) =>
+      channelPost({ content: 'hi', components: [{ type: 1, components: [b] }] });
+    const at = 'components.0.components.0';
+    expect(post({ type: 2, style: 2, custom_id: 'a', label: 'Go' })).toBeNull();
+    expect(post({ type: 2, style: 2, custom_id: 'a', emoji: { name: '🔄' } })).toBeNull();
+    expect(post({ type: 2, style: 5, url: 'https://example.com', label: 'Docs' })).toBeNull();
+    expect(post({ type: 2, style: 2, custom_id: 'a' })?.problems).toEqual([
+      `${at}.label: A label or an emoji is required`,
+    ]);
+    expect(post({ type: 2, style: 5, url: 'https://example.com', custom_id: 'a', label: 'Docs' })?.problems).toEqual([
+      `${at}.custom_id: A custom id and url cannot both be specified`,
+    ]);
+    expect(post({ type: 2, style: 5, label: 'Docs' })?.problems).toEqual([`${at}.url: A url is required`]);
+    expect(post({ type: 2, style: 1, label: 'Go' })?.problems).toEqual([`${at}.custom_id: A custom id is required`]);
+    const both = post({ type: 2, style: 1, label: 'Go', custom_id: 'a', url: 'https://example.com' });
+    expect(both?.problems).toEqual([`${at}.url: A custom id and url cannot both be specified`]);
+    expect(errorsAt(both, `${at}.url`)).toHaveLength(1);
+  });
+
+  it('refuses an interaction answer (type 4) without data, naming data', () => {
+    const callback = (body: unknown) =>
+      discordRefusal({ method: 'POST', path: '/interactions/1/tok/callback', ...json(body) });
+    const refusal = callback({ type: 4 });
+    expect(refusal?.body.code).toBe(50035);
+    expect(refusal?.problems).toEqual(['data: This field is required']);
+    expect(errorsAt(refusal, 'data')[0]?.code).toBe('BASE_TYPE_REQUIRED');
+    expect(callback({ type: 4, data: null })?.problems).toEqual(['data: This field is required']);
+    // A deferral takes no data.
+    expect(callback({ type: 5 })).toBeNull();
+  });
+
+  it('refuses a slash command without a 1-100 character description, with options out of order or named twice', () => {
+    const put = (commands: unknown) =>
+      discordRefusal({ method: 'PUT', path: '/applications/1/guilds/2/commands', ...json(commands) });
+    const option = (name: string, required?: boolean) => ({
+      type: 3,
+      name,
+      description: 'd',
+      ...(required ? { required } : {}),
+    });
+    const command = (extra: Record<string, unknown>) => ({ name: 'opg', type: 1, description: 'd', ...extra });
+    expect(put([command({ options: [option('a', true), option('b')] })])).toBeNull();
+    // A user or message command takes no description.
+    expect(put([{ name: 'Show figures', type: 2, description: '' }])).toBeNull();
+
+    const blank = put([command({ description: '' })]);
+    expect(blank?.body.code).toBe(50035);
+    expect(blank?.problems).toEqual(['0.description: Must be between 1 and 100 in length.']);
+    expect(put([{ name: 'opg', type: 1 }])?.problems).toEqual(['0.description: Must be between 1 and 100 in length.']);
+
+    const order = put([command({ options: [option('a'), option('b', true)] })]);
+    expect(order?.problems).toEqual([
+      '0.options.1.required: Required options must be placed before non-required options',
+    ]);
+    expect(errorsAt(order, '0.options.1.required')[0]?.code).toBe('APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID');
+
+    // Within a subcommand too; the same name in two subcommands is fine.
+    const sub = (name: string, options: unknown[]) => ({ type: 1, name, description: 'd', options });
+    expect(put([command({ options: [sub('x', [option('a')]), sub('y', [option('a')])] })])).toBeNull();
+    const twice = put([command({ options: [sub('x', [option('a'), option('a')])] })]);
+    expect(twice?.problems).toEqual(['0.options.0.options.1.name: Option name a is already used in these options']);
+  });
+
   it('refuses a field of the wrong type, per the spec', () => {
     expect(channelPost({ content: 'hi', components: 'not a list' })?.problems.join()).toContain('components');
     expect(
@@ -287,7 +380,7 @@ describe("Discord stand-in's interaction state", () => {
   it('refuses a second callback with 40060, and close() names it', async () => {
     const s = await standIn();
     await s.callback(5);
-    expect(await s.callback(4)).toEqual({
+    expect(await s.callback(4, undefined, { content: 'Figures' })).toEqual({
       status: 400,
       body: { code: 40060, message: 'Interaction has already been acknowledged.' },
     });
@@ -412,6 +505,63 @@ describe("Telegram's contract", () => {
     expect(set([{ command: 'Opg', description: 'Stats' }]).join()).toContain('BOT_COMMAND_INVALID');
     expect(set([{ command: 'opg', description: 'x'.repeat(257) }]).join()).toContain('BOT_COMMAND_DESCRIPTION_INVALID');
     expect(set([{ command: 'opg' }]).join()).toContain('commands[0].description');
+  });
+
+  it('refuses an inline button without exactly one action field (callback_data, url, …)', () => {
+    const button = (b: Record<string, unknown>) =>
+      send({ chat_id: 1, text: 'hi', reply_markup: { inline_keyboard: [[{ text: 'Go', ...b }]] } });
+    expect(button({ callback_data: 'refresh:stats' })).toEqual([]);
+    expect(button({ url: 'https://example.com' })).toEqual([]);
+    // Looks are not actions; an empty inline query is one (Telegram inserts the bot's username).
+    expect(button({ callback_data: 'a', style: 'primary' })).toEqual([]);
+    expect(button({ switch_inline_query: '' })).toEqual([]);
+    expect(button({})).toEqual([
+      "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
+    ]);
+    expect(button({ style: 'danger' }).join()).toContain('Text buttons are unallowed');
+    const two = button({ callback_data: 'a', url: 'https://example.com' });
+    expect(two).toHaveLength(1);
+    expect(two[0]).toMatch(/exactly one of .*callback_data.*must be used \(got url, callback_data\)/);
+  });
+
+  it('refuses MarkdownV2 and Markdown as not modelled, so a switch away from HTML fails loudly', () => {
+    for (const mode of ['MarkdownV2', 'Markdown']) {
+      expect(send({ chat_id: 1, text: '*OPG*', parse_mode: mode })).toEqual([
+        `parse_mode "${mode}" is not modelled by the stand-in's contract (telegram-contract.ts); model it first`,
+      ]);
+      const photo = { chat_id: 1, photo: 'attach://p', caption: '*OPG*', parse_mode: mode };
+      expect(telegramProblems({ method: 'sendPhoto', params: photo, fileParts: ['p'], form: true }).join()).toContain(
+        'not modelled',
+      );
+    }
+    expect(send({ chat_id: 1, text: '*OPG*' })).toEqual([]);
+    expect(send({ chat_id: 1, text: 'OPG', parse_mode: 'html5' })).toEqual(['unsupported parse_mode "html5"']);
+  });
+
+  it('refuses <tg-emoji> without its emoji-id, and tags nested in <pre> or <code> but a <code> in a <pre>', () => {
+    expect(parseTelegramHtml('<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji>')).toBe('👍');
+    for (const bad of [
+      '<tg-emoji>👍</tg-emoji>',
+      '<tg-emoji id="1">👍</tg-emoji>',
+      '<tg-emoji emoji-id="x">👍</tg-emoji>',
+    ])
+      expect(parseTelegramHtml(bad), bad).toMatchObject({ error: expect.stringContaining('emoji-id') });
+    expect(parseTelegramHtml('<pre><code class="language-ts">a &lt; b</code></pre>')).toBe('a < b');
+    expect(parseTelegramHtml('<b><code>x</code></b>')).toBe('x');
+    for (const [bad, outer] of [
+      ['<pre><b>x</b></pre>', 'pre'],
+      ['<code><b>x</b></code>', 'code'],
+      ['<code><code>x</code></code>', 'code'],
+      ['<pre><code><i>x</i></code></pre>', 'code'],
+      ['<pre><a href="https://example.com">x</a></pre>', 'pre'],
+    ] as const) {
+      expect(parseTelegramHtml(bad), bad).toMatchObject({
+        error: expect.stringContaining(`can't be nested in "${outer}"`),
+      });
+    }
+    expect(send({ chat_id: 1, text: '<pre><b>x</b></pre>', parse_mode: 'HTML' }).join()).toContain(
+      "can't parse entities",
+    );
   });
 
   it('refuses a method Telegram does not have', () => {

@@ -57,6 +57,10 @@ export interface AlertsService extends AlertSettings, ChatLifecycle {
 export interface AlertsOptions {
   core: Core;
   stores: AlertStores;
+  /**
+   * The root logger, not a child with a `part`: alerts makes `part: 'alerts'` and `part: 'dispatcher'` from
+   * it (a child of a child would write `"part"` twice in a line).
+   */
   logger: Logger;
   defaultThresholds: readonly number[];
   /** Fraction under a threshold the ratio must fall to count as crossed down (0.1 = 10%). */
@@ -101,7 +105,8 @@ export function downBoundOf(ratio: number, hysteresis: number): number {
 }
 
 export function createAlerts(options: AlertsOptions): AlertsService {
-  const { core, stores, logger, defaultThresholds, hysteresis } = options;
+  const { core, stores, defaultThresholds, hysteresis } = options;
+  const logger = options.logger.child({ part: 'alerts' });
   const { subscriptions } = stores;
   const clock = core.clock;
 
@@ -141,7 +146,7 @@ export function createAlerts(options: AlertsOptions): AlertsService {
   const dispatcher = createAlertDispatcher({
     store: stores.outbox,
     clock,
-    logger: logger.child({ part: 'dispatcher' }),
+    logger: options.logger.child({ part: 'dispatcher' }),
     lifecycle,
     limits: options.limits,
   });

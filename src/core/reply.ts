@@ -69,3 +69,21 @@ export function replyText(r: Reply): string {
     ...r.buttons.map((b) => b.label),
   ].join('\n');
 }
+
+/**
+ * The reply as plain lines (title, lines, fields as `label: value`, notices, footer; no image, no buttons):
+ * what a front end sends when the platform refused the rendered message, so a person still gets the figures.
+ * `empty` stands in for a reply with no text at all.
+ */
+export function plainReplyText(r: Reply, empty: string): string {
+  const text = [
+    r.title,
+    ...r.lines,
+    ...r.fields.map((f) => `${f.label}: ${f.value}`),
+    ...r.notices,
+    ...(r.footer ? [r.footer] : []),
+  ]
+    .filter((line) => line.trim() !== '')
+    .join('\n');
+  return text.trim() === '' ? empty : text;
+}

@@ -8,6 +8,8 @@ import { freshSnapshot, outboxOf, subscribeWith } from '../helpers/alerts.js';
 import { createTestClock, type TestClock } from '../helpers/clock.js';
 import { createRecordingSink } from '../helpers/recording-sink.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
+import { repeatedKeys } from '../helpers/log-lines.js';
+import { createLogger } from '../../src/logger.js';
 
 const tg = (chatId: string): ChatRef => ({
   platform: 'telegram',
@@ -107,6 +109,22 @@ describe('alert dispatcher', () => {
     const [row] = outboxOf(app, chat);
     expect(row!.failedAtMs).not.toBeNull();
     expect(row!.lastError).toMatch(/gave up after 12 attempts: Telegram 502/);
+  });
+
+  it('writes one "part" in every line alerts and its dispatcher log, as the app wires them', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', secrets: [], destination: { write: (l: string) => lines.push(l) } });
+    const app = createTestApp({ logger });
+    const gone = tg('-100666');
+    await subscribeWith(app, gone, [1], 0);
+    await swing(app, 2);
+    app.alerts.registerSink(createRecordingSink('telegram', app.clock, () => ({ status: 'gone', reason: 'kicked' })));
+    await app.alerts.dispatcher.drain();
+
+    const parsed = lines.map((l) => JSON.parse(l) as { msg: string; part?: string });
+    expect(parsed.find((l) => l.msg === 'alerts queued')?.part).toBe('alerts');
+    expect(parsed.find((l) => l.msg === 'alert subscription paused')?.part).toBe('dispatcher');
+    expect(lines.flatMap(repeatedKeys)).toEqual([]);
   });
 
   it('pauses a chat the bot was removed from, says why in alerts, and stops trying it', async () => {

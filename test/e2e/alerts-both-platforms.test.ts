@@ -20,7 +20,7 @@ import {
   type World,
 } from '../helpers/bot-process.js';
 import { bodyJson, CHANNEL_ID, MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
-import type { RecordedRequest } from '../helpers/http-server.js';
+import { sendJson, type RecordedRequest } from '../helpers/http-server.js';
 import type { BotApiCall } from '../helpers/telegram-server.js';
 import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 import { expectNoBadText } from '../helpers/expect.js';
@@ -246,6 +246,7 @@ describe('the bot on Telegram and Discord at once (npm start)', () => {
       expect(code).toBe(0);
       expect(bot.output()).not.toContain(DISCORD_TOKEN);
       expect(bot.output()).not.toContain(w.tg.token);
+      expect(bot.repeatedKeyLines()).toEqual([]);
 
       // The same database, the ratio still at 13.2x.
       const again = startBot(w);
@@ -262,6 +263,7 @@ describe('the bot on Telegram and Discord at once (npm start)', () => {
       expect(discordAlerts(w)).toHaveLength(1);
       again.child.kill('SIGTERM');
       expect((await again.exited)[0]).toBe(0);
+      expect(again.repeatedKeyLines()).toEqual([]);
     },
   );
 
@@ -310,6 +312,33 @@ describe('the bot on Telegram and Discord at once (npm start)', () => {
       expect(discordAlerts(w)).toHaveLength(2);
       again.child.kill('SIGTERM');
       expect((await again.exited)[0]).toBe(0);
+      expect(again.repeatedKeyLines()).toEqual([]);
+    },
+  );
+
+  it(
+    'pauses the alerts of a Discord channel the bot lost, and logs it with one "part" per line',
+    { timeout: 60_000 },
+    async () => {
+      const w = await world();
+      const bot = await subscribeBoth(w);
+
+      // Discord answers the alert as it answers a channel that no longer exists.
+      w.discord.failNext(isChannelPost, (_req, res) => sendJson(res, 404, { message: 'Unknown Channel', code: 10003 }));
+      w.cg.setMarkets([marketItemWithRatio(13.2)]);
+      const paused = await until(
+        "the dispatcher's line about the paused subscription",
+        () =>
+          bot
+            .output()
+            .split('\n')
+            .find((l) => l.includes('alert subscription paused')),
+        bot,
+      );
+      expect(JSON.parse(paused)).toMatchObject({ part: 'dispatcher', platform: 'discord' });
+      expect(bot.repeatedKeyLines()).toEqual([]);
+      bot.child.kill('SIGTERM');
+      expect((await bot.exited)[0]).toBe(0);
     },
   );
 });

@@ -154,6 +154,7 @@ describe('new-listing alerts on Telegram and Discord (npm start)', () => {
 
       bot.child.kill('SIGTERM');
       expect((await bot.exited)[0]).toBe(0);
+      expect(bot.repeatedKeyLines()).toEqual([]);
 
       // Bitget lists while the bot is down: the first reading after start records it and announces nothing.
       w.cg.setTickers([binance, kraken, bitget]);
@@ -172,6 +173,7 @@ describe('new-listing alerts on Telegram and Discord (npm start)', () => {
       expect(again.output()).not.toContain(DISCORD_TEST_TOKEN);
       again.child.kill('SIGTERM');
       expect((await again.exited)[0]).toBe(0);
+      expect(again.repeatedKeyLines()).toEqual([]);
     },
   );
 });

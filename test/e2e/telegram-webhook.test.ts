@@ -39,6 +39,7 @@ describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
     expect((await bot.exited)[0]).toBe(0);
     expect(bot.output()).not.toContain(SECRET);
     expect(bot.errorLines()).toEqual([]);
+    expect(bot.repeatedKeyLines()).toEqual([]);
   });
 
   it('retries a setWebhook Telegram refuses until it takes it, reading starting on /readyz meanwhile, then answers', async () => {

@@ -2,7 +2,7 @@ import { createApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/open.js';
 import type { Actor, ChatRef } from '../../src/core/command.js';
-import { silentLogger } from '../../src/core/logger.js';
+import { silentLogger, type Logger } from '../../src/core/logger.js';
 import type { TestClock } from './clock.js';
 import { createTestClock } from './clock.js';
 import { tempDbPath } from './temp-dir.js';
@@ -13,6 +13,8 @@ export interface TestAppOptions {
   clock?: TestClock;
   databasePath?: string;
   httpTimeoutMs?: number;
+  /** Silent by default. */
+  logger?: Logger;
 }
 
 /** The real app (real SQLite file, real migrations, real sources) with a test clock, closed after the test. */
@@ -21,7 +23,12 @@ export function createTestApp(options: TestAppOptions = {}): App & { clock: Test
   // The OpenGradient node and explorer default to a closed loopback port: `sync` never reaches the internet.
   const offline = { OG_RPC_URL: 'http://127.0.0.1:9', OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2' };
   const config = loadConfig({ DATABASE_PATH: options.databasePath ?? tempDbPath(), ...offline, ...options.env });
-  const app = createApp({ config, logger: silentLogger, clock, httpTimeoutMs: options.httpTimeoutMs ?? 2_000 });
+  const app = createApp({
+    config,
+    logger: options.logger ?? silentLogger,
+    clock,
+    httpTimeoutMs: options.httpTimeoutMs ?? 2_000,
+  });
   onTestFinished(() => app.close());
   // Without a store given, createApp opens the SQLite file at DATABASE_PATH.
   return Object.assign(app, { clock, database: app.database! });

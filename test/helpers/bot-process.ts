@@ -12,6 +12,7 @@ import { marketChartBody, marketItem, startCoinGeckoServer, type CoinGeckoServer
 import { bodyJson, GUILD_ID, startDiscordStandIn, type DiscordStandIn } from './discord-server.js';
 import type { RecordedRequest } from './http-server.js';
 import { multipartBoundary, parseMultipart, type MultipartFile } from './multipart.js';
+import { linesWithRepeatedKeys } from './log-lines.js';
 import { entriesIn } from './og-chain.js';
 import { startOgNode, type FakeChain, type OgNode } from './og-rpc-server.js';
 import { NODE_ARGS, ROOT } from './spawn.js';
@@ -89,6 +90,8 @@ export interface BotProcess {
   output(): string;
   /** pino lines at error level or above (50+). */
   errorLines(): string[];
+  /** JSON lines that write a key twice (`"part":"alerts","part":"dispatcher"`), which JSON.parse hides. */
+  repeatedKeyLines(): Array<{ line: string; keys: string[] }>;
 }
 
 export function startBot(w: World): BotProcess {
@@ -117,6 +120,7 @@ export function startBot(w: World): BotProcess {
           return false;
         }
       }),
+    repeatedKeyLines: () => linesWithRepeatedKeys(output),
   };
 }
 

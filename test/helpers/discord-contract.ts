@@ -6,7 +6,11 @@
  * characters in all, no empty message (50006, an empty body included; an edit that leaves a message with
  * nothing to show too), attachment ids that name a file part,
  * no empty embed (`{}`: LIST_ITEM_VALUE_REQUIRED), embed fields with a non-blank `name` and `value`
- * (BASE_TYPE_REQUIRED) and `custom_id`s unique within a message (COMPONENT_CUSTOM_ID_DUPLICATED). A refusal
+ * (BASE_TYPE_REQUIRED), `custom_id`s unique within a message (COMPONENT_CUSTOM_ID_DUPLICATED), at most 5
+ * action rows of at most 5 buttons (without the components-v2 flag), buttons with a label or an emoji and
+ * with the one action field their style takes (a link its `url`, every other style a `custom_id`), an
+ * interaction answer (type 4) with its `data`; and slash commands with a 1-100 character description, option
+ * names unique within their list and required options before optional ones. A refusal
  * is Discord's own answer: 400 `{"code":50035,"message":"Invalid Form Body","errors":{…}}` (or 50006); a
  * path or method the spec does not have is refused as Discord answers it (404 or 405, code 0).
  * No vitest import: benchmarks use it too.
@@ -256,6 +260,7 @@ export interface MessageLike {
   attachments?: Array<{ id?: unknown; filename?: unknown }>;
   sticker_ids?: unknown[];
   poll?: unknown;
+  flags?: unknown;
 }
 
 /** The message a request carries, where `prefix` names it in error paths. */
@@ -311,8 +316,12 @@ function documentedRules(
   fileParts: Record<string, { filename: string }>,
   current: MessageLike | undefined,
 ): Problem[] {
-  if (template.endsWith('/commands') && method.toUpperCase() === 'PUT') return commandNameProblems(body, '');
+  if (template.endsWith('/commands') && method.toUpperCase() === 'PUT')
+    return [...commandNameProblems(body, ''), ...commandShapeProblems(body)];
   if (body === null || typeof body !== 'object' || Array.isArray(body)) return [];
+  const callbackType = template.endsWith('/callback') ? (body as { type?: unknown }).type : undefined;
+  if (callbackType === 4 && (body as { data?: unknown }).data == null)
+    return [{ path: 'data', message: 'This field is required', code: 'BASE_TYPE_REQUIRED' }];
   const found = messageOf(method.toUpperCase(), template, body as Record<string, unknown>);
   if (!found) return [];
   const { message, prefix, create } = found;
@@ -347,6 +356,7 @@ function documentedRules(
   }
   for (const [i, e] of embeds.entries()) problems.push(...embedProblems(e, `${prefix}embeds.${i}`));
   problems.push(...duplicateCustomIds(message.components, `${prefix}components`));
+  problems.push(...componentProblems(message.components, message.flags, `${prefix}components`));
   const filenames = new Set([
     ...Object.values(fileParts).map((f) => f.filename),
     ...attachments.map((a) => String(a.filename ?? '')),
@@ -478,6 +488,137 @@ function duplicateCustomIds(components: unknown, path: string): Problem[] {
     }
   };
   walk(components, path);
+  return problems;
+}
+
+/** `flags` bit of a message laid out with components v2 (sections, containers, up to 40 components). */
+const IS_COMPONENTS_V2 = 1 << 15;
+const ACTION_ROW = 1;
+const BUTTON = 2;
+const LINK = 5;
+const PREMIUM = 6;
+
+/**
+ * Discord's layout rules the spec does not state: without the components-v2 flag a message has at most 5
+ * components, each an action row; a row holds at most 5 buttons; a button shows a label or an emoji (a
+ * premium button shows its SKU) and carries the one action field its style takes: a link its `url`, a
+ * premium button its `sku_id`, every other style a `custom_id`.
+ */
+function componentProblems(components: unknown, flags: unknown, path: string): Problem[] {
+  if (!Array.isArray(components)) return [];
+  const problems: Problem[] = [];
+  const v2 = typeof flags === 'number' && (flags & IS_COMPONENTS_V2) !== 0;
+  if (!v2 && components.length > 5)
+    problems.push({ path, message: 'Must be 5 or fewer in length.', code: 'BASE_TYPE_MAX_LENGTH' });
+  const walk = (list: unknown[], at: string) => {
+    for (const [i, c] of list.entries()) {
+      if (c === null || typeof c !== 'object') continue;
+      const component = c as Record<string, unknown>;
+      const here = `${at}.${i}`;
+      if (component.type === ACTION_ROW && Array.isArray(component.components) && component.components.length > 5) {
+        problems.push({
+          path: `${here}.components`,
+          message: 'Must be 5 or fewer in length.',
+          code: 'BASE_TYPE_MAX_LENGTH',
+        });
+      }
+      if (component.type === BUTTON) problems.push(...buttonProblems(component, here));
+      if (Array.isArray(component.components)) walk(component.components, `${here}.components`);
+      if (component.accessory && typeof component.accessory === 'object')
+        walk([component.accessory], `${here}.accessory`);
+    }
+  };
+  walk(components, path);
+  return problems;
+}
+
+function buttonProblems(button: Record<string, unknown>, path: string): Problem[] {
+  const has = (key: string) => button[key] !== undefined && button[key] !== null && button[key] !== '';
+  const problems: Problem[] = [];
+  const required = (key: string, message: string) =>
+    problems.push({ path: `${path}.${key}`, message, code: 'BASE_TYPE_REQUIRED' });
+  const forbidden = (key: string, message: string) =>
+    problems.push({ path: `${path}.${key}`, message, code: 'COMPONENT_INVALID' });
+  if (button.style === PREMIUM) {
+    if (!has('sku_id')) required('sku_id', 'A sku id is required');
+    for (const key of ['custom_id', 'url', 'label', 'emoji'])
+      if (has(key)) forbidden(key, `A premium button cannot have a ${key.replace('_', ' ')}`);
+    return problems;
+  }
+  if (!has('label') && !has('emoji')) required('label', 'A label or an emoji is required');
+  if (button.style === LINK) {
+    if (!has('url')) required('url', 'A url is required');
+    if (has('custom_id')) forbidden('custom_id', 'A custom id and url cannot both be specified');
+  } else {
+    if (!has('custom_id')) required('custom_id', 'A custom id is required');
+    if (has('url')) forbidden('url', 'A custom id and url cannot both be specified');
+  }
+  return problems;
+}
+
+const SUBCOMMAND = 1;
+const SUBCOMMAND_GROUP = 2;
+
+/**
+ * A chat-input command (and every option) has a description of 1-100 characters (the spec allows none and
+ * `""`); within one list of options the names are unique, and required options come before optional ones.
+ */
+function commandShapeProblems(commands: unknown): Problem[] {
+  if (!Array.isArray(commands)) return [];
+  const problems: Problem[] = [];
+  const description = (d: unknown, at: string) => {
+    const n = typeof d === 'string' ? [...d].length : 0;
+    if (n < 1 || n > 100)
+      problems.push({
+        path: `${at}.description`,
+        message: 'Must be between 1 and 100 in length.',
+        code: 'BASE_TYPE_BAD_LENGTH',
+      });
+  };
+  const options = (list: unknown, at: string) => {
+    if (!Array.isArray(list)) return;
+    const names = new Set<string>();
+    let optionalSeen = false;
+    for (const [i, o] of list.entries()) {
+      if (o === null || typeof o !== 'object') continue;
+      const option = o as {
+        name?: unknown;
+        type?: unknown;
+        required?: unknown;
+        description?: unknown;
+        options?: unknown;
+      };
+      const here = `${at}.${i}`;
+      const name = String(option.name ?? '');
+      if (names.has(name))
+        problems.push({
+          path: `${here}.name`,
+          message: `Option name ${name} is already used in these options`,
+          code: 'APPLICATION_COMMAND_OPTIONS_NAME_ALREADY_EXISTS',
+        });
+      names.add(name);
+      description(option.description, here);
+      const nests = option.type === SUBCOMMAND || option.type === SUBCOMMAND_GROUP;
+      if (!nests) {
+        if (option.required === true && optionalSeen)
+          problems.push({
+            path: `${here}.required`,
+            message: 'Required options must be placed before non-required options',
+            code: 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID',
+          });
+        if (option.required !== true) optionalSeen = true;
+      }
+      options(option.options, `${here}.options`);
+    }
+  };
+  for (const [i, c] of commands.entries()) {
+    if (c === null || typeof c !== 'object') continue;
+    const command = c as { type?: unknown; description?: unknown; options?: unknown };
+    // User and message commands take no description; chat-input ones (type 1, the default) need one.
+    if (command.type !== undefined && command.type !== 1) continue;
+    description(command.description, String(i));
+    options(command.options, `${i}.options`);
+  }
   return problems;
 }
 

@@ -43,7 +43,7 @@ import {
   DISCORD_GLOBAL_REQUESTS_PER_SECOND,
   DISCORD_SINK_REQUESTS_PER_SECOND,
 } from './rest-request.js';
-import { renderDiscord, type DiscordMessage } from './render.js';
+import { plainDiscordText, renderDiscord, type DiscordMessage } from './render.js';
 import { findDefinition, ROOT_COMMAND } from './slash-commands.js';
 
 export interface DiscordAdapterOptions {
@@ -137,8 +137,8 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       if (interaction.isButton() && refreshWords(interaction.customId) !== null)
         return await handleRefresh(interaction);
     } catch (err) {
-      if (!(err instanceof DiscordAPIError) || err.status !== 400 || !interaction.isRepliable()) throw err;
-      // Our answer was malformed (a rendering bug): say so once, and still answer the person, privately.
+      if (!isRefusal(err) || !interaction.isRepliable()) throw err;
+      // Neither the answer nor its plain text was taken (answer() tried both): say so once, privately.
       logFailure(err, 'Discord refused an answer; sent a short notice instead');
       const notice = {
         embeds: [{ title: 'That answer could not be shown', description: REFUSED_NOTICE, color: 0xed4245 }],
@@ -150,6 +150,26 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       }
       if (interaction.deferred || interaction.replied) await interaction.followUp(notice);
       else await interaction.reply(notice);
+    }
+  }
+
+  /**
+   * Sends a rendered answer; when Discord refuses it with 400 (a rendering bug, never retried as is), sends
+   * the same reply as plain text through `plain` and logs the refusal once. When the plain text is refused
+   * too, the first refusal goes up to handle(), which logs it and sends the short notice.
+   */
+  async function sendOrPlain(send: () => Promise<unknown>, plain: () => Promise<unknown>): Promise<void> {
+    try {
+      await send();
+      return;
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+      try {
+        await plain();
+      } catch (plainErr) {
+        throw isRefusal(plainErr) ? err : plainErr;
+      }
+      logFailure(err, 'Discord refused an answer; sent it as plain text');
     }
   }
 
@@ -246,11 +266,29 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
     });
     const first = deferAtOnce ? DEFER : await Promise.race([work, deadline]);
     clearTimeout(timer);
+    // What goes when Discord refuses the rendered answer: the figures as plain text, nothing to break.
+    const plainOf = (r: Reply) => ({
+      content: plainDiscordText(r),
+      embeds: [],
+      components: [],
+      allowedMentions: { parse: [] },
+    });
+    // A refused Refresh leaves the message as it was; the person who pressed gets the figures privately.
+    const privately = (r: Reply) => ({ ...plainOf(r), flags: MessageFlags.Ephemeral as const });
     if (first !== DEFER) {
       const message = renderDiscord(first);
-      if (mode === 'update' && !first.ephemeral && interaction.isButton())
-        await interaction.update(withoutFlags(message));
-      else await interaction.reply(message);
+      if (mode === 'update' && !first.ephemeral && interaction.isButton()) {
+        const button = interaction;
+        await sendOrPlain(
+          () => button.update(withoutFlags(message)),
+          () => button.reply(privately(first)),
+        );
+      } else {
+        await sendOrPlain(
+          () => interaction.reply(message),
+          () => interaction.reply(first.ephemeral ? privately(first) : plainOf(first)),
+        );
+      }
       return;
     }
     if (mode === 'update' && interaction.isButton()) await interaction.deferUpdate();
@@ -261,9 +299,19 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       // A deferred answer is public; a refusal or error must not be, so it goes as an ephemeral follow-up.
       if (mode === 'reply')
         await interaction.deleteReply().catch((err: unknown) => logFailure(err, 'removing a deferred answer failed'));
-      await interaction.followUp(message);
+      await sendOrPlain(
+        () => interaction.followUp(message),
+        () => interaction.followUp(privately(result)),
+      );
     } else {
-      await interaction.editReply(withoutFlags(message));
+      await sendOrPlain(
+        () => interaction.editReply(withoutFlags(message)),
+        // The placeholder (or the button's message) is replaced only for a command; files: none were kept.
+        () =>
+          mode === 'reply'
+            ? interaction.editReply({ ...plainOf(result), attachments: [] })
+            : interaction.followUp(privately(result)),
+      );
     }
   }
 
@@ -296,6 +344,11 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
       if (ownDispatcher && !ownDispatcher.closed) await ownDispatcher.close();
     },
   };
+}
+
+/** Discord refused the request itself (400: Invalid Form Body and the like), not the chat or the token. */
+function isRefusal(err: unknown): err is DiscordAPIError {
+  return err instanceof DiscordAPIError && err.status === 400;
 }
 
 function withoutFlags(message: DiscordMessage): Omit<DiscordMessage, 'flags'> {

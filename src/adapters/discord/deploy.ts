@@ -1,17 +1,21 @@
 /**
  * `npm run discord:deploy`: registers `/opg` now, whatever the stored hash says (after editing commands by
  * hand in the Developer Portal, or to move from a guild to global). An entry point like `cli.ts`, so it reads
- * the environment; in the guild of `DISCORD_GUILD_ID` when set, otherwise globally.
+ * the environment; in the guild of `DISCORD_GUILD_ID` when set, otherwise globally. It records the hash in the
+ * store the bot runs on (`DATABASE_URL` PostgreSQL, else the SQLite file at `DATABASE_PATH`, as main.ts opens
+ * it), so the bot does not register again at its next start; and its REST sends through the project's undici,
+ * as the bot's does (rest-request.ts says why discord.js's own must not).
  */
 import { REST, Routes } from 'discord.js';
+import { Agent } from 'undici';
 import { commands } from '../../../commands/index.js';
 import { secretsOf } from '../../config.js';
 import { ConfigError, describeError } from '../../core/errors.js';
-import { createDiscordStore } from '../../db/discord-store.js';
-import { openDatabase } from '../../db/open.js';
+import { openStore, type OpenedStore } from '../../db/store.js';
 import { configFromProcess } from '../../env.js';
 import { scrubSecrets } from '../../logger.js';
 import { registerCommands } from './register.js';
+import { createDiscordRequest } from './rest-request.js';
 
 async function main(): Promise<number> {
   const config = configFromProcess();
@@ -20,16 +24,21 @@ async function main(): Promise<number> {
     return 1;
   }
   const { token, apiUrl, guildId } = config.discord;
-  const database = openDatabase(config.databasePath);
-  const rest = new REST({ api: apiUrl, timeout: 15_000 }).setToken(token);
+  const dispatcher = new Agent();
+  const rest = new REST({ api: apiUrl, timeout: 15_000, makeRequest: createDiscordRequest(dispatcher) }).setToken(
+    token,
+  );
+  let store: OpenedStore | null = null;
   try {
+    // Inside the try: a store that cannot be opened is reported with every secret scrubbed.
+    store = await openStore(config);
     const application = (await rest.get(Routes.currentApplication())) as { id: string };
     const result = await registerCommands({
       rest,
       applicationId: application.id,
       guildId,
       commands,
-      store: createDiscordStore(database),
+      store: store.stores.commandRegistrations,
       nowMs: Date.now(),
       force: true,
     });
@@ -43,7 +52,8 @@ async function main(): Promise<number> {
   } finally {
     rest.clearHashSweeper();
     rest.clearHandlerSweeper();
-    database.close();
+    await dispatcher.close();
+    await store?.close();
   }
 }
 

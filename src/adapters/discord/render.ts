@@ -5,7 +5,7 @@
  * parsed, so no figure or chat title can ping anyone.
  */
 import { ButtonStyle, ComponentType, MessageFlags } from 'discord.js';
-import type { Reply, ReplyKind } from '../../core/reply.js';
+import { plainReplyText, type Reply, type ReplyKind } from '../../core/reply.js';
 
 export const EMBED_LIMITS = {
   title: 256,
@@ -16,6 +16,9 @@ export const EMBED_LIMITS = {
   footer: 2048,
   total: 6000,
 } as const;
+
+/** A message's `content`, in characters. */
+export const DISCORD_CONTENT_LIMIT = 2000;
 
 const COLORS: Record<ReplyKind, number> = {
   info: 0x5865f2,
@@ -134,4 +137,12 @@ export function renderDiscord(reply: Reply): DiscordMessage {
     allowedMentions: { parse: [] },
     ...(reply.ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
   };
+}
+
+/**
+ * The reply as plain `content` (markdown escaped, clipped to 2,000 characters) with no embed, component or
+ * file, the parts a rendering bug can break: what goes when Discord refused the rendered answer.
+ */
+export function plainDiscordText(reply: Reply): string {
+  return clip(escapeMarkdown(plainReplyText(reply, 'OPG')), DISCORD_CONTENT_LIMIT);
 }

@@ -40,7 +40,7 @@ import type { ChatLifecycle } from '../../core/sink.js';
 import type { UpdateLedger } from '../../core/update-ledger.js';
 import { telegramCommandList, telegramCommandRoutes } from './commands.js';
 import { createModeratorCheck, type SenderInfo } from './moderators.js';
-import { telegramMessage } from './render.js';
+import { plainTelegramText, telegramMessage } from './render.js';
 
 export interface TelegramAdapterOptions {
   core: Core;
@@ -377,17 +377,41 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
       await sendReply(msg, r);
     } catch (err) {
       if (!isRefusedRequest(err)) throw err;
-      // Our request was malformed (a rendering bug): say so once, and still answer the person in plain text.
+      await answerRefused(msg, r, err);
+    }
+  }
+
+  /**
+   * Telegram refused a reply with 400: our request was malformed (a rendering bug), so it is never retried as
+   * is. The same reply goes as plain text (no parse mode, no keyboard, no photo: nothing to break), else a
+   * short notice, and the refusal is logged once, saying which went. A long reply refused after its first
+   * part goes again whole: a repeat is better than figures missing.
+   */
+  async function answerRefused(msg: ChatMessage, r: Reply, refusal: GrammyError): Promise<void> {
+    const where = {
+      ...(msg.is_topic_message && msg.message_thread_id !== undefined
+        ? { message_thread_id: msg.message_thread_id }
+        : {}),
+      reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true },
+    };
+    let answered: 'plain text' | 'a notice' | 'nothing' = 'nothing';
+    try {
+      try {
+        await bot.api.sendMessage(msg.chat.id, plainTelegramText(r), {
+          link_preview_options: { is_disabled: true },
+          ...where,
+        });
+        answered = 'plain text';
+      } catch (err) {
+        if (!isRefusedRequest(err)) throw err;
+        await bot.api.sendMessage(msg.chat.id, REFUSED_NOTICE, where);
+        answered = 'a notice';
+      }
+    } finally {
       logger.error(
-        { method: err.method, description: err.description },
-        'Telegram refused a reply; sent a short notice instead',
+        { method: refusal.method, description: refusal.description, answered },
+        `Telegram refused a reply; answered with ${answered} instead`,
       );
-      await bot.api.sendMessage(msg.chat.id, REFUSED_NOTICE, {
-        ...(msg.is_topic_message && msg.message_thread_id !== undefined
-          ? { message_thread_id: msg.message_thread_id }
-          : {}),
-        reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true },
-      });
     }
   }
 

@@ -5,7 +5,7 @@
  * so a long reply splits or trims between lines and never leaves a tag open. Lengths are counted on the
  * HTML source in UTF-16 units, which is never less than what Telegram counts after parsing.
  */
-import type { Reply } from '../../core/reply.js';
+import { plainReplyText, type Reply } from '../../core/reply.js';
 
 export const TELEGRAM_TEXT_LIMIT = 4096;
 export const TELEGRAM_CAPTION_LIMIT = 1024;
@@ -136,4 +136,16 @@ export function telegramMessage(r: Reply, options: { single?: boolean } = {}): T
   }
   const single = options.single === true || keyboard !== undefined;
   return { kind: 'text', parts: renderTelegramHtml(r, { mode: single ? 'trim' : 'split' }), keyboard };
+}
+
+/**
+ * The reply as plain text, sent without a parse mode (no entity to break) and clipped to one message: what
+ * goes when Telegram refused the HTML one. Telegram counts UTF-16 code units, as `length` does; a surrogate
+ * pair is never split at the cut.
+ */
+export function plainTelegramText(r: Reply, empty = 'OPG'): string {
+  const plain = plainReplyText(r, empty);
+  if (plain.length <= TELEGRAM_TEXT_LIMIT) return plain;
+  const cut = plain.slice(0, TELEGRAM_TEXT_LIMIT - 1).replace(/[\ud800-\udbff]$/, '');
+  return `${cut}${ELLIPSIS}`;
 }

@@ -11,7 +11,7 @@ import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import type { Logger } from '../../core/logger.js';
 import type { Reply } from '../../core/reply.js';
 import type { AlertTarget, DeliveryResult, Sink } from '../../core/sink.js';
-import { TELEGRAM_TEXT_LIMIT, telegramMessage } from './render.js';
+import { plainTelegramText, telegramMessage } from './render.js';
 
 export interface TelegramSinkOptions {
   token: string;
@@ -67,20 +67,7 @@ export function classifyTelegramError(err: unknown, transientRetryMs = 5_000): D
 
 /** The alert as plain text (no parse mode, so no entity to break), clipped to one message. */
 export function plainTelegramAlert(r: Reply): string {
-  const text = [
-    r.title,
-    ...r.lines,
-    ...r.fields.map((f) => `${f.label}: ${f.value}`),
-    ...r.notices,
-    ...(r.footer ? [r.footer] : []),
-  ]
-    .filter((line) => line.trim() !== '')
-    .join('\n');
-  const plain = text.trim() === '' ? 'OPG alert' : text;
-  // Telegram counts UTF-16 code units, as `length` does; never split a surrogate pair at the cut.
-  if (plain.length <= TELEGRAM_TEXT_LIMIT) return plain;
-  const cut = plain.slice(0, TELEGRAM_TEXT_LIMIT - 1).replace(/[\ud800-\udbff]$/, '');
-  return `${cut}…`;
+  return plainTelegramText(r, 'OPG alert');
 }
 
 /** A 400 about the message itself: not a lost chat, not a migration. */

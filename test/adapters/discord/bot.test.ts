@@ -394,29 +394,59 @@ describe('Discord front end', () => {
     expect(bot.discord.identifies).toBe(1);
   });
 
-  it('answers a person privately when Discord refuses an answer with 400, logging it once and not retrying', async () => {
+  /** What Discord answers a message it will not take: 50035 naming the field. */
+  const invalidFormBody = (res: import('node:http').ServerResponse) =>
+    sendJson(res, 400, {
+      code: 50035,
+      message: 'Invalid Form Body',
+      errors: {
+        data: {
+          embeds: {
+            '0': {
+              title: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 256 or fewer in length.' }] },
+            },
+          },
+        },
+      },
+    });
+  const isAnswer = (r: RecordedRequest) => r.method === 'POST' && r.url.includes('/callback') && bodyJson(r).type === 4;
+
+  it('answers in plain text with the figures when Discord refuses an answer with 400, logging it once and not retrying', async () => {
     const logger = recordingLogger();
     const bot = await startBot({ logger });
     let refused = 0;
-    bot.discord.failNext(
-      (r) => r.method === 'POST' && r.url.includes('/callback') && bodyJson(r).type === 4,
-      (_req, res) => {
-        refused += 1;
-        sendJson(res, 400, {
-          code: 50035,
-          message: 'Invalid Form Body',
-          errors: {
-            data: {
-              embeds: {
-                '0': {
-                  title: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 256 or fewer in length.' }] },
-                },
-              },
-            },
-          },
-        });
-      },
+    bot.discord.failNext(isAnswer, (_req, res) => {
+      refused += 1;
+      invalidFormBody(res);
+    });
+    const since = bot.discord.rest.requests.length;
+    bot.discord.interact(bot.discord.slash({ subcommand: 'stats' }));
+    const plain = await bot.discord.waitForRequest(
+      (r) => r.url.includes('/callback') && typeof (bodyJson(r) as any).data?.content === 'string',
+      since,
     );
+    const data = (bodyJson(plain) as any).data;
+    expect(data.content).toContain('OPG stats');
+    expect(data.content).toContain('Price: $0.04123');
+    expect(data.embeds).toEqual([]);
+    expect(data.components).toEqual([]);
+    expect(data.flags ?? 0, 'as public as the answer it replaces').toBe(0);
+    expect(data.allowed_mentions).toEqual({ parse: [] });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(refused).toBe(1);
+    expect(bot.discord.rest.requests.slice(since).filter((r) => r.url.includes('/callback'))).toHaveLength(2);
+    const errors = logger.lines.filter((l) => l.level === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.msg).toContain('plain text');
+    expect(String(errors[0]!.fields.errors)).toContain('title');
+    expect(JSON.stringify(logger.lines)).not.toContain('interaction-token');
+  });
+
+  it('answers privately with a short notice when Discord refuses the plain text too, logging once', async () => {
+    const logger = recordingLogger();
+    const bot = await startBot({ logger });
+    bot.discord.failNext(isAnswer, (_req, res) => invalidFormBody(res));
+    bot.discord.failNext(isAnswer, (_req, res) => invalidFormBody(res));
     const since = bot.discord.rest.requests.length;
     bot.discord.interact(bot.discord.slash({ subcommand: 'stats' }));
     const notice = await bot.discord.waitForRequest(
@@ -425,44 +455,49 @@ describe('Discord front end', () => {
     );
     expect((bodyJson(notice) as any).data.flags).toBe(EPHEMERAL);
     await new Promise((r) => setTimeout(r, 300));
-    expect(refused).toBe(1);
-    expect(bot.discord.rest.requests.slice(since).filter((r) => r.url.includes('/callback'))).toHaveLength(2);
+    expect(bot.discord.rest.requests.slice(since).filter((r) => r.url.includes('/callback'))).toHaveLength(3);
     const errors = logger.lines.filter((l) => l.level === 'error');
     expect(errors).toHaveLength(1);
-    expect(String(errors[0]!.fields.errors)).toContain('title');
-    expect(JSON.stringify(logger.lines)).not.toContain('interaction-token');
+    expect(errors[0]!.msg).toContain('short notice');
   });
 
-  it('removes the public placeholder and answers privately when Discord refuses a deferred answer', async () => {
+  it('fills the deferred answer with plain text when Discord refuses the rendered one', async () => {
     const logger = recordingLogger();
     const bot = await startBot({ logger });
     bot.discord.failNext(
       (r) => r.method === 'PATCH' && r.url.includes('original'),
-      (_req, res) =>
-        sendJson(res, 400, {
-          code: 50035,
-          message: 'Invalid Form Body',
-          errors: {
-            embeds: {
-              '0': {
-                description: {
-                  _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 4096 or fewer in length.' }],
-                },
-              },
-            },
-          },
-        }),
+      (_req, res) => invalidFormBody(res),
     );
     const since = bot.discord.rest.requests.length;
     const { token } = bot.discord.interact(bot.discord.slash({ subcommand: 'chart' }));
-    const notice = await bot.discord.waitForRequest(
-      (r) => r.method === 'POST' && r.url.includes(token) && r.url.includes('/webhooks/'),
+    const plain = await bot.discord.waitForRequest(
+      (r) => r.method === 'PATCH' && r.url.includes(token) && typeof (bodyJson(r) as any).content === 'string',
       since,
     );
-    const requests = bot.discord.rest.requests.slice(since).map((r) => r.method);
-    expect(requests).toEqual(['POST', 'PATCH', 'DELETE', 'POST']);
-    expect((bodyJson(notice) as any).flags).toBe(EPHEMERAL);
-    expect(JSON.stringify(bodyJson(notice))).toContain('could not be shown');
+    expect(bot.discord.rest.requests.slice(since).map((r) => r.method)).toEqual(['POST', 'PATCH', 'PATCH']);
+    const body = bodyJson(plain) as any;
+    expect(body.content).toMatch(/chart|history/i);
+    expect(body).toMatchObject({ embeds: [], components: [], attachments: [] });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bot.discord.rest.requests.slice(since)).toHaveLength(3);
+    expect(logger.lines.filter((l) => l.level === 'error')).toHaveLength(1);
+  });
+
+  it('gives the person who pressed Refresh the figures privately when Discord refuses the update', async () => {
+    const logger = recordingLogger();
+    const bot = await startBot({ logger });
+    bot.discord.failNext(
+      (r) => r.method === 'POST' && r.url.includes('/callback') && bodyJson(r).type === 7,
+      (_req, res) => invalidFormBody(res),
+    );
+    const since = bot.discord.rest.requests.length;
+    bot.discord.interact(bot.discord.button('refresh:stats'));
+    const plain = await bot.discord.waitForRequest(isAnswer, since);
+    const data = (bodyJson(plain) as any).data;
+    expect(data.content).toContain('OPG stats');
+    expect(data.flags).toBe(EPHEMERAL);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(bot.discord.rest.requests.slice(since)).toHaveLength(2);
     expect(logger.lines.filter((l) => l.level === 'error')).toHaveLength(1);
   });
 });

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { once } from 'node:events';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { startCoinGeckoServer } from '../../helpers/coingecko-server.js';
@@ -6,10 +9,11 @@ import { bodyJson, GUILD_ID, startDiscordStandIn } from '../../helpers/discord-s
 import { sendJson } from '../../helpers/http-server.js';
 import { NODE_ARGS } from '../../helpers/spawn.js';
 import { tempDbPath } from '../../helpers/temp-dir.js';
+import { emptyServerDatabase, NO_SERVER, TEST_DATABASE_URL } from '../../helpers/postgres.js';
 
 const TOKEN = 'MTIzNDU2Nzg5MDEyMzQ1Njc4.secret-test-token';
 
-async function run(entry: string) {
+async function run(entry: string, env: Record<string, string> = {}) {
   const coingecko = await startCoinGeckoServer();
   const discord = await startDiscordStandIn();
   onTestFinished(() => discord.close());
@@ -23,6 +27,7 @@ async function run(entry: string) {
       COINGECKO_API_URL: coingecko.url,
       DATABASE_PATH: tempDbPath(),
       LOG_LEVEL: 'info',
+      ...env,
     },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
@@ -83,11 +88,42 @@ describe('npm start with Discord', () => {
     expect(output()).not.toContain('secret-test-token');
   });
 
-  it('registers /opg on demand with npm run discord:deploy', async () => {
-    const { discord, exited, output } = await run('src/adapters/discord/deploy.ts');
+  it('registers /opg on demand with npm run discord:deploy, recording the hash in the SQLite store', async () => {
+    const databasePath = tempDbPath();
+    const { discord, exited, output } = await run('src/adapters/discord/deploy.ts', { DATABASE_PATH: databasePath });
     const [code] = await exited;
     expect(output()).toContain(`Registered /opg in guild ${GUILD_ID}`);
     expect(code).toBe(0);
     expect(discord.rest.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+    const db = new Database(databasePath, { readonly: true });
+    const rows = db.prepare('select scope from discord_command_registrations').all();
+    db.close();
+    expect(rows).toEqual([{ scope: expect.stringContaining(`:guild:${GUILD_ID}`) }]);
+  });
+
+  it('records the hash in PostgreSQL when DATABASE_URL is set, as npm start would read it, and opens no SQLite file', async ({
+    skip,
+  }) => {
+    skip(!TEST_DATABASE_URL, NO_SERVER);
+    // An empty database: deploy opens and migrates it as main.ts does.
+    const url = await emptyServerDatabase();
+    const databasePath = tempDbPath();
+    const { discord, exited, output } = await run('src/adapters/discord/deploy.ts', {
+      DATABASE_URL: url,
+      DATABASE_PATH: databasePath,
+    });
+    const [code] = await exited;
+    expect(output()).toContain(`Registered /opg in guild ${GUILD_ID}`);
+    expect(code).toBe(0);
+    expect(discord.rest.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+    expect(existsSync(databasePath)).toBe(false);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('select scope from discord_command_registrations');
+      expect(rows).toEqual([{ scope: expect.stringContaining(`:guild:${GUILD_ID}`) }]);
+    } finally {
+      await client.end();
+    }
   });
 });

@@ -428,7 +428,7 @@ describe('Telegram Bot API faults', () => {
     expect(sent[2]!.params.text).toContain('opg-bot commands');
   });
 
-  it('still answers in plain text when Telegram refuses a reply with 400, logging it once and not retrying', async () => {
+  it('answers in plain text with the figures when Telegram refuses a reply with 400, logging it once and not retrying', async () => {
     const logger = recordingLogger();
     const { tg } = await startBot({ logger });
     tg.failNext('sendMessage', {
@@ -436,13 +436,41 @@ describe('Telegram Bot API faults', () => {
       description: 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 3',
     });
     tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
-    const [, notice] = await tg.waitFor('sendMessage', 2);
-    expect(notice!.params.text).toContain('could not be shown here');
-    expect(notice!.params.parse_mode).toBeUndefined();
+    const [refused, plain] = await tg.waitFor('sendMessage', 2);
+    expect(plain!.params.text).toContain('OPG stats');
+    expect(plain!.params.text).toContain('Price: $');
+    expect(plain!.params.text).not.toMatch(/<\/?b>/);
+    expect(plain!.params.parse_mode).toBeUndefined();
+    expect(plain!.params.reply_markup).toBeUndefined();
+    expect(plain!.params.reply_parameters).toEqual(refused!.params.reply_parameters);
     await new Promise((r) => setTimeout(r, 200));
     expect(tg.callsOf('sendMessage')).toHaveLength(2);
     const errors = logger.lines.filter((l) => l.level === 'error');
     expect(errors).toHaveLength(1);
     expect(errors[0]!.fields.description).toContain("can't parse entities");
+    expect(errors[0]!.fields.answered).toBe('plain text');
+  });
+
+  it('answers a refused chart photo with its text, and a short notice when the plain text is refused too', async () => {
+    const logger = recordingLogger();
+    const { tg } = await startBot({ logger });
+    tg.failNext('sendPhoto', { status: 400, description: 'Bad Request: message caption is too long' });
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg picture' }));
+    const [photoText] = await tg.waitFor('sendMessage');
+    // Plain text: nothing escaped, nothing to parse.
+    expect(photoText!.params.text).toContain('OPG <price> & volume\nxxx');
+    expect(photoText!.params.parse_mode).toBeUndefined();
+
+    tg.failNext('sendMessage', { status: 400, description: 'Bad Request: message is too long' }, 2);
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+    const sent = await tg.waitFor('sendMessage', 4);
+    expect(sent[3]!.params.text).toContain('could not be shown here');
+    expect(sent[3]!.params.parse_mode).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(tg.callsOf('sendMessage')).toHaveLength(4);
+    expect(logger.lines.filter((l) => l.level === 'error').map((l) => l.fields.answered)).toEqual([
+      'plain text',
+      'a notice',
+    ]);
   });
 });
