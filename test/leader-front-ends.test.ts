@@ -30,30 +30,33 @@ const gatewayDown = () => Object.assign(new Error('503: Service Unavailable'), {
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
 describe('discordFrontEnd', () => {
-  it('starts the term at once and logs in with a new client after each failure, reading starting until one works', async () => {
-    const { made, create } = adapters([gatewayDown(), gatewayDown(), gatewayDown()]);
-    const state = connectionState('discord', { leaderOnly: true });
-    const waits: number[] = [];
-    const fatal: unknown[] = [];
-    const term = await discordFrontEnd({
-      create,
-      watch: () => {},
-      state,
-      logger: silentLogger,
-      onFatal: (err) => fatal.push(err),
-      sleep: async (ms) => void waits.push(ms),
-    })();
-    expect(state.state()).toBe('starting');
-    await tick();
-    expect(made.map((m) => m.started)).toEqual([false, false, false, true]);
-    // Each failed client was closed; the one that logged in stays until the term ends.
-    expect(made.map((m) => m.stops)).toEqual([1, 1, 1, 0]);
-    expect(waits).toEqual([1_000, 2_000, 4_000]);
-    expect(fatal).toEqual([]);
-    await term.stop();
-    expect(state.state()).toBe('stopped');
-    expect(made[3]!.stops).toBe(1);
-  });
+  it(
+    'starts the term at once and logs in with a new client after each failure, reading starting until one ' + 'works',
+    async () => {
+      const { made, create } = adapters([gatewayDown(), gatewayDown(), gatewayDown()]);
+      const state = connectionState('discord', { leaderOnly: true });
+      const waits: number[] = [];
+      const fatal: unknown[] = [];
+      const term = await discordFrontEnd({
+        create,
+        watch: () => {},
+        state,
+        logger: silentLogger,
+        onFatal: (err) => fatal.push(err),
+        sleep: async (ms) => void waits.push(ms),
+      })();
+      expect(state.state()).toBe('starting');
+      await tick();
+      expect(made.map((m) => m.started)).toEqual([false, false, false, true]);
+      // Each failed client was closed; the one that logged in stays until the term ends.
+      expect(made.map((m) => m.stops)).toEqual([1, 1, 1, 0]);
+      expect(waits).toEqual([1_000, 2_000, 4_000]);
+      expect(fatal).toEqual([]);
+      await term.stop();
+      expect(state.state()).toBe('stopped');
+      expect(made[3]!.stops).toBe(1);
+    },
+  );
 
   it('a term that ends while Discord is down tries no more', async () => {
     const { made, create } = adapters(Array.from({ length: 100 }, gatewayDown));
@@ -148,75 +151,84 @@ function webhookAdapter(failures: number) {
 describe('telegramWebhook', () => {
   const URL = 'https://bot.example/telegram/webhook';
 
-  it('the leader sets the command menu and retries setWebhook until Telegram takes it, reading starting meanwhile', async () => {
-    const { calls, telegram } = webhookAdapter(3);
-    const state = connectionState('telegram');
-    const waits: number[] = [];
-    let release: () => void = () => {};
-    const hook = telegramWebhook({
-      telegram,
-      url: URL,
-      state,
-      logger: silentLogger,
-      // The third wait holds until released, so the state can be read mid-retry.
-      sleep: (ms) => {
-        waits.push(ms);
-        return waits.length < 3 ? Promise.resolve() : new Promise<void>((r) => (release = r));
-      },
-    });
-    hook.answered();
-    expect(state.state()).toBe('connected');
-    const term = await hook.leaderTerm();
-    await tick();
-    expect(state.state()).toBe('starting');
-    expect(calls).toEqual({ setWebhook: 3, setCommandMenu: 1 });
-    release();
-    await tick();
-    expect(calls.setWebhook).toBe(4);
-    expect(waits).toEqual([1_000, 2_000, 4_000]);
-    expect(state.state()).toBe('connected');
-    await term.stop();
-    expect(state.state()).toBe('connected');
-    // The next term sets the menu and the webhook again.
-    const next = await hook.leaderTerm();
-    await tick();
-    expect(calls).toEqual({ setWebhook: 5, setCommandMenu: 2 });
-    await next.stop();
-  });
+  it(
+    'the leader sets the command menu and retries setWebhook until Telegram takes it, reading starting ' + 'meanwhile',
+    async () => {
+      const { calls, telegram } = webhookAdapter(3);
+      const state = connectionState('telegram');
+      const waits: number[] = [];
+      let release: () => void = () => {};
+      const hook = telegramWebhook({
+        telegram,
+        url: URL,
+        state,
+        logger: silentLogger,
+        // The third wait holds until released, so the state can be read mid-retry.
+        sleep: (ms) => {
+          waits.push(ms);
+          return waits.length < 3 ? Promise.resolve() : new Promise<void>((r) => (release = r));
+        },
+      });
+      hook.answered();
+      expect(state.state()).toBe('connected');
+      const term = await hook.leaderTerm();
+      await tick();
+      expect(state.state()).toBe('starting');
+      expect(calls).toEqual({ setWebhook: 3, setCommandMenu: 1 });
+      release();
+      await tick();
+      expect(calls.setWebhook).toBe(4);
+      expect(waits).toEqual([1_000, 2_000, 4_000]);
+      expect(state.state()).toBe('connected');
+      await term.stop();
+      expect(state.state()).toBe('connected');
+      // The next term sets the menu and the webhook again.
+      const next = await hook.leaderTerm();
+      await tick();
+      expect(calls).toEqual({ setWebhook: 5, setCommandMenu: 2 });
+      await next.stop();
+    },
+  );
 
-  it('a term that ends while setWebhook fails tries no more, and the instance reads as any webhook server again', async () => {
-    const { calls, telegram } = webhookAdapter(Number.POSITIVE_INFINITY);
-    const state = connectionState('telegram');
-    const hook = telegramWebhook({
-      telegram,
-      url: URL,
-      state,
-      logger: silentLogger,
-      retry: { baseMs: 60_000, maxMs: 60_000 },
-    });
-    hook.answered();
-    const term = await hook.leaderTerm();
-    await tick();
-    expect(state.state()).toBe('starting');
-    await term.stop();
-    expect(state.state()).toBe('connected');
-    await tick();
-    expect(calls.setWebhook).toBe(1);
-  });
+  it(
+    'a term that ends while setWebhook fails tries no more, and the instance reads as any webhook server ' + 'again',
+    async () => {
+      const { calls, telegram } = webhookAdapter(Number.POSITIVE_INFINITY);
+      const state = connectionState('telegram');
+      const hook = telegramWebhook({
+        telegram,
+        url: URL,
+        state,
+        logger: silentLogger,
+        retry: { baseMs: 60_000, maxMs: 60_000 },
+      });
+      hook.answered();
+      const term = await hook.leaderTerm();
+      await tick();
+      expect(state.state()).toBe('starting');
+      await term.stop();
+      expect(state.state()).toBe('connected');
+      await tick();
+      expect(calls.setWebhook).toBe(1);
+    },
+  );
 
-  it('reads starting until getMe answers, whatever the webhook; failed when it failed for good; stopped stays', async () => {
-    const { telegram } = webhookAdapter(0);
-    const state = connectionState('telegram');
-    const hook = telegramWebhook({ telegram, url: URL, state, logger: silentLogger });
-    const term = await hook.leaderTerm();
-    await tick();
-    expect(state.state()).toBe('starting');
-    hook.answered();
-    expect(state.state()).toBe('connected');
-    hook.failed();
-    expect(state.state()).toBe('failed');
-    state.set('stopped');
-    await term.stop();
-    expect(state.state()).toBe('stopped');
-  });
+  it(
+    'reads starting until getMe answers, whatever the webhook; failed when it failed for good; stopped ' + 'stays',
+    async () => {
+      const { telegram } = webhookAdapter(0);
+      const state = connectionState('telegram');
+      const hook = telegramWebhook({ telegram, url: URL, state, logger: silentLogger });
+      const term = await hook.leaderTerm();
+      await tick();
+      expect(state.state()).toBe('starting');
+      hook.answered();
+      expect(state.state()).toBe('connected');
+      hook.failed();
+      expect(state.state()).toBe('failed');
+      state.set('stopped');
+      await term.stop();
+      expect(state.state()).toBe('stopped');
+    },
+  );
 });

@@ -45,24 +45,29 @@ describe('logger', () => {
     expect(lines).toHaveLength(1);
   });
 
-  it('writes one short line per entry for a person at a terminal: the message and the error, no stack, secrets scrubbed', () => {
-    const lines: string[] = [];
-    const logger = createLogger({
-      level: 'warn',
-      secrets: ['CG-key-123'],
-      short: true,
-      destination: { write: (l: string) => lines.push(l) },
-    });
-    logger.warn(
-      { err: new UpstreamError('CoinGecko', 'HTTP 500 for https://x/?k=CG-key-123') },
-      'market refresh failed; keeping the last good figures',
-    );
-    logger.error('indexing stopped');
-    expect(lines).toEqual([
-      'warning: market refresh failed; keeping the last good figures (CoinGecko: HTTP 500 for https://x/?k=[redacted])\n',
-      'error: indexing stopped\n',
-    ]);
-  });
+  it(
+    'writes one short line per entry for a person at a terminal: the message and the error, no stack, secrets ' +
+      'scrubbed',
+    () => {
+      const lines: string[] = [];
+      const logger = createLogger({
+        level: 'warn',
+        secrets: ['CG-key-123'],
+        short: true,
+        destination: { write: (l: string) => lines.push(l) },
+      });
+      logger.warn(
+        { err: new UpstreamError('CoinGecko', 'HTTP 500 for https://x/?k=CG-key-123') },
+        'market refresh failed; keeping the last good figures',
+      );
+      logger.error('indexing stopped');
+      expect(lines).toEqual([
+        'warning: market refresh failed; keeping the last good figures (CoinGecko: HTTP 500 for ' +
+          'https://x/?k=[redacted])\n',
+        'error: indexing stopped\n',
+      ]);
+    },
+  );
 
   it('keeps the reason at a terminal when the error was logged as a described string', () => {
     const lines: string[] = [];

@@ -20,7 +20,8 @@ function multipart(payload: unknown, files: Array<{ name: string; filename: stri
     `--${boundary}\r\nContent-Disposition: form-data; name="payload_json"\r\n\r\n${JSON.stringify(payload)}\r\n`,
     ...files.map(
       (f) =>
-        `--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"; filename="${f.filename}"\r\nContent-Type: image/png\r\n\r\n\x89PNG\r\n`,
+        `--${boundary}\r\nContent-Disposition: form-data; name="${f.name}"; filename="${f.filename}"\r\n` +
+        'Content-Type: image/png\r\n\r\n\x89PNG\r\n',
     ),
     `--${boundary}--\r\n`,
   ];
@@ -595,29 +596,32 @@ describe("Telegram stand-in's message state", () => {
   }
   const keyboard = { inline_keyboard: [[{ text: 'Refresh', callback_data: 'refresh:stats' }]] };
 
-  it('refuses an edit that changes nothing as "not modified", and takes one that changes the text or the markup', async () => {
-    const { tg, call } = await server();
-    const sent = await call('sendMessage', {
-      chat_id: -100,
-      text: '<b>Price</b> $1',
-      parse_mode: 'HTML',
-      reply_markup: keyboard,
-    });
-    const edit = (text: string, markup?: unknown) =>
-      call('editMessageText', {
+  it(
+    'refuses an edit that changes nothing as "not modified", and takes one that changes the text or the ' + 'markup',
+    async () => {
+      const { tg, call } = await server();
+      const sent = await call('sendMessage', {
         chat_id: -100,
-        message_id: sent.result!.message_id,
-        text,
+        text: '<b>Price</b> $1',
         parse_mode: 'HTML',
-        ...(markup ? { reply_markup: markup } : {}),
+        reply_markup: keyboard,
       });
-    expect(await edit('<b>Price</b> $1', keyboard)).toMatchObject({ ok: false, description: NOT_MODIFIED });
-    expect((await edit('<b>Price</b> $2', keyboard)).ok).toBe(true);
-    expect((await edit('<b>Price</b> $2')).ok).toBe(true);
-    expect((await edit('<b>Price</b> $2')).description).toBe(NOT_MODIFIED);
-    expect(tg.notModified).toHaveLength(2);
-    expect(tg.refusals).toEqual([]);
-  });
+      const edit = (text: string, markup?: unknown) =>
+        call('editMessageText', {
+          chat_id: -100,
+          message_id: sent.result!.message_id,
+          text,
+          parse_mode: 'HTML',
+          ...(markup ? { reply_markup: markup } : {}),
+        });
+      expect(await edit('<b>Price</b> $1', keyboard)).toMatchObject({ ok: false, description: NOT_MODIFIED });
+      expect((await edit('<b>Price</b> $2', keyboard)).ok).toBe(true);
+      expect((await edit('<b>Price</b> $2')).ok).toBe(true);
+      expect((await edit('<b>Price</b> $2')).description).toBe(NOT_MODIFIED);
+      expect(tg.notModified).toHaveLength(2);
+      expect(tg.refusals).toEqual([]);
+    },
+  );
 
   it('counts text and captions after entity parsing, as the contract does, and records what it refuses', async () => {
     const { tg, call, form } = await server();

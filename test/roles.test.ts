@@ -54,44 +54,48 @@ function recordingWork(events: string[], running: { leader: number; standby: num
 }
 
 describe('roles', () => {
-  it('starts the standby work, swaps to leader work and back one at a time, never both at once, and lets the lock go last', async () => {
-    const elector = createFakeElector();
-    const events: string[] = [];
-    const running = { leader: 0, standby: 0, most: 0 };
-    const logger = recordingLogger();
-    const roles = createRoles({ elector, logger, ...recordingWork(events, running) });
-    await roles.start();
-    expect(elector.running).toBe(true);
-    expect(roles.role()).toBe('standby');
-    expect(events).toEqual(['standby started']);
+  it(
+    'starts the standby work, swaps to leader work and back one at a time, never both at once, and lets the lock ' +
+      'go last',
+    async () => {
+      const elector = createFakeElector();
+      const events: string[] = [];
+      const running = { leader: 0, standby: 0, most: 0 };
+      const logger = recordingLogger();
+      const roles = createRoles({ elector, logger, ...recordingWork(events, running) });
+      await roles.start();
+      expect(elector.running).toBe(true);
+      expect(roles.role()).toBe('standby');
+      expect(events).toEqual(['standby started']);
 
-    await elector.become('leader');
-    expect(roles.role()).toBe('leader');
-    // Already leading: nothing restarts.
-    await elector.become('leader');
-    await elector.become('standby');
-    await elector.become('leader');
-    expect(events).toEqual([
-      'standby started',
-      'standby stopped',
-      'leader started',
-      'leader stopped',
-      'standby started',
-      'standby stopped',
-      'leader started',
-    ]);
-    expect(running.most).toBe(1);
+      await elector.become('leader');
+      expect(roles.role()).toBe('leader');
+      // Already leading: nothing restarts.
+      await elector.become('leader');
+      await elector.become('standby');
+      await elector.become('leader');
+      expect(events).toEqual([
+        'standby started',
+        'standby stopped',
+        'leader started',
+        'leader stopped',
+        'standby started',
+        'standby stopped',
+        'leader started',
+      ]);
+      expect(running.most).toBe(1);
 
-    await roles.stop();
-    expect(events.slice(-1)).toEqual(['leader stopped']);
-    expect(running).toMatchObject({ leader: 0, standby: 0 });
-    expect(elector.running).toBe(false);
-    expect(roles.role()).toBe('standby');
-    const said = logger.lines.map((l) => `${l.msg} ${String(l.fields.role)}`);
-    expect(said).toContain('this instance runs the leader-only work leader');
-    expect(said).toContain('leader-only work stopped leader');
-    expect(said).toContain('this instance is a standby: it follows the shared store standby');
-  });
+      await roles.stop();
+      expect(events.slice(-1)).toEqual(['leader stopped']);
+      expect(running).toMatchObject({ leader: 0, standby: 0 });
+      expect(elector.running).toBe(false);
+      expect(roles.role()).toBe('standby');
+      const said = logger.lines.map((l) => `${l.msg} ${String(l.fields.role)}`);
+      expect(said).toContain('this instance runs the leader-only work leader');
+      expect(said).toContain('leader-only work stopped leader');
+      expect(said).toContain('this instance is a standby: it follows the shared store standby');
+    },
+  );
 
   it('carries out only the latest of quick changes, in order', async () => {
     const elector = createFakeElector();
@@ -109,28 +113,32 @@ describe('roles', () => {
     await roles.stop();
   });
 
-  it('on the SQLite file the one instance leads from start to stop, and a leader that fails to start fails the start', async () => {
-    const events: string[] = [];
-    const running = { leader: 0, standby: 0, most: 0 };
-    const roles = createRoles({
-      elector: alwaysLeader(silentLogger),
-      logger: silentLogger,
-      ...recordingWork(events, running),
-    });
-    await roles.start();
-    expect(roles.role()).toBe('leader');
-    expect(events).toEqual(['leader started']);
-    await roles.stop();
-    expect(events).toEqual(['leader started', 'leader stopped']);
+  it(
+    'on the SQLite file the one instance leads from start to stop, and a leader that fails to start fails the ' +
+      'start',
+    async () => {
+      const events: string[] = [];
+      const running = { leader: 0, standby: 0, most: 0 };
+      const roles = createRoles({
+        elector: alwaysLeader(silentLogger),
+        logger: silentLogger,
+        ...recordingWork(events, running),
+      });
+      await roles.start();
+      expect(roles.role()).toBe('leader');
+      expect(events).toEqual(['leader started']);
+      await roles.stop();
+      expect(events).toEqual(['leader started', 'leader stopped']);
 
-    const failing = createRoles({
-      elector: alwaysLeader(silentLogger),
-      logger: silentLogger,
-      leader: () => Promise.reject(new Error('Discord refused the token')),
-    });
-    await expect(failing.start()).rejects.toThrow('Discord refused the token');
-    expect(failing.role()).toBe('standby');
-  });
+      const failing = createRoles({
+        elector: alwaysLeader(silentLogger),
+        logger: silentLogger,
+        leader: () => Promise.reject(new Error('Discord refused the token')),
+      });
+      await expect(failing.start()).rejects.toThrow('Discord refused the token');
+      expect(failing.role()).toBe('standby');
+    },
+  );
 
   it("stepping down stops the leader's schedules and front ends; becoming leader starts them again", async () => {
     const cg = await startCoinGeckoServer([marketItem()]);
@@ -181,73 +189,80 @@ describe('roles', () => {
     expect(frontEnd.at(-1)).toBe('gateway closed');
   });
 
-  it('a step-down in the middle of an alert fan-out hands no further row to the sink; the next term sends the rest, each once', async () => {
-    const app = realApp({});
-    const chats: ChatRef[] = Array.from({ length: 30 }, (_, i) => ({
-      platform: 'telegram',
-      chatId: String(1000 + i),
-      kind: 'private',
-    }));
-    for (const chat of chats) await subscribeWith(app, chat, [1], 0);
-    await app.alerts.evaluate(freshSnapshot(systemClock, 0.5));
-    await app.alerts.evaluate(freshSnapshot(systemClock, 2));
-    expect(chats.every((c) => outboxOf(app, c).length === 1)).toBe(true);
+  it(
+    'a step-down in the middle of an alert fan-out hands no further row to the sink; the next term sends the ' +
+      'rest, each once',
+    async () => {
+      const app = realApp({});
+      const chats: ChatRef[] = Array.from({ length: 30 }, (_, i) => ({
+        platform: 'telegram',
+        chatId: String(1000 + i),
+        kind: 'private',
+      }));
+      for (const chat of chats) await subscribeWith(app, chat, [1], 0);
+      await app.alerts.evaluate(freshSnapshot(systemClock, 0.5));
+      await app.alerts.evaluate(freshSnapshot(systemClock, 2));
+      expect(chats.every((c) => outboxOf(app, c).length === 1)).toBe(true);
 
-    // Each send takes 30 ms; Telegram's pace (one every 41 ms) spreads 30 chats over more than a second.
-    const sink = createRecordingSink('telegram', systemClock, () =>
-      sleep(30).then(() => ({ status: 'delivered' as const })),
-    );
-    app.alerts.registerSink(sink);
-    const elector = createFakeElector();
-    const roles = createRoles({
-      elector,
-      logger: silentLogger,
-      leader: leaderWork({ app, logger: silentLogger }),
-      standby: standbyWork(app),
-    });
-    await roles.start();
-    await elector.become('leader');
-    await until('a third of the fan-out', () => (sink.attempts.length >= 10 ? true : undefined), undefined, 5_000);
+      // Each send takes 30 ms; Telegram's pace (one every 41 ms) spreads 30 chats over more than a second.
+      const sink = createRecordingSink('telegram', systemClock, () =>
+        sleep(30).then(() => ({ status: 'delivered' as const })),
+      );
+      app.alerts.registerSink(sink);
+      const elector = createFakeElector();
+      const roles = createRoles({
+        elector,
+        logger: silentLogger,
+        leader: leaderWork({ app, logger: silentLogger }),
+        standby: standbyWork(app),
+      });
+      await roles.start();
+      await elector.become('leader');
+      await until('a third of the fan-out', () => (sink.attempts.length >= 10 ? true : undefined), undefined, 5_000);
 
-    await elector.become('standby');
-    const handedAtStepDown = sink.attempts.length;
-    expect(handedAtStepDown).toBeLessThan(chats.length);
-    // The sends in flight finished and were recorded before the step-down completed.
-    const sentAtStepDown = chats.filter((c) => outboxOf(app, c)[0]!.sentAtMs !== null).length;
-    expect(sentAtStepDown).toBe(handedAtStepDown);
-    await sleep(500);
-    expect(sink.attempts.length).toBe(handedAtStepDown);
+      await elector.become('standby');
+      const handedAtStepDown = sink.attempts.length;
+      expect(handedAtStepDown).toBeLessThan(chats.length);
+      // The sends in flight finished and were recorded before the step-down completed.
+      const sentAtStepDown = chats.filter((c) => outboxOf(app, c)[0]!.sentAtMs !== null).length;
+      expect(sentAtStepDown).toBe(handedAtStepDown);
+      await sleep(500);
+      expect(sink.attempts.length).toBe(handedAtStepDown);
 
-    await elector.become('leader');
-    await until(
-      'every chat alerted',
-      () => (chats.every((c) => outboxOf(app, c)[0]!.sentAtMs !== null) ? true : undefined),
-      undefined,
-      10_000,
-    );
-    await roles.stop();
-    const perChat = chats.map((c) => sink.attempts.filter((a) => a.target.chatId === c.chatId).length);
-    expect(perChat).toEqual(chats.map(() => 1));
-  });
+      await elector.become('leader');
+      await until(
+        'every chat alerted',
+        () => (chats.every((c) => outboxOf(app, c)[0]!.sentAtMs !== null) ? true : undefined),
+        undefined,
+        10_000,
+      );
+      await roles.stop();
+      const perChat = chats.map((c) => sink.attempts.filter((a) => a.target.chatId === c.chatId).length);
+      expect(perChat).toEqual(chats.map(() => 1));
+    },
+  );
 
-  it('npm start on the SQLite file: the one instance says it leads, runs the leader work, and stops it on SIGTERM', async () => {
-    const w = await startWorld({ chainBlocks: 30 });
-    const bot = startBot(w);
-    await bothReady(w, bot);
-    await until(
-      'the role in the start line',
-      () =>
-        /"role":"leader".*"msg":"opg-bot started"|"msg":"opg-bot started".*"role":"leader"/.test(bot.output())
-          ? true
-          : undefined,
-      bot,
-    );
-    expect(bot.output()).toContain('this instance is now the leader');
-    expect(bot.output()).toContain('this instance runs the leader-only work');
-    bot.child.kill('SIGTERM');
-    const [code] = await bot.exited;
-    expect(code).toBe(0);
-    expect(bot.output()).toContain('leader-only work stopped');
-    expect(bot.errorLines()).toEqual([]);
-  });
+  it(
+    'npm start on the SQLite file: the one instance says it leads, runs the leader work, and stops it on ' + 'SIGTERM',
+    async () => {
+      const w = await startWorld({ chainBlocks: 30 });
+      const bot = startBot(w);
+      await bothReady(w, bot);
+      await until(
+        'the role in the start line',
+        () =>
+          /"role":"leader".*"msg":"opg-bot started"|"msg":"opg-bot started".*"role":"leader"/.test(bot.output())
+            ? true
+            : undefined,
+        bot,
+      );
+      expect(bot.output()).toContain('this instance is now the leader');
+      expect(bot.output()).toContain('this instance runs the leader-only work');
+      bot.child.kill('SIGTERM');
+      const [code] = await bot.exited;
+      expect(code).toBe(0);
+      expect(bot.output()).toContain('leader-only work stopped');
+      expect(bot.errorLines()).toEqual([]);
+    },
+  );
 });

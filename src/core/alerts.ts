@@ -281,7 +281,8 @@ export function createAlerts(options: AlertsOptions): AlertsService {
         throw new UserInputError(`This chat already has a ${ratio}x threshold.`);
       if (existing.length >= MAX_THRESHOLDS) {
         throw new UserInputError(
-          `This chat already has ${MAX_THRESHOLDS} thresholds, the most allowed. Remove one first with /opg alerts remove <ratio>.`,
+          `This chat already has ${MAX_THRESHOLDS} thresholds, the most allowed. ` +
+            'Remove one first with /opg alerts remove <ratio>.',
         );
       }
       await subscriptions.addThreshold(sub.id, ratio);

@@ -76,7 +76,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     if (socket.writable)
       socket.end(
-        `HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+        `HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+          'Connection: close\r\nContent-Length: 0\r\n\r\n',
       );
     else socket.destroy();
   });

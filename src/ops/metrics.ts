@@ -87,7 +87,9 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
 
   const upstream = new Counter({
     name: 'opg_upstream_requests_total',
-    help: 'HTTP requests to CoinGecko, the OpenGradient RPC and the explorer, by status code ("error" when no answer came).',
+    help:
+      'HTTP requests to CoinGecko, the OpenGradient RPC and the explorer, by status code ("error" when no ' +
+      'answer came).',
     labelNames: ['source', 'status'] as const,
     registers,
   });
@@ -99,7 +101,9 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
   });
   const headLag = new Gauge({
     name: 'opg_indexer_head_lag_blocks',
-    help: 'Blocks between the chain head last seen and the last block counted (confirmations included); NaN until both are known.',
+    help:
+      'Blocks between the chain head last seen and the last block counted (confirmations included); NaN until ' +
+      'both are known.',
     registers,
   });
   // Unknown is not zero: a lag of 0 would read as "caught up".

@@ -224,7 +224,8 @@ function expectOneAlertEach(w: World): void {
 
 describe('the bot on Telegram and Discord at once (npm start)', () => {
   it(
-    'posts one alert per threshold crossed on each platform, never mentioning anyone, and repeats nothing after SIGTERM and a restart',
+    'posts one alert per threshold crossed on each platform, never mentioning anyone, and repeats nothing after ' +
+      'SIGTERM and a restart',
     { timeout: 60_000 },
     async () => {
       const w = await world();

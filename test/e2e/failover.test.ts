@@ -111,7 +111,8 @@ function commandsTo(w: World, instance: Instance) {
       ).catch((err: Error) => {
         const toChat = w.tg.calls.filter((c) => String(c.params.chat_id) === String(supergroup.id));
         throw new Error(
-          `${err.message}\nposted ${posted}; calls to the chat: ${JSON.stringify(toChat.slice(0, 3).map((c) => [c.method, c.params]))}`,
+          `${err.message}\nposted ${posted}; calls to the chat: ` +
+            JSON.stringify(toChat.slice(0, 3).map((c) => [c.method, c.params])),
         );
       });
       return { posted, answered: answered() };
@@ -221,76 +222,81 @@ async function everyChatAlerted(
 }
 
 describe('two instances on one PostgreSQL database', () => {
-  it('a leader killed mid fan-out: the standby leads within the takeover time, every chat gets its alert, only messages in flight repeat', async ({
-    skip,
-  }) => {
-    skip(!TEST_DATABASE_URL, NO_SERVER);
-    const { w, first, second } = await twoInstances();
-    const commands = commandsTo(w, second);
-    await midFanOut(w, first);
-    // The next alert sends get no answer (two per platform): they are in flight when the leader dies, and their
-    // chats are the ones that may get the alert twice.
-    const sentBefore = alertCopies(w);
-    w.tg.failNext('sendMessage', 'hang', 2, (params) => String(params.text ?? '').includes(ALERT_TEXT));
-    for (let i = 0; i < 2; i++) w.discord.failNext(isChannelPost, () => {});
-    await until(
-      'two sends in flight on each platform',
-      () => {
-        const { telegram, discord } = alertCopies(w);
-        return telegram.length >= sentBefore.telegram.length + 2 && discord.length >= sentBefore.discord.length + 2
-          ? true
-          : undefined;
-      },
-      first.bot,
-    );
-
-    first.bot.child.kill('SIGKILL');
-    const killedAtMs = Date.now();
-    // What the stand-ins received from the dead leader: read once it has died and the bytes it had already
-    // written have been read off the sockets (a signal is not instant; a busy machine showed a copy arriving
-    // after an early read, which then looked like a repeat of a chat that was never in flight).
-    await first.bot.exited;
-    await new Promise((r) => setTimeout(r, 250));
-    const beforeKill = alertCopies(w);
-    await eventually('the standby leading', async () => (await roleOn(second.port)) === 'leader', second.bot, 20_000);
-    const takeoverMs = Date.now() - killedAtMs;
-    expect(takeoverMs).toBeLessThan(TAKEOVER_SECONDS * 1_000);
-
-    // The unanswered sends (the first two after the faults were set, on each platform): the new leader cannot
-    // know whether they arrived, and sends them again once their lease (60 s) ends.
-    const unanswered = {
-      telegram: beforeKill.telegram.slice(sentBefore.telegram.length, sentBefore.telegram.length + 2),
-      discord: beforeKill.discord.slice(sentBefore.discord.length, sentBefore.discord.length + 2),
-    };
-    const after = await everyChatAlerted(w, second, 90_000, unanswered);
-    for (const [platform, maxInFlight] of [
-      ['telegram', TELEGRAM_LIMITS.maxInFlight],
-      ['discord', DISCORD_LIMITS.maxInFlight],
-    ] as const) {
-      const inFlight = new Set(beforeKill[platform].slice(-maxInFlight));
-      const repeated = [...counts(after[platform])].filter(([, n]) => n > 1);
-      for (const chat of unanswered[platform]) expect(inFlight.has(chat)).toBe(true);
-      console.info(
-        `failover: ${platform}: ${beforeKill[platform].length} alerts before the kill, the standby led ${takeoverMs} ms after it, ${after[platform].length} in all, ${repeated.length} chats got theirs twice`,
+  it(
+    'a leader killed mid fan-out: the standby leads within the takeover time, every chat gets its alert, only ' +
+      'messages in flight repeat',
+    async ({ skip }) => {
+      skip(!TEST_DATABASE_URL, NO_SERVER);
+      const { w, first, second } = await twoInstances();
+      const commands = commandsTo(w, second);
+      await midFanOut(w, first);
+      // The next alert sends get no answer (two per platform): they are in flight when the leader dies, and their
+      // chats are the ones that may get the alert twice.
+      const sentBefore = alertCopies(w);
+      w.tg.failNext('sendMessage', 'hang', 2, (params) => String(params.text ?? '').includes(ALERT_TEXT));
+      for (let i = 0; i < 2; i++) w.discord.failNext(isChannelPost, () => {});
+      await until(
+        'two sends in flight on each platform',
+        () => {
+          const { telegram, discord } = alertCopies(w);
+          return telegram.length >= sentBefore.telegram.length + 2 && discord.length >= sentBefore.discord.length + 2
+            ? true
+            : undefined;
+        },
+        first.bot,
       );
-      expect(
-        repeated.every(([chat, n]) => n === 2 && inFlight.has(chat)),
-        `${platform}: ${repeated}`,
-      ).toBe(true);
-    }
 
-    // The new leader took Discord's gateway: commands there are answered too.
-    await w.discord.waitForSession();
-    const answer = await discordAsk(w, second.bot, w.discord.slash({ subcommand: 'stats' }));
-    expect(JSON.stringify(answer.data)).toContain('OPG');
+      first.bot.child.kill('SIGKILL');
+      const killedAtMs = Date.now();
+      // What the stand-ins received from the dead leader: read once it has died and the bytes it had already
+      // written have been read off the sockets (a signal is not instant; a busy machine showed a copy arriving
+      // after an early read, which then looked like a repeat of a chat that was never in flight).
+      await first.bot.exited;
+      await new Promise((r) => setTimeout(r, 250));
+      const beforeKill = alertCopies(w);
+      await eventually('the standby leading', async () => (await roleOn(second.port)) === 'leader', second.bot, 20_000);
+      const takeoverMs = Date.now() - killedAtMs;
+      expect(takeoverMs).toBeLessThan(TAKEOVER_SECONDS * 1_000);
 
-    const { posted, answered } = await commands.stop();
-    expect(posted).toBeGreaterThan(5);
-    expect(answered).toBe(posted);
-    expect(second.bot.errorLines()).toEqual([]);
-    second.bot.child.kill('SIGTERM');
-    expect((await second.bot.exited)[0]).toBe(0);
-  }, 180_000);
+      // The unanswered sends (the first two after the faults were set, on each platform): the new leader cannot
+      // know whether they arrived, and sends them again once their lease (60 s) ends.
+      const unanswered = {
+        telegram: beforeKill.telegram.slice(sentBefore.telegram.length, sentBefore.telegram.length + 2),
+        discord: beforeKill.discord.slice(sentBefore.discord.length, sentBefore.discord.length + 2),
+      };
+      const after = await everyChatAlerted(w, second, 90_000, unanswered);
+      for (const [platform, maxInFlight] of [
+        ['telegram', TELEGRAM_LIMITS.maxInFlight],
+        ['discord', DISCORD_LIMITS.maxInFlight],
+      ] as const) {
+        const inFlight = new Set(beforeKill[platform].slice(-maxInFlight));
+        const repeated = [...counts(after[platform])].filter(([, n]) => n > 1);
+        for (const chat of unanswered[platform]) expect(inFlight.has(chat)).toBe(true);
+        console.info(
+          `failover: ${platform}: ${beforeKill[platform].length} alerts before the kill, ` +
+            `the standby led ${takeoverMs} ms after it, ${after[platform].length} in all, ` +
+            `${repeated.length} chats got theirs twice`,
+        );
+        expect(
+          repeated.every(([chat, n]) => n === 2 && inFlight.has(chat)),
+          `${platform}: ${repeated}`,
+        ).toBe(true);
+      }
+
+      // The new leader took Discord's gateway: commands there are answered too.
+      await w.discord.waitForSession();
+      const answer = await discordAsk(w, second.bot, w.discord.slash({ subcommand: 'stats' }));
+      expect(JSON.stringify(answer.data)).toContain('OPG');
+
+      const { posted, answered } = await commands.stop();
+      expect(posted).toBeGreaterThan(5);
+      expect(answered).toBe(posted);
+      expect(second.bot.errorLines()).toEqual([]);
+      second.bot.child.kill('SIGTERM');
+      expect((await second.bot.exited)[0]).toBe(0);
+    },
+    180_000,
+  );
 
   it('a leader stopped with SIGTERM mid fan-out hands over cleanly: every chat gets its alert exactly once', async ({
     skip,

@@ -83,7 +83,8 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
       `${S.active7} accounts active in the 7 full UTC days to ${yesterday} · week-over-week retention 50.00%`,
     );
     expect(stats.stdout).toContain(
-      `OpenGradient chain · counted to block ${blockText(chain.head - CONFIRMATIONS)} (block time ${utcText(chain.timeOf(chain.head - CONFIRMATIONS))})`,
+      `OpenGradient chain · counted to block ${blockText(chain.head - CONFIRMATIONS)} ` +
+        `(block time ${utcText(chain.timeOf(chain.head - CONFIRMATIONS))})`,
     );
   });
 
@@ -132,7 +133,8 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
     const window = `n/a: the chain is counted only to ${counted}, before this window ends`;
     const whole = `n/a: the chain is counted only to ${counted}, not to now`;
     for (const line of [
-      `! The indexer is behind: the chain is counted only to ${counted}; figures that run to now are not shown until it catches up.`,
+      `! The indexer is behind: the chain is counted only to ${counted}; ` +
+        'figures that run to now are not shown until it catches up.',
       fieldLine('Callers, last 7 full UTC days', window),
       fieldLine('Week-over-week retention', window),
       fieldLine('Repeat callers, last 30 full UTC days', window),
@@ -145,7 +147,8 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
       fieldLine('Workflow tasks active now', whole),
       fieldLine(
         'Demand beside supply, 30 days',
-        `not shown until history covers both windows: needs 60 days of inference history (have from genesis to ${utcText(chain.timeOf(cursor))}, 35 days short of now)`,
+        'not shown until history covers both windows: needs 60 days of inference history ' +
+          `(have from genesis to ${utcText(chain.timeOf(cursor))}, 35 days short of now)`,
       ),
     ]) {
       expect(r.stdout).toContain(line);

@@ -125,70 +125,73 @@ describe('npm start on PostgreSQL when the server goes away', () => {
     expect(bot.output()).not.toContain('Hook_secret_7781');
   }, 90_000);
 
-  it('a leader whose setWebhook Telegram keeps refusing reads starting, and once it steps down reads as any webhook server again', async ({
-    skip,
-  }) => {
-    skip(!TEST_DATABASE_URL, NO_SERVER);
-    const url = await emptyServerDatabase();
-    const { proxy, url: throughProxy } = await proxyToDatabase(url);
-    const port = await freePort();
-    const w = await startWorld({
-      chainBlocks: 30,
-      env: {
-        DATABASE_URL: throughProxy,
-        LEADER_TAKEOVER_SECONDS: String(TAKEOVER_SECONDS),
-        HTTP_PORT: String(port),
-        TELEGRAM_WEBHOOK_URL: 'https://opg-bot.example.org/telegram/webhook',
-        TELEGRAM_WEBHOOK_SECRET: 'Hook_secret_7781',
-      },
-    });
-    let refusing = true;
-    w.tg.failNext(
-      'setWebhook',
-      { status: 400, description: 'Bad Request: bad webhook: Failed to resolve host' },
-      1_000,
-      () => refusing,
-    );
-    const bot = startBot(w);
+  it(
+    'a leader whose setWebhook Telegram keeps refusing reads starting, and once it steps down reads as any ' +
+      'webhook server again',
+    async ({ skip }) => {
+      skip(!TEST_DATABASE_URL, NO_SERVER);
+      const url = await emptyServerDatabase();
+      const { proxy, url: throughProxy } = await proxyToDatabase(url);
+      const port = await freePort();
+      const w = await startWorld({
+        chainBlocks: 30,
+        env: {
+          DATABASE_URL: throughProxy,
+          LEADER_TAKEOVER_SECONDS: String(TAKEOVER_SECONDS),
+          HTTP_PORT: String(port),
+          TELEGRAM_WEBHOOK_URL: 'https://opg-bot.example.org/telegram/webhook',
+          TELEGRAM_WEBHOOK_SECRET: 'Hook_secret_7781',
+        },
+      });
+      let refusing = true;
+      w.tg.failNext(
+        'setWebhook',
+        { status: 400, description: 'Bad Request: bad webhook: Failed to resolve host' },
+        1_000,
+        () => refusing,
+      );
+      const bot = startBot(w);
 
-    const leading = await readyzUntil(
-      'leading, Discord connected',
-      port,
-      (r) => r.body.role === 'leader' && checksOf(r).discord === 'connected',
-      bot,
-      30_000,
-    );
-    expect(checksOf(leading).telegram).toBe('starting');
-    const tries = w.tg.callsOf('setWebhook').length;
-    expect(tries).toBeGreaterThanOrEqual(1);
+      const leading = await readyzUntil(
+        'leading, Discord connected',
+        port,
+        (r) => r.body.role === 'leader' && checksOf(r).discord === 'connected',
+        bot,
+        30_000,
+      );
+      expect(checksOf(leading).telegram).toBe('starting');
+      const tries = w.tg.callsOf('setWebhook').length;
+      expect(tries).toBeGreaterThanOrEqual(1);
 
-    // The store goes away: the instance steps down, and its term's setWebhook failures go with the term.
-    proxy.cut();
-    // (The role reads standby from the start of the step-down; the term's front ends stop last.)
-    await readyzUntil(
-      'the step-down to standby, Telegram read as connected again',
-      port,
-      (r) => r.body.role === 'standby' && checksOf(r).telegram === 'connected',
-      bot,
-      15_000,
-    );
-    await new Promise((r) => setTimeout(r, 2_500));
-    expect(checksOf(await readyz(port)).telegram).toBe('connected');
-    const triesAsStandby = w.tg.callsOf('setWebhook').length;
+      // The store goes away: the instance steps down, and its term's setWebhook failures go with the term.
+      proxy.cut();
+      // (The role reads standby from the start of the step-down; the term's front ends stop last.)
+      await readyzUntil(
+        'the step-down to standby, Telegram read as connected again',
+        port,
+        (r) => r.body.role === 'standby' && checksOf(r).telegram === 'connected',
+        bot,
+        15_000,
+      );
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(checksOf(await readyz(port)).telegram).toBe('connected');
+      const triesAsStandby = w.tg.callsOf('setWebhook').length;
 
-    // Leading again, it sets the webhook once Telegram takes it.
-    proxy.restore();
-    await readyzUntil('leading again', port, (r) => r.body.role === 'leader', bot, 30_000);
-    refusing = false;
-    const back = await readyzUntil('200 with the webhook set', port, (r) => r.status === 200, bot, 30_000);
-    expect(checksOf(back).telegram).toBe('connected');
-    expect(w.tg.webhook()?.url).toBe('https://opg-bot.example.org/telegram/webhook');
-    expect(w.tg.callsOf('setWebhook').length).toBeGreaterThan(triesAsStandby);
-    // The command menu is set in each term.
-    expect(w.tg.callsOf('setMyCommands').length).toBeGreaterThanOrEqual(2);
+      // Leading again, it sets the webhook once Telegram takes it.
+      proxy.restore();
+      await readyzUntil('leading again', port, (r) => r.body.role === 'leader', bot, 30_000);
+      refusing = false;
+      const back = await readyzUntil('200 with the webhook set', port, (r) => r.status === 200, bot, 30_000);
+      expect(checksOf(back).telegram).toBe('connected');
+      expect(w.tg.webhook()?.url).toBe('https://opg-bot.example.org/telegram/webhook');
+      expect(w.tg.callsOf('setWebhook').length).toBeGreaterThan(triesAsStandby);
+      // The command menu is set in each term.
+      expect(w.tg.callsOf('setMyCommands').length).toBeGreaterThanOrEqual(2);
 
-    bot.child.kill('SIGTERM');
-    expect((await bot.exited)[0]).toBe(0);
-    expect(bot.output()).not.toContain('Hook_secret_7781');
-  }, 90_000);
+      bot.child.kill('SIGTERM');
+      expect((await bot.exited)[0]).toBe(0);
+      expect(bot.output()).not.toContain('Hook_secret_7781');
+    },
+    90_000,
+  );
 });

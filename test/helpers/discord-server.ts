@@ -586,7 +586,8 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
       await rest.close();
       if (refusals.length > 0 && !refusalsAllowed) {
         throw new Error(
-          `Discord would refuse ${refusals.length} request(s):\n${refusals.map((r) => `${r.method} ${r.path}: ${r.problems.join('; ')}`).join('\n')}`,
+          `Discord would refuse ${refusals.length} request(s):\n` +
+            refusals.map((r) => `${r.method} ${r.path}: ${r.problems.join('; ')}`).join('\n'),
         );
       }
     },

@@ -102,7 +102,8 @@ interface KnownMessage {
 }
 
 export const NOT_MODIFIED =
-  'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message';
+  'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a ' +
+  'current content and reply markup of the message';
 
 export interface TelegramServerOptions {
   token?: string;
@@ -388,7 +389,8 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
           return fail(
             res,
             409,
-            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the " +
+              'webhook first',
           );
         return getUpdates(params, req, res);
       case 'setWebhook': {
@@ -586,7 +588,8 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
           else
             reject(
               new Error(
-                `Telegram would refuse ${refusals.length} request(s):\n${refusals.map((r) => `${r.method}: ${r.description}`).join('\n')}`,
+                `Telegram would refuse ${refusals.length} request(s):\n` +
+                  refusals.map((r) => `${r.method}: ${r.description}`).join('\n'),
               ),
             );
         });

@@ -40,17 +40,20 @@ describe('watchDiscord', () => {
     expect(state.state()).toBe('failed');
   });
 
-  it("takes the client's ready (after the last shard's) as every shard connected, and leaves a stopped state alone", () => {
-    const { client, asClient } = fakeClient([0, 1, 2]);
-    const state = connectionState('discord', { leaderOnly: true });
-    watchDiscord(asClient, state, null);
-    client.emit(Events.ShardReconnecting, 2);
-    client.emit(Events.ClientReady, asClient);
-    expect(state.state()).toBe('connected');
-    state.set('stopped');
-    client.emit(Events.ShardDisconnect, { code: 1000 }, 0);
-    expect(state.state()).toBe('stopped');
-  });
+  it(
+    "takes the client's ready (after the last shard's) as every shard connected, and leaves a stopped state " + 'alone',
+    () => {
+      const { client, asClient } = fakeClient([0, 1, 2]);
+      const state = connectionState('discord', { leaderOnly: true });
+      watchDiscord(asClient, state, null);
+      client.emit(Events.ShardReconnecting, 2);
+      client.emit(Events.ClientReady, asClient);
+      expect(state.state()).toBe('connected');
+      state.set('stopped');
+      client.emit(Events.ShardDisconnect, { code: 1000 }, 0);
+      expect(state.state()).toBe('stopped');
+    },
+  );
 
   it('counts each rate limit the REST reports', () => {
     const { client, asClient } = fakeClient([0]);

@@ -43,37 +43,41 @@ describe('countingDispatcher', () => {
 });
 
 describe('countingSink', () => {
-  it('counts deliveries by result, a moved chat and a sink that throws as a retry, a 429 as rate limited; no other result label', async () => {
-    const m = metrics();
-    const results = [
-      { status: 'delivered' },
-      { status: 'retry', retryAfterMs: 1_000, reason: 'Telegram rate limit (429)', rateLimited: true },
-      { status: 'retry', retryAfterMs: 5_000, reason: 'Telegram server error 502' },
-      { status: 'gone', reason: 'kicked' },
-      { status: 'moved', toChatId: '-1002' },
-    ] as const;
-    let i = 0;
-    const sink = countingSink(
-      {
-        platform: 'telegram',
-        async deliver() {
-          if (i >= results.length) throw new Error('socket hang up');
-          return results[i++]!;
-        },
-      } satisfies Sink,
-      m,
-    );
-    const target = { platform: 'telegram' as const, chatId: '-100' };
-    const reply = { kind: 'info' as const, title: 't', lines: [], fields: [] } as never;
-    for (let n = 0; n < results.length; n++) expect(await sink.deliver(target, reply)).toBe(results[n]);
-    await expect(sink.deliver(target, reply)).rejects.toThrow('socket hang up');
-    expect(await series(m, 'opg_alert_deliveries_total')).toEqual({
-      '{"platform":"telegram","result":"delivered"}': 1,
-      '{"platform":"telegram","result":"retry"}': 4,
-      '{"platform":"telegram","result":"gone"}': 1,
-    });
-    expect(await series(m, 'opg_platform_rate_limited_total')).toEqual({ '{"platform":"telegram"}': 1 });
-  });
+  it(
+    'counts deliveries by result, a moved chat and a sink that throws as a retry, a 429 as rate limited; no ' +
+      'other result label',
+    async () => {
+      const m = metrics();
+      const results = [
+        { status: 'delivered' },
+        { status: 'retry', retryAfterMs: 1_000, reason: 'Telegram rate limit (429)', rateLimited: true },
+        { status: 'retry', retryAfterMs: 5_000, reason: 'Telegram server error 502' },
+        { status: 'gone', reason: 'kicked' },
+        { status: 'moved', toChatId: '-1002' },
+      ] as const;
+      let i = 0;
+      const sink = countingSink(
+        {
+          platform: 'telegram',
+          async deliver() {
+            if (i >= results.length) throw new Error('socket hang up');
+            return results[i++]!;
+          },
+        } satisfies Sink,
+        m,
+      );
+      const target = { platform: 'telegram' as const, chatId: '-100' };
+      const reply = { kind: 'info' as const, title: 't', lines: [], fields: [] } as never;
+      for (let n = 0; n < results.length; n++) expect(await sink.deliver(target, reply)).toBe(results[n]);
+      await expect(sink.deliver(target, reply)).rejects.toThrow('socket hang up');
+      expect(await series(m, 'opg_alert_deliveries_total')).toEqual({
+        '{"platform":"telegram","result":"delivered"}': 1,
+        '{"platform":"telegram","result":"retry"}': 4,
+        '{"platform":"telegram","result":"gone"}': 1,
+      });
+      expect(await series(m, 'opg_platform_rate_limited_total')).toEqual({ '{"platform":"telegram"}': 1 });
+    },
+  );
 });
 
 describe('countingIndexPass', () => {

@@ -46,38 +46,43 @@ function assembled(platforms: Platform[], options: Partial<OperationsOptions> = 
 }
 
 describe('the operations endpoint, assembled over the app', () => {
-  it('reports undelivered alerts per platform, recounted off the scrape path and only while someone scrapes', async () => {
-    const { clock, ops, app } = assembled(['telegram']);
-    // Each chat watches its own level, above the last one: lifting the ratio past it queues one alert for that
-    // chat alone (the chats before it stay above their own levels), through the evaluation the leader runs.
-    let chats = 0;
-    const enqueue = async (chatId: string) => {
-      chats += 1;
-      await subscribeWith(app, { platform: 'telegram', chatId, kind: 'supergroup' }, [2 * chats], 0);
-      await app.alerts.evaluate(freshSnapshot(clock, 2 * chats - 0.5));
-      await app.alerts.evaluate(freshSnapshot(clock, 2 * chats + 0.5));
-    };
-    await enqueue('-1001');
-    await enqueue('-1002');
-    const { port } = await ops.start(app, [connectionState('telegram')]);
-    onTestFinished(() => ops.close());
-    const term = ops.outboxGauge(app)();
-    onTestFinished(() => term.stop());
-    const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  it(
+    'reports undelivered alerts per platform, recounted off the scrape path and only while someone ' + 'scrapes',
+    async () => {
+      const { clock, ops, app } = assembled(['telegram']);
+      // Each chat watches its own level, above the last one: lifting the ratio past it queues one alert for that
+      // chat alone (the chats before it stay above their own levels), through the evaluation the leader runs.
+      let chats = 0;
+      const enqueue = async (chatId: string) => {
+        chats += 1;
+        await subscribeWith(app, { platform: 'telegram', chatId, kind: 'supergroup' }, [2 * chats], 0);
+        await app.alerts.evaluate(freshSnapshot(clock, 2 * chats - 0.5));
+        await app.alerts.evaluate(freshSnapshot(clock, 2 * chats + 0.5));
+      };
+      await enqueue('-1001');
+      await enqueue('-1002');
+      const { port } = await ops.start(app, [connectionState('telegram')]);
+      onTestFinished(() => ops.close());
+      const term = ops.outboxGauge(app)();
+      onTestFinished(() => term.stop());
+      const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 
-    await until('the first count', async () => (pendingOn(await scrape(), 'telegram') === 2 ? true : undefined));
-    await enqueue('-1003');
-    await until('the third row counted', async () => (pendingOn(await scrape(), 'telegram') === 3 ? true : undefined));
+      await until('the first count', async () => (pendingOn(await scrape(), 'telegram') === 2 ? true : undefined));
+      await enqueue('-1003');
+      await until('the third row counted', async () =>
+        pendingOn(await scrape(), 'telegram') === 3 ? true : undefined,
+      );
 
-    // Nobody has scraped for longer than twelve intervals: the count stops, and resumes at the next scrape.
-    clock.advance(12 * 20 + 1);
-    await enqueue('-1004');
-    await new Promise((r) => setTimeout(r, 200));
-    expect(pendingOn(await scrape(), 'telegram')).toBe(3);
-    await until('the fourth row counted once scraped again', async () =>
-      pendingOn(await scrape(), 'telegram') === 4 ? true : undefined,
-    );
-  });
+      // Nobody has scraped for longer than twelve intervals: the count stops, and resumes at the next scrape.
+      clock.advance(12 * 20 + 1);
+      await enqueue('-1004');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(pendingOn(await scrape(), 'telegram')).toBe(3);
+      await until('the fourth row counted once scraped again', async () =>
+        pendingOn(await scrape(), 'telegram') === 4 ? true : undefined,
+      );
+    },
+  );
 
   it('exports the outbox gauge only while this instance leads: none on a standby, none after a step-down', async () => {
     const { clock, ops, app } = assembled(['telegram', 'discord']);
@@ -114,49 +119,52 @@ describe('the operations endpoint, assembled over the app', () => {
     );
   });
 
-  it("on a standby, follows where the leader's index stands in the shared store, and stops when the term ends", async () => {
-    const { clock, ops, app } = assembled(['telegram']);
-    const inferences = app.store.stores.inferences;
-    const hourMs = Date.UTC(2026, 11, 7, 10);
-    // What the leader's passes leave in the shared store: the cursor, the head it saw and the counts.
-    const leaderPass = async (fromBlock: number, nextBlock: number, head: number, vanilla: number) => {
-      await inferences.commitChunk({
-        network: 'opengradient',
-        fromBlock,
-        nextBlock,
-        counts: new Map([[`${hourMs}|vanilla|precompile`, vanilla]]),
-        undecodableLogs: 0,
-        indexedBlockTimeMs: null,
-      });
-      await inferences.recordHead('opengradient', head, clock.now());
-      await inferences.recordRun('opengradient', clock.now(), null);
-    };
-    await inferences.ensureState('opengradient', 100);
-    await leaderPass(100, 201, 230, 4);
-    const { port } = await ops.start(app, [connectionState('telegram')]);
-    onTestFinished(() => ops.close());
-    const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const value = (s: string, name: string) =>
-      Number(
-        s
-          .split('\n')
-          .find((l) => l.startsWith(`${name} `))
-          ?.split(' ')[1],
-      );
-    expect(value(await scrape(), 'opg_indexer_block')).toBe(200);
+  it(
+    "on a standby, follows where the leader's index stands in the shared store, and stops when the term " + 'ends',
+    async () => {
+      const { clock, ops, app } = assembled(['telegram']);
+      const inferences = app.store.stores.inferences;
+      const hourMs = Date.UTC(2026, 11, 7, 10);
+      // What the leader's passes leave in the shared store: the cursor, the head it saw and the counts.
+      const leaderPass = async (fromBlock: number, nextBlock: number, head: number, vanilla: number) => {
+        await inferences.commitChunk({
+          network: 'opengradient',
+          fromBlock,
+          nextBlock,
+          counts: new Map([[`${hourMs}|vanilla|precompile`, vanilla]]),
+          undecodableLogs: 0,
+          indexedBlockTimeMs: null,
+        });
+        await inferences.recordHead('opengradient', head, clock.now());
+        await inferences.recordRun('opengradient', clock.now(), null);
+      };
+      await inferences.ensureState('opengradient', 100);
+      await leaderPass(100, 201, 230, 4);
+      const { port } = await ops.start(app, [connectionState('telegram')]);
+      onTestFinished(() => ops.close());
+      const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const value = (s: string, name: string) =>
+        Number(
+          s
+            .split('\n')
+            .find((l) => l.startsWith(`${name} `))
+            ?.split(' ')[1],
+        );
+      expect(value(await scrape(), 'opg_indexer_block')).toBe(200);
 
-    const term = ops.indexerGauges(app)();
-    await leaderPass(201, 301, 305, 3);
-    await until("the standby reading the leader's pass", async () => {
-      const s = await scrape();
-      return value(s, 'opg_indexer_block') === 300 && value(s, 'opg_indexer_head_lag_blocks') === 5 ? s : undefined;
-    }).then((s) => expect(s).toContain('opg_inferences_total{mode="vanilla"} 7'));
+      const term = ops.indexerGauges(app)();
+      await leaderPass(201, 301, 305, 3);
+      await until("the standby reading the leader's pass", async () => {
+        const s = await scrape();
+        return value(s, 'opg_indexer_block') === 300 && value(s, 'opg_indexer_head_lag_blocks') === 5 ? s : undefined;
+      }).then((s) => expect(s).toContain('opg_inferences_total{mode="vanilla"} 7'));
 
-    term.stop();
-    await leaderPass(301, 401, 401, 1);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(value(await scrape(), 'opg_indexer_block')).toBe(300);
-  });
+      term.stop();
+      await leaderPass(301, 401, 401, 1);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(value(await scrape(), 'opg_indexer_block')).toBe(300);
+    },
+  );
 
   it('answers /readyz from the app: unavailable with no market reading and a platform still starting', async () => {
     const { ops, app } = assembled(['telegram'], { secrets: ['sekret-token'], storeFiguresIntervalMs: 1_000 });

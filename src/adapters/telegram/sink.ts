@@ -31,8 +31,20 @@ export function chatIdParam(chatId: string): number | string {
   return /^-?\d{1,16}$/.test(chatId) ? Number(chatId) : chatId;
 }
 
-const GONE_400 =
-  /chat not found|group chat was deactivated|group chat was upgraded|message thread not found|topic_deleted|topic_closed|not enough rights|need administrator rights|have no rights/i;
+const GONE_400 = new RegExp(
+  [
+    'chat not found',
+    'group chat was deactivated',
+    'group chat was upgraded',
+    'message thread not found',
+    'topic_deleted',
+    'topic_closed',
+    'not enough rights',
+    'need administrator rights',
+    'have no rights',
+  ].join('|'),
+  'i',
+);
 
 /** Turns what the Bot API said into the dispatcher's terms. */
 export function classifyTelegramError(err: unknown, transientRetryMs = 5_000): DeliveryResult {

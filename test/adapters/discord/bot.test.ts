@@ -411,36 +411,40 @@ describe('Discord front end', () => {
     });
   const isAnswer = (r: RecordedRequest) => r.method === 'POST' && r.url.includes('/callback') && bodyJson(r).type === 4;
 
-  it('answers in plain text with the figures when Discord refuses an answer with 400, logging it once and not retrying', async () => {
-    const logger = recordingLogger();
-    const bot = await startBot({ logger });
-    let refused = 0;
-    bot.discord.failNext(isAnswer, (_req, res) => {
-      refused += 1;
-      invalidFormBody(res);
-    });
-    const since = bot.discord.rest.requests.length;
-    bot.discord.interact(bot.discord.slash({ subcommand: 'stats' }));
-    const plain = await bot.discord.waitForRequest(
-      (r) => r.url.includes('/callback') && typeof (bodyJson(r) as any).data?.content === 'string',
-      since,
-    );
-    const data = (bodyJson(plain) as any).data;
-    expect(data.content).toContain('OPG stats');
-    expect(data.content).toContain('Price: $0.04123');
-    expect(data.embeds).toEqual([]);
-    expect(data.components).toEqual([]);
-    expect(data.flags ?? 0, 'as public as the answer it replaces').toBe(0);
-    expect(data.allowed_mentions).toEqual({ parse: [] });
-    await new Promise((r) => setTimeout(r, 300));
-    expect(refused).toBe(1);
-    expect(bot.discord.rest.requests.slice(since).filter((r) => r.url.includes('/callback'))).toHaveLength(2);
-    const errors = logger.lines.filter((l) => l.level === 'error');
-    expect(errors).toHaveLength(1);
-    expect(errors[0]!.msg).toContain('plain text');
-    expect(String(errors[0]!.fields.errors)).toContain('title');
-    expect(JSON.stringify(logger.lines)).not.toContain('interaction-token');
-  });
+  it(
+    'answers in plain text with the figures when Discord refuses an answer with 400, logging it once and not ' +
+      'retrying',
+    async () => {
+      const logger = recordingLogger();
+      const bot = await startBot({ logger });
+      let refused = 0;
+      bot.discord.failNext(isAnswer, (_req, res) => {
+        refused += 1;
+        invalidFormBody(res);
+      });
+      const since = bot.discord.rest.requests.length;
+      bot.discord.interact(bot.discord.slash({ subcommand: 'stats' }));
+      const plain = await bot.discord.waitForRequest(
+        (r) => r.url.includes('/callback') && typeof (bodyJson(r) as any).data?.content === 'string',
+        since,
+      );
+      const data = (bodyJson(plain) as any).data;
+      expect(data.content).toContain('OPG stats');
+      expect(data.content).toContain('Price: $0.04123');
+      expect(data.embeds).toEqual([]);
+      expect(data.components).toEqual([]);
+      expect(data.flags ?? 0, 'as public as the answer it replaces').toBe(0);
+      expect(data.allowed_mentions).toEqual({ parse: [] });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(refused).toBe(1);
+      expect(bot.discord.rest.requests.slice(since).filter((r) => r.url.includes('/callback'))).toHaveLength(2);
+      const errors = logger.lines.filter((l) => l.level === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.msg).toContain('plain text');
+      expect(String(errors[0]!.fields.errors)).toContain('title');
+      expect(JSON.stringify(logger.lines)).not.toContain('interaction-token');
+    },
+  );
 
   it('answers privately with a short notice when Discord refuses the plain text too, logging once', async () => {
     const logger = recordingLogger();

@@ -101,29 +101,31 @@ describe('npm start with Discord', () => {
     expect(rows).toEqual([{ scope: expect.stringContaining(`:guild:${GUILD_ID}`) }]);
   });
 
-  it('records the hash in PostgreSQL when DATABASE_URL is set, as npm start would read it, and opens no SQLite file', async ({
-    skip,
-  }) => {
-    skip(!TEST_DATABASE_URL, NO_SERVER);
-    // An empty database: deploy opens and migrates it as main.ts does.
-    const url = await emptyServerDatabase();
-    const databasePath = tempDbPath();
-    const { discord, exited, output } = await run('src/adapters/discord/deploy.ts', {
-      DATABASE_URL: url,
-      DATABASE_PATH: databasePath,
-    });
-    const [code] = await exited;
-    expect(output()).toContain(`Registered /opg in guild ${GUILD_ID}`);
-    expect(code).toBe(0);
-    expect(discord.rest.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
-    expect(existsSync(databasePath)).toBe(false);
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    try {
-      const { rows } = await client.query('select scope from discord_command_registrations');
-      expect(rows).toEqual([{ scope: expect.stringContaining(`:guild:${GUILD_ID}`) }]);
-    } finally {
-      await client.end();
-    }
-  });
+  it(
+    'records the hash in PostgreSQL when DATABASE_URL is set, as npm start would read it, and opens no SQLite ' +
+      'file',
+    async ({ skip }) => {
+      skip(!TEST_DATABASE_URL, NO_SERVER);
+      // An empty database: deploy opens and migrates it as main.ts does.
+      const url = await emptyServerDatabase();
+      const databasePath = tempDbPath();
+      const { discord, exited, output } = await run('src/adapters/discord/deploy.ts', {
+        DATABASE_URL: url,
+        DATABASE_PATH: databasePath,
+      });
+      const [code] = await exited;
+      expect(output()).toContain(`Registered /opg in guild ${GUILD_ID}`);
+      expect(code).toBe(0);
+      expect(discord.rest.requests.filter((r) => r.method === 'PUT')).toHaveLength(1);
+      expect(existsSync(databasePath)).toBe(false);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query('select scope from discord_command_registrations');
+        expect(rows).toEqual([{ scope: expect.stringContaining(`:guild:${GUILD_ID}`) }]);
+      } finally {
+        await client.end();
+      }
+    },
+  );
 });

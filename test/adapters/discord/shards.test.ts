@@ -50,57 +50,64 @@ describe('Discord past one shard', () => {
     expect(code).toBe(4011);
   });
 
-  it("the front end's REST and the alert sink's together stay inside Discord's global 50 requests a second", async () => {
-    const bot = await startBot();
-    const sink = createDiscordSink({ token: 'test-bot-token', apiUrl: bot.discord.apiUrl, logger: silentLogger });
-    onTestFinished(() => sink.close());
-    const frontEnd = bot.adapter.client.rest.options.globalRequestsPerSecond;
-    const sinkShare = sink.rest.options.globalRequestsPerSecond;
-    expect(DISCORD_GLOBAL_REQUESTS_PER_SECOND).toBe(50);
-    expect(frontEnd).toBeGreaterThanOrEqual(20);
-    expect(sinkShare).toBeGreaterThanOrEqual(20);
-    expect(frontEnd + sinkShare).toBeLessThanOrEqual(50);
-  });
+  it(
+    "the front end's REST and the alert sink's together stay inside Discord's global 50 requests a " + 'second',
+    async () => {
+      const bot = await startBot();
+      const sink = createDiscordSink({ token: 'test-bot-token', apiUrl: bot.discord.apiUrl, logger: silentLogger });
+      onTestFinished(() => sink.close());
+      const frontEnd = bot.adapter.client.rest.options.globalRequestsPerSecond;
+      const sinkShare = sink.rest.options.globalRequestsPerSecond;
+      expect(DISCORD_GLOBAL_REQUESTS_PER_SECOND).toBe(50);
+      expect(frontEnd).toBeGreaterThanOrEqual(20);
+      expect(sinkShare).toBeGreaterThanOrEqual(20);
+      expect(frontEnd + sinkShare).toBeLessThanOrEqual(50);
+    },
+  );
 
-  it('npm start connects both recommended shards, answers an interaction that arrives on shard 1, and is ready only while both are', async () => {
-    const port = await freePort();
-    const w = await startWorld({ discordShards: 2, chainBlocks: 30, env: { HTTP_PORT: String(port) } });
-    const bot = startProcess(w);
-    await bothReady(w, bot, 2);
-    expect(w.discord.identifiedShards.map((s) => s.join('/')).sort()).toEqual(['0/2', '1/2']);
-    // Ready on /readyz once both shards are (each shard's events are followed on their own).
-    const discordCheck = await until(
-      'Discord connected on /readyz',
-      async () => {
+  it(
+    'npm start connects both recommended shards, answers an interaction that arrives on shard 1, and is ready ' +
+      'only while both are',
+    async () => {
+      const port = await freePort();
+      const w = await startWorld({ discordShards: 2, chainBlocks: 30, env: { HTTP_PORT: String(port) } });
+      const bot = startProcess(w);
+      await bothReady(w, bot, 2);
+      expect(w.discord.identifiedShards.map((s) => s.join('/')).sort()).toEqual(['0/2', '1/2']);
+      // Ready on /readyz once both shards are (each shard's events are followed on their own).
+      const discordCheck = await until(
+        'Discord connected on /readyz',
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+          const body = (await res.json()) as { checks: Array<{ name: string; state: string }> };
+          const check = body.checks.find((c) => c.name === 'discord');
+          return check?.state === 'connected' ? check : undefined;
+        },
+        bot,
+      );
+      expect(discordCheck.state).toBe('connected');
+      const payload = w.discord.slash({ subcommand: 'stats' });
+      const answer = await discordAsk(w, bot, payload);
+      expect(w.discord.dispatched.find((d) => d.id === payload.id)?.shard).toBe(1);
+      expect(answer.data.embeds?.[0]?.title).toBe('OPG stats');
+
+      // Shard 0 is closed for good (4014: no reconnect); shard 1 reconnects and resumes after it. The front end is
+      // not ready while one of its shards is down, whichever shard spoke last.
+      const discordState = async () => {
         const res = await fetch(`http://127.0.0.1:${port}/readyz`);
         const body = (await res.json()) as { checks: Array<{ name: string; state: string }> };
-        const check = body.checks.find((c) => c.name === 'discord');
-        return check?.state === 'connected' ? check : undefined;
-      },
-      bot,
-    );
-    expect(discordCheck.state).toBe('connected');
-    const payload = w.discord.slash({ subcommand: 'stats' });
-    const answer = await discordAsk(w, bot, payload);
-    expect(w.discord.dispatched.find((d) => d.id === payload.id)?.shard).toBe(1);
-    expect(answer.data.embeds?.[0]?.title).toBe('OPG stats');
-
-    // Shard 0 is closed for good (4014: no reconnect); shard 1 reconnects and resumes after it. The front end is
-    // not ready while one of its shards is down, whichever shard spoke last.
-    const discordState = async () => {
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-      const body = (await res.json()) as { checks: Array<{ name: string; state: string }> };
-      return body.checks.find((c) => c.name === 'discord')?.state;
-    };
-    w.discord.closeShard(0, 4014);
-    await until('shard 0 closed for good', async () => ((await discordState()) === 'failed' ? true : undefined), bot);
-    const resumes = w.discord.resumes;
-    w.discord.closeShard(1, 4000);
-    await until('shard 1 resumed', () => (w.discord.resumes > resumes ? true : undefined), bot);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(await discordState()).toBe('failed');
-    bot.child.kill('SIGTERM');
-    expect((await bot.exited)[0]).toBe(0);
-    expect(bot.errorLines()).toEqual([]);
-  });
+        return body.checks.find((c) => c.name === 'discord')?.state;
+      };
+      w.discord.closeShard(0, 4014);
+      await until('shard 0 closed for good', async () => ((await discordState()) === 'failed' ? true : undefined), bot);
+      const resumes = w.discord.resumes;
+      w.discord.closeShard(1, 4000);
+      await until('shard 1 resumed', () => (w.discord.resumes > resumes ? true : undefined), bot);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await discordState()).toBe('failed');
+      bot.child.kill('SIGTERM');
+      expect((await bot.exited)[0]).toBe(0);
+      expect(bot.errorLines()).toEqual([]);
+    },
+  );
 });

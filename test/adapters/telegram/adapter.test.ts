@@ -163,26 +163,29 @@ describe('Telegram moderators', () => {
     expect(tg.callsOf('getChatMember')).toHaveLength(1);
   });
 
-  it('counts anonymous admins, the user of a private chat and channel posts as moderators, without asking', async () => {
-    const { tg, subscribed } = await startBot();
-    tg.push(
-      messageUpdate({
-        chat: supergroup,
-        from: anonymousAdminBot,
-        senderChat: supergroup,
-        text: '/opg alerts subscribe',
-      }),
-    );
-    tg.push(messageUpdate({ chat: privateWith(bob), from: bob, text: '/opg alerts subscribe' }));
-    tg.push(messageUpdate({ chat: channel, text: '/opg alerts subscribe' }));
-    await tg.waitFor('sendMessage', 3);
-    expect([await subscribed(supergroup), await subscribed(privateWith(bob)), await subscribed(channel)]).toEqual([
-      true,
-      true,
-      true,
-    ]);
-    expect(tg.callsOf('getChatMember')).toHaveLength(0);
-  });
+  it(
+    'counts anonymous admins, the user of a private chat and channel posts as moderators, without ' + 'asking',
+    async () => {
+      const { tg, subscribed } = await startBot();
+      tg.push(
+        messageUpdate({
+          chat: supergroup,
+          from: anonymousAdminBot,
+          senderChat: supergroup,
+          text: '/opg alerts subscribe',
+        }),
+      );
+      tg.push(messageUpdate({ chat: privateWith(bob), from: bob, text: '/opg alerts subscribe' }));
+      tg.push(messageUpdate({ chat: channel, text: '/opg alerts subscribe' }));
+      await tg.waitFor('sendMessage', 3);
+      expect([await subscribed(supergroup), await subscribed(privateWith(bob)), await subscribed(channel)]).toEqual([
+        true,
+        true,
+        true,
+      ]);
+      expect(tg.callsOf('getChatMember')).toHaveLength(0);
+    },
+  );
 
   it('refuses a message sent on behalf of another channel', async () => {
     const { tg, subscribed } = await startBot();
@@ -254,25 +257,28 @@ describe('Telegram Refresh button', () => {
     expect(tg.callsOf('editMessageText')).toHaveLength(2);
   });
 
-  it('takes "message is not modified" as done when two taps apart find the same figures, logging no error', async () => {
-    const logger = recordingLogger();
-    const { tg, app, cg } = await startBot({ logger });
-    const msg = await statsMessage(tg);
-    // Old enough figures: the first tap fetches anew and changes the text.
-    app.clock.advance(DEFAULT_REFRESH_MIN_AGE_MS + 1_000);
-    tg.push(callbackUpdate({ from: bob, message: msg, data: 'refresh:stats' }));
-    const [first] = await tg.waitFor('editMessageText');
-    // Past the edit interval and within the refresh age: the same figures, the same text, the same button.
-    app.clock.advance(6_000);
-    tg.push(callbackUpdate({ from: alice, message: msg, data: 'refresh:stats' }));
-    const [, second] = await tg.waitFor('editMessageText', 2);
-    expect(second!.params.text).toBe(first!.params.text);
-    expect(cg.marketCalls()).toBe(2);
-    expect(tg.notModified).toEqual([{ method: 'editMessageText', chatId: supergroup.id, messageId: 1 }]);
-    tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
-    await tg.waitFor('sendMessage', 2);
-    expect(logger.lines.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
-  });
+  it(
+    'takes "message is not modified" as done when two taps apart find the same figures, logging no ' + 'error',
+    async () => {
+      const logger = recordingLogger();
+      const { tg, app, cg } = await startBot({ logger });
+      const msg = await statsMessage(tg);
+      // Old enough figures: the first tap fetches anew and changes the text.
+      app.clock.advance(DEFAULT_REFRESH_MIN_AGE_MS + 1_000);
+      tg.push(callbackUpdate({ from: bob, message: msg, data: 'refresh:stats' }));
+      const [first] = await tg.waitFor('editMessageText');
+      // Past the edit interval and within the refresh age: the same figures, the same text, the same button.
+      app.clock.advance(6_000);
+      tg.push(callbackUpdate({ from: alice, message: msg, data: 'refresh:stats' }));
+      const [, second] = await tg.waitFor('editMessageText', 2);
+      expect(second!.params.text).toBe(first!.params.text);
+      expect(cg.marketCalls()).toBe(2);
+      expect(tg.notModified).toEqual([{ method: 'editMessageText', chatId: supergroup.id, messageId: 1 }]);
+      tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
+      await tg.waitFor('sendMessage', 2);
+      expect(logger.lines.filter((l) => l.level === 'error' || l.level === 'warn')).toEqual([]);
+    },
+  );
 
   it('replaces the picture of a photo reply in place', async () => {
     const { tg } = await startBot();
@@ -428,28 +434,32 @@ describe('Telegram Bot API faults', () => {
     expect(sent[2]!.params.text).toContain('opg-bot commands');
   });
 
-  it('answers in plain text with the figures when Telegram refuses a reply with 400, logging it once and not retrying', async () => {
-    const logger = recordingLogger();
-    const { tg } = await startBot({ logger });
-    tg.failNext('sendMessage', {
-      status: 400,
-      description: 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 3',
-    });
-    tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
-    const [refused, plain] = await tg.waitFor('sendMessage', 2);
-    expect(plain!.params.text).toContain('OPG stats');
-    expect(plain!.params.text).toContain('Price: $');
-    expect(plain!.params.text).not.toMatch(/<\/?b>/);
-    expect(plain!.params.parse_mode).toBeUndefined();
-    expect(plain!.params.reply_markup).toBeUndefined();
-    expect(plain!.params.reply_parameters).toEqual(refused!.params.reply_parameters);
-    await new Promise((r) => setTimeout(r, 200));
-    expect(tg.callsOf('sendMessage')).toHaveLength(2);
-    const errors = logger.lines.filter((l) => l.level === 'error');
-    expect(errors).toHaveLength(1);
-    expect(errors[0]!.fields.description).toContain("can't parse entities");
-    expect(errors[0]!.fields.answered).toBe('plain text');
-  });
+  it(
+    'answers in plain text with the figures when Telegram refuses a reply with 400, logging it once and not ' +
+      'retrying',
+    async () => {
+      const logger = recordingLogger();
+      const { tg } = await startBot({ logger });
+      tg.failNext('sendMessage', {
+        status: 400,
+        description: 'Bad Request: can\'t parse entities: Unsupported start tag "x" at byte offset 3',
+      });
+      tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+      const [refused, plain] = await tg.waitFor('sendMessage', 2);
+      expect(plain!.params.text).toContain('OPG stats');
+      expect(plain!.params.text).toContain('Price: $');
+      expect(plain!.params.text).not.toMatch(/<\/?b>/);
+      expect(plain!.params.parse_mode).toBeUndefined();
+      expect(plain!.params.reply_markup).toBeUndefined();
+      expect(plain!.params.reply_parameters).toEqual(refused!.params.reply_parameters);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(tg.callsOf('sendMessage')).toHaveLength(2);
+      const errors = logger.lines.filter((l) => l.level === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.fields.description).toContain("can't parse entities");
+      expect(errors[0]!.fields.answered).toBe('plain text');
+    },
+  );
 
   it('answers a refused chart photo with its text, and a short notice when the plain text is refused too', async () => {
     const logger = recordingLogger();

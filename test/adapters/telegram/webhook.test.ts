@@ -59,45 +59,49 @@ async function twoInstances(options: Partial<TelegramAdapterOptions> = {}) {
 }
 
 describe('Telegram by webhook', () => {
-  it('checks the secret (401, nothing runs), answers a command once, and runs a re-sent update once across instances', async () => {
-    const { tg, a, b } = await twoInstances();
-    await a.adapter.setWebhook(a.url);
-    expect(tg.webhook()).toEqual({ url: a.url, secret: SECRET });
-    const set = tg.callsOf('setWebhook')[0]!;
-    expect(set.params.secret_token).toBe(SECRET);
+  it(
+    'checks the secret (401, nothing runs), answers a command once, and runs a re-sent update once across ' +
+      'instances',
+    async () => {
+      const { tg, a, b } = await twoInstances();
+      await a.adapter.setWebhook(a.url);
+      expect(tg.webhook()).toEqual({ url: a.url, secret: SECRET });
+      const set = tg.callsOf('setWebhook')[0]!;
+      expect(set.params.secret_token).toBe(SECRET);
 
-    const stats = { message: message({ chat: supergroup, text: '/opg stats' }) };
-    for (const secret of [null, 'wrong_secret']) {
-      const r = await tg.postUpdate(stats, { secret });
-      expect(r.status).toBe(401);
-    }
-    expect(tg.callsOf('sendMessage')).toHaveLength(0);
+      const stats = { message: message({ chat: supergroup, text: '/opg stats' }) };
+      for (const secret of [null, 'wrong_secret']) {
+        const r = await tg.postUpdate(stats, { secret });
+        expect(r.status).toBe(401);
+      }
+      expect(tg.callsOf('sendMessage')).toHaveLength(0);
 
-    const first = await tg.postUpdate(stats);
-    expect(first.status).toBe(200);
-    const sends = tg.callsOf('sendMessage');
-    expect(sends).toHaveLength(1);
-    expect(String(sends[0]!.params.text)).toContain('OPG stats');
+      const first = await tg.postUpdate(stats);
+      expect(first.status).toBe(200);
+      const sends = tg.callsOf('sendMessage');
+      expect(sends).toHaveLength(1);
+      expect(String(sends[0]!.params.text)).toContain('OPG stats');
 
-    // Telegram re-sends the same update (no 200 seen): to the same instance, then to the other one.
-    expect((await tg.postUpdate({ ...stats, update_id: first.updateId })).status).toBe(200);
-    tg.setWebhookUrl(b.url);
-    expect((await tg.postUpdate({ ...stats, update_id: first.updateId })).status).toBe(200);
-    expect(tg.callsOf('sendMessage')).toHaveLength(1);
+      // Telegram re-sends the same update (no 200 seen): to the same instance, then to the other one.
+      expect((await tg.postUpdate({ ...stats, update_id: first.updateId })).status).toBe(200);
+      tg.setWebhookUrl(b.url);
+      expect((await tg.postUpdate({ ...stats, update_id: first.updateId })).status).toBe(200);
+      expect(tg.callsOf('sendMessage')).toHaveLength(1);
 
-    // A new update on the other instance runs there.
-    expect((await tg.postUpdate({ message: message({ chat: supergroup, text: '/opg stats' }) })).status).toBe(200);
-    expect(tg.callsOf('sendMessage')).toHaveLength(2);
+      // A new update on the other instance runs there.
+      expect((await tg.postUpdate({ message: message({ chat: supergroup, text: '/opg stats' }) })).status).toBe(200);
+      expect(tg.callsOf('sendMessage')).toHaveLength(2);
 
-    // A body that is not an update is refused; nothing runs.
-    const bad = await fetch(b.url, {
-      method: 'POST',
-      headers: { 'x-telegram-bot-api-secret-token': SECRET, 'content-type': 'application/json' },
-      body: '{"nope":1}',
-    });
-    expect(bad.status).toBe(400);
-    expect(tg.callsOf('sendMessage')).toHaveLength(2);
-  });
+      // A body that is not an update is refused; nothing runs.
+      const bad = await fetch(b.url, {
+        method: 'POST',
+        headers: { 'x-telegram-bot-api-secret-token': SECRET, 'content-type': 'application/json' },
+        body: '{"nope":1}',
+      });
+      expect(bad.status).toBe(400);
+      expect(tg.callsOf('sendMessage')).toHaveLength(2);
+    },
+  );
 
   it('answers Telegram with an error when a command fails, and runs the re-sent update on any instance', async () => {
     // Two tries per Bot API call, so one failed send is two refused calls.
@@ -123,24 +127,27 @@ describe('Telegram by webhook', () => {
     expect(tg.sent).toHaveLength(1);
   });
 
-  it('asks Telegram to re-send an update another instance holds, and runs it once that claim outlived its lease', async () => {
-    const { tg, appB, a, b } = await twoInstances();
-    // The webhook points at B. Instance A took the update and was killed before it answered: its claim stays.
-    await a.adapter.setWebhook(b.url);
-    const updateId = 4_000_001;
-    await a.ledger.claim(updateId, appB.clock.now());
-    const stats = { message: message({ chat: supergroup, text: '/opg stats' }), update_id: updateId };
+  it(
+    'asks Telegram to re-send an update another instance holds, and runs it once that claim outlived its ' + 'lease',
+    async () => {
+      const { tg, appB, a, b } = await twoInstances();
+      // The webhook points at B. Instance A took the update and was killed before it answered: its claim stays.
+      await a.adapter.setWebhook(b.url);
+      const updateId = 4_000_001;
+      await a.ledger.claim(updateId, appB.clock.now());
+      const stats = { message: message({ chat: supergroup, text: '/opg stats' }), update_id: updateId };
 
-    const early = await tg.postUpdate(stats);
-    expect(early.status).toBe(503);
-    appB.clock.advance(UPDATE_CLAIM_LEASE_MS - 1);
-    expect((await tg.postUpdate(stats)).status).toBe(503);
-    expect(tg.callsOf('sendMessage')).toHaveLength(0);
+      const early = await tg.postUpdate(stats);
+      expect(early.status).toBe(503);
+      appB.clock.advance(UPDATE_CLAIM_LEASE_MS - 1);
+      expect((await tg.postUpdate(stats)).status).toBe(503);
+      expect(tg.callsOf('sendMessage')).toHaveLength(0);
 
-    appB.clock.advance(1);
-    expect((await tg.postUpdate(stats)).status).toBe(200);
-    expect(tg.sent.map((m) => m.text.split('\n')[0])).toEqual([expect.stringContaining('OPG stats')]);
-    expect((await tg.postUpdate(stats)).status).toBe(200);
-    expect(tg.sent).toHaveLength(1);
-  });
+      appB.clock.advance(1);
+      expect((await tg.postUpdate(stats)).status).toBe(200);
+      expect(tg.sent.map((m) => m.text.split('\n')[0])).toEqual([expect.stringContaining('OPG stats')]);
+      expect((await tg.postUpdate(stats)).status).toBe(200);
+      expect(tg.sent).toHaveLength(1);
+    },
+  );
 });
