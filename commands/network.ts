@@ -27,8 +27,8 @@ import { sourceFooter } from './shared.js';
 
 /** The one thing a reader must know about callers before reading any figure of them. */
 export const BASE_NOTE =
-  'LLM requests paid in OPG on Base through the TEE gateway are not transactions on this chain: the people who send ' +
-  'them are not visible as callers here (those inferences appear only as TEE settlements).';
+  'LLM requests paid in OPG on Base through the TEE gateway are not transactions on this chain: ' +
+  'the people who send them are not visible as callers here (those inferences appear only as TEE settlements).';
 
 const CALLERS = 'that sent inference transactions on the OpenGradient chain';
 

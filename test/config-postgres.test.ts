@@ -82,20 +82,20 @@ describe('PostgreSQL and multi-instance config', () => {
       "TELEGRAM_WEBHOOK_URL: needs TELEGRAM_BOT_TOKEN (the webhook receives that bot's updates)",
     ]);
     expect(problems({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_SECRET: SECRET })).toEqual([
-      'TELEGRAM_WEBHOOK_SECRET: set without TELEGRAM_WEBHOOK_URL; set both to receive updates by webhook, neither ' +
-        'for long polling',
+      'TELEGRAM_WEBHOOK_SECRET: set without TELEGRAM_WEBHOOK_URL; set both to receive updates by webhook, ' +
+        'neither for long polling',
     ]);
   });
 
   it(
-    "holds a webhook URL to Telegram's rules (https, ports 443, 80, 88, 8443) unless a local Bot API server takes " +
-      'the updates',
+    "holds a webhook URL to Telegram's rules (https, ports 443, 80, 88, 8443) " +
+      'unless a local Bot API server takes the updates',
     () => {
       const env = { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_SECRET: SECRET };
       for (const url of ['http://bot.example.org/tg', 'https://bot.example.org:3000/tg']) {
         expect(problems({ ...env, TELEGRAM_WEBHOOK_URL: url })).toEqual([
-          'TELEGRAM_WEBHOOK_URL: expected an https URL on port 443, 80, 88 or 8443 (what Telegram posts to; any URL ' +
-            'works with a local Bot API server in TELEGRAM_API_ROOT)',
+          'TELEGRAM_WEBHOOK_URL: expected an https URL on port 443, 80, 88 or 8443 (what Telegram posts to; ' +
+            'any URL works with a local Bot API server in TELEGRAM_API_ROOT)',
         ]);
       }
       expect(problems({ ...env, TELEGRAM_WEBHOOK_URL: 'not a url' })).toEqual([

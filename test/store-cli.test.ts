@@ -20,8 +20,8 @@ function withPassword(url: string): string {
 
 describe('npm run opg -- store copy', { timeout: 90_000 }, () => {
   it(
-    'copies a SQLite store into an empty PostgreSQL database, prints each table with its rows, and refuses to copy ' +
-      'twice',
+    'copies a SQLite store into an empty PostgreSQL database, ' +
+      'prints each table with its rows, and refuses to copy twice',
     async ({ skip }) => {
       skip(!TEST_DATABASE_URL, `${NO_SERVER}; the copy itself is tested on PGlite in test/db/store-copy.test.ts`);
       const url = await emptyServerDatabase();
@@ -87,8 +87,8 @@ describe('npm run opg -- store copy', { timeout: 90_000 }, () => {
   });
 
   it(
-    'answers a usage line for missing or non-PostgreSQL targets, and refuses a store that does not exist without ' +
-      'creating it',
+    'answers a usage line for missing or non-PostgreSQL targets, ' +
+      'and refuses a store that does not exist without creating it',
     async () => {
       const path = join(tempDir(), 'missing.sqlite');
       const missingTo = await runEntry('src/cli.ts', ['store', 'copy'], { DATABASE_PATH: path });

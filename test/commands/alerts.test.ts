@@ -44,7 +44,7 @@ describe('alerts commands', () => {
   });
 
   it(
-    'lets only moderators subscribe, and starts with the ' + 'default thresholds, a 60 min cooldown and no digest',
+    'lets only moderators subscribe, ' + 'and starts with the default thresholds, a 60 min cooldown and no digest',
     async () => {
       const cg = await startCoinGeckoServer([marketItem()]);
       const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });

@@ -87,7 +87,7 @@ describe('chart', () => {
   });
 
   it(
-    'keeps filled history in the database, so the same ' + 'range is never fetched twice, even after a restart',
+    'keeps filled history in the database, ' + 'so the same range is never fetched twice, even after a restart',
     async () => {
       const databasePath = tempDbPath();
       const clock = createTestClock();

@@ -57,8 +57,8 @@ describe('market structure from CoinGecko tickers', () => {
   });
 
   it(
-    'takes a depth of 0 on either side as no depth figure, turnover over markets with depth and volume, a spread of ' +
-      '0 as none',
+    'takes a depth of 0 on either side as no depth figure, ' +
+      'turnover over markets with depth and volume, a spread of 0 as none',
     async () => {
       // Binance  $100,000, depth 10,000 + 10,000, spread 0.2  → depth, in turnover
       // Uniswap  $500,000, depth 0 + 0, spread 0 (CoinGecko's DEX pool)  → no depth, no spread
@@ -124,8 +124,8 @@ describe('market structure from CoinGecko tickers', () => {
       const r = await app.runText('/opg markets', testChat, member);
       expect(field(r, '±2% depth')).toBe('$30K summed over 2 markets (up $15K + down $15K)');
       expect(field(r, 'Turnover against depth')).toBe(
-        '5x: 24h volume of the markets with depth ($100K) ÷ their ±2% depth (up + down); 1 market with depth but no ' +
-          'volume figure left out of both',
+        '5x: 24h volume of the markets with depth ($100K) ÷ their ±2% depth (up + down); ' +
+          '1 market with depth but no volume figure left out of both',
       );
       expect(field(r, 'No depth figure')).toBe(
         '$540K of 24h volume (84.38%) on 2 markets, left out of depth and turnover',
@@ -205,8 +205,8 @@ describe('market structure from CoinGecko tickers', () => {
   });
 
   it(
-    'reads both pages with the documented query and answers ' +
-      '/opg markets with every figure, its source and as-of time',
+    'reads both pages with the documented query and answers /opg markets with every figure, ' +
+      'its source and as-of time',
     async () => {
       const { cg, app } = await appWithTickers(fixtureTickers());
       const outcome = await app.markets.refresh();
@@ -261,7 +261,7 @@ describe('market structure from CoinGecko tickers', () => {
   });
 
   it(
-    'refuses a page with a bad field, naming it, and ' + 'keeps the last good reading, marked stale with its age',
+    'refuses a page with a bad field, naming it, ' + 'and keeps the last good reading, marked stale with its age',
     async () => {
       const { cg, app } = await appWithTickers(fixtureTickers());
       await app.markets.refresh();

@@ -89,8 +89,8 @@ describe('network', () => {
     expect(r.kind).toBe('info');
     expect(r.title).toBe('Who uses the OpenGradient network');
     expect(r.lines).toEqual([
-      'LLM requests paid in OPG on Base through the TEE gateway are not transactions on this chain: the people who ' +
-        'send them are not visible as callers here (those inferences appear only as TEE settlements).',
+      'LLM requests paid in OPG on Base through the TEE gateway are not transactions on this chain: ' +
+        'the people who send them are not visible as callers here (those inferences appear only as TEE settlements).',
     ]);
     expect(fieldsOf(r)).toEqual({
       // 2 of 37 inferences from repeat callers, 31 of 37 from the 10 busiest; 43 inferences against 8.
@@ -158,8 +158,8 @@ describe('network', () => {
     const { app } = await networkApp({ supplyHistory: false });
     const r = await app.runText('network', testChat, member);
     expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
-      'not shown until history covers both windows: needs 60 days of inference history (have from genesis) and ' +
-        'circulating supply from 30 days ago (have 0 s of readings)',
+      'not shown until history covers both windows: needs 60 days of inference history ' +
+        '(have from genesis) and circulating supply from 30 days ago (have 0 s of readings)',
     );
     expect(fieldsOf(r)['Callers, last 7 full UTC days']).toMatch(/^3 accounts/);
   });
@@ -178,34 +178,33 @@ describe('network', () => {
   });
 
   it(
-    'does not compare with a supply reading more than ' + 'a day before 30 days ago, and says how far off it is',
+    'does not compare with a supply reading more than a day before 30 days ago, ' + 'and says how far off it is',
     async () => {
       // Readings 40 days ago and now, none between: the one before the point 30 days ago is 10 days off.
       const { app } = await networkApp({ supplyAgoMs: 40 * DAY });
       const r = await app.runText('network', testChat, member);
       expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
-        'not shown until history covers both windows: needs 60 days of inference history (have from genesis) and a ' +
-          'circulating supply reading within a day of 30 days ago (2026-11-01 10:00 UTC; the latest before it is ' +
-          'from 2026-10-22 10:00 UTC, 10 days earlier)',
+        'not shown until history covers both windows: needs 60 days of inference history ' +
+          '(have from genesis) and a circulating supply reading within a day of 30 days ago (2026-11-01 10:00 UTC; ' +
+          'the latest before it is from 2026-10-22 10:00 UTC, 10 days earlier)',
       );
     },
   );
 
   it(
-    'does not show demand beside supply when CoinGecko gave ' +
-      'no circulating supply, and says which reading lacks it',
+    'does not show demand beside supply when CoinGecko gave no circulating supply, ' +
+      'and says which reading lacks it',
     async () => {
       const then = await networkApp({ supplyThen: null });
       expect(fieldsOf(await then.app.runText('network', testChat, member))['Demand beside supply, 30 days']).toBe(
-        'not shown: CoinGecko gave no circulating supply in its ' +
-          'reading of 2026-11-01 10:00 UTC (30 days ago), so its ' +
-          'change over these 30 days is not known',
+        'not shown: CoinGecko gave no circulating supply in its reading of 2026-11-01 10:00 UTC (30 days ago), ' +
+          'so its change over these 30 days is not known',
       );
       const now = await networkApp({ supplyNow: null });
       const r = await now.app.runText('network', testChat, member);
       expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
-        'not shown: CoinGecko gave no circulating supply in its latest reading (2026-12-01 10:00 UTC), so its change ' +
-          'over these 30 days is not known',
+        'not shown: CoinGecko gave no circulating supply in its latest reading (2026-12-01 10:00 UTC), ' +
+          'so its change over these 30 days is not known',
       );
       expectNoBadText(r);
     },
@@ -229,16 +228,16 @@ describe('network', () => {
     // T1, T2 and T3 registered before the history starts, and T3's re-enabling too: the registry's
     // all-time figures (truly 3 of 4 enabled, 2 developers, 3 active tasks) are not shown.
     expect(f['TEEs enabled now']).toBe(
-      'n/a: TEE registry events are counted since block 117,240 (2026-11-21 10:00 UTC); TEEs registered before that ' +
-        'are not seen',
+      'n/a: TEE registry events are counted since block 117,240 (2026-11-21 10:00 UTC); ' +
+        'TEEs registered before that are not seen',
     );
     expect(f['Workflow developers']).toBe(
-      'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); registrations before that ' +
-        'are not seen',
+      'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); ' +
+        'registrations before that are not seen',
     );
     expect(f['Workflow tasks active now']).toBe(
-      'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); tasks registered before ' +
-        'that are not seen',
+      'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); ' +
+        'tasks registered before that are not seen',
     );
     // Windows inside the history stay.
     expect(f['TEEs serving, last 7 full UTC days']).toBe(
@@ -252,8 +251,8 @@ describe('network', () => {
       `${S.heartbeats} TEEs with a HeartbeatReceived event since 2026-11-30 10:00 UTC`,
     );
     expect(f['Demand beside supply, 30 days']).toBe(
-      'not shown until history covers both windows: needs 60 days of inference history (have 10 days) and ' +
-        'circulating supply from 30 days ago (have 30 days of readings)',
+      'not shown until history covers both windows: needs 60 days of inference history ' +
+        '(have 10 days) and circulating supply from 30 days ago (have 30 days of readings)',
     );
     expect(r.notices).toEqual([
       'Caller history starts at block 117,240 (2026-11-21 10:00 UTC): "new" means not seen since then.',
@@ -262,7 +261,7 @@ describe('network', () => {
   });
 
   it(
-    'shows no figure that runs to now with the cursor ' + '35 days behind the head, and says how far it counted',
+    'shows no figure that runs to now with the cursor 35 days behind the head, ' + 'and says how far it counted',
     async () => {
       const { app, node } = await networkApp({ cursorBehindMs: 35 * DAY });
       // The cursor stopped at head minus confirmations 35 days ago; the node's head now is 35 days further.
@@ -284,14 +283,14 @@ describe('network', () => {
         'Workflow developers': whole,
         'Workflow tasks active now': whole,
         'Demand beside supply, 30 days':
-          'not shown until history covers both windows: needs 60 days of inference history (have from genesis to ' +
-          '2026-10-27 09:58 UTC, 35 days short of now) and circulating supply from 30 days ago (have 35 days of ' +
-          'readings)',
+          'not shown until history covers both windows: needs 60 days of inference history ' +
+          '(have from genesis to 2026-10-27 09:58 UTC, 35 days short of now) and circulating supply from 30 days ago ' +
+          '(have 35 days of readings)',
       });
       // 81,239 of the 131,639 blocks up to head minus confirmations.
       expect(r.notices).toEqual([
-        'The indexer is behind (backfill 61.71% done): the chain is counted only to block 81,238 (2026-10-27 09:58 ' +
-          'UTC); figures that run to now are not shown until it catches up.',
+        'The indexer is behind (backfill 61.71% done): the chain is counted only to block 81,238 ' +
+          '(2026-10-27 09:58 UTC); figures that run to now are not shown until it catches up.',
       ]);
       expect(r.footer?.split('\n')[0]).toBe(
         'OpenGradient chain · counted to block 81,238 (block time 2026-10-27 09:58 UTC) · as of 2026-12-01 10:00 UTC',
@@ -300,20 +299,19 @@ describe('network', () => {
 
       const stats = await app.runText('stats', testChat, member);
       expect(fieldsOf(stats)['Callers']).toBe(
-        'n/a (the indexer is behind: the chain is counted only ' +
-          'to 2026-10-27 09:58 UTC) · week-over-week retention n/a ' +
-          '(inference transactions on the OpenGradient chain; /opg network)',
+        'n/a (the indexer is behind: the chain is counted only to 2026-10-27 09:58 UTC) · week-over-week retention ' +
+          'n/a (inference transactions on the OpenGradient chain; /opg network)',
       );
       const chart = await app.runText('chart callers', testChat, member);
       expect(chart.notices).toEqual([
-        'The indexer is behind: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC); weeks from then on ' +
-          'are empty or partial.',
+        'The indexer is behind: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC); ' +
+          'weeks from then on are empty or partial.',
       ]);
     },
   );
 
   it(
-    'just after midnight, shows no day window until the ' + 'chain is counted past midnight; heartbeats stay rolling',
+    'just after midnight, shows no day window until the chain is counted past midnight; ' + 'heartbeats stay rolling',
     async () => {
       // Now is Dec 1 00:30; the indexer stopped at the block 40 minutes before (Nov 30 23:48 with
       // confirmations): within the hour, so the rolling heartbeat window is shown, but the days to Nov 30 are
@@ -343,9 +341,8 @@ describe('network', () => {
       expect(r.notices).toEqual([]);
       const stats = await app.runText('stats', testChat, member);
       expect(fieldsOf(stats)['Callers']).toBe(
-        'n/a (the indexer is behind: the chain is counted only ' +
-          'to 2026-11-30 23:48 UTC) · week-over-week retention n/a ' +
-          '(inference transactions on the OpenGradient chain; /opg network)',
+        'n/a (the indexer is behind: the chain is counted only to 2026-11-30 23:48 UTC) · week-over-week retention ' +
+          'n/a (inference transactions on the OpenGradient chain; /opg network)',
       );
       const chart = await app.runText('chart callers', testChat, member);
       expect(chart.notices).toEqual([
@@ -401,9 +398,9 @@ describe('callers in stats and charts', () => {
     // Weeks from Oct 27, Nov 3, 10, 17 and 24, the last ending Nov 30: H; F0..F9; E; A and B; A, C and D (C
     // new; C's transaction today is in no week).
     expect(r.lines[0]).toBe(
-      'Accounts that sent inference transactions on the OpenGradient chain, per week of 7 full UTC days to ' +
-        '2026-11-30, oldest first: 1 (1 new), 10 (10 new), 1 (1 new), 2 (2 new), 3 (1 new). Last week: 2 returning, ' +
-        '1 new.',
+      'Accounts that sent inference transactions on the OpenGradient chain, ' +
+        'per week of 7 full UTC days to 2026-11-30, oldest first: 1 (1 new), 10 (10 new), 1 (1 new), 2 (2 new), ' +
+        '3 (1 new). Last week: 2 returning, 1 new.',
     );
     expect(Buffer.from(r.image!.png.subarray(1, 4)).toString('latin1')).toBe('PNG');
     expect(r.notices).toEqual([]);

@@ -152,7 +152,7 @@ describe('alert dispatcher', () => {
   });
 
   it(
-    'after a kill in the middle of a fan-out, a new process ' + 'delivers every alert, repeating at most one per chat',
+    'after a kill in the middle of a fan-out, ' + 'a new process delivers every alert, repeating at most one per chat',
     async () => {
       const clock = createTestClock();
       const databasePath = tempDbPath();

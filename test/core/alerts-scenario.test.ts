@@ -36,8 +36,8 @@ async function world() {
 
 describe('alerts end to end', () => {
   it(
-    'posts one alert per threshold crossed as the ratio climbs ' +
-      'from 0.8x to 13.2x, and repeats nothing after a restart',
+    'posts one alert per threshold crossed as the ratio climbs from 0.8x to 13.2x, ' +
+      'and repeats nothing after a restart',
     async () => {
       const { clock, cg, bot, start } = await world();
       const first = start();

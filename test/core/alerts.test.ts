@@ -65,8 +65,8 @@ describe('alert evaluation', () => {
   });
 
   it(
-    'writes an alert that says which way, which threshold, the ratio, volume, market cap and as-of time, and ' +
-      'mentions no one',
+    'writes an alert that says which way, which threshold, ' +
+      'the ratio, volume, market cap and as-of time, and mentions no one',
     async () => {
       const app = createTestApp();
       await subscribeWith(app, group, [5], 0);
@@ -157,7 +157,7 @@ describe('shared threshold state', () => {
     app.database.sqlite.prepare(`SELECT ratio, side FROM alert_levels ORDER BY ratio, side`).all();
 
   it(
-    'keeps chats that saw different ratios apart until ' + 'their sides agree, then fires once per chat per crossing',
+    'keeps chats that saw different ratios apart until their sides agree, ' + 'then fires once per chat per crossing',
     async () => {
       const app = createTestApp();
       await subscribeWith(app, group, [1], 0);

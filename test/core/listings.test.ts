@@ -38,8 +38,8 @@ const listingRows = (app: ReturnType<typeof createTestApp>, chat: ChatRef) =>
 
 describe('new-listing alerts', () => {
   it(
-    'records venues on the first reading after start, then ' +
-      'alerts each chat with listings on once when a venue appears',
+    'records venues on the first reading after start, ' +
+      'then alerts each chat with listings on once when a venue appears',
     async () => {
       const { cg, app } = await setup();
       expect(await app.runText('/opg alerts listings off', chatC, member)).toMatchObject({ kind: 'refused' });
@@ -70,7 +70,7 @@ describe('new-listing alerts', () => {
   );
 
   it(
-    'holds a listing inside a chat cooldown until the ' + 'cooldown ends, and counts it as the chat last alert',
+    'holds a listing inside a chat cooldown until the cooldown ends, ' + 'and counts it as the chat last alert',
     async () => {
       const { cg, app } = await setup();
       await app.markets.refresh();
@@ -133,8 +133,8 @@ describe('new-listing alerts', () => {
   });
 
   it(
-    'judges presence on every ticker: a venue whose only market goes stale, fresh, stale neither lists nor leaves; ' +
-      'a new one lists once',
+    'judges presence on every ticker: a venue whose only market goes stale, ' +
+      'fresh, stale neither lists nor leaves; a new one lists once',
     async () => {
       const { cg, app } = await setup();
       await app.markets.refresh();

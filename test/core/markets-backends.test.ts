@@ -58,8 +58,8 @@ function service(stores: BackendStores, source: TickersSource, clock: ReturnType
 
 describe.each(STORE_BACKENDS)('the markets service on %s', { timeout: 60_000 }, (backend) => {
   it(
-    'records venues first, alerts a new one once to the chats ' +
-      'taking listings, and names one that left for the digest',
+    'records venues first, alerts a new one once to the chats taking listings, ' +
+      'and names one that left for the digest',
     async ({ skip }) => {
       const stores = await storesOn(backend, skip);
       const clock = createTestClock();

@@ -62,8 +62,8 @@ const counts = (crossings: number, messages: number, deferred: number): Evaluati
 // The first PGlite of a worker compiles and migrates PostgreSQL: seconds, more on a busy machine.
 describe.each(STORE_BACKENDS)('alert stores on %s', { timeout: 60_000 }, (backend) => {
   it(
-    'records sides at first sight, then alerts every chat ' +
-      'holding a crossed level once, listing its crossings in order',
+    'records sides at first sight, ' +
+      'then alerts every chat holding a crossed level once, listing its crossings in order',
     async ({ skip }) => {
       const { alerts } = await storesOn(backend, skip);
       const a = await alerts.subscriptions.subscribe(chat('a', [1, 5, 10]), T0);

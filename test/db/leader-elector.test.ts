@@ -79,8 +79,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('leader timings', () => {
   it(
-    'step a leader down before the server can release its ' +
-      'lock, and let a standby take over within the takeover time',
+    'step a leader down before the server can release its lock, ' +
+      'and let a standby take over within the takeover time',
     () => {
       for (let seconds = MIN_TAKEOVER_SECONDS; seconds <= 3_600; seconds++) {
         const t = leaderTimings(seconds);
@@ -129,7 +129,7 @@ describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
   });
 
   it(
-    'steps a leader down as soon as its connection is ' + 'killed, and a standby takes over within the takeover time',
+    'steps a leader down as soon as its connection is killed, ' + 'and a standby takes over within the takeover time',
     async ({ skip }) => {
       skip(!TEST_DATABASE_URL, NO_SERVER);
       const url = await emptyServerDatabase();

@@ -176,7 +176,7 @@ describe.each(STORE_BACKENDS)('markets store on %s', { timeout: 60_000 }, (backe
   });
 
   it(
-    'keeps nothing of a reading whose recording failed part ' + 'way, and clears the source failure with the next one',
+    'keeps nothing of a reading whose recording failed part way, ' + 'and clears the source failure with the next one',
     async ({ skip }) => {
       const stores = await storesOn(backend, skip);
       const { markets } = stores;
@@ -256,8 +256,8 @@ const listing = (title: string, nowMs: number) => ({
 
 describe.each(STORE_BACKENDS)('listing alerts on %s', { timeout: 60_000 }, (backend) => {
   it(
-    'writes a listing to the outbox the dispatcher reads, for every active chat with listings on, under each chat ' +
-      'cooldown',
+    'writes a listing to the outbox the dispatcher reads, ' +
+      'for every active chat with listings on, under each chat cooldown',
     async ({ skip }) => {
       const stores = await storesOn(backend, skip);
       const subs = stores.alerts.subscriptions;

@@ -41,8 +41,8 @@ function databaseAt(lastTag: string): { path: string; sqlite: Sqlite.Database } 
 
 describe('migrations', () => {
   it(
-    'upgrading a store from before shared threshold levels keeps every subscription, its state and its undelivered ' +
-      'alerts',
+    'upgrading a store from before shared threshold levels keeps every subscription, ' +
+      'its state and its undelivered alerts',
     async () => {
       const clock = createTestClock();
       const t0 = clock.now();
@@ -157,8 +157,8 @@ describe('migrations', () => {
   );
 
   it(
-    'upgrading a store from before the by-subscription threshold index keeps every setting, side, waiting crossing ' +
-      'and undelivered alert',
+    'upgrading a store from before the by-subscription threshold index keeps every setting, ' +
+      'side, waiting crossing and undelivered alert',
     async () => {
       const clock = createTestClock();
       const t0 = clock.now();

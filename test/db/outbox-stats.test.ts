@@ -53,7 +53,7 @@ async function on(backend: StoreBackend, skip: (condition: boolean, note?: strin
 // The first PGlite of a worker compiles and migrates PostgreSQL: seconds, more on a busy machine.
 describe.each(STORE_BACKENDS)('operator stores on %s', { timeout: 60_000 }, (backend) => {
   it(
-    'counts undelivered rows of active subscriptions by ' + 'platform, leaving out sent, abandoned and paused ones',
+    'counts undelivered rows of active subscriptions by platform, ' + 'leaving out sent, abandoned and paused ones',
     async ({ skip }) => {
       const { stores, exec } = await on(backend, skip);
       expect((await stores.outboxStats.pendingByPlatform()).size).toBe(0);

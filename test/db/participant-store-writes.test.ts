@@ -24,8 +24,8 @@ const chunk = fc.record({
 
 describe('participant store: caller-day writes', () => {
   it(
-    'adds up every caller-day and keeps each caller’s first ' +
-      'day, whatever the batch sizes, across failed transactions',
+    'adds up every caller-day and keeps each caller’s first day, ' +
+      'whatever the batch sizes, across failed transactions',
     async () => {
       await fc.assert(
         fc.asyncProperty(fc.array(chunk, { minLength: 1, maxLength: 8 }), async (chunks) => {
@@ -78,9 +78,8 @@ describe('participant store: caller-day writes', () => {
             }
             const rows = database.sqlite
               .prepare(
-                'select d.day_ms as day, c.address as address, ' +
-                  'd.inferences as n from caller_days d join callers c on ' +
-                  'c.id = d.caller_id',
+                'select d.day_ms as day, c.address as address, d.inferences as n ' +
+                  'from caller_days d join callers c on c.id = d.caller_id',
               )
               .all() as Array<{ day: number; address: string; n: number }>;
             expect(new Map(rows.map((r) => [callerDayKey(r.day, r.address), r.n]))).toEqual(want);

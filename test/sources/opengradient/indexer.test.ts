@@ -140,8 +140,8 @@ describe('inference indexer', () => {
   });
 
   it(
-    'asks for the next range while this one streams in, one range ahead at most, and halves the range after a large ' +
-      'answer',
+    'asks for the next range while this one streams in, ' +
+      'one range ahead at most, and halves the range after a large answer',
     async () => {
       const n = await node(10_000, { maxRangeBlocks: 100_000, maxResults: 100_000 });
       const real = createOgRpc({ url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
@@ -282,7 +282,7 @@ describe('inference indexer', () => {
   const noAnswer = () => new NetworkError('OpenGradient RPC', 'no answer within 3000 ms');
 
   it(
-    'asks for half the range after eth_getLogs gets no ' + 'answer, since the answer may be too big to send in time',
+    'asks for half the range after eth_getLogs gets no answer, ' + 'since the answer may be too big to send in time',
     async () => {
       const n = await node(3_000);
       const { rpc, asked } = flakyLogs(n, 1, noAnswer);

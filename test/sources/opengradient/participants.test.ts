@@ -242,7 +242,7 @@ describe('participants from the indexer', () => {
   );
 
   it(
-    'reads each block once when the node cuts batch ' + 'answers for size, asking for the rest in smaller batches',
+    'reads each block once when the node cuts batch answers for size, ' + 'asking for the rest in smaller batches',
     async () => {
       const { chain } = networkScenario(NOW);
       const { indexer, participants, node } = await indexScenario(chain, { node: { maxBatchBytes: 3_000 } });
