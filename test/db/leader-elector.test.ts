@@ -155,7 +155,7 @@ describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
         (
           await db.query<{ n: number }>(
             `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()
-           AND application_name = 'opg-bot leader elector'`,
+             AND application_name = 'opg-bot leader elector'`,
           )
         ).rows[0]!.n;
       for (let waited = 0; (await electorConnections()) < 2 && waited < 15_000; waited += 250) await sleep(250);

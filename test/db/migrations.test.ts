@@ -50,8 +50,8 @@ describe('migrations', () => {
       const waiting: Crossing[] = [{ threshold: 1, direction: 'up', atMs: t0 - 5 * MIN, ratio: 1.2 }];
       const insertSub = sqlite.prepare(
         `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status, pause_reason,
-       paused_at_ms, cooldown_minutes, digest_minute, last_alert_at_ms, pending_json)
-       VALUES (?, ?, 'admin', ?, ?, ?, ?, ?, ?, ?, ?)`,
+         paused_at_ms, cooldown_minutes, digest_minute, last_alert_at_ms, pending_json)
+         VALUES (?, ?, 'admin', ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       const group = Number(
         insertSub.run(
@@ -100,7 +100,7 @@ describe('migrations', () => {
       sqlite
         .prepare(
           `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms)
-         VALUES (?, 'alert', ?, ?, ?)`,
+           VALUES (?, 'alert', ?, ?, ?)`,
         )
         .run(group, payload, t0 - 10 * MIN, t0 - 10 * MIN);
       sqlite.close();
@@ -170,8 +170,8 @@ describe('migrations', () => {
       const ten = Number(insertLevel.run(10, null, null).lastInsertRowid);
       const insertSub = sqlite.prepare(
         `INSERT INTO alert_subscriptions (platform, chat_id, thread_id, guild_id, created_by, created_at_ms, status,
-       pause_reason, paused_at_ms, digest_minute)
-       VALUES (?, ?, ?, ?, 'admin', ?, ?, ?, ?, ?)`,
+         pause_reason, paused_at_ms, digest_minute)
+         VALUES (?, ?, ?, ?, 'admin', ?, ?, ?, ?, ?)`,
       );
       const group = Number(
         insertSub.run('telegram', '-100111', '42', null, t0 - 60 * MIN, 'active', null, null, 9 * 60).lastInsertRowid,
@@ -200,7 +200,7 @@ describe('migrations', () => {
       insertPending.run('[]');
       const insertCooldown = sqlite.prepare(
         `INSERT INTO alert_cooldowns (subscription_id, cooldown_minutes, last_alert_at_ms, pending_id)
-       VALUES (?, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?)`,
       );
       insertCooldown.run(group, 30, t0 - 10 * MIN, pending);
       insertCooldown.run(channel, 60, null, null);
@@ -221,7 +221,7 @@ describe('migrations', () => {
       sqlite
         .prepare(
           `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms)
-         VALUES (?, 'alert', ?, ?, ?)`,
+           VALUES (?, 'alert', ?, ?, ?)`,
         )
         .run(group, payload, t0 - 10 * MIN, t0 - 10 * MIN);
       sqlite.close();

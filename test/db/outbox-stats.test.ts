@@ -69,15 +69,15 @@ describe.each(STORE_BACKENDS)('operator stores on %s', { timeout: 60_000 }, (bac
       ) => {
         const [sub] = await exec(
           `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status)
-         VALUES ('${platform}', '${chatId}', 'test', 0, '${status}') RETURNING id`,
+           VALUES ('${platform}', '${chatId}', 'test', 0, '${status}') RETURNING id`,
         );
         ids.set(chatId, Number(sub!.id));
         for (const r of rows) {
           await exec(
             `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms,
-                                       sent_at_ms, failed_at_ms)
-           VALUES (${Number(sub!.id)}, 'alert', ${Number(payload!.id)}, 0, 0,
-                   ${r === 'sent' ? 1 : 'NULL'}, ${r === 'failed' ? 1 : 'NULL'})`,
+                                         sent_at_ms, failed_at_ms)
+             VALUES (${Number(sub!.id)}, 'alert', ${Number(payload!.id)}, 0, 0,
+                     ${r === 'sent' ? 1 : 'NULL'}, ${r === 'failed' ? 1 : 'NULL'})`,
           );
         }
       };
@@ -96,7 +96,7 @@ describe.each(STORE_BACKENDS)('operator stores on %s', { timeout: 60_000 }, (bac
       const chats = ['-1001', '-1003', '42', '43'].map((chat) => ids.get(chat));
       await exec(
         `INSERT INTO alert_outbox_fanouts (kind, payload_id, created_at_ms, recipients_json)
-       VALUES ('alert', ${Number(payload!.id)}, 0, '${JSON.stringify(chats)}')`,
+         VALUES ('alert', ${Number(payload!.id)}, 0, '${JSON.stringify(chats)}')`,
       );
       expect(await stores.outboxStats.pendingByPlatform()).toEqual(
         new Map([

@@ -97,8 +97,8 @@ describe.each(PG_BACKENDS)('store copy into PostgreSQL (%s)', { timeout: 60_000 
         const highest = Number(
           source.sqlite
             .prepare(
-              `SELECT max(coalesce((SELECT seq FROM sqlite_sequence
-               WHERE name = ?), 0), coalesce((SELECT max("${table.identityColumn}") FROM "${table.name}"), 0))`,
+              `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
+                          coalesce((SELECT max("${table.identityColumn}") FROM "${table.name}"), 0))`,
             )
             .pluck()
             .get(table.name),
