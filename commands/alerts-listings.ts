@@ -20,7 +20,8 @@ export const alertsListings = defineCommand({
       title: on ? 'Listing alerts on' : 'Listing alerts off',
       lines: [
         on
-          ? "This chat gets an alert when OPG starts trading on a venue CoinGecko did not list before (checked at each reading of CoinGecko's tickers: hourly unless the operator chose otherwise)."
+          ? 'This chat gets an alert when OPG starts trading on a venue CoinGecko did not list before (checked at ' +
+            "each reading of CoinGecko's tickers: hourly unless the operator chose otherwise)."
           : 'This chat no longer gets new-listing alerts; volume / market cap alerts are unchanged.',
       ],
     });

@@ -42,7 +42,10 @@ function viewFields(view: AlertSubscriptionView, hysteresis: number) {
       ? [
           {
             label: 'Paused',
-            value: `${view.pauseReason ?? 'no reason given'}${view.pausedAtMs !== null ? ` (since ${utc(view.pausedAtMs)})` : ''}. A moderator can resume with /opg alerts subscribe.`,
+            value:
+              `${view.pauseReason ?? 'no reason given'}` +
+              `${view.pausedAtMs !== null ? ` (since ${utc(view.pausedAtMs)})` : ''}. ` +
+              'A moderator can resume with /opg alerts subscribe.',
           },
         ]
       : []),
@@ -78,7 +81,8 @@ export const alertsStatus = defineCommand({
       return reply({
         title: 'Alerts are off in this chat',
         lines: [
-          'A moderator can start them with /opg alerts subscribe: the bot then posts when volume / market cap crosses a threshold.',
+          'A moderator can start them with /opg alerts subscribe: the bot then posts when volume / market cap ' +
+            'crosses a threshold.',
         ],
       });
     }

@@ -29,27 +29,35 @@ export async function callerChartReply(range: ChartRange | undefined, core: Core
   const notices: string[] = [];
   if (coverage.fromBlockTimeMs > chart.startMs) {
     notices.push(
-      `Caller history starts ${utc(coverage.fromBlockTimeMs)}: weeks before it are empty or partial, and the first week it covers counts everyone as new.`,
+      `Caller history starts ${utc(coverage.fromBlockTimeMs)}: weeks before it are empty or partial, and the first ` +
+        'week it covers counts everyone as new.',
     );
   }
   if (!countedTo(status, chart.endMs)) {
     notices.push(
-      `The indexer is behind: the chain is counted only to ${countedBlock(status)}; weeks from then on are empty or partial.`,
+      `The indexer is behind: the chain is counted only to ${countedBlock(status)}; ` +
+        'weeks from then on are empty or partial.',
     );
   }
   const weeksText = chart.weeks.map((w) => `${count(w.active)} (${count(w.newCallers)} new)`).join(', ');
   return reply({
     title: `OpenGradient callers by week, ${chart.weeks.length} weeks`,
     lines: [
-      `Accounts that sent inference transactions on the OpenGradient chain, per week of 7 full UTC days to ${utc(chart.endMs - 60_000).slice(0, 10)}, oldest first: ${weeksText}. Last week: ${count(last.active - last.newCallers)} returning, ${count(last.newCallers)} new.`,
+      'Accounts that sent inference transactions on the OpenGradient chain, per week of 7 full UTC days to ' +
+        `${utc(chart.endMs - 60_000).slice(0, 10)}, oldest first: ${weeksText}. Last week: ` +
+        `${count(last.active - last.newCallers)} returning, ${count(last.newCallers)} new.`,
       BASE_NOTE,
     ],
     notices,
-    footer: `OpenGradient chain · counted to block ${count(status.nextBlock - 1)} · as of ${utc(status.lastRunAtMs ?? core.clock.now())}`,
+    footer:
+      `OpenGradient chain · counted to block ${count(status.nextBlock - 1)} · as of ` +
+      `${utc(status.lastRunAtMs ?? core.clock.now())}`,
     image: {
       png: chart.png,
       filename: `opg-callers-${chosen}.png`,
-      alt: `Stacked bar chart of weekly active callers on the OpenGradient chain, returning and new, ${chart.weeks.length} weeks to ${utc(chart.endMs - 60_000).slice(0, 10)}: ${weeksText}.`,
+      alt:
+        'Stacked bar chart of weekly active callers on the OpenGradient chain, returning and new, ' +
+        `${chart.weeks.length} weeks to ${utc(chart.endMs - 60_000).slice(0, 10)}: ${weeksText}.`,
     },
   });
 }

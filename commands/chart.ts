@@ -33,7 +33,8 @@ async function venuesChartReply(range: ChartRange, services: Services, now: numb
     return reply({
       title: 'No venue history yet',
       lines: [
-        'The bot reads CoinGecko tickers on a schedule (hourly unless the operator chose otherwise) and keeps each reading; there is nothing stored to draw yet.',
+        'The bot reads CoinGecko tickers on a schedule (hourly unless the operator chose otherwise) and keeps each ' +
+          'reading; there is nothing stored to draw yet.',
       ],
     });
   }
@@ -95,7 +96,9 @@ export default defineCommand({
       }
       const share = (v: number) => pct((v / chart.total) * 100);
       const { vanilla, tee, zkml, unknown } = chart.byMode;
-      const split = `Vanilla ${count(vanilla)} (${share(vanilla)}) · TEE ${count(tee)} (${share(tee)}) · ZKML ${count(zkml)} (${share(zkml)})${unknown > 0 ? ` · unknown ${count(unknown)}` : ''}`;
+      const split =
+        `Vanilla ${count(vanilla)} (${share(vanilla)}) · TEE ${count(tee)} (${share(tee)}) · ZKML ` +
+        `${count(zkml)} (${share(zkml)})${unknown > 0 ? ` · unknown ${count(unknown)}` : ''}`;
       return reply({
         title: `OPG inferences by mode, ${spec.label}`,
         lines: [`${countOf(chart.total, 'inference')}: ${split}`],
@@ -103,7 +106,9 @@ export default defineCommand({
         image: {
           png: chart.png,
           filename,
-          alt: `Stacked bar chart of OPG inferences by verification mode over ${spec.label} to ${utc(chart.endMs)}: ${count(chart.total)} in all, ${split}.`,
+          alt:
+            `Stacked bar chart of OPG inferences by verification mode over ${spec.label} to ${utc(chart.endMs)}: ` +
+            `${count(chart.total)} in all, ${split}.`,
         },
       });
     }
@@ -117,7 +122,8 @@ export default defineCommand({
       return reply({
         title: `No ${word} history yet`,
         lines: [
-          `There is no stored ${word} history to draw.${why} The bot records a reading at every refresh; try again later.`,
+          `There is no stored ${word} history to draw.${why} ` +
+            'The bot records a reading at every refresh; try again later.',
         ],
       });
     }
@@ -128,7 +134,8 @@ export default defineCommand({
     const coveredMs = chart.endMs - chart.firstAtMs;
     if (chart.points.length < 2) {
       notices.push(
-        `Only one reading so far (${utc(chart.firstAtMs)}): the line grows as the bot records a reading at every refresh.`,
+        `Only one reading so far (${utc(chart.firstAtMs)}): ` +
+          'the line grows as the bot records a reading at every refresh.',
       );
     } else if (chart.firstAtMs > chart.startMs + spec.ms / 24) {
       notices.push(`History covers only ${duration(coveredMs)} of ${spec.label} (since ${utc(chart.firstAtMs)}).`);
@@ -137,7 +144,8 @@ export default defineCommand({
     if (fill.status === 'failed') notices.push('Older history could not be fetched from CoinGecko right now.');
 
     const lines = [
-      `Latest ${info.format(chart.last)} · low ${info.format(chart.low)} · high ${info.format(chart.high)} over ${spec.label}.`,
+      `Latest ${info.format(chart.last)} · low ${info.format(chart.low)} · ` +
+        `high ${info.format(chart.high)} over ${spec.label}.`,
     ];
     if (metric === 'ratio') {
       const all = [...new Set(thresholds.filter((t) => Number.isFinite(t) && t > 0))].sort((a, b) => a - b);
@@ -155,7 +163,9 @@ export default defineCommand({
       image: {
         png: chart.png,
         filename,
-        alt: `Line chart of OPG ${word} over ${spec.label} to ${utc(chart.endMs)}: from ${info.format(chart.first)} to ${info.format(chart.last)}, low ${info.format(chart.low)}, high ${info.format(chart.high)}.`,
+        alt:
+          `Line chart of OPG ${word} over ${spec.label} to ${utc(chart.endMs)}: from ${info.format(chart.first)} ` +
+          `to ${info.format(chart.last)}, low ${info.format(chart.low)}, high ${info.format(chart.high)}.`,
       },
     });
   },

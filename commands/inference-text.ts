@@ -56,7 +56,9 @@ export function countedTime(s: IndexerStatus): string {
 /** `OpenGradient chain · counted to block 1,234 (block time …) · as of …`: the as-of of chain figures. */
 export function chainFooter(s: IndexerStatus, nowMs: number): string {
   const time = s.indexedBlockTimeMs === null ? '' : ` (block time ${utc(s.indexedBlockTimeMs)})`;
-  return `OpenGradient chain · counted to block ${count(s.nextBlock - 1)}${time} · as of ${utc(s.lastRunAtMs ?? nowMs)}`;
+  return (
+    `OpenGradient chain · counted to block ${count(s.nextBlock - 1)}${time} · ` + `as of ${utc(s.lastRunAtMs ?? nowMs)}`
+  );
 }
 
 /** The start of the hour bucket that begins a window of `windowMs` ending now. */
@@ -100,7 +102,10 @@ export function lagText(s: IndexerStatus, nowMs: number): string {
   if (s.headBlock === null) return 'head not seen yet';
   const last = s.nextBlock - 1;
   if (blocksToRead(s) > BACKFILL_BLOCKS) {
-    return `backfilling: ${pct(backfillPct(s))} of blocks ${count(s.fromBlock)}–${count(s.safeHeadBlock)} (at block ${count(last)})`;
+    return (
+      `backfilling: ${pct(backfillPct(s))} of blocks ${count(s.fromBlock)}–${count(s.safeHeadBlock)} ` +
+      `(at block ${count(last)})`
+    );
   }
   const behind = Math.max(0, s.headBlock - last);
   const time =

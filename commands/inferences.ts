@@ -50,13 +50,17 @@ export default defineCommand({
           ? [
               {
                 label: 'Network activity',
-                value: `${count(activity.totalTransactions)} transactions, ${count(activity.transactionsToday)} today (explorer, ${age(activity.fetchedAtMs, now)})`,
+                value:
+                  `${count(activity.totalTransactions)} transactions, ${count(activity.transactionsToday)} ` +
+                  `today (explorer, ${age(activity.fetchedAtMs, now)})`,
               },
             ]
           : []),
       ],
       notices,
-      footer: `OpenGradient chain · counted to block ${count(status.nextBlock - 1)} · as of ${asOfText(status.lastRunAtMs, now)}`,
+      footer:
+        `OpenGradient chain · counted to block ${count(status.nextBlock - 1)} · as of ` +
+        `${asOfText(status.lastRunAtMs, now)}`,
     });
   },
 });

@@ -43,7 +43,8 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
     {
       label: 'Volume by CoinGecko trust score',
       value: trust
-        ? `green ${pct(trust.green)} · yellow ${pct(trust.yellow)} · red ${pct(trust.red)} · unrated ${pct(trust.unrated)}`
+        ? `green ${pct(trust.green)} · yellow ${pct(trust.yellow)} · ` +
+          `red ${pct(trust.red)} · unrated ${pct(trust.unrated)}`
         : 'n/a (no volume)',
     },
     {
@@ -51,7 +52,8 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
       value:
         s.depth.markets === 0
           ? 'CoinGecko reports no depth for any market'
-          : `${usd(s.depth.totalUsd)} summed over ${n(s.depth.markets, 'market')} (up ${usd(s.depth.upUsd)} + down ${usd(s.depth.downUsd)})`,
+          : `${usd(s.depth.totalUsd)} summed over ${n(s.depth.markets, 'market')} ` +
+            `(up ${usd(s.depth.upUsd)} + down ${usd(s.depth.downUsd)})`,
     },
     {
       label: 'Turnover against depth',
@@ -60,7 +62,8 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
           ? s.depth.markets === 0
             ? 'n/a (no depth)'
             : 'n/a (no market with depth has a volume figure)'
-          : `${ratio(s.turnover)}: 24h volume of the markets with depth (${usd(s.depth.volumeUsd)}) ÷ their ±2% depth (up + down)${
+          : `${ratio(s.turnover)}: 24h volume of the markets with depth (${usd(s.depth.volumeUsd)}) ÷ their ±2% ` +
+            `depth (up + down)${
               s.depth.marketsWithoutVolume > 0
                 ? `; ${n(s.depth.marketsWithoutVolume, 'market')} with depth but no volume figure left out of both`
                 : ''
@@ -71,21 +74,25 @@ export function marketsFields(s: MarketStructure): ReplyField[] {
       value:
         s.marketsWithoutDepth === 0
           ? 'none: every market reports depth'
-          : `${usd(s.volumeWithoutDepthUsd)} of 24h volume (${pct(s.volumeUsd > 0 ? (s.volumeWithoutDepthUsd / s.volumeUsd) * 100 : null)}) on ${n(s.marketsWithoutDepth, 'market')}, left out of depth and turnover`,
+          : `${usd(s.volumeWithoutDepthUsd)} of 24h volume ` +
+            `(${pct(s.volumeUsd > 0 ? (s.volumeWithoutDepthUsd / s.volumeUsd) * 100 : null)}) on ` +
+            `${n(s.marketsWithoutDepth, 'market')}, left out of depth and turnover`,
     },
     {
       label: 'Bid–ask spread',
       value:
         s.spreadMedianPct === null
           ? 'n/a (no market reports one)'
-          : `${pct(s.spreadMedianPct)} median weighted by volume (over ${usd(s.spreadVolumeUsd)} of volume with a spread)`,
+          : `${pct(s.spreadMedianPct)} median weighted by volume ` +
+            `(over ${usd(s.spreadVolumeUsd)} of volume with a spread)`,
     },
     {
       label: 'Left out',
       value:
         s.excluded.tickers === 0
           ? 'nothing: no ticker marked anomalous or stale'
-          : `${n(s.excluded.tickers, 'ticker')} CoinGecko marks anomalous (${count(s.excluded.anomalous)}) or stale (${count(s.excluded.stale)}), ${usd(s.excluded.volumeUsd)} of 24h volume`,
+          : `${n(s.excluded.tickers, 'ticker')} CoinGecko marks anomalous (${count(s.excluded.anomalous)}) or stale ` +
+            `(${count(s.excluded.stale)}), ${usd(s.excluded.volumeUsd)} of 24h volume`,
     },
   ];
   if (s.marketsWithoutVolume > 0)
@@ -101,7 +108,8 @@ export function marketsNotices(markets: MarketsService, nowMs: number): string[]
   const r = markets.current();
   if (r.data === null || r.fetchedAtMs === null) {
     return [
-      `Venue data unavailable: ${r.source} has not been read yet${r.error ? ` (${r.error})` : ''}; it is read on a schedule (hourly unless the operator chose otherwise).`,
+      `Venue data unavailable: ${r.source} has not been read yet${r.error ? ` (${r.error})` : ''}; it is read on a ` +
+        'schedule (hourly unless the operator chose otherwise).',
     ];
   }
   if (!markets.isStale(r)) return [];

@@ -27,7 +27,8 @@ import { sourceFooter } from './shared.js';
 
 /** The one thing a reader must know about callers before reading any figure of them. */
 export const BASE_NOTE =
-  'LLM requests paid in OPG on Base through the TEE gateway are not transactions on this chain: the people who send them are not visible as callers here (those inferences appear only as TEE settlements).';
+  'LLM requests paid in OPG on Base through the TEE gateway are not transactions on this chain: ' +
+  'the people who send them are not visible as callers here (those inferences appear only as TEE settlements).';
 
 const CALLERS = 'that sent inference transactions on the OpenGradient chain';
 
@@ -55,7 +56,10 @@ interface History {
  */
 function uncovered(h: History, windowStartMs: number, windowEndMs: number | 'now'): string | null {
   if (h.coverage.fromBlockTimeMs > windowStartMs)
-    return `n/a: the caller history read starts ${utc(h.coverage.fromBlockTimeMs)} (block ${count(h.coverage.fromBlock)}), after this window opens`;
+    return (
+      `n/a: the caller history read starts ${utc(h.coverage.fromBlockTimeMs)} (block ` +
+      `${count(h.coverage.fromBlock)}), after this window opens`
+    );
   if (windowEndMs === 'now' ? !countedToNow(h.status, h.nowMs) : !countedTo(h.status, windowEndMs))
     return `n/a: the chain is counted only to ${countedBlock(h.status)}, before this window ends`;
   return null;
@@ -67,7 +71,10 @@ function uncovered(h: History, windowStartMs: number, windowEndMs: number | 'now
  */
 function notWhole(h: History, events: string, unseen: string): string | null {
   if (h.coverage.fromBlock > 0)
-    return `n/a: ${events} are counted since block ${count(h.coverage.fromBlock)} (${utc(h.coverage.fromBlockTimeMs)}); ${unseen} before that are not seen`;
+    return (
+      `n/a: ${events} are counted since block ${count(h.coverage.fromBlock)} ` +
+      `(${utc(h.coverage.fromBlockTimeMs)}); ${unseen} before that are not seen`
+    );
   if (!countedToNow(h.status, h.nowMs))
     return `n/a: the chain is counted only to ${countedBlock(h.status)}, not to now`;
   return null;
@@ -86,7 +93,8 @@ function byRegistry(o: OperatorFigures, enabled: number): string {
   if (o.enabledByRegistry.length < 2) return '';
   const each = o.enabledByRegistry.map((r) => `${shortAddress(r.registry)} ${count(r.enabled)}`).join(', ');
   const sum = o.enabledByRegistry.reduce((n, r) => n + r.enabled, 0);
-  return `; enabled by registry: ${each}${sum > enabled ? '; a TEE enabled on more than one registry counts once in the total' : ''}`;
+  const twice = sum > enabled ? '; a TEE enabled on more than one registry counts once in the total' : '';
+  return `; enabled by registry: ${each}${twice}`;
 }
 
 function share(part: number, whole: number): string {
@@ -106,14 +114,16 @@ async function callerFields(reader: ParticipantReader, w: CallerWindows, h: Hist
       label: 'Callers, last 7 full UTC days',
       value:
         week ??
-        `${countOf(c.active7, 'account')} ${CALLERS} in ${last7}: ${count(c.new7)} new (first seen in these 7 days), ${count(c.active7 - c.new7)} returning`,
+        `${countOf(c.active7, 'account')} ${CALLERS} in ${last7}: ${count(c.new7)} new (first seen in these 7 days), ` +
+          `${count(c.active7 - c.new7)} returning`,
     },
     {
       label: 'Week-over-week retention',
       value:
         before ??
         (c.previous7 > 0
-          ? `${share(c.retained7, c.previous7)}: ${count(c.retained7)} of the ${countOf(c.previous7, 'account')} active ${day(w.previous7Ms)}–${day(previousEnd)} sent inference transactions again in ${last7}`
+          ? `${share(c.retained7, c.previous7)}: ${count(c.retained7)} of the ${countOf(c.previous7, 'account')} ` +
+            `active ${day(w.previous7Ms)}–${day(previousEnd)} sent inference transactions again in ${last7}`
           : `n/a: no account sent inference transactions ${day(w.previous7Ms)}–${day(previousEnd)}`),
     },
     {
@@ -121,7 +131,8 @@ async function callerFields(reader: ParticipantReader, w: CallerWindows, h: Hist
       value:
         month ??
         (c.inferences30 > 0
-          ? `${share(c.repeatInferences30, c.inferences30)} of the ${countOf(c.inferences30, 'inference')} in inference transactions in ${last30} were sent by accounts active on 2 or more distinct days`
+          ? `${share(c.repeatInferences30, c.inferences30)} of the ${countOf(c.inferences30, 'inference')} in ` +
+            `inference transactions in ${last30} were sent by accounts active on 2 or more distinct days`
           : `n/a: no inference transactions in ${last30}`),
     },
     {
@@ -129,7 +140,8 @@ async function callerFields(reader: ParticipantReader, w: CallerWindows, h: Hist
       value:
         month ??
         (c.inferences30 > 0
-          ? `${share(c.top10Inferences30, c.inferences30)} of those ${countOf(c.inferences30, 'inference')}, from the 10 busiest of ${countOf(c.callers30, 'account')}`
+          ? `${share(c.top10Inferences30, c.inferences30)} of those ${countOf(c.inferences30, 'inference')}, from ` +
+            `the 10 busiest of ${countOf(c.callers30, 'account')}`
           : `n/a: no inference transactions in ${last30}`),
     },
   ];
@@ -147,7 +159,8 @@ async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: Hi
       label: 'TEEs enabled now',
       value:
         notWhole(h, 'TEE registry events', 'TEEs registered') ??
-        `${count(enabled)} (LLM proxy ${count(o.enabledLlmProxy)}, validator ${count(o.enabledValidator)}${other}) of ${countOf(o.registered, 'TEE')} registered (TEE registry events${byRegistry(o, enabled)})`,
+        `${count(enabled)} (LLM proxy ${count(o.enabledLlmProxy)}, validator ${count(o.enabledValidator)}${other}) ` +
+          `of ${countOf(o.registered, 'TEE')} registered (TEE registry events${byRegistry(o, enabled)})`,
     },
     {
       label: 'TEEs serving, last 7 full UTC days',
@@ -160,7 +173,8 @@ async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: Hi
       value:
         week ??
         (o.settlements7 > 0
-          ? `${share(o.busiestSettlements7, o.settlements7)} of the ${countOf(o.settlements7, 'individual settlement')} (${count(o.busiestSettlements7)})`
+          ? `${share(o.busiestSettlements7, o.settlements7)} of the ` +
+            `${countOf(o.settlements7, 'individual settlement')} (${count(o.busiestSettlements7)})`
           : `n/a: no individual settlements in ${last7}`),
     },
     {
@@ -205,7 +219,10 @@ export async function callersLine(services: Services, nowMs: number): Promise<st
         ? `n/a (the indexer is behind: the chain is counted only to ${countedTime(status)})`
         : `${countOf(c.active7, 'account')} active in ${fullDays(w.last7Ms, w.endMs)}`;
   const retention = uncovered(h, w.previous7Ms, w.endMs) || c.previous7 === 0 ? 'n/a' : share(c.retained7, c.previous7);
-  return `${active} · week-over-week retention ${retention} (inference transactions on the OpenGradient chain; /opg network)`;
+  return (
+    `${active} · week-over-week retention ${retention} ` +
+    '(inference transactions on the OpenGradient chain; /opg network)'
+  );
 }
 
 /**
@@ -247,11 +264,15 @@ async function demandField(core: Core, index: InferenceIndex, h: History): Promi
     } else {
       // Readings older than the point exist, but with a gap around it: a change from the one before would
       // not be over the same 30 days.
-      supplyNeed = `a circulating supply reading within a day of 30 days ago (${utc(point)}; the latest before it is from ${utc(then.fetchedAtMs)}, ${duration(point - then.fetchedAtMs)} earlier)`;
+      supplyNeed =
+        `a circulating supply reading within a day of 30 days ago (${utc(point)}; the latest before it is ` +
+        `from ${utc(then.fetchedAtMs)}, ${duration(point - then.fetchedAtMs)} earlier)`;
     }
     return {
       label: 'Demand beside supply, 30 days',
-      value: `not shown until history covers both windows: needs 60 days of inference history (have ${inferenceDays}) and ${supplyNeed}`,
+      value:
+        'not shown until history covers both windows: needs 60 days of inference history (have ' +
+        `${inferenceDays}) and ${supplyNeed}`,
     };
   }
   const market = core.snapshot().market;
@@ -268,7 +289,9 @@ async function demandField(core: Core, index: InferenceIndex, h: History): Promi
     ].filter((part) => part !== null);
     return {
       label: 'Demand beside supply, 30 days',
-      value: `not shown: CoinGecko gave no circulating supply in ${missing.join(' or ')}, so its change over these 30 days is not known`,
+      value:
+        `not shown: CoinGecko gave no circulating supply in ${missing.join(' or ')}, so its change over these ` +
+        '30 days is not known',
     };
   }
   const recent = (await index.totals(recentStart)).total;
@@ -276,7 +299,10 @@ async function demandField(core: Core, index: InferenceIndex, h: History): Promi
   const demand = prior > 0 ? (100 * (recent - prior)) / prior : null;
   const supply = changePct(before, current);
   const demandText = demand === null ? 'n/a (no inferences in the 30 days before)' : signedPct(demand);
-  const parts = `inferences ${demandText} (${count(recent)} in the last 30 days against ${count(prior)} in the 30 before, every kind counted from the chain) · circulating supply ${signedPct(supply)} (${tokens(before)} to ${tokens(current)}, CoinGecko)`;
+  const parts =
+    `inferences ${demandText} (${count(recent)} in the last 30 days against ${count(prior)} in the 30 ` +
+    `before, every kind counted from the chain) · circulating supply ${signedPct(supply)} (${tokens(before)} to ` +
+    `${tokens(current)}, CoinGecko)`;
   let sentence = '';
   if (demand !== null && supply !== null) {
     sentence =
@@ -311,12 +337,14 @@ export default defineCommand({
     const notices: string[] = [];
     if (!countedToNow(status, now)) {
       notices.push(
-        `The indexer is behind${backfillNote(status)}: the chain is counted only to ${countedBlock(status)}; figures that run to now are not shown until it catches up.`,
+        `The indexer is behind${backfillNote(status)}: the chain is counted only to ${countedBlock(status)}; figures ` +
+          'that run to now are not shown until it catches up.',
       );
     }
     if (coverage.fromBlock > 0) {
       notices.push(
-        `Caller history starts at block ${count(coverage.fromBlock)} (${utc(coverage.fromBlockTimeMs)}): "new" means not seen since then.`,
+        `Caller history starts at block ${count(coverage.fromBlock)} (${utc(coverage.fromBlockTimeMs)}): "new" means ` +
+          'not seen since then.',
       );
     }
     return reply({

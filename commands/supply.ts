@@ -24,7 +24,10 @@ async function circulatingChange(core: Core, current: number | null | undefined,
 async function inferenceGrowthLine(index: InferenceIndex | undefined, nowMs: number): Promise<string> {
   const status = await indexedStatus(index);
   if (!index || !status) return NOT_INDEXED;
-  return `7 days: ${await inferenceGrowth(index, nowMs, 7)} · 30 days: ${await inferenceGrowth(index, nowMs, 30)}${backfillNote(status)}`;
+  return (
+    `7 days: ${await inferenceGrowth(index, nowMs, 7)} · 30 days: ` +
+    `${await inferenceGrowth(index, nowMs, 30)}${backfillNote(status)}`
+  );
 }
 
 export default defineCommand({

@@ -35,7 +35,8 @@ export function venuesLine(s: MarketStructure | null): string {
     s.volumeUsd > 0 ? ` on the markets that report it, ${pct((s.depth.volumeUsd / s.volumeUsd) * 100)} of volume` : '';
   const turnover =
     s.turnover === null
-      ? `turnover against depth n/a (${s.depth.markets === 0 ? 'no depth reported' : 'no market with depth has a volume figure'})`
+      ? 'turnover against depth n/a ' +
+        `(${s.depth.markets === 0 ? 'no depth reported' : 'no market with depth has a volume figure'})`
       : `turnover ${ratio(s.turnover)} its ±2% depth${depthShare}`;
   return `${share} · ${turnover} (see /opg markets)`;
 }

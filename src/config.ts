@@ -279,7 +279,8 @@ function crossProblems(env: Record<string, string | undefined>): Array<[string, 
       if (root === TELEGRAM_DEFAULT_API_ROOT && (url.protocol !== 'https:' || !TELEGRAM_WEBHOOK_PORTS.includes(port))) {
         problems.push([
           'TELEGRAM_WEBHOOK_URL',
-          'expected an https URL on port 443, 80, 88 or 8443 (what Telegram posts to; any URL works with a local Bot API server in TELEGRAM_API_ROOT)',
+          'expected an https URL on port 443, 80, 88 or 8443 (what Telegram posts to; ' +
+            'any URL works with a local Bot API server in TELEGRAM_API_ROOT)',
         ]);
       } else if (!['https:', 'http:'].includes(url.protocol)) {
         problems.push(['TELEGRAM_WEBHOOK_URL', 'expected an http(s) URL']);

@@ -37,26 +37,29 @@ describe('PostgreSQL and multi-instance config', () => {
     expect(c.telegram?.webhook).toEqual({ url: 'https://bot.example.org:8443/telegram', secret: SECRET });
   });
 
-  it('refuses what cannot work, every problem at once, without echoing a URL that may hold a password or a secret', () => {
-    const found = problems({
-      DATABASE_URL: 'mysql://root:hunter22@db/opg',
-      LEADER_TAKEOVER_SECONDS: '3',
-      TELEGRAM_BOT_TOKEN: TOKEN,
-      TELEGRAM_WEBHOOK_URL: 'https://bot.example.org/telegram',
-      TELEGRAM_WEBHOOK_SECRET: 'has spaces and a $ign',
-    });
-    expect(found.map((p) => p.split(':')[0]).sort()).toEqual([
-      'DATABASE_URL',
-      'LEADER_TAKEOVER_SECONDS',
-      'TELEGRAM_WEBHOOK_SECRET',
-    ]);
-    const text = found.join('\n');
-    expect(text).toMatch(/DATABASE_URL: expected a PostgreSQL URL such as postgres:\/\//);
-    expect(text).toMatch(/LEADER_TAKEOVER_SECONDS: expected a whole number from 6 to 3600 \(got '3'\)/);
-    expect(text).toMatch(/TELEGRAM_WEBHOOK_SECRET: expected 1 to 256 characters of A-Z, a-z, 0-9, _ and -/);
-    expect(text).not.toContain('hunter22');
-    expect(text).not.toContain('has spaces');
-  });
+  it(
+    'refuses what cannot work, every problem at once, ' + 'without echoing a URL that may hold a password or a secret',
+    () => {
+      const found = problems({
+        DATABASE_URL: 'mysql://root:hunter22@db/opg',
+        LEADER_TAKEOVER_SECONDS: '3',
+        TELEGRAM_BOT_TOKEN: TOKEN,
+        TELEGRAM_WEBHOOK_URL: 'https://bot.example.org/telegram',
+        TELEGRAM_WEBHOOK_SECRET: 'has spaces and a $ign',
+      });
+      expect(found.map((p) => p.split(':')[0]).sort()).toEqual([
+        'DATABASE_URL',
+        'LEADER_TAKEOVER_SECONDS',
+        'TELEGRAM_WEBHOOK_SECRET',
+      ]);
+      const text = found.join('\n');
+      expect(text).toMatch(/DATABASE_URL: expected a PostgreSQL URL such as postgres:\/\//);
+      expect(text).toMatch(/LEADER_TAKEOVER_SECONDS: expected a whole number from 6 to 3600 \(got '3'\)/);
+      expect(text).toMatch(/TELEGRAM_WEBHOOK_SECRET: expected 1 to 256 characters of A-Z, a-z, 0-9, _ and -/);
+      expect(text).not.toContain('hunter22');
+      expect(text).not.toContain('has spaces');
+    },
+  );
 
   it("accepts a secret of Telegram's whole alphabet up to 256 characters, and no longer", () => {
     const base = { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_URL: 'https://bot.example.org/tg' };
@@ -66,7 +69,8 @@ describe('PostgreSQL and multi-instance config', () => {
     );
     expect(loadConfig({ ...base, TELEGRAM_WEBHOOK_SECRET: 'x' }).telegram?.webhook?.secret).toBe('x');
     expect(problems({ ...base, TELEGRAM_WEBHOOK_SECRET: alphabet.repeat(4) + 'a' })).toEqual([
-      "TELEGRAM_WEBHOOK_SECRET: expected 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for a webhook secret_token)",
+      "TELEGRAM_WEBHOOK_SECRET: expected 1 to 256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule for a " +
+        'webhook secret_token)',
     ]);
   });
 
@@ -78,27 +82,33 @@ describe('PostgreSQL and multi-instance config', () => {
       "TELEGRAM_WEBHOOK_URL: needs TELEGRAM_BOT_TOKEN (the webhook receives that bot's updates)",
     ]);
     expect(problems({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_SECRET: SECRET })).toEqual([
-      'TELEGRAM_WEBHOOK_SECRET: set without TELEGRAM_WEBHOOK_URL; set both to receive updates by webhook, neither for long polling',
+      'TELEGRAM_WEBHOOK_SECRET: set without TELEGRAM_WEBHOOK_URL; set both to receive updates by webhook, ' +
+        'neither for long polling',
     ]);
   });
 
-  it("holds a webhook URL to Telegram's rules (https, ports 443, 80, 88, 8443) unless a local Bot API server takes the updates", () => {
-    const env = { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_SECRET: SECRET };
-    for (const url of ['http://bot.example.org/tg', 'https://bot.example.org:3000/tg']) {
-      expect(problems({ ...env, TELEGRAM_WEBHOOK_URL: url })).toEqual([
-        'TELEGRAM_WEBHOOK_URL: expected an https URL on port 443, 80, 88 or 8443 (what Telegram posts to; any URL works with a local Bot API server in TELEGRAM_API_ROOT)',
+  it(
+    "holds a webhook URL to Telegram's rules (https, ports 443, 80, 88, 8443) " +
+      'unless a local Bot API server takes the updates',
+    () => {
+      const env = { TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_WEBHOOK_SECRET: SECRET };
+      for (const url of ['http://bot.example.org/tg', 'https://bot.example.org:3000/tg']) {
+        expect(problems({ ...env, TELEGRAM_WEBHOOK_URL: url })).toEqual([
+          'TELEGRAM_WEBHOOK_URL: expected an https URL on port 443, 80, 88 or 8443 (what Telegram posts to; ' +
+            'any URL works with a local Bot API server in TELEGRAM_API_ROOT)',
+        ]);
+      }
+      expect(problems({ ...env, TELEGRAM_WEBHOOK_URL: 'not a url' })).toEqual([
+        "TELEGRAM_WEBHOOK_URL: expected the public https URL Telegram posts updates to (got 'not a url')",
       ]);
-    }
-    expect(problems({ ...env, TELEGRAM_WEBHOOK_URL: 'not a url' })).toEqual([
-      "TELEGRAM_WEBHOOK_URL: expected the public https URL Telegram posts updates to (got 'not a url')",
-    ]);
-    const local = loadConfig({
-      ...env,
-      TELEGRAM_API_ROOT: 'http://127.0.0.1:8081',
-      TELEGRAM_WEBHOOK_URL: 'http://10.0.0.5:3000/tg',
-    });
-    expect(local.telegram?.webhook?.url).toBe('http://10.0.0.5:3000/tg');
-  });
+      const local = loadConfig({
+        ...env,
+        TELEGRAM_API_ROOT: 'http://127.0.0.1:8081',
+        TELEGRAM_WEBHOOK_URL: 'http://10.0.0.5:3000/tg',
+      });
+      expect(local.telegram?.webhook?.url).toBe('http://10.0.0.5:3000/tg');
+    },
+  );
 
   it('scrubs the webhook secret and the database password from every log line', () => {
     const config = loadConfig({

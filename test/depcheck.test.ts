@@ -15,12 +15,18 @@ const DEPCRUISE = join(ROOT, 'node_modules', 'dependency-cruiser', 'bin', 'depen
 /** A tree that keeps every rule: a core leaf and a port, a store and a source implementing it, an adapter. */
 const CLEAN: Record<string, string> = {
   'src/core/chat.ts': `export type Platform = 'telegram';\n`,
-  'src/core/ports.ts': `import type { Platform } from './chat.js';\nexport interface Store { get(p: Platform): Promise<number>; }\n`,
-  'src/db/store.ts': `import type { Store } from '../core/ports.js';\nexport const store: Store = { get: async () => 1 };\n`,
-  'src/sources/source.ts': `import type { Platform } from '../core/chat.js';\nexport const name: Platform = 'telegram';\n`,
+  'src/core/ports.ts':
+    "import type { Platform } from './chat.js';\n" + 'export interface Store { get(p: Platform): Promise<number>; }\n',
+  'src/db/store.ts':
+    "import type { Store } from '../core/ports.js';\n" + 'export const store: Store = { get: async () => 1 };\n',
+  'src/sources/source.ts':
+    "import type { Platform } from '../core/chat.js';\n" + "export const name: Platform = 'telegram';\n",
   'commands/stats.ts': `import type { Store } from '../src/core/ports.js';\nexport type S = Store;\n`,
   'src/adapters/telegram/adapter.ts': `import type { S } from '../../../commands/stats.js';\nexport type A = S;\n`,
-  'src/app.ts': `import { store } from './db/store.js';\nimport { name } from './sources/source.js';\nexport const app = { store, name };\n`,
+  'src/app.ts':
+    "import { store } from './db/store.js';\n" +
+    "import { name } from './sources/source.js';\n" +
+    'export const app = { store, name };\n',
 };
 
 function depcheck(files: Record<string, string>): { status: number | null; output: string } {
@@ -57,7 +63,10 @@ describe('import rules (npm run depcheck)', () => {
   it('fails on a cycle made of type-only imports', () => {
     const run = depcheck({
       ...CLEAN,
-      'src/core/chat.ts': `import type { Store } from './ports.js';\nexport type Platform = 'telegram';\nexport type S = Store;\n`,
+      'src/core/chat.ts':
+        "import type { Store } from './ports.js';\n" +
+        "export type Platform = 'telegram';\n" +
+        'export type S = Store;\n',
     });
     expect(run.output).toMatch(/no-cycles: src\/core\/(chat|ports)\.ts/);
     expect(run.status).not.toBe(0);
@@ -87,7 +96,10 @@ describe('import rules (npm run depcheck)', () => {
     const run = depcheck({
       ...CLEAN,
       'commands/uses-db.ts': `import { store } from '../src/db/store.js';\nexport const s = store;\n`,
-      'src/adapters/discord/adapter.ts': `import type { A } from '../telegram/adapter.js';\nimport { store } from '../../db/store.js';\nexport const d: A | typeof store = store;\n`,
+      'src/adapters/discord/adapter.ts':
+        "import type { A } from '../telegram/adapter.js';\n" +
+        "import { store } from '../../db/store.js';\n" +
+        'export const d: A | typeof store = store;\n',
     });
     expect(run.output).toContain('commands-use-only-core: commands/uses-db.ts → src/db/store.ts');
     expect(run.output).toContain(

@@ -15,7 +15,10 @@ describe('npm start with settings for more than one machine', () => {
     expect(r.code).toBe(1);
     // Never the SQLite file instead: that would quietly do something other than what the operator set up.
     expect(r.stderr).toMatch(
-      /^Invalid configuration:\n {2}- DATABASE_URL: cannot connect to or migrate postgres:\/\/127\.0\.0\.1:9\/opg_bot \(/,
+      new RegExp(
+        /^Invalid configuration:\n {2}- DATABASE_URL: /.source +
+          /cannot connect to or migrate postgres:\/\/127\.0\.0\.1:9\/opg_bot \(/.source,
+      ),
     );
     expect(existsSync(path)).toBe(false);
     expect(r.stdout + r.stderr).not.toMatch(/Db-pass|never-echoed/);

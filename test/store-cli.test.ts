@@ -19,50 +19,56 @@ function withPassword(url: string): string {
 }
 
 describe('npm run opg -- store copy', { timeout: 90_000 }, () => {
-  it('copies a SQLite store into an empty PostgreSQL database, prints each table with its rows, and refuses to copy twice', async ({
-    skip,
-  }) => {
-    skip(!TEST_DATABASE_URL, `${NO_SERVER}; the copy itself is tested on PGlite in test/db/store-copy.test.ts`);
-    const url = await emptyServerDatabase();
-    const path = await buildFullStore();
-    const target = withPassword(url);
-    const database = new URL(url).pathname.slice(1);
+  it(
+    'copies a SQLite store into an empty PostgreSQL database, ' +
+      'prints each table with its rows, and refuses to copy twice',
+    async ({ skip }) => {
+      skip(!TEST_DATABASE_URL, `${NO_SERVER}; the copy itself is tested on PGlite in test/db/store-copy.test.ts`);
+      const url = await emptyServerDatabase();
+      const path = await buildFullStore();
+      const target = withPassword(url);
+      const database = new URL(url).pathname.slice(1);
 
-    const first = await runEntry(
-      'src/cli.ts',
-      ['store', 'copy', '--to', target],
-      { DATABASE_PATH: path },
-      undefined,
-      60_000,
-    );
-    expect(first.stderr).toBe('');
-    expect(first.code).toBe(0);
-    expect(first.stdout).toContain(`Copying ${path} into postgres://127.0.0.1:5432/${database}`);
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    onTestFinished(() => client.end());
-    for (const table of storeTables()) {
-      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table.name}"`);
-      expect(rows[0]!.n).toBeGreaterThan(0);
-      expect(first.stdout).toMatch(new RegExp(`\\n  ${table.name} +${rows[0]!.n.toLocaleString('en-US')} rows?\\n`));
-    }
-    expect(first.stdout).toMatch(/Copied [\d,]+ rows in \d+ tables; each table's row count matches the SQLite store\./);
+      const first = await runEntry(
+        'src/cli.ts',
+        ['store', 'copy', '--to', target],
+        { DATABASE_PATH: path },
+        undefined,
+        60_000,
+      );
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(first.stdout).toContain(`Copying ${path} into postgres://127.0.0.1:5432/${database}`);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      onTestFinished(() => client.end());
+      for (const table of storeTables()) {
+        const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table.name}"`);
+        expect(rows[0]!.n).toBeGreaterThan(0);
+        expect(first.stdout).toMatch(new RegExp(`\\n  ${table.name} +${rows[0]!.n.toLocaleString('en-US')} rows?\\n`));
+      }
+      expect(first.stdout).toMatch(
+        /Copied [\d,]+ rows in \d+ tables; each table's row count matches the SQLite store\./,
+      );
 
-    const second = await runEntry(
-      'src/cli.ts',
-      ['store', 'copy', `--to=${target}`],
-      { DATABASE_PATH: path },
-      undefined,
-      60_000,
-    );
-    expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(
-      new RegExp(
-        `^postgres://127.0.0.1:5432/${database} already holds rows in alert_subscriptions, .*; store copy only fills an empty database, so nothing was copied\\n$`,
-      ),
-    );
-    expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(PASSWORD);
-  });
+      const second = await runEntry(
+        'src/cli.ts',
+        ['store', 'copy', `--to=${target}`],
+        { DATABASE_PATH: path },
+        undefined,
+        60_000,
+      );
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(
+        new RegExp(
+          `^postgres://127.0.0.1:5432/${database} already holds ` +
+            'rows in alert_subscriptions, .*; store copy only fills ' +
+            'an empty database, so nothing was copied\\n$',
+        ),
+      );
+      expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(PASSWORD);
+    },
+  );
 
   it('names an unreachable target by host and database only, never its password', async () => {
     const path = await buildFullStore();
@@ -80,20 +86,24 @@ describe('npm run opg -- store copy', { timeout: 90_000 }, () => {
     expect(r.stdout + r.stderr).not.toContain(PASSWORD);
   });
 
-  it('answers a usage line for missing or non-PostgreSQL targets, and refuses a store that does not exist without creating it', async () => {
-    const path = join(tempDir(), 'missing.sqlite');
-    const missingTo = await runEntry('src/cli.ts', ['store', 'copy'], { DATABASE_PATH: path });
-    expect(missingTo.code).toBe(2);
-    expect(missingTo.stderr).toMatch(/^usage: npm run opg -- store copy --to postgres:\/\//);
-    const mysql = await runEntry('src/cli.ts', ['store', 'copy', '--to', 'mysql://root@127.0.0.1/opg'], {
-      DATABASE_PATH: path,
-    });
-    expect(mysql.code).toBe(2);
-    const noStore = await runEntry('src/cli.ts', ['store', 'copy', '--to', 'postgres://127.0.0.1:9/opg'], {
-      DATABASE_PATH: path,
-    });
-    expect(noStore.code).toBe(1);
-    expect(noStore.stderr).toBe(`DATABASE_PATH: there is no SQLite store at '${path}'; nothing to copy\n`);
-    expect(existsSync(path)).toBe(false);
-  });
+  it(
+    'answers a usage line for missing or non-PostgreSQL targets, ' +
+      'and refuses a store that does not exist without creating it',
+    async () => {
+      const path = join(tempDir(), 'missing.sqlite');
+      const missingTo = await runEntry('src/cli.ts', ['store', 'copy'], { DATABASE_PATH: path });
+      expect(missingTo.code).toBe(2);
+      expect(missingTo.stderr).toMatch(/^usage: npm run opg -- store copy --to postgres:\/\//);
+      const mysql = await runEntry('src/cli.ts', ['store', 'copy', '--to', 'mysql://root@127.0.0.1/opg'], {
+        DATABASE_PATH: path,
+      });
+      expect(mysql.code).toBe(2);
+      const noStore = await runEntry('src/cli.ts', ['store', 'copy', '--to', 'postgres://127.0.0.1:9/opg'], {
+        DATABASE_PATH: path,
+      });
+      expect(noStore.code).toBe(1);
+      expect(noStore.stderr).toBe(`DATABASE_PATH: there is no SQLite store at '${path}'; nothing to copy\n`);
+      expect(existsSync(path)).toBe(false);
+    },
+  );
 });

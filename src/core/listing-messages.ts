@@ -35,7 +35,9 @@ export function listingReply(
     fields: [
       {
         label: 'All venues now',
-        value: `${structure.venues} venue${structure.venues === 1 ? '' : 's'}, ${structure.markets} market${structure.markets === 1 ? '' : 's'}`,
+        value:
+          `${structure.venues} venue${structure.venues === 1 ? '' : 's'}, ${structure.markets} ` +
+          `market${structure.markets === 1 ? '' : 's'}`,
       },
     ],
     footer: `${source} · as of ${utc(fetchedAtMs)} · depth is up + down`,

@@ -12,7 +12,8 @@ export function createChartStore(database: Database): ChartStore {
   const { db, sqlite } = database;
   // SQLite fills bare columns from the row that holds max(): the last reading of each bucket.
   const bucketed = sqlite.prepare<[string, number, number, number], ChartPoint>(
-    `select max(fetched_at_ms) as atMs, price_usd as priceUsd, market_cap_usd as marketCapUsd, volume_24h_usd as volume24hUsd
+    `select max(fetched_at_ms) as atMs, price_usd as priceUsd, market_cap_usd as marketCapUsd,
+            volume_24h_usd as volume24hUsd
        from market_snapshots where coin_id = ? and fetched_at_ms between ? and ?
        group by fetched_at_ms / cast(? as integer) order by atMs`,
   );

@@ -203,7 +203,8 @@ export function createLeaderElector(options: LeaderElectorOptions): PostgresLead
     }
     const { rows } = await c.query<{ held: number }>(
       `SELECT count(*)::int AS held FROM pg_locks
-       WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND classid = $1 AND objid = $2 AND objsubid = 2`,
+       WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted AND classid = $1 AND objid = $2
+         AND objsubid = 2`,
       [ADVISORY_LOCK_NAMESPACE, key],
     );
     if (client === c) reach = { state: 'reachable' };

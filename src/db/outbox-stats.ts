@@ -27,7 +27,8 @@ export function createOutboxStats(database: Database): OutboxStats {
        GROUP BY s.platform
        UNION ALL
        SELECT s.platform, count(*)
-       FROM alert_outbox_fanouts f CROSS JOIN json_each(f.recipients_json) chat CROSS JOIN alert_subscriptions s ON s.id = chat.value
+       FROM alert_outbox_fanouts f CROSS JOIN json_each(f.recipients_json) chat
+         CROSS JOIN alert_subscriptions s ON s.id = chat.value
        WHERE s.status = 'active'
        GROUP BY s.platform)
      GROUP BY platform`,

@@ -52,7 +52,8 @@ export interface SqliteParticipantStore extends ParticipantStore {
 export function createParticipantStore(database: Database, network = 'opengradient'): SqliteParticipantStore {
   const { sqlite } = database;
   const upsertCaller = sqlite.prepare(
-    'insert into callers (address, first_day_ms) values (?, ?) on conflict (address) do update set first_day_ms = min(first_day_ms, excluded.first_day_ms) returning id',
+    'insert into callers (address, first_day_ms) values (?, ?) ' +
+      'on conflict (address) do update set first_day_ms = min(first_day_ms, excluded.first_day_ms) returning id',
   );
   // Callers first seen in a range, CALLER_DAY_ROWS at a time the same way (a backfill meets each once).
   const upsertCallers = sqlite.prepare(
@@ -67,22 +68,28 @@ export function createParticipantStore(database: Database, network = 'opengradie
     `insert into caller_days (day_ms, caller_id, inferences) values (?, ?, ?)${callerDaysTail}`,
   );
   const addCallerDays = sqlite.prepare(
-    `insert into caller_days (day_ms, caller_id, inferences) values ${Array(CALLER_DAY_ROWS).fill('(?, ?, ?)').join(', ')}${callerDaysTail}`,
+    `insert into caller_days (day_ms, caller_id, inferences)
+     values ${Array(CALLER_DAY_ROWS).fill('(?, ?, ?)').join(', ')}${callerDaysTail}`,
   );
   const addTeeDay = sqlite.prepare(
-    'insert into tee_days (day_ms, tee_id, settlements) values (?, ?, ?) on conflict (day_ms, tee_id) do update set settlements = settlements + excluded.settlements',
+    'insert into tee_days (day_ms, tee_id, settlements) values (?, ?, ?) ' +
+      'on conflict (day_ms, tee_id) do update set settlements = settlements + excluded.settlements',
   );
   const registerTee = sqlite.prepare(
     `insert into tees (registry, tee_id, tee_type, owner, registered_at_ms, enabled) values (?, ?, ?, ?, ?, 1)
-     on conflict (registry, tee_id) do update set tee_type = excluded.tee_type, owner = excluded.owner, registered_at_ms = excluded.registered_at_ms, enabled = 1`,
+     on conflict (registry, tee_id) do update
+       set tee_type = excluded.tee_type, owner = excluded.owner, registered_at_ms = excluded.registered_at_ms,
+           enabled = 1`,
   );
   const setTeeEnabled = sqlite.prepare(
-    'insert into tees (registry, tee_id, enabled) values (?, ?, ?) on conflict (registry, tee_id) do update set enabled = excluded.enabled',
+    'insert into tees (registry, tee_id, enabled) values (?, ?, ?) ' +
+      'on conflict (registry, tee_id) do update set enabled = excluded.enabled',
   );
   // `removeTEE` in og-evm 758e149 deletes the TEE's record and emits only `TEERemoved`: it is then neither
   // registered nor enabled (and may be registered again). Its last heartbeat stays a fact of the chain.
   const removeTee = sqlite.prepare(
-    'update tees set enabled = 0, registered_at_ms = null, tee_type = null, owner = null where registry = ? and tee_id = ?',
+    'update tees set enabled = 0, registered_at_ms = null, tee_type = null, owner = null ' +
+      'where registry = ? and tee_id = ?',
   );
   // The registry refuses a heartbeat from a TEE that is not enabled, so one proves it was enabled then
   // (OpenGradient/og-evm contracts/solidity/TEERegistry.sol, `heartbeat`: `if (!tee.enabled) revert
@@ -91,22 +98,31 @@ export function createParticipantStore(database: Database, network = 'opengradie
   // indexed history.
   const heartbeat = sqlite.prepare(
     `insert into tees (registry, tee_id, enabled, last_heartbeat_ms) values (?, ?, 1, ?)
-     on conflict (registry, tee_id) do update set enabled = 1, last_heartbeat_ms = max(coalesce(last_heartbeat_ms, 0), excluded.last_heartbeat_ms)`,
+     on conflict (registry, tee_id) do update
+       set enabled = 1, last_heartbeat_ms = max(coalesce(last_heartbeat_ms, 0), excluded.last_heartbeat_ms)`,
   );
   const registerTask = sqlite.prepare(
-    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, ?, ?, 1, 0, ?)
-     on conflict (user, contract_address) do update set end_time_sec = excluded.end_time_sec, frequency = excluded.frequency, registered = 1, stopped = 0, updated_at_ms = excluded.updated_at_ms`,
+    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms)
+     values (?, ?, ?, ?, 1, 0, ?)
+     on conflict (user, contract_address) do update
+       set end_time_sec = excluded.end_time_sec, frequency = excluded.frequency, registered = 1, stopped = 0,
+           updated_at_ms = excluded.updated_at_ms`,
   );
   const updateTask = sqlite.prepare(
-    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, ?, ?, 0, 0, ?)
-     on conflict (user, contract_address) do update set end_time_sec = excluded.end_time_sec, frequency = excluded.frequency, updated_at_ms = excluded.updated_at_ms`,
+    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms)
+     values (?, ?, ?, ?, 0, 0, ?)
+     on conflict (user, contract_address) do update
+       set end_time_sec = excluded.end_time_sec, frequency = excluded.frequency,
+           updated_at_ms = excluded.updated_at_ms`,
   );
   const stopTask = sqlite.prepare(
-    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms) values (?, ?, 0, 0, 0, 1, ?)
+    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms)
+     values (?, ?, 0, 0, 0, 1, ?)
      on conflict (user, contract_address) do update set stopped = 1, updated_at_ms = excluded.updated_at_ms`,
   );
   const insertCoverage = sqlite.prepare(
-    'insert into participant_coverage (network, from_block, from_block_time_ms) values (?, ?, ?) on conflict (network) do nothing',
+    'insert into participant_coverage (network, from_block, from_block_time_ms) values (?, ?, ?) ' +
+      'on conflict (network) do nothing',
   );
   const selectCoverage = sqlite.prepare(
     'select from_block as fromBlock, from_block_time_ms as fromBlockTimeMs from participant_coverage where network = ?',
@@ -115,9 +131,11 @@ export function createParticipantStore(database: Database, network = 'opengradie
   // One pass over the 30 days' rows, grouped by caller once: the 7-day and 14-day figures are windows inside it.
   const callerActivity = sqlite.prepare(
     `with per as materialized (
-       select count(*) as days, sum(inferences) as n, max(day_ms >= @last7) as cur, max(day_ms >= @previous7 and day_ms < @last7) as prev
+       select count(*) as days, sum(inferences) as n, max(day_ms >= @last7) as cur,
+              max(day_ms >= @previous7 and day_ms < @last7) as prev
        from caller_days where day_ms >= @last30 and day_ms < @end group by caller_id)
-     select count(*) as callers, coalesce(sum(n), 0) as inferences, coalesce(sum(case when days >= 2 then n else 0 end), 0) as repeatInferences,
+     select count(*) as callers, coalesce(sum(n), 0) as inferences,
+       coalesce(sum(case when days >= 2 then n else 0 end), 0) as repeatInferences,
        coalesce(sum(cur), 0) as active, coalesce(sum(prev), 0) as previous, coalesce(sum(cur and prev), 0) as retained,
        (select coalesce(sum(n), 0) from (select n from per order by n desc limit 10)) as top10
      from per`,
@@ -140,10 +158,12 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const registrants = sqlite.prepare('select count(distinct user) as n from workflow_tasks where registered = 1');
   const activeTasks = sqlite.prepare('select count(*) as n from workflow_tasks where stopped = 0 and end_time_sec > ?');
   const weeklyActive = sqlite.prepare(
-    'select cast((day_ms - @start) / @week as integer) as w, count(distinct caller_id) as n from caller_days where day_ms >= @start and day_ms < @end group by w',
+    'select cast((day_ms - @start) / @week as integer) as w, count(distinct caller_id) as n from caller_days ' +
+      'where day_ms >= @start and day_ms < @end group by w',
   );
   const weeklyNew = sqlite.prepare(
-    'select cast((first_day_ms - @start) / @week as integer) as w, count(*) as n from callers where first_day_ms >= @start and first_day_ms < @end group by w',
+    'select cast((first_day_ms - @start) / @week as integer) as w, count(*) as n from callers ' +
+      'where first_day_ms >= @start and first_day_ms < @end group by w',
   );
 
   type N = { n: number };

@@ -212,7 +212,8 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
     );
     const c = callers;
     const new7 = await one(
-      sql`SELECT count(*)::float8 AS n FROM ${c} WHERE ${c.firstDayMs} >= ${w.last7Ms} AND ${c.firstDayMs} < ${w.endMs}`,
+      sql`SELECT count(*)::float8 AS n FROM ${c} WHERE ${c.firstDayMs} >= ${w.last7Ms}
+            AND ${c.firstDayMs} < ${w.endMs}`,
     );
     return callerFiguresOf(a!, new7);
   }
@@ -296,8 +297,10 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
       const s = teeDays;
       const [settling] = await pgRows<{ tees: number; settlements: number; busiest: number }>(
         db,
-        sql`SELECT count(*)::float8 AS tees, coalesce(sum(s), 0)::float8 AS settlements, coalesce(max(s), 0)::float8 AS busiest
-            FROM (SELECT sum(${s.settlements}) AS s FROM ${s} WHERE ${s.dayMs} >= ${w.last7Ms} AND ${s.dayMs} < ${w.endMs} GROUP BY ${s.teeId}) per`,
+        sql`SELECT count(*)::float8 AS tees, coalesce(sum(s), 0)::float8 AS settlements, 
+                   coalesce(max(s), 0)::float8 AS busiest
+            FROM (SELECT sum(${s.settlements}) AS s FROM ${s}
+                  WHERE ${s.dayMs} >= ${w.last7Ms} AND ${s.dayMs} < ${w.endMs} GROUP BY ${s.teeId}) per`,
       );
       return operatorFiguresOf({
         registered: await one(
@@ -305,7 +308,8 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
         ),
         enabledByType: await pgRows<{ teeType: number | null; n: number }>(
           db,
-          sql`SELECT ${t.teeType} AS "teeType", count(DISTINCT ${t.teeId})::float8 AS n FROM ${t} WHERE ${t.enabled} GROUP BY ${t.teeType}`,
+          sql`SELECT ${t.teeType} AS "teeType", count(DISTINCT ${t.teeId})::float8 AS n FROM ${t}
+              WHERE ${t.enabled} GROUP BY ${t.teeType}`,
         ),
         enabledByRegistry: await pgRows<{ registry: string; n: number }>(
           db,
@@ -314,7 +318,8 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
         ),
         settling: settling!,
         heartbeats: await one(
-          sql`SELECT count(DISTINCT ${t.teeId})::float8 AS n FROM ${t} WHERE ${t.lastHeartbeatMs} >= ${heartbeatSinceMs}`,
+          sql`SELECT count(DISTINCT ${t.teeId})::float8 AS n FROM ${t}
+              WHERE ${t.lastHeartbeatMs} >= ${heartbeatSinceMs}`,
         ),
       });
     },
@@ -323,7 +328,8 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
       return {
         registrants: await one(sql`SELECT count(DISTINCT ${t.user})::float8 AS n FROM ${t} WHERE ${t.registered}`),
         activeTasks: await one(
-          sql`SELECT count(*)::float8 AS n FROM ${t} WHERE NOT ${t.stopped} AND ${t.endTimeSec} > ${Math.floor(nowMs / 1000)}`,
+          sql`SELECT count(*)::float8 AS n FROM ${t} WHERE NOT ${t.stopped}
+                AND ${t.endTimeSec} > ${Math.floor(nowMs / 1000)}`,
         ),
       };
     },

@@ -43,25 +43,28 @@ describe('alerts commands', () => {
     }
   });
 
-  it('lets only moderators subscribe, and starts with the default thresholds, a 60 min cooldown and no digest', async () => {
-    const cg = await startCoinGeckoServer([marketItem()]);
-    const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
-    const refused = await app.runText('/opg alerts subscribe', group, member);
-    expect(refused.kind).toBe('refused');
-    expect(await app.alerts.view(group)).toBeNull();
+  it(
+    'lets only moderators subscribe, ' + 'and starts with the default thresholds, a 60 min cooldown and no digest',
+    async () => {
+      const cg = await startCoinGeckoServer([marketItem()]);
+      const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
+      const refused = await app.runText('/opg alerts subscribe', group, member);
+      expect(refused.kind).toBe('refused');
+      expect(await app.alerts.view(group)).toBeNull();
 
-    const r = await app.runText('/opg alerts subscribe', group, moderator);
-    expect(r.title).toBe('Alerts are on in this chat');
-    const status = await app.runText('/opg alerts', group, member);
-    const text = replyText(status);
-    expect(text).toContain('1x (not seen yet) · 5x (not seen yet) · 10x (not seen yet)');
-    expect(text).toContain('60 min between alerts');
-    expect(text).toContain('Digest\noff');
-    expect(text).toContain('Last alert\nnone yet');
-    expect(text).toContain('falling 10% under a threshold');
-    expectNoBadText(text);
-    expect(await app.alerts.thresholdsFor(group)).toEqual([1, 5, 10]);
-  });
+      const r = await app.runText('/opg alerts subscribe', group, moderator);
+      expect(r.title).toBe('Alerts are on in this chat');
+      const status = await app.runText('/opg alerts', group, member);
+      const text = replyText(status);
+      expect(text).toContain('1x (not seen yet) · 5x (not seen yet) · 10x (not seen yet)');
+      expect(text).toContain('60 min between alerts');
+      expect(text).toContain('Digest\noff');
+      expect(text).toContain('Last alert\nnone yet');
+      expect(text).toContain('falling 10% under a threshold');
+      expectNoBadText(text);
+      expect(await app.alerts.thresholdsFor(group)).toEqual([1, 5, 10]);
+    },
+  );
 
   it('adds and removes thresholds, with or without the x', async () => {
     const app = await subscribedApp();

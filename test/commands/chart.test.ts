@@ -86,22 +86,25 @@ describe('chart', () => {
     expect(r.image?.filename).toBe('opg-ratio-7d.png');
   });
 
-  it('keeps filled history in the database, so the same range is never fetched twice, even after a restart', async () => {
-    const databasePath = tempDbPath();
-    const clock = createTestClock();
-    const first = await setup({ databasePath, clock });
-    await first.app.runText('chart price 30d', testChat, member);
-    await first.app.runText('chart volume 30d', testChat, member);
-    expect(first.cg.marketChartCalls()).toBe(1);
-    first.app.close();
-    const second = await setup({ databasePath, clock });
-    const r = await second.app.runText('chart mcap 30d', testChat, member);
-    expect(pngSize(r.image!.png)?.width).toBe(1200);
-    expect(second.cg.marketChartCalls()).toBe(0);
-    // A longer fill covers shorter ranges too.
-    await second.app.runText('chart ratio 7d', testChat, member);
-    expect(second.cg.marketChartCalls()).toBe(0);
-  });
+  it(
+    'keeps filled history in the database, ' + 'so the same range is never fetched twice, even after a restart',
+    async () => {
+      const databasePath = tempDbPath();
+      const clock = createTestClock();
+      const first = await setup({ databasePath, clock });
+      await first.app.runText('chart price 30d', testChat, member);
+      await first.app.runText('chart volume 30d', testChat, member);
+      expect(first.cg.marketChartCalls()).toBe(1);
+      first.app.close();
+      const second = await setup({ databasePath, clock });
+      const r = await second.app.runText('chart mcap 30d', testChat, member);
+      expect(pngSize(r.image!.png)?.width).toBe(1200);
+      expect(second.cg.marketChartCalls()).toBe(0);
+      // A longer fill covers shorter ranges too.
+      await second.app.runText('chart ratio 7d', testChat, member);
+      expect(second.cg.marketChartCalls()).toBe(0);
+    },
+  );
 
   it('makes one market_chart call for a range asked for by many chats at once', async () => {
     const { cg, app } = await setup();

@@ -46,7 +46,9 @@ describe('inferences', () => {
     expect(field('Last 24 hours')).toBe(`${count(day.total)} (counted to 21 h 7 min ago)`);
     expect(field('Last 7 days')).toBe(`${count(all.total)} (counted to 21 h 7 min ago)`);
     expect(field('By verification mode')).toBe(
-      `Vanilla ${count(all.vanilla)} (${share(all.vanilla, all.total)}) · TEE ${count(all.tee)} (${share(all.tee, all.total)}) · ZKML ${count(all.zkml)} (${share(all.zkml, all.total)}) · Unknown ${count(all.unknown)} (${share(all.unknown, all.total)})`,
+      `Vanilla ${count(all.vanilla)} (${share(all.vanilla, all.total)}) · TEE ${count(all.tee)} ` +
+        `(${share(all.tee, all.total)}) · ZKML ${count(all.zkml)} (${share(all.zkml, all.total)}) · Unknown ` +
+        `${count(all.unknown)} (${share(all.unknown, all.total)})`,
     );
     expect(field('Indexer')).toBe('12 blocks behind head (block 69,988 of 70,000), last counted block 21 h 7 min old');
     expect(field('Network activity')).toBe('1,234,567 transactions, 3,456 today (explorer, just now)');
@@ -98,7 +100,9 @@ describe('inferences in stats and supply', () => {
     const all = expectedTotals(60_000, 69_988);
     const day = expectedTotals(64_800, 69_988);
     expect(r.fields.find((f) => f.label === 'Inferences')?.value).toBe(
-      `${count(all.total)} total, ${count(day.total)} in 24h (counted to 21 h 7 min ago) · Vanilla ${share(all.vanilla, all.total)} · TEE ${share(all.tee, all.total)} · ZKML ${share(all.zkml, all.total)} · Unknown ${share(all.unknown, all.total)}`,
+      `${count(all.total)} total, ${count(day.total)} in 24h (counted to 21 h 7 min ago) · Vanilla ` +
+        `${share(all.vanilla, all.total)} · TEE ${share(all.tee, all.total)} · ZKML ${share(all.zkml, all.total)} · ` +
+        `Unknown ${share(all.unknown, all.total)}`,
     );
     expectNoBadText(replyText(r));
   });
@@ -109,7 +113,8 @@ describe('inferences in stats and supply', () => {
     const recent = expectedTotals(64_800, 69_988).total;
     const before = expectedTotals(60_000, 64_799).total;
     expect(r.fields.find((f) => f.label === 'Inference growth')?.value).toBe(
-      `7 days: +${((100 * recent) / before).toFixed(2)}% (+${count(recent)}) · 30 days: n/a (every inference counted is from the last 30 days)`,
+      `7 days: +${((100 * recent) / before).toFixed(2)}% (+${count(recent)}) · 30 days: n/a (every inference counted ` +
+        'is from the last 30 days)',
     );
     expectNoBadText(replyText(r));
   });

@@ -89,56 +89,77 @@ describe('network', () => {
     expect(r.kind).toBe('info');
     expect(r.title).toBe('Who uses the OpenGradient network');
     expect(r.lines).toEqual([
-      'LLM requests paid in OPG on Base through the TEE gateway are not transactions on this chain: the people who send them are not visible as callers here (those inferences appear only as TEE settlements).',
+      'LLM requests paid in OPG on Base through the TEE gateway are not transactions on this chain: ' +
+        'the people who send them are not visible as callers here (those inferences appear only as TEE settlements).',
     ]);
     expect(fieldsOf(r)).toEqual({
       // 2 of 37 inferences from repeat callers, 31 of 37 from the 10 busiest; 43 inferences against 8.
-      'Callers, last 7 full UTC days': `${S.active7} accounts that sent inference transactions on the OpenGradient chain in the 7 full UTC days to Nov 30: ${S.new7} new (first seen in these 7 days), ${S.returning7} returning`,
-      'Week-over-week retention': `50.00%: ${S.retained7} of the ${S.previous7} accounts active Nov 17–Nov 23 sent inference transactions again in the 7 full UTC days to Nov 30`,
-      'Repeat callers, last 30 full UTC days': `5.41% of the ${S.inferences30} inferences in inference transactions in the 30 full UTC days to Nov 30 were sent by accounts active on 2 or more distinct days`,
-      '10 busiest callers, last 30 full UTC days': `83.78% of those ${S.inferences30} inferences, from the 10 busiest of ${S.callers30} accounts`,
+      'Callers, last 7 full UTC days':
+        `${S.active7} accounts that sent inference transactions on the OpenGradient ` +
+        `chain in the 7 full UTC days to Nov 30: ${S.new7} new (first seen in these 7 days), ${S.returning7} returning`,
+      'Week-over-week retention':
+        `50.00%: ${S.retained7} of the ${S.previous7} accounts active Nov 17–Nov 23 sent ` +
+        'inference transactions again in the 7 full UTC days to Nov 30',
+      'Repeat callers, last 30 full UTC days':
+        `5.41% of the ${S.inferences30} inferences in inference transactions ` +
+        'in the 30 full UTC days to Nov 30 were sent by accounts active on 2 or more distinct days',
+      '10 busiest callers, last 30 full UTC days':
+        `83.78% of those ${S.inferences30} inferences, from the 10 ` + `busiest of ${S.callers30} accounts`,
       // T1 and T4 on registry 1, T3 on registry 2.
-      'TEEs enabled now': `${S.enabled} (LLM proxy ${S.llmProxy}, validator ${S.validator}) of ${S.registered} TEEs registered (TEE registry events; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1)`,
-      'TEEs serving, last 7 full UTC days': `${S.settling7} TEEs settled at least one inference individually (IndividualSettlement, the 7 full UTC days to Nov 30)`,
+      'TEEs enabled now':
+        `${S.enabled} (LLM proxy ${S.llmProxy}, validator ${S.validator}) of ${S.registered} TEEs ` +
+        'registered (TEE registry events; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1)',
+      'TEEs serving, last 7 full UTC days':
+        `${S.settling7} TEEs settled at least one inference individually ` +
+        '(IndividualSettlement, the 7 full UTC days to Nov 30)',
       'Busiest TEE, last 7 full UTC days': `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
       'TEE heartbeats, last 24 hours': `${S.heartbeats} TEEs with a HeartbeatReceived event since 2026-11-30 10:00 UTC`,
       'Workflow developers': `${S.registrants} accounts ever registered a workflow task (TaskRegistered)`,
       'Workflow tasks active now': `${S.activeTasks} (registered or updated, not stopped, end time after now)`,
-      'Demand beside supply, 30 days': `inferences +437.50% (${S.recent30} in the last 30 days against ${S.prior30} in the 30 before, every kind counted from the chain) · circulating supply +10.00% (100M OPG to 110M OPG, CoinGecko). Inference demand grew faster than circulating supply over these 30 days.`,
+      'Demand beside supply, 30 days':
+        `inferences +437.50% (${S.recent30} in the last 30 days against ${S.prior30} ` +
+        'in the 30 before, every kind counted from the chain) · circulating supply +10.00% (100M OPG to 110M OPG, ' +
+        'CoinGecko). Inference demand grew faster than circulating supply over these 30 days.',
     });
     expect(r.notices).toEqual([]);
     const safe = node.chain.head - CONFIRMATIONS;
     expect(r.footer).toBe(
-      `OpenGradient chain · counted to block ${safe.toLocaleString('en-US')} (block time 2026-12-01 09:58 UTC) · as of 2026-12-01 10:00 UTC\nCoinGecko · as of 2026-12-01 10:00 UTC (just now)`,
+      `OpenGradient chain · counted to block ${safe.toLocaleString('en-US')} (block time 2026-12-01 09:58 UTC) · as ` +
+        'of 2026-12-01 10:00 UTC\nCoinGecko · as of 2026-12-01 10:00 UTC (just now)',
     );
     expectNoBadText(r);
   });
 
-  it('reads each block holding precompile inferences once, with full transactions, in batches within the node limit', async () => {
-    const { node, scenario } = await networkApp();
-    // Blocks with precompile logs: A ×2, B, C ×2 blocks, D ×2, E, F ×10, H ×2, G (A's and the T2 block share one).
-    const precompileBlocks = new Set<number>();
-    const { chain } = scenario;
-    for (let b = 0; b <= chain.head; b++) {
-      if (
-        chain
-          .logsInBlock(b)
-          .some((l) => ['0x1b283af3', '0x4c92d3df', '0x51fe69d5'].some((t) => l.topics[0]!.startsWith(t)))
-      )
-        precompileBlocks.add(b);
-    }
-    expect(precompileBlocks.size).toBe(21);
-    expect(node.fullBlocksServed()).toBe(precompileBlocks.size);
-    expect(node.refusedBatches()).toBeGreaterThan(0);
-    expect(node.largestAnsweredBatch()).toBeLessThanOrEqual(4);
-    expect(node.largestAnsweredBatch()).toBeGreaterThan(1);
-  });
+  it(
+    'reads each block holding precompile inferences once, ' +
+      'with full transactions, in batches within the node limit',
+    async () => {
+      const { node, scenario } = await networkApp();
+      // Blocks with precompile logs: A ×2, B, C ×2 blocks, D ×2, E, F ×10, H ×2, G (A's and the T2 block share one).
+      const precompileBlocks = new Set<number>();
+      const { chain } = scenario;
+      for (let b = 0; b <= chain.head; b++) {
+        if (
+          chain
+            .logsInBlock(b)
+            .some((l) => ['0x1b283af3', '0x4c92d3df', '0x51fe69d5'].some((t) => l.topics[0]!.startsWith(t)))
+        )
+          precompileBlocks.add(b);
+      }
+      expect(precompileBlocks.size).toBe(21);
+      expect(node.fullBlocksServed()).toBe(precompileBlocks.size);
+      expect(node.refusedBatches()).toBeGreaterThan(0);
+      expect(node.largestAnsweredBatch()).toBeLessThanOrEqual(4);
+      expect(node.largestAnsweredBatch()).toBeGreaterThan(1);
+    },
+  );
 
   it('does not show demand beside supply without 30 days of supply history, and says how much there is', async () => {
     const { app } = await networkApp({ supplyHistory: false });
     const r = await app.runText('network', testChat, member);
     expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
-      'not shown until history covers both windows: needs 60 days of inference history (have from genesis) and circulating supply from 30 days ago (have 0 s of readings)',
+      'not shown until history covers both windows: needs 60 days of inference history ' +
+        '(have from genesis) and circulating supply from 30 days ago (have 0 s of readings)',
     );
     expect(fieldsOf(r)['Callers, last 7 full UTC days']).toMatch(/^3 accounts/);
   });
@@ -151,31 +172,43 @@ describe('network', () => {
     const r = await app.runText('network', testChat, member);
     // T1 and T4 on registry 1, T1 and T3 on registry 2: 3 TEEs, 4 registrations.
     expect(fieldsOf(r)['TEEs enabled now']).toBe(
-      `3 (LLM proxy 2, validator 1) of 4 TEEs registered (TEE registry events; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 2; a TEE enabled on more than one registry counts once in the total)`,
+      '3 (LLM proxy 2, validator 1) of 4 TEEs registered (TEE registry events; enabled by registry: 0x4e72…0248 2, ' +
+        '0x703c…bda6 2; a TEE enabled on more than one registry counts once in the total)',
     );
   });
 
-  it('does not compare with a supply reading more than a day before 30 days ago, and says how far off it is', async () => {
-    // Readings 40 days ago and now, none between: the one before the point 30 days ago is 10 days off.
-    const { app } = await networkApp({ supplyAgoMs: 40 * DAY });
-    const r = await app.runText('network', testChat, member);
-    expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
-      'not shown until history covers both windows: needs 60 days of inference history (have from genesis) and a circulating supply reading within a day of 30 days ago (2026-11-01 10:00 UTC; the latest before it is from 2026-10-22 10:00 UTC, 10 days earlier)',
-    );
-  });
+  it(
+    'does not compare with a supply reading more than a day before 30 days ago, ' + 'and says how far off it is',
+    async () => {
+      // Readings 40 days ago and now, none between: the one before the point 30 days ago is 10 days off.
+      const { app } = await networkApp({ supplyAgoMs: 40 * DAY });
+      const r = await app.runText('network', testChat, member);
+      expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
+        'not shown until history covers both windows: needs 60 days of inference history ' +
+          '(have from genesis) and a circulating supply reading within a day of 30 days ago (2026-11-01 10:00 UTC; ' +
+          'the latest before it is from 2026-10-22 10:00 UTC, 10 days earlier)',
+      );
+    },
+  );
 
-  it('does not show demand beside supply when CoinGecko gave no circulating supply, and says which reading lacks it', async () => {
-    const then = await networkApp({ supplyThen: null });
-    expect(fieldsOf(await then.app.runText('network', testChat, member))['Demand beside supply, 30 days']).toBe(
-      'not shown: CoinGecko gave no circulating supply in its reading of 2026-11-01 10:00 UTC (30 days ago), so its change over these 30 days is not known',
-    );
-    const now = await networkApp({ supplyNow: null });
-    const r = await now.app.runText('network', testChat, member);
-    expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
-      'not shown: CoinGecko gave no circulating supply in its latest reading (2026-12-01 10:00 UTC), so its change over these 30 days is not known',
-    );
-    expectNoBadText(r);
-  });
+  it(
+    'does not show demand beside supply when CoinGecko gave no circulating supply, ' +
+      'and says which reading lacks it',
+    async () => {
+      const then = await networkApp({ supplyThen: null });
+      expect(fieldsOf(await then.app.runText('network', testChat, member))['Demand beside supply, 30 days']).toBe(
+        'not shown: CoinGecko gave no circulating supply in its reading of 2026-11-01 10:00 UTC (30 days ago), ' +
+          'so its change over these 30 days is not known',
+      );
+      const now = await networkApp({ supplyNow: null });
+      const r = await now.app.runText('network', testChat, member);
+      expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
+        'not shown: CoinGecko gave no circulating supply in its latest reading (2026-12-01 10:00 UTC), ' +
+          'so its change over these 30 days is not known',
+      );
+      expectNoBadText(r);
+    },
+  );
 
   it('marks figures whose window opens before the caller history starts, and says where it starts', async () => {
     const now = NOW;
@@ -195,17 +228,21 @@ describe('network', () => {
     // T1, T2 and T3 registered before the history starts, and T3's re-enabling too: the registry's
     // all-time figures (truly 3 of 4 enabled, 2 developers, 3 active tasks) are not shown.
     expect(f['TEEs enabled now']).toBe(
-      'n/a: TEE registry events are counted since block 117,240 (2026-11-21 10:00 UTC); TEEs registered before that are not seen',
+      'n/a: TEE registry events are counted since block 117,240 (2026-11-21 10:00 UTC); ' +
+        'TEEs registered before that are not seen',
     );
     expect(f['Workflow developers']).toBe(
-      'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); registrations before that are not seen',
+      'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); ' +
+        'registrations before that are not seen',
     );
     expect(f['Workflow tasks active now']).toBe(
-      'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); tasks registered before that are not seen',
+      'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); ' +
+        'tasks registered before that are not seen',
     );
     // Windows inside the history stay.
     expect(f['TEEs serving, last 7 full UTC days']).toBe(
-      `${S.settling7} TEEs settled at least one inference individually (IndividualSettlement, the 7 full UTC days to Nov 30)`,
+      `${S.settling7} TEEs settled at least one inference individually (IndividualSettlement, the 7 full UTC days to ` +
+        'Nov 30)',
     );
     expect(f['Busiest TEE, last 7 full UTC days']).toBe(
       `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
@@ -214,7 +251,8 @@ describe('network', () => {
       `${S.heartbeats} TEEs with a HeartbeatReceived event since 2026-11-30 10:00 UTC`,
     );
     expect(f['Demand beside supply, 30 days']).toBe(
-      'not shown until history covers both windows: needs 60 days of inference history (have 10 days) and circulating supply from 30 days ago (have 30 days of readings)',
+      'not shown until history covers both windows: needs 60 days of inference history ' +
+        '(have 10 days) and circulating supply from 30 days ago (have 30 days of readings)',
     );
     expect(r.notices).toEqual([
       'Caller history starts at block 117,240 (2026-11-21 10:00 UTC): "new" means not seen since then.',
@@ -222,80 +260,98 @@ describe('network', () => {
     expectNoBadText(r);
   });
 
-  it('shows no figure that runs to now with the cursor 35 days behind the head, and says how far it counted', async () => {
-    const { app, node } = await networkApp({ cursorBehindMs: 35 * DAY });
-    // The cursor stopped at head minus confirmations 35 days ago; the node's head now is 35 days further.
-    const cursor = node.chain.blockAt(NOW - 35 * DAY) - CONFIRMATIONS;
-    expect(cursor).toBe(81_238);
-    const r = await app.runText('network', testChat, member);
-    const f = fieldsOf(r);
-    const window = 'n/a: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC), before this window ends';
-    const whole = 'n/a: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC), not to now';
-    expect(f).toEqual({
-      'Callers, last 7 full UTC days': window,
-      'Week-over-week retention': window,
-      'Repeat callers, last 30 full UTC days': window,
-      '10 busiest callers, last 30 full UTC days': window,
-      'TEEs enabled now': whole,
-      'TEEs serving, last 7 full UTC days': window,
-      'Busiest TEE, last 7 full UTC days': window,
-      'TEE heartbeats, last 24 hours': window,
-      'Workflow developers': whole,
-      'Workflow tasks active now': whole,
-      'Demand beside supply, 30 days':
-        'not shown until history covers both windows: needs 60 days of inference history (have from genesis to 2026-10-27 09:58 UTC, 35 days short of now) and circulating supply from 30 days ago (have 35 days of readings)',
-    });
-    // 81,239 of the 131,639 blocks up to head minus confirmations.
-    expect(r.notices).toEqual([
-      'The indexer is behind (backfill 61.71% done): the chain is counted only to block 81,238 (2026-10-27 09:58 UTC); figures that run to now are not shown until it catches up.',
-    ]);
-    expect(r.footer?.split('\n')[0]).toBe(
-      'OpenGradient chain · counted to block 81,238 (block time 2026-10-27 09:58 UTC) · as of 2026-12-01 10:00 UTC',
-    );
-    expectNoBadText(r);
+  it(
+    'shows no figure that runs to now with the cursor 35 days behind the head, ' + 'and says how far it counted',
+    async () => {
+      const { app, node } = await networkApp({ cursorBehindMs: 35 * DAY });
+      // The cursor stopped at head minus confirmations 35 days ago; the node's head now is 35 days further.
+      const cursor = node.chain.blockAt(NOW - 35 * DAY) - CONFIRMATIONS;
+      expect(cursor).toBe(81_238);
+      const r = await app.runText('network', testChat, member);
+      const f = fieldsOf(r);
+      const window = 'n/a: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC), before this window ends';
+      const whole = 'n/a: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC), not to now';
+      expect(f).toEqual({
+        'Callers, last 7 full UTC days': window,
+        'Week-over-week retention': window,
+        'Repeat callers, last 30 full UTC days': window,
+        '10 busiest callers, last 30 full UTC days': window,
+        'TEEs enabled now': whole,
+        'TEEs serving, last 7 full UTC days': window,
+        'Busiest TEE, last 7 full UTC days': window,
+        'TEE heartbeats, last 24 hours': window,
+        'Workflow developers': whole,
+        'Workflow tasks active now': whole,
+        'Demand beside supply, 30 days':
+          'not shown until history covers both windows: needs 60 days of inference history ' +
+          '(have from genesis to 2026-10-27 09:58 UTC, 35 days short of now) and circulating supply from 30 days ago ' +
+          '(have 35 days of readings)',
+      });
+      // 81,239 of the 131,639 blocks up to head minus confirmations.
+      expect(r.notices).toEqual([
+        'The indexer is behind (backfill 61.71% done): the chain is counted only to block 81,238 ' +
+          '(2026-10-27 09:58 UTC); figures that run to now are not shown until it catches up.',
+      ]);
+      expect(r.footer?.split('\n')[0]).toBe(
+        'OpenGradient chain · counted to block 81,238 (block time 2026-10-27 09:58 UTC) · as of 2026-12-01 10:00 UTC',
+      );
+      expectNoBadText(r);
 
-    const stats = await app.runText('stats', testChat, member);
-    expect(fieldsOf(stats)['Callers']).toBe(
-      'n/a (the indexer is behind: the chain is counted only to 2026-10-27 09:58 UTC) · week-over-week retention n/a (inference transactions on the OpenGradient chain; /opg network)',
-    );
-    const chart = await app.runText('chart callers', testChat, member);
-    expect(chart.notices).toEqual([
-      'The indexer is behind: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC); weeks from then on are empty or partial.',
-    ]);
-  });
+      const stats = await app.runText('stats', testChat, member);
+      expect(fieldsOf(stats)['Callers']).toBe(
+        'n/a (the indexer is behind: the chain is counted only to 2026-10-27 09:58 UTC) · week-over-week retention ' +
+          'n/a (inference transactions on the OpenGradient chain; /opg network)',
+      );
+      const chart = await app.runText('chart callers', testChat, member);
+      expect(chart.notices).toEqual([
+        'The indexer is behind: the chain is counted only to block 81,238 (2026-10-27 09:58 UTC); ' +
+          'weeks from then on are empty or partial.',
+      ]);
+    },
+  );
 
-  it('just after midnight, shows no day window until the chain is counted past midnight; heartbeats stay rolling', async () => {
-    // Now is Dec 1 00:30; the indexer stopped at the block 40 minutes before (Nov 30 23:48 with
-    // confirmations): within the hour, so the rolling heartbeat window is shown, but the days to Nov 30 are
-    // not whole yet.
-    const now = Date.parse('2026-12-01T00:30:00Z');
-    const { app, node } = await networkApp({ nowMs: now, cursorBehindMs: 40 * 60_000 });
-    const cursor = node.chain.blockAt(now - 40 * 60_000) - CONFIRMATIONS;
-    expect(node.chain.timeOf(cursor)).toBe(Date.parse('2026-11-30T23:48:00Z'));
-    const r = await app.runText('network', testChat, member);
-    const f = fieldsOf(r);
-    const window = `n/a: the chain is counted only to block ${cursor.toLocaleString('en-US')} (2026-11-30 23:48 UTC), before this window ends`;
-    for (const label of [
-      'Callers, last 7 full UTC days',
-      'Week-over-week retention',
-      'Repeat callers, last 30 full UTC days',
-      '10 busiest callers, last 30 full UTC days',
-      'TEEs serving, last 7 full UTC days',
-      'Busiest TEE, last 7 full UTC days',
-    ])
-      expect(f[label], label).toBe(window);
-    // T1's heartbeat 22 h before now and T3's at 24 h are counted; T2's at 24 h 10 min is outside.
-    expect(f['TEE heartbeats, last 24 hours']).toBe('2 TEEs with a HeartbeatReceived event since 2026-11-30 00:30 UTC');
-    expect(r.notices).toEqual([]);
-    const stats = await app.runText('stats', testChat, member);
-    expect(fieldsOf(stats)['Callers']).toBe(
-      'n/a (the indexer is behind: the chain is counted only to 2026-11-30 23:48 UTC) · week-over-week retention n/a (inference transactions on the OpenGradient chain; /opg network)',
-    );
-    const chart = await app.runText('chart callers', testChat, member);
-    expect(chart.notices).toEqual([
-      `The indexer is behind: the chain is counted only to block ${cursor.toLocaleString('en-US')} (2026-11-30 23:48 UTC); weeks from then on are empty or partial.`,
-    ]);
-  });
+  it(
+    'just after midnight, shows no day window until the chain is counted past midnight; ' + 'heartbeats stay rolling',
+    async () => {
+      // Now is Dec 1 00:30; the indexer stopped at the block 40 minutes before (Nov 30 23:48 with
+      // confirmations): within the hour, so the rolling heartbeat window is shown, but the days to Nov 30 are
+      // not whole yet.
+      const now = Date.parse('2026-12-01T00:30:00Z');
+      const { app, node } = await networkApp({ nowMs: now, cursorBehindMs: 40 * 60_000 });
+      const cursor = node.chain.blockAt(now - 40 * 60_000) - CONFIRMATIONS;
+      expect(node.chain.timeOf(cursor)).toBe(Date.parse('2026-11-30T23:48:00Z'));
+      const r = await app.runText('network', testChat, member);
+      const f = fieldsOf(r);
+      const window =
+        `n/a: the chain is counted only to block ${cursor.toLocaleString('en-US')} (2026-11-30 23:48 ` +
+        'UTC), before this window ends';
+      for (const label of [
+        'Callers, last 7 full UTC days',
+        'Week-over-week retention',
+        'Repeat callers, last 30 full UTC days',
+        '10 busiest callers, last 30 full UTC days',
+        'TEEs serving, last 7 full UTC days',
+        'Busiest TEE, last 7 full UTC days',
+      ])
+        expect(f[label], label).toBe(window);
+      // T1's heartbeat 22 h before now and T3's at 24 h are counted; T2's at 24 h 10 min is outside.
+      expect(f['TEE heartbeats, last 24 hours']).toBe(
+        '2 TEEs with a HeartbeatReceived event since 2026-11-30 00:30 UTC',
+      );
+      expect(r.notices).toEqual([]);
+      const stats = await app.runText('stats', testChat, member);
+      expect(fieldsOf(stats)['Callers']).toBe(
+        'n/a (the indexer is behind: the chain is counted only to 2026-11-30 23:48 UTC) · week-over-week retention ' +
+          'n/a (inference transactions on the OpenGradient chain; /opg network)',
+      );
+      const chart = await app.runText('chart callers', testChat, member);
+      expect(chart.notices).toEqual([
+        'The indexer is behind: the chain is counted only to ' +
+          `block ${cursor.toLocaleString('en-US')} (2026-11-30 23:48 ` +
+          'UTC); weeks from then on are empty or partial.',
+      ]);
+    },
+  );
 
   it('counts heartbeats over a rolling 24 hours, one TEE in the singular once the other falls out', async () => {
     const { app } = await networkApp();
@@ -312,7 +368,8 @@ describe('network', () => {
     const app = createTestApp({ clock: createTestClock(NOW) });
     const r = await app.runText('network', testChat, member);
     expect(r.lines).toEqual([
-      'Callers, operators and developers are not indexed yet: the OpenGradient inference indexer has not finished a pass.',
+      'Callers, operators and developers are not indexed yet: the OpenGradient inference indexer has not finished a ' +
+        'pass.',
       expect.stringContaining('LLM requests paid in OPG on Base'),
     ]);
   });
@@ -323,11 +380,13 @@ describe('callers in stats and charts', () => {
     const { app, node } = await networkApp();
     const r = await app.runText('stats', testChat, member);
     expect(fieldsOf(r)['Callers']).toBe(
-      `${S.active7} accounts active in the 7 full UTC days to Nov 30 · week-over-week retention 50.00% (inference transactions on the OpenGradient chain; /opg network)`,
+      `${S.active7} accounts active in the 7 full UTC days to Nov 30 · week-over-week retention 50.00% (inference ` +
+        'transactions on the OpenGradient chain; /opg network)',
     );
     const safe = (node.chain.head - CONFIRMATIONS).toLocaleString('en-US');
     expect(r.footer).toBe(
-      `CoinGecko · as of 2026-12-01 10:00 UTC (just now)\nOpenGradient chain · counted to block ${safe} (block time 2026-12-01 09:58 UTC) · as of 2026-12-01 10:00 UTC`,
+      `CoinGecko · as of 2026-12-01 10:00 UTC (just now)\nOpenGradient chain · counted to block ${safe} (block time ` +
+        '2026-12-01 09:58 UTC) · as of 2026-12-01 10:00 UTC',
     );
   });
 
@@ -339,7 +398,9 @@ describe('callers in stats and charts', () => {
     // Weeks from Oct 27, Nov 3, 10, 17 and 24, the last ending Nov 30: H; F0..F9; E; A and B; A, C and D (C
     // new; C's transaction today is in no week).
     expect(r.lines[0]).toBe(
-      'Accounts that sent inference transactions on the OpenGradient chain, per week of 7 full UTC days to 2026-11-30, oldest first: 1 (1 new), 10 (10 new), 1 (1 new), 2 (2 new), 3 (1 new). Last week: 2 returning, 1 new.',
+      'Accounts that sent inference transactions on the OpenGradient chain, ' +
+        'per week of 7 full UTC days to 2026-11-30, oldest first: 1 (1 new), 10 (10 new), 1 (1 new), 2 (2 new), ' +
+        '3 (1 new). Last week: 2 returning, 1 new.',
     );
     expect(Buffer.from(r.image!.png.subarray(1, 4)).toString('latin1')).toBe('PNG');
     expect(r.notices).toEqual([]);
@@ -347,7 +408,11 @@ describe('callers in stats and charts', () => {
     expect(long.title).toBe('OpenGradient callers by week, 13 weeks');
     // 13 weeks from Sep 1: G (Sep 12) and D (Oct 15) in weeks 2 and 7, then as above.
     expect(long.lines[0]).toMatch(
-      /^Accounts .*oldest first: 0 \(0 new\), 1 \(1 new\), 0 \(0 new\), 0 \(0 new\), 0 \(0 new\), 0 \(0 new\), 1 \(1 new\), 0 \(0 new\), 1 \(1 new\), 10 \(10 new\), 1 \(1 new\), 2 \(2 new\), 3 \(1 new\)\./,
+      new RegExp(
+        /^Accounts .*oldest first: 0 \(0 new\), 1 \(1 new\), 0 \(0 new\), 0 \(0 new\), /.source +
+          /0 \(0 new\), 0 \(0 new\), 1 \(1 new\), 0 \(0 new\), 1 \(1 new\), 10 \(10 new\), /.source +
+          /1 \(1 new\), 2 \(2 new\), 3 \(1 new\)\./.source,
+      ),
     );
     const refused = await app.runText('chart callers 7d', testChat, member);
     expect(refused.kind).toBe('usage');

@@ -169,57 +169,60 @@ describe('alert dispatcher', () => {
     expect(outboxOf(app, tg('-1004001')).every((r) => r.sentAtMs !== null)).toBe(true);
   });
 
-  it('after a kill in the middle of a fan-out, a new process delivers every alert, repeating at most one per chat', async () => {
-    const clock = createTestClock();
-    const databasePath = tempDbPath();
-    const first = createTestApp({ clock, databasePath });
-    const chats = Array.from({ length: 30 }, (_, i) => tg(`-100${1000 + i}`));
-    for (const chat of chats) await subscribeWith(first, chat, [1], 0);
-    await swing(first, 3);
-    const expected = chats.length * 3;
+  it(
+    'after a kill in the middle of a fan-out, ' + 'a new process delivers every alert, repeating at most one per chat',
+    async () => {
+      const clock = createTestClock();
+      const databasePath = tempDbPath();
+      const first = createTestApp({ clock, databasePath });
+      const chats = Array.from({ length: 30 }, (_, i) => tg(`-100${1000 + i}`));
+      for (const chat of chats) await subscribeWith(first, chat, [1], 0);
+      await swing(first, 3);
+      const expected = chats.length * 3;
 
-    // The first process sends 40 messages, then its sends hang: the platform got them, the process died
-    // before it heard back.
-    const received: Array<{ chatId: string; title: string; line: string }> = [];
-    const record = (chatId: string, r: { title: string; lines: string[] }) =>
-      received.push({ chatId, title: r.title, line: r.lines[0] ?? '' });
-    let sends = 0;
-    const dying = createRecordingSink('telegram', clock, () => {
-      sends += 1;
-      return sends <= 40 ? { status: 'delivered' } : new Promise<DeliveryResult>(() => {});
-    });
-    const recordingDeliver = dying.deliver.bind(dying);
-    dying.deliver = async (t, r) => {
-      record(t.chatId, r);
-      return recordingDeliver(t, r);
-    };
-    first.alerts.registerSink(dying);
-    void first.alerts.dispatcher.drain();
-    for (let i = 0; i < 200 && sends < 48; i++) await new Promise((r) => setImmediate(r));
-    expect(sends).toBeGreaterThan(40);
-    void first.alerts.dispatcher.stop();
-    first.database.close();
+      // The first process sends 40 messages, then its sends hang: the platform got them, the process died
+      // before it heard back.
+      const received: Array<{ chatId: string; title: string; line: string }> = [];
+      const record = (chatId: string, r: { title: string; lines: string[] }) =>
+        received.push({ chatId, title: r.title, line: r.lines[0] ?? '' });
+      let sends = 0;
+      const dying = createRecordingSink('telegram', clock, () => {
+        sends += 1;
+        return sends <= 40 ? { status: 'delivered' } : new Promise<DeliveryResult>(() => {});
+      });
+      const recordingDeliver = dying.deliver.bind(dying);
+      dying.deliver = async (t, r) => {
+        record(t.chatId, r);
+        return recordingDeliver(t, r);
+      };
+      first.alerts.registerSink(dying);
+      void first.alerts.dispatcher.drain();
+      for (let i = 0; i < 200 && sends < 48; i++) await new Promise((r) => setImmediate(r));
+      expect(sends).toBeGreaterThan(40);
+      void first.alerts.dispatcher.stop();
+      first.database.close();
 
-    const second = createTestApp({ clock, databasePath });
-    const sink = createRecordingSink('telegram', clock);
-    const deliver = sink.deliver.bind(sink);
-    sink.deliver = async (t, r) => {
-      record(t.chatId, r);
-      return deliver(t, r);
-    };
-    second.alerts.registerSink(sink);
-    await second.alerts.dispatcher.drain();
+      const second = createTestApp({ clock, databasePath });
+      const sink = createRecordingSink('telegram', clock);
+      const deliver = sink.deliver.bind(sink);
+      sink.deliver = async (t, r) => {
+        record(t.chatId, r);
+        return deliver(t, r);
+      };
+      second.alerts.registerSink(sink);
+      await second.alerts.dispatcher.drain();
 
-    const unique = new Set(received.map((m) => JSON.stringify(m)));
-    expect(unique.size).toBe(expected);
-    for (const chat of chats) {
-      const mine = received.filter((m) => m.chatId === chat.chatId);
-      expect(mine.length - new Set(mine.map((m) => JSON.stringify(m))).size).toBeLessThanOrEqual(1);
-    }
-    expect(received.length - expected).toBeGreaterThan(0);
-    expect(received.length - expected).toBeLessThanOrEqual(8);
-    expect(chats.flatMap((c) => outboxOf(second, c)).every((r) => r.sentAtMs !== null)).toBe(true);
-  });
+      const unique = new Set(received.map((m) => JSON.stringify(m)));
+      expect(unique.size).toBe(expected);
+      for (const chat of chats) {
+        const mine = received.filter((m) => m.chatId === chat.chatId);
+        expect(mine.length - new Set(mine.map((m) => JSON.stringify(m))).size).toBeLessThanOrEqual(1);
+      }
+      expect(received.length - expected).toBeGreaterThan(0);
+      expect(received.length - expected).toBeLessThanOrEqual(8);
+      expect(chats.flatMap((c) => outboxOf(second, c)).every((r) => r.sentAtMs !== null)).toBe(true);
+    },
+  );
 
   it('keeps delivering to Discord while every Telegram send hangs', async () => {
     const app = createTestApp();

@@ -35,42 +35,46 @@ async function world() {
 }
 
 describe('alerts end to end', () => {
-  it('posts one alert per threshold crossed as the ratio climbs from 0.8x to 13.2x, and repeats nothing after a restart', async () => {
-    const { clock, cg, bot, start } = await world();
-    const first = start();
-    expect((await first.app.runText('/opg alerts subscribe', group, moderator)).title).toBe(
-      'Alerts are on in this chat',
-    );
-    expect((await first.app.runText('/opg alerts subscribe', channel, moderator)).title).toBe(
-      'Alerts are on in this chat',
-    );
+  it(
+    'posts one alert per threshold crossed as the ratio climbs from 0.8x to 13.2x, ' +
+      'and repeats nothing after a restart',
+    async () => {
+      const { clock, cg, bot, start } = await world();
+      const first = start();
+      expect((await first.app.runText('/opg alerts subscribe', group, moderator)).title).toBe(
+        'Alerts are on in this chat',
+      );
+      expect((await first.app.runText('/opg alerts subscribe', channel, moderator)).title).toBe(
+        'Alerts are on in this chat',
+      );
 
-    for (const r of [0.8, 2.1, 6.3, 13.2]) {
-      cg.setMarkets([marketItemWithRatio(r)]);
-      await first.app.core.refresh();
-      await first.app.alerts.dispatcher.drain();
+      for (const r of [0.8, 2.1, 6.3, 13.2]) {
+        cg.setMarkets([marketItemWithRatio(r)]);
+        await first.app.core.refresh();
+        await first.app.alerts.dispatcher.drain();
+        clock.advance(61 * 60_000);
+      }
+      const expected = ['crossed above 1x', 'crossed above 5x', 'crossed above 10x'].map(
+        (t) => `OPG volume / market cap ${t}`,
+      );
+      expect(bot.sent.map((m) => m.text.split('\n')[0])).toEqual(expected);
+      expect(bot.sent.every((m) => m.chatId === group.chatId)).toBe(true);
+      expect(bot.sent[2]!.text).toContain('Volume / market cap now: 13.2x');
+      expect(bot.sent[2]!.text).toContain('24h volume: $528M');
+      expect(first.discord.attempts.map((a) => a.reply.title)).toEqual(expected);
+      expect(bot.tooMany()).toBe(0);
+      first.app.close();
+
+      // Restart on the same database: the first reading after it must not fire again.
+      const second = start();
+      await second.app.core.refresh();
       clock.advance(61 * 60_000);
-    }
-    const expected = ['crossed above 1x', 'crossed above 5x', 'crossed above 10x'].map(
-      (t) => `OPG volume / market cap ${t}`,
-    );
-    expect(bot.sent.map((m) => m.text.split('\n')[0])).toEqual(expected);
-    expect(bot.sent.every((m) => m.chatId === group.chatId)).toBe(true);
-    expect(bot.sent[2]!.text).toContain('Volume / market cap now: 13.2x');
-    expect(bot.sent[2]!.text).toContain('24h volume: $528M');
-    expect(first.discord.attempts.map((a) => a.reply.title)).toEqual(expected);
-    expect(bot.tooMany()).toBe(0);
-    first.app.close();
-
-    // Restart on the same database: the first reading after it must not fire again.
-    const second = start();
-    await second.app.core.refresh();
-    clock.advance(61 * 60_000);
-    await second.app.core.refresh();
-    await second.app.alerts.dispatcher.drain();
-    expect(bot.sent).toHaveLength(3);
-    expect(second.discord.attempts).toHaveLength(0);
-  });
+      await second.app.core.refresh();
+      await second.app.alerts.dispatcher.drain();
+      expect(bot.sent).toHaveLength(3);
+      expect(second.discord.attempts).toHaveLength(0);
+    },
+  );
 
   it('sends one message naming all three thresholds when the ratio jumps from 0.8x to 13.2x at once', async () => {
     const { cg, bot, start, clock } = await world();

@@ -64,30 +64,34 @@ describe('alert evaluation', () => {
     expect(outboxOf(app, group)).toEqual([]);
   });
 
-  it('writes an alert that says which way, which threshold, the ratio, volume, market cap and as-of time, and mentions no one', async () => {
-    const app = createTestApp();
-    await subscribeWith(app, group, [5], 0);
-    await app.alerts.evaluate(freshSnapshot(app.clock, 3));
-    app.clock.advance(5 * 60_000);
-    await app.alerts.evaluate(freshSnapshot(app.clock, 6.4));
-    app.clock.advance(5 * 60_000);
-    await app.alerts.evaluate(freshSnapshot(app.clock, 4.4));
-    const [up, down] = outboxOf(app, group).map((r) => JSON.parse(r.replyJson) as Reply);
-    expect(up!.title).toBe('OPG volume / market cap crossed above 5x');
-    expect(up!.lines).toEqual(['Rose to 5x or more (6.4x at 12:05 UTC)']);
-    expect(up!.fields).toEqual([
-      { label: 'Volume / market cap now', value: '6.4x', inline: true },
-      { label: '24h volume', value: '$256M', inline: true },
-      { label: 'Market cap', value: '$40M', inline: true },
-    ]);
-    expect(up!.footer).toBe('CoinGecko · as of 2026-11-22 12:05 UTC');
-    expect(down!.title).toBe('OPG volume / market cap fell below 5x');
-    expect(down!.lines).toEqual(['Fell below 4.5x, under the 5x threshold (4.4x at 12:10 UTC)']);
-    for (const r of [up!, down!]) {
-      expectNoBadText(replyText(r));
-      expect(replyText(r)).not.toMatch(/@/);
-    }
-  });
+  it(
+    'writes an alert that says which way, which threshold, ' +
+      'the ratio, volume, market cap and as-of time, and mentions no one',
+    async () => {
+      const app = createTestApp();
+      await subscribeWith(app, group, [5], 0);
+      await app.alerts.evaluate(freshSnapshot(app.clock, 3));
+      app.clock.advance(5 * 60_000);
+      await app.alerts.evaluate(freshSnapshot(app.clock, 6.4));
+      app.clock.advance(5 * 60_000);
+      await app.alerts.evaluate(freshSnapshot(app.clock, 4.4));
+      const [up, down] = outboxOf(app, group).map((r) => JSON.parse(r.replyJson) as Reply);
+      expect(up!.title).toBe('OPG volume / market cap crossed above 5x');
+      expect(up!.lines).toEqual(['Rose to 5x or more (6.4x at 12:05 UTC)']);
+      expect(up!.fields).toEqual([
+        { label: 'Volume / market cap now', value: '6.4x', inline: true },
+        { label: '24h volume', value: '$256M', inline: true },
+        { label: 'Market cap', value: '$40M', inline: true },
+      ]);
+      expect(up!.footer).toBe('CoinGecko · as of 2026-11-22 12:05 UTC');
+      expect(down!.title).toBe('OPG volume / market cap fell below 5x');
+      expect(down!.lines).toEqual(['Fell below 4.5x, under the 5x threshold (4.4x at 12:10 UTC)']);
+      for (const r of [up!, down!]) {
+        expectNoBadText(replyText(r));
+        expect(replyText(r)).not.toMatch(/@/);
+      }
+    },
+  );
 
   it('merges crossings inside the cooldown into the next message', async () => {
     const app = createTestApp();
@@ -108,29 +112,33 @@ describe('alert evaluation', () => {
     expect(rows[1]!.createdAtMs - rows[0]!.createdAtMs).toBe(65 * 60_000);
   });
 
-  it('gives each chat its own crossings when one evaluation holds back or sends different lists for different chats', async () => {
-    const app = createTestApp();
-    const a: ChatRef = { platform: 'telegram', chatId: '-100201', kind: 'supergroup' };
-    const b: ChatRef = { platform: 'telegram', chatId: '-100202', kind: 'supergroup' };
-    const c: ChatRef = { platform: 'discord', chatId: '203', guildId: '777', kind: 'guild_text' };
-    await subscribeWith(app, a, [1, 5, 10], 60);
-    await subscribeWith(app, b, [1, 5], 60);
-    await subscribeWith(app, c, [1, 5], 0);
-    const at = async (minute: number, ratio: number) => {
-      app.clock.set(Date.parse('2026-11-22T12:00:00Z') + minute * 60_000);
-      await app.alerts.evaluate(freshSnapshot(app.clock, ratio));
-    };
-    await at(0, 0.5);
-    await at(5, 2); // 1x for everyone, sent to everyone
-    await at(10, 12); // a keeps 5x and 10x, b keeps 5x, c is told 5x
-    await at(15, 0.5); // everything down: a and b add it to different lists, c is told
-    await at(70, 0.5); // a's and b's cooldowns are over: each gets its own list
-    const lists = (chat: ChatRef) =>
-      outboxOf(app, chat).map((r) => r.crossings.map((x) => `${x.direction} ${x.threshold}`).join(', '));
-    expect(lists(a)).toEqual(['up 1', 'up 5, up 10, down 10, down 5, down 1']);
-    expect(lists(b)).toEqual(['up 1', 'up 5, down 5, down 1']);
-    expect(lists(c)).toEqual(['up 1', 'up 5', 'down 5, down 1']);
-  });
+  it(
+    'gives each chat its own crossings when one evaluation ' +
+      'holds back or sends different lists for different chats',
+    async () => {
+      const app = createTestApp();
+      const a: ChatRef = { platform: 'telegram', chatId: '-100201', kind: 'supergroup' };
+      const b: ChatRef = { platform: 'telegram', chatId: '-100202', kind: 'supergroup' };
+      const c: ChatRef = { platform: 'discord', chatId: '203', guildId: '777', kind: 'guild_text' };
+      await subscribeWith(app, a, [1, 5, 10], 60);
+      await subscribeWith(app, b, [1, 5], 60);
+      await subscribeWith(app, c, [1, 5], 0);
+      const at = async (minute: number, ratio: number) => {
+        app.clock.set(Date.parse('2026-11-22T12:00:00Z') + minute * 60_000);
+        await app.alerts.evaluate(freshSnapshot(app.clock, ratio));
+      };
+      await at(0, 0.5);
+      await at(5, 2); // 1x for everyone, sent to everyone
+      await at(10, 12); // a keeps 5x and 10x, b keeps 5x, c is told 5x
+      await at(15, 0.5); // everything down: a and b add it to different lists, c is told
+      await at(70, 0.5); // a's and b's cooldowns are over: each gets its own list
+      const lists = (chat: ChatRef) =>
+        outboxOf(app, chat).map((r) => r.crossings.map((x) => `${x.direction} ${x.threshold}`).join(', '));
+      expect(lists(a)).toEqual(['up 1', 'up 5, up 10, down 10, down 5, down 1']);
+      expect(lists(b)).toEqual(['up 1', 'up 5, down 5, down 1']);
+      expect(lists(c)).toEqual(['up 1', 'up 5', 'down 5, down 1']);
+    },
+  );
 
   it('does not fire on subscribing or on a first reading after restart', async () => {
     const cg = await startCoinGeckoServer([marketItemWithRatio(13.2)]);
@@ -148,32 +156,35 @@ describe('shared threshold state', () => {
   const levels = (app: ReturnType<typeof createTestApp>) =>
     app.database.sqlite.prepare(`SELECT ratio, side FROM alert_levels ORDER BY ratio, side`).all();
 
-  it('keeps chats that saw different ratios apart until their sides agree, then fires once per chat per crossing', async () => {
-    const app = createTestApp();
-    await subscribeWith(app, group, [1], 0);
-    const step = async (ratio: number) => {
-      app.clock.advance(60_000);
-      await app.alerts.evaluate(freshSnapshot(app.clock, ratio));
-    };
-    await step(0.95);
-    await step(1.2);
-    await step(0.95); // inside the hysteresis band: the group's 1x stays above
-    await subscribeWith(app, other, [1], 0);
-    await step(0.95); // the Discord channel's 1x is first seen here: below
-    expect((await app.alerts.view(group))?.thresholds.map((t) => t.side)).toEqual(['above']);
-    expect((await app.alerts.view(other))?.thresholds.map((t) => t.side)).toEqual(['below']);
-    expect(levels(app)).toEqual([
-      { ratio: 1, side: 'above' },
-      { ratio: 1, side: 'below' },
-    ]);
+  it(
+    'keeps chats that saw different ratios apart until their sides agree, ' + 'then fires once per chat per crossing',
+    async () => {
+      const app = createTestApp();
+      await subscribeWith(app, group, [1], 0);
+      const step = async (ratio: number) => {
+        app.clock.advance(60_000);
+        await app.alerts.evaluate(freshSnapshot(app.clock, ratio));
+      };
+      await step(0.95);
+      await step(1.2);
+      await step(0.95); // inside the hysteresis band: the group's 1x stays above
+      await subscribeWith(app, other, [1], 0);
+      await step(0.95); // the Discord channel's 1x is first seen here: below
+      expect((await app.alerts.view(group))?.thresholds.map((t) => t.side)).toEqual(['above']);
+      expect((await app.alerts.view(other))?.thresholds.map((t) => t.side)).toEqual(['below']);
+      expect(levels(app)).toEqual([
+        { ratio: 1, side: 'above' },
+        { ratio: 1, side: 'below' },
+      ]);
 
-    await step(1.0); // only the channel crosses up; the two states become one
-    expect(levels(app)).toEqual([{ ratio: 1, side: 'above' }]);
-    await step(0.8); // both cross down, once each
-    await step(0.85);
-    expect(directions(app, group)).toEqual(['up 1', 'down 1']);
-    expect(directions(app, other)).toEqual(['up 1', 'down 1']);
-  });
+      await step(1.0); // only the channel crosses up; the two states become one
+      expect(levels(app)).toEqual([{ ratio: 1, side: 'above' }]);
+      await step(0.8); // both cross down, once each
+      await step(0.85);
+      expect(directions(app, group)).toEqual(['up 1', 'down 1']);
+      expect(directions(app, other)).toEqual(['up 1', 'down 1']);
+    },
+  );
 
   it('lists crossings the same way whether the crossed levels hold most thresholds or few', async () => {
     // Staging takes one pass over every threshold when the crossed levels hold two thirds of them or more,
@@ -265,37 +276,40 @@ describe('shared threshold state', () => {
 });
 
 describe('daily digest', () => {
-  it('posts the stats, the ratio 24h low and high and the alerts of the day at the chosen UTC minute, once', async () => {
-    const cg = await startCoinGeckoServer([marketItemWithRatio(0.8)]);
-    const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
-    await subscribeWith(app, group, [1, 5, 10], 0);
-    await app.alerts.setDigest(group, 8 * 60);
-    for (const [r, at] of [
-      [0.8, '2026-11-22T20:00:00Z'],
-      [2.2, '2026-11-23T02:00:00Z'],
-      [1.5, '2026-11-23T07:55:00Z'],
-    ] as const) {
-      app.clock.set(Date.parse(at));
-      cg.setMarkets([marketItemWithRatio(r)]);
-      await app.core.refresh();
-    }
-    expect(await app.alerts.runDigests()).toBe(0);
+  it(
+    'posts the stats, the ratio 24h low and high and ' + 'the alerts of the day at the chosen UTC minute, once',
+    async () => {
+      const cg = await startCoinGeckoServer([marketItemWithRatio(0.8)]);
+      const app = createTestApp({ env: { COINGECKO_API_URL: cg.url } });
+      await subscribeWith(app, group, [1, 5, 10], 0);
+      await app.alerts.setDigest(group, 8 * 60);
+      for (const [r, at] of [
+        [0.8, '2026-11-22T20:00:00Z'],
+        [2.2, '2026-11-23T02:00:00Z'],
+        [1.5, '2026-11-23T07:55:00Z'],
+      ] as const) {
+        app.clock.set(Date.parse(at));
+        cg.setMarkets([marketItemWithRatio(r)]);
+        await app.core.refresh();
+      }
+      expect(await app.alerts.runDigests()).toBe(0);
 
-    app.clock.set(Date.parse('2026-11-23T08:00:20Z'));
-    expect(await app.alerts.runDigests()).toBe(1);
-    app.clock.set(Date.parse('2026-11-23T08:01:00Z'));
-    expect(await app.alerts.runDigests()).toBe(0);
+      app.clock.set(Date.parse('2026-11-23T08:00:20Z'));
+      expect(await app.alerts.runDigests()).toBe(1);
+      app.clock.set(Date.parse('2026-11-23T08:01:00Z'));
+      expect(await app.alerts.runDigests()).toBe(0);
 
-    const digest = outboxOf(app, group).filter((r) => r.kind === 'digest');
-    expect(digest).toHaveLength(1);
-    const reply = JSON.parse(digest[0]!.replyJson) as Reply;
-    const text = replyText(reply);
-    expect(reply.title).toBe('OPG daily digest');
-    expect(text).toContain('Volume / market cap\n1.5x');
-    expect(text).toContain('low 0.8x · high 2.2x (3 readings)');
-    expect(text).toContain('Rose to 1x or more (2.2x at 02:00 UTC)');
-    expectNoBadText(text);
-  });
+      const digest = outboxOf(app, group).filter((r) => r.kind === 'digest');
+      expect(digest).toHaveLength(1);
+      const reply = JSON.parse(digest[0]!.replyJson) as Reply;
+      const text = replyText(reply);
+      expect(reply.title).toBe('OPG daily digest');
+      expect(text).toContain('Volume / market cap\n1.5x');
+      expect(text).toContain('low 0.8x · high 2.2x (3 readings)');
+      expect(text).toContain('Rose to 1x or more (2.2x at 02:00 UTC)');
+      expectNoBadText(text);
+    },
+  );
 
   it('skips a digest whose minute passed more than an hour before the bot came back', async () => {
     const app = createTestApp();

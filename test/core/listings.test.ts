@@ -37,52 +37,59 @@ const listingRows = (app: ReturnType<typeof createTestApp>, chat: ChatRef) =>
   outboxOf(app, chat).filter((r) => r.kind === 'listing');
 
 describe('new-listing alerts', () => {
-  it('records venues on the first reading after start, then alerts each chat with listings on once when a venue appears', async () => {
-    const { cg, app } = await setup();
-    expect(await app.runText('/opg alerts listings off', chatC, member)).toMatchObject({ kind: 'refused' });
-    expect((await app.runText('/opg alerts listings off', chatC, moderator)).title).toBe('Listing alerts off');
-    const status = await app.runText('/opg alerts', chatC, member);
-    expect(status.fields.find((f) => f.label === 'New-listing alerts')?.value).toBe('off');
+  it(
+    'records venues on the first reading after start, ' +
+      'then alerts each chat with listings on once when a venue appears',
+    async () => {
+      const { cg, app } = await setup();
+      expect(await app.runText('/opg alerts listings off', chatC, member)).toMatchObject({ kind: 'refused' });
+      expect((await app.runText('/opg alerts listings off', chatC, moderator)).title).toBe('Listing alerts off');
+      const status = await app.runText('/opg alerts', chatC, member);
+      expect(status.fields.find((f) => f.label === 'New-listing alerts')?.value).toBe('off');
 
-    expect((await app.markets.refresh()).alerts).toBe(0);
-    cg.setTickers([binance, kraken]);
-    app.clock.advance(HOUR);
-    const outcome = await app.markets.refresh();
-    expect(outcome).toMatchObject({ status: 'ok', listed: ['Kraken'], alerts: 2 });
-    for (const chat of [chatA, chatB]) {
-      const rows = listingRows(app, chat);
-      expect(rows).toHaveLength(1);
-      const reply = JSON.parse(rows[0]!.replyJson);
-      expect(reply.title).toBe('OPG now trades on Kraken');
-      // Kraken: $40,000 of $640,000 = 6.25%; depth 2,000 + 3,000.
-      expect(reply.lines).toEqual(['Kraken: OPG/USD, 24h volume $40K (6.25% of all), ±2% depth $5K']);
-    }
-    expect(listingRows(app, chatC)).toHaveLength(0);
+      expect((await app.markets.refresh()).alerts).toBe(0);
+      cg.setTickers([binance, kraken]);
+      app.clock.advance(HOUR);
+      const outcome = await app.markets.refresh();
+      expect(outcome).toMatchObject({ status: 'ok', listed: ['Kraken'], alerts: 2 });
+      for (const chat of [chatA, chatB]) {
+        const rows = listingRows(app, chat);
+        expect(rows).toHaveLength(1);
+        const reply = JSON.parse(rows[0]!.replyJson);
+        expect(reply.title).toBe('OPG now trades on Kraken');
+        // Kraken: $40,000 of $640,000 = 6.25%; depth 2,000 + 3,000.
+        expect(reply.lines).toEqual(['Kraken: OPG/USD, 24h volume $40K (6.25% of all), ±2% depth $5K']);
+      }
+      expect(listingRows(app, chatC)).toHaveLength(0);
 
-    // The same venues again: nothing more.
-    app.clock.advance(HOUR);
-    expect((await app.markets.refresh()).alerts).toBe(0);
-    expect(listingRows(app, chatA)).toHaveLength(1);
-  });
+      // The same venues again: nothing more.
+      app.clock.advance(HOUR);
+      expect((await app.markets.refresh()).alerts).toBe(0);
+      expect(listingRows(app, chatA)).toHaveLength(1);
+    },
+  );
 
-  it('holds a listing inside a chat cooldown until the cooldown ends, and counts it as the chat last alert', async () => {
-    const { cg, app } = await setup();
-    await app.markets.refresh();
-    await app.alerts.setCooldown(chatA, 60);
-    cg.setTickers([binance, kraken]);
-    app.clock.advance(HOUR);
-    await app.markets.refresh();
-    const firstAt = app.clock.now();
-    cg.setTickers([binance, kraken, dex]);
-    app.clock.advance(10 * 60_000);
-    await app.markets.refresh();
-    expect(outboxOf(app, chatA).map((r) => r.nextAttemptAtMs)).toEqual([firstAt, firstAt + HOUR]);
-    expect((await app.alerts.view(chatA))!.lastAlertAtMs).toBe(firstAt + HOUR);
-    const second = JSON.parse(listingRows(app, chatA)[1]!.replyJson);
-    expect(second.lines[0]).toBe(
-      'Uniswap V3 (Base): OPG/USDT, 24h volume $50K (7.25% of all), ±2% depth not reported by CoinGecko',
-    );
-  });
+  it(
+    'holds a listing inside a chat cooldown until the cooldown ends, ' + 'and counts it as the chat last alert',
+    async () => {
+      const { cg, app } = await setup();
+      await app.markets.refresh();
+      await app.alerts.setCooldown(chatA, 60);
+      cg.setTickers([binance, kraken]);
+      app.clock.advance(HOUR);
+      await app.markets.refresh();
+      const firstAt = app.clock.now();
+      cg.setTickers([binance, kraken, dex]);
+      app.clock.advance(10 * 60_000);
+      await app.markets.refresh();
+      expect(outboxOf(app, chatA).map((r) => r.nextAttemptAtMs)).toEqual([firstAt, firstAt + HOUR]);
+      expect((await app.alerts.view(chatA))!.lastAlertAtMs).toBe(firstAt + HOUR);
+      const second = JSON.parse(listingRows(app, chatA)[1]!.replyJson);
+      expect(second.lines[0]).toBe(
+        'Uniswap V3 (Base): OPG/USDT, 24h volume $50K (7.25% of all), ±2% depth not reported by CoinGecko',
+      );
+    },
+  );
 
   it('shortens a pair CoinGecko still names by contract address to 0x1234…abcd in the alert', async () => {
     const { cg, app } = await setup();
@@ -125,44 +132,48 @@ describe('new-listing alerts', () => {
     expect(await app.markets.refresh()).toMatchObject({ listed: [], alerts: 0 });
   });
 
-  it('judges presence on every ticker: a venue whose only market goes stale, fresh, stale neither lists nor leaves; a new one lists once', async () => {
-    const { cg, app } = await setup();
-    await app.markets.refresh();
-    await app.alerts.setDigest(chatA, 15 * 60);
-    const krakenStale = { ...kraken, is_stale: true };
-    for (const tickers of [
-      [binance, krakenStale],
-      [binance, kraken],
-      [binance, krakenStale],
-    ]) {
-      cg.setTickers(tickers);
-      app.clock.advance(HOUR);
-      expect(await app.markets.refresh()).toMatchObject({ status: 'ok', listed: [], gone: [], alerts: 0 });
-    }
-    expect(listingRows(app, chatA)).toHaveLength(0);
-    expect(await app.markets.goneSince(0)).toEqual([]);
-    // Kraken stays known, seen at every reading with any ticker (12:00 start, then 13:00, 14:00, 15:00).
-    expect(
-      (await createMarketsStore(app.database).knownVenues('opengradient')).find((v) => v.venueId === 'kraken'),
-    ).toMatchObject({
-      firstSeenAtMs: Date.parse('2026-11-22T13:00:00Z'),
-      lastSeenAtMs: Date.parse('2026-11-22T15:00:00Z'),
-    });
-    await app.core.refresh();
-    expect(await app.alerts.runDigests()).toBe(1);
-    const digest = JSON.parse(outboxOf(app, chatA)[0]!.replyJson);
-    expect(digest.fields.map((f: { label: string }) => f.label)).not.toContain('Venues no longer listed');
+  it(
+    'judges presence on every ticker: a venue whose only market goes stale, ' +
+      'fresh, stale neither lists nor leaves; a new one lists once',
+    async () => {
+      const { cg, app } = await setup();
+      await app.markets.refresh();
+      await app.alerts.setDigest(chatA, 15 * 60);
+      const krakenStale = { ...kraken, is_stale: true };
+      for (const tickers of [
+        [binance, krakenStale],
+        [binance, kraken],
+        [binance, krakenStale],
+      ]) {
+        cg.setTickers(tickers);
+        app.clock.advance(HOUR);
+        expect(await app.markets.refresh()).toMatchObject({ status: 'ok', listed: [], gone: [], alerts: 0 });
+      }
+      expect(listingRows(app, chatA)).toHaveLength(0);
+      expect(await app.markets.goneSince(0)).toEqual([]);
+      // Kraken stays known, seen at every reading with any ticker (12:00 start, then 13:00, 14:00, 15:00).
+      expect(
+        (await createMarketsStore(app.database).knownVenues('opengradient')).find((v) => v.venueId === 'kraken'),
+      ).toMatchObject({
+        firstSeenAtMs: Date.parse('2026-11-22T13:00:00Z'),
+        lastSeenAtMs: Date.parse('2026-11-22T15:00:00Z'),
+      });
+      await app.core.refresh();
+      expect(await app.alerts.runDigests()).toBe(1);
+      const digest = JSON.parse(outboxOf(app, chatA)[0]!.replyJson);
+      expect(digest.fields.map((f: { label: string }) => f.label)).not.toContain('Venues no longer listed');
 
-    // A venue absent before, now with a counted market: one alert per chat taking them, once.
-    cg.setTickers([binance, krakenStale, dex]);
-    app.clock.advance(HOUR);
-    expect(await app.markets.refresh()).toMatchObject({ listed: ['Uniswap V3 (Base)'], gone: [], alerts: 3 });
-    app.clock.advance(HOUR);
-    expect(await app.markets.refresh()).toMatchObject({ listed: [], gone: [], alerts: 0 });
-    expect(listingRows(app, chatA).map((r) => JSON.parse(r.replyJson).title)).toEqual([
-      'OPG now trades on Uniswap V3 (Base)',
-    ]);
-  });
+      // A venue absent before, now with a counted market: one alert per chat taking them, once.
+      cg.setTickers([binance, krakenStale, dex]);
+      app.clock.advance(HOUR);
+      expect(await app.markets.refresh()).toMatchObject({ listed: ['Uniswap V3 (Base)'], gone: [], alerts: 3 });
+      app.clock.advance(HOUR);
+      expect(await app.markets.refresh()).toMatchObject({ listed: [], gone: [], alerts: 0 });
+      expect(listingRows(app, chatA).map((r) => JSON.parse(r.replyJson).title)).toEqual([
+        'OPG now trades on Uniswap V3 (Base)',
+      ]);
+    },
+  );
 
   it('notes a venue that disappeared in the next digest, and never alerts on it', async () => {
     const { cg, app } = await setup();

@@ -57,51 +57,53 @@ function service(stores: BackendStores, source: TickersSource, clock: ReturnType
 }
 
 describe.each(STORE_BACKENDS)('the markets service on %s', { timeout: 60_000 }, (backend) => {
-  it('records venues first, alerts a new one once to the chats taking listings, and names one that left for the digest', async ({
-    skip,
-  }) => {
-    const stores = await storesOn(backend, skip);
-    const clock = createTestClock();
-    const t0 = clock.now();
-    await stores.alerts.subscriptions.subscribe(chat('a'), t0);
-    await stores.alerts.subscriptions.subscribe(chat('b'), t0);
-    await stores.listings.setListings({ platform: 'telegram', chatId: 'b', kind: 'group' }, false);
-    const { state, source } = tickersSource();
-    const markets = service(stores, source, clock);
+  it(
+    'records venues first, alerts a new one once to the chats taking listings, ' +
+      'and names one that left for the digest',
+    async ({ skip }) => {
+      const stores = await storesOn(backend, skip);
+      const clock = createTestClock();
+      const t0 = clock.now();
+      await stores.alerts.subscriptions.subscribe(chat('a'), t0);
+      await stores.alerts.subscriptions.subscribe(chat('b'), t0);
+      await stores.listings.setListings({ platform: 'telegram', chatId: 'b', kind: 'group' }, false);
+      const { state, source } = tickersSource();
+      const markets = service(stores, source, clock);
 
-    expect(await markets.refresh()).toEqual({ status: 'ok', listed: ['Binance'], gone: [], alerts: 0 });
-    state.tickers = [binance, kraken];
-    clock.advance(H);
-    expect(await markets.refresh()).toEqual({ status: 'ok', listed: ['Kraken'], gone: [], alerts: 1 });
-    const [head, ...more] = await stores.alerts.outbox.heads('telegram', 10);
-    expect(more).toEqual([]);
-    expect([head!.chatId, head!.kind, head!.nextAttemptAtMs]).toEqual(['a', 'listing', t0 + H]);
-    // Kraken: $40,000 of $640,000 = 6.25%; depth 2,000 + 3,000.
-    expect(await stores.alerts.outbox.payload(head!.payloadId)).toMatchObject({
-      title: 'OPG now trades on Kraken',
-      lines: ['Kraken: OPG/USDT, 24h volume $40K (6.25% of all), ±2% depth $5K'],
-    });
+      expect(await markets.refresh()).toEqual({ status: 'ok', listed: ['Binance'], gone: [], alerts: 0 });
+      state.tickers = [binance, kraken];
+      clock.advance(H);
+      expect(await markets.refresh()).toEqual({ status: 'ok', listed: ['Kraken'], gone: [], alerts: 1 });
+      const [head, ...more] = await stores.alerts.outbox.heads('telegram', 10);
+      expect(more).toEqual([]);
+      expect([head!.chatId, head!.kind, head!.nextAttemptAtMs]).toEqual(['a', 'listing', t0 + H]);
+      // Kraken: $40,000 of $640,000 = 6.25%; depth 2,000 + 3,000.
+      expect(await stores.alerts.outbox.payload(head!.payloadId)).toMatchObject({
+        title: 'OPG now trades on Kraken',
+        lines: ['Kraken: OPG/USDT, 24h volume $40K (6.25% of all), ±2% depth $5K'],
+      });
 
-    state.tickers = [binance];
-    clock.advance(H);
-    expect(await markets.refresh()).toEqual({ status: 'ok', listed: [], gone: ['Kraken'], alerts: 0 });
-    expect(await markets.goneSince(t0)).toEqual([
-      { venueId: 'kraken', venueName: 'Kraken', kind: 'gone', atMs: t0 + 2 * H },
-    ]);
-    expect(await markets.goneSince(t0 + 2 * H + 1)).toEqual([]);
-    expect((await markets.venueVolumes(t0)).map((v) => [v.atMs - t0, v.venueId, v.volumeUsd])).toEqual([
-      [0, 'binance', 600_000],
-      [H, 'binance', 600_000],
-      [H, 'kraken', 40_000],
-      [2 * H, 'binance', 600_000],
-    ]);
+      state.tickers = [binance];
+      clock.advance(H);
+      expect(await markets.refresh()).toEqual({ status: 'ok', listed: [], gone: ['Kraken'], alerts: 0 });
+      expect(await markets.goneSince(t0)).toEqual([
+        { venueId: 'kraken', venueName: 'Kraken', kind: 'gone', atMs: t0 + 2 * H },
+      ]);
+      expect(await markets.goneSince(t0 + 2 * H + 1)).toEqual([]);
+      expect((await markets.venueVolumes(t0)).map((v) => [v.atMs - t0, v.venueId, v.volumeUsd])).toEqual([
+        [0, 'binance', 600_000],
+        [H, 'binance', 600_000],
+        [H, 'kraken', 40_000],
+        [2 * H, 'binance', 600_000],
+      ]);
 
-    // Back after an hour: neither news nor still gone.
-    state.tickers = [binance, kraken];
-    clock.advance(H);
-    expect(await markets.refresh()).toEqual({ status: 'ok', listed: [], gone: [], alerts: 0 });
-    expect(await markets.goneSince(t0)).toEqual([]);
-  });
+      // Back after an hour: neither news nor still gone.
+      state.tickers = [binance, kraken];
+      clock.advance(H);
+      expect(await markets.refresh()).toEqual({ status: 'ok', listed: [], gone: [], alerts: 0 });
+      expect(await markets.goneSince(t0)).toEqual([]);
+    },
+  );
 
   it('restores the last reading and the failure after it on a restart, and a standby follows the store', async ({
     skip,

@@ -8,7 +8,8 @@ describe('alert evaluation store', () => {
     const database = openDatabase(tempDbPath());
     const checks = () => database.sqlite.pragma('foreign_keys', { simple: true });
     const orphan = database.sqlite.prepare(
-      `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms) VALUES (999, 'alert', 999, 0, 0)`,
+      `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms)
+       VALUES (999, 'alert', 999, 0, 0)`,
     );
 
     expect(withForeignKeysOff(database, () => checks())).toBe(0);

@@ -61,25 +61,27 @@ const counts = (crossings: number, messages: number, deferred: number): Evaluati
 
 // The first PGlite of a worker compiles and migrates PostgreSQL: seconds, more on a busy machine.
 describe.each(STORE_BACKENDS)('alert stores on %s', { timeout: 60_000 }, (backend) => {
-  it('records sides at first sight, then alerts every chat holding a crossed level once, listing its crossings in order', async ({
-    skip,
-  }) => {
-    const { alerts } = await storesOn(backend, skip);
-    const a = await alerts.subscriptions.subscribe(chat('a', [1, 5, 10]), T0);
-    await alerts.subscriptions.subscribe(chat('b', [5]), T0);
-    await alerts.subscriptions.subscribe(chat('c', [20]), T0);
+  it(
+    'records sides at first sight, ' +
+      'then alerts every chat holding a crossed level once, listing its crossings in order',
+    async ({ skip }) => {
+      const { alerts } = await storesOn(backend, skip);
+      const a = await alerts.subscriptions.subscribe(chat('a', [1, 5, 10]), T0);
+      await alerts.subscriptions.subscribe(chat('b', [5]), T0);
+      await alerts.subscriptions.subscribe(chat('c', [20]), T0);
 
-    expect(await alerts.evaluation.evaluate(round(0.5, T0))).toEqual(counts(0, 0, 0));
-    expect((await alerts.subscriptions.thresholdsOf(a.id)).map((t) => t.side)).toEqual(['below', 'below', 'below']);
-    expect(await deliverAll(alerts, T0)).toEqual({});
+      expect(await alerts.evaluation.evaluate(round(0.5, T0))).toEqual(counts(0, 0, 0));
+      expect((await alerts.subscriptions.thresholdsOf(a.id)).map((t) => t.side)).toEqual(['below', 'below', 'below']);
+      expect(await deliverAll(alerts, T0)).toEqual({});
 
-    expect(await alerts.evaluation.evaluate(round(13.2, T0 + MIN))).toEqual(counts(4, 2, 0));
-    expect(await deliverAll(alerts, T0 + MIN)).toEqual({ a: ['alert: up 1, up 5, up 10'], b: ['alert: up 5'] });
-    expect((await alerts.subscriptions.thresholdsOf(a.id)).map((t) => t.side)).toEqual(['above', 'above', 'above']);
-    expect((await alerts.subscriptions.byId(a.id))!.lastAlertAtMs).toBe(T0 + MIN);
-    // A quiet tick writes nothing.
-    expect(await alerts.evaluation.evaluate(round(13.1, T0 + 2 * MIN))).toEqual(counts(0, 0, 0));
-  });
+      expect(await alerts.evaluation.evaluate(round(13.2, T0 + MIN))).toEqual(counts(4, 2, 0));
+      expect(await deliverAll(alerts, T0 + MIN)).toEqual({ a: ['alert: up 1, up 5, up 10'], b: ['alert: up 5'] });
+      expect((await alerts.subscriptions.thresholdsOf(a.id)).map((t) => t.side)).toEqual(['above', 'above', 'above']);
+      expect((await alerts.subscriptions.byId(a.id))!.lastAlertAtMs).toBe(T0 + MIN);
+      // A quiet tick writes nothing.
+      expect(await alerts.evaluation.evaluate(round(13.1, T0 + 2 * MIN))).toEqual(counts(0, 0, 0));
+    },
+  );
 
   it('re-arms only below the hysteresis band, and crosses down in descending order', async ({ skip }) => {
     const { alerts } = await storesOn(backend, skip);
@@ -202,24 +204,26 @@ describe.each(STORE_BACKENDS)('alert stores on %s', { timeout: 60_000 }, (backen
     ]);
   });
 
-  it('sends a chat its messages in the order they were written, though an alert for many chats is split into rows later', async ({
-    skip,
-  }) => {
-    const { alerts } = await storesOn(backend, skip);
-    const a = await alerts.subscriptions.subscribe(chat('a', [1]), T0);
-    await alerts.subscriptions.subscribe(chat('b', [1]), T0);
-    await alerts.evaluation.evaluate(round(0.5, T0));
-    expect(await alerts.evaluation.evaluate(round(2, T0 + MIN))).toEqual(counts(2, 2, 0));
-    // Written after the alert, before anything read the outbox (so before the alert's fan-out was split).
-    await alerts.digests.queue(
-      [{ subscriptionId: a.id, lastDigestAtMs: null, reply: { text: 'digest of a' } as unknown as Reply }],
-      T0 + MIN,
-    );
-    expect(await deliverAll(alerts, T0 + 2 * MIN)).toEqual({
-      a: ['alert: up 1', 'digest: digest of a'],
-      b: ['alert: up 1'],
-    });
-  });
+  it(
+    'sends a chat its messages in the order they were written, ' +
+      'though an alert for many chats is split into rows later',
+    async ({ skip }) => {
+      const { alerts } = await storesOn(backend, skip);
+      const a = await alerts.subscriptions.subscribe(chat('a', [1]), T0);
+      await alerts.subscriptions.subscribe(chat('b', [1]), T0);
+      await alerts.evaluation.evaluate(round(0.5, T0));
+      expect(await alerts.evaluation.evaluate(round(2, T0 + MIN))).toEqual(counts(2, 2, 0));
+      // Written after the alert, before anything read the outbox (so before the alert's fan-out was split).
+      await alerts.digests.queue(
+        [{ subscriptionId: a.id, lastDigestAtMs: null, reply: { text: 'digest of a' } as unknown as Reply }],
+        T0 + MIN,
+      );
+      expect(await deliverAll(alerts, T0 + 2 * MIN)).toEqual({
+        a: ['alert: up 1', 'digest: digest of a'],
+        b: ['alert: up 1'],
+      });
+    },
+  );
 
   it('drops the alerts a chat missed while paused even when they were not yet split into rows', async ({ skip }) => {
     const { alerts } = await storesOn(backend, skip);

@@ -392,10 +392,12 @@ describe.each(STORE_BACKENDS)('indexer stores on %s', { timeout: 60_000 }, (back
     const refuse =
       backend === 'sqlite'
         ? [
-            `CREATE TRIGGER refuse BEFORE INSERT ON tee_days WHEN NEW.tee_id = 'refused' BEGIN SELECT RAISE(ABORT, 'refused settlement'); END`,
+            `CREATE TRIGGER refuse BEFORE INSERT ON tee_days WHEN NEW.tee_id = 'refused'
+             BEGIN SELECT RAISE(ABORT, 'refused settlement'); END`,
           ]
         : [
-            `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.tee_id = 'refused' THEN RAISE EXCEPTION 'refused settlement'; END IF; RETURN NEW; END $$`,
+            `CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.tee_id = 'refused'
+             THEN RAISE EXCEPTION 'refused settlement'; END IF; RETURN NEW; END $$`,
             'CREATE TRIGGER refuse BEFORE INSERT ON tee_days FOR EACH ROW EXECUTE FUNCTION refuse()',
           ];
     for (const statement of refuse) await stores.execute(statement);

@@ -78,20 +78,24 @@ async function lockHolders(db: pg.Client): Promise<number[]> {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('leader timings', () => {
-  it('step a leader down before the server can release its lock, and let a standby take over within the takeover time', () => {
-    for (let seconds = MIN_TAKEOVER_SECONDS; seconds <= 3_600; seconds++) {
-      const t = leaderTimings(seconds);
-      const k = t.serverKeepalive;
-      const serverGivesUpMs = (k.idleSeconds + k.intervalSeconds * k.count) * 1000;
-      expect(k.idleSeconds).toBeGreaterThanOrEqual(1);
-      expect(t.serverUserTimeoutMs).toBe(serverGivesUpMs);
-      // A leader cut off believes it leads for at most one check interval and one unanswered check...
-      expect(t.checkMs + t.queryTimeoutMs).toBeLessThan(serverGivesUpMs);
-      // ...and the server lets the lock go, give or take a second of keepalive timers, early enough for a
-      // standby's next request to get it within the takeover time.
-      expect(serverGivesUpMs + 1_000 + t.retryMs + t.queryTimeoutMs).toBeLessThanOrEqual(seconds * 1000);
-    }
-  });
+  it(
+    'step a leader down before the server can release its lock, ' +
+      'and let a standby take over within the takeover time',
+    () => {
+      for (let seconds = MIN_TAKEOVER_SECONDS; seconds <= 3_600; seconds++) {
+        const t = leaderTimings(seconds);
+        const k = t.serverKeepalive;
+        const serverGivesUpMs = (k.idleSeconds + k.intervalSeconds * k.count) * 1000;
+        expect(k.idleSeconds).toBeGreaterThanOrEqual(1);
+        expect(t.serverUserTimeoutMs).toBe(serverGivesUpMs);
+        // A leader cut off believes it leads for at most one check interval and one unanswered check...
+        expect(t.checkMs + t.queryTimeoutMs).toBeLessThan(serverGivesUpMs);
+        // ...and the server lets the lock go, give or take a second of keepalive timers, early enough for a
+        // standby's next request to get it within the takeover time.
+        expect(serverGivesUpMs + 1_000 + t.retryMs + t.queryTimeoutMs).toBeLessThanOrEqual(seconds * 1000);
+      }
+    },
+  );
 });
 
 describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
@@ -124,43 +128,45 @@ describe('leader election on a real PostgreSQL', { timeout: 60_000 }, () => {
     expect(await lockHolders(db)).toHaveLength(1);
   });
 
-  it('steps a leader down as soon as its connection is killed, and a standby takes over within the takeover time', async ({
-    skip,
-  }) => {
-    skip(!TEST_DATABASE_URL, NO_SERVER);
-    const url = await emptyServerDatabase();
-    const db = await observer(url);
-    // The leader re-checks only every 10 s: stepping down within a second shows it heard the connection die.
-    const a = instance(url, 60);
-    const b = instance(url, 6);
-    a.elector.start();
-    await a.next('leader', 6_000);
-    b.elector.start();
-    const [leaderPid] = await lockHolders(db);
+  it(
+    'steps a leader down as soon as its connection is killed, ' + 'and a standby takes over within the takeover time',
+    async ({ skip }) => {
+      skip(!TEST_DATABASE_URL, NO_SERVER);
+      const url = await emptyServerDatabase();
+      const db = await observer(url);
+      // The leader re-checks only every 10 s: stepping down within a second shows it heard the connection die.
+      const a = instance(url, 60);
+      const b = instance(url, 6);
+      a.elector.start();
+      await a.next('leader', 6_000);
+      b.elector.start();
+      const [leaderPid] = await lockHolders(db);
 
-    const aSteppedDown = a.next('standby', 10_000);
-    const bLeads = b.next('leader', 6_000);
-    const killedAt = Date.now();
-    await db.query('SELECT pg_terminate_backend($1)', [leaderPid]);
-    expect((await aSteppedDown) - killedAt).toBeLessThan(1_000);
-    expect((await bLeads) - killedAt).toBeLessThanOrEqual(6_000);
-    expect(a.changes.at(-1)?.reason).toMatch(/database connection/);
+      const aSteppedDown = a.next('standby', 10_000);
+      const bLeads = b.next('leader', 6_000);
+      const killedAt = Date.now();
+      await db.query('SELECT pg_terminate_backend($1)', [leaderPid]);
+      expect((await aSteppedDown) - killedAt).toBeLessThan(1_000);
+      expect((await bLeads) - killedAt).toBeLessThanOrEqual(6_000);
+      expect(a.changes.at(-1)?.reason).toMatch(/database connection/);
 
-    // The old leader reconnects after its retry interval (10 s), as a standby: one holder, the new leader.
-    const electorConnections = async () =>
-      (
-        await db.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'opg-bot leader elector'`,
-        )
-      ).rows[0]!.n;
-    for (let waited = 0; (await electorConnections()) < 2 && waited < 15_000; waited += 250) await sleep(250);
-    expect(await electorConnections()).toBe(2);
-    await sleep(500);
-    expect([a.elector.role(), b.elector.role()]).toEqual(['standby', 'leader']);
-    const holders = await lockHolders(db);
-    expect(holders).toHaveLength(1);
-    expect(holders[0]).not.toBe(leaderPid);
-  });
+      // The old leader reconnects after its retry interval (10 s), as a standby: one holder, the new leader.
+      const electorConnections = async () =>
+        (
+          await db.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()
+             AND application_name = 'opg-bot leader elector'`,
+          )
+        ).rows[0]!.n;
+      for (let waited = 0; (await electorConnections()) < 2 && waited < 15_000; waited += 250) await sleep(250);
+      expect(await electorConnections()).toBe(2);
+      await sleep(500);
+      expect([a.elector.role(), b.elector.role()]).toEqual(['standby', 'leader']);
+      const holders = await lockHolders(db);
+      expect(holders).toHaveLength(1);
+      expect(holders[0]).not.toBe(leaderPid);
+    },
+  );
 
   it('steps a leader down when its lock check gets no answer, and its lock goes with the connection', async ({
     skip,

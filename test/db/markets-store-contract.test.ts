@@ -175,35 +175,36 @@ describe.each(STORE_BACKENDS)('markets store on %s', { timeout: 60_000 }, (backe
     ]);
   });
 
-  it('keeps nothing of a reading whose recording failed part way, and clears the source failure with the next one', async ({
-    skip,
-  }) => {
-    const stores = await storesOn(backend, skip);
-    const { markets } = stores;
-    await markets.saveFailure(SOURCE, { error: 'HTTP 429', failedAtMs: T0 - 2 * MIN });
-    await markets.saveFailure(SOURCE, { error: 'HTTP 503', failedAtMs: T0 - MIN });
-    expect(await markets.loadFailure(SOURCE)).toEqual({ error: 'HTTP 503', failedAtMs: T0 - MIN });
-    expect(await markets.loadFailure('CoinGecko')).toBeNull();
+  it(
+    'keeps nothing of a reading whose recording failed part way, ' + 'and clears the source failure with the next one',
+    async ({ skip }) => {
+      const stores = await storesOn(backend, skip);
+      const { markets } = stores;
+      await markets.saveFailure(SOURCE, { error: 'HTTP 429', failedAtMs: T0 - 2 * MIN });
+      await markets.saveFailure(SOURCE, { error: 'HTTP 503', failedAtMs: T0 - MIN });
+      expect(await markets.loadFailure(SOURCE)).toEqual({ error: 'HTTP 503', failedAtMs: T0 - MIN });
+      expect(await markets.loadFailure('CoinGecko')).toBeNull();
 
-    // The events are written after the reading and its venues; a refused one undoes them all.
-    const tickers = [ticker('binance', 'Binance', 'USDT', 600_000)];
-    const refused = { events: [event('binance', null as unknown as string, 'listed', T0)], listing: null };
-    await expect(record(stores, T0, tickers, refused)).rejects.toThrow();
-    expect(await markets.latest(COIN)).toBeNull();
-    expect(await markets.latestAtMs(COIN)).toBeNull();
-    expect(await markets.knownVenues(COIN)).toEqual([]);
-    expect(await markets.eventsSince(COIN, 0)).toEqual([]);
-    expect(await markets.venueVolumes(COIN, 0)).toEqual([]);
-    expect(await markets.loadFailure(SOURCE)).toEqual({ error: 'HTTP 503', failedAtMs: T0 - MIN });
+      // The events are written after the reading and its venues; a refused one undoes them all.
+      const tickers = [ticker('binance', 'Binance', 'USDT', 600_000)];
+      const refused = { events: [event('binance', null as unknown as string, 'listed', T0)], listing: null };
+      await expect(record(stores, T0, tickers, refused)).rejects.toThrow();
+      expect(await markets.latest(COIN)).toBeNull();
+      expect(await markets.latestAtMs(COIN)).toBeNull();
+      expect(await markets.knownVenues(COIN)).toEqual([]);
+      expect(await markets.eventsSince(COIN, 0)).toEqual([]);
+      expect(await markets.venueVolumes(COIN, 0)).toEqual([]);
+      expect(await markets.loadFailure(SOURCE)).toEqual({ error: 'HTTP 503', failedAtMs: T0 - MIN });
 
-    await record(stores, T0, tickers);
-    expect(await markets.loadFailure(SOURCE)).toBeNull();
-    expect(await markets.latestAtMs(COIN)).toBe(T0);
-    await markets.saveFailure(SOURCE, { error: 'HTTP 502', failedAtMs: T0 + MIN });
-    expect(await markets.loadFailure(SOURCE)).toEqual({ error: 'HTTP 502', failedAtMs: T0 + MIN });
-    await markets.saveFailure(SOURCE, null);
-    expect(await markets.loadFailure(SOURCE)).toBeNull();
-  });
+      await record(stores, T0, tickers);
+      expect(await markets.loadFailure(SOURCE)).toBeNull();
+      expect(await markets.latestAtMs(COIN)).toBe(T0);
+      await markets.saveFailure(SOURCE, { error: 'HTTP 502', failedAtMs: T0 + MIN });
+      expect(await markets.loadFailure(SOURCE)).toEqual({ error: 'HTTP 502', failedAtMs: T0 + MIN });
+      await markets.saveFailure(SOURCE, null);
+      expect(await markets.loadFailure(SOURCE)).toBeNull();
+    },
+  );
 });
 
 function chat(chatId: string, platform: 'telegram' | 'discord' = 'telegram'): NewSubscription {
@@ -254,64 +255,66 @@ const listing = (title: string, nowMs: number) => ({
 });
 
 describe.each(STORE_BACKENDS)('listing alerts on %s', { timeout: 60_000 }, (backend) => {
-  it('writes a listing to the outbox the dispatcher reads, for every active chat with listings on, under each chat cooldown', async ({
-    skip,
-  }) => {
-    const stores = await storesOn(backend, skip);
-    const subs = stores.alerts.subscriptions;
-    const a = await subs.subscribe(chat('a'), T0);
-    await subs.subscribe(chat('b'), T0);
-    await subs.subscribe(chat('c'), T0);
-    await subs.subscribe(chat('d', 'discord'), T0);
-    const e = await subs.subscribe(chat('e'), T0);
-    const f = await subs.subscribe(chat('f'), T0);
-    expect(await stores.listings.setListings(ref('c'), false)).toBe(true);
-    await subs.setCooldown(f.id, 0);
-    await subs.pause(e.id, 'The bot was removed from this chat', T0);
-    // Every active chat holds the threshold 1: a ratio alert at T0 + 1 min starts their cooldowns (60 min, f none).
-    await stores.alerts.evaluation.evaluate(round(0.5, T0));
-    await stores.alerts.evaluation.evaluate(round(1.5, T0 + MIN));
-    await deliverAll(stores, 'telegram', T0 + MIN);
-    await deliverAll(stores, 'discord', T0 + MIN);
-    expect((await subs.byId(a.id))!.lastAlertAtMs).toBe(T0 + MIN);
+  it(
+    'writes a listing to the outbox the dispatcher reads, ' +
+      'for every active chat with listings on, under each chat cooldown',
+    async ({ skip }) => {
+      const stores = await storesOn(backend, skip);
+      const subs = stores.alerts.subscriptions;
+      const a = await subs.subscribe(chat('a'), T0);
+      await subs.subscribe(chat('b'), T0);
+      await subs.subscribe(chat('c'), T0);
+      await subs.subscribe(chat('d', 'discord'), T0);
+      const e = await subs.subscribe(chat('e'), T0);
+      const f = await subs.subscribe(chat('f'), T0);
+      expect(await stores.listings.setListings(ref('c'), false)).toBe(true);
+      await subs.setCooldown(f.id, 0);
+      await subs.pause(e.id, 'The bot was removed from this chat', T0);
+      // Every active chat holds the threshold 1: a ratio alert at T0 + 1 min starts their cooldowns (60 min, f none).
+      await stores.alerts.evaluation.evaluate(round(0.5, T0));
+      await stores.alerts.evaluation.evaluate(round(1.5, T0 + MIN));
+      await deliverAll(stores, 'telegram', T0 + MIN);
+      await deliverAll(stores, 'discord', T0 + MIN);
+      expect((await subs.byId(a.id))!.lastAlertAtMs).toBe(T0 + MIN);
 
-    const at = T0 + 10 * MIN;
-    expect((await record(stores, at, [], listing('OPG now trades on Kraken', at))).alerts).toBe(4);
-    expect(await heads(stores, 'telegram')).toEqual([
-      ['a', 'listing', T0 + 61 * MIN, 'OPG now trades on Kraken'],
-      ['b', 'listing', T0 + 61 * MIN, 'OPG now trades on Kraken'],
-      ['f', 'listing', at, 'OPG now trades on Kraken'],
-    ]);
-    expect(await heads(stores, 'discord')).toEqual([['d', 'listing', T0 + 61 * MIN, 'OPG now trades on Kraken']]);
-    // The time each chat gets it counts as its last alert; c (listings off) and e (paused) keep theirs.
-    const lastAlert = async (chatId: string, platform: 'telegram' | 'discord' = 'telegram') =>
-      (await subs.byChat(platform, chatId))!.lastAlertAtMs;
-    expect(await lastAlert('a')).toBe(T0 + 61 * MIN);
-    expect(await lastAlert('d', 'discord')).toBe(T0 + 61 * MIN);
-    expect(await lastAlert('f')).toBe(at);
-    expect(await lastAlert('c')).toBe(T0 + MIN);
-    expect(await lastAlert('e')).toBeNull();
+      const at = T0 + 10 * MIN;
+      expect((await record(stores, at, [], listing('OPG now trades on Kraken', at))).alerts).toBe(4);
+      expect(await heads(stores, 'telegram')).toEqual([
+        ['a', 'listing', T0 + 61 * MIN, 'OPG now trades on Kraken'],
+        ['b', 'listing', T0 + 61 * MIN, 'OPG now trades on Kraken'],
+        ['f', 'listing', at, 'OPG now trades on Kraken'],
+      ]);
+      expect(await heads(stores, 'discord')).toEqual([['d', 'listing', T0 + 61 * MIN, 'OPG now trades on Kraken']]);
+      // The time each chat gets it counts as its last alert; c (listings off) and e (paused) keep theirs.
+      const lastAlert = async (chatId: string, platform: 'telegram' | 'discord' = 'telegram') =>
+        (await subs.byChat(platform, chatId))!.lastAlertAtMs;
+      expect(await lastAlert('a')).toBe(T0 + 61 * MIN);
+      expect(await lastAlert('d', 'discord')).toBe(T0 + 61 * MIN);
+      expect(await lastAlert('f')).toBe(at);
+      expect(await lastAlert('c')).toBe(T0 + MIN);
+      expect(await lastAlert('e')).toBeNull();
 
-    // Three hours on every cooldown is over: the next listing goes out at once, to the same chats.
-    await deliverAll(stores, 'telegram', T0 + 61 * MIN);
-    await deliverAll(stores, 'discord', T0 + 61 * MIN);
-    const later = T0 + 3 * H;
-    expect((await record(stores, later, [], listing('OPG now trades on Uniswap', later))).alerts).toBe(4);
-    expect(await heads(stores, 'telegram')).toEqual([
-      ['a', 'listing', later, 'OPG now trades on Uniswap'],
-      ['b', 'listing', later, 'OPG now trades on Uniswap'],
-      ['f', 'listing', later, 'OPG now trades on Uniswap'],
-    ]);
-    // A third within the hour waits for each chat's cooldown (none for f).
-    await deliverAll(stores, 'telegram', later);
-    const third = later + 5 * MIN;
-    expect((await record(stores, third, [], listing('OPG now trades on MEXC', third))).alerts).toBe(4);
-    expect((await heads(stores, 'telegram')).map(([chatId, , atMs]) => [chatId, atMs])).toEqual([
-      ['a', later + H],
-      ['b', later + H],
-      ['f', third],
-    ]);
-  });
+      // Three hours on every cooldown is over: the next listing goes out at once, to the same chats.
+      await deliverAll(stores, 'telegram', T0 + 61 * MIN);
+      await deliverAll(stores, 'discord', T0 + 61 * MIN);
+      const later = T0 + 3 * H;
+      expect((await record(stores, later, [], listing('OPG now trades on Uniswap', later))).alerts).toBe(4);
+      expect(await heads(stores, 'telegram')).toEqual([
+        ['a', 'listing', later, 'OPG now trades on Uniswap'],
+        ['b', 'listing', later, 'OPG now trades on Uniswap'],
+        ['f', 'listing', later, 'OPG now trades on Uniswap'],
+      ]);
+      // A third within the hour waits for each chat's cooldown (none for f).
+      await deliverAll(stores, 'telegram', later);
+      const third = later + 5 * MIN;
+      expect((await record(stores, third, [], listing('OPG now trades on MEXC', third))).alerts).toBe(4);
+      expect((await heads(stores, 'telegram')).map(([chatId, , atMs]) => [chatId, atMs])).toEqual([
+        ['a', later + H],
+        ['b', later + H],
+        ['f', third],
+      ]);
+    },
+  );
 
   it('writes nothing to the outbox when no chat takes listings, and no listing when there is none', async ({
     skip,

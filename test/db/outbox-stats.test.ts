@@ -52,52 +52,60 @@ async function on(backend: StoreBackend, skip: (condition: boolean, note?: strin
 
 // The first PGlite of a worker compiles and migrates PostgreSQL: seconds, more on a busy machine.
 describe.each(STORE_BACKENDS)('operator stores on %s', { timeout: 60_000 }, (backend) => {
-  it('counts undelivered rows of active subscriptions by platform, leaving out sent, abandoned and paused ones', async ({
-    skip,
-  }) => {
-    const { stores, exec } = await on(backend, skip);
-    expect((await stores.outboxStats.pendingByPlatform()).size).toBe(0);
-    const [payload] = await exec(
-      `INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 0) RETURNING id`,
-    );
-    const ids = new Map<string, number>();
-    const add = async (platform: string, chatId: string, status: string, rows: Array<'unsent' | 'sent' | 'failed'>) => {
-      const [sub] = await exec(
-        `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status)
-         VALUES ('${platform}', '${chatId}', 'test', 0, '${status}') RETURNING id`,
+  it(
+    'counts undelivered rows of active subscriptions by platform, ' + 'leaving out sent, abandoned and paused ones',
+    async ({ skip }) => {
+      const { stores, exec } = await on(backend, skip);
+      expect((await stores.outboxStats.pendingByPlatform()).size).toBe(0);
+      const [payload] = await exec(
+        `INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 0) RETURNING id`,
       );
-      ids.set(chatId, Number(sub!.id));
-      for (const r of rows) {
-        await exec(
-          `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms, sent_at_ms, failed_at_ms)
-           VALUES (${Number(sub!.id)}, 'alert', ${Number(payload!.id)}, 0, 0, ${r === 'sent' ? 1 : 'NULL'}, ${r === 'failed' ? 1 : 'NULL'})`,
+      const ids = new Map<string, number>();
+      const add = async (
+        platform: string,
+        chatId: string,
+        status: string,
+        rows: Array<'unsent' | 'sent' | 'failed'>,
+      ) => {
+        const [sub] = await exec(
+          `INSERT INTO alert_subscriptions (platform, chat_id, created_by, created_at_ms, status)
+           VALUES ('${platform}', '${chatId}', 'test', 0, '${status}') RETURNING id`,
         );
-      }
-    };
-    await add('telegram', '-1001', 'active', ['sent', 'unsent', 'unsent']);
-    await add('telegram', '-1002', 'active', ['failed', 'unsent']);
-    await add('telegram', '-1003', 'paused', ['unsent', 'unsent']);
-    await add('discord', '42', 'active', ['sent', 'sent']);
-    await add('discord', '43', 'active', ['unsent']);
-    expect(await stores.outboxStats.pendingByPlatform()).toEqual(
-      new Map([
-        ['telegram', 3],
-        ['discord', 1],
-      ]),
-    );
-    // An evaluation's message for many chats, not split into per-chat rows yet, counts once per active chat.
-    const chats = ['-1001', '-1003', '42', '43'].map((chat) => ids.get(chat));
-    await exec(
-      `INSERT INTO alert_outbox_fanouts (kind, payload_id, created_at_ms, recipients_json)
-       VALUES ('alert', ${Number(payload!.id)}, 0, '${JSON.stringify(chats)}')`,
-    );
-    expect(await stores.outboxStats.pendingByPlatform()).toEqual(
-      new Map([
-        ['telegram', 4],
-        ['discord', 3],
-      ]),
-    );
-  });
+        ids.set(chatId, Number(sub!.id));
+        for (const r of rows) {
+          await exec(
+            `INSERT INTO alert_outbox (subscription_id, kind, payload_id, created_at_ms, next_attempt_at_ms,
+                                         sent_at_ms, failed_at_ms)
+             VALUES (${Number(sub!.id)}, 'alert', ${Number(payload!.id)}, 0, 0,
+                     ${r === 'sent' ? 1 : 'NULL'}, ${r === 'failed' ? 1 : 'NULL'})`,
+          );
+        }
+      };
+      await add('telegram', '-1001', 'active', ['sent', 'unsent', 'unsent']);
+      await add('telegram', '-1002', 'active', ['failed', 'unsent']);
+      await add('telegram', '-1003', 'paused', ['unsent', 'unsent']);
+      await add('discord', '42', 'active', ['sent', 'sent']);
+      await add('discord', '43', 'active', ['unsent']);
+      expect(await stores.outboxStats.pendingByPlatform()).toEqual(
+        new Map([
+          ['telegram', 3],
+          ['discord', 1],
+        ]),
+      );
+      // An evaluation's message for many chats, not split into per-chat rows yet, counts once per active chat.
+      const chats = ['-1001', '-1003', '42', '43'].map((chat) => ids.get(chat));
+      await exec(
+        `INSERT INTO alert_outbox_fanouts (kind, payload_id, created_at_ms, recipients_json)
+         VALUES ('alert', ${Number(payload!.id)}, 0, '${JSON.stringify(chats)}')`,
+      );
+      expect(await stores.outboxStats.pendingByPlatform()).toEqual(
+        new Map([
+          ['telegram', 4],
+          ['discord', 3],
+        ]),
+      );
+    },
+  );
 
   it('takes a Telegram update once, and forgets the ones first received before a moment', async ({ skip }) => {
     const { telegramUpdates: ledger } = (await on(backend, skip)).stores;

@@ -97,7 +97,8 @@ describe.each(PG_BACKENDS)('store copy into PostgreSQL (%s)', { timeout: 60_000 
         const highest = Number(
           source.sqlite
             .prepare(
-              `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), coalesce((SELECT max("${table.identityColumn}") FROM "${table.name}"), 0))`,
+              `SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0),
+                          coalesce((SELECT max("${table.identityColumn}") FROM "${table.name}"), 0))`,
             )
             .pluck()
             .get(table.name),
@@ -197,7 +198,8 @@ describe.each(PG_BACKENDS)('store copy into PostgreSQL (%s)', { timeout: 60_000 
     try {
       const before = writer.prepare('SELECT count(*) FROM market_snapshots').pluck().get() as number;
       const insert = writer.prepare(
-        `INSERT INTO market_snapshots (coin_id, fetched_at_ms, source, symbol, name) VALUES ('opengradient', ?, 'CoinGecko', 'opg', 'OpenGradient')`,
+        `INSERT INTO market_snapshots (coin_id, fetched_at_ms, source, symbol, name)
+         VALUES ('opengradient', ?, 'CoinGecko', 'opg', 'OpenGradient')`,
       );
       let written = 0;
       const timer = setInterval(() => {

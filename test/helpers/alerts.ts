@@ -60,9 +60,11 @@ export function outboxOf(app: App, chat: Pick<ChatRef, 'platform' | 'chatId'>): 
   prepareFanoutSplit(app.database!)();
   const rows = app
     .database!.sqlite.prepare(
-      `SELECT o.id, o.kind, o.created_at_ms AS createdAtMs, o.next_attempt_at_ms AS nextAttemptAtMs, o.sent_at_ms AS sentAtMs,
-              o.failed_at_ms AS failedAtMs, o.last_error AS lastError, p.crossings_json AS crossingsJson, p.reply_json AS replyJson
-       FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id JOIN alert_payloads p ON p.id = o.payload_id
+      `SELECT o.id, o.kind, o.created_at_ms AS createdAtMs, o.next_attempt_at_ms AS nextAttemptAtMs,
+              o.sent_at_ms AS sentAtMs, o.failed_at_ms AS failedAtMs, o.last_error AS lastError,
+              p.crossings_json AS crossingsJson, p.reply_json AS replyJson
+       FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id
+         JOIN alert_payloads p ON p.id = o.payload_id
        WHERE s.platform = ? AND s.chat_id = ? ORDER BY o.payload_id, o.id`,
     )
     .all(chat.platform, chat.chatId) as Array<Omit<OutboxEntry, 'crossings'> & { crossingsJson: string }>;

@@ -4,9 +4,19 @@
  */
 import { encodeAbiParameters, encodeEventTopics, parseAbi, type AbiEvent, type Hex } from 'viem';
 
+// The precompile events' request and response tuples, named so each signature fits a line; the whole
+// signatures are those of DATA-SOURCES.md §2 (`as const` keeps them literal types for viem's parseAbi).
+const NUMBER_TENSOR = '(string,(int128,int128)[],uint32[])';
+const STRING_TENSOR = '(string,string[])';
+const MODEL_INPUT = `(${NUMBER_TENSOR}[],${STRING_TENSOR}[])` as const;
+const MODEL_OUTPUT = `(${NUMBER_TENSOR}[],${STRING_TENSOR}[],(string,string)[],bool)` as const;
+const CHAT_MESSAGE = '(string,string,string,string,(string,string,string)[])';
+const CHAT_REQUEST = `(uint8,string,${CHAT_MESSAGE}[],(string,string,string)[],string,uint32,string[],uint32)` as const;
+const CHAT_RESPONSE = `(string,${CHAT_MESSAGE})` as const;
+
 export const ABI = parseAbi([
-  'event ModelInferenceEvent(string,(uint8,string,((string,(int128,int128)[],uint32[])[],(string,string[])[])),((string,(int128,int128)[],uint32[])[],(string,string[])[],(string,string)[],bool))',
-  'event LLMChat(string,(uint8,string,(string,string,string,string,(string,string,string)[])[],(string,string,string)[],string,uint32,string[],uint32),(string,(string,string,string,string,(string,string,string)[])))',
+  `event ModelInferenceEvent(string,(uint8,string,${MODEL_INPUT}),${MODEL_OUTPUT})`,
+  `event LLMChat(string,${CHAT_REQUEST},${CHAT_RESPONSE})`,
   'event LLMCompletionEvent(string,(uint8,string,string,uint32,string[],uint32),(string))',
   'event BatchSettlement(bytes32 indexed,uint256,bytes)',
   'event IndividualSettlement(bytes32 indexed,address indexed,bytes32,bytes32,uint256,bytes,bytes)',

@@ -91,7 +91,9 @@ const serialized = new WeakMap<EncodedLog, string>();
 function staticPart(log: EncodedLog): string {
   let text = serialized.get(log);
   if (text === undefined) {
-    text = `{"address":"${log.address}","topics":${JSON.stringify(log.topics)},"data":"${log.data}","removed":${log.removed === true},`;
+    text =
+      `{"address":"${log.address}","topics":${JSON.stringify(log.topics)},"data":"${log.data}",` +
+      `"removed":${log.removed === true},`;
     serialized.set(log, text);
   }
   return text;
@@ -172,7 +174,8 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
           return rpcError(res, id, -32005, `query returned more than ${maxResults} results`);
         const tx = txIndexOf(b, i);
         parts.push(
-          `${staticPart(log)}"blockNumber":"${bn}","transactionHash":"${txHash(b, tx)}","transactionIndex":"${hex(tx)}","blockHash":"${blockHash}","logIndex":"${hex(i)}"${ts}}`,
+          `${staticPart(log)}"blockNumber":"${bn}","transactionHash":"${txHash(b, tx)}",` +
+            `"transactionIndex":"${hex(tx)}","blockHash":"${blockHash}","logIndex":"${hex(i)}"${ts}}`,
         );
       }
     }
@@ -201,14 +204,23 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
       const hash = txHash(n, index);
       if (!full) return `"${hash}"`;
       const isTransfer = index === transfer;
-      return `{"blockHash":"${blockHash}","blockNumber":"${hex(n)}","from":"${from}","gas":"0x5208","gasPrice":"0x3b9aca00","hash":"${hash}","input":"${isTransfer ? '0x' : input}","nonce":"${hex(index)}","to":"${isTransfer ? DEFAULT_SENDER : '0x8383c9bd7462f12eb996dd02f78234c0421a6fae'}","transactionIndex":"${hex(index)}","value":"0x0","type":"0x0","chainId":"0x29f8","v":"0x53f3","r":"0x1","s":"0x2"}`;
+      return (
+        `{"blockHash":"${blockHash}","blockNumber":"${hex(n)}","from":"${from}",` +
+        `"gas":"0x5208","gasPrice":"0x3b9aca00","hash":"${hash}",` +
+        `"input":"${isTransfer ? '0x' : input}","nonce":"${hex(index)}",` +
+        `"to":"${isTransfer ? DEFAULT_SENDER : '0x8383c9bd7462f12eb996dd02f78234c0421a6fae'}",` +
+        `"transactionIndex":"${hex(index)}","value":"0x0","type":"0x0",` +
+        '"chainId":"0x29f8","v":"0x53f3","r":"0x1","s":"0x2"}'
+      );
     });
-    return `{"number":"${hex(n)}","hash":"${blockHash}","parentHash":"0x${Math.max(0, n - 1)
+    const parentHash = Math.max(0, n - 1)
       .toString(16)
-      .padStart(
-        64,
-        '0',
-      )}","timestamp":"${hex(chain.blockTimeSec(n))}","gasLimit":"0x1c9c380","gasUsed":"0x0","miner":"0x0000000000000000000000000000000000000000","transactions":[${txs.join(',')}]}`;
+      .padStart(64, '0');
+    return (
+      `{"number":"${hex(n)}","hash":"${blockHash}","parentHash":"0x${parentHash}",` +
+      `"timestamp":"${hex(chain.blockTimeSec(n))}","gasLimit":"0x1c9c380","gasUsed":"0x0",` +
+      `"miner":"0x0000000000000000000000000000000000000000","transactions":[${txs.join(',')}]}`
+    );
   }
 
   /** The answer to one call other than `eth_getLogs`, as JSON text. */
@@ -253,9 +265,11 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
       if (call.method) counts.set(call.method, (counts.get(call.method) ?? 0) + 1);
       const text =
         bytes > maxBatchBytes
-          ? `{"jsonrpc":"2.0","id":${JSON.stringify(call.id ?? null)},"error":{"code":-32003,"message":"response too large"}}`
+          ? `{"jsonrpc":"2.0","id":${JSON.stringify(call.id ?? null)},` +
+            '"error":{"code":-32003,"message":"response too large"}}'
           : call.method === 'eth_getLogs'
-            ? `{"jsonrpc":"2.0","id":${JSON.stringify(call.id ?? null)},"error":{"code":-32601,"message":"eth_getLogs is not served in a batch by this stand-in"}}`
+            ? `{"jsonrpc":"2.0","id":${JSON.stringify(call.id ?? null)},` +
+              '"error":{"code":-32601,"message":"eth_getLogs is not served in a batch by this stand-in"}}'
             : answerCall(call);
       bytes += text.length;
       parts.push(text);

@@ -18,7 +18,8 @@ export const TEST_DATABASE_URL: string | null = process.env.TEST_DATABASE_URL?.t
 
 /** Why a test that needs a real server did not run. */
 export const NO_SERVER =
-  'needs a real PostgreSQL server (TEST_DATABASE_URL is not set; .ci/run sets it): PGlite is one connection in this process, so locks across connections and dropped connections cannot be shown on it';
+  'needs a real PostgreSQL server (TEST_DATABASE_URL is not set; .ci/run sets it): ' +
+  'PGlite is one connection in this process, so locks across connections and dropped connections cannot be shown on it';
 
 export type PgBackend = 'pglite' | 'server';
 

@@ -130,7 +130,9 @@ describe('JSON item splitter', () => {
   });
 
   it('reads brackets, quotes and escapes inside strings as text', () => {
-    const text = String.raw`{"id":1,"result":["]", "\"]", "\\", "\\\"}", {"a":"[{\"}"}, "\u005d", ["x", {"]":"["}]],"more":"]"}`;
+    const text =
+      String.raw`{"id":1,"result":["]", "\"]", "\\", "\\\"}", {"a":"[{\"}"}, "\u005d", ` +
+      String.raw`["x", {"]":"["}]],"more":"]"}`;
     const want = JSON.parse(text) as { result: unknown[] };
     for (let cut = 0; cut <= text.length; cut++) {
       expect(split(utf8(text), [cut]).items).toEqual(want.result);

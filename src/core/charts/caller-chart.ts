@@ -39,7 +39,9 @@ export async function callerChart(
   const startMs = starts[0]!;
   const svg = stackedBarSvg({
     title: `OpenGradient callers by week · ${weeks.length} weeks`,
-    subtitle: `accounts that sent inference transactions on the OpenGradient chain · weeks of 7 full UTC days to ${utc(endMs - 60_000).slice(0, 10)} · ${count(weeks[weeks.length - 1]!.active)} in the last`,
+    subtitle:
+      'accounts that sent inference transactions on the OpenGradient chain · weeks of 7 full UTC days to ' +
+      `${utc(endMs - 60_000).slice(0, 10)} · ${count(weeks[weeks.length - 1]!.active)} in the last`,
     yAxisTitle: 'active callers per week',
     startMs,
     endMs,

@@ -77,7 +77,9 @@ export function venueChart(
   const png = svgToPng(
     stackedBarSvg({
       title: `OPG volume by venue · ${spec.label}`,
-      subtitle: `${source} · daily, to ${utc(endMs - DAY_MS).slice(0, 10)} · ${usd(layers.reduce((s, l) => s + l.volumeUsd, 0))} summed`,
+      subtitle:
+        `${source} · daily, to ${utc(endMs - DAY_MS).slice(0, 10)} · ` +
+        `${usd(layers.reduce((s, l) => s + l.volumeUsd, 0))} summed`,
       yAxisTitle: '24h volume at the day’s last reading (USD)',
       startMs,
       endMs,

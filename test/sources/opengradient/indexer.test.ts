@@ -139,48 +139,52 @@ describe('inference indexer', () => {
     expect(await indexer.totals()).toEqual(expectedTotals(0, 9_988));
   });
 
-  it('asks for the next range while this one streams in, one range ahead at most, and halves the range after a large answer', async () => {
-    const n = await node(10_000, { maxRangeBlocks: 100_000, maxResults: 100_000 });
-    const real = createOgRpc({ url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
-    const events: string[] = [];
-    let inFlight = 0;
-    let mostInFlight = 0;
-    const rpc = {
-      ...real,
-      scanLogs: async (f: LogFilter, onLog: (log: RpcLog) => void) => {
-        events.push(`ask ${f.fromBlock}`);
-        mostInFlight = Math.max(mostInFlight, ++inFlight);
-        try {
-          return await real.scanLogs(f, onLog);
-        } finally {
-          inFlight--;
-        }
-      },
-    };
-    const chunks: ChunkInfo[] = [];
-    const { indexer } = indexerFor(n, {
-      overrides: {
-        rpc,
-        range: { initialBlocks: 2_000, maxBlocks: 10_000, growBelowLogs: 20, shrinkAboveLogs: 40 },
-        afterChunk: (c) => {
-          chunks.push(c);
-          events.push(`commit ${c.fromBlock}`);
+  it(
+    'asks for the next range while this one streams in, ' +
+      'one range ahead at most, and halves the range after a large answer',
+    async () => {
+      const n = await node(10_000, { maxRangeBlocks: 100_000, maxResults: 100_000 });
+      const real = createOgRpc({ url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
+      const events: string[] = [];
+      let inFlight = 0;
+      let mostInFlight = 0;
+      const rpc = {
+        ...real,
+        scanLogs: async (f: LogFilter, onLog: (log: RpcLog) => void) => {
+          events.push(`ask ${f.fromBlock}`);
+          mostInFlight = Math.max(mostInFlight, ++inFlight);
+          try {
+            return await real.scanLogs(f, onLog);
+          } finally {
+            inFlight--;
+          }
         },
-      },
-    });
-    const run = await indexer.runOnce();
-    expect(run.ok).toBe(true);
-    expect(await indexer.totals()).toEqual(expectedTotals(0, 9_988));
-    expect(mostInFlight).toBe(2);
-    // Every range but the last was followed by an ask for the next one before it was committed.
-    for (const c of chunks.slice(0, -1)) {
-      expect(events.indexOf(`ask ${c.toBlock + 1}`)).toBeLessThan(events.indexOf(`commit ${c.fromBlock}`));
-    }
-    expect(chunks.some((c) => c.logs > 40)).toBe(true);
-    // Once the first large answers have halved the range, answers stay near the cap.
-    const settled = chunks.slice(chunks.findIndex((c) => c.logs <= 40));
-    expect(Math.max(...settled.map((c) => c.logs))).toBeLessThanOrEqual(2 * 40 + 10);
-  });
+      };
+      const chunks: ChunkInfo[] = [];
+      const { indexer } = indexerFor(n, {
+        overrides: {
+          rpc,
+          range: { initialBlocks: 2_000, maxBlocks: 10_000, growBelowLogs: 20, shrinkAboveLogs: 40 },
+          afterChunk: (c) => {
+            chunks.push(c);
+            events.push(`commit ${c.fromBlock}`);
+          },
+        },
+      });
+      const run = await indexer.runOnce();
+      expect(run.ok).toBe(true);
+      expect(await indexer.totals()).toEqual(expectedTotals(0, 9_988));
+      expect(mostInFlight).toBe(2);
+      // Every range but the last was followed by an ask for the next one before it was committed.
+      for (const c of chunks.slice(0, -1)) {
+        expect(events.indexOf(`ask ${c.toBlock + 1}`)).toBeLessThan(events.indexOf(`commit ${c.fromBlock}`));
+      }
+      expect(chunks.some((c) => c.logs > 40)).toBe(true);
+      // Once the first large answers have halved the range, answers stay near the cap.
+      const settled = chunks.slice(chunks.findIndex((c) => c.logs <= 40));
+      expect(Math.max(...settled.map((c) => c.logs))).toBeLessThanOrEqual(2 * 40 + 10);
+    },
+  );
 
   it('counts a range whose answer was cut off mid-body once, after reading it again', async () => {
     const n = await node(6_000, { maxRangeBlocks: 100_000 });
@@ -277,22 +281,25 @@ describe('inference indexer', () => {
   }
   const noAnswer = () => new NetworkError('OpenGradient RPC', 'no answer within 3000 ms');
 
-  it('asks for half the range after eth_getLogs gets no answer, since the answer may be too big to send in time', async () => {
-    const n = await node(3_000);
-    const { rpc, asked } = flakyLogs(n, 1, noAnswer);
-    const { indexer, clock, logger } = indexerFor(n, {
-      overrides: { rpc, range: { initialBlocks: 1_000, growBelowLogs: 0 } },
-    });
-    const run = await indexer.runOnce();
-    expect(run.ok).toBe(true);
-    expect(asked.slice(0, 2)).toEqual([
-      [0, 999],
-      [0, 499],
-    ]);
-    expect(clock.sleeps).toEqual([1_000]);
-    expect(logger.warnings.filter((w) => w === 'eth_getLogs failed; backing off')).toHaveLength(1);
-    expect(await indexer.totals()).toEqual(expectedTotals(0, 2_988));
-  });
+  it(
+    'asks for half the range after eth_getLogs gets no answer, ' + 'since the answer may be too big to send in time',
+    async () => {
+      const n = await node(3_000);
+      const { rpc, asked } = flakyLogs(n, 1, noAnswer);
+      const { indexer, clock, logger } = indexerFor(n, {
+        overrides: { rpc, range: { initialBlocks: 1_000, growBelowLogs: 0 } },
+      });
+      const run = await indexer.runOnce();
+      expect(run.ok).toBe(true);
+      expect(asked.slice(0, 2)).toEqual([
+        [0, 999],
+        [0, 499],
+      ]);
+      expect(clock.sleeps).toEqual([1_000]);
+      expect(logger.warnings.filter((w) => w === 'eth_getLogs failed; backing off')).toHaveLength(1);
+      expect(await indexer.totals()).toEqual(expectedTotals(0, 2_988));
+    },
+  );
 
   it('asks no more once stopped while backing off, and keeps its cursor', async () => {
     const n = await node(3_000);

@@ -168,36 +168,39 @@ describe('participants from the indexer', () => {
     });
   });
 
-  it('ends with exact figures when a chunk transaction fails after its callers were written, in the same process', async () => {
-    const { chain } = networkScenario(NOW);
-    let failed = false;
-    const { indexer, participants } = await indexScenario(chain, {
-      writer: (real) => ({
-        writeInTransaction(chunk) {
-          real.writeInTransaction(chunk);
-          // The first range with callers holds G's block (the first with a caller).
-          if (failed || chunk.callerDays.size === 0) return;
-          failed = true;
-          throw new Error('disk I/O error'); // rolled back: the caller ids this write assigned do not exist
-        },
-        committed: () => real.committed(),
-      }),
-    });
-    const run = await indexer.runOnce();
-    expect(run.ok).toBe(false);
-    expect(run.error).toMatch(/disk I\/O error/);
-    expect(failed).toBe(true);
-    expect((await indexer.runOnce()).ok).toBe(true);
-    expect(await figures(participants)).toMatchObject(EXPECTED);
-    // Every account keeps its own id: G's week (the first) counts G as active and new.
-    const clean = await indexScenario(networkScenario(NOW).chain);
-    await clean.indexer.runOnce();
-    const weeks = callerWeekStarts(NOW, 13);
-    expect(await participants.callerWeeks(weeks, NOW + DAY)).toEqual(
-      await clean.participants.callerWeeks(weeks, NOW + DAY),
-    );
-    expect((await participants.callerWeeks(weeks, NOW + DAY))[1]).toMatchObject({ active: 1, newCallers: 1 });
-  });
+  it(
+    'ends with exact figures when a chunk transaction fails ' + 'after its callers were written, in the same process',
+    async () => {
+      const { chain } = networkScenario(NOW);
+      let failed = false;
+      const { indexer, participants } = await indexScenario(chain, {
+        writer: (real) => ({
+          writeInTransaction(chunk) {
+            real.writeInTransaction(chunk);
+            // The first range with callers holds G's block (the first with a caller).
+            if (failed || chunk.callerDays.size === 0) return;
+            failed = true;
+            throw new Error('disk I/O error'); // rolled back: the caller ids this write assigned do not exist
+          },
+          committed: () => real.committed(),
+        }),
+      });
+      const run = await indexer.runOnce();
+      expect(run.ok).toBe(false);
+      expect(run.error).toMatch(/disk I\/O error/);
+      expect(failed).toBe(true);
+      expect((await indexer.runOnce()).ok).toBe(true);
+      expect(await figures(participants)).toMatchObject(EXPECTED);
+      // Every account keeps its own id: G's week (the first) counts G as active and new.
+      const clean = await indexScenario(networkScenario(NOW).chain);
+      await clean.indexer.runOnce();
+      const weeks = callerWeekStarts(NOW, 13);
+      expect(await participants.callerWeeks(weeks, NOW + DAY)).toEqual(
+        await clean.participants.callerWeeks(weeks, NOW + DAY),
+      );
+      expect((await participants.callerWeeks(weeks, NOW + DAY))[1]).toMatchObject({ active: 1, newCallers: 1 });
+    },
+  );
 
   it('counts an event only from the contract configured for it', async () => {
     const { chain } = networkScenario(NOW);
@@ -210,38 +213,44 @@ describe('participants from the indexer', () => {
     expect((await indexer.totals()).total).toBe(chain.inferencesBetween(0, NOW + DAY));
   });
 
-  it('counts a TEE removed by a registry of og-evm 758e149 (TEERemoved) neither as registered nor as enabled', async () => {
-    const { chain, d } = networkScenario(NOW);
-    const owner = account(0x0e1);
-    // T5 (LLM proxy) registered, then removed: gone. T6 (validator) removed while disabled, then registered
-    // again: registered and enabled once more (removeTEE deletes the record, so the id may come back).
-    chain.place(d(9), teeRegistered(REGISTRY_1, teeId(0x75), owner, 0), owner);
-    chain.place(d(8), teeRemoved(REGISTRY_1, teeId(0x75)), owner);
-    chain.place(d(9), teeRegistered(REGISTRY_2, teeId(0x76), owner, 1), owner);
-    chain.place(d(8), teeDisabled(REGISTRY_2, teeId(0x76)), owner);
-    chain.place(d(8) + 60_000, teeRemoved(REGISTRY_2, teeId(0x76)), owner);
-    chain.place(d(7), teeRegistered(REGISTRY_2, teeId(0x76), owner, 1), owner);
-    const { indexer, participants } = await indexScenario(chain);
-    expect((await indexer.runOnce()).ok).toBe(true);
-    const { operators } = await figures(participants);
-    expect(operators).toEqual({
-      ...EXPECTED.operators,
-      registered: S.registered + 1, // T6
-      enabledValidator: S.validator + 1, // T6
-      enabledByRegistry: [
-        { registry: REGISTRY_1, enabled: 2 }, // T1, T4 (T5 removed)
-        { registry: REGISTRY_2, enabled: 2 }, // T3, T6
-      ],
-    });
-  });
+  it(
+    'counts a TEE removed by a registry of og-evm 758e149 ' + '(TEERemoved) neither as registered nor as enabled',
+    async () => {
+      const { chain, d } = networkScenario(NOW);
+      const owner = account(0x0e1);
+      // T5 (LLM proxy) registered, then removed: gone. T6 (validator) removed while disabled, then registered
+      // again: registered and enabled once more (removeTEE deletes the record, so the id may come back).
+      chain.place(d(9), teeRegistered(REGISTRY_1, teeId(0x75), owner, 0), owner);
+      chain.place(d(8), teeRemoved(REGISTRY_1, teeId(0x75)), owner);
+      chain.place(d(9), teeRegistered(REGISTRY_2, teeId(0x76), owner, 1), owner);
+      chain.place(d(8), teeDisabled(REGISTRY_2, teeId(0x76)), owner);
+      chain.place(d(8) + 60_000, teeRemoved(REGISTRY_2, teeId(0x76)), owner);
+      chain.place(d(7), teeRegistered(REGISTRY_2, teeId(0x76), owner, 1), owner);
+      const { indexer, participants } = await indexScenario(chain);
+      expect((await indexer.runOnce()).ok).toBe(true);
+      const { operators } = await figures(participants);
+      expect(operators).toEqual({
+        ...EXPECTED.operators,
+        registered: S.registered + 1, // T6
+        enabledValidator: S.validator + 1, // T6
+        enabledByRegistry: [
+          { registry: REGISTRY_1, enabled: 2 }, // T1, T4 (T5 removed)
+          { registry: REGISTRY_2, enabled: 2 }, // T3, T6
+        ],
+      });
+    },
+  );
 
-  it('reads each block once when the node cuts batch answers for size, asking for the rest in smaller batches', async () => {
-    const { chain } = networkScenario(NOW);
-    const { indexer, participants, node } = await indexScenario(chain, { node: { maxBatchBytes: 3_000 } });
-    expect((await indexer.runOnce()).ok).toBe(true);
-    expect(await figures(participants)).toMatchObject(EXPECTED);
-    expect(node.fullBlocksServed()).toBe(21);
-  });
+  it(
+    'reads each block once when the node cuts batch answers for size, ' + 'asking for the rest in smaller batches',
+    async () => {
+      const { chain } = networkScenario(NOW);
+      const { indexer, participants, node } = await indexScenario(chain, { node: { maxBatchBytes: 3_000 } });
+      expect((await indexer.runOnce()).ok).toBe(true);
+      expect(await figures(participants)).toMatchObject(EXPECTED);
+      expect(node.fullBlocksServed()).toBe(21);
+    },
+  );
 
   it('commits nothing of a range whose block lacks the transaction a log names, and keeps its place', async () => {
     const { chain, d } = networkScenario(NOW);
