@@ -45,6 +45,8 @@ function fullDays(startMs: number, endMs: number): string {
 /** What the stored history covers: where the participant history starts, and how far the indexer has counted. */
 interface History {
   coverage: ParticipantCoverage;
+  /** OG_CONTRACTS_FROM_BLOCK: a history from here on holds every registry and scheduler event. */
+  contractsFromBlock: number;
   status: IndexerStatus;
   nowMs: number;
 }
@@ -67,10 +69,11 @@ function uncovered(h: History, windowStartMs: number, windowEndMs: number | 'now
 
 /**
  * `n/a: …` for a figure over every event up to now (registrations, what is enabled or active now) when the
- * history does not start at genesis, or does not reach now: events outside it would change the figure.
+ * history starts after the contracts existed (genesis unless OG_CONTRACTS_FROM_BLOCK says when they were
+ * deployed), or does not reach now: events outside it would change the figure.
  */
 function notWhole(h: History, events: string, unseen: string): string | null {
-  if (h.coverage.fromBlock > 0)
+  if (h.coverage.fromBlock > h.contractsFromBlock)
     return (
       `n/a: ${events} are counted since block ${count(h.coverage.fromBlock)} ` +
       `(${utc(h.coverage.fromBlockTimeMs)}); ${unseen} before that are not seen`
@@ -209,7 +212,7 @@ export async function callersLine(services: Services, nowMs: number): Promise<st
   const coverage = await services.participants.coverage();
   const status = await indexedStatus(services.indexer);
   if (!coverage || !status) return NOT_INDEXED;
-  const h: History = { coverage, status, nowMs };
+  const h: History = { coverage, status, nowMs, contractsFromBlock: services.contractsFromBlock };
   const w = callerWindows(nowMs);
   const c = await services.participants.callers(w);
   const active =
@@ -332,7 +335,7 @@ export default defineCommand({
         lines: [`Callers, operators and developers are ${NOT_INDEXED}.`, BASE_NOTE],
       });
     }
-    const h: History = { coverage, status, nowMs: now };
+    const h: History = { coverage, status, nowMs: now, contractsFromBlock: services.contractsFromBlock };
     const w = callerWindows(now);
     const notices: string[] = [];
     if (!countedToNow(status, now)) {

@@ -177,6 +177,7 @@ export function createApp({
     inferences: { hourly: (sinceMs) => stores.inferences.hourly(sinceMs) },
     indexer,
     participants: stores.participants,
+    contractsFromBlock: og.contractsFromBlock,
     markets,
     listings: stores.listings,
     charts: createChartService({

@@ -43,6 +43,11 @@ export interface Config {
     readonly teeRegistryContracts: readonly string[];
     /** The workflow task scheduler read for developers. */
     readonly taskSchedulerContract: string;
+    /**
+     * The first block at which every TEE registry and the task scheduler above existed (the latest of their
+     * deployment blocks): a history read from there on has every registration, so all-time figures hold.
+     */
+    readonly contractsFromBlock: number;
   };
   readonly alerts: { readonly defaultThresholds: readonly number[]; readonly hysteresis: number };
   readonly databasePath: string;
@@ -173,6 +178,7 @@ const envSchema = z.object({
   OG_RPC_URL: httpUrl('the OpenGradient JSON-RPC endpoint'),
   OG_EXPLORER_API_URL: httpUrl('the Blockscout REST root, ending in /api/v2'),
   OG_INDEX_FROM_BLOCK: wholeNumber(0, Number.MAX_SAFE_INTEGER),
+  OG_CONTRACTS_FROM_BLOCK: wholeNumber(0, Number.MAX_SAFE_INTEGER),
   OG_CONFIRMATIONS: wholeNumber(0, 10_000),
   INDEX_CRON: cronExpr,
   OG_INFERENCE_CONTRACTS: addressList,
@@ -348,6 +354,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       logRangeMaxBlocks: e.OG_LOG_RANGE_MAX ?? 10_000,
       teeRegistryContracts: e.OG_TEE_REGISTRY_CONTRACTS ?? [...DEFAULT_TEE_REGISTRIES],
       taskSchedulerContract: e.OG_TASK_SCHEDULER_CONTRACT ?? DEFAULT_TASK_SCHEDULER,
+      contractsFromBlock: e.OG_CONTRACTS_FROM_BLOCK ?? 0,
     },
     alerts: {
       defaultThresholds: e.ALERT_DEFAULT_THRESHOLDS ?? [1, 5, 10],

@@ -25,6 +25,11 @@ export interface Services {
   indexer: InferenceIndex;
   /** Callers, TEE operators and workflow developers, for `network`, `stats` and the callers chart. */
   participants: ParticipantReader;
+  /**
+   * From this block on every TEE registry and the task scheduler existed (OG_CONTRACTS_FROM_BLOCK, default 0):
+   * a participant history read from it or earlier holds every registration, so all-time figures can be shown.
+   */
+  contractsFromBlock: number;
   /** History fills and PNG rendering for `chart`. */
   charts: ChartService;
   /** Subscriptions and thresholds, for the `alerts` commands, `volume` and the ratio chart. */

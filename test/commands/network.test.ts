@@ -33,6 +33,8 @@ interface NetworkAppOptions {
   supplyAgoMs?: number;
   /** Changes the scenario chain before it is served. */
   alter?: (scenario: ReturnType<typeof networkScenario>) => void;
+  /** OG_CONTRACTS_FROM_BLOCK: when the registries and the scheduler were deployed. */
+  contractsFromBlock?: number;
 }
 
 /** The scenario chain indexed by the real app at NOW; circulating supply 100M 30 days ago when `supplyHistory`. */
@@ -56,6 +58,9 @@ async function networkApp(options: NetworkAppOptions = {}) {
       OG_EXPLORER_API_URL: explorer.apiUrl,
       OG_CONFIRMATIONS: String(CONFIRMATIONS),
       ...(options.fromBlock === undefined ? {} : { OG_INDEX_FROM_BLOCK: String(options.fromBlock) }),
+      ...(options.contractsFromBlock === undefined
+        ? {}
+        : { OG_CONTRACTS_FROM_BLOCK: String(options.contractsFromBlock) }),
     },
   });
   const fullHead = scenario.chain.head;
@@ -207,6 +212,33 @@ describe('network', () => {
           'so its change over these 30 days is not known',
       );
       expectNoBadText(r);
+    },
+  );
+
+  it(
+    "shows the all-time registry and scheduler figures from a history that starts at the contracts' " +
+      'deployment (OG_CONTRACTS_FROM_BLOCK), as read from genesis',
+    async () => {
+      // The scenario's first registry or scheduler event is T1's registration, 80 days before today.
+      const deployed = networkScenario(NOW).chain.blockAt(NOW - 81 * DAY);
+      const whole = ['TEEs enabled now', 'Workflow developers', 'Workflow tasks active now'];
+      const fromGenesis = fieldsOf(await (await networkApp()).app.runText('network', testChat, member));
+      const fromDeployment = fieldsOf(
+        await (
+          await networkApp({ fromBlock: deployed, contractsFromBlock: deployed })
+        ).app.runText('network', testChat, member),
+      );
+      for (const label of whole) {
+        expect(fromDeployment[label]).not.toMatch(/^n\/a/);
+        expect(fromDeployment[label]).toBe(fromGenesis[label]);
+      }
+      // Told the contracts existed a block before the history starts, the figures it cannot vouch for stay n/a.
+      const early = fieldsOf(
+        await (
+          await networkApp({ fromBlock: deployed, contractsFromBlock: deployed - 1 })
+        ).app.runText('network', testChat, member),
+      );
+      for (const label of whole) expect(early[label]).toMatch(/^n\/a: .* counted since block /);
     },
   );
 
