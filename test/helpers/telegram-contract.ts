@@ -230,8 +230,8 @@ function limitProblems(method: string, values: Record<string, unknown>): string[
         problems.push(
           used.length === 0
             ? "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
-            : `can't parse inline keyboard button: exactly one of ' +
-              '${actions.join(', ')} must be used (got ${used.join(', ')})`,
+            : "can't parse inline keyboard button: exactly one of " +
+                `${actions.join(', ')} must be used (got ${used.join(', ')})`,
         );
       if (typeof button.callback_data === 'string') {
         const bytes = Buffer.byteLength(button.callback_data, 'utf8');
