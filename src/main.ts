@@ -76,15 +76,22 @@ async function main(): Promise<number> {
   const leaderFrontEnds: Array<() => Promise<RoleWork>> = [];
   const finalStops: Array<() => Promise<void> | void> = [];
   let exitCode = 0;
+  /** Starts the graceful stop; set once the stop is defined below. Until then a request waits for it. */
+  let requestStop: ((reason: string) => void) | null = null;
+  let stopRequested = false;
   /**
    * Something this instance cannot do without is broken for good: stop, and exit non-zero, so a process
    * manager (systemd's Restart=on-failure) restarts it and, with PostgreSQL, another instance leads meanwhile.
+   * Called directly rather than by signalling this process: a second cause (both tokens refused) must not send
+   * a second SIGTERM, which would find no handler left and kill the process mid-stop.
    */
   const leave = (err: unknown, message: string) => {
     logger.fatal({ err }, message);
     exitCode = 1;
     process.exitCode = 1;
-    process.kill(process.pid, 'SIGTERM');
+    if (stopRequested) return;
+    stopRequested = true;
+    requestStop?.('fatal');
   };
 
   if (config.telegram) {
@@ -274,8 +281,11 @@ async function main(): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => void stop(signal).then(resolve));
     }
+    requestStop = (reason) => void stop(reason).then(resolve);
   });
   await roles.start();
+  // A front end that failed for good before the stop existed (a refused token, found while the rest was set up).
+  if (stopRequested && !stopping) requestStop!('fatal');
   if (!stopping) logger.info({ platforms, role: roles.role() }, 'opg-bot started');
   await stopped;
   return exitCode;
