@@ -44,8 +44,8 @@ export interface Config {
     /** The workflow task scheduler read for developers. */
     readonly taskSchedulerContract: string;
     /**
-     * The first block at which every TEE registry and the task scheduler above existed (the latest of their
-     * deployment blocks): a history read from there on has every registration, so all-time figures hold.
+     * A block no later than the earliest deployment of the TEE registries and the task scheduler above: none of
+     * them emitted anything before it, so a history read from there on has every registration.
      */
     readonly contractsFromBlock: number;
   };

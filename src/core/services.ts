@@ -26,8 +26,9 @@ export interface Services {
   /** Callers, TEE operators and workflow developers, for `network`, `stats` and the callers chart. */
   participants: ParticipantReader;
   /**
-   * From this block on every TEE registry and the task scheduler existed (OG_CONTRACTS_FROM_BLOCK, default 0):
-   * a participant history read from it or earlier holds every registration, so all-time figures can be shown.
+   * No TEE registry or task scheduler emitted anything before this block (OG_CONTRACTS_FROM_BLOCK, default 0:
+   * the earliest of their deployments at the latest): a participant history read from it or earlier holds every
+   * registration, so all-time figures can be shown.
    */
   contractsFromBlock: number;
   /** History fills and PNG rendering for `chart`. */
