@@ -2,7 +2,10 @@
  * CoinGecko's `/coins/{id}/tickers`: every market the coin trades on, 100 a page, busiest first
  * (`order=volume_desc`), with the ±2% order-book depth (`depth=true`) and DEX pairs by symbol
  * (`dex_pair_format=symbol`). Pages are fetched until one comes back short, through the market source's
- * `getJson` (same key header, retry policy and dispatcher as the refresh).
+ * `getJson` (same key header, retry policy and dispatcher as the refresh). Pages are read a moment apart and
+ * ordered by a volume that moves, so a market can slide from one page onto the next and be sent twice: the copy
+ * on the later page is dropped, never counted double; markets that only look alike (two pools of one pair on one
+ * venue) are told apart and all counted.
  * Every field a figure is built from is validated; a bad ticker fails the whole reading, so the last good
  * one stays in place rather than a half-read market being shown.
  */
@@ -95,8 +98,17 @@ export interface TickersAnswer {
   truncated: boolean;
 }
 
-/** One market: a venue and a pair. CoinGecko sends each once a page; across pages it can repeat one. */
-const marketKey = (t: Ticker) => `${t.venueId}\u0000${t.base}\u0000${t.target}`;
+/**
+ * What tells one market from another: the venue, the pair by symbol and by CoinGecko coin id (a bridged and a
+ * native USDC share a symbol), and its trade link (two pools of one pair on one DEX share the rest).
+ */
+function marketKey(raw: unknown): string {
+  const t = raw as Record<string, unknown> & { market: { identifier: string } };
+  return JSON.stringify([t.market.identifier, t.base, t.target, t.coin_id, t.target_coin_id, t.trade_url]);
+}
+
+/** The `tickers` array of a page `parseTickersPage` has accepted. */
+const rawTickers = (body: unknown) => (body as { tickers: unknown[] }).tickers;
 
 /** Every page of tickers for `coinId`, validated; one call per page. */
 export async function fetchTickers(
@@ -105,7 +117,8 @@ export async function fetchTickers(
   maxPages = MAX_TICKER_PAGES,
 ): Promise<TickersAnswer> {
   const tickers: Ticker[] = [];
-  const seen = new Set<string>();
+  // Markets on the pages read so far: one met again on a later page slid there between the calls.
+  const earlier = new Set<string>();
   for (let n = 1; n <= maxPages; n++) {
     const body = await source.getJson(`/coins/${encodeURIComponent(coinId)}/tickers`, {
       include_exchange_logo: 'false',
@@ -116,11 +129,11 @@ export async function fetchTickers(
       page: String(n),
     });
     const got = parseTickersPage(body, (n - 1) * TICKERS_PER_PAGE);
-    for (const t of got) {
-      if (seen.has(marketKey(t))) continue;
-      seen.add(marketKey(t));
-      tickers.push(t);
-    }
+    const keys = rawTickers(body).map(marketKey);
+    got.forEach((t, i) => {
+      if (!earlier.has(keys[i]!)) tickers.push(t);
+    });
+    for (const key of keys) earlier.add(key);
     if (got.length < TICKERS_PER_PAGE) return { tickers, pages: n, truncated: false };
   }
   return { tickers, pages: maxPages, truncated: true };

@@ -117,9 +117,29 @@ describe('CoinGecko tickers', () => {
     expect(read.tickers.filter((t) => t.venueId === 'venue-99').map((t) => t.target)).toEqual(['USDT', 'USDC']);
   });
 
+  it('counts every market that only looks like another: two pools of a pair, a bridged and a native USDC', async () => {
+    const pool = (url: string, over: Record<string, unknown> = {}) =>
+      tickerItem('uniswap_v3', 'Uniswap V3 (Ethereum)', { target: 'USDC', trade_url: url, ...over });
+    const page1 = [
+      ...Array.from({ length: 98 }, (_, i) => tickerItem(`venue-${i}`, `Venue ${i}`)),
+      pool('https://app.uniswap.org/pool/1'),
+      pool('https://app.uniswap.org/pool/2'),
+    ];
+    const { source } = await setup([
+      ...page1,
+      pool('https://app.uniswap.org/pool/2'), // slid from page 1: dropped
+      pool('https://app.uniswap.org/pool/3', { target_coin_id: 'usd-coin-ethereum-bridged' }),
+    ]);
+    const read = await fetchTickers(source, 'opengradient');
+    expect(read.tickers).toHaveLength(101);
+    expect(read.tickers.filter((t) => t.venueId === 'uniswap_v3')).toHaveLength(3);
+  });
+
   it('says the figures cover the busiest markets only when there are more pages than it reads', async () => {
     const { source } = await setup(Array.from({ length: 100 }, () => tickerItem('binance', 'Binance')));
-    expect(await fetchTickers(source, 'opengradient', 1)).toMatchObject({ truncated: true });
+    const first = await fetchTickers(source, 'opengradient', 1);
+    expect(first).toMatchObject({ truncated: true });
+    expect(first.tickers).toHaveLength(100);
     // Exactly 100 tickers: a second, empty page is read, and the reading is complete.
     expect(await fetchTickers(source, 'opengradient')).toMatchObject({ pages: 2, truncated: false });
   });
