@@ -66,6 +66,8 @@ export interface VenueHistory {
 /** What a reading changes besides its own rows, decided from the `VenueHistory` before it. */
 export interface ReadingChanges {
   events: VenueEvent[];
+  /** The venues this reading marks seen now (new ones are added to the known venues). */
+  seen: ReadonlyArray<{ venueId: string; venueName: string }>;
   /** One listing alert for the outbox of every active chat that takes them (`ListingSettings`), or none. */
   listing: { replyJson: string; nowMs: number } | null;
 }
@@ -80,9 +82,8 @@ export interface MarketsStore {
   latestAtMs(coinId: string): Promise<number | null>;
   /**
    * Records one reading in one transaction: reads the venue history, asks `decide` (synchronous, pure)
-   * what changes, then stores the reading with its figures and per-venue volumes, marks every venue with any
-   * ticker in it (`structure.presentVenues`, anomalous or stale included) seen at `reading.fetchedAtMs`
-   * (adding the new ones), adds the events, writes the listing alert to the alert
+   * what changes, then stores the reading with its figures and per-venue volumes, marks the venues `decide`
+   * names (`seen`) seen at `reading.fetchedAtMs` (adding the new ones), adds the events, writes the listing alert to the alert
    * outbox (under each chat's cooldown, as ratio alerts) and clears the source's failure. Readings of one
    * coin are recorded one at a time, so two overlapping leaders never both announce a venue.
    * @returns what `decide` answered, and how many outbox rows the listing alert wrote.
@@ -275,8 +276,13 @@ export function createMarkets(options: MarketsOptions): MarketsService {
         // Presence counts every ticker, anomalous or stale too: a venue whose only market turns stale and
         // fresh again has not left and come back. Only a venue absent from the previous reading altogether
         // (new to the bot, or back after a long absence) and now with a counted market is news; one that
-        // blinked out for a reading or two is not.
+        // blinked out for a reading or two is not. A venue that arrives with only anomalous or stale markets is
+        // not marked seen until one counts (then it is announced), nor is one back from an absence that way.
         const presentIds = new Set(view.structure.presentVenues.map((v) => v.venueId));
+        const countedIds = new Set(venues.map((v) => v.venueId));
+        const stayed = (venueId: string) =>
+          previousAtMs !== null && (known.get(venueId)?.lastSeenAtMs ?? -Infinity) >= previousAtMs;
+        const seen = view.structure.presentVenues.filter((v) => countedIds.has(v.venueId) || stayed(v.venueId));
         const listed = venues.filter((v) => {
           const k = known.get(v.venueId);
           return (
@@ -291,6 +297,7 @@ export function createMarkets(options: MarketsOptions): MarketsService {
         return {
           listed,
           gone,
+          seen,
           events: [
             ...listed.map((v) => ({
               venueId: v.venueId,

@@ -5,7 +5,7 @@
  * writer at a time, so nothing else runs between its reads and its writes).
  */
 import { and, asc, desc, eq, gte, lt, ne } from 'drizzle-orm';
-import type { KnownVenue, MarketsStore, StoredTickers, VenueEvent } from '../core/markets.js';
+import type { KnownVenue, MarketsStore, ReadingChanges, StoredTickers, VenueEvent } from '../core/markets.js';
 import type { MarketStructure, Ticker } from '../core/market-structure.js';
 import { listingOutboxWrite } from './listing-alert-store.js';
 import type { Database } from './open.js';
@@ -94,7 +94,7 @@ export function createMarketsStore(database: Database): MarketsStore {
     }
   }
 
-  function seeVenues(coinId: string, venues: MarketStructure['presentVenues'], atMs: number): void {
+  function seeVenues(coinId: string, venues: ReadingChanges['seen'], atMs: number): void {
     for (const v of venues) {
       db.insert(marketVenues)
         .values({ coinId, venueId: v.venueId, venueName: v.venueName, firstSeenAtMs: atMs, lastSeenAtMs: atMs })
@@ -140,7 +140,7 @@ export function createMarketsStore(database: Database): MarketsStore {
       return sqlite.transaction(() => {
         const changes = decide({ known: knownVenues(coinId), previousAtMs: latestAtMs(coinId) });
         insert(coinId, reading, structure);
-        seeVenues(coinId, structure.presentVenues, reading.fetchedAtMs);
+        seeVenues(coinId, changes.seen, reading.fetchedAtMs);
         for (const e of changes.events)
           db.insert(marketVenueEvents)
             .values({ coinId, ...e })

@@ -124,11 +124,11 @@ export function createPgMarketsStore(db: PgStoreDb): MarketsStore {
         await tx.execute(sql`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, ${MARKETS_LOCK_KEY})`);
         const changes = decide({ known: await knownVenues(tx, coinId), previousAtMs: await latestAtMs(tx, coinId) });
         await insert(tx, coinId, reading, structure);
-        if (structure.presentVenues.length > 0)
+        if (changes.seen.length > 0)
           await tx
             .insert(v)
             .values(
-              structure.presentVenues.map((venue) => ({
+              changes.seen.map((venue) => ({
                 coinId,
                 venueId: venue.venueId,
                 venueName: venue.venueName,

@@ -133,34 +133,41 @@ describe('new-listing alerts', () => {
   });
 
   it(
-    'judges presence on every ticker: a venue whose only market goes stale, ' +
-      'fresh, stale neither lists nor leaves; a new one lists once',
+    'judges presence on every ticker: a venue whose only market goes stale and fresh again neither lists nor ' +
+      'leaves; a venue first seen stale lists once its market counts',
     async () => {
       const { cg, app } = await setup();
       await app.markets.refresh();
-      await app.alerts.setDigest(chatA, 15 * 60);
+      await app.alerts.setDigest(chatA, 16 * 60);
       const krakenStale = { ...kraken, is_stale: true };
+      // 13:00: Kraken arrives with a stale market only: kept out of every figure, so not news yet.
+      cg.setTickers([binance, krakenStale]);
+      app.clock.advance(HOUR);
+      expect(await app.markets.refresh()).toMatchObject({ status: 'ok', listed: [], gone: [], alerts: 0 });
+      // 14:00: its market counts: announced once, to the three chats that take listings.
+      cg.setTickers([binance, kraken]);
+      app.clock.advance(HOUR);
+      expect(await app.markets.refresh()).toMatchObject({ status: 'ok', listed: ['Kraken'], gone: [], alerts: 3 });
+      // 15:00 stale, 16:00 fresh: it never left, so nothing is said.
       for (const tickers of [
         [binance, krakenStale],
         [binance, kraken],
-        [binance, krakenStale],
       ]) {
         cg.setTickers(tickers);
         app.clock.advance(HOUR);
         expect(await app.markets.refresh()).toMatchObject({ status: 'ok', listed: [], gone: [], alerts: 0 });
       }
-      expect(listingRows(app, chatA)).toHaveLength(0);
       expect(await app.markets.goneSince(0)).toEqual([]);
-      // Kraken stays known, seen at every reading with any ticker (12:00 start, then 13:00, 14:00, 15:00).
+      // Kraken is known from the reading its market first counted in, seen at every reading since.
       expect(
         (await createMarketsStore(app.database).knownVenues('opengradient')).find((v) => v.venueId === 'kraken'),
       ).toMatchObject({
-        firstSeenAtMs: Date.parse('2026-11-22T13:00:00Z'),
-        lastSeenAtMs: Date.parse('2026-11-22T15:00:00Z'),
+        firstSeenAtMs: Date.parse('2026-11-22T14:00:00Z'),
+        lastSeenAtMs: Date.parse('2026-11-22T16:00:00Z'),
       });
       await app.core.refresh();
       expect(await app.alerts.runDigests()).toBe(1);
-      const digest = JSON.parse(outboxOf(app, chatA)[0]!.replyJson);
+      const digest = JSON.parse(outboxOf(app, chatA).at(-1)!.replyJson);
       expect(digest.fields.map((f: { label: string }) => f.label)).not.toContain('Venues no longer listed');
 
       // A venue absent before, now with a counted market: one alert per chat taking them, once.
@@ -170,6 +177,7 @@ describe('new-listing alerts', () => {
       app.clock.advance(HOUR);
       expect(await app.markets.refresh()).toMatchObject({ listed: [], gone: [], alerts: 0 });
       expect(listingRows(app, chatA).map((r) => JSON.parse(r.replyJson).title)).toEqual([
+        'OPG now trades on Kraken',
         'OPG now trades on Uniswap V3 (Base)',
       ]);
     },

@@ -53,13 +53,17 @@ const event = (venueId: string, venueName: string, kind: VenueEvent['kind'], atM
   atMs,
 });
 
-/** Records `tickers` at `atMs` with `changes`; returns what the store showed `decide` and what it answered. */
+/**
+ * Records `tickers` at `atMs` with `changes` (marking seen every venue with a ticker unless `changes.seen` says
+ * otherwise); returns what the store showed `decide` and what it answered.
+ */
 async function record(
   stores: BackendStores,
   atMs: number,
   tickers: Ticker[],
-  changes: ReadingChanges = { events: [], listing: null },
+  given: Omit<ReadingChanges, 'seen'> & Partial<Pick<ReadingChanges, 'seen'>> = { events: [], listing: null },
 ) {
+  const changes: ReadingChanges = { ...given, seen: given.seen ?? summarizeMarkets(tickers).presentVenues };
   const seen: VenueHistory[] = [];
   const result = await stores.markets.recordReading(
     COIN,
@@ -155,7 +159,7 @@ describe.each(STORE_BACKENDS)('markets store on %s', { timeout: 60_000 }, (backe
     expect(await markets.venueVolumes('other', 0)).toEqual([]);
   });
 
-  it('marks seen every venue with any ticker, anomalous or stale too; only counted venues get a volume row', async ({
+  it('marks seen the venues decide names, anomalous or stale ones too; only counted venues get a volume row', async ({
     skip,
   }) => {
     const stores = await storesOn(backend, skip);
@@ -370,9 +374,10 @@ describe('markets store across connections on a real PostgreSQL', { timeout: 60_
     const seen: VenueHistory[] = [];
     const recordings = stores.map((store, i) => {
       const tickers = [ticker(i === 0 ? 'binance' : 'kraken', i === 0 ? 'Binance' : 'Kraken', 'USDT', 1_000)];
-      return store.recordReading(COIN, reading(T0, tickers), summarizeMarkets(tickers), (before) => {
+      const structure = summarizeMarkets(tickers);
+      return store.recordReading(COIN, reading(T0, tickers), structure, (before) => {
         seen.push(before);
-        return { events: [], listing: null };
+        return { events: [], listing: null, seen: structure.presentVenues };
       });
     });
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -403,10 +408,12 @@ describe('markets store across connections on a real PostgreSQL', { timeout: 60_
     await markets.recordReading(COIN, reading(T0, quiet), summarizeMarkets(quiet), () => ({
       events: [],
       listing: null,
+      seen: [],
     }));
-    const listed = markets.recordReading(COIN, reading(T0 + H, quiet), summarizeMarkets(quiet), () =>
-      listing('OPG now trades on Kraken', T0 + H),
-    );
+    const listed = markets.recordReading(COIN, reading(T0 + H, quiet), summarizeMarkets(quiet), () => ({
+      ...listing('OPG now trades on Kraken', T0 + H),
+      seen: [],
+    }));
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await markets.latestAtMs(COIN)).toBe(T0);
     await holder.query('SELECT pg_advisory_unlock($1, $2)', [ADVISORY_LOCK_NAMESPACE, EVALUATION_LOCK_KEY]);
