@@ -83,9 +83,9 @@ export interface MarketsStore {
   /**
    * Records one reading in one transaction: reads the venue history, asks `decide` (synchronous, pure)
    * what changes, then stores the reading with its figures and per-venue volumes, marks the venues `decide`
-   * names (`seen`) seen at `reading.fetchedAtMs` (adding the new ones), adds the events, writes the listing alert to the alert
-   * outbox (under each chat's cooldown, as ratio alerts) and clears the source's failure. Readings of one
-   * coin are recorded one at a time, so two overlapping leaders never both announce a venue.
+   * names (`seen`) seen at `reading.fetchedAtMs` (adding the new ones), adds the events, writes the listing
+   * alert to the alert outbox (under each chat's cooldown, as ratio alerts) and clears the source's failure.
+   * Readings of one coin are recorded one at a time, so two overlapping leaders never both announce a venue.
    * @returns what `decide` answered, and how many outbox rows the listing alert wrote.
    */
   recordReading<C extends ReadingChanges>(
