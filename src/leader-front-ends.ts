@@ -54,6 +54,8 @@ export function discordFrontEnd(options: DiscordFrontEndOptions): () => Promise<
     let inFlight: Promise<unknown> | null = null;
     const tries = retryUntilStopped(
       async () => {
+        // Each try starts over: a failed client's last events (a shard's disconnect) do not outlast it.
+        state.set('starting');
         const discord = options.create();
         current = discord;
         options.watch(discord);

@@ -58,6 +58,33 @@ describe('discordFrontEnd', () => {
     },
   );
 
+  it('reads starting again at each try, whatever a failed client last reported', async () => {
+    const state = connectionState('discord', { leaderOnly: true });
+    const { made, create } = adapters([gatewayDown()]);
+    const term = await discordFrontEnd({
+      create: () => {
+        const discord = create();
+        const start = discord.start.bind(discord);
+        // The first client's shard reports its disconnect before the login fails.
+        discord.start = async () => {
+          if (made.length === 1) state.set('failed');
+          await start();
+        };
+        return discord;
+      },
+      watch: () => {},
+      state,
+      logger: silentLogger,
+      onFatal: () => {},
+      sleep: async () => expect(state.state()).toBe('failed'),
+    })();
+    await tick();
+    expect(made.map((m) => m.started)).toEqual([false, true]);
+    // Logged in, not yet ready (no shard has said so): starting, not the first client's failed.
+    expect(state.state()).toBe('starting');
+    await term.stop();
+  });
+
   it('a term that ends while Discord is down tries no more', async () => {
     const { made, create } = adapters(Array.from({ length: 100 }, gatewayDown));
     const state = connectionState('discord', { leaderOnly: true });
