@@ -282,7 +282,10 @@ export function createMarkets(options: MarketsOptions): MarketsService {
         const countedIds = new Set(venues.map((v) => v.venueId));
         const stayed = (venueId: string) =>
           previousAtMs !== null && (known.get(venueId)?.lastSeenAtMs ?? -Infinity) >= previousAtMs;
-        const seen = view.structure.presentVenues.filter((v) => countedIds.has(v.venueId) || stayed(v.venueId));
+        // The first reading after a start announces nothing and records every venue there, as it found them.
+        const seen = announce
+          ? view.structure.presentVenues.filter((v) => countedIds.has(v.venueId) || stayed(v.venueId))
+          : view.structure.presentVenues;
         const listed = venues.filter((v) => {
           const k = known.get(v.venueId);
           return (

@@ -183,6 +183,16 @@ describe('new-listing alerts', () => {
     },
   );
 
+  it('records at the first reading after start a venue with only a stale market: no alert once it counts', async () => {
+    const { cg, app } = await setup();
+    cg.setTickers([binance, { ...kraken, is_stale: true }]);
+    expect(await app.markets.refresh()).toMatchObject({ status: 'ok', alerts: 0 });
+    cg.setTickers([binance, kraken]);
+    app.clock.advance(HOUR);
+    expect(await app.markets.refresh()).toMatchObject({ status: 'ok', listed: [], gone: [], alerts: 0 });
+    expect(listingRows(app, chatA)).toHaveLength(0);
+  });
+
   it('notes a venue that disappeared in the next digest, and never alerts on it', async () => {
     const { cg, app } = await setup();
     cg.setTickers([binance, kraken]);
