@@ -255,25 +255,28 @@ async function main(): Promise<number> {
     finalStops.push(() => ops.close());
   }
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping');
-    // Leader work first (schedules, dispatcher, leader-only front ends), then the elector lets its lock go.
-    await roles.stop();
-    await app.alerts.stop();
-    for (const s of finalStops.reverse()) await s();
-    app.close();
-  };
+  // One stop, however many ask for it (a signal, a refused token): every caller waits for the same one, so a
+  // second cause never ends the process while the first is still letting the lock go and closing the store.
+  let stopping: Promise<void> | null = null;
+  const stop = (signal: string): Promise<void> =>
+    (stopping ??= (async () => {
+      logger.info({ signal }, 'stopping');
+      // Leader work first (schedules, dispatcher, leader-only front ends), then the elector lets its lock go.
+      await roles.stop();
+      await app.alerts.stop();
+      for (const s of finalStops.reverse()) await s();
+      app.close();
+    })());
 
   if (platforms.length === 0) {
     const render = createFileRender('charts');
     app.alerts.registerSink(counted(createConsoleSink(process.stdout, render)));
+    // A role's work that fails for good ends the console too: holding the lead without its work stalls alerts.
+    requestStop = (reason) => void stop(reason).then(() => process.exit(1));
     await roles.start();
     await runConsole({ runText: app.runText, input: process.stdin, output: process.stdout, render });
     await stop('console closed');
-    return 0;
+    return exitCode;
   }
 
   // Listen for signals before starting: a SIGTERM while the front ends connect must stop cleanly, not kill.
