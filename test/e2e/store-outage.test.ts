@@ -55,6 +55,27 @@ async function readyzUntil(
   }
 }
 
+/**
+ * A world for one instance by Telegram webhook on a fresh server database reached through a TCP proxy the test
+ * can cut; `env` adds to it.
+ */
+async function webhookWorldBehindProxy(env: Record<string, string> = {}) {
+  const { proxy, url } = await proxyToDatabase(await emptyServerDatabase());
+  const port = await freePort();
+  const w = await startWorld({
+    chainBlocks: 30,
+    env: {
+      DATABASE_URL: url,
+      LEADER_TAKEOVER_SECONDS: String(TAKEOVER_SECONDS),
+      HTTP_PORT: String(port),
+      TELEGRAM_WEBHOOK_URL: 'https://opg-bot.example.org/telegram/webhook',
+      TELEGRAM_WEBHOOK_SECRET: 'Hook_secret_7781',
+      ...env,
+    },
+  });
+  return { proxy, port, w };
+}
+
 const checksOf = (r: Readiness) => Object.fromEntries(r.body.checks.map((c) => [c.name, c.state]));
 
 describe('npm start on PostgreSQL when the server goes away', () => {
@@ -62,20 +83,7 @@ describe('npm start on PostgreSQL when the server goes away', () => {
     skip,
   }) => {
     skip(!TEST_DATABASE_URL, NO_SERVER);
-    const url = await emptyServerDatabase();
-    const { proxy, url: throughProxy } = await proxyToDatabase(url);
-    const port = await freePort();
-    const w = await startWorld({
-      chainBlocks: 30,
-      env: {
-        DATABASE_URL: throughProxy,
-        LEADER_TAKEOVER_SECONDS: String(TAKEOVER_SECONDS),
-        REFRESH_CRON: '* * * * * *',
-        HTTP_PORT: String(port),
-        TELEGRAM_WEBHOOK_URL: 'https://opg-bot.example.org/telegram/webhook',
-        TELEGRAM_WEBHOOK_SECRET: 'Hook_secret_7781',
-      },
-    });
+    const { proxy, port, w } = await webhookWorldBehindProxy({ REFRESH_CRON: '* * * * * *' });
     const bot = startBot(w);
 
     const asLeader = (r: Readiness) => r.status === 200 && r.body.role === 'leader';
@@ -130,19 +138,7 @@ describe('npm start on PostgreSQL when the server goes away', () => {
       'webhook server again',
     async ({ skip }) => {
       skip(!TEST_DATABASE_URL, NO_SERVER);
-      const url = await emptyServerDatabase();
-      const { proxy, url: throughProxy } = await proxyToDatabase(url);
-      const port = await freePort();
-      const w = await startWorld({
-        chainBlocks: 30,
-        env: {
-          DATABASE_URL: throughProxy,
-          LEADER_TAKEOVER_SECONDS: String(TAKEOVER_SECONDS),
-          HTTP_PORT: String(port),
-          TELEGRAM_WEBHOOK_URL: 'https://opg-bot.example.org/telegram/webhook',
-          TELEGRAM_WEBHOOK_SECRET: 'Hook_secret_7781',
-        },
-      });
+      const { proxy, port, w } = await webhookWorldBehindProxy();
       let refusing = true;
       w.tg.failNext(
         'setWebhook',
