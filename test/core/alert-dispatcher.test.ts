@@ -185,17 +185,21 @@ describe('alert dispatcher', () => {
       const received: Array<{ chatId: string; title: string; line: string }> = [];
       const record = (chatId: string, r: { title: string; lines: string[] }) =>
         received.push({ chatId, title: r.title, line: r.lines[0] ?? '' });
+      /** The sink, writing down every message handed to it (delivered or not) in `received`. */
+      const recorded = (sink: ReturnType<typeof createRecordingSink>) => {
+        const deliver = sink.deliver.bind(sink);
+        sink.deliver = async (t, r) => {
+          record(t.chatId, r);
+          return deliver(t, r);
+        };
+        return sink;
+      };
       let sends = 0;
       const dying = createRecordingSink('telegram', clock, () => {
         sends += 1;
         return sends <= 40 ? { status: 'delivered' } : new Promise<DeliveryResult>(() => {});
       });
-      const recordingDeliver = dying.deliver.bind(dying);
-      dying.deliver = async (t, r) => {
-        record(t.chatId, r);
-        return recordingDeliver(t, r);
-      };
-      first.alerts.registerSink(dying);
+      first.alerts.registerSink(recorded(dying));
       void first.alerts.dispatcher.drain();
       for (let i = 0; i < 200 && sends < 48; i++) await new Promise((r) => setImmediate(r));
       expect(sends).toBeGreaterThan(40);
@@ -203,13 +207,7 @@ describe('alert dispatcher', () => {
       first.database.close();
 
       const second = createTestApp({ clock, databasePath });
-      const sink = createRecordingSink('telegram', clock);
-      const deliver = sink.deliver.bind(sink);
-      sink.deliver = async (t, r) => {
-        record(t.chatId, r);
-        return deliver(t, r);
-      };
-      second.alerts.registerSink(sink);
+      second.alerts.registerSink(recorded(createRecordingSink('telegram', clock)));
       await second.alerts.dispatcher.drain();
 
       const unique = new Set(received.map((m) => JSON.stringify(m)));
