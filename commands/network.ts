@@ -1,6 +1,6 @@
 import { defineCommand } from '../src/core/command.js';
 import type { Core } from '../src/core/core.js';
-import { count, countOf, duration, pct, signedPct, tokens, utc } from '../src/core/format.js';
+import { count, countOf, duration, pct, shortAddresses, signedPct, tokens, utc } from '../src/core/format.js';
 import { changePct } from '../src/core/metrics.js';
 import {
   callerWindows,
@@ -83,18 +83,13 @@ function notWhole(h: History, events: string, unseen: string): string | null {
   return null;
 }
 
-/** `0x4e72…0248`: a contract address, short. */
-function shortAddress(address: string): string {
-  return `${address.slice(0, 6)}…${address.slice(-4)}`;
-}
-
 /**
  * `; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1` when TEEs of more than one registry were read (the
  * figure before it is over all of them), empty otherwise.
  */
 function byRegistry(o: OperatorFigures, enabled: number): string {
   if (o.enabledByRegistry.length < 2) return '';
-  const each = o.enabledByRegistry.map((r) => `${shortAddress(r.registry)} ${count(r.enabled)}`).join(', ');
+  const each = o.enabledByRegistry.map((r) => `${shortAddresses(r.registry)} ${count(r.enabled)}`).join(', ');
   const sum = o.enabledByRegistry.reduce((n, r) => n + r.enabled, 0);
   const twice = sum > enabled ? '; a TEE enabled on more than one registry counts once in the total' : '';
   return `; enabled by registry: ${each}${twice}`;
