@@ -52,6 +52,10 @@ const ticker = z.object({
     .refine((v) => !Number.isNaN(Date.parse(v)), 'is not a date')
     .nullable()
     .optional(),
+  // Only what tells one market from another (`marketKey`): no figure is built from them.
+  coin_id: z.string().nullable().optional(),
+  target_coin_id: z.string().nullable().optional(),
+  trade_url: z.string().nullable().optional(),
 });
 
 const page = z.object({ name: z.string().optional(), tickers: z.array(z.unknown()) });
@@ -65,6 +69,18 @@ function describeIssue(issue: z.ZodIssue, prefix: string): string {
 
 /** Validates one page of `/coins/{id}/tickers` into tickers, in CoinGecko's order. `first` numbers them in errors. */
 export function parseTickersPage(body: unknown, first = 0): Ticker[] {
+  return parseKeyedPage(body, first).map((m) => m.ticker);
+}
+
+/**
+ * What tells one market from another: the venue, the pair by symbol and by CoinGecko coin id (a bridged and a
+ * native USDC share a symbol), and its trade link (two pools of one pair on one DEX share the rest).
+ */
+function marketKey(d: z.output<typeof ticker>): string {
+  return JSON.stringify([d.market.identifier, d.base, d.target, d.coin_id, d.target_coin_id, d.trade_url]);
+}
+
+function parseKeyedPage(body: unknown, first: number): Array<{ ticker: Ticker; key: string }> {
   const parsed = page.safeParse(body);
   if (!parsed.success) throw new UpstreamError(COINGECKO, `/tickers: ${describeIssue(parsed.error.issues[0]!, '')}`);
   return parsed.data.tickers.map((raw, i) => {
@@ -73,7 +89,7 @@ export function parseTickersPage(body: unknown, first = 0): Ticker[] {
       throw new UpstreamError(COINGECKO, `/tickers: ${describeIssue(t.error.issues[0]!, `tickers[${first + i}]`)}`);
     const d = t.data;
     const tradedMs = d.last_traded_at ? Date.parse(d.last_traded_at) : null;
-    return {
+    const parsedTicker: Ticker = {
       venueId: d.market.identifier,
       venueName: d.market.name,
       base: d.base,
@@ -87,6 +103,7 @@ export function parseTickersPage(body: unknown, first = 0): Ticker[] {
       stale: d.is_stale,
       lastTradedAtMs: tradedMs,
     };
+    return { ticker: parsedTicker, key: marketKey(d) };
   });
 }
 
@@ -97,18 +114,6 @@ export interface TickersAnswer {
   /** True when `MAX_TICKER_PAGES` full pages came back and more may exist. */
   truncated: boolean;
 }
-
-/**
- * What tells one market from another: the venue, the pair by symbol and by CoinGecko coin id (a bridged and a
- * native USDC share a symbol), and its trade link (two pools of one pair on one DEX share the rest).
- */
-function marketKey(raw: unknown): string {
-  const t = raw as Record<string, unknown> & { market: { identifier: string } };
-  return JSON.stringify([t.market.identifier, t.base, t.target, t.coin_id, t.target_coin_id, t.trade_url]);
-}
-
-/** The `tickers` array of a page `parseTickersPage` has accepted. */
-const rawTickers = (body: unknown) => (body as { tickers: unknown[] }).tickers;
 
 /** Every page of tickers for `coinId`, validated; one call per page. */
 export async function fetchTickers(
@@ -128,12 +133,9 @@ export async function fetchTickers(
       dex_pair_format: 'symbol',
       page: String(n),
     });
-    const got = parseTickersPage(body, (n - 1) * TICKERS_PER_PAGE);
-    const keys = rawTickers(body).map(marketKey);
-    got.forEach((t, i) => {
-      if (!earlier.has(keys[i]!)) tickers.push(t);
-    });
-    for (const key of keys) earlier.add(key);
+    const got = parseKeyedPage(body, (n - 1) * TICKERS_PER_PAGE);
+    for (const { ticker: t, key } of got) if (!earlier.has(key)) tickers.push(t);
+    for (const { key } of got) earlier.add(key);
     if (got.length < TICKERS_PER_PAGE) return { tickers, pages: n, truncated: false };
   }
   return { tickers, pages: maxPages, truncated: true };
