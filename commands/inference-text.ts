@@ -6,8 +6,8 @@ export const NOT_INDEXED = 'not indexed yet: the OpenGradient inference indexer 
 const HOUR_MS = 3_600_000;
 
 /** The indexer's status once it has counted at least one block; null before. */
-export async function indexedStatus(index: InferenceIndex | undefined): Promise<IndexerStatus | null> {
-  const status = (await index?.status()) ?? null;
+export async function indexedStatus(index: InferenceIndex): Promise<IndexerStatus | null> {
+  const status = await index.status();
   return status && status.nextBlock > status.fromBlock ? status : null;
 }
 

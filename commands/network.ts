@@ -203,9 +203,8 @@ async function developerFields(reader: ParticipantReader, h: History) {
 }
 
 /** The `stats` line: callers active in the last 7 days and week-over-week retention, or why not. */
-export async function callersLine(services: Services, nowMs: number): Promise<string> {
+export async function callersLine(services: Services, status: IndexerStatus | null, nowMs: number): Promise<string> {
   const coverage = await services.participants.coverage();
-  const status = await indexedStatus(services.indexer);
   if (!coverage || !status) return NOT_INDEXED;
   const h: History = { coverage, status, nowMs, contractsFromBlock: services.contractsFromBlock };
   const w = callerWindows(nowMs);

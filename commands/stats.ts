@@ -1,7 +1,7 @@
 import { refreshButton } from '../src/core/buttons.js';
 import { defineCommand } from '../src/core/command.js';
 import { compact, count, pct, ratio, signedPct, tokens, usd } from '../src/core/format.js';
-import type { InferenceIndex } from '../src/core/services.js';
+import type { IndexerStatus, InferenceIndex } from '../src/core/services.js';
 import {
   NOT_INDEXED,
   backfillNote,
@@ -17,9 +17,8 @@ import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js
 import { callersLine } from './network.js';
 
 /** Total, last 24 hours and the split by mode, or a plain "not indexed yet". */
-async function inferencesLine(index: InferenceIndex | undefined, nowMs: number): Promise<string> {
-  const status = await indexedStatus(index);
-  if (!index || !status) return NOT_INDEXED;
+async function inferencesLine(index: InferenceIndex, status: IndexerStatus | null, nowMs: number): Promise<string> {
+  if (!status) return NOT_INDEXED;
   const all = await index.totals();
   const day = (await index.totals(windowStartMs(nowMs, DAY_MS))).total;
   const partial = countedToNote(status, nowMs);
@@ -37,6 +36,7 @@ export default defineCommand({
     const m = market.data;
     const rank = m?.marketCapRank ? ` (rank #${m.marketCapRank})` : '';
     const now = core.clock.now();
+    // Read once: the inference and caller lines and the footer all stand on the same index position.
     const status = await indexedStatus(services.indexer);
     const supplyLine = m
       ? `${tokens(m.circulatingSupply)} circulating / ${compact(m.totalSupply)} total / ${compact(m.maxSupply)} max`
@@ -50,8 +50,8 @@ export default defineCommand({
         { label: '24h volume', value: usd(m?.volume24hUsd), inline: true },
         { label: 'Volume / market cap', value: ratio(volumeToMarketCap(m)), inline: true },
         { label: 'Supply', value: `${supplyLine} (${pct(circulatingPct(m))} circulating)` },
-        { label: 'Inferences', value: await inferencesLine(services.indexer, now) },
-        { label: 'Callers', value: await callersLine(services, now) },
+        { label: 'Inferences', value: await inferencesLine(services.indexer, status, now) },
+        { label: 'Callers', value: await callersLine(services, status, now) },
       ],
       notices: [
         ...readingNotices(core, market, 'Market data'),

@@ -21,9 +21,9 @@ async function circulatingChange(core: Core, current: number | null | undefined,
 }
 
 /** Inference growth over 7 and 30 days, beside the circulating-supply change. */
-async function inferenceGrowthLine(index: InferenceIndex | undefined, nowMs: number): Promise<string> {
+async function inferenceGrowthLine(index: InferenceIndex, nowMs: number): Promise<string> {
   const status = await indexedStatus(index);
-  if (!index || !status) return NOT_INDEXED;
+  if (!status) return NOT_INDEXED;
   return (
     `7 days: ${await inferenceGrowth(index, nowMs, 7)} · 30 days: ` +
     `${await inferenceGrowth(index, nowMs, 30)}${backfillNote(status)}`
