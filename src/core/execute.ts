@@ -78,7 +78,7 @@ export function errorReply(err: unknown, core: Core, logger: Logger): Reply {
   logger.error({ err }, 'command failed');
   const market = core.snapshot().market;
   const lastGood =
-    market?.fetchedAtMs != null && core ? `; last good figures from ${age(market.fetchedAtMs, core.clock.now())}` : '';
+    market.fetchedAtMs != null ? `; last good figures from ${age(market.fetchedAtMs, core.clock.now())}` : '';
   return reply({
     kind: 'error',
     title: 'OPG data is unavailable right now',

@@ -12,7 +12,7 @@ import { Routes } from 'discord.js';
 import { Agent, type Dispatcher } from 'undici';
 import { describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { Reply } from '../../core/reply.js';
+import { plainReplyText, type Reply } from '../../core/reply.js';
 import type { AlertTarget, DeliveryResult, Sink } from '../../core/sink.js';
 import { clip, EMBED_LIMITS, escapeMarkdown, renderDiscord } from './render.js';
 import { createDiscordRequest, DISCORD_SINK_REQUESTS_PER_SECOND } from './rest-request.js';
@@ -47,14 +47,8 @@ export function plainDiscordAlert(reply: Reply): {
   allowed_mentions: { parse: [] };
 } {
   const title = reply.title.trim() === '' ? 'OPG alert' : reply.title;
-  const text = [
-    ...reply.lines,
-    ...reply.fields.map((f) => `${f.label}: ${f.value}`),
-    ...reply.notices,
-    ...(reply.footer ? [reply.footer] : []),
-  ]
-    .filter((line) => line.trim() !== '')
-    .join('\n');
+  // The title has its own place in the embed; the rest is the shared plain text.
+  const text = plainReplyText({ ...reply, title: '' }, '');
   const description = clip(escapeMarkdown(text), EMBED_LIMITS.description);
   return {
     embeds: [

@@ -326,11 +326,18 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     return { core, services, chat, actor, commands };
   }
 
+  /** Where an answer to `msg` goes: its forum topic, if any, and as a reply to it. */
+  function placementOf(msg: ChatMessage) {
+    return {
+      thread:
+        msg.is_topic_message && msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id } : {},
+      replyTo: { reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true } },
+    };
+  }
+
   async function sendReply(msg: ChatMessage, r: Reply): Promise<void> {
     const chatId = msg.chat.id;
-    const thread =
-      msg.is_topic_message && msg.message_thread_id !== undefined ? { message_thread_id: msg.message_thread_id } : {};
-    const replyTo = { reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true } };
+    const { thread, replyTo } = placementOf(msg);
     const message = telegramMessage(r);
     const markup = message.keyboard ? { reply_markup: message.keyboard } : {};
     if (message.kind === 'photo') {
@@ -388,12 +395,8 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
    * part goes again whole: a repeat is better than figures missing.
    */
   async function answerRefused(msg: ChatMessage, r: Reply, refusal: GrammyError): Promise<void> {
-    const where = {
-      ...(msg.is_topic_message && msg.message_thread_id !== undefined
-        ? { message_thread_id: msg.message_thread_id }
-        : {}),
-      reply_parameters: { message_id: msg.message_id, allow_sending_without_reply: true },
-    };
+    const { thread, replyTo } = placementOf(msg);
+    const where = { ...thread, ...replyTo };
     let answered: 'plain text' | 'a notice' | 'nothing' = 'nothing';
     try {
       try {
