@@ -40,7 +40,7 @@ import type { ChatLifecycle } from '../../core/sink.js';
 import type { UpdateLedger } from '../../core/update-ledger.js';
 import { telegramCommandList, telegramCommandRoutes } from './commands.js';
 import { createModeratorCheck, type SenderInfo } from './moderators.js';
-import { plainTelegramText, telegramMessage } from './render.js';
+import { plainTelegramText, TELEGRAM_CAPTION_LIMIT, telegramMessage, type TelegramMessage } from './render.js';
 
 export interface TelegramAdapterOptions {
   core: Core;
@@ -207,6 +207,11 @@ function routeAdapter(req: IncomingMessage): WebhookExchange {
       }),
     handlerReturn,
   };
+}
+
+/** Telegram's answer to an edit that would leave a message as it is: the edit is done already. */
+function isNotModified(err: unknown): boolean {
+  return err instanceof GrammyError && /message is not modified/i.test(err.description);
 }
 
 function isRefusedRequest(err: unknown): err is GrammyError {
@@ -462,8 +467,40 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
         });
       }
     } catch (err) {
-      if (err instanceof GrammyError && /message is not modified/i.test(err.description)) return;
-      throw err;
+      if (isNotModified(err)) return;
+      if (!isRefusedRequest(err)) throw err;
+      await editRefused(msg as ChatMessage, message, r, err);
+    }
+  }
+
+  /**
+   * Telegram refused a Refresh edit with 400 (a rendering bug, never retried as is): the message is edited
+   * again with the same figures as plain text (no parse mode, no button), so the person who tapped sees new
+   * figures rather than nothing; refused again, the message keeps the figures it showed. Logged once.
+   */
+  async function editRefused(msg: ChatMessage, message: TelegramMessage, r: Reply, refusal: GrammyError) {
+    let answered: 'plain text' | 'nothing' = 'nothing';
+    try {
+      if (message.kind === 'photo') {
+        const caption = plainTelegramText(r, 'OPG', TELEGRAM_CAPTION_LIMIT);
+        const media = { type: 'photo' as const, media: new InputFile(message.png, message.filename), caption };
+        await bot.api.editMessageMedia(msg.chat.id, msg.message_id, media);
+      } else {
+        await bot.api.editMessageText(msg.chat.id, msg.message_id, plainTelegramText(r), {
+          link_preview_options: { is_disabled: true },
+        });
+      }
+      answered = 'plain text';
+    } catch (err) {
+      if (isNotModified(err)) answered = 'plain text';
+      else if (!isRefusedRequest(err)) throw err;
+    } finally {
+      logger.error(
+        { method: refusal.method, description: refusal.description, answered },
+        answered === 'nothing'
+          ? 'Telegram refused a Refresh edit; the message keeps the figures it showed'
+          : 'Telegram refused a Refresh edit; edited with plain text instead',
+      );
     }
   }
 

@@ -139,13 +139,13 @@ export function telegramMessage(r: Reply, options: { single?: boolean } = {}): T
 }
 
 /**
- * The reply as plain text, sent without a parse mode (no entity to break) and clipped to one message: what
- * goes when Telegram refused the HTML one. Telegram counts UTF-16 code units, as `length` does; a surrogate
- * pair is never split at the cut.
+ * The reply as plain text, sent without a parse mode (no entity to break) and clipped to one message (or to
+ * a caption, with `limit`): what goes when Telegram refused the HTML one. Telegram counts UTF-16 code units,
+ * as `length` does; a surrogate pair is never split at the cut.
  */
-export function plainTelegramText(r: Reply, empty = 'OPG'): string {
+export function plainTelegramText(r: Reply, empty = 'OPG', limit = TELEGRAM_TEXT_LIMIT): string {
   const plain = plainReplyText(r, empty);
-  if (plain.length <= TELEGRAM_TEXT_LIMIT) return plain;
-  const cut = plain.slice(0, TELEGRAM_TEXT_LIMIT - 1).replace(/[\ud800-\udbff]$/, '');
+  if (plain.length <= limit) return plain;
+  const cut = plain.slice(0, limit - 1).replace(/[\ud800-\udbff]$/, '');
   return `${cut}${ELLIPSIS}`;
 }

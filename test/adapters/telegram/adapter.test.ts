@@ -304,6 +304,62 @@ describe('Telegram Refresh button', () => {
     expect(String((edit!.params.media as { caption: string }).caption).length).toBeLessThanOrEqual(1024);
   });
 
+  it(
+    'edits with the new figures as plain text when Telegram refuses the HTML edit, logging it once; refused ' +
+      'again, the message keeps its figures',
+    async () => {
+      const logger = recordingLogger();
+      const { tg, app } = await startBot({ logger });
+      const msg = await statsMessage(tg);
+      app.clock.advance(DEFAULT_REFRESH_MIN_AGE_MS + 1_000);
+      tg.failNext('editMessageText', { status: 400, description: "Bad Request: can't parse entities: x" });
+      tg.push(callbackUpdate({ from: bob, message: msg, data: 'refresh:stats' }));
+      const [refused, plain] = await tg.waitFor('editMessageText', 2);
+      expect(refused!.params.parse_mode).toBe('HTML');
+      expect(plain!.params).toMatchObject({ chat_id: supergroup.id, message_id: 1 });
+      expect(plain!.params.text).toContain('Price: $');
+      expect(plain!.params.text).not.toMatch(/<\/?[bi]>/);
+      expect(plain!.params.parse_mode).toBeUndefined();
+      expect(plain!.params.reply_markup).toBeUndefined();
+      const errors = () => logger.lines.filter((l) => l.level === 'error');
+      await expect.poll(() => errors().map((l) => l.fields.answered)).toEqual(['plain text']);
+      expect(errors()[0]!.fields.description).toContain("can't parse entities");
+
+      app.clock.advance(6_000);
+      tg.failNext('editMessageText', { status: 400, description: 'Bad Request: message is too long' }, 2);
+      tg.push(callbackUpdate({ from: alice, message: msg, data: 'refresh:stats' }));
+      await tg.waitFor('editMessageText', 4);
+      await new Promise((r) => setTimeout(r, 200));
+      // Two refused edits, no retry storm, no message sent in their place.
+      expect(tg.callsOf('editMessageText')).toHaveLength(4);
+      expect(tg.callsOf('sendMessage')).toHaveLength(1);
+      expect(errors().map((l) => l.fields.answered)).toEqual(['plain text', 'nothing']);
+    },
+  );
+
+  it('replaces a refused photo edit with the same picture and a plain caption', async () => {
+    const logger = recordingLogger();
+    const { tg } = await startBot({ logger });
+    tg.failNext('editMessageMedia', { status: 400, description: "Bad Request: can't parse entities: y" });
+    tg.push(
+      callbackUpdate({
+        from: bob,
+        message: { message_id: 9, date: 1_795_000_000, chat: supergroup, photo: [] },
+        data: 'refresh:picture',
+      }),
+    );
+    const [, plain] = await tg.waitFor('editMessageMedia', 2);
+    const media = plain!.params.media as { type: string; caption: string; parse_mode?: string };
+    expect(media.type).toBe('photo');
+    expect(media.parse_mode).toBeUndefined();
+    expect(media.caption).toContain('OPG <price> & volume');
+    expect(media.caption.length).toBeLessThanOrEqual(1024);
+    expect(Object.values(plain!.files)[0]?.filename).toBe('chart.png');
+    await expect
+      .poll(() => logger.lines.filter((l) => l.level === 'error').map((l) => l.fields.answered))
+      .toEqual(['plain text']);
+  });
+
   it('answers an unknown or forged callback without running or editing anything', async () => {
     const { tg, subscribed } = await startBot();
     const msg = await statsMessage(tg);
