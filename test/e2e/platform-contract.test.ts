@@ -247,39 +247,69 @@ describe('the platform contract in the process npm start runs', () => {
         }
       }
 
-      // Alerts: status, then every moderator subcommand on each platform, then status again.
-      expect(tgText(await tg(bob, '/opg alerts'))).toContain('Alerts are off');
-      expect(tgText(await tg(alice, '/opg alerts subscribe'))).toContain('Alerts are on in this chat');
-      expect(tgText(await tg(alice, '/opg alerts add 5,5'))).toContain('5.5x');
-      expect(tgText(await tg(alice, '/opg alerts remove 5.5'))).toContain('5.5x');
-      expect(tgText(await tg(alice, '/opg alerts cooldown 30'))).toContain('30');
-      expect(tgText(await tg(alice, '/opg alerts digest 09:30'))).toContain('09:30');
-      expect(tgText(await tg(alice, '/opg alerts digest off'))).toMatch(/off/i);
-      expect(tgText(await tg(alice, '/opg alerts listings off'))).toMatch(/off/i);
-      expect(tgText(await tg(alice, '/opg alerts listings on'))).toMatch(/on/i);
+      // Alerts: status, then every moderator subcommand on each platform, then status again. Each answer is
+      // checked by its title (first line) and by what the status then shows, so a refusal cannot pass.
+      const tgTitle = async (from: typeof alice, text: string) => firstLine(tgText(await tg(from, text)));
+      const bold = (title: string) => `<b>${title}</b>`;
+      expect(await tgTitle(bob, '/opg alerts')).toBe(bold('Alerts are off in this chat'));
+      expect(await tgTitle(alice, '/opg alerts subscribe')).toBe(bold('Alerts are on in this chat'));
+      // A decimal comma is a decimal point: 5,5 is 5.5x, and the status lists what was typed.
+      expect(await tgTitle(alice, '/opg alerts add 5,5')).toBe(bold('Added a 5.5x threshold'));
+      const thresholdsLine = (text: string) => text.split('\n').find((l) => l.includes('Thresholds')) ?? '';
+      expect(thresholdsLine(tgText(await tg(bob, '/opg alerts')))).toMatch(/ 5\.5x \(/);
+      expect(await tgTitle(alice, '/opg alerts remove 5.5')).toBe(bold('Removed the 5.5x threshold'));
+      expect(await tgTitle(alice, '/opg alerts cooldown 30')).toBe(bold('Cooldown set to 30 min'));
+      expect(await tgTitle(alice, '/opg alerts digest 09:30')).toBe(bold('Digest set to 09:30 UTC daily'));
+      expect(await tgTitle(alice, '/opg alerts digest off')).toBe(bold('Digest off'));
+      expect(await tgTitle(alice, '/opg alerts listings off')).toBe(bold('Listing alerts off'));
+      const tgStatus = tgText(await tg(bob, '/opg alerts'));
+      expect(thresholdsLine(tgStatus)).toMatch(/^<b>Thresholds \(volume \/ market cap\):<\/b> \d/);
+      expect(thresholdsLine(tgStatus)).not.toContain('5.5x');
+      expect(tgStatus).toContain('<b>Cooldown:</b> 30 min between alerts');
+      expect(tgStatus).toContain('<b>Digest:</b> off');
+      expect(tgStatus).toContain('<b>New-listing alerts:</b> off');
+      expect(await tgTitle(alice, '/opg alerts listings on')).toBe(bold('Listing alerts on'));
       expect(tgText(await tg(bob, '/opg alerts add 7'))).toContain('Moderators only');
-      expect(tgText(await tg(alice, '/opg alerts unsubscribe'))).toMatch(/off/i);
+      expect(await tgTitle(alice, '/opg alerts unsubscribe')).toBe(bold('Alerts are off in this chat'));
+      expect(await tgTitle(bob, '/opg alerts')).toBe(bold('Alerts are off in this chat'));
 
-      expect(dcText(await dc('status', [], { group: 'alerts' }))).toContain('Alerts are off');
-      expect(dcText(await dc('subscribe', [], { group: 'alerts', ...mod }))).toContain('Alerts are on in this chat');
-      expect(dcText(await dc('add', [{ name: 'ratio', type: 10, value: 2.5 }], { group: 'alerts', ...mod }))).toContain(
-        '2.5x',
+      const dcAlerts = async (
+        subcommand: string,
+        options: Array<{ name: string; type: number; value: unknown }> = [],
+        asModerator = true,
+      ) => {
+        const d = await dc(subcommand, options, { group: 'alerts', ...(asModerator ? mod : {}) });
+        const embed = d.data.embeds?.[0] as
+          { title?: string; fields?: Array<{ name: string; value: string }> } | undefined;
+        return {
+          d,
+          title: embed?.title,
+          field: (label: string) => embed?.fields?.find((f) => f.name === label)?.value,
+        };
+      };
+      expect((await dcAlerts('status', [], false)).title).toBe('Alerts are off in this chat');
+      expect((await dcAlerts('subscribe')).title).toBe('Alerts are on in this chat');
+      expect((await dcAlerts('add', [{ name: 'ratio', type: 10, value: 2.5 }])).title).toBe('Added a 2.5x threshold');
+      expect((await dcAlerts('status', [], false)).field('Thresholds (volume / market cap)')).toMatch(/(^| )2\.5x \(/);
+      expect((await dcAlerts('remove', [{ name: 'ratio', type: 10, value: 2.5 }])).title).toBe(
+        'Removed the 2.5x threshold',
       );
-      expect(
-        dcText(await dc('remove', [{ name: 'ratio', type: 10, value: 2.5 }], { group: 'alerts', ...mod })),
-      ).toContain('2.5x');
-      expect(
-        dcText(await dc('cooldown', [{ name: 'minutes', type: 4, value: 45 }], { group: 'alerts', ...mod })),
-      ).toContain('45');
-      expect(
-        dcText(await dc('digest', [{ name: 'time', type: 3, value: '18:00' }], { group: 'alerts', ...mod })),
-      ).toContain('18:00');
-      expect(
-        dcText(await dc('listings', [{ name: 'state', type: 3, value: 'off' }], { group: 'alerts', ...mod })),
-      ).toMatch(/off/i);
-      const refused = await dc('add', [{ name: 'ratio', type: 10, value: 7 }], { group: 'alerts' });
-      expect(refused.data.flags).toBe(64);
-      expect(dcText(await dc('unsubscribe', [], { group: 'alerts', ...mod }))).toMatch(/off/i);
+      expect((await dcAlerts('cooldown', [{ name: 'minutes', type: 4, value: 45 }])).title).toBe(
+        'Cooldown set to 45 min',
+      );
+      expect((await dcAlerts('digest', [{ name: 'time', type: 3, value: '18:00' }])).title).toBe(
+        'Digest set to 18:00 UTC daily',
+      );
+      expect((await dcAlerts('listings', [{ name: 'state', type: 3, value: 'off' }])).title).toBe('Listing alerts off');
+      const dcStatus = await dcAlerts('status', [], false);
+      expect(dcStatus.field('Cooldown')).toBe('45 min between alerts');
+      expect(dcStatus.field('Digest')).toBe('18:00 UTC daily');
+      expect(dcStatus.field('New-listing alerts')).toBe('off');
+      const refused = await dcAlerts('add', [{ name: 'ratio', type: 10, value: 7 }], false);
+      expect(refused.d.data.flags).toBe(64);
+      expect(dcText(refused.d)).toContain('Moderators only');
+      expect((await dcAlerts('unsubscribe')).title).toBe('Alerts are off in this chat');
+      expect((await dcAlerts('status', [], false)).title).toBe('Alerts are off in this chat');
 
       // Every Refresh button the replies above carried: Telegram edits the message it sent (by the id it
       // answered with), Discord updates the message.
