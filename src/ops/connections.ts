@@ -4,8 +4,9 @@
  * Both also count the rate limits they see for `opg_platform_rate_limited_total`.
  *
  * Telegram: the transformer sits inside the adapter's auto-retry, so a 429 it waits out is counted too; the
- * alert sink (its own client) reports its own 429s. Discord: discord.js's REST reports every request it held
- * back for a rate limit, whether the limit came from a 429 or from the bucket headers.
+ * alert sink (its own client) reports its own 429s. Discord: every 429 answer the front end's REST receives
+ * (its `response` event; discord.js then waits and retries without any other event). Requests discord.js
+ * paces on its own from the bucket headers (its `rateLimited` event) are not counted: Discord refused nothing.
  */
 import type { Client } from 'discord.js';
 import { Events } from 'discord.js';
@@ -85,5 +86,7 @@ export function watchDiscord(
   client.on(Events.ShardResume, (shardId) => shardSet(shardId, 'connected'));
   client.on(Events.ShardReconnecting, (shardId) => shardSet(shardId, 'reconnecting'));
   client.on(Events.ShardDisconnect, (_event, shardId) => shardSet(shardId, 'failed'));
-  client.rest.on('rateLimited', () => metrics?.rateLimited('discord'));
+  client.rest.on('response', (_request, response) => {
+    if (response.status === 429) metrics?.rateLimited('discord');
+  });
 }

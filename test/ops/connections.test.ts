@@ -1,7 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { Events, type Client } from 'discord.js';
+import { Events, REST, Routes, type Client } from 'discord.js';
+import { Agent } from 'undici';
+import { createDiscordRequest } from '../../src/adapters/discord/rest-request.js';
 import { describe, expect, it } from 'vitest';
 import { connectionState, watchDiscord, watchTelegram } from '../../src/ops/connections.js';
+import { startLoopbackServer } from '../helpers/http-server.js';
 
 /** The parts of a discord.js client watchDiscord reads: its events, its shards once known, its REST's events. */
 function fakeClient(shardIds: number[]) {
@@ -55,13 +58,33 @@ describe('watchDiscord', () => {
     },
   );
 
-  it('counts each rate limit the REST reports', () => {
-    const { client, asClient } = fakeClient([0]);
-    let limited = 0;
-    watchDiscord(asClient, connectionState('discord'), { rateLimited: () => (limited += 1) });
-    client.rest.emit('rateLimited', {});
-    client.rest.emit('rateLimited', {});
-    expect(limited).toBe(2);
+  it("counts each 429 Discord answers, the one discord.js's REST waits out and retries included", async () => {
+    // A real REST client against a loopback Discord that answers one interaction callback with 429.
+    let answered429 = 0;
+    const discord = await startLoopbackServer((req, res) => {
+      if (answered429 === 0) {
+        answered429 += 1;
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0.05' });
+        res.end(JSON.stringify({ message: 'You are being rate limited.', retry_after: 0.05, global: false }));
+        return;
+      }
+      res.writeHead(204).end();
+    });
+    const agent = new Agent();
+    try {
+      const rest = new REST({ api: discord.url, makeRequest: createDiscordRequest(agent), retries: 0 });
+      const client = Object.assign(new EventEmitter(), { ws: { shards: new Map() }, rest });
+      let limited = 0;
+      watchDiscord(client as unknown as Client, connectionState('discord'), { rateLimited: () => (limited += 1) });
+      // Pacing from bucket headers is discord.js's own: Discord refused nothing, so it is not counted.
+      rest.emit('rateLimited', {} as never);
+      await rest.post(Routes.interactionCallback('1', 'token-of-the-interaction'), { body: { type: 5 }, auth: false });
+      expect(discord.requests).toHaveLength(2);
+      expect(limited).toBe(1);
+    } finally {
+      await agent.close();
+      await discord.close();
+    }
   });
 });
 
