@@ -76,10 +76,11 @@ describe('watchDiscord', () => {
       const client = Object.assign(new EventEmitter(), { ws: { shards: new Map() }, rest });
       let limited = 0;
       watchDiscord(client as unknown as Client, connectionState('discord'), { rateLimited: () => (limited += 1) });
-      // Pacing from bucket headers is discord.js's own: Discord refused nothing, so it is not counted.
-      rest.emit('rateLimited', {} as never);
       await rest.post(Routes.interactionCallback('1', 'token-of-the-interaction'), { body: { type: 5 }, auth: false });
       expect(discord.requests).toHaveLength(2);
+      expect(limited).toBe(1);
+      // Pacing from bucket headers is discord.js's own: Discord refused nothing, so it is not counted.
+      rest.emit('rateLimited', {} as never);
       expect(limited).toBe(1);
     } finally {
       await agent.close();
