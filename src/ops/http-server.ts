@@ -7,7 +7,7 @@
  * is slow to send its headers or its request is cut off, and a body sent to a route that does not read it
  * is never buffered (the connection is closed after the answer instead of draining it).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../core/logger.js';
 
@@ -75,15 +75,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     // Timeouts, oversized or malformed requests: answer if the socket can still take it, then close.
     const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
     if (socket.writable)
-      socket.end(
-        `HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
-          'Connection: close\r\nContent-Length: 0\r\n\r\n',
-      );
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` + 'Connection: close\r\nContent-Length: 0\r\n\r\n');
     else socket.destroy();
   });
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    void answer(req, res);
+    // Whatever escapes the handler's own boundary (writing the answer) ends this request, never the process.
+    answer(req, res).catch((err: unknown) => {
+      logger.error({ err }, 'operations endpoint failed to write an answer');
+      res.destroy();
+    });
   });
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {

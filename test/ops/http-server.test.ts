@@ -75,6 +75,21 @@ describe('the operations HTTP server', () => {
     expect(closedAfterMs).toBeGreaterThanOrEqual(250);
   });
 
+  it('answers headers too large with 431 and its own reason phrase, then closes', async () => {
+    const base = await serve();
+    const { text } = await raw(base, `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(text).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+  });
+
+  it('ends only the request whose answer cannot be written, and keeps serving', async () => {
+    const base = await serve({}, (s) =>
+      // JSON.stringify throws on a bigint: after the handler returned, outside its try.
+      s.route('GET', '/bigint', () => ({ status: 200, body: { n: 1n } as unknown as Record<string, unknown> })),
+    );
+    await expect(fetch(`${base}/bigint`)).rejects.toThrow();
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
   it('turns a handler that throws into a 500 with no detail, and keeps serving', async () => {
     const base = await serve({}, (s) =>
       s.route('GET', '/boom', () => {
