@@ -175,6 +175,7 @@ async function postgresRound(url: string): Promise<StepResult[]> {
       const r = await evaluation.evaluate({
         ratio: step.ratio,
         nowMs,
+        fetchedAtMs,
         downBound: downBoundOf(step.ratio, HYSTERESIS),
         crossingsOf: crossingsAt(step.ratio, nowMs, HYSTERESIS),
         message: (crossings) => alertReply(crossings, market, fetchedAtMs, 'CoinGecko', HYSTERESIS),
@@ -183,7 +184,7 @@ async function postgresRound(url: string): Promise<StepResult[]> {
       steps.push({
         label: step.label,
         ms,
-        counts: `${r.crossings} crossings, ${r.messages} messages, ${r.deferred} deferred`,
+        counts: r ? `${r.crossings} crossings, ${r.messages} messages, ${r.deferred} deferred` : 'superseded',
       });
       // Between steps: the dispatcher's next sweep splits the fan-outs (timed after the last step), then it
       // delivered everything queued so far (not timed).

@@ -128,3 +128,51 @@ export function standbyWork(app: Pick<App, 'core' | 'markets'>): () => RoleWork 
     };
   };
 }
+
+/**
+ * The roles' work, built so that this instance follows the shared store whenever no leader term runs: from this
+ * call on (main makes it before the operations endpoint, with its Telegram webhook route, starts listening)
+ * until a term starts, and again from the moment a term starts to stop, before its passes in flight are
+ * waited for. While it follows, `core.refresh()` (a Refresh button on any front end) reads the store and never
+ * calls CoinGecko, and a refresh of the old term that ends late runs no listener, so alert evaluation runs
+ * only while a term does. One switch, on unless a term runs, is simpler than asking the role at each call:
+ * nothing that fetches or evaluates has to know about roles, and no window opens between two role changes.
+ *
+ * `leader` wraps a term (as `leaderWork` makes); `standby` is what a standby does besides following.
+ */
+export function followUnlessLeading(
+  app: Pick<App, 'core' | 'markets'>,
+  work: { leader: () => Promise<RoleWork>; standby?: () => RoleWork },
+): { leader(): Promise<RoleWork>; standby(): RoleWork; stop(): void } {
+  const follow = standbyWork(app);
+  let following: RoleWork | null = follow();
+  const on = () => void (following ??= follow());
+  const off = () => {
+    void following?.stop();
+    following = null;
+  };
+  return {
+    async leader() {
+      off();
+      let term: RoleWork;
+      try {
+        term = await work.leader();
+      } catch (err) {
+        on();
+        throw err;
+      }
+      return {
+        async stop() {
+          on();
+          await term.stop();
+        },
+      };
+    },
+    standby() {
+      on();
+      return work.standby?.() ?? { stop() {} };
+    },
+    /** Stops following for good: the process is stopping. */
+    stop: off,
+  };
+}

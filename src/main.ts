@@ -20,7 +20,7 @@ import { UPDATE_LEDGER_RETENTION_MS } from './core/update-ledger.js';
 import { createLeaderElector } from './db/leader-elector.js';
 import { openStore } from './db/store.js';
 import { createLogger } from './logger.js';
-import { leaderWork, standbyWork } from './leader-work.js';
+import { followUnlessLeading, leaderWork } from './leader-work.js';
 import { alwaysLeader, createRoles, type RoleWork } from './roles.js';
 import { discordFrontEnd, telegramWebhook } from './leader-front-ends.js';
 import { connectionState, watchDiscord, watchTelegram, type ConnectionState } from './ops/connections.js';
@@ -216,30 +216,30 @@ async function main(): Promise<number> {
   // figures move with the leader's passes; a standby re-reads them from the shared store.
   const outboxGauge = ops?.outboxGauge(app);
   const indexerGauges = ops?.indexerGauges(app);
-  const followStore = standbyWork(app);
-  const roles = createRoles({
-    elector,
-    logger,
+  // From here on the core follows the shared store unless a leader term runs: before the operations endpoint
+  // listens (a Telegram webhook's Refresh on a booting or standby instance reads the store, never CoinGecko) and
+  // from the first moment of a step-down (a late refresh of the old term evaluates no alert).
+  const work = followUnlessLeading(app, {
     leader: async () => {
-      const work = await leaderTerm();
+      const term = await leaderTerm();
       const gauge = outboxGauge?.();
       return {
         async stop() {
           gauge?.stop();
-          await work.stop();
+          await term.stop();
         },
       };
     },
     standby: () => {
-      const work = followStore();
       const gauges = indexerGauges?.();
-      return {
-        async stop() {
-          gauges?.stop();
-          await work.stop();
-        },
-      };
+      return { stop: () => gauges?.stop() };
     },
+  });
+  const roles = createRoles({
+    elector,
+    logger,
+    leader: work.leader,
+    standby: work.standby,
     onFailure: (err, role) =>
       // Holding the lead without doing its work would stall alerts for every instance: leave, so another leads.
       leave(err, `the work of the ${role} failed to start; stopping so another instance can lead`),
@@ -265,6 +265,7 @@ async function main(): Promise<number> {
       await roles.stop();
       await app.alerts.stop();
       for (const s of finalStops.reverse()) await s();
+      work.stop();
       app.close();
     })());
 

@@ -4,10 +4,12 @@ import { loadConfig } from '../src/config.js';
 import { systemClock } from '../src/core/clock.js';
 import type { ChatRef } from '../src/core/command.js';
 import { silentLogger } from '../src/core/logger.js';
-import { leaderWork, standbyWork } from '../src/leader-work.js';
+import { DEFAULT_REFRESH_MIN_AGE_MS, refreshIfOlderThan } from '../src/core/buttons.js';
+import { followUnlessLeading, leaderWork, standbyWork } from '../src/leader-work.js';
 import { alwaysLeader, createRoles, type Role } from '../src/roles.js';
 import { freshSnapshot, outboxOf, subscribeWith } from './helpers/alerts.js';
-import { marketItem, startCoinGeckoServer } from './helpers/coingecko-server.js';
+import { marketItem, marketItemWithRatio, startCoinGeckoServer } from './helpers/coingecko-server.js';
+import { sendJson } from './helpers/http-server.js';
 import { createFakeElector } from './helpers/fake-elector.js';
 import { createRecordingSink } from './helpers/recording-sink.js';
 import { recordingLogger } from './helpers/recording-logger.js';
@@ -188,6 +190,74 @@ describe('roles', () => {
     await roles.stop();
     expect(frontEnd.at(-1)).toBe('gateway closed');
   });
+
+  it(
+    'follows the store unless a term runs: a Refresh while booting or stepping down calls no CoinGecko, and a ' +
+      'refresh that ends after the step-down evaluates no alert',
+    async () => {
+      const cg = await startCoinGeckoServer([marketItemWithRatio(0.5)]);
+      const app = realApp({ COINGECKO_API_URL: cg.url });
+      const chat: ChatRef = { platform: 'telegram', chatId: '-100777', kind: 'supergroup' };
+      await subscribeWith(app, chat, [1], 0);
+      const sides = async () => (await app.alerts.view(chat))!.thresholds.map((t) => t.side);
+      let releaseFrontEnd = () => {};
+      let frontEndStopping = false;
+      const work = followUnlessLeading(app, {
+        leader: leaderWork({
+          app,
+          logger: silentLogger,
+          passGraceMs: 10,
+          // A front end slow to close: the step-down takes until the test lets it end.
+          frontEnds: [
+            async () => ({
+              stop: () => {
+                frontEndStopping = true;
+                return new Promise<void>((resolve) => (releaseFrontEnd = resolve));
+              },
+            }),
+          ],
+        }),
+      });
+      onTestFinished(() => work.stop());
+
+      // Booting (the endpoint may take a Refresh before the roles start): the store is read, CoinGecko is not.
+      await refreshIfOlderThan(app.core, DEFAULT_REFRESH_MIN_AGE_MS);
+      expect(cg.marketCalls()).toBe(0);
+
+      const elector = createFakeElector();
+      const roles = createRoles({ elector, logger: silentLogger, leader: work.leader, standby: work.standby });
+      await roles.start();
+      await refreshIfOlderThan(app.core, DEFAULT_REFRESH_MIN_AGE_MS);
+      expect(cg.marketCalls()).toBe(0);
+      await elector.become('leader');
+      await until('the first reading evaluated', async () => ((await sides())[0] === 'below' ? true : undefined));
+      expect(cg.marketCalls()).toBe(1);
+
+      // A refresh of the term whose answer (a ratio crossing 1) comes only after the step-down began.
+      let answer = () => {};
+      cg.fail((req, res) => {
+        if (!req.url.includes('/coins/markets')) return sendJson(res, 404, { error: 'Not found' });
+        answer = () => sendJson(res, 200, [marketItemWithRatio(2)]);
+      });
+      const late = app.core.refresh();
+      await until('the refresh reaching CoinGecko', () => (cg.marketCalls() === 2 ? true : undefined));
+      const stepDown = elector.become('standby');
+      await until('the step-down under way', () => (frontEndStopping ? true : undefined));
+      answer();
+      expect((await late).market.data).not.toBeNull();
+      expect(await sides()).toEqual(['below']);
+      expect(outboxOf(app, chat)).toEqual([]);
+      // A Refresh while the old term still stops: the store again.
+      await app.core.refresh();
+      expect(cg.marketCalls()).toBe(2);
+      releaseFrontEnd();
+      await stepDown;
+      await refreshIfOlderThan(app.core, 0);
+      expect(cg.marketCalls()).toBe(2);
+      expect(outboxOf(app, chat)).toEqual([]);
+      await roles.stop();
+    },
+  );
 
   it(
     'a step-down in the middle of an alert fan-out hands no further row to the sink; the next term sends the ' +

@@ -84,6 +84,8 @@ export interface LevelCrossing {
 export interface EvaluationRound {
   ratio: number;
   nowMs: number;
+  /** When the reading the ratio comes from was fetched: a round older than the last one evaluated is skipped. */
+  fetchedAtMs: number;
   /** Levels that may cross: `below` ones at or under `ratio`, `above` ones over `downBound`. */
   downBound: number;
   /** Which of these candidates cross, in the order a message lists them. */
@@ -100,8 +102,14 @@ export interface EvaluationCounts {
 }
 
 export interface AlertEvaluationStore {
-  /** Runs one evaluation as a single transaction: a crash either keeps all it wrote or none of it. */
-  evaluate(round: EvaluationRound): Promise<EvaluationCounts>;
+  /**
+   * Runs one evaluation as a single transaction: a crash either keeps all it wrote or none of it. Evaluations
+   * run one at a time, and each records its reading's `fetchedAtMs` in the store. @returns null, having read
+   * and written nothing else, when a reading fetched later was evaluated already (a stepped-down leader's late
+   * refresh): evaluating it would turn levels back to an older ratio. The same reading again is evaluated, as
+   * before (it crosses nothing new; crossings that waited for their cooldown may fall due).
+   */
+  evaluate(round: EvaluationRound): Promise<EvaluationCounts | null>;
 }
 
 /** The oldest undelivered message of one subscription, with where it goes. */

@@ -27,8 +27,11 @@ const DAY_MS = 86_400_000;
 const DIGEST_CATCH_UP_MS = 60 * 60_000;
 
 export interface EvaluationResult {
-  /** Why nothing was evaluated: no data, stale data, or no ratio. */
-  skipped: 'missing' | 'stale' | 'no-ratio' | null;
+  /**
+   * Why nothing was evaluated: no data, stale data, no ratio, or a reading fetched later was evaluated already
+   * (by this instance or, with PostgreSQL, by another leader).
+   */
+  skipped: 'missing' | 'stale' | 'no-ratio' | 'superseded' | null;
   ratio: number | null;
   crossings: number;
   /** Outbox rows written. */
@@ -165,10 +168,12 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     const result = await stores.evaluation.evaluate({
       ratio,
       nowMs,
+      fetchedAtMs,
       downBound: downBoundOf(ratio, hysteresis),
       crossingsOf: crossingsAt(ratio, nowMs, hysteresis),
       message: (crossings) => alertReply(crossings, market, fetchedAtMs, reading.source, hysteresis),
     });
+    if (result === null) return { skipped: 'superseded', ratio: null, ...none };
     if (result.messages > 0) {
       logger.info({ ratio, ...result }, 'alerts queued');
       dispatcher.wake();

@@ -55,7 +55,8 @@ export interface Core {
    * Follows the store instead of the source, for a standby whose leader refreshes the shared store: reads the
    * latest stored reading every `intervalMs` (default 500) and whenever `poke()` is called (a LISTEN/NOTIFY
    * hook), and while following, `refresh()` and `ready()` read the store and never call the source, and no
-   * refresh listener runs (evaluation is the leader's). `stop()` on the handle goes back to fetching.
+   * refresh listener runs (evaluation is the leader's): not even for a refresh that began before following did
+   * and ends after (a stepped-down leader's slow fetch). `stop()` on the handle goes back to fetching.
    */
   follow(options?: FollowOptions): FollowHandle;
 }
@@ -168,6 +169,8 @@ export function createCore(options: CoreOptions): Core {
     await refreshMarket();
     const snapshot = current;
     for (const listener of listeners) {
+      // Checked per listener: following may begin while one runs (the leader steps down).
+      if (following) break;
       try {
         await listener(snapshot);
       } catch (err) {

@@ -21,6 +21,10 @@
  * 5. Flipping. Crossed levels take their new side; unseen levels (new thresholds) record theirs; levels
  *    that now share a ratio and side merge into the one most thresholds point at; empty levels go.
  *
+ * Before all of it, the round's reading is recorded as the one evaluated (`alert_evaluated`), unless a reading
+ * fetched later was evaluated already: then the round does nothing (two leaders overlapping for a moment, the
+ * old one's slower refresh last), so levels never go back to an older ratio.
+ *
  * Quiet refreshes cost one index probe each way (step 1 finds no candidate).
  */
 import { sql } from 'drizzle-orm';
@@ -37,6 +41,7 @@ import { cooldownOverSql } from './cooldown-sql.js';
 import type { Database } from './open.js';
 import {
   alertCooldowns,
+  alertEvaluated,
   alertLevels,
   alertOutboxFanouts,
   alertPayloads,
@@ -132,7 +137,16 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     CREATE TEMP TABLE IF NOT EXISTS alert_eval_crossed_levels (level_id INTEGER PRIMARY KEY, bit INTEGER NOT NULL);
   `);
 
+  const e = alertEvaluated;
   const q = {
+    // 0. Order: records the round's reading unless a later one was evaluated (then nothing changes).
+    markEvaluated: prepare(
+      sqlite,
+      sql`INSERT INTO ${e} (${bare(e.id)}, ${bare(e.fetchedAtMs)}) VALUES (1, ${sql.placeholder('fetchedAtMs')})
+          ON CONFLICT (${bare(e.id)}) DO UPDATE SET ${bare(e.fetchedAtMs)} = excluded.${bare(e.fetchedAtMs)}
+          WHERE excluded.${bare(e.fetchedAtMs)} >= ${e.fetchedAtMs}`,
+    ),
+
     // 1. Levels.
     candidates: prepare(
       sqlite,
@@ -431,7 +445,8 @@ export function createAlertEvaluationStore(database: Database): AlertEvaluationS
     q.dropEmptyLevels.run();
   }
 
-  function evaluateNow(round: EvaluationRound): EvaluationCounts {
+  function evaluateNow(round: EvaluationRound): EvaluationCounts | null {
+    if (q.markEvaluated.run({ fetchedAtMs: round.fetchedAtMs }).changes === 0) return null;
     clearScratch();
     const crossings = round.crossingsOf(q.candidates.all<Level>({ ratio: round.ratio, downBound: round.downBound }));
     const thresholdsCrossed = stage(crossings, round.nowMs);

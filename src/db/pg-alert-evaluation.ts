@@ -4,6 +4,8 @@
  *
  * - Evaluations take a transaction-scoped advisory lock first, so two leaders overlapping for a moment run
  *   them one after the other: the second sees the levels the first flipped and finds nothing to cross again.
+ *   Under the lock, a round whose reading is older than the one last evaluated (`alert_evaluated`) does
+ *   nothing, so the old leader's slower refresh committing last never turns levels back to an older ratio.
  * - A chat's crossed set is an array of positions in the message order (`int[]`, ascending), so any number of
  *   crossed levels needs no second form; staging is one INSERT … SELECT grouping every crossed threshold by
  *   its chat, from the thresholds of the crossed levels (bound as one array, with their positions).
@@ -23,6 +25,7 @@ import { cooldownOverSql } from './cooldown-sql.js';
 import type { PgQueries } from './pg-alert-subscriptions.js';
 import {
   alertCooldowns,
+  alertEvaluated,
   alertLevels,
   alertOutboxFanouts,
   alertPayloads,
@@ -278,8 +281,16 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
     await q.execute(sql`DELETE FROM ${l} WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE ${t.levelId} = ${l.id})`);
   }
 
-  async function evaluateIn(q: PgQueries, round: EvaluationRound): Promise<EvaluationCounts> {
+  async function evaluateIn(q: PgQueries, round: EvaluationRound): Promise<EvaluationCounts | null> {
     await q.execute(sql`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK_NAMESPACE}, ${EVALUATION_LOCK_KEY})`);
+    const e = alertEvaluated;
+    const recorded = await pgRun(
+      q,
+      sql`INSERT INTO ${e} (${col(e.id)}, ${col(e.fetchedAtMs)}) VALUES (1, ${round.fetchedAtMs})
+          ON CONFLICT (${col(e.id)}) DO UPDATE SET ${col(e.fetchedAtMs)} = excluded.${col(e.fetchedAtMs)}
+          WHERE excluded.${col(e.fetchedAtMs)} >= ${e.fetchedAtMs}`,
+    );
+    if (recorded === 0) return null;
     const crossings = round.crossingsOf(await candidates(q, round));
     const [any] = await pgRows<{ waiting: boolean }>(
       q,

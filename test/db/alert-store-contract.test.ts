@@ -15,10 +15,12 @@ const MIN = 60_000;
 const HYSTERESIS = 0.1;
 const T0 = Date.UTC(2026, 0, 1);
 
-function round(ratio: number, nowMs: number) {
+/** A round of a reading fetched at `nowMs` unless `fetchedAtMs` says otherwise. */
+function round(ratio: number, nowMs: number, fetchedAtMs = nowMs) {
   return {
     ratio,
     nowMs,
+    fetchedAtMs,
     downBound: downBoundOf(ratio, HYSTERESIS),
     crossingsOf: crossingsAt(ratio, nowMs, HYSTERESIS),
     message: (crossings: readonly Crossing[]): Reply =>
@@ -80,6 +82,28 @@ describe.each(STORE_BACKENDS)('alert stores on %s', { timeout: 60_000 }, (backen
       expect((await alerts.subscriptions.byId(a.id))!.lastAlertAtMs).toBe(T0 + MIN);
       // A quiet tick writes nothing.
       expect(await alerts.evaluation.evaluate(round(13.1, T0 + 2 * MIN))).toEqual(counts(0, 0, 0));
+    },
+  );
+
+  it(
+    'skips a reading older than one evaluated already (a stepped-down leader committing last): no level moves, ' +
+      'nothing is queued',
+    async ({ skip }) => {
+      const { alerts } = await storesOn(backend, skip);
+      const a = await alerts.subscriptions.subscribe(chat('a', [1, 5]), T0);
+      await alerts.subscriptions.setCooldown(a.id, 0);
+      await alerts.evaluation.evaluate(round(0.5, T0));
+      // The new leader's reading, fetched at T0 + 2 min, crosses both levels up...
+      expect(await alerts.evaluation.evaluate(round(6, T0 + 2 * MIN))).toEqual(counts(2, 1, 0));
+      expect(await deliverAll(alerts, T0 + 2 * MIN)).toEqual({ a: ['alert: up 1, up 5'] });
+      // ...then the old leader's slower refresh, fetched at T0 + 1 min, is evaluated: it changes nothing.
+      expect(await alerts.evaluation.evaluate(round(0.5, T0 + 3 * MIN, T0 + MIN))).toBeNull();
+      expect((await alerts.subscriptions.thresholdsOf(a.id)).map((t) => t.side)).toEqual(['above', 'above']);
+      expect(await deliverAll(alerts, T0 + 3 * MIN)).toEqual({});
+      // The same reading again is evaluated, and crosses nothing twice; a newer one crosses from where it left.
+      expect(await alerts.evaluation.evaluate(round(6, T0 + 4 * MIN, T0 + 2 * MIN))).toEqual(counts(0, 0, 0));
+      expect(await alerts.evaluation.evaluate(round(0.5, T0 + 5 * MIN))).toEqual(counts(2, 1, 0));
+      expect(await deliverAll(alerts, T0 + 5 * MIN)).toEqual({ a: ['alert: down 5, down 1'] });
     },
   );
 
@@ -324,7 +348,7 @@ describe.each(STORE_BACKENDS)('alert stores on %s', { timeout: 60_000 }, (backen
     const other = await stores.second();
     for (let i = 0; i < 40; i++) await alerts.subscriptions.subscribe(chat(`c${i}`, [1]), T0);
     await alerts.evaluation.evaluate(round(0.5, T0));
-    expect((await alerts.evaluation.evaluate(round(2, T0 + MIN))).messages).toBe(40);
+    expect((await alerts.evaluation.evaluate(round(2, T0 + MIN)))?.messages).toBe(40);
     const ids = (await alerts.outbox.heads('telegram', 100)).map((h) => h.id);
     expect(ids).toHaveLength(40);
     const claimAll = (stores: AlertStores) =>
@@ -343,7 +367,7 @@ describe.each(STORE_BACKENDS)('alert stores on %s', { timeout: 60_000 }, (backen
       stores.alerts.evaluation.evaluate(round(3, T0 + MIN)),
       other.evaluation.evaluate(round(3, T0 + MIN)),
     ]);
-    expect(results.map((r) => r.messages).sort()).toEqual([0, 20]);
+    expect(results.map((r) => r?.messages).sort()).toEqual([0, 20]);
     const sent = await deliverAll(stores.alerts, T0 + MIN);
     expect(Object.keys(sent)).toHaveLength(20);
     expect(Object.values(sent).every((messages) => messages.length === 1 && messages[0] === 'alert: up 1, up 2')).toBe(

@@ -225,6 +225,7 @@ function round(ratio: number, nowMs: number) {
   return {
     ratio,
     nowMs,
+    fetchedAtMs: nowMs,
     downBound: downBoundOf(ratio, 0.1),
     crossingsOf: crossingsAt(ratio, nowMs, 0.1),
     message: (): Reply => ({ title: 'ratio alert' }) as Reply,

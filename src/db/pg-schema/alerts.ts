@@ -73,6 +73,11 @@ export const alertThresholds = pgTable(
   ],
 );
 
+export const alertEvaluated = pgTable('alert_evaluated', {
+  id: integer('id').primaryKey(),
+  fetchedAtMs: bigint('fetched_at_ms', { mode: 'number' }).notNull(),
+});
+
 export const alertPayloads = pgTable('alert_payloads', {
   id: bigint('id', { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity(),
   replyJson: text('reply_json').notNull(),

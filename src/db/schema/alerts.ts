@@ -104,6 +104,16 @@ export const alertThresholds = sqliteTable(
   ],
 );
 
+/**
+ * Which reading alerts were last evaluated against: one row (id 1) holding its fetch time. An evaluation of an
+ * older reading is skipped inside the evaluation's transaction, so a stepped-down leader's slower refresh that
+ * commits after the new leader evaluated a newer reading never turns levels back to the older ratio.
+ */
+export const alertEvaluated = sqliteTable('alert_evaluated', {
+  id: integer('id').primaryKey(),
+  fetchedAtMs: integer('fetched_at_ms').notNull(),
+});
+
 /** A serialized `Reply`, shared by every outbox row of one evaluation that says the same thing. */
 export const alertPayloads = sqliteTable('alert_payloads', {
   id: integer('id').primaryKey({ autoIncrement: true }),

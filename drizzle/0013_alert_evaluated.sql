@@ -1,0 +1,4 @@
+CREATE TABLE `alert_evaluated` (
+	`id` integer PRIMARY KEY NOT NULL,
+	`fetched_at_ms` integer NOT NULL
+);
