@@ -132,7 +132,11 @@ export interface MarketsService {
   /** The reading the store kept across a restart (and the failure after it), once it has been read. */
   restored(): Promise<Reading<MarketsView>>;
   isStale(reading: Reading<unknown>): boolean;
-  /** Reads every page of tickers once; concurrent calls share one reading. Never throws. */
+  /**
+   * Reads every page of tickers once; concurrent calls share one reading. Never throws. Only the leader calls
+   * it (src/leader-work.ts): a reading marks venues seen, and the first one in a process announces nothing, so a
+   * reading by any other process (the CLI) would swallow a listing the leader has yet to announce.
+   */
   refresh(): Promise<RefreshOutcome>;
   /** Venues that left since `sinceMs` and have not come back, for the digest. */
   goneSince(sinceMs: number): Promise<VenueEvent[]>;
