@@ -73,6 +73,19 @@ describe('CoinGecko tickers', () => {
     });
   });
 
+  it('takes a last_traded_at that is not a date as none (no figure uses it), keeping the ticker', () => {
+    const tickers = parseTickersPage(
+      page([
+        tickerItem('binance', 'Binance', { last_traded_at: 'yesterday' }),
+        tickerItem('kraken', 'Kraken', { last_traded_at: '' }),
+      ]),
+    );
+    expect(tickers.map((t) => [t.venueId, t.volumeUsd, t.lastTradedAtMs])).toEqual([
+      ['binance', 600_000, null],
+      ['kraken', 600_000, null],
+    ]);
+  });
+
   it('refuses a ticker with a bad field, naming the ticker and the field', () => {
     expect(refusal(tickerItem('x', 'X', { trust_score: 'blue' }))).toContain("field 'tickers[1].trust_score'");
     expect(refusal(tickerItem('x', 'X', { cost_to_move_down_usd: -5 }))).toContain(
@@ -83,8 +96,8 @@ describe('CoinGecko tickers', () => {
     );
     expect(refusal(tickerItem('x', 'X', { market: { name: 'X' } }))).toContain("field 'tickers[1].market.identifier'");
     expect(refusal(tickerItem('x', 'X', { is_anomaly: undefined }))).toContain("field 'tickers[1].is_anomaly'");
-    expect(refusal(tickerItem('x', 'X', { last_traded_at: 'yesterday' }))).toContain(
-      "field 'tickers[1].last_traded_at' is not a date",
+    expect(refusal(tickerItem('x', 'X', { last_traded_at: 1_763_812_680 }))).toContain(
+      "field 'tickers[1].last_traded_at' expected string",
     );
     expect(() => parseTickersPage({ error: 'coin not found' })).toThrow("field 'tickers'");
     expect(() => parseTickersPage([])).toThrow(UpstreamError);
