@@ -181,4 +181,25 @@ describe('CoinGecko tickers', () => {
     expect(r.fields.find((f) => f.label === 'Markets')?.value).toBe('1 market on 1 venue');
     expect(r.notices[0]).toContain('Stale: venue data last read 1 h ago');
   });
+
+  it('after a 429 on tickers, holds the market refresh to the same Retry-After: no call, rate limited', async () => {
+    const server = await startCoinGeckoServer([marketItem()]);
+    server.setTickers([tickerItem('binance', 'Binance')]);
+    const app = createTestApp({ env: { COINGECKO_API_URL: server.url } });
+    await app.core.refresh();
+    server.fail((_req, res) => sendJson(res, 429, { status: { error_code: 429 } }, { 'retry-after': '600' }));
+    expect((await app.markets.refresh()).status).toBe('failed');
+    const calls = server.requests.length;
+    app.clock.advance(5 * 60_000);
+    const { market } = await app.core.refresh();
+    expect(server.requests.length).toBe(calls);
+    // 600 s asked for, 300 s of it gone.
+    expect(market.error).toBe(new RateLimitedError('CoinGecko', 300_000).message);
+    expect(market.data).not.toBeNull();
+    // Once Retry-After has passed, the refresh calls CoinGecko again.
+    server.heal();
+    app.clock.advance(5 * 60_000);
+    expect((await app.core.refresh()).market.error).toBeNull();
+    expect(server.requests.length).toBe(calls + 1);
+  });
 });
