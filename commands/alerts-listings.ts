@@ -10,10 +10,8 @@ export const alertsListings = defineCommand({
   options: { state: { type: 'choice', choices: ['on', 'off'] as const, description: 'on or off', required: true } },
   access: 'moderator',
   async run({ state }, { services, chat }) {
-    const listings = services.listings;
-    if (!listings) throw new UserInputError('Listing alerts are not available on this bot.');
     const on = state === 'on';
-    if (!(await listings.setListings(chat, on))) {
+    if (!(await services.listings.setListings(chat, on))) {
       throw new UserInputError('Alerts are off in this chat. A moderator can start them with /opg alerts subscribe.');
     }
     return reply({

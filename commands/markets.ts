@@ -4,9 +4,9 @@
  * reported as missing, never filled in.
  */
 import { defineCommand } from '../src/core/command.js';
-import { asOfText, age, count, pct, ratio, usd } from '../src/core/format.js';
+import { asOfText, age, count, pct, ratio, usd, utc } from '../src/core/format.js';
 import { venuesWithVolume, type MarketStructure } from '../src/core/market-structure.js';
-import type { MarketsService } from '../src/core/markets.js';
+import type { GoneVenue, MarketsService } from '../src/core/markets.js';
 import { reply, type ReplyField } from '../src/core/reply.js';
 
 /** `4.3 equal venues` for a Herfindahl of 2,325: what the concentration amounts to. */
@@ -118,6 +118,26 @@ export function marketsNotices(markets: MarketsService, nowMs: number): string[]
   return [`Stale: venue data last read ${age(r.fetchedAtMs, nowMs)}.${failed}`];
 }
 
+/** How far back `markets` names venues no longer listed. */
+const GONE_WINDOW_MS = 7 * 86_400_000;
+
+/** The venues that left in the last 7 days and are still away, with when a reading last had them. */
+export function goneField(gone: readonly GoneVenue[], nowMs: number): ReplyField {
+  return {
+    label: 'No longer listed (7 days)',
+    value:
+      gone.length === 0
+        ? 'none in the last 7 days'
+        : gone
+            .map((g) =>
+              g.lastSeenAtMs === null
+                ? `${g.venueName}: absent since ${utc(g.atMs)}`
+                : `${g.venueName}: last seen ${asOfText(g.lastSeenAtMs, nowMs)}`,
+            )
+            .join('\n'),
+  };
+}
+
 export default defineCommand({
   name: 'markets',
   description: 'Where the volume trades: venues, concentration, trust, ±2% depth, turnover and spread',
@@ -125,7 +145,6 @@ export default defineCommand({
   access: 'everyone',
   async run(_args, { core, services }) {
     const markets = services.markets;
-    if (!markets) return reply({ title: 'OPG markets', lines: ['Venue data is not available on this bot.'] });
     const now = core.clock.now();
     const r = markets.current();
     const notices = marketsNotices(markets, now);
@@ -134,7 +153,7 @@ export default defineCommand({
       notices.push(`CoinGecko lists more markets than the ${r.data.pages} pages read: figures cover the busiest ones.`);
     return reply({
       title: 'OPG markets',
-      fields: marketsFields(r.data.structure),
+      fields: [...marketsFields(r.data.structure), goneField(await markets.goneSince(now - GONE_WINDOW_MS), now)],
       notices,
       footer: `${r.source} · as of ${asOfText(r.fetchedAtMs, now)}`,
     });

@@ -73,14 +73,14 @@ export default defineCommand({
           label: 'Alert thresholds',
           value: thresholdStanding(await services.alerts.thresholdsFor(chat), volumeToMarketCap(m)),
         },
-        ...(venues ? [{ label: 'Where it trades', value: venuesLine(venues.data?.structure ?? null) }] : []),
+        { label: 'Where it trades', value: venuesLine(venues.data?.structure ?? null) },
       ],
       notices: [
         ...readingNotices(core, market, 'Market data'),
         ...missingNotice(market, ['volume24hUsd', 'marketCapUsd']),
-        ...(services.markets ? marketsNotices(services.markets, now) : []),
+        ...marketsNotices(services.markets, now),
       ],
-      footer: sourceFooter(core, venues ? [market, venues] : [market]),
+      footer: sourceFooter(core, [market, venues]),
       buttons: [refreshButton('volume')],
     });
   },

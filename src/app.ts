@@ -85,7 +85,10 @@ export interface App {
   http: Dispatcher;
   /** Parses and runs command text such as `/opg alerts add 5`; always resolves to a reply. */
   runText(text: string, chat: ChatRef, actor: Actor): Promise<Reply>;
-  /** One market refresh and one pass of every other sync task (indexing). */
+  /**
+   * One market refresh and one indexing pass. Never a tickers reading: a process that does not deliver listing
+   * alerts must leave the venues alone, or a listing it saw first would never be announced.
+   */
   sync(): Promise<void>;
   close(): void;
 }
@@ -209,8 +212,8 @@ export function createApp({
     },
     async sync() {
       // Market first: a failing indexer backs off on the shared clock, which must not age the market reading.
+      // Tickers are not read here: only the leader's readings may mark venues seen (see MarketsService.refresh).
       await core.refresh();
-      await markets.refresh();
       await indexer.runOnce();
     },
     close() {

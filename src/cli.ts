@@ -1,7 +1,9 @@
 /**
  * `npm run opg -- <words>`: one command through the console front end, then exit. `sync` runs one refresh
  * of every source and exits; `store copy --to postgres://…` moves the SQLite store (see store-cli.ts).
- * A stored reading is used when fresh, so repeated runs do not spend API calls.
+ * A stored market reading is used when fresh, so repeated runs do not spend API calls. CoinGecko's tickers are
+ * never read here: the stored reading is shown with its age. A reading marks venues seen, and only the bot's
+ * leader, which sends the listing alerts, may do that (a CLI reading would swallow a new listing).
  * Exit codes: 0 an answer, 1 an error or bad configuration, 2 a usage reply.
  */
 import { openStore } from './db/store.js';
@@ -53,18 +55,20 @@ async function main(argv: string[]): Promise<number> {
         return 1;
       }
       process.stdout.write(`Market: ${market.source} as of ${asOfText(market.fetchedAtMs, now)}\n`);
-      const venues = app.markets.current();
+      // The bot's stored tickers reading, with its age: `sync` does not read tickers (see above).
+      const venues = await app.markets.restored();
       process.stdout.write(
-        venues.error
-          ? `Venues: ${venues.source} reading failed: ${venues.error}\n`
-          : `Venues: ${venues.source} as of ${asOfText(venues.fetchedAtMs, now)}, ` +
-              `${count(venues.data?.structure.markets)} markets on ${count(venues.data?.structure.venues)} venues\n`,
+        venues.data === null || venues.fetchedAtMs === null
+          ? `Venues: no ${venues.source} reading stored yet (the bot reads them on MARKETS_CRON)\n`
+          : `Venues: ${venues.source} as of ${asOfText(venues.fetchedAtMs, now)} (read by the bot), ` +
+              `${count(venues.data.structure.markets)} markets on ${count(venues.data.structure.venues)} venues` +
+              `${venues.error ? `; its last reading failed: ${venues.error}` : ''}\n`,
       );
       return await inferenceLine(app);
     }
     if (app.core.isStale((await app.core.restored()).market)) await app.core.refresh();
-    // One reading per run of `markets` when the stored one is stale, as for the market figures above.
-    if (argv[0] === 'markets' && app.markets.isStale(await app.markets.restored())) await app.markets.refresh();
+    // `markets` answers from the bot's stored tickers reading (its age and staleness shown), never a reading.
+    await app.markets.restored();
     const reply = await app.runText(argv.join(' ') || 'help', CONSOLE_CHAT, CONSOLE_ACTOR);
     const render = createFileRender(CHARTS_DIR);
     process.stdout.write(`${await render(reply)}\n`);

@@ -10,7 +10,8 @@
 import type { App } from './app.js';
 import type { Logger } from './core/logger.js';
 import type { RoleWork } from './roles.js';
-import { createScheduler, type Scheduler } from './scheduler.js';
+import { warnPastDemoBudget } from './coingecko-budget.js';
+import { createScheduler, longestGapMs, type Scheduler } from './scheduler.js';
 
 export interface LeaderWorkOptions {
   app: Pick<App, 'config' | 'core' | 'services' | 'markets' | 'indexer' | 'alerts'>;
@@ -50,9 +51,19 @@ export function leaderWork(options: LeaderWorkOptions): () => Promise<RoleWork> 
     scheduler.every(config.refreshCron, 'refresh', () => track(() => app.core.refresh()));
     // The default chart's history is filled once per term, so the first `/opg chart` need not wait for it.
     void track(() => app.core.refresh().then(() => app.services.charts.ensureHistory('7d'))).catch(quietly('refresh'));
-    // Tickers on their own schedule; the first reading of a term records venues and announces none.
+    // Tickers on their own schedule; the first reading of a term records venues and announces none. None at the
+    // start when the stored reading is younger than the schedule's gap: a restart or takeover spends no pages.
     scheduler.every(config.marketsCron, 'markets', () => track(() => app.markets.refresh()));
-    void track(() => app.markets.refresh()).catch(quietly('markets'));
+    void track(async () => {
+      const stored = await app.markets.restored();
+      warnPastDemoBudget(config, stored.data?.pages ?? 1, logger);
+      const ageMs = stored.fetchedAtMs === null ? null : app.core.clock.now() - stored.fetchedAtMs;
+      if (ageMs !== null && ageMs < longestGapMs(config.marketsCron)) {
+        logger.info({ ageMs }, 'stored tickers reading is recent; the first reading of this term is the scheduled one');
+        return;
+      }
+      await app.markets.refresh();
+    }).catch(quietly('markets'));
     // Index passes are waited for in full when stopping, as before roles: a pass records its end in the store,
     // which closes after a final stop.
     const indexing = new Set<Promise<unknown>>();

@@ -46,3 +46,19 @@ export function longestGapMs(expression: string, runs = 50): number {
     void task.destroy();
   }
 }
+
+/**
+ * How many times `expression` runs in 30 days (UTC), from the mean spacing of its next `runs` runs: 8,640 for
+ * every 5 minutes, 720 hourly. What the CoinGecko budget is projected from.
+ */
+export function runsPerMonth(expression: string, runs = 500): number {
+  const task = createTask(expression, () => {}, { timezone: 'Etc/UTC' });
+  try {
+    const times = task.getNextRuns(runs).map((d) => d.getTime());
+    if (times.length < 2) return times.length;
+    const meanGapMs = (times[times.length - 1]! - times[0]!) / (times.length - 1);
+    return Math.round((30 * 86_400_000) / meanGapMs);
+  } finally {
+    void task.destroy();
+  }
+}

@@ -4,7 +4,9 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { sendJson, startLoopbackServer } from './helpers/http-server.js';
 import { expectedTotals, testChain } from './helpers/og-chain.js';
 import { startOgNode } from './helpers/og-rpc-server.js';
-import { marketItem, startCoinGeckoServer } from './helpers/coingecko-server.js';
+import { marketItem, startCoinGeckoServer, tickerItem } from './helpers/coingecko-server.js';
+import { createTestApp } from './helpers/app.js';
+import { createTestClock } from './helpers/clock.js';
 import { runEntry } from './helpers/spawn.js';
 import { tempDbPath, tempDir } from './helpers/temp-dir.js';
 
@@ -65,6 +67,35 @@ describe('npm run opg (one-shot CLI)', () => {
     expect(inferences.stdout).toContain(expected.total.toLocaleString('en-US'));
     expect(inferences.stdout).toContain(`${expected.tee.toLocaleString('en-US')}`);
     expect(cg.marketCalls()).toBe(1);
+    // Tickers are the bot's to read: sync says none is stored rather than reading them.
+    expect(sync.stdout).toContain(
+      'Venues: no CoinGecko tickers reading stored yet (the bot reads them on MARKETS_CRON)',
+    );
+    expect(cg.tickerCalls()).toBe(0);
+  });
+
+  it('shows the stored tickers reading with its age for markets and sync, and never reads tickers', async () => {
+    const cg = await startCoinGeckoServer([marketItem()]);
+    cg.setTickers([tickerItem('binance', 'Binance')]);
+    const databasePath = tempDbPath();
+    // The bot's reading, three hours old: stale for the hourly schedule.
+    const bot = createTestApp({
+      databasePath,
+      clock: createTestClock(Date.now() - 3 * 3_600_000),
+      env: { COINGECKO_API_URL: cg.url },
+    });
+    expect((await bot.markets.refresh()).status).toBe('ok');
+    bot.close();
+    const env = { COINGECKO_API_URL: cg.url, DATABASE_PATH: databasePath };
+    const markets = await runEntry('src/cli.ts', ['markets'], env);
+    expect(markets.code).toBe(0);
+    expect(markets.stdout).toContain('1 market on 1 venue');
+    expect(markets.stdout).toMatch(/Stale: venue data last read 3 h (\d+ min )?ago/);
+    const sync = await runEntry('src/cli.ts', ['sync'], env);
+    expect(sync.stdout).toMatch(
+      /Venues: CoinGecko tickers as of .* \(3 h (\d+ min )?ago\) \(read by the bot\), 1 markets on 1 venues/,
+    );
+    expect(cg.tickerCalls()).toBe(1);
   });
 
   it('answers an unknown command with a short usage reply and exit 2', async () => {

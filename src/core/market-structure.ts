@@ -93,7 +93,9 @@ export interface MarketStructure {
 }
 
 /**
- * The lower weighted median: the smallest value at which the running weight reaches half the total.
+ * The weighted median: the smallest value at which the running weight reaches half the total, or, when the
+ * running weight is exactly half the total there (up to rounding of the sums), the mean of that value and
+ * the next one, as the ordinary median averages the two middle values of an even count.
  * Entries with no weight are ignored; null when nothing weighs.
  */
 export function weightedMedian(entries: ReadonlyArray<{ value: number; weight: number }>): number | null {
@@ -102,10 +104,13 @@ export function weightedMedian(entries: ReadonlyArray<{ value: number; weight: n
     .sort((a, b) => a.value - b.value);
   const total = kept.reduce((s, e) => s + e.weight, 0);
   if (total <= 0) return null;
+  const half = total / 2;
   let running = 0;
-  for (const e of kept) {
-    running += e.weight;
-    if (running >= total / 2) return e.value;
+  for (let i = 0; i < kept.length; i++) {
+    running += kept[i]!.weight;
+    const next = kept[i + 1];
+    if (next && Math.abs(running - half) <= total * 1e-12) return (kept[i]!.value + next.value) / 2;
+    if (running >= half) return kept[i]!.value;
   }
   return kept[kept.length - 1]!.value;
 }

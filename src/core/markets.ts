@@ -49,6 +49,11 @@ export interface VenueEvent {
   atMs: number;
 }
 
+/** A venue no longer listed: its latest departure, and the last reading that had it (null if none did). */
+export interface GoneVenue extends VenueEvent {
+  lastSeenAtMs: number | null;
+}
+
 /** One venue's 24h volume at one reading, for the venues chart. */
 export interface VenueVolumeRow {
   atMs: number;
@@ -132,10 +137,17 @@ export interface MarketsService {
   /** The reading the store kept across a restart (and the failure after it), once it has been read. */
   restored(): Promise<Reading<MarketsView>>;
   isStale(reading: Reading<unknown>): boolean;
-  /** Reads every page of tickers once; concurrent calls share one reading. Never throws. */
+  /**
+   * Reads every page of tickers once; concurrent calls share one reading. Never throws. Only the leader calls
+   * it (src/leader-work.ts): a reading marks venues seen, and the first one in a process announces nothing, so a
+   * reading by any other process (the CLI) would swallow a listing the leader has yet to announce.
+   */
   refresh(): Promise<RefreshOutcome>;
-  /** Venues that left since `sinceMs` and have not come back, for the digest. */
-  goneSince(sinceMs: number): Promise<VenueEvent[]>;
+  /**
+   * Venues that left since `sinceMs` and have not come back, for the digest and `markets`. A venue back in the
+   * latest reading with only anomalous or stale markets is not among them (it is there, if not counted).
+   */
+  goneSince(sinceMs: number): Promise<GoneVenue[]>;
   venueVolumes(sinceMs: number): Promise<VenueVolumeRow[]>;
   /**
    * Follows the store instead of CoinGecko (a standby): the latest stored reading is read every `intervalMs`
@@ -397,11 +409,18 @@ export function createMarkets(options: MarketsOptions): MarketsService {
       return inFlight;
     },
     async goneSince(sinceMs) {
+      await restoring;
       const [known, events] = await Promise.all([store.knownVenues(coinId), store.eventsSince(coinId, sinceMs)]);
       const lastSeen = new Map(known.map((v) => [v.venueId, v.lastSeenAtMs]));
-      const gone = events.filter((e) => e.kind === 'gone' && (lastSeen.get(e.venueId) ?? 0) < e.atMs);
+      // Back with only anomalous or stale markets: present in the latest reading, though not marked seen again.
+      const latest = current;
+      const presentNow = new Set(latest.data?.structure.presentVenues.map((v) => v.venueId) ?? []);
+      const backAfter = (e: VenueEvent) => presentNow.has(e.venueId) && (latest.fetchedAtMs ?? -Infinity) > e.atMs;
+      const gone = events.filter((e) => e.kind === 'gone' && (lastSeen.get(e.venueId) ?? 0) < e.atMs && !backAfter(e));
       // A venue that left twice is named once, at its latest departure.
-      return [...new Map(gone.map((e) => [e.venueId, e])).values()];
+      return [
+        ...new Map(gone.map((e) => [e.venueId, { ...e, lastSeenAtMs: lastSeen.get(e.venueId) ?? null }])).values(),
+      ];
     },
     venueVolumes: (sinceMs) => store.venueVolumes(coinId, sinceMs),
     follow(followOptions = {}) {

@@ -47,11 +47,15 @@ const ticker = z.object({
   cost_to_move_down_usd: amount,
   is_anomaly: z.boolean(),
   is_stale: z.boolean(),
+  // No figure is built from it: a date that does not parse is taken as none, never a failed reading.
   last_traded_at: z
     .string()
-    .refine((v) => !Number.isNaN(Date.parse(v)), 'is not a date')
     .nullable()
-    .optional(),
+    .optional()
+    .transform((v) => {
+      const ms = v ? Date.parse(v) : Number.NaN;
+      return Number.isNaN(ms) ? null : ms;
+    }),
   // Only what tells one market from another (`marketKey`): no figure is built from them.
   coin_id: z.string().nullable().optional(),
   target_coin_id: z.string().nullable().optional(),
@@ -88,7 +92,6 @@ function parseKeyedPage(body: unknown, first: number): Array<{ ticker: Ticker; k
     if (!t.success)
       throw new UpstreamError(COINGECKO, `/tickers: ${describeIssue(t.error.issues[0]!, `tickers[${first + i}]`)}`);
     const d = t.data;
-    const tradedMs = d.last_traded_at ? Date.parse(d.last_traded_at) : null;
     const parsedTicker: Ticker = {
       venueId: d.market.identifier,
       venueName: d.market.name,
@@ -101,7 +104,7 @@ function parseKeyedPage(body: unknown, first: number): Array<{ ticker: Ticker; k
       depthDownUsd: d.cost_to_move_down_usd,
       anomaly: d.is_anomaly,
       stale: d.is_stale,
-      lastTradedAtMs: tradedMs,
+      lastTradedAtMs: d.last_traded_at,
     };
     return { ticker: parsedTicker, key: marketKey(d) };
   });

@@ -6,7 +6,7 @@
 import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
-import { UpstreamError } from '../core/errors.js';
+import { RateLimitedError, UpstreamError } from '../core/errors.js';
 import type { MarketData } from '../core/snapshot.js';
 import { requestJson, withRetries, type RetryPolicy } from './http.js';
 
@@ -115,18 +115,31 @@ export function createCoinGeckoSource(options: CoinGeckoOptions): CoinGeckoSourc
   const headers: Record<string, string> = {};
   if (options.apiKey) headers[options.plan === 'pro' ? 'x-cg-pro-api-key' : 'x-cg-demo-api-key'] = options.apiKey;
 
+  /**
+   * One `Retry-After` for every caller (the refresh, tickers, chart fills): CoinGecko limits the key, not the
+   * path, so after a 429 no request goes out before this time. A call inside it fails (or, per the retry
+   * policy, waits) with the same `RateLimitedError` a 429 gives, without a request.
+   */
+  let notBeforeMs = 0;
+
+  async function attempt(url: string): Promise<unknown> {
+    const nowMs = options.clock.now();
+    if (nowMs < notBeforeMs) throw new RateLimitedError(COINGECKO, notBeforeMs - nowMs);
+    try {
+      return await requestJson(
+        { dispatcher: options.dispatcher, timeoutMs },
+        { source: COINGECKO, url, headers },
+        nowMs,
+      );
+    } catch (err) {
+      if (err instanceof RateLimitedError) notBeforeMs = Math.max(notBeforeMs, options.clock.now() + err.retryAfterMs);
+      throw err;
+    }
+  }
+
   async function getJson(path: string, query: Record<string, string>): Promise<unknown> {
     const url = `${options.apiUrl}${path}?${new URLSearchParams(query).toString()}`;
-    return withRetries(
-      () =>
-        requestJson(
-          { dispatcher: options.dispatcher, timeoutMs },
-          { source: COINGECKO, url, headers },
-          options.clock.now(),
-        ),
-      retry,
-      options.clock,
-    );
+    return withRetries(() => attempt(url), retry, options.clock);
   }
 
   return {

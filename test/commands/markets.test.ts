@@ -187,13 +187,31 @@ describe('market structure from CoinGecko tickers', () => {
     );
   });
 
-  it('takes the lower weighted median, ignoring entries that weigh nothing', () => {
+  it('takes the weighted median, averaging the two values at an exact half, ignoring what weighs nothing', () => {
+    // Sorted 1 (weight 1), 3 (weight 1): the running weight is exactly half (1 of 2) at 1, so (1 + 3) / 2 = 2.
     expect(
       weightedMedian([
         { value: 3, weight: 1 },
         { value: 1, weight: 1 },
       ]),
-    ).toBe(1);
+    ).toBe(2);
+    // Volumes $300,000.10 at 0.1%, $200,000 at 0.4%, $500,000.10 at 0.9%: half of $1,000,000.20 is reached
+    // exactly after 0.1% and 0.4% ($500,000.10), so the median is (0.4 + 0.9) / 2 = 0.65.
+    expect(
+      weightedMedian([
+        { value: 0.9, weight: 500_000.1 },
+        { value: 0.1, weight: 300_000.1 },
+        { value: 0.4, weight: 200_000 },
+      ]),
+    ).toBeCloseTo(0.65, 12);
+    // Past half at the middle value: no tie, the middle value itself.
+    expect(
+      weightedMedian([
+        { value: 0.1, weight: 1 },
+        { value: 0.4, weight: 3 },
+        { value: 0.9, weight: 2 },
+      ]),
+    ).toBe(0.4);
     expect(
       weightedMedian([
         { value: 1, weight: 1 },
@@ -305,6 +323,34 @@ describe('market structure from CoinGecko tickers', () => {
     expect(r.notices[0]).toContain('Venue data unavailable: CoinGecko tickers has not been read yet');
     expect(cg.tickerCalls()).toBe(0);
   });
+
+  it(
+    'names the venues no longer listed in the last 7 days with when a reading last had them; ' +
+      'not one back with only stale markets, nor one gone over a week ago',
+    async () => {
+      const binance = tickerItem('binance', 'Binance');
+      const kraken = tickerItem('kraken', 'Kraken');
+      const bybit = tickerItem('bybit', 'Bybit');
+      const { cg, app } = await appWithTickers([binance, kraken, bybit]);
+      const gone = async () => field(await app.runText('/opg markets', testChat, member), 'No longer listed (7 days)');
+      // 12:00 all three.
+      await app.markets.refresh();
+      expect(await gone()).toBe('none in the last 7 days');
+      // 13:00 Kraken and Bybit gone.
+      cg.setTickers([binance]);
+      app.clock.advance(3_600_000);
+      expect(await app.markets.refresh()).toMatchObject({ gone: ['Bybit', 'Kraken'] });
+      // 14:00 Bybit back with a stale market only: there, if not counted.
+      cg.setTickers([binance, { ...bybit, is_stale: true }]);
+      app.clock.advance(3_600_000);
+      await app.markets.refresh();
+      expect(await gone()).toBe('Kraken: last seen 2026-11-22 12:00 UTC (2 h ago)');
+      // Eight days on (hourly readings skipped: one reading suffices), Kraken's departure is past the window.
+      app.clock.advance(8 * 86_400_000);
+      await app.markets.refresh();
+      expect(await gone()).toBe('none in the last 7 days');
+    },
+  );
 
   it('answers after a restart from the stored reading', async () => {
     const { app } = await appWithTickers(fixtureTickers());

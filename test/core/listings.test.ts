@@ -124,6 +124,31 @@ describe('new-listing alerts', () => {
     expect(listingRows(again, chatA)).toHaveLength(0);
   });
 
+  it(
+    'announces a venue the bot has yet to read even after a second app (the CLI) on the same store ran a sync: ' +
+      'only the leader reads tickers',
+    async () => {
+      const { cg, app } = await setup();
+      await app.markets.refresh();
+      app.clock.advance(HOUR);
+      await app.markets.refresh();
+      const cli = createTestApp({
+        databasePath: app.database.path,
+        clock: app.clock,
+        env: { COINGECKO_API_URL: cg.url },
+      });
+      cg.setTickers([binance, kraken]);
+      app.clock.advance(10 * 60_000);
+      const tickerCalls = cg.tickerCalls();
+      await cli.sync();
+      app.clock.advance(50 * 60_000);
+      expect(await app.markets.refresh()).toMatchObject({ status: 'ok', listed: ['Kraken'], alerts: 3 });
+      for (const chat of [chatA, chatB, chatC]) expect(listingRows(app, chat)).toHaveLength(1);
+      // The CLI spent none of the CoinGecko budget on tickers: one page, the bot's.
+      expect(cg.tickerCalls()).toBe(tickerCalls + 1);
+    },
+  );
+
   it('leaves anomalous or stale tickers out of the venues: they neither list nor alert', async () => {
     const { cg, app } = await setup();
     await app.markets.refresh();

@@ -87,7 +87,7 @@ describe.each(STORE_BACKENDS)('the markets service on %s', { timeout: 60_000 }, 
       clock.advance(H);
       expect(await markets.refresh()).toEqual({ status: 'ok', listed: [], gone: ['Kraken'], alerts: 0 });
       expect(await markets.goneSince(t0)).toEqual([
-        { venueId: 'kraken', venueName: 'Kraken', kind: 'gone', atMs: t0 + 2 * H },
+        { venueId: 'kraken', venueName: 'Kraken', kind: 'gone', atMs: t0 + 2 * H, lastSeenAtMs: t0 + H },
       ]);
       expect(await markets.goneSince(t0 + 2 * H + 1)).toEqual([]);
       expect((await markets.venueVolumes(t0)).map((v) => [v.atMs - t0, v.venueId, v.volumeUsd])).toEqual([

@@ -86,7 +86,7 @@ async function discordAsk(w: World, bot: Bot, payload: Record<string, unknown>):
 describe('new-listing alerts on Telegram and Discord (npm start)', () => {
   it(
     'posts one listing alert per subscribed chat on each platform when a venue appears, and none after a restart',
-    { timeout: 45_000 },
+    { timeout: 90_000 },
     async () => {
       const w = await world();
       const bot = startBot(w);

@@ -73,6 +73,19 @@ describe('CoinGecko tickers', () => {
     });
   });
 
+  it('takes a last_traded_at that is not a date as none (no figure uses it), keeping the ticker', () => {
+    const tickers = parseTickersPage(
+      page([
+        tickerItem('binance', 'Binance', { last_traded_at: 'yesterday' }),
+        tickerItem('kraken', 'Kraken', { last_traded_at: '' }),
+      ]),
+    );
+    expect(tickers.map((t) => [t.venueId, t.volumeUsd, t.lastTradedAtMs])).toEqual([
+      ['binance', 600_000, null],
+      ['kraken', 600_000, null],
+    ]);
+  });
+
   it('refuses a ticker with a bad field, naming the ticker and the field', () => {
     expect(refusal(tickerItem('x', 'X', { trust_score: 'blue' }))).toContain("field 'tickers[1].trust_score'");
     expect(refusal(tickerItem('x', 'X', { cost_to_move_down_usd: -5 }))).toContain(
@@ -83,8 +96,8 @@ describe('CoinGecko tickers', () => {
     );
     expect(refusal(tickerItem('x', 'X', { market: { name: 'X' } }))).toContain("field 'tickers[1].market.identifier'");
     expect(refusal(tickerItem('x', 'X', { is_anomaly: undefined }))).toContain("field 'tickers[1].is_anomaly'");
-    expect(refusal(tickerItem('x', 'X', { last_traded_at: 'yesterday' }))).toContain(
-      "field 'tickers[1].last_traded_at' is not a date",
+    expect(refusal(tickerItem('x', 'X', { last_traded_at: 1_763_812_680 }))).toContain(
+      "field 'tickers[1].last_traded_at' expected string",
     );
     expect(() => parseTickersPage({ error: 'coin not found' })).toThrow("field 'tickers'");
     expect(() => parseTickersPage([])).toThrow(UpstreamError);
@@ -167,5 +180,26 @@ describe('CoinGecko tickers', () => {
     const r = await app.runText('/opg markets', testChat, member);
     expect(r.fields.find((f) => f.label === 'Markets')?.value).toBe('1 market on 1 venue');
     expect(r.notices[0]).toContain('Stale: venue data last read 1 h ago');
+  });
+
+  it('after a 429 on tickers, holds the market refresh to the same Retry-After: no call, rate limited', async () => {
+    const server = await startCoinGeckoServer([marketItem()]);
+    server.setTickers([tickerItem('binance', 'Binance')]);
+    const app = createTestApp({ env: { COINGECKO_API_URL: server.url } });
+    await app.core.refresh();
+    server.fail((_req, res) => sendJson(res, 429, { status: { error_code: 429 } }, { 'retry-after': '600' }));
+    expect((await app.markets.refresh()).status).toBe('failed');
+    const calls = server.requests.length;
+    app.clock.advance(5 * 60_000);
+    const { market } = await app.core.refresh();
+    expect(server.requests.length).toBe(calls);
+    // 600 s asked for, 300 s of it gone.
+    expect(market.error).toBe(new RateLimitedError('CoinGecko', 300_000).message);
+    expect(market.data).not.toBeNull();
+    // Once Retry-After has passed, the refresh calls CoinGecko again.
+    server.heal();
+    app.clock.advance(5 * 60_000);
+    expect((await app.core.refresh()).market.error).toBeNull();
+    expect(server.requests.length).toBe(calls + 1);
   });
 });
