@@ -9,7 +9,7 @@ import { reply } from '../src/core/reply.js';
 import { discordRefusal, embedCharacters } from './helpers/discord-contract.js';
 import { APP_ID, INTERACTION_TOKEN_TTL_MS, startDiscordStandIn } from './helpers/discord-server.js';
 import { parseTelegramHtml, telegramProblems } from './helpers/telegram-contract.js';
-import { NOT_MODIFIED, startTelegramServer } from './helpers/telegram-server.js';
+import { NOT_MODIFIED, QUERY_TOO_OLD, startTelegramServer } from './helpers/telegram-server.js';
 
 const json = (body: unknown) => ({ contentType: 'application/json', raw: Buffer.from(JSON.stringify(body)) });
 const channelPost = (body: unknown) => discordRefusal({ method: 'POST', path: '/channels/1/messages', ...json(body) });
@@ -690,5 +690,22 @@ describe("Telegram stand-in's message state", () => {
     expect(refused).toMatchObject({ ok: false, description: 'Bad Request: there is no text in the message to edit' });
     expect(tg.refusals).toHaveLength(1);
     expect((await call('editMessageText', { chat_id: -100, message_id: 4_242, text: 'anything' })).ok).toBe(true);
+  });
+
+  it('takes one answer per callback query it delivered, and refuses a second or an unknown id as too old', async () => {
+    const { tg, call } = await server();
+    tg.push({ callback_query: { id: 'q1', from: { id: 1, is_bot: false, first_name: 'A' }, chat_instance: '1' } });
+    expect(await call('answerCallbackQuery', { callback_query_id: 'q1' })).toMatchObject({ ok: true });
+    expect(tg.refusals).toEqual([]);
+    const again = await call('answerCallbackQuery', { callback_query_id: 'q1', text: 'Just refreshed.' });
+    expect(again).toMatchObject({ ok: false, error_code: 400, description: QUERY_TOO_OLD });
+    expect(await call('answerCallbackQuery', { callback_query_id: 'q-never-sent' })).toMatchObject({
+      ok: false,
+      description: QUERY_TOO_OLD,
+    });
+    expect(tg.refusals).toEqual([
+      { method: 'answerCallbackQuery', description: QUERY_TOO_OLD },
+      { method: 'answerCallbackQuery', description: QUERY_TOO_OLD },
+    ]);
   });
 });
