@@ -5,8 +5,8 @@
  * semantics (an offset confirms every earlier update; with nothing pending the call waits up to `timeout`
  * seconds). Faults can be queued per method: an error answer, a dropped connection, or no answer at all.
  * It remembers the messages it answered (chat, id, text or photo, reply markup) and refuses edits of them
- * as Telegram does: `editMessageText` on a photo, and an edit that changes nothing ("message is not
- * modified"), `editMessageMedia` on a text message. An edit of a message it never sent is taken: tests push
+ * as Telegram does: `editMessageText` on a photo, `editMessageMedia` on a text message, and an edit that
+ * changes nothing ("message is not modified"). An edit of a message it never sent is taken: tests push
  * callbacks for such messages. A callback query is answered once: `answerCallbackQuery` for an id it never
  * delivered (by `push` or `postUpdate`) or one already answered gets Telegram's 400 "query is too old…".
  * A call it cannot answer (a method it does not implement, a path that names no method, a body it cannot
@@ -69,7 +69,8 @@ export interface TelegramServer {
   pending(): number;
   onCall(listener: (call: BotApiCall) => void): void;
   /**
-   * Calls refused as Telegram would refuse them (telegram-contract.ts, edits of a photo's text): each answered
+   * Calls refused as Telegram would refuse them (telegram-contract.ts, edits of a photo's text or a text's
+   * media, a second answer to a callback query or one to an id never delivered): each answered
    * 400; and calls the stand-in cannot answer as Telegram would (a method it does not implement, a path that
    * names no method, a body it cannot read, its own failure). `close()` rejects naming them unless
    * `allowRefusals()` was called, so no test passes on a request Telegram would refuse or answer otherwise.
@@ -249,6 +250,7 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       return null;
     }
     if (method === 'editMessageMedia') {
+      if (known.kind === 'text') return 'Bad Request: there is no media in the message to edit';
       // A new upload is new content; Telegram compares file ids, so only a reused one could be "not modified".
       const media = params.media as { type?: unknown; caption?: unknown; parse_mode?: unknown } | undefined;
       messages.set(key, {
