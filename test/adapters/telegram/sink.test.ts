@@ -130,7 +130,7 @@ describe('Telegram alert sink', () => {
 
   // Plain text has no parse mode, no markup and fits one message: a 400 on it too is a request of ours Telegram
   // will never take. Retried, it would be two refused requests and an error line every 10 minutes, 12 times.
-  it('gives the alert up when the plain text is refused too: gone with both reasons, two requests, one line', async () => {
+  it('gives the alert up when the plain text is refused too: gone, two requests, one line', async () => {
     const logger = recordingLogger();
     const { tg, sink } = await setup(logger);
     tg.failNext('sendMessage', cantParse);
