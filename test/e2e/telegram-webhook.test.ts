@@ -56,6 +56,7 @@ describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
       expect(bot.errorLines()).toEqual([]);
       expect(bot.repeatedKeyLines()).toEqual([]);
     },
+    40_000,
   );
 
   it(
