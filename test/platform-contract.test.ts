@@ -9,7 +9,7 @@ import { reply } from '../src/core/reply.js';
 import { discordRefusal, embedCharacters } from './helpers/discord-contract.js';
 import { APP_ID, INTERACTION_TOKEN_TTL_MS, startDiscordStandIn } from './helpers/discord-server.js';
 import { parseTelegramHtml, telegramProblems } from './helpers/telegram-contract.js';
-import { NOT_MODIFIED, startTelegramServer } from './helpers/telegram-server.js';
+import { NOT_MODIFIED, QUERY_TOO_OLD, startTelegramServer } from './helpers/telegram-server.js';
 
 const json = (body: unknown) => ({ contentType: 'application/json', raw: Buffer.from(JSON.stringify(body)) });
 const channelPost = (body: unknown) => discordRefusal({ method: 'POST', path: '/channels/1/messages', ...json(body) });
@@ -565,6 +565,42 @@ describe("Telegram's contract", () => {
     );
   });
 
+  it('refuses an attach:// inside InputMedia that names no uploaded part, naming the field', () => {
+    const media = (ref: string, fileParts: string[]) =>
+      telegramProblems({
+        method: 'editMessageMedia',
+        params: { chat_id: -100, message_id: 5, media: { type: 'photo', media: ref, caption: 'Chart' } },
+        fileParts,
+        form: true,
+      });
+    expect(media('attach://chart', ['chart'])).toEqual([]);
+    expect(media('attach://zz', ['chart'])).toEqual(['file part "zz" for field "media.media" was not uploaded']);
+    // A file id or a URL is no upload; text elsewhere that happens to start with attach:// is text.
+    expect(media('AgACAgIAAxkBAAIBfileid', [])).toEqual([]);
+    expect(send({ chat_id: 1, text: 'attach://zz' })).toEqual([]);
+  });
+
+  it('refuses an edit that names no message: chat_id and message_id, or inline_message_id', () => {
+    const bodies: Record<string, Record<string, unknown>> = {
+      editMessageText: { text: 'OPG stats' },
+      editMessageCaption: { caption: 'OPG chart' },
+      editMessageReplyMarkup: {},
+      editMessageMedia: { media: { type: 'photo', media: 'AgACAgIAAxkBAAIBfileid' } },
+    };
+    for (const [method, body] of Object.entries(bodies)) {
+      const edit = (target: Record<string, unknown>) =>
+        telegramProblems({ method, params: { ...target, ...body }, fileParts: [], form: false });
+      expect(edit({ chat_id: -100, message_id: 5 }), method).toEqual([]);
+      expect(edit({ inline_message_id: 'AAAAAgAAAAEAAAA' }), method).toEqual([]);
+      expect(edit({}), method).toEqual([
+        'message identifier is not specified: "chat_id" and "message_id" (or "inline_message_id" for an inline ' +
+          'message) is required',
+      ]);
+      expect(edit({ chat_id: -100 }).join(), method).toContain('"message_id" (or "inline_message_id"');
+      expect(edit({ message_id: 5 }).join(), method).toContain('"chat_id" (or "inline_message_id"');
+    }
+  });
+
   it('refuses a method Telegram does not have', () => {
     expect(send({}, 'sendPigeon')).toEqual(['method "sendPigeon" not found']);
   });
@@ -690,5 +726,60 @@ describe("Telegram stand-in's message state", () => {
     expect(refused).toMatchObject({ ok: false, description: 'Bad Request: there is no text in the message to edit' });
     expect(tg.refusals).toHaveLength(1);
     expect((await call('editMessageText', { chat_id: -100, message_id: 4_242, text: 'anything' })).ok).toBe(true);
+  });
+
+  it('refuses editMessageMedia on a text message and one whose attach:// names no part, with a 400', async () => {
+    const { tg, call, form } = await server();
+    const text = await call('sendMessage', { chat_id: -100, text: 'OPG stats' });
+    const media = (ref: string) => JSON.stringify({ type: 'photo', media: ref, caption: 'Chart' });
+    const onText = await form(
+      'editMessageMedia',
+      { chat_id: '-100', message_id: String(text.result!.message_id), media: media('attach://chart') },
+      'chart',
+    );
+    expect(onText).toEqual({
+      status: 400,
+      ok: false,
+      error_code: 400,
+      description: 'Bad Request: there is no media in the message to edit',
+    });
+    const unnamed = await form(
+      'editMessageMedia',
+      { chat_id: '-100', message_id: '4242', media: media('attach://zz') },
+      'chart',
+    );
+    expect(unnamed).toEqual({
+      status: 400,
+      ok: false,
+      error_code: 400,
+      description: 'Bad Request: file part "zz" for field "media.media" was not uploaded',
+    });
+    const nowhere = await call('editMessageText', { text: 'OPG stats' });
+    expect(nowhere).toMatchObject({ ok: false, description: expect.stringContaining('"chat_id" and "message_id"') });
+    expect(tg.refusals.map((r) => r.method)).toEqual(['editMessageMedia', 'editMessageMedia', 'editMessageText']);
+    // The same edit of a message it never sent, with its part uploaded, is taken.
+    const taken = await form(
+      'editMessageMedia',
+      { chat_id: '-100', message_id: '4242', media: media('attach://chart') },
+      'chart',
+    );
+    expect(taken).toMatchObject({ status: 200, ok: true });
+  });
+
+  it('takes one answer per callback query it delivered, and refuses a second or an unknown id as too old', async () => {
+    const { tg, call } = await server();
+    tg.push({ callback_query: { id: 'q1', from: { id: 1, is_bot: false, first_name: 'A' }, chat_instance: '1' } });
+    expect(await call('answerCallbackQuery', { callback_query_id: 'q1' })).toMatchObject({ ok: true });
+    expect(tg.refusals).toEqual([]);
+    const again = await call('answerCallbackQuery', { callback_query_id: 'q1', text: 'Just refreshed.' });
+    expect(again).toMatchObject({ ok: false, error_code: 400, description: QUERY_TOO_OLD });
+    expect(await call('answerCallbackQuery', { callback_query_id: 'q-never-sent' })).toMatchObject({
+      ok: false,
+      description: QUERY_TOO_OLD,
+    });
+    expect(tg.refusals).toEqual([
+      { method: 'answerCallbackQuery', description: QUERY_TOO_OLD },
+      { method: 'answerCallbackQuery', description: QUERY_TOO_OLD },
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { startBot, startWorld, until } from '../helpers/bot-process.js';
 import { freePort } from '../helpers/ports.js';
-import { message, supergroup } from '../helpers/telegram-updates.js';
+import { bob, callbackUpdate, message, supergroup } from '../helpers/telegram-updates.js';
 
 const SECRET = 'Hook_secret_5512';
 
@@ -36,6 +36,18 @@ describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
       expect((await w.tg.postUpdate({ ...stats, update_id: first.updateId })).status).toBe(200);
       await new Promise((r) => setTimeout(r, 300));
       expect(w.tg.callsOf('sendMessage')).toHaveLength(1);
+
+      // A Refresh tap, then Telegram re-sends it: answered and edited once (Telegram refuses a second answer).
+      const shown = reply.result as { message_id: number; date: number; chat: unknown; text: string };
+      const tap = callbackUpdate({ from: bob, message: shown, data: 'refresh:stats' });
+      const tapped = await w.tg.postUpdate(tap);
+      expect(tapped.status).toBe(200);
+      await until('the Refresh edit', () => w.tg.callsOf('editMessageText')[0], bot);
+      expect((await w.tg.postUpdate({ ...tap, update_id: tapped.updateId })).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(w.tg.callsOf('answerCallbackQuery')).toHaveLength(1);
+      expect(w.tg.callsOf('editMessageText')).toHaveLength(1);
+      expect(w.tg.callsOf('sendMessage')).toHaveLength(1);
       expect(w.tg.callsOf('getUpdates')).toHaveLength(0);
 
       bot.child.kill('SIGTERM');
@@ -44,6 +56,7 @@ describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
       expect(bot.errorLines()).toEqual([]);
       expect(bot.repeatedKeyLines()).toEqual([]);
     },
+    40_000,
   );
 
   it(

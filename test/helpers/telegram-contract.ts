@@ -5,7 +5,9 @@
  * 1,024 characters after entity parsing; HTML parse mode with Telegram's own tags only, balanced, and `&`,
  * `<`, `>` escaped elsewhere, `<tg-emoji>` with its `emoji-id`, nothing nested in `<pre>` or `<code>` but a
  * `<code>` in a `<pre>`; an inline button with exactly one action field; callback data 1–64 bytes; commands
- * `[a-z0-9_]{1,32}` with descriptions 1–256. MarkdownV2 and Markdown are refused as not modelled here (their
+ * `[a-z0-9_]{1,32}` with descriptions 1–256; an `attach://<name>` in a field the spec types String but documents
+ * as taking one (`InputMedia*.media`, a thumbnail) names an uploaded part; an edit names its message (`chat_id`
+ * and `message_id`, or `inline_message_id`). MarkdownV2 and Markdown are refused as not modelled here (their
  * escaping rules are not checked), so a switch away from HTML fails loudly until they are.
  * A refusal is what Telegram answers: 400 with `Bad Request: …`. No vitest import: benchmarks use it too.
  */
@@ -16,6 +18,7 @@ interface FieldSpec {
   name: string;
   types: string[];
   required: boolean;
+  description?: string;
 }
 interface Spec {
   methods: Record<string, { fields?: FieldSpec[] }>;
@@ -85,7 +88,9 @@ export function telegramProblems({ method, params, fileParts, form }: TelegramCa
       }
     }
     values[field.name] = value;
-    const error = checkTypes(value, field.types, field.name, { fileParts, form });
+    const error =
+      checkTypes(value, field.types, field.name, { fileParts, form }) ??
+      attachProblem(value, field, field.name, fileParts);
     if (error) problems.push(error);
   }
   if (problems.length > 0) return problems;
@@ -95,6 +100,18 @@ export function telegramProblems({ method, params, fileParts, form }: TelegramCa
 interface Ctx {
   fileParts: readonly string[];
   form: boolean;
+}
+
+/**
+ * A String field that the spec documents as taking `attach://<file_attach_name>` (`InputMediaPhoto.media`, a
+ * video's `thumbnail` or `cover`): the type check alone passes any text, but Telegram reads `attach://` there
+ * as an uploaded part and refuses the request when no part has that name.
+ */
+function attachProblem(value: unknown, field: FieldSpec, path: string, fileParts: readonly string[]): string | null {
+  if (typeof value !== 'string' || !value.startsWith('attach://')) return null;
+  if (field.types.includes('InputFile') || !field.description?.includes('attach://')) return null;
+  const name = value.slice('attach://'.length);
+  return fileParts.includes(name) ? null : `file part "${name}" for field "${path}" was not uploaded`;
 }
 
 function checkTypes(value: unknown, types: readonly string[], path: string, ctx: Ctx): string | null {
@@ -165,7 +182,8 @@ function checkObject(value: unknown, type: string, path: string, ctx: Ctx): stri
       if (field.required) return `field "${path}.${field.name}" is required`;
       continue;
     }
-    const error = checkTypes(v, field.types, `${path}.${field.name}`, { ...ctx, form: false });
+    const at = `${path}.${field.name}`;
+    const error = checkTypes(v, field.types, at, { ...ctx, form: false }) ?? attachProblem(v, field, at, ctx.fileParts);
     if (error) return error;
   }
   return null;
@@ -209,8 +227,19 @@ const TEXT_METHODS: Record<
   },
 };
 
+/** Methods that edit a message: sent by the bot (`chat_id` and `message_id`) or inline (`inline_message_id`). */
+const EDIT_METHODS = new Set(['editMessageText', 'editMessageMedia', 'editMessageCaption', 'editMessageReplyMarkup']);
+
 function limitProblems(method: string, values: Record<string, unknown>): string[] {
   const problems: string[] = [];
+  if (EDIT_METHODS.has(method) && values.inline_message_id === undefined) {
+    const missing = ['chat_id', 'message_id'].filter((name) => values[name] === undefined);
+    if (missing.length > 0)
+      problems.push(
+        `message identifier is not specified: "${missing.join('" and "')}" ` +
+          '(or "inline_message_id" for an inline message) is required',
+      );
+  }
   const text = TEXT_METHODS[method];
   if (text) problems.push(...textProblems(values[text.field], values[text.modeField], text.min, text.max, text.what));
   if (method === 'editMessageMedia' && typeof values.media === 'object' && values.media) {

@@ -5,8 +5,10 @@
  * semantics (an offset confirms every earlier update; with nothing pending the call waits up to `timeout`
  * seconds). Faults can be queued per method: an error answer, a dropped connection, or no answer at all.
  * It remembers the messages it answered (chat, id, text or photo, reply markup) and refuses edits of them
- * as Telegram does: `editMessageText` on a photo, and an edit that changes nothing ("message is not
- * modified"). An edit of a message it never sent is taken: tests push callbacks for such messages.
+ * as Telegram does: `editMessageText` on a photo, `editMessageMedia` on a text message, and an edit that
+ * changes nothing ("message is not modified"). An edit of a message it never sent is taken: tests push
+ * callbacks for such messages. A callback query is answered once: `answerCallbackQuery` for an id it never
+ * delivered (by `push` or `postUpdate`) or one already answered gets Telegram's 400 "query is too old…".
  * A call it cannot answer (a method it does not implement, a path that names no method, a body it cannot
  * read) counts as a refusal too, so a test never passes on an answer Telegram would have given differently.
  * It does not import vitest, so benchmarks can use it; the caller closes it.
@@ -67,7 +69,8 @@ export interface TelegramServer {
   pending(): number;
   onCall(listener: (call: BotApiCall) => void): void;
   /**
-   * Calls refused as Telegram would refuse them (telegram-contract.ts, edits of a photo's text): each answered
+   * Calls refused as Telegram would refuse them (telegram-contract.ts, edits of a photo's text or a text's
+   * media, a second answer to a callback query or one to an id never delivered): each answered
    * 400; and calls the stand-in cannot answer as Telegram would (a method it does not implement, a path that
    * names no method, a body it cannot read, its own failure). `close()` rejects naming them unless
    * `allowRefusals()` was called, so no test passes on a request Telegram would refuse or answer otherwise.
@@ -100,6 +103,9 @@ interface KnownMessage {
   /** `JSON.stringify` of the inline keyboard, or undefined when there is none. */
   markup: string | undefined;
 }
+
+/** Telegram's answer to `answerCallbackQuery` for a query already answered, too old, or never sent. */
+export const QUERY_TOO_OLD = 'Bad Request: query is too old and response timeout expired or query ID is invalid';
 
 export const NOT_MODIFIED =
   'Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a ' +
@@ -159,6 +165,12 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
   const kicked = new Set<string>();
   const migrated = new Map<string, string>();
   let tooMany = 0;
+  /** Callback query ids delivered in updates, with whether the bot has answered each. */
+  const callbackQueries = new Map<string, { answered: boolean }>();
+  const deliver = (update: Record<string, unknown>) => {
+    const id = (update.callback_query as { id?: unknown } | undefined)?.id;
+    if (typeof id === 'string' && !callbackQueries.has(id)) callbackQueries.set(id, { answered: false });
+  };
 
   /** Answers a kicked, migrated or rate-limited chat as Telegram does; false when the send may go ahead. */
   function refuseSend(res: ServerResponse, params: Record<string, unknown>): boolean {
@@ -238,6 +250,7 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       return null;
     }
     if (method === 'editMessageMedia') {
+      if (known.kind === 'text') return 'Bad Request: there is no media in the message to edit';
       // A new upload is new content; Telegram compares file ids, so only a reused one could be "not modified".
       const media = params.media as { type?: unknown; caption?: unknown; parse_mode?: unknown } | undefined;
       messages.set(key, {
@@ -406,8 +419,13 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
         webhook = null;
         return answer(true);
       case 'setMyCommands':
-      case 'answerCallbackQuery':
         return answer(true);
+      case 'answerCallbackQuery': {
+        const query = callbackQueries.get(String(params.callback_query_id));
+        if (!query || query.answered) return refuse(res, method, QUERY_TOO_OLD);
+        query.answered = true;
+        return answer(true);
+      }
       // Text and caption lengths are the contract's (telegram-contract.ts: counted after entity parsing), checked
       // before any call gets here.
       case 'sendMessage': {
@@ -520,6 +538,7 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     calls,
     push(update) {
       const update_id = nextUpdateId++;
+      deliver(update);
       queue.push({ ...update, update_id });
       for (const w of [...waiters]) w();
       return update_id;
@@ -533,6 +552,7 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
       if (!webhook) throw new Error('no webhook is set');
       const updateId = typeof update.update_id === 'number' ? update.update_id : nextUpdateId++;
       const secret = options.secret === undefined ? webhook.secret : options.secret;
+      if (secret === webhook.secret) deliver(update);
       const res = await fetch(webhook.url, {
         method: 'POST',
         headers: {

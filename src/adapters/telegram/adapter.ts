@@ -225,6 +225,7 @@ function isRefusedRequest(err: unknown): err is GrammyError {
 const CONFIRM_TIMEOUT_MS = 3_000;
 
 type ChatMessage = Message & { chat: Chat };
+type RefreshCommand = NonNullable<ReturnType<typeof refreshCommand>>;
 
 /** A 5xx answer thrown out of one try so that `retry` counts it; unwrapped again when the tries are spent. */
 class ServerErrorAnswer {
@@ -423,29 +424,57 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     }
   }
 
+  /**
+   * Answers a button tap so the client stops its spinner. Only a courtesy: Telegram refuses an answer to a query
+   * that is old or already answered (400 "query is too old…", a webhook update re-sent after a failed run),
+   * and nothing here may stop the edit that follows or fail the update, which by webhook would be re-sent and
+   * refused again without end. A failure is logged once at warn.
+   */
+  async function answerTap(ctx: Context, text?: string): Promise<void> {
+    try {
+      await ctx.answerCallbackQuery(text === undefined ? undefined : { text });
+    } catch (err) {
+      logger.warn(
+        err instanceof GrammyError
+          ? { code: err.error_code, description: err.description }
+          : { reason: err instanceof Error ? err.message : String(err) },
+        'answering a Telegram button tap failed; going on without it',
+      );
+    }
+  }
+
   async function onCallback(ctx: Context): Promise<void> {
     const query = ctx.callbackQuery;
     if (!query) return;
     const msg = query.message;
     const parsed = refreshCommand(query.data ?? '', commands);
     if (parsed === null || !msg || msg.date === 0) {
-      await ctx.answerCallbackQuery();
+      await answerTap(ctx);
       return;
     }
     const key = `${msg.chat.id}:${msg.message_id}`;
     const now = clock.now();
     const last = lastEditAt.get(key);
     if (last !== undefined && now - last < refreshEditIntervalMs) {
-      await ctx.answerCallbackQuery({ text: 'Just refreshed. Try again in a few seconds.' });
+      await answerTap(ctx, 'Just refreshed. Try again in a few seconds.');
       return;
     }
     lastEditAt.set(key, now);
-    await ctx.answerCallbackQuery();
+    await answerTap(ctx);
+    try {
+      await refreshMessage(query.from, msg as ChatMessage, parsed);
+    } catch (err) {
+      // Not edited: a re-send of this update (by webhook) or the next tap may edit at once.
+      if (lastEditAt.get(key) === now) lastEditAt.delete(key);
+      throw err;
+    }
+  }
 
+  /** Runs a Refresh button's command and edits its message with the answer. */
+  async function refreshMessage(from: User, msg: ChatMessage, parsed: RefreshCommand): Promise<void> {
     await refreshIfOlderThan(core, refreshMinAgeMs);
-    const chatMsg = msg as ChatMessage;
-    const actor = actorOf({ chat: msg.chat, from: query.from });
-    const r = await runCommand(() => parsed, contextOf(chatRefOf(chatMsg), actor), logger);
+    const actor = actorOf({ chat: msg.chat, from });
+    const r = await runCommand(() => parsed, contextOf(chatRefOf(msg), actor), logger);
     // Figures already on screen are better than an error in their place.
     if (r.kind !== 'info') return;
     const message = telegramMessage(r, { single: true });
@@ -469,7 +498,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     } catch (err) {
       if (isNotModified(err)) return;
       if (!isRefusedRequest(err)) throw err;
-      await editRefused(msg as ChatMessage, message, r, err);
+      await editRefused(msg, message, r, err);
     }
   }
 
@@ -568,7 +597,7 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
   }
   bot.callbackQuery(REFRESH_BUTTON_PATTERN, onCallback);
   // Any other button (an old or forged one) is acknowledged, so the client stops its spinner.
-  bot.on('callback_query', (ctx) => ctx.answerCallbackQuery());
+  bot.on('callback_query', (ctx) => answerTap(ctx));
   bot.on('my_chat_member', onMembership);
   bot.catch((err) => {
     logger.error({ err: err.error, updateId: err.ctx.update.update_id }, 'a Telegram update failed');

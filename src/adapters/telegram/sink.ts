@@ -2,10 +2,13 @@
  * The Telegram alert sink. Platform rules: a 429 carries `parameters.retry_after` in seconds; a 403 means
  * the bot was kicked or blocked and a 400 "chat not found" that the chat is gone, both for good; a group
  * that became a supergroup answers 400 with `parameters.migrate_to_chat_id`. Any other 400 refuses the
- * message itself ("can't parse entities", "message is too long": a rendering bug): it is logged once with
- * Telegram's description and the alert goes at once as plain text, which cannot fail the same way, instead
- * of the same refused request every 10 minutes. It sends through its own transformer-free `Api`: the
- * dispatcher owns retry timing, so nothing here sleeps or retries.
+ * message itself ("can't parse entities", "message is too long": a rendering bug): the alert goes at once as
+ * plain text, which cannot fail the same way, instead of the same refused request every 10 minutes. A 400 on
+ * that plain text too is a request of ours Telegram will never take: the alert is not retried (it would be, 12
+ * times over hours, two refused requests each) but answered `gone`, so the chat's subscription is paused with
+ * Telegram's reason, kept for a moderator to see and resume. Either way one line is logged, with Telegram's
+ * descriptions. It sends through its own transformer-free `Api`: the dispatcher owns retry timing, so nothing
+ * here sleeps or retries.
  */
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import type { Logger } from '../../core/logger.js';
@@ -112,30 +115,57 @@ export function createTelegramSink(options: TelegramSinkOptions): Sink {
     await api.sendMessage(chatId, message.parts[0] ?? '', { ...common, link_preview_options: { is_disabled: true } });
   }
 
+  /**
+   * The alert as plain text, after Telegram refused it. A 400 on this too is answered `gone` (`refused`: its
+   * description): no parse mode, no markup, one message within the limit, so nothing is left to mend and no
+   * retry can succeed.
+   */
+  async function sendPlain(target: AlertTarget, r: Reply): Promise<{ result: DeliveryResult; refused?: string }> {
+    try {
+      await api.sendMessage(chatIdParam(target.chatId), plainTelegramAlert(r), {
+        disable_notification: silent,
+        link_preview_options: { is_disabled: true },
+        ...(target.threadId ? { message_thread_id: Number(target.threadId) } : {}),
+      });
+      return { result: { status: 'delivered' } };
+    } catch (err) {
+      const result = classifyTelegramError(err, options.transientRetryMs);
+      if (!refusesMessage(err, result)) return { result };
+      return {
+        result: { status: 'gone', reason: `Telegram refused an alert here, even as plain text (${err.description})` },
+        refused: err.description,
+      };
+    }
+  }
+
   return {
     platform: 'telegram',
     async deliver(target, r) {
+      let refusal: GrammyError;
       try {
         await send(target, r);
         return { status: 'delivered' };
       } catch (err) {
         const result = classifyTelegramError(err, options.transientRetryMs);
         if (!refusesMessage(err, result)) return result;
-        logger.error(
-          { method: err.method, description: err.description, chatId: target.chatId },
-          'Telegram refused an alert; sending it as plain text',
-        );
+        refusal = err;
       }
-      try {
-        await api.sendMessage(chatIdParam(target.chatId), plainTelegramAlert(r), {
-          disable_notification: silent,
-          link_preview_options: { is_disabled: true },
-          ...(target.threadId ? { message_thread_id: Number(target.threadId) } : {}),
-        });
-        return { status: 'delivered' };
-      } catch (err) {
-        return classifyTelegramError(err, options.transientRetryMs);
-      }
+      const { result, refused } = await sendPlain(target, r);
+      logger.error(
+        {
+          method: refusal.method,
+          description: refusal.description,
+          chatId: target.chatId,
+          then: result.status,
+          ...(refused === undefined ? {} : { plainDescription: refused }),
+        },
+        result.status === 'delivered'
+          ? 'Telegram refused an alert; sent it as plain text'
+          : refused !== undefined
+            ? "Telegram refused an alert and its plain text; the chat's alerts are paused"
+            : `Telegram refused an alert; its plain text did not go through (${result.status})`,
+      );
+      return result;
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   supergroup,
 } from '../../helpers/telegram-updates.js';
 import { recordingLogger } from '../../helpers/recording-logger.js';
+import { QUERY_TOO_OLD } from '../../helpers/telegram-server.js';
 import { startBot } from './harness.js';
 import { commands } from '../../../commands/index.js';
 import { DEFAULT_REFRESH_MIN_AGE_MS } from '../../../src/core/buttons.js';
@@ -237,6 +238,31 @@ describe('Telegram Refresh button', () => {
     expect(edit!.params.reply_markup).toEqual(msg.reply_markup);
     expect(tg.callsOf('answerCallbackQuery')[0]!.params.callback_query_id).toBe('q1');
     expect(cg.marketCalls()).toBe(2);
+  });
+
+  it('still edits the message when Telegram refuses the answer to a tap (already answered), warning once', async () => {
+    const logger = recordingLogger();
+    const { tg, app } = await startBot({ logger });
+    const msg = await statsMessage(tg);
+    const tap = callbackUpdate({ from: bob, message: msg, data: 'refresh:stats', id: 'q-twice' });
+    tg.push(tap);
+    await tg.waitFor('editMessageText');
+    // The same query again, past the edit interval: Telegram refuses a second answer to it.
+    app.clock.advance(6_000);
+    tg.allowRefusals();
+    tg.push(tap);
+    // Updates of one chat run in order: once the help reply is out, the tap has been handled.
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
+    await tg.waitFor('sendMessage', 2);
+    expect(tg.callsOf('answerCallbackQuery')).toHaveLength(2);
+    expect(tg.refusals).toEqual([{ method: 'answerCallbackQuery', description: QUERY_TOO_OLD }]);
+    expect(tg.callsOf('editMessageText')).toHaveLength(2);
+    const warnings = logger.lines.filter((l) => l.level === 'warn');
+    expect(warnings.map((l) => [l.msg, l.fields.description])).toEqual([
+      ['answering a Telegram button tap failed; going on without it', QUERY_TOO_OLD],
+    ]);
+    expect(logger.lines.filter((l) => l.level === 'error')).toEqual([]);
+    expect(JSON.stringify(logger.lines)).not.toContain(tg.token);
   });
 
   it('edits at most once every few seconds per message however many people tap', async () => {

@@ -128,11 +128,33 @@ describe('Telegram alert sink', () => {
     expect(String(plain!.params.text)).toHaveLength(4_096);
   });
 
-  it('asks to retry after the long delay when the plain text is refused too', async () => {
-    const { tg, sink } = await setup();
+  // Plain text has no parse mode, no markup and fits one message: a 400 on it too is a request of ours Telegram
+  // will never take. Retried, it would be two refused requests and an error line every 10 minutes, 12 times.
+  it('gives the alert up when the plain text is refused too: gone, two requests, one line', async () => {
+    const logger = recordingLogger();
+    const { tg, sink } = await setup(logger);
     tg.failNext('sendMessage', cantParse);
     tg.failNext('sendMessage', { status: 400, description: 'Bad Request: message is too long' });
-    expect(await sink.deliver(target, alert)).toMatchObject({ status: 'retry', retryAfterMs: 600_000 });
+    const result = await sink.deliver(target, alert);
+    expect(result).toEqual({
+      status: 'gone',
+      reason: 'Telegram refused an alert here, even as plain text (Bad Request: message is too long)',
+    });
+    expect(tg.callsOf('sendMessage')).toHaveLength(2);
+    const errors = logger.lines.filter((l) => l.level === 'error' || l.level === 'warn');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.fields).toMatchObject({
+      description: cantParse.description,
+      plainDescription: 'Bad Request: message is too long',
+      then: 'gone',
+    });
+  });
+
+  it('still retries when the plain text meets a 5xx or a 429: only a 400 is final', async () => {
+    const { tg, sink } = await setup();
+    tg.failNext('sendMessage', cantParse);
+    tg.failNext('sendMessage', { status: 500, description: 'Internal Server Error' });
+    expect(await sink.deliver(target, alert)).toMatchObject({ status: 'retry', retryAfterMs: 7_000 });
     expect(tg.callsOf('sendMessage')).toHaveLength(2);
   });
 });

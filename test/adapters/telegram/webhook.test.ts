@@ -11,8 +11,8 @@ import { createTelegramUpdateStore } from '../../../src/db/telegram-update-store
 import { createHttpServer } from '../../../src/ops/http-server.js';
 import { createTestApp } from '../../helpers/app.js';
 import { startCoinGeckoServer } from '../../helpers/coingecko-server.js';
-import { startTelegramServer, type TelegramServer } from '../../helpers/telegram-server.js';
-import { message, supergroup } from '../../helpers/telegram-updates.js';
+import { QUERY_TOO_OLD, startTelegramServer, type TelegramServer } from '../../helpers/telegram-server.js';
+import { bob, callbackUpdate, message, supergroup } from '../../helpers/telegram-updates.js';
 import { tempDbPath } from '../../helpers/temp-dir.js';
 
 const SECRET = 'Hook_secret_5512';
@@ -148,6 +148,41 @@ describe('Telegram by webhook', () => {
       expect(tg.sent.map((m) => m.text.split('\n')[0])).toEqual([expect.stringContaining('OPG stats')]);
       expect((await tg.postUpdate(stats)).status).toBe(200);
       expect(tg.sent).toHaveLength(1);
+    },
+  );
+
+  it(
+    'runs a re-sent Refresh tap whose edit failed once more and then never again, though Telegram refuses its ' +
+      'second answer',
+    async () => {
+      // Two tries per Bot API call, so one failed edit is two calls answered 500.
+      const { tg, a, b } = await twoInstances({ retryAttempts: 2 });
+      await a.adapter.setWebhook(a.url);
+      tg.allowRefusals();
+      const shown = { message_id: 4_242, date: 1_795_000_000, chat: supergroup, text: 'OPG stats (old figures)' };
+      const tap = callbackUpdate({ from: bob, message: shown, data: 'refresh:stats', id: 'q-hook' });
+      tg.failNext('editMessageText', { status: 500, errorCode: 500, description: 'Internal Server Error' }, 2);
+      const counts = () => [tg.callsOf('answerCallbackQuery').length, tg.callsOf('editMessageText').length];
+
+      const first = await tg.postUpdate(tap);
+      expect(first.status).toBe(500);
+      expect(counts()).toEqual([1, 2]);
+
+      // Telegram re-sends it: the query was answered already and Telegram refuses the answer; the edit is made.
+      const resend = { ...tap, update_id: first.updateId };
+      expect((await tg.postUpdate(resend)).status).toBe(200);
+      expect(counts()).toEqual([2, 3]);
+      expect(tg.refusals).toEqual([{ method: 'answerCallbackQuery', description: QUERY_TOO_OLD }]);
+      const edit = tg.callsOf('editMessageText')[2]!;
+      expect(edit.params).toMatchObject({ chat_id: supergroup.id, message_id: 4_242 });
+      expect(String(edit.params.text)).toContain('OPG stats');
+
+      // Any later re-send, on either instance, runs nothing: no loop of refused answers.
+      expect((await tg.postUpdate(resend)).status).toBe(200);
+      tg.setWebhookUrl(b.url);
+      expect((await tg.postUpdate(resend)).status).toBe(200);
+      expect(counts()).toEqual([2, 3]);
+      expect(tg.refusals).toHaveLength(1);
     },
   );
 });
