@@ -6,11 +6,14 @@
  *
  * Crash safety: a row is marked sent only after its sink said `delivered`, and each chat has at most one
  * message in flight, so a process killed mid fan-out repeats at most one message per chat on restart.
+ * A store that fails the write after a send (a failover) is tried again while the row's lease lasts, so a blip
+ * does not send it twice; and every write names the claim it settles, so a dispatcher whose lease ran out and
+ * was taken over by another leader changes nothing (see `OutboxStore`).
  * The order of a chat's messages is kept: only the oldest undelivered row of a subscription is ever tried.
  * Each platform is drained by its own loop: a platform that hangs or rate-limits never delays another's.
  */
 import { LRUCache } from 'lru-cache';
-import { backoffMs } from './backoff.js';
+import { backoffMs, retry, type BackoffPolicy } from './backoff.js';
 import type { OutboxHead, OutboxStore } from './alert-ports.js';
 import type { Platform } from './chat.js';
 import type { Clock } from './clock.js';
@@ -114,6 +117,8 @@ function createLimiter(limits: PlatformLimits): Limiter {
 }
 
 const HEADS_PER_SWEEP = 500;
+/** Between tries of a settling write that failed after a send (see `book`): 0.5 s doubling to 5 s. */
+const BOOKKEEPING_BACKOFF: BackoffPolicy = { baseMs: 500, maxMs: 5_000 };
 
 /**
  * One platform's share of the dispatcher: its sink, its limits and its sends in flight, drained by its own
@@ -157,29 +162,76 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     return r;
   }
 
-  async function settle(head: OutboxHead, result: DeliveryResult): Promise<void> {
+  /**
+   * Writes what became of a row this dispatcher claimed (`lease`: the claim's token). The send has happened, so a
+   * write that fails (a failover, a pool timeout) is tried again, with the bounded backoff, while the lease lasts:
+   * left as it is, the row would be claimed and sent again once the lease ran out. The last try starts a sixth
+   * of the lease (10 s by default, the pool's connect timeout) before its end, so a try that lands is still this
+   * claim's. One line per row, however many tries: a warning once a write went through after failing, an error
+   * when the lease ran out first (the row then goes out again once another claim takes it). A row another
+   * dispatcher holds now (its lease ran out here and it was claimed again) is left alone, with a warning.
+   * @returns whether the write was made.
+   */
+  async function book(head: OutboxHead, lease: number, what: string, write: () => Promise<boolean>): Promise<boolean> {
+    const lastTryMs = lease - leaseMs / 6;
+    let failures = 0;
+    let firstError: unknown;
+    let mine: boolean;
+    try {
+      mine = await retry(write, {
+        ...BOOKKEEPING_BACKOFF,
+        attempts: Number.POSITIVE_INFINITY,
+        shouldRetry: (_err, n) => clock.now() + backoffMs(n, BOOKKEEPING_BACKOFF) <= lastTryMs,
+        onRetry: (err) => {
+          failures += 1;
+          firstError ??= err;
+        },
+        clock,
+      });
+    } catch (err) {
+      logger.error(
+        { err, outboxId: head.id, platform: head.platform, tries: failures + 1, leaseEndsAtMs: lease },
+        `alert delivery bookkeeping failed (${what}); the row goes out again once its lease has ended`,
+      );
+      return false;
+    }
+    if (failures > 0)
+      logger.warn(
+        { err: firstError, outboxId: head.id, platform: head.platform, tries: failures + 1 },
+        `alert delivery bookkeeping (${what}) went through after failing`,
+      );
+    if (!mine)
+      logger.warn(
+        { outboxId: head.id, platform: head.platform, leaseEndsAtMs: lease },
+        `alert row not settled (${what}): its lease ran out and another instance holds it now`,
+      );
+    return mine;
+  }
+
+  async function settle(head: OutboxHead, lease: number, result: DeliveryResult): Promise<void> {
     const now = clock.now();
     switch (result.status) {
       case 'delivered':
-        await store.markSent(head.id, now);
+        await book(head, lease, 'sent', () => store.markSent(head.id, lease, now));
         return;
       case 'retry': {
         const attempt = head.attempts + 1;
         if (attempt >= maxAttempts) {
-          await store.markFailed(head.id, now, `gave up after ${attempt} attempts: ${result.reason}`);
-          logger.warn({ outboxId: head.id, platform: head.platform, reason: result.reason }, 'alert given up');
+          const reason = `gave up after ${attempt} attempts: ${result.reason}`;
+          if (await book(head, lease, 'failed', () => store.markFailed(head.id, lease, now, reason)))
+            logger.warn({ outboxId: head.id, platform: head.platform, reason: result.reason }, 'alert given up');
           return;
         }
         const backoff = backoffMs(attempt, { baseMs: baseBackoffMs, maxMs: maxBackoffMs });
         // A retry-after the platform gave is honoured as is; the growing backoff takes over for a failure
         // with no hint, or one that keeps coming back.
         const delay = result.retryAfterMs > 0 ? Math.max(result.retryAfterMs, attempt > 3 ? backoff : 0) : backoff;
-        await store.markRetry(head.id, now + delay, result.reason);
-        logger.debug({ outboxId: head.id, delayMs: delay, reason: result.reason }, 'alert delivery will be retried');
+        if (await book(head, lease, 'retry', () => store.markRetry(head.id, lease, now + delay, result.reason)))
+          logger.debug({ outboxId: head.id, delayMs: delay, reason: result.reason }, 'alert delivery will be retried');
         return;
       }
       case 'gone':
-        await store.release(head.id);
+        await book(head, lease, 'released', () => store.release(head.id, lease));
         await lifecycle.pauseChat(head.platform, head.chatId, result.reason);
         logger.info(
           { platform: head.platform, chatId: head.chatId, reason: result.reason },
@@ -187,7 +239,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
         );
         return;
       case 'moved':
-        await store.release(head.id);
+        await book(head, lease, 'released', () => store.release(head.id, lease));
         await lifecycle.migrateChat(head.platform, head.chatId, result.toChatId);
         logger.info({ platform: head.platform, from: head.chatId, to: result.toChatId }, 'alert subscription moved');
         return;
@@ -195,7 +247,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
   }
 
   /** Hands one row to its sink at once (the limiter recorded this moment), then records what happened. */
-  async function deliver(head: OutboxHead, sink: Sink, payload: Reply): Promise<void> {
+  async function deliver(head: OutboxHead, lease: number, sink: Sink, payload: Reply): Promise<void> {
     let result: DeliveryResult;
     try {
       result = await sink.deliver(
@@ -205,7 +257,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
     } catch (err) {
       result = { status: 'retry', retryAfterMs: 0, reason: describeError(err) };
     }
-    await settle(head, result);
+    await settle(head, lease, result);
   }
 
   /** One pass over a lane's heads. Returns 0 to go again at once, ms until something is due, or null when idle. */
@@ -234,7 +286,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
       }
       const payload = await replyFor(head.payloadId);
       if (!payload) {
-        await store.markFailed(head.id, clock.now(), 'payload missing');
+        await store.markFailed(head.id, head.claimedUntilMs, clock.now(), 'payload missing');
         settled += 1;
         continue;
       }
@@ -248,19 +300,20 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
         if (stopped) return null;
         now = clock.now();
       }
-      if (!(await store.claim(head.id, now, leaseMs))) {
+      const lease = await store.claim(head.id, now, leaseMs);
+      if (lease === null) {
         // Settled or claimed elsewhere since the heads were read: the next sweep sees the new state.
         settled += 1;
         continue;
       }
       if (stopped) {
-        await store.release(head.id);
+        await store.release(head.id, lease);
         return null;
       }
       now = clock.now();
       lane.limiter.record(head.chatId, now);
       const sink = lane.sink;
-      const done = deliver(head, sink, payload)
+      const done = deliver(head, lease, sink, payload)
         .catch((err: unknown) => logger.error({ err, outboxId: head.id }, 'alert delivery bookkeeping failed'))
         .finally(() => lane.inFlight.delete(head.subscriptionId));
       lane.inFlight.set(head.subscriptionId, done);

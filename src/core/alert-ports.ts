@@ -133,6 +133,12 @@ export interface OutboxHead {
  * (a lease until `nowMs + leaseMs`) just before it is handed to its platform; settling it ends the lease.
  * Two dispatchers (two leaders overlapping for a moment) never both win the claim of one row, and a row
  * whose dispatcher died mid-send can be claimed again once its lease has run out.
+ *
+ * The lease's end is the claim's token: every settling call names the `claimedUntilMs` it holds and changes
+ * the row only while the row still carries it. A dispatcher whose lease ran out while it waited (a slow send,
+ * a store that failed for a while) and that another one has claimed since settles nothing: its late write
+ * must not end the other's lease and open the row to a third send. Each new claim sets a later end than the
+ * one it replaces (it is taken at or after that end), so an old token never matches a newer claim.
  */
 export interface OutboxStore {
   /** The oldest undelivered row of each active subscription on `platform`, oldest first. */
@@ -141,14 +147,20 @@ export interface OutboxStore {
   payload(payloadId: number): Promise<Reply | null>;
   /**
    * Takes the lease of an undelivered row that nobody holds (no lease, or one that ended by `nowMs`).
-   * @returns false when the row is settled or another dispatcher holds it: then it must not be sent.
+   * @returns the lease's end (`nowMs + leaseMs`), the token to settle the row with; null when the row is
+   * settled or another dispatcher holds it: then it must not be sent.
    */
-  claim(id: number, nowMs: number, leaseMs: number): Promise<boolean>;
-  /** Ends a row's lease without settling it (its chat moved or went away): it may be claimed again at once. */
-  release(id: number): Promise<void>;
-  markSent(id: number, nowMs: number): Promise<void>;
-  markRetry(id: number, nextAttemptAtMs: number, reason: string): Promise<void>;
-  markFailed(id: number, nowMs: number, reason: string): Promise<void>;
+  claim(id: number, nowMs: number, leaseMs: number): Promise<number | null>;
+  /**
+   * Ends a row's lease without settling it (its chat moved or went away): it may be claimed again at once.
+   * Each settling call takes `claimedUntilMs`, the token `claim` returned (or, for a row settled without a
+   * claim, the `claimedUntilMs` its head was read with), and @returns false, changing nothing, when the row
+   * no longer carries it: another dispatcher holds it now, or it was settled already.
+   */
+  release(id: number, claimedUntilMs: number | null): Promise<boolean>;
+  markSent(id: number, claimedUntilMs: number | null, nowMs: number): Promise<boolean>;
+  markRetry(id: number, claimedUntilMs: number | null, nextAttemptAtMs: number, reason: string): Promise<boolean>;
+  markFailed(id: number, claimedUntilMs: number | null, nowMs: number, reason: string): Promise<boolean>;
   /** Deletes delivered or abandoned rows older than `beforeMs`, and messages nothing points at. */
   prune(beforeMs: number): Promise<void>;
 }

@@ -3,8 +3,9 @@ import type { Clock } from './clock.js';
 /**
  * The one backoff rule every retry in the bot uses (HTTP sources, the indexer, the Telegram front end, the
  * alert dispatcher): the wait before retry `attempt` (1 for the first retry) starts at `baseMs` and doubles,
- * never past `maxMs`. Loops that retry within one call go through `retry` below; the dispatcher reschedules
- * a row in the store instead and uses `backoffMs` alone. A wait the other side asked for (HTTP `Retry-After`,
+ * never past `maxMs`. Loops that retry within one call go through `retry` below (as the dispatcher's write of
+ * what became of a send does, within the row's lease); the dispatcher reschedules a failed send in the store
+ * instead and uses `backoffMs` alone. A wait the other side asked for (HTTP `Retry-After`,
  * Telegram's `retry_after`) is honoured on top, since what to do with a long one differs: a source gives up
  * within one call, the indexer waits at most `maxMs`, the dispatcher keeps the row for later.
  */

@@ -9,10 +9,11 @@
  * re-subscribing, a chat's move). A chat's rows go out oldest payload first, so a row split late still goes
  * before a message written after it.
  */
-import { and, eq, isNotNull, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
+import { and, isNotNull, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { OutboxHead, OutboxStore } from '../core/alert-ports.js';
 import type { Reply } from '../core/reply.js';
 import type { Database } from './open.js';
+import { heldOutboxRow } from './outbox-claim-sql.js';
 import { alertOutbox, alertOutboxFanouts, alertPayloads, alertSubscriptions } from './schema/index.js';
 import { bare, prepare } from './statement.js';
 
@@ -50,6 +51,7 @@ export function createOutboxStore(database: Database): OutboxStore {
   const o = alertOutbox;
   const s = alertSubscriptions;
   const splitFanouts = prepareFanoutSplit(database);
+  const held = (id: number, claimedUntilMs: number | null) => heldOutboxRow(o, id, claimedUntilMs);
   // Read on every dispatcher sweep: prepared once. The oldest undelivered row per subscription (by payload,
   // so by the time its message was written) comes from the partial index of unsent rows; only active chats
   // on the platform are tried.
@@ -93,27 +95,39 @@ export function createOutboxStore(database: Database): OutboxStore {
       const json = payload.value<string>({ id: payloadId });
       return json === undefined ? null : (JSON.parse(json) as Reply);
     },
-    claim: async (id, nowMs, leaseMs) => claim.run({ id, now: nowMs, until: nowMs + leaseMs }).changes === 1,
-    async release(id) {
-      db.update(o).set({ claimedUntilMs: null }).where(eq(o.id, id)).run();
+    async claim(id, nowMs, leaseMs) {
+      const until = nowMs + leaseMs;
+      return claim.run({ id, now: nowMs, until }).changes === 1 ? until : null;
     },
-    async markSent(id, nowMs) {
-      db.update(o)
-        .set({ sentAtMs: nowMs, attempts: sql`${o.attempts} + 1`, lastError: null, claimedUntilMs: null })
-        .where(and(eq(o.id, id), isNull(o.sentAtMs)))
-        .run();
+    async release(id, claimedUntilMs) {
+      return db.update(o).set({ claimedUntilMs: null }).where(held(id, claimedUntilMs)).run().changes === 1;
     },
-    async markRetry(id, nextAttemptAtMs, reason) {
-      db.update(o)
-        .set({ attempts: sql`${o.attempts} + 1`, nextAttemptAtMs, lastError: reason, claimedUntilMs: null })
-        .where(eq(o.id, id))
-        .run();
+    async markSent(id, claimedUntilMs, nowMs) {
+      return (
+        db
+          .update(o)
+          .set({ sentAtMs: nowMs, attempts: sql`${o.attempts} + 1`, lastError: null, claimedUntilMs: null })
+          .where(held(id, claimedUntilMs))
+          .run().changes === 1
+      );
     },
-    async markFailed(id, nowMs, reason) {
-      db.update(o)
-        .set({ attempts: sql`${o.attempts} + 1`, failedAtMs: nowMs, lastError: reason, claimedUntilMs: null })
-        .where(eq(o.id, id))
-        .run();
+    async markRetry(id, claimedUntilMs, nextAttemptAtMs, reason) {
+      return (
+        db
+          .update(o)
+          .set({ attempts: sql`${o.attempts} + 1`, nextAttemptAtMs, lastError: reason, claimedUntilMs: null })
+          .where(held(id, claimedUntilMs))
+          .run().changes === 1
+      );
+    },
+    async markFailed(id, claimedUntilMs, nowMs, reason) {
+      return (
+        db
+          .update(o)
+          .set({ attempts: sql`${o.attempts} + 1`, failedAtMs: nowMs, lastError: reason, claimedUntilMs: null })
+          .where(held(id, claimedUntilMs))
+          .run().changes === 1
+      );
     },
     async prune(beforeMs) {
       splitFanouts();

@@ -4,11 +4,12 @@
  * concurrent claimer passes over it instead of waiting, and takes the lease only when nobody holds it; the
  * lease, not the lock, is what keeps the other dispatcher away while the message is in flight.
  */
-import { and, eq, isNotNull, isNull, lt, notInArray, or, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, lt, notInArray, or, sql } from 'drizzle-orm';
 import type { OutboxHead, OutboxStore } from '../core/alert-ports.js';
 import type { Reply } from '../core/reply.js';
 import { alertOutbox, alertOutboxFanouts, alertPayloads, alertSubscriptions } from './pg-schema/index.js';
 import { pgRows, pgRun } from './pg-statement.js';
+import { heldOutboxRow } from './outbox-claim-sql.js';
 import type { PgStoreDb } from './postgres.js';
 
 /**
@@ -40,6 +41,9 @@ export async function splitFanouts(q: Pick<PgStoreDb, 'execute'>): Promise<numbe
 export function createPgOutboxStore(db: PgStoreDb): OutboxStore {
   const o = alertOutbox;
   const s = alertSubscriptions;
+  const held = (id: number, claimedUntilMs: number | null) => heldOutboxRow(o, id, claimedUntilMs);
+  const ids = { id: o.id };
+  const changed = (rows: unknown[]) => rows.length === 1;
   return {
     // The oldest undelivered row per subscription (by payload, so by the time its message was written) comes
     // from the partial index of unsent rows.
@@ -80,28 +84,34 @@ export function createPgOutboxStore(db: PgStoreDb): OutboxStore {
               AND ${o.sentAtMs} IS NULL AND ${o.failedAtMs} IS NULL
               AND (${o.claimedUntilMs} IS NULL OR ${o.claimedUntilMs} <= ${nowMs})`,
       );
-      return claimed === 1;
+      return claimed === 1 ? nowMs + leaseMs : null;
     },
-    async release(id) {
-      await db.update(o).set({ claimedUntilMs: null }).where(eq(o.id, id));
+    async release(id, claimedUntilMs) {
+      return changed(await db.update(o).set({ claimedUntilMs: null }).where(held(id, claimedUntilMs)).returning(ids));
     },
-    async markSent(id, nowMs) {
-      await db
+    async markSent(id, claimedUntilMs, nowMs) {
+      const rows = await db
         .update(o)
         .set({ sentAtMs: nowMs, attempts: sql`${o.attempts} + 1`, lastError: null, claimedUntilMs: null })
-        .where(and(eq(o.id, id), isNull(o.sentAtMs)));
+        .where(held(id, claimedUntilMs))
+        .returning(ids);
+      return changed(rows);
     },
-    async markRetry(id, nextAttemptAtMs, reason) {
-      await db
+    async markRetry(id, claimedUntilMs, nextAttemptAtMs, reason) {
+      const rows = await db
         .update(o)
         .set({ attempts: sql`${o.attempts} + 1`, nextAttemptAtMs, lastError: reason, claimedUntilMs: null })
-        .where(eq(o.id, id));
+        .where(held(id, claimedUntilMs))
+        .returning(ids);
+      return changed(rows);
     },
-    async markFailed(id, nowMs, reason) {
-      await db
+    async markFailed(id, claimedUntilMs, nowMs, reason) {
+      const rows = await db
         .update(o)
         .set({ attempts: sql`${o.attempts} + 1`, failedAtMs: nowMs, lastError: reason, claimedUntilMs: null })
-        .where(eq(o.id, id));
+        .where(held(id, claimedUntilMs))
+        .returning(ids);
+      return changed(rows);
     },
     async prune(beforeMs) {
       await splitFanouts(db);

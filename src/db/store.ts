@@ -9,9 +9,11 @@ import type { ChartStore, MarketStore } from '../core/market-ports.js';
 import type { InferenceStore } from '../core/inferences.js';
 import type { ListingSettings, MarketsStore } from '../core/markets.js';
 import type { ParticipantStore } from '../core/participants.js';
+import type { Clock } from '../core/clock.js';
 import type { UpdateLedger } from '../core/update-ledger.js';
 import { createAlertStores } from './alert-stores.js';
 import { createChartStore } from './chart-store.js';
+import { clockSkewMs } from './clock-skew.js';
 import { createDiscordStore } from './discord-store.js';
 import { createInferenceStore } from './inference-store.js';
 import { createListingAlertStore } from './listing-alert-store.js';
@@ -51,7 +53,16 @@ export interface PortStores {
   participants: ParticipantStore;
 }
 
-export interface SqliteStore {
+/** What every opened store answers besides its ports. */
+interface StoreBase {
+  /**
+   * This instance's `clock` minus the clock of the server other instances share, in ms (positive: ahead); null
+   * on the SQLite file, which one process uses and stamps alone. See clock-skew.ts.
+   */
+  clockSkewMs(clock: Pick<Clock, 'now'>): Promise<number | null>;
+}
+
+export interface SqliteStore extends StoreBase {
   kind: 'sqlite';
   database: Database;
   /** Where the store is (the file path, or the PostgreSQL host and database without credentials). */
@@ -62,7 +73,7 @@ export interface SqliteStore {
   close(): Promise<void>;
 }
 
-export interface PostgresStore {
+export interface PostgresStore extends StoreBase {
   kind: 'postgres';
   postgres: PostgresDatabase;
   where: string;
@@ -92,6 +103,7 @@ export function sqliteStore(database: Database): SqliteStore {
       telegramUpdates: createTelegramUpdateStore(database),
     },
     isOpen: () => database.sqlite.open,
+    clockSkewMs: async () => null,
     close: async () => database.close(),
   };
 }
@@ -117,6 +129,7 @@ export function postgresStore(postgres: PostgresDatabase): PostgresStore {
       listings: createPgListingAlertStore(db),
     },
     isOpen: () => open,
+    clockSkewMs: (clock) => clockSkewMs(db, clock),
     close: async () => {
       if (!open) return;
       open = false;

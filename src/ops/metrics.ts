@@ -55,6 +55,8 @@ export interface OpsMetrics extends Telemetry {
    * series, as on an instance that does not lead (the leader alone delivers, so it alone reports the backlog).
    */
   outboxPending(byPlatform: ReadonlyMap<Platform, number> | null): void;
+  /** This instance's clock minus the PostgreSQL server's, in seconds, as last measured. */
+  clockSkew(seconds: number): void;
 }
 
 /** Upper bounds in seconds: a command answers in tens of ms from memory; a chart renders in about a second. */
@@ -159,6 +161,14 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
     labelNames: ['platform'] as const,
     registers,
   });
+  const clockSkew = new Gauge({
+    name: 'opg_clock_skew_seconds',
+    help:
+      "This instance's clock minus the PostgreSQL server's (positive: ahead), measured at start and at each " +
+      'change of role; NaN on SQLite and until measured. Leases assume synchronised clocks.',
+    registers,
+  });
+  clockSkew.set(Number.NaN);
   const knownPlatforms = new Set<Platform>(options.platforms);
   for (const platform of options.platforms) {
     rateLimits.inc({ platform }, 0);
@@ -211,6 +221,9 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
       if (byPlatform === null) return pending.reset();
       for (const platform of byPlatform.keys()) knownPlatforms.add(platform);
       for (const platform of knownPlatforms) pending.set({ platform }, byPlatform.get(platform) ?? 0);
+    },
+    clockSkew(seconds) {
+      clockSkew.set(seconds);
     },
   };
 }

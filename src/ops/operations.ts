@@ -3,7 +3,8 @@
  * metrics, the instruments `createApp` threads through the sources and the core, and the watchers that
  * keep the figures that live in the database (outbox, indexer) up to date off the scrape path; the outbox gauge
  * only while this instance leads (`outboxGauge`), the index figures from the store while it stands by
- * (`indexerGauges`).
+ * (`indexerGauges`). Each of those terms, and the start, also compares this instance's clock with the PostgreSQL
+ * server's (`opg_clock_skew_seconds`, a warning past 5 s).
  *
  * `server` is returned so another route (the Telegram webhook) can be mounted on the same listener.
  */
@@ -33,6 +34,9 @@ import {
   indexerFigures,
 } from './instrument.js';
 import { createOpsMetrics, type OpsMetrics } from './metrics.js';
+
+/** Clocks further apart than this are named in the log (`opg_clock_skew_seconds` shows every figure). */
+export const CLOCK_SKEW_WARN_SECONDS = 5;
 
 export interface OperationsOptions {
   host: string;
@@ -125,6 +129,29 @@ export function createOperations(options: OperationsOptions): Operations {
     };
   }
 
+  /**
+   * Compares this instance's clock with the PostgreSQL server's (one query) for `opg_clock_skew_seconds`, and
+   * warns past `CLOCK_SKEW_WARN_SECONDS`: outbox leases and Telegram update claims are stamped by each
+   * instance's own clock. Nothing on the SQLite file, which one process stamps alone.
+   */
+  async function compareClocks(app: App): Promise<void> {
+    try {
+      const skewMs = await app.store.clockSkewMs(clock);
+      if (skewMs === null) return;
+      const skewSeconds = Math.round(skewMs) / 1000;
+      metrics.clockSkew(skewSeconds);
+      if (Math.abs(skewSeconds) > CLOCK_SKEW_WARN_SECONDS)
+        logger.warn(
+          { skewSeconds, where: app.store.where },
+          `this instance's clock is ${Math.abs(skewSeconds)} s ${skewSeconds > 0 ? 'ahead of' : 'behind'} ` +
+            "the PostgreSQL server's: alert outbox leases and Telegram update claims assume synchronised clocks " +
+            '(run NTP on every instance)',
+        );
+    } catch (err) {
+      logger.warn({ err }, "could not compare this instance's clock with the PostgreSQL server's");
+    }
+  }
+
   const instruments: AppInstruments = {
     telemetry: metrics,
     dispatcherFor: (source, base?: Dispatcher) => countingDispatcher(base, source, metrics),
@@ -137,6 +164,7 @@ export function createOperations(options: OperationsOptions): Operations {
     instruments,
     sink: (sink) => countingSink(sink, metrics),
     outboxGauge: (app) => () => {
+      void compareClocks(app);
       const outbox = app.store.stores.outboxStats;
       // A count that lands after the term ended must not bring the series back.
       const term = watchWhileScraped('could not count the alert outbox', async (ended) => {
@@ -151,6 +179,7 @@ export function createOperations(options: OperationsOptions): Operations {
       };
     },
     indexerGauges: (app) => () => {
+      void compareClocks(app);
       // The leader's passes move these figures; a standby reads where the leader's index stands from the store.
       return watchWhileScraped('could not read the index figures', async (ended) => {
         const figures = await indexerFigures(app.indexer);
@@ -162,6 +191,7 @@ export function createOperations(options: OperationsOptions): Operations {
       const market = () => app.core.snapshot().market;
       marketFetchedAtMs = () => market().fetchedAtMs;
       metrics.indexerState(await indexerFigures(app.indexer));
+      await compareClocks(app);
 
       const json = (status: number, body: object) => ({
         status,

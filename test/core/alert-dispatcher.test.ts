@@ -10,6 +10,8 @@ import { createRecordingSink } from '../helpers/recording-sink.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
 import { repeatedKeys } from '../helpers/log-lines.js';
 import { createLogger } from '../../src/logger.js';
+import { createAlertDispatcher } from '../../src/core/alert-dispatcher.js';
+import type { OutboxStore } from '../../src/core/alert-ports.js';
 
 const tg = (chatId: string): ChatRef => ({
   platform: 'telegram',
@@ -301,4 +303,78 @@ describe('two dispatchers on one store (two leaders overlapping for a moment)', 
       expect(outboxOf(a, chat).every((r) => r.sentAtMs !== null)).toBe(true);
     }
   });
+});
+
+describe('bookkeeping after a send, when the store fails for a while (a failover, a pool timeout)', () => {
+  const LEASE_MS = 60_000;
+
+  /**
+   * An app with one alert waiting for one chat, and a dispatcher of its own over the app's outbox whose
+   * `markSent` fails while `fails(nowMs)` says so; every call is written down with the clock's time.
+   */
+  async function flakyStoreWorld(fails: (call: number, nowMs: number) => boolean) {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'debug', secrets: [], destination: { write: (l: string) => lines.push(l) } });
+    const app = createTestApp();
+    const chat = tg('111');
+    await subscribeWith(app, chat, [1], 0);
+    await swing(app, 1);
+    const real = app.store.stores.alerts.outbox;
+    const markSentAt: number[] = [];
+    const store: OutboxStore = {
+      ...real,
+      async markSent(...args) {
+        markSentAt.push(app.clock.now());
+        if (fails(markSentAt.length, app.clock.now())) throw new Error('Connection terminated unexpectedly');
+        return real.markSent(...args);
+      },
+    };
+    const dispatcher = createAlertDispatcher({ store, clock: app.clock, logger, lifecycle: app.alerts });
+    const sink = createRecordingSink('telegram', app.clock);
+    dispatcher.registerSink(sink);
+    const logged = () =>
+      lines.map((l) => JSON.parse(l) as { level: number; msg: string; tries?: number }).filter((l) => l.level >= 40);
+    return { app, chat, dispatcher, sink, markSentAt, logged };
+  }
+
+  it('tries marking a delivered row sent again until the store answers: one send, one warning', async () => {
+    const { app, chat, dispatcher, sink, markSentAt, logged } = await flakyStoreWorld((call) => call <= 2);
+    await dispatcher.drain();
+
+    expect(sink.attempts).toHaveLength(1);
+    expect(markSentAt).toHaveLength(3);
+    expect(markSentAt.at(-1)! - sink.attempts[0]!.atMs).toBeLessThan(LEASE_MS / 2);
+    expect(outboxOf(app, chat).map((r) => r.sentAtMs !== null)).toEqual([true]);
+    expect(logged()).toEqual([
+      expect.objectContaining({ msg: 'alert delivery bookkeeping (sent) went through after failing', tries: 3 }),
+    ]);
+  });
+
+  it(
+    'gives up at the end of the lease when the store stays down, with one error line, ' +
+      'and sends nothing again while the claim lasts',
+    async () => {
+      let firstSendAtMs = 0;
+      // Down from the first send until a minute and a half after it: past the first claim's lease.
+      const world = await flakyStoreWorld((_call, nowMs) => nowMs < firstSendAtMs + 90_000);
+      const { app, chat, dispatcher, sink, markSentAt, logged } = world;
+      firstSendAtMs = app.clock.now();
+      await dispatcher.drain();
+
+      // The first claim's tries all started by a sixth of the lease before its end, and then stopped.
+      const [first, second] = sink.attempts;
+      const firstClaimTries = markSentAt.filter((t) => t < second!.atMs);
+      expect(firstClaimTries.length).toBeGreaterThan(3);
+      expect(Math.max(...firstClaimTries)).toBeLessThanOrEqual(first!.atMs + LEASE_MS - LEASE_MS / 6);
+      // Once the lease ended, the row was claimed and sent again (at least once, as after a crash mid-send),
+      // and that send was recorded.
+      expect(sink.attempts).toHaveLength(2);
+      expect(second!.atMs - first!.atMs).toBeGreaterThanOrEqual(LEASE_MS);
+      expect(outboxOf(app, chat).map((r) => r.sentAtMs !== null)).toEqual([true]);
+      expect(logged().map((l) => [l.level, l.msg])).toEqual([
+        [50, 'alert delivery bookkeeping failed (sent); the row goes out again once its lease has ended'],
+        [40, 'alert delivery bookkeeping (sent) went through after failing'],
+      ]);
+    },
+  );
 });

@@ -47,10 +47,11 @@ async function deliverAll(
     const heads = await stores.outbox.heads(platform, 1_000);
     if (heads.length === 0) return sent;
     for (const head of heads) {
-      expect(await stores.outbox.claim(head.id, nowMs, MIN)).toBe(true);
+      const lease = await stores.outbox.claim(head.id, nowMs, MIN);
+      expect(lease).toBe(nowMs + MIN);
       const payload = (await stores.outbox.payload(head.payloadId)) as unknown as { text: string };
       (sent[head.chatId] ??= []).push(`${head.kind}: ${payload.text}`);
-      await stores.outbox.markSent(head.id, nowMs);
+      expect(await stores.outbox.markSent(head.id, lease, nowMs)).toBe(true);
     }
   }
 }
@@ -306,15 +307,16 @@ describe.each(STORE_BACKENDS)('alert stores on %s', { timeout: 60_000 }, (backen
       threadId: null,
       guildId: null,
     });
-    expect(await alerts.outbox.claim(ha!.id, T0 + MIN, MIN)).toBe(true);
-    await alerts.outbox.markRetry(ha!.id, T0 + 5 * MIN, 'HTTP 502');
-    expect(await alerts.outbox.claim(hb!.id, T0 + MIN, MIN)).toBe(true);
-    await alerts.outbox.markFailed(hb!.id, T0 + MIN, 'gave up');
+    expect(await alerts.outbox.claim(ha!.id, T0 + MIN, MIN)).toBe(T0 + 2 * MIN);
+    expect(await alerts.outbox.markRetry(ha!.id, T0 + 2 * MIN, T0 + 5 * MIN, 'HTTP 502')).toBe(true);
+    expect(await alerts.outbox.claim(hb!.id, T0 + MIN, MIN)).toBe(T0 + 2 * MIN);
+    expect(await alerts.outbox.markFailed(hb!.id, T0 + 2 * MIN, T0 + MIN, 'gave up')).toBe(true);
     expect(await alerts.outbox.heads('telegram', 10)).toEqual([
       expect.objectContaining({ id: ha!.id, attempts: 1, nextAttemptAtMs: T0 + 5 * MIN, claimedUntilMs: null }),
     ]);
-    expect(await alerts.outbox.claim(hb!.id, T0 + 2 * MIN, MIN)).toBe(false);
-    await alerts.outbox.markSent(ha!.id, T0 + 5 * MIN);
+    expect(await alerts.outbox.claim(hb!.id, T0 + 2 * MIN, MIN)).toBeNull();
+    // Settled without a claim (as a row whose message is gone is): the row carries no lease.
+    expect(await alerts.outbox.markSent(ha!.id, null, T0 + 5 * MIN)).toBe(true);
     expect(await alerts.outbox.heads('telegram', 10)).toEqual([]);
     await alerts.outbox.prune(T0 + 2 * MIN);
     expect(await alerts.outbox.payload(ha!.payloadId)).not.toBeNull();
@@ -331,15 +333,49 @@ describe.each(STORE_BACKENDS)('alert stores on %s', { timeout: 60_000 }, (backen
     await alerts.evaluation.evaluate(round(0.5, T0));
     await alerts.evaluation.evaluate(round(2, T0 + MIN));
     const [head] = await alerts.outbox.heads('telegram', 10);
-    expect(await alerts.outbox.claim(head!.id, T0 + MIN, 2 * MIN)).toBe(true);
+    expect(await alerts.outbox.claim(head!.id, T0 + MIN, 2 * MIN)).toBe(T0 + 3 * MIN);
     expect((await alerts.outbox.heads('telegram', 10))[0]!.claimedUntilMs).toBe(T0 + 3 * MIN);
-    expect(await alerts.outbox.claim(head!.id, T0 + 2 * MIN, 2 * MIN)).toBe(false);
+    expect(await alerts.outbox.claim(head!.id, T0 + 2 * MIN, 2 * MIN)).toBeNull();
     // The lease ran out (its dispatcher died mid-send): another one takes the row.
-    expect(await alerts.outbox.claim(head!.id, T0 + 3 * MIN, 2 * MIN)).toBe(true);
-    await alerts.outbox.release(head!.id);
-    expect(await alerts.outbox.claim(head!.id, T0 + 3 * MIN, 2 * MIN)).toBe(true);
-    await alerts.outbox.markSent(head!.id, T0 + 4 * MIN);
-    expect(await alerts.outbox.claim(head!.id, T0 + 10 * MIN, 2 * MIN)).toBe(false);
+    expect(await alerts.outbox.claim(head!.id, T0 + 3 * MIN, 2 * MIN)).toBe(T0 + 5 * MIN);
+    expect(await alerts.outbox.release(head!.id, T0 + 5 * MIN)).toBe(true);
+    expect(await alerts.outbox.claim(head!.id, T0 + 3 * MIN, 2 * MIN)).toBe(T0 + 5 * MIN);
+    expect(await alerts.outbox.markSent(head!.id, T0 + 5 * MIN, T0 + 4 * MIN)).toBe(true);
+    expect(await alerts.outbox.claim(head!.id, T0 + 10 * MIN, 2 * MIN)).toBeNull();
+  });
+
+  it("settles only with the row's own claim: a stale claimant whose lease was taken over changes nothing", async ({
+    skip,
+  }) => {
+    const stores = await storesOn(backend, skip);
+    const { alerts } = stores;
+    const other = await stores.second();
+    await alerts.subscriptions.subscribe(chat('a', [1]), T0);
+    await alerts.evaluation.evaluate(round(0.5, T0));
+    await alerts.evaluation.evaluate(round(2, T0 + MIN));
+    const [head] = await alerts.outbox.heads('telegram', 10);
+    // The first leader claims and sends; its store fails until its lease has run out; the next leader claims.
+    const stale = (await alerts.outbox.claim(head!.id, T0 + MIN, MIN))!;
+    const current = (await other.outbox.claim(head!.id, T0 + 2 * MIN, MIN))!;
+    expect(current).toBeGreaterThan(stale);
+    const before = await alerts.outbox.heads('telegram', 10);
+    expect(before).toEqual([expect.objectContaining({ id: head!.id, attempts: 0, claimedUntilMs: current })]);
+
+    // Every late write of the first one is refused, and the row stays the second one's.
+    expect(await alerts.outbox.markSent(head!.id, stale, T0 + 2 * MIN)).toBe(false);
+    expect(await alerts.outbox.markRetry(head!.id, stale, T0 + 3 * MIN, 'HTTP 502')).toBe(false);
+    expect(await alerts.outbox.markFailed(head!.id, stale, T0 + 2 * MIN, 'gave up')).toBe(false);
+    expect(await alerts.outbox.release(head!.id, stale)).toBe(false);
+    expect(await alerts.outbox.markSent(head!.id, null, T0 + 2 * MIN)).toBe(false);
+    expect(await alerts.outbox.heads('telegram', 10)).toEqual(before);
+    // So nobody can claim the row for a third send while the second one holds it.
+    expect(await alerts.outbox.claim(head!.id, T0 + 2 * MIN + 1, MIN)).toBeNull();
+
+    // The holder settles it; a second settle with the same claim, once the row is sent, changes nothing either.
+    expect(await other.outbox.markSent(head!.id, current, T0 + 2 * MIN)).toBe(true);
+    expect(await other.outbox.markSent(head!.id, current, T0 + 3 * MIN)).toBe(false);
+    expect(await other.outbox.markRetry(head!.id, current, T0 + 3 * MIN, 'late')).toBe(false);
+    expect(await alerts.outbox.heads('telegram', 10)).toEqual([]);
   });
 
   it('gives two concurrent claimers on two connections disjoint rows', async ({ skip }) => {

@@ -248,8 +248,9 @@ async function deliverAll(stores: BackendStores, platform: 'telegram' | 'discord
     const waiting = await stores.alerts.outbox.heads(platform, 100);
     if (waiting.length === 0) return;
     for (const head of waiting) {
-      expect(await stores.alerts.outbox.claim(head.id, nowMs, MIN)).toBe(true);
-      await stores.alerts.outbox.markSent(head.id, nowMs);
+      const lease = await stores.alerts.outbox.claim(head.id, nowMs, MIN);
+      expect(lease).toBe(nowMs + MIN);
+      expect(await stores.alerts.outbox.markSent(head.id, lease, nowMs)).toBe(true);
     }
   }
 }

@@ -10,6 +10,11 @@ import { createTestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { runEntry } from '../helpers/spawn.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { postgresStore } from '../../src/db/store.js';
+import { createLogger } from '../../src/logger.js';
+import { pgliteDatabase } from '../helpers/postgres.js';
 
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -195,6 +200,64 @@ describe('the operations endpoint, assembled over the app', () => {
       ],
       role: 'leader',
     });
+  });
+});
+
+describe("comparing this instance's clock with the PostgreSQL server's", () => {
+  const skewOf = (scrape: string) =>
+    Number(
+      scrape
+        .split('\n')
+        .find((l) => l.startsWith('opg_clock_skew_seconds '))
+        ?.split(' ')[1],
+    );
+
+  // The first PGlite of a worker compiles and migrates PostgreSQL: seconds, more on a busy machine.
+  it('exports the skew at start and at each term, and warns once it passes 5 s', { timeout: 60_000 }, async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', secrets: [], destination: { write: (l: string) => lines.push(l) } });
+    const clock = createTestClock();
+    // The helper closes PGlite when the test ends; the app closing its store must not close it a second time.
+    const pglite = { ...(await pgliteDatabase()), close: async () => {} };
+    const config = loadConfig({ DATABASE_PATH: tempDbPath(), OG_RPC_URL: 'http://127.0.0.1:9' });
+    const app = createApp({ config, logger: silentLogger, clock, store: postgresStore(pglite) });
+    onTestFinished(() => app.close());
+    // This instance's clock runs 42 s ahead of the server's (PGlite's clock is this machine's).
+    clock.set(Date.now() + 42_000);
+    const ops = createOperations({ host: '127.0.0.1', port: 0, platforms: [], logger, clock, secrets: [] });
+    const { port } = await ops.start(app, []);
+    onTestFinished(() => ops.close());
+    const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const warnings = () =>
+      lines
+        .map((l) => JSON.parse(l) as { level: number; msg: string; skewSeconds?: number })
+        .filter((l) => l.level === 40);
+
+    const ahead = skewOf(await scrape());
+    expect(ahead).toBeGreaterThan(40);
+    expect(ahead).toBeLessThan(44);
+    expect(warnings()).toEqual([expect.objectContaining({ skewSeconds: ahead })]);
+    expect(warnings()[0]!.msg).toMatch(
+      /^this instance's clock is 4\d(\.\d+)? s ahead of the PostgreSQL server's: .*assume synchronised clocks/,
+    );
+
+    // NTP fixed it; the next leader term measures again: the gauge follows, and nothing is logged.
+    clock.set(Date.now());
+    const term = ops.outboxGauge(app)();
+    onTestFinished(() => term.stop());
+    const synced = await until('the term measuring', async () => {
+      const skew = skewOf(await scrape());
+      return Math.abs(skew) < 2 ? skew : undefined;
+    });
+    expect(Math.abs(synced)).toBeLessThan(2);
+    expect(warnings()).toHaveLength(1);
+  });
+
+  it('exports NaN on the SQLite file, which one process stamps alone', async () => {
+    const { ops, app } = assembled([]);
+    const { port } = await ops.start(app, []);
+    onTestFinished(() => ops.close());
+    expect(skewOf(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())).toBeNaN();
   });
 });
 
