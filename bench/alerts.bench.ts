@@ -13,8 +13,7 @@
  * of 25/s, no 429). The fan-out runs on the real clock: 10,000 alerts take ~7 min, so the default is 2,000;
  * `BENCH_FANOUT_ALERTS=10000 npx tsx bench/run.ts alerts` runs the full one, `BENCH_FANOUT_ALERTS=0` skips it.
  *
- * The sink is the minimal undici `sendMessage` sink from test/helpers until the Telegram front end's sink
- * is wired in.
+ * The sink is the one the bot delivers alerts through: the Telegram front end's `createTelegramSink`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -37,7 +37,7 @@ export default async function bench(log: BenchLog): Promise<void> {
     }
 
     // 10,000 commands from 1,000 chats spread over 50 minutes of clock time, with a refresh every 5 minutes.
-    const before = cg.calls();
+    const before = cg.requests.length;
     let refreshes = 0;
     for (let minute = 0; minute < 50; minute++) {
       // A cron tick refreshes while commands keep arriving; it finishes long before the next tick.
@@ -54,7 +54,7 @@ export default async function bench(log: BenchLog): Promise<void> {
     await app.core.refresh().then(() => (refreshes += 1));
     log(
       `10,000 commands from 1,000 chats with ${refreshes} refreshes: ` +
-        `${cg.calls() - before} CoinGecko calls (goal: ${refreshes})`,
+        `${cg.requests.length - before} CoinGecko calls (goal: ${refreshes})`,
     );
   } finally {
     app.close();

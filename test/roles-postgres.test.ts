@@ -2,6 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { silentLogger } from '../src/core/logger.js';
 import { createLeaderElector } from '../src/db/leader-elector.js';
 import { createRoles, type Roles } from '../src/roles.js';
+import { until } from './helpers/bot-process.js';
 import { emptyServerDatabase, NO_SERVER, TEST_DATABASE_URL } from './helpers/postgres.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -38,14 +39,6 @@ function instance(name: string, url: string, log: string[], leading: Set<string>
   return { name, roles };
 }
 
-async function until(what: string, probe: () => boolean, withinMs: number): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while (!probe()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 describe('roles on the PostgreSQL leader elector', () => {
   it('one of two instances runs the leader work; a clean stop hands it over with no overlap', async ({ skip }) => {
     skip(!TEST_DATABASE_URL, NO_SERVER);
@@ -55,14 +48,14 @@ describe('roles on the PostgreSQL leader elector', () => {
     const overlaps: string[] = [];
     const a = instance('A', url, log, leading, overlaps);
     await a.roles.start();
-    await until('A to lead', () => a.roles.role() === 'leader', 5_000);
+    await until('A to lead', () => (a.roles.role() === 'leader' ? true : undefined), undefined, 5_000);
     const b = instance('B', url, log, leading, overlaps);
     await b.roles.start();
     await sleep(1_500);
     expect(b.roles.role()).toBe('standby');
 
     await a.roles.stop();
-    await until('B to lead', () => b.roles.role() === 'leader', 6_000);
+    await until('B to lead', () => (b.roles.role() === 'leader' ? true : undefined), undefined, 6_000);
     expect(overlaps).toEqual([]);
     expect(log.indexOf('A stopped leading')).toBeLessThan(log.indexOf('B leads'));
     expect(log.filter((l) => l.endsWith('leads'))).toEqual(['A leads', 'B leads']);

@@ -109,8 +109,8 @@ export interface CommandDefinition<O extends OptionSpecs = OptionSpecs> {
   run(args: ArgsOf<O>, ctx: CommandContext): Promise<Reply>;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyCommand = CommandDefinition<any>;
+/** Any definition, whatever its options: `run` is a method, so every `CommandDefinition<O>` is one of these. */
+export type AnyCommand = CommandDefinition<OptionSpecs>;
 
 /** Keeps the option types so `run` gets typed arguments. */
 export function defineCommand<const O extends OptionSpecs>(definition: CommandDefinition<O>): CommandDefinition<O> {
@@ -124,7 +124,7 @@ export function commandPath(def: AnyCommand): string {
 
 /** `alerts add <ratio>` / `chart [metric] [range]`. */
 export function usageOf(def: AnyCommand): string {
-  const args = Object.entries(def.options as OptionSpecs)
+  const args = Object.entries(def.options)
     .filter(([, spec]) => spec.type !== 'channel')
     .map(([name, spec]) => {
       const label = spec.type === 'choice' ? spec.choices.join('|') : name;
@@ -212,7 +212,7 @@ export function validateArgs(
   raw: Record<string, unknown>,
 ): Record<string, string | number | undefined> {
   const out: Record<string, string | number | undefined> = {};
-  for (const [name, spec] of Object.entries(def.options as OptionSpecs)) {
+  for (const [name, spec] of Object.entries(def.options)) {
     const value = raw[name];
     if (value === undefined || value === null || value === '') {
       if (spec.required) throw new UserInputError(`Missing ${name}.`);
@@ -265,7 +265,7 @@ export function parseText(tokens: readonly string[], commands: readonly AnyComma
     rest = words.slice(1);
     if (!def) throw new UserInputError(`Unknown command: ${first.slice(0, 32)}. Try /opg help.`);
   }
-  const specs = Object.entries(def.options as OptionSpecs).filter(([, spec]) => spec.type !== 'channel');
+  const specs = Object.entries(def.options).filter(([, spec]) => spec.type !== 'channel');
   if (rest.length > specs.length) {
     throw new UserInputError(`Too many arguments for ${commandPath(def)}.`, `/opg ${usageOf(def)}`);
   }

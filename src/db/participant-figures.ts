@@ -7,6 +7,7 @@
  * a committed chunk, which moves the indexer's cursor: the memo is keyed by that cursor (and by this
  * process's own writes), so an instance that does not index (a PostgreSQL standby) sees another's writes.
  */
+import { LRUCache } from 'lru-cache';
 import type { CallerFigures, CallerWeek, CallerWindows, OperatorFigures } from '../core/participants.js';
 import { dayStart } from '../core/participants.js';
 
@@ -20,7 +21,7 @@ export interface FigureMemo {
 
 export function createFigureMemo(): FigureMemo {
   let memoVersion: string | null = null;
-  const memo = new Map<string, Promise<unknown>>();
+  const memo = new LRUCache<string, Promise<unknown>>({ max: MEMO_SIZE });
   return {
     get<T>(version: string, key: string, compute: () => Promise<T>): Promise<T> {
       if (memoVersion !== version) {
@@ -31,10 +32,9 @@ export function createFigureMemo(): FigureMemo {
       if (hit) return hit as Promise<T>;
       // The promise is kept, so answers asked for while it is computed share it; a failure is not kept.
       const value = compute();
-      if (memo.size >= MEMO_SIZE) memo.clear();
       memo.set(key, value);
       value.catch(() => {
-        if (memo.get(key) === value) memo.delete(key);
+        if (memo.peek(key) === value) memo.delete(key);
       });
       return value;
     },

@@ -7,6 +7,7 @@
  * (the indexer calls `warm` after each pass, off the command path, and commands read them from memory).
  * Everything else is a small query per answer.
  */
+import { LRUCache } from 'lru-cache';
 import {
   callerWindows,
   type CallerFigures,
@@ -170,7 +171,7 @@ export function createParticipantStore(database: Database, network = 'opengradie
 
   // Caller ids already stored, so a known caller costs no upsert: ranges are written in chain order, so its
   // first day is already the earliest. Ids a write assigns are only trusted once its transaction committed.
-  const knownIds = new Map<string, number>();
+  const knownIds = new LRUCache<string, number>({ max: ID_CACHE_SIZE });
   const pendingIds = new Map<string, number>();
 
   // Figures kept until the next write here or the cursor moves (another connection's write).
@@ -290,7 +291,6 @@ export function createParticipantStore(database: Database, network = 'opengradie
       for (const e of chunk.events) apply(e);
     },
     committed() {
-      if (knownIds.size + pendingIds.size > ID_CACHE_SIZE) knownIds.clear();
       for (const [address, id] of pendingIds) knownIds.set(address, id);
       pendingIds.clear();
     },

@@ -6,6 +6,7 @@
  * (most registry events) go in one statement, keeping each TEE's latest.
  */
 import { and, eq, sql, type SQL } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
 import {
   callerWindows,
   type CallerFigures,
@@ -68,7 +69,7 @@ function batches<T>(rows: readonly T[]): T[][] {
 export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'): PgParticipantStore {
   // Caller ids already stored, so a known caller costs no upsert: ranges are written in chain order, so its
   // first day is already the earliest. Ids a write assigns are only trusted once its transaction committed.
-  const knownIds = new Map<string, number>();
+  const knownIds = new LRUCache<string, number>({ max: ID_CACHE_SIZE });
   const pendingIds = new Map<string, number>();
 
   let writes = 0;
@@ -282,7 +283,6 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
       if (heartbeats.size > 0) await writeHeartbeats(q, heartbeats);
     },
     committed() {
-      if (knownIds.size + pendingIds.size > ID_CACHE_SIZE) knownIds.clear();
       for (const [address, id] of pendingIds) knownIds.set(address, id);
       pendingIds.clear();
     },

@@ -12,16 +12,20 @@
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import {
+  bothReady,
   DISCORD_TEST_TOKEN as DISCORD_TOKEN,
+  discordAsk,
+  isChannelPost,
   startBot,
   startWorld,
+  tgAsk,
+  tgText as text,
   until,
   type BotProcess as Bot,
   type World,
 } from '../helpers/bot-process.js';
-import { bodyJson, CHANNEL_ID, MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
-import { sendJson, type RecordedRequest } from '../helpers/http-server.js';
-import type { BotApiCall } from '../helpers/telegram-server.js';
+import { bodyJson, MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
+import { sendJson } from '../helpers/http-server.js';
 import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 import { expectNoBadText } from '../helpers/expect.js';
 import { marketItemWithRatio } from '../helpers/coingecko-server.js';
@@ -43,49 +47,9 @@ async function refreshes(w: World, n: number, bot: Bot): Promise<void> {
   await until(`${n} market refreshes`, () => (w.cg.marketCalls() >= target ? true : undefined), bot);
 }
 
-const text = (c: BotApiCall) => String(c.params.text ?? '');
 const tgAlerts = (w: World) =>
   w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG volume / market cap crossed'));
-const isChannelPost = (r: RecordedRequest) =>
-  r.method === 'POST' && r.url === `/api/v10/channels/${CHANNEL_ID}/messages`;
 const discordAlerts = (w: World) => w.discord.rest.requests.filter(isChannelPost);
-
-/** Sends a Telegram update and resolves with the first reply to that chat containing `expected`, sent after it. */
-async function tgAsk(w: World, bot: Bot, update: Record<string, unknown>, expected: string): Promise<BotApiCall> {
-  const since = w.tg.calls.length;
-  w.tg.push(update);
-  return until(
-    `a Telegram reply containing '${expected}'`,
-    () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c).includes(expected)),
-    bot,
-  );
-}
-
-interface InteractionAnswer {
-  type: number;
-  data?: { embeds?: Array<Record<string, any>>; flags?: number; allowed_mentions?: unknown };
-}
-
-/**
- * Dispatches an interaction through the gateway and resolves with its answer (the deferred edit if it was deferred).
- */
-async function discordAsk(w: World, bot: Bot, payload: Record<string, unknown>): Promise<InteractionAnswer> {
-  const since = w.discord.rest.requests.length;
-  const { id, token } = w.discord.interact(payload);
-  const callback = await until(
-    `the callback of interaction ${id}`,
-    () => w.discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)),
-    bot,
-  );
-  const answer = bodyJson(callback) as unknown as InteractionAnswer;
-  if (answer.type !== 5) return answer;
-  const edit = await until(
-    `the edit of deferred interaction ${id}`,
-    () => w.discord.rest.requests.slice(since).find((r) => r.method === 'PATCH' && r.url.includes(token)),
-    bot,
-  );
-  return { type: 5, data: bodyJson(edit) as InteractionAnswer['data'] };
-}
 
 const embedText = (embed: Record<string, any> | undefined) => JSON.stringify(embed ?? {});
 const count = (haystack: string, needle: string) => haystack.split(needle).length - 1;
@@ -96,45 +60,34 @@ const count = (haystack: string, needle: string) => haystack.split(needle).lengt
  */
 async function subscribeBoth(w: World): Promise<Bot> {
   const bot = startBot(w);
-  await until(
-    'the Telegram front end polling',
-    () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined),
-    bot,
-    15_000,
-  );
-  await Promise.race([
-    w.discord.waitForSession(),
-    bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`))),
-  ]);
+  await bothReady(w, bot);
 
   // Telegram: an administrator subscribes the supergroup; a plain member's threshold is refused, the admin's accepted.
   const subscribed = await tgAsk(
     w,
     bot,
     messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }),
-    'Alerts are on in this chat',
+    { containing: 'Alerts are on in this chat' },
   );
   expect(subscribed.params.chat_id).toBe(supergroup.id);
-  const refused = await tgAsk(
-    w,
-    bot,
-    messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }),
-    'Moderators only',
-  );
+  const refused = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }), {
+    containing: 'Moderators only',
+  });
   expect(text(refused)).not.toContain('Added');
   expect(
     w.tg.callsOf('getChatMember').some((c) => c.params.user_id === bob.id && c.params.chat_id === supergroup.id),
   ).toBe(true);
-  const added = await tgAsk(
-    w,
-    bot,
-    messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }),
-    'Added a 7x threshold',
-  );
+  const added = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }), {
+    containing: 'Added a 7x threshold',
+  });
   expect(text(added)).toMatch(/1x.*5x.*7x.*10x/s);
   // No cooldown on either platform: a repeat after the restart could not hide in a merged, later message.
-  await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts cooldown 0' }), 'Cooldown off');
-  const stats = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg stats' }), 'OPG stats');
+  await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts cooldown 0' }), {
+    containing: 'Cooldown off',
+  });
+  const stats = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg stats' }), {
+    containing: 'OPG stats',
+  });
   expect(stats.params.parse_mode).toBe('HTML');
   expect(text(stats)).toContain('$0.04123');
   expect(text(stats)).toContain('0.8x');
@@ -178,12 +131,9 @@ async function subscribeBoth(w: World): Promise<Bot> {
 
   // The first refresh after subscribing only records each threshold's side (below at 0.8x): nothing fires.
   await refreshes(w, 2, bot);
-  const status = await tgAsk(
-    w,
-    bot,
-    messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }),
-    'Alerts are on in this chat',
-  );
+  const status = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }), {
+    containing: 'Alerts are on in this chat',
+  });
   expect(count(text(status), 'ratio below')).toBe(4);
   const discordStatus = await discordAsk(w, bot, w.discord.slash({ group: 'alerts', subcommand: 'status' }));
   expect(count(embedText(discordStatus.data?.embeds?.[0]), 'ratio below')).toBe(3);
@@ -252,12 +202,9 @@ describe('the bot on Telegram and Discord at once (npm start)', () => {
       // The same database, the ratio still at 13.2x.
       const again = startBot(w);
       await w.discord.waitForSession(2);
-      const status = await tgAsk(
-        w,
-        again,
-        messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }),
-        'Alerts are on in this chat',
-      );
+      const status = await tgAsk(w, again, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }), {
+        containing: 'Alerts are on in this chat',
+      });
       expect(count(text(status), 'ratio above')).toBe(4);
       await refreshes(w, 3, again);
       expect(tgAlerts(w)).toHaveLength(1);
@@ -300,12 +247,9 @@ describe('the bot on Telegram and Discord at once (npm start)', () => {
         again,
         15_000,
       );
-      await tgAsk(
-        w,
-        again,
-        messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }),
-        'Alerts are on in this chat',
-      );
+      await tgAsk(w, again, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts' }), {
+        containing: 'Alerts are on in this chat',
+      });
       await refreshes(w, 3, again);
       await until('the Discord alert marked sent', () => (sentOn('discord') === 1 ? true : undefined), again);
       expectOneAlertEach(w);

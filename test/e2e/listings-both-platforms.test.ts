@@ -8,17 +8,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  bothReady,
   DISCORD_TEST_TOKEN,
+  discordAsk,
+  isChannelPost,
   startBot,
   startWorld,
+  tgAsk,
+  tgText as text,
   until,
   type BotProcess as Bot,
   type World,
 } from '../helpers/bot-process.js';
 import { tickerItem } from '../helpers/coingecko-server.js';
-import { bodyJson, CHANNEL_ID, MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
-import type { RecordedRequest } from '../helpers/http-server.js';
-import type { BotApiCall } from '../helpers/telegram-server.js';
+import { bodyJson, MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
 import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 
 const binance = tickerItem('binance', 'Binance');
@@ -46,42 +49,11 @@ async function readings(w: World, n: number, bot: Bot): Promise<void> {
   await until(`${n} tickers readings`, () => (w.cg.tickerCalls() >= target ? true : undefined), bot);
 }
 
-const text = (c: BotApiCall) => String(c.params.text ?? '');
 const tgListings = (w: World) => w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG now trades on'));
-const isChannelPost = (r: RecordedRequest) =>
-  r.method === 'POST' && r.url === `/api/v10/channels/${CHANNEL_ID}/messages`;
 const discordListings = (w: World) =>
   w.discord.rest.requests
     .filter(isChannelPost)
     .filter((r) => JSON.stringify(bodyJson(r)).includes('OPG now trades on'));
-
-async function tgAsk(w: World, bot: Bot, update: Record<string, unknown>, expected: string): Promise<BotApiCall> {
-  const since = w.tg.calls.length;
-  w.tg.push(update);
-  return until(
-    `a Telegram reply containing '${expected}'`,
-    () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c).includes(expected)),
-    bot,
-  );
-}
-
-async function discordAsk(w: World, bot: Bot, payload: Record<string, unknown>): Promise<Record<string, any>> {
-  const since = w.discord.rest.requests.length;
-  const { id, token } = w.discord.interact(payload);
-  const callback = await until(
-    `the callback of interaction ${id}`,
-    () => w.discord.rest.requests.slice(since).find((r) => r.url.includes(`/interactions/${id}/`)),
-    bot,
-  );
-  const answer = bodyJson(callback) as Record<string, any>;
-  if (answer.type !== 5) return answer.data;
-  const edit = await until(
-    `the edit of interaction ${id}`,
-    () => w.discord.rest.requests.slice(since).find((r) => r.method === 'PATCH' && r.url.includes(token)),
-    bot,
-  );
-  return bodyJson(edit) as Record<string, any>;
-}
 
 describe('new-listing alerts on Telegram and Discord (npm start)', () => {
   it(
@@ -90,25 +62,16 @@ describe('new-listing alerts on Telegram and Discord (npm start)', () => {
     async () => {
       const w = await world();
       const bot = startBot(w);
-      await until(
-        'the Telegram front end polling',
-        () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined),
-        bot,
-        15_000,
-      );
-      await w.discord.waitForSession();
+      await bothReady(w, bot);
 
-      await tgAsk(
-        w,
-        bot,
-        messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }),
-        'Alerts are on in this chat',
-      );
+      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }), {
+        containing: 'Alerts are on in this chat',
+      });
       const refused = await tgAsk(
         w,
         bot,
         messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts listings off' }),
-        'Moderators only',
+        { containing: 'Moderators only' },
       );
       expect(text(refused)).not.toContain('Listing alerts off');
       const subscribed = await discordAsk(
@@ -116,21 +79,18 @@ describe('new-listing alerts on Telegram and Discord (npm start)', () => {
         bot,
         w.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS }),
       );
-      expect(subscribed.embeds[0].title).toBe('Alerts are on in this chat');
+      expect(subscribed.data.embeds?.[0]?.title).toBe('Alerts are on in this chat');
 
       // Both front ends answer `markets` from the stored reading.
       await readings(w, 1, bot);
-      const tgMarkets = await tgAsk(
-        w,
-        bot,
-        messageUpdate({ chat: supergroup, from: bob, text: '/opg markets' }),
-        'OPG markets',
-      );
+      const tgMarkets = await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg markets' }), {
+        containing: 'OPG markets',
+      });
       expect(text(tgMarkets)).toContain('1 market on 1 venue');
       expect(text(tgMarkets)).toContain('CoinGecko tickers · as of');
       const dcMarkets = await discordAsk(w, bot, w.discord.slash({ subcommand: 'markets' }));
-      expect(dcMarkets.embeds[0].title).toBe('OPG markets');
-      expect(JSON.stringify(dcMarkets.embeds[0])).toContain('Binance: $600K (100.00%)');
+      expect(dcMarkets.data.embeds?.[0]?.title).toBe('OPG markets');
+      expect(JSON.stringify(dcMarkets.data.embeds?.[0])).toContain('Binance: $600K (100.00%)');
 
       await readings(w, 2, bot);
       expect(tgListings(w)).toHaveLength(0);
@@ -161,12 +121,9 @@ describe('new-listing alerts on Telegram and Discord (npm start)', () => {
       const again = startBot(w);
       await w.discord.waitForSession(2);
       await readings(w, 3, again);
-      const after = await tgAsk(
-        w,
-        again,
-        messageUpdate({ chat: supergroup, from: bob, text: '/opg markets' }),
-        'OPG markets',
-      );
+      const after = await tgAsk(w, again, messageUpdate({ chat: supergroup, from: bob, text: '/opg markets' }), {
+        containing: 'OPG markets',
+      });
       expect(text(after)).toContain('3 markets on 3 venues');
       expect(tgListings(w)).toHaveLength(1);
       expect(discordListings(w)).toHaveLength(1);

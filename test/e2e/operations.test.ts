@@ -10,119 +10,65 @@
  * test (the limit is at least a minute), so the readiness test seeds the store with a reading from 40 s
  * ago: the process's own clock then carries it past the 60 s limit within about 20 s.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { resolve } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/open.js';
 import { createMarketStore } from '../../src/db/market-store.js';
 import { marketWithRatio } from '../helpers/alerts.js';
-import { expectedTotals, testChain, type TestChain } from '../helpers/og-chain.js';
-import { startOgNode, type OgNode } from '../helpers/og-rpc-server.js';
-import { startCoinGeckoServer, type CoinGeckoServer, marketItemWithRatio } from '../helpers/coingecko-server.js';
-import { GUILD_ID, startDiscordStandIn } from '../helpers/discord-server.js';
+import {
+  startBot,
+  startWorld,
+  tgAsk,
+  tgText as text,
+  until,
+  type BotProcess,
+  type World,
+} from '../helpers/bot-process.js';
+import { expectedTotals, testChain } from '../helpers/og-chain.js';
+import { marketItemWithRatio } from '../helpers/coingecko-server.js';
+import { GUILD_ID } from '../helpers/discord-server.js';
 import { sendJson } from '../helpers/http-server.js';
-import { NODE_ARGS, ROOT } from '../helpers/spawn.js';
-import { startTelegramServer, type BotApiCall, type TelegramServer } from '../helpers/telegram-server.js';
 import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
-import { tempDbPath } from '../helpers/temp-dir.js';
 
 /** The stand-in chain's head, and the blocks the bot leaves behind it (OG_CONFIRMATIONS). */
 const HEAD = 400;
 const CONFIRMATIONS = 12;
 
-interface World {
-  tg: TelegramServer;
-  cg: CoinGeckoServer;
-  og: OgNode<TestChain>;
-  databasePath: string;
-  env: Record<string, string>;
-}
-
-interface Bot {
-  child: ChildProcess;
-  exited: Promise<[number | null, string | null]>;
-  output(): string;
-  /** `http://127.0.0.1:<port>` of the operations endpoint, once it logged where it listens. */
-  endpoint(): Promise<string>;
-}
-
-async function world(extra: Record<string, string> = {}): Promise<World> {
-  const tg = await startTelegramServer();
-  onTestFinished(() => tg.close());
-  const cg = await startCoinGeckoServer([marketItemWithRatio(0.8)]);
-  const og = await startOgNode(testChain(HEAD));
-  onTestFinished(() => og.close());
-  const databasePath = tempDbPath();
-  tg.setMember(supergroup.id, alice.id, 'administrator');
-  const env = {
-    PATH: process.env.PATH ?? '',
-    DOTENV_PATH: '/nonexistent/.env',
-    TELEGRAM_BOT_TOKEN: tg.token,
-    TELEGRAM_API_ROOT: tg.url,
-    COINGECKO_API_URL: cg.url,
-    // The OpenGradient node, indexed once at start; the explorer is a closed loopback port.
-    OG_RPC_URL: og.url,
-    OG_CONFIRMATIONS: String(CONFIRMATIONS),
-    OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
-    INDEX_CRON: '0 0 1 1 *',
-    REFRESH_CRON: '* * * * * *',
-    DATABASE_PATH: databasePath,
-    HTTP_PORT: '0',
-    LOG_LEVEL: 'info',
-    ...extra,
-  };
-  return { tg, cg, og, databasePath, env };
-}
-
-function startBot(w: World): Bot {
-  const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, 'src/main.ts')], {
-    cwd: ROOT,
-    env: w.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+/**
+ * The stand-ins, the bot on Telegram alone unless `discord` (the stand-in guild under a token of its own), the
+ * operations endpoint on a free port, the market at 0.8x refreshed every second.
+ */
+async function world(extra: Record<string, string> = {}, discord = false): Promise<World> {
+  const w = await startWorld({
+    marketChart: false,
+    chain: testChain(HEAD),
+    discord,
+    env: {
+      OG_CONFIRMATIONS: String(CONFIRMATIONS),
+      REFRESH_CRON: '* * * * * *',
+      HTTP_PORT: '0',
+      ...(discord && { DISCORD_TOKEN: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.ops-e2e-secret' }),
+      ...extra,
+    },
   });
-  let output = '';
-  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  const bot: Bot = {
-    child,
-    exited,
-    output: () => output,
-    endpoint: () =>
-      until(
-        'the operations endpoint listening',
-        () => {
-          const line = output.split('\n').find((l) => l.includes('"operations endpoint listening"'));
-          return line ? `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` : undefined;
-        },
-        bot,
-        15_000,
-      ),
-  };
-  return bot;
+  w.cg.setMarkets([marketItemWithRatio(0.8)]);
+  w.tg.setMember(supergroup.id, alice.id, 'administrator');
+  return w;
 }
 
-/** Polls `probe` (sync or async) until it returns something other than undefined, or fails naming `what`. */
-async function until<T>(
-  what: string,
-  probe: () => T | undefined | Promise<T | undefined>,
-  bot?: Bot,
-  timeoutMs = 10_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(
-        `timed out waiting for ${what}${bot ? `\n--- bot output ---\n${bot.output().slice(-4000)}` : ''}`,
-      );
-    await new Promise((r) => setTimeout(r, 50));
-  }
+/** `http://127.0.0.1:<port>` of the operations endpoint, once the bot logged where it listens. */
+function endpoint(bot: BotProcess): Promise<string> {
+  return until(
+    'the operations endpoint listening',
+    () => {
+      const line = bot
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"operations endpoint listening"'));
+      return line ? `http://127.0.0.1:${(JSON.parse(line) as { port: number }).port}` : undefined;
+    },
+    bot,
+    15_000,
+  );
 }
 
 async function get(url: string): Promise<{ status: number; type: string; body: string }> {
@@ -145,19 +91,8 @@ function sumOf(scrape: string, name: string, having: string[] = []): number {
     .reduce((total, l) => total + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
-const text = (c: BotApiCall) => String(c.params.text ?? '');
 const tgAlerts = (w: World) =>
   w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG volume / market cap crossed'));
-
-async function tgAsk(w: World, bot: Bot, update: Record<string, unknown>, expected: string): Promise<BotApiCall> {
-  const since = w.tg.calls.length;
-  w.tg.push(update);
-  return until(
-    `a Telegram reply containing '${expected}'`,
-    () => w.tg.calls.slice(since).find((c) => c.method === 'sendMessage' && text(c).includes(expected)),
-    bot,
-  );
-}
 
 const cmd = (command: string, outcome: string) =>
   `opg_commands_total{platform="telegram",command="${command}",outcome="${outcome}"}`;
@@ -168,8 +103,9 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
     { timeout: 60_000 },
     async () => {
       const w = await world();
+      const og = w.og!;
       const bot = startBot(w);
-      const base = await bot.endpoint();
+      const base = await endpoint(bot);
       const ready = await until(
         '/readyz 200',
         async () => ((await get(`${base}/readyz`)).status === 200 ? true : undefined),
@@ -178,31 +114,21 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
       );
       expect(ready).toBe(true);
 
-      await tgAsk(
-        w,
-        bot,
-        messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }),
-        'Alerts are on in this chat',
-      );
-      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }), 'Moderators only');
-      await tgAsk(
-        w,
-        bot,
-        messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }),
-        'Added a 7x threshold',
-      );
-      await tgAsk(
-        w,
-        bot,
-        messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }),
-        'already has a 7x threshold',
-      );
-      await tgAsk(
-        w,
-        bot,
-        messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts cooldown 0' }),
-        'Cooldown off',
-      );
+      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts subscribe' }), {
+        containing: 'Alerts are on in this chat',
+      });
+      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg alerts add 7' }), {
+        containing: 'Moderators only',
+      });
+      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }), {
+        containing: 'Added a 7x threshold',
+      });
+      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts add 7' }), {
+        containing: 'already has a 7x threshold',
+      });
+      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: alice, text: '/opg alerts cooldown 0' }), {
+        containing: 'Cooldown off',
+      });
       // The stats reply is refused with a 429 once: grammY's auto-retry waits its retry_after and sends it again,
       // and the 429 is counted all the same.
       w.tg.failNext(
@@ -211,14 +137,18 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
         1,
         (params) => String(params.text ?? '').includes('OPG stats'),
       );
-      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg stats' }), 'OPG stats');
+      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg stats' }), {
+        containing: 'OPG stats',
+      });
       await until(
         'the stats reply sent again',
         () => (w.tg.sent.some((m) => m.text.includes('OPG stats')) ? true : undefined),
         bot,
       );
       expect(w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG stats'))).toHaveLength(2);
-      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg moon' }), 'Unknown command: moon');
+      await tgAsk(w, bot, messageUpdate({ chat: supergroup, from: bob, text: '/opg moon' }), {
+        containing: 'Unknown command: moon',
+      });
 
       // The first refreshes after subscribing record each threshold's side at 0.8x; only then can one be crossed.
       const seen = w.cg.marketCalls() + 2;
@@ -253,7 +183,7 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
           const settled =
             sample(s, 'opg_market_refresh_total{result="ok"}') === w.cg.marketCalls() &&
             sumOf(s, 'opg_upstream_requests_total', ['source="coingecko"']) === calls &&
-            sumOf(s, 'opg_upstream_requests_total', ['source="rpc"']) === w.og.httpRequests() &&
+            sumOf(s, 'opg_upstream_requests_total', ['source="rpc"']) === og.httpRequests() &&
             sample(s, 'opg_indexer_block') === indexed &&
             sample(s, 'opg_alert_evaluation_duration_seconds_count') === w.cg.marketCalls() &&
             sample(s, 'opg_alert_deliveries_total{platform="telegram",result="delivered"}') === 1 &&
@@ -285,15 +215,15 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
         w.cg.marketChartCalls(),
       );
       // Every request the node received, each answered 200, and nothing else.
-      expect(w.og.httpRequests()).toBeGreaterThan(0);
-      expect(sample(scrape, 'opg_upstream_requests_total{source="rpc",status="200"}')).toBe(w.og.httpRequests());
+      expect(og.httpRequests()).toBeGreaterThan(0);
+      expect(sample(scrape, 'opg_upstream_requests_total{source="rpc",status="200"}')).toBe(og.httpRequests());
 
       // The index: blocks 0 to head minus confirmations, every log the node served there, and the
       // inferences those logs hold, per mode, as the chain's own table counts them.
       expect(sample(scrape, 'opg_indexer_block')).toBe(indexed);
       expect(sample(scrape, 'opg_indexer_head_lag_blocks')).toBe(CONFIRMATIONS);
       let logs = 0;
-      for (let b = 0; b <= indexed; b++) logs += w.og.chain.logsInBlock(b).length;
+      for (let b = 0; b <= indexed; b++) logs += og.chain.logsInBlock(b).length;
       expect(sample(scrape, 'opg_indexer_logs_total')).toBe(logs);
       const totals = expectedTotals(0, indexed);
       for (const mode of ['vanilla', 'tee', 'zkml', 'unknown'] as const) {
@@ -327,15 +257,10 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
     'names the Discord gateway among its readiness checks and counts Discord commands under their platform',
     { timeout: 45_000 },
     async () => {
-      const discord = await startDiscordStandIn();
-      onTestFinished(() => discord.close());
-      const w = await world({
-        DISCORD_TOKEN: 'MTIzNDU2Nzg5MDEyMzQ1Njc4.ops-e2e-secret',
-        DISCORD_API_URL: discord.apiUrl,
-        DISCORD_GUILD_ID: GUILD_ID,
-      });
+      const w = await world({}, true);
+      const discord = w.discord;
       const bot = startBot(w);
-      const base = await bot.endpoint();
+      const base = await endpoint(bot);
       await Promise.race([
         discord.waitForSession(),
         bot.exited.then(() => Promise.reject(new Error(`the bot exited\n${bot.output()}`))),
@@ -399,7 +324,7 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
       w.cg.fail((_req, res) => sendJson(res, 503, { error: 'Service Unavailable' }));
 
       const bot = startBot(w);
-      const base = await bot.endpoint();
+      const base = await endpoint(bot);
       const readyz = async () => {
         const r = await get(`${base}/readyz`);
         expect(r.type).toContain('application/json');

@@ -9,7 +9,7 @@ import { once } from 'node:events';
 import { resolve } from 'node:path';
 import { onTestFinished } from 'vitest';
 import { marketChartBody, marketItem, startCoinGeckoServer, type CoinGeckoServer } from './coingecko-server.js';
-import { bodyJson, GUILD_ID, startDiscordStandIn, type DiscordStandIn } from './discord-server.js';
+import { bodyJson, CHANNEL_ID, GUILD_ID, startDiscordStandIn, type DiscordStandIn } from './discord-server.js';
 import type { RecordedRequest } from './http-server.js';
 import { multipartBoundary, parseMultipart, type MultipartFile } from './multipart.js';
 import { linesWithRepeatedKeys } from './log-lines.js';
@@ -40,6 +40,8 @@ export interface WorldOptions {
   env?: Record<string, string>;
   /** Shards Discord's `/gateway/bot` recommends. Default 1. */
   discordShards?: number;
+  /** Give the bot Discord's settings (token, API, guild). Default true; false runs it on Telegram alone. */
+  discord?: boolean;
 }
 
 export async function startWorld(options: WorldOptions = {}): Promise<World> {
@@ -69,9 +71,11 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     DOTENV_PATH: '/nonexistent/.env',
     TELEGRAM_BOT_TOKEN: tg.token,
     TELEGRAM_API_ROOT: tg.url,
-    DISCORD_TOKEN: DISCORD_TEST_TOKEN,
-    DISCORD_API_URL: discord.apiUrl,
-    DISCORD_GUILD_ID: GUILD_ID,
+    ...((options.discord ?? true) && {
+      DISCORD_TOKEN: DISCORD_TEST_TOKEN,
+      DISCORD_API_URL: discord.apiUrl,
+      DISCORD_GUILD_ID: GUILD_ID,
+    }),
     COINGECKO_API_URL: cg.url,
     OG_RPC_URL: og ? og.url : 'http://127.0.0.1:9',
     OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
@@ -165,22 +169,46 @@ const REPLY_METHODS = new Set([
   'answerCallbackQuery',
 ]);
 
-/** Sends a Telegram update and resolves with the bot's first reply call (message, photo or edit) after it. */
+/** The `text` a Bot API call sent ('' for none). */
+export const tgText = (c: BotApiCall): string => String(c.params.text ?? '');
+
+export interface TgAskOptions {
+  /** Wait for the first `sendMessage` whose text contains this, rather than the first reply of any kind. */
+  containing?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Sends a Telegram update and resolves with the bot's first reply call (message, photo or edit) after it, or
+ * with its first message containing `options.containing`. A number is the timeout alone.
+ */
 export async function tgAsk(
   w: World,
   bot: BotProcess,
   update: Record<string, unknown>,
-  timeoutMs = 10_000,
+  options: TgAskOptions | number = {},
 ): Promise<BotApiCall> {
+  const { containing, timeoutMs = 10_000 } = typeof options === 'number' ? { timeoutMs: options } : options;
   const since = w.tg.calls.length;
   w.tg.push(update);
   return until(
-    'a Telegram reply',
-    () => w.tg.calls.slice(since).find((c) => REPLY_METHODS.has(c.method)),
+    containing === undefined ? 'a Telegram reply' : `a Telegram reply containing '${containing}'`,
+    () =>
+      w.tg.calls
+        .slice(since)
+        .find((c) =>
+          containing === undefined
+            ? REPLY_METHODS.has(c.method)
+            : c.method === 'sendMessage' && tgText(c).includes(containing),
+        ),
     bot,
     timeoutMs,
   );
 }
+
+/** A message the bot posts to the stand-in guild's channel (alerts and listings go there). */
+export const isChannelPost = (r: RecordedRequest): boolean =>
+  r.method === 'POST' && r.url === `/api/v10/channels/${CHANNEL_ID}/messages`;
 
 export interface DiscordAnswer {
   /** The interaction callback's type: 4 answered at once, 5 deferred, 6 deferred update, 7 updated. */

@@ -84,8 +84,11 @@ export interface CoinGeckoServer extends LoopbackServer {
   setMarketChart(answer: ((days: number) => unknown) | null): void;
   /** How many requests reached `/coins/{id}/market_chart`. */
   marketChartCalls(): number;
-  /** Every ticker `/coins/{id}/tickers` serves, busiest first; served 100 a page as CoinGecko does. */
-  setTickers(tickers: unknown[]): void;
+  /**
+   * Every ticker `/coins/{id}/tickers` serves, busiest first; served 100 a page as CoinGecko does. Null: 404, as
+   * for a coin CoinGecko has no tickers for. Default: none (an empty page).
+   */
+  setTickers(tickers: unknown[] | null): void;
   /** How many requests reached `/coins/{id}/tickers` (one per page). */
   tickerCalls(): number;
 }
@@ -161,16 +164,24 @@ export function marketChartBody(shape: MarketChartShape): {
   };
 }
 
-export async function startCoinGeckoServer(initial: unknown[] = [marketItem()]): Promise<CoinGeckoServer> {
+export interface CoinGeckoServerOptions {
+  /** Close it when the current test finishes. Default true; a benchmark (no test around it) closes it itself. */
+  closeAfterTest?: boolean;
+}
+
+export async function startCoinGeckoServer(
+  initial: unknown[] = [marketItem()],
+  options: CoinGeckoServerOptions = {},
+): Promise<CoinGeckoServer> {
   let markets = initial;
   let fault: Handler | null = null;
   let marketChart: ((days: number) => unknown) | null = null;
-  let tickers: unknown[] = [];
+  let tickers: unknown[] | null = [];
   const normal: Handler = (req, res) => {
     const url = new URL(req.url, 'http://x');
     const tickersPath = /\/coins\/([^/]+)\/tickers$/.exec(url.pathname);
     if (tickersPath) {
-      if (tickersPath[1] !== 'opengradient') return sendJson(res, 404, { error: 'coin not found' });
+      if (tickersPath[1] !== 'opengradient' || tickers === null) return sendJson(res, 404, { error: 'coin not found' });
       // The bot asks for DEX pairs by symbol; without it CoinGecko names them by contract address.
       if (url.searchParams.get('dex_pair_format') !== 'symbol')
         return sendJson(res, 400, { error: 'test stand-in: dex_pair_format=symbol was not sent' });
@@ -192,7 +203,7 @@ export async function startCoinGeckoServer(initial: unknown[] = [marketItem()]):
     sendJson(res, 404, { error: 'Not found' });
   };
   const server = await startLoopbackServer((req, res) => (fault ?? normal)(req, res));
-  onTestFinished(() => server.close());
+  if (options.closeAfterTest ?? true) onTestFinished(() => server.close());
   return {
     ...server,
     setMarkets(items) {

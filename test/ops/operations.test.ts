@@ -6,6 +6,7 @@ import { connectionState } from '../../src/ops/connections.js';
 import { createOperations, type OperationsOptions } from '../../src/ops/operations.js';
 import type { Platform } from '../../src/core/chat.js';
 import { freshSnapshot, subscribeWith } from '../helpers/alerts.js';
+import { until } from '../helpers/bot-process.js';
 import { createTestApp } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { runEntry } from '../helpers/spawn.js';
@@ -15,16 +16,6 @@ import { loadConfig } from '../../src/config.js';
 import { postgresStore } from '../../src/db/store.js';
 import { createLogger } from '../../src/logger.js';
 import { pgliteDatabase } from '../helpers/postgres.js';
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const pendingOn = (scrape: string, platform: string) =>
   Number(
@@ -72,10 +63,18 @@ describe('the operations endpoint, assembled over the app', () => {
       onTestFinished(() => term.stop());
       const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 
-      await until('the first count', async () => (pendingOn(await scrape(), 'telegram') === 2 ? true : undefined));
+      await until(
+        'the first count',
+        async () => (pendingOn(await scrape(), 'telegram') === 2 ? true : undefined),
+        undefined,
+        5_000,
+      );
       await enqueue('-1003');
-      await until('the third row counted', async () =>
-        pendingOn(await scrape(), 'telegram') === 3 ? true : undefined,
+      await until(
+        'the third row counted',
+        async () => (pendingOn(await scrape(), 'telegram') === 3 ? true : undefined),
+        undefined,
+        5_000,
       );
 
       // Nobody has scraped for longer than twelve intervals: the count stops, and resumes at the next scrape.
@@ -83,8 +82,11 @@ describe('the operations endpoint, assembled over the app', () => {
       await enqueue('-1004');
       await new Promise((r) => setTimeout(r, 200));
       expect(pendingOn(await scrape(), 'telegram')).toBe(3);
-      await until('the fourth row counted once scraped again', async () =>
-        pendingOn(await scrape(), 'telegram') === 4 ? true : undefined,
+      await until(
+        'the fourth row counted once scraped again',
+        async () => (pendingOn(await scrape(), 'telegram') === 4 ? true : undefined),
+        undefined,
+        5_000,
       );
     },
   );
@@ -108,7 +110,12 @@ describe('the operations endpoint, assembled over the app', () => {
     expect(standby).toContain('opg_alert_deliveries_total{platform="telegram",result="delivered"} 0');
 
     const term = ops.outboxGauge(app)();
-    await until('the leader counting', async () => (pendingOn(await scrape(), 'telegram') === 1 ? true : undefined));
+    await until(
+      'the leader counting',
+      async () => (pendingOn(await scrape(), 'telegram') === 1 ? true : undefined),
+      undefined,
+      5_000,
+    );
     expect(pendingOn(await scrape(), 'discord')).toBe(0);
 
     term.stop();
@@ -119,8 +126,11 @@ describe('the operations endpoint, assembled over the app', () => {
 
     const next = ops.outboxGauge(app)();
     onTestFinished(() => next.stop());
-    await until('counting again as leader', async () =>
-      pendingOn(await scrape(), 'telegram') === 1 ? true : undefined,
+    await until(
+      'counting again as leader',
+      async () => (pendingOn(await scrape(), 'telegram') === 1 ? true : undefined),
+      undefined,
+      5_000,
     );
   });
 
@@ -159,10 +169,15 @@ describe('the operations endpoint, assembled over the app', () => {
 
       const term = ops.indexerGauges(app)();
       await leaderPass(201, 301, 305, 3);
-      await until("the standby reading the leader's pass", async () => {
-        const s = await scrape();
-        return value(s, 'opg_indexer_block') === 300 && value(s, 'opg_indexer_head_lag_blocks') === 5 ? s : undefined;
-      }).then((s) => expect(s).toContain('opg_inferences_total{mode="vanilla"} 7'));
+      await until(
+        "the standby reading the leader's pass",
+        async () => {
+          const s = await scrape();
+          return value(s, 'opg_indexer_block') === 300 && value(s, 'opg_indexer_head_lag_blocks') === 5 ? s : undefined;
+        },
+        undefined,
+        5_000,
+      ).then((s) => expect(s).toContain('opg_inferences_total{mode="vanilla"} 7'));
 
       term.stop();
       await leaderPass(301, 401, 401, 1);

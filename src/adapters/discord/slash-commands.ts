@@ -10,19 +10,18 @@ import {
   ApplicationCommandType,
   ChannelType,
   InteractionContextType,
-  type RESTPutAPIApplicationCommandsJSONBody,
+  type APIApplicationCommandBasicOption,
+  type APIApplicationCommandSubcommandGroupOption,
+  type APIApplicationCommandSubcommandOption,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { AnyCommand, OptionSpec, OptionSpecs } from '../../core/command.js';
+import type { AnyCommand, OptionSpec } from '../../core/command.js';
 
 export const ROOT_COMMAND = 'opg';
 export const ROOT_DESCRIPTION = 'OPG token metrics: price, volume, supply, inferences and alerts';
 
 /** Where an alert may be posted: ordinary text and announcement channels. */
 export const POSTABLE_CHANNEL_TYPES = [ChannelType.GuildText, ChannelType.GuildAnnouncement] as const;
-
-type CommandBody = RESTPutAPIApplicationCommandsJSONBody[number];
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type OptionJson = Record<string, any>;
 
 /** The subcommand name a definition has on Discord: its own name, or `status` for a group's default. */
 export function subcommandName(def: AnyCommand): string {
@@ -34,16 +33,18 @@ function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-function optionJson(name: string, spec: OptionSpec): OptionJson {
+function optionJson(name: string, spec: OptionSpec): APIApplicationCommandBasicOption {
   const base = { name, description: clip(spec.description, 100), required: spec.required === true };
   switch (spec.type) {
-    case 'number':
-      return {
-        ...base,
-        type: spec.integer ? ApplicationCommandOptionType.Integer : ApplicationCommandOptionType.Number,
+    case 'number': {
+      const range = {
         ...(spec.min !== undefined ? { min_value: spec.min } : {}),
         ...(spec.max !== undefined ? { max_value: spec.max } : {}),
       };
+      return spec.integer
+        ? { ...base, type: ApplicationCommandOptionType.Integer, ...range }
+        : { ...base, type: ApplicationCommandOptionType.Number, ...range };
+    }
     case 'choice':
       return {
         ...base,
@@ -61,8 +62,8 @@ function optionJson(name: string, spec: OptionSpec): OptionJson {
   }
 }
 
-function subcommandJson(def: AnyCommand): OptionJson {
-  const options = Object.entries(def.options as OptionSpecs).map(([name, spec]) => optionJson(name, spec));
+function subcommandJson(def: AnyCommand): APIApplicationCommandSubcommandOption {
+  const options = Object.entries(def.options).map(([name, spec]) => optionJson(name, spec));
   options.sort((a, b) => Number(b.required) - Number(a.required));
   return {
     type: ApplicationCommandOptionType.Subcommand,
@@ -76,35 +77,38 @@ function subcommandJson(def: AnyCommand): OptionJson {
  * The body for a bulk overwrite (`PUT …/commands`): one `/opg` command holding every definition. `contexts`
  * (servers and the bot's DMs) only applies to global commands; guild commands live in their guild.
  */
-export function slashCommandBody(commands: readonly AnyCommand[], scope: 'global' | 'guild' = 'global'): CommandBody[] {
-  const options: OptionJson[] = [];
-  const groups = new Map<string, OptionJson>();
+export function slashCommandBody(
+  commands: readonly AnyCommand[],
+  scope: 'global' | 'guild' = 'global',
+): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
+  const options: Array<APIApplicationCommandSubcommandOption | APIApplicationCommandSubcommandGroupOption> = [];
+  const groups = new Map<string, APIApplicationCommandSubcommandOption[]>();
   for (const def of commands) {
     if (!def.group) {
       options.push(subcommandJson(def));
       continue;
     }
-    let group = groups.get(def.group);
-    if (!group) {
-      group = {
+    let members = groups.get(def.group);
+    if (!members) {
+      members = [];
+      groups.set(def.group, members);
+      options.push({
         type: ApplicationCommandOptionType.SubcommandGroup,
         name: def.group,
         description: clip(`/opg ${def.group} commands`, 100),
-        options: [],
-      };
-      groups.set(def.group, group);
-      options.push(group);
+        options: members,
+      });
     }
-    (group.options as OptionJson[]).push(subcommandJson(def));
+    members.push(subcommandJson(def));
   }
-  const root = {
+  const root: RESTPostAPIChatInputApplicationCommandsJSONBody = {
     type: ApplicationCommandType.ChatInput,
     name: ROOT_COMMAND,
     description: ROOT_DESCRIPTION,
     ...(scope === 'global' ? { contexts: [InteractionContextType.Guild, InteractionContextType.BotDM] } : {}),
     options,
   };
-  return [root as CommandBody];
+  return [root];
 }
 
 /** A stable hash of a body, to register only when it changed. */
