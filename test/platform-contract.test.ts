@@ -2,12 +2,24 @@
  * The stand-ins' contract checks refuse what Discord and Telegram refuse, naming the field, and accept
  * what the bot's renderers produce: tested here so a check that cannot fail cannot hide.
  */
+import { PermissionFlagsBits } from 'discord.js';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { renderDiscord } from '../src/adapters/discord/render.js';
 import { renderTelegramHtml } from '../src/adapters/telegram/render.js';
 import { reply } from '../src/core/reply.js';
 import { discordRefusal, embedCharacters } from './helpers/discord-contract.js';
-import { APP_ID, INTERACTION_TOKEN_TTL_MS, startDiscordStandIn } from './helpers/discord-server.js';
+import {
+  APP_ID,
+  CHANNEL_ID,
+  DM_CHANNEL_ID,
+  GUILD_ID,
+  HIDDEN_CHANNEL_ID,
+  INTERACTION_TOKEN_TTL_MS,
+  LOCKED_CHANNEL_ID,
+  NO_EMBEDS_CHANNEL_ID,
+  startDiscordStandIn,
+  THREAD_ID,
+} from './helpers/discord-server.js';
 import { parseTelegramHtml, telegramProblems } from './helpers/telegram-contract.js';
 import { NOT_MODIFIED, startTelegramServer } from './helpers/telegram-server.js';
 
@@ -445,6 +457,102 @@ describe("Discord stand-in's interaction state", () => {
     s.advance(INTERACTION_TOKEN_TTL_MS + 1);
     expect(await s.followUp()).toEqual({ status: 401, body: { code: 50027, message: 'Invalid Webhook Token' } });
     expect(s.discord.refusals).toHaveLength(4);
+  });
+});
+
+describe("Discord stand-in's channels", () => {
+  async function standIn() {
+    const discord = await startDiscordStandIn();
+    let closed = false;
+    onTestFinished(async () => {
+      discord.allowRefusals();
+      if (!closed) await discord.close();
+    });
+    const post = async (channelId: string, body: unknown, file = false) => {
+      const init = file
+        ? multipart(body, [{ name: 'files[0]', filename: 'chart.png' }])
+        : { contentType: 'application/json', raw: Buffer.from(JSON.stringify(body)) };
+      const res = await fetch(`${discord.apiUrl}/v10/channels/${channelId}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': init.contentType },
+        body: init.raw,
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
+    };
+    return {
+      discord,
+      post,
+      close: async () => {
+        closed = true;
+        await discord.close();
+      },
+    };
+  }
+  const embed = { embeds: [{ title: 'Volume / market cap crossed 5x' }] };
+  const MISSING_ACCESS = { message: 'Missing Access', code: 50001 };
+  const MISSING_PERMISSIONS = { message: 'Missing Permissions', code: 50013 };
+  const UNKNOWN_CHANNEL = { message: 'Unknown Channel', code: 10003 };
+
+  it("answers a post from the bot's permissions there: 404 10003, 403 50001, 403 50013, as Discord", async () => {
+    const s = await standIn();
+    expect((await s.post(CHANNEL_ID, embed)).status).toBe(200);
+    expect((await s.post(THREAD_ID, embed)).status).toBe(200);
+    expect((await s.post(DM_CHANNEL_ID, embed)).status).toBe(200);
+    expect(await s.post('800000000000000099', embed)).toEqual({ status: 404, body: UNKNOWN_CHANNEL });
+    expect(await s.post(HIDDEN_CHANNEL_ID, embed)).toEqual({ status: 403, body: MISSING_ACCESS });
+    expect(await s.post(LOCKED_CHANNEL_ID, embed)).toEqual({ status: 403, body: MISSING_PERMISSIONS });
+    expect(s.discord.accessDenied).toEqual([
+      { channelId: '800000000000000099', status: 404, code: 10003 },
+      { channelId: HIDDEN_CHANNEL_ID, status: 403, code: 50001 },
+      { channelId: LOCKED_CHANNEL_ID, status: 403, code: 50013 },
+    ]);
+    // The world's state, not a request Discord would refuse as malformed.
+    expect(s.discord.refusals).toEqual([]);
+    await s.close();
+  });
+
+  it('follows overwrites changed or a channel deleted after the start, and a thread its parent', async () => {
+    const s = await standIn();
+    const P = PermissionFlagsBits;
+    const everyone = (deny: bigint) => [{ id: GUILD_ID, type: 0 as const, allow: '0', deny: String(deny) }];
+    s.discord.setChannel(CHANNEL_ID, everyone(P.AttachFiles));
+    expect((await s.post(CHANNEL_ID, { content: 'hi' })).status).toBe(200);
+    expect(await s.post(CHANNEL_ID, { content: 'hi', attachments: [{ id: '0' }] }, true)).toEqual({
+      status: 403,
+      body: MISSING_PERMISSIONS,
+    });
+    s.discord.setChannel(CHANNEL_ID, everyone(P.SendMessagesInThreads));
+    expect((await s.post(CHANNEL_ID, embed)).status).toBe(200);
+    expect((await s.post(THREAD_ID, embed)).body).toEqual(MISSING_PERMISSIONS);
+    s.discord.setChannel(CHANNEL_ID, everyone(P.ViewChannel));
+    expect((await s.post(THREAD_ID, embed)).body).toEqual(MISSING_ACCESS);
+    // An overwrite for the bot itself beats @everyone's.
+    s.discord.setChannel(CHANNEL_ID, [
+      ...everyone(P.ViewChannel | P.SendMessages),
+      { id: APP_ID, type: 1, allow: String(P.ViewChannel | P.SendMessages), deny: '0' },
+    ]);
+    expect((await s.post(CHANNEL_ID, embed)).status).toBe(200);
+    s.discord.setChannel('810000000000000001');
+    expect((await s.post('810000000000000001', embed)).status).toBe(200);
+    s.discord.deleteChannel('810000000000000001');
+    expect((await s.post('810000000000000001', embed)).body).toEqual(UNKNOWN_CHANNEL);
+    await s.close();
+  });
+
+  it('takes a post without Embed Links, drops its embeds, and counts one showing nothing as a refusal', async () => {
+    const s = await standIn();
+    const withText = await s.post(NO_EMBEDS_CHANNEL_ID, { content: 'Now 5.2x', ...embed });
+    expect(withText.status).toBe(200);
+    expect(withText.body).toMatchObject({ content: 'Now 5.2x', embeds: [] });
+    expect(s.discord.refusals).toEqual([]);
+    const buttons = [{ type: 1, components: [{ type: 2, style: 2, label: 'Refresh', custom_id: 'refresh:stats' }] }];
+    const empty = await s.post(NO_EMBEDS_CHANNEL_ID, { ...embed, components: buttons });
+    expect(empty.status).toBe(200);
+    expect(empty.body.embeds).toEqual([]);
+    expect(s.discord.refusals.map((r) => r.problems)).toEqual([
+      [`the bot lacks Embed Links in channel ${NO_EMBEDS_CHANNEL_ID}: its embeds were dropped and it shows nothing`],
+    ]);
+    await expect(s.close()).rejects.toThrow(/lacks Embed Links/);
   });
 });
 

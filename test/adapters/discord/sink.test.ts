@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createDiscordSink } from '../../../src/adapters/discord/sink.js';
 import { silentLogger, type Logger } from '../../../src/core/logger.js';
 import { reply } from '../../../src/core/reply.js';
-import { bodyJson, CHANNEL_ID, GUILD_ID, startDiscordStandIn } from '../../helpers/discord-server.js';
+import { bodyJson, CHANNEL_ID, GUILD_ID, startDiscordStandIn, THREAD_ID } from '../../helpers/discord-server.js';
 import { sendJson } from '../../helpers/http-server.js';
 import { recordingLogger } from '../../helpers/recording-logger.js';
 import { TINY_PNG } from './harness.js';
@@ -48,8 +48,8 @@ describe('Discord alert sink', () => {
 
   it('posts into the thread when the target has one', async () => {
     const { discord, sink } = await setup();
-    await sink.deliver({ ...target, threadId: '800000000000000099' }, alert);
-    expect(discord.rest.requests.some((r) => r.url.endsWith('/channels/800000000000000099/messages'))).toBe(true);
+    expect(await sink.deliver({ ...target, threadId: THREAD_ID }, alert)).toEqual({ status: 'delivered' });
+    expect(discord.rest.requests.some((r) => r.url.endsWith(`/channels/${THREAD_ID}/messages`))).toBe(true);
   });
 
   it('attaches an image reply', async () => {
