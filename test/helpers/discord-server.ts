@@ -574,6 +574,14 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
       return sendJson(res, 200, messageFor(CHANNEL_ID, bodyJson(req)));
     if ((m = /^\/channels\/(\d+)\/messages$/.exec(path)) && req.method === 'POST')
       return postMessage(req, res, path, m[1]!);
+    if ((m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path)) && req.method === 'PATCH') {
+      // An edit of the bot's own message: it needs to see the channel, no more. The message itself is not kept.
+      const channel = channels.get(m[1]!);
+      if (!channel) return sendJson(res, 404, UNKNOWN_CHANNEL);
+      if (channel.guild_id && (botPermissions(channel, channels) & P.ViewChannel) === 0n)
+        return sendJson(res, 403, MISSING_ACCESS);
+      return sendJson(res, 200, { ...messageFor(m[1]!, bodyJson(req)), id: m[2]! });
+    }
     if ((m = /^\/channels\/(\d+)$/.exec(path)) && req.method === 'GET') {
       const channel = channels.get(m[1]!);
       if (!channel) return sendJson(res, 404, UNKNOWN_CHANNEL);
