@@ -272,6 +272,96 @@ describe("Discord's contract", () => {
     expect(twice?.problems).toEqual(['0.options.0.options.1.name: Option name a is already used in these options']);
   });
 
+  it('refuses content of whitespace alone as an empty message (50006), as an edit that leaves only that', () => {
+    const empty = { code: 50006, message: 'Cannot send an empty message' };
+    expect(channelPost({ content: ' \n\t ' })?.body).toEqual(empty);
+    expect(channelPost({ content: ' x ' })).toBeNull();
+    // A zero-width space is not whitespace to Discord: it is how a blank line is shown on purpose.
+    expect(channelPost({ content: '\u200b' })).toBeNull();
+    expect(channelPost({ content: '  ', embeds: [{ title: 'OPG stats' }] })).toBeNull();
+    expect(
+      discordRefusal({
+        method: 'PATCH',
+        path: '/webhooks/1/tok/messages/@original',
+        ...json({ content: '  ', embeds: [] }),
+        current: {},
+      })?.body,
+    ).toEqual(empty);
+  });
+
+  it('refuses more than 10 files in one message, naming files', () => {
+    const files = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `files[${i}]`, filename: `c${i}.png` }));
+    const post = (n: number) =>
+      discordRefusal({ method: 'POST', path: '/channels/1/messages', ...multipart({}, files(n)) });
+    expect(post(10)).toBeNull();
+    const eleven = post(11);
+    expect(eleven?.body.code).toBe(50035);
+    expect(eleven?.problems).toEqual(['files: Must be 10 or fewer in length.']);
+    expect(errorsAt(eleven, 'files')[0]?.code).toBe('BASE_TYPE_MAX_LENGTH');
+  });
+
+  it('refuses allowed_mentions that parse users (or roles) and list them too', () => {
+    const ids = ['600000000000000002'];
+    expect(channelPost({ content: 'hi', allowed_mentions: { parse: ['users'] } })).toBeNull();
+    expect(channelPost({ content: 'hi', allowed_mentions: { parse: [], users: ids } })).toBeNull();
+    expect(channelPost({ content: 'hi', allowed_mentions: { parse: ['roles'], users: ids } })).toBeNull();
+    const both = channelPost({ content: 'hi', allowed_mentions: { parse: ['users'], users: ids } });
+    expect(both?.body.code).toBe(50035);
+    expect(both?.problems).toEqual(['allowed_mentions: parse:["users"] and users: [ids...] are mutually exclusive.']);
+    expect(errorsAt(both, 'allowed_mentions')[0]?.code).toBe('MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE');
+    const roles = discordRefusal({
+      method: 'POST',
+      path: '/interactions/1/tok/callback',
+      ...json({ type: 4, data: { content: 'hi', allowed_mentions: { parse: ['roles'], roles: ids } } }),
+    });
+    expect(roles?.problems).toEqual([
+      'data.allowed_mentions: parse:["roles"] and roles: [ids...] are mutually exclusive.',
+    ]);
+  });
+
+  it('refuses a bulk overwrite naming a command twice, subcommands beside plain options, min above max', () => {
+    const put = (commands: unknown) =>
+      discordRefusal({ method: 'PUT', path: '/applications/1/commands', ...json(commands) });
+    const command = (name: string, extra: Record<string, unknown> = {}) => ({
+      name,
+      type: 1,
+      description: 'd',
+      ...extra,
+    });
+    // A user command may share a chat-input command's name.
+    expect(put([command('opg'), { name: 'opg', type: 2 }])).toBeNull();
+    const twice = put([command('opg'), command('stats'), command('opg')]);
+    expect(twice?.body.code).toBe(50035);
+    expect(twice?.problems).toEqual(['2: Application command names must be unique']);
+    expect(errorsAt(twice, '2')[0]?.code).toBe('APPLICATION_COMMANDS_DUPLICATE_NAME');
+
+    const sub = { type: 1, name: 'stats', description: 'd' };
+    const plain = { type: 3, name: 'coin', description: 'd' };
+    expect(put([command('opg', { options: [sub, { ...sub, name: 'volume' }] })])).toBeNull();
+    const mixed = put([command('opg', { options: [sub, plain] })]);
+    expect(mixed?.problems).toEqual([
+      '0.options: Sub-command and sub-command group option types are mutually exclusive to all other types',
+    ]);
+    expect(errorsAt(mixed, '0.options')[0]?.code).toBe('APPLICATION_COMMAND_OPTIONS_TYPE_INVALID');
+    const group = { type: 2, name: 'alerts', description: 'd', options: [sub, plain] };
+    // In a group (whose schema takes subcommands alone, so the spec's check speaks too).
+    expect(put([command('opg', { options: [group] })])?.problems).toContain(
+      '0.options.0.options: Sub-command and sub-command group option types are mutually exclusive to all other types',
+    );
+
+    const ratio = (extra: Record<string, unknown>) =>
+      put([command('opg', { options: [{ type: 10, name: 'ratio', description: 'd', ...extra }] })]);
+    expect(ratio({ min_value: 0.1, max_value: 1_000 })).toBeNull();
+    expect(ratio({ min_value: 5, max_value: 5 })).toBeNull();
+    expect(ratio({ min_value: 6, max_value: 5 })?.problems).toEqual([
+      '0.options.0.min_value: min_value must be less than or equal to max_value',
+    ]);
+    const text = { type: 3, name: 'coin', description: 'd', min_length: 10, max_length: 2 };
+    expect(put([command('opg', { options: [text] })])?.problems).toEqual([
+      '0.options.0.min_length: min_length must be less than or equal to max_length',
+    ]);
+  });
+
   it('refuses a field of the wrong type, per the spec', () => {
     expect(channelPost({ content: 'hi', components: 'not a list' })?.problems.join()).toContain('components');
     expect(
