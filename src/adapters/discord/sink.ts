@@ -18,6 +18,7 @@ import { describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { plainReplyText, type Reply } from '../../core/reply.js';
 import { plainDiscordText } from './render.js';
+import { isBodyRefusal } from './refusal.js';
 import type { AlertTarget, DeliveryResult, Sink } from '../../core/sink.js';
 import { clip, EMBED_LIMITS, escapeMarkdown, renderDiscord } from './render.js';
 import { createDiscordRequest, DISCORD_SINK_REQUESTS_PER_SECOND } from './rest-request.js';
@@ -105,7 +106,7 @@ export function createDiscordSink(
         return await fillDroppedEmbeds(channelId, String(created.id), reply);
       return { status: 'delivered' };
     } catch (err) {
-      if (!(err instanceof DiscordAPIError) || err.status !== 400) return classify(err, channelId);
+      if (!isBodyRefusal(err)) return classify(err, channelId);
       const errors = (err.rawError as { errors?: unknown }).errors;
       logger.error(
         {
