@@ -2,12 +2,24 @@
  * The stand-ins' contract checks refuse what Discord and Telegram refuse, naming the field, and accept
  * what the bot's renderers produce: tested here so a check that cannot fail cannot hide.
  */
+import { PermissionFlagsBits } from 'discord.js';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { renderDiscord } from '../src/adapters/discord/render.js';
 import { renderTelegramHtml } from '../src/adapters/telegram/render.js';
 import { reply } from '../src/core/reply.js';
 import { discordRefusal, embedCharacters } from './helpers/discord-contract.js';
-import { APP_ID, INTERACTION_TOKEN_TTL_MS, startDiscordStandIn } from './helpers/discord-server.js';
+import {
+  APP_ID,
+  CHANNEL_ID,
+  DM_CHANNEL_ID,
+  GUILD_ID,
+  HIDDEN_CHANNEL_ID,
+  INTERACTION_TOKEN_TTL_MS,
+  LOCKED_CHANNEL_ID,
+  NO_EMBEDS_CHANNEL_ID,
+  startDiscordStandIn,
+  THREAD_ID,
+} from './helpers/discord-server.js';
 import { parseTelegramHtml, telegramProblems } from './helpers/telegram-contract.js';
 import { NOT_MODIFIED, QUERY_TOO_OLD, startTelegramServer } from './helpers/telegram-server.js';
 
@@ -260,6 +272,96 @@ describe("Discord's contract", () => {
     expect(twice?.problems).toEqual(['0.options.0.options.1.name: Option name a is already used in these options']);
   });
 
+  it('refuses content of whitespace alone as an empty message (50006), as an edit that leaves only that', () => {
+    const empty = { code: 50006, message: 'Cannot send an empty message' };
+    expect(channelPost({ content: ' \n\t ' })?.body).toEqual(empty);
+    expect(channelPost({ content: ' x ' })).toBeNull();
+    // A zero-width space is not whitespace to Discord: it is how a blank line is shown on purpose.
+    expect(channelPost({ content: '\u200b' })).toBeNull();
+    expect(channelPost({ content: '  ', embeds: [{ title: 'OPG stats' }] })).toBeNull();
+    expect(
+      discordRefusal({
+        method: 'PATCH',
+        path: '/webhooks/1/tok/messages/@original',
+        ...json({ content: '  ', embeds: [] }),
+        current: {},
+      })?.body,
+    ).toEqual(empty);
+  });
+
+  it('refuses more than 10 files in one message, naming files', () => {
+    const files = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `files[${i}]`, filename: `c${i}.png` }));
+    const post = (n: number) =>
+      discordRefusal({ method: 'POST', path: '/channels/1/messages', ...multipart({}, files(n)) });
+    expect(post(10)).toBeNull();
+    const eleven = post(11);
+    expect(eleven?.body.code).toBe(50035);
+    expect(eleven?.problems).toEqual(['files: Must be 10 or fewer in length.']);
+    expect(errorsAt(eleven, 'files')[0]?.code).toBe('BASE_TYPE_MAX_LENGTH');
+  });
+
+  it('refuses allowed_mentions that parse users (or roles) and list them too', () => {
+    const ids = ['600000000000000002'];
+    expect(channelPost({ content: 'hi', allowed_mentions: { parse: ['users'] } })).toBeNull();
+    expect(channelPost({ content: 'hi', allowed_mentions: { parse: [], users: ids } })).toBeNull();
+    expect(channelPost({ content: 'hi', allowed_mentions: { parse: ['roles'], users: ids } })).toBeNull();
+    const both = channelPost({ content: 'hi', allowed_mentions: { parse: ['users'], users: ids } });
+    expect(both?.body.code).toBe(50035);
+    expect(both?.problems).toEqual(['allowed_mentions: parse:["users"] and users: [ids...] are mutually exclusive.']);
+    expect(errorsAt(both, 'allowed_mentions')[0]?.code).toBe('MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE');
+    const roles = discordRefusal({
+      method: 'POST',
+      path: '/interactions/1/tok/callback',
+      ...json({ type: 4, data: { content: 'hi', allowed_mentions: { parse: ['roles'], roles: ids } } }),
+    });
+    expect(roles?.problems).toEqual([
+      'data.allowed_mentions: parse:["roles"] and roles: [ids...] are mutually exclusive.',
+    ]);
+  });
+
+  it('refuses a bulk overwrite naming a command twice, subcommands beside plain options, min above max', () => {
+    const put = (commands: unknown) =>
+      discordRefusal({ method: 'PUT', path: '/applications/1/commands', ...json(commands) });
+    const command = (name: string, extra: Record<string, unknown> = {}) => ({
+      name,
+      type: 1,
+      description: 'd',
+      ...extra,
+    });
+    // A user command may share a chat-input command's name.
+    expect(put([command('opg'), { name: 'opg', type: 2 }])).toBeNull();
+    const twice = put([command('opg'), command('stats'), command('opg')]);
+    expect(twice?.body.code).toBe(50035);
+    expect(twice?.problems).toEqual(['2: Application command names must be unique']);
+    expect(errorsAt(twice, '2')[0]?.code).toBe('APPLICATION_COMMANDS_DUPLICATE_NAME');
+
+    const sub = { type: 1, name: 'stats', description: 'd' };
+    const plain = { type: 3, name: 'coin', description: 'd' };
+    expect(put([command('opg', { options: [sub, { ...sub, name: 'volume' }] })])).toBeNull();
+    const mixed = put([command('opg', { options: [sub, plain] })]);
+    expect(mixed?.problems).toEqual([
+      '0.options: Sub-command and sub-command group option types are mutually exclusive to all other types',
+    ]);
+    expect(errorsAt(mixed, '0.options')[0]?.code).toBe('APPLICATION_COMMAND_OPTIONS_TYPE_INVALID');
+    const group = { type: 2, name: 'alerts', description: 'd', options: [sub, plain] };
+    // In a group (whose schema takes subcommands alone, so the spec's check speaks too).
+    expect(put([command('opg', { options: [group] })])?.problems).toContain(
+      '0.options.0.options: Sub-command and sub-command group option types are mutually exclusive to all other types',
+    );
+
+    const ratio = (extra: Record<string, unknown>) =>
+      put([command('opg', { options: [{ type: 10, name: 'ratio', description: 'd', ...extra }] })]);
+    expect(ratio({ min_value: 0.1, max_value: 1_000 })).toBeNull();
+    expect(ratio({ min_value: 5, max_value: 5 })).toBeNull();
+    expect(ratio({ min_value: 6, max_value: 5 })?.problems).toEqual([
+      '0.options.0.min_value: min_value must be less than or equal to max_value',
+    ]);
+    const text = { type: 3, name: 'coin', description: 'd', min_length: 10, max_length: 2 };
+    expect(put([command('opg', { options: [text] })])?.problems).toEqual([
+      '0.options.0.min_length: min_length must be less than or equal to max_length',
+    ]);
+  });
+
   it('refuses a field of the wrong type, per the spec', () => {
     expect(channelPost({ content: 'hi', components: 'not a list' })?.problems.join()).toContain('components');
     expect(
@@ -445,6 +547,102 @@ describe("Discord stand-in's interaction state", () => {
     s.advance(INTERACTION_TOKEN_TTL_MS + 1);
     expect(await s.followUp()).toEqual({ status: 401, body: { code: 50027, message: 'Invalid Webhook Token' } });
     expect(s.discord.refusals).toHaveLength(4);
+  });
+});
+
+describe("Discord stand-in's channels", () => {
+  async function standIn() {
+    const discord = await startDiscordStandIn();
+    let closed = false;
+    onTestFinished(async () => {
+      discord.allowRefusals();
+      if (!closed) await discord.close();
+    });
+    const post = async (channelId: string, body: unknown, file = false) => {
+      const init = file
+        ? multipart(body, [{ name: 'files[0]', filename: 'chart.png' }])
+        : { contentType: 'application/json', raw: Buffer.from(JSON.stringify(body)) };
+      const res = await fetch(`${discord.apiUrl}/v10/channels/${channelId}/messages`, {
+        method: 'POST',
+        headers: { 'content-type': init.contentType },
+        body: init.raw,
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, any> };
+    };
+    return {
+      discord,
+      post,
+      close: async () => {
+        closed = true;
+        await discord.close();
+      },
+    };
+  }
+  const embed = { embeds: [{ title: 'Volume / market cap crossed 5x' }] };
+  const MISSING_ACCESS = { message: 'Missing Access', code: 50001 };
+  const MISSING_PERMISSIONS = { message: 'Missing Permissions', code: 50013 };
+  const UNKNOWN_CHANNEL = { message: 'Unknown Channel', code: 10003 };
+
+  it("answers a post from the bot's permissions there: 404 10003, 403 50001, 403 50013, as Discord", async () => {
+    const s = await standIn();
+    expect((await s.post(CHANNEL_ID, embed)).status).toBe(200);
+    expect((await s.post(THREAD_ID, embed)).status).toBe(200);
+    expect((await s.post(DM_CHANNEL_ID, embed)).status).toBe(200);
+    expect(await s.post('800000000000000099', embed)).toEqual({ status: 404, body: UNKNOWN_CHANNEL });
+    expect(await s.post(HIDDEN_CHANNEL_ID, embed)).toEqual({ status: 403, body: MISSING_ACCESS });
+    expect(await s.post(LOCKED_CHANNEL_ID, embed)).toEqual({ status: 403, body: MISSING_PERMISSIONS });
+    expect(s.discord.accessDenied).toEqual([
+      { channelId: '800000000000000099', status: 404, code: 10003 },
+      { channelId: HIDDEN_CHANNEL_ID, status: 403, code: 50001 },
+      { channelId: LOCKED_CHANNEL_ID, status: 403, code: 50013 },
+    ]);
+    // The world's state, not a request Discord would refuse as malformed.
+    expect(s.discord.refusals).toEqual([]);
+    await s.close();
+  });
+
+  it('follows overwrites changed or a channel deleted after the start, and a thread its parent', async () => {
+    const s = await standIn();
+    const P = PermissionFlagsBits;
+    const everyone = (deny: bigint) => [{ id: GUILD_ID, type: 0 as const, allow: '0', deny: String(deny) }];
+    s.discord.setChannel(CHANNEL_ID, everyone(P.AttachFiles));
+    expect((await s.post(CHANNEL_ID, { content: 'hi' })).status).toBe(200);
+    expect(await s.post(CHANNEL_ID, { content: 'hi', attachments: [{ id: '0' }] }, true)).toEqual({
+      status: 403,
+      body: MISSING_PERMISSIONS,
+    });
+    s.discord.setChannel(CHANNEL_ID, everyone(P.SendMessagesInThreads));
+    expect((await s.post(CHANNEL_ID, embed)).status).toBe(200);
+    expect((await s.post(THREAD_ID, embed)).body).toEqual(MISSING_PERMISSIONS);
+    s.discord.setChannel(CHANNEL_ID, everyone(P.ViewChannel));
+    expect((await s.post(THREAD_ID, embed)).body).toEqual(MISSING_ACCESS);
+    // An overwrite for the bot itself beats @everyone's.
+    s.discord.setChannel(CHANNEL_ID, [
+      ...everyone(P.ViewChannel | P.SendMessages),
+      { id: APP_ID, type: 1, allow: String(P.ViewChannel | P.SendMessages), deny: '0' },
+    ]);
+    expect((await s.post(CHANNEL_ID, embed)).status).toBe(200);
+    s.discord.setChannel('810000000000000001');
+    expect((await s.post('810000000000000001', embed)).status).toBe(200);
+    s.discord.deleteChannel('810000000000000001');
+    expect((await s.post('810000000000000001', embed)).body).toEqual(UNKNOWN_CHANNEL);
+    await s.close();
+  });
+
+  it('takes a post without Embed Links, drops its embeds, and counts one showing nothing as a refusal', async () => {
+    const s = await standIn();
+    const withText = await s.post(NO_EMBEDS_CHANNEL_ID, { content: 'Now 5.2x', ...embed });
+    expect(withText.status).toBe(200);
+    expect(withText.body).toMatchObject({ content: 'Now 5.2x', embeds: [] });
+    expect(s.discord.refusals).toEqual([]);
+    const buttons = [{ type: 1, components: [{ type: 2, style: 2, label: 'Refresh', custom_id: 'refresh:stats' }] }];
+    const empty = await s.post(NO_EMBEDS_CHANNEL_ID, { ...embed, components: buttons });
+    expect(empty.status).toBe(200);
+    expect(empty.body.embeds).toEqual([]);
+    expect(s.discord.refusals.map((r) => r.problems)).toEqual([
+      [`the bot lacks Embed Links in channel ${NO_EMBEDS_CHANNEL_ID}: its embeds were dropped and it shows nothing`],
+    ]);
+    await expect(s.close()).rejects.toThrow(/lacks Embed Links/);
   });
 });
 

@@ -162,6 +162,8 @@ async function twoInstances() {
         { ...common, platform: 'discord', chatId: dcChatId(i), guildId: GUILD_ID },
         Date.now(),
       );
+      // A channel of the guild the stand-in knows, so a post there is taken (an unknown one is 404 10003).
+      w.discord.setChannel(dcChatId(i));
     }
   } finally {
     await store.close();

@@ -3,14 +3,17 @@
  * (or the `payload_json` part of a multipart body) against the operation's request schema in Discord's
  * published OpenAPI 3.1 spec (test/fixtures/platform-specs, see its SOURCES.md), with ajv; plus the
  * documented rules the schema lacks: content at most 2,000 characters, a message's embeds at most 6,000
- * characters in all, no empty message (50006, an empty body included; an edit that leaves a message with
- * nothing to show too), attachment ids that name a file part,
+ * characters in all, no empty message (50006, an empty body and content of whitespace alone included; an edit
+ * that leaves a message with nothing to show too), at most 10 files, attachment ids that name a file part,
+ * `allowed_mentions` that do not both parse a kind and list ids of it,
  * no empty embed (`{}`: LIST_ITEM_VALUE_REQUIRED), embed fields with a non-blank `name` and `value`
  * (BASE_TYPE_REQUIRED), `custom_id`s unique within a message (COMPONENT_CUSTOM_ID_DUPLICATED), at most 5
  * action rows of at most 5 buttons (without the components-v2 flag), buttons with a label or an emoji and
  * with the one action field their style takes (a link its `url`, every other style a `custom_id`), an
- * interaction answer (type 4) with its `data`; and slash commands with a 1-100 character description, option
- * names unique within their list and required options before optional ones. A refusal
+ * interaction answer (type 4) with its `data`; and slash commands with names unique among those of their type
+ * in one bulk overwrite, a 1-100 character description, option names unique within their list, required
+ * options before optional ones, subcommands (and groups) never beside plain options in one list, and
+ * `min_value` / `min_length` no greater than `max_value` / `max_length`. A refusal
  * is Discord's own answer: 400 `{"code":50035,"message":"Invalid Form Body","errors":{…}}` (or 50006); a
  * path or method the spec does not have is refused as Discord answers it (404 or 405, code 0).
  * No vitest import: benchmarks use it too.
@@ -261,6 +264,12 @@ export interface MessageLike {
   sticker_ids?: unknown[];
   poll?: unknown;
   flags?: unknown;
+  allowed_mentions?: { parse?: unknown; users?: unknown; roles?: unknown } | null;
+}
+
+/** Content Discord shows: it trims whitespace, so content of spaces and newlines alone is none. */
+function showsContent(content: unknown): boolean {
+  return typeof content === 'string' && content.trim().length > 0;
 }
 
 /** The message a request carries, where `prefix` names it in error paths. */
@@ -342,6 +351,9 @@ function documentedRules(
       code: 'MAX_EMBED_SIZE_EXCEEDED',
     });
   const uploaded = Object.keys(fileParts);
+  if (uploaded.length > 10)
+    problems.push({ path: 'files', message: 'Must be 10 or fewer in length.', code: 'BASE_TYPE_MAX_LENGTH' });
+  problems.push(...allowedMentionsProblems(message.allowed_mentions, `${prefix}allowed_mentions`));
   const attachments = Array.isArray(message.attachments) ? message.attachments : [];
   for (const [i, a] of attachments.entries()) {
     const id = String(a.id);
@@ -378,7 +390,7 @@ function documentedRules(
     }
   }
   const empty =
-    !(typeof message.content === 'string' && message.content.length > 0) &&
+    !showsContent(message.content) &&
     embeds.length === 0 &&
     uploaded.length === 0 &&
     !(Array.isArray(message.components) && message.components.length > 0) &&
@@ -387,6 +399,23 @@ function documentedRules(
   if (create && empty) problems.push({ path: '', message: 'Cannot send an empty message', code: 50006 });
   if (!create && uploaded.length === 0 && editLeavesNothing(current, message))
     problems.push({ path: '', message: 'Cannot send an empty message', code: 50006 });
+  return problems;
+}
+
+/** `parse: ["users"]` beside a `users` list (or the same for roles): Discord takes one or the other. */
+function allowedMentionsProblems(allowed: MessageLike['allowed_mentions'], path: string): Problem[] {
+  if (allowed === null || typeof allowed !== 'object' || !Array.isArray(allowed.parse)) return [];
+  const problems: Problem[] = [];
+  for (const kind of ['users', 'roles'] as const) {
+    const ids = allowed[kind];
+    if (allowed.parse.includes(kind) && Array.isArray(ids) && ids.length > 0) {
+      problems.push({
+        path,
+        message: `parse:["${kind}"] and ${kind}: [ids...] are mutually exclusive.`,
+        code: 'MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE',
+      });
+    }
+  }
   return problems;
 }
 
@@ -410,7 +439,7 @@ function editLeavesNothing(current: MessageLike | undefined, edit: MessageLike):
   const m = messageAfterEdit(current ?? {}, edit);
   const nonEmpty = (v: unknown) => Array.isArray(v) && v.length > 0;
   return !(
-    (typeof m.content === 'string' && m.content.length > 0) ||
+    showsContent(m.content) ||
     nonEmpty(m.embeds) ||
     nonEmpty(m.components) ||
     nonEmpty(m.attachments) ||
@@ -579,6 +608,8 @@ function commandShapeProblems(commands: unknown): Problem[] {
     if (!Array.isArray(list)) return;
     const names = new Set<string>();
     let optionalSeen = false;
+    const nesting: number[] = [];
+    const plain: number[] = [];
     for (const [i, o] of list.entries()) {
       if (o === null || typeof o !== 'object') continue;
       const option = o as {
@@ -587,6 +618,10 @@ function commandShapeProblems(commands: unknown): Problem[] {
         required?: unknown;
         description?: unknown;
         options?: unknown;
+        min_value?: unknown;
+        max_value?: unknown;
+        min_length?: unknown;
+        max_length?: unknown;
       };
       const here = `${at}.${i}`;
       const name = String(option.name ?? '');
@@ -599,6 +634,22 @@ function commandShapeProblems(commands: unknown): Problem[] {
       names.add(name);
       description(option.description, here);
       const nests = option.type === SUBCOMMAND || option.type === SUBCOMMAND_GROUP;
+      (nests ? nesting : plain).push(i);
+      for (const [min, max] of [
+        ['min_value', 'max_value'],
+        ['min_length', 'max_length'],
+      ] as const) {
+        const low = option[min];
+        const high = option[max];
+        // Discord refuses it (an option no one could fill); its field error's code is not documented, so the
+        // generic one is given here, at the minimum.
+        if (typeof low === 'number' && typeof high === 'number' && low > high)
+          problems.push({
+            path: `${here}.${min}`,
+            message: `${min} must be less than or equal to ${max}`,
+            code: 'BASE_TYPE_INVALID',
+          });
+      }
       if (!nests) {
         if (option.required === true && optionalSeen)
           problems.push({
@@ -610,7 +661,27 @@ function commandShapeProblems(commands: unknown): Problem[] {
       }
       options(option.options, `${here}.options`);
     }
+    if (nesting.length > 0 && plain.length > 0)
+      problems.push({
+        path: at,
+        message: 'Sub-command and sub-command group option types are mutually exclusive to all other types',
+        code: 'APPLICATION_COMMAND_OPTIONS_TYPE_INVALID',
+      });
   };
+  // One bulk overwrite holds each name once per command type (a chat-input and a user command may share one).
+  const seen = new Set<string>();
+  for (const [i, c] of commands.entries()) {
+    if (c === null || typeof c !== 'object') continue;
+    const { name, type } = c as { name?: unknown; type?: unknown };
+    const key = `${String(type ?? 1)}:${String(name)}`;
+    if (seen.has(key))
+      problems.push({
+        path: String(i),
+        message: 'Application command names must be unique',
+        code: 'APPLICATION_COMMANDS_DUPLICATE_NAME',
+      });
+    seen.add(key);
+  }
   for (const [i, c] of commands.entries()) {
     if (c === null || typeof c !== 'object') continue;
     const command = c as { type?: unknown; description?: unknown; options?: unknown };

@@ -7,6 +7,13 @@
  * token lives, 15 minutes (401 50027). It keeps what each `@original` holds (nothing after a deferral), so an
  * edit that leaves it empty is refused (50006). Such answers count as refusals, as the contract's 400s do, and
  * so does a request for a route Discord has that this stand-in does not implement.
+ * A channel post is answered from the bot's permissions in that channel, computed as Discord computes them
+ * (the @everyone role, then the channel's overwrites; a thread takes its parent's): 404 10003 for a channel it
+ * does not know, 403 50001 without View Channel, 403 50013 without Send Messages (Send Messages in Threads in a
+ * thread) or, for a post with files, Attach Files. Those are the world's state, not a bad request, so they are
+ * kept in `accessDenied`, not counted as refusals. Without Embed Links Discord takes the post and drops its
+ * embeds (the created message comes back with none); a post left showing nothing but buttons that way is a
+ * refusal.
  * No vitest import: the benchmark uses it too; callers close it.
  */
 import { EventEmitter } from 'node:events';
@@ -15,6 +22,7 @@ import type { AddressInfo } from 'node:net';
 import { PermissionFlagsBits } from 'discord.js';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { discordRefusal, messageAfterEdit, prepareDiscordContract, type MessageLike } from './discord-contract.js';
+import { multipartBoundary, parseMultipart } from './multipart.js';
 import { sendJson, startLoopbackServer, type LoopbackServer, type RecordedRequest } from './http-server.js';
 
 export const APP_ID = '900000000000000001';
@@ -24,11 +32,21 @@ export const CHANNEL_ID = '800000000000000010';
 export const LOCKED_CHANNEL_ID = '800000000000000011';
 /** A channel the bot cannot see at all. */
 export const HIDDEN_CHANNEL_ID = '800000000000000012';
+/** A channel whose overwrites deny the bot Embed Links only: posts are taken, their embeds dropped. */
+export const NO_EMBEDS_CHANNEL_ID = '800000000000000013';
+/** A public thread in the general channel. */
+export const THREAD_ID = '800000000000000014';
 export const DM_CHANNEL_ID = '700000000000000001';
 
 const P = PermissionFlagsBits;
 export const EVERYONE_PERMISSIONS =
-  P.ViewChannel | P.SendMessages | P.EmbedLinks | P.AttachFiles | P.ReadMessageHistory | P.UseApplicationCommands;
+  P.ViewChannel |
+  P.SendMessages |
+  P.SendMessagesInThreads |
+  P.EmbedLinks |
+  P.AttachFiles |
+  P.ReadMessageHistory |
+  P.UseApplicationCommands;
 export const MODERATOR_PERMISSIONS = EVERYONE_PERMISSIONS | P.ManageGuild;
 
 export const botUser = {
@@ -40,7 +58,15 @@ export const botUser = {
   bot: true,
 };
 
-function textChannel(id: string, name: string, overwrites: unknown[] = []) {
+/** A channel permission overwrite: `type` 0 for a role (the guild id is @everyone's), 1 for a member. */
+export interface PermissionOverwrite {
+  id: string;
+  type: 0 | 1;
+  allow: string;
+  deny: string;
+}
+
+function textChannel(id: string, name: string, overwrites: PermissionOverwrite[] = []) {
   return {
     id,
     type: 0,
@@ -62,6 +88,29 @@ export const guildChannels = [
     { id: GUILD_ID, type: 0, allow: '0', deny: String(P.SendMessages | P.EmbedLinks) },
   ]),
   textChannel(HIDDEN_CHANNEL_ID, 'mods', [{ id: GUILD_ID, type: 0, allow: '0', deny: String(P.ViewChannel) }]),
+  textChannel(NO_EMBEDS_CHANNEL_ID, 'plain-talk', [{ id: GUILD_ID, type: 0, allow: '0', deny: String(P.EmbedLinks) }]),
+];
+
+export const guildThreads = [
+  {
+    id: THREAD_ID,
+    type: 11,
+    guild_id: GUILD_ID,
+    name: 'price talk',
+    parent_id: CHANNEL_ID,
+    owner_id: '600000000000000001',
+    last_message_id: null,
+    rate_limit_per_user: 0,
+    message_count: 0,
+    member_count: 1,
+    flags: 0,
+    thread_metadata: {
+      archived: false,
+      auto_archive_duration: 1440,
+      archive_timestamp: '2026-01-01T00:00:00.000Z',
+      locked: false,
+    },
+  },
 ];
 
 const botMember = {
@@ -126,7 +175,7 @@ export const guild = {
   joined_at: '2026-01-01T00:00:00.000Z',
   members: [botMember],
   channels: guildChannels.map(({ guild_id: _g, ...c }) => c),
-  threads: [],
+  threads: guildThreads.map(({ guild_id: _g, ...t }) => t),
   presences: [],
   voice_states: [],
   stage_instances: [],
@@ -188,6 +237,15 @@ export interface DiscordStandIn {
   refusals: Array<{ method: string; path: string; problems: string[] }>;
   /** For tests that send a bad request on purpose and check how the bot handles the 400. */
   allowRefusals(): void;
+  /**
+   * Channel posts answered 403 or 404 because of the channel's state (unknown, or the bot lacks a permission
+   * there), with Discord's code: the world as it is, not a bad request, so not in `refusals`.
+   */
+  accessDenied: Array<{ channelId: string; status: number; code: number }>;
+  /** Adds a text channel of the guild (with these overwrites), or replaces the overwrites of one it has. */
+  setChannel(channelId: string, overwrites?: PermissionOverwrite[]): void;
+  /** Forgets a channel, as when it is deleted: posts to it get 404 10003. */
+  deleteChannel(channelId: string): void;
   /** Closes every gateway connection with `code`, as Discord does before a reconnect. */
   closeGateway(code?: number): void;
   /** Closes the connections of one shard only with `code` (4014, say, which a client does not reconnect after). */
@@ -233,6 +291,10 @@ function messageFor(channelId: string, body: Record<string, unknown>) {
   };
 }
 
+const UNKNOWN_CHANNEL = { message: 'Unknown Channel', code: 10003 };
+const MISSING_ACCESS = { message: 'Missing Access', code: 50001 };
+const MISSING_PERMISSIONS = { message: 'Missing Permissions', code: 50013 };
+
 export interface DiscordStandInOptions {
   heartbeatIntervalMs?: number;
   /**
@@ -254,6 +316,46 @@ export interface DiscordStandInOptions {
 /** The shard a guild's events go out on: Discord's `(guild_id >> 22) % num_shards`. */
 export function shardOf(guildId: string, shardCount: number): number {
   return Number((BigInt(guildId) >> 22n) % BigInt(shardCount));
+}
+
+/** A channel as this stand-in keeps it: enough for Discord's permission arithmetic. */
+interface KnownChannel {
+  id: string;
+  type: number;
+  guild_id?: string;
+  parent_id?: string | null;
+  permission_overwrites?: PermissionOverwrite[];
+}
+
+const ALL_PERMISSIONS = Object.values(P).reduce((all, bit) => all | bit, 0n);
+
+/**
+ * The bot's permissions in a guild channel, as Discord computes them: @everyone's role (the bot member has no
+ * other), everything with Administrator; then the channel's @everyone overwrite, its role overwrites and its
+ * member overwrite, each deny before allow. Without View Channel nothing else counts. A thread uses its
+ * parent's overwrites.
+ */
+function botPermissions(channel: KnownChannel, channels: ReadonlyMap<string, KnownChannel>): bigint {
+  const everyone = guild.roles.find((r) => r.id === GUILD_ID)!;
+  let permissions = BigInt(everyone.permissions);
+  if ((permissions & P.Administrator) !== 0n) return ALL_PERMISSIONS;
+  const holder = channel.type === 11 || channel.type === 12 ? channels.get(channel.parent_id ?? '') : channel;
+  const overwrites = holder?.permission_overwrites ?? [];
+  const apply = (o: PermissionOverwrite | undefined) => {
+    if (o) permissions = (permissions & ~BigInt(o.deny)) | BigInt(o.allow);
+  };
+  apply(overwrites.find((o) => o.type === 0 && o.id === GUILD_ID));
+  const roleIds = new Set<string>(botMember.roles);
+  const roles = overwrites.filter((o) => o.type === 0 && roleIds.has(o.id));
+  let deny = 0n;
+  let allow = 0n;
+  for (const o of roles) {
+    deny |= BigInt(o.deny);
+    allow |= BigInt(o.allow);
+  }
+  permissions = (permissions & ~deny) | allow;
+  apply(overwrites.find((o) => o.type === 1 && o.id === APP_ID));
+  return (permissions & P.ViewChannel) === 0n ? 0n : permissions;
 }
 
 /** Discord's interaction token lasts 15 minutes. */
@@ -291,6 +393,10 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
   let sequence = 0;
   let sessions = 0;
 
+  const channels = new Map<string, KnownChannel>(
+    [...guildChannels, ...guildThreads, { id: DM_CHANNEL_ID, type: 1 }].map((c) => [c.id, structuredClone(c)]),
+  );
+  const accessDenied: DiscordStandIn['accessDenied'] = [];
   const refusals: DiscordStandIn['refusals'] = [];
   let refusalsAllowed = false;
   const masked = (path: string) => path.replace(/\/[\w-]{60,}/, '/<token>');
@@ -466,13 +572,21 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
     }
     if (req.method === 'POST' && /^\/webhooks\/\d+\/[^/]+$/.test(path))
       return sendJson(res, 200, messageFor(CHANNEL_ID, bodyJson(req)));
-    if ((m = /^\/channels\/(\d+)\/messages$/.exec(path)) && req.method === 'POST') {
-      return sendJson(res, 200, messageFor(m[1]!, bodyJson(req)));
+    if ((m = /^\/channels\/(\d+)\/messages$/.exec(path)) && req.method === 'POST')
+      return postMessage(req, res, path, m[1]!);
+    if ((m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path)) && req.method === 'PATCH') {
+      // An edit of the bot's own message: it needs to see the channel, no more. The message itself is not kept.
+      const channel = channels.get(m[1]!);
+      if (!channel) return sendJson(res, 404, UNKNOWN_CHANNEL);
+      if (channel.guild_id && (botPermissions(channel, channels) & P.ViewChannel) === 0n)
+        return sendJson(res, 403, MISSING_ACCESS);
+      return sendJson(res, 200, { ...messageFor(m[1]!, bodyJson(req)), id: m[2]! });
     }
     if ((m = /^\/channels\/(\d+)$/.exec(path)) && req.method === 'GET') {
-      const channel = guildChannels.find((c) => c.id === m![1]);
-      if (!channel) return sendJson(res, 404, { message: 'Unknown Channel', code: 10003 });
-      if (channel.id === HIDDEN_CHANNEL_ID) return sendJson(res, 403, { message: 'Missing Access', code: 50001 });
+      const channel = channels.get(m[1]!);
+      if (!channel) return sendJson(res, 404, UNKNOWN_CHANNEL);
+      if (channel.guild_id && (botPermissions(channel, channels) & P.ViewChannel) === 0n)
+        return sendJson(res, 403, MISSING_ACCESS);
       return sendJson(res, 200, channel);
     }
     if ((m = /^\/guilds\/(\d+)\/members\/(\d+)$/.exec(path)) && req.method === 'GET')
@@ -480,6 +594,47 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
     // A route Discord has (the contract let it through) that this stand-in cannot answer as Discord would.
     refuse(res, req, path, 404, { code: 0, message: '404: Not Found' }, 'the stand-in does not implement this route');
   };
+
+  /** `POST /channels/{id}/messages` as Discord answers it from the bot's permissions in that channel. */
+  function postMessage(req: RecordedRequest, res: ServerResponse, path: string, channelId: string): void {
+    const body = bodyJson(req);
+    const boundary = multipartBoundary(req.headers['content-type']);
+    const files = boundary ? Object.keys(parseMultipart(req.raw, boundary).files).length : 0;
+    const channel = channels.get(channelId);
+    const deny = (status: number, answer: { message: string; code: number }) => {
+      accessDenied.push({ channelId, status, code: answer.code });
+      sendJson(res, status, answer);
+    };
+    if (!channel) return deny(404, UNKNOWN_CHANNEL);
+    // A direct message channel the bot has: no permissions there.
+    if (!channel.guild_id) return sendJson(res, 200, messageFor(channelId, body));
+    const permissions = botPermissions(channel, channels);
+    const has = (bit: bigint) => (permissions & bit) !== 0n;
+    if (!has(P.ViewChannel)) return deny(403, MISSING_ACCESS);
+    const isThread = channel.type === 10 || channel.type === 11 || channel.type === 12;
+    if (!has(isThread ? P.SendMessagesInThreads : P.SendMessages)) return deny(403, MISSING_PERMISSIONS);
+    if (files > 0 && !has(P.AttachFiles)) return deny(403, MISSING_PERMISSIONS);
+    const embeds = Array.isArray(body.embeds) ? body.embeds : [];
+    if (embeds.length > 0 && !has(P.EmbedLinks)) {
+      // Discord takes the post and drops its embeds. Buttons alone show none of what the message was for.
+      const attachments = Array.isArray(body.attachments) ? body.attachments : [];
+      const shows =
+        (typeof body.content === 'string' && body.content.trim() !== '') ||
+        files > 0 ||
+        attachments.length > 0 ||
+        (Array.isArray(body.sticker_ids) && body.sticker_ids.length > 0) ||
+        body.poll !== undefined;
+      if (!shows) {
+        refusals.push({
+          method: req.method,
+          path: masked(path),
+          problems: [`the bot lacks Embed Links in channel ${channelId}: its embeds were dropped and it shows nothing`],
+        });
+      }
+      return sendJson(res, 200, messageFor(channelId, { ...body, embeds: [] }));
+    }
+    sendJson(res, 200, messageFor(channelId, body));
+  }
 
   const rest = await startLoopbackServer((req, res) => {
     events.emit('request', req);
@@ -568,6 +723,15 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
     refusals,
     allowRefusals() {
       refusalsAllowed = true;
+    },
+    accessDenied,
+    setChannel(channelId, overwrites = []) {
+      const known = channels.get(channelId);
+      if (known) known.permission_overwrites = structuredClone(overwrites);
+      else channels.set(channelId, textChannel(channelId, `channel-${channelId}`, structuredClone(overwrites)));
+    },
+    deleteChannel(channelId) {
+      channels.delete(channelId);
     },
     closeGateway(code = 4000) {
       for (const ws of wss.clients) ws.close(code, 'stand-in closing');

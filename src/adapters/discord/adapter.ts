@@ -9,7 +9,6 @@ import { once } from 'node:events';
 import {
   ApplicationCommandOptionType,
   Client,
-  DiscordAPIError,
   Events,
   MessageFlags,
   GatewayIntentBits,
@@ -37,6 +36,7 @@ import type { Services } from '../../core/services.js';
 import type { CommandRegistrationStore } from '../../core/command-registrations.js';
 import { Agent, type Dispatcher } from 'undici';
 import { isModeratorBits, missingPostPermissions } from './permissions.js';
+import { isBodyRefusal } from './refusal.js';
 import { registerCommands } from './register.js';
 import {
   createDiscordRequest,
@@ -346,10 +346,12 @@ export function createDiscordAdapter(options: DiscordAdapterOptions): DiscordAda
   };
 }
 
-/** Discord refused the request itself (400: Invalid Form Body and the like), not the chat or the token. */
-function isRefusal(err: unknown): err is DiscordAPIError {
-  return err instanceof DiscordAPIError && err.status === 400;
-}
+/**
+ * Discord refused the body itself (400 with Invalid Form Body, an empty message and the like), not the chat,
+ * the token or the interaction's state: only then is the plain text worth sending. A 400 such as 40060 (already
+ * acknowledged) goes up to handle()'s caller, logged once, with no plain copy and no notice.
+ */
+const isRefusal = isBodyRefusal;
 
 function withoutFlags(message: DiscordMessage): Omit<DiscordMessage, 'flags'> {
   const { flags: _flags, ...rest } = message;

@@ -3,9 +3,13 @@
  * the dispatcher's terms. discord.js's REST would wait out a 429 and retry 5xx by itself; here it must not,
  * because the dispatcher owns pacing across every subscription, so this REST rejects rate limits and never
  * retries. 10003 (unknown channel), 50001 (missing access) and 50013 (missing permissions) mean the bot lost
- * the channel for good. A 400 means the message itself was refused (a rendering bug): it is logged once with
- * Discord's field errors and the alert goes at once as one plain embed that cannot be malformed the same way,
- * instead of the same refused request every 15 minutes.
+ * the channel for good: the dispatcher stops trying and pauses the subscription (its record and thresholds
+ * stay, for a moderator to resubscribe once the bot may post there again), and this sink says so once at warn
+ * level with the channel's id. Without Embed Links Discord takes the post but drops its embeds, with no error:
+ * the created message it answers shows none, so the alert is edited at once into plain text (one more request,
+ * only then), logged once per channel. A 400 means the message itself was refused (a rendering bug): it is
+ * logged once with Discord's field errors and the alert goes at once as one plain embed that cannot be
+ * malformed the same way, instead of the same refused request every 15 minutes.
  */
 import { DiscordAPIError, HTTPError, RateLimitError, REST } from 'discord.js';
 import { Routes } from 'discord.js';
@@ -13,6 +17,8 @@ import { Agent, type Dispatcher } from 'undici';
 import { describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { plainReplyText, type Reply } from '../../core/reply.js';
+import { plainDiscordText } from './render.js';
+import { isBodyRefusal } from './refusal.js';
 import type { AlertTarget, DeliveryResult, Sink } from '../../core/sink.js';
 import { clip, EMBED_LIMITS, escapeMarkdown, renderDiscord } from './render.js';
 import { createDiscordRequest, DISCORD_SINK_REQUESTS_PER_SECOND } from './rest-request.js';
@@ -92,13 +98,15 @@ export function createDiscordSink(
         : {}),
     };
     try {
-      await rest.post(Routes.channelMessages(channelId), {
+      const created = (await rest.post(Routes.channelMessages(channelId), {
         body,
         files: message.files.map((f) => ({ name: f.name, data: f.attachment })),
-      });
+      })) as { id?: unknown; embeds?: unknown } | null;
+      if (body.embeds.length > 0 && Array.isArray(created?.embeds) && created.embeds.length === 0)
+        return await fillDroppedEmbeds(channelId, String(created.id), reply);
       return { status: 'delivered' };
     } catch (err) {
-      if (!(err instanceof DiscordAPIError) || err.status !== 400) return classify(err, channelId);
+      if (!isBodyRefusal(err)) return classify(err, channelId);
       const errors = (err.rawError as { errors?: unknown }).errors;
       logger.error(
         {
@@ -118,6 +126,30 @@ export function createDiscordSink(
     }
   }
 
+  /** Channels already logged as lacking Embed Links, so each is said once (bounded: a set, cleared when full). */
+  const noEmbedsLogged = new Set<string>();
+
+  /**
+   * Discord dropped the alert's embeds (the bot lacks Embed Links there): the posted message shows at most its
+   * picture and buttons, so it is edited to carry the alert as plain text. The alert was posted either way.
+   */
+  async function fillDroppedEmbeds(channelId: string, messageId: string, reply: Reply): Promise<DeliveryResult> {
+    if (!noEmbedsLogged.has(channelId)) {
+      if (noEmbedsLogged.size >= 10_000) noEmbedsLogged.clear();
+      noEmbedsLogged.add(channelId);
+      logger.warn({ channelId }, 'the bot lacks Embed Links in a channel; its alerts go as plain text');
+    }
+    try {
+      await rest.patch(Routes.channelMessage(channelId, messageId), {
+        body: { content: plainDiscordText(reply), allowed_mentions: { parse: [] } },
+      });
+    } catch (err) {
+      const e = err as { status?: unknown; code?: unknown };
+      logger.warn({ channelId, status: e.status, code: e.code }, 'an alert without its embeds could not be edited');
+    }
+    return { status: 'delivered' };
+  }
+
   /** What a failed post means for the dispatcher. */
   function classify(err: unknown, channelId: string): DeliveryResult {
     if (err instanceof RateLimitError) {
@@ -132,7 +164,11 @@ export function createDiscordSink(
     if (err instanceof DiscordAPIError) {
       const code = typeof err.code === 'number' ? err.code : Number(err.code);
       const gone = GONE_CODES[code];
-      if (gone) return { status: 'gone', reason: gone };
+      if (gone) {
+        // Once per channel: the dispatcher pauses the subscription, so no further alert comes here.
+        logger.warn({ status: err.status, code, channelId, reason: gone }, 'the bot may no longer post alerts here');
+        return { status: 'gone', reason: gone };
+      }
       if (err.status >= 500)
         return { status: 'retry', retryAfterMs: failureRetryMs, reason: `Discord answered ${err.status}` };
       logger.warn({ status: err.status, code, channelId }, 'Discord refused an alert');

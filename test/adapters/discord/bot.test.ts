@@ -446,6 +446,27 @@ describe('Discord front end', () => {
     },
   );
 
+  it.each([
+    [40060, 'Interaction has already been acknowledged.'],
+    [10062, 'Unknown interaction'],
+  ])(
+    'sends no plain copy and no notice after a 400 %i, which is not about the body, logging it once',
+    async (code, message) => {
+      const logger = recordingLogger();
+      const bot = await startBot({ logger });
+      bot.discord.failNext(isAnswer, (_req, res) => sendJson(res, 400, { code, message }));
+      const since = bot.discord.rest.requests.length;
+      bot.discord.interact(bot.discord.slash({ subcommand: 'stats' }));
+      await bot.discord.waitForRequest(isAnswer, since);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(bot.discord.rest.requests.slice(since).filter((r) => r.url.includes('/interactions/'))).toHaveLength(1);
+      const errors = logger.lines.filter((l) => l.level === 'error');
+      expect(errors).toHaveLength(1);
+      expect(errors[0]!.fields).toMatchObject({ status: 400, code });
+      expect(JSON.stringify(logger.lines)).not.toContain('interaction-token');
+    },
+  );
+
   it('answers privately with a short notice when Discord refuses the plain text too, logging once', async () => {
     const logger = recordingLogger();
     const bot = await startBot({ logger });

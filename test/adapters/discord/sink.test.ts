@@ -2,7 +2,20 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { createDiscordSink } from '../../../src/adapters/discord/sink.js';
 import { silentLogger, type Logger } from '../../../src/core/logger.js';
 import { reply } from '../../../src/core/reply.js';
-import { bodyJson, CHANNEL_ID, GUILD_ID, startDiscordStandIn } from '../../helpers/discord-server.js';
+import { PermissionFlagsBits } from 'discord.js';
+import type { ChatRef } from '../../../src/core/command.js';
+import { createTestApp } from '../../helpers/app.js';
+import { freshSnapshot, outboxOf, subscribeWith } from '../../helpers/alerts.js';
+import {
+  bodyJson,
+  CHANNEL_ID,
+  GUILD_ID,
+  HIDDEN_CHANNEL_ID,
+  LOCKED_CHANNEL_ID,
+  NO_EMBEDS_CHANNEL_ID,
+  startDiscordStandIn,
+  THREAD_ID,
+} from '../../helpers/discord-server.js';
 import { sendJson } from '../../helpers/http-server.js';
 import { recordingLogger } from '../../helpers/recording-logger.js';
 import { TINY_PNG } from './harness.js';
@@ -33,6 +46,8 @@ async function setup(timeoutMs = 5_000, logger: Logger = silentLogger) {
 
 const isPost = (r: { method: string; url: string }) =>
   r.method === 'POST' && r.url.endsWith(`/channels/${CHANNEL_ID}/messages`);
+const isPostTo = (channelId: string) => (r: { method: string; url: string }) =>
+  r.method === 'POST' && r.url.endsWith(`/channels/${channelId}/messages`);
 
 describe('Discord alert sink', () => {
   it('posts the alert as an embed with no mentions parsed and reports it delivered', async () => {
@@ -48,8 +63,8 @@ describe('Discord alert sink', () => {
 
   it('posts into the thread when the target has one', async () => {
     const { discord, sink } = await setup();
-    await sink.deliver({ ...target, threadId: '800000000000000099' }, alert);
-    expect(discord.rest.requests.some((r) => r.url.endsWith('/channels/800000000000000099/messages'))).toBe(true);
+    expect(await sink.deliver({ ...target, threadId: THREAD_ID }, alert)).toEqual({ status: 'delivered' });
+    expect(discord.rest.requests.some((r) => r.url.endsWith(`/channels/${THREAD_ID}/messages`))).toBe(true);
   });
 
   it('attaches an image reply', async () => {
@@ -113,6 +128,79 @@ describe('Discord alert sink', () => {
     const result = await sink.deliver(target, alert);
     expect(result.status).toBe('gone');
     expect(result.status === 'gone' && result.reason).toMatch(reason);
+  });
+
+  it.each([
+    ['a channel it does not know', '800000000000000099', 404, 10003],
+    ['a channel it cannot see', HIDDEN_CHANNEL_ID, 403, 50001],
+    ['a channel where it may not send', LOCKED_CHANNEL_ID, 403, 50013],
+  ])(
+    'takes %s, as the stand-in answers it, as gone: one post, one warning naming the channel, no token',
+    async (_what, channelId, status, code) => {
+      const logger = recordingLogger();
+      const { discord, sink } = await setup(5_000, logger);
+      const result = await sink.deliver({ ...target, chatId: channelId }, alert);
+      expect(result.status).toBe('gone');
+      expect(discord.accessDenied).toEqual([{ channelId, status, code }]);
+      expect(discord.rest.requests.filter(isPostTo(channelId))).toHaveLength(1);
+      expect(logger.lines.filter((l) => l.level !== 'debug')).toEqual([
+        expect.objectContaining({ level: 'warn', fields: expect.objectContaining({ channelId, status, code }) }),
+      ]);
+      expect(JSON.stringify(logger.lines)).not.toContain('test-bot-token');
+    },
+  );
+
+  it('stops at once when the bot lost the channel after the subscription, keeping it paused', async () => {
+    const logger = recordingLogger();
+    const { discord, sink } = await setup(5_000, logger);
+    const app = createTestApp();
+    const chat: ChatRef = { platform: 'discord', chatId: CHANNEL_ID, guildId: GUILD_ID, kind: 'guild_text' };
+    await subscribeWith(app, chat, [1], 0);
+    for (const ratio of [0.5, 2, 0.5]) {
+      app.clock.advance(5 * 60_000);
+      await app.alerts.evaluate(freshSnapshot(app.clock, ratio));
+    }
+    expect(outboxOf(app, chat)).toHaveLength(2);
+    // A moderator takes Send Messages from everyone in the channel after subscribing.
+    discord.setChannel(CHANNEL_ID, [
+      { id: GUILD_ID, type: 0, allow: '0', deny: String(PermissionFlagsBits.SendMessages) },
+    ]);
+    app.alerts.registerSink(sink);
+    await app.alerts.dispatcher.drain();
+    expect(discord.rest.requests.filter(isPost)).toHaveLength(1);
+    const view = await app.alerts.view(chat);
+    expect(view?.status).toBe('paused');
+    expect(view?.thresholds.map((t) => t.ratio)).toEqual([1]);
+    expect(outboxOf(app, chat).every((r) => r.failedAtMs === null && r.sentAtMs === null)).toBe(true);
+    expect(logger.lines.filter((l) => l.level === 'warn')).toHaveLength(1);
+  });
+
+  it('edits an alert whose embeds Discord dropped (no Embed Links) into plain text, warning once', async () => {
+    const logger = recordingLogger();
+    const { discord, sink } = await setup(5_000, logger);
+    // The stand-in counts the embed-only post, which shows nothing until the edit, as a refusal.
+    discord.allowRefusals();
+    const here = { ...target, chatId: NO_EMBEDS_CHANNEL_ID };
+    expect(await sink.deliver(here, alert)).toEqual({ status: 'delivered' });
+    expect(await sink.deliver(here, alert)).toEqual({ status: 'delivered' });
+    const calls = discord.rest.requests.filter((r) => r.url.includes(`/channels/${NO_EMBEDS_CHANNEL_ID}/messages`));
+    expect(calls.map((r) => r.method)).toEqual(['POST', 'PATCH', 'POST', 'PATCH']);
+    const edit = bodyJson(calls[1]!) as any;
+    expect(edit).toEqual({
+      // A mention is defused as in every Discord text (and none is parsed anyway).
+      content: 'Volume / market cap crossed 5x\nNow 5.2x, up from 4.8x. @\u200beveryone\nCoinGecko',
+      allowed_mentions: { parse: [] },
+    });
+    expect(discord.refusals.map((r) => r.problems.join())).toEqual([
+      expect.stringContaining('lacks Embed Links'),
+      expect.stringContaining('lacks Embed Links'),
+    ]);
+    const warnings = logger.lines.filter((l) => l.level === 'warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.fields).toMatchObject({ channelId: NO_EMBEDS_CHANNEL_ID });
+    // Where embeds show, no edit.
+    await sink.deliver(target, alert);
+    expect(discord.rest.requests.filter((r) => r.method === 'PATCH')).toHaveLength(2);
   });
 
   const invalidFormBody = {
