@@ -5,8 +5,8 @@
  * answer is complete: a range cut off half-way counts nothing and is read again, so memory stays flat
  * whatever the answer's size and no log is counted twice. While one range streams in, the next ones are
  * asked for (up to `readAhead`), so the node and the decoder work at the same time. A range the node
- * refuses is halved; small answers double the next range. Transient failures back off and retry the same range; when retries are
- * spent the pass ends with the cursor where it was, to resume at the next pass.
+ * refuses is halved; small answers double the next range. Transient failures back off and retry the same
+ * range; when retries are spent the pass ends with the cursor where it was, to resume at the next pass.
  * With `participants`, the same ranges also ask for the TEE registry and task scheduler events, and each
  * range records who sent its precompile inferences, which TEEs settled, and the registry and task events
  * (participant-tally.ts), committed by the store's `commitChunk` in the same transaction as its counts and cursor.

@@ -74,12 +74,7 @@ function noteTime(t: ParticipantTally, log: RpcLog): void {
 }
 
 /** An inference log (already counted): its transaction, or its TEE, for the participant figures. */
-export function tallyInferenceLog(
-  t: ParticipantTally,
-  log: RpcLog,
-  kind: InferenceKind,
-  inferences: number,
-): void {
+export function tallyInferenceLog(t: ParticipantTally, log: RpcLog, kind: InferenceKind, inferences: number): void {
   if (PRECOMPILE_KINDS.has(kind)) {
     if (!t.txs.has(log.blockNumber)) {
       t.unfetched.push(log.blockNumber);
