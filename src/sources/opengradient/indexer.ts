@@ -425,7 +425,11 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
             const tally = await current.result;
             const { from, to } = current;
             if (tally.logs < limits.growBelowLogs && to - from + 1 >= span) span = Math.min(limits.maxBlocks, span * 2);
-            else if (tally.logs > limits.shrinkAboveLogs) span = Math.max(1, Math.floor((to - from + 1) / 2));
+            else if (tally.logs > limits.shrinkAboveLogs) {
+              span = Math.max(1, Math.floor((to - from + 1) / 2));
+              // Ranges asked ahead at the wider span would answer as much again: ask again at the new one.
+              if (ahead.some((p) => p.to - p.from + 1 > span)) dropAhead();
+            }
             const found = tally.resolved ? { ...tally.resolved, coverage } : undefined;
             await store.commitChunk(
               {
