@@ -34,7 +34,7 @@ import {
   tallyOtherLog,
   type ParticipantTally,
 } from './participant-tally.js';
-import { JsonRpcError, type OgRpc, type RpcLog } from './rpc.js';
+import { JsonRpcError, OG_RPC, type BlockSenders, type OgRpc, type RpcLog } from './rpc.js';
 
 export const HOUR_MS = 3_600_000;
 
@@ -294,6 +294,37 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
   }
 
   /**
+   * Full-block reads of the blocks not yet committed, shared by the ranges that ask for them: a range asked
+   * ahead and dropped (split, or asked again at a smaller span) leaves its reads to the range that reads
+   * those blocks again, so each block is read once. Entries go once their range is committed, and all of
+   * them after a failure other than a refused range (a block may have been read from another fork).
+   */
+  const blockReads = new Map<number, Promise<BlockSenders | null>>();
+  const blockReadsRpc: OgRpc = {
+    ...rpc,
+    async blocksWithSenders(blocks) {
+      const fresh = [...new Set(blocks)].filter((b) => !blockReads.has(b));
+      if (fresh.length > 0) {
+        const read = rpc.blocksWithSenders(fresh);
+        for (const b of fresh) {
+          const one = read.then((got) => {
+            if (!got.has(b)) throw new UpstreamError(OG_RPC, `block ${b} was not answered`);
+            return got.get(b)!;
+          });
+          one.catch(() => {
+            if (blockReads.get(b) === one) blockReads.delete(b);
+          });
+          blockReads.set(b, one);
+        }
+      }
+      return new Map(await Promise.all(blocks.map(async (b) => [b, await blockReads.get(b)!] as const)));
+    },
+  };
+  const forgetBlockReads = (upTo: number) => {
+    for (const b of blockReads.keys()) if (b <= upTo) blockReads.delete(b);
+  };
+
+  /**
    * Asks for one range and counts its logs as they stream in. `answering` resolves when the first log has
    * arrived (or the answer is complete, if it has none): the node is answering, and the next range can be
    * asked for. `abandon` stops reading the answer at its next log.
@@ -311,7 +342,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       undecodableNotes: [],
       unknownModes: new Map(),
       endTimeMs: 0,
-      participants: participants ? createParticipantTally(rpc) : null,
+      participants: participants ? createParticipantTally(blockReadsRpc) : null,
       resolved: null,
     };
     const result = (async () => {
@@ -443,6 +474,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
               found,
             );
             coverage = undefined;
+            forgetBlockReads(to);
             report(tally);
             run.chunks++;
             run.logs += tally.logs;
@@ -457,6 +489,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
             reading = null;
             dropAhead();
             const width = current.to - current.from + 1;
+            if (!isRangeRefusal(err)) blockReads.clear();
             if (isRangeRefusal(err) && width > 1) {
               span = Math.max(1, Math.floor(width / 2));
               logger.debug({ fromBlock: current.from, toBlock: current.to, span }, 'range refused; splitting');
@@ -485,6 +518,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       } finally {
         reading = null;
         dropAhead();
+        blockReads.clear();
       }
     } catch (err) {
       run.ok = false;
