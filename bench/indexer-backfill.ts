@@ -74,6 +74,10 @@ async function backfill(url: string, events: number): Promise<BackfillFigures> {
   };
   const timer = setInterval(sample, 50);
   const participants = createParticipantStore(database);
+  // Knobs for comparing within one run: `BENCH_INDEXER_PARTICIPANTS=off` indexes inferences only,
+  // `BENCH_INDEXER_READ_AHEAD=N` asks N ranges ahead (the indexer's default when unset).
+  const withParticipants = process.env.BENCH_INDEXER_PARTICIPANTS !== 'off';
+  const readAhead = process.env.BENCH_INDEXER_READ_AHEAD ? Number(process.env.BENCH_INDEXER_READ_AHEAD) : undefined;
   const indexer = createInferenceIndexer({
     rpc: createOgRpc({ url, clock: systemClock }),
     store: createInferenceStore(database, participants),
@@ -82,11 +86,10 @@ async function backfill(url: string, events: number): Promise<BackfillFigures> {
     fromBlock: 0,
     confirmations: 12,
     contracts: DEFAULT_CONTRACTS,
-    participants: {
-      store: participants,
-      teeRegistries: DEFAULT_TEE_REGISTRIES,
-      taskScheduler: DEFAULT_TASK_SCHEDULER,
-    },
+    participants: withParticipants
+      ? { store: participants, teeRegistries: DEFAULT_TEE_REGISTRIES, taskScheduler: DEFAULT_TASK_SCHEDULER }
+      : undefined,
+    readAhead,
     afterChunk: (c) => {
       const { rss } = sample();
       if (quarters.length < Math.floor((4 * (c.toBlock + 1)) / blocks)) quarters.push(rss);

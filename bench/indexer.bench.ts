@@ -11,6 +11,8 @@
  * sizing depends on them more than on anything in the code). The fake node runs in a process of its own
  * too (a real node is another machine: its work must not be billed to the indexer).
  * `BENCH_INDEXER_EVENTS=N` runs one backfill of N events; `BENCH_QUICK` one of 200,000.
+ * `BENCH_INDEXER_PARTICIPANTS=off` records no callers (inference counts only), `BENCH_INDEXER_READ_AHEAD=N`
+ * sets the ranges asked ahead: both for comparing figures within one run on a noisy machine.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -1,8 +1,9 @@
 /**
- * A loopback OpenGradient node: `eth_blockNumber`, `eth_getLogs` and `eth_getBlockByNumber` (with
- * transaction hashes, or full transactions) over a chain whose logs come from a function of the block
- * number, so a long history costs no memory. Each log sits in a transaction of its block (its own unless
- * the chain groups them) sent by the chain's `senderOf`; every block also holds one unrelated transfer.
+ * A loopback OpenGradient node: `eth_blockNumber`, `eth_getLogs`, `eth_getBlockByNumber` (with
+ * transaction hashes, or full transactions) and `eth_getTransactionByHash`, over a chain whose logs come
+ * from a function of the block number, so a long history costs no memory. Each log sits in a transaction
+ * of its block (its own unless the chain groups them) sent by the chain's `senderOf`; every block also
+ * holds one unrelated transfer.
  * It enforces a block-range limit and a result limit the way public nodes do, takes JSON-RPC batches
  * within geth's limits (too many calls: one 'batch too large' error for the whole batch; an answer grown
  * past the size limit: 'response too large' for each call left), and fails on cue.
@@ -60,6 +61,8 @@ export interface OgNodeOptions {
   txInputBytes?: number;
   /** Take JSON-RPC batches at all; when false, a batch gets one 'invalid request' error object. Default true. */
   acceptBatches?: boolean;
+  /** Answer each batch this many ms after it arrived, so batches overlap and can be counted. Default 0. */
+  batchDelayMs?: number;
 }
 
 export interface OgNode<C extends FakeChain = FakeChain> extends LoopbackServer {
@@ -70,6 +73,10 @@ export interface OgNode<C extends FakeChain = FakeChain> extends LoopbackServer 
   setHasUpTo(block: number | null): void;
   /** Full blocks of these blocks leave out the transactions their logs name (null: none). */
   setBlocksMissingTransactions(blocks: ReadonlySet<number> | null): void;
+  /** Full reads of these blocks are refused for size, alone or in a batch (geth: -32003; null: none). */
+  setBlocksTooLarge(blocks: ReadonlySet<number> | null): void;
+  /** The most JSON-RPC batches received and not yet answered at one time. */
+  mostBatchesInFlight(): number;
   /** Calls per JSON-RPC method so far. */
   calls(method: string): number;
   /** HTTP requests received so far (a batch is one), whatever their answer. */
@@ -116,6 +123,9 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
   const counts = new Map<string, number>();
   let hasUpTo: number | null = null;
   let missingTxs: ReadonlySet<number> | null = null;
+  let tooLarge: ReadonlySet<number> | null = null;
+  let batchesInFlight = 0;
+  let mostBatchesInFlight = 0;
   let widest = 0;
 
   function rpcError(res: ServerResponse, id: unknown, code: number, message: string) {
@@ -189,30 +199,34 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
     res.end(body);
   }
 
-  /** A block as `eth_getBlockByNumber` answers it: its log-bearing transactions, then one transfer. */
-  function blockJson(n: number, full: boolean): string {
-    const blockHash = `0x${n.toString(16).padStart(64, '0')}`;
+  /** A block's transactions (index → sender): its log-bearing ones, then one transfer, the last. */
+  function blockTxs(n: number): Map<number, string> {
     const logs = chain.logsInBlock(n);
     const senders = new Map<number, string>();
     for (let i = 0; i < logs.length && !missingTxs?.has(n); i++) {
       const tx = txIndexOf(n, i);
       if (!senders.has(tx)) senders.set(tx, senderOf(n, i));
     }
-    const transfer = senders.size === 0 ? 0 : Math.max(...senders.keys()) + 1;
-    senders.set(transfer, TRANSFER_SENDER);
-    const txs = [...senders].map(([index, from]) => {
-      const hash = txHash(n, index);
-      if (!full) return `"${hash}"`;
-      const isTransfer = index === transfer;
-      return (
-        `{"blockHash":"${blockHash}","blockNumber":"${hex(n)}","from":"${from}",` +
-        `"gas":"0x5208","gasPrice":"0x3b9aca00","hash":"${hash}",` +
-        `"input":"${isTransfer ? '0x' : input}","nonce":"${hex(index)}",` +
-        `"to":"${isTransfer ? DEFAULT_SENDER : '0x8383c9bd7462f12eb996dd02f78234c0421a6fae'}",` +
-        `"transactionIndex":"${hex(index)}","value":"0x0","type":"0x0",` +
-        '"chainId":"0x29f8","v":"0x53f3","r":"0x1","s":"0x2"}'
-      );
-    });
+    senders.set(senders.size === 0 ? 0 : Math.max(...senders.keys()) + 1, TRANSFER_SENDER);
+    return senders;
+  }
+
+  function txJson(n: number, index: number, from: string): string {
+    const isTransfer = from === TRANSFER_SENDER;
+    return (
+      `{"blockHash":"0x${n.toString(16).padStart(64, '0')}","blockNumber":"${hex(n)}","from":"${from}",` +
+      `"gas":"0x5208","gasPrice":"0x3b9aca00","hash":"${txHash(n, index)}",` +
+      `"input":"${isTransfer ? '0x' : input}","nonce":"${hex(index)}",` +
+      `"to":"${isTransfer ? DEFAULT_SENDER : '0x8383c9bd7462f12eb996dd02f78234c0421a6fae'}",` +
+      `"transactionIndex":"${hex(index)}","value":"0x0","type":"0x0",` +
+      '"chainId":"0x29f8","v":"0x53f3","r":"0x1","s":"0x2"}'
+    );
+  }
+
+  /** A block as `eth_getBlockByNumber` answers it: its log-bearing transactions, then one transfer. */
+  function blockJson(n: number, full: boolean): string {
+    const blockHash = `0x${n.toString(16).padStart(64, '0')}`;
+    const txs = [...blockTxs(n)].map(([index, from]) => (full ? txJson(n, index, from) : `"${txHash(n, index)}"`));
     const parentHash = Math.max(0, n - 1)
       .toString(16)
       .padStart(64, '0');
@@ -238,8 +252,20 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
           return error(-32602, 'invalid argument: expected [block, fullTransactions]');
         const n = Number.parseInt(tag, 16);
         const known = n <= chain.head && (hasUpTo === null || n <= hasUpTo);
+        if (full && known && tooLarge?.has(n)) return error(-32003, 'response too large');
         if (full && known) fullBlocks++;
         return `{"jsonrpc":"2.0","id":${id},"result":${known ? blockJson(n, full) : 'null'}}`;
+      }
+      case 'eth_getTransactionByHash': {
+        const hash = call.params?.[0];
+        if (typeof hash !== 'string' || !/^0x[0-9a-f]{64}$/.test(hash))
+          return error(-32602, 'invalid argument 0: hex string has length != 64');
+        // txHash's layout: the block in the first 24 bytes, the index in the last 8.
+        const n = Number.parseInt(hash.slice(2, 50), 16);
+        const index = Number.parseInt(hash.slice(50), 16);
+        const known = n <= chain.head && (hasUpTo === null || n <= hasUpTo);
+        const from = known ? blockTxs(n).get(index) : undefined;
+        return `{"jsonrpc":"2.0","id":${id},"result":${from === undefined ? 'null' : txJson(n, index, from)}}`;
       }
       default:
         return error(-32601, `the method ${call.method} does not exist/is not available`);
@@ -248,6 +274,19 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
 
   function answerBatch(res: ServerResponse, calls: unknown[]): void {
     batches++;
+    if (options.batchDelayMs) {
+      mostBatchesInFlight = Math.max(mostBatchesInFlight, ++batchesInFlight);
+      setTimeout(() => {
+        batchesInFlight--;
+        sendBatch(res, calls);
+      }, options.batchDelayMs);
+      return;
+    }
+    mostBatchesInFlight = Math.max(mostBatchesInFlight, 1);
+    sendBatch(res, calls);
+  }
+
+  function sendBatch(res: ServerResponse, calls: unknown[]): void {
     if (calls.length === 0)
       return sendJson(res, 200, { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'empty batch' } });
     if (calls.length > maxBatchCalls) {
@@ -330,6 +369,10 @@ export async function startOgNode<C extends FakeChain>(chain: C, options: OgNode
     setBlocksMissingTransactions(blocks) {
       missingTxs = blocks;
     },
+    setBlocksTooLarge(blocks) {
+      tooLarge = blocks;
+    },
+    mostBatchesInFlight: () => mostBatchesInFlight,
     calls: (method) => counts.get(method) ?? 0,
     httpRequests: () => httpRequests,
     widestAnsweredRange: () => widest,

@@ -3,10 +3,10 @@
  * confirmations in adaptive block ranges, decodes each log with viem as it streams in, buckets inferences
  * by hour × mode × kind, and commits each range's counts with the new cursor in one transaction once its
  * answer is complete: a range cut off half-way counts nothing and is read again, so memory stays flat
- * whatever the answer's size and no log is counted twice. While one range streams in, the next is asked
- * for, so the node and the decoder work at the same time. A range the node refuses is halved; small
- * answers double the next range. Transient failures back off and retry the same range; when retries are
- * spent the pass ends with the cursor where it was, to resume at the next pass.
+ * whatever the answer's size and no log is counted twice. While one range streams in, the next ones are
+ * asked for (up to `readAhead`), so the node and the decoder work at the same time. A range the node
+ * refuses is halved; small answers double the next range. Transient failures back off and retry the same
+ * range; when retries are spent the pass ends with the cursor where it was, to resume at the next pass.
  * With `participants`, the same ranges also ask for the TEE registry and task scheduler events, and each
  * range records who sent its precompile inferences, which TEEs settled, and the registry and task events
  * (participant-tally.ts), committed by the store's `commitChunk` in the same transaction as its counts and cursor.
@@ -34,7 +34,7 @@ import {
   tallyOtherLog,
   type ParticipantTally,
 } from './participant-tally.js';
-import { JsonRpcError, type OgRpc, type RpcLog } from './rpc.js';
+import { JsonRpcError, OG_RPC, type BlockSenders, type OgRpc, type RpcLog } from './rpc.js';
 
 export const HOUR_MS = 3_600_000;
 
@@ -83,6 +83,8 @@ export interface IndexerOptions {
   retry?: Partial<IndexerRetry>;
   /** Header fetches in flight at once when logs lack `blockTimestamp`. Default 8. */
   headerConcurrency?: number;
+  /** Ranges asked for ahead of the one being committed. Default 3. */
+  readAhead?: number;
   /** Runs after each committed chunk; tests throw here to simulate a crash. */
   afterChunk?: (chunk: ChunkInfo) => void;
   /** Record callers, TEE operators and workflow developers with each range (DATA-SOURCES.md §4). */
@@ -171,6 +173,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
   };
   const retryPolicy: IndexerRetry = { attempts: 5, baseDelayMs: 1_000, maxDelayMs: 30_000, ...options.retry };
   const concurrency = options.headerConcurrency ?? 8;
+  const readAhead = Math.max(0, options.readAhead ?? 3);
   const inferenceContracts = new Set(options.contracts.map((a) => a.toLowerCase()));
   const participants = options.participants;
   const participantContracts: ParticipantContracts = {
@@ -261,7 +264,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
         });
     }
     tally.inferences += n;
-    if (tally.participants) tallyInferenceLog(tally.participants, log, kind, n, decoded.ok);
+    if (tally.participants) tallyInferenceLog(tally.participants, log, kind, n);
     if (log.blockTimestampSec !== null) {
       const key = countKey(Math.floor((log.blockTimestampSec * 1000) / HOUR_MS) * HOUR_MS, mode, kind);
       tally.counts.set(key, (tally.counts.get(key) ?? 0) + n);
@@ -291,6 +294,37 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
   }
 
   /**
+   * Full-block reads of the blocks not yet committed, shared by the ranges that ask for them: a range asked
+   * ahead and dropped (split, or asked again at a smaller span) leaves its reads to the range that reads
+   * those blocks again, so each block is read once. Entries go once their range is committed, and all of
+   * them after a failure other than a refused range (a block may have been read from another fork).
+   */
+  const blockReads = new Map<number, Promise<BlockSenders | null>>();
+  const blockReadsRpc: OgRpc = {
+    ...rpc,
+    async blocksWithSenders(blocks) {
+      const fresh = [...new Set(blocks)].filter((b) => !blockReads.has(b));
+      if (fresh.length > 0) {
+        const read = rpc.blocksWithSenders(fresh);
+        for (const b of fresh) {
+          const one = read.then((got) => {
+            if (!got.has(b)) throw new UpstreamError(OG_RPC, `block ${b} was not answered`);
+            return got.get(b)!;
+          });
+          one.catch(() => {
+            if (blockReads.get(b) === one) blockReads.delete(b);
+          });
+          blockReads.set(b, one);
+        }
+      }
+      return new Map(await Promise.all(blocks.map(async (b) => [b, await blockReads.get(b)!] as const)));
+    },
+  };
+  const forgetBlockReads = (upTo: number) => {
+    for (const b of blockReads.keys()) if (b <= upTo) blockReads.delete(b);
+  };
+
+  /**
    * Asks for one range and counts its logs as they stream in. `answering` resolves when the first log has
    * arrived (or the answer is complete, if it has none): the node is answering, and the next range can be
    * asked for. `abandon` stops reading the answer at its next log.
@@ -308,7 +342,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
       undecodableNotes: [],
       unknownModes: new Map(),
       endTimeMs: 0,
-      participants: participants ? createParticipantTally(rpc) : null,
+      participants: participants ? createParticipantTally(blockReadsRpc) : null,
       resolved: null,
     };
     const result = (async () => {
@@ -386,19 +420,23 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
               fromBlockTimeMs: await withAttempts('eth_getBlockByNumber', () => rpc.blockTimeMs(next)),
             }
           : undefined;
-      // The next range is asked for as soon as the node starts answering this one, so the node prepares it
-      // while this one streams in and is counted. Never more than one range ahead; none while retrying.
-      let ahead: Pending | null = null;
+      // The next range is asked for as soon as the node starts answering the last one asked, so the node
+      // prepares it while the ones before stream in, have their blocks read and are counted: up to `readAhead`
+      // ranges ahead of the one being committed; none while retrying. Each holds only its tally (its logs are
+      // counted as they arrive), and the client's batch limit bounds the full-block answers in flight.
+      const ahead: Pending[] = [];
       let reading: Pending | null = null;
       let retries = 0; // failed reads of the range at `next` so far
-      const askAhead = (current: Pending) => {
-        if (reading !== current || ahead !== null || retries > 0 || stopping || current.to >= safe) return;
-        ahead = scanRange(current.to + 1, Math.min(safe, current.to + span));
+      const askAhead = () => {
+        const last = ahead.at(-1) ?? reading;
+        if (!last || ahead.length >= readAhead || retries > 0 || stopping || last.to >= safe) return;
+        const asked = scanRange(last.to + 1, Math.min(safe, last.to + span));
+        ahead.push(asked);
+        void asked.answering.then(askAhead);
       };
-      const takeAhead = (): Pending | null => {
-        const taken = ahead;
-        ahead = null;
-        return taken;
+      const takeAhead = (): Pending | null => ahead.shift() ?? null;
+      const dropAhead = () => {
+        for (const p of ahead.splice(0)) p.abandon();
       };
       let failed: Pending | null = null;
       // One committed range from `next`, or nothing once stopping. A range the node refuses is split at once
@@ -409,15 +447,20 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
           let current = takeAhead();
           if (current?.from !== next) {
             current?.abandon();
+            dropAhead();
             current = scanRange(next, Math.min(safe, next + span - 1));
           }
           reading = current;
-          void current.answering.then(() => askAhead(current));
+          void current.answering.then(askAhead);
           try {
             const tally = await current.result;
             const { from, to } = current;
             if (tally.logs < limits.growBelowLogs && to - from + 1 >= span) span = Math.min(limits.maxBlocks, span * 2);
-            else if (tally.logs > limits.shrinkAboveLogs) span = Math.max(1, Math.floor((to - from + 1) / 2));
+            else if (tally.logs > limits.shrinkAboveLogs) {
+              span = Math.max(1, Math.floor((to - from + 1) / 2));
+              // Ranges asked ahead at the wider span would answer as much again: ask again at the new one.
+              if (ahead.some((p) => p.to - p.from + 1 > span)) dropAhead();
+            }
             const found = tally.resolved ? { ...tally.resolved, coverage } : undefined;
             await store.commitChunk(
               {
@@ -431,6 +474,7 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
               found,
             );
             coverage = undefined;
+            forgetBlockReads(to);
             report(tally);
             run.chunks++;
             run.logs += tally.logs;
@@ -443,8 +487,9 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
           } catch (err) {
             // The range ahead starts after a range that may now be split or retried: ask again later.
             reading = null;
-            takeAhead()?.abandon();
+            dropAhead();
             const width = current.to - current.from + 1;
+            if (!isRangeRefusal(err)) blockReads.clear();
             if (isRangeRefusal(err) && width > 1) {
               span = Math.max(1, Math.floor(width / 2));
               logger.debug({ fromBlock: current.from, toBlock: current.to, span }, 'range refused; splitting');
@@ -471,7 +516,9 @@ export function createInferenceIndexer(options: IndexerOptions): InferenceIndexe
           });
         }
       } finally {
-        takeAhead()?.abandon();
+        reading = null;
+        dropAhead();
+        blockReads.clear();
       }
     } catch (err) {
       run.ok = false;

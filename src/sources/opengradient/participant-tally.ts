@@ -28,7 +28,7 @@ export interface ParticipantTally {
   undecodableCount: number;
   /** Blocks with precompile logs not yet asked for, and the full-block reads under way. */
   unfetched: number[];
-  fetches: Array<Promise<Map<number, BlockSenders>>>;
+  fetches: Array<Promise<Map<number, BlockSenders | null>>>;
   rpc: OgRpc;
   /** Blocks gathered before their full-block read starts, while the range still streams in. */
   prefetchBlocks: number;
@@ -36,9 +36,11 @@ export interface ParticipantTally {
 
 /**
  * A tally for one range. Full blocks are asked for while the range's logs still stream in, every
- * `prefetchBlocks` new blocks with precompile logs, so the node prepares them while the logs are decoded.
+ * `prefetchBlocks` new blocks with precompile logs, so the node prepares them while the logs are decoded
+ * and little is left to read once the range's answer is complete. The client's batch limit (rpc.ts) bounds
+ * how many of these reads are in flight, whatever the number of ranges asking.
  */
-export function createParticipantTally(rpc: OgRpc, prefetchBlocks = 50): ParticipantTally {
+export function createParticipantTally(rpc: OgRpc, prefetchBlocks = 10): ParticipantTally {
   return {
     txs: new Map(),
     settlements: new Map(),
@@ -72,13 +74,7 @@ function noteTime(t: ParticipantTally, log: RpcLog): void {
 }
 
 /** An inference log (already counted): its transaction, or its TEE, for the participant figures. */
-export function tallyInferenceLog(
-  t: ParticipantTally,
-  log: RpcLog,
-  kind: InferenceKind,
-  inferences: number,
-  decoded: boolean,
-): void {
+export function tallyInferenceLog(t: ParticipantTally, log: RpcLog, kind: InferenceKind, inferences: number): void {
   if (PRECOMPILE_KINDS.has(kind)) {
     if (!t.txs.has(log.blockNumber)) {
       t.unfetched.push(log.blockNumber);
@@ -86,8 +82,9 @@ export function tallyInferenceLog(
     }
     bump(t.txs, log.blockNumber, log.transactionHash.toLowerCase(), inferences);
     noteTime(t, log);
-  } else if (kind === 'individual_settlement' && decoded) {
-    bump(t.settlements, log.blockNumber, log.topics[1]!.toLowerCase(), 1);
+  } else if (kind === 'individual_settlement' && log.topics[1] !== undefined) {
+    // The teeId is topic 1, which needs no decoding: a settlement whose data did not decode still names it.
+    bump(t.settlements, log.blockNumber, log.topics[1].toLowerCase(), 1);
     noteTime(t, log);
   }
 }
@@ -107,8 +104,9 @@ export function tallyOtherLog(t: ParticipantTally, log: RpcLog, contracts: Parti
 }
 
 /**
- * Reads the blocks holding precompile inferences (full transactions, batched) and the headers of the
- * other blocks that lack `blockTimestamp`, and turns the tally into rows for the store.
+ * Reads the blocks holding precompile inferences (full transactions, batched; for a block too large to be
+ * read whole, its inference transactions and its header) and the headers of the other blocks that lack
+ * `blockTimestamp`, and turns the tally into rows for the store.
  * @throws UpstreamError when a block lacks a transaction one of its logs names.
  */
 export async function resolveParticipants(
@@ -119,7 +117,22 @@ export async function resolveParticipants(
   const { rpc } = t;
   fetchUnfetched(t);
   const full = new Map<number, BlockSenders>();
-  for (const part of await Promise.all(t.fetches)) for (const [block, b] of part) full.set(block, b);
+  const tooLarge: number[] = [];
+  for (const part of await Promise.all(t.fetches))
+    for (const [block, b] of part) {
+      if (b) full.set(block, b);
+      else tooLarge.push(block);
+    }
+  if (tooLarge.length > 0) {
+    // Blocks too large to read whole: the senders of their inference transactions one by one (batched),
+    // and the time from the header.
+    const senders = await rpc.transactionSenders(tooLarge.flatMap((block) => [...t.txs.get(block)!.keys()]));
+    for (let i = 0; i < tooLarge.length; i += headerConcurrency) {
+      const batch = tooLarge.slice(i, i + headerConcurrency);
+      const ms = await Promise.all(batch.map((b) => rpc.blockTimeMs(b)));
+      batch.forEach((b, j) => full.set(b, { timeMs: ms[j]!, senders }));
+    }
+  }
   const callerDays = new Map<string, number>();
   for (const [block, txs] of t.txs) {
     const b = full.get(block);

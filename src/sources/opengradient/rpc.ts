@@ -1,7 +1,8 @@
 /**
- * A small JSON-RPC client for the OpenGradient EVM node, over the shared undici helper. Only the three
- * calls the indexer needs. Every answer is checked before it goes further: a JSON-RPC error object becomes
- * a `JsonRpcError` (an `UpstreamError` with the node's code), a malformed result an `UpstreamError`.
+ * A small JSON-RPC client for the OpenGradient EVM node, over the shared undici helper. Only the four
+ * calls the indexer needs (batched ones share one limit of batches in flight). Every answer is checked
+ * before it goes further: a JSON-RPC error object becomes a `JsonRpcError` (an `UpstreamError` with the
+ * node's code), a malformed result an `UpstreamError`.
  * `eth_getLogs` answers run to megabytes: they are read log by log as they arrive, never held whole.
  * Block headers are cached (bounded), since many logs share a block.
  */
@@ -61,9 +62,16 @@ export interface OgRpc {
   /**
    * `eth_getBlockByNumber(n, true)` for each block, in JSON-RPC batches: each block's time (which also fills
    * the header cache) and the sender of each of its transactions. A batch the node refuses as too large is
-   * halved; blocks whose answers the node cut for size are asked again in smaller batches.
+   * halved; blocks whose answers the node cut for size are asked again in smaller batches. A block whose
+   * full read the node refuses for size even alone is answered `null`: read the transactions needed with
+   * `transactionSenders` and the time with `blockTimeMs` instead.
    */
-  blocksWithSenders(blocks: readonly number[]): Promise<Map<number, BlockSenders>>;
+  blocksWithSenders(blocks: readonly number[]): Promise<Map<number, BlockSenders | null>>;
+  /**
+   * `eth_getTransactionByHash` for each hash, in JSON-RPC batches within the same limits: lowercase hash →
+   * lowercase `from`.
+   */
+  transactionSenders(hashes: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** One block's time and who sent each of its transactions (lowercase hash → lowercase `from`). */
@@ -85,7 +93,7 @@ export interface OgRpcOptions {
    * answer by default, and a block of inference transactions carries their model inputs.
    */
   batchSize?: number;
-  /** Batches in flight at once. Default 2. */
+  /** Batches in flight at once, for all callers of this client together. Default 2. */
   batchConcurrency?: number;
 }
 
@@ -104,6 +112,34 @@ function isSizeRefusal(code: number, message: string): boolean {
 }
 
 const HEX = /^0x[0-9a-fA-F]+$/;
+
+/** How one method is read in batches; `size` is its calls per batch, halved when the node refuses or cuts. */
+interface BatchedRead<K, T> {
+  method: string;
+  params(key: K): unknown[];
+  parse(result: unknown, key: K): T;
+  size: number;
+  /** A single call refused for size: answered `null`, or thrown. */
+  aloneTooLarge: 'null' | 'throw';
+}
+
+/** Runs at most `n` tasks at once, the others waiting in order: a small semaphore. */
+export function createLimit(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (active < n) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      // The place passes straight to the next in line, or is freed.
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
 
 function quantity(value: unknown, field: string): number {
   if (typeof value !== 'string' || !HEX.test(value))
@@ -216,10 +252,10 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
     return answer.items;
   }
 
-  let batchSize = Math.max(1, options.batchSize ?? 100);
   // A node (or a proxy in front of it) that answers a batch with one error object takes no batches at all.
   let batching = true;
   const batchConcurrency = Math.max(1, options.batchConcurrency ?? 2);
+  const inFlight = createLimit(batchConcurrency);
 
   function cacheHeader(block: number, ms: number): void {
     if (!headers.has(block)) headers.set(block, ms);
@@ -248,21 +284,43 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
         hexString(t.from, 'transactions.from').toLowerCase(),
       );
     }
+    cacheHeader(block, timeMs);
     return { timeMs, senders };
   }
 
-  /** One batch; resolves the blocks answered and those to ask again (cut for size, or the batch refused). */
-  async function fetchBatch(asked: readonly number[], out: Map<number, BlockSenders>): Promise<number[]> {
+  /** Validates one transaction: the hash asked for, and its sender (lowercase). */
+  function parseTransaction(result: unknown, hash: string): string {
+    if (result === null) throw new UpstreamError(OG_RPC, `eth_getTransactionByHash: transaction ${hash} not found`);
+    if (typeof result !== 'object')
+      throw new UpstreamError(OG_RPC, 'eth_getTransactionByHash result is not a transaction');
+    const t = result as { hash?: unknown; from?: unknown };
+    if (hexString(t.hash, 'hash').toLowerCase() !== hash)
+      throw new UpstreamError(OG_RPC, `eth_getTransactionByHash answered another transaction than ${hash}`);
+    return hexString(t.from, 'from').toLowerCase();
+  }
+
+  const fullBlocks: BatchedRead<number, BlockSenders> = {
+    method: 'eth_getBlockByNumber',
+    params: (block) => [hex(block), true],
+    parse: parseFullBlock,
+    size: Math.max(1, options.batchSize ?? 100),
+    aloneTooLarge: 'null',
+  };
+  const transactions: BatchedRead<string, string> = {
+    method: 'eth_getTransactionByHash',
+    params: (hash) => [hash],
+    parse: parseTransaction,
+    size: Math.max(1, options.batchSize ?? 100),
+    aloneTooLarge: 'throw',
+  };
+
+  /** One batch; resolves the calls answered and those to ask again (cut for size, or the batch refused). */
+  async function fetchBatch<K, T>(read: BatchedRead<K, T>, asked: readonly K[], out: Map<K, T | null>): Promise<K[]> {
     // Without batches, one call per request (a batch cut up while others were in flight comes back here).
-    const blocks = batching ? asked : asked.slice(0, 1);
-    const later = asked.slice(blocks.length);
-    const ids = blocks.map(() => nextId++);
-    const calls = blocks.map((b, i) => ({
-      jsonrpc: '2.0',
-      id: ids[i],
-      method: 'eth_getBlockByNumber',
-      params: [hex(b), true],
-    }));
+    const keys = batching ? asked : asked.slice(0, 1);
+    const later = asked.slice(keys.length);
+    const ids = keys.map(() => nextId++);
+    const calls = keys.map((k, i) => ({ jsonrpc: '2.0', id: ids[i], method: read.method, params: read.params(k) }));
     const body = JSON.stringify(batching ? calls : calls[0]);
     const answer = await requestJson(
       http,
@@ -271,8 +329,7 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
     );
     if (batching && !Array.isArray(answer)) {
       batching = false;
-      batchSize = 1;
-      return [...blocks];
+      return [...asked];
     }
     const items = Array.isArray(answer) ? answer : [answer];
     const byId = new Map<unknown, { result?: unknown; error?: { code?: unknown; message?: unknown } }>();
@@ -281,54 +338,79 @@ export function createOgRpc(options: OgRpcOptions): OgRpc {
         throw new UpstreamError(OG_RPC, 'batch answer holds something that is not a JSON-RPC object');
       byId.set((item as { id?: unknown }).id, item as never);
     }
-    const again: number[] = [...later];
-    for (let i = 0; i < blocks.length; i++) {
+    const again: K[] = [...later];
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       const item = byId.get(ids[i]);
       const error =
         item?.error ??
-        (items.length === 1 && blocks.length > 1
+        (items.length === 1 && keys.length > 1
           ? (items[0] as { error?: { code?: unknown; message?: unknown } }).error
           : undefined);
       if (error) {
         const code = typeof error.code === 'number' ? error.code : 0;
         const message = typeof error.message === 'string' ? error.message : 'no message';
-        if (blocks.length > 1 && isBatchRefusal(code, message)) return [...blocks];
-        if (blocks.length > 1 && isSizeRefusal(code, message)) {
-          again.push(blocks[i]!);
-          continue;
+        if (keys.length > 1 && isBatchRefusal(code, message)) return [...asked];
+        if (isSizeRefusal(code, message)) {
+          if (keys.length > 1) {
+            again.push(key);
+            continue;
+          }
+          // Refused alone: no smaller batch can pass. The caller reads what it needs another way.
+          if (read.aloneTooLarge === 'null') {
+            out.set(key, null);
+            continue;
+          }
         }
-        throw new JsonRpcError(code, message, 'eth_getBlockByNumber');
+        throw new JsonRpcError(code, message, read.method);
       }
       if (!item || !('result' in item))
-        throw new UpstreamError(OG_RPC, `batch answer lacks the call for block ${blocks[i]}`);
-      const full = parseFullBlock(item.result, blocks[i]!);
-      cacheHeader(blocks[i]!, full.timeMs);
-      out.set(blocks[i]!, full);
+        throw new UpstreamError(OG_RPC, `batch answer lacks the call for ${String(key)}`);
+      out.set(key, read.parse(item.result, key));
     }
     return again;
   }
 
-  async function blocksWithSenders(blocks: readonly number[]): Promise<Map<number, BlockSenders>> {
-    const out = new Map<number, BlockSenders>();
-    let pending = [...new Set(blocks)];
-    while (pending.length > 0) {
-      const size = batchSize;
-      const batches: number[][] = [];
-      for (let i = 0; i < pending.length && batches.length < batchConcurrency; i += size)
-        batches.push(pending.slice(i, i + size));
-      const asked = batches.reduce((n, b) => n + b.length, 0);
-      const again = (await Promise.all(batches.map((b) => fetchBatch(b, out)))).flat();
+  /**
+   * Every key's answer, in batches of the read's size. Every batch of this client, whoever asked for it,
+   * waits for one of the `batchConcurrency` places in flight, and takes its calls once it has one, at the
+   * size the node's last answers left.
+   */
+  async function readBatched<K, T>(read: BatchedRead<K, T>, keys: readonly K[]): Promise<Map<K, T | null>> {
+    const out = new Map<K, T | null>();
+    const pending = [...new Set(keys)];
+    const sendNext = async () => {
+      if (pending.length === 0) return;
+      const size = batching ? read.size : 1;
+      const again = await fetchBatch(read, pending.splice(0, size), out);
       if (again.length > 0) {
         // Refused or cut: smaller batches from now on (never below one call, which the node must answer).
-        batchSize = Math.min(batchSize, Math.max(1, Math.floor(size / 2)));
+        read.size = Math.min(read.size, Math.max(1, Math.floor(size / 2)));
+        pending.unshift(...again);
       }
-      pending = [...again, ...pending.slice(asked)];
-    }
+    };
+    const worker = async () => {
+      while (pending.length > 0) await inFlight(sendNext);
+    };
+    await Promise.all(Array.from({ length: Math.min(batchConcurrency, Math.max(1, pending.length)) }, worker));
     return out;
+  }
+
+  async function blocksWithSenders(blocks: readonly number[]): Promise<Map<number, BlockSenders | null>> {
+    return readBatched(fullBlocks, blocks);
+  }
+
+  async function transactionSenders(hashes: readonly string[]): Promise<Map<string, string>> {
+    const got = await readBatched(
+      transactions,
+      hashes.map((h) => h.toLowerCase()),
+    );
+    return got as Map<string, string>; // a transaction refused alone has thrown
   }
 
   return {
     blocksWithSenders,
+    transactionSenders,
     async blockNumber() {
       return quantity(await call('eth_blockNumber', []), 'eth_blockNumber result');
     },

@@ -139,10 +139,12 @@ describe('inference indexer', () => {
     expect(await indexer.totals()).toEqual(expectedTotals(0, 9_988));
   });
 
-  it(
-    'asks for the next range while this one streams in, ' +
-      'one range ahead at most, and halves the range after a large answer',
-    async () => {
+  it.each([
+    ['one range ahead at most', 1],
+    ['three ranges ahead at most by default', undefined],
+  ])(
+    'asks for the next range while this one streams in, %s, and halves the range after a large answer',
+    async (_, readAhead) => {
       const n = await node(10_000, { maxRangeBlocks: 100_000, maxResults: 100_000 });
       const real = createOgRpc({ url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
       const events: string[] = [];
@@ -165,6 +167,7 @@ describe('inference indexer', () => {
         overrides: {
           rpc,
           range: { initialBlocks: 2_000, maxBlocks: 10_000, growBelowLogs: 20, shrinkAboveLogs: 40 },
+          readAhead,
           afterChunk: (c) => {
             chunks.push(c);
             events.push(`commit ${c.fromBlock}`);
@@ -174,7 +177,11 @@ describe('inference indexer', () => {
       const run = await indexer.runOnce();
       expect(run.ok).toBe(true);
       expect(await indexer.totals()).toEqual(expectedTotals(0, 9_988));
-      expect(mostInFlight).toBe(2);
+      if (readAhead === 1) expect(mostInFlight).toBe(2);
+      else {
+        expect(mostInFlight).toBeGreaterThan(2);
+        expect(mostInFlight).toBeLessThanOrEqual(4);
+      }
       // Every range but the last was followed by an ask for the next one before it was committed.
       for (const c of chunks.slice(0, -1)) {
         expect(events.indexOf(`ask ${c.toBlock + 1}`)).toBeLessThan(events.indexOf(`commit ${c.fromBlock}`));
@@ -205,7 +212,10 @@ describe('inference indexer', () => {
         }
       },
     };
-    const { indexer, clock } = indexerFor(n, { overrides: { rpc, range: { initialBlocks: 1_000, growBelowLogs: 0 } } });
+    // One range ahead: the three cut answers are those of the ranges read, none asked ahead and dropped.
+    const { indexer, clock } = indexerFor(n, {
+      overrides: { rpc, range: { initialBlocks: 1_000, growBelowLogs: 0 }, readAhead: 1 },
+    });
     n.failNext('truncated', 3, 'eth_getLogs');
     const run = await indexer.runOnce();
     expect(run.ok).toBe(true);

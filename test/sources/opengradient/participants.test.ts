@@ -10,9 +10,10 @@ import { createParticipantStore, type SqliteParticipantStore } from '../../../sr
 import { createInferenceIndexer, type ChunkInfo } from '../../../src/sources/opengradient/indexer.js';
 import { createOgRpc } from '../../../src/sources/opengradient/rpc.js';
 import { createTestClock } from '../../helpers/clock.js';
-import { PRECOMPILE, RELAY, mlInference } from '../../helpers/og-events.js';
+import { PRECOMPILE, RELAY, individualSettlement, mlInference } from '../../helpers/og-events.js';
 import {
   CONFIRMATIONS,
+  RELAYER,
   REGISTRY_1,
   REGISTRY_2,
   SCENARIO as S,
@@ -251,6 +252,28 @@ describe('participants from the indexer', () => {
       expect(node.fullBlocksServed()).toBe(21);
     },
   );
+
+  it('reads the callers of a block too large to read whole from its transactions and header', async () => {
+    const { chain, d } = networkScenario(NOW);
+    const big = chain.blockAt(d(3) + 12 * 3_600_000); // C's transaction with two ML logs
+    const { indexer, participants, node } = await indexScenario(chain, { node: { blockTimestamps: false } });
+    node.setBlocksTooLarge(new Set([big]));
+    const run = await indexer.runOnce();
+    expect(run.ok).toBe(true);
+    expect(await figures(participants)).toMatchObject(EXPECTED);
+    expect(node.calls('eth_getTransactionByHash')).toBe(1);
+  });
+
+  it('keeps the teeId (topic 1) of an IndividualSettlement whose data does not decode', async () => {
+    const { chain, d } = networkScenario(NOW);
+    // T4 settles once, 2 days ago, in a log whose data is cut: still one inference, and T4's.
+    chain.place(d(2) + 12 * 3_600_000, { ...individualSettlement(0x74), data: '0x' }, RELAYER, 1);
+    const { indexer, participants } = await indexScenario(chain);
+    expect((await indexer.runOnce()).ok).toBe(true);
+    expect(await figures(participants)).toMatchObject({
+      operators: { settling7: S.settling7 + 1, settlements7: S.settlements7 + 1, busiestSettlements7: S.busiest7 },
+    });
+  });
 
   it('commits nothing of a range whose block lacks the transaction a log names, and keeps its place', async () => {
     const { chain, d } = networkScenario(NOW);

@@ -73,10 +73,58 @@ describe('blocksWithSenders', () => {
     expect(node.calls('eth_getBlockByNumber')).toBe(blocks.length);
   });
 
+  it('answers null for a block whose full read the node refuses for size even alone', async () => {
+    const { node, rpc } = await rpcOn({}, 8);
+    node.setBlocksTooLarge(new Set([105]));
+    const got = await rpc.blocksWithSenders(blocks);
+    expect(got.size).toBe(blocks.length);
+    expect(got.get(105)).toBeNull();
+    expect(got.get(104)?.senders.size).toBeGreaterThan(0);
+  });
+
   it('refuses an answer without a block the node should have', async () => {
     const { node, rpc } = await rpcOn({});
     node.setHasUpTo(120);
     await expect(rpc.blocksWithSenders(blocks)).rejects.toThrow(UpstreamError);
     await expect(rpc.blocksWithSenders(blocks)).rejects.toThrow(/block 121 not found/);
+  });
+});
+
+describe('transactionSenders', () => {
+  it('reads the sender of each transaction by hash, in batches', async () => {
+    const { node, rpc } = await rpcOn({}, 2);
+    const hashes = [txHash(105, 0), txHash(105, 3), txHash(108, 0)]; // 108: an ML log (108 % 3)
+    const got = await rpc.transactionSenders(hashes);
+    expect(got).toEqual(
+      new Map([
+        [hashes[0], DEFAULT_SENDER],
+        [hashes[1], TRANSFER_SENDER],
+        [hashes[2], DEFAULT_SENDER],
+      ]),
+    );
+    expect(node.batches()).toBe(2);
+    expect(node.calls('eth_getTransactionByHash')).toBe(3);
+  });
+
+  it('refuses an answer without a transaction the node should have', async () => {
+    const { rpc } = await rpcOn({});
+    await expect(rpc.transactionSenders([txHash(105, 9)])).rejects.toThrow(/transaction 0x\w+ not found/);
+  });
+});
+
+describe('batches in flight', () => {
+  it('never exceed batchConcurrency for the whole client, however many callers ask at once', async () => {
+    const node = await startOgNode(testChain(1_000), { batchDelayMs: 40 });
+    onTestFinished(() => node.close());
+    const rpc = createOgRpc({ url: node.url, clock: createTestClock(), timeoutMs: 3_000, batchSize: 4 });
+    const asks = Array.from({ length: 5 }, (_, k) =>
+      rpc.blocksWithSenders(Array.from({ length: 20 }, (_, i) => 100 + 20 * k + i)),
+    );
+    const txs = rpc.transactionSenders([txHash(105, 0), txHash(106, 0)]);
+    const got = await Promise.all(asks);
+    expect(got.map((m) => m.size)).toEqual([20, 20, 20, 20, 20]);
+    expect((await txs).size).toBe(2);
+    expect(node.batches()).toBe(5 * 5 + 1);
+    expect(node.mostBatchesInFlight()).toBe(2); // the default
   });
 });
