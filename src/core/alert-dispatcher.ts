@@ -21,6 +21,7 @@ import { describeError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Reply } from './reply.js';
 import type { DeliveryResult, Sink } from './sink.js';
+import { noTelemetry, type Telemetry } from './telemetry.js';
 
 export interface PlatformLimits {
   /** Least time between two sends on this platform (1000 / messages per second). */
@@ -54,6 +55,8 @@ export interface AlertDispatcherOptions {
     migrateChat(platform: Platform, fromChatId: string, toChatId: string): Promise<void>;
   };
   limits?: Partial<Record<Platform, PlatformLimits>>;
+  /** Told of each alert given up undelivered (default: nobody). */
+  telemetry?: Pick<Telemetry, 'alertGivenUp'>;
   /** A row that keeps failing is given up after this many attempts (default 12). */
   maxAttempts?: number;
   /** First backoff for failures; doubles per attempt up to `maxBackoffMs` (defaults 2 s, 15 min). */
@@ -142,6 +145,7 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
   const maxBackoffMs = options.maxBackoffMs ?? 15 * 60_000;
   const pollMs = options.pollMs ?? 2_000;
   const leaseMs = options.leaseMs ?? 60_000;
+  const telemetry = options.telemetry ?? noTelemetry;
   const limitsFor = (p: Platform): PlatformLimits =>
     options.limits?.[p] ?? (p === 'telegram' ? TELEGRAM_LIMITS : p === 'discord' ? DISCORD_LIMITS : UNLIMITED);
 
@@ -218,8 +222,10 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
         const attempt = head.attempts + 1;
         if (attempt >= maxAttempts) {
           const reason = `gave up after ${attempt} attempts: ${result.reason}`;
-          if (await book(head, lease, 'failed', () => store.markFailed(head.id, lease, now, reason)))
+          if (await book(head, lease, 'failed', () => store.markFailed(head.id, lease, now, reason))) {
+            telemetry.alertGivenUp(head.platform);
             logger.warn({ outboxId: head.id, platform: head.platform, reason: result.reason }, 'alert given up');
+          }
           return;
         }
         const backoff = backoffMs(attempt, { baseMs: baseBackoffMs, maxMs: maxBackoffMs });
@@ -230,6 +236,15 @@ export function createAlertDispatcher(options: AlertDispatcherOptions): AlertDis
           logger.debug({ outboxId: head.id, delayMs: delay, reason: result.reason }, 'alert delivery will be retried');
         return;
       }
+      case 'failed':
+        if (await book(head, lease, 'failed', () => store.markFailed(head.id, lease, now, result.reason))) {
+          telemetry.alertGivenUp(head.platform);
+          logger.error(
+            { outboxId: head.id, platform: head.platform, reason: result.reason },
+            'alert refused for good; given up, the subscription stays on',
+          );
+        }
+        return;
       case 'gone':
         await book(head, lease, 'released', () => store.release(head.id, lease));
         await lifecycle.pauseChat(head.platform, head.chatId, result.reason);

@@ -72,7 +72,7 @@ export interface AlertsOptions {
   /** Fields other features add to a chat's digest, given the chat's last digest time. */
   digestFields?: (sinceMs: number) => Promise<ReplyField[]>;
   /** Times each evaluation that ran (not the ones skipped for missing or stale figures). */
-  telemetry: Pick<Telemetry, 'alertsEvaluated'>;
+  telemetry: Pick<Telemetry, 'alertsEvaluated' | 'alertGivenUp'>;
 }
 
 function sameRatio(a: number, b: number): boolean {
@@ -152,6 +152,7 @@ export function createAlerts(options: AlertsOptions): AlertsService {
     logger: options.logger.child({ part: 'dispatcher' }),
     lifecycle,
     limits: options.limits,
+    telemetry: options.telemetry,
   });
 
   async function evaluate(snapshot: Snapshot): Promise<EvaluationResult> {

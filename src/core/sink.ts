@@ -19,6 +19,11 @@ export type DeliveryResult =
     }
   /** The bot lost access for good (kicked, blocked, channel deleted, permissions removed). */
   | { status: 'gone'; reason: string }
+  /**
+   * The platform refused this message for good (a request it will never take, such as a rendering bug that
+   * survived the plain-text fallback): the alert is given up at once, the chat keeps its subscription.
+   */
+  | { status: 'failed'; reason: string }
   /** A group became a supergroup: deliver there, and move the subscription. */
   | { status: 'moved'; toChatId: string };
 

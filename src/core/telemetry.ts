@@ -15,10 +15,13 @@ export interface Telemetry {
   commandRan(platform: Platform, command: string, outcome: CommandOutcome, durationMs: number): void;
   /** One alert evaluation over every subscription, after a fresh refresh. */
   alertsEvaluated(durationMs: number): void;
+  /** An alert was given up undelivered: refused for good, or still failing after the last attempt. */
+  alertGivenUp(platform: Platform): void;
 }
 
 /** Reports nothing: the default where no operations endpoint is configured, and in tests. */
 export const noTelemetry: Telemetry = {
   commandRan: () => {},
   alertsEvaluated: () => {},
+  alertGivenUp: () => {},
 };

@@ -17,7 +17,7 @@ export type UpstreamSource = 'coingecko' | 'rpc' | 'explorer';
  * The results `opg_alert_deliveries_total` knows, as the operations issue names them. A chat that moved (a group
  * became a supergroup) counts as `retry`: its row is released and sent again to the new chat id.
  */
-export type DeliveryMetricResult = 'delivered' | 'retry' | 'gone';
+export type DeliveryMetricResult = 'delivered' | 'retry' | 'gone' | 'failed';
 export const INFERENCE_MODES = ['vanilla', 'tee', 'zkml', 'unknown'] as const;
 
 export interface OpsMetricsOptions {
@@ -151,8 +151,16 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
   });
   const deliveries = new Counter({
     name: 'opg_alert_deliveries_total',
-    help: 'Alert delivery attempts, by platform and result (delivered; retry, a chat that moved included; gone).',
+    help:
+      'Alert delivery attempts, by platform and result (delivered; retry, a chat that moved included; gone; ' +
+      'failed, refused for good).',
     labelNames: ['platform', 'result'] as const,
+    registers,
+  });
+  const givenUp = new Counter({
+    name: 'opg_alert_deliveries_given_up_total',
+    help: 'Alerts given up undelivered: refused for good, or still failing after the last attempt.',
+    labelNames: ['platform'] as const,
     registers,
   });
   const rateLimits = new Counter({
@@ -199,6 +207,9 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
     },
     alertsEvaluated(durationMs) {
       evaluationSeconds.observe(durationMs / 1000);
+    },
+    alertGivenUp(platform) {
+      givenUp.inc({ platform });
     },
     marketRefreshed(ok) {
       refreshes.inc({ result: ok ? 'ok' : 'failed' });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { App } from '../../src/app.js';
+import type { App, AppInstruments } from '../../src/app.js';
+import { noTelemetry } from '../../src/core/telemetry.js';
 import type { ChatRef } from '../../src/core/command.js';
 import { replyText } from '../../src/core/reply.js';
 import type { DeliveryResult } from '../../src/core/sink.js';
@@ -152,6 +153,34 @@ describe('alert dispatcher', () => {
     expect(replyText(status)).toContain('paused');
     expect(replyText(status)).toContain('bot was kicked from the group chat');
     expect(await app.alerts.thresholdsFor(gone)).toEqual([]);
+  });
+
+  it('gives up at once an alert the platform refused for good, counts it, and keeps the chat subscribed', async () => {
+    const givenUp: string[] = [];
+    const instruments: AppInstruments = {
+      telemetry: { ...noTelemetry, alertGivenUp: (platform) => givenUp.push(platform) },
+      dispatcherFor: (_source, base) => base!,
+      marketSource: (source) => source,
+    };
+    const app = createTestApp({ instruments });
+    const chat = tg('-100777');
+    await subscribeWith(app, chat, [1], 0);
+    await swing(app, 2);
+    const reason = 'Telegram refused the alert, even as plain text (Bad Request: message is too long)';
+    const sink = createRecordingSink('telegram', app.clock, () => ({ status: 'failed', reason }));
+    app.alerts.registerSink(sink);
+    await app.alerts.dispatcher.drain();
+
+    // Each crossing's alert is tried once, never again, and the chat's alerts stay on.
+    expect(sink.attempts.length).toBeGreaterThan(0);
+    const rows = outboxOf(app, chat);
+    expect(rows).toHaveLength(sink.attempts.length);
+    expect(rows.every((r) => r.failedAtMs !== null && r.lastError === reason)).toBe(true);
+    expect(givenUp).toEqual(rows.map(() => 'telegram'));
+    expect((await app.alerts.view(chat))?.status).toBe('active');
+    await swing(app, 2);
+    await app.alerts.dispatcher.drain();
+    expect(sink.attempts.length).toBe(outboxOf(app, chat).length);
   });
 
   it('follows a group that became a supergroup, with its undelivered alerts', async () => {

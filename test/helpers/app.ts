@@ -1,4 +1,4 @@
-import { createApp, type App } from '../../src/app.js';
+import { createApp, type App, type AppInstruments } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/db/open.js';
 import type { Actor, ChatRef } from '../../src/core/command.js';
@@ -15,6 +15,8 @@ export interface TestAppOptions {
   httpTimeoutMs?: number;
   /** Silent by default. */
   logger?: Logger;
+  /** The operator's metrics hooks, as main.ts passes them when the operations endpoint is on. */
+  instruments?: AppInstruments;
 }
 
 /** The real app (real SQLite file, real migrations, real sources) with a test clock, closed after the test. */
@@ -28,6 +30,7 @@ export function createTestApp(options: TestAppOptions = {}): App & { clock: Test
     logger: options.logger ?? silentLogger,
     clock,
     httpTimeoutMs: options.httpTimeoutMs ?? 2_000,
+    instruments: options.instruments,
   });
   onTestFinished(() => app.close());
   // Without a store given, createApp opens the SQLite file at DATABASE_PATH.

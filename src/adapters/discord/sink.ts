@@ -16,6 +16,7 @@ import { Routes } from 'discord.js';
 import { Agent, type Dispatcher } from 'undici';
 import { describeError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import { LRUCache } from 'lru-cache';
 import { plainReplyText, type Reply } from '../../core/reply.js';
 import { plainDiscordText } from './render.js';
 import { isBodyRefusal } from './refusal.js';
@@ -122,12 +123,15 @@ export function createDiscordSink(
       await rest.post(Routes.channelMessages(channelId), { body: plainDiscordAlert(reply) });
       return { status: 'delivered' };
     } catch (err) {
-      return classify(err, channelId);
+      // The plain embed refused for its body too: a request of ours Discord will never take, so no retry.
+      if (!isBodyRefusal(err)) return classify(err, channelId);
+      logger.error({ status: err.status, code: err.code, channelId }, 'Discord refused an alert as plain text too');
+      return { status: 'failed', reason: `Discord refused the alert, even as plain text (code ${err.code})` };
     }
   }
 
-  /** Channels already logged as lacking Embed Links, so each is said once (bounded: a set, cleared when full). */
-  const noEmbedsLogged = new Set<string>();
+  /** Channels already logged as lacking Embed Links, so each is said once (bounded: the most recent 10,000). */
+  const noEmbedsLogged = new LRUCache<string, true>({ max: 10_000 });
 
   /**
    * Discord dropped the alert's embeds (the bot lacks Embed Links there): the posted message shows at most its
@@ -135,8 +139,7 @@ export function createDiscordSink(
    */
   async function fillDroppedEmbeds(channelId: string, messageId: string, reply: Reply): Promise<DeliveryResult> {
     if (!noEmbedsLogged.has(channelId)) {
-      if (noEmbedsLogged.size >= 10_000) noEmbedsLogged.clear();
-      noEmbedsLogged.add(channelId);
+      noEmbedsLogged.set(channelId, true);
       logger.warn({ channelId }, 'the bot lacks Embed Links in a channel; its alerts go as plain text');
     }
     try {

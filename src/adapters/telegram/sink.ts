@@ -116,9 +116,9 @@ export function createTelegramSink(options: TelegramSinkOptions): Sink {
   }
 
   /**
-   * The alert as plain text, after Telegram refused it. A 400 on this too is answered `gone` (`refused`: its
-   * description): no parse mode, no markup, one message within the limit, so nothing is left to mend and no
-   * retry can succeed.
+   * The alert as plain text, after Telegram refused it. A 400 on this too (one that is not about the chat:
+   * those are `gone` already) is answered `failed` (`refused`: its description): no parse mode, no markup, one
+   * message within the limit, so nothing is left to mend and no retry can succeed; the chat keeps its alerts.
    */
   async function sendPlain(target: AlertTarget, r: Reply): Promise<{ result: DeliveryResult; refused?: string }> {
     try {
@@ -132,7 +132,7 @@ export function createTelegramSink(options: TelegramSinkOptions): Sink {
       const result = classifyTelegramError(err, options.transientRetryMs);
       if (!refusesMessage(err, result)) return { result };
       return {
-        result: { status: 'gone', reason: `Telegram refused an alert here, even as plain text (${err.description})` },
+        result: { status: 'failed', reason: `Telegram refused the alert, even as plain text (${err.description})` },
         refused: err.description,
       };
     }
@@ -162,7 +162,7 @@ export function createTelegramSink(options: TelegramSinkOptions): Sink {
         result.status === 'delivered'
           ? 'Telegram refused an alert; sent it as plain text'
           : refused !== undefined
-            ? "Telegram refused an alert and its plain text; the chat's alerts are paused"
+            ? 'Telegram refused an alert and its plain text; the alert is given up'
             : `Telegram refused an alert; its plain text did not go through (${result.status})`,
       );
       return result;

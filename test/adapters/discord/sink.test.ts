@@ -262,13 +262,31 @@ describe('Discord alert sink', () => {
     expect(plain.embeds[0].description).toHaveLength(4_096);
   });
 
-  it('asks to retry after the long delay when the plain embed is refused too', async () => {
-    const { discord, sink } = await setup();
+  // The plain embed is a request of ours Discord will never take once its body is refused: retried, it would be
+  // two refused requests and an error line every 15 minutes, 12 times. Given up at once; the chat keeps its alerts.
+  it('gives the alert up when the plain embed is refused for its body too, logging each refusal once', async () => {
+    const logger = recordingLogger();
+    const { discord, sink } = await setup(5_000, logger);
     discord.failNext(isPost, (_req, res) => sendJson(res, 400, invalidFormBody));
     discord.failNext(isPost, (_req, res) =>
       sendJson(res, 400, { code: 50006, message: 'Cannot send an empty message' }),
     );
-    expect(await sink.deliver(target, chartAlert)).toMatchObject({ status: 'retry', retryAfterMs: 900_000 });
+    expect(await sink.deliver(target, chartAlert)).toEqual({
+      status: 'failed',
+      reason: 'Discord refused the alert, even as plain text (code 50006)',
+    });
+    expect(discord.rest.requests.filter(isPost)).toHaveLength(2);
+    expect(logger.lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
+      'Discord refused an alert; sending it as plain text',
+      'Discord refused an alert as plain text too',
+    ]);
+  });
+
+  it('still retries when the plain embed meets a failure that is not about its body (a 5xx)', async () => {
+    const { discord, sink } = await setup();
+    discord.failNext(isPost, (_req, res) => sendJson(res, 400, invalidFormBody));
+    discord.failNext(isPost, (_req, res) => sendJson(res, 500, { code: 0, message: 'Internal Server Error' }));
+    expect(await sink.deliver(target, chartAlert)).toMatchObject({ status: 'retry' });
     expect(discord.rest.requests.filter(isPost)).toHaveLength(2);
   });
 

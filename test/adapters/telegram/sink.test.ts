@@ -130,15 +130,15 @@ describe('Telegram alert sink', () => {
 
   // Plain text has no parse mode, no markup and fits one message: a 400 on it too is a request of ours Telegram
   // will never take. Retried, it would be two refused requests and an error line every 10 minutes, 12 times.
-  it('gives the alert up when the plain text is refused too: gone, two requests, one line', async () => {
+  it('gives the alert up when the plain text is refused too: failed, two requests, one line', async () => {
     const logger = recordingLogger();
     const { tg, sink } = await setup(logger);
     tg.failNext('sendMessage', cantParse);
     tg.failNext('sendMessage', { status: 400, description: 'Bad Request: message is too long' });
     const result = await sink.deliver(target, alert);
     expect(result).toEqual({
-      status: 'gone',
-      reason: 'Telegram refused an alert here, even as plain text (Bad Request: message is too long)',
+      status: 'failed',
+      reason: 'Telegram refused the alert, even as plain text (Bad Request: message is too long)',
     });
     expect(tg.callsOf('sendMessage')).toHaveLength(2);
     const errors = logger.lines.filter((l) => l.level === 'error' || l.level === 'warn');
@@ -146,7 +146,7 @@ describe('Telegram alert sink', () => {
     expect(errors[0]!.fields).toMatchObject({
       description: cantParse.description,
       plainDescription: 'Bad Request: message is too long',
-      then: 'gone',
+      then: 'failed',
     });
   });
 
