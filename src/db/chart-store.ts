@@ -3,25 +3,30 @@
  * and which ranges were fetched. Points are upserted by (coin, time), so an overlapping second range
  * never duplicates a point.
  */
-import { and, asc, eq, gte, lte, max } from 'drizzle-orm';
+import { and, asc, eq, gte, lte, max, sql } from 'drizzle-orm';
 import type { ChartPoint, ChartStore } from '../core/market-ports.js';
 import type { Database } from './open.js';
-import { marketChartFills, marketChartPoints } from './schema/index.js';
+import { marketChartFills, marketChartPoints, marketSnapshots } from './schema/index.js';
+import { param, sqlText } from './statement.js';
 
 export function createChartStore(database: Database): ChartStore {
   const { db, sqlite } = database;
+  const m = marketSnapshots;
+  const cp = marketChartPoints;
   // SQLite fills bare columns from the row that holds max(): the last reading of each bucket.
   const bucketed = sqlite.prepare<[string, number, number, number], ChartPoint>(
-    `select max(fetched_at_ms) as atMs, price_usd as priceUsd, market_cap_usd as marketCapUsd,
-            volume_24h_usd as volume24hUsd
-       from market_snapshots where coin_id = ? and fetched_at_ms between ? and ?
-       group by fetched_at_ms / cast(? as integer) order by atMs`,
+    sqlText(sql`select max(${m.fetchedAtMs}) as atMs, ${m.priceUsd} as priceUsd, ${m.marketCapUsd} as marketCapUsd,
+            ${m.volume24hUsd} as volume24hUsd
+       from ${m} where ${m.coinId} = ${param} and ${m.fetchedAtMs} between ${param} and ${param}
+       group by ${m.fetchedAtMs} / cast(${param} as integer) order by atMs`),
   );
   const earliestReading = sqlite.prepare<[string, number], { atMs: number | null }>(
-    'select min(fetched_at_ms) as atMs from market_snapshots where coin_id = ? and fetched_at_ms >= ?',
+    sqlText(
+      sql`select min(${m.fetchedAtMs}) as atMs from ${m} where ${m.coinId} = ${param} and ${m.fetchedAtMs} >= ${param}`,
+    ),
   );
   const earliestPoint = sqlite.prepare<[string, number], { atMs: number | null }>(
-    'select min(at_ms) as atMs from market_chart_points where coin_id = ? and at_ms >= ?',
+    sqlText(sql`select min(${cp.atMs}) as atMs from ${cp} where ${cp.coinId} = ${param} and ${cp.atMs} >= ${param}`),
   );
   return {
     async saveFill(coinId, fill, points) {

@@ -13,6 +13,7 @@ export type { InferenceStore } from '../core/inferences.js';
 import type { Database } from './open.js';
 import type { SqliteParticipantStore } from './participant-store.js';
 import { indexerState, inferenceHours, networkActivity } from './schema/index.js';
+import { bare, excluded, param, sqlText } from './statement.js';
 
 function emptyCounts(): ModeCounts {
   return { vanilla: 0, tee: 0, zkml: 0, unknown: 0, total: 0 };
@@ -27,13 +28,19 @@ export function createInferenceStore(
   participants?: Pick<SqliteParticipantStore, 'writeInTransaction' | 'committed'>,
 ): InferenceStore {
   const { db, sqlite } = database;
+  const h = inferenceHours;
+  const s = indexerState;
   const addCount = sqlite.prepare(
-    'insert into inference_hours (hour_ms, mode, kind, count) values (?, ?, ?, ?) ' +
-      'on conflict (hour_ms, mode, kind) do update set count = count + excluded.count',
+    sqlText(sql`insert into ${h} (${bare(h.hourMs)}, ${bare(h.mode)}, ${bare(h.kind)}, ${bare(h.count)})
+      values (${param}, ${param}, ${param}, ${param})
+      on conflict (${bare(h.hourMs)}, ${bare(h.mode)}, ${bare(h.kind)}) do update
+        set ${bare(h.count)} = ${h.count} + ${excluded(h.count)}`),
   );
   const moveCursor = sqlite.prepare(
-    'update indexer_state set next_block = ?, undecodable_logs = undecodable_logs + ?, ' +
-      'indexed_block_time_ms = coalesce(?, indexed_block_time_ms) where network = ? and next_block = ?',
+    sqlText(sql`update ${s}
+      set ${bare(s.nextBlock)} = ${param}, ${bare(s.undecodableLogs)} = ${s.undecodableLogs} + ${param},
+        ${bare(s.indexedBlockTimeMs)} = coalesce(${param}, ${s.indexedBlockTimeMs})
+      where ${s.network} = ${param} and ${s.nextBlock} = ${param}`),
   );
   const commitChunk = sqlite.transaction((c: ChunkCommit, found?: ParticipantChunk) => {
     const moved = moveCursor.run(c.nextBlock, c.undecodableLogs, c.indexedBlockTimeMs, c.network, c.fromBlock);

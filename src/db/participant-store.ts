@@ -22,6 +22,7 @@ import {
 } from '../core/participants.js';
 
 export type { ParticipantChunk, ParticipantStore } from '../core/participants.js';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from './open.js';
 import {
   callerFiguresOf,
@@ -34,6 +35,16 @@ import {
   weeksKey,
   type CallerActivity,
 } from './participant-figures.js';
+import {
+  callerDays,
+  callers as callerRows,
+  indexerState,
+  participantCoverage,
+  teeDays,
+  tees,
+  workflowTasks,
+} from './schema/index.js';
+import { bare, excluded, named, param, sqlText } from './statement.js';
 
 /** Caller-days written by one statement. */
 const CALLER_DAY_ROWS = 50;
@@ -52,119 +63,152 @@ export interface SqliteParticipantStore extends ParticipantStore {
 /** The store over an opened, migrated database, for one indexed network; statements are prepared once. */
 export function createParticipantStore(database: Database, network = 'opengradient'): SqliteParticipantStore {
   const { sqlite } = database;
-  const upsertCaller = sqlite.prepare(
-    'insert into callers (address, first_day_ms) values (?, ?) ' +
-      'on conflict (address) do update set first_day_ms = min(first_day_ms, excluded.first_day_ms) returning id',
+  const prepare = (query: SQL) => sqlite.prepare(sqlText(query));
+  const c = callerRows;
+  const d = callerDays;
+  const td = teeDays;
+  const t = tees;
+  const w = workflowTasks;
+  const pc = participantCoverage;
+  /** `(?, ?, …)` for one row of `columns` values, `rows` times over. */
+  const valueRows = (columns: number, rows: number) =>
+    sql.join(Array<SQL>(rows).fill(sql`(${sql.join(Array<SQL>(columns).fill(param), sql`, `)})`), sql`, `);
+
+  const callersTail = sql`on conflict (${bare(c.address)}) do update
+    set ${bare(c.firstDayMs)} = min(${c.firstDayMs}, ${excluded(c.firstDayMs)})`;
+  const upsertCaller = prepare(
+    sql`insert into ${c} (${bare(c.address)}, ${bare(c.firstDayMs)}) values ${valueRows(2, 1)}
+        ${callersTail} returning ${bare(c.id)}`,
   );
   // Callers first seen in a range, CALLER_DAY_ROWS at a time the same way (a backfill meets each once).
-  const upsertCallers = sqlite.prepare(
-    `insert into callers (address, first_day_ms) values ${Array(CALLER_DAY_ROWS).fill('(?, ?)').join(', ')}
-     on conflict (address) do update set first_day_ms = min(first_day_ms, excluded.first_day_ms) returning id, address`,
+  const upsertCallers = prepare(
+    sql`insert into ${c} (${bare(c.address)}, ${bare(c.firstDayMs)}) values ${valueRows(2, CALLER_DAY_ROWS)}
+        ${callersTail} returning ${bare(c.id)}, ${bare(c.address)}`,
   );
   // A range's caller-days go in CALLER_DAY_ROWS at a time, by one statement with as many rows: a statement
   // a row cost more in SQLite's statement machinery than the rows' b-tree work (a JSON parameter read by
   // json_each cost more still).
-  const callerDaysTail = ' on conflict (day_ms, caller_id) do update set inferences = inferences + excluded.inferences';
-  const addCallerDay = sqlite.prepare(
-    `insert into caller_days (day_ms, caller_id, inferences) values (?, ?, ?)${callerDaysTail}`,
+  const addCallerDaysOf = (rows: number) =>
+    prepare(
+      sql`insert into ${d} (${bare(d.dayMs)}, ${bare(d.callerId)}, ${bare(d.inferences)}) values ${valueRows(3, rows)}
+          on conflict (${bare(d.dayMs)}, ${bare(d.callerId)}) do update
+            set ${bare(d.inferences)} = ${d.inferences} + ${excluded(d.inferences)}`,
+    );
+  const addCallerDay = addCallerDaysOf(1);
+  const addCallerDays = addCallerDaysOf(CALLER_DAY_ROWS);
+  const addTeeDay = prepare(
+    sql`insert into ${td} (${bare(td.dayMs)}, ${bare(td.teeId)}, ${bare(td.settlements)}) values ${valueRows(3, 1)}
+        on conflict (${bare(td.dayMs)}, ${bare(td.teeId)}) do update
+          set ${bare(td.settlements)} = ${td.settlements} + ${excluded(td.settlements)}`,
   );
-  const addCallerDays = sqlite.prepare(
-    `insert into caller_days (day_ms, caller_id, inferences)
-     values ${Array(CALLER_DAY_ROWS).fill('(?, ?, ?)').join(', ')}${callerDaysTail}`,
+  const teeKey = sql`(${bare(t.registry)}, ${bare(t.teeId)})`;
+  const registerTee = prepare(
+    sql`insert into ${t} (${bare(t.registry)}, ${bare(t.teeId)}, ${bare(t.teeType)}, ${bare(t.owner)},
+          ${bare(t.registeredAtMs)}, ${bare(t.enabled)}) values (${param}, ${param}, ${param}, ${param}, ${param}, 1)
+        on conflict ${teeKey} do update
+          set ${bare(t.teeType)} = ${excluded(t.teeType)}, ${bare(t.owner)} = ${excluded(t.owner)},
+            ${bare(t.registeredAtMs)} = ${excluded(t.registeredAtMs)}, ${bare(t.enabled)} = 1`,
   );
-  const addTeeDay = sqlite.prepare(
-    'insert into tee_days (day_ms, tee_id, settlements) values (?, ?, ?) ' +
-      'on conflict (day_ms, tee_id) do update set settlements = settlements + excluded.settlements',
-  );
-  const registerTee = sqlite.prepare(
-    `insert into tees (registry, tee_id, tee_type, owner, registered_at_ms, enabled) values (?, ?, ?, ?, ?, 1)
-     on conflict (registry, tee_id) do update
-       set tee_type = excluded.tee_type, owner = excluded.owner, registered_at_ms = excluded.registered_at_ms,
-           enabled = 1`,
-  );
-  const setTeeEnabled = sqlite.prepare(
-    'insert into tees (registry, tee_id, enabled) values (?, ?, ?) ' +
-      'on conflict (registry, tee_id) do update set enabled = excluded.enabled',
+  const setTeeEnabled = prepare(
+    sql`insert into ${t} (${bare(t.registry)}, ${bare(t.teeId)}, ${bare(t.enabled)}) values ${valueRows(3, 1)}
+        on conflict ${teeKey} do update set ${bare(t.enabled)} = ${excluded(t.enabled)}`,
   );
   // `removeTEE` in og-evm 758e149 deletes the TEE's record and emits only `TEERemoved`: it is then neither
   // registered nor enabled (and may be registered again). Its last heartbeat stays a fact of the chain.
-  const removeTee = sqlite.prepare(
-    'update tees set enabled = 0, registered_at_ms = null, tee_type = null, owner = null ' +
-      'where registry = ? and tee_id = ?',
+  const removeTee = prepare(
+    sql`update ${t} set ${bare(t.enabled)} = 0, ${bare(t.registeredAtMs)} = null, ${bare(t.teeType)} = null,
+          ${bare(t.owner)} = null
+        where ${t.registry} = ${param} and ${t.teeId} = ${param}`,
   );
   // The registry refuses a heartbeat from a TEE that is not enabled, so one proves it was enabled then
   // (OpenGradient/og-evm contracts/solidity/TEERegistry.sol, `heartbeat`: `if (!tee.enabled) revert
   // TEENotEnabled();` at 8d35b766, `TEENotActive` since the function came in at 1a739167). In chain order it
   // repeats what TEERegistered/TEEEnabled/TEEDisabled said; it adds to them for a TEE registered before the
   // indexed history.
-  const heartbeat = sqlite.prepare(
-    `insert into tees (registry, tee_id, enabled, last_heartbeat_ms) values (?, ?, 1, ?)
-     on conflict (registry, tee_id) do update
-       set enabled = 1, last_heartbeat_ms = max(coalesce(last_heartbeat_ms, 0), excluded.last_heartbeat_ms)`,
+  const heartbeat = prepare(
+    sql`insert into ${t} (${bare(t.registry)}, ${bare(t.teeId)}, ${bare(t.enabled)}, ${bare(t.lastHeartbeatMs)})
+          values (${param}, ${param}, 1, ${param})
+        on conflict ${teeKey} do update
+          set ${bare(t.enabled)} = 1,
+            ${bare(t.lastHeartbeatMs)} = max(coalesce(${t.lastHeartbeatMs}, 0), ${excluded(t.lastHeartbeatMs)})`,
   );
-  const registerTask = sqlite.prepare(
-    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms)
-     values (?, ?, ?, ?, 1, 0, ?)
-     on conflict (user, contract_address) do update
-       set end_time_sec = excluded.end_time_sec, frequency = excluded.frequency, registered = 1, stopped = 0,
-           updated_at_ms = excluded.updated_at_ms`,
+  const taskColumns = sql`${w} (${bare(w.user)}, ${bare(w.contractAddress)}, ${bare(w.endTimeSec)},
+    ${bare(w.frequency)}, ${bare(w.registered)}, ${bare(w.stopped)}, ${bare(w.updatedAtMs)})`;
+  const taskKey = sql`(${bare(w.user)}, ${bare(w.contractAddress)})`;
+  const taskSchedule = sql`${bare(w.endTimeSec)} = ${excluded(w.endTimeSec)},
+    ${bare(w.frequency)} = ${excluded(w.frequency)}`;
+  const registerTask = prepare(
+    sql`insert into ${taskColumns} values (${param}, ${param}, ${param}, ${param}, 1, 0, ${param})
+        on conflict ${taskKey} do update
+          set ${taskSchedule}, ${bare(w.registered)} = 1, ${bare(w.stopped)} = 0,
+            ${bare(w.updatedAtMs)} = ${excluded(w.updatedAtMs)}`,
   );
-  const updateTask = sqlite.prepare(
-    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms)
-     values (?, ?, ?, ?, 0, 0, ?)
-     on conflict (user, contract_address) do update
-       set end_time_sec = excluded.end_time_sec, frequency = excluded.frequency,
-           updated_at_ms = excluded.updated_at_ms`,
+  const updateTask = prepare(
+    sql`insert into ${taskColumns} values (${param}, ${param}, ${param}, ${param}, 0, 0, ${param})
+        on conflict ${taskKey} do update
+          set ${taskSchedule}, ${bare(w.updatedAtMs)} = ${excluded(w.updatedAtMs)}`,
   );
-  const stopTask = sqlite.prepare(
-    `insert into workflow_tasks (user, contract_address, end_time_sec, frequency, registered, stopped, updated_at_ms)
-     values (?, ?, 0, 0, 0, 1, ?)
-     on conflict (user, contract_address) do update set stopped = 1, updated_at_ms = excluded.updated_at_ms`,
+  const stopTask = prepare(
+    sql`insert into ${taskColumns} values (${param}, ${param}, 0, 0, 0, 1, ${param})
+        on conflict ${taskKey} do update
+          set ${bare(w.stopped)} = 1, ${bare(w.updatedAtMs)} = ${excluded(w.updatedAtMs)}`,
   );
-  const insertCoverage = sqlite.prepare(
-    'insert into participant_coverage (network, from_block, from_block_time_ms) values (?, ?, ?) ' +
-      'on conflict (network) do nothing',
+  const insertCoverage = prepare(
+    sql`insert into ${pc} (${bare(pc.network)}, ${bare(pc.fromBlock)}, ${bare(pc.fromBlockTimeMs)})
+        values ${valueRows(3, 1)} on conflict (${bare(pc.network)}) do nothing`,
   );
-  const selectCoverage = sqlite.prepare(
-    'select from_block as fromBlock, from_block_time_ms as fromBlockTimeMs from participant_coverage where network = ?',
+  const selectCoverage = prepare(
+    sql`select ${pc.fromBlock} as fromBlock, ${pc.fromBlockTimeMs} as fromBlockTimeMs from ${pc}
+        where ${pc.network} = ${param}`,
   );
 
   // One pass over the 30 days' rows, grouped by caller once: the 7-day and 14-day figures are windows inside it.
-  const callerActivity = sqlite.prepare(
-    `with per as materialized (
-       select count(*) as days, sum(inferences) as n, max(day_ms >= @last7) as cur,
-              max(day_ms >= @previous7 and day_ms < @last7) as prev
-       from caller_days where day_ms >= @last30 and day_ms < @end group by caller_id)
-     select count(*) as callers, coalesce(sum(n), 0) as inferences,
-       coalesce(sum(case when days >= 2 then n else 0 end), 0) as repeatInferences,
-       coalesce(sum(cur), 0) as active, coalesce(sum(prev), 0) as previous, coalesce(sum(cur and prev), 0) as retained,
-       (select coalesce(sum(n), 0) from (select n from per order by n desc limit 10)) as top10
-     from per`,
+  const callerActivity = prepare(
+    sql`with per as materialized (
+          select count(*) as days, sum(${d.inferences}) as n, max(${d.dayMs} >= ${named('last7')}) as cur,
+                 max(${d.dayMs} >= ${named('previous7')} and ${d.dayMs} < ${named('last7')}) as prev
+          from ${d} where ${d.dayMs} >= ${named('last30')} and ${d.dayMs} < ${named('end')} group by ${d.callerId})
+        select count(*) as callers, coalesce(sum(n), 0) as inferences,
+          coalesce(sum(case when days >= 2 then n else 0 end), 0) as repeatInferences,
+          coalesce(sum(cur), 0) as active, coalesce(sum(prev), 0) as previous,
+          coalesce(sum(cur and prev), 0) as retained,
+          (select coalesce(sum(n), 0) from (select n from per order by n desc limit 10)) as top10
+        from per`,
   );
-  const newCallers = sqlite.prepare('select count(*) as n from callers where first_day_ms >= ? and first_day_ms < ?');
-  const registeredTees = sqlite.prepare(
-    'select count(distinct tee_id) as n from tees where registered_at_ms is not null',
+  const newCallers = prepare(
+    sql`select count(*) as n from ${c} where ${c.firstDayMs} >= ${param} and ${c.firstDayMs} < ${param}`,
   );
-  const enabledByType = sqlite.prepare(
-    'select tee_type as teeType, count(distinct tee_id) as n from tees where enabled = 1 group by tee_type',
+  const registeredTees = prepare(
+    sql`select count(distinct ${t.teeId}) as n from ${t} where ${t.registeredAtMs} is not null`,
   );
-  const enabledByRegistry = sqlite.prepare(
-    'select registry, count(distinct case when enabled = 1 then tee_id end) as n from tees group by registry',
+  const enabledByType = prepare(
+    sql`select ${t.teeType} as teeType, count(distinct ${t.teeId}) as n from ${t} where ${t.enabled} = 1
+        group by ${t.teeType}`,
   );
-  const settling = sqlite.prepare(
-    `select count(*) as tees, coalesce(sum(s), 0) as settlements, coalesce(max(s), 0) as busiest from (
-       select sum(settlements) as s from tee_days where day_ms >= ? and day_ms < ? group by tee_id)`,
+  const enabledByRegistry = prepare(
+    sql`select ${t.registry} as registry, count(distinct case when ${t.enabled} = 1 then ${t.teeId} end) as n
+        from ${t} group by ${t.registry}`,
   );
-  const heartbeats = sqlite.prepare('select count(distinct tee_id) as n from tees where last_heartbeat_ms >= ?');
-  const registrants = sqlite.prepare('select count(distinct user) as n from workflow_tasks where registered = 1');
-  const activeTasks = sqlite.prepare('select count(*) as n from workflow_tasks where stopped = 0 and end_time_sec > ?');
-  const weeklyActive = sqlite.prepare(
-    'select cast((day_ms - @start) / @week as integer) as w, count(distinct caller_id) as n from caller_days ' +
-      'where day_ms >= @start and day_ms < @end group by w',
+  const settling = prepare(
+    sql`select count(*) as tees, coalesce(sum(s), 0) as settlements, coalesce(max(s), 0) as busiest from (
+          select sum(${td.settlements}) as s from ${td} where ${td.dayMs} >= ${param} and ${td.dayMs} < ${param}
+          group by ${td.teeId})`,
   );
-  const weeklyNew = sqlite.prepare(
-    'select cast((first_day_ms - @start) / @week as integer) as w, count(*) as n from callers ' +
-      'where first_day_ms >= @start and first_day_ms < @end group by w',
+  const heartbeats = prepare(
+    sql`select count(distinct ${t.teeId}) as n from ${t} where ${t.lastHeartbeatMs} >= ${param}`,
+  );
+  const registrants = prepare(sql`select count(distinct ${w.user}) as n from ${w} where ${w.registered} = 1`);
+  const activeTasks = prepare(
+    sql`select count(*) as n from ${w} where ${w.stopped} = 0 and ${w.endTimeSec} > ${param}`,
+  );
+  const weekOf = (dayMs: SQL) => sql`cast((${dayMs} - ${named('start')}) / ${named('week')} as integer) as w`;
+  const weeklyActive = prepare(
+    sql`select ${weekOf(sql`${d.dayMs}`)}, count(distinct ${d.callerId}) as n from ${d}
+        where ${d.dayMs} >= ${named('start')} and ${d.dayMs} < ${named('end')} group by w`,
+  );
+  const weeklyNew = prepare(
+    sql`select ${weekOf(sql`${c.firstDayMs}`)}, count(*) as n from ${c}
+        where ${c.firstDayMs} >= ${named('start')} and ${c.firstDayMs} < ${named('end')} group by w`,
   );
 
   type N = { n: number };
@@ -177,7 +221,9 @@ export function createParticipantStore(database: Database, network = 'opengradie
   // Figures kept until the next write here or the cursor moves (another connection's write).
   let writes = 0;
   const memo = createFigureMemo();
-  const cursor = sqlite.prepare('select next_block from indexer_state where network = ?').pluck();
+  const cursor = prepare(
+    sql`select ${indexerState.nextBlock} from ${indexerState} where ${indexerState.network} = ${param}`,
+  ).pluck();
   const version = () => `${writes}|${(cursor.get(network) as number | undefined) ?? 'none'}`;
 
   /**

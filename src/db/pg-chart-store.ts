@@ -1,6 +1,7 @@
 /** Filled chart history in PostgreSQL: the `ChartStore` of chart-store.ts (read its comment) on the pg schema. */
 import { and, asc, eq, gte, lte, min, sql } from 'drizzle-orm';
 import type { ChartPoint, ChartStore } from '../core/market-ports.js';
+import { excluded } from './column-sql.js';
 import { marketChartFills, marketChartPoints, marketSnapshots } from './pg-schema/index.js';
 import { pgRows } from './pg-statement.js';
 import type { PgStoreDb } from './postgres.js';
@@ -30,11 +31,11 @@ export function createPgChartStore(db: PgStoreDb): ChartStore {
             .onConflictDoUpdate({
               target: [p.coinId, p.atMs],
               set: {
-                priceUsd: sql`excluded.price_usd`,
-                marketCapUsd: sql`excluded.market_cap_usd`,
-                volume24hUsd: sql`excluded.volume_24h_usd`,
-                source: sql`excluded.source`,
-                fetchedAtMs: sql`excluded.fetched_at_ms`,
+                priceUsd: excluded(p.priceUsd),
+                marketCapUsd: excluded(p.marketCapUsd),
+                volume24hUsd: excluded(p.volume24hUsd),
+                source: excluded(p.source),
+                fetchedAtMs: excluded(p.fetchedAtMs),
               },
             });
         }

@@ -7,6 +7,7 @@
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import type { IndexerStateRow, InferenceHour, InferenceStore, ModeCounts } from '../core/inferences.js';
 import type { PgParticipantStore } from './pg-participant-store.js';
+import { excluded } from './column-sql.js';
 import { indexerState, inferenceHours, networkActivity } from './pg-schema/index.js';
 import type { PgStoreDb } from './postgres.js';
 
@@ -62,7 +63,7 @@ export function createPgInferenceStore(
             .values(rows.slice(i, i + COUNT_ROWS))
             .onConflictDoUpdate({
               target: [h.hourMs, h.mode, h.kind],
-              set: { count: sql`${h.count} + excluded.count` },
+              set: { count: sql`${h.count} + ${excluded(h.count)}` },
             });
         }
         if (found) await participants!.writeInTransaction(tx, found);

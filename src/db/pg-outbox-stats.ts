@@ -6,12 +6,15 @@ import { sql } from 'drizzle-orm';
 import type { Platform } from '../core/chat.js';
 import type { OutboxStats } from './outbox-stats.js';
 import { alertOutbox as o, alertOutboxFanouts as f, alertSubscriptions as s } from './pg-schema/index.js';
+import { pgRows } from './pg-statement.js';
 import type { PgStoreDb } from './postgres.js';
 
 export function createPgOutboxStats(db: PgStoreDb): OutboxStats {
   return {
     async pendingByPlatform() {
-      const result = await db.execute<{ platform: string; n: string | number }>(sql`
+      const rows = await pgRows<{ platform: string; n: string | number }>(
+        db,
+        sql`
         SELECT platform, sum(n) AS n FROM (
           SELECT ${s.platform} AS platform, count(*) AS n
           FROM ${o} JOIN ${s} ON ${s.id} = ${o.subscriptionId}
@@ -24,8 +27,8 @@ export function createPgOutboxStats(db: PgStoreDb): OutboxStats {
           WHERE ${s.status} = 'active'
           GROUP BY ${s.platform}
         ) counted
-        GROUP BY platform`);
-      const rows = (result as unknown as { rows: Array<{ platform: string; n: string | number }> }).rows;
+        GROUP BY platform`,
+      );
       return new Map(rows.map((r) => [r.platform as Platform, Number(r.n)]));
     },
   };

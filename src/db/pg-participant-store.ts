@@ -40,6 +40,7 @@ import {
   tees,
   workflowTasks,
 } from './pg-schema/index.js';
+import { excluded } from './column-sql.js';
 import { pgRows } from './pg-statement.js';
 import type { PgStoreDb } from './postgres.js';
 
@@ -94,7 +95,7 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
         .values(batch.map((address) => ({ address, firstDayMs: firstDayOf.get(address)! })))
         .onConflictDoUpdate({
           target: callers.address,
-          set: { firstDayMs: sql`least(${callers.firstDayMs}, excluded.first_day_ms)` },
+          set: { firstDayMs: sql`least(${callers.firstDayMs}, ${excluded(callers.firstDayMs)})` },
         })
         .returning({ id: callers.id, address: callers.address });
       for (const { id, address } of ids) pendingIds.set(address, id);
@@ -111,7 +112,7 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
         .values(batch)
         .onConflictDoUpdate({
           target: [callerDays.dayMs, callerDays.callerId],
-          set: { inferences: sql`${callerDays.inferences} + excluded.inferences` },
+          set: { inferences: sql`${callerDays.inferences} + ${excluded(callerDays.inferences)}` },
         });
     }
   }
@@ -130,7 +131,7 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
           target: [tees.registry, tees.teeId],
           set: {
             enabled: true,
-            lastHeartbeatMs: sql`greatest(coalesce(${tees.lastHeartbeatMs}, 0), excluded.last_heartbeat_ms)`,
+            lastHeartbeatMs: sql`greatest(coalesce(${tees.lastHeartbeatMs}, 0), ${excluded(tees.lastHeartbeatMs)})`,
           },
         });
     }
@@ -265,7 +266,7 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
           .values(batch.map((r) => ({ dayMs: r.dayMs, teeId: r.teeId, settlements: r.n })))
           .onConflictDoUpdate({
             target: [teeDays.dayMs, teeDays.teeId],
-            set: { settlements: sql`${teeDays.settlements} + excluded.settlements` },
+            set: { settlements: sql`${teeDays.settlements} + ${excluded(teeDays.settlements)}` },
           });
       }
       const heartbeats = new Map<string, { registry: string; teeId: string; atMs: number }>();

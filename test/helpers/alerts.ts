@@ -1,10 +1,13 @@
 import Database from 'better-sqlite3';
+import { and, count, eq, isNotNull, sql } from 'drizzle-orm';
+import { drizzle } from 'drizzle-orm/better-sqlite3';
 import type { App } from '../../src/app.js';
 import { prepareFanoutSplit } from '../../src/db/alert-outbox.js';
 import type { Crossing } from '../../src/core/alert-rules.js';
 import type { Clock } from '../../src/core/clock.js';
 import type { ChatRef } from '../../src/core/command.js';
 import type { MarketData, Snapshot } from '../../src/core/snapshot.js';
+import { alertOutbox, alertPayloads, alertSubscriptions } from '../../src/db/schema/index.js';
 
 /** The market cap of every ratio fixture (`marketItemWithRatio` in coingecko-server.ts uses it too). */
 export const MARKET_CAP_USD = 40_000_000;
@@ -58,16 +61,25 @@ export interface OutboxEntry {
 /** Every outbox row of one chat, oldest first, as the dispatcher would read them (fan-outs split first). */
 export function outboxOf(app: App, chat: Pick<ChatRef, 'platform' | 'chatId'>): OutboxEntry[] {
   prepareFanoutSplit(app.database!)();
+  const [o, s, p] = [alertOutbox, alertSubscriptions, alertPayloads];
   const rows = app
-    .database!.sqlite.prepare(
-      `SELECT o.id, o.kind, o.created_at_ms AS createdAtMs, o.next_attempt_at_ms AS nextAttemptAtMs,
-              o.sent_at_ms AS sentAtMs, o.failed_at_ms AS failedAtMs, o.last_error AS lastError,
-              p.crossings_json AS crossingsJson, p.reply_json AS replyJson
-       FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id
-         JOIN alert_payloads p ON p.id = o.payload_id
-       WHERE s.platform = ? AND s.chat_id = ? ORDER BY o.payload_id, o.id`,
-    )
-    .all(chat.platform, chat.chatId) as Array<Omit<OutboxEntry, 'crossings'> & { crossingsJson: string }>;
+    .database!.db.select({
+      id: o.id,
+      kind: sql<OutboxEntry['kind']>`${o.kind}`,
+      createdAtMs: o.createdAtMs,
+      nextAttemptAtMs: o.nextAttemptAtMs,
+      sentAtMs: o.sentAtMs,
+      failedAtMs: o.failedAtMs,
+      lastError: o.lastError,
+      crossingsJson: p.crossingsJson,
+      replyJson: p.replyJson,
+    })
+    .from(o)
+    .innerJoin(s, eq(s.id, o.subscriptionId))
+    .innerJoin(p, eq(p.id, o.payloadId))
+    .where(and(eq(s.platform, chat.platform), eq(s.chatId, chat.chatId)))
+    .orderBy(o.payloadId, o.id)
+    .all();
   return rows.map(({ crossingsJson, ...r }) => ({ ...r, crossings: JSON.parse(crossingsJson) as Crossing[] }));
 }
 
@@ -76,12 +88,15 @@ export function outboxOf(app: App, chat: Pick<ChatRef, 'platform' | 'chatId'>): 
  * under test keeps its own handle): what the bot recorded as accepted, e.g. before it is killed.
  */
 export function sentOutboxIn(databasePath: string): { count(platform: ChatRef['platform']): number; close(): void } {
-  const db = new Database(databasePath, { readonly: true, fileMustExist: true });
-  const sent = db.prepare(
-    `SELECT count(*) AS n FROM alert_outbox o JOIN alert_subscriptions s ON s.id = o.subscription_id
-     WHERE s.platform = ? AND o.sent_at_ms IS NOT NULL`,
-  );
-  return { count: (platform) => (sent.get(platform) as { n: number }).n, close: () => void db.close() };
+  const sqlite = new Database(databasePath, { readonly: true, fileMustExist: true });
+  const [o, s] = [alertOutbox, alertSubscriptions];
+  const sent = drizzle(sqlite)
+    .select({ n: count() })
+    .from(o)
+    .innerJoin(s, eq(s.id, o.subscriptionId))
+    .where(and(eq(s.platform, sql.placeholder('platform')), isNotNull(o.sentAtMs)))
+    .prepare();
+  return { count: (platform) => sent.get({ platform })!.n, close: () => void sqlite.close() };
 }
 
 /** Subscribes `chat` with exactly these thresholds and this cooldown. */
