@@ -5,7 +5,7 @@ import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js
 import { startExplorer } from '../helpers/og-explorer-server.js';
 import { CONFIRMATIONS, networkScenario, SCENARIO as S } from '../helpers/og-participants.js';
 import { startOgNode } from '../helpers/og-rpc-server.js';
-import { runEntry } from '../helpers/spawn.js';
+import { clockEnv, noonToday, runEntry } from '../helpers/spawn.js';
 import { tempDbPath } from '../helpers/temp-dir.js';
 
 const DAY = 86_400_000;
@@ -18,8 +18,19 @@ const blockText = (n: number) => n.toLocaleString('en-US');
 const fieldLine = (label: string, value: string) =>
   label.length > 24 ? `${label}\n${' '.repeat(26)}${value}` : `${label.padEnd(24)}  ${value}`;
 
+/**
+ * The scenario's "now" and the processes' clock: noon UTC today (see noonToday), so the whole-UTC-day layout
+ * holds at any hour the suite runs, midnight included. The chain's "now" is 90 s ahead of the processes'
+ * clock, so the heartbeat placed at the first block 24 h before it is still inside the last 24 hours when
+ * the last process answers.
+ */
+function scenarioClock() {
+  const { nowMs, offsetMs } = noonToday();
+  return { now: nowMs + 90_000, clock: clockEnv(offsetMs) };
+}
+
 /** The scenario chain on a loopback node, and the environment of a process that reads it into its own file. */
-async function scenarioEnv(chain: ScriptedChain, extra: Record<string, string> = {}) {
+async function scenarioEnv(chain: ScriptedChain, clock: Record<string, string>, extra: Record<string, string> = {}) {
   const node = await startOgNode(chain, { maxBatchCalls: 8 });
   onTestFinished(() => node.close());
   const explorer = await startExplorer();
@@ -30,6 +41,7 @@ async function scenarioEnv(chain: ScriptedChain, extra: Record<string, string> =
     OG_RPC_URL: node.url,
     OG_EXPLORER_API_URL: explorer.apiUrl,
     OG_CONFIRMATIONS: String(CONFIRMATIONS),
+    ...clock,
     ...extra,
   };
 }
@@ -47,11 +59,9 @@ async function syncThenNetwork(env: Record<string, string>): Promise<string> {
 // Each test runs two or three processes, each given up to 30 s on a loaded machine.
 describe('network, from the process people run', { timeout: 90_000 }, () => {
   it('indexes the scenario chain with `npm run opg -- sync` and answers `network` with every figure', async () => {
-    // The chain's "now" is 90 s ahead of the clock, so the heartbeat placed at the first block 24 h
-    // before it is still inside the last 24 hours when the second process answers.
-    const now = Date.now() + 90_000;
+    const { now, clock } = scenarioClock();
     const { chain, today } = networkScenario(now);
-    const env = await scenarioEnv(chain);
+    const env = await scenarioEnv(chain, clock);
     const out = await syncThenNetwork(env);
     for (const part of [
       'Who uses the OpenGradient network',
@@ -89,9 +99,10 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
   });
 
   it('with OG_INDEX_FROM_BLOCK 10 days back, shows no all-time registry or task figure, and says why', async () => {
-    const { chain } = networkScenario(Date.now() + 90_000);
-    const from = chain.blockAt(Date.now() - 10 * DAY);
-    const out = await syncThenNetwork(await scenarioEnv(chain, { OG_INDEX_FROM_BLOCK: String(from) }));
+    const { now, clock } = scenarioClock();
+    const { chain } = networkScenario(now);
+    const from = chain.blockAt(now - 10 * DAY);
+    const out = await syncThenNetwork(await scenarioEnv(chain, clock, { OG_INDEX_FROM_BLOCK: String(from) }));
     const since = `block ${blockText(from)} (${utcText(chain.timeOf(from))})`;
     for (const line of [
       fieldLine(
@@ -117,12 +128,13 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
   });
 
   it('with the cursor 35 days behind, shows no figure that runs to now, and says how far it counted', async () => {
-    const { chain } = networkScenario(Date.now() + 90_000);
+    const { now, clock } = scenarioClock();
+    const { chain } = networkScenario(now);
     const fullHead = chain.head;
     // The node lagged 35 days when the indexer read it; it has caught up since, the indexer has not run again.
-    const cursorHead = chain.blockAt(Date.now() - 35 * DAY);
+    const cursorHead = chain.blockAt(now - 35 * DAY);
     chain.head = cursorHead;
-    const env = await scenarioEnv(chain);
+    const env = await scenarioEnv(chain, clock);
     const sync = await runEntry('src/cli.ts', ['sync'], env, undefined, 30_000);
     expect(sync.code).toBe(0);
     chain.head = fullHead;

@@ -34,6 +34,7 @@ import { createTestClock } from '../helpers/clock.js';
 import { fixtureTickers } from '../helpers/tickers.js';
 import { networkScenario, SCENARIO } from '../helpers/og-participants.js';
 import type { BotApiCall } from '../helpers/telegram-server.js';
+import { clockEnv, noonToday } from '../helpers/spawn.js';
 
 /** The one range every metric draws (venues has no 24h, callers only 30d and 90d). */
 const CHART_RANGE: ChartRange = '30d';
@@ -44,12 +45,14 @@ const SEEDED_DAYS = 2;
 
 /** Stand-ins and a store with something for every chart and for `network` (see the header). */
 async function world(): Promise<World> {
-  // As in the network test: the chain's "now" is ahead of the clock, so its last-24-hours events stay inside.
-  const { chain } = networkScenario(Date.now() + 90_000);
-  const w = await startWorld({ chain });
+  // As in the network test: the bot's clock is noon UTC today (its whole-UTC-day figures hold at any hour the
+  // suite runs), and the chain's "now" is ahead of it, so its last-24-hours events stay inside.
+  const { nowMs, offsetMs } = noonToday();
+  const { chain } = networkScenario(nowMs + 90_000);
+  const w = await startWorld({ chain, env: clockEnv(offsetMs) });
   w.cg.setTickers(fixtureTickers());
   // Readings one and two days ago, taken and stored by the app's markets service, as the bot would have.
-  const clock = createTestClock(Date.now() - SEEDED_DAYS * DAY_MS);
+  const clock = createTestClock(nowMs - SEEDED_DAYS * DAY_MS);
   const app = createTestApp({ databasePath: w.databasePath, clock, env: { COINGECKO_API_URL: w.cg.url } });
   for (let day = 0; day < SEEDED_DAYS; day++) {
     await app.markets.refresh();

@@ -15,7 +15,7 @@ import { multipartBoundary, parseMultipart, type MultipartFile } from './multipa
 import { linesWithRepeatedKeys } from './log-lines.js';
 import { entriesIn } from './og-chain.js';
 import { startOgNode, type FakeChain, type OgNode } from './og-rpc-server.js';
-import { NODE_ARGS, ROOT } from './spawn.js';
+import { inheritedClockEnv, NODE_ARGS, ROOT } from './spawn.js';
 import { startTelegramServer, type BotApiCall, type TelegramServer } from './telegram-server.js';
 import { tempDbPath } from './temp-dir.js';
 
@@ -101,7 +101,7 @@ export interface BotProcess {
 export function startBot(w: World): BotProcess {
   const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, 'src/main.ts')], {
     cwd: ROOT,
-    env: w.env,
+    env: { ...inheritedClockEnv(), ...w.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

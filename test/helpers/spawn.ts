@@ -18,6 +18,33 @@ export const NODE_ARGS: readonly string[] = (() => {
   return args.slice(0, entry);
 })();
 
+const SHIFT_CLOCK = resolve(ROOT, 'test/helpers/shift-clock.mjs');
+const DAY_MS = 86_400_000;
+
+/** This process's own shift, when it runs under shift-clock.mjs too (only to prove a test at a chosen time). */
+const ownOffsetMs = () => Number(process.env.TEST_CLOCK_OFFSET_MS ?? 0);
+
+/**
+ * The environment that makes a spawned process's `Date.now()` and `new Date()` run `offsetMs` ahead of this
+ * process's (test/helpers/shift-clock.mjs, test-only). Offsets add up, so parent and child always agree.
+ */
+export function clockEnv(offsetMs: number): Record<string, string> {
+  return { NODE_OPTIONS: `--import ${SHIFT_CLOCK}`, TEST_CLOCK_OFFSET_MS: String(ownOffsetMs() + offsetMs) };
+}
+
+/** A child runs on this process's clock: shifted like it when it is shifted, else untouched. */
+export const inheritedClockEnv = (): Record<string, string> => (ownOffsetMs() ? clockEnv(0) : {});
+
+/**
+ * Noon UTC of the current day, and the offset that moves now there. A day-based scenario laid out from it,
+ * in processes given `clockEnv(offsetMs)`, is 12 h from any UTC midnight whenever the suite runs.
+ */
+export function noonToday(): { nowMs: number; offsetMs: number } {
+  const real = Date.now();
+  const nowMs = Math.floor(real / DAY_MS) * DAY_MS + DAY_MS / 2;
+  return { nowMs, offsetMs: nowMs - real };
+}
+
 export interface RunResult {
   code: number | null;
   stdout: string;
@@ -26,7 +53,8 @@ export interface RunResult {
 
 /**
  * Runs one of the bot's entry points as a real process (with `npm start`'s node arguments), with only the
- * given environment plus PATH, and optional input on stdin.
+ * given environment plus PATH, and optional input on stdin. Spread `clockEnv(offset)` into `env` to shift its
+ * clock (e.g. to `noonToday()`).
  */
 export function runEntry(
   entry: string,
@@ -38,7 +66,7 @@ export function runEntry(
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, entry), ...args], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', DOTENV_PATH: '/nonexistent/.env', ...env },
+      env: { PATH: process.env.PATH ?? '', DOTENV_PATH: '/nonexistent/.env', ...inheritedClockEnv(), ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
