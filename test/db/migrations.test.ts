@@ -334,5 +334,7 @@ describe('migrations', () => {
       expect(await ledger.claim(2_147_483_648, 1_000 + 60 * MIN)).toBe('finished');
       expect(await ledger.claim(2_147_483_649, 2_000)).toBe('claimed');
     },
+    // Two PGlite databases migrated step by step: tens of seconds on a busy 2-core machine.
+    60_000,
   );
 });

@@ -74,7 +74,7 @@ export const alertThresholds = pgTable(
 );
 
 export const alertEvaluated = pgTable('alert_evaluated', {
-  id: integer('id').primaryKey(),
+  id: integer('id').primaryKey().generatedByDefaultAsIdentity(),
   fetchedAtMs: bigint('fetched_at_ms', { mode: 'number' }).notNull(),
 });
 
