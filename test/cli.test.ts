@@ -86,7 +86,10 @@ describe('npm run opg (one-shot CLI)', () => {
     });
     expect((await bot.markets.refresh()).status).toBe('ok');
     bot.close();
-    const env = { COINGECKO_API_URL: cg.url, DATABASE_PATH: databasePath };
+    // sync also indexes: a local chain, so nothing reaches for the real devnet.
+    const node = await startOgNode(testChain(30));
+    onTestFinished(() => node.close());
+    const env = { COINGECKO_API_URL: cg.url, DATABASE_PATH: databasePath, OG_RPC_URL: node.url };
     const markets = await runEntry('src/cli.ts', ['markets'], env);
     expect(markets.code).toBe(0);
     expect(markets.stdout).toContain('1 market on 1 venue');
