@@ -51,7 +51,10 @@ export interface OperationsOptions {
   storeFiguresIntervalMs?: number;
 }
 
-/** With instances sharing a PostgreSQL store: this instance's role, and whether the server answers it. */
+/**
+ * With instances sharing a PostgreSQL store: this instance's role, and whether the server answers it. Without it
+ * (the SQLite file) the instance is the only one: it leads, and its store is the file.
+ */
 export interface SharedStoreHealth {
   role(): InstanceRole;
   /** The leader elector's `reach()`: what its own connection last found, read without a query. */
@@ -189,6 +192,9 @@ export function createOperations(options: OperationsOptions): Operations {
     indexPass: (app) => countingIndexPass(app.indexer, metrics),
     async start(app, platforms, shared) {
       const market = () => app.core.snapshot().market;
+      // Every body names the role: the elector's with a shared PostgreSQL store; on the SQLite file this instance
+      // is the only one and leads (its front ends are its own to connect, so readiness waits for them).
+      const role = (): InstanceRole => shared?.role() ?? 'leader';
       marketFetchedAtMs = () => market().fetchedAtMs;
       metrics.indexerState(await indexerFigures(app.indexer));
       await compareClocks(app);
@@ -207,7 +213,7 @@ export function createOperations(options: OperationsOptions): Operations {
           marketError: () => market().error,
           staleAfterMs: app.config.staleAfterMs,
           nowMs: () => clock.now(),
-          role: shared && (() => shared.role()),
+          role,
         });
         return json(body.status === 'ok' ? 200 : 503, body);
       });
@@ -215,7 +221,7 @@ export function createOperations(options: OperationsOptions): Operations {
         const body = webhookReadiness({
           store: () => storeState(app, shared),
           platforms,
-          role: shared && (() => shared.role()),
+          role,
         });
         return json(body.status === 'ok' ? 200 : 503, body);
       });

@@ -350,6 +350,8 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
         15_000,
       );
       expect(before.body.status).toBe('ok');
+      // One instance on the SQLite file: it leads, and says so.
+      expect(before.body).toHaveProperty('role', 'leader');
       expect(before.body.checks.map((c) => [c.name, c.ok])).toEqual([
         ['store', true],
         ['telegram', true],
@@ -372,7 +374,11 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
       expect((await get(`${base}/healthz`)).status).toBe(200);
       const webhook = await get(`${base}/readyz/webhook`);
       expect(webhook.status).toBe(200);
-      expect(JSON.parse(webhook.body)).toEqual({ status: 'ok', checks: [{ name: 'store', ok: true, state: 'open' }] });
+      expect(JSON.parse(webhook.body)).toEqual({
+        status: 'ok',
+        checks: [{ name: 'store', ok: true, state: 'open' }],
+        role: 'leader',
+      });
 
       w.cg.heal();
       const after = await until(

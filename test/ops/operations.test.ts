@@ -216,6 +216,16 @@ describe('the operations endpoint, assembled over the app', () => {
       role: 'leader',
     });
   });
+  it('names the role on the SQLite file too: the only instance, which leads', async () => {
+    const { ops, app } = assembled(['telegram'], { storeFiguresIntervalMs: 1_000 });
+    // No shared store health: main.ts on the SQLite file.
+    const { port } = await ops.start(app, [connectionState('telegram')]);
+    onTestFinished(() => ops.close());
+    const body = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { role?: string };
+    expect(body.role).toBe('leader');
+    const webhook = (await (await fetch(`http://127.0.0.1:${port}/readyz/webhook`)).json()) as { role?: string };
+    expect(webhook.role).toBe('leader');
+  });
 });
 
 describe("comparing this instance's clock with the PostgreSQL server's", () => {
