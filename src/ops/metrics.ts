@@ -170,7 +170,10 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
   });
   clockSkew.set(Number.NaN);
   const knownPlatforms = new Set<Platform>(options.platforms);
+  // Every series whose label values are known up front exists at 0 from the first scrape, so a dashboard shows 0,
+  // not "no data", and rate() has a first sample. Command names and upstream status codes are not known up front.
   for (const platform of options.platforms) {
+    commandSeconds.zero({ platform });
     rateLimits.inc({ platform }, 0);
     for (const result of ['delivered', 'retry', 'gone']) deliveries.inc({ platform, result }, 0);
   }
