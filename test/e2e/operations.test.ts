@@ -225,6 +225,10 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
       let logs = 0;
       for (let b = 0; b <= indexed; b++) logs += og.chain.logsInBlock(b).length;
       expect(sample(scrape, 'opg_indexer_logs_total')).toBe(logs);
+      // Every pass completed, and the last one is stamped (the bot's clock is the system's here).
+      expect(sample(scrape, 'opg_indexer_passes_total{result="ok"}')).toBeGreaterThan(0);
+      expect(sample(scrape, 'opg_indexer_passes_total{result="failed"}')).toBe(0);
+      expect(Date.now() / 1000 - sample(scrape, 'opg_indexer_last_success_timestamp_seconds')!).toBeLessThan(60);
       const totals = expectedTotals(0, indexed);
       for (const mode of ['vanilla', 'tee', 'zkml', 'unknown'] as const) {
         expect(totals[mode]).toBeGreaterThan(0);
