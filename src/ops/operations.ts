@@ -70,7 +70,8 @@ export interface Operations {
   sink(sink: Sink): Sink;
   /**
    * One leader term of the outbox gauge, for the leader's work to start and stop: counted at once, then every
-   * `storeFiguresIntervalMs` while someone scrapes; stopping removes the gauge's series. Only the leader delivers
+   * `storeFiguresIntervalMs` while someone scrapes (and at once when a scrape ends a pause); stopping removes the
+   * gauge's series. Only the leader delivers
    * (`opg_alert_deliveries_total`), so only it reports the backlog: a standby exports no
    * `opg_alert_outbox_pending`, and an alert rule comparing the two on one instance holds on every instance.
    */
@@ -104,19 +105,29 @@ export function createOperations(options: OperationsOptions): Operations {
   const server = createHttpServer({ host: options.host, port: options.port, logger });
   const scrub = (text: string) => options.secrets.reduce((t, s) => (s ? t.split(s).join('[redacted]') : t), text);
   const watchTimers = new Set<NodeJS.Timeout>();
+  /** Watches whose last tick found nobody scraping, each with what wakes it. */
+  const idleWatches = new Set<() => void>();
   let lastScrapeAtMs = startedAtMs;
 
   /**
    * Runs `read` at once, then every `storeFiguresIntervalMs` while someone scrapes (an endpoint nobody reads costs
-   * nothing), never from a scrape itself. `read` is told whether the watch has ended, so a figure that lands
-   * after `stop` is dropped.
+   * nothing), never from a scrape itself. A scrape that finds the watch idle wakes it: `read` runs at once, beside
+   * the scrape (which answers the figure it has), so the next scrape does not wait a whole interval for a fresh one.
+   * `read` is told whether the watch has ended, so a figure that lands after `stop` is dropped.
    */
   function watchWhileScraped(failure: string, read: (ended: () => boolean) => Promise<void>): { stop(): void } {
     const intervalMs = options.storeFiguresIntervalMs ?? 10_000;
     let stopped = false;
     const ended = () => stopped;
+    // Once per idle spell, however many scrapes find it idle before it runs.
+    const wake = () => {
+      if (idleWatches.delete(wake) && !stopped) run(true);
+    };
     const run = (always: boolean) => {
-      if (!always && clock.now() - lastScrapeAtMs > 12 * intervalMs) return;
+      if (!always && clock.now() - lastScrapeAtMs > 12 * intervalMs) {
+        idleWatches.add(wake);
+        return;
+      }
       read(ended).catch((err: unknown) => logger.warn({ err }, failure));
     };
     run(true);
@@ -126,6 +137,7 @@ export function createOperations(options: OperationsOptions): Operations {
     return {
       stop() {
         stopped = true;
+        idleWatches.delete(wake);
         clearInterval(timer);
         watchTimers.delete(timer);
       },
@@ -227,6 +239,8 @@ export function createOperations(options: OperationsOptions): Operations {
       });
       server.route('GET', '/metrics', async () => {
         lastScrapeAtMs = clock.now();
+        // Off the scrape path: the recount starts once this answer is on its way.
+        for (const wake of idleWatches) setImmediate(wake);
         const { contentType, body } = await metrics.scrape();
         return { status: 200, body: scrub(body), contentType };
       });
@@ -236,6 +250,7 @@ export function createOperations(options: OperationsOptions): Operations {
     },
     async close() {
       for (const timer of watchTimers) clearInterval(timer);
+      idleWatches.clear();
       await server.close();
     },
   };
