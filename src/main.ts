@@ -245,8 +245,8 @@ async function main(): Promise<number> {
       leave(err, `the work of the ${role} failed to start; stopping so another instance can lead`),
   });
   if (ops) {
-    // Once instances share a PostgreSQL store, readiness names the role and whether the server answers the
-    // elector; on the SQLite file there is one instance and its store is the file.
+    // Readiness names the role: the elector's, with whether the server answers it, once instances share a
+    // PostgreSQL store; on the SQLite file there is one instance, it leads, and its store is the file.
     await ops.start(
       app,
       [...connections.values()],

@@ -40,7 +40,7 @@ export interface StoreState {
   detail?: string;
 }
 
-/** This instance's part when several share one store (the PostgreSQL issue); absent with SQLite. */
+/** This instance's part when several share one store (the PostgreSQL issue); always `leader` on SQLite. */
 export type InstanceRole = 'leader' | 'standby';
 
 /**
@@ -59,7 +59,10 @@ export interface ReadinessOptions {
   marketError(): string | null;
   staleAfterMs: number;
   nowMs(): number;
-  /** This instance's role under leader election (main.ts always passes it); the body then names it. */
+  /**
+   * This instance's role, which the body then names. operations.ts always passes it: the elector's with a shared
+   * PostgreSQL store, `leader` on the SQLite file (one instance, which always leads).
+   */
   role?: () => InstanceRole;
 }
 

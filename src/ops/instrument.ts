@@ -98,8 +98,9 @@ export async function indexerFigures(index: InferenceIndex): Promise<IndexerFigu
 }
 
 /**
- * `runOnce` of the indexer, reporting each pass once: concurrent callers share one pass (and one promise),
- * so the logs of a shared pass are not counted twice. Resolves with the pass once its figures are counted.
+ * `runOnce` of the indexer, reporting each pass once, by its result (`runOnce` never throws; a failed pass says
+ * so): concurrent callers share one pass (and one promise), so the logs of a shared pass are not counted twice.
+ * Resolves with the pass once it is counted.
  */
 export function countingIndexPass(
   indexer: InferenceIndex & { runOnce(): Promise<IndexRun> },
@@ -113,11 +114,13 @@ export function countingIndexPass(
       counted = pass;
       // Resolves once the pass is counted, so whoever awaited the pass reads its figures.
       reported = pass.then(async (run) => {
+        let figures: IndexerFigures | null = null;
         try {
-          metrics.indexerPass(run.logs, await indexerFigures(indexer));
+          figures = await indexerFigures(indexer);
         } catch {
-          // The store closed under a stopping pass: nothing more to count.
+          // The store closed under a stopping pass: the pass is counted, the figures stay.
         }
+        metrics.indexerPass(run.ok, run.logs, figures);
         return run;
       });
     }

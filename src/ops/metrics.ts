@@ -44,8 +44,11 @@ export interface OpsMetrics extends Telemetry {
   marketRefreshed(ok: boolean): void;
   /** One HTTP request to an upstream: its status code, or null when no answer came (network, timeout). */
   upstreamRequest(source: UpstreamSource, statusCode: number | null): void;
-  /** After an indexer pass: the logs it read and where the index stands. */
-  indexerPass(logs: number, figures: IndexerFigures): void;
+  /**
+   * After an indexer pass: whether it completed (`ok`; a failed one stopped early, the cursor kept its place), the
+   * logs it read, and where the index stands (null when the store could not say).
+   */
+  indexerPass(ok: boolean, logs: number, figures: IndexerFigures | null): void;
   /** Where the index stands (at start, before the first pass). */
   indexerState(figures: IndexerFigures): void;
   delivery(platform: Platform, result: DeliveryMetricResult): void;
@@ -111,6 +114,23 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
   // Unknown is not zero: a lag of 0 would read as "caught up".
   indexerBlock.set(Number.NaN);
   headLag.set(Number.NaN);
+  // The head lag is recomputed from the store after each pass, so it keeps its last value while every pass fails:
+  // these two say whether passes still complete.
+  const indexerPasses = new Counter({
+    name: 'opg_indexer_passes_total',
+    help:
+      "This instance's indexer passes, by result (ok: completed; failed: stopped early, the cursor kept its " +
+      'place).',
+    labelNames: ['result'] as const,
+    registers,
+  });
+  for (const result of ['ok', 'failed']) indexerPasses.inc({ result }, 0);
+  const indexerLastSuccess = new Gauge({
+    name: 'opg_indexer_last_success_timestamp_seconds',
+    help: "Unix time of this instance's last indexer pass that completed; NaN before the first.",
+    registers,
+  });
+  indexerLastSuccess.set(Number.NaN);
   const indexerLogs = new Counter({
     name: 'opg_indexer_logs_total',
     help: 'Inference event logs the indexer read.',
@@ -178,9 +198,13 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
   });
   clockSkew.set(Number.NaN);
   const knownPlatforms = new Set<Platform>(options.platforms);
+  // Every series whose label values are known up front exists at 0 from the first scrape, so a dashboard shows 0,
+  // not "no data", and rate() has a first sample. Command names and upstream status codes are not known up front.
   for (const platform of options.platforms) {
+    commandSeconds.zero({ platform });
     rateLimits.inc({ platform }, 0);
-    for (const result of ['delivered', 'retry', 'gone']) deliveries.inc({ platform, result }, 0);
+    for (const result of ['delivered', 'retry', 'gone', 'failed']) deliveries.inc({ platform, result }, 0);
+    givenUp.inc({ platform }, 0);
   }
 
   function setIndexer(figures: IndexerFigures): void {
@@ -217,9 +241,11 @@ export function createOpsMetrics(options: OpsMetricsOptions): OpsMetrics {
     upstreamRequest(source, statusCode) {
       upstream.inc({ source, status: statusCode === null ? 'error' : String(statusCode) });
     },
-    indexerPass(logs, figures) {
+    indexerPass(ok, logs, figures) {
+      indexerPasses.inc({ result: ok ? 'ok' : 'failed' });
+      if (ok) indexerLastSuccess.set(options.nowMs() / 1000);
       indexerLogs.inc(logs);
-      setIndexer(figures);
+      if (figures) setIndexer(figures);
     },
     indexerState: setIndexer,
     delivery(platform, result) {

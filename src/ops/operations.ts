@@ -51,7 +51,10 @@ export interface OperationsOptions {
   storeFiguresIntervalMs?: number;
 }
 
-/** With instances sharing a PostgreSQL store: this instance's role, and whether the server answers it. */
+/**
+ * With instances sharing a PostgreSQL store: this instance's role, and whether the server answers it. Without it
+ * (the SQLite file) the instance is the only one: it leads, and its store is the file.
+ */
 export interface SharedStoreHealth {
   role(): InstanceRole;
   /** The leader elector's `reach()`: what its own connection last found, read without a query. */
@@ -67,7 +70,8 @@ export interface Operations {
   sink(sink: Sink): Sink;
   /**
    * One leader term of the outbox gauge, for the leader's work to start and stop: counted at once, then every
-   * `storeFiguresIntervalMs` while someone scrapes; stopping removes the gauge's series. Only the leader delivers
+   * `storeFiguresIntervalMs` while someone scrapes (and at once when a scrape ends a pause); stopping removes the
+   * gauge's series. Only the leader delivers
    * (`opg_alert_deliveries_total`), so only it reports the backlog: a standby exports no
    * `opg_alert_outbox_pending`, and an alert rule comparing the two on one instance holds on every instance.
    */
@@ -101,19 +105,29 @@ export function createOperations(options: OperationsOptions): Operations {
   const server = createHttpServer({ host: options.host, port: options.port, logger });
   const scrub = (text: string) => options.secrets.reduce((t, s) => (s ? t.split(s).join('[redacted]') : t), text);
   const watchTimers = new Set<NodeJS.Timeout>();
+  /** Watches whose last tick found nobody scraping, each with what wakes it. */
+  const idleWatches = new Set<() => void>();
   let lastScrapeAtMs = startedAtMs;
 
   /**
    * Runs `read` at once, then every `storeFiguresIntervalMs` while someone scrapes (an endpoint nobody reads costs
-   * nothing), never from a scrape itself. `read` is told whether the watch has ended, so a figure that lands
-   * after `stop` is dropped.
+   * nothing), never from a scrape itself. A scrape that finds the watch idle wakes it: `read` runs at once, beside
+   * the scrape (which answers the figure it has), so the next scrape does not wait a whole interval for a fresh one.
+   * `read` is told whether the watch has ended, so a figure that lands after `stop` is dropped.
    */
   function watchWhileScraped(failure: string, read: (ended: () => boolean) => Promise<void>): { stop(): void } {
     const intervalMs = options.storeFiguresIntervalMs ?? 10_000;
     let stopped = false;
     const ended = () => stopped;
+    // Once per idle spell, however many scrapes find it idle before it runs.
+    const wake = () => {
+      if (idleWatches.delete(wake) && !stopped) run(true);
+    };
     const run = (always: boolean) => {
-      if (!always && clock.now() - lastScrapeAtMs > 12 * intervalMs) return;
+      if (!always && clock.now() - lastScrapeAtMs > 12 * intervalMs) {
+        idleWatches.add(wake);
+        return;
+      }
       read(ended).catch((err: unknown) => logger.warn({ err }, failure));
     };
     run(true);
@@ -123,6 +137,7 @@ export function createOperations(options: OperationsOptions): Operations {
     return {
       stop() {
         stopped = true;
+        idleWatches.delete(wake);
         clearInterval(timer);
         watchTimers.delete(timer);
       },
@@ -189,6 +204,9 @@ export function createOperations(options: OperationsOptions): Operations {
     indexPass: (app) => countingIndexPass(app.indexer, metrics),
     async start(app, platforms, shared) {
       const market = () => app.core.snapshot().market;
+      // Every body names the role: the elector's with a shared PostgreSQL store; on the SQLite file this instance
+      // is the only one and leads (its front ends are its own to connect, so readiness waits for them).
+      const role = (): InstanceRole => shared?.role() ?? 'leader';
       marketFetchedAtMs = () => market().fetchedAtMs;
       metrics.indexerState(await indexerFigures(app.indexer));
       await compareClocks(app);
@@ -207,7 +225,7 @@ export function createOperations(options: OperationsOptions): Operations {
           marketError: () => market().error,
           staleAfterMs: app.config.staleAfterMs,
           nowMs: () => clock.now(),
-          role: shared && (() => shared.role()),
+          role,
         });
         return json(body.status === 'ok' ? 200 : 503, body);
       });
@@ -215,12 +233,14 @@ export function createOperations(options: OperationsOptions): Operations {
         const body = webhookReadiness({
           store: () => storeState(app, shared),
           platforms,
-          role: shared && (() => shared.role()),
+          role,
         });
         return json(body.status === 'ok' ? 200 : 503, body);
       });
       server.route('GET', '/metrics', async () => {
         lastScrapeAtMs = clock.now();
+        // Off the scrape path: the recount starts once this answer is on its way.
+        for (const wake of idleWatches) setImmediate(wake);
         const { contentType, body } = await metrics.scrape();
         return { status: 200, body: scrub(body), contentType };
       });
@@ -230,6 +250,7 @@ export function createOperations(options: OperationsOptions): Operations {
     },
     async close() {
       for (const timer of watchTimers) clearInterval(timer);
+      idleWatches.clear();
       await server.close();
     },
   };

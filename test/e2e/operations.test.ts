@@ -225,6 +225,10 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
       let logs = 0;
       for (let b = 0; b <= indexed; b++) logs += og.chain.logsInBlock(b).length;
       expect(sample(scrape, 'opg_indexer_logs_total')).toBe(logs);
+      // Every pass completed, and the last one is stamped (the bot's clock is the system's here).
+      expect(sample(scrape, 'opg_indexer_passes_total{result="ok"}')).toBeGreaterThan(0);
+      expect(sample(scrape, 'opg_indexer_passes_total{result="failed"}')).toBe(0);
+      expect(Date.now() / 1000 - sample(scrape, 'opg_indexer_last_success_timestamp_seconds')!).toBeLessThan(60);
       const totals = expectedTotals(0, indexed);
       for (const mode of ['vanilla', 'tee', 'zkml', 'unknown'] as const) {
         expect(totals[mode]).toBeGreaterThan(0);
@@ -350,6 +354,8 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
         15_000,
       );
       expect(before.body.status).toBe('ok');
+      // One instance on the SQLite file: it leads, and says so.
+      expect(before.body).toHaveProperty('role', 'leader');
       expect(before.body.checks.map((c) => [c.name, c.ok])).toEqual([
         ['store', true],
         ['telegram', true],
@@ -372,7 +378,11 @@ describe('the operations endpoint of the running bot (npm start with HTTP_PORT)'
       expect((await get(`${base}/healthz`)).status).toBe(200);
       const webhook = await get(`${base}/readyz/webhook`);
       expect(webhook.status).toBe(200);
-      expect(JSON.parse(webhook.body)).toEqual({ status: 'ok', checks: [{ name: 'store', ok: true, state: 'open' }] });
+      expect(JSON.parse(webhook.body)).toEqual({
+        status: 'ok',
+        checks: [{ name: 'store', ok: true, state: 'open' }],
+        role: 'leader',
+      });
 
       w.cg.heal();
       const after = await until(

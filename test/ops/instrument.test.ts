@@ -143,4 +143,38 @@ describe('countingIndexPass', () => {
     expect(await series(m, 'opg_indexer_logs_total')).toEqual({ '{}': 10 });
     expect(await series(m, 'opg_inferences_total')).toMatchObject({ '{"mode":"vanilla"}': 16, '{"mode":"tee"}': 4 });
   });
+  it('counts failed and completed passes, and stamps the last one that completed', async () => {
+    let nowMs = Date.parse('2026-12-07T10:00:00Z');
+    const failed = { ok: false, chunks: 0, logs: 0, inferences: 0, nextBlock: 1_001, headBlock: null, error: 'x' };
+    let next: IndexRun = failed;
+    const indexer: InferenceIndex & { runOnce(): Promise<IndexRun> } = {
+      totals: async () => counts(0, 0),
+      status: async () => null,
+      network: async () => null,
+      runOnce: async () => next,
+    };
+    const m = createOpsMetrics({ platforms: [], marketFetchedAtMs: () => null, nowMs: () => nowMs });
+    const pass = countingIndexPass(indexer, m);
+    expect(await series(m, 'opg_indexer_passes_total')).toEqual({ '{"result":"ok"}': 0, '{"result":"failed"}': 0 });
+    expect((await series(m, 'opg_indexer_last_success_timestamp_seconds'))['{}']).toBeNaN();
+
+    // The RPC is down: the pass fails, and nothing says the index moved on.
+    await pass();
+    expect(await series(m, 'opg_indexer_passes_total')).toEqual({ '{"result":"ok"}': 0, '{"result":"failed"}': 1 });
+    expect((await series(m, 'opg_indexer_last_success_timestamp_seconds'))['{}']).toBeNaN();
+
+    nowMs += 60_000;
+    next = { ok: true, chunks: 1, logs: 2, inferences: 2, nextBlock: 1_011, headBlock: 1_020, error: null };
+    await pass();
+    expect(await series(m, 'opg_indexer_passes_total')).toEqual({ '{"result":"ok"}': 1, '{"result":"failed"}': 1 });
+    expect(await series(m, 'opg_indexer_last_success_timestamp_seconds')).toEqual({ '{}': nowMs / 1000 });
+
+    // Failing again: the stamp keeps the last pass that completed, so time() minus it grows.
+    const stamped = nowMs / 1000;
+    nowMs += 60_000;
+    next = { ...next, ok: false, logs: 0, error: 'RPC down' };
+    await pass();
+    expect(await series(m, 'opg_indexer_passes_total')).toEqual({ '{"result":"ok"}': 1, '{"result":"failed"}': 2 });
+    expect(await series(m, 'opg_indexer_last_success_timestamp_seconds')).toEqual({ '{}': stamped });
+  });
 });

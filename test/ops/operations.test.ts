@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { connectionState } from '../../src/ops/connections.js';
 import { createOperations, type OperationsOptions } from '../../src/ops/operations.js';
@@ -77,11 +77,12 @@ describe('the operations endpoint, assembled over the app', () => {
         5_000,
       );
 
-      // Nobody has scraped for longer than twelve intervals: the count stops, and resumes at the next scrape.
+      // Nobody has scraped for longer than twelve intervals: the count stops (the registry, read without the
+      // route, keeps the old figure), and resumes at the next scrape.
       clock.advance(12 * 20 + 1);
       await enqueue('-1004');
       await new Promise((r) => setTimeout(r, 200));
-      expect(pendingOn(await scrape(), 'telegram')).toBe(3);
+      expect(pendingOn((await ops.metrics.scrape()).body, 'telegram')).toBe(3);
       await until(
         'the fourth row counted once scraped again',
         async () => (pendingOn(await scrape(), 'telegram') === 4 ? true : undefined),
@@ -90,6 +91,34 @@ describe('the operations endpoint, assembled over the app', () => {
       );
     },
   );
+
+  it('recounts the outbox at once when a scrape finds the watch idle, not an interval later', async () => {
+    // Only the watch's interval is faked: a tick runs when the test says, HTTP and setImmediate run for real.
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    onTestFinished(() => void vi.useRealTimers());
+    const { clock, ops, app } = assembled(['telegram'], { storeFiguresIntervalMs: 10_000 });
+    const chat = (chatId: string) => ({ platform: 'telegram', chatId, kind: 'supergroup' }) as const;
+    await subscribeWith(app, chat('-1001'), [2], 0);
+    await subscribeWith(app, chat('-1002'), [4], 0);
+    await app.alerts.evaluate(freshSnapshot(clock, 1.5));
+    await app.alerts.evaluate(freshSnapshot(clock, 2.5));
+    const { port } = await ops.start(app, [connectionState('telegram')]);
+    onTestFinished(() => ops.close());
+    const term = ops.outboxGauge(app)();
+    onTestFinished(() => term.stop());
+    const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    await until('the first count', async () => (pendingOn(await scrape(), 'telegram') === 1 ? true : undefined));
+
+    // Two minutes without a scrape: the next tick finds nobody reading and counts nothing.
+    clock.advance(12 * 10_000 + 1);
+    vi.advanceTimersByTime(10_000);
+    await app.alerts.evaluate(freshSnapshot(clock, 4.5));
+    // The scrape that ends the pause answers the old figure and starts a recount beside it; no tick comes.
+    expect(pendingOn(await scrape(), 'telegram')).toBe(1);
+    await until('recounted without waiting for a tick', async () =>
+      pendingOn(await scrape(), 'telegram') === 2 ? true : undefined,
+    );
+  });
 
   it('exports the outbox gauge only while this instance leads: none on a standby, none after a step-down', async () => {
     const { clock, ops, app } = assembled(['telegram', 'discord']);
@@ -215,6 +244,16 @@ describe('the operations endpoint, assembled over the app', () => {
       ],
       role: 'leader',
     });
+  });
+  it('names the role on the SQLite file too: the only instance, which leads', async () => {
+    const { ops, app } = assembled(['telegram'], { storeFiguresIntervalMs: 1_000 });
+    // No shared store health: main.ts on the SQLite file.
+    const { port } = await ops.start(app, [connectionState('telegram')]);
+    onTestFinished(() => ops.close());
+    const body = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { role?: string };
+    expect(body.role).toBe('leader');
+    const webhook = (await (await fetch(`http://127.0.0.1:${port}/readyz/webhook`)).json()) as { role?: string };
+    expect(webhook.role).toBe('leader');
   });
 });
 
