@@ -54,6 +54,7 @@ describe('countingSink', () => {
         { status: 'retry', retryAfterMs: 5_000, reason: 'Telegram server error 502' },
         { status: 'gone', reason: 'kicked' },
         { status: 'moved', toChatId: '-1002' },
+        { status: 'failed', reason: 'refused even as plain text' },
       ] as const;
       let i = 0;
       const sink = countingSink(
@@ -74,6 +75,7 @@ describe('countingSink', () => {
         '{"platform":"telegram","result":"delivered"}': 1,
         '{"platform":"telegram","result":"retry"}': 4,
         '{"platform":"telegram","result":"gone"}': 1,
+        '{"platform":"telegram","result":"failed"}': 1,
       });
       expect(await series(m, 'opg_platform_rate_limited_total')).toEqual({ '{"platform":"telegram"}': 1 });
     },
