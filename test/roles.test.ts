@@ -19,7 +19,7 @@ import { bothReady, startBot, startWorld, until } from './helpers/bot-process.js
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The real app on a real clock (the dispatcher's loop and the schedules need one), closed after the test. */
-function realApp(env: Record<string, string>): App {
+function realApp(env: Record<string, string>, httpTimeoutMs = 1_000): App {
   const offline = {
     OG_RPC_URL: 'http://127.0.0.1:9',
     OG_EXPLORER_API_URL: 'http://127.0.0.1:9/api/v2',
@@ -32,7 +32,7 @@ function realApp(env: Record<string, string>): App {
     MARKETS_CRON: '0 0 1 1 *',
     ...env,
   });
-  const app = createApp({ config, logger: silentLogger, clock: systemClock, httpTimeoutMs: 1_000 });
+  const app = createApp({ config, logger: silentLogger, clock: systemClock, httpTimeoutMs });
   onTestFinished(() => app.close());
   return app;
 }
@@ -196,7 +196,8 @@ describe('roles', () => {
       'refresh that ends after the step-down evaluates no alert',
     async () => {
       const cg = await startCoinGeckoServer([marketItemWithRatio(0.5)]);
-      const app = realApp({ COINGECKO_API_URL: cg.url });
+      // The late answer is held while the step-down starts: no per-attempt deadline may run out and retry it.
+      const app = realApp({ COINGECKO_API_URL: cg.url }, 60_000);
       const chat: ChatRef = { platform: 'telegram', chatId: '-100777', kind: 'supergroup' };
       await subscribeWith(app, chat, [1], 0);
       const sides = async () => (await app.alerts.view(chat))!.thresholds.map((t) => t.side);
