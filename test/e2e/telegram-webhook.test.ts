@@ -5,17 +5,23 @@ import { bob, callbackUpdate, message, supergroup } from '../helpers/telegram-up
 
 const SECRET = 'Hook_secret_5512';
 
+/** The stand-ins, and the environment of a bot serving its Telegram webhook on a free loopback port. */
+async function webhookWorld() {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/telegram/webhook`;
+  const w = await startWorld({
+    chainBlocks: 30,
+    env: { HTTP_PORT: String(port), TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: SECRET },
+  });
+  return { port, url, w };
+}
+
 describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
   it(
     'sets the webhook with its secret, answers updates posted to its endpoint once each, refuses a wrong secret, ' +
       'and never polls',
     async () => {
-      const port = await freePort();
-      const url = `http://127.0.0.1:${port}/telegram/webhook`;
-      const w = await startWorld({
-        chainBlocks: 30,
-        env: { HTTP_PORT: String(port), TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: SECRET },
-      });
+      const { url, w } = await webhookWorld();
       const bot = startBot(w);
       const hook = await until('the webhook set', () => w.tg.webhook() ?? undefined, bot, 15_000);
       expect(hook).toEqual({ url, secret: SECRET });
@@ -62,12 +68,7 @@ describe('npm start with TELEGRAM_WEBHOOK_URL', () => {
   it(
     'retries a setWebhook Telegram refuses until it takes it, reading starting on /readyz meanwhile, then ' + 'answers',
     async () => {
-      const port = await freePort();
-      const url = `http://127.0.0.1:${port}/telegram/webhook`;
-      const w = await startWorld({
-        chainBlocks: 30,
-        env: { HTTP_PORT: String(port), TELEGRAM_WEBHOOK_URL: url, TELEGRAM_WEBHOOK_SECRET: SECRET },
-      });
+      const { port, url, w } = await webhookWorld();
       // Telegram checks the URL when it is set: a name that does not resolve yet is refused.
       w.tg.failNext('setWebhook', { status: 400, description: 'Bad Request: bad webhook: Failed to resolve host' }, 3);
       const bot = startBot(w);
