@@ -153,7 +153,7 @@ export async function bothReady(w: World, bot: BotProcess, discordShards = 1): P
     'the Telegram front end polling',
     () => (w.tg.callsOf('getUpdates').length > 0 ? true : undefined),
     bot,
-    15_000,
+    30_000,
   );
   await Promise.race([
     w.discord.waitForSession(discordShards),

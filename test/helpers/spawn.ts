@@ -61,7 +61,7 @@ export function runEntry(
   args: string[],
   env: Record<string, string>,
   input?: string,
-  timeoutMs = 15_000,
+  timeoutMs = 25_000,
 ): Promise<RunResult> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [...NODE_ARGS, resolve(ROOT, entry), ...args], {
