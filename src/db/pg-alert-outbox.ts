@@ -25,16 +25,18 @@ export async function splitFanouts(q: Pick<PgStoreDb, 'execute'>): Promise<numbe
   const s = alertSubscriptions;
   const [any] = await pgRows<{ any: boolean }>(q, sql`SELECT EXISTS (SELECT 1 FROM ${f}) AS "any"`);
   if (any?.any !== true) return 0;
+  // A column of the deleted rows, as the CTE `fanouts` returns them (named by the schema, so a rename follows).
+  const taken = (column: { name: string }) => sql`fanouts.${sql.identifier(column.name)}`;
   return pgRun(
     q,
     sql`WITH fanouts AS (DELETE FROM ${f} RETURNING *)
         INSERT INTO ${o} (${sql.identifier(o.subscriptionId.name)}, ${sql.identifier(o.kind.name)},
           ${sql.identifier(o.payloadId.name)}, ${sql.identifier(o.createdAtMs.name)},
           ${sql.identifier(o.attempts.name)}, ${sql.identifier(o.nextAttemptAtMs.name)})
-        SELECT ${s.id}, fanouts.kind, fanouts.payload_id, fanouts.created_at_ms, 0, fanouts.created_at_ms
-        FROM fanouts CROSS JOIN LATERAL json_array_elements_text(fanouts.recipients_json::json) AS chat(id)
+        SELECT ${s.id}, ${taken(f.kind)}, ${taken(f.payloadId)}, ${taken(f.createdAtMs)}, 0, ${taken(f.createdAtMs)}
+        FROM fanouts CROSS JOIN LATERAL json_array_elements_text(${taken(f.recipientsJson)}::json) AS chat(id)
           JOIN ${s} ON ${s.id} = chat.id::bigint
-        ORDER BY fanouts.created_at_ms, ${s.id}, fanouts.id`,
+        ORDER BY ${taken(f.createdAtMs)}, ${s.id}, ${taken(f.id)}`,
   );
 }
 
