@@ -25,11 +25,14 @@ async function venuesChartReply(range: ChartRange, services: Services, now: numb
       '/opg chart venues [7d|30d|90d]',
     );
   const spec = RANGES[range];
-  const markets = services.markets;
-  const chart = markets
-    ? venueChart(await markets.venueVolumes(now - spec.ms - 86_400_000), range, now, markets.current().source)
-    : null;
-  if (!markets || !chart) {
+  const { markets } = services;
+  const chart = venueChart(
+    await markets.venueVolumes(now - spec.ms - 86_400_000),
+    range,
+    now,
+    markets.current().source,
+  );
+  if (!chart) {
     return reply({
       title: 'No venue history yet',
       lines: [

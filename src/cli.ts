@@ -12,7 +12,7 @@ import { CONSOLE_ACTOR, CONSOLE_CHAT } from './adapters/console/console.js';
 import { createFileRender } from './adapters/console/render.js';
 import { systemClock } from './core/clock.js';
 import { ConfigError } from './core/errors.js';
-import { asOfText, count } from './core/format.js';
+import { asOfText, count, countOf } from './core/format.js';
 import { configFromProcess } from './env.js';
 import { createLogger } from './logger.js';
 import { secretsOf } from './config.js';
@@ -57,11 +57,12 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`Market: ${market.source} as of ${asOfText(market.fetchedAtMs, now)}\n`);
       // The bot's stored tickers reading, with its age: `sync` does not read tickers (see above).
       const venues = await app.markets.restored();
+      const structure = venues.data?.structure;
       process.stdout.write(
-        venues.data === null || venues.fetchedAtMs === null
+        structure === undefined || venues.fetchedAtMs === null
           ? `Venues: no ${venues.source} reading stored yet (the bot reads them on MARKETS_CRON)\n`
           : `Venues: ${venues.source} as of ${asOfText(venues.fetchedAtMs, now)} (read by the bot), ` +
-              `${count(venues.data.structure.markets)} markets on ${count(venues.data.structure.venues)} venues` +
+              `${countOf(structure.markets, 'market')} on ${countOf(structure.venues, 'venue')}` +
               `${venues.error ? `; its last reading failed: ${venues.error}` : ''}\n`,
       );
       return await inferenceLine(app);

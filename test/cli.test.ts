@@ -96,7 +96,7 @@ describe('npm run opg (one-shot CLI)', () => {
     expect(markets.stdout).toMatch(/Stale: venue data last read 3 h (\d+ min )?ago/);
     const sync = await runEntry('src/cli.ts', ['sync'], env);
     expect(sync.stdout).toMatch(
-      /Venues: CoinGecko tickers as of .* \(3 h (\d+ min )?ago\) \(read by the bot\), 1 markets on 1 venues/,
+      /Venues: CoinGecko tickers as of .* \(3 h (\d+ min )?ago\) \(read by the bot\), 1 market on 1 venue/,
     );
     expect(cg.tickerCalls()).toBe(1);
   });

@@ -42,12 +42,12 @@ export function marketItem(
   };
 }
 
-/** A market object with every numeric field null, as CoinGecko sends for a barely-tracked coin. */
 /** A `/coins/markets` item whose volume / market cap is `ratio`, at the ratio fixtures' market cap. */
 export function marketItemWithRatio(ratio: number): Record<string, unknown> {
   return marketItem({ market_cap: MARKET_CAP_USD, total_volume: ratio * MARKET_CAP_USD });
 }
 
+/** A market object with every numeric field null, as CoinGecko sends for a barely-tracked coin. */
 export function marketItemWithNulls(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   const nulls = Object.fromEntries(
     [
