@@ -18,6 +18,7 @@ import { DEFAULT_TASK_SCHEDULER, DEFAULT_TEE_REGISTRIES } from '../src/sources/o
 import { createInferenceIndexer } from '../src/sources/opengradient/indexer.js';
 import { createOgRpc } from '../src/sources/opengradient/rpc.js';
 import { LOGS_PER_BLOCK } from './og-node-shape.js';
+import { Agent } from 'undici';
 
 export interface BackfillFigures {
   logs: number;
@@ -79,7 +80,7 @@ async function backfill(url: string, events: number): Promise<BackfillFigures> {
   const withParticipants = process.env.BENCH_INDEXER_PARTICIPANTS !== 'off';
   const readAhead = process.env.BENCH_INDEXER_READ_AHEAD ? Number(process.env.BENCH_INDEXER_READ_AHEAD) : undefined;
   const indexer = createInferenceIndexer({
-    rpc: createOgRpc({ url, clock: systemClock }),
+    rpc: createOgRpc({ dispatcher: new Agent(), url, clock: systemClock }),
     store: createInferenceStore(database, participants),
     clock: systemClock,
     logger: silentLogger,

@@ -60,7 +60,7 @@ export interface AppDeps {
 export interface AppInstruments {
   telemetry: Telemetry;
   /** The dispatcher a source's requests go through, counting them. */
-  dispatcherFor(source: 'coingecko' | 'rpc' | 'explorer', base: Dispatcher | undefined): Dispatcher;
+  dispatcherFor(source: 'coingecko' | 'rpc' | 'explorer', base: Dispatcher): Dispatcher;
   /** The market source as the core sees it, counting refreshes by result. */
   marketSource<S extends MarketSource>(source: S): S;
 }

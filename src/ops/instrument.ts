@@ -4,7 +4,7 @@
  * sink wrapper counts deliveries and rate limits, and an indexer wrapper counts each pass once, however
  * many callers shared it. The wrapped parts know nothing about metrics.
  */
-import { DecoratorHandler, getGlobalDispatcher, type Dispatcher } from 'undici';
+import { DecoratorHandler, type Dispatcher } from 'undici';
 import type { MarketSource } from '../core/core.js';
 import type { InferenceIndex } from '../core/services.js';
 import type { DeliveryResult, Sink } from '../core/sink.js';
@@ -13,11 +13,11 @@ import type { IndexerFigures, OpsMetrics, UpstreamSource } from './metrics.js';
 
 /** A dispatcher that counts each request to `source` by status code, or as "error" when no answer came. */
 export function countingDispatcher(
-  base: Dispatcher | undefined,
+  base: Dispatcher,
   source: UpstreamSource,
   metrics: Pick<OpsMetrics, 'upstreamRequest'>,
 ): Dispatcher {
-  return (base ?? getGlobalDispatcher()).compose((dispatch) => (opts, handler) => {
+  return base.compose((dispatch) => (opts, handler) => {
     // DecoratorHandler adapts a handler of either undici API to the current one.
     const inner = new DecoratorHandler(handler) as Dispatcher.DispatchHandler;
     let answered = false;

@@ -8,7 +8,6 @@
  *
  * `server` is returned so another route (the Telegram webhook) can be mounted on the same listener.
  */
-import type { Dispatcher } from 'undici';
 import type { App, AppInstruments } from '../app.js';
 import type { Clock } from '../core/clock.js';
 import type { Platform } from '../core/chat.js';
@@ -169,7 +168,7 @@ export function createOperations(options: OperationsOptions): Operations {
 
   const instruments: AppInstruments = {
     telemetry: metrics,
-    dispatcherFor: (source, base?: Dispatcher) => countingDispatcher(base, source, metrics),
+    dispatcherFor: (source, base) => countingDispatcher(base, source, metrics),
     marketSource: <S extends MarketSource>(source: S) => countingMarketSource(source, metrics),
   };
 

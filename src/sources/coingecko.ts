@@ -20,7 +20,8 @@ export interface CoinGeckoOptions {
   plan: 'demo' | 'pro';
   coinId: string;
   clock: Clock;
-  dispatcher?: Dispatcher;
+  /** Never left to undici's process-wide global agent: see adapters/discord/rest-request.ts. */
+  dispatcher: Dispatcher;
   /** Per attempt. Default 10 s. */
   timeoutMs?: number;
   /** Default: 3 attempts, 1 s first backoff, waits out a `Retry-After` of up to 30 s. */

@@ -11,8 +11,11 @@ import { NetworkError, RateLimitedError, UpstreamError } from '../core/errors.js
 import { createJsonItemSplitter, JsonStreamError } from './json-item-splitter.js';
 
 export interface HttpOptions {
-  /** undici dispatcher; the global one when omitted. */
-  dispatcher?: Dispatcher;
+  /**
+   * undici dispatcher, always given: a request without one would make undici 7's agent the process-wide global
+   * that discord.js's own undici also reads (adapters/discord/rest-request.ts tells why that breaks uploads).
+   */
+  dispatcher: Dispatcher;
   /** Whole-request deadline, headers and body together. */
   timeoutMs: number;
 }

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent } from 'undici';
 import type { AddressInfo } from 'node:net';
 
 export interface RecordedRequest {
@@ -69,3 +70,9 @@ export function sendJson(
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
 }
+
+/**
+ * The undici agent tests hand to sources, which always take one: a source never falls back to undici's
+ * process-wide global agent (see src/adapters/discord/rest-request.ts).
+ */
+export const loopbackAgent = new Agent();

@@ -5,7 +5,7 @@ import type { IndexRun } from '../../src/sources/opengradient/indexer.js';
 import type { InferenceIndex, ModeCounts } from '../../src/core/services.js';
 import { countingDispatcher, countingIndexPass, countingSink } from '../../src/ops/instrument.js';
 import { createOpsMetrics } from '../../src/ops/metrics.js';
-import { sendJson, startLoopbackServer } from '../helpers/http-server.js';
+import { sendJson, startLoopbackServer, loopbackAgent } from '../helpers/http-server.js';
 
 function metrics() {
   return createOpsMetrics({ platforms: ['telegram'], marketFetchedAtMs: () => null, nowMs: () => 0 });
@@ -25,7 +25,7 @@ describe('countingDispatcher', () => {
     const server = await startLoopbackServer((req, res) => sendJson(res, req.url === '/down' ? 503 : 200, {}));
     try {
       const m = metrics();
-      const dispatcher = countingDispatcher(undefined, 'coingecko', m);
+      const dispatcher = countingDispatcher(loopbackAgent, 'coingecko', m);
       for (const path of ['/up', '/up', '/down']) {
         const res = await request(`${server.url}${path}`, { dispatcher });
         await res.body.text();

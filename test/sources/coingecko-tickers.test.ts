@@ -5,13 +5,14 @@ import { fetchTickers, parseTickersPage } from '../../src/sources/coingecko-tick
 import { createTestClock } from '../helpers/clock.js';
 import { marketItem, startCoinGeckoServer, tickerItem } from '../helpers/coingecko-server.js';
 import { createTestApp, member, testChat } from '../helpers/app.js';
-import { sendJson } from '../helpers/http-server.js';
+import { sendJson, loopbackAgent } from '../helpers/http-server.js';
 
 async function setup(tickers: unknown[]) {
   const server = await startCoinGeckoServer([marketItem()]);
   server.setTickers(tickers);
   const clock = createTestClock();
   const source = createCoinGeckoSource({
+    dispatcher: loopbackAgent,
     apiUrl: server.url,
     apiKey: 'CG-demo-key',
     plan: 'demo',

@@ -3,12 +3,13 @@ import { NetworkError, RateLimitedError, UpstreamError } from '../../src/core/er
 import { createCoinGeckoSource, parseMarkets } from '../../src/sources/coingecko.js';
 import { createTestClock } from '../helpers/clock.js';
 import { marketItem, marketItemWithNulls, startCoinGeckoServer } from '../helpers/coingecko-server.js';
-import { sendJson } from '../helpers/http-server.js';
+import { sendJson, loopbackAgent } from '../helpers/http-server.js';
 
 async function setup(options: { plan?: 'demo' | 'pro'; apiKey?: string | null; timeoutMs?: number } = {}) {
   const server = await startCoinGeckoServer();
   const clock = createTestClock();
   const source = createCoinGeckoSource({
+    dispatcher: loopbackAgent,
     apiUrl: server.url,
     apiKey: options.apiKey ?? null,
     plan: options.plan ?? 'demo',

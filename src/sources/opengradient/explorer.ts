@@ -15,7 +15,8 @@ export interface ExplorerOptions {
   /** Blockscout REST root, ending in `/api/v2`. */
   apiUrl: string;
   clock: Clock;
-  dispatcher?: Dispatcher;
+  /** Never left to undici's process-wide global agent: see adapters/discord/rest-request.ts. */
+  dispatcher: Dispatcher;
   timeoutMs?: number;
 }
 

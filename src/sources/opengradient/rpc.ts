@@ -83,7 +83,8 @@ export interface BlockSenders {
 export interface OgRpcOptions {
   url: string;
   clock: Clock;
-  dispatcher?: Dispatcher;
+  /** Never left to undici's process-wide global agent: see adapters/discord/rest-request.ts. */
+  dispatcher: Dispatcher;
   /** Per call. Default 20 s: a wide `eth_getLogs` can be slow. */
   timeoutMs?: number;
   /** Headers kept in memory. Default 4,096. */

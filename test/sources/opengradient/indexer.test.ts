@@ -14,6 +14,7 @@ import { expectedTotals, testChain, GENESIS_SEC, type TestChain } from '../../he
 import { PRECOMPILE, RELAY, mlInference, llmChat, TOPIC0 } from '../../helpers/og-events.js';
 import { startOgNode, type Fault, type OgNode, type OgNodeOptions } from '../../helpers/og-rpc-server.js';
 import { tempDbPath } from '../../helpers/temp-dir.js';
+import { loopbackAgent } from '../../helpers/http-server.js';
 
 function captureLogger(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
@@ -53,7 +54,7 @@ function indexerFor(
   const real = createInferenceStore(database);
   const store = opts.store ? opts.store(real) : real;
   const indexer = createInferenceIndexer({
-    rpc: createOgRpc({ url: n.url, clock, timeoutMs: opts.rpcTimeoutMs ?? 3_000 }),
+    rpc: createOgRpc({ dispatcher: loopbackAgent, url: n.url, clock, timeoutMs: opts.rpcTimeoutMs ?? 3_000 }),
     store,
     clock,
     logger,
@@ -146,7 +147,7 @@ describe('inference indexer', () => {
     'asks for the next range while this one streams in, %s, and halves the range after a large answer',
     async (_, readAhead) => {
       const n = await node(10_000, { maxRangeBlocks: 100_000, maxResults: 100_000 });
-      const real = createOgRpc({ url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
+      const real = createOgRpc({ dispatcher: loopbackAgent, url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
       const events: string[] = [];
       let inFlight = 0;
       let mostInFlight = 0;
@@ -195,7 +196,7 @@ describe('inference indexer', () => {
 
   it('counts a range whose answer was cut off mid-body once, after reading it again', async () => {
     const n = await node(6_000, { maxRangeBlocks: 100_000 });
-    const real = createOgRpc({ url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
+    const real = createOgRpc({ dispatcher: loopbackAgent, url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
     const cutAfter: number[] = [];
     const rpc = {
       ...real,
@@ -277,7 +278,7 @@ describe('inference indexer', () => {
 
   /** The node's RPC, with `eth_getLogs` asks recorded and the first `failures` of them failing with `fail()`. */
   function flakyLogs(n: OgNode, failures: number, fail: () => Error) {
-    const real = createOgRpc({ url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
+    const real = createOgRpc({ dispatcher: loopbackAgent, url: n.url, clock: createTestClock(), timeoutMs: 3_000 });
     const asked: Array<[number, number]> = [];
     const rpc = {
       ...real,

@@ -29,6 +29,7 @@ import {
 import { startOgNode, type OgNodeOptions } from '../../helpers/og-rpc-server.js';
 import { pgliteDatabase } from '../../helpers/postgres.js';
 import { tempDbPath } from '../../helpers/temp-dir.js';
+import { loopbackAgent } from '../../helpers/http-server.js';
 
 const NOW = Date.parse('2026-12-01T10:00:00Z');
 const DAY = 86_400_000;
@@ -50,7 +51,7 @@ async function indexScenario(
   const clock = createTestClock(NOW);
   const participants = createParticipantStore(database);
   const indexer = createInferenceIndexer({
-    rpc: createOgRpc({ url: node.url, clock, timeoutMs: 3_000, batchSize: 16 }),
+    rpc: createOgRpc({ dispatcher: loopbackAgent, url: node.url, clock, timeoutMs: 3_000, batchSize: 16 }),
     store: createInferenceStore(database, options.writer ? options.writer(participants) : participants),
     clock,
     logger: silentLogger,
@@ -122,7 +123,7 @@ describe('participants from the indexer', () => {
     const clock = createTestClock(NOW);
     const participants = createPgParticipantStore(pg.db);
     const indexer = createInferenceIndexer({
-      rpc: createOgRpc({ url: node.url, clock, timeoutMs: 3_000, batchSize: 16 }),
+      rpc: createOgRpc({ dispatcher: loopbackAgent, url: node.url, clock, timeoutMs: 3_000, batchSize: 16 }),
       store: createPgInferenceStore(pg.db, participants),
       clock,
       logger: silentLogger,

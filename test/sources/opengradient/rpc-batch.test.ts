@@ -10,13 +10,21 @@ import {
   txHash,
   type OgNodeOptions,
 } from '../../helpers/og-rpc-server.js';
+import { loopbackAgent } from '../../helpers/http-server.js';
 
 async function rpcOn(options: OgNodeOptions, batchSize = 100) {
   const node = await startOgNode(testChain(1_000), options);
   onTestFinished(() => node.close());
   return {
     node,
-    rpc: createOgRpc({ url: node.url, clock: createTestClock(), timeoutMs: 3_000, batchSize, batchConcurrency: 1 }),
+    rpc: createOgRpc({
+      dispatcher: loopbackAgent,
+      url: node.url,
+      clock: createTestClock(),
+      timeoutMs: 3_000,
+      batchSize,
+      batchConcurrency: 1,
+    }),
   };
 }
 
@@ -116,7 +124,13 @@ describe('batches in flight', () => {
   it('never exceed batchConcurrency for the whole client, however many callers ask at once', async () => {
     const node = await startOgNode(testChain(1_000), { batchDelayMs: 40 });
     onTestFinished(() => node.close());
-    const rpc = createOgRpc({ url: node.url, clock: createTestClock(), timeoutMs: 3_000, batchSize: 4 });
+    const rpc = createOgRpc({
+      dispatcher: loopbackAgent,
+      url: node.url,
+      clock: createTestClock(),
+      timeoutMs: 3_000,
+      batchSize: 4,
+    });
     const asks = Array.from({ length: 5 }, (_, k) =>
       rpc.blocksWithSenders(Array.from({ length: 20 }, (_, i) => 100 + 20 * k + i)),
     );

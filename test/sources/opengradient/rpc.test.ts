@@ -13,12 +13,15 @@ import { createTestClock } from '../../helpers/clock.js';
 import { PRECOMPILE, RELAY } from '../../helpers/og-events.js';
 import { testChain } from '../../helpers/og-chain.js';
 import { startOgNode } from '../../helpers/og-rpc-server.js';
-import { sendJson, startLoopbackServer } from '../../helpers/http-server.js';
+import { sendJson, startLoopbackServer, loopbackAgent } from '../../helpers/http-server.js';
 
 async function rpcFor(head = 1_000) {
   const node = await startOgNode(testChain(head), { maxRangeBlocks: 100 });
   onTestFinished(() => node.close());
-  return { node, rpc: createOgRpc({ url: node.url, clock: createTestClock(), timeoutMs: 500 }) };
+  return {
+    node,
+    rpc: createOgRpc({ dispatcher: loopbackAgent, url: node.url, clock: createTestClock(), timeoutMs: 500 }),
+  };
 }
 
 const filter = { fromBlock: 0, toBlock: 50, addresses: [], topic0: [] };
@@ -68,7 +71,7 @@ describe('OpenGradient JSON-RPC client', () => {
       }),
     );
     onTestFinished(() => server.close());
-    const rpc = createOgRpc({ url: server.url, clock: createTestClock() });
+    const rpc = createOgRpc({ dispatcher: loopbackAgent, url: server.url, clock: createTestClock() });
     await expect(getLogs(rpc, filter)).rejects.toThrow(/block 2457 outside 0-50/);
   });
 
