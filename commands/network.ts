@@ -5,6 +5,7 @@ import { changePct } from '../src/core/metrics.js';
 import {
   callerWindows,
   DAY_MS,
+  type CallerFigures,
   type CallerWindows,
   type OperatorFigures,
   type ParticipantCoverage,
@@ -133,16 +134,29 @@ async function callerFields(reader: ParticipantReader, w: CallerWindows, h: Hist
             `inference transactions in ${last30} were sent by accounts active on 2 or more distinct days`
           : `n/a: no inference transactions in ${last30}`),
     },
-    {
-      label: '10 busiest callers, last 30 full UTC days',
-      value:
-        month ??
-        (c.inferences30 > 0
-          ? `${share(c.top10Inferences30, c.inferences30)} of those ${countOf(c.inferences30, 'inference')}, from ` +
-            `the 10 busiest of ${countOf(c.callers30, 'account')}`
-          : `n/a: no inference transactions in ${last30}`),
-    },
+    busiestField(c, month, last30),
   ];
+}
+
+/**
+ * The 10 busiest callers' share of the 30 days' inferences. With 10 callers or fewer that is every caller's,
+ * and the label and the text say so rather than name 10 accounts that are not there.
+ */
+function busiestField(c: CallerFigures, month: string | null, last30: string) {
+  const few = month === null && c.inferences30 > 0 && c.callers30 <= 10;
+  const from = !few
+    ? `the 10 busiest of ${countOf(c.callers30, 'account')}`
+    : c.callers30 === 1
+      ? 'the only account that sent any'
+      : `all ${countOf(c.callers30, 'account')} that sent any`;
+  return {
+    label: few ? 'All callers, last 30 full UTC days' : '10 busiest callers, last 30 full UTC days',
+    value:
+      month ??
+      (c.inferences30 > 0
+        ? `${share(c.top10Inferences30, c.inferences30)} of those ${countOf(c.inferences30, 'inference')}, from ${from}`
+        : `n/a: no inference transactions in ${last30}`),
+  };
 }
 
 async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: History) {

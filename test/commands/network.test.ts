@@ -11,8 +11,11 @@ import {
   T1,
   account,
   networkScenario,
+  scriptedChain,
   teeRegistered,
+  type ScriptedChain,
 } from '../helpers/og-participants.js';
+import { mlInference } from '../helpers/og-events.js';
 import { startOgNode } from '../helpers/og-rpc-server.js';
 
 const NOW = Date.parse('2026-12-01T10:00:00Z');
@@ -33,6 +36,8 @@ interface NetworkAppOptions {
   supplyAgoMs?: number;
   /** Changes the scenario chain before it is served. */
   alter?: (scenario: ReturnType<typeof networkScenario>) => void;
+  /** Another chain instead of the scenario's. */
+  chain?: (nowMs: number) => ScriptedChain;
   /** OG_CONTRACTS_FROM_BLOCK: when the registries and the scheduler were deployed. */
   contractsFromBlock?: number;
 }
@@ -41,6 +46,7 @@ interface NetworkAppOptions {
 async function networkApp(options: NetworkAppOptions = {}) {
   const now = options.nowMs ?? NOW;
   const scenario = networkScenario(now);
+  if (options.chain) scenario.chain = options.chain(now);
   options.alter?.(scenario);
   const node = await startOgNode(scenario.chain, { maxBatchCalls: 4 });
   onTestFinished(() => node.close());
@@ -167,6 +173,36 @@ describe('network', () => {
         '(have from genesis) and circulating supply from 30 days ago (have 0 s of readings)',
     );
     expect(fieldsOf(r)['Callers, last 7 full UTC days']).toMatch(/^3 accounts/);
+  });
+
+  it('names the 10 busiest callers only when more than 10 sent inference transactions in the 30 days', async () => {
+    // n callers, caller i with i + 1 inferences (one a transaction) on day i + 2 before today.
+    const callers = (n: number) => (nowMs: number) => {
+      const today = Math.floor(nowMs / DAY) * DAY;
+      const chain = scriptedChain(today - 91 * DAY, nowMs);
+      for (let i = 0; i < n; i++)
+        for (let k = 0; k <= i; k++)
+          chain.place(today - (i + 2) * DAY + k * 60_000, mlInference(0), account(0xc00 + i), 1);
+      return chain;
+    };
+    const busiest = async (n: number) => {
+      const { app } = await networkApp({ chain: callers(n) });
+      const f = fieldsOf(await app.runText('network', testChat, member));
+      return Object.entries(f).filter(([label]) => /busiest callers|^All callers/.test(label));
+    };
+    expect(await busiest(1)).toEqual([
+      ['All callers, last 30 full UTC days', '100.00% of those 1 inference, from the only account that sent any'],
+    ]);
+    expect(await busiest(10)).toEqual([
+      ['All callers, last 30 full UTC days', '100.00% of those 55 inferences, from all 10 accounts that sent any'],
+    ]);
+    // 66 inferences, the least busy caller's 1 not among the 10.
+    expect(await busiest(11)).toEqual([
+      [
+        '10 busiest callers, last 30 full UTC days',
+        '98.48% of those 66 inferences, from the 10 busiest of 11 accounts',
+      ],
+    ]);
   });
 
   it('counts a TEE registered on two registries once in the total, and on each registry', async () => {
