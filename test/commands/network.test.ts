@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { expectNoBadText } from '../helpers/expect.js';
 import { createTestApp, member, testChat } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
@@ -388,6 +388,8 @@ describe('network', () => {
       const { app, node } = await networkApp({ nowMs: now, cursorBehindMs: 40 * 60_000 });
       const cursor = node.chain.blockAt(now - 40 * 60_000) - CONFIRMATIONS;
       expect(node.chain.timeOf(cursor)).toBe(Date.parse('2026-11-30T23:48:00Z'));
+      // No caller figure can be shown: the store is not asked for them (they would be computed for nothing).
+      const asked = vi.spyOn(app.services.participants, 'callers');
       const r = await app.runText('network', testChat, member);
       const f = fieldsOf(r);
       const window =
@@ -412,6 +414,7 @@ describe('network', () => {
         'n/a (the indexer is behind: the chain is counted only to 2026-11-30 23:48 UTC) · week-over-week retention ' +
           'n/a (inference transactions on the OpenGradient chain; /opg network)',
       );
+      expect(asked).not.toHaveBeenCalled();
       const chart = await app.runText('chart callers', testChat, member);
       expect(chart.notices).toEqual([
         'The indexer is behind: the chain is counted only to ' +
@@ -446,7 +449,9 @@ describe('network', () => {
 describe('callers in stats and charts', () => {
   it('stats has one line with callers active in 7 days and week-over-week retention, and the chain as-of', async () => {
     const { app, node } = await networkApp();
+    const asked = vi.spyOn(app.services.participants, 'callers');
     const r = await app.runText('stats', testChat, member);
+    expect(asked).toHaveBeenCalledTimes(1);
     expect(fieldsOf(r)['Callers']).toBe(
       `${S.active7} accounts active in the 7 full UTC days to Nov 30 · week-over-week retention 50.00% (inference ` +
         'transactions on the OpenGradient chain; /opg network)',
