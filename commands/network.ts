@@ -5,6 +5,7 @@ import { changePct } from '../src/core/metrics.js';
 import {
   callerWindows,
   DAY_MS,
+  type CallerFigures,
   type CallerWindows,
   type OperatorFigures,
   type ParticipantCoverage,
@@ -99,11 +100,25 @@ function share(part: number, whole: number): string {
   return whole > 0 ? pct((100 * part) / whole) : 'n/a';
 }
 
+/** Zero figures, for fields that show only why they are not shown (see `callerFields`). */
+const NO_CALLERS: CallerFigures = {
+  active7: 0,
+  new7: 0,
+  previous7: 0,
+  retained7: 0,
+  callers30: 0,
+  inferences30: 0,
+  repeatInferences30: 0,
+  top10Inferences30: 0,
+};
+
 async function callerFields(reader: ParticipantReader, w: CallerWindows, h: History) {
-  const c = await reader.callers(w);
   const week = uncovered(h, w.last7Ms, w.endMs);
   const before = uncovered(h, w.previous7Ms, w.endMs);
   const month = uncovered(h, w.last30Ms, w.endMs);
+  // Not asked for when every field says why it is not shown (a backfill, the minutes after midnight): the store
+  // would group a month of caller-days again after each range the indexer commits, for nothing.
+  const c = week !== null && before !== null && month !== null ? NO_CALLERS : await reader.callers(w);
   const last7 = fullDays(w.last7Ms, w.endMs);
   const last30 = fullDays(w.last30Ms, w.endMs);
   const previousEnd = w.last7Ms - DAY_MS;
@@ -133,16 +148,29 @@ async function callerFields(reader: ParticipantReader, w: CallerWindows, h: Hist
             `inference transactions in ${last30} were sent by accounts active on 2 or more distinct days`
           : `n/a: no inference transactions in ${last30}`),
     },
-    {
-      label: '10 busiest callers, last 30 full UTC days',
-      value:
-        month ??
-        (c.inferences30 > 0
-          ? `${share(c.top10Inferences30, c.inferences30)} of those ${countOf(c.inferences30, 'inference')}, from ` +
-            `the 10 busiest of ${countOf(c.callers30, 'account')}`
-          : `n/a: no inference transactions in ${last30}`),
-    },
+    busiestField(c, month, last30),
   ];
+}
+
+/**
+ * The 10 busiest callers' share of the 30 days' inferences. With 10 callers or fewer that is every caller's,
+ * and the label and the text say so rather than name 10 accounts that are not there.
+ */
+function busiestField(c: CallerFigures, month: string | null, last30: string) {
+  const few = month === null && c.inferences30 > 0 && c.callers30 <= 10;
+  const from = !few
+    ? `the 10 busiest of ${countOf(c.callers30, 'account')}`
+    : c.callers30 === 1
+      ? 'the only account that sent any'
+      : `all ${countOf(c.callers30, 'account')} that sent any`;
+  return {
+    label: few ? 'All callers, last 30 full UTC days' : '10 busiest callers, last 30 full UTC days',
+    value:
+      month ??
+      (c.inferences30 > 0
+        ? `${share(c.top10Inferences30, c.inferences30)} of those ${countOf(c.inferences30, 'inference')}, from ${from}`
+        : `n/a: no inference transactions in ${last30}`),
+  };
 }
 
 async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: History) {
@@ -208,14 +236,17 @@ export async function callersLine(services: Services, status: IndexerStatus | nu
   if (!coverage || !status) return NOT_INDEXED;
   const h: History = { coverage, status, nowMs, contractsFromBlock: services.contractsFromBlock };
   const w = callerWindows(nowMs);
-  const c = await services.participants.callers(w);
-  const active =
+  const gap =
     coverage.fromBlockTimeMs > w.last7Ms
       ? 'n/a (caller history too short)'
       : !countedTo(status, w.endMs)
         ? `n/a (the indexer is behind: the chain is counted only to ${countedTime(status)})`
-        : `${countOf(c.active7, 'account')} active in ${fullDays(w.last7Ms, w.endMs)}`;
-  const retention = uncovered(h, w.previous7Ms, w.endMs) || c.previous7 === 0 ? 'n/a' : share(c.retained7, c.previous7);
+        : null;
+  const retentionGap = uncovered(h, w.previous7Ms, w.endMs);
+  // Not asked for when neither figure is shown (as in `callerFields`).
+  const c = gap !== null && retentionGap !== null ? NO_CALLERS : await services.participants.callers(w);
+  const active = gap ?? `${countOf(c.active7, 'account')} active in ${fullDays(w.last7Ms, w.endMs)}`;
+  const retention = retentionGap !== null || c.previous7 === 0 ? 'n/a' : share(c.retained7, c.previous7);
   return (
     `${active} · week-over-week retention ${retention} ` +
     '(inference transactions on the OpenGradient chain; /opg network)'

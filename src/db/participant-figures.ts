@@ -1,11 +1,15 @@
 /**
  * What the SQLite and PostgreSQL participant stores share, so both give the same figures: the memo the
- * caller figures are kept in, the keys they are kept under, and how counted rows become figures.
+ * caller figures are kept in, the keys and versions they are kept under, and how counted rows become figures.
  *
  * The caller figures group a month of caller-days by account (a few hundred ms for 170,000 of them), so
- * they are kept until the store's data changes or other windows are asked for. The data only changes with
- * a committed chunk, which moves the indexer's cursor: the memo is keyed by that cursor (and by this
- * process's own writes), so an instance that does not index (a PostgreSQL standby) sees another's writes.
+ * they are kept until the data they read changes. They read only whole UTC days ending at `endMs` (the start
+ * of today). The data only changes with a committed chunk, which moves the indexer's cursor and its block
+ * time in the same transaction; blocks come in time order, so once the last counted block's day starts at or
+ * after `endMs`, every later chunk adds only rows at or after `endMs`: the figures for `endMs` are final, and a
+ * chunk at the chain head (every few seconds) leaves them be. Until then,
+ * figures are kept under the cursor (and this process's own writes): any chunk may change them. The cursor
+ * is read from the store, so an instance that does not index (a PostgreSQL standby) sees another's writes.
  */
 import { LRUCache } from 'lru-cache';
 import type { CallerFigures, CallerWeek, CallerWindows, OperatorFigures } from '../core/participants.js';
@@ -15,30 +19,43 @@ import { dayStart } from '../core/participants.js';
 const MEMO_SIZE = 16;
 
 export interface FigureMemo {
-  /** `compute`'s answer for `key`, computed again once `version` is not the one it was computed at. */
+  /** `compute`'s answer for `key`, computed again when `version` is not the one it was computed at. */
   get<T>(version: string, key: string, compute: () => Promise<T>): Promise<T>;
 }
 
 export function createFigureMemo(): FigureMemo {
-  let memoVersion: string | null = null;
-  const memo = new LRUCache<string, Promise<unknown>>({ max: MEMO_SIZE });
+  const memo = new LRUCache<string, { version: string; value: Promise<unknown> }>({ max: MEMO_SIZE });
   return {
     get<T>(version: string, key: string, compute: () => Promise<T>): Promise<T> {
-      if (memoVersion !== version) {
-        memo.clear();
-        memoVersion = version;
-      }
       const hit = memo.get(key);
-      if (hit) return hit as Promise<T>;
+      if (hit?.version === version) return hit.value as Promise<T>;
       // The promise is kept, so answers asked for while it is computed share it; a failure is not kept.
-      const value = compute();
-      memo.set(key, value);
-      value.catch(() => {
-        if (memo.peek(key) === value) memo.delete(key);
+      const entry = { version, value: compute() as Promise<unknown> };
+      memo.set(key, entry);
+      entry.value.catch(() => {
+        if (memo.peek(key) === entry) memo.delete(key);
       });
-      return value;
+      return entry.value as Promise<T>;
     },
   };
+}
+
+/** The indexer's cursor as the stores keep it: the next block to read and the time of the last one counted. */
+export interface CursorRow {
+  nextBlock: number;
+  indexedBlockTimeMs: number | null;
+}
+
+/**
+ * The version figures over days before `endMs` are kept under: `final` once the day of the last counted block
+ * starts at or after `endMs` (a later block is no earlier, so no later chunk adds a row, or a caller's first
+ * day, before `endMs`), else this process's writes and the cursor. Read the cursor before computing: figures
+ * computed after it are then at least as new as their version.
+ */
+export function figureVersion(cursor: CursorRow | undefined, writes: number, endMs: number): string {
+  const counted = cursor?.indexedBlockTimeMs;
+  if (counted !== undefined && counted !== null && dayStart(counted) >= endMs) return 'final';
+  return `${writes}|${cursor?.nextBlock ?? 'none'}`;
 }
 
 export const callersKey = (w: CallerWindows) => `callers|${w.last30Ms}|${w.previous7Ms}|${w.last7Ms}|${w.endMs}`;

@@ -30,10 +30,12 @@ import {
   callerWeeksOf,
   checkCallerWindows,
   createFigureMemo,
+  figureVersion,
   operatorFiguresOf,
   weekBounds,
   weeksKey,
   type CallerActivity,
+  type CursorRow,
 } from './participant-figures.js';
 import {
   callerDays,
@@ -218,13 +220,16 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const knownIds = new LRUCache<string, number>({ max: ID_CACHE_SIZE });
   const pendingIds = new Map<string, number>();
 
-  // Figures kept until the next write here or the cursor moves (another connection's write).
+  // Figures over days to `endMs` kept until the indexer has counted past `endMs` (then final), or until the
+  // next write here or the cursor moves (another connection's write) before that; see participant-figures.ts.
   let writes = 0;
   const memo = createFigureMemo();
+  const is = indexerState;
   const cursor = prepare(
-    sql`select ${indexerState.nextBlock} from ${indexerState} where ${indexerState.network} = ${param}`,
-  ).pluck();
-  const version = () => `${writes}|${(cursor.get(network) as number | undefined) ?? 'none'}`;
+    sql`select ${is.nextBlock} as nextBlock, ${is.indexedBlockTimeMs} as indexedBlockTimeMs from ${is}
+        where ${is.network} = ${param}`,
+  );
+  const version = (endMs: number) => figureVersion(cursor.get(network) as CursorRow | undefined, writes, endMs);
 
   /**
    * Adds a range's caller-days, upserting the callers not known yet (with their first day), in key order:
@@ -322,7 +327,7 @@ export function createParticipantStore(database: Database, network = 'opengradie
   }
 
   const callers = (w: CallerWindows): Promise<CallerFigures> =>
-    memo.get(version(), callersKey(w), async () => callerFigures(w));
+    memo.get(version(w.endMs), callersKey(w), async () => callerFigures(w));
 
   return {
     writeInTransaction(chunk) {
@@ -362,7 +367,7 @@ export function createParticipantStore(database: Database, network = 'opengradie
       };
     },
     callerWeeks: (weekStartsMs, endMs) =>
-      memo.get(version(), weeksKey(weekStartsMs, endMs), async () => callerWeeks(weekStartsMs, endMs)),
+      memo.get(version(endMs), weeksKey(weekStartsMs, endMs), async () => callerWeeks(weekStartsMs, endMs)),
   };
 
   function callerWeeks(weekStartsMs: readonly number[], endMs: number): CallerWeek[] {

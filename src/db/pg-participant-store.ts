@@ -23,6 +23,7 @@ import {
   callerWeeksOf,
   checkCallerWindows,
   createFigureMemo,
+  figureVersion,
   operatorFiguresOf,
   parseCallerDays,
   parseTeeDays,
@@ -75,12 +76,13 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
 
   let writes = 0;
   const memo = createFigureMemo();
-  async function version(): Promise<string> {
+  /** One probe of the cursor's row (by its key), from the shared store: another instance's commits count. */
+  async function version(endMs: number): Promise<string> {
     const [row] = await db
-      .select({ nextBlock: indexerState.nextBlock })
+      .select({ nextBlock: indexerState.nextBlock, indexedBlockTimeMs: indexerState.indexedBlockTimeMs })
       .from(indexerState)
       .where(eq(indexerState.network, network));
-    return `${writes}|${row?.nextBlock ?? 'none'}`;
+    return figureVersion(row, writes, endMs);
   }
 
   const one = async (query: SQL): Promise<number> => (await pgRows<N>(db, query))[0]?.n ?? 0;
@@ -248,7 +250,7 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
   }
 
   const callerFiguresFor = async (w: CallerWindows): Promise<CallerFigures> =>
-    memo.get(await version(), callersKey(w), () => callerFigures(w));
+    memo.get(await version(w.endMs), callersKey(w), () => callerFigures(w));
 
   return {
     async writeInTransaction(q, chunk) {
@@ -335,6 +337,6 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
       };
     },
     callerWeeks: async (weekStartsMs, endMs) =>
-      memo.get(await version(), weeksKey(weekStartsMs, endMs), () => callerWeeks(weekStartsMs, endMs)),
+      memo.get(await version(endMs), weeksKey(weekStartsMs, endMs), () => callerWeeks(weekStartsMs, endMs)),
   };
 }

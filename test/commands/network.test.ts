@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { expectNoBadText } from '../helpers/expect.js';
 import { createTestApp, member, testChat } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
@@ -11,8 +11,11 @@ import {
   T1,
   account,
   networkScenario,
+  scriptedChain,
   teeRegistered,
+  type ScriptedChain,
 } from '../helpers/og-participants.js';
+import { mlInference } from '../helpers/og-events.js';
 import { startOgNode } from '../helpers/og-rpc-server.js';
 
 const NOW = Date.parse('2026-12-01T10:00:00Z');
@@ -33,6 +36,8 @@ interface NetworkAppOptions {
   supplyAgoMs?: number;
   /** Changes the scenario chain before it is served. */
   alter?: (scenario: ReturnType<typeof networkScenario>) => void;
+  /** Another chain instead of the scenario's. */
+  chain?: (nowMs: number) => ScriptedChain;
   /** OG_CONTRACTS_FROM_BLOCK: when the registries and the scheduler were deployed. */
   contractsFromBlock?: number;
 }
@@ -41,6 +46,7 @@ interface NetworkAppOptions {
 async function networkApp(options: NetworkAppOptions = {}) {
   const now = options.nowMs ?? NOW;
   const scenario = networkScenario(now);
+  if (options.chain) scenario.chain = options.chain(now);
   options.alter?.(scenario);
   const node = await startOgNode(scenario.chain, { maxBatchCalls: 4 });
   onTestFinished(() => node.close());
@@ -167,6 +173,36 @@ describe('network', () => {
         '(have from genesis) and circulating supply from 30 days ago (have 0 s of readings)',
     );
     expect(fieldsOf(r)['Callers, last 7 full UTC days']).toMatch(/^3 accounts/);
+  });
+
+  it('names the 10 busiest callers only when more than 10 sent inference transactions in the 30 days', async () => {
+    // n callers, caller i with i + 1 inferences (one a transaction) on day i + 2 before today.
+    const callers = (n: number) => (nowMs: number) => {
+      const today = Math.floor(nowMs / DAY) * DAY;
+      const chain = scriptedChain(today - 91 * DAY, nowMs);
+      for (let i = 0; i < n; i++)
+        for (let k = 0; k <= i; k++)
+          chain.place(today - (i + 2) * DAY + k * 60_000, mlInference(0), account(0xc00 + i), 1);
+      return chain;
+    };
+    const busiest = async (n: number) => {
+      const { app } = await networkApp({ chain: callers(n) });
+      const f = fieldsOf(await app.runText('network', testChat, member));
+      return Object.entries(f).filter(([label]) => /busiest callers|^All callers/.test(label));
+    };
+    expect(await busiest(1)).toEqual([
+      ['All callers, last 30 full UTC days', '100.00% of those 1 inference, from the only account that sent any'],
+    ]);
+    expect(await busiest(10)).toEqual([
+      ['All callers, last 30 full UTC days', '100.00% of those 55 inferences, from all 10 accounts that sent any'],
+    ]);
+    // 66 inferences, the least busy caller's 1 not among the 10.
+    expect(await busiest(11)).toEqual([
+      [
+        '10 busiest callers, last 30 full UTC days',
+        '98.48% of those 66 inferences, from the 10 busiest of 11 accounts',
+      ],
+    ]);
   });
 
   it('counts a TEE registered on two registries once in the total, and on each registry', async () => {
@@ -352,6 +388,8 @@ describe('network', () => {
       const { app, node } = await networkApp({ nowMs: now, cursorBehindMs: 40 * 60_000 });
       const cursor = node.chain.blockAt(now - 40 * 60_000) - CONFIRMATIONS;
       expect(node.chain.timeOf(cursor)).toBe(Date.parse('2026-11-30T23:48:00Z'));
+      // No caller figure can be shown: the store is not asked for them (they would be computed for nothing).
+      const asked = vi.spyOn(app.services.participants, 'callers');
       const r = await app.runText('network', testChat, member);
       const f = fieldsOf(r);
       const window =
@@ -376,6 +414,7 @@ describe('network', () => {
         'n/a (the indexer is behind: the chain is counted only to 2026-11-30 23:48 UTC) · week-over-week retention ' +
           'n/a (inference transactions on the OpenGradient chain; /opg network)',
       );
+      expect(asked).not.toHaveBeenCalled();
       const chart = await app.runText('chart callers', testChat, member);
       expect(chart.notices).toEqual([
         'The indexer is behind: the chain is counted only to ' +
@@ -410,7 +449,9 @@ describe('network', () => {
 describe('callers in stats and charts', () => {
   it('stats has one line with callers active in 7 days and week-over-week retention, and the chain as-of', async () => {
     const { app, node } = await networkApp();
+    const asked = vi.spyOn(app.services.participants, 'callers');
     const r = await app.runText('stats', testChat, member);
+    expect(asked).toHaveBeenCalledTimes(1);
     expect(fieldsOf(r)['Callers']).toBe(
       `${S.active7} accounts active in the 7 full UTC days to Nov 30 · week-over-week retention 50.00% (inference ` +
         'transactions on the OpenGradient chain; /opg network)',

@@ -419,6 +419,75 @@ describe.each(STORE_BACKENDS)('indexer stores on %s', { timeout: 60_000 }, (back
     expect(await inferences.totals()).toEqual(EXPECTED_TOTALS);
   });
 
+  it('keeps the caller figures once the indexer has counted past their days, and not before', async ({ skip }) => {
+    const stores = await storesOn(backend, skip);
+    const { inferences, participants } = stores.indexer;
+    const reader = stores.otherIndexer().participants; // an instance that does not index (a standby)
+    const both = async () => [await allFigures(participants), await allFigures(reader)];
+    await inferences.ensureState(NET, 100);
+    for (const range of RANGES) await inferences.commitChunk(...range);
+    expect(await both()).toEqual([EXPECTED, EXPECTED]);
+    const lastWeek = EXPECTED.weeks.slice(0, 4);
+    const endMs = W.endMs; // Dec 1 00:00: the windows end here
+
+    // Counted to Nov 30 23:50: a range may still add to Nov 30. G's 2 inferences then, new.
+    await inferences.commitChunk(
+      { ...commit(400, 500, []), indexedBlockTimeMs: endMs - 10 * 60_000 },
+      found([['2026-11-30', 'g', 2]], [], []),
+    );
+    const withG = {
+      ...EXPECTED,
+      callers: {
+        ...EXPECTED.callers,
+        active7: 5,
+        new7: 3,
+        callers30: 12,
+        inferences30: 34,
+        top10Inferences30: 32, // A 5, B 4, C 7, E 8, F 2, G 2 and four of the 1s (D, X1–X5)
+      },
+      weeks: [...lastWeek, { startMs: day('2026-11-24'), active: 5, newCallers: 3 }],
+    };
+    expect(await both()).toEqual([withG, withG]);
+
+    // The range that crosses midnight: H at Nov 30 23:59 and Dec 1 00:00 (today: in no window).
+    await inferences.commitChunk(
+      { ...commit(500, 600, []), indexedBlockTimeMs: endMs + 60_000 },
+      found(
+        [
+          ['2026-11-30', 'h', 1],
+          ['2026-12-01', 'h', 1],
+        ],
+        [],
+        [],
+      ),
+    );
+    const withH = {
+      ...withG,
+      callers: { ...withG.callers, active7: 6, new7: 4, callers30: 13, inferences30: 35 },
+      weeks: [...lastWeek, { startMs: day('2026-11-24'), active: 6, newCallers: 4 }],
+    };
+    expect(await both()).toEqual([withH, withH]);
+
+    // Nov 30's rows changed behind the stores' backs (no range committed): only a query run from now on
+    // sees it. A fresh instance's does; the two that hold figures for these windows do not run theirs again
+    // after a range at the head (Dec 1 09:59), which cannot add to any day before Dec 1.
+    await stores.execute(`UPDATE caller_days SET inferences = inferences + 100 WHERE day_ms = ${day('2026-11-30')}`);
+    await inferences.commitChunk(
+      { ...commit(600, 700, [[H2, 'vanilla', 'ml', 4]]), indexedBlockTimeMs: NOW - 60_000 },
+      found(
+        [
+          ['2026-12-01', 'k', 3],
+          ['2026-12-01', 'a', 1],
+        ],
+        [],
+        [],
+      ),
+    );
+    expect(await both()).toEqual([withH, withH]);
+    const fresh = stores.otherIndexer().participants;
+    expect((await fresh.callers(W)).inferences30).toBe(35 + 3 * 100); // C, G and H on Nov 30
+  });
+
   it('gives a reader that does not index the figures of another instance’s commits', async ({ skip }) => {
     const stores = await storesOn(backend, skip);
     const writer = stores.indexer;

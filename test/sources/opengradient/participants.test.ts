@@ -3,7 +3,7 @@ import { silentLogger } from '../../../src/core/logger.js';
 import { callerWeekStarts } from '../../../src/core/charts/caller-chart.js';
 import { callerWindows, type ParticipantReader } from '../../../src/core/participants.js';
 import { createInferenceStore } from '../../../src/db/inference-store.js';
-import { openDatabase } from '../../../src/db/open.js';
+import { openDatabase, type Database } from '../../../src/db/open.js';
 import { createPgInferenceStore } from '../../../src/db/pg-inference-store.js';
 import { createPgParticipantStore } from '../../../src/db/pg-participant-store.js';
 import { createParticipantStore, type SqliteParticipantStore } from '../../../src/db/participant-store.js';
@@ -42,12 +42,15 @@ async function indexScenario(
     afterChunk?: (c: ChunkInfo) => void;
     /** What the inference store's chunk transaction calls to write the participants. */
     writer?: (real: SqliteParticipantStore) => Pick<SqliteParticipantStore, 'writeInTransaction' | 'committed'>;
+    /** Called with the database before the stores prepare their statements. */
+    opened?: (database: Database) => void;
   } = {},
 ) {
   const node = await startOgNode(chain, options.node);
   onTestFinished(() => node.close());
   const database = openDatabase(options.dbPath ?? tempDbPath());
   onTestFinished(() => database.close());
+  options.opened?.(database);
   const clock = createTestClock(NOW);
   const participants = createParticipantStore(database);
   const indexer = createInferenceIndexer({
@@ -203,6 +206,57 @@ describe('participants from the indexer', () => {
       expect((await participants.callerWeeks(weeks, NOW + DAY))[1]).toMatchObject({ active: 1, newCallers: 1 });
     },
   );
+
+  it('computes the caller figures again for a range before the windows end, not for ranges at the head', async () => {
+    const { chain, today } = networkScenario(NOW);
+    // X, new, 10 minutes before today's start: the indexer below first stops short of it.
+    const X = account(0xee);
+    chain.place(today - 10 * 60_000, mlInference(0), X, 1);
+    const fullHead = chain.head;
+    // Runs of the caller figures' query: the statement that groups the 30 days' caller-days by caller.
+    let runs = 0;
+    const { indexer, participants } = await indexScenario(chain, {
+      opened: ({ sqlite }) => {
+        const prepare = sqlite.prepare.bind(sqlite);
+        sqlite.prepare = ((source: string) => {
+          const statement = prepare(source);
+          if (!source.includes('materialized')) return statement;
+          const get = statement.get.bind(statement);
+          return Object.assign(statement, { get: (...args: Parameters<typeof get>) => (runs++, get(...args)) });
+        }) as typeof sqlite.prepare;
+      },
+    });
+    const pass = async (toMs: number) => {
+      chain.head = Math.min(fullHead, chain.blockAt(toMs) + CONFIRMATIONS);
+      expect((await indexer.runOnce()).ok).toBe(true); // ends with `warm`, as in the bot
+    };
+
+    await pass(today - 20 * 60_000);
+    expect(await figures(participants)).toMatchObject({ callers: EXPECTED.callers });
+    expect(runs).toBe(1);
+
+    // The pass that reads X and crosses midnight: the figures take X in.
+    await pass(today + 5 * 60_000);
+    const withX = {
+      ...EXPECTED.callers,
+      active7: S.active7 + 1,
+      new7: S.new7 + 1,
+      callers30: S.callers30 + 1,
+      inferences30: S.inferences30 + 1,
+    };
+    expect(await figures(participants)).toMatchObject({ callers: withX });
+    expect(runs).toBe(2);
+
+    // Passes through today (the last reads C's transaction 10 minutes ago): they add only to today.
+    await pass(NOW - 5 * 60 * 60_000);
+    await pass(NOW);
+    expect(await figures(participants)).toEqual({
+      ...EXPECTED,
+      callers: withX,
+      coverage: { fromBlock: 0, fromBlockTimeMs: chain.timeOf(0) },
+    });
+    expect(runs).toBe(2);
+  });
 
   it('counts an event only from the contract configured for it', async () => {
     const { chain } = networkScenario(NOW);
