@@ -24,6 +24,7 @@ import { followUnlessLeading, leaderWork } from './leader-work.js';
 import { alwaysLeader, createRoles, type RoleWork } from './roles.js';
 import { discordFrontEnd, telegramWebhook } from './leader-front-ends.js';
 import { connectionState, watchDiscord, watchTelegram, type ConnectionState } from './ops/connections.js';
+import { clockSkewCheck } from './ops/clock-skew-check.js';
 import { createOperations } from './ops/operations.js';
 
 async function main(): Promise<number> {
@@ -216,11 +217,15 @@ async function main(): Promise<number> {
   // figures move with the leader's passes; a standby re-reads them from the shared store.
   const outboxGauge = ops?.outboxGauge(app);
   const indexerGauges = ops?.indexerGauges(app);
+  // Without the endpoint, clocks are still compared at start and at each term (the endpoint does it with its gauge):
+  // shared leases assume synchronised clocks, and an operator without metrics still reads the log.
+  const compareClocks = ops ? null : clockSkewCheck(app.store, systemClock, logger.child({ part: 'store' }));
   // From here on the core follows the shared store unless a leader term runs: before the operations endpoint
   // listens (a Telegram webhook's Refresh on a booting or standby instance reads the store, never CoinGecko) and
   // from the first moment of a step-down (a late refresh of the old term evaluates no alert).
   const work = followUnlessLeading(app, {
     leader: async () => {
+      void compareClocks?.();
       const term = await leaderTerm();
       const gauge = outboxGauge?.();
       return {
@@ -231,6 +236,7 @@ async function main(): Promise<number> {
       };
     },
     standby: () => {
+      void compareClocks?.();
       const gauges = indexerGauges?.();
       return { stop: () => gauges?.stop() };
     },

@@ -24,6 +24,7 @@ import {
   type StoreReach,
   type StoreState,
 } from './health.js';
+import { clockSkewCheck } from './clock-skew-check.js';
 import { createHttpServer, type HttpServer } from './http-server.js';
 import {
   countingDispatcher,
@@ -33,9 +34,6 @@ import {
   indexerFigures,
 } from './instrument.js';
 import { createOpsMetrics, type OpsMetrics } from './metrics.js';
-
-/** Clocks further apart than this are named in the log (`opg_clock_skew_seconds` shows every figure). */
-export const CLOCK_SKEW_WARN_SECONDS = 5;
 
 export interface OperationsOptions {
   host: string;
@@ -143,28 +141,8 @@ export function createOperations(options: OperationsOptions): Operations {
     };
   }
 
-  /**
-   * Compares this instance's clock with the PostgreSQL server's (one query) for `opg_clock_skew_seconds`, and
-   * warns past `CLOCK_SKEW_WARN_SECONDS`: outbox leases and Telegram update claims are stamped by each
-   * instance's own clock. Nothing on the SQLite file, which one process stamps alone.
-   */
-  async function compareClocks(app: App): Promise<void> {
-    try {
-      const skewMs = await app.store.clockSkewMs(clock);
-      if (skewMs === null) return;
-      const skewSeconds = Math.round(skewMs) / 1000;
-      metrics.clockSkew(skewSeconds);
-      if (Math.abs(skewSeconds) > CLOCK_SKEW_WARN_SECONDS)
-        logger.warn(
-          { skewSeconds, where: app.store.where },
-          `this instance's clock is ${Math.abs(skewSeconds)} s ${skewSeconds > 0 ? 'ahead of' : 'behind'} ` +
-            "the PostgreSQL server's: alert outbox leases and Telegram update claims assume synchronised clocks " +
-            '(run NTP on every instance)',
-        );
-    } catch (err) {
-      logger.warn({ err }, "could not compare this instance's clock with the PostgreSQL server's");
-    }
-  }
+  /** The skew check (clock-skew-check.ts), which also exports each figure it measures. */
+  const compareClocks = (app: App) => clockSkewCheck(app.store, clock, logger, (s) => metrics.clockSkew(s))();
 
   const instruments: AppInstruments = {
     telemetry: metrics,
