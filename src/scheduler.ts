@@ -1,8 +1,9 @@
 /**
  * node-cron, with the bot's rules: a task never overlaps itself (a slow refresh makes the next tick skip,
  * not pile up), a failing task is logged and tried again at its next tick, and `stop()` waits for no one.
+ * node-cron's own messages go to the bot's logger, never to the console: a process's log is JSON lines only.
  */
-import cron, { createTask, type ScheduledTask } from 'node-cron';
+import cron, { createTask, type ScheduledTask, type TaskOptions } from 'node-cron';
 import type { Logger } from './core/logger.js';
 
 export interface Scheduler {
@@ -23,7 +24,7 @@ export function createScheduler(logger: Logger): Scheduler {
             logger.error({ err, task: name }, 'scheduled task failed');
           }
         },
-        { name, noOverlap: true, timezone: 'Etc/UTC' },
+        { name, noOverlap: true, timezone: 'Etc/UTC', logger: cronLogger(logger, name) },
       );
       tasks.push(scheduled);
     },
@@ -31,6 +32,27 @@ export function createScheduler(logger: Logger): Scheduler {
       await Promise.all(tasks.map(async (t) => t.stop()));
       tasks.length = 0;
     },
+  };
+}
+
+/**
+ * node-cron's logger for one task, onto the bot's. A tick skipped because the last run is still going is the
+ * rule above working (a slow refresh), so it is a debug line; a missed tick (the event loop was blocked) warns.
+ */
+function cronLogger(logger: Logger, task: string): NonNullable<TaskOptions['logger']> {
+  const entry = (level: 'debug' | 'warn' | 'error') => (message: string | Error, err?: Error) => {
+    const error = err ?? (message instanceof Error ? message : undefined);
+    const text = message instanceof Error ? message.message : message;
+    logger[level](error ? { task, err: error } : { task }, `node-cron: ${text}`);
+  };
+  return {
+    info: entry('debug'),
+    debug: entry('debug'),
+    error: entry('error'),
+    warn: (message) =>
+      message.includes('overlap')
+        ? logger.debug({ task }, 'tick skipped: the previous run is still going')
+        : entry('warn')(message),
   };
 }
 
