@@ -2,16 +2,15 @@
  * New-listing alerts with the bot as `npm start` runs it (`src/main.ts`, a real process) against loopback
  * stand-ins for the Telegram Bot API, Discord's REST and gateway, and CoinGecko (markets and tickers), with a
  * real SQLite file. Tickers are read every second (`MARKETS_CRON`, node-cron's six-field form) so the test
- * waits on readings, not hours. A moderator subscribes a supergroup and a channel; `/opg markets` answers on
- * both; a venue appearing brings one alert to each chat; a restart, with yet another venue already listed
- * when it comes back, announces nothing.
+ * waits on readings, not hours. A moderator subscribes two Telegram groups (one with listing alerts turned off)
+ * and two Discord channels; `/opg markets` answers on both platforms; a venue appearing brings one alert to each
+ * chat that wants them; a restart, with yet another venue already listed when it comes back, announces nothing.
  */
 import { describe, expect, it } from 'vitest';
 import {
   bothReady,
   DISCORD_TEST_TOKEN,
   discordAsk,
-  isChannelPost,
   startBot,
   startWorld,
   tgAsk,
@@ -21,8 +20,9 @@ import {
   type World,
 } from '../helpers/bot-process.js';
 import { tickerItem } from '../helpers/coingecko-server.js';
-import { bodyJson, MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
-import { alice, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
+import type { RecordedRequest } from '../helpers/http-server.js';
+import { bodyJson, CHANNEL_ID, MODERATOR_PERMISSIONS } from '../helpers/discord-server.js';
+import { alice, basicGroup, bob, messageUpdate, supergroup } from '../helpers/telegram-updates.js';
 
 const binance = tickerItem('binance', 'Binance');
 const kraken = tickerItem('kraken', 'Kraken', {
@@ -32,6 +32,7 @@ const kraken = tickerItem('kraken', 'Kraken', {
   cost_to_move_down_usd: 3_000,
 });
 const bitget = tickerItem('bitget', 'Bitget', { converted_volume: { usd: 20_000 } });
+const SECOND_CHANNEL_ID = '800000000000000020';
 
 async function world(): Promise<World> {
   const w = await startWorld({
@@ -40,6 +41,8 @@ async function world(): Promise<World> {
   });
   w.cg.setTickers([binance]);
   w.tg.setMember(supergroup.id, alice.id, 'administrator');
+  w.tg.setMember(basicGroup.id, alice.id, 'administrator');
+  w.discord.setChannel(SECOND_CHANNEL_ID);
   return w;
 }
 
@@ -50,9 +53,12 @@ async function readings(w: World, n: number, bot: Bot): Promise<void> {
 }
 
 const tgListings = (w: World) => w.tg.callsOf('sendMessage').filter((c) => text(c).includes('OPG now trades on'));
+/** The channel a message was posted to, or null for any other request. */
+const postedTo = (r: RecordedRequest) =>
+  r.method === 'POST' ? (/^\/api\/v10\/channels\/(\d+)\/messages$/.exec(r.url)?.[1] ?? null) : null;
 const discordListings = (w: World) =>
   w.discord.rest.requests
-    .filter(isChannelPost)
+    .filter((r) => postedTo(r) !== null)
     .filter((r) => JSON.stringify(bodyJson(r)).includes('OPG now trades on'));
 
 describe('new-listing alerts on Telegram and Discord (npm start)', () => {
@@ -80,6 +86,25 @@ describe('new-listing alerts on Telegram and Discord (npm start)', () => {
         w.discord.slash({ group: 'alerts', subcommand: 'subscribe', permissions: MODERATOR_PERMISSIONS }),
       );
       expect(subscribed.data.embeds?.[0]?.title).toBe('Alerts are on in this chat');
+      // A second chat on each platform: the Telegram one wants ratio alerts only.
+      await tgAsk(w, bot, messageUpdate({ chat: basicGroup, from: alice, text: '/opg alerts subscribe' }), {
+        containing: 'Alerts are on in this chat',
+      });
+      await tgAsk(w, bot, messageUpdate({ chat: basicGroup, from: alice, text: '/opg alerts listings off' }), {
+        containing: 'Listing alerts off',
+      });
+      const second = await discordAsk(
+        w,
+        bot,
+        w.discord.slash({
+          group: 'alerts',
+          subcommand: 'subscribe',
+          permissions: MODERATOR_PERMISSIONS,
+          // Asked in the first channel, for the second: the channel option, which checks the bot can post there.
+          options: [{ name: 'channel', type: 7, value: SECOND_CHANNEL_ID }],
+        }),
+      );
+      expect(second.data.embeds?.[0]?.title).toBe('Alerts are on in the chosen channel');
 
       // Both front ends answer `markets` from the stored reading.
       await readings(w, 1, bot);
@@ -103,8 +128,9 @@ describe('new-listing alerts on Telegram and Discord (npm start)', () => {
         bot,
       );
       await readings(w, 3, bot);
+      // One per chat that wants them: the supergroup, not the group that turned them off; both channels.
       expect(tgListings(w)).toHaveLength(1);
-      expect(discordListings(w)).toHaveLength(1);
+      expect(discordListings(w).map(postedTo).sort()).toEqual([CHANNEL_ID, SECOND_CHANNEL_ID]);
       const tgAlert = tgListings(w)[0]!;
       expect(tgAlert.params.chat_id).toBe(supergroup.id);
       // Kraken: $40,000 of $640,000 = 6.25%; depth 2,000 + 3,000.
@@ -126,7 +152,7 @@ describe('new-listing alerts on Telegram and Discord (npm start)', () => {
       });
       expect(text(after)).toContain('3 markets on 3 venues');
       expect(tgListings(w)).toHaveLength(1);
-      expect(discordListings(w)).toHaveLength(1);
+      expect(discordListings(w)).toHaveLength(2);
       expect(again.output()).not.toContain(DISCORD_TEST_TOKEN);
       again.child.kill('SIGTERM');
       expect((await again.exited)[0]).toBe(0);

@@ -795,7 +795,7 @@ export async function startDiscordStandIn(options: DiscordStandInOptions = {}): 
       guild: { id: GUILD_ID, locale: 'en-US', features: [] },
       channel_id: channelId,
       channel: {
-        ...guildChannels.find((c) => c.id === channelId),
+        ...channels.get(channelId),
         permissions: String(o.permissions ?? EVERYONE_PERMISSIONS),
       },
       member: {
