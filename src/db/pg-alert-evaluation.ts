@@ -6,9 +6,10 @@
  *   them one after the other: the second sees the levels the first flipped and finds nothing to cross again.
  *   Under the lock, a round whose reading is older than the one last evaluated (`alert_evaluated`) does
  *   nothing, so the old leader's slower refresh committing last never turns levels back to an older ratio.
- * - A chat's crossed set is an array of positions in the message order (`int[]`, ascending), so any number of
- *   crossed levels needs no second form; staging is one INSERT … SELECT grouping every crossed threshold by
- *   its chat, from the thresholds of the crossed levels (bound as one array, with their positions).
+ * - A chat's crossed set is an array of positions in the message order (`int[]`, ascending; `{}` for none);
+ *   staging is one INSERT … SELECT grouping every crossed threshold by its chat, from the thresholds of the
+ *   crossed levels (bound as one array, with their positions). `send_now` says its cooldown is over, and
+ *   `pending_id` is its waiting row or null, matched with `IS NOT DISTINCT FROM`.
  * - The scratch tables are temporary and dropped at commit; they are only made when something crossed or
  *   crossings are waiting, so a quiet refresh reads two index ranges and writes nothing.
  */
@@ -46,7 +47,8 @@ const arrayOf = (values: readonly number[]) => `{${values.join(',')}}`;
 interface GroupRow {
   /** The crossed set as PostgreSQL prints an `int[]` (`{0,2}`, `{}` for none): the key messages join on. */
   crossed: string;
-  pendingId: number;
+  /** Their row of crossings waiting for the cooldown, or null. */
+  pendingId: number | null;
   sendNow: boolean;
   keepWaiting: boolean;
   waitingJson: string | null;
@@ -54,7 +56,7 @@ interface GroupRow {
 
 interface GroupMessage {
   crossed: string;
-  pendingId: number;
+  pendingId: number | null;
   payloadId: number | null;
   newPendingId: number | null;
 }
@@ -83,18 +85,16 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
     waiting: boolean,
   ): Promise<number> {
     await q.execute(sql`CREATE TEMP TABLE alert_eval_chats (
-      subscription_id bigint PRIMARY KEY, cooldown_over boolean NOT NULL, crossed int[] NOT NULL,
-      pending_id bigint NOT NULL) ON COMMIT DROP`);
+      subscription_id bigint PRIMARY KEY, send_now boolean NOT NULL, crossed int[] NOT NULL,
+      pending_id bigint) ON COMMIT DROP`);
     let thresholdsCrossed = 0;
     if (crossings.length > 0) {
       // The crossed levels in message order: a chat's set is the positions of the levels it holds.
       const levels = arrayOf(crossings.map((x) => x.levelId));
       const position = sql`array_position(${levels}::bigint[], ${t.levelId})`;
       await q.execute(
-        sql`INSERT INTO alert_eval_chats (subscription_id, cooldown_over, crossed, pending_id)
-            SELECT held.subscription_id,
-                   ${cooldownOverSql(c, sql`${nowMs}::bigint`)},
-                   held.crossed, coalesce(${c.pendingId}, 0)
+        sql`INSERT INTO alert_eval_chats (subscription_id, send_now, crossed, pending_id)
+            SELECT held.subscription_id, ${cooldownOverSql(c, sql`${nowMs}::bigint`)}, held.crossed, ${c.pendingId}
             FROM (SELECT ${t.subscriptionId} AS subscription_id,
                          array_agg(${position} - 1 ORDER BY ${position})::int[] AS crossed
                   FROM ${t} WHERE ${t.levelId} = ANY(${levels}::bigint[])
@@ -110,7 +110,7 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
     // Chats whose waiting crossings are due now, with nothing fresh.
     if (waiting) {
       await q.execute(
-        sql`INSERT INTO alert_eval_chats (subscription_id, cooldown_over, crossed, pending_id)
+        sql`INSERT INTO alert_eval_chats (subscription_id, send_now, crossed, pending_id)
             SELECT ${c.subscriptionId}, true, '{}', ${c.pendingId} FROM ${c}
             WHERE ${c.pendingId} IS NOT NULL AND ${cooldownOverSql(c, sql`${nowMs}::bigint`)}
             ON CONFLICT DO NOTHING`,
@@ -129,8 +129,7 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
       q,
       sql`SELECT g.crossed::text AS "crossed", g.pending_id::float8 AS "pendingId", g.send_now AS "sendNow",
             g.keep_waiting AS "keepWaiting", ${alertPending.crossingsJson} AS "waitingJson"
-          FROM (SELECT DISTINCT crossed, pending_id, cooldown_over AS send_now,
-                  NOT cooldown_over AND cardinality(crossed) > 0 AS keep_waiting
+          FROM (SELECT DISTINCT crossed, pending_id, send_now, NOT send_now AND cardinality(crossed) > 0 AS keep_waiting
                 FROM alert_eval_chats) g
           LEFT JOIN ${alertPending} ON ${alertPending.id} = g.pending_id`,
     );
@@ -174,8 +173,7 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
     const toKeep = messages.filter((m) => m.newPendingId !== null);
     if (toSend.length > 0 || toKeep.length > 0) {
       await q.execute(sql`CREATE TEMP TABLE alert_eval_messages (
-        crossed text NOT NULL, pending_id bigint NOT NULL, payload_id bigint, new_pending_id bigint,
-        PRIMARY KEY (crossed, pending_id)) ON COMMIT DROP`);
+        crossed text NOT NULL, pending_id bigint, payload_id bigint, new_pending_id bigint) ON COMMIT DROP`);
       const rows = JSON.stringify(
         messages.map((m) => ({
           crossed: m.crossed,
@@ -199,11 +197,12 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
         toSend.length === 1
           ? sql`SELECT ${toSend[0]!.payloadId}::bigint AS payload_id,
                   json_agg(e.subscription_id ORDER BY e.subscription_id)::text AS recipients
-                FROM alert_eval_chats e WHERE e.cooldown_over`
+                FROM alert_eval_chats e WHERE e.send_now`
           : sql`SELECT m.payload_id, json_agg(e.subscription_id ORDER BY e.subscription_id)::text AS recipients
                 FROM alert_eval_chats e
-                JOIN alert_eval_messages m ON m.crossed = e.crossed::text AND m.pending_id = e.pending_id
-                WHERE e.cooldown_over AND m.payload_id IS NOT NULL
+                JOIN alert_eval_messages m
+                  ON m.crossed = e.crossed::text AND m.pending_id IS NOT DISTINCT FROM e.pending_id
+                WHERE e.send_now AND m.payload_id IS NOT NULL
                 GROUP BY m.payload_id`;
       const [queued] = await pgRows<{ n: number }>(
         q,
@@ -219,13 +218,13 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
       const restarted = await pgRun(
         q,
         sql`UPDATE ${c} SET ${col(c.lastAlertAtMs)} = ${nowMs}, ${col(c.pendingId)} = NULL
-            FROM alert_eval_chats e WHERE e.cooldown_over AND ${c.subscriptionId} = e.subscription_id`,
+            FROM alert_eval_chats e WHERE e.send_now AND ${c.subscriptionId} = e.subscription_id`,
       );
       if (restarted < written.messages) {
         await q.execute(
           sql`INSERT INTO ${c} (${col(c.subscriptionId)}, ${col(c.lastAlertAtMs)}, ${col(c.pendingId)})
               SELECT e.subscription_id, ${nowMs}, NULL FROM alert_eval_chats e
-              WHERE e.cooldown_over AND NOT EXISTS (SELECT 1 FROM ${c} WHERE ${c.subscriptionId} = e.subscription_id)
+              WHERE e.send_now AND NOT EXISTS (SELECT 1 FROM ${c} WHERE ${c.subscriptionId} = e.subscription_id)
               ON CONFLICT DO NOTHING`,
         );
       }
@@ -236,8 +235,9 @@ export function createPgAlertEvaluationStore(db: PgStoreDb): AlertEvaluationStor
         q,
         sql`UPDATE ${c} SET ${col(c.pendingId)} = m.new_pending_id
             FROM alert_eval_chats e
-            JOIN alert_eval_messages m ON m.crossed = e.crossed::text AND m.pending_id = e.pending_id
-            WHERE NOT e.cooldown_over AND cardinality(e.crossed) > 0 AND ${c.subscriptionId} = e.subscription_id`,
+            JOIN alert_eval_messages m
+              ON m.crossed = e.crossed::text AND m.pending_id IS NOT DISTINCT FROM e.pending_id
+            WHERE NOT e.send_now AND cardinality(e.crossed) > 0 AND ${c.subscriptionId} = e.subscription_id`,
       );
     }
     await q.execute(

@@ -187,7 +187,7 @@ describe('shared threshold state', () => {
   );
 
   it('lists crossings the same way whether the crossed levels hold most thresholds or few', async () => {
-    // Staging takes one pass over every threshold when the crossed levels hold two thirds of them or more,
+    // Staging takes one pass over every threshold when the crossed levels hold four fifths of them or more,
     // and a pass per crossed level otherwise; chats holding other thresholds tip it from one to the other.
     const run = async (bystanders: number) => {
       const app = createTestApp();
@@ -205,10 +205,10 @@ describe('shared threshold state', () => {
     expect(await run(2)).toEqual(expected);
   });
 
-  it('keeps every chat’s crossings apart when more levels flip at once than a bit mask holds', async () => {
+  it('keeps every chat’s crossings apart when 61 levels flip at once', async () => {
     const app = createTestApp();
-    // Six chats with ten thresholds each, interleaved from 1x to 60x: 60 distinct levels, more than the 52
-    // one mask holds, and each chat's spread across all of them.
+    // Six chats with ten thresholds each, interleaved from 1x to 60x: 60 distinct levels, each chat's spread
+    // across all of them and created out of ratio order, so each list follows the message order, not the levels'.
     const chats = Array.from({ length: 6 }, (_, k): ChatRef => ({
       platform: 'telegram',
       chatId: `-100700${k}`,
