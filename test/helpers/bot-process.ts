@@ -92,7 +92,10 @@ export interface BotProcess {
   child: ChildProcess;
   exited: Promise<[number | null, string | null]>;
   output(): string;
-  /** pino lines at error level or above (50+). */
+  /**
+   * pino lines at error level or above (50+), and every line the logger did not write (a Node warning, a
+   * library's console output): a process with a clean log writes nothing else.
+   */
   errorLines(): string[];
   /** JSON lines that write a key twice (`"part":"alerts","part":"dispatcher"`), which JSON.parse hides. */
   repeatedKeyLines(): Array<{ line: string; keys: string[] }>;
@@ -117,11 +120,11 @@ export function startBot(w: World): BotProcess {
     output: () => output,
     errorLines: () =>
       output.split('\n').filter((line) => {
-        if (!line.startsWith('{')) return false;
+        if (line.trim() === '') return false;
         try {
           return (JSON.parse(line) as { level?: number }).level! >= 50;
         } catch {
-          return false;
+          return true; // not the logger's: a Node warning, a library writing to the console, a stack trace
         }
       }),
     repeatedKeyLines: () => linesWithRepeatedKeys(output),
