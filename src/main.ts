@@ -101,6 +101,24 @@ async function main(): Promise<number> {
     app.alerts.registerSink(counted(createTelegramSink({ token: tg.token, apiRoot: tg.apiRoot, logger })));
     const state = connections.get('telegram')!;
     const webhook = tg.webhook;
+    // Updates taken, by id, in the store: one Telegram delivers again runs once. By webhook always: Telegram
+    // re-sends what it saw no 200 for, to any instance. By long polling on a shared PostgreSQL store: a new
+    // leader's getUpdates hands out again what the dead one had answered but not yet confirmed. Not by polling
+    // on the SQLite file: its one process would pay two synchronous writes per update (README) against a
+    // repeat only a crash in the instant between a batch and its next getUpdates can cause.
+    const ledger = app.store.stores.telegramUpdates;
+    const pollingLedger = config.databaseUrl ? ledger : undefined;
+    /** Forgets ledger entries past Telegram's retention, now and hourly while this instance leads. */
+    const pruneLedger = () => {
+      const prune = () =>
+        void ledger
+          .prune(systemClock.now() - UPDATE_LEDGER_RETENTION_MS)
+          .catch((err: unknown) => logger.warn({ err }, 'could not prune the Telegram update ledger'));
+      prune();
+      const timer = setInterval(prune, 60 * 60_000);
+      timer.unref();
+      return () => clearInterval(timer);
+    };
     const telegramOptions = {
       core: app.core,
       services: app.services,
@@ -115,8 +133,7 @@ async function main(): Promise<number> {
     };
     if (webhook && ops) {
       // By webhook, every instance takes updates on its endpoint; the leader only keeps the webhook set.
-      const ledger = app.store.stores.telegramUpdates;
-      const telegram = createTelegramAdapter({ ...telegramOptions, webhook: { secret: webhook.secret, ledger } });
+      const telegram = createTelegramAdapter({ ...telegramOptions, ledger, webhook: { secret: webhook.secret } });
       const hook = telegramWebhook({ telegram, url: webhook.url, state, logger: logger.child({ part: 'telegram' }) });
       // Every instance answers webhook updates: it is connected once the Bot API knows its token (getMe, which
       // grammY retries while the Bot API is down). The leader also keeps the webhook set, below.
@@ -134,17 +151,11 @@ async function main(): Promise<number> {
         return telegram.stop();
       });
       leaderFrontEnds.push(async () => {
-        const prune = () =>
-          void ledger
-            .prune(systemClock.now() - UPDATE_LEDGER_RETENTION_MS)
-            .catch((err: unknown) => logger.warn({ err }, 'could not prune the Telegram update ledger'));
         const term = await hook.leaderTerm();
-        prune();
-        const timer = setInterval(prune, 60 * 60_000);
-        timer.unref();
+        const stopPruning = pruneLedger();
         return {
           stop: () => {
-            clearInterval(timer);
+            stopPruning();
             return term.stop();
           },
         };
@@ -152,7 +163,8 @@ async function main(): Promise<number> {
     } else {
       // By long polling, only the leader takes updates.
       leaderFrontEnds.push(async () => {
-        const telegram = createTelegramAdapter(telegramOptions);
+        const telegram = createTelegramAdapter({ ...telegramOptions, ledger: pollingLedger });
+        const stopPruning = pollingLedger ? pruneLedger() : () => {};
         state.set('starting');
         // Started in the background: a Bot API that is down at boot is retried without holding up the rest.
         telegram.start().then(
@@ -165,6 +177,7 @@ async function main(): Promise<number> {
         );
         return {
           stop: () => {
+            stopPruning();
             state.set('stopped');
             return telegram.stop();
           },

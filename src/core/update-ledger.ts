@@ -1,8 +1,10 @@
 /**
- * Updates taken, by id, for a platform that re-sends what was not acknowledged (Telegram's webhook re-sends an
- * update until an instance answers 200). Kept in the shared store, so a re-sent update runs once across every
- * instance, and is never lost: a claim is released when its run fails, and taken over once its lease lapses
- * (the instance that held it died). src/db/telegram-update-store.ts implements it.
+ * Updates taken, by id, for a platform that delivers again what was not acknowledged (Telegram's webhook
+ * re-sends an update until an instance answers 200; its `getUpdates` hands out every update not yet confirmed
+ * by a later offset, as to a new leader after the old one died). Kept in the shared store, so an update
+ * delivered again runs once across every instance, and is never lost: a claim is released when its run fails,
+ * and taken over once its lease lapses (the instance that held it died). src/db/telegram-update-store.ts
+ * implements it.
  */
 export interface UpdateLedger {
   /**

@@ -1,4 +1,4 @@
-/** The Telegram webhook's ledger of updates taken (core/update-ledger.ts) on PostgreSQL, shared by every instance. */
+/** The Telegram ledger of updates taken (core/update-ledger.ts) on PostgreSQL, shared by every instance. */
 import { and, eq, isNull, lt } from 'drizzle-orm';
 import type { UpdateLedger } from '../core/update-ledger.js';
 import { claimable } from './update-claim-sql.js';

@@ -1,4 +1,4 @@
-/** The Telegram webhook's ledger of updates taken (core/update-ledger.ts), in the SQLite store. */
+/** The Telegram ledger of updates taken (core/update-ledger.ts), in the SQLite store. */
 import { and, eq, isNull, lt } from 'drizzle-orm';
 import type { UpdateLedger } from '../core/update-ledger.js';
 import { claimable } from './update-claim-sql.js';

@@ -40,6 +40,11 @@ export interface TelegramServer {
   calls: BotApiCall[];
   /** Queues an update (its `update_id` is assigned here) and returns the id. */
   push(update: Record<string, unknown>): number;
+  /**
+   * Queues updates together, as Telegram holds those that came while no `getUpdates` waited: the next
+   * `getUpdates` gets them all (one `push` after another wakes a waiting one with the first alone). Returns the ids.
+   */
+  pushAll(updates: ReadonlyArray<Record<string, unknown>>): number[];
   /** The webhook `setWebhook` set (url, secret_token), or null after `deleteWebhook` or before any. */
   webhook(): { url: string; secret: string | null } | null;
   /**
@@ -354,6 +359,17 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     };
   }
 
+  function pushAll(updates: ReadonlyArray<Record<string, unknown>>): number[] {
+    const ids = updates.map((update) => {
+      const update_id = nextUpdateId++;
+      deliver(update);
+      queue.push({ ...update, update_id });
+      return update_id;
+    });
+    for (const w of [...waiters]) w();
+    return ids;
+  }
+
   function getUpdates(params: Record<string, unknown>, req: IncomingMessage, res: ServerResponse): void {
     const offset = Number(params.offset ?? 0);
     const limit = Math.min(100, Math.max(1, Number(params.limit ?? 100)));
@@ -536,13 +552,8 @@ export async function startTelegramServer(options: TelegramServerOptions = {}): 
     token,
     botUsername,
     calls,
-    push(update) {
-      const update_id = nextUpdateId++;
-      deliver(update);
-      queue.push({ ...update, update_id });
-      for (const w of [...waiters]) w();
-      return update_id;
-    },
+    push: (update) => pushAll([update])[0]!,
+    pushAll,
     webhook: () => webhook,
     setWebhookUrl(url) {
       if (!webhook) throw new Error('no webhook is set');

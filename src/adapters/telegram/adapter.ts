@@ -4,7 +4,8 @@
  * lives by: a 429 names its own wait (`retry_after`, honoured by @grammyjs/auto-retry); a callback query
  * must be answered even when nothing changes; an update the bot does not understand (a sticker, an edit,
  * another bot's command) gets no reply; a forum topic is answered in the same topic. Stopping confirms the
- * last handled update, so a restart does not answer the same command twice.
+ * last update taken, and the update ledger in the store skips one that already ran should Telegram hand it
+ * out again (a leader or process killed before its next `getUpdates` confirmed what it had answered).
  */
 import { autoRetry } from '@grammyjs/auto-retry';
 import { LRUCache } from 'lru-cache';
@@ -69,10 +70,14 @@ export interface TelegramAdapterOptions {
   /** How long an administrator check is trusted. Default 60 s. */
   adminCacheTtlMs?: number;
   /**
-   * Receive updates by webhook instead of long polling: `webhookHandler()` serves them with `secret` checked,
-   * and `ledger` (in the shared store) makes an update Telegram re-sends run once across every instance.
+   * Updates taken, by id, in the store (core/update-ledger.ts): an update delivered again runs once across
+   * every instance. By webhook Telegram re-sends an update it saw no 200 for; by long polling `getUpdates`
+   * hands out again every update not yet confirmed, as to a new leader when the old one died after answering
+   * and before its next `getUpdates`. Required with `webhook`.
    */
-  webhook?: { secret: string; ledger: UpdateLedger };
+  ledger?: UpdateLedger;
+  /** Receive updates by webhook instead of long polling: `webhookHandler()` serves them with `secret` checked. */
+  webhook?: { secret: string };
   /**
    * Bot API transformers that watch every call (connection state, rate-limit counts): installed closest to the
    * Bot API, inside the retries, so they see each answer, a 429 that auto-retry then waits out included.
@@ -110,7 +115,7 @@ export interface TelegramAdapter {
   /** Resolves once polling has begun: after `getMe` succeeded (retried while the API is down) and `setMyCommands` was
    * tried. */
   start(): Promise<void>;
-  /** Stops polling, waits for updates in hand, and confirms the last one to Telegram. */
+  /** Stops polling and confirms the last update taken to Telegram. */
   stop(): Promise<void>;
   /**
    * With `webhook`: the handler for Telegram's POSTs (grammY's webhookCallback). A wrong or missing secret
@@ -223,6 +228,8 @@ function isRefusedRequest(err: unknown): err is GrammyError {
   );
 }
 const CONFIRM_TIMEOUT_MS = 3_000;
+/** By polling, how often a claim another run holds is asked for again (it finishes, or its lease ends). */
+const CLAIM_RECHECK_MS = 1_000;
 
 type ChatMessage = Message & { chat: Chat };
 type RefreshCommand = NonNullable<ReturnType<typeof refreshCommand>>;
@@ -553,24 +560,66 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
     await lifecycle?.pauseChat('telegram', String(update.chat.id), reason);
   }
 
-  const webhook = options.webhook;
-  if (webhook) {
-    // First of all: an update Telegram re-sent (to this or another instance) runs once, and runs again only
-    // when its earlier run failed or its instance died (core/update-ledger.ts).
+  const { ledger, webhook } = options;
+  if (webhook && !ledger) throw new Error('the webhook option needs a ledger');
+
+  /**
+   * Claims `updateId` in the ledger: the claim's time, or null when the update is not to run (it ran already).
+   * A claim another run holds (within its lease) is answered 503 by webhook, so Telegram re-sends it. By
+   * polling nothing is re-sent: the claim is asked for again until that run finishes (nothing to do) or its
+   * lease ends (its instance died mid-run: this one runs it).
+   */
+  async function claim(store: UpdateLedger, updateId: number): Promise<number | null> {
+    let waiting = false;
+    for (;;) {
+      const claimedAtMs = clock.now();
+      const taken = await store.claim(updateId, claimedAtMs);
+      if (taken === 'claimed') return claimedAtMs;
+      if (taken === 'finished') {
+        logger.info({ updateId }, 'a Telegram update delivered again already ran; not run again');
+        return null;
+      }
+      if (webhook) throw new UpdateRunningError(updateId);
+      if (stopping) {
+        logger.info({ updateId }, 'stopping; a Telegram update running under another claim is left to it');
+        return null;
+      }
+      if (!waiting) {
+        waiting = true;
+        logger.info({ updateId }, 'a Telegram update delivered again is running under another claim; waiting for it');
+      }
+      await clock.sleep(CLAIM_RECHECK_MS);
+    }
+  }
+
+  // Every update taken counts for the confirmation at stop, one the ledger skips included.
+  bot.use(async (ctx, next) => {
+    const id = ctx.update.update_id;
+    if (lastUpdateId === null || id > lastUpdateId) lastUpdateId = id;
+    await next();
+  });
+  if (ledger) {
+    // Before anything runs: an update delivered again (to this or another instance) runs once, and runs again
+    // only when its earlier run failed or its instance died (core/update-ledger.ts).
     bot.use(async (ctx, next) => {
       const updateId = ctx.update.update_id;
-      const claimedAtMs = clock.now();
-      const claim = await webhook.ledger.claim(updateId, claimedAtMs);
-      if (claim === 'finished') {
-        logger.info({ updateId }, 'a re-sent Telegram update already ran; not run again');
-        return;
+      let claimedAtMs: number | null;
+      try {
+        claimedAtMs = await claim(ledger, updateId);
+      } catch (err) {
+        // By webhook, an error answer makes Telegram re-send. By polling the next getUpdates confirms the
+        // update whatever happens here, so skipping it would lose it: it runs unguarded.
+        if (webhook) throw err;
+        logger.warn({ err, updateId }, 'could not claim a Telegram update in the store; running it unguarded');
+        return next();
       }
-      if (claim === 'running') throw new UpdateRunningError(updateId);
+      if (claimedAtMs === null) return;
       try {
         await next();
       } catch (err) {
-        // Telegram gets an error and re-sends: the re-send (here or on another instance) runs it again.
-        await webhook.ledger
+        // By webhook, Telegram gets an error and re-sends: the re-send (here or on another instance) runs it
+        // again. By polling, only a re-delivery of an unconfirmed update would.
+        await ledger
           .release(updateId, claimedAtMs)
           .catch((releaseErr: unknown) =>
             logger.warn({ err: releaseErr, updateId }, 'could not release a failed update; it runs after its lease'),
@@ -578,18 +627,13 @@ export function createTelegramAdapter(options: TelegramAdapterOptions): Telegram
         throw err;
       }
       try {
-        await webhook.ledger.finish(updateId, clock.now());
+        await ledger.finish(updateId, clock.now());
       } catch (err) {
-        // It ran: Telegram gets its 200 and does not re-send, so the unfinished claim only lapses.
+        // It ran, and by webhook Telegram gets its 200 and does not re-send: the unfinished claim only lapses.
         logger.warn({ err, updateId }, 'could not record a Telegram update as finished');
       }
     });
   }
-  bot.use(async (ctx, next) => {
-    const id = ctx.update.update_id;
-    if (lastUpdateId === null || id > lastUpdateId) lastUpdateId = id;
-    await next();
-  });
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
   bot.on([':migrate_to_chat_id', ':migrate_from_chat_id'], onMigration);
   for (const [name, words] of telegramCommandRoutes(commands)) {

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createTelegramAdapter } from '../../../src/adapters/telegram/adapter.js';
 import {
   alice,
   anonymousAdminBot,
@@ -20,6 +21,8 @@ import { QUERY_TOO_OLD } from '../../helpers/telegram-server.js';
 import { startBot } from './harness.js';
 import { commands } from '../../../commands/index.js';
 import { DEFAULT_REFRESH_MIN_AGE_MS } from '../../../src/core/buttons.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { UPDATE_CLAIM_LEASE_MS, type UpdateLedger } from '../../../src/core/update-ledger.js';
 import { expectNoBadText } from '../../helpers/expect.js';
 
 describe('Telegram front end', () => {
@@ -440,6 +443,71 @@ describe('Telegram chat lifecycle', () => {
     await adapter.stop();
     expect(tg.confirmedOffset()).toBe(id + 1);
     expect(tg.pending()).toBe(0);
+  });
+});
+
+describe('Telegram update ledger, by long polling', () => {
+  it('skips an update handed out again after a process died before confirming it; answers the next', async () => {
+    const { tg, app } = await startBot({ storeLedger: true });
+    // The getUpdates that would confirm the command never arrives: the process is as good as killed once it answered.
+    tg.failNext('getUpdates', 'hang', 1, (params) => Number(params.offset) > 0);
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
+    await tg.waitFor('sendMessage');
+    await tg.waitFor('getUpdates', 1, (c) => Number(c.params.offset) > 0);
+    const later = tg.push(messageUpdate({ chat: supergroup, text: '/opg stats' }));
+
+    // The next process on the same store: Telegram hands it both updates, the answered one first.
+    const restarted = createTelegramAdapter({
+      core: app.core,
+      services: app.services,
+      commands: app.commands,
+      token: tg.token,
+      apiRoot: tg.url,
+      logger: silentLogger,
+      clock: app.clock,
+      ledger: app.store.stores.telegramUpdates,
+      pollTimeoutSeconds: 10,
+    });
+    await restarted.start();
+    onTestFinished(() => restarted.stop());
+    // One chat is handled in order: once /opg stats is answered, a second answer to /opg help would be sent.
+    await tg.waitFor('sendMessage', 1, (c) => String(c.params.text).includes('OPG stats'));
+    await tg.waitFor('getUpdates', 1, (c) => Number(c.params.offset) > later);
+    const texts = tg.callsOf('sendMessage').map((c) => String(c.params.text));
+    expect(texts).toHaveLength(2);
+    expect(texts[0]).toContain('opg-bot commands');
+  });
+
+  it('waits for an update another run holds, and runs it once that claim has outlived its lease', async () => {
+    const { tg, app } = await startBot({ storeLedger: true });
+    const ledger = app.store.stores.telegramUpdates;
+    const id = tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
+    // Claimed by a run elsewhere (a leader that died mid-run) before this instance reads it: the SQLite
+    // statement runs before this call returns, and the adapter reads the update on a later turn.
+    const claimedAtMs = app.clock.now();
+    expect(await ledger.claim(id, claimedAtMs)).toBe('claimed');
+    await tg.waitFor('sendMessage');
+    expect(app.clock.now() - claimedAtMs).toBeGreaterThanOrEqual(UPDATE_CLAIM_LEASE_MS);
+    // Recorded once the reply is sent ('running' to this claim meanwhile, which takes nothing).
+    await expect.poll(() => ledger.claim(id, app.clock.now())).toBe('finished');
+    expect(tg.callsOf('sendMessage')).toHaveLength(1);
+  });
+
+  it('runs an update unguarded when the store cannot take its claim, rather than lose it', async () => {
+    const logger = recordingLogger();
+    const unreachable: UpdateLedger = {
+      claim: () => Promise.reject(new Error('the store does not answer')),
+      finish: async () => {},
+      release: async () => {},
+      prune: async () => 0,
+    };
+    const { tg } = await startBot({ logger, ledger: unreachable });
+    tg.push(messageUpdate({ chat: supergroup, text: '/opg help' }));
+    const [sent] = await tg.waitFor('sendMessage');
+    expect(String(sent!.params.text)).toContain('opg-bot commands');
+    expect(logger.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      'could not claim a Telegram update in the store; running it unguarded',
+    ]);
   });
 });
 

@@ -56,7 +56,11 @@ export function testCommands(): AnyCommand[] {
   ];
 }
 
-export async function startBot(overrides: Partial<TelegramAdapterOptions> = {}, before?: (tg: TelegramServer) => void) {
+/** `storeLedger`: take updates through the app store's ledger (core/update-ledger.ts), as on a shared store. */
+export async function startBot(
+  { storeLedger = false, ...overrides }: Partial<TelegramAdapterOptions> & { storeLedger?: boolean } = {},
+  before?: (tg: TelegramServer) => void,
+) {
   const tg = await startTelegramServer();
   onTestFinished(() => tg.close());
   before?.(tg);
@@ -78,6 +82,8 @@ export async function startBot(overrides: Partial<TelegramAdapterOptions> = {}, 
     logger: silentLogger,
     clock: app.clock,
     lifecycle,
+    // The ledger of updates taken, which main.ts passes for polling on a shared PostgreSQL store.
+    ...(storeLedger ? { ledger: app.store.stores.telegramUpdates } : {}),
     pollTimeoutSeconds: 10,
     pollRetryMs: 5,
     retryDelayMs: 1_000,

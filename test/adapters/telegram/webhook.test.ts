@@ -33,7 +33,8 @@ async function instance(
     apiRoot: tg.url,
     logger: silentLogger,
     clock: app.core.clock,
-    webhook: { secret: SECRET, ledger },
+    ledger,
+    webhook: { secret: SECRET },
   });
   const server = createHttpServer({ host: '127.0.0.1', port: 0, logger: silentLogger });
   const handler = adapter.webhookHandler();
