@@ -88,12 +88,27 @@ function notWhole(h: History, events: string, unseen: string): string | null {
  * `; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1` when TEEs of more than one registry were read (the
  * figure before it is over all of them), empty otherwise.
  */
-function byRegistry(o: OperatorFigures, enabled: number): string {
+function byRegistry(o: OperatorFigures): string {
   if (o.enabledByRegistry.length < 2) return '';
   const each = o.enabledByRegistry.map((r) => `${shortAddresses(r.registry)} ${count(r.enabled)}`).join(', ');
   const sum = o.enabledByRegistry.reduce((n, r) => n + r.enabled, 0);
-  const twice = sum > enabled ? '; a TEE enabled on more than one registry counts once in the total' : '';
+  const twice = sum > o.enabled ? '; a TEE enabled on more than one registry counts once in the total' : '';
   return `; enabled by registry: ${each}${twice}`;
+}
+
+/**
+ * `4 TEEs: LLM proxy 2, validator 2`, with the types the SDK does not define when there are some. A TEE
+ * given different types on two registries counts under each type and once in the total, and the text says so.
+ */
+function byType(
+  total: number,
+  [llmProxy, validator, other]: readonly [number, number, number],
+  otherName: string,
+): string {
+  const rest = other > 0 ? `, ${otherName} ${count(other)}` : '';
+  const twice =
+    llmProxy + validator + other > total ? ' (a TEE with another type on another registry counts under each)' : '';
+  return `${countOf(total, 'TEE')}: LLM proxy ${count(llmProxy)}, validator ${count(validator)}${rest}${twice}`;
 }
 
 function share(part: number, whole: number): string {
@@ -176,17 +191,24 @@ function busiestField(c: CallerFigures, month: string | null, last30: string) {
 async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: History) {
   const heartbeatSince = h.nowMs - DAY_MS;
   const o = await reader.operators(w, heartbeatSince);
-  const enabled = o.enabledLlmProxy + o.enabledValidator + o.enabledOtherType;
-  const other = o.enabledOtherType > 0 ? `, type not seen or not defined ${count(o.enabledOtherType)}` : '';
   const week = uncovered(h, w.last7Ms, w.endMs);
   const last7 = fullDays(w.last7Ms, w.endMs);
+  const registry = notWhole(h, 'TEE registry events', 'TEEs registered');
+  const registered = [o.registeredLlmProxy, o.registeredValidator, o.registeredOtherType] as const;
+  const enabled = [o.enabledLlmProxy, o.enabledValidator, o.enabledOtherType] as const;
   return [
+    {
+      label: 'TEEs registered now',
+      value:
+        registry ??
+        `${byType(o.registered, registered, 'type not defined')} ` +
+          '(TEE registry events; a TEE removed since is not counted)',
+    },
     {
       label: 'TEEs enabled now',
       value:
-        notWhole(h, 'TEE registry events', 'TEEs registered') ??
-        `${count(enabled)} (LLM proxy ${count(o.enabledLlmProxy)}, validator ${count(o.enabledValidator)}${other}) ` +
-          `of ${countOf(o.registered, 'TEE')} registered (TEE registry events${byRegistry(o, enabled)})`,
+        registry ??
+        `${byType(o.enabled, enabled, 'type not seen or not defined')} (TEE registry events${byRegistry(o)})`,
     },
     {
       label: 'TEEs serving, last 7 full UTC days',

@@ -116,10 +116,13 @@ describe('network', () => {
         'in the 30 full UTC days to Nov 30 were sent by accounts active on 2 or more distinct days',
       '10 busiest callers, last 30 full UTC days':
         `83.78% of those ${S.inferences30} inferences, from the 10 ` + `busiest of ${S.callers30} accounts`,
+      'TEEs registered now':
+        `${S.registered} TEEs: LLM proxy ${S.registeredLlmProxy}, validator ${S.registeredValidator} ` +
+        '(TEE registry events; a TEE removed since is not counted)',
       // T1 and T4 on registry 1, T3 on registry 2.
       'TEEs enabled now':
-        `${S.enabled} (LLM proxy ${S.llmProxy}, validator ${S.validator}) of ${S.registered} TEEs ` +
-        'registered (TEE registry events; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1)',
+        `${S.enabled} TEEs: LLM proxy ${S.llmProxy}, validator ${S.validator} ` +
+        '(TEE registry events; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1)',
       'TEEs serving, last 7 full UTC days':
         `${S.settling7} TEEs settled at least one inference individually ` +
         '(IndividualSettlement, the 7 full UTC days to Nov 30)',
@@ -211,9 +214,29 @@ describe('network', () => {
       alter: ({ chain, d }) => chain.place(d(9), teeRegistered(REGISTRY_2, T1, owner, 0), owner),
     });
     const r = await app.runText('network', testChat, member);
-    // T1 and T4 on registry 1, T1 and T3 on registry 2: 3 TEEs, 4 registrations.
+    // T1 and T4 on registry 1, T1 and T3 on registry 2: 3 TEEs enabled, 4 registered, 5 registrations.
+    expect(fieldsOf(r)['TEEs registered now']).toBe(
+      '4 TEEs: LLM proxy 2, validator 2 (TEE registry events; a TEE removed since is not counted)',
+    );
     expect(fieldsOf(r)['TEEs enabled now']).toBe(
-      '3 (LLM proxy 2, validator 1) of 4 TEEs registered (TEE registry events; enabled by registry: 0x4e72…0248 2, ' +
+      '3 TEEs: LLM proxy 2, validator 1 (TEE registry events; enabled by registry: 0x4e72…0248 2, ' +
+        '0x703c…bda6 2; a TEE enabled on more than one registry counts once in the total)',
+    );
+  });
+
+  it('counts a TEE of one type on one registry and another on a second under each type, once in all', async () => {
+    const owner = account(0x0e1);
+    const { app } = await networkApp({
+      alter: ({ chain, d }) => chain.place(d(9), teeRegistered(REGISTRY_2, T1, owner, 1), owner),
+    });
+    const r = await app.runText('network', testChat, member);
+    // LLM proxies T1 (registry 1) and T3; validators T1 (registry 2), T2 and T4, of which T2 is disabled.
+    const twice = ' (a TEE with another type on another registry counts under each)';
+    expect(fieldsOf(r)['TEEs registered now']).toBe(
+      `4 TEEs: LLM proxy 2, validator 3${twice} (TEE registry events; a TEE removed since is not counted)`,
+    );
+    expect(fieldsOf(r)['TEEs enabled now']).toBe(
+      `3 TEEs: LLM proxy 2, validator 2${twice} (TEE registry events; enabled by registry: 0x4e72…0248 2, ` +
         '0x703c…bda6 2; a TEE enabled on more than one registry counts once in the total)',
     );
   });
@@ -257,7 +280,7 @@ describe('network', () => {
     async () => {
       // The scenario's first registry or scheduler event is T1's registration, 80 days before today.
       const deployed = networkScenario(NOW).chain.blockAt(NOW - 81 * DAY);
-      const whole = ['TEEs enabled now', 'Workflow developers', 'Workflow tasks active now'];
+      const whole = ['TEEs registered now', 'TEEs enabled now', 'Workflow developers', 'Workflow tasks active now'];
       const fromGenesis = fieldsOf(await (await networkApp()).app.runText('network', testChat, member));
       const fromDeployment = fieldsOf(
         await (
@@ -295,10 +318,11 @@ describe('network', () => {
     expect(f['10 busiest callers, last 30 full UTC days']).toBe(starts);
     // T1, T2 and T3 registered before the history starts, and T3's re-enabling too: the registry's
     // all-time figures (truly 3 of 4 enabled, 2 developers, 3 active tasks) are not shown.
-    expect(f['TEEs enabled now']).toBe(
-      'n/a: TEE registry events are counted since block 117,240 (2026-11-21 10:00 UTC); ' +
-        'TEEs registered before that are not seen',
-    );
+    for (const label of ['TEEs registered now', 'TEEs enabled now'])
+      expect(f[label], label).toBe(
+        'n/a: TEE registry events are counted since block 117,240 (2026-11-21 10:00 UTC); ' +
+          'TEEs registered before that are not seen',
+      );
     expect(f['Workflow developers']).toBe(
       'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); ' +
         'registrations before that are not seen',
@@ -344,6 +368,7 @@ describe('network', () => {
         'Week-over-week retention': window,
         'Repeat callers, last 30 full UTC days': window,
         '10 busiest callers, last 30 full UTC days': window,
+        'TEEs registered now': whole,
         'TEEs enabled now': whole,
         'TEEs serving, last 7 full UTC days': window,
         'Busiest TEE, last 7 full UTC days': window,

@@ -219,7 +219,9 @@ export const SCENARIO = {
   repeatInferences30: 2, // A's 2 (C's today and D's and H's other days are outside)
   top10Inferences30: 31, // E 20, A 2, C 2 and seven of the 1s
   registered: 4,
-  enabled: 3,
+  registeredLlmProxy: 2, // T1, T3
+  registeredValidator: 2, // T2, T4
+  enabled: 3, // T1, T3, T4 (T2 disabled)
   llmProxy: 2,
   validator: 1,
   settling7: 2,
