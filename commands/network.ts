@@ -188,6 +188,18 @@ function busiestField(c: CallerFigures, month: string | null, last30: string) {
   };
 }
 
+/**
+ * `since 2026-11-30 10:00 UTC`, or `from … to 2026-12-01 09:58 UTC (the last counted block)` when that block is
+ * not from the minute of now: heartbeats after it are not read yet (the indexer trails the head by its
+ * confirmations, and may be up to `CURRENT_WITHIN_MS` behind before the figure is withheld).
+ */
+function heartbeatSpan(sinceMs: number, h: History): string {
+  const to = h.status.indexedBlockTimeMs;
+  return to === null || utc(to) === utc(h.nowMs)
+    ? `since ${utc(sinceMs)}`
+    : `from ${utc(sinceMs)} to ${utc(to)} (the last counted block)`;
+}
+
 async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: History) {
   const heartbeatSince = h.nowMs - DAY_MS;
   const o = await reader.operators(w, heartbeatSince);
@@ -229,7 +241,7 @@ async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: Hi
       label: 'TEE heartbeats, last 24 hours',
       value:
         uncovered(h, heartbeatSince, 'now') ??
-        `${countOf(o.heartbeats, 'TEE')} with a HeartbeatReceived event since ${utc(heartbeatSince)}`,
+        `${countOf(o.heartbeats, 'TEE')} with a HeartbeatReceived event ${heartbeatSpan(heartbeatSince, h)}`,
     },
   ];
 }

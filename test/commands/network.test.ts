@@ -127,7 +127,9 @@ describe('network', () => {
         `${S.settling7} TEEs settled at least one inference individually ` +
         '(IndividualSettlement, the 7 full UTC days to Nov 30)',
       'Busiest TEE, last 7 full UTC days': `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
-      'TEE heartbeats, last 24 hours': `${S.heartbeats} TEEs with a HeartbeatReceived event since 2026-11-30 10:00 UTC`,
+      'TEE heartbeats, last 24 hours':
+        `${S.heartbeats} TEEs with a HeartbeatReceived event from 2026-11-30 10:00 UTC to 2026-12-01 09:58 UTC ` +
+        '(the last counted block)',
       'Workflow developers': `${S.registrants} accounts ever registered a workflow task (TaskRegistered)`,
       'Workflow tasks active now': `${S.activeTasks} (registered or updated, not stopped, end time after now)`,
       'Demand beside supply, 30 days':
@@ -340,7 +342,8 @@ describe('network', () => {
       `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
     );
     expect(f['TEE heartbeats, last 24 hours']).toBe(
-      `${S.heartbeats} TEEs with a HeartbeatReceived event since 2026-11-30 10:00 UTC`,
+      `${S.heartbeats} TEEs with a HeartbeatReceived event from 2026-11-30 10:00 UTC to 2026-12-01 09:58 UTC ` +
+        '(the last counted block)',
     );
     expect(f['Demand beside supply, 30 days']).toBe(
       'not shown until history covers both windows: needs 60 days of inference history ' +
@@ -429,9 +432,11 @@ describe('network', () => {
         'Busiest TEE, last 7 full UTC days',
       ])
         expect(f[label], label).toBe(window);
-      // T1's heartbeat 22 h before now and T3's at 24 h are counted; T2's at 24 h 10 min is outside.
+      // T1's heartbeat 22 h before now and T3's at 24 h are counted; T2's at 24 h 10 min is outside. Blocks
+      // after 23:48 are not read: the window ends there, and says so.
       expect(f['TEE heartbeats, last 24 hours']).toBe(
-        '2 TEEs with a HeartbeatReceived event since 2026-11-30 00:30 UTC',
+        '2 TEEs with a HeartbeatReceived event from 2026-11-30 00:30 UTC to 2026-11-30 23:48 UTC ' +
+          '(the last counted block)',
       );
       expect(r.notices).toEqual([]);
       const stats = await app.runText('stats', testChat, member);
@@ -455,9 +460,20 @@ describe('network', () => {
     app.clock.set(NOW + 30 * 60_000);
     const r = await app.runText('network', testChat, member);
     expect(fieldsOf(r)['TEE heartbeats, last 24 hours']).toBe(
-      '1 TEE with a HeartbeatReceived event since 2026-11-30 10:30 UTC',
+      '1 TEE with a HeartbeatReceived event from 2026-11-30 10:30 UTC to 2026-12-01 09:58 UTC (the last counted block)',
     );
     expect(r.notices).toEqual([]);
+  });
+
+  it('counts heartbeats since 24 hours ago, with no end, when the last counted block is from this minute', async () => {
+    const { app } = await networkApp();
+    // The last counted block is from 09:58:00 (head minus confirmations); now is half a minute later.
+    app.clock.set(NOW - 2 * 60_000 + 30_000);
+    const r = await app.runText('network', testChat, member);
+    // T1's at 22 h before NOW and T3's at 24 h, inside 24 h before 09:58:30; T2's at 24 h 10 min is not.
+    expect(fieldsOf(r)['TEE heartbeats, last 24 hours']).toBe(
+      `${S.heartbeats} TEEs with a HeartbeatReceived event since 2026-11-30 09:58 UTC`,
+    );
   });
 
   it('says plainly that nothing is indexed yet, with the note on Base', async () => {
