@@ -147,24 +147,44 @@ async function callerFields(reader: ParticipantReader, w: CallerWindows, h: Hist
     },
     {
       label: 'Week-over-week retention',
-      value:
-        before ??
-        (c.previous7 > 0
-          ? `${share(c.retained7, c.previous7)}: ${count(c.retained7)} of the ${countOf(c.previous7, 'account')} ` +
-            `active ${day(w.previous7Ms)}–${day(previousEnd)} sent inference transactions again in ${last7}`
-          : `n/a: no account sent inference transactions ${day(w.previous7Ms)}–${day(previousEnd)}`),
+      value: before ?? retentionText(c, `${day(w.previous7Ms)}–${day(previousEnd)}`, last7),
     },
     {
       label: 'Repeat callers, last 30 full UTC days',
-      value:
-        month ??
-        (c.inferences30 > 0
-          ? `${share(c.repeatInferences30, c.inferences30)} of the ${countOf(c.inferences30, 'inference')} in ` +
-            `inference transactions in ${last30} were sent by accounts active on 2 or more distinct days`
-          : `n/a: no inference transactions in ${last30}`),
+      value: month ?? repeatText(c, last30),
     },
     busiestField(c, month, last30),
   ];
+}
+
+/** `50.00%: 1 of the 2 accounts active Nov 17–Nov 23 sent … again`; of one account, whether it did. */
+function retentionText(c: CallerFigures, before: string, last7: string): string {
+  const pctText = share(c.retained7, c.previous7);
+  if (c.previous7 === 0) return `n/a: no account sent inference transactions ${before}`;
+  if (c.previous7 === 1)
+    return c.retained7 === 1
+      ? `${pctText}: the only account active ${before} sent inference transactions again in ${last7}`
+      : `${pctText}: the only account active ${before} sent no inference transactions in ${last7}`;
+  return (
+    `${pctText}: ${count(c.retained7)} of the ${countOf(c.previous7, 'account')} active ${before} sent ` +
+    `inference transactions again in ${last7}`
+  );
+}
+
+/** The share of the 30 days' inferences sent by accounts active on 2 or more days; of one, whether it was. */
+function repeatText(c: CallerFigures, last30: string): string {
+  const pctText = share(c.repeatInferences30, c.inferences30);
+  const repeat = 'active on 2 or more distinct days';
+  if (c.inferences30 === 0) return `n/a: no inference transactions in ${last30}`;
+  if (c.inferences30 === 1) {
+    const not = c.repeatInferences30 === 1 ? '' : 'not ';
+    const one = `the only inference in inference transactions in ${last30}`;
+    return `${pctText}: ${one} was ${not}sent by an account ${repeat}`;
+  }
+  return (
+    `${pctText} of the ${countOf(c.inferences30, 'inference')} in inference transactions in ${last30} were sent ` +
+    `by accounts ${repeat}`
+  );
 }
 
 /**
@@ -178,14 +198,28 @@ function busiestField(c: CallerFigures, month: string | null, last30: string) {
     : c.callers30 === 1
       ? 'the only account that sent any'
       : `all ${countOf(c.callers30, 'account')} that sent any`;
+  const pctText = share(c.top10Inferences30, c.inferences30);
   return {
     label: few ? 'All callers, last 30 full UTC days' : '10 busiest callers, last 30 full UTC days',
     value:
       month ??
-      (c.inferences30 > 0
-        ? `${share(c.top10Inferences30, c.inferences30)} of those ${countOf(c.inferences30, 'inference')}, from ${from}`
-        : `n/a: no inference transactions in ${last30}`),
+      (c.inferences30 === 0
+        ? `n/a: no inference transactions in ${last30}`
+        : c.inferences30 === 1
+          ? `${pctText}: the only inference, from ${from}`
+          : `${pctText} of those ${countOf(c.inferences30, 'inference')}, from ${from}`),
   };
+}
+
+/** `75.00% of the 4 individual settlements (3)`; of one settlement, or of one TEE, says so. */
+function busiestTeeText(o: OperatorFigures, last7: string): string {
+  const pctText = share(o.busiestSettlements7, o.settlements7);
+  if (o.settlements7 === 0) return `n/a: no individual settlements in ${last7}`;
+  if (o.settlements7 === 1) return `${pctText}: the only individual settlement`;
+  const all = countOf(o.settlements7, 'individual settlement');
+  return o.settling7 === 1
+    ? `${pctText}: all ${all}, from the only TEE that settled any`
+    : `${pctText} of the ${all} (${count(o.busiestSettlements7)})`;
 }
 
 /**
@@ -230,12 +264,7 @@ async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: Hi
     },
     {
       label: 'Busiest TEE, last 7 full UTC days',
-      value:
-        week ??
-        (o.settlements7 > 0
-          ? `${share(o.busiestSettlements7, o.settlements7)} of the ` +
-            `${countOf(o.settlements7, 'individual settlement')} (${count(o.busiestSettlements7)})`
-          : `n/a: no individual settlements in ${last7}`),
+      value: week ?? busiestTeeText(o, last7),
     },
     {
       label: 'TEE heartbeats, last 24 hours',

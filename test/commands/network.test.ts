@@ -7,6 +7,7 @@ import { startExplorer } from '../helpers/og-explorer-server.js';
 import {
   CONFIRMATIONS,
   REGISTRY_2,
+  RELAYER,
   SCENARIO as S,
   T1,
   account,
@@ -15,7 +16,7 @@ import {
   teeRegistered,
   type ScriptedChain,
 } from '../helpers/og-participants.js';
-import { mlInference } from '../helpers/og-events.js';
+import { individualSettlement, mlInference } from '../helpers/og-events.js';
 import { startOgNode } from '../helpers/og-rpc-server.js';
 
 const NOW = Date.parse('2026-12-01T10:00:00Z');
@@ -196,7 +197,7 @@ describe('network', () => {
       return Object.entries(f).filter(([label]) => /busiest callers|^All callers/.test(label));
     };
     expect(await busiest(1)).toEqual([
-      ['All callers, last 30 full UTC days', '100.00% of those 1 inference, from the only account that sent any'],
+      ['All callers, last 30 full UTC days', '100.00%: the only inference, from the only account that sent any'],
     ]);
     expect(await busiest(10)).toEqual([
       ['All callers, last 30 full UTC days', '100.00% of those 55 inferences, from all 10 accounts that sent any'],
@@ -208,6 +209,61 @@ describe('network', () => {
         '98.48% of those 66 inferences, from the 10 busiest of 11 accounts',
       ],
     ]);
+  });
+
+  it('reads naturally of one: the only account, inference or settlement, never "1 of the 1"', async () => {
+    // Callers as [account, days before today] with one inference at noon of each day, and `settlements`
+    // individual settlements of TEE 0x71 two days before today.
+    const chainOf = (callers: Array<[number, number[]]>, settlements: number) => (nowMs: number) => {
+      const today = Math.floor(nowMs / DAY) * DAY;
+      const chain = scriptedChain(today - 91 * DAY, nowMs);
+      for (const [who, days] of callers)
+        for (const d of days) chain.place(today - d * DAY + 12 * 3_600_000, mlInference(0), account(who), 1);
+      for (let i = 0; i < settlements; i++)
+        chain.place(today - 2 * DAY + i * 60_000, individualSettlement(0x71), RELAYER, 1);
+      return chain;
+    };
+    const fields = async (callers: Array<[number, number[]]>, settlements: number) =>
+      fieldsOf(
+        await (await networkApp({ chain: chainOf(callers, settlements) })).app.runText('network', testChat, member),
+      );
+    const last7 = 'the 7 full UTC days to Nov 30';
+    const last30 = 'the 30 full UTC days to Nov 30';
+
+    // One account, one inference (Nov 28), one settlement.
+    const one = await fields([[0xc01, [3]]], 1);
+    expect(one['Week-over-week retention']).toBe('n/a: no account sent inference transactions Nov 17–Nov 23');
+    expect(one['Repeat callers, last 30 full UTC days']).toBe(
+      `0.00%: the only inference in inference transactions in ${last30} was not sent by an account active on 2 or ` +
+        'more distinct days',
+    );
+    expect(one['All callers, last 30 full UTC days']).toBe(
+      '100.00%: the only inference, from the only account that sent any',
+    );
+    expect(one['Busiest TEE, last 7 full UTC days']).toBe('100.00%: the only individual settlement');
+
+    // The only account of Nov 17–23 (Nov 21) active again on Nov 28; two settlements, both by one TEE.
+    const again = await fields([[0xc01, [10, 3]]], 2);
+    expect(again['Week-over-week retention']).toBe(
+      `100.00%: the only account active Nov 17–Nov 23 sent inference transactions again in ${last7}`,
+    );
+    expect(again['Busiest TEE, last 7 full UTC days']).toBe(
+      '100.00%: all 2 individual settlements, from the only TEE that settled any',
+    );
+
+    // The only account of Nov 17–23 not seen again; another account on Nov 28.
+    const gone = await fields(
+      [
+        [0xc01, [10]],
+        [0xc02, [3]],
+      ],
+      0,
+    );
+    expect(gone['Week-over-week retention']).toBe(
+      `0.00%: the only account active Nov 17–Nov 23 sent no inference transactions in ${last7}`,
+    );
+    expect(gone['Busiest TEE, last 7 full UTC days']).toBe(`n/a: no individual settlements in ${last7}`);
+    expectNoBadText(gone);
   });
 
   it('counts a TEE registered on two registries once in the total, and on each registry', async () => {
