@@ -1,6 +1,6 @@
 import { defineCommand } from '../src/core/command.js';
 import type { Core } from '../src/core/core.js';
-import { count, countOf, duration, pct, shortAddresses, signedPct, tokens, utc } from '../src/core/format.js';
+import { age, count, countOf, duration, pct, shortAddresses, signedPct, tokens, utc } from '../src/core/format.js';
 import { changePct } from '../src/core/metrics.js';
 import {
   callerWindows,
@@ -22,7 +22,6 @@ import {
   countedTo,
   countedToNow,
   indexedStatus,
-  windowStartMs,
 } from './inference-text.js';
 import { sourceFooter } from './shared.js';
 
@@ -330,21 +329,37 @@ function inferenceSpan(fromMs: number, status: IndexerStatus, nowMs: number): st
     : `${from} to ${utc(to)}, ${duration(Math.max(0, nowMs - to))} short of now`;
 }
 
-/** Inferences in the last 30 days against the 30 before, beside circulating supply over the same 30 days. */
+const HOUR_MS = 3_600_000;
+
+/**
+ * How far a circulating supply reading may be from the end of the window it stands for: the bot reads
+ * CoinGecko every few minutes (`REFRESH_CRON`), and the demand windows end at a whole hour up to 2 h before now.
+ */
+const SUPPLY_WITHIN_MS = 2 * HOUR_MS;
+
+/**
+ * Inferences in the 30 days to the last whole hour counted against the 30 days before, beside circulating
+ * supply between a reading at most `SUPPLY_WITHIN_MS` before the first window's start and the current one (not
+ * stale, and within `SUPPLY_WITHIN_MS` of its end). Both inference windows are exactly 30 days of hourly counts
+ * the indexer has wholly counted; the value names both windows' end and both readings' times.
+ */
 async function demandField(core: Core, index: InferenceIndex, h: History): Promise<{ label: string; value: string }> {
   const { coverage, status, nowMs } = h;
+  const label = 'Demand beside supply, 30 days';
   const window = 30 * DAY_MS;
-  const recentStart = windowStartMs(nowMs, window);
-  const priorStart = windowStartMs(nowMs, 2 * window);
+  const current = countedToNow(status, nowMs);
+  // Hourly counts are whole up to the hour that holds the last counted block (blocks come in time order).
+  const endMs = Math.floor((current ? status.indexedBlockTimeMs! : nowMs) / HOUR_MS) * HOUR_MS;
+  const recentStart = endMs - window;
+  const priorStart = endMs - 2 * window;
   // The inference history starts at the indexer's first block: the chain's genesis, or the block the
   // participant history started from when both began together; otherwise its time is unknown here.
   const inferenceFromMs = status.fromBlock === 0 ? Number.NEGATIVE_INFINITY : coverage.fromBlockTimeMs;
-  // The latest reading at or before 30 days ago; it stands for that point only when within a day of it.
-  const point = nowMs - window;
-  const then = await core.history.marketAgo(window);
-  const supplyCovered = then !== null && then.fetchedAtMs >= point - DAY_MS;
-  // The recent window ends now: an indexer still behind (a backfill, a stall) has not counted all of it.
-  const demandCovered = inferenceFromMs <= priorStart && countedToNow(status, nowMs);
+  // The latest reading at or before the start of the 30 days; it stands for that point only when close to it.
+  const then = await core.history.marketAgo(nowMs - recentStart);
+  const supplyCovered = then !== null && then.fetchedAtMs >= recentStart - SUPPLY_WITHIN_MS;
+  // An indexer still behind (a backfill, a stall) has not counted up to the last hour.
+  const demandCovered = inferenceFromMs <= priorStart && current;
   if (!demandCovered || !supplyCovered) {
     const inferenceDays = inferenceSpan(inferenceFromMs, status, nowMs);
     let supplyNeed: string;
@@ -353,57 +368,80 @@ async function demandField(core: Core, index: InferenceIndex, h: History): Promi
       const supplyDays = first ? duration(Math.max(0, nowMs - first.fetchedAtMs)) : 'none';
       supplyNeed = `circulating supply from 30 days ago (have ${supplyDays} of readings)`;
     } else {
-      // Readings older than the point exist, but with a gap around it: a change from the one before would
-      // not be over the same 30 days.
+      // Readings older than the start exist, but with a gap before it: a change from the one before would
+      // span more than these 30 days.
       supplyNeed =
-        `a circulating supply reading within a day of 30 days ago (${utc(point)}; the latest before it is ` +
-        `from ${utc(then.fetchedAtMs)}, ${duration(point - then.fetchedAtMs)} earlier)`;
+        `a circulating supply reading within ${duration(SUPPLY_WITHIN_MS)} before ${utc(recentStart)} (the start ` +
+        `of the 30 days; the latest before it is from ${utc(then.fetchedAtMs)}, ` +
+        `${duration(recentStart - then.fetchedAtMs)} earlier)`;
     }
     return {
-      label: 'Demand beside supply, 30 days',
+      label,
       value:
         'not shown until history covers both windows: needs 60 days of inference history (have ' +
         `${inferenceDays}) and ${supplyNeed}`,
     };
   }
   const market = core.snapshot().market;
-  const current = market.data?.circulatingSupply ?? null;
+  if (market.data !== null && market.fetchedAtMs !== null) {
+    // A stale reading (CoinGecko down, or not asked for a while) is not the supply at the end of the window.
+    const reading = `${utc(market.fetchedAtMs)}, ${age(market.fetchedAtMs, nowMs)}`;
+    if (core.isStale(market))
+      return {
+        label,
+        value:
+          `not shown: the latest CoinGecko reading is stale (${reading}), so circulating supply over these 30 ` +
+          'days is not covered',
+      };
+    if (Math.abs(market.fetchedAtMs - endMs) > SUPPLY_WITHIN_MS)
+      return {
+        label,
+        value:
+          `not shown: the latest CoinGecko reading (${reading}) is more than ${duration(SUPPLY_WITHIN_MS)} from ` +
+          `the end of the 30 days (${utc(endMs)}), so circulating supply over them is not covered`,
+      };
+  }
+  const currentSupply = market.data?.circulatingSupply ?? null;
   const before = then.data.circulatingSupply;
-  if (before === null || current === null) {
+  if (before === null || currentSupply === null) {
     const missing = [
-      before === null ? `its reading of ${utc(then.fetchedAtMs)} (30 days ago)` : null,
-      current === null
+      before === null ? `its reading of ${utc(then.fetchedAtMs)} (at the start of the 30 days)` : null,
+      currentSupply === null
         ? market.fetchedAtMs === null
           ? 'any reading now'
           : `its latest reading (${utc(market.fetchedAtMs)})`
         : null,
     ].filter((part) => part !== null);
     return {
-      label: 'Demand beside supply, 30 days',
+      label,
       value:
         `not shown: CoinGecko gave no circulating supply in ${missing.join(' or ')}, so its change over these ` +
         '30 days is not known',
     };
   }
-  const recent = (await index.totals(recentStart)).total;
-  const prior = (await index.totals(priorStart)).total - recent;
+  // Hours from `sinceMs` on, less those from `endMs` on, which the indexer may have counted in part.
+  const upTo = async (sinceMs: number, untilMs: number) =>
+    (await index.totals(sinceMs)).total - (await index.totals(untilMs)).total;
+  const recent = await upTo(recentStart, endMs);
+  const prior = await upTo(priorStart, recentStart);
   const demand = prior > 0 ? (100 * (recent - prior)) / prior : null;
-  const supply = changePct(before, current);
+  const supply = changePct(before, currentSupply);
   const demandText = demand === null ? 'n/a (no inferences in the 30 days before)' : signedPct(demand);
   const parts =
-    `inferences ${demandText} (${count(recent)} in the last 30 days against ${count(prior)} in the 30 ` +
-    `before, every kind counted from the chain) · circulating supply ${signedPct(supply)} (${tokens(before)} to ` +
-    `${tokens(current)}, CoinGecko)`;
+    `inferences ${demandText} (${count(recent)} in the 30 days to ${utc(endMs)} against ${count(prior)} in the ` +
+    `30 before, every kind counted from the chain) · circulating supply ${signedPct(supply)} (${tokens(before)} ` +
+    `at ${utc(then.fetchedAtMs)} to ${tokens(currentSupply)} at ${utc(market.fetchedAtMs!)}, CoinGecko)`;
   let sentence = '';
   if (demand !== null && supply !== null) {
+    const over = `over these 30 days (supply read within ${duration(SUPPLY_WITHIN_MS)} of their start and end)`;
     sentence =
       demand > supply
-        ? ' Inference demand grew faster than circulating supply over these 30 days.'
+        ? ` Inference demand grew faster than circulating supply ${over}.`
         : demand < supply
-          ? ' Inference demand grew more slowly than circulating supply over these 30 days.'
-          : ' Inference demand and circulating supply grew at the same rate over these 30 days.';
+          ? ` Inference demand grew more slowly than circulating supply ${over}.`
+          : ` Inference demand and circulating supply grew at the same rate ${over}.`;
   }
-  return { label: 'Demand beside supply, 30 days', value: `${parts}.${sentence}` };
+  return { label, value: `${parts}.${sentence}` };
 }
 
 export default defineCommand({

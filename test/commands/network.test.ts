@@ -3,6 +3,7 @@ import { expectNoBadText } from '../helpers/expect.js';
 import { createTestApp, member, testChat } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
+import { sendJson } from '../helpers/http-server.js';
 import { startExplorer } from '../helpers/og-explorer-server.js';
 import {
   CONFIRMATIONS,
@@ -20,7 +21,8 @@ import { individualSettlement, mlInference } from '../helpers/og-events.js';
 import { startOgNode } from '../helpers/og-rpc-server.js';
 
 const NOW = Date.parse('2026-12-01T10:00:00Z');
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 interface NetworkAppOptions {
   supplyHistory?: boolean;
@@ -31,10 +33,22 @@ interface NetworkAppOptions {
    * node's head is this far ahead of the cursor (every eth_getLogs fails, the new head is recorded).
    */
   cursorBehindMs?: number;
-  /** Circulating supply in the stored reading (taken `supplyAgoMs` before now, 30 days unless said) and now. */
+  /**
+   * Circulating supply in the stored reading and now. The stored one is taken `supplyAgoMs` before now: unless
+   * said, 30 days and an hour, at the start of the 30 days to the last whole hour counted (the last counted
+   * block is from 09:58 at a now of 10:00, so the 30 days run to 09:00).
+   */
   supplyThen?: number | null;
   supplyNow?: number | null;
   supplyAgoMs?: number;
+  /**
+   * CoinGecko was last read this long before now (with `supplyNow`). The pass at now only indexes, unless
+   * `marketDown`: then CoinGecko fails from that reading on, and the pass's refresh fails.
+   */
+  marketReadAgoMs?: number;
+  marketDown?: boolean;
+  /** STALE_AFTER_MINUTES. */
+  staleAfterMinutes?: number;
   /** Changes the scenario chain before it is served. */
   alter?: (scenario: ReturnType<typeof networkScenario>) => void;
   /** Another chain instead of the scenario's. */
@@ -55,7 +69,7 @@ async function networkApp(options: NetworkAppOptions = {}) {
   const cg = await startCoinGeckoServer([
     marketItem({ circulating_supply: options.supplyThen === undefined ? 100_000_000 : options.supplyThen }),
   ]);
-  const supplyAt = now - (options.supplyAgoMs ?? 30 * DAY);
+  const supplyAt = now - (options.supplyAgoMs ?? 30 * DAY + HOUR);
   const clock = createTestClock(supplyAt);
   const app = createTestApp({
     clock,
@@ -68,6 +82,7 @@ async function networkApp(options: NetworkAppOptions = {}) {
       ...(options.contractsFromBlock === undefined
         ? {}
         : { OG_CONTRACTS_FROM_BLOCK: String(options.contractsFromBlock) }),
+      ...(options.staleAfterMinutes === undefined ? {} : { STALE_AFTER_MINUTES: String(options.staleAfterMinutes) }),
     },
   });
   const fullHead = scenario.chain.head;
@@ -80,12 +95,18 @@ async function networkApp(options: NetworkAppOptions = {}) {
     clock.set(supplyAt);
   }
   if (options.supplyHistory ?? true) await app.core.refresh();
-  clock.set(now);
   cg.setMarkets([
     marketItem({ circulating_supply: options.supplyNow === undefined ? 110_000_000 : options.supplyNow }),
   ]);
+  if (options.marketReadAgoMs !== undefined) {
+    clock.set(now - options.marketReadAgoMs);
+    await app.core.refresh();
+    if (options.marketDown) cg.fail((_req, res) => sendJson(res, 503, { error: 'down' }));
+  }
+  clock.set(now);
   if (options.cursorBehindMs !== undefined) node.failNext('rpc-error', 100, 'eth_getLogs');
-  await app.sync();
+  if (options.marketReadAgoMs !== undefined && !options.marketDown) await app.indexer.runOnce();
+  else await app.sync();
   clock.set(now); // a failing pass backs off on the clock
   return { app, node, scenario };
 }
@@ -105,7 +126,9 @@ describe('network', () => {
         'the people who send them are not visible as callers here (those inferences appear only as TEE settlements).',
     ]);
     expect(fieldsOf(r)).toEqual({
-      // 2 of 37 inferences from repeat callers, 31 of 37 from the 10 busiest; 43 inferences against 8.
+      // 2 of 37 inferences from repeat callers, 31 of 37 from the 10 busiest; 42 inferences against 8 (+34/8).
+      // The inference windows end at 09:00, the last whole hour counted; supply is read at the start of the
+      // first (the stored reading) and now.
       'Callers, last 7 full UTC days':
         `${S.active7} accounts that sent inference transactions on the OpenGradient ` +
         `chain in the 7 full UTC days to Nov 30: ${S.new7} new (first seen in these 7 days), ${S.returning7} returning`,
@@ -134,9 +157,10 @@ describe('network', () => {
       'Workflow developers': `${S.registrants} accounts ever registered a workflow task (TaskRegistered)`,
       'Workflow tasks active now': `${S.activeTasks} (registered or updated, not stopped, end time after now)`,
       'Demand beside supply, 30 days':
-        `inferences +437.50% (${S.recent30} in the last 30 days against ${S.prior30} ` +
-        'in the 30 before, every kind counted from the chain) · circulating supply +10.00% (100M OPG to 110M OPG, ' +
-        'CoinGecko). Inference demand grew faster than circulating supply over these 30 days.',
+        `inferences +425.00% (${S.recent30} in the 30 days to 2026-12-01 09:00 UTC against ${S.prior30} in the ` +
+        '30 before, every kind counted from the chain) · circulating supply +10.00% (100M OPG at 2026-11-01 09:00 ' +
+        'UTC to 110M OPG at 2026-12-01 10:00 UTC, CoinGecko). Inference demand grew faster than circulating supply ' +
+        'over these 30 days (supply read within 2 h of their start and end).',
     });
     expect(r.notices).toEqual([]);
     const safe = node.chain.head - CONFIRMATIONS;
@@ -300,18 +324,68 @@ describe('network', () => {
   });
 
   it(
-    'does not compare with a supply reading more than a day before 30 days ago, ' + 'and says how far off it is',
+    'compares supply only from a reading at most 2 hours before the start of the 30 days, ' +
+      'and says how far off the one before is',
     async () => {
-      // Readings 40 days ago and now, none between: the one before the point 30 days ago is 10 days off.
-      const { app } = await networkApp({ supplyAgoMs: 40 * DAY });
-      const r = await app.runText('network', testChat, member);
-      expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
-        'not shown until history covers both windows: needs 60 days of inference history ' +
-          '(have from genesis) and a circulating supply reading within a day of 30 days ago (2026-11-01 10:00 UTC; ' +
-          'the latest before it is from 2026-10-22 10:00 UTC, 10 days earlier)',
+      const shown = async (supplyAgoMs: number) =>
+        fieldsOf(await (await networkApp({ supplyAgoMs })).app.runText('network', testChat, member))[
+          'Demand beside supply, 30 days'
+        ];
+      const refused = (at: string, off: string) =>
+        'not shown until history covers both windows: needs 60 days of inference history (have from genesis) and ' +
+        'a circulating supply reading within 2 h before 2026-11-01 09:00 UTC (the start of the 30 days; the latest ' +
+        `before it is from ${at}, ${off} earlier)`;
+      // The 30 days run from Nov 1 09:00. Readings 40 days ago and now, none between: 9 days 23 h off.
+      expect(await shown(40 * DAY)).toBe(refused('2026-10-22 10:00 UTC', '9 days'));
+      // 19 hours off: a change from it would span 30 days and 20 hours.
+      expect(await shown(30 * DAY + 20 * HOUR)).toBe(refused('2026-10-31 14:00 UTC', '19 h'));
+      // 2 hours off: compared, and the value says from when.
+      expect(await shown(30 * DAY + 3 * HOUR)).toContain(
+        ' · circulating supply +10.00% (100M OPG at 2026-11-01 07:00 UTC to 110M OPG at 2026-12-01 10:00 UTC, ' +
+          'CoinGecko). Inference demand grew faster',
       );
     },
   );
+
+  it('does not compare with a stale CoinGecko reading, and says how old it is', async () => {
+    // CoinGecko answered last 3 days ago; every refresh since failed.
+    const down = await networkApp({ marketReadAgoMs: 3 * DAY, marketDown: true });
+    const r = await down.app.runText('network', testChat, member);
+    expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
+      'not shown: the latest CoinGecko reading is stale (2026-11-28 10:00 UTC, 3 days ago), so circulating supply ' +
+        'over these 30 days is not covered',
+    );
+    expectNoBadText(r);
+    // Not read since, and not stale by a week's STALE_AFTER_MINUTES, but 2 days 23 h before the end of the 30 days.
+    const lenient = await networkApp({ marketReadAgoMs: 3 * DAY, staleAfterMinutes: 7 * 24 * 60 });
+    expect(fieldsOf(await lenient.app.runText('network', testChat, member))['Demand beside supply, 30 days']).toBe(
+      'not shown: the latest CoinGecko reading (2026-11-28 10:00 UTC, 3 days ago) is more than 2 h from the end of ' +
+        'the 30 days (2026-12-01 09:00 UTC), so circulating supply over them is not covered',
+    );
+  });
+
+  it('compares inferences over two windows of exactly 30 days, to the last whole hour counted', async () => {
+    // The indexer stopped 50 minutes ago (its last block 09:08): current enough, and the windows run to 09:00.
+    // One more inference at 09:30 on the first day of the 30 and one at 09:30 on the first day of the 30
+    // before: each counts in its window (from the start of an hour to now, it would have fallen a window later
+    // or in none).
+    const { app } = await networkApp({
+      cursorBehindMs: 50 * 60_000,
+      alter: ({ chain, d }) => {
+        chain.place(d(30) + 9.5 * HOUR, mlInference(0), account(0xc01), 1);
+        chain.place(d(60) + 9.5 * HOUR, mlInference(0), account(0xc02), 1);
+      },
+    });
+    const r = await app.runText('network', testChat, member);
+    // 43 against 9: +34/9.
+    expect(fieldsOf(r)['Demand beside supply, 30 days']).toMatch(
+      new RegExp(
+        `^inferences \\+377\\.78% \\(${S.recent30 + 1} in the 30 days to 2026-12-01 09:00 UTC against ` +
+          `${S.prior30 + 1} in the 30 before, `,
+      ),
+    );
+    expect(r.notices).toEqual([]);
+  });
 
   it(
     'does not show demand beside supply when CoinGecko gave no circulating supply, ' +
@@ -319,7 +393,8 @@ describe('network', () => {
     async () => {
       const then = await networkApp({ supplyThen: null });
       expect(fieldsOf(await then.app.runText('network', testChat, member))['Demand beside supply, 30 days']).toBe(
-        'not shown: CoinGecko gave no circulating supply in its reading of 2026-11-01 10:00 UTC (30 days ago), ' +
+        'not shown: CoinGecko gave no circulating supply in its reading of 2026-11-01 09:00 UTC (at the start of ' +
+          'the 30 days), ' +
           'so its change over these 30 days is not known',
       );
       const now = await networkApp({ supplyNow: null });
