@@ -332,7 +332,7 @@ function inferenceSpan(fromMs: number, status: IndexerStatus, nowMs: number): st
 const HOUR_MS = 3_600_000;
 
 /**
- * How far a circulating supply reading may be from the end of the window it stands for: the bot reads
+ * How far a circulating supply reading may be from the start or end of the 30 days it stands for: the bot reads
  * CoinGecko every few minutes (`REFRESH_CRON`), and the demand windows end at a whole hour up to 2 h before now.
  */
 const SUPPLY_WITHIN_MS = 2 * HOUR_MS;
@@ -419,11 +419,11 @@ async function demandField(core: Core, index: InferenceIndex, h: History): Promi
         '30 days is not known',
     };
   }
-  // Hours from `sinceMs` on, less those from `endMs` on, which the indexer may have counted in part.
-  const upTo = async (sinceMs: number, untilMs: number) =>
-    (await index.totals(sinceMs)).total - (await index.totals(untilMs)).total;
-  const recent = await upTo(recentStart, endMs);
-  const prior = await upTo(priorStart, recentStart);
+  // Totals from each bound on: the hours from `endMs` on (counted in part, perhaps) are in none of the windows.
+  const fromPrior = (await index.totals(priorStart)).total;
+  const fromRecent = (await index.totals(recentStart)).total;
+  const recent = fromRecent - (await index.totals(endMs)).total;
+  const prior = fromPrior - fromRecent;
   const demand = prior > 0 ? (100 * (recent - prior)) / prior : null;
   const supply = changePct(before, currentSupply);
   const demandText = demand === null ? 'n/a (no inferences in the 30 days before)' : signedPct(demand);
