@@ -1,6 +1,6 @@
 import { defineCommand } from '../src/core/command.js';
 import type { Core } from '../src/core/core.js';
-import { count, countOf, duration, pct, shortAddresses, signedPct, tokens, utc } from '../src/core/format.js';
+import { age, count, countOf, duration, pct, shortAddresses, signedPct, tokens, utc } from '../src/core/format.js';
 import { changePct } from '../src/core/metrics.js';
 import {
   callerWindows,
@@ -22,7 +22,6 @@ import {
   countedTo,
   countedToNow,
   indexedStatus,
-  windowStartMs,
 } from './inference-text.js';
 import { sourceFooter } from './shared.js';
 
@@ -88,12 +87,27 @@ function notWhole(h: History, events: string, unseen: string): string | null {
  * `; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1` when TEEs of more than one registry were read (the
  * figure before it is over all of them), empty otherwise.
  */
-function byRegistry(o: OperatorFigures, enabled: number): string {
+function byRegistry(o: OperatorFigures): string {
   if (o.enabledByRegistry.length < 2) return '';
   const each = o.enabledByRegistry.map((r) => `${shortAddresses(r.registry)} ${count(r.enabled)}`).join(', ');
   const sum = o.enabledByRegistry.reduce((n, r) => n + r.enabled, 0);
-  const twice = sum > enabled ? '; a TEE enabled on more than one registry counts once in the total' : '';
+  const twice = sum > o.enabled ? '; a TEE enabled on more than one registry counts once in the total' : '';
   return `; enabled by registry: ${each}${twice}`;
+}
+
+/**
+ * `4 TEEs: LLM proxy 2, validator 2`, with the types the SDK does not define when there are some. A TEE
+ * given different types on two registries counts under each type and once in the total, and the text says so.
+ */
+function byType(
+  total: number,
+  [llmProxy, validator, other]: readonly [number, number, number],
+  otherName: string,
+): string {
+  const rest = other > 0 ? `, ${otherName} ${count(other)}` : '';
+  const twice =
+    llmProxy + validator + other > total ? ' (a TEE with another type on another registry counts under each)' : '';
+  return `${countOf(total, 'TEE')}: LLM proxy ${count(llmProxy)}, validator ${count(validator)}${rest}${twice}`;
 }
 
 function share(part: number, whole: number): string {
@@ -132,24 +146,44 @@ async function callerFields(reader: ParticipantReader, w: CallerWindows, h: Hist
     },
     {
       label: 'Week-over-week retention',
-      value:
-        before ??
-        (c.previous7 > 0
-          ? `${share(c.retained7, c.previous7)}: ${count(c.retained7)} of the ${countOf(c.previous7, 'account')} ` +
-            `active ${day(w.previous7Ms)}–${day(previousEnd)} sent inference transactions again in ${last7}`
-          : `n/a: no account sent inference transactions ${day(w.previous7Ms)}–${day(previousEnd)}`),
+      value: before ?? retentionText(c, `${day(w.previous7Ms)}–${day(previousEnd)}`, last7),
     },
     {
       label: 'Repeat callers, last 30 full UTC days',
-      value:
-        month ??
-        (c.inferences30 > 0
-          ? `${share(c.repeatInferences30, c.inferences30)} of the ${countOf(c.inferences30, 'inference')} in ` +
-            `inference transactions in ${last30} were sent by accounts active on 2 or more distinct days`
-          : `n/a: no inference transactions in ${last30}`),
+      value: month ?? repeatText(c, last30),
     },
     busiestField(c, month, last30),
   ];
+}
+
+/** `50.00%: 1 of the 2 accounts active Nov 17–Nov 23 sent … again`; of one account, whether it did. */
+function retentionText(c: CallerFigures, before: string, last7: string): string {
+  const pctText = share(c.retained7, c.previous7);
+  if (c.previous7 === 0) return `n/a: no account sent inference transactions ${before}`;
+  if (c.previous7 === 1)
+    return c.retained7 === 1
+      ? `${pctText}: the only account active ${before} sent inference transactions again in ${last7}`
+      : `${pctText}: the only account active ${before} sent no inference transactions in ${last7}`;
+  return (
+    `${pctText}: ${count(c.retained7)} of the ${countOf(c.previous7, 'account')} active ${before} sent ` +
+    `inference transactions again in ${last7}`
+  );
+}
+
+/** The share of the 30 days' inferences sent by accounts active on 2 or more days; of one, whether it was. */
+function repeatText(c: CallerFigures, last30: string): string {
+  const pctText = share(c.repeatInferences30, c.inferences30);
+  const repeat = 'active on 2 or more distinct days';
+  if (c.inferences30 === 0) return `n/a: no inference transactions in ${last30}`;
+  if (c.inferences30 === 1) {
+    const not = c.repeatInferences30 === 1 ? '' : 'not ';
+    const one = `the only inference in inference transactions in ${last30}`;
+    return `${pctText}: ${one} was ${not}sent by an account ${repeat}`;
+  }
+  return (
+    `${pctText} of the ${countOf(c.inferences30, 'inference')} in inference transactions in ${last30} were sent ` +
+    `by accounts ${repeat}`
+  );
 }
 
 /**
@@ -163,30 +197,63 @@ function busiestField(c: CallerFigures, month: string | null, last30: string) {
     : c.callers30 === 1
       ? 'the only account that sent any'
       : `all ${countOf(c.callers30, 'account')} that sent any`;
+  const pctText = share(c.top10Inferences30, c.inferences30);
   return {
     label: few ? 'All callers, last 30 full UTC days' : '10 busiest callers, last 30 full UTC days',
     value:
       month ??
-      (c.inferences30 > 0
-        ? `${share(c.top10Inferences30, c.inferences30)} of those ${countOf(c.inferences30, 'inference')}, from ${from}`
-        : `n/a: no inference transactions in ${last30}`),
+      (c.inferences30 === 0
+        ? `n/a: no inference transactions in ${last30}`
+        : c.inferences30 === 1
+          ? `${pctText}: the only inference, from ${from}`
+          : `${pctText} of those ${countOf(c.inferences30, 'inference')}, from ${from}`),
   };
+}
+
+/** `75.00% of the 4 individual settlements (3)`; of one settlement, or of one TEE, says so. */
+function busiestTeeText(o: OperatorFigures, last7: string): string {
+  const pctText = share(o.busiestSettlements7, o.settlements7);
+  if (o.settlements7 === 0) return `n/a: no individual settlements in ${last7}`;
+  if (o.settlements7 === 1) return `${pctText}: the only individual settlement`;
+  const all = countOf(o.settlements7, 'individual settlement');
+  return o.settling7 === 1
+    ? `${pctText}: all ${all}, from the only TEE that settled any`
+    : `${pctText} of the ${all} (${count(o.busiestSettlements7)})`;
+}
+
+/**
+ * `since 2026-11-30 10:00 UTC`, or `from … to 2026-12-01 09:58 UTC (the last counted block)` when that block is
+ * not from the minute of now: heartbeats after it are not read yet (the indexer trails the head by its
+ * confirmations, and may be up to `CURRENT_WITHIN_MS` behind before the figure is withheld).
+ */
+function heartbeatSpan(sinceMs: number, h: History): string {
+  const to = h.status.indexedBlockTimeMs;
+  return to === null || utc(to) === utc(h.nowMs)
+    ? `since ${utc(sinceMs)}`
+    : `from ${utc(sinceMs)} to ${utc(to)} (the last counted block)`;
 }
 
 async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: History) {
   const heartbeatSince = h.nowMs - DAY_MS;
   const o = await reader.operators(w, heartbeatSince);
-  const enabled = o.enabledLlmProxy + o.enabledValidator + o.enabledOtherType;
-  const other = o.enabledOtherType > 0 ? `, type not seen or not defined ${count(o.enabledOtherType)}` : '';
   const week = uncovered(h, w.last7Ms, w.endMs);
   const last7 = fullDays(w.last7Ms, w.endMs);
+  const registry = notWhole(h, 'TEE registry events', 'TEEs registered');
+  const registered = [o.registeredLlmProxy, o.registeredValidator, o.registeredOtherType] as const;
+  const enabled = [o.enabledLlmProxy, o.enabledValidator, o.enabledOtherType] as const;
   return [
+    {
+      label: 'TEEs registered now',
+      value:
+        registry ??
+        `${byType(o.registered, registered, 'type not defined')} ` +
+          '(TEE registry events; a TEE removed since is not counted)',
+    },
     {
       label: 'TEEs enabled now',
       value:
-        notWhole(h, 'TEE registry events', 'TEEs registered') ??
-        `${count(enabled)} (LLM proxy ${count(o.enabledLlmProxy)}, validator ${count(o.enabledValidator)}${other}) ` +
-          `of ${countOf(o.registered, 'TEE')} registered (TEE registry events${byRegistry(o, enabled)})`,
+        registry ??
+        `${byType(o.enabled, enabled, 'type not seen or not defined')} (TEE registry events${byRegistry(o)})`,
     },
     {
       label: 'TEEs serving, last 7 full UTC days',
@@ -196,18 +263,13 @@ async function operatorFields(reader: ParticipantReader, w: CallerWindows, h: Hi
     },
     {
       label: 'Busiest TEE, last 7 full UTC days',
-      value:
-        week ??
-        (o.settlements7 > 0
-          ? `${share(o.busiestSettlements7, o.settlements7)} of the ` +
-            `${countOf(o.settlements7, 'individual settlement')} (${count(o.busiestSettlements7)})`
-          : `n/a: no individual settlements in ${last7}`),
+      value: week ?? busiestTeeText(o, last7),
     },
     {
       label: 'TEE heartbeats, last 24 hours',
       value:
         uncovered(h, heartbeatSince, 'now') ??
-        `${countOf(o.heartbeats, 'TEE')} with a HeartbeatReceived event since ${utc(heartbeatSince)}`,
+        `${countOf(o.heartbeats, 'TEE')} with a HeartbeatReceived event ${heartbeatSpan(heartbeatSince, h)}`,
     },
   ];
 }
@@ -267,21 +329,37 @@ function inferenceSpan(fromMs: number, status: IndexerStatus, nowMs: number): st
     : `${from} to ${utc(to)}, ${duration(Math.max(0, nowMs - to))} short of now`;
 }
 
-/** Inferences in the last 30 days against the 30 before, beside circulating supply over the same 30 days. */
+const HOUR_MS = 3_600_000;
+
+/**
+ * How far a circulating supply reading may be from the start or end of the 30 days it stands for: the bot reads
+ * CoinGecko every few minutes (`REFRESH_CRON`), and the demand windows end at a whole hour up to 2 h before now.
+ */
+const SUPPLY_WITHIN_MS = 2 * HOUR_MS;
+
+/**
+ * Inferences in the 30 days to the last whole hour counted against the 30 days before, beside circulating
+ * supply between a reading at most `SUPPLY_WITHIN_MS` before the first window's start and the current one (not
+ * stale, and within `SUPPLY_WITHIN_MS` of its end). Both inference windows are exactly 30 days of hourly counts
+ * the indexer has wholly counted; the value names both windows' end and both readings' times.
+ */
 async function demandField(core: Core, index: InferenceIndex, h: History): Promise<{ label: string; value: string }> {
   const { coverage, status, nowMs } = h;
+  const label = 'Demand beside supply, 30 days';
   const window = 30 * DAY_MS;
-  const recentStart = windowStartMs(nowMs, window);
-  const priorStart = windowStartMs(nowMs, 2 * window);
+  const current = countedToNow(status, nowMs);
+  // Hourly counts are whole up to the hour that holds the last counted block (blocks come in time order).
+  const endMs = Math.floor((current ? status.indexedBlockTimeMs! : nowMs) / HOUR_MS) * HOUR_MS;
+  const recentStart = endMs - window;
+  const priorStart = endMs - 2 * window;
   // The inference history starts at the indexer's first block: the chain's genesis, or the block the
   // participant history started from when both began together; otherwise its time is unknown here.
   const inferenceFromMs = status.fromBlock === 0 ? Number.NEGATIVE_INFINITY : coverage.fromBlockTimeMs;
-  // The latest reading at or before 30 days ago; it stands for that point only when within a day of it.
-  const point = nowMs - window;
-  const then = await core.history.marketAgo(window);
-  const supplyCovered = then !== null && then.fetchedAtMs >= point - DAY_MS;
-  // The recent window ends now: an indexer still behind (a backfill, a stall) has not counted all of it.
-  const demandCovered = inferenceFromMs <= priorStart && countedToNow(status, nowMs);
+  // The latest reading at or before the start of the 30 days; it stands for that point only when close to it.
+  const then = await core.history.marketAgo(nowMs - recentStart);
+  const supplyCovered = then !== null && then.fetchedAtMs >= recentStart - SUPPLY_WITHIN_MS;
+  // An indexer still behind (a backfill, a stall) has not counted up to the last hour.
+  const demandCovered = inferenceFromMs <= priorStart && current;
   if (!demandCovered || !supplyCovered) {
     const inferenceDays = inferenceSpan(inferenceFromMs, status, nowMs);
     let supplyNeed: string;
@@ -290,57 +368,80 @@ async function demandField(core: Core, index: InferenceIndex, h: History): Promi
       const supplyDays = first ? duration(Math.max(0, nowMs - first.fetchedAtMs)) : 'none';
       supplyNeed = `circulating supply from 30 days ago (have ${supplyDays} of readings)`;
     } else {
-      // Readings older than the point exist, but with a gap around it: a change from the one before would
-      // not be over the same 30 days.
+      // Readings older than the start exist, but with a gap before it: a change from the one before would
+      // span more than these 30 days.
       supplyNeed =
-        `a circulating supply reading within a day of 30 days ago (${utc(point)}; the latest before it is ` +
-        `from ${utc(then.fetchedAtMs)}, ${duration(point - then.fetchedAtMs)} earlier)`;
+        `a circulating supply reading within ${duration(SUPPLY_WITHIN_MS)} before ${utc(recentStart)} (the start ` +
+        `of the 30 days; the latest before it is from ${utc(then.fetchedAtMs)}, ` +
+        `${duration(recentStart - then.fetchedAtMs)} earlier)`;
     }
     return {
-      label: 'Demand beside supply, 30 days',
+      label,
       value:
         'not shown until history covers both windows: needs 60 days of inference history (have ' +
         `${inferenceDays}) and ${supplyNeed}`,
     };
   }
   const market = core.snapshot().market;
-  const current = market.data?.circulatingSupply ?? null;
+  if (market.data !== null && market.fetchedAtMs !== null) {
+    // A stale reading (CoinGecko down, or not asked for a while) is not the supply at the end of the window.
+    const reading = `${utc(market.fetchedAtMs)}, ${age(market.fetchedAtMs, nowMs)}`;
+    if (core.isStale(market))
+      return {
+        label,
+        value:
+          `not shown: the latest CoinGecko reading is stale (${reading}), so circulating supply over these 30 ` +
+          'days is not covered',
+      };
+    if (Math.abs(market.fetchedAtMs - endMs) > SUPPLY_WITHIN_MS)
+      return {
+        label,
+        value:
+          `not shown: the latest CoinGecko reading (${reading}) is more than ${duration(SUPPLY_WITHIN_MS)} from ` +
+          `the end of the 30 days (${utc(endMs)}), so circulating supply over them is not covered`,
+      };
+  }
+  const currentSupply = market.data?.circulatingSupply ?? null;
   const before = then.data.circulatingSupply;
-  if (before === null || current === null) {
+  if (before === null || currentSupply === null) {
     const missing = [
-      before === null ? `its reading of ${utc(then.fetchedAtMs)} (30 days ago)` : null,
-      current === null
+      before === null ? `its reading of ${utc(then.fetchedAtMs)} (at the start of the 30 days)` : null,
+      currentSupply === null
         ? market.fetchedAtMs === null
           ? 'any reading now'
           : `its latest reading (${utc(market.fetchedAtMs)})`
         : null,
     ].filter((part) => part !== null);
     return {
-      label: 'Demand beside supply, 30 days',
+      label,
       value:
         `not shown: CoinGecko gave no circulating supply in ${missing.join(' or ')}, so its change over these ` +
         '30 days is not known',
     };
   }
-  const recent = (await index.totals(recentStart)).total;
-  const prior = (await index.totals(priorStart)).total - recent;
+  // Totals from each bound on: the hours from `endMs` on (counted in part, perhaps) are in none of the windows.
+  const fromPrior = (await index.totals(priorStart)).total;
+  const fromRecent = (await index.totals(recentStart)).total;
+  const recent = fromRecent - (await index.totals(endMs)).total;
+  const prior = fromPrior - fromRecent;
   const demand = prior > 0 ? (100 * (recent - prior)) / prior : null;
-  const supply = changePct(before, current);
+  const supply = changePct(before, currentSupply);
   const demandText = demand === null ? 'n/a (no inferences in the 30 days before)' : signedPct(demand);
   const parts =
-    `inferences ${demandText} (${count(recent)} in the last 30 days against ${count(prior)} in the 30 ` +
-    `before, every kind counted from the chain) · circulating supply ${signedPct(supply)} (${tokens(before)} to ` +
-    `${tokens(current)}, CoinGecko)`;
+    `inferences ${demandText} (${count(recent)} in the 30 days to ${utc(endMs)} against ${count(prior)} in the ` +
+    `30 before, every kind counted from the chain) · circulating supply ${signedPct(supply)} (${tokens(before)} ` +
+    `at ${utc(then.fetchedAtMs)} to ${tokens(currentSupply)} at ${utc(market.fetchedAtMs!)}, CoinGecko)`;
   let sentence = '';
   if (demand !== null && supply !== null) {
+    const over = `over these 30 days (supply read within ${duration(SUPPLY_WITHIN_MS)} of their start and end)`;
     sentence =
       demand > supply
-        ? ' Inference demand grew faster than circulating supply over these 30 days.'
+        ? ` Inference demand grew faster than circulating supply ${over}.`
         : demand < supply
-          ? ' Inference demand grew more slowly than circulating supply over these 30 days.'
-          : ' Inference demand and circulating supply grew at the same rate over these 30 days.';
+          ? ` Inference demand grew more slowly than circulating supply ${over}.`
+          : ` Inference demand and circulating supply grew at the same rate ${over}.`;
   }
-  return { label: 'Demand beside supply, 30 days', value: `${parts}.${sentence}` };
+  return { label, value: `${parts}.${sentence}` };
 }
 
 export default defineCommand({

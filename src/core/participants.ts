@@ -51,9 +51,18 @@ export interface CallerFigures {
 }
 
 export interface OperatorFigures {
-  /** Distinct TEE ids with a `TEERegistered` event. */
+  /** Distinct TEE ids with a `TEERegistered` event (and no `TEERemoved` since). */
   registered: number;
-  /** Distinct TEE ids enabled now, by the type their registration gave (0 LLM proxy, 1 validator). */
+  /**
+   * Those by the type their registration gave (0 LLM proxy, 1 validator, another value not defined by the
+   * SDK). A TEE registered with one type on one registry and another on a second counts under each type.
+   */
+  registeredLlmProxy: number;
+  registeredValidator: number;
+  registeredOtherType: number;
+  /** Distinct TEE ids enabled now. */
+  enabled: number;
+  /** Those by type, as `registered…` (a TEE of two types on two registries counts under each). */
   enabledLlmProxy: number;
   enabledValidator: number;
   /** Enabled with a type never seen (registered before the indexed history) or not defined by the SDK. */

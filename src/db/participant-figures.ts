@@ -90,28 +90,42 @@ export function callerFiguresOf(a: CallerActivity, new7: number): CallerFigures 
   };
 }
 
+/** Distinct TEE ids of each stored type (null: never seen); both stores' "by type" queries answer this. */
+export type TeesByType = ReadonlyArray<{ teeType: number | null; n: number }>;
+
 export interface OperatorCounts {
   registered: number;
-  enabledByType: ReadonlyArray<{ teeType: number | null; n: number }>;
+  registeredByType: TeesByType;
+  enabled: number;
+  enabledByType: TeesByType;
   enabledByRegistry: ReadonlyArray<{ registry: string; n: number }>;
   settling: { tees: number; settlements: number; busiest: number };
   heartbeats: number;
 }
 
-export function operatorFiguresOf(c: OperatorCounts): OperatorFigures {
-  let enabledLlmProxy = 0;
-  let enabledValidator = 0;
-  let enabledOtherType = 0;
-  for (const { teeType, n } of c.enabledByType) {
-    if (teeType === 0) enabledLlmProxy += n;
-    else if (teeType === 1) enabledValidator += n;
-    else enabledOtherType += n;
+/** The SDK's types (0 LLM proxy, 1 validator), and every other value or none as `other`. */
+function splitByType(rows: TeesByType): { llmProxy: number; validator: number; other: number } {
+  const split = { llmProxy: 0, validator: 0, other: 0 };
+  for (const { teeType, n } of rows) {
+    if (teeType === 0) split.llmProxy += n;
+    else if (teeType === 1) split.validator += n;
+    else split.other += n;
   }
+  return split;
+}
+
+export function operatorFiguresOf(c: OperatorCounts): OperatorFigures {
+  const registered = splitByType(c.registeredByType);
+  const enabled = splitByType(c.enabledByType);
   return {
     registered: c.registered,
-    enabledLlmProxy,
-    enabledValidator,
-    enabledOtherType,
+    registeredLlmProxy: registered.llmProxy,
+    registeredValidator: registered.validator,
+    registeredOtherType: registered.other,
+    enabled: c.enabled,
+    enabledLlmProxy: enabled.llmProxy,
+    enabledValidator: enabled.validator,
+    enabledOtherType: enabled.other,
     enabledByRegistry: c.enabledByRegistry
       .map(({ registry, n }) => ({ registry, enabled: n }))
       .sort((a, b) => (a.registry < b.registry ? -1 : a.registry > b.registry ? 1 : 0)),

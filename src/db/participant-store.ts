@@ -36,6 +36,7 @@ import {
   weeksKey,
   type CallerActivity,
   type CursorRow,
+  type TeesByType,
 } from './participant-figures.js';
 import {
   callerDays,
@@ -180,13 +181,18 @@ export function createParticipantStore(database: Database, network = 'opengradie
   const newCallers = prepare(
     sql`select count(*) as n from ${c} where ${c.firstDayMs} >= ${param} and ${c.firstDayMs} < ${param}`,
   );
-  const registeredTees = prepare(
-    sql`select count(distinct ${t.teeId}) as n from ${t} where ${t.registeredAtMs} is not null`,
-  );
-  const enabledByType = prepare(
-    sql`select ${t.teeType} as teeType, count(distinct ${t.teeId}) as n from ${t} where ${t.enabled} = 1
-        group by ${t.teeType}`,
-  );
+  const registeredTee = sql`${t.registeredAtMs} is not null`;
+  const enabledTee = sql`${t.enabled} = 1`;
+  const distinctTees = (where: SQL) => prepare(sql`select count(distinct ${t.teeId}) as n from ${t} where ${where}`);
+  const teesByType = (where: SQL) =>
+    prepare(
+      sql`select ${t.teeType} as teeType, count(distinct ${t.teeId}) as n from ${t} where ${where}
+          group by ${t.teeType}`,
+    );
+  const registeredTees = distinctTees(registeredTee);
+  const registeredByType = teesByType(registeredTee);
+  const enabledTees = distinctTees(enabledTee);
+  const enabledByType = teesByType(enabledTee);
   const enabledByRegistry = prepare(
     sql`select ${t.registry} as registry, count(distinct case when ${t.enabled} = 1 then ${t.teeId} end) as n
         from ${t} group by ${t.registry}`,
@@ -354,7 +360,9 @@ export function createParticipantStore(database: Database, network = 'opengradie
     async operators(w: CallerWindows, heartbeatSinceMs: number): Promise<OperatorFigures> {
       return operatorFiguresOf({
         registered: (registeredTees.get() as N).n,
-        enabledByType: enabledByType.all() as Array<{ teeType: number | null; n: number }>,
+        registeredByType: registeredByType.all() as TeesByType,
+        enabled: (enabledTees.get() as N).n,
+        enabledByType: enabledByType.all() as TeesByType,
         enabledByRegistry: enabledByRegistry.all() as Array<{ registry: string; n: number }>,
         settling: settling.get(w.last7Ms, w.endMs) as { tees: number; settlements: number; busiest: number },
         heartbeats: (heartbeats.get(heartbeatSinceMs) as N).n,

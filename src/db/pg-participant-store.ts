@@ -30,6 +30,7 @@ import {
   weekBounds,
   weeksKey,
   type CallerActivity,
+  type TeesByType,
 } from './participant-figures.js';
 import type { PgQueries } from './pg-alert-subscriptions.js';
 import {
@@ -305,15 +306,21 @@ export function createPgParticipantStore(db: PgStoreDb, network = 'opengradient'
             FROM (SELECT sum(${s.settlements}) AS s FROM ${s}
                   WHERE ${s.dayMs} >= ${w.last7Ms} AND ${s.dayMs} < ${w.endMs} GROUP BY ${s.teeId}) per`,
       );
-      return operatorFiguresOf({
-        registered: await one(
-          sql`SELECT count(DISTINCT ${t.teeId})::float8 AS n FROM ${t} WHERE ${t.registeredAtMs} IS NOT NULL`,
-        ),
-        enabledByType: await pgRows<{ teeType: number | null; n: number }>(
+      const registered = sql`${t.registeredAtMs} IS NOT NULL`;
+      const enabled = sql`${t.enabled}`;
+      const distinct = (where: SQL) =>
+        one(sql`SELECT count(DISTINCT ${t.teeId})::float8 AS n FROM ${t} WHERE ${where}`);
+      const byType = (where: SQL) =>
+        pgRows<TeesByType[number]>(
           db,
           sql`SELECT ${t.teeType} AS "teeType", count(DISTINCT ${t.teeId})::float8 AS n FROM ${t}
-              WHERE ${t.enabled} GROUP BY ${t.teeType}`,
-        ),
+              WHERE ${where} GROUP BY ${t.teeType}`,
+        );
+      return operatorFiguresOf({
+        registered: await distinct(registered),
+        registeredByType: await byType(registered),
+        enabled: await distinct(enabled),
+        enabledByType: await byType(enabled),
         enabledByRegistry: await pgRows<{ registry: string; n: number }>(
           db,
           sql`SELECT ${t.registry} AS registry, count(DISTINCT CASE WHEN ${t.enabled} THEN ${t.teeId} END)::float8 AS n

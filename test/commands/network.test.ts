@@ -3,10 +3,12 @@ import { expectNoBadText } from '../helpers/expect.js';
 import { createTestApp, member, testChat } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
 import { marketItem, startCoinGeckoServer } from '../helpers/coingecko-server.js';
+import { sendJson } from '../helpers/http-server.js';
 import { startExplorer } from '../helpers/og-explorer-server.js';
 import {
   CONFIRMATIONS,
   REGISTRY_2,
+  RELAYER,
   SCENARIO as S,
   T1,
   account,
@@ -15,11 +17,12 @@ import {
   teeRegistered,
   type ScriptedChain,
 } from '../helpers/og-participants.js';
-import { mlInference } from '../helpers/og-events.js';
+import { individualSettlement, mlInference } from '../helpers/og-events.js';
 import { startOgNode } from '../helpers/og-rpc-server.js';
 
 const NOW = Date.parse('2026-12-01T10:00:00Z');
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 interface NetworkAppOptions {
   supplyHistory?: boolean;
@@ -30,10 +33,22 @@ interface NetworkAppOptions {
    * node's head is this far ahead of the cursor (every eth_getLogs fails, the new head is recorded).
    */
   cursorBehindMs?: number;
-  /** Circulating supply in the stored reading (taken `supplyAgoMs` before now, 30 days unless said) and now. */
+  /**
+   * Circulating supply in the stored reading and now. The stored one is taken `supplyAgoMs` before now: unless
+   * said, 30 days and an hour, at the start of the 30 days to the last whole hour counted (the last counted
+   * block is from 09:58 at a now of 10:00, so the 30 days run to 09:00).
+   */
   supplyThen?: number | null;
   supplyNow?: number | null;
   supplyAgoMs?: number;
+  /**
+   * CoinGecko was last read this long before now (with `supplyNow`). The pass at now only indexes, unless
+   * `marketDown`: then CoinGecko fails from that reading on, and the pass's refresh fails.
+   */
+  marketReadAgoMs?: number;
+  marketDown?: boolean;
+  /** STALE_AFTER_MINUTES. */
+  staleAfterMinutes?: number;
   /** Changes the scenario chain before it is served. */
   alter?: (scenario: ReturnType<typeof networkScenario>) => void;
   /** Another chain instead of the scenario's. */
@@ -54,7 +69,7 @@ async function networkApp(options: NetworkAppOptions = {}) {
   const cg = await startCoinGeckoServer([
     marketItem({ circulating_supply: options.supplyThen === undefined ? 100_000_000 : options.supplyThen }),
   ]);
-  const supplyAt = now - (options.supplyAgoMs ?? 30 * DAY);
+  const supplyAt = now - (options.supplyAgoMs ?? 30 * DAY + HOUR);
   const clock = createTestClock(supplyAt);
   const app = createTestApp({
     clock,
@@ -67,6 +82,7 @@ async function networkApp(options: NetworkAppOptions = {}) {
       ...(options.contractsFromBlock === undefined
         ? {}
         : { OG_CONTRACTS_FROM_BLOCK: String(options.contractsFromBlock) }),
+      ...(options.staleAfterMinutes === undefined ? {} : { STALE_AFTER_MINUTES: String(options.staleAfterMinutes) }),
     },
   });
   const fullHead = scenario.chain.head;
@@ -79,12 +95,18 @@ async function networkApp(options: NetworkAppOptions = {}) {
     clock.set(supplyAt);
   }
   if (options.supplyHistory ?? true) await app.core.refresh();
-  clock.set(now);
   cg.setMarkets([
     marketItem({ circulating_supply: options.supplyNow === undefined ? 110_000_000 : options.supplyNow }),
   ]);
+  if (options.marketReadAgoMs !== undefined) {
+    clock.set(now - options.marketReadAgoMs);
+    await app.core.refresh();
+    if (options.marketDown) cg.fail((_req, res) => sendJson(res, 503, { error: 'down' }));
+  }
+  clock.set(now);
   if (options.cursorBehindMs !== undefined) node.failNext('rpc-error', 100, 'eth_getLogs');
-  await app.sync();
+  if (options.marketReadAgoMs !== undefined && !options.marketDown) await app.indexer.runOnce();
+  else await app.sync();
   clock.set(now); // a failing pass backs off on the clock
   return { app, node, scenario };
 }
@@ -104,7 +126,9 @@ describe('network', () => {
         'the people who send them are not visible as callers here (those inferences appear only as TEE settlements).',
     ]);
     expect(fieldsOf(r)).toEqual({
-      // 2 of 37 inferences from repeat callers, 31 of 37 from the 10 busiest; 43 inferences against 8.
+      // 2 of 37 inferences from repeat callers, 31 of 37 from the 10 busiest; 42 inferences against 8 (+34/8).
+      // The inference windows end at 09:00, the last whole hour counted; supply is read at the start of the
+      // first (the stored reading) and now.
       'Callers, last 7 full UTC days':
         `${S.active7} accounts that sent inference transactions on the OpenGradient ` +
         `chain in the 7 full UTC days to Nov 30: ${S.new7} new (first seen in these 7 days), ${S.returning7} returning`,
@@ -116,21 +140,27 @@ describe('network', () => {
         'in the 30 full UTC days to Nov 30 were sent by accounts active on 2 or more distinct days',
       '10 busiest callers, last 30 full UTC days':
         `83.78% of those ${S.inferences30} inferences, from the 10 ` + `busiest of ${S.callers30} accounts`,
+      'TEEs registered now':
+        `${S.registered} TEEs: LLM proxy ${S.registeredLlmProxy}, validator ${S.registeredValidator} ` +
+        '(TEE registry events; a TEE removed since is not counted)',
       // T1 and T4 on registry 1, T3 on registry 2.
       'TEEs enabled now':
-        `${S.enabled} (LLM proxy ${S.llmProxy}, validator ${S.validator}) of ${S.registered} TEEs ` +
-        'registered (TEE registry events; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1)',
+        `${S.enabled} TEEs: LLM proxy ${S.llmProxy}, validator ${S.validator} ` +
+        '(TEE registry events; enabled by registry: 0x4e72…0248 2, 0x703c…bda6 1)',
       'TEEs serving, last 7 full UTC days':
         `${S.settling7} TEEs settled at least one inference individually ` +
         '(IndividualSettlement, the 7 full UTC days to Nov 30)',
       'Busiest TEE, last 7 full UTC days': `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
-      'TEE heartbeats, last 24 hours': `${S.heartbeats} TEEs with a HeartbeatReceived event since 2026-11-30 10:00 UTC`,
+      'TEE heartbeats, last 24 hours':
+        `${S.heartbeats} TEEs with a HeartbeatReceived event from 2026-11-30 10:00 UTC to 2026-12-01 09:58 UTC ` +
+        '(the last counted block)',
       'Workflow developers': `${S.registrants} accounts ever registered a workflow task (TaskRegistered)`,
       'Workflow tasks active now': `${S.activeTasks} (registered or updated, not stopped, end time after now)`,
       'Demand beside supply, 30 days':
-        `inferences +437.50% (${S.recent30} in the last 30 days against ${S.prior30} ` +
-        'in the 30 before, every kind counted from the chain) · circulating supply +10.00% (100M OPG to 110M OPG, ' +
-        'CoinGecko). Inference demand grew faster than circulating supply over these 30 days.',
+        `inferences +425.00% (${S.recent30} in the 30 days to 2026-12-01 09:00 UTC against ${S.prior30} in the ` +
+        '30 before, every kind counted from the chain) · circulating supply +10.00% (100M OPG at 2026-11-01 09:00 ' +
+        'UTC to 110M OPG at 2026-12-01 10:00 UTC, CoinGecko). Inference demand grew faster than circulating supply ' +
+        'over these 30 days (supply read within 2 h of their start and end).',
     });
     expect(r.notices).toEqual([]);
     const safe = node.chain.head - CONFIRMATIONS;
@@ -191,7 +221,7 @@ describe('network', () => {
       return Object.entries(f).filter(([label]) => /busiest callers|^All callers/.test(label));
     };
     expect(await busiest(1)).toEqual([
-      ['All callers, last 30 full UTC days', '100.00% of those 1 inference, from the only account that sent any'],
+      ['All callers, last 30 full UTC days', '100.00%: the only inference, from the only account that sent any'],
     ]);
     expect(await busiest(10)).toEqual([
       ['All callers, last 30 full UTC days', '100.00% of those 55 inferences, from all 10 accounts that sent any'],
@@ -205,32 +235,157 @@ describe('network', () => {
     ]);
   });
 
+  it('reads naturally of one: the only account, inference or settlement, never "1 of the 1"', async () => {
+    // Callers as [account, days before today] with one inference at noon of each day, and `settlements`
+    // individual settlements of TEE 0x71 two days before today.
+    const chainOf = (callers: Array<[number, number[]]>, settlements: number) => (nowMs: number) => {
+      const today = Math.floor(nowMs / DAY) * DAY;
+      const chain = scriptedChain(today - 91 * DAY, nowMs);
+      for (const [who, days] of callers)
+        for (const d of days) chain.place(today - d * DAY + 12 * 3_600_000, mlInference(0), account(who), 1);
+      for (let i = 0; i < settlements; i++)
+        chain.place(today - 2 * DAY + i * 60_000, individualSettlement(0x71), RELAYER, 1);
+      return chain;
+    };
+    const fields = async (callers: Array<[number, number[]]>, settlements: number) =>
+      fieldsOf(
+        await (await networkApp({ chain: chainOf(callers, settlements) })).app.runText('network', testChat, member),
+      );
+    const last7 = 'the 7 full UTC days to Nov 30';
+    const last30 = 'the 30 full UTC days to Nov 30';
+
+    // One account, one inference (Nov 28), one settlement.
+    const one = await fields([[0xc01, [3]]], 1);
+    expect(one['Week-over-week retention']).toBe('n/a: no account sent inference transactions Nov 17–Nov 23');
+    expect(one['Repeat callers, last 30 full UTC days']).toBe(
+      `0.00%: the only inference in inference transactions in ${last30} was not sent by an account active on 2 or ` +
+        'more distinct days',
+    );
+    expect(one['All callers, last 30 full UTC days']).toBe(
+      '100.00%: the only inference, from the only account that sent any',
+    );
+    expect(one['Busiest TEE, last 7 full UTC days']).toBe('100.00%: the only individual settlement');
+
+    // The only account of Nov 17–23 (Nov 21) active again on Nov 28; two settlements, both by one TEE.
+    const again = await fields([[0xc01, [10, 3]]], 2);
+    expect(again['Week-over-week retention']).toBe(
+      `100.00%: the only account active Nov 17–Nov 23 sent inference transactions again in ${last7}`,
+    );
+    expect(again['Busiest TEE, last 7 full UTC days']).toBe(
+      '100.00%: all 2 individual settlements, from the only TEE that settled any',
+    );
+
+    // The only account of Nov 17–23 not seen again; another account on Nov 28.
+    const gone = await fields(
+      [
+        [0xc01, [10]],
+        [0xc02, [3]],
+      ],
+      0,
+    );
+    expect(gone['Week-over-week retention']).toBe(
+      `0.00%: the only account active Nov 17–Nov 23 sent no inference transactions in ${last7}`,
+    );
+    expect(gone['Busiest TEE, last 7 full UTC days']).toBe(`n/a: no individual settlements in ${last7}`);
+    expectNoBadText(gone);
+  });
+
   it('counts a TEE registered on two registries once in the total, and on each registry', async () => {
     const owner = account(0x0e1);
     const { app } = await networkApp({
       alter: ({ chain, d }) => chain.place(d(9), teeRegistered(REGISTRY_2, T1, owner, 0), owner),
     });
     const r = await app.runText('network', testChat, member);
-    // T1 and T4 on registry 1, T1 and T3 on registry 2: 3 TEEs, 4 registrations.
+    // T1 and T4 on registry 1, T1 and T3 on registry 2: 3 TEEs enabled, 4 registered, 5 registrations.
+    expect(fieldsOf(r)['TEEs registered now']).toBe(
+      '4 TEEs: LLM proxy 2, validator 2 (TEE registry events; a TEE removed since is not counted)',
+    );
     expect(fieldsOf(r)['TEEs enabled now']).toBe(
-      '3 (LLM proxy 2, validator 1) of 4 TEEs registered (TEE registry events; enabled by registry: 0x4e72…0248 2, ' +
+      '3 TEEs: LLM proxy 2, validator 1 (TEE registry events; enabled by registry: 0x4e72…0248 2, ' +
+        '0x703c…bda6 2; a TEE enabled on more than one registry counts once in the total)',
+    );
+  });
+
+  it('counts a TEE of one type on one registry and another on a second under each type, once in all', async () => {
+    const owner = account(0x0e1);
+    const { app } = await networkApp({
+      alter: ({ chain, d }) => chain.place(d(9), teeRegistered(REGISTRY_2, T1, owner, 1), owner),
+    });
+    const r = await app.runText('network', testChat, member);
+    // LLM proxies T1 (registry 1) and T3; validators T1 (registry 2), T2 and T4, of which T2 is disabled.
+    const twice = ' (a TEE with another type on another registry counts under each)';
+    expect(fieldsOf(r)['TEEs registered now']).toBe(
+      `4 TEEs: LLM proxy 2, validator 3${twice} (TEE registry events; a TEE removed since is not counted)`,
+    );
+    expect(fieldsOf(r)['TEEs enabled now']).toBe(
+      `3 TEEs: LLM proxy 2, validator 2${twice} (TEE registry events; enabled by registry: 0x4e72…0248 2, ` +
         '0x703c…bda6 2; a TEE enabled on more than one registry counts once in the total)',
     );
   });
 
   it(
-    'does not compare with a supply reading more than a day before 30 days ago, ' + 'and says how far off it is',
+    'compares supply only from a reading at most 2 hours before the start of the 30 days, ' +
+      'and says how far off the one before is',
     async () => {
-      // Readings 40 days ago and now, none between: the one before the point 30 days ago is 10 days off.
-      const { app } = await networkApp({ supplyAgoMs: 40 * DAY });
-      const r = await app.runText('network', testChat, member);
-      expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
-        'not shown until history covers both windows: needs 60 days of inference history ' +
-          '(have from genesis) and a circulating supply reading within a day of 30 days ago (2026-11-01 10:00 UTC; ' +
-          'the latest before it is from 2026-10-22 10:00 UTC, 10 days earlier)',
+      const shown = async (supplyAgoMs: number) =>
+        fieldsOf(await (await networkApp({ supplyAgoMs })).app.runText('network', testChat, member))[
+          'Demand beside supply, 30 days'
+        ];
+      const refused = (at: string, off: string) =>
+        'not shown until history covers both windows: needs 60 days of inference history (have from genesis) and ' +
+        'a circulating supply reading within 2 h before 2026-11-01 09:00 UTC (the start of the 30 days; the latest ' +
+        `before it is from ${at}, ${off} earlier)`;
+      // The 30 days run from Nov 1 09:00. Readings 40 days ago and now, none between: 9 days 23 h off.
+      expect(await shown(40 * DAY)).toBe(refused('2026-10-22 10:00 UTC', '9 days'));
+      // 19 hours off: a change from it would span 30 days and 20 hours.
+      expect(await shown(30 * DAY + 20 * HOUR)).toBe(refused('2026-10-31 14:00 UTC', '19 h'));
+      // 2 hours off: compared, and the value says from when.
+      expect(await shown(30 * DAY + 3 * HOUR)).toContain(
+        ' · circulating supply +10.00% (100M OPG at 2026-11-01 07:00 UTC to 110M OPG at 2026-12-01 10:00 UTC, ' +
+          'CoinGecko). Inference demand grew faster',
       );
     },
   );
+
+  it('does not compare with a stale CoinGecko reading, and says how old it is', async () => {
+    // CoinGecko answered last 3 days ago; every refresh since failed.
+    const down = await networkApp({ marketReadAgoMs: 3 * DAY, marketDown: true });
+    const r = await down.app.runText('network', testChat, member);
+    expect(fieldsOf(r)['Demand beside supply, 30 days']).toBe(
+      'not shown: the latest CoinGecko reading is stale (2026-11-28 10:00 UTC, 3 days ago), so circulating supply ' +
+        'over these 30 days is not covered',
+    );
+    expectNoBadText(r);
+    // Not read since, and not stale by a week's STALE_AFTER_MINUTES, but 2 days 23 h before the end of the 30 days.
+    const lenient = await networkApp({ marketReadAgoMs: 3 * DAY, staleAfterMinutes: 7 * 24 * 60 });
+    expect(fieldsOf(await lenient.app.runText('network', testChat, member))['Demand beside supply, 30 days']).toBe(
+      'not shown: the latest CoinGecko reading (2026-11-28 10:00 UTC, 3 days ago) is more than 2 h from the end of ' +
+        'the 30 days (2026-12-01 09:00 UTC), so circulating supply over them is not covered',
+    );
+  });
+
+  it('compares inferences over two windows of exactly 30 days, to the last whole hour counted', async () => {
+    // The indexer stopped 50 minutes ago (its last block 09:08): current enough, and the windows run to 09:00.
+    // One more inference at 09:30 on the first day of the 30 and one at 09:30 on the first day of the 30
+    // before: each counts in its window (from the start of an hour to now, it would have fallen a window later
+    // or in none).
+    const { app } = await networkApp({
+      cursorBehindMs: 50 * 60_000,
+      alter: ({ chain, d }) => {
+        chain.place(d(30) + 9.5 * HOUR, mlInference(0), account(0xc01), 1);
+        chain.place(d(60) + 9.5 * HOUR, mlInference(0), account(0xc02), 1);
+      },
+    });
+    const r = await app.runText('network', testChat, member);
+    // 43 against 9: +34/9.
+    expect(fieldsOf(r)['Demand beside supply, 30 days']).toMatch(
+      new RegExp(
+        `^inferences \\+377\\.78% \\(${S.recent30 + 1} in the 30 days to 2026-12-01 09:00 UTC against ` +
+          `${S.prior30 + 1} in the 30 before, `,
+      ),
+    );
+    expect(r.notices).toEqual([]);
+  });
 
   it(
     'does not show demand beside supply when CoinGecko gave no circulating supply, ' +
@@ -238,7 +393,8 @@ describe('network', () => {
     async () => {
       const then = await networkApp({ supplyThen: null });
       expect(fieldsOf(await then.app.runText('network', testChat, member))['Demand beside supply, 30 days']).toBe(
-        'not shown: CoinGecko gave no circulating supply in its reading of 2026-11-01 10:00 UTC (30 days ago), ' +
+        'not shown: CoinGecko gave no circulating supply in its reading of 2026-11-01 09:00 UTC (at the start of ' +
+          'the 30 days), ' +
           'so its change over these 30 days is not known',
       );
       const now = await networkApp({ supplyNow: null });
@@ -257,7 +413,7 @@ describe('network', () => {
     async () => {
       // The scenario's first registry or scheduler event is T1's registration, 80 days before today.
       const deployed = networkScenario(NOW).chain.blockAt(NOW - 81 * DAY);
-      const whole = ['TEEs enabled now', 'Workflow developers', 'Workflow tasks active now'];
+      const whole = ['TEEs registered now', 'TEEs enabled now', 'Workflow developers', 'Workflow tasks active now'];
       const fromGenesis = fieldsOf(await (await networkApp()).app.runText('network', testChat, member));
       const fromDeployment = fieldsOf(
         await (
@@ -295,10 +451,11 @@ describe('network', () => {
     expect(f['10 busiest callers, last 30 full UTC days']).toBe(starts);
     // T1, T2 and T3 registered before the history starts, and T3's re-enabling too: the registry's
     // all-time figures (truly 3 of 4 enabled, 2 developers, 3 active tasks) are not shown.
-    expect(f['TEEs enabled now']).toBe(
-      'n/a: TEE registry events are counted since block 117,240 (2026-11-21 10:00 UTC); ' +
-        'TEEs registered before that are not seen',
-    );
+    for (const label of ['TEEs registered now', 'TEEs enabled now'])
+      expect(f[label], label).toBe(
+        'n/a: TEE registry events are counted since block 117,240 (2026-11-21 10:00 UTC); ' +
+          'TEEs registered before that are not seen',
+      );
     expect(f['Workflow developers']).toBe(
       'n/a: task scheduler events are counted since block 117,240 (2026-11-21 10:00 UTC); ' +
         'registrations before that are not seen',
@@ -316,7 +473,8 @@ describe('network', () => {
       `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
     );
     expect(f['TEE heartbeats, last 24 hours']).toBe(
-      `${S.heartbeats} TEEs with a HeartbeatReceived event since 2026-11-30 10:00 UTC`,
+      `${S.heartbeats} TEEs with a HeartbeatReceived event from 2026-11-30 10:00 UTC to 2026-12-01 09:58 UTC ` +
+        '(the last counted block)',
     );
     expect(f['Demand beside supply, 30 days']).toBe(
       'not shown until history covers both windows: needs 60 days of inference history ' +
@@ -344,6 +502,7 @@ describe('network', () => {
         'Week-over-week retention': window,
         'Repeat callers, last 30 full UTC days': window,
         '10 busiest callers, last 30 full UTC days': window,
+        'TEEs registered now': whole,
         'TEEs enabled now': whole,
         'TEEs serving, last 7 full UTC days': window,
         'Busiest TEE, last 7 full UTC days': window,
@@ -404,9 +563,11 @@ describe('network', () => {
         'Busiest TEE, last 7 full UTC days',
       ])
         expect(f[label], label).toBe(window);
-      // T1's heartbeat 22 h before now and T3's at 24 h are counted; T2's at 24 h 10 min is outside.
+      // T1's heartbeat 22 h before now and T3's at 24 h are counted; T2's at 24 h 10 min is outside. Blocks
+      // after 23:48 are not read: the window ends there, and says so.
       expect(f['TEE heartbeats, last 24 hours']).toBe(
-        '2 TEEs with a HeartbeatReceived event since 2026-11-30 00:30 UTC',
+        '2 TEEs with a HeartbeatReceived event from 2026-11-30 00:30 UTC to 2026-11-30 23:48 UTC ' +
+          '(the last counted block)',
       );
       expect(r.notices).toEqual([]);
       const stats = await app.runText('stats', testChat, member);
@@ -430,9 +591,20 @@ describe('network', () => {
     app.clock.set(NOW + 30 * 60_000);
     const r = await app.runText('network', testChat, member);
     expect(fieldsOf(r)['TEE heartbeats, last 24 hours']).toBe(
-      '1 TEE with a HeartbeatReceived event since 2026-11-30 10:30 UTC',
+      '1 TEE with a HeartbeatReceived event from 2026-11-30 10:30 UTC to 2026-12-01 09:58 UTC (the last counted block)',
     );
     expect(r.notices).toEqual([]);
+  });
+
+  it('counts heartbeats since 24 hours ago, with no end, when the last counted block is from this minute', async () => {
+    const { app } = await networkApp();
+    // The last counted block is from 09:58:00 (head minus confirmations); now is half a minute later.
+    app.clock.set(NOW - 2 * 60_000 + 30_000);
+    const r = await app.runText('network', testChat, member);
+    // T1's at 22 h before NOW and T3's at 24 h, inside 24 h before 09:58:30; T2's at 24 h 10 min is not.
+    expect(fieldsOf(r)['TEE heartbeats, last 24 hours']).toBe(
+      `${S.heartbeats} TEEs with a HeartbeatReceived event since 2026-11-30 09:58 UTC`,
+    );
   });
 
   it('says plainly that nothing is indexed yet, with the note on Base', async () => {

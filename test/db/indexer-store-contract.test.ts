@@ -198,6 +198,10 @@ const EMPTY = {
   },
   operators: {
     registered: 0,
+    registeredLlmProxy: 0,
+    registeredValidator: 0,
+    registeredOtherType: 0,
+    enabled: 0,
     enabledLlmProxy: 0,
     enabledValidator: 0,
     enabledOtherType: 0,
@@ -225,6 +229,10 @@ const EXPECTED = {
   },
   operators: {
     registered: 4, // 1 (on two registries), 2, 4, 5
+    registeredLlmProxy: 2, // 1, 4
+    registeredValidator: 2, // 2, 5
+    registeredOtherType: 0,
+    enabled: 4, // 1, 3, 4, 5
     enabledLlmProxy: 2, // 1, 4
     enabledValidator: 1, // 5 (2's heartbeat comes before its TEEDisabled in the same range)
     enabledOtherType: 1, // 3: the registry takes a heartbeat only from an enabled TEE
@@ -361,6 +369,10 @@ describe.each(STORE_BACKENDS)('indexer stores on %s', { timeout: 60_000 }, (back
     expect(await participants.operators(W, NOW - DAY)).toEqual({
       ...EXPECTED.operators,
       registered: 4, // 1 (on R2), 2, 4, 5 (again)
+      registeredLlmProxy: 3, // 1 (on R2), 4, 5 (again, as an LLM proxy)
+      registeredValidator: 1, // 2
+      registeredOtherType: 0,
+      enabled: 3, // 1 (on R2), 4, 5
       enabledLlmProxy: 3, // 1 (on R2), 4, 5
       enabledValidator: 0, // 5 was removed, 2 is disabled
       enabledOtherType: 0, // 3 removed
@@ -369,6 +381,42 @@ describe.each(STORE_BACKENDS)('indexer stores on %s', { timeout: 60_000 }, (back
         { registry: R1, enabled: 2 }, // 4, 5
       ],
       heartbeats: 2, // 1, 3
+    });
+  });
+
+  it('counts registered and enabled TEEs by type, a TEE of two types under each and once in the totals', async ({
+    skip,
+  }) => {
+    const { inferences, participants } = (await storesOn(backend, skip)).indexer;
+    await inferences.ensureState(NET, 100);
+    await inferences.commitChunk(...RANGES[0]!);
+    await inferences.commitChunk(...RANGES[1]!);
+    // TEE 4 (an LLM proxy on R1) registered on R2 as a validator; TEE 7 registered with type 2, which the SDK
+    // does not define.
+    await inferences.commitChunk(commit(300, 400, []), {
+      ...found(
+        [],
+        [],
+        [
+          [registered(R2, 4, 1), NOW - 50 * 60_000],
+          [registered(R1, 7, 2), NOW - 40 * 60_000],
+        ],
+      ),
+    });
+    expect(await participants.operators(W, NOW - DAY)).toEqual({
+      ...EXPECTED.operators,
+      registered: 5, // 1, 2, 4, 5, 7
+      registeredLlmProxy: 2, // 1, 4 (on R1)
+      registeredValidator: 3, // 2, 4 (on R2), 5
+      registeredOtherType: 1, // 7
+      enabled: 5, // 1, 3, 4, 5, 7
+      enabledLlmProxy: 2, // 1, 4 (on R1)
+      enabledValidator: 2, // 4 (on R2), 5
+      enabledOtherType: 2, // 3 (type never seen), 7
+      enabledByRegistry: [
+        { registry: R2, enabled: 2 }, // 1, 4
+        { registry: R1, enabled: 5 }, // 1, 3, 4, 5, 7
+      ],
     });
   });
 

@@ -71,10 +71,10 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
       `50.00%: ${S.retained7} of the ${S.previous7} accounts active `,
       `5.41% of the ${S.inferences30} inferences in inference transactions`,
       `83.78% of those ${S.inferences30} inferences, from the 10 busiest of ${S.callers30} accounts`,
-      `${S.enabled} (LLM proxy ${S.llmProxy}, validator ${S.validator}) of ${S.registered} TEEs registered`,
+      `${S.registered} TEEs: LLM proxy ${S.registeredLlmProxy}, validator ${S.registeredValidator} (TEE registry`,
+      `${S.enabled} TEEs: LLM proxy ${S.llmProxy}, validator ${S.validator} (TEE registry events`,
       `${S.settling7} TEEs settled at least one inference individually`,
       `75.00% of the ${S.settlements7} individual settlements (${S.busiest7})`,
-      `${S.heartbeats} TEEs with a HeartbeatReceived event since `,
       `${S.registrants} accounts ever registered a workflow task`,
       `${S.activeTasks} (registered or updated, not stopped, end time after now)`,
       'not shown until history covers both windows',
@@ -82,6 +82,8 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
     ]) {
       expect(out).toContain(part);
     }
+    // `since …`, or `from … to …` when the last counted block is not from the minute of now.
+    expect(out).toMatch(new RegExp(`${S.heartbeats} TEEs with a HeartbeatReceived event (since|from) \\d{4}-`));
     const stats = await runEntry('src/cli.ts', ['stats'], env, undefined, 30_000);
     // The last of the 7 full UTC days is the scenario's yesterday, e.g. `Nov 30`.
     const yesterday = new Date(today - DAY).toLocaleDateString('en-US', {
@@ -104,11 +106,10 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
     const from = chain.blockAt(now - 10 * DAY);
     const out = await syncThenNetwork(await scenarioEnv(chain, clock, { OG_INDEX_FROM_BLOCK: String(from) }));
     const since = `block ${blockText(from)} (${utcText(chain.timeOf(from))})`;
+    const registry = `n/a: TEE registry events are counted since ${since}; TEEs registered before that are not seen`;
     for (const line of [
-      fieldLine(
-        'TEEs enabled now',
-        `n/a: TEE registry events are counted since ${since}; TEEs registered before that are not seen`,
-      ),
+      fieldLine('TEEs registered now', registry),
+      fieldLine('TEEs enabled now', registry),
       fieldLine(
         'Workflow developers',
         `n/a: task scheduler events are counted since ${since}; registrations before that are not seen`,
@@ -151,6 +152,7 @@ describe('network, from the process people run', { timeout: 90_000 }, () => {
       fieldLine('Week-over-week retention', window),
       fieldLine('Repeat callers, last 30 full UTC days', window),
       fieldLine('10 busiest callers, last 30 full UTC days', window),
+      fieldLine('TEEs registered now', whole),
       fieldLine('TEEs enabled now', whole),
       fieldLine('TEEs serving, last 7 full UTC days', window),
       fieldLine('Busiest TEE, last 7 full UTC days', window),

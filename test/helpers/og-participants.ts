@@ -219,7 +219,9 @@ export const SCENARIO = {
   repeatInferences30: 2, // A's 2 (C's today and D's and H's other days are outside)
   top10Inferences30: 31, // E 20, A 2, C 2 and seven of the 1s
   registered: 4,
-  enabled: 3,
+  registeredLlmProxy: 2, // T1, T3
+  registeredValidator: 2, // T2, T4
+  enabled: 3, // T1, T3, T4 (T2 disabled)
   llmProxy: 2,
   validator: 1,
   settling7: 2,
@@ -229,11 +231,12 @@ export const SCENARIO = {
   registrants: 2,
   activeTasks: 3,
   /**
-   * Inferences of every kind in the last 30 days and in the 30 before: rolling windows of whole hours to now
-   * (for a now at 10:00: from today−30d 10:00, and from today−60d 10:00). Recent: A 2, B 1, C 3 (today's
-   * too), D 1, E 20, F 10, settlements T1 3, T3 1, T2 2 = 43. Before: H 2 (both before today−30d 10:00,
-   * though one is inside the 30 UTC days of callers), D's first 1, the batch 5 = 8.
+   * Inferences of every kind in the 30 days to the last whole hour counted, and in the 30 before: for a now at
+   * 10:00 the last counted block is from 09:58 (head minus confirmations), so the windows are today−30d 09:00
+   * to today 09:00, and today−60d 09:00 to today−30d 09:00. Recent: A 2, B 1, C 2 (its completion at 09:50
+   * today is after the window), D 1, E 20, F 10, settlements T1 3, T3 1, T2 2 = 42. Before: H 2 (both before
+   * today−30d 09:00, though one is inside the 30 UTC days of callers), D's first 1, the batch 5 = 8.
    */
-  recent30: 43,
+  recent30: 42,
   prior30: 8,
 } as const;

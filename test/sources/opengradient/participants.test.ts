@@ -92,6 +92,10 @@ const EXPECTED = {
   },
   operators: {
     registered: S.registered,
+    registeredLlmProxy: S.registeredLlmProxy,
+    registeredValidator: S.registeredValidator,
+    registeredOtherType: 0,
+    enabled: S.enabled,
     enabledLlmProxy: S.llmProxy,
     enabledValidator: S.validator,
     enabledOtherType: 0,
@@ -288,6 +292,8 @@ describe('participants from the indexer', () => {
       expect(operators).toEqual({
         ...EXPECTED.operators,
         registered: S.registered + 1, // T6
+        registeredValidator: S.registeredValidator + 1, // T6
+        enabled: S.enabled + 1, // T6
         enabledValidator: S.validator + 1, // T6
         enabledByRegistry: [
           { registry: REGISTRY_1, enabled: 2 }, // T1, T4 (T5 removed)
