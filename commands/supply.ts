@@ -1,15 +1,27 @@
 import { refreshButton } from '../src/core/buttons.js';
 import { defineCommand } from '../src/core/command.js';
 import type { Core } from '../src/core/core.js';
-import { duration, pct, ratio, signedPct, tokens } from '../src/core/format.js';
+import { duration, pct, ratio, signedPct, tokens, utc } from '../src/core/format.js';
 import { changePct, circulatingPct, fdvToMarketCap } from '../src/core/metrics.js';
 import { reply } from '../src/core/reply.js';
 import type { InferenceIndex } from '../src/core/services.js';
 import { NOT_INDEXED, backfillNote, indexedStatus, inferenceGrowth } from './inference-text.js';
 import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
 
-/** Circulating change over `days`, or why it cannot be said yet. */
-async function circulatingChange(core: Core, current: number | null | undefined, days: number): Promise<string> {
+/** Past this, the stored reading nearest a window's start is not that start: the change says what it spans. */
+const SPAN_TOLERANCE_MS = 2 * 3_600_000;
+
+/**
+ * Circulating change over `days`, or why it cannot be said yet. It compares the current reading (taken at
+ * `currentAtMs`) with the last stored one at least `days` old; when that one is more than 2 h from `days` before
+ * the current one (a gap in history, or a stale current reading), the value names the span it really covers.
+ */
+async function circulatingChange(
+  core: Core,
+  current: number | null | undefined,
+  currentAtMs: number | null,
+  days: number,
+): Promise<string> {
   const then = await core.history.marketAgo(days * DAY_MS);
   if (!then) {
     const first = await core.history.firstMarket();
@@ -17,7 +29,11 @@ async function circulatingChange(core: Core, current: number | null | undefined,
     return `not enough history yet (have ${have}, need ${days} days)`;
   }
   const change = changePct(then.data.circulatingSupply, current);
-  return change === null ? 'n/a' : `${signedPct(change)} (from ${tokens(then.data.circulatingSupply)})`;
+  if (change === null || currentAtMs === null) return 'n/a';
+  const from = tokens(then.data.circulatingSupply);
+  const spanMs = currentAtMs - then.fetchedAtMs;
+  if (Math.abs(spanMs - days * DAY_MS) <= SPAN_TOLERANCE_MS) return `${signedPct(change)} (from ${from})`;
+  return `${signedPct(change)} over ${duration(spanMs)} (from ${from} on ${utc(then.fetchedAtMs)})`;
 }
 
 /** Inference growth over 7 and 30 days, beside the circulating-supply change. */
@@ -47,8 +63,14 @@ export default defineCommand({
         { label: 'Max', value: tokens(m?.maxSupply), inline: true },
         { label: '% circulating', value: pct(circulatingPct(m)), inline: true },
         { label: 'FDV / market cap', value: ratio(fdvToMarketCap(m)), inline: true },
-        { label: 'Circulating, 7 days', value: await circulatingChange(core, m?.circulatingSupply, 7) },
-        { label: 'Circulating, 30 days', value: await circulatingChange(core, m?.circulatingSupply, 30) },
+        {
+          label: 'Circulating, 7 days',
+          value: await circulatingChange(core, m?.circulatingSupply, market.fetchedAtMs, 7),
+        },
+        {
+          label: 'Circulating, 30 days',
+          value: await circulatingChange(core, m?.circulatingSupply, market.fetchedAtMs, 30),
+        },
         { label: 'Inference growth', value: await inferenceGrowthLine(services.indexer, core.clock.now()) },
       ],
       notices: [

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { utc } from '../../src/core/format.js';
 import { replyText } from '../../src/core/reply.js';
 import { createTestApp, member, testChat } from '../helpers/app.js';
 import { createTestClock } from '../helpers/clock.js';
@@ -175,9 +176,17 @@ describe('core', () => {
       'low 1x · high 12.5x · average 6.8x (history since 4 days ago, 2 readings)',
     );
     const supply = await app.runText('supply', testChat, member);
-    expect(supply.fields.find((f) => f.label === 'Circulating, 7 days')?.value).toBe('+20.00% (from 100M OPG)');
+    // 7 days before day 8 there is no reading: the last one before is day 0's, so the change spans 8 days and says so.
+    expect(supply.fields.find((f) => f.label === 'Circulating, 7 days')?.value).toBe(
+      `+20.00% over 8 days (from 100M OPG on ${utc(app.clock.now() - 8 * day)})`,
+    );
     expect(supply.fields.find((f) => f.label === 'Circulating, 30 days')?.value).toBe(
       'not enough history yet (have 8 days, need 30 days)',
     );
+    // On day 11, the reading 7 days before is day 4's, at 110M: 120M is +9.09% over exactly the 7 days.
+    app.clock.advance(3 * day);
+    await app.core.refresh();
+    const later = await app.runText('supply', testChat, member);
+    expect(later.fields.find((f) => f.label === 'Circulating, 7 days')?.value).toBe('+9.09% (from 110M OPG)');
   });
 });
