@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { decodeEventLog, toHex, type AbiEvent, type AbiParameter } from 'viem';
+import { decodeAbiParameters, decodeEventLog, toHex, type AbiEvent, type AbiParameter } from 'viem';
 import { describe, expect, it } from 'vitest';
-import { decodeInference, INFERENCE_TOPICS } from '../../../src/sources/opengradient/events.js';
+import { decodeInference, EVENTS, hexToBytes, INFERENCE_TOPICS } from '../../../src/sources/opengradient/events.js';
 import {
   ABI,
   PRECOMPILE,
@@ -71,6 +71,63 @@ function countFromFullDecode(event: AbiEvent, log: { topics: `0x${string}`[]; da
   return { ok: true, kind, mode: MODE[mode] ?? 'unknown', modeNumber: mode, inferences: 1 };
 }
 
+/**
+ * What a count of these topics and data was before the counted part had its own reader: viem's
+ * `decodeAbiParameters` of the counted parameters, read the same way (the reason of a failure aside).
+ */
+function countFromViem(topics: readonly `0x${string}`[], data: Uint8Array) {
+  const spec = EVENTS.get(topics[0]!.toLowerCase())!;
+  try {
+    if (topics.length !== spec.topics) throw new Error('topics');
+    const { modeNumber, inferences } = spec.read(decodeAbiParameters(spec.counted, data));
+    const mode = modeNumber === null ? 'unknown' : (MODE[modeNumber] ?? 'unknown');
+    return { ok: true, kind: spec.kind, mode, modeNumber, inferences };
+  } catch {
+    return { ok: false, kind: spec.kind };
+  }
+}
+
+/** A 32-byte word holding `n`. */
+const word = (n: bigint) => hexToBytes(`0x${n.toString(16).padStart(64, '0')}`);
+
+/**
+ * Any encoded event with its data corrupted where a reader of it can go wrong: words set to offsets and
+ * lengths at, before and past the data's end, integers at the edge of the safe ones, any 32 bytes; the
+ * data cut anywhere or lengthened.
+ */
+const corrupted = fc
+  .constantFrom(...(ABI as readonly AbiEvent[]))
+  .chain((event) => fc.tuple(fc.constant(event), fc.tuple(...event.inputs.map(valueOf))))
+  .map(([event, args]) => encode(event, PRECOMPILE, args))
+  .chain((log) => {
+    const size = (log.data.length - 2) / 2;
+    const value = fc.oneof(
+      fc.constantFrom(0n, 1n, 2n, 31n, 32n, 64n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 56n, 2n ** 256n - 1n),
+      fc.integer({ min: -96, max: 96 }).map((d) => BigInt(Math.max(0, size + d))),
+      fc.bigInt({ min: 0n, max: 2n ** 256n - 1n }),
+    );
+    // Mostly the first words, which hold the offsets, lengths and integers a count reads.
+    const last = Math.max(0, size / 32 - 1);
+    const edit = fc.oneof(
+      fc.record({ at: fc.oneof(fc.nat({ max: Math.min(12, last) }), fc.nat({ max: last })), value }),
+      fc.record({ cut: fc.nat({ max: size }) }),
+      fc.record({ add: fc.uint8Array({ maxLength: 64 }) }),
+    );
+    return fc.tuple(fc.constant(log), fc.array(edit, { maxLength: 3 }));
+  })
+  .map(([log, edits]) => {
+    let data = hexToBytes(log.data);
+    for (const e of edits) {
+      if ('at' in e) {
+        if (32 * e.at + 32 > data.length) continue; // cut off by an edit before
+        data = Uint8Array.from(data);
+        data.set(word(e.value), 32 * e.at);
+      } else if ('cut' in e) data = data.subarray(0, Math.min(e.cut, data.length));
+      else data = Uint8Array.from([...data, ...e.add]);
+    }
+    return { topics: log.topics, data };
+  });
+
 describe('inference events', () => {
   it('asks for exactly the topic0 hashes DATA-SOURCES.md lists', () => {
     expect([...INFERENCE_TOPICS].sort()).toEqual(Object.values(TOPIC0).sort());
@@ -132,6 +189,43 @@ describe('inference events', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('decodes the counted part exactly when viem does, to the same numbers, on encoded and on corrupted data', () => {
+    fc.assert(
+      fc.property(corrupted, ({ topics, data }) => {
+        const { reason: _, ...count } = decodeInference(topics, data) as { reason?: string };
+        expect(count).toEqual(countFromViem(topics, data));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('agrees with viem on every one of the first words of each event set to an edge value', () => {
+    const edges = [0n, 1n, 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 56n - 1n, 2n ** 64n, 2n ** 256n - 1n];
+    const logs = [
+      mlInference(1),
+      llmChat(2),
+      llmCompletion(0),
+      batchSettlement(5),
+      individualSettlement(),
+      oldBatchSettlement(2),
+    ];
+    let undecodable = 0;
+    for (const log of logs) {
+      const data = hexToBytes(log.data);
+      const size = data.length;
+      for (let at = 0; at < Math.min(16, size / 32); at++) {
+        for (const value of [...edges, BigInt(size - 32), BigInt(size - 1), BigInt(size)]) {
+          const edited = Uint8Array.from(data);
+          edited.set(word(value), 32 * at);
+          const { reason: _, ...count } = decodeInference(log.topics, edited) as { ok: boolean; reason?: string };
+          expect(count).toEqual(countFromViem(log.topics, edited));
+          if (!count.ok) undecodable++;
+        }
+      }
+    }
+    expect(undecodable).toBeGreaterThan(100); // the edits do reach what a count reads
   });
 
   it('takes the data as bytes as well as hex', () => {
