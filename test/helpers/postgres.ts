@@ -1,17 +1,16 @@
 /**
  * PostgreSQL for tests: PGlite (PostgreSQL compiled to WebAssembly, in this process) so `npm test` passes on
  * a machine with no server, and a real server when `TEST_DATABASE_URL` names one (`.ci/run` sets it). Each
- * test gets its own database, made by the committed migrations as in production and dropped when the test
- * ends, so parallel test files never meet. On the server it is a copy of a template the migrations made once
- * (server-template.ts).
+ * test gets a database of its own, in the state the committed migrations make as in production, so tests and
+ * parallel test files never meet: on PGlite the file's instance reset to that state (pglite-pool.ts), on the
+ * server a copy of a template the migrations made once (server-template.ts), dropped when the test ends.
  */
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
-import { migrate } from 'drizzle-orm/pglite/migrator';
 import { onTestFinished } from 'vitest';
 import * as pgSchema from '../../src/db/pg-schema/index.js';
-import { openPostgres, PG_MIGRATIONS_FOLDER, type PgStoreDb, type PostgresDatabase } from '../../src/db/postgres.js';
+import { openPostgres, type PgStoreDb, type PostgresDatabase } from '../../src/db/postgres.js';
+import { leasePglite } from './pglite-pool.js';
 import { createFromTemplate, databaseUrl, withAdmin } from './server-template.js';
 
 /** The server tests may create databases on (trust auth, a user allowed CREATE DATABASE), or null. */
@@ -34,26 +33,14 @@ export interface ServerDatabase extends TestPostgres {
 }
 
 /**
- * One migrated PGlite per test worker, cloned for each test: starting PGlite compiles PostgreSQL's
- * WebAssembly (seconds on a busy machine), a clone copies a ready database.
+ * A migrated PGlite database in this process, for this test alone: the file's working instance reset to the
+ * migrated state, or a fresh one (pglite-pool.ts). Queries through it fail once the test has ended.
  */
-let pgliteTemplate: Promise<PGlite> | null = null;
-
-/** A fresh, migrated PGlite database in this process, closed when the test ends. */
 export async function pgliteDatabase(): Promise<TestPostgres> {
-  pgliteTemplate ??= (async () => {
-    const template = new PGlite();
-    await migrate(drizzle(template), { migrationsFolder: PG_MIGRATIONS_FOLDER });
-    return template;
-  })();
-  // clone() is declared on the interface; the instance it returns is a PGlite.
-  const client = (await (await pgliteTemplate).clone()) as PGlite;
-  const db = drizzle(client, { schema: pgSchema });
-  const close = async () => {
-    if (!client.closed) await client.close();
-  };
-  onTestFinished(close);
-  return { backend: 'pglite', db: db as unknown as PgStoreDb, where: 'pglite (in memory)', close };
+  const lease = await leasePglite();
+  onTestFinished(lease.release);
+  const db = drizzle(lease.client, { schema: pgSchema });
+  return { backend: 'pglite', db: db as unknown as PgStoreDb, where: 'pglite (in memory)', close: lease.release };
 }
 
 /**

@@ -42,6 +42,11 @@ export async function withAdmin<T>(adminUrl: string, fn: (admin: pg.Client) => P
   }
 }
 
+/** The name of the template of the current migrations. */
+export function templateName(): string {
+  return `${PREFIX}${migrationsHash().slice(0, 16)}`;
+}
+
 let current: Promise<string> | null = null;
 
 /** The current template's name, made first if no run has made it. */
@@ -69,7 +74,7 @@ export async function createFromTemplate(adminUrl: string, name: string): Promis
 }
 
 async function ensureTemplate(adminUrl: string): Promise<string> {
-  const name = `${PREFIX}${migrationsHash().slice(0, 16)}`;
+  const name = templateName();
   return withAdmin(adminUrl, async (admin) => {
     if (await exists(admin, name)) return name;
     await admin.query('SELECT pg_advisory_lock(hashtext($1))', [BUILD_LOCK]);
