@@ -4,6 +4,7 @@
  * copy of a migrated template (server-template.ts). The tests of each describe run in order: a later one looks
  * for what an earlier one left behind.
  */
+import type { PGlite } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -134,6 +135,18 @@ describe('PGlite databases handed from test to test', { timeout: 60_000 }, () =>
     expect(pglitePoolCounts()).toEqual({ loaded: before.loaded + 1, reused: before.reused });
     expect(await payloadTriggers(database)).toEqual([]);
     expect(await addPayload(database)).toBe(1);
+  });
+
+  it("lets a test use PGlite's own API past queries", async () => {
+    const database = await pgliteDatabase();
+    const client = (database.db as unknown as { $client: PGlite }).$client;
+    await client.listen('leftover', () => {});
+  });
+
+  it('gives the next test a fresh instance instead of one whose state the reset cannot see', async () => {
+    const before = pglitePoolCounts();
+    await pgliteDatabase();
+    expect(pglitePoolCounts()).toEqual({ loaded: before.loaded + 1, reused: before.reused });
   });
 
   it('gives a test that asks for a second database another one', async () => {

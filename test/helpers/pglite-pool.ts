@@ -75,7 +75,7 @@ export function pglitePoolCounts(): { loaded: number; reused: number } {
 
 /** A migrated PGlite database in its pristine state, for one test. */
 export async function leasePglite(): Promise<PgliteLease> {
-  if (working && !working.leased && !working.retired && !working.client.closed) {
+  if (working && !working.leased) {
     const instance = working;
     instance.leased = true;
     if (await resetInTime(instance.client)) {
@@ -83,10 +83,12 @@ export async function leasePglite(): Promise<PgliteLease> {
       return lease(instance);
     }
     if (working === instance) working = null;
+    // Without waiting: a close stuck behind the transaction that stopped the reset would stop this test too.
     void instance.client.close().catch(() => {});
   }
   const instance: Instance = { client: await load(), leased: true, retired: false };
-  if (!working || working.retired || working.client.closed) working = instance;
+  // A test that asks for a second database while its first is in use gets one of its own, closed at its end.
+  working ??= instance;
   return lease(instance);
 }
 
@@ -172,7 +174,9 @@ function lease(instance: Instance): PgliteLease {
     if (released) return;
     released = true;
     instance.leased = false;
-    if (instance !== working && !instance.client.closed) await instance.client.close();
+    if (instance === working && !instance.retired) return;
+    if (instance === working) working = null;
+    if (!instance.client.closed) await instance.client.close();
   };
   const client = new Proxy(instance.client, {
     get(target, prop) {
