@@ -82,6 +82,8 @@ describe('PGlite databases handed from test to test', { timeout: 60_000 }, () =>
       'SELECT pg_advisory_lock(42)',
       'LISTEN leftover',
       'PREPARE leftover AS SELECT 1',
+      // The stores make temporary tables too (dropped at commit, but their schema stays).
+      'CREATE TEMP TABLE leftover (x int)',
       // A transaction left open, with a row in it.
       'BEGIN',
       "INSERT INTO alert_payloads (reply_json, created_at_ms) VALUES ('{}', 2)",
@@ -101,7 +103,7 @@ describe('PGlite databases handed from test to test', { timeout: 60_000 }, () =>
         (SELECT count(*)::int FROM pg_locks WHERE locktype = 'advisory') AS advisory_locks,
         (SELECT count(*)::int FROM pg_listening_channels()) AS channels,
         (SELECT count(*)::int FROM pg_prepared_statements) AS prepared,
-        txid_current_if_assigned() AS open_transaction`,
+        txid_current_if_assigned() AS open_transaction, to_regclass('pg_temp.leftover') AS temporary_table`,
     );
     expect(session).toEqual({
       zone: defaultTimeZone,
@@ -110,6 +112,7 @@ describe('PGlite databases handed from test to test', { timeout: 60_000 }, () =>
       channels: 0,
       prepared: 0,
       open_transaction: null,
+      temporary_table: null,
     });
     // Numbering starts again.
     expect(await addPayload(database)).toBe(1);

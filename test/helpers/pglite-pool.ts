@@ -254,7 +254,8 @@ async function fingerprint(client: PGlite): Promise<string> {
 /**
  * A hash of every catalog row of an object made after initdb (oid 16384 and up: FirstNormalObjectId) and of
  * drizzle's migrations table. Rows and sequence values are not in it, nor what TRUNCATE and VACUUM change in
- * pg_class (relfilenode, page and tuple counts): a reset leaves it as it was.
+ * pg_class (relfilenode, page and tuple counts), nor the schemas PostgreSQL makes for a session's temporary
+ * tables (the stores use some): a reset leaves it as it was.
  */
 async function buildFingerprintSql(client: PGlite): Promise<string> {
   const { rows } = await client.query<{ name: string }>(
@@ -265,6 +266,8 @@ async function buildFingerprintSql(client: PGlite): Promise<string> {
      ORDER BY 1`,
   );
   const parts = rows.map((r) => `SELECT '${r.name} ' || t::text FROM pg_catalog.${r.name} t WHERE t.oid >= 16384`);
+  // A session's schemas for temporary tables stay once made; DISCARD ALL drops the tables in them.
+  parts[rows.findIndex((r) => r.name === 'pg_namespace')] += ` AND t.nspname !~ '^pg_(toast_)?temp_'`;
   parts.push(
     `SELECT 'pg_class ' || concat_ws(' ', oid, relname, relnamespace, reltype, relowner, relam, relkind,
        relpersistence, relnatts, relchecks, relrowsecurity, relforcerowsecurity, relreplident, relispartition,
