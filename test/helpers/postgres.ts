@@ -1,17 +1,17 @@
 /**
  * PostgreSQL for tests: PGlite (PostgreSQL compiled to WebAssembly, in this process) so `npm test` passes on
  * a machine with no server, and a real server when `TEST_DATABASE_URL` names one (`.ci/run` sets it). Each
- * test gets its own database, created from the committed migrations as in production and dropped when the
- * test ends, so parallel test files never meet.
+ * test gets a database of its own, in the state the committed migrations make as in production, so tests and
+ * parallel test files never meet: on PGlite the file's instance reset to that state (pglite-pool.ts), on the
+ * server a copy of a template the migrations made once (server-template.ts), dropped when the test ends.
  */
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
-import { migrate } from 'drizzle-orm/pglite/migrator';
-import pg from 'pg';
 import { onTestFinished } from 'vitest';
 import * as pgSchema from '../../src/db/pg-schema/index.js';
-import { openPostgres, PG_MIGRATIONS_FOLDER, type PgStoreDb, type PostgresDatabase } from '../../src/db/postgres.js';
+import { openPostgres, type PgStoreDb, type PostgresDatabase } from '../../src/db/postgres.js';
+import { leasePglite } from './pglite-pool.js';
+import { createFromTemplate, databaseUrl, withAdmin } from './server-template.js';
 
 /** The server tests may create databases on (trust auth, a user allowed CREATE DATABASE), or null. */
 export const TEST_DATABASE_URL: string | null = process.env.TEST_DATABASE_URL?.trim() || null;
@@ -33,26 +33,14 @@ export interface ServerDatabase extends TestPostgres {
 }
 
 /**
- * One migrated PGlite per test worker, cloned for each test: starting PGlite compiles PostgreSQL's
- * WebAssembly (seconds on a busy machine), a clone copies a ready database.
+ * A migrated PGlite database in this process, for this test alone: the file's working instance reset to the
+ * migrated state, or a fresh one (pglite-pool.ts). Queries through it fail once the test has ended.
  */
-let pgliteTemplate: Promise<PGlite> | null = null;
-
-/** A fresh, migrated PGlite database in this process, closed when the test ends. */
 export async function pgliteDatabase(): Promise<TestPostgres> {
-  pgliteTemplate ??= (async () => {
-    const template = new PGlite();
-    await migrate(drizzle(template), { migrationsFolder: PG_MIGRATIONS_FOLDER });
-    return template;
-  })();
-  // clone() is declared on the interface; the instance it returns is a PGlite.
-  const client = (await (await pgliteTemplate).clone()) as PGlite;
-  const db = drizzle(client, { schema: pgSchema });
-  const close = async () => {
-    if (!client.closed) await client.close();
-  };
-  onTestFinished(close);
-  return { backend: 'pglite', db: db as unknown as PgStoreDb, where: 'pglite (in memory)', close };
+  const lease = await leasePglite();
+  onTestFinished(lease.release);
+  const db = drizzle(lease.client, { schema: pgSchema });
+  return { backend: 'pglite', db: db as unknown as PgStoreDb, where: 'pglite (in memory)', close: lease.release };
 }
 
 /**
@@ -60,32 +48,13 @@ export async function pgliteDatabase(): Promise<TestPostgres> {
  * `closeFirst` (connections of the test's own that use it). Call only when `TEST_DATABASE_URL` is set.
  */
 export async function emptyServerDatabase(closeFirst: () => Promise<void> = async () => {}): Promise<string> {
-  if (!TEST_DATABASE_URL) throw new Error(NO_SERVER);
-  const name = `opg_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-  await adminQuery(`CREATE DATABASE ${name}`);
-  onTestFinished(async () => {
-    try {
-      await closeFirst();
-    } finally {
-      await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    }
-  });
-  const url = new URL(TEST_DATABASE_URL);
-  url.pathname = `/${name}`;
-  return url.toString();
+  return testServerDatabase('empty', closeFirst);
 }
 
-async function adminQuery(text: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL! });
-  await admin.connect();
-  try {
-    await admin.query(text);
-  } finally {
-    await admin.end();
-  }
-}
-
-/** A fresh database on the real server, opened and migrated with `openPostgres` as the bot does. */
+/**
+ * A fresh database on the real server, opened with `openPostgres` as the bot does. It is a copy of a migrated
+ * template (server-template.ts), so the migrate step finds every migration applied, as a restarted bot does.
+ */
 export async function serverDatabase(): Promise<ServerDatabase> {
   let opened: Awaited<ReturnType<typeof openPostgres>> | null = null;
   let closed = false;
@@ -94,9 +63,26 @@ export async function serverDatabase(): Promise<ServerDatabase> {
     closed = true;
     await opened.close();
   };
-  const url = await emptyServerDatabase(close);
+  const url = await testServerDatabase('migrated', close);
   opened = await openPostgres(url);
   return { backend: 'server', db: opened.db, where: opened.where, url, close };
+}
+
+/** Creates this test's database (empty, or a copy of the migrated template) and drops it when the test ends. */
+async function testServerDatabase(kind: 'empty' | 'migrated', closeFirst: () => Promise<void>): Promise<string> {
+  if (!TEST_DATABASE_URL) throw new Error(NO_SERVER);
+  const admin = TEST_DATABASE_URL;
+  const name = `opg_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  if (kind === 'migrated') await createFromTemplate(admin, name);
+  else await withAdmin(admin, (client) => client.query(`CREATE DATABASE ${name}`));
+  onTestFinished(async () => {
+    try {
+      await closeFirst();
+    } finally {
+      await withAdmin(admin, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    }
+  });
+  return databaseUrl(admin, name);
 }
 
 /** The backends a store test runs against: PGlite always, the real server when reachable. */
