@@ -1,9 +1,9 @@
 /** How chain figures read in chat, shared by `inferences`, `stats`, `supply`, `network` and `chart callers`. */
 import { age, count, countOf, duration, pct, signedPct, utc } from '../src/core/format.js';
 import type { IndexerStatus, InferenceIndex, ModeCounts } from '../src/core/services.js';
+import { HOUR_MS } from './shared.js';
 
 export const NOT_INDEXED = 'not indexed yet: the OpenGradient inference indexer has not finished a pass';
-const HOUR_MS = 3_600_000;
 
 /** The indexer's status once it has counted at least one block; null before. */
 export async function indexedStatus(index: InferenceIndex): Promise<IndexerStatus | null> {

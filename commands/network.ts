@@ -23,7 +23,7 @@ import {
   countedToNow,
   indexedStatus,
 } from './inference-text.js';
-import { sourceFooter } from './shared.js';
+import { HOUR_MS, READING_WITHIN_MS, sourceFooter } from './shared.js';
 
 /** The one thing a reader must know about callers before reading any figure of them. */
 export const BASE_NOTE =
@@ -329,18 +329,10 @@ function inferenceSpan(fromMs: number, status: IndexerStatus, nowMs: number): st
     : `${from} to ${utc(to)}, ${duration(Math.max(0, nowMs - to))} short of now`;
 }
 
-const HOUR_MS = 3_600_000;
-
-/**
- * How far a circulating supply reading may be from the start or end of the 30 days it stands for: the bot reads
- * CoinGecko every few minutes (`REFRESH_CRON`), and the demand windows end at a whole hour up to 2 h before now.
- */
-const SUPPLY_WITHIN_MS = 2 * HOUR_MS;
-
 /**
  * Inferences in the 30 days to the last whole hour counted against the 30 days before, beside circulating
- * supply between a reading at most `SUPPLY_WITHIN_MS` before the first window's start and the current one (not
- * stale, and within `SUPPLY_WITHIN_MS` of its end). Both inference windows are exactly 30 days of hourly counts
+ * supply between a reading at most `READING_WITHIN_MS` before the first window's start and the current one (not
+ * stale, and within `READING_WITHIN_MS` of its end). Both inference windows are exactly 30 days of hourly counts
  * the indexer has wholly counted; the value names both windows' end and both readings' times.
  */
 async function demandField(core: Core, index: InferenceIndex, h: History): Promise<{ label: string; value: string }> {
@@ -357,7 +349,7 @@ async function demandField(core: Core, index: InferenceIndex, h: History): Promi
   const inferenceFromMs = status.fromBlock === 0 ? Number.NEGATIVE_INFINITY : coverage.fromBlockTimeMs;
   // The latest reading at or before the start of the 30 days; it stands for that point only when close to it.
   const then = await core.history.marketAgo(nowMs - recentStart);
-  const supplyCovered = then !== null && then.fetchedAtMs >= recentStart - SUPPLY_WITHIN_MS;
+  const supplyCovered = then !== null && then.fetchedAtMs >= recentStart - READING_WITHIN_MS;
   // An indexer still behind (a backfill, a stall) has not counted up to the last hour.
   const demandCovered = inferenceFromMs <= priorStart && current;
   if (!demandCovered || !supplyCovered) {
@@ -371,7 +363,7 @@ async function demandField(core: Core, index: InferenceIndex, h: History): Promi
       // Readings older than the start exist, but with a gap before it: a change from the one before would
       // span more than these 30 days.
       supplyNeed =
-        `a circulating supply reading within ${duration(SUPPLY_WITHIN_MS)} before ${utc(recentStart)} (the start ` +
+        `a circulating supply reading within ${duration(READING_WITHIN_MS)} before ${utc(recentStart)} (the start ` +
         `of the 30 days; the latest before it is from ${utc(then.fetchedAtMs)}, ` +
         `${duration(recentStart - then.fetchedAtMs)} earlier)`;
     }
@@ -393,11 +385,11 @@ async function demandField(core: Core, index: InferenceIndex, h: History): Promi
           `not shown: the latest CoinGecko reading is stale (${reading}), so circulating supply over these 30 ` +
           'days is not covered',
       };
-    if (Math.abs(market.fetchedAtMs - endMs) > SUPPLY_WITHIN_MS)
+    if (Math.abs(market.fetchedAtMs - endMs) > READING_WITHIN_MS)
       return {
         label,
         value:
-          `not shown: the latest CoinGecko reading (${reading}) is more than ${duration(SUPPLY_WITHIN_MS)} from ` +
+          `not shown: the latest CoinGecko reading (${reading}) is more than ${duration(READING_WITHIN_MS)} from ` +
           `the end of the 30 days (${utc(endMs)}), so circulating supply over them is not covered`,
       };
   }
@@ -433,7 +425,7 @@ async function demandField(core: Core, index: InferenceIndex, h: History): Promi
     `at ${utc(then.fetchedAtMs)} to ${tokens(currentSupply)} at ${utc(market.fetchedAtMs!)}, CoinGecko)`;
   let sentence = '';
   if (demand !== null && supply !== null) {
-    const over = `over these 30 days (supply read within ${duration(SUPPLY_WITHIN_MS)} of their start and end)`;
+    const over = `over these 30 days (supply read within ${duration(READING_WITHIN_MS)} of their start and end)`;
     sentence =
       demand > supply
         ? ` Inference demand grew faster than circulating supply ${over}.`

@@ -3,7 +3,16 @@ import type { Core } from '../src/core/core.js';
 import { asOfText, age } from '../src/core/format.js';
 import type { MarketData, Reading } from '../src/core/snapshot.js';
 
+export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
+
+/**
+ * How far a stored market reading may be from the moment a change over days stands for (its window's start or
+ * end) and still stand for it: the bot reads CoinGecko every few minutes (`REFRESH_CRON`), and windows of
+ * counted chain data end at a whole hour up to 2 h before now. Past this, a figure says the span it covers, or
+ * is not shown.
+ */
+export const READING_WITHIN_MS = 2 * HOUR_MS;
 
 /** `CoinGecko · as of 2026-11-22 03:15 UTC (3 min ago)`. */
 export function sourceFooter(core: Core, readings: ReadonlyArray<Reading<unknown>>): string {

@@ -6,15 +6,13 @@ import { changePct, circulatingPct, fdvToMarketCap } from '../src/core/metrics.j
 import { reply } from '../src/core/reply.js';
 import type { InferenceIndex } from '../src/core/services.js';
 import { NOT_INDEXED, backfillNote, indexedStatus, inferenceGrowth } from './inference-text.js';
-import { DAY_MS, missingNotice, readingNotices, sourceFooter } from './shared.js';
-
-/** Past this, the stored reading nearest a window's start is not that start: the change says what it spans. */
-const SPAN_TOLERANCE_MS = 2 * 3_600_000;
+import { DAY_MS, missingNotice, readingNotices, READING_WITHIN_MS, sourceFooter } from './shared.js';
 
 /**
  * Circulating change over `days`, or why it cannot be said yet. It compares the current reading (taken at
- * `currentAtMs`) with the last stored one at least `days` old; when that one is more than 2 h from `days` before
- * the current one (a gap in history, or a stale current reading), the value names the span it really covers.
+ * `currentAtMs`) with the last stored one at least `days` old; when that one is further than `READING_WITHIN_MS`
+ * from `days` before the current one (a gap in history, a stale current reading), the value names the span it
+ * really covers.
  */
 async function circulatingChange(
   core: Core,
@@ -32,7 +30,7 @@ async function circulatingChange(
   if (change === null || currentAtMs === null) return 'n/a';
   const from = tokens(then.data.circulatingSupply);
   const spanMs = currentAtMs - then.fetchedAtMs;
-  if (Math.abs(spanMs - days * DAY_MS) <= SPAN_TOLERANCE_MS) return `${signedPct(change)} (from ${from})`;
+  if (Math.abs(spanMs - days * DAY_MS) <= READING_WITHIN_MS) return `${signedPct(change)} (from ${from})`;
   return `${signedPct(change)} over ${duration(spanMs)} (from ${from} on ${utc(then.fetchedAtMs)})`;
 }
 

@@ -7,9 +7,9 @@
  * of today). The data only changes with a committed chunk, which moves the indexer's cursor and its block
  * time in the same transaction; blocks come in time order, so once the last counted block's day starts at or
  * after `endMs`, every later chunk adds only rows at or after `endMs`: the figures for `endMs` are final, and a
- * chunk at the chain head (every few seconds) leaves them be. Until then,
- * figures are kept under the cursor (and this process's own writes): any chunk may change them. The cursor
- * is read from the store, so an instance that does not index (a PostgreSQL standby) sees another's writes.
+ * chunk at the chain head (every few seconds) leaves them be. Until then, figures are kept under the cursor
+ * (and this process's own writes): any chunk may change them. The cursor is read from the store, so an instance
+ * that does not index (a PostgreSQL standby) sees another's writes.
  */
 import { LRUCache } from 'lru-cache';
 import type { CallerFigures, CallerWeek, CallerWindows, OperatorFigures } from '../core/participants.js';

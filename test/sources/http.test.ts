@@ -17,6 +17,9 @@ const req = (url: string) => ({
   body: '{}',
 });
 
+/** How every request here is sent: the loopback agent, 2 s to answer. */
+const HTTP = { dispatcher: loopbackAgent, timeoutMs: 2_000 };
+
 describe('requestJsonItems', () => {
   it('hands over each item as it arrives, before the body has ended', async () => {
     let release!: () => void;
@@ -29,15 +32,10 @@ describe('requestJsonItems', () => {
       res.end('{"n":3}]}');
     });
     const seen: unknown[] = [];
-    const answer = requestJsonItems(
-      { dispatcher: loopbackAgent, timeoutMs: 2_000 },
-      req(server.url),
-      'result',
-      (item) => {
-        seen.push(item);
-        if (seen.length === 2) release();
-      },
-    );
+    const answer = requestJsonItems(HTTP, req(server.url), 'result', (item) => {
+      seen.push(item);
+      if (seen.length === 2) release();
+    });
     await expect(answer).resolves.toEqual({ value: { jsonrpc: '2.0', id: 7, result: [] }, items: 3, streamed: true });
     expect(seen).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
   });
@@ -48,12 +46,7 @@ describe('requestJsonItems', () => {
       res.write('{"result":[{"n":1},{"n":2');
       setTimeout(() => res.socket?.destroy(), 20);
     });
-    const err = await requestJsonItems(
-      { dispatcher: loopbackAgent, timeoutMs: 2_000 },
-      req(server.url),
-      'result',
-      () => {},
-    ).catch((e: unknown) => e);
+    const err = await requestJsonItems(HTTP, req(server.url), 'result', () => {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
     expect((err as Error).message).toMatch(/body cut off/);
     expect((err as Error).message).not.toMatch(/secret/);
@@ -64,12 +57,7 @@ describe('requestJsonItems', () => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<html>502</html>');
     });
-    const err = await requestJsonItems(
-      { dispatcher: loopbackAgent, timeoutMs: 2_000 },
-      req(server.url),
-      'result',
-      () => {},
-    ).catch((e: unknown) => e);
+    const err = await requestJsonItems(HTTP, req(server.url), 'result', () => {}).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamError);
     expect((err as Error).message).toMatch(/answered text\/html that is not JSON/);
   });
@@ -79,9 +67,7 @@ describe('requestJsonItems', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"result":[{"n":1},');
     });
-    await expect(
-      requestJsonItems({ dispatcher: loopbackAgent, timeoutMs: 2_000 }, req(server.url), 'result', () => {}),
-    ).rejects.toThrow(UpstreamError);
+    await expect(requestJsonItems(HTTP, req(server.url), 'result', () => {})).rejects.toThrow(UpstreamError);
   });
 
   it('sorts error statuses as requestJson does', async () => {
@@ -89,24 +75,14 @@ describe('requestJsonItems', () => {
       res.writeHead(429, { 'retry-after': '3' });
       res.end('slow down');
     });
-    const limited = await requestJsonItems(
-      { dispatcher: loopbackAgent, timeoutMs: 2_000 },
-      req(server.url),
-      'result',
-      () => {},
-    ).catch((e: unknown) => e);
+    const limited = await requestJsonItems(HTTP, req(server.url), 'result', () => {}).catch((e: unknown) => e);
     expect(limited).toBeInstanceOf(RateLimitedError);
     expect((limited as RateLimitedError).retryAfterMs).toBe(3_000);
     server.setHandler((_req, res) => {
       res.writeHead(503, { 'content-type': 'application/json' });
       res.end('{"error":"node syncing"}');
     });
-    const down = await requestJsonItems(
-      { dispatcher: loopbackAgent, timeoutMs: 2_000 },
-      req(server.url),
-      'result',
-      () => {},
-    ).catch((e: unknown) => e);
+    const down = await requestJsonItems(HTTP, req(server.url), 'result', () => {}).catch((e: unknown) => e);
     expect(down).toBeInstanceOf(UpstreamError);
     expect(down).toMatchObject({ status: 503 });
     expect((down as Error).message).toMatch(/HTTP 503 .*: node syncing/);
@@ -118,14 +94,9 @@ describe('requestJsonItems', () => {
       res.end(`{"result":[${Array.from({ length: 1_000 }, (_, n) => `{"n":${n}}`).join(',')}]}`);
     });
     let seen = 0;
-    const err = await requestJsonItems(
-      { dispatcher: loopbackAgent, timeoutMs: 2_000 },
-      req(server.url),
-      'result',
-      () => {
-        if (++seen === 3) throw new RangeError('bad item');
-      },
-    ).catch((e: unknown) => e);
+    const err = await requestJsonItems(HTTP, req(server.url), 'result', () => {
+      if (++seen === 3) throw new RangeError('bad item');
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RangeError);
     expect(seen).toBe(3);
   });
